@@ -1,0 +1,203 @@
+/*
+ * ir.h - the one intermediate representation every stage of modelc shares.
+ *
+ * A graph owns tensors and nodes.  Tensors carry a dtype, a static shape
+ * (dimensions may be symbolic until --shape/--dim fix them), a role and, for
+ * constants and parameters, their data.  Nodes carry an op (an entry of the
+ * op table, see compiler/ops/op.h), ordered inputs and outputs and typed
+ * attributes.  Frontends only build this; passes only rewrite it; the backend
+ * and the interpreter only read it.  Nothing here knows about ONNX, the DSL,
+ * C emission or the interpreter: the IR depends on nothing else.
+ *
+ * Conventions:
+ *  - Every allocation made through a graph is owned by it and freed by
+ *    ir_graph_free (names, data, attribute payloads, subgraphs).
+ *  - A missing optional input is a NULL entry in node->in.
+ *  - Errors are reported through ir_diag: one line, naming what is wrong.
+ *    Functions that can fail return 0 on success and -1 on failure after
+ *    calling ir_error().
+ */
+#ifndef MODELC_IR_H
+#define MODELC_IR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IR_MAX_RANK 8
+
+typedef enum ir_dtype {
+  IR_UNDEF = 0,
+  IR_F32, IR_F64, IR_F16, IR_BF16,
+  IR_I8, IR_I16, IR_I32, IR_I64,
+  IR_U8, IR_U16, IR_U32, IR_U64,
+  IR_BOOL,
+  IR_STRING,          /* only so that loaders can name it in an error */
+  IR_DTYPE_COUNT
+} ir_dtype;
+
+typedef enum ir_role {
+  IR_ACTIVATION = 0,  /* computed by a node, lives in the arena */
+  IR_INPUT,           /* graph input, given by the caller */
+  IR_PARAM,           /* trainable weight (ONNX initializer) */
+  IR_CONST,           /* compile-time constant (Constant node, folded value) */
+  IR_GRADIENT,
+  IR_OPTSTATE
+} ir_role;
+
+typedef struct ir_graph ir_graph;
+typedef struct ir_node ir_node;
+
+typedef struct ir_tensor {
+  char *name;
+  int id;                         /* index in graph->tensors */
+  ir_dtype dtype;
+  int rank;                       /* -1 while unknown */
+  int64_t shape[IR_MAX_RANK];     /* -1 for a dimension not yet known */
+  char *dim_param[IR_MAX_RANK];   /* symbolic name of a dimension, or NULL */
+  ir_role role;
+  int is_output;                  /* listed in graph->outputs */
+  void *data;                     /* IR_CONST/IR_PARAM: numel*dtype_size bytes */
+  ir_node *producer;              /* node writing it, NULL for inputs/consts */
+  /* Filled by the memory planner. */
+  int64_t offset;                 /* byte offset in the arena, -1 if none */
+} ir_tensor;
+
+typedef enum ir_attr_type {
+  IR_ATTR_INT, IR_ATTR_FLOAT, IR_ATTR_STRING,
+  IR_ATTR_INTS, IR_ATTR_FLOATS, IR_ATTR_STRINGS,
+  IR_ATTR_TENSOR, IR_ATTR_GRAPH
+} ir_attr_type;
+
+typedef struct ir_attr {
+  char *name;
+  ir_attr_type type;
+  int64_t i;
+  double f;
+  char *s;
+  int n;                /* element count of ints/floats/strings */
+  int64_t *ints;
+  double *floats;
+  char **strings;
+  ir_tensor *t;         /* IR_ATTR_TENSOR: a tensor not listed in any graph */
+  ir_graph *g;          /* IR_ATTR_GRAPH: a subgraph whose parent is the node's graph */
+} ir_attr;
+
+struct op_def;          /* compiler/ops/op.h */
+
+struct ir_node {
+  char *name;           /* never NULL: frontends invent one when the model has none */
+  char *op_type;        /* as written in the model, e.g. "Conv" */
+  char *domain;         /* "" for the default ONNX domain */
+  const struct op_def *op;  /* op table entry, NULL until bound */
+  int opset;            /* opset version of the node's domain */
+  int n_in, n_out;
+  ir_tensor **in;
+  ir_tensor **out;
+  int n_attr;
+  ir_attr *attrs;
+  int id;               /* index in graph->nodes (schedule order after scheduling) */
+  int dead;             /* marked by passes, removed by ir_graph_compact */
+};
+
+struct ir_graph {
+  char *name;
+  ir_graph *parent;     /* enclosing graph of a subgraph, else NULL */
+  int n_tensors, cap_tensors;
+  ir_tensor **tensors;
+  int n_nodes, cap_nodes;
+  ir_node **nodes;
+  int n_inputs, n_outputs;
+  ir_tensor **inputs;   /* runtime inputs in declaration order */
+  ir_tensor **outputs;
+  int64_t arena_bytes;  /* set by the memory planner */
+  int64_t arena_lower_bound;
+};
+
+/* ---- diagnostics ------------------------------------------------------ */
+/* The last error message (one line, no trailing newline). */
+const char *ir_last_error(void);
+/* Record an error; always returns -1 so that `return ir_error(...)` works. */
+int ir_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+void ir_clear_error(void);
+
+/* ---- dtypes ----------------------------------------------------------- */
+size_t ir_dtype_size(ir_dtype t);          /* bytes per element, 0 for UNDEF/STRING */
+const char *ir_dtype_name(ir_dtype t);     /* "float32", "int64", ... (numpy names) */
+const char *ir_dtype_ctype(ir_dtype t);    /* "float", "int64_t", "uint8_t" (bool), "uint16_t" (f16) */
+int ir_dtype_is_float(ir_dtype t);         /* F32, F64, F16, BF16 */
+int ir_dtype_is_int(ir_dtype t);           /* signed and unsigned integers (not bool) */
+int ir_dtype_is_signed(ir_dtype t);
+ir_dtype ir_dtype_from_onnx(int onnx_elem_type);   /* IR_UNDEF when unknown */
+int ir_dtype_to_onnx(ir_dtype t);
+
+/* ---- tensors ---------------------------------------------------------- */
+int ir_shape_known(const ir_tensor *t);    /* rank >= 0 and every dim >= 0 */
+/* Element count; -1 when unknown, -2 on overflow past INT64_MAX/16. */
+int64_t ir_numel(const ir_tensor *t);
+int64_t ir_numel_dims(int rank, const int64_t *dims);
+int64_t ir_nbytes(const ir_tensor *t);
+void ir_set_shape(ir_tensor *t, int rank, const int64_t *dims);
+int ir_same_shape(const ir_tensor *a, const ir_tensor *b);
+/* "[1,3,224,224]" into buf; returns buf. */
+char *ir_shape_str(const ir_tensor *t, char *buf, size_t n);
+
+/* Value of element i of a constant tensor, converted (no bounds check beyond numel). */
+double ir_const_f64(const ir_tensor *t, int64_t i);
+int64_t ir_const_i64(const ir_tensor *t, int64_t i);
+
+/* ---- graphs ----------------------------------------------------------- */
+ir_graph *ir_graph_new(const char *name, ir_graph *parent);
+void ir_graph_free(ir_graph *g);
+/* Lookup by name in g only (not parents); NULL when absent. */
+ir_tensor *ir_find_tensor(const ir_graph *g, const char *name);
+/* Lookup in g, then its parents (subgraphs see outer-scope tensors). */
+ir_tensor *ir_lookup_tensor(const ir_graph *g, const char *name);
+/* New tensor owned by g; name is copied.  Fails (NULL) on a duplicate name. */
+ir_tensor *ir_add_tensor(ir_graph *g, const char *name, ir_dtype dt, ir_role role);
+/* A fresh unique name built from base ("base", "base_1", ...), copied into g. */
+ir_tensor *ir_add_tensor_unique(ir_graph *g, const char *base, ir_dtype dt, ir_role role);
+/* Give a tensor data it owns (copied); sets role to IR_CONST unless it is IR_PARAM. */
+int ir_tensor_set_data(ir_tensor *t, const void *data, size_t nbytes);
+/* New node appended to g.  Inputs/outputs are set with ir_node_set_io. */
+ir_node *ir_add_node(ir_graph *g, const char *op_type, const char *name);
+void ir_node_set_io(ir_node *n, int n_in, ir_tensor *const *in, int n_out, ir_tensor *const *out);
+void ir_graph_add_input(ir_graph *g, ir_tensor *t);
+void ir_graph_add_output(ir_graph *g, ir_tensor *t);
+/* Drop nodes marked dead and tensors nobody references; renumber ids. */
+void ir_graph_compact(ir_graph *g);
+/* Sort nodes topologically (stable for already sorted graphs) and set
+ * producers.  Fails naming a tensor on a cycle or on a tensor written twice. */
+int ir_graph_toposort(ir_graph *g);
+/* Nodes reading t (in schedule order) into out[], returns the count. */
+int ir_consumers(const ir_graph *g, const ir_tensor *t, ir_node **out, int max);
+
+/* ---- attributes ------------------------------------------------------- */
+ir_attr *ir_attr_find(const ir_node *n, const char *name);
+ir_attr *ir_attr_add(ir_node *n, const char *name, ir_attr_type type);
+void ir_attr_remove(ir_node *n, const char *name);
+/* Typed getters with a default for an absent attribute.  A present
+ * attribute of the wrong type is an error; these record it and return the
+ * default, and ir_attr_check_types() reports it at validation time. */
+int64_t ir_attr_int(const ir_node *n, const char *name, int64_t def);
+double ir_attr_float(const ir_node *n, const char *name, double def);
+const char *ir_attr_string(const ir_node *n, const char *name, const char *def);
+/* ints: number of elements, or -1 when absent; *out points into the node. */
+int ir_attr_ints(const ir_node *n, const char *name, const int64_t **out);
+int ir_attr_floats(const ir_node *n, const char *name, const double **out);
+void ir_attr_set_int(ir_node *n, const char *name, int64_t v);
+void ir_attr_set_float(ir_node *n, const char *name, double v);
+void ir_attr_set_string(ir_node *n, const char *name, const char *v);
+void ir_attr_set_ints(ir_node *n, const char *name, int count, const int64_t *v);
+void ir_attr_set_floats(ir_node *n, const char *name, int count, const double *v);
+const char *ir_attr_type_name(ir_attr_type t);
+
+/* ---- utilities -------------------------------------------------------- */
+char *ir_strdup(const char *s);            /* aborts on OOM like every allocator here */
+void *ir_alloc(size_t n);                  /* zeroed; aborts on OOM */
+void *ir_realloc(void *p, size_t n);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * tensor_io.c - the CLI's tensor file loader (see tensor_io.h).
+ *
+ * A thin layer over npy.c and tensorproto.c: it picks the format from the
+ * first bytes of the file, maps numpy descr strings to IR dtypes and turns
+ * the npy module's error strings into ir_error() messages naming the file.
+ */
+#include "tensor_io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "npy.h"
+#include "tensorproto.h"
+
+static const struct {
+  ir_dtype dt;
+  const char *descr;
+} descr_map[] = {
+    {IR_F32, "<f4"}, {IR_F64, "<f8"}, {IR_F16, "<f2"}, {IR_I8, "|i1"},  {IR_I16, "<i2"}, {IR_I32, "<i4"},
+    {IR_I64, "<i8"}, {IR_U8, "|u1"},  {IR_U16, "<u2"}, {IR_U32, "<u4"}, {IR_U64, "<u8"}, {IR_BOOL, "|b1"},
+};
+#define N_DESCR (sizeof descr_map / sizeof descr_map[0])
+
+const char *tio_npy_descr(ir_dtype dt) {
+  size_t i;
+  for (i = 0; i < N_DESCR; i++)
+    if (descr_map[i].dt == dt) return descr_map[i].descr;
+  return NULL;
+}
+
+ir_dtype tio_dtype_from_descr(const char *descr) {
+  char canon[8];
+  size_t i;
+  /* npy_descr_size accepts exactly the descrs npy.c reads (and refuses
+   * big-endian ones); past that, match kind and size without the order mark. */
+  if (!descr || npy_descr_size(descr) == 0) return IR_UNDEF;
+  if (descr[0] == '?') return IR_BOOL;
+  snprintf(canon, sizeof canon, "%s", descr + (strchr("<>|=", descr[0]) ? 1 : 0));
+  for (i = 0; i < N_DESCR; i++)
+    if (strcmp(descr_map[i].descr + 1, canon) == 0) return descr_map[i].dt;
+  return IR_UNDEF;
+}
+
+void tio_free(tio_tensor *t) {
+  if (!t) return;
+  free(t->data);
+  memset(t, 0, sizeof *t);
+}
+
+static int load_npy(const char *path, tio_tensor *t) {
+  npy_array a;
+  char err[256];
+  ir_dtype dt;
+  if (npy_read(path, &a, err, sizeof err) != 0) return ir_error("%s: %s", path, err);
+  dt = tio_dtype_from_descr(a.descr);
+  if (dt == IR_UNDEF || a.rank > IR_MAX_RANK) { /* npy.c reads nothing else; kept for safety */
+    npy_free(&a);
+    return ir_error("%s: unsupported dtype '%s' or rank %d", path, a.descr, a.rank);
+  }
+  t->dtype = dt;
+  t->rank = a.rank;
+  memcpy(t->shape, a.shape, (size_t)a.rank * sizeof a.shape[0]);
+  t->data = a.data;  /* ownership moves to t */
+  t->nbytes = a.nbytes;
+  return 0;
+}
+
+int tio_load(const char *path, tio_tensor *t) {
+  unsigned char magic[6];
+  size_t got;
+  FILE *f;
+  char *name = NULL;
+  int rc;
+
+  memset(t, 0, sizeof *t);
+  f = fopen(path, "rb");
+  if (!f) return ir_error("%s: cannot open", path);
+  got = fread(magic, 1, sizeof magic, f);
+  fclose(f);
+  if (got == sizeof magic && memcmp(magic, "\x93NUMPY", 6) == 0) return load_npy(path, t);
+  rc = tp_read_file(path, 0, &name, &t->dtype, &t->rank, t->shape, &t->data, &t->nbytes);
+  free(name);
+  if (rc != 0) memset(t, 0, sizeof *t);
+  return rc;
+}
+
+int tio_save_npy(const char *path, ir_dtype dt, int rank, const int64_t *shape, const void *data) {
+  const char *descr = tio_npy_descr(dt);
+  char err[256];
+  if (!descr) return ir_error("%s: %s tensors cannot be saved as .npy", path, ir_dtype_name(dt));
+  if (npy_write(path, descr, rank, shape, data, err, sizeof err) != 0) return ir_error("%s: %s", path, err);
+  return 0;
+}

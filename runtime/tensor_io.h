@@ -1,0 +1,37 @@
+/*
+ * tensor_io.h - load and save the tensor files a user hands the CLI.
+ *
+ * Input files are .npy (format 1.0-3.0) or ONNX TensorProto .pb, told apart
+ * by content (the .npy magic) rather than by name; outputs are written as
+ * .npy.  Errors go through ir_error() and name the file; functions return 0
+ * on success and -1 on failure.
+ */
+#ifndef MODELC_TENSOR_IO_H
+#define MODELC_TENSOR_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../compiler/ir/ir.h"
+
+typedef struct tio_tensor {
+  ir_dtype dtype;
+  int rank;
+  int64_t shape[IR_MAX_RANK];
+  void *data;       /* nbytes of C-order little-endian elements, malloc'd; non-NULL after a load */
+  size_t nbytes;
+} tio_tensor;
+
+/* Load a .npy or .pb file into t (zeroed on failure). */
+int tio_load(const char *path, tio_tensor *t);
+/* Write a .npy file; dtypes without a numpy equivalent (bfloat16) are refused. */
+int tio_save_npy(const char *path, ir_dtype dt, int rank, const int64_t *shape, const void *data);
+/* Release t's data and zero it; safe to call twice. */
+void tio_free(tio_tensor *t);
+
+/* "<f4", "|u1", "|b1", ... or NULL when numpy has no such dtype. */
+const char *tio_npy_descr(ir_dtype dt);
+/* The IR dtype of a numpy descr ("<f4", "f4", "|b1", "?"), IR_UNDEF if unsupported. */
+ir_dtype tio_dtype_from_descr(const char *descr);
+
+#endif
