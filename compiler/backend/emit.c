@@ -1,0 +1,1042 @@
+/*
+ * emit.c - the C backend's driver: turns a planned graph into NAME.h, NAME.c,
+ * NAME_weights.c and (with emit_main) the NAME_main.c harness.
+ *
+ * Each node becomes one static function whose body its op's emit callback
+ * writes through emit_line/emit_in/emit_out (see emit.h).  The body is
+ * written first, into a buffer; only then is the signature built, with just
+ * the parameters the body asked for and uses, so that no parameter is ever
+ * unused and a missing optional input costs nothing.  NAME_infer then calls
+ * the node functions in schedule order with one pointer per parameter: the
+ * caller's input or output buffer, a weight array, or a place in the arena
+ * chosen by the memory planner (compiler/passes/plan.c).
+ *
+ * Conventions:
+ *  - Everything is numbered by tensor and node ids, never by pointers or hash
+ *    order, so the same graph and options give byte-identical files.
+ *  - Weights are written as integer bit patterns (a union with a float view
+ *    for float32/float64), so they read back exactly, NaN payloads and -0
+ *    included, and big models still compile quickly.
+ *  - Generated code is C99 with <stdint.h> <stddef.h> <string.h> <math.h>
+ *    only, clean under -std=c99 -Wall -Wextra -pedantic for gcc and clang.
+ */
+#include "emit.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ops/op.h"
+#include "../passes/plan.h"
+#include "npy_src.h"
+
+/* ---- growable text buffer ------------------------------------------------ */
+
+typedef struct sbuf {
+  char *p;
+  size_t n, cap;
+} sbuf;
+
+static void sb_grow(sbuf *b, size_t more) {
+  if (b->n + more + 1 <= b->cap) return;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < b->n + more + 1) cap *= 2;
+  b->p = ir_realloc(b->p, cap);
+  b->cap = cap;
+}
+
+static void sb_putn(sbuf *b, const char *s, size_t n) {
+  sb_grow(b, n);
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+  b->p[b->n] = '\0';
+}
+
+static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
+
+static void sb_vprintf(sbuf *b, const char *fmt, va_list ap) {
+  va_list ap2;
+  va_copy(ap2, ap);
+  int len = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if (len < 0) return;
+  sb_grow(b, (size_t)len);
+  vsnprintf(b->p + b->n, (size_t)len + 1, fmt, ap);
+  b->n += (size_t)len;
+}
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sb_vprintf(b, fmt, ap);
+  va_end(ap);
+}
+
+static void sb_free(sbuf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->n = b->cap = 0;
+}
+
+/* ---- the context an op's emitter sees ------------------------------------ */
+
+struct emit_ctx {
+  const emit_options *opt;
+  ir_graph *g;
+  sbuf body;                 /* the current node's function body */
+  int indent;
+  const ir_node *node;       /* the node being emitted */
+  unsigned char *in_asked;   /* per input of node: emit_in was called */
+  unsigned char *out_asked;
+  int scratch_asked;
+  char **pool;               /* strings handed out to emitters, freed at the end */
+  int n_pool, cap_pool;
+  int fresh;                 /* counter behind emit_fresh: unique in the file */
+  sbuf helpers;
+  char **helper_keys;
+  int n_helpers;
+};
+
+static const char *pool_add(emit_ctx *e, const char *s) {
+  if (e->n_pool == e->cap_pool) {
+    e->cap_pool = e->cap_pool ? 2 * e->cap_pool : 64;
+    e->pool = ir_realloc(e->pool, sizeof(char *) * (size_t)e->cap_pool);
+  }
+  return e->pool[e->n_pool++] = ir_strdup(s);
+}
+
+void emit_line(emit_ctx *e, const char *fmt, ...) {
+  va_list ap;
+  for (int i = 0; i < e->indent; i++) sb_puts(&e->body, "  ");
+  va_start(ap, fmt);
+  sb_vprintf(&e->body, fmt, ap);
+  va_end(ap);
+  sb_puts(&e->body, "\n");
+}
+
+void emit_indent(emit_ctx *e, int delta) {
+  e->indent += delta;
+  if (e->indent < 1) e->indent = 1;  /* never out of the function body */
+}
+
+const char *emit_in(emit_ctx *e, int i) {
+  char buf[32];
+  if (!e->node || i < 0 || i >= e->node->n_in || !e->node->in[i]) return NULL;
+  e->in_asked[i] = 1;
+  snprintf(buf, sizeof buf, "x%d", i);
+  return pool_add(e, buf);
+}
+
+const char *emit_out(emit_ctx *e, int j) {
+  char buf[32];
+  if (!e->node || j < 0 || j >= e->node->n_out || !e->node->out[j]) return NULL;
+  e->out_asked[j] = 1;
+  snprintf(buf, sizeof buf, "y%d", j);
+  return pool_add(e, buf);
+}
+
+const char *emit_scratch(emit_ctx *e) {
+  e->scratch_asked = 1;
+  return "scratch";
+}
+
+const char *emit_fresh(emit_ctx *e, const char *prefix) {
+  char buf[96];
+  size_t len = strlen(prefix);
+  /* "x"/"y" + digits would shadow a parameter, and a prefix ending in a digit
+   * could meet another prefix's name ("a1"+"2" vs "a"+"12"): add a '_'. */
+  int sep = len == 0 || strcmp(prefix, "x") == 0 || strcmp(prefix, "y") == 0 ||
+            (prefix[len - 1] >= '0' && prefix[len - 1] <= '9');
+  snprintf(buf, sizeof buf, "%.64s%s%d", len ? prefix : "v", sep ? "_" : "", e->fresh++);
+  return pool_add(e, buf);
+}
+
+void emit_helper(emit_ctx *e, const char *key, const char *code) {
+  for (int i = 0; i < e->n_helpers; i++)
+    if (strcmp(e->helper_keys[i], key) == 0) return;
+  e->helper_keys = ir_realloc(e->helper_keys, sizeof(char *) * (size_t)(e->n_helpers + 1));
+  e->helper_keys[e->n_helpers++] = ir_strdup(key);
+  sb_puts(&e->helpers, code);
+  if (e->helpers.n && e->helpers.p[e->helpers.n - 1] != '\n') sb_puts(&e->helpers, "\n");
+  sb_puts(&e->helpers, "\n");
+}
+
+const emit_options *emit_opts(const emit_ctx *e) { return e->opt; }
+
+/* ---- literals and identifiers -------------------------------------------- */
+
+char *emit_literal(char *buf, size_t n, ir_dtype t, double v) {
+  if (!ir_dtype_is_float(t)) {
+    if (v != v) v = 0;  /* callers never ask for this; keep it defined */
+    if (t == IR_U64 && v >= 9223372036854775808.0) {
+      snprintf(buf, n, "%" PRIu64 "ULL", v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v);
+      return buf;
+    }
+    int64_t iv = v >= 9223372036854775807.0 ? INT64_MAX : v <= -9223372036854775808.0 ? INT64_MIN
+                                                                                       : (int64_t)v;
+    return emit_literal_i64(buf, n, t, iv);
+  }
+  int is_double = t == IR_F64;
+  if (v != v)
+    snprintf(buf, n, "%s", is_double ? "((double)NAN)" : "NAN");
+  else if (isinf(v))
+    snprintf(buf, n, "%s%s", is_double ? "(double)" : "", v < 0 ? "(-INFINITY)" : "INFINITY");
+  else if (is_double)
+    snprintf(buf, n, signbit(v) ? "(%a)" : "%a", v);
+  else {
+    /* f16/bf16 are computed in float, so they get float literals too */
+    double f = (double)(float)v;
+    snprintf(buf, n, signbit(f) ? "(%af)" : "%af", f);
+  }
+  return buf;
+}
+
+char *emit_literal_i64(char *buf, size_t n, ir_dtype t, int64_t v) {
+  switch (t) {
+  case IR_F32: case IR_F64: case IR_F16: case IR_BF16:
+    return emit_literal(buf, n, t, (double)v);
+  case IR_I64:
+    if (v == INT64_MIN) snprintf(buf, n, "(-9223372036854775807LL-1)");
+    else snprintf(buf, n, v < 0 ? "(%" PRId64 "LL)" : "%" PRId64 "LL", v);
+    break;
+  case IR_U64:
+    snprintf(buf, n, "%" PRIu64 "ULL", (uint64_t)v);
+    break;
+  case IR_I32:
+    if (v == INT32_MIN) snprintf(buf, n, "(-2147483647-1)");
+    else snprintf(buf, n, v < 0 ? "(%" PRId64 ")" : "%" PRId64, v);
+    break;
+  case IR_U32:
+    snprintf(buf, n, "%" PRIu32 "u", (uint32_t)v);
+    break;
+  default:  /* narrow types and bool: an int literal converts without warning */
+    snprintf(buf, n, v < 0 ? "(%" PRId64 ")" : "%" PRId64, v);
+    break;
+  }
+  return buf;
+}
+
+void emit_c_ident(char *buf, size_t n, const char *s) {
+  size_t k = 0;
+  if (n == 0) return;
+  if (s[0] >= '0' && s[0] <= '9' && k + 1 < n) buf[k++] = '_';
+  for (; *s && k + 1 < n; s++) {
+    char c = *s;
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    buf[k++] = ok ? c : '_';
+  }
+  if (k == 0 && n > 1) buf[k++] = '_';  /* "" is no identifier */
+  buf[k] = '\0';
+}
+
+/* ---- small writers --------------------------------------------------------- */
+
+/* s as a C string literal (octal escapes: they cannot run into the next char). */
+static void put_cstring(sbuf *b, const char *s) {
+  sb_puts(b, "\"");
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') sb_printf(b, "\\%c", *p);
+    else if (*p < 32 || *p >= 127 || *p == '?') sb_printf(b, "\\%03o", *p);  /* '?': no trigraphs */
+    else sb_putn(b, (const char *)p, 1);
+  }
+  sb_puts(b, "\"");
+}
+
+/* s inside a comment: printable ASCII only, and never closing the comment. */
+static void put_comment(sbuf *b, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '*' && p[1] == '/') sb_puts(b, "*_");
+    else if (*p < 32 || *p >= 127) sb_puts(b, "?");
+    else if (*p == '?' && p[1] == '?') sb_puts(b, "?_");  /* no trigraphs either */
+    else sb_putn(b, (const char *)p, 1);
+  }
+}
+
+static void put_shape(sbuf *b, const ir_tensor *t) {
+  sb_puts(b, "[");
+  for (int i = 0; i < t->rank; i++) sb_printf(b, i ? ",%" PRId64 : "%" PRId64, t->shape[i]);
+  sb_puts(b, "]");
+}
+
+/* numpy descr of a dtype, NULL when .npy has none */
+static const char *npy_descr_of(ir_dtype t) {
+  switch (t) {
+  case IR_F32: return "<f4";
+  case IR_F64: return "<f8";
+  case IR_F16: return "<f2";
+  case IR_I8: return "|i1";
+  case IR_I16: return "<i2";
+  case IR_I32: return "<i4";
+  case IR_I64: return "<i8";
+  case IR_U8: return "|u1";
+  case IR_U16: return "<u2";
+  case IR_U32: return "<u4";
+  case IR_U64: return "<u8";
+  case IR_BOOL: return "|b1";
+  default: return NULL;
+  }
+}
+
+static int write_file(const char *dir, const char *name, const char *suffix, const sbuf *b) {
+  size_t len = strlen(dir) + strlen(name) + strlen(suffix) + 2;
+  char *path = ir_alloc(len);
+  snprintf(path, len, "%s/%s%s", dir, name, suffix);
+  FILE *f = fopen(path, "wb");
+  int rc = 0;
+  if (!f) rc = ir_error("cannot write %s: %s", path, strerror(errno));
+  else {
+    if (b->n && fwrite(b->p, 1, b->n, f) != b->n) rc = ir_error("cannot write %s: %s", path, strerror(errno));
+    if (fclose(f) != 0 && rc == 0) rc = ir_error("cannot write %s: %s", path, strerror(errno));
+  }
+  free(path);
+  return rc;
+}
+
+/* ---- the driver -------------------------------------------------------------- */
+
+/* Where a tensor lives, as seen from NAME_infer. */
+typedef struct drv {
+  ir_graph *g;
+  const char *name;
+  char **in_param;       /* per graph input position: "input_x" */
+  char **out_param;      /* per graph output position: "output_y" */
+  int *input_pos;        /* per tensor id: its position in g->inputs, or -1 */
+  int *output_pos;       /* per tensor id: first position in g->outputs, or -1 */
+  int *weight;           /* per tensor id: k of NAME_w<k>, or -1 */
+  int n_weights;
+  int *out_direct;       /* per output position: a node writes the caller's buffer */
+} drv;
+
+static int is_weight_role(const ir_tensor *t) { return t->role == IR_CONST || t->role == IR_PARAM; }
+static int has_float_view(ir_dtype t) { return t == IR_F32 || t == IR_F64; }
+
+static int owned(const ir_graph *g, const ir_tensor *t) {
+  return t && t->id >= 0 && t->id < g->n_tensors && g->tensors[t->id] == t;
+}
+
+/* The C expression for t's memory in NAME_infer, cast to const or mutable T *. */
+static int tensor_ref(const drv *d, const ir_tensor *t, int write, sbuf *out) {
+  const char *ct = ir_dtype_ctype(t->dtype);
+  if (d->input_pos[t->id] >= 0) {
+    if (write) return ir_error("tensor '%s' is a graph input but a node writes it", t->name);
+    sb_puts(out, d->in_param[d->input_pos[t->id]]);
+  } else if (d->weight[t->id] >= 0) {
+    if (write) return ir_error("tensor '%s' is a constant but a node writes it", t->name);
+    sb_printf(out, has_float_view(t->dtype) ? "%s_w%d.v" : "%s_w%d", d->name, d->weight[t->id]);
+  } else if (d->output_pos[t->id] >= 0 && d->out_direct[d->output_pos[t->id]]) {
+    sb_puts(out, d->out_param[d->output_pos[t->id]]);
+  } else if (plan_in_arena(t) && t->offset >= 0) {
+    sb_printf(out, "(%s%s *)(void *)(A + %" PRId64 ")", write ? "" : "const ", ct, t->offset);
+  } else if (is_weight_role(t)) {
+    return ir_error("constant '%s' has no data", t->name);
+  } else {
+    return ir_error("tensor '%s' has no place in memory (was the graph memory-planned?)", t->name);
+  }
+  return 0;
+}
+
+/* Does identifier id occur as a whole token in s? */
+static int has_token(const char *s, const char *id) {
+  size_t len = strlen(id);
+  for (const char *p = strstr(s, id); p; p = strstr(p + 1, id)) {
+    int before = p > s && (p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z') ||
+                           (p[-1] >= '0' && p[-1] <= '9'));
+    char c = p[len];
+    int after = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!before && !after) return 1;
+  }
+  return 0;
+}
+
+/* Is tensor t given to node n more than once (inputs and outputs together)? */
+static int given_twice(const ir_node *n, const ir_tensor *t) {
+  int c = 0;
+  for (int i = 0; i < n->n_in; i++) c += n->in[i] == t;
+  for (int j = 0; j < n->n_out; j++) c += n->out[j] == t;
+  return c > 1;
+}
+
+/* A node function's call in NAME_infer: which tensor each parameter gets
+ * (t NULL: the scratch at arena offset `scratch`).  Calls are written only
+ * after every node is emitted, once the weights they use are numbered. */
+typedef struct call_arg {
+  const ir_tensor *t;
+  int write;
+  int64_t scratch;
+} call_arg;
+
+typedef struct call {
+  char fn[96];
+  int n;
+  call_arg *args;
+} call;
+
+/* Emit node n: its function into funcs, its call into cl. */
+static int emit_node(emit_ctx *e, ir_node *n, sbuf *funcs, call *cl) {
+  char opid[64];
+  if (!n->op) return ir_error("node '%s' (%s): not bound to an op", n->name, n->op_type);
+  if (!n->op->emit)
+    return ir_error("node '%s' (%s): the C backend has no emitter for this op", n->name, n->op_type);
+  int64_t scratch_bytes = n->op->scratch_bytes ? n->op->scratch_bytes(n) : 0;
+  int64_t scratch_off = ir_attr_int(n, PLAN_SCRATCH_ATTR, -1);
+  if (scratch_bytes > 0 && scratch_off < 0)
+    return ir_error("node '%s' (%s): its scratch has no arena offset (was the graph memory-planned?)",
+                    n->name, n->op_type);
+
+  e->node = n;
+  e->indent = 1;
+  e->body.n = 0;
+  if (e->body.p) e->body.p[0] = '\0';
+  e->in_asked = ir_alloc((size_t)n->n_in + 1);
+  e->out_asked = ir_alloc((size_t)n->n_out + 1);
+  e->scratch_asked = 0;
+  int rc = n->op->emit(e, n);
+  if (rc == 0) {
+    for (int i = 0; i < n->n_in; i++)
+      if (n->in[i] && !owned(e->g, n->in[i]))
+        rc = ir_error("node '%s' (%s): input '%s' does not belong to graph '%s'", n->name, n->op_type,
+                      n->in[i]->name, e->g->name ? e->g->name : "");
+  }
+  if (rc == 0) {
+    const char *body = e->body.p ? e->body.p : "";
+    int first = 1;
+    emit_c_ident(opid, sizeof opid, n->op_type);
+    /* a comment naming the node and its tensors */
+    sb_puts(funcs, "/* ");
+    put_comment(funcs, n->name);
+    sb_printf(funcs, " (%s):", n->op_type);
+    for (int i = 0; i < n->n_in; i++) {
+      sb_puts(funcs, i ? ", " : " ");
+      if (!n->in[i]) { sb_puts(funcs, "-"); continue; }
+      put_comment(funcs, n->in[i]->name);
+      put_shape(funcs, n->in[i]);
+    }
+    sb_puts(funcs, " ->");
+    for (int j = 0; j < n->n_out; j++) {
+      sb_puts(funcs, j ? ", " : " ");
+      put_comment(funcs, n->out[j]->name);
+      put_shape(funcs, n->out[j]);
+    }
+    sb_puts(funcs, " */\n");
+    snprintf(cl->fn, sizeof cl->fn, "node_%d_%s", n->id, opid);
+    sb_printf(funcs, "static void %s(", cl->fn);
+    cl->args = ir_alloc(sizeof(call_arg) * (size_t)(n->n_in + n->n_out + 1));
+    cl->n = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+      int count = pass == 0 ? n->n_in : n->n_out;
+      for (int i = 0; i < count && rc == 0; i++) {
+        const ir_tensor *t = pass == 0 ? n->in[i] : n->out[i];
+        char pname[32];
+        if (!t || !(pass == 0 ? e->in_asked[i] : e->out_asked[i])) continue;
+        snprintf(pname, sizeof pname, "%c%d", pass == 0 ? 'x' : 'y', i);
+        if (!has_token(body, pname)) continue;  /* asked for but never used */
+        if (t->dtype == IR_UNDEF || t->dtype == IR_STRING || ir_dtype_size(t->dtype) == 0)
+          rc = ir_error("node '%s' (%s): tensor '%s' has dtype %s, which C code cannot hold", n->name,
+                        n->op_type, t->name, ir_dtype_name(t->dtype));
+        else {
+          sb_printf(funcs, "%s%s%s *%s%s", first ? "" : ", ", pass == 0 ? "const " : "",
+                    ir_dtype_ctype(t->dtype), given_twice(n, t) ? "" : "restrict ", pname);
+          cl->args[cl->n++] = (call_arg){t, pass == 1, -1};
+          first = 0;
+        }
+      }
+    }
+    if (rc == 0 && e->scratch_asked && has_token(body, "scratch")) {
+      if (scratch_bytes <= 0)
+        rc = ir_error("node '%s' (%s): the emitter uses scratch but the op declares none", n->name,
+                      n->op_type);
+      sb_printf(funcs, "%sunsigned char *restrict scratch", first ? "" : ", ");
+      cl->args[cl->n++] = (call_arg){NULL, 1, scratch_off};
+      first = 0;
+    }
+    if (first) sb_puts(funcs, "void");
+    sb_puts(funcs, ")\n{\n");
+    sb_puts(funcs, body);
+    sb_puts(funcs, "}\n\n");
+  }
+  free(e->in_asked);
+  free(e->out_asked);
+  e->in_asked = e->out_asked = NULL;
+  e->node = NULL;
+  return rc;
+}
+
+/* Hex digits of the low `digits` nibbles of v, as "0x...u". */
+static char *hex_lit(char *p, uint64_t v, int digits) {
+  static const char hx[] = "0123456789abcdef";
+  *p++ = '0';
+  *p++ = 'x';
+  for (int i = digits - 1; i >= 0; i--) *p++ = hx[(v >> (4 * i)) & 15];
+  *p++ = 'u';
+  return p;
+}
+
+/* One weight: its declaration for NAME.c (into externs) and its definition
+ * with its values (into defs).  The float views are unions declared in both
+ * files with the same members, which makes them compatible types. */
+static void emit_weight(const drv *d, const ir_tensor *t, int k, sbuf *externs, sbuf *defs) {
+  int64_t numel = ir_numel(t);
+  int64_t len = numel > 0 ? numel : 1;  /* C has no zero-size arrays */
+  size_t es = ir_dtype_size(t->dtype);
+  const unsigned char *data = t->data;
+  char name[80];
+  snprintf(name, sizeof name, "%s_w%d", d->name, k);
+
+  sbuf head = {0};
+  sb_puts(&head, "/* ");
+  put_comment(&head, t->name);
+  put_shape(&head, t);
+  sb_printf(&head, " %s */\n", ir_dtype_name(t->dtype));
+  if (has_float_view(t->dtype)) {
+    const char *bits = t->dtype == IR_F32 ? "uint32_t" : "uint64_t";
+    const char *ft = t->dtype == IR_F32 ? "float" : "double";
+    sb_printf(&head, "union %s_u { %s u[%" PRId64 "]; %s v[%" PRId64 "]; };\n", name, bits, len, ft, len);
+    sb_puts(externs, head.p);
+    sb_printf(externs, "extern const union %s_u %s;\n", name, name);
+    sb_puts(defs, head.p);
+    sb_printf(defs, "const union %s_u %s = {{", name, name);
+  } else {
+    const char *ct = ir_dtype_ctype(t->dtype);
+    sb_puts(externs, head.p);
+    sb_printf(externs, "extern const %s %s[%" PRId64 "];\n", ct, name, len);
+    sb_puts(defs, head.p);
+    sb_printf(defs, "const %s %s[%" PRId64 "] = {", ct, name, len);
+  }
+  sb_free(&head);
+
+  char buf[64];
+  for (int64_t i = 0; i < len; i++) {
+    if (i % 12 == 0) sb_puts(defs, "\n  ");
+    char *p = buf;
+    if (numel <= 0) {
+      *p++ = '0';
+    } else {
+      const unsigned char *src = data + (size_t)i * es;
+      uint64_t u = 0;
+      int64_t s = 0;
+      switch (t->dtype) {
+      case IR_F32: { uint32_t v; memcpy(&v, src, 4); p = hex_lit(p, v, 8); break; }
+      case IR_F64: { uint64_t v; memcpy(&v, src, 8); p = hex_lit(p, v, 16); *p++ = 'L'; *p++ = 'L'; break; }
+      case IR_F16: case IR_BF16: { uint16_t v; memcpy(&v, src, 2); p = hex_lit(p, v, 4); break; }
+      case IR_U16: { uint16_t v; memcpy(&v, src, 2); u = v; goto unsigned_dec; }
+      case IR_U8: case IR_BOOL: u = src[0]; goto unsigned_dec;
+      case IR_U32: { uint32_t v; memcpy(&v, src, 4); u = v; goto unsigned_dec; }
+      case IR_U64: { memcpy(&u, src, 8); p += sprintf(p, "%" PRIu64 "ULL", u); break; }
+      case IR_I8: { int8_t v; memcpy(&v, src, 1); s = v; goto signed_dec; }
+      case IR_I16: { int16_t v; memcpy(&v, src, 2); s = v; goto signed_dec; }
+      case IR_I32: { int32_t v; memcpy(&v, src, 4); s = v; goto signed_dec; }
+      case IR_I64: { memcpy(&s, src, 8); goto signed_dec; }
+      default: *p++ = '0'; break;
+      unsigned_dec:
+        p += sprintf(p, "%" PRIu64 "%s", u, t->dtype == IR_U32 ? "u" : "");
+        break;
+      signed_dec:
+        emit_literal_i64(p, sizeof buf, t->dtype, s);
+        p += strlen(p);
+        break;
+      }
+    }
+    *p = '\0';
+    sb_puts(defs, buf);
+    if (i + 1 < len) sb_puts(defs, i % 12 == 11 ? "," : ", ");
+  }
+  sb_puts(defs, has_float_view(t->dtype) ? "\n}};\n\n" : "\n};\n\n");
+}
+
+/* Prototype parameters of NAME_infer: "const float *input_x, float *output_y, void *arena". */
+static void put_params(const drv *d, sbuf *b) {
+  ir_graph *g = d->g;
+  for (int i = 0; i < g->n_inputs; i++)
+    sb_printf(b, "const %s *%s, ", ir_dtype_ctype(g->inputs[i]->dtype), d->in_param[i]);
+  for (int j = 0; j < g->n_outputs; j++)
+    sb_printf(b, "%s *%s, ", ir_dtype_ctype(g->outputs[j]->dtype), d->out_param[j]);
+  sb_puts(b, "void *arena");
+}
+
+/* A parameter name made from prefix and t's name, unique among taken[0..n). */
+static char *unique_param(const char *prefix, const ir_tensor *t, char **taken, int n) {
+  char ident[200], buf[260];
+  emit_c_ident(ident, sizeof ident, t->name);
+  snprintf(buf, sizeof buf, "%s_%s", prefix, ident);
+  for (int k = 0;; k++) {
+    int clash = 0;
+    for (int i = 0; i < n; i++) clash |= strcmp(taken[i], buf) == 0;
+    if (!clash) return ir_strdup(buf);
+    if (k == 0) snprintf(buf, sizeof buf, "%s_%s_%d", prefix, ident, t->id);
+    else snprintf(buf, sizeof buf, "%s_%s_%d_%d", prefix, ident, t->id, k);
+  }
+}
+
+static void put_io_macros(sbuf *h, const char *name, const char *kind, int i, const ir_tensor *t) {
+  sb_printf(h, "#define %s_%s_%d_NAME ", name, kind, i);
+  put_cstring(h, t->name);
+  sb_printf(h, "\n#define %s_%s_%d_DTYPE \"%s\"\n", name, kind, i, ir_dtype_name(t->dtype));
+  sb_printf(h, "#define %s_%s_%d_RANK %d\n", name, kind, i, t->rank);
+  sb_printf(h, "#define %s_%s_%d_SHAPE {", name, kind, i);
+  if (t->rank == 0) sb_puts(h, "1");  /* C has no empty initializer: a scalar reads as {1} */
+  for (int k = 0; k < t->rank; k++) sb_printf(h, k ? ",%" PRId64 : "%" PRId64, t->shape[k]);
+  sb_printf(h, "}\n#define %s_%s_%d_SIZE %" PRId64 "\n", name, kind, i, ir_numel(t));
+}
+
+static void emit_header(const drv *d, sbuf *h) {
+  ir_graph *g = d->g;
+  const char *nm = d->name;
+  int64_t arena = g->arena_bytes > 64 ? g->arena_bytes : 64;
+  sb_printf(h, "/*\n * %s.h - inference for model '", nm);
+  put_comment(h, g->name ? g->name : nm);
+  sb_puts(h, "'.\n * Generated by modelc; do not edit.\n *\n");
+  sb_printf(h, " * int %s_infer(<inputs>, <outputs>, void *arena);\n", nm);
+  sb_puts(h, " *   Runs the model once.  Each input and output is a dense C-order array of\n"
+             " *   the dtype and shape given by the macros below; they must not overlap.\n");
+  sb_printf(h, " *   arena: %s_ARENA_BYTES bytes, 64-byte aligned, for the intermediate values\n"
+               " *   (its contents need not persist between calls), or NULL to use a static\n"
+               " *   arena inside %s.c.  With a caller's arena the function is reentrant:\n"
+               " *   concurrent calls need distinct arenas.  Returns 0.\n */\n", nm, nm);
+  sb_printf(h, "#ifndef %s_H_INCLUDED\n#define %s_H_INCLUDED\n\n#include <stdint.h>\n\n", nm, nm);
+  sb_puts(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+  sb_printf(h, "#define %s_ARENA_BYTES %" PRId64 "\n", nm, arena);
+  sb_printf(h, "/* most bytes live at once for this schedule: %" PRId64 " */\n\n", g->arena_lower_bound);
+  sb_printf(h, "#define %s_NUM_INPUTS %d\n", nm, g->n_inputs);
+  sb_printf(h, "#define %s_NUM_OUTPUTS %d\n\n", nm, g->n_outputs);
+  for (int i = 0; i < g->n_inputs; i++) put_io_macros(h, nm, "INPUT", i, g->inputs[i]);
+  if (g->n_inputs) sb_puts(h, "\n");
+  for (int j = 0; j < g->n_outputs; j++) put_io_macros(h, nm, "OUTPUT", j, g->outputs[j]);
+  if (g->n_outputs) sb_puts(h, "\n");
+  sb_printf(h, "int %s_infer(", nm);
+  put_params(d, h);
+  sb_puts(h, ");\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+}
+
+/* The harness: one generic main over tables describing the inputs and outputs. */
+static void emit_harness(const drv *d, sbuf *m) {
+  ir_graph *g = d->g;
+  const char *nm = d->name;
+  sb_printf(m, "/*\n * %s_main.c - command-line harness for %s_infer.\n", nm, nm);
+  sb_puts(m, " * Generated by modelc; do not edit.\n *\n");
+  sb_printf(m, " *   %s_main IN.npy... [-o OUTDIR]     one .npy per input, in input order;\n"
+               " *                                       writes OUTDIR/<output>.npy\n"
+               " *   %s_main --bench N IN.npy...       N timed runs after a warm-up;\n"
+               " *                                       last line: median_us: X\n"
+               " * Build: cc -O3 %s.c %s_weights.c %s_main.c -lm\n */\n", nm, nm, nm, nm, nm);
+  sb_puts(m, "#ifndef _POSIX_C_SOURCE\n#define _POSIX_C_SOURCE 200809L /* clock_gettime */\n#endif\n\n");
+  sb_puts(m, "#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+             "#include <time.h>\n\n");
+  sb_printf(m, "#include \"%s.h\"\n\n", nm);
+  sb_puts(m, "/* ---- modelc's .npy reader and writer (runtime/npy.h, runtime/npy.c) ---- */\n");
+  sb_puts(m, modelc_npy_src);
+  sb_puts(m, "/* ---- end of npy ---- */\n\n");
+  sb_puts(m,
+          "typedef struct io_desc {\n"
+          "  const char *name, *dtype, *descr;\n"
+          "  int rank;\n"
+          "  int64_t shape[8];\n"
+          "  int64_t size;\n"
+          "} io_desc;\n\n");
+  for (int pass = 0; pass < 2; pass++) {
+    int count = pass ? g->n_outputs : g->n_inputs;
+    sb_printf(m, "static const io_desc %s[] = {\n", pass ? "outs" : "ins");
+    for (int i = 0; i < count; i++) {
+      const ir_tensor *t = pass ? g->outputs[i] : g->inputs[i];
+      const char *descr = npy_descr_of(t->dtype);
+      sb_puts(m, "  {");
+      put_cstring(m, t->name);
+      sb_printf(m, ", \"%s\", \"%s\", %d, {", ir_dtype_name(t->dtype), descr ? descr : "", t->rank);
+      for (int k = 0; k < t->rank; k++) sb_printf(m, k ? ", %" PRId64 : "%" PRId64, t->shape[k]);
+      if (t->rank == 0) sb_puts(m, "0");
+      sb_printf(m, "}, %" PRId64 "},\n", ir_numel(t));
+    }
+    sb_puts(m, "  {NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */\n};\n\n");
+  }
+  sb_printf(m, "#define N_IN %d\n#define N_OUT %d\n\n", g->n_inputs, g->n_outputs);
+  sb_puts(m,
+          "static const char *const dtype_names[][2] = {\n"
+          "  {\"<f4\", \"float32\"}, {\"<f8\", \"float64\"}, {\"<f2\", \"float16\"}, {\"|i1\", \"int8\"},\n"
+          "  {\"<i2\", \"int16\"}, {\"<i4\", \"int32\"}, {\"<i8\", \"int64\"}, {\"|u1\", \"uint8\"},\n"
+          "  {\"<u2\", \"uint16\"}, {\"<u4\", \"uint32\"}, {\"<u8\", \"uint64\"}, {\"|b1\", \"bool\"}\n"
+          "};\n\n"
+          "static const char *dtype_of(const char *descr) {\n"
+          "  size_t i;\n"
+          "  for (i = 0; i < sizeof dtype_names / sizeof dtype_names[0]; i++)\n"
+          "    if (strcmp(dtype_names[i][0], descr) == 0) return dtype_names[i][1];\n"
+          "  return descr;\n"
+          "}\n\n"
+          "static void put_shape(char *buf, size_t n, int rank, const int64_t *shape) {\n"
+          "  size_t k = 0;\n"
+          "  int i;\n"
+          "  k += (size_t)snprintf(buf + k, n - k, \"[\");\n"
+          "  for (i = 0; i < rank && k < n; i++)\n"
+          "    k += (size_t)snprintf(buf + k, n - k, i ? \",%lld\" : \"%lld\", (long long)shape[i]);\n"
+          "  if (k < n) snprintf(buf + k, n - k, \"]\");\n"
+          "}\n\n");
+  sb_printf(m,
+            "static int usage(void) {\n"
+            "  fprintf(stderr, \"usage: %s_main IN.npy... [-o OUTDIR]\\n"
+            "       %s_main --bench N IN.npy...\\n\");\n"
+            "  return 2;\n"
+            "}\n\n", nm, nm);
+  /* the call, with one cast argument per input and output */
+  sb_puts(m, "static int run(void *const *in, void *const *out, void *arena) {\n");
+  if (!g->n_inputs) sb_puts(m, "  (void)in;\n");
+  if (!g->n_outputs) sb_puts(m, "  (void)out;\n");
+  sb_printf(m, "  return %s_infer(", nm);
+  for (int i = 0; i < g->n_inputs; i++)
+    sb_printf(m, "(const %s *)in[%d], ", ir_dtype_ctype(g->inputs[i]->dtype), i);
+  for (int j = 0; j < g->n_outputs; j++)
+    sb_printf(m, "(%s *)out[%d], ", ir_dtype_ctype(g->outputs[j]->dtype), j);
+  sb_puts(m, "arena);\n}\n\n");
+  sb_puts(m,
+          "static int cmp_double(const void *a, const void *b) {\n"
+          "  double x = *(const double *)a, y = *(const double *)b;\n"
+          "  return x < y ? -1 : x > y;\n"
+          "}\n\n"
+          "static double now_us(void) {\n"
+          "  struct timespec ts;\n"
+          "  clock_gettime(CLOCK_MONOTONIC, &ts);\n"
+          "  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;\n"
+          "}\n\n");
+  sb_printf(m,
+            "int main(int argc, char **argv) {\n"
+            "  const char *prog = \"%s_main\", *outdir = \".\", *files[N_IN + 1];\n"
+            "  npy_array arrs[N_IN + 1];\n"
+            "  void *in[N_IN + 1], *out[N_OUT + 1];\n"
+            "  unsigned char *arena_mem, *arena;\n"
+            "  char err[512];\n"
+            "  long bench = -1;\n"
+            "  int nfiles = 0, i, rc = 0;\n"
+            "  memset(arrs, 0, sizeof arrs);\n"
+            "  memset(out, 0, sizeof out);\n"
+            "  for (i = 1; i < argc; i++) {\n"
+            "    if (strcmp(argv[i], \"-o\") == 0) {\n"
+            "      if (++i >= argc) return usage();\n"
+            "      outdir = argv[i];\n"
+            "    } else if (strcmp(argv[i], \"--bench\") == 0) {\n"
+            "      char *end;\n"
+            "      if (++i >= argc) return usage();\n"
+            "      bench = strtol(argv[i], &end, 10);\n"
+            "      if (*end || bench < 1) return usage();\n"
+            "    } else if (argv[i][0] == '-' && argv[i][1]) {\n"
+            "      return usage();\n"
+            "    } else {\n"
+            "      if (nfiles >= N_IN) {\n"
+            "        fprintf(stderr, \"%%s: expected %%d input file(s), got more\\n\", prog, N_IN);\n"
+            "        return 2;\n"
+            "      }\n"
+            "      files[nfiles++] = argv[i];\n"
+            "    }\n"
+            "  }\n"
+            "  if (nfiles != N_IN) {\n"
+            "    fprintf(stderr, \"%%s: expected %%d input file(s), got %%d\\n\", prog, N_IN, nfiles);\n"
+            "    return 2;\n"
+            "  }\n", nm);
+  sb_puts(m,
+          "  for (i = 0; i < N_IN; i++) {\n"
+          "    const io_desc *d = &ins[i];\n"
+          "    int ok, k;\n"
+          "    if (npy_read(files[i], &arrs[i], err, sizeof err) != 0) {\n"
+          "      fprintf(stderr, \"%s: input '%s' (%s): %s\\n\", prog, d->name, files[i], err);\n"
+          "      rc = 1;\n"
+          "      goto done;\n"
+          "    }\n"
+          "    ok = strcmp(arrs[i].descr, d->descr) == 0 && arrs[i].rank == d->rank;\n"
+          "    for (k = 0; ok && k < d->rank; k++) ok = arrs[i].shape[k] == d->shape[k];\n"
+          "    if (!ok) {\n"
+          "      char want[200], got[200];\n"
+          "      put_shape(want, sizeof want, d->rank, d->shape);\n"
+          "      put_shape(got, sizeof got, arrs[i].rank, arrs[i].shape);\n"
+          "      fprintf(stderr, \"%s: input '%s' (%s): expected %s %s, got %s %s\\n\", prog, d->name,\n"
+          "              files[i], d->dtype, want, dtype_of(arrs[i].descr), got);\n"
+          "      rc = 1;\n"
+          "      goto done;\n"
+          "    }\n"
+          "    in[i] = arrs[i].data;\n"
+          "  }\n"
+          "  for (i = 0; i < N_OUT; i++) {\n"
+          "    size_t bytes = (size_t)outs[i].size * npy_descr_size(outs[i].descr);\n"
+          "    out[i] = calloc(bytes ? bytes : 1, 1);\n"
+          "    if (!out[i]) {\n"
+          "      fprintf(stderr, \"%s: out of memory\\n\", prog);\n"
+          "      rc = 1;\n"
+          "      goto done;\n"
+          "    }\n"
+          "  }\n");
+  sb_printf(m,
+            "  arena_mem = malloc((size_t)%s_ARENA_BYTES + 64);\n"
+            "  if (!arena_mem) {\n"
+            "    fprintf(stderr, \"%%s: out of memory\\n\", prog);\n"
+            "    rc = 1;\n"
+            "    goto done;\n"
+            "  }\n"
+            "  arena = arena_mem + (64 - (uintptr_t)arena_mem %% 64) %% 64;\n", nm);
+  sb_puts(m,
+          "  if (bench > 0) {\n"
+          "    double *t = malloc(sizeof(double) * (size_t)bench);\n"
+          "    long r;\n"
+          "    if (!t) {\n"
+          "      fprintf(stderr, \"%s: out of memory\\n\", prog);\n"
+          "      rc = 1;\n"
+          "    } else {\n"
+          "      rc = run(in, out, arena);  /* warm-up */\n"
+          "      for (r = 0; r < bench && rc == 0; r++) {\n"
+          "        double t0 = now_us();\n"
+          "        rc = run(in, out, arena);\n"
+          "        t[r] = now_us() - t0;\n"
+          "      }\n"
+          "      if (rc == 0) {\n"
+          "        qsort(t, (size_t)bench, sizeof *t, cmp_double);\n"
+          "        printf(\"runs: %ld\\nmin_us: %.3f\\n\", bench, t[0]);\n"
+          "        printf(\"median_us: %.3f\\n\", bench % 2 ? t[bench / 2] : (t[bench / 2 - 1] + t[bench / 2]) / 2);\n"
+          "      } else {\n"
+          "        fprintf(stderr, \"%s: inference failed (%d)\\n\", prog, rc);\n"
+          "        rc = 1;\n"
+          "      }\n"
+          "      free(t);\n"
+          "    }\n"
+          "  } else if ((rc = run(in, out, arena)) != 0) {\n"
+          "    fprintf(stderr, \"%s: inference failed (%d)\\n\", prog, rc);\n"
+          "    rc = 1;\n"
+          "  } else {\n"
+          "    for (i = 0; i < N_OUT && rc == 0; i++) {\n"
+          "      size_t len = strlen(outdir) + strlen(outs[i].name) + 8, k;\n"
+          "      char *path = malloc(len), *base;\n"
+          "      if (!path) {\n"
+          "        fprintf(stderr, \"%s: out of memory\\n\", prog);\n"
+          "        rc = 1;\n"
+          "        break;\n"
+          "      }\n"
+          "      snprintf(path, len, \"%s/\", outdir);\n"
+          "      base = path + strlen(path);\n"
+          "      for (k = 0; outs[i].name[k]; k++) {\n"
+          "        char c = outs[i].name[k];\n"
+          "        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||\n"
+          "                 c == '.' || c == '_' || c == '-';\n"
+          "        base[k] = ok ? c : '_';\n"
+          "      }\n"
+          "      strcpy(base + k, \".npy\");\n"
+          "      if (npy_write(path, outs[i].descr, outs[i].rank, outs[i].shape, out[i], err, sizeof err) != 0) {\n"
+          "        fprintf(stderr, \"%s: output '%s': %s\\n\", prog, outs[i].name, err);\n"
+          "        rc = 1;\n"
+          "      }\n"
+          "      free(path);\n"
+          "    }\n"
+          "  }\n"
+          "  free(arena_mem);\n"
+          "done:\n"
+          "  for (i = 0; i < N_IN; i++) npy_free(&arrs[i]);\n"
+          "  for (i = 0; i < N_OUT; i++) free(out[i]);\n"
+          "  return rc;\n"
+          "}\n");
+}
+
+static int valid_c_name(const char *s) {
+  if (!s || !*s || (*s >= '0' && *s <= '9')) return 0;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+      return 0;
+  return 1;
+}
+
+int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
+  if (!opt || !valid_c_name(opt->name))
+    return ir_error("model name '%s' is not a C identifier", opt && opt->name ? opt->name : "");
+  int nt = g->n_tensors, rc = 0;
+  drv d;
+  memset(&d, 0, sizeof d);
+  d.g = g;
+  d.name = opt->name;
+  d.in_param = ir_alloc(sizeof(char *) * (size_t)(g->n_inputs + 1));
+  d.out_param = ir_alloc(sizeof(char *) * (size_t)(g->n_outputs + 1));
+  d.input_pos = ir_alloc(sizeof(int) * (size_t)(nt + 1));
+  d.output_pos = ir_alloc(sizeof(int) * (size_t)(nt + 1));
+  d.weight = ir_alloc(sizeof(int) * (size_t)(nt + 1));
+  d.out_direct = ir_alloc(sizeof(int) * (size_t)(g->n_outputs + 1));
+  emit_ctx e;
+  memset(&e, 0, sizeof e);
+  e.opt = opt;
+  e.g = g;
+  sbuf h = {0}, c = {0}, w = {0}, m = {0}, externs = {0}, defs = {0}, funcs = {0}, calltext = {0};
+  enum { WRITTEN = 1, USED = 2 };  /* per tensor: a node writes it; a call or an output uses it */
+  unsigned char *flags = ir_alloc((size_t)nt + 1);
+  call *calls = ir_alloc(sizeof(call) * (size_t)(g->n_nodes + 1));
+  int n_calls = 0;
+
+  /* 1. who is who: inputs, outputs, parameter names */
+  for (int i = 0; i < nt; i++) d.input_pos[i] = d.output_pos[i] = d.weight[i] = -1;
+  for (int s = 0; s < g->n_nodes; s++) {
+    ir_node *n = g->nodes[s];
+    if (n->dead) continue;
+    for (int j = 0; j < n->n_out; j++)
+      if (owned(g, n->out[j])) flags[n->out[j]->id] |= WRITTEN;
+  }
+  for (int i = 0; i < g->n_inputs && rc == 0; i++) {
+    ir_tensor *t = g->inputs[i];
+    if (!owned(g, t)) { rc = ir_error("graph input %d is not a tensor of the graph", i); break; }
+    if (d.input_pos[t->id] < 0) d.input_pos[t->id] = i;
+    d.in_param[i] = unique_param("input", t, d.in_param, i);
+  }
+  for (int j = 0; j < g->n_outputs && rc == 0; j++) {
+    ir_tensor *t = g->outputs[j];
+    if (!owned(g, t)) { rc = ir_error("graph output %d is not a tensor of the graph", j); break; }
+    d.out_param[j] = unique_param("output", t, d.out_param, j);
+    if (d.output_pos[t->id] < 0) {
+      d.output_pos[t->id] = j;
+      d.out_direct[j] = (flags[t->id] & WRITTEN) && d.input_pos[t->id] < 0 && !is_weight_role(t);
+    }
+  }
+  for (int k = 0; k < g->n_inputs + g->n_outputs && rc == 0; k++) {
+    const ir_tensor *t = k < g->n_inputs ? g->inputs[k] : g->outputs[k - g->n_inputs];
+    if (!ir_shape_known(t) || ir_dtype_size(t->dtype) == 0) {
+      char buf[128];
+      rc = ir_error("graph %s '%s' needs a static shape and a numeric dtype (has %s %s)",
+                    k < g->n_inputs ? "input" : "output", t->name, ir_dtype_name(t->dtype),
+                    ir_shape_str(t, buf, sizeof buf));
+    }
+  }
+
+  /* 2. one function per node, in schedule order */
+  for (int s = 0; s < g->n_nodes && rc == 0; s++)
+    if (!g->nodes[s]->dead) rc = emit_node(&e, g->nodes[s], &funcs, &calls[n_calls++]);
+
+  /* 3. the weights: constants some call or output uses, numbered by tensor id */
+  for (int k = 0; k < n_calls; k++)
+    for (int a = 0; a < calls[k].n; a++)
+      if (calls[k].args[a].t) flags[calls[k].args[a].t->id] |= USED;
+  for (int j = 0; j < g->n_outputs; j++) flags[g->outputs[j]->id] |= USED;
+  for (int i = 0; i < nt && rc == 0; i++) {
+    ir_tensor *t = g->tensors[i];
+    if (!is_weight_role(t) || d.input_pos[i] >= 0 || !(flags[i] & USED)) continue;
+    if (ir_numel(t) < 0) { rc = ir_error("constant '%s' has no static shape", t->name); break; }
+    if (!t->data && ir_numel(t) != 0) { rc = ir_error("constant '%s' has no data", t->name); break; }
+    d.weight[i] = d.n_weights++;
+    emit_weight(&d, t, d.weight[i], &externs, &defs);
+  }
+  for (int j = 0; j < g->n_outputs && rc == 0; j++) {
+    const ir_tensor *t = g->outputs[j];
+    if (d.output_pos[t->id] == j && !d.out_direct[j] && d.input_pos[t->id] < 0 && d.weight[t->id] < 0)
+      rc = ir_error("graph output '%s' is computed by no node", t->name);
+  }
+
+  /* 4. the calls */
+  for (int k = 0; k < n_calls && rc == 0; k++) {
+    sb_printf(&calltext, "  %s(", calls[k].fn);
+    for (int a = 0; a < calls[k].n && rc == 0; a++) {
+      const call_arg *ca = &calls[k].args[a];
+      if (a) sb_puts(&calltext, ", ");
+      if (ca->t) rc = tensor_ref(&d, ca->t, ca->write, &calltext);
+      else sb_printf(&calltext, "A + %" PRId64, ca->scratch);
+    }
+    sb_puts(&calltext, ");\n");
+  }
+
+  if (rc == 0) {
+    const char *nm = d.name;
+    /* NAME.h */
+    emit_header(&d, &h);
+
+    /* NAME.c */
+    sb_printf(&c, "/*\n * %s.c - inference code for model '", nm);
+    put_comment(&c, g->name ? g->name : nm);
+    sb_printf(&c, "'.\n * Generated by modelc; do not edit.  Weights are in %s_weights.c.\n */\n", nm);
+    sb_printf(&c, "#include <stdint.h>\n#include <stddef.h>\n#include <string.h>\n#include <math.h>\n\n"
+                  "#include \"%s.h\"\n\n", nm);
+    if (d.n_weights) {
+      sb_printf(&c, "/* ---- weights, defined in %s_weights.c ---- */\n", nm);
+      sb_puts(&c, externs.p);
+      sb_puts(&c, "\n");
+    }
+    if (e.helpers.n) {
+      sb_puts(&c, "/* ---- helpers ---- */\n");
+      sb_puts(&c, e.helpers.p);
+    }
+    sb_puts(&c, "/* ---- one function per node, in schedule order ---- */\n\n");
+    if (funcs.n) sb_puts(&c, funcs.p);
+    sb_printf(&c,
+              "#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L\n"
+              "static _Alignas(64) unsigned char %s_static_arena[%s_ARENA_BYTES];\n"
+              "#define %s_STATIC_ARENA %s_static_arena\n"
+              "#else\n"
+              "/* C99 cannot ask for alignment: over-allocate, align at run time. */\n"
+              "static unsigned char %s_static_arena[%s_ARENA_BYTES + 64];\n"
+              "#define %s_STATIC_ARENA (%s_static_arena + (64 - (uintptr_t)%s_static_arena %% 64) %% 64)\n"
+              "#endif\n\n", nm, nm, nm, nm, nm, nm, nm, nm, nm);
+    sb_printf(&c, "int %s_infer(", nm);
+    put_params(&d, &c);
+    sb_puts(&c, ")\n{\n");
+    sb_printf(&c, "  unsigned char *A = arena ? (unsigned char *)arena : %s_STATIC_ARENA;\n", nm);
+    /* outputs not written by a node: copies of inputs, constants or other outputs */
+    sbuf copies = {0};
+    for (int j = 0; j < g->n_outputs; j++) {
+      const ir_tensor *t = g->outputs[j];
+      if (d.output_pos[t->id] == j && d.out_direct[j]) continue;
+      sb_printf(&copies, "  memcpy(%s, ", d.out_param[j]);
+      if (d.input_pos[t->id] >= 0) sb_puts(&copies, d.in_param[d.input_pos[t->id]]);
+      else if (d.weight[t->id] >= 0)
+        sb_printf(&copies, has_float_view(t->dtype) ? "%s_w%d.v" : "%s_w%d", nm, d.weight[t->id]);
+      else sb_puts(&copies, d.out_param[d.output_pos[t->id]]);
+      sb_printf(&copies, ", %" PRId64 ");\n", ir_nbytes(t));
+    }
+    sbuf all = {0};  /* every statement, to find the parameters nothing uses */
+    sb_puts(&all, "");
+    if (calltext.n) sb_puts(&all, calltext.p);
+    if (copies.n) sb_puts(&all, copies.p);
+    if (!has_token(all.p, "A")) sb_puts(&c, "  (void)A;\n");
+    for (int k = 0; k < g->n_inputs + g->n_outputs; k++) {
+      const char *pn = k < g->n_inputs ? d.in_param[k] : d.out_param[k - g->n_inputs];
+      if (!has_token(all.p, pn)) sb_printf(&c, "  (void)%s;\n", pn);
+    }
+    if (calltext.n) sb_puts(&c, calltext.p);
+    if (copies.n) sb_puts(&c, copies.p);
+    sb_free(&copies);
+    sb_free(&all);
+    sb_puts(&c, "  return 0;\n}\n");
+
+    /* NAME_weights.c */
+    sb_printf(&w, "/*\n * %s_weights.c - the constants of model '", nm);
+    put_comment(&w, g->name ? g->name : nm);
+    sb_printf(&w, "', as integer bit patterns (exact,\n * NaN payloads and -0 included), "
+                  "read by %s.c.  Generated by modelc; do not edit.\n */\n#include <stdint.h>\n\n", nm);
+    if (defs.n) sb_puts(&w, defs.p);
+    if (!d.n_weights) sb_printf(&w, "/* the model has no constants */\ntypedef int %s_no_weights;\n", nm);
+
+    if (opt->emit_main) emit_harness(&d, &m);
+
+    rc = write_file(dir, nm, ".h", &h);
+    if (rc == 0) rc = write_file(dir, nm, ".c", &c);
+    if (rc == 0) rc = write_file(dir, nm, "_weights.c", &w);
+    if (rc == 0 && opt->emit_main) rc = write_file(dir, nm, "_main.c", &m);
+  }
+
+  for (int i = 0; i < g->n_inputs; i++) free(d.in_param[i]);
+  for (int j = 0; j < g->n_outputs; j++) free(d.out_param[j]);
+  free(d.in_param);
+  free(d.out_param);
+  free(d.input_pos);
+  free(d.output_pos);
+  free(d.weight);
+  free(d.out_direct);
+  free(flags);
+  for (int i = 0; i < e.n_pool; i++) free(e.pool[i]);
+  free(e.pool);
+  for (int i = 0; i < e.n_helpers; i++) free(e.helper_keys[i]);
+  free(e.helper_keys);
+  sb_free(&e.helpers);
+  sb_free(&e.body);
+  sb_free(&h);
+  sb_free(&c);
+  sb_free(&w);
+  sb_free(&m);
+  sb_free(&externs);
+  sb_free(&defs);
+  sb_free(&funcs);
+  sb_free(&calltext);
+  for (int k = 0; k < n_calls; k++) free(calls[k].args);
+  free(calls);
+  return rc;
+}

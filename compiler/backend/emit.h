@@ -1,0 +1,77 @@
+/*
+ * emit.h - what an op's emit function sees of the C backend.
+ *
+ * The backend driver (emit.c) writes NAME.h, NAME.c, NAME_weights.c and
+ * optionally NAME_main.c.  Every node becomes one static function in NAME.c
+ *
+ *     static void node_12_Conv(const float *restrict x0, const float *restrict x1,
+ *                              const float *restrict x2, float *restrict y0,
+ *                              unsigned char *restrict scratch)
+ *
+ * whose body the op's entry writes, and NAME_infer calls those functions in
+ * schedule order with pointers into the arena, the weights, or the caller's
+ * input and output buffers.  Inside the body the op refers to its buffers
+ * only by the names emit_in()/emit_out() return; which memory they are is
+ * the driver's and the memory plan's business.  Every shape is static, so
+ * bodies use literal loop bounds.
+ *
+ * An op writes loops through the kernel layer (kernels.h and kl_*.h) rather
+ * than printing whole kernels itself, so that tiling, vectorization and
+ * fusion change the kernel layer and not every op.
+ */
+#ifndef MODELC_EMIT_H
+#define MODELC_EMIT_H
+
+#include <stdio.h>
+#include "../ir/ir.h"
+
+typedef struct emit_ctx emit_ctx;
+
+/* Text into the current node's function body, at the current indentation;
+ * emit_line adds the newline. */
+void emit_line(emit_ctx *e, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void emit_indent(emit_ctx *e, int delta);   /* +1 after "{", -1 before "}" */
+
+/* Names of the node's buffers inside its function: input i ("x0"; NULL for
+ * a missing optional input), output j ("y0"), the scratch area ("scratch",
+ * an unsigned char * of op->scratch_bytes(n) bytes, 64-byte aligned). */
+const char *emit_in(emit_ctx *e, int i);
+const char *emit_out(emit_ctx *e, int j);
+const char *emit_scratch(emit_ctx *e);
+
+/* A fresh identifier with the given prefix, unique in the file ("i3"). */
+const char *emit_fresh(emit_ctx *e, const char *prefix);
+
+/* Emit `code` once at file scope before any node function (helpers shared
+ * by kernels: a generic GEMM, half-float conversion...).  `key` identifies
+ * it; later calls with the same key do nothing. */
+void emit_helper(emit_ctx *e, const char *key, const char *code);
+
+/* A C literal of dtype t that reads back as exactly v: hex floats for
+ * float/double ("0x1.8p+1f"), INFINITY/NAN forms, integer literals with
+ * the right suffix.  Returns buf. */
+char *emit_literal(char *buf, size_t n, ir_dtype t, double v);
+char *emit_literal_i64(char *buf, size_t n, ir_dtype t, int64_t v);
+
+/* Options the driver was given that kernels may consult. */
+typedef struct emit_options {
+  const char *name;        /* C prefix, e.g. "lenet" */
+  int emit_main;
+  int threads;             /* --threads: 0 = no OpenMP pragmas */
+} emit_options;
+const emit_options *emit_opts(const emit_ctx *e);
+
+/* ---- the driver ---------------------------------------------------------- */
+/* Write DIR/NAME.h, DIR/NAME.c, DIR/NAME_weights.c (and DIR/NAME_main.c with
+ * emit_main) for a graph that has been shape-inferred and memory-planned.
+ * Deterministic: the same graph and options give byte-identical files. */
+int emit_c(ir_graph *g, const emit_options *opt, const char *dir);
+
+/* "conv1/weight:0" -> "conv1_weight_0": a C identifier fragment. */
+void emit_c_ident(char *buf, size_t n, const char *s);
+
+#endif

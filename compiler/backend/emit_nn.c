@@ -1,0 +1,173 @@
+/*
+ * emit_nn.c - C emission for Conv, the pools, Gemm, MatMul and
+ * BatchNormalization: each function turns its node (shapes static,
+ * geometry attributes made explicit by the entry's infer) into a kl_nn.h
+ * descriptor and hands it to the kernel layer.  No loops are printed here.
+ */
+#include "emit_nn.h"
+
+#include <string.h>
+
+#include "../ops/op.h"
+#include "kl_nn.h"
+
+/* Spatial geometry from the explicit attributes written by infer. */
+static int read_window(const ir_node *n, int r, const int64_t *kern, int64_t *k, int64_t *s,
+                       int64_t *d, int64_t *pb, int64_t *pe) {
+  const int64_t *v;
+  int t, cnt;
+  if (ir_attr_find(n, "auto_pad") && strcmp(ir_attr_string(n, "auto_pad", "NOTSET"), "NOTSET"))
+    return op_fail(n, "auto_pad was not resolved by shape inference");
+  if (r < 1 || r > KL_NN_MAX_SP) return op_fail(n, "%d spatial dimensions are not supported", r);
+  for (t = 0; t < r; t++) k[t] = kern[t], s[t] = d[t] = 1, pb[t] = pe[t] = 0;
+  if ((cnt = ir_attr_ints(n, "strides", &v)) == r) memcpy(s, v, sizeof(int64_t) * r);
+  else if (cnt >= 0) return op_fail(n, "strides has %d values for %d spatial dims", cnt, r);
+  if ((cnt = ir_attr_ints(n, "dilations", &v)) == r) memcpy(d, v, sizeof(int64_t) * r);
+  else if (cnt >= 0) return op_fail(n, "dilations has %d values for %d spatial dims", cnt, r);
+  if ((cnt = ir_attr_ints(n, "pads", &v)) == 2 * r) {
+    memcpy(pb, v, sizeof(int64_t) * r);
+    memcpy(pe, v + r, sizeof(int64_t) * r);
+  } else if (cnt >= 0) {
+    return op_fail(n, "pads has %d values for %d spatial dims", cnt, r);
+  }
+  return 0;
+}
+
+int emit_nn_conv(emit_ctx *e, const ir_node *n) {
+  const ir_tensor *X = n->in[0], *W = n->in[1], *Y = n->out[0];
+  kl_conv_desc d;
+  int64_t pe[KL_NN_MAX_SP];
+  memset(&d, 0, sizeof d);
+  d.dt = Y->dtype;
+  d.r = X->rank - 2;
+  if (read_window(n, d.r, W->shape + 2, d.k, d.s, d.d, d.pb, pe)) return -1;
+  memcpy(d.in, X->shape + 2, sizeof(int64_t) * d.r);
+  memcpy(d.out, Y->shape + 2, sizeof(int64_t) * d.r);
+  d.N = X->shape[0];
+  d.C = X->shape[1];
+  d.M = W->shape[0];
+  d.group = ir_attr_int(n, "group", 1);
+  d.x = emit_in(e, 0);
+  d.w = emit_in(e, 1);
+  d.bias = n->n_in > 2 && n->in[2] ? emit_in(e, 2) : NULL;
+  d.y = emit_out(e, 0);
+  if (kl_epilogue_from_node(e, n, &d.ep)) return -1;
+  return kl_conv(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
+}
+
+static int emit_pool(emit_ctx *e, const ir_node *n, kl_pool_kind kind, int global) {
+  const ir_tensor *X = n->in[0], *Y = n->out[0];
+  kl_pool_desc d;
+  const int64_t *ks;
+  memset(&d, 0, sizeof d);
+  d.dt = Y->dtype;
+  d.kind = kind;
+  d.r = X->rank - 2;
+  d.NC = X->shape[0] * X->shape[1];
+  if (global) {
+    if (read_window(n, d.r, X->shape + 2, d.k, d.s, d.d, d.pb, d.pe)) return -1;
+  } else {
+    if (ir_attr_ints(n, "kernel_shape", &ks) != d.r)
+      return op_fail(n, "kernel_shape does not match the input rank");
+    if (read_window(n, d.r, ks, d.k, d.s, d.d, d.pb, d.pe)) return -1;
+  }
+  memcpy(d.in, X->shape + 2, sizeof(int64_t) * d.r);
+  memcpy(d.out, Y->shape + 2, sizeof(int64_t) * d.r);
+  d.count_include_pad = (int)ir_attr_int(n, "count_include_pad", 0);
+  d.x = emit_in(e, 0);
+  d.y = emit_out(e, 0);
+  return kl_pool(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
+}
+
+int emit_nn_maxpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_POOL_MAX, 0); }
+int emit_nn_avgpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_POOL_AVG, 0); }
+int emit_nn_global_avgpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_POOL_AVG, 1); }
+int emit_nn_global_maxpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_POOL_MAX, 1); }
+
+int emit_nn_gemm(emit_ctx *e, const ir_node *n) {
+  const ir_tensor *A = n->in[0], *C = n->n_in > 2 ? n->in[2] : NULL;
+  int ta = (int)ir_attr_int(n, "transA", 0), tb = (int)ir_attr_int(n, "transB", 0);
+  kl_gemm_desc d;
+  memset(&d, 0, sizeof d);
+  d.dt = n->out[0]->dtype;
+  d.M = n->out[0]->shape[0];
+  d.N = n->out[0]->shape[1];
+  d.K = A->shape[ta ? 0 : 1];
+  d.a = emit_in(e, 0);
+  d.a_rs = ta ? 1 : d.K;
+  d.a_cs = ta ? d.M : 1;
+  d.b = emit_in(e, 1);
+  d.b_rs = tb ? 1 : d.N;
+  d.b_cs = tb ? d.K : 1;
+  d.y = emit_out(e, 0);
+  d.alpha = ir_attr_float(n, "alpha", 1.0);
+  d.beta = ir_attr_float(n, "beta", 1.0);
+  if (C) {
+    /* C right-aligned against [M,N]; a dim of 1 (or a missing one) repeats */
+    d.c = emit_in(e, 2);
+    if (C->rank == 1) d.c_cs = C->shape[0] == 1 ? 0 : 1;
+    if (C->rank == 2) {
+      d.c_rs = C->shape[0] == 1 ? 0 : C->shape[1];
+      d.c_cs = C->shape[1] == 1 ? 0 : 1;
+    }
+  }
+  if (kl_epilogue_from_node(e, n, &d.ep)) return -1;
+  return kl_gemm(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
+}
+
+int emit_nn_matmul(emit_ctx *e, const ir_node *n) {
+  const ir_tensor *A = n->in[0], *B = n->in[1], *Y = n->out[0];
+  int ra = A->rank, rb = B->rank, t;
+  int abr = ra > 2 ? ra - 2 : 0, bbr = rb > 2 ? rb - 2 : 0;
+  int64_t sa, sb;
+  kl_gemm_desc d;
+  memset(&d, 0, sizeof d);
+  d.dt = Y->dtype;
+  d.M = ra >= 2 ? A->shape[ra - 2] : 1;   /* A [K] is a row */
+  d.K = A->shape[ra - 1];
+  d.N = rb >= 2 ? B->shape[rb - 1] : 1;   /* B [K] is a column */
+  d.batch_rank = Y->rank - (ra >= 2) - (rb >= 2);
+  memcpy(d.batch, Y->shape, sizeof(int64_t) * d.batch_rank);
+  /* batch strides, operands right-aligned against the output's batch dims */
+  sa = d.M * d.K;
+  sb = d.K * d.N;
+  for (t = d.batch_rank - 1; t >= 0; t--) {
+    int ta = t - (d.batch_rank - abr), tb = t - (d.batch_rank - bbr);
+    if (ta >= 0) {
+      d.a_bs[t] = A->shape[ta] == 1 ? 0 : sa;
+      sa *= A->shape[ta];
+    }
+    if (tb >= 0) {
+      d.b_bs[t] = B->shape[tb] == 1 ? 0 : sb;
+      sb *= B->shape[tb];
+    }
+  }
+  d.a = emit_in(e, 0);
+  d.a_rs = d.K;
+  d.a_cs = 1;
+  d.b = emit_in(e, 1);
+  d.b_rs = d.N;
+  d.b_cs = 1;
+  d.y = emit_out(e, 0);
+  d.alpha = 1.0;
+  if (kl_epilogue_from_node(e, n, &d.ep)) return -1;
+  return kl_gemm(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
+}
+
+int emit_nn_batchnorm(emit_ctx *e, const ir_node *n) {
+  const ir_tensor *X = n->in[0];
+  kl_chan_affine_desc d;
+  memset(&d, 0, sizeof d);
+  d.dt = n->out[0]->dtype;
+  d.N = X->shape[0];
+  d.C = X->shape[1];
+  d.S = ir_numel_dims(X->rank - 2, X->shape + 2);
+  d.x = emit_in(e, 0);
+  d.scale = emit_in(e, 1);
+  d.bias = emit_in(e, 2);
+  d.mean = emit_in(e, 3);
+  d.var = emit_in(e, 4);
+  d.y = emit_out(e, 0);
+  d.eps = ir_attr_float(n, "epsilon", 1e-5);
+  return kl_chan_affine(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
+}

@@ -1,0 +1,138 @@
+/*
+ * kernels.c - the shared pieces of the backend's kernel layer: the fused
+ * epilogue (read from a node's "_act"/"_residual" attributes, see
+ * kernels.h), the C text of each activation, and loop helpers.
+ *
+ * kl_act_expr is the one place that knows how an activation is written in
+ * C: standalone activation ops and the epilogues of GEMM, convolution and
+ * elementwise maps all call it, so a fused and an unfused model compute the
+ * same formula.  Activations are written with comparisons rather than
+ * fmaxf/fminf so that a NaN propagates as it does in ONNX's numpy reference.
+ * Constants are hex float literals so that they read back exactly.
+ */
+#include "kernels.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../ops/op.h"
+
+/* The "_act" names, in kl_act order: ONNX op names. */
+static const char *const act_names[] = {
+  "", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish"
+};
+
+/* Default alpha/beta of each activation, as ONNX defines them. */
+static void act_defaults(kl_act a, double *alpha, double *beta) {
+  *alpha = 0.0;
+  *beta = 0.0;
+  switch (a) {
+  case KL_ACT_LEAKY_RELU: *alpha = 0.01; break;
+  case KL_ACT_CLIP: *alpha = -INFINITY; *beta = INFINITY; break;
+  case KL_ACT_HARD_SIGMOID: *alpha = 0.2; *beta = 0.5; break;
+  case KL_ACT_HARD_SWISH: *alpha = 1.0 / 6.0; *beta = 0.5; break;
+  default: break;
+  }
+}
+
+int kl_epilogue_from_node(emit_ctx *e, const ir_node *n, kl_epilogue *ep) {
+  memset(ep, 0, sizeof *ep);
+  const char *name = ir_attr_string(n, "_act", NULL);
+  if (name) {
+    int found = 0;
+    for (int a = 1; a < (int)(sizeof act_names / sizeof act_names[0]); a++)
+      if (strcmp(name, act_names[a]) == 0) {
+        ep->act = (kl_act)a;
+        found = 1;
+      }
+    if (!found) return op_fail(n, "unknown fused activation '_act'='%s'", name);
+  }
+  act_defaults(ep->act, &ep->alpha, &ep->beta);
+  if (ir_attr_find(n, "_act_alpha")) ep->alpha = ir_attr_float(n, "_act_alpha", ep->alpha);
+  if (ir_attr_find(n, "_act_beta")) ep->beta = ir_attr_float(n, "_act_beta", ep->beta);
+  int64_t r = ir_attr_int(n, "_residual", -1);
+  if (r >= 0) {
+    if (r >= n->n_in || !n->in[r])
+      return op_fail(n, "fused residual input %lld does not exist", (long long)r);
+    ep->residual = emit_in(e, (int)r);
+  }
+  return 0;
+}
+
+/* A literal of dtype dt (F32 or F64) that reads back as exactly v. */
+static const char *lit(char *buf, size_t n, ir_dtype dt, double v) {
+  const char *suf = dt == IR_F32 ? "f" : "";
+  if (v != v)
+    snprintf(buf, n, "%sNAN", dt == IR_F32 ? "" : "(double)");
+  else if (isinf(v))
+    snprintf(buf, n, "%s%sINFINITY", v < 0 ? "-" : "", dt == IR_F32 ? "" : "(double)");
+  else if (dt == IR_F32)
+    snprintf(buf, n, "%a%s", (double)(float)v, suf);
+  else
+    snprintf(buf, n, "%a", v);
+  return buf;
+}
+
+char *kl_act_expr(char *buf, size_t n, const kl_epilogue *ep, ir_dtype dt, const char *v) {
+  char a[48], b[48], z[48], one[48];
+  const char *f = dt == IR_F32 ? "f" : "";     /* libm suffix */
+  lit(z, sizeof z, dt, 0.0);
+  lit(one, sizeof one, dt, 1.0);
+  lit(a, sizeof a, dt, ep->alpha);
+  lit(b, sizeof b, dt, ep->beta);
+  switch (ep->act) {
+  case KL_ACT_NONE:
+    snprintf(buf, n, "%s", v);
+    break;
+  case KL_ACT_RELU:          /* max(v, 0), NaN passes */
+    snprintf(buf, n, "(%s < %s ? %s : %s)", v, z, z, v);
+    break;
+  case KL_ACT_LEAKY_RELU:
+    snprintf(buf, n, "(%s < %s ? %s * %s : %s)", v, z, a, v, v);
+    break;
+  case KL_ACT_CLIP: {
+    int lo = !isinf(ep->alpha) || ep->alpha > 0, hi = !isinf(ep->beta) || ep->beta < 0;
+    if (lo && hi)
+      /* max(min(v, ...)) order: min > max gives max, as ONNX says */
+      snprintf(buf, n, "(%s < %s ? (%s > %s ? %s : %s) : (%s > %s ? %s : %s))", v, a, a, b, b, a, v,
+               b, b, v);
+    else if (lo)
+      snprintf(buf, n, "(%s < %s ? %s : %s)", v, a, a, v);
+    else if (hi)
+      snprintf(buf, n, "(%s > %s ? %s : %s)", v, b, b, v);
+    else
+      snprintf(buf, n, "%s", v);
+    break;
+  }
+  case KL_ACT_SIGMOID:
+    snprintf(buf, n, "(%s / (%s + exp%s(-%s)))", one, one, f, v);
+    break;
+  case KL_ACT_TANH:
+    snprintf(buf, n, "tanh%s(%s)", f, v);
+    break;
+  case KL_ACT_HARD_SIGMOID:   /* clamp(alpha*v + beta, 0, 1) */
+  case KL_ACT_HARD_SWISH: {   /* v * clamp(alpha*v + beta, 0, 1) */
+    char t[160];
+    snprintf(t, sizeof t, "(%s * %s + %s)", a, v, b);
+    if (ep->act == KL_ACT_HARD_SIGMOID)
+      snprintf(buf, n, "(%s < %s ? %s : (%s > %s ? %s : %s))", t, z, z, t, one, one, t);
+    else
+      snprintf(buf, n, "(%s * (%s < %s ? %s : (%s > %s ? %s : %s)))", v, t, z, z, t, one, one, t);
+    break;
+  }
+  }
+  return buf;
+}
+
+const char *kl_for(emit_ctx *e, int64_t extent) {
+  const char *i = emit_fresh(e, "i");
+  emit_line(e, "for (int64_t %s = 0; %s < %lld; %s++) {", i, i, (long long)extent, i);
+  emit_indent(e, 1);
+  return i;
+}
+
+void kl_end(emit_ctx *e) {
+  emit_indent(e, -1);
+  emit_line(e, "}");
+}

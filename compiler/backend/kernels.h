@@ -1,0 +1,49 @@
+/*
+ * kernels.h - the backend's kernel layer: shared pieces.
+ *
+ * Ops do not print whole kernels.  They fill a descriptor (kl_nn.h: GEMM,
+ * convolution, pooling; kl_map.h: elementwise maps with broadcasting;
+ * kl_copy.h: strided copies and reductions) and call the kernel layer, which
+ * decides how the loops are written: plain loops today, tiled and
+ * vectorized later, without touching the ops.
+ *
+ * Every producer kernel (GEMM, convolution, elementwise map) ends in an
+ * epilogue applied to each output value before it is stored:
+ *     y = act(acc + bias[channel] + residual[i])
+ * Fusion (a later pass) only fills the epilogue from node attributes; the
+ * kernels already honour it.  The attributes a fused node carries are
+ *     "_act"       string  one of kl_act_names (absent: none)
+ *     "_act_alpha" float   LeakyRelu alpha, Clip min, HardSigmoid alpha
+ *     "_act_beta"  float   Clip max, HardSigmoid beta
+ *     "_residual"  int     index of the node input added before act (absent: none)
+ */
+#ifndef MODELC_KERNELS_H
+#define MODELC_KERNELS_H
+
+#include <stddef.h>
+#include "emit.h"
+
+typedef enum kl_act {
+  KL_ACT_NONE = 0, KL_ACT_RELU, KL_ACT_LEAKY_RELU, KL_ACT_CLIP, KL_ACT_SIGMOID,
+  KL_ACT_TANH, KL_ACT_HARD_SIGMOID, KL_ACT_HARD_SWISH
+} kl_act;
+
+typedef struct kl_epilogue {
+  kl_act act;
+  double alpha, beta;
+  const char *residual;   /* buffer name of the same layout as the output, or NULL */
+} kl_epilogue;
+
+/* Fill ep from a node's fusion attributes (see above).  Returns -1 with an
+ * error for an unknown activation name. */
+int kl_epilogue_from_node(emit_ctx *e, const ir_node *n, kl_epilogue *ep);
+/* Write into buf a float expression applying ep's activation to expression v
+ * (v is textually repeated; pass a plain variable).  dt: IR_F32 or IR_F64. */
+char *kl_act_expr(char *buf, size_t n, const kl_epilogue *ep, ir_dtype dt, const char *v);
+
+/* Open "for (int64_t i = 0; i < extent; i++) {" with a fresh variable whose
+ * name is returned, and close it. */
+const char *kl_for(emit_ctx *e, int64_t extent);
+void kl_end(emit_ctx *e);
+
+#endif

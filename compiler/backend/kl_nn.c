@@ -1,0 +1,396 @@
+/*
+ * kl_nn.c - writes the loops of GEMM, direct convolution, pooling and the
+ * BatchNormalization channel map (descriptors in kl_nn.h).
+ *
+ * Conventions of the emitted text: every bound and stride is a literal;
+ * loop counters are int64_t (kl_for); sub-buffers are named by fresh
+ * pointer locals (pa, pb, py...) set once per outer iteration, so the inner
+ * index expressions stay short; accumulation is in the output's own type
+ * (float for f32).  Index expressions drop terms whose stride is 0 and
+ * factors of 1, so the C reads like hand-written loops.
+ */
+#include "kl_nn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../ops/op.h"
+
+typedef struct sbuf {
+  char s[1024];
+} sbuf;
+
+static const char *fctype(ir_dtype dt) { return dt == IR_F32 ? "float" : "double"; }
+
+static int need_float_dt(ir_dtype dt, const char *what) {
+  if (dt != IR_F32 && dt != IR_F64)
+    return ir_error("%s: dtype %s is not supported by the kernel layer", what, ir_dtype_name(dt));
+  return 0;
+}
+
+/* Append " + v*stride" to an index expression (nothing for stride 0). */
+static void term(sbuf *b, const char *v, int64_t stride) {
+  size_t l = strlen(b->s);
+  if (stride == 0) return;
+  if (stride == 1)
+    snprintf(b->s + l, sizeof b->s - l, "%s%s", l ? " + " : "", v);
+  else
+    snprintf(b->s + l, sizeof b->s - l, "%s%s * %lld", l ? " + " : "", v, (long long)stride);
+}
+
+static void constant(sbuf *b, int64_t c) {
+  size_t l = strlen(b->s);
+  if (c == 0) return;
+  if (l == 0)
+    snprintf(b->s, sizeof b->s, "%lld", (long long)c);
+  else
+    snprintf(b->s + l, sizeof b->s - l, " %s %lld", c < 0 ? "-" : "+", (long long)(c < 0 ? -c : c));
+}
+
+static const char *expr(sbuf *b) { return b->s[0] ? b->s : "0"; }
+
+/* "base" or "base + off" */
+static const char *offset_ptr(char *buf, size_t n, const char *base, sbuf *off) {
+  if (off->s[0])
+    snprintf(buf, n, "%s + %s", base, off->s);
+  else
+    snprintf(buf, n, "%s", base);
+  return buf;
+}
+
+/* v is a plain variable of type dt; writes dst = act(v [+ res[ridx]]). */
+static void epilogue_store(emit_ctx *e, const kl_epilogue *ep, ir_dtype dt, const char *v,
+                           const char *res_ptr, const char *ridx, const char *dst) {
+  char act[1024];
+  if (res_ptr) emit_line(e, "%s += %s[%s];", v, res_ptr, ridx);
+  emit_line(e, "%s = %s;", dst, kl_act_expr(act, sizeof act, ep, dt, v));
+}
+
+/* ---- GEMM ----------------------------------------------------------------- */
+
+int kl_gemm(emit_ctx *e, const kl_gemm_desc *d) {
+  const char *T = fctype(d->dt), *bi[IR_MAX_RANK], *pa, *pb, *py, *pr = NULL, *pc = NULL;
+  const char *i, *k, *j, *v, *yrow = NULL;
+  sbuf ao = {""}, bo = {""}, yo = {""}, t1, t2;
+  char buf[1200], lit[64];
+  int64_t ystride = d->M * d->N, ys[IR_MAX_RANK];
+  int b, dot;
+  if (need_float_dt(d->dt, "GEMM")) return -1;
+  for (b = 0; b < d->batch_rank; b++) bi[b] = kl_for(e, d->batch[b]);
+  for (b = d->batch_rank - 1; b >= 0; b--) {
+    ys[b] = ystride;
+    ystride *= d->batch[b];
+  }
+  for (b = 0; b < d->batch_rank; b++) {
+    term(&ao, bi[b], d->a_bs[b]);
+    term(&bo, bi[b], d->b_bs[b]);
+    term(&yo, bi[b], ys[b]);
+  }
+  pa = emit_fresh(e, "pa");
+  pb = emit_fresh(e, "pb");
+  py = emit_fresh(e, "py");
+  emit_line(e, "const %s *%s = %s;", T, pa, offset_ptr(buf, sizeof buf, d->a, &ao));
+  emit_line(e, "const %s *%s = %s;", T, pb, offset_ptr(buf, sizeof buf, d->b, &bo));
+  emit_line(e, "%s *%s = %s;", T, py, offset_ptr(buf, sizeof buf, d->y, &yo));
+  if (d->ep.residual) {
+    pr = emit_fresh(e, "pr");
+    emit_line(e, "const %s *%s = %s;", T, pr, offset_ptr(buf, sizeof buf, d->ep.residual, &yo));
+  }
+  if (d->c) pc = d->c;
+  /* B with unit stride along K only (transB): dot products, contiguous in K */
+  dot = d->b_cs != 1 && d->b_rs == 1;
+  i = kl_for(e, d->M);
+  if (!dot) {
+    const char *yr = emit_fresh(e, "yr"), *av, *br;
+    yrow = yr;
+    emit_line(e, "%s *%s = %s + %s * %lld;", T, yr, py, i, (long long)d->N);
+    j = kl_for(e, d->N);
+    emit_line(e, "%s[%s] = %s;", yr, j, emit_literal(lit, sizeof lit, d->dt, 0.0));
+    kl_end(e);
+    k = kl_for(e, d->K);
+    av = emit_fresh(e, "av");
+    br = emit_fresh(e, "br");
+    t1.s[0] = 0;
+    term(&t1, i, d->a_rs);
+    term(&t1, k, d->a_cs);
+    emit_line(e, "const %s %s = %s[%s];", T, av, pa, expr(&t1));
+    t1.s[0] = 0;
+    term(&t1, k, d->b_rs);
+    emit_line(e, "const %s *%s = %s + %s;", T, br, pb, expr(&t1));
+    j = kl_for(e, d->N);
+    t1.s[0] = 0;
+    term(&t1, j, d->b_cs);
+    emit_line(e, "%s[%s] += %s * %s[%s];", yr, j, av, br, expr(&t1));
+    kl_end(e);
+    kl_end(e);
+    j = kl_for(e, d->N);
+    v = emit_fresh(e, "v");
+    if (d->alpha != 1.0)
+      emit_line(e, "%s %s = %s * %s[%s];", T, v, emit_literal(lit, sizeof lit, d->dt, d->alpha), yr, j);
+    else
+      emit_line(e, "%s %s = %s[%s];", T, v, yr, j);
+  } else {
+    const char *acc;
+    j = kl_for(e, d->N);
+    acc = emit_fresh(e, "acc");
+    emit_line(e, "%s %s = %s;", T, acc, emit_literal(lit, sizeof lit, d->dt, 0.0));
+    k = kl_for(e, d->K);
+    t1.s[0] = t2.s[0] = 0;
+    term(&t1, i, d->a_rs);
+    term(&t1, k, d->a_cs);
+    term(&t2, j, d->b_cs);
+    term(&t2, k, d->b_rs);
+    emit_line(e, "%s += %s[%s] * %s[%s];", acc, pa, expr(&t1), pb, expr(&t2));
+    kl_end(e);
+    v = emit_fresh(e, "v");
+    if (d->alpha != 1.0)
+      emit_line(e, "%s %s = %s * %s;", T, v, emit_literal(lit, sizeof lit, d->dt, d->alpha), acc);
+    else
+      emit_line(e, "%s %s = %s;", T, v, acc);
+  }
+  if (pc) {
+    t1.s[0] = 0;
+    term(&t1, i, d->c_rs);
+    term(&t1, j, d->c_cs);
+    if (d->beta != 1.0)
+      emit_line(e, "%s += %s * %s[%s];", v, emit_literal(lit, sizeof lit, d->dt, d->beta), pc, expr(&t1));
+    else
+      emit_line(e, "%s += %s[%s];", v, pc, expr(&t1));
+  }
+  t2.s[0] = 0;
+  term(&t2, i, d->N);
+  term(&t2, j, 1);
+  if (yrow) snprintf(buf, sizeof buf, "%s[%s]", yrow, j);
+  else snprintf(buf, sizeof buf, "%s[%s]", py, expr(&t2));
+  epilogue_store(e, &d->ep, d->dt, v, pr, expr(&t2), buf);
+  kl_end(e);   /* j */
+  kl_end(e);   /* i */
+  for (b = 0; b < d->batch_rank; b++) kl_end(e);
+  return 0;
+}
+
+/* ---- window loops shared by convolution and pooling ------------------------ */
+
+/* Open the window loops of r spatial dims; p[t] receives the input
+ * position variable of dim t.  lo_chk/hi_chk: emit the bound checks
+ * "p < 0" / "p >= hi[t]" (per dim, decided by the caller). */
+static void open_window(emit_ctx *e, int r, const int64_t *k, const int64_t *s, const int64_t *dl,
+                        const int64_t *pb, const char *const *o, const int *lo_chk,
+                        const int64_t *hi, const int *hi_chk, const char **kk, const char **p) {
+  int t;
+  for (t = 0; t < r; t++) {
+    sbuf pe = {""};
+    kk[t] = kl_for(e, k[t]);
+    p[t] = emit_fresh(e, "p");
+    term(&pe, o[t], s[t]);
+    term(&pe, kk[t], dl[t]);
+    constant(&pe, -pb[t]);
+    emit_line(e, "const int64_t %s = %s;", p[t], expr(&pe));
+    if (lo_chk[t] && hi_chk[t])
+      emit_line(e, "if (%s < 0 || %s >= %lld) continue;", p[t], p[t], (long long)hi[t]);
+    else if (lo_chk[t])
+      emit_line(e, "if (%s < 0) continue;", p[t]);
+    else if (hi_chk[t])
+      emit_line(e, "if (%s >= %lld) continue;", p[t], (long long)hi[t]);
+  }
+}
+
+/* Flat C-order index over dims[r] of the coordinate variables v[r]. */
+static void flat(sbuf *b, int r, const int64_t *dims, const char *const *v) {
+  int64_t st[IR_MAX_RANK], acc = 1;
+  int t;
+  b->s[0] = 0;
+  for (t = r - 1; t >= 0; t--) {
+    st[t] = acc;
+    acc *= dims[t];
+  }
+  for (t = 0; t < r; t++) term(b, v[t], st[t]);
+}
+
+/* ---- convolution ---------------------------------------------------------- */
+
+int kl_conv(emit_ctx *e, const kl_conv_desc *d) {
+  const char *T = fctype(d->dt), *bv, *mv, *o[KL_NN_MAX_SP], *kk[KL_NN_MAX_SP], *p[KL_NN_MAX_SP];
+  const char *xg, *wm, *ym, *rm = NULL, *acc, *ic, *xc, *wc;
+  int64_t Cg = d->C / d->group, Mg = d->M / d->group, isz, ksz, osz;
+  int lo[KL_NN_MAX_SP], hi[KL_NN_MAX_SP], t;
+  sbuf off = {""}, xi, wi;
+  char buf[1200], lit[64];
+  if (need_float_dt(d->dt, "convolution")) return -1;
+  if (d->r < 1 || d->r > KL_NN_MAX_SP || d->group < 1 || d->C % d->group || d->M % d->group)
+    return ir_error("convolution: bad descriptor");
+  isz = ir_numel_dims(d->r, d->in);
+  ksz = ir_numel_dims(d->r, d->k);
+  osz = ir_numel_dims(d->r, d->out);
+  for (t = 0; t < d->r; t++) {
+    int64_t last = (d->out[t] - 1) * d->s[t] - d->pb[t] + (d->k[t] - 1) * d->d[t];
+    lo[t] = d->pb[t] > 0;          /* only padding can reach below 0 */
+    hi[t] = last >= d->in[t];      /* the end pad (or a long window) reaches past the input */
+  }
+  bv = kl_for(e, d->N);
+  mv = kl_for(e, d->M);
+  xg = emit_fresh(e, "xg");
+  wm = emit_fresh(e, "wm");
+  ym = emit_fresh(e, "ym");
+  term(&off, bv, d->C * isz);
+  if (d->group > 1) {
+    /* group of output channel m: m / Mg (m itself for depthwise) */
+    char gv[64];
+    if (Mg == 1) snprintf(gv, sizeof gv, "%s", mv);
+    else snprintf(gv, sizeof gv, "(%s / %lld)", mv, (long long)Mg);
+    term(&off, gv, Cg * isz);
+  }
+  emit_line(e, "const %s *%s = %s;", T, xg, offset_ptr(buf, sizeof buf, d->x, &off));
+  off.s[0] = 0;
+  term(&off, mv, Cg * ksz);
+  emit_line(e, "const %s *%s = %s;", T, wm, offset_ptr(buf, sizeof buf, d->w, &off));
+  off.s[0] = 0;
+  term(&off, bv, d->M * osz);
+  term(&off, mv, osz);
+  emit_line(e, "%s *%s = %s;", T, ym, offset_ptr(buf, sizeof buf, d->y, &off));
+  if (d->ep.residual) {
+    rm = emit_fresh(e, "rm");
+    emit_line(e, "const %s *%s = %s;", T, rm, offset_ptr(buf, sizeof buf, d->ep.residual, &off));
+  }
+  for (t = 0; t < d->r; t++) o[t] = kl_for(e, d->out[t]);
+  acc = emit_fresh(e, "acc");
+  if (d->bias)
+    emit_line(e, "%s %s = %s[%s];", T, acc, d->bias, mv);
+  else
+    emit_line(e, "%s %s = %s;", T, acc, emit_literal(lit, sizeof lit, d->dt, 0.0));
+  ic = kl_for(e, Cg);
+  xc = emit_fresh(e, "xc");
+  wc = emit_fresh(e, "wc");
+  emit_line(e, "const %s *%s = %s + %s * %lld;", T, xc, xg, ic, (long long)isz);
+  emit_line(e, "const %s *%s = %s + %s * %lld;", T, wc, wm, ic, (long long)ksz);
+  open_window(e, d->r, d->k, d->s, d->d, d->pb, o, lo, d->in, hi, kk, p);
+  flat(&xi, d->r, d->in, p);
+  flat(&wi, d->r, d->k, kk);
+  emit_line(e, "%s += %s[%s] * %s[%s];", acc, xc, expr(&xi), wc, expr(&wi));
+  for (t = 0; t < d->r; t++) kl_end(e);
+  kl_end(e);   /* ic */
+  flat(&xi, d->r, d->out, o);
+  snprintf(buf, sizeof buf, "%s[%s]", ym, expr(&xi));
+  epilogue_store(e, &d->ep, d->dt, acc, rm, expr(&xi), buf);
+  for (t = 0; t < d->r; t++) kl_end(e);
+  kl_end(e);   /* m */
+  kl_end(e);   /* b */
+  return 0;
+}
+
+/* ---- pooling -------------------------------------------------------------- */
+
+int kl_pool(emit_ctx *e, const kl_pool_desc *d) {
+  const char *T, *bc, *xp, *yp, *o[KL_NN_MAX_SP], *kk[KL_NN_MAX_SP], *p[KL_NN_MAX_SP];
+  const char *acc, *cnt = NULL, *v;
+  int64_t isz, osz, hi_v[KL_NN_MAX_SP];
+  int lo[KL_NN_MAX_SP], hi[KL_NN_MAX_SP], t, is_f = d->dt == IR_F32 || d->dt == IR_F64;
+  int cip = d->kind == KL_POOL_AVG && d->count_include_pad;
+  sbuf xi;
+  char lit[64];
+  if (d->dt == IR_I8) T = "int8_t";
+  else if (d->dt == IR_U8) T = "uint8_t";
+  else if (is_f) T = fctype(d->dt);
+  else return ir_error("pooling: dtype %s is not supported", ir_dtype_name(d->dt));
+  if (!is_f && d->kind != KL_POOL_MAX) return ir_error("pooling: average needs a float dtype");
+  if (d->r < 1 || d->r > KL_NN_MAX_SP) return ir_error("pooling: bad descriptor");
+  isz = ir_numel_dims(d->r, d->in);
+  osz = ir_numel_dims(d->r, d->out);
+  for (t = 0; t < d->r; t++) {
+    int64_t last = (d->out[t] - 1) * d->s[t] - d->pb[t] + (d->k[t] - 1) * d->d[t];
+    if (cip) {
+      /* per dim, only the bound of the padded input; the real bounds are
+       * checked after counting */
+      lo[t] = 0;
+      hi_v[t] = d->in[t] + d->pe[t];
+      hi[t] = last >= hi_v[t];
+    } else {
+      lo[t] = d->pb[t] > 0;
+      hi_v[t] = d->in[t];
+      hi[t] = last >= d->in[t];
+    }
+  }
+  bc = kl_for(e, d->NC);
+  xp = emit_fresh(e, "xp");
+  yp = emit_fresh(e, "yp");
+  emit_line(e, "const %s *%s = %s + %s * %lld;", T, xp, d->x, bc, (long long)isz);
+  emit_line(e, "%s *%s = %s + %s * %lld;", T, yp, d->y, bc, (long long)osz);
+  for (t = 0; t < d->r; t++) o[t] = kl_for(e, d->out[t]);
+  acc = emit_fresh(e, "acc");
+  if (d->kind == KL_POOL_MAX) {
+    if (is_f) emit_line(e, "%s %s = -INFINITY;", T, acc);
+    else emit_line(e, "%s %s = %s;", T, acc, d->dt == IR_I8 ? "-128" : "0");
+  } else {
+    emit_line(e, "%s %s = %s;", T, acc, emit_literal(lit, sizeof lit, d->dt, 0.0));
+    cnt = emit_fresh(e, "cnt");
+    emit_line(e, "int64_t %s = 0;", cnt);
+  }
+  open_window(e, d->r, d->k, d->s, d->d, d->pb, o, lo, hi_v, hi, kk, p);
+  if (cip) {
+    sbuf c = {""};
+    size_t l;
+    emit_line(e, "%s++;", cnt);
+    for (t = 0; t < d->r; t++) {
+      /* with no end pad the per-dim check above already stopped at in[t] */
+      int need_lo = d->pb[t] > 0, need_hi = d->pe[t] > 0 && (d->out[t] - 1) * d->s[t] - d->pb[t] +
+                                                                (d->k[t] - 1) * d->d[t] >= d->in[t];
+      l = strlen(c.s);
+      if (need_lo) snprintf(c.s + l, sizeof c.s - l, "%s%s < 0", l ? " || " : "", p[t]);
+      l = strlen(c.s);
+      if (need_hi)
+        snprintf(c.s + l, sizeof c.s - l, "%s%s >= %lld", l ? " || " : "", p[t], (long long)d->in[t]);
+    }
+    if (c.s[0]) emit_line(e, "if (%s) continue;", c.s);
+  } else if (cnt) {
+    emit_line(e, "%s++;", cnt);
+  }
+  flat(&xi, d->r, d->in, p);
+  v = emit_fresh(e, "v");
+  emit_line(e, "const %s %s = %s[%s];", T, v, xp, expr(&xi));
+  if (d->kind == KL_POOL_MAX) {
+    if (is_f)   /* a NaN in the window wins, as np.max */
+      emit_line(e, "if (%s > %s || %s != %s) %s = %s;", v, acc, v, v, acc, v);
+    else
+      emit_line(e, "if (%s > %s) %s = %s;", v, acc, acc, v);
+  } else {
+    emit_line(e, "%s += %s;", acc, v);
+  }
+  for (t = 0; t < d->r; t++) kl_end(e);
+  flat(&xi, d->r, d->out, o);
+  if (d->kind == KL_POOL_MAX)
+    emit_line(e, "%s[%s] = %s;", yp, expr(&xi), acc);
+  else
+    emit_line(e, "%s[%s] = %s / (%s)%s;", yp, expr(&xi), acc, T, cnt);
+  for (t = 0; t < d->r; t++) kl_end(e);
+  kl_end(e);   /* bc */
+  return 0;
+}
+
+/* ---- BatchNormalization channel map --------------------------------------- */
+
+int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d) {
+  const char *T = fctype(d->dt), *b, *c, *i, *mu, *sc, *bi, *xp, *yp;
+  char lit[64];
+  if (need_float_dt(d->dt, "BatchNormalization")) return -1;
+  b = kl_for(e, d->N);
+  c = kl_for(e, d->C);
+  mu = emit_fresh(e, "mu");
+  sc = emit_fresh(e, "sc");
+  bi = emit_fresh(e, "bi");
+  xp = emit_fresh(e, "xp");
+  yp = emit_fresh(e, "yp");
+  emit_line(e, "const %s %s = %s[%s];", T, mu, d->mean, c);
+  emit_line(e, "const %s %s = %s[%s] / sqrt%s(%s[%s] + %s);", T, sc, d->scale, c,
+            d->dt == IR_F32 ? "f" : "", d->var, c, emit_literal(lit, sizeof lit, d->dt, d->eps));
+  emit_line(e, "const %s %s = %s[%s];", T, bi, d->bias, c);
+  emit_line(e, "const %s *%s = %s + (%s * %lld + %s) * %lld;", T, xp, d->x, b, (long long)d->C, c,
+            (long long)d->S);
+  emit_line(e, "%s *%s = %s + (%s * %lld + %s) * %lld;", T, yp, d->y, b, (long long)d->C, c,
+            (long long)d->S);
+  i = kl_for(e, d->S);
+  emit_line(e, "%s[%s] = (%s[%s] - %s) * %s + %s;", yp, i, xp, i, mu, sc, bi);
+  kl_end(e);
+  kl_end(e);
+  kl_end(e);
+  return 0;
+}

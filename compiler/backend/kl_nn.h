@@ -1,0 +1,91 @@
+/*
+ * kl_nn.h - kernel layer for the dense nn kernels: GEMM (also batched and
+ * broadcast, for MatMul), direct convolution, pooling and the per-channel
+ * affine map of an unfolded BatchNormalization.
+ *
+ * An op fills a descriptor with static sizes, strides and buffer names
+ * (from emit_in/emit_out) and the layer writes the loops.  Sizes and
+ * strides are in elements.  Producers (GEMM, convolution) end in the
+ * kernels.h epilogue: y = act(acc + bias + residual[i]), the residual read
+ * at the output's own flat index.
+ *
+ * Today the loops are plain (GEMM in i-k-j order so the inner loop runs
+ * along N, accumulating in the output's own type); tiling, packing and
+ * vectorization belong here later and need no change to the ops.
+ */
+#ifndef MODELC_KL_NN_H
+#define MODELC_KL_NN_H
+
+#include "kernels.h"
+
+#define KL_NN_MAX_SP (IR_MAX_RANK - 2)
+
+/* y[batch..., m, n] = act(alpha * sum_k A(m,k) B(k,n) + beta * C(m,n) + residual)
+ * with y contiguous ([batch..., M, N] in C order) and
+ *   A(m,k) = a[sum_t bi_t * a_bs[t] + m * a_rs + k * a_cs]   (likewise B),
+ *   C(m,n) = c[m * c_rs + n * c_cs]  (strides 0 broadcast; same for every batch).
+ * A batch dim where an operand broadcasts has stride 0 there. */
+typedef struct kl_gemm_desc {
+  ir_dtype dt;                         /* IR_F32 or IR_F64 */
+  int64_t M, N, K;
+  int batch_rank;                      /* 0: a single product */
+  int64_t batch[IR_MAX_RANK];
+  const char *a;
+  int64_t a_rs, a_cs, a_bs[IR_MAX_RANK];
+  const char *b;
+  int64_t b_rs, b_cs, b_bs[IR_MAX_RANK];
+  const char *y;
+  double alpha;
+  const char *c;                       /* NULL: no C term */
+  int64_t c_rs, c_cs;
+  double beta;
+  kl_epilogue ep;
+} kl_gemm_desc;
+
+int kl_gemm(emit_ctx *e, const kl_gemm_desc *d);
+
+/* Direct convolution, NC<spatial> layout, weights [M, C/group, k...]:
+ * y[b,m,o] = act(bias[m] + sum_{ic,kk} x[b, g*C/group+ic, o*s - pb + kk*d] w[m,ic,kk] + residual)
+ * with input positions outside [0, in) reading as zero. */
+typedef struct kl_conv_desc {
+  ir_dtype dt;
+  int64_t N, C, M, group;
+  int r;                               /* spatial rank */
+  int64_t in[KL_NN_MAX_SP], out[KL_NN_MAX_SP];
+  int64_t k[KL_NN_MAX_SP], s[KL_NN_MAX_SP], d[KL_NN_MAX_SP], pb[KL_NN_MAX_SP];
+  const char *x, *w, *bias, *y;        /* bias: [M] or NULL */
+  kl_epilogue ep;
+} kl_conv_desc;
+
+int kl_conv(emit_ctx *e, const kl_conv_desc *d);
+
+typedef enum kl_pool_kind { KL_POOL_MAX, KL_POOL_AVG } kl_pool_kind;
+
+/* Pooling over NC planes (N*C of them).  Window positions outside the input
+ * are skipped; AVG divides by the number of positions inside the input, or
+ * with count_include_pad by those inside [-pb, in + pe). */
+typedef struct kl_pool_desc {
+  ir_dtype dt;                         /* F32/F64; MAX also I8/U8 */
+  kl_pool_kind kind;
+  int count_include_pad;
+  int64_t NC;
+  int r;
+  int64_t in[KL_NN_MAX_SP], out[KL_NN_MAX_SP];
+  int64_t k[KL_NN_MAX_SP], s[KL_NN_MAX_SP], d[KL_NN_MAX_SP], pb[KL_NN_MAX_SP], pe[KL_NN_MAX_SP];
+  const char *x, *y;
+} kl_pool_desc;
+
+int kl_pool(emit_ctx *e, const kl_pool_desc *d);
+
+/* y[b,c,i] = (x[b,c,i] - mean[c]) / sqrt(var[c] + eps) * scale[c] + bias[c]
+ * over x [N, C, S] (BatchNormalization in inference mode). */
+typedef struct kl_chan_affine_desc {
+  ir_dtype dt;
+  int64_t N, C, S;
+  const char *x, *scale, *bias, *mean, *var, *y;
+  double eps;
+} kl_chan_affine_desc;
+
+int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d);
+
+#endif

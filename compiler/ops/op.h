@@ -1,0 +1,104 @@
+/*
+ * op.h - the op table: one entry per operator, and everything a stage needs
+ * to know about an op goes through its entry.
+ *
+ * An entry knows how to
+ *   - validate and normalize its node's attributes (defaults made explicit,
+ *     auto_pad resolved to pads, ...), so later stages read plain attributes;
+ *   - infer output dtypes and shapes (it may read the data of constant
+ *     inputs: a Reshape's shape, a Slice's starts);
+ *   - run in the reference interpreter (runtime/kernels/, plain kernels);
+ *   - emit C through the backend's kernel layer (compiler/backend/);
+ *   - build its gradient as ordinary IR (filled in by the training work).
+ * No stage switches on op names: adding an op means adding one entry.
+ *
+ * Inputs are in the normalized (newest opset) form: attributes that later
+ * opsets turned into inputs (Reshape shape, Squeeze/Unsqueeze/Reduce axes,
+ * Clip min/max, Split sizes, Slice starts/ends/axes/steps, Pad pads/value)
+ * arrive as inputs; the ONNX frontend converts older models.  Semantics that
+ * changed between opsets without such a move (Softmax's axis meaning) are
+ * handled by the entry from node->opset.
+ */
+#ifndef MODELC_OP_H
+#define MODELC_OP_H
+
+#include "../ir/ir.h"
+
+struct interp_ctx;   /* runtime/interp.h */
+struct emit_ctx;     /* compiler/backend/emit.h */
+struct grad_ctx;     /* the autodiff pass */
+
+/* One attribute an op accepts.  Attributes a node carries that are not in
+ * its op's list are refused by op_validate() with the node, op and name. */
+typedef struct op_attr_spec {
+  const char *name;
+  ir_attr_type type;
+} op_attr_spec;
+
+enum {
+  OP_ELEMENTWISE = 1u << 0,   /* out[i] depends on in[i] only (after broadcast) */
+  OP_ALIAS = 1u << 1,         /* output is a relabelled view of input 0 (Reshape, Flatten, Squeeze, Identity...) */
+  OP_NO_FOLD = 1u << 2,       /* never constant-fold (random ops, ...) */
+  OP_SHAPE_ONLY = 1u << 3     /* outputs depend on the input shapes alone (Shape, Size): fold always */
+};
+
+typedef struct op_def {
+  const char *name;           /* ONNX op_type */
+  const char *domain;         /* "" for ai.onnx */
+  int min_in, max_in;         /* max_in -1: variadic */
+  int min_out, max_out;
+  const op_attr_spec *attrs;  /* terminated by {NULL, 0} */
+  unsigned flags;
+
+  /* Check attribute values and make defaults explicit.  Runs once, before
+   * shape inference, when only input dtypes/ranks may be known.  May be NULL. */
+  int (*validate)(ir_node *n);
+  /* Set every output's dtype and shape from the inputs (their shapes are
+   * known when this runs).  Returns -1 via ir_error() naming node and op. */
+  int (*infer)(ir_graph *g, ir_node *n);
+  /* Reference kernel: in[i] is NULL for a missing optional input. */
+  int (*interp)(struct interp_ctx *c, const ir_node *n, const void *const *in, void *const *out);
+  /* Write the node's C through the kernel layer. */
+  int (*emit)(struct emit_ctx *e, const ir_node *n);
+  /* Arena scratch the emitted kernel needs, in bytes (NULL: none). */
+  int64_t (*scratch_bytes)(const ir_node *n);
+  /* Append the node's backward as IR (NULL until the training work). */
+  int (*grad)(struct grad_ctx *gc, const ir_node *n);
+  /* Multiply-accumulates of one run, for `modelc info` (NULL: none to speak of). */
+  int64_t (*macs)(const ir_node *n);
+} op_def;
+
+/* Entry for op_type in domain ("" and "ai.onnx" are the same); NULL if none. */
+const op_def *op_find(const char *domain, const char *op_type);
+/* Every entry, for `modelc info --ops` and the README's list. */
+int op_count(void);
+const op_def *op_at(int i);
+
+/* Bind n->op and check arity and attribute names/types against the entry,
+ * then call its validate.  Errors name the node, the op and what is wrong. */
+int op_validate(ir_node *n);
+
+/* Helpers for entries ------------------------------------------------------ */
+/* "node 'conv1' (Conv): " prefix for messages. */
+int op_fail(const ir_node *n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Numpy-style broadcast of a and b into out (rank, dims); -1 via op_fail. */
+int op_broadcast(const ir_node *n, int ra, const int64_t *a, int rb, const int64_t *b,
+                 int *rout, int64_t *out);
+/* Normalize a possibly negative axis against rank; -1 via op_fail when out of range. */
+int op_axis(const ir_node *n, int64_t axis, int rank, int *out);
+/* Data of constant input i as int64 values (count into *n_out); -1 via
+ * op_fail naming the input when it is not a compile-time constant. */
+int op_const_ints(const ir_node *n, int i, int64_t *vals, int max, int *n_out);
+
+/* The groups of entries, each defined in compiler/ops/ops_<group>.c. */
+extern const op_def ops_nn[];          /* Conv, pools, Gemm, MatMul, BatchNormalization */
+extern const op_def ops_elementwise[]; /* arithmetic, activations, Softmax, Cast, compare */
+extern const op_def ops_shape[];       /* Reshape..Pad, Gather, Reduce*, Constant, Shape */
+extern const op_def ops_control[];     /* If */
+/* Each group ends with an entry whose name is NULL. */
+
+#endif

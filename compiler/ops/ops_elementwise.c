@@ -1,0 +1,276 @@
+/*
+ * ops_elementwise.c - op table entries of the elementwise group:
+ * broadcasting arithmetic (Add..Mean, variadic Max/Min/Sum/Mean),
+ * activations, unary math, Identity/Dropout, Cast, comparisons and logic,
+ * Where, Softmax/LogSoftmax.
+ *
+ * Each entry's infer checks the input dtypes against what the op accepts
+ * (a dtype class per op, below) and broadcasts the input shapes with
+ * op_broadcast.  validate makes attribute defaults explicit so that later
+ * stages (fusion reading a LeakyRelu's alpha, the emitters) read plain
+ * attributes; Softmax's default axis depends on the node's opset (1 before
+ * opset 13, -1 from 13 on) and is fixed here too.  Clip's min/max arrive as
+ * optional inputs (the frontend moves the old attributes there).
+ */
+#include "op.h"
+
+#include <string.h>
+
+#include "../backend/emit_elementwise.h"
+#include "../../runtime/kernels/interp_elementwise.h"
+
+/* ---- dtype classes ---------------------------------------------------------- */
+
+#define DT(t) (1u << (t))
+#define C_FLOAT (DT(IR_F32) | DT(IR_F64) | DT(IR_F16) | DT(IR_BF16))
+#define C_SINT (DT(IR_I8) | DT(IR_I16) | DT(IR_I32) | DT(IR_I64))
+#define C_INT (C_SINT | DT(IR_U8) | DT(IR_U16) | DT(IR_U32) | DT(IR_U64))
+#define C_NUM (C_FLOAT | C_INT)
+#define C_BOOL DT(IR_BOOL)
+#define C_ANY (C_NUM | C_BOOL)
+
+static int check_dtype(const ir_node *n, int i, unsigned mask) {
+  const ir_tensor *t = n->in[i];
+  if (t->dtype <= IR_UNDEF || t->dtype >= IR_DTYPE_COUNT || !(mask & DT(t->dtype)))
+    return op_fail(n, "input %d ('%s') has dtype %s, which this op does not support", i, t->name,
+                   ir_dtype_name(t->dtype));
+  return 0;
+}
+
+/* Inputs [from, to) present must have input `from`'s dtype. */
+static int check_same(const ir_node *n, int from, int to) {
+  for (int i = from + 1; i < to && i < n->n_in; i++)
+    if (n->in[i] && n->in[i]->dtype != n->in[from]->dtype)
+      return op_fail(n, "input %d ('%s') is %s but input %d is %s", i, n->in[i]->name,
+                     ir_dtype_name(n->in[i]->dtype), from, ir_dtype_name(n->in[from]->dtype));
+  return 0;
+}
+
+/* Output 0 gets dtype dt and the broadcast of inputs [from, to). */
+static int set_broadcast(const ir_node *n, int from, int to, ir_dtype dt) {
+  int r = 0;
+  int64_t dims[IR_MAX_RANK] = {0};
+  for (int i = from; i < to && i < n->n_in; i++) {
+    if (!n->in[i]) continue;
+    int64_t prev[IR_MAX_RANK];   /* op_broadcast must not read what it writes */
+    memcpy(prev, dims, sizeof prev);
+    if (op_broadcast(n, r, prev, n->in[i]->rank, n->in[i]->shape, &r, dims) < 0) return -1;
+  }
+  ir_tensor *y = n->out[0];
+  y->dtype = dt;
+  ir_set_shape(y, r, dims);
+  return 0;
+}
+
+static int infer_class(const ir_node *n, unsigned mask, ir_dtype out_dt) {
+  for (int i = 0; i < n->n_in; i++)
+    if (check_dtype(n, i, mask) < 0) return -1;
+  if (check_same(n, 0, n->n_in) < 0) return -1;
+  return set_broadcast(n, 0, n->n_in, out_dt ? out_dt : n->in[0]->dtype);
+}
+
+/* ---- infer ------------------------------------------------------------------ */
+
+static int infer_num(ir_graph *g, ir_node *n) { (void)g; return infer_class(n, C_NUM, IR_UNDEF); }
+static int infer_float(ir_graph *g, ir_node *n) { (void)g; return infer_class(n, C_FLOAT, IR_UNDEF); }
+static int infer_signed(ir_graph *g, ir_node *n) {   /* Relu, Abs, Neg */
+  (void)g;
+  return infer_class(n, C_FLOAT | C_SINT | (strcmp(n->op_type, "Neg") ? C_INT : 0), IR_UNDEF);
+}
+static int infer_compare(ir_graph *g, ir_node *n) {
+  (void)g;
+  return infer_class(n, strcmp(n->op_type, "Equal") == 0 ? C_ANY : C_NUM, IR_BOOL);
+}
+static int infer_logic(ir_graph *g, ir_node *n) { (void)g; return infer_class(n, C_BOOL, IR_BOOL); }
+
+static int infer_pow(ir_graph *g, ir_node *n) {
+  (void)g;
+  if (check_dtype(n, 0, C_FLOAT | DT(IR_I32) | DT(IR_I64)) < 0 || check_dtype(n, 1, C_NUM) < 0) return -1;
+  return set_broadcast(n, 0, 2, n->in[0]->dtype);
+}
+
+static int infer_clip(ir_graph *g, ir_node *n) {
+  (void)g;
+  if (check_dtype(n, 0, C_NUM) < 0 || check_same(n, 0, 3) < 0) return -1;
+  for (int i = 1; i < n->n_in && i < 3; i++)
+    if (n->in[i] && ir_numel(n->in[i]) != 1)
+      return op_fail(n, "bound input %d ('%s') must be a scalar", i, n->in[i]->name);
+  return set_broadcast(n, 0, 1, n->in[0]->dtype);
+}
+
+static int infer_same(ir_graph *g, ir_node *n) {     /* Identity, Dropout */
+  (void)g;
+  if (check_dtype(n, 0, C_ANY) < 0) return -1;
+  if (set_broadcast(n, 0, 1, n->in[0]->dtype) < 0) return -1;
+  if (n->n_out > 1 && n->out[1]) {
+    n->out[1]->dtype = IR_BOOL;
+    ir_set_shape(n->out[1], n->in[0]->rank, n->in[0]->shape);
+  }
+  return 0;
+}
+
+static int infer_cast(ir_graph *g, ir_node *n) {
+  (void)g;
+  if (check_dtype(n, 0, C_ANY) < 0) return -1;
+  return set_broadcast(n, 0, 1, ir_dtype_from_onnx((int)ir_attr_int(n, "to", 0)));
+}
+
+static int infer_cast_like(ir_graph *g, ir_node *n) {
+  (void)g;
+  if (check_dtype(n, 0, C_ANY) < 0 || check_dtype(n, 1, C_ANY) < 0) return -1;
+  return set_broadcast(n, 0, 1, n->in[1]->dtype);
+}
+
+/* PRelu: slope broadcasts to x (unidirectionally). */
+static int infer_prelu(ir_graph *g, ir_node *n) {
+  if (infer_class(n, C_FLOAT | DT(IR_I32) | DT(IR_I64), IR_UNDEF) < 0) return -1;
+  (void)g;
+  if (!ir_same_shape(n->out[0], n->in[0]))
+    return op_fail(n, "slope does not broadcast to the shape of X");
+  return 0;
+}
+
+static int infer_where(ir_graph *g, ir_node *n) {
+  (void)g;
+  if (check_dtype(n, 0, C_BOOL) < 0 || check_dtype(n, 1, C_ANY) < 0 || check_same(n, 1, 3) < 0)
+    return -1;
+  return set_broadcast(n, 0, 3, n->in[1]->dtype);
+}
+
+static int infer_softmax(ir_graph *g, ir_node *n) {
+  (void)g;
+  int axis;
+  if (check_dtype(n, 0, C_FLOAT) < 0) return -1;
+  if (op_axis(n, ir_attr_int(n, "axis", -1), n->in[0]->rank, &axis) < 0) return -1;
+  return set_broadcast(n, 0, 1, n->in[0]->dtype);
+}
+
+/* ---- validate --------------------------------------------------------------- */
+
+static void default_float(ir_node *n, const char *name, double v) {
+  if (!ir_attr_find(n, name)) ir_attr_set_float(n, name, v);
+}
+
+static int validate_leaky(ir_node *n) { default_float(n, "alpha", 0.01); return 0; }
+static int validate_elu(ir_node *n) { default_float(n, "alpha", 1.0); return 0; }
+static int validate_hard_sigmoid(ir_node *n) {
+  default_float(n, "alpha", 0.2);
+  default_float(n, "beta", 0.5);
+  return 0;
+}
+static int validate_selu(ir_node *n) {
+  default_float(n, "alpha", 1.67326319217681884765625);
+  default_float(n, "gamma", 1.05070102214813232421875);
+  return 0;
+}
+
+static int validate_softmax(ir_node *n) {
+  if (!ir_attr_find(n, "axis")) ir_attr_set_int(n, "axis", n->opset < 13 ? 1 : -1);
+  return 0;
+}
+
+static int validate_cast(ir_node *n) {
+  if (!ir_attr_find(n, "to")) return op_fail(n, "attribute 'to' is required");
+  int64_t to = ir_attr_int(n, "to", 0);
+  ir_dtype dt = ir_dtype_from_onnx((int)to);
+  if (dt == IR_UNDEF || dt == IR_STRING)
+    return op_fail(n, "cast to ONNX type %lld is not supported", (long long)to);
+  return 0;
+}
+
+static int validate_dropout(ir_node *n) {
+  /* opset < 7 had is_test; 12+ has training_mode as input 2.  Inference only. */
+  if (ir_attr_find(n, "is_test") && ir_attr_int(n, "is_test", 1) == 0)
+    return op_fail(n, "training mode (is_test=0) is not supported, only inference");
+  const ir_tensor *tm = n->n_in > 2 ? n->in[2] : NULL;
+  if (tm) {
+    if (!tm->data) return op_fail(n, "training_mode input must be a compile-time constant");
+    if (ir_const_i64(tm, 0) != 0) return op_fail(n, "training_mode=true is not supported, only inference");
+  }
+  return 0;
+}
+
+/* ---- the table -------------------------------------------------------------- */
+
+static const op_attr_spec none[] = {{NULL, 0}};
+static const op_attr_spec alpha[] = {{"alpha", IR_ATTR_FLOAT}, {NULL, 0}};
+static const op_attr_spec alpha_beta[] = {{"alpha", IR_ATTR_FLOAT}, {"beta", IR_ATTR_FLOAT}, {NULL, 0}};
+static const op_attr_spec selu[] = {{"alpha", IR_ATTR_FLOAT}, {"gamma", IR_ATTR_FLOAT}, {NULL, 0}};
+static const op_attr_spec axis[] = {{"axis", IR_ATTR_INT}, {NULL, 0}};
+static const op_attr_spec cast[] = {{"to", IR_ATTR_INT}, {"saturate", IR_ATTR_INT}, {NULL, 0}};
+static const op_attr_spec dropout[] = {
+  {"ratio", IR_ATTR_FLOAT}, {"seed", IR_ATTR_INT}, {"is_test", IR_ATTR_INT}, {NULL, 0}};
+
+#define EW OP_ELEMENTWISE
+#define E(name, min_in, max_in, max_out, attrs, flags, validate, infer) \
+  {#name, "", min_in, max_in, 1, max_out, attrs, flags, validate, infer, \
+   interp_ew_##name, emit_ew_##name, NULL, NULL, NULL}
+
+const op_def ops_elementwise[] = {
+  E(Add, 2, 2, 1, none, EW, NULL, infer_num),
+  E(Sub, 2, 2, 1, none, EW, NULL, infer_num),
+  E(Mul, 2, 2, 1, none, EW, NULL, infer_num),
+  E(Div, 2, 2, 1, none, EW, NULL, infer_num),
+  E(Pow, 2, 2, 1, none, EW, NULL, infer_pow),
+  E(Max, 1, -1, 1, none, EW, NULL, infer_num),
+  E(Min, 1, -1, 1, none, EW, NULL, infer_num),
+  E(Sum, 1, -1, 1, none, EW, NULL, infer_float),
+  E(Mean, 1, -1, 1, none, EW, NULL, infer_float),
+
+  E(Relu, 1, 1, 1, none, EW, NULL, infer_signed),
+  E(LeakyRelu, 1, 1, 1, alpha, EW, validate_leaky, infer_float),
+  E(Sigmoid, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Tanh, 1, 1, 1, none, EW, NULL, infer_float),
+  E(HardSigmoid, 1, 1, 1, alpha_beta, EW, validate_hard_sigmoid, infer_float),
+  E(HardSwish, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Elu, 1, 1, 1, alpha, EW, validate_elu, infer_float),
+  E(Selu, 1, 1, 1, selu, EW, validate_selu, infer_float),
+  E(Softplus, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Softsign, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Clip, 1, 3, 1, none, EW, NULL, infer_clip),
+
+  E(Sqrt, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Exp, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Log, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Erf, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Abs, 1, 1, 1, none, EW, NULL, infer_signed),
+  E(Neg, 1, 1, 1, none, EW, NULL, infer_signed),
+  E(Reciprocal, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Floor, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Ceil, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Sin, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Cos, 1, 1, 1, none, EW, NULL, infer_float),
+
+  E(Identity, 1, 1, 1, none, EW | OP_ALIAS, NULL, infer_same),
+  E(Dropout, 1, 3, 2, dropout, EW, validate_dropout, infer_same),
+  E(Cast, 1, 1, 1, cast, EW, validate_cast, infer_cast),
+
+  E(Equal, 2, 2, 1, none, EW, NULL, infer_compare),
+  E(Less, 2, 2, 1, none, EW, NULL, infer_compare),
+  E(Greater, 2, 2, 1, none, EW, NULL, infer_compare),
+  E(LessOrEqual, 2, 2, 1, none, EW, NULL, infer_compare),
+  E(GreaterOrEqual, 2, 2, 1, none, EW, NULL, infer_compare),
+  E(Not, 1, 1, 1, none, EW, NULL, infer_logic),
+  E(And, 2, 2, 1, none, EW, NULL, infer_logic),
+  E(Or, 2, 2, 1, none, EW, NULL, infer_logic),
+  E(Xor, 2, 2, 1, none, EW, NULL, infer_logic),
+  E(Where, 3, 3, 1, none, EW, NULL, infer_where),
+
+  E(Tan, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Asin, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Acos, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Atan, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Sinh, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Cosh, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Asinh, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Acosh, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Atanh, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Sign, 1, 1, 1, none, EW, NULL, infer_float),
+  E(Round, 1, 1, 1, none, EW, NULL, infer_float),
+  E(PRelu, 2, 2, 1, none, EW, NULL, infer_prelu),
+  E(CastLike, 2, 2, 1, cast, EW, NULL, infer_cast_like),
+
+  E(Softmax, 1, 1, 1, axis, 0, validate_softmax, infer_softmax),
+  E(LogSoftmax, 1, 1, 1, axis, 0, validate_softmax, infer_softmax),
+  {NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+};

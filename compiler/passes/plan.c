@@ -1,0 +1,228 @@
+/*
+ * plan.c - memory planning: one arena for every activation and scratch area.
+ *
+ * require: g->nodes is the schedule (node i runs at step i; dead nodes are
+ *          skipped), every tensor a node writes or reads has a known shape,
+ *          and op->scratch_bytes, where present, can be asked about each node.
+ * guarantee: every arena tensor (plan_in_arena) that some node writes gets
+ *          t->offset, a multiple of PLAN_ALIGN; every other tensor gets -1
+ *          (graph inputs and outputs live in the caller's buffers, constants
+ *          and parameters in the weights).  A node with scratch carries
+ *          PLAN_SCRATCH_ATTR.  Two blocks whose lifetimes share a step never
+ *          share a byte.  g->arena_bytes and g->arena_lower_bound are set.
+ *          Subgraphs (If branches) are not planned; a tensor of g that a
+ *          subgraph reads counts as read by the node that owns the subgraph.
+ *
+ * A block (tensor or scratch) lives over the steps [start, end]: from its
+ * producer's step to its last reader's step.  A tensor nobody reads still
+ * needs its bytes during its producer's step; a node's scratch lives during
+ * that node's step only.  Blocks are placed largest first, each at the lowest
+ * aligned offset free of every already placed block whose lifetime overlaps
+ * its own (greedy, in the spirit of the "greedy by size" planners of TFLite).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes.h"
+#include "plan.h"
+#include "../ops/op.h"
+
+typedef struct block {
+  int64_t size, off;
+  int start, end;      /* steps, inclusive */
+  int seq;             /* creation order: the last tie-breaker, for determinism */
+  ir_tensor *t;        /* NULL for a node's scratch */
+  ir_node *n;          /* the node owning the scratch */
+} block;
+
+static int64_t align_up(int64_t x) { return (x + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN; }
+
+int plan_in_arena(const ir_tensor *t) {
+  /* Gradients are computed by nodes like activations (the training work). */
+  return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output;
+}
+
+static int owned_by(const ir_graph *g, const ir_tensor *t) {
+  return t && t->id >= 0 && t->id < g->n_tensors && g->tensors[t->id] == t;
+}
+
+/* Mark every tensor of g that subgraph sg (or its own subgraphs) reads as
+ * read at step. */
+static void mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int *last_read) {
+  for (int i = 0; i < sg->n_nodes; i++) {
+    const ir_node *n = sg->nodes[i];
+    for (int k = 0; k < n->n_in; k++)
+      if (owned_by(g, n->in[k]) && last_read[n->in[k]->id] < step) last_read[n->in[k]->id] = step;
+    for (int k = 0; k < n->n_attr; k++)
+      if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g)
+        mark_subgraph_reads(g, n->attrs[k].g, step, last_read);
+  }
+  for (int k = 0; k < sg->n_outputs; k++)
+    if (owned_by(g, sg->outputs[k]) && last_read[sg->outputs[k]->id] < step)
+      last_read[sg->outputs[k]->id] = step;
+}
+
+static int by_size_desc(const void *pa, const void *pb) {
+  const block *a = *(const block *const *)pa, *b = *(const block *const *)pb;
+  if (a->size != b->size) return a->size > b->size ? -1 : 1;
+  if (a->start != b->start) return a->start < b->start ? -1 : 1;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int by_offset(const void *pa, const void *pb) {
+  const block *a = *(const block *const *)pa, *b = *(const block *const *)pb;
+  if (a->off != b->off) return a->off < b->off ? -1 : 1;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+int pass_plan(ir_graph *g) {
+  int nt = g->n_tensors, nn = g->n_nodes, rc = -1, nb = 0;
+  int *first_write = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
+  int *last_read = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
+  int *first_read = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
+  block *blocks = malloc(sizeof(block) * (size_t)(nt + nn + 1));
+  block **order = malloc(sizeof(block *) * (size_t)(nt + nn + 1));
+  block **near = malloc(sizeof(block *) * (size_t)(nt + nn + 1));
+  int64_t *delta = calloc((size_t)nn + 2, sizeof(int64_t));
+  if (!first_write || !last_read || !first_read || !blocks || !order || !near || !delta) {
+    ir_error("memory planner: out of memory");
+    goto out;
+  }
+
+  /* 1. lifetimes over the schedule */
+  for (int i = 0; i < nt; i++) {
+    g->tensors[i]->offset = -1;
+    first_write[i] = last_read[i] = first_read[i] = -1;
+  }
+  for (int s = 0; s < nn; s++) {
+    ir_node *n = g->nodes[s];
+    if (n->dead) continue;
+    for (int k = 0; k < n->n_in; k++) {
+      ir_tensor *t = n->in[k];
+      if (!owned_by(g, t)) continue;
+      if (first_read[t->id] < 0) first_read[t->id] = s;
+      last_read[t->id] = s;
+    }
+    for (int k = 0; k < n->n_attr; k++)
+      if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g) {
+        mark_subgraph_reads(g, n->attrs[k].g, s, last_read);
+        /* a subgraph read counts as a first read too, for the order check */
+        for (int i = 0; i < nt; i++)
+          if (last_read[i] == s && first_read[i] < 0) first_read[i] = s;
+      }
+    for (int k = 0; k < n->n_out; k++) {
+      ir_tensor *t = n->out[k];
+      if (!owned_by(g, t)) continue;
+      if (first_write[t->id] >= 0) {
+        ir_error("memory planner: tensor '%s' is written by node '%s' and node '%s'", t->name,
+                 g->nodes[first_write[t->id]]->name, n->name);
+        goto out;
+      }
+      first_write[t->id] = s;
+    }
+  }
+
+  /* 2. one block per arena tensor and per node scratch */
+  for (int i = 0; i < nt; i++) {
+    ir_tensor *t = g->tensors[i];
+    if (!plan_in_arena(t)) continue;
+    if (first_write[i] < 0) {
+      if (first_read[i] >= 0) {
+        ir_error("memory planner: tensor '%s' is read by node '%s' but no node writes it", t->name,
+                 g->nodes[first_read[i]]->name);
+        goto out;
+      }
+      continue;  /* unreferenced: no bytes */
+    }
+    if (first_read[i] >= 0 && first_read[i] <= first_write[i]) {
+      ir_error("memory planner: tensor '%s' is read by node '%s' before node '%s' writes it "
+               "(nodes not in schedule order)", t->name, g->nodes[first_read[i]]->name,
+               g->nodes[first_write[i]]->name);
+      goto out;
+    }
+    int64_t bytes = ir_shape_known(t) ? ir_nbytes(t) : -1;
+    if (bytes < 0) {
+      char buf[128];
+      ir_error("memory planner: tensor '%s' has no static size (shape %s)", t->name,
+               ir_shape_str(t, buf, sizeof buf));
+      goto out;
+    }
+    block *b = &blocks[nb];
+    b->size = bytes;
+    b->start = first_write[i];
+    b->end = last_read[i] > first_write[i] ? last_read[i] : first_write[i];
+    b->seq = nb;
+    b->t = t;
+    b->n = NULL;
+    b->off = -1;
+    nb++;
+  }
+  for (int s = 0; s < nn; s++) {
+    ir_node *n = g->nodes[s];
+    int64_t bytes = 0;
+    if (!n->dead && n->op && n->op->scratch_bytes) bytes = n->op->scratch_bytes(n);
+    if (bytes < 0) {
+      ir_error("memory planner: node '%s' (%s): scratch size unknown", n->name, n->op_type);
+      goto out;
+    }
+    if (bytes == 0) {
+      if (ir_attr_find(n, PLAN_SCRATCH_ATTR)) ir_attr_remove(n, PLAN_SCRATCH_ATTR);
+      continue;
+    }
+    block *b = &blocks[nb];
+    b->size = bytes;
+    b->start = b->end = s;
+    b->seq = nb;
+    b->t = NULL;
+    b->n = n;
+    b->off = -1;
+    nb++;
+  }
+
+  /* 3. greedy placement, largest first */
+  for (int i = 0; i < nb; i++) order[i] = &blocks[i];
+  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_size_desc);
+  int64_t arena = 0;
+  for (int i = 0; i < nb; i++) {
+    block *b = order[i];
+    int m = 0;
+    for (int j = 0; j < i; j++)
+      if (order[j]->start <= b->end && b->start <= order[j]->end) near[m++] = order[j];
+    if (m > 1) qsort(near, (size_t)m, sizeof *near, by_offset);
+    int64_t off = 0;
+    for (int j = 0; j < m; j++) {
+      if (off + b->size <= near[j]->off) break;  /* fits in the gap below near[j] */
+      int64_t end = align_up(near[j]->off + near[j]->size);
+      if (end > off) off = end;
+    }
+    b->off = off;
+    if (off + b->size > arena) arena = off + b->size;
+  }
+
+  /* 4. publish offsets, sizes and the lower bound for this schedule */
+  for (int i = 0; i < nb; i++) {
+    block *b = &blocks[i];
+    if (b->t) b->t->offset = b->off;
+    else ir_attr_set_int(b->n, PLAN_SCRATCH_ATTR, b->off);
+    delta[b->start] += align_up(b->size);
+    delta[b->end + 1] -= align_up(b->size);
+  }
+  int64_t live = 0, peak = 0;
+  for (int s = 0; s <= nn; s++) {
+    live += delta[s];
+    if (live > peak) peak = live;
+  }
+  g->arena_bytes = align_up(arena);
+  g->arena_lower_bound = peak;
+  rc = 0;
+
+out:
+  free(first_write);
+  free(last_read);
+  free(first_read);
+  free(blocks);
+  free(order);
+  free(near);
+  free(delta);
+  return rc;
+}

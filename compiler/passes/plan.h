@@ -1,0 +1,28 @@
+/*
+ * plan.h - the memory planner (plan.c): arena offsets for activations and
+ * per-node scratch, from lifetimes over the schedule.
+ *
+ * After pass_plan(g):
+ *  - every arena tensor t has t->offset >= 0 (a multiple of PLAN_ALIGN);
+ *    tensors that live elsewhere (graph inputs and outputs, constants,
+ *    parameters) have offset -1;
+ *  - a node whose op needs scratch carries the int attribute
+ *    PLAN_SCRATCH_ATTR with the scratch area's arena offset;
+ *  - g->arena_bytes is the arena size (a multiple of PLAN_ALIGN) and
+ *    g->arena_lower_bound the most bytes live at any step of the schedule.
+ */
+#ifndef MODELC_PLAN_H
+#define MODELC_PLAN_H
+
+#include "../ir/ir.h"
+
+#define PLAN_ALIGN 64
+#define PLAN_SCRATCH_ATTR "_scratch_offset"
+
+int pass_plan(ir_graph *g);
+
+/* Whether the planner gives t an arena offset (an activation of g that is
+ * not a graph output).  The backend uses the same rule to find them. */
+int plan_in_arena(const ir_tensor *t);
+
+#endif

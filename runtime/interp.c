@@ -1,0 +1,73 @@
+/*
+ * interp.c - the reference interpreter's driver (see interp.h).
+ *
+ * One buffer per tensor, allocated when its producer runs and kept until
+ * interp_free, so that `check` can compare any intermediate tensor against
+ * the generated code.  The kernels are the op table's interp entries.
+ */
+#include "interp.h"
+#include "../compiler/ops/op.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int interp_node(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out) {
+  if (!n->op || !n->op->interp) return op_fail(n, "the interpreter has no kernel for this op");
+  ir_clear_error();
+  int rc = n->op->interp(c, n, in, out);
+  if (rc < 0 && !strstr(ir_last_error(), n->name)) return op_fail(n, "%s", ir_last_error());
+  return rc;
+}
+
+int interp_run(interp_ctx *c, ir_graph *g, const void *const *inputs) {
+  memset(c, 0, sizeof *c);
+  c->g = g;
+  c->n = g->n_tensors;
+  c->val = ir_alloc((size_t)(c->n + 1) * sizeof *c->val);
+  c->own = ir_alloc((size_t)c->n + 1);
+  for (int i = 0; i < g->n_tensors; i++)
+    if (g->tensors[i]->data) c->val[i] = g->tensors[i]->data;
+  for (int i = 0; i < g->n_inputs; i++) {
+    ir_tensor *t = g->inputs[i];
+    if (t->data) continue;   /* made constant by --const */
+    size_t nb = (size_t)ir_nbytes(t);
+    c->val[t->id] = ir_alloc(nb);
+    c->own[t->id] = 1;
+    if (nb) memcpy(c->val[t->id], inputs[i], nb);
+  }
+  const void *in[256];
+  void *out[256];
+  for (int k = 0; k < g->n_nodes; k++) {
+    ir_node *n = g->nodes[k];
+    if (n->n_in > 256 || n->n_out > 256) return op_fail(n, "too many inputs or outputs");
+    for (int i = 0; i < n->n_in; i++) {
+      ir_tensor *t = n->in[i];
+      in[i] = t ? interp_value(c, t) : NULL;
+      if (t && !in[i]) return op_fail(n, "input '%s' has no value", t->name);
+    }
+    for (int j = 0; j < n->n_out; j++) {
+      ir_tensor *t = n->out[j];
+      out[j] = NULL;
+      if (!t) continue;
+      out[j] = ir_alloc((size_t)ir_nbytes(t));
+      c->val[t->id] = out[j];
+      c->own[t->id] = 1;
+    }
+    if (interp_node(c, n, in, out) < 0) return -1;
+  }
+  return 0;
+}
+
+void *interp_value(const interp_ctx *c, const ir_tensor *t) {
+  if (t->data) return t->data;
+  if (c->g && t->id < c->n && c->g->tensors[t->id] == t) return c->val[t->id];
+  return NULL;
+}
+
+void interp_free(interp_ctx *c) {
+  for (int i = 0; i < c->n; i++)
+    if (c->own[i]) free(c->val[i]);
+  free(c->val);
+  free(c->own);
+  memset(c, 0, sizeof *c);
+}

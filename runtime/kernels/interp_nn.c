@@ -1,0 +1,343 @@
+/*
+ * interp_nn.c - reference kernels for Conv, MaxPool, AveragePool, the
+ * global pools, Gemm, MatMul and BatchNormalization.
+ *
+ * These are the oracle for the backend, so they are the plainest loops that
+ * are obviously right: every output element is computed on its own from
+ * the ONNX definition, window positions are checked against the input
+ * bounds one by one (padding is never materialized), and arithmetic is in
+ * double through kutil's accessors.  Spatial positions of any rank are
+ * walked as flat indices decomposed into coordinates.
+ *
+ * The producers (Conv, Gemm, MatMul) also apply the fused epilogue that a
+ * fusion pass may attach (kernels.h): y = act(acc + bias + residual).  The
+ * activation formulas are written here again, independently of the
+ * backend's kl_act_expr.
+ */
+#include "interp_nn.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../../compiler/ops/op.h"
+#include "kutil.h"
+
+#define MAXSP IR_MAX_RANK
+
+/* ---- fused epilogue ------------------------------------------------------- */
+
+typedef struct epi {
+  int act;                  /* index in act_names, 0 = none */
+  double alpha, beta;
+  const void *res;          /* residual buffer (output layout) or NULL */
+  ir_dtype res_dt;
+} epi;
+
+static const char *const act_names[] = {"", "Relu", "LeakyRelu", "Clip", "Sigmoid",
+                                        "Tanh", "HardSigmoid", "HardSwish", NULL};
+
+static int epi_read(const ir_node *n, const void *const *in, epi *e) {
+  const char *a = ir_attr_string(n, "_act", NULL);
+  int64_t r = ir_attr_int(n, "_residual", -1);
+  static const double def_alpha[] = {0, 0, 0.01, -INFINITY, 0, 0, 0.2, 1.0 / 6.0};
+  static const double def_beta[] = {0, 0, 0, INFINITY, 0, 0, 0.5, 0.5};
+  memset(e, 0, sizeof *e);
+  if (a) {
+    int k;
+    for (k = 1; act_names[k] && strcmp(act_names[k], a) != 0; k++) {}
+    if (!act_names[k]) return op_fail(n, "unknown fused activation _act='%s'", a);
+    e->act = k;
+  }
+  e->alpha = ir_attr_float(n, "_act_alpha", def_alpha[e->act]);
+  e->beta = ir_attr_float(n, "_act_beta", def_beta[e->act]);
+  if (r >= 0) {
+    if (r >= n->n_in || !in[r]) return op_fail(n, "fused residual input %lld is missing", (long long)r);
+    e->res = in[r];
+    e->res_dt = n->in[r]->dtype;
+  }
+  return 0;
+}
+
+static double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+/* act(v + residual[i]) */
+static double epi_apply(const epi *e, double v, int64_t i) {
+  if (e->res) v += kload_f(e->res_dt, e->res, i);
+  switch (e->act) {
+  case 1: return v < 0 ? 0 : v;
+  case 2: return v < 0 ? e->alpha * v : v;
+  case 3: return v < e->alpha ? e->alpha : (v > e->beta ? e->beta : v);
+  case 4: return 1.0 / (1.0 + exp(-v));
+  case 5: return tanh(v);
+  case 6: return clampd(e->alpha * v + e->beta, 0.0, 1.0);
+  case 7: return v * clampd(e->alpha * v + e->beta, 0.0, 1.0);
+  default: return v;
+  }
+}
+
+/* ---- window geometry ------------------------------------------------------ */
+
+typedef struct win {
+  int r;                                  /* spatial rank */
+  int64_t in[MAXSP], out[MAXSP];          /* spatial dims */
+  int64_t k[MAXSP], s[MAXSP], d[MAXSP], pb[MAXSP], pe[MAXSP];
+} win;
+
+/* Read the explicit geometry attributes (defaults: stride/dilation 1, no pads). */
+static int win_read(const ir_node *n, const ir_tensor *x, const ir_tensor *y, const int64_t *kern,
+                    win *w) {
+  const int64_t *v;
+  int i, cnt;
+  const char *ap = ir_attr_string(n, "auto_pad", "NOTSET");
+  if (strcmp(ap, "NOTSET") != 0)
+    return op_fail(n, "auto_pad=%s was not resolved by shape inference", ap);
+  w->r = x->rank - 2;
+  for (i = 0; i < w->r; i++) {
+    w->in[i] = x->shape[2 + i];
+    w->out[i] = y->shape[2 + i];
+    w->k[i] = kern[i];
+    w->s[i] = w->d[i] = 1;
+    w->pb[i] = w->pe[i] = 0;
+  }
+  if ((cnt = ir_attr_ints(n, "strides", &v)) >= 0) {
+    if (cnt != w->r) return op_fail(n, "strides has %d values for %d spatial dims", cnt, w->r);
+    for (i = 0; i < w->r; i++) w->s[i] = v[i];
+  }
+  if ((cnt = ir_attr_ints(n, "dilations", &v)) >= 0) {
+    if (cnt != w->r) return op_fail(n, "dilations has %d values for %d spatial dims", cnt, w->r);
+    for (i = 0; i < w->r; i++) w->d[i] = v[i];
+  }
+  if ((cnt = ir_attr_ints(n, "pads", &v)) >= 0) {
+    if (cnt != 2 * w->r) return op_fail(n, "pads has %d values for %d spatial dims", cnt, w->r);
+    for (i = 0; i < w->r; i++) w->pb[i] = v[i], w->pe[i] = v[w->r + i];
+  }
+  return 0;
+}
+
+/* Flat index -> coordinates over dims[r] (C order). */
+static void unflat(int64_t f, int r, const int64_t *dims, int64_t *co) {
+  int i;
+  for (i = r - 1; i >= 0; i--) {
+    co[i] = f % dims[i];
+    f /= dims[i];
+  }
+}
+
+/* Input spatial flat offset of window position kc for output position oc;
+ * -1 when it falls in the padding (or beyond, for ceil_mode windows).
+ * *in_padded counts whether it lies inside [-pb, in+pe) in every dim. */
+static int64_t win_pos(const win *w, const int64_t *oc, const int64_t *kc, int *in_padded) {
+  int64_t off = 0;
+  int i, inside = 1;
+  *in_padded = 1;
+  for (i = 0; i < w->r; i++) {
+    int64_t p = oc[i] * w->s[i] - w->pb[i] + kc[i] * w->d[i];
+    if (p < -w->pb[i] || p >= w->in[i] + w->pe[i]) *in_padded = 0;
+    if (p < 0 || p >= w->in[i]) inside = 0;
+    off = off * w->in[i] + p;
+  }
+  return inside ? off : -1;
+}
+
+/* ---- Conv ----------------------------------------------------------------- */
+
+INTERP_NN_FN(interp_nn_conv) {
+  const ir_tensor *X = n->in[0], *W = n->in[1], *Y = n->out[0];
+  const void *B = n->n_in > 2 ? in[2] : NULL;
+  int64_t grp = ir_attr_int(n, "group", 1), N, C, M, Cg, Mg, osz, ksz, isz, b, m, o, ic, kk;
+  int64_t oc[MAXSP], kc[MAXSP];
+  win w;
+  epi e;
+  (void)c;
+  if (win_read(n, X, Y, W->shape + 2, &w) || epi_read(n, in, &e)) return -1;
+  N = X->shape[0];
+  C = X->shape[1];
+  M = W->shape[0];
+  if (grp < 1 || C % grp || M % grp) return op_fail(n, "channels are not divisible by group");
+  Cg = C / grp;
+  Mg = M / grp;
+  osz = ir_numel_dims(w.r, w.out);
+  ksz = ir_numel_dims(w.r, w.k);
+  isz = ir_numel_dims(w.r, w.in);
+  for (b = 0; b < N; b++)
+    for (m = 0; m < M; m++) {
+      int64_t g = m / Mg;
+      for (o = 0; o < osz; o++) {
+        double acc = B ? kload_f(n->in[2]->dtype, B, m) : 0.0;
+        int64_t yi = (b * M + m) * osz + o;
+        unflat(o, w.r, w.out, oc);
+        for (ic = 0; ic < Cg; ic++) {
+          int64_t ch = g * Cg + ic;
+          for (kk = 0; kk < ksz; kk++) {
+            int inpad;
+            int64_t p;
+            unflat(kk, w.r, w.k, kc);
+            p = win_pos(&w, oc, kc, &inpad);
+            if (p < 0) continue;   /* zero padding */
+            acc += kload_f(X->dtype, in[0], (b * C + ch) * isz + p) *
+                   kload_f(W->dtype, in[1], (m * Cg + ic) * ksz + kk);
+          }
+        }
+        kstore_f(Y->dtype, out[0], yi, epi_apply(&e, acc, yi));
+      }
+    }
+  return 0;
+}
+
+/* ---- pools ---------------------------------------------------------------- */
+
+static int pool(const ir_node *n, const void *const *in, void *const *out, int is_max) {
+  const ir_tensor *X = n->in[0], *Y = n->out[0];
+  const int64_t *ks;
+  int64_t NC, osz, ksz, isz, bc, o, kk, oc[MAXSP], kc[MAXSP];
+  int cip = (int)ir_attr_int(n, "count_include_pad", 0);
+  win w;
+  if (ir_attr_ints(n, "kernel_shape", &ks) != X->rank - 2)
+    return op_fail(n, "kernel_shape does not match the input rank");
+  if (win_read(n, X, Y, ks, &w)) return -1;
+  NC = X->shape[0] * X->shape[1];
+  osz = ir_numel_dims(w.r, w.out);
+  ksz = ir_numel_dims(w.r, w.k);
+  isz = ir_numel_dims(w.r, w.in);
+  for (bc = 0; bc < NC; bc++)
+    for (o = 0; o < osz; o++) {
+      double best = -INFINITY, sum = 0.0;
+      int64_t cnt = 0;
+      unflat(o, w.r, w.out, oc);
+      for (kk = 0; kk < ksz; kk++) {
+        int inpad;
+        int64_t p;
+        double v;
+        unflat(kk, w.r, w.k, kc);
+        p = win_pos(&w, oc, kc, &inpad);
+        if (cip && inpad) cnt++;   /* divisor counts pads, but not past the end pad */
+        if (p < 0) continue;
+        if (!cip) cnt++;
+        v = kload_f(X->dtype, in[0], bc * isz + p);
+        if (v > best || v != v) best = v;   /* NaN propagates, as np.max */
+        sum += v;
+      }
+      if (is_max)
+        kstore_f(Y->dtype, out[0], bc * osz + o, best);
+      else
+        kstore_f(Y->dtype, out[0], bc * osz + o, sum / (double)cnt);
+    }
+  return 0;
+}
+
+INTERP_NN_FN(interp_nn_maxpool) {
+  (void)c;
+  return pool(n, in, out, 1);
+}
+
+INTERP_NN_FN(interp_nn_avgpool) {
+  (void)c;
+  return pool(n, in, out, 0);
+}
+
+static int global_pool(const ir_node *n, const void *const *in, void *const *out, int is_max) {
+  const ir_tensor *X = n->in[0];
+  int64_t NC = X->shape[0] * X->shape[1], S = ir_numel_dims(X->rank - 2, X->shape + 2), bc, i;
+  for (bc = 0; bc < NC; bc++) {
+    double best = -INFINITY, sum = 0.0;
+    for (i = 0; i < S; i++) {
+      double v = kload_f(X->dtype, in[0], bc * S + i);
+      if (v > best || v != v) best = v;
+      sum += v;
+    }
+    kstore_f(n->out[0]->dtype, out[0], bc, is_max ? best : sum / (double)S);
+  }
+  return 0;
+}
+
+INTERP_NN_FN(interp_nn_global_avgpool) {
+  (void)c;
+  return global_pool(n, in, out, 0);
+}
+
+INTERP_NN_FN(interp_nn_global_maxpool) {
+  (void)c;
+  return global_pool(n, in, out, 1);
+}
+
+/* ---- Gemm ----------------------------------------------------------------- */
+
+INTERP_NN_FN(interp_nn_gemm) {
+  const ir_tensor *A = n->in[0], *Bt = n->in[1], *Ct = n->n_in > 2 && in[2] ? n->in[2] : NULL;
+  int ta = (int)ir_attr_int(n, "transA", 0), tb = (int)ir_attr_int(n, "transB", 0);
+  double alpha = ir_attr_float(n, "alpha", 1.0), beta = ir_attr_float(n, "beta", 1.0);
+  int64_t M = n->out[0]->shape[0], N = n->out[0]->shape[1], K = A->shape[ta ? 0 : 1], i, j, k;
+  epi e;
+  (void)c;
+  if (epi_read(n, in, &e)) return -1;
+  for (i = 0; i < M; i++)
+    for (j = 0; j < N; j++) {
+      double acc = 0.0, v;
+      for (k = 0; k < K; k++) {
+        double a = kload_f(A->dtype, in[0], ta ? k * M + i : i * K + k);
+        double b = kload_f(Bt->dtype, in[1], tb ? j * K + k : k * N + j);
+        acc += a * b;
+      }
+      v = alpha * acc;
+      if (Ct) {
+        /* C broadcast to [M,N]: right-aligned, dims of 1 repeat */
+        int64_t ci = 0;
+        if (Ct->rank == 1) ci = Ct->shape[0] == 1 ? 0 : j;
+        if (Ct->rank == 2) ci = (Ct->shape[0] == 1 ? 0 : i) * Ct->shape[1] + (Ct->shape[1] == 1 ? 0 : j);
+        v += beta * kload_f(Ct->dtype, in[2], ci);
+      }
+      kstore_f(n->out[0]->dtype, out[0], i * N + j, epi_apply(&e, v, i * N + j));
+    }
+  return 0;
+}
+
+/* ---- MatMul --------------------------------------------------------------- */
+
+INTERP_NN_FN(interp_nn_matmul) {
+  const ir_tensor *A = n->in[0], *B = n->in[1], *Y = n->out[0];
+  int ra = A->rank, rb = B->rank;
+  /* 1-D operands: A [K] is a row [1,K], B [K] a column [K,1] */
+  int64_t M = ra >= 2 ? A->shape[ra - 2] : 1, K = A->shape[ra - 1];
+  int64_t N = rb >= 2 ? B->shape[rb - 1] : 1;
+  int abr = ra > 2 ? ra - 2 : 0, bbr = rb > 2 ? rb - 2 : 0;
+  int ybr = Y->rank - (ra >= 2) - (rb >= 2);
+  int64_t nb = ir_numel_dims(ybr, Y->shape), bi, i, j, k;
+  epi e;
+  (void)c;
+  if (epi_read(n, in, &e)) return -1;
+  for (bi = 0; bi < nb; bi++) {
+    int64_t ab = kbcast_index(ybr, Y->shape, abr, A->shape, bi);
+    int64_t bb = kbcast_index(ybr, Y->shape, bbr, B->shape, bi);
+    for (i = 0; i < M; i++)
+      for (j = 0; j < N; j++) {
+        double acc = 0.0;
+        int64_t yi = (bi * M + i) * N + j;
+        for (k = 0; k < K; k++)
+          acc += kload_f(A->dtype, in[0], ab * M * K + i * K + k) *
+                 kload_f(B->dtype, in[1], bb * K * N + k * N + j);
+        kstore_f(Y->dtype, out[0], yi, epi_apply(&e, acc, yi));
+      }
+  }
+  return 0;
+}
+
+/* ---- BatchNormalization (inference) --------------------------------------- */
+
+INTERP_NN_FN(interp_nn_batchnorm) {
+  const ir_tensor *X = n->in[0];
+  double eps = ir_attr_float(n, "epsilon", 1e-5);
+  int64_t N = X->shape[0], C = X->shape[1], S = ir_numel_dims(X->rank - 2, X->shape + 2), b, ch, i;
+  (void)c;
+  if (ir_attr_int(n, "training_mode", 0) != 0) return op_fail(n, "training_mode=1 is unsupported");
+  for (b = 0; b < N; b++)
+    for (ch = 0; ch < C; ch++) {
+      double sc = kload_f(n->in[1]->dtype, in[1], ch), bias = kload_f(n->in[2]->dtype, in[2], ch);
+      double mean = kload_f(n->in[3]->dtype, in[3], ch), var = kload_f(n->in[4]->dtype, in[4], ch);
+      for (i = 0; i < S; i++) {
+        int64_t xi = (b * C + ch) * S + i;
+        double x = kload_f(X->dtype, in[0], xi);
+        kstore_f(n->out[0]->dtype, out[0], xi, (x - mean) / sqrt(var + eps) * sc + bias);
+      }
+    }
+  return 0;
+}

@@ -1,0 +1,269 @@
+/*
+ * test_plan.c - the memory planner (compiler/passes/plan.c).
+ *
+ * Graphs are built by hand; lifetimes and the live-bytes lower bound are
+ * recomputed here from the schedule independently of the planner, and every
+ * pair of blocks live at the same step is checked for overlap.  Nodes carry
+ * a stand-in op whose only callback is scratch_bytes (read from the node's
+ * "scratch" attribute), since the planner needs nothing else from the op.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "compiler/ir/ir.h"
+#include "compiler/ops/op.h"
+#include "compiler/passes/plan.h"
+
+static int64_t fake_scratch(const ir_node *n) { return ir_attr_int(n, "scratch", 0); }
+static const op_def fake_op = {.name = "Fake", .domain = "", .min_in = 0, .max_in = -1, .min_out = 0,
+                               .max_out = -1, .scratch_bytes = fake_scratch};
+
+static ir_tensor *tensor(ir_graph *g, const char *name, ir_dtype dt, int64_t n) {
+  ir_tensor *t = ir_add_tensor(g, name, dt, IR_ACTIVATION);
+  ir_set_shape(t, 1, &n);
+  return t;
+}
+
+static ir_node *node(ir_graph *g, const char *name, int n_in, ir_tensor **in, int n_out, ir_tensor **out) {
+  ir_node *n = ir_add_node(g, "Fake", name);
+  n->op = &fake_op;
+  ir_node_set_io(n, n_in, in, n_out, out);
+  return n;
+}
+
+/* x -> a -> b -> c -> d -> y: four equal arena tensors, two buffers suffice. */
+static void test_chain_reuses(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("chain", NULL);
+  ir_tensor *x = tensor(g, "x", IR_F32, 1000);
+  x->role = IR_INPUT;
+  ir_graph_add_input(g, x);
+  ir_tensor *t[4];
+  const char *names[4] = {"a", "b", "c", "d"};
+  for (int i = 0; i < 4; i++) t[i] = tensor(g, names[i], IR_F32, 1000);  /* 4000 bytes -> 4032 */
+  ir_tensor *y = tensor(g, "y", IR_F32, 1000);
+  ir_graph_add_output(g, y);
+  node(g, "n0", 1, &x, 1, &t[0]);
+  node(g, "n1", 1, &t[0], 1, &t[1]);
+  node(g, "n2", 1, &t[1], 1, &t[2]);
+  node(g, "n3", 1, &t[2], 1, &t[3]);
+  node(g, "n4", 1, &t[3], 1, &y);
+  x->offset = y->offset = 123;  /* the planner must reset these */
+  assert_int_equal(pass_plan(g), 0);
+  assert_int_equal(g->arena_bytes, 2 * 4032);
+  assert_int_equal(g->arena_lower_bound, 2 * 4032);
+  assert_int_equal(x->offset, -1);
+  assert_int_equal(y->offset, -1);
+  for (int i = 0; i < 4; i++) {
+    assert_true(t[i]->offset == 0 || t[i]->offset == 4032);
+    if (i) assert_true(t[i]->offset != t[i - 1]->offset);
+  }
+  ir_graph_free(g);
+}
+
+/* Odd sizes still land on 64-byte boundaries; an unread output keeps its
+ * bytes during its producer's step; scratch lives during its node's step. */
+static void test_alignment_unread_scratch(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("align", NULL);
+  ir_tensor *x = tensor(g, "x", IR_U8, 3);
+  x->role = IR_INPUT;
+  ir_graph_add_input(g, x);
+  ir_tensor *a = tensor(g, "a", IR_U8, 3);
+  ir_tensor *unread = tensor(g, "unread", IR_U8, 5);
+  ir_tensor *b = tensor(g, "b", IR_U8, 70);
+  ir_tensor *y = tensor(g, "y", IR_U8, 1);
+  ir_graph_add_output(g, y);
+  ir_tensor *w = ir_add_tensor(g, "w", IR_U8, IR_CONST);
+  int64_t one = 1;
+  ir_set_shape(w, 1, &one);
+  unsigned char wv = 7;
+  ir_tensor_set_data(w, &wv, 1);
+  ir_tensor *o0[2] = {a, unread};
+  node(g, "n0", 1, &x, 2, o0);
+  ir_tensor *i1[2] = {a, w};
+  ir_node *n1 = node(g, "n1", 2, i1, 1, &b);
+  ir_attr_set_int(n1, "scratch", 100);
+  node(g, "n2", 1, &b, 1, &y);
+  assert_int_equal(pass_plan(g), 0);
+  assert_int_equal(w->offset, -1);
+  assert_int_equal(a->offset % 64, 0);
+  assert_int_equal(unread->offset % 64, 0);
+  assert_int_equal(b->offset % 64, 0);
+  assert_true(a->offset != unread->offset);  /* both live at step 0 */
+  int64_t s = ir_attr_int(n1, PLAN_SCRATCH_ATTR, -1);
+  assert_true(s >= 0 && s % 64 == 0);
+  /* at step 1, a (3 bytes), b (70) and the scratch (100) are live: 64+128+128 */
+  assert_int_equal(g->arena_lower_bound, 320);
+  assert_int_equal(g->arena_bytes, 320);
+  assert_true(s != a->offset && s != b->offset && a->offset != b->offset);
+  assert_int_equal(g->arena_bytes % 64, 0);
+  /* a second run gives the same plan, and no scratch attribute elsewhere */
+  int64_t before = b->offset;
+  assert_int_equal(pass_plan(g), 0);
+  assert_int_equal(b->offset, before);
+  assert_null(ir_attr_find(g->nodes[0], PLAN_SCRATCH_ATTR));
+  ir_graph_free(g);
+}
+
+/* Random DAGs: no two blocks live at the same step share a byte. */
+typedef struct blk {
+  int64_t off, size;
+  int start, end;
+} blk;
+
+static unsigned rnd_state = 12345u;
+static unsigned rnd(unsigned n) {
+  rnd_state = rnd_state * 1103515245u + 12345u;
+  return (rnd_state >> 16) % n;
+}
+
+static void test_random_dags(void **state) {
+  (void)state;
+  for (int trial = 0; trial < 60; trial++) {
+    ir_graph *g = ir_graph_new("rand", NULL);
+    ir_tensor *pool[400];
+    int np = 0;
+    char name[32];
+    ir_tensor *x = tensor(g, "x", IR_F32, 16);
+    x->role = IR_INPUT;
+    ir_graph_add_input(g, x);
+    pool[np++] = x;
+    int nn = 5 + (int)rnd(40);
+    for (int k = 0; k < nn; k++) {
+      ir_tensor *in[3], *out[2];
+      int nin = 1 + (int)rnd(3), nout = 1 + (int)rnd(2);
+      for (int i = 0; i < nin; i++) in[i] = pool[rnd((unsigned)np)];
+      for (int j = 0; j < nout; j++) {
+        snprintf(name, sizeof name, "t%d_%d", k, j);
+        static const int64_t sizes[] = {0, 1, 3, 16, 17, 64, 100, 1000, 4096, 12345};
+        out[j] = tensor(g, name, rnd(4) ? IR_F32 : IR_U8, sizes[rnd(10)]);
+        if (rnd(10) == 0) ir_graph_add_output(g, out[j]);
+        pool[np++] = out[j];
+      }
+      snprintf(name, sizeof name, "n%d", k);
+      ir_node *n = node(g, name, nin, in, nout, out);
+      if (rnd(4) == 0) ir_attr_set_int(n, "scratch", (int64_t)rnd(3000));
+    }
+    assert_int_equal(pass_plan(g), 0);
+
+    /* lifetimes, recomputed here */
+    blk b[800];
+    int nb = 0;
+    for (int i = 0; i < g->n_tensors; i++) {
+      ir_tensor *t = g->tensors[i];
+      if (t->role != IR_ACTIVATION || t->is_output) {
+        assert_int_equal(t->offset, -1);
+        continue;
+      }
+      int start = t->producer->id, end = start;
+      for (int s = 0; s < g->n_nodes; s++)
+        for (int k = 0; k < g->nodes[s]->n_in; k++)
+          if (g->nodes[s]->in[k] == t && s > end) end = s;
+      assert_true(t->offset >= 0);
+      b[nb++] = (blk){t->offset, ir_nbytes(t), start, end};
+    }
+    for (int s = 0; s < g->n_nodes; s++) {
+      int64_t sz = ir_attr_int(g->nodes[s], "scratch", 0);
+      if (sz > 0) b[nb++] = (blk){ir_attr_int(g->nodes[s], PLAN_SCRATCH_ATTR, -1), sz, s, s};
+      else assert_null(ir_attr_find(g->nodes[s], PLAN_SCRATCH_ATTR));
+    }
+    int64_t peak = 0;
+    for (int s = 0; s < g->n_nodes; s++) {
+      int64_t live = 0;
+      for (int i = 0; i < nb; i++)
+        if (b[i].start <= s && s <= b[i].end) live += (b[i].size + 63) / 64 * 64;
+      if (live > peak) peak = live;
+    }
+    assert_int_equal(g->arena_lower_bound, peak);
+    assert_true(g->arena_bytes >= peak);
+    assert_int_equal(g->arena_bytes % 64, 0);
+    for (int i = 0; i < nb; i++) {
+      assert_true(b[i].off >= 0);
+      assert_int_equal(b[i].off % 64, 0);
+      assert_true(b[i].off + b[i].size <= g->arena_bytes);
+      for (int j = i + 1; j < nb; j++) {
+        int live_together = b[i].start <= b[j].end && b[j].start <= b[i].end;
+        int share = b[i].off < b[j].off + b[j].size && b[j].off < b[i].off + b[i].size;
+        assert_false(live_together && share);
+      }
+    }
+    ir_graph_free(g);
+  }
+}
+
+/* A tensor read only inside a subgraph (an If branch) lives until the step
+ * of the node that owns the subgraph. */
+static void test_subgraph_reads(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("outer", NULL);
+  ir_tensor *x = tensor(g, "x", IR_F32, 16);
+  x->role = IR_INPUT;
+  ir_graph_add_input(g, x);
+  ir_tensor *a = tensor(g, "a", IR_F32, 16), *b = tensor(g, "b", IR_F32, 16);
+  ir_tensor *y = tensor(g, "y", IR_F32, 16);
+  ir_graph_add_output(g, y);
+  node(g, "make_a", 1, &x, 1, &a);
+  node(g, "make_b", 1, &x, 1, &b);
+  ir_node *n = node(g, "if", 1, &b, 1, &y);
+  ir_graph *sg = ir_graph_new("then", g);
+  ir_tensor *z = tensor(sg, "z", IR_F32, 16);
+  ir_node *inner = ir_add_node(sg, "Fake", "inner");
+  ir_node_set_io(inner, 1, &a, 1, &z);
+  ir_graph_add_output(sg, z);
+  ir_attr_add(n, "then_branch", IR_ATTR_GRAPH)->g = sg;
+  assert_int_equal(pass_plan(g), 0);
+  assert_true(a->offset >= 0 && b->offset >= 0);
+  assert_true(a->offset != b->offset);
+  assert_int_equal(g->arena_lower_bound, 128);
+  assert_int_equal(z->offset, -1);  /* subgraphs are not planned here */
+  ir_graph_free(g);
+}
+
+static void test_errors(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("bad", NULL);
+  ir_tensor *x = tensor(g, "x", IR_F32, 4);
+  x->role = IR_INPUT;
+  ir_graph_add_input(g, x);
+  ir_tensor *a = ir_add_tensor(g, "mystery", IR_F32, IR_ACTIVATION);  /* rank -1 */
+  ir_tensor *y = tensor(g, "y", IR_F32, 4);
+  ir_graph_add_output(g, y);
+  node(g, "n0", 1, &x, 1, &a);
+  node(g, "n1", 1, &a, 1, &y);
+  assert_int_equal(pass_plan(g), -1);
+  assert_non_null(strstr(ir_last_error(), "'mystery'"));
+  ir_graph_free(g);
+
+  /* a reader scheduled before the writer */
+  g = ir_graph_new("order", NULL);
+  x = tensor(g, "x", IR_F32, 4);
+  x->role = IR_INPUT;
+  ir_graph_add_input(g, x);
+  a = tensor(g, "a", IR_F32, 4);
+  y = tensor(g, "y", IR_F32, 4);
+  ir_graph_add_output(g, y);
+  node(g, "reader", 1, &a, 1, &y);
+  node(g, "writer", 1, &x, 1, &a);
+  assert_int_equal(pass_plan(g), -1);
+  assert_non_null(strstr(ir_last_error(), "'a'"));
+  assert_non_null(strstr(ir_last_error(), "'reader'"));
+  ir_graph_free(g);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_chain_reuses),
+    cmocka_unit_test(test_alignment_unread_scratch),
+    cmocka_unit_test(test_random_dags),
+    cmocka_unit_test(test_subgraph_reads),
+    cmocka_unit_test(test_errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
