@@ -1,0 +1,78 @@
+/*
+ * cli.h - what the subcommands of `modelc` share: parsed options, model
+ * loading through the passes, input files, and comparing tensors.
+ * Only the CLI knows every stage; this is where they are wired together.
+ */
+#ifndef MODELC_CLI_H
+#define MODELC_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../ir/ir.h"
+#include "../onnx/onnx_load.h"
+#include "../passes/passes.h"
+
+#define CLI_MAX_BIND 64
+
+typedef struct cli_file_binding {
+  const char *name, *file;
+} cli_file_binding;
+
+typedef struct cli_opts {
+  const char *cmd;
+  int n_pos;
+  const char *pos[256];          /* positional arguments (MODEL, DIR...) */
+  const char *outdir, *name, *cc, *format;
+  onnx_binding shapes[CLI_MAX_BIND];
+  int n_shapes;
+  onnx_dim_binding dims[CLI_MAX_BIND];
+  int n_dims;
+  cli_file_binding consts[CLI_MAX_BIND], inputs[CLI_MAX_BIND];
+  int n_consts, n_inputs;
+  int emit_main, threads, keep, verbose;
+  double rtol, atol;
+  int64_t max_bytes;
+  uint64_t seed;
+  pass_options passes;
+} cli_opts;
+
+/* Load MODEL with the --shape/--dim/--const bindings and run the passes. */
+ir_graph *cli_load(const cli_opts *o, const char *model, int run_passes);
+/* Values for g's runtime inputs: from --input files (checked against the
+ * model's dtype and shape) or seeded random.  bufs[i] malloc'ed. */
+int cli_inputs(const cli_opts *o, const ir_graph *g, void **bufs);
+void cli_free_inputs(const ir_graph *g, void **bufs);
+
+/* Element i of a buffer of dtype dt as a double. */
+double cli_value(ir_dtype dt, const void *data, int64_t i);
+/* Compare got against want (n elements of dt) with |g-w| <= atol + rtol*|w|
+ * (exact for integers and bools).  Returns 1 when within tolerance; fills
+ * the largest absolute difference and the index of the first bad element. */
+int cli_close(ir_dtype dt, const void *got, const void *want, int64_t n, double rtol, double atol,
+              double *max_abs, int64_t *first_bad);
+
+/* Output file name of a tensor: characters outside [A-Za-z0-9._-] as '_'. */
+void cli_file_name(char *buf, size_t n, const char *tensor_name);
+
+/* snprintf without gcc's truncation warnings: what is built here is cut at
+ * n.  Returns the characters written (not counting the NUL). */
+int cli_fmt(char *buf, size_t n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Run a shell command; returns its exit status (or -1). Output goes to log if non-NULL. */
+int cli_system(const char *cmd);
+/* Build the C files of a compiled model (NAME.c, NAME_weights.c, NAME_main.c) in DIR into DIR/NAME_main. */
+int cli_build(const char *cc, const char *dir, const char *name);
+
+int cmd_compile(cli_opts *o);
+int cmd_run(cli_opts *o);
+int cmd_check(cli_opts *o);
+int cmd_info(cli_opts *o);
+int cmd_graph(cli_opts *o);
+int cmd_test_onnx(cli_opts *o);
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * commands.c - compile, run, check, info and graph.
+ *
+ * `check` is the tool for finding wrong numbers: it builds the generated C,
+ * runs it and the interpreter on the same inputs, and when an output
+ * differs it rebuilds with every intermediate tensor exported to name the
+ * first one (in schedule order) where the two disagree.
+ */
+#include "cli.h"
+#include "../backend/emit.h"
+#include "../ops/op.h"
+#include "../../runtime/interp.h"
+#include "../../runtime/tensor_io.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int fail(void) {
+  fprintf(stderr, "modelc: %s\n", ir_last_error());
+  return 1;
+}
+
+static int mkdir_p(const char *dir) {
+  char tmp[1024];
+  cli_fmt(tmp, sizeof tmp, "%s", dir);
+  for (char *p = tmp + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(tmp, 0777) < 0 && errno != EEXIST) return ir_error("%s: cannot create folder: %s", tmp, strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(tmp, 0777) < 0 && errno != EEXIST) return ir_error("%s: cannot create folder: %s", tmp, strerror(errno));
+  return 0;
+}
+
+/* NAME from --name or the model file's stem, as a C identifier. */
+static void model_name(const cli_opts *o, const char *model, char *buf, size_t n) {
+  if (o->name) {
+    emit_c_ident(buf, n, o->name);
+    return;
+  }
+  const char *base = strrchr(model, '/');
+  base = base ? base + 1 : model;
+  char stem[256];
+  cli_fmt(stem, sizeof stem, "%s", base);
+  char *dot = strrchr(stem, '.');
+  if (dot && dot != stem) *dot = 0;
+  emit_c_ident(buf, n, stem);
+}
+
+int cmd_compile(cli_opts *o) {
+  ir_graph *g = cli_load(o, o->pos[0], 1);
+  if (!g) return fail();
+  char name[256];
+  model_name(o, o->pos[0], name, sizeof name);
+  emit_options eo = {name, o->emit_main, o->threads};
+  int rc = mkdir_p(o->outdir) < 0 || emit_c(g, &eo, o->outdir) < 0;
+  ir_graph_free(g);
+  if (rc) return fail();
+  printf("wrote %s/%s.h, %s.c, %s_weights.c%s%s%s\n", o->outdir, name, name, name, o->emit_main ? ", " : "",
+         o->emit_main ? name : "", o->emit_main ? "_main.c" : "");
+  return 0;
+}
+
+static int save_tensor(const char *dir, const ir_tensor *t, const void *data) {
+  char fname[512], path[1024];
+  cli_file_name(fname, sizeof fname, t->name);
+  cli_fmt(path, sizeof path, "%s/%s.npy", dir, fname);
+  return tio_save_npy(path, t->dtype, t->rank, t->shape, data);
+}
+
+int cmd_run(cli_opts *o) {
+  ir_graph *g = cli_load(o, o->pos[0], 1);
+  if (!g) return fail();
+  void *bufs[256];
+  interp_ctx ic;
+  const char *dir = o->outdir ? o->outdir : ".";
+  if (g->n_inputs > 256 || cli_inputs(o, g, bufs) < 0) {
+    ir_graph_free(g);
+    return fail();
+  }
+  int rc = interp_run(&ic, g, (const void *const *)bufs) < 0 || mkdir_p(dir) < 0;
+  for (int i = 0; !rc && i < g->n_outputs; i++) {
+    const ir_tensor *t = g->outputs[i];
+    char shape[128];
+    if (save_tensor(dir, t, interp_value(&ic, t)) < 0) rc = 1;
+    else printf("%s %s %s\n", t->name, ir_dtype_name(t->dtype), ir_shape_str(t, shape, sizeof shape));
+  }
+  interp_free(&ic);
+  cli_free_inputs(g, bufs);
+  ir_graph_free(g);
+  return rc ? fail() : 0;
+}
+
+/* Emit g into dir as "m" with the harness, build it, run it on inputs (files
+ * dir/in_<i>.npy) writing dir/out/<output>.npy. */
+static int build_and_run(const cli_opts *o, ir_graph *g, const char *dir, void **bufs) {
+  emit_options eo = {"m", 1, 0};
+  char cmd[16384], path[1024];
+  if (emit_c(g, &eo, dir) < 0 || cli_build(o->cc, dir, "m") < 0) return -1;
+  int k = cli_fmt(cmd, sizeof cmd, "cd '%s' && ./m_main", dir);
+  for (int i = 0; i < g->n_inputs; i++) {
+    cli_fmt(path, sizeof path, "%s/in_%d.npy", dir, i);
+    const ir_tensor *t = g->inputs[i];
+    if (tio_save_npy(path, t->dtype, t->rank, t->shape, bufs[i]) < 0) return -1;
+    k += cli_fmt(cmd + k, sizeof cmd - (size_t)k, " in_%d.npy", i);
+  }
+  cli_fmt(cmd + k, sizeof cmd - (size_t)k, " -o out > run.log 2>&1");
+  cli_fmt(path, sizeof path, "%s/out", dir);
+  if (mkdir_p(path) < 0) return -1;
+  int rc = cli_system(cmd);
+  if (rc != 0) return ir_error("the generated program failed (exit %d); see %s/run.log", rc, dir);
+  return 0;
+}
+
+/* Compare output tensor t of the compiled program (dir/out) with want. */
+static int compare_file(const cli_opts *o, const char *dir, const ir_tensor *t, const void *want, char *why,
+                        size_t nwhy) {
+  char fname[512], path[1024];
+  cli_file_name(fname, sizeof fname, t->name);
+  cli_fmt(path, sizeof path, "%s/out/%s.npy", dir, fname);
+  tio_tensor v;
+  if (tio_load(path, &v) < 0) {
+    cli_fmt(why, nwhy, "%s", ir_last_error());
+    return 0;
+  }
+  double max_abs;
+  int64_t bad;
+  int ok = v.dtype == t->dtype && (int64_t)v.nbytes == ir_nbytes(t);
+  if (!ok) cli_fmt(why, nwhy, "tensor '%s': the program wrote %s data of %zu bytes", t->name, ir_dtype_name(v.dtype), v.nbytes);
+  else if (!cli_close(t->dtype, v.data, want, ir_numel(t), o->rtol, o->atol, &max_abs, &bad))
+    cli_fmt(why, nwhy, "tensor '%s' differs: max abs diff %g; first at element %lld: C %.9g vs interpreter %.9g",
+             t->name, max_abs, (long long)bad, cli_value(t->dtype, v.data, bad), cli_value(t->dtype, want, bad)), ok = 0;
+  else if (o->verbose)
+    printf("  %s: max abs diff %g\n", t->name, max_abs);
+  tio_free(&v);
+  return ok;
+}
+
+int cmd_check(cli_opts *o) {
+  ir_graph *g = cli_load(o, o->pos[0], 1);
+  if (!g) return fail();
+  void *bufs[256];
+  interp_ctx ic;
+  memset(&ic, 0, sizeof ic);
+  char dir[] = "/tmp/modelc-check-XXXXXX", why[1024] = "";
+  int rc = 1;
+  if (g->n_inputs > 256 || cli_inputs(o, g, bufs) < 0) goto out_graph;
+  if (!mkdtemp(dir)) {
+    ir_error("cannot create a temporary folder: %s", strerror(errno));
+    goto out_inputs;
+  }
+  if (interp_run(&ic, g, (const void *const *)bufs) < 0 || build_and_run(o, g, dir, bufs) < 0) goto out_run;
+  int bad_outputs = 0;
+  for (int i = 0; i < g->n_outputs; i++) {
+    const ir_tensor *t = g->outputs[i];
+    char w[1024];
+    if (!compare_file(o, dir, t, interp_value(&ic, t), w, sizeof w)) {
+      if (!bad_outputs) cli_fmt(why, sizeof why, "%s", w);
+      bad_outputs++;
+    }
+  }
+  if (!bad_outputs) {
+    printf("check passed: %d output%s within rtol %g, atol %g\n", g->n_outputs, g->n_outputs == 1 ? "" : "s", o->rtol,
+           o->atol);
+    rc = 0;
+    goto out_run;
+  }
+  /* Bisect: export every intermediate tensor and find the first that differs. */
+  char dir2[1100];
+  cli_fmt(dir2, sizeof dir2, "%s/all", dir);
+  if (mkdir_p(dir2) == 0) {
+    for (int k = 0; k < g->n_nodes; k++)
+      for (int j = 0; j < g->nodes[k]->n_out; j++) {
+        ir_tensor *t = g->nodes[k]->out[j];
+        if (t && !t->is_output) ir_graph_add_output(g, t);
+      }
+    if (pass_plan(g) == 0 && build_and_run(o, g, dir2, bufs) == 0) {
+      for (int k = 0; k < g->n_nodes; k++) {
+        const ir_node *n = g->nodes[k];
+        int found = 0;
+        for (int j = 0; j < n->n_out && !found; j++) {
+          char w[1024];
+          if (n->out[j] && !compare_file(o, dir2, n->out[j], interp_value(&ic, n->out[j]), w, sizeof w)) {
+            cli_fmt(why, sizeof why, "first difference at node '%.200s' (%.60s): %.700s", n->name, n->op_type, w);
+            found = 1;
+          }
+        }
+        if (found) break;
+      }
+    }
+  }
+  ir_error("check failed: %d output%s differ; %s", bad_outputs, bad_outputs == 1 ? "" : "s", why);
+out_run:
+  if (rc) fail();
+  if (o->keep) printf("build folder: %s\n", dir);
+  else {
+    char cmd[1200];
+    cli_fmt(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cli_system(cmd);
+  }
+  interp_free(&ic);
+out_inputs:
+  cli_free_inputs(g, bufs);
+out_graph:
+  ir_graph_free(g);
+  if (rc && ir_last_error()[0] && !strstr(ir_last_error(), "check failed")) return fail();
+  return rc;
+}
+
+int cmd_info(cli_opts *o) {
+  ir_graph *g = cli_load(o, o->pos[0], 1);
+  if (!g) return fail();
+  char shape[256];
+  printf("model: %s\n", o->pos[0]);
+  for (int i = 0; i < g->n_inputs; i++)
+    printf("input  %-24s %-8s %s\n", g->inputs[i]->name, ir_dtype_name(g->inputs[i]->dtype),
+           ir_shape_str(g->inputs[i], shape, sizeof shape));
+  for (int i = 0; i < g->n_outputs; i++)
+    printf("output %-24s %-8s %s\n", g->outputs[i]->name, ir_dtype_name(g->outputs[i]->dtype),
+           ir_shape_str(g->outputs[i], shape, sizeof shape));
+  int64_t params = 0, pbytes = 0;
+  for (int i = 0; i < g->n_tensors; i++) {
+    const ir_tensor *t = g->tensors[i];
+    if (t->data && (t->role == IR_PARAM || t->role == IR_CONST)) {
+      params += ir_numel(t);
+      pbytes += ir_nbytes(t);
+    }
+  }
+  printf("nodes: %d\n", g->n_nodes);
+  /* op histogram in first-seen order */
+  for (int k = 0; k < g->n_nodes; k++) {
+    int seen = 0, cnt = 0;
+    for (int j = 0; j < k; j++) seen |= !strcmp(g->nodes[j]->op_type, g->nodes[k]->op_type);
+    if (seen) continue;
+    for (int j = k; j < g->n_nodes; j++) cnt += !strcmp(g->nodes[j]->op_type, g->nodes[k]->op_type);
+    printf("  %-24s %d\n", g->nodes[k]->op_type, cnt);
+  }
+  int64_t macs = 0;
+  for (int k = 0; k < g->n_nodes; k++)
+    if (g->nodes[k]->op->macs) macs += g->nodes[k]->op->macs(g->nodes[k]);
+  printf("parameters: %lld values, %lld bytes\n", (long long)params, (long long)pbytes);
+  printf("MACs: %lld\n", (long long)macs);
+  printf("arena: %lld bytes (lower bound for this schedule: %lld)\n", (long long)g->arena_bytes,
+         (long long)g->arena_lower_bound);
+  ir_graph_free(g);
+  return 0;
+}
+
+int cmd_graph(cli_opts *o) {
+  ir_graph *g = cli_load(o, o->pos[0], 1);
+  if (!g) return fail();
+  int dot = o->format && !strcmp(o->format, "dot");
+  if (o->format && !dot && strcmp(o->format, "text")) {
+    ir_graph_free(g);
+    fprintf(stderr, "modelc: unknown --format '%s' (text or dot)\n", o->format);
+    return 2;
+  }
+  char shape[256];
+  if (dot) printf("digraph model {\n  node [shape=box, fontname=monospace];\n");
+  for (int k = 0; k < g->n_nodes; k++) {
+    const ir_node *n = g->nodes[k];
+    const char *act = ir_attr_string(n, "_act", NULL);
+    if (dot) {
+      printf("  n%d [label=\"%s\\n%s%s%s\"];\n", k, n->name, n->op_type, act ? "+" : "", act ? act : "");
+      for (int i = 0; i < n->n_in; i++)
+        if (n->in[i] && n->in[i]->producer && !n->in[i]->data)
+          printf("  n%d -> n%d [label=\"%s\"];\n", n->in[i]->producer->id, k,
+                 ir_shape_str(n->in[i], shape, sizeof shape));
+      continue;
+    }
+    printf("%4d %-20s %s%s%s (", k, n->op_type, n->name, act ? " +" : "", act ? act : "");
+    for (int i = 0; i < n->n_in; i++) printf("%s%s", i ? ", " : "", n->in[i] ? n->in[i]->name : "-");
+    printf(") -> ");
+    for (int j = 0; j < n->n_out; j++)
+      printf("%s%s %s", j ? ", " : "", n->out[j]->name, ir_shape_str(n->out[j], shape, sizeof shape));
+    printf("\n");
+  }
+  if (dot) printf("}\n");
+  ir_graph_free(g);
+  return 0;
+}

@@ -1,0 +1,216 @@
+/*
+ * common.c - the pieces every subcommand uses: loading a model with the
+ * user's bindings and the passes, input tensors, tolerance comparisons,
+ * and building generated C with the system's compiler.
+ */
+#include "cli.h"
+#include "../../runtime/tensor_io.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+ir_graph *cli_load(const cli_opts *o, const char *model, int run_passes) {
+  static onnx_const_binding consts[CLI_MAX_BIND];
+  static tio_tensor loaded[CLI_MAX_BIND];
+  for (int i = 0; i < o->n_consts; i++) {
+    if (tio_load(o->consts[i].file, &loaded[i]) < 0) return NULL;
+    consts[i].name = o->consts[i].name;
+    consts[i].dtype = loaded[i].dtype;
+    consts[i].rank = loaded[i].rank;
+    memcpy(consts[i].dims, loaded[i].shape, sizeof consts[i].dims);
+    consts[i].data = loaded[i].data;
+  }
+  onnx_load_opts lo;
+  memset(&lo, 0, sizeof lo);
+  lo.n_shapes = o->n_shapes;
+  lo.shapes = o->shapes;
+  lo.n_dims = o->n_dims;
+  lo.dims = o->dims;
+  lo.n_consts = o->n_consts;
+  lo.consts = consts;
+  lo.max_bytes = o->max_bytes;
+  ir_graph *g = onnx_load_file(model, &lo);
+  for (int i = 0; i < o->n_consts; i++) tio_free(&loaded[i]);
+  if (!g) return NULL;
+  if (run_passes && pass_run_all(g, &o->passes) < 0) {
+    ir_graph_free(g);
+    return NULL;
+  }
+  return g;
+}
+
+/* splitmix64: small, seedable, the same on every platform. */
+static uint64_t next_rand(uint64_t *s) {
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static void fill_random(ir_dtype dt, void *buf, int64_t n, uint64_t *s) {
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t r = next_rand(s);
+    double u = (double)(r >> 11) / 9007199254740992.0;   /* [0,1) */
+    switch (dt) {
+    case IR_F32: ((float *)buf)[i] = (float)(2 * u - 1); break;
+    case IR_F64: ((double *)buf)[i] = 2 * u - 1; break;
+    case IR_I8: ((int8_t *)buf)[i] = (int8_t)(r % 4); break;
+    case IR_I16: ((int16_t *)buf)[i] = (int16_t)(r % 4); break;
+    case IR_I32: ((int32_t *)buf)[i] = (int32_t)(r % 4); break;
+    case IR_I64: ((int64_t *)buf)[i] = (int64_t)(r % 4); break;
+    case IR_U8: ((uint8_t *)buf)[i] = (uint8_t)(r % 4); break;
+    case IR_U16: ((uint16_t *)buf)[i] = (uint16_t)(r % 4); break;
+    case IR_U32: ((uint32_t *)buf)[i] = (uint32_t)(r % 4); break;
+    case IR_U64: ((uint64_t *)buf)[i] = r % 4; break;
+    case IR_BOOL: ((uint8_t *)buf)[i] = (uint8_t)(r & 1); break;
+    default: memset((char *)buf + i * (int64_t)ir_dtype_size(dt), 0, ir_dtype_size(dt)); break;
+    }
+  }
+}
+
+int cli_inputs(const cli_opts *o, const ir_graph *g, void **bufs) {
+  uint64_t seed = o->seed;
+  for (int i = 0; i < g->n_inputs; i++) bufs[i] = NULL;
+  for (int k = 0; k < o->n_inputs; k++) {
+    int found = 0;
+    for (int i = 0; i < g->n_inputs; i++)
+      if (!strcmp(g->inputs[i]->name, o->inputs[k].name)) found = 1;
+    if (!found) return ir_error("--input %s: the model has no runtime input of that name", o->inputs[k].name);
+  }
+  for (int i = 0; i < g->n_inputs; i++) {
+    const ir_tensor *t = g->inputs[i];
+    const char *file = NULL;
+    for (int k = 0; k < o->n_inputs; k++)
+      if (!strcmp(o->inputs[k].name, t->name)) file = o->inputs[k].file;
+    int64_t n = ir_numel(t);
+    bufs[i] = ir_alloc((size_t)ir_nbytes(t));
+    if (!file) {
+      fill_random(t->dtype, bufs[i], n, &seed);
+      continue;
+    }
+    tio_tensor v;
+    if (tio_load(file, &v) < 0) return -1;
+    int ok = v.dtype == t->dtype && v.rank == t->rank;
+    for (int d = 0; ok && d < t->rank; d++) ok = v.shape[d] == t->shape[d];
+    if (!ok) {
+      char want[128], got[128];
+      ir_tensor tmp;
+      memset(&tmp, 0, sizeof tmp);
+      tmp.rank = v.rank;
+      memcpy(tmp.shape, v.shape, sizeof tmp.shape);
+      ir_shape_str(t, want, sizeof want);
+      ir_shape_str(&tmp, got, sizeof got);
+      ir_error("input '%s' (%s): expected %s %s, got %s %s", t->name, file, ir_dtype_name(t->dtype), want,
+               ir_dtype_name(v.dtype), got);
+      tio_free(&v);
+      return -1;
+    }
+    memcpy(bufs[i], v.data, (size_t)ir_nbytes(t));
+    tio_free(&v);
+  }
+  return 0;
+}
+
+void cli_free_inputs(const ir_graph *g, void **bufs) {
+  for (int i = 0; i < g->n_inputs; i++) free(bufs[i]);
+}
+
+double cli_value(ir_dtype dt, const void *d, int64_t i) {
+  switch (dt) {
+  case IR_F32: return ((const float *)d)[i];
+  case IR_F64: return ((const double *)d)[i];
+  case IR_I8: return ((const int8_t *)d)[i];
+  case IR_I16: return ((const int16_t *)d)[i];
+  case IR_I32: return ((const int32_t *)d)[i];
+  case IR_I64: return (double)((const int64_t *)d)[i];
+  case IR_U8: case IR_BOOL: return ((const uint8_t *)d)[i];
+  case IR_U16: return ((const uint16_t *)d)[i];
+  case IR_U32: return ((const uint32_t *)d)[i];
+  case IR_U64: return (double)((const uint64_t *)d)[i];
+  default: return NAN;
+  }
+}
+
+int cli_close(ir_dtype dt, const void *got, const void *want, int64_t n, double rtol, double atol,
+              double *max_abs, int64_t *first_bad) {
+  int ok = 1;
+  size_t es = ir_dtype_size(dt);
+  *max_abs = 0;
+  *first_bad = -1;
+  for (int64_t i = 0; i < n; i++) {
+    int good;
+    double g = cli_value(dt, got, i), w = cli_value(dt, want, i);
+    if (!ir_dtype_is_float(dt)) {   /* exact: compare the bytes (int64 exceeds double) */
+      good = memcmp((const char *)got + i * (int64_t)es, (const char *)want + i * (int64_t)es, es) == 0;
+    } else if (isnan(w) || isnan(g)) {
+      good = isnan(w) && isnan(g);
+    } else if (isinf(w) || isinf(g)) {
+      good = g == w;
+    } else {
+      double d = fabs(g - w);
+      if (d > *max_abs) *max_abs = d;
+      good = d <= atol + rtol * fabs(w);
+    }
+    if (!good) {
+      if (ok) *first_bad = i;
+      ok = 0;
+      if (!ir_dtype_is_float(dt) && fabs(g - w) > *max_abs) *max_abs = fabs(g - w);
+      if (isnan(g) != isnan(w) || isinf(g) || isinf(w)) *max_abs = INFINITY;
+    }
+  }
+  return ok;
+}
+
+void cli_file_name(char *buf, size_t n, const char *s) {
+  size_t k = 0;
+  for (; *s && k + 1 < n; s++) {
+    char c = *s;
+    int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+             c == '-';
+    buf[k++] = ok ? c : '_';
+  }
+  buf[k] = 0;
+}
+
+int cli_fmt(char *buf, size_t n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int k = vsnprintf(buf, n, fmt, ap);
+  va_end(ap);
+  if (k < 0) k = 0;
+  return n == 0 ? 0 : (size_t)k >= n ? (int)n - 1 : k;
+}
+
+int cli_system(const char *cmd) {
+  fflush(stdout);
+  int st = system(cmd);
+  if (st == -1) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+int cli_build(const char *cc, const char *dir, const char *name) {
+  char cmd[4096];
+  cli_fmt(cmd, sizeof cmd,
+           "%s -std=c99 -O2 -o '%s/%s_main' '%s/%s.c' '%s/%s_weights.c' '%s/%s_main.c' -lm > '%s/build.log' 2>&1", cc,
+           dir, name, dir, name, dir, name, dir, name, dir);
+  int rc = cli_system(cmd);
+  if (rc != 0) {
+    char log[8192] = "";
+    char path[1024];
+    cli_fmt(path, sizeof path, "%s/build.log", dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+      size_t k = fread(log, 1, sizeof log - 1, f);
+      log[k] = 0;
+      fclose(f);
+      char *nl = strchr(log, '\n');   /* first line is enough for the one-line error */
+      if (nl) *nl = 0;
+    }
+    return ir_error("building the generated C with %s failed: %s", cc, log);
+  }
+  return 0;
+}

@@ -1,0 +1,46 @@
+#!/bin/sh
+# cli_errors.sh MODELC
+# Bad input gets one line on stderr naming what is wrong and exit 1; bad
+# usage exit 2; never a crash.  Inputs come from tests/data/bad/make_bad.py.
+set -u
+modelc=$1
+bad=tests/data/bad
+fails=0
+n=0
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
+
+# expect CODE PATTERN -- ARGS...: exit status CODE, one stderr line matching PATTERN
+expect() {
+  code=$1 pattern=$2
+  shift 3
+  n=$((n + 1))
+  "$modelc" "$@" > /dev/null 2> "$err"
+  got=$?
+  lines=$(wc -l < "$err")
+  if [ "$got" -ne "$code" ] || [ "$lines" -ne 1 ] || ! grep -q -- "$pattern" "$err"; then
+    echo "FAIL: modelc $*: exit $got (want $code), $lines stderr lines, want /$pattern/:"
+    cat "$err"
+    fails=$((fails + 1))
+  else
+    echo "ok: modelc $* -> $(cat "$err")"
+  fi
+}
+
+expect 1 "no/such/model.onnx" -- info no/such/model.onnx
+expect 1 "not an ONNX model" -- info $bad/not_onnx.onnx
+expect 1 "first_foo.*FooOp.*second_bar.*BarOp" -- compile $bad/unknown_ops.onnx -o /tmp/modelc-never
+expect 1 "conv_bad_pad.*Conv.*auto_pad" -- info $bad/bad_attr.onnx
+expect 1 "reshape_bad.*Reshape" -- info $bad/bad_reshape.onnx
+expect 1 "relu_orphan.*nowhere" -- info $bad/missing_tensor.onnx
+expect 1 "expected float32 \[1,1,32,32\]" -- run models/lenet5/model.onnx --input input=$bad/wrong_shape.npy -o /tmp/modelc-never
+expect 1 "expected float32 \[1,1,32,32\], got float64" -- check models/lenet5/model.onnx --input input=$bad/wrong_dtype.npy
+expect 1 "no/such.npy" -- run models/lenet5/model.onnx --input input=no/such.npy
+expect 1 "p2o.DynamicDimension" -- info models/ch_ppocr_mobile_v2.0_cls_infer/model.onnx
+expect 1 "shape" -- info models/lenet5/model.onnx --shape input=1,2,3
+expect 2 "unknown option" -- info models/lenet5/model.onnx --frobnicate
+expect 2 "unknown command" -- frobnicate
+expect 2 "needs -o DIR" -- compile models/lenet5/model.onnx
+
+echo "$((n - fails)) passed, $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,16 @@
+#!/bin/sh
+# install_deps.sh - installs, with apt-get, whatever the build and the tests
+# need and this machine lacks.  Used by both quick-start commands and CI.
+set -eu
+need="cmake make gcc clang pkg-config libprotobuf-c-dev protobuf-c-compiler libonnx-dev libcmocka-dev libclang-rt-14-dev libonnx-testdata"
+missing=""
+for p in $need; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing > /dev/null
