@@ -22,7 +22,7 @@ typedef struct cli_file_binding {
 typedef struct cli_opts {
   const char *cmd;
   int n_pos;
-  const char *pos[256];          /* positional arguments (MODEL, DIR...) */
+  const char **pos;                /* positional arguments (MODEL, DIR...), argc entries */
   const char *outdir, *name, *cc, *format;
   onnx_binding shapes[CLI_MAX_BIND];
   int n_shapes;

@@ -106,6 +106,8 @@ int main(int argc, char **argv) {
     return argc < 2 ? 2 : 0;
   }
   o.cmd = argv[1];
+  o.pos = calloc((size_t)argc, sizeof *o.pos);
+  if (!o.pos) return 1;
   if (!cmd_help(o.cmd)) return bad_usage("unknown command '%s'", o.cmd);
   int rtol_set = 0, atol_set = 0;
   for (int i = 2; i < argc; i++) {
@@ -182,7 +184,6 @@ int main(int argc, char **argv) {
     } else if (a[0] == '-' && a[1]) {
       return bad_usage("unknown option '%s'", a);
     } else {
-      if (o.n_pos == 256) return bad_usage("too many arguments at '%s'", a);
       o.pos[o.n_pos++] = a;
     }
 #undef NEXT
