@@ -98,7 +98,11 @@ int op_const_ints(const ir_node *n, int i, int64_t *vals, int max, int *n_out);
 extern const op_def ops_nn[];          /* Conv, pools, Gemm, MatMul, BatchNormalization */
 extern const op_def ops_elementwise[]; /* arithmetic, activations, Softmax, Cast, compare */
 extern const op_def ops_shape[];       /* Reshape..Pad, Gather, Reduce*, Constant, Shape */
-extern const op_def ops_control[];     /* If */
+extern const op_def ops_control[];     /* If, Loop, Scan */
+extern const op_def ops_index[];       /* GatherElements/ND, Scatter*, OneHot, TopK, CumSum, Trilu, losses, ... */
+extern const op_def ops_image[];       /* Resize, DepthToSpace, normalizations, ConvTranspose, LpPool, ... */
+extern const op_def ops_rnn[];         /* RNN, LSTM, GRU */
+extern const op_def ops_quant[];       /* QuantizeLinear, QLinearConv, MatMulInteger, ... */
 /* Each group ends with an entry whose name is NULL. */
 
 #endif
