@@ -103,6 +103,8 @@ extern const op_def ops_index[];       /* GatherElements/ND, Scatter*, OneHot, T
 extern const op_def ops_image[];       /* Resize, DepthToSpace, normalizations, ConvTranspose, LpPool, ... */
 extern const op_def ops_rnn[];         /* RNN, LSTM, GRU */
 extern const op_def ops_quant[];       /* QuantizeLinear, QLinearConv, MatMulInteger, ... */
+extern const op_def ops_math[];        /* Trilu, Mod, BitShift, CumSum, TopK, Einsum, OneHot, Hardmax, ... */
+extern const op_def ops_signal[];      /* window functions, DFT, STFT, MelWeightMatrix */
 /* Each group ends with an entry whose name is NULL. */
 
 #endif
