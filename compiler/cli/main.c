@@ -21,6 +21,7 @@ static const char *usage_text =
     "  info    MODEL                                       ops, shapes, parameters, MACs, memory plan\n"
     "  graph   MODEL [--format dot]                        the graph after the passes\n"
     "  test-onnx DIR...                                    run ONNX backend-test folders\n"
+    "  ops                                                 the supported ops, as a Markdown table\n"
     "\n"
     "options for every command that reads a model:\n"
     "  --shape NAME=d0,d1,...   fix an input's shape\n"
@@ -53,6 +54,9 @@ static const char *cmd_help(const char *cmd) {
   if (!strcmp(cmd, "graph"))
     return "usage: modelc graph MODEL [--format text|dot] [model options]\n"
            "Prints the graph after the passes.\n";
+  if (!strcmp(cmd, "ops"))
+    return "usage: modelc ops\n"
+           "Prints every op of the op table as a Markdown table (docs/ops.md is this output).\n";
   if (!strcmp(cmd, "test-onnx"))
     return "usage: modelc test-onnx DIR... [--cc CC] [--rtol R] [--atol A]\n"
            "Runs each ONNX backend-test folder (model.onnx + test_data_set_*) through the interpreter\n"
@@ -193,6 +197,10 @@ int main(int argc, char **argv) {
     if (!atol_set) o.atol = 1e-7;
     if (o.n_pos < 1) return bad_usage("%s needs at least one DIR", o.cmd);
     return cmd_test_onnx(&o);
+  }
+  if (!strcmp(o.cmd, "ops")) {
+    if (o.n_pos) return bad_usage("%s takes no arguments", o.cmd);
+    return cmd_ops(&o);
   }
   if (o.n_pos != 1) return bad_usage("%s needs exactly one MODEL", o.cmd);
   if (!strcmp(o.cmd, "compile")) {

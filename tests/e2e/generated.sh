@@ -1,16 +1,25 @@
 #!/bin/sh
 # generated.sh MODELC [--check|--update]
 # Emits the C of every model in tests/e2e/models.list into generated/<model>/
-# (--update), or into a scratch folder and compares it byte for byte with
-# the committed copy (--check, the default): generated code is part of the
-# product, so any change to it shows up in review.
+# and the op list into docs/ops.md (--update), or into a scratch folder and
+# compares them byte for byte with the committed copies (--check, the
+# default): generated code is part of the product, so any change to it shows
+# up in review.
 set -eu
 modelc=$1
 mode=${2:---check}
 root=$(pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-status=0
+"$modelc" ops > "$tmp/ops.md"
+if [ "$mode" = --update ]; then
+  mkdir -p "$root/docs"
+  cp "$tmp/ops.md" "$root/docs/ops.md"
+  echo "updated docs/ops.md"
+elif ! cmp -s "$tmp/ops.md" "$root/docs/ops.md"; then
+  echo "docs/ops.md is stale: regenerate with tests/e2e/generated.sh build/modelc --update"
+  exit 1
+fi
 grep -v '^#' tests/e2e/models.list | while read -r m opts; do
   [ -n "$m" ] || continue
   name=$(printf '%s' "$m" | tr -c 'A-Za-z0-9_\n' '_')
