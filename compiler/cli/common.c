@@ -119,21 +119,7 @@ void cli_free_inputs(const ir_graph *g, void **bufs) {
   for (int i = 0; i < g->n_inputs; i++) free(bufs[i]);
 }
 
-double cli_value(ir_dtype dt, const void *d, int64_t i) {
-  switch (dt) {
-  case IR_F32: return ((const float *)d)[i];
-  case IR_F64: return ((const double *)d)[i];
-  case IR_I8: return ((const int8_t *)d)[i];
-  case IR_I16: return ((const int16_t *)d)[i];
-  case IR_I32: return ((const int32_t *)d)[i];
-  case IR_I64: return (double)((const int64_t *)d)[i];
-  case IR_U8: case IR_BOOL: return ((const uint8_t *)d)[i];
-  case IR_U16: return ((const uint16_t *)d)[i];
-  case IR_U32: return ((const uint32_t *)d)[i];
-  case IR_U64: return (double)((const uint64_t *)d)[i];
-  default: return NAN;
-  }
-}
+double cli_value(ir_dtype dt, const void *d, int64_t i) { return ir_value_f64(dt, d, i); }
 
 int cli_close(ir_dtype dt, const void *got, const void *want, int64_t n, double rtol, double atol,
               double *max_abs, int64_t *first_bad) {

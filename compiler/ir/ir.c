@@ -165,9 +165,10 @@ char *ir_shape_str(const ir_tensor *t, char *buf, size_t n) {
   return buf;
 }
 
-double ir_const_f64(const ir_tensor *t, int64_t i) {
-  const void *d = t->data;
-  switch (t->dtype) {
+double ir_const_f64(const ir_tensor *t, int64_t i) { return ir_value_f64(t->dtype, t->data, i); }
+
+double ir_value_f64(ir_dtype dt, const void *d, int64_t i) {
+  switch (dt) {
   case IR_F32: return ((const float *)d)[i];
   case IR_F64: return ((const double *)d)[i];
   case IR_I8: return ((const int8_t *)d)[i];

@@ -145,6 +145,8 @@ int ir_same_shape(const ir_tensor *a, const ir_tensor *b);
 /* "[1,3,224,224]" into buf; returns buf. */
 char *ir_shape_str(const ir_tensor *t, char *buf, size_t n);
 
+/* Element i of a buffer of dtype t as a double (NaN for types without a value). */
+double ir_value_f64(ir_dtype t, const void *data, int64_t i);
 /* Value of element i of a constant tensor, converted (no bounds check beyond numel). */
 double ir_const_f64(const ir_tensor *t, int64_t i);
 int64_t ir_const_i64(const ir_tensor *t, int64_t i);
