@@ -1,0 +1,292 @@
+/*
+ * test_ops_image.c - the image group (ops_image.c): validation errors,
+ * shape inference and the reference kernels on tiny hand-built graphs
+ * whose outputs are computed by hand in the comments.  The emitted C of
+ * these ops is checked against ONNX's backend tests by `modelc test-onnx`.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/ir/ir.h"
+#include "compiler/ops/op.h"
+#include "runtime/interp.h"
+
+static ir_tensor *ten(ir_graph *g, const char *name, ir_dtype dt, int rank, const int64_t *dims) {
+  ir_tensor *t = ir_add_tensor(g, name, dt, IR_INPUT);
+  assert_non_null(t);
+  ir_set_shape(t, rank, dims);
+  return t;
+}
+
+static ir_tensor *const_i64(ir_graph *g, const char *name, int cnt, const int64_t *v) {
+  int64_t d = cnt;
+  ir_tensor *t = ten(g, name, IR_I64, 1, &d);
+  assert_int_equal(ir_tensor_set_data(t, v, sizeof(int64_t) * (size_t)cnt), 0);
+  return t;
+}
+
+static ir_node *node(ir_graph *g, const char *op, int n_in, ir_tensor *const *in, int opset) {
+  ir_tensor *y = ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION);
+  ir_node *n = ir_add_node(g, op, "n0");
+  ir_node_set_io(n, n_in, in, 1, &y);
+  n->opset = opset;
+  return n;
+}
+
+static int prepare(ir_graph *g, ir_node *n) {
+  if (op_validate(n) < 0) return -1;
+  return n->op->infer(g, n);
+}
+
+/* Run n on f64 inputs (integer inputs passed as given) and compare output 0. */
+static void run_expect(const ir_node *n, const void *const *in, const double *want, int cnt) {
+  interp_ctx c;
+  memset(&c, 0, sizeof c);
+  assert_int_equal(ir_numel(n->out[0]), cnt);
+  double *y = calloc((size_t)cnt + 1, sizeof(double));
+  void *out[1] = {y};
+  if (interp_node(&c, n, in, out) < 0) fail_msg("interp: %s", ir_last_error());
+  for (int i = 0; i < cnt; i++)
+    if (!(fabs(y[i] - want[i]) <= 1e-9 * (1 + fabs(want[i]))))
+      fail_msg("element %d: %.17g, expected %.17g", i, y[i], want[i]);
+  free(y);
+}
+
+static void expect_error(const char *needle) {
+  const char *msg = ir_last_error();
+  if (!strstr(msg, needle)) fail_msg("error '%s' does not mention '%s'", msg, needle);
+  if (!strstr(msg, "n0")) fail_msg("error '%s' does not name the node", msg);
+}
+
+/* half_pixel nearest, 2 -> 4: x_ori = -0.25 0.25 0.75 1.25 -> 0 0 1 1 */
+static void test_resize_nearest_sizes(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd[4] = {1, 1, 1, 2}, sz[4] = {1, 1, 1, 4};
+  ir_tensor *in[4] = {ten(g, "x", IR_F64, 4, xd), NULL, NULL, const_i64(g, "sizes", 4, sz)};
+  ir_node *n = node(g, "Resize", 4, in, 13);
+  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(n->out[0]->shape[3], 4);
+  double x[2] = {1, 2}, want[4] = {1, 1, 2, 2};
+  const void *ins[4] = {x, NULL, NULL, sz};
+  run_expect(n, ins, want, 4);
+  ir_graph_free(g);
+}
+
+/* align_corners linear, [0, 3] -> 4: x_ori = 0 1/3 2/3 1 -> 0 1 2 3 */
+static void test_resize_linear_align(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd[2] = {1, 2}, sz[2] = {1, 4};
+  ir_tensor *in[4] = {ten(g, "x", IR_F64, 2, xd), NULL, NULL, const_i64(g, "sizes", 2, sz)};
+  ir_node *n = node(g, "Resize", 4, in, 13);
+  ir_attr_set_string(n, "mode", "linear");
+  ir_attr_set_string(n, "coordinate_transformation_mode", "align_corners");
+  assert_int_equal(prepare(g, n), 0);
+  double x[2] = {0, 3}, want[4] = {0, 1, 2, 3};
+  const void *ins[4] = {x, NULL, NULL, sz};
+  run_expect(n, ins, want, 4);
+  ir_graph_free(g);
+}
+
+static void test_resize_errors(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd[2] = {1, 2}, sz[3] = {1, 4, 4};
+  ir_tensor *x = ten(g, "x", IR_F64, 2, xd);
+  ir_tensor *in[4] = {x, NULL, NULL, NULL};
+  ir_node *n = node(g, "Resize", 1, in, 13);
+  assert_int_equal(prepare(g, n), -1);
+  expect_error("scales or a sizes");
+  ir_attr_set_string(n, "mode", "bicubic");
+  assert_int_equal(op_validate(n), -1);
+  expect_error("unknown mode");
+  ir_graph *g2 = ir_graph_new("g2", NULL);
+  ir_tensor *in2[4] = {ten(g2, "x", IR_F64, 2, xd), NULL, NULL, const_i64(g2, "sizes", 3, sz)};
+  ir_node *n2 = node(g2, "Resize", 4, in2, 13);
+  assert_int_equal(prepare(g2, n2), -1);
+  expect_error("sizes has 3 values");
+  ir_graph_free(g);
+  ir_graph_free(g2);
+}
+
+/* DCR, C'=2, b=2: y[c,i,j] = x[(i*2+j)*2 + c] -> 0 2 4 6 1 3 5 7; CRD: x[c*4+i*2+j] */
+static void test_depth_to_space(void **state) {
+  (void)state;
+  for (int crd = 0; crd < 2; crd++) {
+    ir_graph *g = ir_graph_new("g", NULL);
+    int64_t xd[4] = {1, 8, 1, 1};
+    ir_tensor *in[1] = {ten(g, "x", IR_F64, 4, xd)};
+    ir_node *n = node(g, "DepthToSpace", 1, in, 13);
+    ir_attr_set_int(n, "blocksize", 2);
+    if (crd) ir_attr_set_string(n, "mode", "CRD");
+    assert_int_equal(prepare(g, n), 0);
+    double x[8] = {0, 1, 2, 3, 4, 5, 6, 7}, dcr[8] = {0, 2, 4, 6, 1, 3, 5, 7};
+    const void *ins[1] = {x};
+    run_expect(n, ins, crd ? x : dcr, 8);
+    ir_graph_free(g);
+  }
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd[4] = {1, 6, 1, 1};
+  ir_tensor *in[1] = {ten(g, "x", IR_F64, 4, xd)};
+  ir_node *n = node(g, "DepthToSpace", 1, in, 13);
+  ir_attr_set_int(n, "blocksize", 2);
+  assert_int_equal(prepare(g, n), -1);
+  expect_error("not divisible");
+  ir_graph_free(g);
+}
+
+/* [1,1,2,2] -> [1,4,1,1]: channel (i*2+j) holds x[i][j] */
+static void test_space_to_depth(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd[4] = {1, 1, 2, 2};
+  ir_tensor *in[1] = {ten(g, "x", IR_F64, 4, xd)};
+  ir_node *n = node(g, "SpaceToDepth", 1, in, 13);
+  ir_attr_set_int(n, "blocksize", 2);
+  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(n->out[0]->shape[1], 4);
+  double x[4] = {1, 2, 3, 4};
+  const void *ins[1] = {x};
+  run_expect(n, ins, x, 4);
+  ir_graph_free(g);
+}
+
+/* [1, 3], eps 0: mean 2, var 1 -> [-1, 1] * scale [2, 3] + [1, 0] = [-1, 3] */
+static void test_layer_norm(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd[2] = {1, 2}, sd[1] = {2};
+  ir_tensor *in[3] = {ten(g, "x", IR_F64, 2, xd), ten(g, "s", IR_F64, 1, sd), ten(g, "b", IR_F64, 1, sd)};
+  ir_node *n = node(g, "LayerNormalization", 3, in, 17);
+  ir_attr_set_float(n, "epsilon", 0.0);
+  assert_int_equal(prepare(g, n), 0);
+  double x[2] = {1, 3}, s[2] = {2, 3}, b[2] = {1, 0}, want[2] = {-1, 3};
+  const void *ins[3] = {x, s, b};
+  run_expect(n, ins, want, 2);
+  ir_graph_free(g);
+}
+
+/* [0, 2], eps 0: mean 1, var 1 -> (x - 1) * 2 + 1 = [-1, 3] */
+static void test_instance_norm(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd[3] = {1, 1, 2}, sd[1] = {1};
+  ir_tensor *in[3] = {ten(g, "x", IR_F64, 3, xd), ten(g, "s", IR_F64, 1, sd), ten(g, "b", IR_F64, 1, sd)};
+  ir_node *n = node(g, "InstanceNormalization", 3, in, 6);
+  ir_attr_set_float(n, "epsilon", 0.0);
+  assert_int_equal(prepare(g, n), 0);
+  double x[2] = {0, 2}, s[1] = {2}, b[1] = {1}, want[2] = {-1, 3};
+  const void *ins[3] = {x, s, b};
+  run_expect(n, ins, want, 2);
+  ir_graph_free(g);
+}
+
+/* size 2 (window [c, c+1]), alpha 1, beta 1, bias 1 on [1, 2]:
+ * c=0: 1 / (1 + 5/2) = 2/7; c=1: 2 / (1 + 4/2) = 2/3 */
+static void test_lrn(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd[4] = {1, 2, 1, 1};
+  ir_tensor *in[1] = {ten(g, "x", IR_F64, 4, xd)};
+  ir_node *n = node(g, "LRN", 1, in, 13);
+  assert_int_equal(prepare(g, n), -1);
+  expect_error("size");
+  ir_attr_set_int(n, "size", 2);
+  ir_attr_set_float(n, "alpha", 1.0);
+  ir_attr_set_float(n, "beta", 1.0);
+  assert_int_equal(prepare(g, n), 0);
+  double x[2] = {1, 2}, want[2] = {2.0 / 7.0, 2.0 / 3.0};
+  const void *ins[1] = {x};
+  run_expect(n, ins, want, 2);
+  ir_graph_free(g);
+}
+
+/* 1-D, x [1, 2], w [1, 1]: stride 2 -> [1 1 2 2]; stride 1 -> [1 3 2] */
+static void test_conv_transpose(void **state) {
+  (void)state;
+  for (int s = 1; s <= 2; s++) {
+    ir_graph *g = ir_graph_new("g", NULL);
+    int64_t xd[3] = {1, 1, 2}, st = s;
+    ir_tensor *in[2] = {ten(g, "x", IR_F64, 3, xd), ten(g, "w", IR_F64, 3, xd)};
+    ir_node *n = node(g, "ConvTranspose", 2, in, 11);
+    ir_attr_set_ints(n, "strides", 1, &st);
+    assert_int_equal(prepare(g, n), 0);
+    double x[2] = {1, 2}, w[2] = {1, 1}, w1[3] = {1, 3, 2}, w2[4] = {1, 1, 2, 2};
+    const void *ins[2] = {x, w};
+    run_expect(n, ins, s == 1 ? w1 : w2, s == 1 ? 3 : 4);
+    ir_graph_free(g);
+  }
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd[3] = {1, 2, 2}, wd[3] = {3, 1, 2};
+  ir_tensor *in[2] = {ten(g, "x", IR_F64, 3, xd), ten(g, "w", IR_F64, 3, wd)};
+  ir_node *n = node(g, "ConvTranspose", 2, in, 11);
+  assert_int_equal(prepare(g, n), -1);
+  expect_error("input channels");
+  ir_graph_free(g);
+}
+
+/* x [5, 6] at flat indices 1, 2 of the default [1,1,1,4] output */
+static void test_max_unpool(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd[4] = {1, 1, 1, 2}, k[2] = {1, 2};
+  ir_tensor *in[2] = {ten(g, "x", IR_F64, 4, xd), ten(g, "i", IR_I64, 4, xd)};
+  ir_node *n = node(g, "MaxUnpool", 2, in, 11);
+  ir_attr_set_ints(n, "kernel_shape", 2, k);
+  ir_attr_set_ints(n, "strides", 2, k);
+  assert_int_equal(prepare(g, n), 0);
+  double x[2] = {5, 6}, want[4] = {0, 5, 6, 0};
+  int64_t idx[2] = {1, 2};
+  const void *ins[2] = {x, idx};
+  run_expect(n, ins, want, 4);
+  ir_graph_free(g);
+}
+
+/* GlobalLpPool p=2 of [3, 4] is 5; LpNormalization p=1 of [1, 3] is [0.25, 0.75] */
+static void test_lp(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd[3] = {1, 1, 2};
+  ir_tensor *in[1] = {ten(g, "x", IR_F64, 3, xd)};
+  ir_node *n = node(g, "GlobalLpPool", 1, in, 2);
+  assert_int_equal(prepare(g, n), 0);
+  double x[2] = {3, 4}, five[1] = {5};
+  const void *ins[1] = {x};
+  run_expect(n, ins, five, 1);
+  ir_graph_free(g);
+
+  g = ir_graph_new("g", NULL);
+  int64_t ld[2] = {1, 2};
+  ir_tensor *in2[1] = {ten(g, "x", IR_F64, 2, ld)};
+  n = node(g, "LpNormalization", 1, in2, 1);
+  ir_attr_set_int(n, "p", 1);
+  assert_int_equal(prepare(g, n), 0);
+  double y[2] = {1, 3}, want[2] = {0.25, 0.75};
+  const void *ins2[1] = {y};
+  run_expect(n, ins2, want, 2);
+  ir_attr_set_int(n, "p", 3);
+  assert_int_equal(op_validate(n), -1);
+  expect_error("p=3");
+  ir_graph_free(g);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_resize_nearest_sizes), cmocka_unit_test(test_resize_linear_align),
+      cmocka_unit_test(test_resize_errors),        cmocka_unit_test(test_depth_to_space),
+      cmocka_unit_test(test_space_to_depth),       cmocka_unit_test(test_layer_norm),
+      cmocka_unit_test(test_instance_norm),        cmocka_unit_test(test_lrn),
+      cmocka_unit_test(test_conv_transpose),       cmocka_unit_test(test_max_unpool),
+      cmocka_unit_test(test_lp),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
