@@ -289,7 +289,21 @@ int emit_ew_Cast(emit_ctx *e, const ir_node *n) {
   m.rank = n->out[0]->rank;
   memcpy(m.dims, n->out[0]->shape, sizeof m.dims);
   kl_map_add_input(&m, emit_in(e, 0), n->in[0]);   /* CastLike's input 1 only gives the type */
-  if (to == IR_BOOL)
+  if (from == IR_F64 && (to == IR_F16 || to == IR_BF16)) {
+    /* round to odd into float first, so the float -> half store does not round twice */
+    emit_helper(e, "mc_f64_to_f32_odd",
+                "static float mc_f64_to_f32_odd(double d) {\n"
+                "  float f = (float)d;\n"
+                "  uint32_t b;\n"
+                "  if (d != d || (double)f == d) return f;\n"
+                "  if (fabs((double)f) > fabs(d)) f = nextafterf(f, 0.0f);\n"
+                "  memcpy(&b, &f, 4);\n"
+                "  b |= 1;\n"
+                "  memcpy(&f, &b, 4);\n"
+                "  return f;\n"
+                "}\n");
+    m.expr = "mc_f64_to_f32_odd($0)";
+  } else if (to == IR_BOOL)
     m.expr = "$0 != 0";
   else if (ir_dtype_is_float(from) && ir_dtype_is_int(to) && to != IR_I64 && to != IR_U64)
     m.expr = "(int64_t)$0";   /* C truncates toward zero; the narrowing then wraps, not UB */

@@ -121,10 +121,21 @@ static int infer_cast_like(ir_graph *g, ir_node *n) {
   return set_broadcast(n, 0, 1, n->in[1]->dtype);
 }
 
-/* PRelu: slope broadcasts to x (unidirectionally). */
+/* PRelu: slope broadcasts to x (unidirectionally).  Before opset 7 a 1-D
+ * slope of length C applies along axis 1 (per channel): it is replaced by a
+ * constant copy of shape [C,1,...,1] so that numpy broadcasting holds. */
 static int infer_prelu(ir_graph *g, ir_node *n) {
+  const ir_tensor *x = n->in[0], *s = n->in[1];
+  if (n->opset < 7 && s->rank == 1 && x->rank > 2 && s->shape[0] == x->shape[1] && s->shape[0] != 1) {
+    if (!s->data) return op_fail(n, "a per-channel slope (opset %d) must be a compile-time constant", n->opset);
+    int64_t dims[IR_MAX_RANK];
+    for (int d = 0; d < x->rank - 1; d++) dims[d] = d == 0 ? s->shape[0] : 1;
+    ir_tensor *c = ir_add_tensor_unique(g, s->name, s->dtype, IR_CONST);
+    ir_set_shape(c, x->rank - 1, dims);
+    ir_tensor_set_data(c, s->data, (size_t)ir_nbytes(s));
+    n->in[1] = c;
+  }
   if (infer_class(n, C_FLOAT | DT(IR_I32) | DT(IR_I64), IR_UNDEF) < 0) return -1;
-  (void)g;
   if (!ir_same_shape(n->out[0], n->in[0]))
     return op_fail(n, "slope does not broadcast to the shape of X");
   return 0;

@@ -287,12 +287,28 @@ int interp_ew_Dropout(interp_ctx *c, const ir_node *n, const void *const *in, vo
   return 0;
 }
 
+/* double -> float rounded to odd: truncated, with the last mantissa bit set
+ * when inexact.  Rounding that to float16/bfloat16 (far fewer bits) then
+ * equals rounding the double directly, without double rounding. */
+static float f64_to_f32_odd(double d) {
+  float f = (float)d;
+  uint32_t b;
+  if (d != d || (double)f == d) return f;
+  if (fabs((double)f) > fabs(d)) f = nextafterf(f, 0.0f);
+  memcpy(&b, &f, 4);
+  b |= 1;
+  memcpy(&f, &b, 4);
+  return f;
+}
+
 int interp_ew_Cast(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out) {
   (void)c;
   ir_dtype from = n->in[0]->dtype, to = n->out[0]->dtype;
   int64_t total = ir_numel(n->out[0]);
   for (int64_t i = 0; i < total; i++) {
-    if (ir_dtype_is_float(from))
+    if (from == IR_F64 && (to == IR_F16 || to == IR_BF16))
+      kstore_f(to, out[0], i, f64_to_f32_odd(kload_f(from, in[0], i)));
+    else if (ir_dtype_is_float(from))
       kstore_f(to, out[0], i, kload_f(from, in[0], i));   /* truncation toward zero for ints */
     else if (ir_dtype_is_float(to))
       kstore_f(to, out[0], i, kload_f(from, in[0], i));   /* u64 above 2^63 stays positive */

@@ -1,0 +1,182 @@
+/*
+ * emit_signal.c - C for the signal group, as plain loops in double.
+ *
+ * Windows are a loop over cos(); DFT and STFT the direct O(n^2) sums with
+ * the angle from (k*t mod n), as in the interpreter
+ * (runtime/kernels/interp_signal.c states the formulas); MelWeightMatrix,
+ * whose every input is a compile-time constant, is computed here and
+ * written as a table.  These ops usually fold into constants before the
+ * backend sees them (their shape-deciding inputs must be constant anyway);
+ * the emitters are there for graphs compiled without folding.
+ *
+ * Outputs of float32, float64 and the integer types are written; float16
+ * and bfloat16 outputs are refused (the interpreter handles them).
+ */
+#include "emit_signal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ops/op.h"
+
+#define LL(v) ((long long)(v))
+#define TWO_PI 6.283185307179586476925286766559
+
+static int out_ok(const ir_node *n, ir_dtype t) {
+  if (t == IR_F16 || t == IR_BF16)
+    return op_fail(n, "the C backend does not write %s outputs for this op", ir_dtype_name(t));
+  return 0;
+}
+
+static const char *dlit(char *buf, size_t cap, double v) { return emit_literal(buf, cap, IR_F64, v); }
+
+/* ---- windows ------------------------------------------------------------------ */
+
+static int window(emit_ctx *e, const ir_node *n, double a0, double a1, double a2) {
+  const ir_tensor *y = n->out[0];
+  int64_t size = y->shape[0];
+  double N = (double)(ir_attr_int(n, "periodic", 1) ? size : size - 1);
+  char b0[64], b1[64], b2[64], bn[64];
+  if (out_ok(n, y->dtype) < 0) return -1;
+  if (size == 0) return 0;
+  const char *Y = emit_out(e, 0);
+  emit_line(e, "for (int64_t i = 0; i < %lld; i++) {", LL(size));
+  if (N > 0)
+    emit_line(e, "  const double t = %s * (double)i / %s;", dlit(b0, sizeof b0, TWO_PI), dlit(bn, sizeof bn, N));
+  else
+    emit_line(e, "  const double t = 0.0 * (double)i;");
+  emit_line(e, "  %s[i] = (%s)(%s - %s * cos(t) + %s * cos(2.0 * t));", Y, ir_dtype_ctype(y->dtype),
+            dlit(b0, sizeof b0, a0), dlit(b1, sizeof b1, a1), dlit(b2, sizeof b2, a2));
+  emit_line(e, "}");
+  return 0;
+}
+
+int emit_signal_HannWindow(emit_ctx *e, const ir_node *n) { return window(e, n, 0.5, 0.5, 0.0); }
+int emit_signal_HammingWindow(emit_ctx *e, const ir_node *n) { return window(e, n, 25.0 / 46.0, 21.0 / 46.0, 0.0); }
+int emit_signal_BlackmanWindow(emit_ctx *e, const ir_node *n) { return window(e, n, 0.42, 0.5, 0.08); }
+
+/* ---- DFT / STFT ------------------------------------------------------------------ */
+
+int emit_signal_DFT(emit_ctx *e, const ir_node *n) {
+  const ir_tensor *x = n->in[0], *y = n->out[0];
+  int axis = (int)ir_attr_int(n, "_axis", 1), inverse = (int)ir_attr_int(n, "inverse", 0);
+  int64_t len = ir_attr_int(n, "_dft_length", x->shape[axis]), L = x->shape[axis], olen = y->shape[axis];
+  int64_t cx = x->shape[x->rank - 1], outer = ir_numel_dims(axis, x->shape);
+  int64_t inner = ir_numel_dims(x->rank - axis - 2, x->shape + axis + 1);
+  char b[64], bl[64];
+  if (out_ok(n, y->dtype) < 0) return -1;
+  if (ir_numel(y) == 0) return 0;
+  const char *X = emit_in(e, 0), *Y = emit_out(e, 0), *T = ir_dtype_ctype(y->dtype);
+  emit_line(e, "for (int64_t o = 0; o < %lld; o++)", LL(outer));
+  emit_line(e, "  for (int64_t k = 0; k < %lld; k++)", LL(olen));
+  emit_line(e, "    for (int64_t j = 0; j < %lld; j++) {", LL(inner));
+  emit_indent(e, 3);
+  emit_line(e, "double sr = 0.0, si = 0.0;");
+  emit_line(e, "for (int64_t t = 0; t < %lld; t++) {", LL(len < L ? len : L));
+  emit_line(e, "  const int64_t xi = (o * %lld + j) * %lld + t * %lld;", LL(L * inner), LL(cx), LL(inner * cx));
+  emit_line(e, "  const double xr = (double)%s[xi];", X);
+  if (cx == 2) emit_line(e, "  const double xm = (double)%s[xi + 1];", X);
+  else emit_line(e, "  const double xm = 0.0;");
+  emit_line(e, "  const double ang = %s * (double)((k * t) %% %lld) / %s;", dlit(b, sizeof b, TWO_PI), LL(len),
+            dlit(bl, sizeof bl, (double)len));
+  emit_line(e, "  const double cr = cos(ang), ci = %ssin(ang);", inverse ? "" : "-");
+  emit_line(e, "  sr += xr * cr - xm * ci;");
+  emit_line(e, "  si += xr * ci + xm * cr;");
+  emit_line(e, "}");
+  emit_line(e, "{");
+  emit_line(e, "  const int64_t yi = ((o * %lld + k) * %lld + j) * 2;", LL(olen), LL(inner));
+  if (inverse) {
+    emit_line(e, "  %s[yi] = (%s)(sr / %s);", Y, T, bl);
+    emit_line(e, "  %s[yi + 1] = (%s)(si / %s);", Y, T, bl);
+  } else {
+    emit_line(e, "  %s[yi] = (%s)sr;", Y, T);
+    emit_line(e, "  %s[yi + 1] = (%s)si;", Y, T);
+  }
+  emit_line(e, "}");
+  emit_indent(e, -3);
+  emit_line(e, "    }");
+  return 0;
+}
+
+int emit_signal_STFT(emit_ctx *e, const ir_node *n) {
+  const ir_tensor *x = n->in[0], *y = n->out[0];
+  int64_t step = ir_attr_int(n, "_frame_step", 1), flen = ir_attr_int(n, "_frame_length", 1);
+  int64_t L = x->shape[1], cx = x->shape[2], frames = y->shape[1], bins = y->shape[2];
+  char b[64], bl[64];
+  if (out_ok(n, y->dtype) < 0) return -1;
+  if (ir_numel(y) == 0) return 0;
+  const char *X = emit_in(e, 0), *Y = emit_out(e, 0), *T = ir_dtype_ctype(y->dtype);
+  const char *W = n->n_in > 2 && n->in[2] ? emit_in(e, 2) : NULL;
+  emit_line(e, "for (int64_t b = 0; b < %lld; b++)", LL(x->shape[0]));
+  emit_line(e, "  for (int64_t f = 0; f < %lld; f++)", LL(frames));
+  emit_line(e, "    for (int64_t k = 0; k < %lld; k++) {", LL(bins));
+  emit_indent(e, 3);
+  emit_line(e, "double sr = 0.0, si = 0.0;");
+  emit_line(e, "for (int64_t t = 0; t < %lld; t++) {", LL(flen));
+  emit_line(e, "  const int64_t xi = (b * %lld + f * %lld + t) * %lld;", LL(L), LL(step), LL(cx));
+  if (W) emit_line(e, "  const double w = (double)%s[t];", W);
+  else emit_line(e, "  const double w = 1.0;");
+  emit_line(e, "  const double xr = (double)%s[xi];", X);
+  if (cx == 2) emit_line(e, "  const double xm = (double)%s[xi + 1];", X);
+  else emit_line(e, "  const double xm = 0.0;");
+  emit_line(e, "  const double ang = %s * (double)((k * t) %% %lld) / %s;", dlit(b, sizeof b, TWO_PI), LL(flen),
+            dlit(bl, sizeof bl, (double)flen));
+  emit_line(e, "  const double cr = cos(ang), ci = -sin(ang);");
+  emit_line(e, "  sr += w * (xr * cr - xm * ci);");
+  emit_line(e, "  si += w * (xr * ci + xm * cr);");
+  emit_line(e, "}");
+  emit_line(e, "{");
+  emit_line(e, "  const int64_t yi = ((b * %lld + f) * %lld + k) * 2;", LL(frames), LL(bins));
+  emit_line(e, "  %s[yi] = (%s)sr;", Y, T);
+  emit_line(e, "  %s[yi + 1] = (%s)si;", Y, T);
+  emit_line(e, "}");
+  emit_indent(e, -3);
+  emit_line(e, "    }");
+  return 0;
+}
+
+/* ---- MelWeightMatrix ----------------------------------------------------------- */
+
+/* Triangle filters on the FFT bins (see interp_signal.c for the recipe),
+ * computed here from the constant inputs into w[nspec * nmel]. */
+static void mel_table(double *w, int64_t nspec, int64_t nmel, int64_t dft, int64_t rate, double lo, double hi) {
+  double mlo = 2595.0 * log10(1.0 + lo / 700.0), mhi = 2595.0 * log10(1.0 + hi / 700.0);
+  double step = (mhi - mlo) / (double)(nmel + 2);
+  for (int64_t i = 0; i < nspec * nmel; i++) w[i] = 0.0;
+  for (int64_t m = 0; m < nmel; m++) {
+    int64_t p[3];
+    for (int k = 0; k < 3; k++)
+      p[k] = (int64_t)floor((double)(dft + 1) * 700.0 * (pow(10.0, ((double)(m + k) * step + mlo) / 2595.0) - 1.0) /
+                            (double)rate);
+    for (int64_t j = p[0]; j <= p[1]; j++)   /* rising edge, 1 at the center */
+      if (j >= 0 && j < nspec) w[j * nmel + m] = p[1] == p[0] ? 1.0 : (double)(j - p[0]) / (double)(p[1] - p[0]);
+    for (int64_t j = p[1]; j < p[2]; j++)    /* falling edge */
+      if (j >= 0 && j < nspec) w[j * nmel + m] = (double)(p[2] - j) / (double)(p[2] - p[1]);
+  }
+}
+
+int emit_signal_MelWeightMatrix(emit_ctx *e, const ir_node *n) {
+  const ir_tensor *y = n->out[0];
+  char buf[64];
+  if (out_ok(n, y->dtype) < 0) return -1;
+  for (int i = 0; i < 5; i++)
+    if (!n->in[i]->data) return op_fail(n, "input %d ('%s') must be a compile-time constant", i, n->in[i]->name);
+  int64_t nspec = y->shape[0], nmel = y->shape[1], total = nspec * nmel;
+  if (total == 0) return 0;
+  double *w = ir_alloc(sizeof(double) * (size_t)total);
+  mel_table(w, nspec, nmel, ir_const_i64(n->in[1], 0), ir_const_i64(n->in[2], 0), ir_const_f64(n->in[3], 0),
+            ir_const_f64(n->in[4], 0));
+  const char *Y = emit_out(e, 0), *T = ir_dtype_ctype(y->dtype);
+  emit_line(e, "static const %s mel[%lld] = {", T, LL(total));
+  for (int64_t i = 0; i < total; i++) {
+    if (ir_dtype_is_float(y->dtype)) emit_literal(buf, sizeof buf, y->dtype, w[i]);
+    else emit_literal_i64(buf, sizeof buf, y->dtype, (int64_t)w[i]);
+    emit_line(e, "  %s%s", buf, i + 1 < total ? "," : "");
+  }
+  emit_line(e, "};");
+  emit_line(e, "memcpy(%s, mel, sizeof mel);", Y);
+  free(w);
+  return 0;
+}
