@@ -19,8 +19,25 @@ int interp_node(interp_ctx *c, const ir_node *n, const void *const *in, void *co
   return rc;
 }
 
-int interp_run(interp_ctx *c, ir_graph *g, const void *const *inputs) {
+/* Whether n runs: a node of a predicated If branch carries "_guard", a list
+ * of "+NAME"/"-NAME" (run only when bool tensor NAME is true/false); its
+ * outputs stay zero when it does not run. */
+static int guard_open(const interp_ctx *c, const ir_node *n, int *open) {
+  const ir_attr *a = ir_attr_find(n, "_guard");
+  *open = 1;
+  for (int k = 0; a && a->type == IR_ATTR_STRINGS && k < a->n; k++) {
+    const ir_tensor *t = ir_lookup_tensor(c->g, a->strings[k] + 1);
+    const unsigned char *v = t && t->dtype == IR_BOOL ? interp_value(c, t) : NULL;
+    if (!v) return op_fail(n, "guard '%s' names no computed bool tensor", a->strings[k]);
+    if ((v[0] != 0) != (a->strings[k][0] == '+')) *open = 0;
+  }
+  return 0;
+}
+
+
+static int run(interp_ctx *c, ir_graph *g, const void *const *inputs, const interp_ctx *parent) {
   memset(c, 0, sizeof *c);
+  c->parent = parent;
   c->g = g;
   c->n = g->n_tensors;
   c->val = ir_alloc((size_t)(c->n + 1) * sizeof *c->val);
@@ -53,15 +70,23 @@ int interp_run(interp_ctx *c, ir_graph *g, const void *const *inputs) {
       c->val[t->id] = out[j];
       c->own[t->id] = 1;
     }
-    if (interp_node(c, n, in, out) < 0) return -1;
+    int open;
+    if (guard_open(c, n, &open) < 0) return -1;
+    if (open && interp_node(c, n, in, out) < 0) return -1;
   }
   return 0;
+}
+
+int interp_run(interp_ctx *c, ir_graph *g, const void *const *inputs) { return run(c, g, inputs, NULL); }
+
+int interp_run_sub(interp_ctx *c, ir_graph *g, const interp_ctx *parent, const void *const *inputs) {
+  return run(c, g, inputs, parent);
 }
 
 void *interp_value(const interp_ctx *c, const ir_tensor *t) {
   if (t->data) return t->data;
   if (c->g && t->id < c->n && c->g->tensors[t->id] == t) return c->val[t->id];
-  return NULL;
+  return c->parent ? interp_value(c->parent, t) : NULL;
 }
 
 void interp_free(interp_ctx *c) {

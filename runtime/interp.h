@@ -22,13 +22,17 @@ typedef struct interp_ctx {
   void **val;          /* per tensor id: its value (constants point at t->data) */
   unsigned char *own;  /* per tensor id: 1 when val[] was allocated here */
   int n;
+  const struct interp_ctx *parent;  /* a subgraph's run: where outer tensors live */
 } interp_ctx;
 
 /* Run g.  inputs[i] is the data of g->inputs[i] (C order, its dtype).
  * Every tensor's value stays readable through interp_value until
  * interp_free.  Returns -1 with ir_error() set (naming the node) on failure. */
 int interp_run(interp_ctx *c, ir_graph *g, const void *const *inputs);
-/* Value of t after interp_run, NULL if it was never computed. */
+/* Run subgraph g (an If branch, a loop body) inside the run `parent`, whose
+ * tensors g may read; inputs as for interp_run.  Free with interp_free. */
+int interp_run_sub(interp_ctx *c, ir_graph *g, const interp_ctx *parent, const void *const *inputs);
+/* Value of t after interp_run (or in a parent run), NULL if it was never computed. */
 void *interp_value(const interp_ctx *c, const ir_tensor *t);
 void interp_free(interp_ctx *c);
 

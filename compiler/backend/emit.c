@@ -377,7 +377,18 @@ typedef struct call {
   char fn[96];
   int n;
   call_arg *args;
+  const ir_node *node;
 } call;
+
+/* A runtime If is predicated by the inference pass: the nodes of its branches
+ * carry "_guard", a list of "+NAME"/"-NAME" (run only when bool tensor NAME
+ * is true/false).  The tensor named by guard string k of n, or NULL. */
+static ir_tensor *guard_tensor(const ir_graph *g, const ir_node *n, int k, int *positive) {
+  const ir_attr *a = ir_attr_find(n, "_guard");
+  if (!a || a->type != IR_ATTR_STRINGS || k >= a->n || !a->strings[k][0]) return NULL;
+  *positive = a->strings[k][0] == '+';
+  return ir_lookup_tensor(g, a->strings[k] + 1);
+}
 
 /* Emit node n: its function into funcs, its call into cl. */
 static int emit_node(emit_ctx *e, ir_node *n, sbuf *funcs, call *cl) {
@@ -422,11 +433,13 @@ static int emit_node(emit_ctx *e, ir_node *n, sbuf *funcs, call *cl) {
     sb_puts(funcs, " ->");
     for (int j = 0; j < n->n_out; j++) {
       sb_puts(funcs, j ? ", " : " ");
+      if (!n->out[j]) { sb_puts(funcs, "-"); continue; }   /* a missing optional output */
       put_comment(funcs, n->out[j]->name);
       put_shape(funcs, n->out[j]);
     }
     sb_puts(funcs, " */\n");
     snprintf(cl->fn, sizeof cl->fn, "node_%d_%s", n->id, opid);
+    cl->node = n;
     sb_printf(funcs, "static void %s(", cl->fn);
     cl->args = ir_alloc(sizeof(call_arg) * (size_t)(n->n_in + n->n_out + 1));
     cl->n = 0;
@@ -909,6 +922,14 @@ int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
     for (int a = 0; a < calls[k].n; a++)
       if (calls[k].args[a].t) flags[calls[k].args[a].t->id] |= USED;
   for (int j = 0; j < g->n_outputs; j++) flags[g->outputs[j]->id] |= USED;
+  for (int k = 0; k < n_calls; k++) {
+    const ir_attr *ga = calls[k].node ? ir_attr_find(calls[k].node, "_guard") : NULL;
+    for (int q = 0; ga && q < ga->n; q++) {
+      int pos;
+      ir_tensor *t = guard_tensor(g, calls[k].node, q, &pos);
+      if (owned(g, t)) flags[t->id] |= USED;
+    }
+  }
   for (int i = 0; i < nt && rc == 0; i++) {
     ir_tensor *t = g->tensors[i];
     if (!is_weight_role(t) || d.input_pos[i] >= 0 || !(flags[i] & USED)) continue;
@@ -925,7 +946,23 @@ int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
 
   /* 4. the calls */
   for (int k = 0; k < n_calls && rc == 0; k++) {
-    sb_printf(&calltext, "  %s(", calls[k].fn);
+    const ir_attr *ga = ir_attr_find(calls[k].node, "_guard");
+    sb_puts(&calltext, "  ");
+    for (int q = 0; ga && q < ga->n && rc == 0; q++) {   /* a predicated branch node: "if (c[0]) f(...);" */
+      int pos = 1;
+      ir_tensor *t = guard_tensor(g, calls[k].node, q, &pos);
+      if (!owned(g, t) || t->dtype != IR_BOOL) {
+        rc = ir_error("node '%s' (%s): guard '%s' names no bool tensor of the graph", calls[k].node->name,
+                      calls[k].node->op_type, ga->strings[q]);
+        break;
+      }
+      sb_puts(&calltext, q ? " && " : "if (");
+      sb_puts(&calltext, pos ? "(" : "!(");
+      rc = tensor_ref(&d, t, 0, &calltext);
+      sb_puts(&calltext, ")[0]");
+      if (q == ga->n - 1) sb_puts(&calltext, ") ");
+    }
+    sb_printf(&calltext, "%s(", calls[k].fn);
     for (int a = 0; a < calls[k].n && rc == 0; a++) {
       const call_arg *ca = &calls[k].args[a];
       if (a) sb_puts(&calltext, ", ");

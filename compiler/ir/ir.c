@@ -167,8 +167,24 @@ char *ir_shape_str(const ir_tensor *t, char *buf, size_t n) {
 
 double ir_const_f64(const ir_tensor *t, int64_t i) { return ir_value_f64(t->dtype, t->data, i); }
 
+/* IEEE half and bfloat16 bit patterns to double, exactly. */
+static double half_bits(uint16_t h) {
+  int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m | 0x400, e - 25);
+  return (h & 0x8000) ? -v : v;
+}
+
+static double bf16_bits(uint16_t h) {
+  uint32_t b = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &b, sizeof f);
+  return f;
+}
+
 double ir_value_f64(ir_dtype dt, const void *d, int64_t i) {
   switch (dt) {
+  case IR_F16: return half_bits(((const uint16_t *)d)[i]);
+  case IR_BF16: return bf16_bits(((const uint16_t *)d)[i]);
   case IR_F32: return ((const float *)d)[i];
   case IR_F64: return ((const double *)d)[i];
   case IR_I8: return ((const int8_t *)d)[i];

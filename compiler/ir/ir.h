@@ -109,6 +109,8 @@ struct ir_graph {
   int n_inputs, n_outputs;
   ir_tensor **inputs;   /* runtime inputs in declaration order */
   ir_tensor **outputs;
+  int64_t max_bytes;    /* limit on any one tensor and on constant data (frontend's
+                           --max-bytes); 0 = the 4 GiB default */
   int64_t arena_bytes;  /* set by the memory planner */
   int64_t arena_lower_bound;
 };

@@ -50,6 +50,43 @@ static void adopt_tensor(ir_graph *g, ir_tensor *t) {
   g->tensors[g->n_tensors++] = t;
 }
 
+/* Guard string k of n ("+NAME"/"-NAME") now names `to` instead of `from`. */
+static void rename_guards(ir_graph *b, const char *from, const char *to) {
+  for (int i = 0; i < b->n_nodes; i++) {
+    ir_attr *a = ir_attr_find(b->nodes[i], "_guard");
+    for (int k = 0; a && k < a->n; k++)
+      if (strcmp(a->strings[k] + 1, from) == 0) {
+        char *s = ir_alloc(strlen(to) + 2);
+        s[0] = a->strings[k][0];
+        strcpy(s + 1, to);
+        free(a->strings[k]);
+        a->strings[k] = s;
+      }
+  }
+}
+
+/* Every tensor of subgraph b moves into g; guards of b's nodes follow renames. */
+static void adopt_all(ir_graph *g, ir_graph *b) {
+  for (int i = 0; i < b->n_tensors; i++) {
+    ir_tensor *t = b->tensors[i];
+    char *old = ir_strdup(t->name);
+    adopt_tensor(g, t);
+    if (strcmp(old, t->name) != 0) rename_guards(b, old, t->name);
+    free(old);
+  }
+}
+
+/* Add "+NAME" (run when NAME is true) or "-NAME" to n's guard list. */
+static void add_guard(ir_node *n, const ir_tensor *cond, int positive) {
+  ir_attr *a = ir_attr_find(n, "_guard");
+  if (!a) a = ir_attr_add(n, "_guard", IR_ATTR_STRINGS);
+  a->strings = ir_realloc(a->strings, sizeof(char *) * (size_t)(a->n + 1));
+  char *s = ir_alloc(strlen(cond->name) + 2);
+  s[0] = positive ? '+' : '-';
+  strcpy(s + 1, cond->name);
+  a->strings[a->n++] = s;
+}
+
 /* Replace If node k (constant condition) by the nodes of the taken branch,
  * inserted where it stood, plus an Identity per output. */
 static int splice_if(ir_graph *g, int k) {
@@ -61,7 +98,7 @@ static int splice_if(ir_graph *g, int k) {
   if (b->n_outputs != n->n_out) return op_fail(n, "branch gives %d outputs, node has %d", b->n_outputs, n->n_out);
 
   /* 1. tensors of the branch become tensors of g */
-  for (int i = 0; i < b->n_tensors; i++) adopt_tensor(g, b->tensors[i]);
+  adopt_all(g, b);
   int nb = b->n_nodes;
   ir_node **bn = b->nodes;
   ir_tensor **bouts = b->outputs;
@@ -102,8 +139,98 @@ static int splice_if(ir_graph *g, int k) {
   return 0;
 }
 
+/* If node k has a runtime condition: infer both branches, then predicate it.
+ * The nodes of both branches move into g before the If, each guarded by the
+ * condition ("_guard": "+cond" for then, "-cond" for else; the interpreter
+ * skips a node whose guard is false, the backend wraps its call in an if),
+ * and the If itself stays as the select that copies the taken branch's
+ * outputs: inputs [cond, then outputs..., else outputs...], "_select" = 1.
+ * Both branches must give each output one dtype and one static shape.
+ * *merge gets the If's new index. */
+static int predicate_if(ir_graph *g, int k, const pass_options *o, int *merge) {
+  ir_node *n = g->nodes[k];
+  ir_tensor *cond = n->in[0];
+  ir_graph *br[2] = {ir_attr_find(n, "then_branch")->g, ir_attr_find(n, "else_branch")->g};
+  if (cond->dtype != IR_BOOL || ir_numel(cond) != 1)
+    return op_fail(n, "condition '%s' must be one bool, is %s with %lld elements", cond->name,
+                   ir_dtype_name(cond->dtype), (long long)ir_numel(cond));
+  for (int b = 0; b < 2; b++) {
+    if (br[b]->n_inputs) return op_fail(n, "branch graph has inputs");
+    if (br[b]->n_outputs != n->n_out)
+      return op_fail(n, "branch gives %d outputs, node has %d", br[b]->n_outputs, n->n_out);
+    if (pass_infer(br[b], o) < 0) return -1;
+  }
+  for (int j = 0; j < n->n_out; j++) {
+    ir_tensor *a = br[0]->outputs[j], *e = br[1]->outputs[j];
+    if (a->dtype != e->dtype || !ir_same_shape(a, e)) {
+      char sa[96], se[96];
+      return op_fail(n, "runtime condition '%s': output %d is %s %s in then_branch but %s %s in else_branch; "
+                     "the C backend needs one dtype and static shape (fix the condition with --const %s=FILE)",
+                     cond->name, j, ir_dtype_name(a->dtype), ir_shape_str(a, sa, sizeof sa), ir_dtype_name(e->dtype),
+                     ir_shape_str(e, se, sizeof se), cond->name);
+    }
+  }
+  int nb[2] = {br[0]->n_nodes, br[1]->n_nodes};
+  ir_node **bn[2] = {br[0]->nodes, br[1]->nodes};
+  ir_tensor **in = ir_alloc(sizeof(ir_tensor *) * (size_t)(1 + 2 * n->n_out));
+  in[0] = cond;
+  for (int b = 0; b < 2; b++) {
+    adopt_all(g, br[b]);
+    for (int j = 0; j < n->n_out; j++) in[1 + b * n->n_out + j] = br[b]->outputs[j];
+    for (int i = 0; i < nb[b]; i++) add_guard(bn[b][i], cond, b == 0);
+    br[b]->n_tensors = 0;
+    br[b]->nodes = NULL;
+    br[b]->n_nodes = 0;
+  }
+  int total = g->n_nodes + nb[0] + nb[1];
+  ir_node **nodes = ir_alloc(sizeof(ir_node *) * (size_t)total);
+  int m = 0;
+  for (int i = 0; i < k; i++) nodes[m++] = g->nodes[i];
+  for (int b = 0; b < 2; b++)
+    for (int i = 0; i < nb[b]; i++) nodes[m++] = bn[b][i];
+  *merge = m;
+  for (int i = k; i < g->n_nodes; i++) nodes[m++] = g->nodes[i];
+  free(g->nodes);
+  free(bn[0]);
+  free(bn[1]);
+  g->nodes = nodes;
+  g->n_nodes = g->cap_nodes = m;
+  for (int i = 0; i < m; i++) g->nodes[i]->id = i;
+  ir_tensor **out = ir_alloc(sizeof(ir_tensor *) * (size_t)(n->n_out + 1));
+  memcpy(out, n->out, sizeof(ir_tensor *) * (size_t)n->n_out);
+  ir_node_set_io(n, 1 + 2 * n->n_out, in, n->n_out, out);
+  free(in);
+  free(out);
+  ir_attr_remove(n, "then_branch");   /* frees the emptied branch graphs */
+  ir_attr_remove(n, "else_branch");
+  ir_attr_set_int(n, "_select", 1);
+  return 0;
+}
+
+int pass_splice(ir_graph *g, int pos, ir_graph *sub) {
+  adopt_all(g, sub);
+  int nb = sub->n_nodes, m = 0;
+  ir_node **nodes = ir_alloc(sizeof(ir_node *) * (size_t)(g->n_nodes + nb + 1));
+  for (int i = 0; i < pos; i++) nodes[m++] = g->nodes[i];
+  for (int i = 0; i < nb; i++) nodes[m++] = sub->nodes[i];
+  for (int i = pos; i < g->n_nodes; i++) nodes[m++] = g->nodes[i];
+  free(g->nodes);
+  free(sub->nodes);
+  sub->nodes = NULL;
+  sub->n_nodes = sub->cap_nodes = 0;
+  sub->n_tensors = 0;
+  sub->n_outputs = 0;
+  g->nodes = nodes;
+  g->n_nodes = g->cap_nodes = m;
+  for (int i = 0; i < m; i++) g->nodes[i]->id = i;
+  return nb;
+}
+
 static int check_known(const ir_node *n, const ir_tensor *t) {
-  if (t->rank < 0) return op_fail(n, "tensor '%s' has an unknown rank", t->name);
+  if (t->rank < 0) {
+    if (!n) return ir_error("graph input '%s' has an unknown rank: fix it with --shape %s=...", t->name, t->name);
+    return op_fail(n, "tensor '%s' has an unknown rank", t->name);
+  }
   for (int d = 0; d < t->rank; d++)
     if (t->shape[d] < 0) {
       if (t->dim_param[d])
@@ -112,6 +239,28 @@ static int check_known(const ir_node *n, const ir_tensor *t) {
       return ir_error("tensor '%s' has unknown dimension %d: fix it with --shape %s=...", t->name, d, t->name);
     }
   if (ir_numel(t) == -2) return ir_error("tensor '%s' is too large (element count overflows)", t->name);
+  return 0;
+}
+
+#define DEFAULT_MAX_BYTES ((int64_t)4 << 30)
+
+/* The byte limit of g's outermost graph (subgraphs share it). */
+static int64_t max_bytes(const ir_graph *g) {
+  while (g->parent) g = g->parent;
+  return g->max_bytes > 0 ? g->max_bytes : DEFAULT_MAX_BYTES;
+}
+
+/* A computed tensor larger than the limit is refused before anything
+ * allocates it: shape arithmetic in a hostile model (a ConstantOfShape,
+ * Expand, Tile or Range to 1e12 elements) must not become a huge malloc. */
+static int check_size(const ir_graph *g, const ir_node *n, const ir_tensor *t) {
+  int64_t nb = ir_nbytes(t), lim = max_bytes(g);
+  if (nb > lim && !n)
+    return ir_error("input '%s' would take %lld bytes, above the limit of %lld (--max-bytes)", t->name,
+                    (long long)nb, (long long)lim);
+  if (nb > lim)
+    return op_fail(n, "output '%s' would take %lld bytes, above the limit of %lld (--max-bytes)", t->name,
+                   (long long)nb, (long long)lim);
   return 0;
 }
 
@@ -153,28 +302,53 @@ static int foldable(const ir_node *n, const pass_options *o) {
 }
 
 int pass_infer(ir_graph *g, const pass_options *o) {
+  int64_t folded = 0;
   for (int i = 0; i < g->n_inputs; i++)
-    if (check_known(NULL, g->inputs[i]) < 0) return -1;
+    if (check_known(NULL, g->inputs[i]) < 0 || check_size(g, NULL, g->inputs[i]) < 0) return -1;
   for (int k = 0; k < g->n_nodes; k++) {
     ir_node *n = g->nodes[k];
     if (n->dead) continue;
     if (!n->op && op_validate(n) < 0) return -1;
-    if (strcmp(n->op_type, "If") == 0 && n->in[0] && n->in[0]->data) {
+    if (strcmp(n->op_type, "If") == 0 && n->in[0] && n->in[0]->data && !ir_attr_find(n, "_select")) {
       if (splice_if(g, k) < 0) return -1;
       k--;   /* the first spliced node now stands at k */
       continue;
     }
+    if (strcmp(n->op_type, "If") == 0 && !ir_attr_find(n, "_select")) {
+      int merge = 0;
+      if (check_known(n, n->in[0]) < 0 || predicate_if(g, k, o, &merge) < 0) return -1;
+      k = merge - 1;   /* the branch nodes are inferred already; the select comes next */
+      continue;
+    }
     for (int i = 0; i < n->n_in; i++)
       if (n->in[i] && check_known(n, n->in[i]) < 0) return -1;
+    if (strcmp(n->op_type, "Loop") == 0 || strcmp(n->op_type, "Scan") == 0) {
+      int next = n->op_type[0] == 'L' ? pass_unroll_loop(g, k, o) : pass_unroll_scan(g, k, o);
+      if (next < 0) return -1;
+      k = next - 1;   /* the unrolled iterations are inferred; their output nodes are not */
+      continue;
+    }
+    /* Op infer functions write output 0; only ops whose outputs are all
+     * optional (min_out 0 and several outputs, as LSTM's) may leave it empty. */
+    if (n->n_out == 0) return op_fail(n, "has no outputs");
+    if (!n->out[0] && !(n->op->min_out == 0 && n->op->max_out > 1)) return op_fail(n, "output 0 is empty");
     ir_clear_error();
     if (n->op->infer(g, n) < 0) return -1;
     for (int j = 0; j < n->n_out; j++) {
       ir_tensor *t = n->out[j];
       if (!t) continue;
       if (t->dtype == IR_UNDEF) return op_fail(n, "output '%s' got no dtype", t->name);
-      if (check_known(n, t) < 0) return -1;
+      if (check_known(n, t) < 0 || check_size(g, n, t) < 0) return -1;
     }
-    if (foldable(n, o) && fold(n) < 0) return -1;
+    if (foldable(n, o)) {
+      /* Folded values become constant data: they count against the limit too. */
+      for (int j = 0; j < n->n_out; j++)
+        if (n->out[j]) folded += ir_nbytes(n->out[j]);
+      if (folded > max_bytes(g))
+        return op_fail(n, "constant-folded tensors exceed the limit of %lld bytes (--max-bytes)",
+                       (long long)max_bytes(g));
+      if (fold(n) < 0) return -1;
+    }
   }
   ir_graph_compact(g);
   return 0;

@@ -20,6 +20,14 @@ void pass_options_default(pass_options *o);
 /* infer.c: shape and dtype inference with constant propagation; splices
  * If nodes with constant conditions. */
 int pass_infer(ir_graph *g, const pass_options *o);
+/* infer.c: move every node and tensor of subgraph `sub` (whose parent is g)
+ * into g, the nodes inserted at position pos; returns how many.  sub is left
+ * empty, for the caller to free. */
+int pass_splice(ir_graph *g, int pos, ir_graph *sub);
+/* unroll.c: replace Loop/Scan node k by its unrolled iterations (see there);
+ * returns the index where inference goes on, -1 on error. */
+int pass_unroll_loop(ir_graph *g, int k, const pass_options *o);
+int pass_unroll_scan(ir_graph *g, int k, const pass_options *o);
 /* dce.c: drop nodes whose outputs nobody needs, and unreferenced tensors. */
 int pass_dce(ir_graph *g);
 /* plan.c: arena offsets from lifetimes over the schedule. */

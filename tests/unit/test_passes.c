@@ -4,6 +4,7 @@
  * Gather -> Concat -> Reshape chains exporters write), splicing an If whose
  * condition is constant, dead-node elimination, and the interpreter driver.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -230,6 +231,23 @@ static void test_numel_overflow(void **state) {
   assert_int_equal(ir_numel_dims(3, ok), 0);
 }
 
+/* float16/bfloat16 values read back exactly (check and test-onnx compare
+ * half outputs through this). */
+static void test_half_values(void **state) {
+  (void)state;
+  const uint16_t h[] = {0x3C00, 0xC000, 0x7C00, 0x0001, 0x7BFF, 0x7E00};
+  assert_true(ir_value_f64(IR_F16, h, 0) == 1.0);
+  assert_true(ir_value_f64(IR_F16, h, 1) == -2.0);
+  assert_true(ir_value_f64(IR_F16, h, 2) == INFINITY);
+  assert_true(ir_value_f64(IR_F16, h, 3) == 0x1p-24);
+  assert_true(ir_value_f64(IR_F16, h, 4) == 65504.0);
+  assert_true(isnan(ir_value_f64(IR_F16, h, 5)));
+  const uint16_t b[] = {0x3F80, 0xC0A0, 0x0000};
+  assert_true(ir_value_f64(IR_BF16, b, 0) == 1.0);
+  assert_true(ir_value_f64(IR_BF16, b, 1) == -5.0);
+  assert_true(ir_value_f64(IR_BF16, b, 2) == 0.0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_toposort_orders_and_finds_cycles),
@@ -240,6 +258,7 @@ int main(void) {
     cmocka_unit_test(test_dce_drops_unused),
     cmocka_unit_test(test_attribute_errors_name_node),
     cmocka_unit_test(test_numel_overflow),
+    cmocka_unit_test(test_half_values),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,325 @@
+/*
+ * emit_rnn.c - C emission for RNN, LSTM and GRU.
+ *
+ * Per direction, the input projections of every step and batch entry,
+ * X W^T, are one GEMM through the kernel layer (kl_gemm) into scratch;
+ * the recurrence then walks each batch entry's own sequence (its length
+ * from sequence_lens, read at run time) with plain loops: the gate
+ * pre-activations of one step (projection + biases + R h), then the gate
+ * equations of the op.  Scratch layout, in elements of the node's dtype:
+ *     xw [rows = T*B][G*H]   projections, row of (t, b) in X's own order
+ *     h  [B][H], c [B][H]    running state
+ *     tmp[H]                 GRU: r (.) h before the candidate's product
+ *     g  [G*H]               one step's gate values
+ * The activation formulas are written here (kl_act_expr knows only the
+ * fusion set); the attributes are the explicit ones of ops_rnn.h.
+ */
+#include "emit_rnn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../ops/op.h"
+#include "../ops/ops_rnn.h"
+#include "kl_nn.h"
+
+typedef struct shape {
+  int kind;                  /* gates: 1 RNN, 3 GRU, 4 LSTM */
+  int64_t T, B, I, H;
+  int layout, nd, reverse_only, slots;
+} shape;
+
+static void read_shape(const ir_node *n, shape *s) {
+  const ir_tensor *X = n->in[0];
+  const char *dir = ir_attr_string(n, "direction", "forward");
+  s->kind = strcmp(n->op_type, "LSTM") == 0 ? 4 : strcmp(n->op_type, "GRU") == 0 ? 3 : 1;
+  s->slots = s->kind == 4 ? 3 : s->kind == 3 ? 2 : 1;
+  s->layout = (int)ir_attr_int(n, "layout", 0);
+  s->T = s->layout ? X->shape[1] : X->shape[0];
+  s->B = s->layout ? X->shape[0] : X->shape[1];
+  s->I = X->shape[2];
+  s->H = ir_attr_int(n, "hidden_size", 0);
+  s->nd = strcmp(dir, "bidirectional") == 0 ? 2 : 1;
+  s->reverse_only = strcmp(dir, "reverse") == 0;
+}
+
+int64_t emit_rnn_scratch(const ir_node *n) {
+  shape s;
+  read_shape(n, &s);
+  int64_t G = s.kind;
+  return (s.T * s.B * G * s.H + 2 * s.B * s.H + s.H + G * s.H) * (int64_t)ir_dtype_size(n->in[0]->dtype);
+}
+
+/* C text of activation `code` applied to the plain variable v. */
+static const char *act_expr(char *buf, size_t len, int code, double alpha, double beta, ir_dtype dt,
+                            const char *v) {
+  char a[64], b[64], z[64], one[64];
+  const char *f = dt == IR_F32 ? "f" : "";
+  emit_literal(a, sizeof a, dt, alpha);
+  emit_literal(b, sizeof b, dt, beta);
+  emit_literal(z, sizeof z, dt, 0.0);
+  emit_literal(one, sizeof one, dt, 1.0);
+  int w = 0;
+  switch (code) {
+  case RNN_ACT_RELU: w = snprintf(buf, len, "(%s > %s ? %s : %s)", v, z, v, z); break;
+  case RNN_ACT_TANH: w = snprintf(buf, len, "tanh%s(%s)", f, v); break;
+  case RNN_ACT_SIGMOID: w = snprintf(buf, len, "(%s / (%s + exp%s(-%s)))", one, one, f, v); break;
+  case RNN_ACT_AFFINE: w = snprintf(buf, len, "(%s * %s + %s)", a, v, b); break;
+  case RNN_ACT_LEAKY_RELU: w = snprintf(buf, len, "(%s >= %s ? %s : %s * %s)", v, z, v, a, v); break;
+  case RNN_ACT_THRESHOLDED_RELU: w = snprintf(buf, len, "(%s > %s ? %s : %s)", v, a, v, z); break;
+  case RNN_ACT_SCALED_TANH: w = snprintf(buf, len, "(%s * tanh%s(%s * %s))", a, f, b, v); break;
+  case RNN_ACT_HARD_SIGMOID:
+    w = snprintf(buf, len, "(%s * %s + %s < %s ? %s : (%s * %s + %s > %s ? %s : %s * %s + %s))", a, v, b, z, z,
+             a, v, b, one, one, a, v, b);
+    break;
+  case RNN_ACT_ELU: w = snprintf(buf, len, "(%s >= %s ? %s : %s * (exp%s(%s) - %s))", v, z, v, a, f, v, one); break;
+  case RNN_ACT_SOFTSIGN: w = snprintf(buf, len, "(%s / (%s + fabs%s(%s)))", v, one, f, v); break;
+  case RNN_ACT_SOFTPLUS:   /* log(1 + e^v) without overflowing for large v */
+    w = snprintf(buf, len, "(%s > %s ? %s + log1p%s(exp%s(-%s)) : log1p%s(exp%s(%s)))", v, z, v, f, f, v, f, f, v);
+    break;
+  default: return NULL;
+  }
+  if (w < 0 || (size_t)w >= len) return NULL;   /* never emit a cut expression */
+  return buf;
+}
+
+typedef struct ectx {
+  emit_ctx *e;
+  const ir_node *n;
+  shape s;
+  ir_dtype dt;
+  const char *T;             /* "float" / "double" */
+  const int64_t *code;
+  const double *alpha, *beta;
+  double clip;
+  int has_bias;
+} ectx;
+
+/* "dst = act_slot(v)" for slot k of direction d, after clipping v in place when clip. */
+static int put_act(ectx *c, int d, int slot, int clip, const char *dst, const char *v) {
+  char buf[512], lim[64], nlim[64];
+  int k = d * c->s.slots + slot;
+  if (clip && c->clip > 0) {
+    emit_literal(lim, sizeof lim, c->dt, c->clip);
+    emit_literal(nlim, sizeof nlim, c->dt, -c->clip);
+    emit_line(c->e, "%s = %s < %s ? %s : (%s > %s ? %s : %s);", v, v, nlim, nlim, v, lim, lim, v);
+  }
+  if (!act_expr(buf, sizeof buf, (int)c->code[k], c->alpha[k], c->beta[k], c->dt, v))
+    return op_fail(c->n, "unknown activation code %lld", (long long)c->code[k]);
+  emit_line(c->e, "%s = %s;", dst, buf);
+  return 0;
+}
+
+/* for j in [lo, hi): g[j] = xr[j] + Wb[j] (+ Rb[j]) (+ R[j] . vec) */
+static void put_pre(ectx *c, int64_t lo, int64_t hi, int with_rb, const char *vec) {
+  emit_ctx *e = c->e;
+  emit_line(e, "for (int64_t rj = %lld; rj < %lld; rj++) {", (long long)lo, (long long)hi);
+  emit_indent(e, 1);
+  emit_line(e, "%s acc = rxr[rj]%s%s;", c->T, c->has_bias ? " + rbw[rj]" : "",
+            c->has_bias && with_rb ? " + rbr[rj]" : "");
+  if (vec) {
+    emit_line(e, "const %s *rrow = rR + rj * %lld;", c->T, (long long)c->s.H);
+    emit_line(e, "for (int64_t rk = 0; rk < %lld; rk++) acc += rrow[rk] * %s[rk];", (long long)c->s.H, vec);
+  }
+  emit_line(e, "rg[rj] = acc;");
+  emit_indent(e, -1);
+  emit_line(e, "}");
+}
+
+int emit_rnn(emit_ctx *e, const ir_node *n) {
+  ectx c;
+  memset(&c, 0, sizeof c);
+  c.e = e;
+  c.n = n;
+  read_shape(n, &c.s);
+  c.dt = n->in[0]->dtype;
+  if (c.dt != IR_F32 && c.dt != IR_F64)
+    return op_fail(n, "dtype %s is not supported (float32, float64)", ir_dtype_name(c.dt));
+  c.T = c.dt == IR_F32 ? "float" : "double";
+  int total = c.s.nd * c.s.slots;
+  if (ir_attr_ints(n, "_rnn_act", &c.code) != total || ir_attr_floats(n, "_rnn_alpha", &c.alpha) != total ||
+      ir_attr_floats(n, "_rnn_beta", &c.beta) != total)
+    return op_fail(n, "activations were not normalized (validate did not run)");
+  c.clip = ir_attr_float(n, "clip", 0);
+  const shape *s = &c.s;
+  int64_t G = s->kind, H = s->H, GH = G * H, T = s->T, B = s->B, I = s->I;
+  int lbr = (int)ir_attr_int(n, "linear_before_reset", 0);
+  int input_forget = (int)ir_attr_int(n, "input_forget", 0);
+  const char *X = emit_in(e, 0), *W = emit_in(e, 1), *R = emit_in(e, 2);
+  const char *Bias = n->n_in > 3 ? emit_in(e, 3) : NULL, *lens = n->n_in > 4 ? emit_in(e, 4) : NULL;
+  const char *h0 = n->n_in > 5 ? emit_in(e, 5) : NULL, *c0 = n->n_in > 6 ? emit_in(e, 6) : NULL;
+  const char *P = n->n_in > 7 ? emit_in(e, 7) : NULL;
+  const char *Y = n->n_out > 0 ? emit_out(e, 0) : NULL, *Yh = n->n_out > 1 ? emit_out(e, 1) : NULL;
+  const char *Yc = n->n_out > 2 ? emit_out(e, 2) : NULL;
+  const char *sc = emit_scratch(e), *Tn = c.T;
+  c.has_bias = Bias != NULL;
+  char zero[64], one[64];
+  emit_literal(zero, sizeof zero, c.dt, 0.0);
+  emit_literal(one, sizeof one, c.dt, 1.0);
+
+  emit_line(e, "%s *rxw = (%s *)(void *)%s;", Tn, Tn, sc);
+  emit_line(e, "%s *rh = rxw + %lld;", Tn, (long long)(T * B * GH));
+  emit_line(e, "%s *rc = rh + %lld;", Tn, (long long)(B * H));
+  emit_line(e, "%s *rtmp = rc + %lld;", Tn, (long long)(B * H));
+  emit_line(e, "%s *rg = rtmp + %lld;", Tn, (long long)H);
+  if (G != 4 || !Yc) emit_line(e, "(void)rc;");
+  if (G != 3) emit_line(e, "(void)rtmp;");
+  if (Y && lens) emit_line(e, "memset(%s, 0, %lld);", Y, (long long)ir_nbytes(n->out[0]));
+
+  for (int d = 0; d < s->nd; d++) {
+    int backward = s->reverse_only || d == 1;
+    emit_line(e, "/* direction %d (%s) */", d, backward ? "reverse" : "forward");
+    emit_line(e, "{");
+    emit_indent(e, 1);
+    emit_line(e, "const %s *rW = %s + %lld;", Tn, W, (long long)(d * GH * I));
+    emit_line(e, "const %s *rR = %s + %lld;", Tn, R, (long long)(d * GH * H));
+    if (Bias) {
+      emit_line(e, "const %s *rbw = %s + %lld;", Tn, Bias, (long long)(d * 2 * GH));
+      emit_line(e, "const %s *rbr = rbw + %lld;", Tn, (long long)GH);
+    }
+    if (P && G == 4) emit_line(e, "const %s *rP = %s + %lld;", Tn, P, (long long)(d * 3 * H));
+    /* xw[row][n] = sum_k X[row][k] W[n][k] */
+    kl_gemm_desc gd;
+    memset(&gd, 0, sizeof gd);
+    gd.dt = c.dt;
+    gd.M = T * B;
+    gd.N = GH;
+    gd.K = I;
+    gd.a = X;
+    gd.a_rs = I;
+    gd.a_cs = 1;
+    gd.b = "rW";
+    gd.b_rs = 1;
+    gd.b_cs = I;
+    gd.y = "rxw";
+    gd.alpha = 1.0;
+    emit_line(e, "{");
+    emit_indent(e, 1);
+    if (kl_gemm(e, &gd)) return op_fail(n, "%s", ir_last_error());
+    emit_indent(e, -1);
+    emit_line(e, "}");
+
+    emit_line(e, "for (int64_t rb = 0; rb < %lld; rb++) {", (long long)B);
+    emit_indent(e, 1);
+    if (lens) {
+      emit_line(e, "int64_t rL = (int64_t)%s[rb];", lens);
+      emit_line(e, "if (rL < 0) rL = 0;");
+      emit_line(e, "if (rL > %lld) rL = %lld;", (long long)T, (long long)T);
+    } else {
+      emit_line(e, "const int64_t rL = %lld;", (long long)T);
+    }
+    emit_line(e, "%s *rhb = rh + rb * %lld;", Tn, (long long)H);
+    emit_line(e, "%s *rcb = rc + rb * %lld;", Tn, (long long)H);
+    if (G != 4) emit_line(e, "(void)rcb;");
+    /* state index of (d, b, j) for initial_h/initial_c and Y_h/Y_c */
+    char sidx[160];
+    if (s->layout) snprintf(sidx, sizeof sidx, "(rb * %lld + %d) * %lld + rj", (long long)s->nd, d, (long long)H);
+    else snprintf(sidx, sizeof sidx, "(%lld + rb) * %lld + rj", (long long)(d * B), (long long)H);
+    emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)H);
+    emit_indent(e, 1);
+    if (h0) emit_line(e, "rhb[rj] = %s[%s];", h0, sidx);
+    else emit_line(e, "rhb[rj] = %s;", zero);
+    if (G == 4) {
+      if (c0) emit_line(e, "rcb[rj] = %s[%s];", c0, sidx);
+      else emit_line(e, "rcb[rj] = %s;", zero);
+    }
+    emit_indent(e, -1);
+    emit_line(e, "}");
+
+    emit_line(e, "for (int64_t rs = 0; rs < rL; rs++) {");
+    emit_indent(e, 1);
+    emit_line(e, "const int64_t rt = %s;", backward ? "rL - 1 - rs" : "rs");
+    if (s->layout) emit_line(e, "const %s *rxr = rxw + (rb * %lld + rt) * %lld;", Tn, (long long)T, (long long)GH);
+    else emit_line(e, "const %s *rxr = rxw + (rt * %lld + rb) * %lld;", Tn, (long long)B, (long long)GH);
+    if (G == 1) {
+      put_pre(&c, 0, H, 1, "rhb");
+      emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)H);
+      emit_indent(e, 1);
+      emit_line(e, "%s v = rg[rj];", Tn);
+      if (put_act(&c, d, 0, 1, "rhb[rj]", "v")) return -1;
+      emit_indent(e, -1);
+      emit_line(e, "}");
+    } else if (G == 3) {   /* GRU: z r h */
+      put_pre(&c, 0, 2 * H, 1, "rhb");
+      emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)(2 * H));
+      emit_indent(e, 1);
+      emit_line(e, "%s v = rg[rj];", Tn);
+      if (put_act(&c, d, 0, 1, "rg[rj]", "v")) return -1;
+      emit_indent(e, -1);
+      emit_line(e, "}");
+      if (!lbr) {
+        /* candidate: g(xw + Wb + Rb + R_h . (r * h)) */
+        emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) rtmp[rj] = rg[%lld + rj] * rhb[rj];", (long long)H,
+                  (long long)H);
+        put_pre(&c, 2 * H, 3 * H, 1, "rtmp");
+      } else {
+        /* candidate: g(xw + Wb + r * (R_h . h + Rb)) */
+        emit_line(e, "for (int64_t rj = %lld; rj < %lld; rj++) {", (long long)(2 * H), (long long)(3 * H));
+        emit_indent(e, 1);
+        emit_line(e, "const %s *rrow = rR + rj * %lld;", Tn, (long long)H);
+        emit_line(e, "%s acc = %s;", Tn, Bias ? "rbr[rj]" : zero);
+        emit_line(e, "for (int64_t rk = 0; rk < %lld; rk++) acc += rrow[rk] * rhb[rk];", (long long)H);
+        emit_line(e, "rg[rj] = rxr[rj]%s + rg[rj - %lld] * acc;", Bias ? " + rbw[rj]" : "", (long long)H);
+        emit_indent(e, -1);
+        emit_line(e, "}");
+      }
+      emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)H);
+      emit_indent(e, 1);
+      emit_line(e, "%s v = rg[%lld + rj], hh;", Tn, (long long)(2 * H));
+      if (put_act(&c, d, 1, 1, "hh", "v")) return -1;
+      emit_line(e, "rhb[rj] = (%s - rg[rj]) * hh + rg[rj] * rhb[rj];", one);
+      emit_indent(e, -1);
+      emit_line(e, "}");
+    } else {               /* LSTM: i o f c */
+      put_pre(&c, 0, 4 * H, 1, "rhb");
+      emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)H);
+      emit_indent(e, 1);
+      emit_line(e, "const %s cp = rcb[rj];", Tn);
+      emit_line(e, "%s ig, fg, cg, og, cn, ch, v;", Tn);
+      emit_line(e, "v = rg[rj]%s;", P ? " + rP[rj] * cp" : "");
+      if (put_act(&c, d, 0, 1, "ig", "v")) return -1;
+      if (input_forget) {
+        emit_line(e, "fg = %s - ig;", one);
+      } else {
+        if (P) emit_line(e, "v = rg[%lld + rj] + rP[%lld + rj] * cp;", (long long)(2 * H), (long long)(2 * H));
+        else emit_line(e, "v = rg[%lld + rj];", (long long)(2 * H));
+        if (put_act(&c, d, 0, 1, "fg", "v")) return -1;
+      }
+      emit_line(e, "v = rg[%lld + rj];", (long long)(3 * H));
+      if (put_act(&c, d, 1, 1, "cg", "v")) return -1;
+      emit_line(e, "cn = fg * cp + ig * cg;");
+      if (P) emit_line(e, "v = rg[%lld + rj] + rP[%lld + rj] * cn;", (long long)H, (long long)H);
+      else emit_line(e, "v = rg[%lld + rj];", (long long)H);
+      if (put_act(&c, d, 0, 1, "og", "v")) return -1;
+      if (put_act(&c, d, 2, 0, "ch", "cn")) return -1;   /* h(C) is not clipped */
+      emit_line(e, "rcb[rj] = cn;");
+      emit_line(e, "rhb[rj] = og * ch;");
+      emit_indent(e, -1);
+      emit_line(e, "}");
+    }
+    if (Y) {
+      if (s->layout)
+        emit_line(e, "%s *ry = %s + ((rb * %lld + rt) * %lld + %d) * %lld;", Tn, Y, (long long)T, (long long)s->nd, d,
+                  (long long)H);
+      else
+        emit_line(e, "%s *ry = %s + ((rt * %lld + %d) * %lld + rb) * %lld;", Tn, Y, (long long)s->nd, d, (long long)B,
+                  (long long)H);
+      emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) ry[rj] = rhb[rj];", (long long)H);
+    }
+    emit_indent(e, -1);
+    emit_line(e, "}");
+    if (Yh || Yc) {
+      emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)H);
+      emit_indent(e, 1);
+      if (Yh) emit_line(e, "%s[%s] = rhb[rj];", Yh, sidx);
+      if (Yc) emit_line(e, "%s[%s] = rcb[rj];", Yc, sidx);
+      emit_indent(e, -1);
+      emit_line(e, "}");
+    }
+    emit_indent(e, -1);
+    emit_line(e, "}");
+    emit_indent(e, -1);
+    emit_line(e, "}");
+  }
+  return 0;
+}
