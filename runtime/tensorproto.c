@@ -231,6 +231,15 @@ int tp_decode(const Onnx__TensorProto *tp, const char *base_dir, int64_t max_byt
     return ir_error("tensor '%s': data given in more than one form (raw_data, %s, external)", tname(tp),
                     field);
 
+  /* Check the sizes before allocating: the message must hold what it
+   * claims, so a file that is no TensorProto at all (a SequenceProto parsed
+   * as one has garbage dims) cannot ask for terabytes. */
+  if (!external && tp->has_raw_data && tp->raw_data.len != want)
+    return ir_error("tensor '%s': raw_data is %llu bytes, its dims and type need %llu", tname(tp),
+                    (unsigned long long)tp->raw_data.len, (unsigned long long)want);
+  if (!external && !tp->has_raw_data && count != (size_t)numel)
+    return ir_error("tensor '%s': %s holds %llu values, its dims need %lld", tname(tp), field,
+                    (unsigned long long)count, (long long)numel);
   buf = malloc(want ? want : 1);
   if (!buf) return ir_error("tensor '%s': out of memory for %llu bytes", tname(tp), (unsigned long long)want);
   if (external) {
@@ -318,12 +327,19 @@ int tp_read_file(const char *path, int64_t max_bytes, char **name, ir_dtype *dt,
   }
   tp = onnx__tensor_proto__unpack(NULL, size, buf);
   free(buf);
-  if (!tp) return ir_error("%s: not a serialized ONNX TensorProto", path);
+  if (!tp)
+    return ir_error("%s: not a serialized ONNX TensorProto (a sequence, map or optional value is not supported)",
+                    path);
   if (!tp->has_data_type) {
     onnx__tensor_proto__free_unpacked(tp, NULL);
     return ir_error("%s: not a TensorProto (no data_type)", path);
   }
 
+  if (tp->segment) {   /* what a SequenceProto's tensor_values look like when read as a TensorProto */
+    onnx__tensor_proto__free_unpacked(tp, NULL);
+    return ir_error("%s: a segmented tensor, or not a TensorProto at all (sequence, map and optional values are "
+                    "not supported)", path);
+  }
   dir = ir_strdup(path);
   slash = strrchr(dir, '/');
   if (!slash) strcpy(dir, ".");

@@ -4,259 +4,267 @@
  * interpreter and the compiled C.
  *
  * A test passes only when both match every output of every data set.
- * Input shapes are fixed from the first data set; anything the compiler
- * refuses (an op or attribute it lacks) is UNSUPPORTED with the reason,
- * never a pass.  One line per test, then `N passed, N failed, N skipped`.
+ * Anything modelc lacks (an op, an attribute, a dtype, a sequence value) is
+ * UNSUPPORTED with the reason; FAIL is kept for wrong numbers, crashes and
+ * bugs.  One line per test in the order given, then
+ * `N passed, N failed, N skipped`; with -v, each test also gets its main op
+ * ("  op: Conv") and the inputs specialized from the data, which is what
+ * tests/onnx/update.sh builds docs/conformance.md from.
+ *
+ * Speed: the folders are cut into batches of BATCH tests, and each batch is
+ * one worker process (MODELC_JOBS of them at a time, default 2) that
+ * prepares its tests (test_onnx_case.c) and builds all of their C into one
+ * program (test_onnx_batch.c).  A worker that crashes or hangs in the
+ * compiler or the interpreter costs the test it was on a FAIL; the rest of
+ * its batch is run again by a new worker.
  */
-#include "cli.h"
-#include "../backend/emit.h"
-#include "../../runtime/interp.h"
-#include "../../runtime/tensor_io.h"
+#include "test_onnx.h"
 
-#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#define MAX_SETS 16
-#define MAX_IO 64
+#define BATCH 48
+#define CASE_TIMEOUT 120   /* seconds to load, interpret and emit one test */
 
-typedef struct data_set {
-  int n_in, n_out;
-  tio_tensor in[MAX_IO], out[MAX_IO];
-} data_set;
+typedef struct batch {
+  int n, *idx;
+  int retried;   /* already rerun after a crash in the batch phase */
+} batch;
 
-static int file_exists(const char *p) {
-  struct stat st;
-  return stat(p, &st) == 0;
+typedef struct worker {
+  pid_t pid;
+  batch b;
+  char dir[1200];
+} worker;
+
+/* Tabs and newlines would break the results file's lines. */
+static void flat(char *s) {
+  for (; *s; s++)
+    if (*s == '\t' || *s == '\n' || *s == '\r') *s = ' ';
 }
 
-static int load_set(const char *dir, data_set *s) {
-  char path[1200];
-  memset(s, 0, sizeof *s);
-  for (s->n_in = 0; s->n_in < MAX_IO; s->n_in++) {
-    cli_fmt(path, sizeof path, "%s/input_%d.pb", dir, s->n_in);
-    if (!file_exists(path)) break;
-    if (tio_load(path, &s->in[s->n_in]) < 0) return -1;
-  }
-  for (s->n_out = 0; s->n_out < MAX_IO; s->n_out++) {
-    cli_fmt(path, sizeof path, "%s/output_%d.pb", dir, s->n_out);
-    if (!file_exists(path)) break;
-    if (tio_load(path, &s->out[s->n_out]) < 0) return -1;
-  }
-  return 0;
+static void put_result(FILE *f, const to_case *c) {
+  char why[sizeof c->why], note[sizeof c->note];
+  cli_fmt(why, sizeof why, "%s", c->why);
+  cli_fmt(note, sizeof note, "%s", c->note);
+  flat(why);
+  flat(note);
+  fprintf(f, "%d\t%d\t%s\t%s\n", c->idx, c->status, note, why);
+  fflush(f);
 }
 
-static void free_set(data_set *s) {
-  for (int i = 0; i < s->n_in; i++) tio_free(&s->in[i]);
-  for (int i = 0; i < s->n_out; i++) tio_free(&s->out[i]);
+static void set_current(const char *bdir, const char *what) {
+  char path[1300];
+  cli_fmt(path, sizeof path, "%s/current", bdir);
+  FILE *f = fopen(path, "w");
+  if (f) {
+    fputs(what, f);
+    fclose(f);
+  }
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Does got (of tensor t) match the expected tensor?  Fills why when not. */
-static int match(const cli_opts *o, const ir_tensor *t, const void *got, const tio_tensor *want, const char *who,
-                 char *why, size_t n) {
-  double max_abs;
-  int64_t bad;
-  int same_shape = want->rank == t->rank;
-  for (int d = 0; same_shape && d < t->rank; d++) same_shape = want->shape[d] == t->shape[d];
-  if (want->dtype != t->dtype || !same_shape) {
-    char s1[128];
-    cli_fmt(why, n, "%s: output '%s' is %s %s, expected %s of %zu bytes", who, t->name, ir_dtype_name(t->dtype),
-             ir_shape_str(t, s1, sizeof s1), ir_dtype_name(want->dtype), want->nbytes);
-    return 0;
+/* The worker: prepare each test, build and run the batch, write results. */
+static void work(const cli_opts *o, const to_case *all, const batch *b, const char *bdir) {
+  char path[1300];
+  cli_fmt(path, sizeof path, "%s/results", bdir);
+  FILE *res = fopen(path, "w");
+  if (!res) _exit(3);
+  to_case **cs = ir_alloc(sizeof *cs * (size_t)b->n);
+  for (int k = 0; k < b->n; k++) {
+    to_case *c = cs[k] = ir_alloc(sizeof *c);
+    c->idx = all[b->idx[k]].idx;
+    c->dir = all[b->idx[k]].dir;
+    char cur[32];
+    cli_fmt(cur, sizeof cur, "%d", c->idx);
+    set_current(bdir, cur);
+    alarm(CASE_TIMEOUT);
+    to_prepare(o, c, bdir);
+    alarm(0);
+    if (c->status != TO_PENDING) put_result(res, c);
   }
-  if (!cli_close(t->dtype, got, want->data, ir_numel(t), o->rtol, o->atol, &max_abs, &bad)) {
-    cli_fmt(why, n, "%s: output '%s' differs at element %lld: %.9g vs expected %.9g", who, t->name, (long long)bad,
-             cli_value(t->dtype, got, bad), cli_value(t->dtype, want->data, bad));
-    return 0;
-  }
-  return 1;
+  set_current(bdir, "C");
+  int *pending = ir_alloc(sizeof(int) * (size_t)b->n);
+  for (int k = 0; k < b->n; k++) pending[k] = cs[k]->status == TO_PENDING;
+  to_run_batch(o, cs, b->n, bdir);
+  for (int k = 0; k < b->n; k++)
+    if (pending[k]) put_result(res, cs[k]);
+  fclose(res);
+  fflush(stdout);
+  _exit(0);
 }
 
-enum { R_PASS, R_FAIL, R_UNSUPPORTED };
-
-static int is_unsupported(const char *msg) {
-  return strstr(msg, "unsupported") || strstr(msg, "not supported") || strstr(msg, "must be a compile-time constant");
+static int read_int(const char *path, int *v) {
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  int ok = fscanf(f, "%d", v) == 1;
+  fclose(f);
+  return ok ? 0 : -1;
 }
 
-static int run_one(cli_opts *o, const char *dir, char *why, size_t nwhy) {
-  char path[1200];
-  char *sets[MAX_SETS];
-  int n_sets = 0, result = R_FAIL;
-  DIR *d = opendir(dir);
-  if (!d) {
-    cli_fmt(why, nwhy, "%s: %s", dir, strerror(errno));
-    return R_FAIL;
-  }
-  for (struct dirent *e; (e = readdir(d)) && n_sets < MAX_SETS;)
-    if (!strncmp(e->d_name, "test_data_set_", 14)) sets[n_sets++] = ir_strdup(e->d_name);
-  closedir(d);
-  qsort(sets, (size_t)n_sets, sizeof *sets, cmp_str);
-  data_set *ds = ir_alloc(sizeof *ds * (size_t)(n_sets ? n_sets : 1));
-  ir_graph *g = NULL;
-  interp_ctx ic;
-  memset(&ic, 0, sizeof ic);
-  char build[] = "/tmp/modelc-test-XXXXXX";
-  int have_build = 0;
-  cli_fmt(path, sizeof path, "%s/model.onnx", dir);
-  for (int s = 0; s < n_sets; s++) {
-    char sd[1400];
-    cli_fmt(sd, sizeof sd, "%s/%s", dir, sets[s]);
-    if (load_set(sd, &ds[s]) < 0) {
-      cli_fmt(why, nwhy, "%s", ir_last_error());
-      goto done;
-    }
-  }
-  if (!n_sets) {
-    cli_fmt(why, nwhy, "no test_data_set_* folder");
-    goto done;
-  }
-  /* 1. learn the input names, then load again with the shapes of set 0
-   *    fixed and the --const inputs made constant (as a user would). */
-  int map[MAX_IO], n_rt = 0;   /* g's runtime input k is data-set input map[k] */
-  cli_opts lo = *o;
-  lo.n_shapes = lo.n_consts = lo.n_dims = 0;
-  ir_graph *g0 = cli_load(&lo, path, 0);
-  if (g0) {
-    if (g0->n_inputs != ds[0].n_in || g0->n_inputs > MAX_IO) {
-      cli_fmt(why, nwhy, "the model has %d runtime inputs, the data set %d", g0->n_inputs, ds[0].n_in);
-      ir_graph_free(g0);
-      goto done;
-    }
-    lo.n_consts = o->n_consts;
-    for (int i = 0; i < g0->n_inputs; i++) {
-      int is_const = 0;
-      for (int k = 0; k < o->n_consts; k++) is_const |= !strcmp(o->consts[k].name, g0->inputs[i]->name);
-      if (is_const) continue;
-      onnx_binding *b = &lo.shapes[lo.n_shapes++];
-      b->name = g0->inputs[i]->name;
-      b->rank = ds[0].in[i].rank;
-      memcpy(b->dims, ds[0].in[i].shape, sizeof b->dims);
-      map[n_rt++] = i;
-    }
-    g = cli_load(&lo, path, 1);   /* lo.shapes names point into g0: free it after */
-    ir_graph_free(g0);
-  }
-  if (!g) {
-    cli_fmt(why, nwhy, "%s", ir_last_error());
-    result = is_unsupported(why) ? R_UNSUPPORTED : R_FAIL;
-    goto done;
-  }
-  if (g->n_inputs != n_rt) {
-    cli_fmt(why, nwhy, "the model has %d runtime inputs after binding, expected %d", g->n_inputs, n_rt);
-    goto done;
-  }
-  for (int s = 0; s < n_sets; s++) {
-    if (ds[s].n_in != ds[0].n_in || ds[s].n_out != g->n_outputs) {
-      cli_fmt(why, nwhy, "%s: %d inputs and %d outputs, the model has %d and %d", sets[s], ds[s].n_in, ds[s].n_out,
-               ds[0].n_in, g->n_outputs);
-      goto done;
-    }
-    for (int k = 0; k < g->n_inputs; k++)
-      if ((int64_t)ds[s].in[map[k]].nbytes != ir_nbytes(g->inputs[k]) || ds[s].in[map[k]].dtype != g->inputs[k]->dtype) {
-        cli_fmt(why, nwhy, "%s: input %d differs in dtype or shape from the first data set", sets[s], map[k]);
-        result = R_UNSUPPORTED;
-        goto done;
+/* Read a finished worker's results into cases. */
+static void collect(to_case *cases, const worker *w) {
+  char path[1300], line[2048];
+  cli_fmt(path, sizeof path, "%s/results", w->dir);
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = 0;
+    char *field[4];
+    int nf = 0;
+    for (char *p = line; nf < 4; nf++) {
+      field[nf] = p;
+      char *tab = strchr(p, '\t');
+      if (!tab) {
+        nf++;
+        break;
       }
-  }
-  /* 2. the interpreter on every data set */
-  for (int s = 0; s < n_sets; s++) {
-    const void *ins[MAX_IO];
-    for (int k = 0; k < g->n_inputs; k++) ins[k] = ds[s].in[map[k]].data;
-    if (interp_run(&ic, g, ins) < 0) {
-      cli_fmt(why, nwhy, "interpreter: %s", ir_last_error());
-      result = is_unsupported(why) ? R_UNSUPPORTED : R_FAIL;
-      goto done;
+      *tab = 0;
+      p = tab + 1;
     }
-    for (int j = 0; j < g->n_outputs; j++)
-      if (!match(o, g->outputs[j], interp_value(&ic, g->outputs[j]), &ds[s].out[j], "interpreter", why, nwhy))
-        goto done;
-    interp_free(&ic);
+    if (nf < 4) continue;
+    int idx = atoi(field[0]);
+    to_case *c = &cases[idx];
+    c->status = atoi(field[1]);
+    cli_fmt(c->note, sizeof c->note, "%s", field[2]);
+    cli_fmt(c->why, sizeof c->why, "%s", field[3]);
   }
-  /* 3. the compiled C on every data set */
-  if (!mkdtemp(build)) {
-    cli_fmt(why, nwhy, "cannot create a temporary folder");
-    goto done;
-  }
-  have_build = 1;
-  emit_options eo = {"m", 1, 0};
-  if (emit_c(g, &eo, build) < 0 || cli_build(o->cc, build, "m") < 0) {
-    cli_fmt(why, nwhy, "C: %s", ir_last_error());
-    result = is_unsupported(why) ? R_UNSUPPORTED : R_FAIL;
-    goto done;
-  }
-  for (int s = 0; s < n_sets; s++) {
-    char cmd[8192];
-    int k = cli_fmt(cmd, sizeof cmd, "cd '%s' && mkdir -p out%d && ./m_main", build, s);
-    for (int i = 0; i < g->n_inputs; i++) {
-      char f[1400];
-      cli_fmt(f, sizeof f, "%s/in%d_%d.npy", build, s, i);
-      const tio_tensor *t = &ds[s].in[map[i]];
-      if (tio_save_npy(f, t->dtype, t->rank, t->shape, t->data) < 0) {
-        cli_fmt(why, nwhy, "%s", ir_last_error());
-        goto done;
-      }
-      k += cli_fmt(cmd + k, sizeof cmd - (size_t)k, " in%d_%d.npy", s, i);
-    }
-    cli_fmt(cmd + k, sizeof cmd - (size_t)k, " -o out%d > run%d.log 2>&1", s, s);
-    int rc = cli_system(cmd);
-    if (rc != 0) {
-      cli_fmt(why, nwhy, "C: the generated program failed (exit %d) on %s", rc, sets[s]);
-      goto done;
-    }
-    for (int j = 0; j < g->n_outputs; j++) {
-      char fname[512], f[1600];
-      tio_tensor got;
-      cli_file_name(fname, sizeof fname, g->outputs[j]->name);
-      cli_fmt(f, sizeof f, "%s/out%d/%s.npy", build, s, fname);
-      if (tio_load(f, &got) < 0) {
-        cli_fmt(why, nwhy, "C: %s", ir_last_error());
-        goto done;
-      }
-      int ok = match(o, g->outputs[j], got.data, &ds[s].out[j], "C", why, nwhy);
-      tio_free(&got);
-      if (!ok) goto done;
-    }
-  }
-  result = R_PASS;
-done:
-  interp_free(&ic);
-  if (have_build && !o->keep) {
-    char cmd[200];
-    cli_fmt(cmd, sizeof cmd, "rm -rf '%s'", build);
-    cli_system(cmd);
-  } else if (have_build) {
-    printf("  build folder: %s\n", build);
-  }
-  for (int s = 0; s < n_sets; s++) {
-    free_set(&ds[s]);
-    free(sets[s]);
-  }
-  free(ds);
-  ir_graph_free(g);
-  return result;
+  fclose(f);
+}
+
+static const char *base_name(const char *dir, char *buf, size_t n) {
+  size_t len = strlen(dir);
+  while (len > 1 && dir[len - 1] == '/') len--;
+  cli_fmt(buf, n, "%.*s", (int)len, dir);
+  const char *b = strrchr(buf, '/');
+  return b ? b + 1 : buf;
 }
 
 int cmd_test_onnx(cli_opts *o) {
-  int counts[3] = {0, 0, 0};
   static const char *label[] = {"PASS", "FAIL", "UNSUPPORTED"};
-  for (int i = 0; i < o->n_pos; i++) {
-    char why[2048] = "";
-    const char *dir = o->pos[i];
-    size_t len = strlen(dir);
-    char name[1024];
-    cli_fmt(name, sizeof name, "%s", dir);
-    while (len > 1 && name[len - 1] == '/') name[--len] = 0;
-    const char *base = strrchr(name, '/');
-    int r = run_one(o, dir, why, sizeof why);
-    counts[r]++;
-    printf("%s %s%s%s\n", label[r], base ? base + 1 : name, why[0] ? ": " : "", why);
+  int n = o->n_pos, counts[3] = {0, 0, 0};
+  to_case *cases = ir_alloc(sizeof *cases * (size_t)n);
+  for (int i = 0; i < n; i++) {
+    cases[i].idx = i;
+    char *d = ir_strdup(o->pos[i]);   /* "dir/" -> "dir", for messages */
+    for (size_t len = strlen(d); len > 1 && d[len - 1] == '/';) d[--len] = 0;
+    cases[i].dir = d;
+    cases[i].status = TO_PENDING;
+  }
+  int jobs = 2;
+  const char *env = getenv("MODELC_JOBS");
+  if (env && atoi(env) > 0) jobs = atoi(env);
+  int bsz = (n + jobs - 1) / jobs;   /* small runs: one batch per job */
+  if (bsz > BATCH) bsz = BATCH;
+  if (bsz < 1) bsz = 1;
+
+  char root[] = "/tmp/modelc-test-XXXXXX";
+  if (!mkdtemp(root)) {
+    fprintf(stderr, "modelc: cannot create a temporary folder: %s\n", strerror(errno));
+    return 1;
+  }
+  /* the queue of batches; crashed batches come back with what is left */
+  int qcap = n / bsz + 8, qn = 0, qhead = 0, n_dirs = 0;
+  batch *queue = ir_alloc(sizeof *queue * (size_t)qcap);
+  for (int i = 0; i < n; i += bsz) {
+    batch *b = &queue[qn++];
+    b->n = i + bsz <= n ? bsz : n - i;
+    b->idx = ir_alloc(sizeof(int) * (size_t)b->n);
+    for (int k = 0; k < b->n; k++) b->idx[k] = i + k;
+  }
+  worker *ws = ir_alloc(sizeof *ws * (size_t)jobs);
+  int running = 0, next_print = 0;
+  while (qhead < qn || running) {
+    while (running < jobs && qhead < qn) {   /* start workers */
+      worker *w = &ws[running];
+      w->b = queue[qhead++];
+      cli_fmt(w->dir, sizeof w->dir, "%s/b%d", root, n_dirs++);
+      if (mkdir(w->dir, 0777) < 0) {
+        fprintf(stderr, "modelc: %s: %s\n", w->dir, strerror(errno));
+        return 1;
+      }
+      fflush(stdout);
+      fflush(stderr);
+      w->pid = fork();
+      if (w->pid < 0) {
+        fprintf(stderr, "modelc: fork: %s\n", strerror(errno));
+        return 1;
+      }
+      if (w->pid == 0) work(o, cases, &w->b, w->dir);
+      running++;
+    }
+    int st;
+    pid_t pid = wait(&st);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    int k = 0;
+    while (k < running && ws[k].pid != pid) k++;
+    if (k == running) continue;
+    worker w = ws[k];
+    ws[k] = ws[--running];
+    collect(cases, &w);
+    int cur = -1, sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    char path[1300], why[200];
+    cli_fmt(path, sizeof path, "%s/current", w.dir);
+    if (read_int(path, &cur) < 0) cur = -1;   /* "C": in the batch phase */
+    if (sig == SIGALRM) cli_fmt(why, sizeof why, "timed out after %d s in the compiler or the interpreter", CASE_TIMEOUT);
+    else if (sig) cli_fmt(why, sizeof why, "crashed (signal %d) in the compiler or the interpreter", sig);
+    else cli_fmt(why, sizeof why, "the test worker ended (exit %d) without a result", WEXITSTATUS(st));
+    if (sig && cur < 0)
+      cli_fmt(why, sizeof why, "the test worker crashed (signal %d) while building or checking the C", sig);
+    batch rest = {0, ir_alloc(sizeof(int) * (size_t)w.b.n), cur < 0};
+    for (int j = 0; j < w.b.n; j++) {
+      to_case *c = &cases[w.b.idx[j]];
+      if (c->status != TO_PENDING) continue;
+      /* a crash on one test fails it and reruns the others; a crash in the
+       * batch phase reruns the batch once */
+      if (!sig || c->idx == cur || (cur < 0 && w.b.retried)) {
+        c->status = TO_FAIL;
+        cli_fmt(c->why, sizeof c->why, "%s", why);
+      } else {
+        rest.idx[rest.n++] = c->idx;
+      }
+    }
+    if (rest.n) {
+      if (qn == qcap) queue = realloc(queue, sizeof *queue * (size_t)(qcap *= 2));
+      if (!queue) abort();
+      queue[qn++] = rest;
+    } else {
+      free(rest.idx);
+    }
+    free(w.b.idx);
+    for (; next_print < n && cases[next_print].status != TO_PENDING; next_print++) {
+      const to_case *c = &cases[next_print];
+      char buf[1200];
+      counts[c->status]++;
+      printf("%s %s%s%s\n", label[c->status], base_name(c->dir, buf, sizeof buf), c->why[0] ? ": " : "", c->why);
+      if (o->verbose) {
+        char op[64];
+        to_main_op(c->dir, op, sizeof op);
+        printf("  op: %s\n", op);
+      }
+      if (o->verbose && c->note[0]) printf("  %s\n", c->note);
+    }
     fflush(stdout);
   }
-  printf("%d passed, %d failed, %d skipped\n", counts[R_PASS], counts[R_FAIL], counts[R_UNSUPPORTED]);
-  return counts[R_FAIL] ? 1 : 0;
+  printf("%d passed, %d failed, %d skipped\n", counts[TO_PASS], counts[TO_FAIL], counts[TO_UNSUPPORTED]);
+  if (o->keep) {
+    printf("build folder: %s\n", root);
+  } else {
+    char cmd[200];
+    cli_fmt(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cli_system(cmd);
+  }
+  free(queue);
+  free(ws);
+  for (int i = 0; i < n; i++) free((char *)cases[i].dir);
+  free(cases);
+  return counts[TO_FAIL] ? 1 : 0;
 }
