@@ -48,14 +48,16 @@ static int is_half(ir_dtype t) { return t == IR_F16 || t == IR_BF16; }
 /* The type a value of dtype t is held in: half types compute as float. */
 static ir_dtype value_type(ir_dtype t) { return is_half(t) ? IR_F32 : t; }
 
-/* Software half conversions (round to nearest even), emitted once per file
- * when a map touches float16/bfloat16. */
-static const char half_helpers[] =
+/* Software half conversions (round to nearest even), each emitted once per
+ * file and only when a map reads or writes float16/bfloat16, so that no
+ * unused static function trips -Werror in the generated code. */
+static const char h_f16_to_f32[] =
   "static float mc_f16_to_f32(uint16_t h) {\n"
   "  int e = (h >> 10) & 0x1f, m = h & 0x3ff;\n"
   "  float v = e == 0 ? ldexpf((float)m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexpf((float)(m | 0x400), e - 25);\n"
   "  return (h & 0x8000) ? -v : v;\n"
-  "}\n"
+  "}\n";
+static const char h_f32_to_f16[] =
   "static uint16_t mc_f32_to_f16(float f) {\n"
   "  uint32_t b, mant, half, rem, mid;\n"
   "  uint16_t sign;\n"
@@ -80,13 +82,15 @@ static const char half_helpers[] =
   "  }\n"
   "  if (rem > mid || (rem == mid && (half & 1))) half++;\n"
   "  return (uint16_t)(sign | half);\n"
-  "}\n"
+  "}\n";
+static const char h_bf16_to_f32[] =
   "static float mc_bf16_to_f32(uint16_t h) {\n"
   "  uint32_t b = (uint32_t)h << 16;\n"
   "  float f;\n"
   "  memcpy(&f, &b, 4);\n"
   "  return f;\n"
-  "}\n"
+  "}\n";
+static const char h_f32_to_bf16[] =
   "static uint16_t mc_f32_to_bf16(float f) {\n"
   "  uint32_t b;\n"
   "  memcpy(&b, &f, 4);\n"
@@ -94,6 +98,15 @@ static const char half_helpers[] =
   "  b += 0x7fff + ((b >> 16) & 1);\n"
   "  return (uint16_t)(b >> 16);\n"
   "}\n";
+
+/* Name of the helper converting dt to float (to_float) or back, emitted. */
+static const char *half_conv(emit_ctx *e, ir_dtype dt, int to_float) {
+  static const char *const key[] = {"mc_f16_to_f32", "mc_f32_to_f16", "mc_bf16_to_f32", "mc_f32_to_bf16"};
+  static const char *const code[] = {h_f16_to_f32, h_f32_to_f16, h_bf16_to_f32, h_f32_to_bf16};
+  int k = (dt == IR_BF16 ? 2 : 0) + (to_float ? 0 : 1);
+  emit_helper(e, key[k], code[k]);
+  return key[k];
+}
 
 static int uses_input(const char *expr, int k) {
   for (const char *p = expr; *p; p++)
@@ -106,7 +119,6 @@ int kl_map_emit(emit_ctx *e, const kl_map *m) {
   int nop = m->n_in + 1, r = 0;
   int64_t dims[IR_MAX_RANK], st[MAXOP][IR_MAX_RANK];
   ir_dtype compute = value_type(m->compute ? m->compute : m->out_dtype);
-  int half = is_half(m->out_dtype);
 
   if (!emittable(m->out_dtype) || !emittable(compute))
     return ir_error("kl_map: cannot emit a map producing %s", ir_dtype_name(m->out_dtype));
@@ -173,14 +185,11 @@ int kl_map_emit(emit_ctx *e, const kl_map *m) {
     if (uses_input(m->expr, k - 1))   /* inputs only the epilogue reads stay unloaded */
       {
       ir_dtype dt = m->in[k - 1].dtype;
-      half |= is_half(dt);
       if (is_half(dt))
-        emit_line(e, "const float u%d = mc_%s_to_f32(%s[%s]);", k - 1, dt == IR_F16 ? "f16" : "bf16",
-                  m->in[k - 1].name, idx[k]);
+        emit_line(e, "const float u%d = %s(%s[%s]);", k - 1, half_conv(e, dt, 1), m->in[k - 1].name, idx[k]);
       else
         emit_line(e, "const %s u%d = %s[%s];", ir_dtype_ctype(dt), k - 1, m->in[k - 1].name, idx[k]);
     }
-  if (half) emit_helper(e, "mc_half", half_helpers);
 
   /* the template, with $k replaced by uk */
   char body[2048];
@@ -199,7 +208,7 @@ int kl_map_emit(emit_ctx *e, const kl_map *m) {
   const char *ct = ir_dtype_ctype(compute);
   emit_line(e, "%s v = (%s)(%s);", ct, ct, body);
   if (m->ep.residual && is_half(m->out_dtype))
-    emit_line(e, "v += mc_%s_to_f32(%s[%s]);", m->out_dtype == IR_F16 ? "f16" : "bf16", m->ep.residual, idx[0]);
+    emit_line(e, "v += %s(%s[%s]);", half_conv(e, m->out_dtype, 1), m->ep.residual, idx[0]);
   else if (m->ep.residual)
     emit_line(e, "v += %s[%s];", m->ep.residual, idx[0]);
   if (m->ep.act) {
@@ -208,7 +217,7 @@ int kl_map_emit(emit_ctx *e, const kl_map *m) {
     emit_line(e, "v = %s;", act);
   }
   if (is_half(m->out_dtype))
-    emit_line(e, "%s[%s] = mc_f32_to_%s((float)v);", m->out, idx[0], m->out_dtype == IR_F16 ? "f16" : "bf16");
+    emit_line(e, "%s[%s] = %s((float)v);", m->out, idx[0], half_conv(e, m->out_dtype, 0));
   else
     emit_line(e, "%s[%s] = (%s)v;", m->out, idx[0], ir_dtype_ctype(m->out_dtype));
   for (int a = 0; a < r; a++) kl_end(e);
