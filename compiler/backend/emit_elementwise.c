@@ -289,7 +289,21 @@ int emit_ew_Cast(emit_ctx *e, const ir_node *n) {
   m.rank = n->out[0]->rank;
   memcpy(m.dims, n->out[0]->shape, sizeof m.dims);
   kl_map_add_input(&m, emit_in(e, 0), n->in[0]);   /* CastLike's input 1 only gives the type */
-  if (from == IR_F64 && (to == IR_F16 || to == IR_BF16)) {
+  if (to == IR_BF16 && n->opset < 19) {
+    /* Before opset 19 Cast to bfloat16 truncated (the ONNX reference of that
+     * era and its test data, test_cast_FLOAT_to_BFLOAT16); 19+ rounds to
+     * nearest even like ONNX Runtime and PyTorch.  The map stores the bits
+     * as uint16 itself, bypassing the layer's rounding store. */
+    emit_helper(e, "mc_f32_to_bf16_trunc",
+                "static uint16_t mc_f32_to_bf16_trunc(float f) {\n"
+                "  uint32_t b;\n"
+                "  memcpy(&b, &f, 4);\n"
+                "  if ((b & 0x7fffffff) > 0x7f800000) return (uint16_t)((b >> 16) | 0x40);\n"
+                "  return (uint16_t)(b >> 16);\n"
+                "}\n");
+    m.out_dtype = IR_U16;
+    m.expr = "mc_f32_to_bf16_trunc((float)$0)";
+  } else if (from == IR_F64 && (to == IR_F16 || to == IR_BF16)) {
     /* round to odd into float first, so the float -> half store does not round twice */
     emit_helper(e, "mc_f64_to_f32_odd",
                 "static float mc_f64_to_f32_odd(double d) {\n"

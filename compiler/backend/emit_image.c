@@ -763,3 +763,99 @@ int emit_image_lp_norm(emit_ctx *e, const ir_node *n) {
   kl_end(e), kl_end(e);
   return 0;
 }
+
+/* ---- RoiAlign ------------------------------------------------------------------------ */
+
+/* The interpreter's algorithm (interp_image.c, with the reference's max
+ * mode), in double: grid sizes depend on each roi's size at run time, so
+ * the sample loops have run-time bounds.  A batch index outside [0, N)
+ * gives zeros for that roi (the interpreter refuses it) rather than a
+ * read outside X. */
+int emit_image_roi_align(emit_ctx *e, const ir_node *n) {
+  const ir_tensor *X = n->in[0], *Y = n->out[0];
+  long long N = X->shape[0], C = X->shape[1], H = X->shape[2], W = X->shape[3];
+  long long OH = Y->shape[2], OW = Y->shape[3], sr = ir_attr_int(n, "sampling_ratio", 0);
+  int half = strcmp(ir_attr_string(n, "coordinate_transformation_mode", "half_pixel"), "half_pixel") == 0;
+  int is_max = strcmp(ir_attr_string(n, "mode", "avg"), "max") == 0;
+  const char *x = emit_in(e, 0), *rois = emit_in(e, 1), *bi = emit_in(e, 2), *y = emit_out(e, 0);
+  const char *T = ir_dtype_ctype(Y->dtype);
+  char sc[64], off[64];
+  if (need_float_out(n)) return -1;
+  if (ir_numel(Y) == 0) return 0;
+  lit(sc, sizeof sc, IR_F64, ir_attr_float(n, "spatial_scale", 1.0));
+  lit(off, sizeof off, IR_F64, half ? 0.5 : 0.0);
+  emit_line(e, "for (int64_t r = 0; r < %lld; r++) {", (long long)n->in[1]->shape[0]);
+  emit_indent(e, 1);
+  emit_line(e, "const int64_t b = %s[r];", bi);
+  emit_line(e, "const double sx = (double)%s[r * 4] * %s - %s, sy = (double)%s[r * 4 + 1] * %s - %s;", rois, sc, off,
+            rois, sc, off);
+  emit_line(e, "double rw = (double)%s[r * 4 + 2] * %s - %s - sx, rh = (double)%s[r * 4 + 3] * %s - %s - sy;", rois,
+            sc, off, rois, sc, off);
+  if (!half) {   /* output_half_pixel: a roi is at least one pixel */
+    emit_line(e, "if (!(rw >= 1.0)) rw = 1.0;");
+    emit_line(e, "if (!(rh >= 1.0)) rh = 1.0;");
+  }
+  emit_line(e, "const double bh = rh / %lld.0, bw = rw / %lld.0, qh = ceil(bh), qw = ceil(bw);", OH, OW);
+  if (sr > 0) {
+    emit_line(e, "const int64_t gh = %lld, gw = %lld;", sr, sr);
+  } else {   /* ceil of the bin size, kept in range before the conversion */
+    emit_line(e, "const int64_t gh = qh >= 1.0 ? (qh < 1e6 ? (int64_t)qh : 1000000) : 0;");
+    emit_line(e, "const int64_t gw = qw >= 1.0 ? (qw < 1e6 ? (int64_t)qw : 1000000) : 0;");
+  }
+  emit_line(e, "const double cnt = gh * gw > 1 ? (double)(gh * gw) : 1.0;");
+  emit_line(e, "(void)qh; (void)qw; (void)cnt;");
+  emit_line(e, "for (int64_t c = 0; c < %lld; c++) {", C);
+  emit_indent(e, 1);
+  emit_line(e, "%s *yp = %s + (r * %lld + c) * %lld;", T, y, C, OH * OW);
+  emit_line(e, "if (b < 0 || b >= %lld) {", N);
+  emit_line(e, "  for (int64_t k = 0; k < %lld; k++) yp[k] = 0;", OH * OW);
+  emit_line(e, "  continue;");
+  emit_line(e, "}");
+  emit_line(e, "const %s *xp = %s + (b * %lld + c) * %lld;", T, x, C, H * W);
+  emit_line(e, "for (int64_t ph = 0; ph < %lld; ph++)", OH);
+  emit_line(e, "for (int64_t pw = 0; pw < %lld; pw++) {", OW);
+  emit_indent(e, 1);
+  emit_line(e, "double acc = 0.0;");
+  if (is_max) emit_line(e, "int first = 1;");
+  emit_line(e, "for (int64_t iy = 0; iy < gh; iy++)");
+  emit_line(e, "for (int64_t ix = 0; ix < gw; ix++) {");
+  emit_indent(e, 1);
+  emit_line(e, "double yy = sy + (double)ph * bh + ((double)iy + 0.5) * bh / (double)gh;");
+  emit_line(e, "double xx = sx + (double)pw * bw + ((double)ix + 0.5) * bw / (double)gw;");
+  emit_line(e, "double w0 = 0, w1 = 0, w2 = 0, w3 = 0;");
+  emit_line(e, "if (yy >= -1.0 && yy <= %lld.0 && xx >= -1.0 && xx <= %lld.0) {", H, W);
+  emit_indent(e, 1);
+  emit_line(e, "int64_t y0, x0, y1, x1;");
+  emit_line(e, "if (yy < 0) yy = 0;");
+  emit_line(e, "if (xx < 0) xx = 0;");
+  emit_line(e, "y0 = (int64_t)yy;");
+  emit_line(e, "x0 = (int64_t)xx;");
+  emit_line(e, "if (y0 >= %lld) { y0 = y1 = %lld; yy = (double)y0; } else { y1 = y0 + 1; }", H - 1, H - 1);
+  emit_line(e, "if (x0 >= %lld) { x0 = x1 = %lld; xx = (double)x0; } else { x1 = x0 + 1; }", W - 1, W - 1);
+  emit_line(e, "const double ly = yy - (double)y0, lx = xx - (double)x0, hy = 1.0 - ly, hx = 1.0 - lx;");
+  emit_line(e, "w0 = hy * hx * (double)xp[y0 * %lld + x0];", W);
+  emit_line(e, "w1 = hy * lx * (double)xp[y0 * %lld + x1];", W);
+  emit_line(e, "w2 = ly * hx * (double)xp[y1 * %lld + x0];", W);
+  emit_line(e, "w3 = ly * lx * (double)xp[y1 * %lld + x1];", W);
+  emit_indent(e, -1);
+  emit_line(e, "}");
+  if (is_max) {   /* the reference's max: the largest weighted corner */
+    emit_line(e, "if (first || w0 > acc) acc = w0;");
+    emit_line(e, "first = 0;");
+    emit_line(e, "if (w1 > acc) acc = w1;");
+    emit_line(e, "if (w2 > acc) acc = w2;");
+    emit_line(e, "if (w3 > acc) acc = w3;");
+  } else {
+    emit_line(e, "acc += w0 + w1 + w2 + w3;");
+  }
+  emit_indent(e, -1);
+  emit_line(e, "}");
+  emit_line(e, "yp[ph * %lld + pw] = (%s)(%s);", OW, T, is_max ? "acc" : "acc / cnt");
+  emit_indent(e, -1);
+  emit_line(e, "}");
+  emit_indent(e, -1);
+  emit_line(e, "}");
+  emit_indent(e, -1);
+  emit_line(e, "}");
+  return 0;
+}

@@ -17,6 +17,7 @@ int emit_image_lp_pool(emit_ctx *e, const ir_node *n);
 int emit_image_global_lp_pool(emit_ctx *e, const ir_node *n);
 int emit_image_max_unpool(emit_ctx *e, const ir_node *n);
 int emit_image_grid_sample(emit_ctx *e, const ir_node *n);
+int emit_image_roi_align(emit_ctx *e, const ir_node *n);
 int emit_image_layer_norm(emit_ctx *e, const ir_node *n);
 int emit_image_instance_norm(emit_ctx *e, const ir_node *n);
 int emit_image_lrn(emit_ctx *e, const ir_node *n);

@@ -464,3 +464,32 @@ int emit_math_NonZero(emit_ctx *e, const ir_node *n) {
   }
   return 0;
 }
+
+/* Compress: the kept indices of the constant condition become a table,
+ * and one loop nest copies [outer, kept, inner]. */
+int emit_math_Compress(emit_ctx *e, const ir_node *n) {
+  const ir_tensor *x = n->in[0], *cd = n->in[1];
+  int axis = (int)ir_attr_int(n, "_axis", -1);
+  int64_t outer = 1, len = ir_numel(x), inner = 1, cnt = ir_numel(n->out[0]), k = 0;
+  const char *T = ir_dtype_ctype(x->dtype);
+  if (!cd->data) return op_fail(n, "the condition must be a compile-time constant");
+  if (axis >= 0) split3(x, axis, 0, &outer, &len, &inner);
+  if (cnt == 0) return 0;
+  cnt /= outer * inner;
+  open_block(e);
+  emit_line(e, "static const int64_t sel[%lld] = {", (long long)cnt);
+  emit_indent(e, 1);
+  for (int64_t j = 0; j < cd->shape[0] && j < len; j++)
+    if (ir_const_f64(cd, j) != 0.0) emit_line(e, "%lld%s", (long long)j, ++k < cnt ? "," : "");
+  emit_indent(e, -1);
+  emit_line(e, "};");
+  if (k != cnt) return op_fail(n, "the condition selects %lld slices, not the inferred %lld", (long long)k, (long long)cnt);
+  const char *o = kl_for(e, outer), *q = kl_for(e, cnt), *i = kl_for(e, inner);
+  emit_line(e, "%s[(%s * %lld + %s) * %lld + %s] = (%s)%s[(%s * %lld + sel[%s]) * %lld + %s];", emit_out(e, 0), o,
+            (long long)cnt, q, (long long)inner, i, T, emit_in(e, 0), o, (long long)len, q, (long long)inner, i);
+  kl_end(e);
+  kl_end(e);
+  kl_end(e);
+  close_block(e);
+  return 0;
+}

@@ -282,7 +282,7 @@ int kl_conv(emit_ctx *e, const kl_conv_desc *d) {
 
 int kl_pool(emit_ctx *e, const kl_pool_desc *d) {
   const char *T, *bc, *xp, *yp, *o[KL_NN_MAX_SP], *kk[KL_NN_MAX_SP], *p[KL_NN_MAX_SP];
-  const char *acc, *cnt = NULL, *v;
+  const char *acc, *cnt = NULL, *v, *arg = NULL;
   int64_t isz, osz, hi_v[KL_NN_MAX_SP];
   int lo[KL_NN_MAX_SP], hi[KL_NN_MAX_SP], t, is_f = d->dt == IR_F32 || d->dt == IR_F64;
   int cip = d->kind == KL_POOL_AVG && d->count_include_pad;
@@ -320,6 +320,10 @@ int kl_pool(emit_ctx *e, const kl_pool_desc *d) {
   if (d->kind == KL_POOL_MAX) {
     if (is_f) emit_line(e, "%s %s = -INFINITY;", T, acc);
     else emit_line(e, "%s %s = %s;", T, acc, d->dt == IR_I8 ? "-128" : "0");
+    if (d->idx) {
+      arg = emit_fresh(e, "arg");
+      emit_line(e, "int64_t %s = -1;", arg);
+    }
   } else {
     emit_line(e, "%s %s = %s;", T, acc, emit_literal(lit, sizeof lit, d->dt, 0.0));
     cnt = emit_fresh(e, "cnt");
@@ -347,7 +351,21 @@ int kl_pool(emit_ctx *e, const kl_pool_desc *d) {
   flat(&xi, d->r, d->in, p);
   v = emit_fresh(e, "v");
   emit_line(e, "const %s %s = %s[%s];", T, v, xp, expr(&xi));
-  if (d->kind == KL_POOL_MAX) {
+  if (d->kind == KL_POOL_MAX && arg) {
+    sbuf ai;
+    const char *rp[KL_NN_MAX_SP];
+    int64_t rd[KL_NN_MAX_SP];
+    if (d->storage_order == 1) {   /* column-major: flatten with the dims reversed */
+      for (t = 0; t < d->r; t++) rp[t] = p[d->r - 1 - t], rd[t] = d->in[d->r - 1 - t];
+      flat(&ai, d->r, rd, rp);
+    } else {
+      flat(&ai, d->r, d->in, p);
+    }
+    if (is_f)
+      emit_line(e, "if (%s > %s || %s != %s) { %s = %s; %s = %s; }", v, acc, v, v, acc, v, arg, expr(&ai));
+    else
+      emit_line(e, "if (%s > %s || %s < 0) { %s = %s; %s = %s; }", v, acc, arg, acc, v, arg, expr(&ai));
+  } else if (d->kind == KL_POOL_MAX) {
     if (is_f)   /* a NaN in the window wins, as np.max */
       emit_line(e, "if (%s > %s || %s != %s) %s = %s;", v, acc, v, v, acc, v);
     else
@@ -357,6 +375,9 @@ int kl_pool(emit_ctx *e, const kl_pool_desc *d) {
   }
   for (t = 0; t < d->r; t++) kl_end(e);
   flat(&xi, d->r, d->out, o);
+  if (arg)
+    emit_line(e, "%s[%s * %lld + %s] = %s < 0 ? -1 : %s * %lld + %s;", d->idx, bc, (long long)osz, expr(&xi), arg,
+              bc, (long long)isz, arg);
   if (d->kind == KL_POOL_MAX)
     emit_line(e, "%s[%s] = %s;", yp, expr(&xi), acc);
   else
@@ -391,6 +412,52 @@ int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d) {
   emit_line(e, "%s[%s] = (%s[%s] - %s) * %s + %s;", yp, i, xp, i, mu, sc, bi);
   kl_end(e);
   kl_end(e);
+  kl_end(e);
+  return 0;
+}
+
+/* Two passes over each channel's N*S values for the statistics (mean,
+ * then the squared deviations: no cancellation), a third for y. */
+int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *d) {
+  const char *T = fctype(d->dt), *c, *b, *i, *m, *v, *sc, *sh;
+  char eps[64], mom[64], cnt[64];
+  if (need_float_dt(d->dt, "BatchNormalization")) return -1;
+  if (d->N * d->S == 0) return 0;
+  emit_literal(eps, sizeof eps, IR_F64, d->eps);
+  emit_literal(mom, sizeof mom, IR_F64, d->momentum);
+  emit_literal(cnt, sizeof cnt, IR_F64, (double)(d->N * d->S));
+  c = kl_for(e, d->C);
+  m = emit_fresh(e, "m");
+  v = emit_fresh(e, "v");
+  emit_line(e, "double %s = 0, %s = 0;", m, v);
+  b = kl_for(e, d->N);
+  i = kl_for(e, d->S);
+  emit_line(e, "%s += (double)%s[(%s * %lld + %s) * %lld + %s];", m, d->x, b, (long long)d->C, c, (long long)d->S, i);
+  kl_end(e);
+  kl_end(e);
+  emit_line(e, "%s /= %s;", m, cnt);
+  b = kl_for(e, d->N);
+  i = kl_for(e, d->S);
+  emit_line(e, "const double dv = (double)%s[(%s * %lld + %s) * %lld + %s] - %s;", d->x, b, (long long)d->C, c,
+            (long long)d->S, i, m);
+  emit_line(e, "%s += dv * dv;", v);
+  kl_end(e);
+  kl_end(e);
+  emit_line(e, "%s /= %s;", v, cnt);
+  sc = emit_fresh(e, "sc");
+  sh = emit_fresh(e, "sh");
+  emit_line(e, "const double %s = (double)%s[%s] / sqrt(%s + %s);", sc, d->scale, c, v, eps);
+  emit_line(e, "const double %s = (double)%s[%s];", sh, d->bias, c);
+  b = kl_for(e, d->N);
+  i = kl_for(e, d->S);
+  emit_line(e, "const int64_t k = (%s * %lld + %s) * %lld + %s;", b, (long long)d->C, c, (long long)d->S, i);
+  emit_line(e, "%s[k] = (%s)(((double)%s[k] - %s) * %s + %s);", d->y, T, d->x, m, sc, sh);
+  kl_end(e);
+  kl_end(e);
+  if (d->run_mean)
+    emit_line(e, "%s[%s] = (%s)((double)%s[%s] * %s + %s * (1.0 - %s));", d->run_mean, c, T, d->mean, c, mom, m, mom);
+  if (d->run_var)
+    emit_line(e, "%s[%s] = (%s)((double)%s[%s] * %s + %s * (1.0 - %s));", d->run_var, c, T, d->var, c, mom, v, mom);
   kl_end(e);
   return 0;
 }

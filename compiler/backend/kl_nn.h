@@ -73,6 +73,11 @@ typedef struct kl_pool_desc {
   int64_t in[KL_NN_MAX_SP], out[KL_NN_MAX_SP];
   int64_t k[KL_NN_MAX_SP], s[KL_NN_MAX_SP], d[KL_NN_MAX_SP], pb[KL_NN_MAX_SP], pe[KL_NN_MAX_SP];
   const char *x, *y;
+  /* MAX only: MaxPool's Indices output (int64, y's layout) or NULL; each
+   * entry is the flat index into x of the maximum taken, with the spatial
+   * part column-major when storage_order is 1; -1 for an empty window. */
+  const char *idx;
+  int storage_order;
 } kl_pool_desc;
 
 int kl_pool(emit_ctx *e, const kl_pool_desc *d);
@@ -87,5 +92,19 @@ typedef struct kl_chan_affine_desc {
 } kl_chan_affine_desc;
 
 int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d);
+
+/* BatchNormalization in training mode over x [N, C, S]: per channel, the
+ * batch mean m and population variance v (in double), then
+ *     y = (x - m) / sqrt(v + eps) * scale[c] + bias[c]
+ *     run_mean[c] = mean[c] * momentum + m * (1 - momentum)   (when run_mean)
+ *     run_var[c]  = var[c] * momentum + v * (1 - momentum)    (when run_var) */
+typedef struct kl_bn_train_desc {
+  ir_dtype dt;
+  int64_t N, C, S;
+  const char *x, *scale, *bias, *mean, *var, *y, *run_mean, *run_var;
+  double eps, momentum;
+} kl_bn_train_desc;
+
+int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *d);
 
 #endif

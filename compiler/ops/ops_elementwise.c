@@ -190,13 +190,24 @@ static int validate_cast(ir_node *n) {
 }
 
 static int validate_dropout(ir_node *n) {
-  /* opset < 7 had is_test; 12+ has training_mode as input 2.  Inference only. */
+  /* opset < 7 had is_test; 12+ has training_mode as input 2.  Inference, and
+   * training with ratio 0, which drops nothing (y = x, mask all true): other
+   * ratios draw random numbers, which modelc does not do. */
   if (ir_attr_find(n, "is_test") && ir_attr_int(n, "is_test", 1) == 0)
     return op_fail(n, "training mode (is_test=0) is not supported, only inference");
-  const ir_tensor *tm = n->n_in > 2 ? n->in[2] : NULL;
+  const ir_tensor *tm = n->n_in > 2 ? n->in[2] : NULL, *r = n->n_in > 1 ? n->in[1] : NULL;
   if (tm) {
-    if (!tm->data) return op_fail(n, "training_mode input must be a compile-time constant");
-    if (ir_const_i64(tm, 0) != 0) return op_fail(n, "training_mode=true is not supported, only inference");
+    if (!tm->data)
+      return op_fail(n, "input 2 ('%s') must be a compile-time constant (training_mode)", tm->name);
+    if (ir_numel(tm) != 1) return op_fail(n, "training_mode must hold one value");
+    if (ir_const_i64(tm, 0) != 0) {
+      if (r && !r->data)
+        return op_fail(n, "input 1 ('%s') must be a compile-time constant (ratio, in training mode)", r->name);
+      if (r && ir_numel(r) != 1) return op_fail(n, "ratio must hold one value");
+      double ratio = r ? ir_const_f64(r, 0) : 0.5;
+      if (ratio != 0.0)
+        return op_fail(n, "training_mode=true with ratio %g is not supported (random); only ratio 0", ratio);
+    }
   }
   return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * ops_image.c - op table entries for resampling, layout and normalization
  * ops: Resize/Upsample, DepthToSpace/SpaceToDepth, ConvTranspose,
- * MaxUnpool, GridSample, LpPool/GlobalLpPool and the normalizations
+ * MaxUnpool, GridSample, RoiAlign, LpPool/GlobalLpPool and the normalizations
  * (LayerNormalization, InstanceNormalization, LRN,
  * MeanVarianceNormalization, LpNormalization), with ONNX semantics.
  *
@@ -504,6 +504,48 @@ static int grid_infer(ir_graph *g, ir_node *n) {
   return 0;
 }
 
+/* ---- RoiAlign -------------------------------------------------------------------- */
+
+/* Defaults made explicit; coordinate_transformation_mode arrived in opset
+ * 16, and before it the op behaved as output_half_pixel. */
+static int roi_validate(ir_node *n) {
+  static const char *const modes[] = {"avg", "max", NULL}, *const ctms[] = {"half_pixel", "output_half_pixel", NULL};
+  const char *m = ir_attr_string(n, "mode", "avg");
+  const char *c = ir_attr_string(n, "coordinate_transformation_mode", n->opset < 16 ? "output_half_pixel" : "half_pixel");
+  if (!one_of(m, modes)) return op_fail(n, "unknown mode '%s' (avg, max)", m);
+  if (!one_of(c, ctms)) return op_fail(n, "unknown coordinate_transformation_mode '%s'", c);
+  if (!ir_attr_find(n, "mode")) ir_attr_set_string(n, "mode", "avg");
+  if (!ir_attr_find(n, "coordinate_transformation_mode"))
+    ir_attr_set_string(n, "coordinate_transformation_mode", n->opset < 16 ? "output_half_pixel" : "half_pixel");
+  ir_attr_set_int(n, "output_height", ir_attr_int(n, "output_height", 1));
+  ir_attr_set_int(n, "output_width", ir_attr_int(n, "output_width", 1));
+  ir_attr_set_int(n, "sampling_ratio", ir_attr_int(n, "sampling_ratio", 0));
+  ir_attr_set_float(n, "spatial_scale", ir_attr_float(n, "spatial_scale", 1.0));
+  if (ir_attr_int(n, "output_height", 1) < 1 || ir_attr_int(n, "output_width", 1) < 1)
+    return op_fail(n, "output_height and output_width must be positive");
+  if (ir_attr_int(n, "sampling_ratio", 0) < 0 || ir_attr_int(n, "sampling_ratio", 0) > 1000000)
+    return op_fail(n, "sampling_ratio=%lld is out of range", (long long)ir_attr_int(n, "sampling_ratio", 0));
+  return 0;
+}
+
+static int roi_infer(ir_graph *g, ir_node *n) {
+  const ir_tensor *x = n->in[0], *r = n->in[1], *b = n->in[2];
+  int64_t dims[4];
+  char a[96];
+  (void)g;
+  if (need_float(n, 0) || need_same_dtype(n, 0, 1)) return -1;
+  if (x->rank != 4) return op_fail(n, "input must be [N,C,H,W] (got rank %d)", x->rank);
+  if (r->rank != 2 || r->shape[1] != 4)
+    return op_fail(n, "rois '%s' %s must be [num_rois,4]", r->name, ir_shape_str(r, a, sizeof a));
+  if (b->dtype != IR_I64 || b->rank != 1 || b->shape[0] != r->shape[0])
+    return op_fail(n, "batch_indices '%s' must be int64 [%lld]", b->name, (long long)r->shape[0]);
+  dims[0] = r->shape[0], dims[1] = x->shape[1];
+  dims[2] = ir_attr_int(n, "output_height", 1), dims[3] = ir_attr_int(n, "output_width", 1);
+  n->out[0]->dtype = x->dtype;
+  ir_set_shape(n->out[0], 4, dims);
+  return 0;
+}
+
 /* ---- normalizations ------------------------------------------------------------- */
 
 /* Scale/B of LayerNormalization: broadcastable to the normalized trailing dims. */
@@ -646,6 +688,9 @@ static const op_attr_spec unpool_attrs[] = {
     {"kernel_shape", IR_ATTR_INTS}, {"pads", IR_ATTR_INTS}, {"strides", IR_ATTR_INTS}, {NULL, 0}};
 static const op_attr_spec grid_attrs[] = {
     {"mode", IR_ATTR_STRING}, {"padding_mode", IR_ATTR_STRING}, {"align_corners", IR_ATTR_INT}, {NULL, 0}};
+static const op_attr_spec roi_attrs[] = {
+    {"coordinate_transformation_mode", IR_ATTR_STRING}, {"mode", IR_ATTR_STRING}, {"output_height", IR_ATTR_INT},
+    {"output_width", IR_ATTR_INT}, {"sampling_ratio", IR_ATTR_INT}, {"spatial_scale", IR_ATTR_FLOAT}, {NULL, 0}};
 static const op_attr_spec ln_attrs[] = {
     {"axis", IR_ATTR_INT}, {"epsilon", IR_ATTR_FLOAT}, {"stash_type", IR_ATTR_INT}, {NULL, 0}};
 static const op_attr_spec in_attrs[] = {{"epsilon", IR_ATTR_FLOAT}, {NULL, 0}};
@@ -670,6 +715,7 @@ const op_def ops_image[] = {
     ENTRY("GlobalLpPool", 1, 1, 1, 1, glp_attrs, lp_validate, global_lp_infer, global_lp_pool),
     ENTRY("MaxUnpool", 2, 3, 1, 1, unpool_attrs, unpool_validate, unpool_infer, max_unpool),
     ENTRY("GridSample", 2, 2, 1, 1, grid_attrs, grid_validate, grid_infer, grid_sample),
+    ENTRY("RoiAlign", 3, 3, 1, 1, roi_attrs, roi_validate, roi_infer, roi_align),
     ENTRY("LayerNormalization", 2, 3, 1, 3, ln_attrs, layernorm_validate, layernorm_infer, layer_norm),
     ENTRY("InstanceNormalization", 3, 3, 1, 1, in_attrs, NULL, instnorm_infer, instance_norm),
     ENTRY("LRN", 1, 1, 1, 1, lrn_attrs, lrn_validate, lrn_infer, lrn),

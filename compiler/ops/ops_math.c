@@ -3,7 +3,7 @@
  * the elementwise group does not cover (Mod, BitShift, ThresholdedRelu,
  * Shrink, Celu, Mish, IsInf, IsNaN), selection and scans along an axis
  * (Trilu, Hardmax, CumSum, TopK, ReverseSequence), tensors built from
- * shapes (OneHot, EyeLike), Einsum, Det, and NonZero.
+ * shapes (OneHot, EyeLike), Einsum, Det, NonZero and Compress.
  *
  * validate makes attribute defaults explicit.  infer checks dtypes, sets
  * the outputs, and turns what the kernels need from constant inputs or
@@ -12,7 +12,8 @@
  * output's shape (TopK's K, OneHot's depth) and scalars that change the loop
  * structure (Trilu's k, CumSum's axis) must be compile-time constants.
  * NonZero's output shape is its input's nonzero count: it is supported only
- * for a constant input, which then folds.
+ * for a constant input, which then folds.  Compress's is its condition's
+ * count of true values: the condition must be a constant.
  */
 #include "ops_math.h"
 
@@ -433,12 +434,51 @@ static int infer_nonzero(ir_graph *g, ir_node *n) {
   int64_t dims[2], cnt = 0, total = ir_numel(x);
   (void)g;
   if (check_dtype(n, 0, C_ANY) < 0) return -1;
-  if (!x->data)
-    return op_fail(n, "not supported: the output shape depends on input values (only a constant input folds)");
+  if (!x->data)   /* the runner (and --const) make a named input constant on this wording */
+    return op_fail(n, "input 0 ('%s') must be a compile-time constant: the output shape depends on its values",
+                   x->name);
   for (int64_t i = 0; i < total; i++) cnt += ir_const_f64(x, i) != 0.0;
   dims[0] = x->rank;
   dims[1] = cnt;
   set_out(n->out[0], IR_I64, 2, dims);
+  return 0;
+}
+
+/* ---- Compress --------------------------------------------------------------- */
+
+/* The condition decides the output's extent, so it must be a constant.
+ * "_axis" is the normalized axis, or -1 for the flattened input. */
+static int infer_compress(ir_graph *g, ir_node *n) {
+  const ir_tensor *x = n->in[0], *cd = n->in[1];
+  int64_t dims[IR_MAX_RANK], len, cnt = 0;
+  int axis = -1;
+  (void)g;
+  if (check_dtype(n, 0, C_ANY) < 0 || check_dtype(n, 1, C_ANY) < 0) return -1;
+  if (cd->rank != 1) return op_fail(n, "condition ('%s') must be 1-D, has rank %d", cd->name, cd->rank);
+  if (!cd->data)
+    return op_fail(n, "input 1 ('%s') must be a compile-time constant: the output shape depends on its values",
+                   cd->name);
+  if (ir_attr_find(n, "axis")) {
+    if (x->rank < 1) return op_fail(n, "input must have rank >= 1 with an axis");
+    if (op_axis(n, ir_attr_int(n, "axis", 0), x->rank, &axis) < 0) return -1;
+    len = x->shape[axis];
+  } else {
+    len = ir_numel(x);
+  }
+  for (int64_t j = 0; j < cd->shape[0]; j++) {
+    if (ir_const_f64(cd, j) == 0.0) continue;
+    if (j >= len)
+      return op_fail(n, "condition selects index %lld, past the extent %lld", (long long)j, (long long)len);
+    cnt++;
+  }
+  ir_attr_set_int(n, "_axis", axis);
+  if (axis < 0) {
+    set_out(n->out[0], x->dtype, 1, &cnt);
+  } else {
+    memcpy(dims, x->shape, sizeof dims);
+    dims[axis] = cnt;
+    set_out(n->out[0], x->dtype, x->rank, dims);
+  }
   return 0;
 }
 
@@ -484,5 +524,6 @@ const op_def ops_math[] = {
   {.name = "Det", .domain = "", .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .attrs = a_none,
    .infer = infer_det, .interp = interp_math_Det, .emit = emit_math_Det, .scratch_bytes = det_scratch},
   OP(NonZero, 1, 1, 1, a_none, 0, NULL, infer_nonzero),
+  OP(Compress, 2, 2, 1, a_axis, 0, NULL, infer_compress),
   {.name = NULL}
 };

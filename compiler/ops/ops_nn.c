@@ -1,7 +1,7 @@
 /*
  * ops_nn.c - op table entries for the neural-network ops: Conv, MaxPool,
  * AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, MatMul and
- * BatchNormalization (inference form), with ONNX semantics.
+ * BatchNormalization (inference form, and training_mode from opset 14), with ONNX semantics.
  *
  * Conventions:
  *  - validate checks what can be checked from attributes alone (auto_pad
@@ -22,6 +22,8 @@
 #include "op.h"
 #include "../../runtime/kernels/interp_nn.h"
 #include "../backend/emit_nn.h"
+
+#define NN_MAX_ATTR ((int64_t)1 << 31)   /* kernel, stride, dilation and pad limit */
 
 #define NN_MAX_SP (IR_MAX_RANK - 2)
 
@@ -105,22 +107,26 @@ static int validate_window(ir_node *n, int is_conv) {
   if (r == 0) return op_fail(n, "needs at least one spatial dimension");
   cnt = ir_attr_ints(n, "kernel_shape", &v);
   for (k = 0; k < cnt; k++)
-    if (v[k] <= 0) return op_fail(n, "kernel_shape[%d]=%lld must be positive", k, (long long)v[k]);
+    if (v[k] <= 0 || v[k] > NN_MAX_ATTR)   /* the bound keeps shape arithmetic from overflowing */
+      return op_fail(n, "kernel_shape[%d]=%lld must be positive and at most %lld", k, (long long)v[k], (long long)NN_MAX_ATTR);
   cnt = ir_attr_ints(n, "strides", &v);
   if (cnt >= 0 && r >= 0 && cnt != r)
     return op_fail(n, "strides has %d values for %d spatial dimensions", cnt, r);
   for (k = 0; k < cnt; k++)
-    if (v[k] <= 0) return op_fail(n, "strides[%d]=%lld must be positive", k, (long long)v[k]);
+    if (v[k] <= 0 || v[k] > NN_MAX_ATTR)   /* the bound keeps shape arithmetic from overflowing */
+      return op_fail(n, "strides[%d]=%lld must be positive and at most %lld", k, (long long)v[k], (long long)NN_MAX_ATTR);
   cnt = ir_attr_ints(n, "dilations", &v);
   if (cnt >= 0 && r >= 0 && cnt != r)
     return op_fail(n, "dilations has %d values for %d spatial dimensions", cnt, r);
   for (k = 0; k < cnt; k++)
-    if (v[k] <= 0) return op_fail(n, "dilations[%d]=%lld must be positive", k, (long long)v[k]);
+    if (v[k] <= 0 || v[k] > NN_MAX_ATTR)   /* the bound keeps shape arithmetic from overflowing */
+      return op_fail(n, "dilations[%d]=%lld must be positive and at most %lld", k, (long long)v[k], (long long)NN_MAX_ATTR);
   cnt = ir_attr_ints(n, "pads", &v);
   if (cnt >= 0 && r >= 0 && cnt != 2 * r)
     return op_fail(n, "pads has %d values; %d spatial dimensions need %d", cnt, r, 2 * r);
   for (k = 0; k < cnt; k++)
     if (v[k] < 0) return op_fail(n, "pads[%d]=%lld is negative", k, (long long)v[k]);
+    else if (v[k] > NN_MAX_ATTR) return op_fail(n, "pads[%d]=%lld is above %lld", k, (long long)v[k], (long long)NN_MAX_ATTR);
   if (cnt >= 0 && strcmp(ap, "NOTSET") != 0) {
     for (k = 0; k < cnt; k++)
       if (v[k] != 0) return op_fail(n, "pads given together with auto_pad=%s", ap);
@@ -237,11 +243,8 @@ static int conv_infer(ir_graph *g, ir_node *n) {
 /* ---- pools ---------------------------------------------------------------- */
 
 static int maxpool_validate(ir_node *n) {
-  if (ir_attr_int(n, "storage_order", 0) != 0)
-    return op_fail(n, "storage_order=%lld is unsupported (only 0)",
-                   (long long)ir_attr_int(n, "storage_order", 0));
-  if (n->n_out > 1 && n->out[1])
-    return op_fail(n, "the Indices output is unsupported");
+  int64_t so = ir_attr_int(n, "storage_order", 0);
+  if (so != 0 && so != 1) return op_fail(n, "storage_order=%lld must be 0 or 1", (long long)so);
   return validate_window(n, 0);
 }
 
@@ -272,6 +275,10 @@ static int pool_infer(ir_graph *g, ir_node *n) {
   for (i = 0; i < r; i++) dims[2 + i] = osp[i];
   n->out[0]->dtype = x->dtype;
   ir_set_shape(n->out[0], x->rank, dims);
+  if (ismax && n->n_out > 1 && n->out[1]) {   /* Indices: int64, flat into X */
+    n->out[1]->dtype = IR_I64;
+    ir_set_shape(n->out[1], x->rank, dims);
+  }
   return 0;
 }
 
@@ -374,11 +381,16 @@ static int matmul_infer(ir_graph *g, ir_node *n) {
 
 static int bn_validate(ir_node *n) {
   int j;
-  if (ir_attr_int(n, "training_mode", 0) != 0)
-    return op_fail(n, "training_mode=1 is unsupported (inference only)");
+  int64_t tm = ir_attr_int(n, "training_mode", 0);
+  if (tm != 0 && tm != 1) return op_fail(n, "training_mode=%lld must be 0 or 1", (long long)tm);
+  /* training_mode (opset 14+): Y from the batch's statistics, outputs 1-2
+   * the updated running mean and variance.  Before opset 14 the extra
+   * outputs (saved mean/variance) meant training: still refused. */
+  if (tm && n->opset < 14) return op_fail(n, "training_mode=1 before opset 14 is unsupported");
   for (j = 1; j < n->n_out; j++)
-    if (n->out[j])
+    if (n->out[j] && (!tm || j > 2))
       return op_fail(n, "output %d (running statistics, training mode) is unsupported", j);
+  if (tm) ir_attr_set_float(n, "momentum", ir_attr_float(n, "momentum", 0.9));
   if (ir_attr_int(n, "spatial", 1) != 1)
     return op_fail(n, "spatial=0 (per-element statistics) is unsupported");
   ir_attr_set_float(n, "epsilon", ir_attr_float(n, "epsilon", 1e-5));
@@ -400,6 +412,11 @@ static int bn_infer(ir_graph *g, ir_node *n) {
   }
   n->out[0]->dtype = x->dtype;
   ir_set_shape(n->out[0], x->rank, x->shape);
+  for (i = 1; i < n->n_out && i < 3; i++)   /* running mean, variance (training_mode) */
+    if (n->out[i]) {
+      n->out[i]->dtype = n->in[2 + i]->dtype;
+      ir_set_shape(n->out[i], 1, n->in[2 + i]->shape);
+    }
   return 0;
 }
 

@@ -544,3 +544,77 @@ INTERP_IMAGE_FN(interp_image_lp_norm) {
     }
   return 0;
 }
+
+/* ---- RoiAlign ------------------------------------------------------------------ */
+
+/* RoiAlign as ONNX's reference and ONNX Runtime compute it: each output bin
+ * of a roi averages (or maxes) a grid of sample points; a sample outside
+ * [-1, H] x [-1, W] (or NaN) contributes 0, one inside is clamped to the
+ * image and read bilinearly.  In max mode the value of a sample is not its
+ * interpolation but the largest of its four weighted corners
+ * max(w1*v1, ..., w4*v4) -- the reference's definition (see onnx/onnx
+ * issue 4764), kept so that results match it. */
+INTERP_IMAGE_FN(interp_image_roi_align) {
+  const ir_tensor *X = n->in[0], *R = n->in[1], *Y = n->out[0];
+  int64_t N = X->shape[0], C = X->shape[1], H = X->shape[2], W = X->shape[3];
+  int64_t OH = Y->shape[2], OW = Y->shape[3], sr = ir_attr_int(n, "sampling_ratio", 0);
+  int half = strcmp(ir_attr_string(n, "coordinate_transformation_mode", "half_pixel"), "half_pixel") == 0;
+  int is_max = strcmp(ir_attr_string(n, "mode", "avg"), "max") == 0;
+  double scale = ir_attr_float(n, "spatial_scale", 1.0), off = half ? 0.5 : 0.0;
+  (void)c;
+  for (int64_t r = 0; r < R->shape[0]; r++) {
+    int64_t b = kload_i(IR_I64, in[2], r);
+    if (b < 0 || b >= N) return op_fail(n, "batch index %lld of roi %lld is outside [0, %lld)", (long long)b, (long long)r, (long long)N);
+    double sx = kload_f(R->dtype, in[1], r * 4 + 0) * scale - off, sy = kload_f(R->dtype, in[1], r * 4 + 1) * scale - off;
+    double rw = kload_f(R->dtype, in[1], r * 4 + 2) * scale - off - sx;
+    double rh = kload_f(R->dtype, in[1], r * 4 + 3) * scale - off - sy;
+    if (!half) {   /* output_half_pixel: a roi is at least one pixel */
+      if (!(rw >= 1.0)) rw = 1.0;
+      if (!(rh >= 1.0)) rh = 1.0;
+    }
+    double bh = rh / (double)OH, bw = rw / (double)OW;
+    double qh = ceil(bh), qw = ceil(bw);
+    int64_t gh = sr > 0 ? sr : (qh >= 1.0 ? (qh < 1e6 ? (int64_t)qh : 1000000) : 0);
+    int64_t gw = sr > 0 ? sr : (qw >= 1.0 ? (qw < 1e6 ? (int64_t)qw : 1000000) : 0);
+    double cnt = gh * gw > 1 ? (double)(gh * gw) : 1.0;
+    for (int64_t ch = 0; ch < C; ch++)
+      for (int64_t ph = 0; ph < OH; ph++)
+        for (int64_t pw = 0; pw < OW; pw++) {
+          double acc = 0.0;
+          int first = 1;
+          for (int64_t iy = 0; iy < gh; iy++)
+            for (int64_t ix = 0; ix < gw; ix++) {
+              double y = sy + (double)ph * bh + ((double)iy + 0.5) * bh / (double)gh;
+              double x = sx + (double)pw * bw + ((double)ix + 0.5) * bw / (double)gw;
+              double wv[4] = {0, 0, 0, 0};
+              if (y >= -1.0 && y <= (double)H && x >= -1.0 && x <= (double)W) {
+                int64_t y0, x0, y1, x1;
+                if (y < 0) y = 0;
+                if (x < 0) x = 0;
+                y0 = (int64_t)y;
+                x0 = (int64_t)x;
+                if (y0 >= H - 1) y0 = y1 = H - 1, y = (double)y0;
+                else y1 = y0 + 1;
+                if (x0 >= W - 1) x0 = x1 = W - 1, x = (double)x0;
+                else x1 = x0 + 1;
+                double ly = y - (double)y0, lx = x - (double)x0, hy = 1.0 - ly, hx = 1.0 - lx;
+                int64_t base = (b * C + ch) * H * W;
+                wv[0] = hy * hx * kload_f(X->dtype, in[0], base + y0 * W + x0);
+                wv[1] = hy * lx * kload_f(X->dtype, in[0], base + y0 * W + x1);
+                wv[2] = ly * hx * kload_f(X->dtype, in[0], base + y1 * W + x0);
+                wv[3] = ly * lx * kload_f(X->dtype, in[0], base + y1 * W + x1);
+              }
+              if (!is_max) {
+                acc += wv[0] + wv[1] + wv[2] + wv[3];
+                continue;
+              }
+              for (int k = 0; k < 4; k++) {
+                if (first || wv[k] > acc) acc = wv[k];
+                first = 0;
+              }
+            }
+          kstore_f(Y->dtype, out[0], ((r * C + ch) * OH + ph) * OW + pw, is_max ? acc : acc / cnt);
+        }
+  }
+  return 0;
+}

@@ -1,7 +1,7 @@
 /*
  * interp_image.h - reference kernels of the image group (ops_image.c):
  * Resize/Upsample, DepthToSpace/SpaceToDepth, ConvTranspose, LpPool,
- * GlobalLpPool, MaxUnpool, GridSample and the normalizations.  Signatures
+ * GlobalLpPool, MaxUnpool, GridSample, RoiAlign and the normalizations.  Signatures
  * are op_def.interp's.  They read the plain attributes the entries' infer
  * wrote (Resize's _mode/_ctm/_nearest/_scales/_roi, the explicit window
  * geometry) and compute in double.
@@ -22,6 +22,7 @@ INTERP_IMAGE_FN(interp_image_lp_pool);
 INTERP_IMAGE_FN(interp_image_global_lp_pool);
 INTERP_IMAGE_FN(interp_image_max_unpool);
 INTERP_IMAGE_FN(interp_image_grid_sample);
+INTERP_IMAGE_FN(interp_image_roi_align);
 INTERP_IMAGE_FN(interp_image_layer_norm);
 INTERP_IMAGE_FN(interp_image_instance_norm);
 INTERP_IMAGE_FN(interp_image_lrn);

@@ -372,3 +372,25 @@ int interp_math_NonZero(interp_ctx *c, const ir_node *n, const void *const *in, 
   }
   return found == cnt ? 0 : op_fail(n, "input has fewer nonzeros than inferred");
 }
+
+/* Compress: x viewed as [outer, len, inner] (len the whole of x without an
+ * axis); slice j of the middle axis is kept when condition[j] is nonzero. */
+int interp_math_Compress(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out) {
+  const ir_tensor *x = n->in[0], *cd = n->in[1];
+  int axis = (int)ir_attr_int(n, "_axis", -1);
+  int64_t outer = 1, len = ir_numel(x), inner = 1, cnt = 0;
+  size_t es = ir_dtype_size(x->dtype);
+  (void)c;
+  if (axis >= 0) split3(x, axis, 0, &outer, &len, &inner);
+  for (int64_t j = 0; j < cd->shape[0] && j < len; j++) cnt += kload_f(cd->dtype, in[1], j) != 0.0;
+  if (axis >= 0 ? cnt != n->out[0]->shape[axis] : cnt != n->out[0]->shape[0])
+    return op_fail(n, "the condition selects %lld slices, not the inferred count", (long long)cnt);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0, k = 0; j < cd->shape[0] && j < len; j++) {
+      if (kload_f(cd->dtype, in[1], j) == 0.0) continue;
+      memcpy((char *)out[0] + ((o * cnt + k) * inner) * es, (const char *)in[0] + ((o * len + j) * inner) * es,
+             (size_t)inner * es);
+      k++;
+    }
+  return 0;
+}

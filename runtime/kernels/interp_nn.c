@@ -202,7 +202,7 @@ static int pool(const ir_node *n, const void *const *in, void *const *out, int i
   for (bc = 0; bc < NC; bc++)
     for (o = 0; o < osz; o++) {
       double best = -INFINITY, sum = 0.0;
-      int64_t cnt = 0;
+      int64_t cnt = 0, arg = -1;
       unflat(o, w.r, w.out, oc);
       for (kk = 0; kk < ksz; kk++) {
         int inpad;
@@ -214,8 +214,19 @@ static int pool(const ir_node *n, const void *const *in, void *const *out, int i
         if (p < 0) continue;
         if (!cip) cnt++;
         v = kload_f(X->dtype, in[0], bc * isz + p);
-        if (v > best || v != v) best = v;   /* NaN propagates, as np.max */
+        if (v > best || v != v) best = v, arg = p;   /* NaN propagates, as np.max */
         sum += v;
+      }
+      if (is_max && n->n_out > 1 && n->out[1]) {
+        /* Indices: flat over [N, C, spatial]; storage_order 1 numbers the
+         * spatial position column-major (the last dim varies slowest) */
+        int64_t pc[MAXSP], idx = arg;
+        if (arg >= 0 && ir_attr_int(n, "storage_order", 0) == 1) {
+          unflat(arg, w.r, w.in, pc);
+          idx = 0;
+          for (int t = w.r - 1; t >= 0; t--) idx = idx * w.in[t] + pc[t];
+        }
+        kstore_i(IR_I64, out[1], bc * osz + o, idx < 0 ? -1 : bc * isz + idx);
       }
       if (is_max)
         kstore_f(Y->dtype, out[0], bc * osz + o, best);
@@ -327,12 +338,30 @@ INTERP_NN_FN(interp_nn_batchnorm) {
   const ir_tensor *X = n->in[0];
   double eps = ir_attr_float(n, "epsilon", 1e-5);
   int64_t N = X->shape[0], C = X->shape[1], S = ir_numel_dims(X->rank - 2, X->shape + 2), b, ch, i;
+  int train = ir_attr_int(n, "training_mode", 0) != 0;
+  double mom = ir_attr_float(n, "momentum", 0.9);
   (void)c;
-  if (ir_attr_int(n, "training_mode", 0) != 0) return op_fail(n, "training_mode=1 is unsupported");
   for (b = 0; b < N; b++)
     for (ch = 0; ch < C; ch++) {
       double sc = kload_f(n->in[1]->dtype, in[1], ch), bias = kload_f(n->in[2]->dtype, in[2], ch);
       double mean = kload_f(n->in[3]->dtype, in[3], ch), var = kload_f(n->in[4]->dtype, in[4], ch);
+      if (train) {   /* the batch's mean and (population) variance over N and the spatial dims */
+        double s = 0, ss = 0, cnt = (double)(N * S);
+        int64_t b2;
+        for (b2 = 0; b2 < N; b2++)
+          for (i = 0; i < S; i++) s += kload_f(X->dtype, in[0], (b2 * C + ch) * S + i);
+        s /= cnt;
+        for (b2 = 0; b2 < N; b2++)
+          for (i = 0; i < S; i++) {
+            double d = kload_f(X->dtype, in[0], (b2 * C + ch) * S + i) - s;
+            ss += d * d;
+          }
+        ss /= cnt;
+        if (b == 0 && n->n_out > 1 && n->out[1]) kstore_f(n->out[1]->dtype, out[1], ch, mean * mom + s * (1 - mom));
+        if (b == 0 && n->n_out > 2 && n->out[2]) kstore_f(n->out[2]->dtype, out[2], ch, var * mom + ss * (1 - mom));
+        mean = s;
+        var = ss;
+      }
       for (i = 0; i < S; i++) {
         int64_t xi = (b * C + ch) * S + i;
         double x = kload_f(X->dtype, in[0], xi);

@@ -63,6 +63,13 @@ uint16_t kf32_to_bf16(float f) {
   return (uint16_t)(bits >> 16);
 }
 
+uint16_t kf32_to_bf16_trunc(float f) {
+  uint32_t bits;
+  memcpy(&bits, &f, 4);
+  if ((bits & 0x7fffffff) > 0x7f800000) return (uint16_t)((bits >> 16) | 0x40);  /* a NaN, not inf */
+  return (uint16_t)(bits >> 16);
+}
+
 double kload_f(ir_dtype t, const void *p, int64_t i) {
   switch (t) {
   case IR_F32: return ((const float *)p)[i];

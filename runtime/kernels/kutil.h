@@ -40,6 +40,9 @@ float kf16_to_f32(uint16_t h);
 uint16_t kf32_to_f16(float f);
 float kbf16_to_f32(uint16_t h);
 uint16_t kf32_to_bf16(float f);
+/* bfloat16 by dropping the low 16 bits (NaN stays a quiet NaN): what Cast
+ * to bfloat16 did before opset 19 (interp_ew_Cast). */
+uint16_t kf32_to_bf16_trunc(float f);
 
 /* Output flat index -> input flat index under numpy broadcasting.  The
  * input's dims are right-aligned against the output's; a dim of 1 (or a

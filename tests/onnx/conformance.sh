@@ -113,6 +113,7 @@ if [ "$MODE" = "--update" ]; then
         }
       }
     }' > "$DOC"
+  [ -f "$HERE/upstream-errors.md" ] && cat "$HERE/upstream-errors.md" >> "$DOC"
   echo "conformance: wrote $HERE/*.pass and $DOC"
 else
   for s in $SUITES; do

@@ -452,8 +452,30 @@ static void test_compare_logic_where(void **state) {
   expect_vals(run(n, 1, (const double *[]){(double[]){1, 2, 3}}), (double[]){1, 1, 1}, 3, 0);
   ir_tensor *tm = cst(g, "tm", IR_BOOL, 0, NULL, (double[]){1});
   n = node(g, "Dropout", 13, 3, (ir_tensor *[]){x, NULL, tm}, 1);
-  assert_int_equal(prepare(g, n), -1);   /* training mode is refused */
+  assert_int_equal(prepare(g, n), -1);   /* training mode with the default ratio 0.5 is random: refused */
+  ir_tensor *r0 = cst(g, "r0", IR_F32, 0, NULL, (double[]){0});
+  n = node(g, "Dropout", 13, 3, (ir_tensor *[]){x, r0, tm}, 2);   /* ratio 0 drops nothing */
+  ok(g, n);
+  expect_vals(run(n, 0, (const double *[]){(double[]){1, 2, 3}}), (double[]){1, 2, 3}, 3, 0);
+  expect_vals(run(n, 1, (const double *[]){(double[]){1, 2, 3}}), (double[]){1, 1, 1}, 3, 0);
+  ir_tensor *rin = ten(g, "rin", IR_F32, 0, NULL);
+  n = node(g, "Dropout", 13, 3, (ir_tensor *[]){x, rin, tm}, 1);
+  assert_int_equal(prepare(g, n), -1);
+  if (!strstr(ir_last_error(), "input 1 ('rin') must be a compile-time constant")) fail_msg("%s", ir_last_error());
   ir_graph_free(g);
+
+  /* Cast to bfloat16: 1 + 0.75 * 2^-7 truncates to 1 before opset 19 and
+   * rounds to 1 + 2^-7 from 19 on. */
+  for (int opset = 13; opset <= 19; opset += 6) {
+    g = ir_graph_new("t", NULL);
+    ir_tensor *f = ten(g, "f", IR_F32, 1, (int64_t[]){2});
+    n = node(g, "Cast", opset, 1, (ir_tensor *[]){f}, 1);
+    ir_attr_set_int(n, "to", 16);
+    ok(g, n);
+    double want = opset < 19 ? 1.0 : 1.0078125;
+    expect_vals(run(n, 0, (const double *[]){(double[]){1.005859375, -1.005859375}}), (double[]){want, -want}, 2, 0);
+    ir_graph_free(g);
+  }
 }
 
 static void test_kutil(void **state) {

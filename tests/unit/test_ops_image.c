@@ -251,6 +251,59 @@ static void test_max_unpool(void **state) {
   ir_graph_free(g);
 }
 
+/* RoiAlign, worked by hand.  X = [[1,2],[3,4]], roi (0,0)-(1,1), one 1x1 bin
+ * sampled once: output_half_pixel samples (0.5,0.5), avg 2.5 and the
+ * reference's max of weighted corners max(.25,.5,.75,1) = 1; half_pixel
+ * shifts the roi by -0.5 and samples (0,0): 1.  A 4x4 ramp 4y+x is
+ * linear, so bilinear is exact: roi (0,0)-(3,3), adaptive 3x3 grid at
+ * 0.5/1.5/2.5 averages to 4*1.5+1.5 = 7.5. */
+static void test_roi_align(void **state) {
+  (void)state;
+  static const struct { const char *mode, *ctm; int opset; double want; } cases[] = {
+    {"avg", "output_half_pixel", 16, 2.5}, {"max", "output_half_pixel", 16, 1.0},
+    {"avg", NULL, 16, 1.0},                {"avg", NULL, 10, 2.5}};
+  int64_t xd[4] = {1, 1, 2, 2}, rd[2] = {1, 4}, bd[1] = {1}, yd[4] = {1, 1, 1, 1};
+  double x[4] = {1, 2, 3, 4}, roi[4] = {0, 0, 1, 1};
+  int64_t b0 = 0, b1 = 1;
+  for (int k = 0; k < 4; k++) {
+    ir_graph *g = ir_graph_new("g", NULL);
+    ir_tensor *in[3] = {ten(g, "x", IR_F64, 4, xd), ten(g, "rois", IR_F64, 2, rd), ten(g, "bi", IR_I64, 1, bd)};
+    ir_node *n = node(g, "RoiAlign", 3, in, cases[k].opset);
+    ir_attr_set_string(n, "mode", cases[k].mode);
+    if (cases[k].ctm) ir_attr_set_string(n, "coordinate_transformation_mode", cases[k].ctm);
+    ir_attr_set_int(n, "sampling_ratio", 1);
+    assert_int_equal(prepare(g, n), 0);
+    assert_int_equal(n->out[0]->rank, 4);
+    for (int d = 0; d < 4; d++) assert_int_equal(n->out[0]->shape[d], yd[d]);
+    const void *ins[3] = {x, roi, &b0};
+    run_expect(n, ins, &cases[k].want, 1);
+    if (k == 0) {   /* a batch index outside [0, N) is refused by name */
+      interp_ctx c;
+      double y;
+      void *out[1] = {&y};
+      const void *bad[3] = {x, roi, &b1};
+      memset(&c, 0, sizeof c);
+      assert_int_equal(interp_node(&c, n, bad, out), -1);
+      expect_error("batch index");
+    }
+    ir_graph_free(g);
+  }
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t xd4[4] = {1, 1, 4, 4};
+  ir_tensor *in[3] = {ten(g, "x", IR_F64, 4, xd4), ten(g, "rois", IR_F64, 2, rd), ten(g, "bi", IR_I64, 1, bd)};
+  ir_node *n = node(g, "RoiAlign", 3, in, 16);
+  ir_attr_set_string(n, "coordinate_transformation_mode", "output_half_pixel");
+  assert_int_equal(prepare(g, n), 0);
+  double ramp[16], roi3[4] = {0, 0, 3, 3}, want = 7.5;
+  for (int i = 0; i < 16; i++) ramp[i] = i;
+  const void *ins[3] = {ramp, roi3, &b0};
+  run_expect(n, ins, &want, 1);
+  ir_attr_set_string(n, "mode", "sum");
+  assert_int_equal(prepare(g, n), -1);
+  expect_error("unknown mode");
+  ir_graph_free(g);
+}
+
 /* GlobalLpPool p=2 of [3, 4] is 5; LpNormalization p=1 of [1, 3] is [0.25, 0.75] */
 static void test_lp(void **state) {
   (void)state;
@@ -286,7 +339,7 @@ int main(void) {
       cmocka_unit_test(test_space_to_depth),       cmocka_unit_test(test_layer_norm),
       cmocka_unit_test(test_instance_norm),        cmocka_unit_test(test_lrn),
       cmocka_unit_test(test_conv_transpose),       cmocka_unit_test(test_max_unpool),
-      cmocka_unit_test(test_lp),
+      cmocka_unit_test(test_lp),                   cmocka_unit_test(test_roi_align),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -464,7 +464,36 @@ static void test_revseq_det_nonzero(void **state) {
   ok(g, nz);
   expect_shape(nz->out[0], 2, D(2, 3));
   expect_vals(run(nz, 0, NULL), V(0, 1, 1, 0, 0, 1), 6, 0);
-  fails(g, node(g, "NonZero", 13, 1, IN(ten(g, "cin", IR_BOOL, 1, D(3))), 1), "depends on input values");
+  fails(g, node(g, "NonZero", 13, 1, IN(ten(g, "cin", IR_BOOL, 1, D(3))), 1),
+        "input 0 ('cin') must be a compile-time constant");
+  ir_graph_free(g);
+}
+
+/* Compress (numpy's np.compress): x = [[1,2],[3,4],[5,6]]. */
+static void test_compress(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("t", NULL);
+  ir_tensor *x = ten(g, "x", IR_F32, 2, D(3, 2));
+  const double *xs[] = {V(1, 2, 3, 4, 5, 6)};
+  ir_node *n = node(g, "Compress", 11, 2, IN(x, cst(g, "c0", IR_BOOL, 1, D(3), V(0, 1, 1))), 1);
+  ir_attr_set_int(n, "axis", 0);
+  ok(g, n);
+  expect_shape(n->out[0], 2, D(2, 2));
+  expect_vals(run(n, 0, xs), V(3, 4, 5, 6), 4, 0);
+  n = node(g, "Compress", 11, 2, IN(x, cst(g, "c1", IR_BOOL, 1, D(1), V(1))), 1);   /* shorter condition */
+  ir_attr_set_int(n, "axis", -1);
+  ok(g, n);
+  expect_shape(n->out[0], 2, D(3, 1));
+  expect_vals(run(n, 0, xs), V(1, 3, 5), 3, 0);
+  n = node(g, "Compress", 11, 2, IN(x, cst(g, "c2", IR_BOOL, 1, D(5), V(0, 1, 0, 0, 1))), 1);   /* flattened */
+  ok(g, n);
+  expect_shape(n->out[0], 1, D(2));
+  expect_vals(run(n, 0, xs), V(2, 5), 2, 0);
+  fails(g, node(g, "Compress", 11, 2, IN(x, ten(g, "cin", IR_BOOL, 1, D(3))), 1),
+        "input 1 ('cin') must be a compile-time constant");
+  n = node(g, "Compress", 11, 2, IN(x, cst(g, "c3", IR_BOOL, 1, D(3), V(0, 0, 1))), 1);
+  ir_attr_set_int(n, "axis", 1);
+  fails(g, n, "past the extent");
   ir_graph_free(g);
 }
 
@@ -712,6 +741,18 @@ static void test_emit_const_inputs(void **state) {
   compile_and_compare(g, 0);
   ir_graph_free(g);
 
+  static const int caxes[] = {-1, 1, 2};   /* -1: no axis (flattened) */
+  for (int ci = 0; ci < 3; ci++) {
+    int axis = caxes[ci];
+    g = ir_graph_new("t", NULL);
+    x = ten(g, "x", axis == 1 ? IR_U8 : IR_F64, 3, D(2, 3, 4));
+    n = node(g, "Compress", 11, 2, IN(x, cst(g, "c", IR_BOOL, 1, D(3), V(1, 0, 1))), 1);
+    if (axis >= 0) ir_attr_set_int(n, "axis", axis);
+    ok(g, n);
+    compile_and_compare(g, 0);
+    ir_graph_free(g);
+  }
+
   for (int axis = -2; axis <= 0; axis++) {
     g = ir_graph_new("t", NULL);
     ir_tensor *ix = ten(g, "ix", axis == -1 ? IR_F32 : IR_I64, 2, D(2, 3));
@@ -731,7 +772,7 @@ int main(void) {
     cmocka_unit_test(test_onehot),       cmocka_unit_test(test_hardmax),
     cmocka_unit_test(test_cumsum),       cmocka_unit_test(test_topk),
     cmocka_unit_test(test_einsum),       cmocka_unit_test(test_revseq_det_nonzero),
-    cmocka_unit_test(test_prelu_old_opset),
+    cmocka_unit_test(test_prelu_old_opset), cmocka_unit_test(test_compress),
     cmocka_unit_test(test_emit),         cmocka_unit_test(test_emit_const_inputs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -515,14 +515,8 @@ static void test_pool_errors(void **state) {
   ir_node_set_io(n, 1, &x, 2, outs);
   int64_t ks[] = {2, 2};
   ir_attr_set_ints(n, "kernel_shape", 2, ks);
+  ir_attr_set_int(n, "storage_order", 2);
   assert_int_equal(op_validate(n), -1);
-  expect_error("Indices");
-  ir_graph_free(g);
-
-  g = ir_graph_new("t", NULL);
-  n = pool_node(g, "MaxPool", 4, xd, 2, 1, 0, 0);
-  ir_attr_set_int(n, "storage_order", 1);
-  assert_int_equal(prepare(g, n), -1);
   expect_error("storage_order");
   ir_graph_free(g);
 
@@ -681,10 +675,87 @@ static void test_batchnorm(void **state) {
   ir_tensor *in2[] = {ten(g, "x", IR_F64, 3, xd), ten(g, "s", IR_F64, 1, cd), ten(g, "b", IR_F64, 1, cd),
                       ten(g, "m", IR_F64, 1, cd), ten(g, "v", IR_F64, 1, cd)};
   n = node(g, "BatchNormalization", 5, in2);
-  ir_attr_set_int(n, "training_mode", 1);
+  ir_attr_set_int(n, "training_mode", 2);
   assert_int_equal(prepare(g, n), -1);
   expect_error("training_mode");
   ir_graph_free(g);
+}
+
+/* training_mode=1: the batch's statistics, and the running ones updated
+ * with momentum 0.9 (numpy: x.mean/x.var over axes 0 and 2). */
+static void test_batchnorm_training(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("t", NULL);
+  int64_t xd[] = {2, 3, 2}, cd[] = {3};
+  ir_tensor *in[] = {ten(g, "x", IR_F64, 3, xd), ten(g, "s", IR_F64, 1, cd), ten(g, "b", IR_F64, 1, cd),
+                     ten(g, "m", IR_F64, 1, cd), ten(g, "v", IR_F64, 1, cd)};
+  ir_tensor *outs[] = {ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION), ir_add_tensor(g, "rm", IR_UNDEF, IR_ACTIVATION),
+                       ir_add_tensor(g, "rv", IR_UNDEF, IR_ACTIVATION)};
+  ir_node *n = ir_add_node(g, "BatchNormalization", "n0");
+  ir_node_set_io(n, 5, in, 3, outs);
+  n->opset = 15;
+  ir_attr_set_int(n, "training_mode", 1);
+  assert_int_equal(prepare(g, n), 0);
+  expect_shape(n->out[1], 1, cd);
+  double *x = iota(12, 0), s[] = {1, 2, 0.5}, b[] = {0, 1, -1}, m[] = {1, 5, 3}, v[] = {4, 1, 0.25};
+  double y[12], rm[3], rv[3];
+  const void *ins[] = {x, s, b, m, v};
+  void *out[] = {y, rm, rv};
+  interp_ctx c;
+  memset(&c, 0, sizeof c);
+  if (interp_node(&c, n, ins, out) < 0) fail_msg("interp: %s", ir_last_error());
+  static const double wy[] = {-1.150792289087783, -0.8219944922055593, -1.3015845781755662, -0.6439889844111186,
+                                 -1.5753961445438915, -1.4109972461027795, 0.8219944922055593, 1.150792289087783,
+                                 2.6439889844111186, 3.301584578175566, -0.5890027538972203, -0.42460385545610846}, wrm[] = {1.25, 5.05, 3.45}, wrv[] = {4.525, 1.825, 1.15};
+  expect_vals(y, wy, 12, 1e-12);
+  expect_vals(rm, wrm, 3, 1e-12);
+  expect_vals(rv, wrv, 3, 1e-12);
+  free(x);
+  ir_graph_free(g);
+  /* before opset 14 the extra outputs are saved statistics: refused */
+  g = ir_graph_new("t", NULL);
+  ir_tensor *in2[] = {ten(g, "x", IR_F64, 3, xd), ten(g, "s", IR_F64, 1, cd), ten(g, "b", IR_F64, 1, cd),
+                      ten(g, "m", IR_F64, 1, cd), ten(g, "v", IR_F64, 1, cd)};
+  ir_tensor *outs2[] = {ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION), ir_add_tensor(g, "rm", IR_UNDEF, IR_ACTIVATION)};
+  n = ir_add_node(g, "BatchNormalization", "n0");
+  ir_node_set_io(n, 5, in2, 2, outs2);
+  n->opset = 9;
+  assert_int_equal(prepare(g, n), -1);
+  expect_error("output 1");
+  ir_graph_free(g);
+}
+
+/* MaxPool's Indices over a 4x4 ramp, 2x2 windows, stride 2: maxima at
+ * (1,1) (1,3) (3,1) (3,3), row-major 5 7 13 15, column-major 5 13 7 15. */
+static void test_maxpool_indices(void **state) {
+  (void)state;
+  for (int so = 0; so <= 1; so++) {
+    int64_t xd[] = {1, 1, 4, 4}, yd[] = {1, 1, 2, 2};
+    ir_graph *g = ir_graph_new("t", NULL);
+    ir_tensor *x = ten(g, "x", IR_F64, 4, xd);
+    ir_tensor *outs[] = {ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION), ir_add_tensor(g, "idx", IR_UNDEF, IR_ACTIVATION)};
+    ir_node *n = ir_add_node(g, "MaxPool", "n0");
+    ir_node_set_io(n, 1, &x, 2, outs);
+    n->opset = 12;
+    int64_t ks[] = {2, 2};
+    ir_attr_set_ints(n, "kernel_shape", 2, ks);
+    ir_attr_set_ints(n, "strides", 2, ks);
+    ir_attr_set_int(n, "storage_order", so);
+    assert_int_equal(prepare(g, n), 0);
+    assert_int_equal(n->out[1]->dtype, IR_I64);
+    expect_shape(n->out[1], 4, yd);
+    double *xv = iota(16, 0), y[4];
+    int64_t idx[4];
+    const void *ins[] = {xv};
+    void *out[] = {y, idx};
+    interp_ctx c;
+    memset(&c, 0, sizeof c);
+    if (interp_node(&c, n, ins, out) < 0) fail_msg("interp: %s", ir_last_error());
+    static const int64_t want[2][4] = {{5, 7, 13, 15}, {5, 13, 7, 15}};
+    for (int i = 0; i < 4; i++) assert_int_equal(idx[i], want[so][i]);
+    free(xv);
+    ir_graph_free(g);
+  }
 }
 
 /* ---- emitted C against the interpreter ------------------------------------ */
@@ -921,6 +992,7 @@ int main(void) {
       cmocka_unit_test(test_pool_1d_3d_global),  cmocka_unit_test(test_pool_errors),
       cmocka_unit_test(test_gemm),               cmocka_unit_test(test_matmul),
       cmocka_unit_test(test_batchnorm),          cmocka_unit_test(test_emit_conv),
+      cmocka_unit_test(test_batchnorm_training), cmocka_unit_test(test_maxpool_indices),
       cmocka_unit_test(test_emit_gemm_matmul),   cmocka_unit_test(test_emit_pools_bn),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

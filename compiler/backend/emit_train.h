@@ -1,0 +1,15 @@
+/*
+ * emit_train.h - C emitters of the ai.onnx.preview.training optimizers
+ * (compiler/ops/ops_train.c), named emit_train_<Op>, with op_def.emit's
+ * signature.
+ */
+#ifndef MODELC_EMIT_TRAIN_H
+#define MODELC_EMIT_TRAIN_H
+
+#include "emit.h"
+
+int emit_train_Adagrad(emit_ctx *e, const ir_node *n);
+int emit_train_Adam(emit_ctx *e, const ir_node *n);
+int emit_train_Momentum(emit_ctx *e, const ir_node *n);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * ops_train.c - the optimizer ops of ai.onnx.preview.training: Adagrad,
+ * Adam and Momentum.  Each takes a learning rate R and an update count T
+ * (scalars), then k groups of tensors laid out group by group:
+ *     Adagrad   R T X1..Xk G1..Gk H1..Hk           -> X1_new..Xk_new H1_new..Hk_new
+ *     Adam      R T X1..Xk G1..Gk V1..Vk H1..Hk    -> X*_new V*_new H*_new
+ *     Momentum  R T X1..Xk G1..Gk V1..Vk           -> X*_new V*_new
+ * so input 2 + g*k + i is group g of tensor i, and output g*k + i its
+ * update.  The update of one element depends on that element alone, so the
+ * state tensors must have their X's shape (the specs speak of broadcasting,
+ * but every tensor of a group describes the same variable).
+ *
+ * validate makes every attribute explicit (Momentum's have no defaults and
+ * are required) and stores the group count as "_k"; infer checks dtypes
+ * (R and X float32/float64, T int64) and shapes.  The kernels read R and T
+ * at run time, so these ops never need compile-time constants.
+ */
+#include "op.h"
+
+#include <string.h>
+
+#include "../backend/emit_train.h"
+#include "../../runtime/kernels/interp_train.h"
+
+/* Inputs per tensor beyond R and T, and outputs per tensor, of each op. */
+static int groups_in(const ir_node *n) { return strcmp(n->op_type, "Adam") == 0 ? 4 : 3; }
+static int groups_out(const ir_node *n) { return strcmp(n->op_type, "Adagrad") == 0 || strcmp(n->op_type, "Momentum") == 0 ? 2 : 3; }
+
+static void default_float(ir_node *n, const char *name, double v) {
+  if (!ir_attr_find(n, name)) ir_attr_set_float(n, name, v);
+}
+
+static int check_counts(ir_node *n) {
+  int gi = groups_in(n), go = groups_out(n), k = (n->n_in - 2) / gi;
+  if (n->n_in < 2 + gi || (n->n_in - 2) % gi != 0)
+    return op_fail(n, "takes R, T and %d inputs per optimized tensor, got %d inputs", gi, n->n_in);
+  if (n->n_out != go * k)
+    return op_fail(n, "optimizes %d tensor(s), so it has %d outputs, got %d", k, go * k, n->n_out);
+  for (int i = 0; i < n->n_in; i++)
+    if (!n->in[i]) return op_fail(n, "input %d is missing", i);
+  for (int j = 0; j < n->n_out; j++)
+    if (!n->out[j]) return op_fail(n, "output %d is missing (optional outputs are not supported)", j);
+  ir_attr_set_int(n, "_k", k);
+  return 0;
+}
+
+static int validate_adagrad(ir_node *n) {
+  default_float(n, "decay_factor", 0.0);
+  default_float(n, "epsilon", 1e-6);
+  default_float(n, "norm_coefficient", 0.0);
+  return check_counts(n);
+}
+
+static int validate_adam(ir_node *n) {
+  default_float(n, "alpha", 0.9);
+  default_float(n, "beta", 0.999);
+  default_float(n, "epsilon", 1e-6);
+  default_float(n, "norm_coefficient", 0.0);
+  default_float(n, "norm_coefficient_post", 0.0);
+  return check_counts(n);
+}
+
+static int validate_momentum(ir_node *n) {
+  static const char *const req[] = {"alpha", "beta", "norm_coefficient", "mode"};
+  for (int i = 0; i < 4; i++)
+    if (!ir_attr_find(n, req[i])) return op_fail(n, "attribute '%s' is required", req[i]);
+  const char *mode = ir_attr_string(n, "mode", "");
+  if (strcmp(mode, "standard") != 0 && strcmp(mode, "nesterov") != 0)
+    return op_fail(n, "mode '%s' is not supported (standard, nesterov)", mode);
+  return check_counts(n);
+}
+
+static int is_f(ir_dtype t) { return t == IR_F32 || t == IR_F64; }
+
+static int infer_opt(ir_graph *g, ir_node *n) {
+  const ir_tensor *r = n->in[0], *t = n->in[1];
+  int gi = groups_in(n), go = groups_out(n), k = (int)ir_attr_int(n, "_k", 1);
+  (void)g;
+  if (!is_f(r->dtype) || ir_numel(r) != 1)
+    return op_fail(n, "R ('%s') must be one float32/float64 value, got %s with %lld elements", r->name,
+                   ir_dtype_name(r->dtype), (long long)ir_numel(r));
+  if (t->dtype != IR_I64 || ir_numel(t) != 1)
+    return op_fail(n, "T ('%s') must be one int64 value, got %s with %lld elements", t->name,
+                   ir_dtype_name(t->dtype), (long long)ir_numel(t));
+  for (int i = 0; i < k; i++) {
+    const ir_tensor *x = n->in[2 + i];
+    if (!is_f(x->dtype))
+      return op_fail(n, "input '%s': dtype %s is not supported (float32, float64)", x->name, ir_dtype_name(x->dtype));
+    for (int gr = 1; gr < gi; gr++) {
+      const ir_tensor *s = n->in[2 + gr * k + i];
+      if (s->dtype != x->dtype || !ir_same_shape(s, x))
+        return op_fail(n, "input '%s' must have the dtype and shape of '%s'", s->name, x->name);
+    }
+    for (int gr = 0; gr < go; gr++) {
+      ir_tensor *y = n->out[gr * k + i];
+      y->dtype = x->dtype;
+      ir_set_shape(y, x->rank, x->shape);
+    }
+  }
+  return 0;
+}
+
+static const op_attr_spec a_adagrad[] = {
+  {"decay_factor", IR_ATTR_FLOAT}, {"epsilon", IR_ATTR_FLOAT}, {"norm_coefficient", IR_ATTR_FLOAT}, {NULL, 0}};
+static const op_attr_spec a_adam[] = {
+  {"alpha", IR_ATTR_FLOAT}, {"beta", IR_ATTR_FLOAT}, {"epsilon", IR_ATTR_FLOAT},
+  {"norm_coefficient", IR_ATTR_FLOAT}, {"norm_coefficient_post", IR_ATTR_FLOAT}, {NULL, 0}};
+static const op_attr_spec a_momentum[] = {
+  {"alpha", IR_ATTR_FLOAT}, {"beta", IR_ATTR_FLOAT}, {"mode", IR_ATTR_STRING},
+  {"norm_coefficient", IR_ATTR_FLOAT}, {NULL, 0}};
+
+#define OP(nm, lo, olo, at, val) \
+  {.name = #nm, .domain = "ai.onnx.preview.training", .min_in = lo, .max_in = -1, .min_out = olo, \
+   .max_out = -1, .attrs = at, .validate = val, .infer = infer_opt, .interp = interp_train_##nm, \
+   .emit = emit_train_##nm}
+
+const op_def ops_train[] = {
+  OP(Adagrad, 5, 2, a_adagrad, validate_adagrad),
+  OP(Adam, 6, 3, a_adam, validate_adam),
+  OP(Momentum, 5, 2, a_momentum, validate_momentum),
+  {.name = NULL}
+};

@@ -1,0 +1,15 @@
+/*
+ * interp_train.h - reference kernels of the ai.onnx.preview.training
+ * optimizers (compiler/ops/ops_train.c): Adagrad, Adam, Momentum, named
+ * interp_train_<Op>, with op_def.interp's signature.
+ */
+#ifndef MODELC_INTERP_TRAIN_H
+#define MODELC_INTERP_TRAIN_H
+
+#include "../interp.h"
+
+int interp_train_Adagrad(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out);
+int interp_train_Adam(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out);
+int interp_train_Momentum(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * test_ops_train.c - the optimizer ops of ai.onnx.preview.training
+ * (compiler/ops/ops_train.c): validation errors through the op table, and
+ * each op as a one-node graph run by the interpreter
+ * (runtime/kernels/interp_train.c) and as emitted C
+ * (compiler/backend/emit_train.c, compiled with strict flags, under
+ * clang's sanitizers when clang is present), both checked against values
+ * computed offline with numpy from the spec's pseudo code.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/backend/emit.h"
+#include "compiler/ir/ir.h"
+#include "compiler/ops/op.h"
+#include "compiler/passes/plan.h"
+#include "runtime/interp.h"
+#include "runtime/kernels/kutil.h"
+
+#define DOMAIN "ai.onnx.preview.training"
+
+static int have(const char *cmd) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s --version > /dev/null 2>&1", cmd);
+  return system(buf) == 0;
+}
+
+/* Graph: R (float32 scalar), T (int64 scalar), then n_vec float64 [2]
+ * inputs; one node of `op` with n_out outputs. */
+static ir_node *build(ir_graph *g, const char *op, int n_vec, int n_out) {
+  ir_tensor *in[12], *out[8];
+  int64_t two = 2;
+  char name[32];
+  in[0] = ir_add_tensor(g, "R", IR_F32, IR_INPUT);
+  in[1] = ir_add_tensor(g, "T", IR_I64, IR_INPUT);
+  ir_set_shape(in[0], 0, NULL);
+  ir_set_shape(in[1], 0, NULL);
+  for (int i = 0; i < n_vec; i++) {
+    snprintf(name, sizeof name, "in%d", i);
+    in[2 + i] = ir_add_tensor(g, name, IR_F64, IR_INPUT);
+    ir_set_shape(in[2 + i], 1, &two);
+  }
+  for (int i = 0; i < 2 + n_vec; i++) ir_graph_add_input(g, in[i]);
+  ir_node *n = ir_add_node(g, op, "opt");
+  for (int j = 0; j < n_out; j++) {
+    snprintf(name, sizeof name, "out%d", j);
+    out[j] = ir_add_tensor(g, name, IR_UNDEF, IR_ACTIVATION);
+  }
+  ir_node_set_io(n, 2 + n_vec, in, n_out, out);
+  free(n->domain);
+  n->domain = ir_strdup(DOMAIN);
+  n->opset = 1;
+  return n;
+}
+
+static int prepare(ir_graph *g, ir_node *n) {
+  if (op_validate(n) < 0) return -1;
+  return n->op->infer(g, n);
+}
+
+static void near(const char *who, const ir_node *n, int j, int k, double got, double want) {
+  if (!(fabs(got - want) <= 1e-9 * (1 + fabs(want))))
+    fail_msg("%s %s: output %d[%d] = %.12g, want %.12g", n->op_type, who, j, k, got, want);
+}
+
+/* Run the graph through the interpreter and the compiled C; output j
+ * (two values each) must match want[2j], want[2j+1]. */
+static void check(ir_graph *g, ir_node *n, float r, int64_t t, const double *vecs, const double *want) {
+  void *inputs[12];
+  interp_ctx c;
+  if (prepare(g, n) < 0) fail_msg("%s", ir_last_error());
+  inputs[0] = &r;
+  inputs[1] = &t;
+  for (int i = 2; i < n->n_in; i++) inputs[i] = (void *)(vecs + 2 * (i - 2));
+  for (int j = 0; j < n->n_out; j++) ir_graph_add_output(g, n->out[j]);
+  assert_int_equal(ir_graph_toposort(g), 0);
+  if (interp_run(&c, g, (const void *const *)inputs) < 0) fail_msg("interp: %s", ir_last_error());
+  for (int j = 0; j < n->n_out; j++) {
+    const double *y = interp_value(&c, n->out[j]);
+    for (int k = 0; k < 2; k++) near("interp", n, j, k, y[k], want[2 * j + k]);
+  }
+  interp_free(&c);
+
+  if (!have("cc")) return;
+  char dir[] = "/tmp/test_ops_train_XXXXXX", path[512], cmd[2048];
+  assert_non_null(mkdtemp(dir));
+  if (pass_plan(g) < 0) fail_msg("plan: %s", ir_last_error());
+  emit_options opt;
+  memset(&opt, 0, sizeof opt);
+  opt.name = "m";
+  if (emit_c(g, &opt, dir) < 0) fail_msg("emit: %s", ir_last_error());
+  snprintf(path, sizeof path, "%s/drv.c", dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f, "#include <stdio.h>\n#include <stdint.h>\n#include \"m.h\"\n");
+  fprintf(f, "static const float R = %af;\nstatic const int64_t T = %lld;\n", (double)r, (long long)t);
+  for (int i = 2; i < n->n_in; i++)
+    fprintf(f, "static const double in%d[2] = {%a, %a};\n", i, vecs[2 * (i - 2)], vecs[2 * (i - 2) + 1]);
+  for (int j = 0; j < n->n_out; j++) fprintf(f, "static double out%d[2];\n", j);
+  fprintf(f, "int main(void) {\n  if (m_infer(&R, &T");
+  for (int i = 2; i < n->n_in; i++) fprintf(f, ", in%d", i);
+  for (int j = 0; j < n->n_out; j++) fprintf(f, ", out%d", j);
+  fprintf(f, ", NULL) != 0) return 1;\n");
+  for (int j = 0; j < n->n_out; j++) fprintf(f, "  printf(\"%%a %%a\\n\", out%d[0], out%d[1]);\n", j, j);
+  fprintf(f, "  return 0;\n}\n");
+  fclose(f);
+  const char *cc = have("clang") ? "clang -fsanitize=address,undefined -fno-sanitize-recover=all" : "cc";
+  snprintf(cmd, sizeof cmd,
+           "%s -std=c99 -Wall -Wextra -Werror -pedantic -g -o %s/prog %s/m.c %s/m_weights.c %s/drv.c -lm && "
+           "%s/prog > %s/y.txt",
+           cc, dir, dir, dir, dir, dir, dir);
+  if (system(cmd) != 0) fail_msg("compiling or running the emitted C in %s failed", dir);
+  snprintf(path, sizeof path, "%s/y.txt", dir);
+  f = fopen(path, "r");
+  assert_non_null(f);
+  for (int j = 0; j < n->n_out; j++)
+    for (int k = 0; k < 2; k++) {
+      double y;
+      assert_int_equal(fscanf(f, "%lf", &y), 1);
+      near("C", n, j, k, y, want[2 * j + k]);
+    }
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  if (system(cmd) != 0) print_message("could not remove %s\n", dir);
+}
+
+/* Every case: x = [1, -2], g = [0.5, 1], then the state tensors; R = 0.5. */
+static void test_adagrad(void **state) {
+  static const double vecs[] = {1, -2, 0.5, 1, 1, 0};
+  static const double want[] = {0.8393578259567112, -2.3121098626716603, 1.36, 0.64};
+  (void)state;
+  ir_graph *g = ir_graph_new("t", NULL);
+  ir_node *n = build(g, "Adagrad", 3, 2);
+  ir_attr_set_float(n, "decay_factor", 0.2);
+  ir_attr_set_float(n, "norm_coefficient", 0.1);
+  ir_attr_set_float(n, "epsilon", 1e-3);
+  check(g, n, 0.5f, 3, vecs, want);
+  ir_graph_free(g);
+}
+
+static void test_adam(void **state) {
+  static const double vecs[] = {1, -2, 0.5, 1, 0.2, -0.1, 0.3, 0.4};
+  static const double want[] = {0.7956509019847938, -1.8944413528956416, 0.24, -0.01, 0.3006, 0.4024};
+  (void)state;
+  ir_graph *g = ir_graph_new("t", NULL);
+  ir_node *n = build(g, "Adam", 4, 3);
+  ir_attr_set_float(n, "alpha", 0.9);
+  ir_attr_set_float(n, "beta", 0.99);
+  ir_attr_set_float(n, "epsilon", 1e-4);
+  ir_attr_set_float(n, "norm_coefficient", 0.1);
+  ir_attr_set_float(n, "norm_coefficient_post", 0.05);
+  check(g, n, 0.5f, 2, vecs, want);   /* T > 0: the bias-corrected rate */
+  ir_graph_free(g);
+}
+
+static ir_node *momentum(ir_graph *g, const char *mode) {
+  ir_node *n = build(g, "Momentum", 3, 2);
+  ir_attr_set_float(n, "alpha", 0.9);
+  ir_attr_set_float(n, "beta", 0.5);
+  ir_attr_set_float(n, "norm_coefficient", 0.1);
+  ir_attr_set_string(n, "mode", mode);
+  return n;
+}
+
+static void test_momentum(void **state) {
+  static const double vecs[] = {1, -2, 0.5, 1, 0.2, -0.1};
+  static const double want1[] = {0.76, -2.155, 0.48, 0.31};
+  static const double want0[] = {0.61, -2.355, 0.78, 0.71};   /* T = 0: beta taken as 1 */
+  static const double wantn[] = {0.484, -2.5395, 0.48, 0.31};
+  (void)state;
+  ir_graph *g = ir_graph_new("t", NULL);
+  check(g, momentum(g, "standard"), 0.5f, 1, vecs, want1);
+  ir_graph_free(g);
+  g = ir_graph_new("t", NULL);
+  check(g, momentum(g, "standard"), 0.5f, 0, vecs, want0);
+  ir_graph_free(g);
+  g = ir_graph_new("t", NULL);
+  check(g, momentum(g, "nesterov"), 0.5f, 1, vecs, wantn);
+  ir_graph_free(g);
+}
+
+/* One case in a fresh graph (build() names its tensors R, T, in0...). */
+static void fails(const char *op, int n_vec, int n_out, const char *mode, int bad_shape, const char *what) {
+  ir_graph *g = ir_graph_new("t", NULL);
+  ir_node *n = mode ? momentum(g, mode) : build(g, op, n_vec, n_out);
+  if (bad_shape) g->inputs[3]->shape[0] = 3;   /* G's shape differs from X's */
+  if (prepare(g, n) == 0) fail_msg("%s: expected an error containing '%s'", op, what);
+  if (!strstr(ir_last_error(), what)) fail_msg("error '%s' lacks '%s'", ir_last_error(), what);
+  ir_graph_free(g);
+}
+
+static void test_errors(void **state) {
+  (void)state;
+  fails("Adagrad", 4, 2, NULL, 0, "inputs per optimized tensor");
+  fails("Adam", 8, 3, NULL, 0, "so it has 6 outputs, got 3");
+  fails("Momentum", 3, 2, NULL, 0, "attribute 'alpha' is required");
+  fails("Momentum", 3, 2, "heavy", 0, "mode 'heavy' is not supported");
+  fails("Adagrad", 3, 2, NULL, 1, "must have the dtype and shape of");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_adagrad), cmocka_unit_test(test_adam), cmocka_unit_test(test_momentum),
+    cmocka_unit_test(test_errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
