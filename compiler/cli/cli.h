@@ -75,5 +75,6 @@ int cmd_info(cli_opts *o);
 int cmd_graph(cli_opts *o);
 int cmd_test_onnx(cli_opts *o);
 int cmd_ops(cli_opts *o);
+int cmd_convert(cli_opts *o);
 
 #endif

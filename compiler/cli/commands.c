@@ -313,3 +313,11 @@ int cmd_ops(cli_opts *o) {
   free(ops);
   return 0;
 }
+
+int cmd_convert(cli_opts *o) {
+  tio_tensor t;
+  if (tio_load(o->pos[0], &t) < 0) return fail();
+  int rc = tio_save_npy(o->pos[1], t.dtype, t.rank, t.shape, t.data);
+  tio_free(&t);
+  return rc < 0 ? fail() : 0;
+}

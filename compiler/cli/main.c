@@ -22,6 +22,7 @@ static const char *usage_text =
     "  graph   MODEL [--format dot]                        the graph after the passes\n"
     "  test-onnx DIR...                                    run ONNX backend-test folders\n"
     "  ops                                                 the supported ops, as a Markdown table\n"
+    "  convert IN OUT.npy                                  a tensor file (.pb or .npy) to .npy\n"
     "\n"
     "options for every command that reads a model:\n"
     "  --shape NAME=d0,d1,...   fix an input's shape\n"
@@ -54,6 +55,10 @@ static const char *cmd_help(const char *cmd) {
   if (!strcmp(cmd, "graph"))
     return "usage: modelc graph MODEL [--format text|dot] [model options]\n"
            "Prints the graph after the passes.\n";
+  if (!strcmp(cmd, "convert"))
+    return "usage: modelc convert IN OUT.npy\n"
+           "Writes the tensor of IN (an ONNX TensorProto .pb, as in ONNX's test data, or a .npy) as a\n"
+           ".npy file, e.g. to feed ONNX test inputs to a generated NAME_main harness.\n";
   if (!strcmp(cmd, "ops"))
     return "usage: modelc ops\n"
            "Prints every op of the op table as a Markdown table (docs/ops.md is this output).\n";
@@ -197,6 +202,10 @@ int main(int argc, char **argv) {
     if (!atol_set) o.atol = 1e-7;
     if (o.n_pos < 1) return bad_usage("%s needs at least one DIR", o.cmd);
     return cmd_test_onnx(&o);
+  }
+  if (!strcmp(o.cmd, "convert")) {
+    if (o.n_pos != 2) return bad_usage("%s needs IN and OUT.npy", o.cmd);
+    return cmd_convert(&o);
   }
   if (!strcmp(o.cmd, "ops")) {
     if (o.n_pos) return bad_usage("%s takes no arguments", o.cmd);
