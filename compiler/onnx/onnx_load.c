@@ -861,12 +861,90 @@ static int toposort_all(ir_graph *g) {
   return 0;
 }
 
+/* ---- nesting depth before protobuf-c -------------------------------- */
+
+/* protobuf-c unpacks nested messages by recursion with no depth limit, so a
+ * model with subgraphs (or sequence types) nested 100000 deep would
+ * overflow the stack inside onnx__model_proto__unpack.  This walks the
+ * wire format first, without recursion, following only the fields of
+ * onnx.proto through which messages can nest, and refuses deep files.
+ * Malformed bytes are left for protobuf-c to reject. */
+enum { W_MODEL, W_GRAPH, W_NODE, W_ATTR, W_FUNC, W_VINFO, W_TYPE, W_TSEQ, W_TMAP, W_TOPT, W_TRAIN, W_NONE };
+#define MAX_WIRE_DEPTH 400   /* messages; MAX_DEPTH subgraphs need about 5 each */
+
+static int wire_child(int kind, uint64_t field) {
+  switch (kind) {
+  case W_MODEL: return field == 7 ? W_GRAPH : field == 25 ? W_FUNC : field == 20 ? W_TRAIN : W_NONE;
+  case W_TRAIN: return field == 1 || field == 2 ? W_GRAPH : W_NONE;
+  case W_GRAPH: return field == 1 ? W_NODE : field >= 11 && field <= 13 ? W_VINFO : W_NONE;
+  case W_NODE: return field == 5 ? W_ATTR : W_NONE;
+  case W_ATTR: return field == 6 || field == 11 ? W_GRAPH : field == 14 || field == 15 ? W_TYPE : W_NONE;
+  case W_FUNC: return field == 7 ? W_NODE : W_NONE;
+  case W_VINFO: return field == 2 ? W_TYPE : W_NONE;
+  case W_TYPE: return field == 4 ? W_TSEQ : field == 5 ? W_TMAP : field == 9 ? W_TOPT : W_NONE;
+  case W_TSEQ: case W_TOPT: return field == 1 ? W_TYPE : W_NONE;
+  case W_TMAP: return field == 2 ? W_TYPE : W_NONE;
+  default: return W_NONE;
+  }
+}
+
+static int wire_varint(const unsigned char *p, size_t end, size_t *pos, uint64_t *v) {
+  *v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (*pos >= end) return -1;
+    unsigned char b = p[(*pos)++];
+    *v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) return 0;
+  }
+  return -1;
+}
+
+/* 0 if nesting stays within MAX_WIRE_DEPTH (or the bytes are malformed). */
+static int wire_depth_ok(const unsigned char *p, size_t len) {
+  size_t ends[MAX_WIRE_DEPTH];
+  int kinds[MAX_WIRE_DEPTH];
+  int top = 0;
+  size_t pos = 0;
+  ends[0] = len;
+  kinds[0] = W_MODEL;
+  for (;;) {
+    while (top > 0 && pos >= ends[top]) top--;
+    if (pos >= ends[top]) return 0;
+    uint64_t key, v;
+    if (wire_varint(p, ends[top], &pos, &key)) return 0;
+    switch (key & 7) {
+    case 0: if (wire_varint(p, ends[top], &pos, &v)) return 0; break;
+    case 1: if (ends[top] - pos < 8) return 0; pos += 8; break;
+    case 5: if (ends[top] - pos < 4) return 0; pos += 4; break;
+    case 2: {
+      if (wire_varint(p, ends[top], &pos, &v) || v > ends[top] - pos) return 0;
+      int child = wire_child(kinds[top], key >> 3);
+      if (child == W_NONE || v == 0) {
+        pos += (size_t)v;
+        break;
+      }
+      if (top + 1 >= MAX_WIRE_DEPTH) return -1;
+      top++;
+      ends[top] = pos + (size_t)v;
+      kinds[top] = child;
+      break;
+    }
+    default: return 0;   /* groups and bad wire types: protobuf-c decides */
+    }
+  }
+}
+
 static ir_graph *load(const void *buf, size_t len, const char *base_dir, const onnx_load_opts *o,
                       const char *what) {
   static const onnx_load_opts no_opts;
   if (!o) o = &no_opts;
   if (len == 0) {
     ir_error("%s: not an ONNX model (empty)", what);
+    return NULL;
+  }
+  if (wire_depth_ok(buf, len) != 0) {
+    ir_error("%s: messages nest more than %d deep (subgraphs or types nested too deeply)", what,
+             MAX_WIRE_DEPTH);
     return NULL;
   }
   Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
@@ -886,6 +964,7 @@ static ir_graph *load(const void *buf, size_t len, const char *base_dir, const o
   c.base_dir = base_dir;
   c.max_bytes = o->max_bytes > 0 ? o->max_bytes : DEFAULT_MAX_BYTES;
   ir_graph *g = ir_graph_new(m->graph->name && m->graph->name[0] ? m->graph->name : "main", NULL);
+  g->max_bytes = c.max_bytes;   /* shape inference holds computed tensors to it too */
   int rc = build_graph(&c, g, m->graph, 0, 1);
   if (rc == 0 && o->no_bind) rc = toposort_all(g);
   else if (rc == 0) {

@@ -34,6 +34,7 @@
 
 static int check_dtype(const ir_node *n, int i, unsigned mask) {
   const ir_tensor *t = n->in[i];
+  if (!t) return op_fail(n, "input %d is missing", i);   /* an empty name in the model */
   if (t->dtype <= IR_UNDEF || t->dtype >= IR_DTYPE_COUNT || !(mask & DT(t->dtype)))
     return op_fail(n, "input %d ('%s'): dtype %s is not supported by this op", i, t->name,
                    ir_dtype_name(t->dtype));

@@ -121,6 +121,8 @@ static int reshape_infer(ir_graph *g, ir_node *n)
     } else {
       d[k] = req[k];
     }
+    if (d[k] != 0 && known > INT64_MAX / d[k])   /* hostile shapes must not overflow */
+      return op_fail(n, "shape %s is too large", ints_str(b1, sizeof b1, cnt, req));
     known *= d[k];
   }
   if (infer_at >= 0) {
@@ -314,6 +316,10 @@ int ops_shape_slice(const ir_node *n, int64_t *start, int64_t *step, int64_t *le
     seen[a] = 1;
     if (p == 0) return op_fail(n, "step 0 on axis %d", a);
     d = x->shape[a];
+    /* A step beyond the extent takes one element at most: clamp it so that
+     * the length and stride arithmetic cannot overflow. */
+    if (p > d + 1) p = d + 1;
+    if (p < -d - 1) p = -d - 1;
     if (s < 0) s += d;
     if (e < 0) e += d;
     if (p > 0) {
@@ -440,12 +446,17 @@ static int range_infer(ir_graph *g, ir_node *n)
     double c;
     if (de == 0) return op_fail(n, "delta is 0");
     c = ceil((l - s) / de);
+    if (c > 9e18 || c != c) return op_fail(n, "output length is too large or not a number");
     len = c > 0 ? (int64_t)c : 0;
   } else if (dt == IR_I16 || dt == IR_I32 || dt == IR_I64) {
     int64_t s = ir_const_i64(n->in[0], 0), l = ir_const_i64(n->in[1], 0), de = ir_const_i64(n->in[2], 0);
     if (de == 0) return op_fail(n, "delta is 0");
-    if (de > 0) len = l > s ? (l - s + de - 1) / de : 0;
-    else len = s > l ? (s - l - de - 1) / -de : 0;
+    /* In unsigned arithmetic: the span of a hostile range overflows int64. */
+    uint64_t span = de > 0 ? (l > s ? (uint64_t)l - (uint64_t)s : 0) : (s > l ? (uint64_t)s - (uint64_t)l : 0);
+    uint64_t step = de > 0 ? (uint64_t)de : 0 - (uint64_t)de;
+    uint64_t cnt = span / step + (span % step != 0);
+    if (cnt > (uint64_t)INT64_MAX) return op_fail(n, "output length is too large");
+    len = (int64_t)cnt;
   } else {
     return op_fail(n, "dtype %s is not supported", ir_dtype_name(dt));
   }
@@ -651,6 +662,8 @@ static int tile_infer(ir_graph *g, ir_node *n)
   if (cnt != x->rank) return op_fail(n, "%d repeats for an input of rank %d", cnt, x->rank);
   for (k = 0; k < cnt; k++) {
     if (rep[k] < 0) return op_fail(n, "negative repeat %lld", (long long)rep[k]);
+    if (rep[k] && x->shape[k] > INT64_MAX / 16 / rep[k])   /* hostile repeats must not overflow */
+      return op_fail(n, "repeat %lld of dimension %lld is too large", (long long)rep[k], (long long)x->shape[k]);
     d[k] = x->shape[k] * rep[k];
   }
   set_out(n->out[0], x->dtype, x->rank, d);

@@ -347,6 +347,7 @@ int pass_unroll_scan(ir_graph *g, int k, const pass_options *o) {
     if (rc) {
     } else if (n->in[0]) rc = op_fail(n, "sequence_lens is not supported (a compile-time length per batch entry)");
     else if (nx <= 0 || ns < 0 || ns + nx == 0) rc = op_fail(n, "num_scan_inputs=%d does not fit %d inputs", nx, n->n_in);
+    if (!rc && !n->in[1]) rc = op_fail(n, "scan input 1 is missing");
     int64_t Bn = rc ? 0 : n->in[1]->shape[0];
     int nso = body->n_outputs - ns;
     ir_tensor **per = ir_alloc(sizeof(ir_tensor *) * (size_t)((ns + nso) * (Bn + 1) + 1));

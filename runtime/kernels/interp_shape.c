@@ -275,7 +275,8 @@ INTERP_SHAPE_FN(interp_shape_range)
     for (i = 0; i < m; i++) kstore_f(dt, out[0], i, s + (double)i * d);
   } else {
     int64_t s = kload_i(dt, in[0], 0), d = kload_i(dt, in[2], 0);
-    for (i = 0; i < m; i++) kstore_i(dt, out[0], i, s + i * d);
+    /* i * d may overflow where s + i * d does not: wrap in unsigned. */
+    for (i = 0; i < m; i++) kstore_i(dt, out[0], i, (int64_t)((uint64_t)s + (uint64_t)i * (uint64_t)d));
   }
   return 0;
 }
