@@ -4,8 +4,8 @@
  * Each emitter picks a C expression template for its op and dtype and lets
  * kl_map write the loops.  In templates "$k" is input k's loaded value and
  * "@" is the libm suffix of the op's float type ("f" for float32, nothing
- * for float64), so "exp@($0)" becomes expf(u0) or exp(u0) and "1.0@" a
- * literal of the right type.  Activations take their formula from
+ * for float64; see kl_map.h), so "exp@($0)" becomes expf(u0) or exp(u0)
+ * and "1.0@" a literal of the right type.  Activations take their formula from
  * kl_act_expr, the same text a fused epilogue writes.  Float maps also
  * honour the node's own fused epilogue (kl_epilogue_from_node).
  *
@@ -25,46 +25,18 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* tmpl with '@' replaced by the libm suffix of dt. */
-/* float16/bfloat16 maps compute in float (kl_map converts on load/store). */
-static ir_dtype fdt(ir_dtype t) { return t == IR_F16 || t == IR_BF16 ? IR_F32 : t; }
-
-static const char *expand(char *buf, size_t n, const char *tmpl, ir_dtype dt) {
-  dt = fdt(dt);
-  size_t k = 0;
-  for (const char *p = tmpl; *p && k + 2 < n; p++) {
-    if (*p == '@') {
-      if (dt == IR_F32) buf[k++] = 'f';
-    } else {
-      buf[k++] = *p;
-    }
-  }
-  buf[k] = '\0';
-  return buf;
-}
-
 static int kl_fail(const ir_node *n) { return op_fail(n, "%s", ir_last_error()); }
 
-/* Emit out[0] = tmpl(in...) over all of the node's inputs. */
+/* out[0] = tmpl(in...) over all of the node's inputs; "@" for the output's type. */
 static int map_node(emit_ctx *e, const ir_node *n, const char *tmpl) {
-  kl_map m;
-  char expr[1024];
-  ir_dtype dt = n->out[0]->dtype;
-  if (kl_map_from_node(e, n, 0, &m) < 0) return -1;
-  m.expr = expand(expr, sizeof expr, tmpl, dt);
-  if (ir_dtype_is_float(dt) && kl_epilogue_from_node(e, n, &m.ep) < 0) return -1;
-  return kl_map_emit(e, &m) < 0 ? kl_fail(n) : 0;
-}
-
-static const char *lit(char *buf, size_t n, ir_dtype dt, double v) {
-  return emit_literal(buf, n, fdt(dt), v);
+  return kl_map_node(e, n, tmpl, n->out[0]->dtype);
 }
 
 /* The activation `act` of the node itself applied to $0. */
 static int map_act(emit_ctx *e, const ir_node *n, kl_act act, double alpha, double beta) {
   kl_epilogue own;
   char expr[1024];
-  ir_dtype dt = fdt(n->out[0]->dtype);
+  ir_dtype dt = kl_map_value_type(n->out[0]->dtype);
   if (dt != IR_F32 && dt != IR_F64)
     return op_fail(n, "the C backend supports this op on float types, not %s", ir_dtype_name(dt));
   memset(&own, 0, sizeof own);
@@ -105,7 +77,7 @@ int emit_ew_Pow(emit_ctx *e, const ir_node *n) {
   ir_dtype dt = n->out[0]->dtype;
   if (ir_dtype_is_float(dt)) {
     char expr[64];
-    snprintf(expr, sizeof expr, "pow@($0, (%s)$1)", ir_dtype_ctype(fdt(dt)));
+    snprintf(expr, sizeof expr, "pow@($0, (%s)$1)", ir_dtype_ctype(kl_map_value_type(dt)));
     return map_node(e, n, expr);
   }
   return map_node(e, n, "pow((double)$0, (double)$1)");
@@ -119,23 +91,19 @@ static int variadic(emit_ctx *e, const ir_node *n, const char *ftmpl, const char
   if (n->n_in == 1) return map_node(e, n, "$0");
   for (int k = 1; k < n->n_in; k++) {
     kl_map m;
-    memset(&m, 0, sizeof m);
-    m.out = emit_out(e, 0);
-    m.out_dtype = dt;
-    m.rank = n->out[0]->rank;
-    memcpy(m.dims, n->out[0]->shape, sizeof m.dims);
+    kl_map_init(e, n, 0, &m);
     if (k == 1) kl_map_add_input(&m, emit_in(e, 0), n->in[0]);
     else kl_map_add_input(&m, m.out, n->out[0]);     /* accumulate in y */
     kl_map_add_input(&m, emit_in(e, k), n->in[k]);
     const char *t = tmpl;
     if (k == n->n_in - 1) {
       if (mean) {
-        snprintf(last, sizeof last, "(%s) / %s", tmpl, lit(nl, sizeof nl, dt, (double)n->n_in));
+        snprintf(last, sizeof last, "(%s) / %s", tmpl, kl_map_literal(nl, sizeof nl, dt, (double)n->n_in));
         t = last;
       }
       if (ir_dtype_is_float(dt) && kl_epilogue_from_node(e, n, &m.ep) < 0) return -1;
     }
-    m.expr = expand(expr, sizeof expr, t, dt);
+    m.expr = kl_map_expand(expr, sizeof expr, t, dt);
     if (kl_map_emit(e, &m) < 0) return kl_fail(n);
   }
   return 0;
@@ -173,7 +141,7 @@ int emit_ew_HardSwish(emit_ctx *e, const ir_node *n) {
 
 int emit_ew_Elu(emit_ctx *e, const ir_node *n) {
   char a[64], expr[512];
-  lit(a, sizeof a, n->out[0]->dtype, ir_attr_float(n, "alpha", 1.0));
+  kl_map_literal(a, sizeof a, n->out[0]->dtype, ir_attr_float(n, "alpha", 1.0));
   snprintf(expr, sizeof expr, "($0 < 0.0@ ? %s * (exp@($0) - 1.0@) : $0)", a);
   return map_node(e, n, expr);
 }
@@ -181,8 +149,8 @@ int emit_ew_Elu(emit_ctx *e, const ir_node *n) {
 int emit_ew_Selu(emit_ctx *e, const ir_node *n) {
   char a[64], g[64], expr[512];
   ir_dtype dt = n->out[0]->dtype;
-  lit(a, sizeof a, dt, ir_attr_float(n, "alpha", 1.67326319217681884765625));
-  lit(g, sizeof g, dt, ir_attr_float(n, "gamma", 1.05070102214813232421875));
+  kl_map_literal(a, sizeof a, dt, ir_attr_float(n, "alpha", 1.67326319217681884765625));
+  kl_map_literal(g, sizeof g, dt, ir_attr_float(n, "gamma", 1.05070102214813232421875));
   snprintf(expr, sizeof expr, "($0 <= 0.0@ ? %s * (%s * exp@($0) - %s) : %s * $0)", g, a, a, g);
   return map_node(e, n, expr);
 }
@@ -201,11 +169,7 @@ int emit_ew_Clip(emit_ctx *e, const ir_node *n) {
   kl_map m;
   ir_dtype dt = n->out[0]->dtype;
   const ir_tensor *lo = n->n_in > 1 ? n->in[1] : NULL, *hi = n->n_in > 2 ? n->in[2] : NULL;
-  memset(&m, 0, sizeof m);
-  m.out = emit_out(e, 0);
-  m.out_dtype = dt;
-  m.rank = n->out[0]->rank;
-  memcpy(m.dims, n->out[0]->shape, sizeof m.dims);
+  kl_map_init(e, n, 0, &m);
   kl_map_add_input(&m, emit_in(e, 0), n->in[0]);
   if (lo) kl_map_add_input(&m, emit_in(e, 1), lo);
   if (hi) kl_map_add_input(&m, emit_in(e, 2), hi);
@@ -283,11 +247,7 @@ int emit_ew_Dropout(emit_ctx *e, const ir_node *n) {
 int emit_ew_Cast(emit_ctx *e, const ir_node *n) {
   ir_dtype from = n->in[0]->dtype, to = n->out[0]->dtype;
   kl_map m;
-  memset(&m, 0, sizeof m);
-  m.out = emit_out(e, 0);
-  m.out_dtype = to;
-  m.rank = n->out[0]->rank;
-  memcpy(m.dims, n->out[0]->shape, sizeof m.dims);
+  kl_map_init(e, n, 0, &m);
   kl_map_add_input(&m, emit_in(e, 0), n->in[0]);   /* CastLike's input 1 only gives the type */
   if (to == IR_BF16 && n->opset < 19) {
     /* Before opset 19 Cast to bfloat16 truncated (the ONNX reference of that
@@ -372,8 +332,7 @@ static int softmax(emit_ctx *e, const ir_node *n, int logsm) {
   }
   if (outer * len * inner == 0) return 0;
   char base[128], at[192];
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   const char *o = kl_for(e, outer);
   const char *j = inner > 1 ? kl_for(e, inner) : NULL;
   if (j) snprintf(base, sizeof base, "%s * %lld + %s", o, (long long)(len * inner), j);
@@ -407,8 +366,7 @@ static int softmax(emit_ctx *e, const ir_node *n, int logsm) {
   kl_end(e);
   if (j) kl_end(e);
   kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }
 

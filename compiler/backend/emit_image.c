@@ -204,16 +204,15 @@ int emit_image_resize(emit_ctx *e, const ir_node *n) {
   ir_dtype dt = Y->dtype;
   int r = X->rank, a;
   rs_tab tab[IR_MAX_RANK];
-  int64_t st[IR_MAX_RANK], s = 1;
+  int64_t st[IR_MAX_RANK];
   char nm[48], b[64], idx_expr[1024], w_expr[1024], cond[512];
   const char *ov[IR_MAX_RANK], *tv[IR_MAX_RANK];
   if (need_float_out(n)) return -1;
   if (ir_numel(Y) == 0) return 0;
   if (ir_attr_floats(n, "_scales", (const double **)&tab[0].w) != r)
     return op_fail(n, "scales were not resolved by shape inference");
-  for (a = r - 1; a >= 0; a--) st[a] = s, s *= X->shape[a];
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_strides(r, X->shape, st);
+  kl_block(e);
   for (a = 0; a < r; a++) {
     rs_build(n, a, &tab[a]);
     if (tab[a].identity) continue;
@@ -272,8 +271,7 @@ int emit_image_resize(emit_ctx *e, const ir_node *n) {
   while (opened--) kl_end(e);
   emit_line(e, "%s[yo++] = (%s)acc;", emit_out(e, 0), ir_dtype_ctype(dt));
   for (a = 0; a < r; a++) kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   for (a = 0; a < r; a++) free(tab[a].idx), free(tab[a].w), free(tab[a].valid);
   return 0;
 }
@@ -282,8 +280,8 @@ int emit_image_resize(emit_ctx *e, const ir_node *n) {
 
 static int copy6(emit_ctx *e, const ir_node *n, const int64_t *dims, const int64_t *src_st) {
   kl_copy cp;
-  int64_t dst_st[6], s = 1;
-  for (int k = 5; k >= 0; k--) dst_st[k] = s, s *= dims[k];
+  int64_t dst_st[6];
+  kl_strides(6, dims, dst_st);
   kl_copy_init(&cp, emit_out(e, 0), emit_in(e, 0), n->out[0]->dtype);
   for (int k = 0; k < 6; k++)
     if (kl_copy_axis(&cp, dims[k], dst_st[k], src_st[k], NULL)) return op_fail(n, "%s", ir_last_error());
@@ -331,8 +329,7 @@ int emit_image_conv_transpose(emit_ctx *e, const ir_node *n) {
   Cg = C / grp, Mg = M / grp;
   isp = ir_numel_dims(r, X->shape + 2), osp = ir_numel_dims(r, Y->shape + 2), ksp = ir_numel_dims(r, k);
   if (ir_numel(Y) == 0) return 0;
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   /* y = bias (or 0), then every x[b, ch, i] adds x * w[ch, m, kk] at i*s + kk*d - pb */
   {
     const char *bb = kl_for(e, N), *m = kl_for(e, M), *o = kl_for(e, osp);
@@ -364,8 +361,7 @@ int emit_image_conv_transpose(emit_ctx *e, const ir_node *n) {
   kl_end(e);
   for (t = 0; t < 2 * r; t++) kl_end(e);
   kl_end(e), kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }
 
@@ -399,8 +395,7 @@ int emit_image_lp_pool(emit_ctx *e, const ir_node *n) {
   if (ir_numel(Y) == 0) return 0;
   lp_exprs(ir_attr_float(n, "p", 2.0), acc, sizeof acc, root, sizeof root);
   int64_t isp = ir_numel_dims(r, X->shape + 2), osp = ir_numel_dims(r, Y->shape + 2);
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   const char *pl = kl_for(e, X->shape[0] * X->shape[1]);
   for (t = 0; t < r; t++) ov[t] = kl_for(e, Y->shape[2 + t]);
   emit_line(e, "double s = 0.0;");
@@ -421,8 +416,7 @@ int emit_image_lp_pool(emit_ctx *e, const ir_node *n) {
   emit_line(e, "%s[%s * %lld + %s] = (%s)%s;", emit_out(e, 0), pl, (long long)osp, ox, ir_dtype_ctype(Y->dtype), root);
   for (t = 0; t < r; t++) kl_end(e);
   kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }
 
@@ -514,8 +508,7 @@ int emit_image_grid_sample(emit_ctx *e, const ir_node *n) {
   if (ir_numel(Y) == 0) return 0;
   emit_helper(e, "mc_gridsample", gs_helpers);
   if (!strcmp(mode, "bicubic")) emit_helper(e, "mc_gridsample_cubic", gs_cubic_helper);
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   /* AT(yy, xx): the input pixel of the current plane, zero outside */
   emit_line(e, "#define AT(yy, xx) ((yy) < 0 || (yy) >= %lld || (xx) < 0 || (xx) >= %lld ? 0.0 : (double)xp[(yy) * %lld + (xx)])",
             (long long)H, (long long)W, (long long)W);
@@ -564,8 +557,7 @@ int emit_image_grid_sample(emit_ctx *e, const ir_node *n) {
             (long long)Wo, ox, T);
   kl_end(e), kl_end(e), kl_end(e), kl_end(e);
   emit_line(e, "#undef AT");
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }
 
@@ -595,14 +587,13 @@ static void offset_expr(char *buf, size_t n, int rank, const char *const *v, con
 
 static void norm_emit(emit_ctx *e, const norm_desc *d) {
   const char *v[IR_MAX_RANK];
-  int64_t st[IR_MAX_RANK], s = 1, R = 1;
+  int64_t st[IR_MAX_RANK], R = 1;
   char xo[512], so[512], bo[512], sc[560], bs[560];
   int a, pass;
-  for (a = d->rank - 1; a >= 0; a--) st[a] = s, s *= d->dims[a];
+  kl_strides(d->rank, d->dims, st);
   for (a = 0; a < d->rank; a++)
     if (d->red[a]) R *= d->dims[a];
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   if (d->mean_out || d->inv_out) emit_line(e, "int64_t kf = 0;");
   for (a = 0; a < d->rank; a++) v[a] = d->red[a] ? NULL : kl_for(e, d->dims[a]);
   emit_line(e, "double s = 0.0, q = 0.0;");
@@ -638,8 +629,7 @@ static void norm_emit(emit_ctx *e, const norm_desc *d) {
   if (d->mean_out || d->inv_out) emit_line(e, "kf++;");
   for (a = 0; a < d->rank; a++)
     if (!d->red[a]) kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
 }
 
 static void norm_init(norm_desc *d, emit_ctx *e, const ir_node *n) {
@@ -837,8 +827,7 @@ int emit_image_roi_align(emit_ctx *e, const ir_node *n) {
   emit_line(e, "w1 = hy * lx * (double)xp[y0 * %lld + x1];", W);
   emit_line(e, "w2 = ly * hx * (double)xp[y1 * %lld + x0];", W);
   emit_line(e, "w3 = ly * lx * (double)xp[y1 * %lld + x1];", W);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   if (is_max) {   /* the reference's max: the largest weighted corner */
     emit_line(e, "if (first || w0 > acc) acc = w0;");
     emit_line(e, "first = 0;");
@@ -848,14 +837,10 @@ int emit_image_roi_align(emit_ctx *e, const ir_node *n) {
   } else {
     emit_line(e, "acc += w0 + w1 + w2 + w3;");
   }
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   emit_line(e, "yp[ph * %lld + pw] = (%s)(%s);", OW, T, is_max ? "acc" : "acc / cnt");
-  emit_indent(e, -1);
-  emit_line(e, "}");
-  emit_indent(e, -1);
-  emit_line(e, "}");
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
+  kl_end(e);
+  kl_end(e);
   return 0;
 }

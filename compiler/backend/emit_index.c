@@ -37,19 +37,27 @@ static int copy_data(emit_ctx *e, const ir_node *n)
   return kl_copy_emit(e, &c);
 }
 
+/* Data, indices (and updates) of a gather or scatter; a scatter first
+ * copies the data into its output. */
+static int gather_io(emit_ctx *e, const ir_node *n, int scatter, kl_gather_io *io)
+{
+  if (scatter && (red_of(n, &io->red) || copy_data(e, n))) return -1;
+  io->dst = emit_out(e, 0);
+  io->src = emit_in(e, scatter ? 2 : 0);
+  io->idx = emit_in(e, 1);
+  io->dtype = n->in[0]->dtype;
+  io->idx_dtype = n->in[1]->dtype;
+  io->scatter = scatter;
+  return 0;
+}
+
 static int elements(emit_ctx *e, const ir_node *n, int scatter)
 {
   const ir_tensor *x = n->in[0], *ix = n->in[1];
   kl_elements k;
   memset(&k, 0, sizeof k);
   if (op_axis(n, ir_attr_int(n, "axis", 0), x->rank, &k.axis)) return -1;
-  if (scatter && (red_of(n, &k.red) || copy_data(e, n))) return -1;
-  k.dst = emit_out(e, 0);
-  k.src = emit_in(e, scatter ? 2 : 0);
-  k.idx = emit_in(e, 1);
-  k.dtype = x->dtype;
-  k.idx_dtype = ix->dtype;
-  k.scatter = scatter;
+  if (gather_io(e, n, scatter, &k.io)) return -1;
   k.rank = x->rank;
   memcpy(k.data_dims, x->shape, sizeof k.data_dims);
   memcpy(k.idx_dims, ix->shape, sizeof k.idx_dims);
@@ -65,13 +73,7 @@ static int nd(emit_ctx *e, const ir_node *n, int scatter)
   int b = scatter ? 0 : (int)ir_attr_int(n, "batch_dims", 0), j;
   kl_nd k;
   memset(&k, 0, sizeof k);
-  if (scatter && (red_of(n, &k.red) || copy_data(e, n))) return -1;
-  k.dst = emit_out(e, 0);
-  k.src = emit_in(e, scatter ? 2 : 0);
-  k.idx = emit_in(e, 1);
-  k.dtype = x->dtype;
-  k.idx_dtype = ix->dtype;
-  k.scatter = scatter;
+  if (gather_io(e, n, scatter, &k.io)) return -1;
   k.k = ix->shape[ix->rank - 1];
   k.batches = k.tuples = k.slice = k.block = 1;
   for (j = 0; j < b; j++) k.batches *= x->shape[j];

@@ -3,7 +3,7 @@
  *
  * The elementwise ops (Mod, BitShift, ThresholdedRelu, Shrink, Celu, Mish,
  * IsInf, IsNaN) are kl_map templates: "$k" is input k's loaded value and
- * "@" the libm suffix of the op's float type (as in emit_elementwise.c).
+ * "@" the libm suffix of the op's float type (see kl_map.h).
  * Integer Mod by zero gives 0 and a shift by 64 or more gives 0, so no
  * input makes the generated code trap or hit undefined behaviour.
  *
@@ -31,46 +31,15 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static ir_dtype fdt(ir_dtype t) { return t == IR_F16 || t == IR_BF16 ? IR_F32 : t; }
-
-static const char *expand(char *buf, size_t n, const char *tmpl, ir_dtype dt) {
-  size_t k = 0;
-  dt = fdt(dt);
-  for (const char *p = tmpl; *p && k + 2 < n; p++) {
-    if (*p == '@') {
-      if (dt == IR_F32) buf[k++] = 'f';
-    } else {
-      buf[k++] = *p;
-    }
-  }
-  buf[k] = '\0';
-  return buf;
-}
-
+/* out[0] = tmpl(in...) over all of the node's inputs; "@" for input 0's type. */
 static int map_node(emit_ctx *e, const ir_node *n, const char *tmpl) {
-  kl_map m;
-  char expr[2048];
-  if (kl_map_from_node(e, n, 0, &m) < 0) return -1;
-  m.expr = expand(expr, sizeof expr, tmpl, n->in[0]->dtype);
-  if (kl_map_emit(e, &m) < 0) return op_fail(n, "%s", ir_last_error());
-  return 0;
+  return kl_map_node(e, n, tmpl, n->in[0]->dtype);
 }
-
-static const char *lit(char *buf, size_t n, ir_dtype dt, double v) { return emit_literal(buf, n, fdt(dt), v); }
 
 /* The loop ops: float32/float64 and integers. */
 static int plain_dtype(const ir_node *n, ir_dtype dt) {
   if (dt == IR_F32 || dt == IR_F64 || ir_dtype_is_int(dt) || dt == IR_BOOL) return 0;
   return op_fail(n, "the C backend: this op on %s is not supported", ir_dtype_name(dt));
-}
-
-static void open_block(emit_ctx *e) {
-  emit_line(e, "{");
-  emit_indent(e, 1);
-}
-static void close_block(emit_ctx *e) {
-  emit_indent(e, -1);
-  emit_line(e, "}");
 }
 
 static void split3(const ir_tensor *x, int axis, int whole_tail, int64_t *outer, int64_t *len, int64_t *inner) {
@@ -105,7 +74,7 @@ int emit_math_BitShift(emit_ctx *e, const ir_node *n) {
 
 int emit_math_ThresholdedRelu(emit_ctx *e, const ir_node *n) {
   char a[64], expr[256];
-  lit(a, sizeof a, n->in[0]->dtype, ir_attr_float(n, "alpha", 1.0));
+  kl_map_literal(a, sizeof a, n->in[0]->dtype, ir_attr_float(n, "alpha", 1.0));
   snprintf(expr, sizeof expr, "($0 > %s ? $0 : 0.0@)", a);
   return map_node(e, n, expr);
 }
@@ -115,8 +84,8 @@ int emit_math_Shrink(emit_ctx *e, const ir_node *n) {
   ir_dtype dt = n->in[0]->dtype;
   double lv = ir_attr_float(n, "lambd", 0.5), bv = ir_attr_float(n, "bias", 0.0);
   if (ir_dtype_is_float(dt)) {
-    lit(l, sizeof l, dt, lv);
-    lit(b, sizeof b, dt, bv);
+    kl_map_literal(l, sizeof l, dt, lv);
+    kl_map_literal(b, sizeof b, dt, bv);
     snprintf(expr, sizeof expr, "($0 < -%s ? $0 + %s : $0 > %s ? $0 - %s : 0.0@)", l, b, l, b);
   } else {   /* integers: compare and shift in double, as the interpreter */
     emit_literal(l, sizeof l, IR_F64, lv);
@@ -129,7 +98,7 @@ int emit_math_Shrink(emit_ctx *e, const ir_node *n) {
 
 int emit_math_Celu(emit_ctx *e, const ir_node *n) {
   char a[64], neg[256], expr[768];
-  lit(a, sizeof a, n->in[0]->dtype, ir_attr_float(n, "alpha", 1.0));
+  kl_map_literal(a, sizeof a, n->in[0]->dtype, ir_attr_float(n, "alpha", 1.0));
   snprintf(neg, sizeof neg, "%s * (exp@($0 / %s) - 1.0@)", a, a);
   snprintf(expr, sizeof expr, "(($0 > 0.0@ ? $0 : 0.0@) + (%s < 0.0@ ? %s : 0.0@))", neg, neg);
   return map_node(e, n, expr);
@@ -157,7 +126,7 @@ int emit_math_Trilu(emit_ctx *e, const ir_node *n) {
   int64_t batch = ir_numel(x) / (rows * cols > 0 ? rows * cols : 1);
   const char *X = emit_in(e, 0), *Y = emit_out(e, 0);
   if (ir_numel(x) == 0) return 0;
-  open_block(e);
+  kl_block(e);
   const char *b = kl_for(e, batch), *r = kl_for(e, rows), *q = kl_for(e, cols);
   emit_line(e, "const int64_t at = (%s * %lld + %s) * %lld + %s;", b, (long long)rows, r, (long long)cols, q);
   emit_line(e, "%s[at] = %s - %s %s %lld ? %s[at] : 0;", Y, q, r, ir_attr_int(n, "upper", 1) ? ">=" : "<=",
@@ -165,7 +134,7 @@ int emit_math_Trilu(emit_ctx *e, const ir_node *n) {
   kl_end(e);
   kl_end(e);
   kl_end(e);
-  close_block(e);
+  kl_end(e);
   return 0;
 }
 
@@ -173,13 +142,13 @@ int emit_math_EyeLike(emit_ctx *e, const ir_node *n) {
   const ir_tensor *y = n->out[0];
   const char *one = y->dtype == IR_F16 ? "0x3C00" : y->dtype == IR_BF16 ? "0x3F80" : "1";   /* 1.0 bits */
   if (ir_numel(y) == 0) return 0;
-  open_block(e);
+  kl_block(e);
   const char *r = kl_for(e, y->shape[0]), *q = kl_for(e, y->shape[1]);
   emit_line(e, "%s[%s * %lld + %s] = %s - %s == %lld ? %s : 0;", emit_out(e, 0), r, (long long)y->shape[1], q, q, r,
             (long long)ir_attr_int(n, "k", 0), one);
   kl_end(e);
   kl_end(e);
-  close_block(e);
+  kl_end(e);
   return 0;
 }
 
@@ -207,7 +176,7 @@ int emit_math_Hardmax(emit_ctx *e, const ir_node *n) {
     return op_fail(n, "the C backend: this op on %s is not supported", ir_dtype_name(x->dtype));
   split3(x, (int)ir_attr_int(n, "axis", -1), n->opset < 13, &outer, &len, &inner);
   if (outer * len * inner == 0) return 0;
-  open_block(e);
+  kl_block(e);
   int loops = row_loops(e, outer, len, inner, "base");
   emit_line(e, "int64_t best = 0;");
   emit_line(e, "%s bv = %s[base];", T, X);
@@ -223,7 +192,7 @@ int emit_math_Hardmax(emit_ctx *e, const ir_node *n) {
   emit_line(e, "%s[base + %s * %lld] = %s == best ? 1 : 0;", Y, k, (long long)inner, k);
   kl_end(e);
   while (loops--) kl_end(e);
-  close_block(e);
+  kl_end(e);
   return 0;
 }
 
@@ -236,7 +205,7 @@ int emit_math_CumSum(emit_ctx *e, const ir_node *n) {
   if (plain_dtype(n, x->dtype) < 0) return -1;
   split3(x, (int)ir_attr_int(n, "_axis", 0), 0, &outer, &len, &inner);
   if (outer * len * inner == 0) return 0;
-  open_block(e);
+  kl_block(e);
   int loops = row_loops(e, outer, len, inner, "base");
   emit_line(e, "%s acc = 0;", isf ? "double" : "uint64_t");   /* integers wrap */
   const char *s = kl_for(e, len);
@@ -248,7 +217,7 @@ int emit_math_CumSum(emit_ctx *e, const ir_node *n) {
   if (!excl) emit_line(e, "%s[at] = (%s)acc;", Y, T);
   kl_end(e);
   while (loops--) kl_end(e);
-  close_block(e);
+  kl_end(e);
   return 0;
 }
 
@@ -262,7 +231,7 @@ int emit_math_TopK(emit_ctx *e, const ir_node *n) {
   if (plain_dtype(n, x->dtype) < 0) return -1;
   split3(x, (int)ir_attr_int(n, "axis", -1), 0, &outer, &len, &inner);
   if (outer * k * inner == 0) return 0;
-  open_block(e);
+  kl_block(e);
   const char *o = kl_for(e, outer);
   const char *j = inner > 1 ? kl_for(e, inner) : "0";
   emit_line(e, "const int64_t base = %s * %lld + %s;", o, (long long)(len * inner), j);
@@ -288,7 +257,7 @@ int emit_math_TopK(emit_ctx *e, const ir_node *n) {
   kl_end(e);
   if (inner > 1) kl_end(e);
   kl_end(e);
-  close_block(e);
+  kl_end(e);
   return 0;
 }
 
@@ -303,7 +272,7 @@ int emit_math_Einsum(emit_ctx *e, const ir_node *n) {
   if (plain_dtype(n, y->dtype) < 0) return -1;
   if (ops_math_einsum(n, &es) < 0) return -1;
   if (ir_numel(y) == 0) return 0;
-  open_block(e);
+  kl_block(e);
   for (int l = 0; l < es.out_rank; l++) var[l] = kl_for(e, es.dim[l]);
   emit_line(e, "%s acc = 0;", isf ? "double" : "uint64_t");   /* integers wrap */
   for (int l = es.out_rank; l < es.n_labels; l++) var[l] = kl_for(e, es.dim[l]);
@@ -339,7 +308,7 @@ int emit_math_Einsum(emit_ctx *e, const ir_node *n) {
     emit_line(e, "%s[%s] = (%s)acc;", emit_out(e, 0), len ? idx : "0", ir_dtype_ctype(y->dtype));
   }
   for (int l = 0; l < es.out_rank; l++) kl_end(e);
-  close_block(e);
+  kl_end(e);
   return 0;
 }
 
@@ -354,7 +323,7 @@ int emit_math_OneHot(emit_ctx *e, const ir_node *n) {
     return op_fail(n, "the C backend: indices of %s are not supported", ir_dtype_name(ix->dtype));
   for (int a = 0; a < ix->rank; a++) *(a < axis ? &pre : &post) *= ix->shape[a];
   if (ir_numel(y) == 0) return 0;
-  open_block(e);
+  kl_block(e);
   const char *p = kl_for(e, pre), *q = kl_for(e, post);
   if (ir_dtype_is_float(ix->dtype)) {   /* NaN and out-of-range floats: no class, never UB */
     emit_line(e, "const double dv = %s[%s * %lld + %s];", X, p, (long long)post, q);
@@ -368,7 +337,7 @@ int emit_math_OneHot(emit_ctx *e, const ir_node *n) {
   kl_end(e);
   kl_end(e);
   kl_end(e);
-  close_block(e);
+  kl_end(e);
   return 0;
 }
 
@@ -379,7 +348,7 @@ int emit_math_ReverseSequence(emit_ctx *e, const ir_node *n) {
   const char *X = emit_in(e, 0), *L = emit_in(e, 1), *Y = emit_out(e, 0);
   for (int a = 2; a < x->rank; a++) rest *= x->shape[a];
   if (ir_numel(x) == 0) return 0;
-  open_block(e);
+  kl_block(e);
   const char *a0 = kl_for(e, x->shape[0]), *a1 = kl_for(e, x->shape[1]);
   const char *t = ta == 0 ? a0 : a1, *b = ta == 0 ? a1 : a0;
   emit_line(e, "int64_t len = %s[%s];", L, b);
@@ -393,7 +362,7 @@ int emit_math_ReverseSequence(emit_ctx *e, const ir_node *n) {
   kl_end(e);
   kl_end(e);
   kl_end(e);
-  close_block(e);
+  kl_end(e);
   return 0;
 }
 
@@ -406,12 +375,12 @@ int emit_math_Det(emit_ctx *e, const ir_node *n) {
   if (x->dtype != IR_F32 && x->dtype != IR_F64)
     return op_fail(n, "the C backend: this op on %s is not supported", ir_dtype_name(x->dtype));
   if (count == 0) return 0;
-  open_block(e);
+  kl_block(e);
   if (m == 0) {   /* the determinant of an empty matrix is 1 */
     const char *b = kl_for(e, count);
     emit_line(e, "%s[%s] = 1;", Y, b);
     kl_end(e);
-    close_block(e);
+    kl_end(e);
     return 0;
   }
   emit_line(e, "double *restrict a = (double *)(void *)%s;", emit_scratch(e));
@@ -443,7 +412,7 @@ int emit_math_Det(emit_ctx *e, const ir_node *n) {
   kl_end(e);
   emit_line(e, "%s[%s] = (%s)det;", Y, b, T);
   kl_end(e);
-  close_block(e);
+  kl_end(e);
   return 0;
 }
 
@@ -476,7 +445,7 @@ int emit_math_Compress(emit_ctx *e, const ir_node *n) {
   if (axis >= 0) split3(x, axis, 0, &outer, &len, &inner);
   if (cnt == 0) return 0;
   cnt /= outer * inner;
-  open_block(e);
+  kl_block(e);
   emit_line(e, "static const int64_t sel[%lld] = {", (long long)cnt);
   emit_indent(e, 1);
   for (int64_t j = 0; j < cd->shape[0] && j < len; j++)
@@ -490,6 +459,6 @@ int emit_math_Compress(emit_ctx *e, const ir_node *n) {
   kl_end(e);
   kl_end(e);
   kl_end(e);
-  close_block(e);
+  kl_end(e);
   return 0;
 }

@@ -158,42 +158,36 @@ int emit_nn_matmul(emit_ctx *e, const ir_node *n) {
   return kl_gemm(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
 }
 
-static int emit_bn_train(emit_ctx *e, const ir_node *n) {
+/* The operands common to inference and training mode. */
+static void bn_desc(emit_ctx *e, const ir_node *n, kl_chan_affine_desc *d) {
   const ir_tensor *X = n->in[0];
+  memset(d, 0, sizeof *d);
+  d->dt = n->out[0]->dtype;
+  d->N = X->shape[0];
+  d->C = X->shape[1];
+  d->S = ir_numel_dims(X->rank - 2, X->shape + 2);
+  d->x = emit_in(e, 0);
+  d->scale = emit_in(e, 1);
+  d->bias = emit_in(e, 2);
+  d->mean = emit_in(e, 3);
+  d->var = emit_in(e, 4);
+  d->y = emit_out(e, 0);
+  d->eps = ir_attr_float(n, "epsilon", 1e-5);
+}
+
+static int emit_bn_train(emit_ctx *e, const ir_node *n) {
   kl_bn_train_desc d;
   memset(&d, 0, sizeof d);
-  d.dt = n->out[0]->dtype;
-  d.N = X->shape[0];
-  d.C = X->shape[1];
-  d.S = ir_numel_dims(X->rank - 2, X->shape + 2);
-  d.x = emit_in(e, 0);
-  d.scale = emit_in(e, 1);
-  d.bias = emit_in(e, 2);
-  d.mean = emit_in(e, 3);
-  d.var = emit_in(e, 4);
-  d.y = emit_out(e, 0);
+  bn_desc(e, n, &d.bn);
   d.run_mean = n->n_out > 1 && n->out[1] ? emit_out(e, 1) : NULL;
   d.run_var = n->n_out > 2 && n->out[2] ? emit_out(e, 2) : NULL;
-  d.eps = ir_attr_float(n, "epsilon", 1e-5);
   d.momentum = ir_attr_float(n, "momentum", 0.9);
   return kl_bn_train(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
 }
 
 int emit_nn_batchnorm(emit_ctx *e, const ir_node *n) {
-  const ir_tensor *X = n->in[0];
   kl_chan_affine_desc d;
   if (ir_attr_int(n, "training_mode", 0)) return emit_bn_train(e, n);
-  memset(&d, 0, sizeof d);
-  d.dt = n->out[0]->dtype;
-  d.N = X->shape[0];
-  d.C = X->shape[1];
-  d.S = ir_numel_dims(X->rank - 2, X->shape + 2);
-  d.x = emit_in(e, 0);
-  d.scale = emit_in(e, 1);
-  d.bias = emit_in(e, 2);
-  d.mean = emit_in(e, 3);
-  d.var = emit_in(e, 4);
-  d.y = emit_out(e, 0);
-  d.eps = ir_attr_float(n, "epsilon", 1e-5);
+  bn_desc(e, n, &d);
   return kl_chan_affine(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "kernels.h"
 
 #define LL(v) ((long long)(v))
 
@@ -188,8 +189,7 @@ static int matmul(emit_ctx *e, const ir_node *n, int ia, int za, int ib, int zb,
   emit_line(e, "  }");
   emit_line(e, "}");
   while (close--) {
-    emit_indent(e, -1);
-    emit_line(e, "}");
+    kl_end(e);
   }
   return 0;
 }
@@ -251,11 +251,9 @@ static int conv(emit_ctx *e, const ir_node *n, int ix, int zx, int iw, int zw, i
   }
   emit_line(e, "acc += ((int64_t)%s[%s] - xzp) * ((int64_t)%s[%s] - wzp);", X, idx, W, widx);
   for (int d = 0; d < r; d++) {
-    emit_indent(e, -1);
-    emit_line(e, "}");
+    kl_end(e);
   }
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   if (qlinear) {
     emit_line(e, "const float mult = %s * %s / %s;", param(e, n, 1, "0", "", p1, sizeof p1),
               param(e, n, 4, "m", "", p2, sizeof p2), param(e, n, 6, "0", "", p3, sizeof p3));
@@ -265,8 +263,7 @@ static int conv(emit_ctx *e, const ir_node *n, int ix, int zx, int iw, int zw, i
     emit_line(e, "%s[%s] = mc_wrap32(acc);", Y, yidx);
   }
   for (int d = 0; d < r; d++) {
-    emit_indent(e, -1);
-    emit_line(e, "}");
+    kl_end(e);
   }
   emit_indent(e, -2);
   emit_line(e, "  }");

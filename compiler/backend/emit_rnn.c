@@ -122,8 +122,7 @@ static void put_pre(ectx *c, int64_t lo, int64_t hi, int with_rb, const char *ve
     emit_line(e, "for (int64_t rk = 0; rk < %lld; rk++) acc += rrow[rk] * %s[rk];", (long long)c->s.H, vec);
   }
   emit_line(e, "rg[rj] = acc;");
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
 }
 
 int emit_rnn(emit_ctx *e, const ir_node *n) {
@@ -169,8 +168,7 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
   for (int d = 0; d < s->nd; d++) {
     int backward = s->reverse_only || d == 1;
     emit_line(e, "/* direction %d (%s) */", d, backward ? "reverse" : "forward");
-    emit_line(e, "{");
-    emit_indent(e, 1);
+    kl_block(e);
     emit_line(e, "const %s *rW = %s + %lld;", Tn, W, (long long)(d * GH * I));
     emit_line(e, "const %s *rR = %s + %lld;", Tn, R, (long long)(d * GH * H));
     if (Bias) {
@@ -193,11 +191,9 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
     gd.b_cs = I;
     gd.y = "rxw";
     gd.alpha = 1.0;
-    emit_line(e, "{");
-    emit_indent(e, 1);
+    kl_block(e);
     if (kl_gemm(e, &gd)) return op_fail(n, "%s", ir_last_error());
-    emit_indent(e, -1);
-    emit_line(e, "}");
+    kl_end(e);
 
     emit_line(e, "for (int64_t rb = 0; rb < %lld; rb++) {", (long long)B);
     emit_indent(e, 1);
@@ -223,8 +219,7 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
       if (c0) emit_line(e, "rcb[rj] = %s[%s];", c0, sidx);
       else emit_line(e, "rcb[rj] = %s;", zero);
     }
-    emit_indent(e, -1);
-    emit_line(e, "}");
+    kl_end(e);
 
     emit_line(e, "for (int64_t rs = 0; rs < rL; rs++) {");
     emit_indent(e, 1);
@@ -237,16 +232,14 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
       emit_indent(e, 1);
       emit_line(e, "%s v = rg[rj];", Tn);
       if (put_act(&c, d, 0, 1, "rhb[rj]", "v")) return -1;
-      emit_indent(e, -1);
-      emit_line(e, "}");
+      kl_end(e);
     } else if (G == 3) {   /* GRU: z r h */
       put_pre(&c, 0, 2 * H, 1, "rhb");
       emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)(2 * H));
       emit_indent(e, 1);
       emit_line(e, "%s v = rg[rj];", Tn);
       if (put_act(&c, d, 0, 1, "rg[rj]", "v")) return -1;
-      emit_indent(e, -1);
-      emit_line(e, "}");
+      kl_end(e);
       if (!lbr) {
         /* candidate: g(xw + Wb + Rb + R_h . (r * h)) */
         emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) rtmp[rj] = rg[%lld + rj] * rhb[rj];", (long long)H,
@@ -260,16 +253,14 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
         emit_line(e, "%s acc = %s;", Tn, Bias ? "rbr[rj]" : zero);
         emit_line(e, "for (int64_t rk = 0; rk < %lld; rk++) acc += rrow[rk] * rhb[rk];", (long long)H);
         emit_line(e, "rg[rj] = rxr[rj]%s + rg[rj - %lld] * acc;", Bias ? " + rbw[rj]" : "", (long long)H);
-        emit_indent(e, -1);
-        emit_line(e, "}");
+        kl_end(e);
       }
       emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)H);
       emit_indent(e, 1);
       emit_line(e, "%s v = rg[%lld + rj], hh;", Tn, (long long)(2 * H));
       if (put_act(&c, d, 1, 1, "hh", "v")) return -1;
       emit_line(e, "rhb[rj] = (%s - rg[rj]) * hh + rg[rj] * rhb[rj];", one);
-      emit_indent(e, -1);
-      emit_line(e, "}");
+      kl_end(e);
     } else {               /* LSTM: i o f c */
       put_pre(&c, 0, 4 * H, 1, "rhb");
       emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)H);
@@ -294,8 +285,7 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
       if (put_act(&c, d, 2, 0, "ch", "cn")) return -1;   /* h(C) is not clipped */
       emit_line(e, "rcb[rj] = cn;");
       emit_line(e, "rhb[rj] = og * ch;");
-      emit_indent(e, -1);
-      emit_line(e, "}");
+      kl_end(e);
     }
     if (Y) {
       if (s->layout)
@@ -306,20 +296,16 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
                   (long long)H);
       emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) ry[rj] = rhb[rj];", (long long)H);
     }
-    emit_indent(e, -1);
-    emit_line(e, "}");
+    kl_end(e);
     if (Yh || Yc) {
       emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)H);
       emit_indent(e, 1);
       if (Yh) emit_line(e, "%s[%s] = rhb[rj];", Yh, sidx);
       if (Yc) emit_line(e, "%s[%s] = rcb[rj];", Yc, sidx);
-      emit_indent(e, -1);
-      emit_line(e, "}");
+      kl_end(e);
     }
-    emit_indent(e, -1);
-    emit_line(e, "}");
-    emit_indent(e, -1);
-    emit_line(e, "}");
+    kl_end(e);
+    kl_end(e);
   }
   return 0;
 }

@@ -26,16 +26,6 @@
 
 #define MAXR IR_MAX_RANK
 
-static void strides_of(int rank, const int64_t *dims, int64_t *st)
-{
-  int64_t s = 1;
-  int k;
-  for (k = rank - 1; k >= 0; k--) {
-    st[k] = s;
-    s *= dims[k];
-  }
-}
-
 /* ---- moves ---------------------------------------------------------------- */
 
 int emit_shape_copy(emit_ctx *e, const ir_node *n)
@@ -54,7 +44,7 @@ int emit_shape_transpose(emit_ctx *e, const ir_node *n)
   int perm[MAXR], k;
   kl_copy c;
   if (ops_shape_perm(n, perm)) return -1;
-  strides_of(x->rank, x->shape, xst);
+  kl_strides(x->rank, x->shape, xst);
   for (k = 0; k < y->rank; k++) sst[k] = xst[perm[k]];
   kl_copy_init(&c, emit_out(e, 0), emit_in(e, 0), x->dtype);
   if (kl_copy_dense(&c, y->rank, y->shape, sst)) return -1;
@@ -67,7 +57,7 @@ int emit_shape_concat(emit_ctx *e, const ir_node *n)
   int64_t yst[MAXR], off = 0;
   int axis, j, k;
   if (ops_shape_axis(n, y->rank, &axis)) return -1;
-  strides_of(y->rank, y->shape, yst);
+  kl_strides(y->rank, y->shape, yst);
   for (j = 0; j < n->n_in; j++) {
     const ir_tensor *x = n->in[j];
     kl_copy c;
@@ -90,7 +80,7 @@ int emit_shape_split(emit_ctx *e, const ir_node *n)
   int64_t xst[MAXR], off = 0;
   int axis, j;
   if (ops_shape_axis(n, x->rank, &axis)) return -1;
-  strides_of(x->rank, x->shape, xst);
+  kl_strides(x->rank, x->shape, xst);
   for (j = 0; j < n->n_out; j++) {
     const ir_tensor *y = n->out[j];
     kl_copy c;
@@ -110,7 +100,7 @@ int emit_shape_slice(emit_ctx *e, const ir_node *n)
   int k;
   kl_copy c;
   if (ops_shape_slice(n, start, step, len)) return -1;
-  strides_of(x->rank, x->shape, xst);
+  kl_strides(x->rank, x->shape, xst);
   kl_copy_init(&c, emit_out(e, 0), emit_in(e, 0), x->dtype);
   for (k = 0; k < x->rank; k++) {
     sst[k] = xst[k] * step[k];
@@ -148,8 +138,8 @@ int emit_shape_pad(emit_ctx *e, const ir_node *n)
   kl_copy c;
   int k, rc = 0;
   if (ops_shape_pads(n, b, en, &mode)) return -1;
-  strides_of(x->rank, x->shape, xst);
-  strides_of(y->rank, y->shape, yst);
+  kl_strides(x->rank, x->shape, xst);
+  kl_strides(y->rank, y->shape, yst);
   kl_copy_init(&c, emit_out(e, 0), emit_in(e, 0), x->dtype);
   if (mode == OPS_PAD_CONSTANT) {
     char v[64];
@@ -194,7 +184,7 @@ int emit_shape_expand(emit_ctx *e, const ir_node *n)
   int64_t xst[MAXR], sst[MAXR];
   int k, lead = y->rank - x->rank;
   kl_copy c;
-  strides_of(x->rank, x->shape, xst);
+  kl_strides(x->rank, x->shape, xst);
   for (k = 0; k < y->rank; k++)
     sst[k] = k < lead || x->shape[k - lead] == 1 ? 0 : xst[k - lead];   /* broadcast axes repeat */
   kl_copy_init(&c, emit_out(e, 0), emit_in(e, 0), x->dtype);
@@ -208,8 +198,8 @@ int emit_shape_tile(emit_ctx *e, const ir_node *n)
   int64_t xst[MAXR], yst[MAXR];
   int k;
   kl_copy c;
-  strides_of(x->rank, x->shape, xst);
-  strides_of(y->rank, y->shape, yst);
+  kl_strides(x->rank, x->shape, xst);
+  kl_strides(y->rank, y->shape, yst);
   kl_copy_init(&c, emit_out(e, 0), emit_in(e, 0), x->dtype);
   for (k = 0; k < x->rank; k++) {
     int64_t rep = x->shape[k] ? y->shape[k] / x->shape[k] : 0;
@@ -251,8 +241,7 @@ static void emit_table(emit_ctx *e, const char *dst, ir_dtype dt, int64_t count,
     return;
   }
   snprintf(name, sizeof name, "%s", emit_fresh(e, "k"));
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   emit_line(e, "static const %s %s[%lld] = {", ir_dtype_ctype(dt), name, (long long)count);
   emit_indent(e, 1);
   for (i = 0; i < count; i += 8) {
@@ -267,8 +256,7 @@ static void emit_table(emit_ctx *e, const char *dst, ir_dtype dt, int64_t count,
   emit_indent(e, -1);
   emit_line(e, "};");
   emit_line(e, "memcpy(%s, %s, sizeof %s);", dst, name, name);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
 }
 
 static void lit_tensor(char *buf, size_t cap, const void *ctx, int64_t i) { elem_literal(buf, cap, ctx, i); }

@@ -59,13 +59,44 @@ int emit_signal_BlackmanWindow(emit_ctx *e, const ir_node *n) { return window(e,
 
 /* ---- DFT / STFT ------------------------------------------------------------------ */
 
+/* Inside the loop over t: input element xi as xr + i*xm (xm 0 for a real
+ * signal, cx 1) and the twiddle cr + i*ci = exp(-2*pi*i*k*t/len), or
+ * exp(+...) when inverse. */
+static void dft_term(emit_ctx *e, const char *X, int64_t cx, int64_t len, int inverse) {
+  char b[64], bl[64];
+  emit_line(e, "  const double xr = (double)%s[xi];", X);
+  if (cx == 2) emit_line(e, "  const double xm = (double)%s[xi + 1];", X);
+  else emit_line(e, "  const double xm = 0.0;");
+  emit_line(e, "  const double ang = %s * (double)((k * t) %% %lld) / %s;", dlit(b, sizeof b, TWO_PI), LL(len),
+            dlit(bl, sizeof bl, (double)len));
+  emit_line(e, "  const double cr = cos(ang), ci = %ssin(ang);", inverse ? "" : "-");
+}
+
+/* After the loop over t: sr + i*si (each divided by the literal scale,
+ * when given) into the pair at element yi of Y, then the three loops
+ * around it closed. */
+static void dft_store(emit_ctx *e, const char *Y, const char *T, const char *yi, const char *scale) {
+  emit_line(e, "{");
+  emit_line(e, "  const int64_t yi = %s;", yi);
+  if (scale) {
+    emit_line(e, "  %s[yi] = (%s)(sr / %s);", Y, T, scale);
+    emit_line(e, "  %s[yi + 1] = (%s)(si / %s);", Y, T, scale);
+  } else {
+    emit_line(e, "  %s[yi] = (%s)sr;", Y, T);
+    emit_line(e, "  %s[yi + 1] = (%s)si;", Y, T);
+  }
+  emit_line(e, "}");
+  emit_indent(e, -3);
+  emit_line(e, "    }");
+}
+
 int emit_signal_DFT(emit_ctx *e, const ir_node *n) {
   const ir_tensor *x = n->in[0], *y = n->out[0];
   int axis = (int)ir_attr_int(n, "_axis", 1), inverse = (int)ir_attr_int(n, "inverse", 0);
   int64_t len = ir_attr_int(n, "_dft_length", x->shape[axis]), L = x->shape[axis], olen = y->shape[axis];
   int64_t cx = x->shape[x->rank - 1], outer = ir_numel_dims(axis, x->shape);
   int64_t inner = ir_numel_dims(x->rank - axis - 2, x->shape + axis + 1);
-  char b[64], bl[64];
+  char bl[64], yi[128];
   if (out_ok(n, y->dtype) < 0) return -1;
   if (ir_numel(y) == 0) return 0;
   const char *X = emit_in(e, 0), *Y = emit_out(e, 0), *T = ir_dtype_ctype(y->dtype);
@@ -76,27 +107,12 @@ int emit_signal_DFT(emit_ctx *e, const ir_node *n) {
   emit_line(e, "double sr = 0.0, si = 0.0;");
   emit_line(e, "for (int64_t t = 0; t < %lld; t++) {", LL(len < L ? len : L));
   emit_line(e, "  const int64_t xi = (o * %lld + j) * %lld + t * %lld;", LL(L * inner), LL(cx), LL(inner * cx));
-  emit_line(e, "  const double xr = (double)%s[xi];", X);
-  if (cx == 2) emit_line(e, "  const double xm = (double)%s[xi + 1];", X);
-  else emit_line(e, "  const double xm = 0.0;");
-  emit_line(e, "  const double ang = %s * (double)((k * t) %% %lld) / %s;", dlit(b, sizeof b, TWO_PI), LL(len),
-            dlit(bl, sizeof bl, (double)len));
-  emit_line(e, "  const double cr = cos(ang), ci = %ssin(ang);", inverse ? "" : "-");
+  dft_term(e, X, cx, len, inverse);
   emit_line(e, "  sr += xr * cr - xm * ci;");
   emit_line(e, "  si += xr * ci + xm * cr;");
   emit_line(e, "}");
-  emit_line(e, "{");
-  emit_line(e, "  const int64_t yi = ((o * %lld + k) * %lld + j) * 2;", LL(olen), LL(inner));
-  if (inverse) {
-    emit_line(e, "  %s[yi] = (%s)(sr / %s);", Y, T, bl);
-    emit_line(e, "  %s[yi + 1] = (%s)(si / %s);", Y, T, bl);
-  } else {
-    emit_line(e, "  %s[yi] = (%s)sr;", Y, T);
-    emit_line(e, "  %s[yi + 1] = (%s)si;", Y, T);
-  }
-  emit_line(e, "}");
-  emit_indent(e, -3);
-  emit_line(e, "    }");
+  snprintf(yi, sizeof yi, "((o * %lld + k) * %lld + j) * 2", LL(olen), LL(inner));
+  dft_store(e, Y, T, yi, inverse ? dlit(bl, sizeof bl, (double)len) : NULL);
   return 0;
 }
 
@@ -104,7 +120,7 @@ int emit_signal_STFT(emit_ctx *e, const ir_node *n) {
   const ir_tensor *x = n->in[0], *y = n->out[0];
   int64_t step = ir_attr_int(n, "_frame_step", 1), flen = ir_attr_int(n, "_frame_length", 1);
   int64_t L = x->shape[1], cx = x->shape[2], frames = y->shape[1], bins = y->shape[2];
-  char b[64], bl[64];
+  char yi[128];
   if (out_ok(n, y->dtype) < 0) return -1;
   if (ir_numel(y) == 0) return 0;
   const char *X = emit_in(e, 0), *Y = emit_out(e, 0), *T = ir_dtype_ctype(y->dtype);
@@ -118,22 +134,12 @@ int emit_signal_STFT(emit_ctx *e, const ir_node *n) {
   emit_line(e, "  const int64_t xi = (b * %lld + f * %lld + t) * %lld;", LL(L), LL(step), LL(cx));
   if (W) emit_line(e, "  const double w = (double)%s[t];", W);
   else emit_line(e, "  const double w = 1.0;");
-  emit_line(e, "  const double xr = (double)%s[xi];", X);
-  if (cx == 2) emit_line(e, "  const double xm = (double)%s[xi + 1];", X);
-  else emit_line(e, "  const double xm = 0.0;");
-  emit_line(e, "  const double ang = %s * (double)((k * t) %% %lld) / %s;", dlit(b, sizeof b, TWO_PI), LL(flen),
-            dlit(bl, sizeof bl, (double)flen));
-  emit_line(e, "  const double cr = cos(ang), ci = -sin(ang);");
+  dft_term(e, X, cx, flen, 0);
   emit_line(e, "  sr += w * (xr * cr - xm * ci);");
   emit_line(e, "  si += w * (xr * ci + xm * cr);");
   emit_line(e, "}");
-  emit_line(e, "{");
-  emit_line(e, "  const int64_t yi = ((b * %lld + f) * %lld + k) * 2;", LL(frames), LL(bins));
-  emit_line(e, "  %s[yi] = (%s)sr;", Y, T);
-  emit_line(e, "  %s[yi + 1] = (%s)si;", Y, T);
-  emit_line(e, "}");
-  emit_indent(e, -3);
-  emit_line(e, "    }");
+  snprintf(yi, sizeof yi, "((b * %lld + f) * %lld + k) * 2", LL(frames), LL(bins));
+  dft_store(e, Y, T, yi, NULL);
   return 0;
 }
 

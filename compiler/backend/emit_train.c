@@ -24,17 +24,11 @@ static int open_opt(emit_ctx *e, const ir_node *n) {
   for (int i = 0; i < k; i++)
     if (n->in[2 + i]->dtype != IR_F32 && n->in[2 + i]->dtype != IR_F64)
       return op_fail(n, "the C backend: %s is not supported", ir_dtype_name(n->in[2 + i]->dtype));
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   emit_line(e, "const double r = (double)%s[0];", emit_in(e, 0));
   emit_line(e, "const int64_t t = %s[0];", emit_in(e, 1));
   emit_line(e, "(void)t;");
   return 0;
-}
-
-static void close_block(emit_ctx *e) {
-  emit_indent(e, -1);
-  emit_line(e, "}");
 }
 
 /* Opens the element loop of tensor i and loads x = X[e], g = G[e] + nc*x. */
@@ -64,7 +58,7 @@ int emit_train_Adagrad(emit_ctx *e, const ir_node *n) {
     emit_line(e, "%s[%s] = (%s)h;", emit_out(e, k + i), v, ct);
     kl_end(e);
   }
-  close_block(e);
+  kl_end(e);
   return 0;
 }
 
@@ -88,7 +82,7 @@ int emit_train_Adam(emit_ctx *e, const ir_node *n) {
     emit_line(e, "%s[%s] = (%s)h;", emit_out(e, 2 * k + i), v, ct);
     kl_end(e);
   }
-  close_block(e);
+  kl_end(e);
   return 0;
 }
 
@@ -110,6 +104,6 @@ int emit_train_Momentum(emit_ctx *e, const ir_node *n) {
     emit_line(e, "%s[%s] = (%s)m;", emit_out(e, k + i), v, ct);
     kl_end(e);
   }
-  close_block(e);
+  kl_end(e);
   return 0;
 }

@@ -136,3 +136,16 @@ void kl_end(emit_ctx *e) {
   emit_indent(e, -1);
   emit_line(e, "}");
 }
+
+void kl_block(emit_ctx *e) {
+  emit_line(e, "{");
+  emit_indent(e, 1);
+}
+
+void kl_strides(int rank, const int64_t *dims, int64_t *st) {
+  int64_t s = 1;
+  for (int k = rank - 1; k >= 0; k--) {
+    st[k] = s;
+    s *= dims[k];
+  }
+}

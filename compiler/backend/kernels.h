@@ -45,5 +45,10 @@ char *kl_act_expr(char *buf, size_t n, const kl_epilogue *ep, ir_dtype dt, const
  * name is returned, and close it. */
 const char *kl_for(emit_ctx *e, int64_t extent);
 void kl_end(emit_ctx *e);
+/* Open a bare block "{" (scoping the locals of what follows); kl_end closes it. */
+void kl_block(emit_ctx *e);
+
+/* C-order element strides of dims[rank] into st. */
+void kl_strides(int rank, const int64_t *dims, int64_t *st);
 
 #endif

@@ -62,12 +62,9 @@ int kl_copy_axis(kl_copy *c, int64_t extent, int64_t dst_stride, int64_t src_str
 
 int kl_copy_dense(kl_copy *c, int rank, const int64_t *dims, const int64_t *src_stride)
 {
-  int64_t st[KL_COPY_MAX_RANK], s = 1;
+  int64_t st[KL_COPY_MAX_RANK];
   int k;
-  for (k = rank - 1; k >= 0; k--) {
-    st[k] = s;
-    s *= dims[k];
-  }
+  kl_strides(rank, dims, st);
   for (k = 0; k < rank; k++)
     if (kl_copy_axis(c, dims[k], st[k], src_stride ? src_stride[k] : st[k], NULL)) return -1;
   return 0;
@@ -117,8 +114,7 @@ int kl_copy_emit(emit_ctx *e, const kl_copy *c0)
   if (r > 0 && !c.map[r - 1] && c.dst_stride[r - 1] == 1 && c.src_stride[r - 1] == 1) run = 1;
   loops = r - run;
 
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   for (k = 0; k < loops; k++) {
     maps[k][0] = '\0';
     if (c.map[k]) {
@@ -154,8 +150,7 @@ int kl_copy_emit(emit_ctx *e, const kl_copy *c0)
     emit_line(e, "%s[%s] = %s[%s];", c.dst, di, c.src, si);
   }
   for (k = 0; k < loops; k++) kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }
 
@@ -178,8 +173,7 @@ int kl_gather_emit(emit_ctx *e, const kl_gather *g)
   const char *ct = ir_dtype_ctype(g->dtype);
   char di[160], si[160];
   if (g->outer == 0 || g->nidx == 0 || g->inner == 0) return 0;
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   if (g->outer > 1) open_loop(e, g->outer, o);
   else snprintf(o, sizeof o, "0");
   open_loop(e, g->nidx, j);
@@ -194,8 +188,7 @@ int kl_gather_emit(emit_ctx *e, const kl_gather *g)
     emit_line(e, "memcpy(&%s[%s], &%s[%s], %lld * sizeof(%s));", g->dst, di, g->src, si, (long long)g->inner, ct);
   kl_end(e);
   if (g->outer > 1) kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }
 
@@ -221,17 +214,12 @@ int kl_reduce_emit(emit_ctx *e, const kl_reduce *r)
     mask[n] = r->mask[k];
     n++;
   }
-  for (k = n - 1; k >= 0; k--) {
-    st[k] = s;
-    s *= dims[k];
-  }
-  s = 1;
+  kl_strides(n, dims, st);
   for (k = n - 1; k >= 0; k--) {
     ost[k] = mask[k] ? 0 : s;
     if (!mask[k]) s *= dims[k];
   }
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   /* 2. kept axes outside, in order, so the output is written contiguously */
   for (k = 0; k < n; k++)
     if (!mask[k]) {
@@ -261,17 +249,14 @@ int kl_reduce_emit(emit_ctx *e, const kl_reduce *r)
     index_expr(si, sizeof si, 0, nk + nr, all, ast, NULL);
   }
   index_expr(oi, sizeof oi, 0, nk, kv, kost, NULL);
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   emit_line(e, "const %s v = (%s)%s[%s];", r->acc_type, r->acc_type, r->src, si);
   emit_line(e, "%s", r->step);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   for (k = 0; k < nr; k++) kl_end(e);
   emit_line(e, "%s[%s] = (%s)(%s);", r->dst, oi, oct, r->final);
   for (k = 0; k < nk; k++) kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }
 
@@ -282,8 +267,7 @@ int kl_arg_emit(emit_ctx *e, const char *dst, const char *src, ir_dtype dt,
   const char *ct = ir_dtype_ctype(dt);
   char base[128];
   if (outer == 0 || inner == 0) return 0;
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   if (outer > 1) open_loop(e, outer, o);
   else snprintf(o, sizeof o, "0");
   if (inner > 1) open_loop(e, inner, t);
@@ -299,7 +283,6 @@ int kl_arg_emit(emit_ctx *e, const char *dst, const char *src, ir_dtype dt,
   emit_line(e, "%s[%s*%lld + %s] = best;", dst, o, (long long)inner, t);
   if (inner > 1) kl_end(e);
   if (outer > 1) kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }

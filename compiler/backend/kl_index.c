@@ -30,16 +30,6 @@ static void finish(char *buf, size_t cap)
   if (!buf[0]) snprintf(buf, cap, "0");
 }
 
-static void strides_of(int rank, const int64_t *dims, int64_t *st)
-{
-  int64_t s = 1;
-  int k;
-  for (k = rank - 1; k >= 0; k--) {
-    st[k] = s;
-    s *= dims[k];
-  }
-}
-
 /* dst (red)= src as one statement. */
 static void red_stmt(emit_ctx *e, kl_red r, const char *dst, const char *src)
 {
@@ -60,13 +50,12 @@ int kl_elements_emit(emit_ctx *e, const kl_elements *k)
   int a, loops = 0;
   for (a = 0; a < k->rank; a++)
     if (k->idx_dims[a] == 0) return 0;
-  strides_of(k->rank, k->idx_dims, ist);
-  strides_of(k->rank, k->data_dims, dst_);
+  kl_strides(k->rank, k->idx_dims, ist);
+  kl_strides(k->rank, k->data_dims, dst_);
   emit_line(e, "/* %s along axis %d; requires every index in [-%lld, %lld) */",
-            k->scatter ? "scatter" : "gather", k->axis, (long long)k->data_dims[k->axis],
+            k->io.scatter ? "scatter" : "gather", k->axis, (long long)k->data_dims[k->axis],
             (long long)k->data_dims[k->axis]);
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   for (a = 0; a < k->rank; a++) {
     if (k->idx_dims[a] == 1) {
       snprintf(v[a], sizeof v[a], "0");
@@ -82,18 +71,17 @@ int kl_elements_emit(emit_ctx *e, const kl_elements *k)
   add_term(pos, sizeof pos, "t", dst_[k->axis]);
   finish(flat, sizeof flat);
   finish(pos, sizeof pos);
-  emit_line(e, "int64_t t = (int64_t)%s[%s];", k->idx, flat);
+  emit_line(e, "int64_t t = (int64_t)%s[%s];", k->io.idx, flat);
   emit_line(e, "if (t < 0) t += %lld;", (long long)k->data_dims[k->axis]);
-  if (k->scatter) {
-    snprintf(lhs, sizeof lhs, "%s[%s]", k->dst, pos);
-    snprintf(rhs, sizeof rhs, "%s[%s]", k->src, flat);
-    red_stmt(e, k->red, lhs, rhs);
+  if (k->io.scatter) {
+    snprintf(lhs, sizeof lhs, "%s[%s]", k->io.dst, pos);
+    snprintf(rhs, sizeof rhs, "%s[%s]", k->io.src, flat);
+    red_stmt(e, k->io.red, lhs, rhs);
   } else {
-    emit_line(e, "%s[%s] = %s[%s];", k->dst, flat, k->src, pos);
+    emit_line(e, "%s[%s] = %s[%s];", k->io.dst, flat, k->io.src, pos);
   }
   while (loops-- > 0) kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }
 
@@ -101,13 +89,12 @@ int kl_nd_emit(emit_ctx *e, const kl_nd *k)
 {
   vname b, t, s;
   char tup[160], lhs[400], rhs[400];
-  const char *ct = ir_dtype_ctype(k->dtype);
+  const char *ct = ir_dtype_ctype(k->io.dtype);
   int64_t j;
   if (k->batches == 0 || k->tuples == 0 || k->slice == 0) return 0;
   emit_line(e, "/* %s of %lld-index tuples; requires component j of every tuple in [-dim_j, dim_j) */",
-            k->scatter ? "scatter" : "gather", (long long)k->k);
-  emit_line(e, "{");
-  emit_indent(e, 1);
+            k->io.scatter ? "scatter" : "gather", (long long)k->k);
+  kl_block(e);
   if (k->batches > 1) snprintf(b, sizeof b, "%s", kl_for(e, k->batches));
   else snprintf(b, sizeof b, "0");
   if (k->tuples > 1) snprintf(t, sizeof t, "%s", kl_for(e, k->tuples));
@@ -117,38 +104,35 @@ int kl_nd_emit(emit_ctx *e, const kl_nd *k)
   else snprintf(tup, sizeof tup, "%s", t);
   emit_line(e, "int64_t off = 0;");
   for (j = 0; j < k->k; j++) {
-    emit_line(e, "{");
-    emit_indent(e, 1);
-    emit_line(e, "int64_t v = (int64_t)%s[%s*%lld + %lld];", k->idx, tup, (long long)k->k, (long long)j);
+    kl_block(e);
+    emit_line(e, "int64_t v = (int64_t)%s[%s*%lld + %lld];", k->io.idx, tup, (long long)k->k, (long long)j);
     emit_line(e, "if (v < 0) v += %lld;", (long long)k->dims[j]);
     emit_line(e, "off = off*%lld + v;", (long long)k->dims[j]);
-    emit_indent(e, -1);
-    emit_line(e, "}");
+    kl_end(e);
   }
-  if (!k->scatter) {
+  if (!k->io.scatter) {
     char src0[200];
     if (k->batches > 1) snprintf(src0, sizeof src0, "%s*%lld + off*%lld", b, (long long)k->block, (long long)k->slice);
     else snprintf(src0, sizeof src0, "off*%lld", (long long)k->slice);
     if (k->slice == 1)
-      emit_line(e, "%s[%s] = %s[%s];", k->dst, tup, k->src, src0);
+      emit_line(e, "%s[%s] = %s[%s];", k->io.dst, tup, k->io.src, src0);
     else
-      emit_line(e, "memcpy(&%s[%s*%lld], &%s[%s], %lld * sizeof(%s));", k->dst, tup, (long long)k->slice, k->src,
+      emit_line(e, "memcpy(&%s[%s*%lld], &%s[%s], %lld * sizeof(%s));", k->io.dst, tup, (long long)k->slice, k->io.src,
                 src0, (long long)k->slice, ct);
   } else if (k->slice == 1) {
-    snprintf(lhs, sizeof lhs, "%s[off]", k->dst);
-    snprintf(rhs, sizeof rhs, "%s[%s]", k->src, tup);
-    red_stmt(e, k->red, lhs, rhs);
+    snprintf(lhs, sizeof lhs, "%s[off]", k->io.dst);
+    snprintf(rhs, sizeof rhs, "%s[%s]", k->io.src, tup);
+    red_stmt(e, k->io.red, lhs, rhs);
   } else {
     snprintf(s, sizeof s, "%s", kl_for(e, k->slice));
-    snprintf(lhs, sizeof lhs, "%s[off*%lld + %s]", k->dst, (long long)k->slice, s);
-    snprintf(rhs, sizeof rhs, "%s[%s*%lld + %s]", k->src, tup, (long long)k->slice, s);
-    red_stmt(e, k->red, lhs, rhs);
+    snprintf(lhs, sizeof lhs, "%s[off*%lld + %s]", k->io.dst, (long long)k->slice, s);
+    snprintf(rhs, sizeof rhs, "%s[%s*%lld + %s]", k->io.src, tup, (long long)k->slice, s);
+    red_stmt(e, k->io.red, lhs, rhs);
     kl_end(e);
   }
   if (k->tuples > 1) kl_end(e);
   if (k->batches > 1) kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }
 
@@ -165,8 +149,7 @@ int kl_nll_emit(emit_ctx *e, const kl_nll *k)
   }
   emit_line(e, "/* requires every target in [0, %lld)%s */", (long long)C,
             k->has_ii ? " or equal to ignore_index" : "");
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   if (k->reduction) emit_line(e, "double sum = 0;");
   if (k->reduction == 2) emit_line(e, "double wsum = 0;");
   if (k->n > 1) snprintf(i, sizeof i, "%s", kl_for(e, k->n));
@@ -214,8 +197,7 @@ int kl_nll_emit(emit_ctx *e, const kl_nll *k)
   } else {
     emit_line(e, "l = -%s;", xt);
   }
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   if (k->reduction == 0) emit_line(e, "%s[%s] = (%s)l;", k->dst, pos, ct);
   else emit_line(e, "sum += l;");
   if (k->reduction == 2) emit_line(e, "wsum += w;");
@@ -223,7 +205,6 @@ int kl_nll_emit(emit_ctx *e, const kl_nll *k)
   if (k->n > 1) kl_end(e);
   if (k->reduction == 1) emit_line(e, "%s[0] = (%s)sum;", k->dst, ct);
   if (k->reduction == 2) emit_line(e, "%s[0] = (%s)(sum / wsum);", k->dst, ct);   /* 0/0 is NaN, as in ONNX */
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }

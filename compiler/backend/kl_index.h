@@ -17,15 +17,22 @@
 
 typedef enum kl_red { KL_RED_NONE = 0, KL_RED_ADD, KL_RED_MUL, KL_RED_MAX, KL_RED_MIN } kl_red;
 
+/* The operands of every gather and scatter: a scatter's dst already holds
+ * the data and takes src's values (combined by red); a gather's has the
+ * layout its op gives. */
+typedef struct kl_gather_io {
+  const char *dst, *src, *idx;
+  ir_dtype dtype, idx_dtype;
+  int scatter;
+  kl_red red;
+} kl_gather_io;
+
 /* i walks the indices' shape in C order; pos(i) is i's coordinates read
  * in data's shape with the axis coordinate replaced by idx[i].
  *   gather  (scatter 0): dst[i] = src[pos(i)]        (dst: indices layout)
  *   scatter (scatter 1): dst[pos(i)] (red)= src[i]    (dst: data layout, already holding data) */
 typedef struct kl_elements {
-  const char *dst, *src, *idx;
-  ir_dtype dtype, idx_dtype;
-  int scatter;
-  kl_red red;
+  kl_gather_io io;
   int rank, axis;
   int64_t data_dims[IR_MAX_RANK];
   int64_t idx_dims[IR_MAX_RANK];
@@ -37,10 +44,7 @@ int kl_elements_emit(emit_ctx *e, const kl_elements *k);
  *   gather:  dst[(bi*tuples + t)*slice + s] = src[bi*block + off(bi, t)*slice + s]
  *   scatter: dst[off(t)*slice + s] (red)= src[t*slice + s]   (batches 1) */
 typedef struct kl_nd {
-  const char *dst, *src, *idx;
-  ir_dtype dtype, idx_dtype;
-  int scatter;
-  kl_red red;
+  kl_gather_io io;
   int64_t batches, tuples, k, slice, block;
   int64_t dims[IR_MAX_RANK];
 } kl_nd;

@@ -25,13 +25,17 @@ void kl_map_add_input(kl_map *m, const char *name, const ir_tensor *t) {
   for (int a = 0; a < t->rank; a++) in->dims[a] = t->shape[a];
 }
 
-int kl_map_from_node(emit_ctx *e, const ir_node *n, int j, kl_map *m) {
+void kl_map_init(emit_ctx *e, const ir_node *n, int j, kl_map *m) {
   memset(m, 0, sizeof *m);
   const ir_tensor *y = n->out[j];
   m->out = emit_out(e, j);
   m->out_dtype = y->dtype;
   m->rank = y->rank;
   for (int a = 0; a < y->rank; a++) m->dims[a] = y->shape[a];
+}
+
+int kl_map_from_node(emit_ctx *e, const ir_node *n, int j, kl_map *m) {
+  kl_map_init(e, n, j, m);
   if (n->n_in > KL_MAP_MAX_IN) return op_fail(n, "more than %d inputs to one map", KL_MAP_MAX_IN);
   for (int i = 0; i < n->n_in; i++) {
     if (!n->in[i]) return op_fail(n, "input %d is missing", i);
@@ -45,8 +49,34 @@ static int emittable(ir_dtype t) {
 }
 
 static int is_half(ir_dtype t) { return t == IR_F16 || t == IR_BF16; }
-/* The type a value of dtype t is held in: half types compute as float. */
-static ir_dtype value_type(ir_dtype t) { return is_half(t) ? IR_F32 : t; }
+ir_dtype kl_map_value_type(ir_dtype t) { return is_half(t) ? IR_F32 : t; }
+
+const char *kl_map_expand(char *buf, size_t n, const char *tmpl, ir_dtype dt) {
+  size_t k = 0;
+  dt = kl_map_value_type(dt);
+  for (const char *p = tmpl; *p && k + 2 < n; p++) {
+    if (*p == '@') {
+      if (dt == IR_F32) buf[k++] = 'f';
+    } else {
+      buf[k++] = *p;
+    }
+  }
+  buf[k] = '\0';
+  return buf;
+}
+
+const char *kl_map_literal(char *buf, size_t n, ir_dtype dt, double v) {
+  return emit_literal(buf, n, kl_map_value_type(dt), v);
+}
+
+int kl_map_node(emit_ctx *e, const ir_node *n, const char *tmpl, ir_dtype at) {
+  kl_map m;
+  char expr[2048];
+  if (kl_map_from_node(e, n, 0, &m) < 0) return -1;
+  m.expr = kl_map_expand(expr, sizeof expr, tmpl, at);
+  if (ir_dtype_is_float(m.out_dtype) && kl_epilogue_from_node(e, n, &m.ep) < 0) return -1;
+  return kl_map_emit(e, &m) < 0 ? op_fail(n, "%s", ir_last_error()) : 0;
+}
 
 /* Software half conversions (round to nearest even), each emitted once per
  * file and only when a map reads or writes float16/bfloat16, so that no
@@ -118,7 +148,7 @@ int kl_map_emit(emit_ctx *e, const kl_map *m) {
   enum { MAXOP = KL_MAP_MAX_IN + 1 };
   int nop = m->n_in + 1, r = 0;
   int64_t dims[IR_MAX_RANK], st[MAXOP][IR_MAX_RANK];
-  ir_dtype compute = value_type(m->compute ? m->compute : m->out_dtype);
+  ir_dtype compute = kl_map_value_type(m->compute ? m->compute : m->out_dtype);
 
   if (!emittable(m->out_dtype) || !emittable(compute))
     return ir_error("kl_map: cannot emit a map producing %s", ir_dtype_name(m->out_dtype));
@@ -162,8 +192,7 @@ int kl_map_emit(emit_ctx *e, const kl_map *m) {
     if (m->dims[a] == 0) return 0;      /* empty output: nothing to write */
 
   /* 3. loops and body */
-  emit_line(e, "{");
-  emit_indent(e, 1);
+  kl_block(e);
   const char *iv[IR_MAX_RANK];
   for (int a = 0; a < r; a++) iv[a] = kl_for(e, dims[a]);
   char idx[MAXOP][256];
@@ -221,7 +250,6 @@ int kl_map_emit(emit_ctx *e, const kl_map *m) {
   else
     emit_line(e, "%s[%s] = (%s)v;", m->out, idx[0], ir_dtype_ctype(m->out_dtype));
   for (int a = 0; a < r; a++) kl_end(e);
-  emit_indent(e, -1);
-  emit_line(e, "}");
+  kl_end(e);
   return 0;
 }

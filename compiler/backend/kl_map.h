@@ -49,13 +49,31 @@ typedef struct kl_map {
   kl_epilogue ep;                 /* zeroed: none */
 } kl_map;
 
-/* Fill m->out/out_dtype/rank/dims from output j of n and m->in[] from its
- * inputs (skipping none: a NULL input is an error).  expr and ep are left
- * for the caller. */
+/* Zero *m and fill m->out/out_dtype/rank/dims from output j of n; the
+ * inputs are left for kl_map_add_input. */
+void kl_map_init(emit_ctx *e, const ir_node *n, int j, kl_map *m);
+/* kl_map_init, then m->in[] from n's inputs (skipping none: a NULL input is
+ * an error).  expr and ep are left for the caller. */
 int kl_map_from_node(emit_ctx *e, const ir_node *n, int j, kl_map *m);
 /* Add one input (used for inputs beyond a node's own, or to reorder). */
 void kl_map_add_input(kl_map *m, const char *name, const ir_tensor *t);
 /* Write the loops.  -1 via ir_error on a dtype the layer cannot write. */
 int kl_map_emit(emit_ctx *e, const kl_map *m);
+
+/* Templates written once for every float type: "@" stands for the libm
+ * suffix of the type the values are held in ("f" for float32, and for
+ * float16/bfloat16, whose values are float; nothing for float64), so
+ * "exp@($0)" becomes expf(u0) or exp(u0) and "1.0@" a literal of that
+ * type. */
+/* The type a value of dtype t is held in: float for float16/bfloat16. */
+ir_dtype kl_map_value_type(ir_dtype t);
+/* tmpl with each "@" replaced for dt, into buf. */
+const char *kl_map_expand(char *buf, size_t n, const char *tmpl, ir_dtype dt);
+/* A literal v of dt's value type, exact (emit_literal). */
+const char *kl_map_literal(char *buf, size_t n, ir_dtype dt, double v);
+/* Map the node: out[0] = tmpl over all of n's inputs with "@" expanded for
+ * dtype at, under n's fused epilogue when the output is a float type.
+ * Returns -1 via op_fail naming the node. */
+int kl_map_node(emit_ctx *e, const ir_node *n, const char *tmpl, ir_dtype at);
 
 #endif

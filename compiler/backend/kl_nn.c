@@ -418,13 +418,14 @@ int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d) {
 
 /* Two passes over each channel's N*S values for the statistics (mean,
  * then the squared deviations: no cancellation), a third for y. */
-int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *d) {
+int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
+  const kl_chan_affine_desc *d = &t->bn;
   const char *T = fctype(d->dt), *c, *b, *i, *m, *v, *sc, *sh;
   char eps[64], mom[64], cnt[64];
   if (need_float_dt(d->dt, "BatchNormalization")) return -1;
   if (d->N * d->S == 0) return 0;
   emit_literal(eps, sizeof eps, IR_F64, d->eps);
-  emit_literal(mom, sizeof mom, IR_F64, d->momentum);
+  emit_literal(mom, sizeof mom, IR_F64, t->momentum);
   emit_literal(cnt, sizeof cnt, IR_F64, (double)(d->N * d->S));
   c = kl_for(e, d->C);
   m = emit_fresh(e, "m");
@@ -454,10 +455,10 @@ int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *d) {
   emit_line(e, "%s[k] = (%s)(((double)%s[k] - %s) * %s + %s);", d->y, T, d->x, m, sc, sh);
   kl_end(e);
   kl_end(e);
-  if (d->run_mean)
-    emit_line(e, "%s[%s] = (%s)((double)%s[%s] * %s + %s * (1.0 - %s));", d->run_mean, c, T, d->mean, c, mom, m, mom);
-  if (d->run_var)
-    emit_line(e, "%s[%s] = (%s)((double)%s[%s] * %s + %s * (1.0 - %s));", d->run_var, c, T, d->var, c, mom, v, mom);
+  if (t->run_mean)
+    emit_line(e, "%s[%s] = (%s)((double)%s[%s] * %s + %s * (1.0 - %s));", t->run_mean, c, T, d->mean, c, mom, m, mom);
+  if (t->run_var)
+    emit_line(e, "%s[%s] = (%s)((double)%s[%s] * %s + %s * (1.0 - %s));", t->run_var, c, T, d->var, c, mom, v, mom);
   kl_end(e);
   return 0;
 }

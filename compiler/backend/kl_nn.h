@@ -99,10 +99,9 @@ int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d);
  *     run_mean[c] = mean[c] * momentum + m * (1 - momentum)   (when run_mean)
  *     run_var[c]  = var[c] * momentum + v * (1 - momentum)    (when run_var) */
 typedef struct kl_bn_train_desc {
-  ir_dtype dt;
-  int64_t N, C, S;
-  const char *x, *scale, *bias, *mean, *var, *y, *run_mean, *run_var;
-  double eps, momentum;
+  kl_chan_affine_desc bn;   /* the node's operands; mean and var are the running ones */
+  const char *run_mean, *run_var;
+  double momentum;
 } kl_bn_train_desc;
 
 int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *d);

@@ -241,6 +241,27 @@ static const Onnx__FunctionProto *find_function(const ctx *c, const char *dom, c
 
 static int add_rec(ctx *c, nlist *l, const Onnx__FunctionProto *scope, const nrec *r, int depth);
 
+/* r for node k of a graph (prefix NULL) or of a function body inlined at
+ * the call named prefix: op, domain, its name (or OP_k when it has none;
+ * under "prefix/" inside a call), counts, and room for the inputs, outputs
+ * and attributes that the caller fills. */
+static int rec_init(ctx *c, const Onnx__NodeProto *np, size_t k, const char *prefix, nrec *r) {
+  memset(r, 0, sizeof *r);
+  r->op_type = S(np->op_type);
+  r->domain = norm_domain(S(np->domain));
+  if (np->name && np->name[0]) r->name = prefix ? pool_printf(c, "%s/%s", prefix, np->name) : np->name;
+  else if (prefix) r->name = pool_printf(c, "%s/%s_%zu", prefix, r->op_type, k);
+  else r->name = pool_printf(c, "%s_%zu", r->op_type, k);
+  if (np->n_input > MAX_COUNT || np->n_output > MAX_COUNT || np->n_attribute > MAX_COUNT)
+    return ir_error("node '%s' (%s): too many inputs, outputs or attributes", r->name, r->op_type);
+  r->n_in = (int)np->n_input;
+  r->n_out = (int)np->n_output;
+  r->in = pool_alloc(c, (np->n_input + 1) * sizeof *r->in);
+  r->out = pool_alloc(c, (np->n_output + 1) * sizeof *r->out);
+  r->attr = pool_alloc(c, (np->n_attribute + 1) * sizeof *r->attr);
+  return 0;
+}
+
 /* Name of a function body's tensor at the call site. */
 static const char *rename_fn(ctx *c, const Onnx__FunctionProto *f, const nrec *call, const char *name) {
   if (!name[0]) return "";
@@ -255,20 +276,9 @@ static int inline_call(ctx *c, nlist *l, const Onnx__FunctionProto *f, const nre
   for (size_t k = 0; k < f->n_node; k++) {
     const Onnx__NodeProto *np = f->node[k];
     nrec r;
-    memset(&r, 0, sizeof r);
-    r.op_type = S(np->op_type);
-    r.domain = norm_domain(S(np->domain));
-    r.name = np->name && np->name[0] ? pool_printf(c, "%s/%s", call->name, np->name)
-                                     : pool_printf(c, "%s/%s_%zu", call->name, r.op_type, k);
-    if (np->n_input > MAX_COUNT || np->n_output > MAX_COUNT || np->n_attribute > MAX_COUNT)
-      return ir_error("node '%s' (%s): too many inputs, outputs or attributes", r.name, r.op_type);
-    r.n_in = (int)np->n_input;
-    r.n_out = (int)np->n_output;
-    r.in = pool_alloc(c, (np->n_input + 1) * sizeof *r.in);
-    r.out = pool_alloc(c, (np->n_output + 1) * sizeof *r.out);
+    if (rec_init(c, np, k, call->name, &r)) return -1;
     for (int j = 0; j < r.n_in; j++) r.in[j] = rename_fn(c, f, call, S(np->input[j]));
     for (int j = 0; j < r.n_out; j++) r.out[j] = rename_fn(c, f, call, S(np->output[j]));
-    r.attr = pool_alloc(c, (np->n_attribute + 1) * sizeof *r.attr);
     for (size_t j = 0; j < np->n_attribute; j++) {
       const attr_proto *a = np->attribute[j];
       if (!a) continue;
@@ -331,19 +341,9 @@ static int flatten(ctx *c, const Onnx__GraphProto *gp, nlist *l, int depth) {
   for (size_t i = 0; i < gp->n_node; i++) {
     const Onnx__NodeProto *np = gp->node[i];
     nrec r;
-    memset(&r, 0, sizeof r);
-    r.op_type = S(np->op_type);
-    r.domain = norm_domain(S(np->domain));
-    r.name = np->name && np->name[0] ? np->name : pool_printf(c, "%s_%zu", r.op_type, i);
-    if (np->n_input > MAX_COUNT || np->n_output > MAX_COUNT || np->n_attribute > MAX_COUNT)
-      return ir_error("node '%s' (%s): too many inputs, outputs or attributes", r.name, r.op_type);
-    r.n_in = (int)np->n_input;
-    r.n_out = (int)np->n_output;
-    r.in = pool_alloc(c, (np->n_input + 1) * sizeof *r.in);
-    r.out = pool_alloc(c, (np->n_output + 1) * sizeof *r.out);
+    if (rec_init(c, np, i, NULL, &r)) return -1;
     for (int j = 0; j < r.n_in; j++) r.in[j] = S(np->input[j]);
     for (int j = 0; j < r.n_out; j++) r.out[j] = S(np->output[j]);
-    r.attr = pool_alloc(c, (np->n_attribute + 1) * sizeof *r.attr);
     for (size_t j = 0; j < np->n_attribute; j++) {
       const attr_proto *a = np->attribute[j];
       if (!a) continue;

@@ -90,6 +90,26 @@ int op_broadcast(const ir_node *n, int ra, const int64_t *a, int rb, const int64
                  int *rout, int64_t *out);
 /* Normalize a possibly negative axis against rank; -1 via op_fail when out of range. */
 int op_axis(const ir_node *n, int64_t axis, int rank, int *out);
+/* Dtype classes: masks of OP_DT(dtype) bits, for op_check_dtype. */
+#define OP_DT(t) (1u << (t))
+#define OP_FLOAT (OP_DT(IR_F32) | OP_DT(IR_F64) | OP_DT(IR_F16) | OP_DT(IR_BF16))
+#define OP_F32_F64 (OP_DT(IR_F32) | OP_DT(IR_F64))
+#define OP_SINT (OP_DT(IR_I8) | OP_DT(IR_I16) | OP_DT(IR_I32) | OP_DT(IR_I64))
+#define OP_UINT (OP_DT(IR_U8) | OP_DT(IR_U16) | OP_DT(IR_U32) | OP_DT(IR_U64))
+#define OP_INT (OP_SINT | OP_UINT)
+#define OP_NUM (OP_FLOAT | OP_INT)
+#define OP_BOOL OP_DT(IR_BOOL)
+#define OP_ANY (OP_NUM | OP_BOOL)
+/* Input i must be present with a dtype in mask; -1 via op_fail naming the
+ * input, its dtype and the dtypes the op supports. */
+int op_check_dtype(const ir_node *n, int i, unsigned mask);
+/* Input j, when present, must have input i's dtype; -1 via op_fail. */
+int op_same_dtype(const ir_node *n, int i, int j);
+/* Make an attribute's default explicit: set name to v unless the node has it. */
+void op_default_float(ir_node *n, const char *name, double v);
+void op_default_int(ir_node *n, const char *name, int64_t v);
+/* Output y gets dtype dt and shape (rank, dims). */
+void op_set_out(ir_tensor *y, ir_dtype dt, int rank, const int64_t *dims);
 /* Data of constant input i as int64 values (count into *n_out); -1 via
  * op_fail naming the input when it is not a compile-time constant. */
 int op_const_ints(const ir_node *n, int i, int64_t *vals, int max, int *n_out);

@@ -5,7 +5,7 @@
  * Where, Softmax/LogSoftmax.
  *
  * Each entry's infer checks the input dtypes against what the op accepts
- * (a dtype class per op, below) and broadcasts the input shapes with
+ * (a dtype class of op.h per op) and broadcasts the input shapes with
  * op_broadcast.  validate makes attribute defaults explicit so that later
  * stages (fusion reading a LeakyRelu's alpha, the emitters) read plain
  * attributes; Softmax's default axis depends on the node's opset (1 before
@@ -19,30 +19,10 @@
 #include "../backend/emit_elementwise.h"
 #include "../../runtime/kernels/interp_elementwise.h"
 
-/* ---- dtype classes ---------------------------------------------------------- */
-
-#define DT(t) (1u << (t))
-#define C_FLOAT (DT(IR_F32) | DT(IR_F64) | DT(IR_F16) | DT(IR_BF16))
-#define C_SINT (DT(IR_I8) | DT(IR_I16) | DT(IR_I32) | DT(IR_I64))
-#define C_INT (C_SINT | DT(IR_U8) | DT(IR_U16) | DT(IR_U32) | DT(IR_U64))
-#define C_NUM (C_FLOAT | C_INT)
-#define C_BOOL DT(IR_BOOL)
-#define C_ANY (C_NUM | C_BOOL)
-
-static int check_dtype(const ir_node *n, int i, unsigned mask) {
-  const ir_tensor *t = n->in[i];
-  if (t->dtype <= IR_UNDEF || t->dtype >= IR_DTYPE_COUNT || !(mask & DT(t->dtype)))
-    return op_fail(n, "input %d ('%s') has dtype %s, which this op does not support", i, t->name,
-                   ir_dtype_name(t->dtype));
-  return 0;
-}
-
 /* Inputs [from, to) present must have input `from`'s dtype. */
 static int check_same(const ir_node *n, int from, int to) {
   for (int i = from + 1; i < to && i < n->n_in; i++)
-    if (n->in[i] && n->in[i]->dtype != n->in[from]->dtype)
-      return op_fail(n, "input %d ('%s') is %s but input %d is %s", i, n->in[i]->name,
-                     ir_dtype_name(n->in[i]->dtype), from, ir_dtype_name(n->in[from]->dtype));
+    if (op_same_dtype(n, from, i) < 0) return -1;
   return 0;
 }
 
@@ -56,42 +36,40 @@ static int set_broadcast(const ir_node *n, int from, int to, ir_dtype dt) {
     memcpy(prev, dims, sizeof prev);
     if (op_broadcast(n, r, prev, n->in[i]->rank, n->in[i]->shape, &r, dims) < 0) return -1;
   }
-  ir_tensor *y = n->out[0];
-  y->dtype = dt;
-  ir_set_shape(y, r, dims);
+  op_set_out(n->out[0], dt, r, dims);
   return 0;
 }
 
 static int infer_class(const ir_node *n, unsigned mask, ir_dtype out_dt) {
   for (int i = 0; i < n->n_in; i++)
-    if (check_dtype(n, i, mask) < 0) return -1;
+    if (op_check_dtype(n, i, mask) < 0) return -1;
   if (check_same(n, 0, n->n_in) < 0) return -1;
   return set_broadcast(n, 0, n->n_in, out_dt ? out_dt : n->in[0]->dtype);
 }
 
 /* ---- infer ------------------------------------------------------------------ */
 
-static int infer_num(ir_graph *g, ir_node *n) { (void)g; return infer_class(n, C_NUM, IR_UNDEF); }
-static int infer_float(ir_graph *g, ir_node *n) { (void)g; return infer_class(n, C_FLOAT, IR_UNDEF); }
+static int infer_num(ir_graph *g, ir_node *n) { (void)g; return infer_class(n, OP_NUM, IR_UNDEF); }
+static int infer_float(ir_graph *g, ir_node *n) { (void)g; return infer_class(n, OP_FLOAT, IR_UNDEF); }
 static int infer_signed(ir_graph *g, ir_node *n) {   /* Relu, Abs, Neg */
   (void)g;
-  return infer_class(n, C_FLOAT | C_SINT | (strcmp(n->op_type, "Neg") ? C_INT : 0), IR_UNDEF);
+  return infer_class(n, OP_FLOAT | OP_SINT | (strcmp(n->op_type, "Neg") ? OP_INT : 0), IR_UNDEF);
 }
 static int infer_compare(ir_graph *g, ir_node *n) {
   (void)g;
-  return infer_class(n, strcmp(n->op_type, "Equal") == 0 ? C_ANY : C_NUM, IR_BOOL);
+  return infer_class(n, strcmp(n->op_type, "Equal") == 0 ? OP_ANY : OP_NUM, IR_BOOL);
 }
-static int infer_logic(ir_graph *g, ir_node *n) { (void)g; return infer_class(n, C_BOOL, IR_BOOL); }
+static int infer_logic(ir_graph *g, ir_node *n) { (void)g; return infer_class(n, OP_BOOL, IR_BOOL); }
 
 static int infer_pow(ir_graph *g, ir_node *n) {
   (void)g;
-  if (check_dtype(n, 0, C_FLOAT | DT(IR_I32) | DT(IR_I64)) < 0 || check_dtype(n, 1, C_NUM) < 0) return -1;
+  if (op_check_dtype(n, 0, OP_FLOAT | OP_DT(IR_I32) | OP_DT(IR_I64)) < 0 || op_check_dtype(n, 1, OP_NUM) < 0) return -1;
   return set_broadcast(n, 0, 2, n->in[0]->dtype);
 }
 
 static int infer_clip(ir_graph *g, ir_node *n) {
   (void)g;
-  if (check_dtype(n, 0, C_NUM) < 0 || check_same(n, 0, 3) < 0) return -1;
+  if (op_check_dtype(n, 0, OP_NUM) < 0 || check_same(n, 0, 3) < 0) return -1;
   for (int i = 1; i < n->n_in && i < 3; i++)
     if (n->in[i] && ir_numel(n->in[i]) != 1)
       return op_fail(n, "bound input %d ('%s') must be a scalar", i, n->in[i]->name);
@@ -100,7 +78,7 @@ static int infer_clip(ir_graph *g, ir_node *n) {
 
 static int infer_same(ir_graph *g, ir_node *n) {     /* Identity, Dropout */
   (void)g;
-  if (check_dtype(n, 0, C_ANY) < 0) return -1;
+  if (op_check_dtype(n, 0, OP_ANY) < 0) return -1;
   if (set_broadcast(n, 0, 1, n->in[0]->dtype) < 0) return -1;
   if (n->n_out > 1 && n->out[1]) {
     n->out[1]->dtype = IR_BOOL;
@@ -111,13 +89,13 @@ static int infer_same(ir_graph *g, ir_node *n) {     /* Identity, Dropout */
 
 static int infer_cast(ir_graph *g, ir_node *n) {
   (void)g;
-  if (check_dtype(n, 0, C_ANY) < 0) return -1;
+  if (op_check_dtype(n, 0, OP_ANY) < 0) return -1;
   return set_broadcast(n, 0, 1, ir_dtype_from_onnx((int)ir_attr_int(n, "to", 0)));
 }
 
 static int infer_cast_like(ir_graph *g, ir_node *n) {
   (void)g;
-  if (check_dtype(n, 0, C_ANY) < 0 || check_dtype(n, 1, C_ANY) < 0) return -1;
+  if (op_check_dtype(n, 0, OP_ANY) < 0 || op_check_dtype(n, 1, OP_ANY) < 0) return -1;
   return set_broadcast(n, 0, 1, n->in[1]->dtype);
 }
 
@@ -135,7 +113,7 @@ static int infer_prelu(ir_graph *g, ir_node *n) {
     ir_tensor_set_data(c, s->data, (size_t)ir_nbytes(s));
     n->in[1] = c;
   }
-  if (infer_class(n, C_FLOAT | DT(IR_I32) | DT(IR_I64), IR_UNDEF) < 0) return -1;
+  if (infer_class(n, OP_FLOAT | OP_DT(IR_I32) | OP_DT(IR_I64), IR_UNDEF) < 0) return -1;
   if (!ir_same_shape(n->out[0], n->in[0]))
     return op_fail(n, "slope does not broadcast to the shape of X");
   return 0;
@@ -143,7 +121,7 @@ static int infer_prelu(ir_graph *g, ir_node *n) {
 
 static int infer_where(ir_graph *g, ir_node *n) {
   (void)g;
-  if (check_dtype(n, 0, C_BOOL) < 0 || check_dtype(n, 1, C_ANY) < 0 || check_same(n, 1, 3) < 0)
+  if (op_check_dtype(n, 0, OP_BOOL) < 0 || op_check_dtype(n, 1, OP_ANY) < 0 || check_same(n, 1, 3) < 0)
     return -1;
   return set_broadcast(n, 0, 3, n->in[1]->dtype);
 }
@@ -151,27 +129,23 @@ static int infer_where(ir_graph *g, ir_node *n) {
 static int infer_softmax(ir_graph *g, ir_node *n) {
   (void)g;
   int axis;
-  if (check_dtype(n, 0, C_FLOAT) < 0) return -1;
+  if (op_check_dtype(n, 0, OP_FLOAT) < 0) return -1;
   if (op_axis(n, ir_attr_int(n, "axis", -1), n->in[0]->rank, &axis) < 0) return -1;
   return set_broadcast(n, 0, 1, n->in[0]->dtype);
 }
 
 /* ---- validate --------------------------------------------------------------- */
 
-static void default_float(ir_node *n, const char *name, double v) {
-  if (!ir_attr_find(n, name)) ir_attr_set_float(n, name, v);
-}
-
-static int validate_leaky(ir_node *n) { default_float(n, "alpha", 0.01); return 0; }
-static int validate_elu(ir_node *n) { default_float(n, "alpha", 1.0); return 0; }
+static int validate_leaky(ir_node *n) { op_default_float(n, "alpha", 0.01); return 0; }
+static int validate_elu(ir_node *n) { op_default_float(n, "alpha", 1.0); return 0; }
 static int validate_hard_sigmoid(ir_node *n) {
-  default_float(n, "alpha", 0.2);
-  default_float(n, "beta", 0.5);
+  op_default_float(n, "alpha", 0.2);
+  op_default_float(n, "beta", 0.5);
   return 0;
 }
 static int validate_selu(ir_node *n) {
-  default_float(n, "alpha", 1.67326319217681884765625);
-  default_float(n, "gamma", 1.05070102214813232421875);
+  op_default_float(n, "alpha", 1.67326319217681884765625);
+  op_default_float(n, "gamma", 1.05070102214813232421875);
   return 0;
 }
 

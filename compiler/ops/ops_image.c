@@ -32,21 +32,6 @@
 
 /* ---- shared checks -------------------------------------------------------- */
 
-static int need_float(const ir_node *n, int i) {
-  const ir_tensor *t = n->in[i];
-  if (t->dtype != IR_F32 && t->dtype != IR_F64)
-    return op_fail(n, "input %d ('%s') has dtype %s; only float32 and float64 are supported", i,
-                   t->name, ir_dtype_name(t->dtype));
-  return 0;
-}
-
-static int need_same_dtype(const ir_node *n, int i, int j) {
-  if (n->in[j] && n->in[i]->dtype != n->in[j]->dtype)
-    return op_fail(n, "input %d ('%s') is %s but input %d ('%s') is %s", j, n->in[j]->name,
-                   ir_dtype_name(n->in[j]->dtype), i, n->in[i]->name, ir_dtype_name(n->in[i]->dtype));
-  return 0;
-}
-
 static int need_rank_at_least(const ir_node *n, int i, int r) {
   if (n->in[i]->rank < r)
     return op_fail(n, "input %d ('%s') has rank %d; at least %d needed", i, n->in[i]->name,
@@ -117,7 +102,7 @@ static int resize_infer(ir_graph *g, ir_node *n) {
   const char *mode, *ctm, *nm;
   (void)g;
   if (ir_attr_find(n, "_scales")) return 0;   /* resolved already: the output is set */
-  if (need_float(n, 0)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64)) return -1;
   if (r < 1) return op_fail(n, "input '%s' must have rank >= 1", x->name);
   /* axes (opset 18): the listed axes resize, the others keep scale 1 */
   nax = ir_attr_ints(n, "axes", &av);
@@ -288,7 +273,7 @@ static int convt_infer(ir_graph *g, ir_node *n) {
   int r, i, cnt;
   char a[96];
   (void)g;
-  if (need_float(n, 0) || need_same_dtype(n, 0, 1) || (b && need_same_dtype(n, 0, 2))) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || op_same_dtype(n, 0, 1) || (b && op_same_dtype(n, 0, 2))) return -1;
   if (x->rank < 3 || x->rank > IR_MAX_RANK)
     return op_fail(n, "input X '%s' has rank %d; needs [N,C,spatial...]", x->name, x->rank);
   r = x->rank - 2;
@@ -375,7 +360,7 @@ static int lppool_infer(ir_graph *g, ir_node *n) {
   int64_t k[SP_MAX], s[SP_MAX], d[SP_MAX], p[2 * SP_MAX], dims[IR_MAX_RANK];
   int cm = (int)ir_attr_int(n, "ceil_mode", 0), r, i, same = !strncmp(ap, "SAME", 4);
   (void)g;
-  if (need_float(n, 0) || need_rank_at_least(n, 0, 3)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || need_rank_at_least(n, 0, 3)) return -1;
   r = x->rank - 2;
   if (read_ints(n, "kernel_shape", r, 1, 1, k) || read_ints(n, "strides", r, 1, 1, s) ||
       read_ints(n, "dilations", r, 1, 1, d))
@@ -420,7 +405,7 @@ static int global_lp_infer(ir_graph *g, ir_node *n) {
   const ir_tensor *x = n->in[0];
   int64_t dims[IR_MAX_RANK];
   (void)g;
-  if (need_float(n, 0) || need_rank_at_least(n, 0, 3)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || need_rank_at_least(n, 0, 3)) return -1;
   for (int i = 0; i < x->rank; i++) dims[i] = i < 2 ? x->shape[i] : 1;
   n->out[0]->dtype = x->dtype;
   ir_set_shape(n->out[0], x->rank, dims);
@@ -441,7 +426,7 @@ static int unpool_infer(ir_graph *g, ir_node *n) {
   int r, i, cnt;
   char a[96], b[96];
   (void)g;
-  if (need_float(n, 0) || need_rank_at_least(n, 0, 3)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || need_rank_at_least(n, 0, 3)) return -1;
   if (ix->dtype != IR_I64) return op_fail(n, "indices '%s' must be int64", ix->name);
   if (!ir_same_shape(x, ix))
     return op_fail(n, "indices %s must have the shape of X %s", ir_shape_str(ix, a, sizeof a),
@@ -494,7 +479,7 @@ static int grid_infer(ir_graph *g, ir_node *n) {
   int64_t dims[4];
   char a[96];
   (void)g;
-  if (need_float(n, 0) || need_same_dtype(n, 0, 1)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || op_same_dtype(n, 0, 1)) return -1;
   if (x->rank != 4) return op_fail(n, "only 4-D input [N,C,H,W] is supported (got rank %d)", x->rank);
   if (gr->rank != 4 || gr->shape[0] != x->shape[0] || gr->shape[3] != 2)
     return op_fail(n, "grid '%s' %s must be [N,H_out,W_out,2]", gr->name, ir_shape_str(gr, a, sizeof a));
@@ -533,7 +518,7 @@ static int roi_infer(ir_graph *g, ir_node *n) {
   int64_t dims[4];
   char a[96];
   (void)g;
-  if (need_float(n, 0) || need_same_dtype(n, 0, 1)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || op_same_dtype(n, 0, 1)) return -1;
   if (x->rank != 4) return op_fail(n, "input must be [N,C,H,W] (got rank %d)", x->rank);
   if (r->rank != 2 || r->shape[1] != 4)
     return op_fail(n, "rois '%s' %s must be [num_rois,4]", r->name, ir_shape_str(r, a, sizeof a));
@@ -553,7 +538,7 @@ static int check_trailing(const ir_node *n, int i, int axis) {
   const ir_tensor *t = n->in[i], *x = n->in[0];
   char a[96], b[96];
   if (!t) return 0;
-  if (need_same_dtype(n, 0, i)) return -1;
+  if (op_same_dtype(n, 0, i)) return -1;
   if (t->rank > x->rank - axis) goto bad;
   for (int k = 0; k < t->rank; k++) {
     int64_t want = x->shape[x->rank - t->rank + k];
@@ -578,7 +563,7 @@ static int layernorm_infer(ir_graph *g, ir_node *n) {
   int axis, j;
   int64_t dims[IR_MAX_RANK];
   (void)g;
-  if (need_float(n, 0) || need_rank_at_least(n, 0, 1)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || need_rank_at_least(n, 0, 1)) return -1;
   if (op_axis(n, ir_attr_int(n, "axis", -1), x->rank, &axis)) return -1;
   if (check_trailing(n, 1, axis) || (n->n_in > 2 && check_trailing(n, 2, axis))) return -1;
   ir_attr_set_int(n, "axis", axis);
@@ -596,9 +581,9 @@ static int instnorm_infer(ir_graph *g, ir_node *n) {
   const ir_tensor *x = n->in[0];
   char a[96];
   (void)g;
-  if (need_float(n, 0) || need_rank_at_least(n, 0, 3)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || need_rank_at_least(n, 0, 3)) return -1;
   for (int i = 1; i < 3; i++) {
-    if (need_same_dtype(n, 0, i)) return -1;
+    if (op_same_dtype(n, 0, i)) return -1;
     if (n->in[i]->rank != 1 || n->in[i]->shape[0] != x->shape[1])
       return op_fail(n, "input %d ('%s') %s must have shape [%lld]", i, n->in[i]->name,
                      ir_shape_str(n->in[i], a, sizeof a), (long long)x->shape[1]);
@@ -619,7 +604,7 @@ static int lrn_validate(ir_node *n) {
 
 static int lrn_infer(ir_graph *g, ir_node *n) {
   (void)g;
-  if (need_float(n, 0) || need_rank_at_least(n, 0, 2)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || need_rank_at_least(n, 0, 2)) return -1;
   same_out(n, 0, n->in[0]);
   return 0;
 }
@@ -631,7 +616,7 @@ static int mvn_infer(ir_graph *g, ir_node *n) {
   int64_t axes[IR_MAX_RANK];
   int cnt = ir_attr_ints(n, "axes", &v), seen[IR_MAX_RANK] = {0}, a;
   (void)g;
-  if (need_float(n, 0)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64)) return -1;
   if (cnt < 0) {
     if (x->rank != 4) return op_fail(n, "default axes [0,2,3] need a 4-D input (got rank %d)", x->rank);
     v = def, cnt = 3;
@@ -657,7 +642,7 @@ static int lpnorm_validate(ir_node *n) {
 static int lpnorm_infer(ir_graph *g, ir_node *n) {
   int axis;
   (void)g;
-  if (need_float(n, 0) || need_rank_at_least(n, 0, 1)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || need_rank_at_least(n, 0, 1)) return -1;
   if (op_axis(n, ir_attr_int(n, "axis", -1), n->in[0]->rank, &axis)) return -1;
   ir_attr_set_int(n, "axis", axis);
   same_out(n, 0, n->in[0]);

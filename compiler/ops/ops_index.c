@@ -48,12 +48,6 @@ static int need_loss_dtype(const ir_node *n, const ir_tensor *t)
   return 0;
 }
 
-static void set_out(ir_tensor *o, ir_dtype dt, int rank, const int64_t *dims)
-{
-  o->dtype = dt;
-  ir_set_shape(o, rank, dims);
-}
-
 /* Constant index element i must lie in [-dim, dim). */
 static int check_const_index(const ir_node *n, const ir_tensor *ix, int64_t i, int64_t dim, int axis)
 {
@@ -145,7 +139,7 @@ static int infer_gather_elements(ir_graph *g, ir_node *n)
   int axis;
   (void)g;
   if (check_elements(n, &axis)) return -1;
-  set_out(n->out[0], n->in[0]->dtype, n->in[1]->rank, n->in[1]->shape);
+  op_set_out(n->out[0], n->in[0]->dtype, n->in[1]->rank, n->in[1]->shape);
   return 0;
 }
 
@@ -159,7 +153,7 @@ static int infer_scatter_elements(ir_graph *g, ir_node *n)
   if (u->dtype != x->dtype)
     return op_fail(n, "updates are %s but data is %s", ir_dtype_name(u->dtype), ir_dtype_name(x->dtype));
   if (check_reduction_dtype(n, x->dtype)) return -1;
-  set_out(n->out[0], x->dtype, x->rank, x->shape);
+  op_set_out(n->out[0], x->dtype, x->rank, x->shape);
   return 0;
 }
 
@@ -202,7 +196,7 @@ static int infer_gather_nd(ir_graph *g, ir_node *n)
   if (ix->rank - 1 + x->rank - b - (int)k > MAXR) return op_fail(n, "output rank exceeds %d", MAXR);
   for (j = 0; j < ix->rank - 1; j++) d[r++] = ix->shape[j];
   for (j = b + (int)k; j < x->rank; j++) d[r++] = x->shape[j];
-  set_out(n->out[0], x->dtype, r, d);
+  op_set_out(n->out[0], x->dtype, r, d);
   return 0;
 }
 
@@ -222,7 +216,7 @@ static int infer_scatter_nd(ir_graph *g, ir_node *n)
   if (u->dtype != x->dtype)
     return op_fail(n, "updates are %s but data is %s", ir_dtype_name(u->dtype), ir_dtype_name(x->dtype));
   if (check_reduction_dtype(n, x->dtype)) return -1;
-  set_out(n->out[0], x->dtype, x->rank, x->shape);
+  op_set_out(n->out[0], x->dtype, x->rank, x->shape);
   return 0;
 }
 
@@ -257,9 +251,9 @@ static int infer_loss(ir_graph *g, ir_node *n)
         return op_fail(n, "target %lld (element %lld) is outside [0, %lld)", (long long)v, (long long)i, (long long)c);
     }
   }
-  if (strcmp(ir_attr_string(n, "reduction", "mean"), "none") == 0) set_out(n->out[0], x->dtype, t->rank, t->shape);
-  else set_out(n->out[0], x->dtype, 0, NULL);
-  if (n->n_out > 1 && n->out[1]) set_out(n->out[1], x->dtype, x->rank, x->shape);
+  if (strcmp(ir_attr_string(n, "reduction", "mean"), "none") == 0) op_set_out(n->out[0], x->dtype, t->rank, t->shape);
+  else op_set_out(n->out[0], x->dtype, 0, NULL);
+  if (n->n_out > 1 && n->out[1]) op_set_out(n->out[1], x->dtype, x->rank, x->shape);
   return 0;
 }
 

@@ -23,33 +23,10 @@
 #include "../backend/emit_math.h"
 #include "../../runtime/kernels/interp_math.h"
 
-/* ---- dtype classes ---------------------------------------------------------- */
-
-#define DT(t) (1u << (t))
-#define C_FLOAT (DT(IR_F32) | DT(IR_F64) | DT(IR_F16) | DT(IR_BF16))
-#define C_UINT (DT(IR_U8) | DT(IR_U16) | DT(IR_U32) | DT(IR_U64))
-#define C_INT (DT(IR_I8) | DT(IR_I16) | DT(IR_I32) | DT(IR_I64) | C_UINT)
-#define C_NUM (C_FLOAT | C_INT)
-#define C_ANY (C_NUM | DT(IR_BOOL))
-
-static int check_dtype(const ir_node *n, int i, unsigned mask) {
-  const ir_tensor *t = n->in[i];
-  if (!t) return op_fail(n, "input %d is missing", i);   /* an empty name in the model */
-  if (t->dtype <= IR_UNDEF || t->dtype >= IR_DTYPE_COUNT || !(mask & DT(t->dtype)))
-    return op_fail(n, "input %d ('%s'): dtype %s is not supported by this op", i, t->name,
-                   ir_dtype_name(t->dtype));
-  return 0;
-}
-
-static void set_out(ir_tensor *y, ir_dtype dt, int rank, const int64_t *dims) {
-  y->dtype = dt;
-  ir_set_shape(y, rank, dims);
-}
-
 /* Output 0 like input 0 (dtype dt, or input 0's when IR_UNDEF). */
 static int same_as_x(const ir_node *n, unsigned mask, ir_dtype dt) {
-  if (check_dtype(n, 0, mask) < 0) return -1;
-  set_out(n->out[0], dt ? dt : n->in[0]->dtype, n->in[0]->rank, n->in[0]->shape);
+  if (op_check_dtype(n, 0, mask) < 0) return -1;
+  op_set_out(n->out[0], dt ? dt : n->in[0]->dtype, n->in[0]->rank, n->in[0]->shape);
   return 0;
 }
 
@@ -69,13 +46,13 @@ static int infer_binary_num(ir_graph *g, ir_node *n, unsigned mask) {
   int r;
   int64_t dims[IR_MAX_RANK];
   (void)g;
-  if (check_dtype(n, 0, mask) < 0 || check_dtype(n, 1, mask) < 0) return -1;
+  if (op_check_dtype(n, 0, mask) < 0 || op_check_dtype(n, 1, mask) < 0) return -1;
   if (n->in[1]->dtype != n->in[0]->dtype)
     return op_fail(n, "inputs are %s and %s, expected one dtype", ir_dtype_name(n->in[0]->dtype),
                    ir_dtype_name(n->in[1]->dtype));
   if (op_broadcast(n, n->in[0]->rank, n->in[0]->shape, n->in[1]->rank, n->in[1]->shape, &r, dims) < 0)
     return -1;
-  set_out(n->out[0], n->in[0]->dtype, r, dims);
+  op_set_out(n->out[0], n->in[0]->dtype, r, dims);
   return 0;
 }
 
@@ -85,7 +62,7 @@ static int validate_mod(ir_node *n) {
   ir_attr_set_int(n, "fmod", f);
   return 0;
 }
-static int infer_mod(ir_graph *g, ir_node *n) { return infer_binary_num(g, n, C_NUM); }
+static int infer_mod(ir_graph *g, ir_node *n) { return infer_binary_num(g, n, OP_NUM); }
 
 static int validate_bitshift(ir_node *n) {
   const char *d = ir_attr_string(n, "direction", NULL);
@@ -94,35 +71,28 @@ static int validate_bitshift(ir_node *n) {
     return op_fail(n, "direction '%s' is not supported (LEFT, RIGHT)", d);
   return 0;
 }
-static int infer_bitshift(ir_graph *g, ir_node *n) { return infer_binary_num(g, n, C_UINT); }
+static int infer_bitshift(ir_graph *g, ir_node *n) { return infer_binary_num(g, n, OP_UINT); }
 
-static void default_float(ir_node *n, const char *name, double v) {
-  if (!ir_attr_find(n, name)) ir_attr_set_float(n, name, v);
-}
-static void default_int(ir_node *n, const char *name, int64_t v) {
-  if (!ir_attr_find(n, name)) ir_attr_set_int(n, name, v);
-}
-
-static int validate_alpha1(ir_node *n) { default_float(n, "alpha", 1.0); return 0; }
+static int validate_alpha1(ir_node *n) { op_default_float(n, "alpha", 1.0); return 0; }
 static int validate_celu(ir_node *n) {
-  default_float(n, "alpha", 1.0);
+  op_default_float(n, "alpha", 1.0);
   if (ir_attr_float(n, "alpha", 1.0) == 0.0) return op_fail(n, "alpha must not be 0");
   return 0;
 }
 static int validate_shrink(ir_node *n) {
-  default_float(n, "bias", 0.0);
-  default_float(n, "lambd", 0.5);
+  op_default_float(n, "bias", 0.0);
+  op_default_float(n, "lambd", 0.5);
   return 0;
 }
 static int validate_isinf(ir_node *n) {
-  default_int(n, "detect_negative", 1);
-  default_int(n, "detect_positive", 1);
+  op_default_int(n, "detect_negative", 1);
+  op_default_int(n, "detect_positive", 1);
   return 0;
 }
 
-static int infer_float(ir_graph *g, ir_node *n) { (void)g; return same_as_x(n, C_FLOAT, IR_UNDEF); }
-static int infer_num(ir_graph *g, ir_node *n) { (void)g; return same_as_x(n, C_NUM, IR_UNDEF); }
-static int infer_is(ir_graph *g, ir_node *n) { (void)g; return same_as_x(n, C_FLOAT, IR_BOOL); }
+static int infer_float(ir_graph *g, ir_node *n) { (void)g; return same_as_x(n, OP_FLOAT, IR_UNDEF); }
+static int infer_num(ir_graph *g, ir_node *n) { (void)g; return same_as_x(n, OP_NUM, IR_UNDEF); }
+static int infer_is(ir_graph *g, ir_node *n) { (void)g; return same_as_x(n, OP_FLOAT, IR_BOOL); }
 
 /* ---- Trilu ------------------------------------------------------------------ */
 
@@ -139,13 +109,13 @@ static int infer_trilu(ir_graph *g, ir_node *n) {
   if (n->in[0]->rank < 2) return op_fail(n, "input must have rank >= 2, got %d", n->in[0]->rank);
   if (n->n_in > 1 && n->in[1] && const_int(n, 1, &k) < 0) return -1;
   ir_attr_set_int(n, "_k", k);
-  return same_as_x(n, C_ANY, IR_UNDEF);
+  return same_as_x(n, OP_ANY, IR_UNDEF);
 }
 
 /* ---- Hardmax ---------------------------------------------------------------- */
 
 static int validate_hardmax(ir_node *n) {
-  default_int(n, "axis", n->opset < 13 ? 1 : -1);
+  op_default_int(n, "axis", n->opset < 13 ? 1 : -1);
   return 0;
 }
 
@@ -154,14 +124,14 @@ static int infer_hardmax(ir_graph *g, ir_node *n) {
   (void)g;
   if (op_axis(n, ir_attr_int(n, "axis", -1), n->in[0]->rank, &axis) < 0) return -1;
   ir_attr_set_int(n, "axis", axis);
-  return same_as_x(n, C_FLOAT, IR_UNDEF);
+  return same_as_x(n, OP_FLOAT, IR_UNDEF);
 }
 
 /* ---- CumSum ----------------------------------------------------------------- */
 
 static int validate_cumsum(ir_node *n) {
-  default_int(n, "exclusive", 0);
-  default_int(n, "reverse", 0);
+  op_default_int(n, "exclusive", 0);
+  op_default_int(n, "reverse", 0);
   return 0;
 }
 
@@ -169,20 +139,20 @@ static int infer_cumsum(ir_graph *g, ir_node *n) {
   int64_t a = 0;
   int axis;
   (void)g;
-  if (check_dtype(n, 1, DT(IR_I32) | DT(IR_I64)) < 0) return -1;
+  if (op_check_dtype(n, 1, OP_DT(IR_I32) | OP_DT(IR_I64)) < 0) return -1;
   if (const_int(n, 1, &a) < 0) return -1;
   if (n->in[0]->rank < 1) return op_fail(n, "input must have rank >= 1");
   if (op_axis(n, a, n->in[0]->rank, &axis) < 0) return -1;
   ir_attr_set_int(n, "_axis", axis);
-  return same_as_x(n, C_FLOAT | DT(IR_I32) | DT(IR_I64) | DT(IR_U32) | DT(IR_U64), IR_UNDEF);
+  return same_as_x(n, OP_FLOAT | OP_DT(IR_I32) | OP_DT(IR_I64) | OP_DT(IR_U32) | OP_DT(IR_U64), IR_UNDEF);
 }
 
 /* ---- TopK ------------------------------------------------------------------- */
 
 static int validate_topk(ir_node *n) {
-  default_int(n, "axis", -1);
-  default_int(n, "largest", 1);
-  default_int(n, "sorted", 1);
+  op_default_int(n, "axis", -1);
+  op_default_int(n, "largest", 1);
+  op_default_int(n, "sorted", 1);
   return 0;
 }
 
@@ -191,7 +161,7 @@ static int infer_topk(ir_graph *g, ir_node *n) {
   int64_t k = 0, dims[IR_MAX_RANK];
   int axis;
   (void)g;
-  if (check_dtype(n, 0, C_NUM) < 0) return -1;
+  if (op_check_dtype(n, 0, OP_NUM) < 0) return -1;
   if (n->n_in > 1 && n->in[1]) {
     if (const_int(n, 1, &k) < 0) return -1;
   } else if (ir_attr_find(n, "k")) {   /* opset 1 */
@@ -208,8 +178,8 @@ static int infer_topk(ir_graph *g, ir_node *n) {
   ir_attr_set_int(n, "_k", k);
   memcpy(dims, x->shape, sizeof dims);
   dims[axis] = k;
-  set_out(n->out[0], x->dtype, x->rank, dims);
-  if (n->n_out > 1 && n->out[1]) set_out(n->out[1], IR_I64, x->rank, dims);
+  op_set_out(n->out[0], x->dtype, x->rank, dims);
+  if (n->n_out > 1 && n->out[1]) op_set_out(n->out[1], IR_I64, x->rank, dims);
   return 0;
 }
 
@@ -341,27 +311,27 @@ static int infer_einsum(ir_graph *g, ir_node *n) {
   int64_t dims[IR_MAX_RANK];
   (void)g;
   for (int k = 0; k < n->n_in; k++) {
-    if (check_dtype(n, k, C_NUM) < 0) return -1;
+    if (op_check_dtype(n, k, OP_NUM) < 0) return -1;
     if (n->in[k]->dtype != n->in[0]->dtype)
       return op_fail(n, "input %d is %s, input 0 is %s", k, ir_dtype_name(n->in[k]->dtype),
                      ir_dtype_name(n->in[0]->dtype));
   }
   if (ops_math_einsum(n, &es) < 0) return -1;
   for (int j = 0; j < es.out_rank; j++) dims[j] = es.dim[j];
-  set_out(n->out[0], n->in[0]->dtype, es.out_rank, dims);
+  op_set_out(n->out[0], n->in[0]->dtype, es.out_rank, dims);
   return 0;
 }
 
 /* ---- OneHot / EyeLike ------------------------------------------------------- */
 
-static int validate_onehot(ir_node *n) { default_int(n, "axis", -1); return 0; }
+static int validate_onehot(ir_node *n) { op_default_int(n, "axis", -1); return 0; }
 
 static int infer_onehot(ir_graph *g, ir_node *n) {
   const ir_tensor *ix = n->in[0], *dp = n->in[1], *v = n->in[2];
   int64_t dims[IR_MAX_RANK];
   int axis;
   (void)g;
-  if (check_dtype(n, 0, C_NUM) < 0 || check_dtype(n, 1, C_NUM) < 0 || check_dtype(n, 2, C_ANY) < 0) return -1;
+  if (op_check_dtype(n, 0, OP_NUM) < 0 || op_check_dtype(n, 1, OP_NUM) < 0 || op_check_dtype(n, 2, OP_ANY) < 0) return -1;
   if (!dp->data) return op_fail(n, "input 1 ('%s', depth) must be a compile-time constant (use --const)", dp->name);
   if (ir_numel(dp) != 1) return op_fail(n, "depth must hold exactly one value");
   if (ir_numel(v) != 2) return op_fail(n, "values must hold two elements [off, on], has %lld", (long long)ir_numel(v));
@@ -372,12 +342,12 @@ static int infer_onehot(ir_graph *g, ir_node *n) {
   if (op_axis(n, ir_attr_int(n, "axis", -1), ix->rank + 1, &axis) < 0) return -1;
   ir_attr_set_int(n, "axis", axis);
   for (int a = 0, s = 0; a <= ix->rank; a++) dims[a] = a == axis ? depth : ix->shape[s++];
-  set_out(n->out[0], v->dtype, ix->rank + 1, dims);
+  op_set_out(n->out[0], v->dtype, ix->rank + 1, dims);
   return 0;
 }
 
 static int validate_eyelike(ir_node *n) {
-  default_int(n, "k", 0);
+  op_default_int(n, "k", 0);
   if (ir_attr_find(n, "dtype")) {
     ir_dtype dt = ir_dtype_from_onnx((int)ir_attr_int(n, "dtype", 0));
     if (dt == IR_UNDEF || dt == IR_STRING)
@@ -391,14 +361,14 @@ static int infer_eyelike(ir_graph *g, ir_node *n) {
   (void)g;
   if (n->in[0]->rank != 2) return op_fail(n, "input must have rank 2, got %d", n->in[0]->rank);
   if (ir_attr_find(n, "dtype")) dt = ir_dtype_from_onnx((int)ir_attr_int(n, "dtype", 0));
-  return same_as_x(n, C_ANY, dt);
+  return same_as_x(n, OP_ANY, dt);
 }
 
 /* ---- ReverseSequence / Det / NonZero ---------------------------------------- */
 
 static int validate_revseq(ir_node *n) {
-  default_int(n, "batch_axis", 1);
-  default_int(n, "time_axis", 0);
+  op_default_int(n, "batch_axis", 1);
+  op_default_int(n, "time_axis", 0);
   return 0;
 }
 
@@ -409,19 +379,19 @@ static int infer_revseq(ir_graph *g, ir_node *n) {
   if (x->rank < 2) return op_fail(n, "input must have rank >= 2");
   if (!((b == 0 && t == 1) || (b == 1 && t == 0)))
     return op_fail(n, "batch_axis/time_axis must be 0/1 or 1/0, got %lld/%lld", (long long)b, (long long)t);
-  if (check_dtype(n, 1, DT(IR_I64)) < 0) return -1;
+  if (op_check_dtype(n, 1, OP_DT(IR_I64)) < 0) return -1;
   if (sl->rank != 1 || sl->shape[0] != x->shape[b])
     return op_fail(n, "sequence_lens must have shape [%lld]", (long long)x->shape[b]);
-  return same_as_x(n, C_ANY, IR_UNDEF);
+  return same_as_x(n, OP_ANY, IR_UNDEF);
 }
 
 static int infer_det(ir_graph *g, ir_node *n) {
   const ir_tensor *x = n->in[0];
   (void)g;
-  if (check_dtype(n, 0, C_FLOAT) < 0) return -1;
+  if (op_check_dtype(n, 0, OP_FLOAT) < 0) return -1;
   if (x->rank < 2 || x->shape[x->rank - 1] != x->shape[x->rank - 2])
     return op_fail(n, "input must be [..., M, M]");
-  set_out(n->out[0], x->dtype, x->rank - 2, x->shape);
+  op_set_out(n->out[0], x->dtype, x->rank - 2, x->shape);
   return 0;
 }
 
@@ -434,14 +404,14 @@ static int infer_nonzero(ir_graph *g, ir_node *n) {
   const ir_tensor *x = n->in[0];
   int64_t dims[2], cnt = 0, total = ir_numel(x);
   (void)g;
-  if (check_dtype(n, 0, C_ANY) < 0) return -1;
+  if (op_check_dtype(n, 0, OP_ANY) < 0) return -1;
   if (!x->data)   /* the runner (and --const) make a named input constant on this wording */
     return op_fail(n, "input 0 ('%s') must be a compile-time constant: the output shape depends on its values",
                    x->name);
   for (int64_t i = 0; i < total; i++) cnt += ir_const_f64(x, i) != 0.0;
   dims[0] = x->rank;
   dims[1] = cnt;
-  set_out(n->out[0], IR_I64, 2, dims);
+  op_set_out(n->out[0], IR_I64, 2, dims);
   return 0;
 }
 
@@ -454,7 +424,7 @@ static int infer_compress(ir_graph *g, ir_node *n) {
   int64_t dims[IR_MAX_RANK], len, cnt = 0;
   int axis = -1;
   (void)g;
-  if (check_dtype(n, 0, C_ANY) < 0 || check_dtype(n, 1, C_ANY) < 0) return -1;
+  if (op_check_dtype(n, 0, OP_ANY) < 0 || op_check_dtype(n, 1, OP_ANY) < 0) return -1;
   if (cd->rank != 1) return op_fail(n, "condition ('%s') must be 1-D, has rank %d", cd->name, cd->rank);
   if (!cd->data)
     return op_fail(n, "input 1 ('%s') must be a compile-time constant: the output shape depends on its values",
@@ -474,11 +444,11 @@ static int infer_compress(ir_graph *g, ir_node *n) {
   }
   ir_attr_set_int(n, "_axis", axis);
   if (axis < 0) {
-    set_out(n->out[0], x->dtype, 1, &cnt);
+    op_set_out(n->out[0], x->dtype, 1, &cnt);
   } else {
     memcpy(dims, x->shape, sizeof dims);
     dims[axis] = cnt;
-    set_out(n->out[0], x->dtype, x->rank, dims);
+    op_set_out(n->out[0], x->dtype, x->rank, dims);
   }
   return 0;
 }

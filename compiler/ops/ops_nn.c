@@ -31,21 +31,6 @@
 
 static int is_float(ir_dtype t) { return t == IR_F32 || t == IR_F64; }
 
-static int need_float(const ir_node *n, int i) {
-  ir_tensor *t = n->in[i];
-  if (!is_float(t->dtype))
-    return op_fail(n, "input %d ('%s') has dtype %s; only float32 and float64 are supported",
-                   i, t->name, ir_dtype_name(t->dtype));
-  return 0;
-}
-
-static int need_same_dtype(const ir_node *n, int i, int j) {
-  if (n->in[i]->dtype != n->in[j]->dtype)
-    return op_fail(n, "input %d ('%s') is %s but input %d ('%s') is %s", j, n->in[j]->name,
-                   ir_dtype_name(n->in[j]->dtype), i, n->in[i]->name, ir_dtype_name(n->in[i]->dtype));
-  return 0;
-}
-
 static const char *const act_names[] = {
     "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", NULL};
 
@@ -94,6 +79,20 @@ static int spatial_rank_hint(const ir_node *n) {
   return -1;
 }
 
+/* Attribute `name`, when given, holds r values (r < 0: not known yet), each
+ * in [1, NN_MAX_ATTR]: the bound keeps shape arithmetic from overflowing. */
+static int window_ints(const ir_node *n, const char *name, int r) {
+  const int64_t *v;
+  int cnt = ir_attr_ints(n, name, &v);
+  if (cnt >= 0 && r >= 0 && cnt != r)
+    return op_fail(n, "%s has %d values for %d spatial dimensions", name, cnt, r);
+  for (int k = 0; k < cnt; k++)
+    if (v[k] <= 0 || v[k] > NN_MAX_ATTR)
+      return op_fail(n, "%s[%d]=%lld must be positive and at most %lld", name, k, (long long)v[k],
+                     (long long)NN_MAX_ATTR);
+  return 0;
+}
+
 static int validate_window(ir_node *n, int is_conv) {
   const char *ap = ir_attr_string(n, "auto_pad", "NOTSET");
   const int64_t *v;
@@ -105,22 +104,9 @@ static int validate_window(ir_node *n, int is_conv) {
     return op_fail(n, "missing required attribute kernel_shape");
   if (r > NN_MAX_SP) return op_fail(n, "%d spatial dimensions (at most %d)", r, NN_MAX_SP);
   if (r == 0) return op_fail(n, "needs at least one spatial dimension");
-  cnt = ir_attr_ints(n, "kernel_shape", &v);
-  for (k = 0; k < cnt; k++)
-    if (v[k] <= 0 || v[k] > NN_MAX_ATTR)   /* the bound keeps shape arithmetic from overflowing */
-      return op_fail(n, "kernel_shape[%d]=%lld must be positive and at most %lld", k, (long long)v[k], (long long)NN_MAX_ATTR);
-  cnt = ir_attr_ints(n, "strides", &v);
-  if (cnt >= 0 && r >= 0 && cnt != r)
-    return op_fail(n, "strides has %d values for %d spatial dimensions", cnt, r);
-  for (k = 0; k < cnt; k++)
-    if (v[k] <= 0 || v[k] > NN_MAX_ATTR)   /* the bound keeps shape arithmetic from overflowing */
-      return op_fail(n, "strides[%d]=%lld must be positive and at most %lld", k, (long long)v[k], (long long)NN_MAX_ATTR);
-  cnt = ir_attr_ints(n, "dilations", &v);
-  if (cnt >= 0 && r >= 0 && cnt != r)
-    return op_fail(n, "dilations has %d values for %d spatial dimensions", cnt, r);
-  for (k = 0; k < cnt; k++)
-    if (v[k] <= 0 || v[k] > NN_MAX_ATTR)   /* the bound keeps shape arithmetic from overflowing */
-      return op_fail(n, "dilations[%d]=%lld must be positive and at most %lld", k, (long long)v[k], (long long)NN_MAX_ATTR);
+  /* r comes from kernel_shape when it is given, so its count always matches */
+  if (window_ints(n, "kernel_shape", r) || window_ints(n, "strides", r) || window_ints(n, "dilations", r))
+    return -1;
   cnt = ir_attr_ints(n, "pads", &v);
   if (cnt >= 0 && r >= 0 && cnt != 2 * r)
     return op_fail(n, "pads has %d values; %d spatial dimensions need %d", cnt, r, 2 * r);
@@ -203,8 +189,8 @@ static int conv_infer(ir_graph *g, ir_node *n) {
   int r, i, nk;
   char a[96], c[96];
   (void)g;
-  if (need_float(n, 0) || need_same_dtype(n, 0, 1)) return -1;
-  if (b && need_same_dtype(n, 0, 2)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || op_same_dtype(n, 0, 1)) return -1;
+  if (b && op_same_dtype(n, 0, 2)) return -1;
   if (x->rank < 3 || x->rank > IR_MAX_RANK)
     return op_fail(n, "input X '%s' has rank %d; Conv needs [N,C,spatial...] with 1 to %d spatial dims",
                    x->name, x->rank, NN_MAX_SP);
@@ -287,7 +273,7 @@ static int global_pool_infer(ir_graph *g, ir_node *n) {
   int64_t dims[IR_MAX_RANK];
   int i;
   (void)g;
-  if (need_float(n, 0)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64)) return -1;
   if (x->rank < 3)
     return op_fail(n, "input '%s' has rank %d; pooling needs [N,C,spatial...]", x->name, x->rank);
   dims[0] = x->shape[0];
@@ -317,8 +303,8 @@ static int gemm_infer(ir_graph *g, ir_node *n) {
   int64_t M, K, K2, N, dims[2];
   char a[96], b[96];
   (void)g;
-  if (need_float(n, 0) || need_same_dtype(n, 0, 1)) return -1;
-  if (C && need_same_dtype(n, 0, 2)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || op_same_dtype(n, 0, 1)) return -1;
+  if (C && op_same_dtype(n, 0, 2)) return -1;
   if (A->rank != 2 || B->rank != 2)
     return op_fail(n, "A %s and B %s must both be 2-D", ir_shape_str(A, a, sizeof a),
                    ir_shape_str(B, b, sizeof b));
@@ -355,7 +341,7 @@ static int matmul_infer(ir_graph *g, ir_node *n) {
   int rb, ro = 0;
   char a[96], b[96];
   (void)g;
-  if (need_float(n, 0) || need_same_dtype(n, 0, 1)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || op_same_dtype(n, 0, 1)) return -1;
   if (A->rank < 1 || B->rank < 1)
     return op_fail(n, "operands must have rank >= 1 (A %s, B %s)", ir_shape_str(A, a, sizeof a),
                    ir_shape_str(B, b, sizeof b));
@@ -402,10 +388,10 @@ static int bn_infer(ir_graph *g, ir_node *n) {
   int i;
   char a[96];
   (void)g;
-  if (need_float(n, 0)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64)) return -1;
   if (x->rank < 2) return op_fail(n, "input '%s' has rank %d; needs [N,C,...]", x->name, x->rank);
   for (i = 1; i < 5; i++) {
-    if (need_same_dtype(n, 0, i)) return -1;
+    if (op_same_dtype(n, 0, i)) return -1;
     if (n->in[i]->rank != 1 || n->in[i]->shape[0] != x->shape[1])
       return op_fail(n, "input %d ('%s') %s must have shape [%lld]", i, n->in[i]->name,
                      ir_shape_str(n->in[i], a, sizeof a), (long long)x->shape[1]);

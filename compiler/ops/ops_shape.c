@@ -62,12 +62,6 @@ static int need_shape(const ir_node *n, const ir_tensor *t)
   return 0;
 }
 
-static void set_out(ir_tensor *o, ir_dtype dt, int rank, const int64_t *dims)
-{
-  o->dtype = dt;
-  ir_set_shape(o, rank, dims);
-}
-
 int ops_shape_axis(const ir_node *n, int rank, int *axis)
 {
   return op_axis(n, ir_attr_int(n, "axis", 0), rank, axis);
@@ -86,7 +80,7 @@ static int flatten_infer(ir_graph *g, ir_node *n)
   if (axis < 0 || axis > x->rank)
     return op_fail(n, "axis %lld out of range for rank %d", (long long)ir_attr_int(n, "axis", 1), x->rank);
   for (k = 0; k < x->rank; k++) d[k < axis ? 0 : 1] *= x->shape[k];
-  set_out(n->out[0], x->dtype, 2, d);
+  op_set_out(n->out[0], x->dtype, 2, d);
   return 0;
 }
 
@@ -133,7 +127,7 @@ static int reshape_infer(ir_graph *g, ir_node *n)
   }
   if (known != numel)
     return op_fail(n, "cannot reshape %s into %s", ir_shape_str(x, b2, sizeof b2), ints_str(b1, sizeof b1, cnt, req));
-  set_out(n->out[0], x->dtype, cnt, d);
+  op_set_out(n->out[0], x->dtype, cnt, d);
   return 0;
 }
 
@@ -158,7 +152,7 @@ static int squeeze_infer(ir_graph *g, ir_node *n)
   }
   for (k = 0; k < x->rank; k++)
     if (!mask[k]) d[r++] = x->shape[k];
-  set_out(n->out[0], x->dtype, r, d);
+  op_set_out(n->out[0], x->dtype, r, d);
   return 0;
 }
 
@@ -180,7 +174,7 @@ static int unsqueeze_infer(ir_graph *g, ir_node *n)
     mask[a] = 1;
   }
   for (k = 0; k < r; k++) d[k] = mask[k] ? 1 : x->shape[j++];
-  set_out(n->out[0], x->dtype, r, d);
+  op_set_out(n->out[0], x->dtype, r, d);
   return 0;
 }
 
@@ -212,7 +206,7 @@ static int transpose_infer(ir_graph *g, ir_node *n)
   (void)g;
   if (need_shape(n, x) || ops_shape_perm(n, perm)) return -1;
   for (k = 0; k < x->rank; k++) d[k] = x->shape[perm[k]];
-  set_out(n->out[0], x->dtype, x->rank, d);
+  op_set_out(n->out[0], x->dtype, x->rank, d);
   return 0;
 }
 
@@ -243,7 +237,7 @@ static int concat_infer(ir_graph *g, ir_node *n)
                        (long long)x->shape[k], k, (long long)x0->shape[k]);
     d[axis] += x->shape[axis];
   }
-  set_out(n->out[0], x0->dtype, x0->rank, d);
+  op_set_out(n->out[0], x0->dtype, x0->rank, d);
   return 0;
 }
 
@@ -283,7 +277,7 @@ static int split_infer(ir_graph *g, ir_node *n)
     memcpy(d, x->shape, sizeof d);
     d[axis] = sizes[k];
     if (!n->out[k]) continue;
-    set_out(n->out[k], x->dtype, x->rank, d);
+    op_set_out(n->out[k], x->dtype, x->rank, d);
   }
   return 0;
 }
@@ -343,7 +337,7 @@ static int slice_infer(ir_graph *g, ir_node *n)
   int64_t start[MAXR], step[MAXR], len[MAXR];
   (void)g;
   if (need_shape(n, n->in[0]) || ops_shape_slice(n, start, step, len)) return -1;
-  set_out(n->out[0], n->in[0]->dtype, n->in[0]->rank, len);
+  op_set_out(n->out[0], n->in[0]->dtype, n->in[0]->rank, len);
   return 0;
 }
 
@@ -366,12 +360,12 @@ static int constant_infer(ir_graph *g, ir_node *n)
     const ir_tensor *t = a->t;
     if (a->type != IR_ATTR_TENSOR || !t || !t->data || t->rank < 0 || ir_dtype_size(t->dtype) == 0)
       return op_fail(n, "attribute 'value' is not a tensor with data of a supported dtype");
-    set_out(n->out[0], t->dtype, t->rank, t->shape);
+    op_set_out(n->out[0], t->dtype, t->rank, t->shape);
   } else if (!strcmp(a->name, "value_float") || !strcmp(a->name, "value_int")) {
-    set_out(n->out[0], a->name[6] == 'f' ? IR_F32 : IR_I64, 0, NULL);
+    op_set_out(n->out[0], a->name[6] == 'f' ? IR_F32 : IR_I64, 0, NULL);
   } else if (!strcmp(a->name, "value_floats") || !strcmp(a->name, "value_ints")) {
     int64_t d = a->n;
-    set_out(n->out[0], a->name[6] == 'f' ? IR_F32 : IR_I64, 1, &d);
+    op_set_out(n->out[0], a->name[6] == 'f' ? IR_F32 : IR_I64, 1, &d);
   } else {
     return op_fail(n, "attribute '%s' is not supported (string and sparse constants)", a->name);
   }
@@ -398,7 +392,7 @@ static int shape_infer(ir_graph *g, ir_node *n)
   if (need_shape(n, n->in[0])) return -1;
   shape_range(n, &s, &e);
   d = e - s;
-  set_out(n->out[0], IR_I64, 1, &d);
+  op_set_out(n->out[0], IR_I64, 1, &d);
   return 0;
 }
 
@@ -406,7 +400,7 @@ static int size_infer(ir_graph *g, ir_node *n)
 {
   (void)g;
   if (need_shape(n, n->in[0])) return -1;
-  set_out(n->out[0], IR_I64, 0, NULL);
+  op_set_out(n->out[0], IR_I64, 0, NULL);
   return 0;
 }
 
@@ -425,7 +419,7 @@ static int constant_of_shape_infer(ir_graph *g, ir_node *n)
       return op_fail(n, "attribute 'value' must be a one-element tensor");
     dt = a->t->dtype;
   }
-  set_out(n->out[0], dt, cnt, d);
+  op_set_out(n->out[0], dt, cnt, d);
   return 0;
 }
 
@@ -460,7 +454,7 @@ static int range_infer(ir_graph *g, ir_node *n)
   } else {
     return op_fail(n, "dtype %s is not supported", ir_dtype_name(dt));
   }
-  set_out(n->out[0], dt, 1, &len);
+  op_set_out(n->out[0], dt, 1, &len);
   return 0;
 }
 
@@ -490,7 +484,7 @@ static int gather_infer(ir_graph *g, ir_node *n)
   for (k = 0; k < axis; k++) d[r++] = x->shape[k];
   for (k = 0; k < ix->rank; k++) d[r++] = ix->shape[k];
   for (k = axis + 1; k < x->rank; k++) d[r++] = x->shape[k];
-  set_out(n->out[0], x->dtype, r, d);
+  op_set_out(n->out[0], x->dtype, r, d);
   return 0;
 }
 
@@ -525,7 +519,7 @@ static int reduce_shape(ir_node *n, ir_dtype out_dt, const int *mask)
     if (!mask[k]) d[r++] = x->shape[k];
     else if (keep) d[r++] = 1;
   }
-  set_out(n->out[0], out_dt, r, d);
+  op_set_out(n->out[0], out_dt, r, d);
   return 0;
 }
 
@@ -634,7 +628,7 @@ static int pad_infer(ir_graph *g, ir_node *n)
     if (mode != OPS_PAD_CONSTANT && x->shape[k] == 0 && d[k] > 0)
       return op_fail(n, "cannot pad the empty axis %d in this mode", k);
   }
-  set_out(n->out[0], x->dtype, x->rank, d);
+  op_set_out(n->out[0], x->dtype, x->rank, d);
   return 0;
 }
 
@@ -648,7 +642,7 @@ static int expand_infer(ir_graph *g, ir_node *n)
   (void)g;
   if (need_shape(n, x) || op_const_ints(n, 1, s, MAXR, &cnt)) return -1;
   if (op_broadcast(n, x->rank, x->shape, cnt, s, &r, d)) return -1;
-  set_out(n->out[0], x->dtype, r, d);
+  op_set_out(n->out[0], x->dtype, r, d);
   return 0;
 }
 
@@ -666,7 +660,7 @@ static int tile_infer(ir_graph *g, ir_node *n)
       return op_fail(n, "repeat %lld of dimension %lld is too large", (long long)rep[k], (long long)x->shape[k]);
     d[k] = x->shape[k] * rep[k];
   }
-  set_out(n->out[0], x->dtype, x->rank, d);
+  op_set_out(n->out[0], x->dtype, x->rank, d);
   return 0;
 }
 

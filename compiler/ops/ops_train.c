@@ -26,10 +26,6 @@
 static int groups_in(const ir_node *n) { return strcmp(n->op_type, "Adam") == 0 ? 4 : 3; }
 static int groups_out(const ir_node *n) { return strcmp(n->op_type, "Adagrad") == 0 || strcmp(n->op_type, "Momentum") == 0 ? 2 : 3; }
 
-static void default_float(ir_node *n, const char *name, double v) {
-  if (!ir_attr_find(n, name)) ir_attr_set_float(n, name, v);
-}
-
 static int check_counts(ir_node *n) {
   int gi = groups_in(n), go = groups_out(n), k = (n->n_in - 2) / gi;
   if (n->n_in < 2 + gi || (n->n_in - 2) % gi != 0)
@@ -45,18 +41,18 @@ static int check_counts(ir_node *n) {
 }
 
 static int validate_adagrad(ir_node *n) {
-  default_float(n, "decay_factor", 0.0);
-  default_float(n, "epsilon", 1e-6);
-  default_float(n, "norm_coefficient", 0.0);
+  op_default_float(n, "decay_factor", 0.0);
+  op_default_float(n, "epsilon", 1e-6);
+  op_default_float(n, "norm_coefficient", 0.0);
   return check_counts(n);
 }
 
 static int validate_adam(ir_node *n) {
-  default_float(n, "alpha", 0.9);
-  default_float(n, "beta", 0.999);
-  default_float(n, "epsilon", 1e-6);
-  default_float(n, "norm_coefficient", 0.0);
-  default_float(n, "norm_coefficient_post", 0.0);
+  op_default_float(n, "alpha", 0.9);
+  op_default_float(n, "beta", 0.999);
+  op_default_float(n, "epsilon", 1e-6);
+  op_default_float(n, "norm_coefficient", 0.0);
+  op_default_float(n, "norm_coefficient_post", 0.0);
   return check_counts(n);
 }
 

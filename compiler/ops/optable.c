@@ -114,6 +114,39 @@ int op_axis(const ir_node *n, int64_t axis, int rank, int *out) {
   return 0;
 }
 
+int op_check_dtype(const ir_node *n, int i, unsigned mask) {
+  const ir_tensor *t = i < n->n_in ? n->in[i] : NULL;
+  if (!t) return op_fail(n, "input %d is missing", i);   /* an empty name in the model */
+  if (t->dtype > IR_UNDEF && t->dtype < IR_DTYPE_COUNT && (mask & OP_DT(t->dtype))) return 0;
+  char ok[256] = "";
+  size_t len = 0;
+  for (int d = IR_UNDEF + 1; d < IR_DTYPE_COUNT; d++)
+    if ((mask & OP_DT(d)) && len < sizeof ok)
+      len += (size_t)snprintf(ok + len, sizeof ok - len, "%s%s", len ? ", " : "", ir_dtype_name((ir_dtype)d));
+  return op_fail(n, "input %d ('%s'): dtype %s is not supported by this op (it takes %s)", i, t->name,
+                 ir_dtype_name(t->dtype), ok);
+}
+
+int op_same_dtype(const ir_node *n, int i, int j) {
+  if (j < n->n_in && n->in[j] && n->in[i]->dtype != n->in[j]->dtype)
+    return op_fail(n, "input %d ('%s') is %s but input %d ('%s') is %s", j, n->in[j]->name,
+                   ir_dtype_name(n->in[j]->dtype), i, n->in[i]->name, ir_dtype_name(n->in[i]->dtype));
+  return 0;
+}
+
+void op_default_float(ir_node *n, const char *name, double v) {
+  if (!ir_attr_find(n, name)) ir_attr_set_float(n, name, v);
+}
+
+void op_default_int(ir_node *n, const char *name, int64_t v) {
+  if (!ir_attr_find(n, name)) ir_attr_set_int(n, name, v);
+}
+
+void op_set_out(ir_tensor *y, ir_dtype dt, int rank, const int64_t *dims) {
+  y->dtype = dt;
+  ir_set_shape(y, rank, dims);
+}
+
 int op_const_ints(const ir_node *n, int i, int64_t *vals, int max, int *n_out) {
   const ir_tensor *t = i < n->n_in ? n->in[i] : NULL;
   if (!t) return op_fail(n, "input %d is missing", i);

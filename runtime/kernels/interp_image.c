@@ -19,19 +19,6 @@
 #include "../../compiler/ops/op.h"
 #include "kutil.h"
 
-/* Flat index -> coordinates over dims[r] (C order). */
-static void unflat(int64_t f, int r, const int64_t *dims, int64_t *co) {
-  for (int i = r - 1; i >= 0; i--) {
-    co[i] = dims[i] ? f % dims[i] : 0;
-    f = dims[i] ? f / dims[i] : 0;
-  }
-}
-
-static void strides_of(int r, const int64_t *dims, int64_t *st) {
-  int64_t s = 1;
-  for (int i = r - 1; i >= 0; i--) st[i] = s, s *= dims[i];
-}
-
 static int64_t clampi(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 /* ---- Resize ------------------------------------------------------------------ */
@@ -126,10 +113,10 @@ INTERP_IMAGE_FN(interp_image_resize) {
   double ext = ir_attr_float(n, "extrapolation_value", 0.0);
   rs_axis ax[IR_MAX_RANK];
   (void)c;
-  strides_of(r, X->shape, st);
+  kstrides(r, X->shape, st);
   for (int64_t f = 0; f < total; f++) {
     int extrap = 0, k, tap[IR_MAX_RANK];
-    unflat(f, r, Y->shape, co);
+    kunravel(f, r, Y->shape, co);
     for (k = 0; k < r; k++) {
       if (rs_taps(n, k, co[k], X->shape[k], Y->shape[k], &ax[k])) return -1;
       if (ax[k].cnt == 0) extrap = 1;
@@ -168,7 +155,7 @@ INTERP_IMAGE_FN(interp_image_depth_to_space) {
   int crd = strcmp(ir_attr_string(n, "mode", "DCR"), "CRD") == 0;
   (void)c;
   for (int64_t f = 0; f < ir_numel(Y); f++) {
-    unflat(f, 4, Y->shape, co);
+    kunravel(f, 4, Y->shape, co);
     int64_t h = co[2] / b, i = co[2] % b, w = co[3] / b, j = co[3] % b;
     int64_t ch = crd ? co[1] * b * b + i * b + j : (i * b + j) * Co + co[1];
     copy_elem(Y->dtype, out[0], f, in[0], ((co[0] * C + ch) * H + h) * W + w);
@@ -181,7 +168,7 @@ INTERP_IMAGE_FN(interp_image_space_to_depth) {
   int64_t b = ir_attr_int(n, "blocksize", 1), C = X->shape[1], H = X->shape[2], W = X->shape[3], co[4];
   (void)c;
   for (int64_t f = 0; f < ir_numel(Y); f++) {
-    unflat(f, 4, Y->shape, co);
+    kunravel(f, 4, Y->shape, co);
     int64_t blk = co[1] / C, ch = co[1] % C, i = blk / b, j = blk % b;
     copy_elem(Y->dtype, out[0], f, in[0], ((co[0] * C + ch) * H + co[2] * b + i) * W + co[3] * b + j);
   }
@@ -197,13 +184,28 @@ static int read_geom(const ir_node *n, const char *name, int cnt, int64_t *v) {
   return 0;
 }
 
+/* Flat offset within dims[r] of tap kk of kernel k when the window sits at
+ * co: per axis co*s + kc*d - p (kc: the tap's coordinates); -1 when that
+ * falls outside dims.  ConvTranspose scatters through it, LpPool gathers. */
+static int64_t tap_offset(int r, const int64_t *co, int64_t kk, const int64_t *k, const int64_t *s,
+                          const int64_t *d, const int64_t *p, const int64_t *dims) {
+  int64_t kc[IR_MAX_RANK], off = 0;
+  kunravel(kk, r, k, kc);
+  for (int t = 0; t < r; t++) {
+    int64_t pos = co[t] * s[t] + kc[t] * d[t] - p[t];
+    if (pos < 0 || pos >= dims[t]) return -1;
+    off = off * dims[t] + pos;
+  }
+  return off;
+}
+
 INTERP_IMAGE_FN(interp_image_conv_transpose) {
   const ir_tensor *X = n->in[0], *Wt = n->in[1], *Y = n->out[0];
   int r = X->rank - 2;
   int64_t k[IR_MAX_RANK], s[IR_MAX_RANK], d[IR_MAX_RANK], p[2 * IR_MAX_RANK];
   int64_t grp = ir_attr_int(n, "group", 1), N = X->shape[0], C = X->shape[1], M = Y->shape[1];
   int64_t Cg = C / grp, Mg = M / grp, isp = ir_numel_dims(r, X->shape + 2), osp = ir_numel_dims(r, Y->shape + 2);
-  int64_t ksp = ir_numel_dims(r, k), ic[IR_MAX_RANK], kc[IR_MAX_RANK];
+  int64_t ksp = ir_numel_dims(r, k), ic[IR_MAX_RANK];
   const void *B = n->n_in > 2 ? in[2] : NULL;
   (void)c;
   if (read_geom(n, "kernel_shape", r, k) || read_geom(n, "strides", r, s) || read_geom(n, "dilations", r, d) ||
@@ -220,17 +222,10 @@ INTERP_IMAGE_FN(interp_image_conv_transpose) {
       int64_t g = ch / Cg;
       for (int64_t i = 0; i < isp; i++) {
         double xv = kload_f(X->dtype, in[0], (b * C + ch) * isp + i);
-        unflat(i, r, X->shape + 2, ic);
+        kunravel(i, r, X->shape + 2, ic);
         for (int64_t kk = 0; kk < ksp; kk++) {
-          int64_t o = 0;
-          int inside = 1;
-          unflat(kk, r, k, kc);
-          for (int t = 0; t < r; t++) {
-            int64_t pos = ic[t] * s[t] + kc[t] * d[t] - p[t];
-            if (pos < 0 || pos >= Y->shape[2 + t]) inside = 0;
-            o = o * Y->shape[2 + t] + pos;
-          }
-          if (!inside) continue;
+          int64_t o = tap_offset(r, ic, kk, k, s, d, p, Y->shape + 2);
+          if (o < 0) continue;
           for (int64_t m = 0; m < Mg; m++) {
             int64_t yi = (b * M + g * Mg + m) * osp + o;
             double wv = kload_f(Wt->dtype, in[1], (ch * Mg + m) * ksp + kk);
@@ -256,7 +251,7 @@ static double lp_pow(double v, double p) {
 INTERP_IMAGE_FN(interp_image_lp_pool) {
   const ir_tensor *X = n->in[0], *Y = n->out[0];
   int r = X->rank - 2;
-  int64_t k[IR_MAX_RANK], s[IR_MAX_RANK], d[IR_MAX_RANK], p[2 * IR_MAX_RANK], oc[IR_MAX_RANK], kc[IR_MAX_RANK];
+  int64_t k[IR_MAX_RANK], s[IR_MAX_RANK], d[IR_MAX_RANK], p[2 * IR_MAX_RANK], oc[IR_MAX_RANK];
   double pw = ir_attr_float(n, "p", 2.0);
   (void)c;
   if (read_geom(n, "kernel_shape", r, k) || read_geom(n, "strides", r, s) || read_geom(n, "dilations", r, d) ||
@@ -267,17 +262,10 @@ INTERP_IMAGE_FN(interp_image_lp_pool) {
   for (int64_t pl = 0; pl < NC; pl++)
     for (int64_t o = 0; o < osp; o++) {
       double sum = 0;
-      unflat(o, r, Y->shape + 2, oc);
+      kunravel(o, r, Y->shape + 2, oc);
       for (int64_t kk = 0; kk < ksp; kk++) {
-        int64_t off = 0;
-        int inside = 1;
-        unflat(kk, r, k, kc);
-        for (int t = 0; t < r; t++) {
-          int64_t pos = oc[t] * s[t] - p[t] + kc[t] * d[t];
-          if (pos < 0 || pos >= X->shape[2 + t]) inside = 0;
-          off = off * X->shape[2 + t] + pos;
-        }
-        if (inside) sum += lp_pow(kload_f(X->dtype, in[0], pl * isp + off), pw);   /* padding adds 0 */
+        int64_t off = tap_offset(r, oc, kk, k, s, d, p, X->shape + 2);
+        if (off >= 0) sum += lp_pow(kload_f(X->dtype, in[0], pl * isp + off), pw);   /* padding adds 0 */
       }
       kstore_f(Y->dtype, out[0], pl * osp + o, lp_root(sum, pw));
     }
@@ -314,7 +302,7 @@ INTERP_IMAGE_FN(interp_image_max_unpool) {
   for (int64_t i = 0; i < ir_numel(X); i++) {
     int64_t at = kload_i(IR_I64, in[1], i), yi = 0;
     int inside = at >= 0 && at < lim;
-    if (inside) unflat(at, r, ish, co);
+    if (inside) kunravel(at, r, ish, co);
     for (int k = 0; inside && k < r; k++) {
       if (co[k] >= Y->shape[k]) inside = 0;
       yi = yi * Y->shape[k] + co[k];
@@ -498,7 +486,7 @@ INTERP_IMAGE_FN(interp_image_mvn) {
   int nk = 0, nr = 0;
   (void)c;
   for (int k = 0; k < na; k++) red[axes[k]] = 1;
-  strides_of(r, X->shape, st);
+  kstrides(r, X->shape, st);
   for (int k = 0; k < r; k++) {
     if (red[k]) rd[nr] = X->shape[k], rs[nr++] = st[k];
     else kd[nk] = X->shape[k], ks[nk++] = st[k];
@@ -506,14 +494,14 @@ INTERP_IMAGE_FN(interp_image_mvn) {
   int64_t K = ir_numel_dims(nk, kd), R = ir_numel_dims(nr, rd);
   int64_t *offs = ir_alloc(sizeof(int64_t) * (size_t)(R ? R : 1));
   for (int64_t i = 0; i < R; i++) {
-    unflat(i, nr, rd, co);
+    kunravel(i, nr, rd, co);
     offs[i] = 0;
     for (int t = 0; t < nr; t++) offs[i] += co[t] * rs[t];
   }
   for (int64_t kf = 0; kf < K; kf++) {
     int64_t base = 0;
     double mean, var;
-    unflat(kf, nk, kd, co);
+    kunravel(kf, nk, kd, co);
     for (int t = 0; t < nk; t++) base += co[t] * ks[t];
     moments(X->dtype, in[0], base, offs, R, &mean, &var);
     for (int64_t i = 0; i < R; i++)

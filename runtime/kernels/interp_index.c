@@ -22,23 +22,6 @@
 #define AT(p, i, sz) ((unsigned char *)(p) + (i) * (sz))
 #define CAT(p, i, sz) ((const unsigned char *)(p) + (i) * (sz))
 
-static void unravel(int64_t i, int rank, const int64_t *dims, int64_t *idx)
-{
-  int k;
-  for (k = rank - 1; k >= 0; k--) {
-    idx[k] = dims[k] ? i % dims[k] : 0;
-    i = dims[k] ? i / dims[k] : 0;
-  }
-}
-
-static int64_t ravel(int rank, const int64_t *dims, const int64_t *idx)
-{
-  int64_t i = 0;
-  int k;
-  for (k = 0; k < rank; k++) i = i * dims[k] + idx[k];
-  return i;
-}
-
 /* Element i of index tensor ix, wrapped into [0, dim); -1 via op_fail when
  * outside [-dim, dim). */
 static int load_index(const ir_node *n, const ir_tensor *ix, const void *p, int64_t i, int64_t dim, int axis,
@@ -99,9 +82,9 @@ INTERP_INDEX_FN(interp_index_gather_elements)
   (void)c;
   if (op_axis(n, ir_attr_int(n, "axis", 0), x->rank, &axis)) return -1;
   for (i = 0; i < m; i++) {
-    unravel(i, ix->rank, ix->shape, idx);
+    kunravel(i, ix->rank, ix->shape, idx);
     if (load_index(n, ix, in[1], i, x->shape[axis], axis, &idx[axis])) return -1;
-    memcpy(AT(out[0], i, sz), CAT(in[0], ravel(x->rank, x->shape, idx), sz), (size_t)sz);
+    memcpy(AT(out[0], i, sz), CAT(in[0], kravel(x->rank, x->shape, idx), sz), (size_t)sz);
   }
   return 0;
 }
@@ -116,9 +99,9 @@ INTERP_INDEX_FN(interp_index_scatter_elements)
   if (op_axis(n, ir_attr_int(n, "axis", 0), x->rank, &axis) || reduction_of(n, &r)) return -1;
   if (ir_nbytes(x) > 0) memcpy(out[0], in[0], (size_t)ir_nbytes(x));
   for (i = 0; i < m; i++) {
-    unravel(i, ix->rank, ix->shape, idx);
+    kunravel(i, ix->rank, ix->shape, idx);
     if (load_index(n, ix, in[1], i, x->shape[axis], axis, &idx[axis])) return -1;
-    combine(r, x->dtype, out[0], ravel(x->rank, x->shape, idx), in[2], i);   /* updates share indices' layout */
+    combine(r, x->dtype, out[0], kravel(x->rank, x->shape, idx), in[2], i);   /* updates share indices' layout */
   }
   return 0;
 }

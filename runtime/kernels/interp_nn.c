@@ -114,15 +114,6 @@ static int win_read(const ir_node *n, const ir_tensor *x, const ir_tensor *y, co
   return 0;
 }
 
-/* Flat index -> coordinates over dims[r] (C order). */
-static void unflat(int64_t f, int r, const int64_t *dims, int64_t *co) {
-  int i;
-  for (i = r - 1; i >= 0; i--) {
-    co[i] = f % dims[i];
-    f /= dims[i];
-  }
-}
-
 /* Input spatial flat offset of window position kc for output position oc;
  * -1 when it falls in the padding (or beyond, for ceil_mode windows).
  * *in_padded counts whether it lies inside [-pb, in+pe) in every dim. */
@@ -165,13 +156,13 @@ INTERP_NN_FN(interp_nn_conv) {
       for (o = 0; o < osz; o++) {
         double acc = B ? kload_f(n->in[2]->dtype, B, m) : 0.0;
         int64_t yi = (b * M + m) * osz + o;
-        unflat(o, w.r, w.out, oc);
+        kunravel(o, w.r, w.out, oc);
         for (ic = 0; ic < Cg; ic++) {
           int64_t ch = g * Cg + ic;
           for (kk = 0; kk < ksz; kk++) {
             int inpad;
             int64_t p;
-            unflat(kk, w.r, w.k, kc);
+            kunravel(kk, w.r, w.k, kc);
             p = win_pos(&w, oc, kc, &inpad);
             if (p < 0) continue;   /* zero padding */
             acc += kload_f(X->dtype, in[0], (b * C + ch) * isz + p) *
@@ -203,12 +194,12 @@ static int pool(const ir_node *n, const void *const *in, void *const *out, int i
     for (o = 0; o < osz; o++) {
       double best = -INFINITY, sum = 0.0;
       int64_t cnt = 0, arg = -1;
-      unflat(o, w.r, w.out, oc);
+      kunravel(o, w.r, w.out, oc);
       for (kk = 0; kk < ksz; kk++) {
         int inpad;
         int64_t p;
         double v;
-        unflat(kk, w.r, w.k, kc);
+        kunravel(kk, w.r, w.k, kc);
         p = win_pos(&w, oc, kc, &inpad);
         if (cip && inpad) cnt++;   /* divisor counts pads, but not past the end pad */
         if (p < 0) continue;
@@ -222,7 +213,7 @@ static int pool(const ir_node *n, const void *const *in, void *const *out, int i
          * spatial position column-major (the last dim varies slowest) */
         int64_t pc[MAXSP], idx = arg;
         if (arg >= 0 && ir_attr_int(n, "storage_order", 0) == 1) {
-          unflat(arg, w.r, w.in, pc);
+          kunravel(arg, w.r, w.in, pc);
           idx = 0;
           for (int t = w.r - 1; t >= 0; t--) idx = idx * w.in[t] + pc[t];
         }

@@ -20,34 +20,6 @@
 
 #define MAXR IR_MAX_RANK
 
-/* C-order element strides of dims. */
-static void strides_of(int rank, const int64_t *dims, int64_t *st)
-{
-  int64_t s = 1;
-  int k;
-  for (k = rank - 1; k >= 0; k--) {
-    st[k] = s;
-    s *= dims[k];
-  }
-}
-
-static void unravel(int64_t i, int rank, const int64_t *dims, int64_t *idx)
-{
-  int k;
-  for (k = rank - 1; k >= 0; k--) {
-    idx[k] = dims[k] ? i % dims[k] : 0;
-    i = dims[k] ? i / dims[k] : 0;
-  }
-}
-
-static int64_t ravel(int rank, const int64_t *dims, const int64_t *idx)
-{
-  int64_t i = 0;
-  int k;
-  for (k = 0; k < rank; k++) i = i * dims[k] + idx[k];
-  return i;
-}
-
 #define ESZ(t) ((int64_t)ir_dtype_size((t)->dtype))
 #define AT(p, i, sz) ((unsigned char *)(p) + (i) * (sz))
 #define CAT(p, i, sz) ((const unsigned char *)(p) + (i) * (sz))
@@ -68,10 +40,10 @@ INTERP_SHAPE_FN(interp_shape_transpose)
   int perm[MAXR], k;
   (void)c;
   if (ops_shape_perm(n, perm)) return -1;
-  strides_of(x->rank, x->shape, ist);
+  kstrides(x->rank, x->shape, ist);
   for (i = 0; i < m; i++) {
     int64_t src = 0;
-    unravel(i, y->rank, y->shape, idx);
+    kunravel(i, y->rank, y->shape, idx);
     for (k = 0; k < y->rank; k++) src += idx[k] * ist[perm[k]];  /* out axis k is input axis perm[k] */
     memcpy(AT(out[0], i, sz), CAT(in[0], src, sz), (size_t)sz);
   }
@@ -89,9 +61,9 @@ INTERP_SHAPE_FN(interp_shape_concat)
     const ir_tensor *x = n->in[j];
     int64_t i, m = ir_numel(x);
     for (i = 0; i < m; i++) {
-      unravel(i, x->rank, x->shape, idx);
+      kunravel(i, x->rank, x->shape, idx);
       idx[axis] += off;
-      memcpy(AT(out[0], ravel(y->rank, y->shape, idx), sz), CAT(in[j], i, sz), (size_t)sz);
+      memcpy(AT(out[0], kravel(y->rank, y->shape, idx), sz), CAT(in[j], i, sz), (size_t)sz);
     }
     off += x->shape[axis];
   }
@@ -111,9 +83,9 @@ INTERP_SHAPE_FN(interp_shape_split)
     if (!y) continue;
     m = ir_numel(y);
     for (i = 0; i < m; i++) {
-      unravel(i, y->rank, y->shape, idx);
+      kunravel(i, y->rank, y->shape, idx);
       idx[axis] += off;
-      memcpy(AT(out[j], i, sz), CAT(in[0], ravel(x->rank, x->shape, idx), sz), (size_t)sz);
+      memcpy(AT(out[j], i, sz), CAT(in[0], kravel(x->rank, x->shape, idx), sz), (size_t)sz);
     }
     off += y->shape[axis];
   }
@@ -128,9 +100,9 @@ INTERP_SHAPE_FN(interp_shape_slice)
   (void)c;
   if (ops_shape_slice(n, start, step, len)) return -1;
   for (i = 0; i < m; i++) {
-    unravel(i, y->rank, y->shape, idx);
+    kunravel(i, y->rank, y->shape, idx);
     for (k = 0; k < y->rank; k++) idx[k] = start[k] + idx[k] * step[k];
-    memcpy(AT(out[0], i, sz), CAT(in[0], ravel(x->rank, x->shape, idx), sz), (size_t)sz);
+    memcpy(AT(out[0], i, sz), CAT(in[0], kravel(x->rank, x->shape, idx), sz), (size_t)sz);
   }
   return 0;
 }
@@ -169,12 +141,12 @@ INTERP_SHAPE_FN(interp_shape_pad)
   else if (ir_attr_find(n, "value")) kstore_f(x->dtype, cval, 0, ir_attr_float(n, "value", 0));
   for (i = 0; i < m; i++) {
     int inside = 1;
-    unravel(i, y->rank, y->shape, idx);
+    kunravel(i, y->rank, y->shape, idx);
     for (k = 0; k < y->rank; k++) {
       idx[k] = ops_shape_pad_src(mode, idx[k], b[k], x->shape[k]);
       if (idx[k] < 0) inside = 0;
     }
-    memcpy(AT(out[0], i, sz), inside ? CAT(in[0], ravel(x->rank, x->shape, idx), sz) : cval, (size_t)sz);
+    memcpy(AT(out[0], i, sz), inside ? CAT(in[0], kravel(x->rank, x->shape, idx), sz) : cval, (size_t)sz);
   }
   return 0;
 }
@@ -196,9 +168,9 @@ INTERP_SHAPE_FN(interp_shape_tile)
   int k;
   (void)c;
   for (i = 0; i < m; i++) {
-    unravel(i, y->rank, y->shape, idx);
+    kunravel(i, y->rank, y->shape, idx);
     for (k = 0; k < y->rank; k++) idx[k] %= x->shape[k];
-    memcpy(AT(out[0], i, sz), CAT(in[0], ravel(x->rank, x->shape, idx), sz), (size_t)sz);
+    memcpy(AT(out[0], i, sz), CAT(in[0], kravel(x->rank, x->shape, idx), sz), (size_t)sz);
   }
   return 0;
 }
@@ -291,7 +263,7 @@ static int64_t reduce_target(const ir_tensor *x, const int *mask, int64_t i)
 {
   int64_t idx[MAXR], o = 0;
   int k;
-  unravel(i, x->rank, x->shape, idx);
+  kunravel(i, x->rank, x->shape, idx);
   for (k = 0; k < x->rank; k++)
     if (!mask[k]) o = o * x->shape[k] + idx[k];
   return o;

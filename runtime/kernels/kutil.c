@@ -266,3 +266,24 @@ double kepi_apply(const kepi *ep, double v, double residual) {
   if (ep->residual >= 0) v += residual;
   return kact_apply(ep->act, ep->alpha, ep->beta, v);
 }
+
+void kunravel(int64_t i, int rank, const int64_t *dims, int64_t *idx) {
+  for (int k = rank - 1; k >= 0; k--) {
+    idx[k] = dims[k] ? i % dims[k] : 0;
+    i = dims[k] ? i / dims[k] : 0;
+  }
+}
+
+int64_t kravel(int rank, const int64_t *dims, const int64_t *idx) {
+  int64_t i = 0;
+  for (int k = 0; k < rank; k++) i = i * dims[k] + idx[k];
+  return i;
+}
+
+void kstrides(int rank, const int64_t *dims, int64_t *st) {
+  int64_t s = 1;
+  for (int k = rank - 1; k >= 0; k--) {
+    st[k] = s;
+    s *= dims[k];
+  }
+}

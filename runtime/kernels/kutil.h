@@ -62,6 +62,12 @@ void kbcast_tensors(kbcast *b, const ir_tensor *out, const ir_tensor *in);
 int64_t kbcast_index(int out_rank, const int64_t *out_dims, int in_rank,
                      const int64_t *in_dims, int64_t out_i);
 
+/* C-order coordinates: flat index i -> idx[rank] over dims (an extent of 0
+ * gives coordinate 0), idx -> flat index, and the element strides of dims. */
+void kunravel(int64_t i, int rank, const int64_t *dims, int64_t *idx);
+int64_t kravel(int rank, const int64_t *dims, const int64_t *idx);
+void kstrides(int rank, const int64_t *dims, int64_t *st);
+
 /* Fused epilogue, the interpreter's side of kernels.h: a node carrying
  *   "_act" (string: Relu LeakyRelu Clip Sigmoid Tanh HardSigmoid HardSwish),
  *   "_act_alpha", "_act_beta" (floats; ONNX defaults when absent: LeakyRelu

@@ -20,16 +20,10 @@
 #include "compiler/ops/op.h"
 #include "compiler/passes/passes.h"
 #include "runtime/interp.h"
-
-static ir_tensor *ten(ir_graph *g, const char *name, ir_dtype dt, int rank, const int64_t *dims, ir_role role) {
-  ir_tensor *t = ir_add_tensor(g, name, dt, role);
-  assert_non_null(t);
-  ir_set_shape(t, rank, dims);
-  return t;
-}
+#include "optest.h"
 
 static ir_tensor *cf32(ir_graph *g, const char *name, float v) {
-  ir_tensor *t = ten(g, name, IR_F32, 0, NULL, IR_CONST);
+  ir_tensor *t = ot_tensor_as(g, name, IR_F32, 0, NULL, IR_CONST);
   ir_tensor_set_data(t, &v, sizeof v);
   return t;
 }
@@ -45,7 +39,7 @@ static ir_node *binop(ir_graph *g, const char *op, const char *name, ir_tensor *
 /* Branch graph of g: out = x OP k, with outer x read by pointer; out has `len` elements. */
 static ir_graph *branch(ir_graph *g, const char *name, const char *op, ir_tensor *x, float k, int64_t len) {
   ir_graph *b = ir_graph_new(name, g);
-  ir_tensor *y = ten(b, "out", IR_F32, 1, &len, IR_ACTIVATION);
+  ir_tensor *y = ot_tensor_as(b, "out", IR_F32, 1, &len, IR_ACTIVATION);
   y->rank = -1;   /* left to inference */
   binop(b, op, name, x, cf32(b, "k", k), y);
   ir_graph_add_output(b, y);
@@ -56,7 +50,7 @@ static ir_graph *branch(ir_graph *g, const char *name, const char *op, ir_tensor
 static ir_graph *if_graph(int64_t else_len) {
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t d3 = 3;
-  ir_tensor *cond = ten(g, "cond", IR_BOOL, 0, NULL, IR_INPUT), *x = ten(g, "x", IR_F32, 1, &d3, IR_INPUT);
+  ir_tensor *cond = ot_tensor_as(g, "cond", IR_BOOL, 0, NULL, IR_INPUT), *x = ot_tensor_as(g, "x", IR_F32, 1, &d3, IR_INPUT);
   ir_graph_add_input(g, cond);
   ir_graph_add_input(g, x);
   ir_tensor *y = ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION);
@@ -66,7 +60,7 @@ static ir_graph *if_graph(int64_t else_len) {
   ir_attr_add(n, "then_branch", IR_ATTR_GRAPH)->g = branch(g, "then", "Add", x, 1.0f, 3);
   ir_tensor *xe = x;
   if (else_len != 3) {   /* a branch of another shape: reads a constant of else_len elements */
-    xe = ten(g, "xe", IR_F32, 1, &else_len, IR_CONST);
+    xe = ot_tensor_as(g, "xe", IR_F32, 1, &else_len, IR_CONST);
     float *v = calloc((size_t)else_len, sizeof(float));
     ir_tensor_set_data(xe, v, sizeof(float) * (size_t)else_len);
     free(v);
@@ -166,9 +160,9 @@ static void test_loop_unrolled(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t d2 = 2, three = 3;
-  ir_tensor *v0 = ten(g, "v0", IR_F32, 1, &d2, IR_INPUT);
+  ir_tensor *v0 = ot_tensor_as(g, "v0", IR_F32, 1, &d2, IR_INPUT);
   ir_graph_add_input(g, v0);
-  ir_tensor *m = ten(g, "M", IR_I64, 0, NULL, IR_CONST);
+  ir_tensor *m = ot_tensor_as(g, "M", IR_I64, 0, NULL, IR_CONST);
   ir_tensor_set_data(m, &three, sizeof three);
   ir_tensor *vn = ir_add_tensor(g, "vN", IR_UNDEF, IR_ACTIVATION), *sc = ir_add_tensor(g, "scans", IR_UNDEF, IR_ACTIVATION);
   ir_node *n = ir_add_node(g, "Loop", "n0");
@@ -176,8 +170,8 @@ static void test_loop_unrolled(void **state) {
   ir_node_set_io(n, 3, in, 2, out);
   n->opset = 13;
   ir_graph *b = ir_graph_new("body", g);
-  ir_tensor *it = ten(b, "i", IR_I64, 0, NULL, IR_INPUT), *ci = ten(b, "c", IR_BOOL, 0, NULL, IR_INPUT);
-  ir_tensor *vi = ten(b, "v", IR_F32, 1, &d2, IR_INPUT);
+  ir_tensor *it = ot_tensor_as(b, "i", IR_I64, 0, NULL, IR_INPUT), *ci = ot_tensor_as(b, "c", IR_BOOL, 0, NULL, IR_INPUT);
+  ir_tensor *vi = ot_tensor_as(b, "v", IR_F32, 1, &d2, IR_INPUT);
   ir_graph_add_input(b, it);
   ir_graph_add_input(b, ci);
   ir_graph_add_input(b, vi);

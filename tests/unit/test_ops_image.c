@@ -18,32 +18,18 @@
 #include "compiler/ir/ir.h"
 #include "compiler/ops/op.h"
 #include "runtime/interp.h"
-
-static ir_tensor *ten(ir_graph *g, const char *name, ir_dtype dt, int rank, const int64_t *dims) {
-  ir_tensor *t = ir_add_tensor(g, name, dt, IR_INPUT);
-  assert_non_null(t);
-  ir_set_shape(t, rank, dims);
-  return t;
-}
+#include "optest.h"
 
 static ir_tensor *const_i64(ir_graph *g, const char *name, int cnt, const int64_t *v) {
   int64_t d = cnt;
-  ir_tensor *t = ten(g, name, IR_I64, 1, &d);
+  ir_tensor *t = ot_tensor(g, name, IR_I64, 1, &d);
   assert_int_equal(ir_tensor_set_data(t, v, sizeof(int64_t) * (size_t)cnt), 0);
   return t;
 }
 
+/* A node named n0 (expect_error looks for it) writing one output "y". */
 static ir_node *node(ir_graph *g, const char *op, int n_in, ir_tensor *const *in, int opset) {
-  ir_tensor *y = ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION);
-  ir_node *n = ir_add_node(g, op, "n0");
-  ir_node_set_io(n, n_in, in, 1, &y);
-  n->opset = opset;
-  return n;
-}
-
-static int prepare(ir_graph *g, ir_node *n) {
-  if (op_validate(n) < 0) return -1;
-  return n->op->infer(g, n);
+  return ot_node_named(g, "n0", op, opset, n_in, in, 1, (const char *const[]){"y"});
 }
 
 /* Run n on f64 inputs (integer inputs passed as given) and compare output 0. */
@@ -54,26 +40,20 @@ static void run_expect(const ir_node *n, const void *const *in, const double *wa
   double *y = calloc((size_t)cnt + 1, sizeof(double));
   void *out[1] = {y};
   if (interp_node(&c, n, in, out) < 0) fail_msg("interp: %s", ir_last_error());
-  for (int i = 0; i < cnt; i++)
-    if (!(fabs(y[i] - want[i]) <= 1e-9 * (1 + fabs(want[i]))))
-      fail_msg("element %d: %.17g, expected %.17g", i, y[i], want[i]);
+  ot_expect_rel(y, want, cnt, 1e-9);
   free(y);
 }
 
-static void expect_error(const char *needle) {
-  const char *msg = ir_last_error();
-  if (!strstr(msg, needle)) fail_msg("error '%s' does not mention '%s'", msg, needle);
-  if (!strstr(msg, "n0")) fail_msg("error '%s' does not name the node", msg);
-}
+static void expect_error(const char *needle) { ot_expect_error(needle, "n0"); }
 
 /* half_pixel nearest, 2 -> 4: x_ori = -0.25 0.25 0.75 1.25 -> 0 0 1 1 */
 static void test_resize_nearest_sizes(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd[4] = {1, 1, 1, 2}, sz[4] = {1, 1, 1, 4};
-  ir_tensor *in[4] = {ten(g, "x", IR_F64, 4, xd), NULL, NULL, const_i64(g, "sizes", 4, sz)};
+  ir_tensor *in[4] = {ot_tensor(g, "x", IR_F64, 4, xd), NULL, NULL, const_i64(g, "sizes", 4, sz)};
   ir_node *n = node(g, "Resize", 4, in, 13);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   assert_int_equal(n->out[0]->shape[3], 4);
   double x[2] = {1, 2}, want[4] = {1, 1, 2, 2};
   const void *ins[4] = {x, NULL, NULL, sz};
@@ -86,11 +66,11 @@ static void test_resize_linear_align(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd[2] = {1, 2}, sz[2] = {1, 4};
-  ir_tensor *in[4] = {ten(g, "x", IR_F64, 2, xd), NULL, NULL, const_i64(g, "sizes", 2, sz)};
+  ir_tensor *in[4] = {ot_tensor(g, "x", IR_F64, 2, xd), NULL, NULL, const_i64(g, "sizes", 2, sz)};
   ir_node *n = node(g, "Resize", 4, in, 13);
   ir_attr_set_string(n, "mode", "linear");
   ir_attr_set_string(n, "coordinate_transformation_mode", "align_corners");
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   double x[2] = {0, 3}, want[4] = {0, 1, 2, 3};
   const void *ins[4] = {x, NULL, NULL, sz};
   run_expect(n, ins, want, 4);
@@ -101,18 +81,18 @@ static void test_resize_errors(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd[2] = {1, 2}, sz[3] = {1, 4, 4};
-  ir_tensor *x = ten(g, "x", IR_F64, 2, xd);
+  ir_tensor *x = ot_tensor(g, "x", IR_F64, 2, xd);
   ir_tensor *in[4] = {x, NULL, NULL, NULL};
   ir_node *n = node(g, "Resize", 1, in, 13);
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   expect_error("scales or a sizes");
   ir_attr_set_string(n, "mode", "bicubic");
   assert_int_equal(op_validate(n), -1);
   expect_error("unknown mode");
   ir_graph *g2 = ir_graph_new("g2", NULL);
-  ir_tensor *in2[4] = {ten(g2, "x", IR_F64, 2, xd), NULL, NULL, const_i64(g2, "sizes", 3, sz)};
+  ir_tensor *in2[4] = {ot_tensor(g2, "x", IR_F64, 2, xd), NULL, NULL, const_i64(g2, "sizes", 3, sz)};
   ir_node *n2 = node(g2, "Resize", 4, in2, 13);
-  assert_int_equal(prepare(g2, n2), -1);
+  assert_int_equal(ot_prepare(g2, n2), -1);
   expect_error("sizes has 3 values");
   ir_graph_free(g);
   ir_graph_free(g2);
@@ -124,11 +104,11 @@ static void test_depth_to_space(void **state) {
   for (int crd = 0; crd < 2; crd++) {
     ir_graph *g = ir_graph_new("g", NULL);
     int64_t xd[4] = {1, 8, 1, 1};
-    ir_tensor *in[1] = {ten(g, "x", IR_F64, 4, xd)};
+    ir_tensor *in[1] = {ot_tensor(g, "x", IR_F64, 4, xd)};
     ir_node *n = node(g, "DepthToSpace", 1, in, 13);
     ir_attr_set_int(n, "blocksize", 2);
     if (crd) ir_attr_set_string(n, "mode", "CRD");
-    assert_int_equal(prepare(g, n), 0);
+    assert_int_equal(ot_prepare(g, n), 0);
     double x[8] = {0, 1, 2, 3, 4, 5, 6, 7}, dcr[8] = {0, 2, 4, 6, 1, 3, 5, 7};
     const void *ins[1] = {x};
     run_expect(n, ins, crd ? x : dcr, 8);
@@ -136,10 +116,10 @@ static void test_depth_to_space(void **state) {
   }
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd[4] = {1, 6, 1, 1};
-  ir_tensor *in[1] = {ten(g, "x", IR_F64, 4, xd)};
+  ir_tensor *in[1] = {ot_tensor(g, "x", IR_F64, 4, xd)};
   ir_node *n = node(g, "DepthToSpace", 1, in, 13);
   ir_attr_set_int(n, "blocksize", 2);
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   expect_error("not divisible");
   ir_graph_free(g);
 }
@@ -149,10 +129,10 @@ static void test_space_to_depth(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd[4] = {1, 1, 2, 2};
-  ir_tensor *in[1] = {ten(g, "x", IR_F64, 4, xd)};
+  ir_tensor *in[1] = {ot_tensor(g, "x", IR_F64, 4, xd)};
   ir_node *n = node(g, "SpaceToDepth", 1, in, 13);
   ir_attr_set_int(n, "blocksize", 2);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   assert_int_equal(n->out[0]->shape[1], 4);
   double x[4] = {1, 2, 3, 4};
   const void *ins[1] = {x};
@@ -165,10 +145,10 @@ static void test_layer_norm(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd[2] = {1, 2}, sd[1] = {2};
-  ir_tensor *in[3] = {ten(g, "x", IR_F64, 2, xd), ten(g, "s", IR_F64, 1, sd), ten(g, "b", IR_F64, 1, sd)};
+  ir_tensor *in[3] = {ot_tensor(g, "x", IR_F64, 2, xd), ot_tensor(g, "s", IR_F64, 1, sd), ot_tensor(g, "b", IR_F64, 1, sd)};
   ir_node *n = node(g, "LayerNormalization", 3, in, 17);
   ir_attr_set_float(n, "epsilon", 0.0);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   double x[2] = {1, 3}, s[2] = {2, 3}, b[2] = {1, 0}, want[2] = {-1, 3};
   const void *ins[3] = {x, s, b};
   run_expect(n, ins, want, 2);
@@ -180,10 +160,10 @@ static void test_instance_norm(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd[3] = {1, 1, 2}, sd[1] = {1};
-  ir_tensor *in[3] = {ten(g, "x", IR_F64, 3, xd), ten(g, "s", IR_F64, 1, sd), ten(g, "b", IR_F64, 1, sd)};
+  ir_tensor *in[3] = {ot_tensor(g, "x", IR_F64, 3, xd), ot_tensor(g, "s", IR_F64, 1, sd), ot_tensor(g, "b", IR_F64, 1, sd)};
   ir_node *n = node(g, "InstanceNormalization", 3, in, 6);
   ir_attr_set_float(n, "epsilon", 0.0);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   double x[2] = {0, 2}, s[1] = {2}, b[1] = {1}, want[2] = {-1, 3};
   const void *ins[3] = {x, s, b};
   run_expect(n, ins, want, 2);
@@ -196,14 +176,14 @@ static void test_lrn(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd[4] = {1, 2, 1, 1};
-  ir_tensor *in[1] = {ten(g, "x", IR_F64, 4, xd)};
+  ir_tensor *in[1] = {ot_tensor(g, "x", IR_F64, 4, xd)};
   ir_node *n = node(g, "LRN", 1, in, 13);
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   expect_error("size");
   ir_attr_set_int(n, "size", 2);
   ir_attr_set_float(n, "alpha", 1.0);
   ir_attr_set_float(n, "beta", 1.0);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   double x[2] = {1, 2}, want[2] = {2.0 / 7.0, 2.0 / 3.0};
   const void *ins[1] = {x};
   run_expect(n, ins, want, 2);
@@ -216,10 +196,10 @@ static void test_conv_transpose(void **state) {
   for (int s = 1; s <= 2; s++) {
     ir_graph *g = ir_graph_new("g", NULL);
     int64_t xd[3] = {1, 1, 2}, st = s;
-    ir_tensor *in[2] = {ten(g, "x", IR_F64, 3, xd), ten(g, "w", IR_F64, 3, xd)};
+    ir_tensor *in[2] = {ot_tensor(g, "x", IR_F64, 3, xd), ot_tensor(g, "w", IR_F64, 3, xd)};
     ir_node *n = node(g, "ConvTranspose", 2, in, 11);
     ir_attr_set_ints(n, "strides", 1, &st);
-    assert_int_equal(prepare(g, n), 0);
+    assert_int_equal(ot_prepare(g, n), 0);
     double x[2] = {1, 2}, w[2] = {1, 1}, w1[3] = {1, 3, 2}, w2[4] = {1, 1, 2, 2};
     const void *ins[2] = {x, w};
     run_expect(n, ins, s == 1 ? w1 : w2, s == 1 ? 3 : 4);
@@ -227,9 +207,9 @@ static void test_conv_transpose(void **state) {
   }
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd[3] = {1, 2, 2}, wd[3] = {3, 1, 2};
-  ir_tensor *in[2] = {ten(g, "x", IR_F64, 3, xd), ten(g, "w", IR_F64, 3, wd)};
+  ir_tensor *in[2] = {ot_tensor(g, "x", IR_F64, 3, xd), ot_tensor(g, "w", IR_F64, 3, wd)};
   ir_node *n = node(g, "ConvTranspose", 2, in, 11);
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   expect_error("input channels");
   ir_graph_free(g);
 }
@@ -239,11 +219,11 @@ static void test_max_unpool(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd[4] = {1, 1, 1, 2}, k[2] = {1, 2};
-  ir_tensor *in[2] = {ten(g, "x", IR_F64, 4, xd), ten(g, "i", IR_I64, 4, xd)};
+  ir_tensor *in[2] = {ot_tensor(g, "x", IR_F64, 4, xd), ot_tensor(g, "i", IR_I64, 4, xd)};
   ir_node *n = node(g, "MaxUnpool", 2, in, 11);
   ir_attr_set_ints(n, "kernel_shape", 2, k);
   ir_attr_set_ints(n, "strides", 2, k);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   double x[2] = {5, 6}, want[4] = {0, 5, 6, 0};
   int64_t idx[2] = {1, 2};
   const void *ins[2] = {x, idx};
@@ -267,12 +247,12 @@ static void test_roi_align(void **state) {
   int64_t b0 = 0, b1 = 1;
   for (int k = 0; k < 4; k++) {
     ir_graph *g = ir_graph_new("g", NULL);
-    ir_tensor *in[3] = {ten(g, "x", IR_F64, 4, xd), ten(g, "rois", IR_F64, 2, rd), ten(g, "bi", IR_I64, 1, bd)};
+    ir_tensor *in[3] = {ot_tensor(g, "x", IR_F64, 4, xd), ot_tensor(g, "rois", IR_F64, 2, rd), ot_tensor(g, "bi", IR_I64, 1, bd)};
     ir_node *n = node(g, "RoiAlign", 3, in, cases[k].opset);
     ir_attr_set_string(n, "mode", cases[k].mode);
     if (cases[k].ctm) ir_attr_set_string(n, "coordinate_transformation_mode", cases[k].ctm);
     ir_attr_set_int(n, "sampling_ratio", 1);
-    assert_int_equal(prepare(g, n), 0);
+    assert_int_equal(ot_prepare(g, n), 0);
     assert_int_equal(n->out[0]->rank, 4);
     for (int d = 0; d < 4; d++) assert_int_equal(n->out[0]->shape[d], yd[d]);
     const void *ins[3] = {x, roi, &b0};
@@ -290,16 +270,16 @@ static void test_roi_align(void **state) {
   }
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd4[4] = {1, 1, 4, 4};
-  ir_tensor *in[3] = {ten(g, "x", IR_F64, 4, xd4), ten(g, "rois", IR_F64, 2, rd), ten(g, "bi", IR_I64, 1, bd)};
+  ir_tensor *in[3] = {ot_tensor(g, "x", IR_F64, 4, xd4), ot_tensor(g, "rois", IR_F64, 2, rd), ot_tensor(g, "bi", IR_I64, 1, bd)};
   ir_node *n = node(g, "RoiAlign", 3, in, 16);
   ir_attr_set_string(n, "coordinate_transformation_mode", "output_half_pixel");
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   double ramp[16], roi3[4] = {0, 0, 3, 3}, want = 7.5;
   for (int i = 0; i < 16; i++) ramp[i] = i;
   const void *ins[3] = {ramp, roi3, &b0};
   run_expect(n, ins, &want, 1);
   ir_attr_set_string(n, "mode", "sum");
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   expect_error("unknown mode");
   ir_graph_free(g);
 }
@@ -309,9 +289,9 @@ static void test_lp(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("g", NULL);
   int64_t xd[3] = {1, 1, 2};
-  ir_tensor *in[1] = {ten(g, "x", IR_F64, 3, xd)};
+  ir_tensor *in[1] = {ot_tensor(g, "x", IR_F64, 3, xd)};
   ir_node *n = node(g, "GlobalLpPool", 1, in, 2);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   double x[2] = {3, 4}, five[1] = {5};
   const void *ins[1] = {x};
   run_expect(n, ins, five, 1);
@@ -319,10 +299,10 @@ static void test_lp(void **state) {
 
   g = ir_graph_new("g", NULL);
   int64_t ld[2] = {1, 2};
-  ir_tensor *in2[1] = {ten(g, "x", IR_F64, 2, ld)};
+  ir_tensor *in2[1] = {ot_tensor(g, "x", IR_F64, 2, ld)};
   n = node(g, "LpNormalization", 1, in2, 1);
   ir_attr_set_int(n, "p", 1);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   double y[2] = {1, 3}, want[2] = {0.25, 0.75};
   const void *ins2[1] = {y};
   run_expect(n, ins2, want, 2);

@@ -24,72 +24,15 @@
 #include "compiler/backend/emit.h"
 #include "compiler/passes/passes.h"
 #include "runtime/interp.h"
+#include "optest.h"
 
 static ir_graph *G;
 
 static int setup(void **state) { (void)state; G = ir_graph_new("t", NULL); return 0; }
 static int teardown(void **state) { (void)state; ir_graph_free(G); G = NULL; return 0; }
 
-static ir_tensor *input(const char *name, ir_dtype dt, int rank, const int64_t *dims)
-{
-  ir_tensor *t = ir_add_tensor(G, name, dt, IR_INPUT);
-  ir_set_shape(t, rank, dims);
-  ir_graph_add_input(G, t);
-  return t;
-}
-
-static ir_tensor *cdata(const char *name, ir_dtype dt, int rank, const int64_t *dims, const void *data)
-{
-  ir_tensor *t = ir_add_tensor(G, name, dt, IR_CONST);
-  ir_set_shape(t, rank, dims);
-  ir_tensor_set_data(t, data, (size_t)ir_nbytes(t));
-  return t;
-}
-
-static ir_node *node(const char *op, int nin, ir_tensor **in, int nout)
-{
-  static int count;
-  char name[32];
-  ir_tensor *out[4];
-  ir_node *n;
-  int j;
-  snprintf(name, sizeof name, "n%d", count++);
-  n = ir_add_node(G, op, name);
-  for (j = 0; j < nout; j++) {
-    char tn[48];
-    snprintf(tn, sizeof tn, "%s_y%d", name, j);
-    out[j] = ir_add_tensor(G, tn, IR_UNDEF, IR_ACTIVATION);
-  }
-  ir_node_set_io(n, nin, in, nout, out);
-  return n;
-}
-
-static int prep(ir_node *n)
-{
-  if (op_validate(n) < 0) return -1;
-  return n->op->infer(G, n);
-}
-
-static int run(ir_node *n, const void *const *in, void *const *out)
-{
-  interp_ctx c;
-  memset(&c, 0, sizeof c);
-  return n->op->interp(&c, n, in, out);
-}
-
-static void assert_shape(const ir_tensor *t, int rank, const int64_t *dims)
-{
-  int k;
-  assert_int_equal(t->rank, rank);
-  for (k = 0; k < rank; k++) assert_int_equal(t->shape[k], dims[k]);
-}
-
-static void assert_floats(const float *got, const double *want, int n)
-{
-  int i;
-  for (i = 0; i < n; i++)
-    if (!(fabs(got[i] - want[i]) < 1e-5)) fail_msg("element %d: got %.9g, want %.9g", i, got[i], want[i]);
-}
+/* Nodes here carry no opset (0): the op table takes its default. */
+static ir_node *node(const char *op, int nin, ir_tensor **in, int nout) { return ot_node(G, op, 0, nin, in, nout); }
 
 /* ---- GatherElements ------------------------------------------------------------ */
 
@@ -107,27 +50,27 @@ static void test_gather_elements(void **state)
   void *outs[1] = {y};
   (void)state;
   /* the ONNX doc's example: axis 1 */
-  in[0] = input("x2", IR_F32, 2, d2);
-  in[1] = input("i2", IR_I64, 2, d2);
+  in[0] = ot_input(G, "x2", IR_F32, 2, d2);
+  in[1] = ot_input(G, "i2", IR_I64, 2, d2);
   n = node("GatherElements", 2, in, 1);
   ir_attr_set_int(n, "axis", 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, d2);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, d2);
   ins[0] = x2;
   ins[1] = i2;
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, want2, 4);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, want2, 4);
   /* axis 0 (the default), int32 negative indices, indices smaller than data */
-  in[0] = input("x3", IR_F32, 2, d3);
-  in[1] = input("i3", IR_I32, 2, di);
+  in[0] = ot_input(G, "x3", IR_F32, 2, d3);
+  in[1] = ot_input(G, "i3", IR_I32, 2, di);
   n = node("GatherElements", 2, in, 1);
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   assert_int_equal(ir_attr_int(n, "axis", -7), 0);
-  assert_shape(n->out[0], 2, di);
+  ot_expect_shape(n->out[0], 2, di);
   ins[0] = x3;
   ins[1] = i3;
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, want3, 6);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, want3, 6);
 }
 
 static void test_gather_elements_errors(void **state)
@@ -141,36 +84,36 @@ static void test_gather_elements_errors(void **state)
   const void *ins[2] = {x, bad};
   void *outs[1] = {y};
   (void)state;
-  in[0] = input("x", IR_F32, 2, d2);
+  in[0] = ot_input(G, "x", IR_F32, 2, d2);
   /* rank mismatch */
-  in[1] = input("r1", IR_I64, 1, &d1);
-  assert_int_equal(prep(node("GatherElements", 2, in, 1)), -1);
+  in[1] = ot_input(G, "r1", IR_I64, 1, &d1);
+  assert_int_equal(ot_prepare(G, node("GatherElements", 2, in, 1)), -1);
   /* float indices */
-  in[1] = input("fi", IR_F32, 2, d2);
-  assert_int_equal(prep(node("GatherElements", 2, in, 1)), -1);
+  in[1] = ot_input(G, "fi", IR_F32, 2, d2);
+  assert_int_equal(ot_prepare(G, node("GatherElements", 2, in, 1)), -1);
   /* indices larger than data off the axis */
-  in[1] = input("bi", IR_I64, 2, big);
+  in[1] = ot_input(G, "bi", IR_I64, 2, big);
   n = node("GatherElements", 2, in, 1);
   ir_attr_set_int(n, "axis", 1);
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
   /* axis out of range */
-  in[1] = input("ok", IR_I64, 2, d2);
+  in[1] = ot_input(G, "ok", IR_I64, 2, d2);
   n = node("GatherElements", 2, in, 1);
   ir_attr_set_int(n, "axis", 2);
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
   /* unknown attribute */
   n = node("GatherElements", 2, in, 1);
   ir_attr_set_int(n, "batch_dims", 1);
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
   /* a constant index out of range fails at compile time ... */
-  in[1] = cdata("ci", IR_I64, 2, d2, bad);
-  assert_int_equal(prep(node("GatherElements", 2, in, 1)), -1);
+  in[1] = ot_const_raw(G, "ci", IR_I64, 2, d2, bad);
+  assert_int_equal(ot_prepare(G, node("GatherElements", 2, in, 1)), -1);
   assert_non_null(strstr(ir_last_error(), "out of range"));
   /* ... and a runtime one in the interpreter */
-  in[1] = input("ri", IR_I64, 2, d2);
+  in[1] = ot_input(G, "ri", IR_I64, 2, d2);
   n = node("GatherElements", 2, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), -1);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), -1);
 }
 
 /* ---- ScatterElements / Scatter ------------------------------------------------- */
@@ -196,33 +139,33 @@ static void test_scatter_elements(void **state)
   int k;
   (void)state;
   /* the ONNX doc's example (axis 0), through both names */
-  in[0] = input("z", IR_F32, 2, d3);
-  in[1] = input("i", IR_I64, 2, du);
-  in[2] = input("u", IR_F32, 2, du);
+  in[0] = ot_input(G, "z", IR_F32, 2, d3);
+  in[1] = ot_input(G, "i", IR_I64, 2, du);
+  in[2] = ot_input(G, "u", IR_F32, 2, du);
   for (k = 0; k < 2; k++) {
     n = node(ops[k], 3, in, 1);
-    assert_int_equal(prep(n), 0);
-    assert_shape(n->out[0], 2, d3);
+    assert_int_equal(ot_prepare(G, n), 0);
+    ot_expect_shape(n->out[0], 2, d3);
     ins[0] = zero;
     ins[1] = idx;
     ins[2] = upd;
-    assert_int_equal(run(n, ins, outs), 0);
-    assert_floats(y, want, 9);
+    assert_int_equal(ot_interp(n, ins, outs), 0);
+    ot_expect_floats(y, want, 9);
   }
   /* duplicate indices with each reduction along axis 1 (negative axis) */
-  in[0] = input("row", IR_F32, 2, dr);
-  in[1] = input("dup", IR_I32, 2, di);
-  in[2] = input("u2", IR_F32, 2, di);
+  in[0] = ot_input(G, "row", IR_F32, 2, dr);
+  in[1] = ot_input(G, "dup", IR_I32, 2, di);
+  in[2] = ot_input(G, "u2", IR_F32, 2, di);
   for (k = 0; k < 4; k++) {
     n = node("ScatterElements", 3, in, 1);
     ir_attr_set_int(n, "axis", -1);
     ir_attr_set_string(n, "reduction", reds[k]);
-    assert_int_equal(prep(n), 0);
+    assert_int_equal(ot_prepare(G, n), 0);
     ins[0] = row;
     ins[1] = dup;
     ins[2] = u2;
-    assert_int_equal(run(n, ins, outs), 0);
-    assert_floats(y, wants[k], 5);
+    assert_int_equal(ot_interp(n, ins, outs), 0);
+    ot_expect_floats(y, wants[k], 5);
   }
 }
 
@@ -237,44 +180,44 @@ static void test_scatter_elements_int_and_errors(void **state)
   const void *ins[3] = {x, idx, u};
   void *outs[1] = {y};
   (void)state;
-  in[0] = input("x", IR_I32, 1, d);
-  in[1] = input("i", IR_I64, 1, &d2);
-  in[2] = input("u", IR_I32, 1, &d2);
+  in[0] = ot_input(G, "x", IR_I32, 1, d);
+  in[1] = ot_input(G, "i", IR_I64, 1, &d2);
+  in[2] = ot_input(G, "u", IR_I32, 1, &d2);
   n = node("ScatterElements", 3, in, 1);
   ir_attr_set_string(n, "reduction", "add");
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_memory_equal(y, want, sizeof want);
   /* an unknown reduction */
   n = node("ScatterElements", 3, in, 1);
   ir_attr_set_string(n, "reduction", "avg");
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
   assert_non_null(strstr(ir_last_error(), "avg"));
   /* Scatter has no reduction attribute */
   n = node("Scatter", 3, in, 1);
   ir_attr_set_string(n, "reduction", "add");
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
   /* updates of another shape / dtype */
-  in[2] = input("u3", IR_I32, 1, &d3);
-  assert_int_equal(prep(node("ScatterElements", 3, in, 1)), -1);
-  in[2] = input("uf", IR_F32, 1, &d2);
-  assert_int_equal(prep(node("ScatterElements", 3, in, 1)), -1);
+  in[2] = ot_input(G, "u3", IR_I32, 1, &d3);
+  assert_int_equal(ot_prepare(G, node("ScatterElements", 3, in, 1)), -1);
+  in[2] = ot_input(G, "uf", IR_F32, 1, &d2);
+  assert_int_equal(ot_prepare(G, node("ScatterElements", 3, in, 1)), -1);
   /* a reduction on bool */
-  in[0] = input("b", IR_BOOL, 1, d);
-  in[2] = input("ub", IR_BOOL, 1, &d2);
+  in[0] = ot_input(G, "b", IR_BOOL, 1, d);
+  in[2] = ot_input(G, "ub", IR_BOOL, 1, &d2);
   n = node("ScatterElements", 3, in, 1);
   ir_attr_set_string(n, "reduction", "mul");
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
   /* out-of-range indices: constant at compile time, runtime in the interpreter */
-  in[0] = input("x2", IR_I32, 1, d);
-  in[1] = cdata("ci", IR_I64, 1, &d2, bad);
-  in[2] = input("u4", IR_I32, 1, &d2);
-  assert_int_equal(prep(node("ScatterElements", 3, in, 1)), -1);
-  in[1] = input("ri", IR_I64, 1, &d2);
+  in[0] = ot_input(G, "x2", IR_I32, 1, d);
+  in[1] = ot_const_raw(G, "ci", IR_I64, 1, &d2, bad);
+  in[2] = ot_input(G, "u4", IR_I32, 1, &d2);
+  assert_int_equal(ot_prepare(G, node("ScatterElements", 3, in, 1)), -1);
+  in[1] = ot_input(G, "ri", IR_I64, 1, &d2);
   n = node("ScatterElements", 3, in, 1);
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   ins[1] = bad;
-  assert_int_equal(run(n, ins, outs), -1);
+  assert_int_equal(ot_interp(n, ins, outs), -1);
 }
 
 /* ---- GatherND / ScatterND ------------------------------------------------------ */
@@ -292,31 +235,31 @@ static void test_gather_nd(void **state)
   void *outs[1] = {y};
   (void)state;
   /* the ONNX doc's examples 1, 2 and 5 (batch_dims 1) */
-  in[0] = input("x", IR_I32, 2, d22);
-  in[1] = input("p", IR_I64, 2, d22);
+  in[0] = ot_input(G, "x", IR_I32, 2, d22);
+  in[1] = ot_input(G, "p", IR_I64, 2, d22);
   n = node("GatherND", 2, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 1, &two);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 1, &two);
   ins[0] = x;
   ins[1] = pairs;
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_memory_equal(y, want_p, sizeof want_p);
-  in[1] = input("r", IR_I64, 2, d21);
+  in[1] = ot_input(G, "r", IR_I64, 2, d21);
   n = node("GatherND", 2, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, d22);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, d22);
   ins[1] = rows;
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_memory_equal(y, want_r, sizeof want_r);
-  in[0] = input("x8", IR_I32, 3, d222);
-  in[1] = input("b", IR_I64, 2, d21);
+  in[0] = ot_input(G, "x8", IR_I32, 3, d222);
+  in[1] = ot_input(G, "b", IR_I64, 2, d21);
   n = node("GatherND", 2, in, 1);
   ir_attr_set_int(n, "batch_dims", 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, d22);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, d22);
   ins[0] = x8;
   ins[1] = brows;
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_memory_equal(y, want_b, sizeof want_b);
 }
 
@@ -327,26 +270,26 @@ static void test_gather_nd_errors(void **state)
   ir_tensor *in[2];
   ir_node *n;
   (void)state;
-  in[0] = input("x", IR_F32, 2, d22);
+  in[0] = ot_input(G, "x", IR_F32, 2, d22);
   /* tuples longer than the rank */
-  in[1] = input("t3", IR_I64, 2, d13);
-  assert_int_equal(prep(node("GatherND", 2, in, 1)), -1);
+  in[1] = ot_input(G, "t3", IR_I64, 2, d13);
+  assert_int_equal(ot_prepare(G, node("GatherND", 2, in, 1)), -1);
   /* batch_dims not below the ranks */
-  in[1] = input("t2", IR_I64, 2, d22);
+  in[1] = ot_input(G, "t2", IR_I64, 2, d22);
   n = node("GatherND", 2, in, 1);
   ir_attr_set_int(n, "batch_dims", 2);
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
   n = node("GatherND", 2, in, 1);
   ir_attr_set_int(n, "batch_dims", -1);
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
   /* batch dimensions that differ */
-  in[1] = input("t32", IR_I64, 2, d32);
+  in[1] = ot_input(G, "t32", IR_I64, 2, d32);
   n = node("GatherND", 2, in, 1);
   ir_attr_set_int(n, "batch_dims", 1);
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
   /* a constant tuple out of range */
-  in[1] = cdata("c", IR_I64, 2, (const int64_t[]){1, 2}, bad);
-  assert_int_equal(prep(node("GatherND", 2, in, 1)), -1);
+  in[1] = ot_const_raw(G, "c", IR_I64, 2, (const int64_t[]){1, 2}, bad);
+  assert_int_equal(ot_prepare(G, node("GatherND", 2, in, 1)), -1);
 }
 
 static void test_scatter_nd(void **state)
@@ -365,54 +308,54 @@ static void test_scatter_nd(void **state)
   void *outs[1] = {y};
   (void)state;
   /* the ONNX doc's example 1 */
-  in[0] = input("x", IR_F32, 1, &d8);
-  in[1] = input("i", IR_I64, 2, d41);
-  in[2] = input("u", IR_F32, 1, &d4);
+  in[0] = ot_input(G, "x", IR_F32, 1, &d8);
+  in[1] = ot_input(G, "i", IR_I64, 2, d41);
+  in[2] = ot_input(G, "u", IR_F32, 1, &d4);
   n = node("ScatterND", 3, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 1, &d8);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 1, &d8);
   ins[0] = x;
   ins[1] = idx;
   ins[2] = u;
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, want, 8);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, want, 8);
   /* add / mul of one element at a negative index */
-  in[1] = input("i1", IR_I64, 2, d11);
-  in[2] = input("u1", IR_F32, 1, &d1);
+  in[1] = ot_input(G, "i1", IR_I64, 2, d11);
+  in[2] = ot_input(G, "u1", IR_F32, 1, &d1);
   n = node("ScatterND", 3, in, 1);
   ir_attr_set_string(n, "reduction", "add");
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   ins[1] = one;
   ins[2] = u1;
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, want_add, 8);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, want_add, 8);
   n = node("ScatterND", 3, in, 1);
   ir_attr_set_string(n, "reduction", "mul");
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, want_mul, 8);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, want_mul, 8);
   /* 2-d data, 3-d indices of full tuples, duplicates accumulate */
-  in[0] = input("x4", IR_F32, 2, d22);
-  in[1] = input("i4", IR_I64, 3, (const int64_t[]){2, 1, 2});
-  in[2] = input("u4", IR_F32, 2, (const int64_t[]){2, 1});
+  in[0] = ot_input(G, "x4", IR_F32, 2, d22);
+  in[1] = ot_input(G, "i4", IR_I64, 3, (const int64_t[]){2, 1, 2});
+  in[2] = ot_input(G, "u4", IR_F32, 2, (const int64_t[]){2, 1});
   n = node("ScatterND", 3, in, 1);
   ir_attr_set_string(n, "reduction", "add");
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   ins[0] = x4;
   ins[1] = i4;
   ins[2] = u4;
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   {
     const double w[4] = {1, 22, 3, 14};   /* tuples (1,1) += 10 and (0,1) += 20 */
-    assert_floats(y, w, 4);
+    ot_expect_floats(y, w, 4);
   }
   /* errors: updates of the wrong shape, an unknown reduction */
-  in[2] = input("ub", IR_F32, 1, &d4);
-  assert_int_equal(prep(node("ScatterND", 3, in, 1)), -1);
-  in[2] = input("u5", IR_F32, 2, (const int64_t[]){2, 1});
+  in[2] = ot_input(G, "ub", IR_F32, 1, &d4);
+  assert_int_equal(ot_prepare(G, node("ScatterND", 3, in, 1)), -1);
+  in[2] = ot_input(G, "u5", IR_F32, 2, (const int64_t[]){2, 1});
   n = node("ScatterND", 3, in, 1);
   ir_attr_set_string(n, "reduction", "sub");
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
 }
 
 /* ---- losses -------------------------------------------------------------------- */
@@ -439,36 +382,36 @@ static void test_nll(void **state)
   const void *ins[3] = {x, t, w};
   void *outs[1] = {y};
   (void)state;
-  X = input("x", IR_F32, 2, dx);
-  T = input("t", IR_I64, 1, &dt);
-  W = input("w", IR_F32, 1, &dw);
+  X = ot_input(G, "x", IR_F32, 2, dx);
+  T = ot_input(G, "t", IR_I64, 1, &dt);
+  W = ot_input(G, "w", IR_F32, 1, &dw);
   n = loss_node("NegativeLogLikelihoodLoss", X, T, NULL, "none", -100, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 1, &dt);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, none, 2);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 1, &dt);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, none, 2);
   n = loss_node("NegativeLogLikelihoodLoss", X, T, NULL, "sum", -100, 1);
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   assert_int_equal(n->out[0]->rank, 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, sum, 1);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, sum, 1);
   n = loss_node("NegativeLogLikelihoodLoss", X, T, NULL, NULL, -100, 1);   /* mean is the default */
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   assert_string_equal(ir_attr_string(n, "reduction", ""), "mean");
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, mean, 1);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, mean, 1);
   n = loss_node("NegativeLogLikelihoodLoss", X, T, W, "none", -100, 1);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, wnone, 2);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, wnone, 2);
   n = loss_node("NegativeLogLikelihoodLoss", X, T, W, "mean", -100, 1);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, wmean, 1);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, wmean, 1);
   n = loss_node("NegativeLogLikelihoodLoss", X, T, NULL, "mean", 2, 1);    /* target 2 ignored */
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, iimean, 1);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, iimean, 1);
 }
 
 static void test_nll_nd_and_errors(void **state)
@@ -484,38 +427,38 @@ static void test_nll_nd_and_errors(void **state)
   const void *ins[2] = {x, t};
   void *outs[1] = {y};
   (void)state;
-  X = input("x", IR_F64, 3, dx);
-  T = input("t", IR_I32, 2, dt);
+  X = ot_input(G, "x", IR_F64, 3, dx);
+  T = ot_input(G, "t", IR_I32, 2, dt);
   n = loss_node("NegativeLogLikelihoodLoss", X, T, NULL, "none", -100, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, dt);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, dt);
   {
     const int32_t t32[2] = {1, 0};
     ins[1] = t32;
-    assert_int_equal(run(n, ins, outs), 0);
+    assert_int_equal(ot_interp(n, ins, outs), 0);
   }
   assert_true(fabs(y[0] - want[0]) < 1e-12 && fabs(y[1] - want[1]) < 1e-12);
   /* a runtime target out of range is an interpreter error; ignore_index -1 lets -1 through */
-  T = input("t64", IR_I64, 2, dt);
+  T = ot_input(G, "t64", IR_I64, 2, dt);
   n = loss_node("NegativeLogLikelihoodLoss", X, T, NULL, "sum", -100, 1);
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   ins[1] = bad;
-  assert_int_equal(run(n, ins, outs), -1);
+  assert_int_equal(ot_interp(n, ins, outs), -1);
   ins[1] = neg;
-  assert_int_equal(run(n, ins, outs), -1);
+  assert_int_equal(ot_interp(n, ins, outs), -1);
   n = loss_node("NegativeLogLikelihoodLoss", X, T, NULL, "sum", -1, 1);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_true(fabs(y[0] - 2) < 1e-12);   /* only position 1, class 0: -x[0][0][1] = 2 */
   /* compile time: constant targets out of range, bad reduction, shapes, dtypes */
-  assert_int_equal(prep(loss_node("NegativeLogLikelihoodLoss", X, cdata("c", IR_I64, 2, dt, bad), NULL, "sum", -100, 1)), -1);
-  assert_int_equal(prep(loss_node("NegativeLogLikelihoodLoss", X, T, NULL, "max", -100, 1)), -1);
+  assert_int_equal(ot_prepare(G, loss_node("NegativeLogLikelihoodLoss", X, ot_const_raw(G, "c", IR_I64, 2, dt, bad), NULL, "sum", -100, 1)), -1);
+  assert_int_equal(ot_prepare(G, loss_node("NegativeLogLikelihoodLoss", X, T, NULL, "max", -100, 1)), -1);
   assert_non_null(strstr(ir_last_error(), "max"));
-  assert_int_equal(prep(loss_node("NegativeLogLikelihoodLoss", X, input("t3", IR_I64, 2, dt3), NULL, "sum", -100, 1)), -1);
-  assert_int_equal(prep(loss_node("NegativeLogLikelihoodLoss", X, input("tf", IR_F32, 2, dt), NULL, "sum", -100, 1)), -1);
-  assert_int_equal(prep(loss_node("NegativeLogLikelihoodLoss", X, T, input("w3", IR_F64, 1, &dw), "sum", -100, 1)), -1);
-  assert_int_equal(prep(loss_node("NegativeLogLikelihoodLoss", X, T, input("wf", IR_F32, 1, &d2), "sum", -100, 1)), -1);
-  assert_int_equal(prep(loss_node("NegativeLogLikelihoodLoss", input("xi", IR_I32, 3, dx), T, NULL, "sum", -100, 1)), -1);
+  assert_int_equal(ot_prepare(G, loss_node("NegativeLogLikelihoodLoss", X, ot_input(G, "t3", IR_I64, 2, dt3), NULL, "sum", -100, 1)), -1);
+  assert_int_equal(ot_prepare(G, loss_node("NegativeLogLikelihoodLoss", X, ot_input(G, "tf", IR_F32, 2, dt), NULL, "sum", -100, 1)), -1);
+  assert_int_equal(ot_prepare(G, loss_node("NegativeLogLikelihoodLoss", X, T, ot_input(G, "w3", IR_F64, 1, &dw), "sum", -100, 1)), -1);
+  assert_int_equal(ot_prepare(G, loss_node("NegativeLogLikelihoodLoss", X, T, ot_input(G, "wf", IR_F32, 1, &d2), "sum", -100, 1)), -1);
+  assert_int_equal(ot_prepare(G, loss_node("NegativeLogLikelihoodLoss", ot_input(G, "xi", IR_I32, 3, dx), T, NULL, "sum", -100, 1)), -1);
 }
 
 static void test_sce(void **state)
@@ -531,37 +474,29 @@ static void test_sce(void **state)
   const void *ins[2] = {x, t};
   void *outs[2] = {y, p};
   (void)state;
-  X = input("x", IR_F32, 2, dx);
-  T = input("t", IR_I64, 1, &dt);
+  X = ot_input(G, "x", IR_F32, 2, dx);
+  T = ot_input(G, "t", IR_I64, 1, &dt);
   n = loss_node("SoftmaxCrossEntropyLoss", X, T, NULL, "none", -100, 2);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 1, &dt);
-  assert_shape(n->out[1], 2, dx);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, loss, 1);
-  assert_floats(p, lp, 2);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 1, &dt);
+  ot_expect_shape(n->out[1], 2, dx);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, loss, 1);
+  ot_expect_floats(p, lp, 2);
   /* mean over the one position, log_prob not asked for */
   n = loss_node("SoftmaxCrossEntropyLoss", X, T, NULL, "mean", -100, 1);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, loss, 1);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, loss, 1);
   /* everything ignored: mean is 0/0 */
   n = loss_node("SoftmaxCrossEntropyLoss", X, T, NULL, "mean", 1, 1);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_true(isnan(y[0]));
-  assert_int_equal(prep(loss_node("SoftmaxCrossEntropyLoss", input("x1", IR_F32, 1, dx), T, NULL, "sum", -100, 1)), -1);
+  assert_int_equal(ot_prepare(G, loss_node("SoftmaxCrossEntropyLoss", ot_input(G, "x1", IR_F32, 1, dx), T, NULL, "sum", -100, 1)), -1);
 }
 
 /* ---- emitted C on the same cases ------------------------------------------------ */
-
-static int write_file(const char *path, const char *text)
-{
-  FILE *f = fopen(path, "w");
-  if (!f) return -1;
-  fputs(text, f);
-  return fclose(f);
-}
 
 static ir_node *graph_node(const char *op, int nin, ir_tensor **in, const char *out_name)
 {
@@ -608,14 +543,14 @@ static void test_emit(void **state)
     "  if (bad) { for (k = 0; k < 9; k++) printf(\"%g \", s[k]); printf(\"\\n\"); }\n"
     "  return bad;\n}\n";
   (void)state;
-  z = input("z", IR_F32, 2, d3);
-  i = input("i", IR_I64, 2, du);
-  u = input("u", IR_F32, 2, du);
-  x = input("x", IR_I32, 2, d22);
-  rows = input("rows", IR_I64, 2, d21);
-  lx = input("lx", IR_F32, 2, dl);
-  lt = input("lt", IR_I64, 1, &dt);
-  lw = input("lw", IR_F32, 1, &dw);
+  z = ot_input(G, "z", IR_F32, 2, d3);
+  i = ot_input(G, "i", IR_I64, 2, du);
+  u = ot_input(G, "u", IR_F32, 2, du);
+  x = ot_input(G, "x", IR_I32, 2, d22);
+  rows = ot_input(G, "rows", IR_I64, 2, d21);
+  lx = ot_input(G, "lx", IR_F32, 2, dl);
+  lt = ot_input(G, "lt", IR_I64, 1, &dt);
+  lw = ot_input(G, "lw", IR_F32, 1, &dw);
   in[0] = z; in[1] = i; in[2] = u;
   graph_node("ScatterElements", 3, in, "s");
   /* gathering the scattered positions back gives the updates */
@@ -637,7 +572,7 @@ static void test_emit(void **state)
   eo.name = "idx";
   if (emit_c(G, &eo, dir) < 0) fail_msg("emit: %s", ir_last_error());
   snprintf(path, sizeof path, "%s/main.c", dir);
-  assert_int_equal(write_file(path, main_c), 0);
+  assert_int_equal(ot_write_file(path, main_c), 0);
   {
     const char *compilers[] = {"cc", "clang"};
     size_t k;

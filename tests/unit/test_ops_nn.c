@@ -24,37 +24,15 @@
 #include "compiler/ops/op.h"
 #include "compiler/passes/plan.h"
 #include "runtime/interp.h"
+#include "optest.h"
 
-/* ---- graph building ------------------------------------------------------- */
-
-static ir_tensor *ten(ir_graph *g, const char *name, ir_dtype dt, int rank, const int64_t *dims) {
-  ir_tensor *t = ir_add_tensor(g, name, dt, IR_INPUT);
-  assert_non_null(t);
-  ir_set_shape(t, rank, dims);
-  return t;
-}
-
-/* A node reading the named inputs (NULL: missing) and writing one output "y". */
+/* A node n0 reading the named inputs (NULL: missing) and writing one output "y";
+ * expect_error below looks for the name n0. */
 static ir_node *node(ir_graph *g, const char *op, int n_in, ir_tensor *const *in) {
-  ir_tensor *y = ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION);
-  ir_node *n = ir_add_node(g, op, "n0");
-  ir_node_set_io(n, n_in, in, 1, &y);
-  n->opset = 18;
-  return n;
+  return ot_node_named(g, "n0", op, 18, n_in, in, 1, (const char *const[]){"y"});
 }
 
-/* op_validate + the entry's infer; returns their result. */
-static int prepare(ir_graph *g, ir_node *n) {
-  if (op_validate(n) < 0) return -1;
-  return n->op->infer(g, n);
-}
-
-static void expect_shape(const ir_tensor *t, int rank, const int64_t *dims) {
-  char a[128];
-  assert_int_equal(t->rank, rank);
-  for (int i = 0; i < rank; i++)
-    if (t->shape[i] != dims[i]) fail_msg("shape %s, dim %d expected %lld", ir_shape_str(t, a, sizeof a), i, (long long)dims[i]);
-}
+static void expect_error(const char *needle) { ot_expect_error(needle, "n0"); }
 
 static void expect_ints(const ir_node *n, const char *attr, int cnt, const int64_t *want) {
   const int64_t *v;
@@ -75,18 +53,6 @@ static double *run_f64(const ir_node *n, const double *const *in) {
   return y;
 }
 
-static void expect_vals(const double *got, const double *want, int cnt, double tol) {
-  for (int i = 0; i < cnt; i++)
-    if (!(fabs(got[i] - want[i]) <= tol * (1.0 + fabs(want[i]))))
-      fail_msg("element %d: got %.17g, expected %.17g", i, got[i], want[i]);
-}
-
-static void expect_error(const char *needle) {
-  const char *msg = ir_last_error();
-  if (!strstr(msg, needle)) fail_msg("error '%s' does not mention '%s'", msg, needle);
-  if (!strstr(msg, "n0")) fail_msg("error '%s' does not name the node", msg);
-}
-
 static double *iota(int64_t cnt, double start) {
   double *v = malloc(sizeof(double) * (size_t)cnt);
   for (int64_t i = 0; i < cnt; i++) v[i] = start + (double)i;
@@ -101,12 +67,12 @@ static void test_conv_basic(void **state) {
   for (int pad = 0; pad <= 1; pad++) {
     ir_graph *g = ir_graph_new("t", NULL);
     int64_t xd[] = {1, 1, 5, 5}, wd[] = {1, 1, 3, 3};
-    ir_tensor *in[] = {ten(g, "x", IR_F64, 4, xd), ten(g, "w", IR_F64, 4, wd)};
+    ir_tensor *in[] = {ot_tensor(g, "x", IR_F64, 4, xd), ot_tensor(g, "w", IR_F64, 4, wd)};
     ir_node *n = node(g, "Conv", 2, in);
     int64_t ks[] = {3, 3}, pads[] = {pad, pad, pad, pad};
     ir_attr_set_ints(n, "kernel_shape", 2, ks);
     ir_attr_set_ints(n, "pads", 4, pads);
-    assert_int_equal(prepare(g, n), 0);
+    assert_int_equal(ot_prepare(g, n), 0);
     double *x = iota(25, 0), w[9];
     for (int i = 0; i < 9; i++) w[i] = 1;
     const double *ins[] = {x, w};
@@ -115,13 +81,13 @@ static void test_conv_basic(void **state) {
       int64_t od[] = {1, 1, 5, 5};
       static const double want[] = {12, 21, 27, 33, 24, 33, 54, 63, 72, 51, 63, 99, 108,
                                     117, 81, 93, 144, 153, 162, 111, 72, 111, 117, 123, 84};
-      expect_shape(n->out[0], 4, od);
-      expect_vals(y, want, 25, 0);
+      ot_expect_shape(n->out[0], 4, od);
+      ot_expect_rel(y, want, 25, 0);
     } else {
       int64_t od[] = {1, 1, 3, 3};
       static const double want[] = {54, 63, 72, 99, 108, 117, 144, 153, 162};
-      expect_shape(n->out[0], 4, od);
-      expect_vals(y, want, 9, 0);
+      ot_expect_shape(n->out[0], 4, od);
+      ot_expect_rel(y, want, 9, 0);
     }
     free(x);
     free(y);
@@ -134,14 +100,14 @@ static void test_conv_stride_pads(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {1, 1, 7, 5}, wd[] = {1, 1, 3, 3};
-  ir_tensor *in[] = {ten(g, "x", IR_F64, 4, xd), ten(g, "w", IR_F64, 4, wd)};
+  ir_tensor *in[] = {ot_tensor(g, "x", IR_F64, 4, xd), ot_tensor(g, "w", IR_F64, 4, wd)};
   ir_node *n = node(g, "Conv", 2, in);
   int64_t st[] = {2, 2}, pads[] = {1, 1, 1, 1};
   ir_attr_set_ints(n, "strides", 2, st);
   ir_attr_set_ints(n, "pads", 4, pads);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   int64_t od[] = {1, 1, 4, 3}, ks[] = {3, 3}, dil[] = {1, 1};
-  expect_shape(n->out[0], 4, od);
+  ot_expect_shape(n->out[0], 4, od);
   expect_ints(n, "kernel_shape", 2, ks);   /* made explicit from the weight */
   expect_ints(n, "dilations", 2, dil);
   assert_int_equal(ir_attr_int(n, "group", -1), 1);
@@ -151,7 +117,7 @@ static void test_conv_stride_pads(void **state) {
   const double *ins[] = {x, w};
   double *y = run_f64(n, ins);
   static const double want[] = {12, 27, 24, 63, 108, 81, 123, 198, 141, 112, 177, 124};
-  expect_vals(y, want, 12, 0);
+  ot_expect_rel(y, want, 12, 0);
   free(x);
   free(y);
   ir_graph_free(g);
@@ -164,12 +130,12 @@ static void test_conv_same(void **state) {
   for (int lower = 0; lower <= 1; lower++) {
     ir_graph *g = ir_graph_new("t", NULL);
     int64_t xd[] = {1, 1, 4, 4}, wd[] = {1, 1, 2, 2};
-    ir_tensor *in[] = {ten(g, "x", IR_F64, 4, xd), ten(g, "w", IR_F64, 4, wd)};
+    ir_tensor *in[] = {ot_tensor(g, "x", IR_F64, 4, xd), ot_tensor(g, "w", IR_F64, 4, wd)};
     ir_node *n = node(g, "Conv", 2, in);
     ir_attr_set_string(n, "auto_pad", lower ? "SAME_LOWER" : "SAME_UPPER");
-    assert_int_equal(prepare(g, n), 0);
+    assert_int_equal(ot_prepare(g, n), 0);
     int64_t od[] = {1, 1, 4, 4}, up[] = {0, 0, 1, 1}, lo[] = {1, 1, 0, 0};
-    expect_shape(n->out[0], 4, od);
+    ot_expect_shape(n->out[0], 4, od);
     expect_ints(n, "pads", 4, lower ? lo : up);
     assert_null(ir_attr_find(n, "auto_pad"));
     double *x = iota(16, 0), w[] = {1, 2, 3, 4};
@@ -177,10 +143,10 @@ static void test_conv_same(void **state) {
     double *y = run_f64(n, ins);
     static const double want_up[] = {34, 44, 54, 24, 74, 84, 94, 40, 114, 124, 134, 56, 38, 41, 44, 15};
     static const double want_lo[] = {0, 4, 11, 18, 16, 34, 44, 54, 40, 74, 84, 94, 64, 114, 124, 134};
-    expect_vals(y, lower ? want_lo : want_up, 16, 0);
+    ot_expect_rel(y, lower ? want_lo : want_up, 16, 0);
     /* infer again on the resolved node: nothing changes */
     assert_int_equal(n->op->infer(g, n), 0);
-    expect_shape(n->out[0], 4, od);
+    ot_expect_shape(n->out[0], 4, od);
     expect_ints(n, "pads", 4, lower ? lo : up);
     free(x);
     free(y);
@@ -193,18 +159,18 @@ static void test_conv_same_stride(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {1, 1, 5, 5}, wd[] = {1, 1, 3, 3};
-  ir_tensor *in[] = {ten(g, "x", IR_F64, 4, xd), ten(g, "w", IR_F64, 4, wd)};
+  ir_tensor *in[] = {ot_tensor(g, "x", IR_F64, 4, xd), ot_tensor(g, "w", IR_F64, 4, wd)};
   ir_node *n = node(g, "Conv", 2, in);
   int64_t st[] = {2, 2};
   ir_attr_set_string(n, "auto_pad", "SAME_LOWER");
   ir_attr_set_ints(n, "strides", 2, st);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   double *x = iota(25, 0), w[9];
   for (int i = 0; i < 9; i++) w[i] = 1;
   const double *ins[] = {x, w};
   double *y = run_f64(n, ins);
   static const double want[] = {12, 27, 24, 63, 108, 81, 72, 117, 84};
-  expect_vals(y, want, 9, 0);
+  ot_expect_rel(y, want, 9, 0);
   free(x);
   free(y);
   ir_graph_free(g);
@@ -215,17 +181,17 @@ static void test_conv_depthwise(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {1, 2, 3, 3}, wd[] = {2, 1, 2, 2}, bd[] = {2};
-  ir_tensor *in[] = {ten(g, "x", IR_F64, 4, xd), ten(g, "w", IR_F64, 4, wd), ten(g, "b", IR_F64, 1, bd)};
+  ir_tensor *in[] = {ot_tensor(g, "x", IR_F64, 4, xd), ot_tensor(g, "w", IR_F64, 4, wd), ot_tensor(g, "b", IR_F64, 1, bd)};
   ir_node *n = node(g, "Conv", 3, in);
   ir_attr_set_int(n, "group", 2);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   int64_t od[] = {1, 2, 2, 2};
-  expect_shape(n->out[0], 4, od);
+  ot_expect_shape(n->out[0], 4, od);
   double *x = iota(18, 0), w[] = {1, 0, 0, -1, 0.5, 0.5, 0.5, 0.5}, b[] = {10, -1};
   const double *ins[] = {x, w, b};
   double *y = run_f64(n, ins);
   static const double want[] = {6, 6, 6, 6, 21, 23, 27, 29};
-  expect_vals(y, want, 8, 0);
+  ot_expect_rel(y, want, 8, 0);
   free(x);
   free(y);
   ir_graph_free(g);
@@ -237,22 +203,22 @@ static void test_conv_1d(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {1, 2, 6}, wd[] = {3, 2, 3};
-  ir_tensor *in[] = {ten(g, "x", IR_F64, 3, xd), ten(g, "w", IR_F64, 3, wd)};
+  ir_tensor *in[] = {ot_tensor(g, "x", IR_F64, 3, xd), ot_tensor(g, "w", IR_F64, 3, wd)};
   ir_node *n = node(g, "Conv", 2, in);
   int64_t st[] = {2}, pads[] = {1, 1}, dil[] = {2};
   ir_attr_set_ints(n, "strides", 1, st);
   ir_attr_set_ints(n, "pads", 2, pads);
   ir_attr_set_ints(n, "dilations", 1, dil);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   int64_t od[] = {1, 3, 2}, ks[] = {3};
-  expect_shape(n->out[0], 3, od);
+  ot_expect_shape(n->out[0], 3, od);
   expect_ints(n, "kernel_shape", 1, ks);
   double *x = iota(12, -5), w[18];
   for (int i = 0; i < 18; i++) w[i] = i / 10.0 - 0.7;
   const double *ins[] = {x, w};
   double *y = run_f64(n, ins);
   static const double want[] = {2.0, 0.8000000000000007, 2.0000000000000004, 4.4, 2.0, 8.0};
-  expect_vals(y, want, 6, 1e-12);
+  ot_expect_rel(y, want, 6, 1e-12);
   free(x);
   free(y);
   ir_graph_free(g);
@@ -262,17 +228,17 @@ static void test_conv_3d(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {1, 1, 3, 3, 3}, wd[] = {1, 1, 2, 2, 2};
-  ir_tensor *in[] = {ten(g, "x", IR_F64, 5, xd), ten(g, "w", IR_F64, 5, wd)};
+  ir_tensor *in[] = {ot_tensor(g, "x", IR_F64, 5, xd), ot_tensor(g, "w", IR_F64, 5, wd)};
   ir_node *n = node(g, "Conv", 2, in);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   int64_t od[] = {1, 1, 2, 2, 2};
-  expect_shape(n->out[0], 5, od);
+  ot_expect_shape(n->out[0], 5, od);
   double *x = iota(27, 0), w[8];
   for (int i = 0; i < 8; i++) w[i] = 1;
   const double *ins[] = {x, w};
   double *y = run_f64(n, ins);
   static const double want[] = {52, 60, 76, 84, 124, 132, 148, 156};
-  expect_vals(y, want, 8, 0);
+  ot_expect_rel(y, want, 8, 0);
   free(x);
   free(y);
   ir_graph_free(g);
@@ -283,12 +249,12 @@ static void test_conv_fused_f32(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {1, 1, 2, 2}, wd[] = {1, 1, 1, 1}, bd[] = {1};
-  ir_tensor *in[] = {ten(g, "x", IR_F32, 4, xd), ten(g, "w", IR_F32, 4, wd), ten(g, "b", IR_F32, 1, bd),
-                     ten(g, "r", IR_F32, 4, xd)};
+  ir_tensor *in[] = {ot_tensor(g, "x", IR_F32, 4, xd), ot_tensor(g, "w", IR_F32, 4, wd), ot_tensor(g, "b", IR_F32, 1, bd),
+                     ot_tensor(g, "r", IR_F32, 4, xd)};
   ir_node *n = node(g, "Conv", 4, in);
   ir_attr_set_string(n, "_act", "Relu");
   ir_attr_set_int(n, "_residual", 3);
-  assert_int_equal(prepare(g, n), 0);
+  assert_int_equal(ot_prepare(g, n), 0);
   float x[] = {1, 2, 3, 4}, w[] = {2}, b[] = {-1}, r[] = {-5, 0, -6, 0.5f}, y[4];
   const void *ins[] = {x, w, b, r};
   void *out[] = {y};
@@ -308,7 +274,7 @@ static void test_conv_errors(void **state) {
       {"strides", "strides"}};
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     ir_graph *g = ir_graph_new("t", NULL);
-    ir_tensor *in[] = {ten(g, "x", IR_F32, 4, xd), ten(g, "w", IR_F32, 4, wd)};
+    ir_tensor *in[] = {ot_tensor(g, "x", IR_F32, 4, xd), ot_tensor(g, "w", IR_F32, 4, wd)};
     ir_node *n = node(g, "Conv", 2, in);
     ir_attr_set_int(n, "group", 2);
     if (k == 0) ir_attr_set_string(n, "auto_pad", "SAME");
@@ -325,7 +291,7 @@ static void test_conv_errors(void **state) {
       int64_t s[] = {1, 0};
       ir_attr_set_ints(n, "strides", 2, s);
     }
-    assert_int_equal(prepare(g, n), -1);
+    assert_int_equal(ot_prepare(g, n), -1);
     expect_error(cases[k].needle);
     expect_error("Conv");
     ir_graph_free(g);
@@ -336,7 +302,7 @@ static void test_conv_errors(void **state) {
 
 static ir_node *pool_node(ir_graph *g, const char *op, int rank, const int64_t *xd, int k, int s, int pad,
                           int ceil) {
-  ir_tensor *in[] = {ten(g, "x", IR_F64, rank, xd)};
+  ir_tensor *in[] = {ot_tensor(g, "x", IR_F64, rank, xd)};
   ir_node *n = node(g, op, 1, in);
   int64_t ks[3] = {k, k, k}, st[3] = {s, s, s}, pads[6] = {pad, pad, pad, pad, pad, pad};
   ir_attr_set_ints(n, "kernel_shape", rank - 2, ks);
@@ -352,13 +318,13 @@ static void test_maxpool_ceil(void **state) {
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {1, 1, 4, 4}, od[] = {1, 1, 2, 2};
   ir_node *n = pool_node(g, "MaxPool", 4, xd, 3, 2, 0, 1);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 4, od);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 4, od);
   double *x = iota(16, 1);
   const double *ins[] = {x};
   double *y = run_f64(n, ins);
   static const double want[] = {11, 12, 15, 16};
-  expect_vals(y, want, 4, 0);
+  ot_expect_rel(y, want, 4, 0);
   free(x);
   free(y);
   ir_graph_free(g);
@@ -366,13 +332,13 @@ static void test_maxpool_ceil(void **state) {
   g = ir_graph_new("t", NULL);
   int64_t xd6[] = {1, 1, 6, 6}, od6[] = {1, 1, 3, 3};
   n = pool_node(g, "MaxPool", 4, xd6, 3, 2, 0, 1);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 4, od6);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 4, od6);
   x = iota(36, 0);
   const double *ins6[] = {x};
   y = run_f64(n, ins6);
   static const double want6[] = {14, 16, 17, 26, 28, 29, 32, 34, 35};
-  expect_vals(y, want6, 9, 0);
+  ot_expect_rel(y, want6, 9, 0);
   free(x);
   free(y);
   ir_graph_free(g);
@@ -385,14 +351,14 @@ static void test_maxpool_dilation_same(void **state) {
   int64_t xd[] = {1, 1, 4, 4}, od[] = {1, 1, 2, 2}, dil[] = {2, 2};
   ir_node *n = pool_node(g, "MaxPool", 4, xd, 2, 1, 0, 0);
   ir_attr_set_ints(n, "dilations", 2, dil);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 4, od);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 4, od);
   double x[16];
   for (int i = 0; i < 16; i++) x[i] = (i % 2 ? -1.0 : 1.0) * i;
   const double *ins[] = {x};
   double *y = run_f64(n, ins);
   static const double want[] = {10, -1, 14, -5};
-  expect_vals(y, want, 4, 0);
+  ot_expect_rel(y, want, 4, 0);
   free(y);
   ir_graph_free(g);
 
@@ -401,14 +367,14 @@ static void test_maxpool_dilation_same(void **state) {
   int64_t xd5[] = {1, 1, 5, 5}, od5[] = {1, 1, 3, 3}, pads[] = {0, 0, 1, 1};
   n = pool_node(g, "MaxPool", 4, xd5, 2, 2, 0, 0);
   ir_attr_set_string(n, "auto_pad", "SAME_UPPER");
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 4, od5);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 4, od5);
   expect_ints(n, "pads", 4, pads);
   double *x5 = iota(25, 0);
   const double *ins5[] = {x5};
   y = run_f64(n, ins5);
   static const double want5[] = {6, 8, 9, 16, 18, 19, 21, 23, 24};
-  expect_vals(y, want5, 9, 0);
+  ot_expect_rel(y, want5, 9, 0);
   free(x5);
   free(y);
   ir_graph_free(g);
@@ -423,8 +389,8 @@ static void test_avgpool(void **state) {
     int64_t xd[] = {1, 1, 3, 3}, od[] = {1, 1, 4, 4};
     ir_node *n = pool_node(g, "AveragePool", 4, xd, 2, 1, 1, 0);
     ir_attr_set_int(n, "count_include_pad", cip);
-    assert_int_equal(prepare(g, n), 0);
-    expect_shape(n->out[0], 4, od);
+    assert_int_equal(ot_prepare(g, n), 0);
+    ot_expect_shape(n->out[0], 4, od);
     double *x = iota(9, 1);
     const double *ins[] = {x};
     double *y = run_f64(n, ins);
@@ -432,7 +398,7 @@ static void test_avgpool(void **state) {
                                 2.75, 6.0, 7.0, 3.75, 1.75, 3.75, 4.25, 2.25};
     static const double w0[] = {1.0, 1.5, 2.5, 3.0, 2.5, 3.0, 4.0, 4.5,
                                 5.5, 6.0, 7.0, 7.5, 7.0, 7.5, 8.5, 9.0};
-    expect_vals(y, cip ? w1 : w0, 16, 1e-15);
+    ot_expect_rel(y, cip ? w1 : w0, 16, 1e-15);
     free(x);
     free(y);
     ir_graph_free(g);
@@ -442,8 +408,8 @@ static void test_avgpool(void **state) {
     int64_t xd[] = {1, 1, 6, 6}, od[] = {1, 1, 4, 4};
     ir_node *n = pool_node(g, "AveragePool", 4, xd, 3, 2, 1, 1);
     ir_attr_set_int(n, "count_include_pad", cip);
-    assert_int_equal(prepare(g, n), 0);
-    expect_shape(n->out[0], 4, od);
+    assert_int_equal(ot_prepare(g, n), 0);
+    ot_expect_shape(n->out[0], 4, od);
     double *x = iota(36, 0);
     const double *ins[] = {x};
     double *y = run_f64(n, ins);
@@ -452,7 +418,7 @@ static void test_avgpool(void **state) {
                                 10.166666666666666, 16.0, 17.0, 8.75};
     static const double w0[] = {3.5, 5.0, 7.0, 8.0, 12.5, 14.0, 16.0, 17.0,
                                 24.5, 26.0, 28.0, 29.0, 30.5, 32.0, 34.0, 35.0};
-    expect_vals(y, cip ? w1 : w0, 16, 1e-14);
+    ot_expect_rel(y, cip ? w1 : w0, 16, 1e-14);
     free(x);
     free(y);
     ir_graph_free(g);
@@ -465,13 +431,13 @@ static void test_pool_1d_3d_global(void **state) {
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {1, 2, 4}, od[] = {1, 2, 2};
   ir_node *n = pool_node(g, "AveragePool", 3, xd, 2, 2, 0, 0);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 3, od);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 3, od);
   double *x = iota(8, 0);
   const double *ins[] = {x};
   double *y = run_f64(n, ins);
   static const double w1[] = {0.5, 2.5, 4.5, 6.5};
-  expect_vals(y, w1, 4, 0);
+  ot_expect_rel(y, w1, 4, 0);
   free(y);
   ir_graph_free(g);
   free(x);
@@ -479,26 +445,26 @@ static void test_pool_1d_3d_global(void **state) {
   g = ir_graph_new("t", NULL);
   int64_t xd3[] = {1, 1, 3, 3, 3}, od3[] = {1, 1, 2, 2, 2};
   n = pool_node(g, "MaxPool", 5, xd3, 2, 1, 0, 0);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 5, od3);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 5, od3);
   x = iota(27, 0);
   const double *ins3[] = {x};
   y = run_f64(n, ins3);
   static const double w3[] = {13, 14, 16, 17, 22, 23, 25, 26};
-  expect_vals(y, w3, 8, 0);
+  ot_expect_rel(y, w3, 8, 0);
   free(y);
   ir_graph_free(g);
   /* global pools over [1,3,3,3] viewed as 3 channels of 9 */
   for (int mx = 0; mx <= 1; mx++) {
     g = ir_graph_new("t", NULL);
     int64_t gd[] = {1, 3, 3, 3}, god[] = {1, 3, 1, 1};
-    ir_tensor *in[] = {ten(g, "x", IR_F64, 4, gd)};
+    ir_tensor *in[] = {ot_tensor(g, "x", IR_F64, 4, gd)};
     n = node(g, mx ? "GlobalMaxPool" : "GlobalAveragePool", 1, in);
-    assert_int_equal(prepare(g, n), 0);
-    expect_shape(n->out[0], 4, god);
+    assert_int_equal(ot_prepare(g, n), 0);
+    ot_expect_shape(n->out[0], 4, god);
     y = run_f64(n, ins3);
     static const double wa[] = {4, 13, 22}, wm[] = {8, 17, 26};
-    expect_vals(y, mx ? wm : wa, 3, 0);
+    ot_expect_rel(y, mx ? wm : wa, 3, 0);
     free(y);
     ir_graph_free(g);
   }
@@ -509,7 +475,7 @@ static void test_pool_errors(void **state) {
   (void)state;
   int64_t xd[] = {1, 1, 4, 4};
   ir_graph *g = ir_graph_new("t", NULL);
-  ir_tensor *x = ten(g, "x", IR_F32, 4, xd);
+  ir_tensor *x = ot_tensor(g, "x", IR_F32, 4, xd);
   ir_tensor *outs[] = {ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION), ir_add_tensor(g, "idx", IR_UNDEF, IR_ACTIVATION)};
   ir_node *n = ir_add_node(g, "MaxPool", "n0");
   ir_node_set_io(n, 1, &x, 2, outs);
@@ -521,9 +487,9 @@ static void test_pool_errors(void **state) {
   ir_graph_free(g);
 
   g = ir_graph_new("t", NULL);
-  ir_tensor *in[] = {ten(g, "x", IR_F32, 4, xd)};
+  ir_tensor *in[] = {ot_tensor(g, "x", IR_F32, 4, xd)};
   n = node(g, "AveragePool", 1, in);
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   expect_error("kernel_shape");
   ir_graph_free(g);
 }
@@ -535,59 +501,59 @@ static void test_gemm(void **state) {
   /* transA, transB, alpha .5, beta 2, C [N] (numpy) */
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t ad[] = {3, 2}, bd[] = {4, 3}, cd[] = {4}, od[] = {2, 4};
-  ir_tensor *in[] = {ten(g, "a", IR_F64, 2, ad), ten(g, "b", IR_F64, 2, bd), ten(g, "c", IR_F64, 1, cd)};
+  ir_tensor *in[] = {ot_tensor(g, "a", IR_F64, 2, ad), ot_tensor(g, "b", IR_F64, 2, bd), ot_tensor(g, "c", IR_F64, 1, cd)};
   ir_node *n = node(g, "Gemm", 3, in);
   ir_attr_set_int(n, "transA", 1);
   ir_attr_set_int(n, "transB", 1);
   ir_attr_set_float(n, "alpha", 0.5);
   ir_attr_set_float(n, "beta", 2.0);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 2, od);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 2, od);
   assert_int_equal(n->op->macs(n), 2 * 4 * 3);
   double a[] = {1, 2, 3, 4, 5, 6}, b[] = {1, 0, 1, 0, 1, 0, 2, -1, 1, 1, 1, 1}, c[] = {1, 2, 3, 4};
   const double *ins[] = {a, b, c};
   double *y = run_f64(n, ins);
   static const double want[] = {5.0, 5.5, 8.0, 12.5, 6.0, 6.0, 9.0, 14.0};
-  expect_vals(y, want, 8, 0);
+  ot_expect_rel(y, want, 8, 0);
   free(y);
   ir_graph_free(g);
 
   /* C [M,1]; defaults made explicit */
   g = ir_graph_new("t", NULL);
   int64_t ad2[] = {2, 3}, bd2[] = {3, 2}, cd2[] = {2, 1}, od2[] = {2, 2};
-  ir_tensor *in2[] = {ten(g, "a", IR_F64, 2, ad2), ten(g, "b", IR_F64, 2, bd2), ten(g, "c", IR_F64, 2, cd2)};
+  ir_tensor *in2[] = {ot_tensor(g, "a", IR_F64, 2, ad2), ot_tensor(g, "b", IR_F64, 2, bd2), ot_tensor(g, "c", IR_F64, 2, cd2)};
   n = node(g, "Gemm", 3, in2);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 2, od2);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 2, od2);
   assert_true(ir_attr_float(n, "alpha", 0) == 1.0 && ir_attr_float(n, "beta", 0) == 1.0);
   double a2[] = {1, 2, 3, 4, 5, 6}, b2[] = {1, 2, 3, 4, 5, 6}, c2[] = {10, 20};
   const double *ins2[] = {a2, b2, c2};
   y = run_f64(n, ins2);
   static const double want2[] = {32, 38, 69, 84};
-  expect_vals(y, want2, 4, 0);
+  ot_expect_rel(y, want2, 4, 0);
   free(y);
   ir_graph_free(g);
 
   /* errors: inner dims, C not broadcastable */
   g = ir_graph_new("t", NULL);
   int64_t cd3[] = {3};
-  ir_tensor *in3[] = {ten(g, "a", IR_F64, 2, ad2), ten(g, "b", IR_F64, 2, bd2), ten(g, "c", IR_F64, 1, cd3)};
+  ir_tensor *in3[] = {ot_tensor(g, "a", IR_F64, 2, ad2), ot_tensor(g, "b", IR_F64, 2, bd2), ot_tensor(g, "c", IR_F64, 1, cd3)};
   n = node(g, "Gemm", 3, in3);
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   expect_error("broadcast");
   ir_graph_free(g);
   g = ir_graph_new("t", NULL);
-  ir_tensor *in4[] = {ten(g, "a", IR_F64, 2, ad2), ten(g, "b", IR_F64, 2, ad2)};
+  ir_tensor *in4[] = {ot_tensor(g, "a", IR_F64, 2, ad2), ot_tensor(g, "b", IR_F64, 2, ad2)};
   n = node(g, "Gemm", 2, in4);
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   expect_error("inner");
   ir_graph_free(g);
   /* a residual must come after C, never be C */
   g = ir_graph_new("t", NULL);
-  ir_tensor *in5[] = {ten(g, "a", IR_F64, 2, ad2), ten(g, "b", IR_F64, 2, bd2), ten(g, "r", IR_F64, 2, od2)};
+  ir_tensor *in5[] = {ot_tensor(g, "a", IR_F64, 2, ad2), ot_tensor(g, "b", IR_F64, 2, bd2), ot_tensor(g, "r", IR_F64, 2, od2)};
   n = node(g, "Gemm", 3, in5);
   ir_attr_set_int(n, "_residual", 2);
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   expect_error("_residual");
   ir_graph_free(g);
 }
@@ -598,42 +564,42 @@ static void test_matmul(void **state) {
   /* [3] x [3,2] -> [2] */
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t ad[] = {3}, bd[] = {3, 2}, od[] = {2};
-  ir_tensor *in[] = {ten(g, "a", IR_F64, 1, ad), ten(g, "b", IR_F64, 2, bd)};
+  ir_tensor *in[] = {ot_tensor(g, "a", IR_F64, 1, ad), ot_tensor(g, "b", IR_F64, 2, bd)};
   ir_node *n = node(g, "MatMul", 2, in);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 1, od);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 1, od);
   const double *ins[] = {a, bm};
   double *y = run_f64(n, ins);
   static const double want[] = {16, 22};
-  expect_vals(y, want, 2, 0);
+  ot_expect_rel(y, want, 2, 0);
   free(y);
   ir_graph_free(g);
   /* [2,3] x [3] -> [2] */
   g = ir_graph_new("t", NULL);
   int64_t ad2[] = {2, 3}, bd2[] = {3};
-  ir_tensor *in2[] = {ten(g, "a", IR_F64, 2, ad2), ten(g, "b", IR_F64, 1, bd2)};
+  ir_tensor *in2[] = {ot_tensor(g, "a", IR_F64, 2, ad2), ot_tensor(g, "b", IR_F64, 1, bd2)};
   n = node(g, "MatMul", 2, in2);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 1, od);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 1, od);
   const double *ins2[] = {bt, a};
   y = run_f64(n, ins2);
-  expect_vals(y, want, 2, 0);
+  ot_expect_rel(y, want, 2, 0);
   free(y);
   ir_graph_free(g);
   /* [2,1,2,3] x [3,3,2] -> [2,3,2,2] (numpy) */
   g = ir_graph_new("t", NULL);
   int64_t ad3[] = {2, 1, 2, 3}, bd3[] = {3, 3, 2}, od3[] = {2, 3, 2, 2};
-  ir_tensor *in3[] = {ten(g, "a", IR_F64, 4, ad3), ten(g, "b", IR_F64, 3, bd3)};
+  ir_tensor *in3[] = {ot_tensor(g, "a", IR_F64, 4, ad3), ot_tensor(g, "b", IR_F64, 3, bd3)};
   n = node(g, "MatMul", 2, in3);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 4, od3);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 4, od3);
   assert_int_equal(n->op->macs(n), 24 * 3);
   double *a3 = iota(12, 0), *b3 = iota(18, -4);
   const double *ins3[] = {a3, b3};
   y = run_f64(n, ins3);
   static const double want3[] = {-2, 1, -20, -8, 16, 19, 52, 64, 34, 37, 124, 136,
                                  -38, -17, -56, -26, 88, 109, 124, 154, 214, 235, 304, 334};
-  expect_vals(y, want3, 24, 0);
+  ot_expect_rel(y, want3, 24, 0);
   free(y);
   free(a3);
   free(b3);
@@ -641,9 +607,9 @@ static void test_matmul(void **state) {
   /* incompatible batch dims */
   g = ir_graph_new("t", NULL);
   int64_t ad4[] = {2, 2, 3}, bd4[] = {3, 3, 2};
-  ir_tensor *in4[] = {ten(g, "a", IR_F64, 3, ad4), ten(g, "b", IR_F64, 3, bd4)};
+  ir_tensor *in4[] = {ot_tensor(g, "a", IR_F64, 3, ad4), ot_tensor(g, "b", IR_F64, 3, bd4)};
   n = node(g, "MatMul", 2, in4);
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   ir_graph_free(g);
   free(bm);
 }
@@ -654,11 +620,11 @@ static void test_batchnorm(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {2, 3, 2}, cd[] = {3};
-  ir_tensor *in[] = {ten(g, "x", IR_F64, 3, xd), ten(g, "s", IR_F64, 1, cd), ten(g, "b", IR_F64, 1, cd),
-                     ten(g, "m", IR_F64, 1, cd), ten(g, "v", IR_F64, 1, cd)};
+  ir_tensor *in[] = {ot_tensor(g, "x", IR_F64, 3, xd), ot_tensor(g, "s", IR_F64, 1, cd), ot_tensor(g, "b", IR_F64, 1, cd),
+                     ot_tensor(g, "m", IR_F64, 1, cd), ot_tensor(g, "v", IR_F64, 1, cd)};
   ir_node *n = node(g, "BatchNormalization", 5, in);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[0], 3, xd);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[0], 3, xd);
   double *x = iota(12, 0), s[] = {1, 2, 0.5}, b[] = {0, 1, -1}, m[] = {1, 5, 3}, v[] = {4, 1, 0.25};
   const double *ins[] = {x, s, b, m, v};
   double *y = run_f64(n, ins);
@@ -666,17 +632,17 @@ static void test_batchnorm(void **state) {
                                 -1.9999400020065394e-05, 0.9999600011999599, 2.499996875005859,
                                 2.999996250007031, 6.999970000224998, 8.999960000299998,
                                 5.999860004199859, 6.9998400047998395};
-  expect_vals(y, want, 12, 1e-12);
+  ot_expect_rel(y, want, 12, 1e-12);
   free(x);
   free(y);
   ir_graph_free(g);
 
   g = ir_graph_new("t", NULL);
-  ir_tensor *in2[] = {ten(g, "x", IR_F64, 3, xd), ten(g, "s", IR_F64, 1, cd), ten(g, "b", IR_F64, 1, cd),
-                      ten(g, "m", IR_F64, 1, cd), ten(g, "v", IR_F64, 1, cd)};
+  ir_tensor *in2[] = {ot_tensor(g, "x", IR_F64, 3, xd), ot_tensor(g, "s", IR_F64, 1, cd), ot_tensor(g, "b", IR_F64, 1, cd),
+                      ot_tensor(g, "m", IR_F64, 1, cd), ot_tensor(g, "v", IR_F64, 1, cd)};
   n = node(g, "BatchNormalization", 5, in2);
   ir_attr_set_int(n, "training_mode", 2);
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   expect_error("training_mode");
   ir_graph_free(g);
 }
@@ -687,16 +653,16 @@ static void test_batchnorm_training(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {2, 3, 2}, cd[] = {3};
-  ir_tensor *in[] = {ten(g, "x", IR_F64, 3, xd), ten(g, "s", IR_F64, 1, cd), ten(g, "b", IR_F64, 1, cd),
-                     ten(g, "m", IR_F64, 1, cd), ten(g, "v", IR_F64, 1, cd)};
+  ir_tensor *in[] = {ot_tensor(g, "x", IR_F64, 3, xd), ot_tensor(g, "s", IR_F64, 1, cd), ot_tensor(g, "b", IR_F64, 1, cd),
+                     ot_tensor(g, "m", IR_F64, 1, cd), ot_tensor(g, "v", IR_F64, 1, cd)};
   ir_tensor *outs[] = {ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION), ir_add_tensor(g, "rm", IR_UNDEF, IR_ACTIVATION),
                        ir_add_tensor(g, "rv", IR_UNDEF, IR_ACTIVATION)};
   ir_node *n = ir_add_node(g, "BatchNormalization", "n0");
   ir_node_set_io(n, 5, in, 3, outs);
   n->opset = 15;
   ir_attr_set_int(n, "training_mode", 1);
-  assert_int_equal(prepare(g, n), 0);
-  expect_shape(n->out[1], 1, cd);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_expect_shape(n->out[1], 1, cd);
   double *x = iota(12, 0), s[] = {1, 2, 0.5}, b[] = {0, 1, -1}, m[] = {1, 5, 3}, v[] = {4, 1, 0.25};
   double y[12], rm[3], rv[3];
   const void *ins[] = {x, s, b, m, v};
@@ -707,20 +673,20 @@ static void test_batchnorm_training(void **state) {
   static const double wy[] = {-1.150792289087783, -0.8219944922055593, -1.3015845781755662, -0.6439889844111186,
                                  -1.5753961445438915, -1.4109972461027795, 0.8219944922055593, 1.150792289087783,
                                  2.6439889844111186, 3.301584578175566, -0.5890027538972203, -0.42460385545610846}, wrm[] = {1.25, 5.05, 3.45}, wrv[] = {4.525, 1.825, 1.15};
-  expect_vals(y, wy, 12, 1e-12);
-  expect_vals(rm, wrm, 3, 1e-12);
-  expect_vals(rv, wrv, 3, 1e-12);
+  ot_expect_rel(y, wy, 12, 1e-12);
+  ot_expect_rel(rm, wrm, 3, 1e-12);
+  ot_expect_rel(rv, wrv, 3, 1e-12);
   free(x);
   ir_graph_free(g);
   /* before opset 14 the extra outputs are saved statistics: refused */
   g = ir_graph_new("t", NULL);
-  ir_tensor *in2[] = {ten(g, "x", IR_F64, 3, xd), ten(g, "s", IR_F64, 1, cd), ten(g, "b", IR_F64, 1, cd),
-                      ten(g, "m", IR_F64, 1, cd), ten(g, "v", IR_F64, 1, cd)};
+  ir_tensor *in2[] = {ot_tensor(g, "x", IR_F64, 3, xd), ot_tensor(g, "s", IR_F64, 1, cd), ot_tensor(g, "b", IR_F64, 1, cd),
+                      ot_tensor(g, "m", IR_F64, 1, cd), ot_tensor(g, "v", IR_F64, 1, cd)};
   ir_tensor *outs2[] = {ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION), ir_add_tensor(g, "rm", IR_UNDEF, IR_ACTIVATION)};
   n = ir_add_node(g, "BatchNormalization", "n0");
   ir_node_set_io(n, 5, in2, 2, outs2);
   n->opset = 9;
-  assert_int_equal(prepare(g, n), -1);
+  assert_int_equal(ot_prepare(g, n), -1);
   expect_error("output 1");
   ir_graph_free(g);
 }
@@ -732,7 +698,7 @@ static void test_maxpool_indices(void **state) {
   for (int so = 0; so <= 1; so++) {
     int64_t xd[] = {1, 1, 4, 4}, yd[] = {1, 1, 2, 2};
     ir_graph *g = ir_graph_new("t", NULL);
-    ir_tensor *x = ten(g, "x", IR_F64, 4, xd);
+    ir_tensor *x = ot_tensor(g, "x", IR_F64, 4, xd);
     ir_tensor *outs[] = {ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION), ir_add_tensor(g, "idx", IR_UNDEF, IR_ACTIVATION)};
     ir_node *n = ir_add_node(g, "MaxPool", "n0");
     ir_node_set_io(n, 1, &x, 2, outs);
@@ -741,9 +707,9 @@ static void test_maxpool_indices(void **state) {
     ir_attr_set_ints(n, "kernel_shape", 2, ks);
     ir_attr_set_ints(n, "strides", 2, ks);
     ir_attr_set_int(n, "storage_order", so);
-    assert_int_equal(prepare(g, n), 0);
+    assert_int_equal(ot_prepare(g, n), 0);
     assert_int_equal(n->out[1]->dtype, IR_I64);
-    expect_shape(n->out[1], 4, yd);
+    ot_expect_shape(n->out[1], 4, yd);
     double *xv = iota(16, 0), y[4];
     int64_t idx[4];
     const void *ins[] = {xv};
@@ -766,124 +732,30 @@ static double rnd(void) {
   return (double)(rng_state >> 8) / (double)(1u << 24) * 2.0 - 1.0;
 }
 
-static int have_cc(void) { return system("cc --version > /dev/null 2>&1") == 0; }
-
-/* g has one node n (validated and inferred), every node input a graph input
- * and its output the graph output.  Fill the inputs with random values, run
- * the interpreter, emit and compile the C, run it and compare. */
-static void compile_and_compare(ir_graph *g, double tol) {
-  char dir[] = "/tmp/test_ops_nn_XXXXXX", path[512], cmd[2048];
-  interp_ctx c;
-  void **inputs = calloc((size_t)g->n_inputs, sizeof(void *));
-  if (!have_cc()) {
-    print_message("no cc: skipping the compile test\n");
-    free(inputs);
-    return;
-  }
-  assert_non_null(mkdtemp(dir));
-  for (int i = 0; i < g->n_inputs; i++) {
-    ir_tensor *t = g->inputs[i];
-    int64_t cnt = ir_numel(t);
-    inputs[i] = malloc((size_t)ir_nbytes(t) + 1);
-    for (int64_t k = 0; k < cnt; k++) {
-      double v = rnd();
-      if (t->dtype == IR_F32) ((float *)inputs[i])[k] = (float)v;
-      else ((double *)inputs[i])[k] = v;
-    }
-  }
-  ir_graph_add_output(g, g->nodes[0]->out[0]);
-  assert_int_equal(ir_graph_toposort(g), 0);
-  if (interp_run(&c, g, (const void *const *)inputs) < 0) fail_msg("interp: %s", ir_last_error());
-  if (pass_plan(g) < 0) fail_msg("plan: %s", ir_last_error());
-  emit_options opt;
-  memset(&opt, 0, sizeof opt);
-  opt.name = "m";
-  if (emit_c(g, &opt, dir) < 0) fail_msg("emit: %s", ir_last_error());
-
-  /* a driver with the inputs as hex-float arrays, writing the output raw */
-  snprintf(path, sizeof path, "%s/drv.c", dir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fprintf(f, "#include <stdio.h>\n#include \"m.h\"\n");
-  for (int i = 0; i < g->n_inputs; i++) {
-    ir_tensor *t = g->inputs[i];
-    const char *ct = t->dtype == IR_F32 ? "float" : "double";
-    fprintf(f, "static const %s in%d[] = {", ct, i);
-    for (int64_t k = 0; k < ir_numel(t); k++)
-      fprintf(f, "%a%s,", t->dtype == IR_F32 ? (double)((float *)inputs[i])[k] : ((double *)inputs[i])[k],
-              t->dtype == IR_F32 ? "f" : "");
-    fprintf(f, "};\n");
-  }
-  ir_tensor *yt = g->outputs[0];
-  fprintf(f, "static %s out0[%lld];\nint main(void) {\n  FILE *f = fopen(\"%s/y.bin\", \"wb\");\n",
-          yt->dtype == IR_F32 ? "float" : "double", (long long)ir_numel(yt), dir);
-  fprintf(f, "  if (!f || m_infer(");
-  for (int i = 0; i < g->n_inputs; i++) fprintf(f, "in%d, ", i);
-  fprintf(f, "out0, NULL) != 0) return 1;\n  fwrite(out0, sizeof out0, 1, f);\n  return fclose(f) != 0;\n}\n");
-  fclose(f);
-  snprintf(cmd, sizeof cmd,
-           "cc -std=c99 -Wall -Wextra -Werror -pedantic -O1 -o %s/prog %s/m.c %s/m_weights.c %s/drv.c -lm "
-           "&& %s/prog",
-           dir, dir, dir, dir, dir);
-  if (system(cmd) != 0) fail_msg("compiling or running the emitted C in %s failed", dir);
-  if (system("clang --version > /dev/null 2>&1") == 0) {
-    snprintf(cmd, sizeof cmd, "clang -std=c99 -Wall -Wextra -Werror -pedantic -c -o %s/m.o %s/m.c", dir, dir);
-    if (system(cmd) != 0) fail_msg("clang rejects the emitted C in %s", dir);
-  }
-  snprintf(path, sizeof path, "%s/y.bin", dir);
-  f = fopen(path, "rb");
-  assert_non_null(f);
-  int64_t cnt = ir_numel(yt);
-  size_t es = ir_dtype_size(yt->dtype);
-  unsigned char *got = malloc((size_t)cnt * es + 1);
-  assert_int_equal(fread(got, es, (size_t)cnt, f), (size_t)cnt);
-  fclose(f);
-  const void *want = interp_value(&c, yt);
-  for (int64_t k = 0; k < cnt; k++) {
-    double gv = yt->dtype == IR_F32 ? ((float *)got)[k] : ((double *)got)[k];
-    double wv = yt->dtype == IR_F32 ? ((const float *)want)[k] : ((const double *)want)[k];
-    if (!(fabs(gv - wv) <= tol * (1.0 + fabs(wv))))
-      fail_msg("%s: element %lld: C %.9g, interpreter %.9g (files in %s)", g->nodes[0]->op_type,
-               (long long)k, gv, wv, dir);
-  }
-  free(got);
-  interp_free(&c);
-  for (int i = 0; i < g->n_inputs; i++) free(inputs[i]);
-  free(inputs);
-  if (getenv("TEST_OPS_NN_KEEP")) {   /* leave the C for a look */
-    print_message("emitted C kept in %s\n", dir);
-    return;
-  }
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  if (system(cmd) != 0) print_message("could not remove %s\n", dir);
-}
-
-static ir_tensor *gin(ir_graph *g, const char *name, ir_dtype dt, int rank, const int64_t *dims) {
-  ir_tensor *t = ten(g, name, dt, rank, dims);
-  ir_graph_add_input(g, t);
-  return t;
-}
+/* cc -O1, then clang compiles m.c; random values in [-1, 1) from rnd above
+ * (BatchNormalization's case relies on that range). */
+static const ot_cc_opts CC = {"test_ops_nn", "TEST_OPS_NN_KEEP", "-O1", 0, 0, rnd};
 
 static void test_emit_conv(void **state) {
   (void)state;
   /* grouped 2-D conv, stride, asymmetric pads, dilation, bias (f32) */
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {2, 4, 7, 6}, wd[] = {6, 2, 3, 2}, bd[] = {6};
-  ir_tensor *in[] = {gin(g, "x", IR_F32, 4, xd), gin(g, "w", IR_F32, 4, wd), gin(g, "b", IR_F32, 1, bd)};
+  ir_tensor *in[] = {ot_input(g, "x", IR_F32, 4, xd), ot_input(g, "w", IR_F32, 4, wd), ot_input(g, "b", IR_F32, 1, bd)};
   ir_node *n = node(g, "Conv", 3, in);
   int64_t st[] = {2, 1}, pads[] = {1, 0, 2, 1}, dil[] = {1, 2};
   ir_attr_set_int(n, "group", 2);
   ir_attr_set_ints(n, "strides", 2, st);
   ir_attr_set_ints(n, "pads", 4, pads);
   ir_attr_set_ints(n, "dilations", 2, dil);
-  assert_int_equal(prepare(g, n), 0);
-  compile_and_compare(g, 1e-5);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_compile_and_compare(g, 1e-5, &CC);
   ir_graph_free(g);
 
   /* depthwise, SAME_UPPER, fused HardSwish + residual (f64) */
   g = ir_graph_new("t", NULL);
   int64_t xd2[] = {1, 3, 5, 5}, wd2[] = {3, 1, 3, 3}, rd[] = {1, 3, 3, 3};
-  ir_tensor *in2[] = {gin(g, "x", IR_F64, 4, xd2), gin(g, "w", IR_F64, 4, wd2), NULL, gin(g, "r", IR_F64, 4, rd)};
+  ir_tensor *in2[] = {ot_input(g, "x", IR_F64, 4, xd2), ot_input(g, "w", IR_F64, 4, wd2), NULL, ot_input(g, "r", IR_F64, 4, rd)};
   n = node(g, "Conv", 4, in2);
   int64_t st2[] = {2, 2};
   ir_attr_set_int(n, "group", 3);
@@ -891,29 +763,29 @@ static void test_emit_conv(void **state) {
   ir_attr_set_string(n, "auto_pad", "SAME_UPPER");
   ir_attr_set_string(n, "_act", "HardSwish");
   ir_attr_set_int(n, "_residual", 3);
-  assert_int_equal(prepare(g, n), 0);
-  compile_and_compare(g, 1e-12);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_compile_and_compare(g, 1e-12, &CC);
   ir_graph_free(g);
 
   /* 1-D and 3-D */
   g = ir_graph_new("t", NULL);
   int64_t xd3[] = {1, 2, 9}, wd3[] = {4, 2, 3};
-  ir_tensor *in3[] = {gin(g, "x", IR_F32, 3, xd3), gin(g, "w", IR_F32, 3, wd3)};
+  ir_tensor *in3[] = {ot_input(g, "x", IR_F32, 3, xd3), ot_input(g, "w", IR_F32, 3, wd3)};
   n = node(g, "Conv", 2, in3);
   int64_t p3[] = {2, 1};
   ir_attr_set_ints(n, "pads", 2, p3);
   ir_attr_set_string(n, "_act", "Relu");
-  assert_int_equal(prepare(g, n), 0);
-  compile_and_compare(g, 1e-5);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_compile_and_compare(g, 1e-5, &CC);
   ir_graph_free(g);
   g = ir_graph_new("t", NULL);
   int64_t xd4[] = {1, 2, 4, 4, 3}, wd4[] = {2, 2, 2, 3, 2};
-  ir_tensor *in4[] = {gin(g, "x", IR_F32, 5, xd4), gin(g, "w", IR_F32, 5, wd4)};
+  ir_tensor *in4[] = {ot_input(g, "x", IR_F32, 5, xd4), ot_input(g, "w", IR_F32, 5, wd4)};
   n = node(g, "Conv", 2, in4);
   int64_t p4[] = {1, 1, 0, 0, 1, 1};
   ir_attr_set_ints(n, "pads", 6, p4);
-  assert_int_equal(prepare(g, n), 0);
-  compile_and_compare(g, 1e-5);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_compile_and_compare(g, 1e-5, &CC);
   ir_graph_free(g);
 }
 
@@ -922,30 +794,30 @@ static void test_emit_gemm_matmul(void **state) {
   for (int tb = 0; tb <= 1; tb++) {
     ir_graph *g = ir_graph_new("t", NULL);
     int64_t ad[] = {5, 3}, bd[2] = {tb ? 4 : 5, tb ? 5 : 4}, cd[] = {4};
-    ir_tensor *in[] = {gin(g, "a", IR_F32, 2, ad), gin(g, "b", IR_F32, 2, bd), gin(g, "c", IR_F32, 1, cd)};
+    ir_tensor *in[] = {ot_input(g, "a", IR_F32, 2, ad), ot_input(g, "b", IR_F32, 2, bd), ot_input(g, "c", IR_F32, 1, cd)};
     ir_node *n = node(g, "Gemm", 3, in);
     ir_attr_set_int(n, "transA", 1);
     ir_attr_set_int(n, "transB", tb);
     ir_attr_set_float(n, "alpha", 0.75);
     ir_attr_set_float(n, "beta", -1.5);
     if (tb) ir_attr_set_string(n, "_act", "Sigmoid");
-    assert_int_equal(prepare(g, n), 0);
-    compile_and_compare(g, 1e-5);
+    assert_int_equal(ot_prepare(g, n), 0);
+    ot_compile_and_compare(g, 1e-5, &CC);
     ir_graph_free(g);
   }
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t ad[] = {2, 1, 3, 4}, bd[] = {3, 4, 5};
-  ir_tensor *in[] = {gin(g, "a", IR_F64, 4, ad), gin(g, "b", IR_F64, 3, bd)};
+  ir_tensor *in[] = {ot_input(g, "a", IR_F64, 4, ad), ot_input(g, "b", IR_F64, 3, bd)};
   ir_node *n = node(g, "MatMul", 2, in);
-  assert_int_equal(prepare(g, n), 0);
-  compile_and_compare(g, 1e-12);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_compile_and_compare(g, 1e-12, &CC);
   ir_graph_free(g);
   g = ir_graph_new("t", NULL);
   int64_t a1[] = {4}, b1[] = {2, 4, 3};
-  ir_tensor *in1[] = {gin(g, "a", IR_F32, 1, a1), gin(g, "b", IR_F32, 3, b1)};
+  ir_tensor *in1[] = {ot_input(g, "a", IR_F32, 1, a1), ot_input(g, "b", IR_F32, 3, b1)};
   n = node(g, "MatMul", 2, in1);
-  assert_int_equal(prepare(g, n), 0);
-  compile_and_compare(g, 1e-5);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_compile_and_compare(g, 1e-5, &CC);
   ir_graph_free(g);
 }
 
@@ -954,7 +826,7 @@ static void test_emit_pools_bn(void **state) {
   for (int k = 0; k < 6; k++) {
     ir_graph *g = ir_graph_new("t", NULL);
     int64_t xd[] = {2, 3, 7, 6};
-    ir_tensor *in[] = {gin(g, "x", IR_F32, 4, xd)};
+    ir_tensor *in[] = {ot_input(g, "x", IR_F32, 4, xd)};
     const char *ops[] = {"MaxPool", "AveragePool", "AveragePool", "MaxPool", "GlobalAveragePool", "GlobalMaxPool"};
     ir_node *n = node(g, ops[k], 1, in);
     if (k < 4) {
@@ -966,18 +838,18 @@ static void test_emit_pools_bn(void **state) {
       if (k == 2) ir_attr_set_int(n, "count_include_pad", 1);
       if (k == 3) ir_attr_set_string(n, "auto_pad", "SAME_LOWER");
     }
-    assert_int_equal(prepare(g, n), 0);
-    compile_and_compare(g, 1e-5);
+    assert_int_equal(ot_prepare(g, n), 0);
+    ot_compile_and_compare(g, 1e-5, &CC);
     ir_graph_free(g);
   }
   ir_graph *g = ir_graph_new("t", NULL);
   int64_t xd[] = {2, 3, 4}, cd[] = {3};
-  ir_tensor *in[] = {gin(g, "x", IR_F32, 3, xd), gin(g, "s", IR_F32, 1, cd), gin(g, "b", IR_F32, 1, cd),
-                     gin(g, "m", IR_F32, 1, cd), gin(g, "v", IR_F32, 1, cd)};
+  ir_tensor *in[] = {ot_input(g, "x", IR_F32, 3, xd), ot_input(g, "s", IR_F32, 1, cd), ot_input(g, "b", IR_F32, 1, cd),
+                     ot_input(g, "m", IR_F32, 1, cd), ot_input(g, "v", IR_F32, 1, cd)};
   ir_node *n = node(g, "BatchNormalization", 5, in);
   ir_attr_set_float(n, "epsilon", 2.0);   /* keeps var + eps positive for random var */
-  assert_int_equal(prepare(g, n), 0);
-  compile_and_compare(g, 1e-5);
+  assert_int_equal(ot_prepare(g, n), 0);
+  ot_compile_and_compare(g, 1e-5, &CC);
   ir_graph_free(g);
 }
 

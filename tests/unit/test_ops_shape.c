@@ -23,90 +23,15 @@
 #include "compiler/backend/emit.h"
 #include "compiler/passes/passes.h"
 #include "runtime/interp.h"
+#include "optest.h"
 
 static ir_graph *G;
 
 static int setup(void **state) { (void)state; G = ir_graph_new("t", NULL); return 0; }
 static int teardown(void **state) { (void)state; ir_graph_free(G); G = NULL; return 0; }
 
-static ir_tensor *input(const char *name, ir_dtype dt, int rank, const int64_t *dims)
-{
-  ir_tensor *t = ir_add_tensor(G, name, dt, IR_INPUT);
-  ir_set_shape(t, rank, dims);
-  ir_graph_add_input(G, t);
-  return t;
-}
-
-static ir_tensor *cints(const char *name, int n, const int64_t *v)
-{
-  int64_t d = n;
-  ir_tensor *t = ir_add_tensor(G, name, IR_I64, IR_CONST);
-  ir_set_shape(t, 1, &d);
-  ir_tensor_set_data(t, v, (size_t)n * sizeof *v);
-  return t;
-}
-
-static ir_tensor *cdata(const char *name, ir_dtype dt, int rank, const int64_t *dims, const void *data)
-{
-  ir_tensor *t = ir_add_tensor(G, name, dt, IR_CONST);
-  ir_set_shape(t, rank, dims);
-  ir_tensor_set_data(t, data, (size_t)ir_nbytes(t));
-  return t;
-}
-
-static ir_node *node(const char *op, int nin, ir_tensor **in, int nout)
-{
-  static int count;
-  char name[32];
-  ir_tensor *out[8];
-  ir_node *n;
-  int j;
-  snprintf(name, sizeof name, "n%d", count++);
-  n = ir_add_node(G, op, name);
-  for (j = 0; j < nout; j++) {
-    char tn[48];
-    snprintf(tn, sizeof tn, "%s_y%d", name, j);
-    out[j] = ir_add_tensor(G, tn, IR_UNDEF, IR_ACTIVATION);
-  }
-  ir_node_set_io(n, nin, in, nout, out);
-  return n;
-}
-
-static int prep(ir_node *n)
-{
-  if (op_validate(n) < 0) return -1;
-  return n->op->infer(G, n);
-}
-
-static int run(ir_node *n, const void *const *in, void *const *out)
-{
-  interp_ctx c;
-  memset(&c, 0, sizeof c);
-  return n->op->interp(&c, n, in, out);
-}
-
-static void assert_shape(const ir_tensor *t, int rank, const int64_t *dims)
-{
-  int k;
-  assert_int_equal(t->rank, rank);
-  for (k = 0; k < rank; k++) assert_int_equal(t->shape[k], dims[k]);
-}
-
-static void assert_floats(const float *got, const double *want, int n)
-{
-  int i;
-  for (i = 0; i < n; i++) {
-    if (!(got[i] - want[i] < 1e-5 && want[i] - got[i] < 1e-5))
-      fail_msg("element %d: got %.9g, want %.9g", i, got[i], want[i]);
-  }
-}
-
-static void assert_i64s(const int64_t *got, const int64_t *want, int n)
-{
-  int i;
-  for (i = 0; i < n; i++)
-    if (got[i] != want[i]) fail_msg("element %d: got %lld, want %lld", i, (long long)got[i], (long long)want[i]);
-}
+/* Nodes here carry no opset (0): the op table takes its default. */
+static ir_node *node(const char *op, int nin, ir_tensor **in, int nout) { return ot_node(G, op, 0, nin, in, nout); }
 
 /* ---- Reshape, Flatten, Squeeze, Unsqueeze -------------------------------- */
 
@@ -120,16 +45,16 @@ static void test_reshape(void **state)
   void *outs[1] = {y};
   int i;
   (void)state;
-  in[0] = input("x", IR_F32, 3, d);
-  in[1] = cints("s", 2, s);
+  in[0] = ot_input(G, "x", IR_F32, 3, d);
+  in[1] = ot_const_ints(G, "s", 2, s);
   n = node("Reshape", 2, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, want);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, want);
   assert_true(n->op->flags & OP_ALIAS);
   for (i = 0; i < 24; i++) x[i] = (float)i;
   ins[0] = x;
   ins[1] = in[1]->data;
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_memory_equal(x, y, sizeof x);
 }
 
@@ -139,17 +64,17 @@ static void test_reshape_errors(void **state)
   ir_tensor *in[2];
   ir_node *n;
   (void)state;
-  in[0] = input("x", IR_F32, 2, d);
-  in[1] = cints("s", 2, bad);
+  in[0] = ot_input(G, "x", IR_F32, 2, d);
+  in[1] = ot_const_ints(G, "s", 2, bad);
   n = node("Reshape", 2, in, 1);
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
   assert_non_null(strstr(ir_last_error(), "[2,3]"));
   assert_non_null(strstr(ir_last_error(), "[4,2]"));
   assert_non_null(strstr(ir_last_error(), "Reshape"));
-  in[1] = cints("s2", 2, two);
-  assert_int_equal(prep(node("Reshape", 2, in, 1)), -1);
-  in[1] = cints("s3", 3, zero);   /* copies dim 2 of a rank-2 input */
-  assert_int_equal(prep(node("Reshape", 2, in, 1)), -1);
+  in[1] = ot_const_ints(G, "s2", 2, two);
+  assert_int_equal(ot_prepare(G, node("Reshape", 2, in, 1)), -1);
+  in[1] = ot_const_ints(G, "s3", 3, zero);   /* copies dim 2 of a rank-2 input */
+  assert_int_equal(ot_prepare(G, node("Reshape", 2, in, 1)), -1);
 }
 
 static void test_reshape_allowzero(void **state)
@@ -158,12 +83,12 @@ static void test_reshape_allowzero(void **state)
   ir_tensor *in[2];
   ir_node *n;
   (void)state;
-  in[0] = input("x", IR_F32, 2, d);
-  in[1] = cints("s", 2, s);
+  in[0] = ot_input(G, "x", IR_F32, 2, d);
+  in[1] = ot_const_ints(G, "s", 2, s);
   n = node("Reshape", 2, in, 1);
   ir_attr_set_int(n, "allowzero", 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, w);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, w);
 }
 
 static void test_flatten_squeeze_unsqueeze(void **state)
@@ -173,29 +98,29 @@ static void test_flatten_squeeze_unsqueeze(void **state)
   ir_tensor *in[2];
   ir_node *n;
   (void)state;
-  in[0] = input("x", IR_U8, 4, d);
+  in[0] = ot_input(G, "x", IR_U8, 4, d);
   n = node("Squeeze", 1, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, w1);
-  in[1] = cints("a", 1, ax);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, w1);
+  in[1] = ot_const_ints(G, "a", 1, ax);
   n = node("Squeeze", 2, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 3, w2);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 3, w2);
   assert_int_equal(n->out[0]->dtype, IR_U8);
-  in[1] = cints("b", 1, bad);
-  assert_int_equal(prep(node("Squeeze", 2, in, 1)), -1);
-  in[1] = cints("u", 2, uax);
+  in[1] = ot_const_ints(G, "b", 1, bad);
+  assert_int_equal(ot_prepare(G, node("Squeeze", 2, in, 1)), -1);
+  in[1] = ot_const_ints(G, "u", 2, uax);
   n = node("Unsqueeze", 2, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 6, w3);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 6, w3);
   n = node("Flatten", 1, in, 1);
   ir_attr_set_int(n, "axis", -1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, w4);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, w4);
   n = node("Flatten", 1, in, 1);
   ir_attr_set_int(n, "axis", 0);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, w5);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, w5);
 }
 
 /* ---- Transpose, Concat, Split, Slice ------------------------------------- */
@@ -211,16 +136,16 @@ static void test_transpose(void **state)
   void *outs[1] = {y};
   int i;
   (void)state;
-  in[0] = input("x", IR_F32, 3, d);
+  in[0] = ot_input(G, "x", IR_F32, 3, d);
   n = node("Transpose", 1, in, 1);
   ir_attr_set_ints(n, "perm", 3, perm);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 3, w);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 3, w);
   for (i = 0; i < 24; i++) x[i] = (float)i;
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, want, 24);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, want, 24);
   n = node("Transpose", 1, in, 1);   /* default: reversed */
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   assert_int_equal(n->out[0]->shape[0], 4);
   assert_int_equal(n->out[0]->shape[2], 2);
 }
@@ -235,16 +160,16 @@ static void test_concat(void **state)
   const void *ins[2] = {a, b};
   void *outs[1] = {y};
   (void)state;
-  in[0] = input("a", IR_I64, 2, da);
-  in[1] = input("b", IR_I64, 2, db);
+  in[0] = ot_input(G, "a", IR_I64, 2, da);
+  in[1] = ot_input(G, "b", IR_I64, 2, db);
   n = node("Concat", 2, in, 1);
   ir_attr_set_int(n, "axis", -1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, w);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_i64s(y, want, 6);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, w);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_i64s(y, want, 6);
   n = node("Concat", 2, in, 1);   /* axis 0: extents 1 and 2 differ on axis 1 */
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
 }
 
 static void test_split(void **state)
@@ -260,30 +185,30 @@ static void test_split(void **state)
   int i;
   (void)state;
   for (i = 0; i < 14; i++) x[i] = i;
-  in[0] = input("x", IR_I64, 2, d);
-  in[1] = cints("s", 2, sizes);
+  in[0] = ot_input(G, "x", IR_I64, 2, d);
+  in[1] = ot_const_ints(G, "s", 2, sizes);
   n = node("Split", 2, in, 2);
   ir_attr_set_int(n, "axis", 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, w0);
-  assert_shape(n->out[1], 2, w1);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, w0);
+  ot_expect_shape(n->out[1], 2, w1);
   ins[0] = x;
   ins[1] = in[1]->data;
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_i64s(y0, want0, 4);
-  assert_i64s(y1, want1, 10);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_i64s(y0, want0, 4);
+  ot_expect_i64s(y1, want1, 10);
   /* opset 18 num_outputs: ceil(7/3) = 3, 3, 1 */
   n = node("Split", 1, in, 3);
   ir_attr_set_int(n, "axis", 1);
   ir_attr_set_int(n, "num_outputs", 3);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, w3a);
-  assert_shape(n->out[1], 2, w3a);
-  assert_shape(n->out[2], 2, w3c);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, w3a);
+  ot_expect_shape(n->out[1], 2, w3a);
+  ot_expect_shape(n->out[2], 2, w3c);
   /* an even split of 7 into 2 is impossible */
   n = node("Split", 1, in, 2);
   ir_attr_set_int(n, "axis", 1);
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
 }
 
 static void test_slice(void **state)
@@ -300,29 +225,29 @@ static void test_slice(void **state)
   (void)state;
   for (i = 0; i < 12; i++) x[i] = i;
   /* x[-1:-100:-3] of arange(10): the end clamps to -1 (before the start) */
-  in[0] = input("x", IR_I64, 1, &d1);
-  in[1] = cints("st", 1, st);
-  in[2] = cints("en", 1, en);
+  in[0] = ot_input(G, "x", IR_I64, 1, &d1);
+  in[1] = ot_const_ints(G, "st", 1, st);
+  in[2] = ot_const_ints(G, "en", 1, en);
   in[3] = NULL;
-  in[4] = cints("sp", 1, sp);
+  in[4] = ot_const_ints(G, "sp", 1, sp);
   n = node("Slice", 5, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 1, (const int64_t[]){4});
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 1, (const int64_t[]){4});
   for (i = 0; i < 5; i++) ins[i] = in[i] ? (in[i]->data ? in[i]->data : (const void *)x) : NULL;
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_i64s(y, want1, 4);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_i64s(y, want1, 4);
   /* x[0:100:2, 1:1000] of arange(12).reshape(3, 4) */
-  in[0] = input("x2", IR_I64, 2, d2);
-  in[1] = cints("st2", 2, st2);
-  in[2] = cints("en2", 2, en2);
-  in[3] = cints("ax2", 2, ax2);
-  in[4] = cints("sp2", 2, sp2);
+  in[0] = ot_input(G, "x2", IR_I64, 2, d2);
+  in[1] = ot_const_ints(G, "st2", 2, st2);
+  in[2] = ot_const_ints(G, "en2", 2, en2);
+  in[3] = ot_const_ints(G, "ax2", 2, ax2);
+  in[4] = ot_const_ints(G, "sp2", 2, sp2);
   n = node("Slice", 5, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, w2);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, w2);
   ins[0] = x;
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_i64s(y, want2, 6);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_i64s(y, want2, 6);
 }
 
 /* ---- Gather ---------------------------------------------------------------- */
@@ -340,36 +265,36 @@ static void test_gather(void **state)
   void *outs[1] = {y};
   int64_t one = 1;
   (void)state;
-  in[0] = input("x", IR_F32, 2, d);
-  in[1] = cdata("i", IR_I64, 2, id, iv);
+  in[0] = ot_input(G, "x", IR_F32, 2, d);
+  in[1] = ot_const_raw(G, "i", IR_I64, 2, id, iv);
   n = node("Gather", 2, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 3, w);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 3, w);
   ins[0] = x;
   ins[1] = iv;
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, want, 8);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, want, 8);
   /* axis 1, int32 indices */
-  in[1] = cdata("i32", IR_I32, 1, &one, iv32);
+  in[1] = ot_const_raw(G, "i32", IR_I32, 1, &one, iv32);
   n = node("Gather", 2, in, 1);
   ir_attr_set_int(n, "axis", 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, w1);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, w1);
   ins[1] = iv32;
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, want1, 3);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, want1, 3);
   /* a constant index out of range fails at compile time ... */
-  in[1] = cdata("ib", IR_I32, 1, &one, bad);
+  in[1] = ot_const_raw(G, "ib", IR_I32, 1, &one, bad);
   n = node("Gather", 2, in, 1);
   ir_attr_set_int(n, "axis", 1);
-  assert_int_equal(prep(n), -1);
+  assert_int_equal(ot_prepare(G, n), -1);
   /* ... and a runtime one in the interpreter */
-  in[1] = input("ir", IR_I32, 1, &one);
+  in[1] = ot_input(G, "ir", IR_I32, 1, &one);
   n = node("Gather", 2, in, 1);
   ir_attr_set_int(n, "axis", 1);
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   ins[1] = bad;
-  assert_int_equal(run(n, ins, outs), -1);
+  assert_int_equal(ot_interp(n, ins, outs), -1);
 }
 
 /* ---- reductions -------------------------------------------------------------- */
@@ -384,7 +309,7 @@ static ir_node *reduce(const char *op, ir_tensor *x, int nax, const int64_t *axe
   in[1] = NULL;
   if (nax >= 0) {
     snprintf(name, sizeof name, "ax%d", k++);
-    in[1] = cints(name, nax, axes);
+    in[1] = ot_const_ints(G, name, nax, axes);
   }
   n = node(op, nax >= 0 ? 2 : 1, in, 1);
   if (keep >= 0) ir_attr_set_int(n, "keepdims", keep);
@@ -403,77 +328,77 @@ static void test_reduce(void **state)
   const void *ins[2] = {x, NULL};
   void *outs[1] = {y};
   (void)state;
-  xt = input("x", IR_F32, 2, d);
-  xit = input("xi", IR_I32, 2, d);
+  xt = ot_input(G, "x", IR_F32, 2, d);
+  xit = ot_input(G, "xi", IR_I32, 2, d);
 
   n = reduce("ReduceSum", xt, 1, ax1, 1);          /* keepdims=1 */
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, (const int64_t[]){2, 1});
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){6, 15}, 2);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, (const int64_t[]){2, 1});
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){6, 15}, 2);
 
   n = reduce("ReduceSum", xt, 1, ax1, 0);          /* keepdims=0 */
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 1, (const int64_t[]){2});
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 1, (const int64_t[]){2});
 
   n = reduce("ReduceMean", xt, -1, NULL, -1);      /* no axes: all, keepdims default 1 */
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, (const int64_t[]){1, 1});
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){3.5}, 1);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, (const int64_t[]){1, 1});
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){3.5}, 1);
 
   n = reduce("ReduceMean", xt, 0, NULL, 0);        /* empty axes, keepdims 0: a scalar */
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   assert_int_equal(n->out[0]->rank, 0);
 
   n = reduce("ReduceMax", xt, -1, NULL, -1);       /* noop_with_empty_axes: identity */
   ir_attr_set_int(n, "noop_with_empty_axes", 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, d);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){1, 2, 3, 4, 5, 6}, 6);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, d);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){1, 2, 3, 4, 5, 6}, 6);
 
   n = reduce("ReduceL2", xt, 1, ax1, 0);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){3.7416574954986572, 8.774964332580566}, 2);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){3.7416574954986572, 8.774964332580566}, 2);
 
   n = reduce("ReduceLogSumExp", xt, 1, ax0, 0);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){4.048587322235107, 5.048587322235107, 6.048587322235107}, 3);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){4.048587322235107, 5.048587322235107, 6.048587322235107}, 3);
 
   n = reduce("ReduceProd", xt, 2, ax01, 0);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){720}, 1);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){720}, 1);
 
   n = reduce("ReduceSumSquare", xt, 1, ax0, 1);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){17, 29, 45}, 3);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){17, 29, 45}, 3);
 
   n = reduce("ReduceL1", xt, 1, ax1, 1);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){6, 15}, 2);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){6, 15}, 2);
 
   /* integers: Max and Min keep the dtype; Mean refuses them */
   ins[0] = xi;
   outs[0] = yi;
   n = reduce("ReduceMax", xit, 1, ax0, 0);
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   assert_int_equal(n->out[0]->dtype, IR_I32);
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_int_equal(yi[0], 9);
   assert_int_equal(yi[1], 0);
   assert_int_equal(yi[2], 2);
   n = reduce("ReduceMin", xit, 1, ax1, 0);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_int_equal(yi[0], -7);
   assert_int_equal(yi[1], -1);
-  assert_int_equal(prep(reduce("ReduceMean", xit, 1, ax1, 0)), -1);
+  assert_int_equal(ot_prepare(G, reduce("ReduceMean", xit, 1, ax1, 0)), -1);
 }
 
 static void test_argmax(void **state)
@@ -486,23 +411,23 @@ static void test_argmax(void **state)
   const void *ins[1] = {x};
   void *outs[1] = {y};
   (void)state;
-  in[0] = input("x", IR_F32, 2, d);
+  in[0] = ot_input(G, "x", IR_F32, 2, d);
   n = node("ArgMax", 1, in, 1);
   ir_attr_set_int(n, "axis", 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, (const int64_t[]){2, 1});
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, (const int64_t[]){2, 1});
   assert_int_equal(n->out[0]->dtype, IR_I64);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_i64s(y, (const int64_t[]){0, 1}, 2);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_i64s(y, (const int64_t[]){0, 1}, 2);
   ir_attr_set_int(n, "select_last_index", 1);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_i64s(y, (const int64_t[]){2, 2}, 2);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_i64s(y, (const int64_t[]){2, 2}, 2);
   n = node("ArgMin", 1, in, 1);
   ir_attr_set_int(n, "keepdims", 0);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 1, (const int64_t[]){3});
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_i64s(y, (const int64_t[]){1, 0, 0}, 3);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 1, (const int64_t[]){3});
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_i64s(y, (const int64_t[]){1, 0, 0}, 3);
 }
 
 /* ---- Pad, Expand, Tile ----------------------------------------------------- */
@@ -518,39 +443,39 @@ static void test_pad(void **state)
   const void *ins[3] = {x, NULL, &nine};
   void *outs[1] = {y};
   (void)state;
-  in[0] = input("x", IR_F32, 2, d);
-  in[1] = cints("p1", 4, p1);
+  in[0] = ot_input(G, "x", IR_F32, 2, d);
+  in[1] = ot_const_ints(G, "p1", 4, p1);
   n = node("Pad", 2, in, 1);
   ir_attr_set_string(n, "mode", "reflect");
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, (const int64_t[]){3, 4});
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){1.0, 1.2, 1.0, 1.2, 2.3, 3.4, 2.3, 3.4, 4.5, 5.7, 4.5, 5.7}, 12);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, (const int64_t[]){3, 4});
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){1.0, 1.2, 1.0, 1.2, 2.3, 3.4, 2.3, 3.4, 4.5, 5.7, 4.5, 5.7}, 12);
 
-  in[1] = cints("p2", 4, p2);   /* np.pad(d, ((2,1),(0,1)), 'reflect') */
+  in[1] = ot_const_ints(G, "p2", 4, p2);   /* np.pad(d, ((2,1),(0,1)), 'reflect') */
   n = node("Pad", 2, in, 1);
   ir_attr_set_string(n, "mode", "reflect");
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, (const int64_t[]){6, 3});
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){4.5, 5.7, 4.5, 2.3, 3.4, 2.3, 1.0, 1.2, 1.0,
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, (const int64_t[]){6, 3});
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){4.5, 5.7, 4.5, 2.3, 3.4, 2.3, 1.0, 1.2, 1.0,
                                     2.3, 3.4, 2.3, 4.5, 5.7, 4.5, 2.3, 3.4, 2.3}, 18);
 
-  in[1] = cints("p3", 4, p3);   /* np.pad(d, ((1,0),(0,2)), 'edge') */
+  in[1] = ot_const_ints(G, "p3", 4, p3);   /* np.pad(d, ((1,0),(0,2)), 'edge') */
   n = node("Pad", 2, in, 1);
   ir_attr_set_string(n, "mode", "edge");
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){1.0, 1.2, 1.2, 1.2, 1.0, 1.2, 1.2, 1.2,
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){1.0, 1.2, 1.2, 1.2, 1.0, 1.2, 1.2, 1.2,
                                     2.3, 3.4, 3.4, 3.4, 4.5, 5.7, 5.7, 5.7}, 16);
 
-  in[1] = cints("p4", 4, p4);   /* crop the first row, append a row of 9 */
-  in[2] = input("v", IR_F32, 0, NULL);
+  in[1] = ot_const_ints(G, "p4", 4, p4);   /* crop the first row, append a row of 9 */
+  in[2] = ot_input(G, "v", IR_F32, 0, NULL);
   n = node("Pad", 3, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, (const int64_t[]){3, 2});
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(y, (const double[]){2.3, 3.4, 4.5, 5.7, 9, 9}, 6);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, (const int64_t[]){3, 2});
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(y, (const double[]){2.3, 3.4, 4.5, 5.7, 9, 9}, 6);
 
   n = node("Pad", 2, in, 1);
   ir_attr_set_string(n, "mode", "mirror");
@@ -571,12 +496,12 @@ static void test_pad_wrap_int(void **state)
   const void *ins[2] = {x, NULL};
   void *outs[1] = {y};
   (void)state;
-  in[0] = input("x", IR_I16, 1, &d);
-  in[1] = cints("p", 2, p);
+  in[0] = ot_input(G, "x", IR_I16, 1, &d);
+  in[1] = ot_const_ints(G, "p", 2, p);
   n = node("Pad", 2, in, 1);
   ir_attr_set_string(n, "mode", "wrap");
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_memory_equal(y, want, sizeof want);
 }
 
@@ -594,21 +519,21 @@ static void test_expand_tile(void **state)
   void *outs[1] = {y};
   int i;
   (void)state;
-  in[0] = input("x", IR_F64, 2, d);
-  in[1] = cints("s", 3, s);
+  in[0] = ot_input(G, "x", IR_F64, 2, d);
+  in[1] = ot_const_ints(G, "s", 3, s);
   n = node("Expand", 2, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 3, (const int64_t[]){2, 3, 2});
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 3, (const int64_t[]){2, 3, 2});
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   for (i = 0; i < 12; i++) assert_true(y[i] == (double)((i % 6) / 2 + 1));
-  in[0] = input("xt", IR_I32, 2, dt);
-  in[1] = cints("r", 2, rep);
+  in[0] = ot_input(G, "xt", IR_I32, 2, dt);
+  in[1] = ot_const_ints(G, "r", 2, rep);
   n = node("Tile", 2, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, (const int64_t[]){4, 6});
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, (const int64_t[]){4, 6});
   ins[0] = xt;
   outs[0] = yt;
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_memory_equal(yt, want, sizeof want);
 }
 
@@ -628,70 +553,70 @@ static void test_value_ops(void **state)
   const void *ins[3] = {NULL, NULL, NULL};
   void *outs[1] = {y};
   (void)state;
-  in[0] = input("x", IR_F32, 3, d);
+  in[0] = ot_input(G, "x", IR_F32, 3, d);
   n = node("Shape", 1, in, 1);
   ir_attr_set_int(n, "start", -2);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 1, (const int64_t[]){2});
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_i64s(y, (const int64_t[]){3, 4}, 2);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 1, (const int64_t[]){2});
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_i64s(y, (const int64_t[]){3, 4}, 2);
   n = node("Shape", 1, in, 1);
   ir_attr_set_int(n, "end", 100);
   ir_attr_set_int(n, "start", -100);
-  assert_int_equal(prep(n), 0);
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_i64s(y, d, 3);
+  assert_int_equal(ot_prepare(G, n), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_i64s(y, d, 3);
   n = node("Size", 1, in, 1);
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   assert_int_equal(n->out[0]->rank, 0);
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_int_equal(y[0], 24);
 
   n = node("Constant", 0, NULL, 1);
   ir_attr_set_ints(n, "value_ints", 3, ints);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 1, (const int64_t[]){3});
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_i64s(y, ints, 3);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 1, (const int64_t[]){3});
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_i64s(y, ints, 3);
   n = node("Constant", 0, NULL, 1);
   ir_attr_set_float(n, "value_float", 2.5);
-  assert_int_equal(prep(n), 0);
+  assert_int_equal(ot_prepare(G, n), 0);
   assert_int_equal(n->out[0]->dtype, IR_F32);
   outs[0] = yf;
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_true(yf[0] == 2.5f);
 
-  in[0] = cints("shp", 2, shp);
+  in[0] = ot_const_ints(G, "shp", 2, shp);
   n = node("ConstantOfShape", 1, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 2, shp);
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 2, shp);
   assert_int_equal(n->out[0]->dtype, IR_F32);
   yf[3] = 1;
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_true(yf[3] == 0.0f);
 
-  in[0] = cdata("rs", IR_F32, 0, NULL, &rs[0]);
-  in[1] = cdata("rl", IR_F32, 0, NULL, &rs[1]);
-  in[2] = cdata("rd", IR_F32, 0, NULL, &rs[2]);
+  in[0] = ot_const_raw(G, "rs", IR_F32, 0, NULL, &rs[0]);
+  in[1] = ot_const_raw(G, "rl", IR_F32, 0, NULL, &rs[1]);
+  in[2] = ot_const_raw(G, "rd", IR_F32, 0, NULL, &rs[2]);
   n = node("Range", 3, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 1, (const int64_t[]){3});
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 1, (const int64_t[]){3});
   ins[0] = &rs[0];
   ins[1] = &rs[1];
   ins[2] = &rs[2];
-  assert_int_equal(run(n, ins, outs), 0);
-  assert_floats(yf, (const double[]){1.5, 2.0, 2.5}, 3);
-  in[0] = cdata("is", IR_I32, 0, NULL, &ri[0]);
-  in[1] = cdata("il", IR_I32, 0, NULL, &ri[1]);
-  in[2] = cdata("id", IR_I32, 0, NULL, &ri[2]);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
+  ot_expect_floats(yf, (const double[]){1.5, 2.0, 2.5}, 3);
+  in[0] = ot_const_raw(G, "is", IR_I32, 0, NULL, &ri[0]);
+  in[1] = ot_const_raw(G, "il", IR_I32, 0, NULL, &ri[1]);
+  in[2] = ot_const_raw(G, "id", IR_I32, 0, NULL, &ri[2]);
   n = node("Range", 3, in, 1);
-  assert_int_equal(prep(n), 0);
-  assert_shape(n->out[0], 1, (const int64_t[]){3});
+  assert_int_equal(ot_prepare(G, n), 0);
+  ot_expect_shape(n->out[0], 1, (const int64_t[]){3});
   ins[0] = &ri[0];
   ins[1] = &ri[1];
   ins[2] = &ri[2];
   outs[0] = yi;
-  assert_int_equal(run(n, ins, outs), 0);
+  assert_int_equal(ot_interp(n, ins, outs), 0);
   assert_int_equal(yi[0], 10);
   assert_int_equal(yi[1], 8);
   assert_int_equal(yi[2], 6);
@@ -716,21 +641,12 @@ static ir_node *op2(const char *op, int nin, ir_tensor **in, int nout, const cha
 }
 
 #define OUT1(name) ((const char *const[]){name})
-#define IN(...) ((ir_tensor *[]){__VA_ARGS__})
-#define INTS(name, ...) cints(name, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (const int64_t[]){__VA_ARGS__})
-
-static int write_file(const char *path, const char *text)
-{
-  FILE *f = fopen(path, "w");
-  if (!f) return -1;
-  fputs(text, f);
-  return fclose(f);
-}
+#define INTS(name, ...) ot_const_ints(G, name, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (const int64_t[]){__VA_ARGS__})
 
 static void build_emit_graph(void)
 {
   const int64_t dx[3] = {2, 3, 4}, di = 3;
-  ir_tensor *x = input("x", IR_F32, 3, dx), *idx = input("idx", IR_I64, 1, &di), *v = input("v", IR_F32, 0, NULL);
+  ir_tensor *x = ot_input(G, "x", IR_F32, 3, dx), *idx = ot_input(G, "idx", IR_I64, 1, &di), *v = ot_input(G, "v", IR_F32, 0, NULL);
   ir_node *n;
   n = op2("Transpose", 1, IN(x), 1, OUT1("t"));
   ir_attr_set_ints(n, "perm", 3, (const int64_t[]){2, 0, 1});
@@ -815,7 +731,7 @@ static void test_emit_matches_interp(void **state)
     used += (size_t)snprintf(main_c + used, cap - used, "  fwrite(o%d, 1, sizeof o%d, f);\n", j, j);
   snprintf(main_c + used, cap - used, "  return fclose(f) != 0;\n}\n");
   snprintf(path, sizeof path, "%s/main.c", dir);
-  assert_int_equal(write_file(path, main_c), 0);
+  assert_int_equal(ot_write_file(path, main_c), 0);
   free(main_c);
 
   {

@@ -24,14 +24,12 @@
 #include "compiler/passes/plan.h"
 #include "runtime/interp.h"
 #include "runtime/kernels/kutil.h"
+#include "optest.h"
 
 #define DOMAIN "ai.onnx.preview.training"
 
-static int have(const char *cmd) {
-  char buf[256];
-  snprintf(buf, sizeof buf, "%s --version > /dev/null 2>&1", cmd);
-  return system(buf) == 0;
-}
+/* cc with -g, then clang under the sanitizers when present. */
+static const ot_cc_opts CC = {"test_ops_train", NULL, "-g", 1, 0, NULL};
 
 /* Graph: R (float32 scalar), T (int64 scalar), then n_vec float64 [2]
  * inputs; one node of `op` with n_out outputs. */
@@ -61,11 +59,6 @@ static ir_node *build(ir_graph *g, const char *op, int n_vec, int n_out) {
   return n;
 }
 
-static int prepare(ir_graph *g, ir_node *n) {
-  if (op_validate(n) < 0) return -1;
-  return n->op->infer(g, n);
-}
-
 static void near(const char *who, const ir_node *n, int j, int k, double got, double want) {
   if (!(fabs(got - want) <= 1e-9 * (1 + fabs(want))))
     fail_msg("%s %s: output %d[%d] = %.12g, want %.12g", n->op_type, who, j, k, got, want);
@@ -76,7 +69,7 @@ static void near(const char *who, const ir_node *n, int j, int k, double got, do
 static void check(ir_graph *g, ir_node *n, float r, int64_t t, const double *vecs, const double *want) {
   void *inputs[12];
   interp_ctx c;
-  if (prepare(g, n) < 0) fail_msg("%s", ir_last_error());
+  ot_ok(g, n);
   inputs[0] = &r;
   inputs[1] = &t;
   for (int i = 2; i < n->n_in; i++) inputs[i] = (void *)(vecs + 2 * (i - 2));
@@ -89,47 +82,17 @@ static void check(ir_graph *g, ir_node *n, float r, int64_t t, const double *vec
   }
   interp_free(&c);
 
-  if (!have("cc")) return;
-  char dir[] = "/tmp/test_ops_train_XXXXXX", path[512], cmd[2048];
-  assert_non_null(mkdtemp(dir));
-  if (pass_plan(g) < 0) fail_msg("plan: %s", ir_last_error());
-  emit_options opt;
-  memset(&opt, 0, sizeof opt);
-  opt.name = "m";
-  if (emit_c(g, &opt, dir) < 0) fail_msg("emit: %s", ir_last_error());
-  snprintf(path, sizeof path, "%s/drv.c", dir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fprintf(f, "#include <stdio.h>\n#include <stdint.h>\n#include \"m.h\"\n");
-  fprintf(f, "static const float R = %af;\nstatic const int64_t T = %lld;\n", (double)r, (long long)t);
-  for (int i = 2; i < n->n_in; i++)
-    fprintf(f, "static const double in%d[2] = {%a, %a};\n", i, vecs[2 * (i - 2)], vecs[2 * (i - 2) + 1]);
-  for (int j = 0; j < n->n_out; j++) fprintf(f, "static double out%d[2];\n", j);
-  fprintf(f, "int main(void) {\n  if (m_infer(&R, &T");
-  for (int i = 2; i < n->n_in; i++) fprintf(f, ", in%d", i);
-  for (int j = 0; j < n->n_out; j++) fprintf(f, ", out%d", j);
-  fprintf(f, ", NULL) != 0) return 1;\n");
-  for (int j = 0; j < n->n_out; j++) fprintf(f, "  printf(\"%%a %%a\\n\", out%d[0], out%d[1]);\n", j, j);
-  fprintf(f, "  return 0;\n}\n");
-  fclose(f);
-  const char *cc = have("clang") ? "clang -fsanitize=address,undefined -fno-sanitize-recover=all" : "cc";
-  snprintf(cmd, sizeof cmd,
-           "%s -std=c99 -Wall -Wextra -Werror -pedantic -g -o %s/prog %s/m.c %s/m_weights.c %s/drv.c -lm && "
-           "%s/prog > %s/y.txt",
-           cc, dir, dir, dir, dir, dir, dir);
-  if (system(cmd) != 0) fail_msg("compiling or running the emitted C in %s failed", dir);
-  snprintf(path, sizeof path, "%s/y.txt", dir);
-  f = fopen(path, "r");
-  assert_non_null(f);
-  for (int j = 0; j < n->n_out; j++)
-    for (int k = 0; k < 2; k++) {
-      double y;
-      assert_int_equal(fscanf(f, "%lf", &y), 1);
-      near("C", n, j, k, y, want[2 * j + k]);
-    }
-  fclose(f);
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  if (system(cmd) != 0) print_message("could not remove %s\n", dir);
+  if (!ot_have("cc")) return;
+  char dir[64];
+  ot_emit_tmp(g, CC.tag, dir);
+  ot_write_driver(g, dir, inputs);
+  ot_build_run(dir, &CC);
+  for (int j = 0; j < n->n_out; j++) {
+    double *y = ot_read_output(g, dir, j);
+    for (int k = 0; k < 2; k++) near("C", n, j, k, y[k], want[2 * j + k]);
+    free(y);
+  }
+  ot_cleanup(dir, NULL);
 }
 
 /* Every case: x = [1, -2], g = [0.5, 1], then the state tensors; R = 0.5. */
@@ -192,8 +155,7 @@ static void fails(const char *op, int n_vec, int n_out, const char *mode, int ba
   ir_graph *g = ir_graph_new("t", NULL);
   ir_node *n = mode ? momentum(g, mode) : build(g, op, n_vec, n_out);
   if (bad_shape) g->inputs[3]->shape[0] = 3;   /* G's shape differs from X's */
-  if (prepare(g, n) == 0) fail_msg("%s: expected an error containing '%s'", op, what);
-  if (!strstr(ir_last_error(), what)) fail_msg("error '%s' lacks '%s'", ir_last_error(), what);
+  ot_fails(g, n, what);
   ir_graph_free(g);
 }
 
