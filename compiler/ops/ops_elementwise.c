@@ -13,6 +13,7 @@
  * optional inputs (the frontend moves the old attributes there).
  */
 #include "op.h"
+#include "grad_elementwise.h"
 
 #include <string.h>
 
@@ -201,22 +202,26 @@ static const op_attr_spec dropout[] = {
 #define E(name, min_in, max_in, max_out, attrs, flags, validate, infer) \
   {#name, "", min_in, max_in, 1, max_out, attrs, flags, validate, infer, \
    interp_ew_##name, emit_ew_##name, NULL, NULL, NULL}
+/* The same, with a gradient builder (grad_elementwise.c). */
+#define EG(name, min_in, max_in, max_out, attrs, flags, validate, infer) \
+  {#name, "", min_in, max_in, 1, max_out, attrs, flags, validate, infer, \
+   interp_ew_##name, emit_ew_##name, NULL, grad_##name, NULL}
 
 const op_def ops_elementwise[] = {
-  E(Add, 2, 2, 1, none, EW, NULL, infer_num),
-  E(Sub, 2, 2, 1, none, EW, NULL, infer_num),
-  E(Mul, 2, 2, 1, none, EW, NULL, infer_num),
-  E(Div, 2, 2, 1, none, EW, NULL, infer_num),
+  EG(Add, 2, 2, 1, none, EW, NULL, infer_num),
+  EG(Sub, 2, 2, 1, none, EW, NULL, infer_num),
+  EG(Mul, 2, 2, 1, none, EW, NULL, infer_num),
+  EG(Div, 2, 2, 1, none, EW, NULL, infer_num),
   E(Pow, 2, 2, 1, none, EW, NULL, infer_pow),
   E(Max, 1, -1, 1, none, EW, NULL, infer_num),
   E(Min, 1, -1, 1, none, EW, NULL, infer_num),
   E(Sum, 1, -1, 1, none, EW, NULL, infer_float),
   E(Mean, 1, -1, 1, none, EW, NULL, infer_float),
 
-  E(Relu, 1, 1, 1, none, EW, NULL, infer_signed),
+  EG(Relu, 1, 1, 1, none, EW, NULL, infer_signed),
   E(LeakyRelu, 1, 1, 1, alpha, EW, validate_leaky, infer_float),
-  E(Sigmoid, 1, 1, 1, none, EW, NULL, infer_float),
-  E(Tanh, 1, 1, 1, none, EW, NULL, infer_float),
+  EG(Sigmoid, 1, 1, 1, none, EW, NULL, infer_float),
+  EG(Tanh, 1, 1, 1, none, EW, NULL, infer_float),
   E(HardSigmoid, 1, 1, 1, alpha_beta, EW, validate_hard_sigmoid, infer_float),
   E(HardSwish, 1, 1, 1, none, EW, NULL, infer_float),
   E(Elu, 1, 1, 1, alpha, EW, validate_elu, infer_float),
@@ -230,14 +235,14 @@ const op_def ops_elementwise[] = {
   E(Log, 1, 1, 1, none, EW, NULL, infer_float),
   E(Erf, 1, 1, 1, none, EW, NULL, infer_float),
   E(Abs, 1, 1, 1, none, EW, NULL, infer_signed),
-  E(Neg, 1, 1, 1, none, EW, NULL, infer_signed),
+  EG(Neg, 1, 1, 1, none, EW, NULL, infer_signed),
   E(Reciprocal, 1, 1, 1, none, EW, NULL, infer_float),
   E(Floor, 1, 1, 1, none, EW, NULL, infer_float),
   E(Ceil, 1, 1, 1, none, EW, NULL, infer_float),
   E(Sin, 1, 1, 1, none, EW, NULL, infer_float),
   E(Cos, 1, 1, 1, none, EW, NULL, infer_float),
 
-  E(Identity, 1, 1, 1, none, EW | OP_ALIAS, NULL, infer_same),
+  EG(Identity, 1, 1, 1, none, EW | OP_ALIAS, NULL, infer_same),
   E(Dropout, 1, 3, 2, dropout, EW, validate_dropout, infer_same),
   E(Cast, 1, 1, 1, cast, EW, validate_cast, infer_cast),
 

@@ -110,7 +110,33 @@ static const op_attr_spec a_momentum[] = {
    .max_out = -1, .attrs = at, .validate = val, .infer = infer_opt, .interp = interp_train_##nm, \
    .emit = emit_train_##nm}
 
+/* Gradient(xs..., zs...; xs, zs, y): dy/dx for each x of xs.  The inference
+ * pass expands it into ordinary nodes with autodiff (passes/autodiff.c)
+ * once y's shape is known, so the entry only checks the node's form. */
+static const op_attr_spec a_gradient[] = {{"xs", IR_ATTR_STRINGS}, {"zs", IR_ATTR_STRINGS}, {"y", IR_ATTR_STRING}, {NULL, 0}};
+
+static int validate_gradient(ir_node *n) {
+  const ir_attr *xs = ir_attr_find(n, "xs"), *zs = ir_attr_find(n, "zs");
+  if (!xs || !ir_attr_find(n, "y")) return op_fail(n, "needs the attributes xs and y");
+  int nz = zs ? zs->n : 0;
+  if (n->n_in != xs->n + nz)
+    return op_fail(n, "has %d inputs but xs and zs name %d tensors", n->n_in, xs->n + nz);
+  if (n->n_out > xs->n) return op_fail(n, "has %d outputs for %d tensors in xs", n->n_out, xs->n);
+  for (int i = 0; i < xs->n; i++)
+    if (!n->in[i] || strcmp(n->in[i]->name, xs->strings[i]) != 0)
+      return op_fail(n, "input %d must be xs[%d] '%s'", i, i, xs->strings[i]);
+  return 0;
+}
+
+static int infer_gradient(ir_graph *g, ir_node *n) {
+  (void)g;
+  return op_fail(n, "internal: Gradient reached shape inference without being expanded");
+}
+
 const op_def ops_train[] = {
+  {.name = "Gradient", .domain = "ai.onnx.preview.training", .min_in = 1, .max_in = -1, .min_out = 1,
+   .max_out = -1, .attrs = a_gradient, .flags = OP_NO_FOLD, .validate = validate_gradient,
+   .infer = infer_gradient},
   OP(Adagrad, 5, 2, a_adagrad, validate_adagrad),
   OP(Adam, 6, 3, a_adam, validate_adam),
   OP(Momentum, 5, 2, a_momentum, validate_momentum),

@@ -16,6 +16,7 @@
  * an earlier node computed from another tensor's shape.
  */
 #include "passes.h"
+#include "autodiff.h"
 #include "../ops/op.h"
 #include "../../runtime/interp.h"
 
@@ -301,6 +302,47 @@ static int foldable(const ir_node *n, const pass_options *o) {
   return 1;
 }
 
+/* Move the nodes at [from, to) of the schedule to stand at position at (at <= from). */
+static void move_nodes(ir_graph *g, int from, int to, int at) {
+  int cnt = to - from;
+  ir_node **tmp = ir_alloc(sizeof *tmp * (size_t)(cnt + 1));
+  memcpy(tmp, &g->nodes[from], sizeof *tmp * (size_t)cnt);
+  memmove(&g->nodes[at + cnt], &g->nodes[at], sizeof *tmp * (size_t)(from - at));
+  memcpy(&g->nodes[at], tmp, sizeof *tmp * (size_t)cnt);
+  free(tmp);
+  for (int i = at; i < g->n_nodes; i++) g->nodes[i]->id = i;
+}
+
+/* ONNX's Gradient at position k.  Its inputs are only xs and zs, so it may
+ * stand before the node computing y: then it moves to just after that node.
+ * Once there, the backward nodes (autodiff.c) are built, moved to stand
+ * right after it, so that readers of the gradients come later, and the
+ * Gradient is dropped. */
+static int expand_gradient(ir_graph *g, int k) {
+  ir_node *n = g->nodes[k];
+  const char *yname = ir_attr_string(n, "y", "");
+  ir_tensor *y = ir_lookup_tensor(g, yname);
+  if (!y) return op_fail(n, "y names no tensor ('%s')", yname);
+  if (y->producer && !y->producer->dead && y->producer->id > k) {
+    for (int j = 0; j < n->n_out; j++)   /* deeper dependencies are cycles, refused by toposort */
+      if (n->out[j] == y) return op_fail(n, "y '%s' is one of the Gradient's own outputs", yname);
+    int p = y->producer->id;
+    move_nodes(g, k + 1, p + 1, k);   /* nodes k+1..p shift down; the Gradient lands at p */
+    return 0;
+  }
+  if (check_known(n, y) < 0) return -1;
+  ir_tensor *xs[64], *outs[64] = {0};
+  int nx = ir_attr_find(n, "xs")->n;
+  if (nx > 64) return op_fail(n, "more than 64 tensors in xs");
+  for (int i = 0; i < nx; i++) xs[i] = n->in[i];
+  for (int j = 0; j < n->n_out; j++) outs[j] = n->out[j];
+  int n0 = g->n_nodes;
+  n->dead = 1;   /* its outputs are written by the appended nodes from now on */
+  if (autodiff(g, k, y, nx, xs, outs) < 0) return -1;
+  move_nodes(g, n0, g->n_nodes, k + 1);
+  return 0;
+}
+
 int pass_infer(ir_graph *g, const pass_options *o) {
   int64_t folded = 0;
   for (int i = 0; i < g->n_inputs; i++)
@@ -322,6 +364,12 @@ int pass_infer(ir_graph *g, const pass_options *o) {
     }
     for (int i = 0; i < n->n_in; i++)
       if (n->in[i] && check_known(n, n->in[i]) < 0) return -1;
+    if (strcmp(n->op_type, "Gradient") == 0) {
+      int rc = expand_gradient(g, k);
+      if (rc < 0) return -1;
+      k--;   /* stand again at k: the next node moved there */
+      continue;
+    }
     if (strcmp(n->op_type, "Loop") == 0 || strcmp(n->op_type, "Scan") == 0) {
       int next = n->op_type[0] == 'L' ? pass_unroll_loop(g, k, o) : pass_unroll_scan(g, k, o);
       if (next < 0) return -1;

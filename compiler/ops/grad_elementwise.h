@@ -1,0 +1,21 @@
+/*
+ * grad_elementwise.h - gradient builders of the elementwise ops (see
+ * compiler/passes/autodiff.h): each appends ordinary nodes computing its
+ * inputs' gradients from its outputs'.
+ */
+#ifndef MODELC_GRAD_ELEMENTWISE_H
+#define MODELC_GRAD_ELEMENTWISE_H
+
+#include "../passes/autodiff.h"
+
+int grad_Add(grad_ctx *gc, const ir_node *n);
+int grad_Sub(grad_ctx *gc, const ir_node *n);
+int grad_Mul(grad_ctx *gc, const ir_node *n);
+int grad_Div(grad_ctx *gc, const ir_node *n);
+int grad_Neg(grad_ctx *gc, const ir_node *n);
+int grad_Identity(grad_ctx *gc, const ir_node *n);
+int grad_Relu(grad_ctx *gc, const ir_node *n);
+int grad_Sigmoid(grad_ctx *gc, const ir_node *n);
+int grad_Tanh(grad_ctx *gc, const ir_node *n);
+
+#endif

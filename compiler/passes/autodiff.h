@@ -1,0 +1,44 @@
+/*
+ * autodiff.h - reverse-mode differentiation as a graph rewrite.
+ *
+ * The backward pass is ordinary IR: each op's entry has a gradient builder
+ * (op_def.grad) that, given the gradients of its outputs, appends ordinary
+ * nodes computing the gradients of its inputs.  So the backward graph gets
+ * shape inference, folding, planning and emission like any other.
+ *
+ * A builder reads dL/d(out j) with grad_of() and contributes to dL/d(in i)
+ * with grad_add(), which reduces over broadcast axes and sums the
+ * contributions of several consumers.  Nodes it needs are made with
+ * grad_node(); they are appended to the graph, bound to their op, and
+ * shape-inferred later by pass_infer like the rest.
+ */
+#ifndef MODELC_AUTODIFF_H
+#define MODELC_AUTODIFF_H
+
+#include "../ir/ir.h"
+
+typedef struct grad_ctx {
+  ir_graph *g;
+  ir_tensor **grad;     /* per tensor id of the forward graph: dL/dt so far, NULL = zero */
+  int n_forward;        /* tensors that existed before differentiation */
+  const char *prefix;   /* names of new tensors and nodes start with it */
+} grad_ctx;
+
+/* dL/dt, or NULL when no path from t reaches the loss. */
+ir_tensor *grad_of(const grad_ctx *gc, const ir_tensor *t);
+/* Add contribution d, which has the shape of `like` (the consumer's output
+ * it came through), to dL/dx.  Inputs of integer or bool dtype get none. */
+int grad_add(grad_ctx *gc, const ir_tensor *x, ir_tensor *d, const ir_tensor *like);
+/* Append node op(in...) with one new output tensor, returned (NULL on error). */
+ir_tensor *grad_node(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in);
+/* A new int64 constant vector, e.g. the axes of a reduction. */
+ir_tensor *grad_const_i64(grad_ctx *gc, int n, const int64_t *v);
+
+/* Differentiate y with respect to xs over the nodes before position `end`
+ * of g's schedule (shapes of those nodes known), seeding dy/dy with ones,
+ * and make out[i] the gradient of y with respect to xs[i] (zeros when y does
+ * not depend on it) through appended nodes.  A node on the path whose op has
+ * no gradient builder is an error naming it. */
+int autodiff(ir_graph *g, int end, const ir_tensor *y, int n_x, ir_tensor *const *xs, ir_tensor *const *out);
+
+#endif
