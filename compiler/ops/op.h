@@ -27,6 +27,7 @@
 struct interp_ctx;   /* runtime/interp.h */
 struct emit_ctx;     /* compiler/backend/emit.h */
 struct grad_ctx;     /* the autodiff pass */
+struct pass_options; /* compiler/passes/passes.h */
 
 /* One attribute an op accepts.  Attributes a node carries that are not in
  * its op's list are refused by op_validate() with the node, op and name. */
@@ -66,6 +67,12 @@ typedef struct op_def {
   int (*grad)(struct grad_ctx *gc, const ir_node *n);
   /* Multiply-accumulates of one run, for `modelc info` (NULL: none to speak of). */
   int64_t (*macs)(const ir_node *n);
+  /* Nodes that rewrite the graph instead of being computed (control flow,
+   * Gradient): called by shape inference when it reaches node k, before
+   * infer.  Returns 1 after a rewrite, with *next the schedule position
+   * inference goes on from; 0 when the node is to be inferred as it is;
+   * -1 on error.  NULL: never. */
+  int (*expand)(ir_graph *g, int k, const struct pass_options *o, int *next);
 } op_def;
 
 /* Entry for op_type in domain ("" and "ai.onnx" are the same); NULL if none. */

@@ -15,6 +15,7 @@
  * node; nothing downstream ever sees one.
  */
 #include "op.h"
+#include "../passes/passes.h"
 #include "../../runtime/kernels/interp_control.h"
 #include "../backend/emit_control.h"
 
@@ -74,10 +75,11 @@ static int body_infer(ir_graph *g, ir_node *n) {
 
 const op_def ops_control[] = {
   {.name = "If", .domain = "", .min_in = 1, .max_in = -1, .min_out = 1, .max_out = -1, .attrs = if_attrs,
-   .flags = OP_NO_FOLD, .validate = if_validate, .infer = if_infer, .interp = interp_if, .emit = emit_if},
+   .flags = OP_NO_FOLD, .validate = if_validate, .infer = if_infer, .interp = interp_if, .emit = emit_if,
+   .expand = pass_expand_if},
   {.name = "Loop", .domain = "", .min_in = 0, .max_in = -1, .min_out = 0, .max_out = -1, .attrs = loop_attrs,
-   .flags = OP_NO_FOLD, .validate = body_validate, .infer = body_infer},
+   .flags = OP_NO_FOLD, .validate = body_validate, .infer = body_infer, .expand = pass_expand_loop},
   {.name = "Scan", .domain = "", .min_in = 0, .max_in = -1, .min_out = 0, .max_out = -1, .attrs = scan_attrs,
-   .flags = OP_NO_FOLD, .validate = body_validate, .infer = body_infer},
+   .flags = OP_NO_FOLD, .validate = body_validate, .infer = body_infer, .expand = pass_expand_scan},
   {.name = NULL},
 };

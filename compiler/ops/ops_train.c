@@ -16,6 +16,7 @@
  * at run time, so these ops never need compile-time constants.
  */
 #include "op.h"
+#include "../passes/passes.h"
 
 #include <string.h>
 
@@ -136,7 +137,7 @@ static int infer_gradient(ir_graph *g, ir_node *n) {
 const op_def ops_train[] = {
   {.name = "Gradient", .domain = "ai.onnx.preview.training", .min_in = 1, .max_in = -1, .min_out = 1,
    .max_out = -1, .attrs = a_gradient, .flags = OP_NO_FOLD, .validate = validate_gradient,
-   .infer = infer_gradient},
+   .infer = infer_gradient, .expand = pass_expand_gradient},
   OP(Adagrad, 5, 2, a_adagrad, validate_adagrad),
   OP(Adam, 6, 3, a_adam, validate_adam),
   OP(Momentum, 5, 2, a_momentum, validate_momentum),

@@ -343,6 +343,43 @@ static int expand_gradient(ir_graph *g, int k) {
   return 0;
 }
 
+/* ---- the op table's expand hooks ---------------------------------------- */
+
+int pass_expand_if(ir_graph *g, int k, const pass_options *o, int *next) {
+  ir_node *n = g->nodes[k];
+  if (ir_attr_find(n, "_select")) return 0;   /* already predicated: infer the select */
+  if (n->in[0] && n->in[0]->data) {
+    if (splice_if(g, k) < 0) return -1;
+    *next = k;   /* the first spliced node now stands at k */
+    return 1;
+  }
+  if (check_known(n, n->in[0]) < 0 || predicate_if(g, k, o, next) < 0) return -1;
+  return 1;      /* the branch nodes are inferred already; the select comes next */
+}
+
+static int inputs_known(const ir_node *n) {
+  for (int i = 0; i < n->n_in; i++)
+    if (n->in[i] && check_known(n, n->in[i]) < 0) return -1;
+  return 0;
+}
+
+int pass_expand_loop(ir_graph *g, int k, const pass_options *o, int *next) {
+  if (inputs_known(g->nodes[k]) < 0 || (*next = pass_unroll_loop(g, k, o)) < 0) return -1;
+  return 1;      /* the unrolled iterations are inferred; their output nodes are not */
+}
+
+int pass_expand_scan(ir_graph *g, int k, const pass_options *o, int *next) {
+  if (inputs_known(g->nodes[k]) < 0 || (*next = pass_unroll_scan(g, k, o)) < 0) return -1;
+  return 1;
+}
+
+int pass_expand_gradient(ir_graph *g, int k, const pass_options *o, int *next) {
+  (void)o;
+  if (inputs_known(g->nodes[k]) < 0 || expand_gradient(g, k) < 0) return -1;
+  *next = k;     /* k now holds the node that moved there, or the dead Gradient */
+  return 1;
+}
+
 int pass_infer(ir_graph *g, const pass_options *o) {
   int64_t folded = 0;
   for (int i = 0; i < g->n_inputs; i++)
@@ -351,31 +388,16 @@ int pass_infer(ir_graph *g, const pass_options *o) {
     ir_node *n = g->nodes[k];
     if (n->dead) continue;
     if (!n->op && op_validate(n) < 0) return -1;
-    if (strcmp(n->op_type, "If") == 0 && n->in[0] && n->in[0]->data && !ir_attr_find(n, "_select")) {
-      if (splice_if(g, k) < 0) return -1;
-      k--;   /* the first spliced node now stands at k */
-      continue;
-    }
-    if (strcmp(n->op_type, "If") == 0 && !ir_attr_find(n, "_select")) {
-      int merge = 0;
-      if (check_known(n, n->in[0]) < 0 || predicate_if(g, k, o, &merge) < 0) return -1;
-      k = merge - 1;   /* the branch nodes are inferred already; the select comes next */
-      continue;
+    if (n->op->expand) {
+      int next = k, rc = n->op->expand(g, k, o, &next);
+      if (rc < 0) return -1;
+      if (rc > 0) {
+        k = next - 1;   /* the loop's k++ lands on next */
+        continue;
+      }
     }
     for (int i = 0; i < n->n_in; i++)
       if (n->in[i] && check_known(n, n->in[i]) < 0) return -1;
-    if (strcmp(n->op_type, "Gradient") == 0) {
-      int rc = expand_gradient(g, k);
-      if (rc < 0) return -1;
-      k--;   /* stand again at k: the next node moved there */
-      continue;
-    }
-    if (strcmp(n->op_type, "Loop") == 0 || strcmp(n->op_type, "Scan") == 0) {
-      int next = n->op_type[0] == 'L' ? pass_unroll_loop(g, k, o) : pass_unroll_scan(g, k, o);
-      if (next < 0) return -1;
-      k = next - 1;   /* the unrolled iterations are inferred; their output nodes are not */
-      continue;
-    }
     /* Op infer functions write output 0; only ops whose outputs are all
      * optional (min_out 0 and several outputs, as LSTM's) may leave it empty. */
     if (n->n_out == 0) return op_fail(n, "has no outputs");

@@ -28,6 +28,14 @@ int pass_splice(ir_graph *g, int pos, ir_graph *sub);
  * returns the index where inference goes on, -1 on error. */
 int pass_unroll_loop(ir_graph *g, int k, const pass_options *o);
 int pass_unroll_scan(ir_graph *g, int k, const pass_options *o);
+
+/* The op table's expand hooks (op_def.expand) of the ops that rewrite the
+ * graph during inference: If (spliced or predicated), Loop and Scan
+ * (unrolled), Gradient (differentiated, autodiff.c). */
+int pass_expand_if(ir_graph *g, int k, const pass_options *o, int *next);
+int pass_expand_loop(ir_graph *g, int k, const pass_options *o, int *next);
+int pass_expand_scan(ir_graph *g, int k, const pass_options *o, int *next);
+int pass_expand_gradient(ir_graph *g, int k, const pass_options *o, int *next);
 /* dce.c: drop nodes whose outputs nobody needs, and unreferenced tensors. */
 int pass_dce(ir_graph *g);
 /* plan.c: arena offsets from lifetimes over the schedule. */
