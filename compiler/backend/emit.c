@@ -836,6 +836,8 @@ static void emit_harness(const drv *d, sbuf *m) {
           "      if (npy_write(path, outs[i].descr, outs[i].rank, outs[i].shape, out[i], err, sizeof err) != 0) {\n"
           "        fprintf(stderr, \"%s: output '%s': %s\\n\", prog, outs[i].name, err);\n"
           "        rc = 1;\n"
+          "      } else {\n"
+          "        printf(\"wrote %s\\n\", path);\n"
           "      }\n"
           "      free(path);\n"
           "    }\n"

@@ -668,6 +668,8 @@ int main(int argc, char **argv) {
       if (npy_write(path, outs[i].descr, outs[i].rank, outs[i].shape, out[i], err, sizeof err) != 0) {
         fprintf(stderr, "%s: output '%s': %s\n", prog, outs[i].name, err);
         rc = 1;
+      } else {
+        printf("wrote %s\n", path);
       }
       free(path);
     }
