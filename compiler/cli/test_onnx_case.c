@@ -132,7 +132,7 @@ static Onnx__ModelProto *read_model(const char *path) {
   }
   fclose(f);
   if (!buf) return NULL;
-  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
+  Onnx__ModelProto *m = onnx_unpack_model(buf, len, path);   /* depth-checked, as the loader */
   free(buf);
   return m;
 }

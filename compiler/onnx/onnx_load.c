@@ -934,6 +934,17 @@ static int wire_depth_ok(const unsigned char *p, size_t len) {
   }
 }
 
+Onnx__ModelProto *onnx_unpack_model(const void *buf, size_t len, const char *what) {
+  if (wire_depth_ok(buf, len) != 0) {
+    ir_error("%s: messages nest more than %d deep (subgraphs or types nested too deeply)", what,
+             MAX_WIRE_DEPTH);
+    return NULL;
+  }
+  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
+  if (!m) ir_error("%s: not an ONNX model (protobuf parse failed)", what);
+  return m;
+}
+
 static ir_graph *load(const void *buf, size_t len, const char *base_dir, const onnx_load_opts *o,
                       const char *what) {
   static const onnx_load_opts no_opts;
@@ -942,16 +953,8 @@ static ir_graph *load(const void *buf, size_t len, const char *base_dir, const o
     ir_error("%s: not an ONNX model (empty)", what);
     return NULL;
   }
-  if (wire_depth_ok(buf, len) != 0) {
-    ir_error("%s: messages nest more than %d deep (subgraphs or types nested too deeply)", what,
-             MAX_WIRE_DEPTH);
-    return NULL;
-  }
-  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
-  if (!m) {
-    ir_error("%s: not an ONNX model (protobuf parse failed)", what);
-    return NULL;
-  }
+  Onnx__ModelProto *m = onnx_unpack_model(buf, len, what);
+  if (!m) return NULL;
   if (!m->graph) {
     onnx__model_proto__free_unpacked(m, NULL);
     ir_error("%s: not an ONNX model (no graph)", what);

@@ -57,6 +57,13 @@ typedef struct onnx_load_opts {
                              for inspecting models and for tests */
 } onnx_load_opts;
 
+/* Unpack a ModelProto with protobuf-c after checking that its messages do
+ * not nest deeper than the stack can take (protobuf-c recurses without
+ * limit).  NULL with ir_last_error() set when too deep or not protobuf.
+ * Free with onnx__model_proto__free_unpacked.  For readers of model files
+ * other than the loader (test-onnx looks at input types). */
+struct Onnx__ModelProto *onnx_unpack_model(const void *buf, size_t len, const char *what);
+
 /* Load a model file.  External tensor data is read from the model's own
  * folder only.  o may be NULL.  Returns NULL with ir_last_error() set. */
 ir_graph *onnx_load_file(const char *path, const onnx_load_opts *o);
