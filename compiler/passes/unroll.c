@@ -305,6 +305,7 @@ static int scan_core(ir_graph *g, int *pos, const ir_node *n, ir_graph *body, ir
   for (int j = 0; j < ns && rc == 0; j++) finals[j] = cur[j];
   for (int j = 0; j < nso && rc == 0; j++) {
     ir_tensor **parts = per + j * T;
+    if (!scan_out[j]) continue;   /* an output the node leaves out */
     if (j < n_od && out_dirs[j])   /* reverse: the last iteration's value first */
       for (int64_t a = 0, b = T - 1; a < b; a++, b--) {
         ir_tensor *t = parts[a];
@@ -324,6 +325,10 @@ int pass_unroll_scan(ir_graph *g, int k, const pass_options *o) {
   ir_node *n = g->nodes[k];
   ir_graph *body = ir_attr_find(n, "body")->g;
   int nx = (int)ir_attr_int(n, "num_scan_inputs", 0), pos = k, rc = 0;
+  if (n->n_out > body->n_outputs) return op_fail(n, "has %d outputs, its body only %d", n->n_out, body->n_outputs);
+  /* One entry per body output: trailing outputs the node leaves out are NULL. */
+  ir_tensor **outv = ir_alloc(sizeof(ir_tensor *) * (size_t)(body->n_outputs + 1));
+  for (int j = 0; j < n->n_out; j++) outv[j] = n->out[j];
   ir_graph *fin = ir_graph_new("scan_outputs", g);
   if (n->opset >= 9) {
     int ns = n->n_in - nx;
@@ -332,9 +337,9 @@ int pass_unroll_scan(ir_graph *g, int k, const pass_options *o) {
       return op_fail(n, "num_scan_inputs=%d does not fit %d inputs", nx, n->n_in);
     }
     ir_tensor **fins = ir_alloc(sizeof(ir_tensor *) * (size_t)(ns + 1));
-    rc = scan_core(g, &pos, n, body, n->in, ns, n->in + ns, nx, fin, fins, n->out + ns, o);
+    rc = scan_core(g, &pos, n, body, n->in, ns, n->in + ns, nx, fin, fins, outv + ns, o);
     for (int j = 0; j < ns && rc == 0; j++)
-      if (n->out[j]) rc = identity(fin, n, fins[j], n->out[j], j);
+      if (outv[j]) rc = identity(fin, n, fins[j], outv[j], j);
     free(fins);
   } else {
     /* opset 8: a batch axis 0 in front of everything, scan axis 1, optional
@@ -374,14 +379,15 @@ int pass_unroll_scan(ir_graph *g, int k, const pass_options *o) {
     }
     ir_tensor **parts = ir_alloc(sizeof(ir_tensor *) * (size_t)(Bn + 1));
     for (int j = 0; j < ns + nso && rc == 0; j++) {
-      if (!n->out[j]) continue;
+      if (!outv[j]) continue;
       for (int64_t b = 0; b < Bn; b++) parts[b] = per[b * (ns + nso) + j];
-      rc = stack(fin, n, parts, (int)Bn, 0, n->out[j]);
+      rc = stack(fin, n, parts, (int)Bn, 0, outv[j]);
     }
     free(parts);
     free(per);
     free(sl);
   }
+  free(outv);
   if (rc) {
     ir_graph_free(fin);
     return -1;
