@@ -32,6 +32,7 @@
 #include "../ops/op.h"
 #include "../passes/plan.h"
 #include "npy_src.h"
+#include "../../runtime/tensor_io.h"   /* the .npy descr of a dtype, one table for all */
 
 /* ---- growable text buffer ------------------------------------------------ */
 
@@ -267,24 +268,6 @@ static void put_shape(sbuf *b, const ir_tensor *t) {
 }
 
 /* numpy descr of a dtype, NULL when .npy has none */
-static const char *npy_descr_of(ir_dtype t) {
-  switch (t) {
-  case IR_F32: return "<f4";
-  case IR_F64: return "<f8";
-  case IR_F16: return "<f2";
-  case IR_I8: return "|i1";
-  case IR_I16: return "<i2";
-  case IR_I32: return "<i4";
-  case IR_I64: return "<i8";
-  case IR_U8: return "|u1";
-  case IR_U16: return "<u2";
-  case IR_U32: return "<u4";
-  case IR_U64: return "<u8";
-  case IR_BOOL: return "|b1";
-  default: return NULL;
-  }
-}
-
 static int write_file(const char *dir, const char *name, const char *suffix, const sbuf *b) {
   size_t len = strlen(dir) + strlen(name) + strlen(suffix) + 2;
   char *path = ir_alloc(len);
@@ -658,7 +641,7 @@ static void emit_harness(const drv *d, sbuf *m) {
     sb_printf(m, "static const io_desc %s[] = {\n", pass ? "outs" : "ins");
     for (int i = 0; i < count; i++) {
       const ir_tensor *t = pass ? g->outputs[i] : g->inputs[i];
-      const char *descr = npy_descr_of(t->dtype);
+      const char *descr = tio_npy_descr(t->dtype);
       sb_puts(m, "  {");
       put_cstring(m, t->name);
       sb_printf(m, ", \"%s\", \"%s\", %d, {", ir_dtype_name(t->dtype), descr ? descr : "", t->rank);

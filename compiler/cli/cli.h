@@ -44,8 +44,6 @@ ir_graph *cli_load(const cli_opts *o, const char *model, int run_passes);
 int cli_inputs(const cli_opts *o, const ir_graph *g, void **bufs);
 void cli_free_inputs(const ir_graph *g, void **bufs);
 
-/* Element i of a buffer of dtype dt as a double. */
-double cli_value(ir_dtype dt, const void *data, int64_t i);
 /* Compare got against want (n elements of dt) with |g-w| <= atol + rtol*|w|
  * (exact for integers and bools).  Returns 1 when within tolerance; fills
  * the largest absolute difference and the index of the first bad element. */

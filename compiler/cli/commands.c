@@ -133,7 +133,7 @@ static int compare_file(const cli_opts *o, const char *dir, const ir_tensor *t, 
   if (!ok) cli_fmt(why, nwhy, "tensor '%s': the program wrote %s data of %zu bytes", t->name, ir_dtype_name(v.dtype), v.nbytes);
   else if (!cli_close(t->dtype, v.data, want, ir_numel(t), o->rtol, o->atol, &max_abs, &bad))
     cli_fmt(why, nwhy, "tensor '%s' differs: max abs diff %g; first at element %lld: C %.9g vs interpreter %.9g",
-             t->name, max_abs, (long long)bad, cli_value(t->dtype, v.data, bad), cli_value(t->dtype, want, bad)), ok = 0;
+             t->name, max_abs, (long long)bad, ir_value_f64(t->dtype, v.data, bad), ir_value_f64(t->dtype, want, bad)), ok = 0;
   else if (o->verbose)
     printf("  %s: max abs diff %g\n", t->name, max_abs);
   tio_free(&v);

@@ -119,8 +119,6 @@ void cli_free_inputs(const ir_graph *g, void **bufs) {
   for (int i = 0; i < g->n_inputs; i++) free(bufs[i]);
 }
 
-double cli_value(ir_dtype dt, const void *d, int64_t i) { return ir_value_f64(dt, d, i); }
-
 int cli_close(ir_dtype dt, const void *got, const void *want, int64_t n, double rtol, double atol,
               double *max_abs, int64_t *first_bad) {
   int ok = 1;
@@ -129,7 +127,7 @@ int cli_close(ir_dtype dt, const void *got, const void *want, int64_t n, double 
   *first_bad = -1;
   for (int64_t i = 0; i < n; i++) {
     int good;
-    double g = cli_value(dt, got, i), w = cli_value(dt, want, i);
+    double g = ir_value_f64(dt, got, i), w = ir_value_f64(dt, want, i);
     if (!ir_dtype_is_float(dt)) {   /* exact: compare the bytes (int64 exceeds double) */
       good = memcmp((const char *)got + i * (int64_t)es, (const char *)want + i * (int64_t)es, es) == 0;
     } else if (isnan(w) || isnan(g)) {

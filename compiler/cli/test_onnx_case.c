@@ -109,7 +109,7 @@ int to_match(const cli_opts *o, const char *who, const char *tname, ir_dtype dt,
   int ok = cli_close(dt, g, w, numel, o->rtol, o->atol, &max_abs, &bad);
   if (!ok)
     cli_fmt(why, n, "%s: output '%s' differs at element %lld: %.9g vs expected %.9g", who, tname, (long long)bad,
-            cli_value(dt, g, bad), cli_value(dt, w, bad));
+            ir_value_f64(dt, g, bad), ir_value_f64(dt, w, bad));
   free(gf);
   free(wf);
   return ok;
