@@ -3,7 +3,7 @@
  * modelc's generated C in bench/run.sh and to write its outputs for the correctness check.
  *
  *   ort_bench --lib LIBONNXRUNTIME MODEL.onnx [--threads T] [--bench N] [--warmup W]
- *             [-o OUTDIR] IN.npy...
+ *             [-o OUTDIR [--by-index]] IN.npy...
  *   ort_bench --lib LIBONNXRUNTIME --version
  *
  * Why C and not the Node binding (run_ort.mjs): the binding adds about 15 us to every call, as
@@ -27,8 +27,8 @@
  *    Runtime allocate the outputs; later runs write into those same values, as the generated C
  *    writes into caller buffers.
  *  - Output: OUTDIR/<output name>.npy, the name with every character outside [A-Za-z0-9._-]
- *    written as '_' (like NAME_main), from the last timed run. Then "runs", "min_us" and, last,
- *    "median_us: X" (microseconds per Run).
+ *    written as '_' (like NAME_main), or OUTDIR/output_<i>.npy with --by-index, from the last
+ *    run. Then "runs", "min_us" and, last, "median_us: X" (microseconds per Run).
  *  - Every failure is one line on stderr and exit status 1 (2 for bad usage).
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
@@ -223,7 +223,8 @@ static long parse_count(const char *s, const char *opt, long min) {
 
 static int usage(void) {
   fprintf(stderr,
-          "usage: %s --lib LIBONNXRUNTIME MODEL.onnx [--threads T] [--bench N] [--warmup W] [-o OUTDIR] IN.npy...\n"
+          "usage: %s --lib LIBONNXRUNTIME MODEL.onnx [--threads T] [--bench N] [--warmup W]\n"
+          "           [-o OUTDIR [--by-index]] IN.npy...\n"
           "       %s --lib LIBONNXRUNTIME --version\n",
           prog, prog);
   return 2;
@@ -309,7 +310,7 @@ static void output_path(char *buf, size_t n, const char *dir, const char *name) 
 int main(int argc, char **argv) {
   const char *lib = NULL, *model = NULL, *outdir = NULL, *files[MAX_IO], *version;
   long threads = 1, bench = 0, warmup = 10, r;
-  int nfiles = 0, want_version = 0, i;
+  int nfiles = 0, want_version = 0, by_index = 0, i;
   size_t n_in, n_out, k;
   OrtEnv *env;
   OrtSessionOptions *opts;
@@ -329,6 +330,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = parse_count(argv[++i], "--warmup", 1);
     else if (!strcmp(argv[i], "-o") && i + 1 < argc) outdir = argv[++i];
     else if (!strcmp(argv[i], "--version")) want_version = 1;
+    else if (!strcmp(argv[i], "--by-index")) by_index = 1;
     else if (argv[i][0] == '-') return usage();
     else if (!model) model = argv[i];
     else if (nfiles < MAX_IO) files[nfiles++] = argv[i];
@@ -425,7 +427,8 @@ int main(int argc, char **argv) {
       ort.ReleaseTensorTypeAndShapeInfo(tsi);
       if (!descr_of(type)) die("output '%s' has a dtype (%d) this runner cannot write", out_names[k], type);
       check(ort.GetTensorMutableData(outputs[k], &data), "GetTensorMutableData");
-      output_path(path, sizeof path, outdir, out_names[k]);
+      if (by_index) snprintf(path, sizeof path, "%s/output_%zu.npy", outdir, k);
+      else output_path(path, sizeof path, outdir, out_names[k]);
       if (npy_write(path, descr_of(type), (int)rank, dims, data, err, sizeof err) != 0) die("%s: %s", path, err);
     }
   }
