@@ -314,15 +314,17 @@ cell() {
   fi
   [ -z "${BENCH_NOTE:-}" ] || { echo "$BENCH_NOTE"; echo; }
   echo "Time of one inference at batch 1 in microseconds: the median over $ROUNDS rounds of each round's"
-  echo "median of $N timed runs after a warm-up; engines alternate within every round. Every engine's"
+  echo "median of $N timed runs after a warm-up (1 run for modelc's harness, 10 for ONNX Runtime and"
+  echo "PyTorch); engines alternate within every round. Every engine's"
   echo "outputs were checked against the reference before it was timed (rtol $RTOL, atol $ATOL)."
   echo
   echo "- **modelc**: the generated C (\`modelc compile --emit-main\`, then \`NAME_main --bench\`) built with"
   echo "  \`$CC $CFLAGS\`, one thread. **GFLOP/s** = 2 x the MACs \`modelc info\` counts / time."
   echo "- **ORT 1t / 2t**: ONNX Runtime $ort_version (the library of the npm package onnxruntime-node) through"
   echo "  its C API (\`bench/ort/ort_bench.c\`), intra-op threads 1 or 2, sequential, all graph optimizations."
-  echo "- **PyTorch**: $torch_version (Debian python3-torch), eager, one thread, \`torch.inference_mode\`; BLAS"
-  echo "  $(readlink -f /usr/lib/"$(gcc -print-multiarch)"/libblas.so.3 2> /dev/null || echo unknown). Only models whose PyTorch source is in this repository."
+  echo "- **PyTorch**: $torch_version (Debian python3-torch), eager, one thread, \`torch.inference_mode\`,"
+  echo "  BLAS \`$(readlink -f /usr/lib/"$(gcc -print-multiarch)"/libblas.so.3 2> /dev/null || echo unknown)\`; only the models"
+  echo "  whose PyTorch source is in this repository."
   echo "- **novec**: modelc's C built with \`-DMODELC_NO_VECTOR\` as well (the plain C path)."
   if [ -n "$threads_note" ]; then
     echo "- **modelc 2t**: n/a: $threads_note."
@@ -414,7 +416,7 @@ cell() {
   echo "- load average: $load_start at the start, $load_end at the end"
   echo "- OS: Debian $(cat /etc/debian_version 2> /dev/null || echo '?'), Linux $(uname -r)"
   echo "- compiler: $($CC --version | head -n 1)"
-  echo "- modelc: $(git rev-parse --short HEAD 2> /dev/null || echo '?')$(git diff --quiet HEAD 2> /dev/null || echo ' (with uncommitted changes)')"
+  echo "- modelc: $(git rev-parse --short HEAD 2> /dev/null || echo '?')$(git diff --quiet HEAD -- . ':!bench/RESULTS.md' 2> /dev/null || echo ' (with uncommitted changes)')"
   echo "- ONNX Runtime $ort_version, PyTorch $torch_version"
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- command: \`$cmd\`"
