@@ -22,7 +22,10 @@ Conventions:
   against); bench/models/<name>/macs holds the multiply-accumulates per inference counted here from
   the layers' shapes (conv, linear, GRU gates; pooling and elementwise ops are not counted), which
   run.sh compares with what `modelc info` reports.
-- Deterministic: a rerun with the same Debian packages writes byte-identical files.
+- Deterministic: a rerun with the same Debian packages writes byte-identical model.onnx,
+  input_0.npy and macs. output_0.npy is PyTorch's float result, whose last bits depend on the BLAS
+  behind libblas.so.3 and on the CPU; the committed ones were computed with Debian's reference
+  BLAS (libblas3), and any BLAS agrees with them far within run.sh's tolerance.
 
 Run (from anywhere, Debian's python3-torch 1.13, python3-onnx and python3-numpy):
     /usr/bin/python3 bench/make_models.py
