@@ -31,7 +31,7 @@ cd "$(dirname "$0")/.."
 cmd="sh bench/run.sh${1:+ $1}"
 for v in BENCH_NOTE CFLAGS CC BENCH_MODELS BENCH_ROUNDS BENCH_RUNS; do
   if eval "[ -n \"\${$v+x}\" ]"; then
-    eval "val=\$$v"
+    val=$(eval "printf '%s' \"\$$v\"")
     cmd="$v='$val' $cmd"
   fi
 done
@@ -51,7 +51,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
 case $N in '' | *[!0-9]*) die "BENCH_RUNS must be a positive integer, not '$N'" ;; esac
 case $ROUNDS in '' | *[!0-9]*) die "BENCH_ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
-[ "$N" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || die "BENCH_RUNS and BENCH_ROUNDS must be at least 1"
+if [ "$N" -lt 1 ] || [ "$ROUNDS" -lt 1 ]; then die "BENCH_RUNS and BENCH_ROUNDS must be at least 1"; fi
 
 # ---- 1. what the machine lacks -----------------------------------------------------------------
 # libopenblas0: libtorch recommends it; without it Debian's PyTorch runs on the reference BLAS
@@ -99,7 +99,9 @@ $CC -std=c99 -O2 -Wall -Wextra -Iruntime -o "$tmp/ort_bench" bench/ort/ort_bench
 ORT="$tmp/ort_bench --lib $ORT_LIB"
 ort_version=$($ORT --version)
 # torch.set_num_threads does not reach a BLAS PyTorch was not built with: pin that one too
+# ($TORCH_ENV, $ORT, $all_ins and $c_ins are word lists: left unquoted on purpose)
 TORCH_ENV="OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1"
+# shellcheck disable=SC2086
 torch_version=$(env $TORCH_ENV $PY bench/torch_bench.py --version)
 
 # --threads 2 is timed only when modelc accepts it and emits OpenMP pragmas
@@ -214,7 +216,7 @@ while read -r m dir opts; do
       i=$((i + 1))
     done
   fi
-  [ -n "$all_ins" ] && [ -n "$refs" ] || die "$m: no inputs or reference outputs in $dir"
+  if [ -z "$all_ins" ] || [ -z "$refs" ]; then die "$m: no inputs or reference outputs in $dir"; fi
 
   # modelc: compile once, build with the vector path on and off; compile again for 2 threads
   # shellcheck disable=SC2086
@@ -260,13 +262,17 @@ while read -r m dir opts; do
     status=1
   fi
   # ONNX Runtime, 1 and 2 intra-op threads
+  # shellcheck disable=SC2086
   engine_script ort1 "$ORT" "'$onnx'" --threads 1 --by-index $all_ins
+  # shellcheck disable=SC2086
   engine_script ort2 "$ORT" "'$onnx'" --threads 2 --by-index $all_ins
   try_engine ort1
   try_engine ort2
   # PyTorch, where this repository has the model's source (exit 3: it has not)
+  # shellcheck disable=SC2086
   if env $TORCH_ENV $PY bench/torch_bench.py "$m" --has < /dev/null; then
     first_in=${all_ins# }
+    # shellcheck disable=SC2086
     engine_script torch env $TORCH_ENV $PY bench/torch_bench.py "$m" "${first_in%% *}"
     try_engine torch
   else
@@ -373,11 +379,10 @@ cell() {
     echo "- geometric mean of modelc / ORT 1t over the $nr models timed: **$geo** (target: at most 1.0)"
     echo "- worst model: **$(sort -k2 -g "$tmp/ratios" | tail -n 1 | awk '{ print $1 ", " $2 }')** (target: none above 1.5)"
   fi
-  for m in resnet8; do
-    w=$tmp/$m
-    [ -f "$w/t_modelc" ] && [ -f "$w/macs" ] &&
-      echo "- ResNet-8: **$(awk -v x="$(cat "$w/macs")" -v t="$(cell "$w" modelc)" 'BEGIN { printf "%.1f", 2 * x / t / 1e3 }') GFLOP/s** (target: at least 70)"
-  done
+  w=$tmp/resnet8
+  if [ -f "$w/t_modelc" ] && [ -f "$w/macs" ]; then
+    echo "- ResNet-8: **$(awk -v x="$(cat "$w/macs")" -v t="$(cell "$w" modelc)" 'BEGIN { printf "%.1f", 2 * x / t / 1e3 }') GFLOP/s** (target: at least 70)"
+  fi
   for m in resnet8 mobilenetv2_96; do
     w=$tmp/$m
     [ -d "$w" ] || continue
