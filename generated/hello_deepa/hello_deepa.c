@@ -386,6 +386,7 @@ static void node_24_Sigmoid(const float *restrict x0, float *restrict y0)
   }
 }
 
+#ifndef hello_deepa_NO_STATIC_ARENA
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 static _Alignas(64) unsigned char hello_deepa_static_arena[hello_deepa_ARENA_BYTES];
 #define hello_deepa_STATIC_ARENA hello_deepa_static_arena
@@ -394,10 +395,16 @@ static _Alignas(64) unsigned char hello_deepa_static_arena[hello_deepa_ARENA_BYT
 static unsigned char hello_deepa_static_arena[hello_deepa_ARENA_BYTES + 64];
 #define hello_deepa_STATIC_ARENA (hello_deepa_static_arena + (64 - (uintptr_t)hello_deepa_static_arena % 64) % 64)
 #endif
+#endif
 
 int hello_deepa_infer(const float *input_onnx__Flatten_0, float *output__39, void *arena)
 {
+#ifdef hello_deepa_NO_STATIC_ARENA
+  unsigned char *A = (unsigned char *)arena;
+  if (!A) return hello_deepa_ERR_NO_ARENA;  /* no static arena to fall back on */
+#else
   unsigned char *A = arena ? (unsigned char *)arena : hello_deepa_STATIC_ARENA;
+#endif
   node_0_Flatten(input_onnx__Flatten_0, (float *)(void *)(A + 0));
   node_1_Gemm((const float *)(void *)(A + 0), hello_deepa_w0.v, hello_deepa_w1.v, (float *)(void *)(A + 9600));
   node_2_ReduceMean((const float *)(void *)(A + 9600), (float *)(void *)(A + 128));
