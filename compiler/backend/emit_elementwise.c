@@ -314,7 +314,8 @@ BOOL_MAP(Where, "$0 ? $1 : $2")
 
 /* The tensor as [outer, len, inner] normalized along len (opset < 13: the
  * whole trailing block from axis, inner = 1).  Three passes per row: max,
- * sum of exp(x - max) in double, then the normalization. */
+ * sum of exp(x - max) (a blocked sum in the row's own type, kernels.h), then
+ * the normalization. */
 static int softmax(emit_ctx *e, const ir_node *n, int logsm) {
   const ir_tensor *x = n->in[0];
   ir_dtype dt = n->out[0]->dtype;
@@ -340,7 +341,8 @@ static int softmax(emit_ctx *e, const ir_node *n, int logsm) {
   emit_line(e, "const %s *restrict xr = %s + %s;", T, X, base);
   emit_line(e, "%s *restrict yr = %s + %s;", T, Y, base);
   emit_line(e, "%s m = xr[0];", T);
-  emit_line(e, "double s = 0.0;");
+  int64_t blk = kl_sum_block(dt, len);
+  kl_sum_decl(e, T, "s", "0", blk);
   const char *k = kl_for(e, len);
   if (inner > 1) snprintf(at, sizeof at, "[%s * %lld]", k, (long long)inner);
   else snprintf(at, sizeof at, "[%s]", k);
@@ -355,9 +357,11 @@ static int softmax(emit_ctx *e, const ir_node *n, int logsm) {
     emit_line(e, "yr%s = exp%s(xr%s - m);", at, f, at);
     emit_line(e, "s += yr%s;", at);
   }
+  kl_sum_step(e, "s", blk);
   kl_end(e);
-  if (logsm) emit_line(e, "const %s ls = (%s)log(s);", T, T);
-  else emit_line(e, "const %s r = (%s)s;", T, T);
+  kl_sum_done(e, "s", blk);
+  if (logsm) emit_line(e, "const %s ls = log%s(s);", T, f);
+  else emit_line(e, "const %s r = s;", T);
   k = kl_for(e, len);
   if (inner > 1) snprintf(at, sizeof at, "[%s * %lld]", k, (long long)inner);
   else snprintf(at, sizeof at, "[%s]", k);

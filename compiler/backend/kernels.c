@@ -9,6 +9,9 @@
  * same formula.  Activations are written with comparisons rather than
  * fmaxf/fminf so that a NaN propagates as it does in ONNX's numpy reference.
  * Constants are hex float literals so that they read back exactly.
+ *
+ * Float paths never touch double (tests/e2e/cortex_m4.sh checks the
+ * objects for soft-double helpers): sums use the blocked float sum below.
  */
 #include "kernels.h"
 
@@ -149,3 +152,30 @@ void kl_strides(int rank, const int64_t *dims, int64_t *st) {
     s *= dims[k];
   }
 }
+
+/* ---- blocked float sums (see kernels.h) ---- */
+
+#define KL_SUM_SHORT 64   /* up to this many terms, a plain float sum is as good */
+
+int64_t kl_sum_block(ir_dtype acc, int64_t n) {
+  if (acc == IR_F64 || n <= KL_SUM_SHORT) return 0;
+  int64_t b = (int64_t)ceil(sqrt((double)n));   /* balances block and n / block */
+  return b < KL_SUM_SHORT ? KL_SUM_SHORT : b;
+}
+
+void kl_sum_decl(emit_ctx *e, const char *ctype, const char *acc, const char *init, int64_t block) {
+  emit_line(e, "%s %s = %s;", ctype, acc, init);
+  if (block) emit_line(e, "%s %s_tot = 0; int64_t %s_cnt = 0;", ctype, acc, acc);
+}
+
+void kl_sum_step(emit_ctx *e, const char *acc, int64_t block) {
+  if (block)
+    emit_line(e, "if (++%s_cnt == %lld) { %s_tot += %s; %s = 0; %s_cnt = 0; }", acc, (long long)block, acc, acc, acc,
+              acc);
+}
+
+void kl_sum_done(emit_ctx *e, const char *acc, int64_t block) {
+  if (block) emit_line(e, "%s += %s_tot;", acc, acc);
+}
+
+const char *kl_float_ctype(ir_dtype dt) { return dt == IR_F64 ? "double" : "float"; }

@@ -4819,7 +4819,7 @@ static void node_214_Softmax(const float *restrict x0, float *restrict y0)
       const float *restrict xr = x0 + i1340 * 2;
       float *restrict yr = y0 + i1340 * 2;
       float m = xr[0];
-      double s = 0.0;
+      float s = 0;
       for (int64_t i1341 = 0; i1341 < 2; i1341++) {
         if (xr[i1341] > m || xr[i1341] != xr[i1341]) m = xr[i1341];
       }
@@ -4827,7 +4827,7 @@ static void node_214_Softmax(const float *restrict x0, float *restrict y0)
         yr[i1342] = expf(xr[i1342] - m);
         s += yr[i1342];
       }
-      const float r = (float)s;
+      const float r = s;
       for (int64_t i1343 = 0; i1343 < 2; i1343++) {
         yr[i1343] = yr[i1343] / r;
       }

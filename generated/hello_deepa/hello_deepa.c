@@ -86,14 +86,14 @@ static void node_1_Gemm(const float *restrict x0, const float *restrict x1, cons
 static void node_2_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
-    double acc = 0;
+    float acc = 0;
     for (int64_t i8 = 0; i8 < 32; i8++) {
       {
-        const double v = (double)x0[i8];
+        const float v = (float)x0[i8];
         acc += v;
       }
     }
-    y0[0] = (float)(acc / 32.0);
+    y0[0] = (float)(acc / 0x1p+5f);
   }
 }
 
@@ -127,14 +127,14 @@ static void node_4_Pow(const float *restrict x0, const float *restrict x1, float
 static void node_5_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
-    double acc = 0;
+    float acc = 0;
     for (int64_t i11 = 0; i11 < 32; i11++) {
       {
-        const double v = (double)x0[i11];
+        const float v = (float)x0[i11];
         acc += v;
       }
     }
-    y0[0] = (float)(acc / 32.0);
+    y0[0] = (float)(acc / 0x1p+5f);
   }
 }
 
@@ -233,14 +233,14 @@ static void node_12_Gemm(const float *restrict x0, const float *restrict x1, con
 static void node_13_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
-    double acc = 0;
+    float acc = 0;
     for (int64_t i24 = 0; i24 < 32; i24++) {
       {
-        const double v = (double)x0[i24];
+        const float v = (float)x0[i24];
         acc += v;
       }
     }
-    y0[0] = (float)(acc / 32.0);
+    y0[0] = (float)(acc / 0x1p+5f);
   }
 }
 
@@ -274,14 +274,14 @@ static void node_15_Pow(const float *restrict x0, const float *restrict x1, floa
 static void node_16_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
-    double acc = 0;
+    float acc = 0;
     for (int64_t i27 = 0; i27 < 32; i27++) {
       {
-        const double v = (double)x0[i27];
+        const float v = (float)x0[i27];
         acc += v;
       }
     }
-    y0[0] = (float)(acc / 32.0);
+    y0[0] = (float)(acc / 0x1p+5f);
   }
 }
 

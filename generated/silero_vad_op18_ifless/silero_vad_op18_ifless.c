@@ -675,12 +675,12 @@ static void node_40_Squeeze(const float *restrict x0, float *restrict y0)
 static void node_41_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
-    double acc = 0;
+    float acc = 0;
     {
-      const double v = (double)x0[0];
+      const float v = (float)x0[0];
       acc += v;
     }
-    y0[0] = (float)(acc / 1.0);
+    y0[0] = (float)(acc / 0x1p+0f);
   }
 }
 
