@@ -16,6 +16,7 @@
 #include "kernels.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -179,3 +180,40 @@ void kl_sum_done(emit_ctx *e, const char *acc, int64_t block) {
 }
 
 const char *kl_float_ctype(ir_dtype dt) { return dt == IR_F64 ? "double" : "float"; }
+
+int kl_expand_typed(char *out, size_t n, const char *text, ir_dtype dt) {
+  const char *T = kl_float_ctype(dt), *f = dt == IR_F64 ? "" : "f";
+  size_t k = 0;
+  for (const char *p = text; *p; p++) {
+    char one[2] = {*p, 0};
+    const char *put = one;
+    if (p[0] == '$' && p[1] == 'T') put = T, p++;
+    else if (*p == '@') put = f;
+    size_t pl = strlen(put);
+    if (k + pl >= n) return ir_error("kl_expand_typed: text too long");
+    memcpy(out + k, put, pl);
+    k += pl;
+  }
+  out[k] = 0;
+  return 0;
+}
+
+int kl_line(emit_ctx *e, ir_dtype dt, const char *fmt, ...) {
+  char raw[2048], out[2560];
+  va_list ap;
+  va_start(ap, fmt);
+  int len = vsnprintf(raw, sizeof raw, fmt, ap);
+  va_end(ap);
+  if (len < 0 || (size_t)len >= sizeof raw) return ir_error("kl_line: line too long");
+  if (kl_expand_typed(out, sizeof out, raw, dt) < 0) return -1;
+  emit_line(e, "%s", out);
+  return 0;
+}
+
+int kl_helper_typed(emit_ctx *e, const char *key, const char *code, ir_dtype dt) {
+  char k[96], text[8192];
+  snprintf(k, sizeof k, "%s_%s", key, kl_float_ctype(dt));
+  if (kl_expand_typed(text, sizeof text, code, dt) < 0) return -1;
+  emit_helper(e, k, text);
+  return 0;
+}

@@ -69,5 +69,19 @@ void kl_sum_done(emit_ctx *e, const char *acc, int64_t block);
 /* The C type float math on dtype dt is done in: "double" for float64, else
  * "float" (float32, and float16/bfloat16 whose values are float). */
 const char *kl_float_ctype(ir_dtype dt);
+/* Code written once for float and double: kl_expand_typed copies text to
+ * out with "$T" replaced by kl_float_ctype(dt) and "@" by the libm and
+ * literal suffix ("f" or nothing); kl_line is emit_line followed by that
+ * expansion, so "$T s = sqrt@(v) + 1.0@;" is float math for
+ * float32.  Dies (returns -1 via ir_error) when the line is too long. */
+int kl_expand_typed(char *out, size_t n, const char *text, ir_dtype dt);
+/* emit_helper of code written with "$T"/"@", once per file for each type
+ * (the key gets the type's name appended). */
+int kl_helper_typed(emit_ctx *e, const char *key, const char *code, ir_dtype dt);
+int kl_line(emit_ctx *e, ir_dtype dt, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 #endif
