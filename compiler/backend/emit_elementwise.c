@@ -73,6 +73,19 @@ int emit_ew_Sub(emit_ctx *e, const ir_node *n) { return arith(e, n, '-'); }
 int emit_ew_Mul(emit_ctx *e, const ir_node *n) { return arith(e, n, '*'); }
 int emit_ew_Div(emit_ctx *e, const ir_node *n) { return arith(e, n, '/'); }
 
+/* Integer powers exactly, by squaring, wrapping as the other integer ops
+ * do (a double pow would round past 2^53, and costs a soft-double library on
+ * a single-precision FPU).  A negative exponent gives what pow would after
+ * truncation: 0, or +-1 for a base of +-1. */
+static const char ipow_helper[] =
+    "static int64_t mc_ipow(int64_t b, int64_t x) {\n"
+    "  uint64_t r = 1, p = (uint64_t)b;\n"
+    "  if (x < 0) return b == 1 ? 1 : b == -1 ? ((x & 1) ? -1 : 1) : 0;\n"
+    "  for (; x; x >>= 1, p *= p)\n"
+    "    if (x & 1) r *= p;\n"
+    "  return (int64_t)r;\n"
+    "}\n";
+
 int emit_ew_Pow(emit_ctx *e, const ir_node *n) {
   ir_dtype dt = n->out[0]->dtype;
   if (ir_dtype_is_float(dt)) {
@@ -80,7 +93,14 @@ int emit_ew_Pow(emit_ctx *e, const ir_node *n) {
     snprintf(expr, sizeof expr, "pow@($0, (%s)$1)", ir_dtype_ctype(kl_map_value_type(dt)));
     return map_node(e, n, expr);
   }
-  return map_node(e, n, "pow((double)$0, (double)$1)");
+  ir_dtype et = n->in[1]->dtype;
+  if (ir_dtype_is_float(et)) {   /* an integer base to a float power: in the exponent's type */
+    char expr[64];
+    snprintf(expr, sizeof expr, "pow@((%s)$0, $1)", ir_dtype_ctype(kl_map_value_type(et)));
+    return kl_map_node(e, n, expr, et);
+  }
+  emit_helper(e, "mc_ipow", ipow_helper);
+  return map_node(e, n, "mc_ipow((int64_t)$0, (int64_t)$1)");
 }
 
 /* Max/Min/Sum/Mean: y = x0 op x1, then y = y op xk for k >= 2. */

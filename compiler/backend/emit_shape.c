@@ -325,9 +325,10 @@ int emit_shape_range(emit_ctx *e, const ir_node *n)
   char s[64], d[64], v[200];
   if (ir_numel(y) <= 0) return 0;
   if (ir_dtype_is_float(dt)) {
-    emit_literal(s, sizeof s, IR_F64, ir_const_f64(n->in[0], 0));
-    emit_literal(d, sizeof d, IR_F64, ir_const_f64(n->in[2], 0));
-    snprintf(v, sizeof v, "(%s)(%s + (double)i * %s)", ir_dtype_ctype(dt), s, d);
+    ir_dtype ct = dt == IR_F64 ? IR_F64 : IR_F32;   /* float16 values computed in float */
+    emit_literal(s, sizeof s, ct, ir_const_f64(n->in[0], 0));
+    emit_literal(d, sizeof d, ct, ir_const_f64(n->in[2], 0));
+    snprintf(v, sizeof v, "(%s)(%s + (%s)i * %s)", ir_dtype_ctype(dt), s, kl_float_ctype(dt), d);
   } else {
     emit_literal_i64(s, sizeof s, IR_I64, ir_const_i64(n->in[0], 0));
     emit_literal_i64(d, sizeof d, IR_I64, ir_const_i64(n->in[2], 0));

@@ -11,9 +11,11 @@
 #     must be smaller than the arena).
 #  2. Every test of ONNX's node suite whose model modelc compiles and whose
 #     inputs and outputs hold no float64 (float32, integer and bool tests):
-#     its NAME.c built the same way (without -Werror: only the helpers are
-#     checked) must reference no double helper.  Covers the float path of
-#     nearly every op, not just those of the bundled models.
+#     its NAME.c built the same way (-Werror for -Wdouble-promotion only) must
+#     reference no double helper.  Covers the float path of
+#     nearly every op, not just those of the bundled models.  DFT and STFT
+#     are the one exception, by design (compiler/backend/emit_signal.c says
+#     why): their tests are listed as DOUBLE, not failed.
 # Exit 77 (ctest: skipped) when arm-none-eabi-gcc is not installed.  Run
 # from the repository root.
 set -u
@@ -70,9 +72,12 @@ if [ "$part" != --models-only ]; then
       "$modelc" compile "$d/model.onnx" -o "$o" --name m > /dev/null 2>&1 || continue   # unsupported: not our business here
       grep -q '_DTYPE "float64"' "$o/m.h" && continue                                   # double is the model's own
       # shellcheck disable=SC2086
-      $CC $FLAGS -c "$o/m.c" -o "$o/m.o" 2> "$o/err" || { echo "FAIL: node/$t: $CC:"; head -5 "$o/err"; leaks=$((leaks + 1)); continue; }
+      $CC $FLAGS -Werror=double-promotion -c "$o/m.c" -o "$o/m.o" 2> "$o/err" || { echo "FAIL: node/$t: $CC:"; head -5 "$o/err"; leaks=$((leaks + 1)); continue; }
       n=$((n + 1))
       bad=$(doubles "$o/m.o")
+      case $t in
+        test_dft*|test_stft*) [ -z "$bad" ] || echo "DOUBLE: node/$t (by design: emit_signal.c)"; continue ;;
+      esac
       [ -z "$bad" ] || { echo "FAIL: node/$t calls double helpers: $bad"; leaks=$((leaks + 1)); }
     done
     echo "node tests: $n without float64 built for the Cortex-M4F, $leaks calling double helpers or failing to build"
