@@ -19,6 +19,10 @@
  *    included, and big models still compile quickly.
  *  - Generated code is C99 with <stdint.h> <stddef.h> <string.h> <math.h>
  *    only, clean under -std=c99 -Wall -Wextra -pedantic for gcc and clang.
+ *  - The static arena (for arena == NULL) sits behind #ifndef
+ *    NAME_NO_STATIC_ARENA, so a product that always passes its own arena
+ *    can drop it from .bss; NAME_infer(..., NULL) then returns
+ *    NAME_ERR_NO_ARENA instead of running.
  */
 #include "emit.h"
 
@@ -595,11 +599,18 @@ static void emit_header(const drv *d, sbuf *h) {
   sb_printf(h, " *   arena: %s_ARENA_BYTES bytes, 64-byte aligned, for the intermediate values\n"
                " *   (its contents need not persist between calls), or NULL to use a static\n"
                " *   arena inside %s.c.  With a caller's arena the function is reentrant:\n"
-               " *   concurrent calls need distinct arenas.  Returns 0.\n */\n", nm, nm);
+               " *   concurrent calls need distinct arenas.  Returns 0, or\n"
+               " *   %s_ERR_NO_ARENA when arena is NULL and %s.c was compiled with\n"
+               " *   -D%s_NO_STATIC_ARENA.\n"
+               " *\n"
+               " * %s_NO_STATIC_ARENA: define it while compiling %s.c to reserve no static\n"
+               " *   arena (%s_ARENA_BYTES of RAM saved) when every caller passes its own.\n */\n",
+            nm, nm, nm, nm, nm, nm, nm, nm);
   sb_printf(h, "#ifndef %s_H_INCLUDED\n#define %s_H_INCLUDED\n\n#include <stdint.h>\n\n", nm, nm);
   sb_puts(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
   sb_printf(h, "#define %s_ARENA_BYTES %" PRId64 "\n", nm, arena);
   sb_printf(h, "/* most bytes live at once for this schedule: %" PRId64 " */\n\n", g->arena_lower_bound);
+  sb_printf(h, "#define %s_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */\n\n", nm);
   sb_printf(h, "#define %s_NUM_INPUTS %d\n", nm, g->n_inputs);
   sb_printf(h, "#define %s_NUM_OUTPUTS %d\n\n", nm, g->n_outputs);
   for (int i = 0; i < g->n_inputs; i++) put_io_macros(h, nm, "INPUT", i, g->inputs[i]);
@@ -980,6 +991,7 @@ int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
     sb_puts(&c, "/* ---- one function per node, in schedule order ---- */\n\n");
     if (funcs.n) sb_puts(&c, funcs.p);
     sb_printf(&c,
+              "#ifndef %s_NO_STATIC_ARENA\n"
               "#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L\n"
               "static _Alignas(64) unsigned char %s_static_arena[%s_ARENA_BYTES];\n"
               "#define %s_STATIC_ARENA %s_static_arena\n"
@@ -987,11 +999,18 @@ int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
               "/* C99 cannot ask for alignment: over-allocate, align at run time. */\n"
               "static unsigned char %s_static_arena[%s_ARENA_BYTES + 64];\n"
               "#define %s_STATIC_ARENA (%s_static_arena + (64 - (uintptr_t)%s_static_arena %% 64) %% 64)\n"
-              "#endif\n\n", nm, nm, nm, nm, nm, nm, nm, nm, nm);
+              "#endif\n"
+              "#endif\n\n", nm, nm, nm, nm, nm, nm, nm, nm, nm, nm);
     sb_printf(&c, "int %s_infer(", nm);
     put_params(&d, &c);
     sb_puts(&c, ")\n{\n");
-    sb_printf(&c, "  unsigned char *A = arena ? (unsigned char *)arena : %s_STATIC_ARENA;\n", nm);
+    sb_printf(&c,
+              "#ifdef %s_NO_STATIC_ARENA\n"
+              "  unsigned char *A = (unsigned char *)arena;\n"
+              "  if (!A) return %s_ERR_NO_ARENA;  /* no static arena to fall back on */\n"
+              "#else\n"
+              "  unsigned char *A = arena ? (unsigned char *)arena : %s_STATIC_ARENA;\n"
+              "#endif\n", nm, nm, nm);
     /* outputs not written by a node: copies of inputs, constants or other outputs */
     sbuf copies = {0};
     for (int j = 0; j < g->n_outputs; j++) {

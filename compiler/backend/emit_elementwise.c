@@ -73,6 +73,19 @@ int emit_ew_Sub(emit_ctx *e, const ir_node *n) { return arith(e, n, '-'); }
 int emit_ew_Mul(emit_ctx *e, const ir_node *n) { return arith(e, n, '*'); }
 int emit_ew_Div(emit_ctx *e, const ir_node *n) { return arith(e, n, '/'); }
 
+/* Integer powers exactly, by squaring, wrapping as the other integer ops
+ * do (a double pow would round past 2^53, and costs a soft-double library on
+ * a single-precision FPU).  A negative exponent gives what pow would after
+ * truncation: 0, or +-1 for a base of +-1. */
+static const char ipow_helper[] =
+    "static int64_t mc_ipow(int64_t b, int64_t x) {\n"
+    "  uint64_t r = 1, p = (uint64_t)b;\n"
+    "  if (x < 0) return b == 1 ? 1 : b == -1 ? ((x & 1) ? -1 : 1) : 0;\n"
+    "  for (; x; x >>= 1, p *= p)\n"
+    "    if (x & 1) r *= p;\n"
+    "  return (int64_t)r;\n"
+    "}\n";
+
 int emit_ew_Pow(emit_ctx *e, const ir_node *n) {
   ir_dtype dt = n->out[0]->dtype;
   if (ir_dtype_is_float(dt)) {
@@ -80,7 +93,14 @@ int emit_ew_Pow(emit_ctx *e, const ir_node *n) {
     snprintf(expr, sizeof expr, "pow@($0, (%s)$1)", ir_dtype_ctype(kl_map_value_type(dt)));
     return map_node(e, n, expr);
   }
-  return map_node(e, n, "pow((double)$0, (double)$1)");
+  ir_dtype et = n->in[1]->dtype;
+  if (ir_dtype_is_float(et)) {   /* an integer base to a float power: in the exponent's type */
+    char expr[64];
+    snprintf(expr, sizeof expr, "pow@((%s)$0, $1)", ir_dtype_ctype(kl_map_value_type(et)));
+    return kl_map_node(e, n, expr, et);
+  }
+  emit_helper(e, "mc_ipow", ipow_helper);
+  return map_node(e, n, "mc_ipow((int64_t)$0, (int64_t)$1)");
 }
 
 /* Max/Min/Sum/Mean: y = x0 op x1, then y = y op xk for k >= 2. */
@@ -314,7 +334,8 @@ BOOL_MAP(Where, "$0 ? $1 : $2")
 
 /* The tensor as [outer, len, inner] normalized along len (opset < 13: the
  * whole trailing block from axis, inner = 1).  Three passes per row: max,
- * sum of exp(x - max) in double, then the normalization. */
+ * sum of exp(x - max) (a blocked sum in the row's own type, kernels.h), then
+ * the normalization. */
 static int softmax(emit_ctx *e, const ir_node *n, int logsm) {
   const ir_tensor *x = n->in[0];
   ir_dtype dt = n->out[0]->dtype;
@@ -340,7 +361,8 @@ static int softmax(emit_ctx *e, const ir_node *n, int logsm) {
   emit_line(e, "const %s *restrict xr = %s + %s;", T, X, base);
   emit_line(e, "%s *restrict yr = %s + %s;", T, Y, base);
   emit_line(e, "%s m = xr[0];", T);
-  emit_line(e, "double s = 0.0;");
+  int64_t blk = kl_sum_block(dt, len);
+  kl_sum_decl(e, T, "s", "0", blk);
   const char *k = kl_for(e, len);
   if (inner > 1) snprintf(at, sizeof at, "[%s * %lld]", k, (long long)inner);
   else snprintf(at, sizeof at, "[%s]", k);
@@ -355,9 +377,11 @@ static int softmax(emit_ctx *e, const ir_node *n, int logsm) {
     emit_line(e, "yr%s = exp%s(xr%s - m);", at, f, at);
     emit_line(e, "s += yr%s;", at);
   }
+  kl_sum_step(e, "s", blk);
   kl_end(e);
-  if (logsm) emit_line(e, "const %s ls = (%s)log(s);", T, T);
-  else emit_line(e, "const %s r = (%s)s;", T, T);
+  kl_sum_done(e, "s", blk);
+  if (logsm) emit_line(e, "const %s ls = log%s(s);", T, f);
+  else emit_line(e, "const %s r = s;", T);
   k = kl_for(e, len);
   if (inner > 1) snprintf(at, sizeof at, "[%s * %lld]", k, (long long)inner);
   else snprintf(at, sizeof at, "[%s]", k);

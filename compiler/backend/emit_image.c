@@ -10,7 +10,7 @@
  * DepthToSpace/SpaceToDepth are strided copies through kl_copy.  The
  * normalizations share one writer (norm_emit) that walks the kept axes
  * outside and the normalized axes inside, in three passes (mean, variance,
- * output), accumulating in double.  ConvTranspose scatters each input
+ * output), in the tensor's own float type with blocked sums (kernels.h).  ConvTranspose scatters each input
  * element into its output window.  Literal bounds everywhere.
  */
 #include "emit_image.h"
@@ -57,13 +57,15 @@ static void table_i(emit_ctx *e, const char *name, const int64_t *v, int64_t cnt
   emit_line(e, "};");
 }
 
-static void table_d(emit_ctx *e, const char *name, const double *v, int64_t cnt) {
+/* A table of weights in dt's C type (float for float32: no double on the
+ * hot path), computed here in double and rounded once. */
+static void table_w(emit_ctx *e, const char *name, const double *v, int64_t cnt, ir_dtype dt) {
   char line[512], b[64];
   size_t len = 0;
-  emit_line(e, "static const double %s[%lld] = {", name, (long long)cnt);
+  emit_line(e, "static const %s %s[%lld] = {", ir_dtype_ctype(dt), name, (long long)cnt);
   emit_indent(e, 1);
   for (int64_t i = 0; i < cnt; i++) {
-    len += (size_t)snprintf(line + len, sizeof line - len, "%s,", lit(b, sizeof b, IR_F64, v[i]));
+    len += (size_t)snprintf(line + len, sizeof line - len, "%s,", lit(b, sizeof b, dt, v[i]));
     if (i % 4 == 3 || i == cnt - 1) emit_line(e, "%s", line), len = 0;
     else line[len++] = ' ', line[len] = 0;
   }
@@ -220,7 +222,7 @@ int emit_image_resize(emit_ctx *e, const ir_node *n) {
     table_i(e, nm, tab[a].idx, tab[a].out * tab[a].K);
     if (!tab[a].unit_w) {
       snprintf(nm, sizeof nm, "rw%d", a);
-      table_d(e, nm, tab[a].w, tab[a].out * tab[a].K);
+      table_w(e, nm, tab[a].w, tab[a].out * tab[a].K, dt);
     }
     if (tab[a].any_invalid) {
       int64_t *v = ir_alloc(sizeof(int64_t) * (size_t)tab[a].out);
@@ -244,7 +246,7 @@ int emit_image_resize(emit_ctx *e, const ir_node *n) {
     emit_line(e, "  continue;");
     emit_line(e, "}");
   }
-  emit_line(e, "double acc = 0.0;");
+  emit_line(e, "%s acc = 0;", ir_dtype_ctype(dt));   /* at most 4 taps an axis: no blocked sum needed */
   int opened = 0;
   for (a = 0; a < r; a++) {
     char slot[96];
@@ -267,7 +269,7 @@ int emit_image_resize(emit_ctx *e, const ir_node *n) {
     if (!tab[a].identity && !tab[a].unit_w)
       snprintf(w_expr + lw, sizeof w_expr - lw, "rw%d[j%d] * ", a, a);
   }
-  emit_line(e, "acc += %s(double)%s[%s];", w_expr, emit_in(e, 0), idx_expr);
+  emit_line(e, "acc += %s%s[%s];", w_expr, emit_in(e, 0), idx_expr);
   while (opened--) kl_end(e);
   emit_line(e, "%s[yo++] = (%s)acc;", emit_out(e, 0), ir_dtype_ctype(dt));
   for (a = 0; a < r; a++) kl_end(e);
@@ -367,18 +369,19 @@ int emit_image_conv_transpose(emit_ctx *e, const ir_node *n) {
 
 /* ---- LpPool / GlobalLpPool ---------------------------------------------------------- */
 
-/* C statements for |v|^p accumulation and the p-th root, p in the output's precision. */
-static void lp_exprs(double p, char *acc, size_t na, char *root, size_t nr) {
-  char b[64];
+/* C statements for |v|^p accumulation and the p-th root, in dt's float type. */
+static void lp_exprs(double p, ir_dtype dt, char *acc, size_t na, char *root, size_t nr) {
+  char b[64], b2[64];
+  const char *f = dt == IR_F64 ? "" : "f";
   if (p == 1) {
-    snprintf(acc, na, "s += fabs(v);");
+    snprintf(acc, na, "s += fabs%s(v);", f);
     snprintf(root, nr, "s");
   } else if (p == 2) {
     snprintf(acc, na, "s += v * v;");
-    snprintf(root, nr, "sqrt(s)");
+    snprintf(root, nr, "sqrt%s(s)", f);
   } else {
-    snprintf(acc, na, "s += pow(fabs(v), %s);", lit(b, sizeof b, IR_F64, p));
-    snprintf(root, nr, "pow(s, %s)", lit(b, sizeof b, IR_F64, 1.0 / p));
+    snprintf(acc, na, "s += pow%s(fabs%s(v), %s);", f, f, lit(b, sizeof b, dt, p));
+    snprintf(root, nr, "pow%s(s, %s)", f, lit(b2, sizeof b2, dt, 1.0 / p));
   }
 }
 
@@ -386,19 +389,21 @@ int emit_image_lp_pool(emit_ctx *e, const ir_node *n) {
   const ir_tensor *X = n->in[0], *Y = n->out[0];
   int r = X->rank - 2, t;
   int64_t k[SP_MAX], s[SP_MAX], d[SP_MAX], p[2 * SP_MAX];
-  char acc[96], root[96], ix[512], ox[512];
+  char acc[160], root[160], ix[512], ox[512];
   const char *ov[SP_MAX] = {0}, *kv[SP_MAX] = {0};
   if (need_float_out(n)) return -1;
   if (get_ints(n, "kernel_shape", r, k) || get_ints(n, "strides", r, s) || get_ints(n, "dilations", r, d) ||
       get_ints(n, "pads", 2 * r, p))
     return -1;
   if (ir_numel(Y) == 0) return 0;
-  lp_exprs(ir_attr_float(n, "p", 2.0), acc, sizeof acc, root, sizeof root);
+  const char *T = ir_dtype_ctype(Y->dtype);
+  lp_exprs(ir_attr_float(n, "p", 2.0), Y->dtype, acc, sizeof acc, root, sizeof root);
   int64_t isp = ir_numel_dims(r, X->shape + 2), osp = ir_numel_dims(r, Y->shape + 2);
+  int64_t blk = kl_sum_block(Y->dtype, ir_numel_dims(r, k));
   kl_block(e);
   const char *pl = kl_for(e, X->shape[0] * X->shape[1]);
   for (t = 0; t < r; t++) ov[t] = kl_for(e, Y->shape[2 + t]);
-  emit_line(e, "double s = 0.0;");
+  kl_sum_decl(e, T, "s", "0", blk);
   for (t = 0; t < r; t++) {
     kv[t] = kl_for(e, k[t]);
     emit_line(e, "const int64_t q%d = %s * %lld - %lld + %s * %lld;", t, ov[t], (long long)s[t], (long long)p[t],
@@ -410,10 +415,12 @@ int emit_image_lp_pool(emit_ctx *e, const ir_node *n) {
     flat_expr(ix, sizeof ix, r, qv, X->shape + 2);
     flat_expr(ox, sizeof ox, r, ov, Y->shape + 2);
   }
-  emit_line(e, "const double v = (double)%s[%s * %lld + %s];", emit_in(e, 0), pl, (long long)isp, ix);
+  emit_line(e, "const %s v = %s[%s * %lld + %s];", T, emit_in(e, 0), pl, (long long)isp, ix);
   emit_line(e, "%s", acc);
+  kl_sum_step(e, "s", blk);
   for (t = 0; t < r; t++) kl_end(e);
-  emit_line(e, "%s[%s * %lld + %s] = (%s)%s;", emit_out(e, 0), pl, (long long)osp, ox, ir_dtype_ctype(Y->dtype), root);
+  kl_sum_done(e, "s", blk);
+  emit_line(e, "%s[%s * %lld + %s] = %s;", emit_out(e, 0), pl, (long long)osp, ox, root);
   for (t = 0; t < r; t++) kl_end(e);
   kl_end(e);
   kl_end(e);
@@ -422,18 +429,22 @@ int emit_image_lp_pool(emit_ctx *e, const ir_node *n) {
 
 int emit_image_global_lp_pool(emit_ctx *e, const ir_node *n) {
   const ir_tensor *X = n->in[0], *Y = n->out[0];
-  char acc[96], root[96];
+  char acc[160], root[160];
   int64_t NC = X->shape[0] * X->shape[1], S = ir_numel_dims(X->rank - 2, X->shape + 2);
   if (need_float_out(n)) return -1;
   if (NC == 0) return 0;
-  lp_exprs(ir_attr_float(n, "p", 2.0), acc, sizeof acc, root, sizeof root);
+  const char *T = ir_dtype_ctype(Y->dtype);
+  int64_t blk = kl_sum_block(Y->dtype, S);
+  lp_exprs(ir_attr_float(n, "p", 2.0), Y->dtype, acc, sizeof acc, root, sizeof root);
   const char *pl = kl_for(e, NC);
-  emit_line(e, "double s = 0.0;");
+  kl_sum_decl(e, T, "s", "0", blk);
   const char *i = kl_for(e, S);
-  emit_line(e, "const double v = (double)%s[%s * %lld + %s];", emit_in(e, 0), pl, (long long)S, i);
+  emit_line(e, "const %s v = %s[%s * %lld + %s];", T, emit_in(e, 0), pl, (long long)S, i);
   emit_line(e, "%s", acc);
+  kl_sum_step(e, "s", blk);
   kl_end(e);
-  emit_line(e, "%s[%s] = (%s)%s;", emit_out(e, 0), pl, ir_dtype_ctype(Y->dtype), root);
+  kl_sum_done(e, "s", blk);
+  emit_line(e, "%s[%s] = %s;", emit_out(e, 0), pl, root);
   kl_end(e);
   return 0;
 }
@@ -471,26 +482,27 @@ int emit_image_max_unpool(emit_ctx *e, const ir_node *n) {
 
 /* ---- GridSample ------------------------------------------------------------------------ */
 
+/* Written once for float and double (kernels.h: "$T", "@"). */
 static const char gs_helpers[] =
     "/* GridSample (PyTorch grid_sample semantics): coordinate padding and cubic weights. */\n"
-    "static double mc_gs_reflect(double v, double lo2, double hi2) {\n"
-    "  if (lo2 == hi2) return 0.0;\n"
-    "  const double mn = lo2 / 2, span = (hi2 - lo2) / 2;\n"
-    "  v = fabs(v - mn);\n"
-    "  const double extra = fmod(v, span);\n"
-    "  const int64_t flips = (int64_t)floor(v / span);\n"
+    "static $T mc_gs_reflect@($T v, $T lo2, $T hi2) {\n"
+    "  if (lo2 == hi2) return 0;\n"
+    "  const $T mn = lo2 / 2, span = (hi2 - lo2) / 2;\n"
+    "  v = fabs@(v - mn);\n"
+    "  const $T extra = fmod@(v, span);\n"
+    "  const int64_t flips = (int64_t)floor@(v / span);\n"
     "  return flips % 2 == 0 ? extra + mn : span - extra + mn;\n"
     "}\n"
-    "static double mc_gs_pad(double v, int64_t size, int pad, int ac) {\n"
-    "  const double hi = (double)(size - 1);\n"
-    "  if (pad == 2) v = ac ? mc_gs_reflect(v, 0.0, 2 * hi) : mc_gs_reflect(v, -1.0, 2.0 * (double)size - 1);\n"
-    "  if (pad >= 1) v = v < 0 ? 0.0 : (v > hi ? hi : v);\n"
+    "static $T mc_gs_pad@($T v, int64_t size, int pad, int ac) {\n"
+    "  const $T hi = ($T)(size - 1);\n"
+    "  if (pad == 2) v = ac ? mc_gs_reflect@(v, 0, 2 * hi) : mc_gs_reflect@(v, -1, 2 * ($T)size - 1);\n"
+    "  if (pad >= 1) v = v < 0 ? 0 : (v > hi ? hi : v);\n"
     "  return v;\n"
     "}\n";
 
 static const char gs_cubic_helper[] =
-    "static void mc_gs_cubic(double t, double *w) {\n"
-    "  const double A = -0.75, u = t + 1, v = 1 - t, z = 2 - t;\n"
+    "static void mc_gs_cubic@($T t, $T *w) {\n"
+    "  const $T A = -0.75@, u = t + 1, v = 1 - t, z = 2 - t;\n"
     "  w[0] = ((A * u - 5 * A) * u + 8 * A) * u - 4 * A;\n"
     "  w[1] = ((A + 2) * t - (A + 3)) * t * t + 1;\n"
     "  w[2] = ((A + 2) * v - (A + 3)) * v * v + 1;\n"
@@ -506,51 +518,52 @@ int emit_image_grid_sample(emit_ctx *e, const ir_node *n) {
   const char *x = emit_in(e, 0), *gr = emit_in(e, 1), *y = emit_out(e, 0), *T = ir_dtype_ctype(Y->dtype);
   if (need_float_out(n)) return -1;
   if (ir_numel(Y) == 0) return 0;
-  emit_helper(e, "mc_gridsample", gs_helpers);
-  if (!strcmp(mode, "bicubic")) emit_helper(e, "mc_gridsample_cubic", gs_cubic_helper);
+  ir_dtype dt = Y->dtype;
+  if (kl_helper_typed(e, "mc_gridsample", gs_helpers, dt) < 0) return -1;
+  if (!strcmp(mode, "bicubic") && kl_helper_typed(e, "mc_gridsample_cubic", gs_cubic_helper, dt) < 0) return -1;
   kl_block(e);
   /* AT(yy, xx): the input pixel of the current plane, zero outside */
-  emit_line(e, "#define AT(yy, xx) ((yy) < 0 || (yy) >= %lld || (xx) < 0 || (xx) >= %lld ? 0.0 : (double)xp[(yy) * %lld + (xx)])",
+  kl_line(e, dt, "#define AT(yy, xx) ((yy) < 0 || (yy) >= %lld || (xx) < 0 || (xx) >= %lld ? ($T)0 : ($T)xp[(yy) * %lld + (xx)])",
             (long long)H, (long long)W, (long long)W);
   const char *b = kl_for(e, X->shape[0]), *oy = kl_for(e, Ho), *ox = kl_for(e, Wo);
   emit_line(e, "const %s *gp = %s + ((%s * %lld + %s) * %lld + %s) * 2;", T, gr, b, (long long)Ho, oy, (long long)Wo, ox);
   if (ac) {
-    emit_line(e, "const double gx = ((double)gp[0] + 1) / 2 * %lld.0;", (long long)(W - 1));
-    emit_line(e, "const double gy = ((double)gp[1] + 1) / 2 * %lld.0;", (long long)(H - 1));
+    kl_line(e, dt, "const $T gx = (($T)gp[0] + 1) / 2 * %lld.0@;", (long long)(W - 1));
+    kl_line(e, dt, "const $T gy = (($T)gp[1] + 1) / 2 * %lld.0@;", (long long)(H - 1));
   } else {
-    emit_line(e, "const double gx = (((double)gp[0] + 1) * %lld.0 - 1) / 2;", (long long)W);
-    emit_line(e, "const double gy = (((double)gp[1] + 1) * %lld.0 - 1) / 2;", (long long)H);
+    kl_line(e, dt, "const $T gx = ((($T)gp[0] + 1) * %lld.0@ - 1) / 2;", (long long)W);
+    kl_line(e, dt, "const $T gy = ((($T)gp[1] + 1) * %lld.0@ - 1) / 2;", (long long)H);
   }
   if (!strcmp(mode, "bicubic")) {
-    emit_line(e, "const double fx = floor(gx), fy = floor(gy);");
-    emit_line(e, "double wx[4], wy[4];");
-    emit_line(e, "mc_gs_cubic(gx - fx, wx);");
-    emit_line(e, "mc_gs_cubic(gy - fy, wy);");
+    kl_line(e, dt, "const $T fx = floor@(gx), fy = floor@(gy);");
+    kl_line(e, dt, "$T wx[4], wy[4];");
+    kl_line(e, dt, "mc_gs_cubic@(gx - fx, wx);");
+    kl_line(e, dt, "mc_gs_cubic@(gy - fy, wy);");
     emit_line(e, "int64_t ty[4], tx[4];");
     emit_line(e, "for (int k = 0; k < 4; k++) {");
-    emit_line(e, "  ty[k] = (int64_t)mc_gs_pad(fy - 1 + k, %lld, %d, %d);", (long long)H, pad, ac);
-    emit_line(e, "  tx[k] = (int64_t)mc_gs_pad(fx - 1 + k, %lld, %d, %d);", (long long)W, pad, ac);
+    kl_line(e, dt, "  ty[k] = (int64_t)mc_gs_pad@(fy - 1 + k, %lld, %d, %d);", (long long)H, pad, ac);
+    kl_line(e, dt, "  tx[k] = (int64_t)mc_gs_pad@(fx - 1 + k, %lld, %d, %d);", (long long)W, pad, ac);
     emit_line(e, "}");
   } else {
-    emit_line(e, "const double px = mc_gs_pad(gx, %lld, %d, %d), py = mc_gs_pad(gy, %lld, %d, %d);", (long long)W,
+    kl_line(e, dt, "const $T px = mc_gs_pad@(gx, %lld, %d, %d), py = mc_gs_pad@(gy, %lld, %d, %d);", (long long)W,
               pad, ac, (long long)H, pad, ac);
     if (!strcmp(mode, "nearest")) {
-      emit_line(e, "const int64_t nx = (int64_t)nearbyint(px), ny = (int64_t)nearbyint(py);");
+      kl_line(e, dt, "const int64_t nx = (int64_t)nearbyint@(px), ny = (int64_t)nearbyint@(py);");
     } else {
-      emit_line(e, "const double fx = floor(px), fy = floor(py), tx = px - fx, ty = py - fy;");
+      kl_line(e, dt, "const $T fx = floor@(px), fy = floor@(py), tx = px - fx, ty = py - fy;");
       emit_line(e, "const int64_t cx = (int64_t)fx, cy = (int64_t)fy;");
     }
   }
   const char *ch = kl_for(e, C);
   emit_line(e, "const %s *xp = %s + (%s * %lld + %s) * %lld;", T, x, b, (long long)C, ch, (long long)(H * W));
   if (!strcmp(mode, "bicubic")) {
-    emit_line(e, "double v = 0.0;");
+    kl_line(e, dt, "$T v = 0;");
     emit_line(e, "for (int i = 0; i < 4; i++)");
     emit_line(e, "  for (int j = 0; j < 4; j++) v += wy[i] * wx[j] * AT(ty[i], tx[j]);");
   } else if (!strcmp(mode, "nearest")) {
-    emit_line(e, "const double v = AT(ny, nx);");
+    kl_line(e, dt, "const $T v = AT(ny, nx);");
   } else {
-    emit_line(e, "const double v = (1 - ty) * ((1 - tx) * AT(cy, cx) + tx * AT(cy, cx + 1)) +");
+    kl_line(e, dt, "const $T v = (1 - ty) * ((1 - tx) * AT(cy, cx) + tx * AT(cy, cx + 1)) +");
     emit_line(e, "                 ty * ((1 - tx) * AT(cy + 1, cx) + tx * AT(cy + 1, cx + 1));");
   }
   emit_line(e, "%s[((%s * %lld + %s) * %lld + %s) * %lld + %s] = (%s)v;", y, b, (long long)C, ch, (long long)Ho, oy,
@@ -588,39 +601,47 @@ static void offset_expr(char *buf, size_t n, int rank, const char *const *v, con
 static void norm_emit(emit_ctx *e, const norm_desc *d) {
   const char *v[IR_MAX_RANK];
   int64_t st[IR_MAX_RANK], R = 1;
-  char xo[512], so[512], bo[512], sc[560], bs[560];
+  char xo[512], so[512], bo[512], sc[560], bs[560], rl[64];
   int a, pass;
   kl_strides(d->rank, d->dims, st);
   for (a = 0; a < d->rank; a++)
     if (d->red[a]) R *= d->dims[a];
+  int64_t blk = kl_sum_block(d->dt, R);
+  lit(rl, sizeof rl, d->dt, (double)R);
   kl_block(e);
   if (d->mean_out || d->inv_out) emit_line(e, "int64_t kf = 0;");
   for (a = 0; a < d->rank; a++) v[a] = d->red[a] ? NULL : kl_for(e, d->dims[a]);
-  emit_line(e, "double s = 0.0, q = 0.0;");
+  kl_sum_decl(e, kl_float_ctype(d->dt), "s", "0", blk);
+  kl_sum_decl(e, kl_float_ctype(d->dt), "q", "0", blk);
   for (pass = 0; pass < 3; pass++) {
-    if (pass == 1) emit_line(e, "const double mean = s / %lld.0;", (long long)R);
+    if (pass == 1) {
+      kl_sum_done(e, "s", blk);
+      kl_line(e, d->dt, "const $T mean = s / %s;", rl);
+    }
     if (pass == 2) {
-      emit_line(e, "const double var = q / %lld.0;", (long long)R);
-      emit_line(e, "const double inv = %s;", d->inv);
+      kl_sum_done(e, "q", blk);
+      kl_line(e, d->dt, "const $T var = q / %s;", rl);
+      kl_line(e, d->dt, "const $T inv = %s;", d->inv);
     }
     int opened = 0;
     for (a = 0; a < d->rank; a++)
       if (d->red[a]) v[a] = kl_for(e, d->dims[a]), opened++;
     offset_expr(xo, sizeof xo, d->rank, v, st);
     if (pass == 0) {
-      emit_line(e, "s += (double)%s[%s];", d->x, xo);
+      emit_line(e, "s += %s[%s];", d->x, xo);
+      kl_sum_step(e, "s", blk);
     } else if (pass == 1) {
-      emit_line(e, "const double dv = (double)%s[%s] - mean;", d->x, xo);
+      kl_line(e, d->dt, "const $T dv = %s[%s] - mean;", d->x, xo);
       emit_line(e, "q += dv * dv;");
+      kl_sum_step(e, "q", blk);
     } else {
       offset_expr(so, sizeof so, d->rank, v, d->sst);
       offset_expr(bo, sizeof bo, d->rank, v, d->bst);
-      if (d->scale) snprintf(sc, sizeof sc, " * (double)%s[%s]", d->scale, so);
+      if (d->scale) snprintf(sc, sizeof sc, " * %s[%s]", d->scale, so);
       else sc[0] = 0;
-      if (d->bias) snprintf(bs, sizeof bs, " + (double)%s[%s]", d->bias, bo);
+      if (d->bias) snprintf(bs, sizeof bs, " + %s[%s]", d->bias, bo);
       else bs[0] = 0;
-      emit_line(e, "%s[%s] = (%s)(((double)%s[%s] - mean) * inv%s%s);", d->y, xo, ir_dtype_ctype(d->dt), d->x, xo,
-                sc, bs);
+      emit_line(e, "%s[%s] = (%s)((%s[%s] - mean) * inv%s%s);", d->y, xo, ir_dtype_ctype(d->dt), d->x, xo, sc, bs);
     }
     while (opened--) kl_end(e);
   }
@@ -670,7 +691,7 @@ int emit_image_layer_norm(emit_ctx *e, const ir_node *n) {
   }
   if (n->n_out > 1 && n->out[1]) d.mean_out = emit_out(e, 1), d.stat_dt = n->out[1]->dtype;
   if (n->n_out > 2 && n->out[2]) d.inv_out = emit_out(e, 2), d.stat_dt = n->out[2]->dtype;
-  snprintf(inv, sizeof inv, "1.0 / sqrt(var + %s)", lit(eps, sizeof eps, IR_F64, ir_attr_float(n, "epsilon", 1e-5)));
+  snprintf(inv, sizeof inv, "1 / sqrt@(var + %s)", lit(eps, sizeof eps, d.dt, ir_attr_float(n, "epsilon", 1e-5)));
   d.inv = inv;
   norm_emit(e, &d);
   return 0;
@@ -687,7 +708,7 @@ int emit_image_instance_norm(emit_ctx *e, const ir_node *n) {
   d.scale = emit_in(e, 1);
   d.bias = emit_in(e, 2);
   d.sst[1] = d.bst[1] = 1;   /* per channel */
-  snprintf(inv, sizeof inv, "1.0 / sqrt(var + %s)", lit(eps, sizeof eps, IR_F64, ir_attr_float(n, "epsilon", 1e-5)));
+  snprintf(inv, sizeof inv, "1 / sqrt@(var + %s)", lit(eps, sizeof eps, d.dt, ir_attr_float(n, "epsilon", 1e-5)));
   d.inv = inv;
   norm_emit(e, &d);
   return 0;
@@ -701,7 +722,7 @@ int emit_image_mvn(emit_ctx *e, const ir_node *n) {
   if (ir_numel(n->in[0]) == 0) return 0;
   norm_init(&d, e, n);
   for (int k = 0; k < na; k++) d.red[axes[k]] = 1;
-  d.inv = "1.0 / (sqrt(var) + 1e-9)";   /* ONNX's function body: (x - mean) / (std + 1e-9) */
+  d.inv = "1 / (sqrt@(var) + 1e-9@)";   /* ONNX's function body: (x - mean) / (std + 1e-9) */
   norm_emit(e, &d);
   return 0;
 }
@@ -713,20 +734,21 @@ int emit_image_lrn(emit_ctx *e, const ir_node *n) {
   char a[64], bs[64], be[64];
   if (need_float_out(n)) return -1;
   if (ir_numel(X) == 0) return 0;
-  lit(a, sizeof a, IR_F64, ir_attr_float(n, "alpha", 1e-4) / (double)size);
-  lit(bs, sizeof bs, IR_F64, ir_attr_float(n, "bias", 1.0));
-  lit(be, sizeof be, IR_F64, ir_attr_float(n, "beta", 0.75));
+  ir_dtype dt = X->dtype;
+  lit(a, sizeof a, dt, ir_attr_float(n, "alpha", 1e-4) / (double)size);
+  lit(bs, sizeof bs, dt, ir_attr_float(n, "bias", 1.0));
+  lit(be, sizeof be, dt, ir_attr_float(n, "beta", 0.75));
   const char *x = emit_in(e, 0), *y = emit_out(e, 0);
   const char *b = kl_for(e, X->shape[0]), *ch = kl_for(e, C), *i = kl_for(e, S);
   emit_line(e, "const int64_t k0 = %s < %lld ? 0 : %s - %lld, k1 = %s + %lld >= %lld ? %lld : %s + %lld;", ch,
             (long long)lo, ch, (long long)lo, ch, (long long)hi, (long long)C, (long long)(C - 1), ch, (long long)hi);
-  emit_line(e, "double sq = 0.0;");
+  kl_line(e, dt, "$T sq = 0;");   /* at most `size` terms */
   emit_line(e, "for (int64_t k = k0; k <= k1; k++) {");
-  emit_line(e, "  const double v = (double)%s[(%s * %lld + k) * %lld + %s];", x, b, (long long)C, (long long)S, i);
+  kl_line(e, dt, "  const $T v = %s[(%s * %lld + k) * %lld + %s];", x, b, (long long)C, (long long)S, i);
   emit_line(e, "  sq += v * v;");
   emit_line(e, "}");
   emit_line(e, "const int64_t at = (%s * %lld + %s) * %lld + %s;", b, (long long)C, ch, (long long)S, i);
-  emit_line(e, "%s[at] = (%s)((double)%s[at] / pow(%s + %s * sq, %s));", y, ir_dtype_ctype(X->dtype), x, bs, a, be);
+  kl_line(e, dt, "%s[at] = %s[at] / pow@(%s + %s * sq, %s);", y, x, bs, a, be);
   kl_end(e), kl_end(e), kl_end(e);
   return 0;
 }
@@ -739,16 +761,20 @@ int emit_image_lp_norm(emit_ctx *e, const ir_node *n) {
   if (need_float_out(n)) return -1;
   if (ir_numel(X) == 0) return 0;
   const char *x = emit_in(e, 0), *y = emit_out(e, 0);
+  ir_dtype dt = X->dtype;
+  int64_t blk = kl_sum_block(dt, len);
   const char *o = kl_for(e, outer), *j = kl_for(e, inner);
-  emit_line(e, "double s = 0.0;");
+  kl_sum_decl(e, kl_float_ctype(dt), "s", "0", blk);
   const char *k = kl_for(e, len);
-  emit_line(e, "const double v = (double)%s[(%s * %lld + %s) * %lld + %s];", x, o, (long long)len, k, (long long)inner, j);
-  emit_line(e, p == 1 ? "s += fabs(v);" : "s += v * v;");
+  kl_line(e, dt, "const $T v = %s[(%s * %lld + %s) * %lld + %s];", x, o, (long long)len, k, (long long)inner, j);
+  kl_line(e, dt, p == 1 ? "s += fabs@(v);" : "s += v * v;");
+  kl_sum_step(e, "s", blk);
   kl_end(e);
-  emit_line(e, "const double norm = %s;", p == 1 ? "s" : "sqrt(s)");
+  kl_sum_done(e, "s", blk);
+  kl_line(e, dt, "const $T norm = %s;", p == 1 ? "s" : "sqrt@(s)");
   k = kl_for(e, len);
   emit_line(e, "const int64_t at = (%s * %lld + %s) * %lld + %s;", o, (long long)len, k, (long long)inner, j);
-  emit_line(e, "%s[at] = (%s)((double)%s[at] / norm);", y, ir_dtype_ctype(X->dtype), x);
+  emit_line(e, "%s[at] = %s[at] / norm;", y, x);
   kl_end(e);
   kl_end(e), kl_end(e);
   return 0;
@@ -757,7 +783,7 @@ int emit_image_lp_norm(emit_ctx *e, const ir_node *n) {
 /* ---- RoiAlign ------------------------------------------------------------------------ */
 
 /* The interpreter's algorithm (interp_image.c, with the reference's max
- * mode), in double: grid sizes depend on each roi's size at run time, so
+ * mode), in the output's float type: grid sizes depend on each roi's size at run time, so
  * the sample loops have run-time bounds.  A batch index outside [0, N)
  * gives zeros for that roi (the interpreter refuses it) rather than a
  * read outside X. */
@@ -772,27 +798,27 @@ int emit_image_roi_align(emit_ctx *e, const ir_node *n) {
   char sc[64], off[64];
   if (need_float_out(n)) return -1;
   if (ir_numel(Y) == 0) return 0;
-  lit(sc, sizeof sc, IR_F64, ir_attr_float(n, "spatial_scale", 1.0));
-  lit(off, sizeof off, IR_F64, half ? 0.5 : 0.0);
+  lit(sc, sizeof sc, Y->dtype, ir_attr_float(n, "spatial_scale", 1.0));
+  lit(off, sizeof off, Y->dtype, half ? 0.5 : 0.0);
   emit_line(e, "for (int64_t r = 0; r < %lld; r++) {", (long long)n->in[1]->shape[0]);
   emit_indent(e, 1);
   emit_line(e, "const int64_t b = %s[r];", bi);
-  emit_line(e, "const double sx = (double)%s[r * 4] * %s - %s, sy = (double)%s[r * 4 + 1] * %s - %s;", rois, sc, off,
+  kl_line(e, Y->dtype, "const $T sx = ($T)%s[r * 4] * %s - %s, sy = ($T)%s[r * 4 + 1] * %s - %s;", rois, sc, off,
             rois, sc, off);
-  emit_line(e, "double rw = (double)%s[r * 4 + 2] * %s - %s - sx, rh = (double)%s[r * 4 + 3] * %s - %s - sy;", rois,
+  kl_line(e, Y->dtype, "$T rw = ($T)%s[r * 4 + 2] * %s - %s - sx, rh = ($T)%s[r * 4 + 3] * %s - %s - sy;", rois,
             sc, off, rois, sc, off);
   if (!half) {   /* output_half_pixel: a roi is at least one pixel */
-    emit_line(e, "if (!(rw >= 1.0)) rw = 1.0;");
-    emit_line(e, "if (!(rh >= 1.0)) rh = 1.0;");
+    kl_line(e, Y->dtype, "if (!(rw >= 1.0@)) rw = 1.0@;");
+    kl_line(e, Y->dtype, "if (!(rh >= 1.0@)) rh = 1.0@;");
   }
-  emit_line(e, "const double bh = rh / %lld.0, bw = rw / %lld.0, qh = ceil(bh), qw = ceil(bw);", OH, OW);
+  kl_line(e, Y->dtype, "const $T bh = rh / %lld.0@, bw = rw / %lld.0@, qh = ceil@(bh), qw = ceil@(bw);", OH, OW);
   if (sr > 0) {
     emit_line(e, "const int64_t gh = %lld, gw = %lld;", sr, sr);
   } else {   /* ceil of the bin size, kept in range before the conversion */
-    emit_line(e, "const int64_t gh = qh >= 1.0 ? (qh < 1e6 ? (int64_t)qh : 1000000) : 0;");
-    emit_line(e, "const int64_t gw = qw >= 1.0 ? (qw < 1e6 ? (int64_t)qw : 1000000) : 0;");
+    kl_line(e, Y->dtype, "const int64_t gh = qh >= 1.0@ ? (qh < 1e6@ ? (int64_t)qh : 1000000) : 0;");
+    kl_line(e, Y->dtype, "const int64_t gw = qw >= 1.0@ ? (qw < 1e6@ ? (int64_t)qw : 1000000) : 0;");
   }
-  emit_line(e, "const double cnt = gh * gw > 1 ? (double)(gh * gw) : 1.0;");
+  kl_line(e, Y->dtype, "const $T cnt = gh * gw > 1 ? ($T)(gh * gw) : 1.0@;");
   emit_line(e, "(void)qh; (void)qw; (void)cnt;");
   emit_line(e, "for (int64_t c = 0; c < %lld; c++) {", C);
   emit_indent(e, 1);
@@ -805,28 +831,28 @@ int emit_image_roi_align(emit_ctx *e, const ir_node *n) {
   emit_line(e, "for (int64_t ph = 0; ph < %lld; ph++)", OH);
   emit_line(e, "for (int64_t pw = 0; pw < %lld; pw++) {", OW);
   emit_indent(e, 1);
-  emit_line(e, "double acc = 0.0;");
+  kl_line(e, Y->dtype, "$T acc = 0;");
   if (is_max) emit_line(e, "int first = 1;");
   emit_line(e, "for (int64_t iy = 0; iy < gh; iy++)");
   emit_line(e, "for (int64_t ix = 0; ix < gw; ix++) {");
   emit_indent(e, 1);
-  emit_line(e, "double yy = sy + (double)ph * bh + ((double)iy + 0.5) * bh / (double)gh;");
-  emit_line(e, "double xx = sx + (double)pw * bw + ((double)ix + 0.5) * bw / (double)gw;");
-  emit_line(e, "double w0 = 0, w1 = 0, w2 = 0, w3 = 0;");
-  emit_line(e, "if (yy >= -1.0 && yy <= %lld.0 && xx >= -1.0 && xx <= %lld.0) {", H, W);
+  kl_line(e, Y->dtype, "$T yy = sy + ($T)ph * bh + (($T)iy + 0.5@) * bh / ($T)gh;");
+  kl_line(e, Y->dtype, "$T xx = sx + ($T)pw * bw + (($T)ix + 0.5@) * bw / ($T)gw;");
+  kl_line(e, Y->dtype, "$T w0 = 0, w1 = 0, w2 = 0, w3 = 0;");
+  kl_line(e, Y->dtype, "if (yy >= -1.0@ && yy <= %lld.0@ && xx >= -1.0@ && xx <= %lld.0@) {", H, W);
   emit_indent(e, 1);
   emit_line(e, "int64_t y0, x0, y1, x1;");
   emit_line(e, "if (yy < 0) yy = 0;");
   emit_line(e, "if (xx < 0) xx = 0;");
   emit_line(e, "y0 = (int64_t)yy;");
   emit_line(e, "x0 = (int64_t)xx;");
-  emit_line(e, "if (y0 >= %lld) { y0 = y1 = %lld; yy = (double)y0; } else { y1 = y0 + 1; }", H - 1, H - 1);
-  emit_line(e, "if (x0 >= %lld) { x0 = x1 = %lld; xx = (double)x0; } else { x1 = x0 + 1; }", W - 1, W - 1);
-  emit_line(e, "const double ly = yy - (double)y0, lx = xx - (double)x0, hy = 1.0 - ly, hx = 1.0 - lx;");
-  emit_line(e, "w0 = hy * hx * (double)xp[y0 * %lld + x0];", W);
-  emit_line(e, "w1 = hy * lx * (double)xp[y0 * %lld + x1];", W);
-  emit_line(e, "w2 = ly * hx * (double)xp[y1 * %lld + x0];", W);
-  emit_line(e, "w3 = ly * lx * (double)xp[y1 * %lld + x1];", W);
+  kl_line(e, Y->dtype, "if (y0 >= %lld) { y0 = y1 = %lld; yy = ($T)y0; } else { y1 = y0 + 1; }", H - 1, H - 1);
+  kl_line(e, Y->dtype, "if (x0 >= %lld) { x0 = x1 = %lld; xx = ($T)x0; } else { x1 = x0 + 1; }", W - 1, W - 1);
+  kl_line(e, Y->dtype, "const $T ly = yy - ($T)y0, lx = xx - ($T)x0, hy = 1.0@ - ly, hx = 1.0@ - lx;");
+  kl_line(e, Y->dtype, "w0 = hy * hx * ($T)xp[y0 * %lld + x0];", W);
+  kl_line(e, Y->dtype, "w1 = hy * lx * ($T)xp[y0 * %lld + x1];", W);
+  kl_line(e, Y->dtype, "w2 = ly * hx * ($T)xp[y1 * %lld + x0];", W);
+  kl_line(e, Y->dtype, "w3 = ly * lx * ($T)xp[y1 * %lld + x1];", W);
   kl_end(e);
   if (is_max) {   /* the reference's max: the largest weighted corner */
     emit_line(e, "if (first || w0 > acc) acc = w0;");

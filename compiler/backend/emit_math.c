@@ -9,14 +9,15 @@
  *
  * The other ops write plain loops with literal bounds: an op working along
  * an axis loops over [outer, inner] and then along the axis with stride
- * inner.  Sums accumulate in double (floats) or uint64_t (integers, so that
- * they wrap instead of overflowing), like the interpreter.  TopK selects
+ * inner.  Sums accumulate in the float type itself (float32 in float: no
+ * double on a single-precision FPU) or uint64_t (integers, so that they wrap
+ * instead of overflowing).  TopK selects
  * the K best by repeated scans that each take the best element ordered
  * after the previous pick (value, then lower index first), so it needs no
  * scratch.  Einsum becomes one loop per output label around an
  * accumulator and one loop per summed label around the product.  Det runs
- * Gaussian elimination with partial pivoting in arena scratch (M*M
- * doubles).  These loop ops take float32/float64 and the integer types;
+ * Gaussian elimination with partial pivoting in arena scratch (M*M values
+ * of the input's type).  These loop ops take float32/float64 and the integer types;
  * float16/bfloat16 are refused by name.
  */
 #include "emit_math.h"
@@ -207,13 +208,14 @@ int emit_math_CumSum(emit_ctx *e, const ir_node *n) {
   if (outer * len * inner == 0) return 0;
   kl_block(e);
   int loops = row_loops(e, outer, len, inner, "base");
-  emit_line(e, "%s acc = 0;", isf ? "double" : "uint64_t");   /* integers wrap */
+  const char *at = isf ? kl_float_ctype(x->dtype) : "uint64_t";   /* integers wrap */
+  emit_line(e, "%s acc = 0;", at);
   const char *s = kl_for(e, len);
   if (rev) emit_line(e, "const int64_t at = base + (%lld - %s) * %lld;", (long long)(len - 1), s, (long long)inner);
   else emit_line(e, "const int64_t at = base + %s * %lld;", s, (long long)inner);
   emit_line(e, "const %s v = %s[at];", T, X);
   if (excl) emit_line(e, "%s[at] = (%s)acc;", Y, T);
-  emit_line(e, "acc += (%s)v;", isf ? "double" : "uint64_t");
+  emit_line(e, "acc += (%s)v;", at);
   if (!excl) emit_line(e, "%s[at] = (%s)acc;", Y, T);
   kl_end(e);
   while (loops--) kl_end(e);
@@ -273,8 +275,12 @@ int emit_math_Einsum(emit_ctx *e, const ir_node *n) {
   if (ops_math_einsum(n, &es) < 0) return -1;
   if (ir_numel(y) == 0) return 0;
   kl_block(e);
+  const char *at = isf ? kl_float_ctype(y->dtype) : "uint64_t";   /* integers wrap */
+  int64_t terms = 1;
+  for (int l = es.out_rank; l < es.n_labels; l++) terms *= es.dim[l];
+  int64_t blk = isf ? kl_sum_block(y->dtype, terms) : 0;
   for (int l = 0; l < es.out_rank; l++) var[l] = kl_for(e, es.dim[l]);
-  emit_line(e, "%s acc = 0;", isf ? "double" : "uint64_t");   /* integers wrap */
+  kl_sum_decl(e, at, "acc", "0", blk);
   for (int l = es.out_rank; l < es.n_labels; l++) var[l] = kl_for(e, es.dim[l]);
   prod[0] = '\0';
   for (int k = 0; k < es.n_in; k++) {
@@ -289,13 +295,15 @@ int emit_math_Einsum(emit_ctx *e, const ir_node *n) {
       if (len >= sizeof idx) return op_fail(n, "index expression too long");
       stride *= x->shape[a];
     }
-    snprintf(term, sizeof term, "%s(%s)%s[%s]", k ? " * " : "", isf ? "double" : "uint64_t", emit_in(e, k),
+    snprintf(term, sizeof term, "%s(%s)%s[%s]", k ? " * " : "", at, emit_in(e, k),
              len ? idx : "0");
     if (strlen(prod) + strlen(term) + 1 >= sizeof prod) return op_fail(n, "product expression too long");
     strcat(prod, term);
   }
   emit_line(e, "acc += %s;", prod);
+  kl_sum_step(e, "acc", blk);
   for (int l = es.out_rank; l < es.n_labels; l++) kl_end(e);
+  kl_sum_done(e, "acc", blk);
   {
     int64_t stride = 1;
     size_t len = 0;
@@ -326,8 +334,8 @@ int emit_math_OneHot(emit_ctx *e, const ir_node *n) {
   kl_block(e);
   const char *p = kl_for(e, pre), *q = kl_for(e, post);
   if (ir_dtype_is_float(ix->dtype)) {   /* NaN and out-of-range floats: no class, never UB */
-    emit_line(e, "const double dv = %s[%s * %lld + %s];", X, p, (long long)post, q);
-    emit_line(e, "int64_t v = (dv > -9.2e18 && dv < 9.2e18) ? (int64_t)dv : INT64_MIN;");
+    kl_line(e, ix->dtype, "const $T dv = %s[%s * %lld + %s];", X, p, (long long)post, q);
+    kl_line(e, ix->dtype, "int64_t v = (dv > -9.2e18@ && dv < 9.2e18@) ? (int64_t)dv : INT64_MIN;");
   } else {
     emit_line(e, "int64_t v = (int64_t)%s[%s * %lld + %s];", X, p, (long long)post, q);
   }
@@ -383,29 +391,29 @@ int emit_math_Det(emit_ctx *e, const ir_node *n) {
     kl_end(e);
     return 0;
   }
-  emit_line(e, "double *restrict a = (double *)(void *)%s;", emit_scratch(e));
+  kl_line(e, x->dtype, "$T *restrict a = ($T *)(void *)%s;", emit_scratch(e));
   const char *b = kl_for(e, count);
   const char *i = kl_for(e, m * m);
   emit_line(e, "a[%s] = %s[%s * %lld + %s];", i, X, b, (long long)(m * m), i);
   kl_end(e);
-  emit_line(e, "double det = 1.0;");
+  kl_line(e, x->dtype, "$T det = 1;");
   const char *c = kl_for(e, m);
   emit_line(e, "int64_t piv = %s;", c);
   emit_line(e, "for (int64_t r = %s + 1; r < %lld; r++)", c, (long long)m);
-  emit_line(e, "  if (fabs(a[r * %lld + %s]) > fabs(a[piv * %lld + %s])) piv = r;", (long long)m, c, (long long)m, c);
+  kl_line(e, x->dtype, "  if (fabs@(a[r * %lld + %s]) > fabs@(a[piv * %lld + %s])) piv = r;", (long long)m, c, (long long)m, c);
   emit_line(e, "if (piv != %s) {", c);
   emit_line(e, "  for (int64_t q = 0; q < %lld; q++) {", (long long)m);
-  emit_line(e, "    const double t = a[%s * %lld + q];", c, (long long)m);
+  kl_line(e, x->dtype, "    const $T t = a[%s * %lld + q];", c, (long long)m);
   emit_line(e, "    a[%s * %lld + q] = a[piv * %lld + q];", c, (long long)m, (long long)m);
   emit_line(e, "    a[piv * %lld + q] = t;", (long long)m);
   emit_line(e, "  }");
   emit_line(e, "  det = -det;");
   emit_line(e, "}");
-  emit_line(e, "const double p = a[%s * %lld + %s];", c, (long long)m, c);
+  kl_line(e, x->dtype, "const $T p = a[%s * %lld + %s];", c, (long long)m, c);
   emit_line(e, "det *= p;");
-  emit_line(e, "if (p == 0.0) break;");
+  kl_line(e, x->dtype, "if (p == 0) break;");
   emit_line(e, "for (int64_t r = %s + 1; r < %lld; r++) {", c, (long long)m);
-  emit_line(e, "  const double f = a[r * %lld + %s] / p;", (long long)m, c);
+  kl_line(e, x->dtype, "  const $T f = a[r * %lld + %s] / p;", (long long)m, c);
   emit_line(e, "  for (int64_t q = %s; q < %lld; q++) a[r * %lld + q] -= f * a[%s * %lld + q];", c, (long long)m,
             (long long)m, c, (long long)m);
   emit_line(e, "}");

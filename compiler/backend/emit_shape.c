@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "kl_copy.h"
+#include "kl_map.h"
 #include "../ops/op.h"
 #include "../ops/ops_shape.h"
 
@@ -324,9 +325,10 @@ int emit_shape_range(emit_ctx *e, const ir_node *n)
   char s[64], d[64], v[200];
   if (ir_numel(y) <= 0) return 0;
   if (ir_dtype_is_float(dt)) {
-    emit_literal(s, sizeof s, IR_F64, ir_const_f64(n->in[0], 0));
-    emit_literal(d, sizeof d, IR_F64, ir_const_f64(n->in[2], 0));
-    snprintf(v, sizeof v, "(%s)(%s + (double)i * %s)", ir_dtype_ctype(dt), s, d);
+    ir_dtype ct = dt == IR_F64 ? IR_F64 : IR_F32;   /* float16 values computed in float */
+    emit_literal(s, sizeof s, ct, ir_const_f64(n->in[0], 0));
+    emit_literal(d, sizeof d, ct, ir_const_f64(n->in[2], 0));
+    snprintf(v, sizeof v, "(%s)(%s + (%s)i * %s)", ir_dtype_ctype(dt), s, kl_float_ctype(dt), d);
   } else {
     emit_literal_i64(s, sizeof s, IR_I64, ir_const_i64(n->in[0], 0));
     emit_literal_i64(d, sizeof d, IR_I64, ir_const_i64(n->in[2], 0));
@@ -345,7 +347,7 @@ static int reduce(emit_ctx *e, const ir_node *n, rkind kind)
   const ir_tensor *x = n->in[0], *y = n->out[0];
   int is_f = ir_dtype_is_float(x->dtype), noop, k;
   int64_t group = 1;
-  char fin[64];
+  char fin[96], stp[64];
   kl_reduce r;
   memset(&r, 0, sizeof r);
   if (ops_shape_reduce_axes(n, r.mask, &noop)) return -1;
@@ -365,14 +367,17 @@ static int reduce(emit_ctx *e, const ir_node *n, rkind kind)
     r.dims[k] = x->shape[k];
     if (r.mask[k]) group *= x->shape[k];
   }
-  r.acc_type = is_f ? "double" : "int64_t";
+  r.acc_type = is_f ? kl_float_ctype(x->dtype) : "int64_t";   /* float sums in float, blocked */
   r.init = "0";
   r.final = "acc";
   switch (kind) {
   case R_SUM: case R_MEAN:
     r.step = is_f ? "acc += v;" : "acc = (int64_t)((uint64_t)acc + (uint64_t)v);";
     if (kind == R_MEAN) {
-      snprintf(fin, sizeof fin, "acc / %lld.0", (long long)group);
+      char g[64];
+      if (is_f) kl_map_literal(g, sizeof g, x->dtype, (double)group);
+      else snprintf(g, sizeof g, "%lld", (long long)group);
+      snprintf(fin, sizeof fin, "acc / %s", g);
       r.final = fin;
     }
     break;
@@ -388,12 +393,16 @@ static int reduce(emit_ctx *e, const ir_node *n, rkind kind)
     r.init = "1";
     r.step = is_f ? "acc *= v;" : "acc = (int64_t)((uint64_t)acc * (uint64_t)v);";
     break;
-  case R_L1: r.step = "acc += fabs(v);"; break;
-  case R_L2: r.step = "acc += v * v;"; r.final = "sqrt(acc)"; break;
+  case R_L1: r.step = kl_map_expand(stp, sizeof stp, "acc += fabs@(v);", x->dtype); break;
+  case R_L2: r.step = "acc += v * v;"; r.final = kl_map_expand(fin, sizeof fin, "sqrt@(acc)", x->dtype); break;
   case R_SSQ: r.step = "acc += v * v;"; break;
-  case R_LSE: r.step = "acc += exp(v);"; r.final = "log(acc)"; break;
-  case R_LS: r.step = "acc += v;"; r.final = "log(acc)"; break;
+  case R_LSE:
+    r.step = kl_map_expand(stp, sizeof stp, "acc += exp@(v);", x->dtype);
+    r.final = kl_map_expand(fin, sizeof fin, "log@(acc)", x->dtype);
+    break;
+  case R_LS: r.step = "acc += v;"; r.final = kl_map_expand(fin, sizeof fin, "log@(acc)", x->dtype); break;
   }
+  if (is_f && kind != R_MAX && kind != R_MIN && kind != R_PROD) r.block = kl_sum_block(x->dtype, group);
   return kl_reduce_emit(e, &r);
 }
 

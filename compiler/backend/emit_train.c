@@ -1,10 +1,12 @@
 /*
  * emit_train.c - C for the optimizer ops.
  *
- * R and T are read once at run time into doubles; the scalar factors that
+ * Everything computes in float, or in double when R or an optimized tensor
+ * is float64 (opt_dtype).  R and T are read once at run time; the scalar
+ * factors that
  * depend only on them (Adagrad's decayed rate, Adam's bias-corrected rate,
  * Momentum's first-step beta) are computed before the loops.  Then one flat
- * loop per optimized tensor loads X, G and the state, updates in double and
+ * loop per optimized tensor loads X, G and the state, updates and
  * stores every output of that element.  Attributes become hex literals, so
  * the C computes with exactly the values the interpreter uses.
  */
@@ -15,7 +17,17 @@
 #include "../ops/op.h"
 #include "kernels.h"
 
-static const char *lit(char *buf, size_t n, double v) { return emit_literal(buf, n, IR_F64, v); }
+static const char *lit(char *buf, size_t n, ir_dtype dt, double v) { return emit_literal(buf, n, dt, v); }
+
+/* The type the update computes in: double if R or any optimized tensor is
+ * float64, else float. */
+static ir_dtype opt_dtype(const ir_node *n) {
+  int k = (int)ir_attr_int(n, "_k", 1);
+  if (n->in[0]->dtype == IR_F64) return IR_F64;
+  for (int i = 0; i < k; i++)
+    if (n->in[2 + i]->dtype == IR_F64) return IR_F64;
+  return IR_F32;
+}
 
 /* Opens the block, loads R into `r` and T into `t`; -1 for a dtype the
  * loops cannot write. */
@@ -25,36 +37,37 @@ static int open_opt(emit_ctx *e, const ir_node *n) {
     if (n->in[2 + i]->dtype != IR_F32 && n->in[2 + i]->dtype != IR_F64)
       return op_fail(n, "the C backend: %s is not supported", ir_dtype_name(n->in[2 + i]->dtype));
   kl_block(e);
-  emit_line(e, "const double r = (double)%s[0];", emit_in(e, 0));
+  kl_line(e, opt_dtype(n), "const $T r = ($T)%s[0];", emit_in(e, 0));
   emit_line(e, "const int64_t t = %s[0];", emit_in(e, 1));
   emit_line(e, "(void)t;");
   return 0;
 }
 
 /* Opens the element loop of tensor i and loads x = X[e], g = G[e] + nc*x. */
-static const char *open_elem(emit_ctx *e, const ir_node *n, int i, double nc) {
+static const char *open_elem(emit_ctx *e, const ir_node *n, ir_dtype dt, int i, double nc) {
   char b[64];
   int k = (int)ir_attr_int(n, "_k", 1);
   const char *v = kl_for(e, ir_numel(n->in[2 + i]));
-  emit_line(e, "const double x = (double)%s[%s];", emit_in(e, 2 + i), v);
-  emit_line(e, "const double g = %s * x + (double)%s[%s];", lit(b, sizeof b, nc), emit_in(e, 2 + k + i), v);
+  kl_line(e, dt, "const $T x = ($T)%s[%s];", emit_in(e, 2 + i), v);
+  kl_line(e, dt, "const $T g = %s * x + ($T)%s[%s];", lit(b, sizeof b, dt, nc), emit_in(e, 2 + k + i), v);
   return v;
 }
 
 int emit_train_Adagrad(emit_ctx *e, const ir_node *n) {
+  ir_dtype dt = opt_dtype(n);
   char nc[64], eps[64], df[64];
   int k = (int)ir_attr_int(n, "_k", 1);
   double ncv = ir_attr_float(n, "norm_coefficient", 0);
-  lit(nc, sizeof nc, ncv);
-  lit(eps, sizeof eps, ir_attr_float(n, "epsilon", 1e-6));
-  lit(df, sizeof df, ir_attr_float(n, "decay_factor", 0));
+  lit(nc, sizeof nc, dt, ncv);
+  lit(eps, sizeof eps, dt, ir_attr_float(n, "epsilon", 1e-6));
+  lit(df, sizeof df, dt, ir_attr_float(n, "decay_factor", 0));
   if (open_opt(e, n) < 0) return -1;
-  emit_line(e, "const double ra = r / (1.0 + (double)t * %s);", df);
+  kl_line(e, dt, "const $T ra = r / (1.0@ + ($T)t * %s);", df);
   for (int i = 0; i < k; i++) {
     const char *ct = ir_dtype_ctype(n->in[2 + i]->dtype);
-    const char *v = open_elem(e, n, i, ncv);
-    emit_line(e, "const double h = (double)%s[%s] + g * g;", emit_in(e, 2 + 2 * k + i), v);
-    emit_line(e, "%s[%s] = (%s)(x - ra * g / (sqrt(h) + %s));", emit_out(e, i), v, ct, eps);
+    const char *v = open_elem(e, n, dt, i, ncv);
+    kl_line(e, dt, "const $T h = ($T)%s[%s] + g * g;", emit_in(e, 2 + 2 * k + i), v);
+    kl_line(e, dt, "%s[%s] = (%s)(x - ra * g / (sqrt@(h) + %s));", emit_out(e, i), v, ct, eps);
     emit_line(e, "%s[%s] = (%s)h;", emit_out(e, k + i), v, ct);
     kl_end(e);
   }
@@ -63,21 +76,22 @@ int emit_train_Adagrad(emit_ctx *e, const ir_node *n) {
 }
 
 int emit_train_Adam(emit_ctx *e, const ir_node *n) {
+  ir_dtype dt = opt_dtype(n);
   char a[64], b[64], eps[64], post[64];
   int k = (int)ir_attr_int(n, "_k", 1);
   double ncv = ir_attr_float(n, "norm_coefficient", 0);
-  lit(a, sizeof a, ir_attr_float(n, "alpha", 0.9));
-  lit(b, sizeof b, ir_attr_float(n, "beta", 0.999));
-  lit(eps, sizeof eps, ir_attr_float(n, "epsilon", 1e-6));
-  lit(post, sizeof post, ir_attr_float(n, "norm_coefficient_post", 0));
+  lit(a, sizeof a, dt, ir_attr_float(n, "alpha", 0.9));
+  lit(b, sizeof b, dt, ir_attr_float(n, "beta", 0.999));
+  lit(eps, sizeof eps, dt, ir_attr_float(n, "epsilon", 1e-6));
+  lit(post, sizeof post, dt, ir_attr_float(n, "norm_coefficient_post", 0));
   if (open_opt(e, n) < 0) return -1;
-  emit_line(e, "const double ra = t > 0 ? r * sqrt(1.0 - pow(%s, (double)t)) / (1.0 - pow(%s, (double)t)) : r;", b, a);
+  kl_line(e, dt, "const $T ra = t > 0 ? r * sqrt@(1.0@ - pow@(%s, ($T)t)) / (1.0@ - pow@(%s, ($T)t)) : r;", b, a);
   for (int i = 0; i < k; i++) {
     const char *ct = ir_dtype_ctype(n->in[2 + i]->dtype);
-    const char *v = open_elem(e, n, i, ncv);
-    emit_line(e, "const double m = %s * (double)%s[%s] + (1.0 - %s) * g;", a, emit_in(e, 2 + 2 * k + i), v, a);
-    emit_line(e, "const double h = %s * (double)%s[%s] + (1.0 - %s) * g * g;", b, emit_in(e, 2 + 3 * k + i), v, b);
-    emit_line(e, "%s[%s] = (%s)((1.0 - %s) * (x - ra * m / (sqrt(h) + %s)));", emit_out(e, i), v, ct, post, eps);
+    const char *v = open_elem(e, n, dt, i, ncv);
+    kl_line(e, dt, "const $T m = %s * ($T)%s[%s] + (1.0@ - %s) * g;", a, emit_in(e, 2 + 2 * k + i), v, a);
+    kl_line(e, dt, "const $T h = %s * ($T)%s[%s] + (1.0@ - %s) * g * g;", b, emit_in(e, 2 + 3 * k + i), v, b);
+    kl_line(e, dt, "%s[%s] = (%s)((1.0@ - %s) * (x - ra * m / (sqrt@(h) + %s)));", emit_out(e, i), v, ct, post, eps);
     emit_line(e, "%s[%s] = (%s)m;", emit_out(e, k + i), v, ct);
     emit_line(e, "%s[%s] = (%s)h;", emit_out(e, 2 * k + i), v, ct);
     kl_end(e);
@@ -87,18 +101,19 @@ int emit_train_Adam(emit_ctx *e, const ir_node *n) {
 }
 
 int emit_train_Momentum(emit_ctx *e, const ir_node *n) {
+  ir_dtype dt = opt_dtype(n);
   char a[64], b[64];
   int k = (int)ir_attr_int(n, "_k", 1);
   int nesterov = strcmp(ir_attr_string(n, "mode", "standard"), "nesterov") == 0;
   double ncv = ir_attr_float(n, "norm_coefficient", 0);
-  lit(a, sizeof a, ir_attr_float(n, "alpha", 0));
-  lit(b, sizeof b, ir_attr_float(n, "beta", 0));
+  lit(a, sizeof a, dt, ir_attr_float(n, "alpha", 0));
+  lit(b, sizeof b, dt, ir_attr_float(n, "beta", 0));
   if (open_opt(e, n) < 0) return -1;
-  emit_line(e, "const double beta = t > 0 ? %s : 1.0;   /* the first step takes the whole gradient */", b);
+  kl_line(e, dt, "const $T beta = t > 0 ? %s : 1.0@;   /* the first step takes the whole gradient */", b);
   for (int i = 0; i < k; i++) {
     const char *ct = ir_dtype_ctype(n->in[2 + i]->dtype);
-    const char *v = open_elem(e, n, i, ncv);
-    emit_line(e, "const double m = %s * (double)%s[%s] + beta * g;", a, emit_in(e, 2 + 2 * k + i), v);
+    const char *v = open_elem(e, n, dt, i, ncv);
+    kl_line(e, dt, "const $T m = %s * ($T)%s[%s] + beta * g;", a, emit_in(e, 2 + 2 * k + i), v);
     if (nesterov) emit_line(e, "%s[%s] = (%s)(x - r * (g + %s * m));", emit_out(e, i), v, ct, a);
     else emit_line(e, "%s[%s] = (%s)(x - r * m);", emit_out(e, i), v, ct);
     emit_line(e, "%s[%s] = (%s)m;", emit_out(e, k + i), v, ct);

@@ -9,10 +9,14 @@
  * same formula.  Activations are written with comparisons rather than
  * fmaxf/fminf so that a NaN propagates as it does in ONNX's numpy reference.
  * Constants are hex float literals so that they read back exactly.
+ *
+ * Float paths never touch double (tests/e2e/cortex_m4.sh checks the
+ * objects for soft-double helpers): sums use the blocked float sum below.
  */
 #include "kernels.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,4 +152,68 @@ void kl_strides(int rank, const int64_t *dims, int64_t *st) {
     st[k] = s;
     s *= dims[k];
   }
+}
+
+/* ---- blocked float sums (see kernels.h) ---- */
+
+#define KL_SUM_SHORT 64   /* up to this many terms, a plain float sum is as good */
+
+int64_t kl_sum_block(ir_dtype acc, int64_t n) {
+  if (acc == IR_F64 || n <= KL_SUM_SHORT) return 0;
+  int64_t b = (int64_t)ceil(sqrt((double)n));   /* balances block and n / block */
+  return b < KL_SUM_SHORT ? KL_SUM_SHORT : b;
+}
+
+void kl_sum_decl(emit_ctx *e, const char *ctype, const char *acc, const char *init, int64_t block) {
+  emit_line(e, "%s %s = %s;", ctype, acc, init);
+  if (block) emit_line(e, "%s %s_tot = 0; int64_t %s_cnt = 0;", ctype, acc, acc);
+}
+
+void kl_sum_step(emit_ctx *e, const char *acc, int64_t block) {
+  if (block)
+    emit_line(e, "if (++%s_cnt == %lld) { %s_tot += %s; %s = 0; %s_cnt = 0; }", acc, (long long)block, acc, acc, acc,
+              acc);
+}
+
+void kl_sum_done(emit_ctx *e, const char *acc, int64_t block) {
+  if (block) emit_line(e, "%s += %s_tot;", acc, acc);
+}
+
+const char *kl_float_ctype(ir_dtype dt) { return dt == IR_F64 ? "double" : "float"; }
+
+int kl_expand_typed(char *out, size_t n, const char *text, ir_dtype dt) {
+  const char *T = kl_float_ctype(dt), *f = dt == IR_F64 ? "" : "f";
+  size_t k = 0;
+  for (const char *p = text; *p; p++) {
+    char one[2] = {*p, 0};
+    const char *put = one;
+    if (p[0] == '$' && p[1] == 'T') put = T, p++;
+    else if (*p == '@') put = f;
+    size_t pl = strlen(put);
+    if (k + pl >= n) return ir_error("kl_expand_typed: text too long");
+    memcpy(out + k, put, pl);
+    k += pl;
+  }
+  out[k] = 0;
+  return 0;
+}
+
+int kl_line(emit_ctx *e, ir_dtype dt, const char *fmt, ...) {
+  char raw[2048], out[2560];
+  va_list ap;
+  va_start(ap, fmt);
+  int len = vsnprintf(raw, sizeof raw, fmt, ap);
+  va_end(ap);
+  if (len < 0 || (size_t)len >= sizeof raw) return ir_error("kl_line: line too long");
+  if (kl_expand_typed(out, sizeof out, raw, dt) < 0) return -1;
+  emit_line(e, "%s", out);
+  return 0;
+}
+
+int kl_helper_typed(emit_ctx *e, const char *key, const char *code, ir_dtype dt) {
+  char k[96], text[8192];
+  snprintf(k, sizeof k, "%s_%s", key, kl_float_ctype(dt));
+  if (kl_expand_typed(text, sizeof text, code, dt) < 0) return -1;
+  emit_helper(e, k, text);
+  return 0;
 }

@@ -51,4 +51,37 @@ void kl_block(emit_ctx *e);
 /* C-order element strides of dims[rank] into st. */
 void kl_strides(int rank, const int64_t *dims, int64_t *st);
 
+/* Float sums stay in float (a Cortex-M4F has no double unit), blocked so
+ * that a long sum keeps float's accuracy: the running sum `acc` is added to
+ * `acc_tot` every `block` terms and restarted, so the rounding error grows
+ * like (block + n / block) ulps instead of n.  Usage, around a loop nest of
+ * n terms that each do `acc += term;`:
+ *     int64_t b = kl_sum_block(dt, n);
+ *     kl_sum_decl(e, "float", "acc", "0", b);   before the loops
+ *     ... acc += term; kl_sum_step(e, "acc", b);   inside, after each add
+ *     kl_sum_done(e, "acc", b);                   after them: acc is the sum
+ * kl_sum_block gives 0 (no blocking, the three calls write only the
+ * declaration) for double and for short sums. */
+int64_t kl_sum_block(ir_dtype acc, int64_t n);
+void kl_sum_decl(emit_ctx *e, const char *ctype, const char *acc, const char *init, int64_t block);
+void kl_sum_step(emit_ctx *e, const char *acc, int64_t block);
+void kl_sum_done(emit_ctx *e, const char *acc, int64_t block);
+/* The C type float math on dtype dt is done in: "double" for float64, else
+ * "float" (float32, and float16/bfloat16 whose values are float). */
+const char *kl_float_ctype(ir_dtype dt);
+/* Code written once for float and double: kl_expand_typed copies text to
+ * out with "$T" replaced by kl_float_ctype(dt) and "@" by the libm and
+ * literal suffix ("f" or nothing); kl_line is emit_line followed by that
+ * expansion, so "$T s = sqrt@(v) + 1.0@;" is float math for
+ * float32.  Dies (returns -1 via ir_error) when the line is too long. */
+int kl_expand_typed(char *out, size_t n, const char *text, ir_dtype dt);
+/* emit_helper of code written with "$T"/"@", once per file for each type
+ * (the key gets the type's name appended). */
+int kl_helper_typed(emit_ctx *e, const char *key, const char *code, ir_dtype dt);
+int kl_line(emit_ctx *e, ir_dtype dt, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 #endif

@@ -228,7 +228,7 @@ int kl_reduce_emit(emit_ctx *e, const kl_reduce *r)
       kost[nk] = ost[k];
       nk++;
     }
-  emit_line(e, "%s acc = %s;", r->acc_type, r->init);
+  kl_sum_decl(e, r->acc_type, "acc", r->init, r->block);
   for (k = 0; k < n; k++)
     if (mask[k]) {
       open_loop(e, dims[k], rv[nr]);
@@ -252,8 +252,10 @@ int kl_reduce_emit(emit_ctx *e, const kl_reduce *r)
   kl_block(e);
   emit_line(e, "const %s v = (%s)%s[%s];", r->acc_type, r->acc_type, r->src, si);
   emit_line(e, "%s", r->step);
+  kl_sum_step(e, "acc", r->block);
   kl_end(e);
   for (k = 0; k < nr; k++) kl_end(e);
+  kl_sum_done(e, "acc", r->block);
   emit_line(e, "%s[%s] = (%s)(%s);", r->dst, oi, oct, r->final);
   for (k = 0; k < nk; k++) kl_end(e);
   kl_end(e);

@@ -65,8 +65,9 @@ typedef struct kl_reduce {
   int rank;
   int64_t dims[IR_MAX_RANK];
   int mask[IR_MAX_RANK];          /* 1: folded */
-  const char *acc_type;           /* "double", "int64_t" */
+  const char *acc_type;           /* "float", "double", "int64_t" */
   const char *init, *step, *final;
+  int64_t block;                  /* a sum: kl_sum_block's blocking, 0 for none */
 } kl_reduce;
 int kl_reduce_emit(emit_ctx *e, const kl_reduce *r);
 

@@ -140,8 +140,9 @@ int kl_nll_emit(emit_ctx *e, const kl_nll *k)
 {
   vname i, d, j;
   char at[200], xt[260], pos[160], lit[64];
-  const char *ct = ir_dtype_ctype(k->dtype);
+  const char *ct = ir_dtype_ctype(k->dtype), *ft = kl_float_ctype(k->dtype);
   int64_t C = k->c, D = k->d;
+  int64_t blk = kl_sum_block(k->dtype, k->n * D), cblk = kl_sum_block(k->dtype, C);   /* float sums in float */
   if (k->n == 0 || D == 0) {
     if (k->reduction == 1) emit_line(e, "%s[0] = 0;", k->dst);
     else if (k->reduction == 2) emit_line(e, "%s[0] = (%s)NAN;", k->dst, ct);   /* mean of nothing */
@@ -150,8 +151,8 @@ int kl_nll_emit(emit_ctx *e, const kl_nll *k)
   emit_line(e, "/* requires every target in [0, %lld)%s */", (long long)C,
             k->has_ii ? " or equal to ignore_index" : "");
   kl_block(e);
-  if (k->reduction) emit_line(e, "double sum = 0;");
-  if (k->reduction == 2) emit_line(e, "double wsum = 0;");
+  if (k->reduction) kl_sum_decl(e, ft, "sum", "0", blk);
+  if (k->reduction == 2) kl_sum_decl(e, ft, "wsum", "0", blk);
   if (k->n > 1) snprintf(i, sizeof i, "%s", kl_for(e, k->n));
   else snprintf(i, sizeof i, "0");
   if (D > 1) snprintf(d, sizeof d, "%s", kl_for(e, D));
@@ -161,48 +162,57 @@ int kl_nll_emit(emit_ctx *e, const kl_nll *k)
   else snprintf(pos, sizeof pos, "%s", i);
   if (k->softmax) {
     /* log_softmax over c at this position: x - (max + log(sum exp(x - max))) */
-    emit_line(e, "double mx = -INFINITY, se = 0, lse;");
+    emit_line(e, "%s mx = -INFINITY, lse;", ft);
+    kl_sum_decl(e, ft, "se", "0", cblk);
     snprintf(j, sizeof j, "%s", kl_for(e, C));
     snprintf(at, sizeof at, "%s[(%s*%lld + %s)*%lld + %s]", k->x, i, (long long)C, j, (long long)D, d);
-    emit_line(e, "if ((double)%s > mx) mx = (double)%s;", at, at);
+    emit_line(e, "if (%s > mx) mx = %s;", at, at);
     kl_end(e);
     snprintf(j, sizeof j, "%s", kl_for(e, C));
     snprintf(at, sizeof at, "%s[(%s*%lld + %s)*%lld + %s]", k->x, i, (long long)C, j, (long long)D, d);
-    emit_line(e, "se += exp((double)%s - mx);", at);
+    kl_line(e, k->dtype, "se += exp@(%s - mx);", at);
+    kl_sum_step(e, "se", cblk);
     kl_end(e);
-    emit_line(e, "lse = mx + log(se);");
+    kl_sum_done(e, "se", cblk);
+    kl_line(e, k->dtype, "lse = mx + log@(se);");
     if (k->logp) {
       char lp[200];
       snprintf(j, sizeof j, "%s", kl_for(e, C));
       snprintf(at, sizeof at, "%s[(%s*%lld + %s)*%lld + %s]", k->x, i, (long long)C, j, (long long)D, d);
       snprintf(lp, sizeof lp, "%s[(%s*%lld + %s)*%lld + %s]", k->logp, i, (long long)C, j, (long long)D, d);
-      emit_line(e, "%s = (%s)((double)%s - lse);", lp, ct, at);
+      emit_line(e, "%s = (%s)(%s - lse);", lp, ct, at);
       kl_end(e);
     }
   }
   emit_line(e, "int64_t tg = (int64_t)%s[%s];", k->target, pos);
-  emit_line(e, "double l = 0%s;", k->reduction == 2 ? ", w = 0" : "");
+  emit_line(e, "%s l = 0%s;", ft, k->reduction == 2 ? ", w = 0" : "");
   if (k->has_ii) emit_line(e, "if (tg != %s) {", emit_literal_i64(lit, sizeof lit, IR_I64, k->ii));
   else emit_line(e, "{");
   emit_indent(e, 1);
   snprintf(at, sizeof at, "%s[(%s*%lld + tg)*%lld + %s]", k->x, i, (long long)C, (long long)D, d);
-  if (k->softmax) snprintf(xt, sizeof xt, "((double)%s - lse)", at);
-  else snprintf(xt, sizeof xt, "(double)%s", at);
+  if (k->softmax) snprintf(xt, sizeof xt, "(%s - lse)", at);
+  else snprintf(xt, sizeof xt, "%s", at);
   if (k->reduction == 2) {
-    if (k->weight) emit_line(e, "w = (double)%s[tg];", k->weight);
+    if (k->weight) emit_line(e, "w = %s[tg];", k->weight);
     else emit_line(e, "w = 1;");
     emit_line(e, "l = -%s * w;", xt);
   } else if (k->weight) {
-    emit_line(e, "l = -%s * (double)%s[tg];", xt, k->weight);
+    emit_line(e, "l = -%s * %s[tg];", xt, k->weight);
   } else {
     emit_line(e, "l = -%s;", xt);
   }
   kl_end(e);
   if (k->reduction == 0) emit_line(e, "%s[%s] = (%s)l;", k->dst, pos, ct);
   else emit_line(e, "sum += l;");
-  if (k->reduction == 2) emit_line(e, "wsum += w;");
+  if (k->reduction) kl_sum_step(e, "sum", blk);
+  if (k->reduction == 2) {
+    emit_line(e, "wsum += w;");
+    kl_sum_step(e, "wsum", blk);
+  }
   if (D > 1) kl_end(e);
   if (k->n > 1) kl_end(e);
+  if (k->reduction) kl_sum_done(e, "sum", blk);
+  if (k->reduction == 2) kl_sum_done(e, "wsum", blk);
   if (k->reduction == 1) emit_line(e, "%s[0] = (%s)sum;", k->dst, ct);
   if (k->reduction == 2) emit_line(e, "%s[0] = (%s)(sum / wsum);", k->dst, ct);   /* 0/0 is NaN, as in ONNX */
   kl_end(e);

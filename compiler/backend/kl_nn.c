@@ -424,41 +424,47 @@ int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
   char eps[64], mom[64], cnt[64];
   if (need_float_dt(d->dt, "BatchNormalization")) return -1;
   if (d->N * d->S == 0) return 0;
-  emit_literal(eps, sizeof eps, IR_F64, d->eps);
-  emit_literal(mom, sizeof mom, IR_F64, t->momentum);
-  emit_literal(cnt, sizeof cnt, IR_F64, (double)(d->N * d->S));
+  int64_t blk = kl_sum_block(d->dt, d->N * d->S);   /* statistics in the data's own type, blocked sums */
+  emit_literal(eps, sizeof eps, d->dt, d->eps);
+  emit_literal(mom, sizeof mom, d->dt, t->momentum);
+  emit_literal(cnt, sizeof cnt, d->dt, (double)(d->N * d->S));
   c = kl_for(e, d->C);
   m = emit_fresh(e, "m");
   v = emit_fresh(e, "v");
-  emit_line(e, "double %s = 0, %s = 0;", m, v);
+  kl_sum_decl(e, T, m, "0", blk);
+  kl_sum_decl(e, T, v, "0", blk);
   b = kl_for(e, d->N);
   i = kl_for(e, d->S);
-  emit_line(e, "%s += (double)%s[(%s * %lld + %s) * %lld + %s];", m, d->x, b, (long long)d->C, c, (long long)d->S, i);
+  emit_line(e, "%s += %s[(%s * %lld + %s) * %lld + %s];", m, d->x, b, (long long)d->C, c, (long long)d->S, i);
+  kl_sum_step(e, m, blk);
   kl_end(e);
   kl_end(e);
+  kl_sum_done(e, m, blk);
   emit_line(e, "%s /= %s;", m, cnt);
   b = kl_for(e, d->N);
   i = kl_for(e, d->S);
-  emit_line(e, "const double dv = (double)%s[(%s * %lld + %s) * %lld + %s] - %s;", d->x, b, (long long)d->C, c,
+  emit_line(e, "const %s dv = %s[(%s * %lld + %s) * %lld + %s] - %s;", T, d->x, b, (long long)d->C, c,
             (long long)d->S, i, m);
   emit_line(e, "%s += dv * dv;", v);
+  kl_sum_step(e, v, blk);
   kl_end(e);
   kl_end(e);
+  kl_sum_done(e, v, blk);
   emit_line(e, "%s /= %s;", v, cnt);
   sc = emit_fresh(e, "sc");
   sh = emit_fresh(e, "sh");
-  emit_line(e, "const double %s = (double)%s[%s] / sqrt(%s + %s);", sc, d->scale, c, v, eps);
-  emit_line(e, "const double %s = (double)%s[%s];", sh, d->bias, c);
+  kl_line(e, d->dt, "const $T %s = %s[%s] / sqrt@(%s + %s);", sc, d->scale, c, v, eps);
+  emit_line(e, "const %s %s = %s[%s];", T, sh, d->bias, c);
   b = kl_for(e, d->N);
   i = kl_for(e, d->S);
   emit_line(e, "const int64_t k = (%s * %lld + %s) * %lld + %s;", b, (long long)d->C, c, (long long)d->S, i);
-  emit_line(e, "%s[k] = (%s)(((double)%s[k] - %s) * %s + %s);", d->y, T, d->x, m, sc, sh);
+  emit_line(e, "%s[k] = (%s[k] - %s) * %s + %s;", d->y, d->x, m, sc, sh);
   kl_end(e);
   kl_end(e);
   if (t->run_mean)
-    emit_line(e, "%s[%s] = (%s)((double)%s[%s] * %s + %s * (1.0 - %s));", t->run_mean, c, T, d->mean, c, mom, m, mom);
+    emit_line(e, "%s[%s] = %s[%s] * %s + %s * (1 - %s);", t->run_mean, c, d->mean, c, mom, m, mom);
   if (t->run_var)
-    emit_line(e, "%s[%s] = (%s)((double)%s[%s] * %s + %s * (1.0 - %s));", t->run_var, c, T, d->var, c, mom, v, mom);
+    emit_line(e, "%s[%s] = %s[%s] * %s + %s * (1 - %s);", t->run_var, c, d->var, c, mom, v, mom);
   kl_end(e);
   return 0;
 }

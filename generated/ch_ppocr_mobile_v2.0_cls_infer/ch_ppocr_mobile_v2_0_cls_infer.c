@@ -4819,7 +4819,7 @@ static void node_214_Softmax(const float *restrict x0, float *restrict y0)
       const float *restrict xr = x0 + i1340 * 2;
       float *restrict yr = y0 + i1340 * 2;
       float m = xr[0];
-      double s = 0.0;
+      float s = 0;
       for (int64_t i1341 = 0; i1341 < 2; i1341++) {
         if (xr[i1341] > m || xr[i1341] != xr[i1341]) m = xr[i1341];
       }
@@ -4827,7 +4827,7 @@ static void node_214_Softmax(const float *restrict x0, float *restrict y0)
         yr[i1342] = expf(xr[i1342] - m);
         s += yr[i1342];
       }
-      const float r = (float)s;
+      const float r = s;
       for (int64_t i1343 = 0; i1343 < 2; i1343++) {
         yr[i1343] = yr[i1343] / r;
       }
@@ -4835,6 +4835,7 @@ static void node_214_Softmax(const float *restrict x0, float *restrict y0)
   }
 }
 
+#ifndef ch_ppocr_mobile_v2_0_cls_infer_NO_STATIC_ARENA
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 static _Alignas(64) unsigned char ch_ppocr_mobile_v2_0_cls_infer_static_arena[ch_ppocr_mobile_v2_0_cls_infer_ARENA_BYTES];
 #define ch_ppocr_mobile_v2_0_cls_infer_STATIC_ARENA ch_ppocr_mobile_v2_0_cls_infer_static_arena
@@ -4843,10 +4844,16 @@ static _Alignas(64) unsigned char ch_ppocr_mobile_v2_0_cls_infer_static_arena[ch
 static unsigned char ch_ppocr_mobile_v2_0_cls_infer_static_arena[ch_ppocr_mobile_v2_0_cls_infer_ARENA_BYTES + 64];
 #define ch_ppocr_mobile_v2_0_cls_infer_STATIC_ARENA (ch_ppocr_mobile_v2_0_cls_infer_static_arena + (64 - (uintptr_t)ch_ppocr_mobile_v2_0_cls_infer_static_arena % 64) % 64)
 #endif
+#endif
 
 int ch_ppocr_mobile_v2_0_cls_infer_infer(const float *input_x, float *output_softmax_0_tmp_0, void *arena)
 {
+#ifdef ch_ppocr_mobile_v2_0_cls_infer_NO_STATIC_ARENA
+  unsigned char *A = (unsigned char *)arena;
+  if (!A) return ch_ppocr_mobile_v2_0_cls_infer_ERR_NO_ARENA;  /* no static arena to fall back on */
+#else
   unsigned char *A = arena ? (unsigned char *)arena : ch_ppocr_mobile_v2_0_cls_infer_STATIC_ARENA;
+#endif
   node_0_Conv(input_x, ch_ppocr_mobile_v2_0_cls_infer_w140.v, (float *)(void *)(A + 0));
   node_1_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w1.v, ch_ppocr_mobile_v2_0_cls_infer_w0.v, ch_ppocr_mobile_v2_0_cls_infer_w2.v, ch_ppocr_mobile_v2_0_cls_infer_w3.v, (float *)(void *)(A + 73728));
   node_2_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w214.v, (float *)(void *)(A + 0));

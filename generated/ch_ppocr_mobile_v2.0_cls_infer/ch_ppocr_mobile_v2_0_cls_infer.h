@@ -8,7 +8,12 @@
  *   arena: ch_ppocr_mobile_v2_0_cls_infer_ARENA_BYTES bytes, 64-byte aligned, for the intermediate values
  *   (its contents need not persist between calls), or NULL to use a static
  *   arena inside ch_ppocr_mobile_v2_0_cls_infer.c.  With a caller's arena the function is reentrant:
- *   concurrent calls need distinct arenas.  Returns 0.
+ *   concurrent calls need distinct arenas.  Returns 0, or
+ *   ch_ppocr_mobile_v2_0_cls_infer_ERR_NO_ARENA when arena is NULL and ch_ppocr_mobile_v2_0_cls_infer.c was compiled with
+ *   -Dch_ppocr_mobile_v2_0_cls_infer_NO_STATIC_ARENA.
+ *
+ * ch_ppocr_mobile_v2_0_cls_infer_NO_STATIC_ARENA: define it while compiling ch_ppocr_mobile_v2_0_cls_infer.c to reserve no static
+ *   arena (ch_ppocr_mobile_v2_0_cls_infer_ARENA_BYTES of RAM saved) when every caller passes its own.
  */
 #ifndef ch_ppocr_mobile_v2_0_cls_infer_H_INCLUDED
 #define ch_ppocr_mobile_v2_0_cls_infer_H_INCLUDED
@@ -21,6 +26,8 @@ extern "C" {
 
 #define ch_ppocr_mobile_v2_0_cls_infer_ARENA_BYTES 509952
 /* most bytes live at once for this schedule: 485376 */
+
+#define ch_ppocr_mobile_v2_0_cls_infer_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */
 
 #define ch_ppocr_mobile_v2_0_cls_infer_NUM_INPUTS 1
 #define ch_ppocr_mobile_v2_0_cls_infer_NUM_OUTPUTS 1

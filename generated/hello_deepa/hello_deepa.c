@@ -86,14 +86,14 @@ static void node_1_Gemm(const float *restrict x0, const float *restrict x1, cons
 static void node_2_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
-    double acc = 0;
+    float acc = 0;
     for (int64_t i8 = 0; i8 < 32; i8++) {
       {
-        const double v = (double)x0[i8];
+        const float v = (float)x0[i8];
         acc += v;
       }
     }
-    y0[0] = (float)(acc / 32.0);
+    y0[0] = (float)(acc / 0x1p+5f);
   }
 }
 
@@ -127,14 +127,14 @@ static void node_4_Pow(const float *restrict x0, const float *restrict x1, float
 static void node_5_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
-    double acc = 0;
+    float acc = 0;
     for (int64_t i11 = 0; i11 < 32; i11++) {
       {
-        const double v = (double)x0[i11];
+        const float v = (float)x0[i11];
         acc += v;
       }
     }
-    y0[0] = (float)(acc / 32.0);
+    y0[0] = (float)(acc / 0x1p+5f);
   }
 }
 
@@ -233,14 +233,14 @@ static void node_12_Gemm(const float *restrict x0, const float *restrict x1, con
 static void node_13_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
-    double acc = 0;
+    float acc = 0;
     for (int64_t i24 = 0; i24 < 32; i24++) {
       {
-        const double v = (double)x0[i24];
+        const float v = (float)x0[i24];
         acc += v;
       }
     }
-    y0[0] = (float)(acc / 32.0);
+    y0[0] = (float)(acc / 0x1p+5f);
   }
 }
 
@@ -274,14 +274,14 @@ static void node_15_Pow(const float *restrict x0, const float *restrict x1, floa
 static void node_16_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
-    double acc = 0;
+    float acc = 0;
     for (int64_t i27 = 0; i27 < 32; i27++) {
       {
-        const double v = (double)x0[i27];
+        const float v = (float)x0[i27];
         acc += v;
       }
     }
-    y0[0] = (float)(acc / 32.0);
+    y0[0] = (float)(acc / 0x1p+5f);
   }
 }
 
@@ -386,6 +386,7 @@ static void node_24_Sigmoid(const float *restrict x0, float *restrict y0)
   }
 }
 
+#ifndef hello_deepa_NO_STATIC_ARENA
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 static _Alignas(64) unsigned char hello_deepa_static_arena[hello_deepa_ARENA_BYTES];
 #define hello_deepa_STATIC_ARENA hello_deepa_static_arena
@@ -394,10 +395,16 @@ static _Alignas(64) unsigned char hello_deepa_static_arena[hello_deepa_ARENA_BYT
 static unsigned char hello_deepa_static_arena[hello_deepa_ARENA_BYTES + 64];
 #define hello_deepa_STATIC_ARENA (hello_deepa_static_arena + (64 - (uintptr_t)hello_deepa_static_arena % 64) % 64)
 #endif
+#endif
 
 int hello_deepa_infer(const float *input_onnx__Flatten_0, float *output__39, void *arena)
 {
+#ifdef hello_deepa_NO_STATIC_ARENA
+  unsigned char *A = (unsigned char *)arena;
+  if (!A) return hello_deepa_ERR_NO_ARENA;  /* no static arena to fall back on */
+#else
   unsigned char *A = arena ? (unsigned char *)arena : hello_deepa_STATIC_ARENA;
+#endif
   node_0_Flatten(input_onnx__Flatten_0, (float *)(void *)(A + 0));
   node_1_Gemm((const float *)(void *)(A + 0), hello_deepa_w0.v, hello_deepa_w1.v, (float *)(void *)(A + 9600));
   node_2_ReduceMean((const float *)(void *)(A + 9600), (float *)(void *)(A + 128));

@@ -8,7 +8,12 @@
  *   arena: hello_deepa_ARENA_BYTES bytes, 64-byte aligned, for the intermediate values
  *   (its contents need not persist between calls), or NULL to use a static
  *   arena inside hello_deepa.c.  With a caller's arena the function is reentrant:
- *   concurrent calls need distinct arenas.  Returns 0.
+ *   concurrent calls need distinct arenas.  Returns 0, or
+ *   hello_deepa_ERR_NO_ARENA when arena is NULL and hello_deepa.c was compiled with
+ *   -Dhello_deepa_NO_STATIC_ARENA.
+ *
+ * hello_deepa_NO_STATIC_ARENA: define it while compiling hello_deepa.c to reserve no static
+ *   arena (hello_deepa_ARENA_BYTES of RAM saved) when every caller passes its own.
  */
 #ifndef hello_deepa_H_INCLUDED
 #define hello_deepa_H_INCLUDED
@@ -21,6 +26,8 @@ extern "C" {
 
 #define hello_deepa_ARENA_BYTES 9728
 /* most bytes live at once for this schedule: 9728 */
+
+#define hello_deepa_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */
 
 #define hello_deepa_NUM_INPUTS 1
 #define hello_deepa_NUM_OUTPUTS 1

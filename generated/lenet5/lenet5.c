@@ -262,6 +262,7 @@ static void node_11_Gemm(const float *restrict x0, const float *restrict x1, con
   }
 }
 
+#ifndef lenet5_NO_STATIC_ARENA
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 static _Alignas(64) unsigned char lenet5_static_arena[lenet5_ARENA_BYTES];
 #define lenet5_STATIC_ARENA lenet5_static_arena
@@ -270,10 +271,16 @@ static _Alignas(64) unsigned char lenet5_static_arena[lenet5_ARENA_BYTES];
 static unsigned char lenet5_static_arena[lenet5_ARENA_BYTES + 64];
 #define lenet5_STATIC_ARENA (lenet5_static_arena + (64 - (uintptr_t)lenet5_static_arena % 64) % 64)
 #endif
+#endif
 
 int lenet5_infer(const float *input_input, float *output_logits, void *arena)
 {
+#ifdef lenet5_NO_STATIC_ARENA
+  unsigned char *A = (unsigned char *)arena;
+  if (!A) return lenet5_ERR_NO_ARENA;  /* no static arena to fall back on */
+#else
   unsigned char *A = arena ? (unsigned char *)arena : lenet5_STATIC_ARENA;
+#endif
   node_0_Conv(input_input, lenet5_w0.v, lenet5_w1.v, (float *)(void *)(A + 0));
   node_1_Tanh((const float *)(void *)(A + 0), (float *)(void *)(A + 18816));
   node_2_AveragePool((const float *)(void *)(A + 18816), (float *)(void *)(A + 6400));

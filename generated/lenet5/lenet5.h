@@ -8,7 +8,12 @@
  *   arena: lenet5_ARENA_BYTES bytes, 64-byte aligned, for the intermediate values
  *   (its contents need not persist between calls), or NULL to use a static
  *   arena inside lenet5.c.  With a caller's arena the function is reentrant:
- *   concurrent calls need distinct arenas.  Returns 0.
+ *   concurrent calls need distinct arenas.  Returns 0, or
+ *   lenet5_ERR_NO_ARENA when arena is NULL and lenet5.c was compiled with
+ *   -Dlenet5_NO_STATIC_ARENA.
+ *
+ * lenet5_NO_STATIC_ARENA: define it while compiling lenet5.c to reserve no static
+ *   arena (lenet5_ARENA_BYTES of RAM saved) when every caller passes its own.
  */
 #ifndef lenet5_H_INCLUDED
 #define lenet5_H_INCLUDED
@@ -21,6 +26,8 @@ extern "C" {
 
 #define lenet5_ARENA_BYTES 37632
 /* most bytes live at once for this schedule: 37632 */
+
+#define lenet5_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */
 
 #define lenet5_NUM_INPUTS 1
 #define lenet5_NUM_OUTPUTS 1

@@ -738,6 +738,7 @@ static void node_30_Gemm(const float *restrict x0, const float *restrict x1, con
   }
 }
 
+#ifndef resnet_small_NO_STATIC_ARENA
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 static _Alignas(64) unsigned char resnet_small_static_arena[resnet_small_ARENA_BYTES];
 #define resnet_small_STATIC_ARENA resnet_small_static_arena
@@ -746,10 +747,16 @@ static _Alignas(64) unsigned char resnet_small_static_arena[resnet_small_ARENA_B
 static unsigned char resnet_small_static_arena[resnet_small_ARENA_BYTES + 64];
 #define resnet_small_STATIC_ARENA (resnet_small_static_arena + (64 - (uintptr_t)resnet_small_static_arena % 64) % 64)
 #endif
+#endif
 
 int resnet_small_infer(const float *input_input, float *output_logits, void *arena)
 {
+#ifdef resnet_small_NO_STATIC_ARENA
+  unsigned char *A = (unsigned char *)arena;
+  if (!A) return resnet_small_ERR_NO_ARENA;  /* no static arena to fall back on */
+#else
   unsigned char *A = arena ? (unsigned char *)arena : resnet_small_STATIC_ARENA;
+#endif
   node_0_Conv(input_input, resnet_small_w0.v, (float *)(void *)(A + 0));
   node_1_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w1.v, resnet_small_w2.v, resnet_small_w3.v, resnet_small_w4.v, (float *)(void *)(A + 65536));
   node_2_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 0));

@@ -8,7 +8,12 @@
  *   arena: resnet_small_ARENA_BYTES bytes, 64-byte aligned, for the intermediate values
  *   (its contents need not persist between calls), or NULL to use a static
  *   arena inside resnet_small.c.  With a caller's arena the function is reentrant:
- *   concurrent calls need distinct arenas.  Returns 0.
+ *   concurrent calls need distinct arenas.  Returns 0, or
+ *   resnet_small_ERR_NO_ARENA when arena is NULL and resnet_small.c was compiled with
+ *   -Dresnet_small_NO_STATIC_ARENA.
+ *
+ * resnet_small_NO_STATIC_ARENA: define it while compiling resnet_small.c to reserve no static
+ *   arena (resnet_small_ARENA_BYTES of RAM saved) when every caller passes its own.
  */
 #ifndef resnet_small_H_INCLUDED
 #define resnet_small_H_INCLUDED
@@ -21,6 +26,8 @@ extern "C" {
 
 #define resnet_small_ARENA_BYTES 196608
 /* most bytes live at once for this schedule: 196608 */
+
+#define resnet_small_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */
 
 #define resnet_small_NUM_INPUTS 1
 #define resnet_small_NUM_OUTPUTS 1

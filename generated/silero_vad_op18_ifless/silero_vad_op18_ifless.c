@@ -675,12 +675,12 @@ static void node_40_Squeeze(const float *restrict x0, float *restrict y0)
 static void node_41_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
-    double acc = 0;
+    float acc = 0;
     {
-      const double v = (double)x0[0];
+      const float v = (float)x0[0];
       acc += v;
     }
-    y0[0] = (float)(acc / 1.0);
+    y0[0] = (float)(acc / 0x1p+0f);
   }
 }
 
@@ -704,6 +704,7 @@ static void node_44_Identity(const float *restrict x0, float *restrict y0)
   if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 1024);
 }
 
+#ifndef silero_vad_op18_ifless_NO_STATIC_ARENA
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 static _Alignas(64) unsigned char silero_vad_op18_ifless_static_arena[silero_vad_op18_ifless_ARENA_BYTES];
 #define silero_vad_op18_ifless_STATIC_ARENA silero_vad_op18_ifless_static_arena
@@ -712,10 +713,16 @@ static _Alignas(64) unsigned char silero_vad_op18_ifless_static_arena[silero_vad
 static unsigned char silero_vad_op18_ifless_static_arena[silero_vad_op18_ifless_ARENA_BYTES + 64];
 #define silero_vad_op18_ifless_STATIC_ARENA (silero_vad_op18_ifless_static_arena + (64 - (uintptr_t)silero_vad_op18_ifless_static_arena % 64) % 64)
 #endif
+#endif
 
 int silero_vad_op18_ifless_infer(const float *input_input, const float *input_state, float *output_output, float *output_stateN, void *arena)
 {
+#ifdef silero_vad_op18_ifless_NO_STATIC_ARENA
+  unsigned char *A = (unsigned char *)arena;
+  if (!A) return silero_vad_op18_ifless_ERR_NO_ARENA;  /* no static arena to fall back on */
+#else
   unsigned char *A = arena ? (unsigned char *)arena : silero_vad_op18_ifless_STATIC_ARENA;
+#endif
   node_0_Pad(input_input, (float *)(void *)(A + 0));
   node_1_Unsqueeze((const float *)(void *)(A + 0), (float *)(void *)(A + 4160));
   node_2_Conv((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w14.v, (float *)(void *)(A + 0));

@@ -8,7 +8,12 @@
  *   arena: silero_vad_op18_ifless_ARENA_BYTES bytes, 64-byte aligned, for the intermediate values
  *   (its contents need not persist between calls), or NULL to use a static
  *   arena inside silero_vad_op18_ifless.c.  With a caller's arena the function is reentrant:
- *   concurrent calls need distinct arenas.  Returns 0.
+ *   concurrent calls need distinct arenas.  Returns 0, or
+ *   silero_vad_op18_ifless_ERR_NO_ARENA when arena is NULL and silero_vad_op18_ifless.c was compiled with
+ *   -Dsilero_vad_op18_ifless_NO_STATIC_ARENA.
+ *
+ * silero_vad_op18_ifless_NO_STATIC_ARENA: define it while compiling silero_vad_op18_ifless.c to reserve no static
+ *   arena (silero_vad_op18_ifless_ARENA_BYTES of RAM saved) when every caller passes its own.
  */
 #ifndef silero_vad_op18_ifless_H_INCLUDED
 #define silero_vad_op18_ifless_H_INCLUDED
@@ -21,6 +26,8 @@ extern "C" {
 
 #define silero_vad_op18_ifless_ARENA_BYTES 8384
 /* most bytes live at once for this schedule: 8384 */
+
+#define silero_vad_op18_ifless_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */
 
 #define silero_vad_op18_ifless_NUM_INPUTS 2
 #define silero_vad_op18_ifless_NUM_OUTPUTS 2
