@@ -92,7 +92,7 @@ static int parse_int64(const char *s, int64_t *v) {
   return 0;
 }
 
-static int parse_dims(char *s, onnx_binding *b) {
+static int parse_dims(char *s, ir_shape_binding *b) {
   b->rank = 0;
   if (!*s) return 0;   /* "NAME=" is a scalar */
   for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
@@ -170,7 +170,7 @@ int main(int argc, char **argv) {
       NEXT();
       char *val = split_eq(argv[i]);
       if (!val || o.n_shapes == CLI_MAX_BIND) return bad_usage("--shape takes NAME=d0,d1,... (got '%s')", argv[i]);
-      onnx_binding *b = &o.shapes[o.n_shapes++];
+      ir_shape_binding *b = &o.shapes[o.n_shapes++];
       b->name = argv[i];
       if (parse_dims(val, b) < 0) return bad_usage("bad dimensions in --shape %s", argv[i]);
     } else if (!strcmp(a, "--dim")) {
