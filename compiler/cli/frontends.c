@@ -10,14 +10,18 @@
  * ends in fe_finish, so what comes out is the same kind of graph.
  */
 #include "cli.h"
+#include "../dsl/dsl.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static ir_graph *load_onnx(const char *path, const fe_opts *o) { return onnx_load_file(path, o); }
+static ir_graph *load_dsl(const char *path, const fe_opts *o) { return dsl_load_file(path, o, stderr); }
+static int explain_dsl(const char *path, const char *msg) { return dsl_explain(path, msg, stderr); }
 
 static const cli_frontend frontends[] = {
     {"onnx", ".onnx", NULL, load_onnx, NULL},
+    {"dsl", ".nn", dsl_sniff, load_dsl, explain_dsl},
 };
 #define N_FRONTENDS ((int)(sizeof frontends / sizeof *frontends))
 
