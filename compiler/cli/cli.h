@@ -31,6 +31,7 @@ typedef struct cli_opts {
   cli_file_binding consts[CLI_MAX_BIND], inputs[CLI_MAX_BIND];
   int n_consts, n_inputs;
   int emit_main, threads, keep, verbose;
+  int no_bind;                     /* load without the op table (export writes attributes as written) */
   double rtol, atol;
   int64_t max_bytes;
   uint64_t seed;
@@ -87,5 +88,7 @@ int cmd_graph(cli_opts *o);
 int cmd_test_onnx(cli_opts *o);
 int cmd_ops(cli_opts *o);
 int cmd_convert(cli_opts *o);
+int cmd_fmt(cli_opts *o);      /* dsl_tools.c */
+int cmd_export(cli_opts *o);
 
 #endif

@@ -33,6 +33,7 @@ ir_graph *cli_load(const cli_opts *o, const char *model, int run_passes) {
   lo.bind.n_consts = o->n_consts;
   lo.bind.consts = consts;
   lo.max_bytes = o->max_bytes;
+  lo.no_bind = o->no_bind;
   const cli_frontend *fe = cli_frontend_for(model);
   ir_graph *g = fe->load(model, &lo);
   for (int i = 0; i < o->n_consts; i++) tio_free(&loaded[i]);
