@@ -1051,6 +1051,8 @@ static void inputs(builder *b) {
       free(t->dim_param[d]);
       t->dim_param[d] = NULL;
     }
+    if (t && ir_shape_known(t) && (ir_numel(t) < 0 || ir_nbytes(t) > b->max_bytes))
+      dsl_error(b->src, s->type.pos, "input '%s' has too many elements", t->name);
   }
 }
 
