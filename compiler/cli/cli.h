@@ -89,6 +89,8 @@ int cmd_test_onnx(cli_opts *o);
 int cmd_ops(cli_opts *o);
 int cmd_convert(cli_opts *o);
 int cmd_fmt(cli_opts *o);      /* dsl_tools.c */
+/* `info`'s line on the training setup a model carries (nothing without one). */
+void cli_print_train(const ir_graph *g);
 int cmd_export(cli_opts *o);
 
 #endif

@@ -250,6 +250,10 @@ def test_cli_errors(tmp):
         f.write("input x: f32[2, 8]\ns = Shape(x)\ny = Reshape(x, s)\nz = Reshape(y, [3, 5])\noutput z\n")
     r = modelc("info", p, expect=1)
     check(r.stderr.startswith(p + ":4:5: node 'z' (Reshape)"), "a later stage's error is located in the source (%r)" % r.stderr)
+    r = modelc("info", "models/dsl/gru_classifier.nn")
+    check("training: loss cross_entropy(logits, y) with label y int64 [2]; optimizer sgd(lr=0.01, momentum=0, "
+          "weight_decay=0, nesterov=0, epochs=3); frozen: n.scale, n.bias\n" in r.stdout,
+          "info shows the train block the graph keeps (%r)" % r.stdout[-200:])
     r = modelc("fmt", expect=2)
     check("needs exactly one FILE" in r.stderr, "fmt without a file is bad usage")
     r = modelc("export", "models/dsl/mlp.nn", expect=2)
