@@ -1043,7 +1043,7 @@ static void inputs(builder *b) {
       int64_t v = dim_value(b, s->type.dims[d].name);
       if (v < 0) {
         dsl_error(b->src, s->type.dims[d].pos,
-                  "dimension '%s' has no size: give it one here (%s=1) or on the command line (--dim %s=N)",
+                  "dimension '%s' has no size: give it one here (%s=1) or on the command line (--dim %s=SIZE)",
                   s->type.dims[d].name, s->type.dims[d].name, s->type.dims[d].name);
         continue;
       }
