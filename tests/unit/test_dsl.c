@@ -230,6 +230,7 @@ static void test_bindings(void **state) {
   assert_non_null(g);
   assert_true(g->inputs[0]->shape[0] == 2 && g->outputs[0]->shape[0] == 2);
   ir_graph_free(g);
+  free(diag);
   fe_opts o;
   memset(&o, 0, sizeof o);
   ir_dim_binding dm = {"N", 5};
@@ -239,12 +240,11 @@ static void test_bindings(void **state) {
   assert_non_null(g);
   assert_true(g->inputs[0]->shape[0] == 5 && g->outputs[0]->shape[0] == 5);
   ir_graph_free(g);
+  free(diag);
   ir_shape_binding sh = {"x", 2, {7, 4}};
   memset(&o, 0, sizeof o);
   o.bind.n_shapes = 1;
   o.bind.shapes = &sh;
-  free(diag);
-  diag = NULL;
   assert_null(load(src, &o, &diag));
   assert_non_null(strstr(diag, "t.nn: --shape x: dimension 1 is 3 in the model, got 4"));
   free(diag);
@@ -258,6 +258,7 @@ static void test_initializers(void **state) {
   char *diag = NULL;
   ir_graph *g = load(src, NULL, &diag);
   if (!g) fail_msg("%s", diag);
+  free(diag);
   ir_graph *g2 = load(src, NULL, &diag);
   const float *a = ir_find_tensor(g, "a")->data, *b = ir_find_tensor(g, "b")->data;
   const float *c = ir_find_tensor(g, "c")->data, *d = ir_find_tensor(g, "d")->data;
