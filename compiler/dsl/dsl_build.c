@@ -663,6 +663,11 @@ static ir_tensor *layer_input(builder *b, const dsl_stmt *s, const dsl_expr *e, 
     dsl_error(b->src, e->pos, "%s takes float32 input; '%s' is %s", s->value->text, x->name, ir_dtype_name(x->dtype));
     return NULL;
   }
+  for (int i = 0; i < rank; i++)
+    if (x->shape[i] == 0) {
+      dsl_error(b->src, e->pos, "%s takes a non-empty input; '%s' is %s", s->value->text, x->name, shape_str(x, sh, sizeof sh));
+      return NULL;
+    }
   return x;
 }
 
@@ -787,6 +792,7 @@ static int l_depthwise(builder *b, const dsl_stmt *s, const dsl_expr **v) {
   int64_t mult = 1;
   if (!x) return -1;
   if (v[4] && want_pos_int(b, v[4], "multiplier", &mult)) return -1;
+  if (mult > (INT64_C(1) << 40) / x->shape[1]) return dsl_error(b->src, v[4]->pos, "multiplier is too large");
   return conv(b, s, x, x->shape[1] * mult, x->shape[1], v[1], v[2], v[3], NULL, v[5], v[6], v[7]);
 }
 
