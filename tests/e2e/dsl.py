@@ -254,6 +254,12 @@ def test_cli_errors(tmp):
     check("training: loss cross_entropy(logits, y) with label y int64 [2]; optimizer sgd(lr=0.01, momentum=0, "
           "weight_decay=0, nesterov=0, epochs=3); frozen: n.scale, n.bias\n" in r.stdout,
           "info shows the train block the graph keeps (%r)" % r.stdout[-200:])
+    # the frontend by content when the extension says nothing
+    shutil.copy("models/dsl/mlp.nn", os.path.join(tmp, "mlp.model"))
+    shutil.copy("models/lenet5/model.onnx", os.path.join(tmp, "lenet5.model"))
+    r1 = modelc("info", os.path.join(tmp, "mlp.model")).stdout
+    r2 = modelc("info", os.path.join(tmp, "lenet5.model")).stdout
+    check("output probs" in r1 and "Gemm" in r2, "a DSL file and an ONNX file are told apart by their content")
     r = modelc("fmt", expect=2)
     check("needs exactly one FILE" in r.stderr, "fmt without a file is bad usage")
     r = modelc("export", "models/dsl/mlp.nn", expect=2)
