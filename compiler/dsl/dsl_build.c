@@ -236,6 +236,21 @@ static int charge(builder *b, dsl_pos pos, const char *name, int64_t bytes) {
   return 0;
 }
 
+/* Read the .npz named by string e (relative to the model's folder, which it
+ * may not leave: no absolute paths, no "..") into z. */
+static int read_npz(builder *b, const dsl_expr *e, npz_file *z) {
+  const char *f = e->text;
+  int up = f[0] == '/' || !f[0];
+  for (const char *q = f; *q && !up; q = strchr(q, '/') ? strchr(q, '/') + 1 : q + strlen(q))
+    up = q[0] == '.' && q[1] == '.' && (q[2] == '/' || !q[2]);
+  if (up) return dsl_error(b->src, e->pos, "'%s': weights are read from the model's folder and below only", f);
+  if (!b->base_dir) return dsl_error(b->src, e->pos, "files cannot be read here");
+  char path[4096], err[1024];
+  snprintf(path, sizeof path, "%s/%s", b->base_dir, f);
+  if (npz_read(path, b->max_bytes, z, err, sizeof err)) return dsl_error(b->src, e->pos, "%s", err);
+  return 0;
+}
+
 static ir_tensor *new_const(builder *b, const char *base, ir_dtype dt, int rank, const int64_t *dims, const void *data) {
   ir_tensor *t = ir_add_tensor_unique(b->g, base, dt, IR_CONST);
   ir_set_shape(t, rank, dims);
@@ -290,16 +305,7 @@ static ir_tensor *make_param(builder *b, const char *name, dsl_pos pos, int rank
         dsl_error(b->src, v[1]->pos, "key must be a string");
         return NULL;
       }
-      if (!b->base_dir) {
-        dsl_error(b->src, v[0]->pos, "files cannot be read here");
-        return NULL;
-      }
-      char path[4096], err[1024];
-      snprintf(path, sizeof path, "%s/%s", b->base_dir, v[0]->text);
-      if (npz_read(path, b->max_bytes, &own, err, sizeof err)) {
-        dsl_error(b->src, v[0]->pos, "%s", err);
-        return NULL;
-      }
+      if (read_npz(b, v[0], &own)) return NULL;
       file = v[0]->text;
       const char *key = v[1] ? v[1]->text : name;
       if (!(m = npz_find(&own, key))) {
@@ -988,12 +994,8 @@ static void settings(builder *b) {
     } else if (s->kind == S_SEED) {
       if (s->value->ival < 0) dsl_error(b->src, s->value->pos, "the seed must not be negative");
       b->seed = (uint64_t)s->value->ival;
-    } else if (!b->base_dir) {
-      dsl_error(b->src, s->value->pos, "files cannot be read here");
     } else {
-      char path[4096], err[1024];
-      snprintf(path, sizeof path, "%s/%s", b->base_dir, s->value->text);
-      if (npz_read(path, b->max_bytes, &b->weights, err, sizeof err)) dsl_error(b->src, s->value->pos, "%s", err);
+      read_npz(b, s->value, &b->weights);
     }
   }
 }

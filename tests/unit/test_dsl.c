@@ -127,6 +127,8 @@ static void test_semantic_errors(void **state) {
               "t.nn:1:24: tests/data/dsl/compressed.npz: member 'p' is compressed: write the file with np.savez, not np.savez_compressed");
   expect_diag("weights \"weights.npz\"\nparam p: f32[3, 2] = xavier\n",
               "t.nn:2:7: parameter 'p' is float32 [3,2], but weights.npz holds float32 [2,3]");
+  expect_diag("weights \"../dsl/weights.npz\"\n", "t.nn:1:9: '../dsl/weights.npz': weights are read from the model's folder and below only");
+  expect_diag("param r: f32[2] = load(\"/etc/passwd\")\n", "t.nn:1:24: '/etc/passwd': weights are read from the model's folder");
   /* a cycle, and a name used before its definition without one */
   expect_diag("input x: f32[2]\na = Add(x, b)\nb = Relu(a)\noutput b\n",
               "t.nn:2:12: 'b' (line 3) depends on the result of this statement: the graph would have a cycle");
