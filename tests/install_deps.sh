@@ -7,10 +7,17 @@ missing=""
 for p in $need; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# node and npm may come from elsewhere than apt: only their absence counts.
+command -v node > /dev/null && command -v npm > /dev/null || missing="$missing nodejs npm"
+ort="$(dirname "$0")/../bench/ort"
+install_ort() {   # ONNX Runtime for tests/e2e/dsl.py, pinned by bench/ort/package-lock.json
+  [ -d "$ort/node_modules/onnxruntime-node" ] || (cd "$ort" && npm ci --ignore-scripts --silent)
+}
+[ -z "$missing" ] && { install_ort; exit 0; }
 echo "installing:$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing > /dev/null
+install_ort

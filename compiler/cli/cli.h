@@ -24,18 +24,32 @@ typedef struct cli_opts {
   int n_pos;
   const char **pos;                /* positional arguments (MODEL, DIR...), argc entries */
   const char *outdir, *name, *cc, *format;
-  onnx_binding shapes[CLI_MAX_BIND];
+  ir_shape_binding shapes[CLI_MAX_BIND];
   int n_shapes;
-  onnx_dim_binding dims[CLI_MAX_BIND];
+  ir_dim_binding dims[CLI_MAX_BIND];
   int n_dims;
   cli_file_binding consts[CLI_MAX_BIND], inputs[CLI_MAX_BIND];
   int n_consts, n_inputs;
   int emit_main, threads, keep, verbose;
+  int no_bind;                     /* load without the op table (export writes attributes as written) */
   double rtol, atol;
   int64_t max_bytes;
   uint64_t seed;
   pass_options passes;
 } cli_opts;
+
+/* A model format: the extension that selects it, a test on the file's first
+ * bytes (NULL: none), its loader (which ends in fe_finish), and, for
+ * formats with source positions, a way to point at the source when a later
+ * stage fails with msg (returns 1 when it printed a located diagnostic). */
+typedef struct cli_frontend {
+  const char *name, *ext;
+  int (*sniff)(const unsigned char *head, size_t n);
+  ir_graph *(*load)(const char *path, const fe_opts *o);
+  int (*explain)(const char *path, const char *msg);
+} cli_frontend;
+/* The frontend for a model file (frontends.c): by extension, then content. */
+const cli_frontend *cli_frontend_for(const char *path);
 
 /* Load MODEL with the --shape/--dim/--const bindings and run the passes. */
 ir_graph *cli_load(const cli_opts *o, const char *model, int run_passes);
@@ -74,5 +88,9 @@ int cmd_graph(cli_opts *o);
 int cmd_test_onnx(cli_opts *o);
 int cmd_ops(cli_opts *o);
 int cmd_convert(cli_opts *o);
+int cmd_fmt(cli_opts *o);      /* dsl_tools.c */
+/* `info`'s line on the training setup a model carries (nothing without one). */
+void cli_print_train(const ir_graph *g);
+int cmd_export(cli_opts *o);
 
 #endif

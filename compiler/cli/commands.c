@@ -246,6 +246,7 @@ int cmd_info(cli_opts *o) {
   printf("MACs: %lld\n", (long long)macs);
   printf("arena: %lld bytes (lower bound for this schedule: %lld)\n", (long long)g->arena_bytes,
          (long long)g->arena_lower_bound);
+  cli_print_train(g);
   ir_graph_free(g);
   return 0;
 }

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 
 ir_graph *cli_load(const cli_opts *o, const char *model, int run_passes) {
-  static onnx_const_binding consts[CLI_MAX_BIND];
+  static ir_const_binding consts[CLI_MAX_BIND];
   static tio_tensor loaded[CLI_MAX_BIND];
   for (int i = 0; i < o->n_consts; i++) {
     if (tio_load(o->consts[i].file, &loaded[i]) < 0) return NULL;
@@ -24,20 +24,24 @@ ir_graph *cli_load(const cli_opts *o, const char *model, int run_passes) {
     memcpy(consts[i].dims, loaded[i].shape, sizeof consts[i].dims);
     consts[i].data = loaded[i].data;
   }
-  onnx_load_opts lo;
+  fe_opts lo;
   memset(&lo, 0, sizeof lo);
-  lo.n_shapes = o->n_shapes;
-  lo.shapes = o->shapes;
-  lo.n_dims = o->n_dims;
-  lo.dims = o->dims;
-  lo.n_consts = o->n_consts;
-  lo.consts = consts;
+  lo.bind.n_shapes = o->n_shapes;
+  lo.bind.shapes = o->shapes;
+  lo.bind.n_dims = o->n_dims;
+  lo.bind.dims = o->dims;
+  lo.bind.n_consts = o->n_consts;
+  lo.bind.consts = consts;
   lo.max_bytes = o->max_bytes;
-  ir_graph *g = onnx_load_file(model, &lo);
+  lo.no_bind = o->no_bind;
+  const cli_frontend *fe = cli_frontend_for(model);
+  ir_graph *g = fe->load(model, &lo);
   for (int i = 0; i < o->n_consts; i++) tio_free(&loaded[i]);
   if (!g) return NULL;
   if (run_passes && pass_run_all(g, &o->passes) < 0) {
     ir_graph_free(g);
+    /* A later stage failed on a node: formats with positions point at its source. */
+    if (fe->explain && fe->explain(model, ir_last_error())) ir_error("%s: 1 error", model);
     return NULL;
   }
   return g;

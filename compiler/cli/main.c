@@ -23,6 +23,8 @@ static const char *usage_text =
     "  test-onnx DIR...                                    run ONNX backend-test folders\n"
     "  ops                                                 the supported ops, as a Markdown table\n"
     "  convert IN OUT.npy                                  a tensor file (.pb or .npy) to .npy\n"
+    "  fmt     FILE.nn                                     print a model file in the canonical layout\n"
+    "  export  MODEL -o OUT.onnx                           write the model as an ONNX file\n"
     "\n"
     "options for every command that reads a model:\n"
     "  --shape NAME=d0,d1,...   fix an input's shape\n"
@@ -59,6 +61,12 @@ static const char *cmd_help(const char *cmd) {
     return "usage: modelc convert IN OUT.npy\n"
            "Writes the tensor of IN (an ONNX TensorProto .pb, as in ONNX's test data, or a .npy) as a\n"
            ".npy file, e.g. to feed ONNX test inputs to a generated NAME_main harness.\n";
+  if (!strcmp(cmd, "fmt"))
+    return "usage: modelc fmt FILE.nn\n"
+           "Prints the model file in the canonical layout (docs/dsl.md); formatting twice changes nothing.\n";
+  if (!strcmp(cmd, "export"))
+    return "usage: modelc export MODEL -o OUT.onnx [model options]\n"
+           "Writes MODEL (a DSL file, or an ONNX file after the bindings) as an ONNX model with its weights.\n";
   if (!strcmp(cmd, "ops"))
     return "usage: modelc ops\n"
            "Prints every op of the op table as a Markdown table (docs/ops.md is this output).\n";
@@ -92,7 +100,7 @@ static int parse_int64(const char *s, int64_t *v) {
   return 0;
 }
 
-static int parse_dims(char *s, onnx_binding *b) {
+static int parse_dims(char *s, ir_shape_binding *b) {
   b->rank = 0;
   if (!*s) return 0;   /* "NAME=" is a scalar */
   for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
@@ -170,7 +178,7 @@ int main(int argc, char **argv) {
       NEXT();
       char *val = split_eq(argv[i]);
       if (!val || o.n_shapes == CLI_MAX_BIND) return bad_usage("--shape takes NAME=d0,d1,... (got '%s')", argv[i]);
-      onnx_binding *b = &o.shapes[o.n_shapes++];
+      ir_shape_binding *b = &o.shapes[o.n_shapes++];
       b->name = argv[i];
       if (parse_dims(val, b) < 0) return bad_usage("bad dimensions in --shape %s", argv[i]);
     } else if (!strcmp(a, "--dim")) {
@@ -211,7 +219,15 @@ int main(int argc, char **argv) {
     if (o.n_pos) return bad_usage("%s takes no arguments", o.cmd);
     return cmd_ops(&o);
   }
+  if (!strcmp(o.cmd, "fmt")) {
+    if (o.n_pos != 1) return bad_usage("%s needs exactly one FILE", o.cmd);
+    return cmd_fmt(&o);
+  }
   if (o.n_pos != 1) return bad_usage("%s needs exactly one MODEL", o.cmd);
+  if (!strcmp(o.cmd, "export")) {
+    if (!o.outdir) return bad_usage("%s needs -o OUT.onnx", o.cmd);
+    return cmd_export(&o);
+  }
   if (!strcmp(o.cmd, "compile")) {
     if (!o.outdir) return bad_usage("%s needs -o DIR", o.cmd);
     return cmd_compile(&o);

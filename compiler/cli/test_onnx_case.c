@@ -263,7 +263,7 @@ static ir_graph *load_variant(const cli_opts *o, const char *model, const to_cas
       lo.consts[lo.n_consts].name = name;
       lo.consts[lo.n_consts++].file = files[i];
     } else if (!user_shape(o, name) && lo.n_shapes < CLI_MAX_BIND) {
-      onnx_binding *b = &lo.shapes[lo.n_shapes++];
+      ir_shape_binding *b = &lo.shapes[lo.n_shapes++];
       const tio_tensor *t = &c->sets[s0].in[i];
       b->name = name;
       b->rank = t->rank;
@@ -394,7 +394,7 @@ void to_prepare(const cli_opts *o, to_case *c, const char *bdir) {
   if (!g0 && strstr(ir_last_error(), "compile-time constant")) {
     /* an op's validation wants an input's value: learn the inputs without
      * the op table; the specialization below binds it */
-    onnx_load_opts nb;
+    fe_opts nb;
     memset(&nb, 0, sizeof nb);
     nb.no_bind = 1;
     nb.max_bytes = o->max_bytes;

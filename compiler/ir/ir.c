@@ -267,7 +267,22 @@ void ir_graph_free(ir_graph *g) {
   free(g->inputs);
   free(g->outputs);
   free(g->name);
+  ir_train_free(g->train);
   free(g);
+}
+
+void ir_train_free(ir_train *t) {
+  if (!t) return;
+  free(t->loss);
+  free(t->prediction);
+  free(t->label);
+  free(t->optimizer);
+  for (int i = 0; i < t->n_hyper; i++) free(t->hyper_names[i]);
+  free(t->hyper_names);
+  free(t->hyper_values);
+  for (int i = 0; i < t->n_frozen; i++) free(t->frozen[i]);
+  free(t->frozen);
+  free(t);
 }
 
 ir_tensor *ir_find_tensor(const ir_graph *g, const char *name) {

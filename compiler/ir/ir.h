@@ -99,8 +99,26 @@ struct ir_node {
   int dead;             /* marked by passes, removed by ir_graph_compact */
 };
 
+/* The training setup a model carries (the DSL's train block) for --train:
+ * kept with the graph, untouched by the passes. */
+typedef struct ir_train {
+  char *loss;                   /* "cross_entropy" or "mse" */
+  char *prediction;             /* the tensor the loss reads */
+  char *label;                  /* the training-only input holding the targets */
+  ir_dtype label_dtype;
+  int label_rank;
+  int64_t label_shape[IR_MAX_RANK];
+  char *optimizer;              /* "sgd", "adam", "adagrad" */
+  int n_hyper;
+  char **hyper_names;           /* "lr", "momentum", "epochs", "batch", ... */
+  double *hyper_values;
+  int n_frozen;
+  char **frozen;                /* parameters the optimizer leaves alone */
+} ir_train;
+
 struct ir_graph {
   char *name;
+  ir_train *train;      /* NULL unless the model says how to train it */
   ir_graph *parent;     /* enclosing graph of a subgraph, else NULL */
   int n_tensors, cap_tensors;
   ir_tensor **tensors;
@@ -156,6 +174,7 @@ int64_t ir_const_i64(const ir_tensor *t, int64_t i);
 /* ---- graphs ----------------------------------------------------------- */
 ir_graph *ir_graph_new(const char *name, ir_graph *parent);
 void ir_graph_free(ir_graph *g);
+void ir_train_free(ir_train *t);
 /* Lookup by name in g only (not parents); NULL when absent. */
 ir_tensor *ir_find_tensor(const ir_graph *g, const char *name);
 /* Lookup in g, then its parents (subgraphs see outer-scope tensors). */

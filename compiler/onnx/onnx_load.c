@@ -6,8 +6,8 @@
  * subgraph (If/Loop bodies, built recursively with the node's graph as
  * parent):
  *   1. initializers become IR_PARAM tensors (decoded by tp_decode);
- *   2. declared inputs become IR_INPUT tensors (the main graph applies the
- *      --shape/--dim/--const bindings here);
+ *   2. declared inputs become IR_INPUT tensors, named dimensions kept as
+ *      symbols;
  *   3. the node list is flattened: calls to the model's local functions are
  *      inlined into plain node records with renamed internal tensors;
  *   4. every node's outputs are created first (Constant nodes become
@@ -15,8 +15,9 @@
  *   5. nodes are added with attributes and inputs, then normalized to the
  *      newest opset form (onnx_opset.c);
  *   6. declared outputs are marked.
- * Then, for the whole model: one error listing every node without an op
- * table entry, topological sort and binding to the op table.
+ * Then fe_finish (compiler/frontend/) applies the --shape/--dim/--const
+ * bindings, reports every node without an op table entry in one error,
+ * sorts and binds the nodes to the op table, as for every frontend.
  *
  * The file may be hostile: every count, name and dimension is checked, and
  * tensor bytes are limited to max_bytes over the whole model.  Strings of
@@ -39,7 +40,6 @@
 
 #define MAX_OPSET 21                      /* newest ai.onnx opset we know */
 #define MAX_DEPTH 32                      /* nesting of subgraphs and function calls */
-#define DEFAULT_MAX_BYTES ((int64_t)4 << 30)
 #define MAX_FILE_BYTES ((size_t)INT32_MAX) /* protobuf's own message limit */
 #define MAX_COUNT (1 << 24)               /* inputs/outputs/attributes of one node */
 
@@ -50,11 +50,6 @@ static const char *S(const char *s) { return s ? s : ""; }
 static const char *norm_domain(const char *d) {
   return !d || strcmp(d, "ai.onnx") == 0 ? "" : d;
 }
-
-typedef struct sym {
-  const char *name;
-  int64_t value;
-} sym;
 
 /* An attribute as a node record sees it: the name it has at this node
  * (function attribute references rename) and the proto holding the value. */
@@ -78,11 +73,8 @@ typedef struct nlist {
 
 typedef struct ctx {
   const Onnx__ModelProto *m;
-  const onnx_load_opts *o;
   const char *base_dir;
   int64_t max_bytes, used;
-  sym *syms;
-  int n_syms;
   void **pool;
   int n_pool, cap_pool;
 } ctx;
@@ -151,21 +143,14 @@ static int decode(ctx *c, const Onnx__TensorProto *tp, const char *who, ir_dtype
   return 0;
 }
 
-/* Give t its declared shape (dims -1 where symbolic/unknown) and symbols. */
-static void set_decl_shape(ctx *c, ir_tensor *t, int rank, const int64_t *dims, const char *const *params) {
+/* Give t its declared shape: dims -1 where unknown, named ones keep their
+ * symbol for ir_bind_inputs (--dim, or implied by --shape). */
+static void set_decl_shape(ir_tensor *t, int rank, const int64_t *dims, const char *const *params) {
   ir_set_shape(t, rank, dims);
   for (int i = 0; i < rank; i++) {
     if (dims[i] >= 0 || !params[i]) continue;
-    int bound = 0;
-    for (int k = 0; k < c->n_syms; k++)
-      if (strcmp(c->syms[k].name, params[i]) == 0) {
-        t->shape[i] = c->syms[k].value;   /* --dim, or implied by --shape */
-        bound = 1;
-      }
-    if (!bound) {
-      free(t->dim_param[i]);
-      t->dim_param[i] = ir_strdup(params[i]);
-    }
+    free(t->dim_param[i]);
+    t->dim_param[i] = ir_strdup(params[i]);
   }
 }
 
@@ -514,53 +499,7 @@ static int convert_attr(ctx *c, ir_graph *g, ir_node *n, const char *name, const
   }
 }
 
-/* ---- --shape / --dim / --const ------------------------------------------ */
-
-static int dims_mention(const Onnx__ValueInfoProto *const *v, size_t n, const char *sym) {
-  for (size_t i = 0; i < n; i++) {
-    const Onnx__TypeProto *tp = v[i] ? v[i]->type : NULL;
-    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type ||
-        !tp->tensor_type->shape)
-      continue;
-    const Onnx__TensorShapeProto *s = tp->tensor_type->shape;
-    for (size_t k = 0; k < s->n_dim; k++)
-      if (s->dim[k] && s->dim[k]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
-          strcmp(S(s->dim[k]->dim_param), sym) == 0)
-        return 1;
-  }
-  return 0;
-}
-
-static int bind_sym(ctx *c, const char *what, const char *name, int64_t v) {
-  for (int k = 0; k < c->n_syms; k++)
-    if (strcmp(c->syms[k].name, name) == 0) {
-      if (c->syms[k].value == v) return 0;
-      return ir_error("%s: dimension '%s' would be %lld, but it is already fixed to %lld", what, name,
-                      (long long)v, (long long)c->syms[k].value);
-    }
-  c->syms = ir_realloc(c->syms, (size_t)(c->n_syms + 1) * sizeof *c->syms);
-  c->syms[c->n_syms].name = name;
-  c->syms[c->n_syms++].value = v;
-  return 0;
-}
-
-/* A declared input (rank, dims, symbols) against a given shape: rank and
- * fixed dims must agree; symbolic dims get bound. */
-static int match_decl(ctx *c, const char *what, int drank, const int64_t *ddims, const char *const *params,
-                      int rank, const int64_t *dims) {
-  if (rank < 0 || rank > IR_MAX_RANK) return ir_error("%s: rank %d is not supported", what, rank);
-  for (int i = 0; i < rank; i++)
-    if (dims[i] < 0) return ir_error("%s: negative dimension %lld", what, (long long)dims[i]);
-  if (drank < 0) return 0;
-  if (drank != rank) return ir_error("%s: the model declares rank %d, got %d dimensions", what, drank, rank);
-  for (int i = 0; i < rank; i++) {
-    if (ddims[i] >= 0 && ddims[i] != dims[i])
-      return ir_error("%s: dimension %d is %lld in the model, got %lld", what, i, (long long)ddims[i],
-                      (long long)dims[i]);
-    if (ddims[i] < 0 && params[i] && bind_sym(c, what, params[i], dims[i])) return -1;
-  }
-  return 0;
-}
+/* ---- declared inputs ---------------------------------------------------- */
 
 typedef struct decl {
   const Onnx__ValueInfoProto *vi;
@@ -576,75 +515,9 @@ static int find_decl(const decl *d, int n, const char *name) {
   return -1;
 }
 
-/* Check every binding and derive the symbol table (phase 2 of the main
- * graph, before the input tensors get their shapes). */
-static int check_bindings(ctx *c, const ir_graph *g, const Onnx__GraphProto *gp, const decl *d, int nd) {
-  const onnx_load_opts *o = c->o;
-  char what[300];
-  for (int i = 0; i < o->n_dims; i++) {
-    const char *name = S(o->dims[i].name);
-    snprintf(what, sizeof what, "--dim %s", name);
-    if (o->dims[i].value < 0) return ir_error("%s: negative value %lld", what, (long long)o->dims[i].value);
-    if (!dims_mention((const Onnx__ValueInfoProto *const *)gp->input, gp->n_input, name) &&
-        !dims_mention((const Onnx__ValueInfoProto *const *)gp->output, gp->n_output, name) &&
-        !dims_mention((const Onnx__ValueInfoProto *const *)gp->value_info, gp->n_value_info, name))
-      return ir_error("%s: no dimension of the model is named '%s'", what, name);
-    if (bind_sym(c, what, name, o->dims[i].value)) return -1;
-  }
-  for (int pass = 0; pass < 2; pass++) {
-    int cnt = pass ? o->n_consts : o->n_shapes;
-    for (int i = 0; i < cnt; i++) {
-      const char *name = S(pass ? o->consts[i].name : o->shapes[i].name);
-      int rank = pass ? o->consts[i].rank : o->shapes[i].rank;
-      const int64_t *dims = pass ? o->consts[i].dims : o->shapes[i].dims;
-      snprintf(what, sizeof what, "%s %s", pass ? "--const" : "--shape", name);
-      int k = find_decl(d, nd, name);
-      if (k < 0) {
-        const ir_tensor *t = ir_find_tensor(g, name);
-        if (t && t->role == IR_PARAM) return ir_error("%s: '%s' is an initializer, not an input", what, name);
-        return ir_error("%s: the model has no input named '%s'", what, name);
-      }
-      if (pass) {
-        ir_dtype dt = o->consts[i].dtype;
-        if (ir_dtype_size(dt) == 0) return ir_error("%s: unsupported dtype", what);
-        if (d[k].dt != IR_UNDEF && d[k].dt != dt)
-          return ir_error("%s: the input is %s, the value is %s", what, ir_dtype_name(d[k].dt), ir_dtype_name(dt));
-        if (!o->consts[i].data) return ir_error("%s: no data", what);
-      }
-      if (match_decl(c, what, d[k].rank, d[k].dims, d[k].params, rank, dims)) return -1;
-      if (pass && ir_numel_dims(rank, dims) < 0) return ir_error("%s: too many elements", what);
-    }
-  }
-  /* --shape and --const of the same input must agree. */
-  for (int i = 0; i < o->n_shapes; i++)
-    for (int j = 0; j < o->n_consts; j++) {
-      const onnx_binding *s = &o->shapes[i];
-      const onnx_const_binding *k = &o->consts[j];
-      if (strcmp(S(s->name), S(k->name)) != 0) continue;
-      int same = s->rank == k->rank;
-      for (int q = 0; same && q < s->rank; q++) same = s->dims[q] == k->dims[q];
-      if (!same) return ir_error("--const %s: shape differs from --shape %s", S(k->name), S(s->name));
-    }
-  return 0;
-}
-
-static void apply_bindings(ctx *c, ir_tensor *t) {
-  const onnx_load_opts *o = c->o;
-  for (int i = 0; i < o->n_shapes; i++)
-    if (strcmp(S(o->shapes[i].name), t->name) == 0) ir_set_shape(t, o->shapes[i].rank, o->shapes[i].dims);
-  for (int i = 0; i < o->n_consts; i++) {
-    const onnx_const_binding *k = &o->consts[i];
-    if (strcmp(S(k->name), t->name) != 0) continue;
-    t->dtype = k->dtype;
-    ir_set_shape(t, k->rank, k->dims);
-    ir_tensor_set_data(t, k->data, (size_t)ir_nbytes(t));
-    t->role = IR_CONST;
-  }
-}
-
 /* ---- one graph ---------------------------------------------------------- */
 
-static int add_inputs(ctx *c, ir_graph *g, const Onnx__GraphProto *gp, int is_main) {
+static int add_inputs(ir_graph *g, const Onnx__GraphProto *gp, int is_main) {
   decl *d = ir_alloc((gp->n_input + 1) * sizeof *d);
   int nd = 0, rc = 0;
   for (size_t i = 0; i < gp->n_input && rc == 0; i++) {
@@ -680,16 +553,14 @@ static int add_inputs(ctx *c, ir_graph *g, const Onnx__GraphProto *gp, int is_ma
     }
     nd++;
   }
-  if (rc == 0 && is_main) rc = check_bindings(c, g, gp, d, nd);
   for (int i = 0; i < nd && rc == 0; i++) {
     ir_tensor *t = ir_add_tensor(g, S(d[i].vi->name), d[i].dt, IR_INPUT);
     if (!t) {
       rc = -1;
       break;
     }
-    if (d[i].rank >= 0) set_decl_shape(c, t, d[i].rank, d[i].dims, d[i].params);
-    if (is_main) apply_bindings(c, t);
-    if (t->role == IR_INPUT) ir_graph_add_input(g, t);
+    if (d[i].rank >= 0) set_decl_shape(t, d[i].rank, d[i].dims, d[i].params);
+    ir_graph_add_input(g, t);
   }
   free(d);
   return rc;
@@ -795,70 +666,20 @@ static int add_outputs(ctx *c, ir_graph *g, const Onnx__GraphProto *gp) {
         return ir_error("graph '%s': output '%s' is declared %s but is %s", g->name, name, ir_dtype_name(dt),
                         ir_dtype_name(t->dtype));
     }
-    if (rank >= 0 && t->rank < 0 && t->role == IR_ACTIVATION) set_decl_shape(c, t, rank, dims, params);
+    if (rank >= 0 && t->rank < 0 && t->role == IR_ACTIVATION) set_decl_shape(t, rank, dims, params);
     ir_graph_add_output(g, t);
   }
   return 0;
 }
 
 static int build_graph(ctx *c, ir_graph *g, const Onnx__GraphProto *gp, int depth, int is_main) {
-  if (add_initializers(c, g, gp) || add_inputs(c, g, gp, is_main)) return -1;
+  if (add_initializers(c, g, gp) || add_inputs(g, gp, is_main)) return -1;
   nlist l = {NULL, 0, 0};
   int rc = flatten(c, gp, &l, depth);
   if (rc == 0) rc = add_nodes(c, g, &l, depth);
   free(l.v);
   if (rc == 0) rc = add_outputs(c, g, gp);
   return rc;
-}
-
-/* ---- whole model -------------------------------------------------------- */
-
-typedef struct unsup {
-  char buf[900];
-  size_t len;
-  int count, listed;
-} unsup;
-
-static void collect_unsupported(const ir_graph *g, unsup *u) {
-  for (int i = 0; i < g->n_nodes; i++) {
-    const ir_node *n = g->nodes[i];
-    for (int j = 0; j < n->n_attr; j++)
-      if (n->attrs[j].g) collect_unsupported(n->attrs[j].g, u);
-    if (op_find(n->domain, n->op_type)) continue;
-    char item[400];
-    if (n->domain[0])
-      snprintf(item, sizeof item, "%snode '%s' (%s, domain %s)", u->count ? ", " : "", n->name, n->op_type,
-               n->domain);
-    else
-      snprintf(item, sizeof item, "%snode '%s' (%s)", u->count ? ", " : "", n->name, n->op_type);
-    u->count++;
-    size_t k = strlen(item);
-    if (u->listed == u->count - 1 && u->len + k + 24 < sizeof u->buf) {   /* room left for "(+N more)" */
-      memcpy(u->buf + u->len, item, k + 1);
-      u->len += k;
-      u->listed++;
-    }
-  }
-}
-
-/* Sort every graph (inner ones first) and bind its nodes to the op table. */
-static int finish(ir_graph *g) {
-  if (ir_graph_toposort(g)) return -1;
-  for (int i = 0; i < g->n_nodes; i++) {
-    ir_node *n = g->nodes[i];
-    for (int j = 0; j < n->n_attr; j++)
-      if (n->attrs[j].g && finish(n->attrs[j].g)) return -1;
-    if (op_validate(n)) return -1;
-  }
-  return 0;
-}
-
-static int toposort_all(ir_graph *g) {
-  if (ir_graph_toposort(g)) return -1;
-  for (int i = 0; i < g->n_nodes; i++)
-    for (int j = 0; j < g->nodes[i]->n_attr; j++)
-      if (g->nodes[i]->attrs[j].g && toposort_all(g->nodes[i]->attrs[j].g)) return -1;
-  return 0;
 }
 
 /* ---- nesting depth before protobuf-c -------------------------------- */
@@ -945,9 +766,9 @@ Onnx__ModelProto *onnx_unpack_model(const void *buf, size_t len, const char *wha
   return m;
 }
 
-static ir_graph *load(const void *buf, size_t len, const char *base_dir, const onnx_load_opts *o,
+static ir_graph *load(const void *buf, size_t len, const char *base_dir, const fe_opts *o,
                       const char *what) {
-  static const onnx_load_opts no_opts;
+  static const fe_opts no_opts;
   if (!o) o = &no_opts;
   if (len == 0) {
     ir_error("%s: not an ONNX model (empty)", what);
@@ -963,25 +784,13 @@ static ir_graph *load(const void *buf, size_t len, const char *base_dir, const o
   ctx c;
   memset(&c, 0, sizeof c);
   c.m = m;
-  c.o = o;
   c.base_dir = base_dir;
-  c.max_bytes = o->max_bytes > 0 ? o->max_bytes : DEFAULT_MAX_BYTES;
+  c.max_bytes = o->max_bytes > 0 ? o->max_bytes : FE_DEFAULT_MAX_BYTES;
   ir_graph *g = ir_graph_new(m->graph->name && m->graph->name[0] ? m->graph->name : "main", NULL);
   g->max_bytes = c.max_bytes;   /* shape inference holds computed tensors to it too */
   int rc = build_graph(&c, g, m->graph, 0, 1);
-  if (rc == 0 && o->no_bind) rc = toposort_all(g);
-  else if (rc == 0) {
-    unsup u;
-    memset(&u, 0, sizeof u);
-    collect_unsupported(g, &u);
-    if (u.count > u.listed)
-      rc = ir_error("unsupported ops: %s (+%d more)", u.buf, u.count - u.listed);
-    else if (u.count)
-      rc = ir_error("unsupported ops: %s", u.buf);
-    if (rc == 0) rc = finish(g);
-  }
+  if (rc == 0) rc = fe_finish(g, o);
   pool_free(&c);
-  free(c.syms);
   onnx__model_proto__free_unpacked(m, NULL);
   if (rc) {
     ir_graph_free(g);
@@ -990,11 +799,11 @@ static ir_graph *load(const void *buf, size_t len, const char *base_dir, const o
   return g;
 }
 
-ir_graph *onnx_load_buffer(const void *buf, size_t len, const char *base_dir, const onnx_load_opts *o) {
+ir_graph *onnx_load_buffer(const void *buf, size_t len, const char *base_dir, const fe_opts *o) {
   return load(buf, len, base_dir, o, "<buffer>");
 }
 
-ir_graph *onnx_load_file(const char *path, const onnx_load_opts *o) {
+ir_graph *onnx_load_file(const char *path, const fe_opts *o) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     ir_error("%s: %s", path, strerror(errno));

@@ -10,9 +10,9 @@
  * nodes are sorted topologically.  Shapes beyond the declared ones are left
  * to shape inference.
  *
- * The options carry the CLI's --shape, --dim and --const bindings as plain
- * arrays the caller owns (the loader copies what it keeps).  A name that
- * matches nothing in the model is an error.
+ * The graph then goes through fe_finish (compiler/frontend/frontend.h):
+ * the options carry the CLI's --shape, --dim and --const bindings, applied
+ * there as for every frontend.
  */
 #ifndef MODELC_ONNX_LOAD_H
 #define MODELC_ONNX_LOAD_H
@@ -20,42 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../ir/ir.h"
-
-/* --shape NAME=d0,d1,...: fix a graph input's shape. */
-typedef struct onnx_binding {
-  const char *name;
-  int rank;
-  int64_t dims[IR_MAX_RANK];
-} onnx_binding;
-
-/* --dim SYMBOL=N: fix a symbolic dimension wherever it appears. */
-typedef struct onnx_dim_binding {
-  const char *name;
-  int64_t value;
-} onnx_dim_binding;
-
-/* --const NAME=FILE, the file already read: the input becomes IR_CONST with
- * a copy of data (numel * ir_dtype_size(dtype) bytes, C order). */
-typedef struct onnx_const_binding {
-  const char *name;
-  ir_dtype dtype;
-  int rank;
-  int64_t dims[IR_MAX_RANK];
-  const void *data;
-} onnx_const_binding;
-
-typedef struct onnx_load_opts {
-  int n_shapes;
-  const onnx_binding *shapes;
-  int n_dims;
-  const onnx_dim_binding *dims;
-  int n_consts;
-  const onnx_const_binding *consts;
-  int64_t max_bytes;      /* limit on all initializer/constant bytes; 0 = 4 GiB */
-  int no_bind;            /* skip the op table (unsupported-op check, op_validate):
-                             for inspecting models and for tests */
-} onnx_load_opts;
+#include "../frontend/frontend.h"
 
 /* Unpack a ModelProto with protobuf-c after checking that its messages do
  * not nest deeper than the stack can take (protobuf-c recurses without
@@ -66,10 +31,10 @@ struct Onnx__ModelProto *onnx_unpack_model(const void *buf, size_t len, const ch
 
 /* Load a model file.  External tensor data is read from the model's own
  * folder only.  o may be NULL.  Returns NULL with ir_last_error() set. */
-ir_graph *onnx_load_file(const char *path, const onnx_load_opts *o);
+ir_graph *onnx_load_file(const char *path, const fe_opts *o);
 
 /* Load a model held in memory.  base_dir is the folder external data is
  * resolved against; NULL forbids external data. */
-ir_graph *onnx_load_buffer(const void *buf, size_t len, const char *base_dir, const onnx_load_opts *o);
+ir_graph *onnx_load_buffer(const void *buf, size_t len, const char *base_dir, const fe_opts *o);
 
 #endif

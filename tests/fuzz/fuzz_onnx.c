@@ -18,7 +18,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  onnx_load_opts o = {0};
+  fe_opts o = {0};
   o.max_bytes = (int64_t)64 << 20;
   ir_graph *g = onnx_load_buffer(data, size, NULL, &o);
   if (!g) return 0;

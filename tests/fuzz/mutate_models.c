@@ -123,7 +123,7 @@ int main(int argc, char **argv) {
       cur_mutant = i;
       size_t n = mutate(src, len, buf);
       alarm(20);
-      onnx_load_opts o = {0};
+      fe_opts o = {0};
       o.max_bytes = (int64_t)256 << 20;
       ir_graph *g = onnx_load_buffer(buf, n, NULL, &o);
       if (g) {

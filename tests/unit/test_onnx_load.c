@@ -250,7 +250,7 @@ static void attr_string(Onnx__NodeProto *n, const char *name, const char *v) {
   a->s.len = strlen(v);
 }
 
-static ir_graph *load_opts(Onnx__ModelProto *m, const onnx_load_opts *o) {
+static ir_graph *load_opts(Onnx__ModelProto *m, const fe_opts *o) {
   size_t n = onnx__model_proto__get_packed_size(m);
   uint8_t *buf = A(n);
   onnx__model_proto__pack(m, buf);
@@ -258,7 +258,7 @@ static ir_graph *load_opts(Onnx__ModelProto *m, const onnx_load_opts *o) {
 }
 
 static ir_graph *load_raw(Onnx__ModelProto *m) {
-  onnx_load_opts o;
+  fe_opts o;
   memset(&o, 0, sizeof o);
   o.no_bind = 1;
   return load_opts(m, &o);
@@ -660,19 +660,19 @@ static Onnx__ModelProto *bind_model(void) {
 
 static void test_shape_dim_const(void **state) {
   (void)state;
-  onnx_binding sh = {"x", 2, {5, 3}};
-  onnx_dim_binding dm = {"M", 4};
+  ir_shape_binding sh = {"x", 2, {5, 3}};
+  ir_dim_binding dm = {"M", 4};
   const int64_t sv[2] = {7, 8};
-  onnx_const_binding cb = {"s", IR_I64, 1, {2}, sv};
-  onnx_load_opts o;
+  ir_const_binding cb = {"s", IR_I64, 1, {2}, sv};
+  fe_opts o;
   memset(&o, 0, sizeof o);
   o.no_bind = 1;
-  o.n_shapes = 1;
-  o.shapes = &sh;
-  o.n_dims = 1;
-  o.dims = &dm;
-  o.n_consts = 1;
-  o.consts = &cb;
+  o.bind.n_shapes = 1;
+  o.bind.shapes = &sh;
+  o.bind.n_dims = 1;
+  o.bind.dims = &dm;
+  o.bind.n_consts = 1;
+  o.bind.consts = &cb;
   ir_graph *g = load_opts(bind_model(), &o);
   if (!g) fail_msg("%s", ir_last_error());
   assert_int_equal(g->n_inputs, 2);   /* s became a constant */
@@ -691,8 +691,8 @@ static void test_shape_dim_const(void **state) {
   /* --dim alone leaves the other symbol in place */
   memset(&o, 0, sizeof o);
   o.no_bind = 1;
-  o.n_dims = 1;
-  o.dims = &dm;
+  o.bind.n_dims = 1;
+  o.bind.dims = &dm;
   g = load_opts(bind_model(), &o);
   if (!g) fail_msg("%s", ir_last_error());
   z = ir_find_tensor(g, "z");
@@ -704,12 +704,12 @@ static void test_shape_dim_const(void **state) {
 
 static void test_binding_errors(void **state) {
   (void)state;
-  onnx_load_opts o;
-  onnx_binding sh = {"x", 3, {5, 3, 1}};
+  fe_opts o;
+  ir_shape_binding sh = {"x", 3, {5, 3, 1}};
   memset(&o, 0, sizeof o);
   o.no_bind = 1;
-  o.n_shapes = 1;
-  o.shapes = &sh;
+  o.bind.n_shapes = 1;
+  o.bind.shapes = &sh;
   expect_error(load_opts(bind_model(), &o), "--shape x: the model declares rank 2, got 3 dimensions");
   free_all();
   sh.rank = 2;
@@ -720,29 +720,29 @@ static void test_binding_errors(void **state) {
   expect_error(load_opts(bind_model(), &o), "--shape q: the model has no input named 'q'");
   free_all();
 
-  onnx_dim_binding dm = {"batch", 2};
+  ir_dim_binding dm = {"batch", 2};
   memset(&o, 0, sizeof o);
-  o.n_dims = 1;
-  o.dims = &dm;
+  o.bind.n_dims = 1;
+  o.bind.dims = &dm;
   expect_error(load_opts(bind_model(), &o), "--dim batch: no dimension of the model is named 'batch'");
   free_all();
 
   const float fv[2] = {1, 2};
-  onnx_const_binding cb = {"s", IR_F32, 1, {2}, fv};
+  ir_const_binding cb = {"s", IR_F32, 1, {2}, fv};
   memset(&o, 0, sizeof o);
-  o.n_consts = 1;
-  o.consts = &cb;
+  o.bind.n_consts = 1;
+  o.bind.consts = &cb;
   expect_error(load_opts(bind_model(), &o), "--const s: the input is int64, the value is float32");
   free_all();
 
   /* --shape implying N=5 conflicts with --dim N=6 */
-  onnx_binding sh2 = {"x", 2, {5, 3}};
-  onnx_dim_binding dn = {"N", 6};
+  ir_shape_binding sh2 = {"x", 2, {5, 3}};
+  ir_dim_binding dn = {"N", 6};
   memset(&o, 0, sizeof o);
-  o.n_shapes = 1;
-  o.shapes = &sh2;
-  o.n_dims = 1;
-  o.dims = &dn;
+  o.bind.n_shapes = 1;
+  o.bind.shapes = &sh2;
+  o.bind.n_dims = 1;
+  o.bind.dims = &dn;
   expect_error(load_opts(bind_model(), &o), "already fixed to 6");
   free_all();
 }
@@ -793,7 +793,7 @@ static void test_hostile_models(void **state) {
   initializer(m->graph, tensor_f32("w", 1, d, 4, v));
   node(m->graph, "Relu", "r", "w", "y");
   output(m->graph, "y", F32, NULL);
-  onnx_load_opts o;
+  fe_opts o;
   memset(&o, 0, sizeof o);
   o.no_bind = 1;
   o.max_bytes = 12;
@@ -1007,11 +1007,11 @@ static int count_op(const ir_graph *g, const char *op) {
 
 static void test_real_hello_deepa(void **state) {
   (void)state;
-  onnx_binding sh = {"onnx::Flatten_0", 3, {1, 25, 96}};
-  onnx_load_opts o;
+  ir_shape_binding sh = {"onnx::Flatten_0", 3, {1, 25, 96}};
+  fe_opts o;
   memset(&o, 0, sizeof o);
-  o.n_shapes = 1;
-  o.shapes = &sh;
+  o.bind.n_shapes = 1;
+  o.bind.shapes = &sh;
   ir_graph *g = onnx_load_file("/work/shared/models/hello_deepa/model.onnx", &o);
   if (!g) fail_msg("%s", ir_last_error());
   /* 29 nodes of which 4 Constants; 1 input + 10 initializers + 29 node
