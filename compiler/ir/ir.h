@@ -24,6 +24,9 @@
 #include <stdint.h>
 
 #define IR_MAX_RANK 8
+/* Attributes of one node: found by a linear scan, so a frontend refuses more
+ * (no ONNX op has more than a few dozen). */
+#define IR_MAX_ATTRS 1024
 
 typedef enum ir_dtype {
   IR_UNDEF = 0,

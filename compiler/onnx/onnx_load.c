@@ -239,6 +239,9 @@ static int rec_init(ctx *c, const Onnx__NodeProto *np, size_t k, const char *pre
   else r->name = pool_printf(c, "%s_%zu", r->op_type, k);
   if (np->n_input > MAX_COUNT || np->n_output > MAX_COUNT || np->n_attribute > MAX_COUNT)
     return ir_error("node '%s' (%s): too many inputs, outputs or attributes", r->name, r->op_type);
+  if (np->n_attribute > IR_MAX_ATTRS)
+    return ir_error("node '%s' (%s): %zu attributes, more than the %d modelc takes", r->name, r->op_type,
+                    np->n_attribute, IR_MAX_ATTRS);
   r->n_in = (int)np->n_input;
   r->n_out = (int)np->n_output;
   r->in = pool_alloc(c, (np->n_input + 1) * sizeof *r->in);
