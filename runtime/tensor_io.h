@@ -22,8 +22,14 @@ typedef struct tio_tensor {
   size_t nbytes;
 } tio_tensor;
 
-/* Load a .npy or .pb file into t (zeroed on failure). */
-int tio_load(const char *path, tio_tensor *t);
+/* Load a .npy or .pb file into t, refusing more than max_bytes (> 0) of
+ * data before allocating it: the limit is the model's size for the tensor
+ * where that is known, else --max-bytes.  The file may be a pipe or a
+ * device: it is read front to back, never past what its header declares.
+ * Returns 0; TIO_TOO_LARGE with t's dtype, rank and shape set to what the
+ * file declares (data NULL), for the caller's message; or -1 (t zeroed). */
+#define TIO_TOO_LARGE (-2)
+int tio_load(const char *path, int64_t max_bytes, tio_tensor *t);
 /* Write a .npy file; dtypes without a numpy equivalent (bfloat16) are refused. */
 int tio_save_npy(const char *path, ir_dtype dt, int rank, const int64_t *shape, const void *data);
 /* Release t's data and zero it; safe to call twice. */

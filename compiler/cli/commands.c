@@ -123,7 +123,7 @@ static int compare_file(const cli_opts *o, const char *dir, const ir_tensor *t, 
   cli_file_name(fname, sizeof fname, t->name);
   cli_fmt(path, sizeof path, "%s/out/%s.npy", dir, fname);
   tio_tensor v;
-  if (tio_load(path, &v) < 0) {
+  if (tio_load(path, ir_nbytes(t) > 0 ? ir_nbytes(t) : 1, &v) != 0) {
     cli_fmt(why, nwhy, "%s", ir_last_error());
     return 0;
   }
@@ -316,7 +316,7 @@ int cmd_ops(cli_opts *o) {
 
 int cmd_convert(cli_opts *o) {
   tio_tensor t;
-  if (tio_load(o->pos[0], &t) < 0) return fail();
+  if (tio_load(o->pos[0], o->max_bytes, &t) != 0) return fail();
   int rc = tio_save_npy(o->pos[1], t.dtype, t.rank, t.shape, t.data);
   tio_free(&t);
   return rc < 0 ? fail() : 0;

@@ -17,7 +17,10 @@ ir_graph *cli_load(const cli_opts *o, const char *model, int run_passes) {
   static onnx_const_binding consts[CLI_MAX_BIND];
   static tio_tensor loaded[CLI_MAX_BIND];
   for (int i = 0; i < o->n_consts; i++) {
-    if (tio_load(o->consts[i].file, &loaded[i]) < 0) return NULL;
+    if (tio_load(o->consts[i].file, o->max_bytes, &loaded[i]) != 0) {
+      while (i-- > 0) tio_free(&loaded[i]);
+      return NULL;
+    }
     consts[i].name = o->consts[i].name;
     consts[i].dtype = loaded[i].dtype;
     consts[i].rank = loaded[i].rank;
@@ -93,8 +96,10 @@ int cli_inputs(const cli_opts *o, const ir_graph *g, void **bufs) {
       continue;
     }
     tio_tensor v;
-    if (tio_load(file, &v) < 0) return -1;
-    int ok = v.dtype == t->dtype && v.rank == t->rank;
+    /* held to the model's size for this input: a bigger file is refused unread */
+    int rc = tio_load(file, ir_nbytes(t) > 0 ? ir_nbytes(t) : 1, &v);
+    if (rc != 0 && rc != TIO_TOO_LARGE) return -1;
+    int ok = rc == 0 && v.dtype == t->dtype && v.rank == t->rank;
     for (int d = 0; ok && d < t->rank; d++) ok = v.shape[d] == t->shape[d];
     if (!ok) {
       char want[128], got[128];

@@ -109,6 +109,7 @@ int main(int argc, char **argv) {
   o.rtol = 1e-3;
   o.atol = 1e-4;
   o.seed = 1;
+  o.max_bytes = ONNX_DEFAULT_MAX_BYTES;
   pass_options_default(&o.passes);
   if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
     fputs(usage_text, argc < 2 ? stderr : stdout);
@@ -155,7 +156,7 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--threads") || !strcmp(a, "--seed") || !strcmp(a, "--max-bytes")) {
       int64_t v;
       NEXT();
-      if (parse_int64(argv[i], &v) < 0 || v < 0) return bad_usage("bad number '%s'", argv[i]);
+      if (parse_int64(argv[i], &v) < 0 || v < 0 || (a[2] == 'm' && v == 0)) return bad_usage("bad number '%s'", argv[i]);
       if (a[2] == 't') o.threads = (int)v;
       else if (a[2] == 's') o.seed = (uint64_t)v;
       else o.max_bytes = v;

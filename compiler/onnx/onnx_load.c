@@ -39,7 +39,6 @@
 
 #define MAX_OPSET 21                      /* newest ai.onnx opset we know */
 #define MAX_DEPTH 32                      /* nesting of subgraphs and function calls */
-#define DEFAULT_MAX_BYTES ((int64_t)4 << 30)
 #define MAX_FILE_BYTES ((size_t)INT32_MAX) /* protobuf's own message limit */
 #define MAX_COUNT (1 << 24)               /* inputs/outputs/attributes of one node */
 
@@ -965,7 +964,7 @@ static ir_graph *load(const void *buf, size_t len, const char *base_dir, const o
   c.m = m;
   c.o = o;
   c.base_dir = base_dir;
-  c.max_bytes = o->max_bytes > 0 ? o->max_bytes : DEFAULT_MAX_BYTES;
+  c.max_bytes = o->max_bytes > 0 ? o->max_bytes : ONNX_DEFAULT_MAX_BYTES;
   ir_graph *g = ir_graph_new(m->graph->name && m->graph->name[0] ? m->graph->name : "main", NULL);
   g->max_bytes = c.max_bytes;   /* shape inference holds computed tensors to it too */
   int rc = build_graph(&c, g, m->graph, 0, 1);

@@ -45,6 +45,9 @@ typedef struct onnx_const_binding {
   const void *data;
 } onnx_const_binding;
 
+/* The limit on a model's bytes (and on a tensor file's) when none is given. */
+#define ONNX_DEFAULT_MAX_BYTES ((int64_t)4 << 30)
+
 typedef struct onnx_load_opts {
   int n_shapes;
   const onnx_binding *shapes;
