@@ -250,6 +250,16 @@ int cmd_info(cli_opts *o) {
   return 0;
 }
 
+/* s inside a DOT double-quoted string: '"' and '\\' escaped (a lone
+ * backslash would start an escape such as \n), line breaks as \n. */
+static void put_dot_string(const char *s) {
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') putchar('\\');
+    if (*s == '\n') fputs("\\n", stdout);
+    else if (*s != '\r') putchar(*s);
+  }
+}
+
 int cmd_graph(cli_opts *o) {
   ir_graph *g = cli_load(o, o->pos[0], 1);
   if (!g) return fail();
@@ -265,7 +275,15 @@ int cmd_graph(cli_opts *o) {
     const ir_node *n = g->nodes[k];
     const char *act = ir_attr_string(n, "_act", NULL);
     if (dot) {
-      printf("  n%d [label=\"%s\\n%s%s%s\"];\n", k, n->name, n->op_type, act ? "+" : "", act ? act : "");
+      printf("  n%d [label=\"", k);
+      put_dot_string(n->name);
+      fputs("\\n", stdout);
+      put_dot_string(n->op_type);
+      if (act) {
+        putchar('+');
+        put_dot_string(act);
+      }
+      printf("\"];\n");
       for (int i = 0; i < n->n_in; i++)
         if (n->in[i] && n->in[i]->producer && !n->in[i]->data)
           printf("  n%d -> n%d [label=\"%s\"];\n", n->in[i]->producer->id, k,
@@ -276,7 +294,8 @@ int cmd_graph(cli_opts *o) {
     for (int i = 0; i < n->n_in; i++) printf("%s%s", i ? ", " : "", n->in[i] ? n->in[i]->name : "-");
     printf(") -> ");
     for (int j = 0; j < n->n_out; j++)
-      printf("%s%s %s", j ? ", " : "", n->out[j]->name, ir_shape_str(n->out[j], shape, sizeof shape));
+      if (!n->out[j]) printf("%s-", j ? ", " : "");   /* an optional output left out */
+      else printf("%s%s %s", j ? ", " : "", n->out[j]->name, ir_shape_str(n->out[j], shape, sizeof shape));
     printf("\n");
   }
   if (dot) printf("}\n");
