@@ -863,7 +863,7 @@ static int report_unsupported(const ir_graph *g) {
     at += (size_t)snprintf(buf + at, len - at, "%snode '%s' (%s%s%s%s)", k ? ", " : "", n->name, n->op_type,
                            n->domain[0] ? ", domain " : "", n->domain, more);
   }
-  if (u.nodes > 1)
+  if (u.nodes > u.n)   /* some type has several nodes: say how many in all */
     snprintf(buf + at, len - at, "; %d op type%s in %d nodes", u.n, u.n == 1 ? "" : "s", u.nodes);
   ir_error("%s", buf);
   free(buf);
