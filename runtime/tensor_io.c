@@ -103,6 +103,48 @@ int tio_load(const char *path, int64_t max_bytes, tio_tensor *t) {
   return rc;
 }
 
+static void sanitize(char *out, const char *s) {
+  for (; *s; s++) {
+    char c = *s;
+    int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+             c == '-';
+    *out++ = ok ? c : '_';
+  }
+  *out = 0;
+}
+
+char **tio_output_file_names(int n, const char *const *names) {
+  char **plain = ir_alloc(sizeof *plain * (size_t)(n ? n : 1));
+  char **files = ir_alloc(sizeof *files * (size_t)(n ? n : 1));
+  int i, j;
+  for (i = 0; i < n; i++) {
+    plain[i] = ir_alloc(strlen(names[i]) + 1);
+    sanitize(plain[i], names[i]);
+  }
+  for (i = 0; i < n; i++) {
+    size_t cap = strlen(plain[i]) + 24;
+    int k = 1, taken;
+    files[i] = ir_alloc(cap);
+    do {   /* a suffix must not hit an earlier file nor any output's plain name */
+      if (k == 1) snprintf(files[i], cap, "%s", plain[i]);
+      else snprintf(files[i], cap, "%s.%d", plain[i], k);
+      taken = 0;
+      for (j = 0; j < i && !taken; j++) taken = strcmp(files[j], files[i]) == 0;
+      for (j = 0; k > 1 && j < n && !taken; j++) taken = strcmp(plain[j], files[i]) == 0;
+      k++;
+    } while (taken);
+  }
+  tio_free_file_names(n, plain);
+  return files;
+}
+
+void tio_free_file_names(int n, char **files) {
+  int i;
+  if (!files) return;
+  for (i = 0; i < n; i++) free(files[i]);
+  free(files);
+}
+
 int tio_save_npy(const char *path, ir_dtype dt, int rank, const int64_t *shape, const void *data) {
   const char *descr = tio_npy_descr(dt);
   char err[256];

@@ -35,6 +35,16 @@ int tio_save_npy(const char *path, ir_dtype dt, int rank, const int64_t *shape, 
 /* Release t's data and zero it; safe to call twice. */
 void tio_free(tio_tensor *t);
 
+/* The file names (without ".npy") that n output tensors are written under:
+ * each name with every character outside [A-Za-z0-9._-] as '_' (DESIGN.md);
+ * when several outputs map to the same file name, the first in output order
+ * keeps it and each later one gets the first of ".2", ".3", ... that no
+ * other output's file name uses ("y/1" and "y:1": y_1.npy and y_1.2.npy).
+ * The CLI (run, check) and the generated harness both use these names.
+ * Returns n malloc'd strings in a malloc'd array; tio_free_file_names. */
+char **tio_output_file_names(int n, const char *const *names);
+void tio_free_file_names(int n, char **files);
+
 /* "<f4", "|u1", "|b1", ... or NULL when numpy has no such dtype. */
 const char *tio_npy_descr(ir_dtype dt);
 /* The IR dtype of a numpy descr ("<f4", "f4", "|b1", "?"), IR_UNDEF if unsupported. */

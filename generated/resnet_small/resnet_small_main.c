@@ -12,10 +12,12 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #endif
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "resnet_small.h"
@@ -539,20 +541,20 @@ void npy_free(npy_array *a) {
 /* ---- end of npy ---- */
 
 typedef struct io_desc {
-  const char *name, *dtype, *descr;
+  const char *name, *file, *dtype, *descr;  /* file: OUTDIR/<file>.npy (outputs) */
   int rank;
   int64_t shape[8];
   int64_t size;
 } io_desc;
 
 static const io_desc ins[] = {
-  {"input", "float32", "<f4", 4, {1, 3, 32, 32}, 3072},
-  {NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */
+  {"input", NULL, "float32", "<f4", 4, {1, 3, 32, 32}, 3072},
+  {NULL, NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */
 };
 
 static const io_desc outs[] = {
-  {"logits", "float32", "<f4", 2, {1, 10}, 10},
-  {NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */
+  {"logits", "logits", "float32", "<f4", 2, {1, 10}, 10},
+  {NULL, NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */
 };
 
 #define N_IN 1
@@ -578,6 +580,26 @@ static void put_shape(char *buf, size_t n, int rank, const int64_t *shape) {
   for (i = 0; i < rank && k < n; i++)
     k += (size_t)snprintf(buf + k, n - k, i ? ",%lld" : "%lld", (long long)shape[i]);
   if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+/* mkdir -p: the -o folder and its parents (POSIX, like modelc's own -o). */
+static int make_dirs(const char *dir, char *err, size_t errlen) {
+  size_t n = strlen(dir), k;
+  char *p = malloc(n + 1);
+  int rc = 0;
+  if (!p) return snprintf(err, errlen, "out of memory"), -1;
+  memcpy(p, dir, n + 1);
+  for (k = 1; k <= n && rc == 0; k++) {
+    if (p[k] != '/' && p[k] != '\0') continue;
+    p[k] = '\0';
+    if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+      snprintf(err, errlen, "cannot create folder '%s': %s", p, strerror(errno));
+      rc = -1;
+    }
+    p[k] = k < n ? '/' : '\0';
+  }
+  free(p);
+  return rc;
 }
 
 static int usage(void) {
@@ -696,24 +718,19 @@ int main(int argc, char **argv) {
   } else if ((rc = run(in, out, arena)) != 0) {
     fprintf(stderr, "%s: inference failed (%d)\n", prog, rc);
     rc = 1;
+  } else if (make_dirs(outdir, err, sizeof err) != 0) {
+    fprintf(stderr, "%s: %s\n", prog, err);
+    rc = 1;
   } else {
     for (i = 0; i < N_OUT && rc == 0; i++) {
-      size_t len = strlen(outdir) + strlen(outs[i].name) + 8, k;
-      char *path = malloc(len), *base;
+      size_t len = strlen(outdir) + strlen(outs[i].file) + 8;
+      char *path = malloc(len);
       if (!path) {
         fprintf(stderr, "%s: out of memory\n", prog);
         rc = 1;
         break;
       }
-      snprintf(path, len, "%s/", outdir);
-      base = path + strlen(path);
-      for (k = 0; outs[i].name[k]; k++) {
-        char c = outs[i].name[k];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == '-';
-        base[k] = ok ? c : '_';
-      }
-      strcpy(base + k, ".npy");
+      snprintf(path, len, "%s/%s.npy", outdir, outs[i].file);
       if (npy_write(path, outs[i].descr, outs[i].rank, outs[i].shape, out[i], err, sizeof err) != 0) {
         fprintf(stderr, "%s: output '%s': %s\n", prog, outs[i].name, err);
         rc = 1;
