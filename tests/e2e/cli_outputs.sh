@@ -10,7 +10,9 @@
 #  - `graph --format dot` escapes '"' and '\' in names: dot parses it and
 #    renders the names as they are in the model;
 #  - `check` builds in $TMPDIR, and reports a failed C build once, on one
-#    line quoting the compiler's error, keeping the log it names.
+#    line quoting the compiler's error, keeping the log it names;
+#  - `modelc ops` does not call Loop and Scan unsupported when ONNX's tests
+#    of them pass (they are unrolled at compile time).
 set -u
 modelc=$1
 fails=0
@@ -82,6 +84,24 @@ if [ "$rc" -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "failed (exit
 else
   bad "a failed build: exit $rc, stderr:"
   cat "$tmp/err"
+fi
+
+# 4. modelc ops (docs/ops.md) tells the truth about Loop and Scan: their
+#    ONNX node tests pass in the interpreter and the C, so not "C: no"
+node=/usr/share/libonnx-testdata/data/node
+if [ ! -d "$node/test_loop11" ]; then
+  echo "SKIPPED: no ONNX node tests (libonnx-testdata)"
+else
+  for op in Loop Scan; do
+    row=$("$modelc" ops | grep "^| $op | ai.onnx |")
+    case $row in
+    *"| no |"* | *"| no") bad "modelc ops says $op does not run: $row" ;;
+    *) ok "modelc ops: $row" ;;
+    esac
+  done
+  if "$modelc" test-onnx "$node/test_loop11" "$node/test_scan9_sum" | grep -q "^2 passed, 0 failed"; then
+    ok "ONNX's test_loop11 and test_scan9_sum pass"
+  else bad "ONNX's test_loop11 and test_scan9_sum do not both pass"; fi
 fi
 
 echo "$((n - fails)) passed, $fails failed"
