@@ -5,7 +5,8 @@
 # libonnx-testdata): info, graph, graph --format dot, compile and run
 # (inputs seeded random) must exit 0, 1 or 2, with exactly one line on
 # stderr when they fail and none when they succeed: never a signal, a hang
-# (20 s per command) or a sanitizer report.  Models run two at a time.
+# (120 s per command: the sanitized build on a loaded machine needs 30 s
+# for the biggest model) or a sanitizer report.  Models run two at a time.
 #   cli_sweep.sh --one MODELC MODEL   sweeps one model (used through xargs)
 set -u
 if [ "${1:-}" = --one ]; then
@@ -19,7 +20,7 @@ if [ "${1:-}" = --one ]; then
     run) set -- run "$model" -o "$tmp/r" ;;
     *) set -- "$cmd" "$model" ;;
     esac
-    timeout 20 "$modelc" "$@" > /dev/null 2> "$tmp/err"
+    timeout 120 "$modelc" "$@" > /dev/null 2> "$tmp/err"
     rc=$?
     lines=$(wc -l < "$tmp/err")
     why=""
