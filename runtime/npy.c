@@ -29,6 +29,9 @@
 /* Largest element count we accept, so that byte counts and strides computed
  * from it by callers cannot overflow int64_t. */
 #define NPY_MAX_NUMEL (INT64_MAX / 16)
+/* Longest header we read: numpy writes a few hundred bytes and by default
+ * refuses to load more than 10000. */
+#define NPY_MAX_HEADER ((size_t)1 << 20)
 
 static int npy_fail(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
@@ -273,60 +276,99 @@ int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, s
   return 0;
 }
 
-int npy_read(const char *path, npy_array *out, char *err, size_t errlen) {
-  FILE *f;
+int npy_fread(FILE *f, const char *path, size_t max_bytes, npy_array *out, char *err, size_t errlen) {
   unsigned char pre[12];
-  size_t got, hoff, hlen, nbytes;
+  size_t got, hoff, hlen, nbytes, have;
   char *header = NULL;
   long size;
+  int rc = -1;
   npy_array a;
 
   memset(out, 0, sizeof *out);
   memset(&a, 0, sizeof a);
-  f = fopen(path, "rb");
-  if (!f) return npy_fail(err, errlen, "npy: cannot open '%s'", path);
   got = fread(pre, 1, sizeof pre, f);
   if (npy_prefix(pre, got, &hoff, &hlen, err, errlen) != 0) goto fail;
-  /* The file size bounds both the header and the data, before we allocate. */
-  if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0) {
-    npy_fail(err, errlen, "npy: cannot seek in '%s'", path);
-    goto fail;
-  }
-  if ((unsigned long)size < hoff || hlen > (unsigned long)size - hoff) {
-    npy_fail(err, errlen, "npy: truncated header");
+  /* Everything is read front to back, so that a pipe or a device works
+   * like a file and nothing is allocated before it is known to be sane. */
+  if (hlen > NPY_MAX_HEADER) {
+    npy_fail(err, errlen, "npy: header of %lu bytes is longer than %lu (not a .npy file?)", (unsigned long)hlen,
+             (unsigned long)NPY_MAX_HEADER);
     goto fail;
   }
   header = (char *)malloc(hlen ? hlen : 1);
-  if (!header || fseek(f, (long)hoff, SEEK_SET) != 0 || fread(header, 1, hlen, f) != hlen) {
-    npy_fail(err, errlen, "npy: cannot read the header of '%s'", path);
+  if (!header) {
+    npy_fail(err, errlen, "npy: out of memory for the header of '%s'", path);
+    goto fail;
+  }
+  have = got - hoff < hlen ? got - hoff : hlen; /* pre[] may hold the first bytes of the header */
+  memcpy(header, pre + hoff, have);
+  if (have < got - hoff || fread(header + have, 1, hlen - have, f) != hlen - have) {
+    npy_fail(err, errlen, "npy: truncated header");
     goto fail;
   }
   if (npy_parse_header(header, hlen, &a, &nbytes, err, errlen) != 0) goto fail;
-  if ((unsigned long)size - hoff - hlen != nbytes) {
-    npy_fail(err, errlen, "npy: data is %lu bytes but the header says %lu",
-             (unsigned long)size - hoff - hlen, (unsigned long)nbytes);
+  if (max_bytes && nbytes > max_bytes) {
+    memcpy(out->descr, a.descr, sizeof a.descr); /* what the header declares, for the caller's message */
+    out->rank = a.rank;
+    memcpy(out->shape, a.shape, sizeof a.shape);
+    npy_fail(err, errlen, "npy: the header declares %lu bytes of data, above the limit of %lu", (unsigned long)nbytes,
+             (unsigned long)max_bytes);
+    rc = NPY_TOO_LARGE;
     goto fail;
   }
+  /* A seekable file's size is checked before allocating; a stream (or a
+   * device, whose "size" is 0) is read for exactly nbytes and then must end. */
+  if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= (long)(hoff + hlen)) {
+    if ((unsigned long)size - hoff - hlen != nbytes) {
+      npy_fail(err, errlen, "npy: data is %lu bytes but the header says %lu", (unsigned long)size - hoff - hlen,
+               (unsigned long)nbytes);
+      goto fail;
+    }
+    if (fseek(f, (long)(hoff + hlen), SEEK_SET) != 0) {
+      npy_fail(err, errlen, "npy: cannot seek in '%s'", path);
+      goto fail;
+    }
+  }
+  clearerr(f);
   a.data = malloc(nbytes ? nbytes : 1);
   if (!a.data) {
     npy_fail(err, errlen, "npy: out of memory for %lu bytes", (unsigned long)nbytes);
     goto fail;
   }
   if (fread(a.data, 1, nbytes, f) != nbytes) {
-    npy_fail(err, errlen, "npy: cannot read the data of '%s'", path);
+    npy_fail(err, errlen, "npy: data of '%s' is shorter than the %lu bytes the header says", path,
+             (unsigned long)nbytes);
+    goto fail;
+  }
+  if (fgetc(f) != EOF) {
+    npy_fail(err, errlen, "npy: '%s' holds more data than the %lu bytes the header says", path, (unsigned long)nbytes);
     goto fail;
   }
   a.nbytes = nbytes;
   npy_fix_bools(&a);
   free(header);
-  fclose(f);
   *out = a;
   return 0;
 fail:
   free(header);
   free(a.data);
+  return rc;
+}
+
+int npy_read_max(const char *path, size_t max_bytes, npy_array *out, char *err, size_t errlen) {
+  int rc;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    memset(out, 0, sizeof *out);
+    return npy_fail(err, errlen, "npy: cannot open '%s'", path);
+  }
+  rc = npy_fread(f, path, max_bytes, out, err, errlen);
   fclose(f);
-  return -1;
+  return rc;
+}
+
+int npy_read(const char *path, npy_array *out, char *err, size_t errlen) {
+  return npy_read_max(path, 0, out, err, errlen);
 }
 
 int npy_format_header(const char *descr, int rank, const int64_t *shape, unsigned char *buf,

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define NPY_MAX_RANK 8
 
@@ -40,8 +41,16 @@ size_t npy_descr_size(const char *descr);
 /* Parse a whole .npy image held in memory.  Copies the data out of buf. */
 int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, size_t errlen);
 
-/* Read a .npy file. */
+/* Read a .npy file (or a pipe or device holding one). */
 int npy_read(const char *path, npy_array *out, char *err, size_t errlen);
+
+/* npy_read refusing data above max_bytes (0: no limit) before allocating
+ * it: then it returns NPY_TOO_LARGE with out's descr, rank and shape set to
+ * what the header declares (data NULL), for the caller's message. */
+#define NPY_TOO_LARGE (-2)
+int npy_read_max(const char *path, size_t max_bytes, npy_array *out, char *err, size_t errlen);
+/* The same from f, open at the start of a .npy image; path is for messages. */
+int npy_fread(FILE *f, const char *path, size_t max_bytes, npy_array *out, char *err, size_t errlen);
 
 /* Write a .npy file: format 1.0, or 2.0 if the header needs it. */
 int npy_write(const char *path, const char *descr, int rank, const int64_t *shape,

@@ -49,11 +49,19 @@ void tio_free(tio_tensor *t) {
   memset(t, 0, sizeof *t);
 }
 
-static int load_npy(const char *path, tio_tensor *t) {
+static int load_npy(FILE *f, const char *path, int64_t max_bytes, tio_tensor *t) {
   npy_array a;
   char err[256];
   ir_dtype dt;
-  if (npy_read(path, &a, err, sizeof err) != 0) return ir_error("%s: %s", path, err);
+  int rc = npy_fread(f, path, (size_t)max_bytes, &a, err, sizeof err);
+  if (rc == NPY_TOO_LARGE) {   /* report what the header declares */
+    t->dtype = tio_dtype_from_descr(a.descr);
+    t->rank = a.rank < IR_MAX_RANK ? a.rank : IR_MAX_RANK;
+    memcpy(t->shape, a.shape, (size_t)t->rank * sizeof a.shape[0]);
+    ir_error("%s: %s", path, err);
+    return TIO_TOO_LARGE;
+  }
+  if (rc != 0) return ir_error("%s: %s", path, err);
   dt = tio_dtype_from_descr(a.descr);
   if (dt == IR_UNDEF || a.rank > IR_MAX_RANK) { /* npy.c reads nothing else; kept for safety */
     npy_free(&a);
@@ -67,23 +75,74 @@ static int load_npy(const char *path, tio_tensor *t) {
   return 0;
 }
 
-int tio_load(const char *path, tio_tensor *t) {
-  unsigned char magic[6];
-  size_t got;
+int tio_load(const char *path, int64_t max_bytes, tio_tensor *t) {
   FILE *f;
   char *name = NULL;
-  int rc;
+  int rc, first;
 
   memset(t, 0, sizeof *t);
+  if (max_bytes <= 0) return ir_error("%s: internal error: no byte limit for reading it", path);
   f = fopen(path, "rb");
   if (!f) return ir_error("%s: cannot open", path);
-  got = fread(magic, 1, sizeof magic, f);
+  /* Opened once, so that a pipe works: the first byte tells the formats
+   * apart, since .npy's 0x93 would start a protobuf group, which a
+   * TensorProto never holds. */
+  first = fgetc(f);
+  if (first != EOF) ungetc(first, f);
+  if (first == 0x93) rc = load_npy(f, path, max_bytes, t);
+  else rc = tp_read_stream(f, path, max_bytes, &name, &t->dtype, &t->rank, t->shape, &t->data, &t->nbytes);
   fclose(f);
-  if (got == sizeof magic && memcmp(magic, "\x93NUMPY", 6) == 0) return load_npy(path, t);
-  rc = tp_read_file(path, 0, &name, &t->dtype, &t->rank, t->shape, &t->data, &t->nbytes);
   free(name);
-  if (rc != 0) memset(t, 0, sizeof *t);
+  if (rc == TP_TOO_LARGE) rc = TIO_TOO_LARGE;
+  if (rc != 0) {   /* keep only what the header declared */
+    free(t->data);
+    t->data = NULL;
+    t->nbytes = 0;
+    if (rc != TIO_TOO_LARGE) memset(t, 0, sizeof *t);
+  }
   return rc;
+}
+
+static void sanitize(char *out, const char *s) {
+  for (; *s; s++) {
+    char c = *s;
+    int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+             c == '-';
+    *out++ = ok ? c : '_';
+  }
+  *out = 0;
+}
+
+char **tio_output_file_names(int n, const char *const *names) {
+  char **plain = ir_alloc(sizeof *plain * (size_t)(n ? n : 1));
+  char **files = ir_alloc(sizeof *files * (size_t)(n ? n : 1));
+  int i, j;
+  for (i = 0; i < n; i++) {
+    plain[i] = ir_alloc(strlen(names[i]) + 1);
+    sanitize(plain[i], names[i]);
+  }
+  for (i = 0; i < n; i++) {
+    size_t cap = strlen(plain[i]) + 24;
+    int k = 1, taken;
+    files[i] = ir_alloc(cap);
+    do {   /* a suffix must not hit an earlier file nor any output's plain name */
+      if (k == 1) snprintf(files[i], cap, "%s", plain[i]);
+      else snprintf(files[i], cap, "%s.%d", plain[i], k);
+      taken = 0;
+      for (j = 0; j < i && !taken; j++) taken = strcmp(files[j], files[i]) == 0;
+      for (j = 0; k > 1 && j < n && !taken; j++) taken = strcmp(plain[j], files[i]) == 0;
+      k++;
+    } while (taken);
+  }
+  tio_free_file_names(n, plain);
+  return files;
+}
+
+void tio_free_file_names(int n, char **files) {
+  int i;
+  if (!files) return;
+  for (i = 0; i < n; i++) free(files[i]);
+  free(files);
 }
 
 int tio_save_npy(const char *path, ir_dtype dt, int rank, const int64_t *shape, const void *data) {

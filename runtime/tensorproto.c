@@ -215,9 +215,13 @@ int tp_decode(const Onnx__TensorProto *tp, const char *base_dir, int64_t max_byt
   if (numel < 0 || (uint64_t)numel > SIZE_MAX / esize)
     return ir_error("tensor '%s': element count overflows", tname(tp));
   want = (size_t)numel * esize;
-  if (max_bytes > 0 && (uint64_t)want > (uint64_t)max_bytes)
-    return ir_error("tensor '%s': %llu bytes is above the limit of %lld bytes", tname(tp),
-                    (unsigned long long)want, (long long)max_bytes);
+  if (max_bytes > 0 && (uint64_t)want > (uint64_t)max_bytes) {
+    *dt = t;   /* what the message declares, for the caller's message */
+    *rank = r;
+    ir_error("tensor '%s': %llu bytes is above the limit of %lld bytes", tname(tp), (unsigned long long)want,
+             (long long)max_bytes);
+    return TP_TOO_LARGE;
+  }
 
   /* Exactly one source of data (none at all is fine for an empty tensor). */
   external = tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
@@ -288,42 +292,127 @@ fail:
   return -1;
 }
 
+/* ---- reading a .pb file ------------------------------------------------- */
+
+/* A .pb file is read by following the protobuf framing of its top-level
+ * fields: each length is known before its bytes are read and is held to the
+ * limit, so a file that is no message at all (/dev/zero starts with the
+ * invalid field number 0) fails at its first bytes, and a huge one is
+ * refused before it is read, whether it is a regular file or a stream. */
+typedef struct tp_in {
+  FILE *f;
+  unsigned char *buf;
+  size_t len, cap;
+  uint64_t limit;   /* most bytes the file may hold */
+} tp_in;
+
+/* Append n bytes of the file: 0, 1 at end of file, -1 past the limit. */
+static int in_take(tp_in *in, uint64_t n) {
+  if (n > in->limit - in->len) return -1;
+  while (n > 0) {
+    size_t chunk = n < ((size_t)1 << 20) ? (size_t)n : (size_t)1 << 20, got;   /* memory follows what is read */
+    if (in->cap - in->len < chunk) {
+      size_t cap = in->cap ? in->cap : 4096;
+      while (cap - in->len < chunk) cap *= 2;
+      in->buf = ir_realloc(in->buf, cap);
+      in->cap = cap;
+    }
+    got = fread(in->buf + in->len, 1, chunk, in->f);
+    in->len += got;
+    n -= got;
+    if (got < chunk) return 1;
+  }
+  return 0;
+}
+
+/* A varint of at most 10 bytes: 0, 1 at end of file, -2 malformed. */
+static int in_varint(tp_in *in, uint64_t *v) {
+  int i, rc;
+  *v = 0;
+  for (i = 0; i < 10; i++) {
+    if ((rc = in_take(in, 1)) != 0) return rc;
+    *v |= (uint64_t)(in->buf[in->len - 1] & 0x7f) << (7 * i);
+    if (!(in->buf[in->len - 1] & 0x80)) return 0;
+  }
+  return -2;
+}
+
+/* Read the message into in->buf: 0, or -1 after ir_error(). */
+static int read_framed(const char *path, tp_in *in) {
+  for (;;) {
+    uint64_t tag, n;
+    size_t start = in->len;
+    int rc = in_varint(in, &tag);
+    if (rc == 1 && in->len == start) {   /* the end, between two fields */
+      if (start == 0) return ir_error("%s: empty file, not a TensorProto", path);
+      return 0;
+    }
+    if (rc == 0 && (tag >> 3) == 0) rc = -2;
+    if (rc == 0) {
+      switch (tag & 7) {
+      case 0: rc = in_varint(in, &n); break;
+      case 1: rc = in_take(in, 8); break;
+      case 5: rc = in_take(in, 4); break;
+      case 2:
+        rc = in_varint(in, &n);
+        if (rc == 0) rc = in_take(in, n);
+        break;
+      default: rc = -2; break;
+      }
+    }
+    if (rc == 1) return ir_error("%s: truncated, or not a serialized ONNX TensorProto", path);
+    if (rc == -2) return ir_error("%s: not a serialized ONNX TensorProto", path);
+    if (rc < 0) break;
+  }
+  return ir_error("%s: more than %llu bytes, too large for the tensor it may hold", path,
+                  (unsigned long long)in->limit);
+}
+
 int tp_read_file(const char *path, int64_t max_bytes, char **name, ir_dtype *dt, int *rank,
                  int64_t *dims, void **data, size_t *nbytes) {
-  FILE *f;
-  unsigned char *buf = NULL;
-  size_t size = 0, cap = 0, got;
+  int rc;
+  FILE *f = fopen(path, "rb");
+  *name = NULL;
+  *data = NULL;
+  *nbytes = 0;
+  if (!f) return ir_error("%s: cannot open: %s", path, strerror(errno));
+  rc = tp_read_stream(f, path, max_bytes, name, dt, rank, dims, data, nbytes);
+  fclose(f);
+  return rc;
+}
+
+int tp_read_stream(FILE *f, const char *path, int64_t max_bytes, char **name, ir_dtype *dt, int *rank,
+                   int64_t *dims, void **data, size_t *nbytes) {
+  unsigned char *buf;
+  size_t size;
   Onnx__TensorProto *tp;
   char *dir, *slash, msg[512];
-  int rc, failed = 0;
+  struct stat st;
+  tp_in in;
+  int rc;
 
   *name = NULL;
   *data = NULL;
   *nbytes = 0;
-  f = fopen(path, "rb");
-  if (!f) return ir_error("%s: cannot open: %s", path, strerror(errno));
-  /* Read in growing chunks rather than trusting ftell, which reports
-   * nonsense for directories and nothing for pipes. */
-  for (;;) {
-    if (size == cap) {
-      unsigned char *nb;
-      cap = cap ? cap * 2 : 4096;
-      nb = realloc(buf, cap);
-      if (!nb) {
-        failed = 1;
-        break;
-      }
-      buf = nb;
-    }
-    got = fread(buf + size, 1, cap - size, f);
-    size += got;
-    if (got == 0) break;
+  memset(&in, 0, sizeof in);
+  /* Typed fields are varints of up to 10 bytes per element of at least 1
+   * byte; names, dims and the rest get 1 MiB. */
+  in.limit = max_bytes > 0 && (uint64_t)max_bytes < (UINT64_MAX >> 8) ? (uint64_t)max_bytes * 10 + ((uint64_t)1 << 20)
+                                                                      : SIZE_MAX;
+  if (in.limit > SIZE_MAX) in.limit = SIZE_MAX;
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) return ir_error("%s: is a folder, not a tensor file", path);
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > in.limit) {
+    return ir_error("%s: %llu bytes, more than the %llu a TensorProto of at most %lld bytes of data takes", path,
+                    (unsigned long long)st.st_size, (unsigned long long)in.limit, (long long)max_bytes);
   }
-  if (ferror(f)) failed = 1;
-  fclose(f);
-  if (failed) {
+  in.f = f;
+  rc = read_framed(path, &in);
+  if (rc == 0 && ferror(f)) rc = ir_error("%s: cannot read: %s", path, strerror(errno));
+  buf = in.buf;
+  size = in.len;
+  if (rc != 0) {
     free(buf);
-    return ir_error("%s: cannot read", path);
+    return -1;
   }
   tp = onnx__tensor_proto__unpack(NULL, size, buf);
   free(buf);
@@ -347,7 +436,7 @@ int tp_read_file(const char *path, int64_t max_bytes, char **name, ir_dtype *dt,
   else *slash = '\0';
   rc = tp_decode(tp, dir, max_bytes, dt, rank, dims, data, nbytes);
   free(dir);
-  if (rc != 0) {
+  if (rc != 0) {   /* TP_TOO_LARGE passes through with dt, rank and dims */
     snprintf(msg, sizeof msg, "%s", ir_last_error());
     ir_error("%s: %s", path, msg);
   } else {

@@ -18,9 +18,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../compiler/ir/ir.h"
 #include "onnx.pb-c.h"
+
+/* What tp_decode and tp_read_file return when the tensor holds more than
+ * max_bytes: *dt, *rank and dims are set to what it declares, no data. */
+#define TP_TOO_LARGE (-2)
 
 /* Decode tp.  dims must hold IR_MAX_RANK entries.  base_dir is the directory
  * of the model file, against which external data locations are resolved;
@@ -29,9 +34,14 @@ int tp_decode(const Onnx__TensorProto *tp, const char *base_dir, int64_t max_byt
               int *rank, int64_t *dims, void **data, size_t *nbytes);
 
 /* Read a .pb file holding one serialized TensorProto (as in ONNX test data
- * sets).  External data is resolved against the file's own directory.
+ * sets), or a pipe or device holding one: it is read field by field, each
+ * length held to the limit before its bytes are read, never slurped whole.
+ * External data is resolved against the file's own directory.
  * *name receives a malloc'd copy of the tensor's name ("" if it has none). */
 int tp_read_file(const char *path, int64_t max_bytes, char **name, ir_dtype *dt, int *rank,
                  int64_t *dims, void **data, size_t *nbytes);
+/* The same from f, open at the start of the message; path is for messages. */
+int tp_read_stream(FILE *f, const char *path, int64_t max_bytes, char **name, ir_dtype *dt, int *rank,
+                   int64_t *dims, void **data, size_t *nbytes);
 
 #endif

@@ -634,19 +634,23 @@ static void emit_harness(const drv *d, sbuf *m) {
                " *                                       last line: median_us: X\n"
                " * Build: cc -O3 %s.c %s_weights.c %s_main.c -lm\n */\n", nm, nm, nm, nm, nm);
   sb_puts(m, "#ifndef _POSIX_C_SOURCE\n#define _POSIX_C_SOURCE 200809L /* clock_gettime */\n#endif\n\n");
-  sb_puts(m, "#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
-             "#include <time.h>\n\n");
+  sb_puts(m, "#include <errno.h>\n#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+             "#include <sys/stat.h>\n#include <time.h>\n\n");
   sb_printf(m, "#include \"%s.h\"\n\n", nm);
   sb_puts(m, "/* ---- modelc's .npy reader and writer (runtime/npy.h, runtime/npy.c) ---- */\n");
   sb_puts(m, modelc_npy_src);
   sb_puts(m, "/* ---- end of npy ---- */\n\n");
   sb_puts(m,
           "typedef struct io_desc {\n"
-          "  const char *name, *dtype, *descr;\n"
+          "  const char *name, *file, *dtype, *descr;  /* file: OUTDIR/<file>.npy (outputs) */\n"
           "  int rank;\n"
           "  int64_t shape[8];\n"
           "  int64_t size;\n"
           "} io_desc;\n\n");
+  /* output file names as modelc run and check write and read them (tensor_io.h) */
+  const char **onames = ir_alloc(sizeof *onames * (size_t)(g->n_outputs + 1));
+  for (int j = 0; j < g->n_outputs; j++) onames[j] = g->outputs[j]->name;
+  char **ofiles = tio_output_file_names(g->n_outputs, onames);
   for (int pass = 0; pass < 2; pass++) {
     int count = pass ? g->n_outputs : g->n_inputs;
     sb_printf(m, "static const io_desc %s[] = {\n", pass ? "outs" : "ins");
@@ -655,13 +659,18 @@ static void emit_harness(const drv *d, sbuf *m) {
       const char *descr = tio_npy_descr(t->dtype);
       sb_puts(m, "  {");
       put_cstring(m, t->name);
+      sb_puts(m, ", ");
+      if (pass) put_cstring(m, ofiles[i]);
+      else sb_puts(m, "NULL");
       sb_printf(m, ", \"%s\", \"%s\", %d, {", ir_dtype_name(t->dtype), descr ? descr : "", t->rank);
       for (int k = 0; k < t->rank; k++) sb_printf(m, k ? ", %" PRId64 : "%" PRId64, t->shape[k]);
       if (t->rank == 0) sb_puts(m, "0");
       sb_printf(m, "}, %" PRId64 "},\n", ir_numel(t));
     }
-    sb_puts(m, "  {NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */\n};\n\n");
+    sb_puts(m, "  {NULL, NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */\n};\n\n");
   }
+  tio_free_file_names(g->n_outputs, ofiles);
+  free(onames);
   sb_printf(m, "#define N_IN %d\n#define N_OUT %d\n\n", g->n_inputs, g->n_outputs);
   sb_puts(m,
           "static const char *const dtype_names[][2] = {\n"
@@ -682,6 +691,26 @@ static void emit_harness(const drv *d, sbuf *m) {
           "  for (i = 0; i < rank && k < n; i++)\n"
           "    k += (size_t)snprintf(buf + k, n - k, i ? \",%lld\" : \"%lld\", (long long)shape[i]);\n"
           "  if (k < n) snprintf(buf + k, n - k, \"]\");\n"
+          "}\n\n");
+  sb_puts(m,
+          "/* mkdir -p: the -o folder and its parents (POSIX, like modelc's own -o). */\n"
+          "static int make_dirs(const char *dir, char *err, size_t errlen) {\n"
+          "  size_t n = strlen(dir), k;\n"
+          "  char *p = malloc(n + 1);\n"
+          "  int rc = 0;\n"
+          "  if (!p) return snprintf(err, errlen, \"out of memory\"), -1;\n"
+          "  memcpy(p, dir, n + 1);\n"
+          "  for (k = 1; k <= n && rc == 0; k++) {\n"
+          "    if (p[k] != '/' && p[k] != '\\0') continue;\n"
+          "    p[k] = '\\0';\n"
+          "    if (mkdir(p, 0777) != 0 && errno != EEXIST) {\n"
+          "      snprintf(err, errlen, \"cannot create folder '%s': %s\", p, strerror(errno));\n"
+          "      rc = -1;\n"
+          "    }\n"
+          "    p[k] = k < n ? '/' : '\\0';\n"
+          "  }\n"
+          "  free(p);\n"
+          "  return rc;\n"
           "}\n\n");
   sb_printf(m,
             "static int usage(void) {\n"
@@ -809,24 +838,19 @@ static void emit_harness(const drv *d, sbuf *m) {
           "  } else if ((rc = run(in, out, arena)) != 0) {\n"
           "    fprintf(stderr, \"%s: inference failed (%d)\\n\", prog, rc);\n"
           "    rc = 1;\n"
+          "  } else if (make_dirs(outdir, err, sizeof err) != 0) {\n"
+          "    fprintf(stderr, \"%s: %s\\n\", prog, err);\n"
+          "    rc = 1;\n"
           "  } else {\n"
           "    for (i = 0; i < N_OUT && rc == 0; i++) {\n"
-          "      size_t len = strlen(outdir) + strlen(outs[i].name) + 8, k;\n"
-          "      char *path = malloc(len), *base;\n"
+          "      size_t len = strlen(outdir) + strlen(outs[i].file) + 8;\n"
+          "      char *path = malloc(len);\n"
           "      if (!path) {\n"
           "        fprintf(stderr, \"%s: out of memory\\n\", prog);\n"
           "        rc = 1;\n"
           "        break;\n"
           "      }\n"
-          "      snprintf(path, len, \"%s/\", outdir);\n"
-          "      base = path + strlen(path);\n"
-          "      for (k = 0; outs[i].name[k]; k++) {\n"
-          "        char c = outs[i].name[k];\n"
-          "        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||\n"
-          "                 c == '.' || c == '_' || c == '-';\n"
-          "        base[k] = ok ? c : '_';\n"
-          "      }\n"
-          "      strcpy(base + k, \".npy\");\n"
+          "      snprintf(path, len, \"%s/%s.npy\", outdir, outs[i].file);\n"
           "      if (npy_write(path, outs[i].descr, outs[i].rank, outs[i].shape, out[i], err, sizeof err) != 0) {\n"
           "        fprintf(stderr, \"%s: output '%s': %s\\n\", prog, outs[i].name, err);\n"
           "        rc = 1;\n"

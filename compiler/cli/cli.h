@@ -64,9 +64,6 @@ void cli_free_inputs(const ir_graph *g, void **bufs);
 int cli_close(ir_dtype dt, const void *got, const void *want, int64_t n, double rtol, double atol,
               double *max_abs, int64_t *first_bad);
 
-/* Output file name of a tensor: characters outside [A-Za-z0-9._-] as '_'. */
-void cli_file_name(char *buf, size_t n, const char *tensor_name);
-
 /* snprintf without gcc's truncation warnings: what is built here is cut at
  * n.  Returns the characters written (not counting the NUL). */
 int cli_fmt(char *buf, size_t n, const char *fmt, ...)
@@ -75,9 +72,15 @@ int cli_fmt(char *buf, size_t n, const char *fmt, ...)
 #endif
     ;
 
-/* Run a shell command; returns its exit status (or -1). Output goes to log if non-NULL. */
+/* Run a shell command; returns its exit status (or -1). */
 int cli_system(const char *cmd);
-/* Build the C files of a compiled model (NAME.c, NAME_weights.c, NAME_main.c) in DIR into DIR/NAME_main. */
+/* Run a shell command with its stdout and stderr (the shell's own included)
+ * in the file log; returns its exit status, 128+N for signal N, or -1. */
+int cli_system_log(const char *cmd, const char *log);
+/* Create a fresh folder $TMPDIR/PREFIX-XXXXXX (/tmp without TMPDIR) into buf. */
+int cli_tmpdir(char *buf, size_t n, const char *prefix);
+/* Build the C files of a compiled model (NAME.c, NAME_weights.c, NAME_main.c) in DIR into DIR/NAME_main.
+ * On failure the error quotes the log's telling line and names DIR/build.log, which is kept. */
 int cli_build(const char *cc, const char *dir, const char *name);
 
 int cmd_compile(cli_opts *o);

@@ -6,18 +6,24 @@
 #include "cli.h"
 #include "../../runtime/tensor_io.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 ir_graph *cli_load(const cli_opts *o, const char *model, int run_passes) {
   static ir_const_binding consts[CLI_MAX_BIND];
   static tio_tensor loaded[CLI_MAX_BIND];
   for (int i = 0; i < o->n_consts; i++) {
-    if (tio_load(o->consts[i].file, &loaded[i]) < 0) return NULL;
+    if (tio_load(o->consts[i].file, o->max_bytes, &loaded[i]) != 0) {
+      while (i-- > 0) tio_free(&loaded[i]);
+      return NULL;
+    }
     consts[i].name = o->consts[i].name;
     consts[i].dtype = loaded[i].dtype;
     consts[i].rank = loaded[i].rank;
@@ -97,8 +103,10 @@ int cli_inputs(const cli_opts *o, const ir_graph *g, void **bufs) {
       continue;
     }
     tio_tensor v;
-    if (tio_load(file, &v) < 0) return -1;
-    int ok = v.dtype == t->dtype && v.rank == t->rank;
+    /* held to the model's size for this input: a bigger file is refused unread */
+    int rc = tio_load(file, ir_nbytes(t) > 0 ? ir_nbytes(t) : 1, &v);
+    if (rc != 0 && rc != TIO_TOO_LARGE) return -1;
+    int ok = rc == 0 && v.dtype == t->dtype && v.rank == t->rank;
     for (int d = 0; ok && d < t->rank; d++) ok = v.shape[d] == t->shape[d];
     if (!ok) {
       char want[128], got[128];
@@ -153,17 +161,6 @@ int cli_close(ir_dtype dt, const void *got, const void *want, int64_t n, double 
   return ok;
 }
 
-void cli_file_name(char *buf, size_t n, const char *s) {
-  size_t k = 0;
-  for (; *s && k + 1 < n; s++) {
-    char c = *s;
-    int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-             c == '-';
-    buf[k++] = ok ? c : '_';
-  }
-  buf[k] = 0;
-}
-
 int cli_fmt(char *buf, size_t n, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -180,25 +177,68 @@ int cli_system(const char *cmd) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+int cli_system_log(const char *cmd, const char *log) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {   /* the shell's own complaints (a bad --cc) go to the log too */
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(127);
+    close(fd);
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+int cli_tmpdir(char *buf, size_t n, const char *prefix) {
+  const char *root = getenv("TMPDIR");
+  if (!root || !*root) root = "/tmp";
+  if (cli_fmt(buf, n, "%s/%s-XXXXXX", root, prefix) >= (int)n - 1)
+    return ir_error("TMPDIR '%s' is too long for a temporary folder", root);
+  if (!mkdtemp(buf)) return ir_error("cannot create a temporary folder in '%s': %s", root, strerror(errno));
+  return 0;
+}
+
+/* The line of a build log that says most: the first one with "error",
+ * else the last one that is not empty. */
+static void telling_line(const char *log, char *out, size_t n) {
+  const char *best = NULL, *last = NULL;
+  for (const char *p = log; *p;) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len) last = p;
+    if (!best && len && strstr(p, "error") && (!e || strstr(p, "error") < e)) best = p;
+    p += len + (e ? 1 : 0);
+  }
+  const char *pick = best ? best : last ? last : "(nothing in the log)";
+  size_t len = strcspn(pick, "\n");
+  cli_fmt(out, n, "%.*s", (int)(len < n ? len : n - 1), pick);
+}
+
 int cli_build(const char *cc, const char *dir, const char *name) {
-  char cmd[4096];
-  cli_fmt(cmd, sizeof cmd,
-           "%s -std=c99 -O2 -o '%s/%s_main' '%s/%s.c' '%s/%s_weights.c' '%s/%s_main.c' -lm > '%s/build.log' 2>&1", cc,
-           dir, name, dir, name, dir, name, dir, name, dir);
-  int rc = cli_system(cmd);
+  char cmd[4096], path[1024];
+  int k = cli_fmt(cmd, sizeof cmd, "%s -std=c99 -O2 -o '%s/%s_main' '%s/%s.c' '%s/%s_weights.c' '%s/%s_main.c' -lm",
+                  cc, dir, name, dir, name, dir, name, dir, name);
+  if (k >= (int)sizeof cmd - 1 || cli_fmt(path, sizeof path, "%s/build.log", dir) >= (int)sizeof path - 1)
+    return ir_error("the build command for %s is too long", dir);
+  int rc = cli_system_log(cmd, path);
   if (rc != 0) {
-    char log[8192] = "";
-    char path[1024];
-    cli_fmt(path, sizeof path, "%s/build.log", dir);
+    char log[65536] = "", line[512];
     FILE *f = fopen(path, "r");
-    if (f) {
-      size_t k = fread(log, 1, sizeof log - 1, f);
-      log[k] = 0;
+    if (f) {   /* its last 64 KiB: errors come last when there are many warnings */
+      if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > (long)sizeof log - 1) fseek(f, -(long)(sizeof log - 1), SEEK_END);
+      else rewind(f);
+      size_t got = fread(log, 1, sizeof log - 1, f);
+      log[got] = 0;
       fclose(f);
-      char *nl = strchr(log, '\n');   /* first line is enough for the one-line error */
-      if (nl) *nl = 0;
     }
-    return ir_error("building the generated C with %s failed: %s", cc, log);
+    telling_line(log, line, sizeof line);
+    return ir_error("building the generated C with %s failed (exit %d): %s; full log: %s", cc, rc, line, path);
   }
   return 0;
 }

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef MODELC_VERSION
+#error "MODELC_VERSION comes from CMake's project version (CMakeLists.txt)"
+#endif
+
 static const char *usage_text =
     "usage: modelc COMMAND [options]\n"
     "\n"
@@ -22,23 +26,28 @@ static const char *usage_text =
     "  graph   MODEL [--format dot]                        the graph after the passes\n"
     "  test-onnx DIR...                                    run ONNX backend-test folders\n"
     "  ops                                                 the supported ops, as a Markdown table\n"
-    "  convert IN OUT.npy                                  a tensor file (.pb or .npy) to .npy\n"
     "  fmt     FILE.nn                                     print a model file in the canonical layout\n"
     "  export  MODEL -o OUT.onnx                           write the model as an ONNX file\n"
+    "  convert IN OUT.npy                                  a tensor file (.pb or .npy) to .npy\n"
     "\n"
     "options for every command that reads a model:\n"
     "  --shape NAME=d0,d1,...   fix an input's shape\n"
     "  --dim SYMBOL=N           fix a symbolic dimension everywhere\n"
     "  --const NAME=FILE        make an input a compile-time constant (.npy or .pb)\n"
-    "  --max-bytes N            limit on weight bytes (default 4 GiB)\n"
+    "  --max-bytes N            limit on weight bytes and on a tensor file's data (default 4 GiB)\n"
     "  --no-fold, --no-dce      switch a pass off (to bisect a wrong result)\n"
-    "  --seed N                 seed for random inputs (default 1)\n"
+    "\n"
+    "other options:\n"
+    "  --seed N                 run/check: seed for random inputs (default 1)\n"
     "  --keep                   check/test-onnx: keep the build folder and print it\n"
-    "  -h, --help               this text\n";
+    "  -v, --verbose            check/test-onnx: say more\n"
+    "  -h, --help               this text (modelc COMMAND --help: that command's)\n"
+    "  --version                modelc's version\n"
+    "An option that does not apply to a command is refused.\n";
 
 static const char *cmd_help(const char *cmd) {
   if (!strcmp(cmd, "compile"))
-    return "usage: modelc compile MODEL -o DIR [--name NAME] [--emit-main] [--threads N] [model options]\n"
+    return "usage: modelc compile MODEL -o DIR [--name NAME] [--emit-main] [model options]\n"
            "Writes DIR/NAME.h, DIR/NAME.c and DIR/NAME_weights.c (NAME defaults to the model file's stem);\n"
            "--emit-main adds DIR/NAME_main.c, a harness built with `cc -O3 DIR/*.c -lm`:\n"
            "  NAME_main IN.npy... [-o OUTDIR]   and   NAME_main --bench N IN.npy...\n";
@@ -58,7 +67,7 @@ static const char *cmd_help(const char *cmd) {
     return "usage: modelc graph MODEL [--format text|dot] [model options]\n"
            "Prints the graph after the passes.\n";
   if (!strcmp(cmd, "convert"))
-    return "usage: modelc convert IN OUT.npy\n"
+    return "usage: modelc convert IN OUT.npy [--max-bytes N]\n"
            "Writes the tensor of IN (an ONNX TensorProto .pb, as in ONNX's test data, or a .npy) as a\n"
            ".npy file, e.g. to feed ONNX test inputs to a generated NAME_main harness.\n";
   if (!strcmp(cmd, "fmt"))
@@ -83,6 +92,59 @@ static int bad_usage(const char *fmt, const char *arg) {
   fprintf(stderr, " (see modelc --help)\n");
   return 2;
 }
+
+/* ---- which command takes which option ----------------------------------- */
+
+enum {
+  C_COMPILE = 1 << 0, C_RUN = 1 << 1, C_CHECK = 1 << 2, C_INFO = 1 << 3, C_GRAPH = 1 << 4,
+  C_TEST_ONNX = 1 << 5, C_OPS = 1 << 6, C_CONVERT = 1 << 7, C_FMT = 1 << 8, C_EXPORT = 1 << 9,
+  C_MODEL = C_COMPILE | C_RUN | C_CHECK | C_INFO | C_GRAPH | C_TEST_ONNX | C_EXPORT   /* commands that read a model */
+};
+
+static const struct {
+  const char *name;
+  unsigned bit;
+} commands[] = {
+    {"compile", C_COMPILE}, {"run", C_RUN}, {"check", C_CHECK}, {"info", C_INFO},
+    {"graph", C_GRAPH}, {"test-onnx", C_TEST_ONNX}, {"ops", C_OPS}, {"convert", C_CONVERT},
+    {"fmt", C_FMT}, {"export", C_EXPORT},
+};
+
+typedef enum {
+  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_NO_FOLD, O_NO_DCE, O_THREADS, O_SEED,
+  O_MAX_BYTES, O_RTOL, O_ATOL, O_SHAPE, O_DIM, O_CONST, O_INPUT
+} opt_id;
+
+/* Every option, with the commands it applies to: any other command refuses
+ * it (exit 2) rather than ignore it.  An option that is not implemented yet
+ * applies to no command and says why here. */
+static const struct {
+  opt_id id;
+  const char *name, *alias;
+  int has_value;
+  unsigned cmds;
+  const char *not_yet;
+} options[] = {
+    {O_OUT, "-o", NULL, 1, C_COMPILE | C_RUN | C_EXPORT, NULL},
+    {O_NAME, "--name", NULL, 1, C_COMPILE, NULL},
+    {O_EMIT_MAIN, "--emit-main", NULL, 0, C_COMPILE, NULL},
+    {O_THREADS, "--threads", NULL, 1, 0, "OpenMP code is not emitted yet"},
+    {O_FORMAT, "--format", NULL, 1, C_GRAPH, NULL},
+    {O_INPUT, "--input", NULL, 1, C_RUN | C_CHECK, NULL},
+    {O_SEED, "--seed", NULL, 1, C_RUN | C_CHECK, NULL},
+    {O_CC, "--cc", NULL, 1, C_CHECK | C_TEST_ONNX, NULL},
+    {O_RTOL, "--rtol", NULL, 1, C_CHECK | C_TEST_ONNX, NULL},
+    {O_ATOL, "--atol", NULL, 1, C_CHECK | C_TEST_ONNX, NULL},
+    {O_KEEP, "--keep", NULL, 0, C_CHECK | C_TEST_ONNX, NULL},
+    {O_VERBOSE, "--verbose", "-v", 0, C_CHECK | C_TEST_ONNX, NULL},
+    {O_SHAPE, "--shape", NULL, 1, C_MODEL, NULL},
+    {O_DIM, "--dim", NULL, 1, C_MODEL, NULL},
+    {O_CONST, "--const", NULL, 1, C_MODEL, NULL},
+    {O_NO_FOLD, "--no-fold", NULL, 0, C_MODEL, NULL},
+    {O_NO_DCE, "--no-dce", NULL, 0, C_MODEL, NULL},
+    {O_MAX_BYTES, "--max-bytes", NULL, 1, C_MODEL | C_CONVERT, NULL},
+};
+#define N_OPTIONS (int)(sizeof options / sizeof options[0])
 
 /* "NAME=VALUE" split at the first '='; NULL when there is none. */
 static char *split_eq(char *s) {
@@ -110,100 +172,124 @@ static int parse_dims(char *s, ir_shape_binding *b) {
   return 0;
 }
 
+/* Apply option k with its value val (NULL for a flag); 0 or exit status 2. */
+static int apply_option(cli_opts *o, int k, char *val) {
+  const char *a = options[k].name;
+  int64_t v;
+  char *end;
+  double d;
+  switch (options[k].id) {
+  case O_OUT: o->outdir = val; break;
+  case O_NAME: o->name = val; break;
+  case O_CC: o->cc = val; break;
+  case O_FORMAT: o->format = val; break;
+  case O_EMIT_MAIN: o->emit_main = 1; break;
+  case O_KEEP: o->keep = 1; break;
+  case O_VERBOSE: o->verbose = 1; break;
+  case O_NO_FOLD: o->passes.fold = 0; break;
+  case O_NO_DCE: o->passes.dce = 0; break;
+  case O_THREADS:
+  case O_SEED:
+  case O_MAX_BYTES:
+    if (parse_int64(val, &v) < 0 || v < 0 || (options[k].id != O_SEED && v == 0))
+      return bad_usage("bad number '%s'", val);
+    if (options[k].id == O_THREADS) o->threads = (int)v;
+    else if (options[k].id == O_SEED) o->seed = (uint64_t)v;
+    else o->max_bytes = v;
+    break;
+  case O_RTOL:
+  case O_ATOL:
+    d = strtod(val, &end);
+    if (end == val || *end || !(d >= 0)) return bad_usage("bad tolerance '%s'", val);
+    if (options[k].id == O_RTOL) o->rtol = d;
+    else o->atol = d;
+    break;
+  case O_SHAPE: {
+    char *dims = split_eq(val);
+    if (!dims || o->n_shapes == CLI_MAX_BIND) return bad_usage("--shape takes NAME=d0,d1,... (got '%s')", val);
+    ir_shape_binding *b = &o->shapes[o->n_shapes++];
+    b->name = val;
+    if (parse_dims(dims, b) < 0) return bad_usage("bad dimensions in --shape %s", val);
+    break;
+  }
+  case O_DIM: {
+    char *n = split_eq(val);
+    if (!n || o->n_dims == CLI_MAX_BIND || parse_int64(n, &v) < 0 || v < 0)
+      return bad_usage("--dim takes SYMBOL=N (got '%s')", val);
+    o->dims[o->n_dims].name = val;
+    o->dims[o->n_dims++].value = v;
+    break;
+  }
+  case O_CONST:
+  case O_INPUT: {
+    char *file = split_eq(val);
+    int is_const = options[k].id == O_CONST;
+    int *cnt = is_const ? &o->n_consts : &o->n_inputs;
+    cli_file_binding *arr = is_const ? o->consts : o->inputs;
+    if (!file || *cnt == CLI_MAX_BIND) return bad_usage("%s takes NAME=FILE", a);
+    arr[*cnt].name = val;
+    arr[(*cnt)++].file = file;
+    break;
+  }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   static cli_opts o;
+  unsigned bit = 0;
   memset(&o, 0, sizeof o);
   o.cc = "cc";
   o.rtol = 1e-3;
   o.atol = 1e-4;
   o.seed = 1;
+  o.max_bytes = FE_DEFAULT_MAX_BYTES;
   pass_options_default(&o.passes);
   if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
     fputs(usage_text, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  if (!strcmp(argv[1], "--version")) {
+    printf("modelc %s\n", MODELC_VERSION);
+    return 0;
+  }
   o.cmd = argv[1];
   o.pos = calloc((size_t)argc, sizeof *o.pos);
   if (!o.pos) return 1;
-  if (!cmd_help(o.cmd)) return bad_usage("unknown command '%s'", o.cmd);
+  for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+    if (!strcmp(commands[c].name, o.cmd)) bit = commands[c].bit;
+  if (!bit) return bad_usage("unknown command '%s'", o.cmd);
   int rtol_set = 0, atol_set = 0;
   for (int i = 2; i < argc; i++) {
     char *a = argv[i];
-    const char *need = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEXT()                                                   \
-  do {                                                           \
-    if (!need) return bad_usage("option %s needs a value", a);   \
-    i++;                                                         \
-  } while (0)
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       fputs(cmd_help(o.cmd), stdout);
       return 0;
-    } else if (!strcmp(a, "-o")) {
-      NEXT();
-      o.outdir = argv[i];
-    } else if (!strcmp(a, "--name")) {
-      NEXT();
-      o.name = argv[i];
-    } else if (!strcmp(a, "--cc")) {
-      NEXT();
-      o.cc = argv[i];
-    } else if (!strcmp(a, "--format")) {
-      NEXT();
-      o.format = argv[i];
-    } else if (!strcmp(a, "--emit-main")) {
-      o.emit_main = 1;
-    } else if (!strcmp(a, "--keep")) {
-      o.keep = 1;
-    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-      o.verbose = 1;
-    } else if (!strcmp(a, "--no-fold")) {
-      o.passes.fold = 0;
-    } else if (!strcmp(a, "--no-dce")) {
-      o.passes.dce = 0;
-    } else if (!strcmp(a, "--threads") || !strcmp(a, "--seed") || !strcmp(a, "--max-bytes")) {
-      int64_t v;
-      NEXT();
-      if (parse_int64(argv[i], &v) < 0 || v < 0) return bad_usage("bad number '%s'", argv[i]);
-      if (a[2] == 't') o.threads = (int)v;
-      else if (a[2] == 's') o.seed = (uint64_t)v;
-      else o.max_bytes = v;
-    } else if (!strcmp(a, "--rtol") || !strcmp(a, "--atol")) {
-      char *end;
-      NEXT();
-      double v = strtod(argv[i], &end);
-      if (end == argv[i] || *end || !(v >= 0)) return bad_usage("bad tolerance '%s'", argv[i]);
-      if (a[2] == 'r') o.rtol = v, rtol_set = 1;
-      else o.atol = v, atol_set = 1;
-    } else if (!strcmp(a, "--shape")) {
-      NEXT();
-      char *val = split_eq(argv[i]);
-      if (!val || o.n_shapes == CLI_MAX_BIND) return bad_usage("--shape takes NAME=d0,d1,... (got '%s')", argv[i]);
-      ir_shape_binding *b = &o.shapes[o.n_shapes++];
-      b->name = argv[i];
-      if (parse_dims(val, b) < 0) return bad_usage("bad dimensions in --shape %s", argv[i]);
-    } else if (!strcmp(a, "--dim")) {
-      NEXT();
-      char *val = split_eq(argv[i]);
-      int64_t v;
-      if (!val || o.n_dims == CLI_MAX_BIND || parse_int64(val, &v) < 0 || v < 0)
-        return bad_usage("--dim takes SYMBOL=N (got '%s')", argv[i]);
-      o.dims[o.n_dims].name = argv[i];
-      o.dims[o.n_dims++].value = v;
-    } else if (!strcmp(a, "--const") || !strcmp(a, "--input")) {
-      NEXT();
-      char *val = split_eq(argv[i]);
-      int is_const = a[2] == 'c';
-      int *cnt = is_const ? &o.n_consts : &o.n_inputs;
-      cli_file_binding *arr = is_const ? o.consts : o.inputs;
-      if (!val || *cnt == CLI_MAX_BIND) return bad_usage("%s takes NAME=FILE", a);
-      arr[*cnt].name = argv[i];
-      arr[(*cnt)++].file = val;
-    } else if (a[0] == '-' && a[1]) {
-      return bad_usage("unknown option '%s'", a);
-    } else {
-      o.pos[o.n_pos++] = a;
     }
-#undef NEXT
+    if (a[0] != '-' || !a[1]) {
+      o.pos[o.n_pos++] = a;
+      continue;
+    }
+    int k = 0;
+    while (k < N_OPTIONS && strcmp(a, options[k].name) && !(options[k].alias && !strcmp(a, options[k].alias))) k++;
+    if (k == N_OPTIONS) return bad_usage("unknown option '%s'", a);
+    if (options[k].not_yet) {
+      fprintf(stderr, "modelc: option %s is not implemented yet (%s)\n", a, options[k].not_yet);
+      return 2;
+    }
+    if (!(options[k].cmds & bit)) {
+      fprintf(stderr, "modelc: option %s does not apply to 'modelc %s' (see modelc %s --help)\n", a, o.cmd, o.cmd);
+      return 2;
+    }
+    char *val = NULL;
+    if (options[k].has_value) {
+      if (i + 1 >= argc) return bad_usage("option %s needs a value", a);
+      val = argv[++i];
+    }
+    int rc = apply_option(&o, k, val);
+    if (rc) return rc;
+    rtol_set |= options[k].id == O_RTOL;
+    atol_set |= options[k].id == O_ATOL;
   }
   if (!strcmp(o.cmd, "test-onnx")) {
     if (!rtol_set) o.rtol = 1e-3;

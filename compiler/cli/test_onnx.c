@@ -163,9 +163,9 @@ int cmd_test_onnx(cli_opts *o) {
   if (bsz > BATCH) bsz = BATCH;
   if (bsz < 1) bsz = 1;
 
-  char root[] = "/tmp/modelc-test-XXXXXX";
-  if (!mkdtemp(root)) {
-    fprintf(stderr, "modelc: cannot create a temporary folder: %s\n", strerror(errno));
+  char root[1024];
+  if (cli_tmpdir(root, sizeof root, "modelc-test") < 0) {
+    fprintf(stderr, "modelc: %s\n", ir_last_error());
     return 1;
   }
   /* the queue of batches; crashed batches come back with what is left */

@@ -194,17 +194,17 @@ void to_main_op(const char *dir, char *buf, size_t n) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int load_set(const char *dir, to_set *s) {
+static int load_set(const char *dir, int64_t max_bytes, to_set *s) {
   char path[1400];
   for (s->n_in = 0; s->n_in < TO_MAX_IO; s->n_in++) {
     cli_fmt(path, sizeof path, "%s/%s/input_%d.pb", dir, s->name, s->n_in);
     if (!file_exists(path)) break;
-    if (tio_load(path, &s->in[s->n_in]) < 0) return -1;
+    if (tio_load(path, max_bytes, &s->in[s->n_in]) != 0) return -1;
   }
   for (s->n_out = 0; s->n_out < TO_MAX_IO; s->n_out++) {
     cli_fmt(path, sizeof path, "%s/%s/output_%d.pb", dir, s->name, s->n_out);
     if (!file_exists(path)) break;
-    if (tio_load(path, &s->out[s->n_out]) < 0) return -1;
+    if (tio_load(path, max_bytes, &s->out[s->n_out]) != 0) return -1;
   }
   return 0;
 }
@@ -431,7 +431,7 @@ void to_prepare(const cli_opts *o, to_case *c, const char *bdir) {
     goto done;
   }
   for (int s = 0; s < c->n_sets; s++) {
-    if (load_set(c->dir, &c->sets[s]) < 0) {
+    if (load_set(c->dir, o->max_bytes, &c->sets[s]) < 0) {
       settle_err(c, "");
       goto done;
     }

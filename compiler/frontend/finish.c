@@ -7,14 +7,17 @@
 #include "frontend.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../ops/op.h"
 
+/* The unsupported op types of a model, each with its first node and its
+ * node count, in the order they are met: the error names every one. */
 typedef struct unsup {
-  char buf[900];
-  size_t len;
-  int count, listed;
+  const ir_node **first;
+  int *count;
+  int n, cap, nodes;
 } unsup;
 
 static void collect_unsupported(const ir_graph *g, unsup *u) {
@@ -23,29 +26,49 @@ static void collect_unsupported(const ir_graph *g, unsup *u) {
     for (int j = 0; j < n->n_attr; j++)
       if (n->attrs[j].g) collect_unsupported(n->attrs[j].g, u);
     if (op_find(n->domain, n->op_type)) continue;
-    char item[400];
-    if (n->domain[0])
-      snprintf(item, sizeof item, "%snode '%s' (%s, domain %s)", u->count ? ", " : "", n->name, n->op_type,
-               n->domain);
-    else
-      snprintf(item, sizeof item, "%snode '%s' (%s)", u->count ? ", " : "", n->name, n->op_type);
-    u->count++;
-    size_t k = strlen(item);
-    if (u->listed == u->count - 1 && u->len + k + 24 < sizeof u->buf) {   /* room left for "(+N more)" */
-      memcpy(u->buf + u->len, item, k + 1);
-      u->len += k;
-      u->listed++;
+    u->nodes++;
+    int k = 0;
+    while (k < u->n && (strcmp(u->first[k]->op_type, n->op_type) || strcmp(u->first[k]->domain, n->domain))) k++;
+    if (k < u->n) {
+      u->count[k]++;
+      continue;
     }
+    if (u->n == u->cap) {
+      u->cap = u->cap ? 2 * u->cap : 16;
+      u->first = ir_realloc(u->first, sizeof *u->first * (size_t)u->cap);
+      u->count = ir_realloc(u->count, sizeof *u->count * (size_t)u->cap);
+    }
+    u->first[u->n] = n;
+    u->count[u->n++] = 1;
   }
 }
 
+/* "unsupported ops: node 'a' (Foo), node 'b' (Bar, domain x; 3 nodes); 2 op
+ * types in 4 nodes" (the totals only when some type has several nodes). */
 int fe_check_supported(const ir_graph *g) {
   unsup u;
   memset(&u, 0, sizeof u);
   collect_unsupported(g, &u);
-  if (u.count > u.listed) return ir_error("unsupported ops: %s (+%d more)", u.buf, u.count - u.listed);
-  if (u.count) return ir_error("unsupported ops: %s", u.buf);
-  return 0;
+  if (!u.n) return 0;
+  size_t len = 64;
+  for (int k = 0; k < u.n; k++)
+    len += strlen(u.first[k]->name) + strlen(u.first[k]->op_type) + strlen(u.first[k]->domain) + 64;
+  char *buf = ir_alloc(len);
+  size_t at = (size_t)snprintf(buf, len, "unsupported ops: ");
+  for (int k = 0; k < u.n; k++) {
+    const ir_node *n = u.first[k];
+    char more[40] = "";
+    if (u.count[k] > 1) snprintf(more, sizeof more, "; %d nodes", u.count[k]);
+    at += (size_t)snprintf(buf + at, len - at, "%snode '%s' (%s%s%s%s)", k ? ", " : "", n->name, n->op_type,
+                           n->domain[0] ? ", domain " : "", n->domain, more);
+  }
+  if (u.nodes > u.n)
+    snprintf(buf + at, len - at, "; %d op type%s in %d nodes", u.n, u.n == 1 ? "" : "s", u.nodes);
+  ir_error("%s", buf);
+  free(buf);
+  free(u.first);
+  free(u.count);
+  return -1;
 }
 
 /* Sort every graph (inner ones first) and, unless no_bind, bind its nodes

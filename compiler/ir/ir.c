@@ -16,20 +16,28 @@
 
 /* ---- diagnostics ------------------------------------------------------ */
 
-static char err_buf[1024];
+/* The last error, whole: as long as its message (an error listing every
+ * unsupported op of a model must not be cut). */
+static char *err_buf;
 
-const char *ir_last_error(void) { return err_buf[0] ? err_buf : "unknown error"; }
-void ir_clear_error(void) { err_buf[0] = 0; }
+const char *ir_last_error(void) { return err_buf && err_buf[0] ? err_buf : "unknown error"; }
+void ir_clear_error(void) {
+  if (err_buf) err_buf[0] = 0;
+}
 
 int ir_error(const char *fmt, ...) {
-  char tmp[sizeof err_buf];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(tmp, sizeof tmp, fmt, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  for (char *p = tmp; *p; p++)   /* one line, always */
+  char *msg = ir_alloc((size_t)(n > 0 ? n : 0) + 1);   /* before freeing: an argument may be the last error */
+  va_start(ap, fmt);
+  vsnprintf(msg, (size_t)(n > 0 ? n : 0) + 1, fmt, ap);
+  va_end(ap);
+  for (char *p = msg; *p; p++)   /* one line, always */
     if (*p == '\n' || *p == '\r') *p = ' ';
-  memcpy(err_buf, tmp, sizeof err_buf);
+  free(err_buf);
+  err_buf = msg;
   return -1;
 }
 

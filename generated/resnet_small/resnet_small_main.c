@@ -12,10 +12,12 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #endif
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "resnet_small.h"
@@ -46,6 +48,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define NPY_MAX_RANK 8
 
@@ -63,8 +66,16 @@ size_t npy_descr_size(const char *descr);
 /* Parse a whole .npy image held in memory.  Copies the data out of buf. */
 int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, size_t errlen);
 
-/* Read a .npy file. */
+/* Read a .npy file (or a pipe or device holding one). */
 int npy_read(const char *path, npy_array *out, char *err, size_t errlen);
+
+/* npy_read refusing data above max_bytes (0: no limit) before allocating
+ * it: then it returns NPY_TOO_LARGE with out's descr, rank and shape set to
+ * what the header declares (data NULL), for the caller's message. */
+#define NPY_TOO_LARGE (-2)
+int npy_read_max(const char *path, size_t max_bytes, npy_array *out, char *err, size_t errlen);
+/* The same from f, open at the start of a .npy image; path is for messages. */
+int npy_fread(FILE *f, const char *path, size_t max_bytes, npy_array *out, char *err, size_t errlen);
 
 /* Write a .npy file: format 1.0, or 2.0 if the header needs it. */
 int npy_write(const char *path, const char *descr, int rank, const int64_t *shape,
@@ -112,6 +123,9 @@ void npy_free(npy_array *a);
 /* Largest element count we accept, so that byte counts and strides computed
  * from it by callers cannot overflow int64_t. */
 #define NPY_MAX_NUMEL (INT64_MAX / 16)
+/* Longest header we read: numpy writes a few hundred bytes and by default
+ * refuses to load more than 10000. */
+#define NPY_MAX_HEADER ((size_t)1 << 20)
 
 static int npy_fail(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
@@ -356,60 +370,99 @@ int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, s
   return 0;
 }
 
-int npy_read(const char *path, npy_array *out, char *err, size_t errlen) {
-  FILE *f;
+int npy_fread(FILE *f, const char *path, size_t max_bytes, npy_array *out, char *err, size_t errlen) {
   unsigned char pre[12];
-  size_t got, hoff, hlen, nbytes;
+  size_t got, hoff, hlen, nbytes, have;
   char *header = NULL;
   long size;
+  int rc = -1;
   npy_array a;
 
   memset(out, 0, sizeof *out);
   memset(&a, 0, sizeof a);
-  f = fopen(path, "rb");
-  if (!f) return npy_fail(err, errlen, "npy: cannot open '%s'", path);
   got = fread(pre, 1, sizeof pre, f);
   if (npy_prefix(pre, got, &hoff, &hlen, err, errlen) != 0) goto fail;
-  /* The file size bounds both the header and the data, before we allocate. */
-  if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0) {
-    npy_fail(err, errlen, "npy: cannot seek in '%s'", path);
-    goto fail;
-  }
-  if ((unsigned long)size < hoff || hlen > (unsigned long)size - hoff) {
-    npy_fail(err, errlen, "npy: truncated header");
+  /* Everything is read front to back, so that a pipe or a device works
+   * like a file and nothing is allocated before it is known to be sane. */
+  if (hlen > NPY_MAX_HEADER) {
+    npy_fail(err, errlen, "npy: header of %lu bytes is longer than %lu (not a .npy file?)", (unsigned long)hlen,
+             (unsigned long)NPY_MAX_HEADER);
     goto fail;
   }
   header = (char *)malloc(hlen ? hlen : 1);
-  if (!header || fseek(f, (long)hoff, SEEK_SET) != 0 || fread(header, 1, hlen, f) != hlen) {
-    npy_fail(err, errlen, "npy: cannot read the header of '%s'", path);
+  if (!header) {
+    npy_fail(err, errlen, "npy: out of memory for the header of '%s'", path);
+    goto fail;
+  }
+  have = got - hoff < hlen ? got - hoff : hlen; /* pre[] may hold the first bytes of the header */
+  memcpy(header, pre + hoff, have);
+  if (have < got - hoff || fread(header + have, 1, hlen - have, f) != hlen - have) {
+    npy_fail(err, errlen, "npy: truncated header");
     goto fail;
   }
   if (npy_parse_header(header, hlen, &a, &nbytes, err, errlen) != 0) goto fail;
-  if ((unsigned long)size - hoff - hlen != nbytes) {
-    npy_fail(err, errlen, "npy: data is %lu bytes but the header says %lu",
-             (unsigned long)size - hoff - hlen, (unsigned long)nbytes);
+  if (max_bytes && nbytes > max_bytes) {
+    memcpy(out->descr, a.descr, sizeof a.descr); /* what the header declares, for the caller's message */
+    out->rank = a.rank;
+    memcpy(out->shape, a.shape, sizeof a.shape);
+    npy_fail(err, errlen, "npy: the header declares %lu bytes of data, above the limit of %lu", (unsigned long)nbytes,
+             (unsigned long)max_bytes);
+    rc = NPY_TOO_LARGE;
     goto fail;
   }
+  /* A seekable file's size is checked before allocating; a stream (or a
+   * device, whose "size" is 0) is read for exactly nbytes and then must end. */
+  if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= (long)(hoff + hlen)) {
+    if ((unsigned long)size - hoff - hlen != nbytes) {
+      npy_fail(err, errlen, "npy: data is %lu bytes but the header says %lu", (unsigned long)size - hoff - hlen,
+               (unsigned long)nbytes);
+      goto fail;
+    }
+    if (fseek(f, (long)(hoff + hlen), SEEK_SET) != 0) {
+      npy_fail(err, errlen, "npy: cannot seek in '%s'", path);
+      goto fail;
+    }
+  }
+  clearerr(f);
   a.data = malloc(nbytes ? nbytes : 1);
   if (!a.data) {
     npy_fail(err, errlen, "npy: out of memory for %lu bytes", (unsigned long)nbytes);
     goto fail;
   }
   if (fread(a.data, 1, nbytes, f) != nbytes) {
-    npy_fail(err, errlen, "npy: cannot read the data of '%s'", path);
+    npy_fail(err, errlen, "npy: data of '%s' is shorter than the %lu bytes the header says", path,
+             (unsigned long)nbytes);
+    goto fail;
+  }
+  if (fgetc(f) != EOF) {
+    npy_fail(err, errlen, "npy: '%s' holds more data than the %lu bytes the header says", path, (unsigned long)nbytes);
     goto fail;
   }
   a.nbytes = nbytes;
   npy_fix_bools(&a);
   free(header);
-  fclose(f);
   *out = a;
   return 0;
 fail:
   free(header);
   free(a.data);
+  return rc;
+}
+
+int npy_read_max(const char *path, size_t max_bytes, npy_array *out, char *err, size_t errlen) {
+  int rc;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    memset(out, 0, sizeof *out);
+    return npy_fail(err, errlen, "npy: cannot open '%s'", path);
+  }
+  rc = npy_fread(f, path, max_bytes, out, err, errlen);
   fclose(f);
-  return -1;
+  return rc;
+}
+
+int npy_read(const char *path, npy_array *out, char *err, size_t errlen) {
+  return npy_read_max(path, 0, out, err, errlen);
 }
 
 int npy_format_header(const char *descr, int rank, const int64_t *shape, unsigned char *buf,
@@ -488,20 +541,20 @@ void npy_free(npy_array *a) {
 /* ---- end of npy ---- */
 
 typedef struct io_desc {
-  const char *name, *dtype, *descr;
+  const char *name, *file, *dtype, *descr;  /* file: OUTDIR/<file>.npy (outputs) */
   int rank;
   int64_t shape[8];
   int64_t size;
 } io_desc;
 
 static const io_desc ins[] = {
-  {"input", "float32", "<f4", 4, {1, 3, 32, 32}, 3072},
-  {NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */
+  {"input", NULL, "float32", "<f4", 4, {1, 3, 32, 32}, 3072},
+  {NULL, NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */
 };
 
 static const io_desc outs[] = {
-  {"logits", "float32", "<f4", 2, {1, 10}, 10},
-  {NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */
+  {"logits", "logits", "float32", "<f4", 2, {1, 10}, 10},
+  {NULL, NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */
 };
 
 #define N_IN 1
@@ -527,6 +580,26 @@ static void put_shape(char *buf, size_t n, int rank, const int64_t *shape) {
   for (i = 0; i < rank && k < n; i++)
     k += (size_t)snprintf(buf + k, n - k, i ? ",%lld" : "%lld", (long long)shape[i]);
   if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+/* mkdir -p: the -o folder and its parents (POSIX, like modelc's own -o). */
+static int make_dirs(const char *dir, char *err, size_t errlen) {
+  size_t n = strlen(dir), k;
+  char *p = malloc(n + 1);
+  int rc = 0;
+  if (!p) return snprintf(err, errlen, "out of memory"), -1;
+  memcpy(p, dir, n + 1);
+  for (k = 1; k <= n && rc == 0; k++) {
+    if (p[k] != '/' && p[k] != '\0') continue;
+    p[k] = '\0';
+    if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+      snprintf(err, errlen, "cannot create folder '%s': %s", p, strerror(errno));
+      rc = -1;
+    }
+    p[k] = k < n ? '/' : '\0';
+  }
+  free(p);
+  return rc;
 }
 
 static int usage(void) {
@@ -645,24 +718,19 @@ int main(int argc, char **argv) {
   } else if ((rc = run(in, out, arena)) != 0) {
     fprintf(stderr, "%s: inference failed (%d)\n", prog, rc);
     rc = 1;
+  } else if (make_dirs(outdir, err, sizeof err) != 0) {
+    fprintf(stderr, "%s: %s\n", prog, err);
+    rc = 1;
   } else {
     for (i = 0; i < N_OUT && rc == 0; i++) {
-      size_t len = strlen(outdir) + strlen(outs[i].name) + 8, k;
-      char *path = malloc(len), *base;
+      size_t len = strlen(outdir) + strlen(outs[i].file) + 8;
+      char *path = malloc(len);
       if (!path) {
         fprintf(stderr, "%s: out of memory\n", prog);
         rc = 1;
         break;
       }
-      snprintf(path, len, "%s/", outdir);
-      base = path + strlen(path);
-      for (k = 0; outs[i].name[k]; k++) {
-        char c = outs[i].name[k];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == '-';
-        base[k] = ok ? c : '_';
-      }
-      strcpy(base + k, ".npy");
+      snprintf(path, len, "%s/%s.npy", outdir, outs[i].file);
       if (npy_write(path, outs[i].descr, outs[i].rank, outs[i].shape, out[i], err, sizeof err) != 0) {
         fprintf(stderr, "%s: output '%s': %s\n", prog, outs[i].name, err);
         rc = 1;

@@ -42,5 +42,22 @@ expect 2 "unknown option" -- info models/lenet5/model.onnx --frobnicate
 expect 2 "unknown command" -- frobnicate
 expect 2 "needs -o DIR" -- compile models/lenet5/model.onnx
 
+
+# 60 unknown op types: one line that names every one (it was cut at 900 chars)
+expect 1 "; 60 op types in 80 nodes" -- info $bad/many_unknown_ops.onnx
+n=$((n + 1))
+"$modelc" info $bad/many_unknown_ops.onnx 2> "$err"
+missing=""
+for i in $(seq 0 59); do
+  op=$(printf 'UnknownOperatorNumber%02d' "$i")
+  grep -q "node 'a_node_with_a_rather_long_name_$(printf %02d "$i")' ($op" "$err" || missing="$missing $op"
+done
+if [ -n "$missing" ]; then
+  echo "FAIL: the unsupported-ops error does not name:$missing"
+  fails=$((fails + 1))
+else
+  echo "ok: all 60 unknown op types named"
+fi
+
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -141,7 +141,7 @@ static void test_read_file_refusals(void **state) {
   /* the relu input is 240 bytes of floats: a 200-byte limit refuses it */
   assert_int_equal(tp_read_file(NODE "test_relu/test_data_set_0/input_0.pb", 200, &name, &dt, &rank, dims,
                                 &data, &nbytes),
-                   -1);
+                   TP_TOO_LARGE);
   assert_non_null(strstr(ir_last_error(), "limit"));
   /* every truncation of a real file is refused */
   f = fopen(NODE "test_relu/test_data_set_0/input_0.pb", "rb");
@@ -380,7 +380,7 @@ static void test_raw_and_empty(void **state) {
   d = decode(&tp, NULL, 8); /* exactly at the limit */
   assert_int_equal(d.rc, 0);
   free(d.data);
-  assert_int_equal(decode(&tp, NULL, 7).rc, -1);
+  assert_int_equal(decode(&tp, NULL, 7).rc, TP_TOO_LARGE);
   tp.raw_data.len = 7;
   assert_int_equal(decode(&tp, NULL, 0).rc, -1);
   assert_non_null(strstr(ir_last_error(), "raw_data"));

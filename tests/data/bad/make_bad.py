@@ -49,3 +49,13 @@ np.save(os.path.join(here, "wrong_dtype.npy"), np.zeros((1, 1, 32, 32), np.float
 
 with open(os.path.join(here, "not_onnx.onnx"), "wb") as f:
     f.write(b"this is not a protobuf \xff\xff\xff\xff")
+
+# 60 distinct unknown op types (some used twice), long names: the error must
+# name every one of them, however long it gets
+nodes, prev = [], "x"
+for i in range(80):
+    out = "y" if i == 79 else "t%d" % i
+    nodes.append(helper.make_node("UnknownOperatorNumber%02d" % (i % 60), [prev], [out],
+                                  name="a_node_with_a_rather_long_name_%02d" % i))
+    prev = out
+save(helper.make_graph(nodes, "many_unknown_ops", [x], [y]), "many_unknown_ops.onnx")
