@@ -200,9 +200,13 @@ int ot_have(const char *cmd) {
 
 void ot_need_compilers(void) {
   static const char *const need[] = {"cc", "clang"};
-  for (size_t k = 0; k < sizeof need / sizeof need[0]; k++) {
-    if (ot_have(need[k])) continue;
-    print_message("no %s on PATH: the emitted C cannot be built, so this test is skipped\n", need[k]);
+  static const char *missing;   /* PATH does not change within a run: probe once */
+  static int probed;
+  for (size_t k = 0; !probed && k < sizeof need / sizeof need[0]; k++)
+    if (!ot_have(need[k])) missing = need[k];
+  probed = 1;
+  if (missing) {
+    print_message("no %s on PATH: the emitted C cannot be built, so this test is skipped\n", missing);
     skip();   /* longjmps out: reported SKIPPED, never OK */
   }
 }
