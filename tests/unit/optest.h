@@ -96,6 +96,9 @@ double ot_rnd(void);
 void ot_rnd_seed(unsigned seed);
 /* `cmd --version` runs. */
 int ot_have(const char *cmd);
+/* cc and clang both run, or the current test is skipped (cmocka skip()):
+ * a test that builds emitted C and cannot must say SKIPPED, not OK. */
+void ot_need_compilers(void);
 /* Writes text to path; 0 or -1. */
 int ot_write_file(const char *path, const char *text);
 
@@ -104,7 +107,8 @@ int ot_write_file(const char *path, const char *text);
 void ot_emit_tmp(ir_graph *g, const char *tag, char *dir);
 /* dir/drv.c: m_infer on `inputs` as literal arrays, all outputs raw to dir/y.bin. */
 void ot_write_driver(const ir_graph *g, const char *dir, void *const *inputs);
-/* Build m.c + m_weights.c + drv.c with cc (strict flags) and run it; then clang as opts says. */
+/* Build m.c + m_weights.c + drv.c with cc (strict flags) and run it; then clang as opts says.
+ * Skips the test (ot_need_compilers) when either compiler is missing. */
 void ot_build_run(const char *dir, const ot_cc_opts *o);
 /* dir/y.bin, output j of g: a malloc'd buffer of its bytes. */
 void *ot_read_output(const ir_graph *g, const char *dir, int j);
@@ -114,7 +118,7 @@ void ot_cleanup(const char *dir, const char *keep_env);
 /* g holds one inferred node whose inputs are all graph inputs: random
  * inputs (integers in [-6, 6), unsigned ones non-negative, bools from the
  * sign), the interpreter, emit, cc, clang, compare every output within
- * tol * (1 + |interpreter|).  Skipped (with a message) without cc. */
+ * tol * (1 + |interpreter|).  Skipped (cmocka skip()) without cc or clang. */
 void ot_compile_and_compare(ir_graph *g, double tol, const ot_cc_opts *o);
 
 #endif

@@ -493,7 +493,7 @@ static void test_emit(void **state) {
     ir_graph *g = ir_graph_new("t", NULL);
     ir_tensor *in[3];
     for (int i = 0; i < ec->n_in; i++) {
-      char nm[8];
+      char nm[16];   /* room for "x" and any int: gcc -O0 cannot see that i < 3 */
       snprintf(nm, sizeof nm, "x%d", i);
       ir_dtype dt = ec->dt;
       if (strcmp(ec->op, "Pow") == 0 && i == 1) dt = IR_F32;

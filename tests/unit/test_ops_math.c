@@ -488,7 +488,7 @@ static void test_emit(void **state) {
     ir_graph *g = ir_graph_new("t", NULL);
     ir_tensor *in[3];
     for (int i = 0; i < ec->n_in; i++) {
-      char nm[8];
+      char nm[16];   /* room for "x" and any int: gcc -O0 cannot see that i < 3 */
       snprintf(nm, sizeof nm, "x%d", i);
       in[i] = ot_input(g, nm, ec->dt[i], ec->rank[i], ec->dims[i]);
     }

@@ -703,6 +703,7 @@ static void test_emit_matches_interp(void **state)
   FILE *f;
   int i, j;
   (void)state;
+  ot_need_compilers();   /* before anything is allocated: a skip leaks nothing */
   for (i = 0; i < 24; i++) x[i] = (float)((i * 7) % 11) * 0.5f - 2.0f + (float)i * 0.01f;
   build_emit_graph();
   pass_options_default(&po);
@@ -739,10 +740,8 @@ static void test_emit_matches_interp(void **state)
     size_t k;
     for (k = 0; k < 2; k++) {
       const char *cc = compilers[k];
-      char probe[128], *got, *want;
+      char *got, *want;
       long total = 0;
-      snprintf(probe, sizeof probe, "command -v %s >/dev/null 2>&1", cc);
-      if (k > 0 && system(probe) != 0) continue;
       snprintf(cmd, sizeof cmd,
                "cd %s && %s -std=c99 -Wall -Wextra -Werror -pedantic -O2 -o shp_test shp.c shp_weights.c main.c -lm "
                "&& ./shp_test out.bin", dir, cc);
