@@ -19,8 +19,8 @@
 extern "C" {
 #endif
 
-#define silero_vad_op18_ifless_ARENA_BYTES 8384
-/* most bytes live at once for this schedule: 8384 */
+#define silero_vad_op18_ifless_ARENA_BYTES 23104
+/* most bytes live at once for this schedule: 23104 */
 
 #define silero_vad_op18_ifless_NUM_INPUTS 2
 #define silero_vad_op18_ifless_NUM_OUTPUTS 2
