@@ -1133,13 +1133,9 @@ static void mc_gemm(const mc_gemm_args *g) {
           for (ir = 0; ir < mc; ir += MC_MR) {
             int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
             int64_t m = ic + ir;
-            const float *a = g->a + m * g->ars + pc * g->aks;
-            int64_t ars = g->ars, aks = g->aks;
-            if (g->apk) {
-              a = g->apk + m * g->K + pc * MC_MR;
-              ars = 1;
-              aks = MC_MR;
-            } else if (mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
+            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
+            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
+            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
               int64_t i, k;
               for (k = 0; k < kc; k++)
                 for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
