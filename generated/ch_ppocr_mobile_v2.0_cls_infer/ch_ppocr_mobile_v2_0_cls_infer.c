@@ -924,25 +924,71 @@ static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_
   }
 }
 
+/* cnt values of src (zeros when src is NULL) into B-panel columns j.. of
+ * one k row at d: column j is panel j >> 4 (ps floats apart), lane j & 15. */
+static void mc_put(float *d, int64_t ps, int64_t j, const float *src, int64_t cnt) {
+  while (cnt > 0) {
+    int64_t lane = j & 15, take = MC_NR - lane < cnt ? MC_NR - lane : cnt, t;
+    float *p = d + (j >> 4) * ps + lane;
+    if (src) {   /* a loop, not memcpy: the calls cost more than these short copies */
+      for (t = 0; t < take; t++) p[t] = src[t];
+      src += take;
+    } else {
+      for (t = 0; t < take; t++) p[t] = 0.0f;
+    }
+    j += take;
+    cnt -= take;
+  }
+}
+
+
 /* B rows k0..k0+kc-1, columns n0..n0+nc-1 into panels [nc/NR][kc][NR] at
  * dst, the columns past nc zero.  Shared by every GEMM of the file. */
 static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float *dst) {
   int64_t k, j, np = (nc + MC_NR - 1) / MC_NR;
   if (g->bkind == MC_B_IM2COL) {
-    int64_t khw = g->KH * g->KW;
+    /* row k of B is the input plane of channel c shifted by (ki, kj):
+     * copied one output row at a time, zeros where the window is outside;
+     * column j goes to panel j >> 4, lane j & 15 (NR = 16) */
+    int64_t khw = g->KH * g->KW, ps = kc * MC_NR;
     for (k = 0; k < kc; k++) {
       int64_t kk = k0 + k, c = kk / khw, r = kk % khw, ki = r / g->KW, kj = r % g->KW;
+      int64_t off = kj * g->DW - g->PW, lo, hi;   /* iw = ow * SW + off */
       const float *xc = g->b + c * g->H * g->W;
+      float *d = dst + k * MC_NR;
       int64_t oh = n0 / g->OW, ow = n0 % g->OW;
-      for (j = 0; j < np * MC_NR; j++) {
-        float v = 0.0f;
-        if (j < nc) {
-          int64_t ih = oh * g->SH - g->PH + ki * g->DH, iw = ow * g->SW - g->PW + kj * g->DW;
-          if (ih >= 0 && ih < g->H && iw >= 0 && iw < g->W) v = xc[ih * g->W + iw];
-          if (++ow == g->OW) ow = 0, oh++;
+      lo = off < 0 ? (-off + g->SW - 1) / g->SW : 0;
+      hi = g->W - off <= 0 ? 0 : (g->W - off + g->SW - 1) / g->SW;
+      if (hi > g->OW) hi = g->OW;
+      for (j = 0; j < nc;) {
+        int64_t ih = oh * g->SH - g->PH + ki * g->DH, end = j + (g->OW - ow), e;
+        if (end > nc) end = nc;
+        if (ih < 0 || ih >= g->H) {
+          mc_put(d, ps, j, NULL, end - j);
+          j = end;
+        } else {
+          const float *xr = xc + ih * g->W;
+          e = j + (lo > ow ? lo - ow : 0);   /* left of the input */
+          if (e > end) e = end;
+          mc_put(d, ps, j, NULL, e - j);
+          ow += e - j;
+          j = e;
+          e = j + (hi > ow ? hi - ow : 0);   /* inside */
+          if (e > end) e = end;
+          if (g->SW == 1) {
+            mc_put(d, ps, j, xr + ow + off, e - j);
+            ow += e - j;
+            j = e;
+          } else {
+            for (; j < e; j++, ow++) d[(j >> 4) * ps + (j & 15)] = xr[ow * g->SW + off];
+          }
+          mc_put(d, ps, j, NULL, end - j);   /* right of it */
+          j = end;
         }
-        dst[(j / MC_NR) * kc * MC_NR + k * MC_NR + j % MC_NR] = v;
+        ow = 0;
+        oh++;
       }
+      mc_put(d, ps, j, NULL, np * MC_NR - j);   /* the last panel's padding */
     }
     return;
   }
