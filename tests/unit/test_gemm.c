@@ -38,8 +38,8 @@ static const char *const builds[] = {
     "gcc -std=c99 -Wall -Wextra -Werror -pedantic -Wdouble-promotion -O1 -mavx2 -mfma",
     "gcc -std=c99 -Wall -Wextra -Werror -pedantic -Wdouble-promotion -O3 -march=native",
     "gcc -std=c99 -Wall -Wextra -Werror -pedantic -Wdouble-promotion -O1 -DMODELC_NO_VECTOR",
-    "clang -std=c99 -Wall -Wextra -Werror -pedantic -Wdouble-promotion -g -O1 -mavx2 -mfma "
-    "-fsanitize=address,undefined -fno-sanitize-recover=all",
+    ("clang -std=c99 -Wall -Wextra -Werror -pedantic -Wdouble-promotion -g -O1 -mavx2 -mfma "
+     "-fsanitize=address,undefined -fno-sanitize-recover=all"),
 };
 
 static int counter;
