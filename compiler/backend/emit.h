@@ -51,6 +51,14 @@ const char *emit_fresh(emit_ctx *e, const char *prefix);
  * it; later calls with the same key do nothing. */
 void emit_helper(emit_ctx *e, const char *key, const char *code);
 
+/* A constant the kernel derives from the model's weights at compile time
+ * (weights packed into the layout a kernel reads): written to
+ * NAME_weights.c as its own array, `what` in its comment.  Returns the C
+ * expression naming its n floats in NAME.c ("NAME_p0.v"), which the body
+ * uses directly (it is no parameter).  Numbered in emission order, so the
+ * output stays deterministic. */
+const char *emit_packed_f32(emit_ctx *e, const char *what, const float *v, int64_t n);
+
 /* A C literal of dtype t that reads back as exactly v: hex floats for
  * float/double ("0x1.8p+1f"), INFINITY/NAN forms, integer literals with
  * the right suffix.  Returns buf. */

@@ -9,7 +9,12 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "kl_gemm.h"
 #include "kl_nn.h"
+
+/* Buffer names when rendering; NULL while lowering for the planner (e NULL). */
+static const char *in_name(emit_ctx *e, int i) { return e ? emit_in(e, i) : NULL; }
+static const char *out_name(emit_ctx *e, int j) { return e ? emit_out(e, j) : NULL; }
 
 /* Spatial geometry from the explicit attributes written by infer. */
 static int read_window(const ir_node *n, int r, const int64_t *kern, int64_t *k, int64_t *s,
@@ -33,26 +38,42 @@ static int read_window(const ir_node *n, int r, const int64_t *kern, int64_t *k,
   return 0;
 }
 
-int emit_nn_conv(emit_ctx *e, const ir_node *n) {
+/* The plain kernel's descriptor of a Conv node and its lowering to the
+ * GEMM core (kl_gemm.h); e NULL: sizes only, for the planner. */
+static int conv_desc(emit_ctx *e, const ir_node *n, kl_conv_desc *d, kl_mm *mm) {
   const ir_tensor *X = n->in[0], *W = n->in[1], *Y = n->out[0];
-  kl_conv_desc d;
   int64_t pe[KL_NN_MAX_SP];
-  memset(&d, 0, sizeof d);
-  d.dt = Y->dtype;
-  d.r = X->rank - 2;
-  if (read_window(n, d.r, W->shape + 2, d.k, d.s, d.d, d.pb, pe)) return -1;
-  memcpy(d.in, X->shape + 2, sizeof(int64_t) * d.r);
-  memcpy(d.out, Y->shape + 2, sizeof(int64_t) * d.r);
-  d.N = X->shape[0];
-  d.C = X->shape[1];
-  d.M = W->shape[0];
-  d.group = ir_attr_int(n, "group", 1);
-  d.x = emit_in(e, 0);
-  d.w = emit_in(e, 1);
-  d.bias = n->n_in > 2 && n->in[2] ? emit_in(e, 2) : NULL;
-  d.y = emit_out(e, 0);
-  if (kl_epilogue_from_node(e, n, &d.ep)) return -1;
+  memset(d, 0, sizeof *d);
+  d->dt = Y->dtype;
+  d->r = X->rank - 2;
+  if (read_window(n, d->r, W->shape + 2, d->k, d->s, d->d, d->pb, pe)) return -1;
+  memcpy(d->in, X->shape + 2, sizeof(int64_t) * d->r);
+  memcpy(d->out, Y->shape + 2, sizeof(int64_t) * d->r);
+  d->N = X->shape[0];
+  d->C = X->shape[1];
+  d->M = W->shape[0];
+  d->group = ir_attr_int(n, "group", 1);
+  kl_mm_lower_conv(n, d, mm);
+  if (!e || mm->kind != KL_MM_NONE) return 0;
+  d->x = emit_in(e, 0);
+  d->w = emit_in(e, 1);
+  d->bias = n->n_in > 2 && n->in[2] ? emit_in(e, 2) : NULL;
+  d->y = emit_out(e, 0);
+  return kl_epilogue_from_node(e, n, &d->ep);
+}
+
+int emit_nn_conv(emit_ctx *e, const ir_node *n) {
+  kl_conv_desc d;
+  kl_mm mm;
+  if (conv_desc(e, n, &d, &mm)) return -1;
+  if (mm.kind != KL_MM_NONE) return kl_mm_render(e, n, &mm) ? op_fail(n, "%s", ir_last_error()) : 0;
   return kl_conv(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
+}
+
+int64_t emit_nn_conv_scratch(const ir_node *n) {
+  kl_conv_desc d;
+  kl_mm mm;
+  return conv_desc(NULL, n, &d, &mm) ? -1 : kl_mm_scratch_bytes(&mm);
 }
 
 static int emit_pool(emit_ctx *e, const ir_node *n, kl_pool_kind kind, int global) {
@@ -88,7 +109,9 @@ int emit_nn_avgpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_P
 int emit_nn_global_avgpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_POOL_AVG, 1); }
 int emit_nn_global_maxpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_POOL_MAX, 1); }
 
-int emit_nn_gemm(emit_ctx *e, const ir_node *n) {
+/* The plain kernel's descriptor of a Gemm node (strides and sizes even
+ * without e) and its lowering to the GEMM core. */
+static int gemm_desc(emit_ctx *e, const ir_node *n, kl_gemm_desc *dp, kl_mm *mm) {
   const ir_tensor *A = n->in[0], *C = n->n_in > 2 ? n->in[2] : NULL;
   int ta = (int)ir_attr_int(n, "transA", 0), tb = (int)ir_attr_int(n, "transB", 0);
   kl_gemm_desc d;
@@ -97,29 +120,31 @@ int emit_nn_gemm(emit_ctx *e, const ir_node *n) {
   d.M = n->out[0]->shape[0];
   d.N = n->out[0]->shape[1];
   d.K = A->shape[ta ? 0 : 1];
-  d.a = emit_in(e, 0);
+  d.a = in_name(e, 0);
   d.a_rs = ta ? 1 : d.K;
   d.a_cs = ta ? d.M : 1;
-  d.b = emit_in(e, 1);
+  d.b = in_name(e, 1);
   d.b_rs = tb ? 1 : d.N;
   d.b_cs = tb ? d.K : 1;
-  d.y = emit_out(e, 0);
+  d.y = out_name(e, 0);
   d.alpha = ir_attr_float(n, "alpha", 1.0);
   d.beta = ir_attr_float(n, "beta", 1.0);
   if (C) {
     /* C right-aligned against [M,N]; a dim of 1 (or a missing one) repeats */
-    d.c = emit_in(e, 2);
+    d.c = in_name(e, 2);
     if (C->rank == 1) d.c_cs = C->shape[0] == 1 ? 0 : 1;
     if (C->rank == 2) {
       d.c_rs = C->shape[0] == 1 ? 0 : C->shape[1];
       d.c_cs = C->shape[1] == 1 ? 0 : 1;
     }
   }
-  if (kl_epilogue_from_node(e, n, &d.ep)) return -1;
-  return kl_gemm(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
+  kl_mm_lower_gemm(n, &d, 0, mm);
+  *dp = d;
+  return e && mm->kind == KL_MM_NONE ? kl_epilogue_from_node(e, n, &dp->ep) : 0;
 }
 
-int emit_nn_matmul(emit_ctx *e, const ir_node *n) {
+/* The same for MatMul. */
+static int matmul_desc(emit_ctx *e, const ir_node *n, kl_gemm_desc *dp, kl_mm *mm) {
   const ir_tensor *A = n->in[0], *B = n->in[1], *Y = n->out[0];
   int ra = A->rank, rb = B->rank, t;
   int abr = ra > 2 ? ra - 2 : 0, bbr = rb > 2 ? rb - 2 : 0;
@@ -146,17 +171,44 @@ int emit_nn_matmul(emit_ctx *e, const ir_node *n) {
       sb *= B->shape[tb];
     }
   }
-  d.a = emit_in(e, 0);
+  d.a = in_name(e, 0);
   d.a_rs = d.K;
   d.a_cs = 1;
-  d.b = emit_in(e, 1);
+  d.b = in_name(e, 1);
   d.b_rs = d.N;
   d.b_cs = 1;
-  d.y = emit_out(e, 0);
+  d.y = out_name(e, 0);
   d.alpha = 1.0;
-  if (kl_epilogue_from_node(e, n, &d.ep)) return -1;
+  kl_mm_lower_gemm(n, &d, 1, mm);
+  *dp = d;
+  return e && mm->kind == KL_MM_NONE ? kl_epilogue_from_node(e, n, &dp->ep) : 0;
+}
+
+/* Gemm and MatMul: the GEMM core when it takes the node, else the plain loops. */
+static int emit_mm(emit_ctx *e, const ir_node *n, int is_matmul) {
+  kl_gemm_desc d;
+  kl_mm mm;
+  if ((is_matmul ? matmul_desc : gemm_desc)(e, n, &d, &mm)) return -1;
+  if (mm.kind != KL_MM_NONE) return kl_mm_render(e, n, &mm) ? op_fail(n, "%s", ir_last_error()) : 0;
   return kl_gemm(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
 }
+
+int emit_nn_gemm(emit_ctx *e, const ir_node *n) { return emit_mm(e, n, 0); }
+int emit_nn_matmul(emit_ctx *e, const ir_node *n) { return emit_mm(e, n, 1); }
+
+int64_t emit_nn_gemm_scratch(const ir_node *n) {
+  kl_gemm_desc d;
+  kl_mm mm;
+  return gemm_desc(NULL, n, &d, &mm) ? -1 : kl_mm_scratch_bytes(&mm);
+}
+
+int64_t emit_nn_matmul_scratch(const ir_node *n) {
+  kl_gemm_desc d;
+  kl_mm mm;
+  return matmul_desc(NULL, n, &d, &mm) ? -1 : kl_mm_scratch_bytes(&mm);
+}
+
+
 
 /* The operands common to inference and training mode. */
 static void bn_desc(emit_ctx *e, const ir_node *n, kl_chan_affine_desc *d) {

@@ -2,10 +2,11 @@
  * kernels.h - the backend's kernel layer: shared pieces.
  *
  * Ops do not print whole kernels.  They fill a descriptor (kl_nn.h: GEMM,
- * convolution, pooling; kl_map.h: elementwise maps with broadcasting;
- * kl_copy.h: strided copies and reductions) and call the kernel layer, which
- * decides how the loops are written: plain loops today, tiled and
- * vectorized later, without touching the ops.
+ * convolution, pooling; kl_gemm.h: the packed, register-blocked float32
+ * GEMM core that Gemm, MatMul and Conv lower to; kl_map.h: elementwise maps
+ * with broadcasting; kl_copy.h: strided copies and reductions) and call the
+ * kernel layer, which decides how the loops are written without touching
+ * the ops.
  *
  * Every producer kernel (GEMM, convolution, elementwise map) ends in an
  * epilogue applied to each output value before it is stored:

@@ -9,9 +9,10 @@
  * kernels.h epilogue: y = act(acc + bias + residual[i]), the residual read
  * at the output's own flat index.
  *
- * Today the loops are plain (GEMM in i-k-j order so the inner loop runs
- * along N, accumulating in the output's own type); tiling, packing and
- * vectorization belong here later and need no change to the ops.
+ * These loops are plain (GEMM in i-k-j order so the inner loop runs along
+ * N, accumulating in the output's own type).  Float32 Gemm, MatMul and Conv
+ * go to the packed, register-blocked core of kl_gemm.h instead; what it
+ * does not take (F64, 3-D convolution, rare Gemm C shapes) comes here.
  */
 #ifndef MODELC_KL_NN_H
 #define MODELC_KL_NN_H

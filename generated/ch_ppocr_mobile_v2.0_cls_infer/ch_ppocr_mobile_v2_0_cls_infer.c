@@ -430,487 +430,903 @@ extern const union ch_ppocr_mobile_v2_0_cls_infer_w138_u ch_ppocr_mobile_v2_0_cl
 /* batch_norm_9.w_2[8] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w139_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w139_u ch_ppocr_mobile_v2_0_cls_infer_w139;
-/* conv2d_0.w_0[8,3,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w140_u { uint32_t u[216]; float v[216]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w140_u ch_ppocr_mobile_v2_0_cls_infer_w140;
-/* conv2d_1.w_0[8,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w141_u { uint32_t u[64]; float v[64]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w141_u ch_ppocr_mobile_v2_0_cls_infer_w141;
 /* conv2d_10.w_0[32,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w142_u { uint32_t u[288]; float v[288]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w142_u ch_ppocr_mobile_v2_0_cls_infer_w142;
-/* conv2d_11.w_0[8,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w143_u { uint32_t u[256]; float v[256]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w143_u ch_ppocr_mobile_v2_0_cls_infer_w143;
-/* conv2d_12.w_0[32,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w144_u { uint32_t u[256]; float v[256]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w144_u ch_ppocr_mobile_v2_0_cls_infer_w144;
+union ch_ppocr_mobile_v2_0_cls_infer_w140_u { uint32_t u[288]; float v[288]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w140_u ch_ppocr_mobile_v2_0_cls_infer_w140;
 /* conv2d_13.w_0[32,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w145_u { uint32_t u[800]; float v[800]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w145_u ch_ppocr_mobile_v2_0_cls_infer_w145;
+union ch_ppocr_mobile_v2_0_cls_infer_w141_u { uint32_t u[800]; float v[800]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w141_u ch_ppocr_mobile_v2_0_cls_infer_w141;
 /* conv2d_14.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w146_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w146_u ch_ppocr_mobile_v2_0_cls_infer_w146;
-/* conv2d_14.w_0[8,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w147_u { uint32_t u[256]; float v[256]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w147_u ch_ppocr_mobile_v2_0_cls_infer_w147;
+union ch_ppocr_mobile_v2_0_cls_infer_w142_u { uint32_t u[8]; float v[8]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w142_u ch_ppocr_mobile_v2_0_cls_infer_w142;
 /* conv2d_15.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w148_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w148_u ch_ppocr_mobile_v2_0_cls_infer_w148;
-/* conv2d_15.w_0[32,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w149_u { uint32_t u[256]; float v[256]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w149_u ch_ppocr_mobile_v2_0_cls_infer_w149;
-/* conv2d_16.w_0[16,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w150_u { uint32_t u[512]; float v[512]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w150_u ch_ppocr_mobile_v2_0_cls_infer_w150;
-/* conv2d_17.w_0[88,16,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w151_u { uint32_t u[1408]; float v[1408]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w151_u ch_ppocr_mobile_v2_0_cls_infer_w151;
+union ch_ppocr_mobile_v2_0_cls_infer_w143_u { uint32_t u[32]; float v[32]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w143_u ch_ppocr_mobile_v2_0_cls_infer_w143;
 /* conv2d_18.w_0[88,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w152_u { uint32_t u[2200]; float v[2200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w152_u ch_ppocr_mobile_v2_0_cls_infer_w152;
+union ch_ppocr_mobile_v2_0_cls_infer_w144_u { uint32_t u[2200]; float v[2200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w144_u ch_ppocr_mobile_v2_0_cls_infer_w144;
 /* conv2d_19.b_0[22] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w153_u { uint32_t u[22]; float v[22]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w153_u ch_ppocr_mobile_v2_0_cls_infer_w153;
-/* conv2d_19.w_0[22,88,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w154_u { uint32_t u[1936]; float v[1936]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w154_u ch_ppocr_mobile_v2_0_cls_infer_w154;
+union ch_ppocr_mobile_v2_0_cls_infer_w145_u { uint32_t u[22]; float v[22]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w145_u ch_ppocr_mobile_v2_0_cls_infer_w145;
 /* conv2d_2.w_0[8,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w155_u { uint32_t u[72]; float v[72]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w155_u ch_ppocr_mobile_v2_0_cls_infer_w155;
+union ch_ppocr_mobile_v2_0_cls_infer_w146_u { uint32_t u[72]; float v[72]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w146_u ch_ppocr_mobile_v2_0_cls_infer_w146;
 /* conv2d_20.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w156_u { uint32_t u[88]; float v[88]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w156_u ch_ppocr_mobile_v2_0_cls_infer_w156;
-/* conv2d_20.w_0[88,22,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w157_u { uint32_t u[1936]; float v[1936]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w157_u ch_ppocr_mobile_v2_0_cls_infer_w157;
-/* conv2d_21.w_0[16,88,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w158_u { uint32_t u[1408]; float v[1408]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w158_u ch_ppocr_mobile_v2_0_cls_infer_w158;
-/* conv2d_22.w_0[88,16,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w159_u { uint32_t u[1408]; float v[1408]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w159_u ch_ppocr_mobile_v2_0_cls_infer_w159;
+union ch_ppocr_mobile_v2_0_cls_infer_w147_u { uint32_t u[88]; float v[88]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w147_u ch_ppocr_mobile_v2_0_cls_infer_w147;
 /* conv2d_23.w_0[88,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w160_u { uint32_t u[2200]; float v[2200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w160_u ch_ppocr_mobile_v2_0_cls_infer_w160;
+union ch_ppocr_mobile_v2_0_cls_infer_w148_u { uint32_t u[2200]; float v[2200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w148_u ch_ppocr_mobile_v2_0_cls_infer_w148;
 /* conv2d_24.b_0[22] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w161_u { uint32_t u[22]; float v[22]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w161_u ch_ppocr_mobile_v2_0_cls_infer_w161;
-/* conv2d_24.w_0[22,88,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w162_u { uint32_t u[1936]; float v[1936]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w162_u ch_ppocr_mobile_v2_0_cls_infer_w162;
+union ch_ppocr_mobile_v2_0_cls_infer_w149_u { uint32_t u[22]; float v[22]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w149_u ch_ppocr_mobile_v2_0_cls_infer_w149;
 /* conv2d_25.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w163_u { uint32_t u[88]; float v[88]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w163_u ch_ppocr_mobile_v2_0_cls_infer_w163;
-/* conv2d_25.w_0[88,22,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w164_u { uint32_t u[1936]; float v[1936]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w164_u ch_ppocr_mobile_v2_0_cls_infer_w164;
-/* conv2d_26.w_0[16,88,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w165_u { uint32_t u[1408]; float v[1408]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w165_u ch_ppocr_mobile_v2_0_cls_infer_w165;
-/* conv2d_27.w_0[40,16,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w166_u { uint32_t u[640]; float v[640]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w166_u ch_ppocr_mobile_v2_0_cls_infer_w166;
+union ch_ppocr_mobile_v2_0_cls_infer_w150_u { uint32_t u[88]; float v[88]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w150_u ch_ppocr_mobile_v2_0_cls_infer_w150;
 /* conv2d_28.w_0[40,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w167_u { uint32_t u[1000]; float v[1000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w167_u ch_ppocr_mobile_v2_0_cls_infer_w167;
+union ch_ppocr_mobile_v2_0_cls_infer_w151_u { uint32_t u[1000]; float v[1000]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w151_u ch_ppocr_mobile_v2_0_cls_infer_w151;
 /* conv2d_29.b_0[10] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w168_u { uint32_t u[10]; float v[10]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w168_u ch_ppocr_mobile_v2_0_cls_infer_w168;
-/* conv2d_29.w_0[10,40,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w169_u { uint32_t u[400]; float v[400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w169_u ch_ppocr_mobile_v2_0_cls_infer_w169;
+union ch_ppocr_mobile_v2_0_cls_infer_w152_u { uint32_t u[10]; float v[10]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w152_u ch_ppocr_mobile_v2_0_cls_infer_w152;
 /* conv2d_3.b_0[2] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w170_u { uint32_t u[2]; float v[2]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w170_u ch_ppocr_mobile_v2_0_cls_infer_w170;
-/* conv2d_3.w_0[2,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w171_u { uint32_t u[16]; float v[16]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w171_u ch_ppocr_mobile_v2_0_cls_infer_w171;
+union ch_ppocr_mobile_v2_0_cls_infer_w153_u { uint32_t u[2]; float v[2]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w153_u ch_ppocr_mobile_v2_0_cls_infer_w153;
 /* conv2d_30.b_0[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w172_u { uint32_t u[40]; float v[40]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w172_u ch_ppocr_mobile_v2_0_cls_infer_w172;
-/* conv2d_30.w_0[40,10,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w173_u { uint32_t u[400]; float v[400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w173_u ch_ppocr_mobile_v2_0_cls_infer_w173;
-/* conv2d_31.w_0[16,40,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w174_u { uint32_t u[640]; float v[640]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w174_u ch_ppocr_mobile_v2_0_cls_infer_w174;
-/* conv2d_32.w_0[48,16,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w175_u { uint32_t u[768]; float v[768]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w175_u ch_ppocr_mobile_v2_0_cls_infer_w175;
+union ch_ppocr_mobile_v2_0_cls_infer_w154_u { uint32_t u[40]; float v[40]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w154_u ch_ppocr_mobile_v2_0_cls_infer_w154;
 /* conv2d_33.w_0[48,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w176_u { uint32_t u[1200]; float v[1200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w176_u ch_ppocr_mobile_v2_0_cls_infer_w176;
+union ch_ppocr_mobile_v2_0_cls_infer_w155_u { uint32_t u[1200]; float v[1200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w155_u ch_ppocr_mobile_v2_0_cls_infer_w155;
 /* conv2d_34.b_0[12] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w177_u { uint32_t u[12]; float v[12]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w177_u ch_ppocr_mobile_v2_0_cls_infer_w177;
-/* conv2d_34.w_0[12,48,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w178_u { uint32_t u[576]; float v[576]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w178_u ch_ppocr_mobile_v2_0_cls_infer_w178;
+union ch_ppocr_mobile_v2_0_cls_infer_w156_u { uint32_t u[12]; float v[12]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w156_u ch_ppocr_mobile_v2_0_cls_infer_w156;
 /* conv2d_35.b_0[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w179_u { uint32_t u[48]; float v[48]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w179_u ch_ppocr_mobile_v2_0_cls_infer_w179;
-/* conv2d_35.w_0[48,12,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w180_u { uint32_t u[576]; float v[576]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w180_u ch_ppocr_mobile_v2_0_cls_infer_w180;
-/* conv2d_36.w_0[16,48,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w181_u { uint32_t u[768]; float v[768]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w181_u ch_ppocr_mobile_v2_0_cls_infer_w181;
-/* conv2d_37.w_0[104,16,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w182_u { uint32_t u[1664]; float v[1664]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w182_u ch_ppocr_mobile_v2_0_cls_infer_w182;
+union ch_ppocr_mobile_v2_0_cls_infer_w157_u { uint32_t u[48]; float v[48]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w157_u ch_ppocr_mobile_v2_0_cls_infer_w157;
 /* conv2d_38.w_0[104,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w183_u { uint32_t u[2600]; float v[2600]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w183_u ch_ppocr_mobile_v2_0_cls_infer_w183;
+union ch_ppocr_mobile_v2_0_cls_infer_w158_u { uint32_t u[2600]; float v[2600]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w158_u ch_ppocr_mobile_v2_0_cls_infer_w158;
 /* conv2d_39.b_0[26] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w184_u { uint32_t u[26]; float v[26]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w184_u ch_ppocr_mobile_v2_0_cls_infer_w184;
-/* conv2d_39.w_0[26,104,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w185_u { uint32_t u[2704]; float v[2704]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w185_u ch_ppocr_mobile_v2_0_cls_infer_w185;
+union ch_ppocr_mobile_v2_0_cls_infer_w159_u { uint32_t u[26]; float v[26]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w159_u ch_ppocr_mobile_v2_0_cls_infer_w159;
 /* conv2d_4.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w186_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w186_u ch_ppocr_mobile_v2_0_cls_infer_w186;
-/* conv2d_4.w_0[8,2,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w187_u { uint32_t u[16]; float v[16]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w187_u ch_ppocr_mobile_v2_0_cls_infer_w187;
+union ch_ppocr_mobile_v2_0_cls_infer_w160_u { uint32_t u[8]; float v[8]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w160_u ch_ppocr_mobile_v2_0_cls_infer_w160;
 /* conv2d_40.b_0[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w188_u { uint32_t u[104]; float v[104]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w188_u ch_ppocr_mobile_v2_0_cls_infer_w188;
-/* conv2d_40.w_0[104,26,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w189_u { uint32_t u[2704]; float v[2704]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w189_u ch_ppocr_mobile_v2_0_cls_infer_w189;
-/* conv2d_41.w_0[32,104,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w190_u { uint32_t u[3328]; float v[3328]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w190_u ch_ppocr_mobile_v2_0_cls_infer_w190;
-/* conv2d_42.w_0[200,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w191_u { uint32_t u[6400]; float v[6400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w191_u ch_ppocr_mobile_v2_0_cls_infer_w191;
+union ch_ppocr_mobile_v2_0_cls_infer_w161_u { uint32_t u[104]; float v[104]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w161_u ch_ppocr_mobile_v2_0_cls_infer_w161;
 /* conv2d_43.w_0[200,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w192_u { uint32_t u[5000]; float v[5000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w192_u ch_ppocr_mobile_v2_0_cls_infer_w192;
+union ch_ppocr_mobile_v2_0_cls_infer_w162_u { uint32_t u[5000]; float v[5000]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w162_u ch_ppocr_mobile_v2_0_cls_infer_w162;
 /* conv2d_44.b_0[50] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w193_u { uint32_t u[50]; float v[50]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w193_u ch_ppocr_mobile_v2_0_cls_infer_w193;
-/* conv2d_44.w_0[50,200,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w194_u { uint32_t u[10000]; float v[10000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w194_u ch_ppocr_mobile_v2_0_cls_infer_w194;
+union ch_ppocr_mobile_v2_0_cls_infer_w163_u { uint32_t u[50]; float v[50]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w163_u ch_ppocr_mobile_v2_0_cls_infer_w163;
 /* conv2d_45.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w195_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w195_u ch_ppocr_mobile_v2_0_cls_infer_w195;
-/* conv2d_45.w_0[200,50,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w196_u { uint32_t u[10000]; float v[10000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w196_u ch_ppocr_mobile_v2_0_cls_infer_w196;
-/* conv2d_46.w_0[32,200,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w197_u { uint32_t u[6400]; float v[6400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w197_u ch_ppocr_mobile_v2_0_cls_infer_w197;
-/* conv2d_47.w_0[200,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w198_u { uint32_t u[6400]; float v[6400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w198_u ch_ppocr_mobile_v2_0_cls_infer_w198;
+union ch_ppocr_mobile_v2_0_cls_infer_w164_u { uint32_t u[200]; float v[200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w164_u ch_ppocr_mobile_v2_0_cls_infer_w164;
 /* conv2d_48.w_0[200,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w199_u { uint32_t u[5000]; float v[5000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w199_u ch_ppocr_mobile_v2_0_cls_infer_w199;
+union ch_ppocr_mobile_v2_0_cls_infer_w165_u { uint32_t u[5000]; float v[5000]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w165_u ch_ppocr_mobile_v2_0_cls_infer_w165;
 /* conv2d_49.b_0[50] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w200_u { uint32_t u[50]; float v[50]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w200_u ch_ppocr_mobile_v2_0_cls_infer_w200;
-/* conv2d_49.w_0[50,200,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w201_u { uint32_t u[10000]; float v[10000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w201_u ch_ppocr_mobile_v2_0_cls_infer_w201;
-/* conv2d_5.w_0[8,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w202_u { uint32_t u[64]; float v[64]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w202_u ch_ppocr_mobile_v2_0_cls_infer_w202;
+union ch_ppocr_mobile_v2_0_cls_infer_w166_u { uint32_t u[50]; float v[50]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w166_u ch_ppocr_mobile_v2_0_cls_infer_w166;
 /* conv2d_50.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w203_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w203_u ch_ppocr_mobile_v2_0_cls_infer_w203;
-/* conv2d_50.w_0[200,50,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w204_u { uint32_t u[10000]; float v[10000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w204_u ch_ppocr_mobile_v2_0_cls_infer_w204;
-/* conv2d_51.w_0[32,200,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w205_u { uint32_t u[6400]; float v[6400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w205_u ch_ppocr_mobile_v2_0_cls_infer_w205;
-/* conv2d_52.w_0[200,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w206_u { uint32_t u[6400]; float v[6400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w206_u ch_ppocr_mobile_v2_0_cls_infer_w206;
-/* conv2d_6.w_0[24,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w207_u { uint32_t u[192]; float v[192]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w207_u ch_ppocr_mobile_v2_0_cls_infer_w207;
+union ch_ppocr_mobile_v2_0_cls_infer_w167_u { uint32_t u[200]; float v[200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w167_u ch_ppocr_mobile_v2_0_cls_infer_w167;
 /* conv2d_7.w_0[24,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w208_u { uint32_t u[216]; float v[216]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w208_u ch_ppocr_mobile_v2_0_cls_infer_w208;
-/* conv2d_8.w_0[8,24,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w209_u { uint32_t u[192]; float v[192]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w209_u ch_ppocr_mobile_v2_0_cls_infer_w209;
-/* conv2d_9.w_0[32,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w210_u { uint32_t u[256]; float v[256]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w210_u ch_ppocr_mobile_v2_0_cls_infer_w210;
+union ch_ppocr_mobile_v2_0_cls_infer_w168_u { uint32_t u[216]; float v[216]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w168_u ch_ppocr_mobile_v2_0_cls_infer_w168;
 /* fc_0.b_0[2] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w211_u { uint32_t u[2]; float v[2]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w211_u ch_ppocr_mobile_v2_0_cls_infer_w211;
-/* fc_0.w_0[200,2] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w212_u { uint32_t u[400]; float v[400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w212_u ch_ppocr_mobile_v2_0_cls_infer_w212;
+union ch_ppocr_mobile_v2_0_cls_infer_w169_u { uint32_t u[2]; float v[2]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w169_u ch_ppocr_mobile_v2_0_cls_infer_w169;
 /* p2o.helper.constant.0[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w170_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w170_u ch_ppocr_mobile_v2_0_cls_infer_w170;
+/* p2o.helper.constant.1[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w171_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w171_u ch_ppocr_mobile_v2_0_cls_infer_w171;
+/* p2o.helper.constant.4[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w172_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w172_u ch_ppocr_mobile_v2_0_cls_infer_w172;
+/* p2o.helper.constant.5[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w173_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w173_u ch_ppocr_mobile_v2_0_cls_infer_w173;
+/* p2o.helper.constant.6[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w174_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w174_u ch_ppocr_mobile_v2_0_cls_infer_w174;
+/* p2o.helper.constant.7[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w175_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w175_u ch_ppocr_mobile_v2_0_cls_infer_w175;
+/* p2o.helper.constant.10[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w176_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w176_u ch_ppocr_mobile_v2_0_cls_infer_w176;
+/* p2o.helper.constant.11[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w177_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w177_u ch_ppocr_mobile_v2_0_cls_infer_w177;
+/* p2o.helper.constant.12[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w178_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w178_u ch_ppocr_mobile_v2_0_cls_infer_w178;
+/* p2o.helper.constant.13[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w179_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w179_u ch_ppocr_mobile_v2_0_cls_infer_w179;
+/* p2o.helper.constant.16[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w180_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w180_u ch_ppocr_mobile_v2_0_cls_infer_w180;
+/* p2o.helper.constant.17[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w181_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w181_u ch_ppocr_mobile_v2_0_cls_infer_w181;
+/* p2o.helper.constant.18[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w182_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w182_u ch_ppocr_mobile_v2_0_cls_infer_w182;
+/* p2o.helper.constant.19[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w183_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w183_u ch_ppocr_mobile_v2_0_cls_infer_w183;
+/* p2o.helper.constant.22[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w184_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w184_u ch_ppocr_mobile_v2_0_cls_infer_w184;
+/* p2o.helper.constant.23[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w185_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w185_u ch_ppocr_mobile_v2_0_cls_infer_w185;
+/* p2o.helper.constant.24[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w186_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w186_u ch_ppocr_mobile_v2_0_cls_infer_w186;
+/* p2o.helper.constant.25[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w187_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w187_u ch_ppocr_mobile_v2_0_cls_infer_w187;
+/* p2o.helper.constant.28[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w188_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w188_u ch_ppocr_mobile_v2_0_cls_infer_w188;
+/* p2o.helper.constant.29[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w189_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w189_u ch_ppocr_mobile_v2_0_cls_infer_w189;
+/* p2o.helper.constant.30[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w190_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w190_u ch_ppocr_mobile_v2_0_cls_infer_w190;
+/* p2o.helper.constant.31[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w191_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w191_u ch_ppocr_mobile_v2_0_cls_infer_w191;
+/* p2o.helper.constant.34[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w192_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w192_u ch_ppocr_mobile_v2_0_cls_infer_w192;
+/* p2o.helper.constant.35[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w193_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w193_u ch_ppocr_mobile_v2_0_cls_infer_w193;
+/* p2o.helper.constant.36[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w194_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w194_u ch_ppocr_mobile_v2_0_cls_infer_w194;
+/* p2o.helper.constant.37[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w195_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w195_u ch_ppocr_mobile_v2_0_cls_infer_w195;
+/* p2o.helper.constant.40[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w196_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w196_u ch_ppocr_mobile_v2_0_cls_infer_w196;
+/* p2o.helper.constant.41[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w197_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w197_u ch_ppocr_mobile_v2_0_cls_infer_w197;
+/* p2o.helper.constant.42[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w198_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w198_u ch_ppocr_mobile_v2_0_cls_infer_w198;
+/* p2o.helper.constant.43[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w199_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w199_u ch_ppocr_mobile_v2_0_cls_infer_w199;
+/* p2o.helper.constant.46[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w200_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w200_u ch_ppocr_mobile_v2_0_cls_infer_w200;
+/* p2o.helper.constant.47[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w201_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w201_u ch_ppocr_mobile_v2_0_cls_infer_w201;
+/* p2o.helper.constant.48[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w202_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w202_u ch_ppocr_mobile_v2_0_cls_infer_w202;
+/* p2o.helper.constant.49[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w203_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w203_u ch_ppocr_mobile_v2_0_cls_infer_w203;
+/* p2o.helper.constant.52[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w204_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w204_u ch_ppocr_mobile_v2_0_cls_infer_w204;
+/* p2o.helper.constant.53[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w205_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w205_u ch_ppocr_mobile_v2_0_cls_infer_w205;
+/* p2o.Clip.0_min[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w206_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w206_u ch_ppocr_mobile_v2_0_cls_infer_w206;
+/* p2o.Clip.0_max[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w207_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w207_u ch_ppocr_mobile_v2_0_cls_infer_w207;
+/* p2o.Clip.2_min[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w208_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w208_u ch_ppocr_mobile_v2_0_cls_infer_w208;
+/* p2o.Clip.2_max[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w209_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w209_u ch_ppocr_mobile_v2_0_cls_infer_w209;
+/* p2o.Clip.4_min[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w210_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w210_u ch_ppocr_mobile_v2_0_cls_infer_w210;
+/* p2o.Clip.4_max[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w211_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w211_u ch_ppocr_mobile_v2_0_cls_infer_w211;
+/* p2o.Clip.6_min[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w212_u { uint32_t u[1]; float v[1]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w212_u ch_ppocr_mobile_v2_0_cls_infer_w212;
+/* p2o.Clip.6_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w213_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w213_u ch_ppocr_mobile_v2_0_cls_infer_w213;
-/* p2o.helper.constant.1[] float32 */
+/* p2o.Clip.8_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w214_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w214_u ch_ppocr_mobile_v2_0_cls_infer_w214;
-/* p2o.helper.constant.4[] float32 */
+/* p2o.Clip.8_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w215_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w215_u ch_ppocr_mobile_v2_0_cls_infer_w215;
-/* p2o.helper.constant.5[] float32 */
+/* p2o.Clip.10_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w216_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w216_u ch_ppocr_mobile_v2_0_cls_infer_w216;
-/* p2o.helper.constant.6[] float32 */
+/* p2o.Clip.10_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w217_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w217_u ch_ppocr_mobile_v2_0_cls_infer_w217;
-/* p2o.helper.constant.7[] float32 */
+/* p2o.Clip.12_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w218_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w218_u ch_ppocr_mobile_v2_0_cls_infer_w218;
-/* p2o.helper.constant.10[] float32 */
+/* p2o.Clip.12_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w219_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w219_u ch_ppocr_mobile_v2_0_cls_infer_w219;
-/* p2o.helper.constant.11[] float32 */
+/* p2o.Clip.14_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w220_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w220_u ch_ppocr_mobile_v2_0_cls_infer_w220;
-/* p2o.helper.constant.12[] float32 */
+/* p2o.Clip.14_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w221_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w221_u ch_ppocr_mobile_v2_0_cls_infer_w221;
-/* p2o.helper.constant.13[] float32 */
+/* p2o.Clip.16_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w222_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w222_u ch_ppocr_mobile_v2_0_cls_infer_w222;
-/* p2o.helper.constant.16[] float32 */
+/* p2o.Clip.16_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w223_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w223_u ch_ppocr_mobile_v2_0_cls_infer_w223;
-/* p2o.helper.constant.17[] float32 */
+/* p2o.Clip.18_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w224_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w224_u ch_ppocr_mobile_v2_0_cls_infer_w224;
-/* p2o.helper.constant.18[] float32 */
+/* p2o.Clip.18_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w225_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w225_u ch_ppocr_mobile_v2_0_cls_infer_w225;
-/* p2o.helper.constant.19[] float32 */
+/* p2o.Clip.20_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w226_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w226_u ch_ppocr_mobile_v2_0_cls_infer_w226;
-/* p2o.helper.constant.22[] float32 */
+/* p2o.Clip.20_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w227_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w227_u ch_ppocr_mobile_v2_0_cls_infer_w227;
-/* p2o.helper.constant.23[] float32 */
+/* p2o.Clip.22_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w228_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w228_u ch_ppocr_mobile_v2_0_cls_infer_w228;
-/* p2o.helper.constant.24[] float32 */
+/* p2o.Clip.22_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w229_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w229_u ch_ppocr_mobile_v2_0_cls_infer_w229;
-/* p2o.helper.constant.25[] float32 */
+/* p2o.Clip.24_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w230_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w230_u ch_ppocr_mobile_v2_0_cls_infer_w230;
-/* p2o.helper.constant.28[] float32 */
+/* p2o.Clip.24_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w231_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w231_u ch_ppocr_mobile_v2_0_cls_infer_w231;
-/* p2o.helper.constant.29[] float32 */
+/* p2o.Clip.26_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w232_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w232_u ch_ppocr_mobile_v2_0_cls_infer_w232;
-/* p2o.helper.constant.30[] float32 */
+/* p2o.Clip.26_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w233_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w233_u ch_ppocr_mobile_v2_0_cls_infer_w233;
-/* p2o.helper.constant.31[] float32 */
+/* p2o.Clip.28_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w234_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w234_u ch_ppocr_mobile_v2_0_cls_infer_w234;
-/* p2o.helper.constant.34[] float32 */
+/* p2o.Clip.28_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w235_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w235_u ch_ppocr_mobile_v2_0_cls_infer_w235;
-/* p2o.helper.constant.35[] float32 */
+/* p2o.Clip.30_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w236_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w236_u ch_ppocr_mobile_v2_0_cls_infer_w236;
-/* p2o.helper.constant.36[] float32 */
+/* p2o.Clip.30_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w237_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w237_u ch_ppocr_mobile_v2_0_cls_infer_w237;
-/* p2o.helper.constant.37[] float32 */
+/* p2o.Clip.32_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w238_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w238_u ch_ppocr_mobile_v2_0_cls_infer_w238;
-/* p2o.helper.constant.40[] float32 */
+/* p2o.Clip.32_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w239_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w239_u ch_ppocr_mobile_v2_0_cls_infer_w239;
-/* p2o.helper.constant.41[] float32 */
+/* p2o.Clip.34_min[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w240_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w240_u ch_ppocr_mobile_v2_0_cls_infer_w240;
-/* p2o.helper.constant.42[] float32 */
+/* p2o.Clip.34_max[] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w241_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w241_u ch_ppocr_mobile_v2_0_cls_infer_w241;
-/* p2o.helper.constant.43[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w242_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w242_u ch_ppocr_mobile_v2_0_cls_infer_w242;
-/* p2o.helper.constant.46[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w243_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w243_u ch_ppocr_mobile_v2_0_cls_infer_w243;
-/* p2o.helper.constant.47[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w244_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w244_u ch_ppocr_mobile_v2_0_cls_infer_w244;
-/* p2o.helper.constant.48[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w245_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w245_u ch_ppocr_mobile_v2_0_cls_infer_w245;
-/* p2o.helper.constant.49[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w246_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w246_u ch_ppocr_mobile_v2_0_cls_infer_w246;
-/* p2o.helper.constant.52[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w247_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w247_u ch_ppocr_mobile_v2_0_cls_infer_w247;
-/* p2o.helper.constant.53[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w248_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w248_u ch_ppocr_mobile_v2_0_cls_infer_w248;
-/* p2o.Clip.0_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w249_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w249_u ch_ppocr_mobile_v2_0_cls_infer_w249;
-/* p2o.Clip.0_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w250_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w250_u ch_ppocr_mobile_v2_0_cls_infer_w250;
-/* p2o.Clip.2_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w251_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w251_u ch_ppocr_mobile_v2_0_cls_infer_w251;
-/* p2o.Clip.2_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w252_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w252_u ch_ppocr_mobile_v2_0_cls_infer_w252;
-/* p2o.Clip.4_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w253_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w253_u ch_ppocr_mobile_v2_0_cls_infer_w253;
-/* p2o.Clip.4_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w254_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w254_u ch_ppocr_mobile_v2_0_cls_infer_w254;
-/* p2o.Clip.6_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w255_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w255_u ch_ppocr_mobile_v2_0_cls_infer_w255;
-/* p2o.Clip.6_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w256_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w256_u ch_ppocr_mobile_v2_0_cls_infer_w256;
-/* p2o.Clip.8_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w257_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w257_u ch_ppocr_mobile_v2_0_cls_infer_w257;
-/* p2o.Clip.8_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w258_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w258_u ch_ppocr_mobile_v2_0_cls_infer_w258;
-/* p2o.Clip.10_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w259_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w259_u ch_ppocr_mobile_v2_0_cls_infer_w259;
-/* p2o.Clip.10_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w260_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w260_u ch_ppocr_mobile_v2_0_cls_infer_w260;
-/* p2o.Clip.12_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w261_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w261_u ch_ppocr_mobile_v2_0_cls_infer_w261;
-/* p2o.Clip.12_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w262_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w262_u ch_ppocr_mobile_v2_0_cls_infer_w262;
-/* p2o.Clip.14_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w263_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w263_u ch_ppocr_mobile_v2_0_cls_infer_w263;
-/* p2o.Clip.14_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w264_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w264_u ch_ppocr_mobile_v2_0_cls_infer_w264;
-/* p2o.Clip.16_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w265_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w265_u ch_ppocr_mobile_v2_0_cls_infer_w265;
-/* p2o.Clip.16_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w266_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w266_u ch_ppocr_mobile_v2_0_cls_infer_w266;
-/* p2o.Clip.18_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w267_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w267_u ch_ppocr_mobile_v2_0_cls_infer_w267;
-/* p2o.Clip.18_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w268_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w268_u ch_ppocr_mobile_v2_0_cls_infer_w268;
-/* p2o.Clip.20_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w269_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w269_u ch_ppocr_mobile_v2_0_cls_infer_w269;
-/* p2o.Clip.20_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w270_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w270_u ch_ppocr_mobile_v2_0_cls_infer_w270;
-/* p2o.Clip.22_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w271_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w271_u ch_ppocr_mobile_v2_0_cls_infer_w271;
-/* p2o.Clip.22_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w272_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w272_u ch_ppocr_mobile_v2_0_cls_infer_w272;
-/* p2o.Clip.24_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w273_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w273_u ch_ppocr_mobile_v2_0_cls_infer_w273;
-/* p2o.Clip.24_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w274_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w274_u ch_ppocr_mobile_v2_0_cls_infer_w274;
-/* p2o.Clip.26_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w275_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w275_u ch_ppocr_mobile_v2_0_cls_infer_w275;
-/* p2o.Clip.26_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w276_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w276_u ch_ppocr_mobile_v2_0_cls_infer_w276;
-/* p2o.Clip.28_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w277_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w277_u ch_ppocr_mobile_v2_0_cls_infer_w277;
-/* p2o.Clip.28_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w278_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w278_u ch_ppocr_mobile_v2_0_cls_infer_w278;
-/* p2o.Clip.30_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w279_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w279_u ch_ppocr_mobile_v2_0_cls_infer_w279;
-/* p2o.Clip.30_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w280_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w280_u ch_ppocr_mobile_v2_0_cls_infer_w280;
-/* p2o.Clip.32_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w281_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w281_u ch_ppocr_mobile_v2_0_cls_infer_w281;
-/* p2o.Clip.32_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w282_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w282_u ch_ppocr_mobile_v2_0_cls_infer_w282;
-/* p2o.Clip.34_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w283_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w283_u ch_ppocr_mobile_v2_0_cls_infer_w283;
-/* p2o.Clip.34_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w284_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w284_u ch_ppocr_mobile_v2_0_cls_infer_w284;
+/* conv2d_0.w_0 packed as A: [2][27][6][324] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p0_u { uint32_t u[324]; float v[324]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p0_u ch_ppocr_mobile_v2_0_cls_infer_p0;
+/* conv2d_1.w_0 packed as A: [2][8][6][96] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p1_u { uint32_t u[96]; float v[96]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p1_u ch_ppocr_mobile_v2_0_cls_infer_p1;
+/* conv2d_3.w_0 packed as rows: [8][2][16] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p2_u { uint32_t u[16]; float v[16]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p2_u ch_ppocr_mobile_v2_0_cls_infer_p2;
+/* conv2d_4.w_0 packed as rows: [2][8][16] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p3_u { uint32_t u[16]; float v[16]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p3_u ch_ppocr_mobile_v2_0_cls_infer_p3;
+/* conv2d_5.w_0 packed as A: [2][8][6][96] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p4_u { uint32_t u[96]; float v[96]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p4_u ch_ppocr_mobile_v2_0_cls_infer_p4;
+/* conv2d_6.w_0 packed as A: [4][8][6][192] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p5_u { uint32_t u[192]; float v[192]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p5_u ch_ppocr_mobile_v2_0_cls_infer_p5;
+/* conv2d_8.w_0 packed as A: [2][24][6][288] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p6_u { uint32_t u[288]; float v[288]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p6_u ch_ppocr_mobile_v2_0_cls_infer_p6;
+/* conv2d_9.w_0 packed as A: [6][8][6][288] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p7_u { uint32_t u[288]; float v[288]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p7_u ch_ppocr_mobile_v2_0_cls_infer_p7;
+/* conv2d_11.w_0 packed as A: [2][32][6][384] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p8_u { uint32_t u[384]; float v[384]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p8_u ch_ppocr_mobile_v2_0_cls_infer_p8;
+/* conv2d_12.w_0 packed as A: [6][8][6][288] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p9_u { uint32_t u[288]; float v[288]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p9_u ch_ppocr_mobile_v2_0_cls_infer_p9;
+/* conv2d_14.w_0 packed as rows: [32][8][256] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p10_u { uint32_t u[256]; float v[256]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p10_u ch_ppocr_mobile_v2_0_cls_infer_p10;
+/* conv2d_15.w_0 packed as rows: [8][32][256] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p11_u { uint32_t u[256]; float v[256]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p11_u ch_ppocr_mobile_v2_0_cls_infer_p11;
+/* conv2d_16.w_0 packed as A: [3][32][6][576] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p12_u { uint32_t u[576]; float v[576]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p12_u ch_ppocr_mobile_v2_0_cls_infer_p12;
+/* conv2d_17.w_0 packed as A: [15][16][6][1440] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p13_u { uint32_t u[1440]; float v[1440]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p13_u ch_ppocr_mobile_v2_0_cls_infer_p13;
+/* conv2d_19.w_0 packed as rows: [88][22][1936] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p14_u { uint32_t u[1936]; float v[1936]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p14_u ch_ppocr_mobile_v2_0_cls_infer_p14;
+/* conv2d_20.w_0 packed as rows: [22][88][1936] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p15_u { uint32_t u[1936]; float v[1936]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p15_u ch_ppocr_mobile_v2_0_cls_infer_p15;
+/* conv2d_21.w_0 packed as A: [3][88][6][1584] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p16_u { uint32_t u[1584]; float v[1584]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p16_u ch_ppocr_mobile_v2_0_cls_infer_p16;
+/* conv2d_22.w_0 packed as A: [15][16][6][1440] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p17_u { uint32_t u[1440]; float v[1440]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p17_u ch_ppocr_mobile_v2_0_cls_infer_p17;
+/* conv2d_24.w_0 packed as rows: [88][22][1936] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p18_u { uint32_t u[1936]; float v[1936]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p18_u ch_ppocr_mobile_v2_0_cls_infer_p18;
+/* conv2d_25.w_0 packed as rows: [22][88][1936] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p19_u { uint32_t u[1936]; float v[1936]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p19_u ch_ppocr_mobile_v2_0_cls_infer_p19;
+/* conv2d_26.w_0 packed as A: [3][88][6][1584] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p20_u { uint32_t u[1584]; float v[1584]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p20_u ch_ppocr_mobile_v2_0_cls_infer_p20;
+/* conv2d_27.w_0 packed as A: [7][16][6][672] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p21_u { uint32_t u[672]; float v[672]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p21_u ch_ppocr_mobile_v2_0_cls_infer_p21;
+/* conv2d_29.w_0 packed as rows: [40][10][400] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p22_u { uint32_t u[400]; float v[400]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p22_u ch_ppocr_mobile_v2_0_cls_infer_p22;
+/* conv2d_30.w_0 packed as rows: [10][40][400] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p23_u { uint32_t u[400]; float v[400]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p23_u ch_ppocr_mobile_v2_0_cls_infer_p23;
+/* conv2d_31.w_0 packed as A: [3][40][6][720] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p24_u { uint32_t u[720]; float v[720]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p24_u ch_ppocr_mobile_v2_0_cls_infer_p24;
+/* conv2d_32.w_0 packed as A: [8][16][6][768] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p25_u { uint32_t u[768]; float v[768]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p25_u ch_ppocr_mobile_v2_0_cls_infer_p25;
+/* conv2d_34.w_0 packed as rows: [48][12][576] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p26_u { uint32_t u[576]; float v[576]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p26_u ch_ppocr_mobile_v2_0_cls_infer_p26;
+/* conv2d_35.w_0 packed as rows: [12][48][576] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p27_u { uint32_t u[576]; float v[576]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p27_u ch_ppocr_mobile_v2_0_cls_infer_p27;
+/* conv2d_36.w_0 packed as A: [3][48][6][864] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p28_u { uint32_t u[864]; float v[864]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p28_u ch_ppocr_mobile_v2_0_cls_infer_p28;
+/* conv2d_37.w_0 packed as A: [18][16][6][1728] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p29_u { uint32_t u[1728]; float v[1728]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p29_u ch_ppocr_mobile_v2_0_cls_infer_p29;
+/* conv2d_39.w_0 packed as rows: [104][26][2704] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p30_u { uint32_t u[2704]; float v[2704]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p30_u ch_ppocr_mobile_v2_0_cls_infer_p30;
+/* conv2d_40.w_0 packed as rows: [26][104][2704] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p31_u { uint32_t u[2704]; float v[2704]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p31_u ch_ppocr_mobile_v2_0_cls_infer_p31;
+/* conv2d_41.w_0 packed as A: [6][104][6][3744] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p32_u { uint32_t u[3744]; float v[3744]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p32_u ch_ppocr_mobile_v2_0_cls_infer_p32;
+/* conv2d_42.w_0 packed as A: [34][32][6][6528] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p33_u { uint32_t u[6528]; float v[6528]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p33_u ch_ppocr_mobile_v2_0_cls_infer_p33;
+/* conv2d_44.w_0 packed as rows: [200][50][10000] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p34_u { uint32_t u[10000]; float v[10000]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p34_u ch_ppocr_mobile_v2_0_cls_infer_p34;
+/* conv2d_45.w_0 packed as rows: [50][200][10000] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p35_u { uint32_t u[10000]; float v[10000]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p35_u ch_ppocr_mobile_v2_0_cls_infer_p35;
+/* conv2d_46.w_0 packed as A: [6][200][6][7200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p36_u { uint32_t u[7200]; float v[7200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p36_u ch_ppocr_mobile_v2_0_cls_infer_p36;
+/* conv2d_47.w_0 packed as A: [34][32][6][6528] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p37_u { uint32_t u[6528]; float v[6528]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p37_u ch_ppocr_mobile_v2_0_cls_infer_p37;
+/* conv2d_49.w_0 packed as rows: [200][50][10000] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p38_u { uint32_t u[10000]; float v[10000]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p38_u ch_ppocr_mobile_v2_0_cls_infer_p38;
+/* conv2d_50.w_0 packed as rows: [50][200][10000] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p39_u { uint32_t u[10000]; float v[10000]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p39_u ch_ppocr_mobile_v2_0_cls_infer_p39;
+/* conv2d_51.w_0 packed as A: [6][200][6][7200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p40_u { uint32_t u[7200]; float v[7200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p40_u ch_ppocr_mobile_v2_0_cls_infer_p40;
+/* conv2d_52.w_0 packed as A: [34][32][6][6528] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p41_u { uint32_t u[6528]; float v[6528]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p41_u ch_ppocr_mobile_v2_0_cls_infer_p41;
+/* fc_0.w_0 packed as rows: [200][2][400] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_p42_u { uint32_t u[400]; float v[400]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_p42_u ch_ppocr_mobile_v2_0_cls_infer_p42;
 
-/* ---- one function per node, in schedule order ---- */
+/* ---- helpers ---- */
+/* ---- the GEMM core (float32; kl_gemm.c) ---- */
+/* Vector extensions where the compiler has them (MODELC_NO_VECTOR: plain C
+ * only): a row of a tile is one 16-float vector with AVX-512, two 8-float
+ * ones otherwise (GCC splits 64-byte vectors badly without AVX-512). */
+#if defined(__GNUC__) && defined(__AVX__) && !defined(MODELC_NO_VECTOR)
+__extension__ typedef float mc_v8 __attribute__((vector_size(32)));
+#if defined(__AVX512F__)
+#define MC_VEC 16
+__extension__ typedef float mc_v16 __attribute__((vector_size(64)));
+#else
+#define MC_VEC 8
+#endif
+#else
+#define MC_VEC 0
+#endif
+enum { MC_MR = 6, MC_NR = 16 };
+enum { MC_FIRST = 1, MC_LAST = 2 };
+/* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by
+ * modelc), rows (B(k,n) = p[k*ks + n]), any strides, or the im2col view of
+ * a convolution input (one channel group, C x H x W). */
+enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL };
+typedef struct mc_gemm_args {
+  int64_t M, N, K, MC, NC, KC;
+  const float *apk;              /* A packed [M/MR][K][MR], or NULL: A(m,k) = a[m*ars + k*aks] */
+  const float *a;
+  int64_t ars, aks;
+  int bkind;
+  const float *b;
+  int64_t bks, bns;
+  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL */
+  float *y;
+  int64_t ldy;
+  float alpha;                   /* y = act(alpha*AB + beta*bias + rscale*res) */
+  int bias_mode;                 /* 0 none, 1 bias[m], 2 bias[n], 3 bias[0] */
+  const float *bias;
+  float beta;
+  const float *res;
+  int64_t ldr;
+  float rscale;
+  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR) */
+  float *ascratch;               /* KC * MR floats, when A is not packed */
+} mc_gemm_args;
 
-/* p2o.Conv.0 (Conv): x[1,3,48,192], conv2d_0.w_0[8,3,3,3] -> conv2d_53.tmp_0[1,8,24,96] */
-static void node_0_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i0 = 0; i0 < 1; i0++) {
-    for (int64_t i1 = 0; i1 < 8; i1++) {
-      const float *xg2 = x0 + i0 * 27648;
-      const float *wm3 = x1 + i1 * 27;
-      float *ym4 = y0 + i0 * 18432 + i1 * 2304;
-      for (int64_t i5 = 0; i5 < 24; i5++) {
-        for (int64_t i6 = 0; i6 < 96; i6++) {
-          float acc7 = 0x0p+0f;
-          for (int64_t i8 = 0; i8 < 3; i8++) {
-            const float *xc9 = xg2 + i8 * 9216;
-            const float *wc10 = wm3 + i8 * 9;
-            for (int64_t i11 = 0; i11 < 3; i11++) {
-              const int64_t p12 = i5 * 2 + i11 - 1;
-              if (p12 < 0) continue;
-              for (int64_t i13 = 0; i13 < 3; i13++) {
-                const int64_t p14 = i6 * 2 + i13 - 1;
-                if (p14 < 0) continue;
-                acc7 += xc9[p12 * 192 + p14] * wc10[i11 * 3 + i13];
-              }
-            }
+static float mc_act(float v) { return v; }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act(v);
+  }
+}
+
+/* cnt values of src (zeros when src is NULL) into B-panel columns j.. of
+ * one k row at d: column j is panel j >> 4 (ps floats apart), lane j & 15. */
+static void mc_put(float *d, int64_t ps, int64_t j, const float *src, int64_t cnt) {
+  while (cnt > 0) {
+    int64_t lane = j & 15, take = MC_NR - lane < cnt ? MC_NR - lane : cnt, t;
+    float *p = d + (j >> 4) * ps + lane;
+    if (src) {   /* a loop, not memcpy: the calls cost more than these short copies */
+      for (t = 0; t < take; t++) p[t] = src[t];
+      src += take;
+    } else {
+      for (t = 0; t < take; t++) p[t] = 0.0f;
+    }
+    j += take;
+    cnt -= take;
+  }
+}
+
+
+/* B rows k0..k0+kc-1, columns n0..n0+nc-1 into panels [nc/NR][kc][NR] at
+ * dst, the columns past nc zero.  Shared by every GEMM of the file. */
+static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float *dst) {
+  int64_t k, j, np = (nc + MC_NR - 1) / MC_NR;
+  if (g->bkind == MC_B_IM2COL) {
+    /* row k of B is the input plane of channel c shifted by (ki, kj):
+     * copied one output row at a time, zeros where the window is outside;
+     * column j goes to panel j >> 4, lane j & 15 (NR = 16) */
+    int64_t khw = g->KH * g->KW, ps = kc * MC_NR;
+    for (k = 0; k < kc; k++) {
+      int64_t kk = k0 + k, c = kk / khw, r = kk % khw, ki = r / g->KW, kj = r % g->KW;
+      int64_t off = kj * g->DW - g->PW, lo, hi;   /* iw = ow * SW + off */
+      const float *xc = g->b + c * g->H * g->W;
+      float *d = dst + k * MC_NR;
+      int64_t oh = n0 / g->OW, ow = n0 % g->OW;
+      lo = off < 0 ? (-off + g->SW - 1) / g->SW : 0;
+      hi = g->W - off <= 0 ? 0 : (g->W - off + g->SW - 1) / g->SW;
+      if (hi > g->OW) hi = g->OW;
+      for (j = 0; j < nc;) {
+        int64_t ih = oh * g->SH - g->PH + ki * g->DH, end = j + (g->OW - ow), e;
+        if (end > nc) end = nc;
+        if (ih < 0 || ih >= g->H) {
+          mc_put(d, ps, j, NULL, end - j);
+          j = end;
+        } else {
+          const float *xr = xc + ih * g->W;
+          e = j + (lo > ow ? lo - ow : 0);   /* left of the input */
+          if (e > end) e = end;
+          mc_put(d, ps, j, NULL, e - j);
+          ow += e - j;
+          j = e;
+          e = j + (hi > ow ? hi - ow : 0);   /* inside */
+          if (e > end) e = end;
+          if (g->SW == 1) {
+            mc_put(d, ps, j, xr + ow + off, e - j);
+            ow += e - j;
+            j = e;
+          } else {
+            for (; j < e; j++, ow++) d[(j >> 4) * ps + (j & 15)] = xr[ow * g->SW + off];
           }
-          ym4[i5 * 96 + i6] = acc7;
+          mc_put(d, ps, j, NULL, end - j);   /* right of it */
+          j = end;
+        }
+        ow = 0;
+        oh++;
+      }
+      mc_put(d, ps, j, NULL, np * MC_NR - j);   /* the last panel's padding */
+    }
+    return;
+  }
+  for (k = 0; k < kc; k++) {
+    const float *src = g->b + (k0 + k) * g->bks + n0 * g->bns;
+    for (j = 0; j < np * MC_NR; j++)
+      dst[(j / MC_NR) * kc * MC_NR + k * MC_NR + j % MC_NR] = j < nc ? src[j * g->bns] : 0.0f;
+  }
+}
+
+/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
+ * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
+ * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
+ * through the epilogue when LAST. */
+static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
+                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
+  float t[MC_MR * MC_NR];
+  float *y = g->y + m * g->ldy + n;
+  int64_t k;
+  int i, j;
+  const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */
+  const int64_t r2 = 2 * ars;
+#if MC_VEC == 16
+  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v16 bv;
+    memcpy(&bv, b, sizeof bv);
+    c0 += p[0] * bv;
+    c1 += p[ars] * bv;
+    c2 += p[r2] * bv;
+    c3 += q[0] * bv;
+    c4 += q[ars] * bv;
+    c5 += q[r2] * bv;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v16 acc[MC_MR];
+    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
+    for (i = 0; i < MC_MR; i++) {
+      mc_v16 v = acc[i], w;
+      float *yp = y + i * g->ldy;
+      if (!(flags & MC_FIRST)) {
+        memcpy(&w, yp, sizeof w);
+        v += w;
+      }
+      if (flags & MC_LAST) {
+        int l;
+        v *= g->alpha;
+        if (g->bias_mode == 1 || g->bias_mode == 3)
+          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+        else if (g->bias_mode == 2) {
+          memcpy(&w, g->bias + n, sizeof w);
+          v += g->beta * w;
+        }
+        if (g->res) {
+          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
+          v += g->rscale * w;
+        }
+        for (l = 0; l < MC_NR; l++) v[l] = mc_act(v[l]);
+      }
+      memcpy(yp, &v, sizeof v);
+    }
+    return;
+  }
+  memcpy(t + 0, &c0, sizeof c0);
+  memcpy(t + 16, &c1, sizeof c1);
+  memcpy(t + 32, &c2, sizeof c2);
+  memcpy(t + 48, &c3, sizeof c3);
+  memcpy(t + 64, &c4, sizeof c4);
+  memcpy(t + 80, &c5, sizeof c5);
+#elif MC_VEC == 8
+  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v8 b0, b1, s;
+    float x;
+    memcpy(&b0, b, sizeof b0);
+    memcpy(&b1, b + 8, sizeof b1);
+    x = p[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c00 += s * b0; c01 += s * b1;
+    x = p[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c10 += s * b0; c11 += s * b1;
+    x = p[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c20 += s * b0; c21 += s * b1;
+    x = q[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c30 += s * b0; c31 += s * b1;
+    x = q[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c40 += s * b0; c41 += s * b1;
+    x = q[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c50 += s * b0; c51 += s * b1;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v8 acc[12];
+    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
+    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
+    for (i = 0; i < MC_MR; i++)
+      for (j = 0; j < 2; j++) {
+        mc_v8 v = acc[2 * i + j], w;
+        float *yp = y + i * g->ldy + 8 * j;
+        if (!(flags & MC_FIRST)) {
+          memcpy(&w, yp, sizeof w);
+          v += w;
+        }
+        if (flags & MC_LAST) {
+          float x = g->alpha, bm;
+          int l;
+          v *= (mc_v8){x, x, x, x, x, x, x, x};
+          if (g->bias_mode == 1 || g->bias_mode == 3) {
+            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
+          } else if (g->bias_mode == 2) {
+            x = g->beta;
+            memcpy(&w, g->bias + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          if (g->res) {
+            x = g->rscale;
+            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          for (l = 0; l < 8; l++) v[l] = mc_act(v[l]);
+        }
+        memcpy(yp, &v, sizeof v);
+      }
+    return;
+  }
+  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
+  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
+  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);
+#else
+  for (i = 0; i < MC_MR * MC_NR; i++) t[i] = 0.0f;
+  for (k = 0; k < kc; k++) {
+    const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];
+    for (j = 0; j < MC_NR; j++) {
+      const float bj = b[j];
+      t[j] += x0 * bj;
+      t[MC_NR + j] += x1 * bj;
+      t[2 * MC_NR + j] += x2 * bj;
+      t[3 * MC_NR + j] += x3 * bj;
+      t[4 * MC_NR + j] += x4 * bj;
+      t[5 * MC_NR + j] += x5 * bj;
+    }
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+#endif
+  for (i = 0; i < mr; i++) {
+    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
+    if (!(flags & MC_FIRST))
+      for (j = 0; j < nr; j++) tr[j] += yr[j];
+    if (flags & MC_LAST) mc_epi(g, tr, m + i, n, nr);
+    for (j = 0; j < nr; j++) yr[j] = tr[j];
+  }
+}
+
+/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
+ * panels and MR-high tiles (the loop order of BLIS). */
+static void mc_gemm(const mc_gemm_args *g) {
+  int64_t jc, pc, ic, jr, ir;
+  for (jc = 0; jc < g->N; jc += g->NC) {
+    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+    for (pc = 0; pc < g->K; pc += g->KC) {
+      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
+      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
+      const float *bp = NULL;
+      int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */
+      if (g->bkind == MC_B_PACKED) {
+        bp = g->b + jc * g->K + pc * MC_NR;
+        bps = g->K * MC_NR;
+      } else if (g->bkind == MC_B_ROWS) {
+        bp = g->b + pc * g->bks + jc;
+        bps = MC_NR;
+        bks = g->bks;
+        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
+          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
+      } else {
+        mc_packb(g, pc, kc, jc, nc, g->scratch);
+        bp = g->scratch;
+        bps = kc * MC_NR;
+      }
+      for (ic = 0; ic < g->M; ic += g->MC) {
+        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+        for (jr = 0; jr < nc; jr += MC_NR) {
+          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
+          const float *b = bp + jr / MC_NR * bps;
+          int64_t bk = bks;
+          if (g->bkind == MC_B_ROWS && nr < MC_NR) b = g->scratch, bk = MC_NR;
+          for (ir = 0; ir < mc; ir += MC_MR) {
+            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
+            int64_t m = ic + ir;
+            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
+            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
+            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
+              int64_t i, k;
+              for (k = 0; k < kc; k++)
+                for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
+              a = g->ascratch;
+              ars = 1;
+              aks = MC_MR;
+            }
+            mc_tile(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
+          }
         }
       }
     }
   }
 }
 
+/* Depthwise convolution of one channel plane (group == C == M): each
+ * output row accumulates kernel-row by kernel-row over the output columns
+ * whose window position lies inside the input, so the inner loop has no
+ * test and runs along contiguous memory when the stride is 1. */
+static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {
+  int64_t oh, ki, kj, ow;
+  for (oh = 0; oh < OH; oh++) {
+    float *yr = y + oh * g->OW;
+    for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;
+    for (ki = 0; ki < g->KH; ki++) {
+      int64_t ih = oh * g->SH - g->PH + ki * g->DH;
+      if (ih < 0 || ih >= g->H) continue;
+      for (kj = 0; kj < g->KW; kj++) {
+        const float wv = w[ki * g->KW + kj];
+        int64_t off = kj * g->DW - g->PW, lo = 0, hi = g->OW;   /* iw = ow*SW + off in [0, W) */
+        const float *xr = x + ih * g->W;
+        if (off < 0) lo = (-off + g->SW - 1) / g->SW;
+        if (g->W - off <= 0) hi = 0;
+        else if ((g->W - off + g->SW - 1) / g->SW < hi) hi = (g->W - off + g->SW - 1) / g->SW;
+        if (g->SW == 1)
+          for (ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow + off];
+        else
+          for (ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow * g->SW + off];
+      }
+    }
+  }
+  mc_epi(g, y, m, 0, OH * g->OW);
+}
+
+/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
+ * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
+static void mc_gemv(const mc_gemm_args *g) {
+  int64_t n = 0, k;
+  float t[32];
+  int j;
+#if MC_VEC
+  for (; n + 32 <= g->N; n += 32) {
+    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
+    const float *b = g->b + n;
+    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
+      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+      v = (mc_v8){z, z, z, z, z, z, z, z};
+      memcpy(&w, b + g->bks, 32); u0 += v * w;
+      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
+      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
+      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
+    }
+    if (k < g->K) {
+      float x = g->a[k * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+    }
+    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
+    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
+    mc_epi(g, t, 0, n, 32);
+    memcpy(g->y + n, t, sizeof t);
+  }
+#endif
+  for (; n < g->N; n += 32) {
+    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
+    for (j = 0; j < cnt; j++) t[j] = 0.0f;
+    for (k = 0; k < g->K; k++) {
+      float x = g->a[k * g->aks];
+      const float *b = g->b + k * g->bks + n;
+      for (j = 0; j < cnt; j++) t[j] += x * b[j];
+    }
+    mc_epi(g, t, 0, n, cnt);
+    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+  }
+}
+
+/* ---- one function per node, in schedule order ---- */
+
+/* p2o.Conv.0 (Conv): x[1,3,48,192], conv2d_0.w_0[8,3,3,3] -> conv2d_53.tmp_0[1,8,24,96] */
+static void node_0_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
+{
+  {
+    mc_gemm_args g0;
+    memset(&g0, 0, sizeof g0);
+    g0.M = 8;
+    g0.N = 2304;
+    g0.K = 27;
+    g0.MC = 72;
+    g0.NC = 592;
+    g0.KC = 27;
+    g0.bkind = MC_B_IM2COL;
+    g0.bks = 0;
+    g0.bns = 0;
+    g0.C = 3;
+    g0.H = 48;
+    g0.W = 192;
+    g0.OW = 96;
+    g0.KH = 3;
+    g0.KW = 3;
+    g0.SH = 2;
+    g0.SW = 2;
+    g0.DH = 1;
+    g0.DW = 1;
+    g0.PH = 1;
+    g0.PW = 1;
+    g0.ldy = 2304;
+    g0.alpha = 0x1p+0f;
+    g0.scratch = (float *)(void *)scratch;
+    g0.apk = ch_ppocr_mobile_v2_0_cls_infer_p0.v;
+    g0.b = x0;
+    g0.y = y0;
+    mc_gemm(&g0);
+  }
+}
+
 /* p2o.BatchNormalization.0 (BatchNormalization): conv2d_53.tmp_0[1,8,24,96], batch_norm_0.w_0[8], batch_norm_0.b_0[8], batch_norm_0.w_1[8], batch_norm_0.w_2[8] -> batch_norm_0.tmp_3[1,8,24,96] */
 static void node_1_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i15 = 0; i15 < 1; i15++) {
-    for (int64_t i16 = 0; i16 < 8; i16++) {
-      const float mu17 = x3[i16];
-      const float sc18 = x1[i16] / sqrtf(x4[i16] + 0x1.4f8b58p-17f);
-      const float bi19 = x2[i16];
-      const float *xp20 = x0 + (i15 * 8 + i16) * 2304;
-      float *yp21 = y0 + (i15 * 8 + i16) * 2304;
-      for (int64_t i22 = 0; i22 < 2304; i22++) {
-        yp21[i22] = (xp20[i22] - mu17) * sc18 + bi19;
+  for (int64_t i1 = 0; i1 < 1; i1++) {
+    for (int64_t i2 = 0; i2 < 8; i2++) {
+      const float mu3 = x3[i2];
+      const float sc4 = x1[i2] / sqrtf(x4[i2] + 0x1.4f8b58p-17f);
+      const float bi5 = x2[i2];
+      const float *xp6 = x0 + (i1 * 8 + i2) * 2304;
+      float *yp7 = y0 + (i1 * 8 + i2) * 2304;
+      for (int64_t i8 = 0; i8 < 2304; i8++) {
+        yp7[i8] = (xp6[i8] - mu3) * sc4 + bi5;
       }
     }
   }
@@ -920,11 +1336,11 @@ static void node_1_BatchNormalization(const float *restrict x0, const float *res
 static void node_2_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i23 = 0; i23 < 18432; i23++) {
-      const float u0 = x0[i23];
+    for (int64_t i9 = 0; i9 < 18432; i9++) {
+      const float u0 = x0[i9];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i23] = (float)v;
+      y0[i9] = (float)v;
     }
   }
 }
@@ -933,12 +1349,12 @@ static void node_2_Add(const float *restrict x0, const float *restrict x1, float
 static void node_3_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i24 = 0; i24 < 18432; i24++) {
-      const float u0 = x0[i24];
+    for (int64_t i10 = 0; i10 < 18432; i10++) {
+      const float u0 = x0[i10];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i24] = (float)v;
+      y0[i10] = (float)v;
     }
   }
 }
@@ -947,11 +1363,11 @@ static void node_3_Clip(const float *restrict x0, const float *restrict x1, cons
 static void node_4_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i25 = 0; i25 < 18432; i25++) {
-      const float u0 = x0[i25];
-      const float u1 = x1[i25];
+    for (int64_t i11 = 0; i11 < 18432; i11++) {
+      const float u0 = x0[i11];
+      const float u1 = x1[i11];
       float v = (float)(u0 * u1);
-      y0[i25] = (float)v;
+      y0[i11] = (float)v;
     }
   }
 }
@@ -960,56 +1376,51 @@ static void node_4_Mul(const float *restrict x0, const float *restrict x1, float
 static void node_5_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i26 = 0; i26 < 18432; i26++) {
-      const float u0 = x0[i26];
+    for (int64_t i12 = 0; i12 < 18432; i12++) {
+      const float u0 = x0[i12];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i26] = (float)v;
+      y0[i12] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.1 (Conv): hardswish_0.tmp_0[1,8,24,96], conv2d_1.w_0[8,8,1,1] -> conv2d_54.tmp_0[1,8,24,96] */
-static void node_6_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_6_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i27 = 0; i27 < 1; i27++) {
-    for (int64_t i28 = 0; i28 < 8; i28++) {
-      const float *xg29 = x0 + i27 * 18432;
-      const float *wm30 = x1 + i28 * 8;
-      float *ym31 = y0 + i27 * 18432 + i28 * 2304;
-      for (int64_t i32 = 0; i32 < 24; i32++) {
-        for (int64_t i33 = 0; i33 < 96; i33++) {
-          float acc34 = 0x0p+0f;
-          for (int64_t i35 = 0; i35 < 8; i35++) {
-            const float *xc36 = xg29 + i35 * 2304;
-            const float *wc37 = wm30 + i35 * 1;
-            for (int64_t i38 = 0; i38 < 1; i38++) {
-              const int64_t p39 = i32 + i38;
-              for (int64_t i40 = 0; i40 < 1; i40++) {
-                const int64_t p41 = i33 + i40;
-                acc34 += xc36[p39 * 96 + p41] * wc37[i38 + i40];
-              }
-            }
-          }
-          ym31[i32 * 96 + i33] = acc34;
-        }
-      }
-    }
+  {
+    mc_gemm_args g13;
+    memset(&g13, 0, sizeof g13);
+    g13.M = 8;
+    g13.N = 2304;
+    g13.K = 8;
+    g13.MC = 72;
+    g13.NC = 256;
+    g13.KC = 8;
+    g13.bkind = MC_B_ROWS;
+    g13.bks = 2304;
+    g13.bns = 1;
+    g13.ldy = 2304;
+    g13.alpha = 0x1p+0f;
+    g13.apk = ch_ppocr_mobile_v2_0_cls_infer_p1.v;
+    g13.b = x0;
+    g13.y = y0;
+    mc_gemm(&g13);
   }
 }
 
 /* p2o.BatchNormalization.1 (BatchNormalization): conv2d_54.tmp_0[1,8,24,96], batch_norm_1.w_0[8], batch_norm_1.b_0[8], batch_norm_1.w_1[8], batch_norm_1.w_2[8] -> batch_norm_1.tmp_3[1,8,24,96] */
 static void node_7_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i42 = 0; i42 < 1; i42++) {
-    for (int64_t i43 = 0; i43 < 8; i43++) {
-      const float mu44 = x3[i43];
-      const float sc45 = x1[i43] / sqrtf(x4[i43] + 0x1.4f8b58p-17f);
-      const float bi46 = x2[i43];
-      const float *xp47 = x0 + (i42 * 8 + i43) * 2304;
-      float *yp48 = y0 + (i42 * 8 + i43) * 2304;
-      for (int64_t i49 = 0; i49 < 2304; i49++) {
-        yp48[i49] = (xp47[i49] - mu44) * sc45 + bi46;
+  for (int64_t i14 = 0; i14 < 1; i14++) {
+    for (int64_t i15 = 0; i15 < 8; i15++) {
+      const float mu16 = x3[i15];
+      const float sc17 = x1[i15] / sqrtf(x4[i15] + 0x1.4f8b58p-17f);
+      const float bi18 = x2[i15];
+      const float *xp19 = x0 + (i14 * 8 + i15) * 2304;
+      float *yp20 = y0 + (i14 * 8 + i15) * 2304;
+      for (int64_t i21 = 0; i21 < 2304; i21++) {
+        yp20[i21] = (xp19[i21] - mu16) * sc17 + bi18;
       }
     }
   }
@@ -1019,10 +1430,10 @@ static void node_7_BatchNormalization(const float *restrict x0, const float *res
 static void node_8_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i50 = 0; i50 < 18432; i50++) {
-      const float u0 = x0[i50];
+    for (int64_t i22 = 0; i22 < 18432; i22++) {
+      const float u0 = x0[i22];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i50] = (float)v;
+      y0[i22] = (float)v;
     }
   }
 }
@@ -1030,29 +1441,24 @@ static void node_8_Relu(const float *restrict x0, float *restrict y0)
 /* p2o.Conv.2 (Conv): relu_0.tmp_0[1,8,24,96], conv2d_2.w_0[8,1,3,3] -> depthwise_conv2d_0.tmp_0[1,8,12,96] */
 static void node_9_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i51 = 0; i51 < 1; i51++) {
-    for (int64_t i52 = 0; i52 < 8; i52++) {
-      const float *xg53 = x0 + i51 * 18432 + i52 * 2304;
-      const float *wm54 = x1 + i52 * 9;
-      float *ym55 = y0 + i51 * 9216 + i52 * 1152;
-      for (int64_t i56 = 0; i56 < 12; i56++) {
-        for (int64_t i57 = 0; i57 < 96; i57++) {
-          float acc58 = 0x0p+0f;
-          for (int64_t i59 = 0; i59 < 1; i59++) {
-            const float *xc60 = xg53 + i59 * 2304;
-            const float *wc61 = wm54 + i59 * 9;
-            for (int64_t i62 = 0; i62 < 3; i62++) {
-              const int64_t p63 = i56 * 2 + i62 - 1;
-              if (p63 < 0) continue;
-              for (int64_t i64 = 0; i64 < 3; i64++) {
-                const int64_t p65 = i57 + i64 - 1;
-                if (p65 < 0 || p65 >= 96) continue;
-                acc58 += xc60[p63 * 96 + p65] * wc61[i62 * 3 + i64];
-              }
-            }
-          }
-          ym55[i56 * 96 + i57] = acc58;
-        }
+  {
+    mc_gemm_args g23;
+    memset(&g23, 0, sizeof g23);
+    g23.H = 24;
+    g23.W = 96;
+    g23.OW = 96;
+    g23.KH = 3;
+    g23.KW = 3;
+    g23.SH = 2;
+    g23.SW = 1;
+    g23.DH = 1;
+    g23.DW = 1;
+    g23.PH = 1;
+    g23.PW = 1;
+    g23.alpha = 0x1p+0f;
+    for (int64_t i24 = 0; i24 < 1; i24++) {
+      for (int64_t i25 = 0; i25 < 8; i25++) {
+        mc_dw(&g23, x0 + i24 * 18432 + i25 * 2304, x1 + i25 * 9, y0 + i24 * 9216 + i25 * 1152, 12, i25);
       }
     }
   }
@@ -1061,15 +1467,15 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x1, floa
 /* p2o.BatchNormalization.2 (BatchNormalization): depthwise_conv2d_0.tmp_0[1,8,12,96], batch_norm_2.w_0[8], batch_norm_2.b_0[8], batch_norm_2.w_1[8], batch_norm_2.w_2[8] -> batch_norm_2.tmp_3[1,8,12,96] */
 static void node_10_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i66 = 0; i66 < 1; i66++) {
-    for (int64_t i67 = 0; i67 < 8; i67++) {
-      const float mu68 = x3[i67];
-      const float sc69 = x1[i67] / sqrtf(x4[i67] + 0x1.4f8b58p-17f);
-      const float bi70 = x2[i67];
-      const float *xp71 = x0 + (i66 * 8 + i67) * 1152;
-      float *yp72 = y0 + (i66 * 8 + i67) * 1152;
-      for (int64_t i73 = 0; i73 < 1152; i73++) {
-        yp72[i73] = (xp71[i73] - mu68) * sc69 + bi70;
+  for (int64_t i26 = 0; i26 < 1; i26++) {
+    for (int64_t i27 = 0; i27 < 8; i27++) {
+      const float mu28 = x3[i27];
+      const float sc29 = x1[i27] / sqrtf(x4[i27] + 0x1.4f8b58p-17f);
+      const float bi30 = x2[i27];
+      const float *xp31 = x0 + (i26 * 8 + i27) * 1152;
+      float *yp32 = y0 + (i26 * 8 + i27) * 1152;
+      for (int64_t i33 = 0; i33 < 1152; i33++) {
+        yp32[i33] = (xp31[i33] - mu28) * sc29 + bi30;
       }
     }
   }
@@ -1079,10 +1485,10 @@ static void node_10_BatchNormalization(const float *restrict x0, const float *re
 static void node_11_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i74 = 0; i74 < 9216; i74++) {
-      const float u0 = x0[i74];
+    for (int64_t i34 = 0; i34 < 9216; i34++) {
+      const float u0 = x0[i34];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i74] = (float)v;
+      y0[i34] = (float)v;
     }
   }
 }
@@ -1090,54 +1496,51 @@ static void node_11_Relu(const float *restrict x0, float *restrict y0)
 /* p2o.GlobalAveragePool.0 (GlobalAveragePool): relu_1.tmp_0[1,8,12,96] -> p2o.GlobalAveragePool.1[1,8,1,1] */
 static void node_12_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i75 = 0; i75 < 8; i75++) {
-    const float *xp76 = x0 + i75 * 1152;
-    float *yp77 = y0 + i75 * 1;
-    for (int64_t i78 = 0; i78 < 1; i78++) {
-      for (int64_t i79 = 0; i79 < 1; i79++) {
-        float acc80 = 0x0p+0f;
-        int64_t cnt81 = 0;
-        for (int64_t i82 = 0; i82 < 12; i82++) {
-          const int64_t p83 = i78 + i82;
-          for (int64_t i84 = 0; i84 < 96; i84++) {
-            const int64_t p85 = i79 + i84;
-            cnt81++;
-            const float v86 = xp76[p83 * 96 + p85];
-            acc80 += v86;
+  for (int64_t i35 = 0; i35 < 8; i35++) {
+    const float *xp36 = x0 + i35 * 1152;
+    float *yp37 = y0 + i35 * 1;
+    for (int64_t i38 = 0; i38 < 1; i38++) {
+      for (int64_t i39 = 0; i39 < 1; i39++) {
+        float acc40 = 0x0p+0f;
+        int64_t cnt41 = 0;
+        for (int64_t i42 = 0; i42 < 12; i42++) {
+          const int64_t p43 = i38 + i42;
+          for (int64_t i44 = 0; i44 < 96; i44++) {
+            const int64_t p45 = i39 + i44;
+            cnt41++;
+            const float v46 = xp36[p43 * 96 + p45];
+            acc40 += v46;
           }
         }
-        yp77[i78 + i79] = acc80 / (float)cnt81;
+        yp37[i38 + i39] = acc40 / (float)cnt41;
       }
     }
   }
 }
 
 /* p2o.Conv.3 (Conv): p2o.GlobalAveragePool.1[1,8,1,1], conv2d_3.w_0[2,8,1,1], conv2d_3.b_0[2] -> conv2d_55.tmp_0[1,2,1,1] */
-static void node_13_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_13_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i87 = 0; i87 < 1; i87++) {
-    for (int64_t i88 = 0; i88 < 2; i88++) {
-      const float *xg89 = x0 + i87 * 8;
-      const float *wm90 = x1 + i88 * 8;
-      float *ym91 = y0 + i87 * 2 + i88;
-      for (int64_t i92 = 0; i92 < 1; i92++) {
-        for (int64_t i93 = 0; i93 < 1; i93++) {
-          float acc94 = x2[i88];
-          for (int64_t i95 = 0; i95 < 8; i95++) {
-            const float *xc96 = xg89 + i95 * 1;
-            const float *wc97 = wm90 + i95 * 1;
-            for (int64_t i98 = 0; i98 < 1; i98++) {
-              const int64_t p99 = i92 + i98;
-              for (int64_t i100 = 0; i100 < 1; i100++) {
-                const int64_t p101 = i93 + i100;
-                acc94 += xc96[p99 + p101] * wc97[i98 + i100];
-              }
-            }
-          }
-          ym91[i92 + i93] = acc94;
-        }
-      }
-    }
+  {
+    mc_gemm_args g47;
+    memset(&g47, 0, sizeof g47);
+    g47.M = 1;
+    g47.N = 2;
+    g47.K = 8;
+    g47.ars = 8;
+    g47.aks = 1;
+    g47.bkind = MC_B_ROWS;
+    g47.bks = 2;
+    g47.bns = 1;
+    g47.ldy = 2;
+    g47.alpha = 0x1p+0f;
+    g47.bias_mode = 2;
+    g47.beta = 0x1p+0f;
+    g47.bias = x2;
+    g47.a = x0;
+    g47.b = ch_ppocr_mobile_v2_0_cls_infer_p2.v;
+    g47.y = y0;
+    mc_gemv(&g47);
   }
 }
 
@@ -1145,40 +1548,37 @@ static void node_13_Conv(const float *restrict x0, const float *restrict x1, con
 static void node_14_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i102 = 0; i102 < 2; i102++) {
-      const float u0 = x0[i102];
+    for (int64_t i48 = 0; i48 < 2; i48++) {
+      const float u0 = x0[i48];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i102] = (float)v;
+      y0[i48] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.4 (Conv): relu_2.tmp_0[1,2,1,1], conv2d_4.w_0[8,2,1,1], conv2d_4.b_0[8] -> conv2d_56.tmp_0[1,8,1,1] */
-static void node_15_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_15_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i103 = 0; i103 < 1; i103++) {
-    for (int64_t i104 = 0; i104 < 8; i104++) {
-      const float *xg105 = x0 + i103 * 2;
-      const float *wm106 = x1 + i104 * 2;
-      float *ym107 = y0 + i103 * 8 + i104;
-      for (int64_t i108 = 0; i108 < 1; i108++) {
-        for (int64_t i109 = 0; i109 < 1; i109++) {
-          float acc110 = x2[i104];
-          for (int64_t i111 = 0; i111 < 2; i111++) {
-            const float *xc112 = xg105 + i111 * 1;
-            const float *wc113 = wm106 + i111 * 1;
-            for (int64_t i114 = 0; i114 < 1; i114++) {
-              const int64_t p115 = i108 + i114;
-              for (int64_t i116 = 0; i116 < 1; i116++) {
-                const int64_t p117 = i109 + i116;
-                acc110 += xc112[p115 + p117] * wc113[i114 + i116];
-              }
-            }
-          }
-          ym107[i108 + i109] = acc110;
-        }
-      }
-    }
+  {
+    mc_gemm_args g49;
+    memset(&g49, 0, sizeof g49);
+    g49.M = 1;
+    g49.N = 8;
+    g49.K = 2;
+    g49.ars = 2;
+    g49.aks = 1;
+    g49.bkind = MC_B_ROWS;
+    g49.bks = 8;
+    g49.bns = 1;
+    g49.ldy = 8;
+    g49.alpha = 0x1p+0f;
+    g49.bias_mode = 2;
+    g49.beta = 0x1p+0f;
+    g49.bias = x2;
+    g49.a = x0;
+    g49.b = ch_ppocr_mobile_v2_0_cls_infer_p3.v;
+    g49.y = y0;
+    mc_gemv(&g49);
   }
 }
 
@@ -1186,10 +1586,10 @@ static void node_15_Conv(const float *restrict x0, const float *restrict x1, con
 static void node_16_HardSigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i118 = 0; i118 < 8; i118++) {
-      const float u0 = x0[i118];
+    for (int64_t i50 = 0; i50 < 8; i50++) {
+      const float u0 = x0[i50];
       float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i118] = (float)v;
+      y0[i50] = (float)v;
     }
   }
 }
@@ -1198,104 +1598,94 @@ static void node_16_HardSigmoid(const float *restrict x0, float *restrict y0)
 static void node_17_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i119 = 0; i119 < 8; i119++) {
-      for (int64_t i120 = 0; i120 < 1152; i120++) {
-        const float u0 = x0[i119 * 1152 + i120];
-        const float u1 = x1[i119];
+    for (int64_t i51 = 0; i51 < 8; i51++) {
+      for (int64_t i52 = 0; i52 < 1152; i52++) {
+        const float u0 = x0[i51 * 1152 + i52];
+        const float u1 = x1[i51];
         float v = (float)(u0 * u1);
-        y0[i119 * 1152 + i120] = (float)v;
+        y0[i51 * 1152 + i52] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.5 (Conv): p2o.Mul.3[1,8,12,96], conv2d_5.w_0[8,8,1,1] -> conv2d_57.tmp_0[1,8,12,96] */
-static void node_18_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_18_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i121 = 0; i121 < 1; i121++) {
-    for (int64_t i122 = 0; i122 < 8; i122++) {
-      const float *xg123 = x0 + i121 * 9216;
-      const float *wm124 = x1 + i122 * 8;
-      float *ym125 = y0 + i121 * 9216 + i122 * 1152;
-      for (int64_t i126 = 0; i126 < 12; i126++) {
-        for (int64_t i127 = 0; i127 < 96; i127++) {
-          float acc128 = 0x0p+0f;
-          for (int64_t i129 = 0; i129 < 8; i129++) {
-            const float *xc130 = xg123 + i129 * 1152;
-            const float *wc131 = wm124 + i129 * 1;
-            for (int64_t i132 = 0; i132 < 1; i132++) {
-              const int64_t p133 = i126 + i132;
-              for (int64_t i134 = 0; i134 < 1; i134++) {
-                const int64_t p135 = i127 + i134;
-                acc128 += xc130[p133 * 96 + p135] * wc131[i132 + i134];
-              }
-            }
-          }
-          ym125[i126 * 96 + i127] = acc128;
-        }
-      }
-    }
+  {
+    mc_gemm_args g53;
+    memset(&g53, 0, sizeof g53);
+    g53.M = 8;
+    g53.N = 1152;
+    g53.K = 8;
+    g53.MC = 72;
+    g53.NC = 256;
+    g53.KC = 8;
+    g53.bkind = MC_B_ROWS;
+    g53.bks = 1152;
+    g53.bns = 1;
+    g53.ldy = 1152;
+    g53.alpha = 0x1p+0f;
+    g53.apk = ch_ppocr_mobile_v2_0_cls_infer_p4.v;
+    g53.b = x0;
+    g53.y = y0;
+    mc_gemm(&g53);
   }
 }
 
 /* p2o.BatchNormalization.3 (BatchNormalization): conv2d_57.tmp_0[1,8,12,96], batch_norm_3.w_0[8], batch_norm_3.b_0[8], batch_norm_3.w_1[8], batch_norm_3.w_2[8] -> batch_norm_3.tmp_3[1,8,12,96] */
 static void node_19_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i136 = 0; i136 < 1; i136++) {
-    for (int64_t i137 = 0; i137 < 8; i137++) {
-      const float mu138 = x3[i137];
-      const float sc139 = x1[i137] / sqrtf(x4[i137] + 0x1.4f8b58p-17f);
-      const float bi140 = x2[i137];
-      const float *xp141 = x0 + (i136 * 8 + i137) * 1152;
-      float *yp142 = y0 + (i136 * 8 + i137) * 1152;
-      for (int64_t i143 = 0; i143 < 1152; i143++) {
-        yp142[i143] = (xp141[i143] - mu138) * sc139 + bi140;
+  for (int64_t i54 = 0; i54 < 1; i54++) {
+    for (int64_t i55 = 0; i55 < 8; i55++) {
+      const float mu56 = x3[i55];
+      const float sc57 = x1[i55] / sqrtf(x4[i55] + 0x1.4f8b58p-17f);
+      const float bi58 = x2[i55];
+      const float *xp59 = x0 + (i54 * 8 + i55) * 1152;
+      float *yp60 = y0 + (i54 * 8 + i55) * 1152;
+      for (int64_t i61 = 0; i61 < 1152; i61++) {
+        yp60[i61] = (xp59[i61] - mu56) * sc57 + bi58;
       }
     }
   }
 }
 
 /* p2o.Conv.6 (Conv): batch_norm_3.tmp_3[1,8,12,96], conv2d_6.w_0[24,8,1,1] -> conv2d_58.tmp_0[1,24,12,96] */
-static void node_20_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_20_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i144 = 0; i144 < 1; i144++) {
-    for (int64_t i145 = 0; i145 < 24; i145++) {
-      const float *xg146 = x0 + i144 * 9216;
-      const float *wm147 = x1 + i145 * 8;
-      float *ym148 = y0 + i144 * 27648 + i145 * 1152;
-      for (int64_t i149 = 0; i149 < 12; i149++) {
-        for (int64_t i150 = 0; i150 < 96; i150++) {
-          float acc151 = 0x0p+0f;
-          for (int64_t i152 = 0; i152 < 8; i152++) {
-            const float *xc153 = xg146 + i152 * 1152;
-            const float *wc154 = wm147 + i152 * 1;
-            for (int64_t i155 = 0; i155 < 1; i155++) {
-              const int64_t p156 = i149 + i155;
-              for (int64_t i157 = 0; i157 < 1; i157++) {
-                const int64_t p158 = i150 + i157;
-                acc151 += xc153[p156 * 96 + p158] * wc154[i155 + i157];
-              }
-            }
-          }
-          ym148[i149 * 96 + i150] = acc151;
-        }
-      }
-    }
+  {
+    mc_gemm_args g62;
+    memset(&g62, 0, sizeof g62);
+    g62.M = 24;
+    g62.N = 1152;
+    g62.K = 8;
+    g62.MC = 72;
+    g62.NC = 256;
+    g62.KC = 8;
+    g62.bkind = MC_B_ROWS;
+    g62.bks = 1152;
+    g62.bns = 1;
+    g62.ldy = 1152;
+    g62.alpha = 0x1p+0f;
+    g62.apk = ch_ppocr_mobile_v2_0_cls_infer_p5.v;
+    g62.b = x0;
+    g62.y = y0;
+    mc_gemm(&g62);
   }
 }
 
 /* p2o.BatchNormalization.4 (BatchNormalization): conv2d_58.tmp_0[1,24,12,96], batch_norm_4.w_0[24], batch_norm_4.b_0[24], batch_norm_4.w_1[24], batch_norm_4.w_2[24] -> batch_norm_4.tmp_3[1,24,12,96] */
 static void node_21_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i159 = 0; i159 < 1; i159++) {
-    for (int64_t i160 = 0; i160 < 24; i160++) {
-      const float mu161 = x3[i160];
-      const float sc162 = x1[i160] / sqrtf(x4[i160] + 0x1.4f8b58p-17f);
-      const float bi163 = x2[i160];
-      const float *xp164 = x0 + (i159 * 24 + i160) * 1152;
-      float *yp165 = y0 + (i159 * 24 + i160) * 1152;
-      for (int64_t i166 = 0; i166 < 1152; i166++) {
-        yp165[i166] = (xp164[i166] - mu161) * sc162 + bi163;
+  for (int64_t i63 = 0; i63 < 1; i63++) {
+    for (int64_t i64 = 0; i64 < 24; i64++) {
+      const float mu65 = x3[i64];
+      const float sc66 = x1[i64] / sqrtf(x4[i64] + 0x1.4f8b58p-17f);
+      const float bi67 = x2[i64];
+      const float *xp68 = x0 + (i63 * 24 + i64) * 1152;
+      float *yp69 = y0 + (i63 * 24 + i64) * 1152;
+      for (int64_t i70 = 0; i70 < 1152; i70++) {
+        yp69[i70] = (xp68[i70] - mu65) * sc66 + bi67;
       }
     }
   }
@@ -1305,10 +1695,10 @@ static void node_21_BatchNormalization(const float *restrict x0, const float *re
 static void node_22_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i167 = 0; i167 < 27648; i167++) {
-      const float u0 = x0[i167];
+    for (int64_t i71 = 0; i71 < 27648; i71++) {
+      const float u0 = x0[i71];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i167] = (float)v;
+      y0[i71] = (float)v;
     }
   }
 }
@@ -1316,29 +1706,24 @@ static void node_22_Relu(const float *restrict x0, float *restrict y0)
 /* p2o.Conv.7 (Conv): relu_3.tmp_0[1,24,12,96], conv2d_7.w_0[24,1,3,3] -> depthwise_conv2d_1.tmp_0[1,24,6,96] */
 static void node_23_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i168 = 0; i168 < 1; i168++) {
-    for (int64_t i169 = 0; i169 < 24; i169++) {
-      const float *xg170 = x0 + i168 * 27648 + i169 * 1152;
-      const float *wm171 = x1 + i169 * 9;
-      float *ym172 = y0 + i168 * 13824 + i169 * 576;
-      for (int64_t i173 = 0; i173 < 6; i173++) {
-        for (int64_t i174 = 0; i174 < 96; i174++) {
-          float acc175 = 0x0p+0f;
-          for (int64_t i176 = 0; i176 < 1; i176++) {
-            const float *xc177 = xg170 + i176 * 1152;
-            const float *wc178 = wm171 + i176 * 9;
-            for (int64_t i179 = 0; i179 < 3; i179++) {
-              const int64_t p180 = i173 * 2 + i179 - 1;
-              if (p180 < 0) continue;
-              for (int64_t i181 = 0; i181 < 3; i181++) {
-                const int64_t p182 = i174 + i181 - 1;
-                if (p182 < 0 || p182 >= 96) continue;
-                acc175 += xc177[p180 * 96 + p182] * wc178[i179 * 3 + i181];
-              }
-            }
-          }
-          ym172[i173 * 96 + i174] = acc175;
-        }
+  {
+    mc_gemm_args g72;
+    memset(&g72, 0, sizeof g72);
+    g72.H = 12;
+    g72.W = 96;
+    g72.OW = 96;
+    g72.KH = 3;
+    g72.KW = 3;
+    g72.SH = 2;
+    g72.SW = 1;
+    g72.DH = 1;
+    g72.DW = 1;
+    g72.PH = 1;
+    g72.PW = 1;
+    g72.alpha = 0x1p+0f;
+    for (int64_t i73 = 0; i73 < 1; i73++) {
+      for (int64_t i74 = 0; i74 < 24; i74++) {
+        mc_dw(&g72, x0 + i73 * 27648 + i74 * 1152, x1 + i74 * 9, y0 + i73 * 13824 + i74 * 576, 6, i74);
       }
     }
   }
@@ -1347,15 +1732,15 @@ static void node_23_Conv(const float *restrict x0, const float *restrict x1, flo
 /* p2o.BatchNormalization.5 (BatchNormalization): depthwise_conv2d_1.tmp_0[1,24,6,96], batch_norm_5.w_0[24], batch_norm_5.b_0[24], batch_norm_5.w_1[24], batch_norm_5.w_2[24] -> batch_norm_5.tmp_3[1,24,6,96] */
 static void node_24_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i183 = 0; i183 < 1; i183++) {
-    for (int64_t i184 = 0; i184 < 24; i184++) {
-      const float mu185 = x3[i184];
-      const float sc186 = x1[i184] / sqrtf(x4[i184] + 0x1.4f8b58p-17f);
-      const float bi187 = x2[i184];
-      const float *xp188 = x0 + (i183 * 24 + i184) * 576;
-      float *yp189 = y0 + (i183 * 24 + i184) * 576;
-      for (int64_t i190 = 0; i190 < 576; i190++) {
-        yp189[i190] = (xp188[i190] - mu185) * sc186 + bi187;
+  for (int64_t i75 = 0; i75 < 1; i75++) {
+    for (int64_t i76 = 0; i76 < 24; i76++) {
+      const float mu77 = x3[i76];
+      const float sc78 = x1[i76] / sqrtf(x4[i76] + 0x1.4f8b58p-17f);
+      const float bi79 = x2[i76];
+      const float *xp80 = x0 + (i75 * 24 + i76) * 576;
+      float *yp81 = y0 + (i75 * 24 + i76) * 576;
+      for (int64_t i82 = 0; i82 < 576; i82++) {
+        yp81[i82] = (xp80[i82] - mu77) * sc78 + bi79;
       }
     }
   }
@@ -1365,101 +1750,91 @@ static void node_24_BatchNormalization(const float *restrict x0, const float *re
 static void node_25_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i191 = 0; i191 < 13824; i191++) {
-      const float u0 = x0[i191];
+    for (int64_t i83 = 0; i83 < 13824; i83++) {
+      const float u0 = x0[i83];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i191] = (float)v;
+      y0[i83] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.8 (Conv): relu_4.tmp_0[1,24,6,96], conv2d_8.w_0[8,24,1,1] -> conv2d_59.tmp_0[1,8,6,96] */
-static void node_26_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_26_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i192 = 0; i192 < 1; i192++) {
-    for (int64_t i193 = 0; i193 < 8; i193++) {
-      const float *xg194 = x0 + i192 * 13824;
-      const float *wm195 = x1 + i193 * 24;
-      float *ym196 = y0 + i192 * 4608 + i193 * 576;
-      for (int64_t i197 = 0; i197 < 6; i197++) {
-        for (int64_t i198 = 0; i198 < 96; i198++) {
-          float acc199 = 0x0p+0f;
-          for (int64_t i200 = 0; i200 < 24; i200++) {
-            const float *xc201 = xg194 + i200 * 576;
-            const float *wc202 = wm195 + i200 * 1;
-            for (int64_t i203 = 0; i203 < 1; i203++) {
-              const int64_t p204 = i197 + i203;
-              for (int64_t i205 = 0; i205 < 1; i205++) {
-                const int64_t p206 = i198 + i205;
-                acc199 += xc201[p204 * 96 + p206] * wc202[i203 + i205];
-              }
-            }
-          }
-          ym196[i197 * 96 + i198] = acc199;
-        }
-      }
-    }
+  {
+    mc_gemm_args g84;
+    memset(&g84, 0, sizeof g84);
+    g84.M = 8;
+    g84.N = 576;
+    g84.K = 24;
+    g84.MC = 72;
+    g84.NC = 256;
+    g84.KC = 24;
+    g84.bkind = MC_B_ROWS;
+    g84.bks = 576;
+    g84.bns = 1;
+    g84.ldy = 576;
+    g84.alpha = 0x1p+0f;
+    g84.apk = ch_ppocr_mobile_v2_0_cls_infer_p6.v;
+    g84.b = x0;
+    g84.y = y0;
+    mc_gemm(&g84);
   }
 }
 
 /* p2o.BatchNormalization.6 (BatchNormalization): conv2d_59.tmp_0[1,8,6,96], batch_norm_6.w_0[8], batch_norm_6.b_0[8], batch_norm_6.w_1[8], batch_norm_6.w_2[8] -> batch_norm_6.tmp_3[1,8,6,96] */
 static void node_27_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i207 = 0; i207 < 1; i207++) {
-    for (int64_t i208 = 0; i208 < 8; i208++) {
-      const float mu209 = x3[i208];
-      const float sc210 = x1[i208] / sqrtf(x4[i208] + 0x1.4f8b58p-17f);
-      const float bi211 = x2[i208];
-      const float *xp212 = x0 + (i207 * 8 + i208) * 576;
-      float *yp213 = y0 + (i207 * 8 + i208) * 576;
-      for (int64_t i214 = 0; i214 < 576; i214++) {
-        yp213[i214] = (xp212[i214] - mu209) * sc210 + bi211;
+  for (int64_t i85 = 0; i85 < 1; i85++) {
+    for (int64_t i86 = 0; i86 < 8; i86++) {
+      const float mu87 = x3[i86];
+      const float sc88 = x1[i86] / sqrtf(x4[i86] + 0x1.4f8b58p-17f);
+      const float bi89 = x2[i86];
+      const float *xp90 = x0 + (i85 * 8 + i86) * 576;
+      float *yp91 = y0 + (i85 * 8 + i86) * 576;
+      for (int64_t i92 = 0; i92 < 576; i92++) {
+        yp91[i92] = (xp90[i92] - mu87) * sc88 + bi89;
       }
     }
   }
 }
 
 /* p2o.Conv.9 (Conv): batch_norm_6.tmp_3[1,8,6,96], conv2d_9.w_0[32,8,1,1] -> conv2d_60.tmp_0[1,32,6,96] */
-static void node_28_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_28_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i215 = 0; i215 < 1; i215++) {
-    for (int64_t i216 = 0; i216 < 32; i216++) {
-      const float *xg217 = x0 + i215 * 4608;
-      const float *wm218 = x1 + i216 * 8;
-      float *ym219 = y0 + i215 * 18432 + i216 * 576;
-      for (int64_t i220 = 0; i220 < 6; i220++) {
-        for (int64_t i221 = 0; i221 < 96; i221++) {
-          float acc222 = 0x0p+0f;
-          for (int64_t i223 = 0; i223 < 8; i223++) {
-            const float *xc224 = xg217 + i223 * 576;
-            const float *wc225 = wm218 + i223 * 1;
-            for (int64_t i226 = 0; i226 < 1; i226++) {
-              const int64_t p227 = i220 + i226;
-              for (int64_t i228 = 0; i228 < 1; i228++) {
-                const int64_t p229 = i221 + i228;
-                acc222 += xc224[p227 * 96 + p229] * wc225[i226 + i228];
-              }
-            }
-          }
-          ym219[i220 * 96 + i221] = acc222;
-        }
-      }
-    }
+  {
+    mc_gemm_args g93;
+    memset(&g93, 0, sizeof g93);
+    g93.M = 32;
+    g93.N = 576;
+    g93.K = 8;
+    g93.MC = 72;
+    g93.NC = 256;
+    g93.KC = 8;
+    g93.bkind = MC_B_ROWS;
+    g93.bks = 576;
+    g93.bns = 1;
+    g93.ldy = 576;
+    g93.alpha = 0x1p+0f;
+    g93.apk = ch_ppocr_mobile_v2_0_cls_infer_p7.v;
+    g93.b = x0;
+    g93.y = y0;
+    mc_gemm(&g93);
   }
 }
 
 /* p2o.BatchNormalization.7 (BatchNormalization): conv2d_60.tmp_0[1,32,6,96], batch_norm_7.w_0[32], batch_norm_7.b_0[32], batch_norm_7.w_1[32], batch_norm_7.w_2[32] -> batch_norm_7.tmp_3[1,32,6,96] */
 static void node_29_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i230 = 0; i230 < 1; i230++) {
-    for (int64_t i231 = 0; i231 < 32; i231++) {
-      const float mu232 = x3[i231];
-      const float sc233 = x1[i231] / sqrtf(x4[i231] + 0x1.4f8b58p-17f);
-      const float bi234 = x2[i231];
-      const float *xp235 = x0 + (i230 * 32 + i231) * 576;
-      float *yp236 = y0 + (i230 * 32 + i231) * 576;
-      for (int64_t i237 = 0; i237 < 576; i237++) {
-        yp236[i237] = (xp235[i237] - mu232) * sc233 + bi234;
+  for (int64_t i94 = 0; i94 < 1; i94++) {
+    for (int64_t i95 = 0; i95 < 32; i95++) {
+      const float mu96 = x3[i95];
+      const float sc97 = x1[i95] / sqrtf(x4[i95] + 0x1.4f8b58p-17f);
+      const float bi98 = x2[i95];
+      const float *xp99 = x0 + (i94 * 32 + i95) * 576;
+      float *yp100 = y0 + (i94 * 32 + i95) * 576;
+      for (int64_t i101 = 0; i101 < 576; i101++) {
+        yp100[i101] = (xp99[i101] - mu96) * sc97 + bi98;
       }
     }
   }
@@ -1469,10 +1844,10 @@ static void node_29_BatchNormalization(const float *restrict x0, const float *re
 static void node_30_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i238 = 0; i238 < 18432; i238++) {
-      const float u0 = x0[i238];
+    for (int64_t i102 = 0; i102 < 18432; i102++) {
+      const float u0 = x0[i102];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i238] = (float)v;
+      y0[i102] = (float)v;
     }
   }
 }
@@ -1480,29 +1855,24 @@ static void node_30_Relu(const float *restrict x0, float *restrict y0)
 /* p2o.Conv.10 (Conv): relu_5.tmp_0[1,32,6,96], conv2d_10.w_0[32,1,3,3] -> depthwise_conv2d_2.tmp_0[1,32,6,96] */
 static void node_31_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i239 = 0; i239 < 1; i239++) {
-    for (int64_t i240 = 0; i240 < 32; i240++) {
-      const float *xg241 = x0 + i239 * 18432 + i240 * 576;
-      const float *wm242 = x1 + i240 * 9;
-      float *ym243 = y0 + i239 * 18432 + i240 * 576;
-      for (int64_t i244 = 0; i244 < 6; i244++) {
-        for (int64_t i245 = 0; i245 < 96; i245++) {
-          float acc246 = 0x0p+0f;
-          for (int64_t i247 = 0; i247 < 1; i247++) {
-            const float *xc248 = xg241 + i247 * 576;
-            const float *wc249 = wm242 + i247 * 9;
-            for (int64_t i250 = 0; i250 < 3; i250++) {
-              const int64_t p251 = i244 + i250 - 1;
-              if (p251 < 0 || p251 >= 6) continue;
-              for (int64_t i252 = 0; i252 < 3; i252++) {
-                const int64_t p253 = i245 + i252 - 1;
-                if (p253 < 0 || p253 >= 96) continue;
-                acc246 += xc248[p251 * 96 + p253] * wc249[i250 * 3 + i252];
-              }
-            }
-          }
-          ym243[i244 * 96 + i245] = acc246;
-        }
+  {
+    mc_gemm_args g103;
+    memset(&g103, 0, sizeof g103);
+    g103.H = 6;
+    g103.W = 96;
+    g103.OW = 96;
+    g103.KH = 3;
+    g103.KW = 3;
+    g103.SH = 1;
+    g103.SW = 1;
+    g103.DH = 1;
+    g103.DW = 1;
+    g103.PH = 1;
+    g103.PW = 1;
+    g103.alpha = 0x1p+0f;
+    for (int64_t i104 = 0; i104 < 1; i104++) {
+      for (int64_t i105 = 0; i105 < 32; i105++) {
+        mc_dw(&g103, x0 + i104 * 18432 + i105 * 576, x1 + i105 * 9, y0 + i104 * 18432 + i105 * 576, 6, i105);
       }
     }
   }
@@ -1511,15 +1881,15 @@ static void node_31_Conv(const float *restrict x0, const float *restrict x1, flo
 /* p2o.BatchNormalization.8 (BatchNormalization): depthwise_conv2d_2.tmp_0[1,32,6,96], batch_norm_8.w_0[32], batch_norm_8.b_0[32], batch_norm_8.w_1[32], batch_norm_8.w_2[32] -> batch_norm_8.tmp_3[1,32,6,96] */
 static void node_32_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i254 = 0; i254 < 1; i254++) {
-    for (int64_t i255 = 0; i255 < 32; i255++) {
-      const float mu256 = x3[i255];
-      const float sc257 = x1[i255] / sqrtf(x4[i255] + 0x1.4f8b58p-17f);
-      const float bi258 = x2[i255];
-      const float *xp259 = x0 + (i254 * 32 + i255) * 576;
-      float *yp260 = y0 + (i254 * 32 + i255) * 576;
-      for (int64_t i261 = 0; i261 < 576; i261++) {
-        yp260[i261] = (xp259[i261] - mu256) * sc257 + bi258;
+  for (int64_t i106 = 0; i106 < 1; i106++) {
+    for (int64_t i107 = 0; i107 < 32; i107++) {
+      const float mu108 = x3[i107];
+      const float sc109 = x1[i107] / sqrtf(x4[i107] + 0x1.4f8b58p-17f);
+      const float bi110 = x2[i107];
+      const float *xp111 = x0 + (i106 * 32 + i107) * 576;
+      float *yp112 = y0 + (i106 * 32 + i107) * 576;
+      for (int64_t i113 = 0; i113 < 576; i113++) {
+        yp112[i113] = (xp111[i113] - mu108) * sc109 + bi110;
       }
     }
   }
@@ -1529,55 +1899,50 @@ static void node_32_BatchNormalization(const float *restrict x0, const float *re
 static void node_33_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i262 = 0; i262 < 18432; i262++) {
-      const float u0 = x0[i262];
+    for (int64_t i114 = 0; i114 < 18432; i114++) {
+      const float u0 = x0[i114];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i262] = (float)v;
+      y0[i114] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.11 (Conv): relu_6.tmp_0[1,32,6,96], conv2d_11.w_0[8,32,1,1] -> conv2d_61.tmp_0[1,8,6,96] */
-static void node_34_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_34_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i263 = 0; i263 < 1; i263++) {
-    for (int64_t i264 = 0; i264 < 8; i264++) {
-      const float *xg265 = x0 + i263 * 18432;
-      const float *wm266 = x1 + i264 * 32;
-      float *ym267 = y0 + i263 * 4608 + i264 * 576;
-      for (int64_t i268 = 0; i268 < 6; i268++) {
-        for (int64_t i269 = 0; i269 < 96; i269++) {
-          float acc270 = 0x0p+0f;
-          for (int64_t i271 = 0; i271 < 32; i271++) {
-            const float *xc272 = xg265 + i271 * 576;
-            const float *wc273 = wm266 + i271 * 1;
-            for (int64_t i274 = 0; i274 < 1; i274++) {
-              const int64_t p275 = i268 + i274;
-              for (int64_t i276 = 0; i276 < 1; i276++) {
-                const int64_t p277 = i269 + i276;
-                acc270 += xc272[p275 * 96 + p277] * wc273[i274 + i276];
-              }
-            }
-          }
-          ym267[i268 * 96 + i269] = acc270;
-        }
-      }
-    }
+  {
+    mc_gemm_args g115;
+    memset(&g115, 0, sizeof g115);
+    g115.M = 8;
+    g115.N = 576;
+    g115.K = 32;
+    g115.MC = 72;
+    g115.NC = 256;
+    g115.KC = 32;
+    g115.bkind = MC_B_ROWS;
+    g115.bks = 576;
+    g115.bns = 1;
+    g115.ldy = 576;
+    g115.alpha = 0x1p+0f;
+    g115.apk = ch_ppocr_mobile_v2_0_cls_infer_p8.v;
+    g115.b = x0;
+    g115.y = y0;
+    mc_gemm(&g115);
   }
 }
 
 /* p2o.BatchNormalization.9 (BatchNormalization): conv2d_61.tmp_0[1,8,6,96], batch_norm_9.w_0[8], batch_norm_9.b_0[8], batch_norm_9.w_1[8], batch_norm_9.w_2[8] -> batch_norm_9.tmp_3[1,8,6,96] */
 static void node_35_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i278 = 0; i278 < 1; i278++) {
-    for (int64_t i279 = 0; i279 < 8; i279++) {
-      const float mu280 = x3[i279];
-      const float sc281 = x1[i279] / sqrtf(x4[i279] + 0x1.4f8b58p-17f);
-      const float bi282 = x2[i279];
-      const float *xp283 = x0 + (i278 * 8 + i279) * 576;
-      float *yp284 = y0 + (i278 * 8 + i279) * 576;
-      for (int64_t i285 = 0; i285 < 576; i285++) {
-        yp284[i285] = (xp283[i285] - mu280) * sc281 + bi282;
+  for (int64_t i116 = 0; i116 < 1; i116++) {
+    for (int64_t i117 = 0; i117 < 8; i117++) {
+      const float mu118 = x3[i117];
+      const float sc119 = x1[i117] / sqrtf(x4[i117] + 0x1.4f8b58p-17f);
+      const float bi120 = x2[i117];
+      const float *xp121 = x0 + (i116 * 8 + i117) * 576;
+      float *yp122 = y0 + (i116 * 8 + i117) * 576;
+      for (int64_t i123 = 0; i123 < 576; i123++) {
+        yp122[i123] = (xp121[i123] - mu118) * sc119 + bi120;
       }
     }
   }
@@ -1587,56 +1952,51 @@ static void node_35_BatchNormalization(const float *restrict x0, const float *re
 static void node_36_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i286 = 0; i286 < 4608; i286++) {
-      const float u0 = x0[i286];
-      const float u1 = x1[i286];
+    for (int64_t i124 = 0; i124 < 4608; i124++) {
+      const float u0 = x0[i124];
+      const float u1 = x1[i124];
       float v = (float)(u0 + u1);
-      y0[i286] = (float)v;
+      y0[i124] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.12 (Conv): p2o.Add.7[1,8,6,96], conv2d_12.w_0[32,8,1,1] -> conv2d_62.tmp_0[1,32,6,96] */
-static void node_37_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_37_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i287 = 0; i287 < 1; i287++) {
-    for (int64_t i288 = 0; i288 < 32; i288++) {
-      const float *xg289 = x0 + i287 * 4608;
-      const float *wm290 = x1 + i288 * 8;
-      float *ym291 = y0 + i287 * 18432 + i288 * 576;
-      for (int64_t i292 = 0; i292 < 6; i292++) {
-        for (int64_t i293 = 0; i293 < 96; i293++) {
-          float acc294 = 0x0p+0f;
-          for (int64_t i295 = 0; i295 < 8; i295++) {
-            const float *xc296 = xg289 + i295 * 576;
-            const float *wc297 = wm290 + i295 * 1;
-            for (int64_t i298 = 0; i298 < 1; i298++) {
-              const int64_t p299 = i292 + i298;
-              for (int64_t i300 = 0; i300 < 1; i300++) {
-                const int64_t p301 = i293 + i300;
-                acc294 += xc296[p299 * 96 + p301] * wc297[i298 + i300];
-              }
-            }
-          }
-          ym291[i292 * 96 + i293] = acc294;
-        }
-      }
-    }
+  {
+    mc_gemm_args g125;
+    memset(&g125, 0, sizeof g125);
+    g125.M = 32;
+    g125.N = 576;
+    g125.K = 8;
+    g125.MC = 72;
+    g125.NC = 256;
+    g125.KC = 8;
+    g125.bkind = MC_B_ROWS;
+    g125.bks = 576;
+    g125.bns = 1;
+    g125.ldy = 576;
+    g125.alpha = 0x1p+0f;
+    g125.apk = ch_ppocr_mobile_v2_0_cls_infer_p9.v;
+    g125.b = x0;
+    g125.y = y0;
+    mc_gemm(&g125);
   }
 }
 
 /* p2o.BatchNormalization.10 (BatchNormalization): conv2d_62.tmp_0[1,32,6,96], batch_norm_10.w_0[32], batch_norm_10.b_0[32], batch_norm_10.w_1[32], batch_norm_10.w_2[32] -> batch_norm_10.tmp_3[1,32,6,96] */
 static void node_38_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i302 = 0; i302 < 1; i302++) {
-    for (int64_t i303 = 0; i303 < 32; i303++) {
-      const float mu304 = x3[i303];
-      const float sc305 = x1[i303] / sqrtf(x4[i303] + 0x1.4f8b58p-17f);
-      const float bi306 = x2[i303];
-      const float *xp307 = x0 + (i302 * 32 + i303) * 576;
-      float *yp308 = y0 + (i302 * 32 + i303) * 576;
-      for (int64_t i309 = 0; i309 < 576; i309++) {
-        yp308[i309] = (xp307[i309] - mu304) * sc305 + bi306;
+  for (int64_t i126 = 0; i126 < 1; i126++) {
+    for (int64_t i127 = 0; i127 < 32; i127++) {
+      const float mu128 = x3[i127];
+      const float sc129 = x1[i127] / sqrtf(x4[i127] + 0x1.4f8b58p-17f);
+      const float bi130 = x2[i127];
+      const float *xp131 = x0 + (i126 * 32 + i127) * 576;
+      float *yp132 = y0 + (i126 * 32 + i127) * 576;
+      for (int64_t i133 = 0; i133 < 576; i133++) {
+        yp132[i133] = (xp131[i133] - mu128) * sc129 + bi130;
       }
     }
   }
@@ -1646,11 +2006,11 @@ static void node_38_BatchNormalization(const float *restrict x0, const float *re
 static void node_39_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i310 = 0; i310 < 18432; i310++) {
-      const float u0 = x0[i310];
+    for (int64_t i134 = 0; i134 < 18432; i134++) {
+      const float u0 = x0[i134];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i310] = (float)v;
+      y0[i134] = (float)v;
     }
   }
 }
@@ -1659,12 +2019,12 @@ static void node_39_Add(const float *restrict x0, const float *restrict x1, floa
 static void node_40_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i311 = 0; i311 < 18432; i311++) {
-      const float u0 = x0[i311];
+    for (int64_t i135 = 0; i135 < 18432; i135++) {
+      const float u0 = x0[i135];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i311] = (float)v;
+      y0[i135] = (float)v;
     }
   }
 }
@@ -1673,11 +2033,11 @@ static void node_40_Clip(const float *restrict x0, const float *restrict x1, con
 static void node_41_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i312 = 0; i312 < 18432; i312++) {
-      const float u0 = x0[i312];
-      const float u1 = x1[i312];
+    for (int64_t i136 = 0; i136 < 18432; i136++) {
+      const float u0 = x0[i136];
+      const float u1 = x1[i136];
       float v = (float)(u0 * u1);
-      y0[i312] = (float)v;
+      y0[i136] = (float)v;
     }
   }
 }
@@ -1686,11 +2046,11 @@ static void node_41_Mul(const float *restrict x0, const float *restrict x1, floa
 static void node_42_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i313 = 0; i313 < 18432; i313++) {
-      const float u0 = x0[i313];
+    for (int64_t i137 = 0; i137 < 18432; i137++) {
+      const float u0 = x0[i137];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i313] = (float)v;
+      y0[i137] = (float)v;
     }
   }
 }
@@ -1698,29 +2058,24 @@ static void node_42_Div(const float *restrict x0, const float *restrict x1, floa
 /* p2o.Conv.13 (Conv): hardswish_1.tmp_0[1,32,6,96], conv2d_13.w_0[32,1,5,5] -> depthwise_conv2d_3.tmp_0[1,32,3,96] */
 static void node_43_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i314 = 0; i314 < 1; i314++) {
-    for (int64_t i315 = 0; i315 < 32; i315++) {
-      const float *xg316 = x0 + i314 * 18432 + i315 * 576;
-      const float *wm317 = x1 + i315 * 25;
-      float *ym318 = y0 + i314 * 9216 + i315 * 288;
-      for (int64_t i319 = 0; i319 < 3; i319++) {
-        for (int64_t i320 = 0; i320 < 96; i320++) {
-          float acc321 = 0x0p+0f;
-          for (int64_t i322 = 0; i322 < 1; i322++) {
-            const float *xc323 = xg316 + i322 * 576;
-            const float *wc324 = wm317 + i322 * 25;
-            for (int64_t i325 = 0; i325 < 5; i325++) {
-              const int64_t p326 = i319 * 2 + i325 - 2;
-              if (p326 < 0 || p326 >= 6) continue;
-              for (int64_t i327 = 0; i327 < 5; i327++) {
-                const int64_t p328 = i320 + i327 - 2;
-                if (p328 < 0 || p328 >= 96) continue;
-                acc321 += xc323[p326 * 96 + p328] * wc324[i325 * 5 + i327];
-              }
-            }
-          }
-          ym318[i319 * 96 + i320] = acc321;
-        }
+  {
+    mc_gemm_args g138;
+    memset(&g138, 0, sizeof g138);
+    g138.H = 6;
+    g138.W = 96;
+    g138.OW = 96;
+    g138.KH = 5;
+    g138.KW = 5;
+    g138.SH = 2;
+    g138.SW = 1;
+    g138.DH = 1;
+    g138.DW = 1;
+    g138.PH = 2;
+    g138.PW = 2;
+    g138.alpha = 0x1p+0f;
+    for (int64_t i139 = 0; i139 < 1; i139++) {
+      for (int64_t i140 = 0; i140 < 32; i140++) {
+        mc_dw(&g138, x0 + i139 * 18432 + i140 * 576, x1 + i140 * 25, y0 + i139 * 9216 + i140 * 288, 3, i140);
       }
     }
   }
@@ -1729,15 +2084,15 @@ static void node_43_Conv(const float *restrict x0, const float *restrict x1, flo
 /* p2o.BatchNormalization.11 (BatchNormalization): depthwise_conv2d_3.tmp_0[1,32,3,96], batch_norm_11.w_0[32], batch_norm_11.b_0[32], batch_norm_11.w_1[32], batch_norm_11.w_2[32] -> batch_norm_11.tmp_3[1,32,3,96] */
 static void node_44_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i329 = 0; i329 < 1; i329++) {
-    for (int64_t i330 = 0; i330 < 32; i330++) {
-      const float mu331 = x3[i330];
-      const float sc332 = x1[i330] / sqrtf(x4[i330] + 0x1.4f8b58p-17f);
-      const float bi333 = x2[i330];
-      const float *xp334 = x0 + (i329 * 32 + i330) * 288;
-      float *yp335 = y0 + (i329 * 32 + i330) * 288;
-      for (int64_t i336 = 0; i336 < 288; i336++) {
-        yp335[i336] = (xp334[i336] - mu331) * sc332 + bi333;
+  for (int64_t i141 = 0; i141 < 1; i141++) {
+    for (int64_t i142 = 0; i142 < 32; i142++) {
+      const float mu143 = x3[i142];
+      const float sc144 = x1[i142] / sqrtf(x4[i142] + 0x1.4f8b58p-17f);
+      const float bi145 = x2[i142];
+      const float *xp146 = x0 + (i141 * 32 + i142) * 288;
+      float *yp147 = y0 + (i141 * 32 + i142) * 288;
+      for (int64_t i148 = 0; i148 < 288; i148++) {
+        yp147[i148] = (xp146[i148] - mu143) * sc144 + bi145;
       }
     }
   }
@@ -1747,11 +2102,11 @@ static void node_44_BatchNormalization(const float *restrict x0, const float *re
 static void node_45_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i337 = 0; i337 < 9216; i337++) {
-      const float u0 = x0[i337];
+    for (int64_t i149 = 0; i149 < 9216; i149++) {
+      const float u0 = x0[i149];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i337] = (float)v;
+      y0[i149] = (float)v;
     }
   }
 }
@@ -1760,12 +2115,12 @@ static void node_45_Add(const float *restrict x0, const float *restrict x1, floa
 static void node_46_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i338 = 0; i338 < 9216; i338++) {
-      const float u0 = x0[i338];
+    for (int64_t i150 = 0; i150 < 9216; i150++) {
+      const float u0 = x0[i150];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i338] = (float)v;
+      y0[i150] = (float)v;
     }
   }
 }
@@ -1774,11 +2129,11 @@ static void node_46_Clip(const float *restrict x0, const float *restrict x1, con
 static void node_47_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i339 = 0; i339 < 9216; i339++) {
-      const float u0 = x0[i339];
-      const float u1 = x1[i339];
+    for (int64_t i151 = 0; i151 < 9216; i151++) {
+      const float u0 = x0[i151];
+      const float u1 = x1[i151];
       float v = (float)(u0 * u1);
-      y0[i339] = (float)v;
+      y0[i151] = (float)v;
     }
   }
 }
@@ -1787,11 +2142,11 @@ static void node_47_Mul(const float *restrict x0, const float *restrict x1, floa
 static void node_48_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i340 = 0; i340 < 9216; i340++) {
-      const float u0 = x0[i340];
+    for (int64_t i152 = 0; i152 < 9216; i152++) {
+      const float u0 = x0[i152];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i340] = (float)v;
+      y0[i152] = (float)v;
     }
   }
 }
@@ -1799,54 +2154,51 @@ static void node_48_Div(const float *restrict x0, const float *restrict x1, floa
 /* p2o.GlobalAveragePool.2 (GlobalAveragePool): hardswish_2.tmp_0[1,32,3,96] -> p2o.GlobalAveragePool.3[1,32,1,1] */
 static void node_49_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i341 = 0; i341 < 32; i341++) {
-    const float *xp342 = x0 + i341 * 288;
-    float *yp343 = y0 + i341 * 1;
-    for (int64_t i344 = 0; i344 < 1; i344++) {
-      for (int64_t i345 = 0; i345 < 1; i345++) {
-        float acc346 = 0x0p+0f;
-        int64_t cnt347 = 0;
-        for (int64_t i348 = 0; i348 < 3; i348++) {
-          const int64_t p349 = i344 + i348;
-          for (int64_t i350 = 0; i350 < 96; i350++) {
-            const int64_t p351 = i345 + i350;
-            cnt347++;
-            const float v352 = xp342[p349 * 96 + p351];
-            acc346 += v352;
+  for (int64_t i153 = 0; i153 < 32; i153++) {
+    const float *xp154 = x0 + i153 * 288;
+    float *yp155 = y0 + i153 * 1;
+    for (int64_t i156 = 0; i156 < 1; i156++) {
+      for (int64_t i157 = 0; i157 < 1; i157++) {
+        float acc158 = 0x0p+0f;
+        int64_t cnt159 = 0;
+        for (int64_t i160 = 0; i160 < 3; i160++) {
+          const int64_t p161 = i156 + i160;
+          for (int64_t i162 = 0; i162 < 96; i162++) {
+            const int64_t p163 = i157 + i162;
+            cnt159++;
+            const float v164 = xp154[p161 * 96 + p163];
+            acc158 += v164;
           }
         }
-        yp343[i344 + i345] = acc346 / (float)cnt347;
+        yp155[i156 + i157] = acc158 / (float)cnt159;
       }
     }
   }
 }
 
 /* p2o.Conv.14 (Conv): p2o.GlobalAveragePool.3[1,32,1,1], conv2d_14.w_0[8,32,1,1], conv2d_14.b_0[8] -> conv2d_63.tmp_0[1,8,1,1] */
-static void node_50_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_50_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i353 = 0; i353 < 1; i353++) {
-    for (int64_t i354 = 0; i354 < 8; i354++) {
-      const float *xg355 = x0 + i353 * 32;
-      const float *wm356 = x1 + i354 * 32;
-      float *ym357 = y0 + i353 * 8 + i354;
-      for (int64_t i358 = 0; i358 < 1; i358++) {
-        for (int64_t i359 = 0; i359 < 1; i359++) {
-          float acc360 = x2[i354];
-          for (int64_t i361 = 0; i361 < 32; i361++) {
-            const float *xc362 = xg355 + i361 * 1;
-            const float *wc363 = wm356 + i361 * 1;
-            for (int64_t i364 = 0; i364 < 1; i364++) {
-              const int64_t p365 = i358 + i364;
-              for (int64_t i366 = 0; i366 < 1; i366++) {
-                const int64_t p367 = i359 + i366;
-                acc360 += xc362[p365 + p367] * wc363[i364 + i366];
-              }
-            }
-          }
-          ym357[i358 + i359] = acc360;
-        }
-      }
-    }
+  {
+    mc_gemm_args g165;
+    memset(&g165, 0, sizeof g165);
+    g165.M = 1;
+    g165.N = 8;
+    g165.K = 32;
+    g165.ars = 32;
+    g165.aks = 1;
+    g165.bkind = MC_B_ROWS;
+    g165.bks = 8;
+    g165.bns = 1;
+    g165.ldy = 8;
+    g165.alpha = 0x1p+0f;
+    g165.bias_mode = 2;
+    g165.beta = 0x1p+0f;
+    g165.bias = x2;
+    g165.a = x0;
+    g165.b = ch_ppocr_mobile_v2_0_cls_infer_p10.v;
+    g165.y = y0;
+    mc_gemv(&g165);
   }
 }
 
@@ -1854,40 +2206,37 @@ static void node_50_Conv(const float *restrict x0, const float *restrict x1, con
 static void node_51_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i368 = 0; i368 < 8; i368++) {
-      const float u0 = x0[i368];
+    for (int64_t i166 = 0; i166 < 8; i166++) {
+      const float u0 = x0[i166];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i368] = (float)v;
+      y0[i166] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.15 (Conv): relu_7.tmp_0[1,8,1,1], conv2d_15.w_0[32,8,1,1], conv2d_15.b_0[32] -> conv2d_64.tmp_0[1,32,1,1] */
-static void node_52_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_52_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i369 = 0; i369 < 1; i369++) {
-    for (int64_t i370 = 0; i370 < 32; i370++) {
-      const float *xg371 = x0 + i369 * 8;
-      const float *wm372 = x1 + i370 * 8;
-      float *ym373 = y0 + i369 * 32 + i370;
-      for (int64_t i374 = 0; i374 < 1; i374++) {
-        for (int64_t i375 = 0; i375 < 1; i375++) {
-          float acc376 = x2[i370];
-          for (int64_t i377 = 0; i377 < 8; i377++) {
-            const float *xc378 = xg371 + i377 * 1;
-            const float *wc379 = wm372 + i377 * 1;
-            for (int64_t i380 = 0; i380 < 1; i380++) {
-              const int64_t p381 = i374 + i380;
-              for (int64_t i382 = 0; i382 < 1; i382++) {
-                const int64_t p383 = i375 + i382;
-                acc376 += xc378[p381 + p383] * wc379[i380 + i382];
-              }
-            }
-          }
-          ym373[i374 + i375] = acc376;
-        }
-      }
-    }
+  {
+    mc_gemm_args g167;
+    memset(&g167, 0, sizeof g167);
+    g167.M = 1;
+    g167.N = 32;
+    g167.K = 8;
+    g167.ars = 8;
+    g167.aks = 1;
+    g167.bkind = MC_B_ROWS;
+    g167.bks = 32;
+    g167.bns = 1;
+    g167.ldy = 32;
+    g167.alpha = 0x1p+0f;
+    g167.bias_mode = 2;
+    g167.beta = 0x1p+0f;
+    g167.bias = x2;
+    g167.a = x0;
+    g167.b = ch_ppocr_mobile_v2_0_cls_infer_p11.v;
+    g167.y = y0;
+    mc_gemv(&g167);
   }
 }
 
@@ -1895,10 +2244,10 @@ static void node_52_Conv(const float *restrict x0, const float *restrict x1, con
 static void node_53_HardSigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i384 = 0; i384 < 32; i384++) {
-      const float u0 = x0[i384];
+    for (int64_t i168 = 0; i168 < 32; i168++) {
+      const float u0 = x0[i168];
       float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i384] = (float)v;
+      y0[i168] = (float)v;
     }
   }
 }
@@ -1907,104 +2256,94 @@ static void node_53_HardSigmoid(const float *restrict x0, float *restrict y0)
 static void node_54_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i385 = 0; i385 < 32; i385++) {
-      for (int64_t i386 = 0; i386 < 288; i386++) {
-        const float u0 = x0[i385 * 288 + i386];
-        const float u1 = x1[i385];
+    for (int64_t i169 = 0; i169 < 32; i169++) {
+      for (int64_t i170 = 0; i170 < 288; i170++) {
+        const float u0 = x0[i169 * 288 + i170];
+        const float u1 = x1[i169];
         float v = (float)(u0 * u1);
-        y0[i385 * 288 + i386] = (float)v;
+        y0[i169 * 288 + i170] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.16 (Conv): p2o.Mul.9[1,32,3,96], conv2d_16.w_0[16,32,1,1] -> conv2d_65.tmp_0[1,16,3,96] */
-static void node_55_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_55_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i387 = 0; i387 < 1; i387++) {
-    for (int64_t i388 = 0; i388 < 16; i388++) {
-      const float *xg389 = x0 + i387 * 9216;
-      const float *wm390 = x1 + i388 * 32;
-      float *ym391 = y0 + i387 * 4608 + i388 * 288;
-      for (int64_t i392 = 0; i392 < 3; i392++) {
-        for (int64_t i393 = 0; i393 < 96; i393++) {
-          float acc394 = 0x0p+0f;
-          for (int64_t i395 = 0; i395 < 32; i395++) {
-            const float *xc396 = xg389 + i395 * 288;
-            const float *wc397 = wm390 + i395 * 1;
-            for (int64_t i398 = 0; i398 < 1; i398++) {
-              const int64_t p399 = i392 + i398;
-              for (int64_t i400 = 0; i400 < 1; i400++) {
-                const int64_t p401 = i393 + i400;
-                acc394 += xc396[p399 * 96 + p401] * wc397[i398 + i400];
-              }
-            }
-          }
-          ym391[i392 * 96 + i393] = acc394;
-        }
-      }
-    }
+  {
+    mc_gemm_args g171;
+    memset(&g171, 0, sizeof g171);
+    g171.M = 16;
+    g171.N = 288;
+    g171.K = 32;
+    g171.MC = 72;
+    g171.NC = 256;
+    g171.KC = 32;
+    g171.bkind = MC_B_ROWS;
+    g171.bks = 288;
+    g171.bns = 1;
+    g171.ldy = 288;
+    g171.alpha = 0x1p+0f;
+    g171.apk = ch_ppocr_mobile_v2_0_cls_infer_p12.v;
+    g171.b = x0;
+    g171.y = y0;
+    mc_gemm(&g171);
   }
 }
 
 /* p2o.BatchNormalization.12 (BatchNormalization): conv2d_65.tmp_0[1,16,3,96], batch_norm_12.w_0[16], batch_norm_12.b_0[16], batch_norm_12.w_1[16], batch_norm_12.w_2[16] -> batch_norm_12.tmp_3[1,16,3,96] */
 static void node_56_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i402 = 0; i402 < 1; i402++) {
-    for (int64_t i403 = 0; i403 < 16; i403++) {
-      const float mu404 = x3[i403];
-      const float sc405 = x1[i403] / sqrtf(x4[i403] + 0x1.4f8b58p-17f);
-      const float bi406 = x2[i403];
-      const float *xp407 = x0 + (i402 * 16 + i403) * 288;
-      float *yp408 = y0 + (i402 * 16 + i403) * 288;
-      for (int64_t i409 = 0; i409 < 288; i409++) {
-        yp408[i409] = (xp407[i409] - mu404) * sc405 + bi406;
+  for (int64_t i172 = 0; i172 < 1; i172++) {
+    for (int64_t i173 = 0; i173 < 16; i173++) {
+      const float mu174 = x3[i173];
+      const float sc175 = x1[i173] / sqrtf(x4[i173] + 0x1.4f8b58p-17f);
+      const float bi176 = x2[i173];
+      const float *xp177 = x0 + (i172 * 16 + i173) * 288;
+      float *yp178 = y0 + (i172 * 16 + i173) * 288;
+      for (int64_t i179 = 0; i179 < 288; i179++) {
+        yp178[i179] = (xp177[i179] - mu174) * sc175 + bi176;
       }
     }
   }
 }
 
 /* p2o.Conv.17 (Conv): batch_norm_12.tmp_3[1,16,3,96], conv2d_17.w_0[88,16,1,1] -> conv2d_66.tmp_0[1,88,3,96] */
-static void node_57_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_57_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i410 = 0; i410 < 1; i410++) {
-    for (int64_t i411 = 0; i411 < 88; i411++) {
-      const float *xg412 = x0 + i410 * 4608;
-      const float *wm413 = x1 + i411 * 16;
-      float *ym414 = y0 + i410 * 25344 + i411 * 288;
-      for (int64_t i415 = 0; i415 < 3; i415++) {
-        for (int64_t i416 = 0; i416 < 96; i416++) {
-          float acc417 = 0x0p+0f;
-          for (int64_t i418 = 0; i418 < 16; i418++) {
-            const float *xc419 = xg412 + i418 * 288;
-            const float *wc420 = wm413 + i418 * 1;
-            for (int64_t i421 = 0; i421 < 1; i421++) {
-              const int64_t p422 = i415 + i421;
-              for (int64_t i423 = 0; i423 < 1; i423++) {
-                const int64_t p424 = i416 + i423;
-                acc417 += xc419[p422 * 96 + p424] * wc420[i421 + i423];
-              }
-            }
-          }
-          ym414[i415 * 96 + i416] = acc417;
-        }
-      }
-    }
+  {
+    mc_gemm_args g180;
+    memset(&g180, 0, sizeof g180);
+    g180.M = 88;
+    g180.N = 288;
+    g180.K = 16;
+    g180.MC = 72;
+    g180.NC = 256;
+    g180.KC = 16;
+    g180.bkind = MC_B_ROWS;
+    g180.bks = 288;
+    g180.bns = 1;
+    g180.ldy = 288;
+    g180.alpha = 0x1p+0f;
+    g180.apk = ch_ppocr_mobile_v2_0_cls_infer_p13.v;
+    g180.b = x0;
+    g180.y = y0;
+    mc_gemm(&g180);
   }
 }
 
 /* p2o.BatchNormalization.13 (BatchNormalization): conv2d_66.tmp_0[1,88,3,96], batch_norm_13.w_0[88], batch_norm_13.b_0[88], batch_norm_13.w_1[88], batch_norm_13.w_2[88] -> batch_norm_13.tmp_3[1,88,3,96] */
 static void node_58_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i425 = 0; i425 < 1; i425++) {
-    for (int64_t i426 = 0; i426 < 88; i426++) {
-      const float mu427 = x3[i426];
-      const float sc428 = x1[i426] / sqrtf(x4[i426] + 0x1.4f8b58p-17f);
-      const float bi429 = x2[i426];
-      const float *xp430 = x0 + (i425 * 88 + i426) * 288;
-      float *yp431 = y0 + (i425 * 88 + i426) * 288;
-      for (int64_t i432 = 0; i432 < 288; i432++) {
-        yp431[i432] = (xp430[i432] - mu427) * sc428 + bi429;
+  for (int64_t i181 = 0; i181 < 1; i181++) {
+    for (int64_t i182 = 0; i182 < 88; i182++) {
+      const float mu183 = x3[i182];
+      const float sc184 = x1[i182] / sqrtf(x4[i182] + 0x1.4f8b58p-17f);
+      const float bi185 = x2[i182];
+      const float *xp186 = x0 + (i181 * 88 + i182) * 288;
+      float *yp187 = y0 + (i181 * 88 + i182) * 288;
+      for (int64_t i188 = 0; i188 < 288; i188++) {
+        yp187[i188] = (xp186[i188] - mu183) * sc184 + bi185;
       }
     }
   }
@@ -2014,11 +2353,11 @@ static void node_58_BatchNormalization(const float *restrict x0, const float *re
 static void node_59_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i433 = 0; i433 < 25344; i433++) {
-      const float u0 = x0[i433];
+    for (int64_t i189 = 0; i189 < 25344; i189++) {
+      const float u0 = x0[i189];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i433] = (float)v;
+      y0[i189] = (float)v;
     }
   }
 }
@@ -2027,12 +2366,12 @@ static void node_59_Add(const float *restrict x0, const float *restrict x1, floa
 static void node_60_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i434 = 0; i434 < 25344; i434++) {
-      const float u0 = x0[i434];
+    for (int64_t i190 = 0; i190 < 25344; i190++) {
+      const float u0 = x0[i190];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i434] = (float)v;
+      y0[i190] = (float)v;
     }
   }
 }
@@ -2041,11 +2380,11 @@ static void node_60_Clip(const float *restrict x0, const float *restrict x1, con
 static void node_61_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i435 = 0; i435 < 25344; i435++) {
-      const float u0 = x0[i435];
-      const float u1 = x1[i435];
+    for (int64_t i191 = 0; i191 < 25344; i191++) {
+      const float u0 = x0[i191];
+      const float u1 = x1[i191];
       float v = (float)(u0 * u1);
-      y0[i435] = (float)v;
+      y0[i191] = (float)v;
     }
   }
 }
@@ -2054,11 +2393,11 @@ static void node_61_Mul(const float *restrict x0, const float *restrict x1, floa
 static void node_62_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i436 = 0; i436 < 25344; i436++) {
-      const float u0 = x0[i436];
+    for (int64_t i192 = 0; i192 < 25344; i192++) {
+      const float u0 = x0[i192];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i436] = (float)v;
+      y0[i192] = (float)v;
     }
   }
 }
@@ -2066,29 +2405,24 @@ static void node_62_Div(const float *restrict x0, const float *restrict x1, floa
 /* p2o.Conv.18 (Conv): hardswish_3.tmp_0[1,88,3,96], conv2d_18.w_0[88,1,5,5] -> depthwise_conv2d_4.tmp_0[1,88,3,96] */
 static void node_63_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i437 = 0; i437 < 1; i437++) {
-    for (int64_t i438 = 0; i438 < 88; i438++) {
-      const float *xg439 = x0 + i437 * 25344 + i438 * 288;
-      const float *wm440 = x1 + i438 * 25;
-      float *ym441 = y0 + i437 * 25344 + i438 * 288;
-      for (int64_t i442 = 0; i442 < 3; i442++) {
-        for (int64_t i443 = 0; i443 < 96; i443++) {
-          float acc444 = 0x0p+0f;
-          for (int64_t i445 = 0; i445 < 1; i445++) {
-            const float *xc446 = xg439 + i445 * 288;
-            const float *wc447 = wm440 + i445 * 25;
-            for (int64_t i448 = 0; i448 < 5; i448++) {
-              const int64_t p449 = i442 + i448 - 2;
-              if (p449 < 0 || p449 >= 3) continue;
-              for (int64_t i450 = 0; i450 < 5; i450++) {
-                const int64_t p451 = i443 + i450 - 2;
-                if (p451 < 0 || p451 >= 96) continue;
-                acc444 += xc446[p449 * 96 + p451] * wc447[i448 * 5 + i450];
-              }
-            }
-          }
-          ym441[i442 * 96 + i443] = acc444;
-        }
+  {
+    mc_gemm_args g193;
+    memset(&g193, 0, sizeof g193);
+    g193.H = 3;
+    g193.W = 96;
+    g193.OW = 96;
+    g193.KH = 5;
+    g193.KW = 5;
+    g193.SH = 1;
+    g193.SW = 1;
+    g193.DH = 1;
+    g193.DW = 1;
+    g193.PH = 2;
+    g193.PW = 2;
+    g193.alpha = 0x1p+0f;
+    for (int64_t i194 = 0; i194 < 1; i194++) {
+      for (int64_t i195 = 0; i195 < 88; i195++) {
+        mc_dw(&g193, x0 + i194 * 25344 + i195 * 288, x1 + i195 * 25, y0 + i194 * 25344 + i195 * 288, 3, i195);
       }
     }
   }
@@ -2097,15 +2431,15 @@ static void node_63_Conv(const float *restrict x0, const float *restrict x1, flo
 /* p2o.BatchNormalization.14 (BatchNormalization): depthwise_conv2d_4.tmp_0[1,88,3,96], batch_norm_14.w_0[88], batch_norm_14.b_0[88], batch_norm_14.w_1[88], batch_norm_14.w_2[88] -> batch_norm_14.tmp_3[1,88,3,96] */
 static void node_64_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i452 = 0; i452 < 1; i452++) {
-    for (int64_t i453 = 0; i453 < 88; i453++) {
-      const float mu454 = x3[i453];
-      const float sc455 = x1[i453] / sqrtf(x4[i453] + 0x1.4f8b58p-17f);
-      const float bi456 = x2[i453];
-      const float *xp457 = x0 + (i452 * 88 + i453) * 288;
-      float *yp458 = y0 + (i452 * 88 + i453) * 288;
-      for (int64_t i459 = 0; i459 < 288; i459++) {
-        yp458[i459] = (xp457[i459] - mu454) * sc455 + bi456;
+  for (int64_t i196 = 0; i196 < 1; i196++) {
+    for (int64_t i197 = 0; i197 < 88; i197++) {
+      const float mu198 = x3[i197];
+      const float sc199 = x1[i197] / sqrtf(x4[i197] + 0x1.4f8b58p-17f);
+      const float bi200 = x2[i197];
+      const float *xp201 = x0 + (i196 * 88 + i197) * 288;
+      float *yp202 = y0 + (i196 * 88 + i197) * 288;
+      for (int64_t i203 = 0; i203 < 288; i203++) {
+        yp202[i203] = (xp201[i203] - mu198) * sc199 + bi200;
       }
     }
   }
@@ -2115,11 +2449,11 @@ static void node_64_BatchNormalization(const float *restrict x0, const float *re
 static void node_65_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i460 = 0; i460 < 25344; i460++) {
-      const float u0 = x0[i460];
+    for (int64_t i204 = 0; i204 < 25344; i204++) {
+      const float u0 = x0[i204];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i460] = (float)v;
+      y0[i204] = (float)v;
     }
   }
 }
@@ -2128,12 +2462,12 @@ static void node_65_Add(const float *restrict x0, const float *restrict x1, floa
 static void node_66_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i461 = 0; i461 < 25344; i461++) {
-      const float u0 = x0[i461];
+    for (int64_t i205 = 0; i205 < 25344; i205++) {
+      const float u0 = x0[i205];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i461] = (float)v;
+      y0[i205] = (float)v;
     }
   }
 }
@@ -2142,11 +2476,11 @@ static void node_66_Clip(const float *restrict x0, const float *restrict x1, con
 static void node_67_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i462 = 0; i462 < 25344; i462++) {
-      const float u0 = x0[i462];
-      const float u1 = x1[i462];
+    for (int64_t i206 = 0; i206 < 25344; i206++) {
+      const float u0 = x0[i206];
+      const float u1 = x1[i206];
       float v = (float)(u0 * u1);
-      y0[i462] = (float)v;
+      y0[i206] = (float)v;
     }
   }
 }
@@ -2155,11 +2489,11 @@ static void node_67_Mul(const float *restrict x0, const float *restrict x1, floa
 static void node_68_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i463 = 0; i463 < 25344; i463++) {
-      const float u0 = x0[i463];
+    for (int64_t i207 = 0; i207 < 25344; i207++) {
+      const float u0 = x0[i207];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i463] = (float)v;
+      y0[i207] = (float)v;
     }
   }
 }
@@ -2167,54 +2501,51 @@ static void node_68_Div(const float *restrict x0, const float *restrict x1, floa
 /* p2o.GlobalAveragePool.4 (GlobalAveragePool): hardswish_4.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.5[1,88,1,1] */
 static void node_69_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i464 = 0; i464 < 88; i464++) {
-    const float *xp465 = x0 + i464 * 288;
-    float *yp466 = y0 + i464 * 1;
-    for (int64_t i467 = 0; i467 < 1; i467++) {
-      for (int64_t i468 = 0; i468 < 1; i468++) {
-        float acc469 = 0x0p+0f;
-        int64_t cnt470 = 0;
-        for (int64_t i471 = 0; i471 < 3; i471++) {
-          const int64_t p472 = i467 + i471;
-          for (int64_t i473 = 0; i473 < 96; i473++) {
-            const int64_t p474 = i468 + i473;
-            cnt470++;
-            const float v475 = xp465[p472 * 96 + p474];
-            acc469 += v475;
+  for (int64_t i208 = 0; i208 < 88; i208++) {
+    const float *xp209 = x0 + i208 * 288;
+    float *yp210 = y0 + i208 * 1;
+    for (int64_t i211 = 0; i211 < 1; i211++) {
+      for (int64_t i212 = 0; i212 < 1; i212++) {
+        float acc213 = 0x0p+0f;
+        int64_t cnt214 = 0;
+        for (int64_t i215 = 0; i215 < 3; i215++) {
+          const int64_t p216 = i211 + i215;
+          for (int64_t i217 = 0; i217 < 96; i217++) {
+            const int64_t p218 = i212 + i217;
+            cnt214++;
+            const float v219 = xp209[p216 * 96 + p218];
+            acc213 += v219;
           }
         }
-        yp466[i467 + i468] = acc469 / (float)cnt470;
+        yp210[i211 + i212] = acc213 / (float)cnt214;
       }
     }
   }
 }
 
 /* p2o.Conv.19 (Conv): p2o.GlobalAveragePool.5[1,88,1,1], conv2d_19.w_0[22,88,1,1], conv2d_19.b_0[22] -> conv2d_67.tmp_0[1,22,1,1] */
-static void node_70_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_70_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i476 = 0; i476 < 1; i476++) {
-    for (int64_t i477 = 0; i477 < 22; i477++) {
-      const float *xg478 = x0 + i476 * 88;
-      const float *wm479 = x1 + i477 * 88;
-      float *ym480 = y0 + i476 * 22 + i477;
-      for (int64_t i481 = 0; i481 < 1; i481++) {
-        for (int64_t i482 = 0; i482 < 1; i482++) {
-          float acc483 = x2[i477];
-          for (int64_t i484 = 0; i484 < 88; i484++) {
-            const float *xc485 = xg478 + i484 * 1;
-            const float *wc486 = wm479 + i484 * 1;
-            for (int64_t i487 = 0; i487 < 1; i487++) {
-              const int64_t p488 = i481 + i487;
-              for (int64_t i489 = 0; i489 < 1; i489++) {
-                const int64_t p490 = i482 + i489;
-                acc483 += xc485[p488 + p490] * wc486[i487 + i489];
-              }
-            }
-          }
-          ym480[i481 + i482] = acc483;
-        }
-      }
-    }
+  {
+    mc_gemm_args g220;
+    memset(&g220, 0, sizeof g220);
+    g220.M = 1;
+    g220.N = 22;
+    g220.K = 88;
+    g220.ars = 88;
+    g220.aks = 1;
+    g220.bkind = MC_B_ROWS;
+    g220.bks = 22;
+    g220.bns = 1;
+    g220.ldy = 22;
+    g220.alpha = 0x1p+0f;
+    g220.bias_mode = 2;
+    g220.beta = 0x1p+0f;
+    g220.bias = x2;
+    g220.a = x0;
+    g220.b = ch_ppocr_mobile_v2_0_cls_infer_p14.v;
+    g220.y = y0;
+    mc_gemv(&g220);
   }
 }
 
@@ -2222,40 +2553,37 @@ static void node_70_Conv(const float *restrict x0, const float *restrict x1, con
 static void node_71_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i491 = 0; i491 < 22; i491++) {
-      const float u0 = x0[i491];
+    for (int64_t i221 = 0; i221 < 22; i221++) {
+      const float u0 = x0[i221];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i491] = (float)v;
+      y0[i221] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.20 (Conv): relu_8.tmp_0[1,22,1,1], conv2d_20.w_0[88,22,1,1], conv2d_20.b_0[88] -> conv2d_68.tmp_0[1,88,1,1] */
-static void node_72_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_72_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i492 = 0; i492 < 1; i492++) {
-    for (int64_t i493 = 0; i493 < 88; i493++) {
-      const float *xg494 = x0 + i492 * 22;
-      const float *wm495 = x1 + i493 * 22;
-      float *ym496 = y0 + i492 * 88 + i493;
-      for (int64_t i497 = 0; i497 < 1; i497++) {
-        for (int64_t i498 = 0; i498 < 1; i498++) {
-          float acc499 = x2[i493];
-          for (int64_t i500 = 0; i500 < 22; i500++) {
-            const float *xc501 = xg494 + i500 * 1;
-            const float *wc502 = wm495 + i500 * 1;
-            for (int64_t i503 = 0; i503 < 1; i503++) {
-              const int64_t p504 = i497 + i503;
-              for (int64_t i505 = 0; i505 < 1; i505++) {
-                const int64_t p506 = i498 + i505;
-                acc499 += xc501[p504 + p506] * wc502[i503 + i505];
-              }
-            }
-          }
-          ym496[i497 + i498] = acc499;
-        }
-      }
-    }
+  {
+    mc_gemm_args g222;
+    memset(&g222, 0, sizeof g222);
+    g222.M = 1;
+    g222.N = 88;
+    g222.K = 22;
+    g222.ars = 22;
+    g222.aks = 1;
+    g222.bkind = MC_B_ROWS;
+    g222.bks = 88;
+    g222.bns = 1;
+    g222.ldy = 88;
+    g222.alpha = 0x1p+0f;
+    g222.bias_mode = 2;
+    g222.beta = 0x1p+0f;
+    g222.bias = x2;
+    g222.a = x0;
+    g222.b = ch_ppocr_mobile_v2_0_cls_infer_p15.v;
+    g222.y = y0;
+    mc_gemv(&g222);
   }
 }
 
@@ -2263,10 +2591,10 @@ static void node_72_Conv(const float *restrict x0, const float *restrict x1, con
 static void node_73_HardSigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i507 = 0; i507 < 88; i507++) {
-      const float u0 = x0[i507];
+    for (int64_t i223 = 0; i223 < 88; i223++) {
+      const float u0 = x0[i223];
       float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i507] = (float)v;
+      y0[i223] = (float)v;
     }
   }
 }
@@ -2275,58 +2603,53 @@ static void node_73_HardSigmoid(const float *restrict x0, float *restrict y0)
 static void node_74_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i508 = 0; i508 < 88; i508++) {
-      for (int64_t i509 = 0; i509 < 288; i509++) {
-        const float u0 = x0[i508 * 288 + i509];
-        const float u1 = x1[i508];
+    for (int64_t i224 = 0; i224 < 88; i224++) {
+      for (int64_t i225 = 0; i225 < 288; i225++) {
+        const float u0 = x0[i224 * 288 + i225];
+        const float u1 = x1[i224];
         float v = (float)(u0 * u1);
-        y0[i508 * 288 + i509] = (float)v;
+        y0[i224 * 288 + i225] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.21 (Conv): p2o.Mul.15[1,88,3,96], conv2d_21.w_0[16,88,1,1] -> conv2d_69.tmp_0[1,16,3,96] */
-static void node_75_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_75_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i510 = 0; i510 < 1; i510++) {
-    for (int64_t i511 = 0; i511 < 16; i511++) {
-      const float *xg512 = x0 + i510 * 25344;
-      const float *wm513 = x1 + i511 * 88;
-      float *ym514 = y0 + i510 * 4608 + i511 * 288;
-      for (int64_t i515 = 0; i515 < 3; i515++) {
-        for (int64_t i516 = 0; i516 < 96; i516++) {
-          float acc517 = 0x0p+0f;
-          for (int64_t i518 = 0; i518 < 88; i518++) {
-            const float *xc519 = xg512 + i518 * 288;
-            const float *wc520 = wm513 + i518 * 1;
-            for (int64_t i521 = 0; i521 < 1; i521++) {
-              const int64_t p522 = i515 + i521;
-              for (int64_t i523 = 0; i523 < 1; i523++) {
-                const int64_t p524 = i516 + i523;
-                acc517 += xc519[p522 * 96 + p524] * wc520[i521 + i523];
-              }
-            }
-          }
-          ym514[i515 * 96 + i516] = acc517;
-        }
-      }
-    }
+  {
+    mc_gemm_args g226;
+    memset(&g226, 0, sizeof g226);
+    g226.M = 16;
+    g226.N = 288;
+    g226.K = 88;
+    g226.MC = 72;
+    g226.NC = 256;
+    g226.KC = 88;
+    g226.bkind = MC_B_ROWS;
+    g226.bks = 288;
+    g226.bns = 1;
+    g226.ldy = 288;
+    g226.alpha = 0x1p+0f;
+    g226.apk = ch_ppocr_mobile_v2_0_cls_infer_p16.v;
+    g226.b = x0;
+    g226.y = y0;
+    mc_gemm(&g226);
   }
 }
 
 /* p2o.BatchNormalization.15 (BatchNormalization): conv2d_69.tmp_0[1,16,3,96], batch_norm_15.w_0[16], batch_norm_15.b_0[16], batch_norm_15.w_1[16], batch_norm_15.w_2[16] -> batch_norm_15.tmp_3[1,16,3,96] */
 static void node_76_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i525 = 0; i525 < 1; i525++) {
-    for (int64_t i526 = 0; i526 < 16; i526++) {
-      const float mu527 = x3[i526];
-      const float sc528 = x1[i526] / sqrtf(x4[i526] + 0x1.4f8b58p-17f);
-      const float bi529 = x2[i526];
-      const float *xp530 = x0 + (i525 * 16 + i526) * 288;
-      float *yp531 = y0 + (i525 * 16 + i526) * 288;
-      for (int64_t i532 = 0; i532 < 288; i532++) {
-        yp531[i532] = (xp530[i532] - mu527) * sc528 + bi529;
+  for (int64_t i227 = 0; i227 < 1; i227++) {
+    for (int64_t i228 = 0; i228 < 16; i228++) {
+      const float mu229 = x3[i228];
+      const float sc230 = x1[i228] / sqrtf(x4[i228] + 0x1.4f8b58p-17f);
+      const float bi231 = x2[i228];
+      const float *xp232 = x0 + (i227 * 16 + i228) * 288;
+      float *yp233 = y0 + (i227 * 16 + i228) * 288;
+      for (int64_t i234 = 0; i234 < 288; i234++) {
+        yp233[i234] = (xp232[i234] - mu229) * sc230 + bi231;
       }
     }
   }
@@ -2336,56 +2659,51 @@ static void node_76_BatchNormalization(const float *restrict x0, const float *re
 static void node_77_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i533 = 0; i533 < 4608; i533++) {
-      const float u0 = x0[i533];
-      const float u1 = x1[i533];
+    for (int64_t i235 = 0; i235 < 4608; i235++) {
+      const float u0 = x0[i235];
+      const float u1 = x1[i235];
       float v = (float)(u0 + u1);
-      y0[i533] = (float)v;
+      y0[i235] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.22 (Conv): p2o.Add.25[1,16,3,96], conv2d_22.w_0[88,16,1,1] -> conv2d_70.tmp_0[1,88,3,96] */
-static void node_78_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_78_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i534 = 0; i534 < 1; i534++) {
-    for (int64_t i535 = 0; i535 < 88; i535++) {
-      const float *xg536 = x0 + i534 * 4608;
-      const float *wm537 = x1 + i535 * 16;
-      float *ym538 = y0 + i534 * 25344 + i535 * 288;
-      for (int64_t i539 = 0; i539 < 3; i539++) {
-        for (int64_t i540 = 0; i540 < 96; i540++) {
-          float acc541 = 0x0p+0f;
-          for (int64_t i542 = 0; i542 < 16; i542++) {
-            const float *xc543 = xg536 + i542 * 288;
-            const float *wc544 = wm537 + i542 * 1;
-            for (int64_t i545 = 0; i545 < 1; i545++) {
-              const int64_t p546 = i539 + i545;
-              for (int64_t i547 = 0; i547 < 1; i547++) {
-                const int64_t p548 = i540 + i547;
-                acc541 += xc543[p546 * 96 + p548] * wc544[i545 + i547];
-              }
-            }
-          }
-          ym538[i539 * 96 + i540] = acc541;
-        }
-      }
-    }
+  {
+    mc_gemm_args g236;
+    memset(&g236, 0, sizeof g236);
+    g236.M = 88;
+    g236.N = 288;
+    g236.K = 16;
+    g236.MC = 72;
+    g236.NC = 256;
+    g236.KC = 16;
+    g236.bkind = MC_B_ROWS;
+    g236.bks = 288;
+    g236.bns = 1;
+    g236.ldy = 288;
+    g236.alpha = 0x1p+0f;
+    g236.apk = ch_ppocr_mobile_v2_0_cls_infer_p17.v;
+    g236.b = x0;
+    g236.y = y0;
+    mc_gemm(&g236);
   }
 }
 
 /* p2o.BatchNormalization.16 (BatchNormalization): conv2d_70.tmp_0[1,88,3,96], batch_norm_16.w_0[88], batch_norm_16.b_0[88], batch_norm_16.w_1[88], batch_norm_16.w_2[88] -> batch_norm_16.tmp_3[1,88,3,96] */
 static void node_79_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i549 = 0; i549 < 1; i549++) {
-    for (int64_t i550 = 0; i550 < 88; i550++) {
-      const float mu551 = x3[i550];
-      const float sc552 = x1[i550] / sqrtf(x4[i550] + 0x1.4f8b58p-17f);
-      const float bi553 = x2[i550];
-      const float *xp554 = x0 + (i549 * 88 + i550) * 288;
-      float *yp555 = y0 + (i549 * 88 + i550) * 288;
-      for (int64_t i556 = 0; i556 < 288; i556++) {
-        yp555[i556] = (xp554[i556] - mu551) * sc552 + bi553;
+  for (int64_t i237 = 0; i237 < 1; i237++) {
+    for (int64_t i238 = 0; i238 < 88; i238++) {
+      const float mu239 = x3[i238];
+      const float sc240 = x1[i238] / sqrtf(x4[i238] + 0x1.4f8b58p-17f);
+      const float bi241 = x2[i238];
+      const float *xp242 = x0 + (i237 * 88 + i238) * 288;
+      float *yp243 = y0 + (i237 * 88 + i238) * 288;
+      for (int64_t i244 = 0; i244 < 288; i244++) {
+        yp243[i244] = (xp242[i244] - mu239) * sc240 + bi241;
       }
     }
   }
@@ -2395,11 +2713,11 @@ static void node_79_BatchNormalization(const float *restrict x0, const float *re
 static void node_80_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i557 = 0; i557 < 25344; i557++) {
-      const float u0 = x0[i557];
+    for (int64_t i245 = 0; i245 < 25344; i245++) {
+      const float u0 = x0[i245];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i557] = (float)v;
+      y0[i245] = (float)v;
     }
   }
 }
@@ -2408,12 +2726,12 @@ static void node_80_Add(const float *restrict x0, const float *restrict x1, floa
 static void node_81_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i558 = 0; i558 < 25344; i558++) {
-      const float u0 = x0[i558];
+    for (int64_t i246 = 0; i246 < 25344; i246++) {
+      const float u0 = x0[i246];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i558] = (float)v;
+      y0[i246] = (float)v;
     }
   }
 }
@@ -2422,11 +2740,11 @@ static void node_81_Clip(const float *restrict x0, const float *restrict x1, con
 static void node_82_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i559 = 0; i559 < 25344; i559++) {
-      const float u0 = x0[i559];
-      const float u1 = x1[i559];
+    for (int64_t i247 = 0; i247 < 25344; i247++) {
+      const float u0 = x0[i247];
+      const float u1 = x1[i247];
       float v = (float)(u0 * u1);
-      y0[i559] = (float)v;
+      y0[i247] = (float)v;
     }
   }
 }
@@ -2435,11 +2753,11 @@ static void node_82_Mul(const float *restrict x0, const float *restrict x1, floa
 static void node_83_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i560 = 0; i560 < 25344; i560++) {
-      const float u0 = x0[i560];
+    for (int64_t i248 = 0; i248 < 25344; i248++) {
+      const float u0 = x0[i248];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i560] = (float)v;
+      y0[i248] = (float)v;
     }
   }
 }
@@ -2447,29 +2765,24 @@ static void node_83_Div(const float *restrict x0, const float *restrict x1, floa
 /* p2o.Conv.23 (Conv): hardswish_5.tmp_0[1,88,3,96], conv2d_23.w_0[88,1,5,5] -> depthwise_conv2d_5.tmp_0[1,88,3,96] */
 static void node_84_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i561 = 0; i561 < 1; i561++) {
-    for (int64_t i562 = 0; i562 < 88; i562++) {
-      const float *xg563 = x0 + i561 * 25344 + i562 * 288;
-      const float *wm564 = x1 + i562 * 25;
-      float *ym565 = y0 + i561 * 25344 + i562 * 288;
-      for (int64_t i566 = 0; i566 < 3; i566++) {
-        for (int64_t i567 = 0; i567 < 96; i567++) {
-          float acc568 = 0x0p+0f;
-          for (int64_t i569 = 0; i569 < 1; i569++) {
-            const float *xc570 = xg563 + i569 * 288;
-            const float *wc571 = wm564 + i569 * 25;
-            for (int64_t i572 = 0; i572 < 5; i572++) {
-              const int64_t p573 = i566 + i572 - 2;
-              if (p573 < 0 || p573 >= 3) continue;
-              for (int64_t i574 = 0; i574 < 5; i574++) {
-                const int64_t p575 = i567 + i574 - 2;
-                if (p575 < 0 || p575 >= 96) continue;
-                acc568 += xc570[p573 * 96 + p575] * wc571[i572 * 5 + i574];
-              }
-            }
-          }
-          ym565[i566 * 96 + i567] = acc568;
-        }
+  {
+    mc_gemm_args g249;
+    memset(&g249, 0, sizeof g249);
+    g249.H = 3;
+    g249.W = 96;
+    g249.OW = 96;
+    g249.KH = 5;
+    g249.KW = 5;
+    g249.SH = 1;
+    g249.SW = 1;
+    g249.DH = 1;
+    g249.DW = 1;
+    g249.PH = 2;
+    g249.PW = 2;
+    g249.alpha = 0x1p+0f;
+    for (int64_t i250 = 0; i250 < 1; i250++) {
+      for (int64_t i251 = 0; i251 < 88; i251++) {
+        mc_dw(&g249, x0 + i250 * 25344 + i251 * 288, x1 + i251 * 25, y0 + i250 * 25344 + i251 * 288, 3, i251);
       }
     }
   }
@@ -2478,15 +2791,15 @@ static void node_84_Conv(const float *restrict x0, const float *restrict x1, flo
 /* p2o.BatchNormalization.17 (BatchNormalization): depthwise_conv2d_5.tmp_0[1,88,3,96], batch_norm_17.w_0[88], batch_norm_17.b_0[88], batch_norm_17.w_1[88], batch_norm_17.w_2[88] -> batch_norm_17.tmp_3[1,88,3,96] */
 static void node_85_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i576 = 0; i576 < 1; i576++) {
-    for (int64_t i577 = 0; i577 < 88; i577++) {
-      const float mu578 = x3[i577];
-      const float sc579 = x1[i577] / sqrtf(x4[i577] + 0x1.4f8b58p-17f);
-      const float bi580 = x2[i577];
-      const float *xp581 = x0 + (i576 * 88 + i577) * 288;
-      float *yp582 = y0 + (i576 * 88 + i577) * 288;
-      for (int64_t i583 = 0; i583 < 288; i583++) {
-        yp582[i583] = (xp581[i583] - mu578) * sc579 + bi580;
+  for (int64_t i252 = 0; i252 < 1; i252++) {
+    for (int64_t i253 = 0; i253 < 88; i253++) {
+      const float mu254 = x3[i253];
+      const float sc255 = x1[i253] / sqrtf(x4[i253] + 0x1.4f8b58p-17f);
+      const float bi256 = x2[i253];
+      const float *xp257 = x0 + (i252 * 88 + i253) * 288;
+      float *yp258 = y0 + (i252 * 88 + i253) * 288;
+      for (int64_t i259 = 0; i259 < 288; i259++) {
+        yp258[i259] = (xp257[i259] - mu254) * sc255 + bi256;
       }
     }
   }
@@ -2496,11 +2809,11 @@ static void node_85_BatchNormalization(const float *restrict x0, const float *re
 static void node_86_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i584 = 0; i584 < 25344; i584++) {
-      const float u0 = x0[i584];
+    for (int64_t i260 = 0; i260 < 25344; i260++) {
+      const float u0 = x0[i260];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i584] = (float)v;
+      y0[i260] = (float)v;
     }
   }
 }
@@ -2509,12 +2822,12 @@ static void node_86_Add(const float *restrict x0, const float *restrict x1, floa
 static void node_87_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i585 = 0; i585 < 25344; i585++) {
-      const float u0 = x0[i585];
+    for (int64_t i261 = 0; i261 < 25344; i261++) {
+      const float u0 = x0[i261];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i585] = (float)v;
+      y0[i261] = (float)v;
     }
   }
 }
@@ -2523,11 +2836,11 @@ static void node_87_Clip(const float *restrict x0, const float *restrict x1, con
 static void node_88_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i586 = 0; i586 < 25344; i586++) {
-      const float u0 = x0[i586];
-      const float u1 = x1[i586];
+    for (int64_t i262 = 0; i262 < 25344; i262++) {
+      const float u0 = x0[i262];
+      const float u1 = x1[i262];
       float v = (float)(u0 * u1);
-      y0[i586] = (float)v;
+      y0[i262] = (float)v;
     }
   }
 }
@@ -2536,11 +2849,11 @@ static void node_88_Mul(const float *restrict x0, const float *restrict x1, floa
 static void node_89_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i587 = 0; i587 < 25344; i587++) {
-      const float u0 = x0[i587];
+    for (int64_t i263 = 0; i263 < 25344; i263++) {
+      const float u0 = x0[i263];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i587] = (float)v;
+      y0[i263] = (float)v;
     }
   }
 }
@@ -2548,54 +2861,51 @@ static void node_89_Div(const float *restrict x0, const float *restrict x1, floa
 /* p2o.GlobalAveragePool.6 (GlobalAveragePool): hardswish_6.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.7[1,88,1,1] */
 static void node_90_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i588 = 0; i588 < 88; i588++) {
-    const float *xp589 = x0 + i588 * 288;
-    float *yp590 = y0 + i588 * 1;
-    for (int64_t i591 = 0; i591 < 1; i591++) {
-      for (int64_t i592 = 0; i592 < 1; i592++) {
-        float acc593 = 0x0p+0f;
-        int64_t cnt594 = 0;
-        for (int64_t i595 = 0; i595 < 3; i595++) {
-          const int64_t p596 = i591 + i595;
-          for (int64_t i597 = 0; i597 < 96; i597++) {
-            const int64_t p598 = i592 + i597;
-            cnt594++;
-            const float v599 = xp589[p596 * 96 + p598];
-            acc593 += v599;
+  for (int64_t i264 = 0; i264 < 88; i264++) {
+    const float *xp265 = x0 + i264 * 288;
+    float *yp266 = y0 + i264 * 1;
+    for (int64_t i267 = 0; i267 < 1; i267++) {
+      for (int64_t i268 = 0; i268 < 1; i268++) {
+        float acc269 = 0x0p+0f;
+        int64_t cnt270 = 0;
+        for (int64_t i271 = 0; i271 < 3; i271++) {
+          const int64_t p272 = i267 + i271;
+          for (int64_t i273 = 0; i273 < 96; i273++) {
+            const int64_t p274 = i268 + i273;
+            cnt270++;
+            const float v275 = xp265[p272 * 96 + p274];
+            acc269 += v275;
           }
         }
-        yp590[i591 + i592] = acc593 / (float)cnt594;
+        yp266[i267 + i268] = acc269 / (float)cnt270;
       }
     }
   }
 }
 
 /* p2o.Conv.24 (Conv): p2o.GlobalAveragePool.7[1,88,1,1], conv2d_24.w_0[22,88,1,1], conv2d_24.b_0[22] -> conv2d_71.tmp_0[1,22,1,1] */
-static void node_91_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_91_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i600 = 0; i600 < 1; i600++) {
-    for (int64_t i601 = 0; i601 < 22; i601++) {
-      const float *xg602 = x0 + i600 * 88;
-      const float *wm603 = x1 + i601 * 88;
-      float *ym604 = y0 + i600 * 22 + i601;
-      for (int64_t i605 = 0; i605 < 1; i605++) {
-        for (int64_t i606 = 0; i606 < 1; i606++) {
-          float acc607 = x2[i601];
-          for (int64_t i608 = 0; i608 < 88; i608++) {
-            const float *xc609 = xg602 + i608 * 1;
-            const float *wc610 = wm603 + i608 * 1;
-            for (int64_t i611 = 0; i611 < 1; i611++) {
-              const int64_t p612 = i605 + i611;
-              for (int64_t i613 = 0; i613 < 1; i613++) {
-                const int64_t p614 = i606 + i613;
-                acc607 += xc609[p612 + p614] * wc610[i611 + i613];
-              }
-            }
-          }
-          ym604[i605 + i606] = acc607;
-        }
-      }
-    }
+  {
+    mc_gemm_args g276;
+    memset(&g276, 0, sizeof g276);
+    g276.M = 1;
+    g276.N = 22;
+    g276.K = 88;
+    g276.ars = 88;
+    g276.aks = 1;
+    g276.bkind = MC_B_ROWS;
+    g276.bks = 22;
+    g276.bns = 1;
+    g276.ldy = 22;
+    g276.alpha = 0x1p+0f;
+    g276.bias_mode = 2;
+    g276.beta = 0x1p+0f;
+    g276.bias = x2;
+    g276.a = x0;
+    g276.b = ch_ppocr_mobile_v2_0_cls_infer_p18.v;
+    g276.y = y0;
+    mc_gemv(&g276);
   }
 }
 
@@ -2603,40 +2913,37 @@ static void node_91_Conv(const float *restrict x0, const float *restrict x1, con
 static void node_92_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i615 = 0; i615 < 22; i615++) {
-      const float u0 = x0[i615];
+    for (int64_t i277 = 0; i277 < 22; i277++) {
+      const float u0 = x0[i277];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i615] = (float)v;
+      y0[i277] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.25 (Conv): relu_9.tmp_0[1,22,1,1], conv2d_25.w_0[88,22,1,1], conv2d_25.b_0[88] -> conv2d_72.tmp_0[1,88,1,1] */
-static void node_93_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_93_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i616 = 0; i616 < 1; i616++) {
-    for (int64_t i617 = 0; i617 < 88; i617++) {
-      const float *xg618 = x0 + i616 * 22;
-      const float *wm619 = x1 + i617 * 22;
-      float *ym620 = y0 + i616 * 88 + i617;
-      for (int64_t i621 = 0; i621 < 1; i621++) {
-        for (int64_t i622 = 0; i622 < 1; i622++) {
-          float acc623 = x2[i617];
-          for (int64_t i624 = 0; i624 < 22; i624++) {
-            const float *xc625 = xg618 + i624 * 1;
-            const float *wc626 = wm619 + i624 * 1;
-            for (int64_t i627 = 0; i627 < 1; i627++) {
-              const int64_t p628 = i621 + i627;
-              for (int64_t i629 = 0; i629 < 1; i629++) {
-                const int64_t p630 = i622 + i629;
-                acc623 += xc625[p628 + p630] * wc626[i627 + i629];
-              }
-            }
-          }
-          ym620[i621 + i622] = acc623;
-        }
-      }
-    }
+  {
+    mc_gemm_args g278;
+    memset(&g278, 0, sizeof g278);
+    g278.M = 1;
+    g278.N = 88;
+    g278.K = 22;
+    g278.ars = 22;
+    g278.aks = 1;
+    g278.bkind = MC_B_ROWS;
+    g278.bks = 88;
+    g278.bns = 1;
+    g278.ldy = 88;
+    g278.alpha = 0x1p+0f;
+    g278.bias_mode = 2;
+    g278.beta = 0x1p+0f;
+    g278.bias = x2;
+    g278.a = x0;
+    g278.b = ch_ppocr_mobile_v2_0_cls_infer_p19.v;
+    g278.y = y0;
+    mc_gemv(&g278);
   }
 }
 
@@ -2644,10 +2951,10 @@ static void node_93_Conv(const float *restrict x0, const float *restrict x1, con
 static void node_94_HardSigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i631 = 0; i631 < 88; i631++) {
-      const float u0 = x0[i631];
+    for (int64_t i279 = 0; i279 < 88; i279++) {
+      const float u0 = x0[i279];
       float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i631] = (float)v;
+      y0[i279] = (float)v;
     }
   }
 }
@@ -2656,58 +2963,53 @@ static void node_94_HardSigmoid(const float *restrict x0, float *restrict y0)
 static void node_95_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i632 = 0; i632 < 88; i632++) {
-      for (int64_t i633 = 0; i633 < 288; i633++) {
-        const float u0 = x0[i632 * 288 + i633];
-        const float u1 = x1[i632];
+    for (int64_t i280 = 0; i280 < 88; i280++) {
+      for (int64_t i281 = 0; i281 < 288; i281++) {
+        const float u0 = x0[i280 * 288 + i281];
+        const float u1 = x1[i280];
         float v = (float)(u0 * u1);
-        y0[i632 * 288 + i633] = (float)v;
+        y0[i280 * 288 + i281] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.26 (Conv): p2o.Mul.21[1,88,3,96], conv2d_26.w_0[16,88,1,1] -> conv2d_73.tmp_0[1,16,3,96] */
-static void node_96_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_96_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i634 = 0; i634 < 1; i634++) {
-    for (int64_t i635 = 0; i635 < 16; i635++) {
-      const float *xg636 = x0 + i634 * 25344;
-      const float *wm637 = x1 + i635 * 88;
-      float *ym638 = y0 + i634 * 4608 + i635 * 288;
-      for (int64_t i639 = 0; i639 < 3; i639++) {
-        for (int64_t i640 = 0; i640 < 96; i640++) {
-          float acc641 = 0x0p+0f;
-          for (int64_t i642 = 0; i642 < 88; i642++) {
-            const float *xc643 = xg636 + i642 * 288;
-            const float *wc644 = wm637 + i642 * 1;
-            for (int64_t i645 = 0; i645 < 1; i645++) {
-              const int64_t p646 = i639 + i645;
-              for (int64_t i647 = 0; i647 < 1; i647++) {
-                const int64_t p648 = i640 + i647;
-                acc641 += xc643[p646 * 96 + p648] * wc644[i645 + i647];
-              }
-            }
-          }
-          ym638[i639 * 96 + i640] = acc641;
-        }
-      }
-    }
+  {
+    mc_gemm_args g282;
+    memset(&g282, 0, sizeof g282);
+    g282.M = 16;
+    g282.N = 288;
+    g282.K = 88;
+    g282.MC = 72;
+    g282.NC = 256;
+    g282.KC = 88;
+    g282.bkind = MC_B_ROWS;
+    g282.bks = 288;
+    g282.bns = 1;
+    g282.ldy = 288;
+    g282.alpha = 0x1p+0f;
+    g282.apk = ch_ppocr_mobile_v2_0_cls_infer_p20.v;
+    g282.b = x0;
+    g282.y = y0;
+    mc_gemm(&g282);
   }
 }
 
 /* p2o.BatchNormalization.18 (BatchNormalization): conv2d_73.tmp_0[1,16,3,96], batch_norm_18.w_0[16], batch_norm_18.b_0[16], batch_norm_18.w_1[16], batch_norm_18.w_2[16] -> batch_norm_18.tmp_3[1,16,3,96] */
 static void node_97_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i649 = 0; i649 < 1; i649++) {
-    for (int64_t i650 = 0; i650 < 16; i650++) {
-      const float mu651 = x3[i650];
-      const float sc652 = x1[i650] / sqrtf(x4[i650] + 0x1.4f8b58p-17f);
-      const float bi653 = x2[i650];
-      const float *xp654 = x0 + (i649 * 16 + i650) * 288;
-      float *yp655 = y0 + (i649 * 16 + i650) * 288;
-      for (int64_t i656 = 0; i656 < 288; i656++) {
-        yp655[i656] = (xp654[i656] - mu651) * sc652 + bi653;
+  for (int64_t i283 = 0; i283 < 1; i283++) {
+    for (int64_t i284 = 0; i284 < 16; i284++) {
+      const float mu285 = x3[i284];
+      const float sc286 = x1[i284] / sqrtf(x4[i284] + 0x1.4f8b58p-17f);
+      const float bi287 = x2[i284];
+      const float *xp288 = x0 + (i283 * 16 + i284) * 288;
+      float *yp289 = y0 + (i283 * 16 + i284) * 288;
+      for (int64_t i290 = 0; i290 < 288; i290++) {
+        yp289[i290] = (xp288[i290] - mu285) * sc286 + bi287;
       }
     }
   }
@@ -2717,56 +3019,51 @@ static void node_97_BatchNormalization(const float *restrict x0, const float *re
 static void node_98_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i657 = 0; i657 < 4608; i657++) {
-      const float u0 = x0[i657];
-      const float u1 = x1[i657];
+    for (int64_t i291 = 0; i291 < 4608; i291++) {
+      const float u0 = x0[i291];
+      const float u1 = x1[i291];
       float v = (float)(u0 + u1);
-      y0[i657] = (float)v;
+      y0[i291] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.27 (Conv): p2o.Add.35[1,16,3,96], conv2d_27.w_0[40,16,1,1] -> conv2d_74.tmp_0[1,40,3,96] */
-static void node_99_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_99_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i658 = 0; i658 < 1; i658++) {
-    for (int64_t i659 = 0; i659 < 40; i659++) {
-      const float *xg660 = x0 + i658 * 4608;
-      const float *wm661 = x1 + i659 * 16;
-      float *ym662 = y0 + i658 * 11520 + i659 * 288;
-      for (int64_t i663 = 0; i663 < 3; i663++) {
-        for (int64_t i664 = 0; i664 < 96; i664++) {
-          float acc665 = 0x0p+0f;
-          for (int64_t i666 = 0; i666 < 16; i666++) {
-            const float *xc667 = xg660 + i666 * 288;
-            const float *wc668 = wm661 + i666 * 1;
-            for (int64_t i669 = 0; i669 < 1; i669++) {
-              const int64_t p670 = i663 + i669;
-              for (int64_t i671 = 0; i671 < 1; i671++) {
-                const int64_t p672 = i664 + i671;
-                acc665 += xc667[p670 * 96 + p672] * wc668[i669 + i671];
-              }
-            }
-          }
-          ym662[i663 * 96 + i664] = acc665;
-        }
-      }
-    }
+  {
+    mc_gemm_args g292;
+    memset(&g292, 0, sizeof g292);
+    g292.M = 40;
+    g292.N = 288;
+    g292.K = 16;
+    g292.MC = 72;
+    g292.NC = 256;
+    g292.KC = 16;
+    g292.bkind = MC_B_ROWS;
+    g292.bks = 288;
+    g292.bns = 1;
+    g292.ldy = 288;
+    g292.alpha = 0x1p+0f;
+    g292.apk = ch_ppocr_mobile_v2_0_cls_infer_p21.v;
+    g292.b = x0;
+    g292.y = y0;
+    mc_gemm(&g292);
   }
 }
 
 /* p2o.BatchNormalization.19 (BatchNormalization): conv2d_74.tmp_0[1,40,3,96], batch_norm_19.w_0[40], batch_norm_19.b_0[40], batch_norm_19.w_1[40], batch_norm_19.w_2[40] -> batch_norm_19.tmp_3[1,40,3,96] */
 static void node_100_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i673 = 0; i673 < 1; i673++) {
-    for (int64_t i674 = 0; i674 < 40; i674++) {
-      const float mu675 = x3[i674];
-      const float sc676 = x1[i674] / sqrtf(x4[i674] + 0x1.4f8b58p-17f);
-      const float bi677 = x2[i674];
-      const float *xp678 = x0 + (i673 * 40 + i674) * 288;
-      float *yp679 = y0 + (i673 * 40 + i674) * 288;
-      for (int64_t i680 = 0; i680 < 288; i680++) {
-        yp679[i680] = (xp678[i680] - mu675) * sc676 + bi677;
+  for (int64_t i293 = 0; i293 < 1; i293++) {
+    for (int64_t i294 = 0; i294 < 40; i294++) {
+      const float mu295 = x3[i294];
+      const float sc296 = x1[i294] / sqrtf(x4[i294] + 0x1.4f8b58p-17f);
+      const float bi297 = x2[i294];
+      const float *xp298 = x0 + (i293 * 40 + i294) * 288;
+      float *yp299 = y0 + (i293 * 40 + i294) * 288;
+      for (int64_t i300 = 0; i300 < 288; i300++) {
+        yp299[i300] = (xp298[i300] - mu295) * sc296 + bi297;
       }
     }
   }
@@ -2776,11 +3073,11 @@ static void node_100_BatchNormalization(const float *restrict x0, const float *r
 static void node_101_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i681 = 0; i681 < 11520; i681++) {
-      const float u0 = x0[i681];
+    for (int64_t i301 = 0; i301 < 11520; i301++) {
+      const float u0 = x0[i301];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i681] = (float)v;
+      y0[i301] = (float)v;
     }
   }
 }
@@ -2789,12 +3086,12 @@ static void node_101_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_102_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i682 = 0; i682 < 11520; i682++) {
-      const float u0 = x0[i682];
+    for (int64_t i302 = 0; i302 < 11520; i302++) {
+      const float u0 = x0[i302];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i682] = (float)v;
+      y0[i302] = (float)v;
     }
   }
 }
@@ -2803,11 +3100,11 @@ static void node_102_Clip(const float *restrict x0, const float *restrict x1, co
 static void node_103_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i683 = 0; i683 < 11520; i683++) {
-      const float u0 = x0[i683];
-      const float u1 = x1[i683];
+    for (int64_t i303 = 0; i303 < 11520; i303++) {
+      const float u0 = x0[i303];
+      const float u1 = x1[i303];
       float v = (float)(u0 * u1);
-      y0[i683] = (float)v;
+      y0[i303] = (float)v;
     }
   }
 }
@@ -2816,11 +3113,11 @@ static void node_103_Mul(const float *restrict x0, const float *restrict x1, flo
 static void node_104_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i684 = 0; i684 < 11520; i684++) {
-      const float u0 = x0[i684];
+    for (int64_t i304 = 0; i304 < 11520; i304++) {
+      const float u0 = x0[i304];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i684] = (float)v;
+      y0[i304] = (float)v;
     }
   }
 }
@@ -2828,29 +3125,24 @@ static void node_104_Div(const float *restrict x0, const float *restrict x1, flo
 /* p2o.Conv.28 (Conv): hardswish_7.tmp_0[1,40,3,96], conv2d_28.w_0[40,1,5,5] -> depthwise_conv2d_6.tmp_0[1,40,3,96] */
 static void node_105_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i685 = 0; i685 < 1; i685++) {
-    for (int64_t i686 = 0; i686 < 40; i686++) {
-      const float *xg687 = x0 + i685 * 11520 + i686 * 288;
-      const float *wm688 = x1 + i686 * 25;
-      float *ym689 = y0 + i685 * 11520 + i686 * 288;
-      for (int64_t i690 = 0; i690 < 3; i690++) {
-        for (int64_t i691 = 0; i691 < 96; i691++) {
-          float acc692 = 0x0p+0f;
-          for (int64_t i693 = 0; i693 < 1; i693++) {
-            const float *xc694 = xg687 + i693 * 288;
-            const float *wc695 = wm688 + i693 * 25;
-            for (int64_t i696 = 0; i696 < 5; i696++) {
-              const int64_t p697 = i690 + i696 - 2;
-              if (p697 < 0 || p697 >= 3) continue;
-              for (int64_t i698 = 0; i698 < 5; i698++) {
-                const int64_t p699 = i691 + i698 - 2;
-                if (p699 < 0 || p699 >= 96) continue;
-                acc692 += xc694[p697 * 96 + p699] * wc695[i696 * 5 + i698];
-              }
-            }
-          }
-          ym689[i690 * 96 + i691] = acc692;
-        }
+  {
+    mc_gemm_args g305;
+    memset(&g305, 0, sizeof g305);
+    g305.H = 3;
+    g305.W = 96;
+    g305.OW = 96;
+    g305.KH = 5;
+    g305.KW = 5;
+    g305.SH = 1;
+    g305.SW = 1;
+    g305.DH = 1;
+    g305.DW = 1;
+    g305.PH = 2;
+    g305.PW = 2;
+    g305.alpha = 0x1p+0f;
+    for (int64_t i306 = 0; i306 < 1; i306++) {
+      for (int64_t i307 = 0; i307 < 40; i307++) {
+        mc_dw(&g305, x0 + i306 * 11520 + i307 * 288, x1 + i307 * 25, y0 + i306 * 11520 + i307 * 288, 3, i307);
       }
     }
   }
@@ -2859,15 +3151,15 @@ static void node_105_Conv(const float *restrict x0, const float *restrict x1, fl
 /* p2o.BatchNormalization.20 (BatchNormalization): depthwise_conv2d_6.tmp_0[1,40,3,96], batch_norm_20.w_0[40], batch_norm_20.b_0[40], batch_norm_20.w_1[40], batch_norm_20.w_2[40] -> batch_norm_20.tmp_3[1,40,3,96] */
 static void node_106_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i700 = 0; i700 < 1; i700++) {
-    for (int64_t i701 = 0; i701 < 40; i701++) {
-      const float mu702 = x3[i701];
-      const float sc703 = x1[i701] / sqrtf(x4[i701] + 0x1.4f8b58p-17f);
-      const float bi704 = x2[i701];
-      const float *xp705 = x0 + (i700 * 40 + i701) * 288;
-      float *yp706 = y0 + (i700 * 40 + i701) * 288;
-      for (int64_t i707 = 0; i707 < 288; i707++) {
-        yp706[i707] = (xp705[i707] - mu702) * sc703 + bi704;
+  for (int64_t i308 = 0; i308 < 1; i308++) {
+    for (int64_t i309 = 0; i309 < 40; i309++) {
+      const float mu310 = x3[i309];
+      const float sc311 = x1[i309] / sqrtf(x4[i309] + 0x1.4f8b58p-17f);
+      const float bi312 = x2[i309];
+      const float *xp313 = x0 + (i308 * 40 + i309) * 288;
+      float *yp314 = y0 + (i308 * 40 + i309) * 288;
+      for (int64_t i315 = 0; i315 < 288; i315++) {
+        yp314[i315] = (xp313[i315] - mu310) * sc311 + bi312;
       }
     }
   }
@@ -2877,11 +3169,11 @@ static void node_106_BatchNormalization(const float *restrict x0, const float *r
 static void node_107_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i708 = 0; i708 < 11520; i708++) {
-      const float u0 = x0[i708];
+    for (int64_t i316 = 0; i316 < 11520; i316++) {
+      const float u0 = x0[i316];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i708] = (float)v;
+      y0[i316] = (float)v;
     }
   }
 }
@@ -2890,12 +3182,12 @@ static void node_107_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_108_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i709 = 0; i709 < 11520; i709++) {
-      const float u0 = x0[i709];
+    for (int64_t i317 = 0; i317 < 11520; i317++) {
+      const float u0 = x0[i317];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i709] = (float)v;
+      y0[i317] = (float)v;
     }
   }
 }
@@ -2904,11 +3196,11 @@ static void node_108_Clip(const float *restrict x0, const float *restrict x1, co
 static void node_109_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i710 = 0; i710 < 11520; i710++) {
-      const float u0 = x0[i710];
-      const float u1 = x1[i710];
+    for (int64_t i318 = 0; i318 < 11520; i318++) {
+      const float u0 = x0[i318];
+      const float u1 = x1[i318];
       float v = (float)(u0 * u1);
-      y0[i710] = (float)v;
+      y0[i318] = (float)v;
     }
   }
 }
@@ -2917,11 +3209,11 @@ static void node_109_Mul(const float *restrict x0, const float *restrict x1, flo
 static void node_110_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i711 = 0; i711 < 11520; i711++) {
-      const float u0 = x0[i711];
+    for (int64_t i319 = 0; i319 < 11520; i319++) {
+      const float u0 = x0[i319];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i711] = (float)v;
+      y0[i319] = (float)v;
     }
   }
 }
@@ -2929,54 +3221,51 @@ static void node_110_Div(const float *restrict x0, const float *restrict x1, flo
 /* p2o.GlobalAveragePool.8 (GlobalAveragePool): hardswish_8.tmp_0[1,40,3,96] -> p2o.GlobalAveragePool.9[1,40,1,1] */
 static void node_111_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i712 = 0; i712 < 40; i712++) {
-    const float *xp713 = x0 + i712 * 288;
-    float *yp714 = y0 + i712 * 1;
-    for (int64_t i715 = 0; i715 < 1; i715++) {
-      for (int64_t i716 = 0; i716 < 1; i716++) {
-        float acc717 = 0x0p+0f;
-        int64_t cnt718 = 0;
-        for (int64_t i719 = 0; i719 < 3; i719++) {
-          const int64_t p720 = i715 + i719;
-          for (int64_t i721 = 0; i721 < 96; i721++) {
-            const int64_t p722 = i716 + i721;
-            cnt718++;
-            const float v723 = xp713[p720 * 96 + p722];
-            acc717 += v723;
+  for (int64_t i320 = 0; i320 < 40; i320++) {
+    const float *xp321 = x0 + i320 * 288;
+    float *yp322 = y0 + i320 * 1;
+    for (int64_t i323 = 0; i323 < 1; i323++) {
+      for (int64_t i324 = 0; i324 < 1; i324++) {
+        float acc325 = 0x0p+0f;
+        int64_t cnt326 = 0;
+        for (int64_t i327 = 0; i327 < 3; i327++) {
+          const int64_t p328 = i323 + i327;
+          for (int64_t i329 = 0; i329 < 96; i329++) {
+            const int64_t p330 = i324 + i329;
+            cnt326++;
+            const float v331 = xp321[p328 * 96 + p330];
+            acc325 += v331;
           }
         }
-        yp714[i715 + i716] = acc717 / (float)cnt718;
+        yp322[i323 + i324] = acc325 / (float)cnt326;
       }
     }
   }
 }
 
 /* p2o.Conv.29 (Conv): p2o.GlobalAveragePool.9[1,40,1,1], conv2d_29.w_0[10,40,1,1], conv2d_29.b_0[10] -> conv2d_75.tmp_0[1,10,1,1] */
-static void node_112_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_112_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i724 = 0; i724 < 1; i724++) {
-    for (int64_t i725 = 0; i725 < 10; i725++) {
-      const float *xg726 = x0 + i724 * 40;
-      const float *wm727 = x1 + i725 * 40;
-      float *ym728 = y0 + i724 * 10 + i725;
-      for (int64_t i729 = 0; i729 < 1; i729++) {
-        for (int64_t i730 = 0; i730 < 1; i730++) {
-          float acc731 = x2[i725];
-          for (int64_t i732 = 0; i732 < 40; i732++) {
-            const float *xc733 = xg726 + i732 * 1;
-            const float *wc734 = wm727 + i732 * 1;
-            for (int64_t i735 = 0; i735 < 1; i735++) {
-              const int64_t p736 = i729 + i735;
-              for (int64_t i737 = 0; i737 < 1; i737++) {
-                const int64_t p738 = i730 + i737;
-                acc731 += xc733[p736 + p738] * wc734[i735 + i737];
-              }
-            }
-          }
-          ym728[i729 + i730] = acc731;
-        }
-      }
-    }
+  {
+    mc_gemm_args g332;
+    memset(&g332, 0, sizeof g332);
+    g332.M = 1;
+    g332.N = 10;
+    g332.K = 40;
+    g332.ars = 40;
+    g332.aks = 1;
+    g332.bkind = MC_B_ROWS;
+    g332.bks = 10;
+    g332.bns = 1;
+    g332.ldy = 10;
+    g332.alpha = 0x1p+0f;
+    g332.bias_mode = 2;
+    g332.beta = 0x1p+0f;
+    g332.bias = x2;
+    g332.a = x0;
+    g332.b = ch_ppocr_mobile_v2_0_cls_infer_p22.v;
+    g332.y = y0;
+    mc_gemv(&g332);
   }
 }
 
@@ -2984,40 +3273,37 @@ static void node_112_Conv(const float *restrict x0, const float *restrict x1, co
 static void node_113_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i739 = 0; i739 < 10; i739++) {
-      const float u0 = x0[i739];
+    for (int64_t i333 = 0; i333 < 10; i333++) {
+      const float u0 = x0[i333];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i739] = (float)v;
+      y0[i333] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.30 (Conv): relu_10.tmp_0[1,10,1,1], conv2d_30.w_0[40,10,1,1], conv2d_30.b_0[40] -> conv2d_76.tmp_0[1,40,1,1] */
-static void node_114_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_114_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i740 = 0; i740 < 1; i740++) {
-    for (int64_t i741 = 0; i741 < 40; i741++) {
-      const float *xg742 = x0 + i740 * 10;
-      const float *wm743 = x1 + i741 * 10;
-      float *ym744 = y0 + i740 * 40 + i741;
-      for (int64_t i745 = 0; i745 < 1; i745++) {
-        for (int64_t i746 = 0; i746 < 1; i746++) {
-          float acc747 = x2[i741];
-          for (int64_t i748 = 0; i748 < 10; i748++) {
-            const float *xc749 = xg742 + i748 * 1;
-            const float *wc750 = wm743 + i748 * 1;
-            for (int64_t i751 = 0; i751 < 1; i751++) {
-              const int64_t p752 = i745 + i751;
-              for (int64_t i753 = 0; i753 < 1; i753++) {
-                const int64_t p754 = i746 + i753;
-                acc747 += xc749[p752 + p754] * wc750[i751 + i753];
-              }
-            }
-          }
-          ym744[i745 + i746] = acc747;
-        }
-      }
-    }
+  {
+    mc_gemm_args g334;
+    memset(&g334, 0, sizeof g334);
+    g334.M = 1;
+    g334.N = 40;
+    g334.K = 10;
+    g334.ars = 10;
+    g334.aks = 1;
+    g334.bkind = MC_B_ROWS;
+    g334.bks = 40;
+    g334.bns = 1;
+    g334.ldy = 40;
+    g334.alpha = 0x1p+0f;
+    g334.bias_mode = 2;
+    g334.beta = 0x1p+0f;
+    g334.bias = x2;
+    g334.a = x0;
+    g334.b = ch_ppocr_mobile_v2_0_cls_infer_p23.v;
+    g334.y = y0;
+    mc_gemv(&g334);
   }
 }
 
@@ -3025,10 +3311,10 @@ static void node_114_Conv(const float *restrict x0, const float *restrict x1, co
 static void node_115_HardSigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i755 = 0; i755 < 40; i755++) {
-      const float u0 = x0[i755];
+    for (int64_t i335 = 0; i335 < 40; i335++) {
+      const float u0 = x0[i335];
       float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i755] = (float)v;
+      y0[i335] = (float)v;
     }
   }
 }
@@ -3037,58 +3323,53 @@ static void node_115_HardSigmoid(const float *restrict x0, float *restrict y0)
 static void node_116_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i756 = 0; i756 < 40; i756++) {
-      for (int64_t i757 = 0; i757 < 288; i757++) {
-        const float u0 = x0[i756 * 288 + i757];
-        const float u1 = x1[i756];
+    for (int64_t i336 = 0; i336 < 40; i336++) {
+      for (int64_t i337 = 0; i337 < 288; i337++) {
+        const float u0 = x0[i336 * 288 + i337];
+        const float u1 = x1[i336];
         float v = (float)(u0 * u1);
-        y0[i756 * 288 + i757] = (float)v;
+        y0[i336 * 288 + i337] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.31 (Conv): p2o.Mul.27[1,40,3,96], conv2d_31.w_0[16,40,1,1] -> conv2d_77.tmp_0[1,16,3,96] */
-static void node_117_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_117_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i758 = 0; i758 < 1; i758++) {
-    for (int64_t i759 = 0; i759 < 16; i759++) {
-      const float *xg760 = x0 + i758 * 11520;
-      const float *wm761 = x1 + i759 * 40;
-      float *ym762 = y0 + i758 * 4608 + i759 * 288;
-      for (int64_t i763 = 0; i763 < 3; i763++) {
-        for (int64_t i764 = 0; i764 < 96; i764++) {
-          float acc765 = 0x0p+0f;
-          for (int64_t i766 = 0; i766 < 40; i766++) {
-            const float *xc767 = xg760 + i766 * 288;
-            const float *wc768 = wm761 + i766 * 1;
-            for (int64_t i769 = 0; i769 < 1; i769++) {
-              const int64_t p770 = i763 + i769;
-              for (int64_t i771 = 0; i771 < 1; i771++) {
-                const int64_t p772 = i764 + i771;
-                acc765 += xc767[p770 * 96 + p772] * wc768[i769 + i771];
-              }
-            }
-          }
-          ym762[i763 * 96 + i764] = acc765;
-        }
-      }
-    }
+  {
+    mc_gemm_args g338;
+    memset(&g338, 0, sizeof g338);
+    g338.M = 16;
+    g338.N = 288;
+    g338.K = 40;
+    g338.MC = 72;
+    g338.NC = 256;
+    g338.KC = 40;
+    g338.bkind = MC_B_ROWS;
+    g338.bks = 288;
+    g338.bns = 1;
+    g338.ldy = 288;
+    g338.alpha = 0x1p+0f;
+    g338.apk = ch_ppocr_mobile_v2_0_cls_infer_p24.v;
+    g338.b = x0;
+    g338.y = y0;
+    mc_gemm(&g338);
   }
 }
 
 /* p2o.BatchNormalization.21 (BatchNormalization): conv2d_77.tmp_0[1,16,3,96], batch_norm_21.w_0[16], batch_norm_21.b_0[16], batch_norm_21.w_1[16], batch_norm_21.w_2[16] -> batch_norm_21.tmp_3[1,16,3,96] */
 static void node_118_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i773 = 0; i773 < 1; i773++) {
-    for (int64_t i774 = 0; i774 < 16; i774++) {
-      const float mu775 = x3[i774];
-      const float sc776 = x1[i774] / sqrtf(x4[i774] + 0x1.4f8b58p-17f);
-      const float bi777 = x2[i774];
-      const float *xp778 = x0 + (i773 * 16 + i774) * 288;
-      float *yp779 = y0 + (i773 * 16 + i774) * 288;
-      for (int64_t i780 = 0; i780 < 288; i780++) {
-        yp779[i780] = (xp778[i780] - mu775) * sc776 + bi777;
+  for (int64_t i339 = 0; i339 < 1; i339++) {
+    for (int64_t i340 = 0; i340 < 16; i340++) {
+      const float mu341 = x3[i340];
+      const float sc342 = x1[i340] / sqrtf(x4[i340] + 0x1.4f8b58p-17f);
+      const float bi343 = x2[i340];
+      const float *xp344 = x0 + (i339 * 16 + i340) * 288;
+      float *yp345 = y0 + (i339 * 16 + i340) * 288;
+      for (int64_t i346 = 0; i346 < 288; i346++) {
+        yp345[i346] = (xp344[i346] - mu341) * sc342 + bi343;
       }
     }
   }
@@ -3098,56 +3379,51 @@ static void node_118_BatchNormalization(const float *restrict x0, const float *r
 static void node_119_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i781 = 0; i781 < 4608; i781++) {
-      const float u0 = x0[i781];
-      const float u1 = x1[i781];
+    for (int64_t i347 = 0; i347 < 4608; i347++) {
+      const float u0 = x0[i347];
+      const float u1 = x1[i347];
       float v = (float)(u0 + u1);
-      y0[i781] = (float)v;
+      y0[i347] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.32 (Conv): p2o.Add.45[1,16,3,96], conv2d_32.w_0[48,16,1,1] -> conv2d_78.tmp_0[1,48,3,96] */
-static void node_120_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_120_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i782 = 0; i782 < 1; i782++) {
-    for (int64_t i783 = 0; i783 < 48; i783++) {
-      const float *xg784 = x0 + i782 * 4608;
-      const float *wm785 = x1 + i783 * 16;
-      float *ym786 = y0 + i782 * 13824 + i783 * 288;
-      for (int64_t i787 = 0; i787 < 3; i787++) {
-        for (int64_t i788 = 0; i788 < 96; i788++) {
-          float acc789 = 0x0p+0f;
-          for (int64_t i790 = 0; i790 < 16; i790++) {
-            const float *xc791 = xg784 + i790 * 288;
-            const float *wc792 = wm785 + i790 * 1;
-            for (int64_t i793 = 0; i793 < 1; i793++) {
-              const int64_t p794 = i787 + i793;
-              for (int64_t i795 = 0; i795 < 1; i795++) {
-                const int64_t p796 = i788 + i795;
-                acc789 += xc791[p794 * 96 + p796] * wc792[i793 + i795];
-              }
-            }
-          }
-          ym786[i787 * 96 + i788] = acc789;
-        }
-      }
-    }
+  {
+    mc_gemm_args g348;
+    memset(&g348, 0, sizeof g348);
+    g348.M = 48;
+    g348.N = 288;
+    g348.K = 16;
+    g348.MC = 72;
+    g348.NC = 256;
+    g348.KC = 16;
+    g348.bkind = MC_B_ROWS;
+    g348.bks = 288;
+    g348.bns = 1;
+    g348.ldy = 288;
+    g348.alpha = 0x1p+0f;
+    g348.apk = ch_ppocr_mobile_v2_0_cls_infer_p25.v;
+    g348.b = x0;
+    g348.y = y0;
+    mc_gemm(&g348);
   }
 }
 
 /* p2o.BatchNormalization.22 (BatchNormalization): conv2d_78.tmp_0[1,48,3,96], batch_norm_22.w_0[48], batch_norm_22.b_0[48], batch_norm_22.w_1[48], batch_norm_22.w_2[48] -> batch_norm_22.tmp_3[1,48,3,96] */
 static void node_121_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i797 = 0; i797 < 1; i797++) {
-    for (int64_t i798 = 0; i798 < 48; i798++) {
-      const float mu799 = x3[i798];
-      const float sc800 = x1[i798] / sqrtf(x4[i798] + 0x1.4f8b58p-17f);
-      const float bi801 = x2[i798];
-      const float *xp802 = x0 + (i797 * 48 + i798) * 288;
-      float *yp803 = y0 + (i797 * 48 + i798) * 288;
-      for (int64_t i804 = 0; i804 < 288; i804++) {
-        yp803[i804] = (xp802[i804] - mu799) * sc800 + bi801;
+  for (int64_t i349 = 0; i349 < 1; i349++) {
+    for (int64_t i350 = 0; i350 < 48; i350++) {
+      const float mu351 = x3[i350];
+      const float sc352 = x1[i350] / sqrtf(x4[i350] + 0x1.4f8b58p-17f);
+      const float bi353 = x2[i350];
+      const float *xp354 = x0 + (i349 * 48 + i350) * 288;
+      float *yp355 = y0 + (i349 * 48 + i350) * 288;
+      for (int64_t i356 = 0; i356 < 288; i356++) {
+        yp355[i356] = (xp354[i356] - mu351) * sc352 + bi353;
       }
     }
   }
@@ -3157,11 +3433,11 @@ static void node_121_BatchNormalization(const float *restrict x0, const float *r
 static void node_122_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i805 = 0; i805 < 13824; i805++) {
-      const float u0 = x0[i805];
+    for (int64_t i357 = 0; i357 < 13824; i357++) {
+      const float u0 = x0[i357];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i805] = (float)v;
+      y0[i357] = (float)v;
     }
   }
 }
@@ -3170,12 +3446,12 @@ static void node_122_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_123_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i806 = 0; i806 < 13824; i806++) {
-      const float u0 = x0[i806];
+    for (int64_t i358 = 0; i358 < 13824; i358++) {
+      const float u0 = x0[i358];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i806] = (float)v;
+      y0[i358] = (float)v;
     }
   }
 }
@@ -3184,11 +3460,11 @@ static void node_123_Clip(const float *restrict x0, const float *restrict x1, co
 static void node_124_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i807 = 0; i807 < 13824; i807++) {
-      const float u0 = x0[i807];
-      const float u1 = x1[i807];
+    for (int64_t i359 = 0; i359 < 13824; i359++) {
+      const float u0 = x0[i359];
+      const float u1 = x1[i359];
       float v = (float)(u0 * u1);
-      y0[i807] = (float)v;
+      y0[i359] = (float)v;
     }
   }
 }
@@ -3197,11 +3473,11 @@ static void node_124_Mul(const float *restrict x0, const float *restrict x1, flo
 static void node_125_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i808 = 0; i808 < 13824; i808++) {
-      const float u0 = x0[i808];
+    for (int64_t i360 = 0; i360 < 13824; i360++) {
+      const float u0 = x0[i360];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i808] = (float)v;
+      y0[i360] = (float)v;
     }
   }
 }
@@ -3209,29 +3485,24 @@ static void node_125_Div(const float *restrict x0, const float *restrict x1, flo
 /* p2o.Conv.33 (Conv): hardswish_9.tmp_0[1,48,3,96], conv2d_33.w_0[48,1,5,5] -> depthwise_conv2d_7.tmp_0[1,48,3,96] */
 static void node_126_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i809 = 0; i809 < 1; i809++) {
-    for (int64_t i810 = 0; i810 < 48; i810++) {
-      const float *xg811 = x0 + i809 * 13824 + i810 * 288;
-      const float *wm812 = x1 + i810 * 25;
-      float *ym813 = y0 + i809 * 13824 + i810 * 288;
-      for (int64_t i814 = 0; i814 < 3; i814++) {
-        for (int64_t i815 = 0; i815 < 96; i815++) {
-          float acc816 = 0x0p+0f;
-          for (int64_t i817 = 0; i817 < 1; i817++) {
-            const float *xc818 = xg811 + i817 * 288;
-            const float *wc819 = wm812 + i817 * 25;
-            for (int64_t i820 = 0; i820 < 5; i820++) {
-              const int64_t p821 = i814 + i820 - 2;
-              if (p821 < 0 || p821 >= 3) continue;
-              for (int64_t i822 = 0; i822 < 5; i822++) {
-                const int64_t p823 = i815 + i822 - 2;
-                if (p823 < 0 || p823 >= 96) continue;
-                acc816 += xc818[p821 * 96 + p823] * wc819[i820 * 5 + i822];
-              }
-            }
-          }
-          ym813[i814 * 96 + i815] = acc816;
-        }
+  {
+    mc_gemm_args g361;
+    memset(&g361, 0, sizeof g361);
+    g361.H = 3;
+    g361.W = 96;
+    g361.OW = 96;
+    g361.KH = 5;
+    g361.KW = 5;
+    g361.SH = 1;
+    g361.SW = 1;
+    g361.DH = 1;
+    g361.DW = 1;
+    g361.PH = 2;
+    g361.PW = 2;
+    g361.alpha = 0x1p+0f;
+    for (int64_t i362 = 0; i362 < 1; i362++) {
+      for (int64_t i363 = 0; i363 < 48; i363++) {
+        mc_dw(&g361, x0 + i362 * 13824 + i363 * 288, x1 + i363 * 25, y0 + i362 * 13824 + i363 * 288, 3, i363);
       }
     }
   }
@@ -3240,15 +3511,15 @@ static void node_126_Conv(const float *restrict x0, const float *restrict x1, fl
 /* p2o.BatchNormalization.23 (BatchNormalization): depthwise_conv2d_7.tmp_0[1,48,3,96], batch_norm_23.w_0[48], batch_norm_23.b_0[48], batch_norm_23.w_1[48], batch_norm_23.w_2[48] -> batch_norm_23.tmp_3[1,48,3,96] */
 static void node_127_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i824 = 0; i824 < 1; i824++) {
-    for (int64_t i825 = 0; i825 < 48; i825++) {
-      const float mu826 = x3[i825];
-      const float sc827 = x1[i825] / sqrtf(x4[i825] + 0x1.4f8b58p-17f);
-      const float bi828 = x2[i825];
-      const float *xp829 = x0 + (i824 * 48 + i825) * 288;
-      float *yp830 = y0 + (i824 * 48 + i825) * 288;
-      for (int64_t i831 = 0; i831 < 288; i831++) {
-        yp830[i831] = (xp829[i831] - mu826) * sc827 + bi828;
+  for (int64_t i364 = 0; i364 < 1; i364++) {
+    for (int64_t i365 = 0; i365 < 48; i365++) {
+      const float mu366 = x3[i365];
+      const float sc367 = x1[i365] / sqrtf(x4[i365] + 0x1.4f8b58p-17f);
+      const float bi368 = x2[i365];
+      const float *xp369 = x0 + (i364 * 48 + i365) * 288;
+      float *yp370 = y0 + (i364 * 48 + i365) * 288;
+      for (int64_t i371 = 0; i371 < 288; i371++) {
+        yp370[i371] = (xp369[i371] - mu366) * sc367 + bi368;
       }
     }
   }
@@ -3258,11 +3529,11 @@ static void node_127_BatchNormalization(const float *restrict x0, const float *r
 static void node_128_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i832 = 0; i832 < 13824; i832++) {
-      const float u0 = x0[i832];
+    for (int64_t i372 = 0; i372 < 13824; i372++) {
+      const float u0 = x0[i372];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i832] = (float)v;
+      y0[i372] = (float)v;
     }
   }
 }
@@ -3271,12 +3542,12 @@ static void node_128_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_129_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i833 = 0; i833 < 13824; i833++) {
-      const float u0 = x0[i833];
+    for (int64_t i373 = 0; i373 < 13824; i373++) {
+      const float u0 = x0[i373];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i833] = (float)v;
+      y0[i373] = (float)v;
     }
   }
 }
@@ -3285,11 +3556,11 @@ static void node_129_Clip(const float *restrict x0, const float *restrict x1, co
 static void node_130_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i834 = 0; i834 < 13824; i834++) {
-      const float u0 = x0[i834];
-      const float u1 = x1[i834];
+    for (int64_t i374 = 0; i374 < 13824; i374++) {
+      const float u0 = x0[i374];
+      const float u1 = x1[i374];
       float v = (float)(u0 * u1);
-      y0[i834] = (float)v;
+      y0[i374] = (float)v;
     }
   }
 }
@@ -3298,11 +3569,11 @@ static void node_130_Mul(const float *restrict x0, const float *restrict x1, flo
 static void node_131_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i835 = 0; i835 < 13824; i835++) {
-      const float u0 = x0[i835];
+    for (int64_t i375 = 0; i375 < 13824; i375++) {
+      const float u0 = x0[i375];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i835] = (float)v;
+      y0[i375] = (float)v;
     }
   }
 }
@@ -3310,54 +3581,51 @@ static void node_131_Div(const float *restrict x0, const float *restrict x1, flo
 /* p2o.GlobalAveragePool.10 (GlobalAveragePool): hardswish_10.tmp_0[1,48,3,96] -> p2o.GlobalAveragePool.11[1,48,1,1] */
 static void node_132_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i836 = 0; i836 < 48; i836++) {
-    const float *xp837 = x0 + i836 * 288;
-    float *yp838 = y0 + i836 * 1;
-    for (int64_t i839 = 0; i839 < 1; i839++) {
-      for (int64_t i840 = 0; i840 < 1; i840++) {
-        float acc841 = 0x0p+0f;
-        int64_t cnt842 = 0;
-        for (int64_t i843 = 0; i843 < 3; i843++) {
-          const int64_t p844 = i839 + i843;
-          for (int64_t i845 = 0; i845 < 96; i845++) {
-            const int64_t p846 = i840 + i845;
-            cnt842++;
-            const float v847 = xp837[p844 * 96 + p846];
-            acc841 += v847;
+  for (int64_t i376 = 0; i376 < 48; i376++) {
+    const float *xp377 = x0 + i376 * 288;
+    float *yp378 = y0 + i376 * 1;
+    for (int64_t i379 = 0; i379 < 1; i379++) {
+      for (int64_t i380 = 0; i380 < 1; i380++) {
+        float acc381 = 0x0p+0f;
+        int64_t cnt382 = 0;
+        for (int64_t i383 = 0; i383 < 3; i383++) {
+          const int64_t p384 = i379 + i383;
+          for (int64_t i385 = 0; i385 < 96; i385++) {
+            const int64_t p386 = i380 + i385;
+            cnt382++;
+            const float v387 = xp377[p384 * 96 + p386];
+            acc381 += v387;
           }
         }
-        yp838[i839 + i840] = acc841 / (float)cnt842;
+        yp378[i379 + i380] = acc381 / (float)cnt382;
       }
     }
   }
 }
 
 /* p2o.Conv.34 (Conv): p2o.GlobalAveragePool.11[1,48,1,1], conv2d_34.w_0[12,48,1,1], conv2d_34.b_0[12] -> conv2d_79.tmp_0[1,12,1,1] */
-static void node_133_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_133_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i848 = 0; i848 < 1; i848++) {
-    for (int64_t i849 = 0; i849 < 12; i849++) {
-      const float *xg850 = x0 + i848 * 48;
-      const float *wm851 = x1 + i849 * 48;
-      float *ym852 = y0 + i848 * 12 + i849;
-      for (int64_t i853 = 0; i853 < 1; i853++) {
-        for (int64_t i854 = 0; i854 < 1; i854++) {
-          float acc855 = x2[i849];
-          for (int64_t i856 = 0; i856 < 48; i856++) {
-            const float *xc857 = xg850 + i856 * 1;
-            const float *wc858 = wm851 + i856 * 1;
-            for (int64_t i859 = 0; i859 < 1; i859++) {
-              const int64_t p860 = i853 + i859;
-              for (int64_t i861 = 0; i861 < 1; i861++) {
-                const int64_t p862 = i854 + i861;
-                acc855 += xc857[p860 + p862] * wc858[i859 + i861];
-              }
-            }
-          }
-          ym852[i853 + i854] = acc855;
-        }
-      }
-    }
+  {
+    mc_gemm_args g388;
+    memset(&g388, 0, sizeof g388);
+    g388.M = 1;
+    g388.N = 12;
+    g388.K = 48;
+    g388.ars = 48;
+    g388.aks = 1;
+    g388.bkind = MC_B_ROWS;
+    g388.bks = 12;
+    g388.bns = 1;
+    g388.ldy = 12;
+    g388.alpha = 0x1p+0f;
+    g388.bias_mode = 2;
+    g388.beta = 0x1p+0f;
+    g388.bias = x2;
+    g388.a = x0;
+    g388.b = ch_ppocr_mobile_v2_0_cls_infer_p26.v;
+    g388.y = y0;
+    mc_gemv(&g388);
   }
 }
 
@@ -3365,40 +3633,37 @@ static void node_133_Conv(const float *restrict x0, const float *restrict x1, co
 static void node_134_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i863 = 0; i863 < 12; i863++) {
-      const float u0 = x0[i863];
+    for (int64_t i389 = 0; i389 < 12; i389++) {
+      const float u0 = x0[i389];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i863] = (float)v;
+      y0[i389] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.35 (Conv): relu_11.tmp_0[1,12,1,1], conv2d_35.w_0[48,12,1,1], conv2d_35.b_0[48] -> conv2d_80.tmp_0[1,48,1,1] */
-static void node_135_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_135_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i864 = 0; i864 < 1; i864++) {
-    for (int64_t i865 = 0; i865 < 48; i865++) {
-      const float *xg866 = x0 + i864 * 12;
-      const float *wm867 = x1 + i865 * 12;
-      float *ym868 = y0 + i864 * 48 + i865;
-      for (int64_t i869 = 0; i869 < 1; i869++) {
-        for (int64_t i870 = 0; i870 < 1; i870++) {
-          float acc871 = x2[i865];
-          for (int64_t i872 = 0; i872 < 12; i872++) {
-            const float *xc873 = xg866 + i872 * 1;
-            const float *wc874 = wm867 + i872 * 1;
-            for (int64_t i875 = 0; i875 < 1; i875++) {
-              const int64_t p876 = i869 + i875;
-              for (int64_t i877 = 0; i877 < 1; i877++) {
-                const int64_t p878 = i870 + i877;
-                acc871 += xc873[p876 + p878] * wc874[i875 + i877];
-              }
-            }
-          }
-          ym868[i869 + i870] = acc871;
-        }
-      }
-    }
+  {
+    mc_gemm_args g390;
+    memset(&g390, 0, sizeof g390);
+    g390.M = 1;
+    g390.N = 48;
+    g390.K = 12;
+    g390.ars = 12;
+    g390.aks = 1;
+    g390.bkind = MC_B_ROWS;
+    g390.bks = 48;
+    g390.bns = 1;
+    g390.ldy = 48;
+    g390.alpha = 0x1p+0f;
+    g390.bias_mode = 2;
+    g390.beta = 0x1p+0f;
+    g390.bias = x2;
+    g390.a = x0;
+    g390.b = ch_ppocr_mobile_v2_0_cls_infer_p27.v;
+    g390.y = y0;
+    mc_gemv(&g390);
   }
 }
 
@@ -3406,10 +3671,10 @@ static void node_135_Conv(const float *restrict x0, const float *restrict x1, co
 static void node_136_HardSigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i879 = 0; i879 < 48; i879++) {
-      const float u0 = x0[i879];
+    for (int64_t i391 = 0; i391 < 48; i391++) {
+      const float u0 = x0[i391];
       float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i879] = (float)v;
+      y0[i391] = (float)v;
     }
   }
 }
@@ -3418,58 +3683,53 @@ static void node_136_HardSigmoid(const float *restrict x0, float *restrict y0)
 static void node_137_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i880 = 0; i880 < 48; i880++) {
-      for (int64_t i881 = 0; i881 < 288; i881++) {
-        const float u0 = x0[i880 * 288 + i881];
-        const float u1 = x1[i880];
+    for (int64_t i392 = 0; i392 < 48; i392++) {
+      for (int64_t i393 = 0; i393 < 288; i393++) {
+        const float u0 = x0[i392 * 288 + i393];
+        const float u1 = x1[i392];
         float v = (float)(u0 * u1);
-        y0[i880 * 288 + i881] = (float)v;
+        y0[i392 * 288 + i393] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.36 (Conv): p2o.Mul.33[1,48,3,96], conv2d_36.w_0[16,48,1,1] -> conv2d_81.tmp_0[1,16,3,96] */
-static void node_138_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_138_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i882 = 0; i882 < 1; i882++) {
-    for (int64_t i883 = 0; i883 < 16; i883++) {
-      const float *xg884 = x0 + i882 * 13824;
-      const float *wm885 = x1 + i883 * 48;
-      float *ym886 = y0 + i882 * 4608 + i883 * 288;
-      for (int64_t i887 = 0; i887 < 3; i887++) {
-        for (int64_t i888 = 0; i888 < 96; i888++) {
-          float acc889 = 0x0p+0f;
-          for (int64_t i890 = 0; i890 < 48; i890++) {
-            const float *xc891 = xg884 + i890 * 288;
-            const float *wc892 = wm885 + i890 * 1;
-            for (int64_t i893 = 0; i893 < 1; i893++) {
-              const int64_t p894 = i887 + i893;
-              for (int64_t i895 = 0; i895 < 1; i895++) {
-                const int64_t p896 = i888 + i895;
-                acc889 += xc891[p894 * 96 + p896] * wc892[i893 + i895];
-              }
-            }
-          }
-          ym886[i887 * 96 + i888] = acc889;
-        }
-      }
-    }
+  {
+    mc_gemm_args g394;
+    memset(&g394, 0, sizeof g394);
+    g394.M = 16;
+    g394.N = 288;
+    g394.K = 48;
+    g394.MC = 72;
+    g394.NC = 256;
+    g394.KC = 48;
+    g394.bkind = MC_B_ROWS;
+    g394.bks = 288;
+    g394.bns = 1;
+    g394.ldy = 288;
+    g394.alpha = 0x1p+0f;
+    g394.apk = ch_ppocr_mobile_v2_0_cls_infer_p28.v;
+    g394.b = x0;
+    g394.y = y0;
+    mc_gemm(&g394);
   }
 }
 
 /* p2o.BatchNormalization.24 (BatchNormalization): conv2d_81.tmp_0[1,16,3,96], batch_norm_24.w_0[16], batch_norm_24.b_0[16], batch_norm_24.w_1[16], batch_norm_24.w_2[16] -> batch_norm_24.tmp_3[1,16,3,96] */
 static void node_139_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i897 = 0; i897 < 1; i897++) {
-    for (int64_t i898 = 0; i898 < 16; i898++) {
-      const float mu899 = x3[i898];
-      const float sc900 = x1[i898] / sqrtf(x4[i898] + 0x1.4f8b58p-17f);
-      const float bi901 = x2[i898];
-      const float *xp902 = x0 + (i897 * 16 + i898) * 288;
-      float *yp903 = y0 + (i897 * 16 + i898) * 288;
-      for (int64_t i904 = 0; i904 < 288; i904++) {
-        yp903[i904] = (xp902[i904] - mu899) * sc900 + bi901;
+  for (int64_t i395 = 0; i395 < 1; i395++) {
+    for (int64_t i396 = 0; i396 < 16; i396++) {
+      const float mu397 = x3[i396];
+      const float sc398 = x1[i396] / sqrtf(x4[i396] + 0x1.4f8b58p-17f);
+      const float bi399 = x2[i396];
+      const float *xp400 = x0 + (i395 * 16 + i396) * 288;
+      float *yp401 = y0 + (i395 * 16 + i396) * 288;
+      for (int64_t i402 = 0; i402 < 288; i402++) {
+        yp401[i402] = (xp400[i402] - mu397) * sc398 + bi399;
       }
     }
   }
@@ -3479,56 +3739,51 @@ static void node_139_BatchNormalization(const float *restrict x0, const float *r
 static void node_140_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i905 = 0; i905 < 4608; i905++) {
-      const float u0 = x0[i905];
-      const float u1 = x1[i905];
+    for (int64_t i403 = 0; i403 < 4608; i403++) {
+      const float u0 = x0[i403];
+      const float u1 = x1[i403];
       float v = (float)(u0 + u1);
-      y0[i905] = (float)v;
+      y0[i403] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.37 (Conv): p2o.Add.55[1,16,3,96], conv2d_37.w_0[104,16,1,1] -> conv2d_82.tmp_0[1,104,3,96] */
-static void node_141_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_141_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i906 = 0; i906 < 1; i906++) {
-    for (int64_t i907 = 0; i907 < 104; i907++) {
-      const float *xg908 = x0 + i906 * 4608;
-      const float *wm909 = x1 + i907 * 16;
-      float *ym910 = y0 + i906 * 29952 + i907 * 288;
-      for (int64_t i911 = 0; i911 < 3; i911++) {
-        for (int64_t i912 = 0; i912 < 96; i912++) {
-          float acc913 = 0x0p+0f;
-          for (int64_t i914 = 0; i914 < 16; i914++) {
-            const float *xc915 = xg908 + i914 * 288;
-            const float *wc916 = wm909 + i914 * 1;
-            for (int64_t i917 = 0; i917 < 1; i917++) {
-              const int64_t p918 = i911 + i917;
-              for (int64_t i919 = 0; i919 < 1; i919++) {
-                const int64_t p920 = i912 + i919;
-                acc913 += xc915[p918 * 96 + p920] * wc916[i917 + i919];
-              }
-            }
-          }
-          ym910[i911 * 96 + i912] = acc913;
-        }
-      }
-    }
+  {
+    mc_gemm_args g404;
+    memset(&g404, 0, sizeof g404);
+    g404.M = 104;
+    g404.N = 288;
+    g404.K = 16;
+    g404.MC = 72;
+    g404.NC = 256;
+    g404.KC = 16;
+    g404.bkind = MC_B_ROWS;
+    g404.bks = 288;
+    g404.bns = 1;
+    g404.ldy = 288;
+    g404.alpha = 0x1p+0f;
+    g404.apk = ch_ppocr_mobile_v2_0_cls_infer_p29.v;
+    g404.b = x0;
+    g404.y = y0;
+    mc_gemm(&g404);
   }
 }
 
 /* p2o.BatchNormalization.25 (BatchNormalization): conv2d_82.tmp_0[1,104,3,96], batch_norm_25.w_0[104], batch_norm_25.b_0[104], batch_norm_25.w_1[104], batch_norm_25.w_2[104] -> batch_norm_25.tmp_3[1,104,3,96] */
 static void node_142_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i921 = 0; i921 < 1; i921++) {
-    for (int64_t i922 = 0; i922 < 104; i922++) {
-      const float mu923 = x3[i922];
-      const float sc924 = x1[i922] / sqrtf(x4[i922] + 0x1.4f8b58p-17f);
-      const float bi925 = x2[i922];
-      const float *xp926 = x0 + (i921 * 104 + i922) * 288;
-      float *yp927 = y0 + (i921 * 104 + i922) * 288;
-      for (int64_t i928 = 0; i928 < 288; i928++) {
-        yp927[i928] = (xp926[i928] - mu923) * sc924 + bi925;
+  for (int64_t i405 = 0; i405 < 1; i405++) {
+    for (int64_t i406 = 0; i406 < 104; i406++) {
+      const float mu407 = x3[i406];
+      const float sc408 = x1[i406] / sqrtf(x4[i406] + 0x1.4f8b58p-17f);
+      const float bi409 = x2[i406];
+      const float *xp410 = x0 + (i405 * 104 + i406) * 288;
+      float *yp411 = y0 + (i405 * 104 + i406) * 288;
+      for (int64_t i412 = 0; i412 < 288; i412++) {
+        yp411[i412] = (xp410[i412] - mu407) * sc408 + bi409;
       }
     }
   }
@@ -3538,11 +3793,11 @@ static void node_142_BatchNormalization(const float *restrict x0, const float *r
 static void node_143_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i929 = 0; i929 < 29952; i929++) {
-      const float u0 = x0[i929];
+    for (int64_t i413 = 0; i413 < 29952; i413++) {
+      const float u0 = x0[i413];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i929] = (float)v;
+      y0[i413] = (float)v;
     }
   }
 }
@@ -3551,12 +3806,12 @@ static void node_143_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_144_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i930 = 0; i930 < 29952; i930++) {
-      const float u0 = x0[i930];
+    for (int64_t i414 = 0; i414 < 29952; i414++) {
+      const float u0 = x0[i414];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i930] = (float)v;
+      y0[i414] = (float)v;
     }
   }
 }
@@ -3565,11 +3820,11 @@ static void node_144_Clip(const float *restrict x0, const float *restrict x1, co
 static void node_145_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i931 = 0; i931 < 29952; i931++) {
-      const float u0 = x0[i931];
-      const float u1 = x1[i931];
+    for (int64_t i415 = 0; i415 < 29952; i415++) {
+      const float u0 = x0[i415];
+      const float u1 = x1[i415];
       float v = (float)(u0 * u1);
-      y0[i931] = (float)v;
+      y0[i415] = (float)v;
     }
   }
 }
@@ -3578,11 +3833,11 @@ static void node_145_Mul(const float *restrict x0, const float *restrict x1, flo
 static void node_146_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i932 = 0; i932 < 29952; i932++) {
-      const float u0 = x0[i932];
+    for (int64_t i416 = 0; i416 < 29952; i416++) {
+      const float u0 = x0[i416];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i932] = (float)v;
+      y0[i416] = (float)v;
     }
   }
 }
@@ -3590,29 +3845,24 @@ static void node_146_Div(const float *restrict x0, const float *restrict x1, flo
 /* p2o.Conv.38 (Conv): hardswish_11.tmp_0[1,104,3,96], conv2d_38.w_0[104,1,5,5] -> depthwise_conv2d_8.tmp_0[1,104,2,96] */
 static void node_147_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i933 = 0; i933 < 1; i933++) {
-    for (int64_t i934 = 0; i934 < 104; i934++) {
-      const float *xg935 = x0 + i933 * 29952 + i934 * 288;
-      const float *wm936 = x1 + i934 * 25;
-      float *ym937 = y0 + i933 * 19968 + i934 * 192;
-      for (int64_t i938 = 0; i938 < 2; i938++) {
-        for (int64_t i939 = 0; i939 < 96; i939++) {
-          float acc940 = 0x0p+0f;
-          for (int64_t i941 = 0; i941 < 1; i941++) {
-            const float *xc942 = xg935 + i941 * 288;
-            const float *wc943 = wm936 + i941 * 25;
-            for (int64_t i944 = 0; i944 < 5; i944++) {
-              const int64_t p945 = i938 * 2 + i944 - 2;
-              if (p945 < 0 || p945 >= 3) continue;
-              for (int64_t i946 = 0; i946 < 5; i946++) {
-                const int64_t p947 = i939 + i946 - 2;
-                if (p947 < 0 || p947 >= 96) continue;
-                acc940 += xc942[p945 * 96 + p947] * wc943[i944 * 5 + i946];
-              }
-            }
-          }
-          ym937[i938 * 96 + i939] = acc940;
-        }
+  {
+    mc_gemm_args g417;
+    memset(&g417, 0, sizeof g417);
+    g417.H = 3;
+    g417.W = 96;
+    g417.OW = 96;
+    g417.KH = 5;
+    g417.KW = 5;
+    g417.SH = 2;
+    g417.SW = 1;
+    g417.DH = 1;
+    g417.DW = 1;
+    g417.PH = 2;
+    g417.PW = 2;
+    g417.alpha = 0x1p+0f;
+    for (int64_t i418 = 0; i418 < 1; i418++) {
+      for (int64_t i419 = 0; i419 < 104; i419++) {
+        mc_dw(&g417, x0 + i418 * 29952 + i419 * 288, x1 + i419 * 25, y0 + i418 * 19968 + i419 * 192, 2, i419);
       }
     }
   }
@@ -3621,15 +3871,15 @@ static void node_147_Conv(const float *restrict x0, const float *restrict x1, fl
 /* p2o.BatchNormalization.26 (BatchNormalization): depthwise_conv2d_8.tmp_0[1,104,2,96], batch_norm_26.w_0[104], batch_norm_26.b_0[104], batch_norm_26.w_1[104], batch_norm_26.w_2[104] -> batch_norm_26.tmp_3[1,104,2,96] */
 static void node_148_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i948 = 0; i948 < 1; i948++) {
-    for (int64_t i949 = 0; i949 < 104; i949++) {
-      const float mu950 = x3[i949];
-      const float sc951 = x1[i949] / sqrtf(x4[i949] + 0x1.4f8b58p-17f);
-      const float bi952 = x2[i949];
-      const float *xp953 = x0 + (i948 * 104 + i949) * 192;
-      float *yp954 = y0 + (i948 * 104 + i949) * 192;
-      for (int64_t i955 = 0; i955 < 192; i955++) {
-        yp954[i955] = (xp953[i955] - mu950) * sc951 + bi952;
+  for (int64_t i420 = 0; i420 < 1; i420++) {
+    for (int64_t i421 = 0; i421 < 104; i421++) {
+      const float mu422 = x3[i421];
+      const float sc423 = x1[i421] / sqrtf(x4[i421] + 0x1.4f8b58p-17f);
+      const float bi424 = x2[i421];
+      const float *xp425 = x0 + (i420 * 104 + i421) * 192;
+      float *yp426 = y0 + (i420 * 104 + i421) * 192;
+      for (int64_t i427 = 0; i427 < 192; i427++) {
+        yp426[i427] = (xp425[i427] - mu422) * sc423 + bi424;
       }
     }
   }
@@ -3639,11 +3889,11 @@ static void node_148_BatchNormalization(const float *restrict x0, const float *r
 static void node_149_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i956 = 0; i956 < 19968; i956++) {
-      const float u0 = x0[i956];
+    for (int64_t i428 = 0; i428 < 19968; i428++) {
+      const float u0 = x0[i428];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i956] = (float)v;
+      y0[i428] = (float)v;
     }
   }
 }
@@ -3652,12 +3902,12 @@ static void node_149_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_150_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i957 = 0; i957 < 19968; i957++) {
-      const float u0 = x0[i957];
+    for (int64_t i429 = 0; i429 < 19968; i429++) {
+      const float u0 = x0[i429];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i957] = (float)v;
+      y0[i429] = (float)v;
     }
   }
 }
@@ -3666,11 +3916,11 @@ static void node_150_Clip(const float *restrict x0, const float *restrict x1, co
 static void node_151_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i958 = 0; i958 < 19968; i958++) {
-      const float u0 = x0[i958];
-      const float u1 = x1[i958];
+    for (int64_t i430 = 0; i430 < 19968; i430++) {
+      const float u0 = x0[i430];
+      const float u1 = x1[i430];
       float v = (float)(u0 * u1);
-      y0[i958] = (float)v;
+      y0[i430] = (float)v;
     }
   }
 }
@@ -3679,11 +3929,11 @@ static void node_151_Mul(const float *restrict x0, const float *restrict x1, flo
 static void node_152_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i959 = 0; i959 < 19968; i959++) {
-      const float u0 = x0[i959];
+    for (int64_t i431 = 0; i431 < 19968; i431++) {
+      const float u0 = x0[i431];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i959] = (float)v;
+      y0[i431] = (float)v;
     }
   }
 }
@@ -3691,54 +3941,51 @@ static void node_152_Div(const float *restrict x0, const float *restrict x1, flo
 /* p2o.GlobalAveragePool.12 (GlobalAveragePool): hardswish_12.tmp_0[1,104,2,96] -> p2o.GlobalAveragePool.13[1,104,1,1] */
 static void node_153_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i960 = 0; i960 < 104; i960++) {
-    const float *xp961 = x0 + i960 * 192;
-    float *yp962 = y0 + i960 * 1;
-    for (int64_t i963 = 0; i963 < 1; i963++) {
-      for (int64_t i964 = 0; i964 < 1; i964++) {
-        float acc965 = 0x0p+0f;
-        int64_t cnt966 = 0;
-        for (int64_t i967 = 0; i967 < 2; i967++) {
-          const int64_t p968 = i963 + i967;
-          for (int64_t i969 = 0; i969 < 96; i969++) {
-            const int64_t p970 = i964 + i969;
-            cnt966++;
-            const float v971 = xp961[p968 * 96 + p970];
-            acc965 += v971;
+  for (int64_t i432 = 0; i432 < 104; i432++) {
+    const float *xp433 = x0 + i432 * 192;
+    float *yp434 = y0 + i432 * 1;
+    for (int64_t i435 = 0; i435 < 1; i435++) {
+      for (int64_t i436 = 0; i436 < 1; i436++) {
+        float acc437 = 0x0p+0f;
+        int64_t cnt438 = 0;
+        for (int64_t i439 = 0; i439 < 2; i439++) {
+          const int64_t p440 = i435 + i439;
+          for (int64_t i441 = 0; i441 < 96; i441++) {
+            const int64_t p442 = i436 + i441;
+            cnt438++;
+            const float v443 = xp433[p440 * 96 + p442];
+            acc437 += v443;
           }
         }
-        yp962[i963 + i964] = acc965 / (float)cnt966;
+        yp434[i435 + i436] = acc437 / (float)cnt438;
       }
     }
   }
 }
 
 /* p2o.Conv.39 (Conv): p2o.GlobalAveragePool.13[1,104,1,1], conv2d_39.w_0[26,104,1,1], conv2d_39.b_0[26] -> conv2d_83.tmp_0[1,26,1,1] */
-static void node_154_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_154_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i972 = 0; i972 < 1; i972++) {
-    for (int64_t i973 = 0; i973 < 26; i973++) {
-      const float *xg974 = x0 + i972 * 104;
-      const float *wm975 = x1 + i973 * 104;
-      float *ym976 = y0 + i972 * 26 + i973;
-      for (int64_t i977 = 0; i977 < 1; i977++) {
-        for (int64_t i978 = 0; i978 < 1; i978++) {
-          float acc979 = x2[i973];
-          for (int64_t i980 = 0; i980 < 104; i980++) {
-            const float *xc981 = xg974 + i980 * 1;
-            const float *wc982 = wm975 + i980 * 1;
-            for (int64_t i983 = 0; i983 < 1; i983++) {
-              const int64_t p984 = i977 + i983;
-              for (int64_t i985 = 0; i985 < 1; i985++) {
-                const int64_t p986 = i978 + i985;
-                acc979 += xc981[p984 + p986] * wc982[i983 + i985];
-              }
-            }
-          }
-          ym976[i977 + i978] = acc979;
-        }
-      }
-    }
+  {
+    mc_gemm_args g444;
+    memset(&g444, 0, sizeof g444);
+    g444.M = 1;
+    g444.N = 26;
+    g444.K = 104;
+    g444.ars = 104;
+    g444.aks = 1;
+    g444.bkind = MC_B_ROWS;
+    g444.bks = 26;
+    g444.bns = 1;
+    g444.ldy = 26;
+    g444.alpha = 0x1p+0f;
+    g444.bias_mode = 2;
+    g444.beta = 0x1p+0f;
+    g444.bias = x2;
+    g444.a = x0;
+    g444.b = ch_ppocr_mobile_v2_0_cls_infer_p30.v;
+    g444.y = y0;
+    mc_gemv(&g444);
   }
 }
 
@@ -3746,40 +3993,37 @@ static void node_154_Conv(const float *restrict x0, const float *restrict x1, co
 static void node_155_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i987 = 0; i987 < 26; i987++) {
-      const float u0 = x0[i987];
+    for (int64_t i445 = 0; i445 < 26; i445++) {
+      const float u0 = x0[i445];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i987] = (float)v;
+      y0[i445] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.40 (Conv): relu_12.tmp_0[1,26,1,1], conv2d_40.w_0[104,26,1,1], conv2d_40.b_0[104] -> conv2d_84.tmp_0[1,104,1,1] */
-static void node_156_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_156_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i988 = 0; i988 < 1; i988++) {
-    for (int64_t i989 = 0; i989 < 104; i989++) {
-      const float *xg990 = x0 + i988 * 26;
-      const float *wm991 = x1 + i989 * 26;
-      float *ym992 = y0 + i988 * 104 + i989;
-      for (int64_t i993 = 0; i993 < 1; i993++) {
-        for (int64_t i994 = 0; i994 < 1; i994++) {
-          float acc995 = x2[i989];
-          for (int64_t i996 = 0; i996 < 26; i996++) {
-            const float *xc997 = xg990 + i996 * 1;
-            const float *wc998 = wm991 + i996 * 1;
-            for (int64_t i999 = 0; i999 < 1; i999++) {
-              const int64_t p1000 = i993 + i999;
-              for (int64_t i1001 = 0; i1001 < 1; i1001++) {
-                const int64_t p1002 = i994 + i1001;
-                acc995 += xc997[p1000 + p1002] * wc998[i999 + i1001];
-              }
-            }
-          }
-          ym992[i993 + i994] = acc995;
-        }
-      }
-    }
+  {
+    mc_gemm_args g446;
+    memset(&g446, 0, sizeof g446);
+    g446.M = 1;
+    g446.N = 104;
+    g446.K = 26;
+    g446.ars = 26;
+    g446.aks = 1;
+    g446.bkind = MC_B_ROWS;
+    g446.bks = 104;
+    g446.bns = 1;
+    g446.ldy = 104;
+    g446.alpha = 0x1p+0f;
+    g446.bias_mode = 2;
+    g446.beta = 0x1p+0f;
+    g446.bias = x2;
+    g446.a = x0;
+    g446.b = ch_ppocr_mobile_v2_0_cls_infer_p31.v;
+    g446.y = y0;
+    mc_gemv(&g446);
   }
 }
 
@@ -3787,10 +4031,10 @@ static void node_156_Conv(const float *restrict x0, const float *restrict x1, co
 static void node_157_HardSigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i1003 = 0; i1003 < 104; i1003++) {
-      const float u0 = x0[i1003];
+    for (int64_t i447 = 0; i447 < 104; i447++) {
+      const float u0 = x0[i447];
       float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i1003] = (float)v;
+      y0[i447] = (float)v;
     }
   }
 }
@@ -3799,104 +4043,94 @@ static void node_157_HardSigmoid(const float *restrict x0, float *restrict y0)
 static void node_158_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1004 = 0; i1004 < 104; i1004++) {
-      for (int64_t i1005 = 0; i1005 < 192; i1005++) {
-        const float u0 = x0[i1004 * 192 + i1005];
-        const float u1 = x1[i1004];
+    for (int64_t i448 = 0; i448 < 104; i448++) {
+      for (int64_t i449 = 0; i449 < 192; i449++) {
+        const float u0 = x0[i448 * 192 + i449];
+        const float u1 = x1[i448];
         float v = (float)(u0 * u1);
-        y0[i1004 * 192 + i1005] = (float)v;
+        y0[i448 * 192 + i449] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.41 (Conv): p2o.Mul.39[1,104,2,96], conv2d_41.w_0[32,104,1,1] -> conv2d_85.tmp_0[1,32,2,96] */
-static void node_159_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_159_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1006 = 0; i1006 < 1; i1006++) {
-    for (int64_t i1007 = 0; i1007 < 32; i1007++) {
-      const float *xg1008 = x0 + i1006 * 19968;
-      const float *wm1009 = x1 + i1007 * 104;
-      float *ym1010 = y0 + i1006 * 6144 + i1007 * 192;
-      for (int64_t i1011 = 0; i1011 < 2; i1011++) {
-        for (int64_t i1012 = 0; i1012 < 96; i1012++) {
-          float acc1013 = 0x0p+0f;
-          for (int64_t i1014 = 0; i1014 < 104; i1014++) {
-            const float *xc1015 = xg1008 + i1014 * 192;
-            const float *wc1016 = wm1009 + i1014 * 1;
-            for (int64_t i1017 = 0; i1017 < 1; i1017++) {
-              const int64_t p1018 = i1011 + i1017;
-              for (int64_t i1019 = 0; i1019 < 1; i1019++) {
-                const int64_t p1020 = i1012 + i1019;
-                acc1013 += xc1015[p1018 * 96 + p1020] * wc1016[i1017 + i1019];
-              }
-            }
-          }
-          ym1010[i1011 * 96 + i1012] = acc1013;
-        }
-      }
-    }
+  {
+    mc_gemm_args g450;
+    memset(&g450, 0, sizeof g450);
+    g450.M = 32;
+    g450.N = 192;
+    g450.K = 104;
+    g450.MC = 72;
+    g450.NC = 192;
+    g450.KC = 104;
+    g450.bkind = MC_B_ROWS;
+    g450.bks = 192;
+    g450.bns = 1;
+    g450.ldy = 192;
+    g450.alpha = 0x1p+0f;
+    g450.apk = ch_ppocr_mobile_v2_0_cls_infer_p32.v;
+    g450.b = x0;
+    g450.y = y0;
+    mc_gemm(&g450);
   }
 }
 
 /* p2o.BatchNormalization.27 (BatchNormalization): conv2d_85.tmp_0[1,32,2,96], batch_norm_27.w_0[32], batch_norm_27.b_0[32], batch_norm_27.w_1[32], batch_norm_27.w_2[32] -> batch_norm_27.tmp_3[1,32,2,96] */
 static void node_160_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i1021 = 0; i1021 < 1; i1021++) {
-    for (int64_t i1022 = 0; i1022 < 32; i1022++) {
-      const float mu1023 = x3[i1022];
-      const float sc1024 = x1[i1022] / sqrtf(x4[i1022] + 0x1.4f8b58p-17f);
-      const float bi1025 = x2[i1022];
-      const float *xp1026 = x0 + (i1021 * 32 + i1022) * 192;
-      float *yp1027 = y0 + (i1021 * 32 + i1022) * 192;
-      for (int64_t i1028 = 0; i1028 < 192; i1028++) {
-        yp1027[i1028] = (xp1026[i1028] - mu1023) * sc1024 + bi1025;
+  for (int64_t i451 = 0; i451 < 1; i451++) {
+    for (int64_t i452 = 0; i452 < 32; i452++) {
+      const float mu453 = x3[i452];
+      const float sc454 = x1[i452] / sqrtf(x4[i452] + 0x1.4f8b58p-17f);
+      const float bi455 = x2[i452];
+      const float *xp456 = x0 + (i451 * 32 + i452) * 192;
+      float *yp457 = y0 + (i451 * 32 + i452) * 192;
+      for (int64_t i458 = 0; i458 < 192; i458++) {
+        yp457[i458] = (xp456[i458] - mu453) * sc454 + bi455;
       }
     }
   }
 }
 
 /* p2o.Conv.42 (Conv): batch_norm_27.tmp_3[1,32,2,96], conv2d_42.w_0[200,32,1,1] -> conv2d_86.tmp_0[1,200,2,96] */
-static void node_161_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_161_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1029 = 0; i1029 < 1; i1029++) {
-    for (int64_t i1030 = 0; i1030 < 200; i1030++) {
-      const float *xg1031 = x0 + i1029 * 6144;
-      const float *wm1032 = x1 + i1030 * 32;
-      float *ym1033 = y0 + i1029 * 38400 + i1030 * 192;
-      for (int64_t i1034 = 0; i1034 < 2; i1034++) {
-        for (int64_t i1035 = 0; i1035 < 96; i1035++) {
-          float acc1036 = 0x0p+0f;
-          for (int64_t i1037 = 0; i1037 < 32; i1037++) {
-            const float *xc1038 = xg1031 + i1037 * 192;
-            const float *wc1039 = wm1032 + i1037 * 1;
-            for (int64_t i1040 = 0; i1040 < 1; i1040++) {
-              const int64_t p1041 = i1034 + i1040;
-              for (int64_t i1042 = 0; i1042 < 1; i1042++) {
-                const int64_t p1043 = i1035 + i1042;
-                acc1036 += xc1038[p1041 * 96 + p1043] * wc1039[i1040 + i1042];
-              }
-            }
-          }
-          ym1033[i1034 * 96 + i1035] = acc1036;
-        }
-      }
-    }
+  {
+    mc_gemm_args g459;
+    memset(&g459, 0, sizeof g459);
+    g459.M = 200;
+    g459.N = 192;
+    g459.K = 32;
+    g459.MC = 72;
+    g459.NC = 192;
+    g459.KC = 32;
+    g459.bkind = MC_B_ROWS;
+    g459.bks = 192;
+    g459.bns = 1;
+    g459.ldy = 192;
+    g459.alpha = 0x1p+0f;
+    g459.apk = ch_ppocr_mobile_v2_0_cls_infer_p33.v;
+    g459.b = x0;
+    g459.y = y0;
+    mc_gemm(&g459);
   }
 }
 
 /* p2o.BatchNormalization.28 (BatchNormalization): conv2d_86.tmp_0[1,200,2,96], batch_norm_28.w_0[200], batch_norm_28.b_0[200], batch_norm_28.w_1[200], batch_norm_28.w_2[200] -> batch_norm_28.tmp_3[1,200,2,96] */
 static void node_162_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i1044 = 0; i1044 < 1; i1044++) {
-    for (int64_t i1045 = 0; i1045 < 200; i1045++) {
-      const float mu1046 = x3[i1045];
-      const float sc1047 = x1[i1045] / sqrtf(x4[i1045] + 0x1.4f8b58p-17f);
-      const float bi1048 = x2[i1045];
-      const float *xp1049 = x0 + (i1044 * 200 + i1045) * 192;
-      float *yp1050 = y0 + (i1044 * 200 + i1045) * 192;
-      for (int64_t i1051 = 0; i1051 < 192; i1051++) {
-        yp1050[i1051] = (xp1049[i1051] - mu1046) * sc1047 + bi1048;
+  for (int64_t i460 = 0; i460 < 1; i460++) {
+    for (int64_t i461 = 0; i461 < 200; i461++) {
+      const float mu462 = x3[i461];
+      const float sc463 = x1[i461] / sqrtf(x4[i461] + 0x1.4f8b58p-17f);
+      const float bi464 = x2[i461];
+      const float *xp465 = x0 + (i460 * 200 + i461) * 192;
+      float *yp466 = y0 + (i460 * 200 + i461) * 192;
+      for (int64_t i467 = 0; i467 < 192; i467++) {
+        yp466[i467] = (xp465[i467] - mu462) * sc463 + bi464;
       }
     }
   }
@@ -3906,11 +4140,11 @@ static void node_162_BatchNormalization(const float *restrict x0, const float *r
 static void node_163_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1052 = 0; i1052 < 38400; i1052++) {
-      const float u0 = x0[i1052];
+    for (int64_t i468 = 0; i468 < 38400; i468++) {
+      const float u0 = x0[i468];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i1052] = (float)v;
+      y0[i468] = (float)v;
     }
   }
 }
@@ -3919,12 +4153,12 @@ static void node_163_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_164_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i1053 = 0; i1053 < 38400; i1053++) {
-      const float u0 = x0[i1053];
+    for (int64_t i469 = 0; i469 < 38400; i469++) {
+      const float u0 = x0[i469];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i1053] = (float)v;
+      y0[i469] = (float)v;
     }
   }
 }
@@ -3933,11 +4167,11 @@ static void node_164_Clip(const float *restrict x0, const float *restrict x1, co
 static void node_165_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1054 = 0; i1054 < 38400; i1054++) {
-      const float u0 = x0[i1054];
-      const float u1 = x1[i1054];
+    for (int64_t i470 = 0; i470 < 38400; i470++) {
+      const float u0 = x0[i470];
+      const float u1 = x1[i470];
       float v = (float)(u0 * u1);
-      y0[i1054] = (float)v;
+      y0[i470] = (float)v;
     }
   }
 }
@@ -3946,11 +4180,11 @@ static void node_165_Mul(const float *restrict x0, const float *restrict x1, flo
 static void node_166_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1055 = 0; i1055 < 38400; i1055++) {
-      const float u0 = x0[i1055];
+    for (int64_t i471 = 0; i471 < 38400; i471++) {
+      const float u0 = x0[i471];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i1055] = (float)v;
+      y0[i471] = (float)v;
     }
   }
 }
@@ -3958,29 +4192,24 @@ static void node_166_Div(const float *restrict x0, const float *restrict x1, flo
 /* p2o.Conv.43 (Conv): hardswish_13.tmp_0[1,200,2,96], conv2d_43.w_0[200,1,5,5] -> depthwise_conv2d_9.tmp_0[1,200,2,96] */
 static void node_167_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i1056 = 0; i1056 < 1; i1056++) {
-    for (int64_t i1057 = 0; i1057 < 200; i1057++) {
-      const float *xg1058 = x0 + i1056 * 38400 + i1057 * 192;
-      const float *wm1059 = x1 + i1057 * 25;
-      float *ym1060 = y0 + i1056 * 38400 + i1057 * 192;
-      for (int64_t i1061 = 0; i1061 < 2; i1061++) {
-        for (int64_t i1062 = 0; i1062 < 96; i1062++) {
-          float acc1063 = 0x0p+0f;
-          for (int64_t i1064 = 0; i1064 < 1; i1064++) {
-            const float *xc1065 = xg1058 + i1064 * 192;
-            const float *wc1066 = wm1059 + i1064 * 25;
-            for (int64_t i1067 = 0; i1067 < 5; i1067++) {
-              const int64_t p1068 = i1061 + i1067 - 2;
-              if (p1068 < 0 || p1068 >= 2) continue;
-              for (int64_t i1069 = 0; i1069 < 5; i1069++) {
-                const int64_t p1070 = i1062 + i1069 - 2;
-                if (p1070 < 0 || p1070 >= 96) continue;
-                acc1063 += xc1065[p1068 * 96 + p1070] * wc1066[i1067 * 5 + i1069];
-              }
-            }
-          }
-          ym1060[i1061 * 96 + i1062] = acc1063;
-        }
+  {
+    mc_gemm_args g472;
+    memset(&g472, 0, sizeof g472);
+    g472.H = 2;
+    g472.W = 96;
+    g472.OW = 96;
+    g472.KH = 5;
+    g472.KW = 5;
+    g472.SH = 1;
+    g472.SW = 1;
+    g472.DH = 1;
+    g472.DW = 1;
+    g472.PH = 2;
+    g472.PW = 2;
+    g472.alpha = 0x1p+0f;
+    for (int64_t i473 = 0; i473 < 1; i473++) {
+      for (int64_t i474 = 0; i474 < 200; i474++) {
+        mc_dw(&g472, x0 + i473 * 38400 + i474 * 192, x1 + i474 * 25, y0 + i473 * 38400 + i474 * 192, 2, i474);
       }
     }
   }
@@ -3989,15 +4218,15 @@ static void node_167_Conv(const float *restrict x0, const float *restrict x1, fl
 /* p2o.BatchNormalization.29 (BatchNormalization): depthwise_conv2d_9.tmp_0[1,200,2,96], batch_norm_29.w_0[200], batch_norm_29.b_0[200], batch_norm_29.w_1[200], batch_norm_29.w_2[200] -> batch_norm_29.tmp_3[1,200,2,96] */
 static void node_168_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i1071 = 0; i1071 < 1; i1071++) {
-    for (int64_t i1072 = 0; i1072 < 200; i1072++) {
-      const float mu1073 = x3[i1072];
-      const float sc1074 = x1[i1072] / sqrtf(x4[i1072] + 0x1.4f8b58p-17f);
-      const float bi1075 = x2[i1072];
-      const float *xp1076 = x0 + (i1071 * 200 + i1072) * 192;
-      float *yp1077 = y0 + (i1071 * 200 + i1072) * 192;
-      for (int64_t i1078 = 0; i1078 < 192; i1078++) {
-        yp1077[i1078] = (xp1076[i1078] - mu1073) * sc1074 + bi1075;
+  for (int64_t i475 = 0; i475 < 1; i475++) {
+    for (int64_t i476 = 0; i476 < 200; i476++) {
+      const float mu477 = x3[i476];
+      const float sc478 = x1[i476] / sqrtf(x4[i476] + 0x1.4f8b58p-17f);
+      const float bi479 = x2[i476];
+      const float *xp480 = x0 + (i475 * 200 + i476) * 192;
+      float *yp481 = y0 + (i475 * 200 + i476) * 192;
+      for (int64_t i482 = 0; i482 < 192; i482++) {
+        yp481[i482] = (xp480[i482] - mu477) * sc478 + bi479;
       }
     }
   }
@@ -4007,11 +4236,11 @@ static void node_168_BatchNormalization(const float *restrict x0, const float *r
 static void node_169_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1079 = 0; i1079 < 38400; i1079++) {
-      const float u0 = x0[i1079];
+    for (int64_t i483 = 0; i483 < 38400; i483++) {
+      const float u0 = x0[i483];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i1079] = (float)v;
+      y0[i483] = (float)v;
     }
   }
 }
@@ -4020,12 +4249,12 @@ static void node_169_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_170_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i1080 = 0; i1080 < 38400; i1080++) {
-      const float u0 = x0[i1080];
+    for (int64_t i484 = 0; i484 < 38400; i484++) {
+      const float u0 = x0[i484];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i1080] = (float)v;
+      y0[i484] = (float)v;
     }
   }
 }
@@ -4034,11 +4263,11 @@ static void node_170_Clip(const float *restrict x0, const float *restrict x1, co
 static void node_171_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1081 = 0; i1081 < 38400; i1081++) {
-      const float u0 = x0[i1081];
-      const float u1 = x1[i1081];
+    for (int64_t i485 = 0; i485 < 38400; i485++) {
+      const float u0 = x0[i485];
+      const float u1 = x1[i485];
       float v = (float)(u0 * u1);
-      y0[i1081] = (float)v;
+      y0[i485] = (float)v;
     }
   }
 }
@@ -4047,11 +4276,11 @@ static void node_171_Mul(const float *restrict x0, const float *restrict x1, flo
 static void node_172_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1082 = 0; i1082 < 38400; i1082++) {
-      const float u0 = x0[i1082];
+    for (int64_t i486 = 0; i486 < 38400; i486++) {
+      const float u0 = x0[i486];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i1082] = (float)v;
+      y0[i486] = (float)v;
     }
   }
 }
@@ -4059,54 +4288,51 @@ static void node_172_Div(const float *restrict x0, const float *restrict x1, flo
 /* p2o.GlobalAveragePool.14 (GlobalAveragePool): hardswish_14.tmp_0[1,200,2,96] -> p2o.GlobalAveragePool.15[1,200,1,1] */
 static void node_173_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1083 = 0; i1083 < 200; i1083++) {
-    const float *xp1084 = x0 + i1083 * 192;
-    float *yp1085 = y0 + i1083 * 1;
-    for (int64_t i1086 = 0; i1086 < 1; i1086++) {
-      for (int64_t i1087 = 0; i1087 < 1; i1087++) {
-        float acc1088 = 0x0p+0f;
-        int64_t cnt1089 = 0;
-        for (int64_t i1090 = 0; i1090 < 2; i1090++) {
-          const int64_t p1091 = i1086 + i1090;
-          for (int64_t i1092 = 0; i1092 < 96; i1092++) {
-            const int64_t p1093 = i1087 + i1092;
-            cnt1089++;
-            const float v1094 = xp1084[p1091 * 96 + p1093];
-            acc1088 += v1094;
+  for (int64_t i487 = 0; i487 < 200; i487++) {
+    const float *xp488 = x0 + i487 * 192;
+    float *yp489 = y0 + i487 * 1;
+    for (int64_t i490 = 0; i490 < 1; i490++) {
+      for (int64_t i491 = 0; i491 < 1; i491++) {
+        float acc492 = 0x0p+0f;
+        int64_t cnt493 = 0;
+        for (int64_t i494 = 0; i494 < 2; i494++) {
+          const int64_t p495 = i490 + i494;
+          for (int64_t i496 = 0; i496 < 96; i496++) {
+            const int64_t p497 = i491 + i496;
+            cnt493++;
+            const float v498 = xp488[p495 * 96 + p497];
+            acc492 += v498;
           }
         }
-        yp1085[i1086 + i1087] = acc1088 / (float)cnt1089;
+        yp489[i490 + i491] = acc492 / (float)cnt493;
       }
     }
   }
 }
 
 /* p2o.Conv.44 (Conv): p2o.GlobalAveragePool.15[1,200,1,1], conv2d_44.w_0[50,200,1,1], conv2d_44.b_0[50] -> conv2d_87.tmp_0[1,50,1,1] */
-static void node_174_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_174_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1095 = 0; i1095 < 1; i1095++) {
-    for (int64_t i1096 = 0; i1096 < 50; i1096++) {
-      const float *xg1097 = x0 + i1095 * 200;
-      const float *wm1098 = x1 + i1096 * 200;
-      float *ym1099 = y0 + i1095 * 50 + i1096;
-      for (int64_t i1100 = 0; i1100 < 1; i1100++) {
-        for (int64_t i1101 = 0; i1101 < 1; i1101++) {
-          float acc1102 = x2[i1096];
-          for (int64_t i1103 = 0; i1103 < 200; i1103++) {
-            const float *xc1104 = xg1097 + i1103 * 1;
-            const float *wc1105 = wm1098 + i1103 * 1;
-            for (int64_t i1106 = 0; i1106 < 1; i1106++) {
-              const int64_t p1107 = i1100 + i1106;
-              for (int64_t i1108 = 0; i1108 < 1; i1108++) {
-                const int64_t p1109 = i1101 + i1108;
-                acc1102 += xc1104[p1107 + p1109] * wc1105[i1106 + i1108];
-              }
-            }
-          }
-          ym1099[i1100 + i1101] = acc1102;
-        }
-      }
-    }
+  {
+    mc_gemm_args g499;
+    memset(&g499, 0, sizeof g499);
+    g499.M = 1;
+    g499.N = 50;
+    g499.K = 200;
+    g499.ars = 200;
+    g499.aks = 1;
+    g499.bkind = MC_B_ROWS;
+    g499.bks = 50;
+    g499.bns = 1;
+    g499.ldy = 50;
+    g499.alpha = 0x1p+0f;
+    g499.bias_mode = 2;
+    g499.beta = 0x1p+0f;
+    g499.bias = x2;
+    g499.a = x0;
+    g499.b = ch_ppocr_mobile_v2_0_cls_infer_p34.v;
+    g499.y = y0;
+    mc_gemv(&g499);
   }
 }
 
@@ -4114,40 +4340,37 @@ static void node_174_Conv(const float *restrict x0, const float *restrict x1, co
 static void node_175_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i1110 = 0; i1110 < 50; i1110++) {
-      const float u0 = x0[i1110];
+    for (int64_t i500 = 0; i500 < 50; i500++) {
+      const float u0 = x0[i500];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i1110] = (float)v;
+      y0[i500] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.45 (Conv): relu_13.tmp_0[1,50,1,1], conv2d_45.w_0[200,50,1,1], conv2d_45.b_0[200] -> conv2d_88.tmp_0[1,200,1,1] */
-static void node_176_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_176_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1111 = 0; i1111 < 1; i1111++) {
-    for (int64_t i1112 = 0; i1112 < 200; i1112++) {
-      const float *xg1113 = x0 + i1111 * 50;
-      const float *wm1114 = x1 + i1112 * 50;
-      float *ym1115 = y0 + i1111 * 200 + i1112;
-      for (int64_t i1116 = 0; i1116 < 1; i1116++) {
-        for (int64_t i1117 = 0; i1117 < 1; i1117++) {
-          float acc1118 = x2[i1112];
-          for (int64_t i1119 = 0; i1119 < 50; i1119++) {
-            const float *xc1120 = xg1113 + i1119 * 1;
-            const float *wc1121 = wm1114 + i1119 * 1;
-            for (int64_t i1122 = 0; i1122 < 1; i1122++) {
-              const int64_t p1123 = i1116 + i1122;
-              for (int64_t i1124 = 0; i1124 < 1; i1124++) {
-                const int64_t p1125 = i1117 + i1124;
-                acc1118 += xc1120[p1123 + p1125] * wc1121[i1122 + i1124];
-              }
-            }
-          }
-          ym1115[i1116 + i1117] = acc1118;
-        }
-      }
-    }
+  {
+    mc_gemm_args g501;
+    memset(&g501, 0, sizeof g501);
+    g501.M = 1;
+    g501.N = 200;
+    g501.K = 50;
+    g501.ars = 50;
+    g501.aks = 1;
+    g501.bkind = MC_B_ROWS;
+    g501.bks = 200;
+    g501.bns = 1;
+    g501.ldy = 200;
+    g501.alpha = 0x1p+0f;
+    g501.bias_mode = 2;
+    g501.beta = 0x1p+0f;
+    g501.bias = x2;
+    g501.a = x0;
+    g501.b = ch_ppocr_mobile_v2_0_cls_infer_p35.v;
+    g501.y = y0;
+    mc_gemv(&g501);
   }
 }
 
@@ -4155,10 +4378,10 @@ static void node_176_Conv(const float *restrict x0, const float *restrict x1, co
 static void node_177_HardSigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i1126 = 0; i1126 < 200; i1126++) {
-      const float u0 = x0[i1126];
+    for (int64_t i502 = 0; i502 < 200; i502++) {
+      const float u0 = x0[i502];
       float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i1126] = (float)v;
+      y0[i502] = (float)v;
     }
   }
 }
@@ -4167,58 +4390,53 @@ static void node_177_HardSigmoid(const float *restrict x0, float *restrict y0)
 static void node_178_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1127 = 0; i1127 < 200; i1127++) {
-      for (int64_t i1128 = 0; i1128 < 192; i1128++) {
-        const float u0 = x0[i1127 * 192 + i1128];
-        const float u1 = x1[i1127];
+    for (int64_t i503 = 0; i503 < 200; i503++) {
+      for (int64_t i504 = 0; i504 < 192; i504++) {
+        const float u0 = x0[i503 * 192 + i504];
+        const float u1 = x1[i503];
         float v = (float)(u0 * u1);
-        y0[i1127 * 192 + i1128] = (float)v;
+        y0[i503 * 192 + i504] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.46 (Conv): p2o.Mul.45[1,200,2,96], conv2d_46.w_0[32,200,1,1] -> conv2d_89.tmp_0[1,32,2,96] */
-static void node_179_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_179_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1129 = 0; i1129 < 1; i1129++) {
-    for (int64_t i1130 = 0; i1130 < 32; i1130++) {
-      const float *xg1131 = x0 + i1129 * 38400;
-      const float *wm1132 = x1 + i1130 * 200;
-      float *ym1133 = y0 + i1129 * 6144 + i1130 * 192;
-      for (int64_t i1134 = 0; i1134 < 2; i1134++) {
-        for (int64_t i1135 = 0; i1135 < 96; i1135++) {
-          float acc1136 = 0x0p+0f;
-          for (int64_t i1137 = 0; i1137 < 200; i1137++) {
-            const float *xc1138 = xg1131 + i1137 * 192;
-            const float *wc1139 = wm1132 + i1137 * 1;
-            for (int64_t i1140 = 0; i1140 < 1; i1140++) {
-              const int64_t p1141 = i1134 + i1140;
-              for (int64_t i1142 = 0; i1142 < 1; i1142++) {
-                const int64_t p1143 = i1135 + i1142;
-                acc1136 += xc1138[p1141 * 96 + p1143] * wc1139[i1140 + i1142];
-              }
-            }
-          }
-          ym1133[i1134 * 96 + i1135] = acc1136;
-        }
-      }
-    }
+  {
+    mc_gemm_args g505;
+    memset(&g505, 0, sizeof g505);
+    g505.M = 32;
+    g505.N = 192;
+    g505.K = 200;
+    g505.MC = 72;
+    g505.NC = 192;
+    g505.KC = 200;
+    g505.bkind = MC_B_ROWS;
+    g505.bks = 192;
+    g505.bns = 1;
+    g505.ldy = 192;
+    g505.alpha = 0x1p+0f;
+    g505.apk = ch_ppocr_mobile_v2_0_cls_infer_p36.v;
+    g505.b = x0;
+    g505.y = y0;
+    mc_gemm(&g505);
   }
 }
 
 /* p2o.BatchNormalization.30 (BatchNormalization): conv2d_89.tmp_0[1,32,2,96], batch_norm_30.w_0[32], batch_norm_30.b_0[32], batch_norm_30.w_1[32], batch_norm_30.w_2[32] -> batch_norm_30.tmp_3[1,32,2,96] */
 static void node_180_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i1144 = 0; i1144 < 1; i1144++) {
-    for (int64_t i1145 = 0; i1145 < 32; i1145++) {
-      const float mu1146 = x3[i1145];
-      const float sc1147 = x1[i1145] / sqrtf(x4[i1145] + 0x1.4f8b58p-17f);
-      const float bi1148 = x2[i1145];
-      const float *xp1149 = x0 + (i1144 * 32 + i1145) * 192;
-      float *yp1150 = y0 + (i1144 * 32 + i1145) * 192;
-      for (int64_t i1151 = 0; i1151 < 192; i1151++) {
-        yp1150[i1151] = (xp1149[i1151] - mu1146) * sc1147 + bi1148;
+  for (int64_t i506 = 0; i506 < 1; i506++) {
+    for (int64_t i507 = 0; i507 < 32; i507++) {
+      const float mu508 = x3[i507];
+      const float sc509 = x1[i507] / sqrtf(x4[i507] + 0x1.4f8b58p-17f);
+      const float bi510 = x2[i507];
+      const float *xp511 = x0 + (i506 * 32 + i507) * 192;
+      float *yp512 = y0 + (i506 * 32 + i507) * 192;
+      for (int64_t i513 = 0; i513 < 192; i513++) {
+        yp512[i513] = (xp511[i513] - mu508) * sc509 + bi510;
       }
     }
   }
@@ -4228,56 +4446,51 @@ static void node_180_BatchNormalization(const float *restrict x0, const float *r
 static void node_181_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1152 = 0; i1152 < 6144; i1152++) {
-      const float u0 = x0[i1152];
-      const float u1 = x1[i1152];
+    for (int64_t i514 = 0; i514 < 6144; i514++) {
+      const float u0 = x0[i514];
+      const float u1 = x1[i514];
       float v = (float)(u0 + u1);
-      y0[i1152] = (float)v;
+      y0[i514] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.47 (Conv): p2o.Add.73[1,32,2,96], conv2d_47.w_0[200,32,1,1] -> conv2d_90.tmp_0[1,200,2,96] */
-static void node_182_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_182_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1153 = 0; i1153 < 1; i1153++) {
-    for (int64_t i1154 = 0; i1154 < 200; i1154++) {
-      const float *xg1155 = x0 + i1153 * 6144;
-      const float *wm1156 = x1 + i1154 * 32;
-      float *ym1157 = y0 + i1153 * 38400 + i1154 * 192;
-      for (int64_t i1158 = 0; i1158 < 2; i1158++) {
-        for (int64_t i1159 = 0; i1159 < 96; i1159++) {
-          float acc1160 = 0x0p+0f;
-          for (int64_t i1161 = 0; i1161 < 32; i1161++) {
-            const float *xc1162 = xg1155 + i1161 * 192;
-            const float *wc1163 = wm1156 + i1161 * 1;
-            for (int64_t i1164 = 0; i1164 < 1; i1164++) {
-              const int64_t p1165 = i1158 + i1164;
-              for (int64_t i1166 = 0; i1166 < 1; i1166++) {
-                const int64_t p1167 = i1159 + i1166;
-                acc1160 += xc1162[p1165 * 96 + p1167] * wc1163[i1164 + i1166];
-              }
-            }
-          }
-          ym1157[i1158 * 96 + i1159] = acc1160;
-        }
-      }
-    }
+  {
+    mc_gemm_args g515;
+    memset(&g515, 0, sizeof g515);
+    g515.M = 200;
+    g515.N = 192;
+    g515.K = 32;
+    g515.MC = 72;
+    g515.NC = 192;
+    g515.KC = 32;
+    g515.bkind = MC_B_ROWS;
+    g515.bks = 192;
+    g515.bns = 1;
+    g515.ldy = 192;
+    g515.alpha = 0x1p+0f;
+    g515.apk = ch_ppocr_mobile_v2_0_cls_infer_p37.v;
+    g515.b = x0;
+    g515.y = y0;
+    mc_gemm(&g515);
   }
 }
 
 /* p2o.BatchNormalization.31 (BatchNormalization): conv2d_90.tmp_0[1,200,2,96], batch_norm_31.w_0[200], batch_norm_31.b_0[200], batch_norm_31.w_1[200], batch_norm_31.w_2[200] -> batch_norm_31.tmp_3[1,200,2,96] */
 static void node_183_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i1168 = 0; i1168 < 1; i1168++) {
-    for (int64_t i1169 = 0; i1169 < 200; i1169++) {
-      const float mu1170 = x3[i1169];
-      const float sc1171 = x1[i1169] / sqrtf(x4[i1169] + 0x1.4f8b58p-17f);
-      const float bi1172 = x2[i1169];
-      const float *xp1173 = x0 + (i1168 * 200 + i1169) * 192;
-      float *yp1174 = y0 + (i1168 * 200 + i1169) * 192;
-      for (int64_t i1175 = 0; i1175 < 192; i1175++) {
-        yp1174[i1175] = (xp1173[i1175] - mu1170) * sc1171 + bi1172;
+  for (int64_t i516 = 0; i516 < 1; i516++) {
+    for (int64_t i517 = 0; i517 < 200; i517++) {
+      const float mu518 = x3[i517];
+      const float sc519 = x1[i517] / sqrtf(x4[i517] + 0x1.4f8b58p-17f);
+      const float bi520 = x2[i517];
+      const float *xp521 = x0 + (i516 * 200 + i517) * 192;
+      float *yp522 = y0 + (i516 * 200 + i517) * 192;
+      for (int64_t i523 = 0; i523 < 192; i523++) {
+        yp522[i523] = (xp521[i523] - mu518) * sc519 + bi520;
       }
     }
   }
@@ -4287,11 +4500,11 @@ static void node_183_BatchNormalization(const float *restrict x0, const float *r
 static void node_184_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1176 = 0; i1176 < 38400; i1176++) {
-      const float u0 = x0[i1176];
+    for (int64_t i524 = 0; i524 < 38400; i524++) {
+      const float u0 = x0[i524];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i1176] = (float)v;
+      y0[i524] = (float)v;
     }
   }
 }
@@ -4300,12 +4513,12 @@ static void node_184_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_185_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i1177 = 0; i1177 < 38400; i1177++) {
-      const float u0 = x0[i1177];
+    for (int64_t i525 = 0; i525 < 38400; i525++) {
+      const float u0 = x0[i525];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i1177] = (float)v;
+      y0[i525] = (float)v;
     }
   }
 }
@@ -4314,11 +4527,11 @@ static void node_185_Clip(const float *restrict x0, const float *restrict x1, co
 static void node_186_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1178 = 0; i1178 < 38400; i1178++) {
-      const float u0 = x0[i1178];
-      const float u1 = x1[i1178];
+    for (int64_t i526 = 0; i526 < 38400; i526++) {
+      const float u0 = x0[i526];
+      const float u1 = x1[i526];
       float v = (float)(u0 * u1);
-      y0[i1178] = (float)v;
+      y0[i526] = (float)v;
     }
   }
 }
@@ -4327,11 +4540,11 @@ static void node_186_Mul(const float *restrict x0, const float *restrict x1, flo
 static void node_187_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1179 = 0; i1179 < 38400; i1179++) {
-      const float u0 = x0[i1179];
+    for (int64_t i527 = 0; i527 < 38400; i527++) {
+      const float u0 = x0[i527];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i1179] = (float)v;
+      y0[i527] = (float)v;
     }
   }
 }
@@ -4339,29 +4552,24 @@ static void node_187_Div(const float *restrict x0, const float *restrict x1, flo
 /* p2o.Conv.48 (Conv): hardswish_15.tmp_0[1,200,2,96], conv2d_48.w_0[200,1,5,5] -> depthwise_conv2d_10.tmp_0[1,200,2,96] */
 static void node_188_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i1180 = 0; i1180 < 1; i1180++) {
-    for (int64_t i1181 = 0; i1181 < 200; i1181++) {
-      const float *xg1182 = x0 + i1180 * 38400 + i1181 * 192;
-      const float *wm1183 = x1 + i1181 * 25;
-      float *ym1184 = y0 + i1180 * 38400 + i1181 * 192;
-      for (int64_t i1185 = 0; i1185 < 2; i1185++) {
-        for (int64_t i1186 = 0; i1186 < 96; i1186++) {
-          float acc1187 = 0x0p+0f;
-          for (int64_t i1188 = 0; i1188 < 1; i1188++) {
-            const float *xc1189 = xg1182 + i1188 * 192;
-            const float *wc1190 = wm1183 + i1188 * 25;
-            for (int64_t i1191 = 0; i1191 < 5; i1191++) {
-              const int64_t p1192 = i1185 + i1191 - 2;
-              if (p1192 < 0 || p1192 >= 2) continue;
-              for (int64_t i1193 = 0; i1193 < 5; i1193++) {
-                const int64_t p1194 = i1186 + i1193 - 2;
-                if (p1194 < 0 || p1194 >= 96) continue;
-                acc1187 += xc1189[p1192 * 96 + p1194] * wc1190[i1191 * 5 + i1193];
-              }
-            }
-          }
-          ym1184[i1185 * 96 + i1186] = acc1187;
-        }
+  {
+    mc_gemm_args g528;
+    memset(&g528, 0, sizeof g528);
+    g528.H = 2;
+    g528.W = 96;
+    g528.OW = 96;
+    g528.KH = 5;
+    g528.KW = 5;
+    g528.SH = 1;
+    g528.SW = 1;
+    g528.DH = 1;
+    g528.DW = 1;
+    g528.PH = 2;
+    g528.PW = 2;
+    g528.alpha = 0x1p+0f;
+    for (int64_t i529 = 0; i529 < 1; i529++) {
+      for (int64_t i530 = 0; i530 < 200; i530++) {
+        mc_dw(&g528, x0 + i529 * 38400 + i530 * 192, x1 + i530 * 25, y0 + i529 * 38400 + i530 * 192, 2, i530);
       }
     }
   }
@@ -4370,15 +4578,15 @@ static void node_188_Conv(const float *restrict x0, const float *restrict x1, fl
 /* p2o.BatchNormalization.32 (BatchNormalization): depthwise_conv2d_10.tmp_0[1,200,2,96], batch_norm_32.w_0[200], batch_norm_32.b_0[200], batch_norm_32.w_1[200], batch_norm_32.w_2[200] -> batch_norm_32.tmp_3[1,200,2,96] */
 static void node_189_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i1195 = 0; i1195 < 1; i1195++) {
-    for (int64_t i1196 = 0; i1196 < 200; i1196++) {
-      const float mu1197 = x3[i1196];
-      const float sc1198 = x1[i1196] / sqrtf(x4[i1196] + 0x1.4f8b58p-17f);
-      const float bi1199 = x2[i1196];
-      const float *xp1200 = x0 + (i1195 * 200 + i1196) * 192;
-      float *yp1201 = y0 + (i1195 * 200 + i1196) * 192;
-      for (int64_t i1202 = 0; i1202 < 192; i1202++) {
-        yp1201[i1202] = (xp1200[i1202] - mu1197) * sc1198 + bi1199;
+  for (int64_t i531 = 0; i531 < 1; i531++) {
+    for (int64_t i532 = 0; i532 < 200; i532++) {
+      const float mu533 = x3[i532];
+      const float sc534 = x1[i532] / sqrtf(x4[i532] + 0x1.4f8b58p-17f);
+      const float bi535 = x2[i532];
+      const float *xp536 = x0 + (i531 * 200 + i532) * 192;
+      float *yp537 = y0 + (i531 * 200 + i532) * 192;
+      for (int64_t i538 = 0; i538 < 192; i538++) {
+        yp537[i538] = (xp536[i538] - mu533) * sc534 + bi535;
       }
     }
   }
@@ -4388,11 +4596,11 @@ static void node_189_BatchNormalization(const float *restrict x0, const float *r
 static void node_190_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1203 = 0; i1203 < 38400; i1203++) {
-      const float u0 = x0[i1203];
+    for (int64_t i539 = 0; i539 < 38400; i539++) {
+      const float u0 = x0[i539];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i1203] = (float)v;
+      y0[i539] = (float)v;
     }
   }
 }
@@ -4401,12 +4609,12 @@ static void node_190_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_191_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i1204 = 0; i1204 < 38400; i1204++) {
-      const float u0 = x0[i1204];
+    for (int64_t i540 = 0; i540 < 38400; i540++) {
+      const float u0 = x0[i540];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i1204] = (float)v;
+      y0[i540] = (float)v;
     }
   }
 }
@@ -4415,11 +4623,11 @@ static void node_191_Clip(const float *restrict x0, const float *restrict x1, co
 static void node_192_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1205 = 0; i1205 < 38400; i1205++) {
-      const float u0 = x0[i1205];
-      const float u1 = x1[i1205];
+    for (int64_t i541 = 0; i541 < 38400; i541++) {
+      const float u0 = x0[i541];
+      const float u1 = x1[i541];
       float v = (float)(u0 * u1);
-      y0[i1205] = (float)v;
+      y0[i541] = (float)v;
     }
   }
 }
@@ -4428,11 +4636,11 @@ static void node_192_Mul(const float *restrict x0, const float *restrict x1, flo
 static void node_193_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1206 = 0; i1206 < 38400; i1206++) {
-      const float u0 = x0[i1206];
+    for (int64_t i542 = 0; i542 < 38400; i542++) {
+      const float u0 = x0[i542];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i1206] = (float)v;
+      y0[i542] = (float)v;
     }
   }
 }
@@ -4440,54 +4648,51 @@ static void node_193_Div(const float *restrict x0, const float *restrict x1, flo
 /* p2o.GlobalAveragePool.16 (GlobalAveragePool): hardswish_16.tmp_0[1,200,2,96] -> p2o.GlobalAveragePool.17[1,200,1,1] */
 static void node_194_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1207 = 0; i1207 < 200; i1207++) {
-    const float *xp1208 = x0 + i1207 * 192;
-    float *yp1209 = y0 + i1207 * 1;
-    for (int64_t i1210 = 0; i1210 < 1; i1210++) {
-      for (int64_t i1211 = 0; i1211 < 1; i1211++) {
-        float acc1212 = 0x0p+0f;
-        int64_t cnt1213 = 0;
-        for (int64_t i1214 = 0; i1214 < 2; i1214++) {
-          const int64_t p1215 = i1210 + i1214;
-          for (int64_t i1216 = 0; i1216 < 96; i1216++) {
-            const int64_t p1217 = i1211 + i1216;
-            cnt1213++;
-            const float v1218 = xp1208[p1215 * 96 + p1217];
-            acc1212 += v1218;
+  for (int64_t i543 = 0; i543 < 200; i543++) {
+    const float *xp544 = x0 + i543 * 192;
+    float *yp545 = y0 + i543 * 1;
+    for (int64_t i546 = 0; i546 < 1; i546++) {
+      for (int64_t i547 = 0; i547 < 1; i547++) {
+        float acc548 = 0x0p+0f;
+        int64_t cnt549 = 0;
+        for (int64_t i550 = 0; i550 < 2; i550++) {
+          const int64_t p551 = i546 + i550;
+          for (int64_t i552 = 0; i552 < 96; i552++) {
+            const int64_t p553 = i547 + i552;
+            cnt549++;
+            const float v554 = xp544[p551 * 96 + p553];
+            acc548 += v554;
           }
         }
-        yp1209[i1210 + i1211] = acc1212 / (float)cnt1213;
+        yp545[i546 + i547] = acc548 / (float)cnt549;
       }
     }
   }
 }
 
 /* p2o.Conv.49 (Conv): p2o.GlobalAveragePool.17[1,200,1,1], conv2d_49.w_0[50,200,1,1], conv2d_49.b_0[50] -> conv2d_91.tmp_0[1,50,1,1] */
-static void node_195_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_195_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1219 = 0; i1219 < 1; i1219++) {
-    for (int64_t i1220 = 0; i1220 < 50; i1220++) {
-      const float *xg1221 = x0 + i1219 * 200;
-      const float *wm1222 = x1 + i1220 * 200;
-      float *ym1223 = y0 + i1219 * 50 + i1220;
-      for (int64_t i1224 = 0; i1224 < 1; i1224++) {
-        for (int64_t i1225 = 0; i1225 < 1; i1225++) {
-          float acc1226 = x2[i1220];
-          for (int64_t i1227 = 0; i1227 < 200; i1227++) {
-            const float *xc1228 = xg1221 + i1227 * 1;
-            const float *wc1229 = wm1222 + i1227 * 1;
-            for (int64_t i1230 = 0; i1230 < 1; i1230++) {
-              const int64_t p1231 = i1224 + i1230;
-              for (int64_t i1232 = 0; i1232 < 1; i1232++) {
-                const int64_t p1233 = i1225 + i1232;
-                acc1226 += xc1228[p1231 + p1233] * wc1229[i1230 + i1232];
-              }
-            }
-          }
-          ym1223[i1224 + i1225] = acc1226;
-        }
-      }
-    }
+  {
+    mc_gemm_args g555;
+    memset(&g555, 0, sizeof g555);
+    g555.M = 1;
+    g555.N = 50;
+    g555.K = 200;
+    g555.ars = 200;
+    g555.aks = 1;
+    g555.bkind = MC_B_ROWS;
+    g555.bks = 50;
+    g555.bns = 1;
+    g555.ldy = 50;
+    g555.alpha = 0x1p+0f;
+    g555.bias_mode = 2;
+    g555.beta = 0x1p+0f;
+    g555.bias = x2;
+    g555.a = x0;
+    g555.b = ch_ppocr_mobile_v2_0_cls_infer_p38.v;
+    g555.y = y0;
+    mc_gemv(&g555);
   }
 }
 
@@ -4495,40 +4700,37 @@ static void node_195_Conv(const float *restrict x0, const float *restrict x1, co
 static void node_196_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i1234 = 0; i1234 < 50; i1234++) {
-      const float u0 = x0[i1234];
+    for (int64_t i556 = 0; i556 < 50; i556++) {
+      const float u0 = x0[i556];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i1234] = (float)v;
+      y0[i556] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.50 (Conv): relu_14.tmp_0[1,50,1,1], conv2d_50.w_0[200,50,1,1], conv2d_50.b_0[200] -> conv2d_92.tmp_0[1,200,1,1] */
-static void node_197_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_197_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1235 = 0; i1235 < 1; i1235++) {
-    for (int64_t i1236 = 0; i1236 < 200; i1236++) {
-      const float *xg1237 = x0 + i1235 * 50;
-      const float *wm1238 = x1 + i1236 * 50;
-      float *ym1239 = y0 + i1235 * 200 + i1236;
-      for (int64_t i1240 = 0; i1240 < 1; i1240++) {
-        for (int64_t i1241 = 0; i1241 < 1; i1241++) {
-          float acc1242 = x2[i1236];
-          for (int64_t i1243 = 0; i1243 < 50; i1243++) {
-            const float *xc1244 = xg1237 + i1243 * 1;
-            const float *wc1245 = wm1238 + i1243 * 1;
-            for (int64_t i1246 = 0; i1246 < 1; i1246++) {
-              const int64_t p1247 = i1240 + i1246;
-              for (int64_t i1248 = 0; i1248 < 1; i1248++) {
-                const int64_t p1249 = i1241 + i1248;
-                acc1242 += xc1244[p1247 + p1249] * wc1245[i1246 + i1248];
-              }
-            }
-          }
-          ym1239[i1240 + i1241] = acc1242;
-        }
-      }
-    }
+  {
+    mc_gemm_args g557;
+    memset(&g557, 0, sizeof g557);
+    g557.M = 1;
+    g557.N = 200;
+    g557.K = 50;
+    g557.ars = 50;
+    g557.aks = 1;
+    g557.bkind = MC_B_ROWS;
+    g557.bks = 200;
+    g557.bns = 1;
+    g557.ldy = 200;
+    g557.alpha = 0x1p+0f;
+    g557.bias_mode = 2;
+    g557.beta = 0x1p+0f;
+    g557.bias = x2;
+    g557.a = x0;
+    g557.b = ch_ppocr_mobile_v2_0_cls_infer_p39.v;
+    g557.y = y0;
+    mc_gemv(&g557);
   }
 }
 
@@ -4536,10 +4738,10 @@ static void node_197_Conv(const float *restrict x0, const float *restrict x1, co
 static void node_198_HardSigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i1250 = 0; i1250 < 200; i1250++) {
-      const float u0 = x0[i1250];
+    for (int64_t i558 = 0; i558 < 200; i558++) {
+      const float u0 = x0[i558];
       float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i1250] = (float)v;
+      y0[i558] = (float)v;
     }
   }
 }
@@ -4548,58 +4750,53 @@ static void node_198_HardSigmoid(const float *restrict x0, float *restrict y0)
 static void node_199_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1251 = 0; i1251 < 200; i1251++) {
-      for (int64_t i1252 = 0; i1252 < 192; i1252++) {
-        const float u0 = x0[i1251 * 192 + i1252];
-        const float u1 = x1[i1251];
+    for (int64_t i559 = 0; i559 < 200; i559++) {
+      for (int64_t i560 = 0; i560 < 192; i560++) {
+        const float u0 = x0[i559 * 192 + i560];
+        const float u1 = x1[i559];
         float v = (float)(u0 * u1);
-        y0[i1251 * 192 + i1252] = (float)v;
+        y0[i559 * 192 + i560] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.51 (Conv): p2o.Mul.51[1,200,2,96], conv2d_51.w_0[32,200,1,1] -> conv2d_93.tmp_0[1,32,2,96] */
-static void node_200_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_200_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1253 = 0; i1253 < 1; i1253++) {
-    for (int64_t i1254 = 0; i1254 < 32; i1254++) {
-      const float *xg1255 = x0 + i1253 * 38400;
-      const float *wm1256 = x1 + i1254 * 200;
-      float *ym1257 = y0 + i1253 * 6144 + i1254 * 192;
-      for (int64_t i1258 = 0; i1258 < 2; i1258++) {
-        for (int64_t i1259 = 0; i1259 < 96; i1259++) {
-          float acc1260 = 0x0p+0f;
-          for (int64_t i1261 = 0; i1261 < 200; i1261++) {
-            const float *xc1262 = xg1255 + i1261 * 192;
-            const float *wc1263 = wm1256 + i1261 * 1;
-            for (int64_t i1264 = 0; i1264 < 1; i1264++) {
-              const int64_t p1265 = i1258 + i1264;
-              for (int64_t i1266 = 0; i1266 < 1; i1266++) {
-                const int64_t p1267 = i1259 + i1266;
-                acc1260 += xc1262[p1265 * 96 + p1267] * wc1263[i1264 + i1266];
-              }
-            }
-          }
-          ym1257[i1258 * 96 + i1259] = acc1260;
-        }
-      }
-    }
+  {
+    mc_gemm_args g561;
+    memset(&g561, 0, sizeof g561);
+    g561.M = 32;
+    g561.N = 192;
+    g561.K = 200;
+    g561.MC = 72;
+    g561.NC = 192;
+    g561.KC = 200;
+    g561.bkind = MC_B_ROWS;
+    g561.bks = 192;
+    g561.bns = 1;
+    g561.ldy = 192;
+    g561.alpha = 0x1p+0f;
+    g561.apk = ch_ppocr_mobile_v2_0_cls_infer_p40.v;
+    g561.b = x0;
+    g561.y = y0;
+    mc_gemm(&g561);
   }
 }
 
 /* p2o.BatchNormalization.33 (BatchNormalization): conv2d_93.tmp_0[1,32,2,96], batch_norm_33.w_0[32], batch_norm_33.b_0[32], batch_norm_33.w_1[32], batch_norm_33.w_2[32] -> batch_norm_33.tmp_3[1,32,2,96] */
 static void node_201_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i1268 = 0; i1268 < 1; i1268++) {
-    for (int64_t i1269 = 0; i1269 < 32; i1269++) {
-      const float mu1270 = x3[i1269];
-      const float sc1271 = x1[i1269] / sqrtf(x4[i1269] + 0x1.4f8b58p-17f);
-      const float bi1272 = x2[i1269];
-      const float *xp1273 = x0 + (i1268 * 32 + i1269) * 192;
-      float *yp1274 = y0 + (i1268 * 32 + i1269) * 192;
-      for (int64_t i1275 = 0; i1275 < 192; i1275++) {
-        yp1274[i1275] = (xp1273[i1275] - mu1270) * sc1271 + bi1272;
+  for (int64_t i562 = 0; i562 < 1; i562++) {
+    for (int64_t i563 = 0; i563 < 32; i563++) {
+      const float mu564 = x3[i563];
+      const float sc565 = x1[i563] / sqrtf(x4[i563] + 0x1.4f8b58p-17f);
+      const float bi566 = x2[i563];
+      const float *xp567 = x0 + (i562 * 32 + i563) * 192;
+      float *yp568 = y0 + (i562 * 32 + i563) * 192;
+      for (int64_t i569 = 0; i569 < 192; i569++) {
+        yp568[i569] = (xp567[i569] - mu564) * sc565 + bi566;
       }
     }
   }
@@ -4609,56 +4806,51 @@ static void node_201_BatchNormalization(const float *restrict x0, const float *r
 static void node_202_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1276 = 0; i1276 < 6144; i1276++) {
-      const float u0 = x0[i1276];
-      const float u1 = x1[i1276];
+    for (int64_t i570 = 0; i570 < 6144; i570++) {
+      const float u0 = x0[i570];
+      const float u1 = x1[i570];
       float v = (float)(u0 + u1);
-      y0[i1276] = (float)v;
+      y0[i570] = (float)v;
     }
   }
 }
 
 /* p2o.Conv.52 (Conv): p2o.Add.83[1,32,2,96], conv2d_52.w_0[200,32,1,1] -> conv2d_94.tmp_0[1,200,2,96] */
-static void node_203_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_203_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1277 = 0; i1277 < 1; i1277++) {
-    for (int64_t i1278 = 0; i1278 < 200; i1278++) {
-      const float *xg1279 = x0 + i1277 * 6144;
-      const float *wm1280 = x1 + i1278 * 32;
-      float *ym1281 = y0 + i1277 * 38400 + i1278 * 192;
-      for (int64_t i1282 = 0; i1282 < 2; i1282++) {
-        for (int64_t i1283 = 0; i1283 < 96; i1283++) {
-          float acc1284 = 0x0p+0f;
-          for (int64_t i1285 = 0; i1285 < 32; i1285++) {
-            const float *xc1286 = xg1279 + i1285 * 192;
-            const float *wc1287 = wm1280 + i1285 * 1;
-            for (int64_t i1288 = 0; i1288 < 1; i1288++) {
-              const int64_t p1289 = i1282 + i1288;
-              for (int64_t i1290 = 0; i1290 < 1; i1290++) {
-                const int64_t p1291 = i1283 + i1290;
-                acc1284 += xc1286[p1289 * 96 + p1291] * wc1287[i1288 + i1290];
-              }
-            }
-          }
-          ym1281[i1282 * 96 + i1283] = acc1284;
-        }
-      }
-    }
+  {
+    mc_gemm_args g571;
+    memset(&g571, 0, sizeof g571);
+    g571.M = 200;
+    g571.N = 192;
+    g571.K = 32;
+    g571.MC = 72;
+    g571.NC = 192;
+    g571.KC = 32;
+    g571.bkind = MC_B_ROWS;
+    g571.bks = 192;
+    g571.bns = 1;
+    g571.ldy = 192;
+    g571.alpha = 0x1p+0f;
+    g571.apk = ch_ppocr_mobile_v2_0_cls_infer_p41.v;
+    g571.b = x0;
+    g571.y = y0;
+    mc_gemm(&g571);
   }
 }
 
 /* p2o.BatchNormalization.34 (BatchNormalization): conv2d_94.tmp_0[1,200,2,96], batch_norm_34.w_0[200], batch_norm_34.b_0[200], batch_norm_34.w_1[200], batch_norm_34.w_2[200] -> batch_norm_34.tmp_3[1,200,2,96] */
 static void node_204_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i1292 = 0; i1292 < 1; i1292++) {
-    for (int64_t i1293 = 0; i1293 < 200; i1293++) {
-      const float mu1294 = x3[i1293];
-      const float sc1295 = x1[i1293] / sqrtf(x4[i1293] + 0x1.4f8b58p-17f);
-      const float bi1296 = x2[i1293];
-      const float *xp1297 = x0 + (i1292 * 200 + i1293) * 192;
-      float *yp1298 = y0 + (i1292 * 200 + i1293) * 192;
-      for (int64_t i1299 = 0; i1299 < 192; i1299++) {
-        yp1298[i1299] = (xp1297[i1299] - mu1294) * sc1295 + bi1296;
+  for (int64_t i572 = 0; i572 < 1; i572++) {
+    for (int64_t i573 = 0; i573 < 200; i573++) {
+      const float mu574 = x3[i573];
+      const float sc575 = x1[i573] / sqrtf(x4[i573] + 0x1.4f8b58p-17f);
+      const float bi576 = x2[i573];
+      const float *xp577 = x0 + (i572 * 200 + i573) * 192;
+      float *yp578 = y0 + (i572 * 200 + i573) * 192;
+      for (int64_t i579 = 0; i579 < 192; i579++) {
+        yp578[i579] = (xp577[i579] - mu574) * sc575 + bi576;
       }
     }
   }
@@ -4668,11 +4860,11 @@ static void node_204_BatchNormalization(const float *restrict x0, const float *r
 static void node_205_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1300 = 0; i1300 < 38400; i1300++) {
-      const float u0 = x0[i1300];
+    for (int64_t i580 = 0; i580 < 38400; i580++) {
+      const float u0 = x0[i580];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i1300] = (float)v;
+      y0[i580] = (float)v;
     }
   }
 }
@@ -4681,12 +4873,12 @@ static void node_205_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_206_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i1301 = 0; i1301 < 38400; i1301++) {
-      const float u0 = x0[i1301];
+    for (int64_t i581 = 0; i581 < 38400; i581++) {
+      const float u0 = x0[i581];
       const float u1 = x1[0];
       const float u2 = x2[0];
       float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i1301] = (float)v;
+      y0[i581] = (float)v;
     }
   }
 }
@@ -4695,11 +4887,11 @@ static void node_206_Clip(const float *restrict x0, const float *restrict x1, co
 static void node_207_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1302 = 0; i1302 < 38400; i1302++) {
-      const float u0 = x0[i1302];
-      const float u1 = x1[i1302];
+    for (int64_t i582 = 0; i582 < 38400; i582++) {
+      const float u0 = x0[i582];
+      const float u1 = x1[i582];
       float v = (float)(u0 * u1);
-      y0[i1302] = (float)v;
+      y0[i582] = (float)v;
     }
   }
 }
@@ -4708,11 +4900,11 @@ static void node_207_Mul(const float *restrict x0, const float *restrict x1, flo
 static void node_208_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1303 = 0; i1303 < 38400; i1303++) {
-      const float u0 = x0[i1303];
+    for (int64_t i583 = 0; i583 < 38400; i583++) {
+      const float u0 = x0[i583];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i1303] = (float)v;
+      y0[i583] = (float)v;
     }
   }
 }
@@ -4720,21 +4912,21 @@ static void node_208_Div(const float *restrict x0, const float *restrict x1, flo
 /* p2o.MaxPool.0 (MaxPool): hardswish_17.tmp_0[1,200,2,96] -> p2o.MaxPool.1[1,200,1,48] */
 static void node_209_MaxPool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1304 = 0; i1304 < 200; i1304++) {
-    const float *xp1305 = x0 + i1304 * 192;
-    float *yp1306 = y0 + i1304 * 48;
-    for (int64_t i1307 = 0; i1307 < 1; i1307++) {
-      for (int64_t i1308 = 0; i1308 < 48; i1308++) {
-        float acc1309 = -INFINITY;
-        for (int64_t i1310 = 0; i1310 < 2; i1310++) {
-          const int64_t p1311 = i1307 * 2 + i1310;
-          for (int64_t i1312 = 0; i1312 < 2; i1312++) {
-            const int64_t p1313 = i1308 * 2 + i1312;
-            const float v1314 = xp1305[p1311 * 96 + p1313];
-            if (v1314 > acc1309 || v1314 != v1314) acc1309 = v1314;
+  for (int64_t i584 = 0; i584 < 200; i584++) {
+    const float *xp585 = x0 + i584 * 192;
+    float *yp586 = y0 + i584 * 48;
+    for (int64_t i587 = 0; i587 < 1; i587++) {
+      for (int64_t i588 = 0; i588 < 48; i588++) {
+        float acc589 = -INFINITY;
+        for (int64_t i590 = 0; i590 < 2; i590++) {
+          const int64_t p591 = i587 * 2 + i590;
+          for (int64_t i592 = 0; i592 < 2; i592++) {
+            const int64_t p593 = i588 * 2 + i592;
+            const float v594 = xp585[p591 * 96 + p593];
+            if (v594 > acc589 || v594 != v594) acc589 = v594;
           }
         }
-        yp1306[i1307 * 48 + i1308] = acc1309;
+        yp586[i587 * 48 + i588] = acc589;
       }
     }
   }
@@ -4743,23 +4935,23 @@ static void node_209_MaxPool(const float *restrict x0, float *restrict y0)
 /* p2o.GlobalAveragePool.18 (GlobalAveragePool): p2o.MaxPool.1[1,200,1,48] -> p2o.GlobalAveragePool.19[1,200,1,1] */
 static void node_210_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1315 = 0; i1315 < 200; i1315++) {
-    const float *xp1316 = x0 + i1315 * 48;
-    float *yp1317 = y0 + i1315 * 1;
-    for (int64_t i1318 = 0; i1318 < 1; i1318++) {
-      for (int64_t i1319 = 0; i1319 < 1; i1319++) {
-        float acc1320 = 0x0p+0f;
-        int64_t cnt1321 = 0;
-        for (int64_t i1322 = 0; i1322 < 1; i1322++) {
-          const int64_t p1323 = i1318 + i1322;
-          for (int64_t i1324 = 0; i1324 < 48; i1324++) {
-            const int64_t p1325 = i1319 + i1324;
-            cnt1321++;
-            const float v1326 = xp1316[p1323 * 48 + p1325];
-            acc1320 += v1326;
+  for (int64_t i595 = 0; i595 < 200; i595++) {
+    const float *xp596 = x0 + i595 * 48;
+    float *yp597 = y0 + i595 * 1;
+    for (int64_t i598 = 0; i598 < 1; i598++) {
+      for (int64_t i599 = 0; i599 < 1; i599++) {
+        float acc600 = 0x0p+0f;
+        int64_t cnt601 = 0;
+        for (int64_t i602 = 0; i602 < 1; i602++) {
+          const int64_t p603 = i598 + i602;
+          for (int64_t i604 = 0; i604 < 48; i604++) {
+            const int64_t p605 = i599 + i604;
+            cnt601++;
+            const float v606 = xp596[p603 * 48 + p605];
+            acc600 += v606;
           }
         }
-        yp1317[i1318 + i1319] = acc1320 / (float)cnt1321;
+        yp597[i598 + i599] = acc600 / (float)cnt601;
       }
     }
   }
@@ -4774,27 +4966,25 @@ static void node_211_Reshape(const float *restrict x0, float *restrict y0)
 }
 
 /* p2o.MatMul.0 (MatMul): reshape2_0.tmp_0[1,200], fc_0.w_0[200,2] -> p2o.MatMul.1[1,2] */
-static void node_212_MatMul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_212_MatMul(const float *restrict x0, float *restrict y0)
 {
-  const float *pa1327 = x0;
-  const float *pb1328 = x1;
-  float *py1329 = y0;
-  for (int64_t i1330 = 0; i1330 < 1; i1330++) {
-    float *yr1331 = py1329 + i1330 * 2;
-    for (int64_t i1332 = 0; i1332 < 2; i1332++) {
-      yr1331[i1332] = 0x0p+0f;
-    }
-    for (int64_t i1333 = 0; i1333 < 200; i1333++) {
-      const float av1334 = pa1327[i1330 * 200 + i1333];
-      const float *br1335 = pb1328 + i1333 * 2;
-      for (int64_t i1336 = 0; i1336 < 2; i1336++) {
-        yr1331[i1336] += av1334 * br1335[i1336];
-      }
-    }
-    for (int64_t i1337 = 0; i1337 < 2; i1337++) {
-      float v1338 = yr1331[i1337];
-      yr1331[i1337] = v1338;
-    }
+  {
+    mc_gemm_args g607;
+    memset(&g607, 0, sizeof g607);
+    g607.M = 1;
+    g607.N = 2;
+    g607.K = 200;
+    g607.ars = 200;
+    g607.aks = 1;
+    g607.bkind = MC_B_ROWS;
+    g607.bks = 2;
+    g607.bns = 1;
+    g607.ldy = 2;
+    g607.alpha = 0x1p+0f;
+    g607.a = x0;
+    g607.b = ch_ppocr_mobile_v2_0_cls_infer_p42.v;
+    g607.y = y0;
+    mc_gemv(&g607);
   }
 }
 
@@ -4802,11 +4992,11 @@ static void node_212_MatMul(const float *restrict x0, const float *restrict x1, 
 static void node_213_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1339 = 0; i1339 < 2; i1339++) {
-      const float u0 = x0[i1339];
-      const float u1 = x1[i1339];
+    for (int64_t i608 = 0; i608 < 2; i608++) {
+      const float u0 = x0[i608];
+      const float u1 = x1[i608];
       float v = (float)(u0 + u1);
-      y0[i1339] = (float)v;
+      y0[i608] = (float)v;
     }
   }
 }
@@ -4815,21 +5005,21 @@ static void node_213_Add(const float *restrict x0, const float *restrict x1, flo
 static void node_214_Softmax(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i1340 = 0; i1340 < 1; i1340++) {
-      const float *restrict xr = x0 + i1340 * 2;
-      float *restrict yr = y0 + i1340 * 2;
+    for (int64_t i609 = 0; i609 < 1; i609++) {
+      const float *restrict xr = x0 + i609 * 2;
+      float *restrict yr = y0 + i609 * 2;
       float m = xr[0];
       float s = 0;
-      for (int64_t i1341 = 0; i1341 < 2; i1341++) {
-        if (xr[i1341] > m || xr[i1341] != xr[i1341]) m = xr[i1341];
+      for (int64_t i610 = 0; i610 < 2; i610++) {
+        if (xr[i610] > m || xr[i610] != xr[i610]) m = xr[i610];
       }
-      for (int64_t i1342 = 0; i1342 < 2; i1342++) {
-        yr[i1342] = expf(xr[i1342] - m);
-        s += yr[i1342];
+      for (int64_t i611 = 0; i611 < 2; i611++) {
+        yr[i611] = expf(xr[i611] - m);
+        s += yr[i611];
       }
       const float r = s;
-      for (int64_t i1343 = 0; i1343 < 2; i1343++) {
-        yr[i1343] = yr[i1343] / r;
+      for (int64_t i612 = 0; i612 < 2; i612++) {
+        yr[i612] = yr[i612] / r;
       }
     }
   }
@@ -4854,220 +5044,220 @@ int ch_ppocr_mobile_v2_0_cls_infer_infer(const float *input_x, float *output_sof
 #else
   unsigned char *A = arena ? (unsigned char *)arena : ch_ppocr_mobile_v2_0_cls_infer_STATIC_ARENA;
 #endif
-  node_0_Conv(input_x, ch_ppocr_mobile_v2_0_cls_infer_w140.v, (float *)(void *)(A + 0));
+  node_0_Conv(input_x, (float *)(void *)(A + 0), A + 73728);
   node_1_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w1.v, ch_ppocr_mobile_v2_0_cls_infer_w0.v, ch_ppocr_mobile_v2_0_cls_infer_w2.v, ch_ppocr_mobile_v2_0_cls_infer_w3.v, (float *)(void *)(A + 73728));
-  node_2_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w214.v, (float *)(void *)(A + 0));
-  node_3_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w249.v, ch_ppocr_mobile_v2_0_cls_infer_w250.v, (float *)(void *)(A + 147456));
+  node_2_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w171.v, (float *)(void *)(A + 0));
+  node_3_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w206.v, ch_ppocr_mobile_v2_0_cls_infer_w207.v, (float *)(void *)(A + 147456));
   node_4_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 147456), (float *)(void *)(A + 0));
-  node_5_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w213.v, (float *)(void *)(A + 73728));
-  node_6_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w141.v, (float *)(void *)(A + 0));
+  node_5_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w170.v, (float *)(void *)(A + 73728));
+  node_6_Conv((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
   node_7_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w5.v, ch_ppocr_mobile_v2_0_cls_infer_w4.v, ch_ppocr_mobile_v2_0_cls_infer_w6.v, ch_ppocr_mobile_v2_0_cls_infer_w7.v, (float *)(void *)(A + 73728));
   node_8_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_9_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w155.v, (float *)(void *)(A + 73728));
+  node_9_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w146.v, (float *)(void *)(A + 73728));
   node_10_BatchNormalization((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w49.v, ch_ppocr_mobile_v2_0_cls_infer_w48.v, ch_ppocr_mobile_v2_0_cls_infer_w50.v, ch_ppocr_mobile_v2_0_cls_infer_w51.v, (float *)(void *)(A + 0));
   node_11_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
   node_12_GlobalAveragePool((const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
-  node_13_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w171.v, ch_ppocr_mobile_v2_0_cls_infer_w170.v, (float *)(void *)(A + 64));
+  node_13_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w153.v, (float *)(void *)(A + 64));
   node_14_Relu((const float *)(void *)(A + 64), (float *)(void *)(A + 128));
-  node_15_Conv((const float *)(void *)(A + 128), ch_ppocr_mobile_v2_0_cls_infer_w187.v, ch_ppocr_mobile_v2_0_cls_infer_w186.v, (float *)(void *)(A + 0));
+  node_15_Conv((const float *)(void *)(A + 128), ch_ppocr_mobile_v2_0_cls_infer_w160.v, (float *)(void *)(A + 0));
   node_16_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
   node_17_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_18_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w202.v, (float *)(void *)(A + 36864));
+  node_18_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
   node_19_BatchNormalization((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w93.v, ch_ppocr_mobile_v2_0_cls_infer_w92.v, ch_ppocr_mobile_v2_0_cls_infer_w94.v, ch_ppocr_mobile_v2_0_cls_infer_w95.v, (float *)(void *)(A + 110592));
-  node_20_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w207.v, (float *)(void *)(A + 0));
+  node_20_Conv((const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
   node_21_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w117.v, ch_ppocr_mobile_v2_0_cls_infer_w116.v, ch_ppocr_mobile_v2_0_cls_infer_w118.v, ch_ppocr_mobile_v2_0_cls_infer_w119.v, (float *)(void *)(A + 110592));
   node_22_Relu((const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_23_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w208.v, (float *)(void *)(A + 110592));
+  node_23_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w168.v, (float *)(void *)(A + 110592));
   node_24_BatchNormalization((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w121.v, ch_ppocr_mobile_v2_0_cls_infer_w120.v, ch_ppocr_mobile_v2_0_cls_infer_w122.v, ch_ppocr_mobile_v2_0_cls_infer_w123.v, (float *)(void *)(A + 0));
   node_25_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
-  node_26_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w209.v, (float *)(void *)(A + 0));
+  node_26_Conv((const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
   node_27_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w125.v, ch_ppocr_mobile_v2_0_cls_infer_w124.v, ch_ppocr_mobile_v2_0_cls_infer_w126.v, ch_ppocr_mobile_v2_0_cls_infer_w127.v, (float *)(void *)(A + 147456));
-  node_28_Conv((const float *)(void *)(A + 147456), ch_ppocr_mobile_v2_0_cls_infer_w210.v, (float *)(void *)(A + 0));
+  node_28_Conv((const float *)(void *)(A + 147456), (float *)(void *)(A + 0));
   node_29_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w129.v, ch_ppocr_mobile_v2_0_cls_infer_w128.v, ch_ppocr_mobile_v2_0_cls_infer_w130.v, ch_ppocr_mobile_v2_0_cls_infer_w131.v, (float *)(void *)(A + 73728));
   node_30_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_31_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w142.v, (float *)(void *)(A + 73728));
+  node_31_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w140.v, (float *)(void *)(A + 73728));
   node_32_BatchNormalization((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w133.v, ch_ppocr_mobile_v2_0_cls_infer_w132.v, ch_ppocr_mobile_v2_0_cls_infer_w134.v, ch_ppocr_mobile_v2_0_cls_infer_w135.v, (float *)(void *)(A + 0));
   node_33_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
-  node_34_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w143.v, (float *)(void *)(A + 0));
+  node_34_Conv((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
   node_35_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w137.v, ch_ppocr_mobile_v2_0_cls_infer_w136.v, ch_ppocr_mobile_v2_0_cls_infer_w138.v, ch_ppocr_mobile_v2_0_cls_infer_w139.v, (float *)(void *)(A + 18432));
   node_36_Add((const float *)(void *)(A + 147456), (const float *)(void *)(A + 18432), (float *)(void *)(A + 73728));
-  node_37_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w144.v, (float *)(void *)(A + 0));
+  node_37_Conv((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
   node_38_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w9.v, ch_ppocr_mobile_v2_0_cls_infer_w8.v, ch_ppocr_mobile_v2_0_cls_infer_w10.v, ch_ppocr_mobile_v2_0_cls_infer_w11.v, (float *)(void *)(A + 73728));
-  node_39_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w216.v, (float *)(void *)(A + 0));
-  node_40_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w251.v, ch_ppocr_mobile_v2_0_cls_infer_w252.v, (float *)(void *)(A + 147456));
+  node_39_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w173.v, (float *)(void *)(A + 0));
+  node_40_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w208.v, ch_ppocr_mobile_v2_0_cls_infer_w209.v, (float *)(void *)(A + 147456));
   node_41_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 147456), (float *)(void *)(A + 0));
-  node_42_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w215.v, (float *)(void *)(A + 73728));
-  node_43_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w145.v, (float *)(void *)(A + 0));
+  node_42_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w172.v, (float *)(void *)(A + 73728));
+  node_43_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w141.v, (float *)(void *)(A + 0));
   node_44_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w13.v, ch_ppocr_mobile_v2_0_cls_infer_w12.v, ch_ppocr_mobile_v2_0_cls_infer_w14.v, ch_ppocr_mobile_v2_0_cls_infer_w15.v, (float *)(void *)(A + 36864));
-  node_45_Add((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w218.v, (float *)(void *)(A + 0));
-  node_46_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w253.v, ch_ppocr_mobile_v2_0_cls_infer_w254.v, (float *)(void *)(A + 73728));
+  node_45_Add((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w175.v, (float *)(void *)(A + 0));
+  node_46_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w210.v, ch_ppocr_mobile_v2_0_cls_infer_w211.v, (float *)(void *)(A + 73728));
   node_47_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_48_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w217.v, (float *)(void *)(A + 36864));
+  node_48_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w174.v, (float *)(void *)(A + 36864));
   node_49_GlobalAveragePool((const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
-  node_50_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w147.v, ch_ppocr_mobile_v2_0_cls_infer_w146.v, (float *)(void *)(A + 128));
+  node_50_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w142.v, (float *)(void *)(A + 128));
   node_51_Relu((const float *)(void *)(A + 128), (float *)(void *)(A + 192));
-  node_52_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w149.v, ch_ppocr_mobile_v2_0_cls_infer_w148.v, (float *)(void *)(A + 0));
+  node_52_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w143.v, (float *)(void *)(A + 0));
   node_53_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
   node_54_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_55_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w150.v, (float *)(void *)(A + 36864));
+  node_55_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
   node_56_BatchNormalization((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w17.v, ch_ppocr_mobile_v2_0_cls_infer_w16.v, ch_ppocr_mobile_v2_0_cls_infer_w18.v, ch_ppocr_mobile_v2_0_cls_infer_w19.v, (float *)(void *)(A + 304128));
-  node_57_Conv((const float *)(void *)(A + 304128), ch_ppocr_mobile_v2_0_cls_infer_w151.v, (float *)(void *)(A + 0));
+  node_57_Conv((const float *)(void *)(A + 304128), (float *)(void *)(A + 0));
   node_58_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w21.v, ch_ppocr_mobile_v2_0_cls_infer_w20.v, ch_ppocr_mobile_v2_0_cls_infer_w22.v, ch_ppocr_mobile_v2_0_cls_infer_w23.v, (float *)(void *)(A + 101376));
-  node_59_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w220.v, (float *)(void *)(A + 0));
-  node_60_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w255.v, ch_ppocr_mobile_v2_0_cls_infer_w256.v, (float *)(void *)(A + 202752));
+  node_59_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w177.v, (float *)(void *)(A + 0));
+  node_60_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w212.v, ch_ppocr_mobile_v2_0_cls_infer_w213.v, (float *)(void *)(A + 202752));
   node_61_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_62_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w219.v, (float *)(void *)(A + 101376));
-  node_63_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w152.v, (float *)(void *)(A + 0));
+  node_62_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w176.v, (float *)(void *)(A + 101376));
+  node_63_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w144.v, (float *)(void *)(A + 0));
   node_64_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w25.v, ch_ppocr_mobile_v2_0_cls_infer_w24.v, ch_ppocr_mobile_v2_0_cls_infer_w26.v, ch_ppocr_mobile_v2_0_cls_infer_w27.v, (float *)(void *)(A + 101376));
-  node_65_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w222.v, (float *)(void *)(A + 0));
-  node_66_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w257.v, ch_ppocr_mobile_v2_0_cls_infer_w258.v, (float *)(void *)(A + 202752));
+  node_65_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w179.v, (float *)(void *)(A + 0));
+  node_66_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w214.v, ch_ppocr_mobile_v2_0_cls_infer_w215.v, (float *)(void *)(A + 202752));
   node_67_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_68_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w221.v, (float *)(void *)(A + 101376));
+  node_68_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w178.v, (float *)(void *)(A + 101376));
   node_69_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
-  node_70_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w154.v, ch_ppocr_mobile_v2_0_cls_infer_w153.v, (float *)(void *)(A + 384));
+  node_70_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w145.v, (float *)(void *)(A + 384));
   node_71_Relu((const float *)(void *)(A + 384), (float *)(void *)(A + 512));
-  node_72_Conv((const float *)(void *)(A + 512), ch_ppocr_mobile_v2_0_cls_infer_w157.v, ch_ppocr_mobile_v2_0_cls_infer_w156.v, (float *)(void *)(A + 0));
+  node_72_Conv((const float *)(void *)(A + 512), ch_ppocr_mobile_v2_0_cls_infer_w147.v, (float *)(void *)(A + 0));
   node_73_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 202752));
   node_74_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_75_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w158.v, (float *)(void *)(A + 101376));
+  node_75_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
   node_76_BatchNormalization((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w29.v, ch_ppocr_mobile_v2_0_cls_infer_w28.v, ch_ppocr_mobile_v2_0_cls_infer_w30.v, ch_ppocr_mobile_v2_0_cls_infer_w31.v, (float *)(void *)(A + 0));
   node_77_Add((const float *)(void *)(A + 304128), (const float *)(void *)(A + 0), (float *)(void *)(A + 322560));
-  node_78_Conv((const float *)(void *)(A + 322560), ch_ppocr_mobile_v2_0_cls_infer_w159.v, (float *)(void *)(A + 0));
+  node_78_Conv((const float *)(void *)(A + 322560), (float *)(void *)(A + 0));
   node_79_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w33.v, ch_ppocr_mobile_v2_0_cls_infer_w32.v, ch_ppocr_mobile_v2_0_cls_infer_w34.v, ch_ppocr_mobile_v2_0_cls_infer_w35.v, (float *)(void *)(A + 101376));
-  node_80_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w224.v, (float *)(void *)(A + 0));
-  node_81_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w259.v, ch_ppocr_mobile_v2_0_cls_infer_w260.v, (float *)(void *)(A + 202752));
+  node_80_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w181.v, (float *)(void *)(A + 0));
+  node_81_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w216.v, ch_ppocr_mobile_v2_0_cls_infer_w217.v, (float *)(void *)(A + 202752));
   node_82_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_83_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w223.v, (float *)(void *)(A + 101376));
-  node_84_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w160.v, (float *)(void *)(A + 0));
+  node_83_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w180.v, (float *)(void *)(A + 101376));
+  node_84_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w148.v, (float *)(void *)(A + 0));
   node_85_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w37.v, ch_ppocr_mobile_v2_0_cls_infer_w36.v, ch_ppocr_mobile_v2_0_cls_infer_w38.v, ch_ppocr_mobile_v2_0_cls_infer_w39.v, (float *)(void *)(A + 101376));
-  node_86_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w226.v, (float *)(void *)(A + 0));
-  node_87_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w261.v, ch_ppocr_mobile_v2_0_cls_infer_w262.v, (float *)(void *)(A + 202752));
+  node_86_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w183.v, (float *)(void *)(A + 0));
+  node_87_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w218.v, ch_ppocr_mobile_v2_0_cls_infer_w219.v, (float *)(void *)(A + 202752));
   node_88_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_89_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w225.v, (float *)(void *)(A + 101376));
+  node_89_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w182.v, (float *)(void *)(A + 101376));
   node_90_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
-  node_91_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w162.v, ch_ppocr_mobile_v2_0_cls_infer_w161.v, (float *)(void *)(A + 384));
+  node_91_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w149.v, (float *)(void *)(A + 384));
   node_92_Relu((const float *)(void *)(A + 384), (float *)(void *)(A + 512));
-  node_93_Conv((const float *)(void *)(A + 512), ch_ppocr_mobile_v2_0_cls_infer_w164.v, ch_ppocr_mobile_v2_0_cls_infer_w163.v, (float *)(void *)(A + 0));
+  node_93_Conv((const float *)(void *)(A + 512), ch_ppocr_mobile_v2_0_cls_infer_w150.v, (float *)(void *)(A + 0));
   node_94_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 202752));
   node_95_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_96_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w165.v, (float *)(void *)(A + 101376));
+  node_96_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
   node_97_BatchNormalization((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w41.v, ch_ppocr_mobile_v2_0_cls_infer_w40.v, ch_ppocr_mobile_v2_0_cls_infer_w42.v, ch_ppocr_mobile_v2_0_cls_infer_w43.v, (float *)(void *)(A + 0));
   node_98_Add((const float *)(void *)(A + 322560), (const float *)(void *)(A + 0), (float *)(void *)(A + 138240));
-  node_99_Conv((const float *)(void *)(A + 138240), ch_ppocr_mobile_v2_0_cls_infer_w166.v, (float *)(void *)(A + 0));
+  node_99_Conv((const float *)(void *)(A + 138240), (float *)(void *)(A + 0));
   node_100_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w45.v, ch_ppocr_mobile_v2_0_cls_infer_w44.v, ch_ppocr_mobile_v2_0_cls_infer_w46.v, ch_ppocr_mobile_v2_0_cls_infer_w47.v, (float *)(void *)(A + 46080));
-  node_101_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w228.v, (float *)(void *)(A + 0));
-  node_102_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w263.v, ch_ppocr_mobile_v2_0_cls_infer_w264.v, (float *)(void *)(A + 92160));
+  node_101_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w185.v, (float *)(void *)(A + 0));
+  node_102_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w220.v, ch_ppocr_mobile_v2_0_cls_infer_w221.v, (float *)(void *)(A + 92160));
   node_103_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 92160), (float *)(void *)(A + 0));
-  node_104_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w227.v, (float *)(void *)(A + 46080));
-  node_105_Conv((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w167.v, (float *)(void *)(A + 0));
+  node_104_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w184.v, (float *)(void *)(A + 46080));
+  node_105_Conv((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w151.v, (float *)(void *)(A + 0));
   node_106_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w53.v, ch_ppocr_mobile_v2_0_cls_infer_w52.v, ch_ppocr_mobile_v2_0_cls_infer_w54.v, ch_ppocr_mobile_v2_0_cls_infer_w55.v, (float *)(void *)(A + 46080));
-  node_107_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w230.v, (float *)(void *)(A + 0));
-  node_108_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w265.v, ch_ppocr_mobile_v2_0_cls_infer_w266.v, (float *)(void *)(A + 92160));
+  node_107_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w187.v, (float *)(void *)(A + 0));
+  node_108_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w222.v, ch_ppocr_mobile_v2_0_cls_infer_w223.v, (float *)(void *)(A + 92160));
   node_109_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 92160), (float *)(void *)(A + 0));
-  node_110_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w229.v, (float *)(void *)(A + 46080));
+  node_110_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w186.v, (float *)(void *)(A + 46080));
   node_111_GlobalAveragePool((const float *)(void *)(A + 46080), (float *)(void *)(A + 0));
-  node_112_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w169.v, ch_ppocr_mobile_v2_0_cls_infer_w168.v, (float *)(void *)(A + 192));
+  node_112_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w152.v, (float *)(void *)(A + 192));
   node_113_Relu((const float *)(void *)(A + 192), (float *)(void *)(A + 256));
-  node_114_Conv((const float *)(void *)(A + 256), ch_ppocr_mobile_v2_0_cls_infer_w173.v, ch_ppocr_mobile_v2_0_cls_infer_w172.v, (float *)(void *)(A + 0));
+  node_114_Conv((const float *)(void *)(A + 256), ch_ppocr_mobile_v2_0_cls_infer_w154.v, (float *)(void *)(A + 0));
   node_115_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 92160));
   node_116_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 92160), (float *)(void *)(A + 0));
-  node_117_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w174.v, (float *)(void *)(A + 46080));
+  node_117_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
   node_118_BatchNormalization((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w57.v, ch_ppocr_mobile_v2_0_cls_infer_w56.v, ch_ppocr_mobile_v2_0_cls_infer_w58.v, ch_ppocr_mobile_v2_0_cls_infer_w59.v, (float *)(void *)(A + 0));
   node_119_Add((const float *)(void *)(A + 138240), (const float *)(void *)(A + 0), (float *)(void *)(A + 165888));
-  node_120_Conv((const float *)(void *)(A + 165888), ch_ppocr_mobile_v2_0_cls_infer_w175.v, (float *)(void *)(A + 0));
+  node_120_Conv((const float *)(void *)(A + 165888), (float *)(void *)(A + 0));
   node_121_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w61.v, ch_ppocr_mobile_v2_0_cls_infer_w60.v, ch_ppocr_mobile_v2_0_cls_infer_w62.v, ch_ppocr_mobile_v2_0_cls_infer_w63.v, (float *)(void *)(A + 55296));
-  node_122_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w232.v, (float *)(void *)(A + 0));
-  node_123_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w267.v, ch_ppocr_mobile_v2_0_cls_infer_w268.v, (float *)(void *)(A + 110592));
+  node_122_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w189.v, (float *)(void *)(A + 0));
+  node_123_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w224.v, ch_ppocr_mobile_v2_0_cls_infer_w225.v, (float *)(void *)(A + 110592));
   node_124_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_125_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w231.v, (float *)(void *)(A + 55296));
-  node_126_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w176.v, (float *)(void *)(A + 0));
+  node_125_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w188.v, (float *)(void *)(A + 55296));
+  node_126_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w155.v, (float *)(void *)(A + 0));
   node_127_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w65.v, ch_ppocr_mobile_v2_0_cls_infer_w64.v, ch_ppocr_mobile_v2_0_cls_infer_w66.v, ch_ppocr_mobile_v2_0_cls_infer_w67.v, (float *)(void *)(A + 55296));
-  node_128_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w234.v, (float *)(void *)(A + 0));
-  node_129_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w269.v, ch_ppocr_mobile_v2_0_cls_infer_w270.v, (float *)(void *)(A + 110592));
+  node_128_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w191.v, (float *)(void *)(A + 0));
+  node_129_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w226.v, ch_ppocr_mobile_v2_0_cls_infer_w227.v, (float *)(void *)(A + 110592));
   node_130_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_131_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w233.v, (float *)(void *)(A + 55296));
+  node_131_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w190.v, (float *)(void *)(A + 55296));
   node_132_GlobalAveragePool((const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
-  node_133_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w178.v, ch_ppocr_mobile_v2_0_cls_infer_w177.v, (float *)(void *)(A + 192));
+  node_133_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w156.v, (float *)(void *)(A + 192));
   node_134_Relu((const float *)(void *)(A + 192), (float *)(void *)(A + 256));
-  node_135_Conv((const float *)(void *)(A + 256), ch_ppocr_mobile_v2_0_cls_infer_w180.v, ch_ppocr_mobile_v2_0_cls_infer_w179.v, (float *)(void *)(A + 0));
+  node_135_Conv((const float *)(void *)(A + 256), ch_ppocr_mobile_v2_0_cls_infer_w157.v, (float *)(void *)(A + 0));
   node_136_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 110592));
   node_137_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_138_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w181.v, (float *)(void *)(A + 55296));
+  node_138_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
   node_139_BatchNormalization((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w69.v, ch_ppocr_mobile_v2_0_cls_infer_w68.v, ch_ppocr_mobile_v2_0_cls_infer_w70.v, ch_ppocr_mobile_v2_0_cls_infer_w71.v, (float *)(void *)(A + 0));
   node_140_Add((const float *)(void *)(A + 165888), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
-  node_141_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w182.v, (float *)(void *)(A + 0));
+  node_141_Conv((const float *)(void *)(A + 119808), (float *)(void *)(A + 0));
   node_142_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w73.v, ch_ppocr_mobile_v2_0_cls_infer_w72.v, ch_ppocr_mobile_v2_0_cls_infer_w74.v, ch_ppocr_mobile_v2_0_cls_infer_w75.v, (float *)(void *)(A + 119808));
-  node_143_Add((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w236.v, (float *)(void *)(A + 0));
-  node_144_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w271.v, ch_ppocr_mobile_v2_0_cls_infer_w272.v, (float *)(void *)(A + 239616));
+  node_143_Add((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w193.v, (float *)(void *)(A + 0));
+  node_144_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w228.v, ch_ppocr_mobile_v2_0_cls_infer_w229.v, (float *)(void *)(A + 239616));
   node_145_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 239616), (float *)(void *)(A + 0));
-  node_146_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w235.v, (float *)(void *)(A + 119808));
-  node_147_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w183.v, (float *)(void *)(A + 0));
+  node_146_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w192.v, (float *)(void *)(A + 119808));
+  node_147_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w158.v, (float *)(void *)(A + 0));
   node_148_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w77.v, ch_ppocr_mobile_v2_0_cls_infer_w76.v, ch_ppocr_mobile_v2_0_cls_infer_w78.v, ch_ppocr_mobile_v2_0_cls_infer_w79.v, (float *)(void *)(A + 79872));
-  node_149_Add((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w238.v, (float *)(void *)(A + 0));
-  node_150_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w273.v, ch_ppocr_mobile_v2_0_cls_infer_w274.v, (float *)(void *)(A + 159744));
+  node_149_Add((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w195.v, (float *)(void *)(A + 0));
+  node_150_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w230.v, ch_ppocr_mobile_v2_0_cls_infer_w231.v, (float *)(void *)(A + 159744));
   node_151_Mul((const float *)(void *)(A + 79872), (const float *)(void *)(A + 159744), (float *)(void *)(A + 0));
-  node_152_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w237.v, (float *)(void *)(A + 79872));
+  node_152_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w194.v, (float *)(void *)(A + 79872));
   node_153_GlobalAveragePool((const float *)(void *)(A + 79872), (float *)(void *)(A + 0));
-  node_154_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w185.v, ch_ppocr_mobile_v2_0_cls_infer_w184.v, (float *)(void *)(A + 448));
+  node_154_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w159.v, (float *)(void *)(A + 448));
   node_155_Relu((const float *)(void *)(A + 448), (float *)(void *)(A + 576));
-  node_156_Conv((const float *)(void *)(A + 576), ch_ppocr_mobile_v2_0_cls_infer_w189.v, ch_ppocr_mobile_v2_0_cls_infer_w188.v, (float *)(void *)(A + 0));
+  node_156_Conv((const float *)(void *)(A + 576), ch_ppocr_mobile_v2_0_cls_infer_w161.v, (float *)(void *)(A + 0));
   node_157_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 159744));
   node_158_Mul((const float *)(void *)(A + 79872), (const float *)(void *)(A + 159744), (float *)(void *)(A + 0));
-  node_159_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w190.v, (float *)(void *)(A + 79872));
+  node_159_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 79872));
   node_160_BatchNormalization((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w81.v, ch_ppocr_mobile_v2_0_cls_infer_w80.v, ch_ppocr_mobile_v2_0_cls_infer_w82.v, ch_ppocr_mobile_v2_0_cls_infer_w83.v, (float *)(void *)(A + 460800));
-  node_161_Conv((const float *)(void *)(A + 460800), ch_ppocr_mobile_v2_0_cls_infer_w191.v, (float *)(void *)(A + 0));
+  node_161_Conv((const float *)(void *)(A + 460800), (float *)(void *)(A + 0));
   node_162_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w85.v, ch_ppocr_mobile_v2_0_cls_infer_w84.v, ch_ppocr_mobile_v2_0_cls_infer_w86.v, ch_ppocr_mobile_v2_0_cls_infer_w87.v, (float *)(void *)(A + 153600));
-  node_163_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w240.v, (float *)(void *)(A + 0));
-  node_164_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w275.v, ch_ppocr_mobile_v2_0_cls_infer_w276.v, (float *)(void *)(A + 307200));
+  node_163_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w197.v, (float *)(void *)(A + 0));
+  node_164_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w232.v, ch_ppocr_mobile_v2_0_cls_infer_w233.v, (float *)(void *)(A + 307200));
   node_165_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_166_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w239.v, (float *)(void *)(A + 153600));
-  node_167_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w192.v, (float *)(void *)(A + 0));
+  node_166_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w196.v, (float *)(void *)(A + 153600));
+  node_167_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w162.v, (float *)(void *)(A + 0));
   node_168_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w89.v, ch_ppocr_mobile_v2_0_cls_infer_w88.v, ch_ppocr_mobile_v2_0_cls_infer_w90.v, ch_ppocr_mobile_v2_0_cls_infer_w91.v, (float *)(void *)(A + 153600));
-  node_169_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w242.v, (float *)(void *)(A + 0));
-  node_170_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w277.v, ch_ppocr_mobile_v2_0_cls_infer_w278.v, (float *)(void *)(A + 307200));
+  node_169_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w199.v, (float *)(void *)(A + 0));
+  node_170_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w234.v, ch_ppocr_mobile_v2_0_cls_infer_w235.v, (float *)(void *)(A + 307200));
   node_171_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_172_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w241.v, (float *)(void *)(A + 153600));
+  node_172_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w198.v, (float *)(void *)(A + 153600));
   node_173_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_174_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w194.v, ch_ppocr_mobile_v2_0_cls_infer_w193.v, (float *)(void *)(A + 832));
+  node_174_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w163.v, (float *)(void *)(A + 832));
   node_175_Relu((const float *)(void *)(A + 832), (float *)(void *)(A + 1088));
-  node_176_Conv((const float *)(void *)(A + 1088), ch_ppocr_mobile_v2_0_cls_infer_w196.v, ch_ppocr_mobile_v2_0_cls_infer_w195.v, (float *)(void *)(A + 0));
+  node_176_Conv((const float *)(void *)(A + 1088), ch_ppocr_mobile_v2_0_cls_infer_w164.v, (float *)(void *)(A + 0));
   node_177_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 307200));
   node_178_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_179_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w197.v, (float *)(void *)(A + 153600));
+  node_179_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
   node_180_BatchNormalization((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w97.v, ch_ppocr_mobile_v2_0_cls_infer_w96.v, ch_ppocr_mobile_v2_0_cls_infer_w98.v, ch_ppocr_mobile_v2_0_cls_infer_w99.v, (float *)(void *)(A + 0));
   node_181_Add((const float *)(void *)(A + 460800), (const float *)(void *)(A + 0), (float *)(void *)(A + 485376));
-  node_182_Conv((const float *)(void *)(A + 485376), ch_ppocr_mobile_v2_0_cls_infer_w198.v, (float *)(void *)(A + 0));
+  node_182_Conv((const float *)(void *)(A + 485376), (float *)(void *)(A + 0));
   node_183_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w101.v, ch_ppocr_mobile_v2_0_cls_infer_w100.v, ch_ppocr_mobile_v2_0_cls_infer_w102.v, ch_ppocr_mobile_v2_0_cls_infer_w103.v, (float *)(void *)(A + 153600));
-  node_184_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w244.v, (float *)(void *)(A + 0));
-  node_185_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w279.v, ch_ppocr_mobile_v2_0_cls_infer_w280.v, (float *)(void *)(A + 307200));
+  node_184_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w201.v, (float *)(void *)(A + 0));
+  node_185_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w236.v, ch_ppocr_mobile_v2_0_cls_infer_w237.v, (float *)(void *)(A + 307200));
   node_186_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_187_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w243.v, (float *)(void *)(A + 153600));
-  node_188_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w199.v, (float *)(void *)(A + 0));
+  node_187_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w200.v, (float *)(void *)(A + 153600));
+  node_188_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w165.v, (float *)(void *)(A + 0));
   node_189_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w105.v, ch_ppocr_mobile_v2_0_cls_infer_w104.v, ch_ppocr_mobile_v2_0_cls_infer_w106.v, ch_ppocr_mobile_v2_0_cls_infer_w107.v, (float *)(void *)(A + 153600));
-  node_190_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w246.v, (float *)(void *)(A + 0));
-  node_191_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w281.v, ch_ppocr_mobile_v2_0_cls_infer_w282.v, (float *)(void *)(A + 307200));
+  node_190_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w203.v, (float *)(void *)(A + 0));
+  node_191_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w238.v, ch_ppocr_mobile_v2_0_cls_infer_w239.v, (float *)(void *)(A + 307200));
   node_192_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_193_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w245.v, (float *)(void *)(A + 153600));
+  node_193_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w202.v, (float *)(void *)(A + 153600));
   node_194_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_195_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w201.v, ch_ppocr_mobile_v2_0_cls_infer_w200.v, (float *)(void *)(A + 832));
+  node_195_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w166.v, (float *)(void *)(A + 832));
   node_196_Relu((const float *)(void *)(A + 832), (float *)(void *)(A + 1088));
-  node_197_Conv((const float *)(void *)(A + 1088), ch_ppocr_mobile_v2_0_cls_infer_w204.v, ch_ppocr_mobile_v2_0_cls_infer_w203.v, (float *)(void *)(A + 0));
+  node_197_Conv((const float *)(void *)(A + 1088), ch_ppocr_mobile_v2_0_cls_infer_w167.v, (float *)(void *)(A + 0));
   node_198_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 307200));
   node_199_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_200_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w205.v, (float *)(void *)(A + 153600));
+  node_200_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
   node_201_BatchNormalization((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w109.v, ch_ppocr_mobile_v2_0_cls_infer_w108.v, ch_ppocr_mobile_v2_0_cls_infer_w110.v, ch_ppocr_mobile_v2_0_cls_infer_w111.v, (float *)(void *)(A + 0));
   node_202_Add((const float *)(void *)(A + 485376), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_203_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w206.v, (float *)(void *)(A + 0));
+  node_203_Conv((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
   node_204_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w113.v, ch_ppocr_mobile_v2_0_cls_infer_w112.v, ch_ppocr_mobile_v2_0_cls_infer_w114.v, ch_ppocr_mobile_v2_0_cls_infer_w115.v, (float *)(void *)(A + 153600));
-  node_205_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w248.v, (float *)(void *)(A + 0));
-  node_206_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w283.v, ch_ppocr_mobile_v2_0_cls_infer_w284.v, (float *)(void *)(A + 307200));
+  node_205_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w205.v, (float *)(void *)(A + 0));
+  node_206_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w240.v, ch_ppocr_mobile_v2_0_cls_infer_w241.v, (float *)(void *)(A + 307200));
   node_207_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_208_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w247.v, (float *)(void *)(A + 153600));
+  node_208_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w204.v, (float *)(void *)(A + 153600));
   node_209_MaxPool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
   node_210_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 38400));
   node_211_Reshape((const float *)(void *)(A + 38400), (float *)(void *)(A + 0));
-  node_212_MatMul((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w212.v, (float *)(void *)(A + 832));
-  node_213_Add((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w211.v, (float *)(void *)(A + 0));
+  node_212_MatMul((const float *)(void *)(A + 0), (float *)(void *)(A + 832));
+  node_213_Add((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w169.v, (float *)(void *)(A + 0));
   node_214_Softmax((const float *)(void *)(A + 0), output_softmax_0_tmp_0);
   return 0;
 }

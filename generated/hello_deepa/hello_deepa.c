@@ -10,48 +10,156 @@
 #include "hello_deepa.h"
 
 /* ---- weights, defined in hello_deepa_weights.c ---- */
-/* layer1.weight[32,2400] float32 */
-union hello_deepa_w0_u { uint32_t u[76800]; float v[76800]; };
-extern const union hello_deepa_w0_u hello_deepa_w0;
 /* layer1.bias[32] float32 */
+union hello_deepa_w0_u { uint32_t u[32]; float v[32]; };
+extern const union hello_deepa_w0_u hello_deepa_w0;
+/* layernorm1.weight[32] float32 */
 union hello_deepa_w1_u { uint32_t u[32]; float v[32]; };
 extern const union hello_deepa_w1_u hello_deepa_w1;
-/* layernorm1.weight[32] float32 */
+/* layernorm1.bias[32] float32 */
 union hello_deepa_w2_u { uint32_t u[32]; float v[32]; };
 extern const union hello_deepa_w2_u hello_deepa_w2;
-/* layernorm1.bias[32] float32 */
+/* blocks.0.fcn_layer.bias[32] float32 */
 union hello_deepa_w3_u { uint32_t u[32]; float v[32]; };
 extern const union hello_deepa_w3_u hello_deepa_w3;
-/* blocks.0.fcn_layer.weight[32,32] float32 */
-union hello_deepa_w4_u { uint32_t u[1024]; float v[1024]; };
+/* blocks.0.layer_norm.weight[32] float32 */
+union hello_deepa_w4_u { uint32_t u[32]; float v[32]; };
 extern const union hello_deepa_w4_u hello_deepa_w4;
-/* blocks.0.fcn_layer.bias[32] float32 */
+/* blocks.0.layer_norm.bias[32] float32 */
 union hello_deepa_w5_u { uint32_t u[32]; float v[32]; };
 extern const union hello_deepa_w5_u hello_deepa_w5;
-/* blocks.0.layer_norm.weight[32] float32 */
-union hello_deepa_w6_u { uint32_t u[32]; float v[32]; };
-extern const union hello_deepa_w6_u hello_deepa_w6;
-/* blocks.0.layer_norm.bias[32] float32 */
-union hello_deepa_w7_u { uint32_t u[32]; float v[32]; };
-extern const union hello_deepa_w7_u hello_deepa_w7;
-/* last_layer.weight[1,32] float32 */
-union hello_deepa_w8_u { uint32_t u[32]; float v[32]; };
-extern const union hello_deepa_w8_u hello_deepa_w8;
 /* last_layer.bias[1] float32 */
+union hello_deepa_w6_u { uint32_t u[1]; float v[1]; };
+extern const union hello_deepa_w6_u hello_deepa_w6;
+/* /layernorm1/Constant_output_0[] float32 */
+union hello_deepa_w7_u { uint32_t u[1]; float v[1]; };
+extern const union hello_deepa_w7_u hello_deepa_w7;
+/* /layernorm1/Constant_1_output_0[] float32 */
+union hello_deepa_w8_u { uint32_t u[1]; float v[1]; };
+extern const union hello_deepa_w8_u hello_deepa_w8;
+/* /blocks.0/layer_norm/Constant_output_0[] float32 */
 union hello_deepa_w9_u { uint32_t u[1]; float v[1]; };
 extern const union hello_deepa_w9_u hello_deepa_w9;
-/* /layernorm1/Constant_output_0[] float32 */
+/* /blocks.0/layer_norm/Constant_1_output_0[] float32 */
 union hello_deepa_w10_u { uint32_t u[1]; float v[1]; };
 extern const union hello_deepa_w10_u hello_deepa_w10;
-/* /layernorm1/Constant_1_output_0[] float32 */
-union hello_deepa_w11_u { uint32_t u[1]; float v[1]; };
-extern const union hello_deepa_w11_u hello_deepa_w11;
-/* /blocks.0/layer_norm/Constant_output_0[] float32 */
-union hello_deepa_w12_u { uint32_t u[1]; float v[1]; };
-extern const union hello_deepa_w12_u hello_deepa_w12;
-/* /blocks.0/layer_norm/Constant_1_output_0[] float32 */
-union hello_deepa_w13_u { uint32_t u[1]; float v[1]; };
-extern const union hello_deepa_w13_u hello_deepa_w13;
+/* layer1.weight packed as rows: [2400][32][76800] float32 */
+union hello_deepa_p0_u { uint32_t u[76800]; float v[76800]; };
+extern const union hello_deepa_p0_u hello_deepa_p0;
+/* blocks.0.fcn_layer.weight packed as rows: [32][32][1024] float32 */
+union hello_deepa_p1_u { uint32_t u[1024]; float v[1024]; };
+extern const union hello_deepa_p1_u hello_deepa_p1;
+/* last_layer.weight packed as rows: [32][1][32] float32 */
+union hello_deepa_p2_u { uint32_t u[32]; float v[32]; };
+extern const union hello_deepa_p2_u hello_deepa_p2;
+
+/* ---- helpers ---- */
+/* ---- the GEMM core (float32; kl_gemm.c) ---- */
+/* Vector extensions where the compiler has them (MODELC_NO_VECTOR: plain C
+ * only): a row of a tile is one 16-float vector with AVX-512, two 8-float
+ * ones otherwise (GCC splits 64-byte vectors badly without AVX-512). */
+#if defined(__GNUC__) && defined(__AVX__) && !defined(MODELC_NO_VECTOR)
+__extension__ typedef float mc_v8 __attribute__((vector_size(32)));
+#if defined(__AVX512F__)
+#define MC_VEC 16
+__extension__ typedef float mc_v16 __attribute__((vector_size(64)));
+#else
+#define MC_VEC 8
+#endif
+#else
+#define MC_VEC 0
+#endif
+enum { MC_MR = 6, MC_NR = 16 };
+enum { MC_FIRST = 1, MC_LAST = 2 };
+/* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by
+ * modelc), rows (B(k,n) = p[k*ks + n]), any strides, or the im2col view of
+ * a convolution input (one channel group, C x H x W). */
+enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL };
+typedef struct mc_gemm_args {
+  int64_t M, N, K, MC, NC, KC;
+  const float *apk;              /* A packed [M/MR][K][MR], or NULL: A(m,k) = a[m*ars + k*aks] */
+  const float *a;
+  int64_t ars, aks;
+  int bkind;
+  const float *b;
+  int64_t bks, bns;
+  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL */
+  float *y;
+  int64_t ldy;
+  float alpha;                   /* y = act(alpha*AB + beta*bias + rscale*res) */
+  int bias_mode;                 /* 0 none, 1 bias[m], 2 bias[n], 3 bias[0] */
+  const float *bias;
+  float beta;
+  const float *res;
+  int64_t ldr;
+  float rscale;
+  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR) */
+  float *ascratch;               /* KC * MR floats, when A is not packed */
+} mc_gemm_args;
+
+static float mc_act(float v) { return v; }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act(v);
+  }
+}
+
+/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
+ * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
+static void mc_gemv(const mc_gemm_args *g) {
+  int64_t n = 0, k;
+  float t[32];
+  int j;
+#if MC_VEC
+  for (; n + 32 <= g->N; n += 32) {
+    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
+    const float *b = g->b + n;
+    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
+      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+      v = (mc_v8){z, z, z, z, z, z, z, z};
+      memcpy(&w, b + g->bks, 32); u0 += v * w;
+      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
+      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
+      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
+    }
+    if (k < g->K) {
+      float x = g->a[k * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+    }
+    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
+    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
+    mc_epi(g, t, 0, n, 32);
+    memcpy(g->y + n, t, sizeof t);
+  }
+#endif
+  for (; n < g->N; n += 32) {
+    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
+    for (j = 0; j < cnt; j++) t[j] = 0.0f;
+    for (k = 0; k < g->K; k++) {
+      float x = g->a[k * g->aks];
+      const float *b = g->b + k * g->bks + n;
+      for (j = 0; j < cnt; j++) t[j] += x * b[j];
+    }
+    mc_epi(g, t, 0, n, cnt);
+    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+  }
+}
 
 /* ---- one function per node, in schedule order ---- */
 
@@ -64,21 +172,28 @@ static void node_0_Flatten(const float *restrict x0, float *restrict y0)
 }
 
 /* /layer1/Gemm (Gemm): /flatten/Flatten_output_0[1,2400], layer1.weight[32,2400], layer1.bias[32] -> /layer1/Gemm_output_0[1,32] */
-static void node_1_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_1_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  const float *pa0 = x0;
-  const float *pb1 = x1;
-  float *py2 = y0;
-  for (int64_t i3 = 0; i3 < 1; i3++) {
-    for (int64_t i4 = 0; i4 < 32; i4++) {
-      float acc5 = 0x0p+0f;
-      for (int64_t i6 = 0; i6 < 2400; i6++) {
-        acc5 += pa0[i3 * 2400 + i6] * pb1[i4 * 2400 + i6];
-      }
-      float v7 = acc5;
-      v7 += x2[i4];
-      py2[i3 * 32 + i4] = v7;
-    }
+  {
+    mc_gemm_args g0;
+    memset(&g0, 0, sizeof g0);
+    g0.M = 1;
+    g0.N = 32;
+    g0.K = 2400;
+    g0.ars = 2400;
+    g0.aks = 1;
+    g0.bkind = MC_B_ROWS;
+    g0.bks = 32;
+    g0.bns = 1;
+    g0.ldy = 32;
+    g0.alpha = 0x1p+0f;
+    g0.bias_mode = 2;
+    g0.beta = 0x1p+0f;
+    g0.bias = x2;
+    g0.a = x0;
+    g0.b = hello_deepa_p0.v;
+    g0.y = y0;
+    mc_gemv(&g0);
   }
 }
 
@@ -87,9 +202,9 @@ static void node_2_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
     float acc = 0;
-    for (int64_t i8 = 0; i8 < 32; i8++) {
+    for (int64_t i1 = 0; i1 < 32; i1++) {
       {
-        const float v = (float)x0[i8];
+        const float v = (float)x0[i1];
         acc += v;
       }
     }
@@ -101,11 +216,11 @@ static void node_2_ReduceMean(const float *restrict x0, float *restrict y0)
 static void node_3_Sub(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i9 = 0; i9 < 32; i9++) {
-      const float u0 = x0[i9];
+    for (int64_t i2 = 0; i2 < 32; i2++) {
+      const float u0 = x0[i2];
       const float u1 = x1[0];
       float v = (float)(u0 - u1);
-      y0[i9] = (float)v;
+      y0[i2] = (float)v;
     }
   }
 }
@@ -114,11 +229,11 @@ static void node_3_Sub(const float *restrict x0, const float *restrict x1, float
 static void node_4_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i10 = 0; i10 < 32; i10++) {
-      const float u0 = x0[i10];
+    for (int64_t i3 = 0; i3 < 32; i3++) {
+      const float u0 = x0[i3];
       const float u1 = x1[0];
       float v = (float)(powf(u0, (float)u1));
-      y0[i10] = (float)v;
+      y0[i3] = (float)v;
     }
   }
 }
@@ -128,9 +243,9 @@ static void node_5_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
     float acc = 0;
-    for (int64_t i11 = 0; i11 < 32; i11++) {
+    for (int64_t i4 = 0; i4 < 32; i4++) {
       {
-        const float v = (float)x0[i11];
+        const float v = (float)x0[i4];
         acc += v;
       }
     }
@@ -163,11 +278,11 @@ static void node_7_Sqrt(const float *restrict x0, float *restrict y0)
 static void node_8_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i12 = 0; i12 < 32; i12++) {
-      const float u0 = x0[i12];
+    for (int64_t i5 = 0; i5 < 32; i5++) {
+      const float u0 = x0[i5];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i12] = (float)v;
+      y0[i5] = (float)v;
     }
   }
 }
@@ -176,11 +291,11 @@ static void node_8_Div(const float *restrict x0, const float *restrict x1, float
 static void node_9_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i13 = 0; i13 < 32; i13++) {
-      const float u0 = x0[i13];
-      const float u1 = x1[i13];
+    for (int64_t i6 = 0; i6 < 32; i6++) {
+      const float u0 = x0[i6];
+      const float u1 = x1[i6];
       float v = (float)(u0 * u1);
-      y0[i13] = (float)v;
+      y0[i6] = (float)v;
     }
   }
 }
@@ -189,11 +304,11 @@ static void node_9_Mul(const float *restrict x0, const float *restrict x1, float
 static void node_10_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i14 = 0; i14 < 32; i14++) {
-      const float u0 = x0[i14];
-      const float u1 = x1[i14];
+    for (int64_t i7 = 0; i7 < 32; i7++) {
+      const float u0 = x0[i7];
+      const float u1 = x1[i7];
       float v = (float)(u0 + u1);
-      y0[i14] = (float)v;
+      y0[i7] = (float)v;
     }
   }
 }
@@ -202,30 +317,37 @@ static void node_10_Add(const float *restrict x0, const float *restrict x1, floa
 static void node_11_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i15 = 0; i15 < 32; i15++) {
-      const float u0 = x0[i15];
+    for (int64_t i8 = 0; i8 < 32; i8++) {
+      const float u0 = x0[i8];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i15] = (float)v;
+      y0[i8] = (float)v;
     }
   }
 }
 
 /* /blocks.0/fcn_layer/Gemm (Gemm): /relu1/Relu_output_0[1,32], blocks.0.fcn_layer.weight[32,32], blocks.0.fcn_layer.bias[32] -> /blocks.0/fcn_layer/Gemm_output_0[1,32] */
-static void node_12_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_12_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  const float *pa16 = x0;
-  const float *pb17 = x1;
-  float *py18 = y0;
-  for (int64_t i19 = 0; i19 < 1; i19++) {
-    for (int64_t i20 = 0; i20 < 32; i20++) {
-      float acc21 = 0x0p+0f;
-      for (int64_t i22 = 0; i22 < 32; i22++) {
-        acc21 += pa16[i19 * 32 + i22] * pb17[i20 * 32 + i22];
-      }
-      float v23 = acc21;
-      v23 += x2[i20];
-      py18[i19 * 32 + i20] = v23;
-    }
+  {
+    mc_gemm_args g9;
+    memset(&g9, 0, sizeof g9);
+    g9.M = 1;
+    g9.N = 32;
+    g9.K = 32;
+    g9.ars = 32;
+    g9.aks = 1;
+    g9.bkind = MC_B_ROWS;
+    g9.bks = 32;
+    g9.bns = 1;
+    g9.ldy = 32;
+    g9.alpha = 0x1p+0f;
+    g9.bias_mode = 2;
+    g9.beta = 0x1p+0f;
+    g9.bias = x2;
+    g9.a = x0;
+    g9.b = hello_deepa_p1.v;
+    g9.y = y0;
+    mc_gemv(&g9);
   }
 }
 
@@ -234,9 +356,9 @@ static void node_13_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
     float acc = 0;
-    for (int64_t i24 = 0; i24 < 32; i24++) {
+    for (int64_t i10 = 0; i10 < 32; i10++) {
       {
-        const float v = (float)x0[i24];
+        const float v = (float)x0[i10];
         acc += v;
       }
     }
@@ -248,11 +370,11 @@ static void node_13_ReduceMean(const float *restrict x0, float *restrict y0)
 static void node_14_Sub(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i25 = 0; i25 < 32; i25++) {
-      const float u0 = x0[i25];
+    for (int64_t i11 = 0; i11 < 32; i11++) {
+      const float u0 = x0[i11];
       const float u1 = x1[0];
       float v = (float)(u0 - u1);
-      y0[i25] = (float)v;
+      y0[i11] = (float)v;
     }
   }
 }
@@ -261,11 +383,11 @@ static void node_14_Sub(const float *restrict x0, const float *restrict x1, floa
 static void node_15_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i26 = 0; i26 < 32; i26++) {
-      const float u0 = x0[i26];
+    for (int64_t i12 = 0; i12 < 32; i12++) {
+      const float u0 = x0[i12];
       const float u1 = x1[0];
       float v = (float)(powf(u0, (float)u1));
-      y0[i26] = (float)v;
+      y0[i12] = (float)v;
     }
   }
 }
@@ -275,9 +397,9 @@ static void node_16_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
     float acc = 0;
-    for (int64_t i27 = 0; i27 < 32; i27++) {
+    for (int64_t i13 = 0; i13 < 32; i13++) {
       {
-        const float v = (float)x0[i27];
+        const float v = (float)x0[i13];
         acc += v;
       }
     }
@@ -310,11 +432,11 @@ static void node_18_Sqrt(const float *restrict x0, float *restrict y0)
 static void node_19_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i28 = 0; i28 < 32; i28++) {
-      const float u0 = x0[i28];
+    for (int64_t i14 = 0; i14 < 32; i14++) {
+      const float u0 = x0[i14];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i28] = (float)v;
+      y0[i14] = (float)v;
     }
   }
 }
@@ -323,11 +445,11 @@ static void node_19_Div(const float *restrict x0, const float *restrict x1, floa
 static void node_20_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i29 = 0; i29 < 32; i29++) {
-      const float u0 = x0[i29];
-      const float u1 = x1[i29];
+    for (int64_t i15 = 0; i15 < 32; i15++) {
+      const float u0 = x0[i15];
+      const float u1 = x1[i15];
       float v = (float)(u0 * u1);
-      y0[i29] = (float)v;
+      y0[i15] = (float)v;
     }
   }
 }
@@ -336,11 +458,11 @@ static void node_20_Mul(const float *restrict x0, const float *restrict x1, floa
 static void node_21_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i30 = 0; i30 < 32; i30++) {
-      const float u0 = x0[i30];
-      const float u1 = x1[i30];
+    for (int64_t i16 = 0; i16 < 32; i16++) {
+      const float u0 = x0[i16];
+      const float u1 = x1[i16];
       float v = (float)(u0 + u1);
-      y0[i30] = (float)v;
+      y0[i16] = (float)v;
     }
   }
 }
@@ -349,30 +471,37 @@ static void node_21_Add(const float *restrict x0, const float *restrict x1, floa
 static void node_22_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i31 = 0; i31 < 32; i31++) {
-      const float u0 = x0[i31];
+    for (int64_t i17 = 0; i17 < 32; i17++) {
+      const float u0 = x0[i17];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i31] = (float)v;
+      y0[i17] = (float)v;
     }
   }
 }
 
 /* /last_layer/Gemm (Gemm): /blocks.0/relu/Relu_output_0[1,32], last_layer.weight[1,32], last_layer.bias[1] -> /last_layer/Gemm_output_0[1,1] */
-static void node_23_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_23_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  const float *pa32 = x0;
-  const float *pb33 = x1;
-  float *py34 = y0;
-  for (int64_t i35 = 0; i35 < 1; i35++) {
-    for (int64_t i36 = 0; i36 < 1; i36++) {
-      float acc37 = 0x0p+0f;
-      for (int64_t i38 = 0; i38 < 32; i38++) {
-        acc37 += pa32[i35 * 32 + i38] * pb33[i36 * 32 + i38];
-      }
-      float v39 = acc37;
-      v39 += x2[0];
-      py34[i35 + i36] = v39;
-    }
+  {
+    mc_gemm_args g18;
+    memset(&g18, 0, sizeof g18);
+    g18.M = 1;
+    g18.N = 1;
+    g18.K = 32;
+    g18.ars = 32;
+    g18.aks = 1;
+    g18.bkind = MC_B_ROWS;
+    g18.bks = 1;
+    g18.bns = 1;
+    g18.ldy = 1;
+    g18.alpha = 0x1p+0f;
+    g18.bias_mode = 3;
+    g18.beta = 0x1p+0f;
+    g18.bias = x2;
+    g18.a = x0;
+    g18.b = hello_deepa_p2.v;
+    g18.y = y0;
+    mc_gemv(&g18);
   }
 }
 
@@ -406,29 +535,29 @@ int hello_deepa_infer(const float *input_onnx__Flatten_0, float *output__39, voi
   unsigned char *A = arena ? (unsigned char *)arena : hello_deepa_STATIC_ARENA;
 #endif
   node_0_Flatten(input_onnx__Flatten_0, (float *)(void *)(A + 0));
-  node_1_Gemm((const float *)(void *)(A + 0), hello_deepa_w0.v, hello_deepa_w1.v, (float *)(void *)(A + 9600));
+  node_1_Gemm((const float *)(void *)(A + 0), hello_deepa_w0.v, (float *)(void *)(A + 9600));
   node_2_ReduceMean((const float *)(void *)(A + 9600), (float *)(void *)(A + 128));
   node_3_Sub((const float *)(void *)(A + 9600), (const float *)(void *)(A + 128), (float *)(void *)(A + 0));
-  node_4_Pow((const float *)(void *)(A + 0), hello_deepa_w10.v, (float *)(void *)(A + 128));
+  node_4_Pow((const float *)(void *)(A + 0), hello_deepa_w7.v, (float *)(void *)(A + 128));
   node_5_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_6_Add((const float *)(void *)(A + 256), hello_deepa_w11.v, (float *)(void *)(A + 128));
+  node_6_Add((const float *)(void *)(A + 256), hello_deepa_w8.v, (float *)(void *)(A + 128));
   node_7_Sqrt((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
   node_8_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 128));
-  node_9_Mul((const float *)(void *)(A + 128), hello_deepa_w2.v, (float *)(void *)(A + 0));
-  node_10_Add((const float *)(void *)(A + 0), hello_deepa_w3.v, (float *)(void *)(A + 128));
+  node_9_Mul((const float *)(void *)(A + 128), hello_deepa_w1.v, (float *)(void *)(A + 0));
+  node_10_Add((const float *)(void *)(A + 0), hello_deepa_w2.v, (float *)(void *)(A + 128));
   node_11_Relu((const float *)(void *)(A + 128), (float *)(void *)(A + 0));
-  node_12_Gemm((const float *)(void *)(A + 0), hello_deepa_w4.v, hello_deepa_w5.v, (float *)(void *)(A + 128));
+  node_12_Gemm((const float *)(void *)(A + 0), hello_deepa_w3.v, (float *)(void *)(A + 128));
   node_13_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
   node_14_Sub((const float *)(void *)(A + 128), (const float *)(void *)(A + 256), (float *)(void *)(A + 0));
-  node_15_Pow((const float *)(void *)(A + 0), hello_deepa_w12.v, (float *)(void *)(A + 128));
+  node_15_Pow((const float *)(void *)(A + 0), hello_deepa_w9.v, (float *)(void *)(A + 128));
   node_16_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_17_Add((const float *)(void *)(A + 256), hello_deepa_w13.v, (float *)(void *)(A + 128));
+  node_17_Add((const float *)(void *)(A + 256), hello_deepa_w10.v, (float *)(void *)(A + 128));
   node_18_Sqrt((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
   node_19_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 128));
-  node_20_Mul((const float *)(void *)(A + 128), hello_deepa_w6.v, (float *)(void *)(A + 0));
-  node_21_Add((const float *)(void *)(A + 0), hello_deepa_w7.v, (float *)(void *)(A + 128));
+  node_20_Mul((const float *)(void *)(A + 128), hello_deepa_w4.v, (float *)(void *)(A + 0));
+  node_21_Add((const float *)(void *)(A + 0), hello_deepa_w5.v, (float *)(void *)(A + 128));
   node_22_Relu((const float *)(void *)(A + 128), (float *)(void *)(A + 0));
-  node_23_Gemm((const float *)(void *)(A + 0), hello_deepa_w8.v, hello_deepa_w9.v, (float *)(void *)(A + 128));
+  node_23_Gemm((const float *)(void *)(A + 0), hello_deepa_w6.v, (float *)(void *)(A + 128));
   node_24_Sigmoid((const float *)(void *)(A + 128), output__39);
   return 0;
 }

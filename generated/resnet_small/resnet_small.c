@@ -10,193 +10,609 @@
 #include "resnet_small.h"
 
 /* ---- weights, defined in resnet_small_weights.c ---- */
-/* stem.weight[16,3,3,3] float32 */
-union resnet_small_w0_u { uint32_t u[432]; float v[432]; };
-extern const union resnet_small_w0_u resnet_small_w0;
 /* stem_bn.weight[16] float32 */
+union resnet_small_w0_u { uint32_t u[16]; float v[16]; };
+extern const union resnet_small_w0_u resnet_small_w0;
+/* stem_bn.bias[16] float32 */
 union resnet_small_w1_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w1_u resnet_small_w1;
-/* stem_bn.bias[16] float32 */
+/* stem_bn.running_mean[16] float32 */
 union resnet_small_w2_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w2_u resnet_small_w2;
-/* stem_bn.running_mean[16] float32 */
+/* stem_bn.running_var[16] float32 */
 union resnet_small_w3_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w3_u resnet_small_w3;
-/* stem_bn.running_var[16] float32 */
+/* block1.bn1.weight[16] float32 */
 union resnet_small_w4_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w4_u resnet_small_w4;
-/* block1.conv1.weight[16,16,3,3] float32 */
-union resnet_small_w5_u { uint32_t u[2304]; float v[2304]; };
+/* block1.bn1.bias[16] float32 */
+union resnet_small_w5_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w5_u resnet_small_w5;
-/* block1.bn1.weight[16] float32 */
+/* block1.bn1.running_mean[16] float32 */
 union resnet_small_w6_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w6_u resnet_small_w6;
-/* block1.bn1.bias[16] float32 */
+/* block1.bn1.running_var[16] float32 */
 union resnet_small_w7_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w7_u resnet_small_w7;
-/* block1.bn1.running_mean[16] float32 */
+/* block1.bn2.weight[16] float32 */
 union resnet_small_w8_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w8_u resnet_small_w8;
-/* block1.bn1.running_var[16] float32 */
+/* block1.bn2.bias[16] float32 */
 union resnet_small_w9_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w9_u resnet_small_w9;
-/* block1.conv2.weight[16,16,3,3] float32 */
-union resnet_small_w10_u { uint32_t u[2304]; float v[2304]; };
+/* block1.bn2.running_mean[16] float32 */
+union resnet_small_w10_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w10_u resnet_small_w10;
-/* block1.bn2.weight[16] float32 */
+/* block1.bn2.running_var[16] float32 */
 union resnet_small_w11_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w11_u resnet_small_w11;
-/* block1.bn2.bias[16] float32 */
-union resnet_small_w12_u { uint32_t u[16]; float v[16]; };
-extern const union resnet_small_w12_u resnet_small_w12;
-/* block1.bn2.running_mean[16] float32 */
-union resnet_small_w13_u { uint32_t u[16]; float v[16]; };
-extern const union resnet_small_w13_u resnet_small_w13;
-/* block1.bn2.running_var[16] float32 */
-union resnet_small_w14_u { uint32_t u[16]; float v[16]; };
-extern const union resnet_small_w14_u resnet_small_w14;
-/* block2.conv1.weight[32,16,3,3] float32 */
-union resnet_small_w15_u { uint32_t u[4608]; float v[4608]; };
-extern const union resnet_small_w15_u resnet_small_w15;
 /* block2.bn1.weight[32] float32 */
+union resnet_small_w12_u { uint32_t u[32]; float v[32]; };
+extern const union resnet_small_w12_u resnet_small_w12;
+/* block2.bn1.bias[32] float32 */
+union resnet_small_w13_u { uint32_t u[32]; float v[32]; };
+extern const union resnet_small_w13_u resnet_small_w13;
+/* block2.bn1.running_mean[32] float32 */
+union resnet_small_w14_u { uint32_t u[32]; float v[32]; };
+extern const union resnet_small_w14_u resnet_small_w14;
+/* block2.bn1.running_var[32] float32 */
+union resnet_small_w15_u { uint32_t u[32]; float v[32]; };
+extern const union resnet_small_w15_u resnet_small_w15;
+/* block2.bn2.weight[32] float32 */
 union resnet_small_w16_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w16_u resnet_small_w16;
-/* block2.bn1.bias[32] float32 */
+/* block2.bn2.bias[32] float32 */
 union resnet_small_w17_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w17_u resnet_small_w17;
-/* block2.bn1.running_mean[32] float32 */
+/* block2.bn2.running_mean[32] float32 */
 union resnet_small_w18_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w18_u resnet_small_w18;
-/* block2.bn1.running_var[32] float32 */
+/* block2.bn2.running_var[32] float32 */
 union resnet_small_w19_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w19_u resnet_small_w19;
-/* block2.conv2.weight[32,32,3,3] float32 */
-union resnet_small_w20_u { uint32_t u[9216]; float v[9216]; };
+/* block2.proj.1.weight[32] float32 */
+union resnet_small_w20_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w20_u resnet_small_w20;
-/* block2.bn2.weight[32] float32 */
+/* block2.proj.1.bias[32] float32 */
 union resnet_small_w21_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w21_u resnet_small_w21;
-/* block2.bn2.bias[32] float32 */
+/* block2.proj.1.running_mean[32] float32 */
 union resnet_small_w22_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w22_u resnet_small_w22;
-/* block2.bn2.running_mean[32] float32 */
+/* block2.proj.1.running_var[32] float32 */
 union resnet_small_w23_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w23_u resnet_small_w23;
-/* block2.bn2.running_var[32] float32 */
-union resnet_small_w24_u { uint32_t u[32]; float v[32]; };
+/* block3.dw.weight[32,1,3,3] float32 */
+union resnet_small_w24_u { uint32_t u[288]; float v[288]; };
 extern const union resnet_small_w24_u resnet_small_w24;
-/* block2.proj.0.weight[32,16,1,1] float32 */
-union resnet_small_w25_u { uint32_t u[512]; float v[512]; };
+/* block3.dw.bias[32] float32 */
+union resnet_small_w25_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w25_u resnet_small_w25;
-/* block2.proj.1.weight[32] float32 */
+/* block3.bn1.weight[32] float32 */
 union resnet_small_w26_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w26_u resnet_small_w26;
-/* block2.proj.1.bias[32] float32 */
+/* block3.bn1.bias[32] float32 */
 union resnet_small_w27_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w27_u resnet_small_w27;
-/* block2.proj.1.running_mean[32] float32 */
+/* block3.bn1.running_mean[32] float32 */
 union resnet_small_w28_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w28_u resnet_small_w28;
-/* block2.proj.1.running_var[32] float32 */
+/* block3.bn1.running_var[32] float32 */
 union resnet_small_w29_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w29_u resnet_small_w29;
-/* block3.dw.weight[32,1,3,3] float32 */
-union resnet_small_w30_u { uint32_t u[288]; float v[288]; };
+/* block3.bn2.weight[32] float32 */
+union resnet_small_w30_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w30_u resnet_small_w30;
-/* block3.dw.bias[32] float32 */
+/* block3.bn2.bias[32] float32 */
 union resnet_small_w31_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w31_u resnet_small_w31;
-/* block3.bn1.weight[32] float32 */
+/* block3.bn2.running_mean[32] float32 */
 union resnet_small_w32_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w32_u resnet_small_w32;
-/* block3.bn1.bias[32] float32 */
+/* block3.bn2.running_var[32] float32 */
 union resnet_small_w33_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w33_u resnet_small_w33;
-/* block3.bn1.running_mean[32] float32 */
+/* final_bn.weight[32] float32 */
 union resnet_small_w34_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w34_u resnet_small_w34;
-/* block3.bn1.running_var[32] float32 */
+/* final_bn.bias[32] float32 */
 union resnet_small_w35_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w35_u resnet_small_w35;
-/* block3.pw.weight[32,32,1,1] float32 */
-union resnet_small_w36_u { uint32_t u[1024]; float v[1024]; };
+/* final_bn.running_mean[32] float32 */
+union resnet_small_w36_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w36_u resnet_small_w36;
-/* block3.bn2.weight[32] float32 */
+/* final_bn.running_var[32] float32 */
 union resnet_small_w37_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w37_u resnet_small_w37;
-/* block3.bn2.bias[32] float32 */
-union resnet_small_w38_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w38_u resnet_small_w38;
-/* block3.bn2.running_mean[32] float32 */
-union resnet_small_w39_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w39_u resnet_small_w39;
-/* block3.bn2.running_var[32] float32 */
-union resnet_small_w40_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w40_u resnet_small_w40;
-/* final_bn.weight[32] float32 */
-union resnet_small_w41_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w41_u resnet_small_w41;
-/* final_bn.bias[32] float32 */
-union resnet_small_w42_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w42_u resnet_small_w42;
-/* final_bn.running_mean[32] float32 */
-union resnet_small_w43_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w43_u resnet_small_w43;
-/* final_bn.running_var[32] float32 */
-union resnet_small_w44_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w44_u resnet_small_w44;
-/* fc.weight[10,32] float32 */
-union resnet_small_w45_u { uint32_t u[320]; float v[320]; };
-extern const union resnet_small_w45_u resnet_small_w45;
 /* fc.bias[10] float32 */
-union resnet_small_w46_u { uint32_t u[10]; float v[10]; };
-extern const union resnet_small_w46_u resnet_small_w46;
+union resnet_small_w38_u { uint32_t u[10]; float v[10]; };
+extern const union resnet_small_w38_u resnet_small_w38;
+/* stem.weight packed as A: [3][27][6][486] float32 */
+union resnet_small_p0_u { uint32_t u[486]; float v[486]; };
+extern const union resnet_small_p0_u resnet_small_p0;
+/* block1.conv1.weight packed as A: [3][144][6][2592] float32 */
+union resnet_small_p1_u { uint32_t u[2592]; float v[2592]; };
+extern const union resnet_small_p1_u resnet_small_p1;
+/* block1.conv2.weight packed as A: [3][144][6][2592] float32 */
+union resnet_small_p2_u { uint32_t u[2592]; float v[2592]; };
+extern const union resnet_small_p2_u resnet_small_p2;
+/* block2.conv1.weight packed as A: [6][144][6][5184] float32 */
+union resnet_small_p3_u { uint32_t u[5184]; float v[5184]; };
+extern const union resnet_small_p3_u resnet_small_p3;
+/* block2.conv2.weight packed as A: [6][288][6][10368] float32 */
+union resnet_small_p4_u { uint32_t u[10368]; float v[10368]; };
+extern const union resnet_small_p4_u resnet_small_p4;
+/* block2.proj.0.weight packed as A: [6][16][6][576] float32 */
+union resnet_small_p5_u { uint32_t u[576]; float v[576]; };
+extern const union resnet_small_p5_u resnet_small_p5;
+/* block3.pw.weight packed as A: [6][32][6][1152] float32 */
+union resnet_small_p6_u { uint32_t u[1152]; float v[1152]; };
+extern const union resnet_small_p6_u resnet_small_p6;
+/* fc.weight packed as rows: [32][10][320] float32 */
+union resnet_small_p7_u { uint32_t u[320]; float v[320]; };
+extern const union resnet_small_p7_u resnet_small_p7;
 
-/* ---- one function per node, in schedule order ---- */
+/* ---- helpers ---- */
+/* ---- the GEMM core (float32; kl_gemm.c) ---- */
+/* Vector extensions where the compiler has them (MODELC_NO_VECTOR: plain C
+ * only): a row of a tile is one 16-float vector with AVX-512, two 8-float
+ * ones otherwise (GCC splits 64-byte vectors badly without AVX-512). */
+#if defined(__GNUC__) && defined(__AVX__) && !defined(MODELC_NO_VECTOR)
+__extension__ typedef float mc_v8 __attribute__((vector_size(32)));
+#if defined(__AVX512F__)
+#define MC_VEC 16
+__extension__ typedef float mc_v16 __attribute__((vector_size(64)));
+#else
+#define MC_VEC 8
+#endif
+#else
+#define MC_VEC 0
+#endif
+enum { MC_MR = 6, MC_NR = 16 };
+enum { MC_FIRST = 1, MC_LAST = 2 };
+/* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by
+ * modelc), rows (B(k,n) = p[k*ks + n]), any strides, or the im2col view of
+ * a convolution input (one channel group, C x H x W). */
+enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL };
+typedef struct mc_gemm_args {
+  int64_t M, N, K, MC, NC, KC;
+  const float *apk;              /* A packed [M/MR][K][MR], or NULL: A(m,k) = a[m*ars + k*aks] */
+  const float *a;
+  int64_t ars, aks;
+  int bkind;
+  const float *b;
+  int64_t bks, bns;
+  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL */
+  float *y;
+  int64_t ldy;
+  float alpha;                   /* y = act(alpha*AB + beta*bias + rscale*res) */
+  int bias_mode;                 /* 0 none, 1 bias[m], 2 bias[n], 3 bias[0] */
+  const float *bias;
+  float beta;
+  const float *res;
+  int64_t ldr;
+  float rscale;
+  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR) */
+  float *ascratch;               /* KC * MR floats, when A is not packed */
+} mc_gemm_args;
 
-/* /stem/Conv (Conv): input[1,3,32,32], stem.weight[16,3,3,3] -> /stem/Conv_output_0[1,16,32,32] */
-static void node_0_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i0 = 0; i0 < 1; i0++) {
-    for (int64_t i1 = 0; i1 < 16; i1++) {
-      const float *xg2 = x0 + i0 * 3072;
-      const float *wm3 = x1 + i1 * 27;
-      float *ym4 = y0 + i0 * 16384 + i1 * 1024;
-      for (int64_t i5 = 0; i5 < 32; i5++) {
-        for (int64_t i6 = 0; i6 < 32; i6++) {
-          float acc7 = 0x0p+0f;
-          for (int64_t i8 = 0; i8 < 3; i8++) {
-            const float *xc9 = xg2 + i8 * 1024;
-            const float *wc10 = wm3 + i8 * 9;
-            for (int64_t i11 = 0; i11 < 3; i11++) {
-              const int64_t p12 = i5 + i11 - 1;
-              if (p12 < 0 || p12 >= 32) continue;
-              for (int64_t i13 = 0; i13 < 3; i13++) {
-                const int64_t p14 = i6 + i13 - 1;
-                if (p14 < 0 || p14 >= 32) continue;
-                acc7 += xc9[p12 * 32 + p14] * wc10[i11 * 3 + i13];
-              }
-            }
+static float mc_act(float v) { return v; }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act(v);
+  }
+}
+
+/* cnt values of src (zeros when src is NULL) into B-panel columns j.. of
+ * one k row at d: column j is panel j >> 4 (ps floats apart), lane j & 15. */
+static void mc_put(float *d, int64_t ps, int64_t j, const float *src, int64_t cnt) {
+  while (cnt > 0) {
+    int64_t lane = j & 15, take = MC_NR - lane < cnt ? MC_NR - lane : cnt, t;
+    float *p = d + (j >> 4) * ps + lane;
+    if (src) {   /* a loop, not memcpy: the calls cost more than these short copies */
+      for (t = 0; t < take; t++) p[t] = src[t];
+      src += take;
+    } else {
+      for (t = 0; t < take; t++) p[t] = 0.0f;
+    }
+    j += take;
+    cnt -= take;
+  }
+}
+
+
+/* B rows k0..k0+kc-1, columns n0..n0+nc-1 into panels [nc/NR][kc][NR] at
+ * dst, the columns past nc zero.  Shared by every GEMM of the file. */
+static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float *dst) {
+  int64_t k, j, np = (nc + MC_NR - 1) / MC_NR;
+  if (g->bkind == MC_B_IM2COL) {
+    /* row k of B is the input plane of channel c shifted by (ki, kj):
+     * copied one output row at a time, zeros where the window is outside;
+     * column j goes to panel j >> 4, lane j & 15 (NR = 16) */
+    int64_t khw = g->KH * g->KW, ps = kc * MC_NR;
+    for (k = 0; k < kc; k++) {
+      int64_t kk = k0 + k, c = kk / khw, r = kk % khw, ki = r / g->KW, kj = r % g->KW;
+      int64_t off = kj * g->DW - g->PW, lo, hi;   /* iw = ow * SW + off */
+      const float *xc = g->b + c * g->H * g->W;
+      float *d = dst + k * MC_NR;
+      int64_t oh = n0 / g->OW, ow = n0 % g->OW;
+      lo = off < 0 ? (-off + g->SW - 1) / g->SW : 0;
+      hi = g->W - off <= 0 ? 0 : (g->W - off + g->SW - 1) / g->SW;
+      if (hi > g->OW) hi = g->OW;
+      for (j = 0; j < nc;) {
+        int64_t ih = oh * g->SH - g->PH + ki * g->DH, end = j + (g->OW - ow), e;
+        if (end > nc) end = nc;
+        if (ih < 0 || ih >= g->H) {
+          mc_put(d, ps, j, NULL, end - j);
+          j = end;
+        } else {
+          const float *xr = xc + ih * g->W;
+          e = j + (lo > ow ? lo - ow : 0);   /* left of the input */
+          if (e > end) e = end;
+          mc_put(d, ps, j, NULL, e - j);
+          ow += e - j;
+          j = e;
+          e = j + (hi > ow ? hi - ow : 0);   /* inside */
+          if (e > end) e = end;
+          if (g->SW == 1) {
+            mc_put(d, ps, j, xr + ow + off, e - j);
+            ow += e - j;
+            j = e;
+          } else {
+            for (; j < e; j++, ow++) d[(j >> 4) * ps + (j & 15)] = xr[ow * g->SW + off];
           }
-          ym4[i5 * 32 + i6] = acc7;
+          mc_put(d, ps, j, NULL, end - j);   /* right of it */
+          j = end;
+        }
+        ow = 0;
+        oh++;
+      }
+      mc_put(d, ps, j, NULL, np * MC_NR - j);   /* the last panel's padding */
+    }
+    return;
+  }
+  for (k = 0; k < kc; k++) {
+    const float *src = g->b + (k0 + k) * g->bks + n0 * g->bns;
+    for (j = 0; j < np * MC_NR; j++)
+      dst[(j / MC_NR) * kc * MC_NR + k * MC_NR + j % MC_NR] = j < nc ? src[j * g->bns] : 0.0f;
+  }
+}
+
+/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
+ * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
+ * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
+ * through the epilogue when LAST. */
+static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
+                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
+  float t[MC_MR * MC_NR];
+  float *y = g->y + m * g->ldy + n;
+  int64_t k;
+  int i, j;
+  const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */
+  const int64_t r2 = 2 * ars;
+#if MC_VEC == 16
+  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v16 bv;
+    memcpy(&bv, b, sizeof bv);
+    c0 += p[0] * bv;
+    c1 += p[ars] * bv;
+    c2 += p[r2] * bv;
+    c3 += q[0] * bv;
+    c4 += q[ars] * bv;
+    c5 += q[r2] * bv;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v16 acc[MC_MR];
+    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
+    for (i = 0; i < MC_MR; i++) {
+      mc_v16 v = acc[i], w;
+      float *yp = y + i * g->ldy;
+      if (!(flags & MC_FIRST)) {
+        memcpy(&w, yp, sizeof w);
+        v += w;
+      }
+      if (flags & MC_LAST) {
+        int l;
+        v *= g->alpha;
+        if (g->bias_mode == 1 || g->bias_mode == 3)
+          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+        else if (g->bias_mode == 2) {
+          memcpy(&w, g->bias + n, sizeof w);
+          v += g->beta * w;
+        }
+        if (g->res) {
+          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
+          v += g->rscale * w;
+        }
+        for (l = 0; l < MC_NR; l++) v[l] = mc_act(v[l]);
+      }
+      memcpy(yp, &v, sizeof v);
+    }
+    return;
+  }
+  memcpy(t + 0, &c0, sizeof c0);
+  memcpy(t + 16, &c1, sizeof c1);
+  memcpy(t + 32, &c2, sizeof c2);
+  memcpy(t + 48, &c3, sizeof c3);
+  memcpy(t + 64, &c4, sizeof c4);
+  memcpy(t + 80, &c5, sizeof c5);
+#elif MC_VEC == 8
+  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v8 b0, b1, s;
+    float x;
+    memcpy(&b0, b, sizeof b0);
+    memcpy(&b1, b + 8, sizeof b1);
+    x = p[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c00 += s * b0; c01 += s * b1;
+    x = p[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c10 += s * b0; c11 += s * b1;
+    x = p[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c20 += s * b0; c21 += s * b1;
+    x = q[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c30 += s * b0; c31 += s * b1;
+    x = q[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c40 += s * b0; c41 += s * b1;
+    x = q[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c50 += s * b0; c51 += s * b1;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v8 acc[12];
+    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
+    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
+    for (i = 0; i < MC_MR; i++)
+      for (j = 0; j < 2; j++) {
+        mc_v8 v = acc[2 * i + j], w;
+        float *yp = y + i * g->ldy + 8 * j;
+        if (!(flags & MC_FIRST)) {
+          memcpy(&w, yp, sizeof w);
+          v += w;
+        }
+        if (flags & MC_LAST) {
+          float x = g->alpha, bm;
+          int l;
+          v *= (mc_v8){x, x, x, x, x, x, x, x};
+          if (g->bias_mode == 1 || g->bias_mode == 3) {
+            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
+          } else if (g->bias_mode == 2) {
+            x = g->beta;
+            memcpy(&w, g->bias + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          if (g->res) {
+            x = g->rscale;
+            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          for (l = 0; l < 8; l++) v[l] = mc_act(v[l]);
+        }
+        memcpy(yp, &v, sizeof v);
+      }
+    return;
+  }
+  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
+  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
+  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);
+#else
+  for (i = 0; i < MC_MR * MC_NR; i++) t[i] = 0.0f;
+  for (k = 0; k < kc; k++) {
+    const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];
+    for (j = 0; j < MC_NR; j++) {
+      const float bj = b[j];
+      t[j] += x0 * bj;
+      t[MC_NR + j] += x1 * bj;
+      t[2 * MC_NR + j] += x2 * bj;
+      t[3 * MC_NR + j] += x3 * bj;
+      t[4 * MC_NR + j] += x4 * bj;
+      t[5 * MC_NR + j] += x5 * bj;
+    }
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+#endif
+  for (i = 0; i < mr; i++) {
+    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
+    if (!(flags & MC_FIRST))
+      for (j = 0; j < nr; j++) tr[j] += yr[j];
+    if (flags & MC_LAST) mc_epi(g, tr, m + i, n, nr);
+    for (j = 0; j < nr; j++) yr[j] = tr[j];
+  }
+}
+
+/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
+ * panels and MR-high tiles (the loop order of BLIS). */
+static void mc_gemm(const mc_gemm_args *g) {
+  int64_t jc, pc, ic, jr, ir;
+  for (jc = 0; jc < g->N; jc += g->NC) {
+    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+    for (pc = 0; pc < g->K; pc += g->KC) {
+      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
+      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
+      const float *bp = NULL;
+      int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */
+      if (g->bkind == MC_B_PACKED) {
+        bp = g->b + jc * g->K + pc * MC_NR;
+        bps = g->K * MC_NR;
+      } else if (g->bkind == MC_B_ROWS) {
+        bp = g->b + pc * g->bks + jc;
+        bps = MC_NR;
+        bks = g->bks;
+        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
+          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
+      } else {
+        mc_packb(g, pc, kc, jc, nc, g->scratch);
+        bp = g->scratch;
+        bps = kc * MC_NR;
+      }
+      for (ic = 0; ic < g->M; ic += g->MC) {
+        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+        for (jr = 0; jr < nc; jr += MC_NR) {
+          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
+          const float *b = bp + jr / MC_NR * bps;
+          int64_t bk = bks;
+          if (g->bkind == MC_B_ROWS && nr < MC_NR) b = g->scratch, bk = MC_NR;
+          for (ir = 0; ir < mc; ir += MC_MR) {
+            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
+            int64_t m = ic + ir;
+            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
+            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
+            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
+              int64_t i, k;
+              for (k = 0; k < kc; k++)
+                for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
+              a = g->ascratch;
+              ars = 1;
+              aks = MC_MR;
+            }
+            mc_tile(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
+          }
         }
       }
     }
   }
 }
 
+/* Depthwise convolution of one channel plane (group == C == M): each
+ * output row accumulates kernel-row by kernel-row over the output columns
+ * whose window position lies inside the input, so the inner loop has no
+ * test and runs along contiguous memory when the stride is 1. */
+static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {
+  int64_t oh, ki, kj, ow;
+  for (oh = 0; oh < OH; oh++) {
+    float *yr = y + oh * g->OW;
+    for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;
+    for (ki = 0; ki < g->KH; ki++) {
+      int64_t ih = oh * g->SH - g->PH + ki * g->DH;
+      if (ih < 0 || ih >= g->H) continue;
+      for (kj = 0; kj < g->KW; kj++) {
+        const float wv = w[ki * g->KW + kj];
+        int64_t off = kj * g->DW - g->PW, lo = 0, hi = g->OW;   /* iw = ow*SW + off in [0, W) */
+        const float *xr = x + ih * g->W;
+        if (off < 0) lo = (-off + g->SW - 1) / g->SW;
+        if (g->W - off <= 0) hi = 0;
+        else if ((g->W - off + g->SW - 1) / g->SW < hi) hi = (g->W - off + g->SW - 1) / g->SW;
+        if (g->SW == 1)
+          for (ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow + off];
+        else
+          for (ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow * g->SW + off];
+      }
+    }
+  }
+  mc_epi(g, y, m, 0, OH * g->OW);
+}
+
+/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
+ * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
+static void mc_gemv(const mc_gemm_args *g) {
+  int64_t n = 0, k;
+  float t[32];
+  int j;
+#if MC_VEC
+  for (; n + 32 <= g->N; n += 32) {
+    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
+    const float *b = g->b + n;
+    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
+      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+      v = (mc_v8){z, z, z, z, z, z, z, z};
+      memcpy(&w, b + g->bks, 32); u0 += v * w;
+      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
+      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
+      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
+    }
+    if (k < g->K) {
+      float x = g->a[k * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+    }
+    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
+    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
+    mc_epi(g, t, 0, n, 32);
+    memcpy(g->y + n, t, sizeof t);
+  }
+#endif
+  for (; n < g->N; n += 32) {
+    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
+    for (j = 0; j < cnt; j++) t[j] = 0.0f;
+    for (k = 0; k < g->K; k++) {
+      float x = g->a[k * g->aks];
+      const float *b = g->b + k * g->bks + n;
+      for (j = 0; j < cnt; j++) t[j] += x * b[j];
+    }
+    mc_epi(g, t, 0, n, cnt);
+    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+  }
+}
+
+/* ---- one function per node, in schedule order ---- */
+
+/* /stem/Conv (Conv): input[1,3,32,32], stem.weight[16,3,3,3] -> /stem/Conv_output_0[1,16,32,32] */
+static void node_0_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
+{
+  {
+    mc_gemm_args g0;
+    memset(&g0, 0, sizeof g0);
+    g0.M = 16;
+    g0.N = 1024;
+    g0.K = 27;
+    g0.MC = 72;
+    g0.NC = 592;
+    g0.KC = 27;
+    g0.bkind = MC_B_IM2COL;
+    g0.bks = 0;
+    g0.bns = 0;
+    g0.C = 3;
+    g0.H = 32;
+    g0.W = 32;
+    g0.OW = 32;
+    g0.KH = 3;
+    g0.KW = 3;
+    g0.SH = 1;
+    g0.SW = 1;
+    g0.DH = 1;
+    g0.DW = 1;
+    g0.PH = 1;
+    g0.PW = 1;
+    g0.ldy = 1024;
+    g0.alpha = 0x1p+0f;
+    g0.scratch = (float *)(void *)scratch;
+    g0.apk = resnet_small_p0.v;
+    g0.b = x0;
+    g0.y = y0;
+    mc_gemm(&g0);
+  }
+}
+
 /* /stem_bn/BatchNormalization (BatchNormalization): /stem/Conv_output_0[1,16,32,32], stem_bn.weight[16], stem_bn.bias[16], stem_bn.running_mean[16], stem_bn.running_var[16] -> /stem_bn/BatchNormalization_output_0[1,16,32,32] */
 static void node_1_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i15 = 0; i15 < 1; i15++) {
-    for (int64_t i16 = 0; i16 < 16; i16++) {
-      const float mu17 = x3[i16];
-      const float sc18 = x1[i16] / sqrtf(x4[i16] + 0x1.0624dep-10f);
-      const float bi19 = x2[i16];
-      const float *xp20 = x0 + (i15 * 16 + i16) * 1024;
-      float *yp21 = y0 + (i15 * 16 + i16) * 1024;
-      for (int64_t i22 = 0; i22 < 1024; i22++) {
-        yp21[i22] = (xp20[i22] - mu17) * sc18 + bi19;
+  for (int64_t i1 = 0; i1 < 1; i1++) {
+    for (int64_t i2 = 0; i2 < 16; i2++) {
+      const float mu3 = x3[i2];
+      const float sc4 = x1[i2] / sqrtf(x4[i2] + 0x1.0624dep-10f);
+      const float bi5 = x2[i2];
+      const float *xp6 = x0 + (i1 * 16 + i2) * 1024;
+      float *yp7 = y0 + (i1 * 16 + i2) * 1024;
+      for (int64_t i8 = 0; i8 < 1024; i8++) {
+        yp7[i8] = (xp6[i8] - mu3) * sc4 + bi5;
       }
     }
   }
@@ -206,57 +622,63 @@ static void node_1_BatchNormalization(const float *restrict x0, const float *res
 static void node_2_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i23 = 0; i23 < 16384; i23++) {
-      const float u0 = x0[i23];
+    for (int64_t i9 = 0; i9 < 16384; i9++) {
+      const float u0 = x0[i9];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i23] = (float)v;
+      y0[i9] = (float)v;
     }
   }
 }
 
 /* /block1/conv1/Conv (Conv): /Relu_output_0[1,16,32,32], block1.conv1.weight[16,16,3,3] -> /block1/conv1/Conv_output_0[1,16,32,32] */
-static void node_3_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_3_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
 {
-  for (int64_t i24 = 0; i24 < 1; i24++) {
-    for (int64_t i25 = 0; i25 < 16; i25++) {
-      const float *xg26 = x0 + i24 * 16384;
-      const float *wm27 = x1 + i25 * 144;
-      float *ym28 = y0 + i24 * 16384 + i25 * 1024;
-      for (int64_t i29 = 0; i29 < 32; i29++) {
-        for (int64_t i30 = 0; i30 < 32; i30++) {
-          float acc31 = 0x0p+0f;
-          for (int64_t i32 = 0; i32 < 16; i32++) {
-            const float *xc33 = xg26 + i32 * 1024;
-            const float *wc34 = wm27 + i32 * 9;
-            for (int64_t i35 = 0; i35 < 3; i35++) {
-              const int64_t p36 = i29 + i35 - 1;
-              if (p36 < 0 || p36 >= 32) continue;
-              for (int64_t i37 = 0; i37 < 3; i37++) {
-                const int64_t p38 = i30 + i37 - 1;
-                if (p38 < 0 || p38 >= 32) continue;
-                acc31 += xc33[p36 * 32 + p38] * wc34[i35 * 3 + i37];
-              }
-            }
-          }
-          ym28[i29 * 32 + i30] = acc31;
-        }
-      }
-    }
+  {
+    mc_gemm_args g10;
+    memset(&g10, 0, sizeof g10);
+    g10.M = 16;
+    g10.N = 1024;
+    g10.K = 144;
+    g10.MC = 72;
+    g10.NC = 112;
+    g10.KC = 144;
+    g10.bkind = MC_B_IM2COL;
+    g10.bks = 0;
+    g10.bns = 0;
+    g10.C = 16;
+    g10.H = 32;
+    g10.W = 32;
+    g10.OW = 32;
+    g10.KH = 3;
+    g10.KW = 3;
+    g10.SH = 1;
+    g10.SW = 1;
+    g10.DH = 1;
+    g10.DW = 1;
+    g10.PH = 1;
+    g10.PW = 1;
+    g10.ldy = 1024;
+    g10.alpha = 0x1p+0f;
+    g10.scratch = (float *)(void *)scratch;
+    g10.apk = resnet_small_p1.v;
+    g10.b = x0;
+    g10.y = y0;
+    mc_gemm(&g10);
   }
 }
 
 /* /block1/bn1/BatchNormalization (BatchNormalization): /block1/conv1/Conv_output_0[1,16,32,32], block1.bn1.weight[16], block1.bn1.bias[16], block1.bn1.running_mean[16], block1.bn1.running_var[16] -> /block1/bn1/BatchNormalization_output_0[1,16,32,32] */
 static void node_4_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i39 = 0; i39 < 1; i39++) {
-    for (int64_t i40 = 0; i40 < 16; i40++) {
-      const float mu41 = x3[i40];
-      const float sc42 = x1[i40] / sqrtf(x4[i40] + 0x1.4f8b58p-17f);
-      const float bi43 = x2[i40];
-      const float *xp44 = x0 + (i39 * 16 + i40) * 1024;
-      float *yp45 = y0 + (i39 * 16 + i40) * 1024;
-      for (int64_t i46 = 0; i46 < 1024; i46++) {
-        yp45[i46] = (xp44[i46] - mu41) * sc42 + bi43;
+  for (int64_t i11 = 0; i11 < 1; i11++) {
+    for (int64_t i12 = 0; i12 < 16; i12++) {
+      const float mu13 = x3[i12];
+      const float sc14 = x1[i12] / sqrtf(x4[i12] + 0x1.4f8b58p-17f);
+      const float bi15 = x2[i12];
+      const float *xp16 = x0 + (i11 * 16 + i12) * 1024;
+      float *yp17 = y0 + (i11 * 16 + i12) * 1024;
+      for (int64_t i18 = 0; i18 < 1024; i18++) {
+        yp17[i18] = (xp16[i18] - mu13) * sc14 + bi15;
       }
     }
   }
@@ -266,57 +688,63 @@ static void node_4_BatchNormalization(const float *restrict x0, const float *res
 static void node_5_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i47 = 0; i47 < 16384; i47++) {
-      const float u0 = x0[i47];
+    for (int64_t i19 = 0; i19 < 16384; i19++) {
+      const float u0 = x0[i19];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i47] = (float)v;
+      y0[i19] = (float)v;
     }
   }
 }
 
 /* /block1/conv2/Conv (Conv): /block1/Relu_output_0[1,16,32,32], block1.conv2.weight[16,16,3,3] -> /block1/conv2/Conv_output_0[1,16,32,32] */
-static void node_6_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_6_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
 {
-  for (int64_t i48 = 0; i48 < 1; i48++) {
-    for (int64_t i49 = 0; i49 < 16; i49++) {
-      const float *xg50 = x0 + i48 * 16384;
-      const float *wm51 = x1 + i49 * 144;
-      float *ym52 = y0 + i48 * 16384 + i49 * 1024;
-      for (int64_t i53 = 0; i53 < 32; i53++) {
-        for (int64_t i54 = 0; i54 < 32; i54++) {
-          float acc55 = 0x0p+0f;
-          for (int64_t i56 = 0; i56 < 16; i56++) {
-            const float *xc57 = xg50 + i56 * 1024;
-            const float *wc58 = wm51 + i56 * 9;
-            for (int64_t i59 = 0; i59 < 3; i59++) {
-              const int64_t p60 = i53 + i59 - 1;
-              if (p60 < 0 || p60 >= 32) continue;
-              for (int64_t i61 = 0; i61 < 3; i61++) {
-                const int64_t p62 = i54 + i61 - 1;
-                if (p62 < 0 || p62 >= 32) continue;
-                acc55 += xc57[p60 * 32 + p62] * wc58[i59 * 3 + i61];
-              }
-            }
-          }
-          ym52[i53 * 32 + i54] = acc55;
-        }
-      }
-    }
+  {
+    mc_gemm_args g20;
+    memset(&g20, 0, sizeof g20);
+    g20.M = 16;
+    g20.N = 1024;
+    g20.K = 144;
+    g20.MC = 72;
+    g20.NC = 112;
+    g20.KC = 144;
+    g20.bkind = MC_B_IM2COL;
+    g20.bks = 0;
+    g20.bns = 0;
+    g20.C = 16;
+    g20.H = 32;
+    g20.W = 32;
+    g20.OW = 32;
+    g20.KH = 3;
+    g20.KW = 3;
+    g20.SH = 1;
+    g20.SW = 1;
+    g20.DH = 1;
+    g20.DW = 1;
+    g20.PH = 1;
+    g20.PW = 1;
+    g20.ldy = 1024;
+    g20.alpha = 0x1p+0f;
+    g20.scratch = (float *)(void *)scratch;
+    g20.apk = resnet_small_p2.v;
+    g20.b = x0;
+    g20.y = y0;
+    mc_gemm(&g20);
   }
 }
 
 /* /block1/bn2/BatchNormalization (BatchNormalization): /block1/conv2/Conv_output_0[1,16,32,32], block1.bn2.weight[16], block1.bn2.bias[16], block1.bn2.running_mean[16], block1.bn2.running_var[16] -> /block1/bn2/BatchNormalization_output_0[1,16,32,32] */
 static void node_7_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i63 = 0; i63 < 1; i63++) {
-    for (int64_t i64 = 0; i64 < 16; i64++) {
-      const float mu65 = x3[i64];
-      const float sc66 = x1[i64] / sqrtf(x4[i64] + 0x1.4f8b58p-17f);
-      const float bi67 = x2[i64];
-      const float *xp68 = x0 + (i63 * 16 + i64) * 1024;
-      float *yp69 = y0 + (i63 * 16 + i64) * 1024;
-      for (int64_t i70 = 0; i70 < 1024; i70++) {
-        yp69[i70] = (xp68[i70] - mu65) * sc66 + bi67;
+  for (int64_t i21 = 0; i21 < 1; i21++) {
+    for (int64_t i22 = 0; i22 < 16; i22++) {
+      const float mu23 = x3[i22];
+      const float sc24 = x1[i22] / sqrtf(x4[i22] + 0x1.4f8b58p-17f);
+      const float bi25 = x2[i22];
+      const float *xp26 = x0 + (i21 * 16 + i22) * 1024;
+      float *yp27 = y0 + (i21 * 16 + i22) * 1024;
+      for (int64_t i28 = 0; i28 < 1024; i28++) {
+        yp27[i28] = (xp26[i28] - mu23) * sc24 + bi25;
       }
     }
   }
@@ -326,11 +754,11 @@ static void node_7_BatchNormalization(const float *restrict x0, const float *res
 static void node_8_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i71 = 0; i71 < 16384; i71++) {
-      const float u0 = x0[i71];
-      const float u1 = x1[i71];
+    for (int64_t i29 = 0; i29 < 16384; i29++) {
+      const float u0 = x0[i29];
+      const float u1 = x1[i29];
       float v = (float)(u0 + u1);
-      y0[i71] = (float)v;
+      y0[i29] = (float)v;
     }
   }
 }
@@ -339,57 +767,63 @@ static void node_8_Add(const float *restrict x0, const float *restrict x1, float
 static void node_9_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i72 = 0; i72 < 16384; i72++) {
-      const float u0 = x0[i72];
+    for (int64_t i30 = 0; i30 < 16384; i30++) {
+      const float u0 = x0[i30];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i72] = (float)v;
+      y0[i30] = (float)v;
     }
   }
 }
 
 /* /block2/conv1/Conv (Conv): /block1/Relu_1_output_0[1,16,32,32], block2.conv1.weight[32,16,3,3] -> /block2/conv1/Conv_output_0[1,32,16,16] */
-static void node_10_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_10_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
 {
-  for (int64_t i73 = 0; i73 < 1; i73++) {
-    for (int64_t i74 = 0; i74 < 32; i74++) {
-      const float *xg75 = x0 + i73 * 16384;
-      const float *wm76 = x1 + i74 * 144;
-      float *ym77 = y0 + i73 * 8192 + i74 * 256;
-      for (int64_t i78 = 0; i78 < 16; i78++) {
-        for (int64_t i79 = 0; i79 < 16; i79++) {
-          float acc80 = 0x0p+0f;
-          for (int64_t i81 = 0; i81 < 16; i81++) {
-            const float *xc82 = xg75 + i81 * 1024;
-            const float *wc83 = wm76 + i81 * 9;
-            for (int64_t i84 = 0; i84 < 3; i84++) {
-              const int64_t p85 = i78 * 2 + i84 - 1;
-              if (p85 < 0) continue;
-              for (int64_t i86 = 0; i86 < 3; i86++) {
-                const int64_t p87 = i79 * 2 + i86 - 1;
-                if (p87 < 0) continue;
-                acc80 += xc82[p85 * 32 + p87] * wc83[i84 * 3 + i86];
-              }
-            }
-          }
-          ym77[i78 * 16 + i79] = acc80;
-        }
-      }
-    }
+  {
+    mc_gemm_args g31;
+    memset(&g31, 0, sizeof g31);
+    g31.M = 32;
+    g31.N = 256;
+    g31.K = 144;
+    g31.MC = 72;
+    g31.NC = 112;
+    g31.KC = 144;
+    g31.bkind = MC_B_IM2COL;
+    g31.bks = 0;
+    g31.bns = 0;
+    g31.C = 16;
+    g31.H = 32;
+    g31.W = 32;
+    g31.OW = 16;
+    g31.KH = 3;
+    g31.KW = 3;
+    g31.SH = 2;
+    g31.SW = 2;
+    g31.DH = 1;
+    g31.DW = 1;
+    g31.PH = 1;
+    g31.PW = 1;
+    g31.ldy = 256;
+    g31.alpha = 0x1p+0f;
+    g31.scratch = (float *)(void *)scratch;
+    g31.apk = resnet_small_p3.v;
+    g31.b = x0;
+    g31.y = y0;
+    mc_gemm(&g31);
   }
 }
 
 /* /block2/bn1/BatchNormalization (BatchNormalization): /block2/conv1/Conv_output_0[1,32,16,16], block2.bn1.weight[32], block2.bn1.bias[32], block2.bn1.running_mean[32], block2.bn1.running_var[32] -> /block2/bn1/BatchNormalization_output_0[1,32,16,16] */
 static void node_11_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i88 = 0; i88 < 1; i88++) {
-    for (int64_t i89 = 0; i89 < 32; i89++) {
-      const float mu90 = x3[i89];
-      const float sc91 = x1[i89] / sqrtf(x4[i89] + 0x1.4f8b58p-17f);
-      const float bi92 = x2[i89];
-      const float *xp93 = x0 + (i88 * 32 + i89) * 256;
-      float *yp94 = y0 + (i88 * 32 + i89) * 256;
-      for (int64_t i95 = 0; i95 < 256; i95++) {
-        yp94[i95] = (xp93[i95] - mu90) * sc91 + bi92;
+  for (int64_t i32 = 0; i32 < 1; i32++) {
+    for (int64_t i33 = 0; i33 < 32; i33++) {
+      const float mu34 = x3[i33];
+      const float sc35 = x1[i33] / sqrtf(x4[i33] + 0x1.4f8b58p-17f);
+      const float bi36 = x2[i33];
+      const float *xp37 = x0 + (i32 * 32 + i33) * 256;
+      float *yp38 = y0 + (i32 * 32 + i33) * 256;
+      for (int64_t i39 = 0; i39 < 256; i39++) {
+        yp38[i39] = (xp37[i39] - mu34) * sc35 + bi36;
       }
     }
   }
@@ -399,103 +833,117 @@ static void node_11_BatchNormalization(const float *restrict x0, const float *re
 static void node_12_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i96 = 0; i96 < 8192; i96++) {
-      const float u0 = x0[i96];
+    for (int64_t i40 = 0; i40 < 8192; i40++) {
+      const float u0 = x0[i40];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i96] = (float)v;
+      y0[i40] = (float)v;
     }
   }
 }
 
 /* /block2/conv2/Conv (Conv): /block2/Relu_output_0[1,32,16,16], block2.conv2.weight[32,32,3,3] -> /block2/conv2/Conv_output_0[1,32,16,16] */
-static void node_13_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_13_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
 {
-  for (int64_t i97 = 0; i97 < 1; i97++) {
-    for (int64_t i98 = 0; i98 < 32; i98++) {
-      const float *xg99 = x0 + i97 * 8192;
-      const float *wm100 = x1 + i98 * 288;
-      float *ym101 = y0 + i97 * 8192 + i98 * 256;
-      for (int64_t i102 = 0; i102 < 16; i102++) {
-        for (int64_t i103 = 0; i103 < 16; i103++) {
-          float acc104 = 0x0p+0f;
-          for (int64_t i105 = 0; i105 < 32; i105++) {
-            const float *xc106 = xg99 + i105 * 256;
-            const float *wc107 = wm100 + i105 * 9;
-            for (int64_t i108 = 0; i108 < 3; i108++) {
-              const int64_t p109 = i102 + i108 - 1;
-              if (p109 < 0 || p109 >= 16) continue;
-              for (int64_t i110 = 0; i110 < 3; i110++) {
-                const int64_t p111 = i103 + i110 - 1;
-                if (p111 < 0 || p111 >= 16) continue;
-                acc104 += xc106[p109 * 16 + p111] * wc107[i108 * 3 + i110];
-              }
-            }
-          }
-          ym101[i102 * 16 + i103] = acc104;
-        }
-      }
-    }
+  {
+    mc_gemm_args g41;
+    memset(&g41, 0, sizeof g41);
+    g41.M = 32;
+    g41.N = 256;
+    g41.K = 288;
+    g41.MC = 72;
+    g41.NC = 64;
+    g41.KC = 256;
+    g41.bkind = MC_B_IM2COL;
+    g41.bks = 0;
+    g41.bns = 0;
+    g41.C = 32;
+    g41.H = 16;
+    g41.W = 16;
+    g41.OW = 16;
+    g41.KH = 3;
+    g41.KW = 3;
+    g41.SH = 1;
+    g41.SW = 1;
+    g41.DH = 1;
+    g41.DW = 1;
+    g41.PH = 1;
+    g41.PW = 1;
+    g41.ldy = 256;
+    g41.alpha = 0x1p+0f;
+    g41.scratch = (float *)(void *)scratch;
+    g41.apk = resnet_small_p4.v;
+    g41.b = x0;
+    g41.y = y0;
+    mc_gemm(&g41);
   }
 }
 
 /* /block2/bn2/BatchNormalization (BatchNormalization): /block2/conv2/Conv_output_0[1,32,16,16], block2.bn2.weight[32], block2.bn2.bias[32], block2.bn2.running_mean[32], block2.bn2.running_var[32] -> /block2/bn2/BatchNormalization_output_0[1,32,16,16] */
 static void node_14_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i112 = 0; i112 < 1; i112++) {
-    for (int64_t i113 = 0; i113 < 32; i113++) {
-      const float mu114 = x3[i113];
-      const float sc115 = x1[i113] / sqrtf(x4[i113] + 0x1.4f8b58p-17f);
-      const float bi116 = x2[i113];
-      const float *xp117 = x0 + (i112 * 32 + i113) * 256;
-      float *yp118 = y0 + (i112 * 32 + i113) * 256;
-      for (int64_t i119 = 0; i119 < 256; i119++) {
-        yp118[i119] = (xp117[i119] - mu114) * sc115 + bi116;
+  for (int64_t i42 = 0; i42 < 1; i42++) {
+    for (int64_t i43 = 0; i43 < 32; i43++) {
+      const float mu44 = x3[i43];
+      const float sc45 = x1[i43] / sqrtf(x4[i43] + 0x1.4f8b58p-17f);
+      const float bi46 = x2[i43];
+      const float *xp47 = x0 + (i42 * 32 + i43) * 256;
+      float *yp48 = y0 + (i42 * 32 + i43) * 256;
+      for (int64_t i49 = 0; i49 < 256; i49++) {
+        yp48[i49] = (xp47[i49] - mu44) * sc45 + bi46;
       }
     }
   }
 }
 
 /* /block2/proj/proj.0/Conv (Conv): /block1/Relu_1_output_0[1,16,32,32], block2.proj.0.weight[32,16,1,1] -> /block2/proj/proj.0/Conv_output_0[1,32,16,16] */
-static void node_15_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_15_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
 {
-  for (int64_t i120 = 0; i120 < 1; i120++) {
-    for (int64_t i121 = 0; i121 < 32; i121++) {
-      const float *xg122 = x0 + i120 * 16384;
-      const float *wm123 = x1 + i121 * 16;
-      float *ym124 = y0 + i120 * 8192 + i121 * 256;
-      for (int64_t i125 = 0; i125 < 16; i125++) {
-        for (int64_t i126 = 0; i126 < 16; i126++) {
-          float acc127 = 0x0p+0f;
-          for (int64_t i128 = 0; i128 < 16; i128++) {
-            const float *xc129 = xg122 + i128 * 1024;
-            const float *wc130 = wm123 + i128 * 1;
-            for (int64_t i131 = 0; i131 < 1; i131++) {
-              const int64_t p132 = i125 * 2 + i131;
-              for (int64_t i133 = 0; i133 < 1; i133++) {
-                const int64_t p134 = i126 * 2 + i133;
-                acc127 += xc129[p132 * 32 + p134] * wc130[i131 + i133];
-              }
-            }
-          }
-          ym124[i125 * 16 + i126] = acc127;
-        }
-      }
-    }
+  {
+    mc_gemm_args g50;
+    memset(&g50, 0, sizeof g50);
+    g50.M = 32;
+    g50.N = 256;
+    g50.K = 16;
+    g50.MC = 72;
+    g50.NC = 256;
+    g50.KC = 16;
+    g50.bkind = MC_B_IM2COL;
+    g50.bks = 0;
+    g50.bns = 0;
+    g50.C = 16;
+    g50.H = 32;
+    g50.W = 32;
+    g50.OW = 16;
+    g50.KH = 1;
+    g50.KW = 1;
+    g50.SH = 2;
+    g50.SW = 2;
+    g50.DH = 1;
+    g50.DW = 1;
+    g50.PH = 0;
+    g50.PW = 0;
+    g50.ldy = 256;
+    g50.alpha = 0x1p+0f;
+    g50.scratch = (float *)(void *)scratch;
+    g50.apk = resnet_small_p5.v;
+    g50.b = x0;
+    g50.y = y0;
+    mc_gemm(&g50);
   }
 }
 
 /* /block2/proj/proj.1/BatchNormalization (BatchNormalization): /block2/proj/proj.0/Conv_output_0[1,32,16,16], block2.proj.1.weight[32], block2.proj.1.bias[32], block2.proj.1.running_mean[32], block2.proj.1.running_var[32] -> /block2/proj/proj.1/BatchNormalization_output_0[1,32,16,16] */
 static void node_16_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i135 = 0; i135 < 1; i135++) {
-    for (int64_t i136 = 0; i136 < 32; i136++) {
-      const float mu137 = x3[i136];
-      const float sc138 = x1[i136] / sqrtf(x4[i136] + 0x1.4f8b58p-17f);
-      const float bi139 = x2[i136];
-      const float *xp140 = x0 + (i135 * 32 + i136) * 256;
-      float *yp141 = y0 + (i135 * 32 + i136) * 256;
-      for (int64_t i142 = 0; i142 < 256; i142++) {
-        yp141[i142] = (xp140[i142] - mu137) * sc138 + bi139;
+  for (int64_t i51 = 0; i51 < 1; i51++) {
+    for (int64_t i52 = 0; i52 < 32; i52++) {
+      const float mu53 = x3[i52];
+      const float sc54 = x1[i52] / sqrtf(x4[i52] + 0x1.4f8b58p-17f);
+      const float bi55 = x2[i52];
+      const float *xp56 = x0 + (i51 * 32 + i52) * 256;
+      float *yp57 = y0 + (i51 * 32 + i52) * 256;
+      for (int64_t i58 = 0; i58 < 256; i58++) {
+        yp57[i58] = (xp56[i58] - mu53) * sc54 + bi55;
       }
     }
   }
@@ -505,11 +953,11 @@ static void node_16_BatchNormalization(const float *restrict x0, const float *re
 static void node_17_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i143 = 0; i143 < 8192; i143++) {
-      const float u0 = x0[i143];
-      const float u1 = x1[i143];
+    for (int64_t i59 = 0; i59 < 8192; i59++) {
+      const float u0 = x0[i59];
+      const float u1 = x1[i59];
       float v = (float)(u0 + u1);
-      y0[i143] = (float)v;
+      y0[i59] = (float)v;
     }
   }
 }
@@ -518,10 +966,10 @@ static void node_17_Add(const float *restrict x0, const float *restrict x1, floa
 static void node_18_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i144 = 0; i144 < 8192; i144++) {
-      const float u0 = x0[i144];
+    for (int64_t i60 = 0; i60 < 8192; i60++) {
+      const float u0 = x0[i60];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i144] = (float)v;
+      y0[i60] = (float)v;
     }
   }
 }
@@ -529,29 +977,27 @@ static void node_18_Relu(const float *restrict x0, float *restrict y0)
 /* /block3/dw/Conv (Conv): /block2/Relu_1_output_0[1,32,16,16], block3.dw.weight[32,1,3,3], block3.dw.bias[32] -> /block3/dw/Conv_output_0[1,32,16,16] */
 static void node_19_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i145 = 0; i145 < 1; i145++) {
-    for (int64_t i146 = 0; i146 < 32; i146++) {
-      const float *xg147 = x0 + i145 * 8192 + i146 * 256;
-      const float *wm148 = x1 + i146 * 9;
-      float *ym149 = y0 + i145 * 8192 + i146 * 256;
-      for (int64_t i150 = 0; i150 < 16; i150++) {
-        for (int64_t i151 = 0; i151 < 16; i151++) {
-          float acc152 = x2[i146];
-          for (int64_t i153 = 0; i153 < 1; i153++) {
-            const float *xc154 = xg147 + i153 * 256;
-            const float *wc155 = wm148 + i153 * 9;
-            for (int64_t i156 = 0; i156 < 3; i156++) {
-              const int64_t p157 = i150 + i156 - 1;
-              if (p157 < 0 || p157 >= 16) continue;
-              for (int64_t i158 = 0; i158 < 3; i158++) {
-                const int64_t p159 = i151 + i158 - 1;
-                if (p159 < 0 || p159 >= 16) continue;
-                acc152 += xc154[p157 * 16 + p159] * wc155[i156 * 3 + i158];
-              }
-            }
-          }
-          ym149[i150 * 16 + i151] = acc152;
-        }
+  {
+    mc_gemm_args g61;
+    memset(&g61, 0, sizeof g61);
+    g61.H = 16;
+    g61.W = 16;
+    g61.OW = 16;
+    g61.KH = 3;
+    g61.KW = 3;
+    g61.SH = 1;
+    g61.SW = 1;
+    g61.DH = 1;
+    g61.DW = 1;
+    g61.PH = 1;
+    g61.PW = 1;
+    g61.alpha = 0x1p+0f;
+    g61.bias_mode = 1;
+    g61.beta = 0x1p+0f;
+    for (int64_t i62 = 0; i62 < 1; i62++) {
+      for (int64_t i63 = 0; i63 < 32; i63++) {
+        g61.bias = x2;
+        mc_dw(&g61, x0 + i62 * 8192 + i63 * 256, x1 + i63 * 9, y0 + i62 * 8192 + i63 * 256, 16, i63);
       }
     }
   }
@@ -560,15 +1006,15 @@ static void node_19_Conv(const float *restrict x0, const float *restrict x1, con
 /* /block3/bn1/BatchNormalization (BatchNormalization): /block3/dw/Conv_output_0[1,32,16,16], block3.bn1.weight[32], block3.bn1.bias[32], block3.bn1.running_mean[32], block3.bn1.running_var[32] -> /block3/bn1/BatchNormalization_output_0[1,32,16,16] */
 static void node_20_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i160 = 0; i160 < 1; i160++) {
-    for (int64_t i161 = 0; i161 < 32; i161++) {
-      const float mu162 = x3[i161];
-      const float sc163 = x1[i161] / sqrtf(x4[i161] + 0x1.4f8b58p-17f);
-      const float bi164 = x2[i161];
-      const float *xp165 = x0 + (i160 * 32 + i161) * 256;
-      float *yp166 = y0 + (i160 * 32 + i161) * 256;
-      for (int64_t i167 = 0; i167 < 256; i167++) {
-        yp166[i167] = (xp165[i167] - mu162) * sc163 + bi164;
+  for (int64_t i64 = 0; i64 < 1; i64++) {
+    for (int64_t i65 = 0; i65 < 32; i65++) {
+      const float mu66 = x3[i65];
+      const float sc67 = x1[i65] / sqrtf(x4[i65] + 0x1.4f8b58p-17f);
+      const float bi68 = x2[i65];
+      const float *xp69 = x0 + (i64 * 32 + i65) * 256;
+      float *yp70 = y0 + (i64 * 32 + i65) * 256;
+      for (int64_t i71 = 0; i71 < 256; i71++) {
+        yp70[i71] = (xp69[i71] - mu66) * sc67 + bi68;
       }
     }
   }
@@ -578,55 +1024,50 @@ static void node_20_BatchNormalization(const float *restrict x0, const float *re
 static void node_21_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i168 = 0; i168 < 8192; i168++) {
-      const float u0 = x0[i168];
+    for (int64_t i72 = 0; i72 < 8192; i72++) {
+      const float u0 = x0[i72];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i168] = (float)v;
+      y0[i72] = (float)v;
     }
   }
 }
 
 /* /block3/pw/Conv (Conv): /block3/Relu_output_0[1,32,16,16], block3.pw.weight[32,32,1,1] -> /block3/pw/Conv_output_0[1,32,16,16] */
-static void node_22_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_22_Conv(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i169 = 0; i169 < 1; i169++) {
-    for (int64_t i170 = 0; i170 < 32; i170++) {
-      const float *xg171 = x0 + i169 * 8192;
-      const float *wm172 = x1 + i170 * 32;
-      float *ym173 = y0 + i169 * 8192 + i170 * 256;
-      for (int64_t i174 = 0; i174 < 16; i174++) {
-        for (int64_t i175 = 0; i175 < 16; i175++) {
-          float acc176 = 0x0p+0f;
-          for (int64_t i177 = 0; i177 < 32; i177++) {
-            const float *xc178 = xg171 + i177 * 256;
-            const float *wc179 = wm172 + i177 * 1;
-            for (int64_t i180 = 0; i180 < 1; i180++) {
-              const int64_t p181 = i174 + i180;
-              for (int64_t i182 = 0; i182 < 1; i182++) {
-                const int64_t p183 = i175 + i182;
-                acc176 += xc178[p181 * 16 + p183] * wc179[i180 + i182];
-              }
-            }
-          }
-          ym173[i174 * 16 + i175] = acc176;
-        }
-      }
-    }
+  {
+    mc_gemm_args g73;
+    memset(&g73, 0, sizeof g73);
+    g73.M = 32;
+    g73.N = 256;
+    g73.K = 32;
+    g73.MC = 72;
+    g73.NC = 256;
+    g73.KC = 32;
+    g73.bkind = MC_B_ROWS;
+    g73.bks = 256;
+    g73.bns = 1;
+    g73.ldy = 256;
+    g73.alpha = 0x1p+0f;
+    g73.apk = resnet_small_p6.v;
+    g73.b = x0;
+    g73.y = y0;
+    mc_gemm(&g73);
   }
 }
 
 /* /block3/bn2/BatchNormalization (BatchNormalization): /block3/pw/Conv_output_0[1,32,16,16], block3.bn2.weight[32], block3.bn2.bias[32], block3.bn2.running_mean[32], block3.bn2.running_var[32] -> /block3/bn2/BatchNormalization_output_0[1,32,16,16] */
 static void node_23_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i184 = 0; i184 < 1; i184++) {
-    for (int64_t i185 = 0; i185 < 32; i185++) {
-      const float mu186 = x3[i185];
-      const float sc187 = x1[i185] / sqrtf(x4[i185] + 0x1.4f8b58p-17f);
-      const float bi188 = x2[i185];
-      const float *xp189 = x0 + (i184 * 32 + i185) * 256;
-      float *yp190 = y0 + (i184 * 32 + i185) * 256;
-      for (int64_t i191 = 0; i191 < 256; i191++) {
-        yp190[i191] = (xp189[i191] - mu186) * sc187 + bi188;
+  for (int64_t i74 = 0; i74 < 1; i74++) {
+    for (int64_t i75 = 0; i75 < 32; i75++) {
+      const float mu76 = x3[i75];
+      const float sc77 = x1[i75] / sqrtf(x4[i75] + 0x1.4f8b58p-17f);
+      const float bi78 = x2[i75];
+      const float *xp79 = x0 + (i74 * 32 + i75) * 256;
+      float *yp80 = y0 + (i74 * 32 + i75) * 256;
+      for (int64_t i81 = 0; i81 < 256; i81++) {
+        yp80[i81] = (xp79[i81] - mu76) * sc77 + bi78;
       }
     }
   }
@@ -636,11 +1077,11 @@ static void node_23_BatchNormalization(const float *restrict x0, const float *re
 static void node_24_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i192 = 0; i192 < 8192; i192++) {
-      const float u0 = x0[i192];
-      const float u1 = x1[i192];
+    for (int64_t i82 = 0; i82 < 8192; i82++) {
+      const float u0 = x0[i82];
+      const float u1 = x1[i82];
       float v = (float)(u0 + u1);
-      y0[i192] = (float)v;
+      y0[i82] = (float)v;
     }
   }
 }
@@ -649,10 +1090,10 @@ static void node_24_Add(const float *restrict x0, const float *restrict x1, floa
 static void node_25_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i193 = 0; i193 < 8192; i193++) {
-      const float u0 = x0[i193];
+    for (int64_t i83 = 0; i83 < 8192; i83++) {
+      const float u0 = x0[i83];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i193] = (float)v;
+      y0[i83] = (float)v;
     }
   }
 }
@@ -660,15 +1101,15 @@ static void node_25_Relu(const float *restrict x0, float *restrict y0)
 /* /final_bn/BatchNormalization (BatchNormalization): /block3/Relu_1_output_0[1,32,16,16], final_bn.weight[32], final_bn.bias[32], final_bn.running_mean[32], final_bn.running_var[32] -> /final_bn/BatchNormalization_output_0[1,32,16,16] */
 static void node_26_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i194 = 0; i194 < 1; i194++) {
-    for (int64_t i195 = 0; i195 < 32; i195++) {
-      const float mu196 = x3[i195];
-      const float sc197 = x1[i195] / sqrtf(x4[i195] + 0x1.4f8b58p-17f);
-      const float bi198 = x2[i195];
-      const float *xp199 = x0 + (i194 * 32 + i195) * 256;
-      float *yp200 = y0 + (i194 * 32 + i195) * 256;
-      for (int64_t i201 = 0; i201 < 256; i201++) {
-        yp200[i201] = (xp199[i201] - mu196) * sc197 + bi198;
+  for (int64_t i84 = 0; i84 < 1; i84++) {
+    for (int64_t i85 = 0; i85 < 32; i85++) {
+      const float mu86 = x3[i85];
+      const float sc87 = x1[i85] / sqrtf(x4[i85] + 0x1.4f8b58p-17f);
+      const float bi88 = x2[i85];
+      const float *xp89 = x0 + (i84 * 32 + i85) * 256;
+      float *yp90 = y0 + (i84 * 32 + i85) * 256;
+      for (int64_t i91 = 0; i91 < 256; i91++) {
+        yp90[i91] = (xp89[i91] - mu86) * sc87 + bi88;
       }
     }
   }
@@ -678,10 +1119,10 @@ static void node_26_BatchNormalization(const float *restrict x0, const float *re
 static void node_27_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i202 = 0; i202 < 8192; i202++) {
-      const float u0 = x0[i202];
+    for (int64_t i92 = 0; i92 < 8192; i92++) {
+      const float u0 = x0[i92];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i202] = (float)v;
+      y0[i92] = (float)v;
     }
   }
 }
@@ -689,23 +1130,23 @@ static void node_27_Relu(const float *restrict x0, float *restrict y0)
 /* /GlobalAveragePool (GlobalAveragePool): /Relu_1_output_0[1,32,16,16] -> /GlobalAveragePool_output_0[1,32,1,1] */
 static void node_28_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i203 = 0; i203 < 32; i203++) {
-    const float *xp204 = x0 + i203 * 256;
-    float *yp205 = y0 + i203 * 1;
-    for (int64_t i206 = 0; i206 < 1; i206++) {
-      for (int64_t i207 = 0; i207 < 1; i207++) {
-        float acc208 = 0x0p+0f;
-        int64_t cnt209 = 0;
-        for (int64_t i210 = 0; i210 < 16; i210++) {
-          const int64_t p211 = i206 + i210;
-          for (int64_t i212 = 0; i212 < 16; i212++) {
-            const int64_t p213 = i207 + i212;
-            cnt209++;
-            const float v214 = xp204[p211 * 16 + p213];
-            acc208 += v214;
+  for (int64_t i93 = 0; i93 < 32; i93++) {
+    const float *xp94 = x0 + i93 * 256;
+    float *yp95 = y0 + i93 * 1;
+    for (int64_t i96 = 0; i96 < 1; i96++) {
+      for (int64_t i97 = 0; i97 < 1; i97++) {
+        float acc98 = 0x0p+0f;
+        int64_t cnt99 = 0;
+        for (int64_t i100 = 0; i100 < 16; i100++) {
+          const int64_t p101 = i96 + i100;
+          for (int64_t i102 = 0; i102 < 16; i102++) {
+            const int64_t p103 = i97 + i102;
+            cnt99++;
+            const float v104 = xp94[p101 * 16 + p103];
+            acc98 += v104;
           }
         }
-        yp205[i206 + i207] = acc208 / (float)cnt209;
+        yp95[i96 + i97] = acc98 / (float)cnt99;
       }
     }
   }
@@ -720,21 +1161,28 @@ static void node_29_Flatten(const float *restrict x0, float *restrict y0)
 }
 
 /* /fc/Gemm (Gemm): /Flatten_output_0[1,32], fc.weight[10,32], fc.bias[10] -> logits[1,10] */
-static void node_30_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_30_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  const float *pa215 = x0;
-  const float *pb216 = x1;
-  float *py217 = y0;
-  for (int64_t i218 = 0; i218 < 1; i218++) {
-    for (int64_t i219 = 0; i219 < 10; i219++) {
-      float acc220 = 0x0p+0f;
-      for (int64_t i221 = 0; i221 < 32; i221++) {
-        acc220 += pa215[i218 * 32 + i221] * pb216[i219 * 32 + i221];
-      }
-      float v222 = acc220;
-      v222 += x2[i219];
-      py217[i218 * 10 + i219] = v222;
-    }
+  {
+    mc_gemm_args g105;
+    memset(&g105, 0, sizeof g105);
+    g105.M = 1;
+    g105.N = 10;
+    g105.K = 32;
+    g105.ars = 32;
+    g105.aks = 1;
+    g105.bkind = MC_B_ROWS;
+    g105.bks = 10;
+    g105.bns = 1;
+    g105.ldy = 10;
+    g105.alpha = 0x1p+0f;
+    g105.bias_mode = 2;
+    g105.beta = 0x1p+0f;
+    g105.bias = x2;
+    g105.a = x0;
+    g105.b = resnet_small_p7.v;
+    g105.y = y0;
+    mc_gemv(&g105);
   }
 }
 
@@ -757,36 +1205,36 @@ int resnet_small_infer(const float *input_input, float *output_logits, void *are
 #else
   unsigned char *A = arena ? (unsigned char *)arena : resnet_small_STATIC_ARENA;
 #endif
-  node_0_Conv(input_input, resnet_small_w0.v, (float *)(void *)(A + 0));
-  node_1_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w1.v, resnet_small_w2.v, resnet_small_w3.v, resnet_small_w4.v, (float *)(void *)(A + 65536));
+  node_0_Conv(input_input, (float *)(void *)(A + 0), A + 65536);
+  node_1_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w0.v, resnet_small_w1.v, resnet_small_w2.v, resnet_small_w3.v, (float *)(void *)(A + 65536));
   node_2_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 0));
-  node_3_Conv((const float *)(void *)(A + 0), resnet_small_w5.v, (float *)(void *)(A + 65536));
-  node_4_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w6.v, resnet_small_w7.v, resnet_small_w8.v, resnet_small_w9.v, (float *)(void *)(A + 131072));
+  node_3_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 65536), A + 131072);
+  node_4_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w4.v, resnet_small_w5.v, resnet_small_w6.v, resnet_small_w7.v, (float *)(void *)(A + 131072));
   node_5_Relu((const float *)(void *)(A + 131072), (float *)(void *)(A + 65536));
-  node_6_Conv((const float *)(void *)(A + 65536), resnet_small_w10.v, (float *)(void *)(A + 131072));
-  node_7_BatchNormalization((const float *)(void *)(A + 131072), resnet_small_w11.v, resnet_small_w12.v, resnet_small_w13.v, resnet_small_w14.v, (float *)(void *)(A + 65536));
+  node_6_Conv((const float *)(void *)(A + 65536), (float *)(void *)(A + 131072), A + 196608);
+  node_7_BatchNormalization((const float *)(void *)(A + 131072), resnet_small_w8.v, resnet_small_w9.v, resnet_small_w10.v, resnet_small_w11.v, (float *)(void *)(A + 65536));
   node_8_Add((const float *)(void *)(A + 65536), (const float *)(void *)(A + 0), (float *)(void *)(A + 131072));
   node_9_Relu((const float *)(void *)(A + 131072), (float *)(void *)(A + 0));
-  node_10_Conv((const float *)(void *)(A + 0), resnet_small_w15.v, (float *)(void *)(A + 65536));
-  node_11_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w16.v, resnet_small_w17.v, resnet_small_w18.v, resnet_small_w19.v, (float *)(void *)(A + 98304));
-  node_12_Relu((const float *)(void *)(A + 98304), (float *)(void *)(A + 65536));
-  node_13_Conv((const float *)(void *)(A + 65536), resnet_small_w20.v, (float *)(void *)(A + 98304));
-  node_14_BatchNormalization((const float *)(void *)(A + 98304), resnet_small_w21.v, resnet_small_w22.v, resnet_small_w23.v, resnet_small_w24.v, (float *)(void *)(A + 65536));
-  node_15_Conv((const float *)(void *)(A + 0), resnet_small_w25.v, (float *)(void *)(A + 98304));
-  node_16_BatchNormalization((const float *)(void *)(A + 98304), resnet_small_w26.v, resnet_small_w27.v, resnet_small_w28.v, resnet_small_w29.v, (float *)(void *)(A + 0));
+  node_10_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 130048), A + 65536);
+  node_11_BatchNormalization((const float *)(void *)(A + 130048), resnet_small_w12.v, resnet_small_w13.v, resnet_small_w14.v, resnet_small_w15.v, (float *)(void *)(A + 65536));
+  node_12_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 131072));
+  node_13_Conv((const float *)(void *)(A + 131072), (float *)(void *)(A + 163840), A + 65536);
+  node_14_BatchNormalization((const float *)(void *)(A + 163840), resnet_small_w16.v, resnet_small_w17.v, resnet_small_w18.v, resnet_small_w19.v, (float *)(void *)(A + 65536));
+  node_15_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 98304), A + 131072);
+  node_16_BatchNormalization((const float *)(void *)(A + 98304), resnet_small_w20.v, resnet_small_w21.v, resnet_small_w22.v, resnet_small_w23.v, (float *)(void *)(A + 0));
   node_17_Add((const float *)(void *)(A + 65536), (const float *)(void *)(A + 0), (float *)(void *)(A + 32768));
   node_18_Relu((const float *)(void *)(A + 32768), (float *)(void *)(A + 0));
-  node_19_Conv((const float *)(void *)(A + 0), resnet_small_w30.v, resnet_small_w31.v, (float *)(void *)(A + 32768));
-  node_20_BatchNormalization((const float *)(void *)(A + 32768), resnet_small_w32.v, resnet_small_w33.v, resnet_small_w34.v, resnet_small_w35.v, (float *)(void *)(A + 65536));
+  node_19_Conv((const float *)(void *)(A + 0), resnet_small_w24.v, resnet_small_w25.v, (float *)(void *)(A + 32768));
+  node_20_BatchNormalization((const float *)(void *)(A + 32768), resnet_small_w26.v, resnet_small_w27.v, resnet_small_w28.v, resnet_small_w29.v, (float *)(void *)(A + 65536));
   node_21_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 32768));
-  node_22_Conv((const float *)(void *)(A + 32768), resnet_small_w36.v, (float *)(void *)(A + 65536));
-  node_23_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w37.v, resnet_small_w38.v, resnet_small_w39.v, resnet_small_w40.v, (float *)(void *)(A + 32768));
+  node_22_Conv((const float *)(void *)(A + 32768), (float *)(void *)(A + 65536));
+  node_23_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w30.v, resnet_small_w31.v, resnet_small_w32.v, resnet_small_w33.v, (float *)(void *)(A + 32768));
   node_24_Add((const float *)(void *)(A + 32768), (const float *)(void *)(A + 0), (float *)(void *)(A + 65536));
   node_25_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 0));
-  node_26_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w41.v, resnet_small_w42.v, resnet_small_w43.v, resnet_small_w44.v, (float *)(void *)(A + 32768));
+  node_26_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w34.v, resnet_small_w35.v, resnet_small_w36.v, resnet_small_w37.v, (float *)(void *)(A + 32768));
   node_27_Relu((const float *)(void *)(A + 32768), (float *)(void *)(A + 0));
   node_28_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 32768));
   node_29_Flatten((const float *)(void *)(A + 32768), (float *)(void *)(A + 0));
-  node_30_Gemm((const float *)(void *)(A + 0), resnet_small_w45.v, resnet_small_w46.v, output_logits);
+  node_30_Gemm((const float *)(void *)(A + 0), resnet_small_w38.v, output_logits);
   return 0;
 }

@@ -10,58 +10,439 @@
 #include "silero_vad_op18_ifless.h"
 
 /* ---- weights, defined in silero_vad_op18_ifless_weights.c ---- */
-/* model.encoder.0.reparam_conv.weight[128,129,3] float32 */
-union silero_vad_op18_ifless_w0_u { uint32_t u[49536]; float v[49536]; };
-extern const union silero_vad_op18_ifless_w0_u silero_vad_op18_ifless_w0;
 /* model.encoder.0.reparam_conv.bias[128] float32 */
-union silero_vad_op18_ifless_w1_u { uint32_t u[128]; float v[128]; };
-extern const union silero_vad_op18_ifless_w1_u silero_vad_op18_ifless_w1;
-/* model.encoder.1.reparam_conv.weight[64,128,3] float32 */
-union silero_vad_op18_ifless_w2_u { uint32_t u[24576]; float v[24576]; };
-extern const union silero_vad_op18_ifless_w2_u silero_vad_op18_ifless_w2;
+union silero_vad_op18_ifless_w0_u { uint32_t u[128]; float v[128]; };
+extern const union silero_vad_op18_ifless_w0_u silero_vad_op18_ifless_w0;
 /* model.encoder.1.reparam_conv.bias[64] float32 */
-union silero_vad_op18_ifless_w3_u { uint32_t u[64]; float v[64]; };
-extern const union silero_vad_op18_ifless_w3_u silero_vad_op18_ifless_w3;
-/* model.encoder.2.reparam_conv.weight[64,64,3] float32 */
-union silero_vad_op18_ifless_w4_u { uint32_t u[12288]; float v[12288]; };
-extern const union silero_vad_op18_ifless_w4_u silero_vad_op18_ifless_w4;
+union silero_vad_op18_ifless_w1_u { uint32_t u[64]; float v[64]; };
+extern const union silero_vad_op18_ifless_w1_u silero_vad_op18_ifless_w1;
 /* model.encoder.2.reparam_conv.bias[64] float32 */
-union silero_vad_op18_ifless_w5_u { uint32_t u[64]; float v[64]; };
-extern const union silero_vad_op18_ifless_w5_u silero_vad_op18_ifless_w5;
-/* model.encoder.3.reparam_conv.weight[128,64,3] float32 */
-union silero_vad_op18_ifless_w6_u { uint32_t u[24576]; float v[24576]; };
-extern const union silero_vad_op18_ifless_w6_u silero_vad_op18_ifless_w6;
+union silero_vad_op18_ifless_w2_u { uint32_t u[64]; float v[64]; };
+extern const union silero_vad_op18_ifless_w2_u silero_vad_op18_ifless_w2;
 /* model.encoder.3.reparam_conv.bias[128] float32 */
-union silero_vad_op18_ifless_w7_u { uint32_t u[128]; float v[128]; };
-extern const union silero_vad_op18_ifless_w7_u silero_vad_op18_ifless_w7;
-/* model.decoder.rnn.weight_ih[512,128] float32 */
-union silero_vad_op18_ifless_w8_u { uint32_t u[65536]; float v[65536]; };
-extern const union silero_vad_op18_ifless_w8_u silero_vad_op18_ifless_w8;
-/* model.decoder.rnn.weight_hh[512,128] float32 */
-union silero_vad_op18_ifless_w9_u { uint32_t u[65536]; float v[65536]; };
-extern const union silero_vad_op18_ifless_w9_u silero_vad_op18_ifless_w9;
+union silero_vad_op18_ifless_w3_u { uint32_t u[128]; float v[128]; };
+extern const union silero_vad_op18_ifless_w3_u silero_vad_op18_ifless_w3;
 /* model.decoder.rnn.bias_ih[512] float32 */
-union silero_vad_op18_ifless_w10_u { uint32_t u[512]; float v[512]; };
-extern const union silero_vad_op18_ifless_w10_u silero_vad_op18_ifless_w10;
+union silero_vad_op18_ifless_w4_u { uint32_t u[512]; float v[512]; };
+extern const union silero_vad_op18_ifless_w4_u silero_vad_op18_ifless_w4;
 /* model.decoder.rnn.bias_hh[512] float32 */
-union silero_vad_op18_ifless_w11_u { uint32_t u[512]; float v[512]; };
-extern const union silero_vad_op18_ifless_w11_u silero_vad_op18_ifless_w11;
-/* model.decoder.decoder.2.weight[1,128,1] float32 */
-union silero_vad_op18_ifless_w12_u { uint32_t u[128]; float v[128]; };
-extern const union silero_vad_op18_ifless_w12_u silero_vad_op18_ifless_w12;
+union silero_vad_op18_ifless_w5_u { uint32_t u[512]; float v[512]; };
+extern const union silero_vad_op18_ifless_w5_u silero_vad_op18_ifless_w5;
 /* model.decoder.decoder.2.bias[1] float32 */
-union silero_vad_op18_ifless_w13_u { uint32_t u[1]; float v[1]; };
-extern const union silero_vad_op18_ifless_w13_u silero_vad_op18_ifless_w13;
-/* model.stft.forward_basis_buffer[258,1,256] float32 */
-union silero_vad_op18_ifless_w14_u { uint32_t u[66048]; float v[66048]; };
-extern const union silero_vad_op18_ifless_w14_u silero_vad_op18_ifless_w14;
+union silero_vad_op18_ifless_w6_u { uint32_t u[1]; float v[1]; };
+extern const union silero_vad_op18_ifless_w6_u silero_vad_op18_ifless_w6;
 /* val_2[] int64 */
-extern const int64_t silero_vad_op18_ifless_w15[1];
+extern const int64_t silero_vad_op18_ifless_w7[1];
 /* val_27[] int64 */
-extern const int64_t silero_vad_op18_ifless_w16[1];
+extern const int64_t silero_vad_op18_ifless_w8[1];
 /* val_73[] float32 */
-union silero_vad_op18_ifless_w17_u { uint32_t u[1]; float v[1]; };
-extern const union silero_vad_op18_ifless_w17_u silero_vad_op18_ifless_w17;
+union silero_vad_op18_ifless_w9_u { uint32_t u[1]; float v[1]; };
+extern const union silero_vad_op18_ifless_w9_u silero_vad_op18_ifless_w9;
+/* model.stft.forward_basis_buffer packed as A: [43][256][6][66048] float32 */
+union silero_vad_op18_ifless_p0_u { uint32_t u[66048]; float v[66048]; };
+extern const union silero_vad_op18_ifless_p0_u silero_vad_op18_ifless_p0;
+/* model.encoder.0.reparam_conv.weight packed as A: [22][387][6][51084] float32 */
+union silero_vad_op18_ifless_p1_u { uint32_t u[51084]; float v[51084]; };
+extern const union silero_vad_op18_ifless_p1_u silero_vad_op18_ifless_p1;
+/* model.encoder.1.reparam_conv.weight packed as A: [11][384][6][25344] float32 */
+union silero_vad_op18_ifless_p2_u { uint32_t u[25344]; float v[25344]; };
+extern const union silero_vad_op18_ifless_p2_u silero_vad_op18_ifless_p2;
+/* model.encoder.2.reparam_conv.weight packed as A: [11][192][6][12672] float32 */
+union silero_vad_op18_ifless_p3_u { uint32_t u[12672]; float v[12672]; };
+extern const union silero_vad_op18_ifless_p3_u silero_vad_op18_ifless_p3;
+/* model.encoder.3.reparam_conv.weight packed as A: [22][192][6][25344] float32 */
+union silero_vad_op18_ifless_p4_u { uint32_t u[25344]; float v[25344]; };
+extern const union silero_vad_op18_ifless_p4_u silero_vad_op18_ifless_p4;
+/* model.decoder.rnn.weight_hh packed as rows: [128][512][65536] float32 */
+union silero_vad_op18_ifless_p5_u { uint32_t u[65536]; float v[65536]; };
+extern const union silero_vad_op18_ifless_p5_u silero_vad_op18_ifless_p5;
+/* model.decoder.rnn.weight_ih packed as rows: [128][512][65536] float32 */
+union silero_vad_op18_ifless_p6_u { uint32_t u[65536]; float v[65536]; };
+extern const union silero_vad_op18_ifless_p6_u silero_vad_op18_ifless_p6;
+/* model.decoder.decoder.2.weight packed as rows: [128][1][128] float32 */
+union silero_vad_op18_ifless_p7_u { uint32_t u[128]; float v[128]; };
+extern const union silero_vad_op18_ifless_p7_u silero_vad_op18_ifless_p7;
+
+/* ---- helpers ---- */
+/* ---- the GEMM core (float32; kl_gemm.c) ---- */
+/* Vector extensions where the compiler has them (MODELC_NO_VECTOR: plain C
+ * only): a row of a tile is one 16-float vector with AVX-512, two 8-float
+ * ones otherwise (GCC splits 64-byte vectors badly without AVX-512). */
+#if defined(__GNUC__) && defined(__AVX__) && !defined(MODELC_NO_VECTOR)
+__extension__ typedef float mc_v8 __attribute__((vector_size(32)));
+#if defined(__AVX512F__)
+#define MC_VEC 16
+__extension__ typedef float mc_v16 __attribute__((vector_size(64)));
+#else
+#define MC_VEC 8
+#endif
+#else
+#define MC_VEC 0
+#endif
+enum { MC_MR = 6, MC_NR = 16 };
+enum { MC_FIRST = 1, MC_LAST = 2 };
+/* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by
+ * modelc), rows (B(k,n) = p[k*ks + n]), any strides, or the im2col view of
+ * a convolution input (one channel group, C x H x W). */
+enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL };
+typedef struct mc_gemm_args {
+  int64_t M, N, K, MC, NC, KC;
+  const float *apk;              /* A packed [M/MR][K][MR], or NULL: A(m,k) = a[m*ars + k*aks] */
+  const float *a;
+  int64_t ars, aks;
+  int bkind;
+  const float *b;
+  int64_t bks, bns;
+  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL */
+  float *y;
+  int64_t ldy;
+  float alpha;                   /* y = act(alpha*AB + beta*bias + rscale*res) */
+  int bias_mode;                 /* 0 none, 1 bias[m], 2 bias[n], 3 bias[0] */
+  const float *bias;
+  float beta;
+  const float *res;
+  int64_t ldr;
+  float rscale;
+  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR) */
+  float *ascratch;               /* KC * MR floats, when A is not packed */
+} mc_gemm_args;
+
+static float mc_act(float v) { return v; }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act(v);
+  }
+}
+
+/* cnt values of src (zeros when src is NULL) into B-panel columns j.. of
+ * one k row at d: column j is panel j >> 4 (ps floats apart), lane j & 15. */
+static void mc_put(float *d, int64_t ps, int64_t j, const float *src, int64_t cnt) {
+  while (cnt > 0) {
+    int64_t lane = j & 15, take = MC_NR - lane < cnt ? MC_NR - lane : cnt, t;
+    float *p = d + (j >> 4) * ps + lane;
+    if (src) {   /* a loop, not memcpy: the calls cost more than these short copies */
+      for (t = 0; t < take; t++) p[t] = src[t];
+      src += take;
+    } else {
+      for (t = 0; t < take; t++) p[t] = 0.0f;
+    }
+    j += take;
+    cnt -= take;
+  }
+}
+
+
+/* B rows k0..k0+kc-1, columns n0..n0+nc-1 into panels [nc/NR][kc][NR] at
+ * dst, the columns past nc zero.  Shared by every GEMM of the file. */
+static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float *dst) {
+  int64_t k, j, np = (nc + MC_NR - 1) / MC_NR;
+  if (g->bkind == MC_B_IM2COL) {
+    /* row k of B is the input plane of channel c shifted by (ki, kj):
+     * copied one output row at a time, zeros where the window is outside;
+     * column j goes to panel j >> 4, lane j & 15 (NR = 16) */
+    int64_t khw = g->KH * g->KW, ps = kc * MC_NR;
+    for (k = 0; k < kc; k++) {
+      int64_t kk = k0 + k, c = kk / khw, r = kk % khw, ki = r / g->KW, kj = r % g->KW;
+      int64_t off = kj * g->DW - g->PW, lo, hi;   /* iw = ow * SW + off */
+      const float *xc = g->b + c * g->H * g->W;
+      float *d = dst + k * MC_NR;
+      int64_t oh = n0 / g->OW, ow = n0 % g->OW;
+      lo = off < 0 ? (-off + g->SW - 1) / g->SW : 0;
+      hi = g->W - off <= 0 ? 0 : (g->W - off + g->SW - 1) / g->SW;
+      if (hi > g->OW) hi = g->OW;
+      for (j = 0; j < nc;) {
+        int64_t ih = oh * g->SH - g->PH + ki * g->DH, end = j + (g->OW - ow), e;
+        if (end > nc) end = nc;
+        if (ih < 0 || ih >= g->H) {
+          mc_put(d, ps, j, NULL, end - j);
+          j = end;
+        } else {
+          const float *xr = xc + ih * g->W;
+          e = j + (lo > ow ? lo - ow : 0);   /* left of the input */
+          if (e > end) e = end;
+          mc_put(d, ps, j, NULL, e - j);
+          ow += e - j;
+          j = e;
+          e = j + (hi > ow ? hi - ow : 0);   /* inside */
+          if (e > end) e = end;
+          if (g->SW == 1) {
+            mc_put(d, ps, j, xr + ow + off, e - j);
+            ow += e - j;
+            j = e;
+          } else {
+            for (; j < e; j++, ow++) d[(j >> 4) * ps + (j & 15)] = xr[ow * g->SW + off];
+          }
+          mc_put(d, ps, j, NULL, end - j);   /* right of it */
+          j = end;
+        }
+        ow = 0;
+        oh++;
+      }
+      mc_put(d, ps, j, NULL, np * MC_NR - j);   /* the last panel's padding */
+    }
+    return;
+  }
+  for (k = 0; k < kc; k++) {
+    const float *src = g->b + (k0 + k) * g->bks + n0 * g->bns;
+    for (j = 0; j < np * MC_NR; j++)
+      dst[(j / MC_NR) * kc * MC_NR + k * MC_NR + j % MC_NR] = j < nc ? src[j * g->bns] : 0.0f;
+  }
+}
+
+/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
+ * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
+ * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
+ * through the epilogue when LAST. */
+static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
+                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
+  float t[MC_MR * MC_NR];
+  float *y = g->y + m * g->ldy + n;
+  int64_t k;
+  int i, j;
+  const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */
+  const int64_t r2 = 2 * ars;
+#if MC_VEC == 16
+  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v16 bv;
+    memcpy(&bv, b, sizeof bv);
+    c0 += p[0] * bv;
+    c1 += p[ars] * bv;
+    c2 += p[r2] * bv;
+    c3 += q[0] * bv;
+    c4 += q[ars] * bv;
+    c5 += q[r2] * bv;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v16 acc[MC_MR];
+    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
+    for (i = 0; i < MC_MR; i++) {
+      mc_v16 v = acc[i], w;
+      float *yp = y + i * g->ldy;
+      if (!(flags & MC_FIRST)) {
+        memcpy(&w, yp, sizeof w);
+        v += w;
+      }
+      if (flags & MC_LAST) {
+        int l;
+        v *= g->alpha;
+        if (g->bias_mode == 1 || g->bias_mode == 3)
+          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+        else if (g->bias_mode == 2) {
+          memcpy(&w, g->bias + n, sizeof w);
+          v += g->beta * w;
+        }
+        if (g->res) {
+          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
+          v += g->rscale * w;
+        }
+        for (l = 0; l < MC_NR; l++) v[l] = mc_act(v[l]);
+      }
+      memcpy(yp, &v, sizeof v);
+    }
+    return;
+  }
+  memcpy(t + 0, &c0, sizeof c0);
+  memcpy(t + 16, &c1, sizeof c1);
+  memcpy(t + 32, &c2, sizeof c2);
+  memcpy(t + 48, &c3, sizeof c3);
+  memcpy(t + 64, &c4, sizeof c4);
+  memcpy(t + 80, &c5, sizeof c5);
+#elif MC_VEC == 8
+  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v8 b0, b1, s;
+    float x;
+    memcpy(&b0, b, sizeof b0);
+    memcpy(&b1, b + 8, sizeof b1);
+    x = p[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c00 += s * b0; c01 += s * b1;
+    x = p[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c10 += s * b0; c11 += s * b1;
+    x = p[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c20 += s * b0; c21 += s * b1;
+    x = q[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c30 += s * b0; c31 += s * b1;
+    x = q[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c40 += s * b0; c41 += s * b1;
+    x = q[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c50 += s * b0; c51 += s * b1;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v8 acc[12];
+    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
+    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
+    for (i = 0; i < MC_MR; i++)
+      for (j = 0; j < 2; j++) {
+        mc_v8 v = acc[2 * i + j], w;
+        float *yp = y + i * g->ldy + 8 * j;
+        if (!(flags & MC_FIRST)) {
+          memcpy(&w, yp, sizeof w);
+          v += w;
+        }
+        if (flags & MC_LAST) {
+          float x = g->alpha, bm;
+          int l;
+          v *= (mc_v8){x, x, x, x, x, x, x, x};
+          if (g->bias_mode == 1 || g->bias_mode == 3) {
+            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
+          } else if (g->bias_mode == 2) {
+            x = g->beta;
+            memcpy(&w, g->bias + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          if (g->res) {
+            x = g->rscale;
+            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          for (l = 0; l < 8; l++) v[l] = mc_act(v[l]);
+        }
+        memcpy(yp, &v, sizeof v);
+      }
+    return;
+  }
+  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
+  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
+  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);
+#else
+  for (i = 0; i < MC_MR * MC_NR; i++) t[i] = 0.0f;
+  for (k = 0; k < kc; k++) {
+    const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];
+    for (j = 0; j < MC_NR; j++) {
+      const float bj = b[j];
+      t[j] += x0 * bj;
+      t[MC_NR + j] += x1 * bj;
+      t[2 * MC_NR + j] += x2 * bj;
+      t[3 * MC_NR + j] += x3 * bj;
+      t[4 * MC_NR + j] += x4 * bj;
+      t[5 * MC_NR + j] += x5 * bj;
+    }
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+#endif
+  for (i = 0; i < mr; i++) {
+    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
+    if (!(flags & MC_FIRST))
+      for (j = 0; j < nr; j++) tr[j] += yr[j];
+    if (flags & MC_LAST) mc_epi(g, tr, m + i, n, nr);
+    for (j = 0; j < nr; j++) yr[j] = tr[j];
+  }
+}
+
+/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
+ * panels and MR-high tiles (the loop order of BLIS). */
+static void mc_gemm(const mc_gemm_args *g) {
+  int64_t jc, pc, ic, jr, ir;
+  for (jc = 0; jc < g->N; jc += g->NC) {
+    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+    for (pc = 0; pc < g->K; pc += g->KC) {
+      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
+      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
+      const float *bp = NULL;
+      int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */
+      if (g->bkind == MC_B_PACKED) {
+        bp = g->b + jc * g->K + pc * MC_NR;
+        bps = g->K * MC_NR;
+      } else if (g->bkind == MC_B_ROWS) {
+        bp = g->b + pc * g->bks + jc;
+        bps = MC_NR;
+        bks = g->bks;
+        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
+          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
+      } else {
+        mc_packb(g, pc, kc, jc, nc, g->scratch);
+        bp = g->scratch;
+        bps = kc * MC_NR;
+      }
+      for (ic = 0; ic < g->M; ic += g->MC) {
+        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+        for (jr = 0; jr < nc; jr += MC_NR) {
+          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
+          const float *b = bp + jr / MC_NR * bps;
+          int64_t bk = bks;
+          if (g->bkind == MC_B_ROWS && nr < MC_NR) b = g->scratch, bk = MC_NR;
+          for (ir = 0; ir < mc; ir += MC_MR) {
+            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
+            int64_t m = ic + ir;
+            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
+            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
+            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
+              int64_t i, k;
+              for (k = 0; k < kc; k++)
+                for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
+              a = g->ascratch;
+              ars = 1;
+              aks = MC_MR;
+            }
+            mc_tile(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
+ * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
+static void mc_gemv(const mc_gemm_args *g) {
+  int64_t n = 0, k;
+  float t[32];
+  int j;
+#if MC_VEC
+  for (; n + 32 <= g->N; n += 32) {
+    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
+    const float *b = g->b + n;
+    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
+      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+      v = (mc_v8){z, z, z, z, z, z, z, z};
+      memcpy(&w, b + g->bks, 32); u0 += v * w;
+      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
+      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
+      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
+    }
+    if (k < g->K) {
+      float x = g->a[k * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+    }
+    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
+    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
+    mc_epi(g, t, 0, n, 32);
+    memcpy(g->y + n, t, sizeof t);
+  }
+#endif
+  for (; n < g->N; n += 32) {
+    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
+    for (j = 0; j < cnt; j++) t[j] = 0.0f;
+    for (k = 0; k < g->K; k++) {
+      float x = g->a[k * g->aks];
+      const float *b = g->b + k * g->bks + n;
+      for (j = 0; j < cnt; j++) t[j] += x * b[j];
+    }
+    mc_epi(g, t, 0, n, cnt);
+    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+  }
+}
 
 /* ---- one function per node, in schedule order ---- */
 
@@ -126,26 +507,39 @@ static void node_1_Unsqueeze(const float *restrict x0, float *restrict y0)
 }
 
 /* node_Conv_29 (Conv): unsqueeze[1,1,640], model.stft.forward_basis_buffer[258,1,256] -> conv1d[1,258,4] */
-static void node_2_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_2_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
 {
-  for (int64_t i2 = 0; i2 < 1; i2++) {
-    for (int64_t i3 = 0; i3 < 258; i3++) {
-      const float *xg4 = x0 + i2 * 640;
-      const float *wm5 = x1 + i3 * 256;
-      float *ym6 = y0 + i2 * 1032 + i3 * 4;
-      for (int64_t i7 = 0; i7 < 4; i7++) {
-        float acc8 = 0x0p+0f;
-        for (int64_t i9 = 0; i9 < 1; i9++) {
-          const float *xc10 = xg4 + i9 * 640;
-          const float *wc11 = wm5 + i9 * 256;
-          for (int64_t i12 = 0; i12 < 256; i12++) {
-            const int64_t p13 = i7 * 128 + i12;
-            acc8 += xc10[p13] * wc11[i12];
-          }
-        }
-        ym6[i7] = acc8;
-      }
-    }
+  {
+    mc_gemm_args g2;
+    memset(&g2, 0, sizeof g2);
+    g2.M = 258;
+    g2.N = 4;
+    g2.K = 256;
+    g2.MC = 72;
+    g2.NC = 16;
+    g2.KC = 256;
+    g2.bkind = MC_B_IM2COL;
+    g2.bks = 0;
+    g2.bns = 0;
+    g2.C = 1;
+    g2.H = 1;
+    g2.W = 640;
+    g2.OW = 4;
+    g2.KH = 1;
+    g2.KW = 256;
+    g2.SH = 1;
+    g2.SW = 128;
+    g2.DH = 1;
+    g2.DW = 1;
+    g2.PH = 0;
+    g2.PW = 0;
+    g2.ldy = 4;
+    g2.alpha = 0x1p+0f;
+    g2.scratch = (float *)(void *)scratch;
+    g2.apk = silero_vad_op18_ifless_p0.v;
+    g2.b = x0;
+    g2.y = y0;
+    mc_gemm(&g2);
   }
 }
 
@@ -169,11 +563,11 @@ static void node_4_Slice(const float *restrict x0, float *restrict y0)
 static void node_5_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i14 = 0; i14 < 516; i14++) {
-      const float u0 = x0[i14];
+    for (int64_t i3 = 0; i3 < 516; i3++) {
+      const float u0 = x0[i3];
       const float u1 = x1[0];
       float v = (float)(powf(u0, (float)u1));
-      y0[i14] = (float)v;
+      y0[i3] = (float)v;
     }
   }
 }
@@ -182,11 +576,11 @@ static void node_5_Pow(const float *restrict x0, const float *restrict x1, float
 static void node_6_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i15 = 0; i15 < 516; i15++) {
-      const float u0 = x0[i15];
+    for (int64_t i4 = 0; i4 < 516; i4++) {
+      const float u0 = x0[i4];
       const float u1 = x1[0];
       float v = (float)(powf(u0, (float)u1));
-      y0[i15] = (float)v;
+      y0[i4] = (float)v;
     }
   }
 }
@@ -195,11 +589,11 @@ static void node_6_Pow(const float *restrict x0, const float *restrict x1, float
 static void node_7_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i16 = 0; i16 < 516; i16++) {
-      const float u0 = x0[i16];
-      const float u1 = x1[i16];
+    for (int64_t i5 = 0; i5 < 516; i5++) {
+      const float u0 = x0[i5];
+      const float u1 = x1[i5];
       float v = (float)(u0 + u1);
-      y0[i16] = (float)v;
+      y0[i5] = (float)v;
     }
   }
 }
@@ -208,36 +602,51 @@ static void node_7_Add(const float *restrict x0, const float *restrict x1, float
 static void node_8_Sqrt(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i17 = 0; i17 < 516; i17++) {
-      const float u0 = x0[i17];
+    for (int64_t i6 = 0; i6 < 516; i6++) {
+      const float u0 = x0[i6];
       float v = (float)(sqrtf(u0));
-      y0[i17] = (float)v;
+      y0[i6] = (float)v;
     }
   }
 }
 
 /* node_conv1d_1 (Conv): sqrt[1,129,4], model.encoder.0.reparam_conv.weight[128,129,3], model.encoder.0.reparam_conv.bias[128] -> conv1d_1[1,128,4] */
-static void node_9_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_9_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
-  for (int64_t i18 = 0; i18 < 1; i18++) {
-    for (int64_t i19 = 0; i19 < 128; i19++) {
-      const float *xg20 = x0 + i18 * 516;
-      const float *wm21 = x1 + i19 * 387;
-      float *ym22 = y0 + i18 * 512 + i19 * 4;
-      for (int64_t i23 = 0; i23 < 4; i23++) {
-        float acc24 = x2[i19];
-        for (int64_t i25 = 0; i25 < 129; i25++) {
-          const float *xc26 = xg20 + i25 * 4;
-          const float *wc27 = wm21 + i25 * 3;
-          for (int64_t i28 = 0; i28 < 3; i28++) {
-            const int64_t p29 = i23 + i28 - 1;
-            if (p29 < 0 || p29 >= 4) continue;
-            acc24 += xc26[p29] * wc27[i28];
-          }
-        }
-        ym22[i23] = acc24;
-      }
-    }
+  {
+    mc_gemm_args g7;
+    memset(&g7, 0, sizeof g7);
+    g7.M = 128;
+    g7.N = 4;
+    g7.K = 387;
+    g7.MC = 72;
+    g7.NC = 16;
+    g7.KC = 256;
+    g7.bkind = MC_B_IM2COL;
+    g7.bks = 0;
+    g7.bns = 0;
+    g7.C = 129;
+    g7.H = 1;
+    g7.W = 4;
+    g7.OW = 4;
+    g7.KH = 1;
+    g7.KW = 3;
+    g7.SH = 1;
+    g7.SW = 1;
+    g7.DH = 1;
+    g7.DW = 1;
+    g7.PH = 0;
+    g7.PW = 1;
+    g7.ldy = 4;
+    g7.alpha = 0x1p+0f;
+    g7.bias_mode = 1;
+    g7.beta = 0x1p+0f;
+    g7.scratch = (float *)(void *)scratch;
+    g7.bias = x2;
+    g7.apk = silero_vad_op18_ifless_p1.v;
+    g7.b = x0;
+    g7.y = y0;
+    mc_gemm(&g7);
   }
 }
 
@@ -245,36 +654,51 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x1, cons
 static void node_10_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i30 = 0; i30 < 512; i30++) {
-      const float u0 = x0[i30];
+    for (int64_t i8 = 0; i8 < 512; i8++) {
+      const float u0 = x0[i8];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i30] = (float)v;
+      y0[i8] = (float)v;
     }
   }
 }
 
 /* node_conv1d_2 (Conv): relu[1,128,4], model.encoder.1.reparam_conv.weight[64,128,3], model.encoder.1.reparam_conv.bias[64] -> conv1d_2[1,64,2] */
-static void node_11_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_11_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
-  for (int64_t i31 = 0; i31 < 1; i31++) {
-    for (int64_t i32 = 0; i32 < 64; i32++) {
-      const float *xg33 = x0 + i31 * 512;
-      const float *wm34 = x1 + i32 * 384;
-      float *ym35 = y0 + i31 * 128 + i32 * 2;
-      for (int64_t i36 = 0; i36 < 2; i36++) {
-        float acc37 = x2[i32];
-        for (int64_t i38 = 0; i38 < 128; i38++) {
-          const float *xc39 = xg33 + i38 * 4;
-          const float *wc40 = wm34 + i38 * 3;
-          for (int64_t i41 = 0; i41 < 3; i41++) {
-            const int64_t p42 = i36 * 2 + i41 - 1;
-            if (p42 < 0) continue;
-            acc37 += xc39[p42] * wc40[i41];
-          }
-        }
-        ym35[i36] = acc37;
-      }
-    }
+  {
+    mc_gemm_args g9;
+    memset(&g9, 0, sizeof g9);
+    g9.M = 64;
+    g9.N = 2;
+    g9.K = 384;
+    g9.MC = 72;
+    g9.NC = 16;
+    g9.KC = 256;
+    g9.bkind = MC_B_IM2COL;
+    g9.bks = 0;
+    g9.bns = 0;
+    g9.C = 128;
+    g9.H = 1;
+    g9.W = 4;
+    g9.OW = 2;
+    g9.KH = 1;
+    g9.KW = 3;
+    g9.SH = 1;
+    g9.SW = 2;
+    g9.DH = 1;
+    g9.DW = 1;
+    g9.PH = 0;
+    g9.PW = 1;
+    g9.ldy = 2;
+    g9.alpha = 0x1p+0f;
+    g9.bias_mode = 1;
+    g9.beta = 0x1p+0f;
+    g9.scratch = (float *)(void *)scratch;
+    g9.bias = x2;
+    g9.apk = silero_vad_op18_ifless_p2.v;
+    g9.b = x0;
+    g9.y = y0;
+    mc_gemm(&g9);
   }
 }
 
@@ -282,36 +706,51 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x1, con
 static void node_12_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i43 = 0; i43 < 128; i43++) {
-      const float u0 = x0[i43];
+    for (int64_t i10 = 0; i10 < 128; i10++) {
+      const float u0 = x0[i10];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i43] = (float)v;
+      y0[i10] = (float)v;
     }
   }
 }
 
 /* node_conv1d_3 (Conv): relu_1[1,64,2], model.encoder.2.reparam_conv.weight[64,64,3], model.encoder.2.reparam_conv.bias[64] -> conv1d_3[1,64,1] */
-static void node_13_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_13_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
-  for (int64_t i44 = 0; i44 < 1; i44++) {
-    for (int64_t i45 = 0; i45 < 64; i45++) {
-      const float *xg46 = x0 + i44 * 128;
-      const float *wm47 = x1 + i45 * 192;
-      float *ym48 = y0 + i44 * 64 + i45;
-      for (int64_t i49 = 0; i49 < 1; i49++) {
-        float acc50 = x2[i45];
-        for (int64_t i51 = 0; i51 < 64; i51++) {
-          const float *xc52 = xg46 + i51 * 2;
-          const float *wc53 = wm47 + i51 * 3;
-          for (int64_t i54 = 0; i54 < 3; i54++) {
-            const int64_t p55 = i49 * 2 + i54 - 1;
-            if (p55 < 0) continue;
-            acc50 += xc52[p55] * wc53[i54];
-          }
-        }
-        ym48[i49] = acc50;
-      }
-    }
+  {
+    mc_gemm_args g11;
+    memset(&g11, 0, sizeof g11);
+    g11.M = 64;
+    g11.N = 1;
+    g11.K = 192;
+    g11.MC = 72;
+    g11.NC = 16;
+    g11.KC = 192;
+    g11.bkind = MC_B_IM2COL;
+    g11.bks = 0;
+    g11.bns = 0;
+    g11.C = 64;
+    g11.H = 1;
+    g11.W = 2;
+    g11.OW = 1;
+    g11.KH = 1;
+    g11.KW = 3;
+    g11.SH = 1;
+    g11.SW = 2;
+    g11.DH = 1;
+    g11.DW = 1;
+    g11.PH = 0;
+    g11.PW = 1;
+    g11.ldy = 1;
+    g11.alpha = 0x1p+0f;
+    g11.bias_mode = 1;
+    g11.beta = 0x1p+0f;
+    g11.scratch = (float *)(void *)scratch;
+    g11.bias = x2;
+    g11.apk = silero_vad_op18_ifless_p3.v;
+    g11.b = x0;
+    g11.y = y0;
+    mc_gemm(&g11);
   }
 }
 
@@ -319,36 +758,51 @@ static void node_13_Conv(const float *restrict x0, const float *restrict x1, con
 static void node_14_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i56 = 0; i56 < 64; i56++) {
-      const float u0 = x0[i56];
+    for (int64_t i12 = 0; i12 < 64; i12++) {
+      const float u0 = x0[i12];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i56] = (float)v;
+      y0[i12] = (float)v;
     }
   }
 }
 
 /* node_conv1d_4 (Conv): relu_2[1,64,1], model.encoder.3.reparam_conv.weight[128,64,3], model.encoder.3.reparam_conv.bias[128] -> conv1d_4[1,128,1] */
-static void node_15_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_15_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
-  for (int64_t i57 = 0; i57 < 1; i57++) {
-    for (int64_t i58 = 0; i58 < 128; i58++) {
-      const float *xg59 = x0 + i57 * 64;
-      const float *wm60 = x1 + i58 * 192;
-      float *ym61 = y0 + i57 * 128 + i58;
-      for (int64_t i62 = 0; i62 < 1; i62++) {
-        float acc63 = x2[i58];
-        for (int64_t i64 = 0; i64 < 64; i64++) {
-          const float *xc65 = xg59 + i64 * 1;
-          const float *wc66 = wm60 + i64 * 3;
-          for (int64_t i67 = 0; i67 < 3; i67++) {
-            const int64_t p68 = i62 + i67 - 1;
-            if (p68 < 0 || p68 >= 1) continue;
-            acc63 += xc65[p68] * wc66[i67];
-          }
-        }
-        ym61[i62] = acc63;
-      }
-    }
+  {
+    mc_gemm_args g13;
+    memset(&g13, 0, sizeof g13);
+    g13.M = 128;
+    g13.N = 1;
+    g13.K = 192;
+    g13.MC = 72;
+    g13.NC = 16;
+    g13.KC = 192;
+    g13.bkind = MC_B_IM2COL;
+    g13.bks = 0;
+    g13.bns = 0;
+    g13.C = 64;
+    g13.H = 1;
+    g13.W = 1;
+    g13.OW = 1;
+    g13.KH = 1;
+    g13.KW = 3;
+    g13.SH = 1;
+    g13.SW = 1;
+    g13.DH = 1;
+    g13.DW = 1;
+    g13.PH = 0;
+    g13.PW = 1;
+    g13.ldy = 1;
+    g13.alpha = 0x1p+0f;
+    g13.bias_mode = 1;
+    g13.beta = 0x1p+0f;
+    g13.scratch = (float *)(void *)scratch;
+    g13.bias = x2;
+    g13.apk = silero_vad_op18_ifless_p4.v;
+    g13.b = x0;
+    g13.y = y0;
+    mc_gemm(&g13);
   }
 }
 
@@ -356,10 +810,10 @@ static void node_15_Conv(const float *restrict x0, const float *restrict x1, con
 static void node_16_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i69 = 0; i69 < 128; i69++) {
-      const float u0 = x0[i69];
+    for (int64_t i14 = 0; i14 < 128; i14++) {
+      const float u0 = x0[i14];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i69] = (float)v;
+      y0[i14] = (float)v;
     }
   }
 }
@@ -368,11 +822,11 @@ static void node_16_Relu(const float *restrict x0, float *restrict y0)
 static void node_17_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i70 = 0; i70 < 128; i70++) {
-      for (int64_t i71 = 0; i71 < 1; i71++) {
-        int64_t t72 = (int64_t)x1[i71];
-        if (t72 < 0) t72 += 1;
-        y0[(i70*1 + i71)*1] = x0[(i70*1 + t72)*1];
+    for (int64_t i15 = 0; i15 < 128; i15++) {
+      for (int64_t i16 = 0; i16 < 1; i16++) {
+        int64_t t17 = (int64_t)x1[i16];
+        if (t17 < 0) t17 += 1;
+        y0[(i15*1 + i16)*1] = x0[(i15*1 + t17)*1];
       }
     }
   }
@@ -382,10 +836,10 @@ static void node_17_Gather(const float *restrict x0, const int64_t *restrict x1,
 static void node_18_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i73 = 0; i73 < 1; i73++) {
-      int64_t t74 = (int64_t)x1[i73];
-      if (t74 < 0) t74 += 2;
-      memcpy(&y0[(0*1 + i73)*128], &x0[(0*2 + t74)*128], 128 * sizeof(float));
+    for (int64_t i18 = 0; i18 < 1; i18++) {
+      int64_t t19 = (int64_t)x1[i18];
+      if (t19 < 0) t19 += 2;
+      memcpy(&y0[(0*1 + i18)*128], &x0[(0*2 + t19)*128], 128 * sizeof(float));
     }
   }
 }
@@ -394,49 +848,63 @@ static void node_18_Gather(const float *restrict x0, const int64_t *restrict x1,
 static void node_19_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i75 = 0; i75 < 1; i75++) {
-      int64_t t76 = (int64_t)x1[i75];
-      if (t76 < 0) t76 += 2;
-      memcpy(&y0[(0*1 + i75)*128], &x0[(0*2 + t76)*128], 128 * sizeof(float));
+    for (int64_t i20 = 0; i20 < 1; i20++) {
+      int64_t t21 = (int64_t)x1[i20];
+      if (t21 < 0) t21 += 2;
+      memcpy(&y0[(0*1 + i20)*128], &x0[(0*2 + t21)*128], 128 * sizeof(float));
     }
   }
 }
 
 /* node_linear (Gemm): select_1[1,128], model.decoder.rnn.weight_hh[512,128], model.decoder.rnn.bias_hh[512] -> linear[1,512] */
-static void node_20_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_20_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  const float *pa77 = x0;
-  const float *pb78 = x1;
-  float *py79 = y0;
-  for (int64_t i80 = 0; i80 < 1; i80++) {
-    for (int64_t i81 = 0; i81 < 512; i81++) {
-      float acc82 = 0x0p+0f;
-      for (int64_t i83 = 0; i83 < 128; i83++) {
-        acc82 += pa77[i80 * 128 + i83] * pb78[i81 * 128 + i83];
-      }
-      float v84 = acc82;
-      v84 += x2[i81];
-      py79[i80 * 512 + i81] = v84;
-    }
+  {
+    mc_gemm_args g22;
+    memset(&g22, 0, sizeof g22);
+    g22.M = 1;
+    g22.N = 512;
+    g22.K = 128;
+    g22.ars = 128;
+    g22.aks = 1;
+    g22.bkind = MC_B_ROWS;
+    g22.bks = 512;
+    g22.bns = 1;
+    g22.ldy = 512;
+    g22.alpha = 0x1p+0f;
+    g22.bias_mode = 2;
+    g22.beta = 0x1p+0f;
+    g22.bias = x2;
+    g22.a = x0;
+    g22.b = silero_vad_op18_ifless_p5.v;
+    g22.y = y0;
+    mc_gemv(&g22);
   }
 }
 
 /* node_linear_1 (Gemm): select[1,128], model.decoder.rnn.weight_ih[512,128], model.decoder.rnn.bias_ih[512] -> linear_1[1,512] */
-static void node_21_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_21_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  const float *pa85 = x0;
-  const float *pb86 = x1;
-  float *py87 = y0;
-  for (int64_t i88 = 0; i88 < 1; i88++) {
-    for (int64_t i89 = 0; i89 < 512; i89++) {
-      float acc90 = 0x0p+0f;
-      for (int64_t i91 = 0; i91 < 128; i91++) {
-        acc90 += pa85[i88 * 128 + i91] * pb86[i89 * 128 + i91];
-      }
-      float v92 = acc90;
-      v92 += x2[i89];
-      py87[i88 * 512 + i89] = v92;
-    }
+  {
+    mc_gemm_args g23;
+    memset(&g23, 0, sizeof g23);
+    g23.M = 1;
+    g23.N = 512;
+    g23.K = 128;
+    g23.ars = 128;
+    g23.aks = 1;
+    g23.bkind = MC_B_ROWS;
+    g23.bks = 512;
+    g23.bns = 1;
+    g23.ldy = 512;
+    g23.alpha = 0x1p+0f;
+    g23.bias_mode = 2;
+    g23.beta = 0x1p+0f;
+    g23.bias = x2;
+    g23.a = x0;
+    g23.b = silero_vad_op18_ifless_p6.v;
+    g23.y = y0;
+    mc_gemv(&g23);
   }
 }
 
@@ -444,11 +912,11 @@ static void node_21_Gemm(const float *restrict x0, const float *restrict x1, con
 static void node_22_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i93 = 0; i93 < 512; i93++) {
-      const float u0 = x0[i93];
-      const float u1 = x1[i93];
+    for (int64_t i24 = 0; i24 < 512; i24++) {
+      const float u0 = x0[i24];
+      const float u1 = x1[i24];
       float v = (float)(u0 + u1);
-      y0[i93] = (float)v;
+      y0[i24] = (float)v;
     }
   }
 }
@@ -474,10 +942,10 @@ static void node_23_Split(const float *restrict x0, float *restrict y0, float *r
 static void node_24_Sigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i94 = 0; i94 < 128; i94++) {
-      const float u0 = x0[i94];
+    for (int64_t i25 = 0; i25 < 128; i25++) {
+      const float u0 = x0[i25];
       float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-      y0[i94] = (float)v;
+      y0[i25] = (float)v;
     }
   }
 }
@@ -486,10 +954,10 @@ static void node_24_Sigmoid(const float *restrict x0, float *restrict y0)
 static void node_25_Sigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i95 = 0; i95 < 128; i95++) {
-      const float u0 = x0[i95];
+    for (int64_t i26 = 0; i26 < 128; i26++) {
+      const float u0 = x0[i26];
       float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-      y0[i95] = (float)v;
+      y0[i26] = (float)v;
     }
   }
 }
@@ -498,10 +966,10 @@ static void node_25_Sigmoid(const float *restrict x0, float *restrict y0)
 static void node_26_Tanh(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i96 = 0; i96 < 128; i96++) {
-      const float u0 = x0[i96];
+    for (int64_t i27 = 0; i27 < 128; i27++) {
+      const float u0 = x0[i27];
       float v = (float)(tanhf(u0));
-      y0[i96] = (float)v;
+      y0[i27] = (float)v;
     }
   }
 }
@@ -510,10 +978,10 @@ static void node_26_Tanh(const float *restrict x0, float *restrict y0)
 static void node_27_Sigmoid(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i97 = 0; i97 < 128; i97++) {
-      const float u0 = x0[i97];
+    for (int64_t i28 = 0; i28 < 128; i28++) {
+      const float u0 = x0[i28];
       float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-      y0[i97] = (float)v;
+      y0[i28] = (float)v;
     }
   }
 }
@@ -522,11 +990,11 @@ static void node_27_Sigmoid(const float *restrict x0, float *restrict y0)
 static void node_28_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i98 = 0; i98 < 128; i98++) {
-      const float u0 = x0[i98];
-      const float u1 = x1[i98];
+    for (int64_t i29 = 0; i29 < 128; i29++) {
+      const float u0 = x0[i29];
+      const float u1 = x1[i29];
       float v = (float)(u0 * u1);
-      y0[i98] = (float)v;
+      y0[i29] = (float)v;
     }
   }
 }
@@ -535,11 +1003,11 @@ static void node_28_Mul(const float *restrict x0, const float *restrict x1, floa
 static void node_29_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i99 = 0; i99 < 128; i99++) {
-      const float u0 = x0[i99];
-      const float u1 = x1[i99];
+    for (int64_t i30 = 0; i30 < 128; i30++) {
+      const float u0 = x0[i30];
+      const float u1 = x1[i30];
       float v = (float)(u0 * u1);
-      y0[i99] = (float)v;
+      y0[i30] = (float)v;
     }
   }
 }
@@ -548,11 +1016,11 @@ static void node_29_Mul(const float *restrict x0, const float *restrict x1, floa
 static void node_30_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i100 = 0; i100 < 128; i100++) {
-      const float u0 = x0[i100];
-      const float u1 = x1[i100];
+    for (int64_t i31 = 0; i31 < 128; i31++) {
+      const float u0 = x0[i31];
+      const float u1 = x1[i31];
       float v = (float)(u0 + u1);
-      y0[i100] = (float)v;
+      y0[i31] = (float)v;
     }
   }
 }
@@ -561,10 +1029,10 @@ static void node_30_Add(const float *restrict x0, const float *restrict x1, floa
 static void node_31_Tanh(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i101 = 0; i101 < 128; i101++) {
-      const float u0 = x0[i101];
+    for (int64_t i32 = 0; i32 < 128; i32++) {
+      const float u0 = x0[i32];
       float v = (float)(tanhf(u0));
-      y0[i101] = (float)v;
+      y0[i32] = (float)v;
     }
   }
 }
@@ -573,11 +1041,11 @@ static void node_31_Tanh(const float *restrict x0, float *restrict y0)
 static void node_32_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i102 = 0; i102 < 128; i102++) {
-      const float u0 = x0[i102];
-      const float u1 = x1[i102];
+    for (int64_t i33 = 0; i33 < 128; i33++) {
+      const float u0 = x0[i33];
+      const float u1 = x1[i33];
       float v = (float)(u0 * u1);
-      y0[i102] = (float)v;
+      y0[i33] = (float)v;
     }
   }
 }
@@ -621,35 +1089,37 @@ static void node_36_Concat(const float *restrict x0, const float *restrict x1, f
 static void node_37_Relu(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i103 = 0; i103 < 128; i103++) {
-      const float u0 = x0[i103];
+    for (int64_t i34 = 0; i34 < 128; i34++) {
+      const float u0 = x0[i34];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i103] = (float)v;
+      y0[i34] = (float)v;
     }
   }
 }
 
 /* node_conv1d_5 (Conv): relu_4[1,128,1], model.decoder.decoder.2.weight[1,128,1], model.decoder.decoder.2.bias[1] -> conv1d_5[1,1,1] */
-static void node_38_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_38_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i104 = 0; i104 < 1; i104++) {
-    for (int64_t i105 = 0; i105 < 1; i105++) {
-      const float *xg106 = x0 + i104 * 128;
-      const float *wm107 = x1 + i105 * 128;
-      float *ym108 = y0 + i104 + i105;
-      for (int64_t i109 = 0; i109 < 1; i109++) {
-        float acc110 = x2[i105];
-        for (int64_t i111 = 0; i111 < 128; i111++) {
-          const float *xc112 = xg106 + i111 * 1;
-          const float *wc113 = wm107 + i111 * 1;
-          for (int64_t i114 = 0; i114 < 1; i114++) {
-            const int64_t p115 = i109 + i114;
-            acc110 += xc112[p115] * wc113[i114];
-          }
-        }
-        ym108[i109] = acc110;
-      }
-    }
+  {
+    mc_gemm_args g35;
+    memset(&g35, 0, sizeof g35);
+    g35.M = 1;
+    g35.N = 1;
+    g35.K = 128;
+    g35.ars = 128;
+    g35.aks = 1;
+    g35.bkind = MC_B_ROWS;
+    g35.bks = 1;
+    g35.bns = 1;
+    g35.ldy = 1;
+    g35.alpha = 0x1p+0f;
+    g35.bias_mode = 2;
+    g35.beta = 0x1p+0f;
+    g35.bias = x2;
+    g35.a = x0;
+    g35.b = silero_vad_op18_ifless_p7.v;
+    g35.y = y0;
+    mc_gemv(&g35);
   }
 }
 
@@ -724,27 +1194,27 @@ int silero_vad_op18_ifless_infer(const float *input_input, const float *input_st
   unsigned char *A = arena ? (unsigned char *)arena : silero_vad_op18_ifless_STATIC_ARENA;
 #endif
   node_0_Pad(input_input, (float *)(void *)(A + 0));
-  node_1_Unsqueeze((const float *)(void *)(A + 0), (float *)(void *)(A + 4160));
-  node_2_Conv((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w14.v, (float *)(void *)(A + 0));
-  node_3_Slice((const float *)(void *)(A + 0), (float *)(void *)(A + 4160));
-  node_4_Slice((const float *)(void *)(A + 0), (float *)(void *)(A + 6272));
-  node_5_Pow((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w17.v, (float *)(void *)(A + 0));
-  node_6_Pow((const float *)(void *)(A + 6272), silero_vad_op18_ifless_w17.v, (float *)(void *)(A + 2112));
-  node_7_Add((const float *)(void *)(A + 0), (const float *)(void *)(A + 2112), (float *)(void *)(A + 4224));
-  node_8_Sqrt((const float *)(void *)(A + 4224), (float *)(void *)(A + 0));
-  node_9_Conv((const float *)(void *)(A + 0), silero_vad_op18_ifless_w0.v, silero_vad_op18_ifless_w1.v, (float *)(void *)(A + 2112));
-  node_10_Relu((const float *)(void *)(A + 2112), (float *)(void *)(A + 0));
-  node_11_Conv((const float *)(void *)(A + 0), silero_vad_op18_ifless_w2.v, silero_vad_op18_ifless_w3.v, (float *)(void *)(A + 2048));
-  node_12_Relu((const float *)(void *)(A + 2048), (float *)(void *)(A + 0));
-  node_13_Conv((const float *)(void *)(A + 0), silero_vad_op18_ifless_w4.v, silero_vad_op18_ifless_w5.v, (float *)(void *)(A + 512));
-  node_14_Relu((const float *)(void *)(A + 512), (float *)(void *)(A + 768));
-  node_15_Conv((const float *)(void *)(A + 768), silero_vad_op18_ifless_w6.v, silero_vad_op18_ifless_w7.v, (float *)(void *)(A + 0));
-  node_16_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 512));
-  node_17_Gather((const float *)(void *)(A + 512), silero_vad_op18_ifless_w15, (float *)(void *)(A + 4096));
-  node_18_Gather(input_state, silero_vad_op18_ifless_w15, (float *)(void *)(A + 2048));
-  node_19_Gather(input_state, silero_vad_op18_ifless_w16, (float *)(void *)(A + 6144));
-  node_20_Gemm((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w9.v, silero_vad_op18_ifless_w11.v, (float *)(void *)(A + 0));
-  node_21_Gemm((const float *)(void *)(A + 4096), silero_vad_op18_ifless_w8.v, silero_vad_op18_ifless_w10.v, (float *)(void *)(A + 2048));
+  node_1_Unsqueeze((const float *)(void *)(A + 0), (float *)(void *)(A + 20544));
+  node_2_Conv((const float *)(void *)(A + 20544), (float *)(void *)(A + 16384), A + 0);
+  node_3_Slice((const float *)(void *)(A + 16384), (float *)(void *)(A + 0));
+  node_4_Slice((const float *)(void *)(A + 16384), (float *)(void *)(A + 2112));
+  node_5_Pow((const float *)(void *)(A + 0), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 4224));
+  node_6_Pow((const float *)(void *)(A + 2112), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 0));
+  node_7_Add((const float *)(void *)(A + 4224), (const float *)(void *)(A + 0), (float *)(void *)(A + 2112));
+  node_8_Sqrt((const float *)(void *)(A + 2112), (float *)(void *)(A + 16384));
+  node_9_Conv((const float *)(void *)(A + 16384), silero_vad_op18_ifless_w0.v, (float *)(void *)(A + 18496), A + 0);
+  node_10_Relu((const float *)(void *)(A + 18496), (float *)(void *)(A + 16384));
+  node_11_Conv((const float *)(void *)(A + 16384), silero_vad_op18_ifless_w1.v, (float *)(void *)(A + 18432), A + 0);
+  node_12_Relu((const float *)(void *)(A + 18432), (float *)(void *)(A + 12288));
+  node_13_Conv((const float *)(void *)(A + 12288), silero_vad_op18_ifless_w2.v, (float *)(void *)(A + 12800), A + 0);
+  node_14_Relu((const float *)(void *)(A + 12800), (float *)(void *)(A + 13056));
+  node_15_Conv((const float *)(void *)(A + 13056), silero_vad_op18_ifless_w3.v, (float *)(void *)(A + 12288), A + 0);
+  node_16_Relu((const float *)(void *)(A + 12288), (float *)(void *)(A + 0));
+  node_17_Gather((const float *)(void *)(A + 0), silero_vad_op18_ifless_w7, (float *)(void *)(A + 4096));
+  node_18_Gather(input_state, silero_vad_op18_ifless_w7, (float *)(void *)(A + 2048));
+  node_19_Gather(input_state, silero_vad_op18_ifless_w8, (float *)(void *)(A + 6144));
+  node_20_Gemm((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w5.v, (float *)(void *)(A + 0));
+  node_21_Gemm((const float *)(void *)(A + 4096), silero_vad_op18_ifless_w4.v, (float *)(void *)(A + 2048));
   node_22_Add((const float *)(void *)(A + 0), (const float *)(void *)(A + 2048), (float *)(void *)(A + 4096));
   node_23_Split((const float *)(void *)(A + 4096), (float *)(void *)(A + 0), (float *)(void *)(A + 512), (float *)(void *)(A + 1024), (float *)(void *)(A + 1536));
   node_24_Sigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 2048));
@@ -761,7 +1231,7 @@ int silero_vad_op18_ifless_infer(const float *input_input, const float *input_st
   node_35_Unsqueeze((const float *)(void *)(A + 512), (float *)(void *)(A + 1536));
   node_36_Concat((const float *)(void *)(A + 2048), (const float *)(void *)(A + 1536), (float *)(void *)(A + 0));
   node_37_Relu((const float *)(void *)(A + 1024), (float *)(void *)(A + 1536));
-  node_38_Conv((const float *)(void *)(A + 1536), silero_vad_op18_ifless_w12.v, silero_vad_op18_ifless_w13.v, (float *)(void *)(A + 1024));
+  node_38_Conv((const float *)(void *)(A + 1536), silero_vad_op18_ifless_w6.v, (float *)(void *)(A + 1024));
   node_39_Sigmoid((const float *)(void *)(A + 1024), (float *)(void *)(A + 1088));
   node_40_Squeeze((const float *)(void *)(A + 1088), (float *)(void *)(A + 1024));
   node_41_ReduceMean((const float *)(void *)(A + 1024), (float *)(void *)(A + 1088));

@@ -1,0 +1,86 @@
+/*
+ * kl_gemm.h - the GEMM core of the kernel layer: Gemm, MatMul and Conv
+ * lowered to one packed, register-blocked float32 matrix product (and a
+ * matrix-vector and a depthwise kernel beside it), see kl_gemm.c.
+ *
+ * Lowering and rendering are two steps.  kl_mm_lower_* turn a node (shapes
+ * static) into a kl_mm descriptor: which kernel, the sizes and strides of
+ * every operand, the blocking, the epilogue and the arena scratch the
+ * kernel wants.  It reads nothing but the node, so the memory planner (via
+ * the op table's scratch_bytes) and the renderer lower the same node to the
+ * same descriptor.  kl_mm_render turns a descriptor into C and decides
+ * nothing.  A node the core does not take (F64, integer types, 3-D
+ * convolution, rare Gemm C shapes) lowers to KL_MM_NONE and keeps kl_nn.h's
+ * plain loops.
+ */
+#ifndef MODELC_KL_GEMM_H
+#define MODELC_KL_GEMM_H
+
+#include "kl_nn.h"
+
+/* The micro-kernel's tile and the blocking; the packed layouts of
+ * constants depend on KL_MM_MR and KL_MM_NR. */
+#define KL_MM_MR 6
+#define KL_MM_NR 16
+#define KL_MM_KC 256
+#define KL_MM_MC 72
+#define KL_MM_B_BLOCK_FLOATS 16384  /* a run-time packed B block: KC x NC floats, 64 KiB */
+
+typedef enum kl_mm_kind {
+  KL_MM_NONE = 0,   /* not for the core: the plain loops of kl_nn.h */
+  KL_MM_GEMM,       /* blocked, packed MR x NR tiles */
+  KL_MM_GEMV,       /* M = 1: B rows streamed once */
+  KL_MM_DW          /* depthwise convolution, one channel plane at a time */
+} kl_mm_kind;
+
+typedef enum kl_mm_bkind {   /* where B(k,n) comes from; values as in the emitted enum */
+  KL_MM_B_PACKED = 0,        /* a constant packed at compile time */
+  KL_MM_B_ROWS,              /* b[k*b_ks + n] */
+  KL_MM_B_STRIDED,           /* b[k*b_ks + n*b_ns], packed at run time */
+  KL_MM_B_IM2COL             /* the im2col view of one convolution group, packed at run time */
+} kl_mm_bkind;
+
+#define KL_MM_MAX_OUTER (IR_MAX_RANK + 1)
+
+typedef struct kl_mm {
+  kl_mm_kind kind;
+  int64_t M, N, K, MC, NC, KC;
+  /* Outer loops (MatMul batch dims; convolution batch and group), with
+   * each operand's element offset per step of each loop. */
+  int n_outer;
+  int64_t outer[KL_MM_MAX_OUTER];
+  int64_t a_os[KL_MM_MAX_OUTER], b_os[KL_MM_MAX_OUTER], y_os[KL_MM_MAX_OUTER];
+  int64_t bias_os[KL_MM_MAX_OUTER], res_os[KL_MM_MAX_OUTER];
+  /* A(m,k) = in[a_in][m*a_rs + k*a_cs]; packed at compile time when a_pack. */
+  int a_in, a_pack;
+  int64_t a_rs, a_cs;
+  /* B(k,n) = in[b_in][k*b_ks + n*b_ns] (or the im2col view); when b_pack the
+   * constant is packed at compile time: panels for GEMM, rows for GEMV. */
+  int b_in, b_pack;
+  kl_mm_bkind bkind;
+  int64_t b_ks, b_ns;
+  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OH, OW;   /* IM2COL and DW geometry */
+  int64_t ldy;
+  /* The epilogue: y = act(alpha*AB + beta*bias + rscale*res). */
+  double alpha, beta, rscale;
+  int bias_in, bias_mode;      /* bias_mode 0 none, 1 bias[m], 2 bias[n], 3 bias[0] */
+  int res_in;                  /* -1: none; res[m*ldr + n] */
+  int64_t ldr;
+  /* Arena scratch in floats: the run-time packed B block, then A's edge rows. */
+  int64_t scratch_b, scratch_a;
+} kl_mm;
+
+/* Lower a node to the core from the plain kernels' descriptor of it (its
+ * sizes and strides; buffer names are not read and may be NULL); d->kind
+ * is KL_MM_NONE when the core does not take it.  Gemm and MatMul read
+ * their operands at inputs 0, 1 (and Gemm's C at 2); Conv X, W, bias at 0,
+ * 1, 2.  A fused residual is the node's "_residual" input. */
+void kl_mm_lower_gemm(const ir_node *n, const kl_gemm_desc *g, int is_matmul, kl_mm *d);
+void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d);
+/* Bytes of arena scratch the lowered kernel needs. */
+int64_t kl_mm_scratch_bytes(const kl_mm *d);
+/* Write the node's kernel (constants packed into their own weight arrays);
+ * the activation comes from the node's fusion attributes. */
+int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d);
+
+#endif

@@ -1,0 +1,269 @@
+/*
+ * test_gemm.c - the GEMM core (compiler/backend/kl_gemm.c) at its edges:
+ * Gemm, MatMul and Conv nodes whose shapes hit the cases the blocked
+ * kernel treats apart (M, N, K of 1, MR and NR plus or minus one, K past
+ * one KC block, transposed and strided operands, batched broadcast
+ * MatMul, the matrix-vector kernel, the fused bias + activation + residual
+ * epilogue, 1x1, strided, padded, grouped, depthwise and dilated
+ * convolution), each emitted, built and run, and compared with the
+ * reference interpreter (runtime/), which shares no code with the backend.
+ *
+ * Weights are constants where the core packs them at compile time and
+ * graph inputs where it reads them in place, so both paths run.  Every
+ * graph is built four ways: gcc with the vector path at AVX2 width
+ * (-mavx2 -mfma) and at the machine's own (-march=native, 16-wide with
+ * AVX-512), gcc with -DMODELC_NO_VECTOR (the plain C99 path), and clang
+ * under ASan+UBSan with the AVX2 vector path (no stray read of a packed
+ * panel or an edge tile goes unnoticed).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/ir/ir.h"
+#include "compiler/ops/op.h"
+#include "runtime/kernels/kutil.h"
+#include "optest.h"
+
+/* The builds every graph goes through; -march=native runs only when the
+ * compiler can target the machine it runs on (always, for gcc on x86). */
+static const char *const builds[] = {
+    "gcc -std=c99 -Wall -Wextra -Werror -pedantic -Wdouble-promotion -O1 -mavx2 -mfma",
+    "gcc -std=c99 -Wall -Wextra -Werror -pedantic -Wdouble-promotion -O3 -march=native",
+    "gcc -std=c99 -Wall -Wextra -Werror -pedantic -Wdouble-promotion -O1 -DMODELC_NO_VECTOR",
+    ("clang -std=c99 -Wall -Wextra -Werror -pedantic -Wdouble-promotion -g -O1 -mavx2 -mfma "
+     "-fsanitize=address,undefined -fno-sanitize-recover=all"),
+};
+
+static int counter;
+
+/* A constant (const_w) or graph-input tensor of random values. */
+static ir_tensor *operand(ir_graph *g, const char *name, int is_const, int rank, const int64_t *dims, double **vals) {
+  int64_t cnt = ir_numel_dims(rank, dims);
+  double *v = malloc(sizeof(double) * (size_t)(cnt + 1));
+  for (int64_t i = 0; i < cnt; i++) v[i] = ot_rnd();
+  ir_tensor *t = is_const ? ot_const(g, name, IR_F32, rank, dims, v) : ot_input(g, name, IR_F32, rank, dims);
+  *vals = v;
+  return t;
+}
+
+/* Prepare node n of g, run it in the interpreter on vals (per input; NULL
+ * for constants), then emit g and compare every build's output with it. */
+static void compare(ir_graph *g, ir_node *n, double **vals) {
+  char dir[64], cmd[2048];
+  void *inputs[16];
+  assert_int_equal(ot_prepare(g, n), 0);
+  double *want = ot_run(n, 0, (const double *const *)vals);
+  int64_t cnt = ir_numel(n->out[0]);
+  ir_graph_add_output(g, n->out[0]);
+  for (int i = 0; i < g->n_inputs; i++) {   /* the driver's inputs: the graph inputs, as floats */
+    int k = 0;
+    while (n->in[k] != g->inputs[i]) k++;
+    inputs[i] = malloc(sizeof(float) * (size_t)(ir_numel(g->inputs[i]) + 1));
+    for (int64_t j = 0; j < ir_numel(g->inputs[i]); j++) ((float *)inputs[i])[j] = (float)vals[k][j];
+  }
+  ot_emit_tmp(g, "gemm", dir);
+  ot_write_driver(g, dir, inputs);
+  for (size_t b = 0; b < sizeof builds / sizeof builds[0]; b++) {
+    if (strncmp(builds[b], "clang", 5) == 0 && !ot_have("clang")) continue;
+    snprintf(cmd, sizeof cmd, "%s -o %s/prog %s/m.c %s/m_weights.c %s/drv.c -lm && %s/prog", builds[b], dir, dir,
+             dir, dir, dir);
+    if (system(cmd) != 0) fail_msg("build or run failed: %s (in %s)", builds[b], dir);
+    float *got = ot_read_output(g, dir, 0);
+    for (int64_t i = 0; i < cnt; i++)
+      if (!(fabs((double)got[i] - want[i]) <= 1e-4 * (1 + fabs(want[i]))))
+        fail_msg("%s: element %lld: C %.9g, interpreter %.9g (in %s)", builds[b], (long long)i, (double)got[i],
+                 want[i], dir);
+    free(got);
+  }
+  ot_cleanup(dir, "MODELC_KEEP_TEST");
+  for (int i = 0; i < g->n_inputs; i++) free(inputs[i]);
+  free(want);
+  counter++;
+}
+
+static void free_vals(double **vals, int cnt) {
+  for (int i = 0; i < cnt; i++) free(vals[i]);
+}
+
+/* Gemm of [M,K] x [K,N] (as transposed operands when asked) + C [N]. */
+static void gemm_case(int64_t M, int64_t N, int64_t K, int ta, int tb, int const_b, int64_t c_rank) {
+  ir_graph *g = ir_graph_new("t", NULL);
+  double *vals[4] = {0};
+  int64_t ad[2] = {ta ? K : M, ta ? M : K}, bd[2] = {tb ? N : K, tb ? K : N};
+  int64_t cd[2] = {c_rank == 2 ? M : N, N};
+  ir_tensor *in[3] = {operand(g, "a", 0, 2, ad, &vals[0]), operand(g, "b", const_b, 2, bd, &vals[1]), NULL};
+  if (c_rank) in[2] = operand(g, "c", 1, (int)c_rank, c_rank == 2 ? cd : cd + 1, &vals[2]);
+  ir_node *n = ot_node(g, "Gemm", 13, c_rank ? 3 : 2, in, 1);
+  ir_attr_set_int(n, "transA", ta);
+  ir_attr_set_int(n, "transB", tb);
+  ir_attr_set_float(n, "alpha", 0.5);
+  ir_attr_set_float(n, "beta", c_rank == 2 ? -1.25 : 2.0);
+  compare(g, n, vals);
+  free_vals(vals, 4);
+  ir_graph_free(g);
+}
+
+static void test_gemm_edges(void **state) {
+  (void)state;
+  /* M, N, K of 1; MR = 6 and NR = 16 and one either side; K past KC = 256 */
+  const int64_t mnk[][3] = {{1, 1, 1}, {2, 1, 3}, {5, 15, 7}, {6, 16, 8}, {7, 17, 9},
+                            {13, 33, 300}, {12, 32, 256}, {1, 40, 70}, {3, 47, 513}};
+  for (size_t i = 0; i < sizeof mnk / sizeof mnk[0]; i++) {
+    gemm_case(mnk[i][0], mnk[i][1], mnk[i][2], 0, 0, 1, 1);             /* B packed at compile time */
+    if (i % 2) gemm_case(mnk[i][0], mnk[i][1], mnk[i][2], 0, 0, 0, 1);  /* B read in place */
+  }
+}
+
+static void test_gemm_transposed(void **state) {
+  (void)state;
+  for (int ta = 0; ta <= 1; ta++)
+    for (int tb = 0; tb <= 1; tb++) {
+      gemm_case(7, 17, 9, ta, tb, ta, 1);    /* B constant (packed at compile time) or not */
+      gemm_case(7, 17, 9, ta, tb, !ta, 1);
+      gemm_case(1, 33, 20, ta, tb, tb, 0);   /* the matrix-vector kernel */
+    }
+  gemm_case(9, 18, 5, 1, 1, 1, 2);   /* C [M,N], like a residual */
+  gemm_case(9, 18, 5, 0, 1, 0, 2);
+}
+
+/* bias + Relu + residual, on full tiles and edge tiles, GEMM and GEMV */
+static void test_gemm_epilogue(void **state) {
+  (void)state;
+  const int64_t mnk[][3] = {{12, 32, 10}, {13, 35, 270}, {1, 40, 9}};
+  const char *acts[] = {"Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSwish"};
+  for (size_t i = 0; i < sizeof mnk / sizeof mnk[0]; i++)
+    for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
+      if (a > 0 && i != 1) continue;   /* every activation once, on edge tiles and K blocks */
+      ir_graph *g = ir_graph_new("t", NULL);
+      double *vals[4] = {0};
+      int64_t ad[] = {mnk[i][0], mnk[i][2]}, bd[] = {mnk[i][2], mnk[i][1]}, cd[] = {mnk[i][1]};
+      int64_t yd[] = {mnk[i][0], mnk[i][1]};
+      ir_tensor *in[] = {operand(g, "a", 0, 2, ad, &vals[0]), operand(g, "b", 1, 2, bd, &vals[1]),
+                         operand(g, "c", 1, 1, cd, &vals[2]), operand(g, "r", 0, 2, yd, &vals[3])};
+      ir_node *n = ot_node(g, "Gemm", 13, 4, in, 1);
+      ir_attr_set_string(n, "_act", acts[a]);
+      if (a == 2) {
+        ir_attr_set_float(n, "_act_alpha", -0.5);
+        ir_attr_set_float(n, "_act_beta", 1.5);
+      }
+      ir_attr_set_int(n, "_residual", 3);
+      compare(g, n, vals);
+      free_vals(vals, 4);
+      ir_graph_free(g);
+    }
+}
+
+/* MatMul: batched with broadcast on either side, constant B shared by a batch, vector operands */
+static void test_matmul_batched(void **state) {
+  (void)state;
+  const struct { int ra, rb; int64_t a[4], b[4]; int cb; } cases[] = {
+      {4, 3, {2, 3, 7, 9}, {3, 9, 17}, 0},   /* A's batch broadcast over B's */
+      {3, 4, {1, 5, 9}, {2, 1, 9, 16}, 0},   /* both broadcast */
+      {3, 2, {2, 5, 9}, {9, 17}, 1},         /* one constant B for every batch */
+      {3, 3, {2, 7, 9}, {2, 9, 17}, 1},      /* a constant B per batch */
+      {1, 2, {9}, {9, 17}, 1},               /* a vector times a matrix */
+      {2, 1, {7, 9}, {9}, 0},                /* a matrix times a vector */
+      {3, 3, {2, 1, 20}, {2, 20, 33}, 0},    /* M = 1 per batch */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ir_graph *g = ir_graph_new("t", NULL);
+    double *vals[2] = {0};
+    ir_tensor *in[] = {operand(g, "a", 0, cases[i].ra, cases[i].a, &vals[0]),
+                       operand(g, "b", cases[i].cb, cases[i].rb, cases[i].b, &vals[1])};
+    ir_node *n = ot_node(g, "MatMul", 13, 2, in, 1);
+    compare(g, n, vals);
+    free_vals(vals, 2);
+    ir_graph_free(g);
+  }
+}
+
+typedef struct conv_case {
+  int r;
+  int64_t x[5], w[5];
+  int64_t group, stride, pad, dil;
+  int const_w, bias, fuse;
+} conv_case;
+
+static void conv_run(const conv_case *c) {
+  ir_graph *g = ir_graph_new("t", NULL);
+  double *vals[4] = {0};
+  int64_t bd[] = {c->w[0]};
+  int64_t st[2] = {c->stride, c->stride}, dl[2] = {c->dil, c->dil}, pd[4] = {c->pad, c->pad, c->pad, c->pad};
+  ir_tensor *in[4] = {operand(g, "x", 0, c->r + 2, c->x, &vals[0]), operand(g, "w", c->const_w, c->r + 2, c->w, &vals[1]),
+                      NULL, NULL};
+  int n_in = 2;
+  if (c->bias) in[2] = operand(g, "b", 1, 1, bd, &vals[2]), n_in = 3;
+  ir_node *n;
+  if (c->fuse) {   /* the residual has the output's shape: build it from a first inference */
+    ir_graph *probe = ir_graph_new("p", NULL);
+    double *pv[3] = {0};
+    ir_tensor *pin[3] = {operand(probe, "x", 0, c->r + 2, c->x, &pv[0]), operand(probe, "w", 0, c->r + 2, c->w, &pv[1]),
+                         NULL};
+    ir_node *pn = ot_node(probe, "Conv", 13, 2, pin, 1);
+    ir_attr_set_int(pn, "group", c->group);
+    ir_attr_set_ints(pn, "strides", c->r, st);
+    ir_attr_set_ints(pn, "dilations", c->r, dl);
+    ir_attr_set_ints(pn, "pads", 2 * c->r, pd);
+    assert_int_equal(ot_prepare(probe, pn), 0);
+    in[3] = operand(g, "res", 0, pn->out[0]->rank, pn->out[0]->shape, &vals[3]);
+    n_in = 4;
+    free_vals(pv, 3);
+    ir_graph_free(probe);
+  }
+  n = ot_node(g, "Conv", 13, n_in, in, 1);
+  ir_attr_set_int(n, "group", c->group);
+  ir_attr_set_ints(n, "strides", c->r, st);
+  ir_attr_set_ints(n, "dilations", c->r, dl);
+  ir_attr_set_ints(n, "pads", 2 * c->r, pd);
+  if (c->fuse) {
+    ir_attr_set_string(n, "_act", "Relu");
+    ir_attr_set_int(n, "_residual", 3);
+  }
+  compare(g, n, vals);
+  free_vals(vals, 4);
+  ir_graph_free(g);
+}
+
+static void test_conv(void **state) {
+  (void)state;
+  const conv_case cases[] = {
+      /* r  x                w               grp st pad dil cw bias fuse */
+      {2, {1, 8, 5, 7}, {12, 8, 1, 1}, 1, 1, 0, 1, 1, 1, 0},      /* 1x1: a GEMM on the planes, N edge */
+      {2, {2, 8, 4, 4}, {7, 8, 1, 1}, 1, 1, 0, 1, 0, 1, 0},       /* 1x1, runtime W, two images */
+      {2, {2, 3, 9, 11}, {7, 3, 3, 3}, 1, 2, 1, 1, 1, 1, 0},      /* 3x3 stride 2 pad 1 */
+      {2, {1, 3, 9, 11}, {7, 3, 3, 3}, 1, 2, 1, 1, 0, 0, 0},      /* the same, runtime W, no bias */
+      {2, {1, 20, 18, 18}, {13, 20, 3, 3}, 1, 1, 1, 1, 1, 1, 1},  /* K = 180, N = 324: several NC blocks, fused */
+      {2, {1, 40, 9, 9}, {8, 40, 3, 3}, 1, 1, 0, 1, 1, 1, 0},     /* K = 360 > KC */
+      {2, {1, 4, 6, 6}, {6, 2, 3, 3}, 2, 1, 1, 1, 1, 1, 0},       /* 2 groups */
+      {2, {2, 6, 7, 5}, {9, 2, 3, 3}, 3, 1, 0, 1, 0, 1, 1},       /* 3 groups, runtime W, fused */
+      {2, {1, 5, 7, 8}, {5, 1, 3, 3}, 5, 1, 1, 1, 1, 1, 0},       /* depthwise */
+      {2, {2, 5, 9, 8}, {5, 1, 3, 3}, 5, 2, 1, 1, 1, 1, 1},       /* depthwise stride 2, fused */
+      {2, {1, 4, 8, 9}, {4, 1, 5, 5}, 4, 1, 2, 2, 0, 0, 0},       /* depthwise 5x5 dilated, runtime W */
+      {2, {1, 6, 5, 5}, {12, 1, 3, 3}, 6, 1, 1, 1, 1, 1, 0},      /* channel multiplier 2: grouped GEMM */
+      {2, {1, 3, 10, 10}, {4, 3, 3, 3}, 1, 1, 0, 2, 1, 1, 0},     /* dilation 2 */
+      {2, {1, 3, 6, 6}, {4, 3, 3, 3}, 1, 3, 3, 1, 1, 1, 0},       /* padding wider than the window reaches */
+      {2, {1, 30, 1, 1}, {20, 30, 1, 1}, 1, 1, 0, 1, 1, 1, 1},    /* 1x1 on 1x1: a dense layer (GEMV) */
+      {2, {7, 30, 1, 1}, {20, 30, 1, 1}, 1, 1, 0, 1, 1, 1, 0},    /* the same on a batch of 7 */
+      {1, {1, 9, 20}, {10, 9, 3}, 1, 2, 1, 1, 1, 1, 0},           /* 1-D */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_run(&cases[i]);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_gemm_edges),     cmocka_unit_test(test_gemm_transposed),
+      cmocka_unit_test(test_gemm_epilogue),  cmocka_unit_test(test_matmul_batched),
+      cmocka_unit_test(test_conv),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  printf("%d graphs built %d ways each\n", counter, (int)(sizeof builds / sizeof builds[0]));
+  return rc;
+}
