@@ -88,7 +88,7 @@ static const struct {
 static ir_dtype dtype_of(builder *b, const dsl_type *t) {
   for (size_t i = 0; i < sizeof dtypes / sizeof *dtypes; i++)
     if (!strcmp(t->dtype, dtypes[i].name) || !strcmp(t->dtype, dtypes[i].longname)) return dtypes[i].dt;
-  dsl_error(b->src, t->pos, "unknown dtype '%s' (f32, f64, f16, i8, i16, i32, i64, u8, u16, u32, u64, bool)", t->dtype);
+  dsl_report(b->src, t->pos, "unknown dtype '%s' (f32, f64, f16, i8, i16, i32, i64, u8, u16, u32, u64, bool)", t->dtype);
   return IR_UNDEF;
 }
 
@@ -135,13 +135,13 @@ static ir_tensor *lookup(builder *b, const char *name, dsl_pos pos) {
     int cyc = d == b->cur || uses_target(b, b->f->stmts[d]->value, b->cur, seen);
     free(seen);
     if (cyc)
-      dsl_error(b->src, pos, "'%s' (line %d) depends on the result of this statement: the graph would have a cycle",
+      dsl_report(b->src, pos, "'%s' (line %d) depends on the result of this statement: the graph would have a cycle",
                 name, b->f->stmts[d]->pos.line);
     else
-      dsl_error(b->src, pos, "'%s' is used before its definition on line %d", name, b->f->stmts[d]->pos.line);
+      dsl_report(b->src, pos, "'%s' is used before its definition on line %d", name, b->f->stmts[d]->pos.line);
     return NULL;
   }
-  dsl_error(b->src, pos, "undefined name '%s'", name);
+  dsl_report(b->src, pos, "undefined name '%s'", name);
   return NULL;
 }
 
@@ -217,11 +217,11 @@ static int want_bool(builder *b, const dsl_expr *e, const char *what, int *v) {
 static ir_tensor *want_tensor(builder *b, const dsl_expr *e, const char *what) {
   if (!e) return NULL;
   if (e->kind == E_CALL) {
-    dsl_error(b->src, e->pos, "calls do not nest: give %s(...) a line of its own and use its name here", e->text);
+    dsl_report(b->src, e->pos, "calls do not nest: give %s(...) a line of its own and use its name here", e->text);
     return NULL;
   }
   if (e->kind != E_NAME) {
-    dsl_error(b->src, e->pos, "%s must name a tensor", what);
+    dsl_report(b->src, e->pos, "%s must name a tensor", what);
     return NULL;
   }
   return lookup(b, e->text, e->pos);
@@ -267,12 +267,12 @@ static const char *const init_names[] = {"zeros", "ones", "constant", "uniform",
 static ir_tensor *make_param(builder *b, const char *name, dsl_pos pos, int rank, const int64_t *dims,
                              const dsl_expr *e, dsl_init_kind def) {
   if (ir_find_tensor(b->g, name) || definer(b, name) >= 0) {
-    dsl_error(b->src, pos, "'%s' is already defined", name);
+    dsl_report(b->src, pos, "'%s' is already defined", name);
     return NULL;
   }
   int64_t n = ir_numel_dims(rank, dims);
   if (n < 0 || charge(b, pos, name, n * 4)) {
-    if (n < 0) dsl_error(b->src, pos, "'%s' has too many elements", name);
+    if (n < 0) dsl_report(b->src, pos, "'%s' has too many elements", name);
     return NULL;
   }
   const npz_member *m = NULL;
@@ -288,7 +288,7 @@ static ir_tensor *make_param(builder *b, const char *name, dsl_pos pos, int rank
     int k = 0, nk = (int)(sizeof init_names / sizeof *init_names);
     while (k < nk && strcmp(init_names[k], kind)) k++;
     if (k == nk) {
-      dsl_error(b->src, e->pos, "unknown initializer%s%s%s (zeros, ones, constant, uniform, normal, xavier, glorot, "
+      dsl_report(b->src, e->pos, "unknown initializer%s%s%s (zeros, ones, constant, uniform, normal, xavier, glorot, "
                 "xavier_normal, kaiming, he, kaiming_normal, load)", kind[0] ? " '" : "", kind, kind[0] ? "'" : "");
       return NULL;
     }
@@ -298,18 +298,18 @@ static ir_tensor *make_param(builder *b, const char *name, dsl_pos pos, int rank
       const dsl_expr *v[2];
       if (bind_args(b, e, "initializer", a, 2, v)) return NULL;
       if (!v[0] || v[0]->kind != E_STRING) {
-        dsl_error(b->src, e->pos, "load takes the .npz file name in quotes: load(\"weights.npz\")");
+        dsl_report(b->src, e->pos, "load takes the .npz file name in quotes: load(\"weights.npz\")");
         return NULL;
       }
       if (v[1] && v[1]->kind != E_STRING) {
-        dsl_error(b->src, v[1]->pos, "key must be a string");
+        dsl_report(b->src, v[1]->pos, "key must be a string");
         return NULL;
       }
       if (read_npz(b, v[0], &own)) return NULL;
       file = v[0]->text;
       const char *key = v[1] ? v[1]->text : name;
       if (!(m = npz_find(&own, key))) {
-        dsl_error(b->src, e->pos, "%s holds no array named '%s'", file, key);
+        dsl_report(b->src, e->pos, "%s holds no array named '%s'", file, key);
         npz_free(&own);
         return NULL;
       }
@@ -330,7 +330,7 @@ static ir_tensor *make_param(builder *b, const char *name, dsl_pos pos, int rank
       double vals[2] = {is_norm ? 0 : -1, 1};
       for (int i = 0; i < nvals; i++) {
         if (!v[i] && !strcmp(what, "constant")) {
-          dsl_error(b->src, e->pos, "constant needs its value: constant(0.1)");
+          dsl_report(b->src, e->pos, "constant needs its value: constant(0.1)");
           return NULL;
         }
         if (v[i] && want_float(b, v[i], sig[i], &vals[i])) return NULL;
@@ -351,7 +351,7 @@ static ir_tensor *make_param(builder *b, const char *name, dsl_pos pos, int rank
       else if (is_unif || is_norm) {
         in.kind = is_unif ? INIT_UNIFORM : INIT_NORMAL, in.a = vals[0], in.b = vals[1];
         if (is_norm ? in.b < 0 : in.b < in.a) {
-          dsl_error(b->src, e->pos, is_norm ? "std must not be negative" : "high must not be below low");
+          dsl_report(b->src, e->pos, is_norm ? "std must not be negative" : "high must not be below low");
           return NULL;
         }
       } else {
@@ -376,7 +376,7 @@ static ir_tensor *make_param(builder *b, const char *name, dsl_pos pos, int rank
       tmp.rank = m->a.rank;
       memcpy(tmp.shape, m->a.shape, sizeof tmp.shape);
       char want[128], got[128];
-      dsl_error(b->src, pos, "parameter '%s' is float32 %s, but %s holds %s %s", name, ir_shape_str(t, want, sizeof want),
+      dsl_report(b->src, pos, "parameter '%s' is float32 %s, but %s holds %s %s", name, ir_shape_str(t, want, sizeof want),
                 file, dt == IR_UNDEF ? m->a.descr : ir_dtype_name(dt), ir_shape_str(&tmp, got, sizeof got));
       npz_free(&own);
       return NULL;
@@ -451,7 +451,7 @@ static int settle(builder *b, ir_node *n, dsl_pos pos) {
 
 static ir_tensor *new_out(builder *b, const dsl_name *nm) {
   if (ir_find_tensor(b->g, nm->name)) {
-    dsl_error(b->src, nm->pos, "'%s' is already defined", nm->name);
+    dsl_report(b->src, nm->pos, "'%s' is already defined", nm->name);
     return NULL;
   }
   return ir_add_tensor(b->g, nm->name, IR_UNDEF, IR_ACTIVATION);
@@ -489,7 +489,7 @@ static int build_op(builder *b, const dsl_stmt *s, const op_def *d) {
       for (const op_attr_spec *q = d->attrs; q && q->name; q++)
         if (q->name[0] != '_')
           len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s%s", len ? ", " : "", q->name);
-      dsl_error(b->src, k->pos, "%s has no attribute '%s' (%s%s)", d->name, k->name, len ? "it takes: " : "it takes none",
+      dsl_report(b->src, k->pos, "%s has no attribute '%s' (%s%s)", d->name, k->name, len ? "it takes: " : "it takes none",
                 list);
       goto fail;
     }
@@ -515,7 +515,7 @@ static int build_op(builder *b, const dsl_stmt *s, const op_def *d) {
     }
     case IR_ATTR_STRING:
       if (v->kind != E_STRING && v->kind != E_NAME) {
-        dsl_error(b->src, v->pos, "%s must be a string", k->name);
+        dsl_report(b->src, v->pos, "%s must be a string", k->name);
         goto fail;
       }
       ir_attr_set_string(&tmp, k->name, v->text);
@@ -534,7 +534,7 @@ static int build_op(builder *b, const dsl_stmt *s, const op_def *d) {
         else bad = it[j]->kind != E_NUMBER;
         if (!bad) iv[j] = it[j]->ival, fv[j] = it[j]->fval;
         if (bad)
-          dsl_error(b->src, it[j]->pos, "%s takes a list of %s", k->name,
+          dsl_report(b->src, it[j]->pos, "%s takes a list of %s", k->name,
                     a->type == IR_ATTR_STRINGS ? "strings" : a->type == IR_ATTR_INTS ? "integers" : "numbers");
       }
       if (!bad && a->type == IR_ATTR_INTS) ir_attr_set_ints(&tmp, k->name, n, iv);
@@ -550,7 +550,7 @@ static int build_op(builder *b, const dsl_stmt *s, const op_def *d) {
       break;
     }
     default:
-      dsl_error(b->src, k->pos, "attribute '%s' of %s holds a %s, which the model language cannot write", k->name,
+      dsl_report(b->src, k->pos, "attribute '%s' of %s holds a %s, which the model language cannot write", k->name,
                 d->name, ir_attr_type_name(a->type));
       goto fail;
     }
@@ -655,23 +655,23 @@ static int activation(builder *b, const dsl_stmt *s, const dsl_expr *act, ir_ten
 /* Input 0 of a layer with its rank checked: "shape does not fit" at the argument. */
 static ir_tensor *layer_input(builder *b, const dsl_stmt *s, const dsl_expr *e, int rank, const char *layout) {
   if (!e) {
-    dsl_error(b->src, s->value->pos, "%s needs its input tensor", s->value->text);
+    dsl_report(b->src, s->value->pos, "%s needs its input tensor", s->value->text);
     return NULL;
   }
   ir_tensor *x = want_tensor(b, e, "the input");
   if (!x) return NULL;
   char sh[128];
   if (x->rank != rank || !ir_shape_known(x)) {
-    dsl_error(b->src, e->pos, "%s takes a %s input; '%s' is %s", s->value->text, layout, x->name, shape_str(x, sh, sizeof sh));
+    dsl_report(b->src, e->pos, "%s takes a %s input; '%s' is %s", s->value->text, layout, x->name, shape_str(x, sh, sizeof sh));
     return NULL;
   }
   if (x->dtype != IR_F32) {
-    dsl_error(b->src, e->pos, "%s takes float32 input; '%s' is %s", s->value->text, x->name, ir_dtype_name(x->dtype));
+    dsl_report(b->src, e->pos, "%s takes float32 input; '%s' is %s", s->value->text, x->name, ir_dtype_name(x->dtype));
     return NULL;
   }
   for (int i = 0; i < rank; i++)
     if (x->shape[i] == 0) {
-      dsl_error(b->src, e->pos, "%s takes a non-empty input; '%s' is %s", s->value->text, x->name, shape_str(x, sh, sizeof sh));
+      dsl_report(b->src, e->pos, "%s takes a non-empty input; '%s' is %s", s->value->text, x->name, shape_str(x, sh, sizeof sh));
       return NULL;
     }
   return x;
@@ -983,7 +983,7 @@ static void settings(builder *b) {
     int *seen = s->kind == S_MODEL ? &model : s->kind == S_SEED ? &seed : s->kind == S_WEIGHTS ? &b->weights_stmt : NULL;
     if (!seen) continue;
     if (*seen >= 0) {
-      dsl_error(b->src, s->pos, "a second '%s' statement (the first is on line %d)",
+      dsl_report(b->src, s->pos, "a second '%s' statement (the first is on line %d)",
                 s->kind == S_MODEL ? "model" : s->kind == S_SEED ? "seed" : "weights", b->f->stmts[*seen]->pos.line);
       continue;
     }
@@ -992,7 +992,7 @@ static void settings(builder *b) {
       free(b->g->name);
       b->g->name = ir_strdup(s->names[0].name);
     } else if (s->kind == S_SEED) {
-      if (s->value->ival < 0) dsl_error(b->src, s->value->pos, "the seed must not be negative");
+      if (s->value->ival < 0) dsl_report(b->src, s->value->pos, "the seed must not be negative");
       b->seed = (uint64_t)s->value->ival;
     } else {
       read_npz(b, s->value, &b->weights);
@@ -1005,7 +1005,7 @@ static void declare_input(builder *b, const dsl_stmt *s) {
   ir_dtype dt = dtype_of(b, &s->type);
   if (dt == IR_UNDEF) return;
   if (ir_find_tensor(b->g, s->names[0].name)) {
-    dsl_error(b->src, s->names[0].pos, "'%s' is already defined", s->names[0].name);
+    dsl_report(b->src, s->names[0].pos, "'%s' is already defined", s->names[0].name);
     return;
   }
   ir_tensor *t = ir_add_tensor(b->g, s->names[0].name, dt, IR_INPUT);
@@ -1050,7 +1050,7 @@ static void inputs(builder *b) {
       if (t->shape[d] >= 0) continue;
       int64_t v = dim_value(b, s->type.dims[d].name);
       if (v < 0) {
-        dsl_error(b->src, s->type.dims[d].pos,
+        dsl_report(b->src, s->type.dims[d].pos,
                   "dimension '%s' has no size: give it one here (%s=1) or on the command line (--dim %s=SIZE)",
                   s->type.dims[d].name, s->type.dims[d].name, s->type.dims[d].name);
         continue;
@@ -1060,7 +1060,7 @@ static void inputs(builder *b) {
       t->dim_param[d] = NULL;
     }
     if (t && ir_shape_known(t) && (ir_numel(t) < 0 || ir_nbytes(t) > b->max_bytes))
-      dsl_error(b->src, s->type.pos, "input '%s' has too many elements", t->name);
+      dsl_report(b->src, s->type.pos, "input '%s' has too many elements", t->name);
   }
 }
 
@@ -1071,7 +1071,7 @@ static void params(builder *b) {
     ir_dtype dt = dtype_of(b, &s->type);
     if (dt == IR_UNDEF) continue;
     if (dt != IR_F32) {
-      dsl_error(b->src, s->type.pos, "parameters are f32");
+      dsl_report(b->src, s->type.pos, "parameters are f32");
       continue;
     }
     int64_t dims[IR_MAX_RANK];
@@ -1080,7 +1080,7 @@ static void params(builder *b) {
       dims[d] = s->type.dims[d].name ? dim_value(b, s->type.dims[d].name) : s->type.dims[d].value;
       if (s->type.dims[d].name && s->type.dims[d].value >= 0) dims[d] = s->type.dims[d].value;
       if (dims[d] < 0) {
-        dsl_error(b->src, s->type.dims[d].pos, "dimension '%s' of a parameter needs a size", s->type.dims[d].name);
+        dsl_report(b->src, s->type.dims[d].pos, "dimension '%s' of a parameter needs a size", s->type.dims[d].name);
         ok = 0;
       }
     }
@@ -1100,13 +1100,13 @@ static void outputs(builder *b) {
     for (int k = 0; k < s->n_names; k++) {
       ir_tensor *t = lookup(b, s->names[k].name, s->names[k].pos);
       if (!t) continue;
-      if (t->is_output) dsl_error(b->src, s->names[k].pos, "'%s' is an output already", t->name);
+      if (t->is_output) dsl_report(b->src, s->names[k].pos, "'%s' is an output already", t->name);
       else ir_graph_add_output(b->g, t);
     }
   }
   if (!any) {
     dsl_pos end = {b->f->n_stmts ? b->f->stmts[b->f->n_stmts - 1]->pos.line : 1, 1};
-    dsl_error(b->src, end, "the model has no output statement (output NAME, ...)");
+    dsl_report(b->src, end, "the model has no output statement (output NAME, ...)");
   }
 }
 
@@ -1188,7 +1188,7 @@ static void train_block(builder *b, const dsl_stmt *blk) {
         int bv;
         if (v[j] && !strcmp(optimizers[k].args[j], "nesterov")) {
           if (want_bool(b, v[j], "nesterov", &bv)) ok = 0;
-          x = bv;
+          else x = bv;
         } else if (v[j] && want_float(b, v[j], optimizers[k].args[j], &x)) {
           ok = 0;
         } else if (v[j] && x < 0) {
@@ -1232,7 +1232,7 @@ static void train_block(builder *b, const dsl_stmt *blk) {
   if (!t->optimizer) ok = dsl_error(b->src, blk->pos, "the train block has no optimizer (optimizer = sgd(lr=0.01))") + 1;
   if (ok && !b->g->train) b->g->train = t;
   else {
-    if (ok) dsl_error(b->src, blk->pos, "a second train block");
+    if (ok) dsl_report(b->src, blk->pos, "a second train block");
     ir_train_free(t);
   }
 }
@@ -1259,7 +1259,7 @@ static ir_graph *build(dsl_src *src, dsl_file *f, const char *base_dir, const fe
     for (int i = 0; i < f->n_stmts; i++) {
       const dsl_stmt *s = f->stmts[i];
       if (s->kind == S_FREEZE || s->kind == S_SET) {
-        dsl_error(src, s->pos, "'%s' belongs in a train block", s->kind == S_FREEZE ? "freeze" : s->names[0].name);
+        dsl_report(src, s->pos, "'%s' belongs in a train block", s->kind == S_FREEZE ? "freeze" : s->names[0].name);
         continue;
       }
       if (s->kind != S_ASSIGN) continue;
@@ -1302,7 +1302,7 @@ ir_graph *dsl_load_buffer(const char *text, size_t len, const char *file, const 
   dsl_src src = {file, copy, len, diag, 0};
   if (memchr(copy, 0, len)) {
     dsl_pos p = {1, 1};
-    dsl_error(&src, p, "not a text file (it holds NUL bytes)");
+    dsl_report(&src, p, "not a text file (it holds NUL bytes)");
     free(copy);
     fail_count(&src);
     return NULL;
@@ -1417,7 +1417,7 @@ int dsl_explain(const char *path, const char *msg, FILE *diag) {
       for (int k = 0; k < s->n_names && !found; k++)
         if ((s->kind == S_ASSIGN || s->kind == S_INPUT || s->kind == S_PARAM) && !strcmp(s->names[k].name, name)) {
           src.diag = diag;
-          dsl_error(&src, s->kind == S_ASSIGN ? s->value->pos : s->pos, "%s", msg);
+          dsl_report(&src, s->kind == S_ASSIGN ? s->value->pos : s->pos, "%s", msg);
           found = 1;
         }
     }

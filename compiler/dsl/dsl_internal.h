@@ -33,13 +33,16 @@ typedef struct dsl_src {
   int errors;
 } dsl_src;
 
-/* "file:line:col: message", the source line and a caret; counts the error.
- * Returns -1 so that `return dsl_error(...)` works. */
-int dsl_error(dsl_src *s, dsl_pos p, const char *fmt, ...)
+/* "file:line:col: message", the source line and a caret; counts the error. */
+void dsl_report(dsl_src *s, dsl_pos p, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* dsl_report, then -1, so that `return dsl_error(...)` works.  A macro, so
+ * that the compiler sees the -1: an out-parameter left unset on an error
+ * path is then plainly unread (gcc -O3 warns otherwise). */
+#define dsl_error(...) (dsl_report(__VA_ARGS__), -1)
 
 /* ---- tokens ------------------------------------------------------------ */
 

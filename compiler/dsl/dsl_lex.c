@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int dsl_error(dsl_src *s, dsl_pos p, const char *fmt, ...) {
+void dsl_report(dsl_src *s, dsl_pos p, const char *fmt, ...) {
   s->errors++;
-  if (!s->diag) return -1;
+  if (!s->diag) return;
   char msg[1024];
   va_list ap;
   va_start(ap, fmt);
@@ -35,7 +35,7 @@ int dsl_error(dsl_src *s, dsl_pos p, const char *fmt, ...) {
     l = strchr(l, '\n');
     if (l) l++;
   }
-  if (!l) return -1;
+  if (!l) return;
   int n = 0;
   while (l[n] && l[n] != '\n' && n < 200) n++;
   fputs("  ", s->diag);
@@ -43,7 +43,6 @@ int dsl_error(dsl_src *s, dsl_pos p, const char *fmt, ...) {
   fputs("\n  ", s->diag);
   for (int i = 1; i < p.col && i <= n; i++) fputc(l[i - 1] == '\t' ? '\t' : ' ', s->diag);
   fputs("^\n", s->diag);
-  return -1;
 }
 
 void dsl_lex_init(dsl_lexer *lx, dsl_src *src) {
@@ -87,14 +86,14 @@ static dsl_tok number(dsl_lexer *lx, dsl_tok t) {
   }
   t.len = (int)(lx->src->text + lx->at - t.start);
   if (is_name_char(peekc(lx, 0)) && peekc(lx, 0) != '.') {
-    dsl_error(lx->src, t.pos, "malformed number");
+    dsl_report(lx->src, t.pos, "malformed number");
     while (is_name_char(peekc(lx, 0))) advance(lx);
     t.kind = T_ERROR;
     return t;
   }
   char buf[64];
   if (t.len >= (int)sizeof buf) {
-    dsl_error(lx->src, t.pos, "number too long");
+    dsl_report(lx->src, t.pos, "number too long");
     t.kind = T_ERROR;
     return t;
   }
@@ -106,13 +105,13 @@ static dsl_tok number(dsl_lexer *lx, dsl_tok t) {
     t.kind = T_INT;
     t.ival = strtoll(buf, NULL, 10);
     if (errno == ERANGE) {
-      dsl_error(lx->src, t.pos, "integer %s does not fit in 64 bits", buf);
+      dsl_report(lx->src, t.pos, "integer %s does not fit in 64 bits", buf);
       t.kind = T_ERROR;
     }
   } else {
     t.kind = T_FLOAT;
     if (!isfinite(t.fval)) {
-      dsl_error(lx->src, t.pos, "number %s is out of range", buf);
+      dsl_report(lx->src, t.pos, "number %s is out of range", buf);
       t.kind = T_ERROR;
     }
   }
@@ -172,7 +171,7 @@ dsl_tok dsl_lex_next(dsl_lexer *lx) {
     advance(lx);
     while (peekc(lx, 0) >= 0 && peekc(lx, 0) != '"' && peekc(lx, 0) != '\n') advance(lx);
     if (peekc(lx, 0) != '"') {
-      dsl_error(lx->src, t.pos, "unterminated string");
+      dsl_report(lx->src, t.pos, "unterminated string");
       t.kind = T_ERROR;
       t.len = (int)(lx->src->text + lx->at - t.start);
       return t;
@@ -190,8 +189,8 @@ dsl_tok dsl_lex_next(dsl_lexer *lx) {
     t.len = 1;
     return t;
   }
-  if (isprint(c)) dsl_error(lx->src, t.pos, "unexpected character '%c'", c);
-  else dsl_error(lx->src, t.pos, "unexpected byte 0x%02x", c);
+  if (isprint(c)) dsl_report(lx->src, t.pos, "unexpected character '%c'", c);
+  else dsl_report(lx->src, t.pos, "unexpected byte 0x%02x", c);
   advance(lx);
   t.kind = T_ERROR;
   t.len = 1;

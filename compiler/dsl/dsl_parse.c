@@ -162,12 +162,12 @@ static dsl_expr *call_args(parser *p, dsl_expr *e) {
       if (t2.kind == T_PUNCT && t2.start[0] == '=') {
         for (int i = 0; i < e->n_kw; i++)
           if ((int)strlen(e->kw[i].name) == p->tok.len && !memcmp(e->kw[i].name, p->tok.start, (size_t)p->tok.len)) {
-            dsl_error(p->src, p->tok.pos, "keyword '%.*s' is given twice", p->tok.len, p->tok.start);
+            dsl_report(p->src, p->tok.pos, "keyword '%.*s' is given twice", p->tok.len, p->tok.start);
             free_expr(e);
             return NULL;
           }
         if (e->n_kw >= DSL_MAX_ITEMS) {
-          dsl_error(p->src, p->tok.pos, "more than %d keyword arguments", DSL_MAX_ITEMS);
+          dsl_report(p->src, p->tok.pos, "more than %d keyword arguments", DSL_MAX_ITEMS);
           free_expr(e);
           return NULL;
         }
@@ -186,7 +186,7 @@ static dsl_expr *call_args(parser *p, dsl_expr *e) {
       }
     }
     if (e->n_kw) {
-      dsl_error(p->src, p->tok.pos, "positional argument after keyword arguments");
+      dsl_report(p->src, p->tok.pos, "positional argument after keyword arguments");
       free_expr(e);
       return NULL;
     }
@@ -213,7 +213,7 @@ static dsl_expr *call_args(parser *p, dsl_expr *e) {
 static dsl_expr *expr(parser *p) {
   char b[64];
   if (++p->depth > DSL_MAX_DEPTH) {
-    dsl_error(p->src, p->tok.pos, "expression nests more than %d deep", DSL_MAX_DEPTH);
+    dsl_report(p->src, p->tok.pos, "expression nests more than %d deep", DSL_MAX_DEPTH);
     p->depth--;
     return NULL;
   }
@@ -224,7 +224,7 @@ static dsl_expr *expr(parser *p) {
     neg = 1;
     next(p);
     if (p->tok.kind != T_INT && p->tok.kind != T_FLOAT) {
-      if (p->tok.kind != T_ERROR) dsl_error(p->src, p->tok.pos, "expected a number after '-', found %s", tok_desc(&p->tok, b, sizeof b));
+      if (p->tok.kind != T_ERROR) dsl_report(p->src, p->tok.pos, "expected a number after '-', found %s", tok_desc(&p->tok, b, sizeof b));
       p->depth--;
       return NULL;
     }
@@ -284,7 +284,7 @@ static dsl_expr *expr(parser *p) {
     }
     /* fall through */
   default:
-    if (p->tok.kind != T_ERROR) dsl_error(p->src, p->tok.pos, "expected a value, found %s", tok_desc(&p->tok, b, sizeof b));
+    if (p->tok.kind != T_ERROR) dsl_report(p->src, p->tok.pos, "expected a value, found %s", tok_desc(&p->tok, b, sizeof b));
     break;
   }
   p->depth--;
@@ -325,7 +325,7 @@ static void free_stmt(dsl_stmt *s) {
 static int add_name(parser *p, dsl_stmt *s) {
   char b[64];
   if (p->tok.kind != T_NAME) {
-    if (p->tok.kind != T_ERROR) dsl_error(p->src, p->tok.pos, "expected a name, found %s", tok_desc(&p->tok, b, sizeof b));
+    if (p->tok.kind != T_ERROR) dsl_report(p->src, p->tok.pos, "expected a name, found %s", tok_desc(&p->tok, b, sizeof b));
     return -1;
   }
   if (s->n_names >= DSL_MAX_ITEMS) return dsl_error(p->src, p->tok.pos, "more than %d names", DSL_MAX_ITEMS);
@@ -350,7 +350,7 @@ static int type(parser *p, dsl_type *t) {
   char b[64];
   t->pos = p->tok.pos;
   if (p->tok.kind != T_NAME) {
-    if (p->tok.kind != T_ERROR) dsl_error(p->src, p->tok.pos, "expected a dtype (f32, i64, ...), found %s", tok_desc(&p->tok, b, sizeof b));
+    if (p->tok.kind != T_ERROR) dsl_report(p->src, p->tok.pos, "expected a dtype (f32, i64, ...), found %s", tok_desc(&p->tok, b, sizeof b));
     return -1;
   }
   t->dtype = dup_n(p->tok.start, p->tok.len);
@@ -377,7 +377,7 @@ static int type(parser *p, dsl_type *t) {
         next(p);
       }
     } else {
-      if (p->tok.kind != T_ERROR) dsl_error(p->src, p->tok.pos, "expected a dimension (a size or a name), found %s", tok_desc(&p->tok, b, sizeof b));
+      if (p->tok.kind != T_ERROR) dsl_report(p->src, p->tok.pos, "expected a dimension (a size or a name), found %s", tok_desc(&p->tok, b, sizeof b));
       return -1;
     }
     t->rank++;
@@ -399,7 +399,7 @@ static int end_of_statement(parser *p) {
 
 static dsl_stmt *train_block(parser *p, dsl_stmt *s) {
   if (p->in_train) {
-    dsl_error(p->src, s->pos, "a train block cannot contain another");
+    dsl_report(p->src, s->pos, "a train block cannot contain another");
     return NULL;
   }
   next(p);   /* 'train' */
@@ -417,7 +417,7 @@ static dsl_stmt *train_block(parser *p, dsl_stmt *s) {
   }
   p->in_train = 0;
   if (p->tok.kind == T_EOF) {
-    dsl_error(p->src, s->pos, "train block is not closed: '}' missing");
+    dsl_report(p->src, s->pos, "train block is not closed: '}' missing");
     return NULL;
   }
   next(p);   /* '}' */
@@ -453,11 +453,11 @@ static dsl_stmt *statement(parser *p) {
     s = new_stmt(p, is_word(&t, "seed") ? S_SEED : S_WEIGHTS);
     next(p);
     if (s->kind == S_SEED && p->tok.kind != T_INT) {
-      if (p->tok.kind != T_ERROR) dsl_error(p->src, p->tok.pos, "expected the seed (an integer), found %s", tok_desc(&p->tok, b, sizeof b));
+      if (p->tok.kind != T_ERROR) dsl_report(p->src, p->tok.pos, "expected the seed (an integer), found %s", tok_desc(&p->tok, b, sizeof b));
       goto fail;
     }
     if (s->kind == S_WEIGHTS && p->tok.kind != T_STRING) {
-      if (p->tok.kind != T_ERROR) dsl_error(p->src, p->tok.pos, "expected a file name in quotes, found %s", tok_desc(&p->tok, b, sizeof b));
+      if (p->tok.kind != T_ERROR) dsl_report(p->src, p->tok.pos, "expected a file name in quotes, found %s", tok_desc(&p->tok, b, sizeof b));
       goto fail;
     }
     if (!(s->value = expr(p))) goto fail;
@@ -472,13 +472,13 @@ static dsl_stmt *statement(parser *p) {
       dsl_pos at = p->tok.pos;
       if (!(s->value = expr(p))) goto fail;
       if (s->value->kind != E_CALL) {
-        dsl_error(p->src, at, "expected a call such as Relu(x) or dense(x, 10)");
+        dsl_report(p->src, at, "expected a call such as Relu(x) or dense(x, 10)");
         goto fail;
       }
     }
     rc = end_of_statement(p);
   } else {
-    if (t.kind != T_ERROR) dsl_error(p->src, t.pos, "expected a statement, found %s", tok_desc(&t, b, sizeof b));
+    if (t.kind != T_ERROR) dsl_report(p->src, t.pos, "expected a statement, found %s", tok_desc(&t, b, sizeof b));
   }
   if (rc == 0) {
     p->cur = NULL;
@@ -509,14 +509,14 @@ dsl_file *dsl_parse(dsl_src *src) {
     while (p.tok.kind == T_NEWLINE) next(&p);
     if (p.tok.kind == T_EOF) break;
     if (is_punct(&p, '}')) {
-      dsl_error(src, p.tok.pos, "'}' without a train block");
+      dsl_report(src, p.tok.pos, "'}' without a train block");
       next(&p);
       continue;
     }
     dsl_stmt *s = statement(&p);
     if (!s) continue;
     if (f->n_stmts >= DSL_MAX_ITEMS) {
-      dsl_error(src, s->pos, "more than %d statements", DSL_MAX_ITEMS);
+      dsl_report(src, s->pos, "more than %d statements", DSL_MAX_ITEMS);
       free_stmt(s);
       break;
     }
