@@ -42,23 +42,19 @@ int plan_in_arena(const ir_tensor *t) {
   return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output;
 }
 
-static int owned_by(const ir_graph *g, const ir_tensor *t) {
-  return t && t->id >= 0 && t->id < g->n_tensors && g->tensors[t->id] == t;
-}
-
 /* Mark every tensor of g that subgraph sg (or its own subgraphs) reads as
  * read at step. */
 static void mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int *last_read) {
   for (int i = 0; i < sg->n_nodes; i++) {
     const ir_node *n = sg->nodes[i];
     for (int k = 0; k < n->n_in; k++)
-      if (owned_by(g, n->in[k]) && last_read[n->in[k]->id] < step) last_read[n->in[k]->id] = step;
+      if (ir_owns(g, n->in[k]) && last_read[n->in[k]->id] < step) last_read[n->in[k]->id] = step;
     for (int k = 0; k < n->n_attr; k++)
       if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g)
         mark_subgraph_reads(g, n->attrs[k].g, step, last_read);
   }
   for (int k = 0; k < sg->n_outputs; k++)
-    if (owned_by(g, sg->outputs[k]) && last_read[sg->outputs[k]->id] < step)
+    if (ir_owns(g, sg->outputs[k]) && last_read[sg->outputs[k]->id] < step)
       last_read[sg->outputs[k]->id] = step;
 }
 
@@ -99,7 +95,7 @@ int pass_plan(ir_graph *g) {
     if (n->dead) continue;
     for (int k = 0; k < n->n_in; k++) {
       ir_tensor *t = n->in[k];
-      if (!owned_by(g, t)) continue;
+      if (!ir_owns(g, t)) continue;
       if (first_read[t->id] < 0) first_read[t->id] = s;
       last_read[t->id] = s;
     }
@@ -112,7 +108,7 @@ int pass_plan(ir_graph *g) {
       }
     for (int k = 0; k < n->n_out; k++) {
       ir_tensor *t = n->out[k];
-      if (!owned_by(g, t)) continue;
+      if (!ir_owns(g, t)) continue;
       if (first_write[t->id] >= 0) {
         ir_error("memory planner: tensor '%s' is written by node '%s' and node '%s'", t->name,
                  g->nodes[first_write[t->id]]->name, n->name);

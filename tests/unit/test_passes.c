@@ -221,6 +221,44 @@ static void test_attribute_errors_name_node(void **state) {
   ir_graph_free(g);
 }
 
+
+/* Def-use lists: readers in schedule order, each once per node, graph
+ * outputs flagged, dead nodes left out; ir_replace_uses rewires them. */
+static void test_def_use_lists(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t d[] = {4};
+  ir_tensor *x = input(g, "x", 1, d), *a = act(g, "a"), *b = act(g, "b"), *c = act(g, "c");
+  node(g, "Relu", 1, &x, a);
+  ir_tensor *twice[] = {a, a};
+  ir_node *add = node(g, "Add", 2, twice, b);
+  ir_node *neg = node(g, "Neg", 1, &a, c);
+  ir_node *dead = node(g, "Neg", 1, &b, act(g, "gone"));
+  dead->dead = 1;
+  ir_graph_add_output(g, b);
+  ir_graph_add_output(g, c);
+  ir_uses u;
+  ir_uses_build(g, &u);
+  assert_int_equal(ir_uses_count(&u, a), 2);
+  assert_ptr_equal(ir_uses_of(&u, a)[0], add);
+  assert_ptr_equal(ir_uses_of(&u, a)[1], neg);
+  assert_int_equal(ir_uses_count(&u, b), 0);   /* its only reader is dead */
+  assert_true(u.output[b->id]);
+  assert_false(ir_uses_only(&u, a, add));
+  assert_int_equal(ir_uses_count(&u, x), 1);
+  ir_uses_free(&u);
+  assert_int_equal(ir_replace_uses(g, a, x), 3);
+  ir_uses_build(g, &u);
+  assert_int_equal(ir_uses_count(&u, a), 0);
+  assert_int_equal(ir_uses_count(&u, x), 3);
+  assert_true(ir_owns(g, x));
+  ir_graph *other = ir_graph_new("o", NULL);
+  assert_false(ir_owns(other, x));
+  ir_graph_free(other);
+  ir_uses_free(&u);
+  ir_graph_free(g);
+}
+
 static void test_numel_overflow(void **state) {
   (void)state;
   int64_t big[] = {INT64_C(1) << 40, INT64_C(1) << 40};
@@ -257,6 +295,7 @@ int main(void) {
     cmocka_unit_test(test_constant_if_is_spliced),
     cmocka_unit_test(test_dce_drops_unused),
     cmocka_unit_test(test_attribute_errors_name_node),
+    cmocka_unit_test(test_def_use_lists),
     cmocka_unit_test(test_numel_overflow),
     cmocka_unit_test(test_half_values),
   };

@@ -1,0 +1,22 @@
+/*
+ * pipeline.c - the pass pipeline as the CLI runs it, and its options.
+ *
+ * require: a graph as a frontend leaves it (nodes bound, topologically
+ *          sorted, input shapes fixed).
+ * guarantee: the passes of passes.h have run in order, each skipped when
+ *          its option is off; the graph is planned when o->plan.
+ */
+#include "passes.h"
+
+void pass_options_default(pass_options *o) {
+  o->fold = 1;
+  o->dce = 1;
+  o->plan = 1;
+}
+
+int pass_run_all(ir_graph *g, const pass_options *o) {
+  if (pass_infer(g, o) < 0) return -1;
+  if (o->dce && pass_dce(g) < 0) return -1;
+  if (o->plan && pass_plan(g) < 0) return -1;
+  return 0;
+}
