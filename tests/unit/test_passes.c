@@ -259,6 +259,45 @@ static void test_def_use_lists(void **state) {
   ir_graph_free(g);
 }
 
+
+/* The epilogue vocabulary (compiler/ops/epilogue.h): an op without
+ * OP_EPILOGUE refuses every epilogue attribute, and an op that takes one
+ * refuses an unknown activation, a mistyped attribute or a residual that
+ * names no input. */
+static void test_epilogue_refused_where_not_taken(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t d[] = {1, 1, 4, 4};
+  ir_tensor *x = input(g, "x", 4, d);
+  ir_node *sm = node(g, "Softmax", 1, &x, act(g, "s"));
+  assert_int_equal(op_validate(sm), 0);
+  ir_attr_set_string(sm, "_act", "Relu");
+  assert_int_equal(op_validate(sm), -1);
+  assert_non_null(strstr(ir_last_error(), "takes no fused epilogue"));
+  ir_node *cast = node(g, "Identity", 1, &x, act(g, "i"));
+  ir_attr_set_int(cast, "_residual", 0);
+  assert_int_equal(op_validate(cast), -1);
+  assert_non_null(strstr(ir_last_error(), "_residual"));
+
+  ir_node *relu = node(g, "Relu", 1, &x, act(g, "r"));
+  ir_attr_set_string(relu, "_act", "Clip");
+  assert_int_equal(op_validate(relu), 0);
+  ir_attr_set_string(relu, "_act", "Gelu");
+  assert_int_equal(op_validate(relu), -1);
+  assert_non_null(strstr(ir_last_error(), "unknown fused activation"));
+  ir_attr_remove(relu, "_act");
+  ir_attr_set_int(relu, "_act_alpha", 2);   /* an int where a float goes is fine, as for ONNX attributes */
+  assert_int_equal(op_validate(relu), 0);
+  ir_attr_set_string(relu, "_act_beta", "6");
+  assert_int_equal(op_validate(relu), -1);
+  assert_non_null(strstr(ir_last_error(), "_act_beta"));
+  ir_attr_remove(relu, "_act_beta");
+  ir_attr_set_int(relu, "_residual", 5);
+  assert_int_equal(op_validate(relu), -1);
+  assert_non_null(strstr(ir_last_error(), "does not name an input"));
+  ir_graph_free(g);
+}
+
 static void test_numel_overflow(void **state) {
   (void)state;
   int64_t big[] = {INT64_C(1) << 40, INT64_C(1) << 40};
@@ -296,6 +335,7 @@ int main(void) {
     cmocka_unit_test(test_dce_drops_unused),
     cmocka_unit_test(test_attribute_errors_name_node),
     cmocka_unit_test(test_def_use_lists),
+    cmocka_unit_test(test_epilogue_refused_where_not_taken),
     cmocka_unit_test(test_numel_overflow),
     cmocka_unit_test(test_half_values),
   };
