@@ -930,7 +930,7 @@ static void node_2_Add(const float *restrict x0, const float *restrict x1, float
 }
 
 /* p2o.Clip.0 (Clip): p2o.Add.1[1,8,24,96], p2o.Clip.0_min[], p2o.Clip.0_max[] -> p2o.Clip.1[1,8,24,96] */
-static void node_3_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_3_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i24 = 0; i24 < 18432; i24++) {
@@ -944,7 +944,7 @@ static void node_3_Clip(const float *restrict x0, const float *restrict x1, cons
 }
 
 /* p2o.Mul.0 (Mul): batch_norm_0.tmp_3[1,8,24,96], p2o.Clip.1[1,8,24,96] -> p2o.Mul.1[1,8,24,96] */
-static void node_4_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_4_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i25 = 0; i25 < 18432; i25++) {
@@ -957,7 +957,7 @@ static void node_4_Mul(const float *restrict x0, const float *restrict x1, float
 }
 
 /* p2o.Div.0 (Div): p2o.Mul.1[1,8,24,96], p2o.helper.constant.0[] -> hardswish_0.tmp_0[1,8,24,96] */
-static void node_5_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_5_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i26 = 0; i26 < 18432; i26++) {
@@ -1016,7 +1016,7 @@ static void node_7_BatchNormalization(const float *restrict x0, const float *res
 }
 
 /* p2o.Relu.0 (Relu): batch_norm_1.tmp_3[1,8,24,96] -> relu_0.tmp_0[1,8,24,96] */
-static void node_8_Relu(const float *restrict x0, float *restrict y0)
+static void node_8_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i50 = 0; i50 < 18432; i50++) {
@@ -1076,7 +1076,7 @@ static void node_10_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* p2o.Relu.1 (Relu): batch_norm_2.tmp_3[1,8,12,96] -> relu_1.tmp_0[1,8,12,96] */
-static void node_11_Relu(const float *restrict x0, float *restrict y0)
+static void node_11_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i74 = 0; i74 < 9216; i74++) {
@@ -1142,7 +1142,7 @@ static void node_13_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.Relu.2 (Relu): conv2d_55.tmp_0[1,2,1,1] -> relu_2.tmp_0[1,2,1,1] */
-static void node_14_Relu(const float *restrict x0, float *restrict y0)
+static void node_14_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i102 = 0; i102 < 2; i102++) {
@@ -1183,7 +1183,7 @@ static void node_15_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.HardSigmoid.0 (HardSigmoid): conv2d_56.tmp_0[1,8,1,1] -> hardsigmoid_0.tmp_0[1,8,1,1] */
-static void node_16_HardSigmoid(const float *restrict x0, float *restrict y0)
+static void node_16_HardSigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i118 = 0; i118 < 8; i118++) {
@@ -1195,7 +1195,7 @@ static void node_16_HardSigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* p2o.Mul.2 (Mul): relu_1.tmp_0[1,8,12,96], hardsigmoid_0.tmp_0[1,8,1,1] -> p2o.Mul.3[1,8,12,96] */
-static void node_17_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_17_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i119 = 0; i119 < 8; i119++) {
@@ -1302,7 +1302,7 @@ static void node_21_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* p2o.Relu.3 (Relu): batch_norm_4.tmp_3[1,24,12,96] -> relu_3.tmp_0[1,24,12,96] */
-static void node_22_Relu(const float *restrict x0, float *restrict y0)
+static void node_22_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i167 = 0; i167 < 27648; i167++) {
@@ -1362,7 +1362,7 @@ static void node_24_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* p2o.Relu.4 (Relu): batch_norm_5.tmp_3[1,24,6,96] -> relu_4.tmp_0[1,24,6,96] */
-static void node_25_Relu(const float *restrict x0, float *restrict y0)
+static void node_25_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i191 = 0; i191 < 13824; i191++) {
@@ -1466,7 +1466,7 @@ static void node_29_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* p2o.Relu.5 (Relu): batch_norm_7.tmp_3[1,32,6,96] -> relu_5.tmp_0[1,32,6,96] */
-static void node_30_Relu(const float *restrict x0, float *restrict y0)
+static void node_30_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i238 = 0; i238 < 18432; i238++) {
@@ -1526,7 +1526,7 @@ static void node_32_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* p2o.Relu.6 (Relu): batch_norm_8.tmp_3[1,32,6,96] -> relu_6.tmp_0[1,32,6,96] */
-static void node_33_Relu(const float *restrict x0, float *restrict y0)
+static void node_33_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i262 = 0; i262 < 18432; i262++) {
@@ -1584,7 +1584,7 @@ static void node_35_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* p2o.Add.6 (Add): batch_norm_6.tmp_3[1,8,6,96], batch_norm_9.tmp_3[1,8,6,96] -> p2o.Add.7[1,8,6,96] */
-static void node_36_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_36_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i286 = 0; i286 < 4608; i286++) {
@@ -1656,7 +1656,7 @@ static void node_39_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Clip.2 (Clip): p2o.Add.9[1,32,6,96], p2o.Clip.2_min[], p2o.Clip.2_max[] -> p2o.Clip.3[1,32,6,96] */
-static void node_40_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_40_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i311 = 0; i311 < 18432; i311++) {
@@ -1670,7 +1670,7 @@ static void node_40_Clip(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.Mul.4 (Mul): batch_norm_10.tmp_3[1,32,6,96], p2o.Clip.3[1,32,6,96] -> p2o.Mul.5[1,32,6,96] */
-static void node_41_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_41_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i312 = 0; i312 < 18432; i312++) {
@@ -1683,7 +1683,7 @@ static void node_41_Mul(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Div.1 (Div): p2o.Mul.5[1,32,6,96], p2o.helper.constant.4[] -> hardswish_1.tmp_0[1,32,6,96] */
-static void node_42_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_42_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i313 = 0; i313 < 18432; i313++) {
@@ -1757,7 +1757,7 @@ static void node_45_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Clip.4 (Clip): p2o.Add.11[1,32,3,96], p2o.Clip.4_min[], p2o.Clip.4_max[] -> p2o.Clip.5[1,32,3,96] */
-static void node_46_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_46_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i338 = 0; i338 < 9216; i338++) {
@@ -1771,7 +1771,7 @@ static void node_46_Clip(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.Mul.6 (Mul): batch_norm_11.tmp_3[1,32,3,96], p2o.Clip.5[1,32,3,96] -> p2o.Mul.7[1,32,3,96] */
-static void node_47_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_47_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i339 = 0; i339 < 9216; i339++) {
@@ -1784,7 +1784,7 @@ static void node_47_Mul(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Div.2 (Div): p2o.Mul.7[1,32,3,96], p2o.helper.constant.6[] -> hardswish_2.tmp_0[1,32,3,96] */
-static void node_48_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_48_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i340 = 0; i340 < 9216; i340++) {
@@ -1851,7 +1851,7 @@ static void node_50_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.Relu.7 (Relu): conv2d_63.tmp_0[1,8,1,1] -> relu_7.tmp_0[1,8,1,1] */
-static void node_51_Relu(const float *restrict x0, float *restrict y0)
+static void node_51_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i368 = 0; i368 < 8; i368++) {
@@ -1892,7 +1892,7 @@ static void node_52_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.HardSigmoid.1 (HardSigmoid): conv2d_64.tmp_0[1,32,1,1] -> hardsigmoid_1.tmp_0[1,32,1,1] */
-static void node_53_HardSigmoid(const float *restrict x0, float *restrict y0)
+static void node_53_HardSigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i384 = 0; i384 < 32; i384++) {
@@ -1904,7 +1904,7 @@ static void node_53_HardSigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* p2o.Mul.8 (Mul): hardswish_2.tmp_0[1,32,3,96], hardsigmoid_1.tmp_0[1,32,1,1] -> p2o.Mul.9[1,32,3,96] */
-static void node_54_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_54_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i385 = 0; i385 < 32; i385++) {
@@ -2024,7 +2024,7 @@ static void node_59_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Clip.6 (Clip): p2o.Add.17[1,88,3,96], p2o.Clip.6_min[], p2o.Clip.6_max[] -> p2o.Clip.7[1,88,3,96] */
-static void node_60_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_60_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i434 = 0; i434 < 25344; i434++) {
@@ -2038,7 +2038,7 @@ static void node_60_Clip(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.Mul.10 (Mul): batch_norm_13.tmp_3[1,88,3,96], p2o.Clip.7[1,88,3,96] -> p2o.Mul.11[1,88,3,96] */
-static void node_61_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_61_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i435 = 0; i435 < 25344; i435++) {
@@ -2051,7 +2051,7 @@ static void node_61_Mul(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Div.3 (Div): p2o.Mul.11[1,88,3,96], p2o.helper.constant.10[] -> hardswish_3.tmp_0[1,88,3,96] */
-static void node_62_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_62_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i436 = 0; i436 < 25344; i436++) {
@@ -2125,7 +2125,7 @@ static void node_65_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Clip.8 (Clip): p2o.Add.19[1,88,3,96], p2o.Clip.8_min[], p2o.Clip.8_max[] -> p2o.Clip.9[1,88,3,96] */
-static void node_66_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_66_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i461 = 0; i461 < 25344; i461++) {
@@ -2139,7 +2139,7 @@ static void node_66_Clip(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.Mul.12 (Mul): batch_norm_14.tmp_3[1,88,3,96], p2o.Clip.9[1,88,3,96] -> p2o.Mul.13[1,88,3,96] */
-static void node_67_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_67_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i462 = 0; i462 < 25344; i462++) {
@@ -2152,7 +2152,7 @@ static void node_67_Mul(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Div.4 (Div): p2o.Mul.13[1,88,3,96], p2o.helper.constant.12[] -> hardswish_4.tmp_0[1,88,3,96] */
-static void node_68_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_68_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i463 = 0; i463 < 25344; i463++) {
@@ -2219,7 +2219,7 @@ static void node_70_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.Relu.8 (Relu): conv2d_67.tmp_0[1,22,1,1] -> relu_8.tmp_0[1,22,1,1] */
-static void node_71_Relu(const float *restrict x0, float *restrict y0)
+static void node_71_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i491 = 0; i491 < 22; i491++) {
@@ -2260,7 +2260,7 @@ static void node_72_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.HardSigmoid.2 (HardSigmoid): conv2d_68.tmp_0[1,88,1,1] -> hardsigmoid_2.tmp_0[1,88,1,1] */
-static void node_73_HardSigmoid(const float *restrict x0, float *restrict y0)
+static void node_73_HardSigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i507 = 0; i507 < 88; i507++) {
@@ -2272,7 +2272,7 @@ static void node_73_HardSigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* p2o.Mul.14 (Mul): hardswish_4.tmp_0[1,88,3,96], hardsigmoid_2.tmp_0[1,88,1,1] -> p2o.Mul.15[1,88,3,96] */
-static void node_74_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_74_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i508 = 0; i508 < 88; i508++) {
@@ -2333,7 +2333,7 @@ static void node_76_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* p2o.Add.24 (Add): batch_norm_12.tmp_3[1,16,3,96], batch_norm_15.tmp_3[1,16,3,96] -> p2o.Add.25[1,16,3,96] */
-static void node_77_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_77_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i533 = 0; i533 < 4608; i533++) {
@@ -2405,7 +2405,7 @@ static void node_80_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Clip.10 (Clip): p2o.Add.27[1,88,3,96], p2o.Clip.10_min[], p2o.Clip.10_max[] -> p2o.Clip.11[1,88,3,96] */
-static void node_81_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_81_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i558 = 0; i558 < 25344; i558++) {
@@ -2419,7 +2419,7 @@ static void node_81_Clip(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.Mul.16 (Mul): batch_norm_16.tmp_3[1,88,3,96], p2o.Clip.11[1,88,3,96] -> p2o.Mul.17[1,88,3,96] */
-static void node_82_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_82_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i559 = 0; i559 < 25344; i559++) {
@@ -2432,7 +2432,7 @@ static void node_82_Mul(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Div.5 (Div): p2o.Mul.17[1,88,3,96], p2o.helper.constant.16[] -> hardswish_5.tmp_0[1,88,3,96] */
-static void node_83_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_83_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i560 = 0; i560 < 25344; i560++) {
@@ -2506,7 +2506,7 @@ static void node_86_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Clip.12 (Clip): p2o.Add.29[1,88,3,96], p2o.Clip.12_min[], p2o.Clip.12_max[] -> p2o.Clip.13[1,88,3,96] */
-static void node_87_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_87_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i585 = 0; i585 < 25344; i585++) {
@@ -2520,7 +2520,7 @@ static void node_87_Clip(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.Mul.18 (Mul): batch_norm_17.tmp_3[1,88,3,96], p2o.Clip.13[1,88,3,96] -> p2o.Mul.19[1,88,3,96] */
-static void node_88_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_88_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i586 = 0; i586 < 25344; i586++) {
@@ -2533,7 +2533,7 @@ static void node_88_Mul(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* p2o.Div.6 (Div): p2o.Mul.19[1,88,3,96], p2o.helper.constant.18[] -> hardswish_6.tmp_0[1,88,3,96] */
-static void node_89_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_89_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i587 = 0; i587 < 25344; i587++) {
@@ -2600,7 +2600,7 @@ static void node_91_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.Relu.9 (Relu): conv2d_71.tmp_0[1,22,1,1] -> relu_9.tmp_0[1,22,1,1] */
-static void node_92_Relu(const float *restrict x0, float *restrict y0)
+static void node_92_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i615 = 0; i615 < 22; i615++) {
@@ -2641,7 +2641,7 @@ static void node_93_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* p2o.HardSigmoid.3 (HardSigmoid): conv2d_72.tmp_0[1,88,1,1] -> hardsigmoid_3.tmp_0[1,88,1,1] */
-static void node_94_HardSigmoid(const float *restrict x0, float *restrict y0)
+static void node_94_HardSigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i631 = 0; i631 < 88; i631++) {
@@ -2653,7 +2653,7 @@ static void node_94_HardSigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* p2o.Mul.20 (Mul): hardswish_6.tmp_0[1,88,3,96], hardsigmoid_3.tmp_0[1,88,1,1] -> p2o.Mul.21[1,88,3,96] */
-static void node_95_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_95_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i632 = 0; i632 < 88; i632++) {
@@ -2714,7 +2714,7 @@ static void node_97_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* p2o.Add.34 (Add): p2o.Add.25[1,16,3,96], batch_norm_18.tmp_3[1,16,3,96] -> p2o.Add.35[1,16,3,96] */
-static void node_98_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_98_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i657 = 0; i657 < 4608; i657++) {
@@ -2786,7 +2786,7 @@ static void node_101_Add(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Clip.14 (Clip): p2o.Add.37[1,40,3,96], p2o.Clip.14_min[], p2o.Clip.14_max[] -> p2o.Clip.15[1,40,3,96] */
-static void node_102_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_102_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i682 = 0; i682 < 11520; i682++) {
@@ -2800,7 +2800,7 @@ static void node_102_Clip(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Mul.22 (Mul): batch_norm_19.tmp_3[1,40,3,96], p2o.Clip.15[1,40,3,96] -> p2o.Mul.23[1,40,3,96] */
-static void node_103_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_103_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i683 = 0; i683 < 11520; i683++) {
@@ -2813,7 +2813,7 @@ static void node_103_Mul(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Div.7 (Div): p2o.Mul.23[1,40,3,96], p2o.helper.constant.22[] -> hardswish_7.tmp_0[1,40,3,96] */
-static void node_104_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_104_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i684 = 0; i684 < 11520; i684++) {
@@ -2887,7 +2887,7 @@ static void node_107_Add(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Clip.16 (Clip): p2o.Add.39[1,40,3,96], p2o.Clip.16_min[], p2o.Clip.16_max[] -> p2o.Clip.17[1,40,3,96] */
-static void node_108_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_108_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i709 = 0; i709 < 11520; i709++) {
@@ -2901,7 +2901,7 @@ static void node_108_Clip(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Mul.24 (Mul): batch_norm_20.tmp_3[1,40,3,96], p2o.Clip.17[1,40,3,96] -> p2o.Mul.25[1,40,3,96] */
-static void node_109_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_109_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i710 = 0; i710 < 11520; i710++) {
@@ -2914,7 +2914,7 @@ static void node_109_Mul(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Div.8 (Div): p2o.Mul.25[1,40,3,96], p2o.helper.constant.24[] -> hardswish_8.tmp_0[1,40,3,96] */
-static void node_110_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_110_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i711 = 0; i711 < 11520; i711++) {
@@ -2981,7 +2981,7 @@ static void node_112_Conv(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Relu.10 (Relu): conv2d_75.tmp_0[1,10,1,1] -> relu_10.tmp_0[1,10,1,1] */
-static void node_113_Relu(const float *restrict x0, float *restrict y0)
+static void node_113_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i739 = 0; i739 < 10; i739++) {
@@ -3022,7 +3022,7 @@ static void node_114_Conv(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.HardSigmoid.4 (HardSigmoid): conv2d_76.tmp_0[1,40,1,1] -> hardsigmoid_4.tmp_0[1,40,1,1] */
-static void node_115_HardSigmoid(const float *restrict x0, float *restrict y0)
+static void node_115_HardSigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i755 = 0; i755 < 40; i755++) {
@@ -3034,7 +3034,7 @@ static void node_115_HardSigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* p2o.Mul.26 (Mul): hardswish_8.tmp_0[1,40,3,96], hardsigmoid_4.tmp_0[1,40,1,1] -> p2o.Mul.27[1,40,3,96] */
-static void node_116_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_116_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i756 = 0; i756 < 40; i756++) {
@@ -3095,7 +3095,7 @@ static void node_118_BatchNormalization(const float *restrict x0, const float *r
 }
 
 /* p2o.Add.44 (Add): p2o.Add.35[1,16,3,96], batch_norm_21.tmp_3[1,16,3,96] -> p2o.Add.45[1,16,3,96] */
-static void node_119_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_119_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i781 = 0; i781 < 4608; i781++) {
@@ -3167,7 +3167,7 @@ static void node_122_Add(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Clip.18 (Clip): p2o.Add.47[1,48,3,96], p2o.Clip.18_min[], p2o.Clip.18_max[] -> p2o.Clip.19[1,48,3,96] */
-static void node_123_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_123_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i806 = 0; i806 < 13824; i806++) {
@@ -3181,7 +3181,7 @@ static void node_123_Clip(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Mul.28 (Mul): batch_norm_22.tmp_3[1,48,3,96], p2o.Clip.19[1,48,3,96] -> p2o.Mul.29[1,48,3,96] */
-static void node_124_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_124_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i807 = 0; i807 < 13824; i807++) {
@@ -3194,7 +3194,7 @@ static void node_124_Mul(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Div.9 (Div): p2o.Mul.29[1,48,3,96], p2o.helper.constant.28[] -> hardswish_9.tmp_0[1,48,3,96] */
-static void node_125_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_125_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i808 = 0; i808 < 13824; i808++) {
@@ -3268,7 +3268,7 @@ static void node_128_Add(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Clip.20 (Clip): p2o.Add.49[1,48,3,96], p2o.Clip.20_min[], p2o.Clip.20_max[] -> p2o.Clip.21[1,48,3,96] */
-static void node_129_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_129_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i833 = 0; i833 < 13824; i833++) {
@@ -3282,7 +3282,7 @@ static void node_129_Clip(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Mul.30 (Mul): batch_norm_23.tmp_3[1,48,3,96], p2o.Clip.21[1,48,3,96] -> p2o.Mul.31[1,48,3,96] */
-static void node_130_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_130_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i834 = 0; i834 < 13824; i834++) {
@@ -3295,7 +3295,7 @@ static void node_130_Mul(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Div.10 (Div): p2o.Mul.31[1,48,3,96], p2o.helper.constant.30[] -> hardswish_10.tmp_0[1,48,3,96] */
-static void node_131_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_131_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i835 = 0; i835 < 13824; i835++) {
@@ -3362,7 +3362,7 @@ static void node_133_Conv(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Relu.11 (Relu): conv2d_79.tmp_0[1,12,1,1] -> relu_11.tmp_0[1,12,1,1] */
-static void node_134_Relu(const float *restrict x0, float *restrict y0)
+static void node_134_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i863 = 0; i863 < 12; i863++) {
@@ -3403,7 +3403,7 @@ static void node_135_Conv(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.HardSigmoid.5 (HardSigmoid): conv2d_80.tmp_0[1,48,1,1] -> hardsigmoid_5.tmp_0[1,48,1,1] */
-static void node_136_HardSigmoid(const float *restrict x0, float *restrict y0)
+static void node_136_HardSigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i879 = 0; i879 < 48; i879++) {
@@ -3415,7 +3415,7 @@ static void node_136_HardSigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* p2o.Mul.32 (Mul): hardswish_10.tmp_0[1,48,3,96], hardsigmoid_5.tmp_0[1,48,1,1] -> p2o.Mul.33[1,48,3,96] */
-static void node_137_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_137_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i880 = 0; i880 < 48; i880++) {
@@ -3476,7 +3476,7 @@ static void node_139_BatchNormalization(const float *restrict x0, const float *r
 }
 
 /* p2o.Add.54 (Add): p2o.Add.45[1,16,3,96], batch_norm_24.tmp_3[1,16,3,96] -> p2o.Add.55[1,16,3,96] */
-static void node_140_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_140_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i905 = 0; i905 < 4608; i905++) {
@@ -3548,7 +3548,7 @@ static void node_143_Add(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Clip.22 (Clip): p2o.Add.57[1,104,3,96], p2o.Clip.22_min[], p2o.Clip.22_max[] -> p2o.Clip.23[1,104,3,96] */
-static void node_144_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_144_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i930 = 0; i930 < 29952; i930++) {
@@ -3562,7 +3562,7 @@ static void node_144_Clip(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Mul.34 (Mul): batch_norm_25.tmp_3[1,104,3,96], p2o.Clip.23[1,104,3,96] -> p2o.Mul.35[1,104,3,96] */
-static void node_145_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_145_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i931 = 0; i931 < 29952; i931++) {
@@ -3575,7 +3575,7 @@ static void node_145_Mul(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Div.11 (Div): p2o.Mul.35[1,104,3,96], p2o.helper.constant.34[] -> hardswish_11.tmp_0[1,104,3,96] */
-static void node_146_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_146_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i932 = 0; i932 < 29952; i932++) {
@@ -3649,7 +3649,7 @@ static void node_149_Add(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Clip.24 (Clip): p2o.Add.59[1,104,2,96], p2o.Clip.24_min[], p2o.Clip.24_max[] -> p2o.Clip.25[1,104,2,96] */
-static void node_150_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_150_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i957 = 0; i957 < 19968; i957++) {
@@ -3663,7 +3663,7 @@ static void node_150_Clip(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Mul.36 (Mul): batch_norm_26.tmp_3[1,104,2,96], p2o.Clip.25[1,104,2,96] -> p2o.Mul.37[1,104,2,96] */
-static void node_151_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_151_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i958 = 0; i958 < 19968; i958++) {
@@ -3676,7 +3676,7 @@ static void node_151_Mul(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Div.12 (Div): p2o.Mul.37[1,104,2,96], p2o.helper.constant.36[] -> hardswish_12.tmp_0[1,104,2,96] */
-static void node_152_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_152_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i959 = 0; i959 < 19968; i959++) {
@@ -3743,7 +3743,7 @@ static void node_154_Conv(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Relu.12 (Relu): conv2d_83.tmp_0[1,26,1,1] -> relu_12.tmp_0[1,26,1,1] */
-static void node_155_Relu(const float *restrict x0, float *restrict y0)
+static void node_155_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i987 = 0; i987 < 26; i987++) {
@@ -3784,7 +3784,7 @@ static void node_156_Conv(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.HardSigmoid.6 (HardSigmoid): conv2d_84.tmp_0[1,104,1,1] -> hardsigmoid_6.tmp_0[1,104,1,1] */
-static void node_157_HardSigmoid(const float *restrict x0, float *restrict y0)
+static void node_157_HardSigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i1003 = 0; i1003 < 104; i1003++) {
@@ -3796,7 +3796,7 @@ static void node_157_HardSigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* p2o.Mul.38 (Mul): hardswish_12.tmp_0[1,104,2,96], hardsigmoid_6.tmp_0[1,104,1,1] -> p2o.Mul.39[1,104,2,96] */
-static void node_158_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_158_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1004 = 0; i1004 < 104; i1004++) {
@@ -3916,7 +3916,7 @@ static void node_163_Add(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Clip.26 (Clip): p2o.Add.65[1,200,2,96], p2o.Clip.26_min[], p2o.Clip.26_max[] -> p2o.Clip.27[1,200,2,96] */
-static void node_164_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_164_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i1053 = 0; i1053 < 38400; i1053++) {
@@ -3930,7 +3930,7 @@ static void node_164_Clip(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Mul.40 (Mul): batch_norm_28.tmp_3[1,200,2,96], p2o.Clip.27[1,200,2,96] -> p2o.Mul.41[1,200,2,96] */
-static void node_165_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_165_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1054 = 0; i1054 < 38400; i1054++) {
@@ -3943,7 +3943,7 @@ static void node_165_Mul(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Div.13 (Div): p2o.Mul.41[1,200,2,96], p2o.helper.constant.40[] -> hardswish_13.tmp_0[1,200,2,96] */
-static void node_166_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_166_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1055 = 0; i1055 < 38400; i1055++) {
@@ -4017,7 +4017,7 @@ static void node_169_Add(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Clip.28 (Clip): p2o.Add.67[1,200,2,96], p2o.Clip.28_min[], p2o.Clip.28_max[] -> p2o.Clip.29[1,200,2,96] */
-static void node_170_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_170_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i1080 = 0; i1080 < 38400; i1080++) {
@@ -4031,7 +4031,7 @@ static void node_170_Clip(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Mul.42 (Mul): batch_norm_29.tmp_3[1,200,2,96], p2o.Clip.29[1,200,2,96] -> p2o.Mul.43[1,200,2,96] */
-static void node_171_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_171_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1081 = 0; i1081 < 38400; i1081++) {
@@ -4044,7 +4044,7 @@ static void node_171_Mul(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Div.14 (Div): p2o.Mul.43[1,200,2,96], p2o.helper.constant.42[] -> hardswish_14.tmp_0[1,200,2,96] */
-static void node_172_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_172_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1082 = 0; i1082 < 38400; i1082++) {
@@ -4111,7 +4111,7 @@ static void node_174_Conv(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Relu.13 (Relu): conv2d_87.tmp_0[1,50,1,1] -> relu_13.tmp_0[1,50,1,1] */
-static void node_175_Relu(const float *restrict x0, float *restrict y0)
+static void node_175_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i1110 = 0; i1110 < 50; i1110++) {
@@ -4152,7 +4152,7 @@ static void node_176_Conv(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.HardSigmoid.7 (HardSigmoid): conv2d_88.tmp_0[1,200,1,1] -> hardsigmoid_7.tmp_0[1,200,1,1] */
-static void node_177_HardSigmoid(const float *restrict x0, float *restrict y0)
+static void node_177_HardSigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i1126 = 0; i1126 < 200; i1126++) {
@@ -4164,7 +4164,7 @@ static void node_177_HardSigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* p2o.Mul.44 (Mul): hardswish_14.tmp_0[1,200,2,96], hardsigmoid_7.tmp_0[1,200,1,1] -> p2o.Mul.45[1,200,2,96] */
-static void node_178_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_178_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1127 = 0; i1127 < 200; i1127++) {
@@ -4225,7 +4225,7 @@ static void node_180_BatchNormalization(const float *restrict x0, const float *r
 }
 
 /* p2o.Add.72 (Add): batch_norm_27.tmp_3[1,32,2,96], batch_norm_30.tmp_3[1,32,2,96] -> p2o.Add.73[1,32,2,96] */
-static void node_181_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_181_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1152 = 0; i1152 < 6144; i1152++) {
@@ -4297,7 +4297,7 @@ static void node_184_Add(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Clip.30 (Clip): p2o.Add.75[1,200,2,96], p2o.Clip.30_min[], p2o.Clip.30_max[] -> p2o.Clip.31[1,200,2,96] */
-static void node_185_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_185_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i1177 = 0; i1177 < 38400; i1177++) {
@@ -4311,7 +4311,7 @@ static void node_185_Clip(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Mul.46 (Mul): batch_norm_31.tmp_3[1,200,2,96], p2o.Clip.31[1,200,2,96] -> p2o.Mul.47[1,200,2,96] */
-static void node_186_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_186_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1178 = 0; i1178 < 38400; i1178++) {
@@ -4324,7 +4324,7 @@ static void node_186_Mul(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Div.15 (Div): p2o.Mul.47[1,200,2,96], p2o.helper.constant.46[] -> hardswish_15.tmp_0[1,200,2,96] */
-static void node_187_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_187_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1179 = 0; i1179 < 38400; i1179++) {
@@ -4398,7 +4398,7 @@ static void node_190_Add(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Clip.32 (Clip): p2o.Add.77[1,200,2,96], p2o.Clip.32_min[], p2o.Clip.32_max[] -> p2o.Clip.33[1,200,2,96] */
-static void node_191_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_191_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i1204 = 0; i1204 < 38400; i1204++) {
@@ -4412,7 +4412,7 @@ static void node_191_Clip(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Mul.48 (Mul): batch_norm_32.tmp_3[1,200,2,96], p2o.Clip.33[1,200,2,96] -> p2o.Mul.49[1,200,2,96] */
-static void node_192_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_192_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1205 = 0; i1205 < 38400; i1205++) {
@@ -4425,7 +4425,7 @@ static void node_192_Mul(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Div.16 (Div): p2o.Mul.49[1,200,2,96], p2o.helper.constant.48[] -> hardswish_16.tmp_0[1,200,2,96] */
-static void node_193_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_193_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1206 = 0; i1206 < 38400; i1206++) {
@@ -4492,7 +4492,7 @@ static void node_195_Conv(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Relu.14 (Relu): conv2d_91.tmp_0[1,50,1,1] -> relu_14.tmp_0[1,50,1,1] */
-static void node_196_Relu(const float *restrict x0, float *restrict y0)
+static void node_196_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i1234 = 0; i1234 < 50; i1234++) {
@@ -4533,7 +4533,7 @@ static void node_197_Conv(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.HardSigmoid.8 (HardSigmoid): conv2d_92.tmp_0[1,200,1,1] -> hardsigmoid_8.tmp_0[1,200,1,1] */
-static void node_198_HardSigmoid(const float *restrict x0, float *restrict y0)
+static void node_198_HardSigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i1250 = 0; i1250 < 200; i1250++) {
@@ -4545,7 +4545,7 @@ static void node_198_HardSigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* p2o.Mul.50 (Mul): hardswish_16.tmp_0[1,200,2,96], hardsigmoid_8.tmp_0[1,200,1,1] -> p2o.Mul.51[1,200,2,96] */
-static void node_199_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_199_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1251 = 0; i1251 < 200; i1251++) {
@@ -4606,7 +4606,7 @@ static void node_201_BatchNormalization(const float *restrict x0, const float *r
 }
 
 /* p2o.Add.82 (Add): p2o.Add.73[1,32,2,96], batch_norm_33.tmp_3[1,32,2,96] -> p2o.Add.83[1,32,2,96] */
-static void node_202_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_202_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1276 = 0; i1276 < 6144; i1276++) {
@@ -4678,7 +4678,7 @@ static void node_205_Add(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Clip.34 (Clip): p2o.Add.85[1,200,2,96], p2o.Clip.34_min[], p2o.Clip.34_max[] -> p2o.Clip.35[1,200,2,96] */
-static void node_206_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_206_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
     for (int64_t i1301 = 0; i1301 < 38400; i1301++) {
@@ -4692,7 +4692,7 @@ static void node_206_Clip(const float *restrict x0, const float *restrict x1, co
 }
 
 /* p2o.Mul.52 (Mul): batch_norm_34.tmp_3[1,200,2,96], p2o.Clip.35[1,200,2,96] -> p2o.Mul.53[1,200,2,96] */
-static void node_207_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_207_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1302 = 0; i1302 < 38400; i1302++) {
@@ -4705,7 +4705,7 @@ static void node_207_Mul(const float *restrict x0, const float *restrict x1, flo
 }
 
 /* p2o.Div.17 (Div): p2o.Mul.53[1,200,2,96], p2o.helper.constant.52[] -> hardswish_17.tmp_0[1,200,2,96] */
-static void node_208_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_208_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1303 = 0; i1303 < 38400; i1303++) {
@@ -4766,7 +4766,7 @@ static void node_210_GlobalAveragePool(const float *restrict x0, float *restrict
 }
 
 /* p2o.Reshape.36 (Reshape): p2o.GlobalAveragePool.19[1,200,1,1], p2o.helper.concat.0[2] -> reshape2_0.tmp_0[1,200] */
-static void node_211_Reshape(const float *restrict x0, float *restrict y0)
+static void node_211_Reshape(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 200 * sizeof(float));
@@ -4799,7 +4799,7 @@ static void node_212_MatMul(const float *restrict x0, const float *restrict x1, 
 }
 
 /* p2o.Add.86 (Add): p2o.MatMul.1[1,2], fc_0.b_0[2] -> p2o.Add.87[1,2] */
-static void node_213_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_213_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i1339 = 0; i1339 < 2; i1339++) {
@@ -4850,217 +4850,217 @@ int ch_ppocr_mobile_v2_0_cls_infer_infer(const float *input_x, float *output_sof
   node_0_Conv(input_x, ch_ppocr_mobile_v2_0_cls_infer_w140.v, (float *)(void *)(A + 0));
   node_1_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w1.v, ch_ppocr_mobile_v2_0_cls_infer_w0.v, ch_ppocr_mobile_v2_0_cls_infer_w2.v, ch_ppocr_mobile_v2_0_cls_infer_w3.v, (float *)(void *)(A + 73728));
   node_2_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w214.v, (float *)(void *)(A + 0));
-  node_3_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w249.v, ch_ppocr_mobile_v2_0_cls_infer_w250.v, (float *)(void *)(A + 147456));
-  node_4_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 147456), (float *)(void *)(A + 0));
-  node_5_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w213.v, (float *)(void *)(A + 73728));
+  node_3_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w249.v, ch_ppocr_mobile_v2_0_cls_infer_w250.v, (float *)(void *)(A + 0));
+  node_4_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
+  node_5_Div((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w213.v, (float *)(void *)(A + 73728));
   node_6_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w141.v, (float *)(void *)(A + 0));
   node_7_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w5.v, ch_ppocr_mobile_v2_0_cls_infer_w4.v, ch_ppocr_mobile_v2_0_cls_infer_w6.v, ch_ppocr_mobile_v2_0_cls_infer_w7.v, (float *)(void *)(A + 73728));
-  node_8_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_9_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w155.v, (float *)(void *)(A + 73728));
-  node_10_BatchNormalization((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w49.v, ch_ppocr_mobile_v2_0_cls_infer_w48.v, ch_ppocr_mobile_v2_0_cls_infer_w50.v, ch_ppocr_mobile_v2_0_cls_infer_w51.v, (float *)(void *)(A + 0));
-  node_11_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
+  node_8_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 73728));
+  node_9_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w155.v, (float *)(void *)(A + 0));
+  node_10_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w49.v, ch_ppocr_mobile_v2_0_cls_infer_w48.v, ch_ppocr_mobile_v2_0_cls_infer_w50.v, ch_ppocr_mobile_v2_0_cls_infer_w51.v, (float *)(void *)(A + 36864));
+  node_11_Relu((const float *)(void *)(A + 36864), (float *)(void *)(A + 36864));
   node_12_GlobalAveragePool((const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
   node_13_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w171.v, ch_ppocr_mobile_v2_0_cls_infer_w170.v, (float *)(void *)(A + 64));
-  node_14_Relu((const float *)(void *)(A + 64), (float *)(void *)(A + 128));
-  node_15_Conv((const float *)(void *)(A + 128), ch_ppocr_mobile_v2_0_cls_infer_w187.v, ch_ppocr_mobile_v2_0_cls_infer_w186.v, (float *)(void *)(A + 0));
-  node_16_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
-  node_17_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_18_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w202.v, (float *)(void *)(A + 36864));
-  node_19_BatchNormalization((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w93.v, ch_ppocr_mobile_v2_0_cls_infer_w92.v, ch_ppocr_mobile_v2_0_cls_infer_w94.v, ch_ppocr_mobile_v2_0_cls_infer_w95.v, (float *)(void *)(A + 110592));
+  node_14_Relu((const float *)(void *)(A + 64), (float *)(void *)(A + 64));
+  node_15_Conv((const float *)(void *)(A + 64), ch_ppocr_mobile_v2_0_cls_infer_w187.v, ch_ppocr_mobile_v2_0_cls_infer_w186.v, (float *)(void *)(A + 0));
+  node_16_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_17_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
+  node_18_Conv((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w202.v, (float *)(void *)(A + 0));
+  node_19_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w93.v, ch_ppocr_mobile_v2_0_cls_infer_w92.v, ch_ppocr_mobile_v2_0_cls_infer_w94.v, ch_ppocr_mobile_v2_0_cls_infer_w95.v, (float *)(void *)(A + 110592));
   node_20_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w207.v, (float *)(void *)(A + 0));
   node_21_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w117.v, ch_ppocr_mobile_v2_0_cls_infer_w116.v, ch_ppocr_mobile_v2_0_cls_infer_w118.v, ch_ppocr_mobile_v2_0_cls_infer_w119.v, (float *)(void *)(A + 110592));
-  node_22_Relu((const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_23_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w208.v, (float *)(void *)(A + 110592));
-  node_24_BatchNormalization((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w121.v, ch_ppocr_mobile_v2_0_cls_infer_w120.v, ch_ppocr_mobile_v2_0_cls_infer_w122.v, ch_ppocr_mobile_v2_0_cls_infer_w123.v, (float *)(void *)(A + 0));
-  node_25_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
+  node_22_Relu((const float *)(void *)(A + 110592), (float *)(void *)(A + 110592));
+  node_23_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w208.v, (float *)(void *)(A + 0));
+  node_24_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w121.v, ch_ppocr_mobile_v2_0_cls_infer_w120.v, ch_ppocr_mobile_v2_0_cls_infer_w122.v, ch_ppocr_mobile_v2_0_cls_infer_w123.v, (float *)(void *)(A + 55296));
+  node_25_Relu((const float *)(void *)(A + 55296), (float *)(void *)(A + 55296));
   node_26_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w209.v, (float *)(void *)(A + 0));
   node_27_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w125.v, ch_ppocr_mobile_v2_0_cls_infer_w124.v, ch_ppocr_mobile_v2_0_cls_infer_w126.v, ch_ppocr_mobile_v2_0_cls_infer_w127.v, (float *)(void *)(A + 147456));
   node_28_Conv((const float *)(void *)(A + 147456), ch_ppocr_mobile_v2_0_cls_infer_w210.v, (float *)(void *)(A + 0));
   node_29_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w129.v, ch_ppocr_mobile_v2_0_cls_infer_w128.v, ch_ppocr_mobile_v2_0_cls_infer_w130.v, ch_ppocr_mobile_v2_0_cls_infer_w131.v, (float *)(void *)(A + 73728));
-  node_30_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_31_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w142.v, (float *)(void *)(A + 73728));
-  node_32_BatchNormalization((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w133.v, ch_ppocr_mobile_v2_0_cls_infer_w132.v, ch_ppocr_mobile_v2_0_cls_infer_w134.v, ch_ppocr_mobile_v2_0_cls_infer_w135.v, (float *)(void *)(A + 0));
-  node_33_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
+  node_30_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 73728));
+  node_31_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w142.v, (float *)(void *)(A + 0));
+  node_32_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w133.v, ch_ppocr_mobile_v2_0_cls_infer_w132.v, ch_ppocr_mobile_v2_0_cls_infer_w134.v, ch_ppocr_mobile_v2_0_cls_infer_w135.v, (float *)(void *)(A + 73728));
+  node_33_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 73728));
   node_34_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w143.v, (float *)(void *)(A + 0));
   node_35_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w137.v, ch_ppocr_mobile_v2_0_cls_infer_w136.v, ch_ppocr_mobile_v2_0_cls_infer_w138.v, ch_ppocr_mobile_v2_0_cls_infer_w139.v, (float *)(void *)(A + 18432));
-  node_36_Add((const float *)(void *)(A + 147456), (const float *)(void *)(A + 18432), (float *)(void *)(A + 73728));
-  node_37_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w144.v, (float *)(void *)(A + 0));
+  node_36_Add((const float *)(void *)(A + 147456), (const float *)(void *)(A + 18432), (float *)(void *)(A + 147456));
+  node_37_Conv((const float *)(void *)(A + 147456), ch_ppocr_mobile_v2_0_cls_infer_w144.v, (float *)(void *)(A + 0));
   node_38_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w9.v, ch_ppocr_mobile_v2_0_cls_infer_w8.v, ch_ppocr_mobile_v2_0_cls_infer_w10.v, ch_ppocr_mobile_v2_0_cls_infer_w11.v, (float *)(void *)(A + 73728));
   node_39_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w216.v, (float *)(void *)(A + 0));
-  node_40_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w251.v, ch_ppocr_mobile_v2_0_cls_infer_w252.v, (float *)(void *)(A + 147456));
-  node_41_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 147456), (float *)(void *)(A + 0));
-  node_42_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w215.v, (float *)(void *)(A + 73728));
+  node_40_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w251.v, ch_ppocr_mobile_v2_0_cls_infer_w252.v, (float *)(void *)(A + 0));
+  node_41_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
+  node_42_Div((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w215.v, (float *)(void *)(A + 73728));
   node_43_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w145.v, (float *)(void *)(A + 0));
   node_44_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w13.v, ch_ppocr_mobile_v2_0_cls_infer_w12.v, ch_ppocr_mobile_v2_0_cls_infer_w14.v, ch_ppocr_mobile_v2_0_cls_infer_w15.v, (float *)(void *)(A + 36864));
   node_45_Add((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w218.v, (float *)(void *)(A + 0));
-  node_46_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w253.v, ch_ppocr_mobile_v2_0_cls_infer_w254.v, (float *)(void *)(A + 73728));
-  node_47_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_48_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w217.v, (float *)(void *)(A + 36864));
+  node_46_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w253.v, ch_ppocr_mobile_v2_0_cls_infer_w254.v, (float *)(void *)(A + 0));
+  node_47_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
+  node_48_Div((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w217.v, (float *)(void *)(A + 36864));
   node_49_GlobalAveragePool((const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
   node_50_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w147.v, ch_ppocr_mobile_v2_0_cls_infer_w146.v, (float *)(void *)(A + 128));
-  node_51_Relu((const float *)(void *)(A + 128), (float *)(void *)(A + 192));
-  node_52_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w149.v, ch_ppocr_mobile_v2_0_cls_infer_w148.v, (float *)(void *)(A + 0));
-  node_53_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
-  node_54_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_55_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w150.v, (float *)(void *)(A + 36864));
-  node_56_BatchNormalization((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w17.v, ch_ppocr_mobile_v2_0_cls_infer_w16.v, ch_ppocr_mobile_v2_0_cls_infer_w18.v, ch_ppocr_mobile_v2_0_cls_infer_w19.v, (float *)(void *)(A + 304128));
-  node_57_Conv((const float *)(void *)(A + 304128), ch_ppocr_mobile_v2_0_cls_infer_w151.v, (float *)(void *)(A + 0));
+  node_51_Relu((const float *)(void *)(A + 128), (float *)(void *)(A + 128));
+  node_52_Conv((const float *)(void *)(A + 128), ch_ppocr_mobile_v2_0_cls_infer_w149.v, ch_ppocr_mobile_v2_0_cls_infer_w148.v, (float *)(void *)(A + 0));
+  node_53_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_54_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
+  node_55_Conv((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w150.v, (float *)(void *)(A + 0));
+  node_56_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w17.v, ch_ppocr_mobile_v2_0_cls_infer_w16.v, ch_ppocr_mobile_v2_0_cls_infer_w18.v, ch_ppocr_mobile_v2_0_cls_infer_w19.v, (float *)(void *)(A + 202752));
+  node_57_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w151.v, (float *)(void *)(A + 0));
   node_58_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w21.v, ch_ppocr_mobile_v2_0_cls_infer_w20.v, ch_ppocr_mobile_v2_0_cls_infer_w22.v, ch_ppocr_mobile_v2_0_cls_infer_w23.v, (float *)(void *)(A + 101376));
   node_59_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w220.v, (float *)(void *)(A + 0));
-  node_60_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w255.v, ch_ppocr_mobile_v2_0_cls_infer_w256.v, (float *)(void *)(A + 202752));
-  node_61_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_62_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w219.v, (float *)(void *)(A + 101376));
+  node_60_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w255.v, ch_ppocr_mobile_v2_0_cls_infer_w256.v, (float *)(void *)(A + 0));
+  node_61_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_62_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w219.v, (float *)(void *)(A + 101376));
   node_63_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w152.v, (float *)(void *)(A + 0));
   node_64_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w25.v, ch_ppocr_mobile_v2_0_cls_infer_w24.v, ch_ppocr_mobile_v2_0_cls_infer_w26.v, ch_ppocr_mobile_v2_0_cls_infer_w27.v, (float *)(void *)(A + 101376));
   node_65_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w222.v, (float *)(void *)(A + 0));
-  node_66_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w257.v, ch_ppocr_mobile_v2_0_cls_infer_w258.v, (float *)(void *)(A + 202752));
-  node_67_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_68_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w221.v, (float *)(void *)(A + 101376));
+  node_66_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w257.v, ch_ppocr_mobile_v2_0_cls_infer_w258.v, (float *)(void *)(A + 0));
+  node_67_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_68_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w221.v, (float *)(void *)(A + 101376));
   node_69_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
   node_70_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w154.v, ch_ppocr_mobile_v2_0_cls_infer_w153.v, (float *)(void *)(A + 384));
-  node_71_Relu((const float *)(void *)(A + 384), (float *)(void *)(A + 512));
-  node_72_Conv((const float *)(void *)(A + 512), ch_ppocr_mobile_v2_0_cls_infer_w157.v, ch_ppocr_mobile_v2_0_cls_infer_w156.v, (float *)(void *)(A + 0));
-  node_73_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 202752));
-  node_74_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_75_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w158.v, (float *)(void *)(A + 101376));
-  node_76_BatchNormalization((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w29.v, ch_ppocr_mobile_v2_0_cls_infer_w28.v, ch_ppocr_mobile_v2_0_cls_infer_w30.v, ch_ppocr_mobile_v2_0_cls_infer_w31.v, (float *)(void *)(A + 0));
-  node_77_Add((const float *)(void *)(A + 304128), (const float *)(void *)(A + 0), (float *)(void *)(A + 322560));
-  node_78_Conv((const float *)(void *)(A + 322560), ch_ppocr_mobile_v2_0_cls_infer_w159.v, (float *)(void *)(A + 0));
+  node_71_Relu((const float *)(void *)(A + 384), (float *)(void *)(A + 384));
+  node_72_Conv((const float *)(void *)(A + 384), ch_ppocr_mobile_v2_0_cls_infer_w157.v, ch_ppocr_mobile_v2_0_cls_infer_w156.v, (float *)(void *)(A + 0));
+  node_73_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_74_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_75_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w158.v, (float *)(void *)(A + 0));
+  node_76_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w29.v, ch_ppocr_mobile_v2_0_cls_infer_w28.v, ch_ppocr_mobile_v2_0_cls_infer_w30.v, ch_ppocr_mobile_v2_0_cls_infer_w31.v, (float *)(void *)(A + 18432));
+  node_77_Add((const float *)(void *)(A + 202752), (const float *)(void *)(A + 18432), (float *)(void *)(A + 202752));
+  node_78_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w159.v, (float *)(void *)(A + 0));
   node_79_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w33.v, ch_ppocr_mobile_v2_0_cls_infer_w32.v, ch_ppocr_mobile_v2_0_cls_infer_w34.v, ch_ppocr_mobile_v2_0_cls_infer_w35.v, (float *)(void *)(A + 101376));
   node_80_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w224.v, (float *)(void *)(A + 0));
-  node_81_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w259.v, ch_ppocr_mobile_v2_0_cls_infer_w260.v, (float *)(void *)(A + 202752));
-  node_82_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_83_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w223.v, (float *)(void *)(A + 101376));
+  node_81_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w259.v, ch_ppocr_mobile_v2_0_cls_infer_w260.v, (float *)(void *)(A + 0));
+  node_82_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_83_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w223.v, (float *)(void *)(A + 101376));
   node_84_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w160.v, (float *)(void *)(A + 0));
   node_85_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w37.v, ch_ppocr_mobile_v2_0_cls_infer_w36.v, ch_ppocr_mobile_v2_0_cls_infer_w38.v, ch_ppocr_mobile_v2_0_cls_infer_w39.v, (float *)(void *)(A + 101376));
   node_86_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w226.v, (float *)(void *)(A + 0));
-  node_87_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w261.v, ch_ppocr_mobile_v2_0_cls_infer_w262.v, (float *)(void *)(A + 202752));
-  node_88_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_89_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w225.v, (float *)(void *)(A + 101376));
+  node_87_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w261.v, ch_ppocr_mobile_v2_0_cls_infer_w262.v, (float *)(void *)(A + 0));
+  node_88_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_89_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w225.v, (float *)(void *)(A + 101376));
   node_90_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
   node_91_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w162.v, ch_ppocr_mobile_v2_0_cls_infer_w161.v, (float *)(void *)(A + 384));
-  node_92_Relu((const float *)(void *)(A + 384), (float *)(void *)(A + 512));
-  node_93_Conv((const float *)(void *)(A + 512), ch_ppocr_mobile_v2_0_cls_infer_w164.v, ch_ppocr_mobile_v2_0_cls_infer_w163.v, (float *)(void *)(A + 0));
-  node_94_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 202752));
-  node_95_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_96_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w165.v, (float *)(void *)(A + 101376));
-  node_97_BatchNormalization((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w41.v, ch_ppocr_mobile_v2_0_cls_infer_w40.v, ch_ppocr_mobile_v2_0_cls_infer_w42.v, ch_ppocr_mobile_v2_0_cls_infer_w43.v, (float *)(void *)(A + 0));
-  node_98_Add((const float *)(void *)(A + 322560), (const float *)(void *)(A + 0), (float *)(void *)(A + 138240));
-  node_99_Conv((const float *)(void *)(A + 138240), ch_ppocr_mobile_v2_0_cls_infer_w166.v, (float *)(void *)(A + 0));
+  node_92_Relu((const float *)(void *)(A + 384), (float *)(void *)(A + 384));
+  node_93_Conv((const float *)(void *)(A + 384), ch_ppocr_mobile_v2_0_cls_infer_w164.v, ch_ppocr_mobile_v2_0_cls_infer_w163.v, (float *)(void *)(A + 0));
+  node_94_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_95_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_96_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w165.v, (float *)(void *)(A + 0));
+  node_97_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w41.v, ch_ppocr_mobile_v2_0_cls_infer_w40.v, ch_ppocr_mobile_v2_0_cls_infer_w42.v, ch_ppocr_mobile_v2_0_cls_infer_w43.v, (float *)(void *)(A + 18432));
+  node_98_Add((const float *)(void *)(A + 202752), (const float *)(void *)(A + 18432), (float *)(void *)(A + 202752));
+  node_99_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w166.v, (float *)(void *)(A + 0));
   node_100_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w45.v, ch_ppocr_mobile_v2_0_cls_infer_w44.v, ch_ppocr_mobile_v2_0_cls_infer_w46.v, ch_ppocr_mobile_v2_0_cls_infer_w47.v, (float *)(void *)(A + 46080));
   node_101_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w228.v, (float *)(void *)(A + 0));
-  node_102_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w263.v, ch_ppocr_mobile_v2_0_cls_infer_w264.v, (float *)(void *)(A + 92160));
-  node_103_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 92160), (float *)(void *)(A + 0));
-  node_104_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w227.v, (float *)(void *)(A + 46080));
+  node_102_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w263.v, ch_ppocr_mobile_v2_0_cls_infer_w264.v, (float *)(void *)(A + 0));
+  node_103_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
+  node_104_Div((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w227.v, (float *)(void *)(A + 46080));
   node_105_Conv((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w167.v, (float *)(void *)(A + 0));
   node_106_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w53.v, ch_ppocr_mobile_v2_0_cls_infer_w52.v, ch_ppocr_mobile_v2_0_cls_infer_w54.v, ch_ppocr_mobile_v2_0_cls_infer_w55.v, (float *)(void *)(A + 46080));
   node_107_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w230.v, (float *)(void *)(A + 0));
-  node_108_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w265.v, ch_ppocr_mobile_v2_0_cls_infer_w266.v, (float *)(void *)(A + 92160));
-  node_109_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 92160), (float *)(void *)(A + 0));
-  node_110_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w229.v, (float *)(void *)(A + 46080));
+  node_108_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w265.v, ch_ppocr_mobile_v2_0_cls_infer_w266.v, (float *)(void *)(A + 0));
+  node_109_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
+  node_110_Div((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w229.v, (float *)(void *)(A + 46080));
   node_111_GlobalAveragePool((const float *)(void *)(A + 46080), (float *)(void *)(A + 0));
   node_112_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w169.v, ch_ppocr_mobile_v2_0_cls_infer_w168.v, (float *)(void *)(A + 192));
-  node_113_Relu((const float *)(void *)(A + 192), (float *)(void *)(A + 256));
-  node_114_Conv((const float *)(void *)(A + 256), ch_ppocr_mobile_v2_0_cls_infer_w173.v, ch_ppocr_mobile_v2_0_cls_infer_w172.v, (float *)(void *)(A + 0));
-  node_115_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 92160));
-  node_116_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 92160), (float *)(void *)(A + 0));
-  node_117_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w174.v, (float *)(void *)(A + 46080));
-  node_118_BatchNormalization((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w57.v, ch_ppocr_mobile_v2_0_cls_infer_w56.v, ch_ppocr_mobile_v2_0_cls_infer_w58.v, ch_ppocr_mobile_v2_0_cls_infer_w59.v, (float *)(void *)(A + 0));
-  node_119_Add((const float *)(void *)(A + 138240), (const float *)(void *)(A + 0), (float *)(void *)(A + 165888));
-  node_120_Conv((const float *)(void *)(A + 165888), ch_ppocr_mobile_v2_0_cls_infer_w175.v, (float *)(void *)(A + 0));
+  node_113_Relu((const float *)(void *)(A + 192), (float *)(void *)(A + 192));
+  node_114_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w173.v, ch_ppocr_mobile_v2_0_cls_infer_w172.v, (float *)(void *)(A + 0));
+  node_115_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_116_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
+  node_117_Conv((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w174.v, (float *)(void *)(A + 0));
+  node_118_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w57.v, ch_ppocr_mobile_v2_0_cls_infer_w56.v, ch_ppocr_mobile_v2_0_cls_infer_w58.v, ch_ppocr_mobile_v2_0_cls_infer_w59.v, (float *)(void *)(A + 18432));
+  node_119_Add((const float *)(void *)(A + 202752), (const float *)(void *)(A + 18432), (float *)(void *)(A + 202752));
+  node_120_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w175.v, (float *)(void *)(A + 0));
   node_121_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w61.v, ch_ppocr_mobile_v2_0_cls_infer_w60.v, ch_ppocr_mobile_v2_0_cls_infer_w62.v, ch_ppocr_mobile_v2_0_cls_infer_w63.v, (float *)(void *)(A + 55296));
   node_122_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w232.v, (float *)(void *)(A + 0));
-  node_123_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w267.v, ch_ppocr_mobile_v2_0_cls_infer_w268.v, (float *)(void *)(A + 110592));
-  node_124_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_125_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w231.v, (float *)(void *)(A + 55296));
+  node_123_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w267.v, ch_ppocr_mobile_v2_0_cls_infer_w268.v, (float *)(void *)(A + 0));
+  node_124_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
+  node_125_Div((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w231.v, (float *)(void *)(A + 55296));
   node_126_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w176.v, (float *)(void *)(A + 0));
   node_127_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w65.v, ch_ppocr_mobile_v2_0_cls_infer_w64.v, ch_ppocr_mobile_v2_0_cls_infer_w66.v, ch_ppocr_mobile_v2_0_cls_infer_w67.v, (float *)(void *)(A + 55296));
   node_128_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w234.v, (float *)(void *)(A + 0));
-  node_129_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w269.v, ch_ppocr_mobile_v2_0_cls_infer_w270.v, (float *)(void *)(A + 110592));
-  node_130_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_131_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w233.v, (float *)(void *)(A + 55296));
+  node_129_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w269.v, ch_ppocr_mobile_v2_0_cls_infer_w270.v, (float *)(void *)(A + 0));
+  node_130_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
+  node_131_Div((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w233.v, (float *)(void *)(A + 55296));
   node_132_GlobalAveragePool((const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
   node_133_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w178.v, ch_ppocr_mobile_v2_0_cls_infer_w177.v, (float *)(void *)(A + 192));
-  node_134_Relu((const float *)(void *)(A + 192), (float *)(void *)(A + 256));
-  node_135_Conv((const float *)(void *)(A + 256), ch_ppocr_mobile_v2_0_cls_infer_w180.v, ch_ppocr_mobile_v2_0_cls_infer_w179.v, (float *)(void *)(A + 0));
-  node_136_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 110592));
-  node_137_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_138_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w181.v, (float *)(void *)(A + 55296));
-  node_139_BatchNormalization((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w69.v, ch_ppocr_mobile_v2_0_cls_infer_w68.v, ch_ppocr_mobile_v2_0_cls_infer_w70.v, ch_ppocr_mobile_v2_0_cls_infer_w71.v, (float *)(void *)(A + 0));
-  node_140_Add((const float *)(void *)(A + 165888), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
-  node_141_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w182.v, (float *)(void *)(A + 0));
+  node_134_Relu((const float *)(void *)(A + 192), (float *)(void *)(A + 192));
+  node_135_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w180.v, ch_ppocr_mobile_v2_0_cls_infer_w179.v, (float *)(void *)(A + 0));
+  node_136_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_137_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
+  node_138_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w181.v, (float *)(void *)(A + 0));
+  node_139_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w69.v, ch_ppocr_mobile_v2_0_cls_infer_w68.v, ch_ppocr_mobile_v2_0_cls_infer_w70.v, ch_ppocr_mobile_v2_0_cls_infer_w71.v, (float *)(void *)(A + 18432));
+  node_140_Add((const float *)(void *)(A + 202752), (const float *)(void *)(A + 18432), (float *)(void *)(A + 202752));
+  node_141_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w182.v, (float *)(void *)(A + 0));
   node_142_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w73.v, ch_ppocr_mobile_v2_0_cls_infer_w72.v, ch_ppocr_mobile_v2_0_cls_infer_w74.v, ch_ppocr_mobile_v2_0_cls_infer_w75.v, (float *)(void *)(A + 119808));
   node_143_Add((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w236.v, (float *)(void *)(A + 0));
-  node_144_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w271.v, ch_ppocr_mobile_v2_0_cls_infer_w272.v, (float *)(void *)(A + 239616));
-  node_145_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 239616), (float *)(void *)(A + 0));
-  node_146_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w235.v, (float *)(void *)(A + 119808));
+  node_144_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w271.v, ch_ppocr_mobile_v2_0_cls_infer_w272.v, (float *)(void *)(A + 0));
+  node_145_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
+  node_146_Div((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w235.v, (float *)(void *)(A + 119808));
   node_147_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w183.v, (float *)(void *)(A + 0));
   node_148_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w77.v, ch_ppocr_mobile_v2_0_cls_infer_w76.v, ch_ppocr_mobile_v2_0_cls_infer_w78.v, ch_ppocr_mobile_v2_0_cls_infer_w79.v, (float *)(void *)(A + 79872));
   node_149_Add((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w238.v, (float *)(void *)(A + 0));
-  node_150_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w273.v, ch_ppocr_mobile_v2_0_cls_infer_w274.v, (float *)(void *)(A + 159744));
-  node_151_Mul((const float *)(void *)(A + 79872), (const float *)(void *)(A + 159744), (float *)(void *)(A + 0));
-  node_152_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w237.v, (float *)(void *)(A + 79872));
+  node_150_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w273.v, ch_ppocr_mobile_v2_0_cls_infer_w274.v, (float *)(void *)(A + 0));
+  node_151_Mul((const float *)(void *)(A + 79872), (const float *)(void *)(A + 0), (float *)(void *)(A + 79872));
+  node_152_Div((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w237.v, (float *)(void *)(A + 79872));
   node_153_GlobalAveragePool((const float *)(void *)(A + 79872), (float *)(void *)(A + 0));
   node_154_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w185.v, ch_ppocr_mobile_v2_0_cls_infer_w184.v, (float *)(void *)(A + 448));
-  node_155_Relu((const float *)(void *)(A + 448), (float *)(void *)(A + 576));
-  node_156_Conv((const float *)(void *)(A + 576), ch_ppocr_mobile_v2_0_cls_infer_w189.v, ch_ppocr_mobile_v2_0_cls_infer_w188.v, (float *)(void *)(A + 0));
-  node_157_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 159744));
-  node_158_Mul((const float *)(void *)(A + 79872), (const float *)(void *)(A + 159744), (float *)(void *)(A + 0));
-  node_159_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w190.v, (float *)(void *)(A + 79872));
-  node_160_BatchNormalization((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w81.v, ch_ppocr_mobile_v2_0_cls_infer_w80.v, ch_ppocr_mobile_v2_0_cls_infer_w82.v, ch_ppocr_mobile_v2_0_cls_infer_w83.v, (float *)(void *)(A + 460800));
-  node_161_Conv((const float *)(void *)(A + 460800), ch_ppocr_mobile_v2_0_cls_infer_w191.v, (float *)(void *)(A + 0));
+  node_155_Relu((const float *)(void *)(A + 448), (float *)(void *)(A + 448));
+  node_156_Conv((const float *)(void *)(A + 448), ch_ppocr_mobile_v2_0_cls_infer_w189.v, ch_ppocr_mobile_v2_0_cls_infer_w188.v, (float *)(void *)(A + 0));
+  node_157_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_158_Mul((const float *)(void *)(A + 79872), (const float *)(void *)(A + 0), (float *)(void *)(A + 79872));
+  node_159_Conv((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w190.v, (float *)(void *)(A + 0));
+  node_160_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w81.v, ch_ppocr_mobile_v2_0_cls_infer_w80.v, ch_ppocr_mobile_v2_0_cls_infer_w82.v, ch_ppocr_mobile_v2_0_cls_infer_w83.v, (float *)(void *)(A + 307200));
+  node_161_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w191.v, (float *)(void *)(A + 0));
   node_162_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w85.v, ch_ppocr_mobile_v2_0_cls_infer_w84.v, ch_ppocr_mobile_v2_0_cls_infer_w86.v, ch_ppocr_mobile_v2_0_cls_infer_w87.v, (float *)(void *)(A + 153600));
   node_163_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w240.v, (float *)(void *)(A + 0));
-  node_164_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w275.v, ch_ppocr_mobile_v2_0_cls_infer_w276.v, (float *)(void *)(A + 307200));
-  node_165_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_166_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w239.v, (float *)(void *)(A + 153600));
+  node_164_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w275.v, ch_ppocr_mobile_v2_0_cls_infer_w276.v, (float *)(void *)(A + 0));
+  node_165_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_166_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w239.v, (float *)(void *)(A + 153600));
   node_167_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w192.v, (float *)(void *)(A + 0));
   node_168_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w89.v, ch_ppocr_mobile_v2_0_cls_infer_w88.v, ch_ppocr_mobile_v2_0_cls_infer_w90.v, ch_ppocr_mobile_v2_0_cls_infer_w91.v, (float *)(void *)(A + 153600));
   node_169_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w242.v, (float *)(void *)(A + 0));
-  node_170_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w277.v, ch_ppocr_mobile_v2_0_cls_infer_w278.v, (float *)(void *)(A + 307200));
-  node_171_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_172_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w241.v, (float *)(void *)(A + 153600));
+  node_170_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w277.v, ch_ppocr_mobile_v2_0_cls_infer_w278.v, (float *)(void *)(A + 0));
+  node_171_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_172_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w241.v, (float *)(void *)(A + 153600));
   node_173_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
   node_174_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w194.v, ch_ppocr_mobile_v2_0_cls_infer_w193.v, (float *)(void *)(A + 832));
-  node_175_Relu((const float *)(void *)(A + 832), (float *)(void *)(A + 1088));
-  node_176_Conv((const float *)(void *)(A + 1088), ch_ppocr_mobile_v2_0_cls_infer_w196.v, ch_ppocr_mobile_v2_0_cls_infer_w195.v, (float *)(void *)(A + 0));
-  node_177_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 307200));
-  node_178_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_179_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w197.v, (float *)(void *)(A + 153600));
-  node_180_BatchNormalization((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w97.v, ch_ppocr_mobile_v2_0_cls_infer_w96.v, ch_ppocr_mobile_v2_0_cls_infer_w98.v, ch_ppocr_mobile_v2_0_cls_infer_w99.v, (float *)(void *)(A + 0));
-  node_181_Add((const float *)(void *)(A + 460800), (const float *)(void *)(A + 0), (float *)(void *)(A + 485376));
-  node_182_Conv((const float *)(void *)(A + 485376), ch_ppocr_mobile_v2_0_cls_infer_w198.v, (float *)(void *)(A + 0));
+  node_175_Relu((const float *)(void *)(A + 832), (float *)(void *)(A + 832));
+  node_176_Conv((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w196.v, ch_ppocr_mobile_v2_0_cls_infer_w195.v, (float *)(void *)(A + 0));
+  node_177_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_178_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_179_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w197.v, (float *)(void *)(A + 0));
+  node_180_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w97.v, ch_ppocr_mobile_v2_0_cls_infer_w96.v, ch_ppocr_mobile_v2_0_cls_infer_w98.v, ch_ppocr_mobile_v2_0_cls_infer_w99.v, (float *)(void *)(A + 24576));
+  node_181_Add((const float *)(void *)(A + 307200), (const float *)(void *)(A + 24576), (float *)(void *)(A + 307200));
+  node_182_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w198.v, (float *)(void *)(A + 0));
   node_183_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w101.v, ch_ppocr_mobile_v2_0_cls_infer_w100.v, ch_ppocr_mobile_v2_0_cls_infer_w102.v, ch_ppocr_mobile_v2_0_cls_infer_w103.v, (float *)(void *)(A + 153600));
   node_184_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w244.v, (float *)(void *)(A + 0));
-  node_185_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w279.v, ch_ppocr_mobile_v2_0_cls_infer_w280.v, (float *)(void *)(A + 307200));
-  node_186_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_187_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w243.v, (float *)(void *)(A + 153600));
+  node_185_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w279.v, ch_ppocr_mobile_v2_0_cls_infer_w280.v, (float *)(void *)(A + 0));
+  node_186_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_187_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w243.v, (float *)(void *)(A + 153600));
   node_188_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w199.v, (float *)(void *)(A + 0));
   node_189_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w105.v, ch_ppocr_mobile_v2_0_cls_infer_w104.v, ch_ppocr_mobile_v2_0_cls_infer_w106.v, ch_ppocr_mobile_v2_0_cls_infer_w107.v, (float *)(void *)(A + 153600));
   node_190_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w246.v, (float *)(void *)(A + 0));
-  node_191_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w281.v, ch_ppocr_mobile_v2_0_cls_infer_w282.v, (float *)(void *)(A + 307200));
-  node_192_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_193_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w245.v, (float *)(void *)(A + 153600));
+  node_191_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w281.v, ch_ppocr_mobile_v2_0_cls_infer_w282.v, (float *)(void *)(A + 0));
+  node_192_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_193_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w245.v, (float *)(void *)(A + 153600));
   node_194_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
   node_195_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w201.v, ch_ppocr_mobile_v2_0_cls_infer_w200.v, (float *)(void *)(A + 832));
-  node_196_Relu((const float *)(void *)(A + 832), (float *)(void *)(A + 1088));
-  node_197_Conv((const float *)(void *)(A + 1088), ch_ppocr_mobile_v2_0_cls_infer_w204.v, ch_ppocr_mobile_v2_0_cls_infer_w203.v, (float *)(void *)(A + 0));
-  node_198_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 307200));
-  node_199_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_200_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w205.v, (float *)(void *)(A + 153600));
-  node_201_BatchNormalization((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w109.v, ch_ppocr_mobile_v2_0_cls_infer_w108.v, ch_ppocr_mobile_v2_0_cls_infer_w110.v, ch_ppocr_mobile_v2_0_cls_infer_w111.v, (float *)(void *)(A + 0));
-  node_202_Add((const float *)(void *)(A + 485376), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_203_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w206.v, (float *)(void *)(A + 0));
+  node_196_Relu((const float *)(void *)(A + 832), (float *)(void *)(A + 832));
+  node_197_Conv((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w204.v, ch_ppocr_mobile_v2_0_cls_infer_w203.v, (float *)(void *)(A + 0));
+  node_198_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_199_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_200_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w205.v, (float *)(void *)(A + 0));
+  node_201_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w109.v, ch_ppocr_mobile_v2_0_cls_infer_w108.v, ch_ppocr_mobile_v2_0_cls_infer_w110.v, ch_ppocr_mobile_v2_0_cls_infer_w111.v, (float *)(void *)(A + 24576));
+  node_202_Add((const float *)(void *)(A + 307200), (const float *)(void *)(A + 24576), (float *)(void *)(A + 307200));
+  node_203_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w206.v, (float *)(void *)(A + 0));
   node_204_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w113.v, ch_ppocr_mobile_v2_0_cls_infer_w112.v, ch_ppocr_mobile_v2_0_cls_infer_w114.v, ch_ppocr_mobile_v2_0_cls_infer_w115.v, (float *)(void *)(A + 153600));
   node_205_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w248.v, (float *)(void *)(A + 0));
-  node_206_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w283.v, ch_ppocr_mobile_v2_0_cls_infer_w284.v, (float *)(void *)(A + 307200));
-  node_207_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_208_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w247.v, (float *)(void *)(A + 153600));
+  node_206_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w283.v, ch_ppocr_mobile_v2_0_cls_infer_w284.v, (float *)(void *)(A + 0));
+  node_207_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_208_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w247.v, (float *)(void *)(A + 153600));
   node_209_MaxPool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
   node_210_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 38400));
-  node_211_Reshape((const float *)(void *)(A + 38400), (float *)(void *)(A + 0));
-  node_212_MatMul((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w212.v, (float *)(void *)(A + 832));
-  node_213_Add((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w211.v, (float *)(void *)(A + 0));
+  node_211_Reshape((const float *)(void *)(A + 38400), (float *)(void *)(A + 38400));
+  node_212_MatMul((const float *)(void *)(A + 38400), ch_ppocr_mobile_v2_0_cls_infer_w212.v, (float *)(void *)(A + 0));
+  node_213_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w211.v, (float *)(void *)(A + 0));
   node_214_Softmax((const float *)(void *)(A + 0), output_softmax_0_tmp_0);
   return 0;
 }

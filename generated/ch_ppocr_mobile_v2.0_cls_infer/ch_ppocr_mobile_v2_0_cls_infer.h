@@ -19,8 +19,8 @@
 extern "C" {
 #endif
 
-#define ch_ppocr_mobile_v2_0_cls_infer_ARENA_BYTES 509952
-/* most bytes live at once for this schedule: 485376 */
+#define ch_ppocr_mobile_v2_0_cls_infer_ARENA_BYTES 331776
+/* most bytes live at once for this schedule: 331776 */
 
 #define ch_ppocr_mobile_v2_0_cls_infer_NUM_INPUTS 1
 #define ch_ppocr_mobile_v2_0_cls_infer_NUM_OUTPUTS 1

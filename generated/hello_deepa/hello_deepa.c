@@ -98,7 +98,7 @@ static void node_2_ReduceMean(const float *restrict x0, float *restrict y0)
 }
 
 /* /layernorm1/Sub (Sub): /layer1/Gemm_output_0[1,32], /layernorm1/ReduceMean_output_0[1,1] -> /layernorm1/Sub_output_0[1,32] */
-static void node_3_Sub(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_3_Sub(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i9 = 0; i9 < 32; i9++) {
@@ -139,7 +139,7 @@ static void node_5_ReduceMean(const float *restrict x0, float *restrict y0)
 }
 
 /* /layernorm1/Add (Add): /layernorm1/ReduceMean_1_output_0[1,1], /layernorm1/Constant_1_output_0[] -> /layernorm1/Add_output_0[1,1] */
-static void node_6_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_6_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     const float u0 = x0[0];
@@ -150,7 +150,7 @@ static void node_6_Add(const float *restrict x0, const float *restrict x1, float
 }
 
 /* /layernorm1/Sqrt (Sqrt): /layernorm1/Add_output_0[1,1] -> /layernorm1/Sqrt_output_0[1,1] */
-static void node_7_Sqrt(const float *restrict x0, float *restrict y0)
+static void node_7_Sqrt(const float *x0, float *y0)
 {
   {
     const float u0 = x0[0];
@@ -160,7 +160,7 @@ static void node_7_Sqrt(const float *restrict x0, float *restrict y0)
 }
 
 /* /layernorm1/Div (Div): /layernorm1/Sub_output_0[1,32], /layernorm1/Sqrt_output_0[1,1] -> /layernorm1/Div_output_0[1,32] */
-static void node_8_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_8_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i12 = 0; i12 < 32; i12++) {
@@ -173,7 +173,7 @@ static void node_8_Div(const float *restrict x0, const float *restrict x1, float
 }
 
 /* /layernorm1/Mul (Mul): /layernorm1/Div_output_0[1,32], layernorm1.weight[32] -> /layernorm1/Mul_output_0[1,32] */
-static void node_9_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_9_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i13 = 0; i13 < 32; i13++) {
@@ -186,7 +186,7 @@ static void node_9_Mul(const float *restrict x0, const float *restrict x1, float
 }
 
 /* /layernorm1/Add_1 (Add): /layernorm1/Mul_output_0[1,32], layernorm1.bias[32] -> /layernorm1/Add_1_output_0[1,32] */
-static void node_10_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_10_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i14 = 0; i14 < 32; i14++) {
@@ -199,7 +199,7 @@ static void node_10_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* /relu1/Relu (Relu): /layernorm1/Add_1_output_0[1,32] -> /relu1/Relu_output_0[1,32] */
-static void node_11_Relu(const float *restrict x0, float *restrict y0)
+static void node_11_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i15 = 0; i15 < 32; i15++) {
@@ -245,7 +245,7 @@ static void node_13_ReduceMean(const float *restrict x0, float *restrict y0)
 }
 
 /* /blocks.0/layer_norm/Sub (Sub): /blocks.0/fcn_layer/Gemm_output_0[1,32], /blocks.0/layer_norm/ReduceMean_output_0[1,1] -> /blocks.0/layer_norm/Sub_output_0[1,32] */
-static void node_14_Sub(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_14_Sub(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i25 = 0; i25 < 32; i25++) {
@@ -286,7 +286,7 @@ static void node_16_ReduceMean(const float *restrict x0, float *restrict y0)
 }
 
 /* /blocks.0/layer_norm/Add (Add): /blocks.0/layer_norm/ReduceMean_1_output_0[1,1], /blocks.0/layer_norm/Constant_1_output_0[] -> /blocks.0/layer_norm/Add_output_0[1,1] */
-static void node_17_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_17_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     const float u0 = x0[0];
@@ -297,7 +297,7 @@ static void node_17_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* /blocks.0/layer_norm/Sqrt (Sqrt): /blocks.0/layer_norm/Add_output_0[1,1] -> /blocks.0/layer_norm/Sqrt_output_0[1,1] */
-static void node_18_Sqrt(const float *restrict x0, float *restrict y0)
+static void node_18_Sqrt(const float *x0, float *y0)
 {
   {
     const float u0 = x0[0];
@@ -307,7 +307,7 @@ static void node_18_Sqrt(const float *restrict x0, float *restrict y0)
 }
 
 /* /blocks.0/layer_norm/Div (Div): /blocks.0/layer_norm/Sub_output_0[1,32], /blocks.0/layer_norm/Sqrt_output_0[1,1] -> /blocks.0/layer_norm/Div_output_0[1,32] */
-static void node_19_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_19_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i28 = 0; i28 < 32; i28++) {
@@ -320,7 +320,7 @@ static void node_19_Div(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* /blocks.0/layer_norm/Mul (Mul): /blocks.0/layer_norm/Div_output_0[1,32], blocks.0.layer_norm.weight[32] -> /blocks.0/layer_norm/Mul_output_0[1,32] */
-static void node_20_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_20_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i29 = 0; i29 < 32; i29++) {
@@ -333,7 +333,7 @@ static void node_20_Mul(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* /blocks.0/layer_norm/Add_1 (Add): /blocks.0/layer_norm/Mul_output_0[1,32], blocks.0.layer_norm.bias[32] -> /blocks.0/layer_norm/Add_1_output_0[1,32] */
-static void node_21_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_21_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i30 = 0; i30 < 32; i30++) {
@@ -346,7 +346,7 @@ static void node_21_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* /blocks.0/relu/Relu (Relu): /blocks.0/layer_norm/Add_1_output_0[1,32] -> /blocks.0/relu/Relu_output_0[1,32] */
-static void node_22_Relu(const float *restrict x0, float *restrict y0)
+static void node_22_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i31 = 0; i31 < 32; i31++) {
@@ -400,27 +400,27 @@ int hello_deepa_infer(const float *input_onnx__Flatten_0, float *output__39, voi
   unsigned char *A = arena ? (unsigned char *)arena : hello_deepa_STATIC_ARENA;
   node_0_Flatten(input_onnx__Flatten_0, (float *)(void *)(A + 0));
   node_1_Gemm((const float *)(void *)(A + 0), hello_deepa_w0.v, hello_deepa_w1.v, (float *)(void *)(A + 9600));
-  node_2_ReduceMean((const float *)(void *)(A + 9600), (float *)(void *)(A + 128));
-  node_3_Sub((const float *)(void *)(A + 9600), (const float *)(void *)(A + 128), (float *)(void *)(A + 0));
-  node_4_Pow((const float *)(void *)(A + 0), hello_deepa_w10.v, (float *)(void *)(A + 128));
-  node_5_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_6_Add((const float *)(void *)(A + 256), hello_deepa_w11.v, (float *)(void *)(A + 128));
-  node_7_Sqrt((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_8_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 128));
-  node_9_Mul((const float *)(void *)(A + 128), hello_deepa_w2.v, (float *)(void *)(A + 0));
-  node_10_Add((const float *)(void *)(A + 0), hello_deepa_w3.v, (float *)(void *)(A + 128));
-  node_11_Relu((const float *)(void *)(A + 128), (float *)(void *)(A + 0));
-  node_12_Gemm((const float *)(void *)(A + 0), hello_deepa_w4.v, hello_deepa_w5.v, (float *)(void *)(A + 128));
-  node_13_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_14_Sub((const float *)(void *)(A + 128), (const float *)(void *)(A + 256), (float *)(void *)(A + 0));
+  node_2_ReduceMean((const float *)(void *)(A + 9600), (float *)(void *)(A + 0));
+  node_3_Sub((const float *)(void *)(A + 9600), (const float *)(void *)(A + 0), (float *)(void *)(A + 9600));
+  node_4_Pow((const float *)(void *)(A + 9600), hello_deepa_w10.v, (float *)(void *)(A + 0));
+  node_5_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 128));
+  node_6_Add((const float *)(void *)(A + 128), hello_deepa_w11.v, (float *)(void *)(A + 128));
+  node_7_Sqrt((const float *)(void *)(A + 128), (float *)(void *)(A + 128));
+  node_8_Div((const float *)(void *)(A + 9600), (const float *)(void *)(A + 128), (float *)(void *)(A + 9600));
+  node_9_Mul((const float *)(void *)(A + 9600), hello_deepa_w2.v, (float *)(void *)(A + 9600));
+  node_10_Add((const float *)(void *)(A + 9600), hello_deepa_w3.v, (float *)(void *)(A + 9600));
+  node_11_Relu((const float *)(void *)(A + 9600), (float *)(void *)(A + 9600));
+  node_12_Gemm((const float *)(void *)(A + 9600), hello_deepa_w4.v, hello_deepa_w5.v, (float *)(void *)(A + 0));
+  node_13_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 128));
+  node_14_Sub((const float *)(void *)(A + 0), (const float *)(void *)(A + 128), (float *)(void *)(A + 0));
   node_15_Pow((const float *)(void *)(A + 0), hello_deepa_w12.v, (float *)(void *)(A + 128));
   node_16_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_17_Add((const float *)(void *)(A + 256), hello_deepa_w13.v, (float *)(void *)(A + 128));
-  node_18_Sqrt((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_19_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 128));
-  node_20_Mul((const float *)(void *)(A + 128), hello_deepa_w6.v, (float *)(void *)(A + 0));
-  node_21_Add((const float *)(void *)(A + 0), hello_deepa_w7.v, (float *)(void *)(A + 128));
-  node_22_Relu((const float *)(void *)(A + 128), (float *)(void *)(A + 0));
+  node_17_Add((const float *)(void *)(A + 256), hello_deepa_w13.v, (float *)(void *)(A + 256));
+  node_18_Sqrt((const float *)(void *)(A + 256), (float *)(void *)(A + 256));
+  node_19_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 0));
+  node_20_Mul((const float *)(void *)(A + 0), hello_deepa_w6.v, (float *)(void *)(A + 0));
+  node_21_Add((const float *)(void *)(A + 0), hello_deepa_w7.v, (float *)(void *)(A + 0));
+  node_22_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
   node_23_Gemm((const float *)(void *)(A + 0), hello_deepa_w8.v, hello_deepa_w9.v, (float *)(void *)(A + 128));
   node_24_Sigmoid((const float *)(void *)(A + 128), output__39);
   return 0;

@@ -73,7 +73,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x1, cons
 }
 
 /* /Tanh (Tanh): /c1/Conv_output_0[1,6,28,28] -> /Tanh_output_0[1,6,28,28] */
-static void node_1_Tanh(const float *restrict x0, float *restrict y0)
+static void node_1_Tanh(const float *x0, float *y0)
 {
   {
     for (int64_t i15 = 0; i15 < 4704; i15++) {
@@ -139,7 +139,7 @@ static void node_3_Conv(const float *restrict x0, const float *restrict x1, cons
 }
 
 /* /Relu (Relu): /c3/Conv_output_0[1,16,10,10] -> /Relu_output_0[1,16,10,10] */
-static void node_4_Relu(const float *restrict x0, float *restrict y0)
+static void node_4_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i43 = 0; i43 < 1600; i43++) {
@@ -174,7 +174,7 @@ static void node_5_MaxPool(const float *restrict x0, float *restrict y0)
 }
 
 /* /Flatten (Flatten): /MaxPool_output_0[1,16,5,5] -> /Flatten_output_0[1,400] */
-static void node_6_Flatten(const float *restrict x0, float *restrict y0)
+static void node_6_Flatten(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 400 * sizeof(float));
@@ -201,7 +201,7 @@ static void node_7_Gemm(const float *restrict x0, const float *restrict x1, cons
 }
 
 /* /Relu_1 (Relu): /f5/Gemm_output_0[1,120] -> /Relu_1_output_0[1,120] */
-static void node_8_Relu(const float *restrict x0, float *restrict y0)
+static void node_8_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i63 = 0; i63 < 120; i63++) {
@@ -232,7 +232,7 @@ static void node_9_Gemm(const float *restrict x0, const float *restrict x1, cons
 }
 
 /* /Tanh_1 (Tanh): /f6/Gemm_output_0[1,84] -> /Tanh_1_output_0[1,84] */
-static void node_10_Tanh(const float *restrict x0, float *restrict y0)
+static void node_10_Tanh(const float *x0, float *y0)
 {
   {
     for (int64_t i72 = 0; i72 < 84; i72++) {
@@ -275,16 +275,16 @@ int lenet5_infer(const float *input_input, float *output_logits, void *arena)
 {
   unsigned char *A = arena ? (unsigned char *)arena : lenet5_STATIC_ARENA;
   node_0_Conv(input_input, lenet5_w0.v, lenet5_w1.v, (float *)(void *)(A + 0));
-  node_1_Tanh((const float *)(void *)(A + 0), (float *)(void *)(A + 18816));
-  node_2_AveragePool((const float *)(void *)(A + 18816), (float *)(void *)(A + 6400));
-  node_3_Conv((const float *)(void *)(A + 6400), lenet5_w2.v, lenet5_w3.v, (float *)(void *)(A + 0));
-  node_4_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 6400));
-  node_5_MaxPool((const float *)(void *)(A + 6400), (float *)(void *)(A + 0));
-  node_6_Flatten((const float *)(void *)(A + 0), (float *)(void *)(A + 1600));
-  node_7_Gemm((const float *)(void *)(A + 1600), lenet5_w4.v, lenet5_w5.v, (float *)(void *)(A + 0));
-  node_8_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 512));
-  node_9_Gemm((const float *)(void *)(A + 512), lenet5_w6.v, lenet5_w7.v, (float *)(void *)(A + 0));
-  node_10_Tanh((const float *)(void *)(A + 0), (float *)(void *)(A + 384));
-  node_11_Gemm((const float *)(void *)(A + 384), lenet5_w8.v, lenet5_w9.v, output_logits);
+  node_1_Tanh((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_2_AveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 18816));
+  node_3_Conv((const float *)(void *)(A + 18816), lenet5_w2.v, lenet5_w3.v, (float *)(void *)(A + 0));
+  node_4_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_5_MaxPool((const float *)(void *)(A + 0), (float *)(void *)(A + 6400));
+  node_6_Flatten((const float *)(void *)(A + 6400), (float *)(void *)(A + 6400));
+  node_7_Gemm((const float *)(void *)(A + 6400), lenet5_w4.v, lenet5_w5.v, (float *)(void *)(A + 0));
+  node_8_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_9_Gemm((const float *)(void *)(A + 0), lenet5_w6.v, lenet5_w7.v, (float *)(void *)(A + 512));
+  node_10_Tanh((const float *)(void *)(A + 512), (float *)(void *)(A + 512));
+  node_11_Gemm((const float *)(void *)(A + 512), lenet5_w8.v, lenet5_w9.v, output_logits);
   return 0;
 }

@@ -19,8 +19,8 @@
 extern "C" {
 #endif
 
-#define lenet5_ARENA_BYTES 37632
-/* most bytes live at once for this schedule: 37632 */
+#define lenet5_ARENA_BYTES 23552
+/* most bytes live at once for this schedule: 23552 */
 
 #define lenet5_NUM_INPUTS 1
 #define lenet5_NUM_OUTPUTS 1

@@ -203,7 +203,7 @@ static void node_1_BatchNormalization(const float *restrict x0, const float *res
 }
 
 /* /Relu (Relu): /stem_bn/BatchNormalization_output_0[1,16,32,32] -> /Relu_output_0[1,16,32,32] */
-static void node_2_Relu(const float *restrict x0, float *restrict y0)
+static void node_2_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i23 = 0; i23 < 16384; i23++) {
@@ -263,7 +263,7 @@ static void node_4_BatchNormalization(const float *restrict x0, const float *res
 }
 
 /* /block1/Relu (Relu): /block1/bn1/BatchNormalization_output_0[1,16,32,32] -> /block1/Relu_output_0[1,16,32,32] */
-static void node_5_Relu(const float *restrict x0, float *restrict y0)
+static void node_5_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i47 = 0; i47 < 16384; i47++) {
@@ -323,7 +323,7 @@ static void node_7_BatchNormalization(const float *restrict x0, const float *res
 }
 
 /* /block1/Add (Add): /block1/bn2/BatchNormalization_output_0[1,16,32,32], /Relu_output_0[1,16,32,32] -> /block1/Add_output_0[1,16,32,32] */
-static void node_8_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_8_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i71 = 0; i71 < 16384; i71++) {
@@ -336,7 +336,7 @@ static void node_8_Add(const float *restrict x0, const float *restrict x1, float
 }
 
 /* /block1/Relu_1 (Relu): /block1/Add_output_0[1,16,32,32] -> /block1/Relu_1_output_0[1,16,32,32] */
-static void node_9_Relu(const float *restrict x0, float *restrict y0)
+static void node_9_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i72 = 0; i72 < 16384; i72++) {
@@ -396,7 +396,7 @@ static void node_11_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* /block2/Relu (Relu): /block2/bn1/BatchNormalization_output_0[1,32,16,16] -> /block2/Relu_output_0[1,32,16,16] */
-static void node_12_Relu(const float *restrict x0, float *restrict y0)
+static void node_12_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i96 = 0; i96 < 8192; i96++) {
@@ -502,7 +502,7 @@ static void node_16_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* /block2/Add (Add): /block2/bn2/BatchNormalization_output_0[1,32,16,16], /block2/proj/proj.1/BatchNormalization_output_0[1,32,16,16] -> /block2/Add_output_0[1,32,16,16] */
-static void node_17_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_17_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i143 = 0; i143 < 8192; i143++) {
@@ -515,7 +515,7 @@ static void node_17_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* /block2/Relu_1 (Relu): /block2/Add_output_0[1,32,16,16] -> /block2/Relu_1_output_0[1,32,16,16] */
-static void node_18_Relu(const float *restrict x0, float *restrict y0)
+static void node_18_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i144 = 0; i144 < 8192; i144++) {
@@ -575,7 +575,7 @@ static void node_20_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* /block3/Relu (Relu): /block3/bn1/BatchNormalization_output_0[1,32,16,16] -> /block3/Relu_output_0[1,32,16,16] */
-static void node_21_Relu(const float *restrict x0, float *restrict y0)
+static void node_21_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i168 = 0; i168 < 8192; i168++) {
@@ -633,7 +633,7 @@ static void node_23_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* /block3/Add (Add): /block3/bn2/BatchNormalization_output_0[1,32,16,16], /block2/Relu_1_output_0[1,32,16,16] -> /block3/Add_output_0[1,32,16,16] */
-static void node_24_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_24_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i192 = 0; i192 < 8192; i192++) {
@@ -646,7 +646,7 @@ static void node_24_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* /block3/Relu_1 (Relu): /block3/Add_output_0[1,32,16,16] -> /block3/Relu_1_output_0[1,32,16,16] */
-static void node_25_Relu(const float *restrict x0, float *restrict y0)
+static void node_25_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i193 = 0; i193 < 8192; i193++) {
@@ -675,7 +675,7 @@ static void node_26_BatchNormalization(const float *restrict x0, const float *re
 }
 
 /* /Relu_1 (Relu): /final_bn/BatchNormalization_output_0[1,32,16,16] -> /Relu_1_output_0[1,32,16,16] */
-static void node_27_Relu(const float *restrict x0, float *restrict y0)
+static void node_27_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i202 = 0; i202 < 8192; i202++) {
@@ -712,7 +712,7 @@ static void node_28_GlobalAveragePool(const float *restrict x0, float *restrict 
 }
 
 /* /Flatten (Flatten): /GlobalAveragePool_output_0[1,32,1,1] -> /Flatten_output_0[1,32] */
-static void node_29_Flatten(const float *restrict x0, float *restrict y0)
+static void node_29_Flatten(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 32 * sizeof(float));
@@ -752,34 +752,34 @@ int resnet_small_infer(const float *input_input, float *output_logits, void *are
   unsigned char *A = arena ? (unsigned char *)arena : resnet_small_STATIC_ARENA;
   node_0_Conv(input_input, resnet_small_w0.v, (float *)(void *)(A + 0));
   node_1_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w1.v, resnet_small_w2.v, resnet_small_w3.v, resnet_small_w4.v, (float *)(void *)(A + 65536));
-  node_2_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 0));
-  node_3_Conv((const float *)(void *)(A + 0), resnet_small_w5.v, (float *)(void *)(A + 65536));
-  node_4_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w6.v, resnet_small_w7.v, resnet_small_w8.v, resnet_small_w9.v, (float *)(void *)(A + 131072));
-  node_5_Relu((const float *)(void *)(A + 131072), (float *)(void *)(A + 65536));
-  node_6_Conv((const float *)(void *)(A + 65536), resnet_small_w10.v, (float *)(void *)(A + 131072));
-  node_7_BatchNormalization((const float *)(void *)(A + 131072), resnet_small_w11.v, resnet_small_w12.v, resnet_small_w13.v, resnet_small_w14.v, (float *)(void *)(A + 65536));
-  node_8_Add((const float *)(void *)(A + 65536), (const float *)(void *)(A + 0), (float *)(void *)(A + 131072));
-  node_9_Relu((const float *)(void *)(A + 131072), (float *)(void *)(A + 0));
-  node_10_Conv((const float *)(void *)(A + 0), resnet_small_w15.v, (float *)(void *)(A + 65536));
-  node_11_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w16.v, resnet_small_w17.v, resnet_small_w18.v, resnet_small_w19.v, (float *)(void *)(A + 98304));
-  node_12_Relu((const float *)(void *)(A + 98304), (float *)(void *)(A + 65536));
-  node_13_Conv((const float *)(void *)(A + 65536), resnet_small_w20.v, (float *)(void *)(A + 98304));
-  node_14_BatchNormalization((const float *)(void *)(A + 98304), resnet_small_w21.v, resnet_small_w22.v, resnet_small_w23.v, resnet_small_w24.v, (float *)(void *)(A + 65536));
-  node_15_Conv((const float *)(void *)(A + 0), resnet_small_w25.v, (float *)(void *)(A + 98304));
-  node_16_BatchNormalization((const float *)(void *)(A + 98304), resnet_small_w26.v, resnet_small_w27.v, resnet_small_w28.v, resnet_small_w29.v, (float *)(void *)(A + 0));
-  node_17_Add((const float *)(void *)(A + 65536), (const float *)(void *)(A + 0), (float *)(void *)(A + 32768));
-  node_18_Relu((const float *)(void *)(A + 32768), (float *)(void *)(A + 0));
-  node_19_Conv((const float *)(void *)(A + 0), resnet_small_w30.v, resnet_small_w31.v, (float *)(void *)(A + 32768));
-  node_20_BatchNormalization((const float *)(void *)(A + 32768), resnet_small_w32.v, resnet_small_w33.v, resnet_small_w34.v, resnet_small_w35.v, (float *)(void *)(A + 65536));
-  node_21_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 32768));
-  node_22_Conv((const float *)(void *)(A + 32768), resnet_small_w36.v, (float *)(void *)(A + 65536));
-  node_23_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w37.v, resnet_small_w38.v, resnet_small_w39.v, resnet_small_w40.v, (float *)(void *)(A + 32768));
-  node_24_Add((const float *)(void *)(A + 32768), (const float *)(void *)(A + 0), (float *)(void *)(A + 65536));
-  node_25_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 0));
-  node_26_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w41.v, resnet_small_w42.v, resnet_small_w43.v, resnet_small_w44.v, (float *)(void *)(A + 32768));
-  node_27_Relu((const float *)(void *)(A + 32768), (float *)(void *)(A + 0));
+  node_2_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 65536));
+  node_3_Conv((const float *)(void *)(A + 65536), resnet_small_w5.v, (float *)(void *)(A + 0));
+  node_4_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w6.v, resnet_small_w7.v, resnet_small_w8.v, resnet_small_w9.v, (float *)(void *)(A + 131072));
+  node_5_Relu((const float *)(void *)(A + 131072), (float *)(void *)(A + 131072));
+  node_6_Conv((const float *)(void *)(A + 131072), resnet_small_w10.v, (float *)(void *)(A + 0));
+  node_7_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w11.v, resnet_small_w12.v, resnet_small_w13.v, resnet_small_w14.v, (float *)(void *)(A + 131072));
+  node_8_Add((const float *)(void *)(A + 131072), (const float *)(void *)(A + 65536), (float *)(void *)(A + 131072));
+  node_9_Relu((const float *)(void *)(A + 131072), (float *)(void *)(A + 131072));
+  node_10_Conv((const float *)(void *)(A + 131072), resnet_small_w15.v, (float *)(void *)(A + 0));
+  node_11_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w16.v, resnet_small_w17.v, resnet_small_w18.v, resnet_small_w19.v, (float *)(void *)(A + 32768));
+  node_12_Relu((const float *)(void *)(A + 32768), (float *)(void *)(A + 32768));
+  node_13_Conv((const float *)(void *)(A + 32768), resnet_small_w20.v, (float *)(void *)(A + 0));
+  node_14_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w21.v, resnet_small_w22.v, resnet_small_w23.v, resnet_small_w24.v, (float *)(void *)(A + 32768));
+  node_15_Conv((const float *)(void *)(A + 131072), resnet_small_w25.v, (float *)(void *)(A + 0));
+  node_16_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w26.v, resnet_small_w27.v, resnet_small_w28.v, resnet_small_w29.v, (float *)(void *)(A + 65536));
+  node_17_Add((const float *)(void *)(A + 32768), (const float *)(void *)(A + 65536), (float *)(void *)(A + 32768));
+  node_18_Relu((const float *)(void *)(A + 32768), (float *)(void *)(A + 32768));
+  node_19_Conv((const float *)(void *)(A + 32768), resnet_small_w30.v, resnet_small_w31.v, (float *)(void *)(A + 0));
+  node_20_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w32.v, resnet_small_w33.v, resnet_small_w34.v, resnet_small_w35.v, (float *)(void *)(A + 65536));
+  node_21_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 65536));
+  node_22_Conv((const float *)(void *)(A + 65536), resnet_small_w36.v, (float *)(void *)(A + 0));
+  node_23_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w37.v, resnet_small_w38.v, resnet_small_w39.v, resnet_small_w40.v, (float *)(void *)(A + 65536));
+  node_24_Add((const float *)(void *)(A + 65536), (const float *)(void *)(A + 32768), (float *)(void *)(A + 65536));
+  node_25_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 65536));
+  node_26_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w41.v, resnet_small_w42.v, resnet_small_w43.v, resnet_small_w44.v, (float *)(void *)(A + 0));
+  node_27_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
   node_28_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 32768));
-  node_29_Flatten((const float *)(void *)(A + 32768), (float *)(void *)(A + 0));
-  node_30_Gemm((const float *)(void *)(A + 0), resnet_small_w45.v, resnet_small_w46.v, output_logits);
+  node_29_Flatten((const float *)(void *)(A + 32768), (float *)(void *)(A + 32768));
+  node_30_Gemm((const float *)(void *)(A + 32768), resnet_small_w45.v, resnet_small_w46.v, output_logits);
   return 0;
 }

@@ -118,7 +118,7 @@ static void node_0_Pad(const float *restrict x0, float *restrict y0)
 }
 
 /* node_unsqueeze (Unsqueeze): pad[1,640], val_30[1] -> unsqueeze[1,1,640] */
-static void node_1_Unsqueeze(const float *restrict x0, float *restrict y0)
+static void node_1_Unsqueeze(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 640 * sizeof(float));
@@ -166,7 +166,7 @@ static void node_4_Slice(const float *restrict x0, float *restrict y0)
 }
 
 /* node_pow_1 (Pow): slice_2[1,129,4], val_73[] -> pow_1[1,129,4] */
-static void node_5_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_5_Pow(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i14 = 0; i14 < 516; i14++) {
@@ -179,7 +179,7 @@ static void node_5_Pow(const float *restrict x0, const float *restrict x1, float
 }
 
 /* node_pow_2 (Pow): slice_5[1,129,4], val_73[] -> pow_2[1,129,4] */
-static void node_6_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_6_Pow(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i15 = 0; i15 < 516; i15++) {
@@ -192,7 +192,7 @@ static void node_6_Pow(const float *restrict x0, const float *restrict x1, float
 }
 
 /* node_add_50 (Add): pow_1[1,129,4], pow_2[1,129,4] -> add_50[1,129,4] */
-static void node_7_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_7_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i16 = 0; i16 < 516; i16++) {
@@ -205,7 +205,7 @@ static void node_7_Add(const float *restrict x0, const float *restrict x1, float
 }
 
 /* node_sqrt (Sqrt): add_50[1,129,4] -> sqrt[1,129,4] */
-static void node_8_Sqrt(const float *restrict x0, float *restrict y0)
+static void node_8_Sqrt(const float *x0, float *y0)
 {
   {
     for (int64_t i17 = 0; i17 < 516; i17++) {
@@ -242,7 +242,7 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x1, cons
 }
 
 /* node_relu (Relu): conv1d_1[1,128,4] -> relu[1,128,4] */
-static void node_10_Relu(const float *restrict x0, float *restrict y0)
+static void node_10_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i30 = 0; i30 < 512; i30++) {
@@ -279,7 +279,7 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* node_relu_1 (Relu): conv1d_2[1,64,2] -> relu_1[1,64,2] */
-static void node_12_Relu(const float *restrict x0, float *restrict y0)
+static void node_12_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i43 = 0; i43 < 128; i43++) {
@@ -316,7 +316,7 @@ static void node_13_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* node_relu_2 (Relu): conv1d_3[1,64,1] -> relu_2[1,64,1] */
-static void node_14_Relu(const float *restrict x0, float *restrict y0)
+static void node_14_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i56 = 0; i56 < 64; i56++) {
@@ -353,7 +353,7 @@ static void node_15_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* node_relu_3 (Relu): conv1d_4[1,128,1] -> relu_3[1,128,1] */
-static void node_16_Relu(const float *restrict x0, float *restrict y0)
+static void node_16_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i69 = 0; i69 < 128; i69++) {
@@ -441,7 +441,7 @@ static void node_21_Gemm(const float *restrict x0, const float *restrict x1, con
 }
 
 /* node_add_112 (Add): linear[1,512], linear_1[1,512] -> add_112[1,512] */
-static void node_22_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_22_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i93 = 0; i93 < 512; i93++) {
@@ -471,7 +471,7 @@ static void node_23_Split(const float *restrict x0, float *restrict y0, float *r
 }
 
 /* node_sigmoid (Sigmoid): unsafe_split_split_0[1,128] -> sigmoid[1,128] */
-static void node_24_Sigmoid(const float *restrict x0, float *restrict y0)
+static void node_24_Sigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i94 = 0; i94 < 128; i94++) {
@@ -483,7 +483,7 @@ static void node_24_Sigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* node_sigmoid_1 (Sigmoid): unsafe_split_split_1[1,128] -> sigmoid_1[1,128] */
-static void node_25_Sigmoid(const float *restrict x0, float *restrict y0)
+static void node_25_Sigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i95 = 0; i95 < 128; i95++) {
@@ -495,7 +495,7 @@ static void node_25_Sigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* node_tanh (Tanh): unsafe_split_split_2[1,128] -> tanh[1,128] */
-static void node_26_Tanh(const float *restrict x0, float *restrict y0)
+static void node_26_Tanh(const float *x0, float *y0)
 {
   {
     for (int64_t i96 = 0; i96 < 128; i96++) {
@@ -507,7 +507,7 @@ static void node_26_Tanh(const float *restrict x0, float *restrict y0)
 }
 
 /* node_sigmoid_2 (Sigmoid): unsafe_split_split_3[1,128] -> sigmoid_2[1,128] */
-static void node_27_Sigmoid(const float *restrict x0, float *restrict y0)
+static void node_27_Sigmoid(const float *x0, float *y0)
 {
   {
     for (int64_t i97 = 0; i97 < 128; i97++) {
@@ -519,7 +519,7 @@ static void node_27_Sigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* node_mul_168 (Mul): sigmoid_1[1,128], select_2[1,128] -> mul_168[1,128] */
-static void node_28_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_28_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i98 = 0; i98 < 128; i98++) {
@@ -532,7 +532,7 @@ static void node_28_Mul(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* node_mul_171 (Mul): sigmoid[1,128], tanh[1,128] -> mul_171[1,128] */
-static void node_29_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_29_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i99 = 0; i99 < 128; i99++) {
@@ -545,7 +545,7 @@ static void node_29_Mul(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* node_add_177 (Add): mul_168[1,128], mul_171[1,128] -> add_177[1,128] */
-static void node_30_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_30_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i100 = 0; i100 < 128; i100++) {
@@ -570,7 +570,7 @@ static void node_31_Tanh(const float *restrict x0, float *restrict y0)
 }
 
 /* node_mul_182 (Mul): sigmoid_2[1,128], tanh_1[1,128] -> mul_182[1,128] */
-static void node_32_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_32_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i102 = 0; i102 < 128; i102++) {
@@ -583,7 +583,7 @@ static void node_32_Mul(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* node_unsqueeze_1 (Unsqueeze): mul_182[1,128], val_0[1] -> unsqueeze_1[1,128,1] */
-static void node_33_Unsqueeze(const float *restrict x0, float *restrict y0)
+static void node_33_Unsqueeze(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
@@ -591,7 +591,7 @@ static void node_33_Unsqueeze(const float *restrict x0, float *restrict y0)
 }
 
 /* node_Unsqueeze_79 (Unsqueeze): mul_182[1,128], val_11[1] -> val_79[1,1,128] */
-static void node_34_Unsqueeze(const float *restrict x0, float *restrict y0)
+static void node_34_Unsqueeze(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
@@ -599,7 +599,7 @@ static void node_34_Unsqueeze(const float *restrict x0, float *restrict y0)
 }
 
 /* node_Unsqueeze_81 (Unsqueeze): add_177[1,128], val_11[1] -> val_81[1,1,128] */
-static void node_35_Unsqueeze(const float *restrict x0, float *restrict y0)
+static void node_35_Unsqueeze(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
@@ -618,7 +618,7 @@ static void node_36_Concat(const float *restrict x0, const float *restrict x1, f
 }
 
 /* node_relu_4 (Relu): unsqueeze_1[1,128,1] -> relu_4[1,128,1] */
-static void node_37_Relu(const float *restrict x0, float *restrict y0)
+static void node_37_Relu(const float *x0, float *y0)
 {
   {
     for (int64_t i103 = 0; i103 < 128; i103++) {
@@ -654,7 +654,7 @@ static void node_38_Conv(const float *restrict x0, const float *restrict x1, con
 }
 
 /* node_sigmoid_3 (Sigmoid): conv1d_5[1,1,1] -> sigmoid_3[1,1,1] */
-static void node_39_Sigmoid(const float *restrict x0, float *restrict y0)
+static void node_39_Sigmoid(const float *x0, float *y0)
 {
   {
     const float u0 = x0[0];
@@ -664,7 +664,7 @@ static void node_39_Sigmoid(const float *restrict x0, float *restrict y0)
 }
 
 /* node_squeeze (Squeeze): sigmoid_3[1,1,1], val_30[1] -> squeeze[1,1] */
-static void node_40_Squeeze(const float *restrict x0, float *restrict y0)
+static void node_40_Squeeze(const float *x0, float *y0)
 {
   {
     y0[0] = x0[0];
@@ -685,7 +685,7 @@ static void node_41_ReduceMean(const float *restrict x0, float *restrict y0)
 }
 
 /* node_unsqueeze_2 (Unsqueeze): mean[1], val_30[1] -> unsqueeze_2_true_graph_0[1,1] */
-static void node_42_Unsqueeze(const float *restrict x0, float *restrict y0)
+static void node_42_Unsqueeze(const float *x0, float *y0)
 {
   {
     y0[0] = x0[0];
@@ -716,50 +716,50 @@ static unsigned char silero_vad_op18_ifless_static_arena[silero_vad_op18_ifless_
 int silero_vad_op18_ifless_infer(const float *input_input, const float *input_state, float *output_output, float *output_stateN, void *arena)
 {
   unsigned char *A = arena ? (unsigned char *)arena : silero_vad_op18_ifless_STATIC_ARENA;
-  node_0_Pad(input_input, (float *)(void *)(A + 0));
-  node_1_Unsqueeze((const float *)(void *)(A + 0), (float *)(void *)(A + 4160));
+  node_0_Pad(input_input, (float *)(void *)(A + 4160));
+  node_1_Unsqueeze((const float *)(void *)(A + 4160), (float *)(void *)(A + 4160));
   node_2_Conv((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w14.v, (float *)(void *)(A + 0));
   node_3_Slice((const float *)(void *)(A + 0), (float *)(void *)(A + 4160));
   node_4_Slice((const float *)(void *)(A + 0), (float *)(void *)(A + 6272));
-  node_5_Pow((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w17.v, (float *)(void *)(A + 0));
-  node_6_Pow((const float *)(void *)(A + 6272), silero_vad_op18_ifless_w17.v, (float *)(void *)(A + 2112));
-  node_7_Add((const float *)(void *)(A + 0), (const float *)(void *)(A + 2112), (float *)(void *)(A + 4224));
-  node_8_Sqrt((const float *)(void *)(A + 4224), (float *)(void *)(A + 0));
-  node_9_Conv((const float *)(void *)(A + 0), silero_vad_op18_ifless_w0.v, silero_vad_op18_ifless_w1.v, (float *)(void *)(A + 2112));
-  node_10_Relu((const float *)(void *)(A + 2112), (float *)(void *)(A + 0));
+  node_5_Pow((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w17.v, (float *)(void *)(A + 4160));
+  node_6_Pow((const float *)(void *)(A + 6272), silero_vad_op18_ifless_w17.v, (float *)(void *)(A + 6272));
+  node_7_Add((const float *)(void *)(A + 4160), (const float *)(void *)(A + 6272), (float *)(void *)(A + 4160));
+  node_8_Sqrt((const float *)(void *)(A + 4160), (float *)(void *)(A + 4160));
+  node_9_Conv((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w0.v, silero_vad_op18_ifless_w1.v, (float *)(void *)(A + 0));
+  node_10_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
   node_11_Conv((const float *)(void *)(A + 0), silero_vad_op18_ifless_w2.v, silero_vad_op18_ifless_w3.v, (float *)(void *)(A + 2048));
-  node_12_Relu((const float *)(void *)(A + 2048), (float *)(void *)(A + 0));
-  node_13_Conv((const float *)(void *)(A + 0), silero_vad_op18_ifless_w4.v, silero_vad_op18_ifless_w5.v, (float *)(void *)(A + 512));
-  node_14_Relu((const float *)(void *)(A + 512), (float *)(void *)(A + 768));
-  node_15_Conv((const float *)(void *)(A + 768), silero_vad_op18_ifless_w6.v, silero_vad_op18_ifless_w7.v, (float *)(void *)(A + 0));
-  node_16_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 512));
-  node_17_Gather((const float *)(void *)(A + 512), silero_vad_op18_ifless_w15, (float *)(void *)(A + 4096));
+  node_12_Relu((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
+  node_13_Conv((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w4.v, silero_vad_op18_ifless_w5.v, (float *)(void *)(A + 512));
+  node_14_Relu((const float *)(void *)(A + 512), (float *)(void *)(A + 512));
+  node_15_Conv((const float *)(void *)(A + 512), silero_vad_op18_ifless_w6.v, silero_vad_op18_ifless_w7.v, (float *)(void *)(A + 0));
+  node_16_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_17_Gather((const float *)(void *)(A + 0), silero_vad_op18_ifless_w15, (float *)(void *)(A + 4096));
   node_18_Gather(input_state, silero_vad_op18_ifless_w15, (float *)(void *)(A + 2048));
-  node_19_Gather(input_state, silero_vad_op18_ifless_w16, (float *)(void *)(A + 6144));
+  node_19_Gather(input_state, silero_vad_op18_ifless_w16, (float *)(void *)(A + 4608));
   node_20_Gemm((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w9.v, silero_vad_op18_ifless_w11.v, (float *)(void *)(A + 0));
   node_21_Gemm((const float *)(void *)(A + 4096), silero_vad_op18_ifless_w8.v, silero_vad_op18_ifless_w10.v, (float *)(void *)(A + 2048));
-  node_22_Add((const float *)(void *)(A + 0), (const float *)(void *)(A + 2048), (float *)(void *)(A + 4096));
-  node_23_Split((const float *)(void *)(A + 4096), (float *)(void *)(A + 0), (float *)(void *)(A + 512), (float *)(void *)(A + 1024), (float *)(void *)(A + 1536));
-  node_24_Sigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 2048));
-  node_25_Sigmoid((const float *)(void *)(A + 512), (float *)(void *)(A + 0));
-  node_26_Tanh((const float *)(void *)(A + 1024), (float *)(void *)(A + 512));
-  node_27_Sigmoid((const float *)(void *)(A + 1536), (float *)(void *)(A + 1024));
-  node_28_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 6144), (float *)(void *)(A + 1536));
-  node_29_Mul((const float *)(void *)(A + 2048), (const float *)(void *)(A + 512), (float *)(void *)(A + 0));
-  node_30_Add((const float *)(void *)(A + 1536), (const float *)(void *)(A + 0), (float *)(void *)(A + 512));
-  node_31_Tanh((const float *)(void *)(A + 512), (float *)(void *)(A + 0));
-  node_32_Mul((const float *)(void *)(A + 1024), (const float *)(void *)(A + 0), (float *)(void *)(A + 1536));
-  node_33_Unsqueeze((const float *)(void *)(A + 1536), (float *)(void *)(A + 1024));
-  node_34_Unsqueeze((const float *)(void *)(A + 1536), (float *)(void *)(A + 2048));
-  node_35_Unsqueeze((const float *)(void *)(A + 512), (float *)(void *)(A + 1536));
-  node_36_Concat((const float *)(void *)(A + 2048), (const float *)(void *)(A + 1536), (float *)(void *)(A + 0));
-  node_37_Relu((const float *)(void *)(A + 1024), (float *)(void *)(A + 1536));
-  node_38_Conv((const float *)(void *)(A + 1536), silero_vad_op18_ifless_w12.v, silero_vad_op18_ifless_w13.v, (float *)(void *)(A + 1024));
-  node_39_Sigmoid((const float *)(void *)(A + 1024), (float *)(void *)(A + 1088));
-  node_40_Squeeze((const float *)(void *)(A + 1088), (float *)(void *)(A + 1024));
+  node_22_Add((const float *)(void *)(A + 0), (const float *)(void *)(A + 2048), (float *)(void *)(A + 0));
+  node_23_Split((const float *)(void *)(A + 0), (float *)(void *)(A + 2048), (float *)(void *)(A + 2560), (float *)(void *)(A + 3072), (float *)(void *)(A + 3584));
+  node_24_Sigmoid((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
+  node_25_Sigmoid((const float *)(void *)(A + 2560), (float *)(void *)(A + 2560));
+  node_26_Tanh((const float *)(void *)(A + 3072), (float *)(void *)(A + 3072));
+  node_27_Sigmoid((const float *)(void *)(A + 3584), (float *)(void *)(A + 3584));
+  node_28_Mul((const float *)(void *)(A + 2560), (const float *)(void *)(A + 4608), (float *)(void *)(A + 2560));
+  node_29_Mul((const float *)(void *)(A + 2048), (const float *)(void *)(A + 3072), (float *)(void *)(A + 2048));
+  node_30_Add((const float *)(void *)(A + 2560), (const float *)(void *)(A + 2048), (float *)(void *)(A + 2560));
+  node_31_Tanh((const float *)(void *)(A + 2560), (float *)(void *)(A + 0));
+  node_32_Mul((const float *)(void *)(A + 3584), (const float *)(void *)(A + 0), (float *)(void *)(A + 3584));
+  node_33_Unsqueeze((const float *)(void *)(A + 3584), (float *)(void *)(A + 3584));
+  node_34_Unsqueeze((const float *)(void *)(A + 3584), (float *)(void *)(A + 3584));
+  node_35_Unsqueeze((const float *)(void *)(A + 2560), (float *)(void *)(A + 2560));
+  node_36_Concat((const float *)(void *)(A + 3584), (const float *)(void *)(A + 2560), (float *)(void *)(A + 0));
+  node_37_Relu((const float *)(void *)(A + 3584), (float *)(void *)(A + 3584));
+  node_38_Conv((const float *)(void *)(A + 3584), silero_vad_op18_ifless_w12.v, silero_vad_op18_ifless_w13.v, (float *)(void *)(A + 1024));
+  node_39_Sigmoid((const float *)(void *)(A + 1024), (float *)(void *)(A + 1024));
+  node_40_Squeeze((const float *)(void *)(A + 1024), (float *)(void *)(A + 1024));
   node_41_ReduceMean((const float *)(void *)(A + 1024), (float *)(void *)(A + 1088));
-  node_42_Unsqueeze((const float *)(void *)(A + 1088), (float *)(void *)(A + 1024));
-  node_43_Identity((const float *)(void *)(A + 1024), output_output);
+  node_42_Unsqueeze((const float *)(void *)(A + 1088), (float *)(void *)(A + 1088));
+  node_43_Identity((const float *)(void *)(A + 1088), output_output);
   node_44_Identity((const float *)(void *)(A + 0), output_stateN);
   return 0;
 }
