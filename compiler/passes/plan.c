@@ -16,8 +16,8 @@
  *          With o->inplace, tensors share a block: the output of an alias
  *          op (OP_ALIAS: Reshape, Flatten, Squeeze, Unsqueeze, Identity)
  *          always shares its input's, and the output of an elementwise op
- *          (or any op with a fused epilogue that is elementwise) shares its
- *          input 0's when that input's block dies at this node, has the
+ *          shares its input 0's (of an op with a fused residual, the
+ *          residual's) when that input's block dies at this node, has the
  *          output's size and is not read through another input too.
  *          plan_check() holds after it.
  *
@@ -36,6 +36,7 @@
 #include "passes.h"
 #include "plan.h"
 #include "../ops/op.h"
+#include "../ops/epilogue.h"
 
 typedef struct block {
   int64_t size, off;
@@ -115,18 +116,28 @@ static int find(int *root, int i) {
   return i;
 }
 
-/* Node n at step s may write its output into the block of its input 0. */
-static int shares_input(const ir_graph *g, const ir_node *n, int s, int *root, const int *group_end) {
-  if (n->n_out != 1 || n->n_in < 1 || !n->op || !ir_owns(g, n->in[0]) || !ir_owns(g, n->out[0])) return 0;
-  const ir_tensor *x = n->in[0], *y = n->out[0];
+/* The input whose bytes node n's output may take: input 0 of an alias or
+ * elementwise op, the residual of a fused epilogue (read at element i just
+ * before y[i] is stored, the contract of epilogue.h); -1 for none. */
+static int source_input(const ir_node *n) {
+  if (n->op->flags & (OP_ALIAS | OP_ELEMENTWISE)) return 0;
+  if (n->op->flags & OP_EPILOGUE) return (int)ir_attr_int(n, OP_EPI_RESIDUAL, -1);
+  return -1;
+}
+
+/* Node n at step s may write its output into the block of input *src. */
+static int shares_input(const ir_graph *g, const ir_node *n, int s, int *root, const int *group_end, int *src) {
+  int si = n->op ? source_input(n) : -1;
+  if (n->n_out != 1 || si < 0 || si >= n->n_in || !ir_owns(g, n->in[si]) || !ir_owns(g, n->out[0])) return 0;
+  const ir_tensor *x = n->in[si], *y = n->out[0];
+  *src = si;
   if (!plan_in_arena(x) || !plan_in_arena(y) || ir_nbytes(x) != ir_nbytes(y)) return 0;
   if (n->op->flags & OP_ALIAS) return 1;   /* the same bytes, relabelled */
-  if (!(n->op->flags & OP_ELEMENTWISE) || !ir_same_shape(x, y)) return 0;
-  if (ir_dtype_size(x->dtype) != ir_dtype_size(y->dtype)) return 0;
+  if (!ir_same_shape(x, y) || ir_dtype_size(x->dtype) != ir_dtype_size(y->dtype)) return 0;
   int r = find(root, x->id);
-  if (group_end[r] != s) return 0;         /* input 0's bytes are still needed later */
-  for (int k = 1; k < n->n_in; k++)        /* another input on the same bytes (a broadcast view) */
-    if (ir_owns(g, n->in[k]) && plan_in_arena(n->in[k]) && find(root, n->in[k]->id) == r) return 0;
+  if (group_end[r] != s) return 0;         /* the source's bytes are still needed later */
+  for (int k = 0; k < n->n_in; k++)        /* another input on the same bytes (a broadcast view) */
+    if (k != si && ir_owns(g, n->in[k]) && plan_in_arena(n->in[k]) && find(root, n->in[k]->id) == r) return 0;
   return 1;
 }
 
@@ -190,8 +201,9 @@ int pass_plan_with(ir_graph *g, int inplace) {
   }
   for (int s = 0; inplace && s < nn; s++) {
     ir_node *n = g->nodes[s];
-    if (n->dead || !shares_input(g, n, s, root, group_end)) continue;
-    int r = find(root, n->in[0]->id), y = n->out[0]->id;
+    int src;
+    if (n->dead || !shares_input(g, n, s, root, group_end, &src)) continue;
+    int r = find(root, n->in[src]->id), y = n->out[0]->id;
     if (first_write[r] < 0 || first_write[y] != s) continue;   /* a graph input's bytes are not the arena's */
     root[y] = r;
     if (group_end[y] > group_end[r]) group_end[r] = group_end[y];

@@ -8,7 +8,7 @@
  *          at or before its producer's step; and any two areas that share a
  *          byte while both are live are one tensor's bytes handed on: the
  *          same offset and size, the newer made from the older through a
- *          chain of input-0 producers, and, unless every link of the chain
+ *          chain of producers writing over an input, and, unless every link of the chain
  *          is an alias (the same values relabelled), the older is not read
  *          after the newer is written.
  *
@@ -47,23 +47,24 @@ static void note_reads(const ir_graph *g, const ir_graph *sg, int s, int *last) 
     if (ir_owns(g, sg->outputs[k]) && last[sg->outputs[k]->id] < s) last[sg->outputs[k]->id] = s;
 }
 
-/* The input-0 producer of t when it writes t onto its input's bytes, else NULL. */
-static const ir_node *link(const ir_graph *g, const ir_node *const *prod, const ir_tensor *t) {
+/* The input of t's producer whose bytes t was written onto, else NULL. */
+static const ir_tensor *link(const ir_graph *g, const ir_node *const *prod, const ir_tensor *t) {
   const ir_node *p = prod[t->id];
-  if (!p || p->n_in < 1 || !ir_owns(g, p->in[0]) || p->in[0]->offset != t->offset) return NULL;
-  return p;
+  for (int k = 0; p && k < p->n_in; k++)
+    if (ir_owns(g, p->in[k]) && plan_in_arena(p->in[k]) && p->in[k]->offset == t->offset) return p->in[k];
+  return NULL;
 }
 
-/* Do a and b descend, through input-0 links on the same bytes, from one
+/* Do a and b descend, through links on the same bytes, from one
  * tensor?  *impure_a / *impure_b: a link on that side is not an alias op. */
 static int common_root(const ir_graph *g, const ir_node *const *prod, const ir_tensor *a, const ir_tensor *b,
                        int *impure_a, int *impure_b) {
   int ia = 0;
   for (const ir_tensor *x = a; x; ia |= !(prod[x->id]->op && (prod[x->id]->op->flags & OP_ALIAS)),
-       x = link(g, prod, x) ? prod[x->id]->in[0] : NULL) {
+       x = link(g, prod, x)) {
     int ib = 0;
     for (const ir_tensor *y = b; y; ib |= !(prod[y->id]->op && (prod[y->id]->op->flags & OP_ALIAS)),
-         y = link(g, prod, y) ? prod[y->id]->in[0] : NULL)
+         y = link(g, prod, y))
       if (x == y) {
         *impure_a = ia;
         *impure_b = ib;
