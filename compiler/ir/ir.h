@@ -192,6 +192,18 @@ int ir_replace_uses(ir_graph *g, const ir_tensor *from, ir_tensor *to);
 /* Move the nodes at [from, to) of the schedule to stand at position at (at <= from); renumbers ids. */
 void ir_graph_move_nodes(ir_graph *g, int from, int to, int at);
 
+/* Set input i of n, growing its inputs with missing (NULL) ones as needed. */
+void ir_node_set_input(ir_node *n, int i, ir_tensor *t);
+/* Fusion: p writes n's output 0 as its output j from now on, and n is dead
+ * (holding p's old output, which nothing reads, until compaction). */
+void ir_node_take_output(ir_node *p, int j, ir_node *n);
+/* Whether n holds a subgraph attribute. */
+int ir_node_has_subgraph(const ir_node *n);
+/* A new constant of like's dtype named after it (like's name + suffix, made
+ * unique), with shape (rank, dims) and a copy of data. */
+ir_tensor *ir_add_const_like(ir_graph *g, const ir_tensor *like, const char *suffix, int rank, const int64_t *dims,
+                             const void *data);
+
 /* Def-use lists: the live nodes reading each tensor of g, in schedule order. */
 typedef struct ir_uses {
   int n_tensors;

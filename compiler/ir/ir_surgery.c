@@ -180,3 +180,36 @@ void ir_graph_move_nodes(ir_graph *g, int from, int to, int at) {
   free(tmp);
   for (int i = at; i < g->n_nodes; i++) g->nodes[i]->id = i;
 }
+
+void ir_node_set_input(ir_node *n, int i, ir_tensor *t) {
+  if (i >= n->n_in) {
+    n->in = ir_realloc(n->in, sizeof *n->in * (size_t)(i + 1));
+    for (int k = n->n_in; k <= i; k++) n->in[k] = NULL;
+    n->n_in = i + 1;
+  }
+  n->in[i] = t;
+}
+
+void ir_node_take_output(ir_node *p, int j, ir_node *n) {
+  ir_tensor *y = n->out[0];
+  n->out[0] = p->out[j];   /* n keeps the orphan until compaction drops it */
+  p->out[j] = y;
+  y->producer = p;
+  n->dead = 1;
+}
+
+int ir_node_has_subgraph(const ir_node *n) {
+  for (int a = 0; a < n->n_attr; a++)
+    if (n->attrs[a].type == IR_ATTR_GRAPH) return 1;
+  return 0;
+}
+
+ir_tensor *ir_add_const_like(ir_graph *g, const ir_tensor *like, const char *suffix, int rank, const int64_t *dims,
+                             const void *data) {
+  char base[256];
+  snprintf(base, sizeof base, "%.200s%s", like->name, suffix);
+  ir_tensor *t = ir_add_tensor_unique(g, base, like->dtype, IR_CONST);
+  ir_set_shape(t, rank, dims);
+  ir_tensor_set_data(t, data, (size_t)ir_nbytes(t));
+  return t;
+}

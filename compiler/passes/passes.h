@@ -12,7 +12,13 @@
 typedef struct pass_options {
   int fold;     /* constant-fold float computations (shape arithmetic always folds) */
   int dce;      /* dead-node elimination */
+  int identity; /* Identity and inference-Dropout removal (identity.c) */
+  int bnfold;   /* BatchNormalization folded into Conv/Gemm (bnfold.c) */
+  int fuse;     /* bias, residual and activation fusion (fuse.c) */
+  int schedule; /* a node order with fewer bytes live (schedule.c) */
+  int inplace;  /* aliases and in-place outputs share arena bytes (plan.c) */
   int plan;     /* memory planning (always needed before emission) */
+  int training; /* the graph will be trained: statistics are no constants (no bnfold) */
 } pass_options;
 
 void pass_options_default(pass_options *o);
@@ -50,8 +56,14 @@ int pass_expand_scan(ir_graph *g, int k, const pass_options *o, int *next);
 int pass_expand_gradient(ir_graph *g, int k, const pass_options *o, int *next);
 /* dce.c: drop nodes whose outputs nobody needs, and unreferenced tensors. */
 int pass_dce(ir_graph *g);
+/* identity.c, bnfold.c, fuse.c, schedule.c: see each file's guarantee. */
+int pass_identity(ir_graph *g, const pass_options *o);
+int pass_bnfold(ir_graph *g, const pass_options *o);
+int pass_fuse(ir_graph *g, const pass_options *o);
+int pass_schedule(ir_graph *g, const pass_options *o);
 /* plan.c: arena offsets from lifetimes over the schedule. */
 int pass_plan(ir_graph *g);
+int pass_plan_with(ir_graph *g, int inplace);
 
 /* pipeline.c: the whole pipeline in order, as the CLI runs it. */
 int pass_run_all(ir_graph *g, const pass_options *o);
