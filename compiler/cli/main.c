@@ -29,7 +29,8 @@ static const char *usage_text =
     "  --dim SYMBOL=N           fix a symbolic dimension everywhere\n"
     "  --const NAME=FILE        make an input a compile-time constant (.npy or .pb)\n"
     "  --max-bytes N            limit on weight bytes (default 4 GiB)\n"
-    "  --no-fold, --no-dce      switch a pass off (to bisect a wrong result)\n"
+    "  --no-fold, --no-dce      switch a pass off (to bisect a wrong result); also\n"
+    "  --no-identity, --no-bnfold, --no-fuse, --no-schedule, --no-inplace\n"
     "  --seed N                 seed for random inputs (default 1)\n"
     "  --keep                   check/test-onnx: keep the build folder and print it\n"
     "  -h, --help               this text\n";
@@ -152,6 +153,16 @@ int main(int argc, char **argv) {
       o.passes.fold = 0;
     } else if (!strcmp(a, "--no-dce")) {
       o.passes.dce = 0;
+    } else if (!strcmp(a, "--no-identity")) {
+      o.passes.identity = 0;
+    } else if (!strcmp(a, "--no-bnfold")) {
+      o.passes.bnfold = 0;
+    } else if (!strcmp(a, "--no-fuse")) {
+      o.passes.fuse = 0;
+    } else if (!strcmp(a, "--no-schedule")) {
+      o.passes.schedule = 0;
+    } else if (!strcmp(a, "--no-inplace")) {
+      o.passes.inplace = 0;
     } else if (!strcmp(a, "--threads") || !strcmp(a, "--seed") || !strcmp(a, "--max-bytes")) {
       int64_t v;
       NEXT();

@@ -11,12 +11,23 @@
 void pass_options_default(pass_options *o) {
   o->fold = 1;
   o->dce = 1;
+  o->identity = 1;
+  o->bnfold = 1;
+  o->fuse = 1;
+  o->schedule = 1;
+  o->inplace = 1;
   o->plan = 1;
+  o->training = 0;
 }
 
 int pass_run_all(ir_graph *g, const pass_options *o) {
   if (pass_infer(g, o) < 0) return -1;
+  if (o->identity && pass_identity(g, o) < 0) return -1;
   if (o->dce && pass_dce(g) < 0) return -1;
-  if (o->plan && pass_plan(g) < 0) return -1;
+  if (o->bnfold && pass_bnfold(g, o) < 0) return -1;
+  if (o->fuse && pass_fuse(g, o) < 0) return -1;
+  if ((o->bnfold || o->fuse) && o->dce && pass_dce(g) < 0) return -1;   /* weights nobody reads now */
+  if (o->schedule && pass_schedule(g, o) < 0) return -1;
+  if (o->plan && pass_plan_with(g, o->inplace) < 0) return -1;
   return 0;
 }

@@ -10,866 +10,443 @@
 #include "ch_ppocr_mobile_v2_0_cls_infer.h"
 
 /* ---- weights, defined in ch_ppocr_mobile_v2_0_cls_infer_weights.c ---- */
-/* batch_norm_0.b_0[8] float32 */
+/* conv2d_14.b_0[8] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w0_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w0_u ch_ppocr_mobile_v2_0_cls_infer_w0;
-/* batch_norm_0.w_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w1_u { uint32_t u[8]; float v[8]; };
+/* conv2d_14.w_0[8,32,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w1_u { uint32_t u[256]; float v[256]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w1_u ch_ppocr_mobile_v2_0_cls_infer_w1;
-/* batch_norm_0.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w2_u { uint32_t u[8]; float v[8]; };
+/* conv2d_15.b_0[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w2_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w2_u ch_ppocr_mobile_v2_0_cls_infer_w2;
-/* batch_norm_0.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w3_u { uint32_t u[8]; float v[8]; };
+/* conv2d_15.w_0[32,8,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w3_u { uint32_t u[256]; float v[256]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w3_u ch_ppocr_mobile_v2_0_cls_infer_w3;
-/* batch_norm_1.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w4_u { uint32_t u[8]; float v[8]; };
+/* conv2d_19.b_0[22] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w4_u { uint32_t u[22]; float v[22]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w4_u ch_ppocr_mobile_v2_0_cls_infer_w4;
-/* batch_norm_1.w_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w5_u { uint32_t u[8]; float v[8]; };
+/* conv2d_19.w_0[22,88,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w5_u { uint32_t u[1936]; float v[1936]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w5_u ch_ppocr_mobile_v2_0_cls_infer_w5;
-/* batch_norm_1.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w6_u { uint32_t u[8]; float v[8]; };
+/* conv2d_20.b_0[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w6_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w6_u ch_ppocr_mobile_v2_0_cls_infer_w6;
-/* batch_norm_1.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w7_u { uint32_t u[8]; float v[8]; };
+/* conv2d_20.w_0[88,22,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w7_u { uint32_t u[1936]; float v[1936]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w7_u ch_ppocr_mobile_v2_0_cls_infer_w7;
-/* batch_norm_10.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w8_u { uint32_t u[32]; float v[32]; };
+/* conv2d_24.b_0[22] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w8_u { uint32_t u[22]; float v[22]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w8_u ch_ppocr_mobile_v2_0_cls_infer_w8;
-/* batch_norm_10.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w9_u { uint32_t u[32]; float v[32]; };
+/* conv2d_24.w_0[22,88,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w9_u { uint32_t u[1936]; float v[1936]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w9_u ch_ppocr_mobile_v2_0_cls_infer_w9;
-/* batch_norm_10.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w10_u { uint32_t u[32]; float v[32]; };
+/* conv2d_25.b_0[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w10_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w10_u ch_ppocr_mobile_v2_0_cls_infer_w10;
-/* batch_norm_10.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w11_u { uint32_t u[32]; float v[32]; };
+/* conv2d_25.w_0[88,22,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w11_u { uint32_t u[1936]; float v[1936]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w11_u ch_ppocr_mobile_v2_0_cls_infer_w11;
-/* batch_norm_11.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w12_u { uint32_t u[32]; float v[32]; };
+/* conv2d_29.b_0[10] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w12_u { uint32_t u[10]; float v[10]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w12_u ch_ppocr_mobile_v2_0_cls_infer_w12;
-/* batch_norm_11.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w13_u { uint32_t u[32]; float v[32]; };
+/* conv2d_29.w_0[10,40,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w13_u { uint32_t u[400]; float v[400]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w13_u ch_ppocr_mobile_v2_0_cls_infer_w13;
-/* batch_norm_11.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w14_u { uint32_t u[32]; float v[32]; };
+/* conv2d_3.b_0[2] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w14_u { uint32_t u[2]; float v[2]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w14_u ch_ppocr_mobile_v2_0_cls_infer_w14;
-/* batch_norm_11.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w15_u { uint32_t u[32]; float v[32]; };
+/* conv2d_3.w_0[2,8,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w15_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w15_u ch_ppocr_mobile_v2_0_cls_infer_w15;
-/* batch_norm_12.b_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w16_u { uint32_t u[16]; float v[16]; };
+/* conv2d_30.b_0[40] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w16_u { uint32_t u[40]; float v[40]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w16_u ch_ppocr_mobile_v2_0_cls_infer_w16;
-/* batch_norm_12.w_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w17_u { uint32_t u[16]; float v[16]; };
+/* conv2d_30.w_0[40,10,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w17_u { uint32_t u[400]; float v[400]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w17_u ch_ppocr_mobile_v2_0_cls_infer_w17;
-/* batch_norm_12.w_1[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w18_u { uint32_t u[16]; float v[16]; };
+/* conv2d_34.b_0[12] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w18_u { uint32_t u[12]; float v[12]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w18_u ch_ppocr_mobile_v2_0_cls_infer_w18;
-/* batch_norm_12.w_2[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w19_u { uint32_t u[16]; float v[16]; };
+/* conv2d_34.w_0[12,48,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w19_u { uint32_t u[576]; float v[576]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w19_u ch_ppocr_mobile_v2_0_cls_infer_w19;
-/* batch_norm_13.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w20_u { uint32_t u[88]; float v[88]; };
+/* conv2d_35.b_0[48] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w20_u { uint32_t u[48]; float v[48]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w20_u ch_ppocr_mobile_v2_0_cls_infer_w20;
-/* batch_norm_13.w_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w21_u { uint32_t u[88]; float v[88]; };
+/* conv2d_35.w_0[48,12,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w21_u { uint32_t u[576]; float v[576]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w21_u ch_ppocr_mobile_v2_0_cls_infer_w21;
-/* batch_norm_13.w_1[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w22_u { uint32_t u[88]; float v[88]; };
+/* conv2d_39.b_0[26] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w22_u { uint32_t u[26]; float v[26]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w22_u ch_ppocr_mobile_v2_0_cls_infer_w22;
-/* batch_norm_13.w_2[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w23_u { uint32_t u[88]; float v[88]; };
+/* conv2d_39.w_0[26,104,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w23_u { uint32_t u[2704]; float v[2704]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w23_u ch_ppocr_mobile_v2_0_cls_infer_w23;
-/* batch_norm_14.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w24_u { uint32_t u[88]; float v[88]; };
+/* conv2d_4.b_0[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w24_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w24_u ch_ppocr_mobile_v2_0_cls_infer_w24;
-/* batch_norm_14.w_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w25_u { uint32_t u[88]; float v[88]; };
+/* conv2d_4.w_0[8,2,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w25_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w25_u ch_ppocr_mobile_v2_0_cls_infer_w25;
-/* batch_norm_14.w_1[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w26_u { uint32_t u[88]; float v[88]; };
+/* conv2d_40.b_0[104] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w26_u { uint32_t u[104]; float v[104]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w26_u ch_ppocr_mobile_v2_0_cls_infer_w26;
-/* batch_norm_14.w_2[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w27_u { uint32_t u[88]; float v[88]; };
+/* conv2d_40.w_0[104,26,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w27_u { uint32_t u[2704]; float v[2704]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w27_u ch_ppocr_mobile_v2_0_cls_infer_w27;
-/* batch_norm_15.b_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w28_u { uint32_t u[16]; float v[16]; };
+/* conv2d_44.b_0[50] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w28_u { uint32_t u[50]; float v[50]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w28_u ch_ppocr_mobile_v2_0_cls_infer_w28;
-/* batch_norm_15.w_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w29_u { uint32_t u[16]; float v[16]; };
+/* conv2d_44.w_0[50,200,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w29_u { uint32_t u[10000]; float v[10000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w29_u ch_ppocr_mobile_v2_0_cls_infer_w29;
-/* batch_norm_15.w_1[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w30_u { uint32_t u[16]; float v[16]; };
+/* conv2d_45.b_0[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w30_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w30_u ch_ppocr_mobile_v2_0_cls_infer_w30;
-/* batch_norm_15.w_2[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w31_u { uint32_t u[16]; float v[16]; };
+/* conv2d_45.w_0[200,50,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w31_u { uint32_t u[10000]; float v[10000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w31_u ch_ppocr_mobile_v2_0_cls_infer_w31;
-/* batch_norm_16.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w32_u { uint32_t u[88]; float v[88]; };
+/* conv2d_49.b_0[50] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w32_u { uint32_t u[50]; float v[50]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w32_u ch_ppocr_mobile_v2_0_cls_infer_w32;
-/* batch_norm_16.w_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w33_u { uint32_t u[88]; float v[88]; };
+/* conv2d_49.w_0[50,200,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w33_u { uint32_t u[10000]; float v[10000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w33_u ch_ppocr_mobile_v2_0_cls_infer_w33;
-/* batch_norm_16.w_1[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w34_u { uint32_t u[88]; float v[88]; };
+/* conv2d_50.b_0[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w34_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w34_u ch_ppocr_mobile_v2_0_cls_infer_w34;
-/* batch_norm_16.w_2[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w35_u { uint32_t u[88]; float v[88]; };
+/* conv2d_50.w_0[200,50,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w35_u { uint32_t u[10000]; float v[10000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w35_u ch_ppocr_mobile_v2_0_cls_infer_w35;
-/* batch_norm_17.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w36_u { uint32_t u[88]; float v[88]; };
+/* fc_0.b_0[2] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w36_u { uint32_t u[2]; float v[2]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w36_u ch_ppocr_mobile_v2_0_cls_infer_w36;
-/* batch_norm_17.w_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w37_u { uint32_t u[88]; float v[88]; };
+/* fc_0.w_0[200,2] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w37_u { uint32_t u[400]; float v[400]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w37_u ch_ppocr_mobile_v2_0_cls_infer_w37;
-/* batch_norm_17.w_1[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w38_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.0[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w38_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w38_u ch_ppocr_mobile_v2_0_cls_infer_w38;
-/* batch_norm_17.w_2[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w39_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.1[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w39_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w39_u ch_ppocr_mobile_v2_0_cls_infer_w39;
-/* batch_norm_18.b_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w40_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.4[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w40_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w40_u ch_ppocr_mobile_v2_0_cls_infer_w40;
-/* batch_norm_18.w_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w41_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.5[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w41_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w41_u ch_ppocr_mobile_v2_0_cls_infer_w41;
-/* batch_norm_18.w_1[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w42_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.6[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w42_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w42_u ch_ppocr_mobile_v2_0_cls_infer_w42;
-/* batch_norm_18.w_2[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w43_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.7[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w43_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w43_u ch_ppocr_mobile_v2_0_cls_infer_w43;
-/* batch_norm_19.b_0[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w44_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.10[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w44_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w44_u ch_ppocr_mobile_v2_0_cls_infer_w44;
-/* batch_norm_19.w_0[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w45_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.11[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w45_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w45_u ch_ppocr_mobile_v2_0_cls_infer_w45;
-/* batch_norm_19.w_1[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w46_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.12[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w46_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w46_u ch_ppocr_mobile_v2_0_cls_infer_w46;
-/* batch_norm_19.w_2[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w47_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.13[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w47_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w47_u ch_ppocr_mobile_v2_0_cls_infer_w47;
-/* batch_norm_2.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w48_u { uint32_t u[8]; float v[8]; };
+/* p2o.helper.constant.16[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w48_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w48_u ch_ppocr_mobile_v2_0_cls_infer_w48;
-/* batch_norm_2.w_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w49_u { uint32_t u[8]; float v[8]; };
+/* p2o.helper.constant.17[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w49_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w49_u ch_ppocr_mobile_v2_0_cls_infer_w49;
-/* batch_norm_2.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w50_u { uint32_t u[8]; float v[8]; };
+/* p2o.helper.constant.18[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w50_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w50_u ch_ppocr_mobile_v2_0_cls_infer_w50;
-/* batch_norm_2.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w51_u { uint32_t u[8]; float v[8]; };
+/* p2o.helper.constant.19[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w51_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w51_u ch_ppocr_mobile_v2_0_cls_infer_w51;
-/* batch_norm_20.b_0[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w52_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.22[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w52_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w52_u ch_ppocr_mobile_v2_0_cls_infer_w52;
-/* batch_norm_20.w_0[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w53_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.23[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w53_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w53_u ch_ppocr_mobile_v2_0_cls_infer_w53;
-/* batch_norm_20.w_1[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w54_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.24[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w54_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w54_u ch_ppocr_mobile_v2_0_cls_infer_w54;
-/* batch_norm_20.w_2[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w55_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.25[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w55_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w55_u ch_ppocr_mobile_v2_0_cls_infer_w55;
-/* batch_norm_21.b_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w56_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.28[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w56_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w56_u ch_ppocr_mobile_v2_0_cls_infer_w56;
-/* batch_norm_21.w_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w57_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.29[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w57_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w57_u ch_ppocr_mobile_v2_0_cls_infer_w57;
-/* batch_norm_21.w_1[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w58_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.30[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w58_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w58_u ch_ppocr_mobile_v2_0_cls_infer_w58;
-/* batch_norm_21.w_2[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w59_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.31[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w59_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w59_u ch_ppocr_mobile_v2_0_cls_infer_w59;
-/* batch_norm_22.b_0[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w60_u { uint32_t u[48]; float v[48]; };
+/* p2o.helper.constant.34[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w60_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w60_u ch_ppocr_mobile_v2_0_cls_infer_w60;
-/* batch_norm_22.w_0[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w61_u { uint32_t u[48]; float v[48]; };
+/* p2o.helper.constant.35[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w61_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w61_u ch_ppocr_mobile_v2_0_cls_infer_w61;
-/* batch_norm_22.w_1[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w62_u { uint32_t u[48]; float v[48]; };
+/* p2o.helper.constant.36[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w62_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w62_u ch_ppocr_mobile_v2_0_cls_infer_w62;
-/* batch_norm_22.w_2[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w63_u { uint32_t u[48]; float v[48]; };
+/* p2o.helper.constant.37[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w63_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w63_u ch_ppocr_mobile_v2_0_cls_infer_w63;
-/* batch_norm_23.b_0[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w64_u { uint32_t u[48]; float v[48]; };
+/* p2o.helper.constant.40[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w64_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w64_u ch_ppocr_mobile_v2_0_cls_infer_w64;
-/* batch_norm_23.w_0[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w65_u { uint32_t u[48]; float v[48]; };
+/* p2o.helper.constant.41[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w65_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w65_u ch_ppocr_mobile_v2_0_cls_infer_w65;
-/* batch_norm_23.w_1[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w66_u { uint32_t u[48]; float v[48]; };
+/* p2o.helper.constant.42[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w66_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w66_u ch_ppocr_mobile_v2_0_cls_infer_w66;
-/* batch_norm_23.w_2[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w67_u { uint32_t u[48]; float v[48]; };
+/* p2o.helper.constant.43[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w67_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w67_u ch_ppocr_mobile_v2_0_cls_infer_w67;
-/* batch_norm_24.b_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w68_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.46[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w68_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w68_u ch_ppocr_mobile_v2_0_cls_infer_w68;
-/* batch_norm_24.w_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w69_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.47[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w69_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w69_u ch_ppocr_mobile_v2_0_cls_infer_w69;
-/* batch_norm_24.w_1[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w70_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.48[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w70_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w70_u ch_ppocr_mobile_v2_0_cls_infer_w70;
-/* batch_norm_24.w_2[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w71_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.49[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w71_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w71_u ch_ppocr_mobile_v2_0_cls_infer_w71;
-/* batch_norm_25.b_0[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w72_u { uint32_t u[104]; float v[104]; };
+/* p2o.helper.constant.52[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w72_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w72_u ch_ppocr_mobile_v2_0_cls_infer_w72;
-/* batch_norm_25.w_0[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w73_u { uint32_t u[104]; float v[104]; };
+/* p2o.helper.constant.53[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w73_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w73_u ch_ppocr_mobile_v2_0_cls_infer_w73;
-/* batch_norm_25.w_1[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w74_u { uint32_t u[104]; float v[104]; };
+/* conv2d_0.w_0_bnfold[8,3,3,3] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w74_u { uint32_t u[216]; float v[216]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w74_u ch_ppocr_mobile_v2_0_cls_infer_w74;
-/* batch_norm_25.w_2[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w75_u { uint32_t u[104]; float v[104]; };
+/* conv2d_0.w_0_bnfold_bias[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w75_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w75_u ch_ppocr_mobile_v2_0_cls_infer_w75;
-/* batch_norm_26.b_0[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w76_u { uint32_t u[104]; float v[104]; };
+/* conv2d_1.w_0_bnfold[8,8,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w76_u { uint32_t u[64]; float v[64]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w76_u ch_ppocr_mobile_v2_0_cls_infer_w76;
-/* batch_norm_26.w_0[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w77_u { uint32_t u[104]; float v[104]; };
+/* conv2d_1.w_0_bnfold_bias[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w77_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w77_u ch_ppocr_mobile_v2_0_cls_infer_w77;
-/* batch_norm_26.w_1[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w78_u { uint32_t u[104]; float v[104]; };
+/* conv2d_2.w_0_bnfold[8,1,3,3] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w78_u { uint32_t u[72]; float v[72]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w78_u ch_ppocr_mobile_v2_0_cls_infer_w78;
-/* batch_norm_26.w_2[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w79_u { uint32_t u[104]; float v[104]; };
+/* conv2d_2.w_0_bnfold_bias[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w79_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w79_u ch_ppocr_mobile_v2_0_cls_infer_w79;
-/* batch_norm_27.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w80_u { uint32_t u[32]; float v[32]; };
+/* conv2d_5.w_0_bnfold[8,8,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w80_u { uint32_t u[64]; float v[64]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w80_u ch_ppocr_mobile_v2_0_cls_infer_w80;
-/* batch_norm_27.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w81_u { uint32_t u[32]; float v[32]; };
+/* conv2d_5.w_0_bnfold_bias[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w81_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w81_u ch_ppocr_mobile_v2_0_cls_infer_w81;
-/* batch_norm_27.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w82_u { uint32_t u[32]; float v[32]; };
+/* conv2d_6.w_0_bnfold[24,8,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w82_u { uint32_t u[192]; float v[192]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w82_u ch_ppocr_mobile_v2_0_cls_infer_w82;
-/* batch_norm_27.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w83_u { uint32_t u[32]; float v[32]; };
+/* conv2d_6.w_0_bnfold_bias[24] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w83_u { uint32_t u[24]; float v[24]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w83_u ch_ppocr_mobile_v2_0_cls_infer_w83;
-/* batch_norm_28.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w84_u { uint32_t u[200]; float v[200]; };
+/* conv2d_7.w_0_bnfold[24,1,3,3] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w84_u { uint32_t u[216]; float v[216]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w84_u ch_ppocr_mobile_v2_0_cls_infer_w84;
-/* batch_norm_28.w_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w85_u { uint32_t u[200]; float v[200]; };
+/* conv2d_7.w_0_bnfold_bias[24] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w85_u { uint32_t u[24]; float v[24]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w85_u ch_ppocr_mobile_v2_0_cls_infer_w85;
-/* batch_norm_28.w_1[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w86_u { uint32_t u[200]; float v[200]; };
+/* conv2d_8.w_0_bnfold[8,24,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w86_u { uint32_t u[192]; float v[192]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w86_u ch_ppocr_mobile_v2_0_cls_infer_w86;
-/* batch_norm_28.w_2[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w87_u { uint32_t u[200]; float v[200]; };
+/* conv2d_8.w_0_bnfold_bias[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w87_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w87_u ch_ppocr_mobile_v2_0_cls_infer_w87;
-/* batch_norm_29.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w88_u { uint32_t u[200]; float v[200]; };
+/* conv2d_9.w_0_bnfold[32,8,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w88_u { uint32_t u[256]; float v[256]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w88_u ch_ppocr_mobile_v2_0_cls_infer_w88;
-/* batch_norm_29.w_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w89_u { uint32_t u[200]; float v[200]; };
+/* conv2d_9.w_0_bnfold_bias[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w89_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w89_u ch_ppocr_mobile_v2_0_cls_infer_w89;
-/* batch_norm_29.w_1[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w90_u { uint32_t u[200]; float v[200]; };
+/* conv2d_10.w_0_bnfold[32,1,3,3] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w90_u { uint32_t u[288]; float v[288]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w90_u ch_ppocr_mobile_v2_0_cls_infer_w90;
-/* batch_norm_29.w_2[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w91_u { uint32_t u[200]; float v[200]; };
+/* conv2d_10.w_0_bnfold_bias[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w91_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w91_u ch_ppocr_mobile_v2_0_cls_infer_w91;
-/* batch_norm_3.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w92_u { uint32_t u[8]; float v[8]; };
+/* conv2d_11.w_0_bnfold[8,32,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w92_u { uint32_t u[256]; float v[256]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w92_u ch_ppocr_mobile_v2_0_cls_infer_w92;
-/* batch_norm_3.w_0[8] float32 */
+/* conv2d_11.w_0_bnfold_bias[8] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w93_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w93_u ch_ppocr_mobile_v2_0_cls_infer_w93;
-/* batch_norm_3.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w94_u { uint32_t u[8]; float v[8]; };
+/* conv2d_12.w_0_bnfold[32,8,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w94_u { uint32_t u[256]; float v[256]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w94_u ch_ppocr_mobile_v2_0_cls_infer_w94;
-/* batch_norm_3.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w95_u { uint32_t u[8]; float v[8]; };
+/* conv2d_12.w_0_bnfold_bias[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w95_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w95_u ch_ppocr_mobile_v2_0_cls_infer_w95;
-/* batch_norm_30.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w96_u { uint32_t u[32]; float v[32]; };
+/* conv2d_13.w_0_bnfold[32,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w96_u { uint32_t u[800]; float v[800]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w96_u ch_ppocr_mobile_v2_0_cls_infer_w96;
-/* batch_norm_30.w_0[32] float32 */
+/* conv2d_13.w_0_bnfold_bias[32] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w97_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w97_u ch_ppocr_mobile_v2_0_cls_infer_w97;
-/* batch_norm_30.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w98_u { uint32_t u[32]; float v[32]; };
+/* conv2d_16.w_0_bnfold[16,32,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w98_u { uint32_t u[512]; float v[512]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w98_u ch_ppocr_mobile_v2_0_cls_infer_w98;
-/* batch_norm_30.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w99_u { uint32_t u[32]; float v[32]; };
+/* conv2d_16.w_0_bnfold_bias[16] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w99_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w99_u ch_ppocr_mobile_v2_0_cls_infer_w99;
-/* batch_norm_31.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w100_u { uint32_t u[200]; float v[200]; };
+/* conv2d_17.w_0_bnfold[88,16,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w100_u { uint32_t u[1408]; float v[1408]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w100_u ch_ppocr_mobile_v2_0_cls_infer_w100;
-/* batch_norm_31.w_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w101_u { uint32_t u[200]; float v[200]; };
+/* conv2d_17.w_0_bnfold_bias[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w101_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w101_u ch_ppocr_mobile_v2_0_cls_infer_w101;
-/* batch_norm_31.w_1[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w102_u { uint32_t u[200]; float v[200]; };
+/* conv2d_18.w_0_bnfold[88,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w102_u { uint32_t u[2200]; float v[2200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w102_u ch_ppocr_mobile_v2_0_cls_infer_w102;
-/* batch_norm_31.w_2[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w103_u { uint32_t u[200]; float v[200]; };
+/* conv2d_18.w_0_bnfold_bias[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w103_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w103_u ch_ppocr_mobile_v2_0_cls_infer_w103;
-/* batch_norm_32.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w104_u { uint32_t u[200]; float v[200]; };
+/* conv2d_21.w_0_bnfold[16,88,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w104_u { uint32_t u[1408]; float v[1408]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w104_u ch_ppocr_mobile_v2_0_cls_infer_w104;
-/* batch_norm_32.w_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w105_u { uint32_t u[200]; float v[200]; };
+/* conv2d_21.w_0_bnfold_bias[16] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w105_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w105_u ch_ppocr_mobile_v2_0_cls_infer_w105;
-/* batch_norm_32.w_1[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w106_u { uint32_t u[200]; float v[200]; };
+/* conv2d_22.w_0_bnfold[88,16,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w106_u { uint32_t u[1408]; float v[1408]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w106_u ch_ppocr_mobile_v2_0_cls_infer_w106;
-/* batch_norm_32.w_2[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w107_u { uint32_t u[200]; float v[200]; };
+/* conv2d_22.w_0_bnfold_bias[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w107_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w107_u ch_ppocr_mobile_v2_0_cls_infer_w107;
-/* batch_norm_33.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w108_u { uint32_t u[32]; float v[32]; };
+/* conv2d_23.w_0_bnfold[88,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w108_u { uint32_t u[2200]; float v[2200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w108_u ch_ppocr_mobile_v2_0_cls_infer_w108;
-/* batch_norm_33.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w109_u { uint32_t u[32]; float v[32]; };
+/* conv2d_23.w_0_bnfold_bias[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w109_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w109_u ch_ppocr_mobile_v2_0_cls_infer_w109;
-/* batch_norm_33.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w110_u { uint32_t u[32]; float v[32]; };
+/* conv2d_26.w_0_bnfold[16,88,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w110_u { uint32_t u[1408]; float v[1408]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w110_u ch_ppocr_mobile_v2_0_cls_infer_w110;
-/* batch_norm_33.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w111_u { uint32_t u[32]; float v[32]; };
+/* conv2d_26.w_0_bnfold_bias[16] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w111_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w111_u ch_ppocr_mobile_v2_0_cls_infer_w111;
-/* batch_norm_34.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w112_u { uint32_t u[200]; float v[200]; };
+/* conv2d_27.w_0_bnfold[40,16,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w112_u { uint32_t u[640]; float v[640]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w112_u ch_ppocr_mobile_v2_0_cls_infer_w112;
-/* batch_norm_34.w_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w113_u { uint32_t u[200]; float v[200]; };
+/* conv2d_27.w_0_bnfold_bias[40] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w113_u { uint32_t u[40]; float v[40]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w113_u ch_ppocr_mobile_v2_0_cls_infer_w113;
-/* batch_norm_34.w_1[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w114_u { uint32_t u[200]; float v[200]; };
+/* conv2d_28.w_0_bnfold[40,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w114_u { uint32_t u[1000]; float v[1000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w114_u ch_ppocr_mobile_v2_0_cls_infer_w114;
-/* batch_norm_34.w_2[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w115_u { uint32_t u[200]; float v[200]; };
+/* conv2d_28.w_0_bnfold_bias[40] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w115_u { uint32_t u[40]; float v[40]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w115_u ch_ppocr_mobile_v2_0_cls_infer_w115;
-/* batch_norm_4.b_0[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w116_u { uint32_t u[24]; float v[24]; };
+/* conv2d_31.w_0_bnfold[16,40,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w116_u { uint32_t u[640]; float v[640]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w116_u ch_ppocr_mobile_v2_0_cls_infer_w116;
-/* batch_norm_4.w_0[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w117_u { uint32_t u[24]; float v[24]; };
+/* conv2d_31.w_0_bnfold_bias[16] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w117_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w117_u ch_ppocr_mobile_v2_0_cls_infer_w117;
-/* batch_norm_4.w_1[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w118_u { uint32_t u[24]; float v[24]; };
+/* conv2d_32.w_0_bnfold[48,16,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w118_u { uint32_t u[768]; float v[768]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w118_u ch_ppocr_mobile_v2_0_cls_infer_w118;
-/* batch_norm_4.w_2[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w119_u { uint32_t u[24]; float v[24]; };
+/* conv2d_32.w_0_bnfold_bias[48] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w119_u { uint32_t u[48]; float v[48]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w119_u ch_ppocr_mobile_v2_0_cls_infer_w119;
-/* batch_norm_5.b_0[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w120_u { uint32_t u[24]; float v[24]; };
+/* conv2d_33.w_0_bnfold[48,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w120_u { uint32_t u[1200]; float v[1200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w120_u ch_ppocr_mobile_v2_0_cls_infer_w120;
-/* batch_norm_5.w_0[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w121_u { uint32_t u[24]; float v[24]; };
+/* conv2d_33.w_0_bnfold_bias[48] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w121_u { uint32_t u[48]; float v[48]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w121_u ch_ppocr_mobile_v2_0_cls_infer_w121;
-/* batch_norm_5.w_1[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w122_u { uint32_t u[24]; float v[24]; };
+/* conv2d_36.w_0_bnfold[16,48,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w122_u { uint32_t u[768]; float v[768]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w122_u ch_ppocr_mobile_v2_0_cls_infer_w122;
-/* batch_norm_5.w_2[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w123_u { uint32_t u[24]; float v[24]; };
+/* conv2d_36.w_0_bnfold_bias[16] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w123_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w123_u ch_ppocr_mobile_v2_0_cls_infer_w123;
-/* batch_norm_6.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w124_u { uint32_t u[8]; float v[8]; };
+/* conv2d_37.w_0_bnfold[104,16,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w124_u { uint32_t u[1664]; float v[1664]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w124_u ch_ppocr_mobile_v2_0_cls_infer_w124;
-/* batch_norm_6.w_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w125_u { uint32_t u[8]; float v[8]; };
+/* conv2d_37.w_0_bnfold_bias[104] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w125_u { uint32_t u[104]; float v[104]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w125_u ch_ppocr_mobile_v2_0_cls_infer_w125;
-/* batch_norm_6.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w126_u { uint32_t u[8]; float v[8]; };
+/* conv2d_38.w_0_bnfold[104,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w126_u { uint32_t u[2600]; float v[2600]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w126_u ch_ppocr_mobile_v2_0_cls_infer_w126;
-/* batch_norm_6.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w127_u { uint32_t u[8]; float v[8]; };
+/* conv2d_38.w_0_bnfold_bias[104] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w127_u { uint32_t u[104]; float v[104]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w127_u ch_ppocr_mobile_v2_0_cls_infer_w127;
-/* batch_norm_7.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w128_u { uint32_t u[32]; float v[32]; };
+/* conv2d_41.w_0_bnfold[32,104,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w128_u { uint32_t u[3328]; float v[3328]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w128_u ch_ppocr_mobile_v2_0_cls_infer_w128;
-/* batch_norm_7.w_0[32] float32 */
+/* conv2d_41.w_0_bnfold_bias[32] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w129_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w129_u ch_ppocr_mobile_v2_0_cls_infer_w129;
-/* batch_norm_7.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w130_u { uint32_t u[32]; float v[32]; };
+/* conv2d_42.w_0_bnfold[200,32,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w130_u { uint32_t u[6400]; float v[6400]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w130_u ch_ppocr_mobile_v2_0_cls_infer_w130;
-/* batch_norm_7.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w131_u { uint32_t u[32]; float v[32]; };
+/* conv2d_42.w_0_bnfold_bias[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w131_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w131_u ch_ppocr_mobile_v2_0_cls_infer_w131;
-/* batch_norm_8.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w132_u { uint32_t u[32]; float v[32]; };
+/* conv2d_43.w_0_bnfold[200,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w132_u { uint32_t u[5000]; float v[5000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w132_u ch_ppocr_mobile_v2_0_cls_infer_w132;
-/* batch_norm_8.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w133_u { uint32_t u[32]; float v[32]; };
+/* conv2d_43.w_0_bnfold_bias[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w133_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w133_u ch_ppocr_mobile_v2_0_cls_infer_w133;
-/* batch_norm_8.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w134_u { uint32_t u[32]; float v[32]; };
+/* conv2d_46.w_0_bnfold[32,200,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w134_u { uint32_t u[6400]; float v[6400]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w134_u ch_ppocr_mobile_v2_0_cls_infer_w134;
-/* batch_norm_8.w_2[32] float32 */
+/* conv2d_46.w_0_bnfold_bias[32] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w135_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w135_u ch_ppocr_mobile_v2_0_cls_infer_w135;
-/* batch_norm_9.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w136_u { uint32_t u[8]; float v[8]; };
+/* conv2d_47.w_0_bnfold[200,32,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w136_u { uint32_t u[6400]; float v[6400]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w136_u ch_ppocr_mobile_v2_0_cls_infer_w136;
-/* batch_norm_9.w_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w137_u { uint32_t u[8]; float v[8]; };
+/* conv2d_47.w_0_bnfold_bias[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w137_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w137_u ch_ppocr_mobile_v2_0_cls_infer_w137;
-/* batch_norm_9.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w138_u { uint32_t u[8]; float v[8]; };
+/* conv2d_48.w_0_bnfold[200,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w138_u { uint32_t u[5000]; float v[5000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w138_u ch_ppocr_mobile_v2_0_cls_infer_w138;
-/* batch_norm_9.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w139_u { uint32_t u[8]; float v[8]; };
+/* conv2d_48.w_0_bnfold_bias[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w139_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w139_u ch_ppocr_mobile_v2_0_cls_infer_w139;
-/* conv2d_0.w_0[8,3,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w140_u { uint32_t u[216]; float v[216]; };
+/* conv2d_51.w_0_bnfold[32,200,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w140_u { uint32_t u[6400]; float v[6400]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w140_u ch_ppocr_mobile_v2_0_cls_infer_w140;
-/* conv2d_1.w_0[8,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w141_u { uint32_t u[64]; float v[64]; };
+/* conv2d_51.w_0_bnfold_bias[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w141_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w141_u ch_ppocr_mobile_v2_0_cls_infer_w141;
-/* conv2d_10.w_0[32,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w142_u { uint32_t u[288]; float v[288]; };
+/* conv2d_52.w_0_bnfold[200,32,1,1] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w142_u { uint32_t u[6400]; float v[6400]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w142_u ch_ppocr_mobile_v2_0_cls_infer_w142;
-/* conv2d_11.w_0[8,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w143_u { uint32_t u[256]; float v[256]; };
+/* conv2d_52.w_0_bnfold_bias[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w143_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w143_u ch_ppocr_mobile_v2_0_cls_infer_w143;
-/* conv2d_12.w_0[32,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w144_u { uint32_t u[256]; float v[256]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w144_u ch_ppocr_mobile_v2_0_cls_infer_w144;
-/* conv2d_13.w_0[32,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w145_u { uint32_t u[800]; float v[800]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w145_u ch_ppocr_mobile_v2_0_cls_infer_w145;
-/* conv2d_14.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w146_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w146_u ch_ppocr_mobile_v2_0_cls_infer_w146;
-/* conv2d_14.w_0[8,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w147_u { uint32_t u[256]; float v[256]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w147_u ch_ppocr_mobile_v2_0_cls_infer_w147;
-/* conv2d_15.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w148_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w148_u ch_ppocr_mobile_v2_0_cls_infer_w148;
-/* conv2d_15.w_0[32,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w149_u { uint32_t u[256]; float v[256]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w149_u ch_ppocr_mobile_v2_0_cls_infer_w149;
-/* conv2d_16.w_0[16,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w150_u { uint32_t u[512]; float v[512]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w150_u ch_ppocr_mobile_v2_0_cls_infer_w150;
-/* conv2d_17.w_0[88,16,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w151_u { uint32_t u[1408]; float v[1408]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w151_u ch_ppocr_mobile_v2_0_cls_infer_w151;
-/* conv2d_18.w_0[88,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w152_u { uint32_t u[2200]; float v[2200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w152_u ch_ppocr_mobile_v2_0_cls_infer_w152;
-/* conv2d_19.b_0[22] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w153_u { uint32_t u[22]; float v[22]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w153_u ch_ppocr_mobile_v2_0_cls_infer_w153;
-/* conv2d_19.w_0[22,88,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w154_u { uint32_t u[1936]; float v[1936]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w154_u ch_ppocr_mobile_v2_0_cls_infer_w154;
-/* conv2d_2.w_0[8,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w155_u { uint32_t u[72]; float v[72]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w155_u ch_ppocr_mobile_v2_0_cls_infer_w155;
-/* conv2d_20.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w156_u { uint32_t u[88]; float v[88]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w156_u ch_ppocr_mobile_v2_0_cls_infer_w156;
-/* conv2d_20.w_0[88,22,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w157_u { uint32_t u[1936]; float v[1936]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w157_u ch_ppocr_mobile_v2_0_cls_infer_w157;
-/* conv2d_21.w_0[16,88,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w158_u { uint32_t u[1408]; float v[1408]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w158_u ch_ppocr_mobile_v2_0_cls_infer_w158;
-/* conv2d_22.w_0[88,16,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w159_u { uint32_t u[1408]; float v[1408]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w159_u ch_ppocr_mobile_v2_0_cls_infer_w159;
-/* conv2d_23.w_0[88,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w160_u { uint32_t u[2200]; float v[2200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w160_u ch_ppocr_mobile_v2_0_cls_infer_w160;
-/* conv2d_24.b_0[22] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w161_u { uint32_t u[22]; float v[22]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w161_u ch_ppocr_mobile_v2_0_cls_infer_w161;
-/* conv2d_24.w_0[22,88,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w162_u { uint32_t u[1936]; float v[1936]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w162_u ch_ppocr_mobile_v2_0_cls_infer_w162;
-/* conv2d_25.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w163_u { uint32_t u[88]; float v[88]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w163_u ch_ppocr_mobile_v2_0_cls_infer_w163;
-/* conv2d_25.w_0[88,22,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w164_u { uint32_t u[1936]; float v[1936]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w164_u ch_ppocr_mobile_v2_0_cls_infer_w164;
-/* conv2d_26.w_0[16,88,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w165_u { uint32_t u[1408]; float v[1408]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w165_u ch_ppocr_mobile_v2_0_cls_infer_w165;
-/* conv2d_27.w_0[40,16,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w166_u { uint32_t u[640]; float v[640]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w166_u ch_ppocr_mobile_v2_0_cls_infer_w166;
-/* conv2d_28.w_0[40,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w167_u { uint32_t u[1000]; float v[1000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w167_u ch_ppocr_mobile_v2_0_cls_infer_w167;
-/* conv2d_29.b_0[10] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w168_u { uint32_t u[10]; float v[10]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w168_u ch_ppocr_mobile_v2_0_cls_infer_w168;
-/* conv2d_29.w_0[10,40,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w169_u { uint32_t u[400]; float v[400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w169_u ch_ppocr_mobile_v2_0_cls_infer_w169;
-/* conv2d_3.b_0[2] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w170_u { uint32_t u[2]; float v[2]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w170_u ch_ppocr_mobile_v2_0_cls_infer_w170;
-/* conv2d_3.w_0[2,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w171_u { uint32_t u[16]; float v[16]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w171_u ch_ppocr_mobile_v2_0_cls_infer_w171;
-/* conv2d_30.b_0[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w172_u { uint32_t u[40]; float v[40]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w172_u ch_ppocr_mobile_v2_0_cls_infer_w172;
-/* conv2d_30.w_0[40,10,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w173_u { uint32_t u[400]; float v[400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w173_u ch_ppocr_mobile_v2_0_cls_infer_w173;
-/* conv2d_31.w_0[16,40,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w174_u { uint32_t u[640]; float v[640]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w174_u ch_ppocr_mobile_v2_0_cls_infer_w174;
-/* conv2d_32.w_0[48,16,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w175_u { uint32_t u[768]; float v[768]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w175_u ch_ppocr_mobile_v2_0_cls_infer_w175;
-/* conv2d_33.w_0[48,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w176_u { uint32_t u[1200]; float v[1200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w176_u ch_ppocr_mobile_v2_0_cls_infer_w176;
-/* conv2d_34.b_0[12] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w177_u { uint32_t u[12]; float v[12]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w177_u ch_ppocr_mobile_v2_0_cls_infer_w177;
-/* conv2d_34.w_0[12,48,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w178_u { uint32_t u[576]; float v[576]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w178_u ch_ppocr_mobile_v2_0_cls_infer_w178;
-/* conv2d_35.b_0[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w179_u { uint32_t u[48]; float v[48]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w179_u ch_ppocr_mobile_v2_0_cls_infer_w179;
-/* conv2d_35.w_0[48,12,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w180_u { uint32_t u[576]; float v[576]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w180_u ch_ppocr_mobile_v2_0_cls_infer_w180;
-/* conv2d_36.w_0[16,48,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w181_u { uint32_t u[768]; float v[768]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w181_u ch_ppocr_mobile_v2_0_cls_infer_w181;
-/* conv2d_37.w_0[104,16,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w182_u { uint32_t u[1664]; float v[1664]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w182_u ch_ppocr_mobile_v2_0_cls_infer_w182;
-/* conv2d_38.w_0[104,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w183_u { uint32_t u[2600]; float v[2600]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w183_u ch_ppocr_mobile_v2_0_cls_infer_w183;
-/* conv2d_39.b_0[26] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w184_u { uint32_t u[26]; float v[26]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w184_u ch_ppocr_mobile_v2_0_cls_infer_w184;
-/* conv2d_39.w_0[26,104,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w185_u { uint32_t u[2704]; float v[2704]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w185_u ch_ppocr_mobile_v2_0_cls_infer_w185;
-/* conv2d_4.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w186_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w186_u ch_ppocr_mobile_v2_0_cls_infer_w186;
-/* conv2d_4.w_0[8,2,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w187_u { uint32_t u[16]; float v[16]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w187_u ch_ppocr_mobile_v2_0_cls_infer_w187;
-/* conv2d_40.b_0[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w188_u { uint32_t u[104]; float v[104]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w188_u ch_ppocr_mobile_v2_0_cls_infer_w188;
-/* conv2d_40.w_0[104,26,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w189_u { uint32_t u[2704]; float v[2704]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w189_u ch_ppocr_mobile_v2_0_cls_infer_w189;
-/* conv2d_41.w_0[32,104,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w190_u { uint32_t u[3328]; float v[3328]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w190_u ch_ppocr_mobile_v2_0_cls_infer_w190;
-/* conv2d_42.w_0[200,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w191_u { uint32_t u[6400]; float v[6400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w191_u ch_ppocr_mobile_v2_0_cls_infer_w191;
-/* conv2d_43.w_0[200,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w192_u { uint32_t u[5000]; float v[5000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w192_u ch_ppocr_mobile_v2_0_cls_infer_w192;
-/* conv2d_44.b_0[50] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w193_u { uint32_t u[50]; float v[50]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w193_u ch_ppocr_mobile_v2_0_cls_infer_w193;
-/* conv2d_44.w_0[50,200,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w194_u { uint32_t u[10000]; float v[10000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w194_u ch_ppocr_mobile_v2_0_cls_infer_w194;
-/* conv2d_45.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w195_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w195_u ch_ppocr_mobile_v2_0_cls_infer_w195;
-/* conv2d_45.w_0[200,50,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w196_u { uint32_t u[10000]; float v[10000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w196_u ch_ppocr_mobile_v2_0_cls_infer_w196;
-/* conv2d_46.w_0[32,200,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w197_u { uint32_t u[6400]; float v[6400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w197_u ch_ppocr_mobile_v2_0_cls_infer_w197;
-/* conv2d_47.w_0[200,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w198_u { uint32_t u[6400]; float v[6400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w198_u ch_ppocr_mobile_v2_0_cls_infer_w198;
-/* conv2d_48.w_0[200,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w199_u { uint32_t u[5000]; float v[5000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w199_u ch_ppocr_mobile_v2_0_cls_infer_w199;
-/* conv2d_49.b_0[50] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w200_u { uint32_t u[50]; float v[50]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w200_u ch_ppocr_mobile_v2_0_cls_infer_w200;
-/* conv2d_49.w_0[50,200,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w201_u { uint32_t u[10000]; float v[10000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w201_u ch_ppocr_mobile_v2_0_cls_infer_w201;
-/* conv2d_5.w_0[8,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w202_u { uint32_t u[64]; float v[64]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w202_u ch_ppocr_mobile_v2_0_cls_infer_w202;
-/* conv2d_50.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w203_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w203_u ch_ppocr_mobile_v2_0_cls_infer_w203;
-/* conv2d_50.w_0[200,50,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w204_u { uint32_t u[10000]; float v[10000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w204_u ch_ppocr_mobile_v2_0_cls_infer_w204;
-/* conv2d_51.w_0[32,200,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w205_u { uint32_t u[6400]; float v[6400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w205_u ch_ppocr_mobile_v2_0_cls_infer_w205;
-/* conv2d_52.w_0[200,32,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w206_u { uint32_t u[6400]; float v[6400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w206_u ch_ppocr_mobile_v2_0_cls_infer_w206;
-/* conv2d_6.w_0[24,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w207_u { uint32_t u[192]; float v[192]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w207_u ch_ppocr_mobile_v2_0_cls_infer_w207;
-/* conv2d_7.w_0[24,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w208_u { uint32_t u[216]; float v[216]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w208_u ch_ppocr_mobile_v2_0_cls_infer_w208;
-/* conv2d_8.w_0[8,24,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w209_u { uint32_t u[192]; float v[192]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w209_u ch_ppocr_mobile_v2_0_cls_infer_w209;
-/* conv2d_9.w_0[32,8,1,1] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w210_u { uint32_t u[256]; float v[256]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w210_u ch_ppocr_mobile_v2_0_cls_infer_w210;
-/* fc_0.b_0[2] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w211_u { uint32_t u[2]; float v[2]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w211_u ch_ppocr_mobile_v2_0_cls_infer_w211;
-/* fc_0.w_0[200,2] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w212_u { uint32_t u[400]; float v[400]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w212_u ch_ppocr_mobile_v2_0_cls_infer_w212;
-/* p2o.helper.constant.0[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w213_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w213_u ch_ppocr_mobile_v2_0_cls_infer_w213;
-/* p2o.helper.constant.1[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w214_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w214_u ch_ppocr_mobile_v2_0_cls_infer_w214;
-/* p2o.helper.constant.4[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w215_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w215_u ch_ppocr_mobile_v2_0_cls_infer_w215;
-/* p2o.helper.constant.5[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w216_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w216_u ch_ppocr_mobile_v2_0_cls_infer_w216;
-/* p2o.helper.constant.6[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w217_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w217_u ch_ppocr_mobile_v2_0_cls_infer_w217;
-/* p2o.helper.constant.7[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w218_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w218_u ch_ppocr_mobile_v2_0_cls_infer_w218;
-/* p2o.helper.constant.10[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w219_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w219_u ch_ppocr_mobile_v2_0_cls_infer_w219;
-/* p2o.helper.constant.11[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w220_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w220_u ch_ppocr_mobile_v2_0_cls_infer_w220;
-/* p2o.helper.constant.12[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w221_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w221_u ch_ppocr_mobile_v2_0_cls_infer_w221;
-/* p2o.helper.constant.13[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w222_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w222_u ch_ppocr_mobile_v2_0_cls_infer_w222;
-/* p2o.helper.constant.16[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w223_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w223_u ch_ppocr_mobile_v2_0_cls_infer_w223;
-/* p2o.helper.constant.17[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w224_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w224_u ch_ppocr_mobile_v2_0_cls_infer_w224;
-/* p2o.helper.constant.18[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w225_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w225_u ch_ppocr_mobile_v2_0_cls_infer_w225;
-/* p2o.helper.constant.19[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w226_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w226_u ch_ppocr_mobile_v2_0_cls_infer_w226;
-/* p2o.helper.constant.22[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w227_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w227_u ch_ppocr_mobile_v2_0_cls_infer_w227;
-/* p2o.helper.constant.23[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w228_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w228_u ch_ppocr_mobile_v2_0_cls_infer_w228;
-/* p2o.helper.constant.24[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w229_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w229_u ch_ppocr_mobile_v2_0_cls_infer_w229;
-/* p2o.helper.constant.25[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w230_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w230_u ch_ppocr_mobile_v2_0_cls_infer_w230;
-/* p2o.helper.constant.28[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w231_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w231_u ch_ppocr_mobile_v2_0_cls_infer_w231;
-/* p2o.helper.constant.29[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w232_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w232_u ch_ppocr_mobile_v2_0_cls_infer_w232;
-/* p2o.helper.constant.30[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w233_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w233_u ch_ppocr_mobile_v2_0_cls_infer_w233;
-/* p2o.helper.constant.31[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w234_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w234_u ch_ppocr_mobile_v2_0_cls_infer_w234;
-/* p2o.helper.constant.34[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w235_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w235_u ch_ppocr_mobile_v2_0_cls_infer_w235;
-/* p2o.helper.constant.35[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w236_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w236_u ch_ppocr_mobile_v2_0_cls_infer_w236;
-/* p2o.helper.constant.36[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w237_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w237_u ch_ppocr_mobile_v2_0_cls_infer_w237;
-/* p2o.helper.constant.37[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w238_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w238_u ch_ppocr_mobile_v2_0_cls_infer_w238;
-/* p2o.helper.constant.40[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w239_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w239_u ch_ppocr_mobile_v2_0_cls_infer_w239;
-/* p2o.helper.constant.41[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w240_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w240_u ch_ppocr_mobile_v2_0_cls_infer_w240;
-/* p2o.helper.constant.42[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w241_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w241_u ch_ppocr_mobile_v2_0_cls_infer_w241;
-/* p2o.helper.constant.43[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w242_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w242_u ch_ppocr_mobile_v2_0_cls_infer_w242;
-/* p2o.helper.constant.46[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w243_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w243_u ch_ppocr_mobile_v2_0_cls_infer_w243;
-/* p2o.helper.constant.47[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w244_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w244_u ch_ppocr_mobile_v2_0_cls_infer_w244;
-/* p2o.helper.constant.48[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w245_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w245_u ch_ppocr_mobile_v2_0_cls_infer_w245;
-/* p2o.helper.constant.49[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w246_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w246_u ch_ppocr_mobile_v2_0_cls_infer_w246;
-/* p2o.helper.constant.52[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w247_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w247_u ch_ppocr_mobile_v2_0_cls_infer_w247;
-/* p2o.helper.constant.53[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w248_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w248_u ch_ppocr_mobile_v2_0_cls_infer_w248;
-/* p2o.Clip.0_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w249_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w249_u ch_ppocr_mobile_v2_0_cls_infer_w249;
-/* p2o.Clip.0_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w250_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w250_u ch_ppocr_mobile_v2_0_cls_infer_w250;
-/* p2o.Clip.2_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w251_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w251_u ch_ppocr_mobile_v2_0_cls_infer_w251;
-/* p2o.Clip.2_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w252_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w252_u ch_ppocr_mobile_v2_0_cls_infer_w252;
-/* p2o.Clip.4_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w253_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w253_u ch_ppocr_mobile_v2_0_cls_infer_w253;
-/* p2o.Clip.4_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w254_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w254_u ch_ppocr_mobile_v2_0_cls_infer_w254;
-/* p2o.Clip.6_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w255_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w255_u ch_ppocr_mobile_v2_0_cls_infer_w255;
-/* p2o.Clip.6_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w256_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w256_u ch_ppocr_mobile_v2_0_cls_infer_w256;
-/* p2o.Clip.8_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w257_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w257_u ch_ppocr_mobile_v2_0_cls_infer_w257;
-/* p2o.Clip.8_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w258_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w258_u ch_ppocr_mobile_v2_0_cls_infer_w258;
-/* p2o.Clip.10_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w259_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w259_u ch_ppocr_mobile_v2_0_cls_infer_w259;
-/* p2o.Clip.10_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w260_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w260_u ch_ppocr_mobile_v2_0_cls_infer_w260;
-/* p2o.Clip.12_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w261_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w261_u ch_ppocr_mobile_v2_0_cls_infer_w261;
-/* p2o.Clip.12_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w262_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w262_u ch_ppocr_mobile_v2_0_cls_infer_w262;
-/* p2o.Clip.14_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w263_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w263_u ch_ppocr_mobile_v2_0_cls_infer_w263;
-/* p2o.Clip.14_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w264_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w264_u ch_ppocr_mobile_v2_0_cls_infer_w264;
-/* p2o.Clip.16_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w265_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w265_u ch_ppocr_mobile_v2_0_cls_infer_w265;
-/* p2o.Clip.16_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w266_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w266_u ch_ppocr_mobile_v2_0_cls_infer_w266;
-/* p2o.Clip.18_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w267_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w267_u ch_ppocr_mobile_v2_0_cls_infer_w267;
-/* p2o.Clip.18_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w268_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w268_u ch_ppocr_mobile_v2_0_cls_infer_w268;
-/* p2o.Clip.20_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w269_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w269_u ch_ppocr_mobile_v2_0_cls_infer_w269;
-/* p2o.Clip.20_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w270_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w270_u ch_ppocr_mobile_v2_0_cls_infer_w270;
-/* p2o.Clip.22_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w271_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w271_u ch_ppocr_mobile_v2_0_cls_infer_w271;
-/* p2o.Clip.22_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w272_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w272_u ch_ppocr_mobile_v2_0_cls_infer_w272;
-/* p2o.Clip.24_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w273_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w273_u ch_ppocr_mobile_v2_0_cls_infer_w273;
-/* p2o.Clip.24_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w274_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w274_u ch_ppocr_mobile_v2_0_cls_infer_w274;
-/* p2o.Clip.26_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w275_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w275_u ch_ppocr_mobile_v2_0_cls_infer_w275;
-/* p2o.Clip.26_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w276_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w276_u ch_ppocr_mobile_v2_0_cls_infer_w276;
-/* p2o.Clip.28_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w277_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w277_u ch_ppocr_mobile_v2_0_cls_infer_w277;
-/* p2o.Clip.28_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w278_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w278_u ch_ppocr_mobile_v2_0_cls_infer_w278;
-/* p2o.Clip.30_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w279_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w279_u ch_ppocr_mobile_v2_0_cls_infer_w279;
-/* p2o.Clip.30_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w280_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w280_u ch_ppocr_mobile_v2_0_cls_infer_w280;
-/* p2o.Clip.32_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w281_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w281_u ch_ppocr_mobile_v2_0_cls_infer_w281;
-/* p2o.Clip.32_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w282_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w282_u ch_ppocr_mobile_v2_0_cls_infer_w282;
-/* p2o.Clip.34_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w283_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w283_u ch_ppocr_mobile_v2_0_cls_infer_w283;
-/* p2o.Clip.34_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w284_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w284_u ch_ppocr_mobile_v2_0_cls_infer_w284;
 
 /* ---- one function per node, in schedule order ---- */
 
-/* p2o.Conv.0 (Conv): x[1,3,48,192], conv2d_0.w_0[8,3,3,3] -> conv2d_53.tmp_0[1,8,24,96] */
-static void node_0_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.0 (Conv): x[1,3,48,192], conv2d_0.w_0_bnfold[8,3,3,3], conv2d_0.w_0_bnfold_bias[8] -> batch_norm_0.tmp_3[1,8,24,96] */
+static void node_0_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   for (int64_t i0 = 0; i0 < 1; i0++) {
     for (int64_t i1 = 0; i1 < 8; i1++) {
@@ -878,7 +455,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x1, floa
       float *ym4 = y0 + i0 * 18432 + i1 * 2304;
       for (int64_t i5 = 0; i5 < 24; i5++) {
         for (int64_t i6 = 0; i6 < 96; i6++) {
-          float acc7 = 0x0p+0f;
+          float acc7 = x2[i1];
           for (int64_t i8 = 0; i8 < 3; i8++) {
             const float *xc9 = xg2 + i8 * 9216;
             const float *wc10 = wm3 + i8 * 9;
@@ -899,2111 +476,1962 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x1, floa
   }
 }
 
-/* p2o.BatchNormalization.0 (BatchNormalization): conv2d_53.tmp_0[1,8,24,96], batch_norm_0.w_0[8], batch_norm_0.b_0[8], batch_norm_0.w_1[8], batch_norm_0.w_2[8] -> batch_norm_0.tmp_3[1,8,24,96] */
-static void node_1_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i15 = 0; i15 < 1; i15++) {
-    for (int64_t i16 = 0; i16 < 8; i16++) {
-      const float mu17 = x3[i16];
-      const float sc18 = x1[i16] / sqrtf(x4[i16] + 0x1.4f8b58p-17f);
-      const float bi19 = x2[i16];
-      const float *xp20 = x0 + (i15 * 8 + i16) * 2304;
-      float *yp21 = y0 + (i15 * 8 + i16) * 2304;
-      for (int64_t i22 = 0; i22 < 2304; i22++) {
-        yp21[i22] = (xp20[i22] - mu17) * sc18 + bi19;
-      }
-    }
-  }
-}
-
-/* p2o.Add.0 (Add): batch_norm_0.tmp_3[1,8,24,96], p2o.helper.constant.1[] -> p2o.Add.1[1,8,24,96] */
-static void node_2_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.0 (Add): batch_norm_0.tmp_3[1,8,24,96], p2o.helper.constant.1[] -> p2o.Clip.1[1,8,24,96] */
+static void node_1_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i23 = 0; i23 < 18432; i23++) {
-      const float u0 = x0[i23];
+    for (int64_t i15 = 0; i15 < 18432; i15++) {
+      const float u0 = x0[i15];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i23] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.0 (Clip): p2o.Add.1[1,8,24,96], p2o.Clip.0_min[], p2o.Clip.0_max[] -> p2o.Clip.1[1,8,24,96] */
-static void node_3_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i24 = 0; i24 < 18432; i24++) {
-      const float u0 = x0[i24];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i24] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i15] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.0 (Mul): batch_norm_0.tmp_3[1,8,24,96], p2o.Clip.1[1,8,24,96] -> p2o.Mul.1[1,8,24,96] */
-static void node_4_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_2_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i25 = 0; i25 < 18432; i25++) {
-      const float u0 = x0[i25];
-      const float u1 = x1[i25];
+    for (int64_t i16 = 0; i16 < 18432; i16++) {
+      const float u0 = x0[i16];
+      const float u1 = x1[i16];
       float v = (float)(u0 * u1);
-      y0[i25] = (float)v;
+      y0[i16] = (float)v;
     }
   }
 }
 
 /* p2o.Div.0 (Div): p2o.Mul.1[1,8,24,96], p2o.helper.constant.0[] -> hardswish_0.tmp_0[1,8,24,96] */
-static void node_5_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_3_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i26 = 0; i26 < 18432; i26++) {
-      const float u0 = x0[i26];
+    for (int64_t i17 = 0; i17 < 18432; i17++) {
+      const float u0 = x0[i17];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i26] = (float)v;
+      y0[i17] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.1 (Conv): hardswish_0.tmp_0[1,8,24,96], conv2d_1.w_0[8,8,1,1] -> conv2d_54.tmp_0[1,8,24,96] */
-static void node_6_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.1 (Conv): hardswish_0.tmp_0[1,8,24,96], conv2d_1.w_0_bnfold[8,8,1,1], conv2d_1.w_0_bnfold_bias[8] -> relu_0.tmp_0[1,8,24,96] */
+static void node_4_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i27 = 0; i27 < 1; i27++) {
-    for (int64_t i28 = 0; i28 < 8; i28++) {
-      const float *xg29 = x0 + i27 * 18432;
-      const float *wm30 = x1 + i28 * 8;
-      float *ym31 = y0 + i27 * 18432 + i28 * 2304;
-      for (int64_t i32 = 0; i32 < 24; i32++) {
-        for (int64_t i33 = 0; i33 < 96; i33++) {
-          float acc34 = 0x0p+0f;
-          for (int64_t i35 = 0; i35 < 8; i35++) {
-            const float *xc36 = xg29 + i35 * 2304;
-            const float *wc37 = wm30 + i35 * 1;
-            for (int64_t i38 = 0; i38 < 1; i38++) {
-              const int64_t p39 = i32 + i38;
-              for (int64_t i40 = 0; i40 < 1; i40++) {
-                const int64_t p41 = i33 + i40;
-                acc34 += xc36[p39 * 96 + p41] * wc37[i38 + i40];
+  for (int64_t i18 = 0; i18 < 1; i18++) {
+    for (int64_t i19 = 0; i19 < 8; i19++) {
+      const float *xg20 = x0 + i18 * 18432;
+      const float *wm21 = x1 + i19 * 8;
+      float *ym22 = y0 + i18 * 18432 + i19 * 2304;
+      for (int64_t i23 = 0; i23 < 24; i23++) {
+        for (int64_t i24 = 0; i24 < 96; i24++) {
+          float acc25 = x2[i19];
+          for (int64_t i26 = 0; i26 < 8; i26++) {
+            const float *xc27 = xg20 + i26 * 2304;
+            const float *wc28 = wm21 + i26 * 1;
+            for (int64_t i29 = 0; i29 < 1; i29++) {
+              const int64_t p30 = i23 + i29;
+              for (int64_t i31 = 0; i31 < 1; i31++) {
+                const int64_t p32 = i24 + i31;
+                acc25 += xc27[p30 * 96 + p32] * wc28[i29 + i31];
               }
             }
           }
-          ym31[i32 * 96 + i33] = acc34;
+          ym22[i23 * 96 + i24] = (acc25 < 0x0p+0f ? 0x0p+0f : acc25);
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.1 (BatchNormalization): conv2d_54.tmp_0[1,8,24,96], batch_norm_1.w_0[8], batch_norm_1.b_0[8], batch_norm_1.w_1[8], batch_norm_1.w_2[8] -> batch_norm_1.tmp_3[1,8,24,96] */
-static void node_7_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.2 (Conv): relu_0.tmp_0[1,8,24,96], conv2d_2.w_0_bnfold[8,1,3,3], conv2d_2.w_0_bnfold_bias[8] -> relu_1.tmp_0[1,8,12,96] */
+static void node_5_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i42 = 0; i42 < 1; i42++) {
-    for (int64_t i43 = 0; i43 < 8; i43++) {
-      const float mu44 = x3[i43];
-      const float sc45 = x1[i43] / sqrtf(x4[i43] + 0x1.4f8b58p-17f);
-      const float bi46 = x2[i43];
-      const float *xp47 = x0 + (i42 * 8 + i43) * 2304;
-      float *yp48 = y0 + (i42 * 8 + i43) * 2304;
-      for (int64_t i49 = 0; i49 < 2304; i49++) {
-        yp48[i49] = (xp47[i49] - mu44) * sc45 + bi46;
-      }
-    }
-  }
-}
-
-/* p2o.Relu.0 (Relu): batch_norm_1.tmp_3[1,8,24,96] -> relu_0.tmp_0[1,8,24,96] */
-static void node_8_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i50 = 0; i50 < 18432; i50++) {
-      const float u0 = x0[i50];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i50] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.2 (Conv): relu_0.tmp_0[1,8,24,96], conv2d_2.w_0[8,1,3,3] -> depthwise_conv2d_0.tmp_0[1,8,12,96] */
-static void node_9_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i51 = 0; i51 < 1; i51++) {
-    for (int64_t i52 = 0; i52 < 8; i52++) {
-      const float *xg53 = x0 + i51 * 18432 + i52 * 2304;
-      const float *wm54 = x1 + i52 * 9;
-      float *ym55 = y0 + i51 * 9216 + i52 * 1152;
-      for (int64_t i56 = 0; i56 < 12; i56++) {
-        for (int64_t i57 = 0; i57 < 96; i57++) {
-          float acc58 = 0x0p+0f;
-          for (int64_t i59 = 0; i59 < 1; i59++) {
-            const float *xc60 = xg53 + i59 * 2304;
-            const float *wc61 = wm54 + i59 * 9;
-            for (int64_t i62 = 0; i62 < 3; i62++) {
-              const int64_t p63 = i56 * 2 + i62 - 1;
-              if (p63 < 0) continue;
-              for (int64_t i64 = 0; i64 < 3; i64++) {
-                const int64_t p65 = i57 + i64 - 1;
-                if (p65 < 0 || p65 >= 96) continue;
-                acc58 += xc60[p63 * 96 + p65] * wc61[i62 * 3 + i64];
+  for (int64_t i33 = 0; i33 < 1; i33++) {
+    for (int64_t i34 = 0; i34 < 8; i34++) {
+      const float *xg35 = x0 + i33 * 18432 + i34 * 2304;
+      const float *wm36 = x1 + i34 * 9;
+      float *ym37 = y0 + i33 * 9216 + i34 * 1152;
+      for (int64_t i38 = 0; i38 < 12; i38++) {
+        for (int64_t i39 = 0; i39 < 96; i39++) {
+          float acc40 = x2[i34];
+          for (int64_t i41 = 0; i41 < 1; i41++) {
+            const float *xc42 = xg35 + i41 * 2304;
+            const float *wc43 = wm36 + i41 * 9;
+            for (int64_t i44 = 0; i44 < 3; i44++) {
+              const int64_t p45 = i38 * 2 + i44 - 1;
+              if (p45 < 0) continue;
+              for (int64_t i46 = 0; i46 < 3; i46++) {
+                const int64_t p47 = i39 + i46 - 1;
+                if (p47 < 0 || p47 >= 96) continue;
+                acc40 += xc42[p45 * 96 + p47] * wc43[i44 * 3 + i46];
               }
             }
           }
-          ym55[i56 * 96 + i57] = acc58;
+          ym37[i38 * 96 + i39] = (acc40 < 0x0p+0f ? 0x0p+0f : acc40);
         }
       }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.2 (BatchNormalization): depthwise_conv2d_0.tmp_0[1,8,12,96], batch_norm_2.w_0[8], batch_norm_2.b_0[8], batch_norm_2.w_1[8], batch_norm_2.w_2[8] -> batch_norm_2.tmp_3[1,8,12,96] */
-static void node_10_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i66 = 0; i66 < 1; i66++) {
-    for (int64_t i67 = 0; i67 < 8; i67++) {
-      const float mu68 = x3[i67];
-      const float sc69 = x1[i67] / sqrtf(x4[i67] + 0x1.4f8b58p-17f);
-      const float bi70 = x2[i67];
-      const float *xp71 = x0 + (i66 * 8 + i67) * 1152;
-      float *yp72 = y0 + (i66 * 8 + i67) * 1152;
-      for (int64_t i73 = 0; i73 < 1152; i73++) {
-        yp72[i73] = (xp71[i73] - mu68) * sc69 + bi70;
-      }
-    }
-  }
-}
-
-/* p2o.Relu.1 (Relu): batch_norm_2.tmp_3[1,8,12,96] -> relu_1.tmp_0[1,8,12,96] */
-static void node_11_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i74 = 0; i74 < 9216; i74++) {
-      const float u0 = x0[i74];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i74] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.0 (GlobalAveragePool): relu_1.tmp_0[1,8,12,96] -> p2o.GlobalAveragePool.1[1,8,1,1] */
-static void node_12_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_6_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i75 = 0; i75 < 8; i75++) {
-    const float *xp76 = x0 + i75 * 1152;
-    float *yp77 = y0 + i75 * 1;
-    for (int64_t i78 = 0; i78 < 1; i78++) {
-      for (int64_t i79 = 0; i79 < 1; i79++) {
-        float acc80 = 0x0p+0f;
-        int64_t cnt81 = 0;
-        for (int64_t i82 = 0; i82 < 12; i82++) {
-          const int64_t p83 = i78 + i82;
-          for (int64_t i84 = 0; i84 < 96; i84++) {
-            const int64_t p85 = i79 + i84;
-            cnt81++;
-            const float v86 = xp76[p83 * 96 + p85];
-            acc80 += v86;
+  for (int64_t i48 = 0; i48 < 8; i48++) {
+    const float *xp49 = x0 + i48 * 1152;
+    float *yp50 = y0 + i48 * 1;
+    for (int64_t i51 = 0; i51 < 1; i51++) {
+      for (int64_t i52 = 0; i52 < 1; i52++) {
+        float acc53 = 0x0p+0f;
+        int64_t cnt54 = 0;
+        for (int64_t i55 = 0; i55 < 12; i55++) {
+          const int64_t p56 = i51 + i55;
+          for (int64_t i57 = 0; i57 < 96; i57++) {
+            const int64_t p58 = i52 + i57;
+            cnt54++;
+            const float v59 = xp49[p56 * 96 + p58];
+            acc53 += v59;
           }
         }
-        yp77[i78 + i79] = acc80 / (float)cnt81;
+        yp50[i51 + i52] = acc53 / (float)cnt54;
       }
     }
   }
 }
 
-/* p2o.Conv.3 (Conv): p2o.GlobalAveragePool.1[1,8,1,1], conv2d_3.w_0[2,8,1,1], conv2d_3.b_0[2] -> conv2d_55.tmp_0[1,2,1,1] */
-static void node_13_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.3 (Conv): p2o.GlobalAveragePool.1[1,8,1,1], conv2d_3.w_0[2,8,1,1], conv2d_3.b_0[2] -> relu_2.tmp_0[1,2,1,1] */
+static void node_7_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i87 = 0; i87 < 1; i87++) {
-    for (int64_t i88 = 0; i88 < 2; i88++) {
-      const float *xg89 = x0 + i87 * 8;
-      const float *wm90 = x1 + i88 * 8;
-      float *ym91 = y0 + i87 * 2 + i88;
-      for (int64_t i92 = 0; i92 < 1; i92++) {
-        for (int64_t i93 = 0; i93 < 1; i93++) {
-          float acc94 = x2[i88];
-          for (int64_t i95 = 0; i95 < 8; i95++) {
-            const float *xc96 = xg89 + i95 * 1;
-            const float *wc97 = wm90 + i95 * 1;
-            for (int64_t i98 = 0; i98 < 1; i98++) {
-              const int64_t p99 = i92 + i98;
-              for (int64_t i100 = 0; i100 < 1; i100++) {
-                const int64_t p101 = i93 + i100;
-                acc94 += xc96[p99 + p101] * wc97[i98 + i100];
+  for (int64_t i60 = 0; i60 < 1; i60++) {
+    for (int64_t i61 = 0; i61 < 2; i61++) {
+      const float *xg62 = x0 + i60 * 8;
+      const float *wm63 = x1 + i61 * 8;
+      float *ym64 = y0 + i60 * 2 + i61;
+      for (int64_t i65 = 0; i65 < 1; i65++) {
+        for (int64_t i66 = 0; i66 < 1; i66++) {
+          float acc67 = x2[i61];
+          for (int64_t i68 = 0; i68 < 8; i68++) {
+            const float *xc69 = xg62 + i68 * 1;
+            const float *wc70 = wm63 + i68 * 1;
+            for (int64_t i71 = 0; i71 < 1; i71++) {
+              const int64_t p72 = i65 + i71;
+              for (int64_t i73 = 0; i73 < 1; i73++) {
+                const int64_t p74 = i66 + i73;
+                acc67 += xc69[p72 + p74] * wc70[i71 + i73];
               }
             }
           }
-          ym91[i92 + i93] = acc94;
+          ym64[i65 + i66] = (acc67 < 0x0p+0f ? 0x0p+0f : acc67);
         }
       }
     }
   }
 }
 
-/* p2o.Relu.2 (Relu): conv2d_55.tmp_0[1,2,1,1] -> relu_2.tmp_0[1,2,1,1] */
-static void node_14_Relu(const float *x0, float *y0)
+/* p2o.Conv.4 (Conv): relu_2.tmp_0[1,2,1,1], conv2d_4.w_0[8,2,1,1], conv2d_4.b_0[8] -> hardsigmoid_0.tmp_0[1,8,1,1] */
+static void node_8_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  {
-    for (int64_t i102 = 0; i102 < 2; i102++) {
-      const float u0 = x0[i102];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i102] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.4 (Conv): relu_2.tmp_0[1,2,1,1], conv2d_4.w_0[8,2,1,1], conv2d_4.b_0[8] -> conv2d_56.tmp_0[1,8,1,1] */
-static void node_15_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i103 = 0; i103 < 1; i103++) {
-    for (int64_t i104 = 0; i104 < 8; i104++) {
-      const float *xg105 = x0 + i103 * 2;
-      const float *wm106 = x1 + i104 * 2;
-      float *ym107 = y0 + i103 * 8 + i104;
-      for (int64_t i108 = 0; i108 < 1; i108++) {
-        for (int64_t i109 = 0; i109 < 1; i109++) {
-          float acc110 = x2[i104];
-          for (int64_t i111 = 0; i111 < 2; i111++) {
-            const float *xc112 = xg105 + i111 * 1;
-            const float *wc113 = wm106 + i111 * 1;
-            for (int64_t i114 = 0; i114 < 1; i114++) {
-              const int64_t p115 = i108 + i114;
-              for (int64_t i116 = 0; i116 < 1; i116++) {
-                const int64_t p117 = i109 + i116;
-                acc110 += xc112[p115 + p117] * wc113[i114 + i116];
+  for (int64_t i75 = 0; i75 < 1; i75++) {
+    for (int64_t i76 = 0; i76 < 8; i76++) {
+      const float *xg77 = x0 + i75 * 2;
+      const float *wm78 = x1 + i76 * 2;
+      float *ym79 = y0 + i75 * 8 + i76;
+      for (int64_t i80 = 0; i80 < 1; i80++) {
+        for (int64_t i81 = 0; i81 < 1; i81++) {
+          float acc82 = x2[i76];
+          for (int64_t i83 = 0; i83 < 2; i83++) {
+            const float *xc84 = xg77 + i83 * 1;
+            const float *wc85 = wm78 + i83 * 1;
+            for (int64_t i86 = 0; i86 < 1; i86++) {
+              const int64_t p87 = i80 + i86;
+              for (int64_t i88 = 0; i88 < 1; i88++) {
+                const int64_t p89 = i81 + i88;
+                acc82 += xc84[p87 + p89] * wc85[i86 + i88];
               }
             }
           }
-          ym107[i108 + i109] = acc110;
+          ym79[i80 + i81] = ((0x1.99999ap-3f * acc82 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * acc82 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * acc82 + 0x1p-1f)));
         }
       }
-    }
-  }
-}
-
-/* p2o.HardSigmoid.0 (HardSigmoid): conv2d_56.tmp_0[1,8,1,1] -> hardsigmoid_0.tmp_0[1,8,1,1] */
-static void node_16_HardSigmoid(const float *x0, float *y0)
-{
-  {
-    for (int64_t i118 = 0; i118 < 8; i118++) {
-      const float u0 = x0[i118];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i118] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.2 (Mul): relu_1.tmp_0[1,8,12,96], hardsigmoid_0.tmp_0[1,8,1,1] -> p2o.Mul.3[1,8,12,96] */
-static void node_17_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_9_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i119 = 0; i119 < 8; i119++) {
-      for (int64_t i120 = 0; i120 < 1152; i120++) {
-        const float u0 = x0[i119 * 1152 + i120];
-        const float u1 = x1[i119];
+    for (int64_t i90 = 0; i90 < 8; i90++) {
+      for (int64_t i91 = 0; i91 < 1152; i91++) {
+        const float u0 = x0[i90 * 1152 + i91];
+        const float u1 = x1[i90];
         float v = (float)(u0 * u1);
-        y0[i119 * 1152 + i120] = (float)v;
+        y0[i90 * 1152 + i91] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.5 (Conv): p2o.Mul.3[1,8,12,96], conv2d_5.w_0[8,8,1,1] -> conv2d_57.tmp_0[1,8,12,96] */
-static void node_18_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.5 (Conv): p2o.Mul.3[1,8,12,96], conv2d_5.w_0_bnfold[8,8,1,1], conv2d_5.w_0_bnfold_bias[8] -> batch_norm_3.tmp_3[1,8,12,96] */
+static void node_10_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i121 = 0; i121 < 1; i121++) {
-    for (int64_t i122 = 0; i122 < 8; i122++) {
-      const float *xg123 = x0 + i121 * 9216;
-      const float *wm124 = x1 + i122 * 8;
-      float *ym125 = y0 + i121 * 9216 + i122 * 1152;
-      for (int64_t i126 = 0; i126 < 12; i126++) {
-        for (int64_t i127 = 0; i127 < 96; i127++) {
-          float acc128 = 0x0p+0f;
-          for (int64_t i129 = 0; i129 < 8; i129++) {
-            const float *xc130 = xg123 + i129 * 1152;
-            const float *wc131 = wm124 + i129 * 1;
-            for (int64_t i132 = 0; i132 < 1; i132++) {
-              const int64_t p133 = i126 + i132;
-              for (int64_t i134 = 0; i134 < 1; i134++) {
-                const int64_t p135 = i127 + i134;
-                acc128 += xc130[p133 * 96 + p135] * wc131[i132 + i134];
+  for (int64_t i92 = 0; i92 < 1; i92++) {
+    for (int64_t i93 = 0; i93 < 8; i93++) {
+      const float *xg94 = x0 + i92 * 9216;
+      const float *wm95 = x1 + i93 * 8;
+      float *ym96 = y0 + i92 * 9216 + i93 * 1152;
+      for (int64_t i97 = 0; i97 < 12; i97++) {
+        for (int64_t i98 = 0; i98 < 96; i98++) {
+          float acc99 = x2[i93];
+          for (int64_t i100 = 0; i100 < 8; i100++) {
+            const float *xc101 = xg94 + i100 * 1152;
+            const float *wc102 = wm95 + i100 * 1;
+            for (int64_t i103 = 0; i103 < 1; i103++) {
+              const int64_t p104 = i97 + i103;
+              for (int64_t i105 = 0; i105 < 1; i105++) {
+                const int64_t p106 = i98 + i105;
+                acc99 += xc101[p104 * 96 + p106] * wc102[i103 + i105];
               }
             }
           }
-          ym125[i126 * 96 + i127] = acc128;
+          ym96[i97 * 96 + i98] = acc99;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.3 (BatchNormalization): conv2d_57.tmp_0[1,8,12,96], batch_norm_3.w_0[8], batch_norm_3.b_0[8], batch_norm_3.w_1[8], batch_norm_3.w_2[8] -> batch_norm_3.tmp_3[1,8,12,96] */
-static void node_19_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.6 (Conv): batch_norm_3.tmp_3[1,8,12,96], conv2d_6.w_0_bnfold[24,8,1,1], conv2d_6.w_0_bnfold_bias[24] -> relu_3.tmp_0[1,24,12,96] */
+static void node_11_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i136 = 0; i136 < 1; i136++) {
-    for (int64_t i137 = 0; i137 < 8; i137++) {
-      const float mu138 = x3[i137];
-      const float sc139 = x1[i137] / sqrtf(x4[i137] + 0x1.4f8b58p-17f);
-      const float bi140 = x2[i137];
-      const float *xp141 = x0 + (i136 * 8 + i137) * 1152;
-      float *yp142 = y0 + (i136 * 8 + i137) * 1152;
-      for (int64_t i143 = 0; i143 < 1152; i143++) {
-        yp142[i143] = (xp141[i143] - mu138) * sc139 + bi140;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.6 (Conv): batch_norm_3.tmp_3[1,8,12,96], conv2d_6.w_0[24,8,1,1] -> conv2d_58.tmp_0[1,24,12,96] */
-static void node_20_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i144 = 0; i144 < 1; i144++) {
-    for (int64_t i145 = 0; i145 < 24; i145++) {
-      const float *xg146 = x0 + i144 * 9216;
-      const float *wm147 = x1 + i145 * 8;
-      float *ym148 = y0 + i144 * 27648 + i145 * 1152;
-      for (int64_t i149 = 0; i149 < 12; i149++) {
-        for (int64_t i150 = 0; i150 < 96; i150++) {
-          float acc151 = 0x0p+0f;
-          for (int64_t i152 = 0; i152 < 8; i152++) {
-            const float *xc153 = xg146 + i152 * 1152;
-            const float *wc154 = wm147 + i152 * 1;
-            for (int64_t i155 = 0; i155 < 1; i155++) {
-              const int64_t p156 = i149 + i155;
-              for (int64_t i157 = 0; i157 < 1; i157++) {
-                const int64_t p158 = i150 + i157;
-                acc151 += xc153[p156 * 96 + p158] * wc154[i155 + i157];
+  for (int64_t i107 = 0; i107 < 1; i107++) {
+    for (int64_t i108 = 0; i108 < 24; i108++) {
+      const float *xg109 = x0 + i107 * 9216;
+      const float *wm110 = x1 + i108 * 8;
+      float *ym111 = y0 + i107 * 27648 + i108 * 1152;
+      for (int64_t i112 = 0; i112 < 12; i112++) {
+        for (int64_t i113 = 0; i113 < 96; i113++) {
+          float acc114 = x2[i108];
+          for (int64_t i115 = 0; i115 < 8; i115++) {
+            const float *xc116 = xg109 + i115 * 1152;
+            const float *wc117 = wm110 + i115 * 1;
+            for (int64_t i118 = 0; i118 < 1; i118++) {
+              const int64_t p119 = i112 + i118;
+              for (int64_t i120 = 0; i120 < 1; i120++) {
+                const int64_t p121 = i113 + i120;
+                acc114 += xc116[p119 * 96 + p121] * wc117[i118 + i120];
               }
             }
           }
-          ym148[i149 * 96 + i150] = acc151;
+          ym111[i112 * 96 + i113] = (acc114 < 0x0p+0f ? 0x0p+0f : acc114);
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.4 (BatchNormalization): conv2d_58.tmp_0[1,24,12,96], batch_norm_4.w_0[24], batch_norm_4.b_0[24], batch_norm_4.w_1[24], batch_norm_4.w_2[24] -> batch_norm_4.tmp_3[1,24,12,96] */
-static void node_21_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.7 (Conv): relu_3.tmp_0[1,24,12,96], conv2d_7.w_0_bnfold[24,1,3,3], conv2d_7.w_0_bnfold_bias[24] -> relu_4.tmp_0[1,24,6,96] */
+static void node_12_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i159 = 0; i159 < 1; i159++) {
-    for (int64_t i160 = 0; i160 < 24; i160++) {
-      const float mu161 = x3[i160];
-      const float sc162 = x1[i160] / sqrtf(x4[i160] + 0x1.4f8b58p-17f);
-      const float bi163 = x2[i160];
-      const float *xp164 = x0 + (i159 * 24 + i160) * 1152;
-      float *yp165 = y0 + (i159 * 24 + i160) * 1152;
-      for (int64_t i166 = 0; i166 < 1152; i166++) {
-        yp165[i166] = (xp164[i166] - mu161) * sc162 + bi163;
+  for (int64_t i122 = 0; i122 < 1; i122++) {
+    for (int64_t i123 = 0; i123 < 24; i123++) {
+      const float *xg124 = x0 + i122 * 27648 + i123 * 1152;
+      const float *wm125 = x1 + i123 * 9;
+      float *ym126 = y0 + i122 * 13824 + i123 * 576;
+      for (int64_t i127 = 0; i127 < 6; i127++) {
+        for (int64_t i128 = 0; i128 < 96; i128++) {
+          float acc129 = x2[i123];
+          for (int64_t i130 = 0; i130 < 1; i130++) {
+            const float *xc131 = xg124 + i130 * 1152;
+            const float *wc132 = wm125 + i130 * 9;
+            for (int64_t i133 = 0; i133 < 3; i133++) {
+              const int64_t p134 = i127 * 2 + i133 - 1;
+              if (p134 < 0) continue;
+              for (int64_t i135 = 0; i135 < 3; i135++) {
+                const int64_t p136 = i128 + i135 - 1;
+                if (p136 < 0 || p136 >= 96) continue;
+                acc129 += xc131[p134 * 96 + p136] * wc132[i133 * 3 + i135];
+              }
+            }
+          }
+          ym126[i127 * 96 + i128] = (acc129 < 0x0p+0f ? 0x0p+0f : acc129);
+        }
       }
     }
   }
 }
 
-/* p2o.Relu.3 (Relu): batch_norm_4.tmp_3[1,24,12,96] -> relu_3.tmp_0[1,24,12,96] */
-static void node_22_Relu(const float *x0, float *y0)
+/* p2o.Conv.8 (Conv): relu_4.tmp_0[1,24,6,96], conv2d_8.w_0_bnfold[8,24,1,1], conv2d_8.w_0_bnfold_bias[8] -> batch_norm_6.tmp_3[1,8,6,96] */
+static void node_13_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  for (int64_t i137 = 0; i137 < 1; i137++) {
+    for (int64_t i138 = 0; i138 < 8; i138++) {
+      const float *xg139 = x0 + i137 * 13824;
+      const float *wm140 = x1 + i138 * 24;
+      float *ym141 = y0 + i137 * 4608 + i138 * 576;
+      for (int64_t i142 = 0; i142 < 6; i142++) {
+        for (int64_t i143 = 0; i143 < 96; i143++) {
+          float acc144 = x2[i138];
+          for (int64_t i145 = 0; i145 < 24; i145++) {
+            const float *xc146 = xg139 + i145 * 576;
+            const float *wc147 = wm140 + i145 * 1;
+            for (int64_t i148 = 0; i148 < 1; i148++) {
+              const int64_t p149 = i142 + i148;
+              for (int64_t i150 = 0; i150 < 1; i150++) {
+                const int64_t p151 = i143 + i150;
+                acc144 += xc146[p149 * 96 + p151] * wc147[i148 + i150];
+              }
+            }
+          }
+          ym141[i142 * 96 + i143] = acc144;
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Conv.9 (Conv): batch_norm_6.tmp_3[1,8,6,96], conv2d_9.w_0_bnfold[32,8,1,1], conv2d_9.w_0_bnfold_bias[32] -> relu_5.tmp_0[1,32,6,96] */
+static void node_14_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  for (int64_t i152 = 0; i152 < 1; i152++) {
+    for (int64_t i153 = 0; i153 < 32; i153++) {
+      const float *xg154 = x0 + i152 * 4608;
+      const float *wm155 = x1 + i153 * 8;
+      float *ym156 = y0 + i152 * 18432 + i153 * 576;
+      for (int64_t i157 = 0; i157 < 6; i157++) {
+        for (int64_t i158 = 0; i158 < 96; i158++) {
+          float acc159 = x2[i153];
+          for (int64_t i160 = 0; i160 < 8; i160++) {
+            const float *xc161 = xg154 + i160 * 576;
+            const float *wc162 = wm155 + i160 * 1;
+            for (int64_t i163 = 0; i163 < 1; i163++) {
+              const int64_t p164 = i157 + i163;
+              for (int64_t i165 = 0; i165 < 1; i165++) {
+                const int64_t p166 = i158 + i165;
+                acc159 += xc161[p164 * 96 + p166] * wc162[i163 + i165];
+              }
+            }
+          }
+          ym156[i157 * 96 + i158] = (acc159 < 0x0p+0f ? 0x0p+0f : acc159);
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Conv.10 (Conv): relu_5.tmp_0[1,32,6,96], conv2d_10.w_0_bnfold[32,1,3,3], conv2d_10.w_0_bnfold_bias[32] -> relu_6.tmp_0[1,32,6,96] */
+static void node_15_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  for (int64_t i167 = 0; i167 < 1; i167++) {
+    for (int64_t i168 = 0; i168 < 32; i168++) {
+      const float *xg169 = x0 + i167 * 18432 + i168 * 576;
+      const float *wm170 = x1 + i168 * 9;
+      float *ym171 = y0 + i167 * 18432 + i168 * 576;
+      for (int64_t i172 = 0; i172 < 6; i172++) {
+        for (int64_t i173 = 0; i173 < 96; i173++) {
+          float acc174 = x2[i168];
+          for (int64_t i175 = 0; i175 < 1; i175++) {
+            const float *xc176 = xg169 + i175 * 576;
+            const float *wc177 = wm170 + i175 * 9;
+            for (int64_t i178 = 0; i178 < 3; i178++) {
+              const int64_t p179 = i172 + i178 - 1;
+              if (p179 < 0 || p179 >= 6) continue;
+              for (int64_t i180 = 0; i180 < 3; i180++) {
+                const int64_t p181 = i173 + i180 - 1;
+                if (p181 < 0 || p181 >= 96) continue;
+                acc174 += xc176[p179 * 96 + p181] * wc177[i178 * 3 + i180];
+              }
+            }
+          }
+          ym171[i172 * 96 + i173] = (acc174 < 0x0p+0f ? 0x0p+0f : acc174);
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Conv.11 (Conv): relu_6.tmp_0[1,32,6,96], conv2d_11.w_0_bnfold[8,32,1,1], conv2d_11.w_0_bnfold_bias[8], batch_norm_6.tmp_3[1,8,6,96] -> p2o.Add.7[1,8,6,96] */
+static void node_16_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *x3, float *y0)
+{
+  for (int64_t i182 = 0; i182 < 1; i182++) {
+    for (int64_t i183 = 0; i183 < 8; i183++) {
+      const float *xg184 = x0 + i182 * 18432;
+      const float *wm185 = x1 + i183 * 32;
+      float *ym186 = y0 + i182 * 4608 + i183 * 576;
+      const float *rm187 = x3 + i182 * 4608 + i183 * 576;
+      for (int64_t i188 = 0; i188 < 6; i188++) {
+        for (int64_t i189 = 0; i189 < 96; i189++) {
+          float acc190 = x2[i183];
+          for (int64_t i191 = 0; i191 < 32; i191++) {
+            const float *xc192 = xg184 + i191 * 576;
+            const float *wc193 = wm185 + i191 * 1;
+            for (int64_t i194 = 0; i194 < 1; i194++) {
+              const int64_t p195 = i188 + i194;
+              for (int64_t i196 = 0; i196 < 1; i196++) {
+                const int64_t p197 = i189 + i196;
+                acc190 += xc192[p195 * 96 + p197] * wc193[i194 + i196];
+              }
+            }
+          }
+          acc190 += rm187[i188 * 96 + i189];
+          ym186[i188 * 96 + i189] = acc190;
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Conv.12 (Conv): p2o.Add.7[1,8,6,96], conv2d_12.w_0_bnfold[32,8,1,1], conv2d_12.w_0_bnfold_bias[32] -> batch_norm_10.tmp_3[1,32,6,96] */
+static void node_17_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  for (int64_t i198 = 0; i198 < 1; i198++) {
+    for (int64_t i199 = 0; i199 < 32; i199++) {
+      const float *xg200 = x0 + i198 * 4608;
+      const float *wm201 = x1 + i199 * 8;
+      float *ym202 = y0 + i198 * 18432 + i199 * 576;
+      for (int64_t i203 = 0; i203 < 6; i203++) {
+        for (int64_t i204 = 0; i204 < 96; i204++) {
+          float acc205 = x2[i199];
+          for (int64_t i206 = 0; i206 < 8; i206++) {
+            const float *xc207 = xg200 + i206 * 576;
+            const float *wc208 = wm201 + i206 * 1;
+            for (int64_t i209 = 0; i209 < 1; i209++) {
+              const int64_t p210 = i203 + i209;
+              for (int64_t i211 = 0; i211 < 1; i211++) {
+                const int64_t p212 = i204 + i211;
+                acc205 += xc207[p210 * 96 + p212] * wc208[i209 + i211];
+              }
+            }
+          }
+          ym202[i203 * 96 + i204] = acc205;
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Add.8 (Add): batch_norm_10.tmp_3[1,32,6,96], p2o.helper.constant.5[] -> p2o.Clip.3[1,32,6,96] */
+static void node_18_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i167 = 0; i167 < 27648; i167++) {
-      const float u0 = x0[i167];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i167] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.7 (Conv): relu_3.tmp_0[1,24,12,96], conv2d_7.w_0[24,1,3,3] -> depthwise_conv2d_1.tmp_0[1,24,6,96] */
-static void node_23_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i168 = 0; i168 < 1; i168++) {
-    for (int64_t i169 = 0; i169 < 24; i169++) {
-      const float *xg170 = x0 + i168 * 27648 + i169 * 1152;
-      const float *wm171 = x1 + i169 * 9;
-      float *ym172 = y0 + i168 * 13824 + i169 * 576;
-      for (int64_t i173 = 0; i173 < 6; i173++) {
-        for (int64_t i174 = 0; i174 < 96; i174++) {
-          float acc175 = 0x0p+0f;
-          for (int64_t i176 = 0; i176 < 1; i176++) {
-            const float *xc177 = xg170 + i176 * 1152;
-            const float *wc178 = wm171 + i176 * 9;
-            for (int64_t i179 = 0; i179 < 3; i179++) {
-              const int64_t p180 = i173 * 2 + i179 - 1;
-              if (p180 < 0) continue;
-              for (int64_t i181 = 0; i181 < 3; i181++) {
-                const int64_t p182 = i174 + i181 - 1;
-                if (p182 < 0 || p182 >= 96) continue;
-                acc175 += xc177[p180 * 96 + p182] * wc178[i179 * 3 + i181];
-              }
-            }
-          }
-          ym172[i173 * 96 + i174] = acc175;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.5 (BatchNormalization): depthwise_conv2d_1.tmp_0[1,24,6,96], batch_norm_5.w_0[24], batch_norm_5.b_0[24], batch_norm_5.w_1[24], batch_norm_5.w_2[24] -> batch_norm_5.tmp_3[1,24,6,96] */
-static void node_24_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i183 = 0; i183 < 1; i183++) {
-    for (int64_t i184 = 0; i184 < 24; i184++) {
-      const float mu185 = x3[i184];
-      const float sc186 = x1[i184] / sqrtf(x4[i184] + 0x1.4f8b58p-17f);
-      const float bi187 = x2[i184];
-      const float *xp188 = x0 + (i183 * 24 + i184) * 576;
-      float *yp189 = y0 + (i183 * 24 + i184) * 576;
-      for (int64_t i190 = 0; i190 < 576; i190++) {
-        yp189[i190] = (xp188[i190] - mu185) * sc186 + bi187;
-      }
-    }
-  }
-}
-
-/* p2o.Relu.4 (Relu): batch_norm_5.tmp_3[1,24,6,96] -> relu_4.tmp_0[1,24,6,96] */
-static void node_25_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i191 = 0; i191 < 13824; i191++) {
-      const float u0 = x0[i191];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i191] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.8 (Conv): relu_4.tmp_0[1,24,6,96], conv2d_8.w_0[8,24,1,1] -> conv2d_59.tmp_0[1,8,6,96] */
-static void node_26_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i192 = 0; i192 < 1; i192++) {
-    for (int64_t i193 = 0; i193 < 8; i193++) {
-      const float *xg194 = x0 + i192 * 13824;
-      const float *wm195 = x1 + i193 * 24;
-      float *ym196 = y0 + i192 * 4608 + i193 * 576;
-      for (int64_t i197 = 0; i197 < 6; i197++) {
-        for (int64_t i198 = 0; i198 < 96; i198++) {
-          float acc199 = 0x0p+0f;
-          for (int64_t i200 = 0; i200 < 24; i200++) {
-            const float *xc201 = xg194 + i200 * 576;
-            const float *wc202 = wm195 + i200 * 1;
-            for (int64_t i203 = 0; i203 < 1; i203++) {
-              const int64_t p204 = i197 + i203;
-              for (int64_t i205 = 0; i205 < 1; i205++) {
-                const int64_t p206 = i198 + i205;
-                acc199 += xc201[p204 * 96 + p206] * wc202[i203 + i205];
-              }
-            }
-          }
-          ym196[i197 * 96 + i198] = acc199;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.6 (BatchNormalization): conv2d_59.tmp_0[1,8,6,96], batch_norm_6.w_0[8], batch_norm_6.b_0[8], batch_norm_6.w_1[8], batch_norm_6.w_2[8] -> batch_norm_6.tmp_3[1,8,6,96] */
-static void node_27_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i207 = 0; i207 < 1; i207++) {
-    for (int64_t i208 = 0; i208 < 8; i208++) {
-      const float mu209 = x3[i208];
-      const float sc210 = x1[i208] / sqrtf(x4[i208] + 0x1.4f8b58p-17f);
-      const float bi211 = x2[i208];
-      const float *xp212 = x0 + (i207 * 8 + i208) * 576;
-      float *yp213 = y0 + (i207 * 8 + i208) * 576;
-      for (int64_t i214 = 0; i214 < 576; i214++) {
-        yp213[i214] = (xp212[i214] - mu209) * sc210 + bi211;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.9 (Conv): batch_norm_6.tmp_3[1,8,6,96], conv2d_9.w_0[32,8,1,1] -> conv2d_60.tmp_0[1,32,6,96] */
-static void node_28_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i215 = 0; i215 < 1; i215++) {
-    for (int64_t i216 = 0; i216 < 32; i216++) {
-      const float *xg217 = x0 + i215 * 4608;
-      const float *wm218 = x1 + i216 * 8;
-      float *ym219 = y0 + i215 * 18432 + i216 * 576;
-      for (int64_t i220 = 0; i220 < 6; i220++) {
-        for (int64_t i221 = 0; i221 < 96; i221++) {
-          float acc222 = 0x0p+0f;
-          for (int64_t i223 = 0; i223 < 8; i223++) {
-            const float *xc224 = xg217 + i223 * 576;
-            const float *wc225 = wm218 + i223 * 1;
-            for (int64_t i226 = 0; i226 < 1; i226++) {
-              const int64_t p227 = i220 + i226;
-              for (int64_t i228 = 0; i228 < 1; i228++) {
-                const int64_t p229 = i221 + i228;
-                acc222 += xc224[p227 * 96 + p229] * wc225[i226 + i228];
-              }
-            }
-          }
-          ym219[i220 * 96 + i221] = acc222;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.7 (BatchNormalization): conv2d_60.tmp_0[1,32,6,96], batch_norm_7.w_0[32], batch_norm_7.b_0[32], batch_norm_7.w_1[32], batch_norm_7.w_2[32] -> batch_norm_7.tmp_3[1,32,6,96] */
-static void node_29_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i230 = 0; i230 < 1; i230++) {
-    for (int64_t i231 = 0; i231 < 32; i231++) {
-      const float mu232 = x3[i231];
-      const float sc233 = x1[i231] / sqrtf(x4[i231] + 0x1.4f8b58p-17f);
-      const float bi234 = x2[i231];
-      const float *xp235 = x0 + (i230 * 32 + i231) * 576;
-      float *yp236 = y0 + (i230 * 32 + i231) * 576;
-      for (int64_t i237 = 0; i237 < 576; i237++) {
-        yp236[i237] = (xp235[i237] - mu232) * sc233 + bi234;
-      }
-    }
-  }
-}
-
-/* p2o.Relu.5 (Relu): batch_norm_7.tmp_3[1,32,6,96] -> relu_5.tmp_0[1,32,6,96] */
-static void node_30_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i238 = 0; i238 < 18432; i238++) {
-      const float u0 = x0[i238];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i238] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.10 (Conv): relu_5.tmp_0[1,32,6,96], conv2d_10.w_0[32,1,3,3] -> depthwise_conv2d_2.tmp_0[1,32,6,96] */
-static void node_31_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i239 = 0; i239 < 1; i239++) {
-    for (int64_t i240 = 0; i240 < 32; i240++) {
-      const float *xg241 = x0 + i239 * 18432 + i240 * 576;
-      const float *wm242 = x1 + i240 * 9;
-      float *ym243 = y0 + i239 * 18432 + i240 * 576;
-      for (int64_t i244 = 0; i244 < 6; i244++) {
-        for (int64_t i245 = 0; i245 < 96; i245++) {
-          float acc246 = 0x0p+0f;
-          for (int64_t i247 = 0; i247 < 1; i247++) {
-            const float *xc248 = xg241 + i247 * 576;
-            const float *wc249 = wm242 + i247 * 9;
-            for (int64_t i250 = 0; i250 < 3; i250++) {
-              const int64_t p251 = i244 + i250 - 1;
-              if (p251 < 0 || p251 >= 6) continue;
-              for (int64_t i252 = 0; i252 < 3; i252++) {
-                const int64_t p253 = i245 + i252 - 1;
-                if (p253 < 0 || p253 >= 96) continue;
-                acc246 += xc248[p251 * 96 + p253] * wc249[i250 * 3 + i252];
-              }
-            }
-          }
-          ym243[i244 * 96 + i245] = acc246;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.8 (BatchNormalization): depthwise_conv2d_2.tmp_0[1,32,6,96], batch_norm_8.w_0[32], batch_norm_8.b_0[32], batch_norm_8.w_1[32], batch_norm_8.w_2[32] -> batch_norm_8.tmp_3[1,32,6,96] */
-static void node_32_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i254 = 0; i254 < 1; i254++) {
-    for (int64_t i255 = 0; i255 < 32; i255++) {
-      const float mu256 = x3[i255];
-      const float sc257 = x1[i255] / sqrtf(x4[i255] + 0x1.4f8b58p-17f);
-      const float bi258 = x2[i255];
-      const float *xp259 = x0 + (i254 * 32 + i255) * 576;
-      float *yp260 = y0 + (i254 * 32 + i255) * 576;
-      for (int64_t i261 = 0; i261 < 576; i261++) {
-        yp260[i261] = (xp259[i261] - mu256) * sc257 + bi258;
-      }
-    }
-  }
-}
-
-/* p2o.Relu.6 (Relu): batch_norm_8.tmp_3[1,32,6,96] -> relu_6.tmp_0[1,32,6,96] */
-static void node_33_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i262 = 0; i262 < 18432; i262++) {
-      const float u0 = x0[i262];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i262] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.11 (Conv): relu_6.tmp_0[1,32,6,96], conv2d_11.w_0[8,32,1,1] -> conv2d_61.tmp_0[1,8,6,96] */
-static void node_34_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i263 = 0; i263 < 1; i263++) {
-    for (int64_t i264 = 0; i264 < 8; i264++) {
-      const float *xg265 = x0 + i263 * 18432;
-      const float *wm266 = x1 + i264 * 32;
-      float *ym267 = y0 + i263 * 4608 + i264 * 576;
-      for (int64_t i268 = 0; i268 < 6; i268++) {
-        for (int64_t i269 = 0; i269 < 96; i269++) {
-          float acc270 = 0x0p+0f;
-          for (int64_t i271 = 0; i271 < 32; i271++) {
-            const float *xc272 = xg265 + i271 * 576;
-            const float *wc273 = wm266 + i271 * 1;
-            for (int64_t i274 = 0; i274 < 1; i274++) {
-              const int64_t p275 = i268 + i274;
-              for (int64_t i276 = 0; i276 < 1; i276++) {
-                const int64_t p277 = i269 + i276;
-                acc270 += xc272[p275 * 96 + p277] * wc273[i274 + i276];
-              }
-            }
-          }
-          ym267[i268 * 96 + i269] = acc270;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.9 (BatchNormalization): conv2d_61.tmp_0[1,8,6,96], batch_norm_9.w_0[8], batch_norm_9.b_0[8], batch_norm_9.w_1[8], batch_norm_9.w_2[8] -> batch_norm_9.tmp_3[1,8,6,96] */
-static void node_35_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i278 = 0; i278 < 1; i278++) {
-    for (int64_t i279 = 0; i279 < 8; i279++) {
-      const float mu280 = x3[i279];
-      const float sc281 = x1[i279] / sqrtf(x4[i279] + 0x1.4f8b58p-17f);
-      const float bi282 = x2[i279];
-      const float *xp283 = x0 + (i278 * 8 + i279) * 576;
-      float *yp284 = y0 + (i278 * 8 + i279) * 576;
-      for (int64_t i285 = 0; i285 < 576; i285++) {
-        yp284[i285] = (xp283[i285] - mu280) * sc281 + bi282;
-      }
-    }
-  }
-}
-
-/* p2o.Add.6 (Add): batch_norm_6.tmp_3[1,8,6,96], batch_norm_9.tmp_3[1,8,6,96] -> p2o.Add.7[1,8,6,96] */
-static void node_36_Add(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i286 = 0; i286 < 4608; i286++) {
-      const float u0 = x0[i286];
-      const float u1 = x1[i286];
-      float v = (float)(u0 + u1);
-      y0[i286] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.12 (Conv): p2o.Add.7[1,8,6,96], conv2d_12.w_0[32,8,1,1] -> conv2d_62.tmp_0[1,32,6,96] */
-static void node_37_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i287 = 0; i287 < 1; i287++) {
-    for (int64_t i288 = 0; i288 < 32; i288++) {
-      const float *xg289 = x0 + i287 * 4608;
-      const float *wm290 = x1 + i288 * 8;
-      float *ym291 = y0 + i287 * 18432 + i288 * 576;
-      for (int64_t i292 = 0; i292 < 6; i292++) {
-        for (int64_t i293 = 0; i293 < 96; i293++) {
-          float acc294 = 0x0p+0f;
-          for (int64_t i295 = 0; i295 < 8; i295++) {
-            const float *xc296 = xg289 + i295 * 576;
-            const float *wc297 = wm290 + i295 * 1;
-            for (int64_t i298 = 0; i298 < 1; i298++) {
-              const int64_t p299 = i292 + i298;
-              for (int64_t i300 = 0; i300 < 1; i300++) {
-                const int64_t p301 = i293 + i300;
-                acc294 += xc296[p299 * 96 + p301] * wc297[i298 + i300];
-              }
-            }
-          }
-          ym291[i292 * 96 + i293] = acc294;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.10 (BatchNormalization): conv2d_62.tmp_0[1,32,6,96], batch_norm_10.w_0[32], batch_norm_10.b_0[32], batch_norm_10.w_1[32], batch_norm_10.w_2[32] -> batch_norm_10.tmp_3[1,32,6,96] */
-static void node_38_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i302 = 0; i302 < 1; i302++) {
-    for (int64_t i303 = 0; i303 < 32; i303++) {
-      const float mu304 = x3[i303];
-      const float sc305 = x1[i303] / sqrtf(x4[i303] + 0x1.4f8b58p-17f);
-      const float bi306 = x2[i303];
-      const float *xp307 = x0 + (i302 * 32 + i303) * 576;
-      float *yp308 = y0 + (i302 * 32 + i303) * 576;
-      for (int64_t i309 = 0; i309 < 576; i309++) {
-        yp308[i309] = (xp307[i309] - mu304) * sc305 + bi306;
-      }
-    }
-  }
-}
-
-/* p2o.Add.8 (Add): batch_norm_10.tmp_3[1,32,6,96], p2o.helper.constant.5[] -> p2o.Add.9[1,32,6,96] */
-static void node_39_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i310 = 0; i310 < 18432; i310++) {
-      const float u0 = x0[i310];
+    for (int64_t i213 = 0; i213 < 18432; i213++) {
+      const float u0 = x0[i213];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i310] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.2 (Clip): p2o.Add.9[1,32,6,96], p2o.Clip.2_min[], p2o.Clip.2_max[] -> p2o.Clip.3[1,32,6,96] */
-static void node_40_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i311 = 0; i311 < 18432; i311++) {
-      const float u0 = x0[i311];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i311] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i213] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.4 (Mul): batch_norm_10.tmp_3[1,32,6,96], p2o.Clip.3[1,32,6,96] -> p2o.Mul.5[1,32,6,96] */
-static void node_41_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_19_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i312 = 0; i312 < 18432; i312++) {
-      const float u0 = x0[i312];
-      const float u1 = x1[i312];
+    for (int64_t i214 = 0; i214 < 18432; i214++) {
+      const float u0 = x0[i214];
+      const float u1 = x1[i214];
       float v = (float)(u0 * u1);
-      y0[i312] = (float)v;
+      y0[i214] = (float)v;
     }
   }
 }
 
 /* p2o.Div.1 (Div): p2o.Mul.5[1,32,6,96], p2o.helper.constant.4[] -> hardswish_1.tmp_0[1,32,6,96] */
-static void node_42_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_20_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i313 = 0; i313 < 18432; i313++) {
-      const float u0 = x0[i313];
+    for (int64_t i215 = 0; i215 < 18432; i215++) {
+      const float u0 = x0[i215];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i313] = (float)v;
+      y0[i215] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.13 (Conv): hardswish_1.tmp_0[1,32,6,96], conv2d_13.w_0[32,1,5,5] -> depthwise_conv2d_3.tmp_0[1,32,3,96] */
-static void node_43_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.13 (Conv): hardswish_1.tmp_0[1,32,6,96], conv2d_13.w_0_bnfold[32,1,5,5], conv2d_13.w_0_bnfold_bias[32] -> batch_norm_11.tmp_3[1,32,3,96] */
+static void node_21_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i314 = 0; i314 < 1; i314++) {
-    for (int64_t i315 = 0; i315 < 32; i315++) {
-      const float *xg316 = x0 + i314 * 18432 + i315 * 576;
-      const float *wm317 = x1 + i315 * 25;
-      float *ym318 = y0 + i314 * 9216 + i315 * 288;
-      for (int64_t i319 = 0; i319 < 3; i319++) {
-        for (int64_t i320 = 0; i320 < 96; i320++) {
-          float acc321 = 0x0p+0f;
-          for (int64_t i322 = 0; i322 < 1; i322++) {
-            const float *xc323 = xg316 + i322 * 576;
-            const float *wc324 = wm317 + i322 * 25;
-            for (int64_t i325 = 0; i325 < 5; i325++) {
-              const int64_t p326 = i319 * 2 + i325 - 2;
-              if (p326 < 0 || p326 >= 6) continue;
-              for (int64_t i327 = 0; i327 < 5; i327++) {
-                const int64_t p328 = i320 + i327 - 2;
-                if (p328 < 0 || p328 >= 96) continue;
-                acc321 += xc323[p326 * 96 + p328] * wc324[i325 * 5 + i327];
+  for (int64_t i216 = 0; i216 < 1; i216++) {
+    for (int64_t i217 = 0; i217 < 32; i217++) {
+      const float *xg218 = x0 + i216 * 18432 + i217 * 576;
+      const float *wm219 = x1 + i217 * 25;
+      float *ym220 = y0 + i216 * 9216 + i217 * 288;
+      for (int64_t i221 = 0; i221 < 3; i221++) {
+        for (int64_t i222 = 0; i222 < 96; i222++) {
+          float acc223 = x2[i217];
+          for (int64_t i224 = 0; i224 < 1; i224++) {
+            const float *xc225 = xg218 + i224 * 576;
+            const float *wc226 = wm219 + i224 * 25;
+            for (int64_t i227 = 0; i227 < 5; i227++) {
+              const int64_t p228 = i221 * 2 + i227 - 2;
+              if (p228 < 0 || p228 >= 6) continue;
+              for (int64_t i229 = 0; i229 < 5; i229++) {
+                const int64_t p230 = i222 + i229 - 2;
+                if (p230 < 0 || p230 >= 96) continue;
+                acc223 += xc225[p228 * 96 + p230] * wc226[i227 * 5 + i229];
               }
             }
           }
-          ym318[i319 * 96 + i320] = acc321;
+          ym220[i221 * 96 + i222] = acc223;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.11 (BatchNormalization): depthwise_conv2d_3.tmp_0[1,32,3,96], batch_norm_11.w_0[32], batch_norm_11.b_0[32], batch_norm_11.w_1[32], batch_norm_11.w_2[32] -> batch_norm_11.tmp_3[1,32,3,96] */
-static void node_44_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i329 = 0; i329 < 1; i329++) {
-    for (int64_t i330 = 0; i330 < 32; i330++) {
-      const float mu331 = x3[i330];
-      const float sc332 = x1[i330] / sqrtf(x4[i330] + 0x1.4f8b58p-17f);
-      const float bi333 = x2[i330];
-      const float *xp334 = x0 + (i329 * 32 + i330) * 288;
-      float *yp335 = y0 + (i329 * 32 + i330) * 288;
-      for (int64_t i336 = 0; i336 < 288; i336++) {
-        yp335[i336] = (xp334[i336] - mu331) * sc332 + bi333;
-      }
-    }
-  }
-}
-
-/* p2o.Add.10 (Add): batch_norm_11.tmp_3[1,32,3,96], p2o.helper.constant.7[] -> p2o.Add.11[1,32,3,96] */
-static void node_45_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.10 (Add): batch_norm_11.tmp_3[1,32,3,96], p2o.helper.constant.7[] -> p2o.Clip.5[1,32,3,96] */
+static void node_22_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i337 = 0; i337 < 9216; i337++) {
-      const float u0 = x0[i337];
+    for (int64_t i231 = 0; i231 < 9216; i231++) {
+      const float u0 = x0[i231];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i337] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.4 (Clip): p2o.Add.11[1,32,3,96], p2o.Clip.4_min[], p2o.Clip.4_max[] -> p2o.Clip.5[1,32,3,96] */
-static void node_46_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i338 = 0; i338 < 9216; i338++) {
-      const float u0 = x0[i338];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i338] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i231] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.6 (Mul): batch_norm_11.tmp_3[1,32,3,96], p2o.Clip.5[1,32,3,96] -> p2o.Mul.7[1,32,3,96] */
-static void node_47_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_23_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i339 = 0; i339 < 9216; i339++) {
-      const float u0 = x0[i339];
-      const float u1 = x1[i339];
+    for (int64_t i232 = 0; i232 < 9216; i232++) {
+      const float u0 = x0[i232];
+      const float u1 = x1[i232];
       float v = (float)(u0 * u1);
-      y0[i339] = (float)v;
+      y0[i232] = (float)v;
     }
   }
 }
 
 /* p2o.Div.2 (Div): p2o.Mul.7[1,32,3,96], p2o.helper.constant.6[] -> hardswish_2.tmp_0[1,32,3,96] */
-static void node_48_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_24_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i340 = 0; i340 < 9216; i340++) {
-      const float u0 = x0[i340];
+    for (int64_t i233 = 0; i233 < 9216; i233++) {
+      const float u0 = x0[i233];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i340] = (float)v;
+      y0[i233] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.2 (GlobalAveragePool): hardswish_2.tmp_0[1,32,3,96] -> p2o.GlobalAveragePool.3[1,32,1,1] */
-static void node_49_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_25_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i341 = 0; i341 < 32; i341++) {
-    const float *xp342 = x0 + i341 * 288;
-    float *yp343 = y0 + i341 * 1;
-    for (int64_t i344 = 0; i344 < 1; i344++) {
-      for (int64_t i345 = 0; i345 < 1; i345++) {
-        float acc346 = 0x0p+0f;
-        int64_t cnt347 = 0;
-        for (int64_t i348 = 0; i348 < 3; i348++) {
-          const int64_t p349 = i344 + i348;
-          for (int64_t i350 = 0; i350 < 96; i350++) {
-            const int64_t p351 = i345 + i350;
-            cnt347++;
-            const float v352 = xp342[p349 * 96 + p351];
-            acc346 += v352;
+  for (int64_t i234 = 0; i234 < 32; i234++) {
+    const float *xp235 = x0 + i234 * 288;
+    float *yp236 = y0 + i234 * 1;
+    for (int64_t i237 = 0; i237 < 1; i237++) {
+      for (int64_t i238 = 0; i238 < 1; i238++) {
+        float acc239 = 0x0p+0f;
+        int64_t cnt240 = 0;
+        for (int64_t i241 = 0; i241 < 3; i241++) {
+          const int64_t p242 = i237 + i241;
+          for (int64_t i243 = 0; i243 < 96; i243++) {
+            const int64_t p244 = i238 + i243;
+            cnt240++;
+            const float v245 = xp235[p242 * 96 + p244];
+            acc239 += v245;
           }
         }
-        yp343[i344 + i345] = acc346 / (float)cnt347;
+        yp236[i237 + i238] = acc239 / (float)cnt240;
       }
     }
   }
 }
 
-/* p2o.Conv.14 (Conv): p2o.GlobalAveragePool.3[1,32,1,1], conv2d_14.w_0[8,32,1,1], conv2d_14.b_0[8] -> conv2d_63.tmp_0[1,8,1,1] */
-static void node_50_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.14 (Conv): p2o.GlobalAveragePool.3[1,32,1,1], conv2d_14.w_0[8,32,1,1], conv2d_14.b_0[8] -> relu_7.tmp_0[1,8,1,1] */
+static void node_26_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i353 = 0; i353 < 1; i353++) {
-    for (int64_t i354 = 0; i354 < 8; i354++) {
-      const float *xg355 = x0 + i353 * 32;
-      const float *wm356 = x1 + i354 * 32;
-      float *ym357 = y0 + i353 * 8 + i354;
-      for (int64_t i358 = 0; i358 < 1; i358++) {
-        for (int64_t i359 = 0; i359 < 1; i359++) {
-          float acc360 = x2[i354];
-          for (int64_t i361 = 0; i361 < 32; i361++) {
-            const float *xc362 = xg355 + i361 * 1;
-            const float *wc363 = wm356 + i361 * 1;
-            for (int64_t i364 = 0; i364 < 1; i364++) {
-              const int64_t p365 = i358 + i364;
-              for (int64_t i366 = 0; i366 < 1; i366++) {
-                const int64_t p367 = i359 + i366;
-                acc360 += xc362[p365 + p367] * wc363[i364 + i366];
+  for (int64_t i246 = 0; i246 < 1; i246++) {
+    for (int64_t i247 = 0; i247 < 8; i247++) {
+      const float *xg248 = x0 + i246 * 32;
+      const float *wm249 = x1 + i247 * 32;
+      float *ym250 = y0 + i246 * 8 + i247;
+      for (int64_t i251 = 0; i251 < 1; i251++) {
+        for (int64_t i252 = 0; i252 < 1; i252++) {
+          float acc253 = x2[i247];
+          for (int64_t i254 = 0; i254 < 32; i254++) {
+            const float *xc255 = xg248 + i254 * 1;
+            const float *wc256 = wm249 + i254 * 1;
+            for (int64_t i257 = 0; i257 < 1; i257++) {
+              const int64_t p258 = i251 + i257;
+              for (int64_t i259 = 0; i259 < 1; i259++) {
+                const int64_t p260 = i252 + i259;
+                acc253 += xc255[p258 + p260] * wc256[i257 + i259];
               }
             }
           }
-          ym357[i358 + i359] = acc360;
+          ym250[i251 + i252] = (acc253 < 0x0p+0f ? 0x0p+0f : acc253);
         }
       }
     }
   }
 }
 
-/* p2o.Relu.7 (Relu): conv2d_63.tmp_0[1,8,1,1] -> relu_7.tmp_0[1,8,1,1] */
-static void node_51_Relu(const float *x0, float *y0)
+/* p2o.Conv.15 (Conv): relu_7.tmp_0[1,8,1,1], conv2d_15.w_0[32,8,1,1], conv2d_15.b_0[32] -> hardsigmoid_1.tmp_0[1,32,1,1] */
+static void node_27_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  {
-    for (int64_t i368 = 0; i368 < 8; i368++) {
-      const float u0 = x0[i368];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i368] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.15 (Conv): relu_7.tmp_0[1,8,1,1], conv2d_15.w_0[32,8,1,1], conv2d_15.b_0[32] -> conv2d_64.tmp_0[1,32,1,1] */
-static void node_52_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i369 = 0; i369 < 1; i369++) {
-    for (int64_t i370 = 0; i370 < 32; i370++) {
-      const float *xg371 = x0 + i369 * 8;
-      const float *wm372 = x1 + i370 * 8;
-      float *ym373 = y0 + i369 * 32 + i370;
-      for (int64_t i374 = 0; i374 < 1; i374++) {
-        for (int64_t i375 = 0; i375 < 1; i375++) {
-          float acc376 = x2[i370];
-          for (int64_t i377 = 0; i377 < 8; i377++) {
-            const float *xc378 = xg371 + i377 * 1;
-            const float *wc379 = wm372 + i377 * 1;
-            for (int64_t i380 = 0; i380 < 1; i380++) {
-              const int64_t p381 = i374 + i380;
-              for (int64_t i382 = 0; i382 < 1; i382++) {
-                const int64_t p383 = i375 + i382;
-                acc376 += xc378[p381 + p383] * wc379[i380 + i382];
+  for (int64_t i261 = 0; i261 < 1; i261++) {
+    for (int64_t i262 = 0; i262 < 32; i262++) {
+      const float *xg263 = x0 + i261 * 8;
+      const float *wm264 = x1 + i262 * 8;
+      float *ym265 = y0 + i261 * 32 + i262;
+      for (int64_t i266 = 0; i266 < 1; i266++) {
+        for (int64_t i267 = 0; i267 < 1; i267++) {
+          float acc268 = x2[i262];
+          for (int64_t i269 = 0; i269 < 8; i269++) {
+            const float *xc270 = xg263 + i269 * 1;
+            const float *wc271 = wm264 + i269 * 1;
+            for (int64_t i272 = 0; i272 < 1; i272++) {
+              const int64_t p273 = i266 + i272;
+              for (int64_t i274 = 0; i274 < 1; i274++) {
+                const int64_t p275 = i267 + i274;
+                acc268 += xc270[p273 + p275] * wc271[i272 + i274];
               }
             }
           }
-          ym373[i374 + i375] = acc376;
+          ym265[i266 + i267] = ((0x1.99999ap-3f * acc268 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * acc268 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * acc268 + 0x1p-1f)));
         }
       }
-    }
-  }
-}
-
-/* p2o.HardSigmoid.1 (HardSigmoid): conv2d_64.tmp_0[1,32,1,1] -> hardsigmoid_1.tmp_0[1,32,1,1] */
-static void node_53_HardSigmoid(const float *x0, float *y0)
-{
-  {
-    for (int64_t i384 = 0; i384 < 32; i384++) {
-      const float u0 = x0[i384];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i384] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.8 (Mul): hardswish_2.tmp_0[1,32,3,96], hardsigmoid_1.tmp_0[1,32,1,1] -> p2o.Mul.9[1,32,3,96] */
-static void node_54_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_28_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i385 = 0; i385 < 32; i385++) {
-      for (int64_t i386 = 0; i386 < 288; i386++) {
-        const float u0 = x0[i385 * 288 + i386];
-        const float u1 = x1[i385];
+    for (int64_t i276 = 0; i276 < 32; i276++) {
+      for (int64_t i277 = 0; i277 < 288; i277++) {
+        const float u0 = x0[i276 * 288 + i277];
+        const float u1 = x1[i276];
         float v = (float)(u0 * u1);
-        y0[i385 * 288 + i386] = (float)v;
+        y0[i276 * 288 + i277] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.16 (Conv): p2o.Mul.9[1,32,3,96], conv2d_16.w_0[16,32,1,1] -> conv2d_65.tmp_0[1,16,3,96] */
-static void node_55_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.16 (Conv): p2o.Mul.9[1,32,3,96], conv2d_16.w_0_bnfold[16,32,1,1], conv2d_16.w_0_bnfold_bias[16] -> batch_norm_12.tmp_3[1,16,3,96] */
+static void node_29_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i387 = 0; i387 < 1; i387++) {
-    for (int64_t i388 = 0; i388 < 16; i388++) {
-      const float *xg389 = x0 + i387 * 9216;
-      const float *wm390 = x1 + i388 * 32;
-      float *ym391 = y0 + i387 * 4608 + i388 * 288;
-      for (int64_t i392 = 0; i392 < 3; i392++) {
-        for (int64_t i393 = 0; i393 < 96; i393++) {
-          float acc394 = 0x0p+0f;
-          for (int64_t i395 = 0; i395 < 32; i395++) {
-            const float *xc396 = xg389 + i395 * 288;
-            const float *wc397 = wm390 + i395 * 1;
-            for (int64_t i398 = 0; i398 < 1; i398++) {
-              const int64_t p399 = i392 + i398;
-              for (int64_t i400 = 0; i400 < 1; i400++) {
-                const int64_t p401 = i393 + i400;
-                acc394 += xc396[p399 * 96 + p401] * wc397[i398 + i400];
+  for (int64_t i278 = 0; i278 < 1; i278++) {
+    for (int64_t i279 = 0; i279 < 16; i279++) {
+      const float *xg280 = x0 + i278 * 9216;
+      const float *wm281 = x1 + i279 * 32;
+      float *ym282 = y0 + i278 * 4608 + i279 * 288;
+      for (int64_t i283 = 0; i283 < 3; i283++) {
+        for (int64_t i284 = 0; i284 < 96; i284++) {
+          float acc285 = x2[i279];
+          for (int64_t i286 = 0; i286 < 32; i286++) {
+            const float *xc287 = xg280 + i286 * 288;
+            const float *wc288 = wm281 + i286 * 1;
+            for (int64_t i289 = 0; i289 < 1; i289++) {
+              const int64_t p290 = i283 + i289;
+              for (int64_t i291 = 0; i291 < 1; i291++) {
+                const int64_t p292 = i284 + i291;
+                acc285 += xc287[p290 * 96 + p292] * wc288[i289 + i291];
               }
             }
           }
-          ym391[i392 * 96 + i393] = acc394;
+          ym282[i283 * 96 + i284] = acc285;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.12 (BatchNormalization): conv2d_65.tmp_0[1,16,3,96], batch_norm_12.w_0[16], batch_norm_12.b_0[16], batch_norm_12.w_1[16], batch_norm_12.w_2[16] -> batch_norm_12.tmp_3[1,16,3,96] */
-static void node_56_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.17 (Conv): batch_norm_12.tmp_3[1,16,3,96], conv2d_17.w_0_bnfold[88,16,1,1], conv2d_17.w_0_bnfold_bias[88] -> batch_norm_13.tmp_3[1,88,3,96] */
+static void node_30_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i402 = 0; i402 < 1; i402++) {
-    for (int64_t i403 = 0; i403 < 16; i403++) {
-      const float mu404 = x3[i403];
-      const float sc405 = x1[i403] / sqrtf(x4[i403] + 0x1.4f8b58p-17f);
-      const float bi406 = x2[i403];
-      const float *xp407 = x0 + (i402 * 16 + i403) * 288;
-      float *yp408 = y0 + (i402 * 16 + i403) * 288;
-      for (int64_t i409 = 0; i409 < 288; i409++) {
-        yp408[i409] = (xp407[i409] - mu404) * sc405 + bi406;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.17 (Conv): batch_norm_12.tmp_3[1,16,3,96], conv2d_17.w_0[88,16,1,1] -> conv2d_66.tmp_0[1,88,3,96] */
-static void node_57_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i410 = 0; i410 < 1; i410++) {
-    for (int64_t i411 = 0; i411 < 88; i411++) {
-      const float *xg412 = x0 + i410 * 4608;
-      const float *wm413 = x1 + i411 * 16;
-      float *ym414 = y0 + i410 * 25344 + i411 * 288;
-      for (int64_t i415 = 0; i415 < 3; i415++) {
-        for (int64_t i416 = 0; i416 < 96; i416++) {
-          float acc417 = 0x0p+0f;
-          for (int64_t i418 = 0; i418 < 16; i418++) {
-            const float *xc419 = xg412 + i418 * 288;
-            const float *wc420 = wm413 + i418 * 1;
-            for (int64_t i421 = 0; i421 < 1; i421++) {
-              const int64_t p422 = i415 + i421;
-              for (int64_t i423 = 0; i423 < 1; i423++) {
-                const int64_t p424 = i416 + i423;
-                acc417 += xc419[p422 * 96 + p424] * wc420[i421 + i423];
+  for (int64_t i293 = 0; i293 < 1; i293++) {
+    for (int64_t i294 = 0; i294 < 88; i294++) {
+      const float *xg295 = x0 + i293 * 4608;
+      const float *wm296 = x1 + i294 * 16;
+      float *ym297 = y0 + i293 * 25344 + i294 * 288;
+      for (int64_t i298 = 0; i298 < 3; i298++) {
+        for (int64_t i299 = 0; i299 < 96; i299++) {
+          float acc300 = x2[i294];
+          for (int64_t i301 = 0; i301 < 16; i301++) {
+            const float *xc302 = xg295 + i301 * 288;
+            const float *wc303 = wm296 + i301 * 1;
+            for (int64_t i304 = 0; i304 < 1; i304++) {
+              const int64_t p305 = i298 + i304;
+              for (int64_t i306 = 0; i306 < 1; i306++) {
+                const int64_t p307 = i299 + i306;
+                acc300 += xc302[p305 * 96 + p307] * wc303[i304 + i306];
               }
             }
           }
-          ym414[i415 * 96 + i416] = acc417;
+          ym297[i298 * 96 + i299] = acc300;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.13 (BatchNormalization): conv2d_66.tmp_0[1,88,3,96], batch_norm_13.w_0[88], batch_norm_13.b_0[88], batch_norm_13.w_1[88], batch_norm_13.w_2[88] -> batch_norm_13.tmp_3[1,88,3,96] */
-static void node_58_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i425 = 0; i425 < 1; i425++) {
-    for (int64_t i426 = 0; i426 < 88; i426++) {
-      const float mu427 = x3[i426];
-      const float sc428 = x1[i426] / sqrtf(x4[i426] + 0x1.4f8b58p-17f);
-      const float bi429 = x2[i426];
-      const float *xp430 = x0 + (i425 * 88 + i426) * 288;
-      float *yp431 = y0 + (i425 * 88 + i426) * 288;
-      for (int64_t i432 = 0; i432 < 288; i432++) {
-        yp431[i432] = (xp430[i432] - mu427) * sc428 + bi429;
-      }
-    }
-  }
-}
-
-/* p2o.Add.16 (Add): batch_norm_13.tmp_3[1,88,3,96], p2o.helper.constant.11[] -> p2o.Add.17[1,88,3,96] */
-static void node_59_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.16 (Add): batch_norm_13.tmp_3[1,88,3,96], p2o.helper.constant.11[] -> p2o.Clip.7[1,88,3,96] */
+static void node_31_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i433 = 0; i433 < 25344; i433++) {
-      const float u0 = x0[i433];
+    for (int64_t i308 = 0; i308 < 25344; i308++) {
+      const float u0 = x0[i308];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i433] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.6 (Clip): p2o.Add.17[1,88,3,96], p2o.Clip.6_min[], p2o.Clip.6_max[] -> p2o.Clip.7[1,88,3,96] */
-static void node_60_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i434 = 0; i434 < 25344; i434++) {
-      const float u0 = x0[i434];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i434] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i308] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.10 (Mul): batch_norm_13.tmp_3[1,88,3,96], p2o.Clip.7[1,88,3,96] -> p2o.Mul.11[1,88,3,96] */
-static void node_61_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_32_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i435 = 0; i435 < 25344; i435++) {
-      const float u0 = x0[i435];
-      const float u1 = x1[i435];
+    for (int64_t i309 = 0; i309 < 25344; i309++) {
+      const float u0 = x0[i309];
+      const float u1 = x1[i309];
       float v = (float)(u0 * u1);
-      y0[i435] = (float)v;
+      y0[i309] = (float)v;
     }
   }
 }
 
 /* p2o.Div.3 (Div): p2o.Mul.11[1,88,3,96], p2o.helper.constant.10[] -> hardswish_3.tmp_0[1,88,3,96] */
-static void node_62_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_33_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i436 = 0; i436 < 25344; i436++) {
-      const float u0 = x0[i436];
+    for (int64_t i310 = 0; i310 < 25344; i310++) {
+      const float u0 = x0[i310];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i436] = (float)v;
+      y0[i310] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.18 (Conv): hardswish_3.tmp_0[1,88,3,96], conv2d_18.w_0[88,1,5,5] -> depthwise_conv2d_4.tmp_0[1,88,3,96] */
-static void node_63_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.18 (Conv): hardswish_3.tmp_0[1,88,3,96], conv2d_18.w_0_bnfold[88,1,5,5], conv2d_18.w_0_bnfold_bias[88] -> batch_norm_14.tmp_3[1,88,3,96] */
+static void node_34_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i437 = 0; i437 < 1; i437++) {
-    for (int64_t i438 = 0; i438 < 88; i438++) {
-      const float *xg439 = x0 + i437 * 25344 + i438 * 288;
-      const float *wm440 = x1 + i438 * 25;
-      float *ym441 = y0 + i437 * 25344 + i438 * 288;
-      for (int64_t i442 = 0; i442 < 3; i442++) {
-        for (int64_t i443 = 0; i443 < 96; i443++) {
-          float acc444 = 0x0p+0f;
-          for (int64_t i445 = 0; i445 < 1; i445++) {
-            const float *xc446 = xg439 + i445 * 288;
-            const float *wc447 = wm440 + i445 * 25;
-            for (int64_t i448 = 0; i448 < 5; i448++) {
-              const int64_t p449 = i442 + i448 - 2;
-              if (p449 < 0 || p449 >= 3) continue;
-              for (int64_t i450 = 0; i450 < 5; i450++) {
-                const int64_t p451 = i443 + i450 - 2;
-                if (p451 < 0 || p451 >= 96) continue;
-                acc444 += xc446[p449 * 96 + p451] * wc447[i448 * 5 + i450];
+  for (int64_t i311 = 0; i311 < 1; i311++) {
+    for (int64_t i312 = 0; i312 < 88; i312++) {
+      const float *xg313 = x0 + i311 * 25344 + i312 * 288;
+      const float *wm314 = x1 + i312 * 25;
+      float *ym315 = y0 + i311 * 25344 + i312 * 288;
+      for (int64_t i316 = 0; i316 < 3; i316++) {
+        for (int64_t i317 = 0; i317 < 96; i317++) {
+          float acc318 = x2[i312];
+          for (int64_t i319 = 0; i319 < 1; i319++) {
+            const float *xc320 = xg313 + i319 * 288;
+            const float *wc321 = wm314 + i319 * 25;
+            for (int64_t i322 = 0; i322 < 5; i322++) {
+              const int64_t p323 = i316 + i322 - 2;
+              if (p323 < 0 || p323 >= 3) continue;
+              for (int64_t i324 = 0; i324 < 5; i324++) {
+                const int64_t p325 = i317 + i324 - 2;
+                if (p325 < 0 || p325 >= 96) continue;
+                acc318 += xc320[p323 * 96 + p325] * wc321[i322 * 5 + i324];
               }
             }
           }
-          ym441[i442 * 96 + i443] = acc444;
+          ym315[i316 * 96 + i317] = acc318;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.14 (BatchNormalization): depthwise_conv2d_4.tmp_0[1,88,3,96], batch_norm_14.w_0[88], batch_norm_14.b_0[88], batch_norm_14.w_1[88], batch_norm_14.w_2[88] -> batch_norm_14.tmp_3[1,88,3,96] */
-static void node_64_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i452 = 0; i452 < 1; i452++) {
-    for (int64_t i453 = 0; i453 < 88; i453++) {
-      const float mu454 = x3[i453];
-      const float sc455 = x1[i453] / sqrtf(x4[i453] + 0x1.4f8b58p-17f);
-      const float bi456 = x2[i453];
-      const float *xp457 = x0 + (i452 * 88 + i453) * 288;
-      float *yp458 = y0 + (i452 * 88 + i453) * 288;
-      for (int64_t i459 = 0; i459 < 288; i459++) {
-        yp458[i459] = (xp457[i459] - mu454) * sc455 + bi456;
-      }
-    }
-  }
-}
-
-/* p2o.Add.18 (Add): batch_norm_14.tmp_3[1,88,3,96], p2o.helper.constant.13[] -> p2o.Add.19[1,88,3,96] */
-static void node_65_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.18 (Add): batch_norm_14.tmp_3[1,88,3,96], p2o.helper.constant.13[] -> p2o.Clip.9[1,88,3,96] */
+static void node_35_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i460 = 0; i460 < 25344; i460++) {
-      const float u0 = x0[i460];
+    for (int64_t i326 = 0; i326 < 25344; i326++) {
+      const float u0 = x0[i326];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i460] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.8 (Clip): p2o.Add.19[1,88,3,96], p2o.Clip.8_min[], p2o.Clip.8_max[] -> p2o.Clip.9[1,88,3,96] */
-static void node_66_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i461 = 0; i461 < 25344; i461++) {
-      const float u0 = x0[i461];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i461] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i326] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.12 (Mul): batch_norm_14.tmp_3[1,88,3,96], p2o.Clip.9[1,88,3,96] -> p2o.Mul.13[1,88,3,96] */
-static void node_67_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_36_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i462 = 0; i462 < 25344; i462++) {
-      const float u0 = x0[i462];
-      const float u1 = x1[i462];
+    for (int64_t i327 = 0; i327 < 25344; i327++) {
+      const float u0 = x0[i327];
+      const float u1 = x1[i327];
       float v = (float)(u0 * u1);
-      y0[i462] = (float)v;
+      y0[i327] = (float)v;
     }
   }
 }
 
 /* p2o.Div.4 (Div): p2o.Mul.13[1,88,3,96], p2o.helper.constant.12[] -> hardswish_4.tmp_0[1,88,3,96] */
-static void node_68_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_37_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i463 = 0; i463 < 25344; i463++) {
-      const float u0 = x0[i463];
+    for (int64_t i328 = 0; i328 < 25344; i328++) {
+      const float u0 = x0[i328];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i463] = (float)v;
+      y0[i328] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.4 (GlobalAveragePool): hardswish_4.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.5[1,88,1,1] */
-static void node_69_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_38_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i464 = 0; i464 < 88; i464++) {
-    const float *xp465 = x0 + i464 * 288;
-    float *yp466 = y0 + i464 * 1;
-    for (int64_t i467 = 0; i467 < 1; i467++) {
-      for (int64_t i468 = 0; i468 < 1; i468++) {
-        float acc469 = 0x0p+0f;
-        int64_t cnt470 = 0;
-        for (int64_t i471 = 0; i471 < 3; i471++) {
-          const int64_t p472 = i467 + i471;
-          for (int64_t i473 = 0; i473 < 96; i473++) {
-            const int64_t p474 = i468 + i473;
-            cnt470++;
-            const float v475 = xp465[p472 * 96 + p474];
-            acc469 += v475;
+  for (int64_t i329 = 0; i329 < 88; i329++) {
+    const float *xp330 = x0 + i329 * 288;
+    float *yp331 = y0 + i329 * 1;
+    for (int64_t i332 = 0; i332 < 1; i332++) {
+      for (int64_t i333 = 0; i333 < 1; i333++) {
+        float acc334 = 0x0p+0f;
+        int64_t cnt335 = 0;
+        for (int64_t i336 = 0; i336 < 3; i336++) {
+          const int64_t p337 = i332 + i336;
+          for (int64_t i338 = 0; i338 < 96; i338++) {
+            const int64_t p339 = i333 + i338;
+            cnt335++;
+            const float v340 = xp330[p337 * 96 + p339];
+            acc334 += v340;
           }
         }
-        yp466[i467 + i468] = acc469 / (float)cnt470;
+        yp331[i332 + i333] = acc334 / (float)cnt335;
       }
     }
   }
 }
 
-/* p2o.Conv.19 (Conv): p2o.GlobalAveragePool.5[1,88,1,1], conv2d_19.w_0[22,88,1,1], conv2d_19.b_0[22] -> conv2d_67.tmp_0[1,22,1,1] */
-static void node_70_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.19 (Conv): p2o.GlobalAveragePool.5[1,88,1,1], conv2d_19.w_0[22,88,1,1], conv2d_19.b_0[22] -> relu_8.tmp_0[1,22,1,1] */
+static void node_39_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i476 = 0; i476 < 1; i476++) {
-    for (int64_t i477 = 0; i477 < 22; i477++) {
-      const float *xg478 = x0 + i476 * 88;
-      const float *wm479 = x1 + i477 * 88;
-      float *ym480 = y0 + i476 * 22 + i477;
-      for (int64_t i481 = 0; i481 < 1; i481++) {
-        for (int64_t i482 = 0; i482 < 1; i482++) {
-          float acc483 = x2[i477];
-          for (int64_t i484 = 0; i484 < 88; i484++) {
-            const float *xc485 = xg478 + i484 * 1;
-            const float *wc486 = wm479 + i484 * 1;
-            for (int64_t i487 = 0; i487 < 1; i487++) {
-              const int64_t p488 = i481 + i487;
-              for (int64_t i489 = 0; i489 < 1; i489++) {
-                const int64_t p490 = i482 + i489;
-                acc483 += xc485[p488 + p490] * wc486[i487 + i489];
+  for (int64_t i341 = 0; i341 < 1; i341++) {
+    for (int64_t i342 = 0; i342 < 22; i342++) {
+      const float *xg343 = x0 + i341 * 88;
+      const float *wm344 = x1 + i342 * 88;
+      float *ym345 = y0 + i341 * 22 + i342;
+      for (int64_t i346 = 0; i346 < 1; i346++) {
+        for (int64_t i347 = 0; i347 < 1; i347++) {
+          float acc348 = x2[i342];
+          for (int64_t i349 = 0; i349 < 88; i349++) {
+            const float *xc350 = xg343 + i349 * 1;
+            const float *wc351 = wm344 + i349 * 1;
+            for (int64_t i352 = 0; i352 < 1; i352++) {
+              const int64_t p353 = i346 + i352;
+              for (int64_t i354 = 0; i354 < 1; i354++) {
+                const int64_t p355 = i347 + i354;
+                acc348 += xc350[p353 + p355] * wc351[i352 + i354];
               }
             }
           }
-          ym480[i481 + i482] = acc483;
+          ym345[i346 + i347] = (acc348 < 0x0p+0f ? 0x0p+0f : acc348);
         }
       }
     }
   }
 }
 
-/* p2o.Relu.8 (Relu): conv2d_67.tmp_0[1,22,1,1] -> relu_8.tmp_0[1,22,1,1] */
-static void node_71_Relu(const float *x0, float *y0)
+/* p2o.Conv.20 (Conv): relu_8.tmp_0[1,22,1,1], conv2d_20.w_0[88,22,1,1], conv2d_20.b_0[88] -> hardsigmoid_2.tmp_0[1,88,1,1] */
+static void node_40_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  {
-    for (int64_t i491 = 0; i491 < 22; i491++) {
-      const float u0 = x0[i491];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i491] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.20 (Conv): relu_8.tmp_0[1,22,1,1], conv2d_20.w_0[88,22,1,1], conv2d_20.b_0[88] -> conv2d_68.tmp_0[1,88,1,1] */
-static void node_72_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i492 = 0; i492 < 1; i492++) {
-    for (int64_t i493 = 0; i493 < 88; i493++) {
-      const float *xg494 = x0 + i492 * 22;
-      const float *wm495 = x1 + i493 * 22;
-      float *ym496 = y0 + i492 * 88 + i493;
-      for (int64_t i497 = 0; i497 < 1; i497++) {
-        for (int64_t i498 = 0; i498 < 1; i498++) {
-          float acc499 = x2[i493];
-          for (int64_t i500 = 0; i500 < 22; i500++) {
-            const float *xc501 = xg494 + i500 * 1;
-            const float *wc502 = wm495 + i500 * 1;
-            for (int64_t i503 = 0; i503 < 1; i503++) {
-              const int64_t p504 = i497 + i503;
-              for (int64_t i505 = 0; i505 < 1; i505++) {
-                const int64_t p506 = i498 + i505;
-                acc499 += xc501[p504 + p506] * wc502[i503 + i505];
+  for (int64_t i356 = 0; i356 < 1; i356++) {
+    for (int64_t i357 = 0; i357 < 88; i357++) {
+      const float *xg358 = x0 + i356 * 22;
+      const float *wm359 = x1 + i357 * 22;
+      float *ym360 = y0 + i356 * 88 + i357;
+      for (int64_t i361 = 0; i361 < 1; i361++) {
+        for (int64_t i362 = 0; i362 < 1; i362++) {
+          float acc363 = x2[i357];
+          for (int64_t i364 = 0; i364 < 22; i364++) {
+            const float *xc365 = xg358 + i364 * 1;
+            const float *wc366 = wm359 + i364 * 1;
+            for (int64_t i367 = 0; i367 < 1; i367++) {
+              const int64_t p368 = i361 + i367;
+              for (int64_t i369 = 0; i369 < 1; i369++) {
+                const int64_t p370 = i362 + i369;
+                acc363 += xc365[p368 + p370] * wc366[i367 + i369];
               }
             }
           }
-          ym496[i497 + i498] = acc499;
+          ym360[i361 + i362] = ((0x1.99999ap-3f * acc363 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * acc363 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * acc363 + 0x1p-1f)));
         }
       }
-    }
-  }
-}
-
-/* p2o.HardSigmoid.2 (HardSigmoid): conv2d_68.tmp_0[1,88,1,1] -> hardsigmoid_2.tmp_0[1,88,1,1] */
-static void node_73_HardSigmoid(const float *x0, float *y0)
-{
-  {
-    for (int64_t i507 = 0; i507 < 88; i507++) {
-      const float u0 = x0[i507];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i507] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.14 (Mul): hardswish_4.tmp_0[1,88,3,96], hardsigmoid_2.tmp_0[1,88,1,1] -> p2o.Mul.15[1,88,3,96] */
-static void node_74_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_41_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i508 = 0; i508 < 88; i508++) {
-      for (int64_t i509 = 0; i509 < 288; i509++) {
-        const float u0 = x0[i508 * 288 + i509];
-        const float u1 = x1[i508];
+    for (int64_t i371 = 0; i371 < 88; i371++) {
+      for (int64_t i372 = 0; i372 < 288; i372++) {
+        const float u0 = x0[i371 * 288 + i372];
+        const float u1 = x1[i371];
         float v = (float)(u0 * u1);
-        y0[i508 * 288 + i509] = (float)v;
+        y0[i371 * 288 + i372] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.21 (Conv): p2o.Mul.15[1,88,3,96], conv2d_21.w_0[16,88,1,1] -> conv2d_69.tmp_0[1,16,3,96] */
-static void node_75_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.21 (Conv): p2o.Mul.15[1,88,3,96], conv2d_21.w_0_bnfold[16,88,1,1], conv2d_21.w_0_bnfold_bias[16], batch_norm_12.tmp_3[1,16,3,96] -> p2o.Add.25[1,16,3,96] */
+static void node_42_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *x3, float *y0)
 {
-  for (int64_t i510 = 0; i510 < 1; i510++) {
-    for (int64_t i511 = 0; i511 < 16; i511++) {
-      const float *xg512 = x0 + i510 * 25344;
-      const float *wm513 = x1 + i511 * 88;
-      float *ym514 = y0 + i510 * 4608 + i511 * 288;
-      for (int64_t i515 = 0; i515 < 3; i515++) {
-        for (int64_t i516 = 0; i516 < 96; i516++) {
-          float acc517 = 0x0p+0f;
-          for (int64_t i518 = 0; i518 < 88; i518++) {
-            const float *xc519 = xg512 + i518 * 288;
-            const float *wc520 = wm513 + i518 * 1;
-            for (int64_t i521 = 0; i521 < 1; i521++) {
-              const int64_t p522 = i515 + i521;
-              for (int64_t i523 = 0; i523 < 1; i523++) {
-                const int64_t p524 = i516 + i523;
-                acc517 += xc519[p522 * 96 + p524] * wc520[i521 + i523];
+  for (int64_t i373 = 0; i373 < 1; i373++) {
+    for (int64_t i374 = 0; i374 < 16; i374++) {
+      const float *xg375 = x0 + i373 * 25344;
+      const float *wm376 = x1 + i374 * 88;
+      float *ym377 = y0 + i373 * 4608 + i374 * 288;
+      const float *rm378 = x3 + i373 * 4608 + i374 * 288;
+      for (int64_t i379 = 0; i379 < 3; i379++) {
+        for (int64_t i380 = 0; i380 < 96; i380++) {
+          float acc381 = x2[i374];
+          for (int64_t i382 = 0; i382 < 88; i382++) {
+            const float *xc383 = xg375 + i382 * 288;
+            const float *wc384 = wm376 + i382 * 1;
+            for (int64_t i385 = 0; i385 < 1; i385++) {
+              const int64_t p386 = i379 + i385;
+              for (int64_t i387 = 0; i387 < 1; i387++) {
+                const int64_t p388 = i380 + i387;
+                acc381 += xc383[p386 * 96 + p388] * wc384[i385 + i387];
               }
             }
           }
-          ym514[i515 * 96 + i516] = acc517;
+          acc381 += rm378[i379 * 96 + i380];
+          ym377[i379 * 96 + i380] = acc381;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.15 (BatchNormalization): conv2d_69.tmp_0[1,16,3,96], batch_norm_15.w_0[16], batch_norm_15.b_0[16], batch_norm_15.w_1[16], batch_norm_15.w_2[16] -> batch_norm_15.tmp_3[1,16,3,96] */
-static void node_76_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.22 (Conv): p2o.Add.25[1,16,3,96], conv2d_22.w_0_bnfold[88,16,1,1], conv2d_22.w_0_bnfold_bias[88] -> batch_norm_16.tmp_3[1,88,3,96] */
+static void node_43_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i525 = 0; i525 < 1; i525++) {
-    for (int64_t i526 = 0; i526 < 16; i526++) {
-      const float mu527 = x3[i526];
-      const float sc528 = x1[i526] / sqrtf(x4[i526] + 0x1.4f8b58p-17f);
-      const float bi529 = x2[i526];
-      const float *xp530 = x0 + (i525 * 16 + i526) * 288;
-      float *yp531 = y0 + (i525 * 16 + i526) * 288;
-      for (int64_t i532 = 0; i532 < 288; i532++) {
-        yp531[i532] = (xp530[i532] - mu527) * sc528 + bi529;
-      }
-    }
-  }
-}
-
-/* p2o.Add.24 (Add): batch_norm_12.tmp_3[1,16,3,96], batch_norm_15.tmp_3[1,16,3,96] -> p2o.Add.25[1,16,3,96] */
-static void node_77_Add(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i533 = 0; i533 < 4608; i533++) {
-      const float u0 = x0[i533];
-      const float u1 = x1[i533];
-      float v = (float)(u0 + u1);
-      y0[i533] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.22 (Conv): p2o.Add.25[1,16,3,96], conv2d_22.w_0[88,16,1,1] -> conv2d_70.tmp_0[1,88,3,96] */
-static void node_78_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i534 = 0; i534 < 1; i534++) {
-    for (int64_t i535 = 0; i535 < 88; i535++) {
-      const float *xg536 = x0 + i534 * 4608;
-      const float *wm537 = x1 + i535 * 16;
-      float *ym538 = y0 + i534 * 25344 + i535 * 288;
-      for (int64_t i539 = 0; i539 < 3; i539++) {
-        for (int64_t i540 = 0; i540 < 96; i540++) {
-          float acc541 = 0x0p+0f;
-          for (int64_t i542 = 0; i542 < 16; i542++) {
-            const float *xc543 = xg536 + i542 * 288;
-            const float *wc544 = wm537 + i542 * 1;
-            for (int64_t i545 = 0; i545 < 1; i545++) {
-              const int64_t p546 = i539 + i545;
-              for (int64_t i547 = 0; i547 < 1; i547++) {
-                const int64_t p548 = i540 + i547;
-                acc541 += xc543[p546 * 96 + p548] * wc544[i545 + i547];
+  for (int64_t i389 = 0; i389 < 1; i389++) {
+    for (int64_t i390 = 0; i390 < 88; i390++) {
+      const float *xg391 = x0 + i389 * 4608;
+      const float *wm392 = x1 + i390 * 16;
+      float *ym393 = y0 + i389 * 25344 + i390 * 288;
+      for (int64_t i394 = 0; i394 < 3; i394++) {
+        for (int64_t i395 = 0; i395 < 96; i395++) {
+          float acc396 = x2[i390];
+          for (int64_t i397 = 0; i397 < 16; i397++) {
+            const float *xc398 = xg391 + i397 * 288;
+            const float *wc399 = wm392 + i397 * 1;
+            for (int64_t i400 = 0; i400 < 1; i400++) {
+              const int64_t p401 = i394 + i400;
+              for (int64_t i402 = 0; i402 < 1; i402++) {
+                const int64_t p403 = i395 + i402;
+                acc396 += xc398[p401 * 96 + p403] * wc399[i400 + i402];
               }
             }
           }
-          ym538[i539 * 96 + i540] = acc541;
+          ym393[i394 * 96 + i395] = acc396;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.16 (BatchNormalization): conv2d_70.tmp_0[1,88,3,96], batch_norm_16.w_0[88], batch_norm_16.b_0[88], batch_norm_16.w_1[88], batch_norm_16.w_2[88] -> batch_norm_16.tmp_3[1,88,3,96] */
-static void node_79_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i549 = 0; i549 < 1; i549++) {
-    for (int64_t i550 = 0; i550 < 88; i550++) {
-      const float mu551 = x3[i550];
-      const float sc552 = x1[i550] / sqrtf(x4[i550] + 0x1.4f8b58p-17f);
-      const float bi553 = x2[i550];
-      const float *xp554 = x0 + (i549 * 88 + i550) * 288;
-      float *yp555 = y0 + (i549 * 88 + i550) * 288;
-      for (int64_t i556 = 0; i556 < 288; i556++) {
-        yp555[i556] = (xp554[i556] - mu551) * sc552 + bi553;
-      }
-    }
-  }
-}
-
-/* p2o.Add.26 (Add): batch_norm_16.tmp_3[1,88,3,96], p2o.helper.constant.17[] -> p2o.Add.27[1,88,3,96] */
-static void node_80_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.26 (Add): batch_norm_16.tmp_3[1,88,3,96], p2o.helper.constant.17[] -> p2o.Clip.11[1,88,3,96] */
+static void node_44_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i557 = 0; i557 < 25344; i557++) {
-      const float u0 = x0[i557];
+    for (int64_t i404 = 0; i404 < 25344; i404++) {
+      const float u0 = x0[i404];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i557] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.10 (Clip): p2o.Add.27[1,88,3,96], p2o.Clip.10_min[], p2o.Clip.10_max[] -> p2o.Clip.11[1,88,3,96] */
-static void node_81_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i558 = 0; i558 < 25344; i558++) {
-      const float u0 = x0[i558];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i558] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i404] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.16 (Mul): batch_norm_16.tmp_3[1,88,3,96], p2o.Clip.11[1,88,3,96] -> p2o.Mul.17[1,88,3,96] */
-static void node_82_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_45_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i559 = 0; i559 < 25344; i559++) {
-      const float u0 = x0[i559];
-      const float u1 = x1[i559];
+    for (int64_t i405 = 0; i405 < 25344; i405++) {
+      const float u0 = x0[i405];
+      const float u1 = x1[i405];
       float v = (float)(u0 * u1);
-      y0[i559] = (float)v;
+      y0[i405] = (float)v;
     }
   }
 }
 
 /* p2o.Div.5 (Div): p2o.Mul.17[1,88,3,96], p2o.helper.constant.16[] -> hardswish_5.tmp_0[1,88,3,96] */
-static void node_83_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_46_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i560 = 0; i560 < 25344; i560++) {
-      const float u0 = x0[i560];
+    for (int64_t i406 = 0; i406 < 25344; i406++) {
+      const float u0 = x0[i406];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i560] = (float)v;
+      y0[i406] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.23 (Conv): hardswish_5.tmp_0[1,88,3,96], conv2d_23.w_0[88,1,5,5] -> depthwise_conv2d_5.tmp_0[1,88,3,96] */
-static void node_84_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.23 (Conv): hardswish_5.tmp_0[1,88,3,96], conv2d_23.w_0_bnfold[88,1,5,5], conv2d_23.w_0_bnfold_bias[88] -> batch_norm_17.tmp_3[1,88,3,96] */
+static void node_47_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i561 = 0; i561 < 1; i561++) {
-    for (int64_t i562 = 0; i562 < 88; i562++) {
-      const float *xg563 = x0 + i561 * 25344 + i562 * 288;
-      const float *wm564 = x1 + i562 * 25;
-      float *ym565 = y0 + i561 * 25344 + i562 * 288;
-      for (int64_t i566 = 0; i566 < 3; i566++) {
-        for (int64_t i567 = 0; i567 < 96; i567++) {
-          float acc568 = 0x0p+0f;
-          for (int64_t i569 = 0; i569 < 1; i569++) {
-            const float *xc570 = xg563 + i569 * 288;
-            const float *wc571 = wm564 + i569 * 25;
-            for (int64_t i572 = 0; i572 < 5; i572++) {
-              const int64_t p573 = i566 + i572 - 2;
-              if (p573 < 0 || p573 >= 3) continue;
-              for (int64_t i574 = 0; i574 < 5; i574++) {
-                const int64_t p575 = i567 + i574 - 2;
-                if (p575 < 0 || p575 >= 96) continue;
-                acc568 += xc570[p573 * 96 + p575] * wc571[i572 * 5 + i574];
+  for (int64_t i407 = 0; i407 < 1; i407++) {
+    for (int64_t i408 = 0; i408 < 88; i408++) {
+      const float *xg409 = x0 + i407 * 25344 + i408 * 288;
+      const float *wm410 = x1 + i408 * 25;
+      float *ym411 = y0 + i407 * 25344 + i408 * 288;
+      for (int64_t i412 = 0; i412 < 3; i412++) {
+        for (int64_t i413 = 0; i413 < 96; i413++) {
+          float acc414 = x2[i408];
+          for (int64_t i415 = 0; i415 < 1; i415++) {
+            const float *xc416 = xg409 + i415 * 288;
+            const float *wc417 = wm410 + i415 * 25;
+            for (int64_t i418 = 0; i418 < 5; i418++) {
+              const int64_t p419 = i412 + i418 - 2;
+              if (p419 < 0 || p419 >= 3) continue;
+              for (int64_t i420 = 0; i420 < 5; i420++) {
+                const int64_t p421 = i413 + i420 - 2;
+                if (p421 < 0 || p421 >= 96) continue;
+                acc414 += xc416[p419 * 96 + p421] * wc417[i418 * 5 + i420];
               }
             }
           }
-          ym565[i566 * 96 + i567] = acc568;
+          ym411[i412 * 96 + i413] = acc414;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.17 (BatchNormalization): depthwise_conv2d_5.tmp_0[1,88,3,96], batch_norm_17.w_0[88], batch_norm_17.b_0[88], batch_norm_17.w_1[88], batch_norm_17.w_2[88] -> batch_norm_17.tmp_3[1,88,3,96] */
-static void node_85_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i576 = 0; i576 < 1; i576++) {
-    for (int64_t i577 = 0; i577 < 88; i577++) {
-      const float mu578 = x3[i577];
-      const float sc579 = x1[i577] / sqrtf(x4[i577] + 0x1.4f8b58p-17f);
-      const float bi580 = x2[i577];
-      const float *xp581 = x0 + (i576 * 88 + i577) * 288;
-      float *yp582 = y0 + (i576 * 88 + i577) * 288;
-      for (int64_t i583 = 0; i583 < 288; i583++) {
-        yp582[i583] = (xp581[i583] - mu578) * sc579 + bi580;
-      }
-    }
-  }
-}
-
-/* p2o.Add.28 (Add): batch_norm_17.tmp_3[1,88,3,96], p2o.helper.constant.19[] -> p2o.Add.29[1,88,3,96] */
-static void node_86_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.28 (Add): batch_norm_17.tmp_3[1,88,3,96], p2o.helper.constant.19[] -> p2o.Clip.13[1,88,3,96] */
+static void node_48_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i584 = 0; i584 < 25344; i584++) {
-      const float u0 = x0[i584];
+    for (int64_t i422 = 0; i422 < 25344; i422++) {
+      const float u0 = x0[i422];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i584] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.12 (Clip): p2o.Add.29[1,88,3,96], p2o.Clip.12_min[], p2o.Clip.12_max[] -> p2o.Clip.13[1,88,3,96] */
-static void node_87_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i585 = 0; i585 < 25344; i585++) {
-      const float u0 = x0[i585];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i585] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i422] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.18 (Mul): batch_norm_17.tmp_3[1,88,3,96], p2o.Clip.13[1,88,3,96] -> p2o.Mul.19[1,88,3,96] */
-static void node_88_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_49_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i586 = 0; i586 < 25344; i586++) {
-      const float u0 = x0[i586];
-      const float u1 = x1[i586];
+    for (int64_t i423 = 0; i423 < 25344; i423++) {
+      const float u0 = x0[i423];
+      const float u1 = x1[i423];
       float v = (float)(u0 * u1);
-      y0[i586] = (float)v;
+      y0[i423] = (float)v;
     }
   }
 }
 
 /* p2o.Div.6 (Div): p2o.Mul.19[1,88,3,96], p2o.helper.constant.18[] -> hardswish_6.tmp_0[1,88,3,96] */
-static void node_89_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_50_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i587 = 0; i587 < 25344; i587++) {
-      const float u0 = x0[i587];
+    for (int64_t i424 = 0; i424 < 25344; i424++) {
+      const float u0 = x0[i424];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i587] = (float)v;
+      y0[i424] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.6 (GlobalAveragePool): hardswish_6.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.7[1,88,1,1] */
-static void node_90_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_51_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i588 = 0; i588 < 88; i588++) {
-    const float *xp589 = x0 + i588 * 288;
-    float *yp590 = y0 + i588 * 1;
-    for (int64_t i591 = 0; i591 < 1; i591++) {
-      for (int64_t i592 = 0; i592 < 1; i592++) {
-        float acc593 = 0x0p+0f;
-        int64_t cnt594 = 0;
-        for (int64_t i595 = 0; i595 < 3; i595++) {
-          const int64_t p596 = i591 + i595;
-          for (int64_t i597 = 0; i597 < 96; i597++) {
-            const int64_t p598 = i592 + i597;
-            cnt594++;
-            const float v599 = xp589[p596 * 96 + p598];
-            acc593 += v599;
+  for (int64_t i425 = 0; i425 < 88; i425++) {
+    const float *xp426 = x0 + i425 * 288;
+    float *yp427 = y0 + i425 * 1;
+    for (int64_t i428 = 0; i428 < 1; i428++) {
+      for (int64_t i429 = 0; i429 < 1; i429++) {
+        float acc430 = 0x0p+0f;
+        int64_t cnt431 = 0;
+        for (int64_t i432 = 0; i432 < 3; i432++) {
+          const int64_t p433 = i428 + i432;
+          for (int64_t i434 = 0; i434 < 96; i434++) {
+            const int64_t p435 = i429 + i434;
+            cnt431++;
+            const float v436 = xp426[p433 * 96 + p435];
+            acc430 += v436;
           }
         }
-        yp590[i591 + i592] = acc593 / (float)cnt594;
+        yp427[i428 + i429] = acc430 / (float)cnt431;
       }
     }
   }
 }
 
-/* p2o.Conv.24 (Conv): p2o.GlobalAveragePool.7[1,88,1,1], conv2d_24.w_0[22,88,1,1], conv2d_24.b_0[22] -> conv2d_71.tmp_0[1,22,1,1] */
-static void node_91_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.24 (Conv): p2o.GlobalAveragePool.7[1,88,1,1], conv2d_24.w_0[22,88,1,1], conv2d_24.b_0[22] -> relu_9.tmp_0[1,22,1,1] */
+static void node_52_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i600 = 0; i600 < 1; i600++) {
-    for (int64_t i601 = 0; i601 < 22; i601++) {
-      const float *xg602 = x0 + i600 * 88;
-      const float *wm603 = x1 + i601 * 88;
-      float *ym604 = y0 + i600 * 22 + i601;
-      for (int64_t i605 = 0; i605 < 1; i605++) {
-        for (int64_t i606 = 0; i606 < 1; i606++) {
-          float acc607 = x2[i601];
-          for (int64_t i608 = 0; i608 < 88; i608++) {
-            const float *xc609 = xg602 + i608 * 1;
-            const float *wc610 = wm603 + i608 * 1;
-            for (int64_t i611 = 0; i611 < 1; i611++) {
-              const int64_t p612 = i605 + i611;
-              for (int64_t i613 = 0; i613 < 1; i613++) {
-                const int64_t p614 = i606 + i613;
-                acc607 += xc609[p612 + p614] * wc610[i611 + i613];
+  for (int64_t i437 = 0; i437 < 1; i437++) {
+    for (int64_t i438 = 0; i438 < 22; i438++) {
+      const float *xg439 = x0 + i437 * 88;
+      const float *wm440 = x1 + i438 * 88;
+      float *ym441 = y0 + i437 * 22 + i438;
+      for (int64_t i442 = 0; i442 < 1; i442++) {
+        for (int64_t i443 = 0; i443 < 1; i443++) {
+          float acc444 = x2[i438];
+          for (int64_t i445 = 0; i445 < 88; i445++) {
+            const float *xc446 = xg439 + i445 * 1;
+            const float *wc447 = wm440 + i445 * 1;
+            for (int64_t i448 = 0; i448 < 1; i448++) {
+              const int64_t p449 = i442 + i448;
+              for (int64_t i450 = 0; i450 < 1; i450++) {
+                const int64_t p451 = i443 + i450;
+                acc444 += xc446[p449 + p451] * wc447[i448 + i450];
               }
             }
           }
-          ym604[i605 + i606] = acc607;
+          ym441[i442 + i443] = (acc444 < 0x0p+0f ? 0x0p+0f : acc444);
         }
       }
     }
   }
 }
 
-/* p2o.Relu.9 (Relu): conv2d_71.tmp_0[1,22,1,1] -> relu_9.tmp_0[1,22,1,1] */
-static void node_92_Relu(const float *x0, float *y0)
+/* p2o.Conv.25 (Conv): relu_9.tmp_0[1,22,1,1], conv2d_25.w_0[88,22,1,1], conv2d_25.b_0[88] -> hardsigmoid_3.tmp_0[1,88,1,1] */
+static void node_53_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  {
-    for (int64_t i615 = 0; i615 < 22; i615++) {
-      const float u0 = x0[i615];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i615] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.25 (Conv): relu_9.tmp_0[1,22,1,1], conv2d_25.w_0[88,22,1,1], conv2d_25.b_0[88] -> conv2d_72.tmp_0[1,88,1,1] */
-static void node_93_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i616 = 0; i616 < 1; i616++) {
-    for (int64_t i617 = 0; i617 < 88; i617++) {
-      const float *xg618 = x0 + i616 * 22;
-      const float *wm619 = x1 + i617 * 22;
-      float *ym620 = y0 + i616 * 88 + i617;
-      for (int64_t i621 = 0; i621 < 1; i621++) {
-        for (int64_t i622 = 0; i622 < 1; i622++) {
-          float acc623 = x2[i617];
-          for (int64_t i624 = 0; i624 < 22; i624++) {
-            const float *xc625 = xg618 + i624 * 1;
-            const float *wc626 = wm619 + i624 * 1;
-            for (int64_t i627 = 0; i627 < 1; i627++) {
-              const int64_t p628 = i621 + i627;
-              for (int64_t i629 = 0; i629 < 1; i629++) {
-                const int64_t p630 = i622 + i629;
-                acc623 += xc625[p628 + p630] * wc626[i627 + i629];
+  for (int64_t i452 = 0; i452 < 1; i452++) {
+    for (int64_t i453 = 0; i453 < 88; i453++) {
+      const float *xg454 = x0 + i452 * 22;
+      const float *wm455 = x1 + i453 * 22;
+      float *ym456 = y0 + i452 * 88 + i453;
+      for (int64_t i457 = 0; i457 < 1; i457++) {
+        for (int64_t i458 = 0; i458 < 1; i458++) {
+          float acc459 = x2[i453];
+          for (int64_t i460 = 0; i460 < 22; i460++) {
+            const float *xc461 = xg454 + i460 * 1;
+            const float *wc462 = wm455 + i460 * 1;
+            for (int64_t i463 = 0; i463 < 1; i463++) {
+              const int64_t p464 = i457 + i463;
+              for (int64_t i465 = 0; i465 < 1; i465++) {
+                const int64_t p466 = i458 + i465;
+                acc459 += xc461[p464 + p466] * wc462[i463 + i465];
               }
             }
           }
-          ym620[i621 + i622] = acc623;
+          ym456[i457 + i458] = ((0x1.99999ap-3f * acc459 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * acc459 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * acc459 + 0x1p-1f)));
         }
       }
-    }
-  }
-}
-
-/* p2o.HardSigmoid.3 (HardSigmoid): conv2d_72.tmp_0[1,88,1,1] -> hardsigmoid_3.tmp_0[1,88,1,1] */
-static void node_94_HardSigmoid(const float *x0, float *y0)
-{
-  {
-    for (int64_t i631 = 0; i631 < 88; i631++) {
-      const float u0 = x0[i631];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i631] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.20 (Mul): hardswish_6.tmp_0[1,88,3,96], hardsigmoid_3.tmp_0[1,88,1,1] -> p2o.Mul.21[1,88,3,96] */
-static void node_95_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_54_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i632 = 0; i632 < 88; i632++) {
-      for (int64_t i633 = 0; i633 < 288; i633++) {
-        const float u0 = x0[i632 * 288 + i633];
-        const float u1 = x1[i632];
+    for (int64_t i467 = 0; i467 < 88; i467++) {
+      for (int64_t i468 = 0; i468 < 288; i468++) {
+        const float u0 = x0[i467 * 288 + i468];
+        const float u1 = x1[i467];
         float v = (float)(u0 * u1);
-        y0[i632 * 288 + i633] = (float)v;
+        y0[i467 * 288 + i468] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.26 (Conv): p2o.Mul.21[1,88,3,96], conv2d_26.w_0[16,88,1,1] -> conv2d_73.tmp_0[1,16,3,96] */
-static void node_96_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.26 (Conv): p2o.Mul.21[1,88,3,96], conv2d_26.w_0_bnfold[16,88,1,1], conv2d_26.w_0_bnfold_bias[16], p2o.Add.25[1,16,3,96] -> p2o.Add.35[1,16,3,96] */
+static void node_55_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *x3, float *y0)
 {
-  for (int64_t i634 = 0; i634 < 1; i634++) {
-    for (int64_t i635 = 0; i635 < 16; i635++) {
-      const float *xg636 = x0 + i634 * 25344;
-      const float *wm637 = x1 + i635 * 88;
-      float *ym638 = y0 + i634 * 4608 + i635 * 288;
-      for (int64_t i639 = 0; i639 < 3; i639++) {
-        for (int64_t i640 = 0; i640 < 96; i640++) {
-          float acc641 = 0x0p+0f;
-          for (int64_t i642 = 0; i642 < 88; i642++) {
-            const float *xc643 = xg636 + i642 * 288;
-            const float *wc644 = wm637 + i642 * 1;
-            for (int64_t i645 = 0; i645 < 1; i645++) {
-              const int64_t p646 = i639 + i645;
-              for (int64_t i647 = 0; i647 < 1; i647++) {
-                const int64_t p648 = i640 + i647;
-                acc641 += xc643[p646 * 96 + p648] * wc644[i645 + i647];
+  for (int64_t i469 = 0; i469 < 1; i469++) {
+    for (int64_t i470 = 0; i470 < 16; i470++) {
+      const float *xg471 = x0 + i469 * 25344;
+      const float *wm472 = x1 + i470 * 88;
+      float *ym473 = y0 + i469 * 4608 + i470 * 288;
+      const float *rm474 = x3 + i469 * 4608 + i470 * 288;
+      for (int64_t i475 = 0; i475 < 3; i475++) {
+        for (int64_t i476 = 0; i476 < 96; i476++) {
+          float acc477 = x2[i470];
+          for (int64_t i478 = 0; i478 < 88; i478++) {
+            const float *xc479 = xg471 + i478 * 288;
+            const float *wc480 = wm472 + i478 * 1;
+            for (int64_t i481 = 0; i481 < 1; i481++) {
+              const int64_t p482 = i475 + i481;
+              for (int64_t i483 = 0; i483 < 1; i483++) {
+                const int64_t p484 = i476 + i483;
+                acc477 += xc479[p482 * 96 + p484] * wc480[i481 + i483];
               }
             }
           }
-          ym638[i639 * 96 + i640] = acc641;
+          acc477 += rm474[i475 * 96 + i476];
+          ym473[i475 * 96 + i476] = acc477;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.18 (BatchNormalization): conv2d_73.tmp_0[1,16,3,96], batch_norm_18.w_0[16], batch_norm_18.b_0[16], batch_norm_18.w_1[16], batch_norm_18.w_2[16] -> batch_norm_18.tmp_3[1,16,3,96] */
-static void node_97_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.27 (Conv): p2o.Add.35[1,16,3,96], conv2d_27.w_0_bnfold[40,16,1,1], conv2d_27.w_0_bnfold_bias[40] -> batch_norm_19.tmp_3[1,40,3,96] */
+static void node_56_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i649 = 0; i649 < 1; i649++) {
-    for (int64_t i650 = 0; i650 < 16; i650++) {
-      const float mu651 = x3[i650];
-      const float sc652 = x1[i650] / sqrtf(x4[i650] + 0x1.4f8b58p-17f);
-      const float bi653 = x2[i650];
-      const float *xp654 = x0 + (i649 * 16 + i650) * 288;
-      float *yp655 = y0 + (i649 * 16 + i650) * 288;
-      for (int64_t i656 = 0; i656 < 288; i656++) {
-        yp655[i656] = (xp654[i656] - mu651) * sc652 + bi653;
-      }
-    }
-  }
-}
-
-/* p2o.Add.34 (Add): p2o.Add.25[1,16,3,96], batch_norm_18.tmp_3[1,16,3,96] -> p2o.Add.35[1,16,3,96] */
-static void node_98_Add(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i657 = 0; i657 < 4608; i657++) {
-      const float u0 = x0[i657];
-      const float u1 = x1[i657];
-      float v = (float)(u0 + u1);
-      y0[i657] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.27 (Conv): p2o.Add.35[1,16,3,96], conv2d_27.w_0[40,16,1,1] -> conv2d_74.tmp_0[1,40,3,96] */
-static void node_99_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i658 = 0; i658 < 1; i658++) {
-    for (int64_t i659 = 0; i659 < 40; i659++) {
-      const float *xg660 = x0 + i658 * 4608;
-      const float *wm661 = x1 + i659 * 16;
-      float *ym662 = y0 + i658 * 11520 + i659 * 288;
-      for (int64_t i663 = 0; i663 < 3; i663++) {
-        for (int64_t i664 = 0; i664 < 96; i664++) {
-          float acc665 = 0x0p+0f;
-          for (int64_t i666 = 0; i666 < 16; i666++) {
-            const float *xc667 = xg660 + i666 * 288;
-            const float *wc668 = wm661 + i666 * 1;
-            for (int64_t i669 = 0; i669 < 1; i669++) {
-              const int64_t p670 = i663 + i669;
-              for (int64_t i671 = 0; i671 < 1; i671++) {
-                const int64_t p672 = i664 + i671;
-                acc665 += xc667[p670 * 96 + p672] * wc668[i669 + i671];
+  for (int64_t i485 = 0; i485 < 1; i485++) {
+    for (int64_t i486 = 0; i486 < 40; i486++) {
+      const float *xg487 = x0 + i485 * 4608;
+      const float *wm488 = x1 + i486 * 16;
+      float *ym489 = y0 + i485 * 11520 + i486 * 288;
+      for (int64_t i490 = 0; i490 < 3; i490++) {
+        for (int64_t i491 = 0; i491 < 96; i491++) {
+          float acc492 = x2[i486];
+          for (int64_t i493 = 0; i493 < 16; i493++) {
+            const float *xc494 = xg487 + i493 * 288;
+            const float *wc495 = wm488 + i493 * 1;
+            for (int64_t i496 = 0; i496 < 1; i496++) {
+              const int64_t p497 = i490 + i496;
+              for (int64_t i498 = 0; i498 < 1; i498++) {
+                const int64_t p499 = i491 + i498;
+                acc492 += xc494[p497 * 96 + p499] * wc495[i496 + i498];
               }
             }
           }
-          ym662[i663 * 96 + i664] = acc665;
+          ym489[i490 * 96 + i491] = acc492;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.19 (BatchNormalization): conv2d_74.tmp_0[1,40,3,96], batch_norm_19.w_0[40], batch_norm_19.b_0[40], batch_norm_19.w_1[40], batch_norm_19.w_2[40] -> batch_norm_19.tmp_3[1,40,3,96] */
-static void node_100_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i673 = 0; i673 < 1; i673++) {
-    for (int64_t i674 = 0; i674 < 40; i674++) {
-      const float mu675 = x3[i674];
-      const float sc676 = x1[i674] / sqrtf(x4[i674] + 0x1.4f8b58p-17f);
-      const float bi677 = x2[i674];
-      const float *xp678 = x0 + (i673 * 40 + i674) * 288;
-      float *yp679 = y0 + (i673 * 40 + i674) * 288;
-      for (int64_t i680 = 0; i680 < 288; i680++) {
-        yp679[i680] = (xp678[i680] - mu675) * sc676 + bi677;
-      }
-    }
-  }
-}
-
-/* p2o.Add.36 (Add): batch_norm_19.tmp_3[1,40,3,96], p2o.helper.constant.23[] -> p2o.Add.37[1,40,3,96] */
-static void node_101_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.36 (Add): batch_norm_19.tmp_3[1,40,3,96], p2o.helper.constant.23[] -> p2o.Clip.15[1,40,3,96] */
+static void node_57_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i681 = 0; i681 < 11520; i681++) {
-      const float u0 = x0[i681];
+    for (int64_t i500 = 0; i500 < 11520; i500++) {
+      const float u0 = x0[i500];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i681] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.14 (Clip): p2o.Add.37[1,40,3,96], p2o.Clip.14_min[], p2o.Clip.14_max[] -> p2o.Clip.15[1,40,3,96] */
-static void node_102_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i682 = 0; i682 < 11520; i682++) {
-      const float u0 = x0[i682];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i682] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i500] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.22 (Mul): batch_norm_19.tmp_3[1,40,3,96], p2o.Clip.15[1,40,3,96] -> p2o.Mul.23[1,40,3,96] */
-static void node_103_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_58_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i683 = 0; i683 < 11520; i683++) {
-      const float u0 = x0[i683];
-      const float u1 = x1[i683];
+    for (int64_t i501 = 0; i501 < 11520; i501++) {
+      const float u0 = x0[i501];
+      const float u1 = x1[i501];
       float v = (float)(u0 * u1);
-      y0[i683] = (float)v;
+      y0[i501] = (float)v;
     }
   }
 }
 
 /* p2o.Div.7 (Div): p2o.Mul.23[1,40,3,96], p2o.helper.constant.22[] -> hardswish_7.tmp_0[1,40,3,96] */
-static void node_104_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_59_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i684 = 0; i684 < 11520; i684++) {
-      const float u0 = x0[i684];
+    for (int64_t i502 = 0; i502 < 11520; i502++) {
+      const float u0 = x0[i502];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i684] = (float)v;
+      y0[i502] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.28 (Conv): hardswish_7.tmp_0[1,40,3,96], conv2d_28.w_0[40,1,5,5] -> depthwise_conv2d_6.tmp_0[1,40,3,96] */
-static void node_105_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.28 (Conv): hardswish_7.tmp_0[1,40,3,96], conv2d_28.w_0_bnfold[40,1,5,5], conv2d_28.w_0_bnfold_bias[40] -> batch_norm_20.tmp_3[1,40,3,96] */
+static void node_60_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i685 = 0; i685 < 1; i685++) {
-    for (int64_t i686 = 0; i686 < 40; i686++) {
-      const float *xg687 = x0 + i685 * 11520 + i686 * 288;
-      const float *wm688 = x1 + i686 * 25;
-      float *ym689 = y0 + i685 * 11520 + i686 * 288;
-      for (int64_t i690 = 0; i690 < 3; i690++) {
-        for (int64_t i691 = 0; i691 < 96; i691++) {
-          float acc692 = 0x0p+0f;
-          for (int64_t i693 = 0; i693 < 1; i693++) {
-            const float *xc694 = xg687 + i693 * 288;
-            const float *wc695 = wm688 + i693 * 25;
-            for (int64_t i696 = 0; i696 < 5; i696++) {
-              const int64_t p697 = i690 + i696 - 2;
-              if (p697 < 0 || p697 >= 3) continue;
-              for (int64_t i698 = 0; i698 < 5; i698++) {
-                const int64_t p699 = i691 + i698 - 2;
-                if (p699 < 0 || p699 >= 96) continue;
-                acc692 += xc694[p697 * 96 + p699] * wc695[i696 * 5 + i698];
+  for (int64_t i503 = 0; i503 < 1; i503++) {
+    for (int64_t i504 = 0; i504 < 40; i504++) {
+      const float *xg505 = x0 + i503 * 11520 + i504 * 288;
+      const float *wm506 = x1 + i504 * 25;
+      float *ym507 = y0 + i503 * 11520 + i504 * 288;
+      for (int64_t i508 = 0; i508 < 3; i508++) {
+        for (int64_t i509 = 0; i509 < 96; i509++) {
+          float acc510 = x2[i504];
+          for (int64_t i511 = 0; i511 < 1; i511++) {
+            const float *xc512 = xg505 + i511 * 288;
+            const float *wc513 = wm506 + i511 * 25;
+            for (int64_t i514 = 0; i514 < 5; i514++) {
+              const int64_t p515 = i508 + i514 - 2;
+              if (p515 < 0 || p515 >= 3) continue;
+              for (int64_t i516 = 0; i516 < 5; i516++) {
+                const int64_t p517 = i509 + i516 - 2;
+                if (p517 < 0 || p517 >= 96) continue;
+                acc510 += xc512[p515 * 96 + p517] * wc513[i514 * 5 + i516];
               }
             }
           }
-          ym689[i690 * 96 + i691] = acc692;
+          ym507[i508 * 96 + i509] = acc510;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.20 (BatchNormalization): depthwise_conv2d_6.tmp_0[1,40,3,96], batch_norm_20.w_0[40], batch_norm_20.b_0[40], batch_norm_20.w_1[40], batch_norm_20.w_2[40] -> batch_norm_20.tmp_3[1,40,3,96] */
-static void node_106_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i700 = 0; i700 < 1; i700++) {
-    for (int64_t i701 = 0; i701 < 40; i701++) {
-      const float mu702 = x3[i701];
-      const float sc703 = x1[i701] / sqrtf(x4[i701] + 0x1.4f8b58p-17f);
-      const float bi704 = x2[i701];
-      const float *xp705 = x0 + (i700 * 40 + i701) * 288;
-      float *yp706 = y0 + (i700 * 40 + i701) * 288;
-      for (int64_t i707 = 0; i707 < 288; i707++) {
-        yp706[i707] = (xp705[i707] - mu702) * sc703 + bi704;
-      }
-    }
-  }
-}
-
-/* p2o.Add.38 (Add): batch_norm_20.tmp_3[1,40,3,96], p2o.helper.constant.25[] -> p2o.Add.39[1,40,3,96] */
-static void node_107_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.38 (Add): batch_norm_20.tmp_3[1,40,3,96], p2o.helper.constant.25[] -> p2o.Clip.17[1,40,3,96] */
+static void node_61_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i708 = 0; i708 < 11520; i708++) {
-      const float u0 = x0[i708];
+    for (int64_t i518 = 0; i518 < 11520; i518++) {
+      const float u0 = x0[i518];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i708] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.16 (Clip): p2o.Add.39[1,40,3,96], p2o.Clip.16_min[], p2o.Clip.16_max[] -> p2o.Clip.17[1,40,3,96] */
-static void node_108_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i709 = 0; i709 < 11520; i709++) {
-      const float u0 = x0[i709];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i709] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i518] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.24 (Mul): batch_norm_20.tmp_3[1,40,3,96], p2o.Clip.17[1,40,3,96] -> p2o.Mul.25[1,40,3,96] */
-static void node_109_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_62_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i710 = 0; i710 < 11520; i710++) {
-      const float u0 = x0[i710];
-      const float u1 = x1[i710];
+    for (int64_t i519 = 0; i519 < 11520; i519++) {
+      const float u0 = x0[i519];
+      const float u1 = x1[i519];
       float v = (float)(u0 * u1);
-      y0[i710] = (float)v;
+      y0[i519] = (float)v;
     }
   }
 }
 
 /* p2o.Div.8 (Div): p2o.Mul.25[1,40,3,96], p2o.helper.constant.24[] -> hardswish_8.tmp_0[1,40,3,96] */
-static void node_110_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_63_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i711 = 0; i711 < 11520; i711++) {
-      const float u0 = x0[i711];
+    for (int64_t i520 = 0; i520 < 11520; i520++) {
+      const float u0 = x0[i520];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i711] = (float)v;
+      y0[i520] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.8 (GlobalAveragePool): hardswish_8.tmp_0[1,40,3,96] -> p2o.GlobalAveragePool.9[1,40,1,1] */
-static void node_111_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_64_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i712 = 0; i712 < 40; i712++) {
-    const float *xp713 = x0 + i712 * 288;
-    float *yp714 = y0 + i712 * 1;
-    for (int64_t i715 = 0; i715 < 1; i715++) {
-      for (int64_t i716 = 0; i716 < 1; i716++) {
-        float acc717 = 0x0p+0f;
-        int64_t cnt718 = 0;
-        for (int64_t i719 = 0; i719 < 3; i719++) {
-          const int64_t p720 = i715 + i719;
-          for (int64_t i721 = 0; i721 < 96; i721++) {
-            const int64_t p722 = i716 + i721;
-            cnt718++;
-            const float v723 = xp713[p720 * 96 + p722];
-            acc717 += v723;
+  for (int64_t i521 = 0; i521 < 40; i521++) {
+    const float *xp522 = x0 + i521 * 288;
+    float *yp523 = y0 + i521 * 1;
+    for (int64_t i524 = 0; i524 < 1; i524++) {
+      for (int64_t i525 = 0; i525 < 1; i525++) {
+        float acc526 = 0x0p+0f;
+        int64_t cnt527 = 0;
+        for (int64_t i528 = 0; i528 < 3; i528++) {
+          const int64_t p529 = i524 + i528;
+          for (int64_t i530 = 0; i530 < 96; i530++) {
+            const int64_t p531 = i525 + i530;
+            cnt527++;
+            const float v532 = xp522[p529 * 96 + p531];
+            acc526 += v532;
           }
         }
-        yp714[i715 + i716] = acc717 / (float)cnt718;
+        yp523[i524 + i525] = acc526 / (float)cnt527;
       }
     }
   }
 }
 
-/* p2o.Conv.29 (Conv): p2o.GlobalAveragePool.9[1,40,1,1], conv2d_29.w_0[10,40,1,1], conv2d_29.b_0[10] -> conv2d_75.tmp_0[1,10,1,1] */
-static void node_112_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.29 (Conv): p2o.GlobalAveragePool.9[1,40,1,1], conv2d_29.w_0[10,40,1,1], conv2d_29.b_0[10] -> relu_10.tmp_0[1,10,1,1] */
+static void node_65_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i724 = 0; i724 < 1; i724++) {
-    for (int64_t i725 = 0; i725 < 10; i725++) {
-      const float *xg726 = x0 + i724 * 40;
-      const float *wm727 = x1 + i725 * 40;
-      float *ym728 = y0 + i724 * 10 + i725;
-      for (int64_t i729 = 0; i729 < 1; i729++) {
-        for (int64_t i730 = 0; i730 < 1; i730++) {
-          float acc731 = x2[i725];
-          for (int64_t i732 = 0; i732 < 40; i732++) {
-            const float *xc733 = xg726 + i732 * 1;
-            const float *wc734 = wm727 + i732 * 1;
-            for (int64_t i735 = 0; i735 < 1; i735++) {
-              const int64_t p736 = i729 + i735;
-              for (int64_t i737 = 0; i737 < 1; i737++) {
-                const int64_t p738 = i730 + i737;
-                acc731 += xc733[p736 + p738] * wc734[i735 + i737];
+  for (int64_t i533 = 0; i533 < 1; i533++) {
+    for (int64_t i534 = 0; i534 < 10; i534++) {
+      const float *xg535 = x0 + i533 * 40;
+      const float *wm536 = x1 + i534 * 40;
+      float *ym537 = y0 + i533 * 10 + i534;
+      for (int64_t i538 = 0; i538 < 1; i538++) {
+        for (int64_t i539 = 0; i539 < 1; i539++) {
+          float acc540 = x2[i534];
+          for (int64_t i541 = 0; i541 < 40; i541++) {
+            const float *xc542 = xg535 + i541 * 1;
+            const float *wc543 = wm536 + i541 * 1;
+            for (int64_t i544 = 0; i544 < 1; i544++) {
+              const int64_t p545 = i538 + i544;
+              for (int64_t i546 = 0; i546 < 1; i546++) {
+                const int64_t p547 = i539 + i546;
+                acc540 += xc542[p545 + p547] * wc543[i544 + i546];
               }
             }
           }
-          ym728[i729 + i730] = acc731;
+          ym537[i538 + i539] = (acc540 < 0x0p+0f ? 0x0p+0f : acc540);
         }
       }
     }
   }
 }
 
-/* p2o.Relu.10 (Relu): conv2d_75.tmp_0[1,10,1,1] -> relu_10.tmp_0[1,10,1,1] */
-static void node_113_Relu(const float *x0, float *y0)
+/* p2o.Conv.30 (Conv): relu_10.tmp_0[1,10,1,1], conv2d_30.w_0[40,10,1,1], conv2d_30.b_0[40] -> hardsigmoid_4.tmp_0[1,40,1,1] */
+static void node_66_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  {
-    for (int64_t i739 = 0; i739 < 10; i739++) {
-      const float u0 = x0[i739];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i739] = (float)v;
+  for (int64_t i548 = 0; i548 < 1; i548++) {
+    for (int64_t i549 = 0; i549 < 40; i549++) {
+      const float *xg550 = x0 + i548 * 10;
+      const float *wm551 = x1 + i549 * 10;
+      float *ym552 = y0 + i548 * 40 + i549;
+      for (int64_t i553 = 0; i553 < 1; i553++) {
+        for (int64_t i554 = 0; i554 < 1; i554++) {
+          float acc555 = x2[i549];
+          for (int64_t i556 = 0; i556 < 10; i556++) {
+            const float *xc557 = xg550 + i556 * 1;
+            const float *wc558 = wm551 + i556 * 1;
+            for (int64_t i559 = 0; i559 < 1; i559++) {
+              const int64_t p560 = i553 + i559;
+              for (int64_t i561 = 0; i561 < 1; i561++) {
+                const int64_t p562 = i554 + i561;
+                acc555 += xc557[p560 + p562] * wc558[i559 + i561];
+              }
+            }
+          }
+          ym552[i553 + i554] = ((0x1.99999ap-3f * acc555 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * acc555 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * acc555 + 0x1p-1f)));
+        }
+      }
     }
   }
 }
 
-/* p2o.Conv.30 (Conv): relu_10.tmp_0[1,10,1,1], conv2d_30.w_0[40,10,1,1], conv2d_30.b_0[40] -> conv2d_76.tmp_0[1,40,1,1] */
-static void node_114_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* p2o.Mul.26 (Mul): hardswish_8.tmp_0[1,40,3,96], hardsigmoid_4.tmp_0[1,40,1,1] -> p2o.Mul.27[1,40,3,96] */
+static void node_67_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i563 = 0; i563 < 40; i563++) {
+      for (int64_t i564 = 0; i564 < 288; i564++) {
+        const float u0 = x0[i563 * 288 + i564];
+        const float u1 = x1[i563];
+        float v = (float)(u0 * u1);
+        y0[i563 * 288 + i564] = (float)v;
+      }
+    }
+  }
+}
+
+/* p2o.Conv.31 (Conv): p2o.Mul.27[1,40,3,96], conv2d_31.w_0_bnfold[16,40,1,1], conv2d_31.w_0_bnfold_bias[16], p2o.Add.35[1,16,3,96] -> p2o.Add.45[1,16,3,96] */
+static void node_68_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *x3, float *y0)
+{
+  for (int64_t i565 = 0; i565 < 1; i565++) {
+    for (int64_t i566 = 0; i566 < 16; i566++) {
+      const float *xg567 = x0 + i565 * 11520;
+      const float *wm568 = x1 + i566 * 40;
+      float *ym569 = y0 + i565 * 4608 + i566 * 288;
+      const float *rm570 = x3 + i565 * 4608 + i566 * 288;
+      for (int64_t i571 = 0; i571 < 3; i571++) {
+        for (int64_t i572 = 0; i572 < 96; i572++) {
+          float acc573 = x2[i566];
+          for (int64_t i574 = 0; i574 < 40; i574++) {
+            const float *xc575 = xg567 + i574 * 288;
+            const float *wc576 = wm568 + i574 * 1;
+            for (int64_t i577 = 0; i577 < 1; i577++) {
+              const int64_t p578 = i571 + i577;
+              for (int64_t i579 = 0; i579 < 1; i579++) {
+                const int64_t p580 = i572 + i579;
+                acc573 += xc575[p578 * 96 + p580] * wc576[i577 + i579];
+              }
+            }
+          }
+          acc573 += rm570[i571 * 96 + i572];
+          ym569[i571 * 96 + i572] = acc573;
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Conv.32 (Conv): p2o.Add.45[1,16,3,96], conv2d_32.w_0_bnfold[48,16,1,1], conv2d_32.w_0_bnfold_bias[48] -> batch_norm_22.tmp_3[1,48,3,96] */
+static void node_69_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  for (int64_t i581 = 0; i581 < 1; i581++) {
+    for (int64_t i582 = 0; i582 < 48; i582++) {
+      const float *xg583 = x0 + i581 * 4608;
+      const float *wm584 = x1 + i582 * 16;
+      float *ym585 = y0 + i581 * 13824 + i582 * 288;
+      for (int64_t i586 = 0; i586 < 3; i586++) {
+        for (int64_t i587 = 0; i587 < 96; i587++) {
+          float acc588 = x2[i582];
+          for (int64_t i589 = 0; i589 < 16; i589++) {
+            const float *xc590 = xg583 + i589 * 288;
+            const float *wc591 = wm584 + i589 * 1;
+            for (int64_t i592 = 0; i592 < 1; i592++) {
+              const int64_t p593 = i586 + i592;
+              for (int64_t i594 = 0; i594 < 1; i594++) {
+                const int64_t p595 = i587 + i594;
+                acc588 += xc590[p593 * 96 + p595] * wc591[i592 + i594];
+              }
+            }
+          }
+          ym585[i586 * 96 + i587] = acc588;
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Add.46 (Add): batch_norm_22.tmp_3[1,48,3,96], p2o.helper.constant.29[] -> p2o.Clip.19[1,48,3,96] */
+static void node_70_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+{
+  {
+    for (int64_t i596 = 0; i596 < 13824; i596++) {
+      const float u0 = x0[i596];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i596] = (float)v;
+    }
+  }
+}
+
+/* p2o.Mul.28 (Mul): batch_norm_22.tmp_3[1,48,3,96], p2o.Clip.19[1,48,3,96] -> p2o.Mul.29[1,48,3,96] */
+static void node_71_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i597 = 0; i597 < 13824; i597++) {
+      const float u0 = x0[i597];
+      const float u1 = x1[i597];
+      float v = (float)(u0 * u1);
+      y0[i597] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.9 (Div): p2o.Mul.29[1,48,3,96], p2o.helper.constant.28[] -> hardswish_9.tmp_0[1,48,3,96] */
+static void node_72_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i598 = 0; i598 < 13824; i598++) {
+      const float u0 = x0[i598];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i598] = (float)v;
+    }
+  }
+}
+
+/* p2o.Conv.33 (Conv): hardswish_9.tmp_0[1,48,3,96], conv2d_33.w_0_bnfold[48,1,5,5], conv2d_33.w_0_bnfold_bias[48] -> batch_norm_23.tmp_3[1,48,3,96] */
+static void node_73_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  for (int64_t i599 = 0; i599 < 1; i599++) {
+    for (int64_t i600 = 0; i600 < 48; i600++) {
+      const float *xg601 = x0 + i599 * 13824 + i600 * 288;
+      const float *wm602 = x1 + i600 * 25;
+      float *ym603 = y0 + i599 * 13824 + i600 * 288;
+      for (int64_t i604 = 0; i604 < 3; i604++) {
+        for (int64_t i605 = 0; i605 < 96; i605++) {
+          float acc606 = x2[i600];
+          for (int64_t i607 = 0; i607 < 1; i607++) {
+            const float *xc608 = xg601 + i607 * 288;
+            const float *wc609 = wm602 + i607 * 25;
+            for (int64_t i610 = 0; i610 < 5; i610++) {
+              const int64_t p611 = i604 + i610 - 2;
+              if (p611 < 0 || p611 >= 3) continue;
+              for (int64_t i612 = 0; i612 < 5; i612++) {
+                const int64_t p613 = i605 + i612 - 2;
+                if (p613 < 0 || p613 >= 96) continue;
+                acc606 += xc608[p611 * 96 + p613] * wc609[i610 * 5 + i612];
+              }
+            }
+          }
+          ym603[i604 * 96 + i605] = acc606;
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Add.48 (Add): batch_norm_23.tmp_3[1,48,3,96], p2o.helper.constant.31[] -> p2o.Clip.21[1,48,3,96] */
+static void node_74_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+{
+  {
+    for (int64_t i614 = 0; i614 < 13824; i614++) {
+      const float u0 = x0[i614];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i614] = (float)v;
+    }
+  }
+}
+
+/* p2o.Mul.30 (Mul): batch_norm_23.tmp_3[1,48,3,96], p2o.Clip.21[1,48,3,96] -> p2o.Mul.31[1,48,3,96] */
+static void node_75_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i615 = 0; i615 < 13824; i615++) {
+      const float u0 = x0[i615];
+      const float u1 = x1[i615];
+      float v = (float)(u0 * u1);
+      y0[i615] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.10 (Div): p2o.Mul.31[1,48,3,96], p2o.helper.constant.30[] -> hardswish_10.tmp_0[1,48,3,96] */
+static void node_76_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i616 = 0; i616 < 13824; i616++) {
+      const float u0 = x0[i616];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i616] = (float)v;
+    }
+  }
+}
+
+/* p2o.GlobalAveragePool.10 (GlobalAveragePool): hardswish_10.tmp_0[1,48,3,96] -> p2o.GlobalAveragePool.11[1,48,1,1] */
+static void node_77_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+{
+  for (int64_t i617 = 0; i617 < 48; i617++) {
+    const float *xp618 = x0 + i617 * 288;
+    float *yp619 = y0 + i617 * 1;
+    for (int64_t i620 = 0; i620 < 1; i620++) {
+      for (int64_t i621 = 0; i621 < 1; i621++) {
+        float acc622 = 0x0p+0f;
+        int64_t cnt623 = 0;
+        for (int64_t i624 = 0; i624 < 3; i624++) {
+          const int64_t p625 = i620 + i624;
+          for (int64_t i626 = 0; i626 < 96; i626++) {
+            const int64_t p627 = i621 + i626;
+            cnt623++;
+            const float v628 = xp618[p625 * 96 + p627];
+            acc622 += v628;
+          }
+        }
+        yp619[i620 + i621] = acc622 / (float)cnt623;
+      }
+    }
+  }
+}
+
+/* p2o.Conv.34 (Conv): p2o.GlobalAveragePool.11[1,48,1,1], conv2d_34.w_0[12,48,1,1], conv2d_34.b_0[12] -> relu_11.tmp_0[1,12,1,1] */
+static void node_78_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  for (int64_t i629 = 0; i629 < 1; i629++) {
+    for (int64_t i630 = 0; i630 < 12; i630++) {
+      const float *xg631 = x0 + i629 * 48;
+      const float *wm632 = x1 + i630 * 48;
+      float *ym633 = y0 + i629 * 12 + i630;
+      for (int64_t i634 = 0; i634 < 1; i634++) {
+        for (int64_t i635 = 0; i635 < 1; i635++) {
+          float acc636 = x2[i630];
+          for (int64_t i637 = 0; i637 < 48; i637++) {
+            const float *xc638 = xg631 + i637 * 1;
+            const float *wc639 = wm632 + i637 * 1;
+            for (int64_t i640 = 0; i640 < 1; i640++) {
+              const int64_t p641 = i634 + i640;
+              for (int64_t i642 = 0; i642 < 1; i642++) {
+                const int64_t p643 = i635 + i642;
+                acc636 += xc638[p641 + p643] * wc639[i640 + i642];
+              }
+            }
+          }
+          ym633[i634 + i635] = (acc636 < 0x0p+0f ? 0x0p+0f : acc636);
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Conv.35 (Conv): relu_11.tmp_0[1,12,1,1], conv2d_35.w_0[48,12,1,1], conv2d_35.b_0[48] -> hardsigmoid_5.tmp_0[1,48,1,1] */
+static void node_79_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  for (int64_t i644 = 0; i644 < 1; i644++) {
+    for (int64_t i645 = 0; i645 < 48; i645++) {
+      const float *xg646 = x0 + i644 * 12;
+      const float *wm647 = x1 + i645 * 12;
+      float *ym648 = y0 + i644 * 48 + i645;
+      for (int64_t i649 = 0; i649 < 1; i649++) {
+        for (int64_t i650 = 0; i650 < 1; i650++) {
+          float acc651 = x2[i645];
+          for (int64_t i652 = 0; i652 < 12; i652++) {
+            const float *xc653 = xg646 + i652 * 1;
+            const float *wc654 = wm647 + i652 * 1;
+            for (int64_t i655 = 0; i655 < 1; i655++) {
+              const int64_t p656 = i649 + i655;
+              for (int64_t i657 = 0; i657 < 1; i657++) {
+                const int64_t p658 = i650 + i657;
+                acc651 += xc653[p656 + p658] * wc654[i655 + i657];
+              }
+            }
+          }
+          ym648[i649 + i650] = ((0x1.99999ap-3f * acc651 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * acc651 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * acc651 + 0x1p-1f)));
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Mul.32 (Mul): hardswish_10.tmp_0[1,48,3,96], hardsigmoid_5.tmp_0[1,48,1,1] -> p2o.Mul.33[1,48,3,96] */
+static void node_80_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i659 = 0; i659 < 48; i659++) {
+      for (int64_t i660 = 0; i660 < 288; i660++) {
+        const float u0 = x0[i659 * 288 + i660];
+        const float u1 = x1[i659];
+        float v = (float)(u0 * u1);
+        y0[i659 * 288 + i660] = (float)v;
+      }
+    }
+  }
+}
+
+/* p2o.Conv.36 (Conv): p2o.Mul.33[1,48,3,96], conv2d_36.w_0_bnfold[16,48,1,1], conv2d_36.w_0_bnfold_bias[16], p2o.Add.45[1,16,3,96] -> p2o.Add.55[1,16,3,96] */
+static void node_81_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *x3, float *y0)
+{
+  for (int64_t i661 = 0; i661 < 1; i661++) {
+    for (int64_t i662 = 0; i662 < 16; i662++) {
+      const float *xg663 = x0 + i661 * 13824;
+      const float *wm664 = x1 + i662 * 48;
+      float *ym665 = y0 + i661 * 4608 + i662 * 288;
+      const float *rm666 = x3 + i661 * 4608 + i662 * 288;
+      for (int64_t i667 = 0; i667 < 3; i667++) {
+        for (int64_t i668 = 0; i668 < 96; i668++) {
+          float acc669 = x2[i662];
+          for (int64_t i670 = 0; i670 < 48; i670++) {
+            const float *xc671 = xg663 + i670 * 288;
+            const float *wc672 = wm664 + i670 * 1;
+            for (int64_t i673 = 0; i673 < 1; i673++) {
+              const int64_t p674 = i667 + i673;
+              for (int64_t i675 = 0; i675 < 1; i675++) {
+                const int64_t p676 = i668 + i675;
+                acc669 += xc671[p674 * 96 + p676] * wc672[i673 + i675];
+              }
+            }
+          }
+          acc669 += rm666[i667 * 96 + i668];
+          ym665[i667 * 96 + i668] = acc669;
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Conv.37 (Conv): p2o.Add.55[1,16,3,96], conv2d_37.w_0_bnfold[104,16,1,1], conv2d_37.w_0_bnfold_bias[104] -> batch_norm_25.tmp_3[1,104,3,96] */
+static void node_82_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  for (int64_t i677 = 0; i677 < 1; i677++) {
+    for (int64_t i678 = 0; i678 < 104; i678++) {
+      const float *xg679 = x0 + i677 * 4608;
+      const float *wm680 = x1 + i678 * 16;
+      float *ym681 = y0 + i677 * 29952 + i678 * 288;
+      for (int64_t i682 = 0; i682 < 3; i682++) {
+        for (int64_t i683 = 0; i683 < 96; i683++) {
+          float acc684 = x2[i678];
+          for (int64_t i685 = 0; i685 < 16; i685++) {
+            const float *xc686 = xg679 + i685 * 288;
+            const float *wc687 = wm680 + i685 * 1;
+            for (int64_t i688 = 0; i688 < 1; i688++) {
+              const int64_t p689 = i682 + i688;
+              for (int64_t i690 = 0; i690 < 1; i690++) {
+                const int64_t p691 = i683 + i690;
+                acc684 += xc686[p689 * 96 + p691] * wc687[i688 + i690];
+              }
+            }
+          }
+          ym681[i682 * 96 + i683] = acc684;
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Add.56 (Add): batch_norm_25.tmp_3[1,104,3,96], p2o.helper.constant.35[] -> p2o.Clip.23[1,104,3,96] */
+static void node_83_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+{
+  {
+    for (int64_t i692 = 0; i692 < 29952; i692++) {
+      const float u0 = x0[i692];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i692] = (float)v;
+    }
+  }
+}
+
+/* p2o.Mul.34 (Mul): batch_norm_25.tmp_3[1,104,3,96], p2o.Clip.23[1,104,3,96] -> p2o.Mul.35[1,104,3,96] */
+static void node_84_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i693 = 0; i693 < 29952; i693++) {
+      const float u0 = x0[i693];
+      const float u1 = x1[i693];
+      float v = (float)(u0 * u1);
+      y0[i693] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.11 (Div): p2o.Mul.35[1,104,3,96], p2o.helper.constant.34[] -> hardswish_11.tmp_0[1,104,3,96] */
+static void node_85_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i694 = 0; i694 < 29952; i694++) {
+      const float u0 = x0[i694];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i694] = (float)v;
+    }
+  }
+}
+
+/* p2o.Conv.38 (Conv): hardswish_11.tmp_0[1,104,3,96], conv2d_38.w_0_bnfold[104,1,5,5], conv2d_38.w_0_bnfold_bias[104] -> batch_norm_26.tmp_3[1,104,2,96] */
+static void node_86_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  for (int64_t i695 = 0; i695 < 1; i695++) {
+    for (int64_t i696 = 0; i696 < 104; i696++) {
+      const float *xg697 = x0 + i695 * 29952 + i696 * 288;
+      const float *wm698 = x1 + i696 * 25;
+      float *ym699 = y0 + i695 * 19968 + i696 * 192;
+      for (int64_t i700 = 0; i700 < 2; i700++) {
+        for (int64_t i701 = 0; i701 < 96; i701++) {
+          float acc702 = x2[i696];
+          for (int64_t i703 = 0; i703 < 1; i703++) {
+            const float *xc704 = xg697 + i703 * 288;
+            const float *wc705 = wm698 + i703 * 25;
+            for (int64_t i706 = 0; i706 < 5; i706++) {
+              const int64_t p707 = i700 * 2 + i706 - 2;
+              if (p707 < 0 || p707 >= 3) continue;
+              for (int64_t i708 = 0; i708 < 5; i708++) {
+                const int64_t p709 = i701 + i708 - 2;
+                if (p709 < 0 || p709 >= 96) continue;
+                acc702 += xc704[p707 * 96 + p709] * wc705[i706 * 5 + i708];
+              }
+            }
+          }
+          ym699[i700 * 96 + i701] = acc702;
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Add.58 (Add): batch_norm_26.tmp_3[1,104,2,96], p2o.helper.constant.37[] -> p2o.Clip.25[1,104,2,96] */
+static void node_87_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+{
+  {
+    for (int64_t i710 = 0; i710 < 19968; i710++) {
+      const float u0 = x0[i710];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i710] = (float)v;
+    }
+  }
+}
+
+/* p2o.Mul.36 (Mul): batch_norm_26.tmp_3[1,104,2,96], p2o.Clip.25[1,104,2,96] -> p2o.Mul.37[1,104,2,96] */
+static void node_88_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i711 = 0; i711 < 19968; i711++) {
+      const float u0 = x0[i711];
+      const float u1 = x1[i711];
+      float v = (float)(u0 * u1);
+      y0[i711] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.12 (Div): p2o.Mul.37[1,104,2,96], p2o.helper.constant.36[] -> hardswish_12.tmp_0[1,104,2,96] */
+static void node_89_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i712 = 0; i712 < 19968; i712++) {
+      const float u0 = x0[i712];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i712] = (float)v;
+    }
+  }
+}
+
+/* p2o.GlobalAveragePool.12 (GlobalAveragePool): hardswish_12.tmp_0[1,104,2,96] -> p2o.GlobalAveragePool.13[1,104,1,1] */
+static void node_90_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+{
+  for (int64_t i713 = 0; i713 < 104; i713++) {
+    const float *xp714 = x0 + i713 * 192;
+    float *yp715 = y0 + i713 * 1;
+    for (int64_t i716 = 0; i716 < 1; i716++) {
+      for (int64_t i717 = 0; i717 < 1; i717++) {
+        float acc718 = 0x0p+0f;
+        int64_t cnt719 = 0;
+        for (int64_t i720 = 0; i720 < 2; i720++) {
+          const int64_t p721 = i716 + i720;
+          for (int64_t i722 = 0; i722 < 96; i722++) {
+            const int64_t p723 = i717 + i722;
+            cnt719++;
+            const float v724 = xp714[p721 * 96 + p723];
+            acc718 += v724;
+          }
+        }
+        yp715[i716 + i717] = acc718 / (float)cnt719;
+      }
+    }
+  }
+}
+
+/* p2o.Conv.39 (Conv): p2o.GlobalAveragePool.13[1,104,1,1], conv2d_39.w_0[26,104,1,1], conv2d_39.b_0[26] -> relu_12.tmp_0[1,26,1,1] */
+static void node_91_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  for (int64_t i725 = 0; i725 < 1; i725++) {
+    for (int64_t i726 = 0; i726 < 26; i726++) {
+      const float *xg727 = x0 + i725 * 104;
+      const float *wm728 = x1 + i726 * 104;
+      float *ym729 = y0 + i725 * 26 + i726;
+      for (int64_t i730 = 0; i730 < 1; i730++) {
+        for (int64_t i731 = 0; i731 < 1; i731++) {
+          float acc732 = x2[i726];
+          for (int64_t i733 = 0; i733 < 104; i733++) {
+            const float *xc734 = xg727 + i733 * 1;
+            const float *wc735 = wm728 + i733 * 1;
+            for (int64_t i736 = 0; i736 < 1; i736++) {
+              const int64_t p737 = i730 + i736;
+              for (int64_t i738 = 0; i738 < 1; i738++) {
+                const int64_t p739 = i731 + i738;
+                acc732 += xc734[p737 + p739] * wc735[i736 + i738];
+              }
+            }
+          }
+          ym729[i730 + i731] = (acc732 < 0x0p+0f ? 0x0p+0f : acc732);
+        }
+      }
+    }
+  }
+}
+
+/* p2o.Conv.40 (Conv): relu_12.tmp_0[1,26,1,1], conv2d_40.w_0[104,26,1,1], conv2d_40.b_0[104] -> hardsigmoid_6.tmp_0[1,104,1,1] */
+static void node_92_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   for (int64_t i740 = 0; i740 < 1; i740++) {
-    for (int64_t i741 = 0; i741 < 40; i741++) {
-      const float *xg742 = x0 + i740 * 10;
-      const float *wm743 = x1 + i741 * 10;
-      float *ym744 = y0 + i740 * 40 + i741;
+    for (int64_t i741 = 0; i741 < 104; i741++) {
+      const float *xg742 = x0 + i740 * 26;
+      const float *wm743 = x1 + i741 * 26;
+      float *ym744 = y0 + i740 * 104 + i741;
       for (int64_t i745 = 0; i745 < 1; i745++) {
         for (int64_t i746 = 0; i746 < 1; i746++) {
           float acc747 = x2[i741];
-          for (int64_t i748 = 0; i748 < 10; i748++) {
+          for (int64_t i748 = 0; i748 < 26; i748++) {
             const float *xc749 = xg742 + i748 * 1;
             const float *wc750 = wm743 + i748 * 1;
             for (int64_t i751 = 0; i751 < 1; i751++) {
@@ -3014,1759 +2442,714 @@ static void node_114_Conv(const float *restrict x0, const float *restrict x1, co
               }
             }
           }
-          ym744[i745 + i746] = acc747;
+          ym744[i745 + i746] = ((0x1.99999ap-3f * acc747 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * acc747 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * acc747 + 0x1p-1f)));
         }
       }
-    }
-  }
-}
-
-/* p2o.HardSigmoid.4 (HardSigmoid): conv2d_76.tmp_0[1,40,1,1] -> hardsigmoid_4.tmp_0[1,40,1,1] */
-static void node_115_HardSigmoid(const float *x0, float *y0)
-{
-  {
-    for (int64_t i755 = 0; i755 < 40; i755++) {
-      const float u0 = x0[i755];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i755] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.26 (Mul): hardswish_8.tmp_0[1,40,3,96], hardsigmoid_4.tmp_0[1,40,1,1] -> p2o.Mul.27[1,40,3,96] */
-static void node_116_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i756 = 0; i756 < 40; i756++) {
-      for (int64_t i757 = 0; i757 < 288; i757++) {
-        const float u0 = x0[i756 * 288 + i757];
-        const float u1 = x1[i756];
-        float v = (float)(u0 * u1);
-        y0[i756 * 288 + i757] = (float)v;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.31 (Conv): p2o.Mul.27[1,40,3,96], conv2d_31.w_0[16,40,1,1] -> conv2d_77.tmp_0[1,16,3,96] */
-static void node_117_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i758 = 0; i758 < 1; i758++) {
-    for (int64_t i759 = 0; i759 < 16; i759++) {
-      const float *xg760 = x0 + i758 * 11520;
-      const float *wm761 = x1 + i759 * 40;
-      float *ym762 = y0 + i758 * 4608 + i759 * 288;
-      for (int64_t i763 = 0; i763 < 3; i763++) {
-        for (int64_t i764 = 0; i764 < 96; i764++) {
-          float acc765 = 0x0p+0f;
-          for (int64_t i766 = 0; i766 < 40; i766++) {
-            const float *xc767 = xg760 + i766 * 288;
-            const float *wc768 = wm761 + i766 * 1;
-            for (int64_t i769 = 0; i769 < 1; i769++) {
-              const int64_t p770 = i763 + i769;
-              for (int64_t i771 = 0; i771 < 1; i771++) {
-                const int64_t p772 = i764 + i771;
-                acc765 += xc767[p770 * 96 + p772] * wc768[i769 + i771];
-              }
-            }
-          }
-          ym762[i763 * 96 + i764] = acc765;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.21 (BatchNormalization): conv2d_77.tmp_0[1,16,3,96], batch_norm_21.w_0[16], batch_norm_21.b_0[16], batch_norm_21.w_1[16], batch_norm_21.w_2[16] -> batch_norm_21.tmp_3[1,16,3,96] */
-static void node_118_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i773 = 0; i773 < 1; i773++) {
-    for (int64_t i774 = 0; i774 < 16; i774++) {
-      const float mu775 = x3[i774];
-      const float sc776 = x1[i774] / sqrtf(x4[i774] + 0x1.4f8b58p-17f);
-      const float bi777 = x2[i774];
-      const float *xp778 = x0 + (i773 * 16 + i774) * 288;
-      float *yp779 = y0 + (i773 * 16 + i774) * 288;
-      for (int64_t i780 = 0; i780 < 288; i780++) {
-        yp779[i780] = (xp778[i780] - mu775) * sc776 + bi777;
-      }
-    }
-  }
-}
-
-/* p2o.Add.44 (Add): p2o.Add.35[1,16,3,96], batch_norm_21.tmp_3[1,16,3,96] -> p2o.Add.45[1,16,3,96] */
-static void node_119_Add(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i781 = 0; i781 < 4608; i781++) {
-      const float u0 = x0[i781];
-      const float u1 = x1[i781];
-      float v = (float)(u0 + u1);
-      y0[i781] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.32 (Conv): p2o.Add.45[1,16,3,96], conv2d_32.w_0[48,16,1,1] -> conv2d_78.tmp_0[1,48,3,96] */
-static void node_120_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i782 = 0; i782 < 1; i782++) {
-    for (int64_t i783 = 0; i783 < 48; i783++) {
-      const float *xg784 = x0 + i782 * 4608;
-      const float *wm785 = x1 + i783 * 16;
-      float *ym786 = y0 + i782 * 13824 + i783 * 288;
-      for (int64_t i787 = 0; i787 < 3; i787++) {
-        for (int64_t i788 = 0; i788 < 96; i788++) {
-          float acc789 = 0x0p+0f;
-          for (int64_t i790 = 0; i790 < 16; i790++) {
-            const float *xc791 = xg784 + i790 * 288;
-            const float *wc792 = wm785 + i790 * 1;
-            for (int64_t i793 = 0; i793 < 1; i793++) {
-              const int64_t p794 = i787 + i793;
-              for (int64_t i795 = 0; i795 < 1; i795++) {
-                const int64_t p796 = i788 + i795;
-                acc789 += xc791[p794 * 96 + p796] * wc792[i793 + i795];
-              }
-            }
-          }
-          ym786[i787 * 96 + i788] = acc789;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.22 (BatchNormalization): conv2d_78.tmp_0[1,48,3,96], batch_norm_22.w_0[48], batch_norm_22.b_0[48], batch_norm_22.w_1[48], batch_norm_22.w_2[48] -> batch_norm_22.tmp_3[1,48,3,96] */
-static void node_121_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i797 = 0; i797 < 1; i797++) {
-    for (int64_t i798 = 0; i798 < 48; i798++) {
-      const float mu799 = x3[i798];
-      const float sc800 = x1[i798] / sqrtf(x4[i798] + 0x1.4f8b58p-17f);
-      const float bi801 = x2[i798];
-      const float *xp802 = x0 + (i797 * 48 + i798) * 288;
-      float *yp803 = y0 + (i797 * 48 + i798) * 288;
-      for (int64_t i804 = 0; i804 < 288; i804++) {
-        yp803[i804] = (xp802[i804] - mu799) * sc800 + bi801;
-      }
-    }
-  }
-}
-
-/* p2o.Add.46 (Add): batch_norm_22.tmp_3[1,48,3,96], p2o.helper.constant.29[] -> p2o.Add.47[1,48,3,96] */
-static void node_122_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i805 = 0; i805 < 13824; i805++) {
-      const float u0 = x0[i805];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i805] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.18 (Clip): p2o.Add.47[1,48,3,96], p2o.Clip.18_min[], p2o.Clip.18_max[] -> p2o.Clip.19[1,48,3,96] */
-static void node_123_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i806 = 0; i806 < 13824; i806++) {
-      const float u0 = x0[i806];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i806] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.28 (Mul): batch_norm_22.tmp_3[1,48,3,96], p2o.Clip.19[1,48,3,96] -> p2o.Mul.29[1,48,3,96] */
-static void node_124_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i807 = 0; i807 < 13824; i807++) {
-      const float u0 = x0[i807];
-      const float u1 = x1[i807];
-      float v = (float)(u0 * u1);
-      y0[i807] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.9 (Div): p2o.Mul.29[1,48,3,96], p2o.helper.constant.28[] -> hardswish_9.tmp_0[1,48,3,96] */
-static void node_125_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i808 = 0; i808 < 13824; i808++) {
-      const float u0 = x0[i808];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i808] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.33 (Conv): hardswish_9.tmp_0[1,48,3,96], conv2d_33.w_0[48,1,5,5] -> depthwise_conv2d_7.tmp_0[1,48,3,96] */
-static void node_126_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i809 = 0; i809 < 1; i809++) {
-    for (int64_t i810 = 0; i810 < 48; i810++) {
-      const float *xg811 = x0 + i809 * 13824 + i810 * 288;
-      const float *wm812 = x1 + i810 * 25;
-      float *ym813 = y0 + i809 * 13824 + i810 * 288;
-      for (int64_t i814 = 0; i814 < 3; i814++) {
-        for (int64_t i815 = 0; i815 < 96; i815++) {
-          float acc816 = 0x0p+0f;
-          for (int64_t i817 = 0; i817 < 1; i817++) {
-            const float *xc818 = xg811 + i817 * 288;
-            const float *wc819 = wm812 + i817 * 25;
-            for (int64_t i820 = 0; i820 < 5; i820++) {
-              const int64_t p821 = i814 + i820 - 2;
-              if (p821 < 0 || p821 >= 3) continue;
-              for (int64_t i822 = 0; i822 < 5; i822++) {
-                const int64_t p823 = i815 + i822 - 2;
-                if (p823 < 0 || p823 >= 96) continue;
-                acc816 += xc818[p821 * 96 + p823] * wc819[i820 * 5 + i822];
-              }
-            }
-          }
-          ym813[i814 * 96 + i815] = acc816;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.23 (BatchNormalization): depthwise_conv2d_7.tmp_0[1,48,3,96], batch_norm_23.w_0[48], batch_norm_23.b_0[48], batch_norm_23.w_1[48], batch_norm_23.w_2[48] -> batch_norm_23.tmp_3[1,48,3,96] */
-static void node_127_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i824 = 0; i824 < 1; i824++) {
-    for (int64_t i825 = 0; i825 < 48; i825++) {
-      const float mu826 = x3[i825];
-      const float sc827 = x1[i825] / sqrtf(x4[i825] + 0x1.4f8b58p-17f);
-      const float bi828 = x2[i825];
-      const float *xp829 = x0 + (i824 * 48 + i825) * 288;
-      float *yp830 = y0 + (i824 * 48 + i825) * 288;
-      for (int64_t i831 = 0; i831 < 288; i831++) {
-        yp830[i831] = (xp829[i831] - mu826) * sc827 + bi828;
-      }
-    }
-  }
-}
-
-/* p2o.Add.48 (Add): batch_norm_23.tmp_3[1,48,3,96], p2o.helper.constant.31[] -> p2o.Add.49[1,48,3,96] */
-static void node_128_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i832 = 0; i832 < 13824; i832++) {
-      const float u0 = x0[i832];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i832] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.20 (Clip): p2o.Add.49[1,48,3,96], p2o.Clip.20_min[], p2o.Clip.20_max[] -> p2o.Clip.21[1,48,3,96] */
-static void node_129_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i833 = 0; i833 < 13824; i833++) {
-      const float u0 = x0[i833];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i833] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.30 (Mul): batch_norm_23.tmp_3[1,48,3,96], p2o.Clip.21[1,48,3,96] -> p2o.Mul.31[1,48,3,96] */
-static void node_130_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i834 = 0; i834 < 13824; i834++) {
-      const float u0 = x0[i834];
-      const float u1 = x1[i834];
-      float v = (float)(u0 * u1);
-      y0[i834] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.10 (Div): p2o.Mul.31[1,48,3,96], p2o.helper.constant.30[] -> hardswish_10.tmp_0[1,48,3,96] */
-static void node_131_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i835 = 0; i835 < 13824; i835++) {
-      const float u0 = x0[i835];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i835] = (float)v;
-    }
-  }
-}
-
-/* p2o.GlobalAveragePool.10 (GlobalAveragePool): hardswish_10.tmp_0[1,48,3,96] -> p2o.GlobalAveragePool.11[1,48,1,1] */
-static void node_132_GlobalAveragePool(const float *restrict x0, float *restrict y0)
-{
-  for (int64_t i836 = 0; i836 < 48; i836++) {
-    const float *xp837 = x0 + i836 * 288;
-    float *yp838 = y0 + i836 * 1;
-    for (int64_t i839 = 0; i839 < 1; i839++) {
-      for (int64_t i840 = 0; i840 < 1; i840++) {
-        float acc841 = 0x0p+0f;
-        int64_t cnt842 = 0;
-        for (int64_t i843 = 0; i843 < 3; i843++) {
-          const int64_t p844 = i839 + i843;
-          for (int64_t i845 = 0; i845 < 96; i845++) {
-            const int64_t p846 = i840 + i845;
-            cnt842++;
-            const float v847 = xp837[p844 * 96 + p846];
-            acc841 += v847;
-          }
-        }
-        yp838[i839 + i840] = acc841 / (float)cnt842;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.34 (Conv): p2o.GlobalAveragePool.11[1,48,1,1], conv2d_34.w_0[12,48,1,1], conv2d_34.b_0[12] -> conv2d_79.tmp_0[1,12,1,1] */
-static void node_133_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i848 = 0; i848 < 1; i848++) {
-    for (int64_t i849 = 0; i849 < 12; i849++) {
-      const float *xg850 = x0 + i848 * 48;
-      const float *wm851 = x1 + i849 * 48;
-      float *ym852 = y0 + i848 * 12 + i849;
-      for (int64_t i853 = 0; i853 < 1; i853++) {
-        for (int64_t i854 = 0; i854 < 1; i854++) {
-          float acc855 = x2[i849];
-          for (int64_t i856 = 0; i856 < 48; i856++) {
-            const float *xc857 = xg850 + i856 * 1;
-            const float *wc858 = wm851 + i856 * 1;
-            for (int64_t i859 = 0; i859 < 1; i859++) {
-              const int64_t p860 = i853 + i859;
-              for (int64_t i861 = 0; i861 < 1; i861++) {
-                const int64_t p862 = i854 + i861;
-                acc855 += xc857[p860 + p862] * wc858[i859 + i861];
-              }
-            }
-          }
-          ym852[i853 + i854] = acc855;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.Relu.11 (Relu): conv2d_79.tmp_0[1,12,1,1] -> relu_11.tmp_0[1,12,1,1] */
-static void node_134_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i863 = 0; i863 < 12; i863++) {
-      const float u0 = x0[i863];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i863] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.35 (Conv): relu_11.tmp_0[1,12,1,1], conv2d_35.w_0[48,12,1,1], conv2d_35.b_0[48] -> conv2d_80.tmp_0[1,48,1,1] */
-static void node_135_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i864 = 0; i864 < 1; i864++) {
-    for (int64_t i865 = 0; i865 < 48; i865++) {
-      const float *xg866 = x0 + i864 * 12;
-      const float *wm867 = x1 + i865 * 12;
-      float *ym868 = y0 + i864 * 48 + i865;
-      for (int64_t i869 = 0; i869 < 1; i869++) {
-        for (int64_t i870 = 0; i870 < 1; i870++) {
-          float acc871 = x2[i865];
-          for (int64_t i872 = 0; i872 < 12; i872++) {
-            const float *xc873 = xg866 + i872 * 1;
-            const float *wc874 = wm867 + i872 * 1;
-            for (int64_t i875 = 0; i875 < 1; i875++) {
-              const int64_t p876 = i869 + i875;
-              for (int64_t i877 = 0; i877 < 1; i877++) {
-                const int64_t p878 = i870 + i877;
-                acc871 += xc873[p876 + p878] * wc874[i875 + i877];
-              }
-            }
-          }
-          ym868[i869 + i870] = acc871;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.HardSigmoid.5 (HardSigmoid): conv2d_80.tmp_0[1,48,1,1] -> hardsigmoid_5.tmp_0[1,48,1,1] */
-static void node_136_HardSigmoid(const float *x0, float *y0)
-{
-  {
-    for (int64_t i879 = 0; i879 < 48; i879++) {
-      const float u0 = x0[i879];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i879] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.32 (Mul): hardswish_10.tmp_0[1,48,3,96], hardsigmoid_5.tmp_0[1,48,1,1] -> p2o.Mul.33[1,48,3,96] */
-static void node_137_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i880 = 0; i880 < 48; i880++) {
-      for (int64_t i881 = 0; i881 < 288; i881++) {
-        const float u0 = x0[i880 * 288 + i881];
-        const float u1 = x1[i880];
-        float v = (float)(u0 * u1);
-        y0[i880 * 288 + i881] = (float)v;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.36 (Conv): p2o.Mul.33[1,48,3,96], conv2d_36.w_0[16,48,1,1] -> conv2d_81.tmp_0[1,16,3,96] */
-static void node_138_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i882 = 0; i882 < 1; i882++) {
-    for (int64_t i883 = 0; i883 < 16; i883++) {
-      const float *xg884 = x0 + i882 * 13824;
-      const float *wm885 = x1 + i883 * 48;
-      float *ym886 = y0 + i882 * 4608 + i883 * 288;
-      for (int64_t i887 = 0; i887 < 3; i887++) {
-        for (int64_t i888 = 0; i888 < 96; i888++) {
-          float acc889 = 0x0p+0f;
-          for (int64_t i890 = 0; i890 < 48; i890++) {
-            const float *xc891 = xg884 + i890 * 288;
-            const float *wc892 = wm885 + i890 * 1;
-            for (int64_t i893 = 0; i893 < 1; i893++) {
-              const int64_t p894 = i887 + i893;
-              for (int64_t i895 = 0; i895 < 1; i895++) {
-                const int64_t p896 = i888 + i895;
-                acc889 += xc891[p894 * 96 + p896] * wc892[i893 + i895];
-              }
-            }
-          }
-          ym886[i887 * 96 + i888] = acc889;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.24 (BatchNormalization): conv2d_81.tmp_0[1,16,3,96], batch_norm_24.w_0[16], batch_norm_24.b_0[16], batch_norm_24.w_1[16], batch_norm_24.w_2[16] -> batch_norm_24.tmp_3[1,16,3,96] */
-static void node_139_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i897 = 0; i897 < 1; i897++) {
-    for (int64_t i898 = 0; i898 < 16; i898++) {
-      const float mu899 = x3[i898];
-      const float sc900 = x1[i898] / sqrtf(x4[i898] + 0x1.4f8b58p-17f);
-      const float bi901 = x2[i898];
-      const float *xp902 = x0 + (i897 * 16 + i898) * 288;
-      float *yp903 = y0 + (i897 * 16 + i898) * 288;
-      for (int64_t i904 = 0; i904 < 288; i904++) {
-        yp903[i904] = (xp902[i904] - mu899) * sc900 + bi901;
-      }
-    }
-  }
-}
-
-/* p2o.Add.54 (Add): p2o.Add.45[1,16,3,96], batch_norm_24.tmp_3[1,16,3,96] -> p2o.Add.55[1,16,3,96] */
-static void node_140_Add(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i905 = 0; i905 < 4608; i905++) {
-      const float u0 = x0[i905];
-      const float u1 = x1[i905];
-      float v = (float)(u0 + u1);
-      y0[i905] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.37 (Conv): p2o.Add.55[1,16,3,96], conv2d_37.w_0[104,16,1,1] -> conv2d_82.tmp_0[1,104,3,96] */
-static void node_141_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i906 = 0; i906 < 1; i906++) {
-    for (int64_t i907 = 0; i907 < 104; i907++) {
-      const float *xg908 = x0 + i906 * 4608;
-      const float *wm909 = x1 + i907 * 16;
-      float *ym910 = y0 + i906 * 29952 + i907 * 288;
-      for (int64_t i911 = 0; i911 < 3; i911++) {
-        for (int64_t i912 = 0; i912 < 96; i912++) {
-          float acc913 = 0x0p+0f;
-          for (int64_t i914 = 0; i914 < 16; i914++) {
-            const float *xc915 = xg908 + i914 * 288;
-            const float *wc916 = wm909 + i914 * 1;
-            for (int64_t i917 = 0; i917 < 1; i917++) {
-              const int64_t p918 = i911 + i917;
-              for (int64_t i919 = 0; i919 < 1; i919++) {
-                const int64_t p920 = i912 + i919;
-                acc913 += xc915[p918 * 96 + p920] * wc916[i917 + i919];
-              }
-            }
-          }
-          ym910[i911 * 96 + i912] = acc913;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.25 (BatchNormalization): conv2d_82.tmp_0[1,104,3,96], batch_norm_25.w_0[104], batch_norm_25.b_0[104], batch_norm_25.w_1[104], batch_norm_25.w_2[104] -> batch_norm_25.tmp_3[1,104,3,96] */
-static void node_142_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i921 = 0; i921 < 1; i921++) {
-    for (int64_t i922 = 0; i922 < 104; i922++) {
-      const float mu923 = x3[i922];
-      const float sc924 = x1[i922] / sqrtf(x4[i922] + 0x1.4f8b58p-17f);
-      const float bi925 = x2[i922];
-      const float *xp926 = x0 + (i921 * 104 + i922) * 288;
-      float *yp927 = y0 + (i921 * 104 + i922) * 288;
-      for (int64_t i928 = 0; i928 < 288; i928++) {
-        yp927[i928] = (xp926[i928] - mu923) * sc924 + bi925;
-      }
-    }
-  }
-}
-
-/* p2o.Add.56 (Add): batch_norm_25.tmp_3[1,104,3,96], p2o.helper.constant.35[] -> p2o.Add.57[1,104,3,96] */
-static void node_143_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i929 = 0; i929 < 29952; i929++) {
-      const float u0 = x0[i929];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i929] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.22 (Clip): p2o.Add.57[1,104,3,96], p2o.Clip.22_min[], p2o.Clip.22_max[] -> p2o.Clip.23[1,104,3,96] */
-static void node_144_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i930 = 0; i930 < 29952; i930++) {
-      const float u0 = x0[i930];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i930] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.34 (Mul): batch_norm_25.tmp_3[1,104,3,96], p2o.Clip.23[1,104,3,96] -> p2o.Mul.35[1,104,3,96] */
-static void node_145_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i931 = 0; i931 < 29952; i931++) {
-      const float u0 = x0[i931];
-      const float u1 = x1[i931];
-      float v = (float)(u0 * u1);
-      y0[i931] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.11 (Div): p2o.Mul.35[1,104,3,96], p2o.helper.constant.34[] -> hardswish_11.tmp_0[1,104,3,96] */
-static void node_146_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i932 = 0; i932 < 29952; i932++) {
-      const float u0 = x0[i932];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i932] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.38 (Conv): hardswish_11.tmp_0[1,104,3,96], conv2d_38.w_0[104,1,5,5] -> depthwise_conv2d_8.tmp_0[1,104,2,96] */
-static void node_147_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i933 = 0; i933 < 1; i933++) {
-    for (int64_t i934 = 0; i934 < 104; i934++) {
-      const float *xg935 = x0 + i933 * 29952 + i934 * 288;
-      const float *wm936 = x1 + i934 * 25;
-      float *ym937 = y0 + i933 * 19968 + i934 * 192;
-      for (int64_t i938 = 0; i938 < 2; i938++) {
-        for (int64_t i939 = 0; i939 < 96; i939++) {
-          float acc940 = 0x0p+0f;
-          for (int64_t i941 = 0; i941 < 1; i941++) {
-            const float *xc942 = xg935 + i941 * 288;
-            const float *wc943 = wm936 + i941 * 25;
-            for (int64_t i944 = 0; i944 < 5; i944++) {
-              const int64_t p945 = i938 * 2 + i944 - 2;
-              if (p945 < 0 || p945 >= 3) continue;
-              for (int64_t i946 = 0; i946 < 5; i946++) {
-                const int64_t p947 = i939 + i946 - 2;
-                if (p947 < 0 || p947 >= 96) continue;
-                acc940 += xc942[p945 * 96 + p947] * wc943[i944 * 5 + i946];
-              }
-            }
-          }
-          ym937[i938 * 96 + i939] = acc940;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.26 (BatchNormalization): depthwise_conv2d_8.tmp_0[1,104,2,96], batch_norm_26.w_0[104], batch_norm_26.b_0[104], batch_norm_26.w_1[104], batch_norm_26.w_2[104] -> batch_norm_26.tmp_3[1,104,2,96] */
-static void node_148_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i948 = 0; i948 < 1; i948++) {
-    for (int64_t i949 = 0; i949 < 104; i949++) {
-      const float mu950 = x3[i949];
-      const float sc951 = x1[i949] / sqrtf(x4[i949] + 0x1.4f8b58p-17f);
-      const float bi952 = x2[i949];
-      const float *xp953 = x0 + (i948 * 104 + i949) * 192;
-      float *yp954 = y0 + (i948 * 104 + i949) * 192;
-      for (int64_t i955 = 0; i955 < 192; i955++) {
-        yp954[i955] = (xp953[i955] - mu950) * sc951 + bi952;
-      }
-    }
-  }
-}
-
-/* p2o.Add.58 (Add): batch_norm_26.tmp_3[1,104,2,96], p2o.helper.constant.37[] -> p2o.Add.59[1,104,2,96] */
-static void node_149_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i956 = 0; i956 < 19968; i956++) {
-      const float u0 = x0[i956];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i956] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.24 (Clip): p2o.Add.59[1,104,2,96], p2o.Clip.24_min[], p2o.Clip.24_max[] -> p2o.Clip.25[1,104,2,96] */
-static void node_150_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i957 = 0; i957 < 19968; i957++) {
-      const float u0 = x0[i957];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i957] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.36 (Mul): batch_norm_26.tmp_3[1,104,2,96], p2o.Clip.25[1,104,2,96] -> p2o.Mul.37[1,104,2,96] */
-static void node_151_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i958 = 0; i958 < 19968; i958++) {
-      const float u0 = x0[i958];
-      const float u1 = x1[i958];
-      float v = (float)(u0 * u1);
-      y0[i958] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.12 (Div): p2o.Mul.37[1,104,2,96], p2o.helper.constant.36[] -> hardswish_12.tmp_0[1,104,2,96] */
-static void node_152_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i959 = 0; i959 < 19968; i959++) {
-      const float u0 = x0[i959];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i959] = (float)v;
-    }
-  }
-}
-
-/* p2o.GlobalAveragePool.12 (GlobalAveragePool): hardswish_12.tmp_0[1,104,2,96] -> p2o.GlobalAveragePool.13[1,104,1,1] */
-static void node_153_GlobalAveragePool(const float *restrict x0, float *restrict y0)
-{
-  for (int64_t i960 = 0; i960 < 104; i960++) {
-    const float *xp961 = x0 + i960 * 192;
-    float *yp962 = y0 + i960 * 1;
-    for (int64_t i963 = 0; i963 < 1; i963++) {
-      for (int64_t i964 = 0; i964 < 1; i964++) {
-        float acc965 = 0x0p+0f;
-        int64_t cnt966 = 0;
-        for (int64_t i967 = 0; i967 < 2; i967++) {
-          const int64_t p968 = i963 + i967;
-          for (int64_t i969 = 0; i969 < 96; i969++) {
-            const int64_t p970 = i964 + i969;
-            cnt966++;
-            const float v971 = xp961[p968 * 96 + p970];
-            acc965 += v971;
-          }
-        }
-        yp962[i963 + i964] = acc965 / (float)cnt966;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.39 (Conv): p2o.GlobalAveragePool.13[1,104,1,1], conv2d_39.w_0[26,104,1,1], conv2d_39.b_0[26] -> conv2d_83.tmp_0[1,26,1,1] */
-static void node_154_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i972 = 0; i972 < 1; i972++) {
-    for (int64_t i973 = 0; i973 < 26; i973++) {
-      const float *xg974 = x0 + i972 * 104;
-      const float *wm975 = x1 + i973 * 104;
-      float *ym976 = y0 + i972 * 26 + i973;
-      for (int64_t i977 = 0; i977 < 1; i977++) {
-        for (int64_t i978 = 0; i978 < 1; i978++) {
-          float acc979 = x2[i973];
-          for (int64_t i980 = 0; i980 < 104; i980++) {
-            const float *xc981 = xg974 + i980 * 1;
-            const float *wc982 = wm975 + i980 * 1;
-            for (int64_t i983 = 0; i983 < 1; i983++) {
-              const int64_t p984 = i977 + i983;
-              for (int64_t i985 = 0; i985 < 1; i985++) {
-                const int64_t p986 = i978 + i985;
-                acc979 += xc981[p984 + p986] * wc982[i983 + i985];
-              }
-            }
-          }
-          ym976[i977 + i978] = acc979;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.Relu.12 (Relu): conv2d_83.tmp_0[1,26,1,1] -> relu_12.tmp_0[1,26,1,1] */
-static void node_155_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i987 = 0; i987 < 26; i987++) {
-      const float u0 = x0[i987];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i987] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.40 (Conv): relu_12.tmp_0[1,26,1,1], conv2d_40.w_0[104,26,1,1], conv2d_40.b_0[104] -> conv2d_84.tmp_0[1,104,1,1] */
-static void node_156_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i988 = 0; i988 < 1; i988++) {
-    for (int64_t i989 = 0; i989 < 104; i989++) {
-      const float *xg990 = x0 + i988 * 26;
-      const float *wm991 = x1 + i989 * 26;
-      float *ym992 = y0 + i988 * 104 + i989;
-      for (int64_t i993 = 0; i993 < 1; i993++) {
-        for (int64_t i994 = 0; i994 < 1; i994++) {
-          float acc995 = x2[i989];
-          for (int64_t i996 = 0; i996 < 26; i996++) {
-            const float *xc997 = xg990 + i996 * 1;
-            const float *wc998 = wm991 + i996 * 1;
-            for (int64_t i999 = 0; i999 < 1; i999++) {
-              const int64_t p1000 = i993 + i999;
-              for (int64_t i1001 = 0; i1001 < 1; i1001++) {
-                const int64_t p1002 = i994 + i1001;
-                acc995 += xc997[p1000 + p1002] * wc998[i999 + i1001];
-              }
-            }
-          }
-          ym992[i993 + i994] = acc995;
-        }
-      }
-    }
-  }
-}
-
-/* p2o.HardSigmoid.6 (HardSigmoid): conv2d_84.tmp_0[1,104,1,1] -> hardsigmoid_6.tmp_0[1,104,1,1] */
-static void node_157_HardSigmoid(const float *x0, float *y0)
-{
-  {
-    for (int64_t i1003 = 0; i1003 < 104; i1003++) {
-      const float u0 = x0[i1003];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i1003] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.38 (Mul): hardswish_12.tmp_0[1,104,2,96], hardsigmoid_6.tmp_0[1,104,1,1] -> p2o.Mul.39[1,104,2,96] */
-static void node_158_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_93_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1004 = 0; i1004 < 104; i1004++) {
-      for (int64_t i1005 = 0; i1005 < 192; i1005++) {
-        const float u0 = x0[i1004 * 192 + i1005];
-        const float u1 = x1[i1004];
+    for (int64_t i755 = 0; i755 < 104; i755++) {
+      for (int64_t i756 = 0; i756 < 192; i756++) {
+        const float u0 = x0[i755 * 192 + i756];
+        const float u1 = x1[i755];
         float v = (float)(u0 * u1);
-        y0[i1004 * 192 + i1005] = (float)v;
+        y0[i755 * 192 + i756] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.41 (Conv): p2o.Mul.39[1,104,2,96], conv2d_41.w_0[32,104,1,1] -> conv2d_85.tmp_0[1,32,2,96] */
-static void node_159_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.41 (Conv): p2o.Mul.39[1,104,2,96], conv2d_41.w_0_bnfold[32,104,1,1], conv2d_41.w_0_bnfold_bias[32] -> batch_norm_27.tmp_3[1,32,2,96] */
+static void node_94_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1006 = 0; i1006 < 1; i1006++) {
-    for (int64_t i1007 = 0; i1007 < 32; i1007++) {
-      const float *xg1008 = x0 + i1006 * 19968;
-      const float *wm1009 = x1 + i1007 * 104;
-      float *ym1010 = y0 + i1006 * 6144 + i1007 * 192;
-      for (int64_t i1011 = 0; i1011 < 2; i1011++) {
-        for (int64_t i1012 = 0; i1012 < 96; i1012++) {
-          float acc1013 = 0x0p+0f;
-          for (int64_t i1014 = 0; i1014 < 104; i1014++) {
-            const float *xc1015 = xg1008 + i1014 * 192;
-            const float *wc1016 = wm1009 + i1014 * 1;
-            for (int64_t i1017 = 0; i1017 < 1; i1017++) {
-              const int64_t p1018 = i1011 + i1017;
-              for (int64_t i1019 = 0; i1019 < 1; i1019++) {
-                const int64_t p1020 = i1012 + i1019;
-                acc1013 += xc1015[p1018 * 96 + p1020] * wc1016[i1017 + i1019];
+  for (int64_t i757 = 0; i757 < 1; i757++) {
+    for (int64_t i758 = 0; i758 < 32; i758++) {
+      const float *xg759 = x0 + i757 * 19968;
+      const float *wm760 = x1 + i758 * 104;
+      float *ym761 = y0 + i757 * 6144 + i758 * 192;
+      for (int64_t i762 = 0; i762 < 2; i762++) {
+        for (int64_t i763 = 0; i763 < 96; i763++) {
+          float acc764 = x2[i758];
+          for (int64_t i765 = 0; i765 < 104; i765++) {
+            const float *xc766 = xg759 + i765 * 192;
+            const float *wc767 = wm760 + i765 * 1;
+            for (int64_t i768 = 0; i768 < 1; i768++) {
+              const int64_t p769 = i762 + i768;
+              for (int64_t i770 = 0; i770 < 1; i770++) {
+                const int64_t p771 = i763 + i770;
+                acc764 += xc766[p769 * 96 + p771] * wc767[i768 + i770];
               }
             }
           }
-          ym1010[i1011 * 96 + i1012] = acc1013;
+          ym761[i762 * 96 + i763] = acc764;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.27 (BatchNormalization): conv2d_85.tmp_0[1,32,2,96], batch_norm_27.w_0[32], batch_norm_27.b_0[32], batch_norm_27.w_1[32], batch_norm_27.w_2[32] -> batch_norm_27.tmp_3[1,32,2,96] */
-static void node_160_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.42 (Conv): batch_norm_27.tmp_3[1,32,2,96], conv2d_42.w_0_bnfold[200,32,1,1], conv2d_42.w_0_bnfold_bias[200] -> batch_norm_28.tmp_3[1,200,2,96] */
+static void node_95_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1021 = 0; i1021 < 1; i1021++) {
-    for (int64_t i1022 = 0; i1022 < 32; i1022++) {
-      const float mu1023 = x3[i1022];
-      const float sc1024 = x1[i1022] / sqrtf(x4[i1022] + 0x1.4f8b58p-17f);
-      const float bi1025 = x2[i1022];
-      const float *xp1026 = x0 + (i1021 * 32 + i1022) * 192;
-      float *yp1027 = y0 + (i1021 * 32 + i1022) * 192;
-      for (int64_t i1028 = 0; i1028 < 192; i1028++) {
-        yp1027[i1028] = (xp1026[i1028] - mu1023) * sc1024 + bi1025;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.42 (Conv): batch_norm_27.tmp_3[1,32,2,96], conv2d_42.w_0[200,32,1,1] -> conv2d_86.tmp_0[1,200,2,96] */
-static void node_161_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i1029 = 0; i1029 < 1; i1029++) {
-    for (int64_t i1030 = 0; i1030 < 200; i1030++) {
-      const float *xg1031 = x0 + i1029 * 6144;
-      const float *wm1032 = x1 + i1030 * 32;
-      float *ym1033 = y0 + i1029 * 38400 + i1030 * 192;
-      for (int64_t i1034 = 0; i1034 < 2; i1034++) {
-        for (int64_t i1035 = 0; i1035 < 96; i1035++) {
-          float acc1036 = 0x0p+0f;
-          for (int64_t i1037 = 0; i1037 < 32; i1037++) {
-            const float *xc1038 = xg1031 + i1037 * 192;
-            const float *wc1039 = wm1032 + i1037 * 1;
-            for (int64_t i1040 = 0; i1040 < 1; i1040++) {
-              const int64_t p1041 = i1034 + i1040;
-              for (int64_t i1042 = 0; i1042 < 1; i1042++) {
-                const int64_t p1043 = i1035 + i1042;
-                acc1036 += xc1038[p1041 * 96 + p1043] * wc1039[i1040 + i1042];
+  for (int64_t i772 = 0; i772 < 1; i772++) {
+    for (int64_t i773 = 0; i773 < 200; i773++) {
+      const float *xg774 = x0 + i772 * 6144;
+      const float *wm775 = x1 + i773 * 32;
+      float *ym776 = y0 + i772 * 38400 + i773 * 192;
+      for (int64_t i777 = 0; i777 < 2; i777++) {
+        for (int64_t i778 = 0; i778 < 96; i778++) {
+          float acc779 = x2[i773];
+          for (int64_t i780 = 0; i780 < 32; i780++) {
+            const float *xc781 = xg774 + i780 * 192;
+            const float *wc782 = wm775 + i780 * 1;
+            for (int64_t i783 = 0; i783 < 1; i783++) {
+              const int64_t p784 = i777 + i783;
+              for (int64_t i785 = 0; i785 < 1; i785++) {
+                const int64_t p786 = i778 + i785;
+                acc779 += xc781[p784 * 96 + p786] * wc782[i783 + i785];
               }
             }
           }
-          ym1033[i1034 * 96 + i1035] = acc1036;
+          ym776[i777 * 96 + i778] = acc779;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.28 (BatchNormalization): conv2d_86.tmp_0[1,200,2,96], batch_norm_28.w_0[200], batch_norm_28.b_0[200], batch_norm_28.w_1[200], batch_norm_28.w_2[200] -> batch_norm_28.tmp_3[1,200,2,96] */
-static void node_162_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i1044 = 0; i1044 < 1; i1044++) {
-    for (int64_t i1045 = 0; i1045 < 200; i1045++) {
-      const float mu1046 = x3[i1045];
-      const float sc1047 = x1[i1045] / sqrtf(x4[i1045] + 0x1.4f8b58p-17f);
-      const float bi1048 = x2[i1045];
-      const float *xp1049 = x0 + (i1044 * 200 + i1045) * 192;
-      float *yp1050 = y0 + (i1044 * 200 + i1045) * 192;
-      for (int64_t i1051 = 0; i1051 < 192; i1051++) {
-        yp1050[i1051] = (xp1049[i1051] - mu1046) * sc1047 + bi1048;
-      }
-    }
-  }
-}
-
-/* p2o.Add.64 (Add): batch_norm_28.tmp_3[1,200,2,96], p2o.helper.constant.41[] -> p2o.Add.65[1,200,2,96] */
-static void node_163_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.64 (Add): batch_norm_28.tmp_3[1,200,2,96], p2o.helper.constant.41[] -> p2o.Clip.27[1,200,2,96] */
+static void node_96_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1052 = 0; i1052 < 38400; i1052++) {
-      const float u0 = x0[i1052];
+    for (int64_t i787 = 0; i787 < 38400; i787++) {
+      const float u0 = x0[i787];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i1052] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.26 (Clip): p2o.Add.65[1,200,2,96], p2o.Clip.26_min[], p2o.Clip.26_max[] -> p2o.Clip.27[1,200,2,96] */
-static void node_164_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i1053 = 0; i1053 < 38400; i1053++) {
-      const float u0 = x0[i1053];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i1053] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i787] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.40 (Mul): batch_norm_28.tmp_3[1,200,2,96], p2o.Clip.27[1,200,2,96] -> p2o.Mul.41[1,200,2,96] */
-static void node_165_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_97_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1054 = 0; i1054 < 38400; i1054++) {
-      const float u0 = x0[i1054];
-      const float u1 = x1[i1054];
+    for (int64_t i788 = 0; i788 < 38400; i788++) {
+      const float u0 = x0[i788];
+      const float u1 = x1[i788];
       float v = (float)(u0 * u1);
-      y0[i1054] = (float)v;
+      y0[i788] = (float)v;
     }
   }
 }
 
 /* p2o.Div.13 (Div): p2o.Mul.41[1,200,2,96], p2o.helper.constant.40[] -> hardswish_13.tmp_0[1,200,2,96] */
-static void node_166_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_98_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1055 = 0; i1055 < 38400; i1055++) {
-      const float u0 = x0[i1055];
+    for (int64_t i789 = 0; i789 < 38400; i789++) {
+      const float u0 = x0[i789];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i1055] = (float)v;
+      y0[i789] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.43 (Conv): hardswish_13.tmp_0[1,200,2,96], conv2d_43.w_0[200,1,5,5] -> depthwise_conv2d_9.tmp_0[1,200,2,96] */
-static void node_167_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.43 (Conv): hardswish_13.tmp_0[1,200,2,96], conv2d_43.w_0_bnfold[200,1,5,5], conv2d_43.w_0_bnfold_bias[200] -> batch_norm_29.tmp_3[1,200,2,96] */
+static void node_99_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1056 = 0; i1056 < 1; i1056++) {
-    for (int64_t i1057 = 0; i1057 < 200; i1057++) {
-      const float *xg1058 = x0 + i1056 * 38400 + i1057 * 192;
-      const float *wm1059 = x1 + i1057 * 25;
-      float *ym1060 = y0 + i1056 * 38400 + i1057 * 192;
-      for (int64_t i1061 = 0; i1061 < 2; i1061++) {
-        for (int64_t i1062 = 0; i1062 < 96; i1062++) {
-          float acc1063 = 0x0p+0f;
-          for (int64_t i1064 = 0; i1064 < 1; i1064++) {
-            const float *xc1065 = xg1058 + i1064 * 192;
-            const float *wc1066 = wm1059 + i1064 * 25;
-            for (int64_t i1067 = 0; i1067 < 5; i1067++) {
-              const int64_t p1068 = i1061 + i1067 - 2;
-              if (p1068 < 0 || p1068 >= 2) continue;
-              for (int64_t i1069 = 0; i1069 < 5; i1069++) {
-                const int64_t p1070 = i1062 + i1069 - 2;
-                if (p1070 < 0 || p1070 >= 96) continue;
-                acc1063 += xc1065[p1068 * 96 + p1070] * wc1066[i1067 * 5 + i1069];
+  for (int64_t i790 = 0; i790 < 1; i790++) {
+    for (int64_t i791 = 0; i791 < 200; i791++) {
+      const float *xg792 = x0 + i790 * 38400 + i791 * 192;
+      const float *wm793 = x1 + i791 * 25;
+      float *ym794 = y0 + i790 * 38400 + i791 * 192;
+      for (int64_t i795 = 0; i795 < 2; i795++) {
+        for (int64_t i796 = 0; i796 < 96; i796++) {
+          float acc797 = x2[i791];
+          for (int64_t i798 = 0; i798 < 1; i798++) {
+            const float *xc799 = xg792 + i798 * 192;
+            const float *wc800 = wm793 + i798 * 25;
+            for (int64_t i801 = 0; i801 < 5; i801++) {
+              const int64_t p802 = i795 + i801 - 2;
+              if (p802 < 0 || p802 >= 2) continue;
+              for (int64_t i803 = 0; i803 < 5; i803++) {
+                const int64_t p804 = i796 + i803 - 2;
+                if (p804 < 0 || p804 >= 96) continue;
+                acc797 += xc799[p802 * 96 + p804] * wc800[i801 * 5 + i803];
               }
             }
           }
-          ym1060[i1061 * 96 + i1062] = acc1063;
+          ym794[i795 * 96 + i796] = acc797;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.29 (BatchNormalization): depthwise_conv2d_9.tmp_0[1,200,2,96], batch_norm_29.w_0[200], batch_norm_29.b_0[200], batch_norm_29.w_1[200], batch_norm_29.w_2[200] -> batch_norm_29.tmp_3[1,200,2,96] */
-static void node_168_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i1071 = 0; i1071 < 1; i1071++) {
-    for (int64_t i1072 = 0; i1072 < 200; i1072++) {
-      const float mu1073 = x3[i1072];
-      const float sc1074 = x1[i1072] / sqrtf(x4[i1072] + 0x1.4f8b58p-17f);
-      const float bi1075 = x2[i1072];
-      const float *xp1076 = x0 + (i1071 * 200 + i1072) * 192;
-      float *yp1077 = y0 + (i1071 * 200 + i1072) * 192;
-      for (int64_t i1078 = 0; i1078 < 192; i1078++) {
-        yp1077[i1078] = (xp1076[i1078] - mu1073) * sc1074 + bi1075;
-      }
-    }
-  }
-}
-
-/* p2o.Add.66 (Add): batch_norm_29.tmp_3[1,200,2,96], p2o.helper.constant.43[] -> p2o.Add.67[1,200,2,96] */
-static void node_169_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.66 (Add): batch_norm_29.tmp_3[1,200,2,96], p2o.helper.constant.43[] -> p2o.Clip.29[1,200,2,96] */
+static void node_100_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1079 = 0; i1079 < 38400; i1079++) {
-      const float u0 = x0[i1079];
+    for (int64_t i805 = 0; i805 < 38400; i805++) {
+      const float u0 = x0[i805];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i1079] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.28 (Clip): p2o.Add.67[1,200,2,96], p2o.Clip.28_min[], p2o.Clip.28_max[] -> p2o.Clip.29[1,200,2,96] */
-static void node_170_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i1080 = 0; i1080 < 38400; i1080++) {
-      const float u0 = x0[i1080];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i1080] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i805] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.42 (Mul): batch_norm_29.tmp_3[1,200,2,96], p2o.Clip.29[1,200,2,96] -> p2o.Mul.43[1,200,2,96] */
-static void node_171_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_101_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1081 = 0; i1081 < 38400; i1081++) {
-      const float u0 = x0[i1081];
-      const float u1 = x1[i1081];
+    for (int64_t i806 = 0; i806 < 38400; i806++) {
+      const float u0 = x0[i806];
+      const float u1 = x1[i806];
       float v = (float)(u0 * u1);
-      y0[i1081] = (float)v;
+      y0[i806] = (float)v;
     }
   }
 }
 
 /* p2o.Div.14 (Div): p2o.Mul.43[1,200,2,96], p2o.helper.constant.42[] -> hardswish_14.tmp_0[1,200,2,96] */
-static void node_172_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_102_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1082 = 0; i1082 < 38400; i1082++) {
-      const float u0 = x0[i1082];
+    for (int64_t i807 = 0; i807 < 38400; i807++) {
+      const float u0 = x0[i807];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i1082] = (float)v;
+      y0[i807] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.14 (GlobalAveragePool): hardswish_14.tmp_0[1,200,2,96] -> p2o.GlobalAveragePool.15[1,200,1,1] */
-static void node_173_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_103_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1083 = 0; i1083 < 200; i1083++) {
-    const float *xp1084 = x0 + i1083 * 192;
-    float *yp1085 = y0 + i1083 * 1;
-    for (int64_t i1086 = 0; i1086 < 1; i1086++) {
-      for (int64_t i1087 = 0; i1087 < 1; i1087++) {
-        float acc1088 = 0x0p+0f;
-        int64_t cnt1089 = 0;
-        for (int64_t i1090 = 0; i1090 < 2; i1090++) {
-          const int64_t p1091 = i1086 + i1090;
-          for (int64_t i1092 = 0; i1092 < 96; i1092++) {
-            const int64_t p1093 = i1087 + i1092;
-            cnt1089++;
-            const float v1094 = xp1084[p1091 * 96 + p1093];
-            acc1088 += v1094;
+  for (int64_t i808 = 0; i808 < 200; i808++) {
+    const float *xp809 = x0 + i808 * 192;
+    float *yp810 = y0 + i808 * 1;
+    for (int64_t i811 = 0; i811 < 1; i811++) {
+      for (int64_t i812 = 0; i812 < 1; i812++) {
+        float acc813 = 0x0p+0f;
+        int64_t cnt814 = 0;
+        for (int64_t i815 = 0; i815 < 2; i815++) {
+          const int64_t p816 = i811 + i815;
+          for (int64_t i817 = 0; i817 < 96; i817++) {
+            const int64_t p818 = i812 + i817;
+            cnt814++;
+            const float v819 = xp809[p816 * 96 + p818];
+            acc813 += v819;
           }
         }
-        yp1085[i1086 + i1087] = acc1088 / (float)cnt1089;
+        yp810[i811 + i812] = acc813 / (float)cnt814;
       }
     }
   }
 }
 
-/* p2o.Conv.44 (Conv): p2o.GlobalAveragePool.15[1,200,1,1], conv2d_44.w_0[50,200,1,1], conv2d_44.b_0[50] -> conv2d_87.tmp_0[1,50,1,1] */
-static void node_174_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.44 (Conv): p2o.GlobalAveragePool.15[1,200,1,1], conv2d_44.w_0[50,200,1,1], conv2d_44.b_0[50] -> relu_13.tmp_0[1,50,1,1] */
+static void node_104_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1095 = 0; i1095 < 1; i1095++) {
-    for (int64_t i1096 = 0; i1096 < 50; i1096++) {
-      const float *xg1097 = x0 + i1095 * 200;
-      const float *wm1098 = x1 + i1096 * 200;
-      float *ym1099 = y0 + i1095 * 50 + i1096;
-      for (int64_t i1100 = 0; i1100 < 1; i1100++) {
-        for (int64_t i1101 = 0; i1101 < 1; i1101++) {
-          float acc1102 = x2[i1096];
-          for (int64_t i1103 = 0; i1103 < 200; i1103++) {
-            const float *xc1104 = xg1097 + i1103 * 1;
-            const float *wc1105 = wm1098 + i1103 * 1;
-            for (int64_t i1106 = 0; i1106 < 1; i1106++) {
-              const int64_t p1107 = i1100 + i1106;
-              for (int64_t i1108 = 0; i1108 < 1; i1108++) {
-                const int64_t p1109 = i1101 + i1108;
-                acc1102 += xc1104[p1107 + p1109] * wc1105[i1106 + i1108];
+  for (int64_t i820 = 0; i820 < 1; i820++) {
+    for (int64_t i821 = 0; i821 < 50; i821++) {
+      const float *xg822 = x0 + i820 * 200;
+      const float *wm823 = x1 + i821 * 200;
+      float *ym824 = y0 + i820 * 50 + i821;
+      for (int64_t i825 = 0; i825 < 1; i825++) {
+        for (int64_t i826 = 0; i826 < 1; i826++) {
+          float acc827 = x2[i821];
+          for (int64_t i828 = 0; i828 < 200; i828++) {
+            const float *xc829 = xg822 + i828 * 1;
+            const float *wc830 = wm823 + i828 * 1;
+            for (int64_t i831 = 0; i831 < 1; i831++) {
+              const int64_t p832 = i825 + i831;
+              for (int64_t i833 = 0; i833 < 1; i833++) {
+                const int64_t p834 = i826 + i833;
+                acc827 += xc829[p832 + p834] * wc830[i831 + i833];
               }
             }
           }
-          ym1099[i1100 + i1101] = acc1102;
+          ym824[i825 + i826] = (acc827 < 0x0p+0f ? 0x0p+0f : acc827);
         }
       }
     }
   }
 }
 
-/* p2o.Relu.13 (Relu): conv2d_87.tmp_0[1,50,1,1] -> relu_13.tmp_0[1,50,1,1] */
-static void node_175_Relu(const float *x0, float *y0)
+/* p2o.Conv.45 (Conv): relu_13.tmp_0[1,50,1,1], conv2d_45.w_0[200,50,1,1], conv2d_45.b_0[200] -> hardsigmoid_7.tmp_0[1,200,1,1] */
+static void node_105_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  {
-    for (int64_t i1110 = 0; i1110 < 50; i1110++) {
-      const float u0 = x0[i1110];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i1110] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.45 (Conv): relu_13.tmp_0[1,50,1,1], conv2d_45.w_0[200,50,1,1], conv2d_45.b_0[200] -> conv2d_88.tmp_0[1,200,1,1] */
-static void node_176_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i1111 = 0; i1111 < 1; i1111++) {
-    for (int64_t i1112 = 0; i1112 < 200; i1112++) {
-      const float *xg1113 = x0 + i1111 * 50;
-      const float *wm1114 = x1 + i1112 * 50;
-      float *ym1115 = y0 + i1111 * 200 + i1112;
-      for (int64_t i1116 = 0; i1116 < 1; i1116++) {
-        for (int64_t i1117 = 0; i1117 < 1; i1117++) {
-          float acc1118 = x2[i1112];
-          for (int64_t i1119 = 0; i1119 < 50; i1119++) {
-            const float *xc1120 = xg1113 + i1119 * 1;
-            const float *wc1121 = wm1114 + i1119 * 1;
-            for (int64_t i1122 = 0; i1122 < 1; i1122++) {
-              const int64_t p1123 = i1116 + i1122;
-              for (int64_t i1124 = 0; i1124 < 1; i1124++) {
-                const int64_t p1125 = i1117 + i1124;
-                acc1118 += xc1120[p1123 + p1125] * wc1121[i1122 + i1124];
+  for (int64_t i835 = 0; i835 < 1; i835++) {
+    for (int64_t i836 = 0; i836 < 200; i836++) {
+      const float *xg837 = x0 + i835 * 50;
+      const float *wm838 = x1 + i836 * 50;
+      float *ym839 = y0 + i835 * 200 + i836;
+      for (int64_t i840 = 0; i840 < 1; i840++) {
+        for (int64_t i841 = 0; i841 < 1; i841++) {
+          float acc842 = x2[i836];
+          for (int64_t i843 = 0; i843 < 50; i843++) {
+            const float *xc844 = xg837 + i843 * 1;
+            const float *wc845 = wm838 + i843 * 1;
+            for (int64_t i846 = 0; i846 < 1; i846++) {
+              const int64_t p847 = i840 + i846;
+              for (int64_t i848 = 0; i848 < 1; i848++) {
+                const int64_t p849 = i841 + i848;
+                acc842 += xc844[p847 + p849] * wc845[i846 + i848];
               }
             }
           }
-          ym1115[i1116 + i1117] = acc1118;
+          ym839[i840 + i841] = ((0x1.99999ap-3f * acc842 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * acc842 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * acc842 + 0x1p-1f)));
         }
       }
-    }
-  }
-}
-
-/* p2o.HardSigmoid.7 (HardSigmoid): conv2d_88.tmp_0[1,200,1,1] -> hardsigmoid_7.tmp_0[1,200,1,1] */
-static void node_177_HardSigmoid(const float *x0, float *y0)
-{
-  {
-    for (int64_t i1126 = 0; i1126 < 200; i1126++) {
-      const float u0 = x0[i1126];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i1126] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.44 (Mul): hardswish_14.tmp_0[1,200,2,96], hardsigmoid_7.tmp_0[1,200,1,1] -> p2o.Mul.45[1,200,2,96] */
-static void node_178_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_106_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1127 = 0; i1127 < 200; i1127++) {
-      for (int64_t i1128 = 0; i1128 < 192; i1128++) {
-        const float u0 = x0[i1127 * 192 + i1128];
-        const float u1 = x1[i1127];
+    for (int64_t i850 = 0; i850 < 200; i850++) {
+      for (int64_t i851 = 0; i851 < 192; i851++) {
+        const float u0 = x0[i850 * 192 + i851];
+        const float u1 = x1[i850];
         float v = (float)(u0 * u1);
-        y0[i1127 * 192 + i1128] = (float)v;
+        y0[i850 * 192 + i851] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.46 (Conv): p2o.Mul.45[1,200,2,96], conv2d_46.w_0[32,200,1,1] -> conv2d_89.tmp_0[1,32,2,96] */
-static void node_179_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.46 (Conv): p2o.Mul.45[1,200,2,96], conv2d_46.w_0_bnfold[32,200,1,1], conv2d_46.w_0_bnfold_bias[32], batch_norm_27.tmp_3[1,32,2,96] -> p2o.Add.73[1,32,2,96] */
+static void node_107_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *x3, float *y0)
 {
-  for (int64_t i1129 = 0; i1129 < 1; i1129++) {
-    for (int64_t i1130 = 0; i1130 < 32; i1130++) {
-      const float *xg1131 = x0 + i1129 * 38400;
-      const float *wm1132 = x1 + i1130 * 200;
-      float *ym1133 = y0 + i1129 * 6144 + i1130 * 192;
-      for (int64_t i1134 = 0; i1134 < 2; i1134++) {
-        for (int64_t i1135 = 0; i1135 < 96; i1135++) {
-          float acc1136 = 0x0p+0f;
-          for (int64_t i1137 = 0; i1137 < 200; i1137++) {
-            const float *xc1138 = xg1131 + i1137 * 192;
-            const float *wc1139 = wm1132 + i1137 * 1;
-            for (int64_t i1140 = 0; i1140 < 1; i1140++) {
-              const int64_t p1141 = i1134 + i1140;
-              for (int64_t i1142 = 0; i1142 < 1; i1142++) {
-                const int64_t p1143 = i1135 + i1142;
-                acc1136 += xc1138[p1141 * 96 + p1143] * wc1139[i1140 + i1142];
+  for (int64_t i852 = 0; i852 < 1; i852++) {
+    for (int64_t i853 = 0; i853 < 32; i853++) {
+      const float *xg854 = x0 + i852 * 38400;
+      const float *wm855 = x1 + i853 * 200;
+      float *ym856 = y0 + i852 * 6144 + i853 * 192;
+      const float *rm857 = x3 + i852 * 6144 + i853 * 192;
+      for (int64_t i858 = 0; i858 < 2; i858++) {
+        for (int64_t i859 = 0; i859 < 96; i859++) {
+          float acc860 = x2[i853];
+          for (int64_t i861 = 0; i861 < 200; i861++) {
+            const float *xc862 = xg854 + i861 * 192;
+            const float *wc863 = wm855 + i861 * 1;
+            for (int64_t i864 = 0; i864 < 1; i864++) {
+              const int64_t p865 = i858 + i864;
+              for (int64_t i866 = 0; i866 < 1; i866++) {
+                const int64_t p867 = i859 + i866;
+                acc860 += xc862[p865 * 96 + p867] * wc863[i864 + i866];
               }
             }
           }
-          ym1133[i1134 * 96 + i1135] = acc1136;
+          acc860 += rm857[i858 * 96 + i859];
+          ym856[i858 * 96 + i859] = acc860;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.30 (BatchNormalization): conv2d_89.tmp_0[1,32,2,96], batch_norm_30.w_0[32], batch_norm_30.b_0[32], batch_norm_30.w_1[32], batch_norm_30.w_2[32] -> batch_norm_30.tmp_3[1,32,2,96] */
-static void node_180_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.47 (Conv): p2o.Add.73[1,32,2,96], conv2d_47.w_0_bnfold[200,32,1,1], conv2d_47.w_0_bnfold_bias[200] -> batch_norm_31.tmp_3[1,200,2,96] */
+static void node_108_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1144 = 0; i1144 < 1; i1144++) {
-    for (int64_t i1145 = 0; i1145 < 32; i1145++) {
-      const float mu1146 = x3[i1145];
-      const float sc1147 = x1[i1145] / sqrtf(x4[i1145] + 0x1.4f8b58p-17f);
-      const float bi1148 = x2[i1145];
-      const float *xp1149 = x0 + (i1144 * 32 + i1145) * 192;
-      float *yp1150 = y0 + (i1144 * 32 + i1145) * 192;
-      for (int64_t i1151 = 0; i1151 < 192; i1151++) {
-        yp1150[i1151] = (xp1149[i1151] - mu1146) * sc1147 + bi1148;
-      }
-    }
-  }
-}
-
-/* p2o.Add.72 (Add): batch_norm_27.tmp_3[1,32,2,96], batch_norm_30.tmp_3[1,32,2,96] -> p2o.Add.73[1,32,2,96] */
-static void node_181_Add(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i1152 = 0; i1152 < 6144; i1152++) {
-      const float u0 = x0[i1152];
-      const float u1 = x1[i1152];
-      float v = (float)(u0 + u1);
-      y0[i1152] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.47 (Conv): p2o.Add.73[1,32,2,96], conv2d_47.w_0[200,32,1,1] -> conv2d_90.tmp_0[1,200,2,96] */
-static void node_182_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i1153 = 0; i1153 < 1; i1153++) {
-    for (int64_t i1154 = 0; i1154 < 200; i1154++) {
-      const float *xg1155 = x0 + i1153 * 6144;
-      const float *wm1156 = x1 + i1154 * 32;
-      float *ym1157 = y0 + i1153 * 38400 + i1154 * 192;
-      for (int64_t i1158 = 0; i1158 < 2; i1158++) {
-        for (int64_t i1159 = 0; i1159 < 96; i1159++) {
-          float acc1160 = 0x0p+0f;
-          for (int64_t i1161 = 0; i1161 < 32; i1161++) {
-            const float *xc1162 = xg1155 + i1161 * 192;
-            const float *wc1163 = wm1156 + i1161 * 1;
-            for (int64_t i1164 = 0; i1164 < 1; i1164++) {
-              const int64_t p1165 = i1158 + i1164;
-              for (int64_t i1166 = 0; i1166 < 1; i1166++) {
-                const int64_t p1167 = i1159 + i1166;
-                acc1160 += xc1162[p1165 * 96 + p1167] * wc1163[i1164 + i1166];
+  for (int64_t i868 = 0; i868 < 1; i868++) {
+    for (int64_t i869 = 0; i869 < 200; i869++) {
+      const float *xg870 = x0 + i868 * 6144;
+      const float *wm871 = x1 + i869 * 32;
+      float *ym872 = y0 + i868 * 38400 + i869 * 192;
+      for (int64_t i873 = 0; i873 < 2; i873++) {
+        for (int64_t i874 = 0; i874 < 96; i874++) {
+          float acc875 = x2[i869];
+          for (int64_t i876 = 0; i876 < 32; i876++) {
+            const float *xc877 = xg870 + i876 * 192;
+            const float *wc878 = wm871 + i876 * 1;
+            for (int64_t i879 = 0; i879 < 1; i879++) {
+              const int64_t p880 = i873 + i879;
+              for (int64_t i881 = 0; i881 < 1; i881++) {
+                const int64_t p882 = i874 + i881;
+                acc875 += xc877[p880 * 96 + p882] * wc878[i879 + i881];
               }
             }
           }
-          ym1157[i1158 * 96 + i1159] = acc1160;
+          ym872[i873 * 96 + i874] = acc875;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.31 (BatchNormalization): conv2d_90.tmp_0[1,200,2,96], batch_norm_31.w_0[200], batch_norm_31.b_0[200], batch_norm_31.w_1[200], batch_norm_31.w_2[200] -> batch_norm_31.tmp_3[1,200,2,96] */
-static void node_183_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i1168 = 0; i1168 < 1; i1168++) {
-    for (int64_t i1169 = 0; i1169 < 200; i1169++) {
-      const float mu1170 = x3[i1169];
-      const float sc1171 = x1[i1169] / sqrtf(x4[i1169] + 0x1.4f8b58p-17f);
-      const float bi1172 = x2[i1169];
-      const float *xp1173 = x0 + (i1168 * 200 + i1169) * 192;
-      float *yp1174 = y0 + (i1168 * 200 + i1169) * 192;
-      for (int64_t i1175 = 0; i1175 < 192; i1175++) {
-        yp1174[i1175] = (xp1173[i1175] - mu1170) * sc1171 + bi1172;
-      }
-    }
-  }
-}
-
-/* p2o.Add.74 (Add): batch_norm_31.tmp_3[1,200,2,96], p2o.helper.constant.47[] -> p2o.Add.75[1,200,2,96] */
-static void node_184_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.74 (Add): batch_norm_31.tmp_3[1,200,2,96], p2o.helper.constant.47[] -> p2o.Clip.31[1,200,2,96] */
+static void node_109_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1176 = 0; i1176 < 38400; i1176++) {
-      const float u0 = x0[i1176];
+    for (int64_t i883 = 0; i883 < 38400; i883++) {
+      const float u0 = x0[i883];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i1176] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.30 (Clip): p2o.Add.75[1,200,2,96], p2o.Clip.30_min[], p2o.Clip.30_max[] -> p2o.Clip.31[1,200,2,96] */
-static void node_185_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i1177 = 0; i1177 < 38400; i1177++) {
-      const float u0 = x0[i1177];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i1177] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i883] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.46 (Mul): batch_norm_31.tmp_3[1,200,2,96], p2o.Clip.31[1,200,2,96] -> p2o.Mul.47[1,200,2,96] */
-static void node_186_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_110_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1178 = 0; i1178 < 38400; i1178++) {
-      const float u0 = x0[i1178];
-      const float u1 = x1[i1178];
+    for (int64_t i884 = 0; i884 < 38400; i884++) {
+      const float u0 = x0[i884];
+      const float u1 = x1[i884];
       float v = (float)(u0 * u1);
-      y0[i1178] = (float)v;
+      y0[i884] = (float)v;
     }
   }
 }
 
 /* p2o.Div.15 (Div): p2o.Mul.47[1,200,2,96], p2o.helper.constant.46[] -> hardswish_15.tmp_0[1,200,2,96] */
-static void node_187_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_111_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1179 = 0; i1179 < 38400; i1179++) {
-      const float u0 = x0[i1179];
+    for (int64_t i885 = 0; i885 < 38400; i885++) {
+      const float u0 = x0[i885];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i1179] = (float)v;
+      y0[i885] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.48 (Conv): hardswish_15.tmp_0[1,200,2,96], conv2d_48.w_0[200,1,5,5] -> depthwise_conv2d_10.tmp_0[1,200,2,96] */
-static void node_188_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.48 (Conv): hardswish_15.tmp_0[1,200,2,96], conv2d_48.w_0_bnfold[200,1,5,5], conv2d_48.w_0_bnfold_bias[200] -> batch_norm_32.tmp_3[1,200,2,96] */
+static void node_112_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1180 = 0; i1180 < 1; i1180++) {
-    for (int64_t i1181 = 0; i1181 < 200; i1181++) {
-      const float *xg1182 = x0 + i1180 * 38400 + i1181 * 192;
-      const float *wm1183 = x1 + i1181 * 25;
-      float *ym1184 = y0 + i1180 * 38400 + i1181 * 192;
-      for (int64_t i1185 = 0; i1185 < 2; i1185++) {
-        for (int64_t i1186 = 0; i1186 < 96; i1186++) {
-          float acc1187 = 0x0p+0f;
-          for (int64_t i1188 = 0; i1188 < 1; i1188++) {
-            const float *xc1189 = xg1182 + i1188 * 192;
-            const float *wc1190 = wm1183 + i1188 * 25;
-            for (int64_t i1191 = 0; i1191 < 5; i1191++) {
-              const int64_t p1192 = i1185 + i1191 - 2;
-              if (p1192 < 0 || p1192 >= 2) continue;
-              for (int64_t i1193 = 0; i1193 < 5; i1193++) {
-                const int64_t p1194 = i1186 + i1193 - 2;
-                if (p1194 < 0 || p1194 >= 96) continue;
-                acc1187 += xc1189[p1192 * 96 + p1194] * wc1190[i1191 * 5 + i1193];
+  for (int64_t i886 = 0; i886 < 1; i886++) {
+    for (int64_t i887 = 0; i887 < 200; i887++) {
+      const float *xg888 = x0 + i886 * 38400 + i887 * 192;
+      const float *wm889 = x1 + i887 * 25;
+      float *ym890 = y0 + i886 * 38400 + i887 * 192;
+      for (int64_t i891 = 0; i891 < 2; i891++) {
+        for (int64_t i892 = 0; i892 < 96; i892++) {
+          float acc893 = x2[i887];
+          for (int64_t i894 = 0; i894 < 1; i894++) {
+            const float *xc895 = xg888 + i894 * 192;
+            const float *wc896 = wm889 + i894 * 25;
+            for (int64_t i897 = 0; i897 < 5; i897++) {
+              const int64_t p898 = i891 + i897 - 2;
+              if (p898 < 0 || p898 >= 2) continue;
+              for (int64_t i899 = 0; i899 < 5; i899++) {
+                const int64_t p900 = i892 + i899 - 2;
+                if (p900 < 0 || p900 >= 96) continue;
+                acc893 += xc895[p898 * 96 + p900] * wc896[i897 * 5 + i899];
               }
             }
           }
-          ym1184[i1185 * 96 + i1186] = acc1187;
+          ym890[i891 * 96 + i892] = acc893;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.32 (BatchNormalization): depthwise_conv2d_10.tmp_0[1,200,2,96], batch_norm_32.w_0[200], batch_norm_32.b_0[200], batch_norm_32.w_1[200], batch_norm_32.w_2[200] -> batch_norm_32.tmp_3[1,200,2,96] */
-static void node_189_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i1195 = 0; i1195 < 1; i1195++) {
-    for (int64_t i1196 = 0; i1196 < 200; i1196++) {
-      const float mu1197 = x3[i1196];
-      const float sc1198 = x1[i1196] / sqrtf(x4[i1196] + 0x1.4f8b58p-17f);
-      const float bi1199 = x2[i1196];
-      const float *xp1200 = x0 + (i1195 * 200 + i1196) * 192;
-      float *yp1201 = y0 + (i1195 * 200 + i1196) * 192;
-      for (int64_t i1202 = 0; i1202 < 192; i1202++) {
-        yp1201[i1202] = (xp1200[i1202] - mu1197) * sc1198 + bi1199;
-      }
-    }
-  }
-}
-
-/* p2o.Add.76 (Add): batch_norm_32.tmp_3[1,200,2,96], p2o.helper.constant.49[] -> p2o.Add.77[1,200,2,96] */
-static void node_190_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.76 (Add): batch_norm_32.tmp_3[1,200,2,96], p2o.helper.constant.49[] -> p2o.Clip.33[1,200,2,96] */
+static void node_113_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1203 = 0; i1203 < 38400; i1203++) {
-      const float u0 = x0[i1203];
+    for (int64_t i901 = 0; i901 < 38400; i901++) {
+      const float u0 = x0[i901];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i1203] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.32 (Clip): p2o.Add.77[1,200,2,96], p2o.Clip.32_min[], p2o.Clip.32_max[] -> p2o.Clip.33[1,200,2,96] */
-static void node_191_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i1204 = 0; i1204 < 38400; i1204++) {
-      const float u0 = x0[i1204];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i1204] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i901] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.48 (Mul): batch_norm_32.tmp_3[1,200,2,96], p2o.Clip.33[1,200,2,96] -> p2o.Mul.49[1,200,2,96] */
-static void node_192_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_114_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1205 = 0; i1205 < 38400; i1205++) {
-      const float u0 = x0[i1205];
-      const float u1 = x1[i1205];
+    for (int64_t i902 = 0; i902 < 38400; i902++) {
+      const float u0 = x0[i902];
+      const float u1 = x1[i902];
       float v = (float)(u0 * u1);
-      y0[i1205] = (float)v;
+      y0[i902] = (float)v;
     }
   }
 }
 
 /* p2o.Div.16 (Div): p2o.Mul.49[1,200,2,96], p2o.helper.constant.48[] -> hardswish_16.tmp_0[1,200,2,96] */
-static void node_193_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_115_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1206 = 0; i1206 < 38400; i1206++) {
-      const float u0 = x0[i1206];
+    for (int64_t i903 = 0; i903 < 38400; i903++) {
+      const float u0 = x0[i903];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i1206] = (float)v;
+      y0[i903] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.16 (GlobalAveragePool): hardswish_16.tmp_0[1,200,2,96] -> p2o.GlobalAveragePool.17[1,200,1,1] */
-static void node_194_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_116_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1207 = 0; i1207 < 200; i1207++) {
-    const float *xp1208 = x0 + i1207 * 192;
-    float *yp1209 = y0 + i1207 * 1;
-    for (int64_t i1210 = 0; i1210 < 1; i1210++) {
-      for (int64_t i1211 = 0; i1211 < 1; i1211++) {
-        float acc1212 = 0x0p+0f;
-        int64_t cnt1213 = 0;
-        for (int64_t i1214 = 0; i1214 < 2; i1214++) {
-          const int64_t p1215 = i1210 + i1214;
-          for (int64_t i1216 = 0; i1216 < 96; i1216++) {
-            const int64_t p1217 = i1211 + i1216;
-            cnt1213++;
-            const float v1218 = xp1208[p1215 * 96 + p1217];
-            acc1212 += v1218;
+  for (int64_t i904 = 0; i904 < 200; i904++) {
+    const float *xp905 = x0 + i904 * 192;
+    float *yp906 = y0 + i904 * 1;
+    for (int64_t i907 = 0; i907 < 1; i907++) {
+      for (int64_t i908 = 0; i908 < 1; i908++) {
+        float acc909 = 0x0p+0f;
+        int64_t cnt910 = 0;
+        for (int64_t i911 = 0; i911 < 2; i911++) {
+          const int64_t p912 = i907 + i911;
+          for (int64_t i913 = 0; i913 < 96; i913++) {
+            const int64_t p914 = i908 + i913;
+            cnt910++;
+            const float v915 = xp905[p912 * 96 + p914];
+            acc909 += v915;
           }
         }
-        yp1209[i1210 + i1211] = acc1212 / (float)cnt1213;
+        yp906[i907 + i908] = acc909 / (float)cnt910;
       }
     }
   }
 }
 
-/* p2o.Conv.49 (Conv): p2o.GlobalAveragePool.17[1,200,1,1], conv2d_49.w_0[50,200,1,1], conv2d_49.b_0[50] -> conv2d_91.tmp_0[1,50,1,1] */
-static void node_195_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.49 (Conv): p2o.GlobalAveragePool.17[1,200,1,1], conv2d_49.w_0[50,200,1,1], conv2d_49.b_0[50] -> relu_14.tmp_0[1,50,1,1] */
+static void node_117_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1219 = 0; i1219 < 1; i1219++) {
-    for (int64_t i1220 = 0; i1220 < 50; i1220++) {
-      const float *xg1221 = x0 + i1219 * 200;
-      const float *wm1222 = x1 + i1220 * 200;
-      float *ym1223 = y0 + i1219 * 50 + i1220;
-      for (int64_t i1224 = 0; i1224 < 1; i1224++) {
-        for (int64_t i1225 = 0; i1225 < 1; i1225++) {
-          float acc1226 = x2[i1220];
-          for (int64_t i1227 = 0; i1227 < 200; i1227++) {
-            const float *xc1228 = xg1221 + i1227 * 1;
-            const float *wc1229 = wm1222 + i1227 * 1;
-            for (int64_t i1230 = 0; i1230 < 1; i1230++) {
-              const int64_t p1231 = i1224 + i1230;
-              for (int64_t i1232 = 0; i1232 < 1; i1232++) {
-                const int64_t p1233 = i1225 + i1232;
-                acc1226 += xc1228[p1231 + p1233] * wc1229[i1230 + i1232];
+  for (int64_t i916 = 0; i916 < 1; i916++) {
+    for (int64_t i917 = 0; i917 < 50; i917++) {
+      const float *xg918 = x0 + i916 * 200;
+      const float *wm919 = x1 + i917 * 200;
+      float *ym920 = y0 + i916 * 50 + i917;
+      for (int64_t i921 = 0; i921 < 1; i921++) {
+        for (int64_t i922 = 0; i922 < 1; i922++) {
+          float acc923 = x2[i917];
+          for (int64_t i924 = 0; i924 < 200; i924++) {
+            const float *xc925 = xg918 + i924 * 1;
+            const float *wc926 = wm919 + i924 * 1;
+            for (int64_t i927 = 0; i927 < 1; i927++) {
+              const int64_t p928 = i921 + i927;
+              for (int64_t i929 = 0; i929 < 1; i929++) {
+                const int64_t p930 = i922 + i929;
+                acc923 += xc925[p928 + p930] * wc926[i927 + i929];
               }
             }
           }
-          ym1223[i1224 + i1225] = acc1226;
+          ym920[i921 + i922] = (acc923 < 0x0p+0f ? 0x0p+0f : acc923);
         }
       }
     }
   }
 }
 
-/* p2o.Relu.14 (Relu): conv2d_91.tmp_0[1,50,1,1] -> relu_14.tmp_0[1,50,1,1] */
-static void node_196_Relu(const float *x0, float *y0)
+/* p2o.Conv.50 (Conv): relu_14.tmp_0[1,50,1,1], conv2d_50.w_0[200,50,1,1], conv2d_50.b_0[200] -> hardsigmoid_8.tmp_0[1,200,1,1] */
+static void node_118_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  {
-    for (int64_t i1234 = 0; i1234 < 50; i1234++) {
-      const float u0 = x0[i1234];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i1234] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.50 (Conv): relu_14.tmp_0[1,50,1,1], conv2d_50.w_0[200,50,1,1], conv2d_50.b_0[200] -> conv2d_92.tmp_0[1,200,1,1] */
-static void node_197_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i1235 = 0; i1235 < 1; i1235++) {
-    for (int64_t i1236 = 0; i1236 < 200; i1236++) {
-      const float *xg1237 = x0 + i1235 * 50;
-      const float *wm1238 = x1 + i1236 * 50;
-      float *ym1239 = y0 + i1235 * 200 + i1236;
-      for (int64_t i1240 = 0; i1240 < 1; i1240++) {
-        for (int64_t i1241 = 0; i1241 < 1; i1241++) {
-          float acc1242 = x2[i1236];
-          for (int64_t i1243 = 0; i1243 < 50; i1243++) {
-            const float *xc1244 = xg1237 + i1243 * 1;
-            const float *wc1245 = wm1238 + i1243 * 1;
-            for (int64_t i1246 = 0; i1246 < 1; i1246++) {
-              const int64_t p1247 = i1240 + i1246;
-              for (int64_t i1248 = 0; i1248 < 1; i1248++) {
-                const int64_t p1249 = i1241 + i1248;
-                acc1242 += xc1244[p1247 + p1249] * wc1245[i1246 + i1248];
+  for (int64_t i931 = 0; i931 < 1; i931++) {
+    for (int64_t i932 = 0; i932 < 200; i932++) {
+      const float *xg933 = x0 + i931 * 50;
+      const float *wm934 = x1 + i932 * 50;
+      float *ym935 = y0 + i931 * 200 + i932;
+      for (int64_t i936 = 0; i936 < 1; i936++) {
+        for (int64_t i937 = 0; i937 < 1; i937++) {
+          float acc938 = x2[i932];
+          for (int64_t i939 = 0; i939 < 50; i939++) {
+            const float *xc940 = xg933 + i939 * 1;
+            const float *wc941 = wm934 + i939 * 1;
+            for (int64_t i942 = 0; i942 < 1; i942++) {
+              const int64_t p943 = i936 + i942;
+              for (int64_t i944 = 0; i944 < 1; i944++) {
+                const int64_t p945 = i937 + i944;
+                acc938 += xc940[p943 + p945] * wc941[i942 + i944];
               }
             }
           }
-          ym1239[i1240 + i1241] = acc1242;
+          ym935[i936 + i937] = ((0x1.99999ap-3f * acc938 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * acc938 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * acc938 + 0x1p-1f)));
         }
       }
-    }
-  }
-}
-
-/* p2o.HardSigmoid.8 (HardSigmoid): conv2d_92.tmp_0[1,200,1,1] -> hardsigmoid_8.tmp_0[1,200,1,1] */
-static void node_198_HardSigmoid(const float *x0, float *y0)
-{
-  {
-    for (int64_t i1250 = 0; i1250 < 200; i1250++) {
-      const float u0 = x0[i1250];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i1250] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.50 (Mul): hardswish_16.tmp_0[1,200,2,96], hardsigmoid_8.tmp_0[1,200,1,1] -> p2o.Mul.51[1,200,2,96] */
-static void node_199_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_119_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1251 = 0; i1251 < 200; i1251++) {
-      for (int64_t i1252 = 0; i1252 < 192; i1252++) {
-        const float u0 = x0[i1251 * 192 + i1252];
-        const float u1 = x1[i1251];
+    for (int64_t i946 = 0; i946 < 200; i946++) {
+      for (int64_t i947 = 0; i947 < 192; i947++) {
+        const float u0 = x0[i946 * 192 + i947];
+        const float u1 = x1[i946];
         float v = (float)(u0 * u1);
-        y0[i1251 * 192 + i1252] = (float)v;
+        y0[i946 * 192 + i947] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.51 (Conv): p2o.Mul.51[1,200,2,96], conv2d_51.w_0[32,200,1,1] -> conv2d_93.tmp_0[1,32,2,96] */
-static void node_200_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.51 (Conv): p2o.Mul.51[1,200,2,96], conv2d_51.w_0_bnfold[32,200,1,1], conv2d_51.w_0_bnfold_bias[32], p2o.Add.73[1,32,2,96] -> p2o.Add.83[1,32,2,96] */
+static void node_120_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *x3, float *y0)
 {
-  for (int64_t i1253 = 0; i1253 < 1; i1253++) {
-    for (int64_t i1254 = 0; i1254 < 32; i1254++) {
-      const float *xg1255 = x0 + i1253 * 38400;
-      const float *wm1256 = x1 + i1254 * 200;
-      float *ym1257 = y0 + i1253 * 6144 + i1254 * 192;
-      for (int64_t i1258 = 0; i1258 < 2; i1258++) {
-        for (int64_t i1259 = 0; i1259 < 96; i1259++) {
-          float acc1260 = 0x0p+0f;
-          for (int64_t i1261 = 0; i1261 < 200; i1261++) {
-            const float *xc1262 = xg1255 + i1261 * 192;
-            const float *wc1263 = wm1256 + i1261 * 1;
-            for (int64_t i1264 = 0; i1264 < 1; i1264++) {
-              const int64_t p1265 = i1258 + i1264;
-              for (int64_t i1266 = 0; i1266 < 1; i1266++) {
-                const int64_t p1267 = i1259 + i1266;
-                acc1260 += xc1262[p1265 * 96 + p1267] * wc1263[i1264 + i1266];
+  for (int64_t i948 = 0; i948 < 1; i948++) {
+    for (int64_t i949 = 0; i949 < 32; i949++) {
+      const float *xg950 = x0 + i948 * 38400;
+      const float *wm951 = x1 + i949 * 200;
+      float *ym952 = y0 + i948 * 6144 + i949 * 192;
+      const float *rm953 = x3 + i948 * 6144 + i949 * 192;
+      for (int64_t i954 = 0; i954 < 2; i954++) {
+        for (int64_t i955 = 0; i955 < 96; i955++) {
+          float acc956 = x2[i949];
+          for (int64_t i957 = 0; i957 < 200; i957++) {
+            const float *xc958 = xg950 + i957 * 192;
+            const float *wc959 = wm951 + i957 * 1;
+            for (int64_t i960 = 0; i960 < 1; i960++) {
+              const int64_t p961 = i954 + i960;
+              for (int64_t i962 = 0; i962 < 1; i962++) {
+                const int64_t p963 = i955 + i962;
+                acc956 += xc958[p961 * 96 + p963] * wc959[i960 + i962];
               }
             }
           }
-          ym1257[i1258 * 96 + i1259] = acc1260;
+          acc956 += rm953[i954 * 96 + i955];
+          ym952[i954 * 96 + i955] = acc956;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.33 (BatchNormalization): conv2d_93.tmp_0[1,32,2,96], batch_norm_33.w_0[32], batch_norm_33.b_0[32], batch_norm_33.w_1[32], batch_norm_33.w_2[32] -> batch_norm_33.tmp_3[1,32,2,96] */
-static void node_201_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.52 (Conv): p2o.Add.83[1,32,2,96], conv2d_52.w_0_bnfold[200,32,1,1], conv2d_52.w_0_bnfold_bias[200] -> batch_norm_34.tmp_3[1,200,2,96] */
+static void node_121_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i1268 = 0; i1268 < 1; i1268++) {
-    for (int64_t i1269 = 0; i1269 < 32; i1269++) {
-      const float mu1270 = x3[i1269];
-      const float sc1271 = x1[i1269] / sqrtf(x4[i1269] + 0x1.4f8b58p-17f);
-      const float bi1272 = x2[i1269];
-      const float *xp1273 = x0 + (i1268 * 32 + i1269) * 192;
-      float *yp1274 = y0 + (i1268 * 32 + i1269) * 192;
-      for (int64_t i1275 = 0; i1275 < 192; i1275++) {
-        yp1274[i1275] = (xp1273[i1275] - mu1270) * sc1271 + bi1272;
-      }
-    }
-  }
-}
-
-/* p2o.Add.82 (Add): p2o.Add.73[1,32,2,96], batch_norm_33.tmp_3[1,32,2,96] -> p2o.Add.83[1,32,2,96] */
-static void node_202_Add(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i1276 = 0; i1276 < 6144; i1276++) {
-      const float u0 = x0[i1276];
-      const float u1 = x1[i1276];
-      float v = (float)(u0 + u1);
-      y0[i1276] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.52 (Conv): p2o.Add.83[1,32,2,96], conv2d_52.w_0[200,32,1,1] -> conv2d_94.tmp_0[1,200,2,96] */
-static void node_203_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i1277 = 0; i1277 < 1; i1277++) {
-    for (int64_t i1278 = 0; i1278 < 200; i1278++) {
-      const float *xg1279 = x0 + i1277 * 6144;
-      const float *wm1280 = x1 + i1278 * 32;
-      float *ym1281 = y0 + i1277 * 38400 + i1278 * 192;
-      for (int64_t i1282 = 0; i1282 < 2; i1282++) {
-        for (int64_t i1283 = 0; i1283 < 96; i1283++) {
-          float acc1284 = 0x0p+0f;
-          for (int64_t i1285 = 0; i1285 < 32; i1285++) {
-            const float *xc1286 = xg1279 + i1285 * 192;
-            const float *wc1287 = wm1280 + i1285 * 1;
-            for (int64_t i1288 = 0; i1288 < 1; i1288++) {
-              const int64_t p1289 = i1282 + i1288;
-              for (int64_t i1290 = 0; i1290 < 1; i1290++) {
-                const int64_t p1291 = i1283 + i1290;
-                acc1284 += xc1286[p1289 * 96 + p1291] * wc1287[i1288 + i1290];
+  for (int64_t i964 = 0; i964 < 1; i964++) {
+    for (int64_t i965 = 0; i965 < 200; i965++) {
+      const float *xg966 = x0 + i964 * 6144;
+      const float *wm967 = x1 + i965 * 32;
+      float *ym968 = y0 + i964 * 38400 + i965 * 192;
+      for (int64_t i969 = 0; i969 < 2; i969++) {
+        for (int64_t i970 = 0; i970 < 96; i970++) {
+          float acc971 = x2[i965];
+          for (int64_t i972 = 0; i972 < 32; i972++) {
+            const float *xc973 = xg966 + i972 * 192;
+            const float *wc974 = wm967 + i972 * 1;
+            for (int64_t i975 = 0; i975 < 1; i975++) {
+              const int64_t p976 = i969 + i975;
+              for (int64_t i977 = 0; i977 < 1; i977++) {
+                const int64_t p978 = i970 + i977;
+                acc971 += xc973[p976 * 96 + p978] * wc974[i975 + i977];
               }
             }
           }
-          ym1281[i1282 * 96 + i1283] = acc1284;
+          ym968[i969 * 96 + i970] = acc971;
         }
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.34 (BatchNormalization): conv2d_94.tmp_0[1,200,2,96], batch_norm_34.w_0[200], batch_norm_34.b_0[200], batch_norm_34.w_1[200], batch_norm_34.w_2[200] -> batch_norm_34.tmp_3[1,200,2,96] */
-static void node_204_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i1292 = 0; i1292 < 1; i1292++) {
-    for (int64_t i1293 = 0; i1293 < 200; i1293++) {
-      const float mu1294 = x3[i1293];
-      const float sc1295 = x1[i1293] / sqrtf(x4[i1293] + 0x1.4f8b58p-17f);
-      const float bi1296 = x2[i1293];
-      const float *xp1297 = x0 + (i1292 * 200 + i1293) * 192;
-      float *yp1298 = y0 + (i1292 * 200 + i1293) * 192;
-      for (int64_t i1299 = 0; i1299 < 192; i1299++) {
-        yp1298[i1299] = (xp1297[i1299] - mu1294) * sc1295 + bi1296;
-      }
-    }
-  }
-}
-
-/* p2o.Add.84 (Add): batch_norm_34.tmp_3[1,200,2,96], p2o.helper.constant.53[] -> p2o.Add.85[1,200,2,96] */
-static void node_205_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.84 (Add): batch_norm_34.tmp_3[1,200,2,96], p2o.helper.constant.53[] -> p2o.Clip.35[1,200,2,96] */
+static void node_122_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i1300 = 0; i1300 < 38400; i1300++) {
-      const float u0 = x0[i1300];
+    for (int64_t i979 = 0; i979 < 38400; i979++) {
+      const float u0 = x0[i979];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i1300] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.34 (Clip): p2o.Add.85[1,200,2,96], p2o.Clip.34_min[], p2o.Clip.34_max[] -> p2o.Clip.35[1,200,2,96] */
-static void node_206_Clip(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
-{
-  {
-    for (int64_t i1301 = 0; i1301 < 38400; i1301++) {
-      const float u0 = x0[i1301];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i1301] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i979] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.52 (Mul): batch_norm_34.tmp_3[1,200,2,96], p2o.Clip.35[1,200,2,96] -> p2o.Mul.53[1,200,2,96] */
-static void node_207_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_123_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1302 = 0; i1302 < 38400; i1302++) {
-      const float u0 = x0[i1302];
-      const float u1 = x1[i1302];
+    for (int64_t i980 = 0; i980 < 38400; i980++) {
+      const float u0 = x0[i980];
+      const float u1 = x1[i980];
       float v = (float)(u0 * u1);
-      y0[i1302] = (float)v;
+      y0[i980] = (float)v;
     }
   }
 }
 
 /* p2o.Div.17 (Div): p2o.Mul.53[1,200,2,96], p2o.helper.constant.52[] -> hardswish_17.tmp_0[1,200,2,96] */
-static void node_208_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_124_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1303 = 0; i1303 < 38400; i1303++) {
-      const float u0 = x0[i1303];
+    for (int64_t i981 = 0; i981 < 38400; i981++) {
+      const float u0 = x0[i981];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i1303] = (float)v;
+      y0[i981] = (float)v;
     }
   }
 }
 
 /* p2o.MaxPool.0 (MaxPool): hardswish_17.tmp_0[1,200,2,96] -> p2o.MaxPool.1[1,200,1,48] */
-static void node_209_MaxPool(const float *restrict x0, float *restrict y0)
+static void node_125_MaxPool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1304 = 0; i1304 < 200; i1304++) {
-    const float *xp1305 = x0 + i1304 * 192;
-    float *yp1306 = y0 + i1304 * 48;
-    for (int64_t i1307 = 0; i1307 < 1; i1307++) {
-      for (int64_t i1308 = 0; i1308 < 48; i1308++) {
-        float acc1309 = -INFINITY;
-        for (int64_t i1310 = 0; i1310 < 2; i1310++) {
-          const int64_t p1311 = i1307 * 2 + i1310;
-          for (int64_t i1312 = 0; i1312 < 2; i1312++) {
-            const int64_t p1313 = i1308 * 2 + i1312;
-            const float v1314 = xp1305[p1311 * 96 + p1313];
-            if (v1314 > acc1309 || v1314 != v1314) acc1309 = v1314;
+  for (int64_t i982 = 0; i982 < 200; i982++) {
+    const float *xp983 = x0 + i982 * 192;
+    float *yp984 = y0 + i982 * 48;
+    for (int64_t i985 = 0; i985 < 1; i985++) {
+      for (int64_t i986 = 0; i986 < 48; i986++) {
+        float acc987 = -INFINITY;
+        for (int64_t i988 = 0; i988 < 2; i988++) {
+          const int64_t p989 = i985 * 2 + i988;
+          for (int64_t i990 = 0; i990 < 2; i990++) {
+            const int64_t p991 = i986 * 2 + i990;
+            const float v992 = xp983[p989 * 96 + p991];
+            if (v992 > acc987 || v992 != v992) acc987 = v992;
           }
         }
-        yp1306[i1307 * 48 + i1308] = acc1309;
+        yp984[i985 * 48 + i986] = acc987;
       }
     }
   }
 }
 
 /* p2o.GlobalAveragePool.18 (GlobalAveragePool): p2o.MaxPool.1[1,200,1,48] -> p2o.GlobalAveragePool.19[1,200,1,1] */
-static void node_210_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_126_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i1315 = 0; i1315 < 200; i1315++) {
-    const float *xp1316 = x0 + i1315 * 48;
-    float *yp1317 = y0 + i1315 * 1;
-    for (int64_t i1318 = 0; i1318 < 1; i1318++) {
-      for (int64_t i1319 = 0; i1319 < 1; i1319++) {
-        float acc1320 = 0x0p+0f;
-        int64_t cnt1321 = 0;
-        for (int64_t i1322 = 0; i1322 < 1; i1322++) {
-          const int64_t p1323 = i1318 + i1322;
-          for (int64_t i1324 = 0; i1324 < 48; i1324++) {
-            const int64_t p1325 = i1319 + i1324;
-            cnt1321++;
-            const float v1326 = xp1316[p1323 * 48 + p1325];
-            acc1320 += v1326;
+  for (int64_t i993 = 0; i993 < 200; i993++) {
+    const float *xp994 = x0 + i993 * 48;
+    float *yp995 = y0 + i993 * 1;
+    for (int64_t i996 = 0; i996 < 1; i996++) {
+      for (int64_t i997 = 0; i997 < 1; i997++) {
+        float acc998 = 0x0p+0f;
+        int64_t cnt999 = 0;
+        for (int64_t i1000 = 0; i1000 < 1; i1000++) {
+          const int64_t p1001 = i996 + i1000;
+          for (int64_t i1002 = 0; i1002 < 48; i1002++) {
+            const int64_t p1003 = i997 + i1002;
+            cnt999++;
+            const float v1004 = xp994[p1001 * 48 + p1003];
+            acc998 += v1004;
           }
         }
-        yp1317[i1318 + i1319] = acc1320 / (float)cnt1321;
+        yp995[i996 + i997] = acc998 / (float)cnt999;
       }
     }
   }
 }
 
 /* p2o.Reshape.36 (Reshape): p2o.GlobalAveragePool.19[1,200,1,1], p2o.helper.concat.0[2] -> reshape2_0.tmp_0[1,200] */
-static void node_211_Reshape(const float *x0, float *y0)
+static void node_127_Reshape(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 200 * sizeof(float));
@@ -4774,62 +3157,62 @@ static void node_211_Reshape(const float *x0, float *y0)
 }
 
 /* p2o.MatMul.0 (MatMul): reshape2_0.tmp_0[1,200], fc_0.w_0[200,2] -> p2o.MatMul.1[1,2] */
-static void node_212_MatMul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_128_MatMul(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  const float *pa1327 = x0;
-  const float *pb1328 = x1;
-  float *py1329 = y0;
-  for (int64_t i1330 = 0; i1330 < 1; i1330++) {
-    float *yr1331 = py1329 + i1330 * 2;
-    for (int64_t i1332 = 0; i1332 < 2; i1332++) {
-      yr1331[i1332] = 0x0p+0f;
+  const float *pa1005 = x0;
+  const float *pb1006 = x1;
+  float *py1007 = y0;
+  for (int64_t i1008 = 0; i1008 < 1; i1008++) {
+    float *yr1009 = py1007 + i1008 * 2;
+    for (int64_t i1010 = 0; i1010 < 2; i1010++) {
+      yr1009[i1010] = 0x0p+0f;
     }
-    for (int64_t i1333 = 0; i1333 < 200; i1333++) {
-      const float av1334 = pa1327[i1330 * 200 + i1333];
-      const float *br1335 = pb1328 + i1333 * 2;
-      for (int64_t i1336 = 0; i1336 < 2; i1336++) {
-        yr1331[i1336] += av1334 * br1335[i1336];
+    for (int64_t i1011 = 0; i1011 < 200; i1011++) {
+      const float av1012 = pa1005[i1008 * 200 + i1011];
+      const float *br1013 = pb1006 + i1011 * 2;
+      for (int64_t i1014 = 0; i1014 < 2; i1014++) {
+        yr1009[i1014] += av1012 * br1013[i1014];
       }
     }
-    for (int64_t i1337 = 0; i1337 < 2; i1337++) {
-      float v1338 = yr1331[i1337];
-      yr1331[i1337] = v1338;
+    for (int64_t i1015 = 0; i1015 < 2; i1015++) {
+      float v1016 = yr1009[i1015];
+      yr1009[i1015] = v1016;
     }
   }
 }
 
 /* p2o.Add.86 (Add): p2o.MatMul.1[1,2], fc_0.b_0[2] -> p2o.Add.87[1,2] */
-static void node_213_Add(const float *x0, const float *restrict x1, float *y0)
+static void node_129_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i1339 = 0; i1339 < 2; i1339++) {
-      const float u0 = x0[i1339];
-      const float u1 = x1[i1339];
+    for (int64_t i1017 = 0; i1017 < 2; i1017++) {
+      const float u0 = x0[i1017];
+      const float u1 = x1[i1017];
       float v = (float)(u0 + u1);
-      y0[i1339] = (float)v;
+      y0[i1017] = (float)v;
     }
   }
 }
 
 /* p2o.Softmax.0 (Softmax): p2o.Add.87[1,2] -> softmax_0.tmp_0[1,2] */
-static void node_214_Softmax(const float *restrict x0, float *restrict y0)
+static void node_130_Softmax(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i1340 = 0; i1340 < 1; i1340++) {
-      const float *restrict xr = x0 + i1340 * 2;
-      float *restrict yr = y0 + i1340 * 2;
+    for (int64_t i1018 = 0; i1018 < 1; i1018++) {
+      const float *restrict xr = x0 + i1018 * 2;
+      float *restrict yr = y0 + i1018 * 2;
       float m = xr[0];
       double s = 0.0;
-      for (int64_t i1341 = 0; i1341 < 2; i1341++) {
-        if (xr[i1341] > m || xr[i1341] != xr[i1341]) m = xr[i1341];
+      for (int64_t i1019 = 0; i1019 < 2; i1019++) {
+        if (xr[i1019] > m || xr[i1019] != xr[i1019]) m = xr[i1019];
       }
-      for (int64_t i1342 = 0; i1342 < 2; i1342++) {
-        yr[i1342] = expf(xr[i1342] - m);
-        s += yr[i1342];
+      for (int64_t i1020 = 0; i1020 < 2; i1020++) {
+        yr[i1020] = expf(xr[i1020] - m);
+        s += yr[i1020];
       }
       const float r = (float)s;
-      for (int64_t i1343 = 0; i1343 < 2; i1343++) {
-        yr[i1343] = yr[i1343] / r;
+      for (int64_t i1021 = 0; i1021 < 2; i1021++) {
+        yr[i1021] = yr[i1021] / r;
       }
     }
   }
@@ -4847,220 +3230,136 @@ static unsigned char ch_ppocr_mobile_v2_0_cls_infer_static_arena[ch_ppocr_mobile
 int ch_ppocr_mobile_v2_0_cls_infer_infer(const float *input_x, float *output_softmax_0_tmp_0, void *arena)
 {
   unsigned char *A = arena ? (unsigned char *)arena : ch_ppocr_mobile_v2_0_cls_infer_STATIC_ARENA;
-  node_0_Conv(input_x, ch_ppocr_mobile_v2_0_cls_infer_w140.v, (float *)(void *)(A + 0));
-  node_1_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w1.v, ch_ppocr_mobile_v2_0_cls_infer_w0.v, ch_ppocr_mobile_v2_0_cls_infer_w2.v, ch_ppocr_mobile_v2_0_cls_infer_w3.v, (float *)(void *)(A + 73728));
-  node_2_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w214.v, (float *)(void *)(A + 0));
-  node_3_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w249.v, ch_ppocr_mobile_v2_0_cls_infer_w250.v, (float *)(void *)(A + 0));
-  node_4_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
-  node_5_Div((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w213.v, (float *)(void *)(A + 73728));
-  node_6_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w141.v, (float *)(void *)(A + 0));
-  node_7_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w5.v, ch_ppocr_mobile_v2_0_cls_infer_w4.v, ch_ppocr_mobile_v2_0_cls_infer_w6.v, ch_ppocr_mobile_v2_0_cls_infer_w7.v, (float *)(void *)(A + 73728));
-  node_8_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 73728));
-  node_9_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w155.v, (float *)(void *)(A + 0));
-  node_10_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w49.v, ch_ppocr_mobile_v2_0_cls_infer_w48.v, ch_ppocr_mobile_v2_0_cls_infer_w50.v, ch_ppocr_mobile_v2_0_cls_infer_w51.v, (float *)(void *)(A + 36864));
-  node_11_Relu((const float *)(void *)(A + 36864), (float *)(void *)(A + 36864));
-  node_12_GlobalAveragePool((const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
-  node_13_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w171.v, ch_ppocr_mobile_v2_0_cls_infer_w170.v, (float *)(void *)(A + 64));
-  node_14_Relu((const float *)(void *)(A + 64), (float *)(void *)(A + 64));
-  node_15_Conv((const float *)(void *)(A + 64), ch_ppocr_mobile_v2_0_cls_infer_w187.v, ch_ppocr_mobile_v2_0_cls_infer_w186.v, (float *)(void *)(A + 0));
-  node_16_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_17_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
-  node_18_Conv((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w202.v, (float *)(void *)(A + 0));
-  node_19_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w93.v, ch_ppocr_mobile_v2_0_cls_infer_w92.v, ch_ppocr_mobile_v2_0_cls_infer_w94.v, ch_ppocr_mobile_v2_0_cls_infer_w95.v, (float *)(void *)(A + 110592));
-  node_20_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w207.v, (float *)(void *)(A + 0));
-  node_21_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w117.v, ch_ppocr_mobile_v2_0_cls_infer_w116.v, ch_ppocr_mobile_v2_0_cls_infer_w118.v, ch_ppocr_mobile_v2_0_cls_infer_w119.v, (float *)(void *)(A + 110592));
-  node_22_Relu((const float *)(void *)(A + 110592), (float *)(void *)(A + 110592));
-  node_23_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w208.v, (float *)(void *)(A + 0));
-  node_24_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w121.v, ch_ppocr_mobile_v2_0_cls_infer_w120.v, ch_ppocr_mobile_v2_0_cls_infer_w122.v, ch_ppocr_mobile_v2_0_cls_infer_w123.v, (float *)(void *)(A + 55296));
-  node_25_Relu((const float *)(void *)(A + 55296), (float *)(void *)(A + 55296));
-  node_26_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w209.v, (float *)(void *)(A + 0));
-  node_27_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w125.v, ch_ppocr_mobile_v2_0_cls_infer_w124.v, ch_ppocr_mobile_v2_0_cls_infer_w126.v, ch_ppocr_mobile_v2_0_cls_infer_w127.v, (float *)(void *)(A + 147456));
-  node_28_Conv((const float *)(void *)(A + 147456), ch_ppocr_mobile_v2_0_cls_infer_w210.v, (float *)(void *)(A + 0));
-  node_29_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w129.v, ch_ppocr_mobile_v2_0_cls_infer_w128.v, ch_ppocr_mobile_v2_0_cls_infer_w130.v, ch_ppocr_mobile_v2_0_cls_infer_w131.v, (float *)(void *)(A + 73728));
-  node_30_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 73728));
-  node_31_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w142.v, (float *)(void *)(A + 0));
-  node_32_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w133.v, ch_ppocr_mobile_v2_0_cls_infer_w132.v, ch_ppocr_mobile_v2_0_cls_infer_w134.v, ch_ppocr_mobile_v2_0_cls_infer_w135.v, (float *)(void *)(A + 73728));
-  node_33_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 73728));
-  node_34_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w143.v, (float *)(void *)(A + 0));
-  node_35_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w137.v, ch_ppocr_mobile_v2_0_cls_infer_w136.v, ch_ppocr_mobile_v2_0_cls_infer_w138.v, ch_ppocr_mobile_v2_0_cls_infer_w139.v, (float *)(void *)(A + 18432));
-  node_36_Add((const float *)(void *)(A + 147456), (const float *)(void *)(A + 18432), (float *)(void *)(A + 147456));
-  node_37_Conv((const float *)(void *)(A + 147456), ch_ppocr_mobile_v2_0_cls_infer_w144.v, (float *)(void *)(A + 0));
-  node_38_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w9.v, ch_ppocr_mobile_v2_0_cls_infer_w8.v, ch_ppocr_mobile_v2_0_cls_infer_w10.v, ch_ppocr_mobile_v2_0_cls_infer_w11.v, (float *)(void *)(A + 73728));
-  node_39_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w216.v, (float *)(void *)(A + 0));
-  node_40_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w251.v, ch_ppocr_mobile_v2_0_cls_infer_w252.v, (float *)(void *)(A + 0));
-  node_41_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
-  node_42_Div((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w215.v, (float *)(void *)(A + 73728));
-  node_43_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w145.v, (float *)(void *)(A + 0));
-  node_44_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w13.v, ch_ppocr_mobile_v2_0_cls_infer_w12.v, ch_ppocr_mobile_v2_0_cls_infer_w14.v, ch_ppocr_mobile_v2_0_cls_infer_w15.v, (float *)(void *)(A + 36864));
-  node_45_Add((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w218.v, (float *)(void *)(A + 0));
-  node_46_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w253.v, ch_ppocr_mobile_v2_0_cls_infer_w254.v, (float *)(void *)(A + 0));
-  node_47_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
-  node_48_Div((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w217.v, (float *)(void *)(A + 36864));
-  node_49_GlobalAveragePool((const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
-  node_50_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w147.v, ch_ppocr_mobile_v2_0_cls_infer_w146.v, (float *)(void *)(A + 128));
-  node_51_Relu((const float *)(void *)(A + 128), (float *)(void *)(A + 128));
-  node_52_Conv((const float *)(void *)(A + 128), ch_ppocr_mobile_v2_0_cls_infer_w149.v, ch_ppocr_mobile_v2_0_cls_infer_w148.v, (float *)(void *)(A + 0));
-  node_53_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_54_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
-  node_55_Conv((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w150.v, (float *)(void *)(A + 0));
-  node_56_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w17.v, ch_ppocr_mobile_v2_0_cls_infer_w16.v, ch_ppocr_mobile_v2_0_cls_infer_w18.v, ch_ppocr_mobile_v2_0_cls_infer_w19.v, (float *)(void *)(A + 202752));
-  node_57_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w151.v, (float *)(void *)(A + 0));
-  node_58_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w21.v, ch_ppocr_mobile_v2_0_cls_infer_w20.v, ch_ppocr_mobile_v2_0_cls_infer_w22.v, ch_ppocr_mobile_v2_0_cls_infer_w23.v, (float *)(void *)(A + 101376));
-  node_59_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w220.v, (float *)(void *)(A + 0));
-  node_60_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w255.v, ch_ppocr_mobile_v2_0_cls_infer_w256.v, (float *)(void *)(A + 0));
-  node_61_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_62_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w219.v, (float *)(void *)(A + 101376));
-  node_63_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w152.v, (float *)(void *)(A + 0));
-  node_64_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w25.v, ch_ppocr_mobile_v2_0_cls_infer_w24.v, ch_ppocr_mobile_v2_0_cls_infer_w26.v, ch_ppocr_mobile_v2_0_cls_infer_w27.v, (float *)(void *)(A + 101376));
-  node_65_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w222.v, (float *)(void *)(A + 0));
-  node_66_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w257.v, ch_ppocr_mobile_v2_0_cls_infer_w258.v, (float *)(void *)(A + 0));
-  node_67_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_68_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w221.v, (float *)(void *)(A + 101376));
-  node_69_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
-  node_70_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w154.v, ch_ppocr_mobile_v2_0_cls_infer_w153.v, (float *)(void *)(A + 384));
-  node_71_Relu((const float *)(void *)(A + 384), (float *)(void *)(A + 384));
-  node_72_Conv((const float *)(void *)(A + 384), ch_ppocr_mobile_v2_0_cls_infer_w157.v, ch_ppocr_mobile_v2_0_cls_infer_w156.v, (float *)(void *)(A + 0));
-  node_73_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_74_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_75_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w158.v, (float *)(void *)(A + 0));
-  node_76_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w29.v, ch_ppocr_mobile_v2_0_cls_infer_w28.v, ch_ppocr_mobile_v2_0_cls_infer_w30.v, ch_ppocr_mobile_v2_0_cls_infer_w31.v, (float *)(void *)(A + 18432));
-  node_77_Add((const float *)(void *)(A + 202752), (const float *)(void *)(A + 18432), (float *)(void *)(A + 202752));
-  node_78_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w159.v, (float *)(void *)(A + 0));
-  node_79_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w33.v, ch_ppocr_mobile_v2_0_cls_infer_w32.v, ch_ppocr_mobile_v2_0_cls_infer_w34.v, ch_ppocr_mobile_v2_0_cls_infer_w35.v, (float *)(void *)(A + 101376));
-  node_80_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w224.v, (float *)(void *)(A + 0));
-  node_81_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w259.v, ch_ppocr_mobile_v2_0_cls_infer_w260.v, (float *)(void *)(A + 0));
-  node_82_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_83_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w223.v, (float *)(void *)(A + 101376));
-  node_84_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w160.v, (float *)(void *)(A + 0));
-  node_85_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w37.v, ch_ppocr_mobile_v2_0_cls_infer_w36.v, ch_ppocr_mobile_v2_0_cls_infer_w38.v, ch_ppocr_mobile_v2_0_cls_infer_w39.v, (float *)(void *)(A + 101376));
-  node_86_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w226.v, (float *)(void *)(A + 0));
-  node_87_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w261.v, ch_ppocr_mobile_v2_0_cls_infer_w262.v, (float *)(void *)(A + 0));
-  node_88_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_89_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w225.v, (float *)(void *)(A + 101376));
-  node_90_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
-  node_91_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w162.v, ch_ppocr_mobile_v2_0_cls_infer_w161.v, (float *)(void *)(A + 384));
-  node_92_Relu((const float *)(void *)(A + 384), (float *)(void *)(A + 384));
-  node_93_Conv((const float *)(void *)(A + 384), ch_ppocr_mobile_v2_0_cls_infer_w164.v, ch_ppocr_mobile_v2_0_cls_infer_w163.v, (float *)(void *)(A + 0));
-  node_94_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_95_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_96_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w165.v, (float *)(void *)(A + 0));
-  node_97_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w41.v, ch_ppocr_mobile_v2_0_cls_infer_w40.v, ch_ppocr_mobile_v2_0_cls_infer_w42.v, ch_ppocr_mobile_v2_0_cls_infer_w43.v, (float *)(void *)(A + 18432));
-  node_98_Add((const float *)(void *)(A + 202752), (const float *)(void *)(A + 18432), (float *)(void *)(A + 202752));
-  node_99_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w166.v, (float *)(void *)(A + 0));
-  node_100_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w45.v, ch_ppocr_mobile_v2_0_cls_infer_w44.v, ch_ppocr_mobile_v2_0_cls_infer_w46.v, ch_ppocr_mobile_v2_0_cls_infer_w47.v, (float *)(void *)(A + 46080));
-  node_101_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w228.v, (float *)(void *)(A + 0));
-  node_102_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w263.v, ch_ppocr_mobile_v2_0_cls_infer_w264.v, (float *)(void *)(A + 0));
-  node_103_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
-  node_104_Div((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w227.v, (float *)(void *)(A + 46080));
-  node_105_Conv((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w167.v, (float *)(void *)(A + 0));
-  node_106_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w53.v, ch_ppocr_mobile_v2_0_cls_infer_w52.v, ch_ppocr_mobile_v2_0_cls_infer_w54.v, ch_ppocr_mobile_v2_0_cls_infer_w55.v, (float *)(void *)(A + 46080));
-  node_107_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w230.v, (float *)(void *)(A + 0));
-  node_108_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w265.v, ch_ppocr_mobile_v2_0_cls_infer_w266.v, (float *)(void *)(A + 0));
-  node_109_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
-  node_110_Div((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w229.v, (float *)(void *)(A + 46080));
-  node_111_GlobalAveragePool((const float *)(void *)(A + 46080), (float *)(void *)(A + 0));
-  node_112_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w169.v, ch_ppocr_mobile_v2_0_cls_infer_w168.v, (float *)(void *)(A + 192));
-  node_113_Relu((const float *)(void *)(A + 192), (float *)(void *)(A + 192));
-  node_114_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w173.v, ch_ppocr_mobile_v2_0_cls_infer_w172.v, (float *)(void *)(A + 0));
-  node_115_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_116_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
-  node_117_Conv((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w174.v, (float *)(void *)(A + 0));
-  node_118_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w57.v, ch_ppocr_mobile_v2_0_cls_infer_w56.v, ch_ppocr_mobile_v2_0_cls_infer_w58.v, ch_ppocr_mobile_v2_0_cls_infer_w59.v, (float *)(void *)(A + 18432));
-  node_119_Add((const float *)(void *)(A + 202752), (const float *)(void *)(A + 18432), (float *)(void *)(A + 202752));
-  node_120_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w175.v, (float *)(void *)(A + 0));
-  node_121_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w61.v, ch_ppocr_mobile_v2_0_cls_infer_w60.v, ch_ppocr_mobile_v2_0_cls_infer_w62.v, ch_ppocr_mobile_v2_0_cls_infer_w63.v, (float *)(void *)(A + 55296));
-  node_122_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w232.v, (float *)(void *)(A + 0));
-  node_123_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w267.v, ch_ppocr_mobile_v2_0_cls_infer_w268.v, (float *)(void *)(A + 0));
-  node_124_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
-  node_125_Div((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w231.v, (float *)(void *)(A + 55296));
-  node_126_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w176.v, (float *)(void *)(A + 0));
-  node_127_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w65.v, ch_ppocr_mobile_v2_0_cls_infer_w64.v, ch_ppocr_mobile_v2_0_cls_infer_w66.v, ch_ppocr_mobile_v2_0_cls_infer_w67.v, (float *)(void *)(A + 55296));
-  node_128_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w234.v, (float *)(void *)(A + 0));
-  node_129_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w269.v, ch_ppocr_mobile_v2_0_cls_infer_w270.v, (float *)(void *)(A + 0));
-  node_130_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
-  node_131_Div((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w233.v, (float *)(void *)(A + 55296));
-  node_132_GlobalAveragePool((const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
-  node_133_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w178.v, ch_ppocr_mobile_v2_0_cls_infer_w177.v, (float *)(void *)(A + 192));
-  node_134_Relu((const float *)(void *)(A + 192), (float *)(void *)(A + 192));
-  node_135_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w180.v, ch_ppocr_mobile_v2_0_cls_infer_w179.v, (float *)(void *)(A + 0));
-  node_136_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_137_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
-  node_138_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w181.v, (float *)(void *)(A + 0));
-  node_139_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w69.v, ch_ppocr_mobile_v2_0_cls_infer_w68.v, ch_ppocr_mobile_v2_0_cls_infer_w70.v, ch_ppocr_mobile_v2_0_cls_infer_w71.v, (float *)(void *)(A + 18432));
-  node_140_Add((const float *)(void *)(A + 202752), (const float *)(void *)(A + 18432), (float *)(void *)(A + 202752));
-  node_141_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w182.v, (float *)(void *)(A + 0));
-  node_142_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w73.v, ch_ppocr_mobile_v2_0_cls_infer_w72.v, ch_ppocr_mobile_v2_0_cls_infer_w74.v, ch_ppocr_mobile_v2_0_cls_infer_w75.v, (float *)(void *)(A + 119808));
-  node_143_Add((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w236.v, (float *)(void *)(A + 0));
-  node_144_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w271.v, ch_ppocr_mobile_v2_0_cls_infer_w272.v, (float *)(void *)(A + 0));
-  node_145_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
-  node_146_Div((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w235.v, (float *)(void *)(A + 119808));
-  node_147_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w183.v, (float *)(void *)(A + 0));
-  node_148_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w77.v, ch_ppocr_mobile_v2_0_cls_infer_w76.v, ch_ppocr_mobile_v2_0_cls_infer_w78.v, ch_ppocr_mobile_v2_0_cls_infer_w79.v, (float *)(void *)(A + 79872));
-  node_149_Add((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w238.v, (float *)(void *)(A + 0));
-  node_150_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w273.v, ch_ppocr_mobile_v2_0_cls_infer_w274.v, (float *)(void *)(A + 0));
-  node_151_Mul((const float *)(void *)(A + 79872), (const float *)(void *)(A + 0), (float *)(void *)(A + 79872));
-  node_152_Div((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w237.v, (float *)(void *)(A + 79872));
-  node_153_GlobalAveragePool((const float *)(void *)(A + 79872), (float *)(void *)(A + 0));
-  node_154_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w185.v, ch_ppocr_mobile_v2_0_cls_infer_w184.v, (float *)(void *)(A + 448));
-  node_155_Relu((const float *)(void *)(A + 448), (float *)(void *)(A + 448));
-  node_156_Conv((const float *)(void *)(A + 448), ch_ppocr_mobile_v2_0_cls_infer_w189.v, ch_ppocr_mobile_v2_0_cls_infer_w188.v, (float *)(void *)(A + 0));
-  node_157_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_158_Mul((const float *)(void *)(A + 79872), (const float *)(void *)(A + 0), (float *)(void *)(A + 79872));
-  node_159_Conv((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w190.v, (float *)(void *)(A + 0));
-  node_160_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w81.v, ch_ppocr_mobile_v2_0_cls_infer_w80.v, ch_ppocr_mobile_v2_0_cls_infer_w82.v, ch_ppocr_mobile_v2_0_cls_infer_w83.v, (float *)(void *)(A + 307200));
-  node_161_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w191.v, (float *)(void *)(A + 0));
-  node_162_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w85.v, ch_ppocr_mobile_v2_0_cls_infer_w84.v, ch_ppocr_mobile_v2_0_cls_infer_w86.v, ch_ppocr_mobile_v2_0_cls_infer_w87.v, (float *)(void *)(A + 153600));
-  node_163_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w240.v, (float *)(void *)(A + 0));
-  node_164_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w275.v, ch_ppocr_mobile_v2_0_cls_infer_w276.v, (float *)(void *)(A + 0));
-  node_165_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_166_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w239.v, (float *)(void *)(A + 153600));
-  node_167_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w192.v, (float *)(void *)(A + 0));
-  node_168_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w89.v, ch_ppocr_mobile_v2_0_cls_infer_w88.v, ch_ppocr_mobile_v2_0_cls_infer_w90.v, ch_ppocr_mobile_v2_0_cls_infer_w91.v, (float *)(void *)(A + 153600));
-  node_169_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w242.v, (float *)(void *)(A + 0));
-  node_170_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w277.v, ch_ppocr_mobile_v2_0_cls_infer_w278.v, (float *)(void *)(A + 0));
-  node_171_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_172_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w241.v, (float *)(void *)(A + 153600));
-  node_173_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_174_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w194.v, ch_ppocr_mobile_v2_0_cls_infer_w193.v, (float *)(void *)(A + 832));
-  node_175_Relu((const float *)(void *)(A + 832), (float *)(void *)(A + 832));
-  node_176_Conv((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w196.v, ch_ppocr_mobile_v2_0_cls_infer_w195.v, (float *)(void *)(A + 0));
-  node_177_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_178_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_179_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w197.v, (float *)(void *)(A + 0));
-  node_180_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w97.v, ch_ppocr_mobile_v2_0_cls_infer_w96.v, ch_ppocr_mobile_v2_0_cls_infer_w98.v, ch_ppocr_mobile_v2_0_cls_infer_w99.v, (float *)(void *)(A + 24576));
-  node_181_Add((const float *)(void *)(A + 307200), (const float *)(void *)(A + 24576), (float *)(void *)(A + 307200));
-  node_182_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w198.v, (float *)(void *)(A + 0));
-  node_183_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w101.v, ch_ppocr_mobile_v2_0_cls_infer_w100.v, ch_ppocr_mobile_v2_0_cls_infer_w102.v, ch_ppocr_mobile_v2_0_cls_infer_w103.v, (float *)(void *)(A + 153600));
-  node_184_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w244.v, (float *)(void *)(A + 0));
-  node_185_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w279.v, ch_ppocr_mobile_v2_0_cls_infer_w280.v, (float *)(void *)(A + 0));
-  node_186_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_187_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w243.v, (float *)(void *)(A + 153600));
-  node_188_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w199.v, (float *)(void *)(A + 0));
-  node_189_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w105.v, ch_ppocr_mobile_v2_0_cls_infer_w104.v, ch_ppocr_mobile_v2_0_cls_infer_w106.v, ch_ppocr_mobile_v2_0_cls_infer_w107.v, (float *)(void *)(A + 153600));
-  node_190_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w246.v, (float *)(void *)(A + 0));
-  node_191_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w281.v, ch_ppocr_mobile_v2_0_cls_infer_w282.v, (float *)(void *)(A + 0));
-  node_192_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_193_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w245.v, (float *)(void *)(A + 153600));
-  node_194_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_195_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w201.v, ch_ppocr_mobile_v2_0_cls_infer_w200.v, (float *)(void *)(A + 832));
-  node_196_Relu((const float *)(void *)(A + 832), (float *)(void *)(A + 832));
-  node_197_Conv((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w204.v, ch_ppocr_mobile_v2_0_cls_infer_w203.v, (float *)(void *)(A + 0));
-  node_198_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_199_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_200_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w205.v, (float *)(void *)(A + 0));
-  node_201_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w109.v, ch_ppocr_mobile_v2_0_cls_infer_w108.v, ch_ppocr_mobile_v2_0_cls_infer_w110.v, ch_ppocr_mobile_v2_0_cls_infer_w111.v, (float *)(void *)(A + 24576));
-  node_202_Add((const float *)(void *)(A + 307200), (const float *)(void *)(A + 24576), (float *)(void *)(A + 307200));
-  node_203_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w206.v, (float *)(void *)(A + 0));
-  node_204_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w113.v, ch_ppocr_mobile_v2_0_cls_infer_w112.v, ch_ppocr_mobile_v2_0_cls_infer_w114.v, ch_ppocr_mobile_v2_0_cls_infer_w115.v, (float *)(void *)(A + 153600));
-  node_205_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w248.v, (float *)(void *)(A + 0));
-  node_206_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w283.v, ch_ppocr_mobile_v2_0_cls_infer_w284.v, (float *)(void *)(A + 0));
-  node_207_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_208_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w247.v, (float *)(void *)(A + 153600));
-  node_209_MaxPool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_210_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 38400));
-  node_211_Reshape((const float *)(void *)(A + 38400), (float *)(void *)(A + 38400));
-  node_212_MatMul((const float *)(void *)(A + 38400), ch_ppocr_mobile_v2_0_cls_infer_w212.v, (float *)(void *)(A + 0));
-  node_213_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w211.v, (float *)(void *)(A + 0));
-  node_214_Softmax((const float *)(void *)(A + 0), output_softmax_0_tmp_0);
+  node_0_Conv(input_x, ch_ppocr_mobile_v2_0_cls_infer_w74.v, ch_ppocr_mobile_v2_0_cls_infer_w75.v, (float *)(void *)(A + 0));
+  node_1_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w39.v, (float *)(void *)(A + 73728));
+  node_2_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
+  node_3_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w38.v, (float *)(void *)(A + 0));
+  node_4_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w76.v, ch_ppocr_mobile_v2_0_cls_infer_w77.v, (float *)(void *)(A + 73728));
+  node_5_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w78.v, ch_ppocr_mobile_v2_0_cls_infer_w79.v, (float *)(void *)(A + 0));
+  node_6_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
+  node_7_Conv((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w15.v, ch_ppocr_mobile_v2_0_cls_infer_w14.v, (float *)(void *)(A + 36928));
+  node_8_Conv((const float *)(void *)(A + 36928), ch_ppocr_mobile_v2_0_cls_infer_w25.v, ch_ppocr_mobile_v2_0_cls_infer_w24.v, (float *)(void *)(A + 36864));
+  node_9_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
+  node_10_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w80.v, ch_ppocr_mobile_v2_0_cls_infer_w81.v, (float *)(void *)(A + 110592));
+  node_11_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w82.v, ch_ppocr_mobile_v2_0_cls_infer_w83.v, (float *)(void *)(A + 0));
+  node_12_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w84.v, ch_ppocr_mobile_v2_0_cls_infer_w85.v, (float *)(void *)(A + 110592));
+  node_13_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w86.v, ch_ppocr_mobile_v2_0_cls_infer_w87.v, (float *)(void *)(A + 165888));
+  node_14_Conv((const float *)(void *)(A + 165888), ch_ppocr_mobile_v2_0_cls_infer_w88.v, ch_ppocr_mobile_v2_0_cls_infer_w89.v, (float *)(void *)(A + 0));
+  node_15_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w90.v, ch_ppocr_mobile_v2_0_cls_infer_w91.v, (float *)(void *)(A + 73728));
+  node_16_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w92.v, ch_ppocr_mobile_v2_0_cls_infer_w93.v, (const float *)(void *)(A + 165888), (float *)(void *)(A + 165888));
+  node_17_Conv((const float *)(void *)(A + 165888), ch_ppocr_mobile_v2_0_cls_infer_w94.v, ch_ppocr_mobile_v2_0_cls_infer_w95.v, (float *)(void *)(A + 0));
+  node_18_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w41.v, (float *)(void *)(A + 73728));
+  node_19_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
+  node_20_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w40.v, (float *)(void *)(A + 0));
+  node_21_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w96.v, ch_ppocr_mobile_v2_0_cls_infer_w97.v, (float *)(void *)(A + 73728));
+  node_22_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w43.v, (float *)(void *)(A + 0));
+  node_23_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
+  node_24_Div((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w42.v, (float *)(void *)(A + 73728));
+  node_25_GlobalAveragePool((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
+  node_26_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w1.v, ch_ppocr_mobile_v2_0_cls_infer_w0.v, (float *)(void *)(A + 128));
+  node_27_Conv((const float *)(void *)(A + 128), ch_ppocr_mobile_v2_0_cls_infer_w3.v, ch_ppocr_mobile_v2_0_cls_infer_w2.v, (float *)(void *)(A + 0));
+  node_28_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
+  node_29_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w98.v, ch_ppocr_mobile_v2_0_cls_infer_w99.v, (float *)(void *)(A + 202752));
+  node_30_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w100.v, ch_ppocr_mobile_v2_0_cls_infer_w101.v, (float *)(void *)(A + 0));
+  node_31_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w45.v, (float *)(void *)(A + 101376));
+  node_32_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
+  node_33_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w44.v, (float *)(void *)(A + 0));
+  node_34_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w102.v, ch_ppocr_mobile_v2_0_cls_infer_w103.v, (float *)(void *)(A + 101376));
+  node_35_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w47.v, (float *)(void *)(A + 0));
+  node_36_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_37_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w46.v, (float *)(void *)(A + 101376));
+  node_38_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
+  node_39_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w5.v, ch_ppocr_mobile_v2_0_cls_infer_w4.v, (float *)(void *)(A + 384));
+  node_40_Conv((const float *)(void *)(A + 384), ch_ppocr_mobile_v2_0_cls_infer_w7.v, ch_ppocr_mobile_v2_0_cls_infer_w6.v, (float *)(void *)(A + 0));
+  node_41_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_42_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w104.v, ch_ppocr_mobile_v2_0_cls_infer_w105.v, (const float *)(void *)(A + 202752), (float *)(void *)(A + 202752));
+  node_43_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w106.v, ch_ppocr_mobile_v2_0_cls_infer_w107.v, (float *)(void *)(A + 0));
+  node_44_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w49.v, (float *)(void *)(A + 101376));
+  node_45_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
+  node_46_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w48.v, (float *)(void *)(A + 0));
+  node_47_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w108.v, ch_ppocr_mobile_v2_0_cls_infer_w109.v, (float *)(void *)(A + 101376));
+  node_48_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w51.v, (float *)(void *)(A + 0));
+  node_49_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_50_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w50.v, (float *)(void *)(A + 101376));
+  node_51_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
+  node_52_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w9.v, ch_ppocr_mobile_v2_0_cls_infer_w8.v, (float *)(void *)(A + 384));
+  node_53_Conv((const float *)(void *)(A + 384), ch_ppocr_mobile_v2_0_cls_infer_w11.v, ch_ppocr_mobile_v2_0_cls_infer_w10.v, (float *)(void *)(A + 0));
+  node_54_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_55_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w110.v, ch_ppocr_mobile_v2_0_cls_infer_w111.v, (const float *)(void *)(A + 202752), (float *)(void *)(A + 202752));
+  node_56_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w112.v, ch_ppocr_mobile_v2_0_cls_infer_w113.v, (float *)(void *)(A + 0));
+  node_57_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w53.v, (float *)(void *)(A + 46080));
+  node_58_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 46080), (float *)(void *)(A + 0));
+  node_59_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w52.v, (float *)(void *)(A + 0));
+  node_60_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w114.v, ch_ppocr_mobile_v2_0_cls_infer_w115.v, (float *)(void *)(A + 46080));
+  node_61_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w55.v, (float *)(void *)(A + 0));
+  node_62_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
+  node_63_Div((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w54.v, (float *)(void *)(A + 46080));
+  node_64_GlobalAveragePool((const float *)(void *)(A + 46080), (float *)(void *)(A + 0));
+  node_65_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w13.v, ch_ppocr_mobile_v2_0_cls_infer_w12.v, (float *)(void *)(A + 192));
+  node_66_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w17.v, ch_ppocr_mobile_v2_0_cls_infer_w16.v, (float *)(void *)(A + 0));
+  node_67_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
+  node_68_Conv((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w116.v, ch_ppocr_mobile_v2_0_cls_infer_w117.v, (const float *)(void *)(A + 202752), (float *)(void *)(A + 202752));
+  node_69_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w118.v, ch_ppocr_mobile_v2_0_cls_infer_w119.v, (float *)(void *)(A + 0));
+  node_70_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w57.v, (float *)(void *)(A + 55296));
+  node_71_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
+  node_72_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w56.v, (float *)(void *)(A + 0));
+  node_73_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w120.v, ch_ppocr_mobile_v2_0_cls_infer_w121.v, (float *)(void *)(A + 55296));
+  node_74_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w59.v, (float *)(void *)(A + 0));
+  node_75_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
+  node_76_Div((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w58.v, (float *)(void *)(A + 55296));
+  node_77_GlobalAveragePool((const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
+  node_78_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w19.v, ch_ppocr_mobile_v2_0_cls_infer_w18.v, (float *)(void *)(A + 192));
+  node_79_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w21.v, ch_ppocr_mobile_v2_0_cls_infer_w20.v, (float *)(void *)(A + 0));
+  node_80_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
+  node_81_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w122.v, ch_ppocr_mobile_v2_0_cls_infer_w123.v, (const float *)(void *)(A + 202752), (float *)(void *)(A + 202752));
+  node_82_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w124.v, ch_ppocr_mobile_v2_0_cls_infer_w125.v, (float *)(void *)(A + 0));
+  node_83_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w61.v, (float *)(void *)(A + 119808));
+  node_84_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 119808), (float *)(void *)(A + 0));
+  node_85_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w60.v, (float *)(void *)(A + 0));
+  node_86_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w126.v, ch_ppocr_mobile_v2_0_cls_infer_w127.v, (float *)(void *)(A + 119808));
+  node_87_Add((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w63.v, (float *)(void *)(A + 0));
+  node_88_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
+  node_89_Div((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w62.v, (float *)(void *)(A + 119808));
+  node_90_GlobalAveragePool((const float *)(void *)(A + 119808), (float *)(void *)(A + 0));
+  node_91_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w23.v, ch_ppocr_mobile_v2_0_cls_infer_w22.v, (float *)(void *)(A + 448));
+  node_92_Conv((const float *)(void *)(A + 448), ch_ppocr_mobile_v2_0_cls_infer_w27.v, ch_ppocr_mobile_v2_0_cls_infer_w26.v, (float *)(void *)(A + 0));
+  node_93_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
+  node_94_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w128.v, ch_ppocr_mobile_v2_0_cls_infer_w129.v, (float *)(void *)(A + 307200));
+  node_95_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w130.v, ch_ppocr_mobile_v2_0_cls_infer_w131.v, (float *)(void *)(A + 0));
+  node_96_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w65.v, (float *)(void *)(A + 153600));
+  node_97_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_98_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w64.v, (float *)(void *)(A + 0));
+  node_99_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w132.v, ch_ppocr_mobile_v2_0_cls_infer_w133.v, (float *)(void *)(A + 153600));
+  node_100_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w67.v, (float *)(void *)(A + 0));
+  node_101_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_102_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w66.v, (float *)(void *)(A + 153600));
+  node_103_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_104_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w29.v, ch_ppocr_mobile_v2_0_cls_infer_w28.v, (float *)(void *)(A + 832));
+  node_105_Conv((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w31.v, ch_ppocr_mobile_v2_0_cls_infer_w30.v, (float *)(void *)(A + 0));
+  node_106_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_107_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w134.v, ch_ppocr_mobile_v2_0_cls_infer_w135.v, (const float *)(void *)(A + 307200), (float *)(void *)(A + 307200));
+  node_108_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w136.v, ch_ppocr_mobile_v2_0_cls_infer_w137.v, (float *)(void *)(A + 0));
+  node_109_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w69.v, (float *)(void *)(A + 153600));
+  node_110_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_111_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w68.v, (float *)(void *)(A + 0));
+  node_112_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w138.v, ch_ppocr_mobile_v2_0_cls_infer_w139.v, (float *)(void *)(A + 153600));
+  node_113_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w71.v, (float *)(void *)(A + 0));
+  node_114_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_115_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w70.v, (float *)(void *)(A + 153600));
+  node_116_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_117_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w33.v, ch_ppocr_mobile_v2_0_cls_infer_w32.v, (float *)(void *)(A + 832));
+  node_118_Conv((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w35.v, ch_ppocr_mobile_v2_0_cls_infer_w34.v, (float *)(void *)(A + 0));
+  node_119_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_120_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w140.v, ch_ppocr_mobile_v2_0_cls_infer_w141.v, (const float *)(void *)(A + 307200), (float *)(void *)(A + 307200));
+  node_121_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w142.v, ch_ppocr_mobile_v2_0_cls_infer_w143.v, (float *)(void *)(A + 0));
+  node_122_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w73.v, (float *)(void *)(A + 153600));
+  node_123_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_124_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w72.v, (float *)(void *)(A + 0));
+  node_125_MaxPool((const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_126_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_127_Reshape((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_128_MatMul((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w37.v, (float *)(void *)(A + 832));
+  node_129_Add((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w36.v, (float *)(void *)(A + 832));
+  node_130_Softmax((const float *)(void *)(A + 832), output_softmax_0_tmp_0);
   return 0;
 }

@@ -185,7 +185,7 @@ static void node_9_Mul(const float *x0, const float *restrict x1, float *y0)
   }
 }
 
-/* /layernorm1/Add_1 (Add): /layernorm1/Mul_output_0[1,32], layernorm1.bias[32] -> /layernorm1/Add_1_output_0[1,32] */
+/* /layernorm1/Add_1 (Add): /layernorm1/Mul_output_0[1,32], layernorm1.bias[32] -> /relu1/Relu_output_0[1,32] */
 static void node_10_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
@@ -193,50 +193,39 @@ static void node_10_Add(const float *x0, const float *restrict x1, float *y0)
       const float u0 = x0[i14];
       const float u1 = x1[i14];
       float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? 0x0p+0f : v);
       y0[i14] = (float)v;
     }
   }
 }
 
-/* /relu1/Relu (Relu): /layernorm1/Add_1_output_0[1,32] -> /relu1/Relu_output_0[1,32] */
-static void node_11_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i15 = 0; i15 < 32; i15++) {
-      const float u0 = x0[i15];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i15] = (float)v;
-    }
-  }
-}
-
 /* /blocks.0/fcn_layer/Gemm (Gemm): /relu1/Relu_output_0[1,32], blocks.0.fcn_layer.weight[32,32], blocks.0.fcn_layer.bias[32] -> /blocks.0/fcn_layer/Gemm_output_0[1,32] */
-static void node_12_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_11_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  const float *pa16 = x0;
-  const float *pb17 = x1;
-  float *py18 = y0;
-  for (int64_t i19 = 0; i19 < 1; i19++) {
-    for (int64_t i20 = 0; i20 < 32; i20++) {
-      float acc21 = 0x0p+0f;
-      for (int64_t i22 = 0; i22 < 32; i22++) {
-        acc21 += pa16[i19 * 32 + i22] * pb17[i20 * 32 + i22];
+  const float *pa15 = x0;
+  const float *pb16 = x1;
+  float *py17 = y0;
+  for (int64_t i18 = 0; i18 < 1; i18++) {
+    for (int64_t i19 = 0; i19 < 32; i19++) {
+      float acc20 = 0x0p+0f;
+      for (int64_t i21 = 0; i21 < 32; i21++) {
+        acc20 += pa15[i18 * 32 + i21] * pb16[i19 * 32 + i21];
       }
-      float v23 = acc21;
-      v23 += x2[i20];
-      py18[i19 * 32 + i20] = v23;
+      float v22 = acc20;
+      v22 += x2[i19];
+      py17[i18 * 32 + i19] = v22;
     }
   }
 }
 
 /* /blocks.0/layer_norm/ReduceMean (ReduceMean): /blocks.0/fcn_layer/Gemm_output_0[1,32], /blocks.0/layer_norm/ReduceMean_axes[1] -> /blocks.0/layer_norm/ReduceMean_output_0[1,1] */
-static void node_13_ReduceMean(const float *restrict x0, float *restrict y0)
+static void node_12_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
     double acc = 0;
-    for (int64_t i24 = 0; i24 < 32; i24++) {
+    for (int64_t i23 = 0; i23 < 32; i23++) {
       {
-        const double v = (double)x0[i24];
+        const double v = (double)x0[i23];
         acc += v;
       }
     }
@@ -245,39 +234,39 @@ static void node_13_ReduceMean(const float *restrict x0, float *restrict y0)
 }
 
 /* /blocks.0/layer_norm/Sub (Sub): /blocks.0/fcn_layer/Gemm_output_0[1,32], /blocks.0/layer_norm/ReduceMean_output_0[1,1] -> /blocks.0/layer_norm/Sub_output_0[1,32] */
-static void node_14_Sub(const float *x0, const float *restrict x1, float *y0)
+static void node_13_Sub(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i25 = 0; i25 < 32; i25++) {
-      const float u0 = x0[i25];
+    for (int64_t i24 = 0; i24 < 32; i24++) {
+      const float u0 = x0[i24];
       const float u1 = x1[0];
       float v = (float)(u0 - u1);
-      y0[i25] = (float)v;
+      y0[i24] = (float)v;
     }
   }
 }
 
 /* /blocks.0/layer_norm/Pow (Pow): /blocks.0/layer_norm/Sub_output_0[1,32], /blocks.0/layer_norm/Constant_output_0[] -> /blocks.0/layer_norm/Pow_output_0[1,32] */
-static void node_15_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_14_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i26 = 0; i26 < 32; i26++) {
-      const float u0 = x0[i26];
+    for (int64_t i25 = 0; i25 < 32; i25++) {
+      const float u0 = x0[i25];
       const float u1 = x1[0];
       float v = (float)(powf(u0, (float)u1));
-      y0[i26] = (float)v;
+      y0[i25] = (float)v;
     }
   }
 }
 
 /* /blocks.0/layer_norm/ReduceMean_1 (ReduceMean): /blocks.0/layer_norm/Pow_output_0[1,32], /blocks.0/layer_norm/ReduceMean_1_axes[1] -> /blocks.0/layer_norm/ReduceMean_1_output_0[1,1] */
-static void node_16_ReduceMean(const float *restrict x0, float *restrict y0)
+static void node_15_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
     double acc = 0;
-    for (int64_t i27 = 0; i27 < 32; i27++) {
+    for (int64_t i26 = 0; i26 < 32; i26++) {
       {
-        const double v = (double)x0[i27];
+        const double v = (double)x0[i26];
         acc += v;
       }
     }
@@ -286,7 +275,7 @@ static void node_16_ReduceMean(const float *restrict x0, float *restrict y0)
 }
 
 /* /blocks.0/layer_norm/Add (Add): /blocks.0/layer_norm/ReduceMean_1_output_0[1,1], /blocks.0/layer_norm/Constant_1_output_0[] -> /blocks.0/layer_norm/Add_output_0[1,1] */
-static void node_17_Add(const float *x0, const float *restrict x1, float *y0)
+static void node_16_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     const float u0 = x0[0];
@@ -297,7 +286,7 @@ static void node_17_Add(const float *x0, const float *restrict x1, float *y0)
 }
 
 /* /blocks.0/layer_norm/Sqrt (Sqrt): /blocks.0/layer_norm/Add_output_0[1,1] -> /blocks.0/layer_norm/Sqrt_output_0[1,1] */
-static void node_18_Sqrt(const float *x0, float *y0)
+static void node_17_Sqrt(const float *x0, float *y0)
 {
   {
     const float u0 = x0[0];
@@ -307,82 +296,61 @@ static void node_18_Sqrt(const float *x0, float *y0)
 }
 
 /* /blocks.0/layer_norm/Div (Div): /blocks.0/layer_norm/Sub_output_0[1,32], /blocks.0/layer_norm/Sqrt_output_0[1,1] -> /blocks.0/layer_norm/Div_output_0[1,32] */
-static void node_19_Div(const float *x0, const float *restrict x1, float *y0)
+static void node_18_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i28 = 0; i28 < 32; i28++) {
-      const float u0 = x0[i28];
+    for (int64_t i27 = 0; i27 < 32; i27++) {
+      const float u0 = x0[i27];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i28] = (float)v;
+      y0[i27] = (float)v;
     }
   }
 }
 
 /* /blocks.0/layer_norm/Mul (Mul): /blocks.0/layer_norm/Div_output_0[1,32], blocks.0.layer_norm.weight[32] -> /blocks.0/layer_norm/Mul_output_0[1,32] */
-static void node_20_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_19_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i28 = 0; i28 < 32; i28++) {
+      const float u0 = x0[i28];
+      const float u1 = x1[i28];
+      float v = (float)(u0 * u1);
+      y0[i28] = (float)v;
+    }
+  }
+}
+
+/* /blocks.0/layer_norm/Add_1 (Add): /blocks.0/layer_norm/Mul_output_0[1,32], blocks.0.layer_norm.bias[32] -> /blocks.0/relu/Relu_output_0[1,32] */
+static void node_20_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i29 = 0; i29 < 32; i29++) {
       const float u0 = x0[i29];
       const float u1 = x1[i29];
-      float v = (float)(u0 * u1);
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? 0x0p+0f : v);
       y0[i29] = (float)v;
     }
   }
 }
 
-/* /blocks.0/layer_norm/Add_1 (Add): /blocks.0/layer_norm/Mul_output_0[1,32], blocks.0.layer_norm.bias[32] -> /blocks.0/layer_norm/Add_1_output_0[1,32] */
-static void node_21_Add(const float *x0, const float *restrict x1, float *y0)
+/* /last_layer/Gemm (Gemm): /blocks.0/relu/Relu_output_0[1,32], last_layer.weight[1,32], last_layer.bias[1] -> 39[1,1] */
+static void node_21_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  {
-    for (int64_t i30 = 0; i30 < 32; i30++) {
-      const float u0 = x0[i30];
-      const float u1 = x1[i30];
-      float v = (float)(u0 + u1);
-      y0[i30] = (float)v;
-    }
-  }
-}
-
-/* /blocks.0/relu/Relu (Relu): /blocks.0/layer_norm/Add_1_output_0[1,32] -> /blocks.0/relu/Relu_output_0[1,32] */
-static void node_22_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i31 = 0; i31 < 32; i31++) {
-      const float u0 = x0[i31];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i31] = (float)v;
-    }
-  }
-}
-
-/* /last_layer/Gemm (Gemm): /blocks.0/relu/Relu_output_0[1,32], last_layer.weight[1,32], last_layer.bias[1] -> /last_layer/Gemm_output_0[1,1] */
-static void node_23_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  const float *pa32 = x0;
-  const float *pb33 = x1;
-  float *py34 = y0;
-  for (int64_t i35 = 0; i35 < 1; i35++) {
-    for (int64_t i36 = 0; i36 < 1; i36++) {
-      float acc37 = 0x0p+0f;
-      for (int64_t i38 = 0; i38 < 32; i38++) {
-        acc37 += pa32[i35 * 32 + i38] * pb33[i36 * 32 + i38];
+  const float *pa30 = x0;
+  const float *pb31 = x1;
+  float *py32 = y0;
+  for (int64_t i33 = 0; i33 < 1; i33++) {
+    for (int64_t i34 = 0; i34 < 1; i34++) {
+      float acc35 = 0x0p+0f;
+      for (int64_t i36 = 0; i36 < 32; i36++) {
+        acc35 += pa30[i33 * 32 + i36] * pb31[i34 * 32 + i36];
       }
-      float v39 = acc37;
-      v39 += x2[0];
-      py34[i35 + i36] = v39;
+      float v37 = acc35;
+      v37 += x2[0];
+      py32[i33 + i34] = (0x1p+0f / (0x1p+0f + expf(-v37)));
     }
-  }
-}
-
-/* /last_act/Sigmoid (Sigmoid): /last_layer/Gemm_output_0[1,1] -> 39[1,1] */
-static void node_24_Sigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    const float u0 = x0[0];
-    float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-    y0[0] = (float)v;
   }
 }
 
@@ -409,19 +377,16 @@ int hello_deepa_infer(const float *input_onnx__Flatten_0, float *output__39, voi
   node_8_Div((const float *)(void *)(A + 9600), (const float *)(void *)(A + 128), (float *)(void *)(A + 9600));
   node_9_Mul((const float *)(void *)(A + 9600), hello_deepa_w2.v, (float *)(void *)(A + 9600));
   node_10_Add((const float *)(void *)(A + 9600), hello_deepa_w3.v, (float *)(void *)(A + 9600));
-  node_11_Relu((const float *)(void *)(A + 9600), (float *)(void *)(A + 9600));
-  node_12_Gemm((const float *)(void *)(A + 9600), hello_deepa_w4.v, hello_deepa_w5.v, (float *)(void *)(A + 0));
-  node_13_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 128));
-  node_14_Sub((const float *)(void *)(A + 0), (const float *)(void *)(A + 128), (float *)(void *)(A + 0));
-  node_15_Pow((const float *)(void *)(A + 0), hello_deepa_w12.v, (float *)(void *)(A + 128));
-  node_16_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_17_Add((const float *)(void *)(A + 256), hello_deepa_w13.v, (float *)(void *)(A + 256));
-  node_18_Sqrt((const float *)(void *)(A + 256), (float *)(void *)(A + 256));
-  node_19_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 0));
-  node_20_Mul((const float *)(void *)(A + 0), hello_deepa_w6.v, (float *)(void *)(A + 0));
-  node_21_Add((const float *)(void *)(A + 0), hello_deepa_w7.v, (float *)(void *)(A + 0));
-  node_22_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_23_Gemm((const float *)(void *)(A + 0), hello_deepa_w8.v, hello_deepa_w9.v, (float *)(void *)(A + 128));
-  node_24_Sigmoid((const float *)(void *)(A + 128), output__39);
+  node_11_Gemm((const float *)(void *)(A + 9600), hello_deepa_w4.v, hello_deepa_w5.v, (float *)(void *)(A + 0));
+  node_12_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 128));
+  node_13_Sub((const float *)(void *)(A + 0), (const float *)(void *)(A + 128), (float *)(void *)(A + 0));
+  node_14_Pow((const float *)(void *)(A + 0), hello_deepa_w12.v, (float *)(void *)(A + 128));
+  node_15_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
+  node_16_Add((const float *)(void *)(A + 256), hello_deepa_w13.v, (float *)(void *)(A + 256));
+  node_17_Sqrt((const float *)(void *)(A + 256), (float *)(void *)(A + 256));
+  node_18_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 0));
+  node_19_Mul((const float *)(void *)(A + 0), hello_deepa_w6.v, (float *)(void *)(A + 0));
+  node_20_Add((const float *)(void *)(A + 0), hello_deepa_w7.v, (float *)(void *)(A + 0));
+  node_21_Gemm((const float *)(void *)(A + 0), hello_deepa_w8.v, hello_deepa_w9.v, output__39);
   return 0;
 }

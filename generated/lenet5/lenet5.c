@@ -43,7 +43,7 @@ extern const union lenet5_w9_u lenet5_w9;
 
 /* ---- one function per node, in schedule order ---- */
 
-/* /c1/Conv (Conv): input[1,1,32,32], c1.weight[6,1,5,5], c1.bias[6] -> /c1/Conv_output_0[1,6,28,28] */
+/* /c1/Conv (Conv): input[1,1,32,32], c1.weight[6,1,5,5], c1.bias[6] -> /Tanh_output_0[1,6,28,28] */
 static void node_0_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   for (int64_t i0 = 0; i0 < 1; i0++) {
@@ -65,199 +65,151 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x1, cons
               }
             }
           }
-          ym4[i5 * 28 + i6] = acc7;
+          ym4[i5 * 28 + i6] = tanhf(acc7);
         }
       }
-    }
-  }
-}
-
-/* /Tanh (Tanh): /c1/Conv_output_0[1,6,28,28] -> /Tanh_output_0[1,6,28,28] */
-static void node_1_Tanh(const float *x0, float *y0)
-{
-  {
-    for (int64_t i15 = 0; i15 < 4704; i15++) {
-      const float u0 = x0[i15];
-      float v = (float)(tanhf(u0));
-      y0[i15] = (float)v;
     }
   }
 }
 
 /* /AveragePool (AveragePool): /Tanh_output_0[1,6,28,28] -> /AveragePool_output_0[1,6,14,14] */
-static void node_2_AveragePool(const float *restrict x0, float *restrict y0)
+static void node_1_AveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i16 = 0; i16 < 6; i16++) {
-    const float *xp17 = x0 + i16 * 784;
-    float *yp18 = y0 + i16 * 196;
-    for (int64_t i19 = 0; i19 < 14; i19++) {
-      for (int64_t i20 = 0; i20 < 14; i20++) {
-        float acc21 = 0x0p+0f;
-        int64_t cnt22 = 0;
-        for (int64_t i23 = 0; i23 < 2; i23++) {
-          const int64_t p24 = i19 * 2 + i23;
-          for (int64_t i25 = 0; i25 < 2; i25++) {
-            const int64_t p26 = i20 * 2 + i25;
-            cnt22++;
-            const float v27 = xp17[p24 * 28 + p26];
-            acc21 += v27;
+  for (int64_t i15 = 0; i15 < 6; i15++) {
+    const float *xp16 = x0 + i15 * 784;
+    float *yp17 = y0 + i15 * 196;
+    for (int64_t i18 = 0; i18 < 14; i18++) {
+      for (int64_t i19 = 0; i19 < 14; i19++) {
+        float acc20 = 0x0p+0f;
+        int64_t cnt21 = 0;
+        for (int64_t i22 = 0; i22 < 2; i22++) {
+          const int64_t p23 = i18 * 2 + i22;
+          for (int64_t i24 = 0; i24 < 2; i24++) {
+            const int64_t p25 = i19 * 2 + i24;
+            cnt21++;
+            const float v26 = xp16[p23 * 28 + p25];
+            acc20 += v26;
           }
         }
-        yp18[i19 * 14 + i20] = acc21 / (float)cnt22;
+        yp17[i18 * 14 + i19] = acc20 / (float)cnt21;
       }
     }
   }
 }
 
-/* /c3/Conv (Conv): /AveragePool_output_0[1,6,14,14], c3.weight[16,6,5,5], c3.bias[16] -> /c3/Conv_output_0[1,16,10,10] */
-static void node_3_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* /c3/Conv (Conv): /AveragePool_output_0[1,6,14,14], c3.weight[16,6,5,5], c3.bias[16] -> /Relu_output_0[1,16,10,10] */
+static void node_2_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i28 = 0; i28 < 1; i28++) {
-    for (int64_t i29 = 0; i29 < 16; i29++) {
-      const float *xg30 = x0 + i28 * 1176;
-      const float *wm31 = x1 + i29 * 150;
-      float *ym32 = y0 + i28 * 1600 + i29 * 100;
-      for (int64_t i33 = 0; i33 < 10; i33++) {
-        for (int64_t i34 = 0; i34 < 10; i34++) {
-          float acc35 = x2[i29];
-          for (int64_t i36 = 0; i36 < 6; i36++) {
-            const float *xc37 = xg30 + i36 * 196;
-            const float *wc38 = wm31 + i36 * 25;
-            for (int64_t i39 = 0; i39 < 5; i39++) {
-              const int64_t p40 = i33 + i39;
-              for (int64_t i41 = 0; i41 < 5; i41++) {
-                const int64_t p42 = i34 + i41;
-                acc35 += xc37[p40 * 14 + p42] * wc38[i39 * 5 + i41];
+  for (int64_t i27 = 0; i27 < 1; i27++) {
+    for (int64_t i28 = 0; i28 < 16; i28++) {
+      const float *xg29 = x0 + i27 * 1176;
+      const float *wm30 = x1 + i28 * 150;
+      float *ym31 = y0 + i27 * 1600 + i28 * 100;
+      for (int64_t i32 = 0; i32 < 10; i32++) {
+        for (int64_t i33 = 0; i33 < 10; i33++) {
+          float acc34 = x2[i28];
+          for (int64_t i35 = 0; i35 < 6; i35++) {
+            const float *xc36 = xg29 + i35 * 196;
+            const float *wc37 = wm30 + i35 * 25;
+            for (int64_t i38 = 0; i38 < 5; i38++) {
+              const int64_t p39 = i32 + i38;
+              for (int64_t i40 = 0; i40 < 5; i40++) {
+                const int64_t p41 = i33 + i40;
+                acc34 += xc36[p39 * 14 + p41] * wc37[i38 * 5 + i40];
               }
             }
           }
-          ym32[i33 * 10 + i34] = acc35;
+          ym31[i32 * 10 + i33] = (acc34 < 0x0p+0f ? 0x0p+0f : acc34);
         }
       }
-    }
-  }
-}
-
-/* /Relu (Relu): /c3/Conv_output_0[1,16,10,10] -> /Relu_output_0[1,16,10,10] */
-static void node_4_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i43 = 0; i43 < 1600; i43++) {
-      const float u0 = x0[i43];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i43] = (float)v;
     }
   }
 }
 
 /* /MaxPool (MaxPool): /Relu_output_0[1,16,10,10] -> /MaxPool_output_0[1,16,5,5] */
-static void node_5_MaxPool(const float *restrict x0, float *restrict y0)
+static void node_3_MaxPool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i44 = 0; i44 < 16; i44++) {
-    const float *xp45 = x0 + i44 * 100;
-    float *yp46 = y0 + i44 * 25;
-    for (int64_t i47 = 0; i47 < 5; i47++) {
-      for (int64_t i48 = 0; i48 < 5; i48++) {
-        float acc49 = -INFINITY;
-        for (int64_t i50 = 0; i50 < 2; i50++) {
-          const int64_t p51 = i47 * 2 + i50;
-          for (int64_t i52 = 0; i52 < 2; i52++) {
-            const int64_t p53 = i48 * 2 + i52;
-            const float v54 = xp45[p51 * 10 + p53];
-            if (v54 > acc49 || v54 != v54) acc49 = v54;
+  for (int64_t i42 = 0; i42 < 16; i42++) {
+    const float *xp43 = x0 + i42 * 100;
+    float *yp44 = y0 + i42 * 25;
+    for (int64_t i45 = 0; i45 < 5; i45++) {
+      for (int64_t i46 = 0; i46 < 5; i46++) {
+        float acc47 = -INFINITY;
+        for (int64_t i48 = 0; i48 < 2; i48++) {
+          const int64_t p49 = i45 * 2 + i48;
+          for (int64_t i50 = 0; i50 < 2; i50++) {
+            const int64_t p51 = i46 * 2 + i50;
+            const float v52 = xp43[p49 * 10 + p51];
+            if (v52 > acc47 || v52 != v52) acc47 = v52;
           }
         }
-        yp46[i47 * 5 + i48] = acc49;
+        yp44[i45 * 5 + i46] = acc47;
       }
     }
   }
 }
 
 /* /Flatten (Flatten): /MaxPool_output_0[1,16,5,5] -> /Flatten_output_0[1,400] */
-static void node_6_Flatten(const float *x0, float *y0)
+static void node_4_Flatten(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 400 * sizeof(float));
   }
 }
 
-/* /f5/Gemm (Gemm): /Flatten_output_0[1,400], f5.weight[120,400], f5.bias[120] -> /f5/Gemm_output_0[1,120] */
-static void node_7_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* /f5/Gemm (Gemm): /Flatten_output_0[1,400], f5.weight[120,400], f5.bias[120] -> /Relu_1_output_0[1,120] */
+static void node_5_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  const float *pa55 = x0;
-  const float *pb56 = x1;
-  float *py57 = y0;
-  for (int64_t i58 = 0; i58 < 1; i58++) {
-    for (int64_t i59 = 0; i59 < 120; i59++) {
-      float acc60 = 0x0p+0f;
-      for (int64_t i61 = 0; i61 < 400; i61++) {
-        acc60 += pa55[i58 * 400 + i61] * pb56[i59 * 400 + i61];
+  const float *pa53 = x0;
+  const float *pb54 = x1;
+  float *py55 = y0;
+  for (int64_t i56 = 0; i56 < 1; i56++) {
+    for (int64_t i57 = 0; i57 < 120; i57++) {
+      float acc58 = 0x0p+0f;
+      for (int64_t i59 = 0; i59 < 400; i59++) {
+        acc58 += pa53[i56 * 400 + i59] * pb54[i57 * 400 + i59];
       }
-      float v62 = acc60;
-      v62 += x2[i59];
-      py57[i58 * 120 + i59] = v62;
+      float v60 = acc58;
+      v60 += x2[i57];
+      py55[i56 * 120 + i57] = (v60 < 0x0p+0f ? 0x0p+0f : v60);
     }
   }
 }
 
-/* /Relu_1 (Relu): /f5/Gemm_output_0[1,120] -> /Relu_1_output_0[1,120] */
-static void node_8_Relu(const float *x0, float *y0)
+/* /f6/Gemm (Gemm): /Relu_1_output_0[1,120], f6.weight[84,120], f6.bias[84] -> /Tanh_1_output_0[1,84] */
+static void node_6_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  {
-    for (int64_t i63 = 0; i63 < 120; i63++) {
-      const float u0 = x0[i63];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i63] = (float)v;
-    }
-  }
-}
-
-/* /f6/Gemm (Gemm): /Relu_1_output_0[1,120], f6.weight[84,120], f6.bias[84] -> /f6/Gemm_output_0[1,84] */
-static void node_9_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  const float *pa64 = x0;
-  const float *pb65 = x1;
-  float *py66 = y0;
-  for (int64_t i67 = 0; i67 < 1; i67++) {
-    for (int64_t i68 = 0; i68 < 84; i68++) {
-      float acc69 = 0x0p+0f;
-      for (int64_t i70 = 0; i70 < 120; i70++) {
-        acc69 += pa64[i67 * 120 + i70] * pb65[i68 * 120 + i70];
+  const float *pa61 = x0;
+  const float *pb62 = x1;
+  float *py63 = y0;
+  for (int64_t i64 = 0; i64 < 1; i64++) {
+    for (int64_t i65 = 0; i65 < 84; i65++) {
+      float acc66 = 0x0p+0f;
+      for (int64_t i67 = 0; i67 < 120; i67++) {
+        acc66 += pa61[i64 * 120 + i67] * pb62[i65 * 120 + i67];
       }
-      float v71 = acc69;
-      v71 += x2[i68];
-      py66[i67 * 84 + i68] = v71;
-    }
-  }
-}
-
-/* /Tanh_1 (Tanh): /f6/Gemm_output_0[1,84] -> /Tanh_1_output_0[1,84] */
-static void node_10_Tanh(const float *x0, float *y0)
-{
-  {
-    for (int64_t i72 = 0; i72 < 84; i72++) {
-      const float u0 = x0[i72];
-      float v = (float)(tanhf(u0));
-      y0[i72] = (float)v;
+      float v68 = acc66;
+      v68 += x2[i65];
+      py63[i64 * 84 + i65] = tanhf(v68);
     }
   }
 }
 
 /* /out/Gemm (Gemm): /Tanh_1_output_0[1,84], out.weight[10,84], out.bias[10] -> logits[1,10] */
-static void node_11_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_7_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  const float *pa73 = x0;
-  const float *pb74 = x1;
-  float *py75 = y0;
-  for (int64_t i76 = 0; i76 < 1; i76++) {
-    for (int64_t i77 = 0; i77 < 10; i77++) {
-      float acc78 = 0x0p+0f;
-      for (int64_t i79 = 0; i79 < 84; i79++) {
-        acc78 += pa73[i76 * 84 + i79] * pb74[i77 * 84 + i79];
+  const float *pa69 = x0;
+  const float *pb70 = x1;
+  float *py71 = y0;
+  for (int64_t i72 = 0; i72 < 1; i72++) {
+    for (int64_t i73 = 0; i73 < 10; i73++) {
+      float acc74 = 0x0p+0f;
+      for (int64_t i75 = 0; i75 < 84; i75++) {
+        acc74 += pa69[i72 * 84 + i75] * pb70[i73 * 84 + i75];
       }
-      float v80 = acc78;
-      v80 += x2[i77];
-      py75[i76 * 10 + i77] = v80;
+      float v76 = acc74;
+      v76 += x2[i73];
+      py71[i72 * 10 + i73] = v76;
     }
   }
 }
@@ -275,16 +227,12 @@ int lenet5_infer(const float *input_input, float *output_logits, void *arena)
 {
   unsigned char *A = arena ? (unsigned char *)arena : lenet5_STATIC_ARENA;
   node_0_Conv(input_input, lenet5_w0.v, lenet5_w1.v, (float *)(void *)(A + 0));
-  node_1_Tanh((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_2_AveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 18816));
-  node_3_Conv((const float *)(void *)(A + 18816), lenet5_w2.v, lenet5_w3.v, (float *)(void *)(A + 0));
-  node_4_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_5_MaxPool((const float *)(void *)(A + 0), (float *)(void *)(A + 6400));
-  node_6_Flatten((const float *)(void *)(A + 6400), (float *)(void *)(A + 6400));
-  node_7_Gemm((const float *)(void *)(A + 6400), lenet5_w4.v, lenet5_w5.v, (float *)(void *)(A + 0));
-  node_8_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_9_Gemm((const float *)(void *)(A + 0), lenet5_w6.v, lenet5_w7.v, (float *)(void *)(A + 512));
-  node_10_Tanh((const float *)(void *)(A + 512), (float *)(void *)(A + 512));
-  node_11_Gemm((const float *)(void *)(A + 512), lenet5_w8.v, lenet5_w9.v, output_logits);
+  node_1_AveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 18816));
+  node_2_Conv((const float *)(void *)(A + 18816), lenet5_w2.v, lenet5_w3.v, (float *)(void *)(A + 0));
+  node_3_MaxPool((const float *)(void *)(A + 0), (float *)(void *)(A + 6400));
+  node_4_Flatten((const float *)(void *)(A + 6400), (float *)(void *)(A + 6400));
+  node_5_Gemm((const float *)(void *)(A + 6400), lenet5_w4.v, lenet5_w5.v, (float *)(void *)(A + 0));
+  node_6_Gemm((const float *)(void *)(A + 0), lenet5_w6.v, lenet5_w7.v, (float *)(void *)(A + 512));
+  node_7_Gemm((const float *)(void *)(A + 512), lenet5_w8.v, lenet5_w9.v, output_logits);
   return 0;
 }

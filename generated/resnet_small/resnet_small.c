@@ -10,152 +10,77 @@
 #include "resnet_small.h"
 
 /* ---- weights, defined in resnet_small_weights.c ---- */
-/* stem.weight[16,3,3,3] float32 */
-union resnet_small_w0_u { uint32_t u[432]; float v[432]; };
+/* final_bn.weight[32] float32 */
+union resnet_small_w0_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w0_u resnet_small_w0;
-/* stem_bn.weight[16] float32 */
-union resnet_small_w1_u { uint32_t u[16]; float v[16]; };
+/* final_bn.bias[32] float32 */
+union resnet_small_w1_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w1_u resnet_small_w1;
-/* stem_bn.bias[16] float32 */
-union resnet_small_w2_u { uint32_t u[16]; float v[16]; };
+/* final_bn.running_mean[32] float32 */
+union resnet_small_w2_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w2_u resnet_small_w2;
-/* stem_bn.running_mean[16] float32 */
-union resnet_small_w3_u { uint32_t u[16]; float v[16]; };
+/* final_bn.running_var[32] float32 */
+union resnet_small_w3_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w3_u resnet_small_w3;
-/* stem_bn.running_var[16] float32 */
-union resnet_small_w4_u { uint32_t u[16]; float v[16]; };
+/* fc.weight[10,32] float32 */
+union resnet_small_w4_u { uint32_t u[320]; float v[320]; };
 extern const union resnet_small_w4_u resnet_small_w4;
-/* block1.conv1.weight[16,16,3,3] float32 */
-union resnet_small_w5_u { uint32_t u[2304]; float v[2304]; };
+/* fc.bias[10] float32 */
+union resnet_small_w5_u { uint32_t u[10]; float v[10]; };
 extern const union resnet_small_w5_u resnet_small_w5;
-/* block1.bn1.weight[16] float32 */
-union resnet_small_w6_u { uint32_t u[16]; float v[16]; };
+/* stem.weight_bnfold[16,3,3,3] float32 */
+union resnet_small_w6_u { uint32_t u[432]; float v[432]; };
 extern const union resnet_small_w6_u resnet_small_w6;
-/* block1.bn1.bias[16] float32 */
+/* stem.weight_bnfold_bias[16] float32 */
 union resnet_small_w7_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w7_u resnet_small_w7;
-/* block1.bn1.running_mean[16] float32 */
-union resnet_small_w8_u { uint32_t u[16]; float v[16]; };
+/* block1.conv1.weight_bnfold[16,16,3,3] float32 */
+union resnet_small_w8_u { uint32_t u[2304]; float v[2304]; };
 extern const union resnet_small_w8_u resnet_small_w8;
-/* block1.bn1.running_var[16] float32 */
+/* block1.conv1.weight_bnfold_bias[16] float32 */
 union resnet_small_w9_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w9_u resnet_small_w9;
-/* block1.conv2.weight[16,16,3,3] float32 */
+/* block1.conv2.weight_bnfold[16,16,3,3] float32 */
 union resnet_small_w10_u { uint32_t u[2304]; float v[2304]; };
 extern const union resnet_small_w10_u resnet_small_w10;
-/* block1.bn2.weight[16] float32 */
+/* block1.conv2.weight_bnfold_bias[16] float32 */
 union resnet_small_w11_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w11_u resnet_small_w11;
-/* block1.bn2.bias[16] float32 */
-union resnet_small_w12_u { uint32_t u[16]; float v[16]; };
+/* block2.conv1.weight_bnfold[32,16,3,3] float32 */
+union resnet_small_w12_u { uint32_t u[4608]; float v[4608]; };
 extern const union resnet_small_w12_u resnet_small_w12;
-/* block1.bn2.running_mean[16] float32 */
-union resnet_small_w13_u { uint32_t u[16]; float v[16]; };
+/* block2.conv1.weight_bnfold_bias[32] float32 */
+union resnet_small_w13_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w13_u resnet_small_w13;
-/* block1.bn2.running_var[16] float32 */
-union resnet_small_w14_u { uint32_t u[16]; float v[16]; };
+/* block2.conv2.weight_bnfold[32,32,3,3] float32 */
+union resnet_small_w14_u { uint32_t u[9216]; float v[9216]; };
 extern const union resnet_small_w14_u resnet_small_w14;
-/* block2.conv1.weight[32,16,3,3] float32 */
-union resnet_small_w15_u { uint32_t u[4608]; float v[4608]; };
+/* block2.conv2.weight_bnfold_bias[32] float32 */
+union resnet_small_w15_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w15_u resnet_small_w15;
-/* block2.bn1.weight[32] float32 */
-union resnet_small_w16_u { uint32_t u[32]; float v[32]; };
+/* block2.proj.0.weight_bnfold[32,16,1,1] float32 */
+union resnet_small_w16_u { uint32_t u[512]; float v[512]; };
 extern const union resnet_small_w16_u resnet_small_w16;
-/* block2.bn1.bias[32] float32 */
+/* block2.proj.0.weight_bnfold_bias[32] float32 */
 union resnet_small_w17_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w17_u resnet_small_w17;
-/* block2.bn1.running_mean[32] float32 */
-union resnet_small_w18_u { uint32_t u[32]; float v[32]; };
+/* block3.dw.weight_bnfold[32,1,3,3] float32 */
+union resnet_small_w18_u { uint32_t u[288]; float v[288]; };
 extern const union resnet_small_w18_u resnet_small_w18;
-/* block2.bn1.running_var[32] float32 */
+/* block3.dw.weight_bnfold_bias[32] float32 */
 union resnet_small_w19_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w19_u resnet_small_w19;
-/* block2.conv2.weight[32,32,3,3] float32 */
-union resnet_small_w20_u { uint32_t u[9216]; float v[9216]; };
+/* block3.pw.weight_bnfold[32,32,1,1] float32 */
+union resnet_small_w20_u { uint32_t u[1024]; float v[1024]; };
 extern const union resnet_small_w20_u resnet_small_w20;
-/* block2.bn2.weight[32] float32 */
+/* block3.pw.weight_bnfold_bias[32] float32 */
 union resnet_small_w21_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w21_u resnet_small_w21;
-/* block2.bn2.bias[32] float32 */
-union resnet_small_w22_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w22_u resnet_small_w22;
-/* block2.bn2.running_mean[32] float32 */
-union resnet_small_w23_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w23_u resnet_small_w23;
-/* block2.bn2.running_var[32] float32 */
-union resnet_small_w24_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w24_u resnet_small_w24;
-/* block2.proj.0.weight[32,16,1,1] float32 */
-union resnet_small_w25_u { uint32_t u[512]; float v[512]; };
-extern const union resnet_small_w25_u resnet_small_w25;
-/* block2.proj.1.weight[32] float32 */
-union resnet_small_w26_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w26_u resnet_small_w26;
-/* block2.proj.1.bias[32] float32 */
-union resnet_small_w27_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w27_u resnet_small_w27;
-/* block2.proj.1.running_mean[32] float32 */
-union resnet_small_w28_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w28_u resnet_small_w28;
-/* block2.proj.1.running_var[32] float32 */
-union resnet_small_w29_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w29_u resnet_small_w29;
-/* block3.dw.weight[32,1,3,3] float32 */
-union resnet_small_w30_u { uint32_t u[288]; float v[288]; };
-extern const union resnet_small_w30_u resnet_small_w30;
-/* block3.dw.bias[32] float32 */
-union resnet_small_w31_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w31_u resnet_small_w31;
-/* block3.bn1.weight[32] float32 */
-union resnet_small_w32_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w32_u resnet_small_w32;
-/* block3.bn1.bias[32] float32 */
-union resnet_small_w33_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w33_u resnet_small_w33;
-/* block3.bn1.running_mean[32] float32 */
-union resnet_small_w34_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w34_u resnet_small_w34;
-/* block3.bn1.running_var[32] float32 */
-union resnet_small_w35_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w35_u resnet_small_w35;
-/* block3.pw.weight[32,32,1,1] float32 */
-union resnet_small_w36_u { uint32_t u[1024]; float v[1024]; };
-extern const union resnet_small_w36_u resnet_small_w36;
-/* block3.bn2.weight[32] float32 */
-union resnet_small_w37_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w37_u resnet_small_w37;
-/* block3.bn2.bias[32] float32 */
-union resnet_small_w38_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w38_u resnet_small_w38;
-/* block3.bn2.running_mean[32] float32 */
-union resnet_small_w39_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w39_u resnet_small_w39;
-/* block3.bn2.running_var[32] float32 */
-union resnet_small_w40_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w40_u resnet_small_w40;
-/* final_bn.weight[32] float32 */
-union resnet_small_w41_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w41_u resnet_small_w41;
-/* final_bn.bias[32] float32 */
-union resnet_small_w42_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w42_u resnet_small_w42;
-/* final_bn.running_mean[32] float32 */
-union resnet_small_w43_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w43_u resnet_small_w43;
-/* final_bn.running_var[32] float32 */
-union resnet_small_w44_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w44_u resnet_small_w44;
-/* fc.weight[10,32] float32 */
-union resnet_small_w45_u { uint32_t u[320]; float v[320]; };
-extern const union resnet_small_w45_u resnet_small_w45;
-/* fc.bias[10] float32 */
-union resnet_small_w46_u { uint32_t u[10]; float v[10]; };
-extern const union resnet_small_w46_u resnet_small_w46;
 
 /* ---- one function per node, in schedule order ---- */
 
-/* /stem/Conv (Conv): input[1,3,32,32], stem.weight[16,3,3,3] -> /stem/Conv_output_0[1,16,32,32] */
-static void node_0_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* /stem/Conv (Conv): input[1,3,32,32], stem.weight_bnfold[16,3,3,3], stem.weight_bnfold_bias[16] -> /Relu_output_0[1,16,32,32] */
+static void node_0_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   for (int64_t i0 = 0; i0 < 1; i0++) {
     for (int64_t i1 = 0; i1 < 16; i1++) {
@@ -164,7 +89,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x1, floa
       float *ym4 = y0 + i0 * 16384 + i1 * 1024;
       for (int64_t i5 = 0; i5 < 32; i5++) {
         for (int64_t i6 = 0; i6 < 32; i6++) {
-          float acc7 = 0x0p+0f;
+          float acc7 = x2[i1];
           for (int64_t i8 = 0; i8 < 3; i8++) {
             const float *xc9 = xg2 + i8 * 1024;
             const float *wc10 = wm3 + i8 * 9;
@@ -178,541 +103,288 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x1, floa
               }
             }
           }
-          ym4[i5 * 32 + i6] = acc7;
+          ym4[i5 * 32 + i6] = (acc7 < 0x0p+0f ? 0x0p+0f : acc7);
         }
       }
     }
   }
 }
 
-/* /stem_bn/BatchNormalization (BatchNormalization): /stem/Conv_output_0[1,16,32,32], stem_bn.weight[16], stem_bn.bias[16], stem_bn.running_mean[16], stem_bn.running_var[16] -> /stem_bn/BatchNormalization_output_0[1,16,32,32] */
-static void node_1_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* /block1/conv1/Conv (Conv): /Relu_output_0[1,16,32,32], block1.conv1.weight_bnfold[16,16,3,3], block1.conv1.weight_bnfold_bias[16] -> /block1/Relu_output_0[1,16,32,32] */
+static void node_1_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   for (int64_t i15 = 0; i15 < 1; i15++) {
     for (int64_t i16 = 0; i16 < 16; i16++) {
-      const float mu17 = x3[i16];
-      const float sc18 = x1[i16] / sqrtf(x4[i16] + 0x1.0624dep-10f);
-      const float bi19 = x2[i16];
-      const float *xp20 = x0 + (i15 * 16 + i16) * 1024;
-      float *yp21 = y0 + (i15 * 16 + i16) * 1024;
-      for (int64_t i22 = 0; i22 < 1024; i22++) {
-        yp21[i22] = (xp20[i22] - mu17) * sc18 + bi19;
-      }
-    }
-  }
-}
-
-/* /Relu (Relu): /stem_bn/BatchNormalization_output_0[1,16,32,32] -> /Relu_output_0[1,16,32,32] */
-static void node_2_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i23 = 0; i23 < 16384; i23++) {
-      const float u0 = x0[i23];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i23] = (float)v;
-    }
-  }
-}
-
-/* /block1/conv1/Conv (Conv): /Relu_output_0[1,16,32,32], block1.conv1.weight[16,16,3,3] -> /block1/conv1/Conv_output_0[1,16,32,32] */
-static void node_3_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i24 = 0; i24 < 1; i24++) {
-    for (int64_t i25 = 0; i25 < 16; i25++) {
-      const float *xg26 = x0 + i24 * 16384;
-      const float *wm27 = x1 + i25 * 144;
-      float *ym28 = y0 + i24 * 16384 + i25 * 1024;
-      for (int64_t i29 = 0; i29 < 32; i29++) {
-        for (int64_t i30 = 0; i30 < 32; i30++) {
-          float acc31 = 0x0p+0f;
-          for (int64_t i32 = 0; i32 < 16; i32++) {
-            const float *xc33 = xg26 + i32 * 1024;
-            const float *wc34 = wm27 + i32 * 9;
-            for (int64_t i35 = 0; i35 < 3; i35++) {
-              const int64_t p36 = i29 + i35 - 1;
-              if (p36 < 0 || p36 >= 32) continue;
-              for (int64_t i37 = 0; i37 < 3; i37++) {
-                const int64_t p38 = i30 + i37 - 1;
-                if (p38 < 0 || p38 >= 32) continue;
-                acc31 += xc33[p36 * 32 + p38] * wc34[i35 * 3 + i37];
+      const float *xg17 = x0 + i15 * 16384;
+      const float *wm18 = x1 + i16 * 144;
+      float *ym19 = y0 + i15 * 16384 + i16 * 1024;
+      for (int64_t i20 = 0; i20 < 32; i20++) {
+        for (int64_t i21 = 0; i21 < 32; i21++) {
+          float acc22 = x2[i16];
+          for (int64_t i23 = 0; i23 < 16; i23++) {
+            const float *xc24 = xg17 + i23 * 1024;
+            const float *wc25 = wm18 + i23 * 9;
+            for (int64_t i26 = 0; i26 < 3; i26++) {
+              const int64_t p27 = i20 + i26 - 1;
+              if (p27 < 0 || p27 >= 32) continue;
+              for (int64_t i28 = 0; i28 < 3; i28++) {
+                const int64_t p29 = i21 + i28 - 1;
+                if (p29 < 0 || p29 >= 32) continue;
+                acc22 += xc24[p27 * 32 + p29] * wc25[i26 * 3 + i28];
               }
             }
           }
-          ym28[i29 * 32 + i30] = acc31;
+          ym19[i20 * 32 + i21] = (acc22 < 0x0p+0f ? 0x0p+0f : acc22);
         }
       }
     }
   }
 }
 
-/* /block1/bn1/BatchNormalization (BatchNormalization): /block1/conv1/Conv_output_0[1,16,32,32], block1.bn1.weight[16], block1.bn1.bias[16], block1.bn1.running_mean[16], block1.bn1.running_var[16] -> /block1/bn1/BatchNormalization_output_0[1,16,32,32] */
-static void node_4_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* /block1/conv2/Conv (Conv): /block1/Relu_output_0[1,16,32,32], block1.conv2.weight_bnfold[16,16,3,3], block1.conv2.weight_bnfold_bias[16], /Relu_output_0[1,16,32,32] -> /block1/Relu_1_output_0[1,16,32,32] */
+static void node_2_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *x3, float *y0)
 {
-  for (int64_t i39 = 0; i39 < 1; i39++) {
-    for (int64_t i40 = 0; i40 < 16; i40++) {
-      const float mu41 = x3[i40];
-      const float sc42 = x1[i40] / sqrtf(x4[i40] + 0x1.4f8b58p-17f);
-      const float bi43 = x2[i40];
-      const float *xp44 = x0 + (i39 * 16 + i40) * 1024;
-      float *yp45 = y0 + (i39 * 16 + i40) * 1024;
-      for (int64_t i46 = 0; i46 < 1024; i46++) {
-        yp45[i46] = (xp44[i46] - mu41) * sc42 + bi43;
-      }
-    }
-  }
-}
-
-/* /block1/Relu (Relu): /block1/bn1/BatchNormalization_output_0[1,16,32,32] -> /block1/Relu_output_0[1,16,32,32] */
-static void node_5_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i47 = 0; i47 < 16384; i47++) {
-      const float u0 = x0[i47];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i47] = (float)v;
-    }
-  }
-}
-
-/* /block1/conv2/Conv (Conv): /block1/Relu_output_0[1,16,32,32], block1.conv2.weight[16,16,3,3] -> /block1/conv2/Conv_output_0[1,16,32,32] */
-static void node_6_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i48 = 0; i48 < 1; i48++) {
-    for (int64_t i49 = 0; i49 < 16; i49++) {
-      const float *xg50 = x0 + i48 * 16384;
-      const float *wm51 = x1 + i49 * 144;
-      float *ym52 = y0 + i48 * 16384 + i49 * 1024;
-      for (int64_t i53 = 0; i53 < 32; i53++) {
-        for (int64_t i54 = 0; i54 < 32; i54++) {
-          float acc55 = 0x0p+0f;
-          for (int64_t i56 = 0; i56 < 16; i56++) {
-            const float *xc57 = xg50 + i56 * 1024;
-            const float *wc58 = wm51 + i56 * 9;
-            for (int64_t i59 = 0; i59 < 3; i59++) {
-              const int64_t p60 = i53 + i59 - 1;
-              if (p60 < 0 || p60 >= 32) continue;
-              for (int64_t i61 = 0; i61 < 3; i61++) {
-                const int64_t p62 = i54 + i61 - 1;
-                if (p62 < 0 || p62 >= 32) continue;
-                acc55 += xc57[p60 * 32 + p62] * wc58[i59 * 3 + i61];
+  for (int64_t i30 = 0; i30 < 1; i30++) {
+    for (int64_t i31 = 0; i31 < 16; i31++) {
+      const float *xg32 = x0 + i30 * 16384;
+      const float *wm33 = x1 + i31 * 144;
+      float *ym34 = y0 + i30 * 16384 + i31 * 1024;
+      const float *rm35 = x3 + i30 * 16384 + i31 * 1024;
+      for (int64_t i36 = 0; i36 < 32; i36++) {
+        for (int64_t i37 = 0; i37 < 32; i37++) {
+          float acc38 = x2[i31];
+          for (int64_t i39 = 0; i39 < 16; i39++) {
+            const float *xc40 = xg32 + i39 * 1024;
+            const float *wc41 = wm33 + i39 * 9;
+            for (int64_t i42 = 0; i42 < 3; i42++) {
+              const int64_t p43 = i36 + i42 - 1;
+              if (p43 < 0 || p43 >= 32) continue;
+              for (int64_t i44 = 0; i44 < 3; i44++) {
+                const int64_t p45 = i37 + i44 - 1;
+                if (p45 < 0 || p45 >= 32) continue;
+                acc38 += xc40[p43 * 32 + p45] * wc41[i42 * 3 + i44];
               }
             }
           }
-          ym52[i53 * 32 + i54] = acc55;
+          acc38 += rm35[i36 * 32 + i37];
+          ym34[i36 * 32 + i37] = (acc38 < 0x0p+0f ? 0x0p+0f : acc38);
         }
       }
     }
   }
 }
 
-/* /block1/bn2/BatchNormalization (BatchNormalization): /block1/conv2/Conv_output_0[1,16,32,32], block1.bn2.weight[16], block1.bn2.bias[16], block1.bn2.running_mean[16], block1.bn2.running_var[16] -> /block1/bn2/BatchNormalization_output_0[1,16,32,32] */
-static void node_7_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* /block2/conv1/Conv (Conv): /block1/Relu_1_output_0[1,16,32,32], block2.conv1.weight_bnfold[32,16,3,3], block2.conv1.weight_bnfold_bias[32] -> /block2/Relu_output_0[1,32,16,16] */
+static void node_3_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i63 = 0; i63 < 1; i63++) {
-    for (int64_t i64 = 0; i64 < 16; i64++) {
-      const float mu65 = x3[i64];
-      const float sc66 = x1[i64] / sqrtf(x4[i64] + 0x1.4f8b58p-17f);
-      const float bi67 = x2[i64];
-      const float *xp68 = x0 + (i63 * 16 + i64) * 1024;
-      float *yp69 = y0 + (i63 * 16 + i64) * 1024;
-      for (int64_t i70 = 0; i70 < 1024; i70++) {
-        yp69[i70] = (xp68[i70] - mu65) * sc66 + bi67;
-      }
-    }
-  }
-}
-
-/* /block1/Add (Add): /block1/bn2/BatchNormalization_output_0[1,16,32,32], /Relu_output_0[1,16,32,32] -> /block1/Add_output_0[1,16,32,32] */
-static void node_8_Add(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i71 = 0; i71 < 16384; i71++) {
-      const float u0 = x0[i71];
-      const float u1 = x1[i71];
-      float v = (float)(u0 + u1);
-      y0[i71] = (float)v;
-    }
-  }
-}
-
-/* /block1/Relu_1 (Relu): /block1/Add_output_0[1,16,32,32] -> /block1/Relu_1_output_0[1,16,32,32] */
-static void node_9_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i72 = 0; i72 < 16384; i72++) {
-      const float u0 = x0[i72];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i72] = (float)v;
-    }
-  }
-}
-
-/* /block2/conv1/Conv (Conv): /block1/Relu_1_output_0[1,16,32,32], block2.conv1.weight[32,16,3,3] -> /block2/conv1/Conv_output_0[1,32,16,16] */
-static void node_10_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i73 = 0; i73 < 1; i73++) {
-    for (int64_t i74 = 0; i74 < 32; i74++) {
-      const float *xg75 = x0 + i73 * 16384;
-      const float *wm76 = x1 + i74 * 144;
-      float *ym77 = y0 + i73 * 8192 + i74 * 256;
-      for (int64_t i78 = 0; i78 < 16; i78++) {
-        for (int64_t i79 = 0; i79 < 16; i79++) {
-          float acc80 = 0x0p+0f;
-          for (int64_t i81 = 0; i81 < 16; i81++) {
-            const float *xc82 = xg75 + i81 * 1024;
-            const float *wc83 = wm76 + i81 * 9;
-            for (int64_t i84 = 0; i84 < 3; i84++) {
-              const int64_t p85 = i78 * 2 + i84 - 1;
-              if (p85 < 0) continue;
-              for (int64_t i86 = 0; i86 < 3; i86++) {
-                const int64_t p87 = i79 * 2 + i86 - 1;
-                if (p87 < 0) continue;
-                acc80 += xc82[p85 * 32 + p87] * wc83[i84 * 3 + i86];
+  for (int64_t i46 = 0; i46 < 1; i46++) {
+    for (int64_t i47 = 0; i47 < 32; i47++) {
+      const float *xg48 = x0 + i46 * 16384;
+      const float *wm49 = x1 + i47 * 144;
+      float *ym50 = y0 + i46 * 8192 + i47 * 256;
+      for (int64_t i51 = 0; i51 < 16; i51++) {
+        for (int64_t i52 = 0; i52 < 16; i52++) {
+          float acc53 = x2[i47];
+          for (int64_t i54 = 0; i54 < 16; i54++) {
+            const float *xc55 = xg48 + i54 * 1024;
+            const float *wc56 = wm49 + i54 * 9;
+            for (int64_t i57 = 0; i57 < 3; i57++) {
+              const int64_t p58 = i51 * 2 + i57 - 1;
+              if (p58 < 0) continue;
+              for (int64_t i59 = 0; i59 < 3; i59++) {
+                const int64_t p60 = i52 * 2 + i59 - 1;
+                if (p60 < 0) continue;
+                acc53 += xc55[p58 * 32 + p60] * wc56[i57 * 3 + i59];
               }
             }
           }
-          ym77[i78 * 16 + i79] = acc80;
+          ym50[i51 * 16 + i52] = (acc53 < 0x0p+0f ? 0x0p+0f : acc53);
         }
       }
     }
   }
 }
 
-/* /block2/bn1/BatchNormalization (BatchNormalization): /block2/conv1/Conv_output_0[1,32,16,16], block2.bn1.weight[32], block2.bn1.bias[32], block2.bn1.running_mean[32], block2.bn1.running_var[32] -> /block2/bn1/BatchNormalization_output_0[1,32,16,16] */
-static void node_11_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* /block2/proj/proj.0/Conv (Conv): /block1/Relu_1_output_0[1,16,32,32], block2.proj.0.weight_bnfold[32,16,1,1], block2.proj.0.weight_bnfold_bias[32] -> /block2/proj/proj.1/BatchNormalization_output_0[1,32,16,16] */
+static void node_4_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i88 = 0; i88 < 1; i88++) {
-    for (int64_t i89 = 0; i89 < 32; i89++) {
-      const float mu90 = x3[i89];
-      const float sc91 = x1[i89] / sqrtf(x4[i89] + 0x1.4f8b58p-17f);
-      const float bi92 = x2[i89];
-      const float *xp93 = x0 + (i88 * 32 + i89) * 256;
-      float *yp94 = y0 + (i88 * 32 + i89) * 256;
-      for (int64_t i95 = 0; i95 < 256; i95++) {
-        yp94[i95] = (xp93[i95] - mu90) * sc91 + bi92;
-      }
-    }
-  }
-}
-
-/* /block2/Relu (Relu): /block2/bn1/BatchNormalization_output_0[1,32,16,16] -> /block2/Relu_output_0[1,32,16,16] */
-static void node_12_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i96 = 0; i96 < 8192; i96++) {
-      const float u0 = x0[i96];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i96] = (float)v;
-    }
-  }
-}
-
-/* /block2/conv2/Conv (Conv): /block2/Relu_output_0[1,32,16,16], block2.conv2.weight[32,32,3,3] -> /block2/conv2/Conv_output_0[1,32,16,16] */
-static void node_13_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i97 = 0; i97 < 1; i97++) {
-    for (int64_t i98 = 0; i98 < 32; i98++) {
-      const float *xg99 = x0 + i97 * 8192;
-      const float *wm100 = x1 + i98 * 288;
-      float *ym101 = y0 + i97 * 8192 + i98 * 256;
-      for (int64_t i102 = 0; i102 < 16; i102++) {
-        for (int64_t i103 = 0; i103 < 16; i103++) {
-          float acc104 = 0x0p+0f;
-          for (int64_t i105 = 0; i105 < 32; i105++) {
-            const float *xc106 = xg99 + i105 * 256;
-            const float *wc107 = wm100 + i105 * 9;
-            for (int64_t i108 = 0; i108 < 3; i108++) {
-              const int64_t p109 = i102 + i108 - 1;
-              if (p109 < 0 || p109 >= 16) continue;
-              for (int64_t i110 = 0; i110 < 3; i110++) {
-                const int64_t p111 = i103 + i110 - 1;
-                if (p111 < 0 || p111 >= 16) continue;
-                acc104 += xc106[p109 * 16 + p111] * wc107[i108 * 3 + i110];
+  for (int64_t i61 = 0; i61 < 1; i61++) {
+    for (int64_t i62 = 0; i62 < 32; i62++) {
+      const float *xg63 = x0 + i61 * 16384;
+      const float *wm64 = x1 + i62 * 16;
+      float *ym65 = y0 + i61 * 8192 + i62 * 256;
+      for (int64_t i66 = 0; i66 < 16; i66++) {
+        for (int64_t i67 = 0; i67 < 16; i67++) {
+          float acc68 = x2[i62];
+          for (int64_t i69 = 0; i69 < 16; i69++) {
+            const float *xc70 = xg63 + i69 * 1024;
+            const float *wc71 = wm64 + i69 * 1;
+            for (int64_t i72 = 0; i72 < 1; i72++) {
+              const int64_t p73 = i66 * 2 + i72;
+              for (int64_t i74 = 0; i74 < 1; i74++) {
+                const int64_t p75 = i67 * 2 + i74;
+                acc68 += xc70[p73 * 32 + p75] * wc71[i72 + i74];
               }
             }
           }
-          ym101[i102 * 16 + i103] = acc104;
+          ym65[i66 * 16 + i67] = acc68;
         }
       }
     }
   }
 }
 
-/* /block2/bn2/BatchNormalization (BatchNormalization): /block2/conv2/Conv_output_0[1,32,16,16], block2.bn2.weight[32], block2.bn2.bias[32], block2.bn2.running_mean[32], block2.bn2.running_var[32] -> /block2/bn2/BatchNormalization_output_0[1,32,16,16] */
-static void node_14_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* /block2/conv2/Conv (Conv): /block2/Relu_output_0[1,32,16,16], block2.conv2.weight_bnfold[32,32,3,3], block2.conv2.weight_bnfold_bias[32], /block2/proj/proj.1/BatchNormalization_output_0[1,32,16,16] -> /block2/Relu_1_output_0[1,32,16,16] */
+static void node_5_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *x3, float *y0)
 {
-  for (int64_t i112 = 0; i112 < 1; i112++) {
-    for (int64_t i113 = 0; i113 < 32; i113++) {
-      const float mu114 = x3[i113];
-      const float sc115 = x1[i113] / sqrtf(x4[i113] + 0x1.4f8b58p-17f);
-      const float bi116 = x2[i113];
-      const float *xp117 = x0 + (i112 * 32 + i113) * 256;
-      float *yp118 = y0 + (i112 * 32 + i113) * 256;
-      for (int64_t i119 = 0; i119 < 256; i119++) {
-        yp118[i119] = (xp117[i119] - mu114) * sc115 + bi116;
-      }
-    }
-  }
-}
-
-/* /block2/proj/proj.0/Conv (Conv): /block1/Relu_1_output_0[1,16,32,32], block2.proj.0.weight[32,16,1,1] -> /block2/proj/proj.0/Conv_output_0[1,32,16,16] */
-static void node_15_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i120 = 0; i120 < 1; i120++) {
-    for (int64_t i121 = 0; i121 < 32; i121++) {
-      const float *xg122 = x0 + i120 * 16384;
-      const float *wm123 = x1 + i121 * 16;
-      float *ym124 = y0 + i120 * 8192 + i121 * 256;
-      for (int64_t i125 = 0; i125 < 16; i125++) {
-        for (int64_t i126 = 0; i126 < 16; i126++) {
-          float acc127 = 0x0p+0f;
-          for (int64_t i128 = 0; i128 < 16; i128++) {
-            const float *xc129 = xg122 + i128 * 1024;
-            const float *wc130 = wm123 + i128 * 1;
-            for (int64_t i131 = 0; i131 < 1; i131++) {
-              const int64_t p132 = i125 * 2 + i131;
-              for (int64_t i133 = 0; i133 < 1; i133++) {
-                const int64_t p134 = i126 * 2 + i133;
-                acc127 += xc129[p132 * 32 + p134] * wc130[i131 + i133];
+  for (int64_t i76 = 0; i76 < 1; i76++) {
+    for (int64_t i77 = 0; i77 < 32; i77++) {
+      const float *xg78 = x0 + i76 * 8192;
+      const float *wm79 = x1 + i77 * 288;
+      float *ym80 = y0 + i76 * 8192 + i77 * 256;
+      const float *rm81 = x3 + i76 * 8192 + i77 * 256;
+      for (int64_t i82 = 0; i82 < 16; i82++) {
+        for (int64_t i83 = 0; i83 < 16; i83++) {
+          float acc84 = x2[i77];
+          for (int64_t i85 = 0; i85 < 32; i85++) {
+            const float *xc86 = xg78 + i85 * 256;
+            const float *wc87 = wm79 + i85 * 9;
+            for (int64_t i88 = 0; i88 < 3; i88++) {
+              const int64_t p89 = i82 + i88 - 1;
+              if (p89 < 0 || p89 >= 16) continue;
+              for (int64_t i90 = 0; i90 < 3; i90++) {
+                const int64_t p91 = i83 + i90 - 1;
+                if (p91 < 0 || p91 >= 16) continue;
+                acc84 += xc86[p89 * 16 + p91] * wc87[i88 * 3 + i90];
               }
             }
           }
-          ym124[i125 * 16 + i126] = acc127;
+          acc84 += rm81[i82 * 16 + i83];
+          ym80[i82 * 16 + i83] = (acc84 < 0x0p+0f ? 0x0p+0f : acc84);
         }
       }
     }
   }
 }
 
-/* /block2/proj/proj.1/BatchNormalization (BatchNormalization): /block2/proj/proj.0/Conv_output_0[1,32,16,16], block2.proj.1.weight[32], block2.proj.1.bias[32], block2.proj.1.running_mean[32], block2.proj.1.running_var[32] -> /block2/proj/proj.1/BatchNormalization_output_0[1,32,16,16] */
-static void node_16_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* /block3/dw/Conv (Conv): /block2/Relu_1_output_0[1,32,16,16], block3.dw.weight_bnfold[32,1,3,3], block3.dw.weight_bnfold_bias[32] -> /block3/Relu_output_0[1,32,16,16] */
+static void node_6_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i135 = 0; i135 < 1; i135++) {
-    for (int64_t i136 = 0; i136 < 32; i136++) {
-      const float mu137 = x3[i136];
-      const float sc138 = x1[i136] / sqrtf(x4[i136] + 0x1.4f8b58p-17f);
-      const float bi139 = x2[i136];
-      const float *xp140 = x0 + (i135 * 32 + i136) * 256;
-      float *yp141 = y0 + (i135 * 32 + i136) * 256;
-      for (int64_t i142 = 0; i142 < 256; i142++) {
-        yp141[i142] = (xp140[i142] - mu137) * sc138 + bi139;
-      }
-    }
-  }
-}
-
-/* /block2/Add (Add): /block2/bn2/BatchNormalization_output_0[1,32,16,16], /block2/proj/proj.1/BatchNormalization_output_0[1,32,16,16] -> /block2/Add_output_0[1,32,16,16] */
-static void node_17_Add(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i143 = 0; i143 < 8192; i143++) {
-      const float u0 = x0[i143];
-      const float u1 = x1[i143];
-      float v = (float)(u0 + u1);
-      y0[i143] = (float)v;
-    }
-  }
-}
-
-/* /block2/Relu_1 (Relu): /block2/Add_output_0[1,32,16,16] -> /block2/Relu_1_output_0[1,32,16,16] */
-static void node_18_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i144 = 0; i144 < 8192; i144++) {
-      const float u0 = x0[i144];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i144] = (float)v;
-    }
-  }
-}
-
-/* /block3/dw/Conv (Conv): /block2/Relu_1_output_0[1,32,16,16], block3.dw.weight[32,1,3,3], block3.dw.bias[32] -> /block3/dw/Conv_output_0[1,32,16,16] */
-static void node_19_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i145 = 0; i145 < 1; i145++) {
-    for (int64_t i146 = 0; i146 < 32; i146++) {
-      const float *xg147 = x0 + i145 * 8192 + i146 * 256;
-      const float *wm148 = x1 + i146 * 9;
-      float *ym149 = y0 + i145 * 8192 + i146 * 256;
-      for (int64_t i150 = 0; i150 < 16; i150++) {
-        for (int64_t i151 = 0; i151 < 16; i151++) {
-          float acc152 = x2[i146];
-          for (int64_t i153 = 0; i153 < 1; i153++) {
-            const float *xc154 = xg147 + i153 * 256;
-            const float *wc155 = wm148 + i153 * 9;
-            for (int64_t i156 = 0; i156 < 3; i156++) {
-              const int64_t p157 = i150 + i156 - 1;
-              if (p157 < 0 || p157 >= 16) continue;
-              for (int64_t i158 = 0; i158 < 3; i158++) {
-                const int64_t p159 = i151 + i158 - 1;
-                if (p159 < 0 || p159 >= 16) continue;
-                acc152 += xc154[p157 * 16 + p159] * wc155[i156 * 3 + i158];
+  for (int64_t i92 = 0; i92 < 1; i92++) {
+    for (int64_t i93 = 0; i93 < 32; i93++) {
+      const float *xg94 = x0 + i92 * 8192 + i93 * 256;
+      const float *wm95 = x1 + i93 * 9;
+      float *ym96 = y0 + i92 * 8192 + i93 * 256;
+      for (int64_t i97 = 0; i97 < 16; i97++) {
+        for (int64_t i98 = 0; i98 < 16; i98++) {
+          float acc99 = x2[i93];
+          for (int64_t i100 = 0; i100 < 1; i100++) {
+            const float *xc101 = xg94 + i100 * 256;
+            const float *wc102 = wm95 + i100 * 9;
+            for (int64_t i103 = 0; i103 < 3; i103++) {
+              const int64_t p104 = i97 + i103 - 1;
+              if (p104 < 0 || p104 >= 16) continue;
+              for (int64_t i105 = 0; i105 < 3; i105++) {
+                const int64_t p106 = i98 + i105 - 1;
+                if (p106 < 0 || p106 >= 16) continue;
+                acc99 += xc101[p104 * 16 + p106] * wc102[i103 * 3 + i105];
               }
             }
           }
-          ym149[i150 * 16 + i151] = acc152;
+          ym96[i97 * 16 + i98] = (acc99 < 0x0p+0f ? 0x0p+0f : acc99);
         }
       }
     }
   }
 }
 
-/* /block3/bn1/BatchNormalization (BatchNormalization): /block3/dw/Conv_output_0[1,32,16,16], block3.bn1.weight[32], block3.bn1.bias[32], block3.bn1.running_mean[32], block3.bn1.running_var[32] -> /block3/bn1/BatchNormalization_output_0[1,32,16,16] */
-static void node_20_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* /block3/pw/Conv (Conv): /block3/Relu_output_0[1,32,16,16], block3.pw.weight_bnfold[32,32,1,1], block3.pw.weight_bnfold_bias[32], /block2/Relu_1_output_0[1,32,16,16] -> /block3/Relu_1_output_0[1,32,16,16] */
+static void node_7_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *x3, float *y0)
 {
-  for (int64_t i160 = 0; i160 < 1; i160++) {
-    for (int64_t i161 = 0; i161 < 32; i161++) {
-      const float mu162 = x3[i161];
-      const float sc163 = x1[i161] / sqrtf(x4[i161] + 0x1.4f8b58p-17f);
-      const float bi164 = x2[i161];
-      const float *xp165 = x0 + (i160 * 32 + i161) * 256;
-      float *yp166 = y0 + (i160 * 32 + i161) * 256;
-      for (int64_t i167 = 0; i167 < 256; i167++) {
-        yp166[i167] = (xp165[i167] - mu162) * sc163 + bi164;
-      }
-    }
-  }
-}
-
-/* /block3/Relu (Relu): /block3/bn1/BatchNormalization_output_0[1,32,16,16] -> /block3/Relu_output_0[1,32,16,16] */
-static void node_21_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i168 = 0; i168 < 8192; i168++) {
-      const float u0 = x0[i168];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i168] = (float)v;
-    }
-  }
-}
-
-/* /block3/pw/Conv (Conv): /block3/Relu_output_0[1,32,16,16], block3.pw.weight[32,32,1,1] -> /block3/pw/Conv_output_0[1,32,16,16] */
-static void node_22_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  for (int64_t i169 = 0; i169 < 1; i169++) {
-    for (int64_t i170 = 0; i170 < 32; i170++) {
-      const float *xg171 = x0 + i169 * 8192;
-      const float *wm172 = x1 + i170 * 32;
-      float *ym173 = y0 + i169 * 8192 + i170 * 256;
-      for (int64_t i174 = 0; i174 < 16; i174++) {
-        for (int64_t i175 = 0; i175 < 16; i175++) {
-          float acc176 = 0x0p+0f;
-          for (int64_t i177 = 0; i177 < 32; i177++) {
-            const float *xc178 = xg171 + i177 * 256;
-            const float *wc179 = wm172 + i177 * 1;
-            for (int64_t i180 = 0; i180 < 1; i180++) {
-              const int64_t p181 = i174 + i180;
-              for (int64_t i182 = 0; i182 < 1; i182++) {
-                const int64_t p183 = i175 + i182;
-                acc176 += xc178[p181 * 16 + p183] * wc179[i180 + i182];
+  for (int64_t i107 = 0; i107 < 1; i107++) {
+    for (int64_t i108 = 0; i108 < 32; i108++) {
+      const float *xg109 = x0 + i107 * 8192;
+      const float *wm110 = x1 + i108 * 32;
+      float *ym111 = y0 + i107 * 8192 + i108 * 256;
+      const float *rm112 = x3 + i107 * 8192 + i108 * 256;
+      for (int64_t i113 = 0; i113 < 16; i113++) {
+        for (int64_t i114 = 0; i114 < 16; i114++) {
+          float acc115 = x2[i108];
+          for (int64_t i116 = 0; i116 < 32; i116++) {
+            const float *xc117 = xg109 + i116 * 256;
+            const float *wc118 = wm110 + i116 * 1;
+            for (int64_t i119 = 0; i119 < 1; i119++) {
+              const int64_t p120 = i113 + i119;
+              for (int64_t i121 = 0; i121 < 1; i121++) {
+                const int64_t p122 = i114 + i121;
+                acc115 += xc117[p120 * 16 + p122] * wc118[i119 + i121];
               }
             }
           }
-          ym173[i174 * 16 + i175] = acc176;
+          acc115 += rm112[i113 * 16 + i114];
+          ym111[i113 * 16 + i114] = (acc115 < 0x0p+0f ? 0x0p+0f : acc115);
         }
       }
-    }
-  }
-}
-
-/* /block3/bn2/BatchNormalization (BatchNormalization): /block3/pw/Conv_output_0[1,32,16,16], block3.bn2.weight[32], block3.bn2.bias[32], block3.bn2.running_mean[32], block3.bn2.running_var[32] -> /block3/bn2/BatchNormalization_output_0[1,32,16,16] */
-static void node_23_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i184 = 0; i184 < 1; i184++) {
-    for (int64_t i185 = 0; i185 < 32; i185++) {
-      const float mu186 = x3[i185];
-      const float sc187 = x1[i185] / sqrtf(x4[i185] + 0x1.4f8b58p-17f);
-      const float bi188 = x2[i185];
-      const float *xp189 = x0 + (i184 * 32 + i185) * 256;
-      float *yp190 = y0 + (i184 * 32 + i185) * 256;
-      for (int64_t i191 = 0; i191 < 256; i191++) {
-        yp190[i191] = (xp189[i191] - mu186) * sc187 + bi188;
-      }
-    }
-  }
-}
-
-/* /block3/Add (Add): /block3/bn2/BatchNormalization_output_0[1,32,16,16], /block2/Relu_1_output_0[1,32,16,16] -> /block3/Add_output_0[1,32,16,16] */
-static void node_24_Add(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i192 = 0; i192 < 8192; i192++) {
-      const float u0 = x0[i192];
-      const float u1 = x1[i192];
-      float v = (float)(u0 + u1);
-      y0[i192] = (float)v;
-    }
-  }
-}
-
-/* /block3/Relu_1 (Relu): /block3/Add_output_0[1,32,16,16] -> /block3/Relu_1_output_0[1,32,16,16] */
-static void node_25_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i193 = 0; i193 < 8192; i193++) {
-      const float u0 = x0[i193];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i193] = (float)v;
     }
   }
 }
 
 /* /final_bn/BatchNormalization (BatchNormalization): /block3/Relu_1_output_0[1,32,16,16], final_bn.weight[32], final_bn.bias[32], final_bn.running_mean[32], final_bn.running_var[32] -> /final_bn/BatchNormalization_output_0[1,32,16,16] */
-static void node_26_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+static void node_8_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i194 = 0; i194 < 1; i194++) {
-    for (int64_t i195 = 0; i195 < 32; i195++) {
-      const float mu196 = x3[i195];
-      const float sc197 = x1[i195] / sqrtf(x4[i195] + 0x1.4f8b58p-17f);
-      const float bi198 = x2[i195];
-      const float *xp199 = x0 + (i194 * 32 + i195) * 256;
-      float *yp200 = y0 + (i194 * 32 + i195) * 256;
-      for (int64_t i201 = 0; i201 < 256; i201++) {
-        yp200[i201] = (xp199[i201] - mu196) * sc197 + bi198;
+  for (int64_t i123 = 0; i123 < 1; i123++) {
+    for (int64_t i124 = 0; i124 < 32; i124++) {
+      const float mu125 = x3[i124];
+      const float sc126 = x1[i124] / sqrtf(x4[i124] + 0x1.4f8b58p-17f);
+      const float bi127 = x2[i124];
+      const float *xp128 = x0 + (i123 * 32 + i124) * 256;
+      float *yp129 = y0 + (i123 * 32 + i124) * 256;
+      for (int64_t i130 = 0; i130 < 256; i130++) {
+        yp129[i130] = (xp128[i130] - mu125) * sc126 + bi127;
       }
     }
   }
 }
 
 /* /Relu_1 (Relu): /final_bn/BatchNormalization_output_0[1,32,16,16] -> /Relu_1_output_0[1,32,16,16] */
-static void node_27_Relu(const float *x0, float *y0)
+static void node_9_Relu(const float *x0, float *y0)
 {
   {
-    for (int64_t i202 = 0; i202 < 8192; i202++) {
-      const float u0 = x0[i202];
+    for (int64_t i131 = 0; i131 < 8192; i131++) {
+      const float u0 = x0[i131];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i202] = (float)v;
+      y0[i131] = (float)v;
     }
   }
 }
 
 /* /GlobalAveragePool (GlobalAveragePool): /Relu_1_output_0[1,32,16,16] -> /GlobalAveragePool_output_0[1,32,1,1] */
-static void node_28_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_10_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i203 = 0; i203 < 32; i203++) {
-    const float *xp204 = x0 + i203 * 256;
-    float *yp205 = y0 + i203 * 1;
-    for (int64_t i206 = 0; i206 < 1; i206++) {
-      for (int64_t i207 = 0; i207 < 1; i207++) {
-        float acc208 = 0x0p+0f;
-        int64_t cnt209 = 0;
-        for (int64_t i210 = 0; i210 < 16; i210++) {
-          const int64_t p211 = i206 + i210;
-          for (int64_t i212 = 0; i212 < 16; i212++) {
-            const int64_t p213 = i207 + i212;
-            cnt209++;
-            const float v214 = xp204[p211 * 16 + p213];
-            acc208 += v214;
+  for (int64_t i132 = 0; i132 < 32; i132++) {
+    const float *xp133 = x0 + i132 * 256;
+    float *yp134 = y0 + i132 * 1;
+    for (int64_t i135 = 0; i135 < 1; i135++) {
+      for (int64_t i136 = 0; i136 < 1; i136++) {
+        float acc137 = 0x0p+0f;
+        int64_t cnt138 = 0;
+        for (int64_t i139 = 0; i139 < 16; i139++) {
+          const int64_t p140 = i135 + i139;
+          for (int64_t i141 = 0; i141 < 16; i141++) {
+            const int64_t p142 = i136 + i141;
+            cnt138++;
+            const float v143 = xp133[p140 * 16 + p142];
+            acc137 += v143;
           }
         }
-        yp205[i206 + i207] = acc208 / (float)cnt209;
+        yp134[i135 + i136] = acc137 / (float)cnt138;
       }
     }
   }
 }
 
 /* /Flatten (Flatten): /GlobalAveragePool_output_0[1,32,1,1] -> /Flatten_output_0[1,32] */
-static void node_29_Flatten(const float *x0, float *y0)
+static void node_11_Flatten(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 32 * sizeof(float));
@@ -720,20 +392,20 @@ static void node_29_Flatten(const float *x0, float *y0)
 }
 
 /* /fc/Gemm (Gemm): /Flatten_output_0[1,32], fc.weight[10,32], fc.bias[10] -> logits[1,10] */
-static void node_30_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_12_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  const float *pa215 = x0;
-  const float *pb216 = x1;
-  float *py217 = y0;
-  for (int64_t i218 = 0; i218 < 1; i218++) {
-    for (int64_t i219 = 0; i219 < 10; i219++) {
-      float acc220 = 0x0p+0f;
-      for (int64_t i221 = 0; i221 < 32; i221++) {
-        acc220 += pa215[i218 * 32 + i221] * pb216[i219 * 32 + i221];
+  const float *pa144 = x0;
+  const float *pb145 = x1;
+  float *py146 = y0;
+  for (int64_t i147 = 0; i147 < 1; i147++) {
+    for (int64_t i148 = 0; i148 < 10; i148++) {
+      float acc149 = 0x0p+0f;
+      for (int64_t i150 = 0; i150 < 32; i150++) {
+        acc149 += pa144[i147 * 32 + i150] * pb145[i148 * 32 + i150];
       }
-      float v222 = acc220;
-      v222 += x2[i219];
-      py217[i218 * 10 + i219] = v222;
+      float v151 = acc149;
+      v151 += x2[i148];
+      py146[i147 * 10 + i148] = v151;
     }
   }
 }
@@ -750,36 +422,18 @@ static unsigned char resnet_small_static_arena[resnet_small_ARENA_BYTES + 64];
 int resnet_small_infer(const float *input_input, float *output_logits, void *arena)
 {
   unsigned char *A = arena ? (unsigned char *)arena : resnet_small_STATIC_ARENA;
-  node_0_Conv(input_input, resnet_small_w0.v, (float *)(void *)(A + 0));
-  node_1_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w1.v, resnet_small_w2.v, resnet_small_w3.v, resnet_small_w4.v, (float *)(void *)(A + 65536));
-  node_2_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 65536));
-  node_3_Conv((const float *)(void *)(A + 65536), resnet_small_w5.v, (float *)(void *)(A + 0));
-  node_4_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w6.v, resnet_small_w7.v, resnet_small_w8.v, resnet_small_w9.v, (float *)(void *)(A + 131072));
-  node_5_Relu((const float *)(void *)(A + 131072), (float *)(void *)(A + 131072));
-  node_6_Conv((const float *)(void *)(A + 131072), resnet_small_w10.v, (float *)(void *)(A + 0));
-  node_7_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w11.v, resnet_small_w12.v, resnet_small_w13.v, resnet_small_w14.v, (float *)(void *)(A + 131072));
-  node_8_Add((const float *)(void *)(A + 131072), (const float *)(void *)(A + 65536), (float *)(void *)(A + 131072));
-  node_9_Relu((const float *)(void *)(A + 131072), (float *)(void *)(A + 131072));
-  node_10_Conv((const float *)(void *)(A + 131072), resnet_small_w15.v, (float *)(void *)(A + 0));
-  node_11_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w16.v, resnet_small_w17.v, resnet_small_w18.v, resnet_small_w19.v, (float *)(void *)(A + 32768));
-  node_12_Relu((const float *)(void *)(A + 32768), (float *)(void *)(A + 32768));
-  node_13_Conv((const float *)(void *)(A + 32768), resnet_small_w20.v, (float *)(void *)(A + 0));
-  node_14_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w21.v, resnet_small_w22.v, resnet_small_w23.v, resnet_small_w24.v, (float *)(void *)(A + 32768));
-  node_15_Conv((const float *)(void *)(A + 131072), resnet_small_w25.v, (float *)(void *)(A + 0));
-  node_16_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w26.v, resnet_small_w27.v, resnet_small_w28.v, resnet_small_w29.v, (float *)(void *)(A + 65536));
-  node_17_Add((const float *)(void *)(A + 32768), (const float *)(void *)(A + 65536), (float *)(void *)(A + 32768));
-  node_18_Relu((const float *)(void *)(A + 32768), (float *)(void *)(A + 32768));
-  node_19_Conv((const float *)(void *)(A + 32768), resnet_small_w30.v, resnet_small_w31.v, (float *)(void *)(A + 0));
-  node_20_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w32.v, resnet_small_w33.v, resnet_small_w34.v, resnet_small_w35.v, (float *)(void *)(A + 65536));
-  node_21_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 65536));
-  node_22_Conv((const float *)(void *)(A + 65536), resnet_small_w36.v, (float *)(void *)(A + 0));
-  node_23_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w37.v, resnet_small_w38.v, resnet_small_w39.v, resnet_small_w40.v, (float *)(void *)(A + 65536));
-  node_24_Add((const float *)(void *)(A + 65536), (const float *)(void *)(A + 32768), (float *)(void *)(A + 65536));
-  node_25_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 65536));
-  node_26_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w41.v, resnet_small_w42.v, resnet_small_w43.v, resnet_small_w44.v, (float *)(void *)(A + 0));
-  node_27_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_28_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 32768));
-  node_29_Flatten((const float *)(void *)(A + 32768), (float *)(void *)(A + 32768));
-  node_30_Gemm((const float *)(void *)(A + 32768), resnet_small_w45.v, resnet_small_w46.v, output_logits);
+  node_0_Conv(input_input, resnet_small_w6.v, resnet_small_w7.v, (float *)(void *)(A + 0));
+  node_1_Conv((const float *)(void *)(A + 0), resnet_small_w8.v, resnet_small_w9.v, (float *)(void *)(A + 65536));
+  node_2_Conv((const float *)(void *)(A + 65536), resnet_small_w10.v, resnet_small_w11.v, (const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_3_Conv((const float *)(void *)(A + 0), resnet_small_w12.v, resnet_small_w13.v, (float *)(void *)(A + 65536));
+  node_4_Conv((const float *)(void *)(A + 0), resnet_small_w16.v, resnet_small_w17.v, (float *)(void *)(A + 98304));
+  node_5_Conv((const float *)(void *)(A + 65536), resnet_small_w14.v, resnet_small_w15.v, (const float *)(void *)(A + 98304), (float *)(void *)(A + 98304));
+  node_6_Conv((const float *)(void *)(A + 98304), resnet_small_w18.v, resnet_small_w19.v, (float *)(void *)(A + 0));
+  node_7_Conv((const float *)(void *)(A + 0), resnet_small_w20.v, resnet_small_w21.v, (const float *)(void *)(A + 98304), (float *)(void *)(A + 98304));
+  node_8_BatchNormalization((const float *)(void *)(A + 98304), resnet_small_w0.v, resnet_small_w1.v, resnet_small_w2.v, resnet_small_w3.v, (float *)(void *)(A + 0));
+  node_9_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_10_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 32768));
+  node_11_Flatten((const float *)(void *)(A + 32768), (float *)(void *)(A + 32768));
+  node_12_Gemm((const float *)(void *)(A + 32768), resnet_small_w4.v, resnet_small_w5.v, output_logits);
   return 0;
 }

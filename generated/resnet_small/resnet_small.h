@@ -19,8 +19,8 @@
 extern "C" {
 #endif
 
-#define resnet_small_ARENA_BYTES 196608
-/* most bytes live at once for this schedule: 196608 */
+#define resnet_small_ARENA_BYTES 131072
+/* most bytes live at once for this schedule: 131072 */
 
 #define resnet_small_NUM_INPUTS 1
 #define resnet_small_NUM_OUTPUTS 1

@@ -216,7 +216,7 @@ static void node_8_Sqrt(const float *x0, float *y0)
   }
 }
 
-/* node_conv1d_1 (Conv): sqrt[1,129,4], model.encoder.0.reparam_conv.weight[128,129,3], model.encoder.0.reparam_conv.bias[128] -> conv1d_1[1,128,4] */
+/* node_conv1d_1 (Conv): sqrt[1,129,4], model.encoder.0.reparam_conv.weight[128,129,3], model.encoder.0.reparam_conv.bias[128] -> relu[1,128,4] */
 static void node_9_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   for (int64_t i18 = 0; i18 < 1; i18++) {
@@ -235,226 +235,167 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x1, cons
             acc24 += xc26[p29] * wc27[i28];
           }
         }
-        ym22[i23] = acc24;
+        ym22[i23] = (acc24 < 0x0p+0f ? 0x0p+0f : acc24);
       }
     }
   }
 }
 
-/* node_relu (Relu): conv1d_1[1,128,4] -> relu[1,128,4] */
-static void node_10_Relu(const float *x0, float *y0)
+/* node_conv1d_2 (Conv): relu[1,128,4], model.encoder.1.reparam_conv.weight[64,128,3], model.encoder.1.reparam_conv.bias[64] -> relu_1[1,64,2] */
+static void node_10_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  {
-    for (int64_t i30 = 0; i30 < 512; i30++) {
-      const float u0 = x0[i30];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i30] = (float)v;
+  for (int64_t i30 = 0; i30 < 1; i30++) {
+    for (int64_t i31 = 0; i31 < 64; i31++) {
+      const float *xg32 = x0 + i30 * 512;
+      const float *wm33 = x1 + i31 * 384;
+      float *ym34 = y0 + i30 * 128 + i31 * 2;
+      for (int64_t i35 = 0; i35 < 2; i35++) {
+        float acc36 = x2[i31];
+        for (int64_t i37 = 0; i37 < 128; i37++) {
+          const float *xc38 = xg32 + i37 * 4;
+          const float *wc39 = wm33 + i37 * 3;
+          for (int64_t i40 = 0; i40 < 3; i40++) {
+            const int64_t p41 = i35 * 2 + i40 - 1;
+            if (p41 < 0) continue;
+            acc36 += xc38[p41] * wc39[i40];
+          }
+        }
+        ym34[i35] = (acc36 < 0x0p+0f ? 0x0p+0f : acc36);
+      }
     }
   }
 }
 
-/* node_conv1d_2 (Conv): relu[1,128,4], model.encoder.1.reparam_conv.weight[64,128,3], model.encoder.1.reparam_conv.bias[64] -> conv1d_2[1,64,2] */
+/* node_conv1d_3 (Conv): relu_1[1,64,2], model.encoder.2.reparam_conv.weight[64,64,3], model.encoder.2.reparam_conv.bias[64] -> relu_2[1,64,1] */
 static void node_11_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i31 = 0; i31 < 1; i31++) {
-    for (int64_t i32 = 0; i32 < 64; i32++) {
-      const float *xg33 = x0 + i31 * 512;
-      const float *wm34 = x1 + i32 * 384;
-      float *ym35 = y0 + i31 * 128 + i32 * 2;
-      for (int64_t i36 = 0; i36 < 2; i36++) {
-        float acc37 = x2[i32];
-        for (int64_t i38 = 0; i38 < 128; i38++) {
-          const float *xc39 = xg33 + i38 * 4;
-          const float *wc40 = wm34 + i38 * 3;
-          for (int64_t i41 = 0; i41 < 3; i41++) {
-            const int64_t p42 = i36 * 2 + i41 - 1;
-            if (p42 < 0) continue;
-            acc37 += xc39[p42] * wc40[i41];
+  for (int64_t i42 = 0; i42 < 1; i42++) {
+    for (int64_t i43 = 0; i43 < 64; i43++) {
+      const float *xg44 = x0 + i42 * 128;
+      const float *wm45 = x1 + i43 * 192;
+      float *ym46 = y0 + i42 * 64 + i43;
+      for (int64_t i47 = 0; i47 < 1; i47++) {
+        float acc48 = x2[i43];
+        for (int64_t i49 = 0; i49 < 64; i49++) {
+          const float *xc50 = xg44 + i49 * 2;
+          const float *wc51 = wm45 + i49 * 3;
+          for (int64_t i52 = 0; i52 < 3; i52++) {
+            const int64_t p53 = i47 * 2 + i52 - 1;
+            if (p53 < 0) continue;
+            acc48 += xc50[p53] * wc51[i52];
           }
         }
-        ym35[i36] = acc37;
+        ym46[i47] = (acc48 < 0x0p+0f ? 0x0p+0f : acc48);
       }
     }
   }
 }
 
-/* node_relu_1 (Relu): conv1d_2[1,64,2] -> relu_1[1,64,2] */
-static void node_12_Relu(const float *x0, float *y0)
+/* node_conv1d_4 (Conv): relu_2[1,64,1], model.encoder.3.reparam_conv.weight[128,64,3], model.encoder.3.reparam_conv.bias[128] -> relu_3[1,128,1] */
+static void node_12_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  {
-    for (int64_t i43 = 0; i43 < 128; i43++) {
-      const float u0 = x0[i43];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i43] = (float)v;
-    }
-  }
-}
-
-/* node_conv1d_3 (Conv): relu_1[1,64,2], model.encoder.2.reparam_conv.weight[64,64,3], model.encoder.2.reparam_conv.bias[64] -> conv1d_3[1,64,1] */
-static void node_13_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i44 = 0; i44 < 1; i44++) {
-    for (int64_t i45 = 0; i45 < 64; i45++) {
-      const float *xg46 = x0 + i44 * 128;
-      const float *wm47 = x1 + i45 * 192;
-      float *ym48 = y0 + i44 * 64 + i45;
-      for (int64_t i49 = 0; i49 < 1; i49++) {
-        float acc50 = x2[i45];
-        for (int64_t i51 = 0; i51 < 64; i51++) {
-          const float *xc52 = xg46 + i51 * 2;
-          const float *wc53 = wm47 + i51 * 3;
-          for (int64_t i54 = 0; i54 < 3; i54++) {
-            const int64_t p55 = i49 * 2 + i54 - 1;
-            if (p55 < 0) continue;
-            acc50 += xc52[p55] * wc53[i54];
+  for (int64_t i54 = 0; i54 < 1; i54++) {
+    for (int64_t i55 = 0; i55 < 128; i55++) {
+      const float *xg56 = x0 + i54 * 64;
+      const float *wm57 = x1 + i55 * 192;
+      float *ym58 = y0 + i54 * 128 + i55;
+      for (int64_t i59 = 0; i59 < 1; i59++) {
+        float acc60 = x2[i55];
+        for (int64_t i61 = 0; i61 < 64; i61++) {
+          const float *xc62 = xg56 + i61 * 1;
+          const float *wc63 = wm57 + i61 * 3;
+          for (int64_t i64 = 0; i64 < 3; i64++) {
+            const int64_t p65 = i59 + i64 - 1;
+            if (p65 < 0 || p65 >= 1) continue;
+            acc60 += xc62[p65] * wc63[i64];
           }
         }
-        ym48[i49] = acc50;
+        ym58[i59] = (acc60 < 0x0p+0f ? 0x0p+0f : acc60);
       }
-    }
-  }
-}
-
-/* node_relu_2 (Relu): conv1d_3[1,64,1] -> relu_2[1,64,1] */
-static void node_14_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i56 = 0; i56 < 64; i56++) {
-      const float u0 = x0[i56];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i56] = (float)v;
-    }
-  }
-}
-
-/* node_conv1d_4 (Conv): relu_2[1,64,1], model.encoder.3.reparam_conv.weight[128,64,3], model.encoder.3.reparam_conv.bias[128] -> conv1d_4[1,128,1] */
-static void node_15_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  for (int64_t i57 = 0; i57 < 1; i57++) {
-    for (int64_t i58 = 0; i58 < 128; i58++) {
-      const float *xg59 = x0 + i57 * 64;
-      const float *wm60 = x1 + i58 * 192;
-      float *ym61 = y0 + i57 * 128 + i58;
-      for (int64_t i62 = 0; i62 < 1; i62++) {
-        float acc63 = x2[i58];
-        for (int64_t i64 = 0; i64 < 64; i64++) {
-          const float *xc65 = xg59 + i64 * 1;
-          const float *wc66 = wm60 + i64 * 3;
-          for (int64_t i67 = 0; i67 < 3; i67++) {
-            const int64_t p68 = i62 + i67 - 1;
-            if (p68 < 0 || p68 >= 1) continue;
-            acc63 += xc65[p68] * wc66[i67];
-          }
-        }
-        ym61[i62] = acc63;
-      }
-    }
-  }
-}
-
-/* node_relu_3 (Relu): conv1d_4[1,128,1] -> relu_3[1,128,1] */
-static void node_16_Relu(const float *x0, float *y0)
-{
-  {
-    for (int64_t i69 = 0; i69 < 128; i69++) {
-      const float u0 = x0[i69];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i69] = (float)v;
     }
   }
 }
 
 /* node_select (Gather): relu_3[1,128,1], val_2[] -> select[1,128] */
-static void node_17_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
+static void node_13_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i70 = 0; i70 < 128; i70++) {
-      for (int64_t i71 = 0; i71 < 1; i71++) {
-        int64_t t72 = (int64_t)x1[i71];
-        if (t72 < 0) t72 += 1;
-        y0[(i70*1 + i71)*1] = x0[(i70*1 + t72)*1];
+    for (int64_t i66 = 0; i66 < 128; i66++) {
+      for (int64_t i67 = 0; i67 < 1; i67++) {
+        int64_t t68 = (int64_t)x1[i67];
+        if (t68 < 0) t68 += 1;
+        y0[(i66*1 + i67)*1] = x0[(i66*1 + t68)*1];
       }
     }
   }
 }
 
 /* node_select_1 (Gather): state[2,1,128], val_2[] -> select_1[1,128] */
-static void node_18_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
+static void node_14_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i73 = 0; i73 < 1; i73++) {
-      int64_t t74 = (int64_t)x1[i73];
-      if (t74 < 0) t74 += 2;
-      memcpy(&y0[(0*1 + i73)*128], &x0[(0*2 + t74)*128], 128 * sizeof(float));
+    for (int64_t i69 = 0; i69 < 1; i69++) {
+      int64_t t70 = (int64_t)x1[i69];
+      if (t70 < 0) t70 += 2;
+      memcpy(&y0[(0*1 + i69)*128], &x0[(0*2 + t70)*128], 128 * sizeof(float));
     }
   }
 }
 
 /* node_select_2 (Gather): state[2,1,128], val_27[] -> select_2[1,128] */
-static void node_19_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
+static void node_15_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i75 = 0; i75 < 1; i75++) {
-      int64_t t76 = (int64_t)x1[i75];
-      if (t76 < 0) t76 += 2;
-      memcpy(&y0[(0*1 + i75)*128], &x0[(0*2 + t76)*128], 128 * sizeof(float));
-    }
-  }
-}
-
-/* node_linear (Gemm): select_1[1,128], model.decoder.rnn.weight_hh[512,128], model.decoder.rnn.bias_hh[512] -> linear[1,512] */
-static void node_20_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  const float *pa77 = x0;
-  const float *pb78 = x1;
-  float *py79 = y0;
-  for (int64_t i80 = 0; i80 < 1; i80++) {
-    for (int64_t i81 = 0; i81 < 512; i81++) {
-      float acc82 = 0x0p+0f;
-      for (int64_t i83 = 0; i83 < 128; i83++) {
-        acc82 += pa77[i80 * 128 + i83] * pb78[i81 * 128 + i83];
-      }
-      float v84 = acc82;
-      v84 += x2[i81];
-      py79[i80 * 512 + i81] = v84;
+    for (int64_t i71 = 0; i71 < 1; i71++) {
+      int64_t t72 = (int64_t)x1[i71];
+      if (t72 < 0) t72 += 2;
+      memcpy(&y0[(0*1 + i71)*128], &x0[(0*2 + t72)*128], 128 * sizeof(float));
     }
   }
 }
 
 /* node_linear_1 (Gemm): select[1,128], model.decoder.rnn.weight_ih[512,128], model.decoder.rnn.bias_ih[512] -> linear_1[1,512] */
-static void node_21_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_16_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  const float *pa85 = x0;
-  const float *pb86 = x1;
-  float *py87 = y0;
-  for (int64_t i88 = 0; i88 < 1; i88++) {
-    for (int64_t i89 = 0; i89 < 512; i89++) {
-      float acc90 = 0x0p+0f;
-      for (int64_t i91 = 0; i91 < 128; i91++) {
-        acc90 += pa85[i88 * 128 + i91] * pb86[i89 * 128 + i91];
+  const float *pa73 = x0;
+  const float *pb74 = x1;
+  float *py75 = y0;
+  for (int64_t i76 = 0; i76 < 1; i76++) {
+    for (int64_t i77 = 0; i77 < 512; i77++) {
+      float acc78 = 0x0p+0f;
+      for (int64_t i79 = 0; i79 < 128; i79++) {
+        acc78 += pa73[i76 * 128 + i79] * pb74[i77 * 128 + i79];
       }
-      float v92 = acc90;
-      v92 += x2[i89];
-      py87[i88 * 512 + i89] = v92;
+      float v80 = acc78;
+      v80 += x2[i77];
+      py75[i76 * 512 + i77] = v80;
     }
   }
 }
 
-/* node_add_112 (Add): linear[1,512], linear_1[1,512] -> add_112[1,512] */
-static void node_22_Add(const float *x0, const float *restrict x1, float *y0)
+/* node_linear (Gemm): select_1[1,128], model.decoder.rnn.weight_hh[512,128], model.decoder.rnn.bias_hh[512], linear_1[1,512] -> add_112[1,512] */
+static void node_17_Gemm(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *x3, float *y0)
 {
-  {
-    for (int64_t i93 = 0; i93 < 512; i93++) {
-      const float u0 = x0[i93];
-      const float u1 = x1[i93];
-      float v = (float)(u0 + u1);
-      y0[i93] = (float)v;
+  const float *pa81 = x0;
+  const float *pb82 = x1;
+  float *py83 = y0;
+  const float *pr84 = x3;
+  for (int64_t i85 = 0; i85 < 1; i85++) {
+    for (int64_t i86 = 0; i86 < 512; i86++) {
+      float acc87 = 0x0p+0f;
+      for (int64_t i88 = 0; i88 < 128; i88++) {
+        acc87 += pa81[i85 * 128 + i88] * pb82[i86 * 128 + i88];
+      }
+      float v89 = acc87;
+      v89 += x2[i86];
+      v89 += pr84[i85 * 512 + i86];
+      py83[i85 * 512 + i86] = v89;
     }
   }
 }
 
 /* node_Split_23 (Split): add_112[1,512] -> unsafe_split_split_0[1,128], unsafe_split_split_1[1,128], unsafe_split_split_2[1,128], unsafe_split_split_3[1,128] */
-static void node_23_Split(const float *restrict x0, float *restrict y0, float *restrict y1, float *restrict y2, float *restrict y3)
+static void node_18_Split(const float *restrict x0, float *restrict y0, float *restrict y1, float *restrict y2, float *restrict y3)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
@@ -471,55 +412,106 @@ static void node_23_Split(const float *restrict x0, float *restrict y0, float *r
 }
 
 /* node_sigmoid (Sigmoid): unsafe_split_split_0[1,128] -> sigmoid[1,128] */
-static void node_24_Sigmoid(const float *x0, float *y0)
+static void node_19_Sigmoid(const float *x0, float *y0)
 {
   {
-    for (int64_t i94 = 0; i94 < 128; i94++) {
-      const float u0 = x0[i94];
+    for (int64_t i90 = 0; i90 < 128; i90++) {
+      const float u0 = x0[i90];
       float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-      y0[i94] = (float)v;
+      y0[i90] = (float)v;
     }
   }
 }
 
 /* node_sigmoid_1 (Sigmoid): unsafe_split_split_1[1,128] -> sigmoid_1[1,128] */
-static void node_25_Sigmoid(const float *x0, float *y0)
+static void node_20_Sigmoid(const float *x0, float *y0)
 {
   {
-    for (int64_t i95 = 0; i95 < 128; i95++) {
-      const float u0 = x0[i95];
+    for (int64_t i91 = 0; i91 < 128; i91++) {
+      const float u0 = x0[i91];
       float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-      y0[i95] = (float)v;
+      y0[i91] = (float)v;
     }
   }
 }
 
 /* node_tanh (Tanh): unsafe_split_split_2[1,128] -> tanh[1,128] */
-static void node_26_Tanh(const float *x0, float *y0)
+static void node_21_Tanh(const float *x0, float *y0)
 {
   {
-    for (int64_t i96 = 0; i96 < 128; i96++) {
-      const float u0 = x0[i96];
+    for (int64_t i92 = 0; i92 < 128; i92++) {
+      const float u0 = x0[i92];
       float v = (float)(tanhf(u0));
-      y0[i96] = (float)v;
+      y0[i92] = (float)v;
     }
   }
 }
 
 /* node_sigmoid_2 (Sigmoid): unsafe_split_split_3[1,128] -> sigmoid_2[1,128] */
-static void node_27_Sigmoid(const float *x0, float *y0)
+static void node_22_Sigmoid(const float *x0, float *y0)
 {
   {
-    for (int64_t i97 = 0; i97 < 128; i97++) {
-      const float u0 = x0[i97];
+    for (int64_t i93 = 0; i93 < 128; i93++) {
+      const float u0 = x0[i93];
       float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-      y0[i97] = (float)v;
+      y0[i93] = (float)v;
     }
   }
 }
 
 /* node_mul_168 (Mul): sigmoid_1[1,128], select_2[1,128] -> mul_168[1,128] */
-static void node_28_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_23_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i94 = 0; i94 < 128; i94++) {
+      const float u0 = x0[i94];
+      const float u1 = x1[i94];
+      float v = (float)(u0 * u1);
+      y0[i94] = (float)v;
+    }
+  }
+}
+
+/* node_mul_171 (Mul): sigmoid[1,128], tanh[1,128] -> mul_171[1,128] */
+static void node_24_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i95 = 0; i95 < 128; i95++) {
+      const float u0 = x0[i95];
+      const float u1 = x1[i95];
+      float v = (float)(u0 * u1);
+      y0[i95] = (float)v;
+    }
+  }
+}
+
+/* node_add_177 (Add): mul_168[1,128], mul_171[1,128] -> add_177[1,128] */
+static void node_25_Add(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i96 = 0; i96 < 128; i96++) {
+      const float u0 = x0[i96];
+      const float u1 = x1[i96];
+      float v = (float)(u0 + u1);
+      y0[i96] = (float)v;
+    }
+  }
+}
+
+/* node_tanh_1 (Tanh): add_177[1,128] -> tanh_1[1,128] */
+static void node_26_Tanh(const float *restrict x0, float *restrict y0)
+{
+  {
+    for (int64_t i97 = 0; i97 < 128; i97++) {
+      const float u0 = x0[i97];
+      float v = (float)(tanhf(u0));
+      y0[i97] = (float)v;
+    }
+  }
+}
+
+/* node_mul_182 (Mul): sigmoid_2[1,128], tanh_1[1,128] -> mul_182[1,128] */
+static void node_27_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i98 = 0; i98 < 128; i98++) {
@@ -531,59 +523,8 @@ static void node_28_Mul(const float *x0, const float *restrict x1, float *y0)
   }
 }
 
-/* node_mul_171 (Mul): sigmoid[1,128], tanh[1,128] -> mul_171[1,128] */
-static void node_29_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i99 = 0; i99 < 128; i99++) {
-      const float u0 = x0[i99];
-      const float u1 = x1[i99];
-      float v = (float)(u0 * u1);
-      y0[i99] = (float)v;
-    }
-  }
-}
-
-/* node_add_177 (Add): mul_168[1,128], mul_171[1,128] -> add_177[1,128] */
-static void node_30_Add(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i100 = 0; i100 < 128; i100++) {
-      const float u0 = x0[i100];
-      const float u1 = x1[i100];
-      float v = (float)(u0 + u1);
-      y0[i100] = (float)v;
-    }
-  }
-}
-
-/* node_tanh_1 (Tanh): add_177[1,128] -> tanh_1[1,128] */
-static void node_31_Tanh(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i101 = 0; i101 < 128; i101++) {
-      const float u0 = x0[i101];
-      float v = (float)(tanhf(u0));
-      y0[i101] = (float)v;
-    }
-  }
-}
-
-/* node_mul_182 (Mul): sigmoid_2[1,128], tanh_1[1,128] -> mul_182[1,128] */
-static void node_32_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i102 = 0; i102 < 128; i102++) {
-      const float u0 = x0[i102];
-      const float u1 = x1[i102];
-      float v = (float)(u0 * u1);
-      y0[i102] = (float)v;
-    }
-  }
-}
-
 /* node_unsqueeze_1 (Unsqueeze): mul_182[1,128], val_0[1] -> unsqueeze_1[1,128,1] */
-static void node_33_Unsqueeze(const float *x0, float *y0)
+static void node_28_Unsqueeze(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
@@ -591,7 +532,7 @@ static void node_33_Unsqueeze(const float *x0, float *y0)
 }
 
 /* node_Unsqueeze_79 (Unsqueeze): mul_182[1,128], val_11[1] -> val_79[1,1,128] */
-static void node_34_Unsqueeze(const float *x0, float *y0)
+static void node_29_Unsqueeze(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
@@ -599,15 +540,15 @@ static void node_34_Unsqueeze(const float *x0, float *y0)
 }
 
 /* node_Unsqueeze_81 (Unsqueeze): add_177[1,128], val_11[1] -> val_81[1,1,128] */
-static void node_35_Unsqueeze(const float *x0, float *y0)
+static void node_30_Unsqueeze(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
   }
 }
 
-/* node_stack (Concat): val_79[1,1,128], val_81[1,1,128] -> stack_true_graph_0[2,1,128] */
-static void node_36_Concat(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* node_stack (Concat): val_79[1,1,128], val_81[1,1,128] -> stateN[2,1,128] */
+static void node_31_Concat(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
@@ -618,53 +559,43 @@ static void node_36_Concat(const float *restrict x0, const float *restrict x1, f
 }
 
 /* node_relu_4 (Relu): unsqueeze_1[1,128,1] -> relu_4[1,128,1] */
-static void node_37_Relu(const float *x0, float *y0)
+static void node_32_Relu(const float *x0, float *y0)
 {
   {
-    for (int64_t i103 = 0; i103 < 128; i103++) {
-      const float u0 = x0[i103];
+    for (int64_t i99 = 0; i99 < 128; i99++) {
+      const float u0 = x0[i99];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i103] = (float)v;
+      y0[i99] = (float)v;
     }
   }
 }
 
-/* node_conv1d_5 (Conv): relu_4[1,128,1], model.decoder.decoder.2.weight[1,128,1], model.decoder.decoder.2.bias[1] -> conv1d_5[1,1,1] */
-static void node_38_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* node_conv1d_5 (Conv): relu_4[1,128,1], model.decoder.decoder.2.weight[1,128,1], model.decoder.decoder.2.bias[1] -> sigmoid_3[1,1,1] */
+static void node_33_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i104 = 0; i104 < 1; i104++) {
-    for (int64_t i105 = 0; i105 < 1; i105++) {
-      const float *xg106 = x0 + i104 * 128;
-      const float *wm107 = x1 + i105 * 128;
-      float *ym108 = y0 + i104 + i105;
-      for (int64_t i109 = 0; i109 < 1; i109++) {
-        float acc110 = x2[i105];
-        for (int64_t i111 = 0; i111 < 128; i111++) {
-          const float *xc112 = xg106 + i111 * 1;
-          const float *wc113 = wm107 + i111 * 1;
-          for (int64_t i114 = 0; i114 < 1; i114++) {
-            const int64_t p115 = i109 + i114;
-            acc110 += xc112[p115] * wc113[i114];
+  for (int64_t i100 = 0; i100 < 1; i100++) {
+    for (int64_t i101 = 0; i101 < 1; i101++) {
+      const float *xg102 = x0 + i100 * 128;
+      const float *wm103 = x1 + i101 * 128;
+      float *ym104 = y0 + i100 + i101;
+      for (int64_t i105 = 0; i105 < 1; i105++) {
+        float acc106 = x2[i101];
+        for (int64_t i107 = 0; i107 < 128; i107++) {
+          const float *xc108 = xg102 + i107 * 1;
+          const float *wc109 = wm103 + i107 * 1;
+          for (int64_t i110 = 0; i110 < 1; i110++) {
+            const int64_t p111 = i105 + i110;
+            acc106 += xc108[p111] * wc109[i110];
           }
         }
-        ym108[i109] = acc110;
+        ym104[i105] = (0x1p+0f / (0x1p+0f + expf(-acc106)));
       }
     }
   }
 }
 
-/* node_sigmoid_3 (Sigmoid): conv1d_5[1,1,1] -> sigmoid_3[1,1,1] */
-static void node_39_Sigmoid(const float *x0, float *y0)
-{
-  {
-    const float u0 = x0[0];
-    float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-    y0[0] = (float)v;
-  }
-}
-
 /* node_squeeze (Squeeze): sigmoid_3[1,1,1], val_30[1] -> squeeze[1,1] */
-static void node_40_Squeeze(const float *x0, float *y0)
+static void node_34_Squeeze(const float *x0, float *y0)
 {
   {
     y0[0] = x0[0];
@@ -672,7 +603,7 @@ static void node_40_Squeeze(const float *x0, float *y0)
 }
 
 /* node_mean (ReduceMean): squeeze[1,1], val_30[1] -> mean[1] */
-static void node_41_ReduceMean(const float *restrict x0, float *restrict y0)
+static void node_35_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
     double acc = 0;
@@ -684,24 +615,12 @@ static void node_41_ReduceMean(const float *restrict x0, float *restrict y0)
   }
 }
 
-/* node_unsqueeze_2 (Unsqueeze): mean[1], val_30[1] -> unsqueeze_2_true_graph_0[1,1] */
-static void node_42_Unsqueeze(const float *x0, float *y0)
+/* node_unsqueeze_2 (Unsqueeze): mean[1], val_30[1] -> output[1,1] */
+static void node_36_Unsqueeze(const float *restrict x0, float *restrict y0)
 {
   {
     y0[0] = x0[0];
   }
-}
-
-/* node_cond__1_out0 (Identity): unsqueeze_2_true_graph_0[1,1] -> output[1,1] */
-static void node_43_Identity(const float *restrict x0, float *restrict y0)
-{
-  if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 4);
-}
-
-/* node_cond__1_out1 (Identity): stack_true_graph_0[2,1,128] -> stateN[2,1,128] */
-static void node_44_Identity(const float *restrict x0, float *restrict y0)
-{
-  if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 1024);
 }
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
@@ -726,40 +645,32 @@ int silero_vad_op18_ifless_infer(const float *input_input, const float *input_st
   node_7_Add((const float *)(void *)(A + 4160), (const float *)(void *)(A + 6272), (float *)(void *)(A + 4160));
   node_8_Sqrt((const float *)(void *)(A + 4160), (float *)(void *)(A + 4160));
   node_9_Conv((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w0.v, silero_vad_op18_ifless_w1.v, (float *)(void *)(A + 0));
-  node_10_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_11_Conv((const float *)(void *)(A + 0), silero_vad_op18_ifless_w2.v, silero_vad_op18_ifless_w3.v, (float *)(void *)(A + 2048));
-  node_12_Relu((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
-  node_13_Conv((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w4.v, silero_vad_op18_ifless_w5.v, (float *)(void *)(A + 512));
-  node_14_Relu((const float *)(void *)(A + 512), (float *)(void *)(A + 512));
-  node_15_Conv((const float *)(void *)(A + 512), silero_vad_op18_ifless_w6.v, silero_vad_op18_ifless_w7.v, (float *)(void *)(A + 0));
-  node_16_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_17_Gather((const float *)(void *)(A + 0), silero_vad_op18_ifless_w15, (float *)(void *)(A + 4096));
-  node_18_Gather(input_state, silero_vad_op18_ifless_w15, (float *)(void *)(A + 2048));
-  node_19_Gather(input_state, silero_vad_op18_ifless_w16, (float *)(void *)(A + 4608));
-  node_20_Gemm((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w9.v, silero_vad_op18_ifless_w11.v, (float *)(void *)(A + 0));
-  node_21_Gemm((const float *)(void *)(A + 4096), silero_vad_op18_ifless_w8.v, silero_vad_op18_ifless_w10.v, (float *)(void *)(A + 2048));
-  node_22_Add((const float *)(void *)(A + 0), (const float *)(void *)(A + 2048), (float *)(void *)(A + 0));
-  node_23_Split((const float *)(void *)(A + 0), (float *)(void *)(A + 2048), (float *)(void *)(A + 2560), (float *)(void *)(A + 3072), (float *)(void *)(A + 3584));
-  node_24_Sigmoid((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
-  node_25_Sigmoid((const float *)(void *)(A + 2560), (float *)(void *)(A + 2560));
-  node_26_Tanh((const float *)(void *)(A + 3072), (float *)(void *)(A + 3072));
-  node_27_Sigmoid((const float *)(void *)(A + 3584), (float *)(void *)(A + 3584));
-  node_28_Mul((const float *)(void *)(A + 2560), (const float *)(void *)(A + 4608), (float *)(void *)(A + 2560));
-  node_29_Mul((const float *)(void *)(A + 2048), (const float *)(void *)(A + 3072), (float *)(void *)(A + 2048));
-  node_30_Add((const float *)(void *)(A + 2560), (const float *)(void *)(A + 2048), (float *)(void *)(A + 2560));
-  node_31_Tanh((const float *)(void *)(A + 2560), (float *)(void *)(A + 0));
-  node_32_Mul((const float *)(void *)(A + 3584), (const float *)(void *)(A + 0), (float *)(void *)(A + 3584));
-  node_33_Unsqueeze((const float *)(void *)(A + 3584), (float *)(void *)(A + 3584));
-  node_34_Unsqueeze((const float *)(void *)(A + 3584), (float *)(void *)(A + 3584));
-  node_35_Unsqueeze((const float *)(void *)(A + 2560), (float *)(void *)(A + 2560));
-  node_36_Concat((const float *)(void *)(A + 3584), (const float *)(void *)(A + 2560), (float *)(void *)(A + 0));
-  node_37_Relu((const float *)(void *)(A + 3584), (float *)(void *)(A + 3584));
-  node_38_Conv((const float *)(void *)(A + 3584), silero_vad_op18_ifless_w12.v, silero_vad_op18_ifless_w13.v, (float *)(void *)(A + 1024));
-  node_39_Sigmoid((const float *)(void *)(A + 1024), (float *)(void *)(A + 1024));
-  node_40_Squeeze((const float *)(void *)(A + 1024), (float *)(void *)(A + 1024));
-  node_41_ReduceMean((const float *)(void *)(A + 1024), (float *)(void *)(A + 1088));
-  node_42_Unsqueeze((const float *)(void *)(A + 1088), (float *)(void *)(A + 1088));
-  node_43_Identity((const float *)(void *)(A + 1088), output_output);
-  node_44_Identity((const float *)(void *)(A + 0), output_stateN);
+  node_10_Conv((const float *)(void *)(A + 0), silero_vad_op18_ifless_w2.v, silero_vad_op18_ifless_w3.v, (float *)(void *)(A + 2048));
+  node_11_Conv((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w4.v, silero_vad_op18_ifless_w5.v, (float *)(void *)(A + 512));
+  node_12_Conv((const float *)(void *)(A + 512), silero_vad_op18_ifless_w6.v, silero_vad_op18_ifless_w7.v, (float *)(void *)(A + 0));
+  node_13_Gather((const float *)(void *)(A + 0), silero_vad_op18_ifless_w15, (float *)(void *)(A + 2048));
+  node_14_Gather(input_state, silero_vad_op18_ifless_w15, (float *)(void *)(A + 2560));
+  node_15_Gather(input_state, silero_vad_op18_ifless_w16, (float *)(void *)(A + 3072));
+  node_16_Gemm((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w8.v, silero_vad_op18_ifless_w10.v, (float *)(void *)(A + 0));
+  node_17_Gemm((const float *)(void *)(A + 2560), silero_vad_op18_ifless_w9.v, silero_vad_op18_ifless_w11.v, (const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_18_Split((const float *)(void *)(A + 0), (float *)(void *)(A + 2048), (float *)(void *)(A + 2560), (float *)(void *)(A + 3584), (float *)(void *)(A + 4096));
+  node_19_Sigmoid((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
+  node_20_Sigmoid((const float *)(void *)(A + 2560), (float *)(void *)(A + 2560));
+  node_21_Tanh((const float *)(void *)(A + 3584), (float *)(void *)(A + 3584));
+  node_22_Sigmoid((const float *)(void *)(A + 4096), (float *)(void *)(A + 4096));
+  node_23_Mul((const float *)(void *)(A + 2560), (const float *)(void *)(A + 3072), (float *)(void *)(A + 2560));
+  node_24_Mul((const float *)(void *)(A + 2048), (const float *)(void *)(A + 3584), (float *)(void *)(A + 2048));
+  node_25_Add((const float *)(void *)(A + 2560), (const float *)(void *)(A + 2048), (float *)(void *)(A + 2560));
+  node_26_Tanh((const float *)(void *)(A + 2560), (float *)(void *)(A + 0));
+  node_27_Mul((const float *)(void *)(A + 4096), (const float *)(void *)(A + 0), (float *)(void *)(A + 4096));
+  node_28_Unsqueeze((const float *)(void *)(A + 4096), (float *)(void *)(A + 4096));
+  node_29_Unsqueeze((const float *)(void *)(A + 4096), (float *)(void *)(A + 4096));
+  node_30_Unsqueeze((const float *)(void *)(A + 2560), (float *)(void *)(A + 2560));
+  node_31_Concat((const float *)(void *)(A + 4096), (const float *)(void *)(A + 2560), output_stateN);
+  node_32_Relu((const float *)(void *)(A + 4096), (float *)(void *)(A + 4096));
+  node_33_Conv((const float *)(void *)(A + 4096), silero_vad_op18_ifless_w12.v, silero_vad_op18_ifless_w13.v, (float *)(void *)(A + 0));
+  node_34_Squeeze((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_35_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 64));
+  node_36_Unsqueeze((const float *)(void *)(A + 64), output_output);
   return 0;
 }
