@@ -192,6 +192,9 @@ int ir_replace_uses(ir_graph *g, const ir_tensor *from, ir_tensor *to);
 /* Move the nodes at [from, to) of the schedule to stand at position at (at <= from); renumbers ids. */
 void ir_graph_move_nodes(ir_graph *g, int from, int to, int at);
 
+/* last_read[id] = max(last_read[id], step) for every tensor of g that
+ * subgraph sg (or a subgraph of it) reads by pointer. */
+void ir_mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int *last_read);
 /* Set input i of n, growing its inputs with missing (NULL) ones as needed. */
 void ir_node_set_input(ir_node *n, int i, ir_tensor *t);
 /* Fusion: p writes n's output 0 as its output j from now on, and n is dead

@@ -86,28 +86,27 @@ int ir_replace_uses(ir_graph *g, const ir_tensor *from, ir_tensor *to) {
 
 /* ---- def-use lists -------------------------------------------------------- */
 
-/* seen[t] = 1 for every tensor of g that subgraph sg (or its own subgraphs) reads. */
-static void subgraph_reads(const ir_graph *g, const ir_graph *sg, unsigned char *seen) {
+void ir_mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int *last_read) {
   for (int i = 0; i < sg->n_nodes; i++) {
     const ir_node *n = sg->nodes[i];
     for (int k = 0; k < n->n_in; k++)
-      if (ir_owns(g, n->in[k])) seen[n->in[k]->id] = 1;
+      if (ir_owns(g, n->in[k]) && last_read[n->in[k]->id] < step) last_read[n->in[k]->id] = step;
     for (int k = 0; k < n->n_attr; k++)
-      if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g) subgraph_reads(g, n->attrs[k].g, seen);
+      if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g) ir_mark_subgraph_reads(g, n->attrs[k].g, step, last_read);
   }
   for (int k = 0; k < sg->n_outputs; k++)
-    if (ir_owns(g, sg->outputs[k])) seen[sg->outputs[k]->id] = 1;
+    if (ir_owns(g, sg->outputs[k]) && last_read[sg->outputs[k]->id] < step) last_read[sg->outputs[k]->id] = step;
 }
 
 /* The ids of the tensors of g that node n reads (directly or in a subgraph),
  * each once, into ids[]; returns how many.  seen[] is all zero again after. */
-static int node_reads(const ir_graph *g, const ir_node *n, unsigned char *seen, int *ids) {
+static int node_reads(const ir_graph *g, const ir_node *n, int *seen, int *ids) {
   int m = 0;
   for (int k = 0; k < n->n_in; k++)
     if (ir_owns(g, n->in[k]) && !seen[n->in[k]->id]) seen[n->in[k]->id] = 1, ids[m++] = n->in[k]->id;
   for (int k = 0; k < n->n_attr; k++)
     if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g) {
-      subgraph_reads(g, n->attrs[k].g, seen);
+      ir_mark_subgraph_reads(g, n->attrs[k].g, 1, seen);
       for (int t = 0; t < g->n_tensors; t++)   /* rare: only nodes holding subgraphs */
         if (seen[t] == 1) {
           int dup = 0;
@@ -121,7 +120,7 @@ static int node_reads(const ir_graph *g, const ir_node *n, unsigned char *seen, 
 
 void ir_uses_build(const ir_graph *g, ir_uses *u) {
   int nt = g->n_tensors;
-  unsigned char *seen = ir_alloc((size_t)nt + 1);
+  int *seen = ir_alloc(sizeof(int) * (size_t)(nt + 1));
   int *ids = ir_alloc(sizeof(int) * (size_t)(nt + 1));
   u->n_tensors = nt;
   u->start = ir_alloc(sizeof(int) * (size_t)(nt + 2));

@@ -53,22 +53,6 @@ int plan_in_arena(const ir_tensor *t) {
   return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output;
 }
 
-/* Mark every tensor of g that subgraph sg (or its own subgraphs) reads as
- * read at step. */
-static void mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int *last_read) {
-  for (int i = 0; i < sg->n_nodes; i++) {
-    const ir_node *n = sg->nodes[i];
-    for (int k = 0; k < n->n_in; k++)
-      if (ir_owns(g, n->in[k]) && last_read[n->in[k]->id] < step) last_read[n->in[k]->id] = step;
-    for (int k = 0; k < n->n_attr; k++)
-      if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g)
-        mark_subgraph_reads(g, n->attrs[k].g, step, last_read);
-  }
-  for (int k = 0; k < sg->n_outputs; k++)
-    if (ir_owns(g, sg->outputs[k]) && last_read[sg->outputs[k]->id] < step)
-      last_read[sg->outputs[k]->id] = step;
-}
-
 static int by_size_desc(const void *pa, const void *pb) {
   const block *a = *(const block *const *)pa, *b = *(const block *const *)pb;
   if (a->size != b->size) return a->size > b->size ? -1 : 1;
@@ -177,7 +161,7 @@ int pass_plan_with(ir_graph *g, int inplace) {
     }
     for (int k = 0; k < n->n_attr; k++)
       if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g) {
-        mark_subgraph_reads(g, n->attrs[k].g, s, last_read);
+        ir_mark_subgraph_reads(g, n->attrs[k].g, s, last_read);
         /* a subgraph read counts as a first read too, for the order check */
         for (int i = 0; i < nt; i++)
           if (last_read[i] == s && first_read[i] < 0) first_read[i] = s;

@@ -35,18 +35,6 @@ static int by_off(const void *pa, const void *pb) {
   return a->start < b->start ? -1 : a->start > b->start;
 }
 
-static void note_reads(const ir_graph *g, const ir_graph *sg, int s, int *last) {
-  for (int i = 0; i < sg->n_nodes; i++) {
-    const ir_node *n = sg->nodes[i];
-    for (int k = 0; k < n->n_in; k++)
-      if (ir_owns(g, n->in[k]) && last[n->in[k]->id] < s) last[n->in[k]->id] = s;
-    for (int k = 0; k < n->n_attr; k++)
-      if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g) note_reads(g, n->attrs[k].g, s, last);
-  }
-  for (int k = 0; k < sg->n_outputs; k++)
-    if (ir_owns(g, sg->outputs[k]) && last[sg->outputs[k]->id] < s) last[sg->outputs[k]->id] = s;
-}
-
 /* The input of t's producer whose bytes t was written onto, else NULL. */
 static const ir_tensor *link(const ir_graph *g, const ir_node *const *prod, const ir_tensor *t) {
   const ir_node *p = prod[t->id];
@@ -114,7 +102,7 @@ int plan_check(const ir_graph *g) {
       last[t->id] = s;
     }
     for (int k = 0; k < n->n_attr; k++)
-      if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g) note_reads(g, n->attrs[k].g, s, last);
+      if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g) ir_mark_subgraph_reads(g, n->attrs[k].g, s, last);
     for (int k = 0; k < n->n_out; k++)
       if (ir_owns(g, n->out[k]) && write[n->out[k]->id] < 0) write[n->out[k]->id] = s, prod[n->out[k]->id] = n;
   }
