@@ -249,6 +249,7 @@ int cmd_info(cli_opts *o) {
   /* the yardstick: the most bytes live in the model's own node order, nothing shared or fused */
   cli_opts own = *o;
   own.passes.identity = own.passes.bnfold = own.passes.fuse = own.passes.schedule = own.passes.inplace = 0;
+  own.passes.padfold = own.passes.transfold = 0;
   ir_graph *g0 = cli_load(&own, o->pos[0], 1);
   if (g0 && g0->arena_lower_bound > 0)
     printf("max live in the model's own order: %lld bytes (arena %.3f of it)\n", (long long)g0->arena_lower_bound,

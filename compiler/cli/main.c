@@ -30,7 +30,8 @@ static const char *usage_text =
     "  --const NAME=FILE        make an input a compile-time constant (.npy or .pb)\n"
     "  --max-bytes N            limit on weight bytes (default 4 GiB)\n"
     "  --no-fold, --no-dce      switch a pass off (to bisect a wrong result); also\n"
-    "  --no-identity, --no-bnfold, --no-fuse, --no-schedule, --no-inplace\n"
+    "  --no-identity, --no-bnfold, --no-fuse, --no-padfold, --no-transfold,\n"
+    "  --no-schedule, --no-inplace\n"
     "  --seed N                 seed for random inputs (default 1)\n"
     "  --keep                   check/test-onnx: keep the build folder and print it\n"
     "  -h, --help               this text\n";
@@ -159,6 +160,10 @@ int main(int argc, char **argv) {
       o.passes.bnfold = 0;
     } else if (!strcmp(a, "--no-fuse")) {
       o.passes.fuse = 0;
+    } else if (!strcmp(a, "--no-padfold")) {
+      o.passes.padfold = 0;
+    } else if (!strcmp(a, "--no-transfold")) {
+      o.passes.transfold = 0;
     } else if (!strcmp(a, "--no-schedule")) {
       o.passes.schedule = 0;
     } else if (!strcmp(a, "--no-inplace")) {

@@ -15,6 +15,8 @@ typedef struct pass_options {
   int identity; /* Identity and inference-Dropout removal (identity.c) */
   int bnfold;   /* BatchNormalization folded into Conv/Gemm (bnfold.c) */
   int fuse;     /* bias, residual and activation fusion (fuse.c) */
+  int padfold;  /* constant Pad folded into Conv and pooling (padfold.c) */
+  int transfold; /* 2-D Transpose folded into Gemm's transA/transB (transfold.c) */
   int schedule; /* a node order with fewer bytes live (schedule.c) */
   int inplace;  /* aliases and in-place outputs share arena bytes (plan.c) */
   int plan;     /* memory planning (always needed before emission) */
@@ -56,10 +58,13 @@ int pass_expand_scan(ir_graph *g, int k, const pass_options *o, int *next);
 int pass_expand_gradient(ir_graph *g, int k, const pass_options *o, int *next);
 /* dce.c: drop nodes whose outputs nobody needs, and unreferenced tensors. */
 int pass_dce(ir_graph *g);
-/* identity.c, bnfold.c, fuse.c, schedule.c: see each file's guarantee. */
+/* identity.c, bnfold.c, fuse.c, padfold.c, transfold.c, schedule.c: see
+ * each file's guarantee. */
 int pass_identity(ir_graph *g, const pass_options *o);
 int pass_bnfold(ir_graph *g, const pass_options *o);
 int pass_fuse(ir_graph *g, const pass_options *o);
+int pass_padfold(ir_graph *g, const pass_options *o);
+int pass_transfold(ir_graph *g, const pass_options *o);
 int pass_schedule(ir_graph *g, const pass_options *o);
 /* plan.c: arena offsets from lifetimes over the schedule. */
 int pass_plan(ir_graph *g);

@@ -14,6 +14,8 @@ void pass_options_default(pass_options *o) {
   o->identity = 1;
   o->bnfold = 1;
   o->fuse = 1;
+  o->padfold = 1;
+  o->transfold = 1;
   o->schedule = 1;
   o->inplace = 1;
   o->plan = 1;
@@ -25,6 +27,8 @@ int pass_run_all(ir_graph *g, const pass_options *o) {
   if (o->identity && pass_identity(g, o) < 0) return -1;
   if (o->dce && pass_dce(g) < 0) return -1;
   if (o->bnfold && pass_bnfold(g, o) < 0) return -1;
+  if (o->padfold && pass_padfold(g, o) < 0) return -1;
+  if (o->transfold && pass_transfold(g, o) < 0) return -1;
   if (o->fuse && pass_fuse(g, o) < 0) return -1;
   if ((o->bnfold || o->fuse) && o->dce && pass_dce(g) < 0) return -1;   /* weights nobody reads now */
   if (o->schedule && pass_schedule(g, o) < 0) return -1;

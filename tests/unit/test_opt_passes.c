@@ -1,6 +1,6 @@
 /*
  * test_opt_passes.c - the optimizing passes (identity.c, bnfold.c, fuse.c,
- * schedule.c) on small graphs, each shown firing and not firing.
+ * padfold.c, transfold.c, schedule.c) on small graphs, each shown firing and not firing.
  *
  * The reference is always the interpreter on the unoptimized graph: each
  * graph is built twice by the same builder, once run through inference
@@ -29,7 +29,7 @@ typedef ir_graph *(*builder)(void);
 
 static void options_off(pass_options *o) {
   pass_options_default(o);
-  o->identity = o->bnfold = o->fuse = o->schedule = o->inplace = 0;
+  o->identity = o->bnfold = o->fuse = o->schedule = o->inplace = o->padfold = o->transfold = 0;
 }
 
 /* Deterministic float inputs for g's inputs. */
@@ -261,6 +261,83 @@ static void test_schedule_lowers_peak(void **state) {
   ir_graph_free(g);
 }
 
+/* x[1,2,6,6] -> Pad(spatial 1,2 / 2,1, value v) -> Conv | AveragePool | MaxPool -> y */
+static ir_graph *pad_window(const char *op, double value, int own_pads) {
+  ir_graph *g = ir_graph_new("t", NULL);
+  ir_tensor *x = ot_input(g, "x", IR_F32, 4, DIMS(1, 2, 6, 6));
+  ir_tensor *pads = ot_const_ints(g, "pads", 8, DIMS(0, 0, 1, 2, 0, 0, 2, 1));
+  ir_tensor *val = ot_const(g, "val", IR_F32, 0, NULL, D(value));
+  ir_node *pad = ot_node(g, "Pad", 13, 3, IN(x, pads, val), 1);
+  ir_node *w;
+  if (!strcmp(op, "Conv")) {
+    ir_tensor *wt = ot_const(g, "w", IR_F32, 4, DIMS(3, 2, 3, 3), W);
+    w = ot_node(g, "Conv", 13, 2, IN(pad->out[0], wt), 1);
+  } else {
+    w = ot_node(g, op, 13, 1, IN(pad->out[0]), 1);
+    ir_attr_set_ints(w, "kernel_shape", 2, DIMS(3, 3));
+  }
+  if (own_pads) ir_attr_set_ints(w, "pads", 4, DIMS(1, 0, 0, 1));
+  ir_graph_add_output(g, w->out[0]);
+  return g;
+}
+static ir_graph *pad_conv(void) { return pad_window("Conv", 0.0, 1); }
+static ir_graph *pad_conv_one(void) { return pad_window("Conv", 1.0, 0); }
+static ir_graph *pad_avg(void) { return pad_window("AveragePool", 0.0, 0); }
+static ir_graph *pad_avg_own(void) { return pad_window("AveragePool", 0.0, 1); }
+static ir_graph *pad_max(void) { return pad_window("MaxPool", -INFINITY, 1); }
+static ir_graph *pad_max_zero(void) { return pad_window("MaxPool", 0.0, 0); }
+
+static void expect_pad(builder b, int folded) {
+  pass_options o;
+  pass_options_default(&o);
+  ir_graph *g = run_both(b, &o);
+  assert_int_equal(count_op(g, "Pad"), !folded);
+  ir_graph_free(g);
+}
+
+/* Zero padding folds into Conv and (counted, count_include_pad=1) into
+ * AveragePool, -inf padding into MaxPool; a value that the window op
+ * cannot express, or an AveragePool whose own padding is not counted,
+ * keeps the Pad. */
+static void test_pad_folds_into_windows(void **state) {
+  (void)state;
+  expect_pad(pad_conv, 1);
+  expect_pad(pad_avg, 1);
+  expect_pad(pad_max, 1);
+  expect_pad(pad_conv_one, 0);
+  expect_pad(pad_avg_own, 0);
+  expect_pad(pad_max_zero, 0);
+}
+
+/* a[6,4] -> Transpose -> Gemm(A^T, B[6,5]) -> y: the Gemm reads a with
+ * transA=1.  With the transposed tensor also a graph output, it stays. */
+static ir_graph *transpose_gemm_g(int shared) {
+  ir_graph *g = ir_graph_new("t", NULL);
+  ir_tensor *a = ot_input(g, "a", IR_F32, 2, DIMS(6, 4));
+  ir_node *t = ot_node(g, "Transpose", 13, 1, IN(a), 1);
+  ir_tensor *b = ot_const(g, "b", IR_F32, 2, DIMS(6, 5), W);
+  ir_node *gemm = ot_node(g, "Gemm", 13, 2, IN(t->out[0], b), 1);
+  ir_graph_add_output(g, gemm->out[0]);
+  if (shared) ir_graph_add_output(g, t->out[0]);
+  return g;
+}
+static ir_graph *transpose_gemm(void) { return transpose_gemm_g(0); }
+static ir_graph *transpose_gemm_shared(void) { return transpose_gemm_g(1); }
+
+static void test_transpose_folds_into_gemm(void **state) {
+  (void)state;
+  pass_options o;
+  pass_options_default(&o);
+  ir_graph *g = run_both(transpose_gemm, &o);
+  assert_int_equal(g->n_nodes, 1);
+  assert_int_equal(ir_attr_int(g->nodes[0], "transA", 0), 1);
+  ir_graph_free(g);
+  g = run_both(transpose_gemm_shared, &o);
+  assert_int_equal(count_op(g, "Transpose"), 1);
+  assert_int_equal(ir_attr_int(g->nodes[1], "transA", 0), 0);
+  ir_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_conv_bn_residual_relu_fuse),
@@ -268,6 +345,8 @@ int main(void) {
     cmocka_unit_test(test_gemm_bias_clip),
     cmocka_unit_test(test_identity_dropout_removed),
     cmocka_unit_test(test_schedule_lowers_peak),
+    cmocka_unit_test(test_pad_folds_into_windows),
+    cmocka_unit_test(test_transpose_folds_into_gemm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
