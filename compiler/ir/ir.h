@@ -200,8 +200,11 @@ void ir_node_set_input(ir_node *n, int i, ir_tensor *t);
 /* Fusion: p writes n's output 0 as its output j from now on, and n is dead
  * (holding p's old output, which nothing reads, until compaction). */
 void ir_node_take_output(ir_node *p, int j, ir_node *n);
-/* Whether n holds a subgraph attribute. */
+/* Whether n holds a subgraph attribute; whether any node of g does. */
 int ir_node_has_subgraph(const ir_node *n);
+int ir_graph_has_subgraphs(const ir_graph *g);
+/* Whether n is the ONNX (default-domain) op op_type. */
+int ir_node_is(const ir_node *n, const char *op_type);
 /* A new constant of like's dtype named after it (like's name + suffix, made
  * unique), with shape (rank, dims) and a copy of data. */
 ir_tensor *ir_add_const_like(ir_graph *g, const ir_tensor *like, const char *suffix, int rank, const int64_t *dims,

@@ -203,6 +203,16 @@ int ir_node_has_subgraph(const ir_node *n) {
   return 0;
 }
 
+int ir_graph_has_subgraphs(const ir_graph *g) {
+  for (int k = 0; k < g->n_nodes; k++)
+    if (ir_node_has_subgraph(g->nodes[k])) return 1;
+  return 0;
+}
+
+int ir_node_is(const ir_node *n, const char *op_type) {
+  return (!n->domain || !*n->domain || !strcmp(n->domain, "ai.onnx")) && !strcmp(n->op_type, op_type);
+}
+
 ir_tensor *ir_add_const_like(ir_graph *g, const ir_tensor *like, const char *suffix, int rank, const int64_t *dims,
                              const void *data) {
   char base[256];

@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_op(const ir_node *n, const char *op) { return !strcmp(n->op_type, op) && !*n->domain; }
-
 static void store(ir_dtype dt, void *buf, int64_t i, double v) {
   if (dt == IR_F32) ((float *)buf)[i] = (float)v;
   else ((double *)buf)[i] = v;
@@ -47,7 +45,7 @@ static int bn_affine(const ir_node *b, int64_t ch, double *s, double *t) {
 /* 2. fold into p: new weights scaled per channel, a new bias. */
 static int fold_into(ir_graph *g, ir_node *p, int64_t ch, const double *s, const double *t) {
   ir_tensor *w = p->in[1], *bias = p->n_in > 2 ? p->in[2] : NULL;
-  int conv = is_op(p, "Conv"), tb = (int)ir_attr_int(p, "transB", 0);
+  int conv = ir_node_is(p, "Conv"), tb = (int)ir_attr_int(p, "transB", 0);
   double beta = conv ? 1.0 : ir_attr_float(p, "beta", 1.0);
   if (!w->data || (bias && !bias->data) || w->dtype != p->out[0]->dtype) return 0;
   if (bias && ir_numel(bias) != ch && ir_numel(bias) != 1) return 0;
@@ -84,16 +82,16 @@ int pass_bnfold(ir_graph *g, const pass_options *o) {
   int folded = 0, rc = 0;
   for (int k = 0; k < g->n_nodes && rc >= 0; k++) {
     ir_node *b = g->nodes[k];
-    if (b->dead || !is_op(b, "BatchNormalization") || ir_attr_int(b, "training_mode", 0)) continue;
+    if (b->dead || !ir_node_is(b, "BatchNormalization") || ir_attr_int(b, "training_mode", 0)) continue;
     if (b->n_in < 5 || ir_attr_find(b, "_guard")) continue;
     int outs = 0;
     for (int j = 0; j < b->n_out; j++) outs += b->out[j] != NULL;
     ir_tensor *x = b->in[0];
     ir_node *p = x->producer;
     if (outs != 1 || !b->out[0] || !p || p->dead || !ir_uses_only(&u, x, b) || p->n_out != 1) continue;
-    if (!(is_op(p, "Conv") || is_op(p, "Gemm")) || op_epilogue_present(p) || ir_attr_find(p, "_guard")) continue;
+    if (!(ir_node_is(p, "Conv") || ir_node_is(p, "Gemm")) || op_epilogue_present(p) || ir_attr_find(p, "_guard")) continue;
     if ((x->dtype != IR_F32 && x->dtype != IR_F64) || x->rank < 2 || p->n_in < 2) continue;
-    if (is_op(p, "Gemm") && (x->rank != 2 || ir_attr_int(p, "transA", 0) < 0)) continue;
+    if (ir_node_is(p, "Gemm") && (x->rank != 2 || ir_attr_int(p, "transA", 0) < 0)) continue;
     int64_t ch = x->shape[1];
     double *s = malloc(sizeof(double) * (size_t)(2 * ch + 1));
     if (!s) return ir_error("batchnorm folding: out of memory");

@@ -34,7 +34,6 @@
 #include <string.h>
 
 static int is_float(const ir_tensor *t) { return t && (t->dtype == IR_F32 || t->dtype == IR_F64); }
-static int is_op(const ir_node *n, const char *op) { return !strcmp(n->op_type, op) && !*n->domain; }
 static int guarded(const ir_node *n) { return ir_attr_find(n, "_guard") != NULL; }
 
 /* The single live reader of P's output 0, when it is the only use. */
@@ -47,7 +46,7 @@ static ir_node *only_reader(const ir_uses *u, const ir_node *p) {
 
 /* An Add reading y and one other tensor: that tensor, else NULL. */
 static ir_tensor *add_other(const ir_node *a, const ir_tensor *y) {
-  if (!is_op(a, "Add") || a->n_in != 2 || a->in[0] == a->in[1]) return NULL;
+  if (!ir_node_is(a, "Add") || a->n_in != 2 || a->in[0] == a->in[1]) return NULL;
   return a->in[0] == y ? a->in[1] : a->in[1] == y ? a->in[0] : NULL;
 }
 
@@ -55,10 +54,10 @@ static ir_tensor *add_other(const ir_node *a, const ir_tensor *y) {
  * Gemm's C broadcasts along); then P reads a copy of c as its bias. */
 static int fuse_bias(ir_graph *g, ir_node *p, ir_node *a) {
   ir_tensor *y = p->out[0], *c = add_other(a, y);
-  int conv = is_op(p, "Conv");
+  int conv = ir_node_is(p, "Conv");
   if (!c || !c->data || c->dtype != y->dtype || !ir_same_shape(a->out[0], y)) return 0;
   if (p->n_in > 2 && p->in[2]) return 0;
-  if (!conv && !is_op(p, "Gemm")) return 0;
+  if (!conv && !ir_node_is(p, "Gemm")) return 0;
   int axis = conv ? 1 : y->rank - 1;
   int64_t ch = y->shape[axis];
   if (c->rank > y->rank || ir_numel(c) != ch) return 0;
@@ -111,17 +110,16 @@ static int fuse_act(ir_node *p, ir_node *b) {
 }
 
 static int producer(const ir_node *n) {
-  return is_op(n, "Conv") || is_op(n, "Gemm") || is_op(n, "MatMul");
+  return ir_node_is(n, "Conv") || ir_node_is(n, "Gemm") || ir_node_is(n, "MatMul");
 }
 
 static int arith(const ir_node *n) {
-  return is_op(n, "Add") || is_op(n, "Sub") || is_op(n, "Mul") || is_op(n, "Div");
+  return ir_node_is(n, "Add") || ir_node_is(n, "Sub") || ir_node_is(n, "Mul") || ir_node_is(n, "Div");
 }
 
 int pass_fuse(ir_graph *g, const pass_options *o) {
   (void)o;
-  for (int k = 0; k < g->n_nodes; k++)
-    if (ir_node_has_subgraph(g->nodes[k])) return 0;   /* outer reads by name: left alone */
+  if (ir_graph_has_subgraphs(g)) return 0;   /* outer reads by name: left alone */
   ir_uses u;
   ir_uses_build(g, &u);
   int fused = 0;

@@ -41,8 +41,7 @@ static int names_guard(const ir_graph *g, const ir_tensor *t) {
 int pass_identity(ir_graph *g, const pass_options *o) {
   (void)o;
   int removed = 0;
-  for (int k = 0; k < g->n_nodes; k++)
-    if (ir_node_has_subgraph(g->nodes[k])) return 0;
+  if (ir_graph_has_subgraphs(g)) return 0;   /* outer reads by name: left alone */
   for (int k = 0; k < g->n_nodes; k++) {
     ir_node *n = g->nodes[k];
     if (n->dead || !is_passthrough(n) || ir_attr_find(n, "_guard")) continue;

@@ -26,8 +26,6 @@
 #include <math.h>
 #include <string.h>
 
-static int is_op(const ir_node *n, const char *op) { return !strcmp(n->op_type, op) && !*n->domain; }
-
 /* The pad value of Pad node p (0 when absent); 0 when it is no constant. */
 static int pad_value(const ir_node *p, double *v) {
   const ir_tensor *c = p->n_in > 2 ? p->in[2] : NULL;
@@ -42,14 +40,14 @@ static int pad_value(const ir_node *p, double *v) {
 static int window_takes(const ir_node *w, double v, const int64_t *begin, const int64_t *end, int sp) {
   const int64_t *pads, *kern, *dil;
   if (ir_attr_ints(w, "pads", &pads) != 2 * sp || ir_attr_ints(w, "kernel_shape", &kern) != sp) return 0;
-  if (is_op(w, "Conv")) return v == 0.0;
+  if (ir_node_is(w, "Conv")) return v == 0.0;
   if (ir_attr_int(w, "ceil_mode", 0) != 0) return 0;
-  if (is_op(w, "AveragePool")) {
+  if (ir_node_is(w, "AveragePool")) {
     int own = 0;
     for (int k = 0; k < 2 * sp; k++) own |= pads[k] != 0;
     return v == 0.0 && (!own || ir_attr_int(w, "count_include_pad", 0) == 1);
   }
-  if (!is_op(w, "MaxPool") || w->n_out > 1 || !(isinf(v) && v < 0)) return 0;
+  if (!ir_node_is(w, "MaxPool") || w->n_out > 1 || !(isinf(v) && v < 0)) return 0;
   int nd = ir_attr_ints(w, "dilations", &dil);
   for (int k = 0; k < sp; k++) {
     int64_t extent = (kern[k] - 1) * (nd == sp ? dil[k] : 1) + 1;
@@ -60,14 +58,13 @@ static int window_takes(const ir_node *w, double v, const int64_t *begin, const 
 
 int pass_padfold(ir_graph *g, const pass_options *o) {
   (void)o;
-  for (int k = 0; k < g->n_nodes; k++)
-    if (ir_node_has_subgraph(g->nodes[k])) return 0;
+  if (ir_graph_has_subgraphs(g)) return 0;   /* outer reads by name: left alone */
   ir_uses u;
   ir_uses_build(g, &u);
   int folded = 0;
   for (int k = 0; k < g->n_nodes; k++) {
     ir_node *p = g->nodes[k];
-    if (p->dead || !is_op(p, "Pad") || ir_attr_find(p, "_guard") || !p->out[0]) continue;
+    if (p->dead || !ir_node_is(p, "Pad") || ir_attr_find(p, "_guard") || !p->out[0]) continue;
     const ir_tensor *x = p->in[0], *y = p->out[0];
     if (ir_uses_count(&u, y) != 1 || u.output[y->id] || x->rank < 3 || x->rank > IR_MAX_RANK) continue;
     ir_node *w = ir_uses_of(&u, y)[0];
@@ -94,7 +91,7 @@ int pass_padfold(ir_graph *g, const pass_options *o) {
       np[sp + d] = pads[sp + d] + end[d + 2];
     }
     ir_attr_set_ints(w, "pads", 2 * sp, np);
-    if (is_op(w, "AveragePool")) ir_attr_set_int(w, "count_include_pad", 1);
+    if (ir_node_is(w, "AveragePool")) ir_attr_set_int(w, "count_include_pad", 1);
     w->in[0] = p->in[0];
     p->dead = 1;
     folded++;

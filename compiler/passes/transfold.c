@@ -13,24 +13,21 @@
 
 #include <string.h>
 
-static int is_op(const ir_node *n, const char *op) { return !strcmp(n->op_type, op) && !*n->domain; }
-
 int pass_transfold(ir_graph *g, const pass_options *o) {
   (void)o;
-  for (int k = 0; k < g->n_nodes; k++)
-    if (ir_node_has_subgraph(g->nodes[k])) return 0;
+  if (ir_graph_has_subgraphs(g)) return 0;   /* outer reads by name: left alone */
   ir_uses u;
   ir_uses_build(g, &u);
   int folded = 0;
   for (int k = 0; k < g->n_nodes; k++) {
     ir_node *t = g->nodes[k];
-    if (t->dead || !is_op(t, "Transpose") || ir_attr_find(t, "_guard") || !t->out[0] || t->in[0]->rank != 2) continue;
+    if (t->dead || !ir_node_is(t, "Transpose") || ir_attr_find(t, "_guard") || !t->out[0] || t->in[0]->rank != 2) continue;
     const int64_t *perm;
     if (ir_attr_ints(t, "perm", &perm) == 2 && !(perm[0] == 1 && perm[1] == 0)) continue;
     const ir_tensor *y = t->out[0];
     if (ir_uses_count(&u, y) != 1 || u.output[y->id]) continue;
     ir_node *m = ir_uses_of(&u, y)[0];
-    if (m->dead || !is_op(m, "Gemm") || ir_attr_find(m, "_guard")) continue;
+    if (m->dead || !ir_node_is(m, "Gemm") || ir_attr_find(m, "_guard")) continue;
     int slot = m->in[0] == y ? 0 : m->in[1] == y ? 1 : -1;
     if (slot < 0 || (m->in[0] == y && m->in[1] == y)) continue;
     const char *attr = slot == 0 ? "transA" : "transB";
