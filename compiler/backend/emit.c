@@ -345,11 +345,16 @@ static int has_token(const char *s, const char *id) {
   return 0;
 }
 
-/* Is tensor t given to node n more than once (inputs and outputs together)? */
+/* Is t's memory given to node n more than once (inputs and outputs
+ * together: t itself twice, or another tensor the planner put on t's
+ * arena bytes, an alias or an in-place output)?  Then no restrict. */
+static int same_memory(const ir_tensor *a, const ir_tensor *b) {
+  return a == b || (a && b && plan_in_arena(a) && plan_in_arena(b) && a->offset >= 0 && a->offset == b->offset);
+}
 static int given_twice(const ir_node *n, const ir_tensor *t) {
   int c = 0;
-  for (int i = 0; i < n->n_in; i++) c += n->in[i] == t;
-  for (int j = 0; j < n->n_out; j++) c += n->out[j] == t;
+  for (int i = 0; i < n->n_in; i++) c += same_memory(n->in[i], t);
+  for (int j = 0; j < n->n_out; j++) c += same_memory(n->out[j], t);
   return c > 1;
 }
 

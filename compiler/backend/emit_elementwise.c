@@ -145,18 +145,18 @@ int emit_ew_Relu(emit_ctx *e, const ir_node *n) {
   ir_dtype dt = n->out[0]->dtype;
   if (is_uint(dt)) return map_node(e, n, "$0");
   if (ir_dtype_is_int(dt)) return map_node(e, n, "($0 < 0 ? 0 : $0)");
-  return map_act(e, n, KL_ACT_RELU, 0, 0);
+  return map_act(e, n, OP_ACT_RELU, 0, 0);
 }
 int emit_ew_LeakyRelu(emit_ctx *e, const ir_node *n) {
-  return map_act(e, n, KL_ACT_LEAKY_RELU, ir_attr_float(n, "alpha", 0.01), 0);
+  return map_act(e, n, OP_ACT_LEAKY_RELU, ir_attr_float(n, "alpha", 0.01), 0);
 }
-int emit_ew_Sigmoid(emit_ctx *e, const ir_node *n) { return map_act(e, n, KL_ACT_SIGMOID, 0, 0); }
-int emit_ew_Tanh(emit_ctx *e, const ir_node *n) { return map_act(e, n, KL_ACT_TANH, 0, 0); }
+int emit_ew_Sigmoid(emit_ctx *e, const ir_node *n) { return map_act(e, n, OP_ACT_SIGMOID, 0, 0); }
+int emit_ew_Tanh(emit_ctx *e, const ir_node *n) { return map_act(e, n, OP_ACT_TANH, 0, 0); }
 int emit_ew_HardSigmoid(emit_ctx *e, const ir_node *n) {
-  return map_act(e, n, KL_ACT_HARD_SIGMOID, ir_attr_float(n, "alpha", 0.2), ir_attr_float(n, "beta", 0.5));
+  return map_act(e, n, OP_ACT_HARD_SIGMOID, ir_attr_float(n, "alpha", 0.2), ir_attr_float(n, "beta", 0.5));
 }
 int emit_ew_HardSwish(emit_ctx *e, const ir_node *n) {
-  return map_act(e, n, KL_ACT_HARD_SWISH, 1.0 / 6.0, 0.5);
+  return map_act(e, n, OP_ACT_HARD_SWISH, 1.0 / 6.0, 0.5);
 }
 
 int emit_ew_Elu(emit_ctx *e, const ir_node *n) {

@@ -1,7 +1,6 @@
 /*
  * kernels.c - the shared pieces of the backend's kernel layer: the fused
- * epilogue (read from a node's "_act"/"_residual" attributes, see
- * kernels.h), the C text of each activation, and loop helpers.
+ * epilogue (read through compiler/ops/epilogue.h), the C text of each activation, and loop helpers.
  *
  * kl_act_expr is the one place that knows how an activation is written in
  * C: standalone activation ops and the epilogues of GEMM, convolution and
@@ -22,45 +21,14 @@
 
 #include "../ops/op.h"
 
-/* The "_act" names, in kl_act order: ONNX op names. */
-static const char *const act_names[] = {
-  "", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish"
-};
-
-/* Default alpha/beta of each activation, as ONNX defines them. */
-static void act_defaults(kl_act a, double *alpha, double *beta) {
-  *alpha = 0.0;
-  *beta = 0.0;
-  switch (a) {
-  case KL_ACT_LEAKY_RELU: *alpha = 0.01; break;
-  case KL_ACT_CLIP: *alpha = -INFINITY; *beta = INFINITY; break;
-  case KL_ACT_HARD_SIGMOID: *alpha = 0.2; *beta = 0.5; break;
-  case KL_ACT_HARD_SWISH: *alpha = 1.0 / 6.0; *beta = 0.5; break;
-  default: break;
-  }
-}
-
 int kl_epilogue_from_node(emit_ctx *e, const ir_node *n, kl_epilogue *ep) {
+  op_epilogue oe;
   memset(ep, 0, sizeof *ep);
-  const char *name = ir_attr_string(n, "_act", NULL);
-  if (name) {
-    int found = 0;
-    for (int a = 1; a < (int)(sizeof act_names / sizeof act_names[0]); a++)
-      if (strcmp(name, act_names[a]) == 0) {
-        ep->act = (kl_act)a;
-        found = 1;
-      }
-    if (!found) return op_fail(n, "unknown fused activation '_act'='%s'", name);
-  }
-  act_defaults(ep->act, &ep->alpha, &ep->beta);
-  if (ir_attr_find(n, "_act_alpha")) ep->alpha = ir_attr_float(n, "_act_alpha", ep->alpha);
-  if (ir_attr_find(n, "_act_beta")) ep->beta = ir_attr_float(n, "_act_beta", ep->beta);
-  int64_t r = ir_attr_int(n, "_residual", -1);
-  if (r >= 0) {
-    if (r >= n->n_in || !n->in[r])
-      return op_fail(n, "fused residual input %lld does not exist", (long long)r);
-    ep->residual = emit_in(e, (int)r);
-  }
+  if (op_epilogue_read(n, &oe) < 0) return -1;
+  ep->act = oe.act;
+  ep->alpha = oe.alpha;
+  ep->beta = oe.beta;
+  if (oe.residual >= 0) ep->residual = emit_in(e, oe.residual);
   return 0;
 }
 
@@ -86,16 +54,17 @@ char *kl_act_expr(char *buf, size_t n, const kl_epilogue *ep, ir_dtype dt, const
   lit(a, sizeof a, dt, ep->alpha);
   lit(b, sizeof b, dt, ep->beta);
   switch (ep->act) {
-  case KL_ACT_NONE:
+  case OP_ACT_NONE:
+  case OP_ACT_COUNT:   /* not an activation: op_epilogue_read never gives it */
     snprintf(buf, n, "%s", v);
     break;
-  case KL_ACT_RELU:          /* max(v, 0), NaN passes */
+  case OP_ACT_RELU:          /* max(v, 0), NaN passes */
     snprintf(buf, n, "(%s < %s ? %s : %s)", v, z, z, v);
     break;
-  case KL_ACT_LEAKY_RELU:
+  case OP_ACT_LEAKY_RELU:
     snprintf(buf, n, "(%s < %s ? %s * %s : %s)", v, z, a, v, v);
     break;
-  case KL_ACT_CLIP: {
+  case OP_ACT_CLIP: {
     int lo = !isinf(ep->alpha) || ep->alpha > 0, hi = !isinf(ep->beta) || ep->beta < 0;
     if (lo && hi)
       /* max(min(v, ...)) order: min > max gives max, as ONNX says */
@@ -109,17 +78,17 @@ char *kl_act_expr(char *buf, size_t n, const kl_epilogue *ep, ir_dtype dt, const
       snprintf(buf, n, "%s", v);
     break;
   }
-  case KL_ACT_SIGMOID:
+  case OP_ACT_SIGMOID:
     snprintf(buf, n, "(%s / (%s + exp%s(-%s)))", one, one, f, v);
     break;
-  case KL_ACT_TANH:
+  case OP_ACT_TANH:
     snprintf(buf, n, "tanh%s(%s)", f, v);
     break;
-  case KL_ACT_HARD_SIGMOID:   /* clamp(alpha*v + beta, 0, 1) */
-  case KL_ACT_HARD_SWISH: {   /* v * clamp(alpha*v + beta, 0, 1) */
+  case OP_ACT_HARD_SIGMOID:   /* clamp(alpha*v + beta, 0, 1) */
+  case OP_ACT_HARD_SWISH: {   /* v * clamp(alpha*v + beta, 0, 1) */
     char t[160];
     snprintf(t, sizeof t, "(%s * %s + %s)", a, v, b);
-    if (ep->act == KL_ACT_HARD_SIGMOID)
+    if (ep->act == OP_ACT_HARD_SIGMOID)
       snprintf(buf, n, "(%s < %s ? %s : (%s > %s ? %s : %s))", t, z, z, t, one, one, t);
     else
       snprintf(buf, n, "(%s * (%s < %s ? %s : (%s > %s ? %s : %s)))", v, t, z, z, t, one, one, t);

@@ -11,23 +11,17 @@
  * Every producer kernel (GEMM, convolution, elementwise map) ends in an
  * epilogue applied to each output value before it is stored:
  *     y = act(acc + bias[channel] + residual[i])
- * Fusion (a later pass) only fills the epilogue from node attributes; the
- * kernels already honour it.  The attributes a fused node carries are
- *     "_act"       string  one of kl_act_names (absent: none)
- *     "_act_alpha" float   LeakyRelu alpha, Clip min, HardSigmoid alpha
- *     "_act_beta"  float   Clip max, HardSigmoid beta
- *     "_residual"  int     index of the node input added before act (absent: none)
+ * The fusion pass fills the epilogue from node attributes, whose names,
+ * activations and defaults compiler/ops/epilogue.h defines.
  */
 #ifndef MODELC_KERNELS_H
 #define MODELC_KERNELS_H
 
 #include <stddef.h>
 #include "emit.h"
+#include "../ops/epilogue.h"
 
-typedef enum kl_act {
-  KL_ACT_NONE = 0, KL_ACT_RELU, KL_ACT_LEAKY_RELU, KL_ACT_CLIP, KL_ACT_SIGMOID,
-  KL_ACT_TANH, KL_ACT_HARD_SIGMOID, KL_ACT_HARD_SWISH
-} kl_act;
+typedef op_act kl_act;   /* OP_ACT_* */
 
 typedef struct kl_epilogue {
   kl_act act;
@@ -35,8 +29,8 @@ typedef struct kl_epilogue {
   const char *residual;   /* buffer name of the same layout as the output, or NULL */
 } kl_epilogue;
 
-/* Fill ep from a node's fusion attributes (see above).  Returns -1 with an
- * error for an unknown activation name. */
+/* Fill ep from a node's fused epilogue (op_epilogue_read).  Returns -1 with
+ * an error for a malformed one. */
 int kl_epilogue_from_node(emit_ctx *e, const ir_node *n, kl_epilogue *ep);
 /* Write into buf a float expression applying ep's activation to expression v
  * (v is textually repeated; pass a plain variable).  dt: IR_F32 or IR_F64. */

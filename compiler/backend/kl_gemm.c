@@ -490,7 +490,7 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
   const char *p;
   kl_act_expr(act, sizeof act, ep, IR_F32, "v");
   for (p = act; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-  if (ep->act == KL_ACT_NONE) snprintf(sfx, nsfx, "%s", "");
+  if (ep->act == OP_ACT_NONE) snprintf(sfx, nsfx, "%s", "");
   else snprintf(sfx, nsfx, "_%08x", (unsigned)h);
   emit_helper(e, "mc_gemm_common", src_common);
   snprintf(code, sizeof code, "static float mc_act%s(float v) { return %s; }\n", sfx, act);
@@ -531,10 +531,10 @@ static void block(kl_mm *d) {
   d->scratch_b = 0;
   if (d->bkind == KL_MM_B_STRIDED || d->bkind == KL_MM_B_IM2COL) {
     int64_t nc = KL_MM_B_BLOCK_FLOATS / d->KC / KL_MM_NR * KL_MM_NR;
-    d->NC = min64(nc < KL_MM_NR ? KL_MM_NR : nc, round_up(d->N, KL_MM_NR));
+    d->NC = min64(min64(nc < KL_MM_NR ? KL_MM_NR : nc, round_up(d->N, KL_MM_NR)), KL_MM_NC_MAX);
     d->scratch_b = d->KC * d->NC;
   } else {
-    d->NC = min64(round_up(d->N, KL_MM_NR), 256);
+    d->NC = min64(round_up(d->N, KL_MM_NR), KL_MM_NC_MAX);
     if (d->bkind == KL_MM_B_ROWS && d->N % KL_MM_NR) d->scratch_b = d->KC * KL_MM_NR;
   }
 }

@@ -25,6 +25,7 @@
 #define KL_MM_KC 256
 #define KL_MM_MC 72
 #define KL_MM_B_BLOCK_FLOATS 16384  /* a run-time packed B block: KC x NC floats, 64 KiB */
+#define KL_MM_NC_MAX 256            /* columns of a B block: more gains no speed and costs arena (a short K would take 64 KiB) */
 
 typedef enum kl_mm_kind {
   KL_MM_NONE = 0,   /* not for the core: the plain loops of kl_nn.h */

@@ -284,6 +284,15 @@ int cmd_info(cli_opts *o) {
   printf("arena: %lld bytes (lower bound for this schedule: %lld)\n", (long long)g->arena_bytes,
          (long long)g->arena_lower_bound);
   cli_print_train(g);
+  /* the yardstick: the most bytes live in the model's own node order, nothing shared or fused */
+  cli_opts own = *o;
+  own.passes.identity = own.passes.bnfold = own.passes.fuse = own.passes.schedule = own.passes.inplace = 0;
+  own.passes.padfold = own.passes.transfold = 0;
+  ir_graph *g0 = cli_load(&own, o->pos[0], 1);
+  if (g0 && g0->arena_lower_bound > 0)
+    printf("max live in the model's own order: %lld bytes (arena %.3f of it)\n", (long long)g0->arena_lower_bound,
+           (double)g->arena_bytes / (double)g0->arena_lower_bound);
+  ir_graph_free(g0);
   ir_graph_free(g);
   return 0;
 }

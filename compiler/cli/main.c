@@ -35,7 +35,7 @@ static const char *usage_text =
     "  --dim SYMBOL=N           fix a symbolic dimension everywhere\n"
     "  --const NAME=FILE        make an input a compile-time constant (.npy or .pb)\n"
     "  --max-bytes N            limit on weight bytes and on a tensor file's data (default 4 GiB)\n"
-    "  --no-fold, --no-dce      switch a pass off (to bisect a wrong result)\n"
+    "  --no-PASS                switch a pass off (to bisect a wrong result); the passes are below\n"
     "\n"
     "other options:\n"
     "  --seed N                 run/check: seed for random inputs (default 1)\n"
@@ -111,7 +111,7 @@ static const struct {
 };
 
 typedef enum {
-  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_NO_FOLD, O_NO_DCE, O_THREADS, O_SEED,
+  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_NO_PASS, O_THREADS, O_SEED,
   O_MAX_BYTES, O_RTOL, O_ATOL, O_SHAPE, O_DIM, O_CONST, O_INPUT
 } opt_id;
 
@@ -140,8 +140,7 @@ static const struct {
     {O_SHAPE, "--shape", NULL, 1, C_MODEL, NULL},
     {O_DIM, "--dim", NULL, 1, C_MODEL, NULL},
     {O_CONST, "--const", NULL, 1, C_MODEL, NULL},
-    {O_NO_FOLD, "--no-fold", NULL, 0, C_MODEL, NULL},
-    {O_NO_DCE, "--no-dce", NULL, 0, C_MODEL, NULL},
+    {O_NO_PASS, "--no-PASS", NULL, 0, C_MODEL, NULL},   /* --no-NAME for each of pass_switches */
     {O_MAX_BYTES, "--max-bytes", NULL, 1, C_MODEL | C_CONVERT, NULL},
 };
 #define N_OPTIONS (int)(sizeof options / sizeof options[0])
@@ -172,9 +171,22 @@ static int parse_dims(char *s, ir_shape_binding *b) {
   return 0;
 }
 
+/* "--no-NAME" for a pass of pass_switches. */
+static int is_pass_switch(const char *a) {
+  if (strncmp(a, "--no-", 5)) return 0;
+  for (const pass_switch *p = pass_switches; p->name; p++)
+    if (!strcmp(a + 5, p->name)) return 1;
+  return 0;
+}
+
+static void usage(FILE *f) {
+  fputs(usage_text, f);
+  fputs("\npasses (--no-PASS switches one off):\n", f);
+  for (const pass_switch *p = pass_switches; p->name; p++) fprintf(f, "  %-24s %s\n", p->name, p->what);
+}
+
 /* Apply option k with its value val (NULL for a flag); 0 or exit status 2. */
-static int apply_option(cli_opts *o, int k, char *val) {
-  const char *a = options[k].name;
+static int apply_option(cli_opts *o, int k, const char *a, char *val) {
   int64_t v;
   char *end;
   double d;
@@ -186,8 +198,10 @@ static int apply_option(cli_opts *o, int k, char *val) {
   case O_EMIT_MAIN: o->emit_main = 1; break;
   case O_KEEP: o->keep = 1; break;
   case O_VERBOSE: o->verbose = 1; break;
-  case O_NO_FOLD: o->passes.fold = 0; break;
-  case O_NO_DCE: o->passes.dce = 0; break;
+  case O_NO_PASS:
+    for (const pass_switch *p = pass_switches; p->name; p++)
+      if (!strcmp(a + 5, p->name)) *pass_switch_flag(&o->passes, p) = 0;
+    break;
   case O_THREADS:
   case O_SEED:
   case O_MAX_BYTES:
@@ -246,7 +260,7 @@ int main(int argc, char **argv) {
   o.max_bytes = FE_DEFAULT_MAX_BYTES;
   pass_options_default(&o.passes);
   if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-    fputs(usage_text, argc < 2 ? stderr : stdout);
+    usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   if (!strcmp(argv[1], "--version")) {
@@ -271,7 +285,10 @@ int main(int argc, char **argv) {
       continue;
     }
     int k = 0;
-    while (k < N_OPTIONS && strcmp(a, options[k].name) && !(options[k].alias && !strcmp(a, options[k].alias))) k++;
+    while (k < N_OPTIONS && !(options[k].id == O_NO_PASS
+                                  ? is_pass_switch(a)
+                                  : !strcmp(a, options[k].name) || (options[k].alias && !strcmp(a, options[k].alias))))
+      k++;
     if (k == N_OPTIONS) return bad_usage("unknown option '%s'", a);
     if (options[k].not_yet) {
       fprintf(stderr, "modelc: option %s is not implemented yet (%s)\n", a, options[k].not_yet);
@@ -286,7 +303,7 @@ int main(int argc, char **argv) {
       if (i + 1 >= argc) return bad_usage("option %s needs a value", a);
       val = argv[++i];
     }
-    int rc = apply_option(&o, k, val);
+    int rc = apply_option(&o, k, a, val);
     if (rc) return rc;
     rtol_set |= options[k].id == O_RTOL;
     atol_set |= options[k].id == O_ATOL;

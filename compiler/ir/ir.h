@@ -201,6 +201,51 @@ int ir_graph_toposort(ir_graph *g);
 /* Nodes reading t (in schedule order) into out[], returns the count. */
 int ir_consumers(const ir_graph *g, const ir_tensor *t, ir_node **out, int max);
 
+/* ---- graph surgery (ir_surgery.c) -------------------------------------- */
+/* Whether t is one of g's own tensors (not an outer scope's, not another graph's). */
+int ir_owns(const ir_graph *g, const ir_tensor *t);
+/* Move tensor t (owned by a subgraph being dissolved) into g, renamed
+ * "NAME_k" when g or a parent already has its name; it is no output of g. */
+void ir_adopt_tensor(ir_graph *g, ir_tensor *t);
+/* Deep copy of an attribute's payload into d (name and type already set). */
+void ir_attr_copy(ir_attr *d, const ir_attr *s);
+/* Every live node of g reading `from` reads `to` instead; returns how many inputs changed. */
+int ir_replace_uses(ir_graph *g, const ir_tensor *from, ir_tensor *to);
+/* Move the nodes at [from, to) of the schedule to stand at position at (at <= from); renumbers ids. */
+void ir_graph_move_nodes(ir_graph *g, int from, int to, int at);
+
+/* last_read[id] = max(last_read[id], step) for every tensor of g that
+ * subgraph sg (or a subgraph of it) reads by pointer. */
+void ir_mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int *last_read);
+/* Set input i of n, growing its inputs with missing (NULL) ones as needed. */
+void ir_node_set_input(ir_node *n, int i, ir_tensor *t);
+/* Fusion: p writes n's output 0 as its output j from now on, and n is dead
+ * (holding p's old output, which nothing reads, until compaction). */
+void ir_node_take_output(ir_node *p, int j, ir_node *n);
+/* Whether n holds a subgraph attribute; whether any node of g does. */
+int ir_node_has_subgraph(const ir_node *n);
+int ir_graph_has_subgraphs(const ir_graph *g);
+/* Whether n is the ONNX (default-domain) op op_type. */
+int ir_node_is(const ir_node *n, const char *op_type);
+/* A new constant of like's dtype named after it (like's name + suffix, made
+ * unique), with shape (rank, dims) and a copy of data. */
+ir_tensor *ir_add_const_like(ir_graph *g, const ir_tensor *like, const char *suffix, int rank, const int64_t *dims,
+                             const void *data);
+
+/* Def-use lists: the live nodes reading each tensor of g, in schedule order. */
+typedef struct ir_uses {
+  int n_tensors;
+  int *start;              /* readers of tensor id t: readers[start[t] .. start[t+1]) */
+  ir_node **readers;
+  unsigned char *output;   /* output[t]: t is a graph output */
+} ir_uses;
+void ir_uses_build(const ir_graph *g, ir_uses *u);
+int ir_uses_count(const ir_uses *u, const ir_tensor *t);
+ir_node *const *ir_uses_of(const ir_uses *u, const ir_tensor *t);
+/* t is read by n and nothing else (no other node, not a graph output). */
+int ir_uses_only(const ir_uses *u, const ir_tensor *t, const ir_node *n);
+void ir_uses_free(ir_uses *u);
+
 /* ---- attributes ------------------------------------------------------- */
 ir_attr *ir_attr_find(const ir_node *n, const char *name);
 ir_attr *ir_attr_add(ir_node *n, const char *name, ir_attr_type type);

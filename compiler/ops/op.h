@@ -40,7 +40,8 @@ enum {
   OP_ELEMENTWISE = 1u << 0,   /* out[i] depends on in[i] only (after broadcast) */
   OP_ALIAS = 1u << 1,         /* output is a relabelled view of input 0 (Reshape, Flatten, Squeeze, Identity...) */
   OP_NO_FOLD = 1u << 2,       /* never constant-fold (random ops, ...) */
-  OP_SHAPE_ONLY = 1u << 3     /* outputs depend on the input shapes alone (Shape, Size): fold always */
+  OP_SHAPE_ONLY = 1u << 3,    /* outputs depend on the input shapes alone (Shape, Size): fold always */
+  OP_EPILOGUE = 1u << 4       /* may carry a fused epilogue (epilogue.h); other ops refuse one */
 };
 
 typedef struct op_def {

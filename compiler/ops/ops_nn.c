@@ -12,14 +12,14 @@
  *    and group are always present afterwards and auto_pad is removed, so the
  *    interpreter and the backend read one form.  Running infer again is a
  *    no-op on an already resolved node.
- *  - Producers (Conv, Gemm, MatMul) accept the fusion attributes of
- *    kernels.h (_act, _act_alpha, _act_beta, _residual).  The residual is
+ *  - Producers (Conv, Gemm, MatMul) take a fused epilogue (epilogue.h).  The residual is
  *    always the input right after the op's own ones: index 3 for Conv and
  *    Gemm (with a NULL bias/C at 2 when there is none), 2 for MatMul; an
  *    extra input is refused unless _residual names it.
  */
 #include <string.h>
 #include "op.h"
+#include "epilogue.h"
 #include "../../runtime/kernels/interp_nn.h"
 #include "../backend/emit_nn.h"
 
@@ -31,34 +31,21 @@
 
 static int is_float(ir_dtype t) { return t == IR_F32 || t == IR_F64; }
 
-static const char *const act_names[] = {
-    "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", NULL};
-
-/* Fusion attributes on a producer whose own inputs number at most own_max. */
+/* The epilogue itself is checked by op_validate (epilogue.h); here only
+ * where a producer whose own inputs number at most own_max keeps its residual. */
 static int check_epilogue(const ir_node *n, int own_max) {
-  const char *act = ir_attr_string(n, "_act", NULL);
-  int64_t res = ir_attr_int(n, "_residual", -1);
-  if (act) {
-    int k, ok = 0;
-    for (k = 0; act_names[k]; k++)
-      if (strcmp(act, act_names[k]) == 0) ok = 1;
-    if (!ok) return op_fail(n, "unknown fused activation _act='%s'", act);
-  }
-  if (ir_attr_find(n, "_residual")) {
-    if (res < 0 || res >= n->n_in || !n->in[res])
-      return op_fail(n, "_residual=%lld does not name an input", (long long)res);
-    if (res < own_max && n->n_in <= own_max)
-      return op_fail(n, "_residual=%lld names one of the op's own inputs", (long long)res);
-  }
+  int64_t res = ir_attr_int(n, OP_EPI_RESIDUAL, -1);
+  if (ir_attr_find(n, OP_EPI_RESIDUAL) && res < own_max && n->n_in <= own_max)
+    return op_fail(n, OP_EPI_RESIDUAL "=%lld names one of the op's own inputs", (long long)res);
   if (n->n_in > own_max && (res != own_max || n->n_in != own_max + 1))
-    return op_fail(n, "has %d inputs; more than %d only with _residual naming the last", n->n_in,
+    return op_fail(n, "has %d inputs; more than %d only with " OP_EPI_RESIDUAL " naming the last", n->n_in,
                    own_max);
   return 0;
 }
 
 /* The residual input must have the output's shape and dtype (infer time). */
 static int check_residual(const ir_node *n) {
-  int64_t res = ir_attr_int(n, "_residual", -1);
+  int64_t res = ir_attr_int(n, OP_EPI_RESIDUAL, -1);
   char a[96], b[96];
   if (res < 0) return 0;
   if (!ir_same_shape(n->in[res], n->out[0]) || n->in[res]->dtype != n->out[0]->dtype)
@@ -429,14 +416,9 @@ static int64_t matmul_macs(const ir_node *n) {
 
 /* ---- the table ------------------------------------------------------------ */
 
-#define EPILOGUE_ATTRS \
-  {"_act", IR_ATTR_STRING}, {"_act_alpha", IR_ATTR_FLOAT}, {"_act_beta", IR_ATTR_FLOAT}, \
-  {"_residual", IR_ATTR_INT}
-
 static const op_attr_spec conv_attrs[] = {
     {"auto_pad", IR_ATTR_STRING}, {"dilations", IR_ATTR_INTS}, {"group", IR_ATTR_INT},
-    {"kernel_shape", IR_ATTR_INTS}, {"pads", IR_ATTR_INTS}, {"strides", IR_ATTR_INTS},
-    EPILOGUE_ATTRS, {NULL, 0}};
+    {"kernel_shape", IR_ATTR_INTS}, {"pads", IR_ATTR_INTS}, {"strides", IR_ATTR_INTS}, {NULL, 0}};
 static const op_attr_spec maxpool_attrs[] = {
     {"auto_pad", IR_ATTR_STRING}, {"ceil_mode", IR_ATTR_INT}, {"dilations", IR_ATTR_INTS},
     {"kernel_shape", IR_ATTR_INTS}, {"pads", IR_ATTR_INTS}, {"storage_order", IR_ATTR_INT},
@@ -449,9 +431,8 @@ static const op_attr_spec no_attrs[] = {{NULL, 0}};
 static const op_attr_spec gemm_attrs[] = {
     {"alpha", IR_ATTR_FLOAT}, {"beta", IR_ATTR_FLOAT}, {"transA", IR_ATTR_INT},
     {"transB", IR_ATTR_INT},
-    {"broadcast", IR_ATTR_INT},   /* opset <= 6; C broadcasts either way */
-    EPILOGUE_ATTRS, {NULL, 0}};
-static const op_attr_spec matmul_attrs[] = {EPILOGUE_ATTRS, {NULL, 0}};
+    {"broadcast", IR_ATTR_INT},   /* opset <= 6; C broadcasts either way */ {NULL, 0}};
+static const op_attr_spec matmul_attrs[] = {{NULL, 0}};
 static const op_attr_spec bn_attrs[] = {
     {"epsilon", IR_ATTR_FLOAT}, {"momentum", IR_ATTR_FLOAT}, {"training_mode", IR_ATTR_INT},
     {"spatial", IR_ATTR_INT},          /* opset 7-9 */
@@ -460,7 +441,7 @@ static const op_attr_spec bn_attrs[] = {
     {NULL, 0}};
 
 const op_def ops_nn[] = {
-    {"Conv", "", 2, 4, 1, 1, conv_attrs, 0, conv_validate, conv_infer, interp_nn_conv,
+    {"Conv", "", 2, 4, 1, 1, conv_attrs, OP_EPILOGUE, conv_validate, conv_infer, interp_nn_conv,
      emit_nn_conv, emit_nn_conv_scratch, NULL, conv_macs},
     {"MaxPool", "", 1, 1, 1, 2, maxpool_attrs, 0, maxpool_validate, pool_infer, interp_nn_maxpool,
      emit_nn_maxpool, NULL, NULL, NULL},
@@ -470,9 +451,9 @@ const op_def ops_nn[] = {
      interp_nn_global_avgpool, emit_nn_global_avgpool, NULL, NULL, NULL},
     {"GlobalMaxPool", "", 1, 1, 1, 1, no_attrs, 0, NULL, global_pool_infer,
      interp_nn_global_maxpool, emit_nn_global_maxpool, NULL, NULL, NULL},
-    {"Gemm", "", 2, 4, 1, 1, gemm_attrs, 0, gemm_validate, gemm_infer, interp_nn_gemm,
+    {"Gemm", "", 2, 4, 1, 1, gemm_attrs, OP_EPILOGUE, gemm_validate, gemm_infer, interp_nn_gemm,
      emit_nn_gemm, emit_nn_gemm_scratch, NULL, gemm_macs},
-    {"MatMul", "", 2, 3, 1, 1, matmul_attrs, 0, matmul_validate, matmul_infer, interp_nn_matmul,
+    {"MatMul", "", 2, 3, 1, 1, matmul_attrs, OP_EPILOGUE, matmul_validate, matmul_infer, interp_nn_matmul,
      emit_nn_matmul, emit_nn_matmul_scratch, NULL, matmul_macs},
     {"BatchNormalization", "", 5, 5, 1, 5, bn_attrs, 0, bn_validate, bn_infer,
      interp_nn_batchnorm, emit_nn_batchnorm, NULL, NULL, NULL},

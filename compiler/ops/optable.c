@@ -7,9 +7,11 @@
  * ...).  Binding a node checks what can be checked without knowing the op:
  * input/output counts and attribute names and types against the entry's
  * list.  Attributes whose names start with '_' are modelc's own (fusion,
- * memory plan) and are not part of any ONNX op.
+ * memory plan) and are not part of any ONNX op; the fused-epilogue ones
+ * (epilogue.h) are accepted only by ops flagged OP_EPILOGUE.
  */
 #include "op.h"
+#include "epilogue.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,7 +77,16 @@ int op_validate(ir_node *n) {
     return op_fail(n, "has %d outputs, op allows %d to %d", n->n_out, d->min_out, d->max_out);
   for (int i = 0; i < n->n_attr; i++) {
     const ir_attr *a = &n->attrs[i];
-    if (a->name[0] == '_') continue;
+    if (op_epilogue_attr(a->name)) {
+      if (!(d->flags & OP_EPILOGUE))
+        return op_fail(n, "takes no fused epilogue, but carries '%s'", a->name);
+      int want = !strcmp(a->name, OP_EPI_ACT) ? IR_ATTR_STRING : !strcmp(a->name, OP_EPI_RESIDUAL) ? IR_ATTR_INT : IR_ATTR_FLOAT;
+      if ((int)a->type != want && !(want == IR_ATTR_FLOAT && a->type == IR_ATTR_INT))
+        return op_fail(n, "attribute '%s' is %s, expected %s", a->name, ir_attr_type_name(a->type),
+                       ir_attr_type_name((ir_attr_type)want));
+      continue;
+    }
+    if (a->name[0] == '_') continue;   /* modelc's own, written by the entries themselves */
     const op_attr_spec *s = d->attrs;
     while (s && s->name && strcmp(s->name, a->name) != 0) s++;
     if (!s || !s->name) return op_fail(n, "unsupported attribute '%s'", a->name);
@@ -84,6 +95,8 @@ int op_validate(ir_node *n) {
       return op_fail(n, "attribute '%s' is %s, expected %s", a->name, ir_attr_type_name(a->type),
                      ir_attr_type_name(s->type));
   }
+  op_epilogue ep;
+  if (op_epilogue_present(n) && op_epilogue_read(n, &ep) < 0) return -1;
   return d->validate ? d->validate(n) : 0;
 }
 

@@ -24,7 +24,7 @@ int pass_dce(ir_graph *g) {
     }
     for (int i = 0; i < n->n_in; i++) {
       ir_tensor *t = n->in[i];
-      if (t && t->id < g->n_tensors && g->tensors[t->id] == t) need[t->id] = 1;
+      if (ir_owns(g, t)) need[t->id] = 1;
     }
   }
   free(need);

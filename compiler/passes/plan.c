@@ -13,12 +13,21 @@
  *          Subgraphs (If branches) are not planned; a tensor of g that a
  *          subgraph reads counts as read by the node that owns the subgraph.
  *
- * A block (tensor or scratch) lives over the steps [start, end]: from its
- * producer's step to its last reader's step.  A tensor nobody reads still
- * needs its bytes during its producer's step; a node's scratch lives during
- * that node's step only.  Blocks are placed largest first, each at the lowest
- * aligned offset free of every already placed block whose lifetime overlaps
- * its own (greedy, in the spirit of the "greedy by size" planners of TFLite).
+ *          With o->inplace, tensors share a block: the output of an alias
+ *          op (OP_ALIAS: Reshape, Flatten, Squeeze, Unsqueeze, Identity)
+ *          always shares its input's, and the output of an elementwise op
+ *          shares its input 0's when that input's block dies at this node, has the
+ *          output's size and is not read through another input too.
+ *          plan_check() holds after it.
+ *
+ * A block (a group of tensors sharing bytes, or a scratch area) lives over
+ * the steps [start, end]: from its first producer's step to the last read
+ * of any member.  A tensor nobody reads still needs its bytes during its
+ * producer's step; a node's scratch lives during that node's step only.
+ * Blocks are packed twice, largest first (the "greedy by size" of TFLite)
+ * and in order of birth, each at the lowest aligned offset free of every
+ * already placed block whose lifetime overlaps its own (first fit); the
+ * smaller arena wins.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +35,7 @@
 #include "passes.h"
 #include "plan.h"
 #include "../ops/op.h"
+#include "../ops/epilogue.h"
 
 typedef struct block {
   int64_t size, off;
@@ -42,26 +52,6 @@ int plan_in_arena(const ir_tensor *t) {
   return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output;
 }
 
-static int owned_by(const ir_graph *g, const ir_tensor *t) {
-  return t && t->id >= 0 && t->id < g->n_tensors && g->tensors[t->id] == t;
-}
-
-/* Mark every tensor of g that subgraph sg (or its own subgraphs) reads as
- * read at step. */
-static void mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int *last_read) {
-  for (int i = 0; i < sg->n_nodes; i++) {
-    const ir_node *n = sg->nodes[i];
-    for (int k = 0; k < n->n_in; k++)
-      if (owned_by(g, n->in[k]) && last_read[n->in[k]->id] < step) last_read[n->in[k]->id] = step;
-    for (int k = 0; k < n->n_attr; k++)
-      if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g)
-        mark_subgraph_reads(g, n->attrs[k].g, step, last_read);
-  }
-  for (int k = 0; k < sg->n_outputs; k++)
-    if (owned_by(g, sg->outputs[k]) && last_read[sg->outputs[k]->id] < step)
-      last_read[sg->outputs[k]->id] = step;
-}
-
 static int by_size_desc(const void *pa, const void *pb) {
   const block *a = *(const block *const *)pa, *b = *(const block *const *)pb;
   if (a->size != b->size) return a->size > b->size ? -1 : 1;
@@ -75,7 +65,68 @@ static int by_offset(const void *pa, const void *pb) {
   return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-int pass_plan(ir_graph *g) {
+static int by_start(const void *pa, const void *pb) {
+  const block *a = *(const block *const *)pa, *b = *(const block *const *)pb;
+  if (a->start != b->start) return a->start < b->start ? -1 : 1;
+  if (a->size != b->size) return a->size > b->size ? -1 : 1;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Place the blocks in the given order, each at the lowest aligned offset
+ * free of the already placed blocks live at the same time; the arena size. */
+static int64_t pack(block **order, int nb, block **near) {
+  int64_t arena = 0;
+  for (int i = 0; i < nb; i++) {
+    block *b = order[i];
+    int m = 0;
+    for (int j = 0; j < i; j++)
+      if (order[j]->start <= b->end && b->start <= order[j]->end) near[m++] = order[j];
+    if (m > 1) qsort(near, (size_t)m, sizeof *near, by_offset);
+    int64_t off = 0;
+    for (int j = 0; j < m; j++) {
+      if (off + b->size <= near[j]->off) break;  /* fits in the gap below near[j] */
+      int64_t end = align_up(near[j]->off + near[j]->size);
+      if (end > off) off = end;
+    }
+    b->off = off;
+    if (off + b->size > arena) arena = off + b->size;
+  }
+  return arena;
+}
+
+static int find(int *root, int i) {
+  while (root[i] != i) i = root[i] = root[root[i]];
+  return i;
+}
+
+/* The input whose bytes node n's output may take: input 0 of an alias or
+ * elementwise op; -1 for none.  Never the residual of a fused epilogue: the
+ * GEMM core (compiler/backend/kl_gemm.c) stores partial sums of one K block
+ * in y before the last block adds the residual, so y must not sit on it. */
+static int source_input(const ir_node *n) {
+  if (n->op->flags & (OP_ALIAS | OP_ELEMENTWISE)) return 0;
+  return -1;
+}
+
+/* Node n at step s may write its output into the block of input *src. */
+static int shares_input(const ir_graph *g, const ir_node *n, int s, int *root, const int *group_end, int *src) {
+  int si = n->op ? source_input(n) : -1;
+  if (n->n_out != 1 || si < 0 || si >= n->n_in || !ir_owns(g, n->in[si]) || !ir_owns(g, n->out[0])) return 0;
+  const ir_tensor *x = n->in[si], *y = n->out[0];
+  *src = si;
+  if (!plan_in_arena(x) || !plan_in_arena(y) || ir_nbytes(x) != ir_nbytes(y)) return 0;
+  if (n->op->flags & OP_ALIAS) return 1;   /* the same bytes, relabelled */
+  if (!ir_same_shape(x, y) || ir_dtype_size(x->dtype) != ir_dtype_size(y->dtype)) return 0;
+  int r = find(root, x->id);
+  if (group_end[r] != s) return 0;         /* the source's bytes are still needed later */
+  for (int k = 0; k < n->n_in; k++)        /* another input on the same bytes (a broadcast view) */
+    if (k != si && ir_owns(g, n->in[k]) && plan_in_arena(n->in[k]) && find(root, n->in[k]->id) == r) return 0;
+  return 1;
+}
+
+int pass_plan(ir_graph *g) { return pass_plan_with(g, 1); }
+
+int pass_plan_with(ir_graph *g, int inplace) {
   int nt = g->n_tensors, nn = g->n_nodes, rc = -1, nb = 0;
   int *first_write = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
   int *last_read = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
@@ -84,7 +135,11 @@ int pass_plan(ir_graph *g) {
   block **order = malloc(sizeof(block *) * (size_t)(nt + nn + 1));
   block **near = malloc(sizeof(block *) * (size_t)(nt + nn + 1));
   int64_t *delta = calloc((size_t)nn + 2, sizeof(int64_t));
-  if (!first_write || !last_read || !first_read || !blocks || !order || !near || !delta) {
+  int *root = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
+  int *group_end = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
+  block **group_block = calloc((size_t)(nt ? nt : 1), sizeof(block *));
+  if (!first_write || !last_read || !first_read || !blocks || !order || !near || !delta || !root || !group_end ||
+      !group_block) {
     ir_error("memory planner: out of memory");
     goto out;
   }
@@ -99,20 +154,20 @@ int pass_plan(ir_graph *g) {
     if (n->dead) continue;
     for (int k = 0; k < n->n_in; k++) {
       ir_tensor *t = n->in[k];
-      if (!owned_by(g, t)) continue;
+      if (!ir_owns(g, t)) continue;
       if (first_read[t->id] < 0) first_read[t->id] = s;
       last_read[t->id] = s;
     }
     for (int k = 0; k < n->n_attr; k++)
       if (n->attrs[k].type == IR_ATTR_GRAPH && n->attrs[k].g) {
-        mark_subgraph_reads(g, n->attrs[k].g, s, last_read);
+        ir_mark_subgraph_reads(g, n->attrs[k].g, s, last_read);
         /* a subgraph read counts as a first read too, for the order check */
         for (int i = 0; i < nt; i++)
           if (last_read[i] == s && first_read[i] < 0) first_read[i] = s;
       }
     for (int k = 0; k < n->n_out; k++) {
       ir_tensor *t = n->out[k];
-      if (!owned_by(g, t)) continue;
+      if (!ir_owns(g, t)) continue;
       if (first_write[t->id] >= 0) {
         ir_error("memory planner: tensor '%s' is written by node '%s' and node '%s'", t->name,
                  g->nodes[first_write[t->id]]->name, n->name);
@@ -122,7 +177,22 @@ int pass_plan(ir_graph *g) {
     }
   }
 
-  /* 2. one block per arena tensor and per node scratch */
+  /* 2. sharing groups: aliases and in-place outputs join their input 0's */
+  for (int i = 0; i < nt; i++) {
+    root[i] = i;
+    group_end[i] = last_read[i] > first_write[i] ? last_read[i] : first_write[i];
+  }
+  for (int s = 0; inplace && s < nn; s++) {
+    ir_node *n = g->nodes[s];
+    int src;
+    if (n->dead || !shares_input(g, n, s, root, group_end, &src)) continue;
+    int r = find(root, n->in[src]->id), y = n->out[0]->id;
+    if (first_write[r] < 0 || first_write[y] != s) continue;   /* a graph input's bytes are not the arena's */
+    root[y] = r;
+    if (group_end[y] > group_end[r]) group_end[r] = group_end[y];
+  }
+
+  /* 3. one block per group of arena tensors and per node scratch */
   for (int i = 0; i < nt; i++) {
     ir_tensor *t = g->tensors[i];
     if (!plan_in_arena(t)) continue;
@@ -147,14 +217,16 @@ int pass_plan(ir_graph *g) {
                ir_shape_str(t, buf, sizeof buf));
       goto out;
     }
+    if (find(root, i) != i) continue;   /* a member: placed with its group's root */
     block *b = &blocks[nb];
     b->size = bytes;
     b->start = first_write[i];
-    b->end = last_read[i] > first_write[i] ? last_read[i] : first_write[i];
+    b->end = group_end[i];
     b->seq = nb;
     b->t = t;
     b->n = NULL;
     b->off = -1;
+    group_block[i] = b;
     nb++;
   }
   for (int s = 0; s < nn; s++) {
@@ -179,27 +251,28 @@ int pass_plan(ir_graph *g) {
     nb++;
   }
 
-  /* 3. greedy placement, largest first */
+  /* 4. pack largest first and in order of birth; keep the smaller */
   for (int i = 0; i < nb; i++) order[i] = &blocks[i];
-  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_size_desc);
-  int64_t arena = 0;
-  for (int i = 0; i < nb; i++) {
-    block *b = order[i];
-    int m = 0;
-    for (int j = 0; j < i; j++)
-      if (order[j]->start <= b->end && b->start <= order[j]->end) near[m++] = order[j];
-    if (m > 1) qsort(near, (size_t)m, sizeof *near, by_offset);
-    int64_t off = 0;
-    for (int j = 0; j < m; j++) {
-      if (off + b->size <= near[j]->off) break;  /* fits in the gap below near[j] */
-      int64_t end = align_up(near[j]->off + near[j]->size);
-      if (end > off) off = end;
-    }
-    b->off = off;
-    if (off + b->size > arena) arena = off + b->size;
+  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_start);
+  int64_t by_birth = pack(order, nb, near);
+  int64_t *birth_off = malloc(sizeof(int64_t) * (size_t)(nb + 1));
+  if (!birth_off) {
+    ir_error("memory planner: out of memory");
+    goto out;
   }
+  for (int i = 0; i < nb; i++) birth_off[i] = blocks[i].off;
+  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_size_desc);
+  int64_t arena = pack(order, nb, near);
+  if (by_birth < arena) {
+    arena = by_birth;
+    for (int i = 0; i < nb; i++) blocks[i].off = birth_off[i];
+  }
+  free(birth_off);
 
-  /* 4. publish offsets, sizes and the lower bound for this schedule */
+  /* 5. publish offsets, sizes and the lower bound for this schedule */
+  for (int i = 0; i < nt; i++)
+    if (plan_in_arena(g->tensors[i]) && group_block[find(root, i)])
+      g->tensors[i]->offset = group_block[find(root, i)]->off;
   for (int i = 0; i < nb; i++) {
     block *b = &blocks[i];
     if (b->t) b->t->offset = b->off;
@@ -224,5 +297,9 @@ out:
   free(order);
   free(near);
   free(delta);
+  free(root);
+  free(group_end);
+  free(group_block);
+  if (rc == 0 && plan_check(g) < 0) return -1;   /* loud, never a quiet overlap */
   return rc;
 }

@@ -20,6 +20,17 @@
 #define PLAN_SCRATCH_ATTR "_scratch_offset"
 
 int pass_plan(ir_graph *g);
+/* pass_plan, with tensors sharing blocks (aliases, in-place) only when
+ * inplace; pass_plan shares. */
+int pass_plan_with(ir_graph *g, int inplace);
+
+/* Check a planned graph independently of how the planner got there: every
+ * arena tensor and scratch area aligned and inside the arena; no two of them
+ * that are live at one step share a byte, unless one is made from the other
+ * in place (then the older is not read once the newer is written) or as an
+ * alias (the same values); no arena tensor read before its producer ran.
+ * 0, or -1 with an error naming the two tensors. */
+int plan_check(const ir_graph *g);
 
 /* Whether the planner gives t an arena offset (an activation of g that is
  * not a graph output).  The backend uses the same rule to find them. */

@@ -46,45 +46,9 @@ static ir_node *add(ir_graph *g, const char *op, const char *name, int opset, in
   return op_validate(n) < 0 ? NULL : n;
 }
 
-static void copy_attr(ir_attr *d, const ir_attr *s) {
-  d->i = s->i;
-  d->f = s->f;
-  d->n = s->n;
-  if (s->s) d->s = ir_strdup(s->s);
-  if (s->ints) {
-    d->ints = ir_alloc(sizeof(int64_t) * (size_t)(s->n + 1));
-    memcpy(d->ints, s->ints, sizeof(int64_t) * (size_t)s->n);
-  }
-  if (s->floats) {
-    d->floats = ir_alloc(sizeof(double) * (size_t)(s->n + 1));
-    memcpy(d->floats, s->floats, sizeof(double) * (size_t)s->n);
-  }
-  if (s->strings) {
-    d->strings = ir_alloc(sizeof(char *) * (size_t)(s->n + 1));
-    for (int k = 0; k < s->n; k++) d->strings[k] = ir_strdup(s->strings[k]);
-  }
-  if (s->t) {
-    ir_tensor *t = ir_alloc(sizeof *t);
-    *t = *s->t;
-    t->name = ir_strdup(s->t->name);
-    for (int k = 0; k < IR_MAX_RANK; k++) t->dim_param[k] = NULL;
-    size_t nb = (size_t)(ir_nbytes(s->t) > 0 ? ir_nbytes(s->t) : 0);
-    t->data = NULL;
-    if (s->t->data) {
-      t->data = ir_alloc(nb + 1);
-      memcpy(t->data, s->t->data, nb);
-    }
-    d->t = t;
-  }
-}
-
-static int owned_by(const ir_graph *g, const ir_tensor *t) {
-  return t && t->id >= 0 && t->id < g->n_tensors && g->tensors[t->id] == t;
-}
-
 /* The tensor of `it` standing for body tensor t (created on first use). */
 static ir_tensor *mapped(ir_graph *body, ir_graph *it, ir_tensor **map, ir_tensor *t) {
-  if (!t || !owned_by(body, t)) return t;   /* missing, or read from an outer scope */
+  if (!t || !ir_owns(body, t)) return t;   /* missing, or read from an outer scope */
   if (!map[t->id]) {
     ir_tensor *c = ir_add_tensor_unique(it, t->name, t->dtype, t->data ? IR_CONST : IR_ACTIVATION);
     if (t->data) {
@@ -115,7 +79,7 @@ static int clone_body(const ir_node *loop, ir_graph *body, ir_graph *it, ir_tens
                      b->name, b->op_type);
         break;
       }
-      copy_attr(ir_attr_add(n, b->attrs[a].name, b->attrs[a].type), &b->attrs[a]);
+      ir_attr_copy(ir_attr_add(n, b->attrs[a].name, b->attrs[a].type), &b->attrs[a]);
     }
     ir_tensor **in = ir_alloc(sizeof(ir_tensor *) * (size_t)(b->n_in + 1));
     ir_tensor **out = ir_alloc(sizeof(ir_tensor *) * (size_t)(b->n_out + 1));
@@ -127,7 +91,7 @@ static int clone_body(const ir_node *loop, ir_graph *body, ir_graph *it, ir_tens
   }
   for (int j = 0; j < body->n_outputs && rc == 0; j++) {
     outs[j] = mapped(body, it, map, body->outputs[j]);
-    if (owned_by(it, outs[j]) && !outs[j]->is_output) ir_graph_add_output(it, outs[j]);
+    if (ir_owns(it, outs[j]) && !outs[j]->is_output) ir_graph_add_output(it, outs[j]);
   }
   free(map);
   return rc;

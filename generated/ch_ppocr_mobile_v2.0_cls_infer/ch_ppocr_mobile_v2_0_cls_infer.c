@@ -10,736 +10,313 @@
 #include "ch_ppocr_mobile_v2_0_cls_infer.h"
 
 /* ---- weights, defined in ch_ppocr_mobile_v2_0_cls_infer_weights.c ---- */
-/* batch_norm_0.b_0[8] float32 */
+/* conv2d_14.b_0[8] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w0_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w0_u ch_ppocr_mobile_v2_0_cls_infer_w0;
-/* batch_norm_0.w_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w1_u { uint32_t u[8]; float v[8]; };
+/* conv2d_15.b_0[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w1_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w1_u ch_ppocr_mobile_v2_0_cls_infer_w1;
-/* batch_norm_0.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w2_u { uint32_t u[8]; float v[8]; };
+/* conv2d_19.b_0[22] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w2_u { uint32_t u[22]; float v[22]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w2_u ch_ppocr_mobile_v2_0_cls_infer_w2;
-/* batch_norm_0.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w3_u { uint32_t u[8]; float v[8]; };
+/* conv2d_20.b_0[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w3_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w3_u ch_ppocr_mobile_v2_0_cls_infer_w3;
-/* batch_norm_1.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w4_u { uint32_t u[8]; float v[8]; };
+/* conv2d_24.b_0[22] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w4_u { uint32_t u[22]; float v[22]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w4_u ch_ppocr_mobile_v2_0_cls_infer_w4;
-/* batch_norm_1.w_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w5_u { uint32_t u[8]; float v[8]; };
+/* conv2d_25.b_0[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w5_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w5_u ch_ppocr_mobile_v2_0_cls_infer_w5;
-/* batch_norm_1.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w6_u { uint32_t u[8]; float v[8]; };
+/* conv2d_29.b_0[10] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w6_u { uint32_t u[10]; float v[10]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w6_u ch_ppocr_mobile_v2_0_cls_infer_w6;
-/* batch_norm_1.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w7_u { uint32_t u[8]; float v[8]; };
+/* conv2d_3.b_0[2] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w7_u { uint32_t u[2]; float v[2]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w7_u ch_ppocr_mobile_v2_0_cls_infer_w7;
-/* batch_norm_10.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w8_u { uint32_t u[32]; float v[32]; };
+/* conv2d_30.b_0[40] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w8_u { uint32_t u[40]; float v[40]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w8_u ch_ppocr_mobile_v2_0_cls_infer_w8;
-/* batch_norm_10.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w9_u { uint32_t u[32]; float v[32]; };
+/* conv2d_34.b_0[12] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w9_u { uint32_t u[12]; float v[12]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w9_u ch_ppocr_mobile_v2_0_cls_infer_w9;
-/* batch_norm_10.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w10_u { uint32_t u[32]; float v[32]; };
+/* conv2d_35.b_0[48] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w10_u { uint32_t u[48]; float v[48]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w10_u ch_ppocr_mobile_v2_0_cls_infer_w10;
-/* batch_norm_10.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w11_u { uint32_t u[32]; float v[32]; };
+/* conv2d_39.b_0[26] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w11_u { uint32_t u[26]; float v[26]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w11_u ch_ppocr_mobile_v2_0_cls_infer_w11;
-/* batch_norm_11.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w12_u { uint32_t u[32]; float v[32]; };
+/* conv2d_4.b_0[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w12_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w12_u ch_ppocr_mobile_v2_0_cls_infer_w12;
-/* batch_norm_11.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w13_u { uint32_t u[32]; float v[32]; };
+/* conv2d_40.b_0[104] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w13_u { uint32_t u[104]; float v[104]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w13_u ch_ppocr_mobile_v2_0_cls_infer_w13;
-/* batch_norm_11.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w14_u { uint32_t u[32]; float v[32]; };
+/* conv2d_44.b_0[50] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w14_u { uint32_t u[50]; float v[50]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w14_u ch_ppocr_mobile_v2_0_cls_infer_w14;
-/* batch_norm_11.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w15_u { uint32_t u[32]; float v[32]; };
+/* conv2d_45.b_0[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w15_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w15_u ch_ppocr_mobile_v2_0_cls_infer_w15;
-/* batch_norm_12.b_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w16_u { uint32_t u[16]; float v[16]; };
+/* conv2d_49.b_0[50] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w16_u { uint32_t u[50]; float v[50]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w16_u ch_ppocr_mobile_v2_0_cls_infer_w16;
-/* batch_norm_12.w_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w17_u { uint32_t u[16]; float v[16]; };
+/* conv2d_50.b_0[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w17_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w17_u ch_ppocr_mobile_v2_0_cls_infer_w17;
-/* batch_norm_12.w_1[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w18_u { uint32_t u[16]; float v[16]; };
+/* fc_0.b_0[2] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w18_u { uint32_t u[2]; float v[2]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w18_u ch_ppocr_mobile_v2_0_cls_infer_w18;
-/* batch_norm_12.w_2[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w19_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.0[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w19_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w19_u ch_ppocr_mobile_v2_0_cls_infer_w19;
-/* batch_norm_13.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w20_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.1[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w20_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w20_u ch_ppocr_mobile_v2_0_cls_infer_w20;
-/* batch_norm_13.w_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w21_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.4[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w21_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w21_u ch_ppocr_mobile_v2_0_cls_infer_w21;
-/* batch_norm_13.w_1[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w22_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.5[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w22_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w22_u ch_ppocr_mobile_v2_0_cls_infer_w22;
-/* batch_norm_13.w_2[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w23_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.6[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w23_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w23_u ch_ppocr_mobile_v2_0_cls_infer_w23;
-/* batch_norm_14.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w24_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.7[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w24_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w24_u ch_ppocr_mobile_v2_0_cls_infer_w24;
-/* batch_norm_14.w_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w25_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.10[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w25_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w25_u ch_ppocr_mobile_v2_0_cls_infer_w25;
-/* batch_norm_14.w_1[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w26_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.11[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w26_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w26_u ch_ppocr_mobile_v2_0_cls_infer_w26;
-/* batch_norm_14.w_2[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w27_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.12[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w27_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w27_u ch_ppocr_mobile_v2_0_cls_infer_w27;
-/* batch_norm_15.b_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w28_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.13[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w28_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w28_u ch_ppocr_mobile_v2_0_cls_infer_w28;
-/* batch_norm_15.w_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w29_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.16[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w29_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w29_u ch_ppocr_mobile_v2_0_cls_infer_w29;
-/* batch_norm_15.w_1[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w30_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.17[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w30_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w30_u ch_ppocr_mobile_v2_0_cls_infer_w30;
-/* batch_norm_15.w_2[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w31_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.18[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w31_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w31_u ch_ppocr_mobile_v2_0_cls_infer_w31;
-/* batch_norm_16.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w32_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.19[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w32_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w32_u ch_ppocr_mobile_v2_0_cls_infer_w32;
-/* batch_norm_16.w_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w33_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.22[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w33_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w33_u ch_ppocr_mobile_v2_0_cls_infer_w33;
-/* batch_norm_16.w_1[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w34_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.23[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w34_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w34_u ch_ppocr_mobile_v2_0_cls_infer_w34;
-/* batch_norm_16.w_2[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w35_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.24[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w35_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w35_u ch_ppocr_mobile_v2_0_cls_infer_w35;
-/* batch_norm_17.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w36_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.25[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w36_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w36_u ch_ppocr_mobile_v2_0_cls_infer_w36;
-/* batch_norm_17.w_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w37_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.28[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w37_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w37_u ch_ppocr_mobile_v2_0_cls_infer_w37;
-/* batch_norm_17.w_1[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w38_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.29[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w38_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w38_u ch_ppocr_mobile_v2_0_cls_infer_w38;
-/* batch_norm_17.w_2[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w39_u { uint32_t u[88]; float v[88]; };
+/* p2o.helper.constant.30[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w39_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w39_u ch_ppocr_mobile_v2_0_cls_infer_w39;
-/* batch_norm_18.b_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w40_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.31[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w40_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w40_u ch_ppocr_mobile_v2_0_cls_infer_w40;
-/* batch_norm_18.w_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w41_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.34[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w41_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w41_u ch_ppocr_mobile_v2_0_cls_infer_w41;
-/* batch_norm_18.w_1[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w42_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.35[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w42_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w42_u ch_ppocr_mobile_v2_0_cls_infer_w42;
-/* batch_norm_18.w_2[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w43_u { uint32_t u[16]; float v[16]; };
+/* p2o.helper.constant.36[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w43_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w43_u ch_ppocr_mobile_v2_0_cls_infer_w43;
-/* batch_norm_19.b_0[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w44_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.37[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w44_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w44_u ch_ppocr_mobile_v2_0_cls_infer_w44;
-/* batch_norm_19.w_0[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w45_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.40[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w45_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w45_u ch_ppocr_mobile_v2_0_cls_infer_w45;
-/* batch_norm_19.w_1[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w46_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.41[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w46_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w46_u ch_ppocr_mobile_v2_0_cls_infer_w46;
-/* batch_norm_19.w_2[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w47_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.42[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w47_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w47_u ch_ppocr_mobile_v2_0_cls_infer_w47;
-/* batch_norm_2.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w48_u { uint32_t u[8]; float v[8]; };
+/* p2o.helper.constant.43[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w48_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w48_u ch_ppocr_mobile_v2_0_cls_infer_w48;
-/* batch_norm_2.w_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w49_u { uint32_t u[8]; float v[8]; };
+/* p2o.helper.constant.46[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w49_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w49_u ch_ppocr_mobile_v2_0_cls_infer_w49;
-/* batch_norm_2.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w50_u { uint32_t u[8]; float v[8]; };
+/* p2o.helper.constant.47[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w50_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w50_u ch_ppocr_mobile_v2_0_cls_infer_w50;
-/* batch_norm_2.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w51_u { uint32_t u[8]; float v[8]; };
+/* p2o.helper.constant.48[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w51_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w51_u ch_ppocr_mobile_v2_0_cls_infer_w51;
-/* batch_norm_20.b_0[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w52_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.49[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w52_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w52_u ch_ppocr_mobile_v2_0_cls_infer_w52;
-/* batch_norm_20.w_0[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w53_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.52[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w53_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w53_u ch_ppocr_mobile_v2_0_cls_infer_w53;
-/* batch_norm_20.w_1[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w54_u { uint32_t u[40]; float v[40]; };
+/* p2o.helper.constant.53[] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w54_u { uint32_t u[1]; float v[1]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w54_u ch_ppocr_mobile_v2_0_cls_infer_w54;
-/* batch_norm_20.w_2[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w55_u { uint32_t u[40]; float v[40]; };
+/* conv2d_0.w_0_bnfold_bias[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w55_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w55_u ch_ppocr_mobile_v2_0_cls_infer_w55;
-/* batch_norm_21.b_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w56_u { uint32_t u[16]; float v[16]; };
+/* conv2d_1.w_0_bnfold_bias[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w56_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w56_u ch_ppocr_mobile_v2_0_cls_infer_w56;
-/* batch_norm_21.w_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w57_u { uint32_t u[16]; float v[16]; };
+/* conv2d_2.w_0_bnfold[8,1,3,3] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w57_u { uint32_t u[72]; float v[72]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w57_u ch_ppocr_mobile_v2_0_cls_infer_w57;
-/* batch_norm_21.w_1[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w58_u { uint32_t u[16]; float v[16]; };
+/* conv2d_2.w_0_bnfold_bias[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w58_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w58_u ch_ppocr_mobile_v2_0_cls_infer_w58;
-/* batch_norm_21.w_2[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w59_u { uint32_t u[16]; float v[16]; };
+/* conv2d_5.w_0_bnfold_bias[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w59_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w59_u ch_ppocr_mobile_v2_0_cls_infer_w59;
-/* batch_norm_22.b_0[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w60_u { uint32_t u[48]; float v[48]; };
+/* conv2d_6.w_0_bnfold_bias[24] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w60_u { uint32_t u[24]; float v[24]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w60_u ch_ppocr_mobile_v2_0_cls_infer_w60;
-/* batch_norm_22.w_0[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w61_u { uint32_t u[48]; float v[48]; };
+/* conv2d_7.w_0_bnfold[24,1,3,3] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w61_u { uint32_t u[216]; float v[216]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w61_u ch_ppocr_mobile_v2_0_cls_infer_w61;
-/* batch_norm_22.w_1[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w62_u { uint32_t u[48]; float v[48]; };
+/* conv2d_7.w_0_bnfold_bias[24] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w62_u { uint32_t u[24]; float v[24]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w62_u ch_ppocr_mobile_v2_0_cls_infer_w62;
-/* batch_norm_22.w_2[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w63_u { uint32_t u[48]; float v[48]; };
+/* conv2d_8.w_0_bnfold_bias[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w63_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w63_u ch_ppocr_mobile_v2_0_cls_infer_w63;
-/* batch_norm_23.b_0[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w64_u { uint32_t u[48]; float v[48]; };
+/* conv2d_9.w_0_bnfold_bias[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w64_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w64_u ch_ppocr_mobile_v2_0_cls_infer_w64;
-/* batch_norm_23.w_0[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w65_u { uint32_t u[48]; float v[48]; };
+/* conv2d_10.w_0_bnfold[32,1,3,3] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w65_u { uint32_t u[288]; float v[288]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w65_u ch_ppocr_mobile_v2_0_cls_infer_w65;
-/* batch_norm_23.w_1[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w66_u { uint32_t u[48]; float v[48]; };
+/* conv2d_10.w_0_bnfold_bias[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w66_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w66_u ch_ppocr_mobile_v2_0_cls_infer_w66;
-/* batch_norm_23.w_2[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w67_u { uint32_t u[48]; float v[48]; };
+/* conv2d_11.w_0_bnfold_bias[8] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w67_u { uint32_t u[8]; float v[8]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w67_u ch_ppocr_mobile_v2_0_cls_infer_w67;
-/* batch_norm_24.b_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w68_u { uint32_t u[16]; float v[16]; };
+/* conv2d_12.w_0_bnfold_bias[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w68_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w68_u ch_ppocr_mobile_v2_0_cls_infer_w68;
-/* batch_norm_24.w_0[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w69_u { uint32_t u[16]; float v[16]; };
+/* conv2d_13.w_0_bnfold[32,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w69_u { uint32_t u[800]; float v[800]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w69_u ch_ppocr_mobile_v2_0_cls_infer_w69;
-/* batch_norm_24.w_1[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w70_u { uint32_t u[16]; float v[16]; };
+/* conv2d_13.w_0_bnfold_bias[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w70_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w70_u ch_ppocr_mobile_v2_0_cls_infer_w70;
-/* batch_norm_24.w_2[16] float32 */
+/* conv2d_16.w_0_bnfold_bias[16] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w71_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w71_u ch_ppocr_mobile_v2_0_cls_infer_w71;
-/* batch_norm_25.b_0[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w72_u { uint32_t u[104]; float v[104]; };
+/* conv2d_17.w_0_bnfold_bias[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w72_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w72_u ch_ppocr_mobile_v2_0_cls_infer_w72;
-/* batch_norm_25.w_0[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w73_u { uint32_t u[104]; float v[104]; };
+/* conv2d_18.w_0_bnfold[88,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w73_u { uint32_t u[2200]; float v[2200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w73_u ch_ppocr_mobile_v2_0_cls_infer_w73;
-/* batch_norm_25.w_1[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w74_u { uint32_t u[104]; float v[104]; };
+/* conv2d_18.w_0_bnfold_bias[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w74_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w74_u ch_ppocr_mobile_v2_0_cls_infer_w74;
-/* batch_norm_25.w_2[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w75_u { uint32_t u[104]; float v[104]; };
+/* conv2d_21.w_0_bnfold_bias[16] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w75_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w75_u ch_ppocr_mobile_v2_0_cls_infer_w75;
-/* batch_norm_26.b_0[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w76_u { uint32_t u[104]; float v[104]; };
+/* conv2d_22.w_0_bnfold_bias[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w76_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w76_u ch_ppocr_mobile_v2_0_cls_infer_w76;
-/* batch_norm_26.w_0[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w77_u { uint32_t u[104]; float v[104]; };
+/* conv2d_23.w_0_bnfold[88,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w77_u { uint32_t u[2200]; float v[2200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w77_u ch_ppocr_mobile_v2_0_cls_infer_w77;
-/* batch_norm_26.w_1[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w78_u { uint32_t u[104]; float v[104]; };
+/* conv2d_23.w_0_bnfold_bias[88] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w78_u { uint32_t u[88]; float v[88]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w78_u ch_ppocr_mobile_v2_0_cls_infer_w78;
-/* batch_norm_26.w_2[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w79_u { uint32_t u[104]; float v[104]; };
+/* conv2d_26.w_0_bnfold_bias[16] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w79_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w79_u ch_ppocr_mobile_v2_0_cls_infer_w79;
-/* batch_norm_27.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w80_u { uint32_t u[32]; float v[32]; };
+/* conv2d_27.w_0_bnfold_bias[40] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w80_u { uint32_t u[40]; float v[40]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w80_u ch_ppocr_mobile_v2_0_cls_infer_w80;
-/* batch_norm_27.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w81_u { uint32_t u[32]; float v[32]; };
+/* conv2d_28.w_0_bnfold[40,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w81_u { uint32_t u[1000]; float v[1000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w81_u ch_ppocr_mobile_v2_0_cls_infer_w81;
-/* batch_norm_27.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w82_u { uint32_t u[32]; float v[32]; };
+/* conv2d_28.w_0_bnfold_bias[40] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w82_u { uint32_t u[40]; float v[40]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w82_u ch_ppocr_mobile_v2_0_cls_infer_w82;
-/* batch_norm_27.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w83_u { uint32_t u[32]; float v[32]; };
+/* conv2d_31.w_0_bnfold_bias[16] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w83_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w83_u ch_ppocr_mobile_v2_0_cls_infer_w83;
-/* batch_norm_28.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w84_u { uint32_t u[200]; float v[200]; };
+/* conv2d_32.w_0_bnfold_bias[48] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w84_u { uint32_t u[48]; float v[48]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w84_u ch_ppocr_mobile_v2_0_cls_infer_w84;
-/* batch_norm_28.w_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w85_u { uint32_t u[200]; float v[200]; };
+/* conv2d_33.w_0_bnfold[48,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w85_u { uint32_t u[1200]; float v[1200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w85_u ch_ppocr_mobile_v2_0_cls_infer_w85;
-/* batch_norm_28.w_1[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w86_u { uint32_t u[200]; float v[200]; };
+/* conv2d_33.w_0_bnfold_bias[48] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w86_u { uint32_t u[48]; float v[48]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w86_u ch_ppocr_mobile_v2_0_cls_infer_w86;
-/* batch_norm_28.w_2[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w87_u { uint32_t u[200]; float v[200]; };
+/* conv2d_36.w_0_bnfold_bias[16] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w87_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w87_u ch_ppocr_mobile_v2_0_cls_infer_w87;
-/* batch_norm_29.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w88_u { uint32_t u[200]; float v[200]; };
+/* conv2d_37.w_0_bnfold_bias[104] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w88_u { uint32_t u[104]; float v[104]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w88_u ch_ppocr_mobile_v2_0_cls_infer_w88;
-/* batch_norm_29.w_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w89_u { uint32_t u[200]; float v[200]; };
+/* conv2d_38.w_0_bnfold[104,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w89_u { uint32_t u[2600]; float v[2600]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w89_u ch_ppocr_mobile_v2_0_cls_infer_w89;
-/* batch_norm_29.w_1[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w90_u { uint32_t u[200]; float v[200]; };
+/* conv2d_38.w_0_bnfold_bias[104] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w90_u { uint32_t u[104]; float v[104]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w90_u ch_ppocr_mobile_v2_0_cls_infer_w90;
-/* batch_norm_29.w_2[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w91_u { uint32_t u[200]; float v[200]; };
+/* conv2d_41.w_0_bnfold_bias[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w91_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w91_u ch_ppocr_mobile_v2_0_cls_infer_w91;
-/* batch_norm_3.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w92_u { uint32_t u[8]; float v[8]; };
+/* conv2d_42.w_0_bnfold_bias[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w92_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w92_u ch_ppocr_mobile_v2_0_cls_infer_w92;
-/* batch_norm_3.w_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w93_u { uint32_t u[8]; float v[8]; };
+/* conv2d_43.w_0_bnfold[200,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w93_u { uint32_t u[5000]; float v[5000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w93_u ch_ppocr_mobile_v2_0_cls_infer_w93;
-/* batch_norm_3.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w94_u { uint32_t u[8]; float v[8]; };
+/* conv2d_43.w_0_bnfold_bias[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w94_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w94_u ch_ppocr_mobile_v2_0_cls_infer_w94;
-/* batch_norm_3.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w95_u { uint32_t u[8]; float v[8]; };
+/* conv2d_46.w_0_bnfold_bias[32] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w95_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w95_u ch_ppocr_mobile_v2_0_cls_infer_w95;
-/* batch_norm_30.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w96_u { uint32_t u[32]; float v[32]; };
+/* conv2d_47.w_0_bnfold_bias[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w96_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w96_u ch_ppocr_mobile_v2_0_cls_infer_w96;
-/* batch_norm_30.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w97_u { uint32_t u[32]; float v[32]; };
+/* conv2d_48.w_0_bnfold[200,1,5,5] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w97_u { uint32_t u[5000]; float v[5000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w97_u ch_ppocr_mobile_v2_0_cls_infer_w97;
-/* batch_norm_30.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w98_u { uint32_t u[32]; float v[32]; };
+/* conv2d_48.w_0_bnfold_bias[200] float32 */
+union ch_ppocr_mobile_v2_0_cls_infer_w98_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w98_u ch_ppocr_mobile_v2_0_cls_infer_w98;
-/* batch_norm_30.w_2[32] float32 */
+/* conv2d_51.w_0_bnfold_bias[32] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w99_u { uint32_t u[32]; float v[32]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w99_u ch_ppocr_mobile_v2_0_cls_infer_w99;
-/* batch_norm_31.b_0[200] float32 */
+/* conv2d_52.w_0_bnfold_bias[200] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w100_u { uint32_t u[200]; float v[200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w100_u ch_ppocr_mobile_v2_0_cls_infer_w100;
-/* batch_norm_31.w_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w101_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w101_u ch_ppocr_mobile_v2_0_cls_infer_w101;
-/* batch_norm_31.w_1[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w102_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w102_u ch_ppocr_mobile_v2_0_cls_infer_w102;
-/* batch_norm_31.w_2[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w103_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w103_u ch_ppocr_mobile_v2_0_cls_infer_w103;
-/* batch_norm_32.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w104_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w104_u ch_ppocr_mobile_v2_0_cls_infer_w104;
-/* batch_norm_32.w_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w105_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w105_u ch_ppocr_mobile_v2_0_cls_infer_w105;
-/* batch_norm_32.w_1[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w106_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w106_u ch_ppocr_mobile_v2_0_cls_infer_w106;
-/* batch_norm_32.w_2[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w107_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w107_u ch_ppocr_mobile_v2_0_cls_infer_w107;
-/* batch_norm_33.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w108_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w108_u ch_ppocr_mobile_v2_0_cls_infer_w108;
-/* batch_norm_33.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w109_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w109_u ch_ppocr_mobile_v2_0_cls_infer_w109;
-/* batch_norm_33.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w110_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w110_u ch_ppocr_mobile_v2_0_cls_infer_w110;
-/* batch_norm_33.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w111_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w111_u ch_ppocr_mobile_v2_0_cls_infer_w111;
-/* batch_norm_34.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w112_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w112_u ch_ppocr_mobile_v2_0_cls_infer_w112;
-/* batch_norm_34.w_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w113_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w113_u ch_ppocr_mobile_v2_0_cls_infer_w113;
-/* batch_norm_34.w_1[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w114_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w114_u ch_ppocr_mobile_v2_0_cls_infer_w114;
-/* batch_norm_34.w_2[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w115_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w115_u ch_ppocr_mobile_v2_0_cls_infer_w115;
-/* batch_norm_4.b_0[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w116_u { uint32_t u[24]; float v[24]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w116_u ch_ppocr_mobile_v2_0_cls_infer_w116;
-/* batch_norm_4.w_0[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w117_u { uint32_t u[24]; float v[24]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w117_u ch_ppocr_mobile_v2_0_cls_infer_w117;
-/* batch_norm_4.w_1[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w118_u { uint32_t u[24]; float v[24]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w118_u ch_ppocr_mobile_v2_0_cls_infer_w118;
-/* batch_norm_4.w_2[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w119_u { uint32_t u[24]; float v[24]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w119_u ch_ppocr_mobile_v2_0_cls_infer_w119;
-/* batch_norm_5.b_0[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w120_u { uint32_t u[24]; float v[24]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w120_u ch_ppocr_mobile_v2_0_cls_infer_w120;
-/* batch_norm_5.w_0[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w121_u { uint32_t u[24]; float v[24]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w121_u ch_ppocr_mobile_v2_0_cls_infer_w121;
-/* batch_norm_5.w_1[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w122_u { uint32_t u[24]; float v[24]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w122_u ch_ppocr_mobile_v2_0_cls_infer_w122;
-/* batch_norm_5.w_2[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w123_u { uint32_t u[24]; float v[24]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w123_u ch_ppocr_mobile_v2_0_cls_infer_w123;
-/* batch_norm_6.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w124_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w124_u ch_ppocr_mobile_v2_0_cls_infer_w124;
-/* batch_norm_6.w_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w125_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w125_u ch_ppocr_mobile_v2_0_cls_infer_w125;
-/* batch_norm_6.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w126_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w126_u ch_ppocr_mobile_v2_0_cls_infer_w126;
-/* batch_norm_6.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w127_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w127_u ch_ppocr_mobile_v2_0_cls_infer_w127;
-/* batch_norm_7.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w128_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w128_u ch_ppocr_mobile_v2_0_cls_infer_w128;
-/* batch_norm_7.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w129_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w129_u ch_ppocr_mobile_v2_0_cls_infer_w129;
-/* batch_norm_7.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w130_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w130_u ch_ppocr_mobile_v2_0_cls_infer_w130;
-/* batch_norm_7.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w131_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w131_u ch_ppocr_mobile_v2_0_cls_infer_w131;
-/* batch_norm_8.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w132_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w132_u ch_ppocr_mobile_v2_0_cls_infer_w132;
-/* batch_norm_8.w_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w133_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w133_u ch_ppocr_mobile_v2_0_cls_infer_w133;
-/* batch_norm_8.w_1[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w134_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w134_u ch_ppocr_mobile_v2_0_cls_infer_w134;
-/* batch_norm_8.w_2[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w135_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w135_u ch_ppocr_mobile_v2_0_cls_infer_w135;
-/* batch_norm_9.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w136_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w136_u ch_ppocr_mobile_v2_0_cls_infer_w136;
-/* batch_norm_9.w_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w137_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w137_u ch_ppocr_mobile_v2_0_cls_infer_w137;
-/* batch_norm_9.w_1[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w138_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w138_u ch_ppocr_mobile_v2_0_cls_infer_w138;
-/* batch_norm_9.w_2[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w139_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w139_u ch_ppocr_mobile_v2_0_cls_infer_w139;
-/* conv2d_10.w_0[32,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w140_u { uint32_t u[288]; float v[288]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w140_u ch_ppocr_mobile_v2_0_cls_infer_w140;
-/* conv2d_13.w_0[32,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w141_u { uint32_t u[800]; float v[800]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w141_u ch_ppocr_mobile_v2_0_cls_infer_w141;
-/* conv2d_14.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w142_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w142_u ch_ppocr_mobile_v2_0_cls_infer_w142;
-/* conv2d_15.b_0[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w143_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w143_u ch_ppocr_mobile_v2_0_cls_infer_w143;
-/* conv2d_18.w_0[88,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w144_u { uint32_t u[2200]; float v[2200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w144_u ch_ppocr_mobile_v2_0_cls_infer_w144;
-/* conv2d_19.b_0[22] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w145_u { uint32_t u[22]; float v[22]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w145_u ch_ppocr_mobile_v2_0_cls_infer_w145;
-/* conv2d_2.w_0[8,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w146_u { uint32_t u[72]; float v[72]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w146_u ch_ppocr_mobile_v2_0_cls_infer_w146;
-/* conv2d_20.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w147_u { uint32_t u[88]; float v[88]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w147_u ch_ppocr_mobile_v2_0_cls_infer_w147;
-/* conv2d_23.w_0[88,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w148_u { uint32_t u[2200]; float v[2200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w148_u ch_ppocr_mobile_v2_0_cls_infer_w148;
-/* conv2d_24.b_0[22] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w149_u { uint32_t u[22]; float v[22]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w149_u ch_ppocr_mobile_v2_0_cls_infer_w149;
-/* conv2d_25.b_0[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w150_u { uint32_t u[88]; float v[88]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w150_u ch_ppocr_mobile_v2_0_cls_infer_w150;
-/* conv2d_28.w_0[40,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w151_u { uint32_t u[1000]; float v[1000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w151_u ch_ppocr_mobile_v2_0_cls_infer_w151;
-/* conv2d_29.b_0[10] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w152_u { uint32_t u[10]; float v[10]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w152_u ch_ppocr_mobile_v2_0_cls_infer_w152;
-/* conv2d_3.b_0[2] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w153_u { uint32_t u[2]; float v[2]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w153_u ch_ppocr_mobile_v2_0_cls_infer_w153;
-/* conv2d_30.b_0[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w154_u { uint32_t u[40]; float v[40]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w154_u ch_ppocr_mobile_v2_0_cls_infer_w154;
-/* conv2d_33.w_0[48,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w155_u { uint32_t u[1200]; float v[1200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w155_u ch_ppocr_mobile_v2_0_cls_infer_w155;
-/* conv2d_34.b_0[12] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w156_u { uint32_t u[12]; float v[12]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w156_u ch_ppocr_mobile_v2_0_cls_infer_w156;
-/* conv2d_35.b_0[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w157_u { uint32_t u[48]; float v[48]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w157_u ch_ppocr_mobile_v2_0_cls_infer_w157;
-/* conv2d_38.w_0[104,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w158_u { uint32_t u[2600]; float v[2600]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w158_u ch_ppocr_mobile_v2_0_cls_infer_w158;
-/* conv2d_39.b_0[26] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w159_u { uint32_t u[26]; float v[26]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w159_u ch_ppocr_mobile_v2_0_cls_infer_w159;
-/* conv2d_4.b_0[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w160_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w160_u ch_ppocr_mobile_v2_0_cls_infer_w160;
-/* conv2d_40.b_0[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w161_u { uint32_t u[104]; float v[104]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w161_u ch_ppocr_mobile_v2_0_cls_infer_w161;
-/* conv2d_43.w_0[200,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w162_u { uint32_t u[5000]; float v[5000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w162_u ch_ppocr_mobile_v2_0_cls_infer_w162;
-/* conv2d_44.b_0[50] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w163_u { uint32_t u[50]; float v[50]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w163_u ch_ppocr_mobile_v2_0_cls_infer_w163;
-/* conv2d_45.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w164_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w164_u ch_ppocr_mobile_v2_0_cls_infer_w164;
-/* conv2d_48.w_0[200,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w165_u { uint32_t u[5000]; float v[5000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w165_u ch_ppocr_mobile_v2_0_cls_infer_w165;
-/* conv2d_49.b_0[50] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w166_u { uint32_t u[50]; float v[50]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w166_u ch_ppocr_mobile_v2_0_cls_infer_w166;
-/* conv2d_50.b_0[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w167_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w167_u ch_ppocr_mobile_v2_0_cls_infer_w167;
-/* conv2d_7.w_0[24,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w168_u { uint32_t u[216]; float v[216]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w168_u ch_ppocr_mobile_v2_0_cls_infer_w168;
-/* fc_0.b_0[2] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w169_u { uint32_t u[2]; float v[2]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w169_u ch_ppocr_mobile_v2_0_cls_infer_w169;
-/* p2o.helper.constant.0[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w170_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w170_u ch_ppocr_mobile_v2_0_cls_infer_w170;
-/* p2o.helper.constant.1[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w171_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w171_u ch_ppocr_mobile_v2_0_cls_infer_w171;
-/* p2o.helper.constant.4[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w172_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w172_u ch_ppocr_mobile_v2_0_cls_infer_w172;
-/* p2o.helper.constant.5[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w173_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w173_u ch_ppocr_mobile_v2_0_cls_infer_w173;
-/* p2o.helper.constant.6[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w174_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w174_u ch_ppocr_mobile_v2_0_cls_infer_w174;
-/* p2o.helper.constant.7[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w175_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w175_u ch_ppocr_mobile_v2_0_cls_infer_w175;
-/* p2o.helper.constant.10[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w176_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w176_u ch_ppocr_mobile_v2_0_cls_infer_w176;
-/* p2o.helper.constant.11[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w177_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w177_u ch_ppocr_mobile_v2_0_cls_infer_w177;
-/* p2o.helper.constant.12[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w178_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w178_u ch_ppocr_mobile_v2_0_cls_infer_w178;
-/* p2o.helper.constant.13[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w179_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w179_u ch_ppocr_mobile_v2_0_cls_infer_w179;
-/* p2o.helper.constant.16[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w180_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w180_u ch_ppocr_mobile_v2_0_cls_infer_w180;
-/* p2o.helper.constant.17[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w181_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w181_u ch_ppocr_mobile_v2_0_cls_infer_w181;
-/* p2o.helper.constant.18[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w182_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w182_u ch_ppocr_mobile_v2_0_cls_infer_w182;
-/* p2o.helper.constant.19[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w183_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w183_u ch_ppocr_mobile_v2_0_cls_infer_w183;
-/* p2o.helper.constant.22[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w184_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w184_u ch_ppocr_mobile_v2_0_cls_infer_w184;
-/* p2o.helper.constant.23[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w185_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w185_u ch_ppocr_mobile_v2_0_cls_infer_w185;
-/* p2o.helper.constant.24[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w186_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w186_u ch_ppocr_mobile_v2_0_cls_infer_w186;
-/* p2o.helper.constant.25[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w187_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w187_u ch_ppocr_mobile_v2_0_cls_infer_w187;
-/* p2o.helper.constant.28[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w188_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w188_u ch_ppocr_mobile_v2_0_cls_infer_w188;
-/* p2o.helper.constant.29[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w189_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w189_u ch_ppocr_mobile_v2_0_cls_infer_w189;
-/* p2o.helper.constant.30[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w190_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w190_u ch_ppocr_mobile_v2_0_cls_infer_w190;
-/* p2o.helper.constant.31[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w191_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w191_u ch_ppocr_mobile_v2_0_cls_infer_w191;
-/* p2o.helper.constant.34[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w192_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w192_u ch_ppocr_mobile_v2_0_cls_infer_w192;
-/* p2o.helper.constant.35[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w193_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w193_u ch_ppocr_mobile_v2_0_cls_infer_w193;
-/* p2o.helper.constant.36[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w194_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w194_u ch_ppocr_mobile_v2_0_cls_infer_w194;
-/* p2o.helper.constant.37[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w195_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w195_u ch_ppocr_mobile_v2_0_cls_infer_w195;
-/* p2o.helper.constant.40[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w196_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w196_u ch_ppocr_mobile_v2_0_cls_infer_w196;
-/* p2o.helper.constant.41[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w197_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w197_u ch_ppocr_mobile_v2_0_cls_infer_w197;
-/* p2o.helper.constant.42[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w198_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w198_u ch_ppocr_mobile_v2_0_cls_infer_w198;
-/* p2o.helper.constant.43[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w199_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w199_u ch_ppocr_mobile_v2_0_cls_infer_w199;
-/* p2o.helper.constant.46[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w200_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w200_u ch_ppocr_mobile_v2_0_cls_infer_w200;
-/* p2o.helper.constant.47[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w201_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w201_u ch_ppocr_mobile_v2_0_cls_infer_w201;
-/* p2o.helper.constant.48[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w202_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w202_u ch_ppocr_mobile_v2_0_cls_infer_w202;
-/* p2o.helper.constant.49[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w203_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w203_u ch_ppocr_mobile_v2_0_cls_infer_w203;
-/* p2o.helper.constant.52[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w204_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w204_u ch_ppocr_mobile_v2_0_cls_infer_w204;
-/* p2o.helper.constant.53[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w205_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w205_u ch_ppocr_mobile_v2_0_cls_infer_w205;
-/* p2o.Clip.0_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w206_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w206_u ch_ppocr_mobile_v2_0_cls_infer_w206;
-/* p2o.Clip.0_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w207_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w207_u ch_ppocr_mobile_v2_0_cls_infer_w207;
-/* p2o.Clip.2_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w208_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w208_u ch_ppocr_mobile_v2_0_cls_infer_w208;
-/* p2o.Clip.2_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w209_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w209_u ch_ppocr_mobile_v2_0_cls_infer_w209;
-/* p2o.Clip.4_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w210_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w210_u ch_ppocr_mobile_v2_0_cls_infer_w210;
-/* p2o.Clip.4_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w211_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w211_u ch_ppocr_mobile_v2_0_cls_infer_w211;
-/* p2o.Clip.6_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w212_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w212_u ch_ppocr_mobile_v2_0_cls_infer_w212;
-/* p2o.Clip.6_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w213_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w213_u ch_ppocr_mobile_v2_0_cls_infer_w213;
-/* p2o.Clip.8_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w214_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w214_u ch_ppocr_mobile_v2_0_cls_infer_w214;
-/* p2o.Clip.8_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w215_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w215_u ch_ppocr_mobile_v2_0_cls_infer_w215;
-/* p2o.Clip.10_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w216_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w216_u ch_ppocr_mobile_v2_0_cls_infer_w216;
-/* p2o.Clip.10_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w217_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w217_u ch_ppocr_mobile_v2_0_cls_infer_w217;
-/* p2o.Clip.12_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w218_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w218_u ch_ppocr_mobile_v2_0_cls_infer_w218;
-/* p2o.Clip.12_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w219_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w219_u ch_ppocr_mobile_v2_0_cls_infer_w219;
-/* p2o.Clip.14_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w220_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w220_u ch_ppocr_mobile_v2_0_cls_infer_w220;
-/* p2o.Clip.14_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w221_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w221_u ch_ppocr_mobile_v2_0_cls_infer_w221;
-/* p2o.Clip.16_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w222_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w222_u ch_ppocr_mobile_v2_0_cls_infer_w222;
-/* p2o.Clip.16_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w223_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w223_u ch_ppocr_mobile_v2_0_cls_infer_w223;
-/* p2o.Clip.18_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w224_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w224_u ch_ppocr_mobile_v2_0_cls_infer_w224;
-/* p2o.Clip.18_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w225_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w225_u ch_ppocr_mobile_v2_0_cls_infer_w225;
-/* p2o.Clip.20_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w226_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w226_u ch_ppocr_mobile_v2_0_cls_infer_w226;
-/* p2o.Clip.20_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w227_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w227_u ch_ppocr_mobile_v2_0_cls_infer_w227;
-/* p2o.Clip.22_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w228_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w228_u ch_ppocr_mobile_v2_0_cls_infer_w228;
-/* p2o.Clip.22_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w229_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w229_u ch_ppocr_mobile_v2_0_cls_infer_w229;
-/* p2o.Clip.24_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w230_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w230_u ch_ppocr_mobile_v2_0_cls_infer_w230;
-/* p2o.Clip.24_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w231_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w231_u ch_ppocr_mobile_v2_0_cls_infer_w231;
-/* p2o.Clip.26_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w232_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w232_u ch_ppocr_mobile_v2_0_cls_infer_w232;
-/* p2o.Clip.26_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w233_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w233_u ch_ppocr_mobile_v2_0_cls_infer_w233;
-/* p2o.Clip.28_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w234_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w234_u ch_ppocr_mobile_v2_0_cls_infer_w234;
-/* p2o.Clip.28_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w235_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w235_u ch_ppocr_mobile_v2_0_cls_infer_w235;
-/* p2o.Clip.30_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w236_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w236_u ch_ppocr_mobile_v2_0_cls_infer_w236;
-/* p2o.Clip.30_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w237_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w237_u ch_ppocr_mobile_v2_0_cls_infer_w237;
-/* p2o.Clip.32_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w238_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w238_u ch_ppocr_mobile_v2_0_cls_infer_w238;
-/* p2o.Clip.32_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w239_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w239_u ch_ppocr_mobile_v2_0_cls_infer_w239;
-/* p2o.Clip.34_min[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w240_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w240_u ch_ppocr_mobile_v2_0_cls_infer_w240;
-/* p2o.Clip.34_max[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w241_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w241_u ch_ppocr_mobile_v2_0_cls_infer_w241;
-/* conv2d_0.w_0 packed as A: [2][27][6][324] float32 */
+/* conv2d_0.w_0_bnfold packed as A: [2][27][6][324] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p0_u { uint32_t u[324]; float v[324]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p0_u ch_ppocr_mobile_v2_0_cls_infer_p0;
-/* conv2d_1.w_0 packed as A: [2][8][6][96] float32 */
+/* conv2d_1.w_0_bnfold packed as A: [2][8][6][96] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p1_u { uint32_t u[96]; float v[96]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p1_u ch_ppocr_mobile_v2_0_cls_infer_p1;
 /* conv2d_3.w_0 packed as rows: [8][2][16] float32 */
@@ -748,22 +325,22 @@ extern const union ch_ppocr_mobile_v2_0_cls_infer_p2_u ch_ppocr_mobile_v2_0_cls_
 /* conv2d_4.w_0 packed as rows: [2][8][16] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p3_u { uint32_t u[16]; float v[16]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p3_u ch_ppocr_mobile_v2_0_cls_infer_p3;
-/* conv2d_5.w_0 packed as A: [2][8][6][96] float32 */
+/* conv2d_5.w_0_bnfold packed as A: [2][8][6][96] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p4_u { uint32_t u[96]; float v[96]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p4_u ch_ppocr_mobile_v2_0_cls_infer_p4;
-/* conv2d_6.w_0 packed as A: [4][8][6][192] float32 */
+/* conv2d_6.w_0_bnfold packed as A: [4][8][6][192] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p5_u { uint32_t u[192]; float v[192]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p5_u ch_ppocr_mobile_v2_0_cls_infer_p5;
-/* conv2d_8.w_0 packed as A: [2][24][6][288] float32 */
+/* conv2d_8.w_0_bnfold packed as A: [2][24][6][288] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p6_u { uint32_t u[288]; float v[288]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p6_u ch_ppocr_mobile_v2_0_cls_infer_p6;
-/* conv2d_9.w_0 packed as A: [6][8][6][288] float32 */
+/* conv2d_9.w_0_bnfold packed as A: [6][8][6][288] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p7_u { uint32_t u[288]; float v[288]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p7_u ch_ppocr_mobile_v2_0_cls_infer_p7;
-/* conv2d_11.w_0 packed as A: [2][32][6][384] float32 */
+/* conv2d_11.w_0_bnfold packed as A: [2][32][6][384] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p8_u { uint32_t u[384]; float v[384]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p8_u ch_ppocr_mobile_v2_0_cls_infer_p8;
-/* conv2d_12.w_0 packed as A: [6][8][6][288] float32 */
+/* conv2d_12.w_0_bnfold packed as A: [6][8][6][288] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p9_u { uint32_t u[288]; float v[288]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p9_u ch_ppocr_mobile_v2_0_cls_infer_p9;
 /* conv2d_14.w_0 packed as rows: [32][8][256] float32 */
@@ -772,10 +349,10 @@ extern const union ch_ppocr_mobile_v2_0_cls_infer_p10_u ch_ppocr_mobile_v2_0_cls
 /* conv2d_15.w_0 packed as rows: [8][32][256] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p11_u { uint32_t u[256]; float v[256]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p11_u ch_ppocr_mobile_v2_0_cls_infer_p11;
-/* conv2d_16.w_0 packed as A: [3][32][6][576] float32 */
+/* conv2d_16.w_0_bnfold packed as A: [3][32][6][576] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p12_u { uint32_t u[576]; float v[576]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p12_u ch_ppocr_mobile_v2_0_cls_infer_p12;
-/* conv2d_17.w_0 packed as A: [15][16][6][1440] float32 */
+/* conv2d_17.w_0_bnfold packed as A: [15][16][6][1440] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p13_u { uint32_t u[1440]; float v[1440]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p13_u ch_ppocr_mobile_v2_0_cls_infer_p13;
 /* conv2d_19.w_0 packed as rows: [88][22][1936] float32 */
@@ -784,10 +361,10 @@ extern const union ch_ppocr_mobile_v2_0_cls_infer_p14_u ch_ppocr_mobile_v2_0_cls
 /* conv2d_20.w_0 packed as rows: [22][88][1936] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p15_u { uint32_t u[1936]; float v[1936]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p15_u ch_ppocr_mobile_v2_0_cls_infer_p15;
-/* conv2d_21.w_0 packed as A: [3][88][6][1584] float32 */
+/* conv2d_21.w_0_bnfold packed as A: [3][88][6][1584] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p16_u { uint32_t u[1584]; float v[1584]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p16_u ch_ppocr_mobile_v2_0_cls_infer_p16;
-/* conv2d_22.w_0 packed as A: [15][16][6][1440] float32 */
+/* conv2d_22.w_0_bnfold packed as A: [15][16][6][1440] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p17_u { uint32_t u[1440]; float v[1440]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p17_u ch_ppocr_mobile_v2_0_cls_infer_p17;
 /* conv2d_24.w_0 packed as rows: [88][22][1936] float32 */
@@ -796,10 +373,10 @@ extern const union ch_ppocr_mobile_v2_0_cls_infer_p18_u ch_ppocr_mobile_v2_0_cls
 /* conv2d_25.w_0 packed as rows: [22][88][1936] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p19_u { uint32_t u[1936]; float v[1936]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p19_u ch_ppocr_mobile_v2_0_cls_infer_p19;
-/* conv2d_26.w_0 packed as A: [3][88][6][1584] float32 */
+/* conv2d_26.w_0_bnfold packed as A: [3][88][6][1584] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p20_u { uint32_t u[1584]; float v[1584]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p20_u ch_ppocr_mobile_v2_0_cls_infer_p20;
-/* conv2d_27.w_0 packed as A: [7][16][6][672] float32 */
+/* conv2d_27.w_0_bnfold packed as A: [7][16][6][672] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p21_u { uint32_t u[672]; float v[672]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p21_u ch_ppocr_mobile_v2_0_cls_infer_p21;
 /* conv2d_29.w_0 packed as rows: [40][10][400] float32 */
@@ -808,10 +385,10 @@ extern const union ch_ppocr_mobile_v2_0_cls_infer_p22_u ch_ppocr_mobile_v2_0_cls
 /* conv2d_30.w_0 packed as rows: [10][40][400] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p23_u { uint32_t u[400]; float v[400]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p23_u ch_ppocr_mobile_v2_0_cls_infer_p23;
-/* conv2d_31.w_0 packed as A: [3][40][6][720] float32 */
+/* conv2d_31.w_0_bnfold packed as A: [3][40][6][720] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p24_u { uint32_t u[720]; float v[720]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p24_u ch_ppocr_mobile_v2_0_cls_infer_p24;
-/* conv2d_32.w_0 packed as A: [8][16][6][768] float32 */
+/* conv2d_32.w_0_bnfold packed as A: [8][16][6][768] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p25_u { uint32_t u[768]; float v[768]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p25_u ch_ppocr_mobile_v2_0_cls_infer_p25;
 /* conv2d_34.w_0 packed as rows: [48][12][576] float32 */
@@ -820,10 +397,10 @@ extern const union ch_ppocr_mobile_v2_0_cls_infer_p26_u ch_ppocr_mobile_v2_0_cls
 /* conv2d_35.w_0 packed as rows: [12][48][576] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p27_u { uint32_t u[576]; float v[576]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p27_u ch_ppocr_mobile_v2_0_cls_infer_p27;
-/* conv2d_36.w_0 packed as A: [3][48][6][864] float32 */
+/* conv2d_36.w_0_bnfold packed as A: [3][48][6][864] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p28_u { uint32_t u[864]; float v[864]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p28_u ch_ppocr_mobile_v2_0_cls_infer_p28;
-/* conv2d_37.w_0 packed as A: [18][16][6][1728] float32 */
+/* conv2d_37.w_0_bnfold packed as A: [18][16][6][1728] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p29_u { uint32_t u[1728]; float v[1728]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p29_u ch_ppocr_mobile_v2_0_cls_infer_p29;
 /* conv2d_39.w_0 packed as rows: [104][26][2704] float32 */
@@ -832,10 +409,10 @@ extern const union ch_ppocr_mobile_v2_0_cls_infer_p30_u ch_ppocr_mobile_v2_0_cls
 /* conv2d_40.w_0 packed as rows: [26][104][2704] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p31_u { uint32_t u[2704]; float v[2704]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p31_u ch_ppocr_mobile_v2_0_cls_infer_p31;
-/* conv2d_41.w_0 packed as A: [6][104][6][3744] float32 */
+/* conv2d_41.w_0_bnfold packed as A: [6][104][6][3744] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p32_u { uint32_t u[3744]; float v[3744]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p32_u ch_ppocr_mobile_v2_0_cls_infer_p32;
-/* conv2d_42.w_0 packed as A: [34][32][6][6528] float32 */
+/* conv2d_42.w_0_bnfold packed as A: [34][32][6][6528] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p33_u { uint32_t u[6528]; float v[6528]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p33_u ch_ppocr_mobile_v2_0_cls_infer_p33;
 /* conv2d_44.w_0 packed as rows: [200][50][10000] float32 */
@@ -844,10 +421,10 @@ extern const union ch_ppocr_mobile_v2_0_cls_infer_p34_u ch_ppocr_mobile_v2_0_cls
 /* conv2d_45.w_0 packed as rows: [50][200][10000] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p35_u { uint32_t u[10000]; float v[10000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p35_u ch_ppocr_mobile_v2_0_cls_infer_p35;
-/* conv2d_46.w_0 packed as A: [6][200][6][7200] float32 */
+/* conv2d_46.w_0_bnfold packed as A: [6][200][6][7200] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p36_u { uint32_t u[7200]; float v[7200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p36_u ch_ppocr_mobile_v2_0_cls_infer_p36;
-/* conv2d_47.w_0 packed as A: [34][32][6][6528] float32 */
+/* conv2d_47.w_0_bnfold packed as A: [34][32][6][6528] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p37_u { uint32_t u[6528]; float v[6528]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p37_u ch_ppocr_mobile_v2_0_cls_infer_p37;
 /* conv2d_49.w_0 packed as rows: [200][50][10000] float32 */
@@ -856,10 +433,10 @@ extern const union ch_ppocr_mobile_v2_0_cls_infer_p38_u ch_ppocr_mobile_v2_0_cls
 /* conv2d_50.w_0 packed as rows: [50][200][10000] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p39_u { uint32_t u[10000]; float v[10000]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p39_u ch_ppocr_mobile_v2_0_cls_infer_p39;
-/* conv2d_51.w_0 packed as A: [6][200][6][7200] float32 */
+/* conv2d_51.w_0_bnfold packed as A: [6][200][6][7200] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p40_u { uint32_t u[7200]; float v[7200]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p40_u ch_ppocr_mobile_v2_0_cls_infer_p40;
-/* conv2d_52.w_0 packed as A: [34][32][6][6528] float32 */
+/* conv2d_52.w_0_bnfold packed as A: [34][32][6][6528] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p41_u { uint32_t u[6528]; float v[6528]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p41_u ch_ppocr_mobile_v2_0_cls_infer_p41;
 /* fc_0.w_0 packed as rows: [200][2][400] float32 */
@@ -1197,6 +774,361 @@ static void mc_gemm(const mc_gemm_args *g) {
   }
 }
 
+static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act_81bf6201(v);
+  }
+}
+
+/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
+ * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
+ * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
+ * through the epilogue when LAST. */
+static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
+                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
+  float t[MC_MR * MC_NR];
+  float *y = g->y + m * g->ldy + n;
+  int64_t k;
+  int i, j;
+  const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */
+  const int64_t r2 = 2 * ars;
+#if MC_VEC == 16
+  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v16 bv;
+    memcpy(&bv, b, sizeof bv);
+    c0 += p[0] * bv;
+    c1 += p[ars] * bv;
+    c2 += p[r2] * bv;
+    c3 += q[0] * bv;
+    c4 += q[ars] * bv;
+    c5 += q[r2] * bv;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v16 acc[MC_MR];
+    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
+    for (i = 0; i < MC_MR; i++) {
+      mc_v16 v = acc[i], w;
+      float *yp = y + i * g->ldy;
+      if (!(flags & MC_FIRST)) {
+        memcpy(&w, yp, sizeof w);
+        v += w;
+      }
+      if (flags & MC_LAST) {
+        int l;
+        v *= g->alpha;
+        if (g->bias_mode == 1 || g->bias_mode == 3)
+          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+        else if (g->bias_mode == 2) {
+          memcpy(&w, g->bias + n, sizeof w);
+          v += g->beta * w;
+        }
+        if (g->res) {
+          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
+          v += g->rscale * w;
+        }
+        for (l = 0; l < MC_NR; l++) v[l] = mc_act_81bf6201(v[l]);
+      }
+      memcpy(yp, &v, sizeof v);
+    }
+    return;
+  }
+  memcpy(t + 0, &c0, sizeof c0);
+  memcpy(t + 16, &c1, sizeof c1);
+  memcpy(t + 32, &c2, sizeof c2);
+  memcpy(t + 48, &c3, sizeof c3);
+  memcpy(t + 64, &c4, sizeof c4);
+  memcpy(t + 80, &c5, sizeof c5);
+#elif MC_VEC == 8
+  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v8 b0, b1, s;
+    float x;
+    memcpy(&b0, b, sizeof b0);
+    memcpy(&b1, b + 8, sizeof b1);
+    x = p[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c00 += s * b0; c01 += s * b1;
+    x = p[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c10 += s * b0; c11 += s * b1;
+    x = p[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c20 += s * b0; c21 += s * b1;
+    x = q[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c30 += s * b0; c31 += s * b1;
+    x = q[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c40 += s * b0; c41 += s * b1;
+    x = q[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c50 += s * b0; c51 += s * b1;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v8 acc[12];
+    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
+    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
+    for (i = 0; i < MC_MR; i++)
+      for (j = 0; j < 2; j++) {
+        mc_v8 v = acc[2 * i + j], w;
+        float *yp = y + i * g->ldy + 8 * j;
+        if (!(flags & MC_FIRST)) {
+          memcpy(&w, yp, sizeof w);
+          v += w;
+        }
+        if (flags & MC_LAST) {
+          float x = g->alpha, bm;
+          int l;
+          v *= (mc_v8){x, x, x, x, x, x, x, x};
+          if (g->bias_mode == 1 || g->bias_mode == 3) {
+            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
+          } else if (g->bias_mode == 2) {
+            x = g->beta;
+            memcpy(&w, g->bias + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          if (g->res) {
+            x = g->rscale;
+            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          for (l = 0; l < 8; l++) v[l] = mc_act_81bf6201(v[l]);
+        }
+        memcpy(yp, &v, sizeof v);
+      }
+    return;
+  }
+  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
+  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
+  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);
+#else
+  for (i = 0; i < MC_MR * MC_NR; i++) t[i] = 0.0f;
+  for (k = 0; k < kc; k++) {
+    const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];
+    for (j = 0; j < MC_NR; j++) {
+      const float bj = b[j];
+      t[j] += x0 * bj;
+      t[MC_NR + j] += x1 * bj;
+      t[2 * MC_NR + j] += x2 * bj;
+      t[3 * MC_NR + j] += x3 * bj;
+      t[4 * MC_NR + j] += x4 * bj;
+      t[5 * MC_NR + j] += x5 * bj;
+    }
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+#endif
+  for (i = 0; i < mr; i++) {
+    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
+    if (!(flags & MC_FIRST))
+      for (j = 0; j < nr; j++) tr[j] += yr[j];
+    if (flags & MC_LAST) mc_epi_81bf6201(g, tr, m + i, n, nr);
+    for (j = 0; j < nr; j++) yr[j] = tr[j];
+  }
+}
+
+/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
+ * panels and MR-high tiles (the loop order of BLIS). */
+static void mc_gemm_81bf6201(const mc_gemm_args *g) {
+  int64_t jc, pc, ic, jr, ir;
+  for (jc = 0; jc < g->N; jc += g->NC) {
+    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+    for (pc = 0; pc < g->K; pc += g->KC) {
+      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
+      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
+      const float *bp = NULL;
+      int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */
+      if (g->bkind == MC_B_PACKED) {
+        bp = g->b + jc * g->K + pc * MC_NR;
+        bps = g->K * MC_NR;
+      } else if (g->bkind == MC_B_ROWS) {
+        bp = g->b + pc * g->bks + jc;
+        bps = MC_NR;
+        bks = g->bks;
+        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
+          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
+      } else {
+        mc_packb(g, pc, kc, jc, nc, g->scratch);
+        bp = g->scratch;
+        bps = kc * MC_NR;
+      }
+      for (ic = 0; ic < g->M; ic += g->MC) {
+        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+        for (jr = 0; jr < nc; jr += MC_NR) {
+          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
+          const float *b = bp + jr / MC_NR * bps;
+          int64_t bk = bks;
+          if (g->bkind == MC_B_ROWS && nr < MC_NR) b = g->scratch, bk = MC_NR;
+          for (ir = 0; ir < mc; ir += MC_MR) {
+            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
+            int64_t m = ic + ir;
+            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
+            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
+            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
+              int64_t i, k;
+              for (k = 0; k < kc; k++)
+                for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
+              a = g->ascratch;
+              ars = 1;
+              aks = MC_MR;
+            }
+            mc_tile_81bf6201(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* Depthwise convolution of one channel plane (group == C == M): each
+ * output row accumulates kernel-row by kernel-row over the output columns
+ * whose window position lies inside the input, so the inner loop has no
+ * test and runs along contiguous memory when the stride is 1. */
+static void mc_dw_81bf6201(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {
+  int64_t oh, ki, kj, ow;
+  for (oh = 0; oh < OH; oh++) {
+    float *yr = y + oh * g->OW;
+    for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;
+    for (ki = 0; ki < g->KH; ki++) {
+      int64_t ih = oh * g->SH - g->PH + ki * g->DH;
+      if (ih < 0 || ih >= g->H) continue;
+      for (kj = 0; kj < g->KW; kj++) {
+        const float wv = w[ki * g->KW + kj];
+        int64_t off = kj * g->DW - g->PW, lo = 0, hi = g->OW;   /* iw = ow*SW + off in [0, W) */
+        const float *xr = x + ih * g->W;
+        if (off < 0) lo = (-off + g->SW - 1) / g->SW;
+        if (g->W - off <= 0) hi = 0;
+        else if ((g->W - off + g->SW - 1) / g->SW < hi) hi = (g->W - off + g->SW - 1) / g->SW;
+        if (g->SW == 1)
+          for (ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow + off];
+        else
+          for (ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow * g->SW + off];
+      }
+    }
+  }
+  mc_epi_81bf6201(g, y, m, 0, OH * g->OW);
+}
+
+/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
+ * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
+static void mc_gemv_81bf6201(const mc_gemm_args *g) {
+  int64_t n = 0, k;
+  float t[32];
+  int j;
+#if MC_VEC
+  for (; n + 32 <= g->N; n += 32) {
+    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
+    const float *b = g->b + n;
+    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
+      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+      v = (mc_v8){z, z, z, z, z, z, z, z};
+      memcpy(&w, b + g->bks, 32); u0 += v * w;
+      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
+      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
+      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
+    }
+    if (k < g->K) {
+      float x = g->a[k * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+    }
+    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
+    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
+    mc_epi_81bf6201(g, t, 0, n, 32);
+    memcpy(g->y + n, t, sizeof t);
+  }
+#endif
+  for (; n < g->N; n += 32) {
+    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
+    for (j = 0; j < cnt; j++) t[j] = 0.0f;
+    for (k = 0; k < g->K; k++) {
+      float x = g->a[k * g->aks];
+      const float *b = g->b + k * g->bks + n;
+      for (j = 0; j < cnt; j++) t[j] += x * b[j];
+    }
+    mc_epi_81bf6201(g, t, 0, n, cnt);
+    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+  }
+}
+
+static float mc_act_98ddd989(float v) { return ((0x1.99999ap-3f * v + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * v + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * v + 0x1p-1f))); }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi_98ddd989(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act_98ddd989(v);
+  }
+}
+
+/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
+ * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
+static void mc_gemv_98ddd989(const mc_gemm_args *g) {
+  int64_t n = 0, k;
+  float t[32];
+  int j;
+#if MC_VEC
+  for (; n + 32 <= g->N; n += 32) {
+    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
+    const float *b = g->b + n;
+    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
+      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+      v = (mc_v8){z, z, z, z, z, z, z, z};
+      memcpy(&w, b + g->bks, 32); u0 += v * w;
+      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
+      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
+      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
+    }
+    if (k < g->K) {
+      float x = g->a[k * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+    }
+    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
+    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
+    mc_epi_98ddd989(g, t, 0, n, 32);
+    memcpy(g->y + n, t, sizeof t);
+  }
+#endif
+  for (; n < g->N; n += 32) {
+    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
+    for (j = 0; j < cnt; j++) t[j] = 0.0f;
+    for (k = 0; k < g->K; k++) {
+      float x = g->a[k * g->aks];
+      const float *b = g->b + k * g->bks + n;
+      for (j = 0; j < cnt; j++) t[j] += x * b[j];
+    }
+    mc_epi_98ddd989(g, t, 0, n, cnt);
+    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+  }
+}
+
 /* Depthwise convolution of one channel plane (group == C == M): each
  * output row accumulates kernel-row by kernel-row over the output columns
  * whose window position lies inside the input, so the inner loop has no
@@ -1278,8 +1210,8 @@ static void mc_gemv(const mc_gemm_args *g) {
 
 /* ---- one function per node, in schedule order ---- */
 
-/* p2o.Conv.0 (Conv): x[1,3,48,192], conv2d_0.w_0[8,3,3,3] -> conv2d_53.tmp_0[1,8,24,96] */
-static void node_0_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
+/* p2o.Conv.0 (Conv): x[1,3,48,192], conv2d_0.w_0_bnfold[8,3,3,3], conv2d_0.w_0_bnfold_bias[8] -> batch_norm_0.tmp_3[1,8,24,96] */
+static void node_0_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
   {
     mc_gemm_args g0;
@@ -1288,7 +1220,7 @@ static void node_0_Conv(const float *restrict x0, float *restrict y0, unsigned c
     g0.N = 2304;
     g0.K = 27;
     g0.MC = 72;
-    g0.NC = 592;
+    g0.NC = 256;
     g0.KC = 27;
     g0.bkind = MC_B_IM2COL;
     g0.bks = 0;
@@ -1307,7 +1239,10 @@ static void node_0_Conv(const float *restrict x0, float *restrict y0, unsigned c
     g0.PW = 1;
     g0.ldy = 2304;
     g0.alpha = 0x1p+0f;
+    g0.bias_mode = 1;
+    g0.beta = 0x1p+0f;
     g0.scratch = (float *)(void *)scratch;
+    g0.bias = x2;
     g0.apk = ch_ppocr_mobile_v2_0_cls_infer_p0.v;
     g0.b = x0;
     g0.y = y0;
@@ -1315,821 +1250,1534 @@ static void node_0_Conv(const float *restrict x0, float *restrict y0, unsigned c
   }
 }
 
-/* p2o.BatchNormalization.0 (BatchNormalization): conv2d_53.tmp_0[1,8,24,96], batch_norm_0.w_0[8], batch_norm_0.b_0[8], batch_norm_0.w_1[8], batch_norm_0.w_2[8] -> batch_norm_0.tmp_3[1,8,24,96] */
-static void node_1_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i1 = 0; i1 < 1; i1++) {
-    for (int64_t i2 = 0; i2 < 8; i2++) {
-      const float mu3 = x3[i2];
-      const float sc4 = x1[i2] / sqrtf(x4[i2] + 0x1.4f8b58p-17f);
-      const float bi5 = x2[i2];
-      const float *xp6 = x0 + (i1 * 8 + i2) * 2304;
-      float *yp7 = y0 + (i1 * 8 + i2) * 2304;
-      for (int64_t i8 = 0; i8 < 2304; i8++) {
-        yp7[i8] = (xp6[i8] - mu3) * sc4 + bi5;
-      }
-    }
-  }
-}
-
-/* p2o.Add.0 (Add): batch_norm_0.tmp_3[1,8,24,96], p2o.helper.constant.1[] -> p2o.Add.1[1,8,24,96] */
-static void node_2_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.0 (Add): batch_norm_0.tmp_3[1,8,24,96], p2o.helper.constant.1[] -> p2o.Clip.1[1,8,24,96] */
+static void node_1_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i9 = 0; i9 < 18432; i9++) {
-      const float u0 = x0[i9];
+    for (int64_t i1 = 0; i1 < 18432; i1++) {
+      const float u0 = x0[i1];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i9] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.0 (Clip): p2o.Add.1[1,8,24,96], p2o.Clip.0_min[], p2o.Clip.0_max[] -> p2o.Clip.1[1,8,24,96] */
-static void node_3_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i10 = 0; i10 < 18432; i10++) {
-      const float u0 = x0[i10];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i10] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i1] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.0 (Mul): batch_norm_0.tmp_3[1,8,24,96], p2o.Clip.1[1,8,24,96] -> p2o.Mul.1[1,8,24,96] */
-static void node_4_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_2_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i11 = 0; i11 < 18432; i11++) {
-      const float u0 = x0[i11];
-      const float u1 = x1[i11];
+    for (int64_t i2 = 0; i2 < 18432; i2++) {
+      const float u0 = x0[i2];
+      const float u1 = x1[i2];
       float v = (float)(u0 * u1);
-      y0[i11] = (float)v;
+      y0[i2] = (float)v;
     }
   }
 }
 
 /* p2o.Div.0 (Div): p2o.Mul.1[1,8,24,96], p2o.helper.constant.0[] -> hardswish_0.tmp_0[1,8,24,96] */
-static void node_5_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_3_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i12 = 0; i12 < 18432; i12++) {
-      const float u0 = x0[i12];
+    for (int64_t i3 = 0; i3 < 18432; i3++) {
+      const float u0 = x0[i3];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i12] = (float)v;
+      y0[i3] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.1 (Conv): hardswish_0.tmp_0[1,8,24,96], conv2d_1.w_0[8,8,1,1] -> conv2d_54.tmp_0[1,8,24,96] */
-static void node_6_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.1 (Conv): hardswish_0.tmp_0[1,8,24,96], conv2d_1.w_0_bnfold[8,8,1,1], conv2d_1.w_0_bnfold_bias[8] -> relu_0.tmp_0[1,8,24,96] */
+static void node_4_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g13;
-    memset(&g13, 0, sizeof g13);
-    g13.M = 8;
-    g13.N = 2304;
-    g13.K = 8;
-    g13.MC = 72;
-    g13.NC = 256;
-    g13.KC = 8;
-    g13.bkind = MC_B_ROWS;
-    g13.bks = 2304;
-    g13.bns = 1;
-    g13.ldy = 2304;
-    g13.alpha = 0x1p+0f;
-    g13.apk = ch_ppocr_mobile_v2_0_cls_infer_p1.v;
-    g13.b = x0;
-    g13.y = y0;
-    mc_gemm(&g13);
+    mc_gemm_args g4;
+    memset(&g4, 0, sizeof g4);
+    g4.M = 8;
+    g4.N = 2304;
+    g4.K = 8;
+    g4.MC = 72;
+    g4.NC = 256;
+    g4.KC = 8;
+    g4.bkind = MC_B_ROWS;
+    g4.bks = 2304;
+    g4.bns = 1;
+    g4.ldy = 2304;
+    g4.alpha = 0x1p+0f;
+    g4.bias_mode = 1;
+    g4.beta = 0x1p+0f;
+    g4.bias = x2;
+    g4.apk = ch_ppocr_mobile_v2_0_cls_infer_p1.v;
+    g4.b = x0;
+    g4.y = y0;
+    mc_gemm_81bf6201(&g4);
   }
 }
 
-/* p2o.BatchNormalization.1 (BatchNormalization): conv2d_54.tmp_0[1,8,24,96], batch_norm_1.w_0[8], batch_norm_1.b_0[8], batch_norm_1.w_1[8], batch_norm_1.w_2[8] -> batch_norm_1.tmp_3[1,8,24,96] */
-static void node_7_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.2 (Conv): relu_0.tmp_0[1,8,24,96], conv2d_2.w_0_bnfold[8,1,3,3], conv2d_2.w_0_bnfold_bias[8] -> relu_1.tmp_0[1,8,12,96] */
+static void node_5_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i14 = 0; i14 < 1; i14++) {
-    for (int64_t i15 = 0; i15 < 8; i15++) {
-      const float mu16 = x3[i15];
-      const float sc17 = x1[i15] / sqrtf(x4[i15] + 0x1.4f8b58p-17f);
-      const float bi18 = x2[i15];
-      const float *xp19 = x0 + (i14 * 8 + i15) * 2304;
-      float *yp20 = y0 + (i14 * 8 + i15) * 2304;
-      for (int64_t i21 = 0; i21 < 2304; i21++) {
-        yp20[i21] = (xp19[i21] - mu16) * sc17 + bi18;
+  {
+    mc_gemm_args g5;
+    memset(&g5, 0, sizeof g5);
+    g5.H = 24;
+    g5.W = 96;
+    g5.OW = 96;
+    g5.KH = 3;
+    g5.KW = 3;
+    g5.SH = 2;
+    g5.SW = 1;
+    g5.DH = 1;
+    g5.DW = 1;
+    g5.PH = 1;
+    g5.PW = 1;
+    g5.alpha = 0x1p+0f;
+    g5.bias_mode = 1;
+    g5.beta = 0x1p+0f;
+    for (int64_t i6 = 0; i6 < 1; i6++) {
+      for (int64_t i7 = 0; i7 < 8; i7++) {
+        g5.bias = x2;
+        mc_dw_81bf6201(&g5, x0 + i6 * 18432 + i7 * 2304, x1 + i7 * 9, y0 + i6 * 9216 + i7 * 1152, 12, i7);
       }
-    }
-  }
-}
-
-/* p2o.Relu.0 (Relu): batch_norm_1.tmp_3[1,8,24,96] -> relu_0.tmp_0[1,8,24,96] */
-static void node_8_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i22 = 0; i22 < 18432; i22++) {
-      const float u0 = x0[i22];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i22] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.2 (Conv): relu_0.tmp_0[1,8,24,96], conv2d_2.w_0[8,1,3,3] -> depthwise_conv2d_0.tmp_0[1,8,12,96] */
-static void node_9_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    mc_gemm_args g23;
-    memset(&g23, 0, sizeof g23);
-    g23.H = 24;
-    g23.W = 96;
-    g23.OW = 96;
-    g23.KH = 3;
-    g23.KW = 3;
-    g23.SH = 2;
-    g23.SW = 1;
-    g23.DH = 1;
-    g23.DW = 1;
-    g23.PH = 1;
-    g23.PW = 1;
-    g23.alpha = 0x1p+0f;
-    for (int64_t i24 = 0; i24 < 1; i24++) {
-      for (int64_t i25 = 0; i25 < 8; i25++) {
-        mc_dw(&g23, x0 + i24 * 18432 + i25 * 2304, x1 + i25 * 9, y0 + i24 * 9216 + i25 * 1152, 12, i25);
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.2 (BatchNormalization): depthwise_conv2d_0.tmp_0[1,8,12,96], batch_norm_2.w_0[8], batch_norm_2.b_0[8], batch_norm_2.w_1[8], batch_norm_2.w_2[8] -> batch_norm_2.tmp_3[1,8,12,96] */
-static void node_10_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i26 = 0; i26 < 1; i26++) {
-    for (int64_t i27 = 0; i27 < 8; i27++) {
-      const float mu28 = x3[i27];
-      const float sc29 = x1[i27] / sqrtf(x4[i27] + 0x1.4f8b58p-17f);
-      const float bi30 = x2[i27];
-      const float *xp31 = x0 + (i26 * 8 + i27) * 1152;
-      float *yp32 = y0 + (i26 * 8 + i27) * 1152;
-      for (int64_t i33 = 0; i33 < 1152; i33++) {
-        yp32[i33] = (xp31[i33] - mu28) * sc29 + bi30;
-      }
-    }
-  }
-}
-
-/* p2o.Relu.1 (Relu): batch_norm_2.tmp_3[1,8,12,96] -> relu_1.tmp_0[1,8,12,96] */
-static void node_11_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i34 = 0; i34 < 9216; i34++) {
-      const float u0 = x0[i34];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i34] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.0 (GlobalAveragePool): relu_1.tmp_0[1,8,12,96] -> p2o.GlobalAveragePool.1[1,8,1,1] */
-static void node_12_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_6_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i35 = 0; i35 < 8; i35++) {
-    const float *xp36 = x0 + i35 * 1152;
-    float *yp37 = y0 + i35 * 1;
-    for (int64_t i38 = 0; i38 < 1; i38++) {
-      for (int64_t i39 = 0; i39 < 1; i39++) {
-        float acc40 = 0x0p+0f;
-        int64_t cnt41 = 0;
-        for (int64_t i42 = 0; i42 < 12; i42++) {
-          const int64_t p43 = i38 + i42;
-          for (int64_t i44 = 0; i44 < 96; i44++) {
-            const int64_t p45 = i39 + i44;
-            cnt41++;
-            const float v46 = xp36[p43 * 96 + p45];
-            acc40 += v46;
+  for (int64_t i8 = 0; i8 < 8; i8++) {
+    const float *xp9 = x0 + i8 * 1152;
+    float *yp10 = y0 + i8 * 1;
+    for (int64_t i11 = 0; i11 < 1; i11++) {
+      for (int64_t i12 = 0; i12 < 1; i12++) {
+        float acc13 = 0x0p+0f;
+        int64_t cnt14 = 0;
+        for (int64_t i15 = 0; i15 < 12; i15++) {
+          const int64_t p16 = i11 + i15;
+          for (int64_t i17 = 0; i17 < 96; i17++) {
+            const int64_t p18 = i12 + i17;
+            cnt14++;
+            const float v19 = xp9[p16 * 96 + p18];
+            acc13 += v19;
           }
         }
-        yp37[i38 + i39] = acc40 / (float)cnt41;
+        yp10[i11 + i12] = acc13 / (float)cnt14;
       }
     }
   }
 }
 
-/* p2o.Conv.3 (Conv): p2o.GlobalAveragePool.1[1,8,1,1], conv2d_3.w_0[2,8,1,1], conv2d_3.b_0[2] -> conv2d_55.tmp_0[1,2,1,1] */
-static void node_13_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.3 (Conv): p2o.GlobalAveragePool.1[1,8,1,1], conv2d_3.w_0[2,8,1,1], conv2d_3.b_0[2] -> relu_2.tmp_0[1,2,1,1] */
+static void node_7_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g47;
-    memset(&g47, 0, sizeof g47);
-    g47.M = 1;
-    g47.N = 2;
-    g47.K = 8;
-    g47.ars = 8;
-    g47.aks = 1;
-    g47.bkind = MC_B_ROWS;
-    g47.bks = 2;
-    g47.bns = 1;
-    g47.ldy = 2;
-    g47.alpha = 0x1p+0f;
-    g47.bias_mode = 2;
-    g47.beta = 0x1p+0f;
-    g47.bias = x2;
-    g47.a = x0;
-    g47.b = ch_ppocr_mobile_v2_0_cls_infer_p2.v;
-    g47.y = y0;
-    mc_gemv(&g47);
+    mc_gemm_args g20;
+    memset(&g20, 0, sizeof g20);
+    g20.M = 1;
+    g20.N = 2;
+    g20.K = 8;
+    g20.ars = 8;
+    g20.aks = 1;
+    g20.bkind = MC_B_ROWS;
+    g20.bks = 2;
+    g20.bns = 1;
+    g20.ldy = 2;
+    g20.alpha = 0x1p+0f;
+    g20.bias_mode = 2;
+    g20.beta = 0x1p+0f;
+    g20.bias = x2;
+    g20.a = x0;
+    g20.b = ch_ppocr_mobile_v2_0_cls_infer_p2.v;
+    g20.y = y0;
+    mc_gemv_81bf6201(&g20);
   }
 }
 
-/* p2o.Relu.2 (Relu): conv2d_55.tmp_0[1,2,1,1] -> relu_2.tmp_0[1,2,1,1] */
-static void node_14_Relu(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.4 (Conv): relu_2.tmp_0[1,2,1,1], conv2d_4.w_0[8,2,1,1], conv2d_4.b_0[8] -> hardsigmoid_0.tmp_0[1,8,1,1] */
+static void node_8_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i48 = 0; i48 < 2; i48++) {
-      const float u0 = x0[i48];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i48] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.4 (Conv): relu_2.tmp_0[1,2,1,1], conv2d_4.w_0[8,2,1,1], conv2d_4.b_0[8] -> conv2d_56.tmp_0[1,8,1,1] */
-static void node_15_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g49;
-    memset(&g49, 0, sizeof g49);
-    g49.M = 1;
-    g49.N = 8;
-    g49.K = 2;
-    g49.ars = 2;
-    g49.aks = 1;
-    g49.bkind = MC_B_ROWS;
-    g49.bks = 8;
-    g49.bns = 1;
-    g49.ldy = 8;
-    g49.alpha = 0x1p+0f;
-    g49.bias_mode = 2;
-    g49.beta = 0x1p+0f;
-    g49.bias = x2;
-    g49.a = x0;
-    g49.b = ch_ppocr_mobile_v2_0_cls_infer_p3.v;
-    g49.y = y0;
-    mc_gemv(&g49);
-  }
-}
-
-/* p2o.HardSigmoid.0 (HardSigmoid): conv2d_56.tmp_0[1,8,1,1] -> hardsigmoid_0.tmp_0[1,8,1,1] */
-static void node_16_HardSigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i50 = 0; i50 < 8; i50++) {
-      const float u0 = x0[i50];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i50] = (float)v;
-    }
+    mc_gemm_args g21;
+    memset(&g21, 0, sizeof g21);
+    g21.M = 1;
+    g21.N = 8;
+    g21.K = 2;
+    g21.ars = 2;
+    g21.aks = 1;
+    g21.bkind = MC_B_ROWS;
+    g21.bks = 8;
+    g21.bns = 1;
+    g21.ldy = 8;
+    g21.alpha = 0x1p+0f;
+    g21.bias_mode = 2;
+    g21.beta = 0x1p+0f;
+    g21.bias = x2;
+    g21.a = x0;
+    g21.b = ch_ppocr_mobile_v2_0_cls_infer_p3.v;
+    g21.y = y0;
+    mc_gemv_98ddd989(&g21);
   }
 }
 
 /* p2o.Mul.2 (Mul): relu_1.tmp_0[1,8,12,96], hardsigmoid_0.tmp_0[1,8,1,1] -> p2o.Mul.3[1,8,12,96] */
-static void node_17_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_9_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i51 = 0; i51 < 8; i51++) {
-      for (int64_t i52 = 0; i52 < 1152; i52++) {
-        const float u0 = x0[i51 * 1152 + i52];
-        const float u1 = x1[i51];
+    for (int64_t i22 = 0; i22 < 8; i22++) {
+      for (int64_t i23 = 0; i23 < 1152; i23++) {
+        const float u0 = x0[i22 * 1152 + i23];
+        const float u1 = x1[i22];
         float v = (float)(u0 * u1);
-        y0[i51 * 1152 + i52] = (float)v;
+        y0[i22 * 1152 + i23] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.5 (Conv): p2o.Mul.3[1,8,12,96], conv2d_5.w_0[8,8,1,1] -> conv2d_57.tmp_0[1,8,12,96] */
-static void node_18_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.5 (Conv): p2o.Mul.3[1,8,12,96], conv2d_5.w_0_bnfold[8,8,1,1], conv2d_5.w_0_bnfold_bias[8] -> batch_norm_3.tmp_3[1,8,12,96] */
+static void node_10_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g53;
-    memset(&g53, 0, sizeof g53);
-    g53.M = 8;
-    g53.N = 1152;
-    g53.K = 8;
-    g53.MC = 72;
-    g53.NC = 256;
-    g53.KC = 8;
-    g53.bkind = MC_B_ROWS;
-    g53.bks = 1152;
-    g53.bns = 1;
-    g53.ldy = 1152;
-    g53.alpha = 0x1p+0f;
-    g53.apk = ch_ppocr_mobile_v2_0_cls_infer_p4.v;
-    g53.b = x0;
-    g53.y = y0;
-    mc_gemm(&g53);
+    mc_gemm_args g24;
+    memset(&g24, 0, sizeof g24);
+    g24.M = 8;
+    g24.N = 1152;
+    g24.K = 8;
+    g24.MC = 72;
+    g24.NC = 256;
+    g24.KC = 8;
+    g24.bkind = MC_B_ROWS;
+    g24.bks = 1152;
+    g24.bns = 1;
+    g24.ldy = 1152;
+    g24.alpha = 0x1p+0f;
+    g24.bias_mode = 1;
+    g24.beta = 0x1p+0f;
+    g24.bias = x2;
+    g24.apk = ch_ppocr_mobile_v2_0_cls_infer_p4.v;
+    g24.b = x0;
+    g24.y = y0;
+    mc_gemm(&g24);
   }
 }
 
-/* p2o.BatchNormalization.3 (BatchNormalization): conv2d_57.tmp_0[1,8,12,96], batch_norm_3.w_0[8], batch_norm_3.b_0[8], batch_norm_3.w_1[8], batch_norm_3.w_2[8] -> batch_norm_3.tmp_3[1,8,12,96] */
-static void node_19_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.6 (Conv): batch_norm_3.tmp_3[1,8,12,96], conv2d_6.w_0_bnfold[24,8,1,1], conv2d_6.w_0_bnfold_bias[24] -> relu_3.tmp_0[1,24,12,96] */
+static void node_11_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i54 = 0; i54 < 1; i54++) {
-    for (int64_t i55 = 0; i55 < 8; i55++) {
-      const float mu56 = x3[i55];
-      const float sc57 = x1[i55] / sqrtf(x4[i55] + 0x1.4f8b58p-17f);
-      const float bi58 = x2[i55];
-      const float *xp59 = x0 + (i54 * 8 + i55) * 1152;
-      float *yp60 = y0 + (i54 * 8 + i55) * 1152;
-      for (int64_t i61 = 0; i61 < 1152; i61++) {
-        yp60[i61] = (xp59[i61] - mu56) * sc57 + bi58;
+  {
+    mc_gemm_args g25;
+    memset(&g25, 0, sizeof g25);
+    g25.M = 24;
+    g25.N = 1152;
+    g25.K = 8;
+    g25.MC = 72;
+    g25.NC = 256;
+    g25.KC = 8;
+    g25.bkind = MC_B_ROWS;
+    g25.bks = 1152;
+    g25.bns = 1;
+    g25.ldy = 1152;
+    g25.alpha = 0x1p+0f;
+    g25.bias_mode = 1;
+    g25.beta = 0x1p+0f;
+    g25.bias = x2;
+    g25.apk = ch_ppocr_mobile_v2_0_cls_infer_p5.v;
+    g25.b = x0;
+    g25.y = y0;
+    mc_gemm_81bf6201(&g25);
+  }
+}
+
+/* p2o.Conv.7 (Conv): relu_3.tmp_0[1,24,12,96], conv2d_7.w_0_bnfold[24,1,3,3], conv2d_7.w_0_bnfold_bias[24] -> relu_4.tmp_0[1,24,6,96] */
+static void node_12_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g26;
+    memset(&g26, 0, sizeof g26);
+    g26.H = 12;
+    g26.W = 96;
+    g26.OW = 96;
+    g26.KH = 3;
+    g26.KW = 3;
+    g26.SH = 2;
+    g26.SW = 1;
+    g26.DH = 1;
+    g26.DW = 1;
+    g26.PH = 1;
+    g26.PW = 1;
+    g26.alpha = 0x1p+0f;
+    g26.bias_mode = 1;
+    g26.beta = 0x1p+0f;
+    for (int64_t i27 = 0; i27 < 1; i27++) {
+      for (int64_t i28 = 0; i28 < 24; i28++) {
+        g26.bias = x2;
+        mc_dw_81bf6201(&g26, x0 + i27 * 27648 + i28 * 1152, x1 + i28 * 9, y0 + i27 * 13824 + i28 * 576, 6, i28);
       }
     }
   }
 }
 
-/* p2o.Conv.6 (Conv): batch_norm_3.tmp_3[1,8,12,96], conv2d_6.w_0[24,8,1,1] -> conv2d_58.tmp_0[1,24,12,96] */
-static void node_20_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.8 (Conv): relu_4.tmp_0[1,24,6,96], conv2d_8.w_0_bnfold[8,24,1,1], conv2d_8.w_0_bnfold_bias[8] -> batch_norm_6.tmp_3[1,8,6,96] */
+static void node_13_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g29;
+    memset(&g29, 0, sizeof g29);
+    g29.M = 8;
+    g29.N = 576;
+    g29.K = 24;
+    g29.MC = 72;
+    g29.NC = 256;
+    g29.KC = 24;
+    g29.bkind = MC_B_ROWS;
+    g29.bks = 576;
+    g29.bns = 1;
+    g29.ldy = 576;
+    g29.alpha = 0x1p+0f;
+    g29.bias_mode = 1;
+    g29.beta = 0x1p+0f;
+    g29.bias = x2;
+    g29.apk = ch_ppocr_mobile_v2_0_cls_infer_p6.v;
+    g29.b = x0;
+    g29.y = y0;
+    mc_gemm(&g29);
+  }
+}
+
+/* p2o.Conv.9 (Conv): batch_norm_6.tmp_3[1,8,6,96], conv2d_9.w_0_bnfold[32,8,1,1], conv2d_9.w_0_bnfold_bias[32] -> relu_5.tmp_0[1,32,6,96] */
+static void node_14_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g30;
+    memset(&g30, 0, sizeof g30);
+    g30.M = 32;
+    g30.N = 576;
+    g30.K = 8;
+    g30.MC = 72;
+    g30.NC = 256;
+    g30.KC = 8;
+    g30.bkind = MC_B_ROWS;
+    g30.bks = 576;
+    g30.bns = 1;
+    g30.ldy = 576;
+    g30.alpha = 0x1p+0f;
+    g30.bias_mode = 1;
+    g30.beta = 0x1p+0f;
+    g30.bias = x2;
+    g30.apk = ch_ppocr_mobile_v2_0_cls_infer_p7.v;
+    g30.b = x0;
+    g30.y = y0;
+    mc_gemm_81bf6201(&g30);
+  }
+}
+
+/* p2o.Conv.10 (Conv): relu_5.tmp_0[1,32,6,96], conv2d_10.w_0_bnfold[32,1,3,3], conv2d_10.w_0_bnfold_bias[32] -> relu_6.tmp_0[1,32,6,96] */
+static void node_15_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g31;
+    memset(&g31, 0, sizeof g31);
+    g31.H = 6;
+    g31.W = 96;
+    g31.OW = 96;
+    g31.KH = 3;
+    g31.KW = 3;
+    g31.SH = 1;
+    g31.SW = 1;
+    g31.DH = 1;
+    g31.DW = 1;
+    g31.PH = 1;
+    g31.PW = 1;
+    g31.alpha = 0x1p+0f;
+    g31.bias_mode = 1;
+    g31.beta = 0x1p+0f;
+    for (int64_t i32 = 0; i32 < 1; i32++) {
+      for (int64_t i33 = 0; i33 < 32; i33++) {
+        g31.bias = x2;
+        mc_dw_81bf6201(&g31, x0 + i32 * 18432 + i33 * 576, x1 + i33 * 9, y0 + i32 * 18432 + i33 * 576, 6, i33);
+      }
+    }
+  }
+}
+
+/* p2o.Conv.11 (Conv): relu_6.tmp_0[1,32,6,96], conv2d_11.w_0_bnfold[8,32,1,1], conv2d_11.w_0_bnfold_bias[8], batch_norm_6.tmp_3[1,8,6,96] -> p2o.Add.7[1,8,6,96] */
+static void node_16_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
+{
+  {
+    mc_gemm_args g34;
+    memset(&g34, 0, sizeof g34);
+    g34.M = 8;
+    g34.N = 576;
+    g34.K = 32;
+    g34.MC = 72;
+    g34.NC = 256;
+    g34.KC = 32;
+    g34.bkind = MC_B_ROWS;
+    g34.bks = 576;
+    g34.bns = 1;
+    g34.ldy = 576;
+    g34.alpha = 0x1p+0f;
+    g34.bias_mode = 1;
+    g34.beta = 0x1p+0f;
+    g34.ldr = 576;
+    g34.rscale = 0x1p+0f;
+    g34.bias = x2;
+    g34.res = x3;
+    g34.apk = ch_ppocr_mobile_v2_0_cls_infer_p8.v;
+    g34.b = x0;
+    g34.y = y0;
+    mc_gemm(&g34);
+  }
+}
+
+/* p2o.Conv.12 (Conv): p2o.Add.7[1,8,6,96], conv2d_12.w_0_bnfold[32,8,1,1], conv2d_12.w_0_bnfold_bias[32] -> batch_norm_10.tmp_3[1,32,6,96] */
+static void node_17_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g35;
+    memset(&g35, 0, sizeof g35);
+    g35.M = 32;
+    g35.N = 576;
+    g35.K = 8;
+    g35.MC = 72;
+    g35.NC = 256;
+    g35.KC = 8;
+    g35.bkind = MC_B_ROWS;
+    g35.bks = 576;
+    g35.bns = 1;
+    g35.ldy = 576;
+    g35.alpha = 0x1p+0f;
+    g35.bias_mode = 1;
+    g35.beta = 0x1p+0f;
+    g35.bias = x2;
+    g35.apk = ch_ppocr_mobile_v2_0_cls_infer_p9.v;
+    g35.b = x0;
+    g35.y = y0;
+    mc_gemm(&g35);
+  }
+}
+
+/* p2o.Add.8 (Add): batch_norm_10.tmp_3[1,32,6,96], p2o.helper.constant.5[] -> p2o.Clip.3[1,32,6,96] */
+static void node_18_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+{
+  {
+    for (int64_t i36 = 0; i36 < 18432; i36++) {
+      const float u0 = x0[i36];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i36] = (float)v;
+    }
+  }
+}
+
+/* p2o.Mul.4 (Mul): batch_norm_10.tmp_3[1,32,6,96], p2o.Clip.3[1,32,6,96] -> p2o.Mul.5[1,32,6,96] */
+static void node_19_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i37 = 0; i37 < 18432; i37++) {
+      const float u0 = x0[i37];
+      const float u1 = x1[i37];
+      float v = (float)(u0 * u1);
+      y0[i37] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.1 (Div): p2o.Mul.5[1,32,6,96], p2o.helper.constant.4[] -> hardswish_1.tmp_0[1,32,6,96] */
+static void node_20_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i38 = 0; i38 < 18432; i38++) {
+      const float u0 = x0[i38];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i38] = (float)v;
+    }
+  }
+}
+
+/* p2o.Conv.13 (Conv): hardswish_1.tmp_0[1,32,6,96], conv2d_13.w_0_bnfold[32,1,5,5], conv2d_13.w_0_bnfold_bias[32] -> batch_norm_11.tmp_3[1,32,3,96] */
+static void node_21_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g39;
+    memset(&g39, 0, sizeof g39);
+    g39.H = 6;
+    g39.W = 96;
+    g39.OW = 96;
+    g39.KH = 5;
+    g39.KW = 5;
+    g39.SH = 2;
+    g39.SW = 1;
+    g39.DH = 1;
+    g39.DW = 1;
+    g39.PH = 2;
+    g39.PW = 2;
+    g39.alpha = 0x1p+0f;
+    g39.bias_mode = 1;
+    g39.beta = 0x1p+0f;
+    for (int64_t i40 = 0; i40 < 1; i40++) {
+      for (int64_t i41 = 0; i41 < 32; i41++) {
+        g39.bias = x2;
+        mc_dw(&g39, x0 + i40 * 18432 + i41 * 576, x1 + i41 * 25, y0 + i40 * 9216 + i41 * 288, 3, i41);
+      }
+    }
+  }
+}
+
+/* p2o.Add.10 (Add): batch_norm_11.tmp_3[1,32,3,96], p2o.helper.constant.7[] -> p2o.Clip.5[1,32,3,96] */
+static void node_22_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+{
+  {
+    for (int64_t i42 = 0; i42 < 9216; i42++) {
+      const float u0 = x0[i42];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i42] = (float)v;
+    }
+  }
+}
+
+/* p2o.Mul.6 (Mul): batch_norm_11.tmp_3[1,32,3,96], p2o.Clip.5[1,32,3,96] -> p2o.Mul.7[1,32,3,96] */
+static void node_23_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i43 = 0; i43 < 9216; i43++) {
+      const float u0 = x0[i43];
+      const float u1 = x1[i43];
+      float v = (float)(u0 * u1);
+      y0[i43] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.2 (Div): p2o.Mul.7[1,32,3,96], p2o.helper.constant.6[] -> hardswish_2.tmp_0[1,32,3,96] */
+static void node_24_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i44 = 0; i44 < 9216; i44++) {
+      const float u0 = x0[i44];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i44] = (float)v;
+    }
+  }
+}
+
+/* p2o.GlobalAveragePool.2 (GlobalAveragePool): hardswish_2.tmp_0[1,32,3,96] -> p2o.GlobalAveragePool.3[1,32,1,1] */
+static void node_25_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+{
+  for (int64_t i45 = 0; i45 < 32; i45++) {
+    const float *xp46 = x0 + i45 * 288;
+    float *yp47 = y0 + i45 * 1;
+    for (int64_t i48 = 0; i48 < 1; i48++) {
+      for (int64_t i49 = 0; i49 < 1; i49++) {
+        float acc50 = 0x0p+0f;
+        int64_t cnt51 = 0;
+        for (int64_t i52 = 0; i52 < 3; i52++) {
+          const int64_t p53 = i48 + i52;
+          for (int64_t i54 = 0; i54 < 96; i54++) {
+            const int64_t p55 = i49 + i54;
+            cnt51++;
+            const float v56 = xp46[p53 * 96 + p55];
+            acc50 += v56;
+          }
+        }
+        yp47[i48 + i49] = acc50 / (float)cnt51;
+      }
+    }
+  }
+}
+
+/* p2o.Conv.14 (Conv): p2o.GlobalAveragePool.3[1,32,1,1], conv2d_14.w_0[8,32,1,1], conv2d_14.b_0[8] -> relu_7.tmp_0[1,8,1,1] */
+static void node_26_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g57;
+    memset(&g57, 0, sizeof g57);
+    g57.M = 1;
+    g57.N = 8;
+    g57.K = 32;
+    g57.ars = 32;
+    g57.aks = 1;
+    g57.bkind = MC_B_ROWS;
+    g57.bks = 8;
+    g57.bns = 1;
+    g57.ldy = 8;
+    g57.alpha = 0x1p+0f;
+    g57.bias_mode = 2;
+    g57.beta = 0x1p+0f;
+    g57.bias = x2;
+    g57.a = x0;
+    g57.b = ch_ppocr_mobile_v2_0_cls_infer_p10.v;
+    g57.y = y0;
+    mc_gemv_81bf6201(&g57);
+  }
+}
+
+/* p2o.Conv.15 (Conv): relu_7.tmp_0[1,8,1,1], conv2d_15.w_0[32,8,1,1], conv2d_15.b_0[32] -> hardsigmoid_1.tmp_0[1,32,1,1] */
+static void node_27_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g58;
+    memset(&g58, 0, sizeof g58);
+    g58.M = 1;
+    g58.N = 32;
+    g58.K = 8;
+    g58.ars = 8;
+    g58.aks = 1;
+    g58.bkind = MC_B_ROWS;
+    g58.bks = 32;
+    g58.bns = 1;
+    g58.ldy = 32;
+    g58.alpha = 0x1p+0f;
+    g58.bias_mode = 2;
+    g58.beta = 0x1p+0f;
+    g58.bias = x2;
+    g58.a = x0;
+    g58.b = ch_ppocr_mobile_v2_0_cls_infer_p11.v;
+    g58.y = y0;
+    mc_gemv_98ddd989(&g58);
+  }
+}
+
+/* p2o.Mul.8 (Mul): hardswish_2.tmp_0[1,32,3,96], hardsigmoid_1.tmp_0[1,32,1,1] -> p2o.Mul.9[1,32,3,96] */
+static void node_28_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i59 = 0; i59 < 32; i59++) {
+      for (int64_t i60 = 0; i60 < 288; i60++) {
+        const float u0 = x0[i59 * 288 + i60];
+        const float u1 = x1[i59];
+        float v = (float)(u0 * u1);
+        y0[i59 * 288 + i60] = (float)v;
+      }
+    }
+  }
+}
+
+/* p2o.Conv.16 (Conv): p2o.Mul.9[1,32,3,96], conv2d_16.w_0_bnfold[16,32,1,1], conv2d_16.w_0_bnfold_bias[16] -> batch_norm_12.tmp_3[1,16,3,96] */
+static void node_29_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g61;
+    memset(&g61, 0, sizeof g61);
+    g61.M = 16;
+    g61.N = 288;
+    g61.K = 32;
+    g61.MC = 72;
+    g61.NC = 256;
+    g61.KC = 32;
+    g61.bkind = MC_B_ROWS;
+    g61.bks = 288;
+    g61.bns = 1;
+    g61.ldy = 288;
+    g61.alpha = 0x1p+0f;
+    g61.bias_mode = 1;
+    g61.beta = 0x1p+0f;
+    g61.bias = x2;
+    g61.apk = ch_ppocr_mobile_v2_0_cls_infer_p12.v;
+    g61.b = x0;
+    g61.y = y0;
+    mc_gemm(&g61);
+  }
+}
+
+/* p2o.Conv.17 (Conv): batch_norm_12.tmp_3[1,16,3,96], conv2d_17.w_0_bnfold[88,16,1,1], conv2d_17.w_0_bnfold_bias[88] -> batch_norm_13.tmp_3[1,88,3,96] */
+static void node_30_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
     mc_gemm_args g62;
     memset(&g62, 0, sizeof g62);
-    g62.M = 24;
-    g62.N = 1152;
-    g62.K = 8;
+    g62.M = 88;
+    g62.N = 288;
+    g62.K = 16;
     g62.MC = 72;
     g62.NC = 256;
-    g62.KC = 8;
+    g62.KC = 16;
     g62.bkind = MC_B_ROWS;
-    g62.bks = 1152;
+    g62.bks = 288;
     g62.bns = 1;
-    g62.ldy = 1152;
+    g62.ldy = 288;
     g62.alpha = 0x1p+0f;
-    g62.apk = ch_ppocr_mobile_v2_0_cls_infer_p5.v;
+    g62.bias_mode = 1;
+    g62.beta = 0x1p+0f;
+    g62.bias = x2;
+    g62.apk = ch_ppocr_mobile_v2_0_cls_infer_p13.v;
     g62.b = x0;
     g62.y = y0;
     mc_gemm(&g62);
   }
 }
 
-/* p2o.BatchNormalization.4 (BatchNormalization): conv2d_58.tmp_0[1,24,12,96], batch_norm_4.w_0[24], batch_norm_4.b_0[24], batch_norm_4.w_1[24], batch_norm_4.w_2[24] -> batch_norm_4.tmp_3[1,24,12,96] */
-static void node_21_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Add.16 (Add): batch_norm_13.tmp_3[1,88,3,96], p2o.helper.constant.11[] -> p2o.Clip.7[1,88,3,96] */
+static void node_31_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
-  for (int64_t i63 = 0; i63 < 1; i63++) {
-    for (int64_t i64 = 0; i64 < 24; i64++) {
-      const float mu65 = x3[i64];
-      const float sc66 = x1[i64] / sqrtf(x4[i64] + 0x1.4f8b58p-17f);
-      const float bi67 = x2[i64];
-      const float *xp68 = x0 + (i63 * 24 + i64) * 1152;
-      float *yp69 = y0 + (i63 * 24 + i64) * 1152;
-      for (int64_t i70 = 0; i70 < 1152; i70++) {
-        yp69[i70] = (xp68[i70] - mu65) * sc66 + bi67;
+  {
+    for (int64_t i63 = 0; i63 < 25344; i63++) {
+      const float u0 = x0[i63];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i63] = (float)v;
+    }
+  }
+}
+
+/* p2o.Mul.10 (Mul): batch_norm_13.tmp_3[1,88,3,96], p2o.Clip.7[1,88,3,96] -> p2o.Mul.11[1,88,3,96] */
+static void node_32_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i64 = 0; i64 < 25344; i64++) {
+      const float u0 = x0[i64];
+      const float u1 = x1[i64];
+      float v = (float)(u0 * u1);
+      y0[i64] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.3 (Div): p2o.Mul.11[1,88,3,96], p2o.helper.constant.10[] -> hardswish_3.tmp_0[1,88,3,96] */
+static void node_33_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i65 = 0; i65 < 25344; i65++) {
+      const float u0 = x0[i65];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i65] = (float)v;
+    }
+  }
+}
+
+/* p2o.Conv.18 (Conv): hardswish_3.tmp_0[1,88,3,96], conv2d_18.w_0_bnfold[88,1,5,5], conv2d_18.w_0_bnfold_bias[88] -> batch_norm_14.tmp_3[1,88,3,96] */
+static void node_34_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g66;
+    memset(&g66, 0, sizeof g66);
+    g66.H = 3;
+    g66.W = 96;
+    g66.OW = 96;
+    g66.KH = 5;
+    g66.KW = 5;
+    g66.SH = 1;
+    g66.SW = 1;
+    g66.DH = 1;
+    g66.DW = 1;
+    g66.PH = 2;
+    g66.PW = 2;
+    g66.alpha = 0x1p+0f;
+    g66.bias_mode = 1;
+    g66.beta = 0x1p+0f;
+    for (int64_t i67 = 0; i67 < 1; i67++) {
+      for (int64_t i68 = 0; i68 < 88; i68++) {
+        g66.bias = x2;
+        mc_dw(&g66, x0 + i67 * 25344 + i68 * 288, x1 + i68 * 25, y0 + i67 * 25344 + i68 * 288, 3, i68);
       }
     }
   }
 }
 
-/* p2o.Relu.3 (Relu): batch_norm_4.tmp_3[1,24,12,96] -> relu_3.tmp_0[1,24,12,96] */
-static void node_22_Relu(const float *restrict x0, float *restrict y0)
+/* p2o.Add.18 (Add): batch_norm_14.tmp_3[1,88,3,96], p2o.helper.constant.13[] -> p2o.Clip.9[1,88,3,96] */
+static void node_35_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i71 = 0; i71 < 27648; i71++) {
+    for (int64_t i69 = 0; i69 < 25344; i69++) {
+      const float u0 = x0[i69];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i69] = (float)v;
+    }
+  }
+}
+
+/* p2o.Mul.12 (Mul): batch_norm_14.tmp_3[1,88,3,96], p2o.Clip.9[1,88,3,96] -> p2o.Mul.13[1,88,3,96] */
+static void node_36_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i70 = 0; i70 < 25344; i70++) {
+      const float u0 = x0[i70];
+      const float u1 = x1[i70];
+      float v = (float)(u0 * u1);
+      y0[i70] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.4 (Div): p2o.Mul.13[1,88,3,96], p2o.helper.constant.12[] -> hardswish_4.tmp_0[1,88,3,96] */
+static void node_37_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i71 = 0; i71 < 25344; i71++) {
       const float u0 = x0[i71];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
       y0[i71] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.7 (Conv): relu_3.tmp_0[1,24,12,96], conv2d_7.w_0[24,1,3,3] -> depthwise_conv2d_1.tmp_0[1,24,6,96] */
-static void node_23_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.GlobalAveragePool.4 (GlobalAveragePool): hardswish_4.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.5[1,88,1,1] */
+static void node_38_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  {
-    mc_gemm_args g72;
-    memset(&g72, 0, sizeof g72);
-    g72.H = 12;
-    g72.W = 96;
-    g72.OW = 96;
-    g72.KH = 3;
-    g72.KW = 3;
-    g72.SH = 2;
-    g72.SW = 1;
-    g72.DH = 1;
-    g72.DW = 1;
-    g72.PH = 1;
-    g72.PW = 1;
-    g72.alpha = 0x1p+0f;
-    for (int64_t i73 = 0; i73 < 1; i73++) {
-      for (int64_t i74 = 0; i74 < 24; i74++) {
-        mc_dw(&g72, x0 + i73 * 27648 + i74 * 1152, x1 + i74 * 9, y0 + i73 * 13824 + i74 * 576, 6, i74);
+  for (int64_t i72 = 0; i72 < 88; i72++) {
+    const float *xp73 = x0 + i72 * 288;
+    float *yp74 = y0 + i72 * 1;
+    for (int64_t i75 = 0; i75 < 1; i75++) {
+      for (int64_t i76 = 0; i76 < 1; i76++) {
+        float acc77 = 0x0p+0f;
+        int64_t cnt78 = 0;
+        for (int64_t i79 = 0; i79 < 3; i79++) {
+          const int64_t p80 = i75 + i79;
+          for (int64_t i81 = 0; i81 < 96; i81++) {
+            const int64_t p82 = i76 + i81;
+            cnt78++;
+            const float v83 = xp73[p80 * 96 + p82];
+            acc77 += v83;
+          }
+        }
+        yp74[i75 + i76] = acc77 / (float)cnt78;
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.5 (BatchNormalization): depthwise_conv2d_1.tmp_0[1,24,6,96], batch_norm_5.w_0[24], batch_norm_5.b_0[24], batch_norm_5.w_1[24], batch_norm_5.w_2[24] -> batch_norm_5.tmp_3[1,24,6,96] */
-static void node_24_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i75 = 0; i75 < 1; i75++) {
-    for (int64_t i76 = 0; i76 < 24; i76++) {
-      const float mu77 = x3[i76];
-      const float sc78 = x1[i76] / sqrtf(x4[i76] + 0x1.4f8b58p-17f);
-      const float bi79 = x2[i76];
-      const float *xp80 = x0 + (i75 * 24 + i76) * 576;
-      float *yp81 = y0 + (i75 * 24 + i76) * 576;
-      for (int64_t i82 = 0; i82 < 576; i82++) {
-        yp81[i82] = (xp80[i82] - mu77) * sc78 + bi79;
-      }
-    }
-  }
-}
-
-/* p2o.Relu.4 (Relu): batch_norm_5.tmp_3[1,24,6,96] -> relu_4.tmp_0[1,24,6,96] */
-static void node_25_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i83 = 0; i83 < 13824; i83++) {
-      const float u0 = x0[i83];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i83] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.8 (Conv): relu_4.tmp_0[1,24,6,96], conv2d_8.w_0[8,24,1,1] -> conv2d_59.tmp_0[1,8,6,96] */
-static void node_26_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.19 (Conv): p2o.GlobalAveragePool.5[1,88,1,1], conv2d_19.w_0[22,88,1,1], conv2d_19.b_0[22] -> relu_8.tmp_0[1,22,1,1] */
+static void node_39_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
     mc_gemm_args g84;
     memset(&g84, 0, sizeof g84);
-    g84.M = 8;
-    g84.N = 576;
-    g84.K = 24;
-    g84.MC = 72;
-    g84.NC = 256;
-    g84.KC = 24;
+    g84.M = 1;
+    g84.N = 22;
+    g84.K = 88;
+    g84.ars = 88;
+    g84.aks = 1;
     g84.bkind = MC_B_ROWS;
-    g84.bks = 576;
+    g84.bks = 22;
     g84.bns = 1;
-    g84.ldy = 576;
+    g84.ldy = 22;
     g84.alpha = 0x1p+0f;
-    g84.apk = ch_ppocr_mobile_v2_0_cls_infer_p6.v;
-    g84.b = x0;
+    g84.bias_mode = 2;
+    g84.beta = 0x1p+0f;
+    g84.bias = x2;
+    g84.a = x0;
+    g84.b = ch_ppocr_mobile_v2_0_cls_infer_p14.v;
     g84.y = y0;
-    mc_gemm(&g84);
+    mc_gemv_81bf6201(&g84);
   }
 }
 
-/* p2o.BatchNormalization.6 (BatchNormalization): conv2d_59.tmp_0[1,8,6,96], batch_norm_6.w_0[8], batch_norm_6.b_0[8], batch_norm_6.w_1[8], batch_norm_6.w_2[8] -> batch_norm_6.tmp_3[1,8,6,96] */
-static void node_27_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.20 (Conv): relu_8.tmp_0[1,22,1,1], conv2d_20.w_0[88,22,1,1], conv2d_20.b_0[88] -> hardsigmoid_2.tmp_0[1,88,1,1] */
+static void node_40_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i85 = 0; i85 < 1; i85++) {
-    for (int64_t i86 = 0; i86 < 8; i86++) {
-      const float mu87 = x3[i86];
-      const float sc88 = x1[i86] / sqrtf(x4[i86] + 0x1.4f8b58p-17f);
-      const float bi89 = x2[i86];
-      const float *xp90 = x0 + (i85 * 8 + i86) * 576;
-      float *yp91 = y0 + (i85 * 8 + i86) * 576;
-      for (int64_t i92 = 0; i92 < 576; i92++) {
-        yp91[i92] = (xp90[i92] - mu87) * sc88 + bi89;
+  {
+    mc_gemm_args g85;
+    memset(&g85, 0, sizeof g85);
+    g85.M = 1;
+    g85.N = 88;
+    g85.K = 22;
+    g85.ars = 22;
+    g85.aks = 1;
+    g85.bkind = MC_B_ROWS;
+    g85.bks = 88;
+    g85.bns = 1;
+    g85.ldy = 88;
+    g85.alpha = 0x1p+0f;
+    g85.bias_mode = 2;
+    g85.beta = 0x1p+0f;
+    g85.bias = x2;
+    g85.a = x0;
+    g85.b = ch_ppocr_mobile_v2_0_cls_infer_p15.v;
+    g85.y = y0;
+    mc_gemv_98ddd989(&g85);
+  }
+}
+
+/* p2o.Mul.14 (Mul): hardswish_4.tmp_0[1,88,3,96], hardsigmoid_2.tmp_0[1,88,1,1] -> p2o.Mul.15[1,88,3,96] */
+static void node_41_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i86 = 0; i86 < 88; i86++) {
+      for (int64_t i87 = 0; i87 < 288; i87++) {
+        const float u0 = x0[i86 * 288 + i87];
+        const float u1 = x1[i86];
+        float v = (float)(u0 * u1);
+        y0[i86 * 288 + i87] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.9 (Conv): batch_norm_6.tmp_3[1,8,6,96], conv2d_9.w_0[32,8,1,1] -> conv2d_60.tmp_0[1,32,6,96] */
-static void node_28_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.21 (Conv): p2o.Mul.15[1,88,3,96], conv2d_21.w_0_bnfold[16,88,1,1], conv2d_21.w_0_bnfold_bias[16], batch_norm_12.tmp_3[1,16,3,96] -> p2o.Add.25[1,16,3,96] */
+static void node_42_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
+{
+  {
+    mc_gemm_args g88;
+    memset(&g88, 0, sizeof g88);
+    g88.M = 16;
+    g88.N = 288;
+    g88.K = 88;
+    g88.MC = 72;
+    g88.NC = 256;
+    g88.KC = 88;
+    g88.bkind = MC_B_ROWS;
+    g88.bks = 288;
+    g88.bns = 1;
+    g88.ldy = 288;
+    g88.alpha = 0x1p+0f;
+    g88.bias_mode = 1;
+    g88.beta = 0x1p+0f;
+    g88.ldr = 288;
+    g88.rscale = 0x1p+0f;
+    g88.bias = x2;
+    g88.res = x3;
+    g88.apk = ch_ppocr_mobile_v2_0_cls_infer_p16.v;
+    g88.b = x0;
+    g88.y = y0;
+    mc_gemm(&g88);
+  }
+}
+
+/* p2o.Conv.22 (Conv): p2o.Add.25[1,16,3,96], conv2d_22.w_0_bnfold[88,16,1,1], conv2d_22.w_0_bnfold_bias[88] -> batch_norm_16.tmp_3[1,88,3,96] */
+static void node_43_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g89;
+    memset(&g89, 0, sizeof g89);
+    g89.M = 88;
+    g89.N = 288;
+    g89.K = 16;
+    g89.MC = 72;
+    g89.NC = 256;
+    g89.KC = 16;
+    g89.bkind = MC_B_ROWS;
+    g89.bks = 288;
+    g89.bns = 1;
+    g89.ldy = 288;
+    g89.alpha = 0x1p+0f;
+    g89.bias_mode = 1;
+    g89.beta = 0x1p+0f;
+    g89.bias = x2;
+    g89.apk = ch_ppocr_mobile_v2_0_cls_infer_p17.v;
+    g89.b = x0;
+    g89.y = y0;
+    mc_gemm(&g89);
+  }
+}
+
+/* p2o.Add.26 (Add): batch_norm_16.tmp_3[1,88,3,96], p2o.helper.constant.17[] -> p2o.Clip.11[1,88,3,96] */
+static void node_44_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+{
+  {
+    for (int64_t i90 = 0; i90 < 25344; i90++) {
+      const float u0 = x0[i90];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i90] = (float)v;
+    }
+  }
+}
+
+/* p2o.Mul.16 (Mul): batch_norm_16.tmp_3[1,88,3,96], p2o.Clip.11[1,88,3,96] -> p2o.Mul.17[1,88,3,96] */
+static void node_45_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i91 = 0; i91 < 25344; i91++) {
+      const float u0 = x0[i91];
+      const float u1 = x1[i91];
+      float v = (float)(u0 * u1);
+      y0[i91] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.5 (Div): p2o.Mul.17[1,88,3,96], p2o.helper.constant.16[] -> hardswish_5.tmp_0[1,88,3,96] */
+static void node_46_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i92 = 0; i92 < 25344; i92++) {
+      const float u0 = x0[i92];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i92] = (float)v;
+    }
+  }
+}
+
+/* p2o.Conv.23 (Conv): hardswish_5.tmp_0[1,88,3,96], conv2d_23.w_0_bnfold[88,1,5,5], conv2d_23.w_0_bnfold_bias[88] -> batch_norm_17.tmp_3[1,88,3,96] */
+static void node_47_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
     mc_gemm_args g93;
     memset(&g93, 0, sizeof g93);
-    g93.M = 32;
-    g93.N = 576;
-    g93.K = 8;
-    g93.MC = 72;
-    g93.NC = 256;
-    g93.KC = 8;
-    g93.bkind = MC_B_ROWS;
-    g93.bks = 576;
-    g93.bns = 1;
-    g93.ldy = 576;
+    g93.H = 3;
+    g93.W = 96;
+    g93.OW = 96;
+    g93.KH = 5;
+    g93.KW = 5;
+    g93.SH = 1;
+    g93.SW = 1;
+    g93.DH = 1;
+    g93.DW = 1;
+    g93.PH = 2;
+    g93.PW = 2;
     g93.alpha = 0x1p+0f;
-    g93.apk = ch_ppocr_mobile_v2_0_cls_infer_p7.v;
-    g93.b = x0;
-    g93.y = y0;
-    mc_gemm(&g93);
-  }
-}
-
-/* p2o.BatchNormalization.7 (BatchNormalization): conv2d_60.tmp_0[1,32,6,96], batch_norm_7.w_0[32], batch_norm_7.b_0[32], batch_norm_7.w_1[32], batch_norm_7.w_2[32] -> batch_norm_7.tmp_3[1,32,6,96] */
-static void node_29_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i94 = 0; i94 < 1; i94++) {
-    for (int64_t i95 = 0; i95 < 32; i95++) {
-      const float mu96 = x3[i95];
-      const float sc97 = x1[i95] / sqrtf(x4[i95] + 0x1.4f8b58p-17f);
-      const float bi98 = x2[i95];
-      const float *xp99 = x0 + (i94 * 32 + i95) * 576;
-      float *yp100 = y0 + (i94 * 32 + i95) * 576;
-      for (int64_t i101 = 0; i101 < 576; i101++) {
-        yp100[i101] = (xp99[i101] - mu96) * sc97 + bi98;
+    g93.bias_mode = 1;
+    g93.beta = 0x1p+0f;
+    for (int64_t i94 = 0; i94 < 1; i94++) {
+      for (int64_t i95 = 0; i95 < 88; i95++) {
+        g93.bias = x2;
+        mc_dw(&g93, x0 + i94 * 25344 + i95 * 288, x1 + i95 * 25, y0 + i94 * 25344 + i95 * 288, 3, i95);
       }
     }
   }
 }
 
-/* p2o.Relu.5 (Relu): batch_norm_7.tmp_3[1,32,6,96] -> relu_5.tmp_0[1,32,6,96] */
-static void node_30_Relu(const float *restrict x0, float *restrict y0)
+/* p2o.Add.28 (Add): batch_norm_17.tmp_3[1,88,3,96], p2o.helper.constant.19[] -> p2o.Clip.13[1,88,3,96] */
+static void node_48_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i102 = 0; i102 < 18432; i102++) {
-      const float u0 = x0[i102];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i102] = (float)v;
+    for (int64_t i96 = 0; i96 < 25344; i96++) {
+      const float u0 = x0[i96];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i96] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.10 (Conv): relu_5.tmp_0[1,32,6,96], conv2d_10.w_0[32,1,3,3] -> depthwise_conv2d_2.tmp_0[1,32,6,96] */
-static void node_31_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Mul.18 (Mul): batch_norm_17.tmp_3[1,88,3,96], p2o.Clip.13[1,88,3,96] -> p2o.Mul.19[1,88,3,96] */
+static void node_49_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    mc_gemm_args g103;
-    memset(&g103, 0, sizeof g103);
-    g103.H = 6;
-    g103.W = 96;
-    g103.OW = 96;
-    g103.KH = 3;
-    g103.KW = 3;
-    g103.SH = 1;
-    g103.SW = 1;
-    g103.DH = 1;
-    g103.DW = 1;
-    g103.PH = 1;
-    g103.PW = 1;
-    g103.alpha = 0x1p+0f;
-    for (int64_t i104 = 0; i104 < 1; i104++) {
-      for (int64_t i105 = 0; i105 < 32; i105++) {
-        mc_dw(&g103, x0 + i104 * 18432 + i105 * 576, x1 + i105 * 9, y0 + i104 * 18432 + i105 * 576, 6, i105);
+    for (int64_t i97 = 0; i97 < 25344; i97++) {
+      const float u0 = x0[i97];
+      const float u1 = x1[i97];
+      float v = (float)(u0 * u1);
+      y0[i97] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.6 (Div): p2o.Mul.19[1,88,3,96], p2o.helper.constant.18[] -> hardswish_6.tmp_0[1,88,3,96] */
+static void node_50_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i98 = 0; i98 < 25344; i98++) {
+      const float u0 = x0[i98];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i98] = (float)v;
+    }
+  }
+}
+
+/* p2o.GlobalAveragePool.6 (GlobalAveragePool): hardswish_6.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.7[1,88,1,1] */
+static void node_51_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+{
+  for (int64_t i99 = 0; i99 < 88; i99++) {
+    const float *xp100 = x0 + i99 * 288;
+    float *yp101 = y0 + i99 * 1;
+    for (int64_t i102 = 0; i102 < 1; i102++) {
+      for (int64_t i103 = 0; i103 < 1; i103++) {
+        float acc104 = 0x0p+0f;
+        int64_t cnt105 = 0;
+        for (int64_t i106 = 0; i106 < 3; i106++) {
+          const int64_t p107 = i102 + i106;
+          for (int64_t i108 = 0; i108 < 96; i108++) {
+            const int64_t p109 = i103 + i108;
+            cnt105++;
+            const float v110 = xp100[p107 * 96 + p109];
+            acc104 += v110;
+          }
+        }
+        yp101[i102 + i103] = acc104 / (float)cnt105;
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.8 (BatchNormalization): depthwise_conv2d_2.tmp_0[1,32,6,96], batch_norm_8.w_0[32], batch_norm_8.b_0[32], batch_norm_8.w_1[32], batch_norm_8.w_2[32] -> batch_norm_8.tmp_3[1,32,6,96] */
-static void node_32_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.24 (Conv): p2o.GlobalAveragePool.7[1,88,1,1], conv2d_24.w_0[22,88,1,1], conv2d_24.b_0[22] -> relu_9.tmp_0[1,22,1,1] */
+static void node_52_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i106 = 0; i106 < 1; i106++) {
-    for (int64_t i107 = 0; i107 < 32; i107++) {
-      const float mu108 = x3[i107];
-      const float sc109 = x1[i107] / sqrtf(x4[i107] + 0x1.4f8b58p-17f);
-      const float bi110 = x2[i107];
-      const float *xp111 = x0 + (i106 * 32 + i107) * 576;
-      float *yp112 = y0 + (i106 * 32 + i107) * 576;
-      for (int64_t i113 = 0; i113 < 576; i113++) {
-        yp112[i113] = (xp111[i113] - mu108) * sc109 + bi110;
+  {
+    mc_gemm_args g111;
+    memset(&g111, 0, sizeof g111);
+    g111.M = 1;
+    g111.N = 22;
+    g111.K = 88;
+    g111.ars = 88;
+    g111.aks = 1;
+    g111.bkind = MC_B_ROWS;
+    g111.bks = 22;
+    g111.bns = 1;
+    g111.ldy = 22;
+    g111.alpha = 0x1p+0f;
+    g111.bias_mode = 2;
+    g111.beta = 0x1p+0f;
+    g111.bias = x2;
+    g111.a = x0;
+    g111.b = ch_ppocr_mobile_v2_0_cls_infer_p18.v;
+    g111.y = y0;
+    mc_gemv_81bf6201(&g111);
+  }
+}
+
+/* p2o.Conv.25 (Conv): relu_9.tmp_0[1,22,1,1], conv2d_25.w_0[88,22,1,1], conv2d_25.b_0[88] -> hardsigmoid_3.tmp_0[1,88,1,1] */
+static void node_53_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g112;
+    memset(&g112, 0, sizeof g112);
+    g112.M = 1;
+    g112.N = 88;
+    g112.K = 22;
+    g112.ars = 22;
+    g112.aks = 1;
+    g112.bkind = MC_B_ROWS;
+    g112.bks = 88;
+    g112.bns = 1;
+    g112.ldy = 88;
+    g112.alpha = 0x1p+0f;
+    g112.bias_mode = 2;
+    g112.beta = 0x1p+0f;
+    g112.bias = x2;
+    g112.a = x0;
+    g112.b = ch_ppocr_mobile_v2_0_cls_infer_p19.v;
+    g112.y = y0;
+    mc_gemv_98ddd989(&g112);
+  }
+}
+
+/* p2o.Mul.20 (Mul): hardswish_6.tmp_0[1,88,3,96], hardsigmoid_3.tmp_0[1,88,1,1] -> p2o.Mul.21[1,88,3,96] */
+static void node_54_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i113 = 0; i113 < 88; i113++) {
+      for (int64_t i114 = 0; i114 < 288; i114++) {
+        const float u0 = x0[i113 * 288 + i114];
+        const float u1 = x1[i113];
+        float v = (float)(u0 * u1);
+        y0[i113 * 288 + i114] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Relu.6 (Relu): batch_norm_8.tmp_3[1,32,6,96] -> relu_6.tmp_0[1,32,6,96] */
-static void node_33_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i114 = 0; i114 < 18432; i114++) {
-      const float u0 = x0[i114];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i114] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.11 (Conv): relu_6.tmp_0[1,32,6,96], conv2d_11.w_0[8,32,1,1] -> conv2d_61.tmp_0[1,8,6,96] */
-static void node_34_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.26 (Conv): p2o.Mul.21[1,88,3,96], conv2d_26.w_0_bnfold[16,88,1,1], conv2d_26.w_0_bnfold_bias[16], p2o.Add.25[1,16,3,96] -> p2o.Add.35[1,16,3,96] */
+static void node_55_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
 {
   {
     mc_gemm_args g115;
     memset(&g115, 0, sizeof g115);
-    g115.M = 8;
-    g115.N = 576;
-    g115.K = 32;
+    g115.M = 16;
+    g115.N = 288;
+    g115.K = 88;
     g115.MC = 72;
     g115.NC = 256;
-    g115.KC = 32;
+    g115.KC = 88;
     g115.bkind = MC_B_ROWS;
-    g115.bks = 576;
+    g115.bks = 288;
     g115.bns = 1;
-    g115.ldy = 576;
+    g115.ldy = 288;
     g115.alpha = 0x1p+0f;
-    g115.apk = ch_ppocr_mobile_v2_0_cls_infer_p8.v;
+    g115.bias_mode = 1;
+    g115.beta = 0x1p+0f;
+    g115.ldr = 288;
+    g115.rscale = 0x1p+0f;
+    g115.bias = x2;
+    g115.res = x3;
+    g115.apk = ch_ppocr_mobile_v2_0_cls_infer_p20.v;
     g115.b = x0;
     g115.y = y0;
     mc_gemm(&g115);
   }
 }
 
-/* p2o.BatchNormalization.9 (BatchNormalization): conv2d_61.tmp_0[1,8,6,96], batch_norm_9.w_0[8], batch_norm_9.b_0[8], batch_norm_9.w_1[8], batch_norm_9.w_2[8] -> batch_norm_9.tmp_3[1,8,6,96] */
-static void node_35_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.Conv.27 (Conv): p2o.Add.35[1,16,3,96], conv2d_27.w_0_bnfold[40,16,1,1], conv2d_27.w_0_bnfold_bias[40] -> batch_norm_19.tmp_3[1,40,3,96] */
+static void node_56_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
-  for (int64_t i116 = 0; i116 < 1; i116++) {
-    for (int64_t i117 = 0; i117 < 8; i117++) {
-      const float mu118 = x3[i117];
-      const float sc119 = x1[i117] / sqrtf(x4[i117] + 0x1.4f8b58p-17f);
-      const float bi120 = x2[i117];
-      const float *xp121 = x0 + (i116 * 8 + i117) * 576;
-      float *yp122 = y0 + (i116 * 8 + i117) * 576;
-      for (int64_t i123 = 0; i123 < 576; i123++) {
-        yp122[i123] = (xp121[i123] - mu118) * sc119 + bi120;
+  {
+    mc_gemm_args g116;
+    memset(&g116, 0, sizeof g116);
+    g116.M = 40;
+    g116.N = 288;
+    g116.K = 16;
+    g116.MC = 72;
+    g116.NC = 256;
+    g116.KC = 16;
+    g116.bkind = MC_B_ROWS;
+    g116.bks = 288;
+    g116.bns = 1;
+    g116.ldy = 288;
+    g116.alpha = 0x1p+0f;
+    g116.bias_mode = 1;
+    g116.beta = 0x1p+0f;
+    g116.bias = x2;
+    g116.apk = ch_ppocr_mobile_v2_0_cls_infer_p21.v;
+    g116.b = x0;
+    g116.y = y0;
+    mc_gemm(&g116);
+  }
+}
+
+/* p2o.Add.36 (Add): batch_norm_19.tmp_3[1,40,3,96], p2o.helper.constant.23[] -> p2o.Clip.15[1,40,3,96] */
+static void node_57_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+{
+  {
+    for (int64_t i117 = 0; i117 < 11520; i117++) {
+      const float u0 = x0[i117];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i117] = (float)v;
+    }
+  }
+}
+
+/* p2o.Mul.22 (Mul): batch_norm_19.tmp_3[1,40,3,96], p2o.Clip.15[1,40,3,96] -> p2o.Mul.23[1,40,3,96] */
+static void node_58_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i118 = 0; i118 < 11520; i118++) {
+      const float u0 = x0[i118];
+      const float u1 = x1[i118];
+      float v = (float)(u0 * u1);
+      y0[i118] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.7 (Div): p2o.Mul.23[1,40,3,96], p2o.helper.constant.22[] -> hardswish_7.tmp_0[1,40,3,96] */
+static void node_59_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i119 = 0; i119 < 11520; i119++) {
+      const float u0 = x0[i119];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i119] = (float)v;
+    }
+  }
+}
+
+/* p2o.Conv.28 (Conv): hardswish_7.tmp_0[1,40,3,96], conv2d_28.w_0_bnfold[40,1,5,5], conv2d_28.w_0_bnfold_bias[40] -> batch_norm_20.tmp_3[1,40,3,96] */
+static void node_60_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g120;
+    memset(&g120, 0, sizeof g120);
+    g120.H = 3;
+    g120.W = 96;
+    g120.OW = 96;
+    g120.KH = 5;
+    g120.KW = 5;
+    g120.SH = 1;
+    g120.SW = 1;
+    g120.DH = 1;
+    g120.DW = 1;
+    g120.PH = 2;
+    g120.PW = 2;
+    g120.alpha = 0x1p+0f;
+    g120.bias_mode = 1;
+    g120.beta = 0x1p+0f;
+    for (int64_t i121 = 0; i121 < 1; i121++) {
+      for (int64_t i122 = 0; i122 < 40; i122++) {
+        g120.bias = x2;
+        mc_dw(&g120, x0 + i121 * 11520 + i122 * 288, x1 + i122 * 25, y0 + i121 * 11520 + i122 * 288, 3, i122);
       }
     }
   }
 }
 
-/* p2o.Add.6 (Add): batch_norm_6.tmp_3[1,8,6,96], batch_norm_9.tmp_3[1,8,6,96] -> p2o.Add.7[1,8,6,96] */
-static void node_36_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.38 (Add): batch_norm_20.tmp_3[1,40,3,96], p2o.helper.constant.25[] -> p2o.Clip.17[1,40,3,96] */
+static void node_61_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i124 = 0; i124 < 4608; i124++) {
+    for (int64_t i123 = 0; i123 < 11520; i123++) {
+      const float u0 = x0[i123];
+      const float u1 = x1[0];
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i123] = (float)v;
+    }
+  }
+}
+
+/* p2o.Mul.24 (Mul): batch_norm_20.tmp_3[1,40,3,96], p2o.Clip.17[1,40,3,96] -> p2o.Mul.25[1,40,3,96] */
+static void node_62_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i124 = 0; i124 < 11520; i124++) {
       const float u0 = x0[i124];
       const float u1 = x1[i124];
-      float v = (float)(u0 + u1);
+      float v = (float)(u0 * u1);
       y0[i124] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.12 (Conv): p2o.Add.7[1,8,6,96], conv2d_12.w_0[32,8,1,1] -> conv2d_62.tmp_0[1,32,6,96] */
-static void node_37_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Div.8 (Div): p2o.Mul.25[1,40,3,96], p2o.helper.constant.24[] -> hardswish_8.tmp_0[1,40,3,96] */
+static void node_63_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    mc_gemm_args g125;
-    memset(&g125, 0, sizeof g125);
-    g125.M = 32;
-    g125.N = 576;
-    g125.K = 8;
-    g125.MC = 72;
-    g125.NC = 256;
-    g125.KC = 8;
-    g125.bkind = MC_B_ROWS;
-    g125.bks = 576;
-    g125.bns = 1;
-    g125.ldy = 576;
-    g125.alpha = 0x1p+0f;
-    g125.apk = ch_ppocr_mobile_v2_0_cls_infer_p9.v;
-    g125.b = x0;
-    g125.y = y0;
-    mc_gemm(&g125);
+    for (int64_t i125 = 0; i125 < 11520; i125++) {
+      const float u0 = x0[i125];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i125] = (float)v;
+    }
   }
 }
 
-/* p2o.BatchNormalization.10 (BatchNormalization): conv2d_62.tmp_0[1,32,6,96], batch_norm_10.w_0[32], batch_norm_10.b_0[32], batch_norm_10.w_1[32], batch_norm_10.w_2[32] -> batch_norm_10.tmp_3[1,32,6,96] */
-static void node_38_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* p2o.GlobalAveragePool.8 (GlobalAveragePool): hardswish_8.tmp_0[1,40,3,96] -> p2o.GlobalAveragePool.9[1,40,1,1] */
+static void node_64_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i126 = 0; i126 < 1; i126++) {
-    for (int64_t i127 = 0; i127 < 32; i127++) {
-      const float mu128 = x3[i127];
-      const float sc129 = x1[i127] / sqrtf(x4[i127] + 0x1.4f8b58p-17f);
-      const float bi130 = x2[i127];
-      const float *xp131 = x0 + (i126 * 32 + i127) * 576;
-      float *yp132 = y0 + (i126 * 32 + i127) * 576;
-      for (int64_t i133 = 0; i133 < 576; i133++) {
-        yp132[i133] = (xp131[i133] - mu128) * sc129 + bi130;
+  for (int64_t i126 = 0; i126 < 40; i126++) {
+    const float *xp127 = x0 + i126 * 288;
+    float *yp128 = y0 + i126 * 1;
+    for (int64_t i129 = 0; i129 < 1; i129++) {
+      for (int64_t i130 = 0; i130 < 1; i130++) {
+        float acc131 = 0x0p+0f;
+        int64_t cnt132 = 0;
+        for (int64_t i133 = 0; i133 < 3; i133++) {
+          const int64_t p134 = i129 + i133;
+          for (int64_t i135 = 0; i135 < 96; i135++) {
+            const int64_t p136 = i130 + i135;
+            cnt132++;
+            const float v137 = xp127[p134 * 96 + p136];
+            acc131 += v137;
+          }
+        }
+        yp128[i129 + i130] = acc131 / (float)cnt132;
       }
     }
   }
 }
 
-/* p2o.Add.8 (Add): batch_norm_10.tmp_3[1,32,6,96], p2o.helper.constant.5[] -> p2o.Add.9[1,32,6,96] */
-static void node_39_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i134 = 0; i134 < 18432; i134++) {
-      const float u0 = x0[i134];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i134] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.2 (Clip): p2o.Add.9[1,32,6,96], p2o.Clip.2_min[], p2o.Clip.2_max[] -> p2o.Clip.3[1,32,6,96] */
-static void node_40_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i135 = 0; i135 < 18432; i135++) {
-      const float u0 = x0[i135];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i135] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.4 (Mul): batch_norm_10.tmp_3[1,32,6,96], p2o.Clip.3[1,32,6,96] -> p2o.Mul.5[1,32,6,96] */
-static void node_41_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i136 = 0; i136 < 18432; i136++) {
-      const float u0 = x0[i136];
-      const float u1 = x1[i136];
-      float v = (float)(u0 * u1);
-      y0[i136] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.1 (Div): p2o.Mul.5[1,32,6,96], p2o.helper.constant.4[] -> hardswish_1.tmp_0[1,32,6,96] */
-static void node_42_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i137 = 0; i137 < 18432; i137++) {
-      const float u0 = x0[i137];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i137] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.13 (Conv): hardswish_1.tmp_0[1,32,6,96], conv2d_13.w_0[32,1,5,5] -> depthwise_conv2d_3.tmp_0[1,32,3,96] */
-static void node_43_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.29 (Conv): p2o.GlobalAveragePool.9[1,40,1,1], conv2d_29.w_0[10,40,1,1], conv2d_29.b_0[10] -> relu_10.tmp_0[1,10,1,1] */
+static void node_65_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
     mc_gemm_args g138;
     memset(&g138, 0, sizeof g138);
-    g138.H = 6;
-    g138.W = 96;
-    g138.OW = 96;
-    g138.KH = 5;
-    g138.KW = 5;
-    g138.SH = 2;
-    g138.SW = 1;
-    g138.DH = 1;
-    g138.DW = 1;
-    g138.PH = 2;
-    g138.PW = 2;
+    g138.M = 1;
+    g138.N = 10;
+    g138.K = 40;
+    g138.ars = 40;
+    g138.aks = 1;
+    g138.bkind = MC_B_ROWS;
+    g138.bks = 10;
+    g138.bns = 1;
+    g138.ldy = 10;
     g138.alpha = 0x1p+0f;
-    for (int64_t i139 = 0; i139 < 1; i139++) {
-      for (int64_t i140 = 0; i140 < 32; i140++) {
-        mc_dw(&g138, x0 + i139 * 18432 + i140 * 576, x1 + i140 * 25, y0 + i139 * 9216 + i140 * 288, 3, i140);
-      }
-    }
+    g138.bias_mode = 2;
+    g138.beta = 0x1p+0f;
+    g138.bias = x2;
+    g138.a = x0;
+    g138.b = ch_ppocr_mobile_v2_0_cls_infer_p22.v;
+    g138.y = y0;
+    mc_gemv_81bf6201(&g138);
   }
 }
 
-/* p2o.BatchNormalization.11 (BatchNormalization): depthwise_conv2d_3.tmp_0[1,32,3,96], batch_norm_11.w_0[32], batch_norm_11.b_0[32], batch_norm_11.w_1[32], batch_norm_11.w_2[32] -> batch_norm_11.tmp_3[1,32,3,96] */
-static void node_44_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i141 = 0; i141 < 1; i141++) {
-    for (int64_t i142 = 0; i142 < 32; i142++) {
-      const float mu143 = x3[i142];
-      const float sc144 = x1[i142] / sqrtf(x4[i142] + 0x1.4f8b58p-17f);
-      const float bi145 = x2[i142];
-      const float *xp146 = x0 + (i141 * 32 + i142) * 288;
-      float *yp147 = y0 + (i141 * 32 + i142) * 288;
-      for (int64_t i148 = 0; i148 < 288; i148++) {
-        yp147[i148] = (xp146[i148] - mu143) * sc144 + bi145;
-      }
-    }
-  }
-}
-
-/* p2o.Add.10 (Add): batch_norm_11.tmp_3[1,32,3,96], p2o.helper.constant.7[] -> p2o.Add.11[1,32,3,96] */
-static void node_45_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.30 (Conv): relu_10.tmp_0[1,10,1,1], conv2d_30.w_0[40,10,1,1], conv2d_30.b_0[40] -> hardsigmoid_4.tmp_0[1,40,1,1] */
+static void node_66_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i149 = 0; i149 < 9216; i149++) {
-      const float u0 = x0[i149];
+    mc_gemm_args g139;
+    memset(&g139, 0, sizeof g139);
+    g139.M = 1;
+    g139.N = 40;
+    g139.K = 10;
+    g139.ars = 10;
+    g139.aks = 1;
+    g139.bkind = MC_B_ROWS;
+    g139.bks = 40;
+    g139.bns = 1;
+    g139.ldy = 40;
+    g139.alpha = 0x1p+0f;
+    g139.bias_mode = 2;
+    g139.beta = 0x1p+0f;
+    g139.bias = x2;
+    g139.a = x0;
+    g139.b = ch_ppocr_mobile_v2_0_cls_infer_p23.v;
+    g139.y = y0;
+    mc_gemv_98ddd989(&g139);
+  }
+}
+
+/* p2o.Mul.26 (Mul): hardswish_8.tmp_0[1,40,3,96], hardsigmoid_4.tmp_0[1,40,1,1] -> p2o.Mul.27[1,40,3,96] */
+static void node_67_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i140 = 0; i140 < 40; i140++) {
+      for (int64_t i141 = 0; i141 < 288; i141++) {
+        const float u0 = x0[i140 * 288 + i141];
+        const float u1 = x1[i140];
+        float v = (float)(u0 * u1);
+        y0[i140 * 288 + i141] = (float)v;
+      }
+    }
+  }
+}
+
+/* p2o.Conv.31 (Conv): p2o.Mul.27[1,40,3,96], conv2d_31.w_0_bnfold[16,40,1,1], conv2d_31.w_0_bnfold_bias[16], p2o.Add.35[1,16,3,96] -> p2o.Add.45[1,16,3,96] */
+static void node_68_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
+{
+  {
+    mc_gemm_args g142;
+    memset(&g142, 0, sizeof g142);
+    g142.M = 16;
+    g142.N = 288;
+    g142.K = 40;
+    g142.MC = 72;
+    g142.NC = 256;
+    g142.KC = 40;
+    g142.bkind = MC_B_ROWS;
+    g142.bks = 288;
+    g142.bns = 1;
+    g142.ldy = 288;
+    g142.alpha = 0x1p+0f;
+    g142.bias_mode = 1;
+    g142.beta = 0x1p+0f;
+    g142.ldr = 288;
+    g142.rscale = 0x1p+0f;
+    g142.bias = x2;
+    g142.res = x3;
+    g142.apk = ch_ppocr_mobile_v2_0_cls_infer_p24.v;
+    g142.b = x0;
+    g142.y = y0;
+    mc_gemm(&g142);
+  }
+}
+
+/* p2o.Conv.32 (Conv): p2o.Add.45[1,16,3,96], conv2d_32.w_0_bnfold[48,16,1,1], conv2d_32.w_0_bnfold_bias[48] -> batch_norm_22.tmp_3[1,48,3,96] */
+static void node_69_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g143;
+    memset(&g143, 0, sizeof g143);
+    g143.M = 48;
+    g143.N = 288;
+    g143.K = 16;
+    g143.MC = 72;
+    g143.NC = 256;
+    g143.KC = 16;
+    g143.bkind = MC_B_ROWS;
+    g143.bks = 288;
+    g143.bns = 1;
+    g143.ldy = 288;
+    g143.alpha = 0x1p+0f;
+    g143.bias_mode = 1;
+    g143.beta = 0x1p+0f;
+    g143.bias = x2;
+    g143.apk = ch_ppocr_mobile_v2_0_cls_infer_p25.v;
+    g143.b = x0;
+    g143.y = y0;
+    mc_gemm(&g143);
+  }
+}
+
+/* p2o.Add.46 (Add): batch_norm_22.tmp_3[1,48,3,96], p2o.helper.constant.29[] -> p2o.Clip.19[1,48,3,96] */
+static void node_70_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+{
+  {
+    for (int64_t i144 = 0; i144 < 13824; i144++) {
+      const float u0 = x0[i144];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i149] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i144] = (float)v;
     }
   }
 }
 
-/* p2o.Clip.4 (Clip): p2o.Add.11[1,32,3,96], p2o.Clip.4_min[], p2o.Clip.4_max[] -> p2o.Clip.5[1,32,3,96] */
-static void node_46_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+/* p2o.Mul.28 (Mul): batch_norm_22.tmp_3[1,48,3,96], p2o.Clip.19[1,48,3,96] -> p2o.Mul.29[1,48,3,96] */
+static void node_71_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i150 = 0; i150 < 9216; i150++) {
+    for (int64_t i145 = 0; i145 < 13824; i145++) {
+      const float u0 = x0[i145];
+      const float u1 = x1[i145];
+      float v = (float)(u0 * u1);
+      y0[i145] = (float)v;
+    }
+  }
+}
+
+/* p2o.Div.9 (Div): p2o.Mul.29[1,48,3,96], p2o.helper.constant.28[] -> hardswish_9.tmp_0[1,48,3,96] */
+static void node_72_Div(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i146 = 0; i146 < 13824; i146++) {
+      const float u0 = x0[i146];
+      const float u1 = x1[0];
+      float v = (float)(u0 / u1);
+      y0[i146] = (float)v;
+    }
+  }
+}
+
+/* p2o.Conv.33 (Conv): hardswish_9.tmp_0[1,48,3,96], conv2d_33.w_0_bnfold[48,1,5,5], conv2d_33.w_0_bnfold_bias[48] -> batch_norm_23.tmp_3[1,48,3,96] */
+static void node_73_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g147;
+    memset(&g147, 0, sizeof g147);
+    g147.H = 3;
+    g147.W = 96;
+    g147.OW = 96;
+    g147.KH = 5;
+    g147.KW = 5;
+    g147.SH = 1;
+    g147.SW = 1;
+    g147.DH = 1;
+    g147.DW = 1;
+    g147.PH = 2;
+    g147.PW = 2;
+    g147.alpha = 0x1p+0f;
+    g147.bias_mode = 1;
+    g147.beta = 0x1p+0f;
+    for (int64_t i148 = 0; i148 < 1; i148++) {
+      for (int64_t i149 = 0; i149 < 48; i149++) {
+        g147.bias = x2;
+        mc_dw(&g147, x0 + i148 * 13824 + i149 * 288, x1 + i149 * 25, y0 + i148 * 13824 + i149 * 288, 3, i149);
+      }
+    }
+  }
+}
+
+/* p2o.Add.48 (Add): batch_norm_23.tmp_3[1,48,3,96], p2o.helper.constant.31[] -> p2o.Clip.21[1,48,3,96] */
+static void node_74_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+{
+  {
+    for (int64_t i150 = 0; i150 < 13824; i150++) {
       const float u0 = x0[i150];
       const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
       y0[i150] = (float)v;
     }
   }
 }
 
-/* p2o.Mul.6 (Mul): batch_norm_11.tmp_3[1,32,3,96], p2o.Clip.5[1,32,3,96] -> p2o.Mul.7[1,32,3,96] */
-static void node_47_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Mul.30 (Mul): batch_norm_23.tmp_3[1,48,3,96], p2o.Clip.21[1,48,3,96] -> p2o.Mul.31[1,48,3,96] */
+static void node_75_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i151 = 0; i151 < 9216; i151++) {
+    for (int64_t i151 = 0; i151 < 13824; i151++) {
       const float u0 = x0[i151];
       const float u1 = x1[i151];
       float v = (float)(u0 * u1);
@@ -2138,11 +2786,11 @@ static void node_47_Mul(const float *restrict x0, const float *restrict x1, floa
   }
 }
 
-/* p2o.Div.2 (Div): p2o.Mul.7[1,32,3,96], p2o.helper.constant.6[] -> hardswish_2.tmp_0[1,32,3,96] */
-static void node_48_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Div.10 (Div): p2o.Mul.31[1,48,3,96], p2o.helper.constant.30[] -> hardswish_10.tmp_0[1,48,3,96] */
+static void node_76_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i152 = 0; i152 < 9216; i152++) {
+    for (int64_t i152 = 0; i152 < 13824; i152++) {
       const float u0 = x0[i152];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
@@ -2151,10 +2799,10 @@ static void node_48_Div(const float *restrict x0, const float *restrict x1, floa
   }
 }
 
-/* p2o.GlobalAveragePool.2 (GlobalAveragePool): hardswish_2.tmp_0[1,32,3,96] -> p2o.GlobalAveragePool.3[1,32,1,1] */
-static void node_49_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+/* p2o.GlobalAveragePool.10 (GlobalAveragePool): hardswish_10.tmp_0[1,48,3,96] -> p2o.GlobalAveragePool.11[1,48,1,1] */
+static void node_77_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i153 = 0; i153 < 32; i153++) {
+  for (int64_t i153 = 0; i153 < 48; i153++) {
     const float *xp154 = x0 + i153 * 288;
     float *yp155 = y0 + i153 * 1;
     for (int64_t i156 = 0; i156 < 1; i156++) {
@@ -2176,2789 +2824,991 @@ static void node_49_GlobalAveragePool(const float *restrict x0, float *restrict 
   }
 }
 
-/* p2o.Conv.14 (Conv): p2o.GlobalAveragePool.3[1,32,1,1], conv2d_14.w_0[8,32,1,1], conv2d_14.b_0[8] -> conv2d_63.tmp_0[1,8,1,1] */
-static void node_50_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.34 (Conv): p2o.GlobalAveragePool.11[1,48,1,1], conv2d_34.w_0[12,48,1,1], conv2d_34.b_0[12] -> relu_11.tmp_0[1,12,1,1] */
+static void node_78_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
     mc_gemm_args g165;
     memset(&g165, 0, sizeof g165);
     g165.M = 1;
-    g165.N = 8;
-    g165.K = 32;
-    g165.ars = 32;
+    g165.N = 12;
+    g165.K = 48;
+    g165.ars = 48;
     g165.aks = 1;
     g165.bkind = MC_B_ROWS;
-    g165.bks = 8;
+    g165.bks = 12;
     g165.bns = 1;
-    g165.ldy = 8;
+    g165.ldy = 12;
     g165.alpha = 0x1p+0f;
     g165.bias_mode = 2;
     g165.beta = 0x1p+0f;
     g165.bias = x2;
     g165.a = x0;
-    g165.b = ch_ppocr_mobile_v2_0_cls_infer_p10.v;
+    g165.b = ch_ppocr_mobile_v2_0_cls_infer_p26.v;
     g165.y = y0;
-    mc_gemv(&g165);
-  }
-}
-
-/* p2o.Relu.7 (Relu): conv2d_63.tmp_0[1,8,1,1] -> relu_7.tmp_0[1,8,1,1] */
-static void node_51_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i166 = 0; i166 < 8; i166++) {
-      const float u0 = x0[i166];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i166] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.15 (Conv): relu_7.tmp_0[1,8,1,1], conv2d_15.w_0[32,8,1,1], conv2d_15.b_0[32] -> conv2d_64.tmp_0[1,32,1,1] */
-static void node_52_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g167;
-    memset(&g167, 0, sizeof g167);
-    g167.M = 1;
-    g167.N = 32;
-    g167.K = 8;
-    g167.ars = 8;
-    g167.aks = 1;
-    g167.bkind = MC_B_ROWS;
-    g167.bks = 32;
-    g167.bns = 1;
-    g167.ldy = 32;
-    g167.alpha = 0x1p+0f;
-    g167.bias_mode = 2;
-    g167.beta = 0x1p+0f;
-    g167.bias = x2;
-    g167.a = x0;
-    g167.b = ch_ppocr_mobile_v2_0_cls_infer_p11.v;
-    g167.y = y0;
-    mc_gemv(&g167);
-  }
-}
-
-/* p2o.HardSigmoid.1 (HardSigmoid): conv2d_64.tmp_0[1,32,1,1] -> hardsigmoid_1.tmp_0[1,32,1,1] */
-static void node_53_HardSigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i168 = 0; i168 < 32; i168++) {
-      const float u0 = x0[i168];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i168] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.8 (Mul): hardswish_2.tmp_0[1,32,3,96], hardsigmoid_1.tmp_0[1,32,1,1] -> p2o.Mul.9[1,32,3,96] */
-static void node_54_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i169 = 0; i169 < 32; i169++) {
-      for (int64_t i170 = 0; i170 < 288; i170++) {
-        const float u0 = x0[i169 * 288 + i170];
-        const float u1 = x1[i169];
-        float v = (float)(u0 * u1);
-        y0[i169 * 288 + i170] = (float)v;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.16 (Conv): p2o.Mul.9[1,32,3,96], conv2d_16.w_0[16,32,1,1] -> conv2d_65.tmp_0[1,16,3,96] */
-static void node_55_Conv(const float *restrict x0, float *restrict y0)
-{
-  {
-    mc_gemm_args g171;
-    memset(&g171, 0, sizeof g171);
-    g171.M = 16;
-    g171.N = 288;
-    g171.K = 32;
-    g171.MC = 72;
-    g171.NC = 256;
-    g171.KC = 32;
-    g171.bkind = MC_B_ROWS;
-    g171.bks = 288;
-    g171.bns = 1;
-    g171.ldy = 288;
-    g171.alpha = 0x1p+0f;
-    g171.apk = ch_ppocr_mobile_v2_0_cls_infer_p12.v;
-    g171.b = x0;
-    g171.y = y0;
-    mc_gemm(&g171);
-  }
-}
-
-/* p2o.BatchNormalization.12 (BatchNormalization): conv2d_65.tmp_0[1,16,3,96], batch_norm_12.w_0[16], batch_norm_12.b_0[16], batch_norm_12.w_1[16], batch_norm_12.w_2[16] -> batch_norm_12.tmp_3[1,16,3,96] */
-static void node_56_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i172 = 0; i172 < 1; i172++) {
-    for (int64_t i173 = 0; i173 < 16; i173++) {
-      const float mu174 = x3[i173];
-      const float sc175 = x1[i173] / sqrtf(x4[i173] + 0x1.4f8b58p-17f);
-      const float bi176 = x2[i173];
-      const float *xp177 = x0 + (i172 * 16 + i173) * 288;
-      float *yp178 = y0 + (i172 * 16 + i173) * 288;
-      for (int64_t i179 = 0; i179 < 288; i179++) {
-        yp178[i179] = (xp177[i179] - mu174) * sc175 + bi176;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.17 (Conv): batch_norm_12.tmp_3[1,16,3,96], conv2d_17.w_0[88,16,1,1] -> conv2d_66.tmp_0[1,88,3,96] */
-static void node_57_Conv(const float *restrict x0, float *restrict y0)
-{
-  {
-    mc_gemm_args g180;
-    memset(&g180, 0, sizeof g180);
-    g180.M = 88;
-    g180.N = 288;
-    g180.K = 16;
-    g180.MC = 72;
-    g180.NC = 256;
-    g180.KC = 16;
-    g180.bkind = MC_B_ROWS;
-    g180.bks = 288;
-    g180.bns = 1;
-    g180.ldy = 288;
-    g180.alpha = 0x1p+0f;
-    g180.apk = ch_ppocr_mobile_v2_0_cls_infer_p13.v;
-    g180.b = x0;
-    g180.y = y0;
-    mc_gemm(&g180);
-  }
-}
-
-/* p2o.BatchNormalization.13 (BatchNormalization): conv2d_66.tmp_0[1,88,3,96], batch_norm_13.w_0[88], batch_norm_13.b_0[88], batch_norm_13.w_1[88], batch_norm_13.w_2[88] -> batch_norm_13.tmp_3[1,88,3,96] */
-static void node_58_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i181 = 0; i181 < 1; i181++) {
-    for (int64_t i182 = 0; i182 < 88; i182++) {
-      const float mu183 = x3[i182];
-      const float sc184 = x1[i182] / sqrtf(x4[i182] + 0x1.4f8b58p-17f);
-      const float bi185 = x2[i182];
-      const float *xp186 = x0 + (i181 * 88 + i182) * 288;
-      float *yp187 = y0 + (i181 * 88 + i182) * 288;
-      for (int64_t i188 = 0; i188 < 288; i188++) {
-        yp187[i188] = (xp186[i188] - mu183) * sc184 + bi185;
-      }
-    }
-  }
-}
-
-/* p2o.Add.16 (Add): batch_norm_13.tmp_3[1,88,3,96], p2o.helper.constant.11[] -> p2o.Add.17[1,88,3,96] */
-static void node_59_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i189 = 0; i189 < 25344; i189++) {
-      const float u0 = x0[i189];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i189] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.6 (Clip): p2o.Add.17[1,88,3,96], p2o.Clip.6_min[], p2o.Clip.6_max[] -> p2o.Clip.7[1,88,3,96] */
-static void node_60_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i190 = 0; i190 < 25344; i190++) {
-      const float u0 = x0[i190];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i190] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.10 (Mul): batch_norm_13.tmp_3[1,88,3,96], p2o.Clip.7[1,88,3,96] -> p2o.Mul.11[1,88,3,96] */
-static void node_61_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i191 = 0; i191 < 25344; i191++) {
-      const float u0 = x0[i191];
-      const float u1 = x1[i191];
-      float v = (float)(u0 * u1);
-      y0[i191] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.3 (Div): p2o.Mul.11[1,88,3,96], p2o.helper.constant.10[] -> hardswish_3.tmp_0[1,88,3,96] */
-static void node_62_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i192 = 0; i192 < 25344; i192++) {
-      const float u0 = x0[i192];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i192] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.18 (Conv): hardswish_3.tmp_0[1,88,3,96], conv2d_18.w_0[88,1,5,5] -> depthwise_conv2d_4.tmp_0[1,88,3,96] */
-static void node_63_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    mc_gemm_args g193;
-    memset(&g193, 0, sizeof g193);
-    g193.H = 3;
-    g193.W = 96;
-    g193.OW = 96;
-    g193.KH = 5;
-    g193.KW = 5;
-    g193.SH = 1;
-    g193.SW = 1;
-    g193.DH = 1;
-    g193.DW = 1;
-    g193.PH = 2;
-    g193.PW = 2;
-    g193.alpha = 0x1p+0f;
-    for (int64_t i194 = 0; i194 < 1; i194++) {
-      for (int64_t i195 = 0; i195 < 88; i195++) {
-        mc_dw(&g193, x0 + i194 * 25344 + i195 * 288, x1 + i195 * 25, y0 + i194 * 25344 + i195 * 288, 3, i195);
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.14 (BatchNormalization): depthwise_conv2d_4.tmp_0[1,88,3,96], batch_norm_14.w_0[88], batch_norm_14.b_0[88], batch_norm_14.w_1[88], batch_norm_14.w_2[88] -> batch_norm_14.tmp_3[1,88,3,96] */
-static void node_64_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i196 = 0; i196 < 1; i196++) {
-    for (int64_t i197 = 0; i197 < 88; i197++) {
-      const float mu198 = x3[i197];
-      const float sc199 = x1[i197] / sqrtf(x4[i197] + 0x1.4f8b58p-17f);
-      const float bi200 = x2[i197];
-      const float *xp201 = x0 + (i196 * 88 + i197) * 288;
-      float *yp202 = y0 + (i196 * 88 + i197) * 288;
-      for (int64_t i203 = 0; i203 < 288; i203++) {
-        yp202[i203] = (xp201[i203] - mu198) * sc199 + bi200;
-      }
-    }
-  }
-}
-
-/* p2o.Add.18 (Add): batch_norm_14.tmp_3[1,88,3,96], p2o.helper.constant.13[] -> p2o.Add.19[1,88,3,96] */
-static void node_65_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i204 = 0; i204 < 25344; i204++) {
-      const float u0 = x0[i204];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i204] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.8 (Clip): p2o.Add.19[1,88,3,96], p2o.Clip.8_min[], p2o.Clip.8_max[] -> p2o.Clip.9[1,88,3,96] */
-static void node_66_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i205 = 0; i205 < 25344; i205++) {
-      const float u0 = x0[i205];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i205] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.12 (Mul): batch_norm_14.tmp_3[1,88,3,96], p2o.Clip.9[1,88,3,96] -> p2o.Mul.13[1,88,3,96] */
-static void node_67_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i206 = 0; i206 < 25344; i206++) {
-      const float u0 = x0[i206];
-      const float u1 = x1[i206];
-      float v = (float)(u0 * u1);
-      y0[i206] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.4 (Div): p2o.Mul.13[1,88,3,96], p2o.helper.constant.12[] -> hardswish_4.tmp_0[1,88,3,96] */
-static void node_68_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i207 = 0; i207 < 25344; i207++) {
-      const float u0 = x0[i207];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i207] = (float)v;
-    }
-  }
-}
-
-/* p2o.GlobalAveragePool.4 (GlobalAveragePool): hardswish_4.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.5[1,88,1,1] */
-static void node_69_GlobalAveragePool(const float *restrict x0, float *restrict y0)
-{
-  for (int64_t i208 = 0; i208 < 88; i208++) {
-    const float *xp209 = x0 + i208 * 288;
-    float *yp210 = y0 + i208 * 1;
-    for (int64_t i211 = 0; i211 < 1; i211++) {
-      for (int64_t i212 = 0; i212 < 1; i212++) {
-        float acc213 = 0x0p+0f;
-        int64_t cnt214 = 0;
-        for (int64_t i215 = 0; i215 < 3; i215++) {
-          const int64_t p216 = i211 + i215;
-          for (int64_t i217 = 0; i217 < 96; i217++) {
-            const int64_t p218 = i212 + i217;
-            cnt214++;
-            const float v219 = xp209[p216 * 96 + p218];
-            acc213 += v219;
-          }
-        }
-        yp210[i211 + i212] = acc213 / (float)cnt214;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.19 (Conv): p2o.GlobalAveragePool.5[1,88,1,1], conv2d_19.w_0[22,88,1,1], conv2d_19.b_0[22] -> conv2d_67.tmp_0[1,22,1,1] */
-static void node_70_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g220;
-    memset(&g220, 0, sizeof g220);
-    g220.M = 1;
-    g220.N = 22;
-    g220.K = 88;
-    g220.ars = 88;
-    g220.aks = 1;
-    g220.bkind = MC_B_ROWS;
-    g220.bks = 22;
-    g220.bns = 1;
-    g220.ldy = 22;
-    g220.alpha = 0x1p+0f;
-    g220.bias_mode = 2;
-    g220.beta = 0x1p+0f;
-    g220.bias = x2;
-    g220.a = x0;
-    g220.b = ch_ppocr_mobile_v2_0_cls_infer_p14.v;
-    g220.y = y0;
-    mc_gemv(&g220);
-  }
-}
-
-/* p2o.Relu.8 (Relu): conv2d_67.tmp_0[1,22,1,1] -> relu_8.tmp_0[1,22,1,1] */
-static void node_71_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i221 = 0; i221 < 22; i221++) {
-      const float u0 = x0[i221];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i221] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.20 (Conv): relu_8.tmp_0[1,22,1,1], conv2d_20.w_0[88,22,1,1], conv2d_20.b_0[88] -> conv2d_68.tmp_0[1,88,1,1] */
-static void node_72_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g222;
-    memset(&g222, 0, sizeof g222);
-    g222.M = 1;
-    g222.N = 88;
-    g222.K = 22;
-    g222.ars = 22;
-    g222.aks = 1;
-    g222.bkind = MC_B_ROWS;
-    g222.bks = 88;
-    g222.bns = 1;
-    g222.ldy = 88;
-    g222.alpha = 0x1p+0f;
-    g222.bias_mode = 2;
-    g222.beta = 0x1p+0f;
-    g222.bias = x2;
-    g222.a = x0;
-    g222.b = ch_ppocr_mobile_v2_0_cls_infer_p15.v;
-    g222.y = y0;
-    mc_gemv(&g222);
-  }
-}
-
-/* p2o.HardSigmoid.2 (HardSigmoid): conv2d_68.tmp_0[1,88,1,1] -> hardsigmoid_2.tmp_0[1,88,1,1] */
-static void node_73_HardSigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i223 = 0; i223 < 88; i223++) {
-      const float u0 = x0[i223];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i223] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.14 (Mul): hardswish_4.tmp_0[1,88,3,96], hardsigmoid_2.tmp_0[1,88,1,1] -> p2o.Mul.15[1,88,3,96] */
-static void node_74_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i224 = 0; i224 < 88; i224++) {
-      for (int64_t i225 = 0; i225 < 288; i225++) {
-        const float u0 = x0[i224 * 288 + i225];
-        const float u1 = x1[i224];
-        float v = (float)(u0 * u1);
-        y0[i224 * 288 + i225] = (float)v;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.21 (Conv): p2o.Mul.15[1,88,3,96], conv2d_21.w_0[16,88,1,1] -> conv2d_69.tmp_0[1,16,3,96] */
-static void node_75_Conv(const float *restrict x0, float *restrict y0)
-{
-  {
-    mc_gemm_args g226;
-    memset(&g226, 0, sizeof g226);
-    g226.M = 16;
-    g226.N = 288;
-    g226.K = 88;
-    g226.MC = 72;
-    g226.NC = 256;
-    g226.KC = 88;
-    g226.bkind = MC_B_ROWS;
-    g226.bks = 288;
-    g226.bns = 1;
-    g226.ldy = 288;
-    g226.alpha = 0x1p+0f;
-    g226.apk = ch_ppocr_mobile_v2_0_cls_infer_p16.v;
-    g226.b = x0;
-    g226.y = y0;
-    mc_gemm(&g226);
-  }
-}
-
-/* p2o.BatchNormalization.15 (BatchNormalization): conv2d_69.tmp_0[1,16,3,96], batch_norm_15.w_0[16], batch_norm_15.b_0[16], batch_norm_15.w_1[16], batch_norm_15.w_2[16] -> batch_norm_15.tmp_3[1,16,3,96] */
-static void node_76_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i227 = 0; i227 < 1; i227++) {
-    for (int64_t i228 = 0; i228 < 16; i228++) {
-      const float mu229 = x3[i228];
-      const float sc230 = x1[i228] / sqrtf(x4[i228] + 0x1.4f8b58p-17f);
-      const float bi231 = x2[i228];
-      const float *xp232 = x0 + (i227 * 16 + i228) * 288;
-      float *yp233 = y0 + (i227 * 16 + i228) * 288;
-      for (int64_t i234 = 0; i234 < 288; i234++) {
-        yp233[i234] = (xp232[i234] - mu229) * sc230 + bi231;
-      }
-    }
-  }
-}
-
-/* p2o.Add.24 (Add): batch_norm_12.tmp_3[1,16,3,96], batch_norm_15.tmp_3[1,16,3,96] -> p2o.Add.25[1,16,3,96] */
-static void node_77_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i235 = 0; i235 < 4608; i235++) {
-      const float u0 = x0[i235];
-      const float u1 = x1[i235];
-      float v = (float)(u0 + u1);
-      y0[i235] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.22 (Conv): p2o.Add.25[1,16,3,96], conv2d_22.w_0[88,16,1,1] -> conv2d_70.tmp_0[1,88,3,96] */
-static void node_78_Conv(const float *restrict x0, float *restrict y0)
-{
-  {
-    mc_gemm_args g236;
-    memset(&g236, 0, sizeof g236);
-    g236.M = 88;
-    g236.N = 288;
-    g236.K = 16;
-    g236.MC = 72;
-    g236.NC = 256;
-    g236.KC = 16;
-    g236.bkind = MC_B_ROWS;
-    g236.bks = 288;
-    g236.bns = 1;
-    g236.ldy = 288;
-    g236.alpha = 0x1p+0f;
-    g236.apk = ch_ppocr_mobile_v2_0_cls_infer_p17.v;
-    g236.b = x0;
-    g236.y = y0;
-    mc_gemm(&g236);
-  }
-}
-
-/* p2o.BatchNormalization.16 (BatchNormalization): conv2d_70.tmp_0[1,88,3,96], batch_norm_16.w_0[88], batch_norm_16.b_0[88], batch_norm_16.w_1[88], batch_norm_16.w_2[88] -> batch_norm_16.tmp_3[1,88,3,96] */
-static void node_79_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i237 = 0; i237 < 1; i237++) {
-    for (int64_t i238 = 0; i238 < 88; i238++) {
-      const float mu239 = x3[i238];
-      const float sc240 = x1[i238] / sqrtf(x4[i238] + 0x1.4f8b58p-17f);
-      const float bi241 = x2[i238];
-      const float *xp242 = x0 + (i237 * 88 + i238) * 288;
-      float *yp243 = y0 + (i237 * 88 + i238) * 288;
-      for (int64_t i244 = 0; i244 < 288; i244++) {
-        yp243[i244] = (xp242[i244] - mu239) * sc240 + bi241;
-      }
-    }
-  }
-}
-
-/* p2o.Add.26 (Add): batch_norm_16.tmp_3[1,88,3,96], p2o.helper.constant.17[] -> p2o.Add.27[1,88,3,96] */
-static void node_80_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i245 = 0; i245 < 25344; i245++) {
-      const float u0 = x0[i245];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i245] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.10 (Clip): p2o.Add.27[1,88,3,96], p2o.Clip.10_min[], p2o.Clip.10_max[] -> p2o.Clip.11[1,88,3,96] */
-static void node_81_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i246 = 0; i246 < 25344; i246++) {
-      const float u0 = x0[i246];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i246] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.16 (Mul): batch_norm_16.tmp_3[1,88,3,96], p2o.Clip.11[1,88,3,96] -> p2o.Mul.17[1,88,3,96] */
-static void node_82_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i247 = 0; i247 < 25344; i247++) {
-      const float u0 = x0[i247];
-      const float u1 = x1[i247];
-      float v = (float)(u0 * u1);
-      y0[i247] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.5 (Div): p2o.Mul.17[1,88,3,96], p2o.helper.constant.16[] -> hardswish_5.tmp_0[1,88,3,96] */
-static void node_83_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i248 = 0; i248 < 25344; i248++) {
-      const float u0 = x0[i248];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i248] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.23 (Conv): hardswish_5.tmp_0[1,88,3,96], conv2d_23.w_0[88,1,5,5] -> depthwise_conv2d_5.tmp_0[1,88,3,96] */
-static void node_84_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    mc_gemm_args g249;
-    memset(&g249, 0, sizeof g249);
-    g249.H = 3;
-    g249.W = 96;
-    g249.OW = 96;
-    g249.KH = 5;
-    g249.KW = 5;
-    g249.SH = 1;
-    g249.SW = 1;
-    g249.DH = 1;
-    g249.DW = 1;
-    g249.PH = 2;
-    g249.PW = 2;
-    g249.alpha = 0x1p+0f;
-    for (int64_t i250 = 0; i250 < 1; i250++) {
-      for (int64_t i251 = 0; i251 < 88; i251++) {
-        mc_dw(&g249, x0 + i250 * 25344 + i251 * 288, x1 + i251 * 25, y0 + i250 * 25344 + i251 * 288, 3, i251);
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.17 (BatchNormalization): depthwise_conv2d_5.tmp_0[1,88,3,96], batch_norm_17.w_0[88], batch_norm_17.b_0[88], batch_norm_17.w_1[88], batch_norm_17.w_2[88] -> batch_norm_17.tmp_3[1,88,3,96] */
-static void node_85_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i252 = 0; i252 < 1; i252++) {
-    for (int64_t i253 = 0; i253 < 88; i253++) {
-      const float mu254 = x3[i253];
-      const float sc255 = x1[i253] / sqrtf(x4[i253] + 0x1.4f8b58p-17f);
-      const float bi256 = x2[i253];
-      const float *xp257 = x0 + (i252 * 88 + i253) * 288;
-      float *yp258 = y0 + (i252 * 88 + i253) * 288;
-      for (int64_t i259 = 0; i259 < 288; i259++) {
-        yp258[i259] = (xp257[i259] - mu254) * sc255 + bi256;
-      }
-    }
-  }
-}
-
-/* p2o.Add.28 (Add): batch_norm_17.tmp_3[1,88,3,96], p2o.helper.constant.19[] -> p2o.Add.29[1,88,3,96] */
-static void node_86_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i260 = 0; i260 < 25344; i260++) {
-      const float u0 = x0[i260];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i260] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.12 (Clip): p2o.Add.29[1,88,3,96], p2o.Clip.12_min[], p2o.Clip.12_max[] -> p2o.Clip.13[1,88,3,96] */
-static void node_87_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i261 = 0; i261 < 25344; i261++) {
-      const float u0 = x0[i261];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i261] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.18 (Mul): batch_norm_17.tmp_3[1,88,3,96], p2o.Clip.13[1,88,3,96] -> p2o.Mul.19[1,88,3,96] */
-static void node_88_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i262 = 0; i262 < 25344; i262++) {
-      const float u0 = x0[i262];
-      const float u1 = x1[i262];
-      float v = (float)(u0 * u1);
-      y0[i262] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.6 (Div): p2o.Mul.19[1,88,3,96], p2o.helper.constant.18[] -> hardswish_6.tmp_0[1,88,3,96] */
-static void node_89_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i263 = 0; i263 < 25344; i263++) {
-      const float u0 = x0[i263];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i263] = (float)v;
-    }
-  }
-}
-
-/* p2o.GlobalAveragePool.6 (GlobalAveragePool): hardswish_6.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.7[1,88,1,1] */
-static void node_90_GlobalAveragePool(const float *restrict x0, float *restrict y0)
-{
-  for (int64_t i264 = 0; i264 < 88; i264++) {
-    const float *xp265 = x0 + i264 * 288;
-    float *yp266 = y0 + i264 * 1;
-    for (int64_t i267 = 0; i267 < 1; i267++) {
-      for (int64_t i268 = 0; i268 < 1; i268++) {
-        float acc269 = 0x0p+0f;
-        int64_t cnt270 = 0;
-        for (int64_t i271 = 0; i271 < 3; i271++) {
-          const int64_t p272 = i267 + i271;
-          for (int64_t i273 = 0; i273 < 96; i273++) {
-            const int64_t p274 = i268 + i273;
-            cnt270++;
-            const float v275 = xp265[p272 * 96 + p274];
-            acc269 += v275;
-          }
-        }
-        yp266[i267 + i268] = acc269 / (float)cnt270;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.24 (Conv): p2o.GlobalAveragePool.7[1,88,1,1], conv2d_24.w_0[22,88,1,1], conv2d_24.b_0[22] -> conv2d_71.tmp_0[1,22,1,1] */
-static void node_91_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g276;
-    memset(&g276, 0, sizeof g276);
-    g276.M = 1;
-    g276.N = 22;
-    g276.K = 88;
-    g276.ars = 88;
-    g276.aks = 1;
-    g276.bkind = MC_B_ROWS;
-    g276.bks = 22;
-    g276.bns = 1;
-    g276.ldy = 22;
-    g276.alpha = 0x1p+0f;
-    g276.bias_mode = 2;
-    g276.beta = 0x1p+0f;
-    g276.bias = x2;
-    g276.a = x0;
-    g276.b = ch_ppocr_mobile_v2_0_cls_infer_p18.v;
-    g276.y = y0;
-    mc_gemv(&g276);
-  }
-}
-
-/* p2o.Relu.9 (Relu): conv2d_71.tmp_0[1,22,1,1] -> relu_9.tmp_0[1,22,1,1] */
-static void node_92_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i277 = 0; i277 < 22; i277++) {
-      const float u0 = x0[i277];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i277] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.25 (Conv): relu_9.tmp_0[1,22,1,1], conv2d_25.w_0[88,22,1,1], conv2d_25.b_0[88] -> conv2d_72.tmp_0[1,88,1,1] */
-static void node_93_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g278;
-    memset(&g278, 0, sizeof g278);
-    g278.M = 1;
-    g278.N = 88;
-    g278.K = 22;
-    g278.ars = 22;
-    g278.aks = 1;
-    g278.bkind = MC_B_ROWS;
-    g278.bks = 88;
-    g278.bns = 1;
-    g278.ldy = 88;
-    g278.alpha = 0x1p+0f;
-    g278.bias_mode = 2;
-    g278.beta = 0x1p+0f;
-    g278.bias = x2;
-    g278.a = x0;
-    g278.b = ch_ppocr_mobile_v2_0_cls_infer_p19.v;
-    g278.y = y0;
-    mc_gemv(&g278);
-  }
-}
-
-/* p2o.HardSigmoid.3 (HardSigmoid): conv2d_72.tmp_0[1,88,1,1] -> hardsigmoid_3.tmp_0[1,88,1,1] */
-static void node_94_HardSigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i279 = 0; i279 < 88; i279++) {
-      const float u0 = x0[i279];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i279] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.20 (Mul): hardswish_6.tmp_0[1,88,3,96], hardsigmoid_3.tmp_0[1,88,1,1] -> p2o.Mul.21[1,88,3,96] */
-static void node_95_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i280 = 0; i280 < 88; i280++) {
-      for (int64_t i281 = 0; i281 < 288; i281++) {
-        const float u0 = x0[i280 * 288 + i281];
-        const float u1 = x1[i280];
-        float v = (float)(u0 * u1);
-        y0[i280 * 288 + i281] = (float)v;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.26 (Conv): p2o.Mul.21[1,88,3,96], conv2d_26.w_0[16,88,1,1] -> conv2d_73.tmp_0[1,16,3,96] */
-static void node_96_Conv(const float *restrict x0, float *restrict y0)
-{
-  {
-    mc_gemm_args g282;
-    memset(&g282, 0, sizeof g282);
-    g282.M = 16;
-    g282.N = 288;
-    g282.K = 88;
-    g282.MC = 72;
-    g282.NC = 256;
-    g282.KC = 88;
-    g282.bkind = MC_B_ROWS;
-    g282.bks = 288;
-    g282.bns = 1;
-    g282.ldy = 288;
-    g282.alpha = 0x1p+0f;
-    g282.apk = ch_ppocr_mobile_v2_0_cls_infer_p20.v;
-    g282.b = x0;
-    g282.y = y0;
-    mc_gemm(&g282);
-  }
-}
-
-/* p2o.BatchNormalization.18 (BatchNormalization): conv2d_73.tmp_0[1,16,3,96], batch_norm_18.w_0[16], batch_norm_18.b_0[16], batch_norm_18.w_1[16], batch_norm_18.w_2[16] -> batch_norm_18.tmp_3[1,16,3,96] */
-static void node_97_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i283 = 0; i283 < 1; i283++) {
-    for (int64_t i284 = 0; i284 < 16; i284++) {
-      const float mu285 = x3[i284];
-      const float sc286 = x1[i284] / sqrtf(x4[i284] + 0x1.4f8b58p-17f);
-      const float bi287 = x2[i284];
-      const float *xp288 = x0 + (i283 * 16 + i284) * 288;
-      float *yp289 = y0 + (i283 * 16 + i284) * 288;
-      for (int64_t i290 = 0; i290 < 288; i290++) {
-        yp289[i290] = (xp288[i290] - mu285) * sc286 + bi287;
-      }
-    }
-  }
-}
-
-/* p2o.Add.34 (Add): p2o.Add.25[1,16,3,96], batch_norm_18.tmp_3[1,16,3,96] -> p2o.Add.35[1,16,3,96] */
-static void node_98_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i291 = 0; i291 < 4608; i291++) {
-      const float u0 = x0[i291];
-      const float u1 = x1[i291];
-      float v = (float)(u0 + u1);
-      y0[i291] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.27 (Conv): p2o.Add.35[1,16,3,96], conv2d_27.w_0[40,16,1,1] -> conv2d_74.tmp_0[1,40,3,96] */
-static void node_99_Conv(const float *restrict x0, float *restrict y0)
-{
-  {
-    mc_gemm_args g292;
-    memset(&g292, 0, sizeof g292);
-    g292.M = 40;
-    g292.N = 288;
-    g292.K = 16;
-    g292.MC = 72;
-    g292.NC = 256;
-    g292.KC = 16;
-    g292.bkind = MC_B_ROWS;
-    g292.bks = 288;
-    g292.bns = 1;
-    g292.ldy = 288;
-    g292.alpha = 0x1p+0f;
-    g292.apk = ch_ppocr_mobile_v2_0_cls_infer_p21.v;
-    g292.b = x0;
-    g292.y = y0;
-    mc_gemm(&g292);
-  }
-}
-
-/* p2o.BatchNormalization.19 (BatchNormalization): conv2d_74.tmp_0[1,40,3,96], batch_norm_19.w_0[40], batch_norm_19.b_0[40], batch_norm_19.w_1[40], batch_norm_19.w_2[40] -> batch_norm_19.tmp_3[1,40,3,96] */
-static void node_100_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i293 = 0; i293 < 1; i293++) {
-    for (int64_t i294 = 0; i294 < 40; i294++) {
-      const float mu295 = x3[i294];
-      const float sc296 = x1[i294] / sqrtf(x4[i294] + 0x1.4f8b58p-17f);
-      const float bi297 = x2[i294];
-      const float *xp298 = x0 + (i293 * 40 + i294) * 288;
-      float *yp299 = y0 + (i293 * 40 + i294) * 288;
-      for (int64_t i300 = 0; i300 < 288; i300++) {
-        yp299[i300] = (xp298[i300] - mu295) * sc296 + bi297;
-      }
-    }
-  }
-}
-
-/* p2o.Add.36 (Add): batch_norm_19.tmp_3[1,40,3,96], p2o.helper.constant.23[] -> p2o.Add.37[1,40,3,96] */
-static void node_101_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i301 = 0; i301 < 11520; i301++) {
-      const float u0 = x0[i301];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i301] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.14 (Clip): p2o.Add.37[1,40,3,96], p2o.Clip.14_min[], p2o.Clip.14_max[] -> p2o.Clip.15[1,40,3,96] */
-static void node_102_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i302 = 0; i302 < 11520; i302++) {
-      const float u0 = x0[i302];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i302] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.22 (Mul): batch_norm_19.tmp_3[1,40,3,96], p2o.Clip.15[1,40,3,96] -> p2o.Mul.23[1,40,3,96] */
-static void node_103_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i303 = 0; i303 < 11520; i303++) {
-      const float u0 = x0[i303];
-      const float u1 = x1[i303];
-      float v = (float)(u0 * u1);
-      y0[i303] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.7 (Div): p2o.Mul.23[1,40,3,96], p2o.helper.constant.22[] -> hardswish_7.tmp_0[1,40,3,96] */
-static void node_104_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i304 = 0; i304 < 11520; i304++) {
-      const float u0 = x0[i304];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i304] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.28 (Conv): hardswish_7.tmp_0[1,40,3,96], conv2d_28.w_0[40,1,5,5] -> depthwise_conv2d_6.tmp_0[1,40,3,96] */
-static void node_105_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    mc_gemm_args g305;
-    memset(&g305, 0, sizeof g305);
-    g305.H = 3;
-    g305.W = 96;
-    g305.OW = 96;
-    g305.KH = 5;
-    g305.KW = 5;
-    g305.SH = 1;
-    g305.SW = 1;
-    g305.DH = 1;
-    g305.DW = 1;
-    g305.PH = 2;
-    g305.PW = 2;
-    g305.alpha = 0x1p+0f;
-    for (int64_t i306 = 0; i306 < 1; i306++) {
-      for (int64_t i307 = 0; i307 < 40; i307++) {
-        mc_dw(&g305, x0 + i306 * 11520 + i307 * 288, x1 + i307 * 25, y0 + i306 * 11520 + i307 * 288, 3, i307);
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.20 (BatchNormalization): depthwise_conv2d_6.tmp_0[1,40,3,96], batch_norm_20.w_0[40], batch_norm_20.b_0[40], batch_norm_20.w_1[40], batch_norm_20.w_2[40] -> batch_norm_20.tmp_3[1,40,3,96] */
-static void node_106_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i308 = 0; i308 < 1; i308++) {
-    for (int64_t i309 = 0; i309 < 40; i309++) {
-      const float mu310 = x3[i309];
-      const float sc311 = x1[i309] / sqrtf(x4[i309] + 0x1.4f8b58p-17f);
-      const float bi312 = x2[i309];
-      const float *xp313 = x0 + (i308 * 40 + i309) * 288;
-      float *yp314 = y0 + (i308 * 40 + i309) * 288;
-      for (int64_t i315 = 0; i315 < 288; i315++) {
-        yp314[i315] = (xp313[i315] - mu310) * sc311 + bi312;
-      }
-    }
-  }
-}
-
-/* p2o.Add.38 (Add): batch_norm_20.tmp_3[1,40,3,96], p2o.helper.constant.25[] -> p2o.Add.39[1,40,3,96] */
-static void node_107_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i316 = 0; i316 < 11520; i316++) {
-      const float u0 = x0[i316];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i316] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.16 (Clip): p2o.Add.39[1,40,3,96], p2o.Clip.16_min[], p2o.Clip.16_max[] -> p2o.Clip.17[1,40,3,96] */
-static void node_108_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i317 = 0; i317 < 11520; i317++) {
-      const float u0 = x0[i317];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i317] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.24 (Mul): batch_norm_20.tmp_3[1,40,3,96], p2o.Clip.17[1,40,3,96] -> p2o.Mul.25[1,40,3,96] */
-static void node_109_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i318 = 0; i318 < 11520; i318++) {
-      const float u0 = x0[i318];
-      const float u1 = x1[i318];
-      float v = (float)(u0 * u1);
-      y0[i318] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.8 (Div): p2o.Mul.25[1,40,3,96], p2o.helper.constant.24[] -> hardswish_8.tmp_0[1,40,3,96] */
-static void node_110_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i319 = 0; i319 < 11520; i319++) {
-      const float u0 = x0[i319];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i319] = (float)v;
-    }
-  }
-}
-
-/* p2o.GlobalAveragePool.8 (GlobalAveragePool): hardswish_8.tmp_0[1,40,3,96] -> p2o.GlobalAveragePool.9[1,40,1,1] */
-static void node_111_GlobalAveragePool(const float *restrict x0, float *restrict y0)
-{
-  for (int64_t i320 = 0; i320 < 40; i320++) {
-    const float *xp321 = x0 + i320 * 288;
-    float *yp322 = y0 + i320 * 1;
-    for (int64_t i323 = 0; i323 < 1; i323++) {
-      for (int64_t i324 = 0; i324 < 1; i324++) {
-        float acc325 = 0x0p+0f;
-        int64_t cnt326 = 0;
-        for (int64_t i327 = 0; i327 < 3; i327++) {
-          const int64_t p328 = i323 + i327;
-          for (int64_t i329 = 0; i329 < 96; i329++) {
-            const int64_t p330 = i324 + i329;
-            cnt326++;
-            const float v331 = xp321[p328 * 96 + p330];
-            acc325 += v331;
-          }
-        }
-        yp322[i323 + i324] = acc325 / (float)cnt326;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.29 (Conv): p2o.GlobalAveragePool.9[1,40,1,1], conv2d_29.w_0[10,40,1,1], conv2d_29.b_0[10] -> conv2d_75.tmp_0[1,10,1,1] */
-static void node_112_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g332;
-    memset(&g332, 0, sizeof g332);
-    g332.M = 1;
-    g332.N = 10;
-    g332.K = 40;
-    g332.ars = 40;
-    g332.aks = 1;
-    g332.bkind = MC_B_ROWS;
-    g332.bks = 10;
-    g332.bns = 1;
-    g332.ldy = 10;
-    g332.alpha = 0x1p+0f;
-    g332.bias_mode = 2;
-    g332.beta = 0x1p+0f;
-    g332.bias = x2;
-    g332.a = x0;
-    g332.b = ch_ppocr_mobile_v2_0_cls_infer_p22.v;
-    g332.y = y0;
-    mc_gemv(&g332);
-  }
-}
-
-/* p2o.Relu.10 (Relu): conv2d_75.tmp_0[1,10,1,1] -> relu_10.tmp_0[1,10,1,1] */
-static void node_113_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i333 = 0; i333 < 10; i333++) {
-      const float u0 = x0[i333];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i333] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.30 (Conv): relu_10.tmp_0[1,10,1,1], conv2d_30.w_0[40,10,1,1], conv2d_30.b_0[40] -> conv2d_76.tmp_0[1,40,1,1] */
-static void node_114_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g334;
-    memset(&g334, 0, sizeof g334);
-    g334.M = 1;
-    g334.N = 40;
-    g334.K = 10;
-    g334.ars = 10;
-    g334.aks = 1;
-    g334.bkind = MC_B_ROWS;
-    g334.bks = 40;
-    g334.bns = 1;
-    g334.ldy = 40;
-    g334.alpha = 0x1p+0f;
-    g334.bias_mode = 2;
-    g334.beta = 0x1p+0f;
-    g334.bias = x2;
-    g334.a = x0;
-    g334.b = ch_ppocr_mobile_v2_0_cls_infer_p23.v;
-    g334.y = y0;
-    mc_gemv(&g334);
-  }
-}
-
-/* p2o.HardSigmoid.4 (HardSigmoid): conv2d_76.tmp_0[1,40,1,1] -> hardsigmoid_4.tmp_0[1,40,1,1] */
-static void node_115_HardSigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i335 = 0; i335 < 40; i335++) {
-      const float u0 = x0[i335];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i335] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.26 (Mul): hardswish_8.tmp_0[1,40,3,96], hardsigmoid_4.tmp_0[1,40,1,1] -> p2o.Mul.27[1,40,3,96] */
-static void node_116_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i336 = 0; i336 < 40; i336++) {
-      for (int64_t i337 = 0; i337 < 288; i337++) {
-        const float u0 = x0[i336 * 288 + i337];
-        const float u1 = x1[i336];
-        float v = (float)(u0 * u1);
-        y0[i336 * 288 + i337] = (float)v;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.31 (Conv): p2o.Mul.27[1,40,3,96], conv2d_31.w_0[16,40,1,1] -> conv2d_77.tmp_0[1,16,3,96] */
-static void node_117_Conv(const float *restrict x0, float *restrict y0)
-{
-  {
-    mc_gemm_args g338;
-    memset(&g338, 0, sizeof g338);
-    g338.M = 16;
-    g338.N = 288;
-    g338.K = 40;
-    g338.MC = 72;
-    g338.NC = 256;
-    g338.KC = 40;
-    g338.bkind = MC_B_ROWS;
-    g338.bks = 288;
-    g338.bns = 1;
-    g338.ldy = 288;
-    g338.alpha = 0x1p+0f;
-    g338.apk = ch_ppocr_mobile_v2_0_cls_infer_p24.v;
-    g338.b = x0;
-    g338.y = y0;
-    mc_gemm(&g338);
-  }
-}
-
-/* p2o.BatchNormalization.21 (BatchNormalization): conv2d_77.tmp_0[1,16,3,96], batch_norm_21.w_0[16], batch_norm_21.b_0[16], batch_norm_21.w_1[16], batch_norm_21.w_2[16] -> batch_norm_21.tmp_3[1,16,3,96] */
-static void node_118_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i339 = 0; i339 < 1; i339++) {
-    for (int64_t i340 = 0; i340 < 16; i340++) {
-      const float mu341 = x3[i340];
-      const float sc342 = x1[i340] / sqrtf(x4[i340] + 0x1.4f8b58p-17f);
-      const float bi343 = x2[i340];
-      const float *xp344 = x0 + (i339 * 16 + i340) * 288;
-      float *yp345 = y0 + (i339 * 16 + i340) * 288;
-      for (int64_t i346 = 0; i346 < 288; i346++) {
-        yp345[i346] = (xp344[i346] - mu341) * sc342 + bi343;
-      }
-    }
-  }
-}
-
-/* p2o.Add.44 (Add): p2o.Add.35[1,16,3,96], batch_norm_21.tmp_3[1,16,3,96] -> p2o.Add.45[1,16,3,96] */
-static void node_119_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i347 = 0; i347 < 4608; i347++) {
-      const float u0 = x0[i347];
-      const float u1 = x1[i347];
-      float v = (float)(u0 + u1);
-      y0[i347] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.32 (Conv): p2o.Add.45[1,16,3,96], conv2d_32.w_0[48,16,1,1] -> conv2d_78.tmp_0[1,48,3,96] */
-static void node_120_Conv(const float *restrict x0, float *restrict y0)
-{
-  {
-    mc_gemm_args g348;
-    memset(&g348, 0, sizeof g348);
-    g348.M = 48;
-    g348.N = 288;
-    g348.K = 16;
-    g348.MC = 72;
-    g348.NC = 256;
-    g348.KC = 16;
-    g348.bkind = MC_B_ROWS;
-    g348.bks = 288;
-    g348.bns = 1;
-    g348.ldy = 288;
-    g348.alpha = 0x1p+0f;
-    g348.apk = ch_ppocr_mobile_v2_0_cls_infer_p25.v;
-    g348.b = x0;
-    g348.y = y0;
-    mc_gemm(&g348);
-  }
-}
-
-/* p2o.BatchNormalization.22 (BatchNormalization): conv2d_78.tmp_0[1,48,3,96], batch_norm_22.w_0[48], batch_norm_22.b_0[48], batch_norm_22.w_1[48], batch_norm_22.w_2[48] -> batch_norm_22.tmp_3[1,48,3,96] */
-static void node_121_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i349 = 0; i349 < 1; i349++) {
-    for (int64_t i350 = 0; i350 < 48; i350++) {
-      const float mu351 = x3[i350];
-      const float sc352 = x1[i350] / sqrtf(x4[i350] + 0x1.4f8b58p-17f);
-      const float bi353 = x2[i350];
-      const float *xp354 = x0 + (i349 * 48 + i350) * 288;
-      float *yp355 = y0 + (i349 * 48 + i350) * 288;
-      for (int64_t i356 = 0; i356 < 288; i356++) {
-        yp355[i356] = (xp354[i356] - mu351) * sc352 + bi353;
-      }
-    }
-  }
-}
-
-/* p2o.Add.46 (Add): batch_norm_22.tmp_3[1,48,3,96], p2o.helper.constant.29[] -> p2o.Add.47[1,48,3,96] */
-static void node_122_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i357 = 0; i357 < 13824; i357++) {
-      const float u0 = x0[i357];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i357] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.18 (Clip): p2o.Add.47[1,48,3,96], p2o.Clip.18_min[], p2o.Clip.18_max[] -> p2o.Clip.19[1,48,3,96] */
-static void node_123_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i358 = 0; i358 < 13824; i358++) {
-      const float u0 = x0[i358];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i358] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.28 (Mul): batch_norm_22.tmp_3[1,48,3,96], p2o.Clip.19[1,48,3,96] -> p2o.Mul.29[1,48,3,96] */
-static void node_124_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i359 = 0; i359 < 13824; i359++) {
-      const float u0 = x0[i359];
-      const float u1 = x1[i359];
-      float v = (float)(u0 * u1);
-      y0[i359] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.9 (Div): p2o.Mul.29[1,48,3,96], p2o.helper.constant.28[] -> hardswish_9.tmp_0[1,48,3,96] */
-static void node_125_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i360 = 0; i360 < 13824; i360++) {
-      const float u0 = x0[i360];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i360] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.33 (Conv): hardswish_9.tmp_0[1,48,3,96], conv2d_33.w_0[48,1,5,5] -> depthwise_conv2d_7.tmp_0[1,48,3,96] */
-static void node_126_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    mc_gemm_args g361;
-    memset(&g361, 0, sizeof g361);
-    g361.H = 3;
-    g361.W = 96;
-    g361.OW = 96;
-    g361.KH = 5;
-    g361.KW = 5;
-    g361.SH = 1;
-    g361.SW = 1;
-    g361.DH = 1;
-    g361.DW = 1;
-    g361.PH = 2;
-    g361.PW = 2;
-    g361.alpha = 0x1p+0f;
-    for (int64_t i362 = 0; i362 < 1; i362++) {
-      for (int64_t i363 = 0; i363 < 48; i363++) {
-        mc_dw(&g361, x0 + i362 * 13824 + i363 * 288, x1 + i363 * 25, y0 + i362 * 13824 + i363 * 288, 3, i363);
-      }
-    }
-  }
-}
-
-/* p2o.BatchNormalization.23 (BatchNormalization): depthwise_conv2d_7.tmp_0[1,48,3,96], batch_norm_23.w_0[48], batch_norm_23.b_0[48], batch_norm_23.w_1[48], batch_norm_23.w_2[48] -> batch_norm_23.tmp_3[1,48,3,96] */
-static void node_127_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i364 = 0; i364 < 1; i364++) {
-    for (int64_t i365 = 0; i365 < 48; i365++) {
-      const float mu366 = x3[i365];
-      const float sc367 = x1[i365] / sqrtf(x4[i365] + 0x1.4f8b58p-17f);
-      const float bi368 = x2[i365];
-      const float *xp369 = x0 + (i364 * 48 + i365) * 288;
-      float *yp370 = y0 + (i364 * 48 + i365) * 288;
-      for (int64_t i371 = 0; i371 < 288; i371++) {
-        yp370[i371] = (xp369[i371] - mu366) * sc367 + bi368;
-      }
-    }
-  }
-}
-
-/* p2o.Add.48 (Add): batch_norm_23.tmp_3[1,48,3,96], p2o.helper.constant.31[] -> p2o.Add.49[1,48,3,96] */
-static void node_128_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i372 = 0; i372 < 13824; i372++) {
-      const float u0 = x0[i372];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      y0[i372] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.20 (Clip): p2o.Add.49[1,48,3,96], p2o.Clip.20_min[], p2o.Clip.20_max[] -> p2o.Clip.21[1,48,3,96] */
-static void node_129_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i373 = 0; i373 < 13824; i373++) {
-      const float u0 = x0[i373];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i373] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.30 (Mul): batch_norm_23.tmp_3[1,48,3,96], p2o.Clip.21[1,48,3,96] -> p2o.Mul.31[1,48,3,96] */
-static void node_130_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i374 = 0; i374 < 13824; i374++) {
-      const float u0 = x0[i374];
-      const float u1 = x1[i374];
-      float v = (float)(u0 * u1);
-      y0[i374] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.10 (Div): p2o.Mul.31[1,48,3,96], p2o.helper.constant.30[] -> hardswish_10.tmp_0[1,48,3,96] */
-static void node_131_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i375 = 0; i375 < 13824; i375++) {
-      const float u0 = x0[i375];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i375] = (float)v;
-    }
-  }
-}
-
-/* p2o.GlobalAveragePool.10 (GlobalAveragePool): hardswish_10.tmp_0[1,48,3,96] -> p2o.GlobalAveragePool.11[1,48,1,1] */
-static void node_132_GlobalAveragePool(const float *restrict x0, float *restrict y0)
-{
-  for (int64_t i376 = 0; i376 < 48; i376++) {
-    const float *xp377 = x0 + i376 * 288;
-    float *yp378 = y0 + i376 * 1;
-    for (int64_t i379 = 0; i379 < 1; i379++) {
-      for (int64_t i380 = 0; i380 < 1; i380++) {
-        float acc381 = 0x0p+0f;
-        int64_t cnt382 = 0;
-        for (int64_t i383 = 0; i383 < 3; i383++) {
-          const int64_t p384 = i379 + i383;
-          for (int64_t i385 = 0; i385 < 96; i385++) {
-            const int64_t p386 = i380 + i385;
-            cnt382++;
-            const float v387 = xp377[p384 * 96 + p386];
-            acc381 += v387;
-          }
-        }
-        yp378[i379 + i380] = acc381 / (float)cnt382;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.34 (Conv): p2o.GlobalAveragePool.11[1,48,1,1], conv2d_34.w_0[12,48,1,1], conv2d_34.b_0[12] -> conv2d_79.tmp_0[1,12,1,1] */
-static void node_133_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g388;
-    memset(&g388, 0, sizeof g388);
-    g388.M = 1;
-    g388.N = 12;
-    g388.K = 48;
-    g388.ars = 48;
-    g388.aks = 1;
-    g388.bkind = MC_B_ROWS;
-    g388.bks = 12;
-    g388.bns = 1;
-    g388.ldy = 12;
-    g388.alpha = 0x1p+0f;
-    g388.bias_mode = 2;
-    g388.beta = 0x1p+0f;
-    g388.bias = x2;
-    g388.a = x0;
-    g388.b = ch_ppocr_mobile_v2_0_cls_infer_p26.v;
-    g388.y = y0;
-    mc_gemv(&g388);
-  }
-}
-
-/* p2o.Relu.11 (Relu): conv2d_79.tmp_0[1,12,1,1] -> relu_11.tmp_0[1,12,1,1] */
-static void node_134_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i389 = 0; i389 < 12; i389++) {
-      const float u0 = x0[i389];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i389] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.35 (Conv): relu_11.tmp_0[1,12,1,1], conv2d_35.w_0[48,12,1,1], conv2d_35.b_0[48] -> conv2d_80.tmp_0[1,48,1,1] */
-static void node_135_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g390;
-    memset(&g390, 0, sizeof g390);
-    g390.M = 1;
-    g390.N = 48;
-    g390.K = 12;
-    g390.ars = 12;
-    g390.aks = 1;
-    g390.bkind = MC_B_ROWS;
-    g390.bks = 48;
-    g390.bns = 1;
-    g390.ldy = 48;
-    g390.alpha = 0x1p+0f;
-    g390.bias_mode = 2;
-    g390.beta = 0x1p+0f;
-    g390.bias = x2;
-    g390.a = x0;
-    g390.b = ch_ppocr_mobile_v2_0_cls_infer_p27.v;
-    g390.y = y0;
-    mc_gemv(&g390);
-  }
-}
-
-/* p2o.HardSigmoid.5 (HardSigmoid): conv2d_80.tmp_0[1,48,1,1] -> hardsigmoid_5.tmp_0[1,48,1,1] */
-static void node_136_HardSigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i391 = 0; i391 < 48; i391++) {
-      const float u0 = x0[i391];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i391] = (float)v;
-    }
+    mc_gemv_81bf6201(&g165);
+  }
+}
+
+/* p2o.Conv.35 (Conv): relu_11.tmp_0[1,12,1,1], conv2d_35.w_0[48,12,1,1], conv2d_35.b_0[48] -> hardsigmoid_5.tmp_0[1,48,1,1] */
+static void node_79_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g166;
+    memset(&g166, 0, sizeof g166);
+    g166.M = 1;
+    g166.N = 48;
+    g166.K = 12;
+    g166.ars = 12;
+    g166.aks = 1;
+    g166.bkind = MC_B_ROWS;
+    g166.bks = 48;
+    g166.bns = 1;
+    g166.ldy = 48;
+    g166.alpha = 0x1p+0f;
+    g166.bias_mode = 2;
+    g166.beta = 0x1p+0f;
+    g166.bias = x2;
+    g166.a = x0;
+    g166.b = ch_ppocr_mobile_v2_0_cls_infer_p27.v;
+    g166.y = y0;
+    mc_gemv_98ddd989(&g166);
   }
 }
 
 /* p2o.Mul.32 (Mul): hardswish_10.tmp_0[1,48,3,96], hardsigmoid_5.tmp_0[1,48,1,1] -> p2o.Mul.33[1,48,3,96] */
-static void node_137_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_80_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i392 = 0; i392 < 48; i392++) {
-      for (int64_t i393 = 0; i393 < 288; i393++) {
-        const float u0 = x0[i392 * 288 + i393];
-        const float u1 = x1[i392];
+    for (int64_t i167 = 0; i167 < 48; i167++) {
+      for (int64_t i168 = 0; i168 < 288; i168++) {
+        const float u0 = x0[i167 * 288 + i168];
+        const float u1 = x1[i167];
         float v = (float)(u0 * u1);
-        y0[i392 * 288 + i393] = (float)v;
+        y0[i167 * 288 + i168] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.36 (Conv): p2o.Mul.33[1,48,3,96], conv2d_36.w_0[16,48,1,1] -> conv2d_81.tmp_0[1,16,3,96] */
-static void node_138_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.36 (Conv): p2o.Mul.33[1,48,3,96], conv2d_36.w_0_bnfold[16,48,1,1], conv2d_36.w_0_bnfold_bias[16], p2o.Add.45[1,16,3,96] -> p2o.Add.55[1,16,3,96] */
+static void node_81_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
 {
   {
-    mc_gemm_args g394;
-    memset(&g394, 0, sizeof g394);
-    g394.M = 16;
-    g394.N = 288;
-    g394.K = 48;
-    g394.MC = 72;
-    g394.NC = 256;
-    g394.KC = 48;
-    g394.bkind = MC_B_ROWS;
-    g394.bks = 288;
-    g394.bns = 1;
-    g394.ldy = 288;
-    g394.alpha = 0x1p+0f;
-    g394.apk = ch_ppocr_mobile_v2_0_cls_infer_p28.v;
-    g394.b = x0;
-    g394.y = y0;
-    mc_gemm(&g394);
+    mc_gemm_args g169;
+    memset(&g169, 0, sizeof g169);
+    g169.M = 16;
+    g169.N = 288;
+    g169.K = 48;
+    g169.MC = 72;
+    g169.NC = 256;
+    g169.KC = 48;
+    g169.bkind = MC_B_ROWS;
+    g169.bks = 288;
+    g169.bns = 1;
+    g169.ldy = 288;
+    g169.alpha = 0x1p+0f;
+    g169.bias_mode = 1;
+    g169.beta = 0x1p+0f;
+    g169.ldr = 288;
+    g169.rscale = 0x1p+0f;
+    g169.bias = x2;
+    g169.res = x3;
+    g169.apk = ch_ppocr_mobile_v2_0_cls_infer_p28.v;
+    g169.b = x0;
+    g169.y = y0;
+    mc_gemm(&g169);
   }
 }
 
-/* p2o.BatchNormalization.24 (BatchNormalization): conv2d_81.tmp_0[1,16,3,96], batch_norm_24.w_0[16], batch_norm_24.b_0[16], batch_norm_24.w_1[16], batch_norm_24.w_2[16] -> batch_norm_24.tmp_3[1,16,3,96] */
-static void node_139_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i395 = 0; i395 < 1; i395++) {
-    for (int64_t i396 = 0; i396 < 16; i396++) {
-      const float mu397 = x3[i396];
-      const float sc398 = x1[i396] / sqrtf(x4[i396] + 0x1.4f8b58p-17f);
-      const float bi399 = x2[i396];
-      const float *xp400 = x0 + (i395 * 16 + i396) * 288;
-      float *yp401 = y0 + (i395 * 16 + i396) * 288;
-      for (int64_t i402 = 0; i402 < 288; i402++) {
-        yp401[i402] = (xp400[i402] - mu397) * sc398 + bi399;
-      }
-    }
-  }
-}
-
-/* p2o.Add.54 (Add): p2o.Add.45[1,16,3,96], batch_norm_24.tmp_3[1,16,3,96] -> p2o.Add.55[1,16,3,96] */
-static void node_140_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.37 (Conv): p2o.Add.55[1,16,3,96], conv2d_37.w_0_bnfold[104,16,1,1], conv2d_37.w_0_bnfold_bias[104] -> batch_norm_25.tmp_3[1,104,3,96] */
+static void node_82_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i403 = 0; i403 < 4608; i403++) {
-      const float u0 = x0[i403];
-      const float u1 = x1[i403];
-      float v = (float)(u0 + u1);
-      y0[i403] = (float)v;
-    }
+    mc_gemm_args g170;
+    memset(&g170, 0, sizeof g170);
+    g170.M = 104;
+    g170.N = 288;
+    g170.K = 16;
+    g170.MC = 72;
+    g170.NC = 256;
+    g170.KC = 16;
+    g170.bkind = MC_B_ROWS;
+    g170.bks = 288;
+    g170.bns = 1;
+    g170.ldy = 288;
+    g170.alpha = 0x1p+0f;
+    g170.bias_mode = 1;
+    g170.beta = 0x1p+0f;
+    g170.bias = x2;
+    g170.apk = ch_ppocr_mobile_v2_0_cls_infer_p29.v;
+    g170.b = x0;
+    g170.y = y0;
+    mc_gemm(&g170);
   }
 }
 
-/* p2o.Conv.37 (Conv): p2o.Add.55[1,16,3,96], conv2d_37.w_0[104,16,1,1] -> conv2d_82.tmp_0[1,104,3,96] */
-static void node_141_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Add.56 (Add): batch_norm_25.tmp_3[1,104,3,96], p2o.helper.constant.35[] -> p2o.Clip.23[1,104,3,96] */
+static void node_83_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    mc_gemm_args g404;
-    memset(&g404, 0, sizeof g404);
-    g404.M = 104;
-    g404.N = 288;
-    g404.K = 16;
-    g404.MC = 72;
-    g404.NC = 256;
-    g404.KC = 16;
-    g404.bkind = MC_B_ROWS;
-    g404.bks = 288;
-    g404.bns = 1;
-    g404.ldy = 288;
-    g404.alpha = 0x1p+0f;
-    g404.apk = ch_ppocr_mobile_v2_0_cls_infer_p29.v;
-    g404.b = x0;
-    g404.y = y0;
-    mc_gemm(&g404);
-  }
-}
-
-/* p2o.BatchNormalization.25 (BatchNormalization): conv2d_82.tmp_0[1,104,3,96], batch_norm_25.w_0[104], batch_norm_25.b_0[104], batch_norm_25.w_1[104], batch_norm_25.w_2[104] -> batch_norm_25.tmp_3[1,104,3,96] */
-static void node_142_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i405 = 0; i405 < 1; i405++) {
-    for (int64_t i406 = 0; i406 < 104; i406++) {
-      const float mu407 = x3[i406];
-      const float sc408 = x1[i406] / sqrtf(x4[i406] + 0x1.4f8b58p-17f);
-      const float bi409 = x2[i406];
-      const float *xp410 = x0 + (i405 * 104 + i406) * 288;
-      float *yp411 = y0 + (i405 * 104 + i406) * 288;
-      for (int64_t i412 = 0; i412 < 288; i412++) {
-        yp411[i412] = (xp410[i412] - mu407) * sc408 + bi409;
-      }
-    }
-  }
-}
-
-/* p2o.Add.56 (Add): batch_norm_25.tmp_3[1,104,3,96], p2o.helper.constant.35[] -> p2o.Add.57[1,104,3,96] */
-static void node_143_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i413 = 0; i413 < 29952; i413++) {
-      const float u0 = x0[i413];
+    for (int64_t i171 = 0; i171 < 29952; i171++) {
+      const float u0 = x0[i171];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i413] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.22 (Clip): p2o.Add.57[1,104,3,96], p2o.Clip.22_min[], p2o.Clip.22_max[] -> p2o.Clip.23[1,104,3,96] */
-static void node_144_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i414 = 0; i414 < 29952; i414++) {
-      const float u0 = x0[i414];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i414] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i171] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.34 (Mul): batch_norm_25.tmp_3[1,104,3,96], p2o.Clip.23[1,104,3,96] -> p2o.Mul.35[1,104,3,96] */
-static void node_145_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_84_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i415 = 0; i415 < 29952; i415++) {
-      const float u0 = x0[i415];
-      const float u1 = x1[i415];
+    for (int64_t i172 = 0; i172 < 29952; i172++) {
+      const float u0 = x0[i172];
+      const float u1 = x1[i172];
       float v = (float)(u0 * u1);
-      y0[i415] = (float)v;
+      y0[i172] = (float)v;
     }
   }
 }
 
 /* p2o.Div.11 (Div): p2o.Mul.35[1,104,3,96], p2o.helper.constant.34[] -> hardswish_11.tmp_0[1,104,3,96] */
-static void node_146_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_85_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i416 = 0; i416 < 29952; i416++) {
-      const float u0 = x0[i416];
+    for (int64_t i173 = 0; i173 < 29952; i173++) {
+      const float u0 = x0[i173];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i416] = (float)v;
+      y0[i173] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.38 (Conv): hardswish_11.tmp_0[1,104,3,96], conv2d_38.w_0[104,1,5,5] -> depthwise_conv2d_8.tmp_0[1,104,2,96] */
-static void node_147_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.38 (Conv): hardswish_11.tmp_0[1,104,3,96], conv2d_38.w_0_bnfold[104,1,5,5], conv2d_38.w_0_bnfold_bias[104] -> batch_norm_26.tmp_3[1,104,2,96] */
+static void node_86_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g417;
-    memset(&g417, 0, sizeof g417);
-    g417.H = 3;
-    g417.W = 96;
-    g417.OW = 96;
-    g417.KH = 5;
-    g417.KW = 5;
-    g417.SH = 2;
-    g417.SW = 1;
-    g417.DH = 1;
-    g417.DW = 1;
-    g417.PH = 2;
-    g417.PW = 2;
-    g417.alpha = 0x1p+0f;
-    for (int64_t i418 = 0; i418 < 1; i418++) {
-      for (int64_t i419 = 0; i419 < 104; i419++) {
-        mc_dw(&g417, x0 + i418 * 29952 + i419 * 288, x1 + i419 * 25, y0 + i418 * 19968 + i419 * 192, 2, i419);
+    mc_gemm_args g174;
+    memset(&g174, 0, sizeof g174);
+    g174.H = 3;
+    g174.W = 96;
+    g174.OW = 96;
+    g174.KH = 5;
+    g174.KW = 5;
+    g174.SH = 2;
+    g174.SW = 1;
+    g174.DH = 1;
+    g174.DW = 1;
+    g174.PH = 2;
+    g174.PW = 2;
+    g174.alpha = 0x1p+0f;
+    g174.bias_mode = 1;
+    g174.beta = 0x1p+0f;
+    for (int64_t i175 = 0; i175 < 1; i175++) {
+      for (int64_t i176 = 0; i176 < 104; i176++) {
+        g174.bias = x2;
+        mc_dw(&g174, x0 + i175 * 29952 + i176 * 288, x1 + i176 * 25, y0 + i175 * 19968 + i176 * 192, 2, i176);
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.26 (BatchNormalization): depthwise_conv2d_8.tmp_0[1,104,2,96], batch_norm_26.w_0[104], batch_norm_26.b_0[104], batch_norm_26.w_1[104], batch_norm_26.w_2[104] -> batch_norm_26.tmp_3[1,104,2,96] */
-static void node_148_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i420 = 0; i420 < 1; i420++) {
-    for (int64_t i421 = 0; i421 < 104; i421++) {
-      const float mu422 = x3[i421];
-      const float sc423 = x1[i421] / sqrtf(x4[i421] + 0x1.4f8b58p-17f);
-      const float bi424 = x2[i421];
-      const float *xp425 = x0 + (i420 * 104 + i421) * 192;
-      float *yp426 = y0 + (i420 * 104 + i421) * 192;
-      for (int64_t i427 = 0; i427 < 192; i427++) {
-        yp426[i427] = (xp425[i427] - mu422) * sc423 + bi424;
-      }
-    }
-  }
-}
-
-/* p2o.Add.58 (Add): batch_norm_26.tmp_3[1,104,2,96], p2o.helper.constant.37[] -> p2o.Add.59[1,104,2,96] */
-static void node_149_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.58 (Add): batch_norm_26.tmp_3[1,104,2,96], p2o.helper.constant.37[] -> p2o.Clip.25[1,104,2,96] */
+static void node_87_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i428 = 0; i428 < 19968; i428++) {
-      const float u0 = x0[i428];
+    for (int64_t i177 = 0; i177 < 19968; i177++) {
+      const float u0 = x0[i177];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i428] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.24 (Clip): p2o.Add.59[1,104,2,96], p2o.Clip.24_min[], p2o.Clip.24_max[] -> p2o.Clip.25[1,104,2,96] */
-static void node_150_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i429 = 0; i429 < 19968; i429++) {
-      const float u0 = x0[i429];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i429] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i177] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.36 (Mul): batch_norm_26.tmp_3[1,104,2,96], p2o.Clip.25[1,104,2,96] -> p2o.Mul.37[1,104,2,96] */
-static void node_151_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_88_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i430 = 0; i430 < 19968; i430++) {
-      const float u0 = x0[i430];
-      const float u1 = x1[i430];
+    for (int64_t i178 = 0; i178 < 19968; i178++) {
+      const float u0 = x0[i178];
+      const float u1 = x1[i178];
       float v = (float)(u0 * u1);
-      y0[i430] = (float)v;
+      y0[i178] = (float)v;
     }
   }
 }
 
 /* p2o.Div.12 (Div): p2o.Mul.37[1,104,2,96], p2o.helper.constant.36[] -> hardswish_12.tmp_0[1,104,2,96] */
-static void node_152_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_89_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i431 = 0; i431 < 19968; i431++) {
-      const float u0 = x0[i431];
+    for (int64_t i179 = 0; i179 < 19968; i179++) {
+      const float u0 = x0[i179];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i431] = (float)v;
+      y0[i179] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.12 (GlobalAveragePool): hardswish_12.tmp_0[1,104,2,96] -> p2o.GlobalAveragePool.13[1,104,1,1] */
-static void node_153_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_90_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i432 = 0; i432 < 104; i432++) {
-    const float *xp433 = x0 + i432 * 192;
-    float *yp434 = y0 + i432 * 1;
-    for (int64_t i435 = 0; i435 < 1; i435++) {
-      for (int64_t i436 = 0; i436 < 1; i436++) {
-        float acc437 = 0x0p+0f;
-        int64_t cnt438 = 0;
-        for (int64_t i439 = 0; i439 < 2; i439++) {
-          const int64_t p440 = i435 + i439;
-          for (int64_t i441 = 0; i441 < 96; i441++) {
-            const int64_t p442 = i436 + i441;
-            cnt438++;
-            const float v443 = xp433[p440 * 96 + p442];
-            acc437 += v443;
+  for (int64_t i180 = 0; i180 < 104; i180++) {
+    const float *xp181 = x0 + i180 * 192;
+    float *yp182 = y0 + i180 * 1;
+    for (int64_t i183 = 0; i183 < 1; i183++) {
+      for (int64_t i184 = 0; i184 < 1; i184++) {
+        float acc185 = 0x0p+0f;
+        int64_t cnt186 = 0;
+        for (int64_t i187 = 0; i187 < 2; i187++) {
+          const int64_t p188 = i183 + i187;
+          for (int64_t i189 = 0; i189 < 96; i189++) {
+            const int64_t p190 = i184 + i189;
+            cnt186++;
+            const float v191 = xp181[p188 * 96 + p190];
+            acc185 += v191;
           }
         }
-        yp434[i435 + i436] = acc437 / (float)cnt438;
+        yp182[i183 + i184] = acc185 / (float)cnt186;
       }
     }
   }
 }
 
-/* p2o.Conv.39 (Conv): p2o.GlobalAveragePool.13[1,104,1,1], conv2d_39.w_0[26,104,1,1], conv2d_39.b_0[26] -> conv2d_83.tmp_0[1,26,1,1] */
-static void node_154_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.39 (Conv): p2o.GlobalAveragePool.13[1,104,1,1], conv2d_39.w_0[26,104,1,1], conv2d_39.b_0[26] -> relu_12.tmp_0[1,26,1,1] */
+static void node_91_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g444;
-    memset(&g444, 0, sizeof g444);
-    g444.M = 1;
-    g444.N = 26;
-    g444.K = 104;
-    g444.ars = 104;
-    g444.aks = 1;
-    g444.bkind = MC_B_ROWS;
-    g444.bks = 26;
-    g444.bns = 1;
-    g444.ldy = 26;
-    g444.alpha = 0x1p+0f;
-    g444.bias_mode = 2;
-    g444.beta = 0x1p+0f;
-    g444.bias = x2;
-    g444.a = x0;
-    g444.b = ch_ppocr_mobile_v2_0_cls_infer_p30.v;
-    g444.y = y0;
-    mc_gemv(&g444);
+    mc_gemm_args g192;
+    memset(&g192, 0, sizeof g192);
+    g192.M = 1;
+    g192.N = 26;
+    g192.K = 104;
+    g192.ars = 104;
+    g192.aks = 1;
+    g192.bkind = MC_B_ROWS;
+    g192.bks = 26;
+    g192.bns = 1;
+    g192.ldy = 26;
+    g192.alpha = 0x1p+0f;
+    g192.bias_mode = 2;
+    g192.beta = 0x1p+0f;
+    g192.bias = x2;
+    g192.a = x0;
+    g192.b = ch_ppocr_mobile_v2_0_cls_infer_p30.v;
+    g192.y = y0;
+    mc_gemv_81bf6201(&g192);
   }
 }
 
-/* p2o.Relu.12 (Relu): conv2d_83.tmp_0[1,26,1,1] -> relu_12.tmp_0[1,26,1,1] */
-static void node_155_Relu(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.40 (Conv): relu_12.tmp_0[1,26,1,1], conv2d_40.w_0[104,26,1,1], conv2d_40.b_0[104] -> hardsigmoid_6.tmp_0[1,104,1,1] */
+static void node_92_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i445 = 0; i445 < 26; i445++) {
-      const float u0 = x0[i445];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i445] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.40 (Conv): relu_12.tmp_0[1,26,1,1], conv2d_40.w_0[104,26,1,1], conv2d_40.b_0[104] -> conv2d_84.tmp_0[1,104,1,1] */
-static void node_156_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g446;
-    memset(&g446, 0, sizeof g446);
-    g446.M = 1;
-    g446.N = 104;
-    g446.K = 26;
-    g446.ars = 26;
-    g446.aks = 1;
-    g446.bkind = MC_B_ROWS;
-    g446.bks = 104;
-    g446.bns = 1;
-    g446.ldy = 104;
-    g446.alpha = 0x1p+0f;
-    g446.bias_mode = 2;
-    g446.beta = 0x1p+0f;
-    g446.bias = x2;
-    g446.a = x0;
-    g446.b = ch_ppocr_mobile_v2_0_cls_infer_p31.v;
-    g446.y = y0;
-    mc_gemv(&g446);
-  }
-}
-
-/* p2o.HardSigmoid.6 (HardSigmoid): conv2d_84.tmp_0[1,104,1,1] -> hardsigmoid_6.tmp_0[1,104,1,1] */
-static void node_157_HardSigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i447 = 0; i447 < 104; i447++) {
-      const float u0 = x0[i447];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i447] = (float)v;
-    }
+    mc_gemm_args g193;
+    memset(&g193, 0, sizeof g193);
+    g193.M = 1;
+    g193.N = 104;
+    g193.K = 26;
+    g193.ars = 26;
+    g193.aks = 1;
+    g193.bkind = MC_B_ROWS;
+    g193.bks = 104;
+    g193.bns = 1;
+    g193.ldy = 104;
+    g193.alpha = 0x1p+0f;
+    g193.bias_mode = 2;
+    g193.beta = 0x1p+0f;
+    g193.bias = x2;
+    g193.a = x0;
+    g193.b = ch_ppocr_mobile_v2_0_cls_infer_p31.v;
+    g193.y = y0;
+    mc_gemv_98ddd989(&g193);
   }
 }
 
 /* p2o.Mul.38 (Mul): hardswish_12.tmp_0[1,104,2,96], hardsigmoid_6.tmp_0[1,104,1,1] -> p2o.Mul.39[1,104,2,96] */
-static void node_158_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_93_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i448 = 0; i448 < 104; i448++) {
-      for (int64_t i449 = 0; i449 < 192; i449++) {
-        const float u0 = x0[i448 * 192 + i449];
-        const float u1 = x1[i448];
+    for (int64_t i194 = 0; i194 < 104; i194++) {
+      for (int64_t i195 = 0; i195 < 192; i195++) {
+        const float u0 = x0[i194 * 192 + i195];
+        const float u1 = x1[i194];
         float v = (float)(u0 * u1);
-        y0[i448 * 192 + i449] = (float)v;
+        y0[i194 * 192 + i195] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.41 (Conv): p2o.Mul.39[1,104,2,96], conv2d_41.w_0[32,104,1,1] -> conv2d_85.tmp_0[1,32,2,96] */
-static void node_159_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.41 (Conv): p2o.Mul.39[1,104,2,96], conv2d_41.w_0_bnfold[32,104,1,1], conv2d_41.w_0_bnfold_bias[32] -> batch_norm_27.tmp_3[1,32,2,96] */
+static void node_94_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g450;
-    memset(&g450, 0, sizeof g450);
-    g450.M = 32;
-    g450.N = 192;
-    g450.K = 104;
-    g450.MC = 72;
-    g450.NC = 192;
-    g450.KC = 104;
-    g450.bkind = MC_B_ROWS;
-    g450.bks = 192;
-    g450.bns = 1;
-    g450.ldy = 192;
-    g450.alpha = 0x1p+0f;
-    g450.apk = ch_ppocr_mobile_v2_0_cls_infer_p32.v;
-    g450.b = x0;
-    g450.y = y0;
-    mc_gemm(&g450);
+    mc_gemm_args g196;
+    memset(&g196, 0, sizeof g196);
+    g196.M = 32;
+    g196.N = 192;
+    g196.K = 104;
+    g196.MC = 72;
+    g196.NC = 192;
+    g196.KC = 104;
+    g196.bkind = MC_B_ROWS;
+    g196.bks = 192;
+    g196.bns = 1;
+    g196.ldy = 192;
+    g196.alpha = 0x1p+0f;
+    g196.bias_mode = 1;
+    g196.beta = 0x1p+0f;
+    g196.bias = x2;
+    g196.apk = ch_ppocr_mobile_v2_0_cls_infer_p32.v;
+    g196.b = x0;
+    g196.y = y0;
+    mc_gemm(&g196);
   }
 }
 
-/* p2o.BatchNormalization.27 (BatchNormalization): conv2d_85.tmp_0[1,32,2,96], batch_norm_27.w_0[32], batch_norm_27.b_0[32], batch_norm_27.w_1[32], batch_norm_27.w_2[32] -> batch_norm_27.tmp_3[1,32,2,96] */
-static void node_160_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i451 = 0; i451 < 1; i451++) {
-    for (int64_t i452 = 0; i452 < 32; i452++) {
-      const float mu453 = x3[i452];
-      const float sc454 = x1[i452] / sqrtf(x4[i452] + 0x1.4f8b58p-17f);
-      const float bi455 = x2[i452];
-      const float *xp456 = x0 + (i451 * 32 + i452) * 192;
-      float *yp457 = y0 + (i451 * 32 + i452) * 192;
-      for (int64_t i458 = 0; i458 < 192; i458++) {
-        yp457[i458] = (xp456[i458] - mu453) * sc454 + bi455;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.42 (Conv): batch_norm_27.tmp_3[1,32,2,96], conv2d_42.w_0[200,32,1,1] -> conv2d_86.tmp_0[1,200,2,96] */
-static void node_161_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.42 (Conv): batch_norm_27.tmp_3[1,32,2,96], conv2d_42.w_0_bnfold[200,32,1,1], conv2d_42.w_0_bnfold_bias[200] -> batch_norm_28.tmp_3[1,200,2,96] */
+static void node_95_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g459;
-    memset(&g459, 0, sizeof g459);
-    g459.M = 200;
-    g459.N = 192;
-    g459.K = 32;
-    g459.MC = 72;
-    g459.NC = 192;
-    g459.KC = 32;
-    g459.bkind = MC_B_ROWS;
-    g459.bks = 192;
-    g459.bns = 1;
-    g459.ldy = 192;
-    g459.alpha = 0x1p+0f;
-    g459.apk = ch_ppocr_mobile_v2_0_cls_infer_p33.v;
-    g459.b = x0;
-    g459.y = y0;
-    mc_gemm(&g459);
+    mc_gemm_args g197;
+    memset(&g197, 0, sizeof g197);
+    g197.M = 200;
+    g197.N = 192;
+    g197.K = 32;
+    g197.MC = 72;
+    g197.NC = 192;
+    g197.KC = 32;
+    g197.bkind = MC_B_ROWS;
+    g197.bks = 192;
+    g197.bns = 1;
+    g197.ldy = 192;
+    g197.alpha = 0x1p+0f;
+    g197.bias_mode = 1;
+    g197.beta = 0x1p+0f;
+    g197.bias = x2;
+    g197.apk = ch_ppocr_mobile_v2_0_cls_infer_p33.v;
+    g197.b = x0;
+    g197.y = y0;
+    mc_gemm(&g197);
   }
 }
 
-/* p2o.BatchNormalization.28 (BatchNormalization): conv2d_86.tmp_0[1,200,2,96], batch_norm_28.w_0[200], batch_norm_28.b_0[200], batch_norm_28.w_1[200], batch_norm_28.w_2[200] -> batch_norm_28.tmp_3[1,200,2,96] */
-static void node_162_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i460 = 0; i460 < 1; i460++) {
-    for (int64_t i461 = 0; i461 < 200; i461++) {
-      const float mu462 = x3[i461];
-      const float sc463 = x1[i461] / sqrtf(x4[i461] + 0x1.4f8b58p-17f);
-      const float bi464 = x2[i461];
-      const float *xp465 = x0 + (i460 * 200 + i461) * 192;
-      float *yp466 = y0 + (i460 * 200 + i461) * 192;
-      for (int64_t i467 = 0; i467 < 192; i467++) {
-        yp466[i467] = (xp465[i467] - mu462) * sc463 + bi464;
-      }
-    }
-  }
-}
-
-/* p2o.Add.64 (Add): batch_norm_28.tmp_3[1,200,2,96], p2o.helper.constant.41[] -> p2o.Add.65[1,200,2,96] */
-static void node_163_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.64 (Add): batch_norm_28.tmp_3[1,200,2,96], p2o.helper.constant.41[] -> p2o.Clip.27[1,200,2,96] */
+static void node_96_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i468 = 0; i468 < 38400; i468++) {
-      const float u0 = x0[i468];
+    for (int64_t i198 = 0; i198 < 38400; i198++) {
+      const float u0 = x0[i198];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i468] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.26 (Clip): p2o.Add.65[1,200,2,96], p2o.Clip.26_min[], p2o.Clip.26_max[] -> p2o.Clip.27[1,200,2,96] */
-static void node_164_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i469 = 0; i469 < 38400; i469++) {
-      const float u0 = x0[i469];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i469] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i198] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.40 (Mul): batch_norm_28.tmp_3[1,200,2,96], p2o.Clip.27[1,200,2,96] -> p2o.Mul.41[1,200,2,96] */
-static void node_165_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_97_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i470 = 0; i470 < 38400; i470++) {
-      const float u0 = x0[i470];
-      const float u1 = x1[i470];
+    for (int64_t i199 = 0; i199 < 38400; i199++) {
+      const float u0 = x0[i199];
+      const float u1 = x1[i199];
       float v = (float)(u0 * u1);
-      y0[i470] = (float)v;
+      y0[i199] = (float)v;
     }
   }
 }
 
 /* p2o.Div.13 (Div): p2o.Mul.41[1,200,2,96], p2o.helper.constant.40[] -> hardswish_13.tmp_0[1,200,2,96] */
-static void node_166_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_98_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i471 = 0; i471 < 38400; i471++) {
-      const float u0 = x0[i471];
+    for (int64_t i200 = 0; i200 < 38400; i200++) {
+      const float u0 = x0[i200];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i471] = (float)v;
+      y0[i200] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.43 (Conv): hardswish_13.tmp_0[1,200,2,96], conv2d_43.w_0[200,1,5,5] -> depthwise_conv2d_9.tmp_0[1,200,2,96] */
-static void node_167_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.43 (Conv): hardswish_13.tmp_0[1,200,2,96], conv2d_43.w_0_bnfold[200,1,5,5], conv2d_43.w_0_bnfold_bias[200] -> batch_norm_29.tmp_3[1,200,2,96] */
+static void node_99_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g472;
-    memset(&g472, 0, sizeof g472);
-    g472.H = 2;
-    g472.W = 96;
-    g472.OW = 96;
-    g472.KH = 5;
-    g472.KW = 5;
-    g472.SH = 1;
-    g472.SW = 1;
-    g472.DH = 1;
-    g472.DW = 1;
-    g472.PH = 2;
-    g472.PW = 2;
-    g472.alpha = 0x1p+0f;
-    for (int64_t i473 = 0; i473 < 1; i473++) {
-      for (int64_t i474 = 0; i474 < 200; i474++) {
-        mc_dw(&g472, x0 + i473 * 38400 + i474 * 192, x1 + i474 * 25, y0 + i473 * 38400 + i474 * 192, 2, i474);
+    mc_gemm_args g201;
+    memset(&g201, 0, sizeof g201);
+    g201.H = 2;
+    g201.W = 96;
+    g201.OW = 96;
+    g201.KH = 5;
+    g201.KW = 5;
+    g201.SH = 1;
+    g201.SW = 1;
+    g201.DH = 1;
+    g201.DW = 1;
+    g201.PH = 2;
+    g201.PW = 2;
+    g201.alpha = 0x1p+0f;
+    g201.bias_mode = 1;
+    g201.beta = 0x1p+0f;
+    for (int64_t i202 = 0; i202 < 1; i202++) {
+      for (int64_t i203 = 0; i203 < 200; i203++) {
+        g201.bias = x2;
+        mc_dw(&g201, x0 + i202 * 38400 + i203 * 192, x1 + i203 * 25, y0 + i202 * 38400 + i203 * 192, 2, i203);
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.29 (BatchNormalization): depthwise_conv2d_9.tmp_0[1,200,2,96], batch_norm_29.w_0[200], batch_norm_29.b_0[200], batch_norm_29.w_1[200], batch_norm_29.w_2[200] -> batch_norm_29.tmp_3[1,200,2,96] */
-static void node_168_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i475 = 0; i475 < 1; i475++) {
-    for (int64_t i476 = 0; i476 < 200; i476++) {
-      const float mu477 = x3[i476];
-      const float sc478 = x1[i476] / sqrtf(x4[i476] + 0x1.4f8b58p-17f);
-      const float bi479 = x2[i476];
-      const float *xp480 = x0 + (i475 * 200 + i476) * 192;
-      float *yp481 = y0 + (i475 * 200 + i476) * 192;
-      for (int64_t i482 = 0; i482 < 192; i482++) {
-        yp481[i482] = (xp480[i482] - mu477) * sc478 + bi479;
-      }
-    }
-  }
-}
-
-/* p2o.Add.66 (Add): batch_norm_29.tmp_3[1,200,2,96], p2o.helper.constant.43[] -> p2o.Add.67[1,200,2,96] */
-static void node_169_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.66 (Add): batch_norm_29.tmp_3[1,200,2,96], p2o.helper.constant.43[] -> p2o.Clip.29[1,200,2,96] */
+static void node_100_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i483 = 0; i483 < 38400; i483++) {
-      const float u0 = x0[i483];
+    for (int64_t i204 = 0; i204 < 38400; i204++) {
+      const float u0 = x0[i204];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i483] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.28 (Clip): p2o.Add.67[1,200,2,96], p2o.Clip.28_min[], p2o.Clip.28_max[] -> p2o.Clip.29[1,200,2,96] */
-static void node_170_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i484 = 0; i484 < 38400; i484++) {
-      const float u0 = x0[i484];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i484] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i204] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.42 (Mul): batch_norm_29.tmp_3[1,200,2,96], p2o.Clip.29[1,200,2,96] -> p2o.Mul.43[1,200,2,96] */
-static void node_171_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_101_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i485 = 0; i485 < 38400; i485++) {
-      const float u0 = x0[i485];
-      const float u1 = x1[i485];
+    for (int64_t i205 = 0; i205 < 38400; i205++) {
+      const float u0 = x0[i205];
+      const float u1 = x1[i205];
       float v = (float)(u0 * u1);
-      y0[i485] = (float)v;
+      y0[i205] = (float)v;
     }
   }
 }
 
 /* p2o.Div.14 (Div): p2o.Mul.43[1,200,2,96], p2o.helper.constant.42[] -> hardswish_14.tmp_0[1,200,2,96] */
-static void node_172_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_102_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i486 = 0; i486 < 38400; i486++) {
-      const float u0 = x0[i486];
+    for (int64_t i206 = 0; i206 < 38400; i206++) {
+      const float u0 = x0[i206];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i486] = (float)v;
+      y0[i206] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.14 (GlobalAveragePool): hardswish_14.tmp_0[1,200,2,96] -> p2o.GlobalAveragePool.15[1,200,1,1] */
-static void node_173_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_103_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i487 = 0; i487 < 200; i487++) {
-    const float *xp488 = x0 + i487 * 192;
-    float *yp489 = y0 + i487 * 1;
-    for (int64_t i490 = 0; i490 < 1; i490++) {
-      for (int64_t i491 = 0; i491 < 1; i491++) {
-        float acc492 = 0x0p+0f;
-        int64_t cnt493 = 0;
-        for (int64_t i494 = 0; i494 < 2; i494++) {
-          const int64_t p495 = i490 + i494;
-          for (int64_t i496 = 0; i496 < 96; i496++) {
-            const int64_t p497 = i491 + i496;
-            cnt493++;
-            const float v498 = xp488[p495 * 96 + p497];
-            acc492 += v498;
+  for (int64_t i207 = 0; i207 < 200; i207++) {
+    const float *xp208 = x0 + i207 * 192;
+    float *yp209 = y0 + i207 * 1;
+    for (int64_t i210 = 0; i210 < 1; i210++) {
+      for (int64_t i211 = 0; i211 < 1; i211++) {
+        float acc212 = 0x0p+0f;
+        int64_t cnt213 = 0;
+        for (int64_t i214 = 0; i214 < 2; i214++) {
+          const int64_t p215 = i210 + i214;
+          for (int64_t i216 = 0; i216 < 96; i216++) {
+            const int64_t p217 = i211 + i216;
+            cnt213++;
+            const float v218 = xp208[p215 * 96 + p217];
+            acc212 += v218;
           }
         }
-        yp489[i490 + i491] = acc492 / (float)cnt493;
+        yp209[i210 + i211] = acc212 / (float)cnt213;
       }
     }
   }
 }
 
-/* p2o.Conv.44 (Conv): p2o.GlobalAveragePool.15[1,200,1,1], conv2d_44.w_0[50,200,1,1], conv2d_44.b_0[50] -> conv2d_87.tmp_0[1,50,1,1] */
-static void node_174_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.44 (Conv): p2o.GlobalAveragePool.15[1,200,1,1], conv2d_44.w_0[50,200,1,1], conv2d_44.b_0[50] -> relu_13.tmp_0[1,50,1,1] */
+static void node_104_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g499;
-    memset(&g499, 0, sizeof g499);
-    g499.M = 1;
-    g499.N = 50;
-    g499.K = 200;
-    g499.ars = 200;
-    g499.aks = 1;
-    g499.bkind = MC_B_ROWS;
-    g499.bks = 50;
-    g499.bns = 1;
-    g499.ldy = 50;
-    g499.alpha = 0x1p+0f;
-    g499.bias_mode = 2;
-    g499.beta = 0x1p+0f;
-    g499.bias = x2;
-    g499.a = x0;
-    g499.b = ch_ppocr_mobile_v2_0_cls_infer_p34.v;
-    g499.y = y0;
-    mc_gemv(&g499);
+    mc_gemm_args g219;
+    memset(&g219, 0, sizeof g219);
+    g219.M = 1;
+    g219.N = 50;
+    g219.K = 200;
+    g219.ars = 200;
+    g219.aks = 1;
+    g219.bkind = MC_B_ROWS;
+    g219.bks = 50;
+    g219.bns = 1;
+    g219.ldy = 50;
+    g219.alpha = 0x1p+0f;
+    g219.bias_mode = 2;
+    g219.beta = 0x1p+0f;
+    g219.bias = x2;
+    g219.a = x0;
+    g219.b = ch_ppocr_mobile_v2_0_cls_infer_p34.v;
+    g219.y = y0;
+    mc_gemv_81bf6201(&g219);
   }
 }
 
-/* p2o.Relu.13 (Relu): conv2d_87.tmp_0[1,50,1,1] -> relu_13.tmp_0[1,50,1,1] */
-static void node_175_Relu(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.45 (Conv): relu_13.tmp_0[1,50,1,1], conv2d_45.w_0[200,50,1,1], conv2d_45.b_0[200] -> hardsigmoid_7.tmp_0[1,200,1,1] */
+static void node_105_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i500 = 0; i500 < 50; i500++) {
-      const float u0 = x0[i500];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i500] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.45 (Conv): relu_13.tmp_0[1,50,1,1], conv2d_45.w_0[200,50,1,1], conv2d_45.b_0[200] -> conv2d_88.tmp_0[1,200,1,1] */
-static void node_176_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g501;
-    memset(&g501, 0, sizeof g501);
-    g501.M = 1;
-    g501.N = 200;
-    g501.K = 50;
-    g501.ars = 50;
-    g501.aks = 1;
-    g501.bkind = MC_B_ROWS;
-    g501.bks = 200;
-    g501.bns = 1;
-    g501.ldy = 200;
-    g501.alpha = 0x1p+0f;
-    g501.bias_mode = 2;
-    g501.beta = 0x1p+0f;
-    g501.bias = x2;
-    g501.a = x0;
-    g501.b = ch_ppocr_mobile_v2_0_cls_infer_p35.v;
-    g501.y = y0;
-    mc_gemv(&g501);
-  }
-}
-
-/* p2o.HardSigmoid.7 (HardSigmoid): conv2d_88.tmp_0[1,200,1,1] -> hardsigmoid_7.tmp_0[1,200,1,1] */
-static void node_177_HardSigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i502 = 0; i502 < 200; i502++) {
-      const float u0 = x0[i502];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i502] = (float)v;
-    }
+    mc_gemm_args g220;
+    memset(&g220, 0, sizeof g220);
+    g220.M = 1;
+    g220.N = 200;
+    g220.K = 50;
+    g220.ars = 50;
+    g220.aks = 1;
+    g220.bkind = MC_B_ROWS;
+    g220.bks = 200;
+    g220.bns = 1;
+    g220.ldy = 200;
+    g220.alpha = 0x1p+0f;
+    g220.bias_mode = 2;
+    g220.beta = 0x1p+0f;
+    g220.bias = x2;
+    g220.a = x0;
+    g220.b = ch_ppocr_mobile_v2_0_cls_infer_p35.v;
+    g220.y = y0;
+    mc_gemv_98ddd989(&g220);
   }
 }
 
 /* p2o.Mul.44 (Mul): hardswish_14.tmp_0[1,200,2,96], hardsigmoid_7.tmp_0[1,200,1,1] -> p2o.Mul.45[1,200,2,96] */
-static void node_178_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_106_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i503 = 0; i503 < 200; i503++) {
-      for (int64_t i504 = 0; i504 < 192; i504++) {
-        const float u0 = x0[i503 * 192 + i504];
-        const float u1 = x1[i503];
+    for (int64_t i221 = 0; i221 < 200; i221++) {
+      for (int64_t i222 = 0; i222 < 192; i222++) {
+        const float u0 = x0[i221 * 192 + i222];
+        const float u1 = x1[i221];
         float v = (float)(u0 * u1);
-        y0[i503 * 192 + i504] = (float)v;
+        y0[i221 * 192 + i222] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.46 (Conv): p2o.Mul.45[1,200,2,96], conv2d_46.w_0[32,200,1,1] -> conv2d_89.tmp_0[1,32,2,96] */
-static void node_179_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.46 (Conv): p2o.Mul.45[1,200,2,96], conv2d_46.w_0_bnfold[32,200,1,1], conv2d_46.w_0_bnfold_bias[32], batch_norm_27.tmp_3[1,32,2,96] -> p2o.Add.73[1,32,2,96] */
+static void node_107_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
 {
   {
-    mc_gemm_args g505;
-    memset(&g505, 0, sizeof g505);
-    g505.M = 32;
-    g505.N = 192;
-    g505.K = 200;
-    g505.MC = 72;
-    g505.NC = 192;
-    g505.KC = 200;
-    g505.bkind = MC_B_ROWS;
-    g505.bks = 192;
-    g505.bns = 1;
-    g505.ldy = 192;
-    g505.alpha = 0x1p+0f;
-    g505.apk = ch_ppocr_mobile_v2_0_cls_infer_p36.v;
-    g505.b = x0;
-    g505.y = y0;
-    mc_gemm(&g505);
+    mc_gemm_args g223;
+    memset(&g223, 0, sizeof g223);
+    g223.M = 32;
+    g223.N = 192;
+    g223.K = 200;
+    g223.MC = 72;
+    g223.NC = 192;
+    g223.KC = 200;
+    g223.bkind = MC_B_ROWS;
+    g223.bks = 192;
+    g223.bns = 1;
+    g223.ldy = 192;
+    g223.alpha = 0x1p+0f;
+    g223.bias_mode = 1;
+    g223.beta = 0x1p+0f;
+    g223.ldr = 192;
+    g223.rscale = 0x1p+0f;
+    g223.bias = x2;
+    g223.res = x3;
+    g223.apk = ch_ppocr_mobile_v2_0_cls_infer_p36.v;
+    g223.b = x0;
+    g223.y = y0;
+    mc_gemm(&g223);
   }
 }
 
-/* p2o.BatchNormalization.30 (BatchNormalization): conv2d_89.tmp_0[1,32,2,96], batch_norm_30.w_0[32], batch_norm_30.b_0[32], batch_norm_30.w_1[32], batch_norm_30.w_2[32] -> batch_norm_30.tmp_3[1,32,2,96] */
-static void node_180_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i506 = 0; i506 < 1; i506++) {
-    for (int64_t i507 = 0; i507 < 32; i507++) {
-      const float mu508 = x3[i507];
-      const float sc509 = x1[i507] / sqrtf(x4[i507] + 0x1.4f8b58p-17f);
-      const float bi510 = x2[i507];
-      const float *xp511 = x0 + (i506 * 32 + i507) * 192;
-      float *yp512 = y0 + (i506 * 32 + i507) * 192;
-      for (int64_t i513 = 0; i513 < 192; i513++) {
-        yp512[i513] = (xp511[i513] - mu508) * sc509 + bi510;
-      }
-    }
-  }
-}
-
-/* p2o.Add.72 (Add): batch_norm_27.tmp_3[1,32,2,96], batch_norm_30.tmp_3[1,32,2,96] -> p2o.Add.73[1,32,2,96] */
-static void node_181_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.47 (Conv): p2o.Add.73[1,32,2,96], conv2d_47.w_0_bnfold[200,32,1,1], conv2d_47.w_0_bnfold_bias[200] -> batch_norm_31.tmp_3[1,200,2,96] */
+static void node_108_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i514 = 0; i514 < 6144; i514++) {
-      const float u0 = x0[i514];
-      const float u1 = x1[i514];
-      float v = (float)(u0 + u1);
-      y0[i514] = (float)v;
-    }
+    mc_gemm_args g224;
+    memset(&g224, 0, sizeof g224);
+    g224.M = 200;
+    g224.N = 192;
+    g224.K = 32;
+    g224.MC = 72;
+    g224.NC = 192;
+    g224.KC = 32;
+    g224.bkind = MC_B_ROWS;
+    g224.bks = 192;
+    g224.bns = 1;
+    g224.ldy = 192;
+    g224.alpha = 0x1p+0f;
+    g224.bias_mode = 1;
+    g224.beta = 0x1p+0f;
+    g224.bias = x2;
+    g224.apk = ch_ppocr_mobile_v2_0_cls_infer_p37.v;
+    g224.b = x0;
+    g224.y = y0;
+    mc_gemm(&g224);
   }
 }
 
-/* p2o.Conv.47 (Conv): p2o.Add.73[1,32,2,96], conv2d_47.w_0[200,32,1,1] -> conv2d_90.tmp_0[1,200,2,96] */
-static void node_182_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Add.74 (Add): batch_norm_31.tmp_3[1,200,2,96], p2o.helper.constant.47[] -> p2o.Clip.31[1,200,2,96] */
+static void node_109_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    mc_gemm_args g515;
-    memset(&g515, 0, sizeof g515);
-    g515.M = 200;
-    g515.N = 192;
-    g515.K = 32;
-    g515.MC = 72;
-    g515.NC = 192;
-    g515.KC = 32;
-    g515.bkind = MC_B_ROWS;
-    g515.bks = 192;
-    g515.bns = 1;
-    g515.ldy = 192;
-    g515.alpha = 0x1p+0f;
-    g515.apk = ch_ppocr_mobile_v2_0_cls_infer_p37.v;
-    g515.b = x0;
-    g515.y = y0;
-    mc_gemm(&g515);
-  }
-}
-
-/* p2o.BatchNormalization.31 (BatchNormalization): conv2d_90.tmp_0[1,200,2,96], batch_norm_31.w_0[200], batch_norm_31.b_0[200], batch_norm_31.w_1[200], batch_norm_31.w_2[200] -> batch_norm_31.tmp_3[1,200,2,96] */
-static void node_183_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i516 = 0; i516 < 1; i516++) {
-    for (int64_t i517 = 0; i517 < 200; i517++) {
-      const float mu518 = x3[i517];
-      const float sc519 = x1[i517] / sqrtf(x4[i517] + 0x1.4f8b58p-17f);
-      const float bi520 = x2[i517];
-      const float *xp521 = x0 + (i516 * 200 + i517) * 192;
-      float *yp522 = y0 + (i516 * 200 + i517) * 192;
-      for (int64_t i523 = 0; i523 < 192; i523++) {
-        yp522[i523] = (xp521[i523] - mu518) * sc519 + bi520;
-      }
-    }
-  }
-}
-
-/* p2o.Add.74 (Add): batch_norm_31.tmp_3[1,200,2,96], p2o.helper.constant.47[] -> p2o.Add.75[1,200,2,96] */
-static void node_184_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i524 = 0; i524 < 38400; i524++) {
-      const float u0 = x0[i524];
+    for (int64_t i225 = 0; i225 < 38400; i225++) {
+      const float u0 = x0[i225];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i524] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.30 (Clip): p2o.Add.75[1,200,2,96], p2o.Clip.30_min[], p2o.Clip.30_max[] -> p2o.Clip.31[1,200,2,96] */
-static void node_185_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i525 = 0; i525 < 38400; i525++) {
-      const float u0 = x0[i525];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i525] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i225] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.46 (Mul): batch_norm_31.tmp_3[1,200,2,96], p2o.Clip.31[1,200,2,96] -> p2o.Mul.47[1,200,2,96] */
-static void node_186_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_110_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i526 = 0; i526 < 38400; i526++) {
-      const float u0 = x0[i526];
-      const float u1 = x1[i526];
+    for (int64_t i226 = 0; i226 < 38400; i226++) {
+      const float u0 = x0[i226];
+      const float u1 = x1[i226];
       float v = (float)(u0 * u1);
-      y0[i526] = (float)v;
+      y0[i226] = (float)v;
     }
   }
 }
 
 /* p2o.Div.15 (Div): p2o.Mul.47[1,200,2,96], p2o.helper.constant.46[] -> hardswish_15.tmp_0[1,200,2,96] */
-static void node_187_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_111_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i527 = 0; i527 < 38400; i527++) {
-      const float u0 = x0[i527];
+    for (int64_t i227 = 0; i227 < 38400; i227++) {
+      const float u0 = x0[i227];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i527] = (float)v;
+      y0[i227] = (float)v;
     }
   }
 }
 
-/* p2o.Conv.48 (Conv): hardswish_15.tmp_0[1,200,2,96], conv2d_48.w_0[200,1,5,5] -> depthwise_conv2d_10.tmp_0[1,200,2,96] */
-static void node_188_Conv(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.48 (Conv): hardswish_15.tmp_0[1,200,2,96], conv2d_48.w_0_bnfold[200,1,5,5], conv2d_48.w_0_bnfold_bias[200] -> batch_norm_32.tmp_3[1,200,2,96] */
+static void node_112_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g528;
-    memset(&g528, 0, sizeof g528);
-    g528.H = 2;
-    g528.W = 96;
-    g528.OW = 96;
-    g528.KH = 5;
-    g528.KW = 5;
-    g528.SH = 1;
-    g528.SW = 1;
-    g528.DH = 1;
-    g528.DW = 1;
-    g528.PH = 2;
-    g528.PW = 2;
-    g528.alpha = 0x1p+0f;
-    for (int64_t i529 = 0; i529 < 1; i529++) {
-      for (int64_t i530 = 0; i530 < 200; i530++) {
-        mc_dw(&g528, x0 + i529 * 38400 + i530 * 192, x1 + i530 * 25, y0 + i529 * 38400 + i530 * 192, 2, i530);
+    mc_gemm_args g228;
+    memset(&g228, 0, sizeof g228);
+    g228.H = 2;
+    g228.W = 96;
+    g228.OW = 96;
+    g228.KH = 5;
+    g228.KW = 5;
+    g228.SH = 1;
+    g228.SW = 1;
+    g228.DH = 1;
+    g228.DW = 1;
+    g228.PH = 2;
+    g228.PW = 2;
+    g228.alpha = 0x1p+0f;
+    g228.bias_mode = 1;
+    g228.beta = 0x1p+0f;
+    for (int64_t i229 = 0; i229 < 1; i229++) {
+      for (int64_t i230 = 0; i230 < 200; i230++) {
+        g228.bias = x2;
+        mc_dw(&g228, x0 + i229 * 38400 + i230 * 192, x1 + i230 * 25, y0 + i229 * 38400 + i230 * 192, 2, i230);
       }
     }
   }
 }
 
-/* p2o.BatchNormalization.32 (BatchNormalization): depthwise_conv2d_10.tmp_0[1,200,2,96], batch_norm_32.w_0[200], batch_norm_32.b_0[200], batch_norm_32.w_1[200], batch_norm_32.w_2[200] -> batch_norm_32.tmp_3[1,200,2,96] */
-static void node_189_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i531 = 0; i531 < 1; i531++) {
-    for (int64_t i532 = 0; i532 < 200; i532++) {
-      const float mu533 = x3[i532];
-      const float sc534 = x1[i532] / sqrtf(x4[i532] + 0x1.4f8b58p-17f);
-      const float bi535 = x2[i532];
-      const float *xp536 = x0 + (i531 * 200 + i532) * 192;
-      float *yp537 = y0 + (i531 * 200 + i532) * 192;
-      for (int64_t i538 = 0; i538 < 192; i538++) {
-        yp537[i538] = (xp536[i538] - mu533) * sc534 + bi535;
-      }
-    }
-  }
-}
-
-/* p2o.Add.76 (Add): batch_norm_32.tmp_3[1,200,2,96], p2o.helper.constant.49[] -> p2o.Add.77[1,200,2,96] */
-static void node_190_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Add.76 (Add): batch_norm_32.tmp_3[1,200,2,96], p2o.helper.constant.49[] -> p2o.Clip.33[1,200,2,96] */
+static void node_113_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i539 = 0; i539 < 38400; i539++) {
-      const float u0 = x0[i539];
+    for (int64_t i231 = 0; i231 < 38400; i231++) {
+      const float u0 = x0[i231];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i539] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.32 (Clip): p2o.Add.77[1,200,2,96], p2o.Clip.32_min[], p2o.Clip.32_max[] -> p2o.Clip.33[1,200,2,96] */
-static void node_191_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i540 = 0; i540 < 38400; i540++) {
-      const float u0 = x0[i540];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i540] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i231] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.48 (Mul): batch_norm_32.tmp_3[1,200,2,96], p2o.Clip.33[1,200,2,96] -> p2o.Mul.49[1,200,2,96] */
-static void node_192_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_114_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i541 = 0; i541 < 38400; i541++) {
-      const float u0 = x0[i541];
-      const float u1 = x1[i541];
+    for (int64_t i232 = 0; i232 < 38400; i232++) {
+      const float u0 = x0[i232];
+      const float u1 = x1[i232];
       float v = (float)(u0 * u1);
-      y0[i541] = (float)v;
+      y0[i232] = (float)v;
     }
   }
 }
 
 /* p2o.Div.16 (Div): p2o.Mul.49[1,200,2,96], p2o.helper.constant.48[] -> hardswish_16.tmp_0[1,200,2,96] */
-static void node_193_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_115_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i542 = 0; i542 < 38400; i542++) {
-      const float u0 = x0[i542];
+    for (int64_t i233 = 0; i233 < 38400; i233++) {
+      const float u0 = x0[i233];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i542] = (float)v;
+      y0[i233] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.16 (GlobalAveragePool): hardswish_16.tmp_0[1,200,2,96] -> p2o.GlobalAveragePool.17[1,200,1,1] */
-static void node_194_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_116_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i543 = 0; i543 < 200; i543++) {
-    const float *xp544 = x0 + i543 * 192;
-    float *yp545 = y0 + i543 * 1;
-    for (int64_t i546 = 0; i546 < 1; i546++) {
-      for (int64_t i547 = 0; i547 < 1; i547++) {
-        float acc548 = 0x0p+0f;
-        int64_t cnt549 = 0;
-        for (int64_t i550 = 0; i550 < 2; i550++) {
-          const int64_t p551 = i546 + i550;
-          for (int64_t i552 = 0; i552 < 96; i552++) {
-            const int64_t p553 = i547 + i552;
-            cnt549++;
-            const float v554 = xp544[p551 * 96 + p553];
-            acc548 += v554;
+  for (int64_t i234 = 0; i234 < 200; i234++) {
+    const float *xp235 = x0 + i234 * 192;
+    float *yp236 = y0 + i234 * 1;
+    for (int64_t i237 = 0; i237 < 1; i237++) {
+      for (int64_t i238 = 0; i238 < 1; i238++) {
+        float acc239 = 0x0p+0f;
+        int64_t cnt240 = 0;
+        for (int64_t i241 = 0; i241 < 2; i241++) {
+          const int64_t p242 = i237 + i241;
+          for (int64_t i243 = 0; i243 < 96; i243++) {
+            const int64_t p244 = i238 + i243;
+            cnt240++;
+            const float v245 = xp235[p242 * 96 + p244];
+            acc239 += v245;
           }
         }
-        yp545[i546 + i547] = acc548 / (float)cnt549;
+        yp236[i237 + i238] = acc239 / (float)cnt240;
       }
     }
   }
 }
 
-/* p2o.Conv.49 (Conv): p2o.GlobalAveragePool.17[1,200,1,1], conv2d_49.w_0[50,200,1,1], conv2d_49.b_0[50] -> conv2d_91.tmp_0[1,50,1,1] */
-static void node_195_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.49 (Conv): p2o.GlobalAveragePool.17[1,200,1,1], conv2d_49.w_0[50,200,1,1], conv2d_49.b_0[50] -> relu_14.tmp_0[1,50,1,1] */
+static void node_117_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g555;
-    memset(&g555, 0, sizeof g555);
-    g555.M = 1;
-    g555.N = 50;
-    g555.K = 200;
-    g555.ars = 200;
-    g555.aks = 1;
-    g555.bkind = MC_B_ROWS;
-    g555.bks = 50;
-    g555.bns = 1;
-    g555.ldy = 50;
-    g555.alpha = 0x1p+0f;
-    g555.bias_mode = 2;
-    g555.beta = 0x1p+0f;
-    g555.bias = x2;
-    g555.a = x0;
-    g555.b = ch_ppocr_mobile_v2_0_cls_infer_p38.v;
-    g555.y = y0;
-    mc_gemv(&g555);
+    mc_gemm_args g246;
+    memset(&g246, 0, sizeof g246);
+    g246.M = 1;
+    g246.N = 50;
+    g246.K = 200;
+    g246.ars = 200;
+    g246.aks = 1;
+    g246.bkind = MC_B_ROWS;
+    g246.bks = 50;
+    g246.bns = 1;
+    g246.ldy = 50;
+    g246.alpha = 0x1p+0f;
+    g246.bias_mode = 2;
+    g246.beta = 0x1p+0f;
+    g246.bias = x2;
+    g246.a = x0;
+    g246.b = ch_ppocr_mobile_v2_0_cls_infer_p38.v;
+    g246.y = y0;
+    mc_gemv_81bf6201(&g246);
   }
 }
 
-/* p2o.Relu.14 (Relu): conv2d_91.tmp_0[1,50,1,1] -> relu_14.tmp_0[1,50,1,1] */
-static void node_196_Relu(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.50 (Conv): relu_14.tmp_0[1,50,1,1], conv2d_50.w_0[200,50,1,1], conv2d_50.b_0[200] -> hardsigmoid_8.tmp_0[1,200,1,1] */
+static void node_118_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i556 = 0; i556 < 50; i556++) {
-      const float u0 = x0[i556];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i556] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.50 (Conv): relu_14.tmp_0[1,50,1,1], conv2d_50.w_0[200,50,1,1], conv2d_50.b_0[200] -> conv2d_92.tmp_0[1,200,1,1] */
-static void node_197_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g557;
-    memset(&g557, 0, sizeof g557);
-    g557.M = 1;
-    g557.N = 200;
-    g557.K = 50;
-    g557.ars = 50;
-    g557.aks = 1;
-    g557.bkind = MC_B_ROWS;
-    g557.bks = 200;
-    g557.bns = 1;
-    g557.ldy = 200;
-    g557.alpha = 0x1p+0f;
-    g557.bias_mode = 2;
-    g557.beta = 0x1p+0f;
-    g557.bias = x2;
-    g557.a = x0;
-    g557.b = ch_ppocr_mobile_v2_0_cls_infer_p39.v;
-    g557.y = y0;
-    mc_gemv(&g557);
-  }
-}
-
-/* p2o.HardSigmoid.8 (HardSigmoid): conv2d_92.tmp_0[1,200,1,1] -> hardsigmoid_8.tmp_0[1,200,1,1] */
-static void node_198_HardSigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i558 = 0; i558 < 200; i558++) {
-      const float u0 = x0[i558];
-      float v = (float)(((0x1.99999ap-3f * u0 + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * u0 + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * u0 + 0x1p-1f))));
-      y0[i558] = (float)v;
-    }
+    mc_gemm_args g247;
+    memset(&g247, 0, sizeof g247);
+    g247.M = 1;
+    g247.N = 200;
+    g247.K = 50;
+    g247.ars = 50;
+    g247.aks = 1;
+    g247.bkind = MC_B_ROWS;
+    g247.bks = 200;
+    g247.bns = 1;
+    g247.ldy = 200;
+    g247.alpha = 0x1p+0f;
+    g247.bias_mode = 2;
+    g247.beta = 0x1p+0f;
+    g247.bias = x2;
+    g247.a = x0;
+    g247.b = ch_ppocr_mobile_v2_0_cls_infer_p39.v;
+    g247.y = y0;
+    mc_gemv_98ddd989(&g247);
   }
 }
 
 /* p2o.Mul.50 (Mul): hardswish_16.tmp_0[1,200,2,96], hardsigmoid_8.tmp_0[1,200,1,1] -> p2o.Mul.51[1,200,2,96] */
-static void node_199_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_119_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i559 = 0; i559 < 200; i559++) {
-      for (int64_t i560 = 0; i560 < 192; i560++) {
-        const float u0 = x0[i559 * 192 + i560];
-        const float u1 = x1[i559];
+    for (int64_t i248 = 0; i248 < 200; i248++) {
+      for (int64_t i249 = 0; i249 < 192; i249++) {
+        const float u0 = x0[i248 * 192 + i249];
+        const float u1 = x1[i248];
         float v = (float)(u0 * u1);
-        y0[i559 * 192 + i560] = (float)v;
+        y0[i248 * 192 + i249] = (float)v;
       }
     }
   }
 }
 
-/* p2o.Conv.51 (Conv): p2o.Mul.51[1,200,2,96], conv2d_51.w_0[32,200,1,1] -> conv2d_93.tmp_0[1,32,2,96] */
-static void node_200_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Conv.51 (Conv): p2o.Mul.51[1,200,2,96], conv2d_51.w_0_bnfold[32,200,1,1], conv2d_51.w_0_bnfold_bias[32], p2o.Add.73[1,32,2,96] -> p2o.Add.83[1,32,2,96] */
+static void node_120_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
 {
   {
-    mc_gemm_args g561;
-    memset(&g561, 0, sizeof g561);
-    g561.M = 32;
-    g561.N = 192;
-    g561.K = 200;
-    g561.MC = 72;
-    g561.NC = 192;
-    g561.KC = 200;
-    g561.bkind = MC_B_ROWS;
-    g561.bks = 192;
-    g561.bns = 1;
-    g561.ldy = 192;
-    g561.alpha = 0x1p+0f;
-    g561.apk = ch_ppocr_mobile_v2_0_cls_infer_p40.v;
-    g561.b = x0;
-    g561.y = y0;
-    mc_gemm(&g561);
+    mc_gemm_args g250;
+    memset(&g250, 0, sizeof g250);
+    g250.M = 32;
+    g250.N = 192;
+    g250.K = 200;
+    g250.MC = 72;
+    g250.NC = 192;
+    g250.KC = 200;
+    g250.bkind = MC_B_ROWS;
+    g250.bks = 192;
+    g250.bns = 1;
+    g250.ldy = 192;
+    g250.alpha = 0x1p+0f;
+    g250.bias_mode = 1;
+    g250.beta = 0x1p+0f;
+    g250.ldr = 192;
+    g250.rscale = 0x1p+0f;
+    g250.bias = x2;
+    g250.res = x3;
+    g250.apk = ch_ppocr_mobile_v2_0_cls_infer_p40.v;
+    g250.b = x0;
+    g250.y = y0;
+    mc_gemm(&g250);
   }
 }
 
-/* p2o.BatchNormalization.33 (BatchNormalization): conv2d_93.tmp_0[1,32,2,96], batch_norm_33.w_0[32], batch_norm_33.b_0[32], batch_norm_33.w_1[32], batch_norm_33.w_2[32] -> batch_norm_33.tmp_3[1,32,2,96] */
-static void node_201_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i562 = 0; i562 < 1; i562++) {
-    for (int64_t i563 = 0; i563 < 32; i563++) {
-      const float mu564 = x3[i563];
-      const float sc565 = x1[i563] / sqrtf(x4[i563] + 0x1.4f8b58p-17f);
-      const float bi566 = x2[i563];
-      const float *xp567 = x0 + (i562 * 32 + i563) * 192;
-      float *yp568 = y0 + (i562 * 32 + i563) * 192;
-      for (int64_t i569 = 0; i569 < 192; i569++) {
-        yp568[i569] = (xp567[i569] - mu564) * sc565 + bi566;
-      }
-    }
-  }
-}
-
-/* p2o.Add.82 (Add): p2o.Add.73[1,32,2,96], batch_norm_33.tmp_3[1,32,2,96] -> p2o.Add.83[1,32,2,96] */
-static void node_202_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.52 (Conv): p2o.Add.83[1,32,2,96], conv2d_52.w_0_bnfold[200,32,1,1], conv2d_52.w_0_bnfold_bias[200] -> batch_norm_34.tmp_3[1,200,2,96] */
+static void node_121_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i570 = 0; i570 < 6144; i570++) {
-      const float u0 = x0[i570];
-      const float u1 = x1[i570];
-      float v = (float)(u0 + u1);
-      y0[i570] = (float)v;
-    }
+    mc_gemm_args g251;
+    memset(&g251, 0, sizeof g251);
+    g251.M = 200;
+    g251.N = 192;
+    g251.K = 32;
+    g251.MC = 72;
+    g251.NC = 192;
+    g251.KC = 32;
+    g251.bkind = MC_B_ROWS;
+    g251.bks = 192;
+    g251.bns = 1;
+    g251.ldy = 192;
+    g251.alpha = 0x1p+0f;
+    g251.bias_mode = 1;
+    g251.beta = 0x1p+0f;
+    g251.bias = x2;
+    g251.apk = ch_ppocr_mobile_v2_0_cls_infer_p41.v;
+    g251.b = x0;
+    g251.y = y0;
+    mc_gemm(&g251);
   }
 }
 
-/* p2o.Conv.52 (Conv): p2o.Add.83[1,32,2,96], conv2d_52.w_0[200,32,1,1] -> conv2d_94.tmp_0[1,200,2,96] */
-static void node_203_Conv(const float *restrict x0, float *restrict y0)
+/* p2o.Add.84 (Add): batch_norm_34.tmp_3[1,200,2,96], p2o.helper.constant.53[] -> p2o.Clip.35[1,200,2,96] */
+static void node_122_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    mc_gemm_args g571;
-    memset(&g571, 0, sizeof g571);
-    g571.M = 200;
-    g571.N = 192;
-    g571.K = 32;
-    g571.MC = 72;
-    g571.NC = 192;
-    g571.KC = 32;
-    g571.bkind = MC_B_ROWS;
-    g571.bks = 192;
-    g571.bns = 1;
-    g571.ldy = 192;
-    g571.alpha = 0x1p+0f;
-    g571.apk = ch_ppocr_mobile_v2_0_cls_infer_p41.v;
-    g571.b = x0;
-    g571.y = y0;
-    mc_gemm(&g571);
-  }
-}
-
-/* p2o.BatchNormalization.34 (BatchNormalization): conv2d_94.tmp_0[1,200,2,96], batch_norm_34.w_0[200], batch_norm_34.b_0[200], batch_norm_34.w_1[200], batch_norm_34.w_2[200] -> batch_norm_34.tmp_3[1,200,2,96] */
-static void node_204_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i572 = 0; i572 < 1; i572++) {
-    for (int64_t i573 = 0; i573 < 200; i573++) {
-      const float mu574 = x3[i573];
-      const float sc575 = x1[i573] / sqrtf(x4[i573] + 0x1.4f8b58p-17f);
-      const float bi576 = x2[i573];
-      const float *xp577 = x0 + (i572 * 200 + i573) * 192;
-      float *yp578 = y0 + (i572 * 200 + i573) * 192;
-      for (int64_t i579 = 0; i579 < 192; i579++) {
-        yp578[i579] = (xp577[i579] - mu574) * sc575 + bi576;
-      }
-    }
-  }
-}
-
-/* p2o.Add.84 (Add): batch_norm_34.tmp_3[1,200,2,96], p2o.helper.constant.53[] -> p2o.Add.85[1,200,2,96] */
-static void node_205_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i580 = 0; i580 < 38400; i580++) {
-      const float u0 = x0[i580];
+    for (int64_t i252 = 0; i252 < 38400; i252++) {
+      const float u0 = x0[i252];
       const float u1 = x1[0];
       float v = (float)(u0 + u1);
-      y0[i580] = (float)v;
-    }
-  }
-}
-
-/* p2o.Clip.34 (Clip): p2o.Add.85[1,200,2,96], p2o.Clip.34_min[], p2o.Clip.34_max[] -> p2o.Clip.35[1,200,2,96] */
-static void node_206_Clip(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    for (int64_t i581 = 0; i581 < 38400; i581++) {
-      const float u0 = x0[i581];
-      const float u1 = x1[0];
-      const float u2 = x2[0];
-      float v = (float)((u0 < u1 ? (u1 > u2 ? u2 : u1) : (u0 > u2 ? u2 : u0)));
-      y0[i581] = (float)v;
+      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
+      y0[i252] = (float)v;
     }
   }
 }
 
 /* p2o.Mul.52 (Mul): batch_norm_34.tmp_3[1,200,2,96], p2o.Clip.35[1,200,2,96] -> p2o.Mul.53[1,200,2,96] */
-static void node_207_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_123_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i582 = 0; i582 < 38400; i582++) {
-      const float u0 = x0[i582];
-      const float u1 = x1[i582];
+    for (int64_t i253 = 0; i253 < 38400; i253++) {
+      const float u0 = x0[i253];
+      const float u1 = x1[i253];
       float v = (float)(u0 * u1);
-      y0[i582] = (float)v;
+      y0[i253] = (float)v;
     }
   }
 }
 
 /* p2o.Div.17 (Div): p2o.Mul.53[1,200,2,96], p2o.helper.constant.52[] -> hardswish_17.tmp_0[1,200,2,96] */
-static void node_208_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_124_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i583 = 0; i583 < 38400; i583++) {
-      const float u0 = x0[i583];
+    for (int64_t i254 = 0; i254 < 38400; i254++) {
+      const float u0 = x0[i254];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i583] = (float)v;
+      y0[i254] = (float)v;
     }
   }
 }
 
 /* p2o.MaxPool.0 (MaxPool): hardswish_17.tmp_0[1,200,2,96] -> p2o.MaxPool.1[1,200,1,48] */
-static void node_209_MaxPool(const float *restrict x0, float *restrict y0)
+static void node_125_MaxPool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i584 = 0; i584 < 200; i584++) {
-    const float *xp585 = x0 + i584 * 192;
-    float *yp586 = y0 + i584 * 48;
-    for (int64_t i587 = 0; i587 < 1; i587++) {
-      for (int64_t i588 = 0; i588 < 48; i588++) {
-        float acc589 = -INFINITY;
-        for (int64_t i590 = 0; i590 < 2; i590++) {
-          const int64_t p591 = i587 * 2 + i590;
-          for (int64_t i592 = 0; i592 < 2; i592++) {
-            const int64_t p593 = i588 * 2 + i592;
-            const float v594 = xp585[p591 * 96 + p593];
-            if (v594 > acc589 || v594 != v594) acc589 = v594;
+  for (int64_t i255 = 0; i255 < 200; i255++) {
+    const float *xp256 = x0 + i255 * 192;
+    float *yp257 = y0 + i255 * 48;
+    for (int64_t i258 = 0; i258 < 1; i258++) {
+      for (int64_t i259 = 0; i259 < 48; i259++) {
+        float acc260 = -INFINITY;
+        for (int64_t i261 = 0; i261 < 2; i261++) {
+          const int64_t p262 = i258 * 2 + i261;
+          for (int64_t i263 = 0; i263 < 2; i263++) {
+            const int64_t p264 = i259 * 2 + i263;
+            const float v265 = xp256[p262 * 96 + p264];
+            if (v265 > acc260 || v265 != v265) acc260 = v265;
           }
         }
-        yp586[i587 * 48 + i588] = acc589;
+        yp257[i258 * 48 + i259] = acc260;
       }
     }
   }
 }
 
 /* p2o.GlobalAveragePool.18 (GlobalAveragePool): p2o.MaxPool.1[1,200,1,48] -> p2o.GlobalAveragePool.19[1,200,1,1] */
-static void node_210_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_126_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i595 = 0; i595 < 200; i595++) {
-    const float *xp596 = x0 + i595 * 48;
-    float *yp597 = y0 + i595 * 1;
-    for (int64_t i598 = 0; i598 < 1; i598++) {
-      for (int64_t i599 = 0; i599 < 1; i599++) {
-        float acc600 = 0x0p+0f;
-        int64_t cnt601 = 0;
-        for (int64_t i602 = 0; i602 < 1; i602++) {
-          const int64_t p603 = i598 + i602;
-          for (int64_t i604 = 0; i604 < 48; i604++) {
-            const int64_t p605 = i599 + i604;
-            cnt601++;
-            const float v606 = xp596[p603 * 48 + p605];
-            acc600 += v606;
+  for (int64_t i266 = 0; i266 < 200; i266++) {
+    const float *xp267 = x0 + i266 * 48;
+    float *yp268 = y0 + i266 * 1;
+    for (int64_t i269 = 0; i269 < 1; i269++) {
+      for (int64_t i270 = 0; i270 < 1; i270++) {
+        float acc271 = 0x0p+0f;
+        int64_t cnt272 = 0;
+        for (int64_t i273 = 0; i273 < 1; i273++) {
+          const int64_t p274 = i269 + i273;
+          for (int64_t i275 = 0; i275 < 48; i275++) {
+            const int64_t p276 = i270 + i275;
+            cnt272++;
+            const float v277 = xp267[p274 * 48 + p276];
+            acc271 += v277;
           }
         }
-        yp597[i598 + i599] = acc600 / (float)cnt601;
+        yp268[i269 + i270] = acc271 / (float)cnt272;
       }
     }
   }
 }
 
 /* p2o.Reshape.36 (Reshape): p2o.GlobalAveragePool.19[1,200,1,1], p2o.helper.concat.0[2] -> reshape2_0.tmp_0[1,200] */
-static void node_211_Reshape(const float *restrict x0, float *restrict y0)
+static void node_127_Reshape(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 200 * sizeof(float));
@@ -4966,60 +3816,60 @@ static void node_211_Reshape(const float *restrict x0, float *restrict y0)
 }
 
 /* p2o.MatMul.0 (MatMul): reshape2_0.tmp_0[1,200], fc_0.w_0[200,2] -> p2o.MatMul.1[1,2] */
-static void node_212_MatMul(const float *restrict x0, float *restrict y0)
+static void node_128_MatMul(const float *restrict x0, float *restrict y0)
 {
   {
-    mc_gemm_args g607;
-    memset(&g607, 0, sizeof g607);
-    g607.M = 1;
-    g607.N = 2;
-    g607.K = 200;
-    g607.ars = 200;
-    g607.aks = 1;
-    g607.bkind = MC_B_ROWS;
-    g607.bks = 2;
-    g607.bns = 1;
-    g607.ldy = 2;
-    g607.alpha = 0x1p+0f;
-    g607.a = x0;
-    g607.b = ch_ppocr_mobile_v2_0_cls_infer_p42.v;
-    g607.y = y0;
-    mc_gemv(&g607);
+    mc_gemm_args g278;
+    memset(&g278, 0, sizeof g278);
+    g278.M = 1;
+    g278.N = 2;
+    g278.K = 200;
+    g278.ars = 200;
+    g278.aks = 1;
+    g278.bkind = MC_B_ROWS;
+    g278.bks = 2;
+    g278.bns = 1;
+    g278.ldy = 2;
+    g278.alpha = 0x1p+0f;
+    g278.a = x0;
+    g278.b = ch_ppocr_mobile_v2_0_cls_infer_p42.v;
+    g278.y = y0;
+    mc_gemv(&g278);
   }
 }
 
 /* p2o.Add.86 (Add): p2o.MatMul.1[1,2], fc_0.b_0[2] -> p2o.Add.87[1,2] */
-static void node_213_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_129_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i608 = 0; i608 < 2; i608++) {
-      const float u0 = x0[i608];
-      const float u1 = x1[i608];
+    for (int64_t i279 = 0; i279 < 2; i279++) {
+      const float u0 = x0[i279];
+      const float u1 = x1[i279];
       float v = (float)(u0 + u1);
-      y0[i608] = (float)v;
+      y0[i279] = (float)v;
     }
   }
 }
 
 /* p2o.Softmax.0 (Softmax): p2o.Add.87[1,2] -> softmax_0.tmp_0[1,2] */
-static void node_214_Softmax(const float *restrict x0, float *restrict y0)
+static void node_130_Softmax(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i609 = 0; i609 < 1; i609++) {
-      const float *restrict xr = x0 + i609 * 2;
-      float *restrict yr = y0 + i609 * 2;
+    for (int64_t i280 = 0; i280 < 1; i280++) {
+      const float *restrict xr = x0 + i280 * 2;
+      float *restrict yr = y0 + i280 * 2;
       float m = xr[0];
       float s = 0;
-      for (int64_t i610 = 0; i610 < 2; i610++) {
-        if (xr[i610] > m || xr[i610] != xr[i610]) m = xr[i610];
+      for (int64_t i281 = 0; i281 < 2; i281++) {
+        if (xr[i281] > m || xr[i281] != xr[i281]) m = xr[i281];
       }
-      for (int64_t i611 = 0; i611 < 2; i611++) {
-        yr[i611] = expf(xr[i611] - m);
-        s += yr[i611];
+      for (int64_t i282 = 0; i282 < 2; i282++) {
+        yr[i282] = expf(xr[i282] - m);
+        s += yr[i282];
       }
       const float r = s;
-      for (int64_t i612 = 0; i612 < 2; i612++) {
-        yr[i612] = yr[i612] / r;
+      for (int64_t i283 = 0; i283 < 2; i283++) {
+        yr[i283] = yr[i283] / r;
       }
     }
   }
@@ -5044,220 +3894,136 @@ int ch_ppocr_mobile_v2_0_cls_infer_infer(const float *input_x, float *output_sof
 #else
   unsigned char *A = arena ? (unsigned char *)arena : ch_ppocr_mobile_v2_0_cls_infer_STATIC_ARENA;
 #endif
-  node_0_Conv(input_x, (float *)(void *)(A + 0), A + 73728);
-  node_1_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w1.v, ch_ppocr_mobile_v2_0_cls_infer_w0.v, ch_ppocr_mobile_v2_0_cls_infer_w2.v, ch_ppocr_mobile_v2_0_cls_infer_w3.v, (float *)(void *)(A + 73728));
-  node_2_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w171.v, (float *)(void *)(A + 0));
-  node_3_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w206.v, ch_ppocr_mobile_v2_0_cls_infer_w207.v, (float *)(void *)(A + 147456));
-  node_4_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 147456), (float *)(void *)(A + 0));
-  node_5_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w170.v, (float *)(void *)(A + 73728));
-  node_6_Conv((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_7_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w5.v, ch_ppocr_mobile_v2_0_cls_infer_w4.v, ch_ppocr_mobile_v2_0_cls_infer_w6.v, ch_ppocr_mobile_v2_0_cls_infer_w7.v, (float *)(void *)(A + 73728));
-  node_8_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_9_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w146.v, (float *)(void *)(A + 73728));
-  node_10_BatchNormalization((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w49.v, ch_ppocr_mobile_v2_0_cls_infer_w48.v, ch_ppocr_mobile_v2_0_cls_infer_w50.v, ch_ppocr_mobile_v2_0_cls_infer_w51.v, (float *)(void *)(A + 0));
-  node_11_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
-  node_12_GlobalAveragePool((const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
-  node_13_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w153.v, (float *)(void *)(A + 64));
-  node_14_Relu((const float *)(void *)(A + 64), (float *)(void *)(A + 128));
-  node_15_Conv((const float *)(void *)(A + 128), ch_ppocr_mobile_v2_0_cls_infer_w160.v, (float *)(void *)(A + 0));
-  node_16_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
-  node_17_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_18_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
-  node_19_BatchNormalization((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w93.v, ch_ppocr_mobile_v2_0_cls_infer_w92.v, ch_ppocr_mobile_v2_0_cls_infer_w94.v, ch_ppocr_mobile_v2_0_cls_infer_w95.v, (float *)(void *)(A + 110592));
-  node_20_Conv((const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_21_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w117.v, ch_ppocr_mobile_v2_0_cls_infer_w116.v, ch_ppocr_mobile_v2_0_cls_infer_w118.v, ch_ppocr_mobile_v2_0_cls_infer_w119.v, (float *)(void *)(A + 110592));
-  node_22_Relu((const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_23_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w168.v, (float *)(void *)(A + 110592));
-  node_24_BatchNormalization((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w121.v, ch_ppocr_mobile_v2_0_cls_infer_w120.v, ch_ppocr_mobile_v2_0_cls_infer_w122.v, ch_ppocr_mobile_v2_0_cls_infer_w123.v, (float *)(void *)(A + 0));
-  node_25_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
-  node_26_Conv((const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
-  node_27_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w125.v, ch_ppocr_mobile_v2_0_cls_infer_w124.v, ch_ppocr_mobile_v2_0_cls_infer_w126.v, ch_ppocr_mobile_v2_0_cls_infer_w127.v, (float *)(void *)(A + 147456));
-  node_28_Conv((const float *)(void *)(A + 147456), (float *)(void *)(A + 0));
-  node_29_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w129.v, ch_ppocr_mobile_v2_0_cls_infer_w128.v, ch_ppocr_mobile_v2_0_cls_infer_w130.v, ch_ppocr_mobile_v2_0_cls_infer_w131.v, (float *)(void *)(A + 73728));
-  node_30_Relu((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_31_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w140.v, (float *)(void *)(A + 73728));
-  node_32_BatchNormalization((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w133.v, ch_ppocr_mobile_v2_0_cls_infer_w132.v, ch_ppocr_mobile_v2_0_cls_infer_w134.v, ch_ppocr_mobile_v2_0_cls_infer_w135.v, (float *)(void *)(A + 0));
-  node_33_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
-  node_34_Conv((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_35_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w137.v, ch_ppocr_mobile_v2_0_cls_infer_w136.v, ch_ppocr_mobile_v2_0_cls_infer_w138.v, ch_ppocr_mobile_v2_0_cls_infer_w139.v, (float *)(void *)(A + 18432));
-  node_36_Add((const float *)(void *)(A + 147456), (const float *)(void *)(A + 18432), (float *)(void *)(A + 73728));
-  node_37_Conv((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_38_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w9.v, ch_ppocr_mobile_v2_0_cls_infer_w8.v, ch_ppocr_mobile_v2_0_cls_infer_w10.v, ch_ppocr_mobile_v2_0_cls_infer_w11.v, (float *)(void *)(A + 73728));
-  node_39_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w173.v, (float *)(void *)(A + 0));
-  node_40_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w208.v, ch_ppocr_mobile_v2_0_cls_infer_w209.v, (float *)(void *)(A + 147456));
-  node_41_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 147456), (float *)(void *)(A + 0));
-  node_42_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w172.v, (float *)(void *)(A + 73728));
-  node_43_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w141.v, (float *)(void *)(A + 0));
-  node_44_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w13.v, ch_ppocr_mobile_v2_0_cls_infer_w12.v, ch_ppocr_mobile_v2_0_cls_infer_w14.v, ch_ppocr_mobile_v2_0_cls_infer_w15.v, (float *)(void *)(A + 36864));
-  node_45_Add((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w175.v, (float *)(void *)(A + 0));
-  node_46_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w210.v, ch_ppocr_mobile_v2_0_cls_infer_w211.v, (float *)(void *)(A + 73728));
-  node_47_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_48_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w174.v, (float *)(void *)(A + 36864));
-  node_49_GlobalAveragePool((const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
-  node_50_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w142.v, (float *)(void *)(A + 128));
-  node_51_Relu((const float *)(void *)(A + 128), (float *)(void *)(A + 192));
-  node_52_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w143.v, (float *)(void *)(A + 0));
-  node_53_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
-  node_54_Mul((const float *)(void *)(A + 36864), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_55_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
-  node_56_BatchNormalization((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w17.v, ch_ppocr_mobile_v2_0_cls_infer_w16.v, ch_ppocr_mobile_v2_0_cls_infer_w18.v, ch_ppocr_mobile_v2_0_cls_infer_w19.v, (float *)(void *)(A + 304128));
-  node_57_Conv((const float *)(void *)(A + 304128), (float *)(void *)(A + 0));
-  node_58_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w21.v, ch_ppocr_mobile_v2_0_cls_infer_w20.v, ch_ppocr_mobile_v2_0_cls_infer_w22.v, ch_ppocr_mobile_v2_0_cls_infer_w23.v, (float *)(void *)(A + 101376));
-  node_59_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w177.v, (float *)(void *)(A + 0));
-  node_60_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w212.v, ch_ppocr_mobile_v2_0_cls_infer_w213.v, (float *)(void *)(A + 202752));
-  node_61_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_62_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w176.v, (float *)(void *)(A + 101376));
-  node_63_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w144.v, (float *)(void *)(A + 0));
-  node_64_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w25.v, ch_ppocr_mobile_v2_0_cls_infer_w24.v, ch_ppocr_mobile_v2_0_cls_infer_w26.v, ch_ppocr_mobile_v2_0_cls_infer_w27.v, (float *)(void *)(A + 101376));
-  node_65_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w179.v, (float *)(void *)(A + 0));
-  node_66_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w214.v, ch_ppocr_mobile_v2_0_cls_infer_w215.v, (float *)(void *)(A + 202752));
-  node_67_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_68_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w178.v, (float *)(void *)(A + 101376));
-  node_69_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
-  node_70_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w145.v, (float *)(void *)(A + 384));
-  node_71_Relu((const float *)(void *)(A + 384), (float *)(void *)(A + 512));
-  node_72_Conv((const float *)(void *)(A + 512), ch_ppocr_mobile_v2_0_cls_infer_w147.v, (float *)(void *)(A + 0));
-  node_73_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 202752));
-  node_74_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_75_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_76_BatchNormalization((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w29.v, ch_ppocr_mobile_v2_0_cls_infer_w28.v, ch_ppocr_mobile_v2_0_cls_infer_w30.v, ch_ppocr_mobile_v2_0_cls_infer_w31.v, (float *)(void *)(A + 0));
-  node_77_Add((const float *)(void *)(A + 304128), (const float *)(void *)(A + 0), (float *)(void *)(A + 322560));
-  node_78_Conv((const float *)(void *)(A + 322560), (float *)(void *)(A + 0));
-  node_79_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w33.v, ch_ppocr_mobile_v2_0_cls_infer_w32.v, ch_ppocr_mobile_v2_0_cls_infer_w34.v, ch_ppocr_mobile_v2_0_cls_infer_w35.v, (float *)(void *)(A + 101376));
-  node_80_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w181.v, (float *)(void *)(A + 0));
-  node_81_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w216.v, ch_ppocr_mobile_v2_0_cls_infer_w217.v, (float *)(void *)(A + 202752));
-  node_82_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_83_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w180.v, (float *)(void *)(A + 101376));
-  node_84_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w148.v, (float *)(void *)(A + 0));
-  node_85_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w37.v, ch_ppocr_mobile_v2_0_cls_infer_w36.v, ch_ppocr_mobile_v2_0_cls_infer_w38.v, ch_ppocr_mobile_v2_0_cls_infer_w39.v, (float *)(void *)(A + 101376));
-  node_86_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w183.v, (float *)(void *)(A + 0));
-  node_87_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w218.v, ch_ppocr_mobile_v2_0_cls_infer_w219.v, (float *)(void *)(A + 202752));
-  node_88_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_89_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w182.v, (float *)(void *)(A + 101376));
-  node_90_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
-  node_91_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w149.v, (float *)(void *)(A + 384));
-  node_92_Relu((const float *)(void *)(A + 384), (float *)(void *)(A + 512));
-  node_93_Conv((const float *)(void *)(A + 512), ch_ppocr_mobile_v2_0_cls_infer_w150.v, (float *)(void *)(A + 0));
-  node_94_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 202752));
-  node_95_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 202752), (float *)(void *)(A + 0));
-  node_96_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_97_BatchNormalization((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w41.v, ch_ppocr_mobile_v2_0_cls_infer_w40.v, ch_ppocr_mobile_v2_0_cls_infer_w42.v, ch_ppocr_mobile_v2_0_cls_infer_w43.v, (float *)(void *)(A + 0));
-  node_98_Add((const float *)(void *)(A + 322560), (const float *)(void *)(A + 0), (float *)(void *)(A + 138240));
-  node_99_Conv((const float *)(void *)(A + 138240), (float *)(void *)(A + 0));
-  node_100_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w45.v, ch_ppocr_mobile_v2_0_cls_infer_w44.v, ch_ppocr_mobile_v2_0_cls_infer_w46.v, ch_ppocr_mobile_v2_0_cls_infer_w47.v, (float *)(void *)(A + 46080));
-  node_101_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w185.v, (float *)(void *)(A + 0));
-  node_102_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w220.v, ch_ppocr_mobile_v2_0_cls_infer_w221.v, (float *)(void *)(A + 92160));
-  node_103_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 92160), (float *)(void *)(A + 0));
-  node_104_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w184.v, (float *)(void *)(A + 46080));
-  node_105_Conv((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w151.v, (float *)(void *)(A + 0));
-  node_106_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w53.v, ch_ppocr_mobile_v2_0_cls_infer_w52.v, ch_ppocr_mobile_v2_0_cls_infer_w54.v, ch_ppocr_mobile_v2_0_cls_infer_w55.v, (float *)(void *)(A + 46080));
-  node_107_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w187.v, (float *)(void *)(A + 0));
-  node_108_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w222.v, ch_ppocr_mobile_v2_0_cls_infer_w223.v, (float *)(void *)(A + 92160));
-  node_109_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 92160), (float *)(void *)(A + 0));
-  node_110_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w186.v, (float *)(void *)(A + 46080));
-  node_111_GlobalAveragePool((const float *)(void *)(A + 46080), (float *)(void *)(A + 0));
-  node_112_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w152.v, (float *)(void *)(A + 192));
-  node_113_Relu((const float *)(void *)(A + 192), (float *)(void *)(A + 256));
-  node_114_Conv((const float *)(void *)(A + 256), ch_ppocr_mobile_v2_0_cls_infer_w154.v, (float *)(void *)(A + 0));
-  node_115_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 92160));
-  node_116_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 92160), (float *)(void *)(A + 0));
-  node_117_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
-  node_118_BatchNormalization((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w57.v, ch_ppocr_mobile_v2_0_cls_infer_w56.v, ch_ppocr_mobile_v2_0_cls_infer_w58.v, ch_ppocr_mobile_v2_0_cls_infer_w59.v, (float *)(void *)(A + 0));
-  node_119_Add((const float *)(void *)(A + 138240), (const float *)(void *)(A + 0), (float *)(void *)(A + 165888));
-  node_120_Conv((const float *)(void *)(A + 165888), (float *)(void *)(A + 0));
-  node_121_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w61.v, ch_ppocr_mobile_v2_0_cls_infer_w60.v, ch_ppocr_mobile_v2_0_cls_infer_w62.v, ch_ppocr_mobile_v2_0_cls_infer_w63.v, (float *)(void *)(A + 55296));
-  node_122_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w189.v, (float *)(void *)(A + 0));
-  node_123_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w224.v, ch_ppocr_mobile_v2_0_cls_infer_w225.v, (float *)(void *)(A + 110592));
-  node_124_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_125_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w188.v, (float *)(void *)(A + 55296));
-  node_126_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w155.v, (float *)(void *)(A + 0));
-  node_127_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w65.v, ch_ppocr_mobile_v2_0_cls_infer_w64.v, ch_ppocr_mobile_v2_0_cls_infer_w66.v, ch_ppocr_mobile_v2_0_cls_infer_w67.v, (float *)(void *)(A + 55296));
-  node_128_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w191.v, (float *)(void *)(A + 0));
-  node_129_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w226.v, ch_ppocr_mobile_v2_0_cls_infer_w227.v, (float *)(void *)(A + 110592));
-  node_130_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_131_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w190.v, (float *)(void *)(A + 55296));
-  node_132_GlobalAveragePool((const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
-  node_133_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w156.v, (float *)(void *)(A + 192));
-  node_134_Relu((const float *)(void *)(A + 192), (float *)(void *)(A + 256));
-  node_135_Conv((const float *)(void *)(A + 256), ch_ppocr_mobile_v2_0_cls_infer_w157.v, (float *)(void *)(A + 0));
-  node_136_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 110592));
-  node_137_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 110592), (float *)(void *)(A + 0));
-  node_138_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
-  node_139_BatchNormalization((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w69.v, ch_ppocr_mobile_v2_0_cls_infer_w68.v, ch_ppocr_mobile_v2_0_cls_infer_w70.v, ch_ppocr_mobile_v2_0_cls_infer_w71.v, (float *)(void *)(A + 0));
-  node_140_Add((const float *)(void *)(A + 165888), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
-  node_141_Conv((const float *)(void *)(A + 119808), (float *)(void *)(A + 0));
-  node_142_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w73.v, ch_ppocr_mobile_v2_0_cls_infer_w72.v, ch_ppocr_mobile_v2_0_cls_infer_w74.v, ch_ppocr_mobile_v2_0_cls_infer_w75.v, (float *)(void *)(A + 119808));
-  node_143_Add((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w193.v, (float *)(void *)(A + 0));
-  node_144_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w228.v, ch_ppocr_mobile_v2_0_cls_infer_w229.v, (float *)(void *)(A + 239616));
-  node_145_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 239616), (float *)(void *)(A + 0));
-  node_146_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w192.v, (float *)(void *)(A + 119808));
-  node_147_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w158.v, (float *)(void *)(A + 0));
-  node_148_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w77.v, ch_ppocr_mobile_v2_0_cls_infer_w76.v, ch_ppocr_mobile_v2_0_cls_infer_w78.v, ch_ppocr_mobile_v2_0_cls_infer_w79.v, (float *)(void *)(A + 79872));
-  node_149_Add((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w195.v, (float *)(void *)(A + 0));
-  node_150_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w230.v, ch_ppocr_mobile_v2_0_cls_infer_w231.v, (float *)(void *)(A + 159744));
-  node_151_Mul((const float *)(void *)(A + 79872), (const float *)(void *)(A + 159744), (float *)(void *)(A + 0));
-  node_152_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w194.v, (float *)(void *)(A + 79872));
-  node_153_GlobalAveragePool((const float *)(void *)(A + 79872), (float *)(void *)(A + 0));
-  node_154_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w159.v, (float *)(void *)(A + 448));
-  node_155_Relu((const float *)(void *)(A + 448), (float *)(void *)(A + 576));
-  node_156_Conv((const float *)(void *)(A + 576), ch_ppocr_mobile_v2_0_cls_infer_w161.v, (float *)(void *)(A + 0));
-  node_157_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 159744));
-  node_158_Mul((const float *)(void *)(A + 79872), (const float *)(void *)(A + 159744), (float *)(void *)(A + 0));
-  node_159_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 79872));
-  node_160_BatchNormalization((const float *)(void *)(A + 79872), ch_ppocr_mobile_v2_0_cls_infer_w81.v, ch_ppocr_mobile_v2_0_cls_infer_w80.v, ch_ppocr_mobile_v2_0_cls_infer_w82.v, ch_ppocr_mobile_v2_0_cls_infer_w83.v, (float *)(void *)(A + 460800));
-  node_161_Conv((const float *)(void *)(A + 460800), (float *)(void *)(A + 0));
-  node_162_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w85.v, ch_ppocr_mobile_v2_0_cls_infer_w84.v, ch_ppocr_mobile_v2_0_cls_infer_w86.v, ch_ppocr_mobile_v2_0_cls_infer_w87.v, (float *)(void *)(A + 153600));
-  node_163_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w197.v, (float *)(void *)(A + 0));
-  node_164_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w232.v, ch_ppocr_mobile_v2_0_cls_infer_w233.v, (float *)(void *)(A + 307200));
-  node_165_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_166_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w196.v, (float *)(void *)(A + 153600));
-  node_167_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w162.v, (float *)(void *)(A + 0));
-  node_168_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w89.v, ch_ppocr_mobile_v2_0_cls_infer_w88.v, ch_ppocr_mobile_v2_0_cls_infer_w90.v, ch_ppocr_mobile_v2_0_cls_infer_w91.v, (float *)(void *)(A + 153600));
-  node_169_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w199.v, (float *)(void *)(A + 0));
-  node_170_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w234.v, ch_ppocr_mobile_v2_0_cls_infer_w235.v, (float *)(void *)(A + 307200));
-  node_171_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_172_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w198.v, (float *)(void *)(A + 153600));
-  node_173_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_174_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w163.v, (float *)(void *)(A + 832));
-  node_175_Relu((const float *)(void *)(A + 832), (float *)(void *)(A + 1088));
-  node_176_Conv((const float *)(void *)(A + 1088), ch_ppocr_mobile_v2_0_cls_infer_w164.v, (float *)(void *)(A + 0));
-  node_177_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 307200));
-  node_178_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_179_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_180_BatchNormalization((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w97.v, ch_ppocr_mobile_v2_0_cls_infer_w96.v, ch_ppocr_mobile_v2_0_cls_infer_w98.v, ch_ppocr_mobile_v2_0_cls_infer_w99.v, (float *)(void *)(A + 0));
-  node_181_Add((const float *)(void *)(A + 460800), (const float *)(void *)(A + 0), (float *)(void *)(A + 485376));
-  node_182_Conv((const float *)(void *)(A + 485376), (float *)(void *)(A + 0));
-  node_183_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w101.v, ch_ppocr_mobile_v2_0_cls_infer_w100.v, ch_ppocr_mobile_v2_0_cls_infer_w102.v, ch_ppocr_mobile_v2_0_cls_infer_w103.v, (float *)(void *)(A + 153600));
-  node_184_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w201.v, (float *)(void *)(A + 0));
-  node_185_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w236.v, ch_ppocr_mobile_v2_0_cls_infer_w237.v, (float *)(void *)(A + 307200));
-  node_186_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_187_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w200.v, (float *)(void *)(A + 153600));
-  node_188_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w165.v, (float *)(void *)(A + 0));
-  node_189_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w105.v, ch_ppocr_mobile_v2_0_cls_infer_w104.v, ch_ppocr_mobile_v2_0_cls_infer_w106.v, ch_ppocr_mobile_v2_0_cls_infer_w107.v, (float *)(void *)(A + 153600));
-  node_190_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w203.v, (float *)(void *)(A + 0));
-  node_191_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w238.v, ch_ppocr_mobile_v2_0_cls_infer_w239.v, (float *)(void *)(A + 307200));
-  node_192_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_193_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w202.v, (float *)(void *)(A + 153600));
-  node_194_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_195_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w166.v, (float *)(void *)(A + 832));
-  node_196_Relu((const float *)(void *)(A + 832), (float *)(void *)(A + 1088));
-  node_197_Conv((const float *)(void *)(A + 1088), ch_ppocr_mobile_v2_0_cls_infer_w167.v, (float *)(void *)(A + 0));
-  node_198_HardSigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 307200));
-  node_199_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_200_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_201_BatchNormalization((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w109.v, ch_ppocr_mobile_v2_0_cls_infer_w108.v, ch_ppocr_mobile_v2_0_cls_infer_w110.v, ch_ppocr_mobile_v2_0_cls_infer_w111.v, (float *)(void *)(A + 0));
-  node_202_Add((const float *)(void *)(A + 485376), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_203_Conv((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_204_BatchNormalization((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w113.v, ch_ppocr_mobile_v2_0_cls_infer_w112.v, ch_ppocr_mobile_v2_0_cls_infer_w114.v, ch_ppocr_mobile_v2_0_cls_infer_w115.v, (float *)(void *)(A + 153600));
-  node_205_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w205.v, (float *)(void *)(A + 0));
-  node_206_Clip((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w240.v, ch_ppocr_mobile_v2_0_cls_infer_w241.v, (float *)(void *)(A + 307200));
-  node_207_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 307200), (float *)(void *)(A + 0));
-  node_208_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w204.v, (float *)(void *)(A + 153600));
-  node_209_MaxPool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_210_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 38400));
-  node_211_Reshape((const float *)(void *)(A + 38400), (float *)(void *)(A + 0));
-  node_212_MatMul((const float *)(void *)(A + 0), (float *)(void *)(A + 832));
-  node_213_Add((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w169.v, (float *)(void *)(A + 0));
-  node_214_Softmax((const float *)(void *)(A + 0), output_softmax_0_tmp_0);
+  node_0_Conv(input_x, ch_ppocr_mobile_v2_0_cls_infer_w55.v, (float *)(void *)(A + 0), A + 73728);
+  node_1_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w20.v, (float *)(void *)(A + 73728));
+  node_2_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
+  node_3_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w19.v, (float *)(void *)(A + 0));
+  node_4_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w56.v, (float *)(void *)(A + 73728));
+  node_5_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w57.v, ch_ppocr_mobile_v2_0_cls_infer_w58.v, (float *)(void *)(A + 0));
+  node_6_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
+  node_7_Conv((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w7.v, (float *)(void *)(A + 36928));
+  node_8_Conv((const float *)(void *)(A + 36928), ch_ppocr_mobile_v2_0_cls_infer_w12.v, (float *)(void *)(A + 36864));
+  node_9_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
+  node_10_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w59.v, (float *)(void *)(A + 110592));
+  node_11_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w60.v, (float *)(void *)(A + 0));
+  node_12_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w61.v, ch_ppocr_mobile_v2_0_cls_infer_w62.v, (float *)(void *)(A + 110592));
+  node_13_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w63.v, (float *)(void *)(A + 165888));
+  node_14_Conv((const float *)(void *)(A + 165888), ch_ppocr_mobile_v2_0_cls_infer_w64.v, (float *)(void *)(A + 0));
+  node_15_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w65.v, ch_ppocr_mobile_v2_0_cls_infer_w66.v, (float *)(void *)(A + 73728));
+  node_16_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w67.v, (const float *)(void *)(A + 165888), (float *)(void *)(A + 147456));
+  node_17_Conv((const float *)(void *)(A + 147456), ch_ppocr_mobile_v2_0_cls_infer_w68.v, (float *)(void *)(A + 0));
+  node_18_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w22.v, (float *)(void *)(A + 73728));
+  node_19_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
+  node_20_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w21.v, (float *)(void *)(A + 0));
+  node_21_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w69.v, ch_ppocr_mobile_v2_0_cls_infer_w70.v, (float *)(void *)(A + 73728));
+  node_22_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w24.v, (float *)(void *)(A + 0));
+  node_23_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
+  node_24_Div((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w23.v, (float *)(void *)(A + 73728));
+  node_25_GlobalAveragePool((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
+  node_26_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w0.v, (float *)(void *)(A + 128));
+  node_27_Conv((const float *)(void *)(A + 128), ch_ppocr_mobile_v2_0_cls_infer_w1.v, (float *)(void *)(A + 0));
+  node_28_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
+  node_29_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w71.v, (float *)(void *)(A + 202752));
+  node_30_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w72.v, (float *)(void *)(A + 0));
+  node_31_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w26.v, (float *)(void *)(A + 101376));
+  node_32_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
+  node_33_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w25.v, (float *)(void *)(A + 0));
+  node_34_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w73.v, ch_ppocr_mobile_v2_0_cls_infer_w74.v, (float *)(void *)(A + 101376));
+  node_35_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w28.v, (float *)(void *)(A + 0));
+  node_36_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_37_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w27.v, (float *)(void *)(A + 101376));
+  node_38_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
+  node_39_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w2.v, (float *)(void *)(A + 384));
+  node_40_Conv((const float *)(void *)(A + 384), ch_ppocr_mobile_v2_0_cls_infer_w3.v, (float *)(void *)(A + 0));
+  node_41_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_42_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w75.v, (const float *)(void *)(A + 202752), (float *)(void *)(A + 221184));
+  node_43_Conv((const float *)(void *)(A + 221184), ch_ppocr_mobile_v2_0_cls_infer_w76.v, (float *)(void *)(A + 0));
+  node_44_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w30.v, (float *)(void *)(A + 101376));
+  node_45_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
+  node_46_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w29.v, (float *)(void *)(A + 0));
+  node_47_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w77.v, ch_ppocr_mobile_v2_0_cls_infer_w78.v, (float *)(void *)(A + 101376));
+  node_48_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w32.v, (float *)(void *)(A + 0));
+  node_49_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_50_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w31.v, (float *)(void *)(A + 101376));
+  node_51_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
+  node_52_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w4.v, (float *)(void *)(A + 384));
+  node_53_Conv((const float *)(void *)(A + 384), ch_ppocr_mobile_v2_0_cls_infer_w5.v, (float *)(void *)(A + 0));
+  node_54_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_55_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w79.v, (const float *)(void *)(A + 221184), (float *)(void *)(A + 202752));
+  node_56_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w80.v, (float *)(void *)(A + 0));
+  node_57_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w34.v, (float *)(void *)(A + 46080));
+  node_58_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 46080), (float *)(void *)(A + 0));
+  node_59_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w33.v, (float *)(void *)(A + 0));
+  node_60_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w81.v, ch_ppocr_mobile_v2_0_cls_infer_w82.v, (float *)(void *)(A + 46080));
+  node_61_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w36.v, (float *)(void *)(A + 0));
+  node_62_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
+  node_63_Div((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w35.v, (float *)(void *)(A + 46080));
+  node_64_GlobalAveragePool((const float *)(void *)(A + 46080), (float *)(void *)(A + 0));
+  node_65_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w6.v, (float *)(void *)(A + 192));
+  node_66_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w8.v, (float *)(void *)(A + 0));
+  node_67_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
+  node_68_Conv((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w83.v, (const float *)(void *)(A + 202752), (float *)(void *)(A + 110592));
+  node_69_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w84.v, (float *)(void *)(A + 0));
+  node_70_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w38.v, (float *)(void *)(A + 55296));
+  node_71_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
+  node_72_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w37.v, (float *)(void *)(A + 0));
+  node_73_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w85.v, ch_ppocr_mobile_v2_0_cls_infer_w86.v, (float *)(void *)(A + 55296));
+  node_74_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w40.v, (float *)(void *)(A + 0));
+  node_75_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
+  node_76_Div((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w39.v, (float *)(void *)(A + 55296));
+  node_77_GlobalAveragePool((const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
+  node_78_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w9.v, (float *)(void *)(A + 192));
+  node_79_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w10.v, (float *)(void *)(A + 0));
+  node_80_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
+  node_81_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w87.v, (const float *)(void *)(A + 110592), (float *)(void *)(A + 129024));
+  node_82_Conv((const float *)(void *)(A + 129024), ch_ppocr_mobile_v2_0_cls_infer_w88.v, (float *)(void *)(A + 0));
+  node_83_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w42.v, (float *)(void *)(A + 119808));
+  node_84_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 119808), (float *)(void *)(A + 0));
+  node_85_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w41.v, (float *)(void *)(A + 0));
+  node_86_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w89.v, ch_ppocr_mobile_v2_0_cls_infer_w90.v, (float *)(void *)(A + 119808));
+  node_87_Add((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w44.v, (float *)(void *)(A + 0));
+  node_88_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
+  node_89_Div((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w43.v, (float *)(void *)(A + 119808));
+  node_90_GlobalAveragePool((const float *)(void *)(A + 119808), (float *)(void *)(A + 0));
+  node_91_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w11.v, (float *)(void *)(A + 448));
+  node_92_Conv((const float *)(void *)(A + 448), ch_ppocr_mobile_v2_0_cls_infer_w13.v, (float *)(void *)(A + 0));
+  node_93_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
+  node_94_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w91.v, (float *)(void *)(A + 307200));
+  node_95_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w92.v, (float *)(void *)(A + 0));
+  node_96_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w46.v, (float *)(void *)(A + 153600));
+  node_97_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_98_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w45.v, (float *)(void *)(A + 0));
+  node_99_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w93.v, ch_ppocr_mobile_v2_0_cls_infer_w94.v, (float *)(void *)(A + 153600));
+  node_100_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w48.v, (float *)(void *)(A + 0));
+  node_101_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_102_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w47.v, (float *)(void *)(A + 153600));
+  node_103_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_104_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w14.v, (float *)(void *)(A + 832));
+  node_105_Conv((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w15.v, (float *)(void *)(A + 0));
+  node_106_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_107_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w95.v, (const float *)(void *)(A + 307200), (float *)(void *)(A + 331776));
+  node_108_Conv((const float *)(void *)(A + 331776), ch_ppocr_mobile_v2_0_cls_infer_w96.v, (float *)(void *)(A + 0));
+  node_109_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w50.v, (float *)(void *)(A + 153600));
+  node_110_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_111_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w49.v, (float *)(void *)(A + 0));
+  node_112_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w97.v, ch_ppocr_mobile_v2_0_cls_infer_w98.v, (float *)(void *)(A + 153600));
+  node_113_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w52.v, (float *)(void *)(A + 0));
+  node_114_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_115_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w51.v, (float *)(void *)(A + 153600));
+  node_116_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_117_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w16.v, (float *)(void *)(A + 832));
+  node_118_Conv((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w17.v, (float *)(void *)(A + 0));
+  node_119_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_120_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w99.v, (const float *)(void *)(A + 331776), (float *)(void *)(A + 307200));
+  node_121_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w100.v, (float *)(void *)(A + 0));
+  node_122_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w54.v, (float *)(void *)(A + 153600));
+  node_123_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_124_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w53.v, (float *)(void *)(A + 0));
+  node_125_MaxPool((const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_126_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_127_Reshape((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_128_MatMul((const float *)(void *)(A + 0), (float *)(void *)(A + 832));
+  node_129_Add((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w18.v, (float *)(void *)(A + 832));
+  node_130_Softmax((const float *)(void *)(A + 832), output_softmax_0_tmp_0);
   return 0;
 }

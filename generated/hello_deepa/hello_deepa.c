@@ -161,6 +161,70 @@ static void mc_gemv(const mc_gemm_args *g) {
   }
 }
 
+static float mc_act_a8d34598(float v) { return (0x1p+0f / (0x1p+0f + expf(-v))); }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi_a8d34598(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act_a8d34598(v);
+  }
+}
+
+/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
+ * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
+static void mc_gemv_a8d34598(const mc_gemm_args *g) {
+  int64_t n = 0, k;
+  float t[32];
+  int j;
+#if MC_VEC
+  for (; n + 32 <= g->N; n += 32) {
+    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
+    const float *b = g->b + n;
+    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
+      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+      v = (mc_v8){z, z, z, z, z, z, z, z};
+      memcpy(&w, b + g->bks, 32); u0 += v * w;
+      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
+      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
+      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
+    }
+    if (k < g->K) {
+      float x = g->a[k * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+    }
+    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
+    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
+    mc_epi_a8d34598(g, t, 0, n, 32);
+    memcpy(g->y + n, t, sizeof t);
+  }
+#endif
+  for (; n < g->N; n += 32) {
+    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
+    for (j = 0; j < cnt; j++) t[j] = 0.0f;
+    for (k = 0; k < g->K; k++) {
+      float x = g->a[k * g->aks];
+      const float *b = g->b + k * g->bks + n;
+      for (j = 0; j < cnt; j++) t[j] += x * b[j];
+    }
+    mc_epi_a8d34598(g, t, 0, n, cnt);
+    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+  }
+}
+
 /* ---- one function per node, in schedule order ---- */
 
 /* /flatten/Flatten (Flatten): onnx::Flatten_0[1,25,96] -> /flatten/Flatten_output_0[1,2400] */
@@ -213,7 +277,7 @@ static void node_2_ReduceMean(const float *restrict x0, float *restrict y0)
 }
 
 /* /layernorm1/Sub (Sub): /layer1/Gemm_output_0[1,32], /layernorm1/ReduceMean_output_0[1,1] -> /layernorm1/Sub_output_0[1,32] */
-static void node_3_Sub(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_3_Sub(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i2 = 0; i2 < 32; i2++) {
@@ -254,7 +318,7 @@ static void node_5_ReduceMean(const float *restrict x0, float *restrict y0)
 }
 
 /* /layernorm1/Add (Add): /layernorm1/ReduceMean_1_output_0[1,1], /layernorm1/Constant_1_output_0[] -> /layernorm1/Add_output_0[1,1] */
-static void node_6_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_6_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     const float u0 = x0[0];
@@ -265,7 +329,7 @@ static void node_6_Add(const float *restrict x0, const float *restrict x1, float
 }
 
 /* /layernorm1/Sqrt (Sqrt): /layernorm1/Add_output_0[1,1] -> /layernorm1/Sqrt_output_0[1,1] */
-static void node_7_Sqrt(const float *restrict x0, float *restrict y0)
+static void node_7_Sqrt(const float *x0, float *y0)
 {
   {
     const float u0 = x0[0];
@@ -275,7 +339,7 @@ static void node_7_Sqrt(const float *restrict x0, float *restrict y0)
 }
 
 /* /layernorm1/Div (Div): /layernorm1/Sub_output_0[1,32], /layernorm1/Sqrt_output_0[1,1] -> /layernorm1/Div_output_0[1,32] */
-static void node_8_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_8_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i5 = 0; i5 < 32; i5++) {
@@ -288,7 +352,7 @@ static void node_8_Div(const float *restrict x0, const float *restrict x1, float
 }
 
 /* /layernorm1/Mul (Mul): /layernorm1/Div_output_0[1,32], layernorm1.weight[32] -> /layernorm1/Mul_output_0[1,32] */
-static void node_9_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_9_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i6 = 0; i6 < 32; i6++) {
@@ -300,65 +364,54 @@ static void node_9_Mul(const float *restrict x0, const float *restrict x1, float
   }
 }
 
-/* /layernorm1/Add_1 (Add): /layernorm1/Mul_output_0[1,32], layernorm1.bias[32] -> /layernorm1/Add_1_output_0[1,32] */
-static void node_10_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* /layernorm1/Add_1 (Add): /layernorm1/Mul_output_0[1,32], layernorm1.bias[32] -> /relu1/Relu_output_0[1,32] */
+static void node_10_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i7 = 0; i7 < 32; i7++) {
       const float u0 = x0[i7];
       const float u1 = x1[i7];
       float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? 0x0p+0f : v);
       y0[i7] = (float)v;
     }
   }
 }
 
-/* /relu1/Relu (Relu): /layernorm1/Add_1_output_0[1,32] -> /relu1/Relu_output_0[1,32] */
-static void node_11_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i8 = 0; i8 < 32; i8++) {
-      const float u0 = x0[i8];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i8] = (float)v;
-    }
-  }
-}
-
 /* /blocks.0/fcn_layer/Gemm (Gemm): /relu1/Relu_output_0[1,32], blocks.0.fcn_layer.weight[32,32], blocks.0.fcn_layer.bias[32] -> /blocks.0/fcn_layer/Gemm_output_0[1,32] */
-static void node_12_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_11_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g9;
-    memset(&g9, 0, sizeof g9);
-    g9.M = 1;
-    g9.N = 32;
-    g9.K = 32;
-    g9.ars = 32;
-    g9.aks = 1;
-    g9.bkind = MC_B_ROWS;
-    g9.bks = 32;
-    g9.bns = 1;
-    g9.ldy = 32;
-    g9.alpha = 0x1p+0f;
-    g9.bias_mode = 2;
-    g9.beta = 0x1p+0f;
-    g9.bias = x2;
-    g9.a = x0;
-    g9.b = hello_deepa_p1.v;
-    g9.y = y0;
-    mc_gemv(&g9);
+    mc_gemm_args g8;
+    memset(&g8, 0, sizeof g8);
+    g8.M = 1;
+    g8.N = 32;
+    g8.K = 32;
+    g8.ars = 32;
+    g8.aks = 1;
+    g8.bkind = MC_B_ROWS;
+    g8.bks = 32;
+    g8.bns = 1;
+    g8.ldy = 32;
+    g8.alpha = 0x1p+0f;
+    g8.bias_mode = 2;
+    g8.beta = 0x1p+0f;
+    g8.bias = x2;
+    g8.a = x0;
+    g8.b = hello_deepa_p1.v;
+    g8.y = y0;
+    mc_gemv(&g8);
   }
 }
 
 /* /blocks.0/layer_norm/ReduceMean (ReduceMean): /blocks.0/fcn_layer/Gemm_output_0[1,32], /blocks.0/layer_norm/ReduceMean_axes[1] -> /blocks.0/layer_norm/ReduceMean_output_0[1,1] */
-static void node_13_ReduceMean(const float *restrict x0, float *restrict y0)
+static void node_12_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
     float acc = 0;
-    for (int64_t i10 = 0; i10 < 32; i10++) {
+    for (int64_t i9 = 0; i9 < 32; i9++) {
       {
-        const float v = (float)x0[i10];
+        const float v = (float)x0[i9];
         acc += v;
       }
     }
@@ -367,39 +420,39 @@ static void node_13_ReduceMean(const float *restrict x0, float *restrict y0)
 }
 
 /* /blocks.0/layer_norm/Sub (Sub): /blocks.0/fcn_layer/Gemm_output_0[1,32], /blocks.0/layer_norm/ReduceMean_output_0[1,1] -> /blocks.0/layer_norm/Sub_output_0[1,32] */
-static void node_14_Sub(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_13_Sub(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i11 = 0; i11 < 32; i11++) {
-      const float u0 = x0[i11];
+    for (int64_t i10 = 0; i10 < 32; i10++) {
+      const float u0 = x0[i10];
       const float u1 = x1[0];
       float v = (float)(u0 - u1);
-      y0[i11] = (float)v;
+      y0[i10] = (float)v;
     }
   }
 }
 
 /* /blocks.0/layer_norm/Pow (Pow): /blocks.0/layer_norm/Sub_output_0[1,32], /blocks.0/layer_norm/Constant_output_0[] -> /blocks.0/layer_norm/Pow_output_0[1,32] */
-static void node_15_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_14_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i12 = 0; i12 < 32; i12++) {
-      const float u0 = x0[i12];
+    for (int64_t i11 = 0; i11 < 32; i11++) {
+      const float u0 = x0[i11];
       const float u1 = x1[0];
       float v = (float)(powf(u0, (float)u1));
-      y0[i12] = (float)v;
+      y0[i11] = (float)v;
     }
   }
 }
 
 /* /blocks.0/layer_norm/ReduceMean_1 (ReduceMean): /blocks.0/layer_norm/Pow_output_0[1,32], /blocks.0/layer_norm/ReduceMean_1_axes[1] -> /blocks.0/layer_norm/ReduceMean_1_output_0[1,1] */
-static void node_16_ReduceMean(const float *restrict x0, float *restrict y0)
+static void node_15_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
     float acc = 0;
-    for (int64_t i13 = 0; i13 < 32; i13++) {
+    for (int64_t i12 = 0; i12 < 32; i12++) {
       {
-        const float v = (float)x0[i13];
+        const float v = (float)x0[i12];
         acc += v;
       }
     }
@@ -408,7 +461,7 @@ static void node_16_ReduceMean(const float *restrict x0, float *restrict y0)
 }
 
 /* /blocks.0/layer_norm/Add (Add): /blocks.0/layer_norm/ReduceMean_1_output_0[1,1], /blocks.0/layer_norm/Constant_1_output_0[] -> /blocks.0/layer_norm/Add_output_0[1,1] */
-static void node_17_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_16_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     const float u0 = x0[0];
@@ -419,7 +472,7 @@ static void node_17_Add(const float *restrict x0, const float *restrict x1, floa
 }
 
 /* /blocks.0/layer_norm/Sqrt (Sqrt): /blocks.0/layer_norm/Add_output_0[1,1] -> /blocks.0/layer_norm/Sqrt_output_0[1,1] */
-static void node_18_Sqrt(const float *restrict x0, float *restrict y0)
+static void node_17_Sqrt(const float *x0, float *y0)
 {
   {
     const float u0 = x0[0];
@@ -429,89 +482,68 @@ static void node_18_Sqrt(const float *restrict x0, float *restrict y0)
 }
 
 /* /blocks.0/layer_norm/Div (Div): /blocks.0/layer_norm/Sub_output_0[1,32], /blocks.0/layer_norm/Sqrt_output_0[1,1] -> /blocks.0/layer_norm/Div_output_0[1,32] */
-static void node_19_Div(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_18_Div(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i14 = 0; i14 < 32; i14++) {
-      const float u0 = x0[i14];
+    for (int64_t i13 = 0; i13 < 32; i13++) {
+      const float u0 = x0[i13];
       const float u1 = x1[0];
       float v = (float)(u0 / u1);
-      y0[i14] = (float)v;
+      y0[i13] = (float)v;
     }
   }
 }
 
 /* /blocks.0/layer_norm/Mul (Mul): /blocks.0/layer_norm/Div_output_0[1,32], blocks.0.layer_norm.weight[32] -> /blocks.0/layer_norm/Mul_output_0[1,32] */
-static void node_20_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_19_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i14 = 0; i14 < 32; i14++) {
+      const float u0 = x0[i14];
+      const float u1 = x1[i14];
+      float v = (float)(u0 * u1);
+      y0[i14] = (float)v;
+    }
+  }
+}
+
+/* /blocks.0/layer_norm/Add_1 (Add): /blocks.0/layer_norm/Mul_output_0[1,32], blocks.0.layer_norm.bias[32] -> /blocks.0/relu/Relu_output_0[1,32] */
+static void node_20_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i15 = 0; i15 < 32; i15++) {
       const float u0 = x0[i15];
       const float u1 = x1[i15];
-      float v = (float)(u0 * u1);
+      float v = (float)(u0 + u1);
+      v = (v < 0x0p+0f ? 0x0p+0f : v);
       y0[i15] = (float)v;
     }
   }
 }
 
-/* /blocks.0/layer_norm/Add_1 (Add): /blocks.0/layer_norm/Mul_output_0[1,32], blocks.0.layer_norm.bias[32] -> /blocks.0/layer_norm/Add_1_output_0[1,32] */
-static void node_21_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* /last_layer/Gemm (Gemm): /blocks.0/relu/Relu_output_0[1,32], last_layer.weight[1,32], last_layer.bias[1] -> 39[1,1] */
+static void node_21_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i16 = 0; i16 < 32; i16++) {
-      const float u0 = x0[i16];
-      const float u1 = x1[i16];
-      float v = (float)(u0 + u1);
-      y0[i16] = (float)v;
-    }
-  }
-}
-
-/* /blocks.0/relu/Relu (Relu): /blocks.0/layer_norm/Add_1_output_0[1,32] -> /blocks.0/relu/Relu_output_0[1,32] */
-static void node_22_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i17 = 0; i17 < 32; i17++) {
-      const float u0 = x0[i17];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i17] = (float)v;
-    }
-  }
-}
-
-/* /last_layer/Gemm (Gemm): /blocks.0/relu/Relu_output_0[1,32], last_layer.weight[1,32], last_layer.bias[1] -> /last_layer/Gemm_output_0[1,1] */
-static void node_23_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g18;
-    memset(&g18, 0, sizeof g18);
-    g18.M = 1;
-    g18.N = 1;
-    g18.K = 32;
-    g18.ars = 32;
-    g18.aks = 1;
-    g18.bkind = MC_B_ROWS;
-    g18.bks = 1;
-    g18.bns = 1;
-    g18.ldy = 1;
-    g18.alpha = 0x1p+0f;
-    g18.bias_mode = 3;
-    g18.beta = 0x1p+0f;
-    g18.bias = x2;
-    g18.a = x0;
-    g18.b = hello_deepa_p2.v;
-    g18.y = y0;
-    mc_gemv(&g18);
-  }
-}
-
-/* /last_act/Sigmoid (Sigmoid): /last_layer/Gemm_output_0[1,1] -> 39[1,1] */
-static void node_24_Sigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    const float u0 = x0[0];
-    float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-    y0[0] = (float)v;
+    mc_gemm_args g16;
+    memset(&g16, 0, sizeof g16);
+    g16.M = 1;
+    g16.N = 1;
+    g16.K = 32;
+    g16.ars = 32;
+    g16.aks = 1;
+    g16.bkind = MC_B_ROWS;
+    g16.bks = 1;
+    g16.bns = 1;
+    g16.ldy = 1;
+    g16.alpha = 0x1p+0f;
+    g16.bias_mode = 3;
+    g16.beta = 0x1p+0f;
+    g16.bias = x2;
+    g16.a = x0;
+    g16.b = hello_deepa_p2.v;
+    g16.y = y0;
+    mc_gemv_a8d34598(&g16);
   }
 }
 
@@ -536,28 +568,25 @@ int hello_deepa_infer(const float *input_onnx__Flatten_0, float *output__39, voi
 #endif
   node_0_Flatten(input_onnx__Flatten_0, (float *)(void *)(A + 0));
   node_1_Gemm((const float *)(void *)(A + 0), hello_deepa_w0.v, (float *)(void *)(A + 9600));
-  node_2_ReduceMean((const float *)(void *)(A + 9600), (float *)(void *)(A + 128));
-  node_3_Sub((const float *)(void *)(A + 9600), (const float *)(void *)(A + 128), (float *)(void *)(A + 0));
-  node_4_Pow((const float *)(void *)(A + 0), hello_deepa_w7.v, (float *)(void *)(A + 128));
-  node_5_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_6_Add((const float *)(void *)(A + 256), hello_deepa_w8.v, (float *)(void *)(A + 128));
-  node_7_Sqrt((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_8_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 128));
-  node_9_Mul((const float *)(void *)(A + 128), hello_deepa_w1.v, (float *)(void *)(A + 0));
-  node_10_Add((const float *)(void *)(A + 0), hello_deepa_w2.v, (float *)(void *)(A + 128));
-  node_11_Relu((const float *)(void *)(A + 128), (float *)(void *)(A + 0));
-  node_12_Gemm((const float *)(void *)(A + 0), hello_deepa_w3.v, (float *)(void *)(A + 128));
-  node_13_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_14_Sub((const float *)(void *)(A + 128), (const float *)(void *)(A + 256), (float *)(void *)(A + 0));
-  node_15_Pow((const float *)(void *)(A + 0), hello_deepa_w9.v, (float *)(void *)(A + 128));
-  node_16_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_17_Add((const float *)(void *)(A + 256), hello_deepa_w10.v, (float *)(void *)(A + 128));
-  node_18_Sqrt((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_19_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 128));
-  node_20_Mul((const float *)(void *)(A + 128), hello_deepa_w4.v, (float *)(void *)(A + 0));
-  node_21_Add((const float *)(void *)(A + 0), hello_deepa_w5.v, (float *)(void *)(A + 128));
-  node_22_Relu((const float *)(void *)(A + 128), (float *)(void *)(A + 0));
-  node_23_Gemm((const float *)(void *)(A + 0), hello_deepa_w6.v, (float *)(void *)(A + 128));
-  node_24_Sigmoid((const float *)(void *)(A + 128), output__39);
+  node_2_ReduceMean((const float *)(void *)(A + 9600), (float *)(void *)(A + 0));
+  node_3_Sub((const float *)(void *)(A + 9600), (const float *)(void *)(A + 0), (float *)(void *)(A + 9600));
+  node_4_Pow((const float *)(void *)(A + 9600), hello_deepa_w7.v, (float *)(void *)(A + 0));
+  node_5_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 128));
+  node_6_Add((const float *)(void *)(A + 128), hello_deepa_w8.v, (float *)(void *)(A + 128));
+  node_7_Sqrt((const float *)(void *)(A + 128), (float *)(void *)(A + 128));
+  node_8_Div((const float *)(void *)(A + 9600), (const float *)(void *)(A + 128), (float *)(void *)(A + 9600));
+  node_9_Mul((const float *)(void *)(A + 9600), hello_deepa_w1.v, (float *)(void *)(A + 9600));
+  node_10_Add((const float *)(void *)(A + 9600), hello_deepa_w2.v, (float *)(void *)(A + 9600));
+  node_11_Gemm((const float *)(void *)(A + 9600), hello_deepa_w3.v, (float *)(void *)(A + 0));
+  node_12_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 128));
+  node_13_Sub((const float *)(void *)(A + 0), (const float *)(void *)(A + 128), (float *)(void *)(A + 0));
+  node_14_Pow((const float *)(void *)(A + 0), hello_deepa_w9.v, (float *)(void *)(A + 128));
+  node_15_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
+  node_16_Add((const float *)(void *)(A + 256), hello_deepa_w10.v, (float *)(void *)(A + 256));
+  node_17_Sqrt((const float *)(void *)(A + 256), (float *)(void *)(A + 256));
+  node_18_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 0));
+  node_19_Mul((const float *)(void *)(A + 0), hello_deepa_w4.v, (float *)(void *)(A + 0));
+  node_20_Add((const float *)(void *)(A + 0), hello_deepa_w5.v, (float *)(void *)(A + 0));
+  node_21_Gemm((const float *)(void *)(A + 0), hello_deepa_w6.v, output__39);
   return 0;
 }

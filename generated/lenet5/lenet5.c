@@ -85,17 +85,17 @@ typedef struct mc_gemm_args {
   float *ascratch;               /* KC * MR floats, when A is not packed */
 } mc_gemm_args;
 
-static float mc_act(float v) { return v; }
+static float mc_act_cdd0a3c3(float v) { return tanhf(v); }
 
 /* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+static void mc_epi_cdd0a3c3(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
     float v = g->alpha * t[j] + bm;
     if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
     if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act(v);
+    t[j] = mc_act_cdd0a3c3(v);
   }
 }
 
@@ -178,7 +178,7 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
  * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
  * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
  * through the epilogue when LAST. */
-static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
+static void mc_tile_cdd0a3c3(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
                      const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
   float t[MC_MR * MC_NR];
   float *y = g->y + m * g->ldy + n;
@@ -224,7 +224,7 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
           memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
           v += g->rscale * w;
         }
-        for (l = 0; l < MC_NR; l++) v[l] = mc_act(v[l]);
+        for (l = 0; l < MC_NR; l++) v[l] = mc_act_cdd0a3c3(v[l]);
       }
       memcpy(yp, &v, sizeof v);
     }
@@ -283,7 +283,7 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
             memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
             v += (mc_v8){x, x, x, x, x, x, x, x} * w;
           }
-          for (l = 0; l < 8; l++) v[l] = mc_act(v[l]);
+          for (l = 0; l < 8; l++) v[l] = mc_act_cdd0a3c3(v[l]);
         }
         memcpy(yp, &v, sizeof v);
       }
@@ -314,14 +314,14 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
     float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
     if (!(flags & MC_FIRST))
       for (j = 0; j < nr; j++) tr[j] += yr[j];
-    if (flags & MC_LAST) mc_epi(g, tr, m + i, n, nr);
+    if (flags & MC_LAST) mc_epi_cdd0a3c3(g, tr, m + i, n, nr);
     for (j = 0; j < nr; j++) yr[j] = tr[j];
   }
 }
 
 /* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
  * panels and MR-high tiles (the loop order of BLIS). */
-static void mc_gemm(const mc_gemm_args *g) {
+static void mc_gemm_cdd0a3c3(const mc_gemm_args *g) {
   int64_t jc, pc, ic, jr, ir;
   for (jc = 0; jc < g->N; jc += g->NC) {
     int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
@@ -364,11 +364,337 @@ static void mc_gemm(const mc_gemm_args *g) {
               ars = 1;
               aks = MC_MR;
             }
-            mc_tile(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
+            mc_tile_cdd0a3c3(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
           }
         }
       }
     }
+  }
+}
+
+static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act_81bf6201(v);
+  }
+}
+
+/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
+ * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
+ * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
+ * through the epilogue when LAST. */
+static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
+                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
+  float t[MC_MR * MC_NR];
+  float *y = g->y + m * g->ldy + n;
+  int64_t k;
+  int i, j;
+  const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */
+  const int64_t r2 = 2 * ars;
+#if MC_VEC == 16
+  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v16 bv;
+    memcpy(&bv, b, sizeof bv);
+    c0 += p[0] * bv;
+    c1 += p[ars] * bv;
+    c2 += p[r2] * bv;
+    c3 += q[0] * bv;
+    c4 += q[ars] * bv;
+    c5 += q[r2] * bv;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v16 acc[MC_MR];
+    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
+    for (i = 0; i < MC_MR; i++) {
+      mc_v16 v = acc[i], w;
+      float *yp = y + i * g->ldy;
+      if (!(flags & MC_FIRST)) {
+        memcpy(&w, yp, sizeof w);
+        v += w;
+      }
+      if (flags & MC_LAST) {
+        int l;
+        v *= g->alpha;
+        if (g->bias_mode == 1 || g->bias_mode == 3)
+          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+        else if (g->bias_mode == 2) {
+          memcpy(&w, g->bias + n, sizeof w);
+          v += g->beta * w;
+        }
+        if (g->res) {
+          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
+          v += g->rscale * w;
+        }
+        for (l = 0; l < MC_NR; l++) v[l] = mc_act_81bf6201(v[l]);
+      }
+      memcpy(yp, &v, sizeof v);
+    }
+    return;
+  }
+  memcpy(t + 0, &c0, sizeof c0);
+  memcpy(t + 16, &c1, sizeof c1);
+  memcpy(t + 32, &c2, sizeof c2);
+  memcpy(t + 48, &c3, sizeof c3);
+  memcpy(t + 64, &c4, sizeof c4);
+  memcpy(t + 80, &c5, sizeof c5);
+#elif MC_VEC == 8
+  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v8 b0, b1, s;
+    float x;
+    memcpy(&b0, b, sizeof b0);
+    memcpy(&b1, b + 8, sizeof b1);
+    x = p[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c00 += s * b0; c01 += s * b1;
+    x = p[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c10 += s * b0; c11 += s * b1;
+    x = p[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c20 += s * b0; c21 += s * b1;
+    x = q[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c30 += s * b0; c31 += s * b1;
+    x = q[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c40 += s * b0; c41 += s * b1;
+    x = q[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c50 += s * b0; c51 += s * b1;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v8 acc[12];
+    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
+    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
+    for (i = 0; i < MC_MR; i++)
+      for (j = 0; j < 2; j++) {
+        mc_v8 v = acc[2 * i + j], w;
+        float *yp = y + i * g->ldy + 8 * j;
+        if (!(flags & MC_FIRST)) {
+          memcpy(&w, yp, sizeof w);
+          v += w;
+        }
+        if (flags & MC_LAST) {
+          float x = g->alpha, bm;
+          int l;
+          v *= (mc_v8){x, x, x, x, x, x, x, x};
+          if (g->bias_mode == 1 || g->bias_mode == 3) {
+            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
+          } else if (g->bias_mode == 2) {
+            x = g->beta;
+            memcpy(&w, g->bias + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          if (g->res) {
+            x = g->rscale;
+            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          for (l = 0; l < 8; l++) v[l] = mc_act_81bf6201(v[l]);
+        }
+        memcpy(yp, &v, sizeof v);
+      }
+    return;
+  }
+  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
+  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
+  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);
+#else
+  for (i = 0; i < MC_MR * MC_NR; i++) t[i] = 0.0f;
+  for (k = 0; k < kc; k++) {
+    const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];
+    for (j = 0; j < MC_NR; j++) {
+      const float bj = b[j];
+      t[j] += x0 * bj;
+      t[MC_NR + j] += x1 * bj;
+      t[2 * MC_NR + j] += x2 * bj;
+      t[3 * MC_NR + j] += x3 * bj;
+      t[4 * MC_NR + j] += x4 * bj;
+      t[5 * MC_NR + j] += x5 * bj;
+    }
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+#endif
+  for (i = 0; i < mr; i++) {
+    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
+    if (!(flags & MC_FIRST))
+      for (j = 0; j < nr; j++) tr[j] += yr[j];
+    if (flags & MC_LAST) mc_epi_81bf6201(g, tr, m + i, n, nr);
+    for (j = 0; j < nr; j++) yr[j] = tr[j];
+  }
+}
+
+/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
+ * panels and MR-high tiles (the loop order of BLIS). */
+static void mc_gemm_81bf6201(const mc_gemm_args *g) {
+  int64_t jc, pc, ic, jr, ir;
+  for (jc = 0; jc < g->N; jc += g->NC) {
+    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+    for (pc = 0; pc < g->K; pc += g->KC) {
+      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
+      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
+      const float *bp = NULL;
+      int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */
+      if (g->bkind == MC_B_PACKED) {
+        bp = g->b + jc * g->K + pc * MC_NR;
+        bps = g->K * MC_NR;
+      } else if (g->bkind == MC_B_ROWS) {
+        bp = g->b + pc * g->bks + jc;
+        bps = MC_NR;
+        bks = g->bks;
+        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
+          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
+      } else {
+        mc_packb(g, pc, kc, jc, nc, g->scratch);
+        bp = g->scratch;
+        bps = kc * MC_NR;
+      }
+      for (ic = 0; ic < g->M; ic += g->MC) {
+        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+        for (jr = 0; jr < nc; jr += MC_NR) {
+          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
+          const float *b = bp + jr / MC_NR * bps;
+          int64_t bk = bks;
+          if (g->bkind == MC_B_ROWS && nr < MC_NR) b = g->scratch, bk = MC_NR;
+          for (ir = 0; ir < mc; ir += MC_MR) {
+            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
+            int64_t m = ic + ir;
+            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
+            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
+            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
+              int64_t i, k;
+              for (k = 0; k < kc; k++)
+                for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
+              a = g->ascratch;
+              ars = 1;
+              aks = MC_MR;
+            }
+            mc_tile_81bf6201(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
+ * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
+static void mc_gemv_81bf6201(const mc_gemm_args *g) {
+  int64_t n = 0, k;
+  float t[32];
+  int j;
+#if MC_VEC
+  for (; n + 32 <= g->N; n += 32) {
+    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
+    const float *b = g->b + n;
+    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
+      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+      v = (mc_v8){z, z, z, z, z, z, z, z};
+      memcpy(&w, b + g->bks, 32); u0 += v * w;
+      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
+      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
+      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
+    }
+    if (k < g->K) {
+      float x = g->a[k * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+    }
+    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
+    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
+    mc_epi_81bf6201(g, t, 0, n, 32);
+    memcpy(g->y + n, t, sizeof t);
+  }
+#endif
+  for (; n < g->N; n += 32) {
+    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
+    for (j = 0; j < cnt; j++) t[j] = 0.0f;
+    for (k = 0; k < g->K; k++) {
+      float x = g->a[k * g->aks];
+      const float *b = g->b + k * g->bks + n;
+      for (j = 0; j < cnt; j++) t[j] += x * b[j];
+    }
+    mc_epi_81bf6201(g, t, 0, n, cnt);
+    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+  }
+}
+
+/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
+ * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
+static void mc_gemv_cdd0a3c3(const mc_gemm_args *g) {
+  int64_t n = 0, k;
+  float t[32];
+  int j;
+#if MC_VEC
+  for (; n + 32 <= g->N; n += 32) {
+    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
+    const float *b = g->b + n;
+    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
+      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+      v = (mc_v8){z, z, z, z, z, z, z, z};
+      memcpy(&w, b + g->bks, 32); u0 += v * w;
+      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
+      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
+      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
+    }
+    if (k < g->K) {
+      float x = g->a[k * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+    }
+    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
+    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
+    mc_epi_cdd0a3c3(g, t, 0, n, 32);
+    memcpy(g->y + n, t, sizeof t);
+  }
+#endif
+  for (; n < g->N; n += 32) {
+    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
+    for (j = 0; j < cnt; j++) t[j] = 0.0f;
+    for (k = 0; k < g->K; k++) {
+      float x = g->a[k * g->aks];
+      const float *b = g->b + k * g->bks + n;
+      for (j = 0; j < cnt; j++) t[j] += x * b[j];
+    }
+    mc_epi_cdd0a3c3(g, t, 0, n, cnt);
+    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+  }
+}
+
+static float mc_act(float v) { return v; }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act(v);
   }
 }
 
@@ -424,7 +750,7 @@ static void mc_gemv(const mc_gemm_args *g) {
 
 /* ---- one function per node, in schedule order ---- */
 
-/* /c1/Conv (Conv): input[1,1,32,32], c1.weight[6,1,5,5], c1.bias[6] -> /c1/Conv_output_0[1,6,28,28] */
+/* /c1/Conv (Conv): input[1,1,32,32], c1.weight[6,1,5,5], c1.bias[6] -> /Tanh_output_0[1,6,28,28] */
 static void node_0_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
   {
@@ -434,7 +760,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.N = 784;
     g0.K = 25;
     g0.MC = 72;
-    g0.NC = 640;
+    g0.NC = 256;
     g0.KC = 25;
     g0.bkind = MC_B_IM2COL;
     g0.bks = 0;
@@ -460,229 +786,181 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.apk = lenet5_p0.v;
     g0.b = x0;
     g0.y = y0;
-    mc_gemm(&g0);
-  }
-}
-
-/* /Tanh (Tanh): /c1/Conv_output_0[1,6,28,28] -> /Tanh_output_0[1,6,28,28] */
-static void node_1_Tanh(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i1 = 0; i1 < 4704; i1++) {
-      const float u0 = x0[i1];
-      float v = (float)(tanhf(u0));
-      y0[i1] = (float)v;
-    }
+    mc_gemm_cdd0a3c3(&g0);
   }
 }
 
 /* /AveragePool (AveragePool): /Tanh_output_0[1,6,28,28] -> /AveragePool_output_0[1,6,14,14] */
-static void node_2_AveragePool(const float *restrict x0, float *restrict y0)
+static void node_1_AveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i2 = 0; i2 < 6; i2++) {
-    const float *xp3 = x0 + i2 * 784;
-    float *yp4 = y0 + i2 * 196;
-    for (int64_t i5 = 0; i5 < 14; i5++) {
-      for (int64_t i6 = 0; i6 < 14; i6++) {
-        float acc7 = 0x0p+0f;
-        int64_t cnt8 = 0;
-        for (int64_t i9 = 0; i9 < 2; i9++) {
-          const int64_t p10 = i5 * 2 + i9;
-          for (int64_t i11 = 0; i11 < 2; i11++) {
-            const int64_t p12 = i6 * 2 + i11;
-            cnt8++;
-            const float v13 = xp3[p10 * 28 + p12];
-            acc7 += v13;
+  for (int64_t i1 = 0; i1 < 6; i1++) {
+    const float *xp2 = x0 + i1 * 784;
+    float *yp3 = y0 + i1 * 196;
+    for (int64_t i4 = 0; i4 < 14; i4++) {
+      for (int64_t i5 = 0; i5 < 14; i5++) {
+        float acc6 = 0x0p+0f;
+        int64_t cnt7 = 0;
+        for (int64_t i8 = 0; i8 < 2; i8++) {
+          const int64_t p9 = i4 * 2 + i8;
+          for (int64_t i10 = 0; i10 < 2; i10++) {
+            const int64_t p11 = i5 * 2 + i10;
+            cnt7++;
+            const float v12 = xp2[p9 * 28 + p11];
+            acc6 += v12;
           }
         }
-        yp4[i5 * 14 + i6] = acc7 / (float)cnt8;
+        yp3[i4 * 14 + i5] = acc6 / (float)cnt7;
       }
     }
   }
 }
 
-/* /c3/Conv (Conv): /AveragePool_output_0[1,6,14,14], c3.weight[16,6,5,5], c3.bias[16] -> /c3/Conv_output_0[1,16,10,10] */
-static void node_3_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
+/* /c3/Conv (Conv): /AveragePool_output_0[1,6,14,14], c3.weight[16,6,5,5], c3.bias[16] -> /Relu_output_0[1,16,10,10] */
+static void node_2_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
   {
-    mc_gemm_args g14;
-    memset(&g14, 0, sizeof g14);
-    g14.M = 16;
-    g14.N = 100;
-    g14.K = 150;
-    g14.MC = 72;
-    g14.NC = 96;
-    g14.KC = 150;
-    g14.bkind = MC_B_IM2COL;
-    g14.bks = 0;
-    g14.bns = 0;
-    g14.C = 6;
-    g14.H = 14;
-    g14.W = 14;
-    g14.OW = 10;
-    g14.KH = 5;
-    g14.KW = 5;
-    g14.SH = 1;
-    g14.SW = 1;
-    g14.DH = 1;
-    g14.DW = 1;
-    g14.PH = 0;
-    g14.PW = 0;
-    g14.ldy = 100;
-    g14.alpha = 0x1p+0f;
-    g14.bias_mode = 1;
-    g14.beta = 0x1p+0f;
-    g14.scratch = (float *)(void *)scratch;
-    g14.bias = x2;
-    g14.apk = lenet5_p1.v;
-    g14.b = x0;
-    g14.y = y0;
-    mc_gemm(&g14);
-  }
-}
-
-/* /Relu (Relu): /c3/Conv_output_0[1,16,10,10] -> /Relu_output_0[1,16,10,10] */
-static void node_4_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i15 = 0; i15 < 1600; i15++) {
-      const float u0 = x0[i15];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i15] = (float)v;
-    }
+    mc_gemm_args g13;
+    memset(&g13, 0, sizeof g13);
+    g13.M = 16;
+    g13.N = 100;
+    g13.K = 150;
+    g13.MC = 72;
+    g13.NC = 96;
+    g13.KC = 150;
+    g13.bkind = MC_B_IM2COL;
+    g13.bks = 0;
+    g13.bns = 0;
+    g13.C = 6;
+    g13.H = 14;
+    g13.W = 14;
+    g13.OW = 10;
+    g13.KH = 5;
+    g13.KW = 5;
+    g13.SH = 1;
+    g13.SW = 1;
+    g13.DH = 1;
+    g13.DW = 1;
+    g13.PH = 0;
+    g13.PW = 0;
+    g13.ldy = 100;
+    g13.alpha = 0x1p+0f;
+    g13.bias_mode = 1;
+    g13.beta = 0x1p+0f;
+    g13.scratch = (float *)(void *)scratch;
+    g13.bias = x2;
+    g13.apk = lenet5_p1.v;
+    g13.b = x0;
+    g13.y = y0;
+    mc_gemm_81bf6201(&g13);
   }
 }
 
 /* /MaxPool (MaxPool): /Relu_output_0[1,16,10,10] -> /MaxPool_output_0[1,16,5,5] */
-static void node_5_MaxPool(const float *restrict x0, float *restrict y0)
+static void node_3_MaxPool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i16 = 0; i16 < 16; i16++) {
-    const float *xp17 = x0 + i16 * 100;
-    float *yp18 = y0 + i16 * 25;
-    for (int64_t i19 = 0; i19 < 5; i19++) {
-      for (int64_t i20 = 0; i20 < 5; i20++) {
-        float acc21 = -INFINITY;
-        for (int64_t i22 = 0; i22 < 2; i22++) {
-          const int64_t p23 = i19 * 2 + i22;
-          for (int64_t i24 = 0; i24 < 2; i24++) {
-            const int64_t p25 = i20 * 2 + i24;
-            const float v26 = xp17[p23 * 10 + p25];
-            if (v26 > acc21 || v26 != v26) acc21 = v26;
+  for (int64_t i14 = 0; i14 < 16; i14++) {
+    const float *xp15 = x0 + i14 * 100;
+    float *yp16 = y0 + i14 * 25;
+    for (int64_t i17 = 0; i17 < 5; i17++) {
+      for (int64_t i18 = 0; i18 < 5; i18++) {
+        float acc19 = -INFINITY;
+        for (int64_t i20 = 0; i20 < 2; i20++) {
+          const int64_t p21 = i17 * 2 + i20;
+          for (int64_t i22 = 0; i22 < 2; i22++) {
+            const int64_t p23 = i18 * 2 + i22;
+            const float v24 = xp15[p21 * 10 + p23];
+            if (v24 > acc19 || v24 != v24) acc19 = v24;
           }
         }
-        yp18[i19 * 5 + i20] = acc21;
+        yp16[i17 * 5 + i18] = acc19;
       }
     }
   }
 }
 
 /* /Flatten (Flatten): /MaxPool_output_0[1,16,5,5] -> /Flatten_output_0[1,400] */
-static void node_6_Flatten(const float *restrict x0, float *restrict y0)
+static void node_4_Flatten(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 400 * sizeof(float));
   }
 }
 
-/* /f5/Gemm (Gemm): /Flatten_output_0[1,400], f5.weight[120,400], f5.bias[120] -> /f5/Gemm_output_0[1,120] */
+/* /f5/Gemm (Gemm): /Flatten_output_0[1,400], f5.weight[120,400], f5.bias[120] -> /Relu_1_output_0[1,120] */
+static void node_5_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g25;
+    memset(&g25, 0, sizeof g25);
+    g25.M = 1;
+    g25.N = 120;
+    g25.K = 400;
+    g25.ars = 400;
+    g25.aks = 1;
+    g25.bkind = MC_B_ROWS;
+    g25.bks = 120;
+    g25.bns = 1;
+    g25.ldy = 120;
+    g25.alpha = 0x1p+0f;
+    g25.bias_mode = 2;
+    g25.beta = 0x1p+0f;
+    g25.bias = x2;
+    g25.a = x0;
+    g25.b = lenet5_p2.v;
+    g25.y = y0;
+    mc_gemv_81bf6201(&g25);
+  }
+}
+
+/* /f6/Gemm (Gemm): /Relu_1_output_0[1,120], f6.weight[84,120], f6.bias[84] -> /Tanh_1_output_0[1,84] */
+static void node_6_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g26;
+    memset(&g26, 0, sizeof g26);
+    g26.M = 1;
+    g26.N = 84;
+    g26.K = 120;
+    g26.ars = 120;
+    g26.aks = 1;
+    g26.bkind = MC_B_ROWS;
+    g26.bks = 84;
+    g26.bns = 1;
+    g26.ldy = 84;
+    g26.alpha = 0x1p+0f;
+    g26.bias_mode = 2;
+    g26.beta = 0x1p+0f;
+    g26.bias = x2;
+    g26.a = x0;
+    g26.b = lenet5_p3.v;
+    g26.y = y0;
+    mc_gemv_cdd0a3c3(&g26);
+  }
+}
+
+/* /out/Gemm (Gemm): /Tanh_1_output_0[1,84], out.weight[10,84], out.bias[10] -> logits[1,10] */
 static void node_7_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
     mc_gemm_args g27;
     memset(&g27, 0, sizeof g27);
     g27.M = 1;
-    g27.N = 120;
-    g27.K = 400;
-    g27.ars = 400;
+    g27.N = 10;
+    g27.K = 84;
+    g27.ars = 84;
     g27.aks = 1;
     g27.bkind = MC_B_ROWS;
-    g27.bks = 120;
+    g27.bks = 10;
     g27.bns = 1;
-    g27.ldy = 120;
+    g27.ldy = 10;
     g27.alpha = 0x1p+0f;
     g27.bias_mode = 2;
     g27.beta = 0x1p+0f;
     g27.bias = x2;
     g27.a = x0;
-    g27.b = lenet5_p2.v;
+    g27.b = lenet5_p4.v;
     g27.y = y0;
     mc_gemv(&g27);
-  }
-}
-
-/* /Relu_1 (Relu): /f5/Gemm_output_0[1,120] -> /Relu_1_output_0[1,120] */
-static void node_8_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i28 = 0; i28 < 120; i28++) {
-      const float u0 = x0[i28];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i28] = (float)v;
-    }
-  }
-}
-
-/* /f6/Gemm (Gemm): /Relu_1_output_0[1,120], f6.weight[84,120], f6.bias[84] -> /f6/Gemm_output_0[1,84] */
-static void node_9_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g29;
-    memset(&g29, 0, sizeof g29);
-    g29.M = 1;
-    g29.N = 84;
-    g29.K = 120;
-    g29.ars = 120;
-    g29.aks = 1;
-    g29.bkind = MC_B_ROWS;
-    g29.bks = 84;
-    g29.bns = 1;
-    g29.ldy = 84;
-    g29.alpha = 0x1p+0f;
-    g29.bias_mode = 2;
-    g29.beta = 0x1p+0f;
-    g29.bias = x2;
-    g29.a = x0;
-    g29.b = lenet5_p3.v;
-    g29.y = y0;
-    mc_gemv(&g29);
-  }
-}
-
-/* /Tanh_1 (Tanh): /f6/Gemm_output_0[1,84] -> /Tanh_1_output_0[1,84] */
-static void node_10_Tanh(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i30 = 0; i30 < 84; i30++) {
-      const float u0 = x0[i30];
-      float v = (float)(tanhf(u0));
-      y0[i30] = (float)v;
-    }
-  }
-}
-
-/* /out/Gemm (Gemm): /Tanh_1_output_0[1,84], out.weight[10,84], out.bias[10] -> logits[1,10] */
-static void node_11_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g31;
-    memset(&g31, 0, sizeof g31);
-    g31.M = 1;
-    g31.N = 10;
-    g31.K = 84;
-    g31.ars = 84;
-    g31.aks = 1;
-    g31.bkind = MC_B_ROWS;
-    g31.bks = 10;
-    g31.bns = 1;
-    g31.ldy = 10;
-    g31.alpha = 0x1p+0f;
-    g31.bias_mode = 2;
-    g31.beta = 0x1p+0f;
-    g31.bias = x2;
-    g31.a = x0;
-    g31.b = lenet5_p4.v;
-    g31.y = y0;
-    mc_gemv(&g31);
   }
 }
 
@@ -705,17 +983,13 @@ int lenet5_infer(const float *input_input, float *output_logits, void *arena)
 #else
   unsigned char *A = arena ? (unsigned char *)arena : lenet5_STATIC_ARENA;
 #endif
-  node_0_Conv(input_input, lenet5_w0.v, (float *)(void *)(A + 64000), A + 0);
-  node_1_Tanh((const float *)(void *)(A + 64000), (float *)(void *)(A + 0));
-  node_2_AveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 64000));
-  node_3_Conv((const float *)(void *)(A + 64000), lenet5_w1.v, (float *)(void *)(A + 57600), A + 0);
-  node_4_Relu((const float *)(void *)(A + 57600), (float *)(void *)(A + 0));
-  node_5_MaxPool((const float *)(void *)(A + 0), (float *)(void *)(A + 6400));
-  node_6_Flatten((const float *)(void *)(A + 6400), (float *)(void *)(A + 0));
-  node_7_Gemm((const float *)(void *)(A + 0), lenet5_w2.v, (float *)(void *)(A + 1600));
-  node_8_Relu((const float *)(void *)(A + 1600), (float *)(void *)(A + 0));
-  node_9_Gemm((const float *)(void *)(A + 0), lenet5_w3.v, (float *)(void *)(A + 512));
-  node_10_Tanh((const float *)(void *)(A + 512), (float *)(void *)(A + 0));
-  node_11_Gemm((const float *)(void *)(A + 0), lenet5_w4.v, output_logits);
+  node_0_Conv(input_input, lenet5_w0.v, (float *)(void *)(A + 25600), A + 0);
+  node_1_AveragePool((const float *)(void *)(A + 25600), (float *)(void *)(A + 64000));
+  node_2_Conv((const float *)(void *)(A + 64000), lenet5_w1.v, (float *)(void *)(A + 57600), A + 0);
+  node_3_MaxPool((const float *)(void *)(A + 57600), (float *)(void *)(A + 0));
+  node_4_Flatten((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_5_Gemm((const float *)(void *)(A + 0), lenet5_w2.v, (float *)(void *)(A + 1600));
+  node_6_Gemm((const float *)(void *)(A + 1600), lenet5_w3.v, (float *)(void *)(A + 0));
+  node_7_Gemm((const float *)(void *)(A + 0), lenet5_w4.v, output_logits);
   return 0;
 }

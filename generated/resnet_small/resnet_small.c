@@ -10,142 +10,67 @@
 #include "resnet_small.h"
 
 /* ---- weights, defined in resnet_small_weights.c ---- */
-/* stem_bn.weight[16] float32 */
-union resnet_small_w0_u { uint32_t u[16]; float v[16]; };
+/* final_bn.weight[32] float32 */
+union resnet_small_w0_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w0_u resnet_small_w0;
-/* stem_bn.bias[16] float32 */
-union resnet_small_w1_u { uint32_t u[16]; float v[16]; };
+/* final_bn.bias[32] float32 */
+union resnet_small_w1_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w1_u resnet_small_w1;
-/* stem_bn.running_mean[16] float32 */
-union resnet_small_w2_u { uint32_t u[16]; float v[16]; };
+/* final_bn.running_mean[32] float32 */
+union resnet_small_w2_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w2_u resnet_small_w2;
-/* stem_bn.running_var[16] float32 */
-union resnet_small_w3_u { uint32_t u[16]; float v[16]; };
+/* final_bn.running_var[32] float32 */
+union resnet_small_w3_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w3_u resnet_small_w3;
-/* block1.bn1.weight[16] float32 */
-union resnet_small_w4_u { uint32_t u[16]; float v[16]; };
+/* fc.bias[10] float32 */
+union resnet_small_w4_u { uint32_t u[10]; float v[10]; };
 extern const union resnet_small_w4_u resnet_small_w4;
-/* block1.bn1.bias[16] float32 */
+/* stem.weight_bnfold_bias[16] float32 */
 union resnet_small_w5_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w5_u resnet_small_w5;
-/* block1.bn1.running_mean[16] float32 */
+/* block1.conv1.weight_bnfold_bias[16] float32 */
 union resnet_small_w6_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w6_u resnet_small_w6;
-/* block1.bn1.running_var[16] float32 */
+/* block1.conv2.weight_bnfold_bias[16] float32 */
 union resnet_small_w7_u { uint32_t u[16]; float v[16]; };
 extern const union resnet_small_w7_u resnet_small_w7;
-/* block1.bn2.weight[16] float32 */
-union resnet_small_w8_u { uint32_t u[16]; float v[16]; };
+/* block2.conv1.weight_bnfold_bias[32] float32 */
+union resnet_small_w8_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w8_u resnet_small_w8;
-/* block1.bn2.bias[16] float32 */
-union resnet_small_w9_u { uint32_t u[16]; float v[16]; };
+/* block2.conv2.weight_bnfold_bias[32] float32 */
+union resnet_small_w9_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w9_u resnet_small_w9;
-/* block1.bn2.running_mean[16] float32 */
-union resnet_small_w10_u { uint32_t u[16]; float v[16]; };
+/* block2.proj.0.weight_bnfold_bias[32] float32 */
+union resnet_small_w10_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w10_u resnet_small_w10;
-/* block1.bn2.running_var[16] float32 */
-union resnet_small_w11_u { uint32_t u[16]; float v[16]; };
+/* block3.dw.weight_bnfold[32,1,3,3] float32 */
+union resnet_small_w11_u { uint32_t u[288]; float v[288]; };
 extern const union resnet_small_w11_u resnet_small_w11;
-/* block2.bn1.weight[32] float32 */
+/* block3.dw.weight_bnfold_bias[32] float32 */
 union resnet_small_w12_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w12_u resnet_small_w12;
-/* block2.bn1.bias[32] float32 */
+/* block3.pw.weight_bnfold_bias[32] float32 */
 union resnet_small_w13_u { uint32_t u[32]; float v[32]; };
 extern const union resnet_small_w13_u resnet_small_w13;
-/* block2.bn1.running_mean[32] float32 */
-union resnet_small_w14_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w14_u resnet_small_w14;
-/* block2.bn1.running_var[32] float32 */
-union resnet_small_w15_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w15_u resnet_small_w15;
-/* block2.bn2.weight[32] float32 */
-union resnet_small_w16_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w16_u resnet_small_w16;
-/* block2.bn2.bias[32] float32 */
-union resnet_small_w17_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w17_u resnet_small_w17;
-/* block2.bn2.running_mean[32] float32 */
-union resnet_small_w18_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w18_u resnet_small_w18;
-/* block2.bn2.running_var[32] float32 */
-union resnet_small_w19_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w19_u resnet_small_w19;
-/* block2.proj.1.weight[32] float32 */
-union resnet_small_w20_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w20_u resnet_small_w20;
-/* block2.proj.1.bias[32] float32 */
-union resnet_small_w21_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w21_u resnet_small_w21;
-/* block2.proj.1.running_mean[32] float32 */
-union resnet_small_w22_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w22_u resnet_small_w22;
-/* block2.proj.1.running_var[32] float32 */
-union resnet_small_w23_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w23_u resnet_small_w23;
-/* block3.dw.weight[32,1,3,3] float32 */
-union resnet_small_w24_u { uint32_t u[288]; float v[288]; };
-extern const union resnet_small_w24_u resnet_small_w24;
-/* block3.dw.bias[32] float32 */
-union resnet_small_w25_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w25_u resnet_small_w25;
-/* block3.bn1.weight[32] float32 */
-union resnet_small_w26_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w26_u resnet_small_w26;
-/* block3.bn1.bias[32] float32 */
-union resnet_small_w27_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w27_u resnet_small_w27;
-/* block3.bn1.running_mean[32] float32 */
-union resnet_small_w28_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w28_u resnet_small_w28;
-/* block3.bn1.running_var[32] float32 */
-union resnet_small_w29_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w29_u resnet_small_w29;
-/* block3.bn2.weight[32] float32 */
-union resnet_small_w30_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w30_u resnet_small_w30;
-/* block3.bn2.bias[32] float32 */
-union resnet_small_w31_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w31_u resnet_small_w31;
-/* block3.bn2.running_mean[32] float32 */
-union resnet_small_w32_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w32_u resnet_small_w32;
-/* block3.bn2.running_var[32] float32 */
-union resnet_small_w33_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w33_u resnet_small_w33;
-/* final_bn.weight[32] float32 */
-union resnet_small_w34_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w34_u resnet_small_w34;
-/* final_bn.bias[32] float32 */
-union resnet_small_w35_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w35_u resnet_small_w35;
-/* final_bn.running_mean[32] float32 */
-union resnet_small_w36_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w36_u resnet_small_w36;
-/* final_bn.running_var[32] float32 */
-union resnet_small_w37_u { uint32_t u[32]; float v[32]; };
-extern const union resnet_small_w37_u resnet_small_w37;
-/* fc.bias[10] float32 */
-union resnet_small_w38_u { uint32_t u[10]; float v[10]; };
-extern const union resnet_small_w38_u resnet_small_w38;
-/* stem.weight packed as A: [3][27][6][486] float32 */
+/* stem.weight_bnfold packed as A: [3][27][6][486] float32 */
 union resnet_small_p0_u { uint32_t u[486]; float v[486]; };
 extern const union resnet_small_p0_u resnet_small_p0;
-/* block1.conv1.weight packed as A: [3][144][6][2592] float32 */
+/* block1.conv1.weight_bnfold packed as A: [3][144][6][2592] float32 */
 union resnet_small_p1_u { uint32_t u[2592]; float v[2592]; };
 extern const union resnet_small_p1_u resnet_small_p1;
-/* block1.conv2.weight packed as A: [3][144][6][2592] float32 */
+/* block1.conv2.weight_bnfold packed as A: [3][144][6][2592] float32 */
 union resnet_small_p2_u { uint32_t u[2592]; float v[2592]; };
 extern const union resnet_small_p2_u resnet_small_p2;
-/* block2.conv1.weight packed as A: [6][144][6][5184] float32 */
+/* block2.conv1.weight_bnfold packed as A: [6][144][6][5184] float32 */
 union resnet_small_p3_u { uint32_t u[5184]; float v[5184]; };
 extern const union resnet_small_p3_u resnet_small_p3;
-/* block2.conv2.weight packed as A: [6][288][6][10368] float32 */
-union resnet_small_p4_u { uint32_t u[10368]; float v[10368]; };
+/* block2.proj.0.weight_bnfold packed as A: [6][16][6][576] float32 */
+union resnet_small_p4_u { uint32_t u[576]; float v[576]; };
 extern const union resnet_small_p4_u resnet_small_p4;
-/* block2.proj.0.weight packed as A: [6][16][6][576] float32 */
-union resnet_small_p5_u { uint32_t u[576]; float v[576]; };
+/* block2.conv2.weight_bnfold packed as A: [6][288][6][10368] float32 */
+union resnet_small_p5_u { uint32_t u[10368]; float v[10368]; };
 extern const union resnet_small_p5_u resnet_small_p5;
-/* block3.pw.weight packed as A: [6][32][6][1152] float32 */
+/* block3.pw.weight_bnfold packed as A: [6][32][6][1152] float32 */
 union resnet_small_p6_u { uint32_t u[1152]; float v[1152]; };
 extern const union resnet_small_p6_u resnet_small_p6;
 /* fc.weight packed as rows: [32][10][320] float32 */
@@ -196,17 +121,17 @@ typedef struct mc_gemm_args {
   float *ascratch;               /* KC * MR floats, when A is not packed */
 } mc_gemm_args;
 
-static float mc_act(float v) { return v; }
+static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
 
 /* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
     float v = g->alpha * t[j] + bm;
     if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
     if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act(v);
+    t[j] = mc_act_81bf6201(v);
   }
 }
 
@@ -282,6 +207,218 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
     const float *src = g->b + (k0 + k) * g->bks + n0 * g->bns;
     for (j = 0; j < np * MC_NR; j++)
       dst[(j / MC_NR) * kc * MC_NR + k * MC_NR + j % MC_NR] = j < nc ? src[j * g->bns] : 0.0f;
+  }
+}
+
+/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
+ * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
+ * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
+ * through the epilogue when LAST. */
+static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
+                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
+  float t[MC_MR * MC_NR];
+  float *y = g->y + m * g->ldy + n;
+  int64_t k;
+  int i, j;
+  const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */
+  const int64_t r2 = 2 * ars;
+#if MC_VEC == 16
+  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v16 bv;
+    memcpy(&bv, b, sizeof bv);
+    c0 += p[0] * bv;
+    c1 += p[ars] * bv;
+    c2 += p[r2] * bv;
+    c3 += q[0] * bv;
+    c4 += q[ars] * bv;
+    c5 += q[r2] * bv;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v16 acc[MC_MR];
+    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
+    for (i = 0; i < MC_MR; i++) {
+      mc_v16 v = acc[i], w;
+      float *yp = y + i * g->ldy;
+      if (!(flags & MC_FIRST)) {
+        memcpy(&w, yp, sizeof w);
+        v += w;
+      }
+      if (flags & MC_LAST) {
+        int l;
+        v *= g->alpha;
+        if (g->bias_mode == 1 || g->bias_mode == 3)
+          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+        else if (g->bias_mode == 2) {
+          memcpy(&w, g->bias + n, sizeof w);
+          v += g->beta * w;
+        }
+        if (g->res) {
+          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
+          v += g->rscale * w;
+        }
+        for (l = 0; l < MC_NR; l++) v[l] = mc_act_81bf6201(v[l]);
+      }
+      memcpy(yp, &v, sizeof v);
+    }
+    return;
+  }
+  memcpy(t + 0, &c0, sizeof c0);
+  memcpy(t + 16, &c1, sizeof c1);
+  memcpy(t + 32, &c2, sizeof c2);
+  memcpy(t + 48, &c3, sizeof c3);
+  memcpy(t + 64, &c4, sizeof c4);
+  memcpy(t + 80, &c5, sizeof c5);
+#elif MC_VEC == 8
+  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v8 b0, b1, s;
+    float x;
+    memcpy(&b0, b, sizeof b0);
+    memcpy(&b1, b + 8, sizeof b1);
+    x = p[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c00 += s * b0; c01 += s * b1;
+    x = p[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c10 += s * b0; c11 += s * b1;
+    x = p[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c20 += s * b0; c21 += s * b1;
+    x = q[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c30 += s * b0; c31 += s * b1;
+    x = q[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c40 += s * b0; c41 += s * b1;
+    x = q[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c50 += s * b0; c51 += s * b1;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v8 acc[12];
+    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
+    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
+    for (i = 0; i < MC_MR; i++)
+      for (j = 0; j < 2; j++) {
+        mc_v8 v = acc[2 * i + j], w;
+        float *yp = y + i * g->ldy + 8 * j;
+        if (!(flags & MC_FIRST)) {
+          memcpy(&w, yp, sizeof w);
+          v += w;
+        }
+        if (flags & MC_LAST) {
+          float x = g->alpha, bm;
+          int l;
+          v *= (mc_v8){x, x, x, x, x, x, x, x};
+          if (g->bias_mode == 1 || g->bias_mode == 3) {
+            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
+          } else if (g->bias_mode == 2) {
+            x = g->beta;
+            memcpy(&w, g->bias + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          if (g->res) {
+            x = g->rscale;
+            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          for (l = 0; l < 8; l++) v[l] = mc_act_81bf6201(v[l]);
+        }
+        memcpy(yp, &v, sizeof v);
+      }
+    return;
+  }
+  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
+  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
+  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);
+#else
+  for (i = 0; i < MC_MR * MC_NR; i++) t[i] = 0.0f;
+  for (k = 0; k < kc; k++) {
+    const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];
+    for (j = 0; j < MC_NR; j++) {
+      const float bj = b[j];
+      t[j] += x0 * bj;
+      t[MC_NR + j] += x1 * bj;
+      t[2 * MC_NR + j] += x2 * bj;
+      t[3 * MC_NR + j] += x3 * bj;
+      t[4 * MC_NR + j] += x4 * bj;
+      t[5 * MC_NR + j] += x5 * bj;
+    }
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+#endif
+  for (i = 0; i < mr; i++) {
+    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
+    if (!(flags & MC_FIRST))
+      for (j = 0; j < nr; j++) tr[j] += yr[j];
+    if (flags & MC_LAST) mc_epi_81bf6201(g, tr, m + i, n, nr);
+    for (j = 0; j < nr; j++) yr[j] = tr[j];
+  }
+}
+
+/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
+ * panels and MR-high tiles (the loop order of BLIS). */
+static void mc_gemm_81bf6201(const mc_gemm_args *g) {
+  int64_t jc, pc, ic, jr, ir;
+  for (jc = 0; jc < g->N; jc += g->NC) {
+    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+    for (pc = 0; pc < g->K; pc += g->KC) {
+      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
+      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
+      const float *bp = NULL;
+      int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */
+      if (g->bkind == MC_B_PACKED) {
+        bp = g->b + jc * g->K + pc * MC_NR;
+        bps = g->K * MC_NR;
+      } else if (g->bkind == MC_B_ROWS) {
+        bp = g->b + pc * g->bks + jc;
+        bps = MC_NR;
+        bks = g->bks;
+        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
+          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
+      } else {
+        mc_packb(g, pc, kc, jc, nc, g->scratch);
+        bp = g->scratch;
+        bps = kc * MC_NR;
+      }
+      for (ic = 0; ic < g->M; ic += g->MC) {
+        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+        for (jr = 0; jr < nc; jr += MC_NR) {
+          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
+          const float *b = bp + jr / MC_NR * bps;
+          int64_t bk = bks;
+          if (g->bkind == MC_B_ROWS && nr < MC_NR) b = g->scratch, bk = MC_NR;
+          for (ir = 0; ir < mc; ir += MC_MR) {
+            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
+            int64_t m = ic + ir;
+            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
+            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
+            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
+              int64_t i, k;
+              for (k = 0; k < kc; k++)
+                for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
+              a = g->ascratch;
+              ars = 1;
+              aks = MC_MR;
+            }
+            mc_tile_81bf6201(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
+          }
+        }
+      }
+    }
+  }
+}
+
+static float mc_act(float v) { return v; }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act(v);
   }
 }
 
@@ -487,7 +624,7 @@ static void mc_gemm(const mc_gemm_args *g) {
  * output row accumulates kernel-row by kernel-row over the output columns
  * whose window position lies inside the input, so the inner loop has no
  * test and runs along contiguous memory when the stride is 1. */
-static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {
+static void mc_dw_81bf6201(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {
   int64_t oh, ki, kj, ow;
   for (oh = 0; oh < OH; oh++) {
     float *yr = y + oh * g->OW;
@@ -509,7 +646,7 @@ static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *
       }
     }
   }
-  mc_epi(g, y, m, 0, OH * g->OW);
+  mc_epi_81bf6201(g, y, m, 0, OH * g->OW);
 }
 
 /* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
@@ -564,8 +701,8 @@ static void mc_gemv(const mc_gemm_args *g) {
 
 /* ---- one function per node, in schedule order ---- */
 
-/* /stem/Conv (Conv): input[1,3,32,32], stem.weight[16,3,3,3] -> /stem/Conv_output_0[1,16,32,32] */
-static void node_0_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
+/* /stem/Conv (Conv): input[1,3,32,32], stem.weight_bnfold[16,3,3,3], stem.weight_bnfold_bias[16] -> /Relu_output_0[1,16,32,32] */
+static void node_0_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
   {
     mc_gemm_args g0;
@@ -574,7 +711,7 @@ static void node_0_Conv(const float *restrict x0, float *restrict y0, unsigned c
     g0.N = 1024;
     g0.K = 27;
     g0.MC = 72;
-    g0.NC = 592;
+    g0.NC = 256;
     g0.KC = 27;
     g0.bkind = MC_B_IM2COL;
     g0.bks = 0;
@@ -593,567 +730,338 @@ static void node_0_Conv(const float *restrict x0, float *restrict y0, unsigned c
     g0.PW = 1;
     g0.ldy = 1024;
     g0.alpha = 0x1p+0f;
+    g0.bias_mode = 1;
+    g0.beta = 0x1p+0f;
     g0.scratch = (float *)(void *)scratch;
+    g0.bias = x2;
     g0.apk = resnet_small_p0.v;
     g0.b = x0;
     g0.y = y0;
-    mc_gemm(&g0);
+    mc_gemm_81bf6201(&g0);
   }
 }
 
-/* /stem_bn/BatchNormalization (BatchNormalization): /stem/Conv_output_0[1,16,32,32], stem_bn.weight[16], stem_bn.bias[16], stem_bn.running_mean[16], stem_bn.running_var[16] -> /stem_bn/BatchNormalization_output_0[1,16,32,32] */
-static void node_1_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+/* /block1/conv1/Conv (Conv): /Relu_output_0[1,16,32,32], block1.conv1.weight_bnfold[16,16,3,3], block1.conv1.weight_bnfold_bias[16] -> /block1/Relu_output_0[1,16,32,32] */
+static void node_1_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
-  for (int64_t i1 = 0; i1 < 1; i1++) {
-    for (int64_t i2 = 0; i2 < 16; i2++) {
-      const float mu3 = x3[i2];
-      const float sc4 = x1[i2] / sqrtf(x4[i2] + 0x1.0624dep-10f);
-      const float bi5 = x2[i2];
-      const float *xp6 = x0 + (i1 * 16 + i2) * 1024;
-      float *yp7 = y0 + (i1 * 16 + i2) * 1024;
-      for (int64_t i8 = 0; i8 < 1024; i8++) {
-        yp7[i8] = (xp6[i8] - mu3) * sc4 + bi5;
+  {
+    mc_gemm_args g1;
+    memset(&g1, 0, sizeof g1);
+    g1.M = 16;
+    g1.N = 1024;
+    g1.K = 144;
+    g1.MC = 72;
+    g1.NC = 112;
+    g1.KC = 144;
+    g1.bkind = MC_B_IM2COL;
+    g1.bks = 0;
+    g1.bns = 0;
+    g1.C = 16;
+    g1.H = 32;
+    g1.W = 32;
+    g1.OW = 32;
+    g1.KH = 3;
+    g1.KW = 3;
+    g1.SH = 1;
+    g1.SW = 1;
+    g1.DH = 1;
+    g1.DW = 1;
+    g1.PH = 1;
+    g1.PW = 1;
+    g1.ldy = 1024;
+    g1.alpha = 0x1p+0f;
+    g1.bias_mode = 1;
+    g1.beta = 0x1p+0f;
+    g1.scratch = (float *)(void *)scratch;
+    g1.bias = x2;
+    g1.apk = resnet_small_p1.v;
+    g1.b = x0;
+    g1.y = y0;
+    mc_gemm_81bf6201(&g1);
+  }
+}
+
+/* /block1/conv2/Conv (Conv): /block1/Relu_output_0[1,16,32,32], block1.conv2.weight_bnfold[16,16,3,3], block1.conv2.weight_bnfold_bias[16], /Relu_output_0[1,16,32,32] -> /block1/Relu_1_output_0[1,16,32,32] */
+static void node_2_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0, unsigned char *restrict scratch)
+{
+  {
+    mc_gemm_args g2;
+    memset(&g2, 0, sizeof g2);
+    g2.M = 16;
+    g2.N = 1024;
+    g2.K = 144;
+    g2.MC = 72;
+    g2.NC = 112;
+    g2.KC = 144;
+    g2.bkind = MC_B_IM2COL;
+    g2.bks = 0;
+    g2.bns = 0;
+    g2.C = 16;
+    g2.H = 32;
+    g2.W = 32;
+    g2.OW = 32;
+    g2.KH = 3;
+    g2.KW = 3;
+    g2.SH = 1;
+    g2.SW = 1;
+    g2.DH = 1;
+    g2.DW = 1;
+    g2.PH = 1;
+    g2.PW = 1;
+    g2.ldy = 1024;
+    g2.alpha = 0x1p+0f;
+    g2.bias_mode = 1;
+    g2.beta = 0x1p+0f;
+    g2.ldr = 1024;
+    g2.rscale = 0x1p+0f;
+    g2.scratch = (float *)(void *)scratch;
+    g2.bias = x2;
+    g2.res = x3;
+    g2.apk = resnet_small_p2.v;
+    g2.b = x0;
+    g2.y = y0;
+    mc_gemm_81bf6201(&g2);
+  }
+}
+
+/* /block2/conv1/Conv (Conv): /block1/Relu_1_output_0[1,16,32,32], block2.conv1.weight_bnfold[32,16,3,3], block2.conv1.weight_bnfold_bias[32] -> /block2/Relu_output_0[1,32,16,16] */
+static void node_3_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
+{
+  {
+    mc_gemm_args g3;
+    memset(&g3, 0, sizeof g3);
+    g3.M = 32;
+    g3.N = 256;
+    g3.K = 144;
+    g3.MC = 72;
+    g3.NC = 112;
+    g3.KC = 144;
+    g3.bkind = MC_B_IM2COL;
+    g3.bks = 0;
+    g3.bns = 0;
+    g3.C = 16;
+    g3.H = 32;
+    g3.W = 32;
+    g3.OW = 16;
+    g3.KH = 3;
+    g3.KW = 3;
+    g3.SH = 2;
+    g3.SW = 2;
+    g3.DH = 1;
+    g3.DW = 1;
+    g3.PH = 1;
+    g3.PW = 1;
+    g3.ldy = 256;
+    g3.alpha = 0x1p+0f;
+    g3.bias_mode = 1;
+    g3.beta = 0x1p+0f;
+    g3.scratch = (float *)(void *)scratch;
+    g3.bias = x2;
+    g3.apk = resnet_small_p3.v;
+    g3.b = x0;
+    g3.y = y0;
+    mc_gemm_81bf6201(&g3);
+  }
+}
+
+/* /block2/proj/proj.0/Conv (Conv): /block1/Relu_1_output_0[1,16,32,32], block2.proj.0.weight_bnfold[32,16,1,1], block2.proj.0.weight_bnfold_bias[32] -> /block2/proj/proj.1/BatchNormalization_output_0[1,32,16,16] */
+static void node_4_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
+{
+  {
+    mc_gemm_args g4;
+    memset(&g4, 0, sizeof g4);
+    g4.M = 32;
+    g4.N = 256;
+    g4.K = 16;
+    g4.MC = 72;
+    g4.NC = 256;
+    g4.KC = 16;
+    g4.bkind = MC_B_IM2COL;
+    g4.bks = 0;
+    g4.bns = 0;
+    g4.C = 16;
+    g4.H = 32;
+    g4.W = 32;
+    g4.OW = 16;
+    g4.KH = 1;
+    g4.KW = 1;
+    g4.SH = 2;
+    g4.SW = 2;
+    g4.DH = 1;
+    g4.DW = 1;
+    g4.PH = 0;
+    g4.PW = 0;
+    g4.ldy = 256;
+    g4.alpha = 0x1p+0f;
+    g4.bias_mode = 1;
+    g4.beta = 0x1p+0f;
+    g4.scratch = (float *)(void *)scratch;
+    g4.bias = x2;
+    g4.apk = resnet_small_p4.v;
+    g4.b = x0;
+    g4.y = y0;
+    mc_gemm(&g4);
+  }
+}
+
+/* /block2/conv2/Conv (Conv): /block2/Relu_output_0[1,32,16,16], block2.conv2.weight_bnfold[32,32,3,3], block2.conv2.weight_bnfold_bias[32], /block2/proj/proj.1/BatchNormalization_output_0[1,32,16,16] -> /block2/Relu_1_output_0[1,32,16,16] */
+static void node_5_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0, unsigned char *restrict scratch)
+{
+  {
+    mc_gemm_args g5;
+    memset(&g5, 0, sizeof g5);
+    g5.M = 32;
+    g5.N = 256;
+    g5.K = 288;
+    g5.MC = 72;
+    g5.NC = 64;
+    g5.KC = 256;
+    g5.bkind = MC_B_IM2COL;
+    g5.bks = 0;
+    g5.bns = 0;
+    g5.C = 32;
+    g5.H = 16;
+    g5.W = 16;
+    g5.OW = 16;
+    g5.KH = 3;
+    g5.KW = 3;
+    g5.SH = 1;
+    g5.SW = 1;
+    g5.DH = 1;
+    g5.DW = 1;
+    g5.PH = 1;
+    g5.PW = 1;
+    g5.ldy = 256;
+    g5.alpha = 0x1p+0f;
+    g5.bias_mode = 1;
+    g5.beta = 0x1p+0f;
+    g5.ldr = 256;
+    g5.rscale = 0x1p+0f;
+    g5.scratch = (float *)(void *)scratch;
+    g5.bias = x2;
+    g5.res = x3;
+    g5.apk = resnet_small_p5.v;
+    g5.b = x0;
+    g5.y = y0;
+    mc_gemm_81bf6201(&g5);
+  }
+}
+
+/* /block3/dw/Conv (Conv): /block2/Relu_1_output_0[1,32,16,16], block3.dw.weight_bnfold[32,1,3,3], block3.dw.weight_bnfold_bias[32] -> /block3/Relu_output_0[1,32,16,16] */
+static void node_6_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g6;
+    memset(&g6, 0, sizeof g6);
+    g6.H = 16;
+    g6.W = 16;
+    g6.OW = 16;
+    g6.KH = 3;
+    g6.KW = 3;
+    g6.SH = 1;
+    g6.SW = 1;
+    g6.DH = 1;
+    g6.DW = 1;
+    g6.PH = 1;
+    g6.PW = 1;
+    g6.alpha = 0x1p+0f;
+    g6.bias_mode = 1;
+    g6.beta = 0x1p+0f;
+    for (int64_t i7 = 0; i7 < 1; i7++) {
+      for (int64_t i8 = 0; i8 < 32; i8++) {
+        g6.bias = x2;
+        mc_dw_81bf6201(&g6, x0 + i7 * 8192 + i8 * 256, x1 + i8 * 9, y0 + i7 * 8192 + i8 * 256, 16, i8);
       }
     }
   }
 }
 
-/* /Relu (Relu): /stem_bn/BatchNormalization_output_0[1,16,32,32] -> /Relu_output_0[1,16,32,32] */
-static void node_2_Relu(const float *restrict x0, float *restrict y0)
+/* /block3/pw/Conv (Conv): /block3/Relu_output_0[1,32,16,16], block3.pw.weight_bnfold[32,32,1,1], block3.pw.weight_bnfold_bias[32], /block2/Relu_1_output_0[1,32,16,16] -> /block3/Relu_1_output_0[1,32,16,16] */
+static void node_7_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
 {
   {
-    for (int64_t i9 = 0; i9 < 16384; i9++) {
-      const float u0 = x0[i9];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i9] = (float)v;
-    }
-  }
-}
-
-/* /block1/conv1/Conv (Conv): /Relu_output_0[1,16,32,32], block1.conv1.weight[16,16,3,3] -> /block1/conv1/Conv_output_0[1,16,32,32] */
-static void node_3_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
-{
-  {
-    mc_gemm_args g10;
-    memset(&g10, 0, sizeof g10);
-    g10.M = 16;
-    g10.N = 1024;
-    g10.K = 144;
-    g10.MC = 72;
-    g10.NC = 112;
-    g10.KC = 144;
-    g10.bkind = MC_B_IM2COL;
-    g10.bks = 0;
-    g10.bns = 0;
-    g10.C = 16;
-    g10.H = 32;
-    g10.W = 32;
-    g10.OW = 32;
-    g10.KH = 3;
-    g10.KW = 3;
-    g10.SH = 1;
-    g10.SW = 1;
-    g10.DH = 1;
-    g10.DW = 1;
-    g10.PH = 1;
-    g10.PW = 1;
-    g10.ldy = 1024;
-    g10.alpha = 0x1p+0f;
-    g10.scratch = (float *)(void *)scratch;
-    g10.apk = resnet_small_p1.v;
-    g10.b = x0;
-    g10.y = y0;
-    mc_gemm(&g10);
-  }
-}
-
-/* /block1/bn1/BatchNormalization (BatchNormalization): /block1/conv1/Conv_output_0[1,16,32,32], block1.bn1.weight[16], block1.bn1.bias[16], block1.bn1.running_mean[16], block1.bn1.running_var[16] -> /block1/bn1/BatchNormalization_output_0[1,16,32,32] */
-static void node_4_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i11 = 0; i11 < 1; i11++) {
-    for (int64_t i12 = 0; i12 < 16; i12++) {
-      const float mu13 = x3[i12];
-      const float sc14 = x1[i12] / sqrtf(x4[i12] + 0x1.4f8b58p-17f);
-      const float bi15 = x2[i12];
-      const float *xp16 = x0 + (i11 * 16 + i12) * 1024;
-      float *yp17 = y0 + (i11 * 16 + i12) * 1024;
-      for (int64_t i18 = 0; i18 < 1024; i18++) {
-        yp17[i18] = (xp16[i18] - mu13) * sc14 + bi15;
-      }
-    }
-  }
-}
-
-/* /block1/Relu (Relu): /block1/bn1/BatchNormalization_output_0[1,16,32,32] -> /block1/Relu_output_0[1,16,32,32] */
-static void node_5_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i19 = 0; i19 < 16384; i19++) {
-      const float u0 = x0[i19];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i19] = (float)v;
-    }
-  }
-}
-
-/* /block1/conv2/Conv (Conv): /block1/Relu_output_0[1,16,32,32], block1.conv2.weight[16,16,3,3] -> /block1/conv2/Conv_output_0[1,16,32,32] */
-static void node_6_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
-{
-  {
-    mc_gemm_args g20;
-    memset(&g20, 0, sizeof g20);
-    g20.M = 16;
-    g20.N = 1024;
-    g20.K = 144;
-    g20.MC = 72;
-    g20.NC = 112;
-    g20.KC = 144;
-    g20.bkind = MC_B_IM2COL;
-    g20.bks = 0;
-    g20.bns = 0;
-    g20.C = 16;
-    g20.H = 32;
-    g20.W = 32;
-    g20.OW = 32;
-    g20.KH = 3;
-    g20.KW = 3;
-    g20.SH = 1;
-    g20.SW = 1;
-    g20.DH = 1;
-    g20.DW = 1;
-    g20.PH = 1;
-    g20.PW = 1;
-    g20.ldy = 1024;
-    g20.alpha = 0x1p+0f;
-    g20.scratch = (float *)(void *)scratch;
-    g20.apk = resnet_small_p2.v;
-    g20.b = x0;
-    g20.y = y0;
-    mc_gemm(&g20);
-  }
-}
-
-/* /block1/bn2/BatchNormalization (BatchNormalization): /block1/conv2/Conv_output_0[1,16,32,32], block1.bn2.weight[16], block1.bn2.bias[16], block1.bn2.running_mean[16], block1.bn2.running_var[16] -> /block1/bn2/BatchNormalization_output_0[1,16,32,32] */
-static void node_7_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i21 = 0; i21 < 1; i21++) {
-    for (int64_t i22 = 0; i22 < 16; i22++) {
-      const float mu23 = x3[i22];
-      const float sc24 = x1[i22] / sqrtf(x4[i22] + 0x1.4f8b58p-17f);
-      const float bi25 = x2[i22];
-      const float *xp26 = x0 + (i21 * 16 + i22) * 1024;
-      float *yp27 = y0 + (i21 * 16 + i22) * 1024;
-      for (int64_t i28 = 0; i28 < 1024; i28++) {
-        yp27[i28] = (xp26[i28] - mu23) * sc24 + bi25;
-      }
-    }
-  }
-}
-
-/* /block1/Add (Add): /block1/bn2/BatchNormalization_output_0[1,16,32,32], /Relu_output_0[1,16,32,32] -> /block1/Add_output_0[1,16,32,32] */
-static void node_8_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i29 = 0; i29 < 16384; i29++) {
-      const float u0 = x0[i29];
-      const float u1 = x1[i29];
-      float v = (float)(u0 + u1);
-      y0[i29] = (float)v;
-    }
-  }
-}
-
-/* /block1/Relu_1 (Relu): /block1/Add_output_0[1,16,32,32] -> /block1/Relu_1_output_0[1,16,32,32] */
-static void node_9_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i30 = 0; i30 < 16384; i30++) {
-      const float u0 = x0[i30];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i30] = (float)v;
-    }
-  }
-}
-
-/* /block2/conv1/Conv (Conv): /block1/Relu_1_output_0[1,16,32,32], block2.conv1.weight[32,16,3,3] -> /block2/conv1/Conv_output_0[1,32,16,16] */
-static void node_10_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
-{
-  {
-    mc_gemm_args g31;
-    memset(&g31, 0, sizeof g31);
-    g31.M = 32;
-    g31.N = 256;
-    g31.K = 144;
-    g31.MC = 72;
-    g31.NC = 112;
-    g31.KC = 144;
-    g31.bkind = MC_B_IM2COL;
-    g31.bks = 0;
-    g31.bns = 0;
-    g31.C = 16;
-    g31.H = 32;
-    g31.W = 32;
-    g31.OW = 16;
-    g31.KH = 3;
-    g31.KW = 3;
-    g31.SH = 2;
-    g31.SW = 2;
-    g31.DH = 1;
-    g31.DW = 1;
-    g31.PH = 1;
-    g31.PW = 1;
-    g31.ldy = 256;
-    g31.alpha = 0x1p+0f;
-    g31.scratch = (float *)(void *)scratch;
-    g31.apk = resnet_small_p3.v;
-    g31.b = x0;
-    g31.y = y0;
-    mc_gemm(&g31);
-  }
-}
-
-/* /block2/bn1/BatchNormalization (BatchNormalization): /block2/conv1/Conv_output_0[1,32,16,16], block2.bn1.weight[32], block2.bn1.bias[32], block2.bn1.running_mean[32], block2.bn1.running_var[32] -> /block2/bn1/BatchNormalization_output_0[1,32,16,16] */
-static void node_11_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i32 = 0; i32 < 1; i32++) {
-    for (int64_t i33 = 0; i33 < 32; i33++) {
-      const float mu34 = x3[i33];
-      const float sc35 = x1[i33] / sqrtf(x4[i33] + 0x1.4f8b58p-17f);
-      const float bi36 = x2[i33];
-      const float *xp37 = x0 + (i32 * 32 + i33) * 256;
-      float *yp38 = y0 + (i32 * 32 + i33) * 256;
-      for (int64_t i39 = 0; i39 < 256; i39++) {
-        yp38[i39] = (xp37[i39] - mu34) * sc35 + bi36;
-      }
-    }
-  }
-}
-
-/* /block2/Relu (Relu): /block2/bn1/BatchNormalization_output_0[1,32,16,16] -> /block2/Relu_output_0[1,32,16,16] */
-static void node_12_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i40 = 0; i40 < 8192; i40++) {
-      const float u0 = x0[i40];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i40] = (float)v;
-    }
-  }
-}
-
-/* /block2/conv2/Conv (Conv): /block2/Relu_output_0[1,32,16,16], block2.conv2.weight[32,32,3,3] -> /block2/conv2/Conv_output_0[1,32,16,16] */
-static void node_13_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
-{
-  {
-    mc_gemm_args g41;
-    memset(&g41, 0, sizeof g41);
-    g41.M = 32;
-    g41.N = 256;
-    g41.K = 288;
-    g41.MC = 72;
-    g41.NC = 64;
-    g41.KC = 256;
-    g41.bkind = MC_B_IM2COL;
-    g41.bks = 0;
-    g41.bns = 0;
-    g41.C = 32;
-    g41.H = 16;
-    g41.W = 16;
-    g41.OW = 16;
-    g41.KH = 3;
-    g41.KW = 3;
-    g41.SH = 1;
-    g41.SW = 1;
-    g41.DH = 1;
-    g41.DW = 1;
-    g41.PH = 1;
-    g41.PW = 1;
-    g41.ldy = 256;
-    g41.alpha = 0x1p+0f;
-    g41.scratch = (float *)(void *)scratch;
-    g41.apk = resnet_small_p4.v;
-    g41.b = x0;
-    g41.y = y0;
-    mc_gemm(&g41);
-  }
-}
-
-/* /block2/bn2/BatchNormalization (BatchNormalization): /block2/conv2/Conv_output_0[1,32,16,16], block2.bn2.weight[32], block2.bn2.bias[32], block2.bn2.running_mean[32], block2.bn2.running_var[32] -> /block2/bn2/BatchNormalization_output_0[1,32,16,16] */
-static void node_14_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i42 = 0; i42 < 1; i42++) {
-    for (int64_t i43 = 0; i43 < 32; i43++) {
-      const float mu44 = x3[i43];
-      const float sc45 = x1[i43] / sqrtf(x4[i43] + 0x1.4f8b58p-17f);
-      const float bi46 = x2[i43];
-      const float *xp47 = x0 + (i42 * 32 + i43) * 256;
-      float *yp48 = y0 + (i42 * 32 + i43) * 256;
-      for (int64_t i49 = 0; i49 < 256; i49++) {
-        yp48[i49] = (xp47[i49] - mu44) * sc45 + bi46;
-      }
-    }
-  }
-}
-
-/* /block2/proj/proj.0/Conv (Conv): /block1/Relu_1_output_0[1,16,32,32], block2.proj.0.weight[32,16,1,1] -> /block2/proj/proj.0/Conv_output_0[1,32,16,16] */
-static void node_15_Conv(const float *restrict x0, float *restrict y0, unsigned char *restrict scratch)
-{
-  {
-    mc_gemm_args g50;
-    memset(&g50, 0, sizeof g50);
-    g50.M = 32;
-    g50.N = 256;
-    g50.K = 16;
-    g50.MC = 72;
-    g50.NC = 256;
-    g50.KC = 16;
-    g50.bkind = MC_B_IM2COL;
-    g50.bks = 0;
-    g50.bns = 0;
-    g50.C = 16;
-    g50.H = 32;
-    g50.W = 32;
-    g50.OW = 16;
-    g50.KH = 1;
-    g50.KW = 1;
-    g50.SH = 2;
-    g50.SW = 2;
-    g50.DH = 1;
-    g50.DW = 1;
-    g50.PH = 0;
-    g50.PW = 0;
-    g50.ldy = 256;
-    g50.alpha = 0x1p+0f;
-    g50.scratch = (float *)(void *)scratch;
-    g50.apk = resnet_small_p5.v;
-    g50.b = x0;
-    g50.y = y0;
-    mc_gemm(&g50);
-  }
-}
-
-/* /block2/proj/proj.1/BatchNormalization (BatchNormalization): /block2/proj/proj.0/Conv_output_0[1,32,16,16], block2.proj.1.weight[32], block2.proj.1.bias[32], block2.proj.1.running_mean[32], block2.proj.1.running_var[32] -> /block2/proj/proj.1/BatchNormalization_output_0[1,32,16,16] */
-static void node_16_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i51 = 0; i51 < 1; i51++) {
-    for (int64_t i52 = 0; i52 < 32; i52++) {
-      const float mu53 = x3[i52];
-      const float sc54 = x1[i52] / sqrtf(x4[i52] + 0x1.4f8b58p-17f);
-      const float bi55 = x2[i52];
-      const float *xp56 = x0 + (i51 * 32 + i52) * 256;
-      float *yp57 = y0 + (i51 * 32 + i52) * 256;
-      for (int64_t i58 = 0; i58 < 256; i58++) {
-        yp57[i58] = (xp56[i58] - mu53) * sc54 + bi55;
-      }
-    }
-  }
-}
-
-/* /block2/Add (Add): /block2/bn2/BatchNormalization_output_0[1,32,16,16], /block2/proj/proj.1/BatchNormalization_output_0[1,32,16,16] -> /block2/Add_output_0[1,32,16,16] */
-static void node_17_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i59 = 0; i59 < 8192; i59++) {
-      const float u0 = x0[i59];
-      const float u1 = x1[i59];
-      float v = (float)(u0 + u1);
-      y0[i59] = (float)v;
-    }
-  }
-}
-
-/* /block2/Relu_1 (Relu): /block2/Add_output_0[1,32,16,16] -> /block2/Relu_1_output_0[1,32,16,16] */
-static void node_18_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i60 = 0; i60 < 8192; i60++) {
-      const float u0 = x0[i60];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i60] = (float)v;
-    }
-  }
-}
-
-/* /block3/dw/Conv (Conv): /block2/Relu_1_output_0[1,32,16,16], block3.dw.weight[32,1,3,3], block3.dw.bias[32] -> /block3/dw/Conv_output_0[1,32,16,16] */
-static void node_19_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g61;
-    memset(&g61, 0, sizeof g61);
-    g61.H = 16;
-    g61.W = 16;
-    g61.OW = 16;
-    g61.KH = 3;
-    g61.KW = 3;
-    g61.SH = 1;
-    g61.SW = 1;
-    g61.DH = 1;
-    g61.DW = 1;
-    g61.PH = 1;
-    g61.PW = 1;
-    g61.alpha = 0x1p+0f;
-    g61.bias_mode = 1;
-    g61.beta = 0x1p+0f;
-    for (int64_t i62 = 0; i62 < 1; i62++) {
-      for (int64_t i63 = 0; i63 < 32; i63++) {
-        g61.bias = x2;
-        mc_dw(&g61, x0 + i62 * 8192 + i63 * 256, x1 + i63 * 9, y0 + i62 * 8192 + i63 * 256, 16, i63);
-      }
-    }
-  }
-}
-
-/* /block3/bn1/BatchNormalization (BatchNormalization): /block3/dw/Conv_output_0[1,32,16,16], block3.bn1.weight[32], block3.bn1.bias[32], block3.bn1.running_mean[32], block3.bn1.running_var[32] -> /block3/bn1/BatchNormalization_output_0[1,32,16,16] */
-static void node_20_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i64 = 0; i64 < 1; i64++) {
-    for (int64_t i65 = 0; i65 < 32; i65++) {
-      const float mu66 = x3[i65];
-      const float sc67 = x1[i65] / sqrtf(x4[i65] + 0x1.4f8b58p-17f);
-      const float bi68 = x2[i65];
-      const float *xp69 = x0 + (i64 * 32 + i65) * 256;
-      float *yp70 = y0 + (i64 * 32 + i65) * 256;
-      for (int64_t i71 = 0; i71 < 256; i71++) {
-        yp70[i71] = (xp69[i71] - mu66) * sc67 + bi68;
-      }
-    }
-  }
-}
-
-/* /block3/Relu (Relu): /block3/bn1/BatchNormalization_output_0[1,32,16,16] -> /block3/Relu_output_0[1,32,16,16] */
-static void node_21_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i72 = 0; i72 < 8192; i72++) {
-      const float u0 = x0[i72];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i72] = (float)v;
-    }
-  }
-}
-
-/* /block3/pw/Conv (Conv): /block3/Relu_output_0[1,32,16,16], block3.pw.weight[32,32,1,1] -> /block3/pw/Conv_output_0[1,32,16,16] */
-static void node_22_Conv(const float *restrict x0, float *restrict y0)
-{
-  {
-    mc_gemm_args g73;
-    memset(&g73, 0, sizeof g73);
-    g73.M = 32;
-    g73.N = 256;
-    g73.K = 32;
-    g73.MC = 72;
-    g73.NC = 256;
-    g73.KC = 32;
-    g73.bkind = MC_B_ROWS;
-    g73.bks = 256;
-    g73.bns = 1;
-    g73.ldy = 256;
-    g73.alpha = 0x1p+0f;
-    g73.apk = resnet_small_p6.v;
-    g73.b = x0;
-    g73.y = y0;
-    mc_gemm(&g73);
-  }
-}
-
-/* /block3/bn2/BatchNormalization (BatchNormalization): /block3/pw/Conv_output_0[1,32,16,16], block3.bn2.weight[32], block3.bn2.bias[32], block3.bn2.running_mean[32], block3.bn2.running_var[32] -> /block3/bn2/BatchNormalization_output_0[1,32,16,16] */
-static void node_23_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
-{
-  for (int64_t i74 = 0; i74 < 1; i74++) {
-    for (int64_t i75 = 0; i75 < 32; i75++) {
-      const float mu76 = x3[i75];
-      const float sc77 = x1[i75] / sqrtf(x4[i75] + 0x1.4f8b58p-17f);
-      const float bi78 = x2[i75];
-      const float *xp79 = x0 + (i74 * 32 + i75) * 256;
-      float *yp80 = y0 + (i74 * 32 + i75) * 256;
-      for (int64_t i81 = 0; i81 < 256; i81++) {
-        yp80[i81] = (xp79[i81] - mu76) * sc77 + bi78;
-      }
-    }
-  }
-}
-
-/* /block3/Add (Add): /block3/bn2/BatchNormalization_output_0[1,32,16,16], /block2/Relu_1_output_0[1,32,16,16] -> /block3/Add_output_0[1,32,16,16] */
-static void node_24_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i82 = 0; i82 < 8192; i82++) {
-      const float u0 = x0[i82];
-      const float u1 = x1[i82];
-      float v = (float)(u0 + u1);
-      y0[i82] = (float)v;
-    }
-  }
-}
-
-/* /block3/Relu_1 (Relu): /block3/Add_output_0[1,32,16,16] -> /block3/Relu_1_output_0[1,32,16,16] */
-static void node_25_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i83 = 0; i83 < 8192; i83++) {
-      const float u0 = x0[i83];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i83] = (float)v;
-    }
+    mc_gemm_args g9;
+    memset(&g9, 0, sizeof g9);
+    g9.M = 32;
+    g9.N = 256;
+    g9.K = 32;
+    g9.MC = 72;
+    g9.NC = 256;
+    g9.KC = 32;
+    g9.bkind = MC_B_ROWS;
+    g9.bks = 256;
+    g9.bns = 1;
+    g9.ldy = 256;
+    g9.alpha = 0x1p+0f;
+    g9.bias_mode = 1;
+    g9.beta = 0x1p+0f;
+    g9.ldr = 256;
+    g9.rscale = 0x1p+0f;
+    g9.bias = x2;
+    g9.res = x3;
+    g9.apk = resnet_small_p6.v;
+    g9.b = x0;
+    g9.y = y0;
+    mc_gemm_81bf6201(&g9);
   }
 }
 
 /* /final_bn/BatchNormalization (BatchNormalization): /block3/Relu_1_output_0[1,32,16,16], final_bn.weight[32], final_bn.bias[32], final_bn.running_mean[32], final_bn.running_var[32] -> /final_bn/BatchNormalization_output_0[1,32,16,16] */
-static void node_26_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
+static void node_8_BatchNormalization(const float *restrict x0, const float *restrict x1, const float *restrict x2, const float *restrict x3, const float *restrict x4, float *restrict y0)
 {
-  for (int64_t i84 = 0; i84 < 1; i84++) {
-    for (int64_t i85 = 0; i85 < 32; i85++) {
-      const float mu86 = x3[i85];
-      const float sc87 = x1[i85] / sqrtf(x4[i85] + 0x1.4f8b58p-17f);
-      const float bi88 = x2[i85];
-      const float *xp89 = x0 + (i84 * 32 + i85) * 256;
-      float *yp90 = y0 + (i84 * 32 + i85) * 256;
-      for (int64_t i91 = 0; i91 < 256; i91++) {
-        yp90[i91] = (xp89[i91] - mu86) * sc87 + bi88;
+  for (int64_t i10 = 0; i10 < 1; i10++) {
+    for (int64_t i11 = 0; i11 < 32; i11++) {
+      const float mu12 = x3[i11];
+      const float sc13 = x1[i11] / sqrtf(x4[i11] + 0x1.4f8b58p-17f);
+      const float bi14 = x2[i11];
+      const float *xp15 = x0 + (i10 * 32 + i11) * 256;
+      float *yp16 = y0 + (i10 * 32 + i11) * 256;
+      for (int64_t i17 = 0; i17 < 256; i17++) {
+        yp16[i17] = (xp15[i17] - mu12) * sc13 + bi14;
       }
     }
   }
 }
 
 /* /Relu_1 (Relu): /final_bn/BatchNormalization_output_0[1,32,16,16] -> /Relu_1_output_0[1,32,16,16] */
-static void node_27_Relu(const float *restrict x0, float *restrict y0)
+static void node_9_Relu(const float *x0, float *y0)
 {
   {
-    for (int64_t i92 = 0; i92 < 8192; i92++) {
-      const float u0 = x0[i92];
+    for (int64_t i18 = 0; i18 < 8192; i18++) {
+      const float u0 = x0[i18];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i92] = (float)v;
+      y0[i18] = (float)v;
     }
   }
 }
 
 /* /GlobalAveragePool (GlobalAveragePool): /Relu_1_output_0[1,32,16,16] -> /GlobalAveragePool_output_0[1,32,1,1] */
-static void node_28_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_10_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i93 = 0; i93 < 32; i93++) {
-    const float *xp94 = x0 + i93 * 256;
-    float *yp95 = y0 + i93 * 1;
-    for (int64_t i96 = 0; i96 < 1; i96++) {
-      for (int64_t i97 = 0; i97 < 1; i97++) {
-        float acc98 = 0x0p+0f;
-        int64_t cnt99 = 0;
-        for (int64_t i100 = 0; i100 < 16; i100++) {
-          const int64_t p101 = i96 + i100;
-          for (int64_t i102 = 0; i102 < 16; i102++) {
-            const int64_t p103 = i97 + i102;
-            cnt99++;
-            const float v104 = xp94[p101 * 16 + p103];
-            acc98 += v104;
+  for (int64_t i19 = 0; i19 < 32; i19++) {
+    const float *xp20 = x0 + i19 * 256;
+    float *yp21 = y0 + i19 * 1;
+    for (int64_t i22 = 0; i22 < 1; i22++) {
+      for (int64_t i23 = 0; i23 < 1; i23++) {
+        float acc24 = 0x0p+0f;
+        int64_t cnt25 = 0;
+        for (int64_t i26 = 0; i26 < 16; i26++) {
+          const int64_t p27 = i22 + i26;
+          for (int64_t i28 = 0; i28 < 16; i28++) {
+            const int64_t p29 = i23 + i28;
+            cnt25++;
+            const float v30 = xp20[p27 * 16 + p29];
+            acc24 += v30;
           }
         }
-        yp95[i96 + i97] = acc98 / (float)cnt99;
+        yp21[i22 + i23] = acc24 / (float)cnt25;
       }
     }
   }
 }
 
 /* /Flatten (Flatten): /GlobalAveragePool_output_0[1,32,1,1] -> /Flatten_output_0[1,32] */
-static void node_29_Flatten(const float *restrict x0, float *restrict y0)
+static void node_11_Flatten(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 32 * sizeof(float));
@@ -1161,28 +1069,28 @@ static void node_29_Flatten(const float *restrict x0, float *restrict y0)
 }
 
 /* /fc/Gemm (Gemm): /Flatten_output_0[1,32], fc.weight[10,32], fc.bias[10] -> logits[1,10] */
-static void node_30_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_12_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g105;
-    memset(&g105, 0, sizeof g105);
-    g105.M = 1;
-    g105.N = 10;
-    g105.K = 32;
-    g105.ars = 32;
-    g105.aks = 1;
-    g105.bkind = MC_B_ROWS;
-    g105.bks = 10;
-    g105.bns = 1;
-    g105.ldy = 10;
-    g105.alpha = 0x1p+0f;
-    g105.bias_mode = 2;
-    g105.beta = 0x1p+0f;
-    g105.bias = x2;
-    g105.a = x0;
-    g105.b = resnet_small_p7.v;
-    g105.y = y0;
-    mc_gemv(&g105);
+    mc_gemm_args g31;
+    memset(&g31, 0, sizeof g31);
+    g31.M = 1;
+    g31.N = 10;
+    g31.K = 32;
+    g31.ars = 32;
+    g31.aks = 1;
+    g31.bkind = MC_B_ROWS;
+    g31.bks = 10;
+    g31.bns = 1;
+    g31.ldy = 10;
+    g31.alpha = 0x1p+0f;
+    g31.bias_mode = 2;
+    g31.beta = 0x1p+0f;
+    g31.bias = x2;
+    g31.a = x0;
+    g31.b = resnet_small_p7.v;
+    g31.y = y0;
+    mc_gemv(&g31);
   }
 }
 
@@ -1205,36 +1113,18 @@ int resnet_small_infer(const float *input_input, float *output_logits, void *are
 #else
   unsigned char *A = arena ? (unsigned char *)arena : resnet_small_STATIC_ARENA;
 #endif
-  node_0_Conv(input_input, (float *)(void *)(A + 0), A + 65536);
-  node_1_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w0.v, resnet_small_w1.v, resnet_small_w2.v, resnet_small_w3.v, (float *)(void *)(A + 65536));
-  node_2_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 0));
-  node_3_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 65536), A + 131072);
-  node_4_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w4.v, resnet_small_w5.v, resnet_small_w6.v, resnet_small_w7.v, (float *)(void *)(A + 131072));
-  node_5_Relu((const float *)(void *)(A + 131072), (float *)(void *)(A + 65536));
-  node_6_Conv((const float *)(void *)(A + 65536), (float *)(void *)(A + 131072), A + 196608);
-  node_7_BatchNormalization((const float *)(void *)(A + 131072), resnet_small_w8.v, resnet_small_w9.v, resnet_small_w10.v, resnet_small_w11.v, (float *)(void *)(A + 65536));
-  node_8_Add((const float *)(void *)(A + 65536), (const float *)(void *)(A + 0), (float *)(void *)(A + 131072));
-  node_9_Relu((const float *)(void *)(A + 131072), (float *)(void *)(A + 0));
-  node_10_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 130048), A + 65536);
-  node_11_BatchNormalization((const float *)(void *)(A + 130048), resnet_small_w12.v, resnet_small_w13.v, resnet_small_w14.v, resnet_small_w15.v, (float *)(void *)(A + 65536));
-  node_12_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 131072));
-  node_13_Conv((const float *)(void *)(A + 131072), (float *)(void *)(A + 163840), A + 65536);
-  node_14_BatchNormalization((const float *)(void *)(A + 163840), resnet_small_w16.v, resnet_small_w17.v, resnet_small_w18.v, resnet_small_w19.v, (float *)(void *)(A + 65536));
-  node_15_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 98304), A + 131072);
-  node_16_BatchNormalization((const float *)(void *)(A + 98304), resnet_small_w20.v, resnet_small_w21.v, resnet_small_w22.v, resnet_small_w23.v, (float *)(void *)(A + 0));
-  node_17_Add((const float *)(void *)(A + 65536), (const float *)(void *)(A + 0), (float *)(void *)(A + 32768));
-  node_18_Relu((const float *)(void *)(A + 32768), (float *)(void *)(A + 0));
-  node_19_Conv((const float *)(void *)(A + 0), resnet_small_w24.v, resnet_small_w25.v, (float *)(void *)(A + 32768));
-  node_20_BatchNormalization((const float *)(void *)(A + 32768), resnet_small_w26.v, resnet_small_w27.v, resnet_small_w28.v, resnet_small_w29.v, (float *)(void *)(A + 65536));
-  node_21_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 32768));
-  node_22_Conv((const float *)(void *)(A + 32768), (float *)(void *)(A + 65536));
-  node_23_BatchNormalization((const float *)(void *)(A + 65536), resnet_small_w30.v, resnet_small_w31.v, resnet_small_w32.v, resnet_small_w33.v, (float *)(void *)(A + 32768));
-  node_24_Add((const float *)(void *)(A + 32768), (const float *)(void *)(A + 0), (float *)(void *)(A + 65536));
-  node_25_Relu((const float *)(void *)(A + 65536), (float *)(void *)(A + 0));
-  node_26_BatchNormalization((const float *)(void *)(A + 0), resnet_small_w34.v, resnet_small_w35.v, resnet_small_w36.v, resnet_small_w37.v, (float *)(void *)(A + 32768));
-  node_27_Relu((const float *)(void *)(A + 32768), (float *)(void *)(A + 0));
-  node_28_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 32768));
-  node_29_Flatten((const float *)(void *)(A + 32768), (float *)(void *)(A + 0));
-  node_30_Gemm((const float *)(void *)(A + 0), resnet_small_w38.v, output_logits);
+  node_0_Conv(input_input, resnet_small_w5.v, (float *)(void *)(A + 0), A + 65536);
+  node_1_Conv((const float *)(void *)(A + 0), resnet_small_w6.v, (float *)(void *)(A + 65536), A + 131072);
+  node_2_Conv((const float *)(void *)(A + 65536), resnet_small_w7.v, (const float *)(void *)(A + 0), (float *)(void *)(A + 131072), A + 196608);
+  node_3_Conv((const float *)(void *)(A + 131072), resnet_small_w8.v, (float *)(void *)(A + 65536), A + 0);
+  node_4_Conv((const float *)(void *)(A + 131072), resnet_small_w10.v, (float *)(void *)(A + 98304), A + 0);
+  node_5_Conv((const float *)(void *)(A + 65536), resnet_small_w9.v, (const float *)(void *)(A + 98304), (float *)(void *)(A + 131072), A + 0);
+  node_6_Conv((const float *)(void *)(A + 131072), resnet_small_w11.v, resnet_small_w12.v, (float *)(void *)(A + 0));
+  node_7_Conv((const float *)(void *)(A + 0), resnet_small_w13.v, (const float *)(void *)(A + 131072), (float *)(void *)(A + 32768));
+  node_8_BatchNormalization((const float *)(void *)(A + 32768), resnet_small_w0.v, resnet_small_w1.v, resnet_small_w2.v, resnet_small_w3.v, (float *)(void *)(A + 0));
+  node_9_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_10_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 32768));
+  node_11_Flatten((const float *)(void *)(A + 32768), (float *)(void *)(A + 32768));
+  node_12_Gemm((const float *)(void *)(A + 32768), resnet_small_w4.v, output_logits);
   return 0;
 }

@@ -53,10 +53,10 @@ extern const union silero_vad_op18_ifless_p3_u silero_vad_op18_ifless_p3;
 /* model.encoder.3.reparam_conv.weight packed as A: [22][192][6][25344] float32 */
 union silero_vad_op18_ifless_p4_u { uint32_t u[25344]; float v[25344]; };
 extern const union silero_vad_op18_ifless_p4_u silero_vad_op18_ifless_p4;
-/* model.decoder.rnn.weight_hh packed as rows: [128][512][65536] float32 */
+/* model.decoder.rnn.weight_ih packed as rows: [128][512][65536] float32 */
 union silero_vad_op18_ifless_p5_u { uint32_t u[65536]; float v[65536]; };
 extern const union silero_vad_op18_ifless_p5_u silero_vad_op18_ifless_p5;
-/* model.decoder.rnn.weight_ih packed as rows: [128][512][65536] float32 */
+/* model.decoder.rnn.weight_hh packed as rows: [128][512][65536] float32 */
 union silero_vad_op18_ifless_p6_u { uint32_t u[65536]; float v[65536]; };
 extern const union silero_vad_op18_ifless_p6_u silero_vad_op18_ifless_p6;
 /* model.decoder.decoder.2.weight packed as rows: [128][1][128] float32 */
@@ -394,6 +394,218 @@ static void mc_gemm(const mc_gemm_args *g) {
   }
 }
 
+static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act_81bf6201(v);
+  }
+}
+
+/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
+ * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
+ * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
+ * through the epilogue when LAST. */
+static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
+                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
+  float t[MC_MR * MC_NR];
+  float *y = g->y + m * g->ldy + n;
+  int64_t k;
+  int i, j;
+  const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */
+  const int64_t r2 = 2 * ars;
+#if MC_VEC == 16
+  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v16 bv;
+    memcpy(&bv, b, sizeof bv);
+    c0 += p[0] * bv;
+    c1 += p[ars] * bv;
+    c2 += p[r2] * bv;
+    c3 += q[0] * bv;
+    c4 += q[ars] * bv;
+    c5 += q[r2] * bv;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v16 acc[MC_MR];
+    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
+    for (i = 0; i < MC_MR; i++) {
+      mc_v16 v = acc[i], w;
+      float *yp = y + i * g->ldy;
+      if (!(flags & MC_FIRST)) {
+        memcpy(&w, yp, sizeof w);
+        v += w;
+      }
+      if (flags & MC_LAST) {
+        int l;
+        v *= g->alpha;
+        if (g->bias_mode == 1 || g->bias_mode == 3)
+          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+        else if (g->bias_mode == 2) {
+          memcpy(&w, g->bias + n, sizeof w);
+          v += g->beta * w;
+        }
+        if (g->res) {
+          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
+          v += g->rscale * w;
+        }
+        for (l = 0; l < MC_NR; l++) v[l] = mc_act_81bf6201(v[l]);
+      }
+      memcpy(yp, &v, sizeof v);
+    }
+    return;
+  }
+  memcpy(t + 0, &c0, sizeof c0);
+  memcpy(t + 16, &c1, sizeof c1);
+  memcpy(t + 32, &c2, sizeof c2);
+  memcpy(t + 48, &c3, sizeof c3);
+  memcpy(t + 64, &c4, sizeof c4);
+  memcpy(t + 80, &c5, sizeof c5);
+#elif MC_VEC == 8
+  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v8 b0, b1, s;
+    float x;
+    memcpy(&b0, b, sizeof b0);
+    memcpy(&b1, b + 8, sizeof b1);
+    x = p[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c00 += s * b0; c01 += s * b1;
+    x = p[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c10 += s * b0; c11 += s * b1;
+    x = p[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c20 += s * b0; c21 += s * b1;
+    x = q[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c30 += s * b0; c31 += s * b1;
+    x = q[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c40 += s * b0; c41 += s * b1;
+    x = q[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c50 += s * b0; c51 += s * b1;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v8 acc[12];
+    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
+    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
+    for (i = 0; i < MC_MR; i++)
+      for (j = 0; j < 2; j++) {
+        mc_v8 v = acc[2 * i + j], w;
+        float *yp = y + i * g->ldy + 8 * j;
+        if (!(flags & MC_FIRST)) {
+          memcpy(&w, yp, sizeof w);
+          v += w;
+        }
+        if (flags & MC_LAST) {
+          float x = g->alpha, bm;
+          int l;
+          v *= (mc_v8){x, x, x, x, x, x, x, x};
+          if (g->bias_mode == 1 || g->bias_mode == 3) {
+            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
+          } else if (g->bias_mode == 2) {
+            x = g->beta;
+            memcpy(&w, g->bias + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          if (g->res) {
+            x = g->rscale;
+            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          for (l = 0; l < 8; l++) v[l] = mc_act_81bf6201(v[l]);
+        }
+        memcpy(yp, &v, sizeof v);
+      }
+    return;
+  }
+  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
+  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
+  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);
+#else
+  for (i = 0; i < MC_MR * MC_NR; i++) t[i] = 0.0f;
+  for (k = 0; k < kc; k++) {
+    const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];
+    for (j = 0; j < MC_NR; j++) {
+      const float bj = b[j];
+      t[j] += x0 * bj;
+      t[MC_NR + j] += x1 * bj;
+      t[2 * MC_NR + j] += x2 * bj;
+      t[3 * MC_NR + j] += x3 * bj;
+      t[4 * MC_NR + j] += x4 * bj;
+      t[5 * MC_NR + j] += x5 * bj;
+    }
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+#endif
+  for (i = 0; i < mr; i++) {
+    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
+    if (!(flags & MC_FIRST))
+      for (j = 0; j < nr; j++) tr[j] += yr[j];
+    if (flags & MC_LAST) mc_epi_81bf6201(g, tr, m + i, n, nr);
+    for (j = 0; j < nr; j++) yr[j] = tr[j];
+  }
+}
+
+/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
+ * panels and MR-high tiles (the loop order of BLIS). */
+static void mc_gemm_81bf6201(const mc_gemm_args *g) {
+  int64_t jc, pc, ic, jr, ir;
+  for (jc = 0; jc < g->N; jc += g->NC) {
+    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+    for (pc = 0; pc < g->K; pc += g->KC) {
+      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
+      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
+      const float *bp = NULL;
+      int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */
+      if (g->bkind == MC_B_PACKED) {
+        bp = g->b + jc * g->K + pc * MC_NR;
+        bps = g->K * MC_NR;
+      } else if (g->bkind == MC_B_ROWS) {
+        bp = g->b + pc * g->bks + jc;
+        bps = MC_NR;
+        bks = g->bks;
+        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
+          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
+      } else {
+        mc_packb(g, pc, kc, jc, nc, g->scratch);
+        bp = g->scratch;
+        bps = kc * MC_NR;
+      }
+      for (ic = 0; ic < g->M; ic += g->MC) {
+        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+        for (jr = 0; jr < nc; jr += MC_NR) {
+          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
+          const float *b = bp + jr / MC_NR * bps;
+          int64_t bk = bks;
+          if (g->bkind == MC_B_ROWS && nr < MC_NR) b = g->scratch, bk = MC_NR;
+          for (ir = 0; ir < mc; ir += MC_MR) {
+            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
+            int64_t m = ic + ir;
+            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
+            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
+            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
+              int64_t i, k;
+              for (k = 0; k < kc; k++)
+                for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
+              a = g->ascratch;
+              ars = 1;
+              aks = MC_MR;
+            }
+            mc_tile_81bf6201(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
+          }
+        }
+      }
+    }
+  }
+}
+
 /* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
  * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
 static void mc_gemv(const mc_gemm_args *g) {
@@ -440,6 +652,70 @@ static void mc_gemv(const mc_gemm_args *g) {
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
     mc_epi(g, t, 0, n, cnt);
+    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+  }
+}
+
+static float mc_act_a8d34598(float v) { return (0x1p+0f / (0x1p+0f + expf(-v))); }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
+static void mc_epi_a8d34598(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j] + bm;
+    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    t[j] = mc_act_a8d34598(v);
+  }
+}
+
+/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
+ * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
+static void mc_gemv_a8d34598(const mc_gemm_args *g) {
+  int64_t n = 0, k;
+  float t[32];
+  int j;
+#if MC_VEC
+  for (; n + 32 <= g->N; n += 32) {
+    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
+    const float *b = g->b + n;
+    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
+      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+      v = (mc_v8){z, z, z, z, z, z, z, z};
+      memcpy(&w, b + g->bks, 32); u0 += v * w;
+      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
+      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
+      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
+    }
+    if (k < g->K) {
+      float x = g->a[k * g->aks];
+      v = (mc_v8){x, x, x, x, x, x, x, x};
+      memcpy(&w, b, 32); s0 += v * w;
+      memcpy(&w, b + 8, 32); s1 += v * w;
+      memcpy(&w, b + 16, 32); s2 += v * w;
+      memcpy(&w, b + 24, 32); s3 += v * w;
+    }
+    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
+    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
+    mc_epi_a8d34598(g, t, 0, n, 32);
+    memcpy(g->y + n, t, sizeof t);
+  }
+#endif
+  for (; n < g->N; n += 32) {
+    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
+    for (j = 0; j < cnt; j++) t[j] = 0.0f;
+    for (k = 0; k < g->K; k++) {
+      float x = g->a[k * g->aks];
+      const float *b = g->b + k * g->bks + n;
+      for (j = 0; j < cnt; j++) t[j] += x * b[j];
+    }
+    mc_epi_a8d34598(g, t, 0, n, cnt);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
   }
 }
@@ -499,7 +775,7 @@ static void node_0_Pad(const float *restrict x0, float *restrict y0)
 }
 
 /* node_unsqueeze (Unsqueeze): pad[1,640], val_30[1] -> unsqueeze[1,1,640] */
-static void node_1_Unsqueeze(const float *restrict x0, float *restrict y0)
+static void node_1_Unsqueeze(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 640 * sizeof(float));
@@ -560,7 +836,7 @@ static void node_4_Slice(const float *restrict x0, float *restrict y0)
 }
 
 /* node_pow_1 (Pow): slice_2[1,129,4], val_73[] -> pow_1[1,129,4] */
-static void node_5_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_5_Pow(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i3 = 0; i3 < 516; i3++) {
@@ -573,7 +849,7 @@ static void node_5_Pow(const float *restrict x0, const float *restrict x1, float
 }
 
 /* node_pow_2 (Pow): slice_5[1,129,4], val_73[] -> pow_2[1,129,4] */
-static void node_6_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_6_Pow(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i4 = 0; i4 < 516; i4++) {
@@ -586,7 +862,7 @@ static void node_6_Pow(const float *restrict x0, const float *restrict x1, float
 }
 
 /* node_add_50 (Add): pow_1[1,129,4], pow_2[1,129,4] -> add_50[1,129,4] */
-static void node_7_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_7_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i5 = 0; i5 < 516; i5++) {
@@ -599,7 +875,7 @@ static void node_7_Add(const float *restrict x0, const float *restrict x1, float
 }
 
 /* node_sqrt (Sqrt): add_50[1,129,4] -> sqrt[1,129,4] */
-static void node_8_Sqrt(const float *restrict x0, float *restrict y0)
+static void node_8_Sqrt(const float *x0, float *y0)
 {
   {
     for (int64_t i6 = 0; i6 < 516; i6++) {
@@ -610,7 +886,7 @@ static void node_8_Sqrt(const float *restrict x0, float *restrict y0)
   }
 }
 
-/* node_conv1d_1 (Conv): sqrt[1,129,4], model.encoder.0.reparam_conv.weight[128,129,3], model.encoder.0.reparam_conv.bias[128] -> conv1d_1[1,128,4] */
+/* node_conv1d_1 (Conv): sqrt[1,129,4], model.encoder.0.reparam_conv.weight[128,129,3], model.encoder.0.reparam_conv.bias[128] -> relu[1,128,4] */
 static void node_9_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
   {
@@ -646,41 +922,69 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x2, floa
     g7.apk = silero_vad_op18_ifless_p1.v;
     g7.b = x0;
     g7.y = y0;
-    mc_gemm(&g7);
+    mc_gemm_81bf6201(&g7);
   }
 }
 
-/* node_relu (Relu): conv1d_1[1,128,4] -> relu[1,128,4] */
-static void node_10_Relu(const float *restrict x0, float *restrict y0)
+/* node_conv1d_2 (Conv): relu[1,128,4], model.encoder.1.reparam_conv.weight[64,128,3], model.encoder.1.reparam_conv.bias[64] -> relu_1[1,64,2] */
+static void node_10_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
   {
-    for (int64_t i8 = 0; i8 < 512; i8++) {
-      const float u0 = x0[i8];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i8] = (float)v;
-    }
+    mc_gemm_args g8;
+    memset(&g8, 0, sizeof g8);
+    g8.M = 64;
+    g8.N = 2;
+    g8.K = 384;
+    g8.MC = 72;
+    g8.NC = 16;
+    g8.KC = 256;
+    g8.bkind = MC_B_IM2COL;
+    g8.bks = 0;
+    g8.bns = 0;
+    g8.C = 128;
+    g8.H = 1;
+    g8.W = 4;
+    g8.OW = 2;
+    g8.KH = 1;
+    g8.KW = 3;
+    g8.SH = 1;
+    g8.SW = 2;
+    g8.DH = 1;
+    g8.DW = 1;
+    g8.PH = 0;
+    g8.PW = 1;
+    g8.ldy = 2;
+    g8.alpha = 0x1p+0f;
+    g8.bias_mode = 1;
+    g8.beta = 0x1p+0f;
+    g8.scratch = (float *)(void *)scratch;
+    g8.bias = x2;
+    g8.apk = silero_vad_op18_ifless_p2.v;
+    g8.b = x0;
+    g8.y = y0;
+    mc_gemm_81bf6201(&g8);
   }
 }
 
-/* node_conv1d_2 (Conv): relu[1,128,4], model.encoder.1.reparam_conv.weight[64,128,3], model.encoder.1.reparam_conv.bias[64] -> conv1d_2[1,64,2] */
+/* node_conv1d_3 (Conv): relu_1[1,64,2], model.encoder.2.reparam_conv.weight[64,64,3], model.encoder.2.reparam_conv.bias[64] -> relu_2[1,64,1] */
 static void node_11_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
   {
     mc_gemm_args g9;
     memset(&g9, 0, sizeof g9);
     g9.M = 64;
-    g9.N = 2;
-    g9.K = 384;
+    g9.N = 1;
+    g9.K = 192;
     g9.MC = 72;
     g9.NC = 16;
-    g9.KC = 256;
+    g9.KC = 192;
     g9.bkind = MC_B_IM2COL;
     g9.bks = 0;
     g9.bns = 0;
-    g9.C = 128;
+    g9.C = 64;
     g9.H = 1;
-    g9.W = 4;
-    g9.OW = 2;
+    g9.W = 2;
+    g9.OW = 1;
     g9.KH = 1;
     g9.KW = 3;
     g9.SH = 1;
@@ -689,240 +993,154 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x2, flo
     g9.DW = 1;
     g9.PH = 0;
     g9.PW = 1;
-    g9.ldy = 2;
+    g9.ldy = 1;
     g9.alpha = 0x1p+0f;
     g9.bias_mode = 1;
     g9.beta = 0x1p+0f;
     g9.scratch = (float *)(void *)scratch;
     g9.bias = x2;
-    g9.apk = silero_vad_op18_ifless_p2.v;
+    g9.apk = silero_vad_op18_ifless_p3.v;
     g9.b = x0;
     g9.y = y0;
-    mc_gemm(&g9);
+    mc_gemm_81bf6201(&g9);
   }
 }
 
-/* node_relu_1 (Relu): conv1d_2[1,64,2] -> relu_1[1,64,2] */
-static void node_12_Relu(const float *restrict x0, float *restrict y0)
+/* node_conv1d_4 (Conv): relu_2[1,64,1], model.encoder.3.reparam_conv.weight[128,64,3], model.encoder.3.reparam_conv.bias[128] -> relu_3[1,128,1] */
+static void node_12_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
   {
-    for (int64_t i10 = 0; i10 < 128; i10++) {
-      const float u0 = x0[i10];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i10] = (float)v;
-    }
-  }
-}
-
-/* node_conv1d_3 (Conv): relu_1[1,64,2], model.encoder.2.reparam_conv.weight[64,64,3], model.encoder.2.reparam_conv.bias[64] -> conv1d_3[1,64,1] */
-static void node_13_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
-{
-  {
-    mc_gemm_args g11;
-    memset(&g11, 0, sizeof g11);
-    g11.M = 64;
-    g11.N = 1;
-    g11.K = 192;
-    g11.MC = 72;
-    g11.NC = 16;
-    g11.KC = 192;
-    g11.bkind = MC_B_IM2COL;
-    g11.bks = 0;
-    g11.bns = 0;
-    g11.C = 64;
-    g11.H = 1;
-    g11.W = 2;
-    g11.OW = 1;
-    g11.KH = 1;
-    g11.KW = 3;
-    g11.SH = 1;
-    g11.SW = 2;
-    g11.DH = 1;
-    g11.DW = 1;
-    g11.PH = 0;
-    g11.PW = 1;
-    g11.ldy = 1;
-    g11.alpha = 0x1p+0f;
-    g11.bias_mode = 1;
-    g11.beta = 0x1p+0f;
-    g11.scratch = (float *)(void *)scratch;
-    g11.bias = x2;
-    g11.apk = silero_vad_op18_ifless_p3.v;
-    g11.b = x0;
-    g11.y = y0;
-    mc_gemm(&g11);
-  }
-}
-
-/* node_relu_2 (Relu): conv1d_3[1,64,1] -> relu_2[1,64,1] */
-static void node_14_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i12 = 0; i12 < 64; i12++) {
-      const float u0 = x0[i12];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i12] = (float)v;
-    }
-  }
-}
-
-/* node_conv1d_4 (Conv): relu_2[1,64,1], model.encoder.3.reparam_conv.weight[128,64,3], model.encoder.3.reparam_conv.bias[128] -> conv1d_4[1,128,1] */
-static void node_15_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
-{
-  {
-    mc_gemm_args g13;
-    memset(&g13, 0, sizeof g13);
-    g13.M = 128;
-    g13.N = 1;
-    g13.K = 192;
-    g13.MC = 72;
-    g13.NC = 16;
-    g13.KC = 192;
-    g13.bkind = MC_B_IM2COL;
-    g13.bks = 0;
-    g13.bns = 0;
-    g13.C = 64;
-    g13.H = 1;
-    g13.W = 1;
-    g13.OW = 1;
-    g13.KH = 1;
-    g13.KW = 3;
-    g13.SH = 1;
-    g13.SW = 1;
-    g13.DH = 1;
-    g13.DW = 1;
-    g13.PH = 0;
-    g13.PW = 1;
-    g13.ldy = 1;
-    g13.alpha = 0x1p+0f;
-    g13.bias_mode = 1;
-    g13.beta = 0x1p+0f;
-    g13.scratch = (float *)(void *)scratch;
-    g13.bias = x2;
-    g13.apk = silero_vad_op18_ifless_p4.v;
-    g13.b = x0;
-    g13.y = y0;
-    mc_gemm(&g13);
-  }
-}
-
-/* node_relu_3 (Relu): conv1d_4[1,128,1] -> relu_3[1,128,1] */
-static void node_16_Relu(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i14 = 0; i14 < 128; i14++) {
-      const float u0 = x0[i14];
-      float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i14] = (float)v;
-    }
+    mc_gemm_args g10;
+    memset(&g10, 0, sizeof g10);
+    g10.M = 128;
+    g10.N = 1;
+    g10.K = 192;
+    g10.MC = 72;
+    g10.NC = 16;
+    g10.KC = 192;
+    g10.bkind = MC_B_IM2COL;
+    g10.bks = 0;
+    g10.bns = 0;
+    g10.C = 64;
+    g10.H = 1;
+    g10.W = 1;
+    g10.OW = 1;
+    g10.KH = 1;
+    g10.KW = 3;
+    g10.SH = 1;
+    g10.SW = 1;
+    g10.DH = 1;
+    g10.DW = 1;
+    g10.PH = 0;
+    g10.PW = 1;
+    g10.ldy = 1;
+    g10.alpha = 0x1p+0f;
+    g10.bias_mode = 1;
+    g10.beta = 0x1p+0f;
+    g10.scratch = (float *)(void *)scratch;
+    g10.bias = x2;
+    g10.apk = silero_vad_op18_ifless_p4.v;
+    g10.b = x0;
+    g10.y = y0;
+    mc_gemm_81bf6201(&g10);
   }
 }
 
 /* node_select (Gather): relu_3[1,128,1], val_2[] -> select[1,128] */
-static void node_17_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
+static void node_13_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i15 = 0; i15 < 128; i15++) {
-      for (int64_t i16 = 0; i16 < 1; i16++) {
-        int64_t t17 = (int64_t)x1[i16];
-        if (t17 < 0) t17 += 1;
-        y0[(i15*1 + i16)*1] = x0[(i15*1 + t17)*1];
+    for (int64_t i11 = 0; i11 < 128; i11++) {
+      for (int64_t i12 = 0; i12 < 1; i12++) {
+        int64_t t13 = (int64_t)x1[i12];
+        if (t13 < 0) t13 += 1;
+        y0[(i11*1 + i12)*1] = x0[(i11*1 + t13)*1];
       }
     }
   }
 }
 
 /* node_select_1 (Gather): state[2,1,128], val_2[] -> select_1[1,128] */
-static void node_18_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
+static void node_14_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i18 = 0; i18 < 1; i18++) {
-      int64_t t19 = (int64_t)x1[i18];
-      if (t19 < 0) t19 += 2;
-      memcpy(&y0[(0*1 + i18)*128], &x0[(0*2 + t19)*128], 128 * sizeof(float));
+    for (int64_t i14 = 0; i14 < 1; i14++) {
+      int64_t t15 = (int64_t)x1[i14];
+      if (t15 < 0) t15 += 2;
+      memcpy(&y0[(0*1 + i14)*128], &x0[(0*2 + t15)*128], 128 * sizeof(float));
     }
   }
 }
 
 /* node_select_2 (Gather): state[2,1,128], val_27[] -> select_2[1,128] */
-static void node_19_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
+static void node_15_Gather(const float *restrict x0, const int64_t *restrict x1, float *restrict y0)
 {
   {
-    for (int64_t i20 = 0; i20 < 1; i20++) {
-      int64_t t21 = (int64_t)x1[i20];
-      if (t21 < 0) t21 += 2;
-      memcpy(&y0[(0*1 + i20)*128], &x0[(0*2 + t21)*128], 128 * sizeof(float));
+    for (int64_t i16 = 0; i16 < 1; i16++) {
+      int64_t t17 = (int64_t)x1[i16];
+      if (t17 < 0) t17 += 2;
+      memcpy(&y0[(0*1 + i16)*128], &x0[(0*2 + t17)*128], 128 * sizeof(float));
     }
-  }
-}
-
-/* node_linear (Gemm): select_1[1,128], model.decoder.rnn.weight_hh[512,128], model.decoder.rnn.bias_hh[512] -> linear[1,512] */
-static void node_20_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g22;
-    memset(&g22, 0, sizeof g22);
-    g22.M = 1;
-    g22.N = 512;
-    g22.K = 128;
-    g22.ars = 128;
-    g22.aks = 1;
-    g22.bkind = MC_B_ROWS;
-    g22.bks = 512;
-    g22.bns = 1;
-    g22.ldy = 512;
-    g22.alpha = 0x1p+0f;
-    g22.bias_mode = 2;
-    g22.beta = 0x1p+0f;
-    g22.bias = x2;
-    g22.a = x0;
-    g22.b = silero_vad_op18_ifless_p5.v;
-    g22.y = y0;
-    mc_gemv(&g22);
   }
 }
 
 /* node_linear_1 (Gemm): select[1,128], model.decoder.rnn.weight_ih[512,128], model.decoder.rnn.bias_ih[512] -> linear_1[1,512] */
-static void node_21_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_16_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g23;
-    memset(&g23, 0, sizeof g23);
-    g23.M = 1;
-    g23.N = 512;
-    g23.K = 128;
-    g23.ars = 128;
-    g23.aks = 1;
-    g23.bkind = MC_B_ROWS;
-    g23.bks = 512;
-    g23.bns = 1;
-    g23.ldy = 512;
-    g23.alpha = 0x1p+0f;
-    g23.bias_mode = 2;
-    g23.beta = 0x1p+0f;
-    g23.bias = x2;
-    g23.a = x0;
-    g23.b = silero_vad_op18_ifless_p6.v;
-    g23.y = y0;
-    mc_gemv(&g23);
+    mc_gemm_args g18;
+    memset(&g18, 0, sizeof g18);
+    g18.M = 1;
+    g18.N = 512;
+    g18.K = 128;
+    g18.ars = 128;
+    g18.aks = 1;
+    g18.bkind = MC_B_ROWS;
+    g18.bks = 512;
+    g18.bns = 1;
+    g18.ldy = 512;
+    g18.alpha = 0x1p+0f;
+    g18.bias_mode = 2;
+    g18.beta = 0x1p+0f;
+    g18.bias = x2;
+    g18.a = x0;
+    g18.b = silero_vad_op18_ifless_p5.v;
+    g18.y = y0;
+    mc_gemv(&g18);
   }
 }
 
-/* node_add_112 (Add): linear[1,512], linear_1[1,512] -> add_112[1,512] */
-static void node_22_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* node_linear (Gemm): select_1[1,128], model.decoder.rnn.weight_hh[512,128], model.decoder.rnn.bias_hh[512], linear_1[1,512] -> add_112[1,512] */
+static void node_17_Gemm(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
 {
   {
-    for (int64_t i24 = 0; i24 < 512; i24++) {
-      const float u0 = x0[i24];
-      const float u1 = x1[i24];
-      float v = (float)(u0 + u1);
-      y0[i24] = (float)v;
-    }
+    mc_gemm_args g19;
+    memset(&g19, 0, sizeof g19);
+    g19.M = 1;
+    g19.N = 512;
+    g19.K = 128;
+    g19.ars = 128;
+    g19.aks = 1;
+    g19.bkind = MC_B_ROWS;
+    g19.bks = 512;
+    g19.bns = 1;
+    g19.ldy = 512;
+    g19.alpha = 0x1p+0f;
+    g19.bias_mode = 2;
+    g19.beta = 0x1p+0f;
+    g19.ldr = 512;
+    g19.rscale = 0x1p+0f;
+    g19.bias = x2;
+    g19.res = x3;
+    g19.a = x0;
+    g19.b = silero_vad_op18_ifless_p6.v;
+    g19.y = y0;
+    mc_gemv(&g19);
   }
 }
 
 /* node_Split_23 (Split): add_112[1,512] -> unsafe_split_split_0[1,128], unsafe_split_split_1[1,128], unsafe_split_split_2[1,128], unsafe_split_split_3[1,128] */
-static void node_23_Split(const float *restrict x0, float *restrict y0, float *restrict y1, float *restrict y2, float *restrict y3)
+static void node_18_Split(const float *restrict x0, float *restrict y0, float *restrict y1, float *restrict y2, float *restrict y3)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
@@ -939,30 +1157,93 @@ static void node_23_Split(const float *restrict x0, float *restrict y0, float *r
 }
 
 /* node_sigmoid (Sigmoid): unsafe_split_split_0[1,128] -> sigmoid[1,128] */
-static void node_24_Sigmoid(const float *restrict x0, float *restrict y0)
+static void node_19_Sigmoid(const float *x0, float *y0)
 {
   {
-    for (int64_t i25 = 0; i25 < 128; i25++) {
-      const float u0 = x0[i25];
+    for (int64_t i20 = 0; i20 < 128; i20++) {
+      const float u0 = x0[i20];
       float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-      y0[i25] = (float)v;
+      y0[i20] = (float)v;
     }
   }
 }
 
 /* node_sigmoid_1 (Sigmoid): unsafe_split_split_1[1,128] -> sigmoid_1[1,128] */
-static void node_25_Sigmoid(const float *restrict x0, float *restrict y0)
+static void node_20_Sigmoid(const float *x0, float *y0)
 {
   {
-    for (int64_t i26 = 0; i26 < 128; i26++) {
-      const float u0 = x0[i26];
+    for (int64_t i21 = 0; i21 < 128; i21++) {
+      const float u0 = x0[i21];
       float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-      y0[i26] = (float)v;
+      y0[i21] = (float)v;
     }
   }
 }
 
 /* node_tanh (Tanh): unsafe_split_split_2[1,128] -> tanh[1,128] */
+static void node_21_Tanh(const float *x0, float *y0)
+{
+  {
+    for (int64_t i22 = 0; i22 < 128; i22++) {
+      const float u0 = x0[i22];
+      float v = (float)(tanhf(u0));
+      y0[i22] = (float)v;
+    }
+  }
+}
+
+/* node_sigmoid_2 (Sigmoid): unsafe_split_split_3[1,128] -> sigmoid_2[1,128] */
+static void node_22_Sigmoid(const float *x0, float *y0)
+{
+  {
+    for (int64_t i23 = 0; i23 < 128; i23++) {
+      const float u0 = x0[i23];
+      float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
+      y0[i23] = (float)v;
+    }
+  }
+}
+
+/* node_mul_168 (Mul): sigmoid_1[1,128], select_2[1,128] -> mul_168[1,128] */
+static void node_23_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i24 = 0; i24 < 128; i24++) {
+      const float u0 = x0[i24];
+      const float u1 = x1[i24];
+      float v = (float)(u0 * u1);
+      y0[i24] = (float)v;
+    }
+  }
+}
+
+/* node_mul_171 (Mul): sigmoid[1,128], tanh[1,128] -> mul_171[1,128] */
+static void node_24_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i25 = 0; i25 < 128; i25++) {
+      const float u0 = x0[i25];
+      const float u1 = x1[i25];
+      float v = (float)(u0 * u1);
+      y0[i25] = (float)v;
+    }
+  }
+}
+
+/* node_add_177 (Add): mul_168[1,128], mul_171[1,128] -> add_177[1,128] */
+static void node_25_Add(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i26 = 0; i26 < 128; i26++) {
+      const float u0 = x0[i26];
+      const float u1 = x1[i26];
+      float v = (float)(u0 + u1);
+      y0[i26] = (float)v;
+    }
+  }
+}
+
+/* node_tanh_1 (Tanh): add_177[1,128] -> tanh_1[1,128] */
 static void node_26_Tanh(const float *restrict x0, float *restrict y0)
 {
   {
@@ -974,84 +1255,21 @@ static void node_26_Tanh(const float *restrict x0, float *restrict y0)
   }
 }
 
-/* node_sigmoid_2 (Sigmoid): unsafe_split_split_3[1,128] -> sigmoid_2[1,128] */
-static void node_27_Sigmoid(const float *restrict x0, float *restrict y0)
+/* node_mul_182 (Mul): sigmoid_2[1,128], tanh_1[1,128] -> mul_182[1,128] */
+static void node_27_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
     for (int64_t i28 = 0; i28 < 128; i28++) {
       const float u0 = x0[i28];
-      float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
+      const float u1 = x1[i28];
+      float v = (float)(u0 * u1);
       y0[i28] = (float)v;
     }
   }
 }
 
-/* node_mul_168 (Mul): sigmoid_1[1,128], select_2[1,128] -> mul_168[1,128] */
-static void node_28_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i29 = 0; i29 < 128; i29++) {
-      const float u0 = x0[i29];
-      const float u1 = x1[i29];
-      float v = (float)(u0 * u1);
-      y0[i29] = (float)v;
-    }
-  }
-}
-
-/* node_mul_171 (Mul): sigmoid[1,128], tanh[1,128] -> mul_171[1,128] */
-static void node_29_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i30 = 0; i30 < 128; i30++) {
-      const float u0 = x0[i30];
-      const float u1 = x1[i30];
-      float v = (float)(u0 * u1);
-      y0[i30] = (float)v;
-    }
-  }
-}
-
-/* node_add_177 (Add): mul_168[1,128], mul_171[1,128] -> add_177[1,128] */
-static void node_30_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i31 = 0; i31 < 128; i31++) {
-      const float u0 = x0[i31];
-      const float u1 = x1[i31];
-      float v = (float)(u0 + u1);
-      y0[i31] = (float)v;
-    }
-  }
-}
-
-/* node_tanh_1 (Tanh): add_177[1,128] -> tanh_1[1,128] */
-static void node_31_Tanh(const float *restrict x0, float *restrict y0)
-{
-  {
-    for (int64_t i32 = 0; i32 < 128; i32++) {
-      const float u0 = x0[i32];
-      float v = (float)(tanhf(u0));
-      y0[i32] = (float)v;
-    }
-  }
-}
-
-/* node_mul_182 (Mul): sigmoid_2[1,128], tanh_1[1,128] -> mul_182[1,128] */
-static void node_32_Mul(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i33 = 0; i33 < 128; i33++) {
-      const float u0 = x0[i33];
-      const float u1 = x1[i33];
-      float v = (float)(u0 * u1);
-      y0[i33] = (float)v;
-    }
-  }
-}
-
 /* node_unsqueeze_1 (Unsqueeze): mul_182[1,128], val_0[1] -> unsqueeze_1[1,128,1] */
-static void node_33_Unsqueeze(const float *restrict x0, float *restrict y0)
+static void node_28_Unsqueeze(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
@@ -1059,7 +1277,7 @@ static void node_33_Unsqueeze(const float *restrict x0, float *restrict y0)
 }
 
 /* node_Unsqueeze_79 (Unsqueeze): mul_182[1,128], val_11[1] -> val_79[1,1,128] */
-static void node_34_Unsqueeze(const float *restrict x0, float *restrict y0)
+static void node_29_Unsqueeze(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
@@ -1067,15 +1285,15 @@ static void node_34_Unsqueeze(const float *restrict x0, float *restrict y0)
 }
 
 /* node_Unsqueeze_81 (Unsqueeze): add_177[1,128], val_11[1] -> val_81[1,1,128] */
-static void node_35_Unsqueeze(const float *restrict x0, float *restrict y0)
+static void node_30_Unsqueeze(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
   }
 }
 
-/* node_stack (Concat): val_79[1,1,128], val_81[1,1,128] -> stack_true_graph_0[2,1,128] */
-static void node_36_Concat(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* node_stack (Concat): val_79[1,1,128], val_81[1,1,128] -> stateN[2,1,128] */
+static void node_31_Concat(const float *restrict x0, const float *restrict x1, float *restrict y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 128 * sizeof(float));
@@ -1086,55 +1304,45 @@ static void node_36_Concat(const float *restrict x0, const float *restrict x1, f
 }
 
 /* node_relu_4 (Relu): unsqueeze_1[1,128,1] -> relu_4[1,128,1] */
-static void node_37_Relu(const float *restrict x0, float *restrict y0)
+static void node_32_Relu(const float *x0, float *y0)
 {
   {
-    for (int64_t i34 = 0; i34 < 128; i34++) {
-      const float u0 = x0[i34];
+    for (int64_t i29 = 0; i29 < 128; i29++) {
+      const float u0 = x0[i29];
       float v = (float)((u0 < 0x0p+0f ? 0x0p+0f : u0));
-      y0[i34] = (float)v;
+      y0[i29] = (float)v;
     }
   }
 }
 
-/* node_conv1d_5 (Conv): relu_4[1,128,1], model.decoder.decoder.2.weight[1,128,1], model.decoder.decoder.2.bias[1] -> conv1d_5[1,1,1] */
-static void node_38_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* node_conv1d_5 (Conv): relu_4[1,128,1], model.decoder.decoder.2.weight[1,128,1], model.decoder.decoder.2.bias[1] -> sigmoid_3[1,1,1] */
+static void node_33_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g35;
-    memset(&g35, 0, sizeof g35);
-    g35.M = 1;
-    g35.N = 1;
-    g35.K = 128;
-    g35.ars = 128;
-    g35.aks = 1;
-    g35.bkind = MC_B_ROWS;
-    g35.bks = 1;
-    g35.bns = 1;
-    g35.ldy = 1;
-    g35.alpha = 0x1p+0f;
-    g35.bias_mode = 2;
-    g35.beta = 0x1p+0f;
-    g35.bias = x2;
-    g35.a = x0;
-    g35.b = silero_vad_op18_ifless_p7.v;
-    g35.y = y0;
-    mc_gemv(&g35);
-  }
-}
-
-/* node_sigmoid_3 (Sigmoid): conv1d_5[1,1,1] -> sigmoid_3[1,1,1] */
-static void node_39_Sigmoid(const float *restrict x0, float *restrict y0)
-{
-  {
-    const float u0 = x0[0];
-    float v = (float)((0x1p+0f / (0x1p+0f + expf(-u0))));
-    y0[0] = (float)v;
+    mc_gemm_args g30;
+    memset(&g30, 0, sizeof g30);
+    g30.M = 1;
+    g30.N = 1;
+    g30.K = 128;
+    g30.ars = 128;
+    g30.aks = 1;
+    g30.bkind = MC_B_ROWS;
+    g30.bks = 1;
+    g30.bns = 1;
+    g30.ldy = 1;
+    g30.alpha = 0x1p+0f;
+    g30.bias_mode = 2;
+    g30.beta = 0x1p+0f;
+    g30.bias = x2;
+    g30.a = x0;
+    g30.b = silero_vad_op18_ifless_p7.v;
+    g30.y = y0;
+    mc_gemv_a8d34598(&g30);
   }
 }
 
 /* node_squeeze (Squeeze): sigmoid_3[1,1,1], val_30[1] -> squeeze[1,1] */
-static void node_40_Squeeze(const float *restrict x0, float *restrict y0)
+static void node_34_Squeeze(const float *x0, float *y0)
 {
   {
     y0[0] = x0[0];
@@ -1142,7 +1350,7 @@ static void node_40_Squeeze(const float *restrict x0, float *restrict y0)
 }
 
 /* node_mean (ReduceMean): squeeze[1,1], val_30[1] -> mean[1] */
-static void node_41_ReduceMean(const float *restrict x0, float *restrict y0)
+static void node_35_ReduceMean(const float *restrict x0, float *restrict y0)
 {
   {
     float acc = 0;
@@ -1154,24 +1362,12 @@ static void node_41_ReduceMean(const float *restrict x0, float *restrict y0)
   }
 }
 
-/* node_unsqueeze_2 (Unsqueeze): mean[1], val_30[1] -> unsqueeze_2_true_graph_0[1,1] */
-static void node_42_Unsqueeze(const float *restrict x0, float *restrict y0)
+/* node_unsqueeze_2 (Unsqueeze): mean[1], val_30[1] -> output[1,1] */
+static void node_36_Unsqueeze(const float *restrict x0, float *restrict y0)
 {
   {
     y0[0] = x0[0];
   }
-}
-
-/* node_cond__1_out0 (Identity): unsqueeze_2_true_graph_0[1,1] -> output[1,1] */
-static void node_43_Identity(const float *restrict x0, float *restrict y0)
-{
-  if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 4);
-}
-
-/* node_cond__1_out1 (Identity): stack_true_graph_0[2,1,128] -> stateN[2,1,128] */
-static void node_44_Identity(const float *restrict x0, float *restrict y0)
-{
-  if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 1024);
 }
 
 #ifndef silero_vad_op18_ifless_NO_STATIC_ARENA
@@ -1194,49 +1390,41 @@ int silero_vad_op18_ifless_infer(const float *input_input, const float *input_st
   unsigned char *A = arena ? (unsigned char *)arena : silero_vad_op18_ifless_STATIC_ARENA;
 #endif
   node_0_Pad(input_input, (float *)(void *)(A + 0));
-  node_1_Unsqueeze((const float *)(void *)(A + 0), (float *)(void *)(A + 20544));
-  node_2_Conv((const float *)(void *)(A + 20544), (float *)(void *)(A + 16384), A + 0);
-  node_3_Slice((const float *)(void *)(A + 16384), (float *)(void *)(A + 0));
-  node_4_Slice((const float *)(void *)(A + 16384), (float *)(void *)(A + 2112));
-  node_5_Pow((const float *)(void *)(A + 0), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 4224));
-  node_6_Pow((const float *)(void *)(A + 2112), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 0));
-  node_7_Add((const float *)(void *)(A + 4224), (const float *)(void *)(A + 0), (float *)(void *)(A + 2112));
-  node_8_Sqrt((const float *)(void *)(A + 2112), (float *)(void *)(A + 16384));
-  node_9_Conv((const float *)(void *)(A + 16384), silero_vad_op18_ifless_w0.v, (float *)(void *)(A + 18496), A + 0);
-  node_10_Relu((const float *)(void *)(A + 18496), (float *)(void *)(A + 16384));
-  node_11_Conv((const float *)(void *)(A + 16384), silero_vad_op18_ifless_w1.v, (float *)(void *)(A + 18432), A + 0);
-  node_12_Relu((const float *)(void *)(A + 18432), (float *)(void *)(A + 12288));
-  node_13_Conv((const float *)(void *)(A + 12288), silero_vad_op18_ifless_w2.v, (float *)(void *)(A + 12800), A + 0);
-  node_14_Relu((const float *)(void *)(A + 12800), (float *)(void *)(A + 13056));
-  node_15_Conv((const float *)(void *)(A + 13056), silero_vad_op18_ifless_w3.v, (float *)(void *)(A + 12288), A + 0);
-  node_16_Relu((const float *)(void *)(A + 12288), (float *)(void *)(A + 0));
-  node_17_Gather((const float *)(void *)(A + 0), silero_vad_op18_ifless_w7, (float *)(void *)(A + 4096));
-  node_18_Gather(input_state, silero_vad_op18_ifless_w7, (float *)(void *)(A + 2048));
-  node_19_Gather(input_state, silero_vad_op18_ifless_w8, (float *)(void *)(A + 6144));
-  node_20_Gemm((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w5.v, (float *)(void *)(A + 0));
-  node_21_Gemm((const float *)(void *)(A + 4096), silero_vad_op18_ifless_w4.v, (float *)(void *)(A + 2048));
-  node_22_Add((const float *)(void *)(A + 0), (const float *)(void *)(A + 2048), (float *)(void *)(A + 4096));
-  node_23_Split((const float *)(void *)(A + 4096), (float *)(void *)(A + 0), (float *)(void *)(A + 512), (float *)(void *)(A + 1024), (float *)(void *)(A + 1536));
-  node_24_Sigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 2048));
-  node_25_Sigmoid((const float *)(void *)(A + 512), (float *)(void *)(A + 0));
-  node_26_Tanh((const float *)(void *)(A + 1024), (float *)(void *)(A + 512));
-  node_27_Sigmoid((const float *)(void *)(A + 1536), (float *)(void *)(A + 1024));
-  node_28_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 6144), (float *)(void *)(A + 1536));
-  node_29_Mul((const float *)(void *)(A + 2048), (const float *)(void *)(A + 512), (float *)(void *)(A + 0));
-  node_30_Add((const float *)(void *)(A + 1536), (const float *)(void *)(A + 0), (float *)(void *)(A + 512));
-  node_31_Tanh((const float *)(void *)(A + 512), (float *)(void *)(A + 0));
-  node_32_Mul((const float *)(void *)(A + 1024), (const float *)(void *)(A + 0), (float *)(void *)(A + 1536));
-  node_33_Unsqueeze((const float *)(void *)(A + 1536), (float *)(void *)(A + 1024));
-  node_34_Unsqueeze((const float *)(void *)(A + 1536), (float *)(void *)(A + 2048));
-  node_35_Unsqueeze((const float *)(void *)(A + 512), (float *)(void *)(A + 1536));
-  node_36_Concat((const float *)(void *)(A + 2048), (const float *)(void *)(A + 1536), (float *)(void *)(A + 0));
-  node_37_Relu((const float *)(void *)(A + 1024), (float *)(void *)(A + 1536));
-  node_38_Conv((const float *)(void *)(A + 1536), silero_vad_op18_ifless_w6.v, (float *)(void *)(A + 1024));
-  node_39_Sigmoid((const float *)(void *)(A + 1024), (float *)(void *)(A + 1088));
-  node_40_Squeeze((const float *)(void *)(A + 1088), (float *)(void *)(A + 1024));
-  node_41_ReduceMean((const float *)(void *)(A + 1024), (float *)(void *)(A + 1088));
-  node_42_Unsqueeze((const float *)(void *)(A + 1088), (float *)(void *)(A + 1024));
-  node_43_Identity((const float *)(void *)(A + 1024), output_output);
-  node_44_Identity((const float *)(void *)(A + 0), output_stateN);
+  node_1_Unsqueeze((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_2_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 18944), A + 2560);
+  node_3_Slice((const float *)(void *)(A + 18944), (float *)(void *)(A + 0));
+  node_4_Slice((const float *)(void *)(A + 18944), (float *)(void *)(A + 2112));
+  node_5_Pow((const float *)(void *)(A + 0), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 0));
+  node_6_Pow((const float *)(void *)(A + 2112), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 2112));
+  node_7_Add((const float *)(void *)(A + 0), (const float *)(void *)(A + 2112), (float *)(void *)(A + 0));
+  node_8_Sqrt((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_9_Conv((const float *)(void *)(A + 0), silero_vad_op18_ifless_w0.v, (float *)(void *)(A + 18496), A + 2112);
+  node_10_Conv((const float *)(void *)(A + 18496), silero_vad_op18_ifless_w1.v, (float *)(void *)(A + 16384), A + 0);
+  node_11_Conv((const float *)(void *)(A + 16384), silero_vad_op18_ifless_w2.v, (float *)(void *)(A + 12288), A + 0);
+  node_12_Conv((const float *)(void *)(A + 12288), silero_vad_op18_ifless_w3.v, (float *)(void *)(A + 12544), A + 0);
+  node_13_Gather((const float *)(void *)(A + 12544), silero_vad_op18_ifless_w7, (float *)(void *)(A + 0));
+  node_14_Gather(input_state, silero_vad_op18_ifless_w7, (float *)(void *)(A + 512));
+  node_15_Gather(input_state, silero_vad_op18_ifless_w8, (float *)(void *)(A + 1024));
+  node_16_Gemm((const float *)(void *)(A + 0), silero_vad_op18_ifless_w4.v, (float *)(void *)(A + 1536));
+  node_17_Gemm((const float *)(void *)(A + 512), silero_vad_op18_ifless_w5.v, (const float *)(void *)(A + 1536), (float *)(void *)(A + 3584));
+  node_18_Split((const float *)(void *)(A + 3584), (float *)(void *)(A + 0), (float *)(void *)(A + 512), (float *)(void *)(A + 1536), (float *)(void *)(A + 2048));
+  node_19_Sigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_20_Sigmoid((const float *)(void *)(A + 512), (float *)(void *)(A + 512));
+  node_21_Tanh((const float *)(void *)(A + 1536), (float *)(void *)(A + 1536));
+  node_22_Sigmoid((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
+  node_23_Mul((const float *)(void *)(A + 512), (const float *)(void *)(A + 1024), (float *)(void *)(A + 512));
+  node_24_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 1536), (float *)(void *)(A + 0));
+  node_25_Add((const float *)(void *)(A + 512), (const float *)(void *)(A + 0), (float *)(void *)(A + 512));
+  node_26_Tanh((const float *)(void *)(A + 512), (float *)(void *)(A + 0));
+  node_27_Mul((const float *)(void *)(A + 2048), (const float *)(void *)(A + 0), (float *)(void *)(A + 2048));
+  node_28_Unsqueeze((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
+  node_29_Unsqueeze((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
+  node_30_Unsqueeze((const float *)(void *)(A + 512), (float *)(void *)(A + 512));
+  node_31_Concat((const float *)(void *)(A + 2048), (const float *)(void *)(A + 512), output_stateN);
+  node_32_Relu((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
+  node_33_Conv((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w6.v, (float *)(void *)(A + 0));
+  node_34_Squeeze((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_35_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 64));
+  node_36_Unsqueeze((const float *)(void *)(A + 64), output_output);
   return 0;
 }

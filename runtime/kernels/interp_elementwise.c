@@ -44,13 +44,13 @@ static double fop(ew op, const ir_node *n, double a, double b) {
   case EW_POW: return pow(a, b);
   case EW_MAX: return fmaxnan(a, b);
   case EW_MIN: return fminnan(a, b);
-  case EW_RELU: return kact_apply(KACT_RELU, 0, 0, a);
-  case EW_LEAKY_RELU: return kact_apply(KACT_LEAKY_RELU, ir_attr_float(n, "alpha", 0.01), 0, a);
-  case EW_SIGMOID: return kact_apply(KACT_SIGMOID, 0, 0, a);
+  case EW_RELU: return kact_apply(OP_ACT_RELU, 0, 0, a);
+  case EW_LEAKY_RELU: return kact_apply(OP_ACT_LEAKY_RELU, ir_attr_float(n, "alpha", 0.01), 0, a);
+  case EW_SIGMOID: return kact_apply(OP_ACT_SIGMOID, 0, 0, a);
   case EW_TANH: return tanh(a);
   case EW_HARD_SIGMOID:
-    return kact_apply(KACT_HARD_SIGMOID, ir_attr_float(n, "alpha", 0.2), ir_attr_float(n, "beta", 0.5), a);
-  case EW_HARD_SWISH: return kact_apply(KACT_HARD_SWISH, 1.0 / 6.0, 0.5, a);
+    return kact_apply(OP_ACT_HARD_SIGMOID, ir_attr_float(n, "alpha", 0.2), ir_attr_float(n, "beta", 0.5), a);
+  case EW_HARD_SWISH: return kact_apply(OP_ACT_HARD_SWISH, 1.0 / 6.0, 0.5, a);
   case EW_ELU: return a < 0 ? ir_attr_float(n, "alpha", 1.0) * (exp(a) - 1.0) : a;
   case EW_SELU: {
     double al = ir_attr_float(n, "alpha", 1.67326319217681884765625);
@@ -151,7 +151,7 @@ static int nary(const ir_node *n, const void *const *in, void *const *out, ew op
   if (nin > 16) return op_fail(n, "too many inputs");
   if (kepi_from_node(n, &ep) < 0) return -1;
   const ir_tensor *res = ep.residual >= 0 ? n->in[ep.residual] : NULL;
-  int epi = ep.act != KACT_NONE || res;
+  int epi = ep.act != OP_ACT_NONE || res;
   int unary = op > EW_MEAN && nin == 1;   /* a variadic op of one input is a copy */
   if (epi && !ir_dtype_is_float(y->dtype)) return op_fail(n, "fused epilogue on a non-float output");
   for (int k = 0; k < nin; k++) kbcast_tensors(&bc[k], y, n->in[k]);
@@ -190,7 +190,7 @@ static int clip(const ir_node *n, const void *const *in, void *const *out) {
     double lo = tlo ? kload_f(tlo->dtype, in[1], 0) : -INFINITY;
     double hi = thi ? kload_f(thi->dtype, in[2], 0) : INFINITY;
     for (int64_t i = 0; i < total; i++) {
-      double v = kact_apply(KACT_CLIP, lo, hi, kload_f(x->dtype, in[0], i));
+      double v = kact_apply(OP_ACT_CLIP, lo, hi, kload_f(x->dtype, in[0], i));
       v = kepi_apply(&ep, v, ep.residual >= 0 ? kload_f(n->in[ep.residual]->dtype, in[ep.residual], i) : 0);
       kstore_f(y->dtype, out[0], i, v);
     }

@@ -27,52 +27,25 @@
 /* ---- fused epilogue ------------------------------------------------------- */
 
 typedef struct epi {
-  int act;                  /* index in act_names, 0 = none */
-  double alpha, beta;
+  kepi ep;                  /* what to apply (compiler/ops/epilogue.h) */
   const void *res;          /* residual buffer (output layout) or NULL */
   ir_dtype res_dt;
 } epi;
 
-static const char *const act_names[] = {"", "Relu", "LeakyRelu", "Clip", "Sigmoid",
-                                        "Tanh", "HardSigmoid", "HardSwish", NULL};
-
 static int epi_read(const ir_node *n, const void *const *in, epi *e) {
-  const char *a = ir_attr_string(n, "_act", NULL);
-  int64_t r = ir_attr_int(n, "_residual", -1);
-  static const double def_alpha[] = {0, 0, 0.01, -INFINITY, 0, 0, 0.2, 1.0 / 6.0};
-  static const double def_beta[] = {0, 0, 0, INFINITY, 0, 0, 0.5, 0.5};
   memset(e, 0, sizeof *e);
-  if (a) {
-    int k;
-    for (k = 1; act_names[k] && strcmp(act_names[k], a) != 0; k++) {}
-    if (!act_names[k]) return op_fail(n, "unknown fused activation _act='%s'", a);
-    e->act = k;
-  }
-  e->alpha = ir_attr_float(n, "_act_alpha", def_alpha[e->act]);
-  e->beta = ir_attr_float(n, "_act_beta", def_beta[e->act]);
-  if (r >= 0) {
-    if (r >= n->n_in || !in[r]) return op_fail(n, "fused residual input %lld is missing", (long long)r);
-    e->res = in[r];
-    e->res_dt = n->in[r]->dtype;
+  if (kepi_from_node(n, &e->ep) < 0) return -1;
+  if (e->ep.residual >= 0) {
+    if (!in[e->ep.residual]) return op_fail(n, "fused residual input %d is missing", e->ep.residual);
+    e->res = in[e->ep.residual];
+    e->res_dt = n->in[e->ep.residual]->dtype;
   }
   return 0;
 }
 
-static double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
-
 /* act(v + residual[i]) */
 static double epi_apply(const epi *e, double v, int64_t i) {
-  if (e->res) v += kload_f(e->res_dt, e->res, i);
-  switch (e->act) {
-  case 1: return v < 0 ? 0 : v;
-  case 2: return v < 0 ? e->alpha * v : v;
-  case 3: return v < e->alpha ? e->alpha : (v > e->beta ? e->beta : v);
-  case 4: return 1.0 / (1.0 + exp(-v));
-  case 5: return tanh(v);
-  case 6: return clampd(e->alpha * v + e->beta, 0.0, 1.0);
-  case 7: return v * clampd(e->alpha * v + e->beta, 0.0, 1.0);
-  default: return v;
-  }
+  return kepi_apply(&e->ep, v, e->res ? kload_f(e->res_dt, e->res, i) : 0.0);
 }
 
 /* ---- window geometry ------------------------------------------------------ */

@@ -209,55 +209,28 @@ int64_t kbcast_index(int out_rank, const int64_t *out_dims, int in_rank,
   return kbcast_map(&b, out_i);
 }
 
-static const char *const kact_names[] = {
-  "", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish"
-};
-
-int kepi_from_node(const ir_node *n, kepi *ep) {
-  const char *name = ir_attr_string(n, "_act", NULL);
-  ep->act = KACT_NONE;
-  ep->alpha = ep->beta = 0.0;
-  if (name) {
-    int a = 1, count = (int)(sizeof kact_names / sizeof kact_names[0]);
-    while (a < count && strcmp(kact_names[a], name) != 0) a++;
-    if (a == count) return op_fail(n, "unknown fused activation '_act'='%s'", name);
-    ep->act = (kact)a;
-  }
-  switch (ep->act) {
-  case KACT_LEAKY_RELU: ep->alpha = 0.01; break;
-  case KACT_CLIP: ep->alpha = -INFINITY; ep->beta = INFINITY; break;
-  case KACT_HARD_SIGMOID: ep->alpha = 0.2; ep->beta = 0.5; break;
-  case KACT_HARD_SWISH: ep->alpha = 1.0 / 6.0; ep->beta = 0.5; break;
-  default: break;
-  }
-  if (ir_attr_find(n, "_act_alpha")) ep->alpha = ir_attr_float(n, "_act_alpha", ep->alpha);
-  if (ir_attr_find(n, "_act_beta")) ep->beta = ir_attr_float(n, "_act_beta", ep->beta);
-  int64_t r = ir_attr_int(n, "_residual", -1);
-  if (r >= n->n_in || (r >= 0 && !n->in[r]))
-    return op_fail(n, "fused residual input %lld does not exist", (long long)r);
-  ep->residual = (int)r;
-  return 0;
-}
+int kepi_from_node(const ir_node *n, kepi *ep) { return op_epilogue_read(n, ep); }
 
 /* NaN passes through every comparison-based activation, as in numpy. */
-double kact_apply(kact a, double alpha, double beta, double v) {
+double kact_apply(op_act a, double alpha, double beta, double v) {
   switch (a) {
-  case KACT_NONE: return v;
-  case KACT_RELU: return v < 0 ? 0 : v;
-  case KACT_LEAKY_RELU: return v < 0 ? alpha * v : v;
-  case KACT_CLIP:
+  case OP_ACT_NONE: return v;
+  case OP_ACT_RELU: return v < 0 ? 0 : v;
+  case OP_ACT_LEAKY_RELU: return v < 0 ? alpha * v : v;
+  case OP_ACT_CLIP:
     if (v < alpha) v = alpha;
     return v > beta ? beta : v;        /* min > max gives max, as ONNX says */
-  case KACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
-  case KACT_TANH: return tanh(v);
-  case KACT_HARD_SIGMOID: {
+  case OP_ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
+  case OP_ACT_TANH: return tanh(v);
+  case OP_ACT_HARD_SIGMOID: {
     double t = alpha * v + beta;
     return t < 0 ? 0 : t > 1 ? 1 : t;
   }
-  case KACT_HARD_SWISH: {
+  case OP_ACT_HARD_SWISH: {
     double t = alpha * v + beta;
     return v * (t < 0 ? 0 : t > 1 ? 1 : t);
   }
+  case OP_ACT_COUNT: break;
   }
   return v;
 }

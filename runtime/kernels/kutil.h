@@ -26,6 +26,7 @@
 
 #include <stdint.h>
 #include "../../compiler/ir/ir.h"
+#include "../../compiler/ops/epilogue.h"
 
 /* Element i of buffer p holding dtype t. */
 double kload_f(ir_dtype t, const void *p, int64_t i);
@@ -68,26 +69,15 @@ void kunravel(int64_t i, int rank, const int64_t *dims, int64_t *idx);
 int64_t kravel(int rank, const int64_t *dims, const int64_t *idx);
 void kstrides(int rank, const int64_t *dims, int64_t *st);
 
-/* Fused epilogue, the interpreter's side of kernels.h: a node carrying
- *   "_act" (string: Relu LeakyRelu Clip Sigmoid Tanh HardSigmoid HardSwish),
- *   "_act_alpha", "_act_beta" (floats; ONNX defaults when absent: LeakyRelu
- *   0.01, Clip -inf/+inf, HardSigmoid 0.2/0.5) and "_residual" (int: input
- *   index added before the activation)
- * computes y = act(v + residual[i]).  kepi_from_node reads them (-1 via
- * op-style error for an unknown name); kepi_apply applies them to one value
- * (pass the residual element, or 0 when ep->residual < 0). */
-typedef enum kact {
-  KACT_NONE = 0, KACT_RELU, KACT_LEAKY_RELU, KACT_CLIP, KACT_SIGMOID, KACT_TANH,
-  KACT_HARD_SIGMOID, KACT_HARD_SWISH
-} kact;
-typedef struct kepi {
-  kact act;
-  double alpha, beta;
-  int residual;           /* input index, -1 for none */
-} kepi;
+/* Fused epilogue, the interpreter's side: the vocabulary (attribute names,
+ * activations, defaults) is compiler/ops/epilogue.h; the arithmetic here is
+ * the interpreter's own.  y = act(v + residual[i]): kepi_from_node reads a
+ * node's epilogue (-1 via op_fail when it is malformed); kepi_apply applies
+ * it to one value (pass the residual element, or 0 when ep->residual < 0). */
+typedef op_epilogue kepi;
 int kepi_from_node(const ir_node *n, kepi *ep);
 double kepi_apply(const kepi *ep, double v, double residual);
 /* The activation alone (also used by the standalone activation kernels). */
-double kact_apply(kact a, double alpha, double beta, double v);
+double kact_apply(op_act a, double alpha, double beta, double v);
 
 #endif

@@ -14,7 +14,7 @@ n=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-model_opts="--shape --dim --const --no-fold --no-dce --max-bytes"
+model_opts="--shape --dim --const --no-fold --no-dce --no-identity --no-bnfold --no-fuse --no-padfold --no-transfold --no-schedule --no-inplace --max-bytes"
 applies() {   # applies COMMAND: the options it takes
   case $1 in
   compile) echo "-o --name --emit-main $model_opts" ;;

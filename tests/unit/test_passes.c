@@ -171,6 +171,7 @@ static void test_constant_if_is_spliced(void **state) {
   assert_int_equal(op_validate(n), 0);
   pass_options o;
   pass_options_default(&o);
+  o.identity = 0;   /* the splice itself: the branch's nodes, then an Identity per output */
   assert_int_equal(pass_run_all(g, &o), 0);
   assert_int_equal(g->n_nodes, 2);
   assert_string_equal(g->nodes[0]->op_type, "Neg");
@@ -221,6 +222,83 @@ static void test_attribute_errors_name_node(void **state) {
   ir_graph_free(g);
 }
 
+
+/* Def-use lists: readers in schedule order, each once per node, graph
+ * outputs flagged, dead nodes left out; ir_replace_uses rewires them. */
+static void test_def_use_lists(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t d[] = {4};
+  ir_tensor *x = input(g, "x", 1, d), *a = act(g, "a"), *b = act(g, "b"), *c = act(g, "c");
+  node(g, "Relu", 1, &x, a);
+  ir_tensor *twice[] = {a, a};
+  ir_node *add = node(g, "Add", 2, twice, b);
+  ir_node *neg = node(g, "Neg", 1, &a, c);
+  ir_node *dead = node(g, "Neg", 1, &b, act(g, "gone"));
+  dead->dead = 1;
+  ir_graph_add_output(g, b);
+  ir_graph_add_output(g, c);
+  ir_uses u;
+  ir_uses_build(g, &u);
+  assert_int_equal(ir_uses_count(&u, a), 2);
+  assert_ptr_equal(ir_uses_of(&u, a)[0], add);
+  assert_ptr_equal(ir_uses_of(&u, a)[1], neg);
+  assert_int_equal(ir_uses_count(&u, b), 0);   /* its only reader is dead */
+  assert_true(u.output[b->id]);
+  assert_false(ir_uses_only(&u, a, add));
+  assert_int_equal(ir_uses_count(&u, x), 1);
+  ir_uses_free(&u);
+  assert_int_equal(ir_replace_uses(g, a, x), 3);
+  ir_uses_build(g, &u);
+  assert_int_equal(ir_uses_count(&u, a), 0);
+  assert_int_equal(ir_uses_count(&u, x), 3);
+  assert_true(ir_owns(g, x));
+  ir_graph *other = ir_graph_new("o", NULL);
+  assert_false(ir_owns(other, x));
+  ir_graph_free(other);
+  ir_uses_free(&u);
+  ir_graph_free(g);
+}
+
+
+/* The epilogue vocabulary (compiler/ops/epilogue.h): an op without
+ * OP_EPILOGUE refuses every epilogue attribute, and an op that takes one
+ * refuses an unknown activation, a mistyped attribute or a residual that
+ * names no input. */
+static void test_epilogue_refused_where_not_taken(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  int64_t d[] = {1, 1, 4, 4};
+  ir_tensor *x = input(g, "x", 4, d);
+  ir_node *sm = node(g, "Softmax", 1, &x, act(g, "s"));
+  assert_int_equal(op_validate(sm), 0);
+  ir_attr_set_string(sm, "_act", "Relu");
+  assert_int_equal(op_validate(sm), -1);
+  assert_non_null(strstr(ir_last_error(), "takes no fused epilogue"));
+  ir_node *cast = node(g, "Identity", 1, &x, act(g, "i"));
+  ir_attr_set_int(cast, "_residual", 0);
+  assert_int_equal(op_validate(cast), -1);
+  assert_non_null(strstr(ir_last_error(), "_residual"));
+
+  ir_node *relu = node(g, "Relu", 1, &x, act(g, "r"));
+  ir_attr_set_string(relu, "_act", "Clip");
+  assert_int_equal(op_validate(relu), 0);
+  ir_attr_set_string(relu, "_act", "Gelu");
+  assert_int_equal(op_validate(relu), -1);
+  assert_non_null(strstr(ir_last_error(), "unknown fused activation"));
+  ir_attr_remove(relu, "_act");
+  ir_attr_set_int(relu, "_act_alpha", 2);   /* an int where a float goes is fine, as for ONNX attributes */
+  assert_int_equal(op_validate(relu), 0);
+  ir_attr_set_string(relu, "_act_beta", "6");
+  assert_int_equal(op_validate(relu), -1);
+  assert_non_null(strstr(ir_last_error(), "_act_beta"));
+  ir_attr_remove(relu, "_act_beta");
+  ir_attr_set_int(relu, "_residual", 5);
+  assert_int_equal(op_validate(relu), -1);
+  assert_non_null(strstr(ir_last_error(), "does not name an input"));
+  ir_graph_free(g);
+}
+
 static void test_numel_overflow(void **state) {
   (void)state;
   int64_t big[] = {INT64_C(1) << 40, INT64_C(1) << 40};
@@ -257,6 +335,8 @@ int main(void) {
     cmocka_unit_test(test_constant_if_is_spliced),
     cmocka_unit_test(test_dce_drops_unused),
     cmocka_unit_test(test_attribute_errors_name_node),
+    cmocka_unit_test(test_def_use_lists),
+    cmocka_unit_test(test_epilogue_refused_where_not_taken),
     cmocka_unit_test(test_numel_overflow),
     cmocka_unit_test(test_half_values),
   };

@@ -1,0 +1,139 @@
+/*
+ * fuse.c - fusion of a producer with what follows it into its epilogue
+ * (compiler/ops/epilogue.h): y = act(P(x) + bias + residual).
+ *
+ * require: graph inferred and topologically sorted, nodes bound; no node
+ *          holds a subgraph.
+ * guarantee: for each Conv, Gemm and MatMul P (in schedule order) whose
+ *          output has exactly one reader and is no graph output:
+ *          1. bias: P without a bias (Conv's B, Gemm's C) followed by an Add
+ *             of a constant holding one value per output channel (Conv) or
+ *             column (Gemm) takes it as its bias;
+ *          2. residual: P followed by an Add whose other input is a computed
+ *             tensor of the Add's shape and dtype (and P's output too) reads
+ *             it as its residual input;
+ *          3. activation: P, or a float Add/Sub/Mul/Div, followed by Relu,
+ *             LeakyRelu, Clip with constant bounds, Sigmoid, Tanh,
+ *             HardSigmoid or HardSwish applies it as its epilogue.
+ *          The absorbed node is gone and P writes its output tensor, so the
+ *          graph's outputs and every reader keep their tensors.  Nodes under
+ *          a runtime If's guard are left alone.  The graph is topologically
+ *          sorted again (a residual may be computed after P in the old
+ *          order).  Values are those of the unfused graph up to rounding.
+ *
+ * Each step needs the output's single reader, found through the def-use
+ * lists; the lists stay valid while the pass runs because fusion only kills
+ * nodes and hands output tensors over, never rewires an input (the one new
+ * read, P of a residual, is only looked at from P's side).
+ */
+#include "passes.h"
+#include "../ops/op.h"
+#include "../ops/epilogue.h"
+
+#include <math.h>
+#include <string.h>
+
+static int is_float(const ir_tensor *t) { return t && (t->dtype == IR_F32 || t->dtype == IR_F64); }
+static int guarded(const ir_node *n) { return ir_attr_find(n, "_guard") != NULL; }
+
+/* The single live reader of P's output 0, when it is the only use. */
+static ir_node *only_reader(const ir_uses *u, const ir_node *p) {
+  const ir_tensor *y = p->out[0];
+  if (!y || ir_uses_count(u, y) != 1 || u->output[y->id]) return NULL;
+  ir_node *n = ir_uses_of(u, y)[0];
+  return n->dead || guarded(n) || n->n_out != 1 ? NULL : n;
+}
+
+/* An Add reading y and one other tensor: that tensor, else NULL. */
+static ir_tensor *add_other(const ir_node *a, const ir_tensor *y) {
+  if (!ir_node_is(a, "Add") || a->n_in != 2 || a->in[0] == a->in[1]) return NULL;
+  return a->in[0] == y ? a->in[1] : a->in[1] == y ? a->in[0] : NULL;
+}
+
+/* 1. bias: c holds one value per channel of y (the axis Conv's bias or
+ * Gemm's C broadcasts along); then P reads a copy of c as its bias. */
+static int fuse_bias(ir_graph *g, ir_node *p, ir_node *a) {
+  ir_tensor *y = p->out[0], *c = add_other(a, y);
+  int conv = ir_node_is(p, "Conv");
+  if (!c || !c->data || c->dtype != y->dtype || !ir_same_shape(a->out[0], y)) return 0;
+  if (p->n_in > 2 && p->in[2]) return 0;
+  if (!conv && !ir_node_is(p, "Gemm")) return 0;
+  int axis = conv ? 1 : y->rank - 1;
+  int64_t ch = y->shape[axis];
+  if (c->rank > y->rank || ir_numel(c) != ch) return 0;
+  for (int d = 0; d < c->rank; d++) {   /* right-aligned: 1 everywhere but the channel axis */
+    int yd = d + y->rank - c->rank;
+    if (c->shape[d] != (yd == axis ? ch : 1)) return 0;
+  }
+  ir_node_set_input(p, 2, ir_add_const_like(g, c, "_bias", 1, &ch, c->data));
+  if (!conv) ir_attr_set_float(p, "beta", 1.0);
+  ir_node_take_output(p, 0, a);
+  return 1;
+}
+
+/* 2. residual: P reads r, the Add's other input, right after its own inputs. */
+static int fuse_residual(ir_node *p, ir_node *a) {
+  ir_tensor *y = p->out[0], *r = add_other(a, y);
+  if (!r || r->data || r->dtype != y->dtype || !ir_same_shape(r, a->out[0]) || !ir_same_shape(y, a->out[0]))
+    return 0;
+  if (ir_attr_find(p, OP_EPI_RESIDUAL) || ir_attr_find(p, OP_EPI_ACT) || p->op->max_in < 1) return 0;
+  int at = p->op->max_in - 1;   /* the residual slot: after the op's own inputs (epilogue.h) */
+  ir_node_set_input(p, at, r);
+  ir_attr_set_int(p, OP_EPI_RESIDUAL, at);
+  ir_node_take_output(p, 0, a);
+  return 1;
+}
+
+/* 3. activation: the act node b becomes P's _act with its alpha and beta. */
+static int fuse_act(ir_node *p, ir_node *b) {
+  op_act act = op_act_from_name(b->op_type);
+  double alpha, beta;
+  if (act == OP_ACT_NONE || *b->domain || ir_attr_find(p, OP_EPI_ACT) || b->in[0] != p->out[0]) return 0;
+  if (!is_float(b->out[0]) || b->out[0]->dtype != p->out[0]->dtype) return 0;
+  op_act_defaults(act, &alpha, &beta);
+  if (act == OP_ACT_CLIP) {
+    for (int k = 1; k < b->n_in; k++) {
+      if (!b->in[k]) continue;
+      if (!b->in[k]->data || ir_numel(b->in[k]) != 1) return 0;
+      if (k == 1) alpha = ir_const_f64(b->in[k], 0);
+      else beta = ir_const_f64(b->in[k], 0);
+    }
+  } else if (act != OP_ACT_HARD_SWISH) {   /* HardSwish has no attributes: its constants are fixed */
+    alpha = ir_attr_float(b, "alpha", alpha);
+    beta = ir_attr_float(b, "beta", beta);
+  }
+  ir_attr_set_string(p, OP_EPI_ACT, op_act_name(act));
+  ir_attr_set_float(p, OP_EPI_ALPHA, alpha);
+  ir_attr_set_float(p, OP_EPI_BETA, beta);
+  ir_node_take_output(p, 0, b);
+  return 1;
+}
+
+static int producer(const ir_node *n) {
+  return ir_node_is(n, "Conv") || ir_node_is(n, "Gemm") || ir_node_is(n, "MatMul");
+}
+
+static int arith(const ir_node *n) {
+  return ir_node_is(n, "Add") || ir_node_is(n, "Sub") || ir_node_is(n, "Mul") || ir_node_is(n, "Div");
+}
+
+int pass_fuse(ir_graph *g, const pass_options *o) {
+  (void)o;
+  if (ir_graph_has_subgraphs(g)) return 0;   /* outer reads by name: left alone */
+  ir_uses u;
+  ir_uses_build(g, &u);
+  int fused = 0;
+  for (int k = 0; k < g->n_nodes; k++) {
+    ir_node *p = g->nodes[k], *next;
+    if (p->dead || guarded(p) || !p->op || !(p->op->flags & OP_EPILOGUE) || p->n_out != 1 || !is_float(p->out[0]))
+      continue;
+    if (!producer(p) && !arith(p)) continue;
+    if (producer(p) && (next = only_reader(&u, p)) && fuse_bias(g, p, next)) fused++;
+    if (producer(p) && (next = only_reader(&u, p)) && fuse_residual(p, next)) fused++;
+    if ((next = only_reader(&u, p)) && fuse_act(p, next)) fused++;
+  }
+  ir_uses_free(&u);
+  if (!fused) return 0;
+  ir_graph_compact(g);
+  return ir_graph_toposort(g);
+}
