@@ -41,6 +41,8 @@ static const char *usage_text =
     "  --seed N                 run/check: seed for random inputs (default 1)\n"
     "  --keep                   check/test-onnx: keep the build folder and print it\n"
     "  -v, --verbose            check/test-onnx: say more\n"
+    "  --bisect                 check: on a mismatch, rerun with each pass off in turn and name the first\n"
+    "                           whose switch-off makes the check pass\n"
     "  -h, --help               this text (modelc COMMAND --help: that command's)\n"
     "  --version                modelc's version\n"
     "An option that does not apply to a command is refused.\n";
@@ -56,10 +58,12 @@ static const char *cmd_help(const char *cmd) {
            "Runs the reference interpreter and writes DIR/<output>.npy (DIR defaults to '.').\n"
            "Inputs not given are filled with seeded random values.\n";
   if (!strcmp(cmd, "check"))
-    return "usage: modelc check MODEL [--input NAME=FILE]... [--rtol R] [--atol A] [--cc CC] [model options]\n"
+    return "usage: modelc check MODEL [--input NAME=FILE]... [--rtol R] [--atol A] [--cc CC] [--bisect] [model options]\n"
            "Compiles MODEL, builds the C with CC (default cc), runs it and the interpreter on the same\n"
            "inputs and compares every output (defaults: rtol 1e-3, atol 1e-4). On a mismatch it names\n"
-           "the first differing tensor in schedule order. Exit 0 only when every output is close.\n";
+           "the first differing tensor in schedule order; with --bisect it then reruns with each pass\n"
+           "switched off in turn (the order of --help) and names the first whose switch-off makes the\n"
+           "check pass. Exit 0 only when every output is close.\n";
   if (!strcmp(cmd, "info"))
     return "usage: modelc info MODEL [model options]\n"
            "Prints the ops, inputs and outputs with shapes, parameter count, MACs and the memory plan.\n";
@@ -111,7 +115,7 @@ static const struct {
 };
 
 typedef enum {
-  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_NO_PASS, O_THREADS, O_SEED,
+  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_BISECT, O_NO_PASS, O_THREADS, O_SEED,
   O_MAX_BYTES, O_RTOL, O_ATOL, O_SHAPE, O_DIM, O_CONST, O_INPUT
 } opt_id;
 
@@ -137,6 +141,7 @@ static const struct {
     {O_ATOL, "--atol", NULL, 1, C_CHECK | C_TEST_ONNX, NULL},
     {O_KEEP, "--keep", NULL, 0, C_CHECK | C_TEST_ONNX, NULL},
     {O_VERBOSE, "--verbose", "-v", 0, C_CHECK | C_TEST_ONNX, NULL},
+    {O_BISECT, "--bisect", NULL, 0, C_CHECK, NULL},
     {O_SHAPE, "--shape", NULL, 1, C_MODEL, NULL},
     {O_DIM, "--dim", NULL, 1, C_MODEL, NULL},
     {O_CONST, "--const", NULL, 1, C_MODEL, NULL},
@@ -198,6 +203,7 @@ static int apply_option(cli_opts *o, int k, const char *a, char *val) {
   case O_EMIT_MAIN: o->emit_main = 1; break;
   case O_KEEP: o->keep = 1; break;
   case O_VERBOSE: o->verbose = 1; break;
+  case O_BISECT: o->bisect = 1; break;
   case O_NO_PASS:
     for (const pass_switch *p = pass_switches; p->name; p++)
       if (!strcmp(a + 5, p->name)) *pass_switch_flag(&o->passes, p) = 0;
