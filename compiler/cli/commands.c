@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "../backend/emit.h"
 #include "../ops/op.h"
+#include "../passes/plan.h"
 #include "../../runtime/interp.h"
 #include "../../runtime/tensor_io.h"
 
@@ -331,6 +332,21 @@ int cmd_info(cli_opts *o) {
   printf("MACs: %lld\n", (long long)macs);
   printf("arena: %lld bytes (lower bound for this schedule: %lld)\n", (long long)g->arena_bytes,
          (long long)g->arena_lower_bound);
+  /* the plan once more, the same (plan.h), now with its buffers handed back */
+  plan_buffer *bufs = NULL;
+  int n_bufs = 0;
+  if (plan_with_buffers(g, o->passes.inplace, &bufs, &n_bufs) < 0) {
+    ir_graph_free(g);
+    return fail();
+  }
+  cli_sort_buffers(bufs, n_bufs);
+  cli_print_buffers(bufs, n_bufs);
+  int svg_rc = o->memory_svg ? cli_memory_svg(o->memory_svg, g, bufs, n_bufs) : 0;
+  plan_buffers_free(bufs, n_bufs);
+  if (svg_rc < 0) {
+    ir_graph_free(g);
+    return fail();
+  }
   cli_print_train(g);
   /* the yardstick: the most bytes live in the model's own node order, nothing shared or fused */
   cli_opts own = *o;

@@ -22,7 +22,7 @@ static const char *usage_text =
     "  run     MODEL [--input NAME=FILE]... [-o DIR]       run the reference interpreter\n"
     "  check   MODEL [--input NAME=FILE]... [--rtol R] [--atol A] [--cc CC]\n"
     "                                                      compile, build and compare with the interpreter\n"
-    "  info    MODEL                                       ops, shapes, parameters, MACs, memory plan\n"
+    "  info    MODEL [--memory-svg FILE]                   ops, shapes, parameters, MACs, memory plan\n"
     "  graph   MODEL [--format dot]                        the graph after the passes\n"
     "  test-onnx DIR...                                    run ONNX backend-test folders\n"
     "  ops                                                 the supported ops, as a Markdown table\n"
@@ -65,8 +65,11 @@ static const char *cmd_help(const char *cmd) {
            "switched off in turn (the order of --help) and names the first whose switch-off makes the\n"
            "check pass. Exit 0 only when every output is close.\n";
   if (!strcmp(cmd, "info"))
-    return "usage: modelc info MODEL [model options]\n"
-           "Prints the ops, inputs and outputs with shapes, parameter count, MACs and the memory plan.\n";
+    return "usage: modelc info MODEL [--memory-svg FILE] [model options]\n"
+           "Prints the ops, inputs and outputs with shapes, parameter count, MACs and the memory plan:\n"
+           "each arena buffer's offset, bytes, lifetime (first-last schedule step, as `modelc graph`\n"
+           "numbers the nodes) and the tensors sharing it. --memory-svg draws the plan into FILE:\n"
+           "steps across, offsets down, one rectangle per buffer (its tooltip gives the numbers).\n";
   if (!strcmp(cmd, "graph"))
     return "usage: modelc graph MODEL [--format text|dot] [model options]\n"
            "Prints the graph after the passes.\n";
@@ -115,7 +118,7 @@ static const struct {
 };
 
 typedef enum {
-  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_BISECT, O_NO_PASS, O_THREADS, O_SEED,
+  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_BISECT, O_MEMORY_SVG, O_NO_PASS, O_THREADS, O_SEED,
   O_MAX_BYTES, O_RTOL, O_ATOL, O_SHAPE, O_DIM, O_CONST, O_INPUT
 } opt_id;
 
@@ -142,6 +145,7 @@ static const struct {
     {O_KEEP, "--keep", NULL, 0, C_CHECK | C_TEST_ONNX, NULL},
     {O_VERBOSE, "--verbose", "-v", 0, C_CHECK | C_TEST_ONNX, NULL},
     {O_BISECT, "--bisect", NULL, 0, C_CHECK, NULL},
+    {O_MEMORY_SVG, "--memory-svg", NULL, 1, C_INFO, NULL},
     {O_SHAPE, "--shape", NULL, 1, C_MODEL, NULL},
     {O_DIM, "--dim", NULL, 1, C_MODEL, NULL},
     {O_CONST, "--const", NULL, 1, C_MODEL, NULL},
@@ -204,6 +208,7 @@ static int apply_option(cli_opts *o, int k, const char *a, char *val) {
   case O_KEEP: o->keep = 1; break;
   case O_VERBOSE: o->verbose = 1; break;
   case O_BISECT: o->bisect = 1; break;
+  case O_MEMORY_SVG: o->memory_svg = val; break;
   case O_NO_PASS:
     for (const pass_switch *p = pass_switches; p->name; p++)
       if (!strcmp(a + 5, p->name)) *pass_switch_flag(&o->passes, p) = 0;
