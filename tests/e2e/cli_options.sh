@@ -19,7 +19,7 @@ applies() {   # applies COMMAND: the options it takes
   case $1 in
   compile) echo "-o --name --emit-main $model_opts" ;;
   run) echo "-o --input --seed $model_opts" ;;
-  check) echo "--input --seed --cc --rtol --atol --keep --verbose -v --bisect --memory-svg $model_opts" ;;
+  check) echo "--input --seed --cc --rtol --atol --keep --verbose -v --bisect $model_opts" ;;
   info) echo "--memory-svg $model_opts" ;;
   graph) echo "--format $model_opts" ;;
   test-onnx) echo "--cc --rtol --atol --keep --verbose -v $model_opts" ;;
