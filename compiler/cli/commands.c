@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "../backend/emit.h"
 #include "../ops/op.h"
+#include "../ops/epilogue.h"
 #include "../passes/plan.h"
 #include "../../runtime/interp.h"
 #include "../../runtime/tensor_io.h"
@@ -384,16 +385,17 @@ int cmd_graph(cli_opts *o) {
   if (dot) printf("digraph model {\n  node [shape=box, fontname=monospace];\n");
   for (int k = 0; k < g->n_nodes; k++) {
     const ir_node *n = g->nodes[k];
-    const char *act = ir_attr_string(n, "_act", NULL);
+    char fused[64];
+    if (op_epilogue_label(n, fused, sizeof fused) < 0) {
+      ir_graph_free(g);
+      return fail();
+    }
     if (dot) {
       printf("  n%d [label=\"", k);
       put_dot_string(n->name);
       fputs("\\n", stdout);
       put_dot_string(n->op_type);
-      if (act) {
-        putchar('+');
-        put_dot_string(act);
-      }
+      put_dot_string(fused);
       printf("\"];\n");
       for (int i = 0; i < n->n_in; i++)
         if (n->in[i] && n->in[i]->producer && !n->in[i]->data)
@@ -401,7 +403,9 @@ int cmd_graph(cli_opts *o) {
                  ir_shape_str(n->in[i], shape, sizeof shape));
       continue;
     }
-    printf("%4d %-20s %s%s%s (", k, n->op_type, n->name, act ? " +" : "", act ? act : "");
+    char op[128];
+    cli_fmt(op, sizeof op, "%s%s", n->op_type, fused);
+    printf("%4d %-20s %s (", k, op, n->name);
     for (int i = 0; i < n->n_in; i++) printf("%s%s", i ? ", " : "", n->in[i] ? n->in[i]->name : "-");
     printf(") -> ");
     for (int j = 0; j < n->n_out; j++)

@@ -6,6 +6,7 @@
 #include "op.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* In op_act order: ONNX op names. */
@@ -58,5 +59,15 @@ int op_epilogue_read(const ir_node *n, op_epilogue *ep) {
   if (ir_attr_find(n, OP_EPI_RESIDUAL) && (r < 0 || r >= n->n_in || !n->in[r]))
     return op_fail(n, "fused residual " OP_EPI_RESIDUAL "=%lld does not name an input", (long long)r);
   ep->residual = (int)r;
+  return 0;
+}
+
+int op_epilogue_label(const ir_node *n, char *buf, size_t size) {
+  op_epilogue ep;
+  if (size) buf[0] = 0;
+  if (!op_epilogue_present(n)) return 0;
+  if (op_epilogue_read(n, &ep) < 0) return -1;
+  snprintf(buf, size, "%s%s%s", ep.residual >= 0 ? " +residual" : "", ep.act != OP_ACT_NONE ? " +" : "",
+           op_act_name(ep.act));
   return 0;
 }

@@ -49,6 +49,10 @@ int op_epilogue_attr(const char *name);
 /* Read and check n's epilogue: a known activation, a residual that names a
  * present input.  -1 via op_fail otherwise. */
 int op_epilogue_read(const ir_node *n, op_epilogue *ep);
+/* What n's epilogue fused in, for people: " +residual" and " +ACT" (its
+ * ONNX name) in the order they apply, "" when none; -1 via op_fail on an
+ * epilogue op_epilogue_read refuses. */
+int op_epilogue_label(const ir_node *n, char *buf, size_t size);
 /* Whether n carries any epilogue attribute. */
 int op_epilogue_present(const ir_node *n);
 
