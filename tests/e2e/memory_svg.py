@@ -7,7 +7,10 @@ against the plot frame and the offset axis, not the data-* attributes the
 writer also sets) every buffer's offset, bytes and first-last steps are
 read back and must equal the lines `info` prints, one rectangle per line,
 each with a <title> naming it.  The arena size on the axis's last tick and
-the step count must be info's too.
+the step count must be info's too.  And info's lifetimes are checked
+against the schedule `modelc graph` prints (step, node, inputs, outputs):
+a buffer lives from the step that writes its first tensor to the last step
+that writes or reads any tensor in it; a scratch area only at its node's.
 """
 import re
 import subprocess
@@ -22,6 +25,31 @@ def fail(msg):
     sys.exit(1)
 
 
+def check_lifetimes(modelc, model, rest, listed):
+    graph = subprocess.run([modelc, "graph", model] + rest, capture_output=True, text=True, check=True).stdout
+    writes, reads, nodes = {}, {}, {}
+    for line in graph.splitlines():
+        m = re.match(r"^ *(\d+) \S+(?: \+\S+)* +(.*?) \((.*)\) -> (.*)$", line)
+        if not m:
+            fail("graph line not understood: " + line)
+        step, name, ins, outs = int(m.group(1)), m.group(2), m.group(3), m.group(4)
+        nodes[name] = step
+        for t in ins.split(", "):
+            reads.setdefault(t, []).append(step)
+        for t in re.findall(r"(?:^|, )(.+?) \[[^\]]*\]", outs):
+            writes[t] = step
+    for o, b, f, l, what in listed:
+        kind, name = what.split(" ", 1)[0], re.search(r"'(.*?)'", what).group(1)
+        if kind == "scratch":
+            span = (nodes[name], nodes[name])
+        else:
+            members = [name] + re.findall(r"'(.*?)'", what.split(" shared with ", 1)[1]) if " shared with " in what else [name]
+            steps = [writes[t] for t in members] + [s for t in members for s in reads.get(t, [])]
+            span = (writes[name], max(steps))
+        if span != (int(f), int(l)):
+            fail("info gives %s steps %s-%s, the schedule says %d-%d" % (what, f, l, span[0], span[1]))
+
+
 def main():
     modelc, outdir, model, rest = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
     svg = outdir + "/plan.svg"
@@ -31,12 +59,13 @@ def main():
     out = info.stdout
     arena = int(re.search(r"^arena: (\d+) bytes", out, re.M).group(1))
     steps = int(re.search(r"^nodes: (\d+)", out, re.M).group(1))
-    listed = re.findall(r"^  offset +(\d+)  bytes +(\d+)  steps (\d+)-(\d+)  (tensor '.*?'|scratch of node '.*?')",
+    listed = re.findall(r"^  offset +(\d+)  bytes +(\d+)  steps (\d+)-(\d+)  (tensor '.*'|scratch of node '.*?' \(\S+\))$",
                         out, re.M)
     count = int(re.search(r"^buffers: (\d+)", out, re.M).group(1))
     if count != len(listed) or count == 0:
         fail("info announces %d buffers and lists %d" % (count, len(listed)))
     want = sorted((int(o), int(b), int(f), int(l)) for o, b, f, l, _ in listed)
+    check_lifetimes(modelc, model, rest, listed)
 
     root = ET.parse(svg).getroot()   # raises on XML that is not well-formed
     if root.tag != NS + "svg":
