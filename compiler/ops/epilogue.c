@@ -63,11 +63,10 @@ int op_epilogue_read(const ir_node *n, op_epilogue *ep) {
 }
 
 int op_epilogue_label(const ir_node *n, char *buf, size_t size) {
-  op_epilogue ep;
-  if (size) buf[0] = 0;
-  if (!op_epilogue_present(n)) return 0;
-  if (op_epilogue_read(n, &ep) < 0) return -1;
-  snprintf(buf, size, "%s%s%s", ep.residual >= 0 ? " +residual" : "", ep.act != OP_ACT_NONE ? " +" : "",
-           op_act_name(ep.act));
+  op_epilogue ep = {OP_ACT_NONE, 0.0, 0.0, -1};
+  const char *folded = ir_attr_string(n, OP_FOLDED, NULL);
+  if (op_epilogue_present(n) && op_epilogue_read(n, &ep) < 0) return -1;
+  snprintf(buf, size, "%s%s%s%s%s", folded ? " +" : "", folded ? folded : "", ep.residual >= 0 ? " +residual" : "",
+           ep.act != OP_ACT_NONE ? " +" : "", op_act_name(ep.act));
   return 0;
 }
