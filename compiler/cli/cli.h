@@ -24,6 +24,7 @@ typedef struct cli_opts {
   int n_pos;
   const char **pos;                /* positional arguments (MODEL, DIR...), argc entries */
   const char *outdir, *name, *cc, *format;
+  const char *memory_svg;          /* info: draw the memory plan into this SVG file */
   ir_shape_binding shapes[CLI_MAX_BIND];
   int n_shapes;
   ir_dim_binding dims[CLI_MAX_BIND];
@@ -31,6 +32,7 @@ typedef struct cli_opts {
   cli_file_binding consts[CLI_MAX_BIND], inputs[CLI_MAX_BIND];
   int n_consts, n_inputs;
   int emit_main, threads, keep, verbose;
+  int bisect;                      /* check: name the pass whose switch-off makes it pass */
   int no_bind;                     /* load without the op table (export writes attributes as written) */
   double rtol, atol;
   int64_t max_bytes;
@@ -95,5 +97,12 @@ int cmd_fmt(cli_opts *o);      /* dsl_tools.c */
 /* `info`'s line on the training setup a model carries (nothing without one). */
 void cli_print_train(const ir_graph *g);
 int cmd_export(cli_opts *o);
+
+/* The memory plan as people see it (plan_view.c): the planner's buffers
+ * sorted by offset, listed by `info`, drawn as an SVG file. */
+struct plan_buffer;
+void cli_sort_buffers(struct plan_buffer *bufs, int n);
+void cli_print_buffers(const struct plan_buffer *bufs, int n);
+int cli_memory_svg(const char *path, const ir_graph *g, const struct plan_buffer *bufs, int n);
 
 #endif

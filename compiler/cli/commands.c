@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "../backend/emit.h"
 #include "../ops/op.h"
+#include "../ops/epilogue.h"
+#include "../passes/plan.h"
 #include "../../runtime/interp.h"
 #include "../../runtime/tensor_io.h"
 
@@ -170,15 +172,18 @@ static int output_index(const ir_graph *g, const ir_tensor *t) {
   return -1;
 }
 
-int cmd_check(cli_opts *o) {
+/* One check of o's configuration: 0 when every output is close, 1 when one
+ * differs (why says which; with locate, the first differing tensor in
+ * schedule order), -1 when something failed on the way (ir_last_error). */
+static int check_once(const cli_opts *o, int locate, char *why, size_t nwhy) {
   ir_graph *g = cli_load(o, o->pos[0], 1);
-  if (!g) return fail();
+  if (!g) return -1;
   void *bufs[256];
   interp_ctx ic;
   memset(&ic, 0, sizeof ic);
-  char dir[1024], why[1024] = "";
+  char dir[1024];
   char **files = NULL;
-  int rc = 1, keep = o->keep, n_files = 0;
+  int rc = -1, keep = o->keep, n_files = 0;
   if (g->n_inputs > 256 || cli_inputs(o, g, bufs) < 0) goto out_graph;
   if (cli_tmpdir(dir, sizeof dir, "modelc-check") < 0) goto out_inputs;
   if (interp_run(&ic, g, (const void *const *)bufs) < 0) goto out_run;
@@ -193,16 +198,20 @@ int cmd_check(cli_opts *o) {
     const ir_tensor *t = g->outputs[i];
     char w[1024];
     if (!compare_file(o, dir, files[i], t, interp_value(&ic, t), w, sizeof w)) {
-      if (!bad_outputs) cli_fmt(why, sizeof why, "%s", w);
+      if (!bad_outputs) cli_fmt(why, nwhy, "%s", w);
       bad_outputs++;
     }
   }
+  rc = bad_outputs > 0;
   if (!bad_outputs) {
     printf("check passed: %d output%s within rtol %g, atol %g\n", g->n_outputs, g->n_outputs == 1 ? "" : "s", o->rtol,
            o->atol);
-    rc = 0;
     goto out_run;
   }
+  char first[1024];
+  cli_fmt(first, sizeof first, "%s", why);
+  cli_fmt(why, nwhy, "%d output%s differ; %s", bad_outputs, bad_outputs == 1 ? "" : "s", first);
+  if (!locate) goto out_run;
   /* Bisect: export every intermediate tensor and find the first that differs. */
   char dir2[1100];
   cli_fmt(dir2, sizeof dir2, "%s/all", dir);
@@ -223,7 +232,8 @@ int cmd_check(cli_opts *o) {
           char w[1024];
           int i = n->out[j] ? output_index(g, n->out[j]) : -1;
           if (i >= 0 && !compare_file(o, dir2, files[i], n->out[j], interp_value(&ic, n->out[j]), w, sizeof w)) {
-            cli_fmt(why, sizeof why, "first difference at node '%.200s' (%.60s): %.700s", n->name, n->op_type, w);
+            cli_fmt(why, nwhy, "%d output%s differ; first difference at node '%.200s' (%.60s): %.700s", bad_outputs,
+                    bad_outputs == 1 ? "" : "s", n->name, n->op_type, w);
             found = 1;
           }
         }
@@ -231,7 +241,6 @@ int cmd_check(cli_opts *o) {
       }
     }
   }
-  ir_error("check failed: %d output%s differ; %s", bad_outputs, bad_outputs == 1 ? "" : "s", why);
 out_run:
   if (keep) printf("build folder: %s\n", dir);
   else {
@@ -245,7 +254,43 @@ out_inputs:
   cli_free_inputs(g, bufs);
 out_graph:
   ir_graph_free(g);
-  return rc ? fail() : 0;   /* the one line, whatever failed */
+  return rc;
+}
+
+/* --bisect: the first pass of pass_switches (among those on) whose
+ * switch-off alone makes the check pass; NULL when none does.  A rerun that
+ * fails on the way (the model may need a pass to compile at all) counts as
+ * not passing, and says why on stdout. */
+static const pass_switch *bisect_pass(const cli_opts *o) {
+  for (const pass_switch *p = pass_switches; p->name; p++) {
+    cli_opts c = *o;
+    if (!*pass_switch_flag(&c.passes, p)) continue;
+    *pass_switch_flag(&c.passes, p) = 0;
+    c.keep = c.verbose = 0;
+    char w[1024];
+    printf("bisect: --no-%s: ", p->name);
+    fflush(stdout);
+    int rc = check_once(&c, 0, w, sizeof w);
+    if (rc < 0) printf("did not run: %s\n", ir_last_error());
+    if (rc == 1) printf("still differs\n");
+    if (rc == 0) return p;
+  }
+  return NULL;
+}
+
+int cmd_check(cli_opts *o) {
+  char why[1024] = "";
+  int rc = check_once(o, 1, why, sizeof why);
+  if (rc <= 0) return rc < 0 ? fail() : 0;
+  if (o->bisect) {
+    char first[1024];
+    cli_fmt(first, sizeof first, "%s", why);
+    const pass_switch *p = bisect_pass(o);
+    if (p) cli_fmt(why, sizeof why, "%s; pass '%s' breaks the result (it passes with --no-%s)", first, p->name, p->name);
+    else cli_fmt(why, sizeof why, "%s; no single pass switched off makes it pass", first);
+  }
+  ir_error("check failed: %s", why);
+  return fail();
 }
 
 int cmd_info(cli_opts *o) {
@@ -283,6 +328,21 @@ int cmd_info(cli_opts *o) {
   printf("MACs: %lld\n", (long long)macs);
   printf("arena: %lld bytes (lower bound for this schedule: %lld)\n", (long long)g->arena_bytes,
          (long long)g->arena_lower_bound);
+  /* the plan once more, the same (plan.h), now with its buffers handed back */
+  plan_buffer *bufs = NULL;
+  int n_bufs = 0;
+  if (plan_with_buffers(g, o->passes.inplace, &bufs, &n_bufs) < 0) {
+    ir_graph_free(g);
+    return fail();
+  }
+  cli_sort_buffers(bufs, n_bufs);
+  cli_print_buffers(bufs, n_bufs);
+  int svg_rc = o->memory_svg ? cli_memory_svg(o->memory_svg, g, bufs, n_bufs) : 0;
+  plan_buffers_free(bufs, n_bufs);
+  if (svg_rc < 0) {
+    ir_graph_free(g);
+    return fail();
+  }
   cli_print_train(g);
   /* the yardstick: the most bytes live in the model's own node order, nothing shared or fused */
   cli_opts own = *o;
@@ -320,16 +380,17 @@ int cmd_graph(cli_opts *o) {
   if (dot) printf("digraph model {\n  node [shape=box, fontname=monospace];\n");
   for (int k = 0; k < g->n_nodes; k++) {
     const ir_node *n = g->nodes[k];
-    const char *act = ir_attr_string(n, "_act", NULL);
+    char fused[64];
+    if (op_epilogue_label(n, fused, sizeof fused) < 0) {
+      ir_graph_free(g);
+      return fail();
+    }
     if (dot) {
       printf("  n%d [label=\"", k);
       put_dot_string(n->name);
       fputs("\\n", stdout);
       put_dot_string(n->op_type);
-      if (act) {
-        putchar('+');
-        put_dot_string(act);
-      }
+      put_dot_string(fused);
       printf("\"];\n");
       for (int i = 0; i < n->n_in; i++)
         if (n->in[i] && n->in[i]->producer && !n->in[i]->data)
@@ -337,7 +398,9 @@ int cmd_graph(cli_opts *o) {
                  ir_shape_str(n->in[i], shape, sizeof shape));
       continue;
     }
-    printf("%4d %-20s %s%s%s (", k, n->op_type, n->name, act ? " +" : "", act ? act : "");
+    char op[128];
+    cli_fmt(op, sizeof op, "%s%s", n->op_type, fused);
+    printf("%4d %-20s %s (", k, op, n->name);
     for (int i = 0; i < n->n_in; i++) printf("%s%s", i ? ", " : "", n->in[i] ? n->in[i]->name : "-");
     printf(") -> ");
     for (int j = 0; j < n->n_out; j++)

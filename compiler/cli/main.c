@@ -22,7 +22,7 @@ static const char *usage_text =
     "  run     MODEL [--input NAME=FILE]... [-o DIR]       run the reference interpreter\n"
     "  check   MODEL [--input NAME=FILE]... [--rtol R] [--atol A] [--cc CC]\n"
     "                                                      compile, build and compare with the interpreter\n"
-    "  info    MODEL                                       ops, shapes, parameters, MACs, memory plan\n"
+    "  info    MODEL [--memory-svg FILE]                   ops, shapes, parameters, MACs, memory plan\n"
     "  graph   MODEL [--format dot]                        the graph after the passes\n"
     "  test-onnx DIR...                                    run ONNX backend-test folders\n"
     "  ops                                                 the supported ops, as a Markdown table\n"
@@ -41,6 +41,8 @@ static const char *usage_text =
     "  --seed N                 run/check: seed for random inputs (default 1)\n"
     "  --keep                   check/test-onnx: keep the build folder and print it\n"
     "  -v, --verbose            check/test-onnx: say more\n"
+    "  --bisect                 check: on a mismatch, rerun with each pass off in turn and name the first\n"
+    "                           whose switch-off makes the check pass\n"
     "  -h, --help               this text (modelc COMMAND --help: that command's)\n"
     "  --version                modelc's version\n"
     "An option that does not apply to a command is refused.\n";
@@ -56,13 +58,18 @@ static const char *cmd_help(const char *cmd) {
            "Runs the reference interpreter and writes DIR/<output>.npy (DIR defaults to '.').\n"
            "Inputs not given are filled with seeded random values.\n";
   if (!strcmp(cmd, "check"))
-    return "usage: modelc check MODEL [--input NAME=FILE]... [--rtol R] [--atol A] [--cc CC] [model options]\n"
+    return "usage: modelc check MODEL [--input NAME=FILE]... [--rtol R] [--atol A] [--cc CC] [--bisect] [model options]\n"
            "Compiles MODEL, builds the C with CC (default cc), runs it and the interpreter on the same\n"
            "inputs and compares every output (defaults: rtol 1e-3, atol 1e-4). On a mismatch it names\n"
-           "the first differing tensor in schedule order. Exit 0 only when every output is close.\n";
+           "the first differing tensor in schedule order; with --bisect it then reruns with each pass\n"
+           "switched off in turn (the order of --help) and names the first whose switch-off makes the\n"
+           "check pass. Exit 0 only when every output is close.\n";
   if (!strcmp(cmd, "info"))
-    return "usage: modelc info MODEL [model options]\n"
-           "Prints the ops, inputs and outputs with shapes, parameter count, MACs and the memory plan.\n";
+    return "usage: modelc info MODEL [--memory-svg FILE] [model options]\n"
+           "Prints the ops, inputs and outputs with shapes, parameter count, MACs and the memory plan:\n"
+           "each arena buffer's offset, bytes, lifetime (first-last schedule step, as `modelc graph`\n"
+           "numbers the nodes) and the tensors sharing it. --memory-svg draws the plan into FILE:\n"
+           "steps across, offsets down, one rectangle per buffer (its tooltip gives the numbers).\n";
   if (!strcmp(cmd, "graph"))
     return "usage: modelc graph MODEL [--format text|dot] [model options]\n"
            "Prints the graph after the passes.\n";
@@ -111,7 +118,7 @@ static const struct {
 };
 
 typedef enum {
-  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_NO_PASS, O_THREADS, O_SEED,
+  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_BISECT, O_MEMORY_SVG, O_NO_PASS, O_THREADS, O_SEED,
   O_MAX_BYTES, O_RTOL, O_ATOL, O_SHAPE, O_DIM, O_CONST, O_INPUT
 } opt_id;
 
@@ -137,6 +144,8 @@ static const struct {
     {O_ATOL, "--atol", NULL, 1, C_CHECK | C_TEST_ONNX, NULL},
     {O_KEEP, "--keep", NULL, 0, C_CHECK | C_TEST_ONNX, NULL},
     {O_VERBOSE, "--verbose", "-v", 0, C_CHECK | C_TEST_ONNX, NULL},
+    {O_BISECT, "--bisect", NULL, 0, C_CHECK, NULL},
+    {O_MEMORY_SVG, "--memory-svg", NULL, 1, C_INFO, NULL},
     {O_SHAPE, "--shape", NULL, 1, C_MODEL, NULL},
     {O_DIM, "--dim", NULL, 1, C_MODEL, NULL},
     {O_CONST, "--const", NULL, 1, C_MODEL, NULL},
@@ -198,6 +207,8 @@ static int apply_option(cli_opts *o, int k, const char *a, char *val) {
   case O_EMIT_MAIN: o->emit_main = 1; break;
   case O_KEEP: o->keep = 1; break;
   case O_VERBOSE: o->verbose = 1; break;
+  case O_BISECT: o->bisect = 1; break;
+  case O_MEMORY_SVG: o->memory_svg = val; break;
   case O_NO_PASS:
     for (const pass_switch *p = pass_switches; p->name; p++)
       if (!strcmp(a + 5, p->name)) *pass_switch_flag(&o->passes, p) = 0;

@@ -6,6 +6,7 @@
 #include "op.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* In op_act order: ONNX op names. */
@@ -58,5 +59,14 @@ int op_epilogue_read(const ir_node *n, op_epilogue *ep) {
   if (ir_attr_find(n, OP_EPI_RESIDUAL) && (r < 0 || r >= n->n_in || !n->in[r]))
     return op_fail(n, "fused residual " OP_EPI_RESIDUAL "=%lld does not name an input", (long long)r);
   ep->residual = (int)r;
+  return 0;
+}
+
+int op_epilogue_label(const ir_node *n, char *buf, size_t size) {
+  op_epilogue ep = {OP_ACT_NONE, 0.0, 0.0, -1};
+  const char *folded = ir_attr_string(n, OP_FOLDED, NULL);
+  if (op_epilogue_present(n) && op_epilogue_read(n, &ep) < 0) return -1;
+  snprintf(buf, size, "%s%s%s%s%s", folded ? " +" : "", folded ? folded : "", ep.residual >= 0 ? " +residual" : "",
+           ep.act != OP_ACT_NONE ? " +" : "", op_act_name(ep.act));
   return 0;
 }

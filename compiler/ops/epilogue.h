@@ -25,6 +25,10 @@
 #define OP_EPI_ALPHA "_act_alpha"
 #define OP_EPI_BETA "_act_beta"
 #define OP_EPI_RESIDUAL "_residual"
+/* A record for people, read by no kernel: the op a pass folded into this
+ * node's weights (BatchNormalization, by bnfold), which op_epilogue_label
+ * names.  Like every '_' attribute it is never written to ONNX. */
+#define OP_FOLDED "_folded"
 
 typedef enum op_act {
   OP_ACT_NONE = 0, OP_ACT_RELU, OP_ACT_LEAKY_RELU, OP_ACT_CLIP, OP_ACT_SIGMOID, OP_ACT_TANH,
@@ -49,6 +53,11 @@ int op_epilogue_attr(const char *name);
 /* Read and check n's epilogue: a known activation, a residual that names a
  * present input.  -1 via op_fail otherwise. */
 int op_epilogue_read(const ir_node *n, op_epilogue *ep);
+/* What was fused into n, for people: " +OP" for an op folded into its
+ * weights (OP_FOLDED), then " +residual" and " +ACT" (ONNX names) in the
+ * order they apply, "" when none; -1 via op_fail on an
+ * epilogue op_epilogue_read refuses. */
+int op_epilogue_label(const ir_node *n, char *buf, size_t size);
 /* Whether n carries any epilogue attribute. */
 int op_epilogue_present(const ir_node *n);
 

@@ -9,7 +9,8 @@
  *          any) are constants and that carries no epilogue yet, is gone:
  *          the producer reads new constants W' = W * s and b' = (b - mean)
  *          * s + bias per output channel, s = scale / sqrt(var + epsilon),
- *          and writes the BatchNormalization's output tensor.  The original
+ *          and writes the BatchNormalization's output tensor; it carries
+ *          OP_FOLDED naming the op folded in.  The original
  *          weights are left for other readers (dead-node elimination drops
  *          them when nobody reads them).
  *
@@ -70,6 +71,7 @@ static int fold_into(ir_graph *g, ir_node *p, int64_t ch, const double *s, const
   ir_node_set_input(p, 1, ir_add_const_like(g, w, "_bnfold", w->rank, w->shape, wd));
   ir_node_set_input(p, 2, ir_add_const_like(g, w, "_bnfold_bias", 1, &ch, bd));
   if (!conv) ir_attr_set_float(p, "beta", 1.0);
+  ir_attr_set_string(p, OP_FOLDED, "BatchNormalization");   /* for `modelc graph` */
   free(wd);
   free(bd);
   return 1;

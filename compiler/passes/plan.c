@@ -27,7 +27,8 @@
  * Blocks are packed twice, largest first (the "greedy by size" of TFLite)
  * and in order of birth, each at the lowest aligned offset free of every
  * already placed block whose lifetime overlaps its own (first fit); the
- * smaller arena wins.
+ * smaller arena wins.  plan_with_buffers hands the blocks back as
+ * plan_buffers, for `modelc info` to list and draw.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +127,41 @@ static int shares_input(const ir_graph *g, const ir_node *n, int s, int *root, c
 
 int pass_plan(ir_graph *g) { return pass_plan_with(g, 1); }
 
-int pass_plan_with(ir_graph *g, int inplace) {
+int pass_plan_with(ir_graph *g, int inplace) { return plan_with_buffers(g, inplace, NULL, NULL); }
+
+void plan_buffers_free(plan_buffer *bufs, int n_bufs) {
+  for (int i = 0; bufs && i < n_bufs; i++) free(bufs[i].members);
+  free(bufs);
+}
+
+/* The report of plan_with_buffers: the blocks as buffers, with their
+ * members (tensors in id order, so the group's root, made first, leads). */
+static int report(const ir_graph *g, const block *blocks, int nb, int *root, block **group_block,
+                  plan_buffer **bufs, int *n_bufs) {
+  plan_buffer *r = calloc((size_t)nb + 1, sizeof *r);
+  if (!r) return ir_error("memory planner: out of memory");
+  for (int i = 0; i < nb; i++) {
+    r[i].offset = blocks[i].off;
+    r[i].size = blocks[i].size;
+    r[i].first = blocks[i].start;
+    r[i].last = blocks[i].end;
+    r[i].scratch_of = blocks[i].n;
+    r[i].members = calloc((size_t)g->n_tensors + 1, sizeof *r[i].members);
+    if (!r[i].members) {
+      plan_buffers_free(r, i + 1);
+      return ir_error("memory planner: out of memory");
+    }
+  }
+  *bufs = r;
+  *n_bufs = nb;
+  for (int i = 0; i < g->n_tensors; i++) {
+    const block *b = plan_in_arena(g->tensors[i]) ? group_block[find(root, i)] : NULL;
+    if (b) r[b - blocks].members[r[b - blocks].n_members++] = g->tensors[i];
+  }
+  return 0;
+}
+
+int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs) {
   int nt = g->n_tensors, nn = g->n_nodes, rc = -1, nb = 0;
   int *first_write = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
   int *last_read = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
@@ -287,7 +322,7 @@ int pass_plan_with(ir_graph *g, int inplace) {
   }
   g->arena_bytes = align_up(arena);
   g->arena_lower_bound = peak;
-  rc = 0;
+  rc = bufs ? report(g, blocks, nb, root, group_block, bufs, n_bufs) : 0;
 
 out:
   free(first_write);

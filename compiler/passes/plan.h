@@ -24,6 +24,24 @@ int pass_plan(ir_graph *g);
  * inplace; pass_plan shares. */
 int pass_plan_with(ir_graph *g, int inplace);
 
+/* One arena buffer of a plan, as the planner placed it: a group of tensors
+ * sharing bytes (its first member is the one whose producer runs first; the
+ * others are aliases or in-place outputs of it) or a node's scratch. */
+typedef struct plan_buffer {
+  int64_t offset, size;          /* bytes; size unaligned */
+  int first, last;               /* schedule steps it is live over, inclusive */
+  const ir_node *scratch_of;     /* the node whose scratch this is, or NULL */
+  int n_members;
+  const ir_tensor **members;     /* the tensors in it (none for scratch) */
+} plan_buffer;
+
+/* pass_plan_with, also handing back the buffers it placed, in the order
+ * they were made (tensors by id, then scratch by step): *bufs is malloc'd
+ * (free with plan_buffers_free).  Planning a planned graph again with the
+ * same inplace gives the same plan. */
+int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs);
+void plan_buffers_free(plan_buffer *bufs, int n_bufs);
+
 /* Check a planned graph independently of how the planner got there: every
  * arena tensor and scratch area aligned and inside the arena; no two of them
  * that are live at one step share a byte, unless one is made from the other

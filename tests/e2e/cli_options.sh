@@ -19,8 +19,8 @@ applies() {   # applies COMMAND: the options it takes
   case $1 in
   compile) echo "-o --name --emit-main $model_opts" ;;
   run) echo "-o --input --seed $model_opts" ;;
-  check) echo "--input --seed --cc --rtol --atol --keep --verbose -v $model_opts" ;;
-  info) echo "$model_opts" ;;
+  check) echo "--input --seed --cc --rtol --atol --keep --verbose -v --bisect $model_opts" ;;
+  info) echo "--memory-svg $model_opts" ;;
   graph) echo "--format $model_opts" ;;
   test-onnx) echo "--cc --rtol --atol --keep --verbose -v $model_opts" ;;
   ops) echo "" ;;
@@ -32,6 +32,7 @@ applies() {   # applies COMMAND: the options it takes
 value() {   # a well-formed value for an option, "" for a flag
   case $1 in
   -o) echo "$tmp/out" ;;
+  --memory-svg) echo "$tmp/plan.svg" ;;
   --name) echo net ;;
   --format) echo dot ;;
   --input | --const) echo "x=$tmp/none.npy" ;;
@@ -43,7 +44,7 @@ value() {   # a well-formed value for an option, "" for a flag
   *) echo "" ;;
   esac
 }
-all="-o --name --emit-main --threads --format --input --seed --cc --rtol --atol --keep --verbose -v $model_opts"
+all="-o --name --emit-main --threads --format --input --seed --cc --rtol --atol --keep --verbose -v --bisect --memory-svg $model_opts"
 
 for cmd in compile run check info graph test-onnx ops convert fmt export; do
   case $cmd in
