@@ -346,8 +346,8 @@ int cmd_info(cli_opts *o) {
   cli_print_train(g);
   /* the yardstick: the most bytes live in the model's own node order, nothing shared or fused */
   cli_opts own = *o;
-  own.passes.identity = own.passes.bnfold = own.passes.fuse = own.passes.schedule = own.passes.inplace = 0;
-  own.passes.padfold = own.passes.transfold = 0;
+  for (const pass_switch *p = pass_switches; p->name; p++)
+    if (p->optimizing) *pass_switch_flag(&own.passes, p) = 0;
   ir_graph *g0 = cli_load(&own, o->pos[0], 1);
   if (g0 && g0->arena_lower_bound > 0)
     printf("max live in the model's own order: %lld bytes (arena %.3f of it)\n", (long long)g0->arena_lower_bound,

@@ -33,6 +33,8 @@ void pass_options_default(pass_options *o);
 typedef struct pass_switch {
   const char *name;
   size_t offset;     /* of its int flag in pass_options */
+  int optimizing;    /* rewrites the graph or shares bytes beyond what the model says: off for
+                        the yardstick of `info` (the most bytes live in the model's own order) */
   const char *what;
 } pass_switch;
 extern const pass_switch pass_switches[];

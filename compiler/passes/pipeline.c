@@ -22,18 +22,18 @@ void pass_options_default(pass_options *o) {
   o->training = 0;
 }
 
-#define SWITCH(f, what) {#f, offsetof(pass_options, f), what}
+#define SWITCH(f, opt, what) {#f, offsetof(pass_options, f), opt, what}
 const pass_switch pass_switches[] = {
-    SWITCH(fold, "constant folding of float computations (shape arithmetic always folds)"),
-    SWITCH(dce, "dead-node elimination"),
-    SWITCH(identity, "Identity and inference-Dropout removal"),
-    SWITCH(bnfold, "BatchNormalization folded into Conv/Gemm"),
-    SWITCH(fuse, "bias, residual and activation fused into their producer"),
-    SWITCH(padfold, "constant Pad folded into Conv and pooling"),
-    SWITCH(transfold, "2-D Transpose folded into Gemm"),
-    SWITCH(schedule, "a node order with fewer bytes live"),
-    SWITCH(inplace, "aliases and in-place outputs sharing arena bytes"),
-    {NULL, 0, NULL}};
+    SWITCH(fold, 0, "constant folding of float computations (shape arithmetic always folds)"),
+    SWITCH(dce, 0, "dead-node elimination"),
+    SWITCH(identity, 1, "Identity and inference-Dropout removal"),
+    SWITCH(bnfold, 1, "BatchNormalization folded into Conv/Gemm"),
+    SWITCH(fuse, 1, "bias, residual and activation fused into their producer"),
+    SWITCH(padfold, 1, "constant Pad folded into Conv and pooling"),
+    SWITCH(transfold, 1, "2-D Transpose folded into Gemm"),
+    SWITCH(schedule, 1, "a node order with fewer bytes live"),
+    SWITCH(inplace, 1, "aliases and in-place outputs sharing arena bytes"),
+    {NULL, 0, 0, NULL}};
 #undef SWITCH
 
 int *pass_switch_flag(pass_options *o, const pass_switch *s) { return (int *)((char *)o + s->offset); }
