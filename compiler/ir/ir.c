@@ -274,6 +274,7 @@ void ir_graph_free(ir_graph *g) {
   free(g->tensors);
   free(g->inputs);
   free(g->outputs);
+  free(g->updates);
   free(g->name);
   ir_train_free(g->train);
   free(g);
@@ -385,6 +386,13 @@ void ir_graph_add_output(ir_graph *g, ir_tensor *t) {
   push_tensor(&g->outputs, &g->n_outputs, t);
 }
 
+void ir_graph_add_update(ir_graph *g, ir_tensor *target, ir_tensor *value) {
+  g->updates = ir_realloc(g->updates, sizeof *g->updates * (size_t)(g->n_updates + 1));
+  g->updates[g->n_updates].target = target;
+  g->updates[g->n_updates].value = value;
+  g->n_updates++;
+}
+
 void ir_graph_compact(ir_graph *g) {
   int k = 0;
   for (int i = 0; i < g->n_nodes; i++) {
@@ -410,6 +418,8 @@ void ir_graph_compact(ir_graph *g) {
   }
   for (int i = 0; i < g->n_inputs; i++) used[g->inputs[i]->id] = 1;
   for (int i = 0; i < g->n_outputs; i++) used[g->outputs[i]->id] = 1;
+  for (int i = 0; i < g->n_updates; i++) used[g->updates[i].target->id] = used[g->updates[i].value->id] = 1;
+  if (g->loss) used[g->loss->id] = 1;
   /* Subgraphs may read outer tensors by pointer: keep those too. */
   for (int i = 0; i < g->n_nodes; i++) {
     ir_node *n = g->nodes[i];

@@ -119,6 +119,14 @@ typedef struct ir_train {
   char **frozen;                /* parameters the optimizer leaves alone */
 } ir_train;
 
+/* One state change of a training step: when the step ends, `target` (an
+ * IR_PARAM or IR_OPTSTATE tensor, whose storage outlives the step) holds the
+ * bytes that `value` (a tensor the step computes, same dtype and shape) has. */
+typedef struct ir_update {
+  ir_tensor *target;
+  ir_tensor *value;
+} ir_update;
+
 struct ir_graph {
   char *name;
   ir_train *train;      /* NULL unless the model says how to train it */
@@ -132,6 +140,12 @@ struct ir_graph {
   ir_tensor **outputs;
   int64_t max_bytes;    /* limit on any one tensor and on constant data (frontend's
                            --max-bytes); 0 = the 4 GiB default */
+  /* A training-step graph (built for --train) says what the step changes.
+   * Inference graphs have none of these (0/NULL). */
+  int n_updates;
+  ir_update *updates;   /* applied in order when the step ends */
+  int n_labels;         /* the last n_labels of inputs are the targets the loss reads */
+  ir_tensor *loss;      /* the scalar the step minimizes, NULL when not training */
   int64_t arena_bytes;  /* set by the memory planner */
   int64_t arena_lower_bound;
 };
@@ -193,6 +207,8 @@ ir_node *ir_add_node(ir_graph *g, const char *op_type, const char *name);
 void ir_node_set_io(ir_node *n, int n_in, ir_tensor *const *in, int n_out, ir_tensor *const *out);
 void ir_graph_add_input(ir_graph *g, ir_tensor *t);
 void ir_graph_add_output(ir_graph *g, ir_tensor *t);
+/* Record that a training step ends with target := value (see ir_update). */
+void ir_graph_add_update(ir_graph *g, ir_tensor *target, ir_tensor *value);
 /* Drop nodes marked dead and tensors nobody references; renumber ids. */
 void ir_graph_compact(ir_graph *g);
 /* Sort nodes topologically (stable for already sorted graphs) and set
