@@ -6,7 +6,8 @@
  * MatMul, the matrix-vector kernel, the fused bias + activation + residual
  * epilogue, 1x1, strided, padded, grouped, depthwise and dilated
  * convolution, the implicit stride-1 convolution over a padded copy and
- * the im2col one), each emitted, built and run, and compared with the
+ * the im2col one; RNN, GRU and LSTM with constant weights, whose projections
+ * and recurrences run on the core), each emitted, built and run, and compared with the
  * reference interpreter (runtime/), which shares no code with the backend.
  *
  * Weights are constants where the core packs them at compile time and
@@ -260,11 +261,40 @@ static void test_conv(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_run(&cases[i]);
 }
 
+/* RNN, GRU (both linear_before_reset) and LSTM with constant W, R, B: the
+ * projections as one GEMM (T*B rows, not a multiple of MR), the recurrence
+ * as a GEMV per step, the gates through mc_expf. */
+static void test_rnn_core(void **state) {
+  (void)state;
+  const struct { const char *op; int gates, lbr; const char *dir; int64_t T, B, I, H; } cases[] = {
+      {"GRU", 3, 0, "forward", 5, 1, 7, 20},
+      {"GRU", 3, 1, "bidirectional", 4, 2, 9, 33},
+      {"LSTM", 4, 0, "reverse", 3, 2, 5, 17},
+      {"RNN", 1, 0, "forward", 7, 1, 3, 40},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int64_t nd = strcmp(cases[i].dir, "bidirectional") == 0 ? 2 : 1, GH = cases[i].gates * cases[i].H;
+    int64_t xd[] = {cases[i].T, cases[i].B, cases[i].I}, wd[] = {nd, GH, cases[i].I}, rd[] = {nd, GH, cases[i].H};
+    int64_t bd[] = {nd, 2 * GH};
+    ir_graph *g = ir_graph_new("t", NULL);
+    double *vals[4] = {0};
+    ir_tensor *in[] = {operand(g, "x", 0, 3, xd, &vals[0]), operand(g, "w", 1, 3, wd, &vals[1]),
+                       operand(g, "r", 1, 3, rd, &vals[2]), operand(g, "bias", 1, 2, bd, &vals[3])};
+    ir_node *n = ot_node(g, cases[i].op, 14, 4, in, 1);
+    ir_attr_set_int(n, "hidden_size", cases[i].H);
+    ir_attr_set_string(n, "direction", cases[i].dir);
+    if (cases[i].lbr) ir_attr_set_int(n, "linear_before_reset", 1);
+    compare(g, n, vals);
+    free_vals(vals, 4);
+    ir_graph_free(g);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gemm_edges),     cmocka_unit_test(test_gemm_transposed),
       cmocka_unit_test(test_gemm_epilogue),  cmocka_unit_test(test_matmul_batched),
-      cmocka_unit_test(test_conv),
+      cmocka_unit_test(test_conv),           cmocka_unit_test(test_rnn_core),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   printf("%d graphs built %d ways each\n", counter, (int)(sizeof builds / sizeof builds[0]));
