@@ -23,12 +23,13 @@
  * struct the node fills with literals.
  *
  * Convolution.  1x1 stride 1 reads X's channel planes in place as B's rows.
- * Other stride-1 convolutions are implicit GEMMs: the input is copied with
- * its zero padding into scratch once (mc_pad), the GEMM runs over a grid as
- * wide as the padded rows need, and row k = (c, ki, kj) of B is then the
- * contiguous run of that copy at a tap offset (an int32 table), so no
- * im2col is built; the grid columns past OW are skipped.  Strided ones (and
- * a copy that would pass KL_MM_PAD_MAX_FLOATS) pack the im2col view one
+ * Other convolutions are implicit GEMMs: the input is copied once with its
+ * zero padding into scratch, split into one plane per stride phase (mc_pad),
+ * the GEMM runs over a grid as wide as a phase's rows, and row k = (c, ki,
+ * kj) of B is then a contiguous run of that copy at a tap offset (an int32
+ * table), so no im2col is built; the grid columns past OW are skipped, and
+ * with AVX-512 two rows of 16 outputs make one 32-wide strip.  A copy that
+ * would pass KL_MM_PAD_MAX_FLOATS packs the im2col view one
  * KC x NC block at a time.  Depthwise 3x3 copies each output row's three
  * input rows with their padding to the stack and runs one nine-tap loop
  * along the row; other depthwise shapes accumulate tap by tap.
@@ -86,8 +87,8 @@ static const char src_common[] =
     "/* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by\n"
     " * modelc), rows (B(k,n) = p[k*ks + n]), any strides, the im2col view of\n"
     " * a convolution input (one channel group, C x H x W), or the implicit view\n"
-    " * of a stride-1 convolution over a zero-padded copy of the input (see\n"
-    " * mc_pad). */\n"
+    " * of a convolution over a zero-padded, phase-split copy of the input\n"
+    " * (see mc_pad). */\n"
     "enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED };\n"
     "/* The activation of rows x cols values at y (row stride ldy), in place. */\n"
     "typedef void (*mc_act_fn)(float *y, int64_t ldy, int64_t rows, int64_t cols);\n"
@@ -137,6 +138,51 @@ static const char src_act[] =
     "    for (j = 0; j < cols; j++) y[j] = mc_act@(y[j]);\n"
     "}\n";
 
+/* The k loops of the AVX-512 tile; @K, @J, @L stand for B's row k, row k+1
+ * and b1's row k, written twice by tile_src: through the tap table ko and
+ * by strides, so that no loop tests ko at every step. */
+static const char src_tile_loops[] =
+    "    if (nr > 16) {\n"
+    "      for (k = 0; k < kc; k++) {\n"
+    "        mc_v16 bv, bw;\n"
+    "        float x;\n"
+    "        memcpy(&bv, @K, sizeof bv);\n"
+    "        memcpy(&bw, @L, sizeof bw);\n"
+    "        x = p[0]; c0 += x * bv; d0 += x * bw;\n"
+    "        x = p[ars]; c1 += x * bv; d1 += x * bw;\n"
+    "        x = p[r2]; c2 += x * bv; d2 += x * bw;\n"
+    "        x = q[0]; c3 += x * bv; d3 += x * bw;\n"
+    "        x = q[ars]; c4 += x * bv; d4 += x * bw;\n"
+    "        x = q[r2]; c5 += x * bv; d5 += x * bw;\n"
+    "        p += aks;\n"
+    "        q += aks;\n"
+    "      }\n"
+    "    } else {   /* 16 columns: k by two, into c and d, so that 12 FMA chains hide the latency */\n"
+    "      for (k = 0; k + 1 < kc; k += 2) {\n"
+    "        mc_v16 bv, bw;\n"
+    "        memcpy(&bv, @K, sizeof bv);\n"
+    "        memcpy(&bw, @J, sizeof bw);\n"
+    "        c0 += p[0] * bv; d0 += p[aks] * bw;\n"
+    "        c1 += p[ars] * bv; d1 += p[ars + aks] * bw;\n"
+    "        c2 += p[r2] * bv; d2 += p[r2 + aks] * bw;\n"
+    "        c3 += q[0] * bv; d3 += q[aks] * bw;\n"
+    "        c4 += q[ars] * bv; d4 += q[ars + aks] * bw;\n"
+    "        c5 += q[r2] * bv; d5 += q[r2 + aks] * bw;\n"
+    "        p += 2 * aks;\n"
+    "        q += 2 * aks;\n"
+    "      }\n"
+    "      if (k < kc) {\n"
+    "        mc_v16 bv;\n"
+    "        memcpy(&bv, @K, sizeof bv);\n"
+    "        c0 += p[0] * bv;\n"
+    "        c1 += p[ars] * bv;\n"
+    "        c2 += p[r2] * bv;\n"
+    "        c3 += q[0] * bv;\n"
+    "        c4 += q[ars] * bv;\n"
+    "        c5 += q[r2] * bv;\n"
+    "      }\n"
+    "    }\n";
+
 static const char src_tile[] =
     "#if MC_VEC == 8\n"
     "static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }\n"
@@ -145,49 +191,30 @@ static const char src_tile[] =
     "/* One MR x NT tile of y at (m, n): the kc-long product of A rows (pointers\n"
     " * a, stride ars between rows, aks along k; mr valid rows) and B (columns\n"
     " * 0-15 at b, 16-31 at b1, bks and bks1 along k, or row k at ko[k] from\n"
-    " * them when ko is not NULL; nr valid columns), added\n"
+    " * them when ko is not NULL; nr valid columns; y's columns n.. for the\n"
+    " * first 16, n1.. for the rest: n + 16 unless a strip spans two rows), added\n"
     " * to y unless FIRST, through the epilogue (but the activation) when LAST.\n"
     " * The accumulators stay in registers; full tiles are finished from them,\n"
     " * edge tiles (mr < MR or nr not a multiple of the vector) through t. */\n"
     "static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,\n"
     "                    const float *b, int64_t bks, const float *b1, int64_t bks1, int nr, int64_t m, int64_t n,\n"
-    "                    int flags, const int32_t *ko) {\n"
+    "                    int64_t n1, int flags, const int32_t *ko) {\n"
     "  float t[MC_MR * MC_NT];\n"
     "  int64_t k;\n"
-    "  int i, j;\n"
+    "  int i, j, h;\n"
     "  const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */\n"
     "  const int64_t r2 = 2 * ars;\n"
     "#if MC_VEC == 16\n"
     "  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};\n"
-    "  mc_v16 d0 = {0}, d1 = {0}, d2 = {0}, d3 = {0}, d4 = {0}, d5 = {0};\n"
-    "  if (nr > 16) {\n"
-    "    for (k = 0; k < kc; k++) {\n"
-    "      mc_v16 bv, bw;\n"
-    "      float x;\n"
-    "      memcpy(&bv, ko ? b + ko[k] : b + k * bks, sizeof bv);\n"
-    "      memcpy(&bw, ko ? b1 + ko[k] : b1 + k * bks1, sizeof bw);\n"
-    "      x = p[0]; c0 += x * bv; d0 += x * bw;\n"
-    "      x = p[ars]; c1 += x * bv; d1 += x * bw;\n"
-    "      x = p[r2]; c2 += x * bv; d2 += x * bw;\n"
-    "      x = q[0]; c3 += x * bv; d3 += x * bw;\n"
-    "      x = q[ars]; c4 += x * bv; d4 += x * bw;\n"
-    "      x = q[r2]; c5 += x * bv; d5 += x * bw;\n"
-    "      p += aks;\n"
-    "      q += aks;\n"
-    "    }\n"
+    "  mc_v16 d0 = {0}, d1 = {0}, d2 = {0}, d3 = {0}, d4 = {0}, d5 = {0}, z = {0};\n"
+    "  if (ko) {\n"
+    "@KO"
     "  } else {\n"
-    "    for (k = 0; k < kc; k++) {\n"
-    "      mc_v16 bv;\n"
-    "      memcpy(&bv, ko ? b + ko[k] : b + k * bks, sizeof bv);\n"
-    "      c0 += p[0] * bv;\n"
-    "      c1 += p[ars] * bv;\n"
-    "      c2 += p[r2] * bv;\n"
-    "      c3 += q[0] * bv;\n"
-    "      c4 += q[ars] * bv;\n"
-    "      c5 += q[r2] * bv;\n"
-    "      p += aks;\n"
-    "      q += aks;\n"
-    "    }\n"
+    "@ST"
+    "  }\n"
+    "  if (nr <= 16) {\n"
+    "    c0 += d0, c1 += d1, c2 += d2, c3 += d3, c4 += d4, c5 += d5;\n"
+    "    d0 = d1 = d2 = d3 = d4 = d5 = z;   /* columns 16-31 are none of the tile's */\n"
     "  }\n"
     "  if (mr == MC_MR && (nr == 16 || nr == 32)) {   /* a full tile: the epilogue in registers */\n"
     "    mc_v16 acc[2 * MC_MR];\n"
@@ -196,7 +223,8 @@ static const char src_tile[] =
     "    for (j = 0; j < nr; j += 16)\n"
     "      for (i = 0; i < MC_MR; i++) {\n"
     "        mc_v16 v = acc[j / 16 * MC_MR + i], w;\n"
-    "        float *yp = g->y + (m + i) * g->ldy + n + j;\n"
+    "        int64_t col = j ? n1 : n;\n"
+    "        float *yp = g->y + (m + i) * g->ldy + col;\n"
     "        if (!(flags & MC_FIRST)) {\n"
     "          memcpy(&w, yp, sizeof w);\n"
     "          v += w;\n"
@@ -206,11 +234,11 @@ static const char src_tile[] =
     "          if (g->bias_mode == 1 || g->bias_mode == 3) {\n"
     "            v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];\n"
     "          } else if (g->bias_mode == 2) {\n"
-    "            memcpy(&w, g->bias + n + j, sizeof w);\n"
+    "            memcpy(&w, g->bias + col, sizeof w);\n"
     "            v += g->beta * w;\n"
     "          }\n"
     "          if (g->res) {\n"
-    "            memcpy(&w, g->res + (m + i) * g->ldr + n + j, sizeof w);\n"
+    "            memcpy(&w, g->res + (m + i) * g->ldr + col, sizeof w);\n"
     "            v += g->rscale * w;\n"
     "          }\n"
     "        }\n"
@@ -224,7 +252,7 @@ static const char src_tile[] =
     "#elif MC_VEC == 8\n"
     "  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};\n"
     "  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};\n"
-    "  (void)b1, (void)bks1;\n"
+    "  (void)b1, (void)bks1, (void)n1;\n"
     "  for (k = 0; k < kc; k++) {\n"
     "    mc_v8 b0, bb, s;\n"
     "    const float *bq = ko ? b + ko[k] : b + k * bks;\n"
@@ -272,7 +300,7 @@ static const char src_tile[] =
     "  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);\n"
     "  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);\n"
     "#else\n"
-    "  (void)b1, (void)bks1;\n"
+    "  (void)b1, (void)bks1, (void)n1;\n"
     "  for (i = 0; i < MC_MR * MC_NT; i++) t[i] = 0.0f;\n"
     "  for (k = 0; k < kc; k++) {\n"
     "    const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];\n"
@@ -291,13 +319,16 @@ static const char src_tile[] =
     "    q += aks;\n"
     "  }\n"
     "#endif\n"
-    "  for (i = 0; i < mr; i++) {\n"
-    "    float *yr = g->y + (m + i) * g->ldy + n, *tr = t + i * MC_NT;\n"
-    "    if (!(flags & MC_FIRST))\n"
-    "      for (j = 0; j < nr; j++) tr[j] += yr[j];\n"
-    "    if (flags & MC_LAST) mc_epi(g, tr, m + i, n, nr);\n"
-    "    for (j = 0; j < nr; j++) yr[j] = tr[j];\n"
-    "  }\n"
+    "  for (i = 0; i < mr; i++)\n"
+    "    for (h = 0; h < nr; h += 16) {   /* columns 0-15 at n, 16-31 at n1 */\n"
+    "      int cnt = nr - h < 16 ? nr - h : 16;\n"
+    "      int64_t col = h ? n1 : n;\n"
+    "      float *yr = g->y + (m + i) * g->ldy + col, *tr = t + i * MC_NT + h;\n"
+    "      if (!(flags & MC_FIRST))\n"
+    "        for (j = 0; j < cnt; j++) tr[j] += yr[j];\n"
+    "      if (flags & MC_LAST) mc_epi(g, tr, m + i, col, cnt);\n"
+    "      for (j = 0; j < cnt; j++) yr[j] = tr[j];\n"
+    "    }\n"
     "}\n";
 
 static const char src_packb[] =
@@ -377,28 +408,49 @@ static const char src_packb[] =
     "}\n";
 
 static const char src_gemm[] =
-    "/* MC_B_PADDED: a stride-1 convolution computed on a grid of vh x vw\n"
-    " * positions (vw = OW + (KW-1)*DW, vh likewise) over the input copied with\n"
-    " * its padding into scratch, xp[c][r][col] = x[c][r-PH][col-PW] or 0.  Then\n"
-    " * B(k, v) = xp[ko[k] + v] with ko[k] the offset of tap k = (c, ki, kj): every\n"
-    " * row of B is a contiguous run of xp and no im2col is built; the columns\n"
-    " * of the grid past OW are skipped.  Returns xp; ko follows it. */\n"
+    "/* MC_B_PADDED: a convolution computed on a grid of vh x vw positions\n"
+    " * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input copied with its\n"
+    " * padding into scratch, split by stride phase: plane (a, b) of channel c\n"
+    " * holds xp[r][s] = x[c][r*SH + a - PH][s*SW + b - PW] or 0.  Tap (ki, kj)\n"
+    " * reads phase (ki*DH % SH, kj*DW % SW) at offset (ki*DH / SH, kj*DW / SW),\n"
+    " * so B(k, v) = xp[ko[k] + v]: every row of B is a contiguous run of xp and\n"
+    " * no im2col is built; the grid columns past OW are skipped.  Returns xp;\n"
+    " * ko follows it. */\n"
     "static const float *mc_pad(const mc_gemm_args *g) {\n"
     "  float *xp = g->scratch;\n"
     "  int32_t *ko = (int32_t *)(void *)(g->scratch + g->xps);\n"
-    "  int64_t c, r, k, khw = g->KH * g->KW;\n"
-    "  int64_t c0 = g->PW, c1 = g->PW + g->W < g->vw ? g->PW + g->W : g->vw;   /* the input's columns in the grid */\n"
+    "  int64_t a, b, c, r, s, k, t, khw = g->KH * g->KW, plane = g->vh * g->vw;\n"
     "  memset(xp, 0, sizeof(float) * (size_t)g->xps);\n"
-    "  for (c = 0; c < g->C; c++)\n"
-    "    for (r = 0; r < g->vh; r++) {\n"
-    "      int64_t ih = r - g->PH;\n"
-    "      if (ih >= 0 && ih < g->H && c1 > c0)\n"
-    "        memcpy(xp + (c * g->vh + r) * g->vw + c0, g->b + (c * g->H + ih) * g->W, sizeof(float) * (size_t)(c1 - c0));\n"
+    "  for (a = 0; a < g->SH; a++)\n"
+    "    for (b = 0; b < g->SW; b++) {\n"
+    "      /* does a tap read this phase? (not all do: 1x1 stride 2 reads one) */\n"
+    "      int ua = g->DH == 1 && a < g->KH, ub = g->DW == 1 && b < g->KW;\n"
+    "      for (t = 0; !ua && g->DH > 1 && t < g->KH; t++) ua = t * g->DH % g->SH == a;\n"
+    "      for (t = 0; !ub && g->DW > 1 && t < g->KW; t++) ub = t * g->DW % g->SW == b;\n"
+    "      if (!ua || !ub) continue;\n"
+    "      /* the grid columns s whose input column s*SW + b - PW is inside */\n"
+    "      int64_t s0 = g->PW - b > 0 ? (g->PW - b + g->SW - 1) / g->SW : 0;\n"
+    "      int64_t s1 = g->W - 1 + g->PW - b < 0 ? 0 : (g->W - 1 + g->PW - b) / g->SW + 1;\n"
+    "      if (s1 > g->vw) s1 = g->vw;\n"
+    "      for (c = 0; c < g->C; c++)\n"
+    "        for (r = 0; r < g->vh; r++) {\n"
+    "          int64_t ih = r * g->SH + a - g->PH;\n"
+    "          float *d = xp + ((a * g->SW + b) * g->C + c) * plane + r * g->vw;\n"
+    "          const float *xr;\n"
+    "          if (ih < 0 || ih >= g->H || s1 <= s0) continue;\n"
+    "          xr = g->b + (c * g->H + ih) * g->W;\n"
+    "          if (g->SW == 1)\n"
+    "            memcpy(d + s0, xr + s0 - g->PW, sizeof(float) * (size_t)(s1 - s0));\n"
+    "          else\n"
+    "            for (s = s0; s < s1; s++) d[s] = xr[s * g->SW + b - g->PW];\n"
+    "        }\n"
     "    }\n"
-    "  for (k = 0; k < g->K; k++) {\n"
-    "    int64_t q = k % khw;\n"
-    "    ko[k] = (int32_t)((k / khw) * g->vh * g->vw + (q / g->KW) * g->DH * g->vw + (q % g->KW) * g->DW);\n"
-    "  }\n"
+    "  for (a = 0; a < g->KH; a++)   /* tap k = (c, a, b): no division per entry */\n"
+    "    for (b = 0; b < g->KW; b++) {\n"
+    "      int64_t ti = a * g->DH, tj = b * g->DW;\n"
+    "      int64_t o = (ti % g->SH * g->SW + tj % g->SW) * g->C * plane + ti / g->SH * g->vw + tj / g->SW;\n"
+    "      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);\n"
+    "    }\n"
     "  return xp;\n"
     "}\n"
     "\n"
@@ -436,23 +488,35 @@ static const char src_gemm[] =
     "      for (ic = 0; ic < g->M; ic += g->MC) {\n"
     "        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;\n"
     "        int nr;\n"
-    "        for (jr = 0; jr < nc; jr += nr) {\n"
+    "        int64_t adv;\n"
+    "        for (jr = 0; jr < nc; jr += adv) {\n"
     "          const float *b, *b1;\n"
-    "          int64_t bk = bks, bk1 = bks, n = jc + jr;   /* n: the column of y */\n"
+    "          int64_t bk = bks, bk1 = bks, n = jc + jr, n1;   /* n: the column of y */\n"
     "          nr = nc - jr < MC_NT ? (int)(nc - jr) : MC_NT;\n"
     "          if (xp) {   /* grid column jc + jr: an output when its column in the row is below OW */\n"
     "            int64_t col = (jc + jr) % g->vw;\n"
     "            if (col >= g->OW) {\n"
-    "              nr = (int)(g->vw - col < nc - jr ? g->vw - col : nc - jr);\n"
+    "              adv = g->vw - col < nc - jr ? g->vw - col : nc - jr;\n"
     "              continue;\n"
     "            }\n"
     "            if (nr > g->OW - col) nr = (int)(g->OW - col);\n"
     "            n = (jc + jr) / g->vw * g->OW + col;\n"
     "            b = bp + jr;\n"
+    "            b1 = b + MC_NR;\n"
+    "            n1 = n + MC_NR;\n"
+    "            adv = nr;\n"
+    "            if (MC_NT == 2 * MC_NR && g->OW == MC_NR && col == 0 && jr + g->vw + MC_NR <= nc) {\n"
+    "              nr = MC_NT;   /* rows of 16 outputs: one strip of two rows */\n"
+    "              b1 = b + g->vw;\n"
+    "              n1 = n + g->OW;\n"
+    "              adv = g->vw + MC_NR;\n"
+    "            }\n"
     "          } else {\n"
     "            b = bp + jr / MC_NR * bps;\n"
+    "            b1 = nr > MC_NR ? b + bps : b;\n"
+    "            n1 = n + MC_NR;\n"
+    "            adv = nr;\n"
     "          }\n"
-    "          b1 = nr > MC_NR ? (xp ? b + MC_NR : b + bps) : b;\n"
     "          if (g->bkind == MC_B_ROWS && nc % MC_NR) {   /* the partial panel is in scratch */\n"
     "            if (jr + nr == nc && nr <= MC_NR) b = g->scratch, bk = MC_NR;\n"
     "            else if (jr + nr == nc) b1 = g->scratch, bk1 = MC_NR;\n"
@@ -470,8 +534,15 @@ static const char src_gemm[] =
     "              ars = 1;\n"
     "              aks = MC_MR;\n"
     "            }\n"
-    "            mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, flags, ko ? ko + pc : NULL);\n"
-    "            if ((flags & MC_LAST) && g->act) g->act(g->y + m * g->ldy + n, g->ldy, mr, nr);\n"
+    "            mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, n1, flags, ko ? ko + pc : NULL);\n"
+    "            if ((flags & MC_LAST) && g->act) {\n"
+    "              if (nr > MC_NR && n1 != n + MC_NR) {\n"
+    "                g->act(g->y + m * g->ldy + n, g->ldy, mr, MC_NR);\n"
+    "                g->act(g->y + m * g->ldy + n1, g->ldy, mr, nr - MC_NR);\n"
+    "              } else {\n"
+    "                g->act(g->y + m * g->ldy + n, g->ldy, mr, nr);\n"
+    "              }\n"
+    "            }\n"
     "          }\n"
     "        }\n"
     "      }\n"
@@ -657,6 +728,46 @@ static void helper(emit_ctx *e, const char *key, const char *src, const char *sf
   free(out);
 }
 
+/* s with every `from` replaced by `to` (a fresh string). */
+static char *subst(const char *s, const char *from, const char *to) {
+  size_t lf = strlen(from), lt = strlen(to), n = 1, k = 0;
+  const char *p;
+  char *out;
+  for (p = s; *p;) {
+    if (strncmp(p, from, lf) == 0) n += lt, p += lf;
+    else n++, p++;
+  }
+  out = ir_alloc(n);
+  for (p = s; *p;) {
+    if (strncmp(p, from, lf) == 0) {
+      memcpy(out + k, to, lt);
+      k += lt;
+      p += lf;
+    } else {
+      out[k++] = *p++;
+    }
+  }
+  out[k] = '\0';
+  return out;
+}
+
+/* The tile's text: src_tile with its k loops written through ko (@KO) and
+ * by strides (@ST). */
+static char *tile_src(void) {
+  static const char *const forms[2][3] = {{"b + ko[k]", "b + ko[k + 1]", "b1 + ko[k]"},
+                                          {"b + k * bks", "b + (k + 1) * bks", "b1 + k * bks1"}};
+  static const char *const marks[2] = {"@KO", "@ST"};
+  char *t = ir_strdup(src_tile);
+  int f;
+  for (f = 0; f < 2; f++) {
+    char *a = subst(src_tile_loops, "@K", forms[f][0]), *b = subst(a, "@J", forms[f][1]);
+    char *c = subst(b, "@L", forms[f][2]), *u = subst(t, marks[f], c);
+    free(a), free(b), free(c), free(t);
+    t = u;
+  }
+  return t;
+}
+
 /* The helpers kind d needs for activation ep: one kernel of each kind per
  * file, and per distinct activation a small mc_act_rows helper whose name
  * (derived from the activation's C text) goes to act; "" without one. */
@@ -667,7 +778,9 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
   emit_helper(e, "mc_gemm_common", src_common);
   if (d->kind == KL_MM_GEMM) {
     emit_helper(e, "mc_packb", src_packb);
-    emit_helper(e, "mc_tile", src_tile);
+    char *t = tile_src();
+    emit_helper(e, "mc_tile", t);
+    free(t);
     emit_helper(e, "mc_gemm", src_gemm);
   } else if (d->kind == KL_MM_GEMV) {
     emit_helper(e, "mc_gemv", src_gemv);
@@ -877,11 +990,11 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     d->b_ns = 1;
   } else {
     d->bkind = KL_MM_B_IM2COL;
-    if (d->SH == 1 && d->SW == 1) {   /* implicit: the GEMM on a grid vw wide, B rows read from the padded copy */
-      d->vw = d->OW + (d->KW - 1) * d->DW;
-      d->vh = d->OH + (d->KH - 1) * d->DH;
-      d->xps = Cg * d->vh * d->vw + 32;   /* the reads of a last 32-wide tile stay inside */
-      if (d->xps <= KL_MM_PAD_MAX_FLOATS && Cg * d->vh * d->vw < INT32_MAX) {
+    {   /* implicit: the GEMM on a grid vw wide, B rows read from the padded copy (mc_pad) */
+      d->vw = d->OW + (d->KW - 1) * d->DW / d->SW;
+      d->vh = d->OH + (d->KH - 1) * d->DH / d->SH;
+      d->xps = d->SH * d->SW * Cg * d->vh * d->vw + 32;   /* the reads of a last 32-wide tile stay inside */
+      if (d->xps <= KL_MM_PAD_MAX_FLOATS) {
         d->bkind = KL_MM_B_PADDED;
         d->N = (d->OH - 1) * d->vw + d->OW;
       }

@@ -40,7 +40,7 @@ typedef enum kl_mm_bkind {   /* where B(k,n) comes from; values as in the emitte
   KL_MM_B_ROWS,              /* b[k*b_ks + n] */
   KL_MM_B_STRIDED,           /* b[k*b_ks + n*b_ns], packed at run time */
   KL_MM_B_IM2COL,            /* the im2col view of one convolution group, packed at run time */
-  KL_MM_B_PADDED             /* stride 1: rows of B read from a zero-padded copy of the input */
+  KL_MM_B_PADDED             /* rows of B read from a zero-padded, phase-split copy of the input */
 } kl_mm_bkind;
 
 #define KL_MM_MAX_OUTER (IR_MAX_RANK + 1)

@@ -5,8 +5,8 @@
  * one KC block, transposed and strided operands, batched broadcast
  * MatMul, the matrix-vector kernel, the fused bias + activation + residual
  * epilogue, 1x1, strided, padded, grouped, depthwise and dilated
- * convolution, the implicit stride-1 convolution over a padded copy and
- * the im2col one; RNN, GRU and LSTM with constant weights, whose projections
+ * convolution, the implicit convolution over a padded, phase-split copy
+ * and the im2col one; RNN, GRU and LSTM with constant weights, whose projections
  * and recurrences run on the core), each emitted, built and run, and compared with the
  * reference interpreter (runtime/), which shares no code with the backend.
  *
@@ -245,6 +245,7 @@ static void test_conv(void **state) {
       {2, {1, 20, 18, 18}, {13, 20, 3, 3}, 1, 1, 1, 1, 1, 1, 1},  /* K = 180, N = 324: several NC blocks, fused */
       {2, {1, 40, 9, 9}, {8, 40, 3, 3}, 1, 1, 0, 1, 1, 1, 0},     /* K = 360 > KC (stride 1: implicit, padded copy) */
       {2, {1, 40, 40, 40}, {7, 40, 3, 3}, 1, 1, 1, 1, 1, 1, 0},   /* the padded copy too large: im2col at stride 1 */
+      {2, {1, 40, 40, 40}, {5, 40, 3, 3}, 1, 2, 1, 1, 1, 1, 1},   /* the same at stride 2, fused */
       {1, {2, 6, 37}, {5, 6, 4}, 1, 1, 2, 1, 1, 1, 1},            /* 1-D stride 1: implicit, wider grid, fused */
       {2, {1, 4, 6, 6}, {6, 2, 3, 3}, 2, 1, 1, 1, 1, 1, 0},       /* 2 groups */
       {2, {2, 6, 7, 5}, {9, 2, 3, 3}, 3, 1, 0, 1, 0, 1, 1},       /* 3 groups, runtime W, fused */
