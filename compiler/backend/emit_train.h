@@ -11,5 +11,8 @@
 int emit_train_Adagrad(emit_ctx *e, const ir_node *n);
 int emit_train_Adam(emit_ctx *e, const ir_node *n);
 int emit_train_Momentum(emit_ctx *e, const ir_node *n);
+/* ai.modelc: PyTorch's SGD and Adam/AdamW. */
+int emit_train_SGD(emit_ctx *e, const ir_node *n);
+int emit_train_AdamW(emit_ctx *e, const ir_node *n);
 
 #endif

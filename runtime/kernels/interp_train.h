@@ -11,5 +11,8 @@
 int interp_train_Adagrad(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out);
 int interp_train_Adam(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out);
 int interp_train_Momentum(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out);
+/* ai.modelc: PyTorch's SGD and Adam/AdamW (compiler/ops/ops_train.c). */
+int interp_train_SGD(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out);
+int interp_train_AdamW(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out);
 
 #endif
