@@ -53,26 +53,26 @@ int train_check_loss(const char *name) {
 
 /* PyTorch's defaults; lr of SGD has none (NAN: required). */
 static void optimizer_defaults(train_spec *s, train_optimizer k) {
-  s->optimizer = k;
-  s->lr = k == TRAIN_SGD ? NAN : 1e-3;
-  s->momentum = s->weight_decay = 0;
-  s->beta1 = 0.9;
-  s->beta2 = 0.999;
-  s->eps = 1e-8;
-  s->nesterov = s->decoupled = 0;
+  s->opt.kind = k;
+  s->opt.lr = k == TRAIN_SGD ? NAN : 1e-3;
+  s->opt.momentum = s->opt.weight_decay = 0;
+  s->opt.beta1 = 0.9;
+  s->opt.beta2 = 0.999;
+  s->opt.eps = 1e-8;
+  s->opt.nesterov = s->opt.decoupled = 0;
 }
 
 static int check_optimizer(const train_spec *s) {
-  if (isnan(s->lr)) return ir_error("optimizer sgd needs a learning rate: sgd:lr=0.01");
-  if (!(s->lr >= 0)) return ir_error("optimizer: lr must not be negative");
-  if (!(s->weight_decay >= 0)) return ir_error("optimizer: weight_decay must not be negative");
-  if (s->optimizer == TRAIN_SGD) {
-    if (!(s->momentum >= 0)) return ir_error("optimizer sgd: momentum must not be negative");
-    if (s->nesterov && s->momentum == 0) return ir_error("optimizer sgd: nesterov=1 needs a momentum");
+  if (isnan(s->opt.lr)) return ir_error("optimizer sgd needs a learning rate: sgd:lr=0.01");
+  if (!(s->opt.lr >= 0)) return ir_error("optimizer: lr must not be negative");
+  if (!(s->opt.weight_decay >= 0)) return ir_error("optimizer: weight_decay must not be negative");
+  if (s->opt.kind == TRAIN_SGD) {
+    if (!(s->opt.momentum >= 0)) return ir_error("optimizer sgd: momentum must not be negative");
+    if (s->opt.nesterov && s->opt.momentum == 0) return ir_error("optimizer sgd: nesterov=1 needs a momentum");
   } else {
-    if (!(s->beta1 >= 0 && s->beta1 < 1)) return ir_error("optimizer adam: beta1 must be in [0, 1)");
-    if (!(s->beta2 >= 0 && s->beta2 < 1)) return ir_error("optimizer adam: beta2 must be in [0, 1)");
-    if (!(s->eps >= 0)) return ir_error("optimizer adam: eps must not be negative");
+    if (!(s->opt.beta1 >= 0 && s->opt.beta1 < 1)) return ir_error("optimizer adam: beta1 must be in [0, 1)");
+    if (!(s->opt.beta2 >= 0 && s->opt.beta2 < 1)) return ir_error("optimizer adam: beta2 must be in [0, 1)");
+    if (!(s->opt.eps >= 0)) return ir_error("optimizer adam: eps must not be negative");
   }
   return 0;
 }
@@ -86,7 +86,7 @@ int train_parse_optimizer(train_spec *s, const char *text) {
   if (!strcmp(buf, "sgd")) optimizer_defaults(s, TRAIN_SGD);
   else if (!strcmp(buf, "adam")) optimizer_defaults(s, TRAIN_ADAM);
   else return ir_error("unknown optimizer '%s' (sgd, adam)", buf);
-  int sgd = s->optimizer == TRAIN_SGD, wd_set = 0;
+  int sgd = s->opt.kind == TRAIN_SGD, wd_set = 0;
   for (char *kv = colon ? strtok(colon + 1, ",") : NULL; kv; kv = strtok(NULL, ",")) {
     char *eq = strchr(kv, '='), *end;
     if (!eq) return ir_error("optimizer %s: '%s' is no KEY=VALUE", buf, kv);
@@ -95,19 +95,19 @@ int train_parse_optimizer(train_spec *s, const char *text) {
     if (end == eq + 1 || *end || !isfinite(v)) return ir_error("optimizer %s: bad value '%s' for %s", buf, eq + 1, kv);
     int flag = !strcmp(kv, "nesterov") || !strcmp(kv, "decoupled");
     if (flag && v != 0 && v != 1) return ir_error("optimizer %s: %s takes 0 or 1", buf, kv);
-    if (!strcmp(kv, "lr")) s->lr = v;
-    else if (!strcmp(kv, "weight_decay")) s->weight_decay = v, wd_set = 1;
-    else if (sgd && !strcmp(kv, "momentum")) s->momentum = v;
-    else if (sgd && !strcmp(kv, "nesterov")) s->nesterov = (int)v;
-    else if (!sgd && !strcmp(kv, "beta1")) s->beta1 = v;
-    else if (!sgd && !strcmp(kv, "beta2")) s->beta2 = v;
-    else if (!sgd && !strcmp(kv, "eps")) s->eps = v;
-    else if (!sgd && !strcmp(kv, "decoupled")) s->decoupled = (int)v;
+    if (!strcmp(kv, "lr")) s->opt.lr = v;
+    else if (!strcmp(kv, "weight_decay")) s->opt.weight_decay = v, wd_set = 1;
+    else if (sgd && !strcmp(kv, "momentum")) s->opt.momentum = v;
+    else if (sgd && !strcmp(kv, "nesterov")) s->opt.nesterov = (int)v;
+    else if (!sgd && !strcmp(kv, "beta1")) s->opt.beta1 = v;
+    else if (!sgd && !strcmp(kv, "beta2")) s->opt.beta2 = v;
+    else if (!sgd && !strcmp(kv, "eps")) s->opt.eps = v;
+    else if (!sgd && !strcmp(kv, "decoupled")) s->opt.decoupled = (int)v;
     else
       return ir_error("optimizer %s has no key '%s' (%s)", buf, kv,
                       sgd ? "lr, momentum, nesterov, weight_decay" : "lr, beta1, beta2, eps, weight_decay, decoupled");
   }
-  if (s->decoupled && !wd_set) s->weight_decay = 0.01;   /* torch.optim.AdamW's default */
+  if (s->opt.decoupled && !wd_set) s->opt.weight_decay = 0.01;   /* torch.optim.AdamW's default */
   return check_optimizer(s);
 }
 
@@ -127,19 +127,19 @@ int train_spec_from_model(train_spec *s, const ir_graph *g) {
   s->label_dtype = t->label_dtype;
   s->label_rank = t->label_rank;
   memcpy(s->label_shape, t->label_shape, sizeof s->label_shape);
-  if (!strcmp(t->optimizer, "sgd")) optimizer_defaults(s, TRAIN_SGD);
-  else if (!strcmp(t->optimizer, "adam")) optimizer_defaults(s, TRAIN_ADAM);
-  else return ir_error("train block: optimizer %s is not supported by --train (sgd, adam)", t->optimizer);
-  s->lr = hyper(t, "lr", s->lr);
-  s->momentum = hyper(t, "momentum", 0);
-  s->nesterov = hyper(t, "nesterov", 0) != 0;
-  s->weight_decay = hyper(t, "weight_decay", 0);
-  s->beta1 = hyper(t, "beta1", s->beta1);
-  s->beta2 = hyper(t, "beta2", s->beta2);
-  s->eps = hyper(t, "eps", s->eps);
   if (t->n_frozen > TRAIN_MAX_FROZEN) return ir_error("train block: more than %d frozen parameters", TRAIN_MAX_FROZEN);
   s->n_frozen = t->n_frozen;
   for (int i = 0; i < t->n_frozen; i++) s->frozen[i] = t->frozen[i];
+  if (!strcmp(t->optimizer, "sgd")) optimizer_defaults(s, TRAIN_SGD);
+  else if (!strcmp(t->optimizer, "adam")) optimizer_defaults(s, TRAIN_ADAM);
+  else return ir_error("train block: optimizer %s is not supported by --train (sgd, adam)", t->optimizer);
+  s->opt.lr = hyper(t, "lr", s->opt.lr);
+  s->opt.momentum = hyper(t, "momentum", 0);
+  s->opt.nesterov = hyper(t, "nesterov", 0) != 0;
+  s->opt.weight_decay = hyper(t, "weight_decay", 0);
+  s->opt.beta1 = hyper(t, "beta1", s->opt.beta1);
+  s->opt.beta2 = hyper(t, "beta2", s->opt.beta2);
+  s->opt.eps = hyper(t, "eps", s->opt.eps);
   return check_optimizer(s);
 }
 
@@ -240,9 +240,6 @@ static int build_loss(ir_graph *g, const train_spec *s, ir_tensor **target) {
   if (own && s->loss)
     return ir_error("the model already ends in a loss (%s '%s'): train it without --loss", own->op_type, own->name);
   if (!s->loss) {
-    if (!own)
-      return ir_error("the model does not end in a loss (SoftmaxCrossEntropyLoss, NegativeLogLikelihoodLoss): "
-                      "give --loss (softmax_cross_entropy, mse, bce_with_logits)");
     if (ir_numel(out0) != 1 || !ir_dtype_is_float(out0->dtype))
       return op_fail(own, "its loss '%s' is not one float value (reduction 'none'?)", out0->name);
     if (label_last(g, own->in[1]) < 0) return -1;
@@ -302,6 +299,11 @@ static int build_loss(ir_graph *g, const train_spec *s, ir_tensor **target) {
   return 0;
 }
 
+static void rename_tensor(ir_tensor *t, const char *name) {
+  free(t->name);
+  t->name = ir_strdup(name);
+}
+
 static int frozen(const train_spec *s, const char *name) {
   for (int i = 0; i < s->n_frozen; i++)
     if (!strcmp(s->frozen[i], name)) return 1;
@@ -311,10 +313,6 @@ static int frozen(const train_spec *s, const char *name) {
 /* 3. the float parameters on a path to y (not through a shape-only op) that
  * are neither frozen nor the target of an update already (statistics). */
 static int trainable(ir_graph *g, const train_spec *s, const ir_tensor *y, ir_tensor **params) {
-  for (int i = 0; i < s->n_frozen; i++) {
-    const ir_tensor *t = ir_find_tensor(g, s->frozen[i]);
-    if (!t || t->role != IR_PARAM) return ir_error("--freeze: '%s' is not a parameter of the model", s->frozen[i]);
-  }
   unsigned char *need = ir_alloc((size_t)g->n_tensors + 1);
   need[y->id] = 1;
   for (int k = g->n_nodes - 1; k >= 0; k--) {
@@ -340,7 +338,7 @@ static int trainable(ir_graph *g, const train_spec *s, const ir_tensor *y, ir_te
 /* 5. the optimizer node of parameter p with gradient gp */
 static int optimizer_step(ir_graph *g, const train_spec *s, ir_tensor *p, ir_tensor *gp, ir_tensor *step) {
   char nm[300];
-  int sgd = s->optimizer == TRAIN_SGD, mom = sgd && s->momentum != 0;
+  int sgd = s->opt.kind == TRAIN_SGD, mom = sgd && s->opt.momentum != 0;
   const char *sn[2] = {sgd ? "momentum_buffer" : "exp_avg", "exp_avg_sq"};
   ir_tensor *in[5] = {p, gp, NULL, NULL, step}, *out[3] = {NULL, NULL, NULL};
   int n_state = sgd ? mom : 2;
@@ -358,16 +356,16 @@ static int optimizer_step(ir_graph *g, const train_spec *s, ir_tensor *p, ir_ten
   n->domain = ir_strdup("ai.modelc");
   n->opset = 1;
   ir_node_set_io(n, sgd ? 2 + mom : 5, in, 1 + n_state, out);
-  ir_attr_set_float(n, "lr", s->lr);
-  ir_attr_set_float(n, "weight_decay", s->weight_decay);
+  ir_attr_set_float(n, "lr", s->opt.lr);
+  ir_attr_set_float(n, "weight_decay", s->opt.weight_decay);
   if (sgd) {
-    ir_attr_set_float(n, "momentum", s->momentum);
-    ir_attr_set_int(n, "nesterov", s->nesterov);
+    ir_attr_set_float(n, "momentum", s->opt.momentum);
+    ir_attr_set_int(n, "nesterov", s->opt.nesterov);
   } else {
-    ir_attr_set_float(n, "beta1", s->beta1);
-    ir_attr_set_float(n, "beta2", s->beta2);
-    ir_attr_set_float(n, "eps", s->eps);
-    ir_attr_set_int(n, "decoupled", s->decoupled);
+    ir_attr_set_float(n, "beta1", s->opt.beta1);
+    ir_attr_set_float(n, "beta2", s->opt.beta2);
+    ir_attr_set_float(n, "eps", s->opt.eps);
+    ir_attr_set_int(n, "decoupled", s->opt.decoupled);
   }
   if (op_validate(n) < 0 || n->op->infer(g, n) < 0) return -1;
   ir_graph_add_update(g, p, out[0]);
@@ -375,13 +373,27 @@ static int optimizer_step(ir_graph *g, const train_spec *s, ir_tensor *p, ir_ten
   return 0;
 }
 
+int train_check_spec(const ir_graph *g, const train_spec *s) {
+  if (!s->opt.kind) return ir_error("--train needs an optimizer (--optimizer sgd:lr=0.01 or adam)");
+  if (s->loss && train_check_loss(s->loss) < 0) return -1;
+  for (int i = 0; i < s->n_frozen; i++) {
+    const ir_tensor *t = ir_find_tensor(g, s->frozen[i]);
+    if (!t || t->role != IR_PARAM) return ir_error("--freeze: '%s' is not a parameter of the model", s->frozen[i]);
+  }
+  if (!s->loss && !(g->n_outputs && loss_op(g->outputs[0])))
+    return ir_error("the model does not end in a loss (SoftmaxCrossEntropyLoss, NegativeLogLikelihoodLoss): "
+                    "give --loss (softmax_cross_entropy, mse, bce_with_logits)");
+  return 0;
+}
+
 int pass_train(ir_graph *g, const train_spec *s, const pass_options *o) {
   ir_tensor *target = NULL;
   if (g->loss) return ir_error("internal: the graph is a training step already");
-  if (!s->optimizer) return ir_error("--train needs an optimizer (--optimizer sgd:lr=0.01 or adam)");
+  if (train_check_spec(g, s) < 0) return -1;
   if (ir_graph_has_subgraphs(g)) return ir_error("--train: models with control flow (If, Loop, Scan) are not supported");
   /* 1, 2 */
   if (training_mode(g) < 0 || build_loss(g, s, &target) < 0) return -1;
+  if (s->loss && !ir_find_tensor(g, "loss")) rename_tensor(g->loss, "loss");   /* the loss built here: a name to read */
   for (int i = 0; i < g->n_outputs; i++) g->outputs[i]->is_output = 0;
   g->outputs[0] = g->loss;
   g->n_outputs = 1;
@@ -401,7 +413,7 @@ int pass_train(ir_graph *g, const train_spec *s, const pass_options *o) {
   if (rc == 0) rc = pass_infer(g, o);
   /* 5 */
   ir_tensor *step = NULL;
-  if (rc == 0 && s->optimizer == TRAIN_ADAM) {
+  if (rc == 0 && s->opt.kind == TRAIN_ADAM) {
     int64_t one = 1;
     step = state(g, "optimizer.step", IR_I64, 0, NULL);
     ir_tensor *t = add2(g, "Add", step, ir_add_const_like(g, step, "_one", 0, NULL, &one));

@@ -22,9 +22,11 @@ typedef struct train_spec {
   ir_dtype label_dtype;      /* IR_UNDEF: int64 [N] for cross-entropy, else the prediction's */
   int label_rank;
   int64_t label_shape[IR_MAX_RANK];
-  train_optimizer optimizer; /* 0 until one is set */
-  double lr, momentum, weight_decay, beta1, beta2, eps;
-  int nesterov, decoupled;
+  struct train_opt {
+    train_optimizer kind;    /* 0 until one is set */
+    double lr, momentum, weight_decay, beta1, beta2, eps;
+    int nesterov, decoupled;
+  } opt;
   int n_frozen;
   const char *frozen[TRAIN_MAX_FROZEN];   /* names, owned by the caller */
 } train_spec;
@@ -35,9 +37,12 @@ int train_check_loss(const char *name);
  * s with PyTorch's defaults; -1 with a one-line error (a usage error). */
 int train_parse_optimizer(train_spec *s, const char *text);
 /* The spec of a model's train block (g->train); -1 with an error for what
- * --train cannot do (adagrad). */
+ * --train cannot do (adagrad), with the loss and frozen names filled in. */
 int train_spec_from_model(train_spec *s, const ir_graph *g);
 
+/* Whether s can train g: an optimizer, a loss (given, or the model's own
+ * loss op), --freeze naming parameters; -1 with a one-line error. */
+int train_check_spec(const ir_graph *g, const train_spec *s);
 /* train.c: make g, an inferred forward graph, its training step (see there). */
 int pass_train(ir_graph *g, const train_spec *s, const pass_options *o);
 

@@ -218,7 +218,7 @@ static void test_adam(void **st) {
   s = spec("mse", "adam");
   steps_vs_torch(&s, 0, adam_default_loss, adam_default_w, adam_default_b);
   s = spec("mse", "adam:lr=0.05,decoupled=1");   /* AdamW, weight_decay 0.01 by default */
-  assert_true(s.weight_decay == 0.01);
+  assert_true(s.opt.weight_decay == 0.01);
   steps_vs_torch(&s, 0, adamw_loss, adamw_w, adamw_b);
 }
 
@@ -336,7 +336,7 @@ static void test_spec_errors(void **st) {
   train_spec s;
   memset(&s, 0, sizeof s);
   assert_int_equal(train_parse_optimizer(&s, "adam"), 0);
-  assert_true(s.lr == 1e-3 && s.beta1 == 0.9 && s.beta2 == 0.999 && s.eps == 1e-8 && s.weight_decay == 0);
+  assert_true(s.opt.lr == 1e-3 && s.opt.beta1 == 0.9 && s.opt.beta2 == 0.999 && s.opt.eps == 1e-8 && s.opt.weight_decay == 0);
 }
 
 static void test_graph_errors(void **st) {
