@@ -237,8 +237,6 @@ static int build_loss(ir_graph *g, const train_spec *s, ir_tensor **target) {
   ir_tensor *out0 = g->n_outputs ? g->outputs[0] : NULL;
   ir_node *own = out0 ? loss_op(out0) : NULL;
   if (!out0) return ir_error("the model has no output to train");
-  if (own && s->loss)
-    return ir_error("the model already ends in a loss (%s '%s'): train it without --loss", own->op_type, own->name);
   if (!s->loss) {
     if (ir_numel(out0) != 1 || !ir_dtype_is_float(out0->dtype))
       return op_fail(own, "its loss '%s' is not one float value (reduction 'none'?)", out0->name);
@@ -380,7 +378,10 @@ int train_check_spec(const ir_graph *g, const train_spec *s) {
     const ir_tensor *t = ir_find_tensor(g, s->frozen[i]);
     if (!t || t->role != IR_PARAM) return ir_error("--freeze: '%s' is not a parameter of the model", s->frozen[i]);
   }
-  if (!s->loss && !(g->n_outputs && loss_op(g->outputs[0])))
+  const ir_node *own = g->n_outputs ? loss_op(g->outputs[0]) : NULL;
+  if (own && s->loss)
+    return ir_error("the model already ends in a loss (%s '%s'): train it without --loss", own->op_type, own->name);
+  if (!s->loss && !own)
     return ir_error("the model does not end in a loss (SoftmaxCrossEntropyLoss, NegativeLogLikelihoodLoss): "
                     "give --loss (softmax_cross_entropy, mse, bce_with_logits)");
   return 0;
