@@ -25,8 +25,9 @@
  * 1. switch BatchNormalization and Dropout to training mode;
  * 2. the label input and the loss;
  * 3. the trainable parameters;
- * 4. the backward (autodiff.c), then inference over it;
- * 5. one optimizer node per parameter, and the updates.
+ * 4. the backward (autodiff.c);
+ * 5. one optimizer node per parameter, and the updates; then inference
+ *    over the backward and the optimizer nodes.
  *
  * Losses built from per-element terms (mse, bce_with_logits) differentiate
  * those terms scaled by 1/count, with autodiff's seed of ones: that is the
@@ -365,7 +366,7 @@ static int optimizer_step(ir_graph *g, const train_spec *s, ir_tensor *p, ir_ten
     ir_attr_set_float(n, "eps", s->opt.eps);
     ir_attr_set_int(n, "decoupled", s->opt.decoupled);
   }
-  if (op_validate(n) < 0 || n->op->infer(g, n) < 0) return -1;
+  if (op_validate(n) < 0) return -1;   /* inferred with the backward, by pass_infer */
   ir_graph_add_update(g, p, out[0]);
   for (int j = 0; j < n_state; j++) ir_graph_add_update(g, in[2 + j], out[1 + j]);
   return 0;
@@ -411,8 +412,8 @@ int pass_train(ir_graph *g, const train_spec *s, const pass_options *o) {
     grads[i] = ir_add_tensor_unique(g, nm, IR_UNDEF, IR_GRADIENT);
   }
   if (rc == 0) rc = autodiff(g, g->n_nodes, target, np, params, grads);
-  if (rc == 0) rc = pass_infer(g, o);
-  /* 5 */
+  /* 5: the optimizer nodes read the gradients before anything infers (and
+   * may fold and compact) the backward, so no gradient is left unread */
   ir_tensor *step = NULL;
   if (rc == 0 && s->opt.kind == TRAIN_ADAM) {
     int64_t one = 1;
@@ -426,5 +427,6 @@ int pass_train(ir_graph *g, const train_spec *s, const pass_options *o) {
   free(params);
   free(grads);
   if (rc == 0) rc = ir_graph_toposort(g);
+  if (rc == 0) rc = pass_infer(g, o);
   return rc;
 }
