@@ -188,13 +188,15 @@ static int training_mode(ir_graph *g) {
     ir_node *n = g->nodes[k];
     if (n->dead) continue;
     if (ir_node_is(n, "BatchNormalization")) {
-      ir_tensor *out[3] = {n->out[0], NULL, NULL};
+      ir_tensor *out[3] = {n->out[0], NULL, NULL}, *in[5];
+      if (n->n_in != 5) return op_fail(n, "needs its 5 inputs");
+      for (int i = 0; i < 5; i++) in[i] = n->in[i];   /* ir_node_set_io frees n->in */
       for (int j = 1; j < 3; j++) {
         char nm[300];
         snprintf(nm, sizeof nm, "%.280s.new", n->in[2 + j]->name);
         out[j] = ir_add_tensor_unique(g, nm, IR_UNDEF, IR_ACTIVATION);
       }
-      ir_node_set_io(n, n->n_in, n->in, 3, out);
+      ir_node_set_io(n, 5, in, 3, out);
       ir_attr_set_int(n, "training_mode", 1);
       if (n->opset < 15) n->opset = 15;
       if (op_validate(n) < 0 || n->op->infer(g, n) < 0) return -1;

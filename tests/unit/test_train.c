@@ -5,11 +5,15 @@
  * The model is pred = tanh(x * w + b) with x [4,3] and the parameters w, b
  * [3]; three steps of each optimizer are run and the loss of each step and
  * the final parameters compared with torch.optim on the same numbers
- * (tests/unit/train_ref.py printed the tables below).  Cases whose loss
- * needs a gradient builder that has not landed yet (Abs/Exp/Log for
- * bce_with_logits, SoftmaxCrossEntropyLoss, Gemm) are skipped naming it,
- * and fail loudly once the builder exists and disagrees.  Then the spec's
- * errors: unknown optimizers and keys, missing lr, --freeze of a stranger.
+ * (tests/unit/train_ref.py printed the tables below).  An MLP (Gemm,
+ * Relu, MatMul) with cross-entropy, and BatchNormalization in training
+ * mode (its running statistics as updates; trained through), likewise.
+ * Cases that need a gradient builder that has not landed yet (Abs/Exp/Log
+ * for bce_with_logits, SoftmaxCrossEntropyLoss, Gemm, BatchNormalization)
+ * are skipped naming it, and fail loudly once the builder exists and
+ * disagrees.  Then what must not happen when training (a parameter folded,
+ * a trained bias fused as a copy), and the spec's errors: unknown
+ * optimizers and keys, missing lr, --freeze of a stranger, no loss.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -67,6 +71,7 @@ static const double bce_w[] = {0.555426836, -0.246430203, 0.913279533};
 static const double bce_b[] = {-0.028713882, 0.00148843788, -0.313628912};
 
 enum { N = 4, F = 3, STEPS = 3 };
+#define DIMS2(a, b) ((const int64_t[]){a, b})
 
 typedef struct model {
   ir_graph *g;
@@ -395,6 +400,179 @@ static void test_model_with_loss(void **st) {
   }
 }
 
+/* ---- an MLP: Gemm, Relu, MatMul, Add; softmax_cross_entropy ---- */
+
+static ir_tensor *param_nd(ir_graph *g, const char *name, int rank, const int64_t *d, const float *v) {
+  ir_tensor *t = ir_add_tensor(g, name, IR_F32, IR_PARAM);
+  ir_set_shape(t, rank, d);
+  ir_tensor_set_data(t, v, sizeof(float) * (size_t)ir_numel(t));
+  return t;
+}
+
+/* train_ref.py: relu(x @ W1^T + b1) @ W2 + b2, labels [1,0,1,1], SGD lr 0.1 momentum 0.9, 2 steps */
+static void test_mlp(void **st) {
+  static const double mlp_loss[] = {0.729529977, 0.707606077};
+  static const double mlp_W1[] = {-0.307827979, -0.206262395, -0.104696788, 0.00765717262, 0.110746779,
+                                  0.213836372, 0.307793975, -0.29376483, -0.195323616, -0.102443911,
+                                  -0.00576142874, 0.0909210518, 0.210302368, 0.312079608, -0.286143214};
+  static const double mlp_W2[] = {-0.306346864, 0.106346853, -0.106108993, 0.306108981, 0.0989374816,
+                                  -0.2989375, 0.294533342, -0.0945333466, -0.30844155, 0.108441517};
+  float w1[15], b1[5], w2[10], b2[2] = {0.1f, -0.1f};
+  (void)st;
+  for (int i = 0; i < 5; i++) {
+    b1[i] = (float)(0.05 * i - 0.1);
+    for (int j = 0; j < 3; j++) w1[i * 3 + j] = (float)(0.1 * ((3 * i + j) % 7) - 0.3);
+    for (int j = 0; j < 2; j++) w2[i * 2 + j] = (float)(0.2 * ((i + 2 * j) % 4) - 0.3);
+  }
+  ir_graph *g = ir_graph_new("mlp", NULL);
+  int64_t dx[2] = {N, F};
+  ir_tensor *x = ir_add_tensor(g, "x", IR_F32, IR_INPUT);
+  ir_set_shape(x, 2, dx);
+  ir_graph_add_input(g, x);
+  ir_tensor *W1 = param_nd(g, "W1", 2, DIMS2(5, 3), w1), *B1 = param_nd(g, "b1", 1, DIMS2(5, 0), b1);
+  ir_tensor *W2 = param_nd(g, "W2", 2, DIMS2(5, 2), w2), *B2 = param_nd(g, "b2", 1, DIMS2(2, 0), b2);
+  ir_tensor *h = ir_add_tensor(g, "h", IR_UNDEF, IR_ACTIVATION), *gin[3] = {x, W1, B1};
+  ir_node *gemm = ir_add_node(g, "Gemm", "fc1");
+  gemm->opset = 13;
+  ir_node_set_io(gemm, 3, gin, 1, &h);
+  ir_attr_set_int(gemm, "transB", 1);
+  assert_int_equal(op_validate(gemm), 0);
+  ir_graph_add_output(g, node(g, "Add", node(g, "MatMul", node(g, "Relu", h, NULL), W2), B2));
+  train_spec s = spec("softmax_cross_entropy", "sgd:lr=0.1,momentum=0.9");
+  model m = {g, W1, W2};
+  if (make_step(&m, &s) < 0) {
+    if (skipped_for_builder()) {
+      ir_graph_free(g);
+      skip();
+    }
+    fail_msg("%s", ir_last_error());
+  }
+  float xv[N * F], yv[N * F];
+  int64_t lab[N] = {1, 0, 1, 1};
+  data(xv, yv, 0);
+  const void *in[2] = {xv, lab};
+  double loss[2], got1[15], got2[10];
+  for (int k = 0; k < 2; k++) assert_int_equal(interp_train_step(g, in, &loss[k]), 0);
+  for (int i = 0; i < 15; i++) got1[i] = ((const float *)W1->data)[i];
+  for (int i = 0; i < 10; i++) got2[i] = ((const float *)W2->data)[i];
+  expect_close("loss", loss, mlp_loss, 2, 1e-5);
+  expect_close("W1", got1, mlp_W1, 15, 1e-5);
+  expect_close("W2", got2, mlp_W2, 10, 1e-5);
+  ir_graph_free(g);
+}
+
+/* ---- BatchNormalization runs in training mode: its running statistics
+ * are updates, not trained.  Here its output is a second output the loss
+ * does not read, so no BatchNormalization gradient is needed. ---- */
+static void test_batchnorm_stats(void **st) {
+  /* train_ref.py: torch's running mean; ONNX's running variance (population) */
+  static const double bn_mean[] = {0.0714999884, -0.152500004, 0.271499991};
+  static const double bn_var_onnx[] = {0.831375003, 0.426374972, 1.64137495};
+  static const float one[F] = {1, 1, 1}, zero[F] = {0, 0, 0}, mean0[F] = {0.1f, -0.2f, 0.3f}, var0[F] = {1.0f, 0.5f, 2.0f};
+  (void)st;
+  model m = build(0);
+  ir_tensor *bin[5] = {m.g->inputs[0], param(m.g, "bn.scale", one), param(m.g, "bn.bias", zero),
+                       param(m.g, "bn.mean", mean0), param(m.g, "bn.var", var0)};
+  ir_tensor *y = ir_add_tensor(m.g, "bn_y", IR_UNDEF, IR_ACTIVATION);
+  ir_node *bn = ir_add_node(m.g, "BatchNormalization", "bn");
+  bn->opset = 15;
+  ir_node_set_io(bn, 5, bin, 1, &y);
+  assert_int_equal(op_validate(bn), 0);
+  ir_graph_add_output(m.g, y);
+  train_spec s = spec("mse", "sgd:lr=0.5");
+  if (make_step(&m, &s) < 0) fail_msg("%s", ir_last_error());
+  int stats = 0;
+  for (int i = 0; i < m.g->n_updates; i++) {
+    const ir_tensor *t = m.g->updates[i].target;
+    stats += t == bin[3] || t == bin[4];
+    assert_ptr_not_equal(t, bin[1]);   /* the loss does not read the BatchNormalization */
+  }
+  assert_int_equal(stats, 2);
+  float x[N * F], lab[N * F];
+  data(x, lab, 0);
+  const void *in[2] = {x, lab};
+  double loss[2], mean[F], var[F];
+  for (int k = 0; k < 2; k++) assert_int_equal(interp_train_step(m.g, in, &loss[k]), 0);
+  for (int i = 0; i < F; i++) {
+    mean[i] = ((const float *)bin[3]->data)[i];
+    var[i] = ((const float *)bin[4]->data)[i];
+  }
+  expect_close("running mean", mean, bn_mean, F, 1e-5);
+  expect_close("running var", var, bn_var_onnx, F, 1e-5);
+  expect_close("loss", loss, sgd_loss, 2, 1e-5);   /* the rest trains as without it */
+  ir_graph_free(m.g);
+}
+
+/* Through the BatchNormalization: tanh(BN(x*w + b)), its scale and bias
+ * trained too (train_ref.py, torch's BatchNorm1d in training mode). */
+static void test_batchnorm_train(void **st) {
+  static const double bnt_loss[] = {0.638764083, 0.620526254};
+  static const double bnt_w[] = {0.499935776, -0.249236375, 0.999988556};
+  static const double bnt_scale[] = {1.43916738, 1.40921032, 1.41309619};
+  static const double bnt_bias[] = {-0.135053352, -0.0130162947, -0.194304988};
+  static const float sc[F] = {1.5f, 1.5f, 1.5f}, bi[F] = {-0.1f, -0.1f, -0.1f}, zero[F] = {0, 0, 0},
+                     one[F] = {1, 1, 1};
+  (void)st;
+  model m = build(1);
+  ir_tensor *z = m.g->outputs[0];
+  ir_tensor *bin[5] = {z, param(m.g, "bn.scale", sc), param(m.g, "bn.bias", bi), param(m.g, "bn.mean", zero),
+                       param(m.g, "bn.var", one)};
+  ir_tensor *y = ir_add_tensor(m.g, "bn_y", IR_UNDEF, IR_ACTIVATION);
+  ir_node *bn = ir_add_node(m.g, "BatchNormalization", "bn");
+  bn->opset = 15;
+  ir_node_set_io(bn, 5, bin, 1, &y);
+  assert_int_equal(op_validate(bn), 0);
+  z->is_output = 0;
+  m.g->n_outputs = 0;
+  ir_graph_add_output(m.g, node(m.g, "Tanh", y, NULL));
+  train_spec s = spec("mse", "sgd:lr=0.5");
+  if (make_step(&m, &s) < 0) {
+    if (skipped_for_builder()) {
+      ir_graph_free(m.g);
+      skip();
+    }
+    fail_msg("%s", ir_last_error());
+  }
+  float x[N * F], lab[N * F];
+  data(x, lab, 0);
+  const void *in[2] = {x, lab};
+  double loss[2], w[F], scale[F], bias[F];
+  for (int k = 0; k < 2; k++) assert_int_equal(interp_train_step(m.g, in, &loss[k]), 0);
+  for (int i = 0; i < F; i++) {
+    w[i] = ((const float *)m.w->data)[i];
+    scale[i] = ((const float *)bin[1]->data)[i];
+    bias[i] = ((const float *)bin[2]->data)[i];
+  }
+  expect_close("loss", loss, bnt_loss, 2, 1e-5);
+  expect_close("w", w, bnt_w, F, 1e-5);
+  expect_close("scale", scale, bnt_scale, F, 1e-5);
+  expect_close("bias", bias, bnt_bias, F, 1e-5);
+  ir_graph_free(m.g);
+}
+
+/* ---- fusion leaves a trained bias alone: Gemm + Add(parameter) stays two
+ * nodes when training (inference fuses a copy of the bias into the Gemm) ---- */
+static void test_no_bias_fusion(void **st) {
+  (void)st;
+  for (int training = 0; training < 2; training++) {
+    static const float w[F * F] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, bias[F] = {1, 2, 3};
+    ir_graph *g = ir_graph_new("gemm", NULL);
+    int64_t dx[2] = {N, F};
+    ir_tensor *x = ir_add_tensor(g, "x", IR_F32, IR_INPUT);
+    ir_set_shape(x, 2, dx);
+    ir_graph_add_input(g, x);
+    ir_tensor *b = param(g, "bias", bias);
+    ir_tensor *y = node(g, "Add", node(g, "Gemm", x, param_nd(g, "W", 2, DIMS2(F, F), w)), b);
+    ir_graph_add_output(g, y);
+    pass_options o = training ? training_opts() : (pass_options_default(&o), o);
+    assert_int_equal(pass_run_all(g, &o), 0);
+    int adds = 0;
+    for (int k = 0; k < g->n_nodes; k++) adds += ir_node_is(g->nodes[k], "Add");
+    assert_int_equal(adds, training ? 1 : 0);
+    ir_graph_free(g);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sgd),          cmocka_unit_test(test_momentum),
@@ -402,7 +580,9 @@ int main(void) {
       cmocka_unit_test(test_adam_state),   cmocka_unit_test(test_bce),
       cmocka_unit_test(test_cross_entropy), cmocka_unit_test(test_params_not_folded),
       cmocka_unit_test(test_spec_errors),  cmocka_unit_test(test_graph_errors),
-      cmocka_unit_test(test_model_with_loss),
+      cmocka_unit_test(test_model_with_loss), cmocka_unit_test(test_mlp),
+      cmocka_unit_test(test_batchnorm_stats), cmocka_unit_test(test_batchnorm_train),
+      cmocka_unit_test(test_no_bias_fusion),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,3 +58,60 @@ l.backward()
 opt.step()
 print("ce_loss = %.9g, ce_w[F] = {%s}, ce_b[F] = {%s}" % (l.item(), ", ".join("%.9g" % t for t in w.tolist()),
                                                           ", ".join("%.9g" % t for t in b.tolist())))
+
+# test_mlp: logits = relu(x @ W1^T + b1) @ W2 + b2 (Gemm transB=1, MatMul, Add),
+# softmax_cross_entropy with labels [1,0,1,1]; SGD lr 0.1 momentum 0.9, 2 steps
+W1 = torch.tensor([[0.1 * ((3 * i + j) % 7) - 0.3 for j in range(3)] for i in range(5)], requires_grad=True)
+b1 = torch.tensor([0.05 * i - 0.1 for i in range(5)], requires_grad=True)
+W2 = torch.tensor([[0.2 * ((i + 2 * j) % 4) - 0.3 for j in range(2)] for i in range(5)], requires_grad=True)
+b2 = torch.tensor([0.1, -0.1], requires_grad=True)
+opt = torch.optim.SGD([W1, b1, W2, b2], lr=0.1, momentum=0.9)
+losses = []
+for _ in range(2):
+    opt.zero_grad()
+    l = torch.nn.functional.cross_entropy(torch.relu(x @ W1.T + b1) @ W2 + b2, torch.tensor([1, 0, 1, 1]))
+    l.backward()
+    opt.step()
+    losses.append(l.item())
+f = lambda v: ", ".join("%.9g" % t for t in torch.flatten(v).tolist())
+print("mlp_loss[] = {%s};" % f(torch.tensor(losses)))
+print("mlp_W1[] = {%s};" % f(W1.detach()))
+print("mlp_W2[] = {%s};" % f(W2.detach()))
+
+# test_batchnorm_stats: BatchNorm1d(3, momentum=0.1) in training mode on x, two steps:
+# its running mean and variance (torch keeps the unbiased variance)
+bn = torch.nn.BatchNorm1d(3, momentum=0.1)
+with torch.no_grad():
+    bn.running_mean.copy_(torch.tensor([0.1, -0.2, 0.3]))
+    bn.running_var.copy_(torch.tensor([1.0, 0.5, 2.0]))
+bn.train()
+for _ in range(2):
+    bn(x)
+print("bn_mean[] = {%s};" % f(bn.running_mean))
+print("bn_var[] = {%s};" % f(bn.running_var))
+# ONNX's BatchNormalization (training_mode) keeps the population variance in its running variance:
+rv = torch.tensor([1.0, 0.5, 2.0])
+for _ in range(2):
+    rv = 0.9 * rv + 0.1 * x.var(0, unbiased=False)
+print("bn_var_onnx[] = {%s};" % f(rv))
+
+# test_batchnorm_train: pred = tanh(BatchNorm1d(x*w + b)) (training mode, weight 1.5, bias -0.1), mse, SGD lr 0.5, 2 steps
+w = W0.clone().requires_grad_(True)
+b = B0.clone().requires_grad_(True)
+bn = torch.nn.BatchNorm1d(3, momentum=0.1)
+with torch.no_grad():
+    bn.weight.fill_(1.5)
+    bn.bias.fill_(-0.1)
+bn.train()
+opt = torch.optim.SGD([w, b, bn.weight, bn.bias], lr=0.5)
+losses = []
+for _ in range(2):
+    opt.zero_grad()
+    l = torch.nn.functional.mse_loss(torch.tanh(bn(x * w + b)), y)
+    l.backward()
+    opt.step()
+    losses.append(l.item())
+print("bnt_loss[] = {%s};" % f(torch.tensor(losses)))
+print("bnt_w[] = {%s};" % f(w.detach()))
+print("bnt_scale[] = {%s};" % f(bn.weight.detach()))
+print("bnt_bias[] = {%s};" % f(bn.bias.detach()))
