@@ -6,7 +6,9 @@ reference evaluator.
    "step k: loss L (interpreter)") must equal torch.optim's on the same
    model, and the check must pass against the compiled C.  Until the C
    backend of training is merged the compiled half fails with "not merged
-   yet": that alone is reported as SKIPPED; any other failure fails.
+   yet": that alone is reported as SKIPPED; any other failure fails.  The
+   same for a DSL model whose train block gives the loss, the optimizer and
+   a frozen parameter.
 2. `modelc update-weights tiny.onnx w_new.npz -o new.onnx`, then `modelc run
    new.onnx`: the output equals numpy's tanh(x * w + b) with the new
    weights, and ONNX's own loader and checker read new.onnx with the npz's
@@ -73,6 +75,37 @@ with tempfile.TemporaryDirectory() as d:
             fail("%s: check --train exit %d: %s" % (opt, r.returncode, r.stderr.strip()))
         else:
             print("ok: %s: interpreter = torch, compiled = interpreter: %s" % (opt, r.stdout.strip().splitlines()[-1]))
+
+    # the DSL's train block stands for the flags: its loss, optimizer and frozen names
+    nn = os.path.join(d, "tiny.nn")
+    with open(nn, "w") as f:
+        f.write("model tiny\nseed 3\ninput x: f32[N=4, 3]\nparam w: f32[3] = uniform(seed=5)\n"
+                "param b: f32[3] = constant(0.1)\nparam frozen_scale: f32[3] = constant(1.5)\n"
+                "xw = Mul(x, w)\nz = Add(xw, b)\nzs = Mul(z, frozen_scale)\ny = Tanh(zs)\noutput y\n"
+                "train {\n  input target: f32[N, 3]\n  loss = mse(y, target)\n"
+                "  optimizer = sgd(lr=0.5, momentum=0.9, nesterov=true)\n  freeze frozen_scale\n}\n")
+    exported = os.path.join(d, "tiny_nn.onnx")
+    subprocess.run([modelc, "export", nn, "-o", exported], check=True, capture_output=True)
+    init = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in onnx.load(exported).graph.initializer}
+    w = init["w"].clone().requires_grad_(True)
+    b = init["b"].clone().requires_grad_(True)
+    opt = torch.optim.SGD([w, b], lr=0.5, momentum=0.9, nesterov=True)
+    want = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(torch.tanh((x * w + b) * init["frozen_scale"]), y)
+        loss.backward()
+        opt.step()
+        want.append(loss.item())
+    r = subprocess.run([modelc, "check", nn, "--train", "--steps", "3", "--input", "x=" + os.path.join(d, "x.npy"),
+                        "--input", "target=" + os.path.join(d, "y.npy")], capture_output=True, text=True)
+    got = [float(v) for v in re.findall(r"step \d+: loss (\S+) \(interpreter\)", r.stdout)]
+    if len(got) != 3 or not np.allclose(got, want, rtol=1e-5, atol=1e-7):
+        fail("tiny.nn train block: interpreter losses %s, torch %s (%s)" % (got, want, r.stderr.strip()))
+    elif r.returncode != 0 and "not merged yet" not in r.stderr:
+        fail("tiny.nn: check --train exit %d: %s" % (r.returncode, r.stderr.strip()))
+    else:
+        print("ok: tiny.nn's train block: interpreter losses = torch %s" % want)
 
     new = os.path.join(d, "new.onnx")
     r = subprocess.run([modelc, "update-weights", os.path.join(d, "tiny.onnx"), os.path.join(d, "w_new.npz"), "-o", new],
