@@ -76,6 +76,19 @@ with tempfile.TemporaryDirectory() as d:
         else:
             print("ok: %s: interpreter = torch, compiled = interpreter: %s" % (opt, r.stdout.strip().splitlines()[-1]))
 
+    # info --train: the state each optimizer keeps (w, b: 3 float32 each; Adam's step: one int64)
+    for opt, state in (("sgd:lr=0.1", "0 tensors, 0 bytes"), ("sgd:lr=0.1,momentum=0.9", "2 tensors, 24 bytes"),
+                       ("adam", "5 tensors, 56 bytes")):
+        r = subprocess.run([modelc, "info", os.path.join(d, "tiny.onnx"), "--train", "--loss", "mse", "--optimizer", opt],
+                           capture_output=True, text=True)
+        kept = re.search(r"kept for the backward: (\d+) tensors, (\d+) bytes", r.stdout)
+        if r.returncode != 0 or "optimizer state: %s" % state not in r.stdout or \
+                "trained: 2 tensors, 24 bytes" not in r.stdout or not kept or int(kept.group(2)) <= 0:
+            fail("info --train --optimizer %s: want state %s, 2 trained tensors, kept activations:\n%s%s"
+                 % (opt, state, r.stdout, r.stderr))
+        else:
+            print("ok: info --train --optimizer %s: optimizer state %s" % (opt, state))
+
     # the DSL's train block stands for the flags: its loss, optimizer and frozen names
     nn = os.path.join(d, "tiny.nn")
     with open(nn, "w") as f:
