@@ -1,5 +1,7 @@
 /*
- * emit_train.c - C for the optimizer ops.
+ * emit_train.c - C for the optimizer ops: ONNX's (ai.onnx.preview.training)
+ * and PyTorch's (ai.modelc SGD and AdamW, at the end of the file, whose
+ * bias corrections are computed once per step in double before the loop).
  *
  * Everything computes in float, or in double when R or an optimized tensor
  * is float64 (opt_dtype).  R and T are read once at run time; the scalar

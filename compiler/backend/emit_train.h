@@ -1,5 +1,5 @@
 /*
- * emit_train.h - C emitters of the ai.onnx.preview.training optimizers
+ * emit_train.h - C emitters of the optimizer ops (ai.onnx.preview.training, ai.modelc)
  * (compiler/ops/ops_train.c), named emit_train_<Op>, with op_def.emit's
  * signature.
  */

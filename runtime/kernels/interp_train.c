@@ -2,7 +2,8 @@
  * interp_train.c - reference kernels of the optimizer ops, written straight
  * from the pseudo code of the ONNX specs, in double.  Input 2 + g*k + i is
  * group g (X, G, then V and/or H) of tensor i, output g*k + i its update
- * (ops_train.c; k is the "_k" attribute).
+ * (ops_train.c; k is the "_k" attribute).  SGD and AdamW (ai.modelc) are
+ * written from PyTorch's documented update rules, one parameter each.
  */
 #include "interp_train.h"
 

@@ -1,6 +1,6 @@
 /*
- * interp_train.h - reference kernels of the ai.onnx.preview.training
- * optimizers (compiler/ops/ops_train.c): Adagrad, Adam, Momentum, named
+ * interp_train.h - reference kernels of the optimizer ops
+ * (compiler/ops/ops_train.c): Adagrad, Adam, Momentum, SGD, AdamW, named
  * interp_train_<Op>, with op_def.interp's signature.
  */
 #ifndef MODELC_INTERP_TRAIN_H
