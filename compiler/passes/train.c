@@ -414,6 +414,18 @@ int pass_train(ir_graph *g, const train_spec *s, const pass_options *o) {
     grads[i] = ir_add_tensor_unique(g, nm, IR_UNDEF, IR_GRADIENT);
   }
   if (rc == 0) rc = autodiff(g, g->n_nodes, target, np, params, grads);
+  /* a parameter the loss reads only where no gradient flows (autodiff gave
+   * it constant zeros) has no gradient, and torch.optim skips those */
+  int kept = 0;
+  for (int i = 0; rc == 0 && i < np; i++) {
+    const ir_node *p = grads[i]->producer;
+    if (!(p && ir_node_is(p, "Identity") && p->in[0]->role == IR_CONST)) {
+      params[kept] = params[i];
+      grads[kept++] = grads[i];
+    }
+  }
+  np = kept;
+  if (rc == 0 && np == 0) rc = ir_error("--train: no parameter has a gradient (the loss does not depend on any)");
   /* 5: the optimizer nodes read the gradients before anything infers (and
    * may fold and compact) the backward, so no gradient is left unread */
   ir_tensor *step = NULL;
