@@ -368,8 +368,9 @@ static void put_dot_string(const char *s) {
 }
 
 int cmd_graph(cli_opts *o) {
-  ir_graph *g = cli_load(o, o->pos[0], 1);
-  if (!g) return fail();
+  int usage = 0;
+  ir_graph *g = o->train ? cli_load_train(o, o->pos[0], &usage) : cli_load(o, o->pos[0], 1);
+  if (!g) return fail() + usage;   /* a training spec that cannot be: 2 */
   int dot = o->format && !strcmp(o->format, "dot");
   if (o->format && !dot && strcmp(o->format, "text")) {
     ir_graph_free(g);

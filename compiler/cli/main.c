@@ -38,9 +38,10 @@ static const char *usage_text =
     "  --max-bytes N            limit on weight bytes and on a tensor file's data (default 4 GiB)\n"
     "  --no-PASS                switch a pass off (to bisect a wrong result); the passes are below\n"
     "\n"
-    "training (compile, info, check; docs/training.md):\n"
+    "training (compile, info, check, graph; docs/training.md):\n"
     "  --train                  the training step: compile emits NAME_train_step, info lists its memory,\n"
-    "                           check runs --steps K (default 2) steps in the interpreter and the C\n"
+    "                           check runs --steps K (default 2) steps in the interpreter and the C,\n"
+    "                           graph prints it\n"
     "  --loss L                 softmax_cross_entropy, mse or bce_with_logits on the first output\n"
     "                           (none when the model ends in its loss op or its train block names one)\n"
     "  --optimizer O[:k=v,...]  sgd:lr=..,momentum=..,nesterov=0|1,weight_decay=..  or\n"
@@ -92,8 +93,8 @@ static const char *cmd_help(const char *cmd) {
            "With --train: the training step's memory: activations kept for backward, gradients,\n"
            "optimizer state and parameter bytes, and its arena plan.\n";
   if (!strcmp(cmd, "graph"))
-    return "usage: modelc graph MODEL [--format text|dot] [model options]\n"
-           "Prints the graph after the passes.\n";
+    return "usage: modelc graph MODEL [--format text|dot] [--train ...] [model options]\n"
+           "Prints the graph after the passes (with --train: the training step's).\n";
   if (!strcmp(cmd, "convert"))
     return "usage: modelc convert IN OUT.npy [--max-bytes N]\n"
            "Writes the tensor of IN (an ONNX TensorProto .pb, as in ONNX's test data, or a .npy) as a\n"
@@ -126,7 +127,7 @@ static int bad_usage(const char *fmt, const char *arg) {
 enum {
   C_COMPILE = 1 << 0, C_RUN = 1 << 1, C_CHECK = 1 << 2, C_INFO = 1 << 3, C_GRAPH = 1 << 4,
   C_TEST_ONNX = 1 << 5, C_OPS = 1 << 6, C_CONVERT = 1 << 7, C_FMT = 1 << 8, C_EXPORT = 1 << 9, C_UPDATE = 1 << 10,
-  C_TRAIN = C_COMPILE | C_INFO | C_CHECK,   /* commands that take --train */
+  C_TRAIN = C_COMPILE | C_INFO | C_CHECK | C_GRAPH,   /* commands that take --train */
   C_MODEL = C_COMPILE | C_RUN | C_CHECK | C_INFO | C_GRAPH | C_TEST_ONNX | C_EXPORT   /* commands that read a model */
 };
 

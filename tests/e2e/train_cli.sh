@@ -41,6 +41,7 @@ expect 2 "beta1 must be in \[0, 1)" -- check $m --train --loss mse --optimizer a
 expect 2 "--freeze: 'nope' is not a parameter" -- compile $m -o $d/o --train --loss mse --optimizer adam --freeze w,nope
 expect 2 "does not end in a loss.*give --loss" -- compile $m -o $d/o --train --optimizer adam
 expect 2 "needs an optimizer" -- info $m --train --loss mse
+expect 2 "needs an optimizer" -- graph $m --train --loss mse
 expect 2 "go with --train" -- compile $m -o $d/o --loss mse --optimizer adam
 expect 2 "already ends in a loss" -- info $d/classes.onnx --train --loss mse --optimizer adam
 expect 2 "--steps takes a count" -- check $m --train --loss mse --optimizer adam --steps 0
@@ -53,6 +54,17 @@ expect 1 "key 'w' is float32 \[4\], the parameter is float32 \[3\]" -- update-we
 expect 1 "key 'w' is float64 \[3\], the parameter is float32 \[3\]" -- update-weights $m $d/w_dtype.npz -o $d/n.onnx
 expect 1 "no/such.npz" -- update-weights $m no/such.npz -o $d/n.onnx
 expect 1 "not merged yet" -- compile $m -o $d/o --train --loss mse --optimizer adam
+
+# graph --train prints the step: the loss, one AdamW per parameter
+n=$((n + 1))
+out=$("$modelc" graph $m --train --loss mse --optimizer adam 2>&1)
+if [ "$(printf '%s\n' "$out" | grep -c ' AdamW ')" -ne 2 ] || ! printf '%s\n' "$out" | grep -q -- '-> loss \[\]'; then
+  echo "FAIL: graph --train: want two AdamW nodes and the loss:"
+  printf '%s\n' "$out"
+  fails=$((fails + 1))
+else
+  echo "ok: graph --train shows the loss and two AdamW nodes"
+fi
 
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]
