@@ -15,12 +15,13 @@
  *          - for every trainable parameter (float IR_PARAM, not frozen, read
  *            on a path to the loss, not a running statistic) autodiff's
  *            backward nodes compute its gradient and one optimizer node
- *            (ai.modelc SGD or AdamW, compiler/ops/ops_train.c) its new
+ *            (ai.modelc SGD or AdamW, or ONNX's Adagrad, which is
+ *            torch's; compiler/ops/ops_train.c) its new
  *            value and new state; each new value is recorded with
  *            ir_graph_add_update, beside its target: the parameter or an
  *            IR_OPTSTATE tensor whose data (zeros) is its value before the
- *            first step.  Adam's step counter is one int64 IR_OPTSTATE
- *            scalar, "optimizer.step", counting the steps done.
+ *            first step.  Adam's and Adagrad's step counter is one int64
+ *            IR_OPTSTATE scalar, "optimizer.step", counting the steps done.
  *
  * 1. switch BatchNormalization and Dropout to training mode;
  * 2. the label input and the loss;
@@ -52,29 +53,53 @@ int train_check_loss(const char *name) {
   return ir_error("unknown loss '%s' (softmax_cross_entropy, mse, bce_with_logits)", name);
 }
 
-/* PyTorch's defaults; lr of SGD has none (NAN: required). */
+/* The optimizers, each with its keys (docs/training.md gives the rules). */
+static const struct {
+  const char *name;
+  train_optimizer kind;
+  const char *keys;
+} optimizers[] = {
+    {"sgd", TRAIN_SGD, "lr, momentum, nesterov, weight_decay"},
+    {"adam", TRAIN_ADAM, "lr, beta1, beta2, eps, weight_decay, decoupled"},
+    {"adagrad", TRAIN_ADAGRAD, "lr, lr_decay, eps, weight_decay"},
+};
+#define N_OPTIMIZERS (int)(sizeof optimizers / sizeof optimizers[0])
+
+static int optimizer_index(const char *name) {
+  for (int i = 0; i < N_OPTIMIZERS; i++)
+    if (!strcmp(optimizers[i].name, name)) return i;
+  return -1;
+}
+
+/* key is one of the ", "-separated words of keys */
+static int has_key(const char *keys, const char *key) {
+  size_t n = strlen(key);
+  for (const char *p = keys; (p = strstr(p, key)) != NULL; p += n)
+    if ((p == keys || p[-1] == ' ') && (p[n] == ',' || !p[n])) return 1;
+  return 0;
+}
+
+/* PyTorch's defaults; SGD's lr has none (NAN: required). */
 static void optimizer_defaults(train_spec *s, train_optimizer k) {
+  memset(&s->opt, 0, sizeof s->opt);
   s->opt.kind = k;
-  s->opt.lr = k == TRAIN_SGD ? NAN : 1e-3;
-  s->opt.momentum = s->opt.weight_decay = 0;
+  s->opt.lr = k == TRAIN_SGD ? NAN : k == TRAIN_ADAM ? 1e-3 : 1e-2;
   s->opt.beta1 = 0.9;
   s->opt.beta2 = 0.999;
-  s->opt.eps = 1e-8;
-  s->opt.nesterov = s->opt.decoupled = 0;
+  s->opt.eps = k == TRAIN_ADAM ? 1e-8 : 1e-10;
 }
 
 static int check_optimizer(const train_spec *s) {
+  const char *name = optimizers[s->opt.kind - 1].name;
   if (isnan(s->opt.lr)) return ir_error("optimizer sgd needs a learning rate: sgd:lr=0.01");
-  if (!(s->opt.lr >= 0)) return ir_error("optimizer: lr must not be negative");
-  if (!(s->opt.weight_decay >= 0)) return ir_error("optimizer: weight_decay must not be negative");
-  if (s->opt.kind == TRAIN_SGD) {
-    if (!(s->opt.momentum >= 0)) return ir_error("optimizer sgd: momentum must not be negative");
-    if (s->opt.nesterov && s->opt.momentum == 0) return ir_error("optimizer sgd: nesterov=1 needs a momentum");
-  } else {
-    if (!(s->opt.beta1 >= 0 && s->opt.beta1 < 1)) return ir_error("optimizer adam: beta1 must be in [0, 1)");
-    if (!(s->opt.beta2 >= 0 && s->opt.beta2 < 1)) return ir_error("optimizer adam: beta2 must be in [0, 1)");
-    if (!(s->opt.eps >= 0)) return ir_error("optimizer adam: eps must not be negative");
-  }
+  if (!(s->opt.lr >= 0)) return ir_error("optimizer %s: lr must not be negative", name);
+  if (!(s->opt.weight_decay >= 0)) return ir_error("optimizer %s: weight_decay must not be negative", name);
+  if (!(s->opt.momentum >= 0)) return ir_error("optimizer sgd: momentum must not be negative");
+  if (s->opt.nesterov && s->opt.momentum == 0) return ir_error("optimizer sgd: nesterov=1 needs a momentum");
+  if (!(s->opt.beta1 >= 0 && s->opt.beta1 < 1)) return ir_error("optimizer adam: beta1 must be in [0, 1)");
+  if (!(s->opt.beta2 >= 0 && s->opt.beta2 < 1)) return ir_error("optimizer adam: beta2 must be in [0, 1)");
+  if (!(s->opt.eps >= 0)) return ir_error("optimizer %s: eps must not be negative", name);
+  if (!(s->opt.lr_decay >= 0)) return ir_error("optimizer adagrad: lr_decay must not be negative");
   return 0;
 }
 
@@ -84,29 +109,26 @@ int train_parse_optimizer(train_spec *s, const char *text) {
   strcpy(buf, text);
   char *colon = strchr(buf, ':');
   if (colon) *colon = 0;
-  if (!strcmp(buf, "sgd")) optimizer_defaults(s, TRAIN_SGD);
-  else if (!strcmp(buf, "adam")) optimizer_defaults(s, TRAIN_ADAM);
-  else return ir_error("unknown optimizer '%s' (sgd, adam)", buf);
-  int sgd = s->opt.kind == TRAIN_SGD, wd_set = 0;
+  int k = optimizer_index(buf), wd_set = 0;
+  if (k < 0) return ir_error("unknown optimizer '%s' (sgd, adam, adagrad)", buf);
+  optimizer_defaults(s, optimizers[k].kind);
   for (char *kv = colon ? strtok(colon + 1, ",") : NULL; kv; kv = strtok(NULL, ",")) {
     char *eq = strchr(kv, '='), *end;
     if (!eq) return ir_error("optimizer %s: '%s' is no KEY=VALUE", buf, kv);
     *eq = 0;
+    if (!has_key(optimizers[k].keys, kv)) return ir_error("optimizer %s has no key '%s' (%s)", buf, kv, optimizers[k].keys);
     double v = strtod(eq + 1, &end);
     if (end == eq + 1 || *end || !isfinite(v)) return ir_error("optimizer %s: bad value '%s' for %s", buf, eq + 1, kv);
     int flag = !strcmp(kv, "nesterov") || !strcmp(kv, "decoupled");
     if (flag && v != 0 && v != 1) return ir_error("optimizer %s: %s takes 0 or 1", buf, kv);
-    if (!strcmp(kv, "lr")) s->opt.lr = v;
-    else if (!strcmp(kv, "weight_decay")) s->opt.weight_decay = v, wd_set = 1;
-    else if (sgd && !strcmp(kv, "momentum")) s->opt.momentum = v;
-    else if (sgd && !strcmp(kv, "nesterov")) s->opt.nesterov = (int)v;
-    else if (!sgd && !strcmp(kv, "beta1")) s->opt.beta1 = v;
-    else if (!sgd && !strcmp(kv, "beta2")) s->opt.beta2 = v;
-    else if (!sgd && !strcmp(kv, "eps")) s->opt.eps = v;
-    else if (!sgd && !strcmp(kv, "decoupled")) s->opt.decoupled = (int)v;
+    struct train_opt *o = &s->opt;
+    if (!strcmp(kv, "nesterov")) o->nesterov = (int)v;
+    else if (!strcmp(kv, "decoupled")) o->decoupled = (int)v;
     else
-      return ir_error("optimizer %s has no key '%s' (%s)", buf, kv,
-                      sgd ? "lr, momentum, nesterov, weight_decay" : "lr, beta1, beta2, eps, weight_decay, decoupled");
+      *(!strcmp(kv, "lr") ? &o->lr : !strcmp(kv, "momentum") ? &o->momentum : !strcmp(kv, "beta1") ? &o->beta1
+        : !strcmp(kv, "beta2") ? &o->beta2 : !strcmp(kv, "eps") ? &o->eps : !strcmp(kv, "lr_decay") ? &o->lr_decay
+        : &o->weight_decay) = v;
+    wd_set |= !strcmp(kv, "weight_decay");
   }
   if (s->opt.decoupled && !wd_set) s->opt.weight_decay = 0.01;   /* torch.optim.AdamW's default */
   return check_optimizer(s);
@@ -131,9 +153,9 @@ int train_spec_from_model(train_spec *s, const ir_graph *g) {
   if (t->n_frozen > TRAIN_MAX_FROZEN) return ir_error("train block: more than %d frozen parameters", TRAIN_MAX_FROZEN);
   s->n_frozen = t->n_frozen;
   for (int i = 0; i < t->n_frozen; i++) s->frozen[i] = t->frozen[i];
-  if (!strcmp(t->optimizer, "sgd")) optimizer_defaults(s, TRAIN_SGD);
-  else if (!strcmp(t->optimizer, "adam")) optimizer_defaults(s, TRAIN_ADAM);
-  else return ir_error("train block: optimizer %s is not supported by --train (sgd, adam)", t->optimizer);
+  int k = optimizer_index(t->optimizer);
+  if (k < 0) return ir_error("train block: optimizer %s is not supported by --train (sgd, adam, adagrad)", t->optimizer);
+  optimizer_defaults(s, optimizers[k].kind);
   s->opt.lr = hyper(t, "lr", s->opt.lr);
   s->opt.momentum = hyper(t, "momentum", 0);
   s->opt.nesterov = hyper(t, "nesterov", 0) != 0;
@@ -336,46 +358,68 @@ static int trainable(ir_graph *g, const train_spec *s, const ir_tensor *y, ir_te
   return np;
 }
 
-/* 5. the optimizer node of parameter p with gradient gp */
-static int optimizer_step(ir_graph *g, const train_spec *s, ir_tensor *p, ir_tensor *gp, ir_tensor *step) {
+/* 5. the optimizer node of parameter p with gradient gp.  step: the steps
+ * done before this one (int64), next: step + 1, for Adagrad and Adam.  Each
+ * kind's inputs:
+ *     SGD      p g [momentum_buffer]                 (ai.modelc)
+ *     AdamW    p g exp_avg exp_avg_sq step+1          (ai.modelc)
+ *     Adagrad  lr step p g sum                        (ONNX's, which is torch's Adagrad:
+ *              lr / (1 + step * lr_decay), the weight decay added to g, sum += g^2) */
+static int optimizer_step(ir_graph *g, const train_spec *s, ir_tensor *p, ir_tensor *gp, ir_tensor *step,
+                          ir_tensor *next) {
+  static const char *const op[] = {"", "SGD", "AdamW", "Adagrad"};
+  static const char *const names[][2] = {{"", ""}, {"momentum_buffer", ""}, {"exp_avg", "exp_avg_sq"}, {"sum", ""}};
+  const struct train_opt *o = &s->opt;
   char nm[300];
-  int sgd = s->opt.kind == TRAIN_SGD, mom = sgd && s->opt.momentum != 0;
-  const char *sn[2] = {sgd ? "momentum_buffer" : "exp_avg", "exp_avg_sq"};
-  ir_tensor *in[5] = {p, gp, NULL, NULL, step}, *out[3] = {NULL, NULL, NULL};
-  int n_state = sgd ? mom : 2;
-  for (int j = 0; j < n_state; j++) {
-    snprintf(nm, sizeof nm, "%.250s.%s", p->name, sn[j]);
-    in[2 + j] = state(g, nm, p->dtype, p->rank, p->shape);
+  int n_state = o->kind == TRAIN_SGD ? o->momentum != 0 : o->kind == TRAIN_ADAM ? 2 : 1;
+  int first = o->kind == TRAIN_ADAGRAD ? 2 : 0;   /* where p stands among the inputs */
+  ir_tensor *in[5], *out[3] = {NULL, NULL, NULL};
+  if (o->kind == TRAIN_ADAGRAD) {
+    in[0] = scalar(g, p, o->lr);
+    in[1] = step;
   }
+  in[first] = p;
+  in[first + 1] = gp;
+  for (int j = 0; j < n_state; j++) {
+    snprintf(nm, sizeof nm, "%.250s.%s", p->name, names[o->kind][j]);
+    in[first + 2 + j] = state(g, nm, p->dtype, p->rank, p->shape);
+  }
+  if (o->kind == TRAIN_ADAM) in[4] = next;   /* the number of this step, from 1 */
   for (int j = 0; j <= n_state; j++) {
-    snprintf(nm, sizeof nm, "%.250s.%s.new", p->name, j ? sn[j - 1] : "value");
+    snprintf(nm, sizeof nm, "%.250s.%s.new", p->name, j ? names[o->kind][j - 1] : "value");
     out[j] = ir_add_tensor_unique(g, nm, IR_UNDEF, IR_ACTIVATION);
   }
-  snprintf(nm, sizeof nm, "train/%s_%.250s", sgd ? "SGD" : "AdamW", p->name);
-  ir_node *n = ir_add_node(g, sgd ? "SGD" : "AdamW", nm);
+  snprintf(nm, sizeof nm, "train/%s_%.250s", op[o->kind], p->name);
+  ir_node *n = ir_add_node(g, op[o->kind], nm);
   free(n->domain);
-  n->domain = ir_strdup("ai.modelc");
+  n->domain = ir_strdup(o->kind == TRAIN_ADAGRAD ? "ai.onnx.preview.training" : "ai.modelc");
   n->opset = 1;
-  ir_node_set_io(n, sgd ? 2 + mom : 5, in, 1 + n_state, out);
-  ir_attr_set_float(n, "lr", s->opt.lr);
-  ir_attr_set_float(n, "weight_decay", s->opt.weight_decay);
-  if (sgd) {
-    ir_attr_set_float(n, "momentum", s->opt.momentum);
-    ir_attr_set_int(n, "nesterov", s->opt.nesterov);
+  ir_node_set_io(n, first + 2 + n_state + (o->kind == TRAIN_ADAM), in, 1 + n_state, out);
+  if (o->kind == TRAIN_ADAGRAD) {
+    ir_attr_set_float(n, "decay_factor", o->lr_decay);
+    ir_attr_set_float(n, "epsilon", o->eps);
+    ir_attr_set_float(n, "norm_coefficient", o->weight_decay);
   } else {
-    ir_attr_set_float(n, "beta1", s->opt.beta1);
-    ir_attr_set_float(n, "beta2", s->opt.beta2);
-    ir_attr_set_float(n, "eps", s->opt.eps);
-    ir_attr_set_int(n, "decoupled", s->opt.decoupled);
+    ir_attr_set_float(n, "lr", o->lr);
+    ir_attr_set_float(n, "weight_decay", o->weight_decay);
+  }
+  if (o->kind == TRAIN_SGD) {
+    ir_attr_set_float(n, "momentum", o->momentum);
+    ir_attr_set_int(n, "nesterov", o->nesterov);
+  } else if (o->kind == TRAIN_ADAM) {
+    ir_attr_set_float(n, "beta1", o->beta1);
+    ir_attr_set_float(n, "beta2", o->beta2);
+    ir_attr_set_float(n, "eps", o->eps);
+    ir_attr_set_int(n, "decoupled", o->decoupled);
   }
   if (op_validate(n) < 0) return -1;   /* inferred with the backward, by pass_infer */
   ir_graph_add_update(g, p, out[0]);
-  for (int j = 0; j < n_state; j++) ir_graph_add_update(g, in[2 + j], out[1 + j]);
+  for (int j = 0; j < n_state; j++) ir_graph_add_update(g, in[first + 2 + j], out[1 + j]);
   return 0;
 }
 
 int train_check_spec(const ir_graph *g, const train_spec *s) {
-  if (!s->opt.kind) return ir_error("--train needs an optimizer (--optimizer sgd:lr=0.01 or adam)");
+  if (!s->opt.kind) return ir_error("--train needs an optimizer (--optimizer sgd:lr=0.01, adam or adagrad)");
   if (s->loss && train_check_loss(s->loss) < 0) return -1;
   for (int i = 0; i < s->n_frozen; i++) {
     const ir_tensor *t = ir_find_tensor(g, s->frozen[i]);
@@ -428,16 +472,15 @@ int pass_train(ir_graph *g, const train_spec *s, const pass_options *o) {
   if (rc == 0 && np == 0) rc = ir_error("--train: no parameter has a gradient (the loss does not depend on any)");
   /* 5: the optimizer nodes read the gradients before anything infers (and
    * may fold and compact) the backward, so no gradient is left unread */
-  ir_tensor *step = NULL;
-  if (rc == 0 && s->opt.kind == TRAIN_ADAM) {
+  ir_tensor *step = NULL, *next = NULL;
+  if (rc == 0 && s->opt.kind != TRAIN_SGD) {   /* the steps done, counted by the step */
     int64_t one = 1;
     step = state(g, "optimizer.step", IR_I64, 0, NULL);
-    ir_tensor *t = add2(g, "Add", step, ir_add_const_like(g, step, "_one", 0, NULL, &one));
-    if (!t) rc = -1;
-    else ir_graph_add_update(g, step, t);
-    step = t;   /* the optimizer reads this step's number, counted from 1 */
+    next = add2(g, "Add", step, ir_add_const_like(g, step, "_one", 0, NULL, &one));
+    if (!next) rc = -1;
+    else ir_graph_add_update(g, step, next);
   }
-  for (int i = 0; rc == 0 && i < np; i++) rc = optimizer_step(g, s, params[i], grads[i], step);
+  for (int i = 0; rc == 0 && i < np; i++) rc = optimizer_step(g, s, params[i], grads[i], step, next);
   free(params);
   free(grads);
   if (rc == 0) rc = ir_graph_toposort(g);

@@ -13,7 +13,7 @@
 
 #define TRAIN_MAX_FROZEN 256
 
-typedef enum train_optimizer { TRAIN_SGD = 1, TRAIN_ADAM } train_optimizer;
+typedef enum train_optimizer { TRAIN_SGD = 1, TRAIN_ADAM, TRAIN_ADAGRAD } train_optimizer;   /* 1 + index in train.c's table */
 
 typedef struct train_spec {
   const char *loss;          /* "softmax_cross_entropy", "mse", "bce_with_logits"; NULL: the model ends in its loss */
@@ -24,7 +24,7 @@ typedef struct train_spec {
   int64_t label_shape[IR_MAX_RANK];
   struct train_opt {
     train_optimizer kind;    /* 0 until one is set */
-    double lr, momentum, weight_decay, beta1, beta2, eps;
+    double lr, momentum, weight_decay, beta1, beta2, eps, lr_decay;
     int nesterov, decoupled;
   } opt;
   int n_frozen;
@@ -33,11 +33,11 @@ typedef struct train_spec {
 
 /* 0 when name is a loss train.c builds; -1 with an error listing them. */
 int train_check_loss(const char *name);
-/* Parse "sgd:lr=0.1,momentum=0.9" or "adam" / "adam:lr=..,decoupled=1" into
+/* Parse "sgd:lr=0.1,momentum=0.9", "adam" / "adam:lr=..,decoupled=1" or "adagrad:..." into
  * s with PyTorch's defaults; -1 with a one-line error (a usage error). */
 int train_parse_optimizer(train_spec *s, const char *text);
 /* The spec of a model's train block (g->train); -1 with an error for what
- * --train cannot do (adagrad), with the loss and frozen names filled in. */
+ * --train cannot do, with the loss and frozen names filled in. */
 int train_spec_from_model(train_spec *s, const ir_graph *g);
 
 /* Whether s can train g: an optimizer, a loss (given, or the model's own

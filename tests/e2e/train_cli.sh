@@ -32,7 +32,7 @@ expect() {
 
 m=$d/tiny.onnx
 expect 2 "unknown loss 'hinge' (softmax_cross_entropy, mse, bce_with_logits)" -- compile $m -o $d/o --train --loss hinge --optimizer adam
-expect 2 "unknown optimizer 'rmsprop' (sgd, adam)" -- compile $m -o $d/o --train --loss mse --optimizer rmsprop:lr=1
+expect 2 "unknown optimizer 'rmsprop' (sgd, adam, adagrad)" -- compile $m -o $d/o --train --loss mse --optimizer rmsprop:lr=1
 expect 2 "optimizer sgd has no key 'beta1'" -- info $m --train --loss mse --optimizer sgd:lr=0.1,beta1=0.9
 expect 2 "optimizer adam: bad value 'fast' for lr" -- info $m --train --loss mse --optimizer adam:lr=fast
 expect 2 "optimizer sgd needs a learning rate" -- check $m --train --loss mse --optimizer sgd

@@ -60,6 +60,8 @@ with tempfile.TemporaryDirectory() as d:
          lambda p: torch.optim.SGD(p, lr=0.5, momentum=0.9, nesterov=True, weight_decay=0.01)),
         ("adam:lr=0.05,beta2=0.99", lambda p: torch.optim.Adam(p, lr=0.05, betas=(0.9, 0.99))),
         ("adam:lr=0.05,decoupled=1", lambda p: torch.optim.AdamW(p, lr=0.05)),
+        ("adagrad:lr=0.3,lr_decay=0.05,weight_decay=0.1",
+         lambda p: torch.optim.Adagrad(p, lr=0.3, lr_decay=0.05, weight_decay=0.1)),
     ]
     for opt, make in cases:
         args = [modelc, "check", os.path.join(d, "tiny.onnx"), "--train", "--loss", "mse", "--optimizer", opt,
@@ -78,7 +80,7 @@ with tempfile.TemporaryDirectory() as d:
 
     # info --train: the state each optimizer keeps (w, b: 3 float32 each; Adam's step: one int64)
     for opt, state in (("sgd:lr=0.1", "0 tensors, 0 bytes"), ("sgd:lr=0.1,momentum=0.9", "2 tensors, 24 bytes"),
-                       ("adam", "5 tensors, 56 bytes")):
+                       ("adam", "5 tensors, 56 bytes"), ("adagrad", "3 tensors, 32 bytes")):
         r = subprocess.run([modelc, "info", os.path.join(d, "tiny.onnx"), "--train", "--loss", "mse", "--optimizer", opt],
                            capture_output=True, text=True)
         kept = re.search(r"kept for the backward: (\d+) tensors, (\d+) bytes", r.stdout)

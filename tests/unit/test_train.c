@@ -65,6 +65,14 @@ static const double adam_default_b[] = {0.0970004648, 0.00299893459, -0.20299892
 static const double adamw_loss[] = {0.220357493, 0.202716947, 0.190574899};
 static const double adamw_w[] = {0.647879362, -0.398695797, 0.849234998};
 static const double adamw_b[] = {-0.0466892347, 0.132112578, -0.326719165};
+/* adagrad */
+static const double adagrad_loss[] = {0.220357493, 0.233189031, 0.168237224};
+static const double adagrad_w[] = {0.409870446, -0.203915477, 0.434220254};
+static const double adagrad_b[] = {-0.107972533, 0.0847575217, -0.158760458};
+/* adagrad_default */
+static const double adagrad_default_loss[] = {0.220357493, 0.216407701, 0.213812396};
+static const double adagrad_default_w[] = {0.52260524, -0.272639871, 0.977283299};
+static const double adagrad_default_b[] = {0.0775600001, 0.0219059996, -0.221865863};
 /* bce */
 static const double bce_loss[] = {0.720435381, 0.711037397, 0.702295482};
 static const double bce_w[] = {0.555426836, -0.246430203, 0.913279533};
@@ -227,6 +235,16 @@ static void test_adam(void **st) {
   steps_vs_torch(&s, 0, adamw_loss, adamw_w, adamw_b);
 }
 
+/* Adagrad runs as ONNX's Adagrad op, which is torch's (lr_decay through
+ * the steps done, weight decay into the gradient). */
+static void test_adagrad(void **st) {
+  (void)st;
+  train_spec s = spec("mse", "adagrad:lr=0.3,lr_decay=0.05,weight_decay=0.1,eps=1e-6");
+  steps_vs_torch(&s, 0, adagrad_loss, adagrad_w, adagrad_b);
+  s = spec("mse", "adagrad");
+  steps_vs_torch(&s, 0, adagrad_default_loss, adagrad_default_w, adagrad_default_b);
+}
+
 /* The step's state: Adam keeps m, v per parameter and one step counter. */
 static void test_adam_state(void **st) {
   (void)st;
@@ -326,7 +344,10 @@ static void expect_parse_error(const char *text, const char *part) {
 
 static void test_spec_errors(void **st) {
   (void)st;
-  expect_parse_error("rmsprop:lr=1", "unknown optimizer 'rmsprop'");
+  expect_parse_error("rmsprop:lr=1", "unknown optimizer 'rmsprop' (sgd, adam, adagrad)");
+  expect_parse_error("adagrad:beta1=0.9", "no key 'beta1' (lr, lr_decay, eps, weight_decay)");
+  expect_parse_error("adagrad:lr_decay=-1", "lr_decay must not be negative");
+  expect_parse_error("sgd:lr=0.1,lr_decay=0.1", "no key 'lr_decay'");
   expect_parse_error("sgd", "needs a learning rate");
   expect_parse_error("sgd:lr=0.1,beta1=0.9", "no key 'beta1'");
   expect_parse_error("adam:momentum=0.9", "no key 'momentum'");
@@ -577,7 +598,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sgd),          cmocka_unit_test(test_momentum),
       cmocka_unit_test(test_frozen),       cmocka_unit_test(test_adam),
-      cmocka_unit_test(test_adam_state),   cmocka_unit_test(test_bce),
+      cmocka_unit_test(test_adam_state), cmocka_unit_test(test_adagrad),   cmocka_unit_test(test_bce),
       cmocka_unit_test(test_cross_entropy), cmocka_unit_test(test_params_not_folded),
       cmocka_unit_test(test_spec_errors),  cmocka_unit_test(test_graph_errors),
       cmocka_unit_test(test_model_with_loss), cmocka_unit_test(test_mlp),

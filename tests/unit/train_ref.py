@@ -48,6 +48,8 @@ run("adam", lambda p: torch.optim.Adam(p, lr=0.05, betas=(0.8, 0.99), eps=1e-6, 
 run("adam_default", lambda p: torch.optim.Adam(p))
 run("adamw", lambda p: torch.optim.AdamW(p, lr=0.05))
 run("bce", lambda p: torch.optim.SGD(p, lr=0.5), loss="bce")
+run("adagrad", lambda p: torch.optim.Adagrad(p, lr=0.3, lr_decay=0.05, weight_decay=0.1, eps=1e-6))
+run("adagrad_default", lambda p: torch.optim.Adagrad(p))
 
 # test_cross_entropy: one SGD step of F.cross_entropy(x*w + b, [0,2,1,2])
 w = W0.clone().requires_grad_(True)
