@@ -370,6 +370,7 @@ int main(int argc, char **argv) {
   }
   if (!o.train && (o.loss_set || o.optimizer_set || o.spec.n_frozen || o.steps))
     return bad_usage("--loss, --optimizer, --freeze and --steps go with --train (%s)", "docs/training.md");
+  if (o.train && o.bisect) return bad_usage("check --train has no --bisect yet%s", "");
   if (!strcmp(o.cmd, "update-weights")) {
     if (o.n_pos != 2) return bad_usage("%s needs MODEL and W.npz", o.cmd);
     if (!o.outdir) return bad_usage("%s needs -o OUT.onnx", o.cmd);

@@ -44,6 +44,7 @@ expect 2 "needs an optimizer" -- info $m --train --loss mse
 expect 2 "needs an optimizer" -- graph $m --train --loss mse
 expect 2 "go with --train" -- compile $m -o $d/o --loss mse --optimizer adam
 expect 2 "already ends in a loss" -- info $d/classes.onnx --train --loss mse --optimizer adam
+expect 2 "check --train has no --bisect" -- check $m --train --loss mse --optimizer adam --bisect
 expect 2 "--steps takes a count" -- check $m --train --loss mse --optimizer adam --steps 0
 expect 2 "does not apply to 'modelc run'" -- run $m --train
 expect 2 "update-weights needs MODEL and W.npz" -- update-weights $m -o $d/n.onnx
