@@ -12,8 +12,9 @@
  *          - the label input is appended to g->inputs and g->n_labels is 1;
  *          - g->loss is the scalar loss (built on the prediction, or the
  *            model's own loss op) and g's only output;
- *          - for every trainable parameter (float IR_PARAM, not frozen, read
- *            on a path to the loss, not a running statistic) autodiff's
+ *          - for every trainable parameter (float IR_PARAM, not frozen, not
+ *            a running statistic, read on a path to the loss and getting a
+ *            gradient there: torch.optim skips a None grad) autodiff's
  *            backward nodes compute its gradient and one optimizer node
  *            (ai.modelc SGD or AdamW, or ONNX's Adagrad, which is
  *            torch's; compiler/ops/ops_train.c) its new
