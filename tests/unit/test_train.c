@@ -29,6 +29,7 @@
 #include "compiler/ir/ir.h"
 #include "compiler/ops/op.h"
 #include "compiler/passes/passes.h"
+#include "compiler/passes/plan.h"
 #include "compiler/passes/train.h"
 #include "runtime/interp.h"
 
@@ -233,6 +234,36 @@ static void test_adam(void **st) {
   s = spec("mse", "adam:lr=0.05,decoupled=1");   /* AdamW, weight_decay 0.01 by default */
   assert_true(s.opt.weight_decay == 0.01);
   steps_vs_torch(&s, 0, adamw_loss, adamw_w, adamw_b);
+}
+
+/* The plan keeps every update's value to the end of the step (its bytes are
+ * copied into the target after the last node), and nothing else then
+ * shares them; DCE kept the nodes computing them. */
+static void test_plan_keeps_updates(void **st) {
+  (void)st;
+  train_spec s = spec("mse", "adam");
+  model m = build(0);
+  assert_int_equal(make_step(&m, &s), 0);
+  plan_buffer *bufs = NULL;
+  int nb = 0, found = 0;
+  assert_int_equal(plan_with_buffers(m.g, 1, &bufs, &nb), 0);
+  for (int u = 0; u < m.g->n_updates; u++) {
+    const ir_tensor *v = m.g->updates[u].value;
+    assert_non_null(v->producer);
+    for (int i = 0; i < nb; i++)
+      for (int j = 0; j < bufs[i].n_members; j++) {
+        if (bufs[i].members[j] != v) continue;
+        found++;
+        assert_int_equal(bufs[i].last, m.g->n_nodes);
+        for (int k = 0; k < nb; k++)   /* no other buffer on these bytes at the end */
+          if (k != i && bufs[k].last >= bufs[i].first && bufs[k].offset < bufs[i].offset + bufs[i].size &&
+              bufs[i].offset < bufs[k].offset + bufs[k].size)
+            fail_msg("'%s' shares bytes with buffer %d while it lives", v->name, k);
+      }
+  }
+  assert_int_equal(found, m.g->n_updates);
+  plan_buffers_free(bufs, nb);
+  ir_graph_free(m.g);
 }
 
 /* Adagrad runs as ONNX's Adagrad op, which is torch's (lr_decay through
@@ -598,7 +629,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sgd),          cmocka_unit_test(test_momentum),
       cmocka_unit_test(test_frozen),       cmocka_unit_test(test_adam),
-      cmocka_unit_test(test_adam_state), cmocka_unit_test(test_adagrad),   cmocka_unit_test(test_bce),
+      cmocka_unit_test(test_adam_state), cmocka_unit_test(test_adagrad),
+      cmocka_unit_test(test_plan_keeps_updates),   cmocka_unit_test(test_bce),
       cmocka_unit_test(test_cross_entropy), cmocka_unit_test(test_params_not_folded),
       cmocka_unit_test(test_spec_errors),  cmocka_unit_test(test_graph_errors),
       cmocka_unit_test(test_model_with_loss), cmocka_unit_test(test_mlp),
