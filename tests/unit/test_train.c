@@ -7,7 +7,8 @@
  * the final parameters compared with torch.optim on the same numbers
  * (tests/unit/train_ref.py printed the tables below).  An MLP (Gemm,
  * Relu, MatMul) with cross-entropy, and BatchNormalization in training
- * mode (its running statistics as updates; trained through), likewise.
+ * mode (its running statistics as updates; trained through) and Dropout
+ * in training mode, likewise.
  * Cases that need a gradient builder that has not landed yet (Abs/Exp/Log
  * for bce_with_logits, SoftmaxCrossEntropyLoss, Gemm, BatchNormalization)
  * are skipped naming it, and fail loudly once the builder exists and
@@ -602,6 +603,44 @@ static void test_batchnorm_train(void **st) {
   ir_graph_free(m.g);
 }
 
+/* Dropout runs in training mode (training_mode=true); with ratio 0 it drops
+ * nothing, so the steps are test_sgd's. */
+static void test_dropout(void **st) {
+  (void)st;
+  model m = build(1);
+  ir_tensor *z = m.g->outputs[0], *ratio = ir_add_tensor(m.g, "ratio", IR_F32, IR_CONST);
+  float zero = 0.0f;
+  ir_set_shape(ratio, 0, NULL);
+  ir_tensor_set_data(ratio, &zero, sizeof zero);
+  ir_tensor *dropped = node(m.g, "Dropout", z, ratio);
+  ir_node *dn = dropped->producer;
+  z->is_output = 0;
+  m.g->n_outputs = 0;
+  ir_graph_add_output(m.g, node(m.g, "Tanh", dropped, NULL));
+  train_spec s = spec("mse", "sgd:lr=0.5");
+  pass_options o = training_opts();
+  assert_int_equal(pass_infer(m.g, &o), 0);
+  int rc = pass_train(m.g, &s, &o);
+  assert_true(dn->n_in == 3 && dn->in[2] && dn->in[2]->dtype == IR_BOOL && ir_const_i64(dn->in[2], 0) == 1);
+  if (rc < 0) {
+    if (skipped_for_builder()) {
+      ir_graph_free(m.g);
+      skip();
+    }
+    fail_msg("%s", ir_last_error());
+  }
+  assert_int_equal(pass_run_all(m.g, &o), 0);
+  float x[N * F], y[N * F];
+  data(x, y, 0);
+  const void *in[2] = {x, y};
+  double loss[STEPS], w[F];
+  for (int k = 0; k < STEPS; k++) assert_int_equal(interp_train_step(m.g, in, &loss[k]), 0);
+  for (int i = 0; i < F; i++) w[i] = ((const float *)m.w->data)[i];
+  expect_close("loss", loss, sgd_loss, STEPS, 1e-5);
+  expect_close("w", w, sgd_w, F, 1e-5);
+  ir_graph_free(m.g);
+}
+
 /* ---- fusion leaves a trained bias alone: Gemm + Add(parameter) stays two
  * nodes when training (inference fuses a copy of the bias into the Gemm) ---- */
 static void test_no_bias_fusion(void **st) {
@@ -635,7 +674,7 @@ int main(void) {
       cmocka_unit_test(test_spec_errors),  cmocka_unit_test(test_graph_errors),
       cmocka_unit_test(test_model_with_loss), cmocka_unit_test(test_mlp),
       cmocka_unit_test(test_batchnorm_stats), cmocka_unit_test(test_batchnorm_train),
-      cmocka_unit_test(test_no_bias_fusion),
+      cmocka_unit_test(test_dropout), cmocka_unit_test(test_no_bias_fusion),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
