@@ -148,6 +148,22 @@ int cmd_info_train(cli_opts *o) {
   }
   free(read);
   printf("nodes: %d\n", g->n_nodes);
+  /* the optimizer: the update op of the first trained parameter, with its hyper-parameters */
+  for (int i = 0; i < g->n_updates; i++) {
+    const ir_node *n = g->updates[i].value->producer;
+    if (g->updates[i].target->role != IR_PARAM || !n || strncmp(n->name, "train/", 6)) continue;
+    printf("optimizer: %s", n->op_type);
+    if (n->in[0]->role == IR_CONST && ir_numel(n->in[0]) == 1)   /* ONNX's Adagrad: R */
+      printf(" lr=%g", ir_const_f64(n->in[0], 0));
+    for (int k = 0; k < n->n_attr; k++) {
+      const ir_attr *a = &n->attrs[k];
+      if (a->name[0] == '_') continue;
+      if (a->type == IR_ATTR_FLOAT) printf(" %s=%g", a->name, a->f);
+      else if (a->type == IR_ATTR_INT) printf(" %s=%lld", a->name, (long long)a->i);
+    }
+    printf("\n");
+    break;
+  }
   printf("parameters: %d tensors, %lld bytes; trained: %d tensors, %lld bytes\n", n_par, (long long)par, n_trained,
          (long long)trained);
   printf("optimizer state: %d tensors, %lld bytes\n", n_state, (long long)state);
