@@ -393,6 +393,13 @@ void ir_graph_add_update(ir_graph *g, ir_tensor *target, ir_tensor *value) {
   g->n_updates++;
 }
 
+int ir_kept(const ir_graph *g, const ir_tensor *t) {
+  if (t->is_output || t == g->loss) return 1;
+  for (int i = 0; i < g->n_updates; i++)
+    if (g->updates[i].value == t) return 1;
+  return 0;
+}
+
 void ir_graph_compact(ir_graph *g) {
   int k = 0;
   for (int i = 0; i < g->n_nodes; i++) {

@@ -209,6 +209,10 @@ void ir_graph_add_input(ir_graph *g, ir_tensor *t);
 void ir_graph_add_output(ir_graph *g, ir_tensor *t);
 /* Record that a training step ends with target := value (see ir_update). */
 void ir_graph_add_update(ir_graph *g, ir_tensor *target, ir_tensor *value);
+/* Whether t must hold its value when a run of g ends: a graph output, the
+ * training loss or the value of an update (passes keep its producer and
+ * its bytes). */
+int ir_kept(const ir_graph *g, const ir_tensor *t);
 /* Drop nodes marked dead and tensors nobody references; renumber ids. */
 void ir_graph_compact(ir_graph *g);
 /* Sort nodes topologically (stable for already sorted graphs) and set
@@ -253,7 +257,7 @@ typedef struct ir_uses {
   int n_tensors;
   int *start;              /* readers of tensor id t: readers[start[t] .. start[t+1]) */
   ir_node **readers;
-  unsigned char *output;   /* output[t]: t is a graph output */
+  unsigned char *output;   /* output[t]: t is kept past the run (ir_kept: an output, the loss, an update's value) */
 } ir_uses;
 void ir_uses_build(const ir_graph *g, ir_uses *u);
 int ir_uses_count(const ir_uses *u, const ir_tensor *t);

@@ -141,8 +141,7 @@ void ir_uses_build(const ir_graph *g, ir_uses *u) {
     int m = node_reads(g, g->nodes[i], seen, ids);
     for (int q = 0; q < m; q++) u->readers[fill[ids[q]]++] = g->nodes[i];
   }
-  for (int i = 0; i < g->n_outputs; i++)
-    if (ir_owns(g, g->outputs[i])) u->output[g->outputs[i]->id] = 1;
+  for (int t = 0; t < nt; t++) u->output[t] = (unsigned char)ir_kept(g, g->tensors[t]);
   free(fill);
   free(ids);
   free(seen);

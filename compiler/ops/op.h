@@ -133,7 +133,7 @@ extern const op_def ops_rnn[];         /* RNN, LSTM, GRU */
 extern const op_def ops_quant[];       /* QuantizeLinear, QLinearConv, MatMulInteger, ... */
 extern const op_def ops_math[];        /* Trilu, Mod, BitShift, CumSum, TopK, Einsum, OneHot, Hardmax, ... */
 extern const op_def ops_signal[];      /* window functions, DFT, STFT, MelWeightMatrix */
-extern const op_def ops_train[];       /* ai.onnx.preview.training optimizers: Adagrad, Adam, Momentum */
+extern const op_def ops_train[];       /* ai.onnx.preview.training optimizers: Adagrad, Adam, Momentum; ai.modelc SGD, AdamW */
 /* Each group ends with an entry whose name is NULL. */
 
 #endif

@@ -8,7 +8,8 @@
  *          output has exactly one reader and is no graph output:
  *          1. bias: P without a bias (Conv's B, Gemm's C) followed by an Add
  *             of a constant holding one value per output channel (Conv) or
- *             column (Gemm) takes it as its bias;
+ *             column (Gemm) takes it as its bias (a trained parameter is
+ *             no constant: pass_is_const);
  *          2. residual: P followed by an Add whose other input is a computed
  *             tensor of the Add's shape and dtype (and P's output too) reads
  *             it as its residual input;
@@ -52,10 +53,10 @@ static ir_tensor *add_other(const ir_node *a, const ir_tensor *y) {
 
 /* 1. bias: c holds one value per channel of y (the axis Conv's bias or
  * Gemm's C broadcasts along); then P reads a copy of c as its bias. */
-static int fuse_bias(ir_graph *g, ir_node *p, ir_node *a) {
+static int fuse_bias(ir_graph *g, ir_node *p, ir_node *a, const pass_options *o) {
   ir_tensor *y = p->out[0], *c = add_other(a, y);
   int conv = ir_node_is(p, "Conv");
-  if (!c || !c->data || c->dtype != y->dtype || !ir_same_shape(a->out[0], y)) return 0;
+  if (!c || !pass_is_const(c, o) || c->dtype != y->dtype || !ir_same_shape(a->out[0], y)) return 0;
   if (p->n_in > 2 && p->in[2]) return 0;
   if (!conv && !ir_node_is(p, "Gemm")) return 0;
   int axis = conv ? 1 : y->rank - 1;
@@ -85,7 +86,7 @@ static int fuse_residual(ir_node *p, ir_node *a) {
 }
 
 /* 3. activation: the act node b becomes P's _act with its alpha and beta. */
-static int fuse_act(ir_node *p, ir_node *b) {
+static int fuse_act(ir_node *p, ir_node *b, const pass_options *o) {
   op_act act = op_act_from_name(b->op_type);
   double alpha, beta;
   if (act == OP_ACT_NONE || *b->domain || ir_attr_find(p, OP_EPI_ACT) || b->in[0] != p->out[0]) return 0;
@@ -94,7 +95,7 @@ static int fuse_act(ir_node *p, ir_node *b) {
   if (act == OP_ACT_CLIP) {
     for (int k = 1; k < b->n_in; k++) {
       if (!b->in[k]) continue;
-      if (!b->in[k]->data || ir_numel(b->in[k]) != 1) return 0;
+      if (!pass_is_const(b->in[k], o) || ir_numel(b->in[k]) != 1) return 0;
       if (k == 1) alpha = ir_const_f64(b->in[k], 0);
       else beta = ir_const_f64(b->in[k], 0);
     }
@@ -118,7 +119,6 @@ static int arith(const ir_node *n) {
 }
 
 int pass_fuse(ir_graph *g, const pass_options *o) {
-  (void)o;
   if (ir_graph_has_subgraphs(g)) return 0;   /* outer reads by name: left alone */
   ir_uses u;
   ir_uses_build(g, &u);
@@ -128,9 +128,9 @@ int pass_fuse(ir_graph *g, const pass_options *o) {
     if (p->dead || guarded(p) || !p->op || !(p->op->flags & OP_EPILOGUE) || p->n_out != 1 || !is_float(p->out[0]))
       continue;
     if (!producer(p) && !arith(p)) continue;
-    if (producer(p) && (next = only_reader(&u, p)) && fuse_bias(g, p, next)) fused++;
+    if (producer(p) && (next = only_reader(&u, p)) && fuse_bias(g, p, next, o)) fused++;
     if (producer(p) && (next = only_reader(&u, p)) && fuse_residual(p, next)) fused++;
-    if ((next = only_reader(&u, p)) && fuse_act(p, next)) fused++;
+    if ((next = only_reader(&u, p)) && fuse_act(p, next, o)) fused++;
   }
   ir_uses_free(&u);
   if (!fused) return 0;

@@ -23,6 +23,7 @@ static int is_passthrough(const ir_node *n) {
   if (*n->domain || n->n_in < 1 || !n->in[0] || n->n_out < 1 || !n->out[0]) return 0;
   if (!strcmp(n->op_type, "Identity")) return 1;
   if (strcmp(n->op_type, "Dropout")) return 0;
+  if (n->n_in > 2 && n->in[2] && n->in[2]->data && ir_const_i64(n->in[2], 0) != 0) return 0;   /* training mode */
   for (int j = 1; j < n->n_out; j++)
     if (n->out[j]) return 0;   /* the mask is wanted */
   return 1;
@@ -47,6 +48,7 @@ int pass_identity(ir_graph *g, const pass_options *o) {
     if (n->dead || !is_passthrough(n) || ir_attr_find(n, "_guard")) continue;
     ir_tensor *x = n->in[0], *y = n->out[0];
     if (names_guard(g, y) || names_guard(g, x) || x->dtype != y->dtype) continue;
+    if (y == g->loss || (ir_kept(g, y) && !y->is_output)) continue;   /* a training step's loss or update value */
     if (!y->is_output) {
       /* 1. readers of y read x */
       ir_replace_uses(g, y, x);

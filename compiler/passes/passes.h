@@ -50,6 +50,11 @@ int pass_check_known(const ir_node *n, const ir_tensor *t);
 int pass_inputs_known(const ir_node *n);
 /* infer.c: the byte limit of g's outermost graph (--max-bytes, 4 GiB by default). */
 int64_t pass_max_bytes(const ir_graph *g);
+/* fold.c: whether t is a compile-time constant: it has data and is neither
+ * optimizer state nor, when o->training, a float parameter (which the
+ * optimizer changes every step).  Integer parameters (shapes, axes) stay
+ * constants.  Every pass asks this, never t->data alone. */
+int pass_is_const(const ir_tensor *t, const pass_options *o);
 /* fold.c: fold node n when its inputs are constants (see there): 1 when
  * folded, 0 when not, -1 on error; *folded counts the bytes made constant. */
 int pass_fold_node(ir_graph *g, ir_node *n, const pass_options *o, int64_t *folded);

@@ -10,6 +10,7 @@
  *          and parameters in the weights).  A node with scratch carries
  *          PLAN_SCRATCH_ATTR.  Two blocks whose lifetimes share a step never
  *          share a byte.  g->arena_bytes and g->arena_lower_bound are set.
+ *          The value of each of g->updates lives to the end of the run.
  *          Subgraphs (If branches) are not planned; a tensor of g that a
  *          subgraph reads counts as read by the node that owns the subgraph.
  *
@@ -211,6 +212,11 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
       first_write[t->id] = s;
     }
   }
+
+  /* a training step's update values are copied into their targets after the
+   * last node: they live past it (step nn), so nothing takes their bytes */
+  for (int i = 0; i < g->n_updates; i++)
+    if (ir_owns(g, g->updates[i].value)) last_read[g->updates[i].value->id] = nn;
 
   /* 2. sharing groups: aliases and in-place outputs join their input 0's */
   for (int i = 0; i < nt; i++) {
