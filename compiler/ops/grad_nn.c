@@ -1,0 +1,347 @@
+/*
+ * grad_nn.c - gradient builders of the neural-network ops: Gemm, MatMul,
+ * Conv, ConvTranspose, the pools, Softmax/LogSoftmax and the two
+ * classification losses (see compiler/passes/autodiff.h).
+ *
+ * The forward node is already shape-inferred, so its geometry attributes
+ * are explicit (kernel_shape, strides, pads, dilations, group, ...), and
+ * builders copy them onto the backward nodes.  The backward is written in
+ * existing ops where they express it and run well:
+ *   - Gemm/MatMul: products with transposed operands (Gemm's trans flags,
+ *     Transpose nodes that the transfold pass folds into operand strides);
+ *   - Conv dX: ConvTranspose of dY with the same weights; ConvTranspose dX:
+ *     Conv of dY; biases: ReduceSum;
+ *   - Softmax/LogSoftmax: the usual closed forms with a ReduceSum.
+ * What they do not express well is an internal op of domain ai.modelc
+ * (ops_grad.c): ConvWeightGrad (both weight gradients), MaxPoolGrad
+ * (ties: the whole gradient goes to the first maximum in window order, as
+ * PyTorch does), AveragePoolGrad and NegativeLogLikelihoodLossGrad.
+ *
+ * Shapes of gradient tensors are not known while building (pass_infer
+ * infers them afterwards); dL/dy has the forward output's shape, so
+ * builders read ranks and dims from the forward tensors.
+ */
+#include "grad_nn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "epilogue.h"
+#include "op.h"
+
+#define OUT (n->out[0])
+#define MAXSP (IR_MAX_RANK - 2)
+
+#define GRAD_OR_DONE(g)            \
+  ir_tensor *g = grad_of(gc, OUT); \
+  if (!g) return 0
+
+static const char *const window_attrs[] = {"kernel_shape", "strides", "pads", "dilations", NULL};
+
+/* ---- shared mechanics ------------------------------------------------------ */
+
+/* The ints attributes names[] of `from`, copied onto n. */
+static void copy_ints(ir_node *n, const ir_node *from, const char *const *names) {
+  for (; *names; names++) {
+    const int64_t *v;
+    int cnt = ir_attr_ints(from, *names, &v);
+    if (cnt >= 0) ir_attr_set_ints(n, *names, cnt, v);
+  }
+}
+
+/* Bind a node built with grad_node_unbound; its output, or NULL. */
+static ir_tensor *bind(ir_node *n) { return op_validate(n) < 0 ? NULL : n->out[0]; }
+
+/* An ai.modelc node (ops_grad.c) with the window attributes of `from`, unbound. */
+static ir_node *internal(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in, const ir_node *from) {
+  ir_node *b = grad_node_unbound(gc, op, n_in, in);
+  free(b->domain);
+  b->domain = ir_strdup("ai.modelc");
+  b->opset = 1;
+  if (from) copy_ints(b, from, window_attrs);
+  return b;
+}
+
+static ir_tensor *node2(grad_ctx *gc, const char *op, ir_tensor *a, ir_tensor *b) {
+  ir_tensor *in[2] = {a, b};
+  return grad_node(gc, op, 2, in);
+}
+
+/* A scalar constant of dtype dt (float32 or float64). */
+static ir_tensor *scalar(grad_ctx *gc, ir_dtype dt, double v) {
+  float f = (float)v;
+  ir_tensor *t = ir_add_tensor_unique(gc->g, "grad/scalar", dt, IR_CONST);
+  ir_set_shape(t, 0, NULL);
+  ir_tensor_set_data(t, dt == IR_F32 ? (const void *)&f : (const void *)&v, dt == IR_F32 ? sizeof f : sizeof v);
+  return t;
+}
+
+static ir_tensor *scale(grad_ctx *gc, ir_tensor *t, ir_dtype dt, double v) {
+  return v == 1.0 ? t : node2(gc, "Mul", t, scalar(gc, dt, v));
+}
+
+/* ReduceSum of t over axes[cnt] (keepdims as given). */
+static ir_tensor *reduce_sum(grad_ctx *gc, ir_tensor *t, int cnt, const int64_t *axes, int keepdims) {
+  ir_tensor *in[2] = {t, grad_const_i64(gc, cnt, axes)};
+  ir_node *r = grad_node_unbound(gc, "ReduceSum", 2, in);
+  ir_attr_set_int(r, "keepdims", keepdims);
+  return bind(r);
+}
+
+static ir_tensor *reshape(grad_ctx *gc, ir_tensor *t, int rank, const int64_t *dims) {
+  return node2(gc, "Reshape", t, grad_const_i64(gc, rank, dims));
+}
+
+/* t (rank >= 2) with its last two axes swapped. */
+static ir_tensor *transpose_last2(grad_ctx *gc, ir_tensor *t, int rank) {
+  int64_t perm[IR_MAX_RANK];
+  for (int a = 0; a < rank; a++) perm[a] = a;
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  ir_node *tn = grad_node_unbound(gc, "Transpose", 1, &t);
+  ir_attr_set_ints(tn, "perm", rank, perm);
+  return bind(tn);
+}
+
+/* A node with a fused epilogue was rewritten by fusion, which runs after
+ * autodiff: meeting one means the passes ran in an order this does not know. */
+static int refuse_epilogue(const ir_node *n) {
+  for (int i = 0; i < n->n_attr; i++)
+    if (op_epilogue_attr(n->attrs[i].name))
+      return op_fail(n, "carries a fused epilogue ('%s'); differentiate before fusion", n->attrs[i].name);
+  return 0;
+}
+
+/* ---- Gemm, MatMul ------------------------------------------------------------ */
+
+static ir_tensor *gemm(grad_ctx *gc, ir_tensor *a, ir_tensor *b, int ta, int tb, double alpha) {
+  ir_tensor *in[2] = {a, b};
+  ir_node *m = grad_node_unbound(gc, "Gemm", 2, in);
+  ir_attr_set_int(m, "transA", ta);
+  ir_attr_set_int(m, "transB", tb);
+  ir_attr_set_float(m, "alpha", alpha);
+  return bind(m);
+}
+
+/* Y = alpha op(A) op(B) + beta C:  d op(A) = alpha G op(B)^T, d op(B) = alpha op(A)^T G,
+ * each written in the trans flags so no operand is transposed in memory. */
+int grad_Gemm(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *A = n->in[0], *B = n->in[1], *C = n->n_in > 2 ? n->in[2] : NULL;
+  int ta = (int)ir_attr_int(n, "transA", 0), tb = (int)ir_attr_int(n, "transB", 0);
+  double alpha = ir_attr_float(n, "alpha", 1.0), beta = ir_attr_float(n, "beta", 1.0);
+  if (refuse_epilogue(n)) return -1;
+  ir_tensor *dA = ta ? gemm(gc, B, g, tb, 1, alpha) : gemm(gc, g, B, 0, !tb, alpha);
+  ir_tensor *dB = tb ? gemm(gc, g, A, 1, ta, alpha) : gemm(gc, A, g, !ta, 0, alpha);
+  if (grad_add(gc, A, dA, A) || grad_add(gc, B, dB, B)) return -1;
+  return C && beta != 0 ? grad_add(gc, C, scale(gc, g, OUT->dtype, beta), OUT) : 0;
+}
+
+/* Y[b..., M, N] = A[b..., M, K] B[b..., K, N]: dA = G B^T, dB = A^T G, summed
+ * over the batch dims each operand broadcasts.  1-D operands are first
+ * made a row [1, K] (A) or a column [K, 1] (B), and G gets that axis back. */
+int grad_MatMul(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *A = n->in[0], *B = n->in[1];
+  int ra = A->rank, rb = B->rank, nb = OUT->rank - (ra >= 2) - (rb >= 2);
+  int64_t K = A->shape[ra - 1], M = ra >= 2 ? A->shape[ra - 2] : 1, N = rb >= 2 ? B->shape[rb - 1] : 1;
+  int64_t d[IR_MAX_RANK + 2];
+  if (refuse_epilogue(n)) return -1;
+  ir_tensor *A2 = ra == 1 ? reshape(gc, A, 2, (int64_t[]){1, K}) : A;
+  ir_tensor *B2 = rb == 1 ? reshape(gc, B, 2, (int64_t[]){K, 1}) : B;
+  memcpy(d, OUT->shape, sizeof *d * (size_t)nb);
+  d[nb] = M;
+  d[nb + 1] = N;
+  ir_tensor *g2 = ra == 1 || rb == 1 ? reshape(gc, g, nb + 2, d) : g;
+  /* dA: [b..., M, K]; a 1-D A drops the M axis again */
+  ir_tensor *dA = node2(gc, "MatMul", g2, transpose_last2(gc, B2, rb == 1 ? 2 : rb));
+  d[nb] = M;
+  d[nb + 1] = K;
+  if (ra == 1) {
+    d[nb] = K;
+    dA = reshape(gc, dA, nb + 1, d);
+  }
+  if (grad_add_dims(gc, A, dA, ra == 1 ? nb + 1 : nb + 2, d)) return -1;
+  /* dB: [b..., K, N]; a 1-D B drops the N axis */
+  ir_tensor *dB = node2(gc, "MatMul", transpose_last2(gc, A2, ra == 1 ? 2 : ra), g2);
+  d[nb] = K;
+  d[nb + 1] = N;
+  if (rb == 1) dB = reshape(gc, dB, nb + 1, d);
+  return grad_add_dims(gc, B, dB, rb == 1 ? nb + 1 : nb + 2, d);
+}
+
+/* ---- Conv, ConvTranspose ------------------------------------------------------ */
+
+/* dBias[m] = sum of G over the batch and spatial axes. */
+static int bias_grad(grad_ctx *gc, const ir_node *n, ir_tensor *g) {
+  const ir_tensor *b = n->n_in > 2 ? n->in[2] : NULL;
+  int64_t axes[IR_MAX_RANK];
+  int cnt = 0;
+  if (!b) return 0;
+  for (int a = 0; a < OUT->rank; a++)
+    if (a != 1) axes[cnt++] = a;
+  return grad_add(gc, b, reduce_sum(gc, g, cnt, axes, 0), b);
+}
+
+/* ConvWeightGrad(X, dY) of a convolution with n's geometry: the weight
+ * gradient of Conv(X) -> dY.  It also serves ConvTranspose, whose weight
+ * gradient is the same sum with the roles of its input and output swapped. */
+static ir_tensor *weight_grad(grad_ctx *gc, const ir_node *n, ir_tensor *x, ir_tensor *dy) {
+  ir_tensor *in[2] = {x, dy};
+  ir_node *w = internal(gc, "ConvWeightGrad", 2, in, n);
+  ir_attr_set_int(w, "group", ir_attr_int(n, "group", 1));
+  return bind(w);
+}
+
+/* y = Conv(x, w) + b.  dx = ConvTranspose(G, w) with the same geometry and
+ * the output_padding that gives back x's size; dw = ConvWeightGrad(x, G). */
+int grad_Conv(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *X = n->in[0], *W = n->in[1];
+  int r = X->rank - 2;
+  const int64_t *k, *s, *d, *p;
+  int64_t op[MAXSP];
+  if (refuse_epilogue(n)) return -1;
+  if (ir_attr_ints(n, "kernel_shape", &k) != r || ir_attr_ints(n, "strides", &s) != r ||
+      ir_attr_ints(n, "dilations", &d) != r || ir_attr_ints(n, "pads", &p) != 2 * r)
+    return op_fail(n, "geometry attributes are not resolved (shape inference must run first)");
+  for (int i = 0; i < r; i++)   /* the rows and columns the forward stride skipped at the end */
+    op[i] = X->shape[2 + i] - (s[i] * (OUT->shape[2 + i] - 1) + d[i] * (k[i] - 1) + 1 - p[i] - p[r + i]);
+  ir_tensor *in[2] = {g, W};
+  ir_node *ct = grad_node_unbound(gc, "ConvTranspose", 2, in);
+  copy_ints(ct, n, window_attrs);
+  ir_attr_set_ints(ct, "output_padding", r, op);
+  ir_attr_set_int(ct, "group", ir_attr_int(n, "group", 1));
+  if (grad_add(gc, X, bind(ct), X) || grad_add(gc, W, weight_grad(gc, n, X, g), W)) return -1;
+  return bias_grad(gc, n, g);
+}
+
+/* y = ConvTranspose(x, w) + b.  dx = Conv(G, w) with the same geometry (Conv
+ * is the adjoint), dw = ConvWeightGrad(G, x). */
+int grad_ConvTranspose(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *X = n->in[0], *W = n->in[1];
+  const int64_t *s, *op;
+  int r = X->rank - 2;
+  if (ir_attr_ints(n, "strides", &s) != r || ir_attr_ints(n, "output_padding", &op) != r)
+    return op_fail(n, "geometry attributes are not resolved (shape inference must run first)");
+  for (int i = 0; i < r; i++)
+    if (op[i] >= s[i])
+      return op_fail(n, "gradient needs output_padding[%d]=%lld below the stride %lld", i, (long long)op[i],
+                     (long long)s[i]);
+  ir_tensor *in[2] = {g, W};
+  ir_node *cv = grad_node_unbound(gc, "Conv", 2, in);
+  copy_ints(cv, n, window_attrs);
+  ir_attr_set_int(cv, "group", ir_attr_int(n, "group", 1));
+  if (grad_add(gc, X, bind(cv), X) || grad_add(gc, W, weight_grad(gc, n, g, X), W)) return -1;
+  return bias_grad(gc, n, g);
+}
+
+/* ---- pools ------------------------------------------------------------------- */
+
+static ir_tensor *pool_grad(grad_ctx *gc, const char *op, const ir_node *n, ir_tensor *x, ir_tensor *g) {
+  ir_tensor *in[2] = {x, g};
+  ir_node *b = internal(gc, op, 2, in, n);
+  if (ir_attr_find(n, "count_include_pad")) ir_attr_set_int(b, "count_include_pad", ir_attr_int(n, "count_include_pad", 0));
+  return bind(b);
+}
+
+int grad_MaxPool(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], pool_grad(gc, "MaxPoolGrad", n, n->in[0], g), n->in[0]);
+}
+
+int grad_AveragePool(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], pool_grad(gc, "AveragePoolGrad", n, n->in[0], g), n->in[0]);
+}
+
+/* Every input element gets G / (spatial size): G scaled, then expanded. */
+int grad_GlobalAveragePool(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *X = n->in[0];
+  double S = (double)ir_numel_dims(X->rank - 2, X->shape + 2);
+  ir_tensor *d = node2(gc, "Expand", scale(gc, g, X->dtype, 1.0 / S), grad_const_i64(gc, X->rank, X->shape));
+  return grad_add(gc, X, d, X);
+}
+
+/* GlobalMaxPool is MaxPool with the whole plane as its window. */
+int grad_GlobalMaxPool(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *X = n->in[0], *in[2] = {X, g};
+  int r = X->rank - 2;
+  int64_t ones[2 * MAXSP], zeros[2 * MAXSP] = {0};
+  for (int i = 0; i < r; i++) ones[i] = 1;
+  ir_node *b = internal(gc, "MaxPoolGrad", 2, in, NULL);
+  ir_attr_set_ints(b, "kernel_shape", r, X->shape + 2);
+  ir_attr_set_ints(b, "strides", r, ones);
+  ir_attr_set_ints(b, "dilations", r, ones);
+  ir_attr_set_ints(b, "pads", 2 * r, zeros);
+  return grad_add(gc, X, bind(b), X);
+}
+
+/* ---- Softmax, LogSoftmax, losses ------------------------------------------------ */
+
+/* The axes Softmax normalizes over: axis alone from opset 13, before it the
+ * whole trailing block from axis on. */
+static int softmax_axes(const ir_node *n, int64_t *axes) {
+  int rank = n->in[0]->rank, axis, cnt = 0;
+  if (op_axis(n, ir_attr_int(n, "axis", n->opset < 13 ? 1 : -1), rank, &axis) < 0) return -1;
+  for (int a = axis; a < (n->opset < 13 ? rank : axis + 1); a++) axes[cnt++] = a;
+  return cnt;
+}
+
+/* y = softmax(x): dx = y * (G - sum(G * y)) */
+int grad_Softmax(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  int64_t axes[IR_MAX_RANK];
+  int cnt = softmax_axes(n, axes);
+  if (cnt < 0) return -1;
+  ir_tensor *s = reduce_sum(gc, node2(gc, "Mul", g, OUT), cnt, axes, 1);
+  return grad_add(gc, n->in[0], node2(gc, "Mul", OUT, node2(gc, "Sub", g, s)), OUT);
+}
+
+/* y = log_softmax(x) with gradient g: dx = g - exp(y) * sum(g). */
+static ir_tensor *log_softmax_back(grad_ctx *gc, ir_tensor *y, ir_tensor *g, int cnt, const int64_t *axes) {
+  ir_tensor *s = reduce_sum(gc, g, cnt, axes, 1);
+  return node2(gc, "Sub", g, node2(gc, "Mul", grad_node(gc, "Exp", 1, &y), s));
+}
+
+int grad_LogSoftmax(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  int64_t axes[IR_MAX_RANK];
+  int cnt = softmax_axes(n, axes);
+  if (cnt < 0) return -1;
+  return grad_add(gc, n->in[0], log_softmax_back(gc, OUT, g, cnt, axes), OUT);
+}
+
+/* d loss / d input of NegativeLogLikelihoodLoss(x, target[, weight]) given G. */
+static ir_tensor *nll_grad(grad_ctx *gc, const ir_node *n, ir_tensor *g) {
+  ir_tensor *in[4] = {g, n->in[0], n->in[1], n->n_in > 2 ? n->in[2] : NULL};
+  ir_node *b = internal(gc, "NegativeLogLikelihoodLossGrad", in[3] ? 4 : 3, in, NULL);
+  ir_attr_set_string(b, "reduction", ir_attr_string(n, "reduction", "mean"));
+  if (ir_attr_find(n, "ignore_index")) ir_attr_set_int(b, "ignore_index", ir_attr_int(n, "ignore_index", 0));
+  return bind(b);
+}
+
+int grad_NegativeLogLikelihoodLoss(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], nll_grad(gc, n, g), n->in[0]);
+}
+
+/* SoftmaxCrossEntropyLoss is NLL of log_softmax(scores, axis 1); its second
+ * output, when present, is that log_softmax (and may have a gradient too). */
+int grad_SoftmaxCrossEntropyLoss(grad_ctx *gc, const ir_node *n) {
+  ir_tensor *g = grad_of(gc, OUT), *x = n->in[0];
+  ir_tensor *lp = n->n_out > 1 ? n->out[1] : NULL, *glp = grad_of(gc, lp);
+  const int64_t axis1 = 1;
+  if (!g && !glp) return 0;
+  ir_tensor *d = g ? nll_grad(gc, n, g) : NULL;
+  if (glp) d = d ? node2(gc, "Add", d, glp) : glp;
+  if (!lp) {
+    ir_node *ls = grad_node_unbound(gc, "LogSoftmax", 1, &x);
+    ir_attr_set_int(ls, "axis", 1);
+    lp = bind(ls);
+  }
+  return grad_add(gc, x, log_softmax_back(gc, lp, d, 1, &axis1), x);
+}
