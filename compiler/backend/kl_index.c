@@ -235,7 +235,9 @@ int kl_nll_grad_emit(emit_ctx *e, const kl_nll *k)
   emit_line(e, "%s[%s] = 0;", k->dst, i);
   kl_end(e);
   emit_line(e, "double scale = 1.0;");
-  if (k->reduction == 2) {   /* mean: over the summed weights of the positions counted */
+  if (k->reduction == 2 && !k->weight && !k->has_ii) {   /* mean over every position */
+    emit_line(e, "scale = 1.0 / %lld;", (long long)(k->n * D));
+  } else if (k->reduction == 2) {   /* mean: over the summed weights of the positions counted */
     emit_line(e, "double wsum = 0;");
     i = kl_for(e, k->n * D);
     emit_line(e, "const int64_t tg = (int64_t)%s[%s];", k->target, i);

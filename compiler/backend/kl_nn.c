@@ -478,7 +478,7 @@ int kl_pool_grad(emit_ctx *e, const kl_pool_desc *d, const char *dx) {
   xp = emit_fresh(e, "xp");
   dyp = emit_fresh(e, "dyp");
   dxp = emit_fresh(e, "dxp");
-  emit_line(e, "const %s *%s = %s + %s * %lld;", T, xp, d->x, bc, (long long)isz);
+  if (d->kind == KL_POOL_MAX) emit_line(e, "const %s *%s = %s + %s * %lld;", T, xp, d->x, bc, (long long)isz);
   emit_line(e, "const %s *%s = %s + %s * %lld;", T, dyp, d->y, bc, (long long)osz);
   emit_line(e, "%s *%s = %s + %s * %lld;", T, dxp, dx, bc, (long long)isz);
   for (t = 0; t < d->r; t++) o[t] = kl_for(e, d->out[t]);
@@ -503,6 +503,8 @@ int kl_pool_grad(emit_ctx *e, const kl_pool_desc *d, const char *dx) {
       for (t = 0; t < d->r; t++) lo[t] = 0;   /* a window never starts before -pb */
     emit_line(e, "int64_t cnt = 0;");
     open_window(e, d->r, d->k, d->s, d->d, d->pb, o, lo, hi_v, hi, kk, p);
+    for (t = 0; t < d->r; t++)
+      if (!lo[t] && !hi[t]) emit_line(e, "(void)%s;", p[t]);   /* no bound to check in this dim */
     emit_line(e, "cnt++;");
     for (t = 0; t < d->r; t++) kl_end(e);
     emit_line(e, "const %s share = %s[%s] / (%s)cnt;", T, dyp, expr(&oi), T);

@@ -90,6 +90,27 @@ static ir_node *node(ir_graph *g, const char *op, int opset, int n_in, ir_tensor
   return n;
 }
 
+/* ONNX's Gradient of y over xs[nx], into new graph outputs grads[nx]. */
+static void add_gradient(ir_graph *g, ir_tensor *y, int nx, ir_tensor *const *xs, ir_tensor **grads) {
+  ir_node *gn = ir_add_node(g, "Gradient", "grad");
+  free(gn->domain);
+  gn->domain = ir_strdup("ai.onnx.preview.training");
+  gn->opset = 1;
+  for (int i = 0; i < nx; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "d_%s", xs[i]->name);
+    grads[i] = ir_add_tensor(g, name, IR_UNDEF, IR_ACTIVATION);
+  }
+  ir_node_set_io(gn, nx, xs, nx, grads);
+  ir_attr *a = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
+  a->n = nx;
+  a->strings = ir_alloc((size_t)nx * sizeof *a->strings);
+  for (int i = 0; i < nx; i++) a->strings[i] = ir_strdup(xs[i]->name);
+  ir_attr_set_string(gn, "y", y->name);
+  assert_int_equal(op_validate(gn), 0);
+  for (int i = 0; i < nx; i++) ir_graph_add_output(g, grads[i]);
+}
+
 typedef struct built {
   ir_graph *g;
   int nx;
@@ -126,24 +147,7 @@ static void build(built *b, const spec *s, ir_dtype dt, int with_grad) {
   ir_tensor *yc = node(b->g, "Add", 13, 2, IN(y, c), 1, NULL)->out[0];
   b->z = node(b->g, "Mul", 13, 2, IN(y, yc), 1, NULL)->out[0];
   ir_graph_add_output(b->g, b->z);
-  if (!with_grad) return;
-  ir_node *gn = ir_add_node(b->g, "Gradient", "grad");
-  free(gn->domain);
-  gn->domain = ir_strdup("ai.onnx.preview.training");
-  gn->opset = 1;
-  for (int i = 0; i < b->nx; i++) {
-    char name[16];
-    snprintf(name, sizeof name, "d%d", i);
-    b->grads[i] = ir_add_tensor(b->g, name, IR_UNDEF, IR_ACTIVATION);
-  }
-  ir_node_set_io(gn, b->nx, b->xs, b->nx, b->grads);
-  ir_attr *xs = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
-  xs->n = b->nx;
-  xs->strings = ir_alloc((size_t)b->nx * sizeof *xs->strings);
-  for (int i = 0; i < b->nx; i++) xs->strings[i] = ir_strdup(b->xs[i]->name);
-  ir_attr_set_string(gn, "y", b->z->name);
-  assert_int_equal(op_validate(gn), 0);
-  for (int i = 0; i < b->nx; i++) ir_graph_add_output(b->g, b->grads[i]);
+  if (with_grad) add_gradient(b->g, b->z, b->nx, b->xs, b->grads);
 }
 
 static void run_passes(ir_graph *g, int plan) {
@@ -319,11 +323,121 @@ static void test_losses(void **state) {
   check_all(cases, 8);
 }
 
+/* ---- emitted C of backward graphs against the interpreter ------------------------ */
+
+/* A float32 training graph: its forward ends in a scalar loss; the
+ * gradient of the loss over every graph input is added as outputs. */
+typedef ir_tensor *(*net_fn)(ir_graph *g);
+
+static ir_tensor *in32(ir_graph *g, const char *name, int rank, const int64_t *dims) {
+  return ot_input(g, name, IR_F32, rank, dims);
+}
+
+/* Conv (stride 2, pads) -> Relu -> MaxPool -> grouped Conv (dilation) ->
+ * AveragePool (count_include_pad) -> GlobalAveragePool -> cross-entropy. */
+static ir_tensor *net_conv(ir_graph *g) {
+  static const int64_t labels[2] = {1, 3};
+  ir_tensor *x = in32(g, "x", 4, DIMS(2, 3, 12, 12)), *w1 = in32(g, "w1", 4, DIMS(8, 3, 3, 3));
+  ir_tensor *b1 = in32(g, "b1", 1, DIMS(8)), *w2 = in32(g, "w2", 4, DIMS(4, 4, 3, 3));
+  ir_tensor *t = ot_const_raw(g, "labels", IR_I64, 3, DIMS(2, 1, 1), labels);
+  ir_tensor *h = node(g, "Conv", 13, 3, IN(x, w1, b1), 1, "strides=[2,2] pads=[1,1,1,1]")->out[0];
+  h = node(g, "Relu", 13, 1, IN(h), 1, NULL)->out[0];
+  h = node(g, "MaxPool", 12, 1, IN(h), 1, "kernel_shape=[2,2] strides=[1,1]")->out[0];
+  h = node(g, "Conv", 13, 2, IN(h, w2), 1, "group=2 dilations=[2,2] pads=[2,2,2,2]")->out[0];
+  h = node(g, "AveragePool", 19, 1, IN(h), 1, "kernel_shape=[3,3] strides=[2,2] pads=[1,1,1,1] count_include_pad=1")->out[0];
+  h = node(g, "GlobalAveragePool", 13, 1, IN(h), 1, NULL)->out[0];
+  return node(g, "SoftmaxCrossEntropyLoss", 13, 2, IN(h, t), 1, NULL)->out[0];
+}
+
+/* ConvTranspose (stride 2, output_padding) -> AveragePool (ceil_mode) ->
+ * LogSoftmax over channels -> NegativeLogLikelihoodLoss with weights and
+ * ignore_index. */
+static ir_tensor *net_deconv(ir_graph *g) {
+  static const int64_t labels[1 * 4 * 4] = {0, 1, 2, -1, 2, 2, 1, 0, -1, 0, 1, 2, 1, 1, 0, 2};
+  ir_tensor *x = in32(g, "x", 4, DIMS(1, 4, 4, 4)), *w = in32(g, "w", 4, DIMS(4, 3, 3, 3));
+  ir_tensor *b = in32(g, "b", 1, DIMS(3));
+  ir_tensor *t = ot_const_raw(g, "labels", IR_I64, 3, DIMS(1, 4, 4), labels);
+  ir_tensor *cw = ot_const(g, "cw", IR_F32, 1, DIMS(3), D(0.5, 1.0, 2.0));
+  ir_tensor *h = node(g, "ConvTranspose", 13, 3, IN(x, w, b), 1, "strides=[2,2] pads=[1,1,1,1] output_padding=[1,1]")->out[0];
+  h = node(g, "AveragePool", 19, 1, IN(h), 1, "kernel_shape=[3,3] strides=[2,2] ceil_mode=1")->out[0];
+  h = node(g, "LogSoftmax", 13, 1, IN(h), 1, "axis=1")->out[0];
+  return node(g, "NegativeLogLikelihoodLoss", 13, 3, IN(h, t, cw), 1, "ignore_index=-1")->out[0];
+}
+
+/* Batched MatMul with broadcasting -> Gemm (transB, C) -> Softmax -> a
+ * weighted sum through Mul (the loss need not be a loss op). */
+static ir_tensor *net_dense(ir_graph *g) {
+  ir_tensor *x = in32(g, "x", 2, DIMS(5, 8)), *w = in32(g, "w", 2, DIMS(6, 8)), *c = in32(g, "c", 1, DIMS(6));
+  ir_tensor *a = in32(g, "a", 3, DIMS(2, 5, 6)), *m = in32(g, "m", 2, DIMS(6, 4));
+  ir_tensor *h = node(g, "Gemm", 13, 3, IN(x, w, c), 1, "transB=1 alpha=0.5")->out[0];
+  h = node(g, "Tanh", 13, 1, IN(h), 1, NULL)->out[0];
+  h = node(g, "Mul", 13, 2, IN(a, h), 1, NULL)->out[0];   /* [2,5,6] */
+  h = node(g, "MatMul", 13, 2, IN(h, m), 1, NULL)->out[0];   /* [2,5,4] */
+  return node(g, "Softmax", 13, 1, IN(h), 1, "axis=-1")->out[0];
+}
+
+static void check_emitted(net_fn net, const char *tag) {
+  ir_graph *g = ir_graph_new("g", NULL);
+  ir_tensor *grads[8];
+  ot_need_compilers();
+  ir_tensor *loss = net(g);
+  ir_graph_add_output(g, loss);
+  int nx = g->n_inputs;
+  add_gradient(g, loss, nx, g->inputs, grads);
+  run_passes(g, 0);
+  ot_rnd_seed(11);
+  void **inputs = calloc((size_t)nx, sizeof *inputs);
+  for (int i = 0; i < nx; i++) {
+    inputs[i] = calloc((size_t)ir_nbytes(g->inputs[i]) + 1, 1);
+    for (int64_t k = 0; k < ir_numel(g->inputs[i]); k++) ((float *)inputs[i])[k] = (float)(ot_rnd() / 3.0);
+  }
+  interp_ctx c;
+  char dir[64];
+  if (interp_run(&c, g, (const void *const *)inputs) < 0) fail_msg("interp: %s", ir_last_error());
+  ot_emit_tmp(g, tag, dir);
+  ot_write_driver(g, dir, inputs);
+  ot_cc_opts o = {.tag = tag, .keep_env = "MODELC_KEEP", .cc_flags = "-O2", .clang_sanitize = 1};
+  ot_build_run(dir, &o);
+  for (int j = 0; j < g->n_outputs; j++) {
+    const ir_tensor *y = g->outputs[j];
+    float *got = ot_read_output(g, dir, j);
+    const float *want = interp_value(&c, y);
+    double scale = 0;
+    for (int64_t k = 0; k < ir_numel(y); k++) scale = fmax(scale, fabs(want[k]));
+    for (int64_t k = 0; k < ir_numel(y); k++)
+      if (!(fabs(got[k] - want[k]) <= 1e-4 * (1 + scale)))
+        fail_msg("%s: output %s element %lld: C %.9g, interpreter %.9g (files in %s)", tag, y->name, (long long)k,
+                 got[k], want[k], dir);
+    free(got);
+  }
+  interp_free(&c);
+  for (int i = 0; i < nx; i++) free(inputs[i]);
+  free(inputs);
+  ot_cleanup(dir, o.keep_env);
+  ir_graph_free(g);
+}
+
+static void test_emit_conv_net(void **state) {
+  (void)state;
+  check_emitted(net_conv, "grad_conv");
+}
+
+static void test_emit_deconv_net(void **state) {
+  (void)state;
+  check_emitted(net_deconv, "grad_deconv");
+}
+
+static void test_emit_dense_net(void **state) {
+  (void)state;
+  check_emitted(net_dense, "grad_dense");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gemm),          cmocka_unit_test(test_matmul), cmocka_unit_test(test_conv),
       cmocka_unit_test(test_conv_transpose), cmocka_unit_test(test_pools), cmocka_unit_test(test_softmax),
-      cmocka_unit_test(test_losses),
+      cmocka_unit_test(test_losses),        cmocka_unit_test(test_emit_conv_net),
+      cmocka_unit_test(test_emit_deconv_net), cmocka_unit_test(test_emit_dense_net),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
