@@ -137,16 +137,31 @@ int grad_Gemm(grad_ctx *gc, const ir_node *n) {
   return C && beta != 0 ? grad_add(gc, C, scale(gc, g, OUT->dtype, beta), OUT) : 0;
 }
 
+/* A [rows..., K] times a 2-D B [K, N] (a layer's weights): one product each,
+ * with A and G seen as [rows, K] and [rows, N] (reshapes are free), so
+ * dB = A^T G sums over the rows inside the GEMM instead of after it. */
+static int matmul_2d_grad(grad_ctx *gc, const ir_node *n, ir_tensor *g) {
+  ir_tensor *A = n->in[0], *B = n->in[1];
+  int64_t K = B->shape[0], N = B->shape[1], rows = ir_numel(A) / (K ? K : 1);
+  ir_tensor *Af = A->rank > 2 ? reshape(gc, A, 2, (int64_t[]){rows, K}) : A;
+  ir_tensor *gf = A->rank > 2 ? reshape(gc, g, 2, (int64_t[]){rows, N}) : g;
+  ir_tensor *dA = gemm(gc, gf, B, 0, 1, 1.0);
+  if (A->rank > 2) dA = reshape(gc, dA, A->rank, A->shape);
+  if (grad_add(gc, A, dA, A)) return -1;
+  return grad_add(gc, B, gemm(gc, Af, gf, 1, 0, 1.0), B);
+}
+
 /* Y[b..., M, N] = A[b..., M, K] B[b..., K, N]: dA = G B^T, dB = A^T G, summed
  * over the batch dims each operand broadcasts.  1-D operands are first
  * made a row [1, K] (A) or a column [K, 1] (B), and G gets that axis back. */
 int grad_MatMul(grad_ctx *gc, const ir_node *n) {
   GRAD_OR_DONE(g);
   ir_tensor *A = n->in[0], *B = n->in[1];
+  if (refuse_epilogue(n)) return -1;
+  if (A->rank >= 2 && B->rank == 2) return matmul_2d_grad(gc, n, g);
   int ra = A->rank, rb = B->rank, nb = OUT->rank - (ra >= 2) - (rb >= 2);
   int64_t K = A->shape[ra - 1], M = ra >= 2 ? A->shape[ra - 2] : 1, N = rb >= 2 ? B->shape[rb - 1] : 1;
   int64_t d[IR_MAX_RANK + 2];
-  if (refuse_epilogue(n)) return -1;
   ir_tensor *A2 = ra == 1 ? reshape(gc, A, 2, (int64_t[]){1, K}) : A;
   ir_tensor *B2 = rb == 1 ? reshape(gc, B, 2, (int64_t[]){K, 1}) : B;
   memcpy(d, OUT->shape, sizeof *d * (size_t)nb);

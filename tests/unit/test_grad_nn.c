@@ -245,12 +245,13 @@ static void test_matmul(void **state) {
   (void)state;
   const spec cases[] = {
       {"MatMul", 13, 2, {X(3, 4), X(4, 2)}, NULL, 0, 0},
+      {"MatMul", 13, 2, {X(2, 3, 4), X(4, 5)}, NULL, 0, 0},         /* batched A, 2-D weights */
       {"MatMul", 13, 2, {X(2, 1, 3, 4), X(3, 4, 2)}, NULL, 0, 0},   /* batch broadcast both ways */
       {"MatMul", 13, 2, {X(4), X(2, 4, 3)}, NULL, 0, 0},             /* 1-D A */
       {"MatMul", 13, 2, {X(2, 3, 4), X(4)}, NULL, 0, 0},             /* 1-D B */
       {"MatMul", 13, 2, {X(4), X(4)}, NULL, 0, 0},                   /* dot product */
   };
-  check_all(cases, 5);
+  check_all(cases, 6);
 }
 
 static void test_conv(void **state) {
