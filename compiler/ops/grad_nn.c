@@ -198,14 +198,65 @@ static int bias_grad(grad_ctx *gc, const ir_node *n, ir_tensor *g) {
   return grad_add(gc, b, reduce_sum(gc, g, cnt, axes, 0), b);
 }
 
-/* ConvWeightGrad(X, dY) of a convolution with n's geometry: the weight
- * gradient of Conv(X) -> dY.  It also serves ConvTranspose, whose weight
- * gradient is the same sum with the roles of its input and output swapped. */
-static ir_tensor *weight_grad(grad_ctx *gc, const ir_node *n, ir_tensor *x, ir_tensor *dy) {
+/* t with its first two axes swapped (rank r + 2). */
+static ir_tensor *swap01(grad_ctx *gc, ir_tensor *t, int rank) {
+  int64_t perm[IR_MAX_RANK];
+  for (int a = 0; a < rank; a++) perm[a] = a;
+  perm[0] = 1;
+  perm[1] = 0;
+  ir_node *tn = grad_node_unbound(gc, "Transpose", 1, &t);
+  ir_attr_set_ints(tn, "perm", rank, perm);
+  return bind(tn);
+}
+
+/* t's spatial axes (2...) cut to their first k[] elements. */
+static ir_tensor *crop_spatial(grad_ctx *gc, ir_tensor *t, int r, const int64_t *k) {
+  int64_t starts[MAXSP] = {0}, axes[MAXSP];
+  for (int i = 0; i < r; i++) axes[i] = 2 + i;
+  ir_tensor *in[4] = {t, grad_const_i64(gc, r, starts), grad_const_i64(gc, r, k), grad_const_i64(gc, r, axes)};
+  return grad_node(gc, "Slice", 4, in);
+}
+
+/* The weight gradient of a convolution with n's geometry that reads x
+ * (shaped like xs) and gives dy (shaped like ys):
+ *   dW[m, c, k] = sum_{b, o} dy[b, m, o] x[b, c, o*s + k*d - pb].
+ * With one group that is itself a convolution over the batch: input x^T
+ * [C, N, ...], weights dy^T [M, N, ...], stride d, dilation s, the same
+ * begin pads, and end pads that make the output k wide (cropped when the
+ * forward's floor left input rows unread); so it runs on the GEMM core.
+ * Groups go to the internal ConvWeightGrad.  It also serves
+ * ConvTranspose, whose weight gradient is the same sum with its input and
+ * output in swapped roles. */
+static ir_tensor *weight_grad(grad_ctx *gc, const ir_node *n, ir_tensor *x, const ir_tensor *xs, ir_tensor *dy,
+                              const ir_tensor *ys) {
+  int64_t grp = ir_attr_int(n, "group", 1), pads[2 * MAXSP];
+  int r = xs->rank - 2, crop = 0;
+  const int64_t *k, *s, *d, *p;
   ir_tensor *in[2] = {x, dy};
-  ir_node *w = internal(gc, "ConvWeightGrad", 2, in, n);
-  ir_attr_set_int(w, "group", ir_attr_int(n, "group", 1));
-  return bind(w);
+  if (grp > 1) {
+    ir_node *w = internal(gc, "ConvWeightGrad", 2, in, n);
+    ir_attr_set_int(w, "group", grp);
+    return bind(w);
+  }
+  ir_attr_ints(n, "kernel_shape", &k);
+  ir_attr_ints(n, "strides", &s);
+  ir_attr_ints(n, "dilations", &d);
+  ir_attr_ints(n, "pads", &p);
+  for (int i = 0; i < r; i++) {
+    int64_t end = d[i] * (k[i] - 1) + s[i] * (ys->shape[2 + i] - 1) + 1 - xs->shape[2 + i] - p[i];
+    pads[i] = p[i];
+    pads[r + i] = end > 0 ? end : 0;
+    crop |= end < 0;
+  }
+  in[0] = swap01(gc, x, xs->rank);
+  in[1] = swap01(gc, dy, ys->rank);
+  ir_node *c = grad_node_unbound(gc, "Conv", 2, in);
+  ir_attr_set_ints(c, "strides", r, d);
+  ir_attr_set_ints(c, "dilations", r, s);
+  ir_attr_set_ints(c, "pads", 2 * r, pads);
+  ir_tensor *wt = bind(c);
+  if (crop) wt = crop_spatial(gc, wt, r, k);
+  return swap01(gc, wt, xs->rank);
 }
 
 /* y = Conv(x, w) + b.  dx = ConvTranspose(G, w) with the same geometry and
@@ -227,7 +278,7 @@ int grad_Conv(grad_ctx *gc, const ir_node *n) {
   copy_ints(ct, n, window_attrs);
   ir_attr_set_ints(ct, "output_padding", r, op);
   ir_attr_set_int(ct, "group", ir_attr_int(n, "group", 1));
-  if (grad_add(gc, X, bind(ct), X) || grad_add(gc, W, weight_grad(gc, n, X, g), W)) return -1;
+  if (grad_add(gc, X, bind(ct), X) || grad_add(gc, W, weight_grad(gc, n, X, X, g, OUT), W)) return -1;
   return bias_grad(gc, n, g);
 }
 
@@ -248,7 +299,7 @@ int grad_ConvTranspose(grad_ctx *gc, const ir_node *n) {
   ir_node *cv = grad_node_unbound(gc, "Conv", 2, in);
   copy_ints(cv, n, window_attrs);
   ir_attr_set_int(cv, "group", ir_attr_int(n, "group", 1));
-  if (grad_add(gc, X, bind(cv), X) || grad_add(gc, W, weight_grad(gc, n, g, X), W)) return -1;
+  if (grad_add(gc, X, bind(cv), X) || grad_add(gc, W, weight_grad(gc, n, g, OUT, X, X), W)) return -1;
   return bias_grad(gc, n, g);
 }
 

@@ -259,11 +259,12 @@ static void test_conv(void **state) {
   const spec cases[] = {
       {"Conv", 13, 3, {X(2, 2, 5, 5), X(3, 2, 3, 3), X(3)}, NULL, 0, 0},
       {"Conv", 13, 3, {X(1, 2, 7, 6), X(4, 2, 3, 2), X(4)}, "strides=[2,2] pads=[1,0,1,1]", 0, 0},
+      {"Conv", 13, 2, {X(2, 2, 8, 8), X(3, 2, 3, 3)}, "strides=[2,2]", 0, 0},   /* the last input row unread */
       {"Conv", 13, 2, {X(1, 4, 6, 6), X(4, 1, 3, 3)}, "group=4 pads=[1,1,1,1]", 0, 0},   /* depthwise */
       {"Conv", 13, 2, {X(2, 4, 7, 7), X(2, 2, 2, 2)}, "group=2 dilations=[2,2] strides=[2,1]", 0, 0},
       {"Conv", 13, 3, {X(2, 3, 9), X(2, 3, 3), X(2)}, "strides=[3] pads=[2,1] dilations=[2]", 0, 0},   /* 1-D */
   };
-  check_all(cases, 5);
+  check_all(cases, 6);
 }
 
 static void test_conv_transpose(void **state) {
