@@ -23,6 +23,7 @@
  */
 #include "grad_nn.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,8 +260,57 @@ static ir_tensor *weight_grad(grad_ctx *gc, const ir_node *n, ir_tensor *x, cons
   return swap01(gc, wt, xs->rank);
 }
 
-/* y = Conv(x, w) + b.  dx = ConvTranspose(G, w) with the same geometry and
- * the output_padding that gives back x's size; dw = ConvWeightGrad(x, G). */
+/* With stride 1 and pads within the dilated kernel's reach, a
+ * convolution's input gradient is a convolution too (on the GEMM core):
+ * dY padded by d(k-1) - pads, with the kernel flipped and its two channel
+ * axes swapped within each group.  NULL (and no error) otherwise. */
+static ir_tensor *input_grad_as_conv(grad_ctx *gc, const ir_node *n, ir_tensor *g) {
+  const ir_tensor *W = n->in[1];
+  int64_t grp = ir_attr_int(n, "group", 1), M = W->shape[0], Cg = W->shape[1], Mg = M / grp;
+  int64_t pads[2 * MAXSP], starts[MAXSP], ends[MAXSP], axes[MAXSP], steps[MAXSP], dims[IR_MAX_RANK + 1];
+  int r = W->rank - 2;
+  const int64_t *k, *s, *d, *p;
+  ir_attr_ints(n, "kernel_shape", &k);
+  ir_attr_ints(n, "strides", &s);
+  ir_attr_ints(n, "dilations", &d);
+  ir_attr_ints(n, "pads", &p);
+  for (int i = 0; i < r; i++) {
+    int64_t reach = d[i] * (k[i] - 1);
+    if (s[i] != 1 || p[i] > reach || p[r + i] > reach) return NULL;
+    pads[i] = reach - p[i];
+    pads[r + i] = reach - p[r + i];
+    starts[i] = -1, ends[i] = INT64_MIN, axes[i] = 2 + i, steps[i] = -1;
+  }
+  /* w [G*Mg, Cg, k...] -> [G*Cg, Mg, k...] */
+  ir_tensor *wt = n->in[1];
+  if (grp == 1) {
+    wt = swap01(gc, wt, W->rank);
+  } else if (Mg > 1 && Cg > 1) {
+    int64_t perm[IR_MAX_RANK + 1] = {0, 2, 1};
+    dims[0] = grp, dims[1] = Mg, dims[2] = Cg;
+    for (int i = 0; i < r; i++) dims[3 + i] = k[i], perm[3 + i] = 3 + i;
+    ir_node *tn = grad_node_unbound(gc, "Transpose", 1, (ir_tensor *[]){reshape(gc, wt, W->rank + 1, dims)});
+    ir_attr_set_ints(tn, "perm", W->rank + 1, perm);
+    wt = bind(tn);
+  }
+  if (grp > 1) {   /* with Mg or Cg 1, swapping them is only a new shape */
+    dims[0] = grp * Cg, dims[1] = Mg;
+    for (int i = 0; i < r; i++) dims[2 + i] = k[i];
+    wt = reshape(gc, wt, W->rank, dims);
+  }
+  ir_tensor *fin[5] = {wt, grad_const_i64(gc, r, starts), grad_const_i64(gc, r, ends), grad_const_i64(gc, r, axes),
+                       grad_const_i64(gc, r, steps)};
+  ir_tensor *in[2] = {g, grad_node(gc, "Slice", 5, fin)};
+  ir_node *c = grad_node_unbound(gc, "Conv", 2, in);
+  ir_attr_set_ints(c, "dilations", r, d);
+  ir_attr_set_ints(c, "pads", 2 * r, pads);
+  ir_attr_set_int(c, "group", grp);
+  return bind(c);
+}
+
+/* y = Conv(x, w) + b.  dx = a Conv when input_grad_as_conv takes it, else
+ * ConvTranspose(G, w) with the same geometry and the output_padding that
+ * gives back x's size; dw: weight_grad. */
 int grad_Conv(grad_ctx *gc, const ir_node *n) {
   GRAD_OR_DONE(g);
   ir_tensor *X = n->in[0], *W = n->in[1];
@@ -271,14 +321,18 @@ int grad_Conv(grad_ctx *gc, const ir_node *n) {
   if (ir_attr_ints(n, "kernel_shape", &k) != r || ir_attr_ints(n, "strides", &s) != r ||
       ir_attr_ints(n, "dilations", &d) != r || ir_attr_ints(n, "pads", &p) != 2 * r)
     return op_fail(n, "geometry attributes are not resolved (shape inference must run first)");
-  for (int i = 0; i < r; i++)   /* the rows and columns the forward stride skipped at the end */
-    op[i] = X->shape[2 + i] - (s[i] * (OUT->shape[2 + i] - 1) + d[i] * (k[i] - 1) + 1 - p[i] - p[r + i]);
-  ir_tensor *in[2] = {g, W};
-  ir_node *ct = grad_node_unbound(gc, "ConvTranspose", 2, in);
-  copy_ints(ct, n, window_attrs);
-  ir_attr_set_ints(ct, "output_padding", r, op);
-  ir_attr_set_int(ct, "group", ir_attr_int(n, "group", 1));
-  if (grad_add(gc, X, bind(ct), X) || grad_add(gc, W, weight_grad(gc, n, X, X, g, OUT), W)) return -1;
+  ir_tensor *dx = input_grad_as_conv(gc, n, g);
+  if (!dx) {
+    for (int i = 0; i < r; i++)   /* the rows and columns the forward stride skipped at the end */
+      op[i] = X->shape[2 + i] - (s[i] * (OUT->shape[2 + i] - 1) + d[i] * (k[i] - 1) + 1 - p[i] - p[r + i]);
+    ir_tensor *in[2] = {g, W};
+    ir_node *ct = grad_node_unbound(gc, "ConvTranspose", 2, in);
+    copy_ints(ct, n, window_attrs);
+    ir_attr_set_ints(ct, "output_padding", r, op);
+    ir_attr_set_int(ct, "group", ir_attr_int(n, "group", 1));
+    dx = bind(ct);
+  }
+  if (grad_add(gc, X, dx, X) || grad_add(gc, W, weight_grad(gc, n, X, X, g, OUT), W)) return -1;
   return bias_grad(gc, n, g);
 }
 

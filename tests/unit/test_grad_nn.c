@@ -261,10 +261,15 @@ static void test_conv(void **state) {
       {"Conv", 13, 3, {X(1, 2, 7, 6), X(4, 2, 3, 2), X(4)}, "strides=[2,2] pads=[1,0,1,1]", 0, 0},
       {"Conv", 13, 2, {X(2, 2, 8, 8), X(3, 2, 3, 3)}, "strides=[2,2]", 0, 0},   /* the last input row unread */
       {"Conv", 13, 2, {X(1, 4, 6, 6), X(4, 1, 3, 3)}, "group=4 pads=[1,1,1,1]", 0, 0},   /* depthwise */
+      /* stride 1: dX as a Conv with the flipped kernel; per group channel swap, multiplier 2, and a pad beyond
+       * the kernel's reach, where ConvTranspose takes over */
+      {"Conv", 13, 3, {X(1, 4, 5, 5), X(6, 2, 3, 3), X(6)}, "group=2 pads=[1,0,2,1] dilations=[1,2]", 0, 0},
+      {"Conv", 13, 2, {X(1, 2, 5, 5), X(4, 1, 3, 3)}, "group=2 pads=[0,1,1,0]", 0, 0},
+      {"Conv", 13, 2, {X(1, 2, 4, 4), X(3, 2, 1, 1)}, "pads=[1,1,1,1]", 0, 0},
       {"Conv", 13, 2, {X(2, 4, 7, 7), X(2, 2, 2, 2)}, "group=2 dilations=[2,2] strides=[2,1]", 0, 0},
       {"Conv", 13, 3, {X(2, 3, 9), X(2, 3, 3), X(2)}, "strides=[3] pads=[2,1] dilations=[2]", 0, 0},   /* 1-D */
   };
-  check_all(cases, 6);
+  check_all(cases, 9);
 }
 
 static void test_conv_transpose(void **state) {
