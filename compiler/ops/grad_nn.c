@@ -337,23 +337,23 @@ int grad_Conv(grad_ctx *gc, const ir_node *n) {
 }
 
 /* y = ConvTranspose(x, w) + b.  dx = Conv(G, w) with the same geometry (Conv
- * is the adjoint), dw = ConvWeightGrad(G, x). */
+ * is the adjoint), cropped to x's size when output_padding reached a
+ * whole stride past it; dw: weight_grad with input and output swapped. */
 int grad_ConvTranspose(grad_ctx *gc, const ir_node *n) {
   GRAD_OR_DONE(g);
   ir_tensor *X = n->in[0], *W = n->in[1];
   const int64_t *s, *op;
-  int r = X->rank - 2;
+  int r = X->rank - 2, crop = 0;
   if (ir_attr_ints(n, "strides", &s) != r || ir_attr_ints(n, "output_padding", &op) != r)
     return op_fail(n, "geometry attributes are not resolved (shape inference must run first)");
-  for (int i = 0; i < r; i++)
-    if (op[i] >= s[i])
-      return op_fail(n, "gradient needs output_padding[%d]=%lld below the stride %lld", i, (long long)op[i],
-                     (long long)s[i]);
+  for (int i = 0; i < r; i++) crop |= op[i] >= s[i];
   ir_tensor *in[2] = {g, W};
   ir_node *cv = grad_node_unbound(gc, "Conv", 2, in);
   copy_ints(cv, n, window_attrs);
   ir_attr_set_int(cv, "group", ir_attr_int(n, "group", 1));
-  if (grad_add(gc, X, bind(cv), X) || grad_add(gc, W, weight_grad(gc, n, g, OUT, X, X), W)) return -1;
+  ir_tensor *dx = bind(cv);
+  if (crop) dx = crop_spatial(gc, dx, r, X->shape + 2);
+  if (grad_add(gc, X, dx, X) || grad_add(gc, W, weight_grad(gc, n, g, OUT, X, X), W)) return -1;
   return bias_grad(gc, n, g);
 }
 

@@ -279,8 +279,10 @@ static void test_conv_transpose(void **state) {
       {"ConvTranspose", 13, 2, {X(2, 2, 3, 4), X(2, 2, 3, 2)}, "strides=[2,2] pads=[1,0,0,1] output_padding=[1,1]", 0, 0},
       {"ConvTranspose", 13, 3, {X(1, 4, 3, 3), X(4, 1, 2, 2), X(4)}, "group=4 dilations=[2,2]", 0, 0},
       {"ConvTranspose", 13, 2, {X(1, 2, 4), X(2, 2, 3)}, "strides=[3] pads=[1,2] output_padding=[2]", 0, 0},
+      /* output_padding past the stride (allowed below the dilation): the rows it adds get only the bias */
+      {"ConvTranspose", 13, 3, {X(1, 2, 3, 3), X(2, 2, 2, 2), X(2)}, "dilations=[3,2] output_padding=[2,1]", 0, 0},
   };
-  check_all(cases, 4);
+  check_all(cases, 5);
 }
 
 static void test_pools(void **state) {
