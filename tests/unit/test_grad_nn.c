@@ -386,9 +386,9 @@ static ir_tensor *net_dense(ir_graph *g) {
 }
 
 static void check_emitted(net_fn net, const char *tag) {
+  ot_need_compilers();
   ir_graph *g = ir_graph_new("g", NULL);
   ir_tensor *grads[8];
-  ot_need_compilers();
   ir_tensor *loss = net(g);
   ir_graph_add_output(g, loss);
   int nx = g->n_inputs;
@@ -441,12 +441,34 @@ static void test_emit_dense_net(void **state) {
   check_emitted(net_dense, "grad_dense");
 }
 
+/* The internal backward ops refuse inconsistent operands with a message
+ * naming the node and the op, rather than reading past a buffer. */
+static void test_internal_ops_refuse(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("g", NULL);
+  ir_tensor *x = ot_input(g, "x", IR_F32, 4, DIMS(1, 2, 5, 5)), *dy = ot_input(g, "dy", IR_F32, 4, DIMS(1, 3, 4, 4));
+  ir_node *n = ot_node(g, "ConvWeightGrad", 1, 2, IN(x, dy), 1);
+  free(n->domain);
+  n->domain = ir_strdup("ai.modelc");
+  set_attrs(n, "kernel_shape=[3,3] strides=[1,1] pads=[0,0,0,0] dilations=[1,1] group=1");
+  ot_fails(g, n, "dY spatial dim 0 is 4; the window over X gives 3");
+  ir_tensor *lp = ot_input(g, "lp", IR_F32, 2, DIMS(4, 3)), *dl = ot_input(g, "dl", IR_F32, 1, DIMS(4));
+  ir_tensor *t = ot_input(g, "t", IR_I64, 1, DIMS(4));
+  n = ot_node(g, "NegativeLogLikelihoodLossGrad", 1, 3, IN(dl, lp, t), 1);
+  free(n->domain);
+  n->domain = ir_strdup("ai.modelc");
+  set_attrs(n, "reduction=mean");
+  ot_fails(g, n, "dL must have the loss's shape (a scalar)");
+  ir_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gemm),          cmocka_unit_test(test_matmul), cmocka_unit_test(test_conv),
       cmocka_unit_test(test_conv_transpose), cmocka_unit_test(test_pools), cmocka_unit_test(test_softmax),
       cmocka_unit_test(test_losses),        cmocka_unit_test(test_emit_conv_net),
       cmocka_unit_test(test_emit_deconv_net), cmocka_unit_test(test_emit_dense_net),
+      cmocka_unit_test(test_internal_ops_refuse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
