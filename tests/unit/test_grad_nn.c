@@ -462,13 +462,46 @@ static void test_internal_ops_refuse(void **state) {
   ir_graph_free(g);
 }
 
+/* Ties in MaxPool: the whole gradient goes to the first maximum in window
+ * order.  Expected values from PyTorch (max_pool2d(x, 2, 1) backward with
+ * these x and dy), in the interpreter and in the emitted C. */
+static void test_maxpool_ties(void **state) {
+  (void)state;
+  const float xv[9] = {1, 1, 0, 1, 1, 0, 0, 0, 0}, dyv[4] = {1, 10, 100, 1000};
+  const double want[9] = {1, 10, 0, 100, 1000, 0, 0, 0, 0};
+  ot_need_compilers();
+  ir_graph *g = ir_graph_new("g", NULL);
+  ir_tensor *x = ot_input(g, "x", IR_F32, 4, DIMS(1, 1, 3, 3)), *dy = ot_input(g, "dy", IR_F32, 4, DIMS(1, 1, 2, 2));
+  ir_node *n = ot_node(g, "MaxPoolGrad", 1, 2, IN(x, dy), 1);
+  free(n->domain);
+  n->domain = ir_strdup("ai.modelc");
+  set_attrs(n, "kernel_shape=[2,2] strides=[1,1] pads=[0,0,0,0] dilations=[1,1]");
+  ot_ok(g, n);
+  ir_graph_add_output(g, n->out[0]);
+  void *inputs[2] = {(void *)xv, (void *)dyv};
+  interp_ctx c;
+  char dir[64];
+  if (interp_run(&c, g, (const void *const *)inputs) < 0) fail_msg("%s", ir_last_error());
+  ot_expect_floats(interp_value(&c, n->out[0]), want, 9);
+  ot_emit_tmp(g, "grad_ties", dir);
+  ot_write_driver(g, dir, inputs);
+  ot_cc_opts o = {.tag = "grad_ties", .keep_env = "MODELC_KEEP", .cc_flags = "-O2", .clang_sanitize = 1};
+  ot_build_run(dir, &o);
+  float *got = ot_read_output(g, dir, 0);
+  ot_expect_floats(got, want, 9);
+  free(got);
+  interp_free(&c);
+  ot_cleanup(dir, o.keep_env);
+  ir_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gemm),          cmocka_unit_test(test_matmul), cmocka_unit_test(test_conv),
       cmocka_unit_test(test_conv_transpose), cmocka_unit_test(test_pools), cmocka_unit_test(test_softmax),
       cmocka_unit_test(test_losses),        cmocka_unit_test(test_emit_conv_net),
       cmocka_unit_test(test_emit_deconv_net), cmocka_unit_test(test_emit_dense_net),
-      cmocka_unit_test(test_internal_ops_refuse),
+      cmocka_unit_test(test_internal_ops_refuse), cmocka_unit_test(test_maxpool_ties),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
