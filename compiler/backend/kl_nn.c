@@ -402,8 +402,8 @@ static void window_bounds(int r, const int64_t *out, const int64_t *k, const int
 int kl_conv_wgrad(emit_ctx *e, const kl_conv_desc *d) {
   const char *T = fctype(d->dt), *mv, *ic, *bv, *kk[KL_NN_MAX_SP], *o[KL_NN_MAX_SP], *p[KL_NN_MAX_SP];
   const char *xg, *dym, *xb, *dyb;
-  int64_t Cg = d->C / d->group, Mg = d->M / d->group, isz, ksz, osz, blk;
-  int lo[KL_NN_MAX_SP], hi[KL_NN_MAX_SP], t;
+  int64_t Cg = d->C / d->group, Mg = d->M / d->group, isz, ksz, osz;
+  int lo[KL_NN_MAX_SP], hi[KL_NN_MAX_SP], t, L = d->r - 1;
   sbuf off = {""}, xi, oi, ki;
   char buf[1200];
   if (need_float_dt(d->dt, "convolution weight gradient")) return -1;
@@ -412,7 +412,6 @@ int kl_conv_wgrad(emit_ctx *e, const kl_conv_desc *d) {
   isz = ir_numel_dims(d->r, d->in);
   ksz = ir_numel_dims(d->r, d->k);
   osz = ir_numel_dims(d->r, d->out);
-  blk = kl_sum_block(d->dt, d->N * osz);
   window_bounds(d->r, d->out, d->k, d->s, d->d, d->pb, d->in, lo, hi);
   mv = kl_for(e, d->M);
   xg = emit_fresh(e, "xg");
@@ -427,14 +426,14 @@ int kl_conv_wgrad(emit_ctx *e, const kl_conv_desc *d) {
   emit_line(e, "const %s *%s = %s + %s * %lld;", T, dym, d->y, mv, (long long)osz);
   ic = kl_for(e, Cg);
   for (t = 0; t < d->r; t++) kk[t] = kl_for(e, d->k[t]);
-  kl_sum_decl(e, T, "acc", "0", blk);
+  emit_line(e, "%s part[8] = {0};", T);   /* eight partial sums: one vector, no dependency chain */
   bv = kl_for(e, d->N);
   xb = emit_fresh(e, "xb");
   dyb = emit_fresh(e, "dyb");
   emit_line(e, "const %s *%s = %s + %s * %lld + %s * %lld;", T, xb, xg, bv, (long long)(d->C * isz), ic,
             (long long)isz);
   emit_line(e, "const %s *%s = %s + %s * %lld;", T, dyb, dym, bv, (long long)(d->M * osz));
-  for (t = 0; t < d->r; t++) {
+  for (t = 0; t < L; t++) {   /* the outer spatial dims, checked position by position */
     sbuf pe = {""};
     o[t] = kl_for(e, d->out[t]);
     p[t] = emit_fresh(e, "p");
@@ -446,13 +445,32 @@ int kl_conv_wgrad(emit_ctx *e, const kl_conv_desc *d) {
     else if (lo[t]) emit_line(e, "if (%s < 0) continue;", p[t]);
     else if (hi[t]) emit_line(e, "if (%s >= %lld) continue;", p[t], (long long)d->in[t]);
   }
-  flat(&xi, d->r, d->in, p);
-  flat(&oi, d->r, d->out, o);
-  emit_line(e, "acc += %s[%s] * %s[%s];", dyb, expr(&oi), xb, expr(&xi));
-  kl_sum_step(e, "acc", blk);
-  for (t = 0; t < d->r; t++) kl_end(e);
+  /* the last dim: input position ow*s + q, inside [0, in) for ow in [lo, hi) */
+  {
+    sbuf qe = {""};
+    const char *q = emit_fresh(e, "q"), *lov = emit_fresh(e, "lo"), *hiv = emit_fresh(e, "hi"), *ow = emit_fresh(e, "ow");
+    const char *j = emit_fresh(e, "j");
+    int64_t sL = d->s[L];
+    term(&qe, kk[L], d->d[L]);
+    constant(&qe, -d->pb[L]);
+    emit_line(e, "const int64_t %s = %s;", q, expr(&qe));
+    emit_line(e, "const int64_t %s = %s >= 0 ? 0 : (%lld - %s) / %lld;", lov, q, (long long)(sL - 1), q, (long long)sL);
+    emit_line(e, "int64_t %s = %s >= %lld ? 0 : (%lld - %s) / %lld + 1;", hiv, q, (long long)d->in[L],
+              (long long)(d->in[L] - 1), q, (long long)sL);
+    emit_line(e, "if (%s > %lld) %s = %lld;", hiv, (long long)d->out[L], hiv, (long long)d->out[L]);
+    flat(&oi, L, d->out, o);
+    flat(&xi, L, d->in, p);
+    emit_line(e, "const %s *dyr = %s + (%s) * %lld;", T, dyb, expr(&oi), (long long)d->out[L]);
+    emit_line(e, "const %s *xr = %s + (%s) * %lld;", T, xb, expr(&xi), (long long)d->in[L]);
+    emit_line(e, "int64_t %s = %s;", ow, lov);
+    emit_line(e, "for (; %s + 8 <= %s; %s += 8)", ow, hiv, ow);
+    emit_line(e, "  for (int %s = 0; %s < 8; %s++) part[%s] += dyr[%s + %s] * xr[(%s + %s) * %lld + %s];", j, j, j, j,
+              ow, j, ow, j, (long long)sL, q);
+    emit_line(e, "for (; %s < %s; %s++) part[0] += dyr[%s] * xr[%s * %lld + %s];", ow, hiv, ow, ow, ow, (long long)sL, q);
+  }
+  for (t = 0; t < L; t++) kl_end(e);
   kl_end(e);   /* b */
-  kl_sum_done(e, "acc", blk);
+  emit_line(e, "const %s acc = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));", T);
   flat(&ki, d->r, d->k, kk);
   emit_line(e, "%s[(%s * %lld + %s) * %lld + %s] = acc;", d->w, mv, (long long)Cg, ic, (long long)ksz, expr(&ki));
   for (t = 0; t < d->r; t++) kl_end(e);

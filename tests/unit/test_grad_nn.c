@@ -495,6 +495,40 @@ static void test_maxpool_ties(void **state) {
   ir_graph_free(g);
 }
 
+/* Each backward op alone, emitted C against the interpreter on random
+ * inputs, over geometries the nets above do not reach (1-D and 3-D,
+ * strides with dilations, asymmetric pads, ceil_mode windows). */
+static void emit_one(const char *op, int rank, const int64_t *xd, const int64_t *dyd, const char *attrs) {
+  ir_graph *g = ir_graph_new("g", NULL);
+  ir_tensor *x = ot_input(g, "x", IR_F32, rank, xd), *dy = ot_input(g, "dy", IR_F32, rank, dyd);
+  ir_node *n = ot_node(g, op, 1, 2, IN(x, dy), 1);
+  free(n->domain);
+  n->domain = ir_strdup("ai.modelc");
+  set_attrs(n, attrs);
+  ot_ok(g, n);
+  ot_cc_opts o = {.tag = "grad_op", .keep_env = "MODELC_KEEP", .cc_flags = "-O2", .clang_sanitize = 1};
+  ot_compile_and_compare(g, 1e-4, &o);
+  ir_graph_free(g);
+}
+
+static void test_emit_backward_ops(void **state) {
+  (void)state;
+  ot_need_compilers();
+  emit_one("ConvWeightGrad", 3, DIMS(2, 4, 11), DIMS(2, 6, 4),
+           "kernel_shape=[3] strides=[3] pads=[2,1] dilations=[2] group=2");
+  emit_one("ConvWeightGrad", 4, DIMS(1, 3, 9, 20), DIMS(1, 3, 5, 10),
+           "kernel_shape=[3,3] strides=[2,2] pads=[1,0,1,1] dilations=[1,1] group=3");
+  emit_one("ConvWeightGrad", 5, DIMS(1, 2, 4, 5, 6), DIMS(1, 4, 2, 3, 6),
+           "kernel_shape=[2,2,3] strides=[2,2,1] pads=[0,0,1,0,0,1] dilations=[1,1,1] group=2");
+  emit_one("MaxPoolGrad", 4, DIMS(1, 2, 7, 7), DIMS(1, 2, 4, 2),
+           "kernel_shape=[2,3] strides=[2,2] pads=[1,0,0,0] dilations=[1,2]");
+  emit_one("MaxPoolGrad", 3, DIMS(2, 3, 10), DIMS(2, 3, 5), "kernel_shape=[3] strides=[2] pads=[1,1] dilations=[1]");
+  emit_one("AveragePoolGrad", 4, DIMS(1, 2, 7, 7), DIMS(1, 2, 4, 4),
+           "kernel_shape=[3,3] strides=[2,2] pads=[0,1,2,0] dilations=[1,1] count_include_pad=1");
+  emit_one("AveragePoolGrad", 4, DIMS(1, 2, 6, 8), DIMS(1, 2, 3, 4),   /* ceil_mode: the last window overhangs */
+           "kernel_shape=[2,3] strides=[2,2] pads=[0,0,0,0] dilations=[1,1] count_include_pad=0");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gemm),          cmocka_unit_test(test_matmul), cmocka_unit_test(test_conv),
@@ -502,6 +536,7 @@ int main(void) {
       cmocka_unit_test(test_losses),        cmocka_unit_test(test_emit_conv_net),
       cmocka_unit_test(test_emit_deconv_net), cmocka_unit_test(test_emit_dense_net),
       cmocka_unit_test(test_internal_ops_refuse), cmocka_unit_test(test_maxpool_ties),
+      cmocka_unit_test(test_emit_backward_ops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
