@@ -6,16 +6,23 @@
  * The forward node is already shape-inferred, so its geometry attributes
  * are explicit (kernel_shape, strides, pads, dilations, group, ...), and
  * builders copy them onto the backward nodes.  The backward is written in
- * existing ops where they express it and run well:
- *   - Gemm/MatMul: products with transposed operands (Gemm's trans flags,
- *     Transpose nodes that the transfold pass folds into operand strides);
- *   - Conv dX: ConvTranspose of dY with the same weights; ConvTranspose dX:
- *     Conv of dY; biases: ReduceSum;
- *   - Softmax/LogSoftmax: the usual closed forms with a ReduceSum.
+ * existing ops where they express it and run well, so that float32 GEMM
+ * work lands on the GEMM core (kl_gemm.h):
+ *   - Gemm: Gemms with the trans flags set; MatMul with 2-D weights: two
+ *     Gemms over the flattened rows; other MatMuls: batched MatMuls with a
+ *     Transpose of the last two axes, then the broadcast batch summed;
+ *   - Conv dX: a Conv with the flipped kernel (stride 1), else
+ *     ConvTranspose; ConvTranspose dX: Conv (its adjoint);
+ *   - weights of one-group convolutions: a Conv over the batch, between
+ *     Transposes; biases: ReduceSum;
+ *   - Softmax/LogSoftmax: the closed forms with a ReduceSum;
+ *     SoftmaxCrossEntropyLoss: the NLL gradient, then LogSoftmax's.
  * What they do not express well is an internal op of domain ai.modelc
- * (ops_grad.c): ConvWeightGrad (both weight gradients), MaxPoolGrad
- * (ties: the whole gradient goes to the first maximum in window order, as
- * PyTorch does), AveragePoolGrad and NegativeLogLikelihoodLossGrad.
+ * (ops_grad.c): ConvWeightGrad (grouped weight gradients, depthwise
+ * included), MaxPoolGrad (ties: the whole gradient goes to the first
+ * maximum in window order, as PyTorch does), AveragePoolGrad and
+ * NegativeLogLikelihoodLossGrad.  Gradients go to float inputs only: loss
+ * weights and labels get none.
  *
  * Shapes of gradient tensors are not known while building (pass_infer
  * infers them afterwards); dL/dy has the forward output's shape, so
@@ -93,12 +100,12 @@ static ir_tensor *reshape(grad_ctx *gc, ir_tensor *t, int rank, const int64_t *d
   return node2(gc, "Reshape", t, grad_const_i64(gc, rank, dims));
 }
 
-/* t (rank >= 2) with its last two axes swapped. */
-static ir_tensor *transpose_last2(grad_ctx *gc, ir_tensor *t, int rank) {
+/* t (of rank `rank`) with axes a and b swapped. */
+static ir_tensor *swap_axes(grad_ctx *gc, ir_tensor *t, int rank, int a, int b) {
   int64_t perm[IR_MAX_RANK];
-  for (int a = 0; a < rank; a++) perm[a] = a;
-  perm[rank - 2] = rank - 1;
-  perm[rank - 1] = rank - 2;
+  for (int i = 0; i < rank; i++) perm[i] = i;
+  perm[a] = b;
+  perm[b] = a;
   ir_node *tn = grad_node_unbound(gc, "Transpose", 1, &t);
   ir_attr_set_ints(tn, "perm", rank, perm);
   return bind(tn);
@@ -161,6 +168,7 @@ int grad_MatMul(grad_ctx *gc, const ir_node *n) {
   if (refuse_epilogue(n)) return -1;
   if (A->rank >= 2 && B->rank == 2) return matmul_2d_grad(gc, n, g);
   int ra = A->rank, rb = B->rank, nb = OUT->rank - (ra >= 2) - (rb >= 2);
+  int ra2 = ra == 1 ? 2 : ra, rb2 = rb == 1 ? 2 : rb;   /* ranks of A2, B2 below */
   int64_t K = A->shape[ra - 1], M = ra >= 2 ? A->shape[ra - 2] : 1, N = rb >= 2 ? B->shape[rb - 1] : 1;
   int64_t d[IR_MAX_RANK + 2];
   ir_tensor *A2 = ra == 1 ? reshape(gc, A, 2, (int64_t[]){1, K}) : A;
@@ -170,7 +178,7 @@ int grad_MatMul(grad_ctx *gc, const ir_node *n) {
   d[nb + 1] = N;
   ir_tensor *g2 = ra == 1 || rb == 1 ? reshape(gc, g, nb + 2, d) : g;
   /* dA: [b..., M, K]; a 1-D A drops the M axis again */
-  ir_tensor *dA = node2(gc, "MatMul", g2, transpose_last2(gc, B2, rb == 1 ? 2 : rb));
+  ir_tensor *dA = node2(gc, "MatMul", g2, swap_axes(gc, B2, rb2, rb2 - 2, rb2 - 1));
   d[nb] = M;
   d[nb + 1] = K;
   if (ra == 1) {
@@ -179,7 +187,7 @@ int grad_MatMul(grad_ctx *gc, const ir_node *n) {
   }
   if (grad_add_dims(gc, A, dA, ra == 1 ? nb + 1 : nb + 2, d)) return -1;
   /* dB: [b..., K, N]; a 1-D B drops the N axis */
-  ir_tensor *dB = node2(gc, "MatMul", transpose_last2(gc, A2, ra == 1 ? 2 : ra), g2);
+  ir_tensor *dB = node2(gc, "MatMul", swap_axes(gc, A2, ra2, ra2 - 2, ra2 - 1), g2);
   d[nb] = K;
   d[nb + 1] = N;
   if (rb == 1) dB = reshape(gc, dB, nb + 1, d);
@@ -197,17 +205,6 @@ static int bias_grad(grad_ctx *gc, const ir_node *n, ir_tensor *g) {
   for (int a = 0; a < OUT->rank; a++)
     if (a != 1) axes[cnt++] = a;
   return grad_add(gc, b, reduce_sum(gc, g, cnt, axes, 0), b);
-}
-
-/* t with its first two axes swapped (rank r + 2). */
-static ir_tensor *swap01(grad_ctx *gc, ir_tensor *t, int rank) {
-  int64_t perm[IR_MAX_RANK];
-  for (int a = 0; a < rank; a++) perm[a] = a;
-  perm[0] = 1;
-  perm[1] = 0;
-  ir_node *tn = grad_node_unbound(gc, "Transpose", 1, &t);
-  ir_attr_set_ints(tn, "perm", rank, perm);
-  return bind(tn);
 }
 
 /* t's spatial axes (2...) cut to their first k[] elements. */
@@ -249,15 +246,15 @@ static ir_tensor *weight_grad(grad_ctx *gc, const ir_node *n, ir_tensor *x, cons
     pads[r + i] = end > 0 ? end : 0;
     crop |= end < 0;
   }
-  in[0] = swap01(gc, x, xs->rank);
-  in[1] = swap01(gc, dy, ys->rank);
+  in[0] = swap_axes(gc, x, xs->rank, 0, 1);
+  in[1] = swap_axes(gc, dy, ys->rank, 0, 1);
   ir_node *c = grad_node_unbound(gc, "Conv", 2, in);
   ir_attr_set_ints(c, "strides", r, d);
   ir_attr_set_ints(c, "dilations", r, s);
   ir_attr_set_ints(c, "pads", 2 * r, pads);
   ir_tensor *wt = bind(c);
   if (crop) wt = crop_spatial(gc, wt, r, k);
-  return swap01(gc, wt, xs->rank);
+  return swap_axes(gc, wt, xs->rank, 0, 1);
 }
 
 /* With stride 1 and pads within the dilated kernel's reach, a
@@ -284,7 +281,7 @@ static ir_tensor *input_grad_as_conv(grad_ctx *gc, const ir_node *n, ir_tensor *
   /* w [G*Mg, Cg, k...] -> [G*Cg, Mg, k...] */
   ir_tensor *wt = n->in[1];
   if (grp == 1) {
-    wt = swap01(gc, wt, W->rank);
+    wt = swap_axes(gc, wt, W->rank, 0, 1);
   } else if (Mg > 1 && Cg > 1) {
     int64_t perm[IR_MAX_RANK + 1] = {0, 2, 1};
     dims[0] = grp, dims[1] = Mg, dims[2] = Cg;
