@@ -132,9 +132,11 @@ int emit_nn_conv_wgrad(emit_ctx *e, const ir_node *n) {
   return kl_conv_wgrad(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
 }
 
-/* MaxPoolGrad / AveragePoolGrad(X, dY) -> dX: the pool's descriptor with dY in y. */
+/* MaxPoolGrad(X, dY) / AveragePoolGrad(dY, shape) -> dX: the pool's
+ * descriptor with dY in y (and x only for MAX). */
 static int emit_pool_grad(emit_ctx *e, const ir_node *n, kl_pool_kind kind) {
-  const ir_tensor *X = n->in[0], *DY = n->in[1];
+  int is_max = kind == KL_POOL_MAX;
+  const ir_tensor *X = n->out[0], *DY = n->in[is_max ? 1 : 0];
   const int64_t *ks;
   kl_pool_desc d;
   memset(&d, 0, sizeof d);
@@ -147,8 +149,8 @@ static int emit_pool_grad(emit_ctx *e, const ir_node *n, kl_pool_kind kind) {
   memcpy(d.in, X->shape + 2, sizeof(int64_t) * d.r);
   memcpy(d.out, DY->shape + 2, sizeof(int64_t) * d.r);
   d.count_include_pad = (int)ir_attr_int(n, "count_include_pad", 0);
-  d.x = emit_in(e, 0);
-  d.y = emit_in(e, 1);
+  d.x = is_max ? emit_in(e, 0) : NULL;
+  d.y = emit_in(e, is_max ? 1 : 0);
   return kl_pool_grad(e, &d, emit_out(e, 0)) ? op_fail(n, "%s", ir_last_error()) : 0;
 }
 

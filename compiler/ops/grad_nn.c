@@ -356,11 +356,12 @@ int grad_ConvTranspose(grad_ctx *gc, const ir_node *n) {
 
 /* ---- pools ------------------------------------------------------------------- */
 
-static ir_tensor *pool_grad(grad_ctx *gc, const char *op, const ir_node *n, ir_tensor *x, ir_tensor *g) {
-  ir_tensor *in[2] = {x, g};
-  ir_node *b = internal(gc, op, 2, in, n);
-  if (ir_attr_find(n, "count_include_pad")) ir_attr_set_int(b, "count_include_pad", ir_attr_int(n, "count_include_pad", 0));
-  return bind(b);
+/* op(a, b) with the pool n's window; MaxPoolGrad(X, G), AveragePoolGrad(G, X's shape). */
+static ir_tensor *pool_grad(grad_ctx *gc, const char *op, const ir_node *n, ir_tensor *a, ir_tensor *b) {
+  ir_tensor *in[2] = {a, b};
+  ir_node *p = internal(gc, op, 2, in, n);
+  if (ir_attr_find(n, "count_include_pad")) ir_attr_set_int(p, "count_include_pad", ir_attr_int(n, "count_include_pad", 0));
+  return bind(p);
 }
 
 int grad_MaxPool(grad_ctx *gc, const ir_node *n) {
@@ -370,7 +371,8 @@ int grad_MaxPool(grad_ctx *gc, const ir_node *n) {
 
 int grad_AveragePool(grad_ctx *gc, const ir_node *n) {
   GRAD_OR_DONE(g);
-  return grad_add(gc, n->in[0], pool_grad(gc, "AveragePoolGrad", n, n->in[0], g), n->in[0]);
+  ir_tensor *X = n->in[0];
+  return grad_add(gc, X, pool_grad(gc, "AveragePoolGrad", n, g, grad_const_i64(gc, X->rank, X->shape)), X);
 }
 
 /* Every input element gets G / (spatial size): G scaled, then expanded. */

@@ -9,9 +9,9 @@
  *       strides, pads, dilations, group as Conv's, all explicit.
  *   MaxPoolGrad(X, dY) -> dX: each dY element goes to the first maximum of
  *       its window (window order, as the forward's argmax), summed.
- *   AveragePoolGrad(X, dY) -> dX: each dY element spread over its window's
- *       positions inside X, divided by the forward's divisor
- *       (count_include_pad as AveragePool).  X gives only the shape.
+ *   AveragePoolGrad(dY, shape) -> dX of that shape (a constant int64 input):
+ *       each dY element spread over its window's positions inside X,
+ *       divided by the forward's divisor (count_include_pad as AveragePool).
  *   NegativeLogLikelihoodLossGrad(dL, X, target[, weight]) -> dX:
  *       dX[i, t_i, d] = -w[t_i] * dL (dL[i, d] for reduction none, divided
  *       by the total weight for mean); 0 elsewhere and where t = ignore_index.
@@ -43,15 +43,15 @@ static int window_check(const ir_node *n, int r) {
 
 /* dY's spatial dims are those a window of this geometry gives over X's
  * (floor or ceil mode): a mismatch would read past the buffers. */
-static int window_fits(const ir_node *n, const ir_tensor *x, const ir_tensor *dy) {
+static int window_fits(const ir_node *n, int rank, const int64_t *xs, const ir_tensor *dy) {
   const int64_t *k, *s, *d, *p;
-  int r = x->rank - 2;
+  int r = rank - 2;
   ir_attr_ints(n, "kernel_shape", &k);
   ir_attr_ints(n, "strides", &s);
   ir_attr_ints(n, "dilations", &d);
   ir_attr_ints(n, "pads", &p);
   for (int i = 0; i < r; i++) {
-    int64_t num = x->shape[2 + i] + p[i] + p[r + i] - (d[i] * (k[i] - 1) + 1);
+    int64_t num = xs[2 + i] + p[i] + p[r + i] - (d[i] * (k[i] - 1) + 1);
     if (num < 0 || (dy->shape[2 + i] != num / s[i] + 1 && dy->shape[2 + i] != (num + s[i] - 1) / s[i] + 1))
       return op_fail(n, "dY spatial dim %d is %lld; the window over X gives %lld", i,
                      (long long)dy->shape[2 + i], (long long)(num < 0 ? 0 : num / s[i] + 1));
@@ -59,12 +59,12 @@ static int window_fits(const ir_node *n, const ir_tensor *x, const ir_tensor *dy
   return 0;
 }
 
-static int xdy_check(ir_node *n) {
-  const ir_tensor *x = n->in[0], *dy = n->in[1];
-  if (op_check_dtype(n, 0, OP_F32_F64) || op_same_dtype(n, 0, 1)) return -1;
-  if (x->rank < 3 || x->rank > IR_MAX_RANK || dy->rank != x->rank || dy->shape[0] != x->shape[0])
+/* X (of shape xs[rank]) and dY are [N, C, spatial...] of one rank and
+ * batch, and the window attributes fit them. */
+static int xdy_check(const ir_node *n, int rank, const int64_t *xs, const ir_tensor *dy) {
+  if (rank < 3 || rank > IR_MAX_RANK || dy->rank != rank || dy->shape[0] != xs[0])
     return op_fail(n, "X and dY must be [N, C, spatial...] of the same rank and batch");
-  return window_check(n, x->rank - 2) || window_fits(n, x, dy);
+  return window_check(n, rank - 2) || window_fits(n, rank, xs, dy);
 }
 
 static int cwg_infer(ir_graph *g, ir_node *n) {
@@ -72,7 +72,7 @@ static int cwg_infer(ir_graph *g, ir_node *n) {
   int64_t grp = ir_attr_int(n, "group", 1), dims[IR_MAX_RANK];
   const int64_t *k;
   (void)g;
-  if (xdy_check(n)) return -1;
+  if (op_check_dtype(n, 0, OP_F32_F64) || op_same_dtype(n, 0, 1) || xdy_check(n, x->rank, x->shape, dy)) return -1;
   if (grp < 1 || x->shape[1] % grp || dy->shape[1] % grp)
     return op_fail(n, "channels (X %lld, dY %lld) are not divisible by group=%lld", (long long)x->shape[1],
                    (long long)dy->shape[1], (long long)grp);
@@ -89,14 +89,32 @@ static int64_t cwg_macs(const ir_node *n) {
   return ir_numel(n->out[0]) * (ir_numel(n->in[1]) / n->in[1]->shape[1]);
 }
 
-static int pool_grad_infer(ir_graph *g, ir_node *n) {
-  const ir_tensor *x = n->in[0];
+static int count_include_pad(const ir_node *n) {
   int64_t cip = ir_attr_int(n, "count_include_pad", 0);
-  (void)g;
-  if (xdy_check(n)) return -1;
-  if (n->in[1]->shape[1] != x->shape[1]) return op_fail(n, "dY and X have different channel counts");
   if (cip != 0 && cip != 1) return op_fail(n, "count_include_pad=%lld must be 0 or 1", (long long)cip);
+  return 0;
+}
+
+static int maxpool_grad_infer(ir_graph *g, ir_node *n) {
+  const ir_tensor *x = n->in[0], *dy = n->in[1];
+  (void)g;
+  if (op_check_dtype(n, 0, OP_F32_F64) || op_same_dtype(n, 0, 1) || xdy_check(n, x->rank, x->shape, dy)) return -1;
+  if (dy->shape[1] != x->shape[1]) return op_fail(n, "dY and X have different channel counts");
   op_set_out(n->out[0], x->dtype, x->rank, x->shape);
+  return 0;
+}
+
+/* AveragePoolGrad reads only X's shape (a constant input), so the
+ * forward's input need not stay alive for it. */
+static int avgpool_grad_infer(ir_graph *g, ir_node *n) {
+  const ir_tensor *dy = n->in[0];
+  int64_t xs[IR_MAX_RANK];
+  int rank;
+  (void)g;
+  if (op_check_dtype(n, 0, OP_F32_F64) || op_const_ints(n, 1, xs, IR_MAX_RANK, &rank)) return -1;
+  if (xdy_check(n, rank, xs, dy) || count_include_pad(n)) return -1;
+  if (dy->shape[1] != xs[1]) return op_fail(n, "dY and X have different channel counts");
+  op_set_out(n->out[0], dy->dtype, rank, xs);
   return 0;
 }
 
@@ -134,10 +152,10 @@ const op_def ops_grad[] = {
      .attrs = cwg_attrs, .infer = cwg_infer, .interp = interp_nn_conv_wgrad, .emit = emit_nn_conv_wgrad,
      .macs = cwg_macs},
     {.name = "MaxPoolGrad", .domain = "ai.modelc", .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-     .attrs = pool_attrs, .infer = pool_grad_infer, .interp = interp_nn_maxpool_grad,
+     .attrs = pool_attrs, .infer = maxpool_grad_infer, .interp = interp_nn_maxpool_grad,
      .emit = emit_nn_maxpool_grad},
     {.name = "AveragePoolGrad", .domain = "ai.modelc", .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-     .attrs = pool_attrs, .infer = pool_grad_infer, .interp = interp_nn_avgpool_grad,
+     .attrs = pool_attrs, .infer = avgpool_grad_infer, .interp = interp_nn_avgpool_grad,
      .emit = emit_nn_avgpool_grad},
     {.name = "NegativeLogLikelihoodLossGrad", .domain = "ai.modelc", .min_in = 3, .max_in = 4, .min_out = 1,
      .max_out = 1, .attrs = loss_attrs, .validate = nll_grad_validate, .infer = nll_grad_infer,

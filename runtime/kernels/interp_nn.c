@@ -276,10 +276,12 @@ INTERP_NN_FN(interp_nn_conv_wgrad) {
   return 0;
 }
 
-/* dX of MaxPool (each dY to its window's first maximum, as the forward's
- * argmax) or AveragePool (each dY over its window, divided as the forward). */
+/* dX of MaxPool(X, dY) (each dY to its window's first maximum, as the
+ * forward's argmax) or AveragePool(dY, shape) (each dY over its window,
+ * divided as the forward); dX has X's shape. */
 static int pool_grad(const ir_node *n, const void *const *in, void *const *out, int is_max) {
-  const ir_tensor *X = n->in[0], *DY = n->in[1], *DX = n->out[0];
+  const ir_tensor *X = n->out[0], *DY = n->in[is_max ? 1 : 0], *DX = n->out[0];
+  const void *dyv = in[is_max ? 1 : 0];
   const int64_t *ks;
   int64_t NC, osz, ksz, isz, bc, o, kk, i, oc[MAXSP], kc[MAXSP];
   int cip = (int)ir_attr_int(n, "count_include_pad", 0);
@@ -294,7 +296,7 @@ static int pool_grad(const ir_node *n, const void *const *in, void *const *out, 
   if (!acc) return op_fail(n, "out of memory");
   for (bc = 0; bc < NC; bc++)
     for (o = 0; o < osz; o++) {
-      double best = -INFINITY, dy = kload_f(DY->dtype, in[1], bc * osz + o);
+      double best = -INFINITY, dy = kload_f(DY->dtype, dyv, bc * osz + o);
       int64_t cnt = 0, arg = -1;
       kunravel(o, w.r, w.out, oc);
       for (kk = 0; kk < ksz; kk++) {   /* the forward's pass: argmax and divisor */
@@ -305,7 +307,8 @@ static int pool_grad(const ir_node *n, const void *const *in, void *const *out, 
         if (cip && inpad) cnt++;
         if (p < 0) continue;
         if (!cip) cnt++;
-        double v = kload_f(X->dtype, in[0], bc * isz + p);
+        if (!is_max) continue;
+        double v = kload_f(n->in[0]->dtype, in[0], bc * isz + p);
         if (v > best || v != v) best = v, arg = p;   /* as the forward */
       }
       if (is_max) {

@@ -500,8 +500,10 @@ static void test_maxpool_ties(void **state) {
  * strides with dilations, asymmetric pads, ceil_mode windows). */
 static void emit_one(const char *op, int rank, const int64_t *xd, const int64_t *dyd, const char *attrs) {
   ir_graph *g = ir_graph_new("g", NULL);
-  ir_tensor *x = ot_input(g, "x", IR_F32, rank, xd), *dy = ot_input(g, "dy", IR_F32, rank, dyd);
-  ir_node *n = ot_node(g, op, 1, 2, IN(x, dy), 1);
+  ir_tensor *dy = ot_input(g, "dy", IR_F32, rank, dyd), *x;
+  int avg = !strcmp(op, "AveragePoolGrad");   /* (dY, X's shape); the others (X, dY) */
+  x = avg ? ot_const_ints(g, "xshape", rank, xd) : ot_input(g, "x", IR_F32, rank, xd);
+  ir_node *n = ot_node(g, op, 1, 2, avg ? IN(dy, x) : IN(x, dy), 1);
   free(n->domain);
   n->domain = ir_strdup("ai.modelc");
   set_attrs(n, attrs);
