@@ -266,10 +266,11 @@ static void test_conv(void **state) {
       {"Conv", 13, 3, {X(1, 4, 5, 5), X(6, 2, 3, 3), X(6)}, "group=2 pads=[1,0,2,1] dilations=[1,2]", 0, 0},
       {"Conv", 13, 2, {X(1, 2, 5, 5), X(4, 1, 3, 3)}, "group=2 pads=[0,1,1,0]", 0, 0},
       {"Conv", 13, 2, {X(1, 2, 4, 4), X(3, 2, 1, 1)}, "pads=[1,1,1,1]", 0, 0},
+      {"Conv", 13, 3, {X(1, 2, 4, 5, 4), X(2, 2, 2, 3, 2), X(2)}, "strides=[2,1,1] pads=[0,1,1,1,0,0]", 0, 0},   /* 3-D */
       {"Conv", 13, 2, {X(2, 4, 7, 7), X(2, 2, 2, 2)}, "group=2 dilations=[2,2] strides=[2,1]", 0, 0},
       {"Conv", 13, 3, {X(2, 3, 9), X(2, 3, 3), X(2)}, "strides=[3] pads=[2,1] dilations=[2]", 0, 0},   /* 1-D */
   };
-  check_all(cases, 9);
+  check_all(cases, 10);
 }
 
 static void test_conv_transpose(void **state) {
@@ -292,6 +293,7 @@ static void test_pools(void **state) {
       {"MaxPool", 12, 1, {X(2, 1, 6, 7)}, "kernel_shape=[3,3] strides=[2,2] pads=[1,1,1,1]", 0, 0},
       {"MaxPool", 12, 1, {X(1, 2, 7, 7)}, "kernel_shape=[2,2] strides=[2,2] ceil_mode=1 dilations=[2,1]", 0, 0},
       {"MaxPool", 12, 1, {X(1, 2, 8)}, "kernel_shape=[3] strides=[2]", 0, 0},
+      {"MaxPool", 12, 1, {X(1, 2, 4, 5, 4)}, "kernel_shape=[2,2,2] strides=[2,1,2] pads=[0,1,0,1,0,1]", 0, 0},
       {"AveragePool", 19, 1, {X(1, 2, 5, 5)}, "kernel_shape=[3,3] pads=[1,1,1,1] count_include_pad=1", 0, 0},
       {"AveragePool", 19, 1, {X(1, 2, 5, 5)}, "kernel_shape=[3,3] pads=[1,1,1,1] count_include_pad=0", 0, 0},
       {"AveragePool", 19, 1, {X(2, 1, 6, 7)}, "kernel_shape=[2,3] strides=[2,2] ceil_mode=1", 0, 0},
@@ -299,7 +301,7 @@ static void test_pools(void **state) {
       {"GlobalAveragePool", 13, 1, {X(2, 3, 3, 4)}, NULL, 0, 0},
       {"GlobalMaxPool", 13, 1, {X(2, 3, 3, 4)}, NULL, 0, 0},
   };
-  check_all(cases, 10);
+  check_all(cases, 11);
 }
 
 static void test_softmax(void **state) {
