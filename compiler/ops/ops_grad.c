@@ -25,6 +25,7 @@
 #include "../backend/emit_nn.h"
 
 #define MAXSP (IR_MAX_RANK - 2)
+#define MAX_WINDOW ((int64_t)1 << 31)   /* kernel, stride, dilation and pad bound: the shape arithmetic cannot overflow */
 
 /* The window attributes, explicit and of the spatial rank of input 0. */
 static int window_check(const ir_node *n, int r) {
@@ -33,11 +34,13 @@ static int window_check(const ir_node *n, int r) {
   for (int k = 0; k < 3; k++) {
     if (ir_attr_ints(n, names[k], &v) != r) return op_fail(n, "%s must hold %d values", names[k], r);
     for (int i = 0; i < r; i++)
-      if (v[i] < 1) return op_fail(n, "%s[%d]=%lld must be positive", names[k], i, (long long)v[i]);
+      if (v[i] < 1 || v[i] > MAX_WINDOW)
+        return op_fail(n, "%s[%d]=%lld must be in [1, %lld]", names[k], i, (long long)v[i], (long long)MAX_WINDOW);
   }
   if (ir_attr_ints(n, "pads", &v) != 2 * r) return op_fail(n, "pads must hold %d values", 2 * r);
   for (int i = 0; i < 2 * r; i++)
-    if (v[i] < 0) return op_fail(n, "pads[%d]=%lld is negative", i, (long long)v[i]);
+    if (v[i] < 0 || v[i] > MAX_WINDOW)
+      return op_fail(n, "pads[%d]=%lld must be in [0, %lld]", i, (long long)v[i], (long long)MAX_WINDOW);
   return 0;
 }
 
@@ -112,6 +115,8 @@ static int avgpool_grad_infer(ir_graph *g, ir_node *n) {
   int rank;
   (void)g;
   if (op_check_dtype(n, 0, OP_F32_F64) || op_const_ints(n, 1, xs, IR_MAX_RANK, &rank)) return -1;
+  for (int i = 0; i < rank; i++)
+    if (xs[i] < 0 || xs[i] > MAX_WINDOW) return op_fail(n, "shape[%d]=%lld is out of range", i, (long long)xs[i]);
   if (xdy_check(n, rank, xs, dy) || count_include_pad(n)) return -1;
   if (dy->shape[1] != xs[1]) return op_fail(n, "dY and X have different channel counts");
   op_set_out(n->out[0], dy->dtype, rank, xs);
