@@ -57,20 +57,18 @@ typedef struct spec {
 /* ---- building ---------------------------------------------------------------- */
 
 static void set_attrs(ir_node *n, const char *text) {
-  char buf[512], *save = NULL;
+  char buf[512];
   snprintf(buf, sizeof buf, "%s", text ? text : "");
-  for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+  for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " ")) {
     char *eq = strchr(tok, '=');
     assert_non_null(eq);
     *eq = 0;
-    const char *v = eq + 1;
+    char *v = eq + 1;
     if (*v == '[') {
       int64_t vals[16];
       int cnt = 0;
-      for (const char *p = v + 1; *p && *p != ']'; p++) {
-        vals[cnt++] = strtoll(p, (char **)&p, 10);
-        if (*p == ']') break;
-      }
+      char *end = v;
+      while (*end && *end != ']' && cnt < 16) vals[cnt++] = strtoll(end + 1, &end, 10);   /* end: at ',' or ']' */
       ir_attr_set_ints(n, tok, cnt, vals);
     } else if (strchr(v, '.')) {
       ir_attr_set_float(n, tok, atof(v));
