@@ -14,6 +14,7 @@
  */
 #include "op.h"
 #include "grad_elementwise.h"
+#include "grad_nn.h"
 
 #include <string.h>
 
@@ -203,7 +204,7 @@ static const op_attr_spec dropout[] = {
 #define E(name, min_in, max_in, max_out, attrs, flags, validate, infer) \
   {#name, "", min_in, max_in, 1, max_out, attrs, flags, validate, infer, \
    interp_ew_##name, emit_ew_##name, NULL, NULL, NULL}
-/* The same, with a gradient builder (grad_elementwise.c). */
+/* The same, with a gradient builder (grad_elementwise.c, grad_nn.c). */
 #define EG(name, min_in, max_in, max_out, attrs, flags, validate, infer) \
   {#name, "", min_in, max_in, 1, max_out, attrs, flags, validate, infer, \
    interp_ew_##name, emit_ew_##name, NULL, grad_##name, NULL}
@@ -272,7 +273,7 @@ const op_def ops_elementwise[] = {
   E(PRelu, 2, 2, 1, none, EWE, NULL, infer_prelu),
   E(CastLike, 2, 2, 1, cast, EW, NULL, infer_cast_like),
 
-  E(Softmax, 1, 1, 1, axis, 0, validate_softmax, infer_softmax),
-  E(LogSoftmax, 1, 1, 1, axis, 0, validate_softmax, infer_softmax),
+  EG(Softmax, 1, 1, 1, axis, 0, validate_softmax, infer_softmax),
+  EG(LogSoftmax, 1, 1, 1, axis, 0, validate_softmax, infer_softmax),
   {NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 };

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "op.h"
+#include "grad_nn.h"
 #include "../../runtime/kernels/interp_image.h"
 #include "../backend/emit_image.h"
 
@@ -695,7 +696,8 @@ const op_def ops_image[] = {
     ENTRY("SpaceToDepth", 1, 1, 1, 1, s2d_attrs, d2s_validate, d2s_infer, space_to_depth),
     {.name = "ConvTranspose", .domain = "", .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
      .attrs = convt_attrs, .validate = window_validate, .infer = convt_infer,
-     .interp = interp_image_conv_transpose, .emit = emit_image_conv_transpose, .macs = convt_macs},
+     .interp = interp_image_conv_transpose, .emit = emit_image_conv_transpose, .macs = convt_macs,
+     .grad = grad_ConvTranspose},
     ENTRY("LpPool", 1, 1, 1, 1, lppool_attrs, lp_validate, lppool_infer, lp_pool),
     ENTRY("GlobalLpPool", 1, 1, 1, 1, glp_attrs, lp_validate, global_lp_infer, global_lp_pool),
     ENTRY("MaxUnpool", 2, 3, 1, 1, unpool_attrs, unpool_validate, unpool_infer, max_unpool),

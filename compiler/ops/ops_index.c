@@ -20,6 +20,7 @@
  *    plain attributes.  ignore_index stays absent when the model has none.
  */
 #include "op.h"
+#include "grad_nn.h"
 
 #include <string.h>
 
@@ -283,9 +284,9 @@ const op_def ops_index[] = {
    .interp = interp_index_scatter_nd, .emit = emit_index_scatter_nd},
   {.name = "NegativeLogLikelihoodLoss", .domain = "", .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
    .attrs = loss_attrs, .validate = validate_loss, .infer = infer_loss,
-   .interp = interp_index_nll_loss, .emit = emit_index_nll_loss},
+   .interp = interp_index_nll_loss, .emit = emit_index_nll_loss, .grad = grad_NegativeLogLikelihoodLoss},
   {.name = "SoftmaxCrossEntropyLoss", .domain = "", .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 2,
    .attrs = loss_attrs, .validate = validate_loss, .infer = infer_loss,
-   .interp = interp_index_sce_loss, .emit = emit_index_sce_loss},
+   .interp = interp_index_sce_loss, .emit = emit_index_sce_loss, .grad = grad_SoftmaxCrossEntropyLoss},
   {.name = NULL}
 };
