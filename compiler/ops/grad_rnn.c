@@ -1,0 +1,411 @@
+/*
+ * grad_rnn.c - gradient builders of RNN, GRU and LSTM: backpropagation
+ * through time as ordinary IR nodes, so the backward of a recurrence is
+ * planned, fused and emitted like anything else.
+ *
+ * Conventions: T steps, batch B, input size I, hidden size H, G gates
+ * (RNN 1, GRU 3 in ONNX's order z r h, LSTM 4 in order i o f c), one
+ * direction d at a time.  "Bulk" tensors hold every step, [T, B, *] in time
+ * order; "step" tensors are one step, [1, B, *].  dG is the gradient of a
+ * cell's gate pre-activations, [*, B, G*H] in ONNX's gate order.
+ *
+ * Per direction:
+ *  1. recompute, in bulk, what the backward needs.  The forward's Y gives
+ *     h_{t-1} of every step (Y shifted by one, initial_h at the end the
+ *     direction starts from), so the projections X W^T + Wb and
+ *     Hprev R^T + Rb of all steps are two Gemms, and every gate activation
+ *     follows elementwise without a sequential chain.  Only LSTM's cell
+ *     state needs one: c_t = f_t c_{t-1} + i_t g_t, two elementwise nodes a
+ *     step.  The sigmoid and tanh derivatives (s - s*s, 1 - t*t) are folded
+ *     into per-step factors K so that the recurrence below is short.
+ *  2. the backward recurrence, unrolled in the reverse of processing order:
+ *     dH_t = dY_t + carry, dG_t from dH_t (and LSTM's dC_t) times the
+ *     factors of step t, carry = dG_t R (+ the direct terms).  dL/dY_h and
+ *     dL/dY_c seed the carries of the step processed last.
+ *  3. the parameter gradients over all steps at once: dG of every step
+ *     concatenated to [T*B, G*H], then dX = dG W, dW = dG^T X,
+ *     dR = dG_R^T Hprev, dB = column sums; the carries left after the step
+ *     processed first are dL/dinitial_h and dL/dinitial_c.
+ * GRU keeps two dG's: dG_W (what multiplies X and W) and dG_R (what
+ * multiplies R's input and Rb), which differ in the h gate: with
+ * linear_before_reset the h gate's recurrent part is scaled by r, without
+ * it R's h rows read r (.) Hprev instead of Hprev.
+ *
+ * Not supported, refused with a message naming the node: layout 1,
+ * activations other than the defaults, clip, sequence_lens other than a
+ * constant equal to the sequence length, LSTM peepholes and input_forget.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grad_rnn.h"
+#include "op.h"
+#include "ops_rnn.h"
+
+enum { CELL_RNN, CELL_GRU, CELL_LSTM };
+
+typedef struct bptt {
+  grad_ctx *gc;
+  const ir_node *n;
+  int cell, G, nd, lbr;
+  int64_t T, B, I, H;
+  ir_dtype dt;
+  int err;                 /* a node could not be made (the error is set) */
+  ir_tensor *Y;            /* forward Y [T, nd, B, H] */
+  ir_tensor *Xf;           /* X as [T*B, I] */
+  ir_tensor *zeros;        /* [1, B, H] */
+  ir_tensor *one;          /* scalar 1 */
+} bptt;
+
+/* ---- node helpers: each returns NULL after any failure (b->err) --------- */
+
+static ir_tensor *mk(bptt *b, const char *op, int n_in, ir_tensor *const *in) {
+  if (b->err) return NULL;
+  for (int i = 0; i < n_in; i++)
+    if (!in[i]) return b->err = 1, NULL;
+  ir_tensor *t = grad_node(b->gc, op, n_in, in);
+  if (!t) b->err = 1;
+  return t;
+}
+
+static ir_tensor *op2(bptt *b, const char *op, ir_tensor *x, ir_tensor *y) {
+  ir_tensor *in[2] = {x, y};
+  return mk(b, op, 2, in);
+}
+static ir_tensor *op1(bptt *b, const char *op, ir_tensor *x) { return mk(b, op, 1, &x); }
+static ir_tensor *add(bptt *b, ir_tensor *x, ir_tensor *y) { return op2(b, "Add", x, y); }
+static ir_tensor *mul(bptt *b, ir_tensor *x, ir_tensor *y) { return op2(b, "Mul", x, y); }
+static ir_tensor *sub(bptt *b, ir_tensor *x, ir_tensor *y) { return op2(b, "Sub", x, y); }
+
+static void set_int(ir_tensor *t, const char *name, int64_t v) {
+  if (t) ir_attr_set_int(t->producer, name, v);
+}
+
+static ir_tensor *ints(bptt *b, int cnt, const int64_t *v) { return grad_const_i64(b->gc, cnt, v); }
+
+/* x[..., start:end, ...] along axis. */
+static ir_tensor *slice(bptt *b, ir_tensor *x, int64_t axis, int64_t start, int64_t end) {
+  ir_tensor *in[4] = {x, ints(b, 1, &start), ints(b, 1, &end), ints(b, 1, &axis)};
+  return mk(b, "Slice", 4, in);
+}
+
+static ir_tensor *reshape(bptt *b, ir_tensor *x, int rank, const int64_t *dims) {
+  ir_tensor *in[2] = {x, ints(b, rank, dims)};
+  return mk(b, "Reshape", 2, in);
+}
+#define RESHAPE(b, x, ...) reshape(b, x, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+
+static ir_tensor *concat(bptt *b, int cnt, ir_tensor *const *xs, int64_t axis) {
+  if (cnt == 1) return xs[0];
+  ir_tensor *t = mk(b, "Concat", cnt, xs);
+  set_int(t, "axis", axis);
+  return t;
+}
+#define CONCAT(b, axis, ...) concat(b, (int)(sizeof((ir_tensor *[]){__VA_ARGS__}) / sizeof(ir_tensor *)), (ir_tensor *[]){__VA_ARGS__}, axis)
+
+/* op(A) op(B) (+ C when given), op = transpose where ta / tb. */
+static ir_tensor *gemm(bptt *b, ir_tensor *A, ir_tensor *Bm, ir_tensor *C, int ta, int tb) {
+  ir_tensor *in[3] = {A, Bm, C};
+  ir_tensor *t = mk(b, "Gemm", C ? 3 : 2, in);
+  set_int(t, "transA", ta);
+  set_int(t, "transB", tb);
+  return t;
+}
+
+/* Column sums of a matrix: [M, N] -> [N]. */
+static ir_tensor *colsum(bptt *b, ir_tensor *x) {
+  int64_t axis = 0;
+  ir_tensor *t = op2(b, "ReduceSum", x, ints(b, 1, &axis));
+  set_int(t, "keepdims", 0);
+  return t;
+}
+
+/* A constant of the node's float dtype, every element v. */
+static ir_tensor *fconst(bptt *b, int rank, const int64_t *dims, double v) {
+  char base[256];
+  snprintf(base, sizeof base, "%srnn_const", b->gc->prefix);
+  ir_tensor *t = ir_add_tensor_unique(b->gc->g, base, b->dt, IR_CONST);
+  ir_set_shape(t, rank, dims);
+  int64_t cnt = ir_numel(t);
+  size_t es = ir_dtype_size(b->dt);
+  unsigned char *buf = ir_alloc((size_t)cnt * es + 1);
+  for (int64_t k = 0; k < cnt; k++) {
+    if (b->dt == IR_F32) ((float *)buf)[k] = (float)v;
+    else ((double *)buf)[k] = v;
+  }
+  ir_tensor_set_data(t, buf, (size_t)cnt * es);
+  free(buf);
+  return t;
+}
+
+/* Derivatives from the activation's output: sigmoid' = s - s*s, tanh' = 1 - t*t. */
+static ir_tensor *dsig(bptt *b, ir_tensor *s) { return sub(b, s, mul(b, s, s)); }
+static ir_tensor *dtanh(bptt *b, ir_tensor *t) { return sub(b, b->one, mul(b, t, t)); }
+
+/* Gate k of a [*, B, G*H] tensor. */
+static ir_tensor *gate(bptt *b, ir_tensor *x, int k) { return slice(b, x, 2, k * b->H, (k + 1) * b->H); }
+/* Step t of a bulk tensor. */
+static ir_tensor *at(bptt *b, ir_tensor *x, int64_t t) { return slice(b, x, 0, t, t + 1); }
+
+/* The state before each step, in time order: seq [T, B, H] shifted by one
+ * step against the processing order, init ([1, B, H]) where it starts. */
+static ir_tensor *shift(bptt *b, ir_tensor *seq, ir_tensor *init, int rev) {
+  if (b->T == 1) return init;
+  if (rev) return CONCAT(b, 0, slice(b, seq, 0, 1, b->T), init);
+  return CONCAT(b, 0, init, slice(b, seq, 0, 0, b->T - 1));
+}
+
+/* Direction d's slice of a [nd, ...] input, or NULL when it is missing. */
+static ir_tensor *dir_of(bptt *b, int i, int d) {
+  const ir_node *n = b->n;
+  return i < n->n_in && n->in[i] ? slice(b, n->in[i], 0, d, d + 1) : NULL;
+}
+
+/* ---- what is refused ----------------------------------------------------- */
+
+static int check_supported(bptt *b) {
+  const ir_node *n = b->n;
+  static const int64_t defaults[3][3] = {{RNN_ACT_TANH}, {RNN_ACT_SIGMOID, RNN_ACT_TANH},
+                                         {RNN_ACT_SIGMOID, RNN_ACT_TANH, RNN_ACT_TANH}};
+  int slots = b->cell == CELL_RNN ? 1 : b->cell == CELL_GRU ? 2 : 3;
+  if (ir_attr_int(n, "layout", 0) != 0)
+    return op_fail(n, "gradient: layout=1 is not supported (only layout 0, X as [seq, batch, input])");
+  if (ir_attr_find(n, "clip")) return op_fail(n, "gradient: clip is not supported");
+  const int64_t *codes = NULL;
+  int cnt = ir_attr_ints(n, "_rnn_act", &codes);
+  for (int k = 0; k < cnt; k++)
+    if (codes[k] != defaults[slots - 1][k % slots])
+      return op_fail(n, "gradient: only the default activations are supported (%s)",
+                     slots == 1 ? "Tanh" : slots == 2 ? "Sigmoid, Tanh" : "Sigmoid, Tanh, Tanh");
+  if (n->n_in > 4 && n->in[4]) {
+    const ir_tensor *s = n->in[4];
+    int ok = s->data != NULL;
+    for (int64_t k = 0; ok && k < ir_numel(s); k++) ok = ir_const_i64(s, k) == b->T;
+    if (!ok)
+      return op_fail(n, "gradient: sequence_lens must be a constant equal to the sequence length %lld",
+                     (long long)b->T);
+  }
+  if (b->cell == CELL_LSTM && n->n_in > 7 && n->in[7])
+    return op_fail(n, "gradient: peepholes (input P) are not supported");
+  if (b->cell == CELL_LSTM && ir_attr_int(n, "input_forget", 0))
+    return op_fail(n, "gradient: input_forget=1 is not supported");
+  return 0;
+}
+
+/* The forward Y when the node does not output it: a copy of the node that does. */
+static ir_tensor *forward_y(bptt *b) {
+  const ir_node *n = b->n;
+  ir_tensor *y = b->err ? NULL : grad_node(b->gc, n->op_type, n->n_in, n->in);   /* optional inputs may be NULL */
+  if (!y) return b->err = 1, NULL;
+  ir_node *m = y->producer;
+  m->opset = n->opset;
+  for (int k = 0; k < n->n_attr; k++) {
+    const ir_attr *a = &n->attrs[k];
+    ir_attr_remove(m, a->name);
+    ir_attr_copy(ir_attr_add(m, a->name, a->type), a);
+  }
+  return y;
+}
+
+/* ---- one direction ------------------------------------------------------- */
+
+/* What a direction contributes: parameter gradients with a leading [1]. */
+typedef struct dir_grads {
+  ir_tensor *dW, *dR, *dB, *dh0, *dc0;
+} dir_grads;
+
+/* Bulk tensors of one direction (those a cell does not use stay NULL). */
+typedef struct dir_bulk {
+  ir_tensor *Hprev, *Hf;       /* [T, B, H] and as [T*B, H] */
+  ir_tensor *Wd;               /* W [GH, I] */
+  ir_tensor *Rd, *Rzr, *Rh;    /* R [GH, H]; GRU without lbr: its z r rows and h rows */
+  ir_tensor *z, *r, *f;        /* GRU z, r; LSTM f */
+  ir_tensor *K;                /* RNN: tanh'; GRU lbr=1: dG_R = [dH dH dH] * K; LSTM: dG = [dC dH dC dC] * K */
+  ir_tensor *Kz, *Kn, *Kr;     /* GRU: dz = dH Kz, dn = dH Kn; without lbr dr = (dn Rh) Kr */
+  ir_tensor *Kc;               /* LSTM: dC_t = carry + dH Kc */
+  ir_tensor *rHf;              /* GRU without lbr: r (.) Hprev as [T*B, H] */
+} dir_bulk;
+
+static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
+  int64_t T = b->T, B = b->B, H = b->H, GH = b->G * b->H, TB = T * B;
+  ir_tensor *Yd = RESHAPE(b, slice(b, b->Y, 1, d, d + 1), T, B, H);
+  ir_tensor *h0 = dir_of(b, 5, d);
+  k->Hprev = shift(b, Yd, h0 ? h0 : b->zeros, rev);
+  k->Hf = RESHAPE(b, k->Hprev, TB, H);
+  k->Wd = RESHAPE(b, dir_of(b, 1, d), GH, b->I);
+  k->Rd = RESHAPE(b, dir_of(b, 2, d), GH, H);
+  ir_tensor *Bd = dir_of(b, 3, d), *Wb = NULL, *Rb = NULL;
+  if (Bd) {
+    Wb = RESHAPE(b, slice(b, Bd, 1, 0, GH), GH);
+    Rb = RESHAPE(b, slice(b, Bd, 1, GH, 2 * GH), GH);
+  }
+  ir_tensor *XW = RESHAPE(b, gemm(b, b->Xf, k->Wd, Wb, 0, 1), T, B, GH);
+
+  if (b->cell == CELL_RNN) {
+    k->K = dtanh(b, Yd);
+    return;
+  }
+  if (b->cell == CELL_GRU) {
+    ir_tensor *hn, *nn;
+    if (b->lbr) {
+      ir_tensor *HR = RESHAPE(b, gemm(b, k->Hf, k->Rd, Rb, 0, 1), T, B, GH);
+      k->z = op1(b, "Sigmoid", add(b, gate(b, XW, 0), gate(b, HR, 0)));
+      k->r = op1(b, "Sigmoid", add(b, gate(b, XW, 1), gate(b, HR, 1)));
+      hn = gate(b, HR, 2);
+      nn = op1(b, "Tanh", add(b, gate(b, XW, 2), mul(b, k->r, hn)));
+    } else {
+      k->Rzr = slice(b, k->Rd, 0, 0, 2 * H);
+      k->Rh = slice(b, k->Rd, 0, 2 * H, 3 * H);
+      ir_tensor *Rbzr = Rb ? slice(b, Rb, 0, 0, 2 * H) : NULL, *Rbh = Rb ? slice(b, Rb, 0, 2 * H, 3 * H) : NULL;
+      ir_tensor *HR = RESHAPE(b, gemm(b, k->Hf, k->Rzr, Rbzr, 0, 1), T, B, 2 * H);
+      k->z = op1(b, "Sigmoid", add(b, gate(b, XW, 0), gate(b, HR, 0)));
+      k->r = op1(b, "Sigmoid", add(b, gate(b, XW, 1), gate(b, HR, 1)));
+      k->rHf = RESHAPE(b, mul(b, k->r, k->Hprev), TB, H);
+      hn = RESHAPE(b, gemm(b, k->rHf, k->Rh, Rbh, 0, 1), T, B, H);
+      nn = op1(b, "Tanh", add(b, gate(b, XW, 2), hn));
+    }
+    /* h_t = n + z (h_{t-1} - n) */
+    k->Kz = mul(b, sub(b, k->Hprev, nn), dsig(b, k->z));
+    k->Kn = mul(b, sub(b, b->one, k->z), dtanh(b, nn));
+    if (b->lbr) {
+      k->Kr = mul(b, mul(b, k->Kn, hn), dsig(b, k->r));
+      k->K = CONCAT(b, 2, k->Kz, k->Kr, mul(b, k->Kn, k->r));
+    } else {
+      k->Kr = mul(b, k->Hprev, dsig(b, k->r));
+    }
+    return;
+  }
+  /* LSTM */
+  ir_tensor *pre = add(b, XW, RESHAPE(b, gemm(b, k->Hf, k->Rd, Rb, 0, 1), T, B, GH));
+  ir_tensor *i = op1(b, "Sigmoid", gate(b, pre, 0)), *o = op1(b, "Sigmoid", gate(b, pre, 1));
+  ir_tensor *g = op1(b, "Tanh", gate(b, pre, 3));
+  k->f = op1(b, "Sigmoid", gate(b, pre, 2));
+  ir_tensor *ig = mul(b, i, g), *c0 = dir_of(b, 6, d), *c = c0 ? c0 : b->zeros;
+  ir_tensor **cs = ir_alloc(sizeof *cs * (size_t)T);
+  for (int64_t s = 0; s < T; s++) {
+    int64_t t = rev ? T - 1 - s : s;
+    c = cs[t] = add(b, mul(b, at(b, k->f, t), c), at(b, ig, t));
+  }
+  ir_tensor *C = concat(b, (int)T, cs, 0);
+  free(cs);
+  ir_tensor *Cprev = shift(b, C, c0 ? c0 : b->zeros, rev), *tc = op1(b, "Tanh", C);
+  k->Kc = mul(b, o, dtanh(b, tc));
+  k->K = CONCAT(b, 2, mul(b, g, dsig(b, i)), mul(b, tc, dsig(b, o)), mul(b, Cprev, dsig(b, k->f)),
+                mul(b, i, dtanh(b, g)));
+}
+
+/* One step of the backward recurrence at time t: dG_R of the step; the
+ * carries become dL/dh_{t-1} (and dL/dc_{t-1}). */
+static ir_tensor *step(bptt *b, const dir_bulk *k, int64_t t, ir_tensor *dH, ir_tensor **carry_h, ir_tensor **carry_c) {
+  ir_tensor *dG;
+  if (b->cell == CELL_RNN) {
+    dG = mul(b, dH, at(b, k->K, t));
+    *carry_h = op2(b, "MatMul", dG, k->Rd);
+  } else if (b->cell == CELL_GRU && b->lbr) {
+    dG = mul(b, CONCAT(b, 2, dH, dH, dH), at(b, k->K, t));
+    *carry_h = add(b, mul(b, dH, at(b, k->z, t)), op2(b, "MatMul", dG, k->Rd));
+  } else if (b->cell == CELL_GRU) {
+    ir_tensor *dz = mul(b, dH, at(b, k->Kz, t)), *dn = mul(b, dH, at(b, k->Kn, t));
+    ir_tensor *u = op2(b, "MatMul", dn, k->Rh);          /* dL/d(r (.) h_{t-1}) */
+    ir_tensor *dr = mul(b, u, at(b, k->Kr, t));
+    dG = CONCAT(b, 2, dz, dr, dn);
+    ir_tensor *direct = add(b, mul(b, dH, at(b, k->z, t)), mul(b, u, at(b, k->r, t)));
+    *carry_h = add(b, direct, op2(b, "MatMul", CONCAT(b, 2, dz, dr), k->Rzr));
+  } else {
+    ir_tensor *dC = mul(b, dH, at(b, k->Kc, t));
+    if (*carry_c) dC = add(b, *carry_c, dC);
+    dG = mul(b, CONCAT(b, 2, dC, dH, dC, dC), at(b, k->K, t));
+    *carry_h = op2(b, "MatMul", dG, k->Rd);
+    *carry_c = mul(b, dC, at(b, k->f, t));
+  }
+  return dG;
+}
+
+static void direction(bptt *b, int d, ir_tensor *gY, ir_tensor *gYh, ir_tensor *gYc, dir_grads *out) {
+  const ir_node *n = b->n;
+  int64_t T = b->T, B = b->B, H = b->H, GH = b->G * b->H, TB = T * B;
+  int rev = b->nd == 2 ? d == 1 : strcmp(ir_attr_string(n, "direction", "forward"), "reverse") == 0;
+  dir_bulk k;
+  memset(&k, 0, sizeof k);
+  recompute(b, d, rev, &k);
+
+  /* 2. the recurrence, from the step processed last to the first */
+  ir_tensor *gYd = gY ? RESHAPE(b, slice(b, gY, 1, d, d + 1), T, B, H) : NULL;
+  ir_tensor *carry_h = gYh ? slice(b, gYh, 0, d, d + 1) : NULL;
+  ir_tensor *carry_c = gYc ? slice(b, gYc, 0, d, d + 1) : NULL;
+  ir_tensor **dHs = ir_alloc(sizeof *dHs * (size_t)T), **dGs = ir_alloc(sizeof *dGs * (size_t)T);
+  for (int64_t s = 0; s < T && !b->err; s++) {
+    int64_t t = rev ? s : T - 1 - s;
+    ir_tensor *dH = gYd ? at(b, gYd, t) : NULL;
+    if (dH && carry_h) dH = add(b, dH, carry_h);
+    else if (!dH) dH = carry_h ? carry_h : b->zeros;
+    dHs[t] = dH;
+    dGs[t] = step(b, &k, t, dH, &carry_h, &carry_c);
+  }
+
+  /* 3. all steps at once */
+  ir_tensor *dGR = RESHAPE(b, b->err ? NULL : concat(b, (int)T, dGs, 0), TB, GH), *dGW = dGR;
+  if (b->cell == CELL_GRU && b->lbr && !b->err) {
+    ir_tensor *dn = mul(b, concat(b, (int)T, dHs, 0), k.Kn);
+    dGW = CONCAT(b, 1, slice(b, dGR, 1, 0, 2 * H), RESHAPE(b, dn, TB, H));
+  }
+  free(dHs);
+  free(dGs);
+  ir_tensor *dX = RESHAPE(b, op2(b, "MatMul", dGW, k.Wd), T, B, b->I);
+  if (!b->err && grad_add(b->gc, n->in[0], dX, n->in[0]) < 0) b->err = 1;
+  out->dW = RESHAPE(b, gemm(b, dGW, b->Xf, NULL, 1, 0), 1, GH, b->I);
+  ir_tensor *dR;
+  if (b->cell == CELL_GRU && !b->lbr)
+    dR = CONCAT(b, 0, gemm(b, slice(b, dGR, 1, 0, 2 * H), k.Hf, NULL, 1, 0),
+                gemm(b, slice(b, dGR, 1, 2 * H, 3 * H), k.rHf, NULL, 1, 0));
+  else
+    dR = gemm(b, dGR, k.Hf, NULL, 1, 0);
+  out->dR = RESHAPE(b, dR, 1, GH, H);
+  out->dB = RESHAPE(b, CONCAT(b, 0, colsum(b, dGW), colsum(b, dGR)), 1, 2 * GH);
+  out->dh0 = carry_h;
+  out->dc0 = carry_c ? carry_c : b->zeros;
+}
+
+/* ---- the entry ------------------------------------------------------------ */
+
+static ir_tensor *out_of(const ir_node *n, int j) { return j < n->n_out ? n->out[j] : NULL; }
+
+int grad_rnn(grad_ctx *gc, const ir_node *n) {
+  ir_tensor *gY = grad_of(gc, out_of(n, 0)), *gYh = grad_of(gc, out_of(n, 1)), *gYc = NULL;
+  bptt b;
+  memset(&b, 0, sizeof b);
+  b.gc = gc;
+  b.n = n;
+  b.cell = strcmp(n->op_type, "LSTM") == 0 ? CELL_LSTM : strcmp(n->op_type, "GRU") == 0 ? CELL_GRU : CELL_RNN;
+  b.G = b.cell == CELL_LSTM ? 4 : b.cell == CELL_GRU ? 3 : 1;
+  if (b.cell == CELL_LSTM) gYc = grad_of(gc, out_of(n, 2));
+  if (!gY && !gYh && !gYc) return 0;
+  const ir_tensor *X = n->in[0];
+  b.dt = X->dtype;
+  b.nd = (int)n->in[1]->shape[0];
+  b.lbr = (int)ir_attr_int(n, "linear_before_reset", 0);
+  b.T = X->shape[0];
+  b.B = X->shape[1];
+  b.I = X->shape[2];
+  b.H = ir_attr_int(n, "hidden_size", 0);
+  if (check_supported(&b) < 0) return -1;
+  int64_t bh[3] = {1, b.B, b.H};
+  b.zeros = fconst(&b, 3, bh, 0.0);
+  b.one = fconst(&b, 0, NULL, 1.0);
+  b.Y = out_of(n, 0) ? out_of(n, 0) : forward_y(&b);
+  b.Xf = RESHAPE(&b, n->in[0], b.T * b.B, b.I);
+
+  dir_grads dg[2];
+  for (int d = 0; d < b.nd; d++) direction(&b, d, gY, gYh, gYc, &dg[d]);
+  if (b.err) return -1;
+#define GATHER(field) (b.nd == 2 ? CONCAT(&b, 0, dg[0].field, dg[1].field) : dg[0].field)
+  struct { int i; ir_tensor *d; } to[5] = {
+    {1, GATHER(dW)}, {2, GATHER(dR)}, {3, GATHER(dB)}, {5, GATHER(dh0)}, {6, GATHER(dc0)}};
+#undef GATHER
+  for (int k = 0; k < 5 && !b.err; k++) {
+    const ir_tensor *x = to[k].i < n->n_in ? n->in[to[k].i] : NULL;
+    if (x && grad_add(gc, x, to[k].d, x) < 0) return -1;
+  }
+  return b.err ? -1 : 0;
+}
