@@ -1,0 +1,265 @@
+/*
+ * test_grad_rnn.c - backpropagation through time of RNN, GRU and LSTM
+ * (compiler/ops/grad_rnn.c).
+ *
+ * 1. Finite differences: for each cell (GRU with both linear_before_reset
+ *    values), direction, with and without B and initial_h/initial_c, and a
+ *    loss through Y only, Y_h only (the node then has no Y output, so the
+ *    builder recomputes it) and every output, the gradients of
+ *    L = sum(Y cY + Y_h cH + Y_c cC) (random weights c, broadcast over T)
+ *    w.r.t. every input match central differences of L computed by the
+ *    interpreter on the forward graph alone, in float64.
+ * 2. PyTorch: a bidirectional GRU and LSTM with their gradients from
+ *    torch.autograd in float32 (tests/data/grad_rnn/torch_ref.py wrote the
+ *    .npy files, converting PyTorch's gate order and bias split to ONNX's).
+ * 3. The emitted C of a GRU backward graph (float32) against the
+ *    interpreter, built with cc and clang under ASan/UBSan.
+ * 4. What is refused is an error naming the node and what is missing.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "compiler/ir/ir.h"
+#include "compiler/ops/op.h"
+#include "compiler/passes/passes.h"
+#include "runtime/interp.h"
+#include "runtime/npy.h"
+#include "optest.h"
+
+enum { LOSS_Y = 1, LOSS_YH = 2, LOSS_YC = 4 };
+
+typedef struct rnn_case {
+  const char *op;         /* RNN, GRU, LSTM */
+  int lbr;                /* GRU linear_before_reset */
+  const char *dir;
+  int with_b, with_h0;    /* with_h0: initial_h, and initial_c for LSTM */
+  int loss;               /* LOSS_* bits: outputs the loss reads (and the node writes) */
+  ir_dtype dt;
+  int64_t T, B, I, H;
+} rnn_case;
+
+/* The graph of one case and its float inputs, in the node's input order. */
+typedef struct rnn_graph {
+  ir_graph *g;
+  ir_node *rnn;
+  ir_tensor *y;             /* the loss tensor; L = sum(y) */
+  int n_x;
+  ir_tensor *xs[8];         /* graph inputs: X W R [B] [initial_h] [initial_c] */
+  ir_tensor *dxs[8];        /* their gradients (Gradient's outputs) */
+} rnn_graph;
+
+static int gates(const char *op) { return strcmp(op, "LSTM") == 0 ? 4 : strcmp(op, "GRU") == 0 ? 3 : 1; }
+static int ndir(const rnn_case *c) { return strcmp(c->dir, "bidirectional") == 0 ? 2 : 1; }
+
+static void describe(const rnn_case *c, char *buf, size_t cap) {
+  snprintf(buf, cap, "%s%s %s%s%s loss%s%s%s", c->op, strcmp(c->op, "GRU") ? "" : c->lbr ? "(lbr=1)" : "(lbr=0)",
+           c->dir, c->with_b ? " +B" : "", c->with_h0 ? " +initial" : "", c->loss & LOSS_Y ? " Y" : "",
+           c->loss & LOSS_YH ? " Y_h" : "", c->loss & LOSS_YC ? " Y_c" : "");
+}
+
+/* Loss weights: a fixed function of the position, so every element counts differently. */
+static ir_tensor *weights_like(ir_graph *g, const char *name, ir_dtype dt, const ir_tensor *t, double phase) {
+  int64_t cnt = ir_numel(t);
+  double *v = malloc((size_t)cnt * sizeof *v);
+  for (int64_t k = 0; k < cnt; k++) v[k] = sin(0.7 * (double)k + phase) + 0.3;
+  ir_tensor *c = ot_const(g, name, dt, t->rank, t->shape, v);
+  free(v);
+  return c;
+}
+
+static ir_tensor *node2(ir_graph *g, const char *op, ir_tensor *a, ir_tensor *b) {
+  ir_node *n = ot_node(g, op, 13, 2, IN(a, b), 1);
+  assert_int_equal(op_validate(n), 0);
+  return n->out[0];
+}
+
+static void build(rnn_graph *r, const rnn_case *c, int with_gradient) {
+  int64_t nd = ndir(c), GH = gates(c->op) * c->H, T = c->T, B = c->B, I = c->I, H = c->H;
+  int lstm = strcmp(c->op, "LSTM") == 0;
+  memset(r, 0, sizeof *r);
+  r->g = ir_graph_new("g", NULL);
+  ir_tensor *in[7] = {NULL};
+  in[0] = ot_input(r->g, "X", c->dt, 3, DIMS(T, B, I));
+  in[1] = ot_input(r->g, "W", c->dt, 3, DIMS(nd, GH, I));
+  in[2] = ot_input(r->g, "R", c->dt, 3, DIMS(nd, GH, H));
+  if (c->with_b) in[3] = ot_input(r->g, "B", c->dt, 2, DIMS(nd, 2 * GH));
+  if (c->with_h0) in[5] = ot_input(r->g, "initial_h", c->dt, 3, DIMS(nd, B, H));
+  if (c->with_h0 && lstm) in[6] = ot_input(r->g, "initial_c", c->dt, 3, DIMS(nd, B, H));
+  for (int i = 0; i < 7; i++)
+    if (in[i]) r->xs[r->n_x++] = in[i];
+  int n_in = in[6] ? 7 : in[5] ? 6 : in[3] ? 4 : 3;
+
+  ir_tensor *out[3] = {NULL};
+  static const char *const out_names[3] = {"Y", "Y_h", "Y_c"};
+  for (int j = 0; j < 3; j++)
+    if (c->loss & (1 << j)) out[j] = ir_add_tensor(r->g, out_names[j], IR_UNDEF, IR_ACTIVATION);
+  r->rnn = ir_add_node(r->g, c->op, "rnn");
+  r->rnn->opset = 14;
+  ir_node_set_io(r->rnn, n_in, in, lstm ? 3 : 2, out);
+  ir_attr_set_int(r->rnn, "hidden_size", H);
+  ir_attr_set_string(r->rnn, "direction", c->dir);
+  if (strcmp(c->op, "GRU") == 0) ir_attr_set_int(r->rnn, "linear_before_reset", c->lbr);
+  assert_int_equal(op_validate(r->rnn), 0);
+  if (r->rnn->op->infer(r->g, r->rnn) < 0) fail_msg("%s", ir_last_error());
+
+  for (int j = 0; j < 3; j++) {
+    if (!out[j]) continue;
+    char name[16];
+    snprintf(name, sizeof name, "c%d", j);
+    ir_tensor *term = node2(r->g, "Mul", out[j], weights_like(r->g, name, c->dt, out[j], j));
+    r->y = r->y ? node2(r->g, "Add", r->y, term) : term;   /* Y_h, Y_c broadcast over Y's T */
+  }
+  ir_graph_add_output(r->g, r->y);
+  if (!with_gradient) return;
+  ir_node *gn = ir_add_node(r->g, "Gradient", "grad");
+  free(gn->domain);
+  gn->domain = ir_strdup("ai.onnx.preview.training");
+  gn->opset = 1;
+  for (int i = 0; i < r->n_x; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "d_%s", r->xs[i]->name);
+    r->dxs[i] = ir_add_tensor(r->g, name, IR_UNDEF, IR_ACTIVATION);
+  }
+  ir_node_set_io(gn, r->n_x, r->xs, r->n_x, r->dxs);
+  ir_attr *xa = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
+  xa->n = r->n_x;
+  xa->strings = ir_alloc((size_t)r->n_x * sizeof *xa->strings);
+  for (int i = 0; i < r->n_x; i++) xa->strings[i] = ir_strdup(r->xs[i]->name);
+  ir_attr_set_string(gn, "y", r->y->name);
+  assert_int_equal(op_validate(gn), 0);
+  for (int i = 0; i < r->n_x; i++) ir_graph_add_output(r->g, r->dxs[i]);
+}
+
+static void run_passes(ir_graph *g) {
+  pass_options o;
+  pass_options_default(&o);
+  o.plan = 0;
+  if (pass_run_all(g, &o) < 0) fail_msg("%s", ir_last_error());
+}
+
+/* Random float64 inputs of a case, small enough that the gates do not saturate. */
+static double **random_inputs(const rnn_graph *r) {
+  double **v = calloc(8, sizeof *v);
+  for (int i = 0; i < r->n_x; i++) {
+    int64_t cnt = ir_numel(r->xs[i]);
+    v[i] = malloc((size_t)cnt * sizeof **v);
+    for (int64_t k = 0; k < cnt; k++) v[i][k] = ot_rnd() / 4;
+  }
+  return v;
+}
+
+static void free_inputs(double **v) {
+  for (int i = 0; i < 8; i++) free(v[i]);
+  free(v);
+}
+
+static double loss_of(ir_graph *g, const ir_tensor *y, double *const *vals) {
+  interp_ctx ic;
+  if (interp_run(&ic, g, (const void *const *)vals) < 0) fail_msg("%s", ir_last_error());
+  const double *yv = interp_value(&ic, y);
+  double s = 0;
+  for (int64_t k = 0; k < ir_numel(y); k++) s += yv[k];
+  interp_free(&ic);
+  return s;
+}
+
+static void check_fd(const rnn_case *c) {
+  char what[128];
+  describe(c, what, sizeof what);
+  rnn_graph fwd, bwd;
+  build(&fwd, c, 0);
+  run_passes(fwd.g);
+  build(&bwd, c, 1);
+  run_passes(bwd.g);
+  double **vals = random_inputs(&fwd);
+  interp_ctx ic;
+  if (interp_run(&ic, bwd.g, (const void *const *)vals) < 0) fail_msg("%s: %s", what, ir_last_error());
+  const double h = 1e-6;
+  for (int i = 0; i < fwd.n_x; i++) {
+    const double *got = interp_value(&ic, bwd.dxs[i]);
+    assert_non_null(got);
+    assert_true(ir_same_shape(bwd.dxs[i], bwd.xs[i]));
+    for (int64_t k = 0; k < ir_numel(fwd.xs[i]); k++) {
+      double keep = vals[i][k];
+      vals[i][k] = keep + h;
+      double up = loss_of(fwd.g, fwd.y, vals);
+      vals[i][k] = keep - h;
+      double down = loss_of(fwd.g, fwd.y, vals);
+      vals[i][k] = keep;
+      double fd = (up - down) / (2 * h);
+      if (!(fabs(got[k] - fd) <= 1e-6 * (1 + fabs(fd))))
+        fail_msg("%s: dL/d%s[%lld]: autodiff %.12g, finite differences %.12g", what, fwd.xs[i]->name,
+                 (long long)k, got[k], fd);
+    }
+  }
+  interp_free(&ic);
+  free_inputs(vals);
+  ir_graph_free(fwd.g);
+  ir_graph_free(bwd.g);
+}
+
+/* Every direction, with and without the optional inputs, and the losses. */
+static void check_all(const char *op, int lbr) {
+  static const char *const dirs[] = {"forward", "reverse", "bidirectional"};
+  int lstm = strcmp(op, "LSTM") == 0;
+  const int losses[] = {LOSS_Y, LOSS_YH, LOSS_Y | LOSS_YH | (lstm ? LOSS_YC : 0), LOSS_YC};
+  ot_rnd_seed(7);
+  for (int d = 0; d < 3; d++)
+    for (int opt = 0; opt < 2; opt++)
+      for (int l = 0; l < (lstm ? 4 : 3); l++) {
+        rnn_case c = {op, lbr, dirs[d], opt, opt, losses[l], IR_F64, 3, 2, 3, 2};
+        check_fd(&c);
+      }
+}
+
+static void test_rnn_finite_differences(void **state) {
+  (void)state;
+  check_all("RNN", 0);
+}
+
+static void test_gru_finite_differences(void **state) {
+  (void)state;
+  check_all("GRU", 0);
+}
+
+static void test_gru_lbr_finite_differences(void **state) {
+  (void)state;
+  check_all("GRU", 1);
+}
+
+static void test_lstm_finite_differences(void **state) {
+  (void)state;
+  check_all("LSTM", 0);
+}
+
+/* Partial optional inputs: B without initial_h and the reverse, one step, batch 1. */
+static void test_odd_shapes(void **state) {
+  (void)state;
+  static const char *const ops[] = {"RNN", "GRU", "GRU", "LSTM"};
+  ot_rnd_seed(11);
+  for (int k = 0; k < 4; k++) {
+    rnn_case a = {ops[k], k == 2, "bidirectional", 1, 0, LOSS_Y | LOSS_YH, IR_F64, 1, 1, 2, 3};
+    rnn_case b = {ops[k], k == 2, "reverse", 0, 1, LOSS_Y, IR_F64, 4, 1, 1, 3};
+    check_fd(&a);
+    check_fd(&b);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_rnn_finite_differences),
+    cmocka_unit_test(test_gru_finite_differences),
+    cmocka_unit_test(test_gru_lbr_finite_differences),
+    cmocka_unit_test(test_lstm_finite_differences),
+    cmocka_unit_test(test_odd_shapes),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
