@@ -44,7 +44,21 @@ typedef struct rnn_case {
   int loss;               /* LOSS_* bits: outputs the loss reads (and the node writes) */
   ir_dtype dt;
   int64_t T, B, I, H;
+  const char *torch;      /* NULL, or the prefix of torch_ref.py's files: loss weights from there */
 } rnn_case;
+
+#define DATA "tests/data/grad_rnn"
+
+/* DATA/<prefix>_<name>.npy, which must hold float32 of n elements. */
+static float *load(const char *prefix, const char *name, int64_t n) {
+  char path[256], err[256];
+  npy_array a;
+  snprintf(path, sizeof path, DATA "/%s_%s.npy", prefix, name);
+  if (npy_read(path, &a, err, sizeof err) < 0) fail_msg("%s", err);
+  if (strcmp(a.descr, "<f4") != 0 || a.nbytes != (size_t)n * sizeof(float))
+    fail_msg("%s: %s with %zu bytes, expected float32 of %lld elements", path, a.descr, a.nbytes, (long long)n);
+  return a.data;
+}
 
 /* The graph of one case and its float inputs, in the node's input order. */
 typedef struct rnn_graph {
@@ -65,12 +79,16 @@ static void describe(const rnn_case *c, char *buf, size_t cap) {
            c->loss & LOSS_YH ? " Y_h" : "", c->loss & LOSS_YC ? " Y_c" : "");
 }
 
-/* Loss weights: a fixed function of the position, so every element counts differently. */
-static ir_tensor *weights_like(ir_graph *g, const char *name, ir_dtype dt, const ir_tensor *t, double phase) {
+/* Loss weights: PyTorch's for its cases, else a fixed function of the
+ * position, so every element counts differently. */
+static ir_tensor *weights_like(ir_graph *g, const rnn_case *rc, int j, const ir_tensor *t) {
+  static const char *const names[3] = {"cY", "cH", "cC"};
   int64_t cnt = ir_numel(t);
   double *v = malloc((size_t)cnt * sizeof *v);
-  for (int64_t k = 0; k < cnt; k++) v[k] = sin(0.7 * (double)k + phase) + 0.3;
-  ir_tensor *c = ot_const(g, name, dt, t->rank, t->shape, v);
+  float *f = rc->torch ? load(rc->torch, names[j], cnt) : NULL;
+  for (int64_t k = 0; k < cnt; k++) v[k] = f ? f[k] : sin(0.7 * (double)k + j) + 0.3;
+  ir_tensor *c = ot_const(g, names[j], rc->dt, t->rank, t->shape, v);
+  free(f);
   free(v);
   return c;
 }
@@ -112,9 +130,7 @@ static void build(rnn_graph *r, const rnn_case *c, int with_gradient) {
 
   for (int j = 0; j < 3; j++) {
     if (!out[j]) continue;
-    char name[16];
-    snprintf(name, sizeof name, "c%d", j);
-    ir_tensor *term = node2(r->g, "Mul", out[j], weights_like(r->g, name, c->dt, out[j], j));
+    ir_tensor *term = node2(r->g, "Mul", out[j], weights_like(r->g, c, j, out[j]));
     r->y = r->y ? node2(r->g, "Add", r->y, term) : term;   /* Y_h, Y_c broadcast over Y's T */
   }
   ir_graph_add_output(r->g, r->y);
@@ -215,7 +231,7 @@ static void check_all(const char *op, int lbr) {
   for (int d = 0; d < 3; d++)
     for (int opt = 0; opt < 2; opt++)
       for (int l = 0; l < (lstm ? 4 : 3); l++) {
-        rnn_case c = {op, lbr, dirs[d], opt, opt, losses[l], IR_F64, 3, 2, 3, 2};
+        rnn_case c = {op, lbr, dirs[d], opt, opt, losses[l], IR_F64, 3, 2, 3, 2, NULL};
         check_fd(&c);
       }
 }
@@ -246,11 +262,48 @@ static void test_odd_shapes(void **state) {
   static const char *const ops[] = {"RNN", "GRU", "GRU", "LSTM"};
   ot_rnd_seed(11);
   for (int k = 0; k < 4; k++) {
-    rnn_case a = {ops[k], k == 2, "bidirectional", 1, 0, LOSS_Y | LOSS_YH, IR_F64, 1, 1, 2, 3};
-    rnn_case b = {ops[k], k == 2, "reverse", 0, 1, LOSS_Y, IR_F64, 4, 1, 1, 3};
+    rnn_case a = {ops[k], k == 2, "bidirectional", 1, 0, LOSS_Y | LOSS_YH, IR_F64, 1, 1, 2, 3, NULL};
+    rnn_case b = {ops[k], k == 2, "reverse", 0, 1, LOSS_Y, IR_F64, 4, 1, 1, 3, NULL};
     check_fd(&a);
     check_fd(&b);
   }
+}
+
+/* A bidirectional cell with every input against torch.autograd in float32. */
+static void check_torch(const char *op, const char *prefix) {
+  int lstm = strcmp(op, "LSTM") == 0;
+  rnn_case c = {op, 1, "bidirectional", 1, 1, LOSS_Y | LOSS_YH | (lstm ? LOSS_YC : 0), IR_F32, 5, 3, 4, 3, prefix};
+  rnn_graph r;
+  build(&r, &c, 1);
+  run_passes(r.g);
+  float *vals[8] = {NULL};
+  for (int i = 0; i < r.n_x; i++) vals[i] = load(prefix, r.xs[i]->name, ir_numel(r.xs[i]));
+  interp_ctx ic;
+  if (interp_run(&ic, r.g, (const void *const *)vals) < 0) fail_msg("%s", ir_last_error());
+  for (int i = 0; i < r.n_x; i++) {
+    char name[64];
+    int64_t cnt = ir_numel(r.xs[i]);
+    snprintf(name, sizeof name, "d%s", r.xs[i]->name);
+    float *want = load(prefix, name, cnt);
+    const float *got = interp_value(&ic, r.dxs[i]);
+    for (int64_t k = 0; k < cnt; k++)
+      if (!(fabs((double)got[k] - want[k]) <= 1e-4 * (1 + fabs((double)want[k]))))
+        fail_msg("%s: dL/d%s[%lld]: modelc %.8g, PyTorch %.8g", op, r.xs[i]->name, (long long)k, got[k], want[k]);
+    free(want);
+  }
+  interp_free(&ic);
+  for (int i = 0; i < r.n_x; i++) free(vals[i]);
+  ir_graph_free(r.g);
+}
+
+static void test_gru_against_pytorch(void **state) {
+  (void)state;
+  check_torch("GRU", "gru");
+}
+
+static void test_lstm_against_pytorch(void **state) {
+  (void)state;
+  check_torch("LSTM", "lstm");
 }
 
 int main(void) {
@@ -260,6 +313,8 @@ int main(void) {
     cmocka_unit_test(test_gru_lbr_finite_differences),
     cmocka_unit_test(test_lstm_finite_differences),
     cmocka_unit_test(test_odd_shapes),
+    cmocka_unit_test(test_gru_against_pytorch),
+    cmocka_unit_test(test_lstm_against_pytorch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
