@@ -306,6 +306,66 @@ static void test_lstm_against_pytorch(void **state) {
   check_torch("LSTM", "lstm");
 }
 
+/* The emitted C of a GRU backward graph (float32) against the interpreter. */
+static void emit_and_compare(const rnn_case *c) {
+  char what[128], dir[64];
+  static const ot_cc_opts cc = {"test_grad_rnn", "MODELC_KEEP", "-O2", 1, 0, NULL};
+  describe(c, what, sizeof what);
+  rnn_graph r;
+  build(&r, c, 1);
+  pass_options o;
+  pass_options_default(&o);
+  if (pass_run_all(r.g, &o) < 0) fail_msg("%s: %s", what, ir_last_error());
+  ot_rnd_seed(5);
+  float *vals[8] = {NULL};
+  for (int i = 0; i < r.n_x; i++) {
+    vals[i] = malloc((size_t)ir_numel(r.xs[i]) * sizeof(float));
+    for (int64_t k = 0; k < ir_numel(r.xs[i]); k++) vals[i][k] = (float)(ot_rnd() / 4);
+  }
+  interp_ctx ic;
+  if (interp_run(&ic, r.g, (const void *const *)vals) < 0) fail_msg("%s: %s", what, ir_last_error());
+  ot_emit_tmp(r.g, cc.tag, dir);
+  ot_write_driver(r.g, dir, (void *const *)vals);
+  ot_build_run(dir, &cc);
+  for (int j = 0; j < r.g->n_outputs; j++) {
+    const ir_tensor *t = r.g->outputs[j];
+    float *got = ot_read_output(r.g, dir, j);
+    const float *want = interp_value(&ic, t);
+    for (int64_t k = 0; k < ir_numel(t); k++)
+      if (!(fabsf(got[k] - want[k]) <= 1e-5f * (1 + fabsf(want[k]))))
+        fail_msg("%s: %s[%lld]: C %.9g, interpreter %.9g (files in %s)", what, t->name, (long long)k, got[k],
+                 want[k], dir);
+    free(got);
+  }
+  ot_cleanup(dir, cc.keep_env);
+  interp_free(&ic);
+  for (int i = 0; i < r.n_x; i++) free(vals[i]);
+  ir_graph_free(r.g);
+}
+
+static void test_emit_gru_backward(void **state) {
+  (void)state;
+  ot_need_compilers();
+  rnn_case a = {"GRU", 1, "bidirectional", 1, 1, LOSS_Y | LOSS_YH, IR_F32, 4, 2, 3, 3, NULL};
+  rnn_case b = {"GRU", 0, "forward", 1, 0, LOSS_YH, IR_F32, 3, 2, 4, 3, NULL};
+  emit_and_compare(&a);
+  emit_and_compare(&b);
+}
+
+/* 28 steps (a row-by-row MNIST GRU) stay a graph of a few hundred nodes. */
+static void test_gru_28_steps_size(void **state) {
+  (void)state;
+  rnn_case c = {"GRU", 1, "forward", 1, 0, LOSS_YH, IR_F32, 28, 4, 28, 32, NULL};
+  rnn_graph r;
+  build(&r, &c, 1);
+  run_passes(r.g);
+  int live = 0;
+  for (int k = 0; k < r.g->n_nodes; k++) live += !r.g->nodes[k]->dead;
+  print_message("GRU, 28 steps, forward + backward: %d nodes\n", live);
+  assert_true(live < 600);
+  ir_graph_free(r.g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rnn_finite_differences),
@@ -315,6 +375,8 @@ int main(void) {
     cmocka_unit_test(test_odd_shapes),
     cmocka_unit_test(test_gru_against_pytorch),
     cmocka_unit_test(test_lstm_against_pytorch),
+    cmocka_unit_test(test_emit_gru_backward),
+    cmocka_unit_test(test_gru_28_steps_size),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
