@@ -31,8 +31,8 @@
  * linear_before_reset the h gate's recurrent part is scaled by r, without
  * it R's h rows read r (.) Hprev instead of Hprev.
  *
- * Not supported, refused with a message naming the node: layout 1,
- * activations other than the defaults, clip, sequence_lens other than a
+ * Layout 1 is transposed to layout 0 on the way in and back on the way out.
+ * Not supported, refused with a message naming the node: activations other than the defaults, clip, sequence_lens other than a
  * constant equal to the sequence length, LSTM peepholes and input_forget.
  */
 #include <stdio.h>
@@ -52,6 +52,7 @@ typedef struct bptt {
   int64_t T, B, I, H;
   ir_dtype dt;
   int err;                 /* a node could not be made (the error is set) */
+  ir_tensor *in[8];        /* the node's inputs, X, initial_h and initial_c in layout 0; NULL: missing */
   ir_tensor *Y;            /* forward Y [T, nd, B, H] */
   ir_tensor *Xf;           /* X as [T*B, I] */
   ir_tensor *zeros;        /* [1, B, H] */
@@ -157,10 +158,16 @@ static ir_tensor *shift(bptt *b, ir_tensor *seq, ir_tensor *init, int rev) {
 }
 
 /* Direction d's slice of a [nd, ...] input, or NULL when it is missing. */
-static ir_tensor *dir_of(bptt *b, int i, int d) {
-  const ir_node *n = b->n;
-  return i < n->n_in && n->in[i] ? slice(b, n->in[i], 0, d, d + 1) : NULL;
+static ir_tensor *dir_of(bptt *b, int i, int d) { return b->in[i] ? slice(b, b->in[i], 0, d, d + 1) : NULL; }
+
+/* Layout 1 <-> layout 0: x with its axes permuted. */
+static ir_tensor *transpose(bptt *b, ir_tensor *x, int rank, const int64_t *perm) {
+  ir_tensor *t = x ? op1(b, "Transpose", x) : NULL;
+  if (t) ir_attr_set_ints(t->producer, "perm", rank, perm);
+  return t;
 }
+static const int64_t SWAP01[3] = {1, 0, 2};          /* [B, T, I] <-> [T, B, I], [B, nd, H] <-> [nd, B, H] */
+static const int64_t Y_TO_L0[4] = {1, 2, 0, 3};      /* Y [B, T, nd, H] -> [T, nd, B, H] */
 
 /* ---- what is refused ----------------------------------------------------- */
 
@@ -169,8 +176,6 @@ static int check_supported(bptt *b) {
   static const int64_t defaults[3][3] = {{RNN_ACT_TANH}, {RNN_ACT_SIGMOID, RNN_ACT_TANH},
                                          {RNN_ACT_SIGMOID, RNN_ACT_TANH, RNN_ACT_TANH}};
   int slots = b->cell == CELL_RNN ? 1 : b->cell == CELL_GRU ? 2 : 3;
-  if (ir_attr_int(n, "layout", 0) != 0)
-    return op_fail(n, "gradient: layout=1 is not supported (only layout 0, X as [seq, batch, input])");
   if (ir_attr_find(n, "clip")) return op_fail(n, "gradient: clip is not supported");
   const int64_t *codes = NULL;
   int cnt = ir_attr_ints(n, "_rnn_act", &codes);
@@ -212,6 +217,7 @@ static ir_tensor *forward_y(bptt *b) {
 
 /* What a direction contributes: parameter gradients with a leading [1]. */
 typedef struct dir_grads {
+  ir_tensor *dX;               /* [T, B, I] */
   ir_tensor *dW, *dR, *dB, *dh0, *dc0;
 } dir_grads;
 
@@ -352,8 +358,7 @@ static void direction(bptt *b, int d, ir_tensor *gY, ir_tensor *gYh, ir_tensor *
   }
   free(dHs);
   free(dGs);
-  ir_tensor *dX = RESHAPE(b, op2(b, "MatMul", dGW, k.Wd), T, B, b->I);
-  if (!b->err && grad_add(b->gc, n->in[0], dX, n->in[0]) < 0) b->err = 1;
+  out->dX = RESHAPE(b, op2(b, "MatMul", dGW, k.Wd), T, B, b->I);
   out->dW = RESHAPE(b, gemm(b, dGW, b->Xf, NULL, 1, 0), 1, GH, b->I);
   ir_tensor *dR;
   if (b->cell == CELL_GRU && !b->lbr)
@@ -381,29 +386,44 @@ int grad_rnn(grad_ctx *gc, const ir_node *n) {
   b.G = b.cell == CELL_LSTM ? 4 : b.cell == CELL_GRU ? 3 : 1;
   if (b.cell == CELL_LSTM) gYc = grad_of(gc, out_of(n, 2));
   if (!gY && !gYh && !gYc) return 0;
-  const ir_tensor *X = n->in[0];
+  ir_tensor *X = n->in[0];
+  int layout = (int)ir_attr_int(n, "layout", 0);
   b.dt = X->dtype;
   b.nd = (int)n->in[1]->shape[0];
   b.lbr = (int)ir_attr_int(n, "linear_before_reset", 0);
-  b.T = X->shape[0];
-  b.B = X->shape[1];
+  b.T = X->shape[layout ? 1 : 0];
+  b.B = X->shape[layout ? 0 : 1];
   b.I = X->shape[2];
   b.H = ir_attr_int(n, "hidden_size", 0);
   if (check_supported(&b) < 0) return -1;
   int64_t bh[3] = {1, b.B, b.H};
   b.zeros = fconst(&b, 3, bh, 0.0);
   b.one = fconst(&b, 0, NULL, 1.0);
+  for (int i = 0; i < 8; i++) b.in[i] = i < n->n_in ? n->in[i] : NULL;
   b.Y = out_of(n, 0) ? out_of(n, 0) : forward_y(&b);
-  b.Xf = RESHAPE(&b, n->in[0], b.T * b.B, b.I);
+  if (layout) {   /* work in layout 0: transpose what comes in, and the gradients going out */
+    b.in[0] = transpose(&b, b.in[0], 3, SWAP01);
+    b.in[5] = transpose(&b, b.in[5], 3, SWAP01);
+    b.in[6] = transpose(&b, b.in[6], 3, SWAP01);
+    b.Y = transpose(&b, b.Y, 4, Y_TO_L0);
+    gY = transpose(&b, gY, 4, Y_TO_L0);
+    gYh = transpose(&b, gYh, 3, SWAP01);
+    gYc = transpose(&b, gYc, 3, SWAP01);
+  }
+  b.Xf = RESHAPE(&b, b.in[0], b.T * b.B, b.I);
 
   dir_grads dg[2];
   for (int d = 0; d < b.nd; d++) direction(&b, d, gY, gYh, gYc, &dg[d]);
   if (b.err) return -1;
 #define GATHER(field) (b.nd == 2 ? CONCAT(&b, 0, dg[0].field, dg[1].field) : dg[0].field)
-  struct { int i; ir_tensor *d; } to[5] = {
-    {1, GATHER(dW)}, {2, GATHER(dR)}, {3, GATHER(dB)}, {5, GATHER(dh0)}, {6, GATHER(dc0)}};
+  ir_tensor *dX = b.nd == 2 ? add(&b, dg[0].dX, dg[1].dX) : dg[0].dX;
+  struct { int i; ir_tensor *d; } to[6] = {
+    {0, dX}, {1, GATHER(dW)}, {2, GATHER(dR)}, {3, GATHER(dB)}, {5, GATHER(dh0)}, {6, GATHER(dc0)}};
 #undef GATHER
-  for (int k = 0; k < 5 && !b.err; k++) {
+  if (layout)
+    for (int k = 0; k < 6; k++)
+      if (to[k].i == 0 || to[k].i >= 5) to[k].d = transpose(&b, to[k].d, 3, SWAP01);
+  for (int k = 0; k < 6 && !b.err; k++) {
     const ir_tensor *x = to[k].i < n->n_in ? n->in[to[k].i] : NULL;
     if (x && grad_add(gc, x, to[k].d, x) < 0) return -1;
   }

@@ -45,6 +45,8 @@ typedef struct rnn_case {
   ir_dtype dt;
   int64_t T, B, I, H;
   const char *torch;      /* NULL, or the prefix of torch_ref.py's files: loss weights from there */
+  int layout;
+  void (*tweak)(ir_graph *g, ir_node *n);   /* changes the node before validation, or NULL */
 } rnn_case;
 
 #define DATA "tests/data/grad_rnn"
@@ -74,8 +76,9 @@ static int gates(const char *op) { return strcmp(op, "LSTM") == 0 ? 4 : strcmp(o
 static int ndir(const rnn_case *c) { return strcmp(c->dir, "bidirectional") == 0 ? 2 : 1; }
 
 static void describe(const rnn_case *c, char *buf, size_t cap) {
-  snprintf(buf, cap, "%s%s %s%s%s loss%s%s%s", c->op, strcmp(c->op, "GRU") ? "" : c->lbr ? "(lbr=1)" : "(lbr=0)",
-           c->dir, c->with_b ? " +B" : "", c->with_h0 ? " +initial" : "", c->loss & LOSS_Y ? " Y" : "",
+  snprintf(buf, cap, "%s%s %s%s%s%s loss%s%s%s", c->op, strcmp(c->op, "GRU") ? "" : c->lbr ? "(lbr=1)" : "(lbr=0)",
+           c->dir, c->layout ? " layout=1" : "", c->with_b ? " +B" : "", c->with_h0 ? " +initial" : "",
+           c->loss & LOSS_Y ? " Y" : "",
            c->loss & LOSS_YH ? " Y_h" : "", c->loss & LOSS_YC ? " Y_c" : "");
 }
 
@@ -105,12 +108,13 @@ static void build(rnn_graph *r, const rnn_case *c, int with_gradient) {
   memset(r, 0, sizeof *r);
   r->g = ir_graph_new("g", NULL);
   ir_tensor *in[7] = {NULL};
-  in[0] = ot_input(r->g, "X", c->dt, 3, DIMS(T, B, I));
+  in[0] = ot_input(r->g, "X", c->dt, 3, c->layout ? DIMS(B, T, I) : DIMS(T, B, I));
   in[1] = ot_input(r->g, "W", c->dt, 3, DIMS(nd, GH, I));
   in[2] = ot_input(r->g, "R", c->dt, 3, DIMS(nd, GH, H));
   if (c->with_b) in[3] = ot_input(r->g, "B", c->dt, 2, DIMS(nd, 2 * GH));
-  if (c->with_h0) in[5] = ot_input(r->g, "initial_h", c->dt, 3, DIMS(nd, B, H));
-  if (c->with_h0 && lstm) in[6] = ot_input(r->g, "initial_c", c->dt, 3, DIMS(nd, B, H));
+  const int64_t *hd = c->layout ? DIMS(B, nd, H) : DIMS(nd, B, H);
+  if (c->with_h0) in[5] = ot_input(r->g, "initial_h", c->dt, 3, hd);
+  if (c->with_h0 && lstm) in[6] = ot_input(r->g, "initial_c", c->dt, 3, hd);
   for (int i = 0; i < 7; i++)
     if (in[i]) r->xs[r->n_x++] = in[i];
   int n_in = in[6] ? 7 : in[5] ? 6 : in[3] ? 4 : 3;
@@ -125,6 +129,8 @@ static void build(rnn_graph *r, const rnn_case *c, int with_gradient) {
   ir_attr_set_int(r->rnn, "hidden_size", H);
   ir_attr_set_string(r->rnn, "direction", c->dir);
   if (strcmp(c->op, "GRU") == 0) ir_attr_set_int(r->rnn, "linear_before_reset", c->lbr);
+  if (c->layout) ir_attr_set_int(r->rnn, "layout", 1);
+  if (c->tweak) c->tweak(r->g, r->rnn);
   assert_int_equal(op_validate(r->rnn), 0);
   if (r->rnn->op->infer(r->g, r->rnn) < 0) fail_msg("%s", ir_last_error());
 
@@ -256,7 +262,8 @@ static void test_lstm_finite_differences(void **state) {
   check_all("LSTM", 0);
 }
 
-/* Partial optional inputs: B without initial_h and the reverse, one step, batch 1. */
+/* Partial optional inputs: B without initial_h and the reverse, one step, batch 1;
+ * layout 1 with every input. */
 static void test_odd_shapes(void **state) {
   (void)state;
   static const char *const ops[] = {"RNN", "GRU", "GRU", "LSTM"};
@@ -264,8 +271,13 @@ static void test_odd_shapes(void **state) {
   for (int k = 0; k < 4; k++) {
     rnn_case a = {ops[k], k == 2, "bidirectional", 1, 0, LOSS_Y | LOSS_YH, IR_F64, 1, 1, 2, 3, NULL};
     rnn_case b = {ops[k], k == 2, "reverse", 0, 1, LOSS_Y, IR_F64, 4, 1, 1, 3, NULL};
+    /* layout 1's Y [B, T, nd, H] does not broadcast with Y_h [B, nd, H]: one loss each */
+    rnn_case l = {ops[k], k == 2, "bidirectional", 1, 1, LOSS_Y, IR_F64, 3, 2, 2, 3, NULL, 1, NULL};
+    rnn_case lh = {ops[k], k == 2, "reverse", 1, 1, LOSS_YH | LOSS_YC * (k == 3), IR_F64, 3, 2, 2, 3, NULL, 1, NULL};
     check_fd(&a);
     check_fd(&b);
+    check_fd(&l);
+    check_fd(&lh);
   }
 }
 
