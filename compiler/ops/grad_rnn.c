@@ -16,7 +16,7 @@
  *     Hprev R^T + Rb of all steps are two Gemms, and every gate activation
  *     follows elementwise without a sequential chain.  Only LSTM's cell
  *     state needs one: c_t = f_t c_{t-1} + i_t g_t, two elementwise nodes a
- *     step.  The sigmoid and tanh derivatives (s - s*s, 1 - t*t) are folded
+ *     step (with peepholes i_t and f_t read c_{t-1} and join the chain).  The sigmoid and tanh derivatives (s - s*s, 1 - t*t) are folded
  *     into per-step factors K so that the recurrence below is short.
  *  2. the backward recurrence, unrolled in the reverse of processing order:
  *     dH_t = dY_t + carry, dG_t from dH_t (and LSTM's dC_t) times the
@@ -33,7 +33,7 @@
  *
  * Layout 1 is transposed to layout 0 on the way in and back on the way out.
  * Not supported, refused with a message naming the node: activations other than the defaults, clip, sequence_lens other than a
- * constant equal to the sequence length, LSTM peepholes and input_forget.
+ * constant equal to the sequence length, LSTM's input_forget.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,8 +191,6 @@ static int check_supported(bptt *b) {
       return op_fail(n, "gradient: sequence_lens must be a constant equal to the sequence length %lld",
                      (long long)b->T);
   }
-  if (b->cell == CELL_LSTM && n->n_in > 7 && n->in[7])
-    return op_fail(n, "gradient: peepholes (input P) are not supported");
   if (b->cell == CELL_LSTM && ir_attr_int(n, "input_forget", 0))
     return op_fail(n, "gradient: input_forget=1 is not supported");
   return 0;
@@ -218,7 +216,7 @@ static ir_tensor *forward_y(bptt *b) {
 /* What a direction contributes: parameter gradients with a leading [1]. */
 typedef struct dir_grads {
   ir_tensor *dX;               /* [T, B, I] */
-  ir_tensor *dW, *dR, *dB, *dh0, *dc0;
+  ir_tensor *dW, *dR, *dB, *dh0, *dc0, *dP;
 } dir_grads;
 
 /* Bulk tensors of one direction (those a cell does not use stay NULL). */
@@ -226,10 +224,11 @@ typedef struct dir_bulk {
   ir_tensor *Hprev, *Hf;       /* [T, B, H] and as [T*B, H] */
   ir_tensor *Wd;               /* W [GH, I] */
   ir_tensor *Rd, *Rzr, *Rh;    /* R [GH, H]; GRU without lbr: its z r rows and h rows */
-  ir_tensor *z, *r, *f;        /* GRU z, r; LSTM f */
+  ir_tensor *z, *r;            /* GRU */
+  ir_tensor *C, *Cprev;        /* LSTM: c_t, c_{t-1} */
   ir_tensor *K;                /* RNN: tanh'; GRU lbr=1: dG_R = [dH dH dH] * K; LSTM: dG = [dC dH dC dC] * K */
   ir_tensor *Kz, *Kn, *Kr;     /* GRU: dz = dH Kz, dn = dH Kn; without lbr dr = (dn Rh) Kr */
-  ir_tensor *Kc;               /* LSTM: dC_t = carry + dH Kc */
+  ir_tensor *Kc, *Kcc;         /* LSTM: dC_t = carry + dH Kc, dc_{t-1} = dC_t Kcc */
   ir_tensor *rHf;              /* GRU without lbr: r (.) Hprev as [T*B, H] */
 } dir_bulk;
 
@@ -282,23 +281,53 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
     }
     return;
   }
-  /* LSTM */
+  /* LSTM; with peepholes i and f read c_{t-1}, so they join the cell state's chain */
   ir_tensor *pre = add(b, XW, RESHAPE(b, gemm(b, k->Hf, k->Rd, Rb, 0, 1), T, B, GH));
-  ir_tensor *i = op1(b, "Sigmoid", gate(b, pre, 0)), *o = op1(b, "Sigmoid", gate(b, pre, 1));
-  ir_tensor *g = op1(b, "Tanh", gate(b, pre, 3));
-  k->f = op1(b, "Sigmoid", gate(b, pre, 2));
-  ir_tensor *ig = mul(b, i, g), *c0 = dir_of(b, 6, d), *c = c0 ? c0 : b->zeros;
-  ir_tensor **cs = ir_alloc(sizeof *cs * (size_t)T);
+  ir_tensor *Pd = dir_of(b, 7, d), *Pi = NULL, *Po = NULL, *Pf = NULL;
+  if (Pd) {
+    Pi = RESHAPE(b, slice(b, Pd, 1, 0, H), H);
+    Po = RESHAPE(b, slice(b, Pd, 1, H, 2 * H), H);
+    Pf = RESHAPE(b, slice(b, Pd, 1, 2 * H, 3 * H), H);
+  }
+  ir_tensor *g = op1(b, "Tanh", gate(b, pre, 3)), *i = NULL, *f = NULL, *ig = NULL, *pre_i = NULL, *pre_f = NULL;
+  if (Pd) {
+    pre_i = gate(b, pre, 0);
+    pre_f = gate(b, pre, 2);
+  } else {
+    i = op1(b, "Sigmoid", gate(b, pre, 0));
+    f = op1(b, "Sigmoid", gate(b, pre, 2));
+    ig = mul(b, i, g);
+  }
+  ir_tensor *c0 = dir_of(b, 6, d), *c = c0 ? c0 : b->zeros;
+  ir_tensor **cs = ir_alloc(sizeof *cs * (size_t)T * 3), **is = cs + T, **fs = cs + 2 * T;
   for (int64_t s = 0; s < T; s++) {
     int64_t t = rev ? T - 1 - s : s;
-    c = cs[t] = add(b, mul(b, at(b, k->f, t), c), at(b, ig, t));
+    if (Pd) {
+      is[t] = op1(b, "Sigmoid", add(b, at(b, pre_i, t), mul(b, Pi, c)));
+      fs[t] = op1(b, "Sigmoid", add(b, at(b, pre_f, t), mul(b, Pf, c)));
+      c = cs[t] = add(b, mul(b, fs[t], c), mul(b, is[t], at(b, g, t)));
+    } else {
+      c = cs[t] = add(b, mul(b, at(b, f, t), c), at(b, ig, t));
+    }
   }
-  ir_tensor *C = concat(b, (int)T, cs, 0);
+  if (Pd) {
+    i = concat(b, (int)T, is, 0);
+    f = concat(b, (int)T, fs, 0);
+  }
+  k->C = b->err ? NULL : concat(b, (int)T, cs, 0);
   free(cs);
-  ir_tensor *Cprev = shift(b, C, c0 ? c0 : b->zeros, rev), *tc = op1(b, "Tanh", C);
+  k->Cprev = shift(b, k->C, c0 ? c0 : b->zeros, rev);
+  ir_tensor *tc = op1(b, "Tanh", k->C), *pre_o = gate(b, pre, 1);
+  ir_tensor *o = op1(b, "Sigmoid", Pd ? add(b, pre_o, mul(b, Po, k->C)) : pre_o);
+  ir_tensor *Ki = mul(b, g, dsig(b, i)), *Ko = mul(b, tc, dsig(b, o)), *Kf = mul(b, k->Cprev, dsig(b, f));
+  k->K = CONCAT(b, 2, Ki, Ko, Kf, mul(b, i, dtanh(b, g)));
+  /* dC_t = carry + dH (o tanh'(c_t) + Ko Po); dc_{t-1} = dC_t (f + Ki Pi + Kf Pf) */
   k->Kc = mul(b, o, dtanh(b, tc));
-  k->K = CONCAT(b, 2, mul(b, g, dsig(b, i)), mul(b, tc, dsig(b, o)), mul(b, Cprev, dsig(b, k->f)),
-                mul(b, i, dtanh(b, g)));
+  k->Kcc = f;
+  if (Pd) {
+    k->Kc = add(b, k->Kc, mul(b, Ko, Po));
+    k->Kcc = add(b, f, add(b, mul(b, Ki, Pi), mul(b, Kf, Pf)));
+  }
 }
 
 /* One step of the backward recurrence at time t: dG_R of the step; the
@@ -323,7 +352,7 @@ static ir_tensor *step(bptt *b, const dir_bulk *k, int64_t t, ir_tensor *dH, ir_
     if (*carry_c) dC = add(b, *carry_c, dC);
     dG = mul(b, CONCAT(b, 2, dC, dH, dC, dC), at(b, k->K, t));
     *carry_h = op2(b, "MatMul", dG, k->Rd);
-    *carry_c = mul(b, dC, at(b, k->f, t));
+    *carry_c = mul(b, dC, at(b, k->Kcc, t));
   }
   return dG;
 }
@@ -368,6 +397,12 @@ static void direction(bptt *b, int d, ir_tensor *gY, ir_tensor *gYh, ir_tensor *
     dR = gemm(b, dGR, k.Hf, NULL, 1, 0);
   out->dR = RESHAPE(b, dR, 1, GH, H);
   out->dB = RESHAPE(b, CONCAT(b, 0, colsum(b, dGW), colsum(b, dGR)), 1, 2 * GH);
+  if (b->in[7]) {   /* peepholes: dP = sums of da_i c_{t-1}, da_o c_t, da_f c_{t-1} */
+    ir_tensor *Cf = RESHAPE(b, k.C, TB, H), *Cpf = RESHAPE(b, k.Cprev, TB, H);
+    out->dP = RESHAPE(b, CONCAT(b, 0, colsum(b, mul(b, slice(b, dGR, 1, 0, H), Cpf)),
+                                colsum(b, mul(b, slice(b, dGR, 1, H, 2 * H), Cf)),
+                                colsum(b, mul(b, slice(b, dGR, 1, 2 * H, 3 * H), Cpf))), 1, 3 * H);
+  }
   out->dh0 = carry_h;
   out->dc0 = carry_c ? carry_c : b->zeros;
 }
@@ -417,13 +452,13 @@ int grad_rnn(grad_ctx *gc, const ir_node *n) {
   if (b.err) return -1;
 #define GATHER(field) (b.nd == 2 ? CONCAT(&b, 0, dg[0].field, dg[1].field) : dg[0].field)
   ir_tensor *dX = b.nd == 2 ? add(&b, dg[0].dX, dg[1].dX) : dg[0].dX;
-  struct { int i; ir_tensor *d; } to[6] = {
-    {0, dX}, {1, GATHER(dW)}, {2, GATHER(dR)}, {3, GATHER(dB)}, {5, GATHER(dh0)}, {6, GATHER(dc0)}};
+  struct { int i; ir_tensor *d; } to[7] = {{0, dX}, {1, GATHER(dW)}, {2, GATHER(dR)}, {3, GATHER(dB)},
+                                           {5, GATHER(dh0)}, {6, GATHER(dc0)}, {7, b.in[7] ? GATHER(dP) : NULL}};
 #undef GATHER
   if (layout)
     for (int k = 0; k < 6; k++)
-      if (to[k].i == 0 || to[k].i >= 5) to[k].d = transpose(&b, to[k].d, 3, SWAP01);
-  for (int k = 0; k < 6 && !b.err; k++) {
+      if (to[k].i == 0 || to[k].i == 5 || to[k].i == 6) to[k].d = transpose(&b, to[k].d, 3, SWAP01);
+  for (int k = 0; k < 7 && !b.err; k++) {
     const ir_tensor *x = to[k].i < n->n_in ? n->in[to[k].i] : NULL;
     if (x && grad_add(gc, x, to[k].d, x) < 0) return -1;
   }

@@ -47,6 +47,7 @@ typedef struct rnn_case {
   const char *torch;      /* NULL, or the prefix of torch_ref.py's files: loss weights from there */
   int layout;
   void (*tweak)(ir_graph *g, ir_node *n);   /* changes the node before validation, or NULL */
+  int with_p;             /* LSTM peepholes */
 } rnn_case;
 
 #define DATA "tests/data/grad_rnn"
@@ -76,8 +77,9 @@ static int gates(const char *op) { return strcmp(op, "LSTM") == 0 ? 4 : strcmp(o
 static int ndir(const rnn_case *c) { return strcmp(c->dir, "bidirectional") == 0 ? 2 : 1; }
 
 static void describe(const rnn_case *c, char *buf, size_t cap) {
-  snprintf(buf, cap, "%s%s %s%s%s%s loss%s%s%s", c->op, strcmp(c->op, "GRU") ? "" : c->lbr ? "(lbr=1)" : "(lbr=0)",
+  snprintf(buf, cap, "%s%s %s%s%s%s%s loss%s%s%s", c->op, strcmp(c->op, "GRU") ? "" : c->lbr ? "(lbr=1)" : "(lbr=0)",
            c->dir, c->layout ? " layout=1" : "", c->with_b ? " +B" : "", c->with_h0 ? " +initial" : "",
+           c->with_p ? " +P" : "",
            c->loss & LOSS_Y ? " Y" : "",
            c->loss & LOSS_YH ? " Y_h" : "", c->loss & LOSS_YC ? " Y_c" : "");
 }
@@ -107,7 +109,7 @@ static void build(rnn_graph *r, const rnn_case *c, int with_gradient) {
   int lstm = strcmp(c->op, "LSTM") == 0;
   memset(r, 0, sizeof *r);
   r->g = ir_graph_new("g", NULL);
-  ir_tensor *in[7] = {NULL};
+  ir_tensor *in[8] = {NULL};
   in[0] = ot_input(r->g, "X", c->dt, 3, c->layout ? DIMS(B, T, I) : DIMS(T, B, I));
   in[1] = ot_input(r->g, "W", c->dt, 3, DIMS(nd, GH, I));
   in[2] = ot_input(r->g, "R", c->dt, 3, DIMS(nd, GH, H));
@@ -115,9 +117,10 @@ static void build(rnn_graph *r, const rnn_case *c, int with_gradient) {
   const int64_t *hd = c->layout ? DIMS(B, nd, H) : DIMS(nd, B, H);
   if (c->with_h0) in[5] = ot_input(r->g, "initial_h", c->dt, 3, hd);
   if (c->with_h0 && lstm) in[6] = ot_input(r->g, "initial_c", c->dt, 3, hd);
-  for (int i = 0; i < 7; i++)
+  if (c->with_p) in[7] = ot_input(r->g, "P", c->dt, 2, DIMS(nd, 3 * H));
+  for (int i = 0; i < 8; i++)
     if (in[i]) r->xs[r->n_x++] = in[i];
-  int n_in = in[6] ? 7 : in[5] ? 6 : in[3] ? 4 : 3;
+  int n_in = in[7] ? 8 : in[6] ? 7 : in[5] ? 6 : in[3] ? 4 : 3;
 
   ir_tensor *out[3] = {NULL};
   static const char *const out_names[3] = {"Y", "Y_h", "Y_c"};
@@ -378,6 +381,19 @@ static void test_gru_28_steps_size(void **state) {
   ir_graph_free(r.g);
 }
 
+/* LSTM peepholes: P's gradient and its effect on every other one. */
+static void test_lstm_peepholes(void **state) {
+  (void)state;
+  static const char *const dirs[] = {"forward", "reverse", "bidirectional"};
+  ot_rnd_seed(3);
+  for (int d = 0; d < 3; d++)
+    for (int l = 0; l < 3; l++) {
+      rnn_case c = {"LSTM", 0, dirs[d], l != 1, l != 2, l == 0 ? LOSS_Y : l == 1 ? LOSS_YC : LOSS_Y | LOSS_YH | LOSS_YC,
+                    IR_F64, 3, 2, 3, 2, NULL, d == 2 && l == 1, NULL, 1};
+      check_fd(&c);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rnn_finite_differences),
@@ -385,6 +401,7 @@ int main(void) {
     cmocka_unit_test(test_gru_lbr_finite_differences),
     cmocka_unit_test(test_lstm_finite_differences),
     cmocka_unit_test(test_odd_shapes),
+    cmocka_unit_test(test_lstm_peepholes),
     cmocka_unit_test(test_gru_against_pytorch),
     cmocka_unit_test(test_lstm_against_pytorch),
     cmocka_unit_test(test_emit_gru_backward),
