@@ -14,7 +14,8 @@
  *    .npy files, converting PyTorch's gate order and bias split to ONNX's).
  * 3. The emitted C of a GRU backward graph (float32) against the
  *    interpreter, built with cc and clang under ASan/UBSan.
- * 4. What is refused is an error naming the node and what is missing.
+ * 4. sequence_lens equal to the sequence length is accepted; what is
+ *    refused is an error naming the node and what is missing.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -394,6 +395,55 @@ static void test_lstm_peepholes(void **state) {
     }
 }
 
+/* ---- sequence_lens, and what is refused --------------------------------- */
+
+static void seq_full(ir_graph *g, ir_node *n) { n->in[4] = ot_const_ints(g, "seq", 2, DIMS(3, 3)); }
+static void seq_ragged(ir_graph *g, ir_node *n) { n->in[4] = ot_const_ints(g, "seq", 2, DIMS(3, 2)); }
+static void clip(ir_graph *g, ir_node *n) {
+  (void)g;
+  ir_attr_set_float(n, "clip", 5.0);
+}
+static void relu(ir_graph *g, ir_node *n) {
+  (void)g;
+  ir_attr *a = ir_attr_add(n, "activations", IR_ATTR_STRINGS);
+  a->n = 2;
+  a->strings = ir_alloc(2 * sizeof *a->strings);
+  a->strings[0] = ir_strdup("Sigmoid");
+  a->strings[1] = ir_strdup("Relu");
+}
+static void input_forget(ir_graph *g, ir_node *n) {
+  (void)g;
+  ir_attr_set_int(n, "input_forget", 1);
+}
+
+/* sequence_lens equal to the sequence length everywhere changes nothing. */
+static void test_full_sequence_lens(void **state) {
+  (void)state;
+  rnn_case c = {"GRU", 1, "bidirectional", 1, 1, LOSS_Y | LOSS_YH, IR_F64, 3, 2, 3, 2, NULL, 0, seq_full, 0};
+  check_fd(&c);
+}
+
+static void expect_refused(const char *op, void (*tweak)(ir_graph *, ir_node *), const char *needle) {
+  rnn_case c = {op, 0, "forward", 1, 1, LOSS_Y, IR_F64, 3, 2, 3, 2, NULL, 0, tweak, 0};
+  rnn_graph r;
+  build(&r, &c, 1);
+  pass_options o;
+  pass_options_default(&o);
+  o.plan = 0;
+  assert_int_equal(pass_run_all(r.g, &o), -1);
+  ot_expect_error(needle, "'rnn'");
+  ot_expect_error("gradient", "'rnn'");
+  ir_graph_free(r.g);
+}
+
+static void test_refusals(void **state) {
+  (void)state;
+  expect_refused("GRU", seq_ragged, "sequence_lens must be a constant equal to the sequence length 3");
+  expect_refused("RNN", clip, "clip is not supported");
+  expect_refused("GRU", relu, "only the default activations are supported (Sigmoid, Tanh)");
+  expect_refused("LSTM", input_forget, "input_forget=1 is not supported");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rnn_finite_differences),
@@ -402,6 +452,8 @@ int main(void) {
     cmocka_unit_test(test_lstm_finite_differences),
     cmocka_unit_test(test_odd_shapes),
     cmocka_unit_test(test_lstm_peepholes),
+    cmocka_unit_test(test_full_sequence_lens),
+    cmocka_unit_test(test_refusals),
     cmocka_unit_test(test_gru_against_pytorch),
     cmocka_unit_test(test_lstm_against_pytorch),
     cmocka_unit_test(test_emit_gru_backward),
