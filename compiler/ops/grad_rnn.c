@@ -16,8 +16,9 @@
  *     Hprev R^T + Rb of all steps are two Gemms, and every gate activation
  *     follows elementwise without a sequential chain.  Only LSTM's cell
  *     state needs one: c_t = f_t c_{t-1} + i_t g_t, two elementwise nodes a
- *     step (with peepholes i_t and f_t read c_{t-1} and join the chain).  The sigmoid and tanh derivatives (s - s*s, 1 - t*t) are folded
- *     into per-step factors K so that the recurrence below is short.
+ *     step (with peepholes, i_t and f_t read c_{t-1} and join the chain).
+ *     The sigmoid and tanh derivatives (s - s*s, 1 - t*t) are folded into
+ *     per-step factors K so that the recurrence below is short.
  *  2. the backward recurrence, unrolled in the reverse of processing order:
  *     dH_t = dY_t + carry, dG_t from dH_t (and LSTM's dC_t) times the
  *     factors of step t, carry = dG_t R (+ the direct terms).  dL/dY_h and
@@ -32,8 +33,12 @@
  * it R's h rows read r (.) Hprev instead of Hprev.
  *
  * Layout 1 is transposed to layout 0 on the way in and back on the way out.
- * Not supported, refused with a message naming the node: activations other than the defaults, clip, sequence_lens other than a
- * constant equal to the sequence length, LSTM's input_forget.
+ * Not supported, refused with a message naming the node: activations
+ * other than the defaults, clip, sequence_lens other than a constant equal
+ * to the sequence length, LSTM's input_forget.
+ *
+ * Size: a GRU of 28 steps is about 230 nodes after the passes, forward
+ * included (tests/unit/test_grad_rnn.c checks the bound).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -448,6 +453,7 @@ int grad_rnn(grad_ctx *gc, const ir_node *n) {
   b.Xf = RESHAPE(&b, b.in[0], b.T * b.B, b.I);
 
   dir_grads dg[2];
+  memset(dg, 0, sizeof dg);
   for (int d = 0; d < b.nd; d++) direction(&b, d, gY, gYh, gYc, &dg[d]);
   if (b.err) return -1;
 #define GATHER(field) (b.nd == 2 ? CONCAT(&b, 0, dg[0].field, dg[1].field) : dg[0].field)
