@@ -17,8 +17,9 @@
  *     follows elementwise without a sequential chain.  Only LSTM's cell
  *     state needs one: c_t = f_t c_{t-1} + i_t g_t, two elementwise nodes a
  *     step (with peepholes, i_t and f_t read c_{t-1} and join the chain).
- *     The sigmoid and tanh derivatives (s - s*s, 1 - t*t) are folded into
- *     per-step factors K so that the recurrence below is short.
+ *     The activations' derivatives, from their outputs (sigmoid s - s*s,
+ *     tanh 1 - t*t, relu sign(r)), are folded into per-step factors K so
+ *     that the recurrence below is short.
  *  2. the backward recurrence, unrolled in the reverse of processing order:
  *     dH_t = dY_t + carry, dG_t from dH_t (and LSTM's dC_t) times the
  *     factors of step t, carry = dG_t R (+ the direct terms).  dL/dY_h and
@@ -33,8 +34,9 @@
  * it R's h rows read r (.) Hprev instead of Hprev.
  *
  * Layout 1 is transposed to layout 0 on the way in and back on the way out.
- * Not supported, refused with a message naming the node: activations
- * other than the defaults, clip, sequence_lens other than a constant equal
+ * Activations: Tanh, Sigmoid and Relu in any slot (PyTorch's RNN exports
+ * Relu).  Not supported, refused with a message naming the node: other
+ * activations, clip, sequence_lens other than a constant equal
  * to the sequence length, LSTM's input_forget.
  *
  * Size: a GRU of 28 steps is about 230 nodes after the passes, forward
@@ -54,6 +56,8 @@ typedef struct bptt {
   grad_ctx *gc;
   const ir_node *n;
   int cell, G, nd, lbr;
+  int slots;               /* activations per direction: RNN 1, GRU 2, LSTM 3 */
+  const int64_t *act;      /* RNN_ACT_* per direction and slot (ops_rnn.h) */
   int64_t T, B, I, H;
   ir_dtype dt;
   int err;                 /* a node could not be made (the error is set) */
@@ -145,9 +149,18 @@ static ir_tensor *fconst(bptt *b, int rank, const int64_t *dims, double v) {
   return t;
 }
 
-/* Derivatives from the activation's output: sigmoid' = s - s*s, tanh' = 1 - t*t. */
-static ir_tensor *dsig(bptt *b, ir_tensor *s) { return sub(b, s, mul(b, s, s)); }
-static ir_tensor *dtanh(bptt *b, ir_tensor *t) { return sub(b, b->one, mul(b, t, t)); }
+/* The activation of slot `slot` (f, g, h) of direction d applied to x. */
+static ir_tensor *act(bptt *b, int d, int slot, ir_tensor *x) {
+  int64_t code = b->act[d * b->slots + slot];
+  return op1(b, code == RNN_ACT_SIGMOID ? "Sigmoid" : code == RNN_ACT_TANH ? "Tanh" : "Relu", x);
+}
+/* Its derivative from its output y: sigmoid' = y - y*y, tanh' = 1 - y*y,
+ * relu' = sign(y) (1 where y > 0, else 0). */
+static ir_tensor *dact(bptt *b, int d, int slot, ir_tensor *y) {
+  int64_t code = b->act[d * b->slots + slot];
+  if (code == RNN_ACT_RELU) return op1(b, "Sign", y);
+  return sub(b, code == RNN_ACT_SIGMOID ? y : b->one, mul(b, y, y));
+}
 
 /* Gate k of a [*, B, G*H] tensor. */
 static ir_tensor *gate(bptt *b, ir_tensor *x, int k) { return slice(b, x, 2, k * b->H, (k + 1) * b->H); }
@@ -178,16 +191,16 @@ static const int64_t Y_TO_L0[4] = {1, 2, 0, 3};      /* Y [B, T, nd, H] -> [T, n
 
 static int check_supported(bptt *b) {
   const ir_node *n = b->n;
-  static const int64_t defaults[3][3] = {{RNN_ACT_TANH}, {RNN_ACT_SIGMOID, RNN_ACT_TANH},
-                                         {RNN_ACT_SIGMOID, RNN_ACT_TANH, RNN_ACT_TANH}};
-  int slots = b->cell == CELL_RNN ? 1 : b->cell == CELL_GRU ? 2 : 3;
   if (ir_attr_find(n, "clip")) return op_fail(n, "gradient: clip is not supported");
-  const int64_t *codes = NULL;
-  int cnt = ir_attr_ints(n, "_rnn_act", &codes);
-  for (int k = 0; k < cnt; k++)
-    if (codes[k] != defaults[slots - 1][k % slots])
-      return op_fail(n, "gradient: only the default activations are supported (%s)",
-                     slots == 1 ? "Tanh" : slots == 2 ? "Sigmoid, Tanh" : "Sigmoid, Tanh, Tanh");
+  if (ir_attr_ints(n, "_rnn_act", &b->act) != b->nd * b->slots) return op_fail(n, "activations not normalized");
+  for (int k = 0; k < b->nd * b->slots; k++) {
+    int64_t c = b->act[k];
+    if (c != RNN_ACT_TANH && c != RNN_ACT_SIGMOID && c != RNN_ACT_RELU) {
+      const ir_attr *a = ir_attr_find(n, "activations");
+      return op_fail(n, "gradient: activation '%s' is not supported (only Tanh, Sigmoid and Relu)",
+                     a && a->n ? a->strings[k % a->n] : "?");
+    }
+  }
   if (n->n_in > 4 && n->in[4]) {
     const ir_tensor *s = n->in[4];
     int ok = s->data != NULL;
@@ -253,36 +266,36 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
   ir_tensor *XW = RESHAPE(b, gemm(b, b->Xf, k->Wd, Wb, 0, 1), T, B, GH);
 
   if (b->cell == CELL_RNN) {
-    k->K = dtanh(b, Yd);
+    k->K = dact(b, d, 0, Yd);
     return;
   }
   if (b->cell == CELL_GRU) {
     ir_tensor *hn, *nn;
     if (b->lbr) {
       ir_tensor *HR = RESHAPE(b, gemm(b, k->Hf, k->Rd, Rb, 0, 1), T, B, GH);
-      k->z = op1(b, "Sigmoid", add(b, gate(b, XW, 0), gate(b, HR, 0)));
-      k->r = op1(b, "Sigmoid", add(b, gate(b, XW, 1), gate(b, HR, 1)));
+      k->z = act(b, d, 0, add(b, gate(b, XW, 0), gate(b, HR, 0)));
+      k->r = act(b, d, 0, add(b, gate(b, XW, 1), gate(b, HR, 1)));
       hn = gate(b, HR, 2);
-      nn = op1(b, "Tanh", add(b, gate(b, XW, 2), mul(b, k->r, hn)));
+      nn = act(b, d, 1, add(b, gate(b, XW, 2), mul(b, k->r, hn)));
     } else {
       k->Rzr = slice(b, k->Rd, 0, 0, 2 * H);
       k->Rh = slice(b, k->Rd, 0, 2 * H, 3 * H);
       ir_tensor *Rbzr = Rb ? slice(b, Rb, 0, 0, 2 * H) : NULL, *Rbh = Rb ? slice(b, Rb, 0, 2 * H, 3 * H) : NULL;
       ir_tensor *HR = RESHAPE(b, gemm(b, k->Hf, k->Rzr, Rbzr, 0, 1), T, B, 2 * H);
-      k->z = op1(b, "Sigmoid", add(b, gate(b, XW, 0), gate(b, HR, 0)));
-      k->r = op1(b, "Sigmoid", add(b, gate(b, XW, 1), gate(b, HR, 1)));
+      k->z = act(b, d, 0, add(b, gate(b, XW, 0), gate(b, HR, 0)));
+      k->r = act(b, d, 0, add(b, gate(b, XW, 1), gate(b, HR, 1)));
       k->rHf = RESHAPE(b, mul(b, k->r, k->Hprev), TB, H);
       hn = RESHAPE(b, gemm(b, k->rHf, k->Rh, Rbh, 0, 1), T, B, H);
-      nn = op1(b, "Tanh", add(b, gate(b, XW, 2), hn));
+      nn = act(b, d, 1, add(b, gate(b, XW, 2), hn));
     }
     /* h_t = n + z (h_{t-1} - n) */
-    k->Kz = mul(b, sub(b, k->Hprev, nn), dsig(b, k->z));
-    k->Kn = mul(b, sub(b, b->one, k->z), dtanh(b, nn));
+    k->Kz = mul(b, sub(b, k->Hprev, nn), dact(b, d, 0, k->z));
+    k->Kn = mul(b, sub(b, b->one, k->z), dact(b, d, 1, nn));
     if (b->lbr) {
-      k->Kr = mul(b, mul(b, k->Kn, hn), dsig(b, k->r));
+      k->Kr = mul(b, mul(b, k->Kn, hn), dact(b, d, 0, k->r));
       k->K = CONCAT(b, 2, k->Kz, k->Kr, mul(b, k->Kn, k->r));
     } else {
-      k->Kr = mul(b, k->Hprev, dsig(b, k->r));
+      k->Kr = mul(b, k->Hprev, dact(b, d, 0, k->r));
     }
     return;
   }
@@ -294,13 +307,13 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
     Po = RESHAPE(b, slice(b, Pd, 1, H, 2 * H), H);
     Pf = RESHAPE(b, slice(b, Pd, 1, 2 * H, 3 * H), H);
   }
-  ir_tensor *g = op1(b, "Tanh", gate(b, pre, 3)), *i = NULL, *f = NULL, *ig = NULL, *pre_i = NULL, *pre_f = NULL;
+  ir_tensor *g = act(b, d, 1, gate(b, pre, 3)), *i = NULL, *f = NULL, *ig = NULL, *pre_i = NULL, *pre_f = NULL;
   if (Pd) {
     pre_i = gate(b, pre, 0);
     pre_f = gate(b, pre, 2);
   } else {
-    i = op1(b, "Sigmoid", gate(b, pre, 0));
-    f = op1(b, "Sigmoid", gate(b, pre, 2));
+    i = act(b, d, 0, gate(b, pre, 0));
+    f = act(b, d, 0, gate(b, pre, 2));
     ig = mul(b, i, g);
   }
   ir_tensor *c0 = dir_of(b, 6, d), *c = c0 ? c0 : b->zeros;
@@ -308,8 +321,8 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
   for (int64_t s = 0; s < T; s++) {
     int64_t t = rev ? T - 1 - s : s;
     if (Pd) {
-      is[t] = op1(b, "Sigmoid", add(b, at(b, pre_i, t), mul(b, Pi, c)));
-      fs[t] = op1(b, "Sigmoid", add(b, at(b, pre_f, t), mul(b, Pf, c)));
+      is[t] = act(b, d, 0, add(b, at(b, pre_i, t), mul(b, Pi, c)));
+      fs[t] = act(b, d, 0, add(b, at(b, pre_f, t), mul(b, Pf, c)));
       c = cs[t] = add(b, mul(b, fs[t], c), mul(b, is[t], at(b, g, t)));
     } else {
       c = cs[t] = add(b, mul(b, at(b, f, t), c), at(b, ig, t));
@@ -322,12 +335,13 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
   k->C = b->err ? NULL : concat(b, (int)T, cs, 0);
   free(cs);
   k->Cprev = shift(b, k->C, c0 ? c0 : b->zeros, rev);
-  ir_tensor *tc = op1(b, "Tanh", k->C), *pre_o = gate(b, pre, 1);
-  ir_tensor *o = op1(b, "Sigmoid", Pd ? add(b, pre_o, mul(b, Po, k->C)) : pre_o);
-  ir_tensor *Ki = mul(b, g, dsig(b, i)), *Ko = mul(b, tc, dsig(b, o)), *Kf = mul(b, k->Cprev, dsig(b, f));
-  k->K = CONCAT(b, 2, Ki, Ko, Kf, mul(b, i, dtanh(b, g)));
+  ir_tensor *tc = act(b, d, 2, k->C), *pre_o = gate(b, pre, 1);
+  ir_tensor *o = act(b, d, 0, Pd ? add(b, pre_o, mul(b, Po, k->C)) : pre_o);
+  ir_tensor *Ki = mul(b, g, dact(b, d, 0, i)), *Ko = mul(b, tc, dact(b, d, 0, o));
+  ir_tensor *Kf = mul(b, k->Cprev, dact(b, d, 0, f));
+  k->K = CONCAT(b, 2, Ki, Ko, Kf, mul(b, i, dact(b, d, 1, g)));
   /* dC_t = carry + dH (o tanh'(c_t) + Ko Po); dc_{t-1} = dC_t (f + Ki Pi + Kf Pf) */
-  k->Kc = mul(b, o, dtanh(b, tc));
+  k->Kc = mul(b, o, dact(b, d, 2, tc));
   k->Kcc = f;
   if (Pd) {
     k->Kc = add(b, k->Kc, mul(b, Ko, Po));
@@ -424,6 +438,7 @@ int grad_rnn(grad_ctx *gc, const ir_node *n) {
   b.n = n;
   b.cell = strcmp(n->op_type, "LSTM") == 0 ? CELL_LSTM : strcmp(n->op_type, "GRU") == 0 ? CELL_GRU : CELL_RNN;
   b.G = b.cell == CELL_LSTM ? 4 : b.cell == CELL_GRU ? 3 : 1;
+  b.slots = b.cell == CELL_LSTM ? 3 : b.cell == CELL_GRU ? 2 : 1;
   if (b.cell == CELL_LSTM) gYc = grad_of(gc, out_of(n, 2));
   if (!gY && !gYh && !gYc) return 0;
   ir_tensor *X = n->in[0];

@@ -14,7 +14,8 @@
  *    .npy files, converting PyTorch's gate order and bias split to ONNX's).
  * 3. The emitted C of a GRU backward graph (float32) against the
  *    interpreter, built with cc and clang under ASan/UBSan.
- * 4. sequence_lens equal to the sequence length is accepted; what is
+ * 4. Relu and other non-default choices of Tanh/Sigmoid/Relu per slot.
+ * 5. sequence_lens equal to the sequence length is accepted; what is
  *    refused is an error naming the node and what is missing.
  */
 #include <math.h>
@@ -403,13 +404,42 @@ static void clip(ir_graph *g, ir_node *n) {
   (void)g;
   ir_attr_set_float(n, "clip", 5.0);
 }
-static void relu(ir_graph *g, ir_node *n) {
-  (void)g;
+static void set_acts(ir_node *n, int cnt, const char *const *names) {
   ir_attr *a = ir_attr_add(n, "activations", IR_ATTR_STRINGS);
-  a->n = 2;
-  a->strings = ir_alloc(2 * sizeof *a->strings);
-  a->strings[0] = ir_strdup("Sigmoid");
-  a->strings[1] = ir_strdup("Relu");
+  a->n = cnt;
+  a->strings = ir_alloc((size_t)cnt * sizeof *a->strings);
+  for (int k = 0; k < cnt; k++) a->strings[k] = ir_strdup(names[k]);
+}
+static void hard_sigmoid(ir_graph *g, ir_node *n) {
+  (void)g;
+  set_acts(n, 2, (const char *const[]){"HardSigmoid", "Tanh"});
+}
+/* Non-default activations (the gradient supports Tanh, Sigmoid, Relu anywhere). */
+static void rnn_relu_tanh(ir_graph *g, ir_node *n) {
+  (void)g;
+  set_acts(n, 2, (const char *const[]){"Relu", "Tanh"});
+}
+static void gru_mixed(ir_graph *g, ir_node *n) {
+  (void)g;
+  set_acts(n, 4, (const char *const[]){"Sigmoid", "Relu", "Tanh", "Sigmoid"});
+}
+static void lstm_mixed(ir_graph *g, ir_node *n) {
+  (void)g;
+  set_acts(n, 6, (const char *const[]){"Sigmoid", "Relu", "Tanh", "Tanh", "Tanh", "Sigmoid"});
+}
+
+static void test_other_activations(void **state) {
+  (void)state;
+  ot_rnd_seed(17);
+  rnn_case r = {"RNN", 0, "bidirectional", 1, 1, LOSS_Y | LOSS_YH, IR_F64, 3, 2, 3, 2, NULL, 0, rnn_relu_tanh, 0};
+  rnn_case g0 = {"GRU", 0, "bidirectional", 1, 1, LOSS_Y | LOSS_YH, IR_F64, 3, 2, 3, 2, NULL, 0, gru_mixed, 0};
+  rnn_case g1 = {"GRU", 1, "bidirectional", 1, 0, LOSS_Y, IR_F64, 3, 2, 3, 2, NULL, 0, gru_mixed, 0};
+  rnn_case l = {"LSTM", 0, "bidirectional", 1, 1, LOSS_Y | LOSS_YH | LOSS_YC, IR_F64, 3, 2, 3, 2, NULL, 0,
+                lstm_mixed, 1};
+  check_fd(&r);
+  check_fd(&g0);
+  check_fd(&g1);
+  check_fd(&l);
 }
 static void input_forget(ir_graph *g, ir_node *n) {
   (void)g;
@@ -440,7 +470,7 @@ static void test_refusals(void **state) {
   (void)state;
   expect_refused("GRU", seq_ragged, "sequence_lens must be a constant equal to the sequence length 3");
   expect_refused("RNN", clip, "clip is not supported");
-  expect_refused("GRU", relu, "only the default activations are supported (Sigmoid, Tanh)");
+  expect_refused("GRU", hard_sigmoid, "activation 'HardSigmoid' is not supported (only Tanh, Sigmoid and Relu)");
   expect_refused("LSTM", input_forget, "input_forget=1 is not supported");
 }
 
@@ -454,6 +484,7 @@ int main(void) {
     cmocka_unit_test(test_lstm_peepholes),
     cmocka_unit_test(test_full_sequence_lens),
     cmocka_unit_test(test_refusals),
+    cmocka_unit_test(test_other_activations),
     cmocka_unit_test(test_gru_against_pytorch),
     cmocka_unit_test(test_lstm_against_pytorch),
     cmocka_unit_test(test_emit_gru_backward),
