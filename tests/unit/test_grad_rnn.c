@@ -474,6 +474,17 @@ static void test_refusals(void **state) {
   expect_refused("LSTM", input_forget, "input_forget=1 is not supported");
 }
 
+/* The other cells' backward graphs compile too: an LSTM with peepholes in
+ * layout 1 and an RNN with Relu. */
+static void test_emit_lstm_rnn_backward(void **state) {
+  (void)state;
+  ot_need_compilers();
+  rnn_case l = {"LSTM", 0, "reverse", 1, 1, LOSS_Y, IR_F32, 3, 2, 3, 4, NULL, 1, NULL, 1};
+  rnn_case r = {"RNN", 0, "bidirectional", 0, 1, LOSS_Y | LOSS_YH, IR_F32, 4, 3, 2, 3, NULL, 0, rnn_relu_tanh, 0};
+  emit_and_compare(&l);
+  emit_and_compare(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rnn_finite_differences),
@@ -485,6 +496,7 @@ int main(void) {
     cmocka_unit_test(test_full_sequence_lens),
     cmocka_unit_test(test_refusals),
     cmocka_unit_test(test_other_activations),
+    cmocka_unit_test(test_emit_lstm_rnn_backward),
     cmocka_unit_test(test_gru_against_pytorch),
     cmocka_unit_test(test_lstm_against_pytorch),
     cmocka_unit_test(test_emit_gru_backward),
