@@ -35,9 +35,11 @@
  *
  * Layout 1 is transposed to layout 0 on the way in and back on the way out.
  * Activations: Tanh, Sigmoid and Relu in any slot (PyTorch's RNN exports
- * Relu).  Not supported, refused with a message naming the node: other
- * activations, clip, sequence_lens other than a constant equal
- * to the sequence length, LSTM's input_forget.
+ * Relu).  With clip, the gates' pre-activations are clipped in the
+ * recompute and their derivatives masked where the clip bites.  Not
+ * supported, refused with a message naming the node: other activations,
+ * sequence_lens other than a constant equal to the sequence length, LSTM's
+ * input_forget.
  *
  * Size: a GRU of 28 steps is about 230 nodes after the passes, forward
  * included (tests/unit/test_grad_rnn.c checks the bound).
@@ -65,7 +67,8 @@ typedef struct bptt {
   ir_tensor *Y;            /* forward Y [T, nd, B, H] */
   ir_tensor *Xf;           /* X as [T*B, I] */
   ir_tensor *zeros;        /* [1, B, H] */
-  ir_tensor *one;          /* scalar 1 */
+  ir_tensor *one, *zero;   /* scalars */
+  ir_tensor *clip;         /* scalar clip, or NULL */
 } bptt;
 
 /* ---- node helpers: each returns NULL after any failure (b->err) --------- */
@@ -149,17 +152,25 @@ static ir_tensor *fconst(bptt *b, int rank, const int64_t *dims, double v) {
   return t;
 }
 
-/* The activation of slot `slot` (f, g, h) of direction d applied to x. */
-static ir_tensor *act(bptt *b, int d, int slot, ir_tensor *x) {
+/* The activation of slot `slot` (f, g, h) of direction d applied to the
+ * pre-activation x.  With clip, a gate's x is clipped first (mask != NULL):
+ * *mask is 1 where |x| < clip, else 0, the clip's derivative. */
+static ir_tensor *act(bptt *b, int d, int slot, ir_tensor *x, ir_tensor **mask) {
   int64_t code = b->act[d * b->slots + slot];
+  if (mask && b->clip) {
+    ir_tensor *inside = op2(b, "Less", op1(b, "Abs", x), b->clip), *in[3] = {inside, b->one, b->zero};
+    *mask = mk(b, "Where", 3, in);
+    ir_tensor *cin[3] = {x, op1(b, "Neg", b->clip), b->clip};
+    x = mk(b, "Clip", 3, cin);
+  }
   return op1(b, code == RNN_ACT_SIGMOID ? "Sigmoid" : code == RNN_ACT_TANH ? "Tanh" : "Relu", x);
 }
 /* Its derivative from its output y: sigmoid' = y - y*y, tanh' = 1 - y*y,
- * relu' = sign(y) (1 where y > 0, else 0). */
-static ir_tensor *dact(bptt *b, int d, int slot, ir_tensor *y) {
+ * relu' = sign(y) (1 where y > 0, else 0); times the clip's mask if any. */
+static ir_tensor *dact(bptt *b, int d, int slot, ir_tensor *y, ir_tensor *mask) {
   int64_t code = b->act[d * b->slots + slot];
-  if (code == RNN_ACT_RELU) return op1(b, "Sign", y);
-  return sub(b, code == RNN_ACT_SIGMOID ? y : b->one, mul(b, y, y));
+  ir_tensor *dy = code == RNN_ACT_RELU ? op1(b, "Sign", y) : sub(b, code == RNN_ACT_SIGMOID ? y : b->one, mul(b, y, y));
+  return mask ? mul(b, dy, mask) : dy;
 }
 
 /* Gate k of a [*, B, G*H] tensor. */
@@ -191,7 +202,6 @@ static const int64_t Y_TO_L0[4] = {1, 2, 0, 3};      /* Y [B, T, nd, H] -> [T, n
 
 static int check_supported(bptt *b) {
   const ir_node *n = b->n;
-  if (ir_attr_find(n, "clip")) return op_fail(n, "gradient: clip is not supported");
   if (ir_attr_ints(n, "_rnn_act", &b->act) != b->nd * b->slots) return op_fail(n, "activations not normalized");
   for (int k = 0; k < b->nd * b->slots; k++) {
     int64_t c = b->act[k];
@@ -266,36 +276,39 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
   ir_tensor *XW = RESHAPE(b, gemm(b, b->Xf, k->Wd, Wb, 0, 1), T, B, GH);
 
   if (b->cell == CELL_RNN) {
-    k->K = dact(b, d, 0, Yd);
+    ir_tensor *mask = NULL;
+    if (b->clip)   /* the mask needs the pre-activations; without clip Y alone gives tanh' */
+      act(b, d, 0, add(b, XW, RESHAPE(b, gemm(b, k->Hf, k->Rd, Rb, 0, 1), T, B, GH)), &mask);
+    k->K = dact(b, d, 0, Yd, mask);
     return;
   }
   if (b->cell == CELL_GRU) {
-    ir_tensor *hn, *nn;
+    ir_tensor *hn, *nn, *mz = NULL, *mr = NULL, *mn = NULL;   /* masks of clip */
     if (b->lbr) {
       ir_tensor *HR = RESHAPE(b, gemm(b, k->Hf, k->Rd, Rb, 0, 1), T, B, GH);
-      k->z = act(b, d, 0, add(b, gate(b, XW, 0), gate(b, HR, 0)));
-      k->r = act(b, d, 0, add(b, gate(b, XW, 1), gate(b, HR, 1)));
+      k->z = act(b, d, 0, add(b, gate(b, XW, 0), gate(b, HR, 0)), &mz);
+      k->r = act(b, d, 0, add(b, gate(b, XW, 1), gate(b, HR, 1)), &mr);
       hn = gate(b, HR, 2);
-      nn = act(b, d, 1, add(b, gate(b, XW, 2), mul(b, k->r, hn)));
+      nn = act(b, d, 1, add(b, gate(b, XW, 2), mul(b, k->r, hn)), &mn);
     } else {
       k->Rzr = slice(b, k->Rd, 0, 0, 2 * H);
       k->Rh = slice(b, k->Rd, 0, 2 * H, 3 * H);
       ir_tensor *Rbzr = Rb ? slice(b, Rb, 0, 0, 2 * H) : NULL, *Rbh = Rb ? slice(b, Rb, 0, 2 * H, 3 * H) : NULL;
       ir_tensor *HR = RESHAPE(b, gemm(b, k->Hf, k->Rzr, Rbzr, 0, 1), T, B, 2 * H);
-      k->z = act(b, d, 0, add(b, gate(b, XW, 0), gate(b, HR, 0)));
-      k->r = act(b, d, 0, add(b, gate(b, XW, 1), gate(b, HR, 1)));
+      k->z = act(b, d, 0, add(b, gate(b, XW, 0), gate(b, HR, 0)), &mz);
+      k->r = act(b, d, 0, add(b, gate(b, XW, 1), gate(b, HR, 1)), &mr);
       k->rHf = RESHAPE(b, mul(b, k->r, k->Hprev), TB, H);
       hn = RESHAPE(b, gemm(b, k->rHf, k->Rh, Rbh, 0, 1), T, B, H);
-      nn = act(b, d, 1, add(b, gate(b, XW, 2), hn));
+      nn = act(b, d, 1, add(b, gate(b, XW, 2), hn), &mn);
     }
     /* h_t = n + z (h_{t-1} - n) */
-    k->Kz = mul(b, sub(b, k->Hprev, nn), dact(b, d, 0, k->z));
-    k->Kn = mul(b, sub(b, b->one, k->z), dact(b, d, 1, nn));
+    k->Kz = mul(b, sub(b, k->Hprev, nn), dact(b, d, 0, k->z, mz));
+    k->Kn = mul(b, sub(b, b->one, k->z), dact(b, d, 1, nn, mn));
     if (b->lbr) {
-      k->Kr = mul(b, mul(b, k->Kn, hn), dact(b, d, 0, k->r));
+      k->Kr = mul(b, mul(b, k->Kn, hn), dact(b, d, 0, k->r, mr));
       k->K = CONCAT(b, 2, k->Kz, k->Kr, mul(b, k->Kn, k->r));
     } else {
-      k->Kr = mul(b, k->Hprev, dact(b, d, 0, k->r));
+      k->Kr = mul(b, k->Hprev, dact(b, d, 0, k->r, mr));
     }
     return;
   }
@@ -307,22 +320,24 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
     Po = RESHAPE(b, slice(b, Pd, 1, H, 2 * H), H);
     Pf = RESHAPE(b, slice(b, Pd, 1, 2 * H, 3 * H), H);
   }
-  ir_tensor *g = act(b, d, 1, gate(b, pre, 3)), *i = NULL, *f = NULL, *ig = NULL, *pre_i = NULL, *pre_f = NULL;
+  ir_tensor *mi = NULL, *mo = NULL, *mf = NULL, *mg = NULL;   /* masks of clip */
+  ir_tensor *g = act(b, d, 1, gate(b, pre, 3), &mg), *i = NULL, *f = NULL, *ig = NULL, *pre_i = NULL, *pre_f = NULL;
   if (Pd) {
     pre_i = gate(b, pre, 0);
     pre_f = gate(b, pre, 2);
   } else {
-    i = act(b, d, 0, gate(b, pre, 0));
-    f = act(b, d, 0, gate(b, pre, 2));
+    i = act(b, d, 0, gate(b, pre, 0), &mi);
+    f = act(b, d, 0, gate(b, pre, 2), &mf);
     ig = mul(b, i, g);
   }
   ir_tensor *c0 = dir_of(b, 6, d), *c = c0 ? c0 : b->zeros;
-  ir_tensor **cs = ir_alloc(sizeof *cs * (size_t)T * 3), **is = cs + T, **fs = cs + 2 * T;
+  ir_tensor **cs = ir_alloc(sizeof *cs * (size_t)T * 5), **is = cs + T, **fs = cs + 2 * T;
+  ir_tensor **mis = cs + 3 * T, **mfs = cs + 4 * T;
   for (int64_t s = 0; s < T; s++) {
     int64_t t = rev ? T - 1 - s : s;
     if (Pd) {
-      is[t] = act(b, d, 0, add(b, at(b, pre_i, t), mul(b, Pi, c)));
-      fs[t] = act(b, d, 0, add(b, at(b, pre_f, t), mul(b, Pf, c)));
+      is[t] = act(b, d, 0, add(b, at(b, pre_i, t), mul(b, Pi, c)), &mis[t]);
+      fs[t] = act(b, d, 0, add(b, at(b, pre_f, t), mul(b, Pf, c)), &mfs[t]);
       c = cs[t] = add(b, mul(b, fs[t], c), mul(b, is[t], at(b, g, t)));
     } else {
       c = cs[t] = add(b, mul(b, at(b, f, t), c), at(b, ig, t));
@@ -331,17 +346,21 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
   if (Pd) {
     i = concat(b, (int)T, is, 0);
     f = concat(b, (int)T, fs, 0);
+    if (b->clip) {
+      mi = concat(b, (int)T, mis, 0);
+      mf = concat(b, (int)T, mfs, 0);
+    }
   }
   k->C = b->err ? NULL : concat(b, (int)T, cs, 0);
   free(cs);
   k->Cprev = shift(b, k->C, c0 ? c0 : b->zeros, rev);
-  ir_tensor *tc = act(b, d, 2, k->C), *pre_o = gate(b, pre, 1);
-  ir_tensor *o = act(b, d, 0, Pd ? add(b, pre_o, mul(b, Po, k->C)) : pre_o);
-  ir_tensor *Ki = mul(b, g, dact(b, d, 0, i)), *Ko = mul(b, tc, dact(b, d, 0, o));
-  ir_tensor *Kf = mul(b, k->Cprev, dact(b, d, 0, f));
-  k->K = CONCAT(b, 2, Ki, Ko, Kf, mul(b, i, dact(b, d, 1, g)));
+  ir_tensor *tc = act(b, d, 2, k->C, NULL), *pre_o = gate(b, pre, 1);   /* h(c_t) is not clipped */
+  ir_tensor *o = act(b, d, 0, Pd ? add(b, pre_o, mul(b, Po, k->C)) : pre_o, &mo);
+  ir_tensor *Ki = mul(b, g, dact(b, d, 0, i, mi)), *Ko = mul(b, tc, dact(b, d, 0, o, mo));
+  ir_tensor *Kf = mul(b, k->Cprev, dact(b, d, 0, f, mf));
+  k->K = CONCAT(b, 2, Ki, Ko, Kf, mul(b, i, dact(b, d, 1, g, mg)));
   /* dC_t = carry + dH (o tanh'(c_t) + Ko Po); dc_{t-1} = dC_t (f + Ki Pi + Kf Pf) */
-  k->Kc = mul(b, o, dact(b, d, 2, tc));
+  k->Kc = mul(b, o, dact(b, d, 2, tc, NULL));
   k->Kcc = f;
   if (Pd) {
     k->Kc = add(b, k->Kc, mul(b, Ko, Po));
@@ -454,6 +473,8 @@ int grad_rnn(grad_ctx *gc, const ir_node *n) {
   int64_t bh[3] = {1, b.B, b.H};
   b.zeros = fconst(&b, 3, bh, 0.0);
   b.one = fconst(&b, 0, NULL, 1.0);
+  b.zero = fconst(&b, 0, NULL, 0.0);
+  if (ir_attr_find(n, "clip")) b.clip = fconst(&b, 0, NULL, ir_attr_float(n, "clip", 0));
   for (int i = 0; i < 8; i++) b.in[i] = i < n->n_in ? n->in[i] : NULL;
   b.Y = out_of(n, 0) ? out_of(n, 0) : forward_y(&b);
   if (layout) {   /* work in layout 0: transpose what comes in, and the gradients going out */

@@ -14,7 +14,8 @@
  *    .npy files, converting PyTorch's gate order and bias split to ONNX's).
  * 3. The emitted C of a GRU backward graph (float32) against the
  *    interpreter, built with cc and clang under ASan/UBSan.
- * 4. Relu and other non-default choices of Tanh/Sigmoid/Relu per slot.
+ * 4. Relu and other non-default choices of Tanh/Sigmoid/Relu per slot;
+ *    clip.
  * 5. sequence_lens equal to the sequence length is accepted; what is
  *    refused is an error naming the node and what is missing.
  */
@@ -400,9 +401,10 @@ static void test_lstm_peepholes(void **state) {
 
 static void seq_full(ir_graph *g, ir_node *n) { n->in[4] = ot_const_ints(g, "seq", 2, DIMS(3, 3)); }
 static void seq_ragged(ir_graph *g, ir_node *n) { n->in[4] = ot_const_ints(g, "seq", 2, DIMS(3, 2)); }
+/* 0.3 bites: pre-activations of these inputs reach about 1. */
 static void clip(ir_graph *g, ir_node *n) {
   (void)g;
-  ir_attr_set_float(n, "clip", 5.0);
+  ir_attr_set_float(n, "clip", 0.3);
 }
 static void set_acts(ir_node *n, int cnt, const char *const *names) {
   ir_attr *a = ir_attr_add(n, "activations", IR_ATTR_STRINGS);
@@ -466,20 +468,35 @@ static void expect_refused(const char *op, void (*tweak)(ir_graph *, ir_node *),
   ir_graph_free(r.g);
 }
 
+/* clip: zero gradient where a gate's pre-activation is clipped. */
+static void test_clip(void **state) {
+  (void)state;
+  ot_rnd_seed(23);
+  rnn_case r = {"RNN", 0, "bidirectional", 1, 1, LOSS_Y | LOSS_YH, IR_F64, 3, 2, 3, 2, NULL, 0, clip, 0};
+  rnn_case g0 = {"GRU", 0, "bidirectional", 1, 1, LOSS_Y | LOSS_YH, IR_F64, 3, 2, 3, 2, NULL, 0, clip, 0};
+  rnn_case g1 = {"GRU", 1, "reverse", 1, 1, LOSS_Y, IR_F64, 3, 2, 3, 2, NULL, 0, clip, 0};
+  rnn_case l = {"LSTM", 0, "forward", 1, 1, LOSS_Y | LOSS_YH | LOSS_YC, IR_F64, 3, 2, 3, 2, NULL, 0, clip, 0};
+  rnn_case lp = {"LSTM", 0, "bidirectional", 1, 1, LOSS_Y | LOSS_YC, IR_F64, 3, 2, 3, 2, NULL, 0, clip, 1};
+  check_fd(&r);
+  check_fd(&g0);
+  check_fd(&g1);
+  check_fd(&l);
+  check_fd(&lp);
+}
+
 static void test_refusals(void **state) {
   (void)state;
   expect_refused("GRU", seq_ragged, "sequence_lens must be a constant equal to the sequence length 3");
-  expect_refused("RNN", clip, "clip is not supported");
   expect_refused("GRU", hard_sigmoid, "activation 'HardSigmoid' is not supported (only Tanh, Sigmoid and Relu)");
   expect_refused("LSTM", input_forget, "input_forget=1 is not supported");
 }
 
-/* The other cells' backward graphs compile too: an LSTM with peepholes in
- * layout 1 and an RNN with Relu. */
+/* The other cells' backward graphs compile too: an LSTM with peepholes and
+ * clip in layout 1, and an RNN with Relu. */
 static void test_emit_lstm_rnn_backward(void **state) {
   (void)state;
   ot_need_compilers();
-  rnn_case l = {"LSTM", 0, "reverse", 1, 1, LOSS_Y, IR_F32, 3, 2, 3, 4, NULL, 1, NULL, 1};
+  rnn_case l = {"LSTM", 0, "reverse", 1, 1, LOSS_Y, IR_F32, 3, 2, 3, 4, NULL, 1, clip, 1};
   rnn_case r = {"RNN", 0, "bidirectional", 0, 1, LOSS_Y | LOSS_YH, IR_F32, 4, 3, 2, 3, NULL, 0, rnn_relu_tanh, 0};
   emit_and_compare(&l);
   emit_and_compare(&r);
@@ -494,6 +511,7 @@ int main(void) {
     cmocka_unit_test(test_odd_shapes),
     cmocka_unit_test(test_lstm_peepholes),
     cmocka_unit_test(test_full_sequence_lens),
+    cmocka_unit_test(test_clip),
     cmocka_unit_test(test_refusals),
     cmocka_unit_test(test_other_activations),
     cmocka_unit_test(test_emit_lstm_rnn_backward),
