@@ -36,10 +36,10 @@
  * Layout 1 is transposed to layout 0 on the way in and back on the way out.
  * Activations: Tanh, Sigmoid and Relu in any slot (PyTorch's RNN exports
  * Relu).  With clip, the gates' pre-activations are clipped in the
- * recompute and their derivatives masked where the clip bites.  Not
- * supported, refused with a message naming the node: other activations,
- * sequence_lens other than a constant equal to the sequence length, LSTM's
- * input_forget.
+ * recompute and their derivatives masked where the clip bites.  LSTM's
+ * input_forget (f = 1 - i) is supported.  Refused with a message naming the
+ * node: other activations, and sequence_lens other than a constant equal
+ * to the sequence length.
  *
  * Size: a GRU of 28 steps is about 230 nodes after the passes, forward
  * included (tests/unit/test_grad_rnn.c checks the bound).
@@ -59,6 +59,7 @@ typedef struct bptt {
   const ir_node *n;
   int cell, G, nd, lbr;
   int slots;               /* activations per direction: RNN 1, GRU 2, LSTM 3 */
+  int input_forget;        /* LSTM: f = 1 - i */
   const int64_t *act;      /* RNN_ACT_* per direction and slot (ops_rnn.h) */
   int64_t T, B, I, H;
   ir_dtype dt;
@@ -219,8 +220,6 @@ static int check_supported(bptt *b) {
       return op_fail(n, "gradient: sequence_lens must be a constant equal to the sequence length %lld",
                      (long long)b->T);
   }
-  if (b->cell == CELL_LSTM && ir_attr_int(n, "input_forget", 0))
-    return op_fail(n, "gradient: input_forget=1 is not supported");
   return 0;
 }
 
@@ -327,7 +326,7 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
     pre_f = gate(b, pre, 2);
   } else {
     i = act(b, d, 0, gate(b, pre, 0), &mi);
-    f = act(b, d, 0, gate(b, pre, 2), &mf);
+    f = b->input_forget ? sub(b, b->one, i) : act(b, d, 0, gate(b, pre, 2), &mf);
     ig = mul(b, i, g);
   }
   ir_tensor *c0 = dir_of(b, 6, d), *c = c0 ? c0 : b->zeros;
@@ -337,7 +336,7 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
     int64_t t = rev ? T - 1 - s : s;
     if (Pd) {
       is[t] = act(b, d, 0, add(b, at(b, pre_i, t), mul(b, Pi, c)), &mis[t]);
-      fs[t] = act(b, d, 0, add(b, at(b, pre_f, t), mul(b, Pf, c)), &mfs[t]);
+      fs[t] = b->input_forget ? sub(b, b->one, is[t]) : act(b, d, 0, add(b, at(b, pre_f, t), mul(b, Pf, c)), &mfs[t]);
       c = cs[t] = add(b, mul(b, fs[t], c), mul(b, is[t], at(b, g, t)));
     } else {
       c = cs[t] = add(b, mul(b, at(b, f, t), c), at(b, ig, t));
@@ -346,20 +345,24 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
   if (Pd) {
     i = concat(b, (int)T, is, 0);
     f = concat(b, (int)T, fs, 0);
-    if (b->clip) {
-      mi = concat(b, (int)T, mis, 0);
-      mf = concat(b, (int)T, mfs, 0);
-    }
+    if (b->clip) mi = concat(b, (int)T, mis, 0);
+    if (b->clip && !b->input_forget) mf = concat(b, (int)T, mfs, 0);
   }
   k->C = b->err ? NULL : concat(b, (int)T, cs, 0);
   free(cs);
   k->Cprev = shift(b, k->C, c0 ? c0 : b->zeros, rev);
   ir_tensor *tc = act(b, d, 2, k->C, NULL), *pre_o = gate(b, pre, 1);   /* h(c_t) is not clipped */
   ir_tensor *o = act(b, d, 0, Pd ? add(b, pre_o, mul(b, Po, k->C)) : pre_o, &mo);
-  ir_tensor *Ki = mul(b, g, dact(b, d, 0, i, mi)), *Ko = mul(b, tc, dact(b, d, 0, o, mo));
-  ir_tensor *Kf = mul(b, k->Cprev, dact(b, d, 0, f, mf));
+  ir_tensor *Ki, *Ko = mul(b, tc, dact(b, d, 0, o, mo)), *Kf;
+  if (b->input_forget) {   /* f = 1 - i: c_t = c_{t-1} + i (g - c_{t-1}), and f has no gate of its own */
+    Ki = mul(b, sub(b, g, k->Cprev), dact(b, d, 0, i, mi));
+    Kf = mul(b, k->Cprev, b->zero);
+  } else {
+    Ki = mul(b, g, dact(b, d, 0, i, mi));
+    Kf = mul(b, k->Cprev, dact(b, d, 0, f, mf));
+  }
   k->K = CONCAT(b, 2, Ki, Ko, Kf, mul(b, i, dact(b, d, 1, g, mg)));
-  /* dC_t = carry + dH (o tanh'(c_t) + Ko Po); dc_{t-1} = dC_t (f + Ki Pi + Kf Pf) */
+  /* dC_t = carry + dH (o h'(c_t) + Ko Po); dc_{t-1} = dC_t (f + Ki Pi + Kf Pf) */
   k->Kc = mul(b, o, dact(b, d, 2, tc, NULL));
   k->Kcc = f;
   if (Pd) {
@@ -465,6 +468,7 @@ int grad_rnn(grad_ctx *gc, const ir_node *n) {
   b.dt = X->dtype;
   b.nd = (int)n->in[1]->shape[0];
   b.lbr = (int)ir_attr_int(n, "linear_before_reset", 0);
+  b.input_forget = b.cell == CELL_LSTM && ir_attr_int(n, "input_forget", 0);
   b.T = X->shape[layout ? 1 : 0];
   b.B = X->shape[layout ? 0 : 1];
   b.I = X->shape[2];

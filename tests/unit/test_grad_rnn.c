@@ -15,7 +15,7 @@
  * 3. The emitted C of a GRU backward graph (float32) against the
  *    interpreter, built with cc and clang under ASan/UBSan.
  * 4. Relu and other non-default choices of Tanh/Sigmoid/Relu per slot;
- *    clip.
+ *    clip; LSTM's input_forget.
  * 5. sequence_lens equal to the sequence length is accepted; what is
  *    refused is an error naming the node and what is missing.
  */
@@ -469,6 +469,23 @@ static void expect_refused(const char *op, void (*tweak)(ir_graph *, ir_node *),
 }
 
 /* clip: zero gradient where a gate's pre-activation is clipped. */
+static void input_forget_clip(ir_graph *g, ir_node *n) {
+  input_forget(g, n);
+  clip(g, n);
+}
+
+/* LSTM's input_forget: f = 1 - i, alone, with peepholes, with clip. */
+static void test_lstm_input_forget(void **state) {
+  (void)state;
+  ot_rnd_seed(29);
+  rnn_case a = {"LSTM", 0, "forward", 1, 1, LOSS_Y | LOSS_YH | LOSS_YC, IR_F64, 3, 2, 3, 2, NULL, 0, input_forget, 0};
+  rnn_case p = {"LSTM", 0, "bidirectional", 1, 1, LOSS_Y | LOSS_YC, IR_F64, 3, 2, 3, 2, NULL, 0, input_forget, 1};
+  rnn_case c = {"LSTM", 0, "reverse", 0, 1, LOSS_Y | LOSS_YC, IR_F64, 3, 2, 3, 2, NULL, 0, input_forget_clip, 1};
+  check_fd(&a);
+  check_fd(&p);
+  check_fd(&c);
+}
+
 static void test_clip(void **state) {
   (void)state;
   ot_rnd_seed(23);
@@ -488,7 +505,6 @@ static void test_refusals(void **state) {
   (void)state;
   expect_refused("GRU", seq_ragged, "sequence_lens must be a constant equal to the sequence length 3");
   expect_refused("GRU", hard_sigmoid, "activation 'HardSigmoid' is not supported (only Tanh, Sigmoid and Relu)");
-  expect_refused("LSTM", input_forget, "input_forget=1 is not supported");
 }
 
 /* The other cells' backward graphs compile too: an LSTM with peepholes and
@@ -512,6 +528,7 @@ int main(void) {
     cmocka_unit_test(test_lstm_peepholes),
     cmocka_unit_test(test_full_sequence_lens),
     cmocka_unit_test(test_clip),
+    cmocka_unit_test(test_lstm_input_forget),
     cmocka_unit_test(test_refusals),
     cmocka_unit_test(test_other_activations),
     cmocka_unit_test(test_emit_lstm_rnn_backward),
