@@ -37,9 +37,11 @@
  * Activations: Tanh, Sigmoid and Relu in any slot (PyTorch's RNN exports
  * Relu).  With clip, the gates' pre-activations are clipped in the
  * recompute and their derivatives masked where the clip bites.  LSTM's
- * input_forget (f = 1 - i) is supported.  Refused with a message naming the
- * node: other activations, and sequence_lens other than a constant equal
- * to the sequence length.
+ * input_forget (f = 1 - i) is supported.  sequence_lens must be a
+ * constant: where a batch entry's sequence is shorter, constant masks make
+ * its missing steps pass the carries through with no gradient of their own
+ * (and a reverse direction start from the initial state at its own last
+ * step).  Other activations are refused with a message naming the node.
  *
  * Size: a GRU of 28 steps is about 230 nodes after the passes, forward
  * included (tests/unit/test_grad_rnn.c checks the bound).
@@ -70,6 +72,10 @@ typedef struct bptt {
   ir_tensor *zeros;        /* [1, B, H] */
   ir_tensor *one, *zero;   /* scalars */
   ir_tensor *clip;         /* scalar clip, or NULL */
+  int64_t *lens;           /* sequence_lens when some are shorter than T, else NULL */
+  ir_tensor *V, *NV;       /* with lens, [T, B, 1]: step t of batch entry b runs (1) or not (0); 1 - V */
+  ir_tensor *A, *NA;       /* with lens, [T, B, 1]: t < lens[b] - 1, where a reverse step's state is
+                              the next step's output rather than the initial state; 1 - A */
 } bptt;
 
 /* ---- node helpers: each returns NULL after any failure (b->err) --------- */
@@ -135,8 +141,8 @@ static ir_tensor *colsum(bptt *b, ir_tensor *x) {
   return t;
 }
 
-/* A constant of the node's float dtype, every element v. */
-static ir_tensor *fconst(bptt *b, int rank, const int64_t *dims, double v) {
+/* A constant of the node's float dtype: vals, or every element v when vals is NULL. */
+static ir_tensor *fconst(bptt *b, int rank, const int64_t *dims, double v, const double *vals) {
   char base[256];
   snprintf(base, sizeof base, "%srnn_const", b->gc->prefix);
   ir_tensor *t = ir_add_tensor_unique(b->gc->g, base, b->dt, IR_CONST);
@@ -145,8 +151,9 @@ static ir_tensor *fconst(bptt *b, int rank, const int64_t *dims, double v) {
   size_t es = ir_dtype_size(b->dt);
   unsigned char *buf = ir_alloc((size_t)cnt * es + 1);
   for (int64_t k = 0; k < cnt; k++) {
-    if (b->dt == IR_F32) ((float *)buf)[k] = (float)v;
-    else ((double *)buf)[k] = v;
+    double x = vals ? vals[k] : v;
+    if (b->dt == IR_F32) ((float *)buf)[k] = (float)x;
+    else ((double *)buf)[k] = x;
   }
   ir_tensor_set_data(t, buf, (size_t)cnt * es);
   free(buf);
@@ -183,8 +190,28 @@ static ir_tensor *at(bptt *b, ir_tensor *x, int64_t t) { return slice(b, x, 0, t
  * step against the processing order, init ([1, B, H]) where it starts. */
 static ir_tensor *shift(bptt *b, ir_tensor *seq, ir_tensor *init, int rev) {
   if (b->T == 1) return init;
-  if (rev) return CONCAT(b, 0, slice(b, seq, 0, 1, b->T), init);
-  return CONCAT(b, 0, init, slice(b, seq, 0, 0, b->T - 1));
+  if (!rev) return CONCAT(b, 0, init, slice(b, seq, 0, 0, b->T - 1));
+  ir_tensor *sh = CONCAT(b, 0, slice(b, seq, 0, 1, b->T), init);
+  /* a shorter sequence starts at its own last step, from init */
+  return b->lens ? add(b, mul(b, sh, b->A), mul(b, init, b->NA)) : sh;
+}
+
+/* The constant masks of sequence_lens (see bptt). */
+static void step_masks(bptt *b) {
+  int64_t T = b->T, B = b->B, dims[3] = {T, B, 1};
+  double *m = ir_alloc(sizeof *m * (size_t)(4 * T * B));
+  for (int64_t t = 0; t < T; t++)
+    for (int64_t e = 0; e < B; e++) {
+      m[t * B + e] = t < b->lens[e];
+      m[T * B + t * B + e] = t >= b->lens[e];
+      m[2 * T * B + t * B + e] = t < b->lens[e] - 1;
+      m[3 * T * B + t * B + e] = t >= b->lens[e] - 1;
+    }
+  b->V = fconst(b, 3, dims, 0, m);
+  b->NV = fconst(b, 3, dims, 0, m + T * B);
+  b->A = fconst(b, 3, dims, 0, m + 2 * T * B);
+  b->NA = fconst(b, 3, dims, 0, m + 3 * T * B);
+  free(m);
 }
 
 /* Direction d's slice of a [nd, ...] input, or NULL when it is missing. */
@@ -214,11 +241,19 @@ static int check_supported(bptt *b) {
   }
   if (n->n_in > 4 && n->in[4]) {
     const ir_tensor *s = n->in[4];
-    int ok = s->data != NULL;
-    for (int64_t k = 0; ok && k < ir_numel(s); k++) ok = ir_const_i64(s, k) == b->T;
-    if (!ok)
-      return op_fail(n, "gradient: sequence_lens must be a constant equal to the sequence length %lld",
-                     (long long)b->T);
+    int ragged = 0;
+    if (!s->data) return op_fail(n, "gradient: sequence_lens must be a compile-time constant (use --const)");
+    for (int64_t k = 0; k < ir_numel(s); k++) {
+      int64_t L = ir_const_i64(s, k);
+      if (L < 0 || L > b->T)
+        return op_fail(n, "gradient: sequence_lens[%lld]=%lld is outside [0, %lld]", (long long)k, (long long)L,
+                       (long long)b->T);
+      ragged |= L != b->T;
+    }
+    if (ragged) {
+      b->lens = ir_alloc(sizeof *b->lens * (size_t)b->B);
+      for (int64_t k = 0; k < b->B; k++) b->lens[k] = ir_const_i64(s, k);
+    }
   }
   return 0;
 }
@@ -334,6 +369,8 @@ static void recompute(bptt *b, int d, int rev, dir_bulk *k) {
   ir_tensor **mis = cs + 3 * T, **mfs = cs + 4 * T;
   for (int64_t s = 0; s < T; s++) {
     int64_t t = rev ? T - 1 - s : s;
+    if (b->lens && rev && s > 0)   /* as shift(): a shorter sequence starts from c0 */
+      c = add(b, mul(b, c, at(b, b->A, t)), mul(b, c0 ? c0 : b->zeros, at(b, b->NA, t)));
     if (Pd) {
       is[t] = act(b, d, 0, add(b, at(b, pre_i, t), mul(b, Pi, c)), &mis[t]);
       fs[t] = b->input_forget ? sub(b, b->one, is[t]) : act(b, d, 0, add(b, at(b, pre_f, t), mul(b, Pf, c)), &mfs[t]);
@@ -416,8 +453,15 @@ static void direction(bptt *b, int d, ir_tensor *gY, ir_tensor *gYh, ir_tensor *
     ir_tensor *dH = gYd ? at(b, gYd, t) : NULL;
     if (dH && carry_h) dH = add(b, dH, carry_h);
     else if (!dH) dH = carry_h ? carry_h : b->zeros;
+    ir_tensor *hold = carry_h, *cold = carry_c;
+    if (b->lens) {   /* a step that does not run passes the carries through and gets no gradient */
+      dH = mul(b, dH, at(b, b->V, t));
+      if (carry_c) carry_c = mul(b, carry_c, at(b, b->V, t));
+    }
     dHs[t] = dH;
     dGs[t] = step(b, &k, t, dH, &carry_h, &carry_c);
+    if (b->lens && hold) carry_h = add(b, carry_h, mul(b, hold, at(b, b->NV, t)));
+    if (b->lens && cold) carry_c = add(b, carry_c, mul(b, cold, at(b, b->NV, t)));
   }
 
   /* 3. all steps at once */
@@ -475,10 +519,11 @@ int grad_rnn(grad_ctx *gc, const ir_node *n) {
   b.H = ir_attr_int(n, "hidden_size", 0);
   if (check_supported(&b) < 0) return -1;
   int64_t bh[3] = {1, b.B, b.H};
-  b.zeros = fconst(&b, 3, bh, 0.0);
-  b.one = fconst(&b, 0, NULL, 1.0);
-  b.zero = fconst(&b, 0, NULL, 0.0);
-  if (ir_attr_find(n, "clip")) b.clip = fconst(&b, 0, NULL, ir_attr_float(n, "clip", 0));
+  b.zeros = fconst(&b, 3, bh, 0.0, NULL);
+  b.one = fconst(&b, 0, NULL, 1.0, NULL);
+  b.zero = fconst(&b, 0, NULL, 0.0, NULL);
+  if (ir_attr_find(n, "clip")) b.clip = fconst(&b, 0, NULL, ir_attr_float(n, "clip", 0), NULL);
+  if (b.lens) step_masks(&b);
   for (int i = 0; i < 8; i++) b.in[i] = i < n->n_in ? n->in[i] : NULL;
   b.Y = out_of(n, 0) ? out_of(n, 0) : forward_y(&b);
   if (layout) {   /* work in layout 0: transpose what comes in, and the gradients going out */
@@ -495,6 +540,7 @@ int grad_rnn(grad_ctx *gc, const ir_node *n) {
   dir_grads dg[2];
   memset(dg, 0, sizeof dg);
   for (int d = 0; d < b.nd; d++) direction(&b, d, gY, gYh, gYc, &dg[d]);
+  free(b.lens);
   if (b.err) return -1;
 #define GATHER(field) (b.nd == 2 ? CONCAT(&b, 0, dg[0].field, dg[1].field) : dg[0].field)
   ir_tensor *dX = b.nd == 2 ? add(&b, dg[0].dX, dg[1].dX) : dg[0].dX;
