@@ -83,7 +83,10 @@ typedef struct bptt {
 static ir_tensor *mk(bptt *b, const char *op, int n_in, ir_tensor *const *in) {
   if (b->err) return NULL;
   for (int i = 0; i < n_in; i++)
-    if (!in[i]) return b->err = 1, NULL;
+    if (!in[i]) {   /* a builder bug, not the model's: say so rather than fail silently */
+      op_fail(b->n, "gradient: internal error: input %d of a %s node is missing", i, op);
+      return b->err = 1, NULL;
+    }
   ir_tensor *t = grad_node(b->gc, op, n_in, in);
   if (!t) b->err = 1;
   return t;
@@ -114,7 +117,8 @@ static ir_tensor *reshape(bptt *b, ir_tensor *x, int rank, const int64_t *dims) 
   ir_tensor *in[2] = {x, ints(b, rank, dims)};
   return mk(b, "Reshape", 2, in);
 }
-#define RESHAPE(b, x, ...) reshape(b, x, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+#define RESHAPE(b, x, ...) \
+  reshape(b, x, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
 
 static ir_tensor *concat(bptt *b, int cnt, ir_tensor *const *xs, int64_t axis) {
   if (cnt == 1) return xs[0];
@@ -122,7 +126,8 @@ static ir_tensor *concat(bptt *b, int cnt, ir_tensor *const *xs, int64_t axis) {
   set_int(t, "axis", axis);
   return t;
 }
-#define CONCAT(b, axis, ...) concat(b, (int)(sizeof((ir_tensor *[]){__VA_ARGS__}) / sizeof(ir_tensor *)), (ir_tensor *[]){__VA_ARGS__}, axis)
+#define CONCAT(b, axis, ...) \
+  concat(b, (int)(sizeof((ir_tensor *[]){__VA_ARGS__}) / sizeof(ir_tensor *)), (ir_tensor *[]){__VA_ARGS__}, axis)
 
 /* op(A) op(B) (+ C when given), op = transpose where ta / tb. */
 static ir_tensor *gemm(bptt *b, ir_tensor *A, ir_tensor *Bm, ir_tensor *C, int ta, int tb) {
@@ -288,7 +293,7 @@ typedef struct dir_bulk {
   ir_tensor *Rd, *Rzr, *Rh;    /* R [GH, H]; GRU without lbr: its z r rows and h rows */
   ir_tensor *z, *r;            /* GRU */
   ir_tensor *C, *Cprev;        /* LSTM: c_t, c_{t-1} */
-  ir_tensor *K;                /* RNN: tanh'; GRU lbr=1: dG_R = [dH dH dH] * K; LSTM: dG = [dC dH dC dC] * K */
+  ir_tensor *K;                /* RNN: f'(h_t); GRU lbr=1: dG_R = [dH dH dH] * K; LSTM: dG = [dC dH dC dC] * K */
   ir_tensor *Kz, *Kn, *Kr;     /* GRU: dz = dH Kz, dn = dH Kn; without lbr dr = (dn Rh) Kr */
   ir_tensor *Kc, *Kcc;         /* LSTM: dC_t = carry + dH Kc, dc_{t-1} = dC_t Kcc */
   ir_tensor *rHf;              /* GRU without lbr: r (.) Hprev as [T*B, H] */
