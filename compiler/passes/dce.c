@@ -3,7 +3,8 @@
  *
  * require: nodes in topological order.
  * guarantee: every remaining node has at least one output that a graph
- *          output depends on; tensors nobody references are gone.
+ *          output, a training step's update value or its loss depends on;
+ *          tensors nobody references are gone.
  * Walks the schedule backwards marking what the outputs need.
  */
 #include "passes.h"
@@ -13,6 +14,9 @@
 int pass_dce(ir_graph *g) {
   unsigned char *need = ir_alloc((size_t)g->n_tensors + 1);
   for (int i = 0; i < g->n_outputs; i++) need[g->outputs[i]->id] = 1;
+  for (int i = 0; i < g->n_updates; i++)
+    if (ir_owns(g, g->updates[i].value)) need[g->updates[i].value->id] = 1;
+  if (ir_owns(g, g->loss)) need[g->loss->id] = 1;
   for (int k = g->n_nodes - 1; k >= 0; k--) {
     ir_node *n = g->nodes[k];
     int live = 0;

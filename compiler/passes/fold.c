@@ -10,6 +10,8 @@
  *          arithmetic: Shape -> Gather -> Concat -> Reshape) always fold;
  *          float results only when o->fold.  Nodes marked OP_NO_FOLD never
  *          fold.  Folded bytes count against the graph's --max-bytes.
+ *          Nothing reading state (is_state: a training step changes it),
+ *          nor, with o->training, a float parameter, folds.
  *
  * Folding runs node by node inside the inference sweep (pass_infer calls
  * pass_fold_node after inferring each node) because inference needs the
@@ -53,8 +55,12 @@ static int fold(ir_node *n) {
 static int foldable(const ir_node *n, const pass_options *o) {
   if (!n->op->interp || (n->op->flags & OP_NO_FOLD)) return 0;
   if (n->op->flags & OP_SHAPE_ONLY) return 1;   /* kernels read no input data */
-  for (int i = 0; i < n->n_in; i++)
-    if (n->in[i] && !n->in[i]->data) return 0;
+  for (int i = 0; i < n->n_in; i++) {
+    const ir_tensor *t = n->in[i];
+    if (t && (!t->data || t->is_state)) return 0;
+    if (t && o->training && t->role == IR_PARAM && ir_dtype_is_float(t->dtype))
+      return 0;   /* trained: its data is only a starting value */
+  }
   if (o->fold) return 1;
   for (int j = 0; j < n->n_out; j++)   /* without --fold: shape arithmetic only */
     if (n->out[j] && ir_dtype_is_float(n->out[j]->dtype)) return 0;

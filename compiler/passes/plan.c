@@ -22,7 +22,8 @@
  *
  * A block (a group of tensors sharing bytes, or a scratch area) lives over
  * the steps [start, end]: from its first producer's step to the last read
- * of any member.  A tensor nobody reads still needs its bytes during its
+ * of any member (a training step's update values and loss are read at its
+ * last step, when the updates are applied).  A tensor nobody reads still needs its bytes during its
  * producer's step; a node's scratch lives during that node's step only.
  * Blocks are packed twice, largest first (the "greedy by size" of TFLite)
  * and in order of birth, each at the lowest aligned offset free of every
@@ -211,6 +212,8 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
       first_write[t->id] = s;
     }
   }
+
+  if (nn > 0) ir_mark_step_end_reads(g, nn - 1, last_read);   /* training: updates, loss */
 
   /* 2. sharing groups: aliases and in-place outputs join their input 0's */
   for (int i = 0; i < nt; i++) {
