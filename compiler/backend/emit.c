@@ -19,6 +19,13 @@
  *    included, and big models still compile quickly.
  *  - Generated code is C99 with <stdint.h> <stddef.h> <string.h> <math.h>
  *    only, clean under -std=c99 -Wall -Wextra -pedantic for gcc and clang.
+ *  - A --train build (emit_c_train) adds NAME_train_step, whose node
+ *    functions are named step_<id>_<op>, and the parameter access
+ *    functions; the parameters it trains and the optimizer's state become
+ *    writable arrays that both functions read (docs/training_harness.md).
+ *    One emit_ctx serves both graphs, so helpers, packed weights and fresh
+ *    names are shared and unique in the file; an inference build is
+ *    written exactly as before.
  *  - The static arena (for arena == NULL) sits behind #ifndef
  *    NAME_NO_STATIC_ARENA, so a product that always passes its own arena
  *    can drop it from .bss; NAME_infer(..., NULL) then returns
@@ -779,7 +786,8 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
                " *                                       last line: median_us: X\n"
                "%s"
                " * Build: cc -O3 %s.c %s_weights.c %s_main.c -lm\n */\n", nm, nm,
-            tp ? " *   --train X.npy Y.npy --epochs E --batch B [--shuffle SEED] [--log L.csv]\n"
+            tp ? " *   ... --load W.npz ...              any run above, with trained parameters\n"
+                 " *   --train X.npy Y.npy --epochs E --batch B [--shuffle SEED] [--log L.csv]\n"
                  " *     [--save W.npz] [--load W.npz] [--test XT.npy YT.npy] [--max-bytes N]\n"
                  " *                                       trains the model (see harness_train.inc\n"
                  " *                                       below and docs/training_harness.md)\n" : "",
@@ -919,7 +927,8 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
             "    return 2;\n"
             "  }\n", nm,
             tp ? "  for (i = 1; i < argc; i++)   /* --train anywhere: the training loop */\n"
-                 "    if (strcmp(argv[i], \"--train\") == 0) return train_main(argc, argv);\n" : "");
+                 "    if (strcmp(argv[i], \"--train\") == 0) return train_main(argc, argv);\n"
+                 "  if (tr_take_load(&argc, argv) != 0) return 1;   /* --load W.npz: infer with trained weights */\n" : "");
   sb_puts(m,
           "  for (i = 0; i < N_IN; i++) {\n"
           "    const io_desc *d = &ins[i];\n"

@@ -10,6 +10,8 @@
  *     momentum (an IR_OPTSTATE buffer), b by plain SGD;
  *   - classification: logits = x W + b, SoftmaxCrossEntropyLoss with int64
  *     class ids, SGD.
+ * The regression's step also lists the prediction, the loss and an update
+ * value as graph outputs, the classification's none.
  * Both go through the pass pipeline (training on), are emitted with
  * emit_c_train and built with cc under -std=c99 -pedantic -Werror (and
  * clang with ASan/UBSan).  The harness then trains; its per-step losses
@@ -148,6 +150,11 @@ static ir_graph *train_graph(int cls) {
     ir_tensor *v2 = op2(g, "Add", op2(g, "Mul", v, scalar(g, "mu", MU)), gw);
     ir_graph_add_update(g, w, op2(g, "Sub", w, op2(g, "Mul", v2, lr)));
     ir_graph_add_update(g, v, v2);
+    /* graph outputs of a step (a train pass may keep what it needs so)
+     * live past the plan: the loss and an update value among them */
+    ir_graph_add_output(g, y);
+    ir_graph_add_output(g, loss);
+    ir_graph_add_output(g, v2);
   }
   ir_graph_add_update(g, b, op2(g, "Sub", b, op2(g, "Mul", gb, lr)));
   g->loss = loss;
@@ -419,6 +426,24 @@ static void test_save_load(void **state) {
   snprintf(b, sizeof b, "%s/rs2.npz", tmp);
   assert_int_equal(sh("cmp -s %s %s", a, b), 0);   /* deterministic bytes */
   assert_memory_not_equal(w1, ir_find_tensor(t, "fc.weight")->data, sizeof w1);   /* trained, not initial */
+  /* inference with the loaded parameters, and without them (the initial ones) */
+  write_npy("xin.npy", "<f4", 2, DIMS(B, I), X);
+  for (int load = 0; load < 2; load++) {
+    char args[128], path[256], err[256];
+    npy_array y;
+    snprintf(args, sizeof args, "%s xin.npy -o inf%d", load ? "--load rs1.npz" : "", load);
+    assert_int_equal(harness("rs", "prog_san", args), 0);
+    snprintf(path, sizeof path, "%s/inf%d/%s.npy", tmp, load, g->outputs[0]->name);
+    if (npy_read(path, &y, err, sizeof err) != 0) fail_msg("%s", err);
+    for (int r = 0; r < B; r++)
+      for (int o = 0; o < O; o++) {
+        double z = load ? b1[o] : B0[o];
+        for (int i = 0; i < I; i++) z += X[r * I + i] * (load ? w1[i * O + o] : W0[i * O + o]);
+        expect_near(((const float *)y.data)[r * O + o], 1 / (1 + exp(-z)), 1e-5, "inference output", r * O + o);
+      }
+    npy_free(&y);
+  }
+  expect_refusal("rs", "--load missing_file.npz xin.npy", "missing_file.npz");
   /* numpy reads what the harness writes, and what numpy writes loads */
   if (sh("/usr/bin/python3 -c 'import numpy' 2>/dev/null") == 0) {
     assert_int_equal(sh("cd %s && /usr/bin/python3 -c \"import numpy as np; z = np.load('rs1.npz'); "
