@@ -121,6 +121,7 @@ struct emit_ctx {
   sbuf packed_externs, packed_defs;   /* emit_packed_f32's arrays */
   int n_packed;
   const char *fn_prefix;     /* node functions: "node" (NAME_infer's), "step" (NAME_train_step's) */
+  const int64_t *planned_scratch;  /* per node id: its scratch as the plan saw it (trained data present) */
 };
 
 static const char *pool_add(emit_ctx *e, const char *s) {
@@ -423,6 +424,10 @@ static int emit_node(emit_ctx *e, ir_node *n, sbuf *funcs, call *cl) {
     return ir_error("node '%s' (%s): the C backend has no emitter for this op", n->name, n->op_type);
   int64_t scratch_bytes = n->op->scratch_bytes ? n->op->scratch_bytes(n) : 0;
   int64_t scratch_off = ir_attr_int(n, PLAN_SCRATCH_ATTR, -1);
+  if (e->planned_scratch && n->id >= 0 && n->id < e->g->n_nodes && e->planned_scratch[n->id] != scratch_bytes)
+    return ir_error("node '%s' (%s): its kernel asks for %lld bytes of scratch with the trained tensors' data "
+                    "hidden, %lld as planned (a trained tensor taken for a constant?)", n->name, n->op_type,
+                    (long long)scratch_bytes, (long long)e->planned_scratch[n->id]);
   if (scratch_bytes > 0 && scratch_off < 0)
     return ir_error("node '%s' (%s): its scratch has no arena offset (was the graph memory-planned?)",
                     n->name, n->op_type);
@@ -1158,13 +1163,21 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
    * is hidden meanwhile: it is a starting value, which no kernel may take
    * for a constant (one that needs a constant then says so). */
   void **hidden = ir_alloc(sizeof(void *) * (size_t)(nt + 1));
+  int64_t *planned = ir_alloc(sizeof(int64_t) * (size_t)(g->n_nodes + 1));
+  for (int s = 0; s < g->n_nodes; s++) {
+    const ir_node *n = g->nodes[s];
+    planned[s] = !n->dead && n->op && n->op->scratch_bytes ? n->op->scratch_bytes(n) : 0;
+  }
   for (int i = 0; i < nt; i++)
     if (g->tensors[i]->is_state) hidden[i] = g->tensors[i]->data, g->tensors[i]->data = NULL;
+  e->planned_scratch = planned;   /* the kernels must not see the difference */
   for (int s = 0; s < g->n_nodes && rc == 0; s++)
     if (!g->nodes[s]->dead) rc = emit_node(e, g->nodes[s], &p->funcs, &p->calls[p->n_calls++]);
+  e->planned_scratch = NULL;
   for (int i = 0; i < nt; i++)
     if (g->tensors[i]->is_state) g->tensors[i]->data = hidden[i];
   free(hidden);
+  free(planned);
 
   /* 3. the weights: constants some call, output or update uses, numbered by tensor id */
   for (int k = 0; k < p->n_calls; k++)
