@@ -9,7 +9,8 @@
  *   - regression: y = Sigmoid(x W + b), loss mean((y - t)^2), W by SGD with
  *     momentum (an IR_OPTSTATE buffer), b by plain SGD;
  *   - classification: logits = x W + b, SoftmaxCrossEntropyLoss with int64
- *     class ids, SGD.
+ *     class ids, W by ONNX's Momentum op (its step counter an int64
+ *     IR_OPTSTATE), b by SGD.
  * The regression's step also lists the prediction, the loss and an update
  * value as graph outputs, the classification's none.
  * Both go through the pass pipeline (training on), are emitted with
@@ -141,8 +142,21 @@ static ir_graph *train_graph(int cls) {
   ir_attr_set_int(rs, "keepdims", 0);
   ir_tensor *gb = rs->out[0];
   ir_tensor *lr = scalar(g, "lr", LR);
-  if (cls) {
-    ir_graph_add_update(g, w, op2(g, "Sub", w, op2(g, "Mul", gw, lr)));
+  if (cls) {   /* ONNX's Momentum op, with its step counter (int64 state) and velocity */
+    double zeros[I * O] = {0};
+    ir_tensor *steps = ot_const(g, "step_count", IR_I64, 0, NULL, D(0));
+    ir_tensor *vel = ot_const(g, "fc.weight.momentum", IR_F32, 2, DIMS(I, O), zeros);
+    steps->role = vel->role = IR_OPTSTATE;
+    ir_node *mo = ot_node(g, "Momentum", 1, 5, IN(lr, steps, w, gw, vel), 2);
+    free(mo->domain);
+    mo->domain = ir_strdup("ai.onnx.preview.training");
+    ir_attr_set_float(mo, "alpha", MU);
+    ir_attr_set_float(mo, "beta", 1.0);
+    ir_attr_set_float(mo, "norm_coefficient", 0.0);
+    ir_attr_set_string(mo, "mode", "standard");
+    ir_graph_add_update(g, w, mo->out[0]);
+    ir_graph_add_update(g, vel, mo->out[1]);
+    ir_graph_add_update(g, steps, op2(g, "Add", steps, ot_const(g, "one_step", IR_I64, 0, NULL, D(1))));
   } else {     /* momentum: v = mu v + g; W -= lr v */
     double zeros[I * O] = {0};
     ir_tensor *v = ot_const(g, "fc.weight.velocity", IR_F32, 2, DIMS(I, O), zeros);
