@@ -10,7 +10,8 @@
  *          arithmetic: Shape -> Gather -> Concat -> Reshape) always fold;
  *          float results only when o->fold.  Nodes marked OP_NO_FOLD never
  *          fold.  Folded bytes count against the graph's --max-bytes.
- *          Nothing reading state (is_state: a training step changes it),
+ *          Nothing reading state (is_state: a training step changes it;
+ *          IR_OPTSTATE),
  *          nor, with o->training, a float parameter, folds.
  *
  * Folding runs node by node inside the inference sweep (pass_infer calls
@@ -57,7 +58,7 @@ static int foldable(const ir_node *n, const pass_options *o) {
   if (n->op->flags & OP_SHAPE_ONLY) return 1;   /* kernels read no input data */
   for (int i = 0; i < n->n_in; i++) {
     const ir_tensor *t = n->in[i];
-    if (t && (!t->data || t->is_state)) return 0;
+    if (t && (!t->data || t->is_state || t->role == IR_OPTSTATE)) return 0;   /* optimizer state changes too */
     if (t && o->training && t->role == IR_PARAM && ir_dtype_is_float(t->dtype))
       return 0;   /* trained: its data is only a starting value */
   }

@@ -629,10 +629,32 @@ static void test_bad_input(void **state) {
   ir_graph_free(g);
 }
 
+/* Parameters (with training on) and optimizer state never fold into
+ * constants, even when nothing marked them is_state before the passes. */
+static void test_state_not_folded(void **state) {
+  (void)state;
+  pass_options o;
+  pass_options_default(&o);
+  o.training = 1;
+  ir_graph *t = train_graph(0);
+  for (int i = 0; i < t->n_tensors; i++) t->tensors[i]->is_state = 0;
+  assert_int_equal(pass_run_all(t, &o), 0);
+  const char *names[] = {"fc.weight", "fc.bias", "fc.weight.velocity"};
+  for (int k = 0; k < 3; k++) {
+    const ir_tensor *p = ir_find_tensor(t, names[k]);
+    int read = 0;
+    assert_non_null(p);
+    for (int s = 0; s < t->n_nodes; s++)
+      for (int i = 0; i < t->nodes[s]->n_in; i++) read |= t->nodes[s]->in[i] == p;
+    if (!read) fail_msg("'%s' was folded away", names[k]);
+  }
+  ir_graph_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_regression_steps), cmocka_unit_test(test_save_load), cmocka_unit_test(test_shuffle),
-      cmocka_unit_test(test_classification), cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_classification), cmocka_unit_test(test_bad_input), cmocka_unit_test(test_state_not_folded),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
