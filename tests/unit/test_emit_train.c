@@ -17,8 +17,9 @@
  * emit_c_train and built with cc under -std=c99 -pedantic -Werror (and
  * clang with ASan/UBSan).  The harness then trains; its per-step losses
  * (--log) and saved parameters (--save) are compared with the interpreter
- * running the same steps (updates applied by hand between runs) and, for
- * the regression, with the plain double-precision arithmetic below.  Then
+ * running the same steps (updates applied by hand between runs), with
+ * PyTorch (train_reference.py) and, for the regression, with the plain
+ * double-precision arithmetic below.  Then
  * --load/--save round trips, --shuffle (against the documented permutation
  * recomputed here), accuracy and --test, and the refusals of bad input
  * (one line on stderr, exit 1).
@@ -341,6 +342,22 @@ static void expect_refusal(const char *model, const char *args, const char *need
   free(err);
 }
 
+/* PyTorch trains `model` from the harness's initial parameters (saved
+ * with --epochs 0) and compares (train_reference.py beside this file);
+ * skipped without torch. */
+static void torch_agrees(const char *model) {
+  char script[512];
+  const char *slash;
+  if (sh("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0) {
+    fprintf(stderr, "note: no PyTorch, %s not compared with it\n", model);
+    return;
+  }
+  slash = strrchr(__FILE__, '/');
+  snprintf(script, sizeof script, "%.*s/train_reference.py", slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
+  if (sh("/usr/bin/python3 %s %s %s %d %d %.17g %.17g", script, model, tmp, EPOCHS, B, LR, MU) != 0)
+    fail_msg("%s: the harness and PyTorch disagree", model);
+}
+
 static void file_order(int64_t *order) {
   for (int k = 0; k < STEPS * B; k++) order[k] = k % S;
 }
@@ -355,7 +372,9 @@ static void test_regression_steps(void **state) {
   double ref_loss[STEPS], ref_w[I * O], ref_b[O], it_loss[STEPS], log_loss[STEPS + 1];
   float w[I * O], b[O];
   file_order(order);
+  assert_int_equal(harness("reg", "prog", "--train x.npy t.npy --epochs 0 --batch 4 --save init_reg.npz"), 0);
   assert_int_equal(harness("reg", "prog_san", "--train x.npy t.npy --epochs 2 --batch 4 --log reg.csv --save reg.npz"), 0);
+  torch_agrees("reg");
   reference(order, ref_loss, ref_w, ref_b);
   interp_steps(t, order, 0, it_loss);
   assert_int_equal(read_log("reg.csv", log_loss, STEPS + 1), STEPS);
@@ -529,7 +548,9 @@ static void test_classification(void **state) {
   write_npy("xt.npy", "<f4", 2, DIMS(NT, I), X);
   write_npy("lt.npy", "<i8", 1, DIMS(NT), L);
   file_order(order);
-  assert_int_equal(harness("cls", "prog_san", "--train x.npy l.npy --epochs 2 --batch 4 --log cls.csv --test xt.npy lt.npy"), 0);
+  assert_int_equal(harness("cls", "prog", "--train x.npy l.npy --epochs 0 --batch 4 --save init_cls.npz"), 0);
+  assert_int_equal(harness("cls", "prog_san", "--train x.npy l.npy --epochs 2 --batch 4 --log cls.csv --test xt.npy lt.npy --save cls.npz"), 0);
+  torch_agrees("cls");
   /* the interpreter, step by step, with the inference graph on the parameters of the moment */
   ir_tensor *pw = ir_find_tensor(g, "fc.weight"), *pb = ir_find_tensor(g, "fc.bias");
   ir_tensor *tw = ir_find_tensor(t, "fc.weight"), *tb = ir_find_tensor(t, "fc.bias");
