@@ -1542,7 +1542,10 @@ int emit_c_train(ir_graph *g, ir_graph *train, const emit_options *opt, const ch
     for (int q = 0; q < u; q++)
       if (train->updates[q].target == t) return ir_error("parameter '%s' is updated twice", t->name);
     const ir_tensor *p = t->role == IR_PARAM ? ir_find_tensor(g, t->name) : NULL;
-    if (p && p->role == IR_PARAM && (p->dtype != t->dtype || !ir_same_shape(p, t)))
+    if (t->role == IR_PARAM && (!p || p->role != IR_PARAM))   /* else NAME_infer would keep a stale copy */
+      return ir_error("parameter '%s' is trained but the inference graph has no parameter of that name "
+                      "(folded into a constant? run its passes with training on)", t->name);
+    if (p && (p->dtype != t->dtype || !ir_same_shape(p, t)))
       return ir_error("parameter '%s' is %s %s in the model but %s %s in the training graph", t->name,
                       ir_dtype_name(p->dtype), ir_shape_str(p, b1, sizeof b1), ir_dtype_name(t->dtype),
                       ir_shape_str(t, b2, sizeof b2));

@@ -672,10 +672,45 @@ static void test_state_not_folded(void **state) {
   ir_graph_free(t);
 }
 
+/* emit_c_train refuses training graphs it cannot emit, naming what is wrong. */
+static void expect_emit_error(ir_graph *g, ir_graph *t, const char *needle) {
+  pass_options o;
+  pass_options_default(&o);
+  o.training = 1;
+  emit_options eo = {"bad", 0, 0};
+  if (pass_run_all(g, &o) < 0 || pass_run_all(t, &o) < 0) fail_msg("passes: %s", ir_last_error());
+  assert_int_equal(emit_c_train(g, t, &eo, tmp), -1);
+  if (!strstr(ir_last_error(), needle)) fail_msg("'%s' does not say '%s'", ir_last_error(), needle);
+  ir_graph_free(g);
+  ir_graph_free(t);
+}
+
+static void test_emit_refusals(void **state) {
+  (void)state;
+  ir_graph *g = infer_graph(0), *t = train_graph(0);
+  t->loss = NULL;
+  expect_emit_error(g, t, "no loss");
+  g = infer_graph(0), t = train_graph(0);
+  t->n_labels = 0;
+  expect_emit_error(g, t, "the training graph has 2 inputs and 0 labels, the model 1 inputs");
+  g = infer_graph(0), t = train_graph(0);
+  ir_tensor *pb = ir_find_tensor(g, "fc.bias");
+  free(pb->name);
+  pb->name = ir_strdup("other.bias");
+  expect_emit_error(g, t, "parameter 'fc.bias' is trained but the inference graph has no parameter of that name");
+  g = infer_graph(0), t = train_graph(0);
+  t->updates[0].value = t->updates[t->n_updates - 1].value;   /* fc.weight [3,2] := a [2] value */
+  expect_emit_error(g, t, "dtype or shape differ");
+  g = infer_graph(0), t = train_graph(0);
+  t->updates[0].value = t->updates[0].target;   /* fc.weight := fc.weight */
+  expect_emit_error(g, t, "no tensor the step computes");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_regression_steps), cmocka_unit_test(test_save_load), cmocka_unit_test(test_shuffle),
       cmocka_unit_test(test_classification), cmocka_unit_test(test_bad_input), cmocka_unit_test(test_state_not_folded),
+      cmocka_unit_test(test_emit_refusals),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
