@@ -312,7 +312,6 @@ typedef struct drv {
   int *input_pos;        /* per tensor id: its position in g->inputs, or -1 */
   int *output_pos;       /* per tensor id: first position in g->outputs, or -1 */
   int *weight;           /* per tensor id: k of NAME_w<k>, or -1 */
-  int n_weights;
   int *out_direct;       /* per output position: a node writes the caller's buffer */
   int64_t *out_off;      /* training step: per output position, its arena offset (past the plan), or -1 */
 } drv;
@@ -324,7 +323,6 @@ typedef struct drv {
 typedef struct call call;
 typedef struct part {
   drv d;
-  int train;
   call *calls;
   int n_calls;
   sbuf funcs, calltext;
@@ -1103,7 +1101,6 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
   int nt = g->n_tensors, rc = 0;
   drv *d = &p->d;
   memset(p, 0, sizeof *p);
-  p->train = train;
   d->g = g;
   d->name = e->opt->name;
   d->in_param = ir_alloc(sizeof(char *) * (size_t)(g->n_inputs + 1));
