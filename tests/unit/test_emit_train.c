@@ -318,7 +318,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  if (!getenv("MODELC_KEEP")) sh("rm -rf %s", tmp);
+  if (!getenv("MODELC_KEEP")) sh("/bin/rm -rf %s", tmp);   /* absolute: the no-cc run empties PATH */
   return 0;
 }
 
