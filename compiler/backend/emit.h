@@ -79,6 +79,18 @@ const emit_options *emit_opts(const emit_ctx *e);
  * Deterministic: the same graph and options give byte-identical files. */
 int emit_c(ir_graph *g, const emit_options *opt, const char *dir);
 
+/* emit_c for a --train build: g is the inference graph and train the
+ * training-step graph of the same model (ir_graph's updates, n_labels,
+ * loss), both through the passes and memory-planned.  Adds to the files
+ * NAME_train_step, the parameter access functions (NAME.h documents them)
+ * and, with emit_main, the harness's --train mode.  The parameters train
+ * updates (matched by name in g) and its optimizer state become writable
+ * arrays shared by both functions; they are marked is_state first, and a
+ * graph whose kernels then ask for other scratch (a trained GEMM weight is
+ * no longer packed at compile time) is planned again.  Constants stay const.
+ * Call ir_mark_trained_params(g, train) before g's passes to spare that. */
+int emit_c_train(ir_graph *g, ir_graph *train, const emit_options *opt, const char *dir);
+
 /* "conv1/weight:0" -> "conv1_weight_0": a C identifier fragment. */
 void emit_c_ident(char *buf, size_t n, const char *s);
 

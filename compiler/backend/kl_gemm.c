@@ -17,7 +17,8 @@
  * mc_dw with the activation's suffix) that take their sizes from a struct
  * the node fills with literals.
  *
- * Packing.  A constant operand is packed at compile time into the layout
+ * Packing.  A constant operand (not a parameter a training step changes:
+ * is_state) is packed at compile time into the layout
  * the micro-kernel reads and emitted as its own weights array (emit.h,
  * emit_packed_f32); the original weight is then no longer referenced and
  * not emitted.  A constant A: panels [M/MR][K][MR]; a constant B: panels
@@ -516,8 +517,10 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
 
 /* ---- lowering --------------------------------------------------------------- */
 
+/* Packed at compile time: a constant, or a parameter no training step changes
+ * (a trained one, is_state, is read at run time like an activation). */
 static int is_const(const ir_tensor *t) {
-  return t && (t->role == IR_CONST || t->role == IR_PARAM) && t->data && t->dtype == IR_F32;
+  return t && (t->role == IR_CONST || t->role == IR_PARAM) && t->data && !t->is_state && t->dtype == IR_F32;
 }
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }

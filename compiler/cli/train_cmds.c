@@ -32,17 +32,6 @@ static int fail(int code) {
   return code;
 }
 
-/* The C of a --train build: emit_c_train lands with the backend's training
- * side (branch train-emit), which replaces this body with
- *     return emit_c_train(g, train, eo, dir);                              */
-static int emit_training(ir_graph *g, ir_graph *train, const emit_options *eo, const char *dir) {
-  (void)g;
-  (void)train;
-  (void)eo;
-  (void)dir;
-  return ir_error("compile --train: the C backend for training is not merged yet");
-}
-
 /* The spec: the flags, and the model's train block for what they leave out. */
 static int merge_spec(const cli_opts *o, const ir_graph *g, train_spec *s) {
   *s = o->spec;
@@ -96,7 +85,7 @@ int cmd_compile_train(cli_opts *o) {
   char name[256];
   cli_model_name(o, o->pos[0], name, sizeof name);
   emit_options eo = {name, o->emit_main, o->threads};
-  int rc = !g || cli_mkdir_p(o->outdir) < 0 || emit_training(g, t, &eo, o->outdir) < 0;
+  int rc = !g || cli_mkdir_p(o->outdir) < 0 || emit_c_train(g, t, &eo, o->outdir) < 0;
   ir_graph_free(g);
   ir_graph_free(t);
   if (rc) return fail(1);
@@ -229,7 +218,7 @@ static int compiled_steps(const cli_opts *o, void **bufs, int k, double *loss, c
   char cmd[4096], path[1024];
   ir_graph *t = cli_load_train(o, o->pos[0], &usage), *g = load_inference(o);
   emit_options eo = {"m", 1, 0};
-  int rc = !t || !g ? -1 : emit_training(g, t, &eo, dir);
+  int rc = !t || !g ? -1 : emit_c_train(g, t, &eo, dir);
   if (rc == 0) rc = cli_build(o->cc, dir, "m");
   for (int i = 0; rc == 0 && i < 2; i++) {
     const ir_tensor *x = t->inputs[i];

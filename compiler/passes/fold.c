@@ -11,7 +11,8 @@
  *          float results only when o->fold.  Nodes marked OP_NO_FOLD never
  *          fold.  Folded bytes count against the graph's --max-bytes.
  *          Only pass_is_const tensors count as constants: when training,
- *          float parameters change every step, and optimizer state always.
+ *          float parameters change every step, and state (is_state, IR_OPTSTATE)
+ *          always.
  *
  * Folding runs node by node inside the inference sweep (pass_infer calls
  * pass_fold_node after inferring each node) because inference needs the
@@ -53,7 +54,7 @@ static int fold(ir_node *n) {
 }
 
 int pass_is_const(const ir_tensor *t, const pass_options *o) {
-  if (!t->data || t->role == IR_OPTSTATE) return 0;
+  if (!t->data || t->role == IR_OPTSTATE || t->is_state) return 0;
   return !(o->training && t->role == IR_PARAM && ir_dtype_is_float(t->dtype));
 }
 

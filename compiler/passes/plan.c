@@ -23,7 +23,8 @@
  *
  * A block (a group of tensors sharing bytes, or a scratch area) lives over
  * the steps [start, end]: from its first producer's step to the last read
- * of any member.  A tensor nobody reads still needs its bytes during its
+ * of any member (a training step's update values and loss are read at its
+ * last step, when the updates are applied).  A tensor nobody reads still needs its bytes during its
  * producer's step; a node's scratch lives during that node's step only.
  * Blocks are packed twice, largest first (the "greedy by size" of TFLite)
  * and in order of birth, each at the lowest aligned offset free of every
@@ -213,10 +214,9 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     }
   }
 
-  /* a training step's update values are copied into their targets after the
-   * last node: they live past it (step nn), so nothing takes their bytes */
-  for (int i = 0; i < g->n_updates; i++)
-    if (ir_owns(g, g->updates[i].value)) last_read[g->updates[i].value->id] = nn;
+  /* a training step's update values and loss are read after the last node
+   * (step nn): nothing takes their bytes */
+  ir_mark_step_end_reads(g, nn, last_read);
 
   /* 2. sharing groups: aliases and in-place outputs join their input 0's */
   for (int i = 0; i < nt; i++) {

@@ -54,7 +54,6 @@ expect 1 "key 'c' is no parameter of" -- update-weights $m $d/w_extra.npz -o $d/
 expect 1 "key 'w' is float32 \[4\], the parameter is float32 \[3\]" -- update-weights $m $d/w_shape.npz -o $d/n.onnx
 expect 1 "key 'w' is float64 \[3\], the parameter is float32 \[3\]" -- update-weights $m $d/w_dtype.npz -o $d/n.onnx
 expect 1 "no/such.npz" -- update-weights $m no/such.npz -o $d/n.onnx
-expect 1 "not merged yet" -- compile $m -o $d/o --train --loss mse --optimizer adam
 
 # graph --train prints the step: the loss, one AdamW per parameter
 n=$((n + 1))
