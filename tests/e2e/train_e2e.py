@@ -4,9 +4,7 @@ reference evaluator.
 1. `modelc check tiny.onnx --train --loss mse --optimizer O --steps 3` on the
    batch of train_models.py: the interpreter's loss of each step (printed
    "step k: loss L (interpreter)") must equal torch.optim's on the same
-   model, and the check must pass against the compiled C.  Until the C
-   backend of training is merged the compiled half fails with "not merged
-   yet": that alone is reported as SKIPPED; any other failure fails.  The
+   model, and the check must pass against the compiled C.  The
    same for a DSL model whose train block gives the loss, the optimizer and
    a frozen parameter.
 2. `modelc update-weights tiny.onnx w_new.npz -o new.onnx`, then `modelc run
