@@ -1,6 +1,6 @@
 #!/bin/sh
 # fashion_mnist.sh [MODELC] [lenet5|gru] [EPOCHS] - train on Fashion-MNIST in the generated C.
-#   lenet5 (the default): LeNet-5 from scratch (models/train/golden/lenet5.onnx at batch 32),
+#   lenet5 (the default): LeNet-5 from scratch (models/train/golden/lenet5.onnx),
 #          softmax cross-entropy, SGD lr 0.05 momentum 0.9, batch 32, 2 epochs;
 #   gru:   a GRU classifier over the 28 rows of each image (models/train/demo/gru_rows.onnx),
 #          Adam lr 0.003, batch 32, 2 epochs.
@@ -29,14 +29,13 @@ fi
 
 case $net in
   lenet5)
-    model=$here/golden/lenet5.onnx shape="--shape x=32,1,28,28" opt="sgd:lr=0.05,momentum=0.9" rows="" ;;
+    model=$here/golden/lenet5.onnx opt="sgd:lr=0.05,momentum=0.9" rows="" ;;
   gru)
-    model=$here/demo/gru_rows.onnx shape="" opt="adam:lr=0.003" rows="_rows" ;;
+    model=$here/demo/gru_rows.onnx opt="adam:lr=0.003" rows="_rows" ;;
   *) echo "fashion_mnist.sh: unknown net '$net' (lenet5 or gru)" >&2; exit 2 ;;
 esac
 out=${TMPDIR:-/tmp}/fashion-$net
-# shellcheck disable=SC2086
-"$modelc" compile "$model" $shape -o "$out" --name fashion --emit-main --train \
+"$modelc" compile "$model" --dim batch=32 -o "$out" --name fashion --emit-main --train \
   --loss softmax_cross_entropy --optimizer "$opt"
 cc -std=c99 -O3 -march=native "$out"/*.c -lm -o "$out/fashion_main"
 "$out/fashion_main" --train "$data/train${rows}_x.npy" "$data/train_y.npy" --epochs "$epochs" --batch 32 \

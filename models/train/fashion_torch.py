@@ -10,7 +10,8 @@ trains), the same recipe, one thread. DATA is the folder fashion_to_npy.py write
           last state, initialized as models/train/demo/gru_rows.onnx; Adam lr 0.003, batch 32.
 Batches are shuffled each epoch (torch's generator seeded 1). Prints, per epoch, the mean training
 loss, the test accuracy and the seconds the epoch's training took.
---export-gru PATH writes the untrained GRU net as ONNX (training mode, batch 32, opset 15)."""
+--export-gru PATH writes the untrained GRU net as ONNX (training mode, opset 15, a symbolic
+batch dimension 'batch')."""
 
 import argparse
 import os
@@ -65,7 +66,8 @@ def main():
             warnings.simplefilter("ignore")
             torch.onnx.export(gru_rows(), torch.zeros(BATCH, 28, 28), a.export_gru,
                               training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False,
-                              opset_version=15, input_names=["x"], output_names=["logits"])
+                              opset_version=15, input_names=["x"], output_names=["logits"],
+                              dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}})
         return
     if not a.data or not a.net:
         ap.error("DATA and NET are required")

@@ -11,7 +11,8 @@ and compares.
 What it writes, under models/train/golden/ (deterministic for the same Debian packages):
 - <net>.onnx: the untrained net, exported with training=TrainingMode.TRAINING (BatchNorm in
   training mode, parameters as initializers named as in PyTorch's state_dict), opset 15, input
-  'x' (batch first: samples along axis 0), output 'logits';
+  'x' (batch first: samples along axis 0, a symbolic dimension 'batch', fixed with --dim
+  batch=N), output 'logits';
 - <net>_x.npy, <net>_y.npy: 40 samples (float32, standard normal) and their int64 class labels;
   batches are taken in file order, 4 samples each, so 10 steps are one epoch;
 - <net>_<opt>.npz: 'loss' (the 10 per-step losses: the mean cross-entropy of the batch computed
@@ -137,7 +138,8 @@ def export(net, path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, x, path, training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False,
-                          opset_version=15, input_names=["x"], output_names=["logits"])
+                          opset_version=15, input_names=["x"], output_names=["logits"],
+                          dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}})
 
 
 def train(net, opt, x, y):

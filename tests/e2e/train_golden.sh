@@ -17,7 +17,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 while read -r net opt spec; do
   o=$tmp/${net}_$opt
-  if ! "$modelc" compile "$gold/$net.onnx" -o "$o" --name m --emit-main --train --loss softmax_cross_entropy \
+  if ! "$modelc" compile "$gold/$net.onnx" -o "$o" --dim batch=4 --name m --emit-main --train --loss softmax_cross_entropy \
       --optimizer "$spec" > "$o.log" 2>&1; then
     fail "$net $opt: compile: $(tail -1 "$o.log")"
     continue
