@@ -80,3 +80,134 @@ int grad_Tanh(grad_ctx *gc, const ir_node *n) {
   ir_tensor *gyy = node2(gc, "Mul", node2(gc, "Mul", g, OUT), OUT);
   return grad_add(gc, n->in[0], node2(gc, "Sub", g, gyy), OUT);
 }
+
+/* ---- piecewise activations: Where(region, slope*g, ...) ------------------ */
+
+static ir_tensor *scalar(grad_ctx *gc, const ir_node *n, double v) { return grad_scalar(gc, OUT->dtype, v); }
+
+static ir_tensor *where(grad_ctx *gc, ir_tensor *cond, ir_tensor *a, ir_tensor *b) {
+  ir_tensor *in[3] = {cond, a, b};
+  return grad_node(gc, "Where", 3, in);
+}
+
+/* y = x (x >= 0), alpha*x (x < 0): dx = g where x > 0, alpha*g elsewhere */
+int grad_LeakyRelu(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *pos = node2(gc, "Greater", n->in[0], scalar(gc, n, 0));
+  ir_tensor *neg = node2(gc, "Mul", g, scalar(gc, n, ir_attr_float(n, "alpha", 0.01)));
+  return grad_add(gc, n->in[0], where(gc, pos, g, neg), OUT);
+}
+
+/* y = min(max(x, lo), hi).  As PyTorch's clamp: x gets g where lo <= x <= hi,
+ * lo gets g where x < lo, hi gets g where x > hi (each bound is a scalar;
+ * grad_add sums the broadcast away). */
+int grad_Clip(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *x = n->in[0], *lo = n->n_in > 1 ? n->in[1] : NULL, *hi = n->n_in > 2 ? n->in[2] : NULL;
+  ir_tensor *zero = scalar(gc, n, 0), *pass = g;
+  if (lo) {
+    ir_tensor *below = node2(gc, "Less", x, lo);
+    pass = where(gc, below, zero, pass);
+    if (grad_add(gc, lo, where(gc, below, g, zero), OUT) < 0) return -1;
+  }
+  if (hi) {
+    ir_tensor *above = node2(gc, "Greater", x, hi);
+    pass = where(gc, above, zero, pass);
+    if (grad_add(gc, hi, where(gc, above, g, zero), OUT) < 0) return -1;
+  }
+  return grad_add(gc, x, pass, OUT);
+}
+
+/* y = max(0, min(1, alpha*x + beta)): dx = alpha*g where 0 < y < 1 */
+int grad_HardSigmoid(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *inside = node2(gc, "And", node2(gc, "Greater", OUT, scalar(gc, n, 0)),
+                            node2(gc, "Less", OUT, scalar(gc, n, 1)));
+  ir_tensor *ag = node2(gc, "Mul", g, scalar(gc, n, ir_attr_float(n, "alpha", 0.2)));
+  return grad_add(gc, n->in[0], where(gc, inside, ag, scalar(gc, n, 0)), OUT);
+}
+
+/* y = x * max(0, min(1, x/6 + 1/2)): dy/dx = 0 below -3, 1 above 3,
+ * x/3 + 1/2 between (PyTorch's hardswish_backward draws the same lines). */
+int grad_HardSwish(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *x = n->in[0];
+  ir_tensor *mid = node2(gc, "Add", node2(gc, "Div", x, scalar(gc, n, 3)), scalar(gc, n, 0.5));
+  ir_tensor *d = where(gc, node2(gc, "Greater", x, scalar(gc, n, 3)), scalar(gc, n, 1), mid);
+  d = where(gc, node2(gc, "Less", x, scalar(gc, n, -3)), scalar(gc, n, 0), d);
+  return grad_add(gc, x, node2(gc, "Mul", g, d), OUT);
+}
+
+/* y = x (x > 0), alpha*(e^x - 1) else: dx = g, or g*(y + alpha) */
+int grad_Elu(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *neg = node2(gc, "Mul", g, node2(gc, "Add", OUT, scalar(gc, n, ir_attr_float(n, "alpha", 1.0))));
+  return grad_add(gc, n->in[0], where(gc, node2(gc, "Greater", n->in[0], scalar(gc, n, 0)), g, neg), OUT);
+}
+
+/* y = gamma*x (x > 0), gamma*alpha*(e^x - 1) else: dx = gamma*g, or g*(y + gamma*alpha) */
+int grad_Selu(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  double alpha = ir_attr_float(n, "alpha", 1.67326319217681884765625);
+  double gamma = ir_attr_float(n, "gamma", 1.05070102214813232421875);
+  ir_tensor *pos = node2(gc, "Mul", g, scalar(gc, n, gamma));
+  ir_tensor *neg = node2(gc, "Mul", g, node2(gc, "Add", OUT, scalar(gc, n, gamma * alpha)));
+  return grad_add(gc, n->in[0], where(gc, node2(gc, "Greater", n->in[0], scalar(gc, n, 0)), pos, neg), OUT);
+}
+
+/* y = log(1 + e^x): dx = g*sigmoid(x) */
+int grad_Softplus(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node2(gc, "Mul", g, node1(gc, "Sigmoid", n->in[0])), OUT);
+}
+
+/* dx = g*sign(x) (0 at 0, as PyTorch) */
+int grad_Abs(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node2(gc, "Mul", g, node1(gc, "Sign", n->in[0])), OUT);
+}
+
+/* ---- smooth unary math ---------------------------------------------------- */
+
+/* y = e^x: dx = g*y */
+int grad_Exp(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node2(gc, "Mul", g, OUT), OUT);
+}
+
+/* y = ln x: dx = g/x */
+int grad_Log(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node2(gc, "Div", g, n->in[0]), OUT);
+}
+
+/* y = sqrt(x): dx = g/(2y) */
+int grad_Sqrt(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node2(gc, "Div", g, node2(gc, "Add", OUT, OUT)), OUT);
+}
+
+/* y = 1/x: dx = -g*y*y */
+int grad_Reciprocal(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *gyy = node2(gc, "Mul", node2(gc, "Mul", g, OUT), OUT);
+  return grad_add(gc, n->in[0], node1(gc, "Neg", gyy), OUT);
+}
+
+/* y = a^b (broadcast): da = g*b*a^(b-1), db = g*y*ln(a), where a = 0 gives
+ * db 0 as in PyTorch (which masks a = 0 only for b >= 0; for b < 0, y is
+ * infinite there anyway).  An integer exponent gets no gradient and is cast
+ * to a's dtype (CastLike) for da. */
+int grad_Pow(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *a = n->in[0], *b = n->in[1], *bf = b;
+  if (b->dtype != a->dtype) bf = node2(gc, "CastLike", b, a);
+  ir_tensor *bm1 = node2(gc, "Sub", bf, grad_scalar(gc, a->dtype, 1));
+  ir_tensor *da = node2(gc, "Mul", node2(gc, "Mul", g, bf), node2(gc, "Pow", a, bm1));
+  if (grad_add(gc, a, da, OUT) < 0) return -1;
+  if (!ir_dtype_is_float(b->dtype)) return 0;
+  ir_tensor *zero = scalar(gc, n, 0);
+  ir_tensor *ylog = node2(gc, "Mul", OUT, node1(gc, "Log", a));
+  ir_tensor *db = node2(gc, "Mul", g, where(gc, node2(gc, "Equal", a, zero), zero, ylog));
+  return grad_add(gc, b, db, OUT);
+}

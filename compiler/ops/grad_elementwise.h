@@ -17,5 +17,18 @@ int grad_Identity(grad_ctx *gc, const ir_node *n);
 int grad_Relu(grad_ctx *gc, const ir_node *n);
 int grad_Sigmoid(grad_ctx *gc, const ir_node *n);
 int grad_Tanh(grad_ctx *gc, const ir_node *n);
+int grad_LeakyRelu(grad_ctx *gc, const ir_node *n);
+int grad_Clip(grad_ctx *gc, const ir_node *n);
+int grad_HardSigmoid(grad_ctx *gc, const ir_node *n);
+int grad_HardSwish(grad_ctx *gc, const ir_node *n);
+int grad_Elu(grad_ctx *gc, const ir_node *n);
+int grad_Selu(grad_ctx *gc, const ir_node *n);
+int grad_Softplus(grad_ctx *gc, const ir_node *n);
+int grad_Abs(grad_ctx *gc, const ir_node *n);
+int grad_Exp(grad_ctx *gc, const ir_node *n);
+int grad_Log(grad_ctx *gc, const ir_node *n);
+int grad_Sqrt(grad_ctx *gc, const ir_node *n);
+int grad_Reciprocal(grad_ctx *gc, const ir_node *n);
+int grad_Pow(grad_ctx *gc, const ir_node *n);
 
 #endif

@@ -1,0 +1,291 @@
+/*
+ * test_grad_ops.c - gradient builders of the elementwise activations and
+ * math (grad_elementwise.c), the shape and reduction ops (grad_shape.c)
+ * and the normalizations (grad_norm.c), each checked against central
+ * finite differences of its forward graph in the float64 interpreter.
+ *
+ * A case is a forward body over float64 inputs x_0..x_k (each with its
+ * own shape and value range, chosen away from kinks).  The harness runs
+ * the forward once to learn y's shape, then builds L = sum(y * W) with W a
+ * fixed non-uniform weight (so a gradient that lands on the wrong element,
+ * as a wrong permutation would, shows), differentiates L with ONNX's
+ * Gradient op (expanded by the pass pipeline into the builders' nodes),
+ * and compares every dL/dx_i[e] with (L(x + h e) - L(x - h e)) / 2h on the
+ * forward graph.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "compiler/ir/ir.h"
+#include "compiler/ops/op.h"
+#include "compiler/passes/passes.h"
+#include "runtime/interp.h"
+#include "optest.h"
+
+#define MAXX 4
+
+typedef ir_tensor *(*body_fn)(ir_graph *g, ir_tensor *const *x, int variant);
+
+typedef struct gspec {
+  body_fn body;
+  int variant;
+  int n_x;
+  int rank[MAXX];
+  int64_t dims[MAXX][IR_MAX_RANK];
+  double lo[MAXX], hi[MAXX];   /* input i's values are uniform in [lo, hi) */
+  double tol;                  /* 0: 1e-6 (relative, + 1e-6 absolute) */
+} gspec;
+
+/* ---- building bodies -------------------------------------------------------- */
+
+static ir_node *mk(ir_graph *g, const char *op, int n_in, ir_tensor *const *in, int n_out) {
+  return ot_node(g, op, 18, n_in, in, n_out);
+}
+
+static ir_tensor *fin(ir_node *n) {
+  if (op_validate(n) < 0) fail_msg("%s", ir_last_error());
+  return n->out[0];
+}
+
+static ir_tensor *op1(ir_graph *g, const char *op, ir_tensor *a) { return fin(mk(g, op, 1, &a, 1)); }
+static ir_tensor *op2(ir_graph *g, const char *op, ir_tensor *a, ir_tensor *b) {
+  ir_tensor *in[2] = {a, b};
+  return fin(mk(g, op, 2, in, 1));
+}
+
+static ir_tensor *f64c(ir_graph *g, double v) {
+  static int k;
+  char name[32];
+  snprintf(name, sizeof name, "k%d", k++);
+  return ot_const(g, name, IR_F64, 0, NULL, &v);
+}
+
+static __attribute__((unused)) ir_tensor *ints(ir_graph *g, int cnt, const int64_t *v) {
+  static int k;
+  char name[32];
+  snprintf(name, sizeof name, "i%d", k++);
+  return ot_const_ints(g, name, cnt, v);
+}
+
+/* ---- the harness ------------------------------------------------------------ */
+
+typedef struct built {
+  ir_graph *g;
+  ir_tensor *x[MAXX], *y, *dx[MAXX];
+} built;
+
+static void build(built *b, const gspec *s, const ir_tensor *shape_of_y) {
+  b->g = ir_graph_new("g", NULL);
+  for (int i = 0; i < s->n_x; i++) {
+    char name[8];
+    snprintf(name, sizeof name, "x%d", i);
+    b->x[i] = ot_input(b->g, name, IR_F64, s->rank[i], s->dims[i]);
+  }
+  b->y = s->body(b->g, b->x, s->variant);
+  if (!shape_of_y) return;
+  /* L = sum(y * W) */
+  int64_t cnt = ir_numel(shape_of_y);
+  double *w = malloc(sizeof *w * (size_t)(cnt + 1));
+  for (int64_t e = 0; e < cnt; e++) w[e] = 0.5 + 0.25 * (double)((e * 7) % 11);
+  ir_tensor *wt = ot_const(b->g, "W", IR_F64, shape_of_y->rank, shape_of_y->shape, w);
+  free(w);
+  b->y = op2(b->g, "Mul", b->y, wt);
+  ir_graph_add_output(b->g, b->y);
+  ir_node *n = ir_add_node(b->g, "Gradient", "grad");
+  free(n->domain);
+  n->domain = ir_strdup("ai.onnx.preview.training");
+  n->opset = 1;
+  ir_tensor *out[MAXX];
+  for (int i = 0; i < s->n_x; i++) {
+    char name[8];
+    snprintf(name, sizeof name, "d%d", i);
+    out[i] = b->dx[i] = ir_add_tensor(b->g, name, IR_UNDEF, IR_ACTIVATION);
+  }
+  ir_node_set_io(n, s->n_x, b->x, s->n_x, out);
+  ir_attr *xs = ir_attr_add(n, "xs", IR_ATTR_STRINGS);
+  xs->n = s->n_x;
+  xs->strings = ir_alloc((size_t)s->n_x * sizeof *xs->strings);
+  for (int i = 0; i < s->n_x; i++) xs->strings[i] = ir_strdup(b->x[i]->name);
+  ir_attr_set_string(n, "y", b->y->name);
+  if (op_validate(n) < 0) fail_msg("%s", ir_last_error());
+  for (int i = 0; i < s->n_x; i++) ir_graph_add_output(b->g, out[i]);
+}
+
+static void run_passes(ir_graph *g) {
+  pass_options o;
+  pass_options_default(&o);
+  o.plan = 0;
+  o.training = 1;
+  if (pass_run_all(g, &o) < 0) fail_msg("%s", ir_last_error());
+}
+
+static double sum_of(const built *b, double *const *xv) {
+  interp_ctx ic;
+  if (interp_run(&ic, b->g, (const void *const *)xv) < 0) fail_msg("%s", ir_last_error());
+  const double *y = interp_value(&ic, b->y);
+  double s = 0;
+  for (int64_t e = 0; e < ir_numel(b->y); e++) s += y[e];
+  interp_free(&ic);
+  return s;
+}
+
+static void check(const gspec *s, const char *what) {
+  /* 1. the forward alone, for y's shape */
+  built f;
+  build(&f, s, NULL);
+  ir_graph_add_output(f.g, f.y);
+  run_passes(f.g);
+  ir_tensor yshape = *f.y;
+  /* 2. L = sum(y * W), forward only (finite differences) and with its gradient */
+  built fd, ad;
+  build(&fd, s, &yshape);
+  build(&ad, s, &yshape);
+  ir_graph_free(f.g);
+  run_passes(fd.g);
+  run_passes(ad.g);
+  double *xv[MAXX];
+  ot_rnd_seed(17);
+  for (int i = 0; i < s->n_x; i++) {
+    int64_t cnt = ir_numel(ad.x[i]);
+    xv[i] = malloc(sizeof(double) * (size_t)(cnt + 1));
+    for (int64_t e = 0; e < cnt; e++) xv[i][e] = s->lo[i] + (s->hi[i] - s->lo[i]) * (ot_rnd() + 3) / 6;
+  }
+  interp_ctx ic;
+  if (interp_run(&ic, ad.g, (const void *const *)xv) < 0) fail_msg("%s: %s", what, ir_last_error());
+  const double h = 1e-6, tol = s->tol > 0 ? s->tol : 1e-6;
+  for (int i = 0; i < s->n_x; i++) {
+    if (!ir_same_shape(ad.dx[i], ad.x[i])) fail_msg("%s: d%d has the wrong shape", what, i);
+    const double *got = interp_value(&ic, ad.dx[i]);
+    for (int64_t e = 0; e < ir_numel(ad.x[i]); e++) {
+      double keep = xv[i][e];
+      xv[i][e] = keep + h;
+      double up = sum_of(&fd, xv);
+      xv[i][e] = keep - h;
+      double down = sum_of(&fd, xv);
+      xv[i][e] = keep;
+      double want = (up - down) / (2 * h);
+      if (!(fabs(got[e] - want) <= tol * (1 + fabs(want))))
+        fail_msg("%s: dL/dx%d[%lld]: autodiff %.12g, finite differences %.12g", what, i, (long long)e, got[e], want);
+    }
+  }
+  interp_free(&ic);
+  for (int i = 0; i < s->n_x; i++) free(xv[i]);
+  ir_graph_free(fd.g);
+  ir_graph_free(ad.g);
+}
+
+/* One input of shape dims in [lo, hi). */
+static gspec one(body_fn body, int variant, int rank, const int64_t *dims, double lo, double hi) {
+  gspec s;
+  memset(&s, 0, sizeof s);
+  s.body = body;
+  s.variant = variant;
+  s.n_x = 1;
+  s.rank[0] = rank;
+  memcpy(s.dims[0], dims, sizeof(int64_t) * (size_t)rank);
+  s.lo[0] = lo;
+  s.hi[0] = hi;
+  return s;
+}
+
+/* Add input i of shape dims in [lo, hi) to s. */
+static gspec *with_x(gspec *s, int rank, const int64_t *dims, double lo, double hi) {
+  int i = s->n_x++;
+  s->rank[i] = rank;
+  memcpy(s->dims[i], dims, sizeof(int64_t) * (size_t)rank);
+  s->lo[i] = lo;
+  s->hi[i] = hi;
+  return s;
+}
+
+/* ---- elementwise ------------------------------------------------------------ */
+
+static const char *const unary_ops[] = {"LeakyRelu", "HardSigmoid", "HardSwish", "Elu", "Selu", "Softplus",
+                                        "Abs", "Exp", "Log", "Sqrt", "Reciprocal"};
+
+/* variant: index into unary_ops, with non-default attributes where the op has them */
+static ir_tensor *body_unary(ir_graph *g, ir_tensor *const *x, int v) {
+  ir_node *n = mk(g, unary_ops[v], 1, x, 1);
+  if (!strcmp(unary_ops[v], "LeakyRelu")) ir_attr_set_float(n, "alpha", 0.15);
+  if (!strcmp(unary_ops[v], "HardSigmoid")) {
+    ir_attr_set_float(n, "alpha", 0.3);
+    ir_attr_set_float(n, "beta", 0.4);
+  }
+  if (!strcmp(unary_ops[v], "Elu")) ir_attr_set_float(n, "alpha", 0.7);
+  if (!strcmp(unary_ops[v], "Selu")) ir_attr_set_float(n, "alpha", 1.3);
+  /* a second use of x, so contributions must add up */
+  return op2(g, "Mul", fin(n), op1(g, "Sigmoid", x[0]));
+}
+
+static void test_unary(void **state) {
+  (void)state;
+  for (int v = 0; v < (int)(sizeof unary_ops / sizeof *unary_ops); v++) {
+    const char *op = unary_ops[v];
+    int positive = !strcmp(op, "Log") || !strcmp(op, "Sqrt") || !strcmp(op, "Reciprocal");
+    double r = !strcmp(op, "HardSwish") || !strcmp(op, "HardSigmoid") ? 5 : 2;   /* both sides of the kinks */
+    gspec s = one(body_unary, v, 2, DIMS(3, 4), positive ? 0.3 : -r, r);
+    check(&s, op);
+  }
+}
+
+/* Clip: variant bit 0 min present, bit 1 max present, bit 2 bounds are inputs x1, x2 */
+static ir_tensor *body_clip(ir_graph *g, ir_tensor *const *x, int v) {
+  ir_tensor *lo = NULL, *hi = NULL;
+  if (v & 4) {
+    lo = x[1];
+    hi = x[2];
+  } else {
+    if (v & 1) lo = f64c(g, -0.7);
+    if (v & 2) hi = f64c(g, 0.9);
+  }
+  ir_tensor *in[3] = {x[0], lo, hi};
+  return fin(mk(g, "Clip", (v & 2) || (v & 4) ? 3 : (v & 1) ? 2 : 1, in, 1));
+}
+
+static void test_clip(void **state) {
+  (void)state;
+  for (int v = 0; v < 4; v++) {
+    gspec s = one(body_clip, v, 2, DIMS(4, 5), -2, 2);
+    check(&s, "Clip");
+  }
+  gspec s = one(body_clip, 4, 2, DIMS(4, 5), -2, 2);
+  with_x(&s, 0, NULL, -0.8, -0.5);
+  with_x(&s, 0, NULL, 0.5, 0.8);
+  check(&s, "Clip with bound inputs");
+}
+
+/* Pow: variant 0 a^b broadcast (b a row), 1 a^3 with an int64 exponent, 2 b scalar */
+static ir_tensor *body_pow(ir_graph *g, ir_tensor *const *x, int v) {
+  if (v == 1) {
+    int64_t three = 3;
+    return op2(g, "Pow", x[0], ot_const_raw(g, "three", IR_I64, 0, NULL, &three));
+  }
+  return op2(g, "Pow", x[0], x[1]);
+}
+
+static void test_pow(void **state) {
+  (void)state;
+  gspec s = one(body_pow, 0, 2, DIMS(2, 3), 0.5, 2);
+  check(with_x(&s, 1, DIMS(3), -1.5, 1.5), "Pow broadcast");
+  s = one(body_pow, 1, 2, DIMS(2, 3), -2, 2);
+  check(&s, "Pow int exponent");
+  s = one(body_pow, 2, 1, DIMS(4), 0.5, 2);
+  check(with_x(&s, 0, NULL, 1.5, 2.5), "Pow scalar exponent");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_unary),
+    cmocka_unit_test(test_clip),
+    cmocka_unit_test(test_pow),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
