@@ -68,7 +68,7 @@ static ir_tensor *f64c(ir_graph *g, double v) {
   return ot_const(g, name, IR_F64, 0, NULL, &v);
 }
 
-static __attribute__((unused)) ir_tensor *ints(ir_graph *g, int cnt, const int64_t *v) {
+static ir_tensor *ints(ir_graph *g, int cnt, const int64_t *v) {
   static int k;
   char name[32];
   snprintf(name, sizeof name, "i%d", k++);
@@ -281,11 +281,160 @@ static void test_pow(void **state) {
   check(with_x(&s, 0, NULL, 1.5, 2.5), "Pow scalar exponent");
 }
 
+
+/* ---- shape ops -------------------------------------------------------------- */
+
+/* x0 [2,3,4] through one relabelling op (then Tanh, so g is not W alone) */
+static ir_tensor *body_relabel(ir_graph *g, ir_tensor *const *x, int v) {
+  ir_node *n;
+  switch (v) {
+  case 0: n = mk(g, "Reshape", 2, IN(x[0], ints(g, 2, DIMS(4, -1))), 1); break;
+  case 1: n = mk(g, "Flatten", 1, x, 1); ir_attr_set_int(n, "axis", 2); break;
+  case 2: n = mk(g, "Flatten", 1, x, 1); ir_attr_set_int(n, "axis", 0); break;
+  case 3: n = mk(g, "Unsqueeze", 2, IN(x[0], ints(g, 2, DIMS(0, -1))), 1); break;
+  case 4: n = mk(g, "Squeeze", 2, IN(op2(g, "Reshape", x[0], ints(g, 4, DIMS(2, 1, 3, 4))), ints(g, 1, DIMS(-3))), 1); break;
+  case 5: n = mk(g, "Transpose", 1, x, 1); ir_attr_set_ints(n, "perm", 3, DIMS(2, 0, 1)); break;
+  case 6: n = mk(g, "Transpose", 1, x, 1); break;   /* default perm: reversed */
+  default: n = mk(g, "Expand", 2, IN(op2(g, "ReduceSum", x[0], ints(g, 1, DIMS(1))), ints(g, 4, DIMS(3, 2, 3, 4))), 1); break;
+  }
+  return op1(g, "Tanh", fin(n));
+}
+
+static void test_relabel(void **state) {
+  (void)state;
+  for (int v = 0; v < 8; v++) {
+    gspec s = one(body_relabel, v, 3, DIMS(2, 3, 4), -1.5, 1.5);
+    char what[32];
+    snprintf(what, sizeof what, "relabel variant %d", v);
+    check(&s, what);
+  }
+}
+
+/* Concat of x0 [2,3], x1 [2,1], x0 again along -1 (v 0); x0 [2,3], x1 [1,3] along 0 (v 1) */
+static ir_tensor *body_concat(ir_graph *g, ir_tensor *const *x, int v) {
+  ir_node *n = mk(g, "Concat", 3, IN(x[0], x[1], x[0]), 1);
+  ir_attr_set_int(n, "axis", v == 0 ? -1 : 0);
+  return op1(g, "Sigmoid", fin(n));
+}
+
+/* Split x0 [6,2] along 0 into [2,1,3]: y = 2*y0 - y2 (y1 unused: its part is zero) */
+static ir_tensor *body_split(ir_graph *g, ir_tensor *const *x, int v) {
+  (void)v;
+  ir_node *n = mk(g, "Split", 2, IN(x[0], ints(g, 3, DIMS(2, 1, 2))), 3);
+  ir_attr_set_int(n, "axis", 0);
+  fin(n);
+  return op2(g, "Sub", op2(g, "Mul", n->out[0], f64c(g, 2)), op1(g, "Exp", n->out[2]));
+}
+
+static void test_concat_split(void **state) {
+  (void)state;
+  gspec s = one(body_concat, 0, 2, DIMS(2, 3), -1, 1);
+  check(with_x(&s, 2, DIMS(2, 1), -1, 1), "Concat axis -1");
+  s = one(body_concat, 1, 2, DIMS(2, 3), -1, 1);
+  check(with_x(&s, 2, DIMS(1, 3), -1, 1), "Concat axis 0");
+  s = one(body_split, 0, 2, DIMS(5, 2), -1, 1);
+  check(&s, "Split");
+}
+
+/* Slice of x0 [4,5]: v 0 unit steps, v 1 steps 2 and -1, v 2 negative axes and step -2, v 3 one axis */
+static ir_tensor *body_slice(ir_graph *g, ir_tensor *const *x, int v) {
+  static const int64_t st[4][2] = {{1, 0}, {0, 4}, {-1, 3}, {1, 0}}, en[4][2] = {{3, -1}, {4, 0}, {-100, 0}, {-1, 0}};
+  static const int64_t ax[4][2] = {{0, 1}, {0, 1}, {-1, -2}, {1, 0}}, sp[4][2] = {{1, 1}, {2, -1}, {-2, -1}, {2, 1}};
+  int k = v == 3 ? 1 : 2;
+  ir_tensor *in[5] = {x[0], ints(g, k, st[v]), ints(g, k, en[v]), ints(g, k, ax[v]), ints(g, k, sp[v])};
+  return op1(g, "Tanh", fin(mk(g, "Slice", 5, in, 1)));
+}
+
+static void test_slice(void **state) {
+  (void)state;
+  for (int v = 0; v < 4; v++) {
+    gspec s = one(body_slice, v, 2, DIMS(4, 5), -1.5, 1.5);
+    char what[32];
+    snprintf(what, sizeof what, "Slice variant %d", v);
+    check(&s, what);
+  }
+}
+
+/* Gather from x0 [4,3]: v 0 axis 0 indices [[0,2],[2,-1]] (2 and -1 repeat rows), v 1 axis -1 a scalar index,
+ * v 2 axis 1 indices [2,2,0] */
+static ir_tensor *body_gather(ir_graph *g, ir_tensor *const *x, int v) {
+  ir_tensor *ix;
+  if (v == 0) {
+    ix = ot_const_ints(g, "ix", 4, DIMS(0, 2, 2, -1));
+    ir_set_shape(ix, 2, DIMS(2, 2));
+  } else if (v == 1) {
+    ix = ot_const_raw(g, "ix", IR_I64, 0, NULL, DIMS(1));
+  } else {
+    ix = ot_const_ints(g, "ix", 3, DIMS(2, 2, 0));
+  }
+  ir_node *n = mk(g, "Gather", 2, IN(x[0], ix), 1);
+  ir_attr_set_int(n, "axis", v == 0 ? 0 : v == 1 ? -1 : 1);
+  return op1(g, "Sigmoid", fin(n));
+}
+
+static void test_gather(void **state) {
+  (void)state;
+  for (int v = 0; v < 3; v++) {
+    gspec s = one(body_gather, v, 2, DIMS(4, 3), -1.5, 1.5);
+    char what[32];
+    snprintf(what, sizeof what, "Gather variant %d", v);
+    check(&s, what);
+  }
+}
+
+/* Pad x0 [3,4] (constant mode): v 0 pads (1,0,2,1) value 0.5; v 1 pads (1,-1,-1,2); v 2 value is input x1 */
+static ir_tensor *body_pad(ir_graph *g, ir_tensor *const *x, int v) {
+  static const int64_t pads[3][4] = {{1, 0, 2, 1}, {1, -1, -1, 2}, {0, 2, 1, 0}};
+  ir_tensor *val = v == 2 ? x[1] : f64c(g, 0.5);
+  return op1(g, "Tanh", fin(mk(g, "Pad", 3, IN(x[0], ints(g, 4, pads[v]), val), 1)));
+}
+
+static void test_pad(void **state) {
+  (void)state;
+  gspec s = one(body_pad, 0, 2, DIMS(3, 4), -1.5, 1.5);
+  check(&s, "Pad");
+  s = one(body_pad, 1, 2, DIMS(3, 4), -1.5, 1.5);
+  check(&s, "Pad cropping");
+  s = one(body_pad, 2, 2, DIMS(3, 4), -1.5, 1.5);
+  check(with_x(&s, 0, NULL, -1, 1), "Pad value input");
+}
+
+/* ---- reductions ------------------------------------------------------------- */
+
+/* ReduceSum (v < 5) / ReduceMean (v >= 5) of x0 [2,3,4]: axes [1] keepdims 1; [-1,0] keepdims 0;
+ * no axes (all) keepdims 0; no axes with noop_with_empty_axes; [2] keepdims 0 */
+static ir_tensor *body_reduce(ir_graph *g, ir_tensor *const *x, int v) {
+  static const int64_t axes[5][2] = {{1}, {-1, 0}, {0}, {0}, {2}};
+  static const int n_axes[5] = {1, 2, 0, 0, 1}, keep[5] = {1, 0, 0, 1, 0};
+  int k = v % 5;
+  ir_node *n = n_axes[k] ? mk(g, v < 5 ? "ReduceSum" : "ReduceMean", 2, IN(x[0], ints(g, n_axes[k], axes[k])), 1)
+                         : mk(g, v < 5 ? "ReduceSum" : "ReduceMean", 1, x, 1);
+  ir_attr_set_int(n, "keepdims", keep[k]);
+  if (k == 3) ir_attr_set_int(n, "noop_with_empty_axes", 1);
+  return op1(g, "Tanh", fin(n));
+}
+
+static void test_reduce(void **state) {
+  (void)state;
+  for (int v = 0; v < 10; v++) {
+    gspec s = one(body_reduce, v, 3, DIMS(2, 3, 4), -1, 1);
+    char what[32];
+    snprintf(what, sizeof what, "Reduce%s variant %d", v < 5 ? "Sum" : "Mean", v % 5);
+    check(&s, what);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_unary),
     cmocka_unit_test(test_clip),
     cmocka_unit_test(test_pow),
+    cmocka_unit_test(test_relabel),
+    cmocka_unit_test(test_concat_split),
+    cmocka_unit_test(test_slice),
+    cmocka_unit_test(test_gather),
+    cmocka_unit_test(test_pad),
+    cmocka_unit_test(test_reduce),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

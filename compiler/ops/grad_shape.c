@@ -1,0 +1,218 @@
+/*
+ * grad_shape.c - gradient builders of the shape group: ops that move
+ * elements (their backward moves g back: the inverse reshape or
+ * permutation, a slice of a concatenation, a scatter of a gather) and the
+ * Sum/Mean reductions (their backward spreads g over the reduced axes).
+ *
+ * Shapes are static, so every index list the backward needs (shapes,
+ * pads, slice bounds, scatter positions of a strided Slice) is a constant
+ * computed here from the forward node through ops_shape.h, the same
+ * semantics the interpreter and the backend read.  Gather's backward is a
+ * ScatterElements with reduction "add", so repeated indices sum.
+ */
+#include "grad_shape.h"
+#include "op.h"
+#include "ops_shape.h"
+
+#include <stdlib.h>
+
+#define OUT (n->out[0])
+#define MAXR IR_MAX_RANK
+
+#define GRAD_OR_DONE(g)            \
+  ir_tensor *g = grad_of(gc, OUT); \
+  if (!g) return 0
+
+static ir_tensor *node2(grad_ctx *gc, const char *op, ir_tensor *a, ir_tensor *b) {
+  ir_tensor *in[2] = {a, b};
+  return grad_node(gc, op, 2, in);
+}
+
+/* t reshaped to (rank, dims). */
+static ir_tensor *reshape(grad_ctx *gc, ir_tensor *t, int rank, const int64_t *dims) {
+  return node2(gc, "Reshape", t, grad_const_i64(gc, rank, dims));
+}
+
+/* t (whose shape broadcasts to x's) expanded to x's shape. */
+static ir_tensor *expand_to(grad_ctx *gc, ir_tensor *t, const ir_tensor *x) {
+  return node2(gc, "Expand", t, grad_const_i64(gc, x->rank, x->shape));
+}
+
+/* Set an int attribute on t's producer (after grad_node validated it). */
+static ir_tensor *with_int(ir_tensor *t, const char *name, int64_t v) {
+  if (t) ir_attr_set_int(t->producer, name, v);
+  return t;
+}
+
+/* Reshape, Flatten, Squeeze, Unsqueeze relabel the elements: dx = g in x's shape. */
+int grad_reshape_like(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  const ir_tensor *x = n->in[0];
+  return grad_add(gc, x, reshape(gc, g, x->rank, x->shape), x);
+}
+
+/* y = transpose(x, perm): dx = transpose(g, perm^-1) */
+int grad_Transpose(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  int perm[MAXR];
+  int64_t inv[MAXR];
+  if (ops_shape_perm(n, perm) < 0) return -1;
+  for (int k = 0; k < n->in[0]->rank; k++) inv[perm[k]] = k;
+  ir_tensor *t = grad_node(gc, "Transpose", 1, &g);
+  if (!t) return -1;
+  ir_attr_set_ints(t->producer, "perm", n->in[0]->rank, inv);
+  return grad_add(gc, n->in[0], t, n->in[0]);
+}
+
+/* Input i's part of g along the axis: a Slice [off, off + extent). */
+int grad_Concat(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  int axis;
+  if (ops_shape_axis(n, OUT->rank, &axis) < 0) return -1;
+  int64_t off = 0, ax = axis;
+  for (int i = 0; i < n->n_in; i++) {
+    const ir_tensor *x = n->in[i];
+    int64_t end = off + x->shape[axis];
+    ir_tensor *in[4] = {g, grad_const_i64(gc, 1, &off), grad_const_i64(gc, 1, &end), grad_const_i64(gc, 1, &ax)};
+    if (grad_add(gc, x, grad_node(gc, "Slice", 4, in), x) < 0) return -1;
+    off = end;
+  }
+  return 0;
+}
+
+/* dx = concat(g_0, ..., g_k) along the axis, zeros for outputs without a gradient. */
+int grad_Split(grad_ctx *gc, const ir_node *n) {
+  int axis, any = 0;
+  ir_tensor **parts = calloc((size_t)n->n_out + 1, sizeof *parts);
+  if (ops_shape_axis(n, n->in[0]->rank, &axis) < 0) {
+    free(parts);
+    return -1;
+  }
+  for (int j = 0; j < n->n_out; j++) {
+    if (!n->out[j]) {
+      free(parts);
+      return op_fail(n, "output %d is missing, so its part of the gradient has no shape", j);
+    }
+    parts[j] = grad_of(gc, n->out[j]);
+    any |= parts[j] != NULL;
+    if (!parts[j]) parts[j] = grad_zeros_like(gc, n->out[j]);
+  }
+  int rc = 0;
+  if (any) {
+    ir_tensor *dx = with_int(grad_node(gc, "Concat", n->n_out, parts), "axis", axis);
+    rc = grad_add(gc, n->in[0], dx, n->in[0]);
+  }
+  free(parts);
+  return rc;
+}
+
+/* Unit steps: dx = g padded back with zeros (Pad, begin = start, end = the
+ * rest).  Other steps: g scattered (ScatterND) onto zeros at the positions
+ * the slice read, computed here. */
+int grad_Slice(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  const ir_tensor *x = n->in[0];
+  int64_t start[MAXR], step[MAXR], len[MAXR], pads[2 * MAXR];
+  int r = x->rank, unit = 1;
+  if (ops_shape_slice(n, start, step, len) < 0) return -1;
+  for (int k = 0; k < r; k++) {
+    unit &= step[k] == 1;
+    pads[k] = start[k];
+    pads[r + k] = x->shape[k] - start[k] - len[k];
+  }
+  ir_tensor *dx;
+  if (unit) {
+    dx = node2(gc, "Pad", g, grad_const_i64(gc, 2 * r, pads));
+  } else {
+    int64_t cnt = ir_numel(OUT), idims[MAXR + 1], ctr[MAXR] = {0};
+    int64_t *pos = malloc(sizeof *pos * (size_t)(cnt * r + 1));
+    for (int64_t e = 0; e < cnt; e++) {   /* output element e, in C order, read x at start + step*ctr */
+      for (int k = 0; k < r; k++) pos[e * r + k] = start[k] + step[k] * ctr[k];
+      for (int k = r - 1; k >= 0 && ++ctr[k] == len[k]; k--) ctr[k] = 0;
+    }
+    for (int k = 0; k < r; k++) idims[k] = len[k];
+    idims[r] = r;
+    ir_tensor *idx = grad_const_i64(gc, (int)(cnt * r), pos);
+    free(pos);
+    ir_set_shape(idx, r + 1, idims);
+    ir_tensor *in[3] = {grad_zeros_like(gc, x), idx, g};
+    dx = grad_node(gc, "ScatterND", 3, in);
+  }
+  return grad_add(gc, x, dx, x);
+}
+
+/* y = gather(x, idx, axis): dx = scatter-add of g onto zeros along the
+ * axis.  ScatterElements wants indices and updates of x's rank: g is
+ * reshaped to x's shape with the axis holding all m = numel(idx) picks,
+ * and idx reshaped to [1..m..1] and expanded to that shape. */
+int grad_Gather(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  const ir_tensor *x = n->in[0];
+  ir_tensor *ix = n->in[1];
+  int axis;
+  if (ops_shape_axis(n, x->rank, &axis) < 0) return -1;
+  int64_t gd[MAXR], id[MAXR];
+  for (int k = 0; k < x->rank; k++) {
+    gd[k] = k == axis ? ir_numel(ix) : x->shape[k];
+    id[k] = k == axis ? ir_numel(ix) : 1;
+  }
+  ir_tensor *g2 = reshape(gc, g, x->rank, gd);
+  ir_tensor *i2 = node2(gc, "Expand", reshape(gc, ix, x->rank, id), grad_const_i64(gc, x->rank, gd));
+  ir_tensor *in[3] = {grad_zeros_like(gc, x), i2, g2};
+  ir_tensor *dx = grad_node(gc, "ScatterElements", 3, in);
+  if (!dx) return -1;
+  ir_attr_set_int(dx->producer, "axis", axis);
+  ir_attr_set_string(dx->producer, "reduction", "add");
+  return grad_add(gc, x, dx, x);
+}
+
+/* y = x broadcast: grad_add sums the broadcast axes away. */
+int grad_Expand(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], g, OUT);
+}
+
+/* Constant mode: dx = g with the pads negated (crops what was added, and
+ * pads zeros where the forward cropped).  The constant value gets the sum
+ * of g over the padded positions: sum(g) - sum(dx). */
+int grad_Pad(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  const ir_tensor *x = n->in[0];
+  ir_tensor *v = n->n_in > 2 ? n->in[2] : NULL;
+  int64_t b[MAXR], e[MAXR], pads[2 * MAXR];
+  ops_pad_mode mode;
+  int r = x->rank;
+  if (ops_shape_pads(n, b, e, &mode) < 0) return -1;
+  if (mode != OPS_PAD_CONSTANT) return op_fail(n, "gradient of Pad: only mode 'constant' is supported");
+  for (int k = 0; k < r; k++) {
+    pads[k] = -b[k];
+    pads[r + k] = -e[k];
+  }
+  ir_tensor *dx = node2(gc, "Pad", g, grad_const_i64(gc, 2 * r, pads));
+  if (grad_add(gc, x, dx, x) < 0) return -1;
+  if (!v || !ir_dtype_is_float(v->dtype)) return 0;
+  ir_tensor *sg = with_int(grad_node(gc, "ReduceSum", 1, &g), "keepdims", 0);
+  ir_tensor *sx = with_int(grad_node(gc, "ReduceSum", 1, &dx), "keepdims", 0);
+  return grad_add(gc, v, reshape(gc, node2(gc, "Sub", sg, sx), v->rank, v->shape), v);
+}
+
+/* Sum and Mean: g (keepdims shape) expanded back over the reduced axes,
+ * divided by their element count for Mean. */
+static int grad_reduce(grad_ctx *gc, const ir_node *n, int mean) {
+  GRAD_OR_DONE(g);
+  const ir_tensor *x = n->in[0];
+  int mask[MAXR], noop;
+  int64_t kd[MAXR], cnt = 1;
+  if (ops_shape_reduce_axes(n, mask, &noop) < 0) return -1;
+  if (noop) return grad_add(gc, x, g, x);
+  for (int k = 0; k < x->rank; k++) {
+    kd[k] = mask[k] ? 1 : x->shape[k];
+    if (mask[k]) cnt *= x->shape[k];
+  }
+  ir_tensor *dx = expand_to(gc, reshape(gc, g, x->rank, kd), x);
+  if (mean) dx = node2(gc, "Div", dx, grad_scalar(gc, x->dtype, (double)cnt));
+  return grad_add(gc, x, dx, x);
+}
+
+int grad_ReduceSum(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, 0); }
+int grad_ReduceMean(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, 1); }
