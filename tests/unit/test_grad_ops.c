@@ -30,7 +30,7 @@
 #include "runtime/interp.h"
 #include "optest.h"
 
-#define MAXX 4
+#define MAXX 5
 
 typedef ir_tensor *(*body_fn)(ir_graph *g, ir_tensor *const *x, int variant);
 
@@ -199,6 +199,7 @@ static gspec one(body_fn body, int variant, int rank, const int64_t *dims, doubl
 /* Add input i of shape dims in [lo, hi) to s. */
 static gspec *with_x(gspec *s, int rank, const int64_t *dims, double lo, double hi) {
   int i = s->n_x++;
+  assert_true(i < MAXX);
   s->rank[i] = rank;
   memcpy(s->dims[i], dims, sizeof(int64_t) * (size_t)rank);
   s->lo[i] = lo;
@@ -424,6 +425,89 @@ static void test_reduce(void **state) {
   }
 }
 
+
+/* ---- normalizations --------------------------------------------------------- */
+
+/* LayerNormalization of x0 [2,3,4] with scale x1, bias x2: v 0 axis -1, v 1 axis 1, v 2 axis -2 without bias */
+static ir_tensor *body_layernorm(ir_graph *g, ir_tensor *const *x, int v) {
+  ir_node *n = mk(g, "LayerNormalization", v == 2 ? 2 : 3, x, 1);
+  ir_attr_set_int(n, "axis", v == 0 ? -1 : v == 1 ? 1 : -2);
+  ir_attr_set_float(n, "epsilon", 1e-3);
+  return op1(g, "Tanh", fin(n));
+}
+
+static void test_layernorm(void **state) {
+  (void)state;
+  gspec s = one(body_layernorm, 0, 3, DIMS(2, 3, 4), -2, 2);
+  with_x(&s, 1, DIMS(4), 0.5, 1.5);
+  check(with_x(&s, 1, DIMS(4), -0.5, 0.5), "LayerNormalization axis -1");
+  s = one(body_layernorm, 1, 3, DIMS(2, 3, 4), -2, 2);
+  with_x(&s, 2, DIMS(3, 4), 0.5, 1.5);
+  check(with_x(&s, 1, DIMS(4), -0.5, 0.5), "LayerNormalization axis 1, broadcast bias");
+  s = one(body_layernorm, 2, 3, DIMS(2, 3, 4), -2, 2);
+  check(with_x(&s, 2, DIMS(3, 4), 0.5, 1.5), "LayerNormalization without bias");
+}
+
+/* BatchNormalization of x0 [3,2,2,2] with scale x1, B x2, mean x3, var x4:
+ * v 0 training mode (batch statistics; mean and var only feed the running
+ * statistics, so their gradients are zero), v 1 inference mode */
+static ir_tensor *body_batchnorm(ir_graph *g, ir_tensor *const *x, int v) {
+  ir_node *n = ot_node(g, "BatchNormalization", 15, 5, x, 1);
+  ir_attr_set_int(n, "training_mode", v == 0);
+  ir_attr_set_float(n, "epsilon", 1e-2);
+  return op1(g, "Tanh", fin(n));
+}
+
+static void test_batchnorm(void **state) {
+  (void)state;
+  for (int v = 0; v < 2; v++) {
+    gspec s = one(body_batchnorm, v, 4, DIMS(3, 2, 2, 2), -2, 2);
+    with_x(with_x(&s, 1, DIMS(2), 0.5, 1.5), 1, DIMS(2), -0.5, 0.5);
+    with_x(with_x(&s, 1, DIMS(2), -0.3, 0.3), 1, DIMS(2), 0.5, 1.5);
+    check(&s, v == 0 ? "BatchNormalization training" : "BatchNormalization inference");
+  }
+}
+
+/* The training-mode forward (opset 15, momentum 0.9 in ONNX's convention)
+ * against PyTorch's F.batch_norm(training=True, momentum=0.1): the same Y
+ * and running mean.  The running variance differs by design: ONNX
+ * specifies the population (biased) batch variance, PyTorch uses the
+ * unbiased one (times n/(n-1), n = N*H*W = 8 here): both are written out. */
+static void test_batchnorm_training_forward(void **state) {
+  (void)state;
+  static const double x[24] = {-1.1, -0.73, -0.36, 0.01, 0.38, 0.75, 1.12, -0.81, -0.44, -0.07, 0.3, 0.67,
+                               1.04, -0.89, -0.52, -0.15, 0.22, 0.59, 0.96, -0.97, -0.6, -0.23, 0.14, 0.51};
+  static const double y_torch[24] = {
+      -0.5097044868797858, -0.21384788341025038, 0.08200872005928503, 0.37786532352882035, 0.0058157367130259345,
+      0.767333962551224,   1.528852188389421,    -2.4433915301719886, 1.4273314354098305,  0.5491995804590155,
+      -0.3289322744917996, -1.2070641294426148,  1.201466138592662,   -0.34178587409977923, -0.045929270630243726,
+      0.24992733283929178, -0.32348944202781577, 0.4380287838103823,  1.1995470096485803,  -2.7726967089128296,
+      1.8070641294426135,  0.9289322744918006,   0.05080041954098342, -0.8273314354098296};
+  static const double mean_torch[3] = {0.14625, -0.062, 0.04850000000000004};
+  static const double var_onnx[3] = {1.119099375, 0.7731150000000001, 0.4677525};      /* 0.9 v + 0.1 pop. var */
+  static const double var_torch[3] = {1.1246850000000002, 0.7807028571428573, 0.47028857142857144};   /* unbiased */
+  ir_graph *g = ir_graph_new("g", NULL);
+  ir_tensor *in[5] = {ot_input(g, "x", IR_F64, 4, DIMS(2, 3, 2, 2)), ot_const(g, "s", IR_F64, 1, DIMS(3), D(0.5, 1.5, -1.0)),
+                      ot_const(g, "b", IR_F64, 1, DIMS(3), D(0.1, -0.2, 0.3)),
+                      ot_const(g, "m", IR_F64, 1, DIMS(3), D(0.2, -0.1, 0.05)),
+                      ot_const(g, "v", IR_F64, 1, DIMS(3), D(1.2, 0.8, 0.5))};
+  ir_node *n = ot_node(g, "BatchNormalization", 15, 5, in, 3);
+  ir_attr_set_int(n, "training_mode", 1);
+  fin(n);
+  for (int j = 0; j < 3; j++) ir_graph_add_output(g, n->out[j]);
+  run_passes(g);
+  interp_ctx ic;
+  const void *xin[1] = {x};
+  if (interp_run(&ic, g, xin) < 0) fail_msg("%s", ir_last_error());
+  ot_expect_rel(interp_value(&ic, n->out[0]), y_torch, 24, 1e-12);
+  ot_expect_rel(interp_value(&ic, n->out[1]), mean_torch, 3, 1e-12);
+  ot_expect_rel(interp_value(&ic, n->out[2]), var_onnx, 3, 1e-12);
+  const double *rv = interp_value(&ic, n->out[2]);
+  assert_true(fabs(rv[0] - var_torch[0]) > 1e-3);   /* the ONNX/PyTorch difference is real */
+  interp_free(&ic);
+  ir_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_unary),
@@ -435,6 +519,9 @@ int main(void) {
     cmocka_unit_test(test_gather),
     cmocka_unit_test(test_pad),
     cmocka_unit_test(test_reduce),
+    cmocka_unit_test(test_layernorm),
+    cmocka_unit_test(test_batchnorm),
+    cmocka_unit_test(test_batchnorm_training_forward),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
