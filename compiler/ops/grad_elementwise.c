@@ -8,6 +8,7 @@
  */
 #include "grad_elementwise.h"
 #include "op.h"
+#include "ops_random.h"
 
 #define OUT (n->out[0])
 
@@ -210,4 +211,19 @@ int grad_Pow(grad_ctx *gc, const ir_node *n) {
   ir_tensor *ylog = node2(gc, "Mul", OUT, node1(gc, "Log", a));
   ir_tensor *db = node2(gc, "Mul", g, where(gc, node2(gc, "Equal", a, zero), zero, ylog));
   return grad_add(gc, b, db, OUT);
+}
+
+/* Inference: dx = g.  Training: y = mask * x / (1 - ratio), so dx is the
+ * same Dropout applied to g: a Dropout node with the forward's ratio,
+ * training_mode and step, and its seed made explicit, draws the same mask
+ * (docs/random.md: the mask depends on seed, step and position only). */
+int grad_Dropout(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  double ratio;
+  if (!ops_dropout_trains(n, &ratio)) return grad_add(gc, n->in[0], g, OUT);
+  ir_tensor *in[4] = {g, n->in[1], n->in[2], n->n_in > 3 ? n->in[3] : NULL};
+  ir_tensor *dx = grad_node(gc, "Dropout", n->n_in, in);
+  if (!dx) return -1;
+  ir_attr_set_int(dx->producer, "seed", (int64_t)ops_random_seed(n));
+  return grad_add(gc, n->in[0], dx, OUT);
 }

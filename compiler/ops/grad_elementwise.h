@@ -30,5 +30,6 @@ int grad_Log(grad_ctx *gc, const ir_node *n);
 int grad_Sqrt(grad_ctx *gc, const ir_node *n);
 int grad_Reciprocal(grad_ctx *gc, const ir_node *n);
 int grad_Pow(grad_ctx *gc, const ir_node *n);
+int grad_Dropout(grad_ctx *gc, const ir_node *n);
 
 #endif

@@ -134,6 +134,7 @@ extern const op_def ops_quant[];       /* QuantizeLinear, QLinearConv, MatMulInt
 extern const op_def ops_math[];        /* Trilu, Mod, BitShift, CumSum, TopK, Einsum, OneHot, Hardmax, ... */
 extern const op_def ops_signal[];      /* window functions, DFT, STFT, MelWeightMatrix */
 extern const op_def ops_train[];       /* ai.onnx.preview.training optimizers: Adagrad, Adam, Momentum */
+extern const op_def ops_random[];      /* RandomUniform(Like), RandomNormal(Like), Bernoulli */
 /* Each group ends with an entry whose name is NULL. */
 
 #endif

@@ -165,12 +165,15 @@ static int validate_cast(ir_node *n) {
 }
 
 static int validate_dropout(ir_node *n) {
-  /* opset < 7 had is_test; 12+ has training_mode as input 2.  Inference, and
-   * training with ratio 0, which drops nothing (y = x, mask all true): other
-   * ratios draw random numbers, which modelc does not do. */
+  /* opset < 7 had is_test; 12+ has training_mode as input 2.  Training
+   * mode draws its mask from the generator of docs/random.md; the ratio
+   * must then be a constant in [0, 1), and input 3 (modelc's extension,
+   * ops_random.h) is the optional step. */
   if (ir_attr_find(n, "is_test") && ir_attr_int(n, "is_test", 1) == 0)
     return op_fail(n, "training mode (is_test=0) is not supported, only inference");
   const ir_tensor *tm = n->n_in > 2 ? n->in[2] : NULL, *r = n->n_in > 1 ? n->in[1] : NULL;
+  const ir_tensor *step = n->n_in > 3 ? n->in[3] : NULL;
+  if (step && !tm) return op_fail(n, "a step input without training_mode");
   if (tm) {
     if (!tm->data)
       return op_fail(n, "input 2 ('%s') must be a compile-time constant (training_mode)", tm->name);
@@ -180,10 +183,11 @@ static int validate_dropout(ir_node *n) {
         return op_fail(n, "input 1 ('%s') must be a compile-time constant (ratio, in training mode)", r->name);
       if (r && ir_numel(r) != 1) return op_fail(n, "ratio must hold one value");
       double ratio = r ? ir_const_f64(r, 0) : 0.5;
-      if (ratio != 0.0)
-        return op_fail(n, "training_mode=true with ratio %g is not supported (random); only ratio 0", ratio);
+      if (!(ratio >= 0.0 && ratio < 1.0)) return op_fail(n, "ratio %g is outside [0, 1)", ratio);
     }
   }
+  if (step && (step->dtype != IR_I64 || (ir_shape_known(step) && ir_numel(step) != 1)))
+    return op_fail(n, "input 3 ('%s', the step) must be an int64 scalar", step->name);
   return 0;
 }
 
@@ -244,7 +248,7 @@ const op_def ops_elementwise[] = {
   E(Cos, 1, 1, 1, none, EWE, NULL, infer_float),
 
   EG(Identity, 1, 1, 1, none, EW | OP_ALIAS, NULL, infer_same),
-  E(Dropout, 1, 3, 2, dropout, EW, validate_dropout, infer_same),
+  EG(Dropout, 1, 4, 2, dropout, EW, validate_dropout, infer_same),
   E(Cast, 1, 1, 1, cast, EW, validate_cast, infer_cast),
 
   E(Equal, 2, 2, 1, none, EW, NULL, infer_compare),

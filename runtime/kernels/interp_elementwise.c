@@ -13,6 +13,8 @@
  * ("_act"/"_residual", see kutil.h) gets it applied to float outputs.
  */
 #include "interp_elementwise.h"
+#include "interp_random.h"
+#include "../../compiler/ops/ops_random.h"
 
 #include <math.h>
 #include <string.h>
@@ -278,11 +280,24 @@ int interp_ew_Identity(interp_ctx *c, const ir_node *n, const void *const *in, v
   return 0;
 }
 
+/* Inference (or ratio 0): y = x, nothing dropped.  Training: the mask of
+ * docs/random.md, kept elements scaled by 1/(1 - ratio). */
 int interp_ew_Dropout(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out) {
-  interp_ew_Identity(c, n, in, out);
-  if (n->n_out > 1 && n->out[1] && out[1]) {    /* inference: nothing is dropped */
-    int64_t cnt = ir_numel(n->out[1]);
-    for (int64_t i = 0; i < cnt; i++) kstore_i(n->out[1]->dtype, out[1], i, 1);
+  double ratio;
+  int64_t cnt = ir_numel(n->out[0]);
+  int want_mask = n->n_out > 1 && n->out[1] && out[1];
+  if (!ops_dropout_trains(n, &ratio)) {
+    interp_ew_Identity(c, n, in, out);
+    for (int64_t i = 0; want_mask && i < cnt; i++) kstore_i(n->out[1]->dtype, out[1], i, 1);
+    return 0;
+  }
+  uint64_t base = interp_rng_base(n, in);
+  double scale = 1.0 / (1.0 - ratio);
+  for (int64_t i = 0; i < cnt; i++) {
+    int keep = interp_rng_uniform(base, i) >= ratio;
+    double y = keep ? kload_f(n->in[0]->dtype, in[0], i) * scale : 0.0;
+    kstore_f(n->out[0]->dtype, out[0], i, y);
+    if (want_mask) kstore_i(n->out[1]->dtype, out[1], i, keep);
   }
   return 0;
 }
