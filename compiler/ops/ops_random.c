@@ -54,6 +54,14 @@ int ops_dropout_trains(const ir_node *n, double *ratio) {
   return tm && tm->data && ir_const_i64(tm, 0) != 0 && *ratio != 0.0;
 }
 
+int ops_random_draws(const ir_node *n) {
+  double ratio;
+  if (!strcmp(n->op_type, "Dropout")) return ops_dropout_trains(n, &ratio);
+  for (const op_def *d = ops_random; d->name; d++)
+    if (n->op == d) return 1;
+  return 0;
+}
+
 /* ---- validate and infer ------------------------------------------------------ */
 
 static int check_step(const ir_node *n) {

@@ -22,5 +22,7 @@ int ops_random_step_index(const ir_node *n);
  * the ratio in *ratio (0.5 when the ratio input is absent); 0 when it
  * passes its input through. Assumes n passed validation. */
 int ops_dropout_trains(const ir_node *n, double *ratio);
+/* 1 when n draws random numbers: a random op or a training Dropout. */
+int ops_random_draws(const ir_node *n);
 
 #endif
