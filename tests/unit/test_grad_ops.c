@@ -508,6 +508,160 @@ static void test_batchnorm_training_forward(void **state) {
   ir_graph_free(g);
 }
 
+/* ---- Dropout in training mode ---------------------------------------------- */
+
+/* Dropout(x0 [4,6], ratio 0.4, training) with an explicit seed, so the
+ * finite-difference graph draws the same mask: linear in x given the mask,
+ * so the gradient is exact. */
+static ir_tensor *body_dropout(ir_graph *g, ir_tensor *const *x, int v) {
+  double ratio = 0.4;
+  uint8_t on = 1;
+  ir_tensor *in[3] = {x[0], ot_const(g, "ratio", IR_F64, 0, NULL, &ratio), ot_const_raw(g, "tm", IR_BOOL, 0, NULL, &on)};
+  ir_node *n = mk(g, "Dropout", 3, in, 1);
+  ir_attr_set_int(n, "seed", 1234 + v);
+  return op2(g, "Mul", fin(n), op1(g, "Tanh", x[0]));
+}
+
+static void test_dropout(void **state) {
+  (void)state;
+  gspec s = one(body_dropout, 0, 2, DIMS(4, 6), -1, 1);
+  check(&s, "Dropout training");
+}
+
+/* ---- unsupported cases are named --------------------------------------------- */
+
+/* Gradient of sum(op(x)) must fail with a message naming the op and `part`. */
+static void expect_refused(body_fn body, int variant, const char *op, const char *part) {
+  gspec s = one(body, variant, 2, DIMS(3, 4), -1, 1);
+  built b;
+  ir_tensor like;
+  build(&b, &s, NULL);
+  ir_graph_add_output(b.g, b.y);
+  run_passes(b.g);
+  like = *b.y;
+  ir_graph_free(b.g);
+  build(&b, &s, &like);
+  pass_options o;
+  pass_options_default(&o);
+  o.plan = 0;
+  assert_int_equal(pass_run_all(b.g, &o), -1);
+  if (!strstr(ir_last_error(), op) || !strstr(ir_last_error(), part))
+    fail_msg("expected an error naming %s and '%s', got: %s", op, part, ir_last_error());
+  ir_graph_free(b.g);
+}
+
+static ir_tensor *body_pad_reflect(ir_graph *g, ir_tensor *const *x, int v) {
+  (void)v;
+  ir_node *n = mk(g, "Pad", 2, IN(x[0], ints(g, 4, DIMS(1, 0, 1, 0))), 1);
+  ir_attr_set_string(n, "mode", "reflect");
+  return fin(n);
+}
+
+/* LayerNormalization's InvStdDev output used in the loss */
+static ir_tensor *body_ln_stats(ir_graph *g, ir_tensor *const *x, int v) {
+  (void)v;
+  ir_node *n = mk(g, "LayerNormalization", 2, IN(x[0], ot_const(g, "s", IR_F64, 1, DIMS(4), D(1, 2, 3, 4))), 3);
+  ir_attr_set_int(n, "stash_type", 11);   /* statistics in float64, as x */
+  fin(n);
+  return op2(g, "Add", n->out[0], n->out[2]);
+}
+
+static void test_refusals(void **state) {
+  (void)state;
+  expect_refused(body_pad_reflect, 0, "Pad", "only mode 'constant'");
+  expect_refused(body_ln_stats, 0, "LayerNormalization", "is not supported");
+}
+
+/* ---- the backward graph compiles ----------------------------------------------- */
+
+/* A float32 graph using the builders above (Gather with runtime indices,
+ * strided Slice, Concat, Transpose, LayerNormalization, BatchNormalization
+ * in training mode, HardSwish, Clip, Pow, Pad, ReduceMean, a training
+ * Dropout with a step input), differentiated with respect to x, the table
+ * and the LayerNorm scale, emitted as C, built with gcc and clang (ASan,
+ * UBSan) and compared with the interpreter. */
+static void test_backward_compiles(void **state) {
+  (void)state;
+  ot_need_compilers();
+  ir_graph *g = ir_graph_new("g", NULL);
+  ir_tensor *x = ot_input(g, "x", IR_F32, 2, DIMS(4, 6));
+  ir_tensor *table = ot_input(g, "table", IR_F32, 2, DIMS(5, 3));
+  ir_tensor *idx = ot_input(g, "idx", IR_I64, 2, DIMS(2, 3));
+  ir_tensor *sc = ot_input(g, "sc", IR_F32, 1, DIMS(12));
+  ir_tensor *step = ot_input(g, "step", IR_I64, 0, NULL);
+  ir_tensor *e = op2(g, "Reshape", fin(mk(g, "Gather", 2, IN(table, idx), 1)), ints(g, 2, DIMS(2, 9)));
+  ir_tensor *sl = fin(mk(g, "Slice", 5, IN(x, ints(g, 2, DIMS(0, 5)), ints(g, 2, DIMS(4, -100)), ints(g, 2, DIMS(0, 1)),
+                                           ints(g, 2, DIMS(2, -2))), 1));
+  ir_node *cn = mk(g, "Concat", 2, IN(e, sl), 1);
+  ir_attr_set_int(cn, "axis", 1);
+  ir_tensor *c = fin(cn);
+  ir_tensor *ln = fin(mk(g, "LayerNormalization", 2, IN(c, sc), 1));
+  float f2 = 2, lo = -0.5f, hi = 2, one5 = 1.5f, ratio = 0.25f;
+  uint8_t on = 1;
+  ir_tensor *two = ot_const_raw(g, "two", IR_F32, 0, NULL, &f2);
+  ir_tensor *cl = fin(mk(g, "Clip", 3, IN(op1(g, "HardSwish", ln), ot_const_raw(g, "lo", IR_F32, 0, NULL, &lo),
+                                        ot_const_raw(g, "hi", IR_F32, 0, NULL, &hi)), 1));
+  ir_tensor *pw = op2(g, "Pow", op2(g, "Add", cl, ot_const_raw(g, "c15", IR_F32, 0, NULL, &one5)), two);
+  ir_tensor *dr = fin(mk(g, "Dropout", 4, IN(pw, ot_const_raw(g, "ratio", IR_F32, 0, NULL, &ratio),
+                                           ot_const_raw(g, "tm", IR_BOOL, 0, NULL, &on), step), 1));
+  ir_tensor *pd = fin(mk(g, "Pad", 2, IN(op1(g, "Transpose", dr), ints(g, 4, DIMS(0, 1, 0, 0))), 1));
+  ir_node *bn = ot_node(g, "BatchNormalization", 15, 5,
+                        IN(op2(g, "Reshape", pd, ints(g, 4, DIMS(2, 3, 3, 2))),
+                           ot_const(g, "bs", IR_F32, 1, DIMS(3), D(1, 0.5, 2)), ot_const(g, "bb", IR_F32, 1, DIMS(3), D(0, 1, -1)),
+                           ot_const(g, "bm", IR_F32, 1, DIMS(3), D(0, 0, 0)), ot_const(g, "bv", IR_F32, 1, DIMS(3), D(1, 1, 1))), 1);
+  ir_attr_set_int(bn, "training_mode", 1);
+  ir_tensor *y = op1(g, "Tanh", fin(mk(g, "ReduceMean", 2, IN(fin(bn), ints(g, 1, DIMS(-1))), 1)));
+  ir_graph_add_output(g, y);
+  ir_tensor *xs[3] = {x, table, sc}, *ds[3];
+  ir_node *gn = ir_add_node(g, "Gradient", "grad");
+  free(gn->domain);
+  gn->domain = ir_strdup("ai.onnx.preview.training");
+  gn->opset = 1;
+  for (int i = 0; i < 3; i++) {
+    char name[8];
+    snprintf(name, sizeof name, "d%d", i);
+    ds[i] = ir_add_tensor(g, name, IR_UNDEF, IR_ACTIVATION);
+  }
+  ir_node_set_io(gn, 3, xs, 3, ds);
+  ir_attr *xa = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
+  xa->n = 3;
+  xa->strings = ir_alloc(3 * sizeof *xa->strings);
+  for (int i = 0; i < 3; i++) xa->strings[i] = ir_strdup(xs[i]->name);
+  ir_attr_set_string(gn, "y", y->name);
+  if (op_validate(gn) < 0) fail_msg("%s", ir_last_error());
+  for (int i = 0; i < 3; i++) ir_graph_add_output(g, ds[i]);
+  run_passes(g);
+  float xv[24], tv[15], sv[12];
+  int64_t iv[6] = {0, 4, 2, 4, -1, 1}, stv = 3;   /* 4 and -1 pick the same row thrice */
+  ot_rnd_seed(99);
+  for (int i = 0; i < 24; i++) xv[i] = (float)ot_rnd() / 2;
+  for (int i = 0; i < 15; i++) tv[i] = (float)ot_rnd() / 2;
+  for (int i = 0; i < 12; i++) sv[i] = 0.5f + (float)i / 12;
+  void *inputs[5] = {xv, tv, iv, sv, &stv};
+  interp_ctx ic;
+  if (interp_run(&ic, g, (const void *const *)inputs) < 0) fail_msg("%s", ir_last_error());
+  char dir[64];
+  const ot_cc_opts o = {"test_grad_ops", "TEST_GRAD_OPS_KEEP", "-O2", 1, 0, NULL};
+  ot_emit_tmp(g, o.tag, dir);
+  ot_write_driver(g, dir, inputs);
+  ot_build_run(dir, &o);
+  for (int j = 0; j < g->n_outputs; j++) {
+    const float *got = ot_read_output(g, dir, j), *want = interp_value(&ic, g->outputs[j]);
+    double mx = 0;
+    for (int64_t k = 0; k < ir_numel(g->outputs[j]); k++) {
+      mx = fmax(mx, fabs(want[k]));
+      if (fabsf(got[k] - want[k]) > 1e-4f * (1 + fabsf(want[k])))
+        fail_msg("output %s[%lld]: C %g, interpreter %g (files in %s)", g->outputs[j]->name, (long long)k, got[k],
+                 want[k], dir);
+    }
+    if (j > 0 && mx == 0) fail_msg("gradient %s is all zeros", g->outputs[j]->name);
+    free((void *)got);
+  }
+  interp_free(&ic);
+  ot_cleanup(dir, o.keep_env);
+  ir_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_unary),
@@ -522,6 +676,9 @@ int main(void) {
     cmocka_unit_test(test_layernorm),
     cmocka_unit_test(test_batchnorm),
     cmocka_unit_test(test_batchnorm_training_forward),
+    cmocka_unit_test(test_dropout),
+    cmocka_unit_test(test_refusals),
+    cmocka_unit_test(test_backward_compiles),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
