@@ -227,3 +227,67 @@ int grad_Dropout(grad_ctx *gc, const ir_node *n) {
   ir_attr_set_int(dx->producer, "seed", (int64_t)ops_random_seed(n));
   return grad_add(gc, n->in[0], dx, OUT);
 }
+
+/* ---- more math ---------------------------------------------------------------- */
+
+/* dx = g * 2/sqrt(pi) * e^(-x^2) (GELU's Erf) */
+int grad_Erf(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *x = n->in[0];
+  ir_tensor *e = node1(gc, "Exp", node1(gc, "Neg", node2(gc, "Mul", x, x)));
+  ir_tensor *d = node2(gc, "Mul", e, scalar(gc, n, 1.1283791670955126));   /* 2/sqrt(pi) */
+  return grad_add(gc, x, node2(gc, "Mul", g, d), OUT);
+}
+
+int grad_Sin(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node2(gc, "Mul", g, node1(gc, "Cos", n->in[0])), OUT);
+}
+
+int grad_Cos(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node1(gc, "Neg", node2(gc, "Mul", g, node1(gc, "Sin", n->in[0]))), OUT);
+}
+
+/* y = x/(1 + |x|): dx = g/(1 + |x|)^2 */
+int grad_Softsign(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *d = node2(gc, "Add", node1(gc, "Abs", n->in[0]), scalar(gc, n, 1));
+  return grad_add(gc, n->in[0], node2(gc, "Div", g, node2(gc, "Mul", d, d)), OUT);
+}
+
+/* y = x (x >= 0), slope*x (x < 0): dx = g or slope*g, dslope = g*x where x < 0 */
+int grad_PRelu(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *x = n->in[0], *slope = n->in[1];
+  ir_tensor *neg = node2(gc, "Less", x, scalar(gc, n, 0));
+  if (grad_add(gc, x, where(gc, neg, node2(gc, "Mul", g, slope), g), OUT) < 0) return -1;
+  return grad_add(gc, slope, where(gc, neg, node2(gc, "Mul", g, x), scalar(gc, n, 0)), OUT);
+}
+
+/* y = c ? a : b (broadcast): da = g where c, db = g elsewhere */
+int grad_Where(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *zero = scalar(gc, n, 0);
+  if (grad_add(gc, n->in[1], where(gc, n->in[0], g, zero), OUT) < 0) return -1;
+  return grad_add(gc, n->in[2], where(gc, n->in[0], zero, g), OUT);
+}
+
+/* Between float dtypes: g cast back to x's dtype; from integers: none (grad_add). */
+int grad_Cast(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  if (!ir_dtype_is_float(n->in[0]->dtype)) return 0;
+  return grad_add(gc, n->in[0], n->in[0]->dtype == OUT->dtype ? g : node2(gc, "CastLike", g, n->in[0]), OUT);
+}
+
+/* Variadic Sum: every input gets g; Mean: g/k (grad_add unbroadcasts each). */
+static int grad_sum_mean(grad_ctx *gc, const ir_node *n, int mean) {
+  GRAD_OR_DONE(g);
+  ir_tensor *d = mean ? node2(gc, "Div", g, scalar(gc, n, (double)n->n_in)) : g;
+  for (int i = 0; i < n->n_in; i++)
+    if (grad_add(gc, n->in[i], d, OUT) < 0) return -1;
+  return 0;
+}
+
+int grad_Sum(grad_ctx *gc, const ir_node *n) { return grad_sum_mean(gc, n, 0); }
+int grad_Mean(grad_ctx *gc, const ir_node *n) { return grad_sum_mean(gc, n, 1); }

@@ -31,5 +31,14 @@ int grad_Sqrt(grad_ctx *gc, const ir_node *n);
 int grad_Reciprocal(grad_ctx *gc, const ir_node *n);
 int grad_Pow(grad_ctx *gc, const ir_node *n);
 int grad_Dropout(grad_ctx *gc, const ir_node *n);
+int grad_Erf(grad_ctx *gc, const ir_node *n);
+int grad_Sin(grad_ctx *gc, const ir_node *n);
+int grad_Cos(grad_ctx *gc, const ir_node *n);
+int grad_Softsign(grad_ctx *gc, const ir_node *n);
+int grad_PRelu(grad_ctx *gc, const ir_node *n);
+int grad_Where(grad_ctx *gc, const ir_node *n);
+int grad_Cast(grad_ctx *gc, const ir_node *n);
+int grad_Sum(grad_ctx *gc, const ir_node *n);
+int grad_Mean(grad_ctx *gc, const ir_node *n);
 
 #endif

@@ -196,11 +196,18 @@ int grad_Pad(grad_ctx *gc, const ir_node *n) {
   return grad_add(gc, v, reshape(gc, node2(gc, "Sub", sg, sx), v->rank, v->shape), v);
 }
 
-/* Sum and Mean: g (keepdims shape) expanded back over the reduced axes,
- * divided by their element count for Mean. */
-static int grad_reduce(grad_ctx *gc, const ir_node *n, int mean) {
+/* The reductions: with G = g and Y = y in keepdims shape expanded back over
+ * the reduced axes (n elements reduced per output),
+ *   Sum: dx = G          Mean: dx = G/n        SumSquare: dx = 2xG
+ *   L2: dx = xG/Y        LogSumExp: dx = G e^(x - Y)
+ * An identity (noop_with_empty_axes with no axes: the output equals the
+ * input, as the spec says and the kernels do, for every kind) passes g
+ * through. */
+typedef enum { R_SUM, R_MEAN, R_SUMSQ, R_L2, R_LSE } reduce_kind;
+
+static int grad_reduce(grad_ctx *gc, const ir_node *n, reduce_kind kind) {
   GRAD_OR_DONE(g);
-  const ir_tensor *x = n->in[0];
+  ir_tensor *x = n->in[0];
   int mask[MAXR], noop;
   int64_t kd[MAXR], cnt = 1;
   if (ops_shape_reduce_axes(n, mask, &noop) < 0) return -1;
@@ -209,10 +216,46 @@ static int grad_reduce(grad_ctx *gc, const ir_node *n, int mean) {
     kd[k] = mask[k] ? 1 : x->shape[k];
     if (mask[k]) cnt *= x->shape[k];
   }
-  ir_tensor *dx = expand_to(gc, reshape(gc, g, x->rank, kd), x);
-  if (mean) dx = node2(gc, "Div", dx, grad_scalar(gc, x->dtype, (double)cnt));
+  ir_tensor *dx = expand_to(gc, reshape(gc, g, x->rank, kd), x), *y = NULL;
+  if (kind == R_L2 || kind == R_LSE) y = expand_to(gc, reshape(gc, OUT, x->rank, kd), x);
+  switch (kind) {
+  case R_SUM: break;
+  case R_MEAN: dx = node2(gc, "Div", dx, grad_scalar(gc, x->dtype, (double)cnt)); break;
+  case R_SUMSQ: dx = node2(gc, "Mul", dx, node2(gc, "Add", x, x)); break;
+  case R_L2: dx = node2(gc, "Mul", dx, node2(gc, "Div", x, y)); break;
+  case R_LSE: dx = node2(gc, "Mul", dx, grad_node(gc, "Exp", 1, (ir_tensor *[]){node2(gc, "Sub", x, y)})); break;
+  }
   return grad_add(gc, x, dx, x);
 }
 
-int grad_ReduceSum(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, 0); }
-int grad_ReduceMean(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, 1); }
+int grad_ReduceSum(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, R_SUM); }
+int grad_ReduceMean(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, R_MEAN); }
+int grad_ReduceSumSquare(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, R_SUMSQ); }
+int grad_ReduceL2(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, R_L2); }
+int grad_ReduceLogSumExp(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, R_LSE); }
+
+/* y = tile(x, r): g seen as [r0, d0, r1, d1, ...] (axes with r = 1 kept
+ * whole) summed over the repeat axes. */
+int grad_Tile(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *x = n->in[0];
+  int64_t rep[MAXR], split[MAXR], axes[MAXR];
+  int cnt, r = 0, na = 0;
+  if (op_const_ints(n, 1, rep, MAXR, &cnt) < 0) return -1;
+  for (int k = 0; k < x->rank; k++) {
+    if (rep[k] != 1) {
+      if (r == MAXR) return op_fail(n, "gradient of Tile: more than %d axes once the repeats are split out", MAXR);
+      axes[na++] = r;
+      split[r++] = rep[k];
+    }
+    if (r == MAXR) return op_fail(n, "gradient of Tile: more than %d axes once the repeats are split out", MAXR);
+    split[r++] = x->shape[k];
+  }
+  ir_tensor *s = reshape(gc, g, r, split);
+  if (na) {
+    s = node2(gc, "ReduceSum", s, grad_const_i64(gc, na, axes));
+    if (!s) return -1;
+    ir_attr_set_int(s->producer, "keepdims", 0);
+  }
+  return grad_add(gc, x, reshape(gc, s, x->rank, x->shape), x);
+}

@@ -18,5 +18,9 @@ int grad_Expand(grad_ctx *gc, const ir_node *n);
 int grad_Pad(grad_ctx *gc, const ir_node *n);
 int grad_ReduceSum(grad_ctx *gc, const ir_node *n);
 int grad_ReduceMean(grad_ctx *gc, const ir_node *n);
+int grad_ReduceSumSquare(grad_ctx *gc, const ir_node *n);
+int grad_ReduceL2(grad_ctx *gc, const ir_node *n);
+int grad_ReduceLogSumExp(grad_ctx *gc, const ir_node *n);
+int grad_Tile(grad_ctx *gc, const ir_node *n);
 
 #endif

@@ -210,7 +210,8 @@ static gspec *with_x(gspec *s, int rank, const int64_t *dims, double lo, double 
 /* ---- elementwise ------------------------------------------------------------ */
 
 static const char *const unary_ops[] = {"LeakyRelu", "HardSigmoid", "HardSwish", "Elu", "Selu", "Softplus",
-                                        "Abs", "Exp", "Log", "Sqrt", "Reciprocal"};
+                                        "Abs", "Exp", "Log", "Sqrt", "Reciprocal", "Erf", "Sin", "Cos",
+                                        "Softsign"};
 
 /* variant: index into unary_ops, with non-default attributes where the op has them */
 static ir_tensor *body_unary(ir_graph *g, ir_tensor *const *x, int v) {
@@ -425,6 +426,75 @@ static void test_reduce(void **state) {
   }
 }
 
+
+/* PRelu with a per-column slope x1 [4] (v 0) or a scalar one (v 1); Where(x0 > 0.2, x0*x1, x2) broadcasting (v 2);
+ * Sum(x0, x1, x0) and Mean (v 3, 4) broadcasting x1 [4]; Cast to float64 (v 5) */
+static ir_tensor *body_misc(ir_graph *g, ir_tensor *const *x, int v) {
+  switch (v) {
+  case 0:
+  case 1: return op2(g, "PRelu", x[0], x[1]);
+  case 2: {
+    ir_tensor *c = op2(g, "Greater", x[0], f64c(g, 0.2));
+    return fin(mk(g, "Where", 3, IN(c, op2(g, "Mul", x[0], x[1]), x[2]), 1));
+  }
+  case 3:
+  case 4: return fin(mk(g, v == 3 ? "Sum" : "Mean", 3, IN(x[0], x[1], x[0]), 1));
+  default: {
+    ir_node *n = mk(g, "Cast", 1, x, 1);
+    ir_attr_set_int(n, "to", 11);
+    return op1(g, "Tanh", fin(n));
+  }
+  }
+}
+
+static void test_misc(void **state) {
+  (void)state;
+  gspec s = one(body_misc, 0, 2, DIMS(3, 4), -2, 2);
+  check(with_x(&s, 1, DIMS(4), 0.1, 0.5), "PRelu per column");
+  s = one(body_misc, 1, 2, DIMS(3, 4), -2, 2);
+  check(with_x(&s, 0, NULL, 0.1, 0.5), "PRelu scalar slope");
+  s = one(body_misc, 2, 2, DIMS(3, 4), -2, 2);
+  with_x(&s, 1, DIMS(4), -1, 1);
+  check(with_x(&s, 2, DIMS(3, 1), -1, 1), "Where");
+  for (int v = 3; v < 5; v++) {
+    s = one(body_misc, v, 2, DIMS(3, 4), -2, 2);
+    check(with_x(&s, 1, DIMS(4), -1, 1), v == 3 ? "Sum" : "Mean");
+  }
+  s = one(body_misc, 5, 2, DIMS(3, 4), -2, 2);
+  check(&s, "Cast");
+}
+
+/* ReduceSumSquare (v < 4), ReduceL2 (v < 8), ReduceLogSumExp of x0 [2,3,4]: axes [1] keepdims 1,
+ * [-1,0] keepdims 0, all, noop_with_empty_axes */
+static ir_tensor *body_reduce2(ir_graph *g, ir_tensor *const *x, int v) {
+  static const char *const ops[3] = {"ReduceSumSquare", "ReduceL2", "ReduceLogSumExp"};
+  static const int64_t axes[2][2] = {{1}, {-1, 0}};
+  int k = v % 4;
+  ir_node *n = k < 2 ? mk(g, ops[v / 4], 2, IN(x[0], ints(g, k ? 2 : 1, axes[k])), 1) : mk(g, ops[v / 4], 1, x, 1);
+  ir_attr_set_int(n, "keepdims", k == 0);
+  if (k == 3) ir_attr_set_int(n, "noop_with_empty_axes", 1);
+  return op1(g, "Tanh", fin(n));
+}
+
+/* Tile x0 [2,3]: repeats (2,1), (3,2); x0 [2,1,3]: (2,3,1) */
+static ir_tensor *body_tile(ir_graph *g, ir_tensor *const *x, int v) {
+  static const int64_t rep[3][3] = {{2, 1}, {3, 2}, {2, 3, 1}};
+  return op1(g, "Sigmoid", op2(g, "Tile", x[0], ints(g, v == 2 ? 3 : 2, rep[v])));
+}
+
+static void test_reduce_tile(void **state) {
+  (void)state;
+  for (int v = 0; v < 12; v++) {
+    gspec s = one(body_reduce2, v, 3, DIMS(2, 3, 4), 0.2, 1.5);   /* positive: L2 has a kink at 0 */
+    char what[48];
+    snprintf(what, sizeof what, "reduce variant %d", v);
+    check(&s, what);
+  }
+  for (int v = 0; v < 3; v++) {
+    gspec s = v == 2 ? one(body_tile, v, 3, DIMS(2, 1, 3), -1, 1) : one(body_tile, v, 2, DIMS(2, 3), -1, 1);
+    check(&s, "Tile");
+  }
+}
 
 /* ---- normalizations --------------------------------------------------------- */
 
@@ -673,6 +743,8 @@ int main(void) {
     cmocka_unit_test(test_gather),
     cmocka_unit_test(test_pad),
     cmocka_unit_test(test_reduce),
+    cmocka_unit_test(test_misc),
+    cmocka_unit_test(test_reduce_tile),
     cmocka_unit_test(test_layernorm),
     cmocka_unit_test(test_batchnorm),
     cmocka_unit_test(test_batchnorm_training_forward),
