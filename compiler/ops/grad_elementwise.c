@@ -128,13 +128,14 @@ int grad_HardSigmoid(grad_ctx *gc, const ir_node *n) {
   return grad_add(gc, n->in[0], where(gc, inside, ag, scalar(gc, n, 0)), OUT);
 }
 
-/* y = x * max(0, min(1, x/6 + 1/2)): dy/dx = 0 below -3, 1 above 3,
- * x/3 + 1/2 between (PyTorch's hardswish_backward draws the same lines). */
+/* y = x * max(0, min(1, x/6 + 1/2)): dy/dx = 0 below -3, 1 from 3 on,
+ * x/3 + 1/2 between, -3 included (where PyTorch's hardswish_backward puts
+ * the kinks). */
 int grad_HardSwish(grad_ctx *gc, const ir_node *n) {
   GRAD_OR_DONE(g);
   ir_tensor *x = n->in[0];
   ir_tensor *mid = node2(gc, "Add", node2(gc, "Div", x, scalar(gc, n, 3)), scalar(gc, n, 0.5));
-  ir_tensor *d = where(gc, node2(gc, "Greater", x, scalar(gc, n, 3)), scalar(gc, n, 1), mid);
+  ir_tensor *d = where(gc, node2(gc, "GreaterOrEqual", x, scalar(gc, n, 3)), scalar(gc, n, 1), mid);
   d = where(gc, node2(gc, "Less", x, scalar(gc, n, -3)), scalar(gc, n, 0), d);
   return grad_add(gc, x, node2(gc, "Mul", g, d), OUT);
 }
@@ -256,13 +257,14 @@ int grad_Softsign(grad_ctx *gc, const ir_node *n) {
   return grad_add(gc, n->in[0], node2(gc, "Div", g, node2(gc, "Mul", d, d)), OUT);
 }
 
-/* y = x (x >= 0), slope*x (x < 0): dx = g or slope*g, dslope = g*x where x < 0 */
+/* y = x (x >= 0), slope*x (x < 0): dx = g where x > 0, slope*g elsewhere
+ * (x = 0 included, as PyTorch); dslope = g*x there */
 int grad_PRelu(grad_ctx *gc, const ir_node *n) {
   GRAD_OR_DONE(g);
   ir_tensor *x = n->in[0], *slope = n->in[1];
-  ir_tensor *neg = node2(gc, "Less", x, scalar(gc, n, 0));
-  if (grad_add(gc, x, where(gc, neg, node2(gc, "Mul", g, slope), g), OUT) < 0) return -1;
-  return grad_add(gc, slope, where(gc, neg, node2(gc, "Mul", g, x), scalar(gc, n, 0)), OUT);
+  ir_tensor *pos = node2(gc, "Greater", x, scalar(gc, n, 0));
+  if (grad_add(gc, x, where(gc, pos, g, node2(gc, "Mul", g, slope)), OUT) < 0) return -1;
+  return grad_add(gc, slope, where(gc, pos, scalar(gc, n, 0), node2(gc, "Mul", g, x)), OUT);
 }
 
 /* y = c ? a : b (broadcast): da = g where c, db = g elsewhere */

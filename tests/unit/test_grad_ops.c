@@ -284,6 +284,68 @@ static void test_pow(void **state) {
 }
 
 
+/* At the kinks, where finite differences say nothing, the builders pick
+ * PyTorch's one-sided values: d sum(f(x))/dx from torch.autograd (2.x) at
+ * x = -3, -1, 0, 1, 3, -0.7, 0.9, 4, -4. */
+static void test_kinks_as_pytorch(void **state) {
+  (void)state;
+  static const struct {
+    const char *op;
+    double alpha, beta;
+    double want[9];
+  } cases[] = {
+    {"LeakyRelu", 0.15, 0, {0.15, 0.15, 0.15, 1, 1, 0.15, 1, 1, 0.15}},
+    {"Clip", -0.7, 0.9, {0, 0, 1, 0, 0, 1, 1, 0, 0}},
+    {"HardSwish", 0, 0, {-0.5, 0.16666666666666669, 0.5, 0.8333333333333333, 1, 0.2666666666666667, 0.8, 1, 0}},
+    {"HardSigmoid", 1.0 / 6, 0.5, {0, 1.0 / 6, 1.0 / 6, 1.0 / 6, 0, 1.0 / 6, 1.0 / 6, 0, 0}},
+    {"Elu", 0.7, 0, {0.03485094785750476, 0.2575156088200096, 0.7, 1, 1, 0.34760971265398666, 1, 1, 0.012820947222113924}},
+    {"Abs", 0, 0, {-1, -1, 0, 1, 1, -1, 1, 1, -1}},
+    {"Relu", 0, 0, {0, 0, 0, 1, 1, 0, 1, 1, 0}},
+    {"PRelu", 0.25, 0, {0.25, 0.25, 0.25, 1, 1, 0.25, 1, 1, 0.25}},
+  };
+  static const double xv[9] = {-3, -1, 0, 1, 3, -0.7, 0.9, 4, -4};
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    ir_graph *g = ir_graph_new("g", NULL);
+    ir_tensor *x = ot_input(g, "x", IR_F64, 1, DIMS(9));
+    ir_node *n;
+    if (!strcmp(cases[c].op, "Clip"))
+      n = mk(g, "Clip", 3, IN(x, f64c(g, cases[c].alpha), f64c(g, cases[c].beta)), 1);
+    else if (!strcmp(cases[c].op, "PRelu"))
+      n = mk(g, "PRelu", 2, IN(x, f64c(g, cases[c].alpha)), 1);
+    else
+      n = mk(g, cases[c].op, 1, &x, 1);
+    if (!strcmp(cases[c].op, "LeakyRelu") || !strcmp(cases[c].op, "Elu")) ir_attr_set_float(n, "alpha", cases[c].alpha);
+    if (!strcmp(cases[c].op, "HardSigmoid")) {
+      ir_attr_set_float(n, "alpha", cases[c].alpha);
+      ir_attr_set_float(n, "beta", cases[c].beta);
+    }
+    ir_tensor *y = fin(n), *dx = ir_add_tensor(g, "dx", IR_UNDEF, IR_ACTIVATION);
+    ir_node *gn = ir_add_node(g, "Gradient", "grad");
+    free(gn->domain);
+    gn->domain = ir_strdup("ai.onnx.preview.training");
+    gn->opset = 1;
+    ir_node_set_io(gn, 1, &x, 1, &dx);
+    ir_attr *xa = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
+    xa->n = 1;
+    xa->strings = ir_alloc(sizeof *xa->strings);
+    xa->strings[0] = ir_strdup("x");
+    ir_attr_set_string(gn, "y", y->name);
+    if (op_validate(gn) < 0) fail_msg("%s", ir_last_error());
+    ir_graph_add_output(g, y);
+    ir_graph_add_output(g, dx);
+    run_passes(g);
+    interp_ctx ic;
+    const void *in[1] = {xv};
+    if (interp_run(&ic, g, in) < 0) fail_msg("%s", ir_last_error());
+    const double *got = interp_value(&ic, dx);
+    for (int i = 0; i < 9; i++)
+      if (fabs(got[i] - cases[c].want[i]) > 1e-12)
+        fail_msg("%s at x = %g: %.17g, PyTorch %.17g", cases[c].op, xv[i], got[i], cases[c].want[i]);
+    interp_free(&ic);
+    ir_graph_free(g);
+  }
+}
+
 /* ---- shape ops -------------------------------------------------------------- */
 
 /* x0 [2,3,4] through one relabelling op (then Tanh, so g is not W alone) */
@@ -737,6 +799,7 @@ int main(void) {
     cmocka_unit_test(test_unary),
     cmocka_unit_test(test_clip),
     cmocka_unit_test(test_pow),
+    cmocka_unit_test(test_kinks_as_pytorch),
     cmocka_unit_test(test_relabel),
     cmocka_unit_test(test_concat_split),
     cmocka_unit_test(test_slice),
