@@ -18,6 +18,7 @@
 #include "op.h"
 #include "ops_random.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "../backend/emit_random.h"
@@ -28,7 +29,13 @@
 uint64_t ops_random_seed(const ir_node *n) {
   const ir_attr *a = ir_attr_find(n, "seed");
   if (a && a->type == IR_ATTR_INT) return (uint64_t)a->i;
-  if (a && a->type == IR_ATTR_FLOAT) return (uint64_t)(int64_t)a->f;   /* truncated toward zero */
+  if (a && a->type == IR_ATTR_FLOAT) {   /* truncated toward zero, saturated (NaN: 0): no UB on a hostile seed */
+    double f = a->f;
+    if (!(f == f)) return 0;
+    if (f >= 9223372036854775807.0) return (uint64_t)INT64_MAX;
+    if (f <= -9223372036854775808.0) return (uint64_t)INT64_MIN;
+    return (uint64_t)(int64_t)f;
+  }
   uint64_t h = 0xcbf29ce484222325u;                                     /* FNV-1a 64 */
   for (const unsigned char *p = (const unsigned char *)(n->name ? n->name : ""); *p; p++) {
     h ^= *p;
