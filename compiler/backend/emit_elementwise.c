@@ -259,28 +259,9 @@ int emit_ew_Identity(emit_ctx *e, const ir_node *n) {
 
 /* Inference (or ratio 0): a copy, mask all true.  Training: the mask of
  * docs/random.md (emit_random.c), kept elements scaled by 1/(1 - ratio). */
-static int emit_dropout_training(emit_ctx *e, const ir_node *n, double ratio) {
-  ir_dtype dt = n->out[0]->dtype;
-  char r[64], sc[64];
-  if (dt != IR_F32 && dt != IR_F64)
-    return op_fail(n, "the C backend: training Dropout on %s is not supported (float32, float64)", ir_dtype_name(dt));
-  emit_literal(r, sizeof r, IR_F64, ratio);
-  emit_literal(sc, sizeof sc, IR_F64, 1.0 / (1.0 - ratio));
-  kl_block(e);
-  emit_rng_open(e, n, 0);
-  const char *i = kl_for(e, ir_numel(n->out[0]));
-  emit_line(e, "const int keep = mc_rng_uniform(base, %s) >= %s;", i, r);
-  emit_line(e, "%s[%s] = keep ? (%s)((double)%s[%s] * %s) : 0;", emit_out(e, 0), i, ir_dtype_ctype(dt),
-            emit_in(e, 0), i, sc);
-  if (n->n_out > 1 && n->out[1]) emit_line(e, "%s[%s] = (uint8_t)keep;", emit_out(e, 1), i);
-  kl_end(e);
-  kl_end(e);
-  return 0;
-}
-
 int emit_ew_Dropout(emit_ctx *e, const ir_node *n) {
   double ratio;
-  if (ops_dropout_trains(n, &ratio)) return emit_dropout_training(e, n, ratio);
+  if (ops_dropout_trains(n, &ratio)) return emit_rng_dropout(e, n, ratio);
   if (emit_ew_Identity(e, n) < 0) return -1;
   if (n->n_out > 1 && n->out[1]) {
     int64_t cnt = ir_numel(n->out[1]);

@@ -291,14 +291,10 @@ int interp_ew_Dropout(interp_ctx *c, const ir_node *n, const void *const *in, vo
     for (int64_t i = 0; want_mask && i < cnt; i++) kstore_i(n->out[1]->dtype, out[1], i, 1);
     return 0;
   }
-  uint64_t base = interp_rng_base(n, in);
-  double scale = 1.0 / (1.0 - ratio);
-  for (int64_t i = 0; i < cnt; i++) {
-    int keep = interp_rng_uniform(base, i) >= ratio;
-    double y = keep ? kload_f(n->in[0]->dtype, in[0], i) * scale : 0.0;
-    kstore_f(n->out[0]->dtype, out[0], i, y);
-    if (want_mask) kstore_i(n->out[1]->dtype, out[1], i, keep);
-  }
+  if (n->in[0]->dtype != IR_F32 && n->in[0]->dtype != IR_F64)
+    return op_fail(n, "training Dropout on %s is not supported (float32, float64)", ir_dtype_name(n->in[0]->dtype));
+  interp_rng_dropout(interp_rng_base(n, in), n->in[0]->dtype, ratio, cnt, in[0], out[0],
+                     want_mask ? n->out[1]->dtype : IR_BOOL, want_mask ? out[1] : NULL);
   return 0;
 }
 
