@@ -148,11 +148,16 @@ static void test_distributions(void **state) {
   ir_attr_set_int(nrm, "dtype", 11);
   ir_attr_set_float(nrm, "mean", 1);
   ir_attr_set_float(nrm, "scale", 2);
+  ir_node *nf = node(g, "RandomNormal", 1, 0, NULL, 1);   /* float32: drawn in float arithmetic */
+  ir_attr_set_ints(nf, "shape", 1, DIMS(M));
+  ir_attr_set_float(nf, "mean", -3);
+  ir_attr_set_float(nf, "scale", 0.5);
   double pr = 0.3;
   ir_tensor *p = ot_const(g, "p", IR_F64, 0, NULL, &pr);
   ir_node *pe = node(g, "Expand", 13, 2, IN(p, ot_const_ints(g, "shape", 1, DIMS(M))), 1);
   ot_ok(g, u);
   ot_ok(g, nrm);
+  ot_ok(g, nf);
   ot_ok(g, pe);
   ir_node *b = node(g, "Bernoulli", 15, 1, &pe->out[0], 1);
   ot_ok(g, b);
@@ -172,6 +177,9 @@ static void test_distributions(void **state) {
   moments(nrm->out[0], interp_value(&c, nrm->out[0]), &mean, &var);
   within("normal mean", mean, 1, 2 / sqrt(M));
   within("normal variance", var, 4, 4 * sqrt(2.0 / M));
+  moments(nf->out[0], interp_value(&c, nf->out[0]), &mean, &var);
+  within("float normal mean", mean, -3, 0.5 / sqrt(M));
+  within("float normal variance", var, 0.25, 0.25 * sqrt(2.0 / M));
   moments(b->out[0], interp_value(&c, b->out[0]), &mean, &var);
   within("Bernoulli fraction", mean, 0.3, sqrt(0.21 / M));
   interp_free(&c);
