@@ -27,6 +27,7 @@
 
 #include "compiler/ir/ir.h"
 #include "compiler/ops/op.h"
+#include "compiler/ops/ops_random.h"
 #include "compiler/passes/passes.h"
 #include "runtime/interp.h"
 #include "runtime/kernels/kutil.h"
@@ -253,6 +254,35 @@ static void test_seeds_and_steps(void **state) {
   within("masks of two unseeded nodes", agreement(0, 0, 9, 9, 0), 0.5, sqrt(0.25 / 4096));
 }
 
+/* What the training pass does: a Dropout built without a step gets one with
+ * ir_node_set_input at ops_random_step_index; each step value then draws
+ * its own mask, the same one every time for the same value. */
+static void test_step_wired_later(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("t", NULL);
+  ir_tensor *x = ot_input(g, "x", IR_F32, 1, DIMS(1024));
+  ir_node *d = dropout(g, x, 0.5, NULL);
+  assert_int_equal(op_validate(d), 0);
+  ir_tensor *step = step_input(g);
+  assert_true(ops_random_draws(d));
+  ir_node_set_input(d, ops_random_step_index(d), step);
+  ot_ok(g, d);
+  ir_graph_add_output(g, d->out[1]);
+  static float xv[1024];
+  uint8_t masks[3][1024];
+  const int64_t steps[3] = {1, 2, 1};
+  for (int k = 0; k < 3; k++) {
+    const void *in[2] = {xv, &steps[k]};
+    interp_ctx c;
+    run(&c, g, in);
+    memcpy(masks[k], interp_value(&c, d->out[1]), 1024);
+    interp_free(&c);
+  }
+  assert_memory_equal(masks[0], masks[2], 1024);
+  assert_memory_not_equal(masks[0], masks[1], 1024);
+  ir_graph_free(g);
+}
+
 /* ---- Dropout's gradient ------------------------------------------------------ */
 
 /* L = sum(W * Dropout(x)) with a step input and no seed: dL/dx = W * mask / (1 - ratio), the forward's mask. */
@@ -314,6 +344,7 @@ int main(void) {
     cmocka_unit_test(test_distributions),
     cmocka_unit_test(test_dropout_keeps_and_scales),
     cmocka_unit_test(test_seeds_and_steps),
+    cmocka_unit_test(test_step_wired_later),
     cmocka_unit_test(test_dropout_gradient),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
