@@ -1,10 +1,11 @@
 /*
- * grad_norm.c - gradient builders of LayerNormalization and
- * BatchNormalization.
+ * grad_norm.c - gradient builders of LayerNormalization,
+ * BatchNormalization and InstanceNormalization.
  *
- * Both normalize x over a set of axes A (LayerNorm: axis..rank-1; BatchNorm
- * in training mode: every axis but the channel axis 1) with statistics of
- * the same x, then scale and shift:
+ * All three normalize x over a set of axes A (LayerNorm: axis..rank-1;
+ * BatchNorm in training mode: every axis but the channel axis 1;
+ * InstanceNorm: the spatial axes 2..) with statistics of the same x, then
+ * scale and shift:
  *
  *   mu = mean_A(x), var = mean_A((x - mu)^2) (population), r = 1/sqrt(var + eps)
  *   xh = (x - mu) * r,  y = xh * scale + B
@@ -79,6 +80,34 @@ int grad_LayerNormalization(grad_ctx *gc, const ir_node *n) {
   return b ? grad_add(gc, b, g, OUT) : 0;
 }
 
+/* The axes of x [N,C,...] but axis 1 from `from` on (BatchNorm: 0, InstanceNorm: 2),
+ * as a constant; and the shape [1,C,1,...] of a per-channel tensor in *cshape
+ * unless cshape is NULL. */
+static ir_tensor *channel_axes(grad_ctx *gc, const ir_tensor *x, int from, ir_tensor **cshape) {
+  int64_t axes[MAXR], cs[MAXR];
+  int na = 0;
+  for (int k = 0; k < x->rank; k++) {
+    if (k != 1 && k >= from) axes[na++] = k;
+    cs[k] = k == 1 ? x->shape[1] : 1;
+  }
+  if (cshape) *cshape = grad_const_i64(gc, x->rank, cs);
+  return grad_const_i64(gc, na, axes);
+}
+
+/* InstanceNorm: x [N,C,...] normalized per (n, c) over the spatial axes;
+ * scale and B [C] get g * xh and g summed over every axis but 1. */
+int grad_InstanceNormalization(grad_ctx *gc, const ir_node *n) {
+  ir_tensor *g = grad_of(gc, OUT);
+  if (!g) return 0;
+  ir_tensor *x = n->in[0], *scale = n->in[1], *b = n->in[2], *cs, *xh;
+  ir_tensor *spatial = channel_axes(gc, x, 2, NULL), *all = channel_axes(gc, x, 0, &cs);
+  ir_tensor *gh = node2(gc, "Mul", g, node2(gc, "Reshape", scale, cs));
+  ir_tensor *dx = norm_backward(gc, x, spatial, ir_attr_float(n, "epsilon", 1e-5), gh, &xh);
+  if (grad_add(gc, x, dx, x) < 0) return -1;
+  if (grad_add(gc, scale, reduce(gc, "ReduceSum", node2(gc, "Mul", g, xh), all, 0), scale) < 0) return -1;
+  return grad_add(gc, b, reduce(gc, "ReduceSum", g, all, 0), b);
+}
+
 /* BatchNorm: scale, B, mean and var are [C] along axis 1 of x [N,C,...]. */
 int grad_BatchNormalization(grad_ctx *gc, const ir_node *n) {
   ir_tensor *g = grad_of(gc, OUT);
@@ -86,12 +115,7 @@ int grad_BatchNormalization(grad_ctx *gc, const ir_node *n) {
   if (!g) return 0;
   ir_tensor *x = n->in[0], *scale = n->in[1], *b = n->in[2], *mean = n->in[3], *var = n->in[4];
   double eps = ir_attr_float(n, "epsilon", 1e-5);
-  int64_t axes[MAXR], cshape[MAXR], na = 0;
-  for (int k = 0; k < x->rank; k++) {
-    if (k != 1) axes[na++] = k;
-    cshape[k] = k == 1 ? x->shape[1] : 1;
-  }
-  ir_tensor *ax = grad_const_i64(gc, (int)na, axes), *cs = grad_const_i64(gc, x->rank, cshape);
+  ir_tensor *cs, *ax = channel_axes(gc, x, 0, &cs);
   ir_tensor *scale_c = node2(gc, "Reshape", scale, cs);   /* [1,C,1,...] broadcasts against x */
   ir_tensor *gh = node2(gc, "Mul", g, scale_c), *xh, *dx;
   if (ir_attr_int(n, "training_mode", 0)) {

@@ -11,5 +11,6 @@
 
 int grad_LayerNormalization(grad_ctx *gc, const ir_node *n);
 int grad_BatchNormalization(grad_ctx *gc, const ir_node *n);
+int grad_InstanceNormalization(grad_ctx *gc, const ir_node *n);
 
 #endif

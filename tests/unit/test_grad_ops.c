@@ -600,6 +600,22 @@ static void test_batchnorm(void **state) {
   }
 }
 
+/* InstanceNormalization of x0 [2,3,2,2] with scale x1 [3] and B x2 [3] */
+static ir_tensor *body_instnorm(ir_graph *g, ir_tensor *const *x, int v) {
+  ir_node *n = ot_node(g, "InstanceNormalization", 6, 3, x, 1);
+  ir_attr_set_float(n, "epsilon", v ? 1e-5 : 0.05);
+  return op1(g, "Tanh", fin(n));
+}
+
+static void test_instnorm(void **state) {
+  (void)state;
+  for (int v = 0; v < 2; v++) {
+    gspec s = v ? one(body_instnorm, v, 3, DIMS(1, 3, 5), -2, 2) : one(body_instnorm, v, 4, DIMS(2, 3, 2, 2), -2, 2);
+    with_x(with_x(&s, 1, DIMS(3), 0.5, 1.5), 1, DIMS(3), -0.5, 0.5);
+    check(&s, "InstanceNormalization");
+  }
+}
+
 /* The training-mode forward (opset 15, momentum 0.9 in ONNX's convention)
  * against PyTorch's F.batch_norm(training=True, momentum=0.1): the same Y
  * and running mean.  The running variance differs by design: ONNX
@@ -810,6 +826,7 @@ int main(void) {
     cmocka_unit_test(test_reduce_tile),
     cmocka_unit_test(test_layernorm),
     cmocka_unit_test(test_batchnorm),
+    cmocka_unit_test(test_instnorm),
     cmocka_unit_test(test_batchnorm_training_forward),
     cmocka_unit_test(test_dropout),
     cmocka_unit_test(test_refusals),
