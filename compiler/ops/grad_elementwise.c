@@ -293,3 +293,22 @@ static int grad_sum_mean(grad_ctx *gc, const ir_node *n, int mean) {
 
 int grad_Sum(grad_ctx *gc, const ir_node *n) { return grad_sum_mean(gc, n, 0); }
 int grad_Mean(grad_ctx *gc, const ir_node *n) { return grad_sum_mean(gc, n, 1); }
+
+/* Variadic Max/Min: input i gets g where it equals y, divided by the number
+ * of inputs equal there (ties share evenly, as PyTorch's maximum/minimum). */
+static int grad_extreme(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *hits[64], *cnt = NULL;
+  if (n->n_in > 64) return op_fail(n, "gradient of more than 64 inputs");
+  for (int i = 0; i < n->n_in; i++) {
+    hits[i] = where(gc, node2(gc, "Equal", n->in[i], OUT), scalar(gc, n, 1), scalar(gc, n, 0));
+    cnt = cnt ? node2(gc, "Add", cnt, hits[i]) : hits[i];
+  }
+  ir_tensor *share = node2(gc, "Div", g, cnt);
+  for (int i = 0; i < n->n_in; i++)
+    if (grad_add(gc, n->in[i], node2(gc, "Mul", share, hits[i]), OUT) < 0) return -1;
+  return 0;
+}
+
+int grad_Max(grad_ctx *gc, const ir_node *n) { return grad_extreme(gc, n); }
+int grad_Min(grad_ctx *gc, const ir_node *n) { return grad_extreme(gc, n); }

@@ -40,5 +40,7 @@ int grad_Where(grad_ctx *gc, const ir_node *n);
 int grad_Cast(grad_ctx *gc, const ir_node *n);
 int grad_Sum(grad_ctx *gc, const ir_node *n);
 int grad_Mean(grad_ctx *gc, const ir_node *n);
+int grad_Max(grad_ctx *gc, const ir_node *n);
+int grad_Min(grad_ctx *gc, const ir_node *n);
 
 #endif

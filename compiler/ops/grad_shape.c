@@ -200,30 +200,42 @@ int grad_Pad(grad_ctx *gc, const ir_node *n) {
  * the reduced axes (n elements reduced per output),
  *   Sum: dx = G          Mean: dx = G/n        SumSquare: dx = 2xG
  *   L2: dx = xG/Y        LogSumExp: dx = G e^(x - Y)
+ *   Max, Min: dx = G [x = Y] / (the count of x = Y in the group): ties
+ *   share the gradient evenly, as PyTorch's amax/amin
  * An identity (noop_with_empty_axes with no axes: the output equals the
  * input, as the spec says and the kernels do, for every kind) passes g
  * through. */
-typedef enum { R_SUM, R_MEAN, R_SUMSQ, R_L2, R_LSE } reduce_kind;
+typedef enum { R_SUM, R_MEAN, R_SUMSQ, R_L2, R_LSE, R_EXTREME } reduce_kind;
 
 static int grad_reduce(grad_ctx *gc, const ir_node *n, reduce_kind kind) {
   GRAD_OR_DONE(g);
   ir_tensor *x = n->in[0];
   int mask[MAXR], noop;
-  int64_t kd[MAXR], cnt = 1;
+  int64_t kd[MAXR], axes[MAXR], cnt = 1;
+  int na = 0;
   if (ops_shape_reduce_axes(n, mask, &noop) < 0) return -1;
   if (noop) return grad_add(gc, x, g, x);
   for (int k = 0; k < x->rank; k++) {
     kd[k] = mask[k] ? 1 : x->shape[k];
-    if (mask[k]) cnt *= x->shape[k];
+    if (mask[k]) {
+      cnt *= x->shape[k];
+      axes[na++] = k;
+    }
   }
-  ir_tensor *dx = expand_to(gc, reshape(gc, g, x->rank, kd), x), *y = NULL;
-  if (kind == R_L2 || kind == R_LSE) y = expand_to(gc, reshape(gc, OUT, x->rank, kd), x);
+  ir_tensor *dx = expand_to(gc, reshape(gc, g, x->rank, kd), x), *y = NULL, *hit, *ties;
+  if (kind == R_L2 || kind == R_LSE || kind == R_EXTREME) y = expand_to(gc, reshape(gc, OUT, x->rank, kd), x);
   switch (kind) {
   case R_SUM: break;
   case R_MEAN: dx = node2(gc, "Div", dx, grad_scalar(gc, x->dtype, (double)cnt)); break;
   case R_SUMSQ: dx = node2(gc, "Mul", dx, node2(gc, "Add", x, x)); break;
   case R_L2: dx = node2(gc, "Mul", dx, node2(gc, "Div", x, y)); break;
   case R_LSE: dx = node2(gc, "Mul", dx, grad_node(gc, "Exp", 1, (ir_tensor *[]){node2(gc, "Sub", x, y)})); break;
+  case R_EXTREME:
+    hit = grad_node(gc, "Where", 3, (ir_tensor *[]){node2(gc, "Equal", x, y), grad_scalar(gc, x->dtype, 1),
+                                                    grad_scalar(gc, x->dtype, 0)});
+    ties = node2(gc, "ReduceSum", hit, grad_const_i64(gc, na, axes));   /* keepdims: broadcasts over the group */
+    dx = node2(gc, "Div", node2(gc, "Mul", dx, hit), ties);
+    break;
   }
   return grad_add(gc, x, dx, x);
 }
@@ -233,6 +245,8 @@ int grad_ReduceMean(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, 
 int grad_ReduceSumSquare(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, R_SUMSQ); }
 int grad_ReduceL2(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, R_L2); }
 int grad_ReduceLogSumExp(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, R_LSE); }
+int grad_ReduceMax(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, R_EXTREME); }
+int grad_ReduceMin(grad_ctx *gc, const ir_node *n) { return grad_reduce(gc, n, R_EXTREME); }
 
 /* y = tile(x, r): g seen as [r0, d0, r1, d1, ...] (axes with r = 1 kept
  * whole) summed over the repeat axes. */

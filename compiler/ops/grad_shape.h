@@ -21,6 +21,8 @@ int grad_ReduceMean(grad_ctx *gc, const ir_node *n);
 int grad_ReduceSumSquare(grad_ctx *gc, const ir_node *n);
 int grad_ReduceL2(grad_ctx *gc, const ir_node *n);
 int grad_ReduceLogSumExp(grad_ctx *gc, const ir_node *n);
+int grad_ReduceMax(grad_ctx *gc, const ir_node *n);
+int grad_ReduceMin(grad_ctx *gc, const ir_node *n);
 int grad_Tile(grad_ctx *gc, const ir_node *n);
 
 #endif

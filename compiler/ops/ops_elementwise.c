@@ -218,8 +218,8 @@ const op_def ops_elementwise[] = {
   EG(Mul, 2, 2, 1, none, EWE, NULL, infer_num),
   EG(Div, 2, 2, 1, none, EWE, NULL, infer_num),
   EG(Pow, 2, 2, 1, none, EWE, NULL, infer_pow),
-  E(Max, 1, -1, 1, none, EWE, NULL, infer_num),
-  E(Min, 1, -1, 1, none, EWE, NULL, infer_num),
+  EG(Max, 1, -1, 1, none, EWE, NULL, infer_num),
+  EG(Min, 1, -1, 1, none, EWE, NULL, infer_num),
   EG(Sum, 1, -1, 1, none, EWE, NULL, infer_float),
   EG(Mean, 1, -1, 1, none, EWE, NULL, infer_float),
 

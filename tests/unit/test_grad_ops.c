@@ -558,6 +558,78 @@ static void test_reduce_tile(void **state) {
   }
 }
 
+/* Max/Min of x0 [3,4], x1 [4], x2 [3,1] (v 0, 1); ReduceMax/ReduceMin of x0 over [1] keepdims 1 (v 2, 3),
+ * over all axes keepdims 0 (v 4, 5) */
+static ir_tensor *body_extreme(ir_graph *g, ir_tensor *const *x, int v) {
+  if (v < 2) return op1(g, "Tanh", fin(mk(g, v ? "Min" : "Max", 3, x, 1)));
+  ir_node *n = v < 4 ? mk(g, v % 2 ? "ReduceMin" : "ReduceMax", 2, IN(x[0], ints(g, 1, DIMS(1))), 1)
+                     : mk(g, v % 2 ? "ReduceMin" : "ReduceMax", 1, x, 1);
+  ir_attr_set_int(n, "keepdims", v < 4);
+  return op1(g, "Tanh", fin(n));
+}
+
+/* Ties share the gradient evenly, as torch.maximum and torch.amax/amin do:
+ * d sum(max(a, b)) at a = (1, 2, 3), b = (1, 1, 4) is (0.5, 1, 0), (0.5, 0, 1);
+ * d sum(amax(x, 1)) at x = ((1, 3, 3), (2, 0, 1)) is ((0, .5, .5), (1, 0, 0)), and
+ * d sum(amin(x, 0)) is ((1, 0, 0), (0, 1, 1)) (PyTorch 2.x). */
+static void test_extreme_ties(void **state) {
+  (void)state;
+  static const char *const ops[3] = {"Max", "ReduceMax", "ReduceMin"};
+  static const double want[3][6] = {{0.5, 1, 0, 0.5, 0, 1}, {0, 0.5, 0.5, 1, 0, 0}, {1, 0, 0, 0, 1, 1}};
+  static const double av[6] = {1, 2, 3, 1, 1, 4}, xv[6] = {1, 3, 3, 2, 0, 1};
+  for (int c = 0; c < 3; c++) {
+    ir_graph *g = ir_graph_new("g", NULL);
+    ir_tensor *a = ot_input(g, "a", IR_F64, c ? 2 : 1, c ? DIMS(2, 3) : DIMS(3)), *b = NULL, *y;
+    if (c == 0) {
+      b = ot_input(g, "b", IR_F64, 1, DIMS(3));
+      y = op2(g, "Max", a, b);
+    } else {
+      ir_node *n = mk(g, ops[c], 2, IN(a, ints(g, 1, c == 1 ? DIMS(1) : DIMS(0))), 1);
+      ir_attr_set_int(n, "keepdims", 0);
+      y = fin(n);
+    }
+    ir_tensor *xs[2] = {a, b}, *d[2] = {ir_add_tensor(g, "da", IR_UNDEF, IR_ACTIVATION),
+                                        ir_add_tensor(g, "db", IR_UNDEF, IR_ACTIVATION)};
+    int nx = c ? 1 : 2;
+    ir_node *gn = ir_add_node(g, "Gradient", "grad");
+    free(gn->domain);
+    gn->domain = ir_strdup("ai.onnx.preview.training");
+    gn->opset = 1;
+    ir_node_set_io(gn, nx, xs, nx, d);
+    ir_attr *xa = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
+    xa->n = nx;
+    xa->strings = ir_alloc(2 * sizeof *xa->strings);
+    for (int i = 0; i < nx; i++) xa->strings[i] = ir_strdup(xs[i]->name);
+    ir_attr_set_string(gn, "y", y->name);
+    if (op_validate(gn) < 0) fail_msg("%s", ir_last_error());
+    ir_graph_add_output(g, y);
+    for (int i = 0; i < nx; i++) ir_graph_add_output(g, d[i]);
+    run_passes(g);
+    interp_ctx ic;
+    const void *in[2] = {c ? xv : av, av + 3};
+    if (interp_run(&ic, g, in) < 0) fail_msg("%s", ir_last_error());
+    for (int i = 0; i < nx; i++) {
+      const double *got = interp_value(&ic, d[i]);
+      for (int k = 0; k < (c ? 6 : 3); k++)
+        if (fabs(got[k] - want[c][i * 3 + k]) > 1e-12)
+          fail_msg("%s: d%c[%d] = %g, PyTorch %g", ops[c], "ab"[i], k, got[k], want[c][i * 3 + k]);
+    }
+    interp_free(&ic);
+    ir_graph_free(g);
+  }
+}
+
+static void test_extreme(void **state) {
+  (void)state;
+  for (int v = 0; v < 6; v++) {
+    gspec s = one(body_extreme, v, 2, DIMS(3, 4), -2, 2);
+    if (v < 2) with_x(with_x(&s, 1, DIMS(4), -2, 2), 2, DIMS(3, 1), -2, 2);
+    char what[32];
+    snprintf(what, sizeof what, "Max/Min variant %d", v);
+    check(&s, what);
+  }
+}
+
 /* ---- normalizations --------------------------------------------------------- */
 
 /* LayerNormalization of x0 [2,3,4] with scale x1, bias x2: v 0 axis -1, v 1 axis 1, v 2 axis -2 without bias */
@@ -824,6 +896,8 @@ int main(void) {
     cmocka_unit_test(test_reduce),
     cmocka_unit_test(test_misc),
     cmocka_unit_test(test_reduce_tile),
+    cmocka_unit_test(test_extreme),
+    cmocka_unit_test(test_extreme_ties),
     cmocka_unit_test(test_layernorm),
     cmocka_unit_test(test_batchnorm),
     cmocka_unit_test(test_instnorm),
