@@ -800,6 +800,53 @@ static void test_refusals(void **state) {
  * Dropout with a step input), differentiated with respect to x, the table
  * and the LayerNorm scale, emitted as C, built with gcc and clang (ASan,
  * UBSan) and compared with the interpreter. */
+/* Append Gradient(y) with respect to xs[0..nx) to g, make y and the
+ * gradients outputs, run the passes, run the interpreter on inputs, emit,
+ * build with gcc and clang (ASan/UBSan), and compare every float32 output. */
+static void compile_and_compare_backward(ir_graph *g, ir_tensor *y, int nx, ir_tensor *const *xs, void **inputs) {
+  ir_tensor *ds[MAXX];
+  ir_graph_add_output(g, y);
+  ir_node *gn = ir_add_node(g, "Gradient", "grad");
+  free(gn->domain);
+  gn->domain = ir_strdup("ai.onnx.preview.training");
+  gn->opset = 1;
+  for (int i = 0; i < nx; i++) {
+    char name[8];
+    snprintf(name, sizeof name, "d%d", i);
+    ds[i] = ir_add_tensor(g, name, IR_UNDEF, IR_ACTIVATION);
+  }
+  ir_node_set_io(gn, nx, xs, nx, ds);
+  ir_attr *xa = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
+  xa->n = nx;
+  xa->strings = ir_alloc((size_t)nx * sizeof *xa->strings);
+  for (int i = 0; i < nx; i++) xa->strings[i] = ir_strdup(xs[i]->name);
+  ir_attr_set_string(gn, "y", y->name);
+  if (op_validate(gn) < 0) fail_msg("%s", ir_last_error());
+  for (int i = 0; i < nx; i++) ir_graph_add_output(g, ds[i]);
+  run_passes(g);
+  interp_ctx ic;
+  if (interp_run(&ic, g, (const void *const *)inputs) < 0) fail_msg("%s", ir_last_error());
+  char dir[64];
+  const ot_cc_opts o = {"test_grad_ops", "TEST_GRAD_OPS_KEEP", "-O2", 1, 0, NULL};
+  ot_emit_tmp(g, o.tag, dir);
+  ot_write_driver(g, dir, inputs);
+  ot_build_run(dir, &o);
+  for (int j = 0; j < g->n_outputs; j++) {
+    const float *got = ot_read_output(g, dir, j), *want = interp_value(&ic, g->outputs[j]);
+    double mx = 0;
+    for (int64_t k = 0; k < ir_numel(g->outputs[j]); k++) {
+      mx = fmax(mx, fabs(want[k]));
+      if (fabsf(got[k] - want[k]) > 1e-4f * (1 + fabsf(want[k])))
+        fail_msg("output %s[%lld]: C %g, interpreter %g (files in %s)", g->outputs[j]->name, (long long)k, got[k],
+                 want[k], dir);
+    }
+    if (j > 0 && mx == 0) fail_msg("gradient %s is all zeros", g->outputs[j]->name);
+    free((void *)got);
+  }
+  interp_free(&ic);
+  ot_cleanup(dir, o.keep_env);
+}
+
 static void test_backward_compiles(void **state) {
   (void)state;
   ot_need_compilers();
@@ -831,26 +878,6 @@ static void test_backward_compiles(void **state) {
                            ot_const(g, "bm", IR_F32, 1, DIMS(3), D(0, 0, 0)), ot_const(g, "bv", IR_F32, 1, DIMS(3), D(1, 1, 1))), 1);
   ir_attr_set_int(bn, "training_mode", 1);
   ir_tensor *y = op1(g, "Tanh", fin(mk(g, "ReduceMean", 2, IN(fin(bn), ints(g, 1, DIMS(-1))), 1)));
-  ir_graph_add_output(g, y);
-  ir_tensor *xs[3] = {x, table, sc}, *ds[3];
-  ir_node *gn = ir_add_node(g, "Gradient", "grad");
-  free(gn->domain);
-  gn->domain = ir_strdup("ai.onnx.preview.training");
-  gn->opset = 1;
-  for (int i = 0; i < 3; i++) {
-    char name[8];
-    snprintf(name, sizeof name, "d%d", i);
-    ds[i] = ir_add_tensor(g, name, IR_UNDEF, IR_ACTIVATION);
-  }
-  ir_node_set_io(gn, 3, xs, 3, ds);
-  ir_attr *xa = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
-  xa->n = 3;
-  xa->strings = ir_alloc(3 * sizeof *xa->strings);
-  for (int i = 0; i < 3; i++) xa->strings[i] = ir_strdup(xs[i]->name);
-  ir_attr_set_string(gn, "y", y->name);
-  if (op_validate(gn) < 0) fail_msg("%s", ir_last_error());
-  for (int i = 0; i < 3; i++) ir_graph_add_output(g, ds[i]);
-  run_passes(g);
   float xv[24], tv[15], sv[12];
   int64_t iv[6] = {0, 4, 2, 4, -1, 1}, stv = 3;   /* 4 and -1 pick the same row thrice */
   ot_rnd_seed(99);
@@ -858,27 +885,37 @@ static void test_backward_compiles(void **state) {
   for (int i = 0; i < 15; i++) tv[i] = (float)ot_rnd() / 2;
   for (int i = 0; i < 12; i++) sv[i] = 0.5f + (float)i / 12;
   void *inputs[5] = {xv, tv, iv, sv, &stv};
-  interp_ctx ic;
-  if (interp_run(&ic, g, (const void *const *)inputs) < 0) fail_msg("%s", ir_last_error());
-  char dir[64];
-  const ot_cc_opts o = {"test_grad_ops", "TEST_GRAD_OPS_KEEP", "-O2", 1, 0, NULL};
-  ot_emit_tmp(g, o.tag, dir);
-  ot_write_driver(g, dir, inputs);
-  ot_build_run(dir, &o);
-  for (int j = 0; j < g->n_outputs; j++) {
-    const float *got = ot_read_output(g, dir, j), *want = interp_value(&ic, g->outputs[j]);
-    double mx = 0;
-    for (int64_t k = 0; k < ir_numel(g->outputs[j]); k++) {
-      mx = fmax(mx, fabs(want[k]));
-      if (fabsf(got[k] - want[k]) > 1e-4f * (1 + fabsf(want[k])))
-        fail_msg("output %s[%lld]: C %g, interpreter %g (files in %s)", g->outputs[j]->name, (long long)k, got[k],
-                 want[k], dir);
-    }
-    if (j > 0 && mx == 0) fail_msg("gradient %s is all zeros", g->outputs[j]->name);
-    free((void *)got);
-  }
-  interp_free(&ic);
-  ot_cleanup(dir, o.keep_env);
+  compile_and_compare_backward(g, y, 3, (ir_tensor *[]){x, table, sc}, inputs);
+  ir_graph_free(g);
+}
+
+/* The same for the second batch of builders: Max, ReduceMax, ReduceL2,
+ * Where, Erf, Tile, Split, InstanceNormalization, Expand, Softsign. */
+static void test_backward_compiles_more(void **state) {
+  (void)state;
+  ot_need_compilers();
+  ir_graph *g = ir_graph_new("g", NULL);
+  ir_tensor *a = ot_input(g, "a", IR_F32, 4, DIMS(2, 3, 2, 2));
+  ir_tensor *b = ot_input(g, "b", IR_F32, 1, DIMS(2));
+  ir_tensor *sc = ot_input(g, "sc", IR_F32, 1, DIMS(3));
+  ir_tensor *bias = ot_const(g, "bias", IR_F32, 1, DIMS(3), D(0.1, -0.2, 0.3));
+  ir_tensor *in = fin(ot_node(g, "InstanceNormalization", 6, 3, IN(a, sc, bias), 1));
+  ir_tensor *m = op2(g, "Max", in, b);                                   /* broadcast over the last axis */
+  ir_tensor *w = fin(mk(g, "Where", 3, IN(op2(g, "Greater", m, ot_const(g, "z", IR_F32, 0, NULL, D(0))), op1(g, "Erf", m),
+                                        op1(g, "Softsign", m)), 1));
+  ir_node *sp = mk(g, "Split", 2, IN(w, ints(g, 2, DIMS(1, 2))), 2);
+  ir_attr_set_int(sp, "axis", 1);
+  fin(sp);
+  ir_tensor *t = op2(g, "Tile", sp->out[0], ints(g, 4, DIMS(1, 2, 1, 1)));   /* [2,2,2,2] */
+  ir_tensor *r1 = fin(mk(g, "ReduceMax", 2, IN(t, ints(g, 1, DIMS(-1))), 1));
+  ir_tensor *r2 = fin(mk(g, "ReduceL2", 2, IN(sp->out[1], ints(g, 1, DIMS(-1))), 1));
+  ir_tensor *e = op2(g, "Expand", op2(g, "Add", r1, r2), ints(g, 4, DIMS(2, 2, 2, 3)));
+  ir_tensor *y = op1(g, "Tanh", e);
+  float av[24], bv[2] = {-0.1f, 0.2f}, sv[3] = {0.8f, 1.2f, 1.5f};
+  ot_rnd_seed(5);
+  for (int i = 0; i < 24; i++) av[i] = (float)ot_rnd() / 2;
+  void *inputs[3] = {av, bv, sv};
+  compile_and_compare_backward(g, y, 3, (ir_tensor *[]){a, b, sc}, inputs);
   ir_graph_free(g);
 }
 
@@ -905,6 +942,7 @@ int main(void) {
     cmocka_unit_test(test_dropout),
     cmocka_unit_test(test_refusals),
     cmocka_unit_test(test_backward_compiles),
+    cmocka_unit_test(test_backward_compiles_more),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
