@@ -126,6 +126,14 @@ static int infer_like(ir_graph *g, ir_node *n) {     /* RandomUniformLike, Rando
   return 0;
 }
 
+/* The Like ops read only their input's shape, and Bernoulli's draw has no
+ * derivative in p (PyTorch's is zero too): no contribution to the input. */
+static int grad_nothing(struct grad_ctx *gc, const ir_node *n) {
+  (void)gc;
+  (void)n;
+  return 0;
+}
+
 /* ---- the table --------------------------------------------------------------- */
 
 static const op_attr_spec a_uniform[] = {{"dtype", IR_ATTR_INT}, {"high", IR_ATTR_FLOAT}, {"low", IR_ATTR_FLOAT},
@@ -137,7 +145,7 @@ static const op_attr_spec a_bernoulli[] = {{"dtype", IR_ATTR_INT}, {"seed", IR_A
 #define R(nm, lo, hi, at, inf, fn)                                                                         \
   {.name = nm, .domain = "", .min_in = lo, .max_in = hi, .min_out = 1, .max_out = 1, .attrs = at,          \
    .flags = OP_NO_FOLD, .validate = validate_random, .infer = inf, .interp = interp_random_##fn, \
-   .emit = emit_random_##fn}
+   .emit = emit_random_##fn, .grad = grad_nothing}
 
 const op_def ops_random[] = {
     R("RandomUniform", 0, 1, a_uniform, infer_random, uniform),

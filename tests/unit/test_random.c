@@ -337,6 +337,44 @@ static void test_dropout_gradient(void **state) {
   ir_graph_free(g);
 }
 
+/* y = x * RandomNormalLike(x): the draw depends on x's shape only, so dy/dx
+ * is the draw itself (the Like op contributes nothing). */
+static void test_like_gradient(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("t", NULL);
+  ir_tensor *x = ot_input(g, "x", IR_F64, 1, DIMS(64));
+  ir_node *r = node(g, "RandomNormalLike", 1, 1, &x, 1);
+  assert_int_equal(op_validate(r), 0);
+  ir_node *m = node(g, "Mul", 13, 2, IN(x, r->out[0]), 1);
+  assert_int_equal(op_validate(m), 0);
+  ir_tensor *dx = ir_add_tensor(g, "dx", IR_UNDEF, IR_ACTIVATION);
+  ir_node *gn = ir_add_node(g, "Gradient", "grad");
+  free(gn->domain);
+  gn->domain = ir_strdup("ai.onnx.preview.training");
+  gn->opset = 1;
+  ir_node_set_io(gn, 1, &x, 1, &dx);
+  ir_attr *xs = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
+  xs->n = 1;
+  xs->strings = ir_alloc(sizeof *xs->strings);
+  xs->strings[0] = ir_strdup("x");
+  ir_attr_set_string(gn, "y", m->out[0]->name);
+  assert_int_equal(op_validate(gn), 0);
+  ir_graph_add_output(g, r->out[0]);
+  ir_graph_add_output(g, dx);
+  pass_options o;
+  pass_options_default(&o);
+  o.plan = 0;
+  if (pass_run_all(g, &o) < 0) fail_msg("%s", ir_last_error());
+  double xv[64];
+  for (int i = 0; i < 64; i++) xv[i] = ot_rnd();
+  const void *in[1] = {xv};
+  interp_ctx c;
+  if (interp_run(&c, g, in) < 0) fail_msg("%s", ir_last_error());
+  assert_memory_equal(interp_value(&c, dx), interp_value(&c, r->out[0]), 64 * sizeof(double));
+  interp_free(&c);
+  ir_graph_free(g);
+}
+
 int main(void) {
   ot_rnd_seed(4242);
   const struct CMUnitTest tests[] = {
@@ -346,6 +384,7 @@ int main(void) {
     cmocka_unit_test(test_seeds_and_steps),
     cmocka_unit_test(test_step_wired_later),
     cmocka_unit_test(test_dropout_gradient),
+    cmocka_unit_test(test_like_gradient),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
