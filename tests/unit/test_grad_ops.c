@@ -85,7 +85,7 @@ typedef struct built {
 static void build(built *b, const gspec *s, const ir_tensor *shape_of_y) {
   b->g = ir_graph_new("g", NULL);
   for (int i = 0; i < s->n_x; i++) {
-    char name[8];
+    char name[16];
     snprintf(name, sizeof name, "x%d", i);
     b->x[i] = ot_input(b->g, name, IR_F64, s->rank[i], s->dims[i]);
   }
@@ -105,7 +105,7 @@ static void build(built *b, const gspec *s, const ir_tensor *shape_of_y) {
   n->opset = 1;
   ir_tensor *out[MAXX];
   for (int i = 0; i < s->n_x; i++) {
-    char name[8];
+    char name[16];
     snprintf(name, sizeof name, "d%d", i);
     out[i] = b->dx[i] = ir_add_tensor(b->g, name, IR_UNDEF, IR_ACTIVATION);
   }
@@ -190,7 +190,7 @@ static gspec one(body_fn body, int variant, int rank, const int64_t *dims, doubl
   s.variant = variant;
   s.n_x = 1;
   s.rank[0] = rank;
-  memcpy(s.dims[0], dims, sizeof(int64_t) * (size_t)rank);
+  if (rank) memcpy(s.dims[0], dims, sizeof(int64_t) * (size_t)rank);
   s.lo[0] = lo;
   s.hi[0] = hi;
   return s;
@@ -201,7 +201,7 @@ static gspec *with_x(gspec *s, int rank, const int64_t *dims, double lo, double 
   int i = s->n_x++;
   assert_true(i < MAXX);
   s->rank[i] = rank;
-  memcpy(s->dims[i], dims, sizeof(int64_t) * (size_t)rank);
+  if (rank) memcpy(s->dims[i], dims, sizeof(int64_t) * (size_t)rank);   /* a scalar's dims may be NULL */
   s->lo[i] = lo;
   s->hi[i] = hi;
   return s;
@@ -811,7 +811,7 @@ static void compile_and_compare_backward(ir_graph *g, ir_tensor *y, int nx, ir_t
   gn->domain = ir_strdup("ai.onnx.preview.training");
   gn->opset = 1;
   for (int i = 0; i < nx; i++) {
-    char name[8];
+    char name[16];
     snprintf(name, sizeof name, "d%d", i);
     ds[i] = ir_add_tensor(g, name, IR_UNDEF, IR_ACTIVATION);
   }
