@@ -8,7 +8,9 @@
  * pads, slice bounds, scatter positions of a strided Slice) is a constant
  * computed here from the forward node through ops_shape.h, the same
  * semantics the interpreter and the backend read.  Gather's backward is a
- * ScatterElements with reduction "add", so repeated indices sum.
+ * ScatterElements with reduction "add", so repeated indices sum; so are
+ * those of the index ops GatherElements and GatherND (ops_index.c), beside
+ * CumSum and Trilu (ops_math.c), whose backward is the same op on g.
  */
 #include "grad_shape.h"
 #include "op.h"
@@ -272,4 +274,52 @@ int grad_Tile(grad_ctx *gc, const ir_node *n) {
     ir_attr_set_int(s->producer, "keepdims", 0);
   }
   return grad_add(gc, x, reshape(gc, s, x->rank, x->shape), x);
+}
+
+/* ---- index ops -------------------------------------------------------------- */
+
+/* y = gather_elements(x, idx, axis): dx = scatter-add of g at idx (repeats sum). */
+int grad_GatherElements(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *x = n->in[0];
+  ir_tensor *in[3] = {grad_zeros_like(gc, x), n->in[1], g};
+  ir_tensor *dx = grad_node(gc, "ScatterElements", 3, in);
+  if (!dx) return -1;
+  ir_attr_set_int(dx->producer, "axis", ir_attr_int(n, "axis", 0));
+  ir_attr_set_string(dx->producer, "reduction", "add");
+  return grad_add(gc, x, dx, x);
+}
+
+/* y = gather_nd(x, idx) (batch_dims 0): dx = ScatterND of g at idx, adding. */
+int grad_GatherND(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *x = n->in[0];
+  if (ir_attr_int(n, "batch_dims", 0) != 0)
+    return op_fail(n, "gradient of GatherND: only batch_dims 0 is supported");
+  ir_tensor *in[3] = {grad_zeros_like(gc, x), n->in[1], g};
+  ir_tensor *dx = grad_node(gc, "ScatterND", 3, in);
+  if (!dx) return -1;
+  ir_attr_set_string(dx->producer, "reduction", "add");
+  return grad_add(gc, x, dx, x);
+}
+
+/* y = cumsum(x) along an axis: dx is the cumulative sum of g the other way
+ * (reverse flipped, exclusive kept). */
+int grad_CumSum(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *dx = node2(gc, "CumSum", g, n->in[1]);
+  if (!dx) return -1;
+  ir_attr_set_int(dx->producer, "exclusive", ir_attr_int(n, "exclusive", 0));
+  ir_attr_set_int(dx->producer, "reverse", !ir_attr_int(n, "reverse", 0));
+  return grad_add(gc, n->in[0], dx, n->in[0]);
+}
+
+/* y = the triangle of x: dx = the same triangle of g. */
+int grad_Trilu(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *in[2] = {g, n->n_in > 1 ? n->in[1] : NULL};
+  ir_tensor *dx = grad_node(gc, "Trilu", in[1] ? 2 : 1, in);
+  if (!dx) return -1;
+  ir_attr_set_int(dx->producer, "upper", ir_attr_int(n, "upper", 1));
+  return grad_add(gc, n->in[0], dx, n->in[0]);
 }

@@ -24,5 +24,9 @@ int grad_ReduceLogSumExp(grad_ctx *gc, const ir_node *n);
 int grad_ReduceMax(grad_ctx *gc, const ir_node *n);
 int grad_ReduceMin(grad_ctx *gc, const ir_node *n);
 int grad_Tile(grad_ctx *gc, const ir_node *n);
+int grad_GatherElements(grad_ctx *gc, const ir_node *n);
+int grad_GatherND(grad_ctx *gc, const ir_node *n);
+int grad_CumSum(grad_ctx *gc, const ir_node *n);
+int grad_Trilu(grad_ctx *gc, const ir_node *n);
 
 #endif

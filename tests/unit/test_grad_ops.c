@@ -630,6 +630,44 @@ static void test_extreme(void **state) {
   }
 }
 
+/* x0 [3,4] through: GatherElements axis 1 with repeats (v 0) and axis 0 with a negative index (v 1);
+ * GatherND picking elements with a repeat (v 2) and rows (v 3); CumSum along 1 plain, exclusive,
+ * reverse, both, and along -2 (v 4..8); Trilu upper k=1 (v 9) and lower k=-1 (v 10) */
+static ir_tensor *body_index(ir_graph *g, ir_tensor *const *x, int v) {
+  ir_node *n;
+  ir_tensor *ix;
+  if (v < 2) {
+    ix = ot_const_ints(g, "ix", 6, v ? DIMS(0, -1, 2, 1, 1, 0) : DIMS(0, 0, 3, 1, 2, 1));
+    ir_set_shape(ix, 2, v ? DIMS(2, 3) : DIMS(2, 3));
+    n = mk(g, "GatherElements", 2, IN(x[0], ix), 1);
+    ir_attr_set_int(n, "axis", v ? 0 : 1);
+  } else if (v < 4) {
+    ix = v == 2 ? ot_const_ints(g, "ix", 6, DIMS(0, 1, 2, 3, 0, 1)) : ot_const_ints(g, "ix", 2, DIMS(1, 1));
+    ir_set_shape(ix, 2, v == 2 ? DIMS(3, 2) : DIMS(2, 1));
+    n = mk(g, "GatherND", 2, IN(x[0], ix), 1);
+  } else if (v < 9) {
+    n = mk(g, "CumSum", 2, IN(x[0], ot_const_ints(g, "axis", 1, v == 8 ? DIMS(-2) : DIMS(1))), 1);
+    ir_attr_set_int(n, "exclusive", v == 5 || v == 7);
+    ir_attr_set_int(n, "reverse", v == 6 || v == 7);
+    ir_set_shape(n->in[1], 0, NULL);
+  } else {
+    n = mk(g, "Trilu", 2, IN(x[0], ot_const_ints(g, "k", 1, v == 9 ? DIMS(1) : DIMS(-1))), 1);
+    ir_set_shape(n->in[1], 0, NULL);
+    ir_attr_set_int(n, "upper", v == 9);
+  }
+  return op1(g, "Tanh", fin(n));
+}
+
+static void test_index_ops(void **state) {
+  (void)state;
+  for (int v = 0; v < 11; v++) {
+    gspec s = one(body_index, v, 2, DIMS(3, 4), -1.5, 1.5);
+    char what[32];
+    snprintf(what, sizeof what, "index variant %d", v);
+    check(&s, what);
+  }
+}
+
 /* ---- normalizations --------------------------------------------------------- */
 
 /* LayerNormalization of x0 [2,3,4] with scale x1, bias x2: v 0 axis -1, v 1 axis 1, v 2 axis -2 without bias */
@@ -935,6 +973,7 @@ int main(void) {
     cmocka_unit_test(test_reduce_tile),
     cmocka_unit_test(test_extreme),
     cmocka_unit_test(test_extreme_ties),
+    cmocka_unit_test(test_index_ops),
     cmocka_unit_test(test_layernorm),
     cmocka_unit_test(test_batchnorm),
     cmocka_unit_test(test_instnorm),
