@@ -312,3 +312,87 @@ static int grad_extreme(grad_ctx *gc, const ir_node *n) {
 
 int grad_Max(grad_ctx *gc, const ir_node *n) { return grad_extreme(gc, n); }
 int grad_Min(grad_ctx *gc, const ir_node *n) { return grad_extreme(gc, n); }
+
+/* ---- trigonometric and hyperbolic ---------------------------------------------- */
+
+/* dx = g * d, d from x (and y) */
+static int chain(grad_ctx *gc, const ir_node *n, ir_tensor *g, ir_tensor *d) {
+  return grad_add(gc, n->in[0], node2(gc, "Mul", g, d), OUT);
+}
+
+/* 1 - x^2, x^2 + 1, x^2 - 1 as sign says (-1, +1, 0) */
+static ir_tensor *one_and_square(grad_ctx *gc, const ir_node *n, int sign) {
+  ir_tensor *x2 = node2(gc, "Mul", n->in[0], n->in[0]);
+  if (sign < 0) return node2(gc, "Sub", scalar(gc, n, 1), x2);
+  return node2(gc, sign > 0 ? "Add" : "Sub", x2, scalar(gc, n, 1));
+}
+
+int grad_Tan(grad_ctx *gc, const ir_node *n) {   /* 1 + y^2 */
+  GRAD_OR_DONE(g);
+  return chain(gc, n, g, node2(gc, "Add", node2(gc, "Mul", OUT, OUT), scalar(gc, n, 1)));
+}
+int grad_Asin(grad_ctx *gc, const ir_node *n) {   /* 1/sqrt(1 - x^2) */
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node2(gc, "Div", g, node1(gc, "Sqrt", one_and_square(gc, n, -1))), OUT);
+}
+int grad_Acos(grad_ctx *gc, const ir_node *n) {   /* -1/sqrt(1 - x^2) */
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node1(gc, "Neg", node2(gc, "Div", g, node1(gc, "Sqrt", one_and_square(gc, n, -1)))), OUT);
+}
+int grad_Atan(grad_ctx *gc, const ir_node *n) {   /* 1/(1 + x^2) */
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node2(gc, "Div", g, one_and_square(gc, n, 1)), OUT);
+}
+int grad_Sinh(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return chain(gc, n, g, node1(gc, "Cosh", n->in[0]));
+}
+int grad_Cosh(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  return chain(gc, n, g, node1(gc, "Sinh", n->in[0]));
+}
+int grad_Asinh(grad_ctx *gc, const ir_node *n) {   /* 1/sqrt(x^2 + 1) */
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node2(gc, "Div", g, node1(gc, "Sqrt", one_and_square(gc, n, 1))), OUT);
+}
+int grad_Acosh(grad_ctx *gc, const ir_node *n) {   /* 1/sqrt(x^2 - 1) */
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node2(gc, "Div", g, node1(gc, "Sqrt", one_and_square(gc, n, 0))), OUT);
+}
+int grad_Atanh(grad_ctx *gc, const ir_node *n) {   /* 1/(1 - x^2) */
+  GRAD_OR_DONE(g);
+  return grad_add(gc, n->in[0], node2(gc, "Div", g, one_and_square(gc, n, -1)), OUT);
+}
+
+/* ---- activations of ops_math.c ------------------------------------------------- */
+
+/* y = max(0, x) + min(0, alpha (e^(x/alpha) - 1)): dx = g (x > 0), g e^(x/alpha) else */
+int grad_Celu(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *x = n->in[0];
+  ir_tensor *e = node1(gc, "Exp", node2(gc, "Div", x, scalar(gc, n, ir_attr_float(n, "alpha", 1.0))));
+  return grad_add(gc, x, where(gc, node2(gc, "Greater", x, scalar(gc, n, 0)), g, node2(gc, "Mul", g, e)), OUT);
+}
+
+/* y = x tanh(softplus(x)): dy/dx = t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x)) */
+int grad_Mish(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *x = n->in[0], *t = node1(gc, "Tanh", node1(gc, "Softplus", x));
+  ir_tensor *s = node2(gc, "Mul", x, node1(gc, "Sigmoid", x));
+  ir_tensor *d = node2(gc, "Add", t, node2(gc, "Mul", s, node2(gc, "Sub", scalar(gc, n, 1), node2(gc, "Mul", t, t))));
+  return chain(gc, n, g, d);
+}
+
+/* y = x where x > alpha, else 0 */
+int grad_ThresholdedRelu(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *pass = node2(gc, "Greater", n->in[0], scalar(gc, n, ir_attr_float(n, "alpha", 1.0)));
+  return grad_add(gc, n->in[0], where(gc, pass, g, scalar(gc, n, 0)), OUT);
+}
+
+/* y = x -+ bias where |x| > lambd, else 0 */
+int grad_Shrink(grad_ctx *gc, const ir_node *n) {
+  GRAD_OR_DONE(g);
+  ir_tensor *pass = node2(gc, "Greater", node1(gc, "Abs", n->in[0]), scalar(gc, n, ir_attr_float(n, "lambd", 0.5)));
+  return grad_add(gc, n->in[0], where(gc, pass, g, scalar(gc, n, 0)), OUT);
+}

@@ -42,5 +42,18 @@ int grad_Sum(grad_ctx *gc, const ir_node *n);
 int grad_Mean(grad_ctx *gc, const ir_node *n);
 int grad_Max(grad_ctx *gc, const ir_node *n);
 int grad_Min(grad_ctx *gc, const ir_node *n);
+int grad_Tan(grad_ctx *gc, const ir_node *n);
+int grad_Asin(grad_ctx *gc, const ir_node *n);
+int grad_Acos(grad_ctx *gc, const ir_node *n);
+int grad_Atan(grad_ctx *gc, const ir_node *n);
+int grad_Sinh(grad_ctx *gc, const ir_node *n);
+int grad_Cosh(grad_ctx *gc, const ir_node *n);
+int grad_Asinh(grad_ctx *gc, const ir_node *n);
+int grad_Acosh(grad_ctx *gc, const ir_node *n);
+int grad_Atanh(grad_ctx *gc, const ir_node *n);
+int grad_Celu(grad_ctx *gc, const ir_node *n);
+int grad_Mish(grad_ctx *gc, const ir_node *n);
+int grad_ThresholdedRelu(grad_ctx *gc, const ir_node *n);
+int grad_Shrink(grad_ctx *gc, const ir_node *n);
 
 #endif

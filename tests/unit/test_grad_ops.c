@@ -211,7 +211,19 @@ static gspec *with_x(gspec *s, int rank, const int64_t *dims, double lo, double 
 
 static const char *const unary_ops[] = {"LeakyRelu", "HardSigmoid", "HardSwish", "Elu", "Selu", "Softplus",
                                         "Abs", "Exp", "Log", "Sqrt", "Reciprocal", "Erf", "Sin", "Cos",
-                                        "Softsign"};
+                                        "Softsign", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh",
+                                        "Acosh", "Atanh", "Celu", "Mish", "ThresholdedRelu", "Shrink"};
+
+/* The input range of unary_ops[v]: inside the domain, across the kinks. */
+static void unary_range(const char *op, double *lo, double *hi) {
+  *lo = -2;
+  *hi = 2;
+  if (!strcmp(op, "Log") || !strcmp(op, "Sqrt") || !strcmp(op, "Reciprocal")) *lo = 0.3;
+  if (!strcmp(op, "HardSwish") || !strcmp(op, "HardSigmoid")) *lo = -(*hi = 5);
+  if (!strcmp(op, "Tan")) *lo = -(*hi = 1.2);
+  if (!strcmp(op, "Asin") || !strcmp(op, "Acos") || !strcmp(op, "Atanh")) *lo = -(*hi = 0.9);
+  if (!strcmp(op, "Acosh")) *lo = 1.2, *hi = 3;
+}
 
 /* variant: index into unary_ops, with non-default attributes where the op has them */
 static ir_tensor *body_unary(ir_graph *g, ir_tensor *const *x, int v) {
@@ -223,6 +235,12 @@ static ir_tensor *body_unary(ir_graph *g, ir_tensor *const *x, int v) {
   }
   if (!strcmp(unary_ops[v], "Elu")) ir_attr_set_float(n, "alpha", 0.7);
   if (!strcmp(unary_ops[v], "Selu")) ir_attr_set_float(n, "alpha", 1.3);
+  if (!strcmp(unary_ops[v], "Celu")) ir_attr_set_float(n, "alpha", 0.8);
+  if (!strcmp(unary_ops[v], "ThresholdedRelu")) ir_attr_set_float(n, "alpha", 0.3);
+  if (!strcmp(unary_ops[v], "Shrink")) {
+    ir_attr_set_float(n, "lambd", 0.4);
+    ir_attr_set_float(n, "bias", 0.4);   /* continuous at the thresholds */
+  }
   /* a second use of x, so contributions must add up */
   return op2(g, "Mul", fin(n), op1(g, "Sigmoid", x[0]));
 }
@@ -230,11 +248,10 @@ static ir_tensor *body_unary(ir_graph *g, ir_tensor *const *x, int v) {
 static void test_unary(void **state) {
   (void)state;
   for (int v = 0; v < (int)(sizeof unary_ops / sizeof *unary_ops); v++) {
-    const char *op = unary_ops[v];
-    int positive = !strcmp(op, "Log") || !strcmp(op, "Sqrt") || !strcmp(op, "Reciprocal");
-    double r = !strcmp(op, "HardSwish") || !strcmp(op, "HardSigmoid") ? 5 : 2;   /* both sides of the kinks */
-    gspec s = one(body_unary, v, 2, DIMS(3, 4), positive ? 0.3 : -r, r);
-    check(&s, op);
+    double lo, hi;
+    unary_range(unary_ops[v], &lo, &hi);
+    gspec s = one(body_unary, v, 2, DIMS(3, 4), lo, hi);
+    check(&s, unary_ops[v]);
   }
 }
 
