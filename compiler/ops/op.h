@@ -135,6 +135,7 @@ extern const op_def ops_math[];        /* Trilu, Mod, BitShift, CumSum, TopK, Ei
 extern const op_def ops_signal[];      /* window functions, DFT, STFT, MelWeightMatrix */
 extern const op_def ops_train[];       /* ai.onnx.preview.training optimizers: Adagrad, Adam, Momentum; ai.modelc SGD, AdamW */
 extern const op_def ops_grad[];        /* ai.modelc backward ops of grad_nn.c: ConvWeightGrad, MaxPoolGrad, ... */
+extern const op_def ops_random[];      /* RandomUniform(Like), RandomNormal(Like), Bernoulli */
 /* Each group ends with an entry whose name is NULL. */
 
 #endif

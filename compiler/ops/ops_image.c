@@ -26,6 +26,7 @@
 
 #include "op.h"
 #include "grad_nn.h"
+#include "grad_norm.h"
 #include "../../runtime/kernels/interp_image.h"
 #include "../backend/emit_image.h"
 
@@ -703,8 +704,12 @@ const op_def ops_image[] = {
     ENTRY("MaxUnpool", 2, 3, 1, 1, unpool_attrs, unpool_validate, unpool_infer, max_unpool),
     ENTRY("GridSample", 2, 2, 1, 1, grid_attrs, grid_validate, grid_infer, grid_sample),
     ENTRY("RoiAlign", 3, 3, 1, 1, roi_attrs, roi_validate, roi_infer, roi_align),
-    ENTRY("LayerNormalization", 2, 3, 1, 3, ln_attrs, layernorm_validate, layernorm_infer, layer_norm),
-    ENTRY("InstanceNormalization", 3, 3, 1, 1, in_attrs, NULL, instnorm_infer, instance_norm),
+    {.name = "LayerNormalization", .domain = "", .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 3,
+     .attrs = ln_attrs, .validate = layernorm_validate, .infer = layernorm_infer,
+     .interp = interp_image_layer_norm, .emit = emit_image_layer_norm, .grad = grad_LayerNormalization},
+    {.name = "InstanceNormalization", .domain = "", .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
+     .attrs = in_attrs, .infer = instnorm_infer, .interp = interp_image_instance_norm,
+     .emit = emit_image_instance_norm, .grad = grad_InstanceNormalization},
     ENTRY("LRN", 1, 1, 1, 1, lrn_attrs, lrn_validate, lrn_infer, lrn),
     ENTRY("MeanVarianceNormalization", 1, 1, 1, 1, mvn_attrs, NULL, mvn_infer, mvn),
     ENTRY("LpNormalization", 1, 1, 1, 1, lpn_attrs, lpnorm_validate, lpnorm_infer, lp_norm),

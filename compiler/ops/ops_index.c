@@ -21,6 +21,7 @@
  */
 #include "op.h"
 #include "grad_nn.h"
+#include "grad_shape.h"
 
 #include <string.h>
 
@@ -269,7 +270,7 @@ static const op_attr_spec loss_attrs[] = {{"ignore_index", IR_ATTR_INT}, {"reduc
 const op_def ops_index[] = {
   {.name = "GatherElements", .domain = "", .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
    .attrs = axis_attrs, .validate = validate_axis, .infer = infer_gather_elements,
-   .interp = interp_index_gather_elements, .emit = emit_index_gather_elements},
+   .interp = interp_index_gather_elements, .emit = emit_index_gather_elements, .grad = grad_GatherElements},
   {.name = "ScatterElements", .domain = "", .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
    .attrs = scatter_attrs, .validate = validate_scatter_elements, .infer = infer_scatter_elements,
    .interp = interp_index_scatter_elements, .emit = emit_index_scatter_elements},
@@ -278,7 +279,7 @@ const op_def ops_index[] = {
    .interp = interp_index_scatter_elements, .emit = emit_index_scatter_elements},
   {.name = "GatherND", .domain = "", .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
    .attrs = gather_nd_attrs, .validate = validate_gather_nd, .infer = infer_gather_nd,
-   .interp = interp_index_gather_nd, .emit = emit_index_gather_nd},
+   .interp = interp_index_gather_nd, .emit = emit_index_gather_nd, .grad = grad_GatherND},
   {.name = "ScatterND", .domain = "", .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
    .attrs = scatter_nd_attrs, .validate = validate_scatter_nd, .infer = infer_scatter_nd,
    .interp = interp_index_scatter_nd, .emit = emit_index_scatter_nd},

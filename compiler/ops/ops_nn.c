@@ -19,6 +19,7 @@
  */
 #include <string.h>
 #include "op.h"
+#include "grad_norm.h"
 #include "epilogue.h"
 #include "grad_nn.h"
 #include "../../runtime/kernels/interp_nn.h"
@@ -457,5 +458,5 @@ const op_def ops_nn[] = {
     {"MatMul", "", 2, 3, 1, 1, matmul_attrs, OP_EPILOGUE, matmul_validate, matmul_infer, interp_nn_matmul,
      emit_nn_matmul, emit_nn_matmul_scratch, grad_MatMul, matmul_macs},
     {"BatchNormalization", "", 5, 5, 1, 5, bn_attrs, 0, bn_validate, bn_infer,
-     interp_nn_batchnorm, emit_nn_batchnorm, NULL, NULL, NULL},
+     interp_nn_batchnorm, emit_nn_batchnorm, NULL, grad_BatchNormalization, NULL},
     {NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};

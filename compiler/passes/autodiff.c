@@ -76,6 +76,20 @@ static ir_tensor *filled_like(grad_ctx *gc, const ir_tensor *t, double value) {
   return c;
 }
 
+ir_tensor *grad_scalar(grad_ctx *gc, ir_dtype dt, double v) {
+  char base[256];
+  snprintf(base, sizeof base, "%sscalar", gc->prefix);
+  /* float16/bfloat16 get a float32 constant, which their consumer refuses loudly */
+  ir_tensor *t = ir_add_tensor_unique(gc->g, base, dt == IR_F64 ? IR_F64 : IR_F32, IR_CONST);
+  ir_set_shape(t, 0, NULL);
+  float f = (float)v;
+  if (dt == IR_F64) ir_tensor_set_data(t, &v, sizeof v);
+  else ir_tensor_set_data(t, &f, sizeof f);
+  return t;
+}
+
+ir_tensor *grad_zeros_like(grad_ctx *gc, const ir_tensor *t) { return filled_like(gc, t, 0.0); }
+
 /* d has shape dims[rank]; sum it down to x's shape. */
 static ir_tensor *unbroadcast(grad_ctx *gc, const ir_tensor *x, ir_tensor *d, int rank, const int64_t *dims) {
   if (x->rank == rank && !memcmp(x->shape, dims, sizeof *dims * (size_t)rank)) return d;

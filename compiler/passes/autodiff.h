@@ -39,6 +39,10 @@ ir_tensor *grad_node(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *i
 ir_node *grad_node_unbound(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in);
 /* A new int64 constant vector, e.g. the axes of a reduction. */
 ir_tensor *grad_const_i64(grad_ctx *gc, int n, const int64_t *v);
+/* A new rank-0 constant of float dtype dt (f32 or f64) holding v. */
+ir_tensor *grad_scalar(grad_ctx *gc, ir_dtype dt, double v);
+/* A new constant of t's dtype and shape, all zeros (a scatter's base). */
+ir_tensor *grad_zeros_like(grad_ctx *gc, const ir_tensor *t);
 
 /* Differentiate y with respect to xs over the nodes before position `end`
  * of g's schedule (shapes of those nodes known), seeding dy/dy with ones,
