@@ -282,6 +282,8 @@ static int emit_bn_train(emit_ctx *e, const ir_node *n) {
   d.run_mean = n->n_out > 1 && n->out[1] ? emit_out(e, 1) : NULL;
   d.run_var = n->n_out > 2 && n->out[2] ? emit_out(e, 2) : NULL;
   d.momentum = ir_attr_float(n, "momentum", 0.9);
+  int64_t cnt = d.bn.N * d.bn.S;
+  d.var_scale = ir_attr_int(n, "unbiased_running_var", 0) && cnt > 1 ? (double)cnt / (double)(cnt - 1) : 1.0;
   return kl_bn_train(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
 }
 

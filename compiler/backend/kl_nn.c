@@ -571,13 +571,14 @@ int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d) {
 int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
   const kl_chan_affine_desc *d = &t->bn;
   const char *T = fctype(d->dt), *c, *b, *i, *m, *v, *sc, *sh;
-  char eps[64], mom[64], cnt[64];
+  char eps[64], mom[64], cnt[64], vs[64];
   if (need_float_dt(d->dt, "BatchNormalization")) return -1;
   if (d->N * d->S == 0) return 0;
   int64_t blk = kl_sum_block(d->dt, d->N * d->S);   /* statistics in the data's own type, blocked sums */
   emit_literal(eps, sizeof eps, d->dt, d->eps);
   emit_literal(mom, sizeof mom, d->dt, t->momentum);
   emit_literal(cnt, sizeof cnt, d->dt, (double)(d->N * d->S));
+  emit_literal(vs, sizeof vs, d->dt, t->var_scale);
   c = kl_for(e, d->C);
   m = emit_fresh(e, "m");
   v = emit_fresh(e, "v");
@@ -613,7 +614,9 @@ int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
   kl_end(e);
   if (t->run_mean)
     emit_line(e, "%s[%s] = %s[%s] * %s + %s * (1 - %s);", t->run_mean, c, d->mean, c, mom, m, mom);
-  if (t->run_var)
+  if (t->run_var && t->var_scale != 1)
+    emit_line(e, "%s[%s] = %s[%s] * %s + %s * %s * (1 - %s);", t->run_var, c, d->var, c, mom, v, vs, mom);
+  else if (t->run_var)
     emit_line(e, "%s[%s] = %s[%s] * %s + %s * (1 - %s);", t->run_var, c, d->var, c, mom, v, mom);
   kl_end(e);
   return 0;

@@ -366,6 +366,8 @@ static int bn_validate(ir_node *n) {
     if (n->out[j] && (!tm || j > 2))
       return op_fail(n, "output %d (running statistics, training mode) is unsupported", j);
   if (tm) ir_attr_set_float(n, "momentum", ir_attr_float(n, "momentum", 0.9));
+  if (ir_attr_int(n, "unbiased_running_var", 0) && !tm)
+    return op_fail(n, "unbiased_running_var needs training_mode=1");
   if (ir_attr_int(n, "spatial", 1) != 1)
     return op_fail(n, "spatial=0 (per-element statistics) is unsupported");
   ir_attr_set_float(n, "epsilon", ir_attr_float(n, "epsilon", 1e-5));
@@ -437,6 +439,7 @@ static const op_attr_spec gemm_attrs[] = {
 static const op_attr_spec matmul_attrs[] = {{NULL, 0}};
 static const op_attr_spec bn_attrs[] = {
     {"epsilon", IR_ATTR_FLOAT}, {"momentum", IR_ATTR_FLOAT}, {"training_mode", IR_ATTR_INT},
+    {"unbiased_running_var", IR_ATTR_INT},   /* modelc: PyTorch's running variance (train.c sets it) */
     {"spatial", IR_ATTR_INT},          /* opset 7-9 */
     {"is_test", IR_ATTR_INT},          /* opset <= 6 */
     {"consumed_inputs", IR_ATTR_INTS}, /* opset 1 */

@@ -7,8 +7,10 @@
  *          training step yet (g->loss NULL).
  * guarantee: g computes one training step, inferred and sorted:
  *          - BatchNormalization runs in training mode (batch statistics; its
- *            running mean and variance are updated through g->updates) and
- *            Dropout gets training_mode=true (its entry says what it can do);
+ *            running mean and variance are updated through g->updates, the
+ *            variance unbiased as PyTorch keeps it) and Dropout gets
+ *            training_mode=true and the step counter, so each step draws a
+ *            new mask (docs/random.md);
  *          - the label input is appended to g->inputs and g->n_labels is 1;
  *          - g->loss is the scalar loss (built on the prediction, or the
  *            model's own loss op) and g's only output;
@@ -21,8 +23,9 @@
  *            value and new state; each new value is recorded with
  *            ir_graph_add_update, beside its target: the parameter or an
  *            IR_OPTSTATE tensor whose data (zeros) is its value before the
- *            first step.  Adam's and Adagrad's step counter is one int64
- *            IR_OPTSTATE scalar, "optimizer.step", counting the steps done.
+ *            first step.  Adam's and Adagrad's step counter (and the random
+ *            draws') is one int64 IR_OPTSTATE scalar, "optimizer.step",
+ *            counting the steps done.
  *
  * 1. switch BatchNormalization and Dropout to training mode;
  * 2. the label input and the loss;
@@ -38,6 +41,7 @@
 #include "train.h"
 #include "autodiff.h"
 #include "../ops/op.h"
+#include "../ops/ops_random.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -221,6 +225,7 @@ static int training_mode(ir_graph *g) {
       }
       ir_node_set_io(n, 5, in, 3, out);
       ir_attr_set_int(n, "training_mode", 1);
+      ir_attr_set_int(n, "unbiased_running_var", 1);   /* running statistics as PyTorch keeps them */
       if (n->opset < 15) n->opset = 15;
       if (op_validate(n) < 0 || n->op->infer(g, n) < 0) return -1;
       for (int j = 1; j < 3; j++) {
@@ -451,6 +456,21 @@ int pass_train(ir_graph *g, const train_spec *s, const pass_options *o) {
   ir_tensor **params = ir_alloc(sizeof *params * (size_t)(g->n_tensors + 1));
   ir_tensor **grads = ir_alloc(sizeof *grads * (size_t)(g->n_tensors + 1));
   int np = trainable(g, s, target, params), rc = np < 0 ? -1 : 0;
+  /* the steps done so far: Adam's and Adagrad's bias corrections read it,
+   * and so do the random draws (Dropout), which need a new mask each step */
+  ir_tensor *step = NULL, *next = NULL;
+  int draws = 0;
+  for (int k = 0; k < g->n_nodes; k++) draws |= !g->nodes[k]->dead && ops_random_draws(g->nodes[k]);
+  if (rc == 0 && (s->opt.kind != TRAIN_SGD || draws)) {
+    int64_t one = 1;
+    step = state(g, "optimizer.step", IR_I64, 0, NULL);
+    next = add2(g, "Add", step, ir_add_const_like(g, step, "_one", 0, NULL, &one));
+    if (!next) rc = -1;
+    else ir_graph_add_update(g, step, next);
+  }
+  for (int k = 0; rc == 0 && draws && k < g->n_nodes; k++)
+    if (!g->nodes[k]->dead && ops_random_draws(g->nodes[k]) && !ops_random_step(g->nodes[k]))
+      ir_node_set_input(g->nodes[k], ops_random_step_index(g->nodes[k]), step);
   if (np == 0) rc = ir_error("--train: no parameter to train (every one frozen, or none reaches the loss)");
   /* 4 */
   for (int i = 0; rc == 0 && i < np; i++) {
@@ -473,14 +493,6 @@ int pass_train(ir_graph *g, const train_spec *s, const pass_options *o) {
   if (rc == 0 && np == 0) rc = ir_error("--train: no parameter has a gradient (the loss does not depend on any)");
   /* 5: the optimizer nodes read the gradients before anything infers (and
    * may fold and compact) the backward, so no gradient is left unread */
-  ir_tensor *step = NULL, *next = NULL;
-  if (rc == 0 && s->opt.kind != TRAIN_SGD) {   /* the steps done, counted by the step */
-    int64_t one = 1;
-    step = state(g, "optimizer.step", IR_I64, 0, NULL);
-    next = add2(g, "Add", step, ir_add_const_like(g, step, "_one", 0, NULL, &one));
-    if (!next) rc = -1;
-    else ir_graph_add_update(g, step, next);
-  }
   for (int i = 0; rc == 0 && i < np; i++) rc = optimizer_step(g, s, params[i], grads[i], step, next);
   free(params);
   free(grads);

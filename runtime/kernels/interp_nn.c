@@ -425,7 +425,10 @@ INTERP_NN_FN(interp_nn_batchnorm) {
           }
         ss /= cnt;
         if (b == 0 && n->n_out > 1 && n->out[1]) kstore_f(n->out[1]->dtype, out[1], ch, mean * mom + s * (1 - mom));
-        if (b == 0 && n->n_out > 2 && n->out[2]) kstore_f(n->out[2]->dtype, out[2], ch, var * mom + ss * (1 - mom));
+        if (b == 0 && n->n_out > 2 && n->out[2]) {   /* unbiased_running_var: PyTorch's rule, ss * n / (n - 1) */
+          double rv = ir_attr_int(n, "unbiased_running_var", 0) && cnt > 1 ? ss * cnt / (cnt - 1) : ss;
+          kstore_f(n->out[2]->dtype, out[2], ch, var * mom + rv * (1 - mom));
+        }
         mean = s;
         var = ss;
       }
