@@ -315,10 +315,10 @@ static int build_loss(ir_graph *g, const train_spec *s, ir_tensor **target) {
   if (!strcmp(s->loss, "mse")) {
     ir_tensor *d = add2(g, "Sub", pred, label);
     terms = add2(g, "Mul", d, d);
-  } else {   /* bce_with_logits: max(x, 0) - x*y + log(1 + exp(-|x|)) */
-    ir_tensor *e = add1(g, "Exp", add1(g, "Neg", add1(g, "Abs", pred)));
-    ir_tensor *sp = add1(g, "Log", add2(g, "Add", scalar(g, pred, 1.0), e));
-    terms = add2(g, "Add", add2(g, "Sub", add1(g, "Relu", pred), add2(g, "Mul", pred, label)), sp);
+  } else {   /* bce_with_logits: softplus(x) - x*y.  Softplus computes log(1 + e^x) without
+              * overflow, and its gradient sigmoid(x) - y holds at x = 0 too, where the
+              * kinks of the written-out max(x, 0) + log(1 + e^-|x|) would give -y */
+    terms = add2(g, "Sub", add1(g, "Softplus", pred), add2(g, "Mul", pred, label));
   }
   if (!terms) return -1;
   ir_tensor *l = add(g, "ReduceMean", 1, &terms, "keepdims", 0);
