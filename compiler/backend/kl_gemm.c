@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "../passes/plan.h"
 
 /* ---- the emitted helpers (C text; '@' stands for the activation's suffix) ---- */
 
@@ -93,23 +94,33 @@ static const char src_common[] =
     "} mc_gemm_args;\n";
 
 static const char src_epi[] =
-    "/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */\n"
-    "static void mc_epi@(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {\n"
+    "/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by\n"
+    " * alpha: plus the partial sums y of the K blocks before, or (y NULL: the\n"
+    " * first K block) plus bias and residual, each residual value read before\n"
+    " * its y is stored, so y may take the residual's bytes; the activation in\n"
+    " * the last K block. */\n"
+    "static void mc_epi@(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {\n"
     "  int64_t j;\n"
     "  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;\n"
     "  for (j = 0; j < cnt; j++) {\n"
-    "    float v = g->alpha * t[j] + bm;\n"
-    "    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];\n"
-    "    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];\n"
-    "    t[j] = mc_act@(v);\n"
+    "    float v = g->alpha * t[j];\n"
+    "    if (y) {\n"
+    "      v += y[j];\n"
+    "    } else {\n"
+    "      v += bm;\n"
+    "      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];\n"
+    "      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];\n"
+    "    }\n"
+    "    t[j] = last ? mc_act@(v) : v;\n"
     "  }\n"
     "}\n";
 
 static const char src_tile[] =
     "/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers\n"
     " * a, stride ars between rows, aks along k; mr valid rows) and the B panel b\n"
-    " * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,\n"
-    " * through the epilogue when LAST. */\n"
+    " * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added\n"
+    " * to y unless FIRST (then bias and residual instead, see mc_epi), through\n"
+    " * the activation when LAST. */\n"
     "static void mc_tile@(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,\n"
     "                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {\n"
     "  float t[MC_MR * MC_NR];\n"
@@ -137,15 +148,12 @@ static const char src_tile[] =
     "    mc_v16 acc[MC_MR];\n"
     "    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;\n"
     "    for (i = 0; i < MC_MR; i++) {\n"
-    "      mc_v16 v = acc[i], w;\n"
+    "      mc_v16 v = acc[i] * g->alpha, w;\n"
     "      float *yp = y + i * g->ldy;\n"
     "      if (!(flags & MC_FIRST)) {\n"
     "        memcpy(&w, yp, sizeof w);\n"
     "        v += w;\n"
-    "      }\n"
-    "      if (flags & MC_LAST) {\n"
-    "        int l;\n"
-    "        v *= g->alpha;\n"
+    "      } else {\n"
     "        if (g->bias_mode == 1 || g->bias_mode == 3)\n"
     "          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];\n"
     "        else if (g->bias_mode == 2) {\n"
@@ -156,6 +164,9 @@ static const char src_tile[] =
     "          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);\n"
     "          v += g->rscale * w;\n"
     "        }\n"
+    "      }\n"
+    "      if (flags & MC_LAST) {\n"
+    "        int l;\n"
     "        for (l = 0; l < MC_NR; l++) v[l] = mc_act@(v[l]);\n"
     "      }\n"
     "      memcpy(yp, &v, sizeof v);\n"
@@ -193,15 +204,12 @@ static const char src_tile[] =
     "    for (i = 0; i < MC_MR; i++)\n"
     "      for (j = 0; j < 2; j++) {\n"
     "        mc_v8 v = acc[2 * i + j], w;\n"
-    "        float *yp = y + i * g->ldy + 8 * j;\n"
+    "        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;\n"
+    "        v *= (mc_v8){x, x, x, x, x, x, x, x};\n"
     "        if (!(flags & MC_FIRST)) {\n"
     "          memcpy(&w, yp, sizeof w);\n"
     "          v += w;\n"
-    "        }\n"
-    "        if (flags & MC_LAST) {\n"
-    "          float x = g->alpha, bm;\n"
-    "          int l;\n"
-    "          v *= (mc_v8){x, x, x, x, x, x, x, x};\n"
+    "        } else {\n"
     "          if (g->bias_mode == 1 || g->bias_mode == 3) {\n"
     "            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];\n"
     "            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};\n"
@@ -215,6 +223,9 @@ static const char src_tile[] =
     "            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);\n"
     "            v += (mc_v8){x, x, x, x, x, x, x, x} * w;\n"
     "          }\n"
+    "        }\n"
+    "        if (flags & MC_LAST) {\n"
+    "          int l;\n"
     "          for (l = 0; l < 8; l++) v[l] = mc_act@(v[l]);\n"
     "        }\n"
     "        memcpy(yp, &v, sizeof v);\n"
@@ -244,9 +255,7 @@ static const char src_tile[] =
     "#endif\n"
     "  for (i = 0; i < mr; i++) {\n"
     "    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;\n"
-    "    if (!(flags & MC_FIRST))\n"
-    "      for (j = 0; j < nr; j++) tr[j] += yr[j];\n"
-    "    if (flags & MC_LAST) mc_epi@(g, tr, m + i, n, nr);\n"
+    "    mc_epi@(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);\n"
     "    for (j = 0; j < nr; j++) yr[j] = tr[j];\n"
     "  }\n"
     "}\n";
@@ -415,7 +424,7 @@ static const char src_gemv[] =
     "    }\n"
     "    s0 += u0; s1 += u1; s2 += u2; s3 += u3;\n"
     "    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);\n"
-    "    mc_epi@(g, t, 0, n, 32);\n"
+    "    mc_epi@(g, t, NULL, 0, n, 32, 1);\n"
     "    memcpy(g->y + n, t, sizeof t);\n"
     "  }\n"
     "#endif\n"
@@ -427,7 +436,7 @@ static const char src_gemv[] =
     "      const float *b = g->b + k * g->bks + n;\n"
     "      for (j = 0; j < cnt; j++) t[j] += x * b[j];\n"
     "    }\n"
-    "    mc_epi@(g, t, 0, n, cnt);\n"
+    "    mc_epi@(g, t, NULL, 0, n, cnt, 1);\n"
     "    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];\n"
     "  }\n"
     "}\n";
@@ -459,7 +468,7 @@ static const char src_dw[] =
     "      }\n"
     "    }\n"
     "  }\n"
-    "  mc_epi@(g, y, m, 0, OH * g->OW);\n"
+    "  mc_epi@(g, y, NULL, m, 0, OH * g->OW, 1);\n"
     "}\n";
 
 /* Write `src` with every '@' replaced by sfx as helper `key`. */
@@ -523,20 +532,45 @@ static int is_const(const ir_tensor *t) {
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-/* Blocking and scratch of a GEMM whose sizes and operands are set. */
-static void block(kl_mm *d) {
+/* Blocking and scratch of a GEMM of node n whose sizes and operands are
+ * set.  A B block packed at run time is KC x NC floats; when the planner
+ * caps n's scratch (PLAN_SCRATCH_CAP_ATTR: the bytes free at n's step under
+ * the arena's peak of activations) and the block would not fit, K blocks
+ * shorten first, into equal parts of at least KL_MM_KC_MIN (each extra
+ * block passes partial sums through y: ResNet-8 with every KC at 32 ran
+ * about 3% slower), then the block narrows to at least KL_MM_NC_MIN
+ * columns (packing's per-row setup repeats per block: NC 64 cost about 4%,
+ * 32 about 19%, 16 about 48%).  The block never goes below that floor, so
+ * a cap is a wish, not a promise. */
+static void block(const ir_node *n, kl_mm *d) {
+  int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
   d->KC = min64(d->K, KL_MM_KC);
   d->MC = KL_MM_MC;
-  d->scratch_a = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
   d->scratch_b = 0;
   if (d->bkind == KL_MM_B_STRIDED || d->bkind == KL_MM_B_IM2COL) {
     int64_t nc = KL_MM_B_BLOCK_FLOATS / d->KC / KL_MM_NR * KL_MM_NR;
     d->NC = min64(min64(nc < KL_MM_NR ? KL_MM_NR : nc, round_up(d->N, KL_MM_NR)), KL_MM_NC_MAX);
+    if (cap >= 0) {
+      /* floats for the block: the cap less A's edge rows and the block's rounding */
+      int64_t fit = cap / (int64_t)sizeof(float) - 16 - (!d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0);
+      if (d->KC * d->NC > fit) {
+        int64_t kc = fit / d->NC > KL_MM_KC_MIN ? fit / d->NC : KL_MM_KC_MIN, parts;
+        if (kc < d->KC) {
+          parts = (d->K + kc - 1) / kc;
+          d->KC = (d->K + parts - 1) / parts;   /* equal parts, none longer than kc */
+        }
+        if (d->KC * d->NC > fit) {
+          nc = fit / d->KC / KL_MM_NR * KL_MM_NR;
+          d->NC = nc > min64(d->NC, KL_MM_NC_MIN) ? nc : min64(d->NC, KL_MM_NC_MIN);
+        }
+      }
+    }
     d->scratch_b = d->KC * d->NC;
   } else {
     d->NC = min64(round_up(d->N, KL_MM_NR), KL_MM_NC_MAX);
     if (d->bkind == KL_MM_B_ROWS && d->N % KL_MM_NR) d->scratch_b = d->KC * KL_MM_NR;
   }
+  d->scratch_a = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
 }
 
 /* Drop outer loops of extent 1. */
@@ -616,7 +650,7 @@ void kl_mm_lower_gemm(const ir_node *n, const kl_gemm_desc *g, int is_matmul, kl
   d->kind = KL_MM_GEMM;
   d->a_pack = is_const(n->in[0]);
   d->bkind = d->b_pack ? KL_MM_B_PACKED : d->b_ns == 1 ? KL_MM_B_ROWS : KL_MM_B_STRIDED;
-  block(d);
+  block(n, d);
 }
 
 void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
@@ -682,7 +716,7 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     }
     d->kind = KL_MM_GEMM;
     d->bkind = d->b_pack ? KL_MM_B_PACKED : KL_MM_B_STRIDED;
-    block(d);
+    block(n, d);
     return;
   }
   d->kind = KL_MM_GEMM;
@@ -709,12 +743,16 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   d->y_os[1] = d->res_os[1] = Mg * osz;
   d->bias_os[0] = 0, d->bias_os[1] = Mg;
   squeeze_outer(d);
-  block(d);
+  block(n, d);
 }
 
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
   if (d->kind != KL_MM_GEMM) return 0;
   return (int64_t)sizeof(float) * (round_up(d->scratch_b, 16) + d->scratch_a);
+}
+
+int kl_mm_share_input(const kl_mm *d) {
+  return d->kind == KL_MM_GEMM || d->kind == KL_MM_GEMV ? d->res_in : -1;
 }
 
 /* ---- packing constants at compile time ------------------------------------ */

@@ -16,7 +16,9 @@
  *          With o->inplace, tensors share a block: the output of an alias
  *          op (OP_ALIAS: Reshape, Flatten, Squeeze, Unsqueeze, Identity)
  *          always shares its input's, and the output of an elementwise op
- *          shares its input 0's when that input's block dies at this node, has the
+ *          shares its input 0's (of an op whose kernel names one through
+ *          op_def.share_input, that one's: the GEMM core's residual)
+ *          when that input's block dies at this node, has the
  *          output's size and is not read through another input too.
  *          plan_check() holds after it.
  *
@@ -101,12 +103,11 @@ static int find(int *root, int i) {
 }
 
 /* The input whose bytes node n's output may take: input 0 of an alias or
- * elementwise op; -1 for none.  Never the residual of a fused epilogue: the
- * GEMM core (compiler/backend/kl_gemm.c) stores partial sums of one K block
- * in y before the last block adds the residual, so y must not sit on it. */
+ * elementwise op, else the one its kernel names (op_def.share_input: the
+ * fused residual of the GEMM core); -1 for none. */
 static int source_input(const ir_node *n) {
   if (n->op->flags & (OP_ALIAS | OP_ELEMENTWISE)) return 0;
-  return -1;
+  return n->op->share_input ? n->op->share_input(n) : -1;
 }
 
 /* Node n at step s may write its output into the block of input *src. */
@@ -264,10 +265,27 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     group_block[i] = b;
     nb++;
   }
+  /* scratch fits, where its kernel can, in the bytes the activations leave
+   * free at its step under their own peak (PLAN_SCRATCH_CAP_ATTR) */
+  for (int i = 0; i < nb; i++) {
+    delta[blocks[i].start] += align_up(blocks[i].size);
+    delta[blocks[i].end + 1] -= align_up(blocks[i].size);
+  }
+  int64_t act_peak = 0, act_live = 0;
+  for (int s = 0; s <= nn; s++) {
+    act_live += delta[s];
+    delta[s] = act_live;   /* now the bytes of activations live at step s */
+    if (act_live > act_peak) act_peak = act_live;
+  }
   for (int s = 0; s < nn; s++) {
     ir_node *n = g->nodes[s];
     int64_t bytes = 0;
+    if (ir_attr_find(n, PLAN_SCRATCH_CAP_ATTR)) ir_attr_remove(n, PLAN_SCRATCH_CAP_ATTR);
     if (!n->dead && n->op && n->op->scratch_bytes) bytes = n->op->scratch_bytes(n);
+    if (bytes > act_peak - delta[s]) {
+      ir_attr_set_int(n, PLAN_SCRATCH_CAP_ATTR, (act_peak - delta[s]) / PLAN_ALIGN * PLAN_ALIGN);
+      bytes = n->op->scratch_bytes(n);
+    }
     if (bytes < 0) {
       ir_error("memory planner: node '%s' (%s): scratch size unknown", n->name, n->op_type);
       goto out;
@@ -308,6 +326,7 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
   for (int i = 0; i < nt; i++)
     if (plan_in_arena(g->tensors[i]) && group_block[find(root, i)])
       g->tensors[i]->offset = group_block[find(root, i)]->off;
+  memset(delta, 0, sizeof(int64_t) * ((size_t)nn + 2));
   for (int i = 0; i < nb; i++) {
     block *b = &blocks[i];
     if (b->t) b->t->offset = b->off;

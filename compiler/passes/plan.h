@@ -7,7 +7,8 @@
  *    tensors that live elsewhere (graph inputs and outputs, constants,
  *    parameters) have offset -1;
  *  - a node whose op needs scratch carries the int attribute
- *    PLAN_SCRATCH_ATTR with the scratch area's arena offset;
+ *    PLAN_SCRATCH_ATTR with the scratch area's arena offset (and
+ *    PLAN_SCRATCH_CAP_ATTR when its scratch was asked to fit in less);
  *  - g->arena_bytes is the arena size (a multiple of PLAN_ALIGN) and
  *    g->arena_lower_bound the most bytes live at any step of the schedule.
  */
@@ -18,6 +19,11 @@
 
 #define PLAN_ALIGN 64
 #define PLAN_SCRATCH_ATTR "_scratch_offset"
+/* Set by the planner on a node whose kernel would like more scratch than
+ * the bytes free at its step under the peak of the activations alone: those
+ * bytes.  A kernel that can work in less (the GEMM core's packed B block)
+ * sizes its scratch to it, so that scratch does not raise the arena. */
+#define PLAN_SCRATCH_CAP_ATTR "_scratch_cap"
 
 int pass_plan(ir_graph *g);
 /* pass_plan, with tensors sharing blocks (aliases, in-place) only when
