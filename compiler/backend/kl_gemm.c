@@ -554,7 +554,10 @@ static void block(const ir_node *n, kl_mm *d) {
       /* floats for the block: the cap less A's edge rows and the block's rounding */
       int64_t fit = cap / (int64_t)sizeof(float) - 16 - (!d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0);
       if (d->KC * d->NC > fit) {
-        int64_t kc = fit / d->NC > KL_MM_KC_MIN ? fit / d->NC : KL_MM_KC_MIN, parts;
+        /* one panel wide (N <= NR: a tiny product, as in Silero's convolutions
+         * over 1 to 4 frames) may shorten further, its time matters little */
+        int64_t kmin = d->NC > KL_MM_NR ? KL_MM_KC_MIN : KL_MM_KC_MIN / 4, parts;
+        int64_t kc = fit / d->NC > kmin ? fit / d->NC : kmin;
         if (kc < d->KC) {
           parts = (d->K + kc - 1) / kc;
           d->KC = (d->K + parts - 1) / parts;   /* equal parts, none longer than kc */

@@ -75,6 +75,19 @@ static int by_start(const void *pa, const void *pb) {
   return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* b at the lowest aligned offset free of the m placed blocks near[] that
+ * are live with it (sorted here by offset). */
+static void place(block *b, block **near, int m) {
+  if (m > 1) qsort(near, (size_t)m, sizeof *near, by_offset);
+  int64_t off = 0;
+  for (int j = 0; j < m; j++) {
+    if (off + b->size <= near[j]->off) break;  /* fits in the gap below near[j] */
+    int64_t end = align_up(near[j]->off + near[j]->size);
+    if (end > off) off = end;
+  }
+  b->off = off;
+}
+
 /* Place the blocks in the given order, each at the lowest aligned offset
  * free of the already placed blocks live at the same time; the arena size. */
 static int64_t pack(block **order, int nb, block **near) {
@@ -84,17 +97,44 @@ static int64_t pack(block **order, int nb, block **near) {
     int m = 0;
     for (int j = 0; j < i; j++)
       if (order[j]->start <= b->end && b->start <= order[j]->end) near[m++] = order[j];
-    if (m > 1) qsort(near, (size_t)m, sizeof *near, by_offset);
-    int64_t off = 0;
-    for (int j = 0; j < m; j++) {
-      if (off + b->size <= near[j]->off) break;  /* fits in the gap below near[j] */
-      int64_t end = align_up(near[j]->off + near[j]->size);
-      if (end > off) off = end;
-    }
-    b->off = off;
-    if (off + b->size > arena) arena = off + b->size;
+    place(b, near, m);
+    if (b->off + b->size > arena) arena = b->off + b->size;
   }
   return arena;
+}
+
+/* blocks[0..nb) packed largest first and in order of birth, the smaller
+ * kept (saved: room for nb offsets); the arena size. */
+static int64_t pack_best(block *blocks, int nb, block **order, block **near, int64_t *saved) {
+  for (int i = 0; i < nb; i++) order[i] = &blocks[i];
+  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_start);
+  int64_t by_birth = pack(order, nb, near);
+  for (int i = 0; i < nb; i++) saved[i] = blocks[i].off;
+  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_size_desc);
+  int64_t arena = pack(order, nb, near);
+  if (by_birth >= arena) return arena;
+  for (int i = 0; i < nb; i++) blocks[i].off = saved[i];
+  return by_birth;
+}
+
+/* The placed blocks[0..nb) live at step s, into near[]; their count. */
+static int live_at(block *blocks, int nb, int s, block **near) {
+  int m = 0;
+  for (int i = 0; i < nb; i++)
+    if (blocks[i].start <= s && s <= blocks[i].end) near[m++] = &blocks[i];
+  return m;
+}
+
+/* The largest aligned gap below arena between the m blocks near[]. */
+static int64_t largest_gap(block **near, int m, int64_t arena) {
+  int64_t off = 0, best = 0;
+  if (m > 1) qsort(near, (size_t)m, sizeof *near, by_offset);
+  for (int j = 0; j < m; j++) {
+    if (near[j]->off - off > best) best = near[j]->off - off;
+    int64_t end = align_up(near[j]->off + near[j]->size);
+    if (end > off) off = end;
+  }
+  return arena - off > best ? arena - off : best;
 }
 
 static int find(int *root, int i) {
@@ -135,6 +175,18 @@ void plan_buffers_free(plan_buffer *bufs, int n_bufs) {
   free(bufs);
 }
 
+int64_t plan_peak_bytes(const plan_buffer *bufs, int n_bufs, int with_scratch) {
+  int64_t peak = 0;
+  for (int i = 0; i < n_bufs; i++) {   /* the peak is at some buffer's first step */
+    int64_t live = 0;
+    for (int j = 0; j < n_bufs; j++)
+      if ((with_scratch || !bufs[j].scratch_of) && bufs[j].first <= bufs[i].first && bufs[i].first <= bufs[j].last)
+        live += align_up(bufs[j].size);
+    if ((with_scratch || !bufs[i].scratch_of) && live > peak) peak = live;
+  }
+  return peak;
+}
+
 /* The report of plan_with_buffers: the blocks as buffers, with their
  * members (tensors in id order, so the group's root, made first, leads). */
 static int report(const ir_graph *g, const block *blocks, int nb, int *root, block **group_block,
@@ -170,7 +222,7 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
   block *blocks = malloc(sizeof(block) * (size_t)(nt + nn + 1));
   block **order = malloc(sizeof(block *) * (size_t)(nt + nn + 1));
   block **near = malloc(sizeof(block *) * (size_t)(nt + nn + 1));
-  int64_t *delta = calloc((size_t)nn + 2, sizeof(int64_t));
+  int64_t *delta = calloc((size_t)nn + 2, sizeof(int64_t)), *saved = NULL;
   int *root = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
   int *group_end = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
   block **group_block = calloc((size_t)(nt ? nt : 1), sizeof(block *));
@@ -265,25 +317,28 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     group_block[i] = b;
     nb++;
   }
-  /* scratch fits, where its kernel can, in the bytes the activations leave
-   * free at its step under their own peak (PLAN_SCRATCH_CAP_ATTR) */
-  for (int i = 0; i < nb; i++) {
-    delta[blocks[i].start] += align_up(blocks[i].size);
-    delta[blocks[i].end + 1] -= align_up(blocks[i].size);
+
+  /* 4. pack the activations, largest first and in order of birth; keep the smaller */
+  int nbt = nb;
+  saved = malloc(sizeof(int64_t) * (size_t)(nt + nn + 1));
+  if (!saved) {
+    ir_error("memory planner: out of memory");
+    goto out;
   }
-  int64_t act_peak = 0, act_live = 0;
-  for (int s = 0; s <= nn; s++) {
-    act_live += delta[s];
-    delta[s] = act_live;   /* now the bytes of activations live at step s */
-    if (act_live > act_peak) act_peak = act_live;
-  }
+  int64_t arena = pack_best(blocks, nbt, order, near, saved), arena_t = arena;
+
+  /* 5. each node's scratch in the largest gap the activations leave at its
+   * step under that arena: a kernel that can work in less is told the gap
+   * (PLAN_SCRATCH_CAP_ATTR) and sizes its scratch to it */
   for (int s = 0; s < nn; s++) {
     ir_node *n = g->nodes[s];
     int64_t bytes = 0;
     if (ir_attr_find(n, PLAN_SCRATCH_CAP_ATTR)) ir_attr_remove(n, PLAN_SCRATCH_CAP_ATTR);
     if (!n->dead && n->op && n->op->scratch_bytes) bytes = n->op->scratch_bytes(n);
-    if (bytes > act_peak - delta[s]) {
-      ir_attr_set_int(n, PLAN_SCRATCH_CAP_ATTR, (act_peak - delta[s]) / PLAN_ALIGN * PLAN_ALIGN);
+    int m = bytes > 0 ? live_at(blocks, nbt, s, near) : 0;
+    int64_t gap = bytes > 0 ? largest_gap(near, m, arena) : 0;
+    if (bytes > gap) {
+      ir_attr_set_int(n, PLAN_SCRATCH_CAP_ATTR, gap);
       bytes = n->op->scratch_bytes(n);
     }
     if (bytes < 0) {
@@ -300,33 +355,30 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     b->seq = nb;
     b->t = NULL;
     b->n = n;
-    b->off = -1;
+    place(b, near, m);
+    if (b->off + b->size > arena) arena = b->off + b->size;
     nb++;
   }
 
-  /* 4. pack largest first and in order of birth; keep the smaller */
-  for (int i = 0; i < nb; i++) order[i] = &blocks[i];
-  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_start);
-  int64_t by_birth = pack(order, nb, near);
-  int64_t *birth_off = malloc(sizeof(int64_t) * (size_t)(nb + 1));
-  if (!birth_off) {
-    ir_error("memory planner: out of memory");
-    goto out;
+  /* 6. where a scratch floor did not fit, packing everything together may do
+   * better: keep the smaller */
+  if (nb > nbt && arena > arena_t) {
+    int64_t *first = malloc(sizeof(int64_t) * (size_t)(nb + 1));
+    if (!first) {
+      ir_error("memory planner: out of memory");
+      goto out;
+    }
+    for (int i = 0; i < nb; i++) first[i] = blocks[i].off;
+    int64_t together = pack_best(blocks, nb, order, near, saved);
+    if (together < arena) arena = together;
+    else for (int i = 0; i < nb; i++) blocks[i].off = first[i];
+    free(first);
   }
-  for (int i = 0; i < nb; i++) birth_off[i] = blocks[i].off;
-  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_size_desc);
-  int64_t arena = pack(order, nb, near);
-  if (by_birth < arena) {
-    arena = by_birth;
-    for (int i = 0; i < nb; i++) blocks[i].off = birth_off[i];
-  }
-  free(birth_off);
 
   /* 5. publish offsets, sizes and the lower bound for this schedule */
   for (int i = 0; i < nt; i++)
     if (plan_in_arena(g->tensors[i]) && group_block[find(root, i)])
       g->tensors[i]->offset = group_block[find(root, i)]->off;
-  memset(delta, 0, sizeof(int64_t) * ((size_t)nn + 2));
   for (int i = 0; i < nb; i++) {
     block *b = &blocks[i];
     if (b->t) b->t->offset = b->off;
@@ -351,6 +403,7 @@ out:
   free(order);
   free(near);
   free(delta);
+  free(saved);
   free(root);
   free(group_end);
   free(group_block);

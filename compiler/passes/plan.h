@@ -47,6 +47,11 @@ typedef struct plan_buffer {
  * same inplace gives the same plan. */
 int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs);
 void plan_buffers_free(plan_buffer *bufs, int n_bufs);
+/* The most bytes of bufs (each rounded up to PLAN_ALIGN) live at one step,
+ * scratch counted or not: without scratch, in a plan with nothing shared,
+ * it is the arena of a compiler that gives every activation its own bytes
+ * for its lifetime and its kernels no scratch (onnx2c's, docs/memory.md). */
+int64_t plan_peak_bytes(const plan_buffer *bufs, int n_bufs, int with_scratch);
 
 /* Check a planned graph independently of how the planner got there: every
  * arena tensor and scratch area aligned and inside the arena; no two of them
