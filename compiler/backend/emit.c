@@ -314,7 +314,11 @@ static int owned(const ir_graph *g, const ir_tensor *t) {
 /* The C expression for t's memory in NAME_infer, cast to const or mutable T *. */
 static int tensor_ref(const drv *d, const ir_tensor *t, int write, sbuf *out) {
   const char *ct = ir_dtype_ctype(t->dtype);
-  if (d->input_pos[t->id] >= 0) {
+  const ir_tensor *view = plan_input_view(t);
+  if (view && view != t && owned(d->g, view) && d->input_pos[view->id] >= 0) {   /* the caller's input, relabelled */
+    if (write) return ir_error("tensor '%s' is a view of graph input '%s' but a node writes it", t->name, view->name);
+    sb_printf(out, "(const %s *)(const void *)%s", ct, d->in_param[d->input_pos[view->id]]);
+  } else if (d->input_pos[t->id] >= 0) {
     if (write) return ir_error("tensor '%s' is a graph input but a node writes it", t->name);
     sb_puts(out, d->in_param[d->input_pos[t->id]]);
   } else if (d->weight[t->id] >= 0) {
@@ -955,7 +959,9 @@ int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
 
   /* 2. one function per node, in schedule order */
   for (int s = 0; s < g->n_nodes && rc == 0; s++)
-    if (!g->nodes[s]->dead) rc = emit_node(&e, g->nodes[s], &funcs, &calls[n_calls++]);
+    /* a view of a graph input is the input itself: nothing to run */
+    if (!g->nodes[s]->dead && !ir_attr_int(g->nodes[s], PLAN_INPUT_VIEW_ATTR, 0))
+      rc = emit_node(&e, g->nodes[s], &funcs, &calls[n_calls++]);
 
   /* 3. the weights: constants some call or output uses, numbered by tensor id */
   for (int k = 0; k < n_calls; k++)

@@ -52,7 +52,23 @@ static int64_t align_up(int64_t x) { return (x + PLAN_ALIGN - 1) / PLAN_ALIGN * 
 
 int plan_in_arena(const ir_tensor *t) {
   /* Gradients are computed by nodes like activations (the training work). */
-  return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output;
+  return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output && !plan_input_view(t);
+}
+
+const ir_tensor *plan_input_view(const ir_tensor *t) {
+  while (t && t->producer && t->producer->n_in > 0 && ir_attr_int(t->producer, PLAN_INPUT_VIEW_ATTR, 0))
+    t = t->producer->in[0];
+  return t && t->role == IR_INPUT && !t->producer ? t : NULL;
+}
+
+/* Node n relabels a graph input (or a view of one) as its output, which can
+ * then stay in the caller's buffer: an alias op whose output, of the same
+ * bytes, is an activation that is not a graph output. */
+static int views_input(const ir_graph *g, const ir_node *n) {
+  if (!n->op || !(n->op->flags & OP_ALIAS) || n->n_in < 1 || n->n_out != 1) return 0;
+  const ir_tensor *x = n->in[0], *y = n->out[0];
+  if (!ir_owns(g, x) || !ir_owns(g, y) || !plan_input_view(x) || ir_nbytes(x) != ir_nbytes(y)) return 0;
+  return y->role == IR_ACTIVATION && !y->is_output && y->producer == n;
 }
 
 static int by_size_desc(const void *pa, const void *pb) {
@@ -265,7 +281,13 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     }
   }
 
-  /* 2. sharing groups: aliases and in-place outputs join their input 0's */
+  /* 2. views of graph inputs stay in the caller's buffer; sharing groups:
+   * aliases and in-place outputs join their input 0's */
+  for (int s = 0; s < nn; s++) {
+    ir_node *n = g->nodes[s];
+    if (ir_attr_find(n, PLAN_INPUT_VIEW_ATTR)) ir_attr_remove(n, PLAN_INPUT_VIEW_ATTR);
+    if (inplace && !n->dead && views_input(g, n)) ir_attr_set_int(n, PLAN_INPUT_VIEW_ATTR, 1);
+  }
   for (int i = 0; i < nt; i++) {
     root[i] = i;
     group_end[i] = last_read[i] > first_write[i] ? last_read[i] : first_write[i];

@@ -24,6 +24,11 @@
  * bytes.  A kernel that can work in less (the GEMM core's packed B block)
  * sizes its scratch to it, so that scratch does not raise the arena. */
 #define PLAN_SCRATCH_CAP_ATTR "_scratch_cap"
+/* Set by the planner (when it shares bytes) on an alias op (Reshape,
+ * Flatten...) whose input is a graph input or such a view of one: its output
+ * is the caller's input buffer relabelled, gets no arena bytes, and the
+ * backend names the input instead and writes no copy. */
+#define PLAN_INPUT_VIEW_ATTR "_input_view"
 
 int pass_plan(ir_graph *g);
 /* pass_plan, with tensors sharing blocks (aliases, in-place) only when
@@ -62,7 +67,11 @@ int64_t plan_peak_bytes(const plan_buffer *bufs, int n_bufs, int with_scratch);
 int plan_check(const ir_graph *g);
 
 /* Whether the planner gives t an arena offset (an activation of g that is
- * not a graph output).  The backend uses the same rule to find them. */
+ * not a graph output, nor a view of a graph input, PLAN_INPUT_VIEW_ATTR).
+ * The backend uses the same rule to find them. */
 int plan_in_arena(const ir_tensor *t);
+/* The graph input whose bytes t is a view of (PLAN_INPUT_VIEW_ATTR on its
+ * producer, through any chain of such views), else NULL. */
+const ir_tensor *plan_input_view(const ir_tensor *t);
 
 #endif
