@@ -448,6 +448,10 @@ static const char src_dw[] =
     " * test and runs along contiguous memory when the stride is 1. */\n"
     "static void mc_dw@(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {\n"
     "  int64_t oh, ki, kj, ow;\n"
+    "  if (g->scratch) {   /* y over x (in place): x's plane read from a copy */\n"
+    "    memcpy(g->scratch, x, sizeof(float) * (size_t)(g->H * g->W));\n"
+    "    x = g->scratch;\n"
+    "  }\n"
     "  for (oh = 0; oh < OH; oh++) {\n"
     "    float *yr = y + oh * g->OW;\n"
     "    for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;\n"
@@ -692,6 +696,8 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   d->b_in = 0;   /* X */
   if (c->group > 1 && Cg == 1 && Mg == 1) {   /* depthwise: its own loop, no GEMM */
     d->kind = KL_MM_DW;
+    /* y over x (PLAN_IN_PLACE_ATTR): each channel plane of x copied to scratch first */
+    if (ir_attr_int(n, PLAN_IN_PLACE_ATTR, -1) == 0) d->scratch_b = isz;
     d->bias_mode = d->bias_in >= 0 ? 1 : 0;
     d->n_outer = 2;
     d->outer[0] = c->N, d->outer[1] = c->M;
@@ -750,11 +756,14 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
 }
 
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
+  if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b;
   if (d->kind != KL_MM_GEMM) return 0;
   return (int64_t)sizeof(float) * (round_up(d->scratch_b, 16) + d->scratch_a);
 }
 
 int kl_mm_share_input(const kl_mm *d) {
+  if (d->kind == KL_MM_DW)   /* x, when y has its size: the plane is copied to scratch first */
+    return d->C == 1 && d->H * d->W == d->OH * d->OW && d->res_in < 0 ? d->b_in : -1;
   return d->kind == KL_MM_GEMM || d->kind == KL_MM_GEMV ? d->res_in : -1;
 }
 

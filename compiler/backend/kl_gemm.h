@@ -86,7 +86,10 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d);
 int64_t kl_mm_scratch_bytes(const kl_mm *d);
 /* The input whose bytes y may take (op_def.share_input): the residual of
  * the GEMM and GEMV kernels, which read each residual value in the first K
- * block before they store y there; -1 otherwise. */
+ * block before they store y there; X of a depthwise convolution whose
+ * output has X's size (then, once planned in place, PLAN_IN_PLACE_ATTR, it
+ * asks for one channel plane of scratch and copies each plane there before
+ * writing over it: TinyEngine's in-place depthwise); -1 otherwise. */
 int kl_mm_share_input(const kl_mm *d);
 /* Write the node's kernel (constants packed into their own weight arrays);
  * the activation comes from the node's fusion attributes. */

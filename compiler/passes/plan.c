@@ -292,12 +292,14 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     root[i] = i;
     group_end[i] = last_read[i] > first_write[i] ? last_read[i] : first_write[i];
   }
-  for (int s = 0; inplace && s < nn; s++) {
+  for (int s = 0; s < nn; s++) {
     ir_node *n = g->nodes[s];
     int src;
-    if (n->dead || !shares_input(g, n, s, root, group_end, &src)) continue;
+    if (ir_attr_find(n, PLAN_IN_PLACE_ATTR)) ir_attr_remove(n, PLAN_IN_PLACE_ATTR);
+    if (!inplace || n->dead || !shares_input(g, n, s, root, group_end, &src)) continue;
     int r = find(root, n->in[src]->id), y = n->out[0]->id;
     if (first_write[r] < 0 || first_write[y] != s) continue;   /* a graph input's bytes are not the arena's */
+    if (!(n->op->flags & (OP_ALIAS | OP_ELEMENTWISE))) ir_attr_set_int(n, PLAN_IN_PLACE_ATTR, src);
     root[y] = r;
     if (group_end[y] > group_end[r]) group_end[r] = group_end[y];
   }

@@ -29,6 +29,11 @@
  * is the caller's input buffer relabelled, gets no arena bytes, and the
  * backend names the input instead and writes no copy. */
 #define PLAN_INPUT_VIEW_ATTR "_input_view"
+/* Set by the planner on a node whose output it put on the bytes of one of
+ * the node's inputs through op_def.share_input: that input's index.  A
+ * kernel that must save what it still reads (the depthwise kernel copies an
+ * input plane to scratch) knows it from this. */
+#define PLAN_IN_PLACE_ATTR "_in_place"
 
 int pass_plan(ir_graph *g);
 /* pass_plan, with tensors sharing blocks (aliases, in-place) only when
