@@ -41,7 +41,9 @@ enum {
   OP_ALIAS = 1u << 1,         /* output is a relabelled view of input 0 (Reshape, Flatten, Squeeze, Identity...) */
   OP_NO_FOLD = 1u << 2,       /* never constant-fold (random ops, ...) */
   OP_SHAPE_ONLY = 1u << 3,    /* outputs depend on the input shapes alone (Shape, Size): fold always */
-  OP_EPILOGUE = 1u << 4       /* may carry a fused epilogue (epilogue.h); other ops refuse one */
+  OP_EPILOGUE = 1u << 4,      /* may carry a fused epilogue (epilogue.h); other ops refuse one */
+  OP_OPTIONAL_OUTPUTS = 1u << 5  /* outputs past min_out may be missing (NULL) and the kernels skip them:
+                                    prune.c drops those nothing reads (an RNN's Y when only Y_h is used) */
 };
 
 typedef struct op_def {
