@@ -29,8 +29,10 @@
  * place (its values are broadcast, so packing it buys little); only its last,
  * partial MR rows are copied, so that the micro-kernel always reads MR rows.
  *
- * Lowering before planning.  kl_mm_lower_* is a pure function of the node,
- * and the op table's scratch_bytes for Conv, Gemm and MatMul call it: the
+ * Lowering before planning.  kl_mm_lower_* is a pure function of the node
+ * (with the planner's attributes on it: the scratch cap that sizes the B
+ * block, see block(), and PLAN_IN_PLACE_ATTR for the in-place depthwise
+ * kernel), and the op table's scratch_bytes for Conv, Gemm and MatMul call it: the
  * memory planner places exactly the scratch the lowered descriptor asks
  * for, and the renderer lowers the node again to the same descriptor.  This
  * was chosen over storing descriptors on nodes because the planner already

@@ -8,28 +8,36 @@
  *          t->offset, a multiple of PLAN_ALIGN; every other tensor gets -1
  *          (graph inputs and outputs live in the caller's buffers, constants
  *          and parameters in the weights).  A node with scratch carries
- *          PLAN_SCRATCH_ATTR.  Two blocks whose lifetimes share a step never
+ *          PLAN_SCRATCH_ATTR (and PLAN_SCRATCH_CAP_ATTR when it was asked
+ *          to fit in less).  Two blocks whose lifetimes share a step never
  *          share a byte.  g->arena_bytes and g->arena_lower_bound are set.
  *          Subgraphs (If branches) are not planned; a tensor of g that a
  *          subgraph reads counts as read by the node that owns the subgraph.
  *
- *          With o->inplace, tensors share a block: the output of an alias
- *          op (OP_ALIAS: Reshape, Flatten, Squeeze, Unsqueeze, Identity)
- *          always shares its input's, and the output of an elementwise op
- *          shares its input 0's (of an op whose kernel names one through
- *          op_def.share_input, that one's: the GEMM core's residual)
- *          when that input's block dies at this node, has the
- *          output's size and is not read through another input too.
- *          plan_check() holds after it.
+ *          With o->inplace, tensors share a block: an alias op (OP_ALIAS:
+ *          Reshape, Flatten, Squeeze, Unsqueeze, Identity) of a graph input
+ *          (or of such a view) leaves its output in the caller's buffer
+ *          (PLAN_INPUT_VIEW_ATTR, no arena bytes); the output of any other
+ *          alias op always shares its input's; the output of an elementwise
+ *          op shares its input 0's, and that of an op whose kernel names an
+ *          input through op_def.share_input (the GEMM core's residual, a
+ *          depthwise convolution's X) that input's (PLAN_IN_PLACE_ATTR),
+ *          when that input's block dies at this node, has the output's size
+ *          and is not read through another input too.  plan_check() holds
+ *          after it.
  *
  * A block (a group of tensors sharing bytes, or a scratch area) lives over
  * the steps [start, end]: from its first producer's step to the last read
  * of any member.  A tensor nobody reads still needs its bytes during its
  * producer's step; a node's scratch lives during that node's step only.
- * Blocks are packed twice, largest first (the "greedy by size" of TFLite)
- * and in order of birth, each at the lowest aligned offset free of every
- * already placed block whose lifetime overlaps its own (first fit); the
- * smaller arena wins.  plan_with_buffers hands the blocks back as
+ * The activations' blocks are packed twice, largest first (the "greedy by
+ * size" of TFLite) and in order of birth, each at the lowest aligned offset
+ * free of every already placed block whose lifetime overlaps its own (first
+ * fit); the smaller arena wins.  Then each node's scratch goes in the
+ * largest gap left at its step below that arena, its kernel told the gap
+ * (PLAN_SCRATCH_CAP_ATTR) so that it can shrink to fit; where a kernel's
+ * floor does not fit, everything is packed together once more and the
+ * smaller arena kept.  plan_with_buffers hands the blocks back as
  * plan_buffers, for `modelc info` to list and draw.
  */
 #include <stdlib.h>
