@@ -342,7 +342,11 @@ static int owned(const ir_graph *g, const ir_tensor *t) {
 /* The C expression for t's memory in NAME_infer, cast to const or mutable T *. */
 static int tensor_ref(const drv *d, const ir_tensor *t, int write, sbuf *out) {
   const char *ct = ir_dtype_ctype(t->dtype);
-  if (d->input_pos[t->id] >= 0) {
+  const ir_tensor *view = plan_input_view(t);
+  if (view && view != t && owned(d->g, view) && d->input_pos[view->id] >= 0) {   /* the caller's input, relabelled */
+    if (write) return ir_error("tensor '%s' is a view of graph input '%s' but a node writes it", t->name, view->name);
+    sb_printf(out, "(const %s *)(const void *)%s", ct, d->in_param[d->input_pos[view->id]]);
+  } else if (d->input_pos[t->id] >= 0) {
     if (write) return ir_error("tensor '%s' is a graph input but a node writes it", t->name);
     sb_puts(out, d->in_param[d->input_pos[t->id]]);
   } else if (d->weight[t->id] >= 0) {
@@ -1170,7 +1174,9 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
     if (g->tensors[i]->is_state) hidden[i] = g->tensors[i]->data, g->tensors[i]->data = NULL;
   e->planned_scratch = planned;   /* the kernels must not see the difference */
   for (int s = 0; s < g->n_nodes && rc == 0; s++)
-    if (!g->nodes[s]->dead) rc = emit_node(e, g->nodes[s], &p->funcs, &p->calls[p->n_calls++]);
+    /* a view of a graph input is the input itself: nothing to run */
+    if (!g->nodes[s]->dead && !ir_attr_int(g->nodes[s], PLAN_INPUT_VIEW_ATTR, 0))
+      rc = emit_node(e, g->nodes[s], &p->funcs, &p->calls[p->n_calls++]);
   e->planned_scratch = NULL;
   for (int i = 0; i < nt; i++)
     if (g->tensors[i]->is_state) g->tensors[i]->data = hidden[i];

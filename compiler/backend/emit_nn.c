@@ -76,6 +76,12 @@ int64_t emit_nn_conv_scratch(const ir_node *n) {
   return conv_desc(NULL, n, &d, &mm) ? -1 : kl_mm_scratch_bytes(&mm);
 }
 
+int emit_nn_conv_share(const ir_node *n) {
+  kl_conv_desc d;
+  kl_mm mm;
+  return conv_desc(NULL, n, &d, &mm) ? -1 : kl_mm_share_input(&mm);
+}
+
 static int emit_pool(emit_ctx *e, const ir_node *n, kl_pool_kind kind, int global) {
   const ir_tensor *X = n->in[0], *Y = n->out[0];
   kl_pool_desc d;
@@ -254,6 +260,18 @@ int64_t emit_nn_matmul_scratch(const ir_node *n) {
   kl_gemm_desc d;
   kl_mm mm;
   return matmul_desc(NULL, n, &d, &mm) ? -1 : kl_mm_scratch_bytes(&mm);
+}
+
+int emit_nn_gemm_share(const ir_node *n) {
+  kl_gemm_desc d;
+  kl_mm mm;
+  return gemm_desc(NULL, n, &d, &mm) ? -1 : kl_mm_share_input(&mm);
+}
+
+int emit_nn_matmul_share(const ir_node *n) {
+  kl_gemm_desc d;
+  kl_mm mm;
+  return matmul_desc(NULL, n, &d, &mm) ? -1 : kl_mm_share_input(&mm);
 }
 
 

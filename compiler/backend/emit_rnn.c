@@ -6,8 +6,11 @@
  * the recurrence then walks each batch entry's own sequence (its length
  * from sequence_lens, read at run time) with plain loops: the gate
  * pre-activations of one step (projection + biases + R h), then the gate
- * equations of the op.  Scratch layout, in elements of the node's dtype:
- *     xw [rows = T*B][G*H]   projections, row of (t, b) in X's own order
+ * equations of the op.  When the planner caps the node's scratch
+ * (PLAN_SCRATCH_CAP_ATTR) below that, each step projects its own row of X
+ * just before its gates instead ("per step": xw holds one row).  Scratch
+ * layout, in elements of the node's dtype:
+ *     xw [rows = T*B][G*H]   projections, row of (t, b) in X's own order (one row per step)
  *     h  [B][H], c [B][H]    running state
  *     tmp[H]                 GRU: r (.) h before the candidate's product
  *     g  [G*H]               one step's gate values
@@ -21,6 +24,7 @@
 
 #include "../ops/op.h"
 #include "../ops/ops_rnn.h"
+#include "../passes/plan.h"
 #include "kl_nn.h"
 
 typedef struct shape {
@@ -43,11 +47,22 @@ static void read_shape(const ir_node *n, shape *s) {
   s->reverse_only = strcmp(dir, "reverse") == 0;
 }
 
+/* Scratch bytes with xw of `rows` rows. */
+static int64_t scratch_for(const ir_node *n, const shape *s, int64_t rows) {
+  int64_t G = s->kind;
+  return (rows * G * s->H + 2 * s->B * s->H + s->H + G * s->H) * (int64_t)ir_dtype_size(n->in[0]->dtype);
+}
+
+/* Each step projects its own row: the planner's cap is below every row at once. */
+static int per_step(const ir_node *n, const shape *s) {
+  int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
+  return cap >= 0 && scratch_for(n, s, s->T * s->B) > cap;
+}
+
 int64_t emit_rnn_scratch(const ir_node *n) {
   shape s;
   read_shape(n, &s);
-  int64_t G = s.kind;
-  return (s.T * s.B * G * s.H + 2 * s.B * s.H + s.H + G * s.H) * (int64_t)ir_dtype_size(n->in[0]->dtype);
+  return scratch_for(n, &s, per_step(n, &s) ? 1 : s.T * s.B);
 }
 
 /* C text of activation `code` applied to the plain variable v. */
@@ -157,7 +172,8 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
   emit_literal(one, sizeof one, c.dt, 1.0);
 
   emit_line(e, "%s *rxw = (%s *)(void *)%s;", Tn, Tn, sc);
-  emit_line(e, "%s *rh = rxw + %lld;", Tn, (long long)(T * B * GH));
+  int step_rows = per_step(n, s);
+  emit_line(e, "%s *rh = rxw + %lld;", Tn, (long long)((step_rows ? 1 : T * B) * GH));
   emit_line(e, "%s *rc = rh + %lld;", Tn, (long long)(B * H));
   emit_line(e, "%s *rtmp = rc + %lld;", Tn, (long long)(B * H));
   emit_line(e, "%s *rg = rtmp + %lld;", Tn, (long long)H);
@@ -191,9 +207,11 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
     gd.b_cs = I;
     gd.y = "rxw";
     gd.alpha = 1.0;
-    kl_block(e);
-    if (kl_gemm(e, &gd)) return op_fail(n, "%s", ir_last_error());
-    kl_end(e);
+    if (!step_rows) {
+      kl_block(e);
+      if (kl_gemm(e, &gd)) return op_fail(n, "%s", ir_last_error());
+      kl_end(e);
+    }
 
     emit_line(e, "for (int64_t rb = 0; rb < %lld; rb++) {", (long long)B);
     emit_indent(e, 1);
@@ -224,8 +242,22 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
     emit_line(e, "for (int64_t rs = 0; rs < rL; rs++) {");
     emit_indent(e, 1);
     emit_line(e, "const int64_t rt = %s;", backward ? "rL - 1 - rs" : "rs");
-    if (s->layout) emit_line(e, "const %s *rxr = rxw + (rb * %lld + rt) * %lld;", Tn, (long long)T, (long long)GH);
-    else emit_line(e, "const %s *rxr = rxw + (rt * %lld + rb) * %lld;", Tn, (long long)B, (long long)GH);
+    if (step_rows) {   /* this step's row of X W^T, into xw's one row */
+      if (s->layout) emit_line(e, "const %s *rxx = %s + (rb * %lld + rt) * %lld;", Tn, X, (long long)T, (long long)I);
+      else emit_line(e, "const %s *rxx = %s + (rt * %lld + rb) * %lld;", Tn, X, (long long)B, (long long)I);
+      emit_line(e, "%s *rxr = rxw;", Tn);
+      emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)GH);
+      emit_indent(e, 1);
+      emit_line(e, "const %s *wrow = rW + rj * %lld;", Tn, (long long)I);
+      emit_line(e, "%s acc = %s;", Tn, zero);
+      emit_line(e, "for (int64_t rk = 0; rk < %lld; rk++) acc += wrow[rk] * rxx[rk];", (long long)I);
+      emit_line(e, "rxr[rj] = acc;");
+      kl_end(e);
+    } else if (s->layout) {
+      emit_line(e, "const %s *rxr = rxw + (rb * %lld + rt) * %lld;", Tn, (long long)T, (long long)GH);
+    } else {
+      emit_line(e, "const %s *rxr = rxw + (rt * %lld + rb) * %lld;", Tn, (long long)B, (long long)GH);
+    }
     if (G == 1) {
       put_pre(&c, 0, H, 1, "rhb");
       emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)H);

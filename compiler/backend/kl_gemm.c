@@ -30,8 +30,10 @@
  * place (its values are broadcast, so packing it buys little); only its last,
  * partial MR rows are copied, so that the micro-kernel always reads MR rows.
  *
- * Lowering before planning.  kl_mm_lower_* is a pure function of the node,
- * and the op table's scratch_bytes for Conv, Gemm and MatMul call it: the
+ * Lowering before planning.  kl_mm_lower_* is a pure function of the node
+ * (with the planner's attributes on it: the scratch cap that sizes the B
+ * block, see block(), and PLAN_IN_PLACE_ATTR for the in-place depthwise
+ * kernel), and the op table's scratch_bytes for Conv, Gemm and MatMul call it: the
  * memory planner places exactly the scratch the lowered descriptor asks
  * for, and the renderer lowers the node again to the same descriptor.  This
  * was chosen over storing descriptors on nodes because the planner already
@@ -46,6 +48,7 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "../passes/plan.h"
 
 /* ---- the emitted helpers (C text; '@' stands for the activation's suffix) ---- */
 
@@ -94,23 +97,33 @@ static const char src_common[] =
     "} mc_gemm_args;\n";
 
 static const char src_epi[] =
-    "/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */\n"
-    "static void mc_epi@(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {\n"
+    "/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by\n"
+    " * alpha: plus the partial sums y of the K blocks before, or (y NULL: the\n"
+    " * first K block) plus bias and residual, each residual value read before\n"
+    " * its y is stored, so y may take the residual's bytes; the activation in\n"
+    " * the last K block. */\n"
+    "static void mc_epi@(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {\n"
     "  int64_t j;\n"
     "  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;\n"
     "  for (j = 0; j < cnt; j++) {\n"
-    "    float v = g->alpha * t[j] + bm;\n"
-    "    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];\n"
-    "    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];\n"
-    "    t[j] = mc_act@(v);\n"
+    "    float v = g->alpha * t[j];\n"
+    "    if (y) {\n"
+    "      v += y[j];\n"
+    "    } else {\n"
+    "      v += bm;\n"
+    "      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];\n"
+    "      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];\n"
+    "    }\n"
+    "    t[j] = last ? mc_act@(v) : v;\n"
     "  }\n"
     "}\n";
 
 static const char src_tile[] =
     "/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers\n"
     " * a, stride ars between rows, aks along k; mr valid rows) and the B panel b\n"
-    " * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,\n"
-    " * through the epilogue when LAST. */\n"
+    " * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added\n"
+    " * to y unless FIRST (then bias and residual instead, see mc_epi), through\n"
+    " * the activation when LAST. */\n"
     "static void mc_tile@(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,\n"
     "                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {\n"
     "  float t[MC_MR * MC_NR];\n"
@@ -138,15 +151,12 @@ static const char src_tile[] =
     "    mc_v16 acc[MC_MR];\n"
     "    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;\n"
     "    for (i = 0; i < MC_MR; i++) {\n"
-    "      mc_v16 v = acc[i], w;\n"
+    "      mc_v16 v = acc[i] * g->alpha, w;\n"
     "      float *yp = y + i * g->ldy;\n"
     "      if (!(flags & MC_FIRST)) {\n"
     "        memcpy(&w, yp, sizeof w);\n"
     "        v += w;\n"
-    "      }\n"
-    "      if (flags & MC_LAST) {\n"
-    "        int l;\n"
-    "        v *= g->alpha;\n"
+    "      } else {\n"
     "        if (g->bias_mode == 1 || g->bias_mode == 3)\n"
     "          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];\n"
     "        else if (g->bias_mode == 2) {\n"
@@ -157,6 +167,9 @@ static const char src_tile[] =
     "          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);\n"
     "          v += g->rscale * w;\n"
     "        }\n"
+    "      }\n"
+    "      if (flags & MC_LAST) {\n"
+    "        int l;\n"
     "        for (l = 0; l < MC_NR; l++) v[l] = mc_act@(v[l]);\n"
     "      }\n"
     "      memcpy(yp, &v, sizeof v);\n"
@@ -194,15 +207,12 @@ static const char src_tile[] =
     "    for (i = 0; i < MC_MR; i++)\n"
     "      for (j = 0; j < 2; j++) {\n"
     "        mc_v8 v = acc[2 * i + j], w;\n"
-    "        float *yp = y + i * g->ldy + 8 * j;\n"
+    "        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;\n"
+    "        v *= (mc_v8){x, x, x, x, x, x, x, x};\n"
     "        if (!(flags & MC_FIRST)) {\n"
     "          memcpy(&w, yp, sizeof w);\n"
     "          v += w;\n"
-    "        }\n"
-    "        if (flags & MC_LAST) {\n"
-    "          float x = g->alpha, bm;\n"
-    "          int l;\n"
-    "          v *= (mc_v8){x, x, x, x, x, x, x, x};\n"
+    "        } else {\n"
     "          if (g->bias_mode == 1 || g->bias_mode == 3) {\n"
     "            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];\n"
     "            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};\n"
@@ -216,6 +226,9 @@ static const char src_tile[] =
     "            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);\n"
     "            v += (mc_v8){x, x, x, x, x, x, x, x} * w;\n"
     "          }\n"
+    "        }\n"
+    "        if (flags & MC_LAST) {\n"
+    "          int l;\n"
     "          for (l = 0; l < 8; l++) v[l] = mc_act@(v[l]);\n"
     "        }\n"
     "        memcpy(yp, &v, sizeof v);\n"
@@ -245,9 +258,7 @@ static const char src_tile[] =
     "#endif\n"
     "  for (i = 0; i < mr; i++) {\n"
     "    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;\n"
-    "    if (!(flags & MC_FIRST))\n"
-    "      for (j = 0; j < nr; j++) tr[j] += yr[j];\n"
-    "    if (flags & MC_LAST) mc_epi@(g, tr, m + i, n, nr);\n"
+    "    mc_epi@(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);\n"
     "    for (j = 0; j < nr; j++) yr[j] = tr[j];\n"
     "  }\n"
     "}\n";
@@ -416,7 +427,7 @@ static const char src_gemv[] =
     "    }\n"
     "    s0 += u0; s1 += u1; s2 += u2; s3 += u3;\n"
     "    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);\n"
-    "    mc_epi@(g, t, 0, n, 32);\n"
+    "    mc_epi@(g, t, NULL, 0, n, 32, 1);\n"
     "    memcpy(g->y + n, t, sizeof t);\n"
     "  }\n"
     "#endif\n"
@@ -428,7 +439,7 @@ static const char src_gemv[] =
     "      const float *b = g->b + k * g->bks + n;\n"
     "      for (j = 0; j < cnt; j++) t[j] += x * b[j];\n"
     "    }\n"
-    "    mc_epi@(g, t, 0, n, cnt);\n"
+    "    mc_epi@(g, t, NULL, 0, n, cnt, 1);\n"
     "    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];\n"
     "  }\n"
     "}\n";
@@ -440,6 +451,10 @@ static const char src_dw[] =
     " * test and runs along contiguous memory when the stride is 1. */\n"
     "static void mc_dw@(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {\n"
     "  int64_t oh, ki, kj, ow;\n"
+    "  if (g->scratch) {   /* y over x (in place): x's plane read from a copy */\n"
+    "    memcpy(g->scratch, x, sizeof(float) * (size_t)(g->H * g->W));\n"
+    "    x = g->scratch;\n"
+    "  }\n"
     "  for (oh = 0; oh < OH; oh++) {\n"
     "    float *yr = y + oh * g->OW;\n"
     "    for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;\n"
@@ -460,7 +475,7 @@ static const char src_dw[] =
     "      }\n"
     "    }\n"
     "  }\n"
-    "  mc_epi@(g, y, m, 0, OH * g->OW);\n"
+    "  mc_epi@(g, y, NULL, m, 0, OH * g->OW, 1);\n"
     "}\n";
 
 /* Write `src` with every '@' replaced by sfx as helper `key`. */
@@ -526,20 +541,48 @@ static int is_const(const ir_tensor *t) {
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-/* Blocking and scratch of a GEMM whose sizes and operands are set. */
-static void block(kl_mm *d) {
+/* Blocking and scratch of a GEMM of node n whose sizes and operands are
+ * set.  A B block packed at run time is KC x NC floats; when the planner
+ * caps n's scratch (PLAN_SCRATCH_CAP_ATTR: the bytes free at n's step under
+ * the arena's peak of activations) and the block would not fit, K blocks
+ * shorten first, into equal parts of at least KL_MM_KC_MIN (each extra
+ * block passes partial sums through y: ResNet-8 with every KC at 32 ran
+ * about 3% slower), then the block narrows to at least KL_MM_NC_MIN
+ * columns (packing's per-row setup repeats per block: NC 64 cost about 4%,
+ * 32 about 19%, 16 about 48%).  The block never goes below that floor, so
+ * a cap is a wish, not a promise. */
+static void block(const ir_node *n, kl_mm *d) {
+  int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
   d->KC = min64(d->K, KL_MM_KC);
   d->MC = KL_MM_MC;
-  d->scratch_a = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
   d->scratch_b = 0;
   if (d->bkind == KL_MM_B_STRIDED || d->bkind == KL_MM_B_IM2COL) {
     int64_t nc = KL_MM_B_BLOCK_FLOATS / d->KC / KL_MM_NR * KL_MM_NR;
     d->NC = min64(min64(nc < KL_MM_NR ? KL_MM_NR : nc, round_up(d->N, KL_MM_NR)), KL_MM_NC_MAX);
+    if (cap >= 0) {
+      /* floats for the block: the cap less A's edge rows and the block's rounding */
+      int64_t fit = cap / (int64_t)sizeof(float) - 16 - (!d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0);
+      if (d->KC * d->NC > fit) {
+        /* one panel wide (N <= NR: a tiny product, as in Silero's convolutions
+         * over 1 to 4 frames) may shorten further, its time matters little */
+        int64_t kmin = d->NC > KL_MM_NR ? KL_MM_KC_MIN : KL_MM_KC_MIN / 4, parts;
+        int64_t kc = fit / d->NC > kmin ? fit / d->NC : kmin;
+        if (kc < d->KC) {
+          parts = (d->K + kc - 1) / kc;
+          d->KC = (d->K + parts - 1) / parts;   /* equal parts, none longer than kc */
+        }
+        if (d->KC * d->NC > fit) {
+          nc = fit / d->KC / KL_MM_NR * KL_MM_NR;
+          d->NC = nc > min64(d->NC, KL_MM_NC_MIN) ? nc : min64(d->NC, KL_MM_NC_MIN);
+        }
+      }
+    }
     d->scratch_b = d->KC * d->NC;
   } else {
     d->NC = min64(round_up(d->N, KL_MM_NR), KL_MM_NC_MAX);
     if (d->bkind == KL_MM_B_ROWS && d->N % KL_MM_NR) d->scratch_b = d->KC * KL_MM_NR;
   }
+  d->scratch_a = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
 }
 
 /* Drop outer loops of extent 1. */
@@ -619,7 +662,7 @@ void kl_mm_lower_gemm(const ir_node *n, const kl_gemm_desc *g, int is_matmul, kl
   d->kind = KL_MM_GEMM;
   d->a_pack = is_const(n->in[0]);
   d->bkind = d->b_pack ? KL_MM_B_PACKED : d->b_ns == 1 ? KL_MM_B_ROWS : KL_MM_B_STRIDED;
-  block(d);
+  block(n, d);
 }
 
 void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
@@ -658,6 +701,8 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   d->b_in = 0;   /* X */
   if (c->group > 1 && Cg == 1 && Mg == 1) {   /* depthwise: its own loop, no GEMM */
     d->kind = KL_MM_DW;
+    /* y over x (PLAN_IN_PLACE_ATTR): each channel plane of x copied to scratch first */
+    if (ir_attr_int(n, PLAN_IN_PLACE_ATTR, -1) == 0) d->scratch_b = isz;
     d->bias_mode = d->bias_in >= 0 ? 1 : 0;
     d->n_outer = 2;
     d->outer[0] = c->N, d->outer[1] = c->M;
@@ -685,7 +730,7 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     }
     d->kind = KL_MM_GEMM;
     d->bkind = d->b_pack ? KL_MM_B_PACKED : KL_MM_B_STRIDED;
-    block(d);
+    block(n, d);
     return;
   }
   d->kind = KL_MM_GEMM;
@@ -712,12 +757,19 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   d->y_os[1] = d->res_os[1] = Mg * osz;
   d->bias_os[0] = 0, d->bias_os[1] = Mg;
   squeeze_outer(d);
-  block(d);
+  block(n, d);
 }
 
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
+  if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b;
   if (d->kind != KL_MM_GEMM) return 0;
   return (int64_t)sizeof(float) * (round_up(d->scratch_b, 16) + d->scratch_a);
+}
+
+int kl_mm_share_input(const kl_mm *d) {
+  if (d->kind == KL_MM_DW)   /* x, when y has its size: the plane is copied to scratch first */
+    return d->C == 1 && d->H * d->W == d->OH * d->OW && d->res_in < 0 ? d->b_in : -1;
+  return d->kind == KL_MM_GEMM || d->kind == KL_MM_GEMV ? d->res_in : -1;
 }
 
 /* ---- packing constants at compile time ------------------------------------ */

@@ -352,6 +352,14 @@ int cmd_info(cli_opts *o) {
   if (g0 && g0->arena_lower_bound > 0)
     printf("max live in the model's own order: %lld bytes (arena %.3f of it)\n", (long long)g0->arena_lower_bound,
            (double)g->arena_bytes / (double)g0->arena_lower_bound);
+  /* the same without the kernels' scratch: what onnx2c's arena would be */
+  if (g0 && plan_with_buffers(g0, own.passes.inplace, &bufs, &n_bufs) == 0) {
+    int64_t act = plan_peak_bytes(bufs, n_bufs, 0);
+    plan_buffers_free(bufs, n_bufs);
+    if (act > 0)
+      printf("activations alone in the model's own order: %lld bytes (arena %.3f of it)\n", (long long)act,
+             (double)g->arena_bytes / (double)act);
+  }
   ir_graph_free(g0);
   ir_graph_free(g);
   return 0;

@@ -208,7 +208,7 @@ static const op_attr_spec gru_attrs[] = {
 
 #define RNN_ENTRY(nm, nin, nout, at)                                                                \
   {.name = nm, .domain = "", .min_in = 3, .max_in = nin, .min_out = 0, .max_out = nout,           \
-   .attrs = at, .validate = rnn_validate, .infer = rnn_infer, .interp = interp_rnn,               \
+   .flags = OP_OPTIONAL_OUTPUTS, .attrs = at, .validate = rnn_validate, .infer = rnn_infer, .interp = interp_rnn,               \
    .emit = emit_rnn, .scratch_bytes = emit_rnn_scratch, .grad = grad_rnn, .macs = rnn_macs}
 
 const op_def ops_rnn[] = {

@@ -15,7 +15,12 @@
  *             it as its residual input;
  *          3. activation: P, or a float Add/Sub/Mul/Div, followed by Relu,
  *             LeakyRelu, Clip with constant bounds, Sigmoid, Tanh,
- *             HardSigmoid or HardSwish applies it as its epilogue.
+ *             HardSigmoid or HardSwish applies it as its epilogue;
+ *          4. hard-swish written out (as PaddleOCR exports it): P without an
+ *             activation whose output x is read only by c = Clip(x + 3, 0, 6)
+ *             (an Add whose Clip step 3 fused) and by x * c, itself read
+ *             only by a division by 6, applies HardSwish: x and c are no
+ *             longer live together.
  *          The absorbed node is gone and P writes its output tensor, so the
  *          graph's outputs and every reader keep their tensors.  Nodes under
  *          a runtime If's guard are left alone.  The graph is topologically
@@ -110,6 +115,47 @@ static int fuse_act(ir_node *p, ir_node *b, const pass_options *o) {
   return 1;
 }
 
+/* A one-value constant input k of n equal to v. */
+static int const_is(const ir_node *n, int k, double v) {
+  const ir_tensor *t = k < n->n_in ? n->in[k] : NULL;
+  return t && t->data && ir_numel(t) == 1 && is_float(t) && ir_const_f64(t, 0) == v;
+}
+
+/* 4. hard-swish written out: x -> {Add(x, 3) +Clip(0, 6) -> c, Mul(x, c) -> m}, Div(m, 6) -> h. */
+static int fuse_hardswish(const ir_uses *u, ir_node *p) {
+  ir_tensor *x = p->out[0];
+  ir_node *add = NULL, *mul = NULL;
+  if (ir_attr_find(p, OP_EPI_ACT) || ir_uses_count(u, x) != 2 || u->output[x->id]) return 0;
+  for (int i = 0; i < 2; i++) {
+    ir_node *r = ir_uses_of(u, x)[i];
+    if (r->dead || guarded(r) || r->n_out != 1 || r->n_in != 2) return 0;
+    if (ir_node_is(r, "Add")) add = r;
+    else if (ir_node_is(r, "Mul")) mul = r;
+  }
+  if (!add || !mul || !const_is(add, add->in[0] == x ? 1 : 0, 3.0)) return 0;
+  if (strcmp(ir_attr_string(add, OP_EPI_ACT, ""), "Clip") || ir_attr_float(add, OP_EPI_ALPHA, -1) != 0.0 ||
+      ir_attr_float(add, OP_EPI_BETA, -1) != 6.0 || ir_attr_find(add, OP_EPI_RESIDUAL))
+    return 0;
+  ir_tensor *c = add->out[0];
+  if (!ir_uses_only(u, c, mul) || ir_attr_find(mul, OP_EPI_ACT) || ir_attr_find(mul, OP_EPI_RESIDUAL)) return 0;
+  if (!((mul->in[0] == x && mul->in[1] == c) || (mul->in[0] == c && mul->in[1] == x))) return 0;
+  ir_tensor *m = mul->out[0];
+  if (ir_uses_count(u, m) != 1 || u->output[m->id]) return 0;
+  ir_node *div = ir_uses_of(u, m)[0];
+  if (div->dead || guarded(div) || !ir_node_is(div, "Div") || div->n_out != 1 || div->in[0] != m ||
+      !const_is(div, 1, 6.0) || ir_attr_find(div, OP_EPI_ACT) || ir_attr_find(div, OP_EPI_RESIDUAL))
+    return 0;
+  if (!ir_same_shape(div->out[0], x) || div->out[0]->dtype != x->dtype) return 0;
+  double alpha, beta;
+  op_act_defaults(OP_ACT_HARD_SWISH, &alpha, &beta);
+  ir_attr_set_string(p, OP_EPI_ACT, op_act_name(OP_ACT_HARD_SWISH));
+  ir_attr_set_float(p, OP_EPI_ALPHA, alpha);
+  ir_attr_set_float(p, OP_EPI_BETA, beta);
+  ir_node_take_output(p, 0, div);
+  add->dead = mul->dead = 1;
+  return 1;
+}
+
 static int producer(const ir_node *n) {
   return ir_node_is(n, "Conv") || ir_node_is(n, "Gemm") || ir_node_is(n, "MatMul");
 }
@@ -131,6 +177,11 @@ int pass_fuse(ir_graph *g, const pass_options *o) {
     if (producer(p) && (next = only_reader(&u, p)) && fuse_bias(g, p, next, o)) fused++;
     if (producer(p) && (next = only_reader(&u, p)) && fuse_residual(p, next)) fused++;
     if ((next = only_reader(&u, p)) && fuse_act(p, next, o)) fused++;
+  }
+  for (int k = 0; k < g->n_nodes; k++) {   /* after step 3 has fused the Clips */
+    ir_node *p = g->nodes[k];
+    if (!p->dead && !guarded(p) && producer(p) && p->n_out == 1 && is_float(p->out[0]) && fuse_hardswish(&u, p))
+      fused++;
   }
   ir_uses_free(&u);
   if (!fused) return 0;

@@ -21,6 +21,7 @@ typedef struct pass_options {
   int transfold; /* 2-D Transpose folded into Gemm's transA/transB (transfold.c) */
   int schedule; /* a node order with fewer bytes live (schedule.c) */
   int inplace;  /* aliases and in-place outputs share arena bytes (plan.c) */
+  int prune;    /* optional outputs nobody reads left unwritten (prune.c) */
   int plan;     /* memory planning (always needed before emission) */
   int training; /* the graph will be trained: statistics are no constants (no bnfold) */
 } pass_options;
@@ -78,6 +79,8 @@ int pass_expand_scan(ir_graph *g, int k, const pass_options *o, int *next);
 int pass_expand_gradient(ir_graph *g, int k, const pass_options *o, int *next);
 /* dce.c: drop nodes whose outputs nobody needs, and unreferenced tensors. */
 int pass_dce(ir_graph *g);
+/* prune.c: drop optional outputs nobody reads (OP_OPTIONAL_OUTPUTS). */
+int pass_prune(ir_graph *g);
 /* identity.c, bnfold.c, fuse.c, padfold.c, transfold.c, schedule.c: see
  * each file's guarantee. */
 int pass_identity(ir_graph *g, const pass_options *o);
