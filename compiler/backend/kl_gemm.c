@@ -813,6 +813,14 @@ static void set_f(emit_ctx *e, const char *g, const char *field, double v) {
   emit_line(e, "%s.%s = %s;", g, field, emit_literal(lit, sizeof lit, IR_F32, v));
 }
 
+/* What --profile's table calls the kernel: "gemm 6x16 im2col", "gemv", "depthwise". */
+static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
+  static const char *const bsrc[] = {"packed", "rows", "strided", "im2col"};
+  if (d->kind == KL_MM_GEMM) snprintf(buf, n, "gemm %dx%d %s", KL_MM_MR, KL_MM_NR, bsrc[d->bkind]);
+  else snprintf(buf, n, "%s", d->kind == KL_MM_GEMV ? "gemv" : "depthwise");
+  return buf;
+}
+
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   static const char *const bkinds[] = {"MC_B_PACKED", "MC_B_ROWS", "MC_B_STRIDED", "MC_B_IM2COL"};
   kl_epilogue ep;
@@ -823,6 +831,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   if (d->kind == KL_MM_NONE) return ir_error("node '%s': not lowered to the GEMM core", n->name);
   if (kl_epilogue_from_node(e, n, &ep)) return -1;
   use_helpers(e, d, &ep, sfx, sizeof sfx);
+  emit_kernel(e, kernel_label(d, buf, sizeof buf));
   if (d->a_pack) {
     float *p = pack_slices(d, n->in[d->a_in], d->a_os, round_up(d->M, KL_MM_MR) * d->K, pack_a, apk, &cnt);
     snprintf(what, sizeof what, "%.200s packed as A: [%lld][%lld][%d]", n->in[d->a_in]->name,

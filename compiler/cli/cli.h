@@ -32,6 +32,7 @@ typedef struct cli_opts {
   cli_file_binding consts[CLI_MAX_BIND], inputs[CLI_MAX_BIND];
   int n_consts, n_inputs;
   int emit_main, threads, keep, verbose;
+  int profile;                     /* compile: NAME_infer calls a timing hook around each node */
   int bisect;                      /* check: name the pass whose switch-off makes it pass */
   int no_bind;                     /* load without the op table (export writes attributes as written) */
   double rtol, atol;

@@ -18,7 +18,8 @@ static const char *usage_text =
     "usage: modelc COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  compile MODEL -o DIR [--name NAME] [--emit-main]   emit DIR/NAME.h, NAME.c, NAME_weights.c\n"
+    "  compile MODEL -o DIR [--name NAME] [--emit-main] [--profile]\n"
+    "                                                      emit DIR/NAME.h, NAME.c, NAME_weights.c\n"
     "  run     MODEL [--input NAME=FILE]... [-o DIR]       run the reference interpreter\n"
     "  check   MODEL [--input NAME=FILE]... [--rtol R] [--atol A] [--cc CC]\n"
     "                                                      compile, build and compare with the interpreter\n"
@@ -49,10 +50,13 @@ static const char *usage_text =
 
 static const char *cmd_help(const char *cmd) {
   if (!strcmp(cmd, "compile"))
-    return "usage: modelc compile MODEL -o DIR [--name NAME] [--emit-main] [model options]\n"
+    return "usage: modelc compile MODEL -o DIR [--name NAME] [--emit-main] [--profile] [model options]\n"
            "Writes DIR/NAME.h, DIR/NAME.c and DIR/NAME_weights.c (NAME defaults to the model file's stem);\n"
            "--emit-main adds DIR/NAME_main.c, a harness built with `cc -O3 DIR/*.c -lm`:\n"
-           "  NAME_main IN.npy... [-o OUTDIR]   and   NAME_main --bench N IN.npy...\n";
+           "  NAME_main IN.npy... [-o OUTDIR]   and   NAME_main --bench N IN.npy...\n"
+           "--profile makes NAME_infer call NAME_profile(k, 0|1) around node k (declared in NAME.h);\n"
+           "NAME_main.c then defines it, and `NAME_main --profile N IN.npy...` prints per node its\n"
+           "mean time over N runs, share of the total, kernel and GFLOP/s, slowest first.\n";
   if (!strcmp(cmd, "run"))
     return "usage: modelc run MODEL [--input NAME=FILE]... [-o DIR] [model options]\n"
            "Runs the reference interpreter and writes DIR/<output>.npy (DIR defaults to '.').\n"
@@ -118,7 +122,7 @@ static const struct {
 };
 
 typedef enum {
-  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_BISECT, O_MEMORY_SVG, O_NO_PASS, O_THREADS, O_SEED,
+  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_PROFILE, O_KEEP, O_VERBOSE, O_BISECT, O_MEMORY_SVG, O_NO_PASS, O_THREADS, O_SEED,
   O_MAX_BYTES, O_RTOL, O_ATOL, O_SHAPE, O_DIM, O_CONST, O_INPUT
 } opt_id;
 
@@ -135,6 +139,7 @@ static const struct {
     {O_OUT, "-o", NULL, 1, C_COMPILE | C_RUN | C_EXPORT, NULL},
     {O_NAME, "--name", NULL, 1, C_COMPILE, NULL},
     {O_EMIT_MAIN, "--emit-main", NULL, 0, C_COMPILE, NULL},
+    {O_PROFILE, "--profile", NULL, 0, C_COMPILE, NULL},
     {O_THREADS, "--threads", NULL, 1, 0, "OpenMP code is not emitted yet"},
     {O_FORMAT, "--format", NULL, 1, C_GRAPH, NULL},
     {O_INPUT, "--input", NULL, 1, C_RUN | C_CHECK, NULL},
@@ -205,6 +210,7 @@ static int apply_option(cli_opts *o, int k, const char *a, char *val) {
   case O_CC: o->cc = val; break;
   case O_FORMAT: o->format = val; break;
   case O_EMIT_MAIN: o->emit_main = 1; break;
+  case O_PROFILE: o->profile = 1; break;
   case O_KEEP: o->keep = 1; break;
   case O_VERBOSE: o->verbose = 1; break;
   case O_BISECT: o->bisect = 1; break;

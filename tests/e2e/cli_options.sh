@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 model_opts="--shape --dim --const --no-fold --no-dce --no-identity --no-bnfold --no-fuse --no-padfold --no-transfold --no-schedule --no-inplace --max-bytes"
 applies() {   # applies COMMAND: the options it takes
   case $1 in
-  compile) echo "-o --name --emit-main $model_opts" ;;
+  compile) echo "-o --name --emit-main --profile $model_opts" ;;
   run) echo "-o --input --seed $model_opts" ;;
   check) echo "--input --seed --cc --rtol --atol --keep --verbose -v --bisect $model_opts" ;;
   info) echo "--memory-svg $model_opts" ;;
@@ -44,7 +44,7 @@ value() {   # a well-formed value for an option, "" for a flag
   *) echo "" ;;
   esac
 }
-all="-o --name --emit-main --threads --format --input --seed --cc --rtol --atol --keep --verbose -v --bisect --memory-svg $model_opts"
+all="-o --name --emit-main --profile --threads --format --input --seed --cc --rtol --atol --keep --verbose -v --bisect --memory-svg $model_opts"
 
 for cmd in compile run check info graph test-onnx ops convert fmt export; do
   case $cmd in
