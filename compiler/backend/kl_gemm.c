@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "kl_par.h"
 
 /* ---- the emitted helpers (C text; '@' stands for the activation's suffix) ---- */
 
@@ -328,12 +329,13 @@ static const char src_packb[] =
     "}\n";
 
 static const char src_gemm[] =
-    "/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide\n"
-    " * panels and MR-high tiles (the loop order of BLIS). */\n"
-    "static void mc_gemm@(const mc_gemm_args *g) {\n"
+    "/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):\n"
+    " * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high\n"
+    " * tiles (the loop order of BLIS). */\n"
+    "static void mc_gemm@(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {\n"
     "  int64_t jc, pc, ic, jr, ir;\n"
-    "  for (jc = 0; jc < g->N; jc += g->NC) {\n"
-    "    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;\n"
+    "  for (jc = n0; jc < n1; jc += g->NC) {\n"
+    "    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;\n"
     "    for (pc = 0; pc < g->K; pc += g->KC) {\n"
     "      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;\n"
     "      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);\n"
@@ -353,8 +355,8 @@ static const char src_gemm[] =
     "        bp = g->scratch;\n"
     "        bps = kc * MC_NR;\n"
     "      }\n"
-    "      for (ic = 0; ic < g->M; ic += g->MC) {\n"
-    "        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;\n"
+    "      for (ic = m0; ic < m1; ic += g->MC) {\n"
+    "        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;\n"
     "        for (jr = 0; jr < nc; jr += MC_NR) {\n"
     "          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;\n"
     "          const float *b = bp + jr / MC_NR * bps;\n"
@@ -524,7 +526,7 @@ static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* Blocking and scratch of a GEMM whose sizes and operands are set. */
-static void block(kl_mm *d) {
+static void block(const ir_node *n, kl_mm *d) {
   d->KC = min64(d->K, KL_MM_KC);
   d->MC = KL_MM_MC;
   d->scratch_a = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
@@ -537,6 +539,7 @@ static void block(kl_mm *d) {
     d->NC = min64(round_up(d->N, KL_MM_NR), KL_MM_NC_MAX);
     if (d->bkind == KL_MM_B_ROWS && d->N % KL_MM_NR) d->scratch_b = d->KC * KL_MM_NR;
   }
+  kl_par_split_gemm(n, d);
 }
 
 /* Drop outer loops of extent 1. */
@@ -616,7 +619,7 @@ void kl_mm_lower_gemm(const ir_node *n, const kl_gemm_desc *g, int is_matmul, kl
   d->kind = KL_MM_GEMM;
   d->a_pack = is_const(n->in[0]);
   d->bkind = d->b_pack ? KL_MM_B_PACKED : d->b_ns == 1 ? KL_MM_B_ROWS : KL_MM_B_STRIDED;
-  block(d);
+  block(n, d);
 }
 
 void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
@@ -663,6 +666,7 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     d->y_os[0] = c->M * osz, d->y_os[1] = osz;
     d->res_os[0] = c->M * osz, d->res_os[1] = 0;
     d->ldr = osz;
+    d->slots = (int)kl_par_parts(kl_par_threads(n), c->M, c->N * c->M * osz * ksz);   /* channels in parallel */
     return;
   }
   if (isz == 1 && osz == 1 && ksz == 1 && c->group == 1 && nopad) {
@@ -682,7 +686,7 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     }
     d->kind = KL_MM_GEMM;
     d->bkind = d->b_pack ? KL_MM_B_PACKED : KL_MM_B_STRIDED;
-    block(d);
+    block(n, d);
     return;
   }
   d->kind = KL_MM_GEMM;
@@ -709,11 +713,13 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   d->y_os[1] = d->res_os[1] = Mg * osz;
   d->bias_os[0] = 0, d->bias_os[1] = Mg;
   squeeze_outer(d);
-  block(d);
+  block(n, d);
 }
 
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
   if (d->kind != KL_MM_GEMM) return 0;
+  if (d->slots > 1)   /* one 64-byte aligned slice per part */
+    return (int64_t)sizeof(float) * d->slots * round_up(round_up(d->scratch_b, 16) + d->scratch_a, 16);
   return (int64_t)sizeof(float) * (round_up(d->scratch_b, 16) + d->scratch_a);
 }
 
@@ -903,7 +909,15 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
                 (long long)(sizeof(float) * round_up(d->scratch_b, 16)));
   }
   if (bias && d->n_outer == 0) emit_line(e, "%s.bias = %s;", g, bias);
-  for (t = 0; t < d->n_outer; t++) iv[t] = kl_for(e, d->outer[t]);
+  for (t = 0; t < d->n_outer; t++) {
+    if (d->kind == KL_MM_DW && d->slots > 1 && t == 1) kl_par_for(e);   /* over the channels */
+    iv[t] = kl_for(e, d->outer[t]);
+  }
+  if (d->kind == KL_MM_DW && d->slots > 1) {   /* each channel sets its own copy of the arguments */
+    const char *own = emit_fresh(e, "g");
+    emit_line(e, "mc_gemm_args %s = %s;", own, g);
+    g = own;
+  }
   if (bias && d->n_outer > 0) emit_line(e, "%s.bias = %s;", g, ptr_expr(buf, sizeof buf, bias, d, iv, d->bias_os));
   if (res) emit_line(e, "%s.res = %s;", g, ptr_expr(buf, sizeof buf, res, d, iv, d->res_os));
   if (d->kind == KL_MM_DW) {
@@ -916,7 +930,8 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     emit_line(e, "%s.%s = %s;", g, d->a_pack ? "apk" : "a", ptr_expr(buf, sizeof buf, a, d, iv, d->a_pack ? apk : d->a_os));
     emit_line(e, "%s.b = %s;", g, ptr_expr(buf, sizeof buf, b, d, iv, d->b_pack ? bpk : d->b_os));
     emit_line(e, "%s.y = %s;", g, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os));
-    emit_line(e, "mc_%s%s(&%s);", d->kind == KL_MM_GEMV ? "gemv" : "gemm", sfx, g);
+    if (d->kind == KL_MM_GEMV) emit_line(e, "mc_gemv%s(&%s);", sfx, g);
+    else kl_par_gemm_call(e, d, g, sfx);
   }
   for (t = 0; t < d->n_outer; t++) kl_end(e);
   kl_end(e);

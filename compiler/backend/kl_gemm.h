@@ -69,6 +69,10 @@ typedef struct kl_mm {
   int64_t ldr;
   /* Arena scratch in floats: the run-time packed B block, then A's edge rows. */
   int64_t scratch_b, scratch_a;
+  /* --threads (kl_par.h): GEMM cut into `slots` parts run in parallel, each
+   * with its own scratch (0 or 1: one), by N's panels when split_n, else by
+   * M's row tiles. */
+  int slots, split_n;
 } kl_mm;
 
 /* Lower a node to the core from the plain kernels' descriptor of it (its

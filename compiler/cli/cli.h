@@ -14,6 +14,7 @@
 #include "../passes/passes.h"
 
 #define CLI_MAX_BIND 64
+#define CLI_MAX_THREADS 1024       /* compile --threads: more is surely a typo */
 
 typedef struct cli_file_binding {
   const char *name, *file;

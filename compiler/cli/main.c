@@ -140,7 +140,7 @@ static const struct {
     {O_NAME, "--name", NULL, 1, C_COMPILE, NULL},
     {O_EMIT_MAIN, "--emit-main", NULL, 0, C_COMPILE, NULL},
     {O_PROFILE, "--profile", NULL, 0, C_COMPILE, NULL},
-    {O_THREADS, "--threads", NULL, 1, 0, "OpenMP code is not emitted yet"},
+    {O_THREADS, "--threads", NULL, 1, C_COMPILE, NULL},
     {O_FORMAT, "--format", NULL, 1, C_GRAPH, NULL},
     {O_INPUT, "--input", NULL, 1, C_RUN | C_CHECK, NULL},
     {O_SEED, "--seed", NULL, 1, C_RUN | C_CHECK, NULL},
@@ -220,12 +220,18 @@ static int apply_option(cli_opts *o, int k, const char *a, char *val) {
       if (!strcmp(a + 5, p->name)) *pass_switch_flag(&o->passes, p) = 0;
     break;
   case O_THREADS:
+    if (parse_int64(val, &v) < 0 || v < 1 || v > CLI_MAX_THREADS) {
+      char fmt[96];
+      cli_fmt(fmt, sizeof fmt, "--threads takes a number from 1 to %d, not '%%s'", CLI_MAX_THREADS);
+      return bad_usage(fmt, val);
+    }
+    o->threads = o->passes.threads = (int)v;
+    break;
   case O_SEED:
   case O_MAX_BYTES:
-    if (parse_int64(val, &v) < 0 || v < 0 || (options[k].id != O_SEED && v == 0))
+    if (parse_int64(val, &v) < 0 || v < 0 || (options[k].id == O_MAX_BYTES && v == 0))
       return bad_usage("bad number '%s'", val);
-    if (options[k].id == O_THREADS) o->threads = (int)v;
-    else if (options[k].id == O_SEED) o->seed = (uint64_t)v;
+    if (options[k].id == O_SEED) o->seed = (uint64_t)v;
     else o->max_bytes = v;
     break;
   case O_RTOL:
