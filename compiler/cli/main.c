@@ -18,7 +18,7 @@ static const char *usage_text =
     "usage: modelc COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  compile MODEL -o DIR [--name NAME] [--emit-main] [--profile]\n"
+    "  compile MODEL -o DIR [--name NAME] [--emit-main] [--profile] [--threads N]\n"
     "                                                      emit DIR/NAME.h, NAME.c, NAME_weights.c\n"
     "  run     MODEL [--input NAME=FILE]... [-o DIR]       run the reference interpreter\n"
     "  check   MODEL [--input NAME=FILE]... [--rtol R] [--atol A] [--cc CC]\n"
@@ -50,13 +50,16 @@ static const char *usage_text =
 
 static const char *cmd_help(const char *cmd) {
   if (!strcmp(cmd, "compile"))
-    return "usage: modelc compile MODEL -o DIR [--name NAME] [--emit-main] [--profile] [model options]\n"
+    return "usage: modelc compile MODEL -o DIR [--name NAME] [--emit-main] [--profile] [--threads N] [model options]\n"
            "Writes DIR/NAME.h, DIR/NAME.c and DIR/NAME_weights.c (NAME defaults to the model file's stem);\n"
            "--emit-main adds DIR/NAME_main.c, a harness built with `cc -O3 DIR/*.c -lm`:\n"
            "  NAME_main IN.npy... [-o OUTDIR]   and   NAME_main --bench N IN.npy...\n"
            "--profile makes NAME_infer call NAME_profile(k, 0|1) around node k (declared in NAME.h);\n"
            "NAME_main.c then defines it, and `NAME_main --profile N IN.npy...` prints per node its\n"
-           "mean time over N runs, share of the total, kernel and GFLOP/s, slowest first.\n";
+           "mean time over N runs, share of the total, kernel and GFLOP/s, slowest first.\n"
+           "--threads N (1 to 1024) writes OpenMP pragmas, num_threads(N), on the outer loops of the GEMM\n"
+           "core, depthwise convolution, pooling and big elementwise maps: build with -fopenmp to use them\n"
+           "(without it the same C runs on one thread); outputs are bit-identical either way.\n";
   if (!strcmp(cmd, "run"))
     return "usage: modelc run MODEL [--input NAME=FILE]... [-o DIR] [model options]\n"
            "Runs the reference interpreter and writes DIR/<output>.npy (DIR defaults to '.').\n"
