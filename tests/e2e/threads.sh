@@ -39,23 +39,26 @@ clang_omp|clang $STRICT -O2 -fopenmp
 clang_san|clang $STRICT -O1 $SAN"
 
 e2e_models resnet8 mobilenetv2_96 > "$tmp/models"
-# and a net of big maps and pooling (their loops go parallel too): x[1,16,96,96] ->
-# MaxPool 3x3 pad 1 -> Sigmoid -> + x -> AveragePool 2x2 stride 2
+# and a net of big maps and pooling (their loops go parallel too), then a MatMul
+# of two activations (47 rows: the GEMM core copies A's last rows and packs B's
+# last panel, each part into its own scratch): x[1,16,94,94] -> MaxPool 3x3
+# pad 1 -> Sigmoid -> + x -> AveragePool 2x2 stride 2 -> p @ p
 if /usr/bin/python3 - "$tmp/map_pool" << 'EOF'
 import os, sys
 import numpy as np
 from onnx import TensorProto, helper, save
 d = sys.argv[1]
 os.makedirs(d)
-x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 96, 96])
-y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 48, 48])
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 94, 94])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 47, 47])
 nodes = [helper.make_node("MaxPool", ["x"], ["p"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
          helper.make_node("Sigmoid", ["p"], ["s"]),
          helper.make_node("Add", ["s", "x"], ["a"]),
-         helper.make_node("AveragePool", ["a"], ["y"], kernel_shape=[2, 2], strides=[2, 2])]
+         helper.make_node("AveragePool", ["a"], ["q"], kernel_shape=[2, 2], strides=[2, 2]),
+         helper.make_node("MatMul", ["q", "q"], ["y"])]
 save(helper.make_model(helper.make_graph(nodes, "map_pool", [x], [y]), opset_imports=[helper.make_opsetid("", 13)]),
      os.path.join(d, "model.onnx"))
-np.save(os.path.join(d, "input_0.npy"), np.random.default_rng(8).standard_normal((1, 16, 96, 96)).astype(np.float32))
+np.save(os.path.join(d, "input_0.npy"), np.random.default_rng(8).standard_normal((1, 16, 94, 94)).astype(np.float32))
 EOF
 then echo "map_pool $tmp/map_pool" >> "$tmp/models"
 else fail "map_pool: making the model (python3-onnx, python3-numpy)"
