@@ -306,7 +306,8 @@ typedef struct drv {
   int *weight;           /* per tensor id: k of NAME_w<k>, or -1 */
   int n_weights;
   int *out_direct;       /* per output position: a node writes the caller's buffer */
-  int n_profiled;        /* --profile: the node calls NAME_infer times; 0 without */
+  int profile;           /* --profile: NAME_infer calls NAME_profile around each node call */
+  int n_profiled;        /* the node calls it times */
 } drv;
 
 static int is_weight_role(const ir_tensor *t) { return t->role == IR_CONST || t->role == IR_PARAM; }
@@ -645,7 +646,7 @@ static void emit_header(const drv *d, sbuf *h) {
   if (g->n_inputs) sb_puts(h, "\n");
   for (int j = 0; j < g->n_outputs; j++) put_io_macros(h, nm, "OUTPUT", j, g->outputs[j]);
   if (g->n_outputs) sb_puts(h, "\n");
-  if (d->n_profiled)
+  if (d->profile)
     sb_printf(h, "/* Built with --profile: %s_infer calls %s_profile(k, 0) before node k and\n"
                  " * %s_profile(k, 1) after it, k = 0 .. %s_PROFILE_NODES - 1 in schedule order\n"
                  " * (the numbering of `modelc graph`).  The program defines it: %s_main.c\n"
@@ -1107,7 +1108,8 @@ int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
   }
 
   /* 4. the calls (with --profile, each between two calls of the hook) */
-  if (opt->profile) d.n_profiled = n_calls;
+  d.profile = opt->profile;
+  d.n_profiled = n_calls;
   for (int k = 0; k < n_calls && rc == 0; k++) {
     const ir_attr *ga = ir_attr_find(calls[k].node, "_guard");
     if (opt->profile) sb_printf(&calltext, "  %s_profile(%d, 0);\n", d.name, k);
