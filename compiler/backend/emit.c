@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "../ops/epilogue.h"
 #include "../passes/plan.h"
 #include "../passes/passes.h"   /* pass_plan_with: a --train build re-plans when a weight becomes state */
 #include "npy_src.h"
@@ -122,6 +123,7 @@ struct emit_ctx {
   int n_packed;
   const char *fn_prefix;     /* node functions: "node" (NAME_infer's), "step" (NAME_train_step's) */
   const int64_t *planned_scratch;  /* per node id: its scratch as the plan saw it (trained data present) */
+  const char *kernel;        /* emit_kernel's label for the current node, NULL: "loop" */
 };
 
 static const char *pool_add(emit_ctx *e, const char *s) {
@@ -166,6 +168,8 @@ const char *emit_scratch(emit_ctx *e) {
   e->scratch_asked = 1;
   return "scratch";
 }
+
+void emit_kernel(emit_ctx *e, const char *label) { e->kernel = pool_add(e, label); }
 
 const char *emit_fresh(emit_ctx *e, const char *prefix) {
   char buf[96];
@@ -314,6 +318,9 @@ typedef struct drv {
   int *weight;           /* per tensor id: k of NAME_w<k>, or -1 */
   int *out_direct;       /* per output position: a node writes the caller's buffer */
   int64_t *out_off;      /* training step: per output position, its arena offset (past the plan), or -1 */
+  int profile;           /* --profile: NAME_infer calls NAME_profile around each node call */
+  int n_profiled;        /* the node calls it times */
+  const struct call *calls;   /* NAME_infer's calls, for the profiler's table */
 } drv;
 
 /* A graph's node functions and the statements of the function that runs
@@ -406,6 +413,7 @@ struct call {
   int n;
   call_arg *args;
   const ir_node *node;
+  const char *kernel;   /* emit_kernel's label, for --profile */
 };
 
 /* A runtime If is predicated by the inference pass: the nodes of its branches
@@ -441,7 +449,9 @@ static int emit_node(emit_ctx *e, ir_node *n, sbuf *funcs, call *cl) {
   e->in_asked = ir_alloc((size_t)n->n_in + 1);
   e->out_asked = ir_alloc((size_t)n->n_out + 1);
   e->scratch_asked = 0;
+  e->kernel = NULL;
   int rc = n->op->emit(e, n);
+  cl->kernel = e->kernel ? e->kernel : "loop";
   if (rc == 0) {
     for (int i = 0; i < n->n_in; i++)
       if (n->in[i] && !owned(e->g, n->in[i]))
@@ -733,11 +743,95 @@ static void emit_header(const drv *d, const part *tp, sbuf *h) {
   if (g->n_inputs) sb_puts(h, "\n");
   for (int j = 0; j < g->n_outputs; j++) put_io_macros(h, nm, "OUTPUT", j, g->outputs[j]);
   if (g->n_outputs) sb_puts(h, "\n");
+  if (d->profile)
+    sb_printf(h, "/* Built with --profile: %s_infer calls %s_profile(k, 0) before node k and\n"
+                 " * %s_profile(k, 1) after it, k = 0 .. %s_PROFILE_NODES - 1 in schedule order\n"
+                 " * (the numbering of `modelc graph`).  The program defines it: %s_main.c\n"
+                 " * does, timing each node with a clock. */\n"
+                 "#define %s_PROFILE_NODES %d\n"
+                 "void %s_profile(int node, int end);\n\n",
+              nm, nm, nm, nm, nm, nm, d->n_profiled, nm);
   sb_printf(h, "int %s_infer(", nm);
   put_params(d, h);
   sb_puts(h, ");\n\n");
   if (tp) put_train_header(tp, h);
   sb_puts(h, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+}
+
+/* --profile's part of the harness: the hook NAME_infer calls around each
+ * node, summing each node's time, and the table `--profile N` prints. */
+static void emit_profiler(const drv *d, const call *calls, sbuf *m) {
+  const char *nm = d->name;
+  sb_printf(m, "/* ---- --profile: %s_infer calls %s_profile around each node ---- */\n", nm, nm);
+  sb_puts(m,
+          "typedef struct prof_node {\n"
+          "  const char *name, *op, *kernel;\n"
+          "  long long macs;   /* multiply-accumulates of one run, as modelc info counts them */\n"
+          "} prof_node;\n\n");
+  sb_printf(m, "static const prof_node prof_nodes[%s_PROFILE_NODES + 1] = {\n", nm);
+  for (int k = 0; k < d->n_profiled; k++) {
+    const ir_node *n = calls[k].node;
+    char fused[64], op[160];
+    if (op_epilogue_label(n, fused, sizeof fused) < 0) fused[0] = '\0';
+    snprintf(op, sizeof op, "%s%s", n->op_type, fused);
+    sb_puts(m, "  {");
+    put_cstring(m, n->name);
+    sb_puts(m, ", ");
+    put_cstring(m, op);
+    sb_puts(m, ", ");
+    put_cstring(m, calls[k].kernel);
+    sb_printf(m, ", %" PRId64 "LL},\n", n->op->macs ? n->op->macs(n) : 0);
+  }
+  sb_puts(m, "  {NULL, NULL, NULL, 0}  /* C has no empty arrays */\n};\n");
+  sb_printf(m, "static double prof_start, prof_us[%s_PROFILE_NODES + 1];\n\n", nm);
+  sb_printf(m,
+            "void %s_profile(int node, int end) {\n"
+            "  double t = now_us();\n"
+            "  if (end) prof_us[node] += t - prof_start;\n"
+            "  else prof_start = t;\n"
+            "}\n\n", nm);
+  sb_printf(m,
+            "/* slowest first; ties in schedule order */\n"
+            "static int cmp_prof(const void *a, const void *b) {\n"
+            "  int x = *(const int *)a, y = *(const int *)b;\n"
+            "  if (prof_us[x] != prof_us[y]) return prof_us[x] < prof_us[y] ? 1 : -1;\n"
+            "  return x - y;\n"
+            "}\n\n"
+            "/* GFLOP/s of macs multiply-accumulates in us microseconds, \"-\" for none */\n"
+            "static void put_gflops(char *buf, size_t n, long long macs, double us) {\n"
+            "  if (macs > 0 && us > 0) snprintf(buf, n, \"%%.2f\", 2.0 * (double)macs / us / 1e3);\n"
+            "  else snprintf(buf, n, \"-\");\n"
+            "}\n\n"
+            "/* The table of --profile N: per node its mean time over the runs, its share\n"
+            " * of the total and its GFLOP/s, slowest first; the total last. */\n"
+            "static void print_profile(long runs) {\n"
+            "  int order[%s_PROFILE_NODES + 1], k, wn = 4, wo = 2, wk = 6;\n"
+            "  double total = 0;\n"
+            "  long long macs = 0;\n"
+            "  char gf[32];\n"
+            "  for (k = 0; k < %s_PROFILE_NODES; k++) {\n"
+            "    const prof_node *p = &prof_nodes[k];\n"
+            "    order[k] = k;\n"
+            "    total += prof_us[k];\n"
+            "    macs += p->macs;\n"
+            "    if ((int)strlen(p->name) > wn) wn = (int)strlen(p->name);\n"
+            "    if ((int)strlen(p->op) > wo) wo = (int)strlen(p->op);\n"
+            "    if ((int)strlen(p->kernel) > wk) wk = (int)strlen(p->kernel);\n"
+            "  }\n"
+            "  qsort(order, (size_t)%s_PROFILE_NODES, sizeof order[0], cmp_prof);\n"
+            "  printf(\"%%-*s  %%-*s  %%-*s  %%12s  %%7s  %%8s\\n\", wn, \"node\", wo, \"op\", wk, \"kernel\", \"us\", \"share\",\n"
+            "         \"GFLOP/s\");\n"
+            "  for (k = 0; k < %s_PROFILE_NODES; k++) {\n"
+            "    const prof_node *p = &prof_nodes[order[k]];\n"
+            "    double us = prof_us[order[k]] / (double)runs;\n"
+            "    put_gflops(gf, sizeof gf, p->macs, us);\n"
+            "    printf(\"%%-*s  %%-*s  %%-*s  %%12.3f  %%6.2f%%%%  %%8s\\n\", wn, p->name, wo, p->op, wk, p->kernel, us,\n"
+            "           total > 0 ? 100.0 * prof_us[order[k]] / total : 0.0, gf);\n"
+            "  }\n"
+            "  put_gflops(gf, sizeof gf, macs, total / (double)runs);\n"
+            "  printf(\"%%-*s  %%-*s  %%-*s  %%12.3f  %%6.2f%%%%  %%8s\\n\", wn, \"total\", wo, \"\", wk, \"\", total / (double)runs,\n"
+            "         100.0, gf);\n"
+            "}\n\n", nm, nm, nm, nm);
 }
 
 /* The harness: one generic main over tables describing the inputs and outputs. */
@@ -791,8 +885,11 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
                " *                                       writes OUTDIR/<output>.npy\n"
                " *   %s_main --bench N IN.npy...       N timed runs after a warm-up;\n"
                " *                                       last line: median_us: X\n"
-               "%s"
+               "%s%s%s%s"
                " * Build: cc -O3 %s.c %s_weights.c %s_main.c -lm\n */\n", nm, nm,
+            d->profile ? " *   " : "", d->profile ? nm : "",
+            d->profile ? "_main --profile N IN.npy...     N runs after a warm-up; per node its\n"
+                         " *                                       mean time, share and GFLOP/s\n" : "",
             tp ? " *   ... --load W.npz ...              any run above, with trained parameters\n"
                  " *   --train X.npy Y.npy --epochs E --batch B [--shuffle SEED] [--log L.csv]\n"
                  " *     [--save W.npz] [--load W.npz] [--test XT.npy YT.npy] [--max-bytes N]\n"
@@ -874,9 +971,11 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
   sb_printf(m,
             "static int usage(void) {\n"
             "  fprintf(stderr, \"usage: %s_main IN.npy... [-o OUTDIR]\\n"
-            "       %s_main --bench N IN.npy...\\n%s\");\n"
+            "       %s_main --bench N IN.npy...\\n%s%s%s%s\");\n"
             "  return 2;\n"
-            "}\n\n", nm, nm, tp ? "       --train X.npy Y.npy --epochs E --batch B ... (see --train alone)\\n" : "");
+            "}\n\n", nm, nm, d->profile ? "       " : "", d->profile ? nm : "",
+            d->profile ? "_main --profile N IN.npy...\\n" : "",
+            tp ? "       --train X.npy Y.npy --epochs E --batch B ... (see --train alone)\\n" : "");
   /* the call, with one cast argument per input and output */
   sb_puts(m, "static int run(void *const *in, void *const *out, void *arena) {\n");
   if (!g->n_inputs) sb_puts(m, "  (void)in;\n");
@@ -898,6 +997,7 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
           "  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;\n"
           "}\n\n");
   if (tp) put_train_glue(tp, m);
+  if (d->profile) emit_profiler(d, d->calls, m);
   sb_printf(m,
             "int main(int argc, char **argv) {\n"
             "  const char *prog = \"%s_main\", *outdir = \".\", *files[N_IN + 1];\n"
@@ -905,7 +1005,7 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
             "  void *in[N_IN + 1], *out[N_OUT + 1];\n"
             "  unsigned char *arena_mem, *arena;\n"
             "  char err[512];\n"
-            "  long bench = -1;\n"
+            "  long bench = -1%s;\n"
             "  int nfiles = 0, i, rc = 0;\n"
             "%s"
             "  memset(arrs, 0, sizeof arrs);\n"
@@ -919,6 +1019,7 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
             "      if (++i >= argc) return usage();\n"
             "      bench = strtol(argv[i], &end, 10);\n"
             "      if (*end || bench < 1) return usage();\n"
+            "%s"
             "    } else if (argv[i][0] == '-' && argv[i][1]) {\n"
             "      return usage();\n"
             "    } else {\n"
@@ -932,10 +1033,16 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
             "  if (nfiles != N_IN) {\n"
             "    fprintf(stderr, \"%%s: expected %%d input file(s), got %%d\\n\", prog, N_IN, nfiles);\n"
             "    return 2;\n"
-            "  }\n", nm,
+            "  }\n", nm, d->profile ? ", profile = -1" : "",
             tp ? "  for (i = 1; i < argc; i++)   /* --train anywhere: the training loop */\n"
                  "    if (strcmp(argv[i], \"--train\") == 0) return train_main(argc, argv);\n"
-                 "  if (tr_take_load(&argc, argv) != 0) return 1;   /* --load W.npz: infer with trained weights */\n" : "");
+                 "  if (tr_take_load(&argc, argv) != 0) return 1;   /* --load W.npz: infer with trained weights */\n" : "",
+            d->profile ? "    } else if (strcmp(argv[i], \"--profile\") == 0) {\n"
+                         "      char *end;\n"
+                         "      if (++i >= argc) return usage();\n"
+                         "      profile = strtol(argv[i], &end, 10);\n"
+                         "      if (*end || profile < 1) return usage();\n"
+                       : "");
   sb_puts(m,
           "  for (i = 0; i < N_IN; i++) {\n"
           "    const io_desc *d = &ins[i];\n"
@@ -975,8 +1082,24 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
             "    goto done;\n"
             "  }\n"
             "  arena = arena_mem + (64 - (uintptr_t)arena_mem %% 64) %% 64;\n", nm);
+  if (d->profile)
+    sb_puts(m,
+            "  if (profile > 0) {\n"
+            "    long r;\n"
+            "    rc = run(in, out, arena);  /* warm-up */\n"
+            "    memset(prof_us, 0, sizeof prof_us);\n"
+            "    for (r = 0; r < profile && rc == 0; r++) rc = run(in, out, arena);\n"
+            "    if (rc == 0) {\n"
+            "      print_profile(profile);\n"
+            "    } else {\n"
+            "      fprintf(stderr, \"%s: inference failed (%d)\\n\", prog, rc);\n"
+            "      rc = 1;\n"
+            "    }\n"
+            "  } else ");
+  else
+    sb_puts(m, "  ");
   sb_puts(m,
-          "  if (bench > 0) {\n"
+          "if (bench > 0) {\n"
           "    double *t = malloc(sizeof(double) * (size_t)bench);\n"
           "    long r;\n"
           "    if (!t) {\n"
@@ -1216,9 +1339,13 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
       rc = ir_error("graph output '%s' is computed by no node", t->name);
   }
 
-  /* 4. the calls */
+  /* 4. the calls (NAME_infer's with --profile, each between two calls of the hook) */
+  d->profile = !train && e->opt->profile;
+  d->n_profiled = p->n_calls;
+  d->calls = p->calls;
   for (int k = 0; k < p->n_calls && rc == 0; k++) {
     const ir_attr *ga = ir_attr_find(p->calls[k].node, "_guard");
+    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 0);\n", d->name, k);
     sb_puts(&p->calltext, "  ");
     for (int q = 0; ga && q < ga->n && rc == 0; q++) {   /* a predicated branch node: "if (c[0]) f(...);" */
       int pos = 1;
@@ -1242,6 +1369,7 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
       else sb_printf(&p->calltext, "A + %" PRId64, ca->scratch);
     }
     sb_puts(&p->calltext, ");\n");
+    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, k);
   }
   return rc;
 }

@@ -43,6 +43,10 @@ const char *emit_in(emit_ctx *e, int i);
 const char *emit_out(emit_ctx *e, int j);
 const char *emit_scratch(emit_ctx *e);
 
+/* The kernel the node's code runs, as --profile's table names it ("gemm
+ * 6x16 packed", "depthwise", ...); a node that says nothing runs "loop". */
+void emit_kernel(emit_ctx *e, const char *label);
+
 /* A fresh identifier with the given prefix, unique in the file ("i3"). */
 const char *emit_fresh(emit_ctx *e, const char *prefix);
 
@@ -70,6 +74,7 @@ typedef struct emit_options {
   const char *name;        /* C prefix, e.g. "lenet" */
   int emit_main;
   int threads;             /* --threads: 0 = no OpenMP pragmas */
+  int profile;             /* --profile: NAME_infer calls NAME_profile around every node */
 } emit_options;
 const emit_options *emit_opts(const emit_ctx *e);
 

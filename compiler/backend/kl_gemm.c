@@ -49,6 +49,7 @@
 
 #include "../ops/op.h"
 #include "../passes/plan.h"
+#include "kl_par.h"
 
 /* ---- the emitted helpers (C text; '@' stands for the activation's suffix) ---- */
 
@@ -340,12 +341,13 @@ static const char src_packb[] =
     "}\n";
 
 static const char src_gemm[] =
-    "/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide\n"
-    " * panels and MR-high tiles (the loop order of BLIS). */\n"
-    "static void mc_gemm@(const mc_gemm_args *g) {\n"
+    "/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):\n"
+    " * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high\n"
+    " * tiles (the loop order of BLIS). */\n"
+    "static void mc_gemm@(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {\n"
     "  int64_t jc, pc, ic, jr, ir;\n"
-    "  for (jc = 0; jc < g->N; jc += g->NC) {\n"
-    "    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;\n"
+    "  for (jc = n0; jc < n1; jc += g->NC) {\n"
+    "    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;\n"
     "    for (pc = 0; pc < g->K; pc += g->KC) {\n"
     "      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;\n"
     "      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);\n"
@@ -365,8 +367,8 @@ static const char src_gemm[] =
     "        bp = g->scratch;\n"
     "        bps = kc * MC_NR;\n"
     "      }\n"
-    "      for (ic = 0; ic < g->M; ic += g->MC) {\n"
-    "        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;\n"
+    "      for (ic = m0; ic < m1; ic += g->MC) {\n"
+    "        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;\n"
     "        for (jr = 0; jr < nc; jr += MC_NR) {\n"
     "          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;\n"
     "          const float *b = bp + jr / MC_NR * bps;\n"
@@ -550,9 +552,12 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
  * about 3% slower), then the block narrows to at least KL_MM_NC_MIN
  * columns (packing's per-row setup repeats per block: NC 64 cost about 4%,
  * 32 about 19%, 16 about 48%).  The block never goes below that floor, so
- * a cap is a wish, not a promise. */
+ * a cap is a wish, not a promise.  With --threads each part of the
+ * product packs into its own slice: the cap is shared among them. */
 static void block(const ir_node *n, kl_mm *d) {
   int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
+  kl_par_split_gemm(n, d);
+  if (cap >= 0 && d->slots > 1) cap /= d->slots;
   d->KC = min64(d->K, KL_MM_KC);
   d->MC = KL_MM_MC;
   d->scratch_b = 0;
@@ -711,6 +716,8 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     d->y_os[0] = c->M * osz, d->y_os[1] = osz;
     d->res_os[0] = c->M * osz, d->res_os[1] = 0;
     d->ldr = osz;
+    /* channels in parallel, unless in place: the one plane of scratch is shared */
+    d->slots = d->scratch_b ? 1 : (int)kl_par_parts(kl_par_threads(n), c->M, c->N * c->M * osz * ksz);
     return;
   }
   if (isz == 1 && osz == 1 && ksz == 1 && c->group == 1 && nopad) {
@@ -763,6 +770,8 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
   if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b;
   if (d->kind != KL_MM_GEMM) return 0;
+  if (d->slots > 1)   /* one 64-byte aligned slice per part */
+    return (int64_t)sizeof(float) * d->slots * round_up(round_up(d->scratch_b, 16) + d->scratch_a, 16);
   return (int64_t)sizeof(float) * (round_up(d->scratch_b, 16) + d->scratch_a);
 }
 
@@ -868,6 +877,14 @@ static void set_f(emit_ctx *e, const char *g, const char *field, double v) {
   emit_line(e, "%s.%s = %s;", g, field, emit_literal(lit, sizeof lit, IR_F32, v));
 }
 
+/* What --profile's table calls the kernel: "gemm 6x16 im2col", "gemv", "depthwise". */
+static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
+  static const char *const bsrc[] = {"packed", "rows", "strided", "im2col"};
+  if (d->kind == KL_MM_GEMM) snprintf(buf, n, "gemm %dx%d %s", KL_MM_MR, KL_MM_NR, bsrc[d->bkind]);
+  else snprintf(buf, n, "%s", d->kind == KL_MM_GEMV ? "gemv" : "depthwise");
+  return buf;
+}
+
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   static const char *const bkinds[] = {"MC_B_PACKED", "MC_B_ROWS", "MC_B_STRIDED", "MC_B_IM2COL"};
   kl_epilogue ep;
@@ -878,6 +895,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   if (d->kind == KL_MM_NONE) return ir_error("node '%s': not lowered to the GEMM core", n->name);
   if (kl_epilogue_from_node(e, n, &ep)) return -1;
   use_helpers(e, d, &ep, sfx, sizeof sfx);
+  emit_kernel(e, kernel_label(d, buf, sizeof buf));
   if (d->a_pack) {
     float *p = pack_slices(d, n->in[d->a_in], d->a_os, round_up(d->M, KL_MM_MR) * d->K, pack_a, apk, &cnt);
     snprintf(what, sizeof what, "%.200s packed as A: [%lld][%lld][%d]", n->in[d->a_in]->name,
@@ -949,7 +967,15 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
                 (long long)(sizeof(float) * round_up(d->scratch_b, 16)));
   }
   if (bias && d->n_outer == 0) emit_line(e, "%s.bias = %s;", g, bias);
-  for (t = 0; t < d->n_outer; t++) iv[t] = kl_for(e, d->outer[t]);
+  for (t = 0; t < d->n_outer; t++) {
+    if (d->kind == KL_MM_DW && d->slots > 1 && t == 1) kl_par_for(e);   /* over the channels */
+    iv[t] = kl_for(e, d->outer[t]);
+  }
+  if (d->kind == KL_MM_DW && d->slots > 1) {   /* each channel sets its own copy of the arguments */
+    const char *own = emit_fresh(e, "g");
+    emit_line(e, "mc_gemm_args %s = %s;", own, g);
+    g = own;
+  }
   if (bias && d->n_outer > 0) emit_line(e, "%s.bias = %s;", g, ptr_expr(buf, sizeof buf, bias, d, iv, d->bias_os));
   if (res) emit_line(e, "%s.res = %s;", g, ptr_expr(buf, sizeof buf, res, d, iv, d->res_os));
   if (d->kind == KL_MM_DW) {
@@ -962,7 +988,8 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     emit_line(e, "%s.%s = %s;", g, d->a_pack ? "apk" : "a", ptr_expr(buf, sizeof buf, a, d, iv, d->a_pack ? apk : d->a_os));
     emit_line(e, "%s.b = %s;", g, ptr_expr(buf, sizeof buf, b, d, iv, d->b_pack ? bpk : d->b_os));
     emit_line(e, "%s.y = %s;", g, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os));
-    emit_line(e, "mc_%s%s(&%s);", d->kind == KL_MM_GEMV ? "gemv" : "gemm", sfx, g);
+    if (d->kind == KL_MM_GEMV) emit_line(e, "mc_gemv%s(&%s);", sfx, g);
+    else kl_par_gemm_call(e, d, g, sfx);
   }
   for (t = 0; t < d->n_outer; t++) kl_end(e);
   kl_end(e);

@@ -73,6 +73,10 @@ typedef struct kl_mm {
    * The block shrinks to the node's PLAN_SCRATCH_CAP_ATTR (bytes free at its
    * step, from the planner) when it would not fit there. */
   int64_t scratch_b, scratch_a;
+  /* --threads (kl_par.h): GEMM cut into `slots` parts run in parallel, each
+   * with its own scratch (0 or 1: one), by N's panels when split_n, else by
+   * M's row tiles. */
+  int slots, split_n;
 } kl_mm;
 
 /* Lower a node to the core from the plain kernels' descriptor of it (its

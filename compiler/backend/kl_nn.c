@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "kl_par.h"
 
 typedef struct sbuf {
   char s[1024];
@@ -310,6 +311,8 @@ int kl_pool(emit_ctx *e, const kl_pool_desc *d) {
       hi[t] = last >= d->in[t];
     }
   }
+  if (kl_par_parts(emit_opts(e)->threads, d->NC, d->NC * osz * ir_numel_dims(d->r, d->k)) > 1)
+    kl_par_for(e);   /* the planes in parallel */
   bc = kl_for(e, d->NC);
   xp = emit_fresh(e, "xp");
   yp = emit_fresh(e, "yp");

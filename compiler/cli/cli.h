@@ -15,6 +15,7 @@
 #include "../passes/train.h"
 
 #define CLI_MAX_BIND 64
+#define CLI_MAX_THREADS 1024       /* compile --threads: more is surely a typo */
 
 typedef struct cli_file_binding {
   const char *name, *file;
@@ -33,6 +34,7 @@ typedef struct cli_opts {
   cli_file_binding consts[CLI_MAX_BIND], inputs[CLI_MAX_BIND];
   int n_consts, n_inputs;
   int emit_main, threads, keep, verbose;
+  int profile;                     /* compile: NAME_infer calls a timing hook around each node */
   int bisect;                      /* check: name the pass whose switch-off makes it pass */
   int no_bind;                     /* load without the op table (export writes attributes as written) */
   double rtol, atol;

@@ -58,7 +58,7 @@ int cmd_compile(cli_opts *o) {
   if (!g) return fail();
   char name[256];
   cli_model_name(o, o->pos[0], name, sizeof name);
-  emit_options eo = {name, o->emit_main, o->threads};
+  emit_options eo = {name, o->emit_main, o->threads, o->profile};
   int rc = cli_mkdir_p(o->outdir) < 0 || emit_c(g, &eo, o->outdir) < 0;
   ir_graph_free(g);
   if (rc) return fail();

@@ -18,7 +18,8 @@ static const char *usage_text =
     "usage: modelc COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  compile MODEL -o DIR [--name NAME] [--emit-main]   emit DIR/NAME.h, NAME.c, NAME_weights.c\n"
+    "  compile MODEL -o DIR [--name NAME] [--emit-main] [--profile] [--threads N]\n"
+    "                                                      emit DIR/NAME.h, NAME.c, NAME_weights.c\n"
     "  run     MODEL [--input NAME=FILE]... [-o DIR]       run the reference interpreter\n"
     "  check   MODEL [--input NAME=FILE]... [--rtol R] [--atol A] [--cc CC]\n"
     "                                                      compile, build and compare with the interpreter\n"
@@ -61,10 +62,17 @@ static const char *usage_text =
 
 static const char *cmd_help(const char *cmd) {
   if (!strcmp(cmd, "compile"))
-    return "usage: modelc compile MODEL -o DIR [--name NAME] [--emit-main] [--train [--loss L] [--optimizer O] [--freeze NAMES]] [model options]\n"
+    return "usage: modelc compile MODEL -o DIR [--name NAME] [--emit-main] [--profile] [--threads N]\n"
+           "                      [--train [--loss L] [--optimizer O] [--freeze NAMES]] [model options]\n"
            "Writes DIR/NAME.h, DIR/NAME.c and DIR/NAME_weights.c (NAME defaults to the model file's stem);\n"
            "--emit-main adds DIR/NAME_main.c, a harness built with `cc -O3 DIR/*.c -lm`:\n"
            "  NAME_main IN.npy... [-o OUTDIR]   and   NAME_main --bench N IN.npy...\n"
+           "--profile makes NAME_infer call NAME_profile(k, 0|1) around node k (declared in NAME.h);\n"
+           "NAME_main.c then defines it, and `NAME_main --profile N IN.npy...` prints per node its\n"
+           "mean time over N runs, share of the total, kernel and GFLOP/s, slowest first.\n"
+           "--threads N (1 to 1024) writes OpenMP pragmas, num_threads(N), on the outer loops of the GEMM\n"
+           "core, depthwise convolution, pooling and big elementwise maps: build with -fopenmp to use them\n"
+           "(without it the same C runs on one thread); outputs are bit-identical either way.\n"
            "--train adds NAME_train_step (forward, loss, backward, one optimizer step) and the\n"
            "harness's --train mode; the losses and optimizers are in docs/training.md.\n";
   if (!strcmp(cmd, "update-weights"))
@@ -142,7 +150,7 @@ static const struct {
 };
 
 typedef enum {
-  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_BISECT, O_MEMORY_SVG, O_NO_PASS, O_THREADS, O_SEED,
+  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_PROFILE, O_KEEP, O_VERBOSE, O_BISECT, O_MEMORY_SVG, O_NO_PASS, O_THREADS, O_SEED,
   O_MAX_BYTES, O_RTOL, O_ATOL, O_SHAPE, O_DIM, O_CONST, O_INPUT, O_TRAIN, O_LOSS, O_OPTIMIZER, O_FREEZE, O_STEPS
 } opt_id;
 
@@ -159,7 +167,8 @@ static const struct {
     {O_OUT, "-o", NULL, 1, C_COMPILE | C_RUN | C_EXPORT | C_UPDATE, NULL},
     {O_NAME, "--name", NULL, 1, C_COMPILE, NULL},
     {O_EMIT_MAIN, "--emit-main", NULL, 0, C_COMPILE, NULL},
-    {O_THREADS, "--threads", NULL, 1, 0, "OpenMP code is not emitted yet"},
+    {O_PROFILE, "--profile", NULL, 0, C_COMPILE, NULL},
+    {O_THREADS, "--threads", NULL, 1, C_COMPILE, NULL},
     {O_FORMAT, "--format", NULL, 1, C_GRAPH, NULL},
     {O_INPUT, "--input", NULL, 1, C_RUN | C_CHECK, NULL},
     {O_SEED, "--seed", NULL, 1, C_RUN | C_CHECK, NULL},
@@ -234,6 +243,7 @@ static int apply_option(cli_opts *o, int k, const char *a, char *val) {
   case O_CC: o->cc = val; break;
   case O_FORMAT: o->format = val; break;
   case O_EMIT_MAIN: o->emit_main = 1; break;
+  case O_PROFILE: o->profile = 1; break;
   case O_KEEP: o->keep = 1; break;
   case O_VERBOSE: o->verbose = 1; break;
   case O_BISECT: o->bisect = 1; break;
@@ -263,12 +273,18 @@ static int apply_option(cli_opts *o, int k, const char *a, char *val) {
     o->steps = (int)v;
     break;
   case O_THREADS:
+    if (parse_int64(val, &v) < 0 || v < 1 || v > CLI_MAX_THREADS) {
+      char fmt[96];
+      cli_fmt(fmt, sizeof fmt, "--threads takes a number from 1 to %d, not '%%s'", CLI_MAX_THREADS);
+      return bad_usage(fmt, val);
+    }
+    o->threads = o->passes.threads = (int)v;
+    break;
   case O_SEED:
   case O_MAX_BYTES:
-    if (parse_int64(val, &v) < 0 || v < 0 || (options[k].id != O_SEED && v == 0))
+    if (parse_int64(val, &v) < 0 || v < 0 || (options[k].id == O_MAX_BYTES && v == 0))
       return bad_usage("bad number '%s'", val);
-    if (options[k].id == O_THREADS) o->threads = (int)v;
-    else if (options[k].id == O_SEED) o->seed = (uint64_t)v;
+    if (options[k].id == O_SEED) o->seed = (uint64_t)v;
     else o->max_bytes = v;
     break;
   case O_RTOL:

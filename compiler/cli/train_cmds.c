@@ -84,7 +84,7 @@ int cmd_compile_train(cli_opts *o) {
   ir_graph *g = load_inference(o);
   char name[256];
   cli_model_name(o, o->pos[0], name, sizeof name);
-  emit_options eo = {name, o->emit_main, o->threads};
+  emit_options eo = {name, o->emit_main, o->threads, o->profile};
   int rc = !g || cli_mkdir_p(o->outdir) < 0 || emit_c_train(g, t, &eo, o->outdir) < 0;
   ir_graph_free(g);
   ir_graph_free(t);

@@ -24,7 +24,14 @@ typedef struct pass_options {
   int prune;    /* optional outputs nobody reads left unwritten (prune.c) */
   int plan;     /* memory planning (always needed before emission) */
   int training; /* the graph will be trained: statistics are no constants (no bnfold) */
+  int threads;  /* the OpenMP threads the emitted C runs on (compile --threads; 0 or 1: one):
+                   before planning, every node gets PASS_THREADS_ATTR, so that kernels size
+                   their per-thread scratch for it */
 } pass_options;
+
+/* The node attribute (int) holding pass_options.threads when above 1. */
+#define PASS_THREADS_ATTR "_threads"
+
 
 void pass_options_default(pass_options *o);
 
