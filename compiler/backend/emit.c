@@ -1296,10 +1296,17 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
   for (int i = 0; i < nt; i++)
     if (g->tensors[i]->is_state) hidden[i] = g->tensors[i]->data, g->tensors[i]->data = NULL;
   e->planned_scratch = planned;   /* the kernels must not see the difference */
-  for (int s = 0; s < g->n_nodes && rc == 0; s++)
-    /* a view of a graph input is the input itself: nothing to run */
-    if (!g->nodes[s]->dead && !ir_attr_int(g->nodes[s], PLAN_INPUT_VIEW_ATTR, 0))
-      rc = emit_node(e, g->nodes[s], &p->funcs, &p->calls[p->n_calls++]);
+  for (int s = 0; s < g->n_nodes && rc == 0; s++) {
+    call *cl = &p->calls[p->n_calls];
+    if (g->nodes[s]->dead) continue;
+    p->n_calls++;
+    if (ir_attr_int(g->nodes[s], PLAN_INPUT_VIEW_ATTR, 0)) {   /* the input itself: nothing to run (fn "") */
+      cl->node = g->nodes[s];
+      cl->kernel = "view of an input";
+    } else {
+      rc = emit_node(e, g->nodes[s], &p->funcs, cl);
+    }
+  }
   e->planned_scratch = NULL;
   for (int i = 0; i < nt; i++)
     if (g->tensors[i]->is_state) g->tensors[i]->data = hidden[i];
@@ -1346,6 +1353,10 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
   for (int k = 0; k < p->n_calls && rc == 0; k++) {
     const ir_attr *ga = ir_attr_find(p->calls[k].node, "_guard");
     if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 0);\n", d->name, k);
+    if (!p->calls[k].fn[0]) {   /* a view: no call (its row of the profile reads ~0) */
+      if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, k);
+      continue;
+    }
     sb_puts(&p->calltext, "  ");
     for (int q = 0; ga && q < ga->n && rc == 0; q++) {   /* a predicated branch node: "if (c[0]) f(...);" */
       int pos = 1;

@@ -553,11 +553,11 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
  * columns (packing's per-row setup repeats per block: NC 64 cost about 4%,
  * 32 about 19%, 16 about 48%).  The block never goes below that floor, so
  * a cap is a wish, not a promise.  With --threads each part of the
- * product packs into its own slice: the cap is shared among them. */
+ * product packs into its own slice of that size: the blocking (and so the
+ * order of every sum) must not depend on the thread count. */
 static void block(const ir_node *n, kl_mm *d) {
   int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
   kl_par_split_gemm(n, d);
-  if (cap >= 0 && d->slots > 1) cap /= d->slots;
   d->KC = min64(d->K, KL_MM_KC);
   d->MC = KL_MM_MC;
   d->scratch_b = 0;
