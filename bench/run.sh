@@ -108,7 +108,7 @@ torch_version=$(env $TORCH_ENV $PY bench/torch_bench.py --version)
 threads_note=""
 if ! "$MODELC" compile bench/models/resnet8/model.onnx -o "$tmp/probe" --name p --threads 2 > /dev/null 2>&1; then
   threads_note="modelc compile refuses --threads"
-elif ! grep -q "pragma omp" "$tmp/probe/p.c"; then
+elif ! grep -q "omp parallel" "$tmp/probe/p.c"; then
   threads_note="modelc compile accepts --threads 2 but emits no OpenMP pragma"
 fi
 

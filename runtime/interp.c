@@ -96,3 +96,23 @@ void interp_free(interp_ctx *c) {
   free(c->own);
   memset(c, 0, sizeof *c);
 }
+
+int interp_train_step(ir_graph *g, const void *const *inputs, double *loss) {
+  interp_ctx c;
+  if (!g->loss) return ir_error("interp_train_step: '%s' is no training step (no loss)", g->name ? g->name : "graph");
+  int rc = run(&c, g, inputs, NULL);
+  const void *l = rc == 0 ? interp_value(&c, g->loss) : NULL;
+  if (rc == 0 && !l) rc = ir_error("interp_train_step: the loss '%s' has no value", g->loss->name);
+  if (rc == 0 && loss) *loss = ir_value_f64(g->loss->dtype, l, 0);
+  /* the values first (they are the interpreter's own buffers), then every target takes its value */
+  for (int i = 0; rc == 0 && i < g->n_updates; i++) {
+    const ir_update *u = &g->updates[i];
+    const void *v = interp_value(&c, u->value);
+    if (!v || !u->target->data || ir_nbytes(u->target) != ir_nbytes(u->value))
+      rc = ir_error("interp_train_step: update of '%s' from '%s' has no value or another size", u->target->name,
+                    u->value->name);
+    else memcpy(u->target->data, v, (size_t)ir_nbytes(u->target));
+  }
+  interp_free(&c);
+  return rc;
+}

@@ -36,6 +36,13 @@ int interp_run_sub(interp_ctx *c, ir_graph *g, const interp_ctx *parent, const v
 void *interp_value(const interp_ctx *c, const ir_tensor *t);
 void interp_free(interp_ctx *c);
 
+/* One training step of g, a graph built by the train pass
+ * (compiler/passes/train.c): run it on inputs (g->inputs, labels last), set
+ * *loss (when not NULL) to the loss, then make every target of g->updates
+ * hold its value: the parameters and optimizer state in their tensors' data
+ * are those after the step, so K calls run K steps. */
+int interp_train_step(ir_graph *g, const void *const *inputs, double *loss);
+
 /* Run one node whose input values are given; out[j] must hold
  * ir_nbytes(n->out[j]) bytes.  Used by constant folding. */
 int interp_node(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out);

@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef MODELC_NPY_H   /* pasted after npy.h into --train harnesses */
 #include "npy.h"
+#endif
 
 typedef struct npz_member {
   char *key;                /* "fc1.weight" for the member "fc1.weight.npy" */

@@ -19,6 +19,13 @@
  *    included, and big models still compile quickly.
  *  - Generated code is C99 with <stdint.h> <stddef.h> <string.h> <math.h>
  *    only, clean under -std=c99 -Wall -Wextra -pedantic for gcc and clang.
+ *  - A --train build (emit_c_train) adds NAME_train_step, whose node
+ *    functions are named step_<id>_<op>, and the parameter access
+ *    functions; the parameters it trains and the optimizer's state become
+ *    writable arrays that both functions read (docs/training_harness.md).
+ *    One emit_ctx serves both graphs, so helpers, packed weights and fresh
+ *    names are shared and unique in the file; an inference build is
+ *    written exactly as before.
  *  - The static arena (for arena == NULL) sits behind #ifndef
  *    NAME_NO_STATIC_ARENA, so a product that always passes its own arena
  *    can drop it from .bss; NAME_infer(..., NULL) then returns
@@ -34,8 +41,12 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "../ops/epilogue.h"
 #include "../passes/plan.h"
+#include "../passes/passes.h"   /* pass_plan_with: a --train build re-plans when a weight becomes state */
 #include "npy_src.h"
+#include "npz_src.h"
+#include "train_src.h"
 #include "../../runtime/tensor_io.h"   /* the .npy descr of a dtype, one table for all */
 
 /* ---- growable text buffer ------------------------------------------------ */
@@ -110,6 +121,9 @@ struct emit_ctx {
   int n_helpers;
   sbuf packed_externs, packed_defs;   /* emit_packed_f32's arrays */
   int n_packed;
+  const char *fn_prefix;     /* node functions: "node" (NAME_infer's), "step" (NAME_train_step's) */
+  const int64_t *planned_scratch;  /* per node id: its scratch as the plan saw it (trained data present) */
+  const char *kernel;        /* emit_kernel's label for the current node, NULL: "loop" */
 };
 
 static const char *pool_add(emit_ctx *e, const char *s) {
@@ -154,6 +168,8 @@ const char *emit_scratch(emit_ctx *e) {
   e->scratch_asked = 1;
   return "scratch";
 }
+
+void emit_kernel(emit_ctx *e, const char *label) { e->kernel = pool_add(e, label); }
 
 const char *emit_fresh(emit_ctx *e, const char *prefix) {
   char buf[96];
@@ -300,9 +316,28 @@ typedef struct drv {
   int *input_pos;        /* per tensor id: its position in g->inputs, or -1 */
   int *output_pos;       /* per tensor id: first position in g->outputs, or -1 */
   int *weight;           /* per tensor id: k of NAME_w<k>, or -1 */
-  int n_weights;
   int *out_direct;       /* per output position: a node writes the caller's buffer */
+  int64_t *out_off;      /* training step: per output position, its arena offset (past the plan), or -1 */
+  int profile;           /* --profile: NAME_infer calls NAME_profile around each node call */
+  int n_profiled;        /* the node calls it times */
+  const struct call *calls;   /* NAME_infer's calls, for the profiler's table */
 } drv;
+
+/* A graph's node functions and the statements of the function that runs
+ * them: NAME_infer for the inference graph, NAME_train_step for a training
+ * step.  A step has no output buffers: its graph outputs, if any, live in
+ * the arena past the plan (tail bytes from g->arena_bytes). */
+typedef struct call call;
+typedef struct part {
+  drv d;
+  call *calls;
+  int n_calls;
+  sbuf funcs, calltext;
+  unsigned char *flags;
+  int64_t tail;
+} part;
+
+static int64_t align64(int64_t x) { return (x + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN; }
 
 static int is_weight_role(const ir_tensor *t) { return t->role == IR_CONST || t->role == IR_PARAM; }
 static int has_float_view(ir_dtype t) { return t == IR_F32 || t == IR_F64; }
@@ -314,12 +349,18 @@ static int owned(const ir_graph *g, const ir_tensor *t) {
 /* The C expression for t's memory in NAME_infer, cast to const or mutable T *. */
 static int tensor_ref(const drv *d, const ir_tensor *t, int write, sbuf *out) {
   const char *ct = ir_dtype_ctype(t->dtype);
-  if (d->input_pos[t->id] >= 0) {
+  const ir_tensor *view = plan_input_view(t);
+  if (view && view != t && owned(d->g, view) && d->input_pos[view->id] >= 0) {   /* the caller's input, relabelled */
+    if (write) return ir_error("tensor '%s' is a view of graph input '%s' but a node writes it", t->name, view->name);
+    sb_printf(out, "(const %s *)(const void *)%s", ct, d->in_param[d->input_pos[view->id]]);
+  } else if (d->input_pos[t->id] >= 0) {
     if (write) return ir_error("tensor '%s' is a graph input but a node writes it", t->name);
     sb_puts(out, d->in_param[d->input_pos[t->id]]);
   } else if (d->weight[t->id] >= 0) {
     if (write) return ir_error("tensor '%s' is a constant but a node writes it", t->name);
     sb_printf(out, has_float_view(t->dtype) ? "%s_w%d.v" : "%s_w%d", d->name, d->weight[t->id]);
+  } else if (d->output_pos[t->id] >= 0 && d->out_off && d->out_off[d->output_pos[t->id]] >= 0) {
+    sb_printf(out, "(%s%s *)(void *)(A + %" PRId64 ")", write ? "" : "const ", ct, d->out_off[d->output_pos[t->id]]);
   } else if (d->output_pos[t->id] >= 0 && d->out_direct[d->output_pos[t->id]]) {
     sb_puts(out, d->out_param[d->output_pos[t->id]]);
   } else if (plan_in_arena(t) && t->offset >= 0) {
@@ -367,12 +408,13 @@ typedef struct call_arg {
   int64_t scratch;
 } call_arg;
 
-typedef struct call {
+struct call {
   char fn[96];
   int n;
   call_arg *args;
   const ir_node *node;
-} call;
+  const char *kernel;   /* emit_kernel's label, for --profile */
+};
 
 /* A runtime If is predicated by the inference pass: the nodes of its branches
  * carry "_guard", a list of "+NAME"/"-NAME" (run only when bool tensor NAME
@@ -392,6 +434,10 @@ static int emit_node(emit_ctx *e, ir_node *n, sbuf *funcs, call *cl) {
     return ir_error("node '%s' (%s): the C backend has no emitter for this op", n->name, n->op_type);
   int64_t scratch_bytes = n->op->scratch_bytes ? n->op->scratch_bytes(n) : 0;
   int64_t scratch_off = ir_attr_int(n, PLAN_SCRATCH_ATTR, -1);
+  if (e->planned_scratch && n->id >= 0 && n->id < e->g->n_nodes && e->planned_scratch[n->id] != scratch_bytes)
+    return ir_error("node '%s' (%s): its kernel asks for %lld bytes of scratch with the trained tensors' data "
+                    "hidden, %lld as planned (a trained tensor taken for a constant?)", n->name, n->op_type,
+                    (long long)scratch_bytes, (long long)e->planned_scratch[n->id]);
   if (scratch_bytes > 0 && scratch_off < 0)
     return ir_error("node '%s' (%s): its scratch has no arena offset (was the graph memory-planned?)",
                     n->name, n->op_type);
@@ -403,7 +449,9 @@ static int emit_node(emit_ctx *e, ir_node *n, sbuf *funcs, call *cl) {
   e->in_asked = ir_alloc((size_t)n->n_in + 1);
   e->out_asked = ir_alloc((size_t)n->n_out + 1);
   e->scratch_asked = 0;
+  e->kernel = NULL;
   int rc = n->op->emit(e, n);
+  cl->kernel = e->kernel ? e->kernel : "loop";
   if (rc == 0) {
     for (int i = 0; i < n->n_in; i++)
       if (n->in[i] && !owned(e->g, n->in[i]))
@@ -432,7 +480,7 @@ static int emit_node(emit_ctx *e, ir_node *n, sbuf *funcs, call *cl) {
       put_shape(funcs, n->out[j]);
     }
     sb_puts(funcs, " */\n");
-    snprintf(cl->fn, sizeof cl->fn, "node_%d_%s", n->id, opid);
+    snprintf(cl->fn, sizeof cl->fn, "%s_%d_%s", e->fn_prefix ? e->fn_prefix : "node", n->id, opid);
     cl->node = n;
     sb_printf(funcs, "static void %s(", cl->fn);
     cl->args = ir_alloc(sizeof(call_arg) * (size_t)(n->n_in + n->n_out + 1));
@@ -489,7 +537,8 @@ static char *hex_lit(char *p, uint64_t v, int digits) {
 /* One weight: its declaration for NAME.c (into externs) and its definition
  * with its values (into defs).  The float views are unions declared in both
  * files with the same members, which makes them compatible types. */
-static void emit_weight(const char *name, const ir_tensor *t, sbuf *externs, sbuf *defs) {
+static void emit_weight(const char *name, const ir_tensor *t, int writable, sbuf *externs, sbuf *defs) {
+  const char *cq = writable ? "" : "const ";
   int64_t numel = ir_numel(t);
   int64_t len = numel > 0 ? numel : 1;  /* C has no zero-size arrays */
   size_t es = ir_dtype_size(t->dtype);
@@ -505,15 +554,15 @@ static void emit_weight(const char *name, const ir_tensor *t, sbuf *externs, sbu
     const char *ft = t->dtype == IR_F32 ? "float" : "double";
     sb_printf(&head, "union %s_u { %s u[%" PRId64 "]; %s v[%" PRId64 "]; };\n", name, bits, len, ft, len);
     sb_puts(externs, head.p);
-    sb_printf(externs, "extern const union %s_u %s;\n", name, name);
+    sb_printf(externs, "extern %sunion %s_u %s;\n", cq, name, name);
     sb_puts(defs, head.p);
-    sb_printf(defs, "const union %s_u %s = {{", name, name);
+    sb_printf(defs, "%sunion %s_u %s = {{", cq, name, name);
   } else {
     const char *ct = ir_dtype_ctype(t->dtype);
     sb_puts(externs, head.p);
-    sb_printf(externs, "extern const %s %s[%" PRId64 "];\n", ct, name, len);
+    sb_printf(externs, "extern %s%s %s[%" PRId64 "];\n", cq, ct, name, len);
     sb_puts(defs, head.p);
-    sb_printf(defs, "const %s %s[%" PRId64 "] = {", ct, name, len);
+    sb_printf(defs, "%s%s %s[%" PRId64 "] = {", cq, ct, name, len);
   }
   sb_free(&head);
 
@@ -566,7 +615,7 @@ const char *emit_packed_f32(emit_ctx *e, const char *what, const float *v, int64
   t.shape[0] = n;
   t.data = (void *)v;
   snprintf(name, sizeof name, "%s_p%d", e->opt->name, e->n_packed++);
-  emit_weight(name, &t, &e->packed_externs, &e->packed_defs);
+  emit_weight(name, &t, 0, &e->packed_externs, &e->packed_defs);
   snprintf(expr, sizeof expr, "%s.v", name);
   return pool_add(e, expr);
 }
@@ -606,11 +655,34 @@ static void put_io_macros(sbuf *h, const char *name, const char *kind, int i, co
   sb_printf(h, "}\n#define %s_%s_%d_SIZE %" PRId64 "\n", name, kind, i, ir_numel(t));
 }
 
-static void emit_header(const drv *d, sbuf *h) {
+/* The --train part of NAME.h: the step, its labels, the parameter access. */
+static void put_train_header(const part *tp, sbuf *h) {
+  const ir_graph *t = tp->d.g;
+  const char *nm = tp->d.name;
+  int n_in = t->n_inputs - t->n_labels;
+  sb_printf(h, "#define %s_NUM_LABELS %d\n", nm, t->n_labels);
+  for (int i = n_in; i < t->n_inputs; i++) put_io_macros(h, nm, "LABEL", i - n_in, t->inputs[i]);
+  sb_printf(h, "\nint %s_train_step(", nm);
+  for (int i = 0; i < t->n_inputs; i++)
+    sb_printf(h, "const %s *%s, ", ir_dtype_ctype(t->inputs[i]->dtype), tp->d.in_param[i]);
+  sb_puts(h, "float *loss, void *arena);\n\n");
+  sb_printf(h, "int %s_param_count(void);\n"
+               "const char *%s_param_name(int i);\n"
+               "const char *%s_param_dtype(int i);\n"
+               "int %s_param_rank(int i);\n"
+               "const int64_t *%s_param_shape(int i);\n"
+               "int64_t %s_param_numel(int i);\n"
+               "void *%s_param_data(int i);\n"
+               "int %s_param_find(const char *name);\n\n", nm, nm, nm, nm, nm, nm, nm, nm);
+}
+
+static void emit_header(const drv *d, const part *tp, sbuf *h) {
   ir_graph *g = d->g;
   const char *nm = d->name;
   int64_t arena = g->arena_bytes > 64 ? g->arena_bytes : 64;
-  sb_printf(h, "/*\n * %s.h - inference for model '", nm);
+  int64_t step_arena = tp ? align64(tp->d.g->arena_bytes) + tp->tail : 0;
+  if (step_arena > arena) arena = step_arena;
+  sb_printf(h, "/*\n * %s.h - %s for model '", nm, tp ? "inference and training" : "inference");
   put_comment(h, g->name ? g->name : nm);
   sb_puts(h, "'.\n * Generated by modelc; do not edit.\n *\n");
   sb_printf(h, " * int %s_infer(<inputs>, <outputs>, void *arena);\n", nm);
@@ -624,26 +696,187 @@ static void emit_header(const drv *d, sbuf *h) {
                " *   -D%s_NO_STATIC_ARENA.\n"
                " *\n"
                " * %s_NO_STATIC_ARENA: define it while compiling %s.c to reserve no static\n"
-               " *   arena (%s_ARENA_BYTES of RAM saved) when every caller passes its own.\n */\n",
-            nm, nm, nm, nm, nm, nm, nm, nm);
+               " *   arena (%s_ARENA_BYTES of RAM saved) when every caller passes its own.\n%s",
+            nm, nm, nm, nm, nm, nm, nm, nm, tp ? "" : " */\n");
+  if (tp) {
+    sb_printf(h, " *\n"
+                 " * Training (a --train build):\n"
+                 " * int %s_train_step(<inputs>, <labels>, float *loss, void *arena);\n"
+                 " *   One optimizer step on one batch: runs the training graph (forward, loss,\n"
+                 " *   gradients, optimizer), writes the batch's loss to *loss, then stores the\n"
+                 " *   new values of the trained parameters and of the optimizer's state.\n"
+                 " *   Inputs are %s_infer's, labels as the LABEL macros say.  arena as for\n"
+                 " *   %s_infer (the same %s_ARENA_BYTES; NULL: the same static arena, so\n"
+                 " *   no call may overlap another).  Returns 0; %s_ERR_NO_ARENA as above;\n"
+                 " *   %s_ERR_LOSS_NOT_FINITE when the loss is NaN or infinite, and then\n"
+                 " *   nothing is stored: the parameters keep the values the step began with.\n"
+                 " *   The parameters live in writable arrays shared with %s_infer, which\n"
+                 " *   therefore computes with the latest trained values; neither function is\n"
+                 " *   reentrant with respect to them (one model, one trainer).\n"
+                 " *\n"
+                 " * Parameter access, for saving and loading (i from 0 to %s_param_count() - 1;\n"
+                 " * out of range: NULL or -1):\n"
+                 " *   %s_param_name(i)   the model's name for it (an ONNX initializer name)\n"
+                 " *   %s_param_dtype(i)  \"float32\" (numpy name); _rank(i), _shape(i), _numel(i)\n"
+                 " *   %s_param_data(i)   its numel elements, C order, writable: loading is a\n"
+                 " *                       memcpy into it between steps\n"
+                 " *   %s_param_find(name) its index, or -1\n"
+                 " * Only trained parameters are listed; frozen ones and constants stay const.\n */\n",
+              nm, nm, nm, nm, nm, nm, nm, nm, nm, nm, nm, nm);
+  }
   sb_printf(h, "#ifndef %s_H_INCLUDED\n#define %s_H_INCLUDED\n\n#include <stdint.h>\n\n", nm, nm);
   sb_puts(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
   sb_printf(h, "#define %s_ARENA_BYTES %" PRId64 "\n", nm, arena);
   sb_printf(h, "/* most bytes live at once for this schedule: %" PRId64 " */\n\n", g->arena_lower_bound);
+  if (tp) {
+    sb_printf(h, "/* the arena each function needs; %s_ARENA_BYTES is the larger */\n"
+                 "#define %s_INFER_ARENA_BYTES %" PRId64 "\n"
+                 "#define %s_TRAIN_ARENA_BYTES %" PRId64 "\n"
+                 "/* most bytes live at once in the training step: %" PRId64 " */\n\n",
+              nm, nm, g->arena_bytes > 64 ? g->arena_bytes : 64, nm, step_arena, tp->d.g->arena_lower_bound);
+  }
   sb_printf(h, "#define %s_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */\n\n", nm);
+  if (tp) sb_printf(h, "#define %s_ERR_LOSS_NOT_FINITE 2  /* train_step: NaN or infinite loss, nothing updated */\n\n", nm);
   sb_printf(h, "#define %s_NUM_INPUTS %d\n", nm, g->n_inputs);
   sb_printf(h, "#define %s_NUM_OUTPUTS %d\n\n", nm, g->n_outputs);
   for (int i = 0; i < g->n_inputs; i++) put_io_macros(h, nm, "INPUT", i, g->inputs[i]);
   if (g->n_inputs) sb_puts(h, "\n");
   for (int j = 0; j < g->n_outputs; j++) put_io_macros(h, nm, "OUTPUT", j, g->outputs[j]);
   if (g->n_outputs) sb_puts(h, "\n");
+  if (d->profile)
+    sb_printf(h, "/* Built with --profile: %s_infer calls %s_profile(k, 0) before node k and\n"
+                 " * %s_profile(k, 1) after it, k = 0 .. %s_PROFILE_NODES - 1 in schedule order\n"
+                 " * (the numbering of `modelc graph`).  The program defines it: %s_main.c\n"
+                 " * does, timing each node with a clock. */\n"
+                 "#define %s_PROFILE_NODES %d\n"
+                 "void %s_profile(int node, int end);\n\n",
+              nm, nm, nm, nm, nm, nm, d->n_profiled, nm);
   sb_printf(h, "int %s_infer(", nm);
   put_params(d, h);
-  sb_puts(h, ");\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+  sb_puts(h, ");\n\n");
+  if (tp) put_train_header(tp, h);
+  sb_puts(h, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+}
+
+/* --profile's part of the harness: the hook NAME_infer calls around each
+ * node, summing each node's time, and the table `--profile N` prints. */
+static void emit_profiler(const drv *d, const call *calls, sbuf *m) {
+  const char *nm = d->name;
+  sb_printf(m, "/* ---- --profile: %s_infer calls %s_profile around each node ---- */\n", nm, nm);
+  sb_puts(m,
+          "typedef struct prof_node {\n"
+          "  const char *name, *op, *kernel;\n"
+          "  long long macs;   /* multiply-accumulates of one run, as modelc info counts them */\n"
+          "} prof_node;\n\n");
+  sb_printf(m, "static const prof_node prof_nodes[%s_PROFILE_NODES + 1] = {\n", nm);
+  for (int k = 0; k < d->n_profiled; k++) {
+    const ir_node *n = calls[k].node;
+    char fused[64], op[160];
+    if (op_epilogue_label(n, fused, sizeof fused) < 0) fused[0] = '\0';
+    snprintf(op, sizeof op, "%s%s", n->op_type, fused);
+    sb_puts(m, "  {");
+    put_cstring(m, n->name);
+    sb_puts(m, ", ");
+    put_cstring(m, op);
+    sb_puts(m, ", ");
+    put_cstring(m, calls[k].kernel);
+    sb_printf(m, ", %" PRId64 "LL},\n", n->op->macs ? n->op->macs(n) : 0);
+  }
+  sb_puts(m, "  {NULL, NULL, NULL, 0}  /* C has no empty arrays */\n};\n");
+  sb_printf(m, "static double prof_start, prof_us[%s_PROFILE_NODES + 1];\n\n", nm);
+  sb_printf(m,
+            "void %s_profile(int node, int end) {\n"
+            "  double t = now_us();\n"
+            "  if (end) prof_us[node] += t - prof_start;\n"
+            "  else prof_start = t;\n"
+            "}\n\n", nm);
+  sb_printf(m,
+            "/* slowest first; ties in schedule order */\n"
+            "static int cmp_prof(const void *a, const void *b) {\n"
+            "  int x = *(const int *)a, y = *(const int *)b;\n"
+            "  if (prof_us[x] != prof_us[y]) return prof_us[x] < prof_us[y] ? 1 : -1;\n"
+            "  return x - y;\n"
+            "}\n\n"
+            "/* GFLOP/s of macs multiply-accumulates in us microseconds, \"-\" for none */\n"
+            "static void put_gflops(char *buf, size_t n, long long macs, double us) {\n"
+            "  if (macs > 0 && us > 0) snprintf(buf, n, \"%%.2f\", 2.0 * (double)macs / us / 1e3);\n"
+            "  else snprintf(buf, n, \"-\");\n"
+            "}\n\n"
+            "/* The table of --profile N: per node its mean time over the runs, its share\n"
+            " * of the total and its GFLOP/s, slowest first; the total last. */\n"
+            "static void print_profile(long runs) {\n"
+            "  int order[%s_PROFILE_NODES + 1], k, wn = 4, wo = 2, wk = 6;\n"
+            "  double total = 0;\n"
+            "  long long macs = 0;\n"
+            "  char gf[32];\n"
+            "  for (k = 0; k < %s_PROFILE_NODES; k++) {\n"
+            "    const prof_node *p = &prof_nodes[k];\n"
+            "    order[k] = k;\n"
+            "    total += prof_us[k];\n"
+            "    macs += p->macs;\n"
+            "    if ((int)strlen(p->name) > wn) wn = (int)strlen(p->name);\n"
+            "    if ((int)strlen(p->op) > wo) wo = (int)strlen(p->op);\n"
+            "    if ((int)strlen(p->kernel) > wk) wk = (int)strlen(p->kernel);\n"
+            "  }\n"
+            "  qsort(order, (size_t)%s_PROFILE_NODES, sizeof order[0], cmp_prof);\n"
+            "  printf(\"%%-*s  %%-*s  %%-*s  %%12s  %%7s  %%8s\\n\", wn, \"node\", wo, \"op\", wk, \"kernel\", \"us\", \"share\",\n"
+            "         \"GFLOP/s\");\n"
+            "  for (k = 0; k < %s_PROFILE_NODES; k++) {\n"
+            "    const prof_node *p = &prof_nodes[order[k]];\n"
+            "    double us = prof_us[order[k]] / (double)runs;\n"
+            "    put_gflops(gf, sizeof gf, p->macs, us);\n"
+            "    printf(\"%%-*s  %%-*s  %%-*s  %%12.3f  %%6.2f%%%%  %%8s\\n\", wn, p->name, wo, p->op, wk, p->kernel, us,\n"
+            "           total > 0 ? 100.0 * prof_us[order[k]] / total : 0.0, gf);\n"
+            "  }\n"
+            "  put_gflops(gf, sizeof gf, macs, total / (double)runs);\n"
+            "  printf(\"%%-*s  %%-*s  %%-*s  %%12.3f  %%6.2f%%%%  %%8s\\n\", wn, \"total\", wo, \"\", wk, \"\", total / (double)runs,\n"
+            "         100.0, gf);\n"
+            "}\n\n", nm, nm, nm, nm);
 }
 
 /* The harness: one generic main over tables describing the inputs and outputs. */
-static void emit_harness(const drv *d, sbuf *m) {
+/* One io_desc row: name, output file (NULL for inputs), dtype, shape, size. */
+static void put_io_desc(sbuf *m, const ir_tensor *t, const char *file) {
+  const char *descr = tio_npy_descr(t->dtype);
+  sb_puts(m, "  {");
+  put_cstring(m, t->name);
+  sb_puts(m, ", ");
+  if (file) put_cstring(m, file);
+  else sb_puts(m, "NULL");
+  sb_printf(m, ", \"%s\", \"%s\", %d, {", ir_dtype_name(t->dtype), descr ? descr : "", t->rank);
+  for (int k = 0; k < t->rank; k++) sb_printf(m, k ? ", %" PRId64 : "%" PRId64, t->shape[k]);
+  if (t->rank == 0) sb_puts(m, "0");
+  sb_printf(m, "}, %" PRId64 "},\n", ir_numel(t));
+}
+
+/* The --train glue of the harness: the labels' table, the step's call and
+ * the names harness_train.inc uses, then that file. */
+static void put_train_glue(const part *tp, sbuf *m) {
+  const ir_graph *t = tp->d.g;
+  const char *nm = tp->d.name;
+  int n_in = t->n_inputs - t->n_labels;
+  sb_puts(m, "/* ---- --train: the model's side ---- */\n\nstatic const io_desc tr_labels[] = {\n");
+  for (int i = n_in; i < t->n_inputs; i++) put_io_desc(m, t->inputs[i], NULL);
+  sb_puts(m, "  {NULL, NULL, NULL, NULL, 0, {0}, 0}\n};\n\n");
+  sb_printf(m, "#define TR_PROG \"%s_main\"\n#define TR_N_LABELS %d\n#define TR_ARENA_BYTES %s_ARENA_BYTES\n"
+               "#define TR_ERR_LOSS %s_ERR_LOSS_NOT_FINITE\n", nm, t->n_labels, nm, nm);
+  static const char *const fns[] = {"COUNT", "count", "NAME", "name", "DTYPE", "dtype", "RANK", "rank",
+                                    "SHAPE", "shape", "NUMEL", "numel", "DATA", "data", "FIND", "find"};
+  for (int k = 0; k < 16; k += 2) sb_printf(m, "#define TR_PARAM_%s %s_param_%s\n", fns[k], nm, fns[k + 1]);
+  sb_printf(m, "\nstatic int tr_step(void *const *in, void *const *lab, float *loss, void *arena) {\n");
+  if (!n_in) sb_puts(m, "  (void)in;\n");
+  if (!t->n_labels) sb_puts(m, "  (void)lab;\n");
+  sb_printf(m, "  return %s_train_step(", nm);
+  for (int i = 0; i < t->n_inputs; i++)
+    sb_printf(m, "(const %s *)%s[%d], ", ir_dtype_ctype(t->inputs[i]->dtype), i < n_in ? "in" : "lab",
+              i < n_in ? i : i - n_in);
+  sb_puts(m, "loss, arena);\n}\n\n");
+  sb_puts(m, "/* ---- the --train loop (compiler/backend/harness_train.inc) ---- */\n");
+  sb_puts(m, modelc_train_src);
+  sb_puts(m, "/* ---- end of the --train loop ---- */\n\n");
+}
+
+static void emit_harness(const drv *d, const part *tp, sbuf *m) {
   ir_graph *g = d->g;
   const char *nm = d->name;
   sb_printf(m, "/*\n * %s_main.c - command-line harness for %s_infer.\n", nm, nm);
@@ -652,14 +885,29 @@ static void emit_harness(const drv *d, sbuf *m) {
                " *                                       writes OUTDIR/<output>.npy\n"
                " *   %s_main --bench N IN.npy...       N timed runs after a warm-up;\n"
                " *                                       last line: median_us: X\n"
-               " * Build: cc -O3 %s.c %s_weights.c %s_main.c -lm\n */\n", nm, nm, nm, nm, nm);
+               "%s%s%s%s"
+               " * Build: cc -O3 %s.c %s_weights.c %s_main.c -lm\n */\n", nm, nm,
+            d->profile ? " *   " : "", d->profile ? nm : "",
+            d->profile ? "_main --profile N IN.npy...     N runs after a warm-up; per node its\n"
+                         " *                                       mean time, share and GFLOP/s\n" : "",
+            tp ? " *   ... --load W.npz ...              any run above, with trained parameters\n"
+                 " *   --train X.npy Y.npy --epochs E --batch B [--shuffle SEED] [--log L.csv]\n"
+                 " *     [--save W.npz] [--load W.npz] [--test XT.npy YT.npy] [--max-bytes N]\n"
+                 " *                                       trains the model (see harness_train.inc\n"
+                 " *                                       below and docs/training_harness.md)\n" : "",
+            nm, nm, nm);
   sb_puts(m, "#ifndef _POSIX_C_SOURCE\n#define _POSIX_C_SOURCE 200809L /* clock_gettime */\n#endif\n\n");
-  sb_puts(m, "#include <errno.h>\n#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
-             "#include <sys/stat.h>\n#include <time.h>\n\n");
+  sb_printf(m, "#include <errno.h>\n#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+             "#include <sys/stat.h>\n#include <time.h>\n%s\n", tp ? "#include <stdarg.h>\n#include <unistd.h>\n" : "");
   sb_printf(m, "#include \"%s.h\"\n\n", nm);
   sb_puts(m, "/* ---- modelc's .npy reader and writer (runtime/npy.h, runtime/npy.c) ---- */\n");
   sb_puts(m, modelc_npy_src);
   sb_puts(m, "/* ---- end of npy ---- */\n\n");
+  if (tp) {
+    sb_puts(m, "/* ---- modelc's .npz reader (runtime/npz.h, runtime/npz.c) ---- */\n");
+    sb_puts(m, modelc_npz_src);
+    sb_puts(m, "/* ---- end of npz ---- */\n\n");
+  }
   sb_puts(m,
           "typedef struct io_desc {\n"
           "  const char *name, *file, *dtype, *descr;  /* file: OUTDIR/<file>.npy (outputs) */\n"
@@ -674,19 +922,7 @@ static void emit_harness(const drv *d, sbuf *m) {
   for (int pass = 0; pass < 2; pass++) {
     int count = pass ? g->n_outputs : g->n_inputs;
     sb_printf(m, "static const io_desc %s[] = {\n", pass ? "outs" : "ins");
-    for (int i = 0; i < count; i++) {
-      const ir_tensor *t = pass ? g->outputs[i] : g->inputs[i];
-      const char *descr = tio_npy_descr(t->dtype);
-      sb_puts(m, "  {");
-      put_cstring(m, t->name);
-      sb_puts(m, ", ");
-      if (pass) put_cstring(m, ofiles[i]);
-      else sb_puts(m, "NULL");
-      sb_printf(m, ", \"%s\", \"%s\", %d, {", ir_dtype_name(t->dtype), descr ? descr : "", t->rank);
-      for (int k = 0; k < t->rank; k++) sb_printf(m, k ? ", %" PRId64 : "%" PRId64, t->shape[k]);
-      if (t->rank == 0) sb_puts(m, "0");
-      sb_printf(m, "}, %" PRId64 "},\n", ir_numel(t));
-    }
+    for (int i = 0; i < count; i++) put_io_desc(m, pass ? g->outputs[i] : g->inputs[i], pass ? ofiles[i] : NULL);
     sb_puts(m, "  {NULL, NULL, NULL, NULL, 0, {0}, 0}  /* C has no empty arrays */\n};\n\n");
   }
   tio_free_file_names(g->n_outputs, ofiles);
@@ -735,9 +971,11 @@ static void emit_harness(const drv *d, sbuf *m) {
   sb_printf(m,
             "static int usage(void) {\n"
             "  fprintf(stderr, \"usage: %s_main IN.npy... [-o OUTDIR]\\n"
-            "       %s_main --bench N IN.npy...\\n\");\n"
+            "       %s_main --bench N IN.npy...\\n%s%s%s%s\");\n"
             "  return 2;\n"
-            "}\n\n", nm, nm);
+            "}\n\n", nm, nm, d->profile ? "       " : "", d->profile ? nm : "",
+            d->profile ? "_main --profile N IN.npy...\\n" : "",
+            tp ? "       --train X.npy Y.npy --epochs E --batch B ... (see --train alone)\\n" : "");
   /* the call, with one cast argument per input and output */
   sb_puts(m, "static int run(void *const *in, void *const *out, void *arena) {\n");
   if (!g->n_inputs) sb_puts(m, "  (void)in;\n");
@@ -758,6 +996,8 @@ static void emit_harness(const drv *d, sbuf *m) {
           "  clock_gettime(CLOCK_MONOTONIC, &ts);\n"
           "  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;\n"
           "}\n\n");
+  if (tp) put_train_glue(tp, m);
+  if (d->profile) emit_profiler(d, d->calls, m);
   sb_printf(m,
             "int main(int argc, char **argv) {\n"
             "  const char *prog = \"%s_main\", *outdir = \".\", *files[N_IN + 1];\n"
@@ -765,8 +1005,9 @@ static void emit_harness(const drv *d, sbuf *m) {
             "  void *in[N_IN + 1], *out[N_OUT + 1];\n"
             "  unsigned char *arena_mem, *arena;\n"
             "  char err[512];\n"
-            "  long bench = -1;\n"
+            "  long bench = -1%s;\n"
             "  int nfiles = 0, i, rc = 0;\n"
+            "%s"
             "  memset(arrs, 0, sizeof arrs);\n"
             "  memset(out, 0, sizeof out);\n"
             "  for (i = 1; i < argc; i++) {\n"
@@ -778,6 +1019,7 @@ static void emit_harness(const drv *d, sbuf *m) {
             "      if (++i >= argc) return usage();\n"
             "      bench = strtol(argv[i], &end, 10);\n"
             "      if (*end || bench < 1) return usage();\n"
+            "%s"
             "    } else if (argv[i][0] == '-' && argv[i][1]) {\n"
             "      return usage();\n"
             "    } else {\n"
@@ -791,7 +1033,16 @@ static void emit_harness(const drv *d, sbuf *m) {
             "  if (nfiles != N_IN) {\n"
             "    fprintf(stderr, \"%%s: expected %%d input file(s), got %%d\\n\", prog, N_IN, nfiles);\n"
             "    return 2;\n"
-            "  }\n", nm);
+            "  }\n", nm, d->profile ? ", profile = -1" : "",
+            tp ? "  for (i = 1; i < argc; i++)   /* --train anywhere: the training loop */\n"
+                 "    if (strcmp(argv[i], \"--train\") == 0) return train_main(argc, argv);\n"
+                 "  if (tr_take_load(&argc, argv) != 0) return 1;   /* --load W.npz: infer with trained weights */\n" : "",
+            d->profile ? "    } else if (strcmp(argv[i], \"--profile\") == 0) {\n"
+                         "      char *end;\n"
+                         "      if (++i >= argc) return usage();\n"
+                         "      profile = strtol(argv[i], &end, 10);\n"
+                         "      if (*end || profile < 1) return usage();\n"
+                       : "");
   sb_puts(m,
           "  for (i = 0; i < N_IN; i++) {\n"
           "    const io_desc *d = &ins[i];\n"
@@ -831,8 +1082,24 @@ static void emit_harness(const drv *d, sbuf *m) {
             "    goto done;\n"
             "  }\n"
             "  arena = arena_mem + (64 - (uintptr_t)arena_mem %% 64) %% 64;\n", nm);
+  if (d->profile)
+    sb_puts(m,
+            "  if (profile > 0) {\n"
+            "    long r;\n"
+            "    rc = run(in, out, arena);  /* warm-up */\n"
+            "    memset(prof_us, 0, sizeof prof_us);\n"
+            "    for (r = 0; r < profile && rc == 0; r++) rc = run(in, out, arena);\n"
+            "    if (rc == 0) {\n"
+            "      print_profile(profile);\n"
+            "    } else {\n"
+            "      fprintf(stderr, \"%s: inference failed (%d)\\n\", prog, rc);\n"
+            "      rc = 1;\n"
+            "    }\n"
+            "  } else ");
+  else
+    sb_puts(m, "  ");
   sb_puts(m,
-          "  if (bench > 0) {\n"
+          "if (bench > 0) {\n"
           "    double *t = malloc(sizeof(double) * (size_t)bench);\n"
           "    long r;\n"
           "    if (!t) {\n"
@@ -896,32 +1163,89 @@ static int valid_c_name(const char *s) {
   return 1;
 }
 
-int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
-  if (!opt || !valid_c_name(opt->name))
-    return ir_error("model name '%s' is not a C identifier", opt && opt->name ? opt->name : "");
+/* ---- the weights of one or two graphs ---------------------------------------- */
+
+/* The arrays of NAME_weights.c that stand for tensors, numbered in the order
+ * the graphs (then tensor ids) first use them.  A --train build puts both
+ * graphs' weights here: a parameter the step trains (is_state) once, writable,
+ * read by both functions; a constant the training graph shares with the
+ * inference graph (same name, dtype, shape and bytes) once too. */
+typedef struct wtab {
+  const ir_tensor **t;
+  int n;
+  sbuf externs, defs;
+} wtab;
+
+static int same_weight(const ir_tensor *a, const ir_tensor *b) {
+  if (strcmp(a->name, b->name) != 0 || a->dtype != b->dtype || !ir_same_shape(a, b) || a->is_state != b->is_state)
+    return 0;
+  return a->is_state || ir_numel(a) == 0 || (a->data && b->data && memcmp(a->data, b->data, (size_t)ir_nbytes(a)) == 0);
+}
+
+/* The index k of NAME_w<k> for t, emitting the array unless one of the
+ * first `shared` entries (an earlier graph's) is the same weight. */
+static int weight_index(wtab *wt, const char *nm, const ir_tensor *t, int shared) {
+  char wname[80];
+  for (int k = 0; k < shared; k++)
+    if (same_weight(wt->t[k], t)) return k;
+  wt->t = ir_realloc(wt->t, sizeof *wt->t * (size_t)(wt->n + 1));
+  wt->t[wt->n] = t;
+  snprintf(wname, sizeof wname, "%s_w%d", nm, wt->n);
+  emit_weight(wname, t, t->is_state, &wt->externs, &wt->defs);
+  return wt->n++;
+}
+
+/* NAME_w<k> as the C expression of its elements. */
+static void put_weight(sbuf *b, const char *nm, const ir_tensor *t, int k) {
+  sb_printf(b, has_float_view(t->dtype) ? "%s_w%d.v" : "%s_w%d", nm, k);
+}
+
+/* ---- one graph's share of NAME.c ------------------------------------------- */
+
+
+static void part_free(part *p) {
+  for (int i = 0; p->d.in_param && i < p->d.g->n_inputs; i++) free(p->d.in_param[i]);
+  for (int j = 0; p->d.out_param && j < p->d.g->n_outputs; j++) free(p->d.out_param[j]);
+  free(p->d.in_param);
+  free(p->d.out_param);
+  free(p->d.input_pos);
+  free(p->d.output_pos);
+  free(p->d.weight);
+  free(p->d.out_direct);
+  free(p->d.out_off);
+  free(p->flags);
+  for (int k = 0; k < p->n_calls; k++) free(p->calls[k].args);
+  free(p->calls);
+  sb_free(&p->funcs);
+  sb_free(&p->calltext);
+}
+
+
+/* Emit graph g into p: node functions, weights (into wt; the first `shared`
+ * entries are an earlier graph's), calls.  A training step (train) names
+ * its last g->n_labels inputs "label_..." and keeps its outputs in the tail. */
+static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, int train) {
   int nt = g->n_tensors, rc = 0;
-  drv d;
-  memset(&d, 0, sizeof d);
-  d.g = g;
-  d.name = opt->name;
-  d.in_param = ir_alloc(sizeof(char *) * (size_t)(g->n_inputs + 1));
-  d.out_param = ir_alloc(sizeof(char *) * (size_t)(g->n_outputs + 1));
-  d.input_pos = ir_alloc(sizeof(int) * (size_t)(nt + 1));
-  d.output_pos = ir_alloc(sizeof(int) * (size_t)(nt + 1));
-  d.weight = ir_alloc(sizeof(int) * (size_t)(nt + 1));
-  d.out_direct = ir_alloc(sizeof(int) * (size_t)(g->n_outputs + 1));
-  emit_ctx e;
-  memset(&e, 0, sizeof e);
-  e.opt = opt;
-  e.g = g;
-  sbuf h = {0}, c = {0}, w = {0}, m = {0}, externs = {0}, defs = {0}, funcs = {0}, calltext = {0};
+  drv *d = &p->d;
+  memset(p, 0, sizeof *p);
+  d->g = g;
+  d->name = e->opt->name;
+  d->in_param = ir_alloc(sizeof(char *) * (size_t)(g->n_inputs + 1));
+  d->out_param = ir_alloc(sizeof(char *) * (size_t)(g->n_outputs + 1));
+  d->input_pos = ir_alloc(sizeof(int) * (size_t)(nt + 1));
+  d->output_pos = ir_alloc(sizeof(int) * (size_t)(nt + 1));
+  d->weight = ir_alloc(sizeof(int) * (size_t)(nt + 1));
+  d->out_direct = ir_alloc(sizeof(int) * (size_t)(g->n_outputs + 1));
+  if (train) d->out_off = ir_alloc(sizeof(int64_t) * (size_t)(g->n_outputs + 1));
+  e->g = g;
+  e->fn_prefix = train ? "step" : "node";
   enum { WRITTEN = 1, USED = 2 };  /* per tensor: a node writes it; a call or an output uses it */
-  unsigned char *flags = ir_alloc((size_t)nt + 1);
-  call *calls = ir_alloc(sizeof(call) * (size_t)(g->n_nodes + 1));
-  int n_calls = 0;
+  p->flags = ir_alloc((size_t)nt + 1);
+  p->calls = ir_alloc(sizeof(call) * (size_t)(g->n_nodes + 1));
+  unsigned char *flags = p->flags;
 
   /* 1. who is who: inputs, outputs, parameter names */
-  for (int i = 0; i < nt; i++) d.input_pos[i] = d.output_pos[i] = d.weight[i] = -1;
+  for (int i = 0; i < nt; i++) d->input_pos[i] = d->output_pos[i] = d->weight[i] = -1;
   for (int s = 0; s < g->n_nodes; s++) {
     ir_node *n = g->nodes[s];
     if (n->dead) continue;
@@ -931,16 +1255,22 @@ int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
   for (int i = 0; i < g->n_inputs && rc == 0; i++) {
     ir_tensor *t = g->inputs[i];
     if (!owned(g, t)) { rc = ir_error("graph input %d is not a tensor of the graph", i); break; }
-    if (d.input_pos[t->id] < 0) d.input_pos[t->id] = i;
-    d.in_param[i] = unique_param("input", t, d.in_param, i);
+    if (d->input_pos[t->id] < 0) d->input_pos[t->id] = i;
+    d->in_param[i] = unique_param(train && i >= g->n_inputs - g->n_labels ? "label" : "input", t, d->in_param, i);
   }
   for (int j = 0; j < g->n_outputs && rc == 0; j++) {
     ir_tensor *t = g->outputs[j];
     if (!owned(g, t)) { rc = ir_error("graph output %d is not a tensor of the graph", j); break; }
-    d.out_param[j] = unique_param("output", t, d.out_param, j);
-    if (d.output_pos[t->id] < 0) {
-      d.output_pos[t->id] = j;
-      d.out_direct[j] = (flags[t->id] & WRITTEN) && d.input_pos[t->id] < 0 && !is_weight_role(t);
+    d->out_param[j] = unique_param("output", t, d->out_param, j);
+    if (train) d->out_off[j] = -1;
+    if (d->output_pos[t->id] < 0) {
+      int computed = (flags[t->id] & WRITTEN) && d->input_pos[t->id] < 0 && !is_weight_role(t);
+      d->output_pos[t->id] = j;
+      if (!train) d->out_direct[j] = computed;
+      else if (computed) {
+        d->out_off[j] = align64(g->arena_bytes) + p->tail;
+        p->tail += align64(ir_nbytes(t));
+      }
     }
   }
   for (int k = 0; k < g->n_inputs + g->n_outputs && rc == 0; k++) {
@@ -953,81 +1283,240 @@ int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
     }
   }
 
-  /* 2. one function per node, in schedule order */
-  for (int s = 0; s < g->n_nodes && rc == 0; s++)
-    if (!g->nodes[s]->dead) rc = emit_node(&e, g->nodes[s], &funcs, &calls[n_calls++]);
+  /* 2. one function per node, in schedule order.  A trained tensor's data
+   * is hidden meanwhile: it is a starting value, which no kernel may take
+   * for a constant (one that needs a constant then says so). */
+  void **hidden = ir_alloc(sizeof(void *) * (size_t)(nt + 1));
+  int64_t *planned = ir_alloc(sizeof(int64_t) * (size_t)(g->n_nodes + 1));
+  for (int s = 0; s < g->n_nodes; s++) {   /* by node id, which emit_node knows */
+    const ir_node *n = g->nodes[s];
+    if (n->id >= 0 && n->id < g->n_nodes)
+      planned[n->id] = !n->dead && n->op && n->op->scratch_bytes ? n->op->scratch_bytes(n) : 0;
+  }
+  for (int i = 0; i < nt; i++)
+    if (g->tensors[i]->is_state) hidden[i] = g->tensors[i]->data, g->tensors[i]->data = NULL;
+  e->planned_scratch = planned;   /* the kernels must not see the difference */
+  for (int s = 0; s < g->n_nodes && rc == 0; s++) {
+    call *cl = &p->calls[p->n_calls];
+    if (g->nodes[s]->dead) continue;
+    p->n_calls++;
+    if (ir_attr_int(g->nodes[s], PLAN_INPUT_VIEW_ATTR, 0)) {   /* the input itself: nothing to run (fn "") */
+      cl->node = g->nodes[s];
+      cl->kernel = "view of an input";
+    } else {
+      rc = emit_node(e, g->nodes[s], &p->funcs, cl);
+    }
+  }
+  e->planned_scratch = NULL;
+  for (int i = 0; i < nt; i++)
+    if (g->tensors[i]->is_state) g->tensors[i]->data = hidden[i];
+  free(hidden);
+  free(planned);
 
-  /* 3. the weights: constants some call or output uses, numbered by tensor id */
-  for (int k = 0; k < n_calls; k++)
-    for (int a = 0; a < calls[k].n; a++)
-      if (calls[k].args[a].t) flags[calls[k].args[a].t->id] |= USED;
+  /* 3. the weights: constants some call, output or update uses, numbered by tensor id */
+  for (int k = 0; k < p->n_calls; k++)
+    for (int a = 0; a < p->calls[k].n; a++)
+      if (p->calls[k].args[a].t) flags[p->calls[k].args[a].t->id] |= USED;
   for (int j = 0; j < g->n_outputs; j++) flags[g->outputs[j]->id] |= USED;
-  for (int k = 0; k < n_calls; k++) {
-    const ir_attr *ga = calls[k].node ? ir_attr_find(calls[k].node, "_guard") : NULL;
+  for (int u = 0; train && u < g->n_updates; u++) {
+    if (owned(g, g->updates[u].target)) flags[g->updates[u].target->id] |= USED;
+    if (owned(g, g->updates[u].value)) flags[g->updates[u].value->id] |= USED;
+  }
+  if (train && owned(g, g->loss)) flags[g->loss->id] |= USED;
+  for (int k = 0; k < p->n_calls; k++) {
+    const ir_attr *ga = p->calls[k].node ? ir_attr_find(p->calls[k].node, "_guard") : NULL;
     for (int q = 0; ga && q < ga->n; q++) {
       int pos;
-      ir_tensor *t = guard_tensor(g, calls[k].node, q, &pos);
+      ir_tensor *t = guard_tensor(g, p->calls[k].node, q, &pos);
       if (owned(g, t)) flags[t->id] |= USED;
     }
   }
   for (int i = 0; i < nt && rc == 0; i++) {
     ir_tensor *t = g->tensors[i];
-    if (!is_weight_role(t) || d.input_pos[i] >= 0 || !(flags[i] & USED)) continue;
+    if (!is_weight_role(t) && !t->is_state) continue;
+    if (d->input_pos[i] >= 0 || !(flags[i] & USED)) continue;
     if (ir_numel(t) < 0) { rc = ir_error("constant '%s' has no static shape", t->name); break; }
     if (!t->data && ir_numel(t) != 0) { rc = ir_error("constant '%s' has no data", t->name); break; }
-    char wname[80];
-    d.weight[i] = d.n_weights++;
-    snprintf(wname, sizeof wname, "%s_w%d", d.name, d.weight[i]);
-    emit_weight(wname, t, &externs, &defs);
+    d->weight[i] = weight_index(wt, d->name, t, shared);
   }
   for (int j = 0; j < g->n_outputs && rc == 0; j++) {
     const ir_tensor *t = g->outputs[j];
-    if (d.output_pos[t->id] == j && !d.out_direct[j] && d.input_pos[t->id] < 0 && d.weight[t->id] < 0)
+    if (d->output_pos[t->id] == j && !d->out_direct[j] && !(train && d->out_off[j] >= 0) && d->input_pos[t->id] < 0 &&
+        d->weight[t->id] < 0)
       rc = ir_error("graph output '%s' is computed by no node", t->name);
   }
 
-  /* 4. the calls */
-  for (int k = 0; k < n_calls && rc == 0; k++) {
-    const ir_attr *ga = ir_attr_find(calls[k].node, "_guard");
-    sb_puts(&calltext, "  ");
+  /* 4. the calls (NAME_infer's with --profile, each between two calls of the hook) */
+  d->profile = !train && e->opt->profile;
+  d->n_profiled = p->n_calls;
+  d->calls = p->calls;
+  for (int k = 0; k < p->n_calls && rc == 0; k++) {
+    const ir_attr *ga = ir_attr_find(p->calls[k].node, "_guard");
+    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 0);\n", d->name, k);
+    if (!p->calls[k].fn[0]) {   /* a view: no call (its row of the profile reads ~0) */
+      if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, k);
+      continue;
+    }
+    sb_puts(&p->calltext, "  ");
     for (int q = 0; ga && q < ga->n && rc == 0; q++) {   /* a predicated branch node: "if (c[0]) f(...);" */
       int pos = 1;
-      ir_tensor *t = guard_tensor(g, calls[k].node, q, &pos);
+      ir_tensor *t = guard_tensor(g, p->calls[k].node, q, &pos);
       if (!owned(g, t) || t->dtype != IR_BOOL) {
-        rc = ir_error("node '%s' (%s): guard '%s' names no bool tensor of the graph", calls[k].node->name,
-                      calls[k].node->op_type, ga->strings[q]);
+        rc = ir_error("node '%s' (%s): guard '%s' names no bool tensor of the graph", p->calls[k].node->name,
+                      p->calls[k].node->op_type, ga->strings[q]);
         break;
       }
-      sb_puts(&calltext, q ? " && " : "if (");
-      sb_puts(&calltext, pos ? "(" : "!(");
-      rc = tensor_ref(&d, t, 0, &calltext);
-      sb_puts(&calltext, ")[0]");
-      if (q == ga->n - 1) sb_puts(&calltext, ") ");
+      sb_puts(&p->calltext, q ? " && " : "if (");
+      sb_puts(&p->calltext, pos ? "(" : "!(");
+      rc = tensor_ref(d, t, 0, &p->calltext);
+      sb_puts(&p->calltext, ")[0]");
+      if (q == ga->n - 1) sb_puts(&p->calltext, ") ");
     }
-    sb_printf(&calltext, "%s(", calls[k].fn);
-    for (int a = 0; a < calls[k].n && rc == 0; a++) {
-      const call_arg *ca = &calls[k].args[a];
-      if (a) sb_puts(&calltext, ", ");
-      if (ca->t) rc = tensor_ref(&d, ca->t, ca->write, &calltext);
-      else sb_printf(&calltext, "A + %" PRId64, ca->scratch);
+    sb_printf(&p->calltext, "%s(", p->calls[k].fn);
+    for (int a = 0; a < p->calls[k].n && rc == 0; a++) {
+      const call_arg *ca = &p->calls[k].args[a];
+      if (a) sb_puts(&p->calltext, ", ");
+      if (ca->t) rc = tensor_ref(d, ca->t, ca->write, &p->calltext);
+      else sb_printf(&p->calltext, "A + %" PRId64, ca->scratch);
     }
-    sb_puts(&calltext, ");\n");
+    sb_puts(&p->calltext, ");\n");
+    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, k);
   }
+  return rc;
+}
+
+/* "(void)x;" for each name of names[0..n) that no statement of `all` uses. */
+static void put_unused(sbuf *c, const char *all, char *const *names, int n) {
+  for (int k = 0; k < n; k++)
+    if (!has_token(all, names[k])) sb_printf(c, "  (void)%s;\n", names[k]);
+}
+
+/* The arena pointer A at the top of NAME_infer and NAME_train_step. */
+static void put_arena_pick(sbuf *c, const char *nm) {
+  sb_printf(c,
+            "#ifdef %s_NO_STATIC_ARENA\n"
+            "  unsigned char *A = (unsigned char *)arena;\n"
+            "  if (!A) return %s_ERR_NO_ARENA;  /* no static arena to fall back on */\n"
+            "#else\n"
+            "  unsigned char *A = arena ? (unsigned char *)arena : %s_STATIC_ARENA;\n"
+            "#endif\n", nm, nm, nm);
+}
+
+/* The trained parameters (IR_PARAM entries of wt that are state), in wt order. */
+static int trained_params(const wtab *wt, int *idx) {
+  int n = 0;
+  for (int k = 0; k < wt->n; k++)
+    if (wt->t[k]->is_state && wt->t[k]->role == IR_PARAM) idx[n++] = k;
+  return n;
+}
+
+/* NAME_train_step and the parameter table, into c. */
+static int put_train_step(const part *tp, const wtab *wt, sbuf *c) {
+  const drv *d = &tp->d;
+  const ir_graph *t = d->g;
+  const char *nm = d->name;
+  int rc = 0;
+  sbuf body = {0};
+  sb_puts(&body, "");
+  if (tp->calltext.n) sb_puts(&body, tp->calltext.p);
+  /* 1. the loss, refused when not finite: then the parameters are left as they were */
+  sb_puts(&body, "  {\n    const float l = (float)(");
+  rc = tensor_ref(d, t->loss, 0, &body);
+  sb_printf(&body, ")[0];\n    *loss = l;\n    if (isnan(l) || isinf(l)) return %s_ERR_LOSS_NOT_FINITE;\n  }\n", nm);
+  /* 2. the updates, in order */
+  sb_puts(&body, "  /* the updates: each target takes its new value (an optimizer writing straight into\n"
+                 "   * the target, when nothing reads the old value after it, would save these copies) */\n");
+  for (int u = 0; u < t->n_updates && rc == 0; u++) {
+    const ir_update *up = &t->updates[u];
+    sb_puts(&body, "  memcpy(");
+    put_weight(&body, nm, up->target, d->weight[up->target->id]);
+    sb_puts(&body, ", ");
+    rc = tensor_ref(d, up->value, 0, &body);
+    sb_printf(&body, ", %" PRId64 ");  /* ", ir_nbytes(up->target));
+    put_comment(&body, up->target->name);
+    sb_puts(&body, " := ");
+    put_comment(&body, up->value->name);
+    sb_puts(&body, " */\n");
+  }
+  if (rc == 0) {
+    sb_printf(c, "\nint %s_train_step(", nm);
+    for (int i = 0; i < t->n_inputs; i++)
+      sb_printf(c, "const %s *%s, ", ir_dtype_ctype(t->inputs[i]->dtype), d->in_param[i]);
+    sb_puts(c, "float *loss, void *arena)\n{\n");
+    put_arena_pick(c, nm);
+    put_unused(c, body.p, d->in_param, t->n_inputs);
+    sb_puts(c, body.p);
+    sb_puts(c, "  return 0;\n}\n");
+  }
+  sb_free(&body);
+
+  /* 3. the parameter table */
+  int *idx = ir_alloc(sizeof(int) * (size_t)(wt->n + 1));
+  int np = trained_params(wt, idx);
+  sb_puts(c, "\n/* ---- the trained parameters, for saving and loading ---- */\n\n");
+  sb_printf(c, "static const struct {\n  const char *name, *dtype;\n  int rank;\n  int64_t numel, shape[%d];\n"
+               "  void *data;\n} %s_params[%d] = {\n", IR_MAX_RANK, nm, np + 1);
+  for (int q = 0; q < np; q++) {
+    const ir_tensor *p = wt->t[idx[q]];
+    sb_puts(c, "  {");
+    put_cstring(c, p->name);
+    sb_printf(c, ", \"%s\", %d, %" PRId64 ", {", ir_dtype_name(p->dtype), p->rank, ir_numel(p));
+    for (int k = 0; k < p->rank; k++) sb_printf(c, k ? ", %" PRId64 : "%" PRId64, p->shape[k]);
+    if (p->rank == 0) sb_puts(c, "0");
+    sb_puts(c, "}, ");
+    put_weight(c, nm, p, idx[q]);
+    sb_puts(c, "},\n");
+  }
+  sb_puts(c, "  {NULL, NULL, 0, 0, {0}, NULL}  /* C has no empty arrays */\n};\n\n");
+  sb_printf(c,
+            "int %s_param_count(void) { return %d; }\n"
+            "const char *%s_param_name(int i) { return i >= 0 && i < %d ? %s_params[i].name : NULL; }\n"
+            "const char *%s_param_dtype(int i) { return i >= 0 && i < %d ? %s_params[i].dtype : NULL; }\n"
+            "int %s_param_rank(int i) { return i >= 0 && i < %d ? %s_params[i].rank : -1; }\n"
+            "const int64_t *%s_param_shape(int i) { return i >= 0 && i < %d ? %s_params[i].shape : NULL; }\n"
+            "int64_t %s_param_numel(int i) { return i >= 0 && i < %d ? %s_params[i].numel : -1; }\n"
+            "void *%s_param_data(int i) { return i >= 0 && i < %d ? %s_params[i].data : NULL; }\n"
+            "int %s_param_find(const char *name)\n{\n  int i;\n"
+            "  for (i = 0; name && i < %d; i++)\n"
+            "    if (strcmp(%s_params[i].name, name) == 0) return i;\n  return -1;\n}\n",
+            nm, np, nm, np, nm, nm, np, nm, nm, np, nm, nm, np, nm, nm, np, nm, nm, np, nm, nm, np, nm);
+  free(idx);
+  return rc;
+}
+
+/* Write the files for g and, in a --train build, its training step. */
+static int emit_build(ir_graph *g, ir_graph *train, const emit_options *opt, const char *dir) {
+  if (!opt || !valid_c_name(opt->name))
+    return ir_error("model name '%s' is not a C identifier", opt && opt->name ? opt->name : "");
+  int rc = 0;
+  emit_ctx e;
+  memset(&e, 0, sizeof e);
+  e.opt = opt;
+  wtab wt;
+  memset(&wt, 0, sizeof wt);
+  part ip, tp;
+  memset(&tp, 0, sizeof tp);
+  sbuf h = {0}, c = {0}, w = {0}, m = {0};
+
+  rc = emit_part(&e, &ip, g, &wt, 0, 0);
+  int shared = wt.n;
+  if (rc == 0 && train) rc = emit_part(&e, &tp, train, &wt, shared, 1);
+  const drv *dp = &ip.d;
 
   if (rc == 0) {
-    const char *nm = d.name;
+    const char *nm = dp->name;
     /* NAME.h */
-    emit_header(&d, &h);
+    emit_header(dp, train ? &tp : NULL, &h);
 
     /* NAME.c */
-    sb_printf(&c, "/*\n * %s.c - inference code for model '", nm);
+    sb_printf(&c, train ? "/*\n * %s.c - inference and training code for model '" : "/*\n * %s.c - inference code for model '", nm);
     put_comment(&c, g->name ? g->name : nm);
     sb_printf(&c, "'.\n * Generated by modelc; do not edit.  Weights are in %s_weights.c.\n */\n", nm);
     sb_printf(&c, "#include <stdint.h>\n#include <stddef.h>\n#include <string.h>\n#include <math.h>\n\n"
                   "#include \"%s.h\"\n\n", nm);
-    if (d.n_weights || e.n_packed) {
+    if (wt.n || e.n_packed) {
       sb_printf(&c, "/* ---- weights, defined in %s_weights.c ---- */\n", nm);
-      if (externs.n) sb_puts(&c, externs.p);
+      if (wt.externs.n) sb_puts(&c, wt.externs.p);
       if (e.packed_externs.n) sb_puts(&c, e.packed_externs.p);
       sb_puts(&c, "\n");
     }
@@ -1036,7 +1525,11 @@ int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
       sb_puts(&c, e.helpers.p);
     }
     sb_puts(&c, "/* ---- one function per node, in schedule order ---- */\n\n");
-    if (funcs.n) sb_puts(&c, funcs.p);
+    if (ip.funcs.n) sb_puts(&c, ip.funcs.p);
+    if (train) {
+      sb_printf(&c, "/* ---- the training step's nodes (%s_train_step), in schedule order ---- */\n\n", nm);
+      if (tp.funcs.n) sb_puts(&c, tp.funcs.p);
+    }
     sb_printf(&c,
               "#ifndef %s_NO_STATIC_ARENA\n"
               "#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L\n"
@@ -1049,68 +1542,59 @@ int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
               "#endif\n"
               "#endif\n\n", nm, nm, nm, nm, nm, nm, nm, nm, nm, nm);
     sb_printf(&c, "int %s_infer(", nm);
-    put_params(&d, &c);
+    put_params(dp, &c);
     sb_puts(&c, ")\n{\n");
-    sb_printf(&c,
-              "#ifdef %s_NO_STATIC_ARENA\n"
-              "  unsigned char *A = (unsigned char *)arena;\n"
-              "  if (!A) return %s_ERR_NO_ARENA;  /* no static arena to fall back on */\n"
-              "#else\n"
-              "  unsigned char *A = arena ? (unsigned char *)arena : %s_STATIC_ARENA;\n"
-              "#endif\n", nm, nm, nm);
+    put_arena_pick(&c, nm);
     /* outputs not written by a node: copies of inputs, constants or other outputs */
     sbuf copies = {0};
     for (int j = 0; j < g->n_outputs; j++) {
       const ir_tensor *t = g->outputs[j];
-      if (d.output_pos[t->id] == j && d.out_direct[j]) continue;
-      sb_printf(&copies, "  memcpy(%s, ", d.out_param[j]);
-      if (d.input_pos[t->id] >= 0) sb_puts(&copies, d.in_param[d.input_pos[t->id]]);
-      else if (d.weight[t->id] >= 0)
-        sb_printf(&copies, has_float_view(t->dtype) ? "%s_w%d.v" : "%s_w%d", nm, d.weight[t->id]);
-      else sb_puts(&copies, d.out_param[d.output_pos[t->id]]);
+      if (dp->output_pos[t->id] == j && dp->out_direct[j]) continue;
+      sb_printf(&copies, "  memcpy(%s, ", dp->out_param[j]);
+      if (dp->input_pos[t->id] >= 0) sb_puts(&copies, dp->in_param[dp->input_pos[t->id]]);
+      else if (dp->weight[t->id] >= 0) put_weight(&copies, nm, t, dp->weight[t->id]);
+      else sb_puts(&copies, dp->out_param[dp->output_pos[t->id]]);
       sb_printf(&copies, ", %" PRId64 ");\n", ir_nbytes(t));
     }
     sbuf all = {0};  /* every statement, to find the parameters nothing uses */
     sb_puts(&all, "");
-    if (calltext.n) sb_puts(&all, calltext.p);
+    if (ip.calltext.n) sb_puts(&all, ip.calltext.p);
     if (copies.n) sb_puts(&all, copies.p);
     if (!has_token(all.p, "A")) sb_puts(&c, "  (void)A;\n");
-    for (int k = 0; k < g->n_inputs + g->n_outputs; k++) {
-      const char *pn = k < g->n_inputs ? d.in_param[k] : d.out_param[k - g->n_inputs];
-      if (!has_token(all.p, pn)) sb_printf(&c, "  (void)%s;\n", pn);
-    }
-    if (calltext.n) sb_puts(&c, calltext.p);
+    put_unused(&c, all.p, dp->in_param, g->n_inputs);
+    put_unused(&c, all.p, dp->out_param, g->n_outputs);
+    if (ip.calltext.n) sb_puts(&c, ip.calltext.p);
     if (copies.n) sb_puts(&c, copies.p);
     sb_free(&copies);
     sb_free(&all);
     sb_puts(&c, "  return 0;\n}\n");
+    if (train) rc = put_train_step(&tp, &wt, &c);
 
     /* NAME_weights.c */
     sb_printf(&w, "/*\n * %s_weights.c - the constants of model '", nm);
     put_comment(&w, g->name ? g->name : nm);
     sb_printf(&w, "', as integer bit patterns (exact,\n * NaN payloads and -0 included), "
-                  "read by %s.c.  Generated by modelc; do not edit.\n */\n#include <stdint.h>\n\n", nm);
-    if (defs.n) sb_puts(&w, defs.p);
+                  "read by %s.c.  Generated by modelc; do not edit.\n", nm);
+    if (train) sb_puts(&w, " * The trained parameters and the optimizer's state are writable: they hold\n"
+                           " * their initial values until a training step or a load changes them.\n");
+    sb_puts(&w, " */\n#include <stdint.h>\n\n");
+    if (wt.defs.n) sb_puts(&w, wt.defs.p);
     if (e.packed_defs.n) sb_puts(&w, e.packed_defs.p);
-    if (!d.n_weights && !e.n_packed) sb_printf(&w, "/* the model has no constants */\ntypedef int %s_no_weights;\n", nm);
+    if (!wt.n && !e.n_packed) sb_printf(&w, "/* the model has no constants */\ntypedef int %s_no_weights;\n", nm);
 
-    if (opt->emit_main) emit_harness(&d, &m);
+    if (opt->emit_main) emit_harness(dp, train ? &tp : NULL, &m);
 
-    rc = write_file(dir, nm, ".h", &h);
+    if (rc == 0) rc = write_file(dir, nm, ".h", &h);
     if (rc == 0) rc = write_file(dir, nm, ".c", &c);
     if (rc == 0) rc = write_file(dir, nm, "_weights.c", &w);
     if (rc == 0 && opt->emit_main) rc = write_file(dir, nm, "_main.c", &m);
   }
 
-  for (int i = 0; i < g->n_inputs; i++) free(d.in_param[i]);
-  for (int j = 0; j < g->n_outputs; j++) free(d.out_param[j]);
-  free(d.in_param);
-  free(d.out_param);
-  free(d.input_pos);
-  free(d.output_pos);
-  free(d.weight);
-  free(d.out_direct);
-  free(flags);
+  part_free(&ip);
+  if (train) part_free(&tp);
+  free(wt.t);
+  sb_free(&wt.externs);
+  sb_free(&wt.defs);
   for (int i = 0; i < e.n_pool; i++) free(e.pool[i]);
   free(e.pool);
   for (int i = 0; i < e.n_helpers; i++) free(e.helper_keys[i]);
@@ -1123,11 +1607,92 @@ int emit_c(ir_graph *g, const emit_options *opt, const char *dir) {
   sb_free(&c);
   sb_free(&w);
   sb_free(&m);
-  sb_free(&externs);
-  sb_free(&defs);
-  sb_free(&funcs);
-  sb_free(&calltext);
-  for (int k = 0; k < n_calls; k++) free(calls[k].args);
-  free(calls);
   return rc;
+}
+
+int emit_c(ir_graph *g, const emit_options *opt, const char *dir) { return emit_build(g, NULL, opt, dir); }
+
+/* ---- --train builds --------------------------------------------------------- */
+
+static int64_t node_scratch(const ir_node *n) {
+  return !n->dead && n->op && n->op->scratch_bytes ? n->op->scratch_bytes(n) : 0;
+}
+
+/* Mark G's trained tensors is_state (in the training graph its update
+ * targets, in the inference graph the parameters of those names), and when
+ * that changes what a kernel asks for scratch (the GEMM core reads a trained
+ * weight at run time instead of packing it), plan G again as it was planned
+ * (with or without in-place sharing, found by planning again with it). */
+static int mark_state(ir_graph *G, const ir_graph *train) {
+  int nn = G->n_nodes, nt = G->n_tensors, n_new = 0, changed = 0, rc = 0;
+  int64_t *before = ir_alloc(sizeof(int64_t) * (size_t)(nn + 1));
+  ir_tensor **marked = ir_alloc(sizeof(ir_tensor *) * (size_t)(train->n_updates + 1));
+  for (int s = 0; s < nn; s++) before[s] = node_scratch(G->nodes[s]);
+  for (int u = 0; u < train->n_updates; u++) {
+    ir_tensor *t = train->updates[u].target;
+    if (G != train) t = t->role == IR_PARAM ? ir_find_tensor(G, t->name) : NULL;
+    if (t && !t->is_state && (G == train || t->role == IR_PARAM)) t->is_state = 1, marked[n_new++] = t;
+  }
+  for (int s = 0; s < nn && n_new; s++) changed |= node_scratch(G->nodes[s]) != before[s];
+  if (changed) {
+    int64_t *off = ir_alloc(sizeof(int64_t) * (size_t)(nt + 1)), arena = G->arena_bytes;
+    int same = 1;
+    for (int i = 0; i < nt; i++) off[i] = G->tensors[i]->offset;
+    for (int k = 0; k < n_new; k++) marked[k]->is_state = 0;
+    rc = pass_plan_with(G, 1);
+    for (int i = 0; i < nt && rc == 0; i++) same &= G->tensors[i]->offset == off[i];
+    same &= G->arena_bytes == arena;
+    for (int k = 0; k < n_new; k++) marked[k]->is_state = 1;
+    if (rc == 0) rc = pass_plan_with(G, same);
+    if (rc == 0) rc = plan_check(G);
+    free(off);
+  }
+  free(before);
+  free(marked);
+  return rc;
+}
+
+int emit_c_train(ir_graph *g, ir_graph *train, const emit_options *opt, const char *dir) {
+  char b1[128], b2[128];
+  if (!train || !train->loss || train->n_updates < 1)
+    return ir_error("the training graph has no loss or no updates");
+  if (!ir_owns(train, train->loss) || ir_numel(train->loss) != 1 || !ir_dtype_is_float(train->loss->dtype) ||
+      train->loss->dtype == IR_F16 || train->loss->dtype == IR_BF16)
+    return ir_error("the loss '%s' must be a float32 or float64 scalar of the training graph", train->loss->name);
+  int n_in = train->n_inputs - train->n_labels;
+  if (train->n_labels < 0 || n_in != g->n_inputs)
+    return ir_error("the training graph has %d inputs and %d labels, the model %d inputs", train->n_inputs,
+                    train->n_labels, g->n_inputs);
+  for (int i = 0; i < n_in; i++) {
+    const ir_tensor *a = g->inputs[i], *b = train->inputs[i];
+    if (strcmp(a->name, b->name) != 0 || a->dtype != b->dtype || !ir_same_shape(a, b))
+      return ir_error("input %d of the training graph ('%s' %s %s) is not the model's ('%s' %s %s)", i, b->name,
+                      ir_dtype_name(b->dtype), ir_shape_str(b, b1, sizeof b1), a->name, ir_dtype_name(a->dtype),
+                      ir_shape_str(a, b2, sizeof b2));
+  }
+  for (int u = 0; u < train->n_updates; u++) {
+    const ir_tensor *t = train->updates[u].target, *v = train->updates[u].value;
+    if (!ir_owns(train, t) || !ir_owns(train, v))
+      return ir_error("update %d: its target and value must be tensors of the training graph", u);
+    if (t->role != IR_PARAM && t->role != IR_OPTSTATE)
+      return ir_error("update target '%s' is no parameter or optimizer state", t->name);
+    if (t->dtype != v->dtype || !ir_same_shape(t, v) || !ir_shape_known(t))
+      return ir_error("update of '%s' (%s %s) by '%s' (%s %s): dtype or shape differ", t->name, ir_dtype_name(t->dtype),
+                      ir_shape_str(t, b1, sizeof b1), v->name, ir_dtype_name(v->dtype), ir_shape_str(v, b2, sizeof b2));
+    if (!t->data && ir_numel(t) != 0) return ir_error("update target '%s' has no initial data", t->name);
+    if (v->role == IR_PARAM || v->role == IR_OPTSTATE || v->role == IR_CONST || v->role == IR_INPUT)
+      return ir_error("update of '%s': its value '%s' is no tensor the step computes", t->name, v->name);
+    for (int q = 0; q < u; q++)
+      if (train->updates[q].target == t) return ir_error("parameter '%s' is updated twice", t->name);
+    const ir_tensor *p = t->role == IR_PARAM ? ir_find_tensor(g, t->name) : NULL;
+    if (t->role == IR_PARAM && (!p || p->role != IR_PARAM))   /* else NAME_infer would keep a stale copy */
+      return ir_error("parameter '%s' is trained but the inference graph has no parameter of that name "
+                      "(folded into a constant? run its passes with training on)", t->name);
+    if (p && (p->dtype != t->dtype || !ir_same_shape(p, t)))
+      return ir_error("parameter '%s' is %s %s in the model but %s %s in the training graph", t->name,
+                      ir_dtype_name(p->dtype), ir_shape_str(p, b1, sizeof b1), ir_dtype_name(t->dtype),
+                      ir_shape_str(t, b2, sizeof b2));
+  }
+  if (mark_state(train, train) < 0 || mark_state(g, train) < 0) return -1;
+  return emit_build(g, train, opt, dir);
 }

@@ -43,6 +43,10 @@ const char *emit_in(emit_ctx *e, int i);
 const char *emit_out(emit_ctx *e, int j);
 const char *emit_scratch(emit_ctx *e);
 
+/* The kernel the node's code runs, as --profile's table names it ("gemm
+ * 6x16 packed", "depthwise", ...); a node that says nothing runs "loop". */
+void emit_kernel(emit_ctx *e, const char *label);
+
 /* A fresh identifier with the given prefix, unique in the file ("i3"). */
 const char *emit_fresh(emit_ctx *e, const char *prefix);
 
@@ -70,6 +74,7 @@ typedef struct emit_options {
   const char *name;        /* C prefix, e.g. "lenet" */
   int emit_main;
   int threads;             /* --threads: 0 = no OpenMP pragmas */
+  int profile;             /* --profile: NAME_infer calls NAME_profile around every node */
 } emit_options;
 const emit_options *emit_opts(const emit_ctx *e);
 
@@ -78,6 +83,18 @@ const emit_options *emit_opts(const emit_ctx *e);
  * emit_main) for a graph that has been shape-inferred and memory-planned.
  * Deterministic: the same graph and options give byte-identical files. */
 int emit_c(ir_graph *g, const emit_options *opt, const char *dir);
+
+/* emit_c for a --train build: g is the inference graph and train the
+ * training-step graph of the same model (ir_graph's updates, n_labels,
+ * loss), both through the passes and memory-planned.  Adds to the files
+ * NAME_train_step, the parameter access functions (NAME.h documents them)
+ * and, with emit_main, the harness's --train mode.  The parameters train
+ * updates (matched by name in g) and its optimizer state become writable
+ * arrays shared by both functions; they are marked is_state first, and a
+ * graph whose kernels then ask for other scratch (a trained GEMM weight is
+ * no longer packed at compile time) is planned again.  Constants stay const.
+ * Call ir_mark_trained_params(g, train) before g's passes to spare that. */
+int emit_c_train(ir_graph *g, ir_graph *train, const emit_options *opt, const char *dir);
 
 /* "conv1/weight:0" -> "conv1_weight_0": a C identifier fragment. */
 void emit_c_ident(char *buf, size_t n, const char *s);

@@ -22,6 +22,8 @@
 #include "../ops/op.h"
 #include "kernels.h"
 #include "kl_map.h"
+#include "emit_random.h"
+#include "../ops/ops_random.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -255,7 +257,11 @@ int emit_ew_Identity(emit_ctx *e, const ir_node *n) {
   return 0;
 }
 
+/* Inference (or ratio 0): a copy, mask all true.  Training: the mask of
+ * docs/random.md (emit_random.c), kept elements scaled by 1/(1 - ratio). */
 int emit_ew_Dropout(emit_ctx *e, const ir_node *n) {
+  double ratio;
+  if (ops_dropout_trains(n, &ratio)) return emit_rng_dropout(e, n, ratio);
   if (emit_ew_Identity(e, n) < 0) return -1;
   if (n->n_out > 1 && n->out[1]) {
     int64_t cnt = ir_numel(n->out[1]);

@@ -114,3 +114,27 @@ static int loss(emit_ctx *e, const ir_node *n, int softmax)
 
 int emit_index_nll_loss(emit_ctx *e, const ir_node *n) { return loss(e, n, 0); }
 int emit_index_sce_loss(emit_ctx *e, const ir_node *n) { return loss(e, n, 1); }
+
+/* NegativeLogLikelihoodLossGrad(dL, X, target[, weight]) -> dX. */
+int emit_index_nll_loss_grad(emit_ctx *e, const ir_node *n)
+{
+  const ir_tensor *x = n->in[1];
+  const char *red = ir_attr_string(n, "reduction", "mean");
+  kl_nll k;
+  int a;
+  memset(&k, 0, sizeof k);
+  k.dst = emit_out(e, 0);
+  k.x = emit_in(e, 0);   /* dL */
+  k.target = emit_in(e, 2);
+  k.weight = n->n_in > 3 && n->in[3] ? emit_in(e, 3) : NULL;
+  k.dtype = x->dtype;
+  k.target_dtype = n->in[2]->dtype;
+  k.n = x->shape[0];
+  k.c = x->shape[1];
+  k.d = 1;
+  for (a = 2; a < x->rank; a++) k.d *= x->shape[a];
+  k.has_ii = ir_attr_find(n, "ignore_index") != NULL;
+  k.ii = ir_attr_int(n, "ignore_index", 0);
+  k.reduction = strcmp(red, "none") == 0 ? 0 : strcmp(red, "sum") == 0 ? 1 : 2;
+  return kl_nll_grad_emit(e, &k);
+}

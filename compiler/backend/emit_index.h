@@ -14,5 +14,6 @@ int emit_index_gather_nd(emit_ctx *e, const ir_node *n);
 int emit_index_scatter_nd(emit_ctx *e, const ir_node *n);
 int emit_index_nll_loss(emit_ctx *e, const ir_node *n);
 int emit_index_sce_loss(emit_ctx *e, const ir_node *n);
+int emit_index_nll_loss_grad(emit_ctx *e, const ir_node *n);   /* ai.modelc NegativeLogLikelihoodLossGrad */
 
 #endif

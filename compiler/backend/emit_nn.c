@@ -76,6 +76,12 @@ int64_t emit_nn_conv_scratch(const ir_node *n) {
   return conv_desc(NULL, n, &d, &mm) ? -1 : kl_mm_scratch_bytes(&mm);
 }
 
+int emit_nn_conv_share(const ir_node *n) {
+  kl_conv_desc d;
+  kl_mm mm;
+  return conv_desc(NULL, n, &d, &mm) ? -1 : kl_mm_share_input(&mm);
+}
+
 static int emit_pool(emit_ctx *e, const ir_node *n, kl_pool_kind kind, int global) {
   const ir_tensor *X = n->in[0], *Y = n->out[0];
   kl_pool_desc d;
@@ -108,6 +114,54 @@ int emit_nn_maxpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_P
 int emit_nn_avgpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_POOL_AVG, 0); }
 int emit_nn_global_avgpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_POOL_AVG, 1); }
 int emit_nn_global_maxpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_POOL_MAX, 1); }
+
+/* ConvWeightGrad(X, dY) -> dW: the convolution's descriptor with dY in y and dW in w. */
+int emit_nn_conv_wgrad(emit_ctx *e, const ir_node *n) {
+  const ir_tensor *X = n->in[0], *DY = n->in[1];
+  const int64_t *ks;
+  int64_t pe[KL_NN_MAX_SP];
+  kl_conv_desc d;
+  memset(&d, 0, sizeof d);
+  d.dt = X->dtype;
+  d.r = X->rank - 2;
+  if (ir_attr_ints(n, "kernel_shape", &ks) != d.r) return op_fail(n, "kernel_shape does not match the input rank");
+  if (read_window(n, d.r, ks, d.k, d.s, d.d, d.pb, pe)) return -1;
+  memcpy(d.in, X->shape + 2, sizeof(int64_t) * d.r);
+  memcpy(d.out, DY->shape + 2, sizeof(int64_t) * d.r);
+  d.N = X->shape[0];
+  d.C = X->shape[1];
+  d.M = DY->shape[1];
+  d.group = ir_attr_int(n, "group", 1);
+  d.x = emit_in(e, 0);
+  d.y = emit_in(e, 1);
+  d.w = emit_out(e, 0);
+  return kl_conv_wgrad(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
+}
+
+/* MaxPoolGrad(X, dY) / AveragePoolGrad(dY, shape) -> dX: the pool's
+ * descriptor with dY in y (and x only for MAX). */
+static int emit_pool_grad(emit_ctx *e, const ir_node *n, kl_pool_kind kind) {
+  int is_max = kind == KL_POOL_MAX;
+  const ir_tensor *X = n->out[0], *DY = n->in[is_max ? 1 : 0];
+  const int64_t *ks;
+  kl_pool_desc d;
+  memset(&d, 0, sizeof d);
+  d.dt = X->dtype;
+  d.kind = kind;
+  d.r = X->rank - 2;
+  d.NC = X->shape[0] * X->shape[1];
+  if (ir_attr_ints(n, "kernel_shape", &ks) != d.r) return op_fail(n, "kernel_shape does not match the input rank");
+  if (read_window(n, d.r, ks, d.k, d.s, d.d, d.pb, d.pe)) return -1;
+  memcpy(d.in, X->shape + 2, sizeof(int64_t) * d.r);
+  memcpy(d.out, DY->shape + 2, sizeof(int64_t) * d.r);
+  d.count_include_pad = (int)ir_attr_int(n, "count_include_pad", 0);
+  d.x = is_max ? emit_in(e, 0) : NULL;
+  d.y = emit_in(e, is_max ? 1 : 0);
+  return kl_pool_grad(e, &d, emit_out(e, 0)) ? op_fail(n, "%s", ir_last_error()) : 0;
+}
+
+int emit_nn_maxpool_grad(emit_ctx *e, const ir_node *n) { return emit_pool_grad(e, n, KL_POOL_MAX); }
+int emit_nn_avgpool_grad(emit_ctx *e, const ir_node *n) { return emit_pool_grad(e, n, KL_POOL_AVG); }
 
 /* The plain kernel's descriptor of a Gemm node (strides and sizes even
  * without e) and its lowering to the GEMM core. */
@@ -208,6 +262,18 @@ int64_t emit_nn_matmul_scratch(const ir_node *n) {
   return matmul_desc(NULL, n, &d, &mm) ? -1 : kl_mm_scratch_bytes(&mm);
 }
 
+int emit_nn_gemm_share(const ir_node *n) {
+  kl_gemm_desc d;
+  kl_mm mm;
+  return gemm_desc(NULL, n, &d, &mm) ? -1 : kl_mm_share_input(&mm);
+}
+
+int emit_nn_matmul_share(const ir_node *n) {
+  kl_gemm_desc d;
+  kl_mm mm;
+  return matmul_desc(NULL, n, &d, &mm) ? -1 : kl_mm_share_input(&mm);
+}
+
 
 
 /* The operands common to inference and training mode. */
@@ -234,6 +300,8 @@ static int emit_bn_train(emit_ctx *e, const ir_node *n) {
   d.run_mean = n->n_out > 1 && n->out[1] ? emit_out(e, 1) : NULL;
   d.run_var = n->n_out > 2 && n->out[2] ? emit_out(e, 2) : NULL;
   d.momentum = ir_attr_float(n, "momentum", 0.9);
+  int64_t cnt = d.bn.N * d.bn.S;
+  d.var_scale = ir_attr_int(n, "unbiased_running_var", 0) && cnt > 1 ? (double)cnt / (double)(cnt - 1) : 1.0;
   return kl_bn_train(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
 }
 

@@ -16,10 +16,18 @@ int emit_nn_global_maxpool(emit_ctx *e, const ir_node *n);
 int emit_nn_gemm(emit_ctx *e, const ir_node *n);
 int emit_nn_matmul(emit_ctx *e, const ir_node *n);
 int emit_nn_batchnorm(emit_ctx *e, const ir_node *n);
+/* The backward ops of ops_grad.c (domain ai.modelc). */
+int emit_nn_conv_wgrad(emit_ctx *e, const ir_node *n);
+int emit_nn_maxpool_grad(emit_ctx *e, const ir_node *n);
+int emit_nn_avgpool_grad(emit_ctx *e, const ir_node *n);
 /* Arena scratch of the kernels Conv, Gemm and MatMul lower to (kl_gemm.h),
  * for op_def.scratch_bytes. */
 int64_t emit_nn_conv_scratch(const ir_node *n);
 int64_t emit_nn_gemm_scratch(const ir_node *n);
 int64_t emit_nn_matmul_scratch(const ir_node *n);
+/* The input whose bytes the output may take, for op_def.share_input. */
+int emit_nn_conv_share(const ir_node *n);
+int emit_nn_gemm_share(const ir_node *n);
+int emit_nn_matmul_share(const ir_node *n);
 
 #endif

@@ -6,8 +6,12 @@
  * the recurrence then walks each batch entry's own sequence (its length
  * from sequence_lens, read at run time) with plain loops: the gate
  * pre-activations of one step (projection + biases + R h), then the gate
- * equations of the op.  Scratch layout, in elements of the node's dtype:
- *     xw [rows = T*B][G*H]   projections, row of (t, b) in X's own order
+ * equations of the op.  When the planner caps the node's scratch
+ * (PLAN_SCRATCH_CAP_ATTR) below that, each step projects its own row of X
+ * just before its gates instead ("per step": xw holds one row; on the fast
+ * path below by the core's GEMV over W^T packed as rows).  Scratch
+ * layout, in elements of the node's dtype:
+ *     xw [rows = T*B][G*H]   projections, row of (t, b) in X's own order (one row per step)
  *     h  [B][H], c [B][H]    running state
  *     tmp[H]                 GRU: r (.) h before the candidate's product
  *     g  [G*H]               one step's gate values
@@ -15,7 +19,8 @@
  * fusion set); the attributes are the explicit ones of ops_rnn.h.
  *
  * The fast path (float32 with constant W and R, the usual case of a
- * trained model) runs on the GEMM core (kl_gemm.h): W^T is packed at
+ * trained model; not parameters a training step changes, is_state, and not
+ * under a scratch cap below every row's projection at once) runs on the GEMM core (kl_gemm.h): W^T is packed at
  * compile time into B panels and the projections of all steps are one
  * blocked GEMM; R^T is packed into rows [H][G*H] and each step's R h is the
  * core's matrix-vector kernel, which streams those rows once, with the
@@ -33,6 +38,7 @@
 
 #include "../ops/op.h"
 #include "../ops/ops_rnn.h"
+#include "../passes/plan.h"
 #include "kl_gemm.h"
 #include "kl_nn.h"
 
@@ -56,12 +62,13 @@ static void read_shape(const ir_node *n, shape *s) {
   s->reverse_only = strcmp(dir, "reverse") == 0;
 }
 
+/* W, R read as constants: not a parameter a training step changes (is_state). */
 static int is_const_f32(const ir_tensor *t) {
-  return t && (t->role == IR_CONST || t->role == IR_PARAM) && t->data && t->dtype == IR_F32;
+  return t && (t->role == IR_CONST || t->role == IR_PARAM) && t->data && !t->is_state && t->dtype == IR_F32;
 }
 
-/* The fast path: float32, W and R constants (see the top of the file). */
-static int fast_path(const ir_node *n) {
+/* The fast path's operands: float32, W and R constants (see the top of the file). */
+static int fast_operands(const ir_node *n) {
   return n->in[0]->dtype == IR_F32 && is_const_f32(n->in[1]) && is_const_f32(n->in[2]);
 }
 
@@ -70,20 +77,35 @@ static void plan_proj(const shape *s, kl_mm *d) {
   kl_mm_plan_const_b(d, KL_MM_GEMM, s->T * s->B, s->kind * s->H, s->I, s->I);
 }
 
-/* Bytes of the scratch before the core's own (a multiple of 64). */
-static int64_t state_bytes(const ir_node *n, const shape *s) {
+/* Scratch bytes with xw of `rows` rows. */
+static int64_t scratch_for(const ir_node *n, const shape *s, int64_t rows) {
   int64_t G = s->kind;
-  int64_t b = (s->T * s->B * G * s->H + 2 * s->B * s->H + s->H + G * s->H) * (int64_t)ir_dtype_size(n->in[0]->dtype);
-  return (b + 63) / 64 * 64;
+  return (rows * G * s->H + 2 * s->B * s->H + s->H + G * s->H) * (int64_t)ir_dtype_size(n->in[0]->dtype);
 }
+
+/* Bytes of the fast path's scratch before the core's own (a multiple of 64). */
+static int64_t state_bytes(const ir_node *n, const shape *s) { return (scratch_for(n, s, s->T * s->B) + 63) / 64 * 64; }
+
+/* Scratch bytes with every row projected up front (fast path or not). */
+static int64_t full_bytes(const ir_node *n, const shape *s) {
+  kl_mm d;
+  if (!fast_operands(n)) return scratch_for(n, s, s->T * s->B);
+  plan_proj(s, &d);
+  return state_bytes(n, s) + kl_mm_scratch_bytes(&d);
+}
+
+/* Each step projects its own row (plain loops): the planner's cap is below
+ * every row at once. */
+static int per_step(const ir_node *n, const shape *s) {
+  int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
+  return cap >= 0 && full_bytes(n, s) > cap;
+}
+
 
 int64_t emit_rnn_scratch(const ir_node *n) {
   shape s;
-  kl_mm d;
   read_shape(n, &s);
-  if (!fast_path(n)) return state_bytes(n, &s);
-  plan_proj(&s, &d);
-  return state_bytes(n, &s) + kl_mm_scratch_bytes(&d);
+  return per_step(n, &s) ? scratch_for(n, &s, 1) : full_bytes(n, &s);
 }
 
 /* C text of activation `code` applied to the plain variable v. */
@@ -206,7 +228,8 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
   int64_t G = s->kind, H = s->H, GH = G * H, T = s->T, B = s->B, I = s->I;
   int lbr = (int)ir_attr_int(n, "linear_before_reset", 0);
   int input_forget = (int)ir_attr_int(n, "input_forget", 0);
-  int fast = fast_path(n);
+  int fast = fast_operands(n);
+  if (fast) emit_kernel(e, per_step(n, s) ? "rnn gemv" : "rnn gemm+gemv");
   const char *X = emit_in(e, 0), *W = fast ? NULL : emit_in(e, 1), *R = fast ? NULL : emit_in(e, 2);
   const char *Bias = n->n_in > 3 ? emit_in(e, 3) : NULL, *lens = n->n_in > 4 ? emit_in(e, 4) : NULL;
   const char *h0 = n->n_in > 5 ? emit_in(e, 5) : NULL, *c0 = n->n_in > 6 ? emit_in(e, 6) : NULL;
@@ -220,7 +243,8 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
   emit_literal(one, sizeof one, c.dt, 1.0);
 
   emit_line(e, "%s *rxw = (%s *)(void *)%s;", Tn, Tn, sc);
-  emit_line(e, "%s *rh = rxw + %lld;", Tn, (long long)(T * B * GH));
+  int step_rows = per_step(n, s);
+  emit_line(e, "%s *rh = rxw + %lld;", Tn, (long long)((step_rows ? 1 : T * B) * GH));
   emit_line(e, "%s *rc = rh + %lld;", Tn, (long long)(B * H));
   emit_line(e, "%s *rtmp = rc + %lld;", Tn, (long long)(B * H));
   emit_line(e, "%s *rg = rtmp + %lld;", Tn, (long long)H);
@@ -242,7 +266,20 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
     }
     if (P && G == 4) emit_line(e, "const %s *rP = %s + %lld;", Tn, P, (long long)(d * 3 * H));
     /* xw[row][n] = sum_k X[row][k] W[n][k] */
-    if (fast) {
+    const char *wrows = NULL;   /* fast path per step: W^T packed as rows [I][G*H] for the core's GEMV */
+    if (fast && step_rows) {
+      kl_mm wd, rd;
+      char what[300];
+      kl_mm_plan_const_b(&wd, KL_MM_GEMV, 1, GH, I, I);
+      kl_mm_plan_const_b(&rd, KL_MM_GEMV, 1, GH, H, H);
+      kl_mm_use(e, &wd);
+      snprintf(what, sizeof what, "%.200s[%d] packed as rows of W^T: [%lld][%lld]", n->in[1]->name, d,
+               (long long)I, (long long)GH);
+      wrows = kl_mm_pack_const_b(e, &wd, what, (const float *)n->in[1]->data + d * GH * I, 1, I);
+      snprintf(what, sizeof what, "%.200s[%d] packed as rows of R^T: [%lld][%lld]", n->in[2]->name, d,
+               (long long)H, (long long)GH);
+      c.rt = kl_mm_pack_const_b(e, &rd, what, (const float *)n->in[2]->data + d * GH * H, 1, H);
+    } else if (fast) {
       kl_mm pd, rd;
       char what[300];
       const char *wt, *g = emit_fresh(e, "gp");
@@ -268,7 +305,7 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
       emit_line(e, "%s.y = rxw; %s.ldy = %lld; %s.alpha = 1.0f;", g, g, (long long)GH, g);
       if (pd.scratch_a)
         emit_line(e, "%s.ascratch = (float *)(void *)(%s + %lld);", g, sc, (long long)state_bytes(n, s));
-      emit_line(e, "mc_gemm(&%s);", g);
+      emit_line(e, "mc_gemm(&%s, 0, %lld, 0, %lld);", g, (long long)pd.M, (long long)pd.N);
       kl_end(e);
     } else {
       kl_gemm_desc gd;
@@ -285,9 +322,11 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
       gd.b_cs = I;
       gd.y = "rxw";
       gd.alpha = 1.0;
-      kl_block(e);
-      if (kl_gemm(e, &gd)) return op_fail(n, "%s", ir_last_error());
-      kl_end(e);
+      if (!step_rows) {   /* else each step projects its own row (per step, below) */
+        kl_block(e);
+        if (kl_gemm(e, &gd)) return op_fail(n, "%s", ir_last_error());
+        kl_end(e);
+      }
     }
 
     emit_line(e, "for (int64_t rb = 0; rb < %lld; rb++) {", (long long)B);
@@ -319,8 +358,35 @@ int emit_rnn(emit_ctx *e, const ir_node *n) {
     emit_line(e, "for (int64_t rs = 0; rs < rL; rs++) {");
     emit_indent(e, 1);
     emit_line(e, "const int64_t rt = %s;", backward ? "rL - 1 - rs" : "rs");
-    if (s->layout) emit_line(e, "const %s *rxr = rxw + (rb * %lld + rt) * %lld;", Tn, (long long)T, (long long)GH);
-    else emit_line(e, "const %s *rxr = rxw + (rt * %lld + rb) * %lld;", Tn, (long long)B, (long long)GH);
+    if (step_rows) {   /* this step's row of X W^T, into xw's one row */
+      if (s->layout) emit_line(e, "const %s *rxx = %s + (rb * %lld + rt) * %lld;", Tn, X, (long long)T, (long long)I);
+      else emit_line(e, "const %s *rxx = %s + (rt * %lld + rb) * %lld;", Tn, X, (long long)B, (long long)I);
+      emit_line(e, "%s *rxr = rxw;", Tn);
+      if (wrows) {   /* X row . W^T rows by the core's GEMV */
+        const char *g = emit_fresh(e, "gw");
+        kl_block(e);
+        emit_line(e, "mc_gemm_args %s;", g);
+        emit_line(e, "memset(&%s, 0, sizeof %s);", g, g);
+        emit_line(e, "%s.M = 1; %s.N = %lld; %s.K = %lld;", g, g, (long long)GH, g, (long long)I);
+        emit_line(e, "%s.a = rxx; %s.aks = 1;", g, g);
+        emit_line(e, "%s.bkind = MC_B_ROWS; %s.b = %s; %s.bks = %lld; %s.bns = 1;", g, g, wrows, g, (long long)GH, g);
+        emit_line(e, "%s.y = rxr; %s.ldy = %lld; %s.alpha = 1.0f;", g, g, (long long)GH, g);
+        emit_line(e, "mc_gemv(&%s);", g);
+        kl_end(e);
+      } else {
+        emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)GH);
+        emit_indent(e, 1);
+        emit_line(e, "const %s *wrow = rW + rj * %lld;", Tn, (long long)I);
+        emit_line(e, "%s acc = %s;", Tn, zero);
+        emit_line(e, "for (int64_t rk = 0; rk < %lld; rk++) acc += wrow[rk] * rxx[rk];", (long long)I);
+        emit_line(e, "rxr[rj] = acc;");
+        kl_end(e);
+      }
+    } else if (s->layout) {
+      emit_line(e, "const %s *rxr = rxw + (rb * %lld + rt) * %lld;", Tn, (long long)T, (long long)GH);
+    } else {
+      emit_line(e, "const %s *rxr = rxw + (rt * %lld + rb) * %lld;", Tn, (long long)B, (long long)GH);
+    }
     if (G == 1) {
       put_pre(&c, 0, H, 1, "rhb");
       emit_line(e, "for (int64_t rj = 0; rj < %lld; rj++) {", (long long)H);

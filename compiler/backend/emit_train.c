@@ -1,5 +1,7 @@
 /*
- * emit_train.c - C for the optimizer ops.
+ * emit_train.c - C for the optimizer ops: ONNX's (ai.onnx.preview.training)
+ * and PyTorch's (ai.modelc SGD and AdamW, at the end of the file, whose
+ * bias corrections are computed once per step in double before the loop).
  *
  * Everything computes in float, or in double when R or an optimized tensor
  * is float64 (opt_dtype).  R and T are read once at run time; the scalar
@@ -119,6 +121,69 @@ int emit_train_Momentum(emit_ctx *e, const ir_node *n) {
     emit_line(e, "%s[%s] = (%s)m;", emit_out(e, k + i), v, ct);
     kl_end(e);
   }
+  kl_end(e);
+  return 0;
+}
+
+/* ---- ai.modelc: PyTorch's optimizers, one flat loop over the parameter ---- */
+
+int emit_train_SGD(emit_ctx *e, const ir_node *n) {
+  ir_dtype dt = n->in[0]->dtype;
+  char lr[64], mom[64], wd[64];
+  double momv = ir_attr_float(n, "momentum", 0);
+  const char *ct = ir_dtype_ctype(dt);
+  if (dt != IR_F32 && dt != IR_F64) return op_fail(n, "the C backend: %s is not supported", ir_dtype_name(dt));
+  lit(lr, sizeof lr, dt, ir_attr_float(n, "lr", 0));
+  lit(mom, sizeof mom, dt, momv);
+  lit(wd, sizeof wd, dt, ir_attr_float(n, "weight_decay", 0));
+  const char *v = kl_for(e, ir_numel(n->in[0]));
+  kl_line(e, dt, "const $T p = %s[%s];", emit_in(e, 0), v);
+  kl_line(e, dt, "$T g = %s[%s] + %s * p;", emit_in(e, 1), v, wd);
+  if (momv != 0) {
+    kl_line(e, dt, "const $T b = %s * %s[%s] + g;   /* the buffer starts at 0: b = g on step 1 */", mom,
+            emit_in(e, 2), v);
+    if (ir_attr_int(n, "nesterov", 0)) kl_line(e, dt, "g = g + %s * b;", mom);
+    else emit_line(e, "g = b;");
+    emit_line(e, "%s[%s] = (%s)b;", emit_out(e, 1), v, ct);
+  }
+  emit_line(e, "%s[%s] = (%s)(p - %s * g);", emit_out(e, 0), v, ct, lr);
+  kl_end(e);
+  return 0;
+}
+
+int emit_train_AdamW(emit_ctx *e, const ir_node *n) {
+  ir_dtype dt = n->in[0]->dtype;
+  char lr[64], b1[64], b2[64], eps[64], wd[64], b1d[64], b2d[64], lrd[64];
+  const char *ct = ir_dtype_ctype(dt);
+  if (dt != IR_F32 && dt != IR_F64) return op_fail(n, "the C backend: %s is not supported", ir_dtype_name(dt));
+  double lrv = ir_attr_float(n, "lr", 0), wdv = ir_attr_float(n, "weight_decay", 0);
+  lit(lr, sizeof lr, dt, lrv);
+  lit(b1, sizeof b1, dt, ir_attr_float(n, "beta1", 0.9));
+  lit(b2, sizeof b2, dt, ir_attr_float(n, "beta2", 0.999));
+  lit(eps, sizeof eps, dt, ir_attr_float(n, "eps", 1e-8));
+  lit(wd, sizeof wd, dt, wdv);
+  lit(b1d, sizeof b1d, IR_F64, ir_attr_float(n, "beta1", 0.9));
+  lit(b2d, sizeof b2d, IR_F64, ir_attr_float(n, "beta2", 0.999));
+  lit(lrd, sizeof lrd, IR_F64, lrv);
+  kl_block(e);
+  /* the bias corrections of step t, once, in double */
+  emit_line(e, "const double t = (double)%s[0];", emit_in(e, 4));
+  kl_line(e, dt, "const $T step = ($T)(%s / (1.0 - pow(%s, t)));", lrd, b1d);
+  kl_line(e, dt, "const $T bc2 = ($T)(1.0 - pow(%s, t));", b2d);
+  const char *v = kl_for(e, ir_numel(n->in[0]));
+  kl_line(e, dt, "$T p = %s[%s];", emit_in(e, 0), v);
+  if (ir_attr_int(n, "decoupled", 0)) {
+    kl_line(e, dt, "const $T g = %s[%s];", emit_in(e, 1), v);
+    kl_line(e, dt, "p = p * (1.0@ - %s * %s);", lr, wd);
+  } else {
+    kl_line(e, dt, "const $T g = %s[%s] + %s * p;", emit_in(e, 1), v, wd);
+  }
+  kl_line(e, dt, "const $T m = %s * %s[%s] + (1.0@ - %s) * g;", b1, emit_in(e, 2), v, b1);
+  kl_line(e, dt, "const $T s = %s * %s[%s] + (1.0@ - %s) * g * g;", b2, emit_in(e, 3), v, b2);
+  kl_line(e, dt, "%s[%s] = (%s)(p - step * m / (sqrt@(s / bc2) + %s));", emit_out(e, 0), v, ct, eps);
+  emit_line(e, "%s[%s] = (%s)m;", emit_out(e, 1), v, ct);
+  emit_line(e, "%s[%s] = (%s)s;", emit_out(e, 2), v, ct);
+  kl_end(e);
   kl_end(e);
   return 0;
 }

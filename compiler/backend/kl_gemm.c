@@ -13,7 +13,10 @@
  * NC, K by KC (so that a KC x NT strip of B stays in L1), M by MC, then NT
  * strips and MR tiles.  A tile's epilogue (alpha, bias, residual) runs on
  * the accumulators before they are stored: full tiles in vector registers,
- * edge tiles (M, N not multiples of MR, NT) through a small array.  The
+ * edge tiles (M, N not multiples of MR, NT) through a small array; bias and
+ * residual are added in the first K block (later blocks add the partial
+ * sums from y), each residual value read before its y is stored, so y may
+ * take the residual's bytes (kl_mm_share_input).  The
  * activation then runs on the stored tile while it is in L1, as a plain loop
  * over floats (mc_act_rows_*, one small helper per distinct activation,
  * reached through a pointer in the arguments): a loop compilers vectorize,
@@ -34,7 +37,8 @@
  * input rows with their padding to the stack and runs one nine-tap loop
  * along the row; other depthwise shapes accumulate tap by tap.
  *
- * Packing.  A constant operand is packed at compile time into the layout
+ * Packing.  A constant operand (not a parameter a training step changes:
+ * is_state) is packed at compile time into the layout
  * the micro-kernel reads and emitted as its own weights array (emit.h,
  * emit_packed_f32); the original weight is then no longer referenced and
  * not emitted.  A constant A: panels [M/MR][K][MR]; a constant B: panels
@@ -46,8 +50,12 @@
  * place (its values are broadcast, so packing it buys little); only its last,
  * partial MR rows are copied, so that the micro-kernel always reads MR rows.
  *
- * Lowering before planning.  kl_mm_lower_* is a pure function of the node,
- * and the op table's scratch_bytes for Conv, Gemm and MatMul call it: the
+ * Lowering before planning.  kl_mm_lower_* is a pure function of the node
+ * (with the planner's attributes on it: the scratch cap that sizes the B
+ * block or turns a padded copy back into im2col blocks, see block(), and
+ * PLAN_IN_PLACE_ATTR for the in-place depthwise kernel, which copies each
+ * channel plane to scratch before writing over it), and the op table's
+ * scratch_bytes for Conv, Gemm and MatMul call it: the
  * memory planner places exactly the scratch the lowered descriptor asks
  * for, and the renderer lowers the node again to the same descriptor.  This
  * was chosen over storing descriptors on nodes because the planner already
@@ -62,6 +70,8 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "../passes/plan.h"
+#include "kl_par.h"
 
 /* ---- the emitted helpers (C text; '@' stands for the activation's suffix) ---- */
 
@@ -117,10 +127,17 @@ static const char src_common[] =
     "} mc_gemm_args;\n"
     "\n"
     "/* The epilogue but the activation, on the values of row m, columns\n"
-    " * n..n+cnt-1, in t. */\n"
-    "static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {\n"
+    " * n..n+cnt-1, in t, scaled by alpha: plus the partial sums y of the K\n"
+    " * blocks before, or (y NULL: the first K block) plus bias and residual,\n"
+    " * each residual value read before its y is stored, so y may take the\n"
+    " * residual's bytes. */\n"
+    "static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt) {\n"
     "  int64_t j;\n"
     "  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;\n"
+    "  if (y) {\n"
+    "    for (j = 0; j < cnt; j++) t[j] = g->alpha * t[j] + y[j];\n"
+    "    return;\n"
+    "  }\n"
     "  for (j = 0; j < cnt; j++) t[j] = g->alpha * t[j] + bm;\n"
     "  if (g->bias_mode == 2)\n"
     "    for (j = 0; j < cnt; j++) t[j] += g->beta * g->bias[n + j];\n"
@@ -225,12 +242,11 @@ static const char src_tile[] =
     "        mc_v16 v = acc[j / 16 * MC_MR + i], w;\n"
     "        int64_t col = j ? n1 : n;\n"
     "        float *yp = g->y + (m + i) * g->ldy + col;\n"
+    "        v *= g->alpha;\n"
     "        if (!(flags & MC_FIRST)) {\n"
     "          memcpy(&w, yp, sizeof w);\n"
     "          v += w;\n"
-    "        }\n"
-    "        if (flags & MC_LAST) {\n"
-    "          v *= g->alpha;\n"
+    "        } else {   /* bias and residual in the first K block: y may take res's bytes */\n"
     "          if (g->bias_mode == 1 || g->bias_mode == 3) {\n"
     "            v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];\n"
     "          } else if (g->bias_mode == 2) {\n"
@@ -275,12 +291,11 @@ static const char src_tile[] =
     "      for (j = 0; j < 16; j += 8) {\n"
     "        mc_v8 v = acc[2 * i + j / 8], w;\n"
     "        float *yp = g->y + (m + i) * g->ldy + n + j;\n"
+    "        v *= mc_splat8(g->alpha);\n"
     "        if (!(flags & MC_FIRST)) {\n"
     "          memcpy(&w, yp, sizeof w);\n"
     "          v += w;\n"
-    "        }\n"
-    "        if (flags & MC_LAST) {\n"
-    "          v *= mc_splat8(g->alpha);\n"
+    "        } else {   /* bias and residual in the first K block: y may take res's bytes */\n"
     "          if (g->bias_mode == 1 || g->bias_mode == 3) {\n"
     "            v += mc_splat8(g->beta * g->bias[g->bias_mode == 1 ? m + i : 0]);\n"
     "          } else if (g->bias_mode == 2) {\n"
@@ -324,9 +339,7 @@ static const char src_tile[] =
     "      int cnt = nr - h < 16 ? nr - h : 16;\n"
     "      int64_t col = h ? n1 : n;\n"
     "      float *yr = g->y + (m + i) * g->ldy + col, *tr = t + i * MC_NT + h;\n"
-    "      if (!(flags & MC_FIRST))\n"
-    "        for (j = 0; j < cnt; j++) tr[j] += yr[j];\n"
-    "      if (flags & MC_LAST) mc_epi(g, tr, m + i, col, cnt);\n"
+    "      mc_epi(g, tr, flags & MC_FIRST ? NULL : yr, m + i, col, cnt);\n"
     "      for (j = 0; j < cnt; j++) yr[j] = tr[j];\n"
     "    }\n"
     "}\n";
@@ -454,15 +467,17 @@ static const char src_gemm[] =
     "  return xp;\n"
     "}\n"
     "\n"
-    "/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NT-wide\n"
-    " * column strips (one or two NR panels) and MR-high tiles (the loop order of\n"
-    " * BLIS).  The activation runs on each finished tile while it is in L1. */\n"
-    "static void mc_gemm(const mc_gemm_args *g) {\n"
+    "/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries; MC_B_PADDED: grid\n"
+    " * columns) of y = epilogue(A B): blocked over N (NC), K (KC) and M (MC),\n"
+    " * then NT-wide column strips (one or two NR panels) and MR-high tiles (the\n"
+    " * loop order of BLIS).  The activation runs on each finished tile while it\n"
+    " * is in L1.  A part of a parallel product (kl_par.c) pads its own copy. */\n"
+    "static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {\n"
     "  int64_t jc, pc, ic, jr, ir;\n"
     "  const float *xp = g->bkind == MC_B_PADDED ? mc_pad(g) : NULL;\n"
     "  const int32_t *ko = xp ? (const int32_t *)(const void *)(g->scratch + g->xps) : NULL;\n"
-    "  for (jc = 0; jc < g->N; jc += g->NC) {\n"
-    "    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;\n"
+    "  for (jc = n0; jc < n1; jc += g->NC) {\n"
+    "    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;\n"
     "    for (pc = 0; pc < g->K; pc += g->KC) {\n"
     "      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;\n"
     "      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);\n"
@@ -485,8 +500,8 @@ static const char src_gemm[] =
     "        bp = g->scratch;\n"
     "        bps = kc * MC_NR;\n"
     "      }\n"
-    "      for (ic = 0; ic < g->M; ic += g->MC) {\n"
-    "        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;\n"
+    "      for (ic = m0; ic < m1; ic += g->MC) {\n"
+    "        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;\n"
     "        int nr;\n"
     "        int64_t adv;\n"
     "        for (jr = 0; jr < nc; jr += adv) {\n"
@@ -584,7 +599,7 @@ static const char src_gemv[] =
     "    }\n"
     "    s0 += u0; s1 += u1; s2 += u2; s3 += u3;\n"
     "    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);\n"
-    "    mc_epi(g, t, 0, n, 32);\n"
+    "    mc_epi(g, t, NULL, 0, n, 32);\n"
     "    memcpy(g->y + n, t, sizeof t);\n"
     "    if (g->act) g->act(g->y + n, 0, 1, 32);\n"
     "  }\n"
@@ -597,7 +612,7 @@ static const char src_gemv[] =
     "      const float *b = g->b + k * g->bks + n;\n"
     "      for (j = 0; j < cnt; j++) t[j] += x * b[j];\n"
     "    }\n"
-    "    mc_epi(g, t, 0, n, cnt);\n"
+    "    mc_epi(g, t, NULL, 0, n, cnt);\n"
     "    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];\n"
     "    if (g->act) g->act(g->y + n, 0, 1, cnt);\n"
     "  }\n"
@@ -646,6 +661,10 @@ static const char src_dw[] =
     " * memory when the stride is 1.  Then the epilogue on the plane. */\n"
     "static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {\n"
     "  int64_t oh, ki, kj, ow;\n"
+    "  if (g->scratch) {   /* y over x (in place): x's plane read from a copy */\n"
+    "    memcpy(g->scratch, x, sizeof(float) * (size_t)(g->H * g->W));\n"
+    "    x = g->scratch;\n"
+    "  }\n"
     "  if (g->KH == 3 && g->KW == 3 && g->DH == 1 && g->DW == 1 && (g->OW - 1) * g->SW + 3 <= MC_DW_ROW) {\n"
     "    mc_dw3(g, x, w, y, OH);\n"
     "  } else {\n"
@@ -670,7 +689,7 @@ static const char src_dw[] =
     "      }\n"
     "    }\n"
     "  }\n"
-    "  mc_epi(g, y, m, 0, OH * g->OW);\n"
+    "  mc_epi(g, y, NULL, m, 0, OH * g->OW);\n"
     "  if (g->act) g->act(y, 0, 1, OH * g->OW);\n"
     "}\n";
 
@@ -803,30 +822,85 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
 
 /* ---- lowering --------------------------------------------------------------- */
 
+/* Packed at compile time: a constant, or a parameter no training step changes
+ * (a trained one, is_state, is read at run time like an activation). */
 static int is_const(const ir_tensor *t) {
-  return t && (t->role == IR_CONST || t->role == IR_PARAM) && t->data && t->dtype == IR_F32;
+  return t && (t->role == IR_CONST || t->role == IR_PARAM) && t->data && !t->is_state && t->dtype == IR_F32;
 }
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-/* Blocking and scratch of a GEMM whose sizes and operands are set. */
-static void block(kl_mm *d) {
+/* Blocking and scratch of a GEMM of node n (NULL: a kernel that drives the
+ * core itself, one part, no cap) whose sizes and operands are set.  A B
+ * block packed at run time is KC x NC floats; when the planner caps n's
+ * scratch (PLAN_SCRATCH_CAP_ATTR: the bytes free at n's step under the
+ * arena's peak of activations) and the block would not fit, K blocks
+ * shorten first, into equal parts of at least KL_MM_KC_MIN (each extra
+ * block passes partial sums through y: ResNet-8 with every KC at 32 ran
+ * about 3% slower), then the block narrows to at least KL_MM_NC_MIN
+ * columns (packing's per-row setup repeats per block: NC 64 cost about 4%,
+ * 32 about 19%, 16 about 48%).  The block never goes below that floor, so
+ * a cap is a wish, not a promise.  A padded copy (KL_MM_B_PADDED) cannot
+ * shrink: when it (one per part) does not fit the cap, the convolution
+ * packs its im2col view block by block instead, so small-memory plans stay
+ * small.  With --threads each part of the product packs into its own slice
+ * of that size: the blocking (and so the order of every sum) must not
+ * depend on the thread count. */
+static void block(const ir_node *n, kl_mm *d) {
+  int64_t cap = n ? ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1) : -1;
+  if (n) {
+    kl_par_split_gemm(n, d);
+  } else {
+    d->slots = 1;
+    d->split_n = 1;
+  }
   d->KC = min64(d->K, KL_MM_KC);
   d->MC = KL_MM_MC;
-  d->scratch_a = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
   d->scratch_b = 0;
   if (d->bkind == KL_MM_B_PADDED) {   /* the padded copy, then K tap offsets (int32, one float each) */
-    d->NC = d->vw * (KL_MM_NC_MAX / d->vw > 1 ? KL_MM_NC_MAX / d->vw : 1);   /* whole grid rows: no row split */
-    d->scratch_b = d->xps + d->K;
-  } else if (d->bkind == KL_MM_B_STRIDED || d->bkind == KL_MM_B_IM2COL) {
+    int64_t sa = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
+    int64_t need = (int64_t)sizeof(float) * (d->slots > 1 ? d->slots : 1) *
+                   round_up(round_up(d->xps + d->K, 16) + sa, 16);   /* as kl_mm_scratch_bytes counts it */
+    if (cap < 0 || need <= cap) {
+      d->NC = d->vw * (KL_MM_NC_MAX / d->vw > 1 ? KL_MM_NC_MAX / d->vw : 1);   /* whole grid rows: no row split */
+      d->scratch_b = d->xps + d->K;
+      d->scratch_a = sa;
+      return;
+    }
+    /* back to the im2col view over the output's own columns */
+    d->bkind = KL_MM_B_IM2COL;
+    d->N = d->OH * d->OW;
+    d->vh = d->vw = d->xps = 0;
+    kl_par_split_gemm(n, d);   /* N changed: the parts again */
+  }
+  if (d->bkind == KL_MM_B_STRIDED || d->bkind == KL_MM_B_IM2COL) {
     int64_t nc = KL_MM_B_BLOCK_FLOATS / d->KC / KL_MM_NR * KL_MM_NR;
     d->NC = min64(min64(nc < KL_MM_NR ? KL_MM_NR : nc, round_up(d->N, KL_MM_NR)), KL_MM_NC_MAX);
+    if (cap >= 0) {
+      /* floats for the block: the cap less A's edge rows and the block's rounding */
+      int64_t fit = cap / (int64_t)sizeof(float) - 16 - (!d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0);
+      if (d->KC * d->NC > fit) {
+        /* one panel wide (N <= NR: a tiny product, as in Silero's convolutions
+         * over 1 to 4 frames) may shorten further, its time matters little */
+        int64_t kmin = d->NC > KL_MM_NR ? KL_MM_KC_MIN : KL_MM_KC_MIN / 4, parts;
+        int64_t kc = fit / d->NC > kmin ? fit / d->NC : kmin;
+        if (kc < d->KC) {
+          parts = (d->K + kc - 1) / kc;
+          d->KC = (d->K + parts - 1) / parts;   /* equal parts, none longer than kc */
+        }
+        if (d->KC * d->NC > fit) {
+          nc = fit / d->KC / KL_MM_NR * KL_MM_NR;
+          d->NC = nc > min64(d->NC, KL_MM_NC_MIN) ? nc : min64(d->NC, KL_MM_NC_MIN);
+        }
+      }
+    }
     d->scratch_b = d->KC * d->NC;
   } else {
     d->NC = min64(round_up(d->N, KL_MM_NR), KL_MM_NC_MAX);
     if (d->bkind == KL_MM_B_ROWS && d->N % KL_MM_NR) d->scratch_b = d->KC * KL_MM_NR;
   }
+  d->scratch_a = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
 }
 
 /* Drop outer loops of extent 1. */
@@ -906,7 +980,7 @@ void kl_mm_lower_gemm(const ir_node *n, const kl_gemm_desc *g, int is_matmul, kl
   d->kind = KL_MM_GEMM;
   d->a_pack = is_const(n->in[0]);
   d->bkind = d->b_pack ? KL_MM_B_PACKED : d->b_ns == 1 ? KL_MM_B_ROWS : KL_MM_B_STRIDED;
-  block(d);
+  block(n, d);
 }
 
 void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
@@ -945,6 +1019,8 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   d->b_in = 0;   /* X */
   if (c->group > 1 && Cg == 1 && Mg == 1) {   /* depthwise: its own loop, no GEMM */
     d->kind = KL_MM_DW;
+    /* y over x (PLAN_IN_PLACE_ATTR): each channel plane of x copied to scratch first */
+    if (ir_attr_int(n, PLAN_IN_PLACE_ATTR, -1) == 0) d->scratch_b = isz;
     d->bias_mode = d->bias_in >= 0 ? 1 : 0;
     d->n_outer = 2;
     d->outer[0] = c->N, d->outer[1] = c->M;
@@ -953,6 +1029,8 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     d->y_os[0] = c->M * osz, d->y_os[1] = osz;
     d->res_os[0] = c->M * osz, d->res_os[1] = 0;
     d->ldr = osz;
+    /* channels in parallel, unless in place: the one plane of scratch is shared */
+    d->slots = d->scratch_b ? 1 : (int)kl_par_parts(kl_par_threads(n), c->M, c->N * c->M * osz * ksz);
     return;
   }
   if (isz == 1 && osz == 1 && ksz == 1 && c->group == 1 && nopad) {
@@ -972,7 +1050,7 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     }
     d->kind = KL_MM_GEMM;
     d->bkind = d->b_pack ? KL_MM_B_PACKED : KL_MM_B_STRIDED;
-    block(d);
+    block(n, d);
     return;
   }
   d->kind = KL_MM_GEMM;
@@ -1008,12 +1086,21 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   d->y_os[1] = d->res_os[1] = Mg * osz;
   d->bias_os[0] = 0, d->bias_os[1] = Mg;
   squeeze_outer(d);
-  block(d);
+  block(n, d);
 }
 
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
+  if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b;
   if (d->kind != KL_MM_GEMM) return 0;
+  if (d->slots > 1)   /* one 64-byte aligned slice per part */
+    return (int64_t)sizeof(float) * d->slots * round_up(round_up(d->scratch_b, 16) + d->scratch_a, 16);
   return (int64_t)sizeof(float) * (round_up(d->scratch_b, 16) + d->scratch_a);
+}
+
+int kl_mm_share_input(const kl_mm *d) {
+  if (d->kind == KL_MM_DW)   /* x, when y has its size: the plane is copied to scratch first */
+    return d->C == 1 && d->H * d->W == d->OH * d->OW && d->res_in < 0 ? d->b_in : -1;
+  return d->kind == KL_MM_GEMM || d->kind == KL_MM_GEMV ? d->res_in : -1;
 }
 
 /* ---- packing constants at compile time ------------------------------------ */
@@ -1096,7 +1183,7 @@ void kl_mm_plan_const_b(kl_mm *d, kl_mm_kind kind, int64_t M, int64_t N, int64_t
   d->bkind = kind == KL_MM_GEMM ? KL_MM_B_PACKED : KL_MM_B_ROWS;
   d->ldy = N;
   d->alpha = d->beta = d->rscale = 1.0;
-  if (kind == KL_MM_GEMM) block(d);
+  if (kind == KL_MM_GEMM) block(NULL, d);
 }
 
 void kl_mm_use(emit_ctx *e, const kl_mm *d) {
@@ -1149,6 +1236,21 @@ static void set_f(emit_ctx *e, const char *g, const char *field, double v) {
   emit_line(e, "%s.%s = %s;", g, field, emit_literal(lit, sizeof lit, IR_F32, v));
 }
 
+/* What --profile's table calls the kernel: "gemm 6x32 implicit", "gemv",
+ * "depthwise 3x3".  The tile is 6x32 with AVX-512, 6x16 otherwise (the C
+ * compiler decides); the label names the widest. */
+static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
+  static const char *const bsrc[] = {"packed", "rows", "strided", "im2col", "implicit"};
+  if (d->kind == KL_MM_GEMM) snprintf(buf, n, "gemm %dx%d %s", KL_MM_MR, 2 * KL_MM_NR, bsrc[d->bkind]);
+  else if (d->kind == KL_MM_GEMV) snprintf(buf, n, "gemv");
+  else
+    snprintf(buf, n, "%s",
+             d->KH == 3 && d->KW == 3 && d->DH == 1 && d->DW == 1 && (d->OW - 1) * d->SW + 3 <= 512 /* MC_DW_ROW */
+                 ? "depthwise 3x3"
+                 : "depthwise");
+  return buf;
+}
+
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   static const char *const bkinds[] = {"MC_B_PACKED", "MC_B_ROWS", "MC_B_STRIDED", "MC_B_IM2COL", "MC_B_PADDED"};
   kl_epilogue ep;
@@ -1159,6 +1261,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   if (d->kind == KL_MM_NONE) return ir_error("node '%s': not lowered to the GEMM core", n->name);
   if (kl_epilogue_from_node(e, n, &ep)) return -1;
   use_helpers(e, d, &ep, act_fn, sizeof act_fn);
+  emit_kernel(e, kernel_label(d, buf, sizeof buf));
   if (d->a_pack) {
     float *p = pack_slices(d, n->in[d->a_in], d->a_os, round_up(d->M, KL_MM_MR) * d->K, pack_a, apk, &cnt);
     snprintf(what, sizeof what, "%.200s packed as A: [%lld][%lld][%d]", n->in[d->a_in]->name,
@@ -1232,7 +1335,15 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
                 (long long)(sizeof(float) * round_up(d->scratch_b, 16)));
   }
   if (bias && d->n_outer == 0) emit_line(e, "%s.bias = %s;", g, bias);
-  for (t = 0; t < d->n_outer; t++) iv[t] = kl_for(e, d->outer[t]);
+  for (t = 0; t < d->n_outer; t++) {
+    if (d->kind == KL_MM_DW && d->slots > 1 && t == 1) kl_par_for(e);   /* over the channels */
+    iv[t] = kl_for(e, d->outer[t]);
+  }
+  if (d->kind == KL_MM_DW && d->slots > 1) {   /* each channel sets its own copy of the arguments */
+    const char *own = emit_fresh(e, "g");
+    emit_line(e, "mc_gemm_args %s = %s;", own, g);
+    g = own;
+  }
   if (bias && d->n_outer > 0) emit_line(e, "%s.bias = %s;", g, ptr_expr(buf, sizeof buf, bias, d, iv, d->bias_os));
   if (res) emit_line(e, "%s.res = %s;", g, ptr_expr(buf, sizeof buf, res, d, iv, d->res_os));
   if (d->kind == KL_MM_DW) {
@@ -1245,7 +1356,8 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     emit_line(e, "%s.%s = %s;", g, d->a_pack ? "apk" : "a", ptr_expr(buf, sizeof buf, a, d, iv, d->a_pack ? apk : d->a_os));
     emit_line(e, "%s.b = %s;", g, ptr_expr(buf, sizeof buf, b, d, iv, d->b_pack ? bpk : d->b_os));
     emit_line(e, "%s.y = %s;", g, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os));
-    emit_line(e, "mc_%s(&%s);", d->kind == KL_MM_GEMV ? "gemv" : "gemm", g);
+    if (d->kind == KL_MM_GEMV) emit_line(e, "mc_gemv(&%s);", g);
+    else kl_par_gemm_call(e, d, g, "");
   }
   for (t = 0; t < d->n_outer; t++) kl_end(e);
   kl_end(e);

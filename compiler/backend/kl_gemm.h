@@ -26,6 +26,8 @@
 #define KL_MM_MC 72
 #define KL_MM_B_BLOCK_FLOATS 16384  /* a run-time packed B block: KC x NC floats, 64 KiB */
 #define KL_MM_NC_MAX 256            /* columns of a B block: more gains no speed and costs arena (a short K would take 64 KiB) */
+#define KL_MM_KC_MIN 32             /* under a scratch cap (plan.h), K blocks shorten down to this, */
+#define KL_MM_NC_MIN 64             /* then B blocks narrow down to this: smaller ones cost speed */
 #define KL_MM_PAD_MAX_FLOATS 65536  /* the largest padded input copy (KL_MM_B_PADDED) a convolution may take, 256 KiB */
 
 typedef enum kl_mm_kind {
@@ -70,8 +72,16 @@ typedef struct kl_mm {
   int bias_in, bias_mode;      /* bias_mode 0 none, 1 bias[m], 2 bias[n], 3 bias[0] */
   int res_in;                  /* -1: none; res[m*ldr + n] */
   int64_t ldr;
-  /* Arena scratch in floats: the run-time packed B block, then A's edge rows. */
+  /* Arena scratch in floats: the run-time packed B block (KL_MM_B_PADDED:
+   * the padded copy and its tap table), then A's edge rows.  The block
+   * shrinks to the node's PLAN_SCRATCH_CAP_ATTR (bytes free at its step,
+   * from the planner) when it would not fit there; a padded copy that does
+   * not fit gives way to the im2col blocks. */
   int64_t scratch_b, scratch_a;
+  /* --threads (kl_par.h): GEMM cut into `slots` parts run in parallel, each
+   * with its own scratch (0 or 1: one), by N's panels when split_n, else by
+   * M's row tiles. */
+  int slots, split_n;
 } kl_mm;
 
 /* Lower a node to the core from the plain kernels' descriptor of it (its
@@ -83,6 +93,13 @@ void kl_mm_lower_gemm(const ir_node *n, const kl_gemm_desc *g, int is_matmul, kl
 void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d);
 /* Bytes of arena scratch the lowered kernel needs. */
 int64_t kl_mm_scratch_bytes(const kl_mm *d);
+/* The input whose bytes y may take (op_def.share_input): the residual of
+ * the GEMM and GEMV kernels, which read each residual value in the first K
+ * block before they store y there; X of a depthwise convolution whose
+ * output has X's size (then, once planned in place, PLAN_IN_PLACE_ATTR, it
+ * asks for one channel plane of scratch and copies each plane there before
+ * writing over it: TinyEngine's in-place depthwise); -1 otherwise. */
+int kl_mm_share_input(const kl_mm *d);
 /* Write the node's kernel (constants packed into their own weight arrays);
  * the activation comes from the node's fusion attributes. */
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d);

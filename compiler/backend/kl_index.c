@@ -218,3 +218,40 @@ int kl_nll_emit(emit_ctx *e, const kl_nll *k)
   kl_end(e);
   return 0;
 }
+
+int kl_nll_grad_emit(emit_ctx *e, const kl_nll *k)
+{
+  const char *ct = ir_dtype_ctype(k->dtype), *i;
+  char lit[64], skip[128] = "", w[160];
+  int64_t C = k->c, D = k->d, m = k->n * C * D;
+  if (m == 0) return 0;
+  if (k->has_ii) snprintf(skip, sizeof skip, "if (tg == %s) continue;", emit_literal_i64(lit, sizeof lit, IR_I64, k->ii));
+  if (k->weight) snprintf(w, sizeof w, "(double)%s[tg]", k->weight);
+  else snprintf(w, sizeof w, "1.0");
+  emit_line(e, "/* requires every target in [0, %lld)%s */", (long long)C,
+            k->has_ii ? " or equal to ignore_index" : "");
+  kl_block(e);
+  i = kl_for(e, m);
+  emit_line(e, "%s[%s] = 0;", k->dst, i);
+  kl_end(e);
+  emit_line(e, "double scale = 1.0;");
+  if (k->reduction == 2 && !k->weight && !k->has_ii) {   /* mean over every position */
+    emit_line(e, "scale = 1.0 / %lld;", (long long)(k->n * D));
+  } else if (k->reduction == 2) {   /* mean: over the summed weights of the positions counted */
+    emit_line(e, "double wsum = 0;");
+    i = kl_for(e, k->n * D);
+    emit_line(e, "const int64_t tg = (int64_t)%s[%s];", k->target, i);
+    if (skip[0]) emit_line(e, "%s", skip);
+    emit_line(e, "wsum += %s;", w);
+    kl_end(e);
+    emit_line(e, "scale = 1.0 / wsum;");
+  }
+  i = kl_for(e, k->n * D);
+  emit_line(e, "const int64_t tg = (int64_t)%s[%s];", k->target, i);
+  if (skip[0]) emit_line(e, "%s", skip);
+  emit_line(e, "%s[(%s / %lld * %lld + tg) * %lld + %s %% %lld] = (%s)(-(double)%s[%s] * %s * scale);", k->dst, i,
+            (long long)D, (long long)C, (long long)D, i, (long long)D, ct, k->x, k->reduction == 0 ? i : "0", w);
+  kl_end(e);
+  kl_end(e);
+  return 0;
+}

@@ -66,5 +66,10 @@ typedef struct kl_nll {
   int softmax;
 } kl_nll;
 int kl_nll_emit(emit_ctx *e, const kl_nll *k);
+/* Its gradient with respect to x, given the loss's gradient in k->x (n*d
+ * elements for reduction none, else one): dst (x's layout) is 0 except
+ * dst[i, t, j] = -dL * weight[t] (divided by the summed weights for mean)
+ * where t is not ignore_index.  logp and softmax are unused. */
+int kl_nll_grad_emit(emit_ctx *e, const kl_nll *k);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "kl_par.h"
 
 void kl_map_add_input(kl_map *m, const char *name, const ir_tensor *t) {
   kl_map_in *in = &m->in[m->n_in++];
@@ -194,6 +195,8 @@ int kl_map_emit(emit_ctx *e, const kl_map *m) {
   /* 3. loops and body */
   kl_block(e);
   const char *iv[IR_MAX_RANK];
+  if (r > 0 && kl_par_parts(emit_opts(e)->threads, dims[0], ir_numel_dims(r, dims)) > 1)
+    kl_par_for(e);   /* a big map: its outer loop in parallel */
   for (int a = 0; a < r; a++) iv[a] = kl_for(e, dims[a]);
   char idx[MAXOP][256];
   for (int k = 0; k < nop; k++) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "kl_par.h"
 
 typedef struct sbuf {
   char s[1024];
@@ -310,6 +311,8 @@ int kl_pool(emit_ctx *e, const kl_pool_desc *d) {
       hi[t] = last >= d->in[t];
     }
   }
+  if (kl_par_parts(emit_opts(e)->threads, d->NC, d->NC * osz * ir_numel_dims(d->r, d->k)) > 1)
+    kl_par_for(e);   /* the planes in parallel */
   bc = kl_for(e, d->NC);
   xp = emit_fresh(e, "xp");
   yp = emit_fresh(e, "yp");
@@ -387,6 +390,156 @@ int kl_pool(emit_ctx *e, const kl_pool_desc *d) {
   return 0;
 }
 
+/* ---- backward: convolution weights, pooling --------------------------------- */
+
+/* lo[t]/hi[t]: whether window positions of dim t can fall below 0 / at or
+ * past hi_v[t] (the bound checks the loops need). */
+static void window_bounds(int r, const int64_t *out, const int64_t *k, const int64_t *s, const int64_t *dl,
+                          const int64_t *pb, const int64_t *hi_v, int *lo, int *hi) {
+  for (int t = 0; t < r; t++) {
+    lo[t] = pb[t] > 0;
+    hi[t] = (out[t] - 1) * s[t] - pb[t] + (k[t] - 1) * dl[t] >= hi_v[t];
+  }
+}
+
+int kl_conv_wgrad(emit_ctx *e, const kl_conv_desc *d) {
+  const char *T = fctype(d->dt), *mv, *ic, *bv, *kk[KL_NN_MAX_SP], *o[KL_NN_MAX_SP], *p[KL_NN_MAX_SP];
+  const char *xg, *dym, *xb, *dyb;
+  int64_t Cg = d->C / d->group, Mg = d->M / d->group, isz, ksz, osz;
+  int lo[KL_NN_MAX_SP], hi[KL_NN_MAX_SP], t, L = d->r - 1;
+  sbuf off = {""}, xi, oi, ki;
+  char buf[1200];
+  if (need_float_dt(d->dt, "convolution weight gradient")) return -1;
+  if (d->r < 1 || d->r > KL_NN_MAX_SP || d->group < 1 || d->C % d->group || d->M % d->group)
+    return ir_error("convolution weight gradient: bad descriptor");
+  isz = ir_numel_dims(d->r, d->in);
+  ksz = ir_numel_dims(d->r, d->k);
+  osz = ir_numel_dims(d->r, d->out);
+  window_bounds(d->r, d->out, d->k, d->s, d->d, d->pb, d->in, lo, hi);
+  mv = kl_for(e, d->M);
+  xg = emit_fresh(e, "xg");
+  dym = emit_fresh(e, "dym");
+  if (d->group > 1) {
+    char gv[64];
+    if (Mg == 1) snprintf(gv, sizeof gv, "%s", mv);
+    else snprintf(gv, sizeof gv, "(%s / %lld)", mv, (long long)Mg);
+    term(&off, gv, Cg * isz);
+  }
+  emit_line(e, "const %s *%s = %s;", T, xg, offset_ptr(buf, sizeof buf, d->x, &off));
+  emit_line(e, "const %s *%s = %s + %s * %lld;", T, dym, d->y, mv, (long long)osz);
+  ic = kl_for(e, Cg);
+  for (t = 0; t < d->r; t++) kk[t] = kl_for(e, d->k[t]);
+  emit_line(e, "%s part[8] = {0};", T);   /* eight partial sums: one vector, no dependency chain */
+  bv = kl_for(e, d->N);
+  xb = emit_fresh(e, "xb");
+  dyb = emit_fresh(e, "dyb");
+  emit_line(e, "const %s *%s = %s + %s * %lld + %s * %lld;", T, xb, xg, bv, (long long)(d->C * isz), ic,
+            (long long)isz);
+  emit_line(e, "const %s *%s = %s + %s * %lld;", T, dyb, dym, bv, (long long)(d->M * osz));
+  for (t = 0; t < L; t++) {   /* the outer spatial dims, checked position by position */
+    sbuf pe = {""};
+    o[t] = kl_for(e, d->out[t]);
+    p[t] = emit_fresh(e, "p");
+    term(&pe, o[t], d->s[t]);
+    term(&pe, kk[t], d->d[t]);
+    constant(&pe, -d->pb[t]);
+    emit_line(e, "const int64_t %s = %s;", p[t], expr(&pe));
+    if (lo[t] && hi[t]) emit_line(e, "if (%s < 0 || %s >= %lld) continue;", p[t], p[t], (long long)d->in[t]);
+    else if (lo[t]) emit_line(e, "if (%s < 0) continue;", p[t]);
+    else if (hi[t]) emit_line(e, "if (%s >= %lld) continue;", p[t], (long long)d->in[t]);
+  }
+  /* the last dim: input position ow*s + q, inside [0, in) for ow in [lo, hi) */
+  {
+    sbuf qe = {""};
+    const char *q = emit_fresh(e, "q"), *lov = emit_fresh(e, "lo"), *hiv = emit_fresh(e, "hi"), *ow = emit_fresh(e, "ow");
+    const char *j = emit_fresh(e, "j");
+    int64_t sL = d->s[L];
+    term(&qe, kk[L], d->d[L]);
+    constant(&qe, -d->pb[L]);
+    emit_line(e, "const int64_t %s = %s;", q, expr(&qe));
+    emit_line(e, "const int64_t %s = %s >= 0 ? 0 : (%lld - %s) / %lld;", lov, q, (long long)(sL - 1), q, (long long)sL);
+    emit_line(e, "int64_t %s = %s >= %lld ? 0 : (%lld - %s) / %lld + 1;", hiv, q, (long long)d->in[L],
+              (long long)(d->in[L] - 1), q, (long long)sL);
+    emit_line(e, "if (%s > %lld) %s = %lld;", hiv, (long long)d->out[L], hiv, (long long)d->out[L]);
+    flat(&oi, L, d->out, o);
+    flat(&xi, L, d->in, p);
+    emit_line(e, "const %s *dyr = %s + (%s) * %lld;", T, dyb, expr(&oi), (long long)d->out[L]);
+    emit_line(e, "const %s *xr = %s + (%s) * %lld;", T, xb, expr(&xi), (long long)d->in[L]);
+    emit_line(e, "int64_t %s = %s;", ow, lov);
+    emit_line(e, "for (; %s + 8 <= %s; %s += 8)", ow, hiv, ow);
+    emit_line(e, "  for (int %s = 0; %s < 8; %s++) part[%s] += dyr[%s + %s] * xr[(%s + %s) * %lld + %s];", j, j, j, j,
+              ow, j, ow, j, (long long)sL, q);
+    emit_line(e, "for (; %s < %s; %s++) part[0] += dyr[%s] * xr[%s * %lld + %s];", ow, hiv, ow, ow, ow, (long long)sL, q);
+  }
+  for (t = 0; t < L; t++) kl_end(e);
+  kl_end(e);   /* b */
+  emit_line(e, "const %s acc = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));", T);
+  flat(&ki, d->r, d->k, kk);
+  emit_line(e, "%s[(%s * %lld + %s) * %lld + %s] = acc;", d->w, mv, (long long)Cg, ic, (long long)ksz, expr(&ki));
+  for (t = 0; t < d->r; t++) kl_end(e);
+  kl_end(e);   /* ic */
+  kl_end(e);   /* m */
+  return 0;
+}
+
+int kl_pool_grad(emit_ctx *e, const kl_pool_desc *d, const char *dx) {
+  const char *T = fctype(d->dt), *bc, *i, *xp, *dyp, *dxp, *o[KL_NN_MAX_SP], *kk[KL_NN_MAX_SP], *p[KL_NN_MAX_SP];
+  int64_t isz, osz, hi_v[KL_NN_MAX_SP] = {0};
+  int lo[KL_NN_MAX_SP], hi[KL_NN_MAX_SP], t, cip = d->kind == KL_POOL_AVG && d->count_include_pad;
+  sbuf xi, oi;
+  char lit[64];
+  if (need_float_dt(d->dt, "pooling gradient")) return -1;
+  if (d->r < 1 || d->r > KL_NN_MAX_SP) return ir_error("pooling gradient: bad descriptor");
+  isz = ir_numel_dims(d->r, d->in);
+  osz = ir_numel_dims(d->r, d->out);
+  i = kl_for(e, d->NC * isz);
+  emit_line(e, "%s[%s] = %s;", dx, i, emit_literal(lit, sizeof lit, d->dt, 0.0));
+  kl_end(e);
+  bc = kl_for(e, d->NC);
+  xp = emit_fresh(e, "xp");
+  dyp = emit_fresh(e, "dyp");
+  dxp = emit_fresh(e, "dxp");
+  if (d->kind == KL_POOL_MAX) emit_line(e, "const %s *%s = %s + %s * %lld;", T, xp, d->x, bc, (long long)isz);
+  emit_line(e, "const %s *%s = %s + %s * %lld;", T, dyp, d->y, bc, (long long)osz);
+  emit_line(e, "%s *%s = %s + %s * %lld;", T, dxp, dx, bc, (long long)isz);
+  for (t = 0; t < d->r; t++) o[t] = kl_for(e, d->out[t]);
+  flat(&oi, d->r, d->out, o);
+  if (d->kind == KL_POOL_MAX) {
+    /* the forward's argmax: the first maximum, a NaN taking over */
+    emit_line(e, "%s best = -INFINITY;", T);
+    emit_line(e, "int64_t arg = -1;");
+    window_bounds(d->r, d->out, d->k, d->s, d->d, d->pb, d->in, lo, hi);
+    open_window(e, d->r, d->k, d->s, d->d, d->pb, o, lo, d->in, hi, kk, p);
+    flat(&xi, d->r, d->in, p);
+    emit_line(e, "const %s v = %s[%s];", T, xp, expr(&xi));
+    emit_line(e, "if (v > best || v != v) { best = v; arg = %s; }", expr(&xi));
+    for (t = 0; t < d->r; t++) kl_end(e);
+    emit_line(e, "if (arg >= 0) %s[arg] += %s[%s];", dxp, dyp, expr(&oi));
+  } else {
+    /* the forward's divisor: window positions inside the input, or inside
+     * the padded input with count_include_pad */
+    for (t = 0; t < d->r; t++) hi_v[t] = cip ? d->in[t] + d->pe[t] : d->in[t];
+    window_bounds(d->r, d->out, d->k, d->s, d->d, d->pb, hi_v, lo, hi);
+    if (cip)
+      for (t = 0; t < d->r; t++) lo[t] = 0;   /* a window never starts before -pb */
+    emit_line(e, "int64_t cnt = 0;");
+    open_window(e, d->r, d->k, d->s, d->d, d->pb, o, lo, hi_v, hi, kk, p);
+    for (t = 0; t < d->r; t++)
+      if (!lo[t] && !hi[t]) emit_line(e, "(void)%s;", p[t]);   /* no bound to check in this dim */
+    emit_line(e, "cnt++;");
+    for (t = 0; t < d->r; t++) kl_end(e);
+    emit_line(e, "const %s share = %s[%s] / (%s)cnt;", T, dyp, expr(&oi), T);
+    window_bounds(d->r, d->out, d->k, d->s, d->d, d->pb, d->in, lo, hi);
+    open_window(e, d->r, d->k, d->s, d->d, d->pb, o, lo, d->in, hi, kk, p);
+    flat(&xi, d->r, d->in, p);
+    emit_line(e, "%s[%s] += share;", dxp, expr(&xi));
+    for (t = 0; t < d->r; t++) kl_end(e);
+  }
+  for (t = 0; t < d->r; t++) kl_end(e);
+  kl_end(e);   /* bc */
+  return 0;
+}
+
 /* ---- BatchNormalization channel map --------------------------------------- */
 
 int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d) {
@@ -421,13 +574,14 @@ int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d) {
 int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
   const kl_chan_affine_desc *d = &t->bn;
   const char *T = fctype(d->dt), *c, *b, *i, *m, *v, *sc, *sh;
-  char eps[64], mom[64], cnt[64];
+  char eps[64], mom[64], cnt[64], vs[64];
   if (need_float_dt(d->dt, "BatchNormalization")) return -1;
   if (d->N * d->S == 0) return 0;
   int64_t blk = kl_sum_block(d->dt, d->N * d->S);   /* statistics in the data's own type, blocked sums */
   emit_literal(eps, sizeof eps, d->dt, d->eps);
   emit_literal(mom, sizeof mom, d->dt, t->momentum);
   emit_literal(cnt, sizeof cnt, d->dt, (double)(d->N * d->S));
+  emit_literal(vs, sizeof vs, d->dt, t->var_scale);
   c = kl_for(e, d->C);
   m = emit_fresh(e, "m");
   v = emit_fresh(e, "v");
@@ -463,7 +617,9 @@ int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
   kl_end(e);
   if (t->run_mean)
     emit_line(e, "%s[%s] = %s[%s] * %s + %s * (1 - %s);", t->run_mean, c, d->mean, c, mom, m, mom);
-  if (t->run_var)
+  if (t->run_var && t->var_scale != 1)
+    emit_line(e, "%s[%s] = %s[%s] * %s + %s * %s * (1 - %s);", t->run_var, c, d->var, c, mom, v, vs, mom);
+  else if (t->run_var)
     emit_line(e, "%s[%s] = %s[%s] * %s + %s * (1 - %s);", t->run_var, c, d->var, c, mom, v, mom);
   kl_end(e);
   return 0;

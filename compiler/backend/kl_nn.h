@@ -98,13 +98,26 @@ int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d);
  * batch mean m and population variance v (in double), then
  *     y = (x - m) / sqrt(v + eps) * scale[c] + bias[c]
  *     run_mean[c] = mean[c] * momentum + m * (1 - momentum)   (when run_mean)
- *     run_var[c]  = var[c] * momentum + v * (1 - momentum)    (when run_var) */
+ *     run_var[c]  = var[c] * momentum + v * var_scale * (1 - momentum)    (when run_var)
+ * var_scale 1 is ONNX's rule; n / (n - 1) (n = N * S) PyTorch's unbiased one. */
 typedef struct kl_bn_train_desc {
   kl_chan_affine_desc bn;   /* the node's operands; mean and var are the running ones */
   const char *run_mean, *run_var;
-  double momentum;
+  double momentum, var_scale;
 } kl_bn_train_desc;
 
 int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *d);
+
+/* Backward kernels of ops_grad.c ------------------------------------------- */
+
+/* Weight gradient of the convolution d describes (bias, epilogue unused),
+ * with d->y read as dY and d->w written:
+ *   dW[m,ic,kk] = sum_{b,o} dY[b,m,o] x[b, g*C/group+ic, o*s - pb + kk*d]. */
+int kl_conv_wgrad(emit_ctx *e, const kl_conv_desc *d);
+/* Input gradient of the pooling d describes (MAX or AVG; idx unused, x read
+ * by MAX only), with d->y read as dY: dx (x's layout) gets each dY element at its window's
+ * first maximum (the forward's argmax), or spread over its window divided
+ * by the forward's divisor. */
+int kl_pool_grad(emit_ctx *e, const kl_pool_desc *d, const char *dx);
 
 #endif

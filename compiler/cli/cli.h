@@ -12,8 +12,10 @@
 #include "../ir/ir.h"
 #include "../onnx/onnx_load.h"
 #include "../passes/passes.h"
+#include "../passes/train.h"
 
 #define CLI_MAX_BIND 64
+#define CLI_MAX_THREADS 1024       /* compile --threads: more is surely a typo */
 
 typedef struct cli_file_binding {
   const char *name, *file;
@@ -32,12 +34,16 @@ typedef struct cli_opts {
   cli_file_binding consts[CLI_MAX_BIND], inputs[CLI_MAX_BIND];
   int n_consts, n_inputs;
   int emit_main, threads, keep, verbose;
+  int profile;                     /* compile: NAME_infer calls a timing hook around each node */
   int bisect;                      /* check: name the pass whose switch-off makes it pass */
   int no_bind;                     /* load without the op table (export writes attributes as written) */
   double rtol, atol;
   int64_t max_bytes;
   uint64_t seed;
   pass_options passes;
+  /* --train (compile, info, check): the spec from --loss/--optimizer/--freeze */
+  int train, loss_set, optimizer_set, steps;
+  train_spec spec;
 } cli_opts;
 
 /* A model format: the extension that selects it, a test on the file's first
@@ -74,6 +80,11 @@ int cli_fmt(char *buf, size_t n, const char *fmt, ...)
 #endif
     ;
 
+/* mkdir -p (commands.c); 0 or -1 with an error naming the folder. */
+int cli_mkdir_p(const char *dir);
+/* NAME of the generated files: --name or the model file's stem, as a C identifier (commands.c). */
+void cli_model_name(const cli_opts *o, const char *model, char *buf, size_t n);
+
 /* Run a shell command; returns its exit status (or -1). */
 int cli_system(const char *cmd);
 /* Run a shell command with its stdout and stderr (the shell's own included)
@@ -97,6 +108,16 @@ int cmd_fmt(cli_opts *o);      /* dsl_tools.c */
 /* `info`'s line on the training setup a model carries (nothing without one). */
 void cli_print_train(const ir_graph *g);
 int cmd_export(cli_opts *o);
+
+/* train_cmds.c: --train and update-weights. */
+/* The training step of MODEL (train.c) after the passes, from the flags or
+ * the model's train block; NULL with *usage set when the spec is wrong
+ * (exit 2), else unset (bad input, exit 1). */
+ir_graph *cli_load_train(const cli_opts *o, const char *model, int *usage);
+int cmd_compile_train(cli_opts *o);
+int cmd_info_train(cli_opts *o);
+int cmd_check_train(cli_opts *o);
+int cmd_update_weights(cli_opts *o);
 
 /* The memory plan as people see it (plan_view.c): the planner's buffers
  * sorted by offset, listed by `info`, drawn as an SVG file. */

@@ -25,7 +25,7 @@ static int fail(void) {
   return 1;
 }
 
-static int mkdir_p(const char *dir) {
+int cli_mkdir_p(const char *dir) {
   char tmp[1024];
   cli_fmt(tmp, sizeof tmp, "%s", dir);
   for (char *p = tmp + 1; *p; p++) {
@@ -39,7 +39,7 @@ static int mkdir_p(const char *dir) {
 }
 
 /* NAME from --name or the model file's stem, as a C identifier. */
-static void model_name(const cli_opts *o, const char *model, char *buf, size_t n) {
+void cli_model_name(const cli_opts *o, const char *model, char *buf, size_t n) {
   if (o->name) {
     emit_c_ident(buf, n, o->name);
     return;
@@ -57,9 +57,9 @@ int cmd_compile(cli_opts *o) {
   ir_graph *g = cli_load(o, o->pos[0], 1);
   if (!g) return fail();
   char name[256];
-  model_name(o, o->pos[0], name, sizeof name);
-  emit_options eo = {name, o->emit_main, o->threads};
-  int rc = mkdir_p(o->outdir) < 0 || emit_c(g, &eo, o->outdir) < 0;
+  cli_model_name(o, o->pos[0], name, sizeof name);
+  emit_options eo = {name, o->emit_main, o->threads, o->profile};
+  int rc = cli_mkdir_p(o->outdir) < 0 || emit_c(g, &eo, o->outdir) < 0;
   ir_graph_free(g);
   if (rc) return fail();
   printf("wrote %s/%s.h, %s.c, %s_weights.c%s%s%s\n", o->outdir, name, name, name, o->emit_main ? ", " : "",
@@ -102,7 +102,7 @@ int cmd_run(cli_opts *o) {
     ir_graph_free(g);
     return fail();
   }
-  int rc = interp_run(&ic, g, (const void *const *)bufs) < 0 || mkdir_p(dir) < 0;
+  int rc = interp_run(&ic, g, (const void *const *)bufs) < 0 || cli_mkdir_p(dir) < 0;
   char **files = output_files(g);
   for (int i = 0; !rc && i < g->n_outputs; i++) {
     const ir_tensor *t = g->outputs[i];
@@ -132,7 +132,7 @@ static int build_and_run(const cli_opts *o, ir_graph *g, const char *dir, void *
   }
   cli_fmt(cmd + k, sizeof cmd - (size_t)k, " -o out");
   cli_fmt(path, sizeof path, "%s/out", dir);
-  if (mkdir_p(path) < 0) return -1;
+  if (cli_mkdir_p(path) < 0) return -1;
   cli_fmt(path, sizeof path, "%s/run.log", dir);
   int rc = cli_system_log(cmd, path);
   if (rc != 0) return ir_error("the generated program failed (exit %d); see %s/run.log", rc, dir);
@@ -215,7 +215,7 @@ static int check_once(const cli_opts *o, int locate, char *why, size_t nwhy) {
   /* Bisect: export every intermediate tensor and find the first that differs. */
   char dir2[1100];
   cli_fmt(dir2, sizeof dir2, "%s/all", dir);
-  if (mkdir_p(dir2) == 0) {
+  if (cli_mkdir_p(dir2) == 0) {
     for (int k = 0; k < g->n_nodes; k++)
       for (int j = 0; j < g->nodes[k]->n_out; j++) {
         ir_tensor *t = g->nodes[k]->out[j];
@@ -352,6 +352,14 @@ int cmd_info(cli_opts *o) {
   if (g0 && g0->arena_lower_bound > 0)
     printf("max live in the model's own order: %lld bytes (arena %.3f of it)\n", (long long)g0->arena_lower_bound,
            (double)g->arena_bytes / (double)g0->arena_lower_bound);
+  /* the same without the kernels' scratch: what onnx2c's arena would be */
+  if (g0 && plan_with_buffers(g0, own.passes.inplace, &bufs, &n_bufs) == 0) {
+    int64_t act = plan_peak_bytes(bufs, n_bufs, 0);
+    plan_buffers_free(bufs, n_bufs);
+    if (act > 0)
+      printf("activations alone in the model's own order: %lld bytes (arena %.3f of it)\n", (long long)act,
+             (double)g->arena_bytes / (double)act);
+  }
   ir_graph_free(g0);
   ir_graph_free(g);
   return 0;
@@ -368,8 +376,9 @@ static void put_dot_string(const char *s) {
 }
 
 int cmd_graph(cli_opts *o) {
-  ir_graph *g = cli_load(o, o->pos[0], 1);
-  if (!g) return fail();
+  int usage = 0;
+  ir_graph *g = o->train ? cli_load_train(o, o->pos[0], &usage) : cli_load(o, o->pos[0], 1);
+  if (!g) return fail() + usage;   /* a training spec that cannot be: 2 */
   int dot = o->format && !strcmp(o->format, "dot");
   if (o->format && !dot && strcmp(o->format, "text")) {
     ir_graph_free(g);

@@ -18,7 +18,8 @@ static const char *usage_text =
     "usage: modelc COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  compile MODEL -o DIR [--name NAME] [--emit-main]   emit DIR/NAME.h, NAME.c, NAME_weights.c\n"
+    "  compile MODEL -o DIR [--name NAME] [--emit-main] [--profile] [--threads N]\n"
+    "                                                      emit DIR/NAME.h, NAME.c, NAME_weights.c\n"
     "  run     MODEL [--input NAME=FILE]... [-o DIR]       run the reference interpreter\n"
     "  check   MODEL [--input NAME=FILE]... [--rtol R] [--atol A] [--cc CC]\n"
     "                                                      compile, build and compare with the interpreter\n"
@@ -28,6 +29,7 @@ static const char *usage_text =
     "  ops                                                 the supported ops, as a Markdown table\n"
     "  fmt     FILE.nn                                     print a model file in the canonical layout\n"
     "  export  MODEL -o OUT.onnx                           write the model as an ONNX file\n"
+    "  update-weights MODEL W.npz -o OUT.onnx              the model with the weights of W.npz (NAME_main --save)\n"
     "  convert IN OUT.npy                                  a tensor file (.pb or .npy) to .npy\n"
     "\n"
     "options for every command that reads a model:\n"
@@ -36,6 +38,17 @@ static const char *usage_text =
     "  --const NAME=FILE        make an input a compile-time constant (.npy or .pb)\n"
     "  --max-bytes N            limit on weight bytes and on a tensor file's data (default 4 GiB)\n"
     "  --no-PASS                switch a pass off (to bisect a wrong result); the passes are below\n"
+    "\n"
+    "training (compile, info, check, graph; docs/training.md):\n"
+    "  --train                  the training step: compile emits NAME_train_step, info lists its memory,\n"
+    "                           check runs --steps K (default 2) steps in the interpreter and the C,\n"
+    "                           graph prints it\n"
+    "  --loss L                 softmax_cross_entropy, mse or bce_with_logits on the first output\n"
+    "                           (none when the model ends in its loss op or its train block names one)\n"
+    "  --optimizer O[:k=v,...]  sgd:lr=..,momentum=..,nesterov=0|1,weight_decay=..  or\n"
+    "                           adam:lr=..,beta1=..,beta2=..,eps=..,weight_decay=..,decoupled=0|1  or\n"
+    "                           adagrad:lr=..,lr_decay=..,eps=..,weight_decay=..  (PyTorch's rules)\n"
+    "  --freeze NAME,...        parameters the optimizer leaves alone\n"
     "\n"
     "other options:\n"
     "  --seed N                 run/check: seed for random inputs (default 1)\n"
@@ -49,30 +62,48 @@ static const char *usage_text =
 
 static const char *cmd_help(const char *cmd) {
   if (!strcmp(cmd, "compile"))
-    return "usage: modelc compile MODEL -o DIR [--name NAME] [--emit-main] [model options]\n"
+    return "usage: modelc compile MODEL -o DIR [--name NAME] [--emit-main] [--profile] [--threads N]\n"
+           "                      [--train [--loss L] [--optimizer O] [--freeze NAMES]] [model options]\n"
            "Writes DIR/NAME.h, DIR/NAME.c and DIR/NAME_weights.c (NAME defaults to the model file's stem);\n"
            "--emit-main adds DIR/NAME_main.c, a harness built with `cc -O3 DIR/*.c -lm`:\n"
-           "  NAME_main IN.npy... [-o OUTDIR]   and   NAME_main --bench N IN.npy...\n";
+           "  NAME_main IN.npy... [-o OUTDIR]   and   NAME_main --bench N IN.npy...\n"
+           "--profile makes NAME_infer call NAME_profile(k, 0|1) around node k (declared in NAME.h);\n"
+           "NAME_main.c then defines it, and `NAME_main --profile N IN.npy...` prints per node its\n"
+           "mean time over N runs, share of the total, kernel and GFLOP/s, slowest first.\n"
+           "--threads N (1 to 1024) writes OpenMP pragmas, num_threads(N), on the outer loops of the GEMM\n"
+           "core, depthwise convolution, pooling and big elementwise maps: build with -fopenmp to use them\n"
+           "(without it the same C runs on one thread); outputs are bit-identical either way.\n"
+           "--train adds NAME_train_step (forward, loss, backward, one optimizer step) and the\n"
+           "harness's --train mode; the losses and optimizers are in docs/training.md.\n";
+  if (!strcmp(cmd, "update-weights"))
+    return "usage: modelc update-weights MODEL W.npz -o OUT.onnx\n"
+           "Writes MODEL as ONNX with its parameters taken from W.npz (keys: parameter names, as\n"
+           "NAME_main --save writes them). Every float parameter needs its key, with its dtype and shape.\n";
   if (!strcmp(cmd, "run"))
     return "usage: modelc run MODEL [--input NAME=FILE]... [-o DIR] [model options]\n"
            "Runs the reference interpreter and writes DIR/<output>.npy (DIR defaults to '.').\n"
            "Inputs not given are filled with seeded random values.\n";
   if (!strcmp(cmd, "check"))
     return "usage: modelc check MODEL [--input NAME=FILE]... [--rtol R] [--atol A] [--cc CC] [--bisect] [model options]\n"
+           "       modelc check MODEL --train [--loss L] [--optimizer O] [--freeze NAMES] [--steps K]\n"
            "Compiles MODEL, builds the C with CC (default cc), runs it and the interpreter on the same\n"
            "inputs and compares every output (defaults: rtol 1e-3, atol 1e-4). On a mismatch it names\n"
            "the first differing tensor in schedule order; with --bisect it then reruns with each pass\n"
            "switched off in turn (the order of --help) and names the first whose switch-off makes the\n"
-           "check pass. Exit 0 only when every output is close.\n";
+           "check pass. Exit 0 only when every output is close.\n"
+           "With --train: K training steps (default 2) in the interpreter and in the compiled C on the same\n"
+           "seeded inputs and labels; compares the loss of each step and the final parameters.\n";
   if (!strcmp(cmd, "info"))
-    return "usage: modelc info MODEL [--memory-svg FILE] [model options]\n"
+    return "usage: modelc info MODEL [--memory-svg FILE] [--train ...] [model options]\n"
            "Prints the ops, inputs and outputs with shapes, parameter count, MACs and the memory plan:\n"
            "each arena buffer's offset, bytes, lifetime (first-last schedule step, as `modelc graph`\n"
            "numbers the nodes) and the tensors sharing it. --memory-svg draws the plan into FILE:\n"
-           "steps across, offsets down, one rectangle per buffer (its tooltip gives the numbers).\n";
+           "steps across, offsets down, one rectangle per buffer (its tooltip gives the numbers).\n"
+           "With --train: the training step's memory: activations kept for backward, gradients,\n"
+           "optimizer state and parameter bytes, and its arena plan.\n";
   if (!strcmp(cmd, "graph"))
-    return "usage: modelc graph MODEL [--format text|dot] [model options]\n"
-           "Prints the graph after the passes.\n";
+    return "usage: modelc graph MODEL [--format text|dot] [--train ...] [model options]\n"
+           "Prints the graph after the passes (with --train: the training step's).\n";
   if (!strcmp(cmd, "convert"))
     return "usage: modelc convert IN OUT.npy [--max-bytes N]\n"
            "Writes the tensor of IN (an ONNX TensorProto .pb, as in ONNX's test data, or a .npy) as a\n"
@@ -104,7 +135,8 @@ static int bad_usage(const char *fmt, const char *arg) {
 
 enum {
   C_COMPILE = 1 << 0, C_RUN = 1 << 1, C_CHECK = 1 << 2, C_INFO = 1 << 3, C_GRAPH = 1 << 4,
-  C_TEST_ONNX = 1 << 5, C_OPS = 1 << 6, C_CONVERT = 1 << 7, C_FMT = 1 << 8, C_EXPORT = 1 << 9,
+  C_TEST_ONNX = 1 << 5, C_OPS = 1 << 6, C_CONVERT = 1 << 7, C_FMT = 1 << 8, C_EXPORT = 1 << 9, C_UPDATE = 1 << 10,
+  C_TRAIN = C_COMPILE | C_INFO | C_CHECK | C_GRAPH,   /* commands that take --train */
   C_MODEL = C_COMPILE | C_RUN | C_CHECK | C_INFO | C_GRAPH | C_TEST_ONNX | C_EXPORT   /* commands that read a model */
 };
 
@@ -114,12 +146,12 @@ static const struct {
 } commands[] = {
     {"compile", C_COMPILE}, {"run", C_RUN}, {"check", C_CHECK}, {"info", C_INFO},
     {"graph", C_GRAPH}, {"test-onnx", C_TEST_ONNX}, {"ops", C_OPS}, {"convert", C_CONVERT},
-    {"fmt", C_FMT}, {"export", C_EXPORT},
+    {"fmt", C_FMT}, {"export", C_EXPORT}, {"update-weights", C_UPDATE},
 };
 
 typedef enum {
-  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_KEEP, O_VERBOSE, O_BISECT, O_MEMORY_SVG, O_NO_PASS, O_THREADS, O_SEED,
-  O_MAX_BYTES, O_RTOL, O_ATOL, O_SHAPE, O_DIM, O_CONST, O_INPUT
+  O_OUT, O_NAME, O_CC, O_FORMAT, O_EMIT_MAIN, O_PROFILE, O_KEEP, O_VERBOSE, O_BISECT, O_MEMORY_SVG, O_NO_PASS, O_THREADS, O_SEED,
+  O_MAX_BYTES, O_RTOL, O_ATOL, O_SHAPE, O_DIM, O_CONST, O_INPUT, O_TRAIN, O_LOSS, O_OPTIMIZER, O_FREEZE, O_STEPS
 } opt_id;
 
 /* Every option, with the commands it applies to: any other command refuses
@@ -132,10 +164,11 @@ static const struct {
   unsigned cmds;
   const char *not_yet;
 } options[] = {
-    {O_OUT, "-o", NULL, 1, C_COMPILE | C_RUN | C_EXPORT, NULL},
+    {O_OUT, "-o", NULL, 1, C_COMPILE | C_RUN | C_EXPORT | C_UPDATE, NULL},
     {O_NAME, "--name", NULL, 1, C_COMPILE, NULL},
     {O_EMIT_MAIN, "--emit-main", NULL, 0, C_COMPILE, NULL},
-    {O_THREADS, "--threads", NULL, 1, 0, "OpenMP code is not emitted yet"},
+    {O_PROFILE, "--profile", NULL, 0, C_COMPILE, NULL},
+    {O_THREADS, "--threads", NULL, 1, C_COMPILE, NULL},
     {O_FORMAT, "--format", NULL, 1, C_GRAPH, NULL},
     {O_INPUT, "--input", NULL, 1, C_RUN | C_CHECK, NULL},
     {O_SEED, "--seed", NULL, 1, C_RUN | C_CHECK, NULL},
@@ -150,7 +183,12 @@ static const struct {
     {O_DIM, "--dim", NULL, 1, C_MODEL, NULL},
     {O_CONST, "--const", NULL, 1, C_MODEL, NULL},
     {O_NO_PASS, "--no-PASS", NULL, 0, C_MODEL, NULL},   /* --no-NAME for each of pass_switches */
-    {O_MAX_BYTES, "--max-bytes", NULL, 1, C_MODEL | C_CONVERT, NULL},
+    {O_MAX_BYTES, "--max-bytes", NULL, 1, C_MODEL | C_CONVERT | C_UPDATE, NULL},
+    {O_TRAIN, "--train", NULL, 0, C_TRAIN, NULL},
+    {O_LOSS, "--loss", NULL, 1, C_TRAIN, NULL},
+    {O_OPTIMIZER, "--optimizer", NULL, 1, C_TRAIN, NULL},
+    {O_FREEZE, "--freeze", NULL, 1, C_TRAIN, NULL},
+    {O_STEPS, "--steps", NULL, 1, C_CHECK, NULL},
 };
 #define N_OPTIONS (int)(sizeof options / sizeof options[0])
 
@@ -205,6 +243,7 @@ static int apply_option(cli_opts *o, int k, const char *a, char *val) {
   case O_CC: o->cc = val; break;
   case O_FORMAT: o->format = val; break;
   case O_EMIT_MAIN: o->emit_main = 1; break;
+  case O_PROFILE: o->profile = 1; break;
   case O_KEEP: o->keep = 1; break;
   case O_VERBOSE: o->verbose = 1; break;
   case O_BISECT: o->bisect = 1; break;
@@ -213,13 +252,39 @@ static int apply_option(cli_opts *o, int k, const char *a, char *val) {
     for (const pass_switch *p = pass_switches; p->name; p++)
       if (!strcmp(a + 5, p->name)) *pass_switch_flag(&o->passes, p) = 0;
     break;
+  case O_TRAIN: o->train = 1; break;
+  case O_LOSS:
+    if (train_check_loss(val) < 0) return bad_usage("%s", ir_last_error());
+    o->spec.loss = val;
+    o->loss_set = 1;
+    break;
+  case O_OPTIMIZER:
+    if (train_parse_optimizer(&o->spec, val) < 0) return bad_usage("%s", ir_last_error());
+    o->optimizer_set = 1;
+    break;
+  case O_FREEZE:
+    for (char *tok = strtok(val, ","); tok; tok = strtok(NULL, ",")) {
+      if (o->spec.n_frozen == TRAIN_MAX_FROZEN) return bad_usage("--freeze: more than %s names", "256");
+      o->spec.frozen[o->spec.n_frozen++] = tok;
+    }
+    break;
+  case O_STEPS:
+    if (parse_int64(val, &v) < 0 || v < 1 || v > 1000000) return bad_usage("--steps takes a count from 1 (got '%s')", val);
+    o->steps = (int)v;
+    break;
   case O_THREADS:
+    if (parse_int64(val, &v) < 0 || v < 1 || v > CLI_MAX_THREADS) {
+      char fmt[96];
+      cli_fmt(fmt, sizeof fmt, "--threads takes a number from 1 to %d, not '%%s'", CLI_MAX_THREADS);
+      return bad_usage(fmt, val);
+    }
+    o->threads = o->passes.threads = (int)v;
+    break;
   case O_SEED:
   case O_MAX_BYTES:
-    if (parse_int64(val, &v) < 0 || v < 0 || (options[k].id != O_SEED && v == 0))
+    if (parse_int64(val, &v) < 0 || v < 0 || (options[k].id == O_MAX_BYTES && v == 0))
       return bad_usage("bad number '%s'", val);
-    if (options[k].id == O_THREADS) o->threads = (int)v;
-    else if (options[k].id == O_SEED) o->seed = (uint64_t)v;
+    if (options[k].id == O_SEED) o->seed = (uint64_t)v;
     else o->max_bytes = v;
     break;
   case O_RTOL:
@@ -319,6 +384,14 @@ int main(int argc, char **argv) {
     rtol_set |= options[k].id == O_RTOL;
     atol_set |= options[k].id == O_ATOL;
   }
+  if (!o.train && (o.loss_set || o.optimizer_set || o.spec.n_frozen || o.steps))
+    return bad_usage("--loss, --optimizer, --freeze and --steps go with --train (%s)", "docs/training.md");
+  if (o.train && o.bisect) return bad_usage("check --train has no --bisect yet%s", "");
+  if (!strcmp(o.cmd, "update-weights")) {
+    if (o.n_pos != 2) return bad_usage("%s needs MODEL and W.npz", o.cmd);
+    if (!o.outdir) return bad_usage("%s needs -o OUT.onnx", o.cmd);
+    return cmd_update_weights(&o);
+  }
   if (!strcmp(o.cmd, "test-onnx")) {
     if (!rtol_set) o.rtol = 1e-3;
     if (!atol_set) o.atol = 1e-7;
@@ -344,10 +417,10 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(o.cmd, "compile")) {
     if (!o.outdir) return bad_usage("%s needs -o DIR", o.cmd);
-    return cmd_compile(&o);
+    return o.train ? cmd_compile_train(&o) : cmd_compile(&o);
   }
   if (!strcmp(o.cmd, "run")) return cmd_run(&o);
-  if (!strcmp(o.cmd, "check")) return cmd_check(&o);
-  if (!strcmp(o.cmd, "info")) return cmd_info(&o);
+  if (!strcmp(o.cmd, "check")) return o.train ? cmd_check_train(&o) : cmd_check(&o);
+  if (!strcmp(o.cmd, "info")) return o.train ? cmd_info_train(&o) : cmd_info(&o);
   return cmd_graph(&o);
 }

@@ -391,6 +391,26 @@ void ir_graph_add_update(ir_graph *g, ir_tensor *target, ir_tensor *value) {
   g->updates[g->n_updates].target = target;
   g->updates[g->n_updates].value = value;
   g->n_updates++;
+  target->is_state = 1;
+}
+
+int ir_mark_trained_params(ir_graph *g, const ir_graph *train) {
+  int marked = 0;
+  for (int u = 0; u < train->n_updates; u++) {
+    const ir_tensor *p = train->updates[u].target;
+    ir_tensor *t = p->role == IR_PARAM ? ir_find_tensor(g, p->name) : NULL;
+    if (!t || t->role != IR_PARAM || t->is_state) continue;
+    t->is_state = 1;
+    marked++;
+  }
+  return marked;
+}
+
+int ir_kept(const ir_graph *g, const ir_tensor *t) {
+  if (t->is_output || t == g->loss) return 1;
+  for (int i = 0; i < g->n_updates; i++)
+    if (g->updates[i].value == t) return 1;
+  return 0;
 }
 
 void ir_graph_compact(ir_graph *g) {

@@ -59,6 +59,9 @@ typedef struct ir_tensor {
   char *dim_param[IR_MAX_RANK];   /* symbolic name of a dimension, or NULL */
   ir_role role;
   int is_output;                  /* listed in graph->outputs */
+  int is_state;                   /* a training step changes it (an update target, or the same
+                                     parameter in the inference graph of a --train build): its
+                                     data is only its initial value, never a compile-time constant */
   void *data;                     /* IR_CONST/IR_PARAM: numel*dtype_size bytes */
   ir_node *producer;              /* node writing it, NULL for inputs/consts */
   /* Filled by the memory planner. */
@@ -207,8 +210,18 @@ ir_node *ir_add_node(ir_graph *g, const char *op_type, const char *name);
 void ir_node_set_io(ir_node *n, int n_in, ir_tensor *const *in, int n_out, ir_tensor *const *out);
 void ir_graph_add_input(ir_graph *g, ir_tensor *t);
 void ir_graph_add_output(ir_graph *g, ir_tensor *t);
-/* Record that a training step ends with target := value (see ir_update). */
+/* Record that a training step ends with target := value (see ir_update);
+ * marks target is_state. */
 void ir_graph_add_update(ir_graph *g, ir_tensor *target, ir_tensor *value);
+/* Whether t must hold its value when a run of g ends: a graph output, the
+ * training loss or the value of an update (passes keep its producer and
+ * its bytes). */
+int ir_kept(const ir_graph *g, const ir_tensor *t);
+/* Mark is_state every IR_PARAM of g named like a parameter that train (a
+ * training-step graph of the same model) updates; returns how many were not
+ * marked yet.  Call it on the inference graph of a --train build before its
+ * passes, so that no pass or kernel takes a trained parameter for a constant. */
+int ir_mark_trained_params(ir_graph *g, const ir_graph *train);
 /* Drop nodes marked dead and tensors nobody references; renumber ids. */
 void ir_graph_compact(ir_graph *g);
 /* Sort nodes topologically (stable for already sorted graphs) and set
@@ -233,6 +246,9 @@ void ir_graph_move_nodes(ir_graph *g, int from, int to, int at);
 /* last_read[id] = max(last_read[id], step) for every tensor of g that
  * subgraph sg (or a subgraph of it) reads by pointer. */
 void ir_mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int *last_read);
+/* last_read[id] = max(last_read[id], step) for every update value and the
+ * loss of a training-step graph g: the step reads them when it ends. */
+void ir_mark_step_end_reads(const ir_graph *g, int step, int *last_read);
 /* Set input i of n, growing its inputs with missing (NULL) ones as needed. */
 void ir_node_set_input(ir_node *n, int i, ir_tensor *t);
 /* Fusion: p writes n's output 0 as its output j from now on, and n is dead
@@ -253,7 +269,7 @@ typedef struct ir_uses {
   int n_tensors;
   int *start;              /* readers of tensor id t: readers[start[t] .. start[t+1]) */
   ir_node **readers;
-  unsigned char *output;   /* output[t]: t is a graph output */
+  unsigned char *output;   /* output[t]: t is kept past the run (ir_kept: an output, the loss, an update's value) */
 } ir_uses;
 void ir_uses_build(const ir_graph *g, ir_uses *u);
 int ir_uses_count(const ir_uses *u, const ir_tensor *t);

@@ -98,6 +98,13 @@ void ir_mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int
     if (ir_owns(g, sg->outputs[k]) && last_read[sg->outputs[k]->id] < step) last_read[sg->outputs[k]->id] = step;
 }
 
+void ir_mark_step_end_reads(const ir_graph *g, int step, int *last_read) {
+  for (int i = 0; i <= g->n_updates; i++) {
+    const ir_tensor *t = i < g->n_updates ? g->updates[i].value : g->loss;
+    if (ir_owns(g, t) && last_read[t->id] < step) last_read[t->id] = step;
+  }
+}
+
 /* The ids of the tensors of g that node n reads (directly or in a subgraph),
  * each once, into ids[]; returns how many.  seen[] is all zero again after. */
 static int node_reads(const ir_graph *g, const ir_node *n, int *seen, int *ids) {
@@ -141,8 +148,7 @@ void ir_uses_build(const ir_graph *g, ir_uses *u) {
     int m = node_reads(g, g->nodes[i], seen, ids);
     for (int q = 0; q < m; q++) u->readers[fill[ids[q]]++] = g->nodes[i];
   }
-  for (int i = 0; i < g->n_outputs; i++)
-    if (ir_owns(g, g->outputs[i])) u->output[g->outputs[i]->id] = 1;
+  for (int t = 0; t < nt; t++) u->output[t] = (unsigned char)ir_kept(g, g->tensors[t]);
   free(fill);
   free(ids);
   free(seen);

@@ -9,8 +9,10 @@
  *     "_act_beta"  float   Clip max, HardSigmoid/HardSwish beta
  *     "_residual"  int     index of the node input added before the activation
  * and then computes y = act(v + residual[i]) for each value v it would have
- * stored.  A kernel may store partial values in y before that (the GEMM core
- * does, one K block at a time), so y never shares the residual's bytes.  op_validate refuses these attributes on any other op, so a wrong
+ * stored.  A kernel may store partial values in y before that (the plain
+ * loops of a GEMM do; the GEMM core adds the residual in its first K block,
+ * the depthwise kernel after the sums), so y shares the residual's bytes
+ * only where op_def.share_input says so.  op_validate refuses these attributes on any other op, so a wrong
  * fusion fails loudly instead of being ignored.  The interpreter
  * (runtime/kernels/kutil.c) and the backend (compiler/backend/kernels.c)
  * read an epilogue through op_epilogue_read and each apply it with its own

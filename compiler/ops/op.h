@@ -41,7 +41,9 @@ enum {
   OP_ALIAS = 1u << 1,         /* output is a relabelled view of input 0 (Reshape, Flatten, Squeeze, Identity...) */
   OP_NO_FOLD = 1u << 2,       /* never constant-fold (random ops, ...) */
   OP_SHAPE_ONLY = 1u << 3,    /* outputs depend on the input shapes alone (Shape, Size): fold always */
-  OP_EPILOGUE = 1u << 4       /* may carry a fused epilogue (epilogue.h); other ops refuse one */
+  OP_EPILOGUE = 1u << 4,      /* may carry a fused epilogue (epilogue.h); other ops refuse one */
+  OP_OPTIONAL_OUTPUTS = 1u << 5  /* outputs past min_out may be missing (NULL) and the kernels skip them:
+                                    prune.c drops those nothing reads (an RNN's Y when only Y_h is used) */
 };
 
 typedef struct op_def {
@@ -74,6 +76,11 @@ typedef struct op_def {
    * inference goes on from; 0 when the node is to be inferred as it is;
    * -1 on error.  NULL: never. */
   int (*expand)(ir_graph *g, int k, const struct pass_options *o, int *next);
+  /* The input whose bytes the output may take when that input dies at this
+   * node (the memory planner, plan.c): the emitted kernel reads each of its
+   * values before it stores the output's value at the same place.  -1: none.
+   * NULL: none, except that alias and elementwise ops share input 0. */
+  int (*share_input)(const ir_node *n);
 } op_def;
 
 /* Entry for op_type in domain ("" and "ai.onnx" are the same); NULL if none. */
@@ -133,7 +140,9 @@ extern const op_def ops_rnn[];         /* RNN, LSTM, GRU */
 extern const op_def ops_quant[];       /* QuantizeLinear, QLinearConv, MatMulInteger, ... */
 extern const op_def ops_math[];        /* Trilu, Mod, BitShift, CumSum, TopK, Einsum, OneHot, Hardmax, ... */
 extern const op_def ops_signal[];      /* window functions, DFT, STFT, MelWeightMatrix */
-extern const op_def ops_train[];       /* ai.onnx.preview.training optimizers: Adagrad, Adam, Momentum */
+extern const op_def ops_train[];       /* ai.onnx.preview.training optimizers: Adagrad, Adam, Momentum; ai.modelc SGD, AdamW */
+extern const op_def ops_grad[];        /* ai.modelc backward ops of grad_nn.c: ConvWeightGrad, MaxPoolGrad, ... */
+extern const op_def ops_random[];      /* RandomUniform(Like), RandomNormal(Like), Bernoulli */
 /* Each group ends with an entry whose name is NULL. */
 
 #endif

@@ -14,6 +14,7 @@
  */
 #include "op.h"
 #include "grad_elementwise.h"
+#include "grad_nn.h"
 
 #include <string.h>
 
@@ -165,12 +166,15 @@ static int validate_cast(ir_node *n) {
 }
 
 static int validate_dropout(ir_node *n) {
-  /* opset < 7 had is_test; 12+ has training_mode as input 2.  Inference, and
-   * training with ratio 0, which drops nothing (y = x, mask all true): other
-   * ratios draw random numbers, which modelc does not do. */
+  /* opset < 7 had is_test; 12+ has training_mode as input 2.  Training
+   * mode draws its mask from the generator of docs/random.md; the ratio
+   * must then be a constant in [0, 1), and input 3 (modelc's extension,
+   * ops_random.h) is the optional step. */
   if (ir_attr_find(n, "is_test") && ir_attr_int(n, "is_test", 1) == 0)
     return op_fail(n, "training mode (is_test=0) is not supported, only inference");
   const ir_tensor *tm = n->n_in > 2 ? n->in[2] : NULL, *r = n->n_in > 1 ? n->in[1] : NULL;
+  const ir_tensor *step = n->n_in > 3 ? n->in[3] : NULL;
+  if (step && !tm) return op_fail(n, "a step input without training_mode");
   if (tm) {
     if (!tm->data)
       return op_fail(n, "input 2 ('%s') must be a compile-time constant (training_mode)", tm->name);
@@ -180,10 +184,11 @@ static int validate_dropout(ir_node *n) {
         return op_fail(n, "input 1 ('%s') must be a compile-time constant (ratio, in training mode)", r->name);
       if (r && ir_numel(r) != 1) return op_fail(n, "ratio must hold one value");
       double ratio = r ? ir_const_f64(r, 0) : 0.5;
-      if (ratio != 0.0)
-        return op_fail(n, "training_mode=true with ratio %g is not supported (random); only ratio 0", ratio);
+      if (!(ratio >= 0.0 && ratio < 1.0)) return op_fail(n, "ratio %g is outside [0, 1)", ratio);
     }
   }
+  if (step && (step->dtype != IR_I64 || (ir_shape_known(step) && ir_numel(step) != 1)))
+    return op_fail(n, "input 3 ('%s', the step) must be an int64 scalar", step->name);
   return 0;
 }
 
@@ -203,7 +208,7 @@ static const op_attr_spec dropout[] = {
 #define E(name, min_in, max_in, max_out, attrs, flags, validate, infer) \
   {#name, "", min_in, max_in, 1, max_out, attrs, flags, validate, infer, \
    interp_ew_##name, emit_ew_##name, NULL, NULL, NULL}
-/* The same, with a gradient builder (grad_elementwise.c). */
+/* The same, with a gradient builder (grad_elementwise.c, grad_nn.c). */
 #define EG(name, min_in, max_in, max_out, attrs, flags, validate, infer) \
   {#name, "", min_in, max_in, 1, max_out, attrs, flags, validate, infer, \
    interp_ew_##name, emit_ew_##name, NULL, grad_##name, NULL}
@@ -213,39 +218,39 @@ const op_def ops_elementwise[] = {
   EG(Sub, 2, 2, 1, none, EWE, NULL, infer_num),
   EG(Mul, 2, 2, 1, none, EWE, NULL, infer_num),
   EG(Div, 2, 2, 1, none, EWE, NULL, infer_num),
-  E(Pow, 2, 2, 1, none, EWE, NULL, infer_pow),
-  E(Max, 1, -1, 1, none, EWE, NULL, infer_num),
-  E(Min, 1, -1, 1, none, EWE, NULL, infer_num),
-  E(Sum, 1, -1, 1, none, EWE, NULL, infer_float),
-  E(Mean, 1, -1, 1, none, EWE, NULL, infer_float),
+  EG(Pow, 2, 2, 1, none, EWE, NULL, infer_pow),
+  EG(Max, 1, -1, 1, none, EWE, NULL, infer_num),
+  EG(Min, 1, -1, 1, none, EWE, NULL, infer_num),
+  EG(Sum, 1, -1, 1, none, EWE, NULL, infer_float),
+  EG(Mean, 1, -1, 1, none, EWE, NULL, infer_float),
 
   EG(Relu, 1, 1, 1, none, EWE, NULL, infer_signed),
-  E(LeakyRelu, 1, 1, 1, alpha, EWE, validate_leaky, infer_float),
+  EG(LeakyRelu, 1, 1, 1, alpha, EWE, validate_leaky, infer_float),
   EG(Sigmoid, 1, 1, 1, none, EWE, NULL, infer_float),
   EG(Tanh, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(HardSigmoid, 1, 1, 1, alpha_beta, EWE, validate_hard_sigmoid, infer_float),
-  E(HardSwish, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Elu, 1, 1, 1, alpha, EWE, validate_elu, infer_float),
-  E(Selu, 1, 1, 1, selu, EWE, validate_selu, infer_float),
-  E(Softplus, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Softsign, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Clip, 1, 3, 1, none, EWE, NULL, infer_clip),
+  EG(HardSigmoid, 1, 1, 1, alpha_beta, EWE, validate_hard_sigmoid, infer_float),
+  EG(HardSwish, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Elu, 1, 1, 1, alpha, EWE, validate_elu, infer_float),
+  EG(Selu, 1, 1, 1, selu, EWE, validate_selu, infer_float),
+  EG(Softplus, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Softsign, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Clip, 1, 3, 1, none, EWE, NULL, infer_clip),
 
-  E(Sqrt, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Exp, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Log, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Erf, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Abs, 1, 1, 1, none, EWE, NULL, infer_signed),
+  EG(Sqrt, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Exp, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Log, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Erf, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Abs, 1, 1, 1, none, EWE, NULL, infer_signed),
   EG(Neg, 1, 1, 1, none, EWE, NULL, infer_signed),
-  E(Reciprocal, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Reciprocal, 1, 1, 1, none, EWE, NULL, infer_float),
   E(Floor, 1, 1, 1, none, EWE, NULL, infer_float),
   E(Ceil, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Sin, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Cos, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Sin, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Cos, 1, 1, 1, none, EWE, NULL, infer_float),
 
   EG(Identity, 1, 1, 1, none, EW | OP_ALIAS, NULL, infer_same),
-  E(Dropout, 1, 3, 2, dropout, EW, validate_dropout, infer_same),
-  E(Cast, 1, 1, 1, cast, EW, validate_cast, infer_cast),
+  EG(Dropout, 1, 4, 2, dropout, EW, validate_dropout, infer_same),
+  EG(Cast, 1, 1, 1, cast, EW, validate_cast, infer_cast),
 
   E(Equal, 2, 2, 1, none, EW, NULL, infer_compare),
   E(Less, 2, 2, 1, none, EW, NULL, infer_compare),
@@ -256,23 +261,23 @@ const op_def ops_elementwise[] = {
   E(And, 2, 2, 1, none, EW, NULL, infer_logic),
   E(Or, 2, 2, 1, none, EW, NULL, infer_logic),
   E(Xor, 2, 2, 1, none, EW, NULL, infer_logic),
-  E(Where, 3, 3, 1, none, EW, NULL, infer_where),
+  EG(Where, 3, 3, 1, none, EW, NULL, infer_where),
 
-  E(Tan, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Asin, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Acos, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Atan, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Sinh, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Cosh, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Asinh, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Acosh, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(Atanh, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Tan, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Asin, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Acos, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Atan, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Sinh, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Cosh, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Asinh, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Acosh, 1, 1, 1, none, EWE, NULL, infer_float),
+  EG(Atanh, 1, 1, 1, none, EWE, NULL, infer_float),
   E(Sign, 1, 1, 1, none, EWE, NULL, infer_float),
   E(Round, 1, 1, 1, none, EWE, NULL, infer_float),
-  E(PRelu, 2, 2, 1, none, EWE, NULL, infer_prelu),
+  EG(PRelu, 2, 2, 1, none, EWE, NULL, infer_prelu),
   E(CastLike, 2, 2, 1, cast, EW, NULL, infer_cast_like),
 
-  E(Softmax, 1, 1, 1, axis, 0, validate_softmax, infer_softmax),
-  E(LogSoftmax, 1, 1, 1, axis, 0, validate_softmax, infer_softmax),
+  EG(Softmax, 1, 1, 1, axis, 0, validate_softmax, infer_softmax),
+  EG(LogSoftmax, 1, 1, 1, axis, 0, validate_softmax, infer_softmax),
   {NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 };

@@ -25,6 +25,8 @@
 #include <string.h>
 
 #include "op.h"
+#include "grad_nn.h"
+#include "grad_norm.h"
 #include "../../runtime/kernels/interp_image.h"
 #include "../backend/emit_image.h"
 
@@ -695,14 +697,19 @@ const op_def ops_image[] = {
     ENTRY("SpaceToDepth", 1, 1, 1, 1, s2d_attrs, d2s_validate, d2s_infer, space_to_depth),
     {.name = "ConvTranspose", .domain = "", .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
      .attrs = convt_attrs, .validate = window_validate, .infer = convt_infer,
-     .interp = interp_image_conv_transpose, .emit = emit_image_conv_transpose, .macs = convt_macs},
+     .interp = interp_image_conv_transpose, .emit = emit_image_conv_transpose, .macs = convt_macs,
+     .grad = grad_ConvTranspose},
     ENTRY("LpPool", 1, 1, 1, 1, lppool_attrs, lp_validate, lppool_infer, lp_pool),
     ENTRY("GlobalLpPool", 1, 1, 1, 1, glp_attrs, lp_validate, global_lp_infer, global_lp_pool),
     ENTRY("MaxUnpool", 2, 3, 1, 1, unpool_attrs, unpool_validate, unpool_infer, max_unpool),
     ENTRY("GridSample", 2, 2, 1, 1, grid_attrs, grid_validate, grid_infer, grid_sample),
     ENTRY("RoiAlign", 3, 3, 1, 1, roi_attrs, roi_validate, roi_infer, roi_align),
-    ENTRY("LayerNormalization", 2, 3, 1, 3, ln_attrs, layernorm_validate, layernorm_infer, layer_norm),
-    ENTRY("InstanceNormalization", 3, 3, 1, 1, in_attrs, NULL, instnorm_infer, instance_norm),
+    {.name = "LayerNormalization", .domain = "", .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 3,
+     .attrs = ln_attrs, .validate = layernorm_validate, .infer = layernorm_infer,
+     .interp = interp_image_layer_norm, .emit = emit_image_layer_norm, .grad = grad_LayerNormalization},
+    {.name = "InstanceNormalization", .domain = "", .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
+     .attrs = in_attrs, .infer = instnorm_infer, .interp = interp_image_instance_norm,
+     .emit = emit_image_instance_norm, .grad = grad_InstanceNormalization},
     ENTRY("LRN", 1, 1, 1, 1, lrn_attrs, lrn_validate, lrn_infer, lrn),
     ENTRY("MeanVarianceNormalization", 1, 1, 1, 1, mvn_attrs, NULL, mvn_infer, mvn),
     ENTRY("LpNormalization", 1, 1, 1, 1, lpn_attrs, lpnorm_validate, lpnorm_infer, lp_norm),

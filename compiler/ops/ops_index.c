@@ -20,6 +20,8 @@
  *    plain attributes.  ignore_index stays absent when the model has none.
  */
 #include "op.h"
+#include "grad_nn.h"
+#include "grad_shape.h"
 
 #include <string.h>
 
@@ -268,7 +270,7 @@ static const op_attr_spec loss_attrs[] = {{"ignore_index", IR_ATTR_INT}, {"reduc
 const op_def ops_index[] = {
   {.name = "GatherElements", .domain = "", .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
    .attrs = axis_attrs, .validate = validate_axis, .infer = infer_gather_elements,
-   .interp = interp_index_gather_elements, .emit = emit_index_gather_elements},
+   .interp = interp_index_gather_elements, .emit = emit_index_gather_elements, .grad = grad_GatherElements},
   {.name = "ScatterElements", .domain = "", .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
    .attrs = scatter_attrs, .validate = validate_scatter_elements, .infer = infer_scatter_elements,
    .interp = interp_index_scatter_elements, .emit = emit_index_scatter_elements},
@@ -277,15 +279,15 @@ const op_def ops_index[] = {
    .interp = interp_index_scatter_elements, .emit = emit_index_scatter_elements},
   {.name = "GatherND", .domain = "", .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
    .attrs = gather_nd_attrs, .validate = validate_gather_nd, .infer = infer_gather_nd,
-   .interp = interp_index_gather_nd, .emit = emit_index_gather_nd},
+   .interp = interp_index_gather_nd, .emit = emit_index_gather_nd, .grad = grad_GatherND},
   {.name = "ScatterND", .domain = "", .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
    .attrs = scatter_nd_attrs, .validate = validate_scatter_nd, .infer = infer_scatter_nd,
    .interp = interp_index_scatter_nd, .emit = emit_index_scatter_nd},
   {.name = "NegativeLogLikelihoodLoss", .domain = "", .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
    .attrs = loss_attrs, .validate = validate_loss, .infer = infer_loss,
-   .interp = interp_index_nll_loss, .emit = emit_index_nll_loss},
+   .interp = interp_index_nll_loss, .emit = emit_index_nll_loss, .grad = grad_NegativeLogLikelihoodLoss},
   {.name = "SoftmaxCrossEntropyLoss", .domain = "", .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 2,
    .attrs = loss_attrs, .validate = validate_loss, .infer = infer_loss,
-   .interp = interp_index_sce_loss, .emit = emit_index_sce_loss},
+   .interp = interp_index_sce_loss, .emit = emit_index_sce_loss, .grad = grad_SoftmaxCrossEntropyLoss},
   {.name = NULL}
 };

@@ -16,6 +16,8 @@
  * count of true values: the condition must be a constant.
  */
 #include "ops_math.h"
+#include "grad_shape.h"
+#include "grad_elementwise.h"
 
 #include <math.h>
 #include <string.h>
@@ -475,18 +477,23 @@ static const op_attr_spec a_revseq[] = {{"batch_axis", IR_ATTR_INT}, {"time_axis
   {.name = #nm, .domain = "", .min_in = lo, .max_in = hi, .min_out = 1, .max_out = ohi, .attrs = at, \
    .flags = fl, .validate = val, .infer = inf, .interp = interp_math_##nm, .emit = emit_math_##nm}
 
+/* The same, with a gradient builder (grad_shape.c, grad_elementwise.c). */
+#define OPG(nm, lo, hi, ohi, at, fl, val, inf) \
+  {.name = #nm, .domain = "", .min_in = lo, .max_in = hi, .min_out = 1, .max_out = ohi, .attrs = at, \
+   .flags = fl, .validate = val, .infer = inf, .interp = interp_math_##nm, .emit = emit_math_##nm, .grad = grad_##nm}
+
 const op_def ops_math[] = {
   OP(Mod, 2, 2, 1, a_mod, EW, validate_mod, infer_mod),
   OP(BitShift, 2, 2, 1, a_bitshift, EW, validate_bitshift, infer_bitshift),
-  OP(ThresholdedRelu, 1, 1, 1, a_alpha, EW, validate_alpha1, infer_float),
-  OP(Shrink, 1, 1, 1, a_shrink, EW, validate_shrink, infer_num),
-  OP(Celu, 1, 1, 1, a_alpha, EW, validate_celu, infer_float),
-  OP(Mish, 1, 1, 1, a_none, EW, NULL, infer_float),
+  OPG(ThresholdedRelu, 1, 1, 1, a_alpha, EW, validate_alpha1, infer_float),
+  OPG(Shrink, 1, 1, 1, a_shrink, EW, validate_shrink, infer_num),
+  OPG(Celu, 1, 1, 1, a_alpha, EW, validate_celu, infer_float),
+  OPG(Mish, 1, 1, 1, a_none, EW, NULL, infer_float),
   OP(IsInf, 1, 1, 1, a_isinf, EW, validate_isinf, infer_is),
   OP(IsNaN, 1, 1, 1, a_none, EW, NULL, infer_is),
-  OP(Trilu, 1, 2, 1, a_trilu, 0, validate_trilu, infer_trilu),
+  OPG(Trilu, 1, 2, 1, a_trilu, 0, validate_trilu, infer_trilu),
   OP(Hardmax, 1, 1, 1, a_axis, 0, validate_hardmax, infer_hardmax),
-  OP(CumSum, 2, 2, 1, a_cumsum, 0, validate_cumsum, infer_cumsum),
+  OPG(CumSum, 2, 2, 1, a_cumsum, 0, validate_cumsum, infer_cumsum),
   OP(TopK, 1, 2, 2, a_topk, 0, validate_topk, infer_topk),
   OP(Einsum, 1, -1, 1, a_einsum, 0, NULL, infer_einsum),
   OP(OneHot, 3, 3, 1, a_axis, 0, validate_onehot, infer_onehot),

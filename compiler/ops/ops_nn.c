@@ -19,7 +19,9 @@
  */
 #include <string.h>
 #include "op.h"
+#include "grad_norm.h"
 #include "epilogue.h"
+#include "grad_nn.h"
 #include "../../runtime/kernels/interp_nn.h"
 #include "../backend/emit_nn.h"
 
@@ -364,6 +366,8 @@ static int bn_validate(ir_node *n) {
     if (n->out[j] && (!tm || j > 2))
       return op_fail(n, "output %d (running statistics, training mode) is unsupported", j);
   if (tm) ir_attr_set_float(n, "momentum", ir_attr_float(n, "momentum", 0.9));
+  if (ir_attr_int(n, "unbiased_running_var", 0) && !tm)
+    return op_fail(n, "unbiased_running_var needs training_mode=1");
   if (ir_attr_int(n, "spatial", 1) != 1)
     return op_fail(n, "spatial=0 (per-element statistics) is unsupported");
   ir_attr_set_float(n, "epsilon", ir_attr_float(n, "epsilon", 1e-5));
@@ -435,6 +439,7 @@ static const op_attr_spec gemm_attrs[] = {
 static const op_attr_spec matmul_attrs[] = {{NULL, 0}};
 static const op_attr_spec bn_attrs[] = {
     {"epsilon", IR_ATTR_FLOAT}, {"momentum", IR_ATTR_FLOAT}, {"training_mode", IR_ATTR_INT},
+    {"unbiased_running_var", IR_ATTR_INT},   /* modelc: PyTorch's running variance (train.c sets it) */
     {"spatial", IR_ATTR_INT},          /* opset 7-9 */
     {"is_test", IR_ATTR_INT},          /* opset <= 6 */
     {"consumed_inputs", IR_ATTR_INTS}, /* opset 1 */
@@ -442,19 +447,19 @@ static const op_attr_spec bn_attrs[] = {
 
 const op_def ops_nn[] = {
     {"Conv", "", 2, 4, 1, 1, conv_attrs, OP_EPILOGUE, conv_validate, conv_infer, interp_nn_conv,
-     emit_nn_conv, emit_nn_conv_scratch, NULL, conv_macs},
+     emit_nn_conv, emit_nn_conv_scratch, grad_Conv, conv_macs, NULL, emit_nn_conv_share},
     {"MaxPool", "", 1, 1, 1, 2, maxpool_attrs, 0, maxpool_validate, pool_infer, interp_nn_maxpool,
-     emit_nn_maxpool, NULL, NULL, NULL},
+     emit_nn_maxpool, NULL, grad_MaxPool, NULL},
     {"AveragePool", "", 1, 1, 1, 1, avgpool_attrs, 0, avgpool_validate, pool_infer,
-     interp_nn_avgpool, emit_nn_avgpool, NULL, NULL, NULL},
+     interp_nn_avgpool, emit_nn_avgpool, NULL, grad_AveragePool, NULL},
     {"GlobalAveragePool", "", 1, 1, 1, 1, no_attrs, 0, NULL, global_pool_infer,
-     interp_nn_global_avgpool, emit_nn_global_avgpool, NULL, NULL, NULL},
+     interp_nn_global_avgpool, emit_nn_global_avgpool, NULL, grad_GlobalAveragePool, NULL},
     {"GlobalMaxPool", "", 1, 1, 1, 1, no_attrs, 0, NULL, global_pool_infer,
-     interp_nn_global_maxpool, emit_nn_global_maxpool, NULL, NULL, NULL},
+     interp_nn_global_maxpool, emit_nn_global_maxpool, NULL, grad_GlobalMaxPool, NULL},
     {"Gemm", "", 2, 4, 1, 1, gemm_attrs, OP_EPILOGUE, gemm_validate, gemm_infer, interp_nn_gemm,
-     emit_nn_gemm, emit_nn_gemm_scratch, NULL, gemm_macs},
+     emit_nn_gemm, emit_nn_gemm_scratch, grad_Gemm, gemm_macs, NULL, emit_nn_gemm_share},
     {"MatMul", "", 2, 3, 1, 1, matmul_attrs, OP_EPILOGUE, matmul_validate, matmul_infer, interp_nn_matmul,
-     emit_nn_matmul, emit_nn_matmul_scratch, NULL, matmul_macs},
+     emit_nn_matmul, emit_nn_matmul_scratch, grad_MatMul, matmul_macs, NULL, emit_nn_matmul_share},
     {"BatchNormalization", "", 5, 5, 1, 5, bn_attrs, 0, bn_validate, bn_infer,
-     interp_nn_batchnorm, emit_nn_batchnorm, NULL, NULL, NULL},
+     interp_nn_batchnorm, emit_nn_batchnorm, NULL, grad_BatchNormalization, NULL},
     {NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};

@@ -17,6 +17,7 @@
 
 #include "op.h"
 #include "ops_rnn.h"
+#include "grad_rnn.h"
 #include "../../runtime/kernels/interp_rnn.h"
 #include "../backend/emit_rnn.h"
 
@@ -207,8 +208,8 @@ static const op_attr_spec gru_attrs[] = {
 
 #define RNN_ENTRY(nm, nin, nout, at)                                                                \
   {.name = nm, .domain = "", .min_in = 3, .max_in = nin, .min_out = 0, .max_out = nout,           \
-   .attrs = at, .validate = rnn_validate, .infer = rnn_infer, .interp = interp_rnn,               \
-   .emit = emit_rnn, .scratch_bytes = emit_rnn_scratch, .macs = rnn_macs}
+   .flags = OP_OPTIONAL_OUTPUTS, .attrs = at, .validate = rnn_validate, .infer = rnn_infer, .interp = interp_rnn,               \
+   .emit = emit_rnn, .scratch_bytes = emit_rnn_scratch, .grad = grad_rnn, .macs = rnn_macs}
 
 const op_def ops_rnn[] = {
   RNN_ENTRY("RNN", 6, 2, rnn_attrs),

@@ -22,6 +22,7 @@
 
 #include "op.h"
 #include "ops_shape.h"
+#include "grad_shape.h"
 #include "../../runtime/kernels/interp_shape.h"
 #include "../backend/emit_shape.h"
 
@@ -689,35 +690,41 @@ static const op_attr_spec a_pad[] = {{"mode", IR_ATTR_STRING}, {"pads", IR_ATTR_
   {.name = nm, .domain = "", .min_in = lo, .max_in = hi, .min_out = olo, .max_out = ohi, .attrs = at, \
    .flags = fl, .validate = val, .infer = inf, .interp = interp_shape_##fn, .emit = emit_shape_##fn}
 #define REDUCE(nm, inf, fn) OP(nm, 1, 2, 1, 1, a_reduce, 0, NULL, inf, fn)
+/* The same, with a gradient builder (grad_shape.c). */
+#define OPG(nm, lo, hi, olo, ohi, at, fl, val, inf, fn, gr)                                         \
+  {.name = nm, .domain = "", .min_in = lo, .max_in = hi, .min_out = olo, .max_out = ohi, .attrs = at, \
+   .flags = fl, .validate = val, .infer = inf, .interp = interp_shape_##fn, .emit = emit_shape_##fn, \
+   .grad = gr}
+#define REDUCEG(nm, inf, fn, gr) OPG(nm, 1, 2, 1, 1, a_reduce, 0, NULL, inf, fn, gr)
 
 const op_def ops_shape[] = {
-    OP("Flatten", 1, 1, 1, 1, a_axis, OP_ALIAS, NULL, flatten_infer, copy),
-    OP("Reshape", 2, 2, 1, 1, a_reshape, OP_ALIAS, NULL, reshape_infer, copy),
-    OP("Squeeze", 1, 2, 1, 1, a_axes, OP_ALIAS, NULL, squeeze_infer, copy),
-    OP("Unsqueeze", 1, 2, 1, 1, a_axes, OP_ALIAS, NULL, unsqueeze_infer, copy),
-    OP("Transpose", 1, 1, 1, 1, a_perm, 0, NULL, transpose_infer, transpose),
-    OP("Concat", 1, -1, 1, 1, a_axis, 0, NULL, concat_infer, concat),
-    OP("Split", 1, 2, 1, -1, a_split, 0, NULL, split_infer, split),
-    OP("Slice", 1, 5, 1, 1, a_slice, 0, NULL, slice_infer, slice),
+    OPG("Flatten", 1, 1, 1, 1, a_axis, OP_ALIAS, NULL, flatten_infer, copy, grad_reshape_like),
+    OPG("Reshape", 2, 2, 1, 1, a_reshape, OP_ALIAS, NULL, reshape_infer, copy, grad_reshape_like),
+    OPG("Squeeze", 1, 2, 1, 1, a_axes, OP_ALIAS, NULL, squeeze_infer, copy, grad_reshape_like),
+    OPG("Unsqueeze", 1, 2, 1, 1, a_axes, OP_ALIAS, NULL, unsqueeze_infer, copy, grad_reshape_like),
+    OPG("Transpose", 1, 1, 1, 1, a_perm, 0, NULL, transpose_infer, transpose, grad_Transpose),
+    OPG("Concat", 1, -1, 1, 1, a_axis, 0, NULL, concat_infer, concat, grad_Concat),
+    OPG("Split", 1, 2, 1, -1, a_split, 0, NULL, split_infer, split, grad_Split),
+    OPG("Slice", 1, 5, 1, 1, a_slice, 0, NULL, slice_infer, slice, grad_Slice),
     OP("Constant", 0, 0, 1, 1, a_constant, 0, NULL, constant_infer, constant),
     OP("Shape", 1, 1, 1, 1, a_shape, OP_SHAPE_ONLY, NULL, shape_infer, shape),
     OP("Size", 1, 1, 1, 1, a_none, OP_SHAPE_ONLY, NULL, size_infer, size),
     OP("ConstantOfShape", 1, 1, 1, 1, a_cos, 0, NULL, constant_of_shape_infer, constant_of_shape),
     OP("Range", 3, 3, 1, 1, a_none, 0, NULL, range_infer, range),
-    OP("Gather", 2, 2, 1, 1, a_axis, 0, NULL, gather_infer, gather),
-    OP("Pad", 1, 4, 1, 1, a_pad, 0, pad_validate, pad_infer, pad),
-    OP("Expand", 2, 2, 1, 1, a_none, 0, NULL, expand_infer, expand),
-    OP("Tile", 2, 2, 1, 1, a_none, 0, NULL, tile_infer, tile),
+    OPG("Gather", 2, 2, 1, 1, a_axis, 0, NULL, gather_infer, gather, grad_Gather),
+    OPG("Pad", 1, 4, 1, 1, a_pad, 0, pad_validate, pad_infer, pad, grad_Pad),
+    OPG("Expand", 2, 2, 1, 1, a_none, 0, NULL, expand_infer, expand, grad_Expand),
+    OPG("Tile", 2, 2, 1, 1, a_none, 0, NULL, tile_infer, tile, grad_Tile),
     OP("ArgMax", 1, 1, 1, 1, a_arg, 0, NULL, arg_infer, argmax),
     OP("ArgMin", 1, 1, 1, 1, a_arg, 0, NULL, arg_infer, argmin),
-    REDUCE("ReduceSum", reduce_infer_any, reduce_sum),
-    REDUCE("ReduceMean", reduce_infer_float, reduce_mean),
-    REDUCE("ReduceMax", reduce_infer_any, reduce_max),
-    REDUCE("ReduceMin", reduce_infer_any, reduce_min),
+    REDUCEG("ReduceSum", reduce_infer_any, reduce_sum, grad_ReduceSum),
+    REDUCEG("ReduceMean", reduce_infer_float, reduce_mean, grad_ReduceMean),
+    REDUCEG("ReduceMax", reduce_infer_any, reduce_max, grad_ReduceMax),
+    REDUCEG("ReduceMin", reduce_infer_any, reduce_min, grad_ReduceMin),
     REDUCE("ReduceProd", reduce_infer_any, reduce_prod),
     REDUCE("ReduceL1", reduce_infer_float, reduce_l1),
-    REDUCE("ReduceL2", reduce_infer_float, reduce_l2),
-    REDUCE("ReduceSumSquare", reduce_infer_float, reduce_sum_square),
-    REDUCE("ReduceLogSumExp", reduce_infer_float, reduce_log_sum_exp),
+    REDUCEG("ReduceL2", reduce_infer_float, reduce_l2, grad_ReduceL2),
+    REDUCEG("ReduceSumSquare", reduce_infer_float, reduce_sum_square, grad_ReduceSumSquare),
+    REDUCEG("ReduceLogSumExp", reduce_infer_float, reduce_log_sum_exp, grad_ReduceLogSumExp),
     REDUCE("ReduceLogSum", reduce_infer_float, reduce_log_sum),
     {.name = NULL}};

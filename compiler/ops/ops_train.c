@@ -14,6 +14,19 @@
  * are required) and stores the group count as "_k"; infer checks dtypes
  * (R and X float32/float64, T int64) and shapes.  The kernels read R and T
  * at run time, so these ops never need compile-time constants.
+ *
+ * The train pass (passes/train.c) needs PyTorch's rules, which these do not
+ * all follow (ONNX's Adam adds eps to sqrt(v) before bias correction and
+ * applies its post-decay after the step), so the modelc domain "ai.modelc"
+ * adds one entry per PyTorch optimizer, updating one parameter tensor each,
+ * hyper-parameters as attributes (compile-time constants):
+ *     SGD    X G [B]        -> X_new [B_new]     torch.optim.SGD, dampening 0
+ *     AdamW  X G M V T      -> X_new M_new V_new torch.optim.Adam (decoupled 0)
+ *                                                 or AdamW (decoupled 1)
+ * SGD has the momentum buffer B exactly when momentum != 0.  torch's first
+ * step sets B = g; the buffer starts at zeros, and momentum*0 + g is g
+ * exactly, so no step counter is needed.  AdamW's T (int64, one value) is
+ * the number of this step, counted from 1, for the bias corrections.
  */
 #include "op.h"
 #include "../passes/passes.h"
@@ -134,6 +147,61 @@ static int infer_gradient(ir_graph *g, ir_node *n) {
   return op_fail(n, "internal: Gradient reached shape inference without being expanded");
 }
 
+/* ---- ai.modelc: PyTorch's optimizers ------------------------------------ */
+
+static int validate_sgd(ir_node *n) {
+  if (!ir_attr_find(n, "lr")) return op_fail(n, "attribute 'lr' is required");
+  op_default_float(n, "momentum", 0.0);
+  op_default_int(n, "nesterov", 0);
+  op_default_float(n, "weight_decay", 0.0);
+  int mom = ir_attr_float(n, "momentum", 0) != 0;
+  if (ir_attr_int(n, "nesterov", 0) && !mom) return op_fail(n, "nesterov needs a momentum");
+  if ((n->n_in > 2 && n->in[2]) != mom || (n->n_out > 1 && n->out[1]) != mom)
+    return op_fail(n, "takes the momentum buffer B (input 2, output 1) exactly when momentum is not 0");
+  return 0;
+}
+
+static int validate_adamw(ir_node *n) {
+  if (!ir_attr_find(n, "lr")) return op_fail(n, "attribute 'lr' is required");
+  op_default_float(n, "beta1", 0.9);
+  op_default_float(n, "beta2", 0.999);
+  op_default_float(n, "eps", 1e-8);
+  op_default_float(n, "weight_decay", 0.0);
+  op_default_int(n, "decoupled", 0);
+  for (int i = 0; i < 5; i++)
+    if (!n->in[i]) return op_fail(n, "input %d is missing", i);
+  for (int j = 0; j < n->n_out; j++)
+    if (!n->out[j]) return op_fail(n, "output %d is missing", j);
+  return 0;
+}
+
+/* X (input 0) float; the other inputs but T are X's dtype and shape; each
+ * output gets them too. */
+static int infer_torch_opt(ir_graph *g, ir_node *n) {
+  const ir_tensor *x = n->in[0];
+  int n_state = strcmp(n->op_type, "SGD") == 0 ? n->n_in : 4;   /* AdamW: X G M V, then T */
+  (void)g;
+  if (!is_f(x->dtype))
+    return op_fail(n, "input '%s': dtype %s is not supported (float32, float64)", x->name, ir_dtype_name(x->dtype));
+  for (int i = 1; i < n_state; i++) {
+    const ir_tensor *s = n->in[i];
+    if (s && (s->dtype != x->dtype || !ir_same_shape(s, x)))
+      return op_fail(n, "input '%s' must have the dtype and shape of '%s'", s->name, x->name);
+  }
+  if (n_state == 4 && (n->in[4]->dtype != IR_I64 || ir_numel(n->in[4]) != 1))
+    return op_fail(n, "T ('%s') must be one int64 value", n->in[4]->name);
+  for (int j = 0; j < n->n_out; j++)
+    if (n->out[j]) op_set_out(n->out[j], x->dtype, x->rank, x->shape);
+  return 0;
+}
+
+static const op_attr_spec a_sgd[] = {
+  {"lr", IR_ATTR_FLOAT}, {"momentum", IR_ATTR_FLOAT}, {"nesterov", IR_ATTR_INT}, {"weight_decay", IR_ATTR_FLOAT},
+  {NULL, 0}};
+static const op_attr_spec a_adamw[] = {
+  {"lr", IR_ATTR_FLOAT}, {"beta1", IR_ATTR_FLOAT}, {"beta2", IR_ATTR_FLOAT}, {"eps", IR_ATTR_FLOAT},
+  {"weight_decay", IR_ATTR_FLOAT}, {"decoupled", IR_ATTR_INT}, {NULL, 0}};
+
 const op_def ops_train[] = {
   {.name = "Gradient", .domain = "ai.onnx.preview.training", .min_in = 1, .max_in = -1, .min_out = 1,
    .max_out = -1, .attrs = a_gradient, .flags = OP_NO_FOLD, .validate = validate_gradient,
@@ -141,5 +209,11 @@ const op_def ops_train[] = {
   OP(Adagrad, 5, 2, a_adagrad, validate_adagrad),
   OP(Adam, 6, 3, a_adam, validate_adam),
   OP(Momentum, 5, 2, a_momentum, validate_momentum),
+  {.name = "SGD", .domain = "ai.modelc", .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 2, .attrs = a_sgd,
+   .flags = OP_NO_FOLD, .validate = validate_sgd, .infer = infer_torch_opt, .interp = interp_train_SGD,
+   .emit = emit_train_SGD},
+  {.name = "AdamW", .domain = "ai.modelc", .min_in = 5, .max_in = 5, .min_out = 3, .max_out = 3, .attrs = a_adamw,
+   .flags = OP_NO_FOLD, .validate = validate_adamw, .infer = infer_torch_opt, .interp = interp_train_AdamW,
+   .emit = emit_train_AdamW},
   {.name = NULL}
 };

@@ -19,7 +19,7 @@
 
 static const op_def *const groups[] = {ops_nn, ops_elementwise, ops_shape, ops_control,
                                        ops_index, ops_image, ops_rnn, ops_quant, ops_math, ops_signal,
-                                       ops_train};
+                                       ops_train, ops_grad, ops_random};
 #define N_GROUPS ((int)(sizeof groups / sizeof *groups))
 
 static int is_default_domain(const char *d) { return !d || !*d || strcmp(d, "ai.onnx") == 0; }

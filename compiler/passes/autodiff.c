@@ -34,13 +34,18 @@ static ir_node *new_node(grad_ctx *gc, const char *op) {
   return n;
 }
 
-ir_tensor *grad_node(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in) {
+ir_node *grad_node_unbound(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in) {
   char base[256];
   snprintf(base, sizeof base, "%s%s", gc->prefix, op);
   ir_tensor *out = ir_add_tensor_unique(gc->g, base, IR_UNDEF, IR_ACTIVATION);
   ir_node *n = new_node(gc, op);
   ir_node_set_io(n, n_in, in, 1, &out);
-  return op_validate(n) < 0 ? NULL : out;
+  return n;
+}
+
+ir_tensor *grad_node(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in) {
+  ir_node *n = grad_node_unbound(gc, op, n_in, in);
+  return op_validate(n) < 0 ? NULL : n->out[0];
 }
 
 ir_tensor *grad_const_i64(grad_ctx *gc, int n, const int64_t *v) {
@@ -71,13 +76,27 @@ static ir_tensor *filled_like(grad_ctx *gc, const ir_tensor *t, double value) {
   return c;
 }
 
-/* d has the shape of `like` (a consumer's output); sum it down to x's shape. */
-static ir_tensor *unbroadcast(grad_ctx *gc, const ir_tensor *x, ir_tensor *d, const ir_tensor *like) {
-  if (ir_same_shape(x, like)) return d;
+ir_tensor *grad_scalar(grad_ctx *gc, ir_dtype dt, double v) {
+  char base[256];
+  snprintf(base, sizeof base, "%sscalar", gc->prefix);
+  /* float16/bfloat16 get a float32 constant, which their consumer refuses loudly */
+  ir_tensor *t = ir_add_tensor_unique(gc->g, base, dt == IR_F64 ? IR_F64 : IR_F32, IR_CONST);
+  ir_set_shape(t, 0, NULL);
+  float f = (float)v;
+  if (dt == IR_F64) ir_tensor_set_data(t, &v, sizeof v);
+  else ir_tensor_set_data(t, &f, sizeof f);
+  return t;
+}
+
+ir_tensor *grad_zeros_like(grad_ctx *gc, const ir_tensor *t) { return filled_like(gc, t, 0.0); }
+
+/* d has shape dims[rank]; sum it down to x's shape. */
+static ir_tensor *unbroadcast(grad_ctx *gc, const ir_tensor *x, ir_tensor *d, int rank, const int64_t *dims) {
+  if (x->rank == rank && !memcmp(x->shape, dims, sizeof *dims * (size_t)rank)) return d;
   int64_t axes[IR_MAX_RANK];
-  int n = 0, lead = like->rank - x->rank;
-  for (int a = 0; a < like->rank; a++)
-    if (a < lead || (x->shape[a - lead] == 1 && like->shape[a] != 1)) axes[n++] = a;
+  int n = 0, lead = rank - x->rank;
+  for (int a = 0; a < rank; a++)
+    if (a < lead || (x->shape[a - lead] == 1 && dims[a] != 1)) axes[n++] = a;
   ir_tensor *in[2] = {d, grad_const_i64(gc, n, axes)};
   ir_tensor *s = n ? grad_node(gc, "ReduceSum", 2, in) : d;
   if (!s) return NULL;
@@ -89,9 +108,13 @@ static ir_tensor *unbroadcast(grad_ctx *gc, const ir_tensor *x, ir_tensor *d, co
 }
 
 int grad_add(grad_ctx *gc, const ir_tensor *x, ir_tensor *d, const ir_tensor *like) {
+  return grad_add_dims(gc, x, d, like->rank, like->shape);
+}
+
+int grad_add_dims(grad_ctx *gc, const ir_tensor *x, ir_tensor *d, int rank, const int64_t *dims) {
   if (!x || !d || x->id >= gc->n_forward || gc->g->tensors[x->id] != x) return d ? 0 : -1;
   if (!ir_dtype_is_float(x->dtype)) return 0;   /* integer inputs (shapes, indices) have none */
-  ir_tensor *r = unbroadcast(gc, x, d, like);
+  ir_tensor *r = unbroadcast(gc, x, d, rank, dims);
   if (!r) return -1;
   ir_tensor *prev = gc->grad[x->id];
   if (prev) {

@@ -29,10 +29,20 @@ ir_tensor *grad_of(const grad_ctx *gc, const ir_tensor *t);
 /* Add contribution d, which has the shape of `like` (the consumer's output
  * it came through), to dL/dx.  Inputs of integer or bool dtype get none. */
 int grad_add(grad_ctx *gc, const ir_tensor *x, ir_tensor *d, const ir_tensor *like);
+/* The same when d's shape, dims[rank], is no existing tensor's (MatMul's
+ * batch-broadcast partial products). */
+int grad_add_dims(grad_ctx *gc, const ir_tensor *x, ir_tensor *d, int rank, const int64_t *dims);
 /* Append node op(in...) with one new output tensor, returned (NULL on error). */
 ir_tensor *grad_node(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in);
+/* The same node, not yet bound: the caller sets its attributes (or domain)
+ * and then calls op_validate on it. */
+ir_node *grad_node_unbound(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in);
 /* A new int64 constant vector, e.g. the axes of a reduction. */
 ir_tensor *grad_const_i64(grad_ctx *gc, int n, const int64_t *v);
+/* A new rank-0 constant of float dtype dt (f32 or f64) holding v. */
+ir_tensor *grad_scalar(grad_ctx *gc, ir_dtype dt, double v);
+/* A new constant of t's dtype and shape, all zeros (a scatter's base). */
+ir_tensor *grad_zeros_like(grad_ctx *gc, const ir_tensor *t);
 
 /* Differentiate y with respect to xs over the nodes before position `end`
  * of g's schedule (shapes of those nodes known), seeding dy/dy with ones,

@@ -3,7 +3,8 @@
  *
  * require: nodes in topological order.
  * guarantee: every remaining node has at least one output that a graph
- *          output depends on; tensors nobody references are gone.
+ *          output, the training loss or an update's value (ir_kept) depends
+ *          on; tensors nobody references are gone.
  * Walks the schedule backwards marking what the outputs need.
  */
 #include "passes.h"
@@ -12,7 +13,7 @@
 
 int pass_dce(ir_graph *g) {
   unsigned char *need = ir_alloc((size_t)g->n_tensors + 1);
-  for (int i = 0; i < g->n_outputs; i++) need[g->outputs[i]->id] = 1;
+  for (int i = 0; i < g->n_tensors; i++) need[i] = (unsigned char)ir_kept(g, g->tensors[i]);
   for (int k = g->n_nodes - 1; k >= 0; k--) {
     ir_node *n = g->nodes[k];
     int live = 0;

@@ -10,6 +10,9 @@
  *          arithmetic: Shape -> Gather -> Concat -> Reshape) always fold;
  *          float results only when o->fold.  Nodes marked OP_NO_FOLD never
  *          fold.  Folded bytes count against the graph's --max-bytes.
+ *          Only pass_is_const tensors count as constants: when training,
+ *          float parameters change every step, and state (is_state, IR_OPTSTATE)
+ *          always.
  *
  * Folding runs node by node inside the inference sweep (pass_infer calls
  * pass_fold_node after inferring each node) because inference needs the
@@ -50,11 +53,16 @@ static int fold(ir_node *n) {
   return rc;
 }
 
+int pass_is_const(const ir_tensor *t, const pass_options *o) {
+  if (!t->data || t->role == IR_OPTSTATE || t->is_state) return 0;
+  return !(o->training && t->role == IR_PARAM && ir_dtype_is_float(t->dtype));
+}
+
 static int foldable(const ir_node *n, const pass_options *o) {
   if (!n->op->interp || (n->op->flags & OP_NO_FOLD)) return 0;
   if (n->op->flags & OP_SHAPE_ONLY) return 1;   /* kernels read no input data */
   for (int i = 0; i < n->n_in; i++)
-    if (n->in[i] && !n->in[i]->data) return 0;
+    if (n->in[i] && !pass_is_const(n->in[i], o)) return 0;
   if (o->fold) return 1;
   for (int j = 0; j < n->n_out; j++)   /* without --fold: shape arithmetic only */
     if (n->out[j] && ir_dtype_is_float(n->out[j]->dtype)) return 0;

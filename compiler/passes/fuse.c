@@ -8,13 +8,19 @@
  *          output has exactly one reader and is no graph output:
  *          1. bias: P without a bias (Conv's B, Gemm's C) followed by an Add
  *             of a constant holding one value per output channel (Conv) or
- *             column (Gemm) takes it as its bias;
+ *             column (Gemm) takes it as its bias (a trained parameter is
+ *             no constant: pass_is_const);
  *          2. residual: P followed by an Add whose other input is a computed
  *             tensor of the Add's shape and dtype (and P's output too) reads
  *             it as its residual input;
  *          3. activation: P, or a float Add/Sub/Mul/Div, followed by Relu,
  *             LeakyRelu, Clip with constant bounds, Sigmoid, Tanh,
- *             HardSigmoid or HardSwish applies it as its epilogue.
+ *             HardSigmoid or HardSwish applies it as its epilogue;
+ *          4. hard-swish written out (as PaddleOCR exports it): P without an
+ *             activation whose output x is read only by c = Clip(x + 3, 0, 6)
+ *             (an Add whose Clip step 3 fused) and by x * c, itself read
+ *             only by a division by 6, applies HardSwish: x and c are no
+ *             longer live together.
  *          The absorbed node is gone and P writes its output tensor, so the
  *          graph's outputs and every reader keep their tensors.  Nodes under
  *          a runtime If's guard are left alone.  The graph is topologically
@@ -52,10 +58,10 @@ static ir_tensor *add_other(const ir_node *a, const ir_tensor *y) {
 
 /* 1. bias: c holds one value per channel of y (the axis Conv's bias or
  * Gemm's C broadcasts along); then P reads a copy of c as its bias. */
-static int fuse_bias(ir_graph *g, ir_node *p, ir_node *a) {
+static int fuse_bias(ir_graph *g, ir_node *p, ir_node *a, const pass_options *o) {
   ir_tensor *y = p->out[0], *c = add_other(a, y);
   int conv = ir_node_is(p, "Conv");
-  if (!c || !c->data || c->dtype != y->dtype || !ir_same_shape(a->out[0], y)) return 0;
+  if (!c || !pass_is_const(c, o) || c->dtype != y->dtype || !ir_same_shape(a->out[0], y)) return 0;
   if (p->n_in > 2 && p->in[2]) return 0;
   if (!conv && !ir_node_is(p, "Gemm")) return 0;
   int axis = conv ? 1 : y->rank - 1;
@@ -85,7 +91,7 @@ static int fuse_residual(ir_node *p, ir_node *a) {
 }
 
 /* 3. activation: the act node b becomes P's _act with its alpha and beta. */
-static int fuse_act(ir_node *p, ir_node *b) {
+static int fuse_act(ir_node *p, ir_node *b, const pass_options *o) {
   op_act act = op_act_from_name(b->op_type);
   double alpha, beta;
   if (act == OP_ACT_NONE || *b->domain || ir_attr_find(p, OP_EPI_ACT) || b->in[0] != p->out[0]) return 0;
@@ -94,7 +100,7 @@ static int fuse_act(ir_node *p, ir_node *b) {
   if (act == OP_ACT_CLIP) {
     for (int k = 1; k < b->n_in; k++) {
       if (!b->in[k]) continue;
-      if (!b->in[k]->data || ir_numel(b->in[k]) != 1) return 0;
+      if (!pass_is_const(b->in[k], o) || ir_numel(b->in[k]) != 1) return 0;
       if (k == 1) alpha = ir_const_f64(b->in[k], 0);
       else beta = ir_const_f64(b->in[k], 0);
     }
@@ -109,6 +115,47 @@ static int fuse_act(ir_node *p, ir_node *b) {
   return 1;
 }
 
+/* A one-value constant input k of n equal to v. */
+static int const_is(const ir_node *n, int k, double v) {
+  const ir_tensor *t = k < n->n_in ? n->in[k] : NULL;
+  return t && t->data && ir_numel(t) == 1 && is_float(t) && ir_const_f64(t, 0) == v;
+}
+
+/* 4. hard-swish written out: x -> {Add(x, 3) +Clip(0, 6) -> c, Mul(x, c) -> m}, Div(m, 6) -> h. */
+static int fuse_hardswish(const ir_uses *u, ir_node *p) {
+  ir_tensor *x = p->out[0];
+  ir_node *add = NULL, *mul = NULL;
+  if (ir_attr_find(p, OP_EPI_ACT) || ir_uses_count(u, x) != 2 || u->output[x->id]) return 0;
+  for (int i = 0; i < 2; i++) {
+    ir_node *r = ir_uses_of(u, x)[i];
+    if (r->dead || guarded(r) || r->n_out != 1 || r->n_in != 2) return 0;
+    if (ir_node_is(r, "Add")) add = r;
+    else if (ir_node_is(r, "Mul")) mul = r;
+  }
+  if (!add || !mul || !const_is(add, add->in[0] == x ? 1 : 0, 3.0)) return 0;
+  if (strcmp(ir_attr_string(add, OP_EPI_ACT, ""), "Clip") || ir_attr_float(add, OP_EPI_ALPHA, -1) != 0.0 ||
+      ir_attr_float(add, OP_EPI_BETA, -1) != 6.0 || ir_attr_find(add, OP_EPI_RESIDUAL))
+    return 0;
+  ir_tensor *c = add->out[0];
+  if (!ir_uses_only(u, c, mul) || ir_attr_find(mul, OP_EPI_ACT) || ir_attr_find(mul, OP_EPI_RESIDUAL)) return 0;
+  if (!((mul->in[0] == x && mul->in[1] == c) || (mul->in[0] == c && mul->in[1] == x))) return 0;
+  ir_tensor *m = mul->out[0];
+  if (ir_uses_count(u, m) != 1 || u->output[m->id]) return 0;
+  ir_node *div = ir_uses_of(u, m)[0];
+  if (div->dead || guarded(div) || !ir_node_is(div, "Div") || div->n_out != 1 || div->in[0] != m ||
+      !const_is(div, 1, 6.0) || ir_attr_find(div, OP_EPI_ACT) || ir_attr_find(div, OP_EPI_RESIDUAL))
+    return 0;
+  if (!ir_same_shape(div->out[0], x) || div->out[0]->dtype != x->dtype) return 0;
+  double alpha, beta;
+  op_act_defaults(OP_ACT_HARD_SWISH, &alpha, &beta);
+  ir_attr_set_string(p, OP_EPI_ACT, op_act_name(OP_ACT_HARD_SWISH));
+  ir_attr_set_float(p, OP_EPI_ALPHA, alpha);
+  ir_attr_set_float(p, OP_EPI_BETA, beta);
+  ir_node_take_output(p, 0, div);
+  add->dead = mul->dead = 1;
+  return 1;
+}
+
 static int producer(const ir_node *n) {
   return ir_node_is(n, "Conv") || ir_node_is(n, "Gemm") || ir_node_is(n, "MatMul");
 }
@@ -118,7 +165,6 @@ static int arith(const ir_node *n) {
 }
 
 int pass_fuse(ir_graph *g, const pass_options *o) {
-  (void)o;
   if (ir_graph_has_subgraphs(g)) return 0;   /* outer reads by name: left alone */
   ir_uses u;
   ir_uses_build(g, &u);
@@ -128,9 +174,14 @@ int pass_fuse(ir_graph *g, const pass_options *o) {
     if (p->dead || guarded(p) || !p->op || !(p->op->flags & OP_EPILOGUE) || p->n_out != 1 || !is_float(p->out[0]))
       continue;
     if (!producer(p) && !arith(p)) continue;
-    if (producer(p) && (next = only_reader(&u, p)) && fuse_bias(g, p, next)) fused++;
+    if (producer(p) && (next = only_reader(&u, p)) && fuse_bias(g, p, next, o)) fused++;
     if (producer(p) && (next = only_reader(&u, p)) && fuse_residual(p, next)) fused++;
-    if ((next = only_reader(&u, p)) && fuse_act(p, next)) fused++;
+    if ((next = only_reader(&u, p)) && fuse_act(p, next, o)) fused++;
+  }
+  for (int k = 0; k < g->n_nodes; k++) {   /* after step 3 has fused the Clips */
+    ir_node *p = g->nodes[k];
+    if (!p->dead && !guarded(p) && producer(p) && p->n_out == 1 && is_float(p->out[0]) && fuse_hardswish(&u, p))
+      fused++;
   }
   ir_uses_free(&u);
   if (!fused) return 0;

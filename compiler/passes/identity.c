@@ -3,9 +3,9 @@
  *
  * require: graph inferred and topologically sorted, nodes bound; no node
  *          holds a subgraph.
- * guarantee: every Identity, and every Dropout whose mask output nobody
- *          uses (inference: Dropout passes its input through, as validated
- *          by its entry), is gone when that is possible without renaming a
+ * guarantee: every Identity, and every inference Dropout (or one with
+ *          ratio 0) whose mask output nobody uses (it passes its input
+ *          through), is gone when that is possible without renaming a
  *          graph output or input: its readers read its input instead; or,
  *          when its output is a graph output, the node computing its input
  *          writes that output directly (its input's other readers follow).
@@ -16,13 +16,15 @@
  */
 #include "passes.h"
 #include "../ops/op.h"
+#include "../ops/ops_random.h"
 
 #include <string.h>
 
 static int is_passthrough(const ir_node *n) {
   if (*n->domain || n->n_in < 1 || !n->in[0] || n->n_out < 1 || !n->out[0]) return 0;
   if (!strcmp(n->op_type, "Identity")) return 1;
-  if (strcmp(n->op_type, "Dropout")) return 0;
+  double ratio;
+  if (strcmp(n->op_type, "Dropout") || ops_dropout_trains(n, &ratio)) return 0;   /* training draws a mask */
   for (int j = 1; j < n->n_out; j++)
     if (n->out[j]) return 0;   /* the mask is wanted */
   return 1;
@@ -47,6 +49,7 @@ int pass_identity(ir_graph *g, const pass_options *o) {
     if (n->dead || !is_passthrough(n) || ir_attr_find(n, "_guard")) continue;
     ir_tensor *x = n->in[0], *y = n->out[0];
     if (names_guard(g, y) || names_guard(g, x) || x->dtype != y->dtype) continue;
+    if (y == g->loss || (ir_kept(g, y) && !y->is_output)) continue;   /* a training step's loss or update value */
     if (!y->is_output) {
       /* 1. readers of y read x */
       ir_replace_uses(g, y, x);

@@ -27,11 +27,11 @@
 #include <string.h>
 
 /* The pad value of Pad node p (0 when absent); 0 when it is no constant. */
-static int pad_value(const ir_node *p, double *v) {
+static int pad_value(const ir_node *p, double *v, const pass_options *o) {
   const ir_tensor *c = p->n_in > 2 ? p->in[2] : NULL;
   *v = 0.0;
   if (!c) return 1;
-  if (!c->data || ir_numel(c) != 1) return 0;
+  if (!pass_is_const(c, o) || ir_numel(c) != 1) return 0;
   *v = ir_const_f64(c, 0);
   return 1;
 }
@@ -57,7 +57,6 @@ static int window_takes(const ir_node *w, double v, const int64_t *begin, const 
 }
 
 int pass_padfold(ir_graph *g, const pass_options *o) {
-  (void)o;
   if (ir_graph_has_subgraphs(g)) return 0;   /* outer reads by name: left alone */
   ir_uses u;
   ir_uses_build(g, &u);
@@ -75,7 +74,7 @@ int pass_padfold(ir_graph *g, const pass_options *o) {
     ops_pad_mode mode;
     double v;
     ir_clear_error();
-    if (dup || ops_shape_pads(p, begin, end, &mode) < 0 || mode != OPS_PAD_CONSTANT || !pad_value(p, &v)) {
+    if (dup || ops_shape_pads(p, begin, end, &mode) < 0 || mode != OPS_PAD_CONSTANT || !pad_value(p, &v, o)) {
       ir_clear_error();
       continue;
     }

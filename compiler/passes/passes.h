@@ -21,9 +21,17 @@ typedef struct pass_options {
   int transfold; /* 2-D Transpose folded into Gemm's transA/transB (transfold.c) */
   int schedule; /* a node order with fewer bytes live (schedule.c) */
   int inplace;  /* aliases and in-place outputs share arena bytes (plan.c) */
+  int prune;    /* optional outputs nobody reads left unwritten (prune.c) */
   int plan;     /* memory planning (always needed before emission) */
   int training; /* the graph will be trained: statistics are no constants (no bnfold) */
+  int threads;  /* the OpenMP threads the emitted C runs on (compile --threads; 0 or 1: one):
+                   before planning, every node gets PASS_THREADS_ATTR, so that kernels size
+                   their per-thread scratch for it */
 } pass_options;
+
+/* The node attribute (int) holding pass_options.threads when above 1. */
+#define PASS_THREADS_ATTR "_threads"
+
 
 void pass_options_default(pass_options *o);
 
@@ -50,6 +58,11 @@ int pass_check_known(const ir_node *n, const ir_tensor *t);
 int pass_inputs_known(const ir_node *n);
 /* infer.c: the byte limit of g's outermost graph (--max-bytes, 4 GiB by default). */
 int64_t pass_max_bytes(const ir_graph *g);
+/* fold.c: whether t is a compile-time constant: it has data and is neither
+ * optimizer state nor, when o->training, a float parameter (which the
+ * optimizer changes every step).  Integer parameters (shapes, axes) stay
+ * constants.  Every pass asks this, never t->data alone. */
+int pass_is_const(const ir_tensor *t, const pass_options *o);
 /* fold.c: fold node n when its inputs are constants (see there): 1 when
  * folded, 0 when not, -1 on error; *folded counts the bytes made constant. */
 int pass_fold_node(ir_graph *g, ir_node *n, const pass_options *o, int64_t *folded);
@@ -73,6 +86,8 @@ int pass_expand_scan(ir_graph *g, int k, const pass_options *o, int *next);
 int pass_expand_gradient(ir_graph *g, int k, const pass_options *o, int *next);
 /* dce.c: drop nodes whose outputs nobody needs, and unreferenced tensors. */
 int pass_dce(ir_graph *g);
+/* prune.c: drop optional outputs nobody reads (OP_OPTIONAL_OUTPUTS). */
+int pass_prune(ir_graph *g);
 /* identity.c, bnfold.c, fuse.c, padfold.c, transfold.c, schedule.c: see
  * each file's guarantee. */
 int pass_identity(ir_graph *g, const pass_options *o);

@@ -8,26 +8,38 @@
  *          t->offset, a multiple of PLAN_ALIGN; every other tensor gets -1
  *          (graph inputs and outputs live in the caller's buffers, constants
  *          and parameters in the weights).  A node with scratch carries
- *          PLAN_SCRATCH_ATTR.  Two blocks whose lifetimes share a step never
+ *          PLAN_SCRATCH_ATTR (and PLAN_SCRATCH_CAP_ATTR when it was asked
+ *          to fit in less).  Two blocks whose lifetimes share a step never
  *          share a byte.  g->arena_bytes and g->arena_lower_bound are set.
+ *          The value of each of g->updates lives to the end of the run.
  *          Subgraphs (If branches) are not planned; a tensor of g that a
  *          subgraph reads counts as read by the node that owns the subgraph.
  *
- *          With o->inplace, tensors share a block: the output of an alias
- *          op (OP_ALIAS: Reshape, Flatten, Squeeze, Unsqueeze, Identity)
- *          always shares its input's, and the output of an elementwise op
- *          shares its input 0's when that input's block dies at this node, has the
- *          output's size and is not read through another input too.
- *          plan_check() holds after it.
+ *          With o->inplace, tensors share a block: an alias op (OP_ALIAS:
+ *          Reshape, Flatten, Squeeze, Unsqueeze, Identity) of a graph input
+ *          (or of such a view) leaves its output in the caller's buffer
+ *          (PLAN_INPUT_VIEW_ATTR, no arena bytes); the output of any other
+ *          alias op always shares its input's; the output of an elementwise
+ *          op shares its input 0's, and that of an op whose kernel names an
+ *          input through op_def.share_input (the GEMM core's residual, a
+ *          depthwise convolution's X) that input's (PLAN_IN_PLACE_ATTR),
+ *          when that input's block dies at this node, has the output's size
+ *          and is not read through another input too.  plan_check() holds
+ *          after it.
  *
  * A block (a group of tensors sharing bytes, or a scratch area) lives over
  * the steps [start, end]: from its first producer's step to the last read
- * of any member.  A tensor nobody reads still needs its bytes during its
+ * of any member (a training step's update values and loss are read after
+ * its last node, when the updates are applied).  A tensor nobody reads still needs its bytes during its
  * producer's step; a node's scratch lives during that node's step only.
- * Blocks are packed twice, largest first (the "greedy by size" of TFLite)
- * and in order of birth, each at the lowest aligned offset free of every
- * already placed block whose lifetime overlaps its own (first fit); the
- * smaller arena wins.  plan_with_buffers hands the blocks back as
+ * The activations' blocks are packed twice, largest first (the "greedy by
+ * size" of TFLite) and in order of birth, each at the lowest aligned offset
+ * free of every already placed block whose lifetime overlaps its own (first
+ * fit); the smaller arena wins.  Then each node's scratch goes in the
+ * largest gap left at its step below that arena, its kernel told the gap
+ * (PLAN_SCRATCH_CAP_ATTR) so that it can shrink to fit; where a kernel's
+ * floor does not fit, everything is packed together once more and the
+ * smaller arena kept.  plan_with_buffers hands the blocks back as
  * plan_buffers, for `modelc info` to list and draw.
  */
 #include <stdlib.h>
@@ -50,7 +62,23 @@ static int64_t align_up(int64_t x) { return (x + PLAN_ALIGN - 1) / PLAN_ALIGN * 
 
 int plan_in_arena(const ir_tensor *t) {
   /* Gradients are computed by nodes like activations (the training work). */
-  return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output;
+  return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output && !plan_input_view(t);
+}
+
+const ir_tensor *plan_input_view(const ir_tensor *t) {
+  while (t && t->producer && t->producer->n_in > 0 && ir_attr_int(t->producer, PLAN_INPUT_VIEW_ATTR, 0))
+    t = t->producer->in[0];
+  return t && t->role == IR_INPUT && !t->producer ? t : NULL;
+}
+
+/* Node n relabels a graph input (or a view of one) as its output, which can
+ * then stay in the caller's buffer: an alias op whose output, of the same
+ * bytes, is an activation that is not a graph output. */
+static int views_input(const ir_graph *g, const ir_node *n) {
+  if (!n->op || !(n->op->flags & OP_ALIAS) || n->n_in < 1 || n->n_out != 1) return 0;
+  const ir_tensor *x = n->in[0], *y = n->out[0];
+  if (!ir_owns(g, x) || !ir_owns(g, y) || !plan_input_view(x) || ir_nbytes(x) != ir_nbytes(y)) return 0;
+  return y->role == IR_ACTIVATION && !y->is_output && y->producer == n;
 }
 
 static int by_size_desc(const void *pa, const void *pb) {
@@ -73,6 +101,19 @@ static int by_start(const void *pa, const void *pb) {
   return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* b at the lowest aligned offset free of the m placed blocks near[] that
+ * are live with it (sorted here by offset). */
+static void place(block *b, block **near, int m) {
+  if (m > 1) qsort(near, (size_t)m, sizeof *near, by_offset);
+  int64_t off = 0;
+  for (int j = 0; j < m; j++) {
+    if (off + b->size <= near[j]->off) break;  /* fits in the gap below near[j] */
+    int64_t end = align_up(near[j]->off + near[j]->size);
+    if (end > off) off = end;
+  }
+  b->off = off;
+}
+
 /* Place the blocks in the given order, each at the lowest aligned offset
  * free of the already placed blocks live at the same time; the arena size. */
 static int64_t pack(block **order, int nb, block **near) {
@@ -82,17 +123,44 @@ static int64_t pack(block **order, int nb, block **near) {
     int m = 0;
     for (int j = 0; j < i; j++)
       if (order[j]->start <= b->end && b->start <= order[j]->end) near[m++] = order[j];
-    if (m > 1) qsort(near, (size_t)m, sizeof *near, by_offset);
-    int64_t off = 0;
-    for (int j = 0; j < m; j++) {
-      if (off + b->size <= near[j]->off) break;  /* fits in the gap below near[j] */
-      int64_t end = align_up(near[j]->off + near[j]->size);
-      if (end > off) off = end;
-    }
-    b->off = off;
-    if (off + b->size > arena) arena = off + b->size;
+    place(b, near, m);
+    if (b->off + b->size > arena) arena = b->off + b->size;
   }
   return arena;
+}
+
+/* blocks[0..nb) packed largest first and in order of birth, the smaller
+ * kept (saved: room for nb offsets); the arena size. */
+static int64_t pack_best(block *blocks, int nb, block **order, block **near, int64_t *saved) {
+  for (int i = 0; i < nb; i++) order[i] = &blocks[i];
+  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_start);
+  int64_t by_birth = pack(order, nb, near);
+  for (int i = 0; i < nb; i++) saved[i] = blocks[i].off;
+  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_size_desc);
+  int64_t arena = pack(order, nb, near);
+  if (by_birth >= arena) return arena;
+  for (int i = 0; i < nb; i++) blocks[i].off = saved[i];
+  return by_birth;
+}
+
+/* The placed blocks[0..nb) live at step s, into near[]; their count. */
+static int live_at(block *blocks, int nb, int s, block **near) {
+  int m = 0;
+  for (int i = 0; i < nb; i++)
+    if (blocks[i].start <= s && s <= blocks[i].end) near[m++] = &blocks[i];
+  return m;
+}
+
+/* The largest aligned gap below arena between the m blocks near[]. */
+static int64_t largest_gap(block **near, int m, int64_t arena) {
+  int64_t off = 0, best = 0;
+  if (m > 1) qsort(near, (size_t)m, sizeof *near, by_offset);
+  for (int j = 0; j < m; j++) {
+    if (near[j]->off - off > best) best = near[j]->off - off;
+    int64_t end = align_up(near[j]->off + near[j]->size);
+    if (end > off) off = end;
+  }
+  return arena - off > best ? arena - off : best;
 }
 
 static int find(int *root, int i) {
@@ -101,12 +169,11 @@ static int find(int *root, int i) {
 }
 
 /* The input whose bytes node n's output may take: input 0 of an alias or
- * elementwise op; -1 for none.  Never the residual of a fused epilogue: the
- * GEMM core (compiler/backend/kl_gemm.c) stores partial sums of one K block
- * in y before the last block adds the residual, so y must not sit on it. */
+ * elementwise op, else the one its kernel names (op_def.share_input: the
+ * fused residual of the GEMM core); -1 for none. */
 static int source_input(const ir_node *n) {
   if (n->op->flags & (OP_ALIAS | OP_ELEMENTWISE)) return 0;
-  return -1;
+  return n->op->share_input ? n->op->share_input(n) : -1;
 }
 
 /* Node n at step s may write its output into the block of input *src. */
@@ -132,6 +199,18 @@ int pass_plan_with(ir_graph *g, int inplace) { return plan_with_buffers(g, inpla
 void plan_buffers_free(plan_buffer *bufs, int n_bufs) {
   for (int i = 0; bufs && i < n_bufs; i++) free(bufs[i].members);
   free(bufs);
+}
+
+int64_t plan_peak_bytes(const plan_buffer *bufs, int n_bufs, int with_scratch) {
+  int64_t peak = 0;
+  for (int i = 0; i < n_bufs; i++) {   /* the peak is at some buffer's first step */
+    int64_t live = 0;
+    for (int j = 0; j < n_bufs; j++)
+      if ((with_scratch || !bufs[j].scratch_of) && bufs[j].first <= bufs[i].first && bufs[i].first <= bufs[j].last)
+        live += align_up(bufs[j].size);
+    if ((with_scratch || !bufs[i].scratch_of) && live > peak) peak = live;
+  }
+  return peak;
 }
 
 /* The report of plan_with_buffers: the blocks as buffers, with their
@@ -169,7 +248,7 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
   block *blocks = malloc(sizeof(block) * (size_t)(nt + nn + 1));
   block **order = malloc(sizeof(block *) * (size_t)(nt + nn + 1));
   block **near = malloc(sizeof(block *) * (size_t)(nt + nn + 1));
-  int64_t *delta = calloc((size_t)nn + 2, sizeof(int64_t));
+  int64_t *delta = calloc((size_t)nn + 2, sizeof(int64_t)), *saved = NULL;
   int *root = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
   int *group_end = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
   block **group_block = calloc((size_t)(nt ? nt : 1), sizeof(block *));
@@ -212,17 +291,29 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     }
   }
 
-  /* 2. sharing groups: aliases and in-place outputs join their input 0's */
+  /* a training step's update values and loss are read after the last node
+   * (step nn): nothing takes their bytes */
+  ir_mark_step_end_reads(g, nn, last_read);
+
+  /* 2. views of graph inputs stay in the caller's buffer; sharing groups:
+   * aliases and in-place outputs join their input 0's */
+  for (int s = 0; s < nn; s++) {
+    ir_node *n = g->nodes[s];
+    if (ir_attr_find(n, PLAN_INPUT_VIEW_ATTR)) ir_attr_remove(n, PLAN_INPUT_VIEW_ATTR);
+    if (inplace && !n->dead && views_input(g, n)) ir_attr_set_int(n, PLAN_INPUT_VIEW_ATTR, 1);
+  }
   for (int i = 0; i < nt; i++) {
     root[i] = i;
     group_end[i] = last_read[i] > first_write[i] ? last_read[i] : first_write[i];
   }
-  for (int s = 0; inplace && s < nn; s++) {
+  for (int s = 0; s < nn; s++) {
     ir_node *n = g->nodes[s];
     int src;
-    if (n->dead || !shares_input(g, n, s, root, group_end, &src)) continue;
+    if (ir_attr_find(n, PLAN_IN_PLACE_ATTR)) ir_attr_remove(n, PLAN_IN_PLACE_ATTR);
+    if (!inplace || n->dead || !shares_input(g, n, s, root, group_end, &src)) continue;
     int r = find(root, n->in[src]->id), y = n->out[0]->id;
     if (first_write[r] < 0 || first_write[y] != s) continue;   /* a graph input's bytes are not the arena's */
+    if (!(n->op->flags & (OP_ALIAS | OP_ELEMENTWISE))) ir_attr_set_int(n, PLAN_IN_PLACE_ATTR, src);
     root[y] = r;
     if (group_end[y] > group_end[r]) group_end[r] = group_end[y];
   }
@@ -264,10 +355,30 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     group_block[i] = b;
     nb++;
   }
+
+  /* 4. pack the activations, largest first and in order of birth; keep the smaller */
+  int nbt = nb;
+  saved = malloc(sizeof(int64_t) * (size_t)(nt + nn + 1));
+  if (!saved) {
+    ir_error("memory planner: out of memory");
+    goto out;
+  }
+  int64_t arena = pack_best(blocks, nbt, order, near, saved), arena_t = arena;
+
+  /* 5. each node's scratch in the largest gap the activations leave at its
+   * step under that arena: a kernel that can work in less is told the gap
+   * (PLAN_SCRATCH_CAP_ATTR) and sizes its scratch to it */
   for (int s = 0; s < nn; s++) {
     ir_node *n = g->nodes[s];
     int64_t bytes = 0;
+    if (ir_attr_find(n, PLAN_SCRATCH_CAP_ATTR)) ir_attr_remove(n, PLAN_SCRATCH_CAP_ATTR);
     if (!n->dead && n->op && n->op->scratch_bytes) bytes = n->op->scratch_bytes(n);
+    int m = bytes > 0 ? live_at(blocks, nbt, s, near) : 0;
+    int64_t gap = bytes > 0 ? largest_gap(near, m, arena) : 0;
+    if (bytes > gap) {
+      ir_attr_set_int(n, PLAN_SCRATCH_CAP_ATTR, gap);
+      bytes = n->op->scratch_bytes(n);
+    }
     if (bytes < 0) {
       ir_error("memory planner: node '%s' (%s): scratch size unknown", n->name, n->op_type);
       goto out;
@@ -282,27 +393,25 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     b->seq = nb;
     b->t = NULL;
     b->n = n;
-    b->off = -1;
+    place(b, near, m);
+    if (b->off + b->size > arena) arena = b->off + b->size;
     nb++;
   }
 
-  /* 4. pack largest first and in order of birth; keep the smaller */
-  for (int i = 0; i < nb; i++) order[i] = &blocks[i];
-  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_start);
-  int64_t by_birth = pack(order, nb, near);
-  int64_t *birth_off = malloc(sizeof(int64_t) * (size_t)(nb + 1));
-  if (!birth_off) {
-    ir_error("memory planner: out of memory");
-    goto out;
+  /* 6. where a scratch floor did not fit, packing everything together may do
+   * better: keep the smaller */
+  if (nb > nbt && arena > arena_t) {
+    int64_t *first = malloc(sizeof(int64_t) * (size_t)(nb + 1));
+    if (!first) {
+      ir_error("memory planner: out of memory");
+      goto out;
+    }
+    for (int i = 0; i < nb; i++) first[i] = blocks[i].off;
+    int64_t together = pack_best(blocks, nb, order, near, saved);
+    if (together < arena) arena = together;
+    else for (int i = 0; i < nb; i++) blocks[i].off = first[i];
+    free(first);
   }
-  for (int i = 0; i < nb; i++) birth_off[i] = blocks[i].off;
-  if (nb > 1) qsort(order, (size_t)nb, sizeof *order, by_size_desc);
-  int64_t arena = pack(order, nb, near);
-  if (by_birth < arena) {
-    arena = by_birth;
-    for (int i = 0; i < nb; i++) blocks[i].off = birth_off[i];
-  }
-  free(birth_off);
 
   /* 5. publish offsets, sizes and the lower bound for this schedule */
   for (int i = 0; i < nt; i++)
@@ -332,6 +441,7 @@ out:
   free(order);
   free(near);
   free(delta);
+  free(saved);
   free(root);
   free(group_end);
   free(group_block);

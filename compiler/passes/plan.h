@@ -7,7 +7,8 @@
  *    tensors that live elsewhere (graph inputs and outputs, constants,
  *    parameters) have offset -1;
  *  - a node whose op needs scratch carries the int attribute
- *    PLAN_SCRATCH_ATTR with the scratch area's arena offset;
+ *    PLAN_SCRATCH_ATTR with the scratch area's arena offset (and
+ *    PLAN_SCRATCH_CAP_ATTR when its scratch was asked to fit in less);
  *  - g->arena_bytes is the arena size (a multiple of PLAN_ALIGN) and
  *    g->arena_lower_bound the most bytes live at any step of the schedule.
  */
@@ -18,6 +19,21 @@
 
 #define PLAN_ALIGN 64
 #define PLAN_SCRATCH_ATTR "_scratch_offset"
+/* Set by the planner on a node whose kernel would like more scratch than
+ * the bytes free at its step under the peak of the activations alone: those
+ * bytes.  A kernel that can work in less (the GEMM core's packed B block)
+ * sizes its scratch to it, so that scratch does not raise the arena. */
+#define PLAN_SCRATCH_CAP_ATTR "_scratch_cap"
+/* Set by the planner (when it shares bytes) on an alias op (Reshape,
+ * Flatten...) whose input is a graph input or such a view of one: its output
+ * is the caller's input buffer relabelled, gets no arena bytes, and the
+ * backend names the input instead and writes no copy. */
+#define PLAN_INPUT_VIEW_ATTR "_input_view"
+/* Set by the planner on a node whose output it put on the bytes of one of
+ * the node's inputs through op_def.share_input: that input's index.  A
+ * kernel that must save what it still reads (the depthwise kernel copies an
+ * input plane to scratch) knows it from this. */
+#define PLAN_IN_PLACE_ATTR "_in_place"
 
 int pass_plan(ir_graph *g);
 /* pass_plan, with tensors sharing blocks (aliases, in-place) only when
@@ -41,6 +57,11 @@ typedef struct plan_buffer {
  * same inplace gives the same plan. */
 int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs);
 void plan_buffers_free(plan_buffer *bufs, int n_bufs);
+/* The most bytes of bufs (each rounded up to PLAN_ALIGN) live at one step,
+ * scratch counted or not: without scratch, in a plan with nothing shared,
+ * it is the arena of a compiler that gives every activation its own bytes
+ * for its lifetime and its kernels no scratch (onnx2c's, docs/memory.md). */
+int64_t plan_peak_bytes(const plan_buffer *bufs, int n_bufs, int with_scratch);
 
 /* Check a planned graph independently of how the planner got there: every
  * arena tensor and scratch area aligned and inside the arena; no two of them
@@ -51,7 +72,11 @@ void plan_buffers_free(plan_buffer *bufs, int n_bufs);
 int plan_check(const ir_graph *g);
 
 /* Whether the planner gives t an arena offset (an activation of g that is
- * not a graph output).  The backend uses the same rule to find them. */
+ * not a graph output, nor a view of a graph input, PLAN_INPUT_VIEW_ATTR).
+ * The backend uses the same rule to find them. */
 int plan_in_arena(const ir_tensor *t);
+/* The graph input whose bytes t is a view of (PLAN_INPUT_VIEW_ATTR on its
+ * producer, through any chain of such views), else NULL. */
+const ir_tensor *plan_input_view(const ir_tensor *t);
 
 #endif

@@ -106,6 +106,7 @@ int plan_check(const ir_graph *g) {
     for (int k = 0; k < n->n_out; k++)
       if (ir_owns(g, n->out[k]) && write[n->out[k]->id] < 0) write[n->out[k]->id] = s, prod[n->out[k]->id] = n;
   }
+  ir_mark_step_end_reads(g, nn, last);   /* a step's updates and loss: read after the last node */
   /* 2. the areas: arena tensors and scratch, aligned and inside the arena */
   for (int i = 0; i < nt && rc == 0; i++) {
     const ir_tensor *t = g->tensors[i];

@@ -67,252 +67,144 @@ extern const union ch_ppocr_mobile_v2_0_cls_infer_w17_u ch_ppocr_mobile_v2_0_cls
 /* fc_0.b_0[2] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w18_u { uint32_t u[2]; float v[2]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_w18_u ch_ppocr_mobile_v2_0_cls_infer_w18;
-/* p2o.helper.constant.0[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w19_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w19_u ch_ppocr_mobile_v2_0_cls_infer_w19;
-/* p2o.helper.constant.1[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w20_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w20_u ch_ppocr_mobile_v2_0_cls_infer_w20;
-/* p2o.helper.constant.4[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w21_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w21_u ch_ppocr_mobile_v2_0_cls_infer_w21;
-/* p2o.helper.constant.5[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w22_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w22_u ch_ppocr_mobile_v2_0_cls_infer_w22;
-/* p2o.helper.constant.6[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w23_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w23_u ch_ppocr_mobile_v2_0_cls_infer_w23;
-/* p2o.helper.constant.7[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w24_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w24_u ch_ppocr_mobile_v2_0_cls_infer_w24;
-/* p2o.helper.constant.10[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w25_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w25_u ch_ppocr_mobile_v2_0_cls_infer_w25;
-/* p2o.helper.constant.11[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w26_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w26_u ch_ppocr_mobile_v2_0_cls_infer_w26;
-/* p2o.helper.constant.12[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w27_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w27_u ch_ppocr_mobile_v2_0_cls_infer_w27;
-/* p2o.helper.constant.13[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w28_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w28_u ch_ppocr_mobile_v2_0_cls_infer_w28;
-/* p2o.helper.constant.16[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w29_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w29_u ch_ppocr_mobile_v2_0_cls_infer_w29;
-/* p2o.helper.constant.17[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w30_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w30_u ch_ppocr_mobile_v2_0_cls_infer_w30;
-/* p2o.helper.constant.18[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w31_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w31_u ch_ppocr_mobile_v2_0_cls_infer_w31;
-/* p2o.helper.constant.19[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w32_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w32_u ch_ppocr_mobile_v2_0_cls_infer_w32;
-/* p2o.helper.constant.22[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w33_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w33_u ch_ppocr_mobile_v2_0_cls_infer_w33;
-/* p2o.helper.constant.23[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w34_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w34_u ch_ppocr_mobile_v2_0_cls_infer_w34;
-/* p2o.helper.constant.24[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w35_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w35_u ch_ppocr_mobile_v2_0_cls_infer_w35;
-/* p2o.helper.constant.25[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w36_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w36_u ch_ppocr_mobile_v2_0_cls_infer_w36;
-/* p2o.helper.constant.28[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w37_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w37_u ch_ppocr_mobile_v2_0_cls_infer_w37;
-/* p2o.helper.constant.29[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w38_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w38_u ch_ppocr_mobile_v2_0_cls_infer_w38;
-/* p2o.helper.constant.30[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w39_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w39_u ch_ppocr_mobile_v2_0_cls_infer_w39;
-/* p2o.helper.constant.31[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w40_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w40_u ch_ppocr_mobile_v2_0_cls_infer_w40;
-/* p2o.helper.constant.34[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w41_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w41_u ch_ppocr_mobile_v2_0_cls_infer_w41;
-/* p2o.helper.constant.35[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w42_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w42_u ch_ppocr_mobile_v2_0_cls_infer_w42;
-/* p2o.helper.constant.36[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w43_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w43_u ch_ppocr_mobile_v2_0_cls_infer_w43;
-/* p2o.helper.constant.37[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w44_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w44_u ch_ppocr_mobile_v2_0_cls_infer_w44;
-/* p2o.helper.constant.40[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w45_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w45_u ch_ppocr_mobile_v2_0_cls_infer_w45;
-/* p2o.helper.constant.41[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w46_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w46_u ch_ppocr_mobile_v2_0_cls_infer_w46;
-/* p2o.helper.constant.42[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w47_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w47_u ch_ppocr_mobile_v2_0_cls_infer_w47;
-/* p2o.helper.constant.43[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w48_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w48_u ch_ppocr_mobile_v2_0_cls_infer_w48;
-/* p2o.helper.constant.46[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w49_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w49_u ch_ppocr_mobile_v2_0_cls_infer_w49;
-/* p2o.helper.constant.47[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w50_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w50_u ch_ppocr_mobile_v2_0_cls_infer_w50;
-/* p2o.helper.constant.48[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w51_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w51_u ch_ppocr_mobile_v2_0_cls_infer_w51;
-/* p2o.helper.constant.49[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w52_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w52_u ch_ppocr_mobile_v2_0_cls_infer_w52;
-/* p2o.helper.constant.52[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w53_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w53_u ch_ppocr_mobile_v2_0_cls_infer_w53;
-/* p2o.helper.constant.53[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w54_u { uint32_t u[1]; float v[1]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w54_u ch_ppocr_mobile_v2_0_cls_infer_w54;
 /* conv2d_0.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w55_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w55_u ch_ppocr_mobile_v2_0_cls_infer_w55;
+union ch_ppocr_mobile_v2_0_cls_infer_w19_u { uint32_t u[8]; float v[8]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w19_u ch_ppocr_mobile_v2_0_cls_infer_w19;
 /* conv2d_1.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w56_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w56_u ch_ppocr_mobile_v2_0_cls_infer_w56;
+union ch_ppocr_mobile_v2_0_cls_infer_w20_u { uint32_t u[8]; float v[8]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w20_u ch_ppocr_mobile_v2_0_cls_infer_w20;
 /* conv2d_2.w_0_bnfold[8,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w57_u { uint32_t u[72]; float v[72]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w57_u ch_ppocr_mobile_v2_0_cls_infer_w57;
+union ch_ppocr_mobile_v2_0_cls_infer_w21_u { uint32_t u[72]; float v[72]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w21_u ch_ppocr_mobile_v2_0_cls_infer_w21;
 /* conv2d_2.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w58_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w58_u ch_ppocr_mobile_v2_0_cls_infer_w58;
+union ch_ppocr_mobile_v2_0_cls_infer_w22_u { uint32_t u[8]; float v[8]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w22_u ch_ppocr_mobile_v2_0_cls_infer_w22;
 /* conv2d_5.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w59_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w59_u ch_ppocr_mobile_v2_0_cls_infer_w59;
+union ch_ppocr_mobile_v2_0_cls_infer_w23_u { uint32_t u[8]; float v[8]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w23_u ch_ppocr_mobile_v2_0_cls_infer_w23;
 /* conv2d_6.w_0_bnfold_bias[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w60_u { uint32_t u[24]; float v[24]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w60_u ch_ppocr_mobile_v2_0_cls_infer_w60;
+union ch_ppocr_mobile_v2_0_cls_infer_w24_u { uint32_t u[24]; float v[24]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w24_u ch_ppocr_mobile_v2_0_cls_infer_w24;
 /* conv2d_7.w_0_bnfold[24,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w61_u { uint32_t u[216]; float v[216]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w61_u ch_ppocr_mobile_v2_0_cls_infer_w61;
+union ch_ppocr_mobile_v2_0_cls_infer_w25_u { uint32_t u[216]; float v[216]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w25_u ch_ppocr_mobile_v2_0_cls_infer_w25;
 /* conv2d_7.w_0_bnfold_bias[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w62_u { uint32_t u[24]; float v[24]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w62_u ch_ppocr_mobile_v2_0_cls_infer_w62;
+union ch_ppocr_mobile_v2_0_cls_infer_w26_u { uint32_t u[24]; float v[24]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w26_u ch_ppocr_mobile_v2_0_cls_infer_w26;
 /* conv2d_8.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w63_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w63_u ch_ppocr_mobile_v2_0_cls_infer_w63;
+union ch_ppocr_mobile_v2_0_cls_infer_w27_u { uint32_t u[8]; float v[8]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w27_u ch_ppocr_mobile_v2_0_cls_infer_w27;
 /* conv2d_9.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w64_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w64_u ch_ppocr_mobile_v2_0_cls_infer_w64;
+union ch_ppocr_mobile_v2_0_cls_infer_w28_u { uint32_t u[32]; float v[32]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w28_u ch_ppocr_mobile_v2_0_cls_infer_w28;
 /* conv2d_10.w_0_bnfold[32,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w65_u { uint32_t u[288]; float v[288]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w65_u ch_ppocr_mobile_v2_0_cls_infer_w65;
+union ch_ppocr_mobile_v2_0_cls_infer_w29_u { uint32_t u[288]; float v[288]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w29_u ch_ppocr_mobile_v2_0_cls_infer_w29;
 /* conv2d_10.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w66_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w66_u ch_ppocr_mobile_v2_0_cls_infer_w66;
+union ch_ppocr_mobile_v2_0_cls_infer_w30_u { uint32_t u[32]; float v[32]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w30_u ch_ppocr_mobile_v2_0_cls_infer_w30;
 /* conv2d_11.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w67_u { uint32_t u[8]; float v[8]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w67_u ch_ppocr_mobile_v2_0_cls_infer_w67;
+union ch_ppocr_mobile_v2_0_cls_infer_w31_u { uint32_t u[8]; float v[8]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w31_u ch_ppocr_mobile_v2_0_cls_infer_w31;
 /* conv2d_12.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w68_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w68_u ch_ppocr_mobile_v2_0_cls_infer_w68;
+union ch_ppocr_mobile_v2_0_cls_infer_w32_u { uint32_t u[32]; float v[32]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w32_u ch_ppocr_mobile_v2_0_cls_infer_w32;
 /* conv2d_13.w_0_bnfold[32,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w69_u { uint32_t u[800]; float v[800]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w69_u ch_ppocr_mobile_v2_0_cls_infer_w69;
+union ch_ppocr_mobile_v2_0_cls_infer_w33_u { uint32_t u[800]; float v[800]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w33_u ch_ppocr_mobile_v2_0_cls_infer_w33;
 /* conv2d_13.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w70_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w70_u ch_ppocr_mobile_v2_0_cls_infer_w70;
+union ch_ppocr_mobile_v2_0_cls_infer_w34_u { uint32_t u[32]; float v[32]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w34_u ch_ppocr_mobile_v2_0_cls_infer_w34;
 /* conv2d_16.w_0_bnfold_bias[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w71_u { uint32_t u[16]; float v[16]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w71_u ch_ppocr_mobile_v2_0_cls_infer_w71;
+union ch_ppocr_mobile_v2_0_cls_infer_w35_u { uint32_t u[16]; float v[16]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w35_u ch_ppocr_mobile_v2_0_cls_infer_w35;
 /* conv2d_17.w_0_bnfold_bias[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w72_u { uint32_t u[88]; float v[88]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w72_u ch_ppocr_mobile_v2_0_cls_infer_w72;
+union ch_ppocr_mobile_v2_0_cls_infer_w36_u { uint32_t u[88]; float v[88]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w36_u ch_ppocr_mobile_v2_0_cls_infer_w36;
 /* conv2d_18.w_0_bnfold[88,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w73_u { uint32_t u[2200]; float v[2200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w73_u ch_ppocr_mobile_v2_0_cls_infer_w73;
+union ch_ppocr_mobile_v2_0_cls_infer_w37_u { uint32_t u[2200]; float v[2200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w37_u ch_ppocr_mobile_v2_0_cls_infer_w37;
 /* conv2d_18.w_0_bnfold_bias[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w74_u { uint32_t u[88]; float v[88]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w74_u ch_ppocr_mobile_v2_0_cls_infer_w74;
+union ch_ppocr_mobile_v2_0_cls_infer_w38_u { uint32_t u[88]; float v[88]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w38_u ch_ppocr_mobile_v2_0_cls_infer_w38;
 /* conv2d_21.w_0_bnfold_bias[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w75_u { uint32_t u[16]; float v[16]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w75_u ch_ppocr_mobile_v2_0_cls_infer_w75;
+union ch_ppocr_mobile_v2_0_cls_infer_w39_u { uint32_t u[16]; float v[16]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w39_u ch_ppocr_mobile_v2_0_cls_infer_w39;
 /* conv2d_22.w_0_bnfold_bias[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w76_u { uint32_t u[88]; float v[88]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w76_u ch_ppocr_mobile_v2_0_cls_infer_w76;
+union ch_ppocr_mobile_v2_0_cls_infer_w40_u { uint32_t u[88]; float v[88]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w40_u ch_ppocr_mobile_v2_0_cls_infer_w40;
 /* conv2d_23.w_0_bnfold[88,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w77_u { uint32_t u[2200]; float v[2200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w77_u ch_ppocr_mobile_v2_0_cls_infer_w77;
+union ch_ppocr_mobile_v2_0_cls_infer_w41_u { uint32_t u[2200]; float v[2200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w41_u ch_ppocr_mobile_v2_0_cls_infer_w41;
 /* conv2d_23.w_0_bnfold_bias[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w78_u { uint32_t u[88]; float v[88]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w78_u ch_ppocr_mobile_v2_0_cls_infer_w78;
+union ch_ppocr_mobile_v2_0_cls_infer_w42_u { uint32_t u[88]; float v[88]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w42_u ch_ppocr_mobile_v2_0_cls_infer_w42;
 /* conv2d_26.w_0_bnfold_bias[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w79_u { uint32_t u[16]; float v[16]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w79_u ch_ppocr_mobile_v2_0_cls_infer_w79;
+union ch_ppocr_mobile_v2_0_cls_infer_w43_u { uint32_t u[16]; float v[16]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w43_u ch_ppocr_mobile_v2_0_cls_infer_w43;
 /* conv2d_27.w_0_bnfold_bias[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w80_u { uint32_t u[40]; float v[40]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w80_u ch_ppocr_mobile_v2_0_cls_infer_w80;
+union ch_ppocr_mobile_v2_0_cls_infer_w44_u { uint32_t u[40]; float v[40]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w44_u ch_ppocr_mobile_v2_0_cls_infer_w44;
 /* conv2d_28.w_0_bnfold[40,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w81_u { uint32_t u[1000]; float v[1000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w81_u ch_ppocr_mobile_v2_0_cls_infer_w81;
+union ch_ppocr_mobile_v2_0_cls_infer_w45_u { uint32_t u[1000]; float v[1000]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w45_u ch_ppocr_mobile_v2_0_cls_infer_w45;
 /* conv2d_28.w_0_bnfold_bias[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w82_u { uint32_t u[40]; float v[40]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w82_u ch_ppocr_mobile_v2_0_cls_infer_w82;
+union ch_ppocr_mobile_v2_0_cls_infer_w46_u { uint32_t u[40]; float v[40]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w46_u ch_ppocr_mobile_v2_0_cls_infer_w46;
 /* conv2d_31.w_0_bnfold_bias[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w83_u { uint32_t u[16]; float v[16]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w83_u ch_ppocr_mobile_v2_0_cls_infer_w83;
+union ch_ppocr_mobile_v2_0_cls_infer_w47_u { uint32_t u[16]; float v[16]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w47_u ch_ppocr_mobile_v2_0_cls_infer_w47;
 /* conv2d_32.w_0_bnfold_bias[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w84_u { uint32_t u[48]; float v[48]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w84_u ch_ppocr_mobile_v2_0_cls_infer_w84;
+union ch_ppocr_mobile_v2_0_cls_infer_w48_u { uint32_t u[48]; float v[48]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w48_u ch_ppocr_mobile_v2_0_cls_infer_w48;
 /* conv2d_33.w_0_bnfold[48,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w85_u { uint32_t u[1200]; float v[1200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w85_u ch_ppocr_mobile_v2_0_cls_infer_w85;
+union ch_ppocr_mobile_v2_0_cls_infer_w49_u { uint32_t u[1200]; float v[1200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w49_u ch_ppocr_mobile_v2_0_cls_infer_w49;
 /* conv2d_33.w_0_bnfold_bias[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w86_u { uint32_t u[48]; float v[48]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w86_u ch_ppocr_mobile_v2_0_cls_infer_w86;
+union ch_ppocr_mobile_v2_0_cls_infer_w50_u { uint32_t u[48]; float v[48]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w50_u ch_ppocr_mobile_v2_0_cls_infer_w50;
 /* conv2d_36.w_0_bnfold_bias[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w87_u { uint32_t u[16]; float v[16]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w87_u ch_ppocr_mobile_v2_0_cls_infer_w87;
+union ch_ppocr_mobile_v2_0_cls_infer_w51_u { uint32_t u[16]; float v[16]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w51_u ch_ppocr_mobile_v2_0_cls_infer_w51;
 /* conv2d_37.w_0_bnfold_bias[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w88_u { uint32_t u[104]; float v[104]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w88_u ch_ppocr_mobile_v2_0_cls_infer_w88;
+union ch_ppocr_mobile_v2_0_cls_infer_w52_u { uint32_t u[104]; float v[104]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w52_u ch_ppocr_mobile_v2_0_cls_infer_w52;
 /* conv2d_38.w_0_bnfold[104,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w89_u { uint32_t u[2600]; float v[2600]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w89_u ch_ppocr_mobile_v2_0_cls_infer_w89;
+union ch_ppocr_mobile_v2_0_cls_infer_w53_u { uint32_t u[2600]; float v[2600]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w53_u ch_ppocr_mobile_v2_0_cls_infer_w53;
 /* conv2d_38.w_0_bnfold_bias[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w90_u { uint32_t u[104]; float v[104]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w90_u ch_ppocr_mobile_v2_0_cls_infer_w90;
+union ch_ppocr_mobile_v2_0_cls_infer_w54_u { uint32_t u[104]; float v[104]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w54_u ch_ppocr_mobile_v2_0_cls_infer_w54;
 /* conv2d_41.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w91_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w91_u ch_ppocr_mobile_v2_0_cls_infer_w91;
+union ch_ppocr_mobile_v2_0_cls_infer_w55_u { uint32_t u[32]; float v[32]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w55_u ch_ppocr_mobile_v2_0_cls_infer_w55;
 /* conv2d_42.w_0_bnfold_bias[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w92_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w92_u ch_ppocr_mobile_v2_0_cls_infer_w92;
+union ch_ppocr_mobile_v2_0_cls_infer_w56_u { uint32_t u[200]; float v[200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w56_u ch_ppocr_mobile_v2_0_cls_infer_w56;
 /* conv2d_43.w_0_bnfold[200,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w93_u { uint32_t u[5000]; float v[5000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w93_u ch_ppocr_mobile_v2_0_cls_infer_w93;
+union ch_ppocr_mobile_v2_0_cls_infer_w57_u { uint32_t u[5000]; float v[5000]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w57_u ch_ppocr_mobile_v2_0_cls_infer_w57;
 /* conv2d_43.w_0_bnfold_bias[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w94_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w94_u ch_ppocr_mobile_v2_0_cls_infer_w94;
+union ch_ppocr_mobile_v2_0_cls_infer_w58_u { uint32_t u[200]; float v[200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w58_u ch_ppocr_mobile_v2_0_cls_infer_w58;
 /* conv2d_46.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w95_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w95_u ch_ppocr_mobile_v2_0_cls_infer_w95;
+union ch_ppocr_mobile_v2_0_cls_infer_w59_u { uint32_t u[32]; float v[32]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w59_u ch_ppocr_mobile_v2_0_cls_infer_w59;
 /* conv2d_47.w_0_bnfold_bias[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w96_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w96_u ch_ppocr_mobile_v2_0_cls_infer_w96;
+union ch_ppocr_mobile_v2_0_cls_infer_w60_u { uint32_t u[200]; float v[200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w60_u ch_ppocr_mobile_v2_0_cls_infer_w60;
 /* conv2d_48.w_0_bnfold[200,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w97_u { uint32_t u[5000]; float v[5000]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w97_u ch_ppocr_mobile_v2_0_cls_infer_w97;
+union ch_ppocr_mobile_v2_0_cls_infer_w61_u { uint32_t u[5000]; float v[5000]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w61_u ch_ppocr_mobile_v2_0_cls_infer_w61;
 /* conv2d_48.w_0_bnfold_bias[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w98_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w98_u ch_ppocr_mobile_v2_0_cls_infer_w98;
+union ch_ppocr_mobile_v2_0_cls_infer_w62_u { uint32_t u[200]; float v[200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w62_u ch_ppocr_mobile_v2_0_cls_infer_w62;
 /* conv2d_51.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w99_u { uint32_t u[32]; float v[32]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w99_u ch_ppocr_mobile_v2_0_cls_infer_w99;
+union ch_ppocr_mobile_v2_0_cls_infer_w63_u { uint32_t u[32]; float v[32]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w63_u ch_ppocr_mobile_v2_0_cls_infer_w63;
 /* conv2d_52.w_0_bnfold_bias[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w100_u { uint32_t u[200]; float v[200]; };
-extern const union ch_ppocr_mobile_v2_0_cls_infer_w100_u ch_ppocr_mobile_v2_0_cls_infer_w100;
+union ch_ppocr_mobile_v2_0_cls_infer_w64_u { uint32_t u[200]; float v[200]; };
+extern const union ch_ppocr_mobile_v2_0_cls_infer_w64_u ch_ppocr_mobile_v2_0_cls_infer_w64;
 /* conv2d_0.w_0_bnfold packed as A: [2][27][6][324] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_p0_u { uint32_t u[324]; float v[324]; };
 extern const union ch_ppocr_mobile_v2_0_cls_infer_p0_u ch_ppocr_mobile_v2_0_cls_infer_p0;
@@ -487,17 +379,26 @@ typedef struct mc_gemm_args {
   float *ascratch;               /* KC * MR floats, when A is not packed */
 } mc_gemm_args;
 
-static float mc_act(float v) { return v; }
+static float mc_act_81311647(float v) { return (v * ((0x1.555556p-3f * v + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.555556p-3f * v + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.555556p-3f * v + 0x1p-1f)))); }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi_81311647(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act_81311647(v) : v;
   }
 }
 
@@ -578,9 +479,10 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
 
 /* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
- * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
- * through the epilogue when LAST. */
-static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
+ * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added
+ * to y unless FIRST (then bias and residual instead, see mc_epi), through
+ * the activation when LAST. */
+static void mc_tile_81311647(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
                      const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
   float t[MC_MR * MC_NR];
   float *y = g->y + m * g->ldy + n;
@@ -607,15 +509,12 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
     mc_v16 acc[MC_MR];
     acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
     for (i = 0; i < MC_MR; i++) {
-      mc_v16 v = acc[i], w;
+      mc_v16 v = acc[i] * g->alpha, w;
       float *yp = y + i * g->ldy;
       if (!(flags & MC_FIRST)) {
         memcpy(&w, yp, sizeof w);
         v += w;
-      }
-      if (flags & MC_LAST) {
-        int l;
-        v *= g->alpha;
+      } else {
         if (g->bias_mode == 1 || g->bias_mode == 3)
           v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
         else if (g->bias_mode == 2) {
@@ -626,7 +525,10 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
           memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
           v += g->rscale * w;
         }
-        for (l = 0; l < MC_NR; l++) v[l] = mc_act(v[l]);
+      }
+      if (flags & MC_LAST) {
+        int l;
+        for (l = 0; l < MC_NR; l++) v[l] = mc_act_81311647(v[l]);
       }
       memcpy(yp, &v, sizeof v);
     }
@@ -663,15 +565,12 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
     for (i = 0; i < MC_MR; i++)
       for (j = 0; j < 2; j++) {
         mc_v8 v = acc[2 * i + j], w;
-        float *yp = y + i * g->ldy + 8 * j;
+        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;
+        v *= (mc_v8){x, x, x, x, x, x, x, x};
         if (!(flags & MC_FIRST)) {
           memcpy(&w, yp, sizeof w);
           v += w;
-        }
-        if (flags & MC_LAST) {
-          float x = g->alpha, bm;
-          int l;
-          v *= (mc_v8){x, x, x, x, x, x, x, x};
+        } else {
           if (g->bias_mode == 1 || g->bias_mode == 3) {
             bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
             v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
@@ -685,7 +584,10 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
             memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
             v += (mc_v8){x, x, x, x, x, x, x, x} * w;
           }
-          for (l = 0; l < 8; l++) v[l] = mc_act(v[l]);
+        }
+        if (flags & MC_LAST) {
+          int l;
+          for (l = 0; l < 8; l++) v[l] = mc_act_81311647(v[l]);
         }
         memcpy(yp, &v, sizeof v);
       }
@@ -714,19 +616,18 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
 #endif
   for (i = 0; i < mr; i++) {
     float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
-    if (!(flags & MC_FIRST))
-      for (j = 0; j < nr; j++) tr[j] += yr[j];
-    if (flags & MC_LAST) mc_epi(g, tr, m + i, n, nr);
+    mc_epi_81311647(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);
     for (j = 0; j < nr; j++) yr[j] = tr[j];
   }
 }
 
-/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
- * panels and MR-high tiles (the loop order of BLIS). */
-static void mc_gemm(const mc_gemm_args *g) {
+/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):
+ * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high
+ * tiles (the loop order of BLIS). */
+static void mc_gemm_81311647(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   int64_t jc, pc, ic, jr, ir;
-  for (jc = 0; jc < g->N; jc += g->NC) {
-    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+  for (jc = n0; jc < n1; jc += g->NC) {
+    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
     for (pc = 0; pc < g->K; pc += g->KC) {
       int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
       int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
@@ -746,8 +647,8 @@ static void mc_gemm(const mc_gemm_args *g) {
         bp = g->scratch;
         bps = kc * MC_NR;
       }
-      for (ic = 0; ic < g->M; ic += g->MC) {
-        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+      for (ic = m0; ic < m1; ic += g->MC) {
+        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
         for (jr = 0; jr < nc; jr += MC_NR) {
           int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
           const float *b = bp + jr / MC_NR * bps;
@@ -766,7 +667,7 @@ static void mc_gemm(const mc_gemm_args *g) {
               ars = 1;
               aks = MC_MR;
             }
-            mc_tile(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
+            mc_tile_81311647(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
           }
         }
       }
@@ -776,22 +677,32 @@ static void mc_gemm(const mc_gemm_args *g) {
 
 static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act_81bf6201(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act_81bf6201(v) : v;
   }
 }
 
 /* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
- * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
- * through the epilogue when LAST. */
+ * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added
+ * to y unless FIRST (then bias and residual instead, see mc_epi), through
+ * the activation when LAST. */
 static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
                      const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
   float t[MC_MR * MC_NR];
@@ -819,15 +730,12 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
     mc_v16 acc[MC_MR];
     acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
     for (i = 0; i < MC_MR; i++) {
-      mc_v16 v = acc[i], w;
+      mc_v16 v = acc[i] * g->alpha, w;
       float *yp = y + i * g->ldy;
       if (!(flags & MC_FIRST)) {
         memcpy(&w, yp, sizeof w);
         v += w;
-      }
-      if (flags & MC_LAST) {
-        int l;
-        v *= g->alpha;
+      } else {
         if (g->bias_mode == 1 || g->bias_mode == 3)
           v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
         else if (g->bias_mode == 2) {
@@ -838,6 +746,9 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
           memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
           v += g->rscale * w;
         }
+      }
+      if (flags & MC_LAST) {
+        int l;
         for (l = 0; l < MC_NR; l++) v[l] = mc_act_81bf6201(v[l]);
       }
       memcpy(yp, &v, sizeof v);
@@ -875,15 +786,12 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
     for (i = 0; i < MC_MR; i++)
       for (j = 0; j < 2; j++) {
         mc_v8 v = acc[2 * i + j], w;
-        float *yp = y + i * g->ldy + 8 * j;
+        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;
+        v *= (mc_v8){x, x, x, x, x, x, x, x};
         if (!(flags & MC_FIRST)) {
           memcpy(&w, yp, sizeof w);
           v += w;
-        }
-        if (flags & MC_LAST) {
-          float x = g->alpha, bm;
-          int l;
-          v *= (mc_v8){x, x, x, x, x, x, x, x};
+        } else {
           if (g->bias_mode == 1 || g->bias_mode == 3) {
             bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
             v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
@@ -897,6 +805,9 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
             memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
             v += (mc_v8){x, x, x, x, x, x, x, x} * w;
           }
+        }
+        if (flags & MC_LAST) {
+          int l;
           for (l = 0; l < 8; l++) v[l] = mc_act_81bf6201(v[l]);
         }
         memcpy(yp, &v, sizeof v);
@@ -926,19 +837,18 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
 #endif
   for (i = 0; i < mr; i++) {
     float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
-    if (!(flags & MC_FIRST))
-      for (j = 0; j < nr; j++) tr[j] += yr[j];
-    if (flags & MC_LAST) mc_epi_81bf6201(g, tr, m + i, n, nr);
+    mc_epi_81bf6201(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);
     for (j = 0; j < nr; j++) yr[j] = tr[j];
   }
 }
 
-/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
- * panels and MR-high tiles (the loop order of BLIS). */
-static void mc_gemm_81bf6201(const mc_gemm_args *g) {
+/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):
+ * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high
+ * tiles (the loop order of BLIS). */
+static void mc_gemm_81bf6201(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   int64_t jc, pc, ic, jr, ir;
-  for (jc = 0; jc < g->N; jc += g->NC) {
-    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+  for (jc = n0; jc < n1; jc += g->NC) {
+    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
     for (pc = 0; pc < g->K; pc += g->KC) {
       int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
       int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
@@ -958,8 +868,8 @@ static void mc_gemm_81bf6201(const mc_gemm_args *g) {
         bp = g->scratch;
         bps = kc * MC_NR;
       }
-      for (ic = 0; ic < g->M; ic += g->MC) {
-        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+      for (ic = m0; ic < m1; ic += g->MC) {
+        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
         for (jr = 0; jr < nc; jr += MC_NR) {
           int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
           const float *b = bp + jr / MC_NR * bps;
@@ -992,6 +902,10 @@ static void mc_gemm_81bf6201(const mc_gemm_args *g) {
  * test and runs along contiguous memory when the stride is 1. */
 static void mc_dw_81bf6201(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {
   int64_t oh, ki, kj, ow;
+  if (g->scratch) {   /* y over x (in place): x's plane read from a copy */
+    memcpy(g->scratch, x, sizeof(float) * (size_t)(g->H * g->W));
+    x = g->scratch;
+  }
   for (oh = 0; oh < OH; oh++) {
     float *yr = y + oh * g->OW;
     for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;
@@ -1012,7 +926,7 @@ static void mc_dw_81bf6201(const mc_gemm_args *g, const float *x, const float *w
       }
     }
   }
-  mc_epi_81bf6201(g, y, m, 0, OH * g->OW);
+  mc_epi_81bf6201(g, y, NULL, m, 0, OH * g->OW, 1);
 }
 
 /* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
@@ -1048,7 +962,7 @@ static void mc_gemv_81bf6201(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi_81bf6201(g, t, 0, n, 32);
+    mc_epi_81bf6201(g, t, NULL, 0, n, 32, 1);
     memcpy(g->y + n, t, sizeof t);
   }
 #endif
@@ -1060,22 +974,31 @@ static void mc_gemv_81bf6201(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi_81bf6201(g, t, 0, n, cnt);
+    mc_epi_81bf6201(g, t, NULL, 0, n, cnt, 1);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
   }
 }
 
 static float mc_act_98ddd989(float v) { return ((0x1.99999ap-3f * v + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * v + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * v + 0x1p-1f))); }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi_98ddd989(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi_98ddd989(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act_98ddd989(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act_98ddd989(v) : v;
   }
 }
 
@@ -1112,7 +1035,7 @@ static void mc_gemv_98ddd989(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi_98ddd989(g, t, 0, n, 32);
+    mc_epi_98ddd989(g, t, NULL, 0, n, 32, 1);
     memcpy(g->y + n, t, sizeof t);
   }
 #endif
@@ -1124,8 +1047,229 @@ static void mc_gemv_98ddd989(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi_98ddd989(g, t, 0, n, cnt);
+    mc_epi_98ddd989(g, t, NULL, 0, n, cnt, 1);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+  }
+}
+
+static float mc_act(float v) { return v; }
+
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
+  int64_t j;
+  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+  for (j = 0; j < cnt; j++) {
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act(v) : v;
+  }
+}
+
+/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
+ * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
+ * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added
+ * to y unless FIRST (then bias and residual instead, see mc_epi), through
+ * the activation when LAST. */
+static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
+                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
+  float t[MC_MR * MC_NR];
+  float *y = g->y + m * g->ldy + n;
+  int64_t k;
+  int i, j;
+  const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */
+  const int64_t r2 = 2 * ars;
+#if MC_VEC == 16
+  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v16 bv;
+    memcpy(&bv, b, sizeof bv);
+    c0 += p[0] * bv;
+    c1 += p[ars] * bv;
+    c2 += p[r2] * bv;
+    c3 += q[0] * bv;
+    c4 += q[ars] * bv;
+    c5 += q[r2] * bv;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v16 acc[MC_MR];
+    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
+    for (i = 0; i < MC_MR; i++) {
+      mc_v16 v = acc[i] * g->alpha, w;
+      float *yp = y + i * g->ldy;
+      if (!(flags & MC_FIRST)) {
+        memcpy(&w, yp, sizeof w);
+        v += w;
+      } else {
+        if (g->bias_mode == 1 || g->bias_mode == 3)
+          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+        else if (g->bias_mode == 2) {
+          memcpy(&w, g->bias + n, sizeof w);
+          v += g->beta * w;
+        }
+        if (g->res) {
+          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
+          v += g->rscale * w;
+        }
+      }
+      if (flags & MC_LAST) {
+        int l;
+        for (l = 0; l < MC_NR; l++) v[l] = mc_act(v[l]);
+      }
+      memcpy(yp, &v, sizeof v);
+    }
+    return;
+  }
+  memcpy(t + 0, &c0, sizeof c0);
+  memcpy(t + 16, &c1, sizeof c1);
+  memcpy(t + 32, &c2, sizeof c2);
+  memcpy(t + 48, &c3, sizeof c3);
+  memcpy(t + 64, &c4, sizeof c4);
+  memcpy(t + 80, &c5, sizeof c5);
+#elif MC_VEC == 8
+  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  for (k = 0; k < kc; k++) {
+    mc_v8 b0, b1, s;
+    float x;
+    memcpy(&b0, b, sizeof b0);
+    memcpy(&b1, b + 8, sizeof b1);
+    x = p[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c00 += s * b0; c01 += s * b1;
+    x = p[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c10 += s * b0; c11 += s * b1;
+    x = p[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c20 += s * b0; c21 += s * b1;
+    x = q[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c30 += s * b0; c31 += s * b1;
+    x = q[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c40 += s * b0; c41 += s * b1;
+    x = q[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c50 += s * b0; c51 += s * b1;
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
+    mc_v8 acc[12];
+    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
+    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
+    for (i = 0; i < MC_MR; i++)
+      for (j = 0; j < 2; j++) {
+        mc_v8 v = acc[2 * i + j], w;
+        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;
+        v *= (mc_v8){x, x, x, x, x, x, x, x};
+        if (!(flags & MC_FIRST)) {
+          memcpy(&w, yp, sizeof w);
+          v += w;
+        } else {
+          if (g->bias_mode == 1 || g->bias_mode == 3) {
+            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
+            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
+          } else if (g->bias_mode == 2) {
+            x = g->beta;
+            memcpy(&w, g->bias + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+          if (g->res) {
+            x = g->rscale;
+            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
+            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+          }
+        }
+        if (flags & MC_LAST) {
+          int l;
+          for (l = 0; l < 8; l++) v[l] = mc_act(v[l]);
+        }
+        memcpy(yp, &v, sizeof v);
+      }
+    return;
+  }
+  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
+  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
+  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);
+#else
+  for (i = 0; i < MC_MR * MC_NR; i++) t[i] = 0.0f;
+  for (k = 0; k < kc; k++) {
+    const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];
+    for (j = 0; j < MC_NR; j++) {
+      const float bj = b[j];
+      t[j] += x0 * bj;
+      t[MC_NR + j] += x1 * bj;
+      t[2 * MC_NR + j] += x2 * bj;
+      t[3 * MC_NR + j] += x3 * bj;
+      t[4 * MC_NR + j] += x4 * bj;
+      t[5 * MC_NR + j] += x5 * bj;
+    }
+    p += aks;
+    q += aks;
+    b += bks;
+  }
+#endif
+  for (i = 0; i < mr; i++) {
+    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
+    mc_epi(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);
+    for (j = 0; j < nr; j++) yr[j] = tr[j];
+  }
+}
+
+/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):
+ * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high
+ * tiles (the loop order of BLIS). */
+static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  int64_t jc, pc, ic, jr, ir;
+  for (jc = n0; jc < n1; jc += g->NC) {
+    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
+    for (pc = 0; pc < g->K; pc += g->KC) {
+      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
+      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
+      const float *bp = NULL;
+      int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */
+      if (g->bkind == MC_B_PACKED) {
+        bp = g->b + jc * g->K + pc * MC_NR;
+        bps = g->K * MC_NR;
+      } else if (g->bkind == MC_B_ROWS) {
+        bp = g->b + pc * g->bks + jc;
+        bps = MC_NR;
+        bks = g->bks;
+        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
+          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
+      } else {
+        mc_packb(g, pc, kc, jc, nc, g->scratch);
+        bp = g->scratch;
+        bps = kc * MC_NR;
+      }
+      for (ic = m0; ic < m1; ic += g->MC) {
+        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
+        for (jr = 0; jr < nc; jr += MC_NR) {
+          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
+          const float *b = bp + jr / MC_NR * bps;
+          int64_t bk = bks;
+          if (g->bkind == MC_B_ROWS && nr < MC_NR) b = g->scratch, bk = MC_NR;
+          for (ir = 0; ir < mc; ir += MC_MR) {
+            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
+            int64_t m = ic + ir;
+            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
+            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
+            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
+              int64_t i, k;
+              for (k = 0; k < kc; k++)
+                for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
+              a = g->ascratch;
+              ars = 1;
+              aks = MC_MR;
+            }
+            mc_tile(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
+          }
+        }
+      }
+    }
   }
 }
 
@@ -1133,8 +1277,12 @@ static void mc_gemv_98ddd989(const mc_gemm_args *g) {
  * output row accumulates kernel-row by kernel-row over the output columns
  * whose window position lies inside the input, so the inner loop has no
  * test and runs along contiguous memory when the stride is 1. */
-static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {
+static void mc_dw_81311647(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {
   int64_t oh, ki, kj, ow;
+  if (g->scratch) {   /* y over x (in place): x's plane read from a copy */
+    memcpy(g->scratch, x, sizeof(float) * (size_t)(g->H * g->W));
+    x = g->scratch;
+  }
   for (oh = 0; oh < OH; oh++) {
     float *yr = y + oh * g->OW;
     for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;
@@ -1155,7 +1303,7 @@ static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *
       }
     }
   }
-  mc_epi(g, y, m, 0, OH * g->OW);
+  mc_epi_81311647(g, y, NULL, m, 0, OH * g->OW, 1);
 }
 
 /* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
@@ -1191,7 +1339,7 @@ static void mc_gemv(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi(g, t, 0, n, 32);
+    mc_epi(g, t, NULL, 0, n, 32, 1);
     memcpy(g->y + n, t, sizeof t);
   }
 #endif
@@ -1203,14 +1351,14 @@ static void mc_gemv(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi(g, t, 0, n, cnt);
+    mc_epi(g, t, NULL, 0, n, cnt, 1);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
   }
 }
 
 /* ---- one function per node, in schedule order ---- */
 
-/* p2o.Conv.0 (Conv): x[1,3,48,192], conv2d_0.w_0_bnfold[8,3,3,3], conv2d_0.w_0_bnfold_bias[8] -> batch_norm_0.tmp_3[1,8,24,96] */
+/* p2o.Conv.0 (Conv): x[1,3,48,192], conv2d_0.w_0_bnfold[8,3,3,3], conv2d_0.w_0_bnfold_bias[8] -> hardswish_0.tmp_0[1,8,24,96] */
 static void node_0_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0, unsigned char *restrict scratch)
 {
   {
@@ -1246,1047 +1394,949 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.apk = ch_ppocr_mobile_v2_0_cls_infer_p0.v;
     g0.b = x0;
     g0.y = y0;
-    mc_gemm(&g0);
-  }
-}
-
-/* p2o.Add.0 (Add): batch_norm_0.tmp_3[1,8,24,96], p2o.helper.constant.1[] -> p2o.Clip.1[1,8,24,96] */
-static void node_1_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i1 = 0; i1 < 18432; i1++) {
-      const float u0 = x0[i1];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i1] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.0 (Mul): batch_norm_0.tmp_3[1,8,24,96], p2o.Clip.1[1,8,24,96] -> p2o.Mul.1[1,8,24,96] */
-static void node_2_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i2 = 0; i2 < 18432; i2++) {
-      const float u0 = x0[i2];
-      const float u1 = x1[i2];
-      float v = (float)(u0 * u1);
-      y0[i2] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.0 (Div): p2o.Mul.1[1,8,24,96], p2o.helper.constant.0[] -> hardswish_0.tmp_0[1,8,24,96] */
-static void node_3_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i3 = 0; i3 < 18432; i3++) {
-      const float u0 = x0[i3];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i3] = (float)v;
-    }
+    mc_gemm_81311647(&g0, 0, 8, 0, 2304);
   }
 }
 
 /* p2o.Conv.1 (Conv): hardswish_0.tmp_0[1,8,24,96], conv2d_1.w_0_bnfold[8,8,1,1], conv2d_1.w_0_bnfold_bias[8] -> relu_0.tmp_0[1,8,24,96] */
-static void node_4_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_1_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g4;
-    memset(&g4, 0, sizeof g4);
-    g4.M = 8;
-    g4.N = 2304;
-    g4.K = 8;
-    g4.MC = 72;
-    g4.NC = 256;
-    g4.KC = 8;
-    g4.bkind = MC_B_ROWS;
-    g4.bks = 2304;
-    g4.bns = 1;
-    g4.ldy = 2304;
-    g4.alpha = 0x1p+0f;
-    g4.bias_mode = 1;
-    g4.beta = 0x1p+0f;
-    g4.bias = x2;
-    g4.apk = ch_ppocr_mobile_v2_0_cls_infer_p1.v;
-    g4.b = x0;
-    g4.y = y0;
-    mc_gemm_81bf6201(&g4);
+    mc_gemm_args g1;
+    memset(&g1, 0, sizeof g1);
+    g1.M = 8;
+    g1.N = 2304;
+    g1.K = 8;
+    g1.MC = 72;
+    g1.NC = 256;
+    g1.KC = 8;
+    g1.bkind = MC_B_ROWS;
+    g1.bks = 2304;
+    g1.bns = 1;
+    g1.ldy = 2304;
+    g1.alpha = 0x1p+0f;
+    g1.bias_mode = 1;
+    g1.beta = 0x1p+0f;
+    g1.bias = x2;
+    g1.apk = ch_ppocr_mobile_v2_0_cls_infer_p1.v;
+    g1.b = x0;
+    g1.y = y0;
+    mc_gemm_81bf6201(&g1, 0, 8, 0, 2304);
   }
 }
 
 /* p2o.Conv.2 (Conv): relu_0.tmp_0[1,8,24,96], conv2d_2.w_0_bnfold[8,1,3,3], conv2d_2.w_0_bnfold_bias[8] -> relu_1.tmp_0[1,8,12,96] */
-static void node_5_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_2_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g5;
-    memset(&g5, 0, sizeof g5);
-    g5.H = 24;
-    g5.W = 96;
-    g5.OW = 96;
-    g5.KH = 3;
-    g5.KW = 3;
-    g5.SH = 2;
-    g5.SW = 1;
-    g5.DH = 1;
-    g5.DW = 1;
-    g5.PH = 1;
-    g5.PW = 1;
-    g5.alpha = 0x1p+0f;
-    g5.bias_mode = 1;
-    g5.beta = 0x1p+0f;
-    for (int64_t i6 = 0; i6 < 1; i6++) {
-      for (int64_t i7 = 0; i7 < 8; i7++) {
-        g5.bias = x2;
-        mc_dw_81bf6201(&g5, x0 + i6 * 18432 + i7 * 2304, x1 + i7 * 9, y0 + i6 * 9216 + i7 * 1152, 12, i7);
+    mc_gemm_args g2;
+    memset(&g2, 0, sizeof g2);
+    g2.H = 24;
+    g2.W = 96;
+    g2.OW = 96;
+    g2.KH = 3;
+    g2.KW = 3;
+    g2.SH = 2;
+    g2.SW = 1;
+    g2.DH = 1;
+    g2.DW = 1;
+    g2.PH = 1;
+    g2.PW = 1;
+    g2.alpha = 0x1p+0f;
+    g2.bias_mode = 1;
+    g2.beta = 0x1p+0f;
+    for (int64_t i3 = 0; i3 < 1; i3++) {
+      for (int64_t i4 = 0; i4 < 8; i4++) {
+        g2.bias = x2;
+        mc_dw_81bf6201(&g2, x0 + i3 * 18432 + i4 * 2304, x1 + i4 * 9, y0 + i3 * 9216 + i4 * 1152, 12, i4);
       }
     }
   }
 }
 
 /* p2o.GlobalAveragePool.0 (GlobalAveragePool): relu_1.tmp_0[1,8,12,96] -> p2o.GlobalAveragePool.1[1,8,1,1] */
-static void node_6_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_3_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i8 = 0; i8 < 8; i8++) {
-    const float *xp9 = x0 + i8 * 1152;
-    float *yp10 = y0 + i8 * 1;
-    for (int64_t i11 = 0; i11 < 1; i11++) {
-      for (int64_t i12 = 0; i12 < 1; i12++) {
-        float acc13 = 0x0p+0f;
-        int64_t cnt14 = 0;
-        for (int64_t i15 = 0; i15 < 12; i15++) {
-          const int64_t p16 = i11 + i15;
-          for (int64_t i17 = 0; i17 < 96; i17++) {
-            const int64_t p18 = i12 + i17;
-            cnt14++;
-            const float v19 = xp9[p16 * 96 + p18];
-            acc13 += v19;
+  for (int64_t i5 = 0; i5 < 8; i5++) {
+    const float *xp6 = x0 + i5 * 1152;
+    float *yp7 = y0 + i5 * 1;
+    for (int64_t i8 = 0; i8 < 1; i8++) {
+      for (int64_t i9 = 0; i9 < 1; i9++) {
+        float acc10 = 0x0p+0f;
+        int64_t cnt11 = 0;
+        for (int64_t i12 = 0; i12 < 12; i12++) {
+          const int64_t p13 = i8 + i12;
+          for (int64_t i14 = 0; i14 < 96; i14++) {
+            const int64_t p15 = i9 + i14;
+            cnt11++;
+            const float v16 = xp6[p13 * 96 + p15];
+            acc10 += v16;
           }
         }
-        yp10[i11 + i12] = acc13 / (float)cnt14;
+        yp7[i8 + i9] = acc10 / (float)cnt11;
       }
     }
   }
 }
 
 /* p2o.Conv.3 (Conv): p2o.GlobalAveragePool.1[1,8,1,1], conv2d_3.w_0[2,8,1,1], conv2d_3.b_0[2] -> relu_2.tmp_0[1,2,1,1] */
-static void node_7_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_4_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g20;
-    memset(&g20, 0, sizeof g20);
-    g20.M = 1;
-    g20.N = 2;
-    g20.K = 8;
-    g20.ars = 8;
-    g20.aks = 1;
-    g20.bkind = MC_B_ROWS;
-    g20.bks = 2;
-    g20.bns = 1;
-    g20.ldy = 2;
-    g20.alpha = 0x1p+0f;
-    g20.bias_mode = 2;
-    g20.beta = 0x1p+0f;
-    g20.bias = x2;
-    g20.a = x0;
-    g20.b = ch_ppocr_mobile_v2_0_cls_infer_p2.v;
-    g20.y = y0;
-    mc_gemv_81bf6201(&g20);
+    mc_gemm_args g17;
+    memset(&g17, 0, sizeof g17);
+    g17.M = 1;
+    g17.N = 2;
+    g17.K = 8;
+    g17.ars = 8;
+    g17.aks = 1;
+    g17.bkind = MC_B_ROWS;
+    g17.bks = 2;
+    g17.bns = 1;
+    g17.ldy = 2;
+    g17.alpha = 0x1p+0f;
+    g17.bias_mode = 2;
+    g17.beta = 0x1p+0f;
+    g17.bias = x2;
+    g17.a = x0;
+    g17.b = ch_ppocr_mobile_v2_0_cls_infer_p2.v;
+    g17.y = y0;
+    mc_gemv_81bf6201(&g17);
   }
 }
 
 /* p2o.Conv.4 (Conv): relu_2.tmp_0[1,2,1,1], conv2d_4.w_0[8,2,1,1], conv2d_4.b_0[8] -> hardsigmoid_0.tmp_0[1,8,1,1] */
-static void node_8_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_5_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g21;
-    memset(&g21, 0, sizeof g21);
-    g21.M = 1;
-    g21.N = 8;
-    g21.K = 2;
-    g21.ars = 2;
-    g21.aks = 1;
-    g21.bkind = MC_B_ROWS;
-    g21.bks = 8;
-    g21.bns = 1;
-    g21.ldy = 8;
-    g21.alpha = 0x1p+0f;
-    g21.bias_mode = 2;
-    g21.beta = 0x1p+0f;
-    g21.bias = x2;
-    g21.a = x0;
-    g21.b = ch_ppocr_mobile_v2_0_cls_infer_p3.v;
-    g21.y = y0;
-    mc_gemv_98ddd989(&g21);
+    mc_gemm_args g18;
+    memset(&g18, 0, sizeof g18);
+    g18.M = 1;
+    g18.N = 8;
+    g18.K = 2;
+    g18.ars = 2;
+    g18.aks = 1;
+    g18.bkind = MC_B_ROWS;
+    g18.bks = 8;
+    g18.bns = 1;
+    g18.ldy = 8;
+    g18.alpha = 0x1p+0f;
+    g18.bias_mode = 2;
+    g18.beta = 0x1p+0f;
+    g18.bias = x2;
+    g18.a = x0;
+    g18.b = ch_ppocr_mobile_v2_0_cls_infer_p3.v;
+    g18.y = y0;
+    mc_gemv_98ddd989(&g18);
   }
 }
 
 /* p2o.Mul.2 (Mul): relu_1.tmp_0[1,8,12,96], hardsigmoid_0.tmp_0[1,8,1,1] -> p2o.Mul.3[1,8,12,96] */
-static void node_9_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_6_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i22 = 0; i22 < 8; i22++) {
-      for (int64_t i23 = 0; i23 < 1152; i23++) {
-        const float u0 = x0[i22 * 1152 + i23];
-        const float u1 = x1[i22];
+    for (int64_t i19 = 0; i19 < 8; i19++) {
+      for (int64_t i20 = 0; i20 < 1152; i20++) {
+        const float u0 = x0[i19 * 1152 + i20];
+        const float u1 = x1[i19];
         float v = (float)(u0 * u1);
-        y0[i22 * 1152 + i23] = (float)v;
+        y0[i19 * 1152 + i20] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.5 (Conv): p2o.Mul.3[1,8,12,96], conv2d_5.w_0_bnfold[8,8,1,1], conv2d_5.w_0_bnfold_bias[8] -> batch_norm_3.tmp_3[1,8,12,96] */
-static void node_10_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_7_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g24;
-    memset(&g24, 0, sizeof g24);
-    g24.M = 8;
-    g24.N = 1152;
-    g24.K = 8;
-    g24.MC = 72;
-    g24.NC = 256;
-    g24.KC = 8;
-    g24.bkind = MC_B_ROWS;
-    g24.bks = 1152;
-    g24.bns = 1;
-    g24.ldy = 1152;
-    g24.alpha = 0x1p+0f;
-    g24.bias_mode = 1;
-    g24.beta = 0x1p+0f;
-    g24.bias = x2;
-    g24.apk = ch_ppocr_mobile_v2_0_cls_infer_p4.v;
-    g24.b = x0;
-    g24.y = y0;
-    mc_gemm(&g24);
+    mc_gemm_args g21;
+    memset(&g21, 0, sizeof g21);
+    g21.M = 8;
+    g21.N = 1152;
+    g21.K = 8;
+    g21.MC = 72;
+    g21.NC = 256;
+    g21.KC = 8;
+    g21.bkind = MC_B_ROWS;
+    g21.bks = 1152;
+    g21.bns = 1;
+    g21.ldy = 1152;
+    g21.alpha = 0x1p+0f;
+    g21.bias_mode = 1;
+    g21.beta = 0x1p+0f;
+    g21.bias = x2;
+    g21.apk = ch_ppocr_mobile_v2_0_cls_infer_p4.v;
+    g21.b = x0;
+    g21.y = y0;
+    mc_gemm(&g21, 0, 8, 0, 1152);
   }
 }
 
 /* p2o.Conv.6 (Conv): batch_norm_3.tmp_3[1,8,12,96], conv2d_6.w_0_bnfold[24,8,1,1], conv2d_6.w_0_bnfold_bias[24] -> relu_3.tmp_0[1,24,12,96] */
-static void node_11_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_8_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g25;
-    memset(&g25, 0, sizeof g25);
-    g25.M = 24;
-    g25.N = 1152;
-    g25.K = 8;
-    g25.MC = 72;
-    g25.NC = 256;
-    g25.KC = 8;
-    g25.bkind = MC_B_ROWS;
-    g25.bks = 1152;
-    g25.bns = 1;
-    g25.ldy = 1152;
-    g25.alpha = 0x1p+0f;
-    g25.bias_mode = 1;
-    g25.beta = 0x1p+0f;
-    g25.bias = x2;
-    g25.apk = ch_ppocr_mobile_v2_0_cls_infer_p5.v;
-    g25.b = x0;
-    g25.y = y0;
-    mc_gemm_81bf6201(&g25);
+    mc_gemm_args g22;
+    memset(&g22, 0, sizeof g22);
+    g22.M = 24;
+    g22.N = 1152;
+    g22.K = 8;
+    g22.MC = 72;
+    g22.NC = 256;
+    g22.KC = 8;
+    g22.bkind = MC_B_ROWS;
+    g22.bks = 1152;
+    g22.bns = 1;
+    g22.ldy = 1152;
+    g22.alpha = 0x1p+0f;
+    g22.bias_mode = 1;
+    g22.beta = 0x1p+0f;
+    g22.bias = x2;
+    g22.apk = ch_ppocr_mobile_v2_0_cls_infer_p5.v;
+    g22.b = x0;
+    g22.y = y0;
+    mc_gemm_81bf6201(&g22, 0, 24, 0, 1152);
   }
 }
 
 /* p2o.Conv.7 (Conv): relu_3.tmp_0[1,24,12,96], conv2d_7.w_0_bnfold[24,1,3,3], conv2d_7.w_0_bnfold_bias[24] -> relu_4.tmp_0[1,24,6,96] */
-static void node_12_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_9_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g26;
-    memset(&g26, 0, sizeof g26);
-    g26.H = 12;
-    g26.W = 96;
-    g26.OW = 96;
-    g26.KH = 3;
-    g26.KW = 3;
-    g26.SH = 2;
-    g26.SW = 1;
-    g26.DH = 1;
-    g26.DW = 1;
-    g26.PH = 1;
-    g26.PW = 1;
-    g26.alpha = 0x1p+0f;
-    g26.bias_mode = 1;
-    g26.beta = 0x1p+0f;
-    for (int64_t i27 = 0; i27 < 1; i27++) {
-      for (int64_t i28 = 0; i28 < 24; i28++) {
-        g26.bias = x2;
-        mc_dw_81bf6201(&g26, x0 + i27 * 27648 + i28 * 1152, x1 + i28 * 9, y0 + i27 * 13824 + i28 * 576, 6, i28);
+    mc_gemm_args g23;
+    memset(&g23, 0, sizeof g23);
+    g23.H = 12;
+    g23.W = 96;
+    g23.OW = 96;
+    g23.KH = 3;
+    g23.KW = 3;
+    g23.SH = 2;
+    g23.SW = 1;
+    g23.DH = 1;
+    g23.DW = 1;
+    g23.PH = 1;
+    g23.PW = 1;
+    g23.alpha = 0x1p+0f;
+    g23.bias_mode = 1;
+    g23.beta = 0x1p+0f;
+    for (int64_t i24 = 0; i24 < 1; i24++) {
+      for (int64_t i25 = 0; i25 < 24; i25++) {
+        g23.bias = x2;
+        mc_dw_81bf6201(&g23, x0 + i24 * 27648 + i25 * 1152, x1 + i25 * 9, y0 + i24 * 13824 + i25 * 576, 6, i25);
       }
     }
   }
 }
 
 /* p2o.Conv.8 (Conv): relu_4.tmp_0[1,24,6,96], conv2d_8.w_0_bnfold[8,24,1,1], conv2d_8.w_0_bnfold_bias[8] -> batch_norm_6.tmp_3[1,8,6,96] */
-static void node_13_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_10_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g29;
-    memset(&g29, 0, sizeof g29);
-    g29.M = 8;
-    g29.N = 576;
-    g29.K = 24;
-    g29.MC = 72;
-    g29.NC = 256;
-    g29.KC = 24;
-    g29.bkind = MC_B_ROWS;
-    g29.bks = 576;
-    g29.bns = 1;
-    g29.ldy = 576;
-    g29.alpha = 0x1p+0f;
-    g29.bias_mode = 1;
-    g29.beta = 0x1p+0f;
-    g29.bias = x2;
-    g29.apk = ch_ppocr_mobile_v2_0_cls_infer_p6.v;
-    g29.b = x0;
-    g29.y = y0;
-    mc_gemm(&g29);
+    mc_gemm_args g26;
+    memset(&g26, 0, sizeof g26);
+    g26.M = 8;
+    g26.N = 576;
+    g26.K = 24;
+    g26.MC = 72;
+    g26.NC = 256;
+    g26.KC = 24;
+    g26.bkind = MC_B_ROWS;
+    g26.bks = 576;
+    g26.bns = 1;
+    g26.ldy = 576;
+    g26.alpha = 0x1p+0f;
+    g26.bias_mode = 1;
+    g26.beta = 0x1p+0f;
+    g26.bias = x2;
+    g26.apk = ch_ppocr_mobile_v2_0_cls_infer_p6.v;
+    g26.b = x0;
+    g26.y = y0;
+    mc_gemm(&g26, 0, 8, 0, 576);
   }
 }
 
 /* p2o.Conv.9 (Conv): batch_norm_6.tmp_3[1,8,6,96], conv2d_9.w_0_bnfold[32,8,1,1], conv2d_9.w_0_bnfold_bias[32] -> relu_5.tmp_0[1,32,6,96] */
-static void node_14_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_11_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g30;
-    memset(&g30, 0, sizeof g30);
-    g30.M = 32;
-    g30.N = 576;
-    g30.K = 8;
-    g30.MC = 72;
-    g30.NC = 256;
-    g30.KC = 8;
-    g30.bkind = MC_B_ROWS;
-    g30.bks = 576;
-    g30.bns = 1;
-    g30.ldy = 576;
-    g30.alpha = 0x1p+0f;
-    g30.bias_mode = 1;
-    g30.beta = 0x1p+0f;
-    g30.bias = x2;
-    g30.apk = ch_ppocr_mobile_v2_0_cls_infer_p7.v;
-    g30.b = x0;
-    g30.y = y0;
-    mc_gemm_81bf6201(&g30);
+    mc_gemm_args g27;
+    memset(&g27, 0, sizeof g27);
+    g27.M = 32;
+    g27.N = 576;
+    g27.K = 8;
+    g27.MC = 72;
+    g27.NC = 256;
+    g27.KC = 8;
+    g27.bkind = MC_B_ROWS;
+    g27.bks = 576;
+    g27.bns = 1;
+    g27.ldy = 576;
+    g27.alpha = 0x1p+0f;
+    g27.bias_mode = 1;
+    g27.beta = 0x1p+0f;
+    g27.bias = x2;
+    g27.apk = ch_ppocr_mobile_v2_0_cls_infer_p7.v;
+    g27.b = x0;
+    g27.y = y0;
+    mc_gemm_81bf6201(&g27, 0, 32, 0, 576);
   }
 }
 
 /* p2o.Conv.10 (Conv): relu_5.tmp_0[1,32,6,96], conv2d_10.w_0_bnfold[32,1,3,3], conv2d_10.w_0_bnfold_bias[32] -> relu_6.tmp_0[1,32,6,96] */
-static void node_15_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
+static void node_12_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    mc_gemm_args g31;
-    memset(&g31, 0, sizeof g31);
-    g31.H = 6;
-    g31.W = 96;
-    g31.OW = 96;
-    g31.KH = 3;
-    g31.KW = 3;
-    g31.SH = 1;
-    g31.SW = 1;
-    g31.DH = 1;
-    g31.DW = 1;
-    g31.PH = 1;
-    g31.PW = 1;
-    g31.alpha = 0x1p+0f;
-    g31.bias_mode = 1;
-    g31.beta = 0x1p+0f;
-    for (int64_t i32 = 0; i32 < 1; i32++) {
-      for (int64_t i33 = 0; i33 < 32; i33++) {
-        g31.bias = x2;
-        mc_dw_81bf6201(&g31, x0 + i32 * 18432 + i33 * 576, x1 + i33 * 9, y0 + i32 * 18432 + i33 * 576, 6, i33);
+    mc_gemm_args g28;
+    memset(&g28, 0, sizeof g28);
+    g28.H = 6;
+    g28.W = 96;
+    g28.OW = 96;
+    g28.KH = 3;
+    g28.KW = 3;
+    g28.SH = 1;
+    g28.SW = 1;
+    g28.DH = 1;
+    g28.DW = 1;
+    g28.PH = 1;
+    g28.PW = 1;
+    g28.alpha = 0x1p+0f;
+    g28.bias_mode = 1;
+    g28.beta = 0x1p+0f;
+    g28.scratch = (float *)(void *)scratch;
+    for (int64_t i29 = 0; i29 < 1; i29++) {
+      for (int64_t i30 = 0; i30 < 32; i30++) {
+        g28.bias = x2;
+        mc_dw_81bf6201(&g28, x0 + i29 * 18432 + i30 * 576, x1 + i30 * 9, y0 + i29 * 18432 + i30 * 576, 6, i30);
       }
     }
   }
 }
 
 /* p2o.Conv.11 (Conv): relu_6.tmp_0[1,32,6,96], conv2d_11.w_0_bnfold[8,32,1,1], conv2d_11.w_0_bnfold_bias[8], batch_norm_6.tmp_3[1,8,6,96] -> p2o.Add.7[1,8,6,96] */
-static void node_16_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
+static void node_13_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g34;
-    memset(&g34, 0, sizeof g34);
-    g34.M = 8;
-    g34.N = 576;
-    g34.K = 32;
-    g34.MC = 72;
-    g34.NC = 256;
-    g34.KC = 32;
-    g34.bkind = MC_B_ROWS;
-    g34.bks = 576;
-    g34.bns = 1;
-    g34.ldy = 576;
-    g34.alpha = 0x1p+0f;
-    g34.bias_mode = 1;
-    g34.beta = 0x1p+0f;
-    g34.ldr = 576;
-    g34.rscale = 0x1p+0f;
-    g34.bias = x2;
-    g34.res = x3;
-    g34.apk = ch_ppocr_mobile_v2_0_cls_infer_p8.v;
-    g34.b = x0;
-    g34.y = y0;
-    mc_gemm(&g34);
+    mc_gemm_args g31;
+    memset(&g31, 0, sizeof g31);
+    g31.M = 8;
+    g31.N = 576;
+    g31.K = 32;
+    g31.MC = 72;
+    g31.NC = 256;
+    g31.KC = 32;
+    g31.bkind = MC_B_ROWS;
+    g31.bks = 576;
+    g31.bns = 1;
+    g31.ldy = 576;
+    g31.alpha = 0x1p+0f;
+    g31.bias_mode = 1;
+    g31.beta = 0x1p+0f;
+    g31.ldr = 576;
+    g31.rscale = 0x1p+0f;
+    g31.bias = x2;
+    g31.res = x3;
+    g31.apk = ch_ppocr_mobile_v2_0_cls_infer_p8.v;
+    g31.b = x0;
+    g31.y = y0;
+    mc_gemm(&g31, 0, 8, 0, 576);
   }
 }
 
-/* p2o.Conv.12 (Conv): p2o.Add.7[1,8,6,96], conv2d_12.w_0_bnfold[32,8,1,1], conv2d_12.w_0_bnfold_bias[32] -> batch_norm_10.tmp_3[1,32,6,96] */
-static void node_17_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.12 (Conv): p2o.Add.7[1,8,6,96], conv2d_12.w_0_bnfold[32,8,1,1], conv2d_12.w_0_bnfold_bias[32] -> hardswish_1.tmp_0[1,32,6,96] */
+static void node_14_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g35;
-    memset(&g35, 0, sizeof g35);
-    g35.M = 32;
-    g35.N = 576;
-    g35.K = 8;
-    g35.MC = 72;
-    g35.NC = 256;
-    g35.KC = 8;
-    g35.bkind = MC_B_ROWS;
-    g35.bks = 576;
-    g35.bns = 1;
-    g35.ldy = 576;
-    g35.alpha = 0x1p+0f;
-    g35.bias_mode = 1;
-    g35.beta = 0x1p+0f;
-    g35.bias = x2;
-    g35.apk = ch_ppocr_mobile_v2_0_cls_infer_p9.v;
-    g35.b = x0;
-    g35.y = y0;
-    mc_gemm(&g35);
+    mc_gemm_args g32;
+    memset(&g32, 0, sizeof g32);
+    g32.M = 32;
+    g32.N = 576;
+    g32.K = 8;
+    g32.MC = 72;
+    g32.NC = 256;
+    g32.KC = 8;
+    g32.bkind = MC_B_ROWS;
+    g32.bks = 576;
+    g32.bns = 1;
+    g32.ldy = 576;
+    g32.alpha = 0x1p+0f;
+    g32.bias_mode = 1;
+    g32.beta = 0x1p+0f;
+    g32.bias = x2;
+    g32.apk = ch_ppocr_mobile_v2_0_cls_infer_p9.v;
+    g32.b = x0;
+    g32.y = y0;
+    mc_gemm_81311647(&g32, 0, 32, 0, 576);
   }
 }
 
-/* p2o.Add.8 (Add): batch_norm_10.tmp_3[1,32,6,96], p2o.helper.constant.5[] -> p2o.Clip.3[1,32,6,96] */
-static void node_18_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.13 (Conv): hardswish_1.tmp_0[1,32,6,96], conv2d_13.w_0_bnfold[32,1,5,5], conv2d_13.w_0_bnfold_bias[32] -> hardswish_2.tmp_0[1,32,3,96] */
+static void node_15_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i36 = 0; i36 < 18432; i36++) {
-      const float u0 = x0[i36];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i36] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.4 (Mul): batch_norm_10.tmp_3[1,32,6,96], p2o.Clip.3[1,32,6,96] -> p2o.Mul.5[1,32,6,96] */
-static void node_19_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i37 = 0; i37 < 18432; i37++) {
-      const float u0 = x0[i37];
-      const float u1 = x1[i37];
-      float v = (float)(u0 * u1);
-      y0[i37] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.1 (Div): p2o.Mul.5[1,32,6,96], p2o.helper.constant.4[] -> hardswish_1.tmp_0[1,32,6,96] */
-static void node_20_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i38 = 0; i38 < 18432; i38++) {
-      const float u0 = x0[i38];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i38] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.13 (Conv): hardswish_1.tmp_0[1,32,6,96], conv2d_13.w_0_bnfold[32,1,5,5], conv2d_13.w_0_bnfold_bias[32] -> batch_norm_11.tmp_3[1,32,3,96] */
-static void node_21_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g39;
-    memset(&g39, 0, sizeof g39);
-    g39.H = 6;
-    g39.W = 96;
-    g39.OW = 96;
-    g39.KH = 5;
-    g39.KW = 5;
-    g39.SH = 2;
-    g39.SW = 1;
-    g39.DH = 1;
-    g39.DW = 1;
-    g39.PH = 2;
-    g39.PW = 2;
-    g39.alpha = 0x1p+0f;
-    g39.bias_mode = 1;
-    g39.beta = 0x1p+0f;
-    for (int64_t i40 = 0; i40 < 1; i40++) {
-      for (int64_t i41 = 0; i41 < 32; i41++) {
-        g39.bias = x2;
-        mc_dw(&g39, x0 + i40 * 18432 + i41 * 576, x1 + i41 * 25, y0 + i40 * 9216 + i41 * 288, 3, i41);
+    mc_gemm_args g33;
+    memset(&g33, 0, sizeof g33);
+    g33.H = 6;
+    g33.W = 96;
+    g33.OW = 96;
+    g33.KH = 5;
+    g33.KW = 5;
+    g33.SH = 2;
+    g33.SW = 1;
+    g33.DH = 1;
+    g33.DW = 1;
+    g33.PH = 2;
+    g33.PW = 2;
+    g33.alpha = 0x1p+0f;
+    g33.bias_mode = 1;
+    g33.beta = 0x1p+0f;
+    for (int64_t i34 = 0; i34 < 1; i34++) {
+      for (int64_t i35 = 0; i35 < 32; i35++) {
+        g33.bias = x2;
+        mc_dw_81311647(&g33, x0 + i34 * 18432 + i35 * 576, x1 + i35 * 25, y0 + i34 * 9216 + i35 * 288, 3, i35);
       }
     }
   }
 }
 
-/* p2o.Add.10 (Add): batch_norm_11.tmp_3[1,32,3,96], p2o.helper.constant.7[] -> p2o.Clip.5[1,32,3,96] */
-static void node_22_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i42 = 0; i42 < 9216; i42++) {
-      const float u0 = x0[i42];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i42] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.6 (Mul): batch_norm_11.tmp_3[1,32,3,96], p2o.Clip.5[1,32,3,96] -> p2o.Mul.7[1,32,3,96] */
-static void node_23_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i43 = 0; i43 < 9216; i43++) {
-      const float u0 = x0[i43];
-      const float u1 = x1[i43];
-      float v = (float)(u0 * u1);
-      y0[i43] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.2 (Div): p2o.Mul.7[1,32,3,96], p2o.helper.constant.6[] -> hardswish_2.tmp_0[1,32,3,96] */
-static void node_24_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i44 = 0; i44 < 9216; i44++) {
-      const float u0 = x0[i44];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i44] = (float)v;
-    }
-  }
-}
-
 /* p2o.GlobalAveragePool.2 (GlobalAveragePool): hardswish_2.tmp_0[1,32,3,96] -> p2o.GlobalAveragePool.3[1,32,1,1] */
-static void node_25_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_16_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i45 = 0; i45 < 32; i45++) {
-    const float *xp46 = x0 + i45 * 288;
-    float *yp47 = y0 + i45 * 1;
-    for (int64_t i48 = 0; i48 < 1; i48++) {
-      for (int64_t i49 = 0; i49 < 1; i49++) {
-        float acc50 = 0x0p+0f;
-        int64_t cnt51 = 0;
-        for (int64_t i52 = 0; i52 < 3; i52++) {
-          const int64_t p53 = i48 + i52;
-          for (int64_t i54 = 0; i54 < 96; i54++) {
-            const int64_t p55 = i49 + i54;
-            cnt51++;
-            const float v56 = xp46[p53 * 96 + p55];
-            acc50 += v56;
+  for (int64_t i36 = 0; i36 < 32; i36++) {
+    const float *xp37 = x0 + i36 * 288;
+    float *yp38 = y0 + i36 * 1;
+    for (int64_t i39 = 0; i39 < 1; i39++) {
+      for (int64_t i40 = 0; i40 < 1; i40++) {
+        float acc41 = 0x0p+0f;
+        int64_t cnt42 = 0;
+        for (int64_t i43 = 0; i43 < 3; i43++) {
+          const int64_t p44 = i39 + i43;
+          for (int64_t i45 = 0; i45 < 96; i45++) {
+            const int64_t p46 = i40 + i45;
+            cnt42++;
+            const float v47 = xp37[p44 * 96 + p46];
+            acc41 += v47;
           }
         }
-        yp47[i48 + i49] = acc50 / (float)cnt51;
+        yp38[i39 + i40] = acc41 / (float)cnt42;
       }
     }
   }
 }
 
 /* p2o.Conv.14 (Conv): p2o.GlobalAveragePool.3[1,32,1,1], conv2d_14.w_0[8,32,1,1], conv2d_14.b_0[8] -> relu_7.tmp_0[1,8,1,1] */
-static void node_26_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_17_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g57;
-    memset(&g57, 0, sizeof g57);
-    g57.M = 1;
-    g57.N = 8;
-    g57.K = 32;
-    g57.ars = 32;
-    g57.aks = 1;
-    g57.bkind = MC_B_ROWS;
-    g57.bks = 8;
-    g57.bns = 1;
-    g57.ldy = 8;
-    g57.alpha = 0x1p+0f;
-    g57.bias_mode = 2;
-    g57.beta = 0x1p+0f;
-    g57.bias = x2;
-    g57.a = x0;
-    g57.b = ch_ppocr_mobile_v2_0_cls_infer_p10.v;
-    g57.y = y0;
-    mc_gemv_81bf6201(&g57);
+    mc_gemm_args g48;
+    memset(&g48, 0, sizeof g48);
+    g48.M = 1;
+    g48.N = 8;
+    g48.K = 32;
+    g48.ars = 32;
+    g48.aks = 1;
+    g48.bkind = MC_B_ROWS;
+    g48.bks = 8;
+    g48.bns = 1;
+    g48.ldy = 8;
+    g48.alpha = 0x1p+0f;
+    g48.bias_mode = 2;
+    g48.beta = 0x1p+0f;
+    g48.bias = x2;
+    g48.a = x0;
+    g48.b = ch_ppocr_mobile_v2_0_cls_infer_p10.v;
+    g48.y = y0;
+    mc_gemv_81bf6201(&g48);
   }
 }
 
 /* p2o.Conv.15 (Conv): relu_7.tmp_0[1,8,1,1], conv2d_15.w_0[32,8,1,1], conv2d_15.b_0[32] -> hardsigmoid_1.tmp_0[1,32,1,1] */
-static void node_27_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_18_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g58;
-    memset(&g58, 0, sizeof g58);
-    g58.M = 1;
-    g58.N = 32;
-    g58.K = 8;
-    g58.ars = 8;
-    g58.aks = 1;
-    g58.bkind = MC_B_ROWS;
-    g58.bks = 32;
-    g58.bns = 1;
-    g58.ldy = 32;
-    g58.alpha = 0x1p+0f;
-    g58.bias_mode = 2;
-    g58.beta = 0x1p+0f;
-    g58.bias = x2;
-    g58.a = x0;
-    g58.b = ch_ppocr_mobile_v2_0_cls_infer_p11.v;
-    g58.y = y0;
-    mc_gemv_98ddd989(&g58);
+    mc_gemm_args g49;
+    memset(&g49, 0, sizeof g49);
+    g49.M = 1;
+    g49.N = 32;
+    g49.K = 8;
+    g49.ars = 8;
+    g49.aks = 1;
+    g49.bkind = MC_B_ROWS;
+    g49.bks = 32;
+    g49.bns = 1;
+    g49.ldy = 32;
+    g49.alpha = 0x1p+0f;
+    g49.bias_mode = 2;
+    g49.beta = 0x1p+0f;
+    g49.bias = x2;
+    g49.a = x0;
+    g49.b = ch_ppocr_mobile_v2_0_cls_infer_p11.v;
+    g49.y = y0;
+    mc_gemv_98ddd989(&g49);
   }
 }
 
 /* p2o.Mul.8 (Mul): hardswish_2.tmp_0[1,32,3,96], hardsigmoid_1.tmp_0[1,32,1,1] -> p2o.Mul.9[1,32,3,96] */
-static void node_28_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_19_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i59 = 0; i59 < 32; i59++) {
-      for (int64_t i60 = 0; i60 < 288; i60++) {
-        const float u0 = x0[i59 * 288 + i60];
-        const float u1 = x1[i59];
+    for (int64_t i50 = 0; i50 < 32; i50++) {
+      for (int64_t i51 = 0; i51 < 288; i51++) {
+        const float u0 = x0[i50 * 288 + i51];
+        const float u1 = x1[i50];
         float v = (float)(u0 * u1);
-        y0[i59 * 288 + i60] = (float)v;
+        y0[i50 * 288 + i51] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.16 (Conv): p2o.Mul.9[1,32,3,96], conv2d_16.w_0_bnfold[16,32,1,1], conv2d_16.w_0_bnfold_bias[16] -> batch_norm_12.tmp_3[1,16,3,96] */
-static void node_29_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_20_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g61;
-    memset(&g61, 0, sizeof g61);
-    g61.M = 16;
-    g61.N = 288;
-    g61.K = 32;
-    g61.MC = 72;
-    g61.NC = 256;
-    g61.KC = 32;
-    g61.bkind = MC_B_ROWS;
-    g61.bks = 288;
-    g61.bns = 1;
-    g61.ldy = 288;
-    g61.alpha = 0x1p+0f;
-    g61.bias_mode = 1;
-    g61.beta = 0x1p+0f;
-    g61.bias = x2;
-    g61.apk = ch_ppocr_mobile_v2_0_cls_infer_p12.v;
-    g61.b = x0;
-    g61.y = y0;
-    mc_gemm(&g61);
+    mc_gemm_args g52;
+    memset(&g52, 0, sizeof g52);
+    g52.M = 16;
+    g52.N = 288;
+    g52.K = 32;
+    g52.MC = 72;
+    g52.NC = 256;
+    g52.KC = 32;
+    g52.bkind = MC_B_ROWS;
+    g52.bks = 288;
+    g52.bns = 1;
+    g52.ldy = 288;
+    g52.alpha = 0x1p+0f;
+    g52.bias_mode = 1;
+    g52.beta = 0x1p+0f;
+    g52.bias = x2;
+    g52.apk = ch_ppocr_mobile_v2_0_cls_infer_p12.v;
+    g52.b = x0;
+    g52.y = y0;
+    mc_gemm(&g52, 0, 16, 0, 288);
   }
 }
 
-/* p2o.Conv.17 (Conv): batch_norm_12.tmp_3[1,16,3,96], conv2d_17.w_0_bnfold[88,16,1,1], conv2d_17.w_0_bnfold_bias[88] -> batch_norm_13.tmp_3[1,88,3,96] */
-static void node_30_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.17 (Conv): batch_norm_12.tmp_3[1,16,3,96], conv2d_17.w_0_bnfold[88,16,1,1], conv2d_17.w_0_bnfold_bias[88] -> hardswish_3.tmp_0[1,88,3,96] */
+static void node_21_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g62;
-    memset(&g62, 0, sizeof g62);
-    g62.M = 88;
-    g62.N = 288;
-    g62.K = 16;
-    g62.MC = 72;
-    g62.NC = 256;
-    g62.KC = 16;
-    g62.bkind = MC_B_ROWS;
-    g62.bks = 288;
-    g62.bns = 1;
-    g62.ldy = 288;
-    g62.alpha = 0x1p+0f;
-    g62.bias_mode = 1;
-    g62.beta = 0x1p+0f;
-    g62.bias = x2;
-    g62.apk = ch_ppocr_mobile_v2_0_cls_infer_p13.v;
-    g62.b = x0;
-    g62.y = y0;
-    mc_gemm(&g62);
+    mc_gemm_args g53;
+    memset(&g53, 0, sizeof g53);
+    g53.M = 88;
+    g53.N = 288;
+    g53.K = 16;
+    g53.MC = 72;
+    g53.NC = 256;
+    g53.KC = 16;
+    g53.bkind = MC_B_ROWS;
+    g53.bks = 288;
+    g53.bns = 1;
+    g53.ldy = 288;
+    g53.alpha = 0x1p+0f;
+    g53.bias_mode = 1;
+    g53.beta = 0x1p+0f;
+    g53.bias = x2;
+    g53.apk = ch_ppocr_mobile_v2_0_cls_infer_p13.v;
+    g53.b = x0;
+    g53.y = y0;
+    mc_gemm_81311647(&g53, 0, 88, 0, 288);
   }
 }
 
-/* p2o.Add.16 (Add): batch_norm_13.tmp_3[1,88,3,96], p2o.helper.constant.11[] -> p2o.Clip.7[1,88,3,96] */
-static void node_31_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.18 (Conv): hardswish_3.tmp_0[1,88,3,96], conv2d_18.w_0_bnfold[88,1,5,5], conv2d_18.w_0_bnfold_bias[88] -> hardswish_4.tmp_0[1,88,3,96] */
+static void node_22_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    for (int64_t i63 = 0; i63 < 25344; i63++) {
-      const float u0 = x0[i63];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i63] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.10 (Mul): batch_norm_13.tmp_3[1,88,3,96], p2o.Clip.7[1,88,3,96] -> p2o.Mul.11[1,88,3,96] */
-static void node_32_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i64 = 0; i64 < 25344; i64++) {
-      const float u0 = x0[i64];
-      const float u1 = x1[i64];
-      float v = (float)(u0 * u1);
-      y0[i64] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.3 (Div): p2o.Mul.11[1,88,3,96], p2o.helper.constant.10[] -> hardswish_3.tmp_0[1,88,3,96] */
-static void node_33_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i65 = 0; i65 < 25344; i65++) {
-      const float u0 = x0[i65];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i65] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.18 (Conv): hardswish_3.tmp_0[1,88,3,96], conv2d_18.w_0_bnfold[88,1,5,5], conv2d_18.w_0_bnfold_bias[88] -> batch_norm_14.tmp_3[1,88,3,96] */
-static void node_34_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g66;
-    memset(&g66, 0, sizeof g66);
-    g66.H = 3;
-    g66.W = 96;
-    g66.OW = 96;
-    g66.KH = 5;
-    g66.KW = 5;
-    g66.SH = 1;
-    g66.SW = 1;
-    g66.DH = 1;
-    g66.DW = 1;
-    g66.PH = 2;
-    g66.PW = 2;
-    g66.alpha = 0x1p+0f;
-    g66.bias_mode = 1;
-    g66.beta = 0x1p+0f;
-    for (int64_t i67 = 0; i67 < 1; i67++) {
-      for (int64_t i68 = 0; i68 < 88; i68++) {
-        g66.bias = x2;
-        mc_dw(&g66, x0 + i67 * 25344 + i68 * 288, x1 + i68 * 25, y0 + i67 * 25344 + i68 * 288, 3, i68);
+    mc_gemm_args g54;
+    memset(&g54, 0, sizeof g54);
+    g54.H = 3;
+    g54.W = 96;
+    g54.OW = 96;
+    g54.KH = 5;
+    g54.KW = 5;
+    g54.SH = 1;
+    g54.SW = 1;
+    g54.DH = 1;
+    g54.DW = 1;
+    g54.PH = 2;
+    g54.PW = 2;
+    g54.alpha = 0x1p+0f;
+    g54.bias_mode = 1;
+    g54.beta = 0x1p+0f;
+    g54.scratch = (float *)(void *)scratch;
+    for (int64_t i55 = 0; i55 < 1; i55++) {
+      for (int64_t i56 = 0; i56 < 88; i56++) {
+        g54.bias = x2;
+        mc_dw_81311647(&g54, x0 + i55 * 25344 + i56 * 288, x1 + i56 * 25, y0 + i55 * 25344 + i56 * 288, 3, i56);
       }
     }
   }
 }
 
-/* p2o.Add.18 (Add): batch_norm_14.tmp_3[1,88,3,96], p2o.helper.constant.13[] -> p2o.Clip.9[1,88,3,96] */
-static void node_35_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i69 = 0; i69 < 25344; i69++) {
-      const float u0 = x0[i69];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i69] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.12 (Mul): batch_norm_14.tmp_3[1,88,3,96], p2o.Clip.9[1,88,3,96] -> p2o.Mul.13[1,88,3,96] */
-static void node_36_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i70 = 0; i70 < 25344; i70++) {
-      const float u0 = x0[i70];
-      const float u1 = x1[i70];
-      float v = (float)(u0 * u1);
-      y0[i70] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.4 (Div): p2o.Mul.13[1,88,3,96], p2o.helper.constant.12[] -> hardswish_4.tmp_0[1,88,3,96] */
-static void node_37_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i71 = 0; i71 < 25344; i71++) {
-      const float u0 = x0[i71];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i71] = (float)v;
-    }
-  }
-}
-
 /* p2o.GlobalAveragePool.4 (GlobalAveragePool): hardswish_4.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.5[1,88,1,1] */
-static void node_38_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_23_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i72 = 0; i72 < 88; i72++) {
-    const float *xp73 = x0 + i72 * 288;
-    float *yp74 = y0 + i72 * 1;
-    for (int64_t i75 = 0; i75 < 1; i75++) {
-      for (int64_t i76 = 0; i76 < 1; i76++) {
-        float acc77 = 0x0p+0f;
-        int64_t cnt78 = 0;
-        for (int64_t i79 = 0; i79 < 3; i79++) {
-          const int64_t p80 = i75 + i79;
-          for (int64_t i81 = 0; i81 < 96; i81++) {
-            const int64_t p82 = i76 + i81;
-            cnt78++;
-            const float v83 = xp73[p80 * 96 + p82];
-            acc77 += v83;
+  for (int64_t i57 = 0; i57 < 88; i57++) {
+    const float *xp58 = x0 + i57 * 288;
+    float *yp59 = y0 + i57 * 1;
+    for (int64_t i60 = 0; i60 < 1; i60++) {
+      for (int64_t i61 = 0; i61 < 1; i61++) {
+        float acc62 = 0x0p+0f;
+        int64_t cnt63 = 0;
+        for (int64_t i64 = 0; i64 < 3; i64++) {
+          const int64_t p65 = i60 + i64;
+          for (int64_t i66 = 0; i66 < 96; i66++) {
+            const int64_t p67 = i61 + i66;
+            cnt63++;
+            const float v68 = xp58[p65 * 96 + p67];
+            acc62 += v68;
           }
         }
-        yp74[i75 + i76] = acc77 / (float)cnt78;
+        yp59[i60 + i61] = acc62 / (float)cnt63;
       }
     }
   }
 }
 
 /* p2o.Conv.19 (Conv): p2o.GlobalAveragePool.5[1,88,1,1], conv2d_19.w_0[22,88,1,1], conv2d_19.b_0[22] -> relu_8.tmp_0[1,22,1,1] */
-static void node_39_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_24_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g84;
-    memset(&g84, 0, sizeof g84);
-    g84.M = 1;
-    g84.N = 22;
-    g84.K = 88;
-    g84.ars = 88;
-    g84.aks = 1;
-    g84.bkind = MC_B_ROWS;
-    g84.bks = 22;
-    g84.bns = 1;
-    g84.ldy = 22;
-    g84.alpha = 0x1p+0f;
-    g84.bias_mode = 2;
-    g84.beta = 0x1p+0f;
-    g84.bias = x2;
-    g84.a = x0;
-    g84.b = ch_ppocr_mobile_v2_0_cls_infer_p14.v;
-    g84.y = y0;
-    mc_gemv_81bf6201(&g84);
+    mc_gemm_args g69;
+    memset(&g69, 0, sizeof g69);
+    g69.M = 1;
+    g69.N = 22;
+    g69.K = 88;
+    g69.ars = 88;
+    g69.aks = 1;
+    g69.bkind = MC_B_ROWS;
+    g69.bks = 22;
+    g69.bns = 1;
+    g69.ldy = 22;
+    g69.alpha = 0x1p+0f;
+    g69.bias_mode = 2;
+    g69.beta = 0x1p+0f;
+    g69.bias = x2;
+    g69.a = x0;
+    g69.b = ch_ppocr_mobile_v2_0_cls_infer_p14.v;
+    g69.y = y0;
+    mc_gemv_81bf6201(&g69);
   }
 }
 
 /* p2o.Conv.20 (Conv): relu_8.tmp_0[1,22,1,1], conv2d_20.w_0[88,22,1,1], conv2d_20.b_0[88] -> hardsigmoid_2.tmp_0[1,88,1,1] */
-static void node_40_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_25_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g85;
-    memset(&g85, 0, sizeof g85);
-    g85.M = 1;
-    g85.N = 88;
-    g85.K = 22;
-    g85.ars = 22;
-    g85.aks = 1;
-    g85.bkind = MC_B_ROWS;
-    g85.bks = 88;
-    g85.bns = 1;
-    g85.ldy = 88;
-    g85.alpha = 0x1p+0f;
-    g85.bias_mode = 2;
-    g85.beta = 0x1p+0f;
-    g85.bias = x2;
-    g85.a = x0;
-    g85.b = ch_ppocr_mobile_v2_0_cls_infer_p15.v;
-    g85.y = y0;
-    mc_gemv_98ddd989(&g85);
+    mc_gemm_args g70;
+    memset(&g70, 0, sizeof g70);
+    g70.M = 1;
+    g70.N = 88;
+    g70.K = 22;
+    g70.ars = 22;
+    g70.aks = 1;
+    g70.bkind = MC_B_ROWS;
+    g70.bks = 88;
+    g70.bns = 1;
+    g70.ldy = 88;
+    g70.alpha = 0x1p+0f;
+    g70.bias_mode = 2;
+    g70.beta = 0x1p+0f;
+    g70.bias = x2;
+    g70.a = x0;
+    g70.b = ch_ppocr_mobile_v2_0_cls_infer_p15.v;
+    g70.y = y0;
+    mc_gemv_98ddd989(&g70);
   }
 }
 
 /* p2o.Mul.14 (Mul): hardswish_4.tmp_0[1,88,3,96], hardsigmoid_2.tmp_0[1,88,1,1] -> p2o.Mul.15[1,88,3,96] */
-static void node_41_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_26_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i86 = 0; i86 < 88; i86++) {
-      for (int64_t i87 = 0; i87 < 288; i87++) {
-        const float u0 = x0[i86 * 288 + i87];
-        const float u1 = x1[i86];
+    for (int64_t i71 = 0; i71 < 88; i71++) {
+      for (int64_t i72 = 0; i72 < 288; i72++) {
+        const float u0 = x0[i71 * 288 + i72];
+        const float u1 = x1[i71];
         float v = (float)(u0 * u1);
-        y0[i86 * 288 + i87] = (float)v;
+        y0[i71 * 288 + i72] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.21 (Conv): p2o.Mul.15[1,88,3,96], conv2d_21.w_0_bnfold[16,88,1,1], conv2d_21.w_0_bnfold_bias[16], batch_norm_12.tmp_3[1,16,3,96] -> p2o.Add.25[1,16,3,96] */
-static void node_42_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
+static void node_27_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g88;
-    memset(&g88, 0, sizeof g88);
-    g88.M = 16;
-    g88.N = 288;
-    g88.K = 88;
-    g88.MC = 72;
-    g88.NC = 256;
-    g88.KC = 88;
-    g88.bkind = MC_B_ROWS;
-    g88.bks = 288;
-    g88.bns = 1;
-    g88.ldy = 288;
-    g88.alpha = 0x1p+0f;
-    g88.bias_mode = 1;
-    g88.beta = 0x1p+0f;
-    g88.ldr = 288;
-    g88.rscale = 0x1p+0f;
-    g88.bias = x2;
-    g88.res = x3;
-    g88.apk = ch_ppocr_mobile_v2_0_cls_infer_p16.v;
-    g88.b = x0;
-    g88.y = y0;
-    mc_gemm(&g88);
+    mc_gemm_args g73;
+    memset(&g73, 0, sizeof g73);
+    g73.M = 16;
+    g73.N = 288;
+    g73.K = 88;
+    g73.MC = 72;
+    g73.NC = 256;
+    g73.KC = 88;
+    g73.bkind = MC_B_ROWS;
+    g73.bks = 288;
+    g73.bns = 1;
+    g73.ldy = 288;
+    g73.alpha = 0x1p+0f;
+    g73.bias_mode = 1;
+    g73.beta = 0x1p+0f;
+    g73.ldr = 288;
+    g73.rscale = 0x1p+0f;
+    g73.bias = x2;
+    g73.res = x3;
+    g73.apk = ch_ppocr_mobile_v2_0_cls_infer_p16.v;
+    g73.b = x0;
+    g73.y = y0;
+    mc_gemm(&g73, 0, 16, 0, 288);
   }
 }
 
-/* p2o.Conv.22 (Conv): p2o.Add.25[1,16,3,96], conv2d_22.w_0_bnfold[88,16,1,1], conv2d_22.w_0_bnfold_bias[88] -> batch_norm_16.tmp_3[1,88,3,96] */
-static void node_43_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.22 (Conv): p2o.Add.25[1,16,3,96], conv2d_22.w_0_bnfold[88,16,1,1], conv2d_22.w_0_bnfold_bias[88] -> hardswish_5.tmp_0[1,88,3,96] */
+static void node_28_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g89;
-    memset(&g89, 0, sizeof g89);
-    g89.M = 88;
-    g89.N = 288;
-    g89.K = 16;
-    g89.MC = 72;
-    g89.NC = 256;
-    g89.KC = 16;
-    g89.bkind = MC_B_ROWS;
-    g89.bks = 288;
-    g89.bns = 1;
-    g89.ldy = 288;
-    g89.alpha = 0x1p+0f;
-    g89.bias_mode = 1;
-    g89.beta = 0x1p+0f;
-    g89.bias = x2;
-    g89.apk = ch_ppocr_mobile_v2_0_cls_infer_p17.v;
-    g89.b = x0;
-    g89.y = y0;
-    mc_gemm(&g89);
+    mc_gemm_args g74;
+    memset(&g74, 0, sizeof g74);
+    g74.M = 88;
+    g74.N = 288;
+    g74.K = 16;
+    g74.MC = 72;
+    g74.NC = 256;
+    g74.KC = 16;
+    g74.bkind = MC_B_ROWS;
+    g74.bks = 288;
+    g74.bns = 1;
+    g74.ldy = 288;
+    g74.alpha = 0x1p+0f;
+    g74.bias_mode = 1;
+    g74.beta = 0x1p+0f;
+    g74.bias = x2;
+    g74.apk = ch_ppocr_mobile_v2_0_cls_infer_p17.v;
+    g74.b = x0;
+    g74.y = y0;
+    mc_gemm_81311647(&g74, 0, 88, 0, 288);
   }
 }
 
-/* p2o.Add.26 (Add): batch_norm_16.tmp_3[1,88,3,96], p2o.helper.constant.17[] -> p2o.Clip.11[1,88,3,96] */
-static void node_44_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.23 (Conv): hardswish_5.tmp_0[1,88,3,96], conv2d_23.w_0_bnfold[88,1,5,5], conv2d_23.w_0_bnfold_bias[88] -> hardswish_6.tmp_0[1,88,3,96] */
+static void node_29_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    for (int64_t i90 = 0; i90 < 25344; i90++) {
-      const float u0 = x0[i90];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i90] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.16 (Mul): batch_norm_16.tmp_3[1,88,3,96], p2o.Clip.11[1,88,3,96] -> p2o.Mul.17[1,88,3,96] */
-static void node_45_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i91 = 0; i91 < 25344; i91++) {
-      const float u0 = x0[i91];
-      const float u1 = x1[i91];
-      float v = (float)(u0 * u1);
-      y0[i91] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.5 (Div): p2o.Mul.17[1,88,3,96], p2o.helper.constant.16[] -> hardswish_5.tmp_0[1,88,3,96] */
-static void node_46_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i92 = 0; i92 < 25344; i92++) {
-      const float u0 = x0[i92];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i92] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.23 (Conv): hardswish_5.tmp_0[1,88,3,96], conv2d_23.w_0_bnfold[88,1,5,5], conv2d_23.w_0_bnfold_bias[88] -> batch_norm_17.tmp_3[1,88,3,96] */
-static void node_47_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g93;
-    memset(&g93, 0, sizeof g93);
-    g93.H = 3;
-    g93.W = 96;
-    g93.OW = 96;
-    g93.KH = 5;
-    g93.KW = 5;
-    g93.SH = 1;
-    g93.SW = 1;
-    g93.DH = 1;
-    g93.DW = 1;
-    g93.PH = 2;
-    g93.PW = 2;
-    g93.alpha = 0x1p+0f;
-    g93.bias_mode = 1;
-    g93.beta = 0x1p+0f;
-    for (int64_t i94 = 0; i94 < 1; i94++) {
-      for (int64_t i95 = 0; i95 < 88; i95++) {
-        g93.bias = x2;
-        mc_dw(&g93, x0 + i94 * 25344 + i95 * 288, x1 + i95 * 25, y0 + i94 * 25344 + i95 * 288, 3, i95);
+    mc_gemm_args g75;
+    memset(&g75, 0, sizeof g75);
+    g75.H = 3;
+    g75.W = 96;
+    g75.OW = 96;
+    g75.KH = 5;
+    g75.KW = 5;
+    g75.SH = 1;
+    g75.SW = 1;
+    g75.DH = 1;
+    g75.DW = 1;
+    g75.PH = 2;
+    g75.PW = 2;
+    g75.alpha = 0x1p+0f;
+    g75.bias_mode = 1;
+    g75.beta = 0x1p+0f;
+    g75.scratch = (float *)(void *)scratch;
+    for (int64_t i76 = 0; i76 < 1; i76++) {
+      for (int64_t i77 = 0; i77 < 88; i77++) {
+        g75.bias = x2;
+        mc_dw_81311647(&g75, x0 + i76 * 25344 + i77 * 288, x1 + i77 * 25, y0 + i76 * 25344 + i77 * 288, 3, i77);
       }
     }
   }
 }
 
-/* p2o.Add.28 (Add): batch_norm_17.tmp_3[1,88,3,96], p2o.helper.constant.19[] -> p2o.Clip.13[1,88,3,96] */
-static void node_48_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i96 = 0; i96 < 25344; i96++) {
-      const float u0 = x0[i96];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i96] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.18 (Mul): batch_norm_17.tmp_3[1,88,3,96], p2o.Clip.13[1,88,3,96] -> p2o.Mul.19[1,88,3,96] */
-static void node_49_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i97 = 0; i97 < 25344; i97++) {
-      const float u0 = x0[i97];
-      const float u1 = x1[i97];
-      float v = (float)(u0 * u1);
-      y0[i97] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.6 (Div): p2o.Mul.19[1,88,3,96], p2o.helper.constant.18[] -> hardswish_6.tmp_0[1,88,3,96] */
-static void node_50_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i98 = 0; i98 < 25344; i98++) {
-      const float u0 = x0[i98];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i98] = (float)v;
-    }
-  }
-}
-
 /* p2o.GlobalAveragePool.6 (GlobalAveragePool): hardswish_6.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.7[1,88,1,1] */
-static void node_51_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_30_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i99 = 0; i99 < 88; i99++) {
+  for (int64_t i78 = 0; i78 < 88; i78++) {
+    const float *xp79 = x0 + i78 * 288;
+    float *yp80 = y0 + i78 * 1;
+    for (int64_t i81 = 0; i81 < 1; i81++) {
+      for (int64_t i82 = 0; i82 < 1; i82++) {
+        float acc83 = 0x0p+0f;
+        int64_t cnt84 = 0;
+        for (int64_t i85 = 0; i85 < 3; i85++) {
+          const int64_t p86 = i81 + i85;
+          for (int64_t i87 = 0; i87 < 96; i87++) {
+            const int64_t p88 = i82 + i87;
+            cnt84++;
+            const float v89 = xp79[p86 * 96 + p88];
+            acc83 += v89;
+          }
+        }
+        yp80[i81 + i82] = acc83 / (float)cnt84;
+      }
+    }
+  }
+}
+
+/* p2o.Conv.24 (Conv): p2o.GlobalAveragePool.7[1,88,1,1], conv2d_24.w_0[22,88,1,1], conv2d_24.b_0[22] -> relu_9.tmp_0[1,22,1,1] */
+static void node_31_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g90;
+    memset(&g90, 0, sizeof g90);
+    g90.M = 1;
+    g90.N = 22;
+    g90.K = 88;
+    g90.ars = 88;
+    g90.aks = 1;
+    g90.bkind = MC_B_ROWS;
+    g90.bks = 22;
+    g90.bns = 1;
+    g90.ldy = 22;
+    g90.alpha = 0x1p+0f;
+    g90.bias_mode = 2;
+    g90.beta = 0x1p+0f;
+    g90.bias = x2;
+    g90.a = x0;
+    g90.b = ch_ppocr_mobile_v2_0_cls_infer_p18.v;
+    g90.y = y0;
+    mc_gemv_81bf6201(&g90);
+  }
+}
+
+/* p2o.Conv.25 (Conv): relu_9.tmp_0[1,22,1,1], conv2d_25.w_0[88,22,1,1], conv2d_25.b_0[88] -> hardsigmoid_3.tmp_0[1,88,1,1] */
+static void node_32_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g91;
+    memset(&g91, 0, sizeof g91);
+    g91.M = 1;
+    g91.N = 88;
+    g91.K = 22;
+    g91.ars = 22;
+    g91.aks = 1;
+    g91.bkind = MC_B_ROWS;
+    g91.bks = 88;
+    g91.bns = 1;
+    g91.ldy = 88;
+    g91.alpha = 0x1p+0f;
+    g91.bias_mode = 2;
+    g91.beta = 0x1p+0f;
+    g91.bias = x2;
+    g91.a = x0;
+    g91.b = ch_ppocr_mobile_v2_0_cls_infer_p19.v;
+    g91.y = y0;
+    mc_gemv_98ddd989(&g91);
+  }
+}
+
+/* p2o.Mul.20 (Mul): hardswish_6.tmp_0[1,88,3,96], hardsigmoid_3.tmp_0[1,88,1,1] -> p2o.Mul.21[1,88,3,96] */
+static void node_33_Mul(const float *x0, const float *restrict x1, float *y0)
+{
+  {
+    for (int64_t i92 = 0; i92 < 88; i92++) {
+      for (int64_t i93 = 0; i93 < 288; i93++) {
+        const float u0 = x0[i92 * 288 + i93];
+        const float u1 = x1[i92];
+        float v = (float)(u0 * u1);
+        y0[i92 * 288 + i93] = (float)v;
+      }
+    }
+  }
+}
+
+/* p2o.Conv.26 (Conv): p2o.Mul.21[1,88,3,96], conv2d_26.w_0_bnfold[16,88,1,1], conv2d_26.w_0_bnfold_bias[16], p2o.Add.25[1,16,3,96] -> p2o.Add.35[1,16,3,96] */
+static void node_34_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
+{
+  {
+    mc_gemm_args g94;
+    memset(&g94, 0, sizeof g94);
+    g94.M = 16;
+    g94.N = 288;
+    g94.K = 88;
+    g94.MC = 72;
+    g94.NC = 256;
+    g94.KC = 88;
+    g94.bkind = MC_B_ROWS;
+    g94.bks = 288;
+    g94.bns = 1;
+    g94.ldy = 288;
+    g94.alpha = 0x1p+0f;
+    g94.bias_mode = 1;
+    g94.beta = 0x1p+0f;
+    g94.ldr = 288;
+    g94.rscale = 0x1p+0f;
+    g94.bias = x2;
+    g94.res = x3;
+    g94.apk = ch_ppocr_mobile_v2_0_cls_infer_p20.v;
+    g94.b = x0;
+    g94.y = y0;
+    mc_gemm(&g94, 0, 16, 0, 288);
+  }
+}
+
+/* p2o.Conv.27 (Conv): p2o.Add.35[1,16,3,96], conv2d_27.w_0_bnfold[40,16,1,1], conv2d_27.w_0_bnfold_bias[40] -> hardswish_7.tmp_0[1,40,3,96] */
+static void node_35_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+{
+  {
+    mc_gemm_args g95;
+    memset(&g95, 0, sizeof g95);
+    g95.M = 40;
+    g95.N = 288;
+    g95.K = 16;
+    g95.MC = 72;
+    g95.NC = 256;
+    g95.KC = 16;
+    g95.bkind = MC_B_ROWS;
+    g95.bks = 288;
+    g95.bns = 1;
+    g95.ldy = 288;
+    g95.alpha = 0x1p+0f;
+    g95.bias_mode = 1;
+    g95.beta = 0x1p+0f;
+    g95.bias = x2;
+    g95.apk = ch_ppocr_mobile_v2_0_cls_infer_p21.v;
+    g95.b = x0;
+    g95.y = y0;
+    mc_gemm_81311647(&g95, 0, 40, 0, 288);
+  }
+}
+
+/* p2o.Conv.28 (Conv): hardswish_7.tmp_0[1,40,3,96], conv2d_28.w_0_bnfold[40,1,5,5], conv2d_28.w_0_bnfold_bias[40] -> hardswish_8.tmp_0[1,40,3,96] */
+static void node_36_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
+{
+  {
+    mc_gemm_args g96;
+    memset(&g96, 0, sizeof g96);
+    g96.H = 3;
+    g96.W = 96;
+    g96.OW = 96;
+    g96.KH = 5;
+    g96.KW = 5;
+    g96.SH = 1;
+    g96.SW = 1;
+    g96.DH = 1;
+    g96.DW = 1;
+    g96.PH = 2;
+    g96.PW = 2;
+    g96.alpha = 0x1p+0f;
+    g96.bias_mode = 1;
+    g96.beta = 0x1p+0f;
+    g96.scratch = (float *)(void *)scratch;
+    for (int64_t i97 = 0; i97 < 1; i97++) {
+      for (int64_t i98 = 0; i98 < 40; i98++) {
+        g96.bias = x2;
+        mc_dw_81311647(&g96, x0 + i97 * 11520 + i98 * 288, x1 + i98 * 25, y0 + i97 * 11520 + i98 * 288, 3, i98);
+      }
+    }
+  }
+}
+
+/* p2o.GlobalAveragePool.8 (GlobalAveragePool): hardswish_8.tmp_0[1,40,3,96] -> p2o.GlobalAveragePool.9[1,40,1,1] */
+static void node_37_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+{
+  for (int64_t i99 = 0; i99 < 40; i99++) {
     const float *xp100 = x0 + i99 * 288;
     float *yp101 = y0 + i99 * 1;
     for (int64_t i102 = 0; i102 < 1; i102++) {
@@ -2308,63 +2358,63 @@ static void node_51_GlobalAveragePool(const float *restrict x0, float *restrict 
   }
 }
 
-/* p2o.Conv.24 (Conv): p2o.GlobalAveragePool.7[1,88,1,1], conv2d_24.w_0[22,88,1,1], conv2d_24.b_0[22] -> relu_9.tmp_0[1,22,1,1] */
-static void node_52_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.29 (Conv): p2o.GlobalAveragePool.9[1,40,1,1], conv2d_29.w_0[10,40,1,1], conv2d_29.b_0[10] -> relu_10.tmp_0[1,10,1,1] */
+static void node_38_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
     mc_gemm_args g111;
     memset(&g111, 0, sizeof g111);
     g111.M = 1;
-    g111.N = 22;
-    g111.K = 88;
-    g111.ars = 88;
+    g111.N = 10;
+    g111.K = 40;
+    g111.ars = 40;
     g111.aks = 1;
     g111.bkind = MC_B_ROWS;
-    g111.bks = 22;
+    g111.bks = 10;
     g111.bns = 1;
-    g111.ldy = 22;
+    g111.ldy = 10;
     g111.alpha = 0x1p+0f;
     g111.bias_mode = 2;
     g111.beta = 0x1p+0f;
     g111.bias = x2;
     g111.a = x0;
-    g111.b = ch_ppocr_mobile_v2_0_cls_infer_p18.v;
+    g111.b = ch_ppocr_mobile_v2_0_cls_infer_p22.v;
     g111.y = y0;
     mc_gemv_81bf6201(&g111);
   }
 }
 
-/* p2o.Conv.25 (Conv): relu_9.tmp_0[1,22,1,1], conv2d_25.w_0[88,22,1,1], conv2d_25.b_0[88] -> hardsigmoid_3.tmp_0[1,88,1,1] */
-static void node_53_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.30 (Conv): relu_10.tmp_0[1,10,1,1], conv2d_30.w_0[40,10,1,1], conv2d_30.b_0[40] -> hardsigmoid_4.tmp_0[1,40,1,1] */
+static void node_39_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
     mc_gemm_args g112;
     memset(&g112, 0, sizeof g112);
     g112.M = 1;
-    g112.N = 88;
-    g112.K = 22;
-    g112.ars = 22;
+    g112.N = 40;
+    g112.K = 10;
+    g112.ars = 10;
     g112.aks = 1;
     g112.bkind = MC_B_ROWS;
-    g112.bks = 88;
+    g112.bks = 40;
     g112.bns = 1;
-    g112.ldy = 88;
+    g112.ldy = 40;
     g112.alpha = 0x1p+0f;
     g112.bias_mode = 2;
     g112.beta = 0x1p+0f;
     g112.bias = x2;
     g112.a = x0;
-    g112.b = ch_ppocr_mobile_v2_0_cls_infer_p19.v;
+    g112.b = ch_ppocr_mobile_v2_0_cls_infer_p23.v;
     g112.y = y0;
     mc_gemv_98ddd989(&g112);
   }
 }
 
-/* p2o.Mul.20 (Mul): hardswish_6.tmp_0[1,88,3,96], hardsigmoid_3.tmp_0[1,88,1,1] -> p2o.Mul.21[1,88,3,96] */
-static void node_54_Mul(const float *x0, const float *restrict x1, float *y0)
+/* p2o.Mul.26 (Mul): hardswish_8.tmp_0[1,40,3,96], hardsigmoid_4.tmp_0[1,40,1,1] -> p2o.Mul.27[1,40,3,96] */
+static void node_40_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i113 = 0; i113 < 88; i113++) {
+    for (int64_t i113 = 0; i113 < 40; i113++) {
       for (int64_t i114 = 0; i114 < 288; i114++) {
         const float u0 = x0[i113 * 288 + i114];
         const float u1 = x1[i113];
@@ -2375,18 +2425,18 @@ static void node_54_Mul(const float *x0, const float *restrict x1, float *y0)
   }
 }
 
-/* p2o.Conv.26 (Conv): p2o.Mul.21[1,88,3,96], conv2d_26.w_0_bnfold[16,88,1,1], conv2d_26.w_0_bnfold_bias[16], p2o.Add.25[1,16,3,96] -> p2o.Add.35[1,16,3,96] */
-static void node_55_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
+/* p2o.Conv.31 (Conv): p2o.Mul.27[1,40,3,96], conv2d_31.w_0_bnfold[16,40,1,1], conv2d_31.w_0_bnfold_bias[16], p2o.Add.35[1,16,3,96] -> p2o.Add.45[1,16,3,96] */
+static void node_41_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
     mc_gemm_args g115;
     memset(&g115, 0, sizeof g115);
     g115.M = 16;
     g115.N = 288;
-    g115.K = 88;
+    g115.K = 40;
     g115.MC = 72;
     g115.NC = 256;
-    g115.KC = 88;
+    g115.KC = 40;
     g115.bkind = MC_B_ROWS;
     g115.bks = 288;
     g115.bns = 1;
@@ -2398,20 +2448,20 @@ static void node_55_Conv(const float *restrict x0, const float *restrict x2, con
     g115.rscale = 0x1p+0f;
     g115.bias = x2;
     g115.res = x3;
-    g115.apk = ch_ppocr_mobile_v2_0_cls_infer_p20.v;
+    g115.apk = ch_ppocr_mobile_v2_0_cls_infer_p24.v;
     g115.b = x0;
     g115.y = y0;
-    mc_gemm(&g115);
+    mc_gemm(&g115, 0, 16, 0, 288);
   }
 }
 
-/* p2o.Conv.27 (Conv): p2o.Add.35[1,16,3,96], conv2d_27.w_0_bnfold[40,16,1,1], conv2d_27.w_0_bnfold_bias[40] -> batch_norm_19.tmp_3[1,40,3,96] */
-static void node_56_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.32 (Conv): p2o.Add.45[1,16,3,96], conv2d_32.w_0_bnfold[48,16,1,1], conv2d_32.w_0_bnfold_bias[48] -> hardswish_9.tmp_0[1,48,3,96] */
+static void node_42_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
     mc_gemm_args g116;
     memset(&g116, 0, sizeof g116);
-    g116.M = 40;
+    g116.M = 48;
     g116.N = 288;
     g116.K = 16;
     g116.MC = 72;
@@ -2425,1390 +2475,775 @@ static void node_56_Conv(const float *restrict x0, const float *restrict x2, flo
     g116.bias_mode = 1;
     g116.beta = 0x1p+0f;
     g116.bias = x2;
-    g116.apk = ch_ppocr_mobile_v2_0_cls_infer_p21.v;
+    g116.apk = ch_ppocr_mobile_v2_0_cls_infer_p25.v;
     g116.b = x0;
     g116.y = y0;
-    mc_gemm(&g116);
+    mc_gemm_81311647(&g116, 0, 48, 0, 288);
   }
 }
 
-/* p2o.Add.36 (Add): batch_norm_19.tmp_3[1,40,3,96], p2o.helper.constant.23[] -> p2o.Clip.15[1,40,3,96] */
-static void node_57_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.33 (Conv): hardswish_9.tmp_0[1,48,3,96], conv2d_33.w_0_bnfold[48,1,5,5], conv2d_33.w_0_bnfold_bias[48] -> hardswish_10.tmp_0[1,48,3,96] */
+static void node_43_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    for (int64_t i117 = 0; i117 < 11520; i117++) {
-      const float u0 = x0[i117];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i117] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.22 (Mul): batch_norm_19.tmp_3[1,40,3,96], p2o.Clip.15[1,40,3,96] -> p2o.Mul.23[1,40,3,96] */
-static void node_58_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i118 = 0; i118 < 11520; i118++) {
-      const float u0 = x0[i118];
-      const float u1 = x1[i118];
-      float v = (float)(u0 * u1);
-      y0[i118] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.7 (Div): p2o.Mul.23[1,40,3,96], p2o.helper.constant.22[] -> hardswish_7.tmp_0[1,40,3,96] */
-static void node_59_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i119 = 0; i119 < 11520; i119++) {
-      const float u0 = x0[i119];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i119] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.28 (Conv): hardswish_7.tmp_0[1,40,3,96], conv2d_28.w_0_bnfold[40,1,5,5], conv2d_28.w_0_bnfold_bias[40] -> batch_norm_20.tmp_3[1,40,3,96] */
-static void node_60_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g120;
-    memset(&g120, 0, sizeof g120);
-    g120.H = 3;
-    g120.W = 96;
-    g120.OW = 96;
-    g120.KH = 5;
-    g120.KW = 5;
-    g120.SH = 1;
-    g120.SW = 1;
-    g120.DH = 1;
-    g120.DW = 1;
-    g120.PH = 2;
-    g120.PW = 2;
-    g120.alpha = 0x1p+0f;
-    g120.bias_mode = 1;
-    g120.beta = 0x1p+0f;
-    for (int64_t i121 = 0; i121 < 1; i121++) {
-      for (int64_t i122 = 0; i122 < 40; i122++) {
-        g120.bias = x2;
-        mc_dw(&g120, x0 + i121 * 11520 + i122 * 288, x1 + i122 * 25, y0 + i121 * 11520 + i122 * 288, 3, i122);
+    mc_gemm_args g117;
+    memset(&g117, 0, sizeof g117);
+    g117.H = 3;
+    g117.W = 96;
+    g117.OW = 96;
+    g117.KH = 5;
+    g117.KW = 5;
+    g117.SH = 1;
+    g117.SW = 1;
+    g117.DH = 1;
+    g117.DW = 1;
+    g117.PH = 2;
+    g117.PW = 2;
+    g117.alpha = 0x1p+0f;
+    g117.bias_mode = 1;
+    g117.beta = 0x1p+0f;
+    g117.scratch = (float *)(void *)scratch;
+    for (int64_t i118 = 0; i118 < 1; i118++) {
+      for (int64_t i119 = 0; i119 < 48; i119++) {
+        g117.bias = x2;
+        mc_dw_81311647(&g117, x0 + i118 * 13824 + i119 * 288, x1 + i119 * 25, y0 + i118 * 13824 + i119 * 288, 3, i119);
       }
-    }
-  }
-}
-
-/* p2o.Add.38 (Add): batch_norm_20.tmp_3[1,40,3,96], p2o.helper.constant.25[] -> p2o.Clip.17[1,40,3,96] */
-static void node_61_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i123 = 0; i123 < 11520; i123++) {
-      const float u0 = x0[i123];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i123] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.24 (Mul): batch_norm_20.tmp_3[1,40,3,96], p2o.Clip.17[1,40,3,96] -> p2o.Mul.25[1,40,3,96] */
-static void node_62_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i124 = 0; i124 < 11520; i124++) {
-      const float u0 = x0[i124];
-      const float u1 = x1[i124];
-      float v = (float)(u0 * u1);
-      y0[i124] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.8 (Div): p2o.Mul.25[1,40,3,96], p2o.helper.constant.24[] -> hardswish_8.tmp_0[1,40,3,96] */
-static void node_63_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i125 = 0; i125 < 11520; i125++) {
-      const float u0 = x0[i125];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i125] = (float)v;
-    }
-  }
-}
-
-/* p2o.GlobalAveragePool.8 (GlobalAveragePool): hardswish_8.tmp_0[1,40,3,96] -> p2o.GlobalAveragePool.9[1,40,1,1] */
-static void node_64_GlobalAveragePool(const float *restrict x0, float *restrict y0)
-{
-  for (int64_t i126 = 0; i126 < 40; i126++) {
-    const float *xp127 = x0 + i126 * 288;
-    float *yp128 = y0 + i126 * 1;
-    for (int64_t i129 = 0; i129 < 1; i129++) {
-      for (int64_t i130 = 0; i130 < 1; i130++) {
-        float acc131 = 0x0p+0f;
-        int64_t cnt132 = 0;
-        for (int64_t i133 = 0; i133 < 3; i133++) {
-          const int64_t p134 = i129 + i133;
-          for (int64_t i135 = 0; i135 < 96; i135++) {
-            const int64_t p136 = i130 + i135;
-            cnt132++;
-            const float v137 = xp127[p134 * 96 + p136];
-            acc131 += v137;
-          }
-        }
-        yp128[i129 + i130] = acc131 / (float)cnt132;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.29 (Conv): p2o.GlobalAveragePool.9[1,40,1,1], conv2d_29.w_0[10,40,1,1], conv2d_29.b_0[10] -> relu_10.tmp_0[1,10,1,1] */
-static void node_65_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g138;
-    memset(&g138, 0, sizeof g138);
-    g138.M = 1;
-    g138.N = 10;
-    g138.K = 40;
-    g138.ars = 40;
-    g138.aks = 1;
-    g138.bkind = MC_B_ROWS;
-    g138.bks = 10;
-    g138.bns = 1;
-    g138.ldy = 10;
-    g138.alpha = 0x1p+0f;
-    g138.bias_mode = 2;
-    g138.beta = 0x1p+0f;
-    g138.bias = x2;
-    g138.a = x0;
-    g138.b = ch_ppocr_mobile_v2_0_cls_infer_p22.v;
-    g138.y = y0;
-    mc_gemv_81bf6201(&g138);
-  }
-}
-
-/* p2o.Conv.30 (Conv): relu_10.tmp_0[1,10,1,1], conv2d_30.w_0[40,10,1,1], conv2d_30.b_0[40] -> hardsigmoid_4.tmp_0[1,40,1,1] */
-static void node_66_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g139;
-    memset(&g139, 0, sizeof g139);
-    g139.M = 1;
-    g139.N = 40;
-    g139.K = 10;
-    g139.ars = 10;
-    g139.aks = 1;
-    g139.bkind = MC_B_ROWS;
-    g139.bks = 40;
-    g139.bns = 1;
-    g139.ldy = 40;
-    g139.alpha = 0x1p+0f;
-    g139.bias_mode = 2;
-    g139.beta = 0x1p+0f;
-    g139.bias = x2;
-    g139.a = x0;
-    g139.b = ch_ppocr_mobile_v2_0_cls_infer_p23.v;
-    g139.y = y0;
-    mc_gemv_98ddd989(&g139);
-  }
-}
-
-/* p2o.Mul.26 (Mul): hardswish_8.tmp_0[1,40,3,96], hardsigmoid_4.tmp_0[1,40,1,1] -> p2o.Mul.27[1,40,3,96] */
-static void node_67_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i140 = 0; i140 < 40; i140++) {
-      for (int64_t i141 = 0; i141 < 288; i141++) {
-        const float u0 = x0[i140 * 288 + i141];
-        const float u1 = x1[i140];
-        float v = (float)(u0 * u1);
-        y0[i140 * 288 + i141] = (float)v;
-      }
-    }
-  }
-}
-
-/* p2o.Conv.31 (Conv): p2o.Mul.27[1,40,3,96], conv2d_31.w_0_bnfold[16,40,1,1], conv2d_31.w_0_bnfold_bias[16], p2o.Add.35[1,16,3,96] -> p2o.Add.45[1,16,3,96] */
-static void node_68_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
-{
-  {
-    mc_gemm_args g142;
-    memset(&g142, 0, sizeof g142);
-    g142.M = 16;
-    g142.N = 288;
-    g142.K = 40;
-    g142.MC = 72;
-    g142.NC = 256;
-    g142.KC = 40;
-    g142.bkind = MC_B_ROWS;
-    g142.bks = 288;
-    g142.bns = 1;
-    g142.ldy = 288;
-    g142.alpha = 0x1p+0f;
-    g142.bias_mode = 1;
-    g142.beta = 0x1p+0f;
-    g142.ldr = 288;
-    g142.rscale = 0x1p+0f;
-    g142.bias = x2;
-    g142.res = x3;
-    g142.apk = ch_ppocr_mobile_v2_0_cls_infer_p24.v;
-    g142.b = x0;
-    g142.y = y0;
-    mc_gemm(&g142);
-  }
-}
-
-/* p2o.Conv.32 (Conv): p2o.Add.45[1,16,3,96], conv2d_32.w_0_bnfold[48,16,1,1], conv2d_32.w_0_bnfold_bias[48] -> batch_norm_22.tmp_3[1,48,3,96] */
-static void node_69_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g143;
-    memset(&g143, 0, sizeof g143);
-    g143.M = 48;
-    g143.N = 288;
-    g143.K = 16;
-    g143.MC = 72;
-    g143.NC = 256;
-    g143.KC = 16;
-    g143.bkind = MC_B_ROWS;
-    g143.bks = 288;
-    g143.bns = 1;
-    g143.ldy = 288;
-    g143.alpha = 0x1p+0f;
-    g143.bias_mode = 1;
-    g143.beta = 0x1p+0f;
-    g143.bias = x2;
-    g143.apk = ch_ppocr_mobile_v2_0_cls_infer_p25.v;
-    g143.b = x0;
-    g143.y = y0;
-    mc_gemm(&g143);
-  }
-}
-
-/* p2o.Add.46 (Add): batch_norm_22.tmp_3[1,48,3,96], p2o.helper.constant.29[] -> p2o.Clip.19[1,48,3,96] */
-static void node_70_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i144 = 0; i144 < 13824; i144++) {
-      const float u0 = x0[i144];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i144] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.28 (Mul): batch_norm_22.tmp_3[1,48,3,96], p2o.Clip.19[1,48,3,96] -> p2o.Mul.29[1,48,3,96] */
-static void node_71_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i145 = 0; i145 < 13824; i145++) {
-      const float u0 = x0[i145];
-      const float u1 = x1[i145];
-      float v = (float)(u0 * u1);
-      y0[i145] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.9 (Div): p2o.Mul.29[1,48,3,96], p2o.helper.constant.28[] -> hardswish_9.tmp_0[1,48,3,96] */
-static void node_72_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i146 = 0; i146 < 13824; i146++) {
-      const float u0 = x0[i146];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i146] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.33 (Conv): hardswish_9.tmp_0[1,48,3,96], conv2d_33.w_0_bnfold[48,1,5,5], conv2d_33.w_0_bnfold_bias[48] -> batch_norm_23.tmp_3[1,48,3,96] */
-static void node_73_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g147;
-    memset(&g147, 0, sizeof g147);
-    g147.H = 3;
-    g147.W = 96;
-    g147.OW = 96;
-    g147.KH = 5;
-    g147.KW = 5;
-    g147.SH = 1;
-    g147.SW = 1;
-    g147.DH = 1;
-    g147.DW = 1;
-    g147.PH = 2;
-    g147.PW = 2;
-    g147.alpha = 0x1p+0f;
-    g147.bias_mode = 1;
-    g147.beta = 0x1p+0f;
-    for (int64_t i148 = 0; i148 < 1; i148++) {
-      for (int64_t i149 = 0; i149 < 48; i149++) {
-        g147.bias = x2;
-        mc_dw(&g147, x0 + i148 * 13824 + i149 * 288, x1 + i149 * 25, y0 + i148 * 13824 + i149 * 288, 3, i149);
-      }
-    }
-  }
-}
-
-/* p2o.Add.48 (Add): batch_norm_23.tmp_3[1,48,3,96], p2o.helper.constant.31[] -> p2o.Clip.21[1,48,3,96] */
-static void node_74_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i150 = 0; i150 < 13824; i150++) {
-      const float u0 = x0[i150];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i150] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.30 (Mul): batch_norm_23.tmp_3[1,48,3,96], p2o.Clip.21[1,48,3,96] -> p2o.Mul.31[1,48,3,96] */
-static void node_75_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i151 = 0; i151 < 13824; i151++) {
-      const float u0 = x0[i151];
-      const float u1 = x1[i151];
-      float v = (float)(u0 * u1);
-      y0[i151] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.10 (Div): p2o.Mul.31[1,48,3,96], p2o.helper.constant.30[] -> hardswish_10.tmp_0[1,48,3,96] */
-static void node_76_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i152 = 0; i152 < 13824; i152++) {
-      const float u0 = x0[i152];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i152] = (float)v;
     }
   }
 }
 
 /* p2o.GlobalAveragePool.10 (GlobalAveragePool): hardswish_10.tmp_0[1,48,3,96] -> p2o.GlobalAveragePool.11[1,48,1,1] */
-static void node_77_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_44_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i153 = 0; i153 < 48; i153++) {
-    const float *xp154 = x0 + i153 * 288;
-    float *yp155 = y0 + i153 * 1;
-    for (int64_t i156 = 0; i156 < 1; i156++) {
-      for (int64_t i157 = 0; i157 < 1; i157++) {
-        float acc158 = 0x0p+0f;
-        int64_t cnt159 = 0;
-        for (int64_t i160 = 0; i160 < 3; i160++) {
-          const int64_t p161 = i156 + i160;
-          for (int64_t i162 = 0; i162 < 96; i162++) {
-            const int64_t p163 = i157 + i162;
-            cnt159++;
-            const float v164 = xp154[p161 * 96 + p163];
-            acc158 += v164;
+  for (int64_t i120 = 0; i120 < 48; i120++) {
+    const float *xp121 = x0 + i120 * 288;
+    float *yp122 = y0 + i120 * 1;
+    for (int64_t i123 = 0; i123 < 1; i123++) {
+      for (int64_t i124 = 0; i124 < 1; i124++) {
+        float acc125 = 0x0p+0f;
+        int64_t cnt126 = 0;
+        for (int64_t i127 = 0; i127 < 3; i127++) {
+          const int64_t p128 = i123 + i127;
+          for (int64_t i129 = 0; i129 < 96; i129++) {
+            const int64_t p130 = i124 + i129;
+            cnt126++;
+            const float v131 = xp121[p128 * 96 + p130];
+            acc125 += v131;
           }
         }
-        yp155[i156 + i157] = acc158 / (float)cnt159;
+        yp122[i123 + i124] = acc125 / (float)cnt126;
       }
     }
   }
 }
 
 /* p2o.Conv.34 (Conv): p2o.GlobalAveragePool.11[1,48,1,1], conv2d_34.w_0[12,48,1,1], conv2d_34.b_0[12] -> relu_11.tmp_0[1,12,1,1] */
-static void node_78_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_45_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g165;
-    memset(&g165, 0, sizeof g165);
-    g165.M = 1;
-    g165.N = 12;
-    g165.K = 48;
-    g165.ars = 48;
-    g165.aks = 1;
-    g165.bkind = MC_B_ROWS;
-    g165.bks = 12;
-    g165.bns = 1;
-    g165.ldy = 12;
-    g165.alpha = 0x1p+0f;
-    g165.bias_mode = 2;
-    g165.beta = 0x1p+0f;
-    g165.bias = x2;
-    g165.a = x0;
-    g165.b = ch_ppocr_mobile_v2_0_cls_infer_p26.v;
-    g165.y = y0;
-    mc_gemv_81bf6201(&g165);
+    mc_gemm_args g132;
+    memset(&g132, 0, sizeof g132);
+    g132.M = 1;
+    g132.N = 12;
+    g132.K = 48;
+    g132.ars = 48;
+    g132.aks = 1;
+    g132.bkind = MC_B_ROWS;
+    g132.bks = 12;
+    g132.bns = 1;
+    g132.ldy = 12;
+    g132.alpha = 0x1p+0f;
+    g132.bias_mode = 2;
+    g132.beta = 0x1p+0f;
+    g132.bias = x2;
+    g132.a = x0;
+    g132.b = ch_ppocr_mobile_v2_0_cls_infer_p26.v;
+    g132.y = y0;
+    mc_gemv_81bf6201(&g132);
   }
 }
 
 /* p2o.Conv.35 (Conv): relu_11.tmp_0[1,12,1,1], conv2d_35.w_0[48,12,1,1], conv2d_35.b_0[48] -> hardsigmoid_5.tmp_0[1,48,1,1] */
-static void node_79_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_46_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g166;
-    memset(&g166, 0, sizeof g166);
-    g166.M = 1;
-    g166.N = 48;
-    g166.K = 12;
-    g166.ars = 12;
-    g166.aks = 1;
-    g166.bkind = MC_B_ROWS;
-    g166.bks = 48;
-    g166.bns = 1;
-    g166.ldy = 48;
-    g166.alpha = 0x1p+0f;
-    g166.bias_mode = 2;
-    g166.beta = 0x1p+0f;
-    g166.bias = x2;
-    g166.a = x0;
-    g166.b = ch_ppocr_mobile_v2_0_cls_infer_p27.v;
-    g166.y = y0;
-    mc_gemv_98ddd989(&g166);
+    mc_gemm_args g133;
+    memset(&g133, 0, sizeof g133);
+    g133.M = 1;
+    g133.N = 48;
+    g133.K = 12;
+    g133.ars = 12;
+    g133.aks = 1;
+    g133.bkind = MC_B_ROWS;
+    g133.bks = 48;
+    g133.bns = 1;
+    g133.ldy = 48;
+    g133.alpha = 0x1p+0f;
+    g133.bias_mode = 2;
+    g133.beta = 0x1p+0f;
+    g133.bias = x2;
+    g133.a = x0;
+    g133.b = ch_ppocr_mobile_v2_0_cls_infer_p27.v;
+    g133.y = y0;
+    mc_gemv_98ddd989(&g133);
   }
 }
 
 /* p2o.Mul.32 (Mul): hardswish_10.tmp_0[1,48,3,96], hardsigmoid_5.tmp_0[1,48,1,1] -> p2o.Mul.33[1,48,3,96] */
-static void node_80_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_47_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i167 = 0; i167 < 48; i167++) {
-      for (int64_t i168 = 0; i168 < 288; i168++) {
-        const float u0 = x0[i167 * 288 + i168];
-        const float u1 = x1[i167];
+    for (int64_t i134 = 0; i134 < 48; i134++) {
+      for (int64_t i135 = 0; i135 < 288; i135++) {
+        const float u0 = x0[i134 * 288 + i135];
+        const float u1 = x1[i134];
         float v = (float)(u0 * u1);
-        y0[i167 * 288 + i168] = (float)v;
+        y0[i134 * 288 + i135] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.36 (Conv): p2o.Mul.33[1,48,3,96], conv2d_36.w_0_bnfold[16,48,1,1], conv2d_36.w_0_bnfold_bias[16], p2o.Add.45[1,16,3,96] -> p2o.Add.55[1,16,3,96] */
-static void node_81_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
+static void node_48_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g169;
-    memset(&g169, 0, sizeof g169);
-    g169.M = 16;
-    g169.N = 288;
-    g169.K = 48;
-    g169.MC = 72;
-    g169.NC = 256;
-    g169.KC = 48;
-    g169.bkind = MC_B_ROWS;
-    g169.bks = 288;
-    g169.bns = 1;
-    g169.ldy = 288;
-    g169.alpha = 0x1p+0f;
-    g169.bias_mode = 1;
-    g169.beta = 0x1p+0f;
-    g169.ldr = 288;
-    g169.rscale = 0x1p+0f;
-    g169.bias = x2;
-    g169.res = x3;
-    g169.apk = ch_ppocr_mobile_v2_0_cls_infer_p28.v;
-    g169.b = x0;
-    g169.y = y0;
-    mc_gemm(&g169);
+    mc_gemm_args g136;
+    memset(&g136, 0, sizeof g136);
+    g136.M = 16;
+    g136.N = 288;
+    g136.K = 48;
+    g136.MC = 72;
+    g136.NC = 256;
+    g136.KC = 48;
+    g136.bkind = MC_B_ROWS;
+    g136.bks = 288;
+    g136.bns = 1;
+    g136.ldy = 288;
+    g136.alpha = 0x1p+0f;
+    g136.bias_mode = 1;
+    g136.beta = 0x1p+0f;
+    g136.ldr = 288;
+    g136.rscale = 0x1p+0f;
+    g136.bias = x2;
+    g136.res = x3;
+    g136.apk = ch_ppocr_mobile_v2_0_cls_infer_p28.v;
+    g136.b = x0;
+    g136.y = y0;
+    mc_gemm(&g136, 0, 16, 0, 288);
   }
 }
 
-/* p2o.Conv.37 (Conv): p2o.Add.55[1,16,3,96], conv2d_37.w_0_bnfold[104,16,1,1], conv2d_37.w_0_bnfold_bias[104] -> batch_norm_25.tmp_3[1,104,3,96] */
-static void node_82_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.37 (Conv): p2o.Add.55[1,16,3,96], conv2d_37.w_0_bnfold[104,16,1,1], conv2d_37.w_0_bnfold_bias[104] -> hardswish_11.tmp_0[1,104,3,96] */
+static void node_49_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g170;
-    memset(&g170, 0, sizeof g170);
-    g170.M = 104;
-    g170.N = 288;
-    g170.K = 16;
-    g170.MC = 72;
-    g170.NC = 256;
-    g170.KC = 16;
-    g170.bkind = MC_B_ROWS;
-    g170.bks = 288;
-    g170.bns = 1;
-    g170.ldy = 288;
-    g170.alpha = 0x1p+0f;
-    g170.bias_mode = 1;
-    g170.beta = 0x1p+0f;
-    g170.bias = x2;
-    g170.apk = ch_ppocr_mobile_v2_0_cls_infer_p29.v;
-    g170.b = x0;
-    g170.y = y0;
-    mc_gemm(&g170);
+    mc_gemm_args g137;
+    memset(&g137, 0, sizeof g137);
+    g137.M = 104;
+    g137.N = 288;
+    g137.K = 16;
+    g137.MC = 72;
+    g137.NC = 256;
+    g137.KC = 16;
+    g137.bkind = MC_B_ROWS;
+    g137.bks = 288;
+    g137.bns = 1;
+    g137.ldy = 288;
+    g137.alpha = 0x1p+0f;
+    g137.bias_mode = 1;
+    g137.beta = 0x1p+0f;
+    g137.bias = x2;
+    g137.apk = ch_ppocr_mobile_v2_0_cls_infer_p29.v;
+    g137.b = x0;
+    g137.y = y0;
+    mc_gemm_81311647(&g137, 0, 104, 0, 288);
   }
 }
 
-/* p2o.Add.56 (Add): batch_norm_25.tmp_3[1,104,3,96], p2o.helper.constant.35[] -> p2o.Clip.23[1,104,3,96] */
-static void node_83_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.38 (Conv): hardswish_11.tmp_0[1,104,3,96], conv2d_38.w_0_bnfold[104,1,5,5], conv2d_38.w_0_bnfold_bias[104] -> hardswish_12.tmp_0[1,104,2,96] */
+static void node_50_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    for (int64_t i171 = 0; i171 < 29952; i171++) {
-      const float u0 = x0[i171];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i171] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.34 (Mul): batch_norm_25.tmp_3[1,104,3,96], p2o.Clip.23[1,104,3,96] -> p2o.Mul.35[1,104,3,96] */
-static void node_84_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i172 = 0; i172 < 29952; i172++) {
-      const float u0 = x0[i172];
-      const float u1 = x1[i172];
-      float v = (float)(u0 * u1);
-      y0[i172] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.11 (Div): p2o.Mul.35[1,104,3,96], p2o.helper.constant.34[] -> hardswish_11.tmp_0[1,104,3,96] */
-static void node_85_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i173 = 0; i173 < 29952; i173++) {
-      const float u0 = x0[i173];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i173] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.38 (Conv): hardswish_11.tmp_0[1,104,3,96], conv2d_38.w_0_bnfold[104,1,5,5], conv2d_38.w_0_bnfold_bias[104] -> batch_norm_26.tmp_3[1,104,2,96] */
-static void node_86_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g174;
-    memset(&g174, 0, sizeof g174);
-    g174.H = 3;
-    g174.W = 96;
-    g174.OW = 96;
-    g174.KH = 5;
-    g174.KW = 5;
-    g174.SH = 2;
-    g174.SW = 1;
-    g174.DH = 1;
-    g174.DW = 1;
-    g174.PH = 2;
-    g174.PW = 2;
-    g174.alpha = 0x1p+0f;
-    g174.bias_mode = 1;
-    g174.beta = 0x1p+0f;
-    for (int64_t i175 = 0; i175 < 1; i175++) {
-      for (int64_t i176 = 0; i176 < 104; i176++) {
-        g174.bias = x2;
-        mc_dw(&g174, x0 + i175 * 29952 + i176 * 288, x1 + i176 * 25, y0 + i175 * 19968 + i176 * 192, 2, i176);
+    mc_gemm_args g138;
+    memset(&g138, 0, sizeof g138);
+    g138.H = 3;
+    g138.W = 96;
+    g138.OW = 96;
+    g138.KH = 5;
+    g138.KW = 5;
+    g138.SH = 2;
+    g138.SW = 1;
+    g138.DH = 1;
+    g138.DW = 1;
+    g138.PH = 2;
+    g138.PW = 2;
+    g138.alpha = 0x1p+0f;
+    g138.bias_mode = 1;
+    g138.beta = 0x1p+0f;
+    for (int64_t i139 = 0; i139 < 1; i139++) {
+      for (int64_t i140 = 0; i140 < 104; i140++) {
+        g138.bias = x2;
+        mc_dw_81311647(&g138, x0 + i139 * 29952 + i140 * 288, x1 + i140 * 25, y0 + i139 * 19968 + i140 * 192, 2, i140);
       }
     }
   }
 }
 
-/* p2o.Add.58 (Add): batch_norm_26.tmp_3[1,104,2,96], p2o.helper.constant.37[] -> p2o.Clip.25[1,104,2,96] */
-static void node_87_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i177 = 0; i177 < 19968; i177++) {
-      const float u0 = x0[i177];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i177] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.36 (Mul): batch_norm_26.tmp_3[1,104,2,96], p2o.Clip.25[1,104,2,96] -> p2o.Mul.37[1,104,2,96] */
-static void node_88_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i178 = 0; i178 < 19968; i178++) {
-      const float u0 = x0[i178];
-      const float u1 = x1[i178];
-      float v = (float)(u0 * u1);
-      y0[i178] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.12 (Div): p2o.Mul.37[1,104,2,96], p2o.helper.constant.36[] -> hardswish_12.tmp_0[1,104,2,96] */
-static void node_89_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i179 = 0; i179 < 19968; i179++) {
-      const float u0 = x0[i179];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i179] = (float)v;
-    }
-  }
-}
-
 /* p2o.GlobalAveragePool.12 (GlobalAveragePool): hardswish_12.tmp_0[1,104,2,96] -> p2o.GlobalAveragePool.13[1,104,1,1] */
-static void node_90_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_51_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i180 = 0; i180 < 104; i180++) {
-    const float *xp181 = x0 + i180 * 192;
-    float *yp182 = y0 + i180 * 1;
-    for (int64_t i183 = 0; i183 < 1; i183++) {
-      for (int64_t i184 = 0; i184 < 1; i184++) {
-        float acc185 = 0x0p+0f;
-        int64_t cnt186 = 0;
-        for (int64_t i187 = 0; i187 < 2; i187++) {
-          const int64_t p188 = i183 + i187;
-          for (int64_t i189 = 0; i189 < 96; i189++) {
-            const int64_t p190 = i184 + i189;
-            cnt186++;
-            const float v191 = xp181[p188 * 96 + p190];
-            acc185 += v191;
+  for (int64_t i141 = 0; i141 < 104; i141++) {
+    const float *xp142 = x0 + i141 * 192;
+    float *yp143 = y0 + i141 * 1;
+    for (int64_t i144 = 0; i144 < 1; i144++) {
+      for (int64_t i145 = 0; i145 < 1; i145++) {
+        float acc146 = 0x0p+0f;
+        int64_t cnt147 = 0;
+        for (int64_t i148 = 0; i148 < 2; i148++) {
+          const int64_t p149 = i144 + i148;
+          for (int64_t i150 = 0; i150 < 96; i150++) {
+            const int64_t p151 = i145 + i150;
+            cnt147++;
+            const float v152 = xp142[p149 * 96 + p151];
+            acc146 += v152;
           }
         }
-        yp182[i183 + i184] = acc185 / (float)cnt186;
+        yp143[i144 + i145] = acc146 / (float)cnt147;
       }
     }
   }
 }
 
 /* p2o.Conv.39 (Conv): p2o.GlobalAveragePool.13[1,104,1,1], conv2d_39.w_0[26,104,1,1], conv2d_39.b_0[26] -> relu_12.tmp_0[1,26,1,1] */
-static void node_91_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_52_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g192;
-    memset(&g192, 0, sizeof g192);
-    g192.M = 1;
-    g192.N = 26;
-    g192.K = 104;
-    g192.ars = 104;
-    g192.aks = 1;
-    g192.bkind = MC_B_ROWS;
-    g192.bks = 26;
-    g192.bns = 1;
-    g192.ldy = 26;
-    g192.alpha = 0x1p+0f;
-    g192.bias_mode = 2;
-    g192.beta = 0x1p+0f;
-    g192.bias = x2;
-    g192.a = x0;
-    g192.b = ch_ppocr_mobile_v2_0_cls_infer_p30.v;
-    g192.y = y0;
-    mc_gemv_81bf6201(&g192);
+    mc_gemm_args g153;
+    memset(&g153, 0, sizeof g153);
+    g153.M = 1;
+    g153.N = 26;
+    g153.K = 104;
+    g153.ars = 104;
+    g153.aks = 1;
+    g153.bkind = MC_B_ROWS;
+    g153.bks = 26;
+    g153.bns = 1;
+    g153.ldy = 26;
+    g153.alpha = 0x1p+0f;
+    g153.bias_mode = 2;
+    g153.beta = 0x1p+0f;
+    g153.bias = x2;
+    g153.a = x0;
+    g153.b = ch_ppocr_mobile_v2_0_cls_infer_p30.v;
+    g153.y = y0;
+    mc_gemv_81bf6201(&g153);
   }
 }
 
 /* p2o.Conv.40 (Conv): relu_12.tmp_0[1,26,1,1], conv2d_40.w_0[104,26,1,1], conv2d_40.b_0[104] -> hardsigmoid_6.tmp_0[1,104,1,1] */
-static void node_92_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_53_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g193;
-    memset(&g193, 0, sizeof g193);
-    g193.M = 1;
-    g193.N = 104;
-    g193.K = 26;
-    g193.ars = 26;
-    g193.aks = 1;
-    g193.bkind = MC_B_ROWS;
-    g193.bks = 104;
-    g193.bns = 1;
-    g193.ldy = 104;
-    g193.alpha = 0x1p+0f;
-    g193.bias_mode = 2;
-    g193.beta = 0x1p+0f;
-    g193.bias = x2;
-    g193.a = x0;
-    g193.b = ch_ppocr_mobile_v2_0_cls_infer_p31.v;
-    g193.y = y0;
-    mc_gemv_98ddd989(&g193);
+    mc_gemm_args g154;
+    memset(&g154, 0, sizeof g154);
+    g154.M = 1;
+    g154.N = 104;
+    g154.K = 26;
+    g154.ars = 26;
+    g154.aks = 1;
+    g154.bkind = MC_B_ROWS;
+    g154.bks = 104;
+    g154.bns = 1;
+    g154.ldy = 104;
+    g154.alpha = 0x1p+0f;
+    g154.bias_mode = 2;
+    g154.beta = 0x1p+0f;
+    g154.bias = x2;
+    g154.a = x0;
+    g154.b = ch_ppocr_mobile_v2_0_cls_infer_p31.v;
+    g154.y = y0;
+    mc_gemv_98ddd989(&g154);
   }
 }
 
 /* p2o.Mul.38 (Mul): hardswish_12.tmp_0[1,104,2,96], hardsigmoid_6.tmp_0[1,104,1,1] -> p2o.Mul.39[1,104,2,96] */
-static void node_93_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_54_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i194 = 0; i194 < 104; i194++) {
-      for (int64_t i195 = 0; i195 < 192; i195++) {
-        const float u0 = x0[i194 * 192 + i195];
-        const float u1 = x1[i194];
+    for (int64_t i155 = 0; i155 < 104; i155++) {
+      for (int64_t i156 = 0; i156 < 192; i156++) {
+        const float u0 = x0[i155 * 192 + i156];
+        const float u1 = x1[i155];
         float v = (float)(u0 * u1);
-        y0[i194 * 192 + i195] = (float)v;
+        y0[i155 * 192 + i156] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.41 (Conv): p2o.Mul.39[1,104,2,96], conv2d_41.w_0_bnfold[32,104,1,1], conv2d_41.w_0_bnfold_bias[32] -> batch_norm_27.tmp_3[1,32,2,96] */
-static void node_94_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_55_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g196;
-    memset(&g196, 0, sizeof g196);
-    g196.M = 32;
-    g196.N = 192;
-    g196.K = 104;
-    g196.MC = 72;
-    g196.NC = 192;
-    g196.KC = 104;
-    g196.bkind = MC_B_ROWS;
-    g196.bks = 192;
-    g196.bns = 1;
-    g196.ldy = 192;
-    g196.alpha = 0x1p+0f;
-    g196.bias_mode = 1;
-    g196.beta = 0x1p+0f;
-    g196.bias = x2;
-    g196.apk = ch_ppocr_mobile_v2_0_cls_infer_p32.v;
-    g196.b = x0;
-    g196.y = y0;
-    mc_gemm(&g196);
+    mc_gemm_args g157;
+    memset(&g157, 0, sizeof g157);
+    g157.M = 32;
+    g157.N = 192;
+    g157.K = 104;
+    g157.MC = 72;
+    g157.NC = 192;
+    g157.KC = 104;
+    g157.bkind = MC_B_ROWS;
+    g157.bks = 192;
+    g157.bns = 1;
+    g157.ldy = 192;
+    g157.alpha = 0x1p+0f;
+    g157.bias_mode = 1;
+    g157.beta = 0x1p+0f;
+    g157.bias = x2;
+    g157.apk = ch_ppocr_mobile_v2_0_cls_infer_p32.v;
+    g157.b = x0;
+    g157.y = y0;
+    mc_gemm(&g157, 0, 32, 0, 192);
   }
 }
 
-/* p2o.Conv.42 (Conv): batch_norm_27.tmp_3[1,32,2,96], conv2d_42.w_0_bnfold[200,32,1,1], conv2d_42.w_0_bnfold_bias[200] -> batch_norm_28.tmp_3[1,200,2,96] */
-static void node_95_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.42 (Conv): batch_norm_27.tmp_3[1,32,2,96], conv2d_42.w_0_bnfold[200,32,1,1], conv2d_42.w_0_bnfold_bias[200] -> hardswish_13.tmp_0[1,200,2,96] */
+static void node_56_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g197;
-    memset(&g197, 0, sizeof g197);
-    g197.M = 200;
-    g197.N = 192;
-    g197.K = 32;
-    g197.MC = 72;
-    g197.NC = 192;
-    g197.KC = 32;
-    g197.bkind = MC_B_ROWS;
-    g197.bks = 192;
-    g197.bns = 1;
-    g197.ldy = 192;
-    g197.alpha = 0x1p+0f;
-    g197.bias_mode = 1;
-    g197.beta = 0x1p+0f;
-    g197.bias = x2;
-    g197.apk = ch_ppocr_mobile_v2_0_cls_infer_p33.v;
-    g197.b = x0;
-    g197.y = y0;
-    mc_gemm(&g197);
+    mc_gemm_args g158;
+    memset(&g158, 0, sizeof g158);
+    g158.M = 200;
+    g158.N = 192;
+    g158.K = 32;
+    g158.MC = 72;
+    g158.NC = 192;
+    g158.KC = 32;
+    g158.bkind = MC_B_ROWS;
+    g158.bks = 192;
+    g158.bns = 1;
+    g158.ldy = 192;
+    g158.alpha = 0x1p+0f;
+    g158.bias_mode = 1;
+    g158.beta = 0x1p+0f;
+    g158.bias = x2;
+    g158.apk = ch_ppocr_mobile_v2_0_cls_infer_p33.v;
+    g158.b = x0;
+    g158.y = y0;
+    mc_gemm_81311647(&g158, 0, 200, 0, 192);
   }
 }
 
-/* p2o.Add.64 (Add): batch_norm_28.tmp_3[1,200,2,96], p2o.helper.constant.41[] -> p2o.Clip.27[1,200,2,96] */
-static void node_96_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.43 (Conv): hardswish_13.tmp_0[1,200,2,96], conv2d_43.w_0_bnfold[200,1,5,5], conv2d_43.w_0_bnfold_bias[200] -> hardswish_14.tmp_0[1,200,2,96] */
+static void node_57_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    for (int64_t i198 = 0; i198 < 38400; i198++) {
-      const float u0 = x0[i198];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i198] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.40 (Mul): batch_norm_28.tmp_3[1,200,2,96], p2o.Clip.27[1,200,2,96] -> p2o.Mul.41[1,200,2,96] */
-static void node_97_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i199 = 0; i199 < 38400; i199++) {
-      const float u0 = x0[i199];
-      const float u1 = x1[i199];
-      float v = (float)(u0 * u1);
-      y0[i199] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.13 (Div): p2o.Mul.41[1,200,2,96], p2o.helper.constant.40[] -> hardswish_13.tmp_0[1,200,2,96] */
-static void node_98_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i200 = 0; i200 < 38400; i200++) {
-      const float u0 = x0[i200];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i200] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.43 (Conv): hardswish_13.tmp_0[1,200,2,96], conv2d_43.w_0_bnfold[200,1,5,5], conv2d_43.w_0_bnfold_bias[200] -> batch_norm_29.tmp_3[1,200,2,96] */
-static void node_99_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g201;
-    memset(&g201, 0, sizeof g201);
-    g201.H = 2;
-    g201.W = 96;
-    g201.OW = 96;
-    g201.KH = 5;
-    g201.KW = 5;
-    g201.SH = 1;
-    g201.SW = 1;
-    g201.DH = 1;
-    g201.DW = 1;
-    g201.PH = 2;
-    g201.PW = 2;
-    g201.alpha = 0x1p+0f;
-    g201.bias_mode = 1;
-    g201.beta = 0x1p+0f;
-    for (int64_t i202 = 0; i202 < 1; i202++) {
-      for (int64_t i203 = 0; i203 < 200; i203++) {
-        g201.bias = x2;
-        mc_dw(&g201, x0 + i202 * 38400 + i203 * 192, x1 + i203 * 25, y0 + i202 * 38400 + i203 * 192, 2, i203);
+    mc_gemm_args g159;
+    memset(&g159, 0, sizeof g159);
+    g159.H = 2;
+    g159.W = 96;
+    g159.OW = 96;
+    g159.KH = 5;
+    g159.KW = 5;
+    g159.SH = 1;
+    g159.SW = 1;
+    g159.DH = 1;
+    g159.DW = 1;
+    g159.PH = 2;
+    g159.PW = 2;
+    g159.alpha = 0x1p+0f;
+    g159.bias_mode = 1;
+    g159.beta = 0x1p+0f;
+    g159.scratch = (float *)(void *)scratch;
+    for (int64_t i160 = 0; i160 < 1; i160++) {
+      for (int64_t i161 = 0; i161 < 200; i161++) {
+        g159.bias = x2;
+        mc_dw_81311647(&g159, x0 + i160 * 38400 + i161 * 192, x1 + i161 * 25, y0 + i160 * 38400 + i161 * 192, 2, i161);
       }
     }
   }
 }
 
-/* p2o.Add.66 (Add): batch_norm_29.tmp_3[1,200,2,96], p2o.helper.constant.43[] -> p2o.Clip.29[1,200,2,96] */
-static void node_100_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i204 = 0; i204 < 38400; i204++) {
-      const float u0 = x0[i204];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i204] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.42 (Mul): batch_norm_29.tmp_3[1,200,2,96], p2o.Clip.29[1,200,2,96] -> p2o.Mul.43[1,200,2,96] */
-static void node_101_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i205 = 0; i205 < 38400; i205++) {
-      const float u0 = x0[i205];
-      const float u1 = x1[i205];
-      float v = (float)(u0 * u1);
-      y0[i205] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.14 (Div): p2o.Mul.43[1,200,2,96], p2o.helper.constant.42[] -> hardswish_14.tmp_0[1,200,2,96] */
-static void node_102_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i206 = 0; i206 < 38400; i206++) {
-      const float u0 = x0[i206];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i206] = (float)v;
-    }
-  }
-}
-
 /* p2o.GlobalAveragePool.14 (GlobalAveragePool): hardswish_14.tmp_0[1,200,2,96] -> p2o.GlobalAveragePool.15[1,200,1,1] */
-static void node_103_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_58_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i207 = 0; i207 < 200; i207++) {
-    const float *xp208 = x0 + i207 * 192;
-    float *yp209 = y0 + i207 * 1;
-    for (int64_t i210 = 0; i210 < 1; i210++) {
-      for (int64_t i211 = 0; i211 < 1; i211++) {
-        float acc212 = 0x0p+0f;
-        int64_t cnt213 = 0;
-        for (int64_t i214 = 0; i214 < 2; i214++) {
-          const int64_t p215 = i210 + i214;
-          for (int64_t i216 = 0; i216 < 96; i216++) {
-            const int64_t p217 = i211 + i216;
-            cnt213++;
-            const float v218 = xp208[p215 * 96 + p217];
-            acc212 += v218;
+  for (int64_t i162 = 0; i162 < 200; i162++) {
+    const float *xp163 = x0 + i162 * 192;
+    float *yp164 = y0 + i162 * 1;
+    for (int64_t i165 = 0; i165 < 1; i165++) {
+      for (int64_t i166 = 0; i166 < 1; i166++) {
+        float acc167 = 0x0p+0f;
+        int64_t cnt168 = 0;
+        for (int64_t i169 = 0; i169 < 2; i169++) {
+          const int64_t p170 = i165 + i169;
+          for (int64_t i171 = 0; i171 < 96; i171++) {
+            const int64_t p172 = i166 + i171;
+            cnt168++;
+            const float v173 = xp163[p170 * 96 + p172];
+            acc167 += v173;
           }
         }
-        yp209[i210 + i211] = acc212 / (float)cnt213;
+        yp164[i165 + i166] = acc167 / (float)cnt168;
       }
     }
   }
 }
 
 /* p2o.Conv.44 (Conv): p2o.GlobalAveragePool.15[1,200,1,1], conv2d_44.w_0[50,200,1,1], conv2d_44.b_0[50] -> relu_13.tmp_0[1,50,1,1] */
-static void node_104_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_59_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g219;
-    memset(&g219, 0, sizeof g219);
-    g219.M = 1;
-    g219.N = 50;
-    g219.K = 200;
-    g219.ars = 200;
-    g219.aks = 1;
-    g219.bkind = MC_B_ROWS;
-    g219.bks = 50;
-    g219.bns = 1;
-    g219.ldy = 50;
-    g219.alpha = 0x1p+0f;
-    g219.bias_mode = 2;
-    g219.beta = 0x1p+0f;
-    g219.bias = x2;
-    g219.a = x0;
-    g219.b = ch_ppocr_mobile_v2_0_cls_infer_p34.v;
-    g219.y = y0;
-    mc_gemv_81bf6201(&g219);
+    mc_gemm_args g174;
+    memset(&g174, 0, sizeof g174);
+    g174.M = 1;
+    g174.N = 50;
+    g174.K = 200;
+    g174.ars = 200;
+    g174.aks = 1;
+    g174.bkind = MC_B_ROWS;
+    g174.bks = 50;
+    g174.bns = 1;
+    g174.ldy = 50;
+    g174.alpha = 0x1p+0f;
+    g174.bias_mode = 2;
+    g174.beta = 0x1p+0f;
+    g174.bias = x2;
+    g174.a = x0;
+    g174.b = ch_ppocr_mobile_v2_0_cls_infer_p34.v;
+    g174.y = y0;
+    mc_gemv_81bf6201(&g174);
   }
 }
 
 /* p2o.Conv.45 (Conv): relu_13.tmp_0[1,50,1,1], conv2d_45.w_0[200,50,1,1], conv2d_45.b_0[200] -> hardsigmoid_7.tmp_0[1,200,1,1] */
-static void node_105_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_60_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g220;
-    memset(&g220, 0, sizeof g220);
-    g220.M = 1;
-    g220.N = 200;
-    g220.K = 50;
-    g220.ars = 50;
-    g220.aks = 1;
-    g220.bkind = MC_B_ROWS;
-    g220.bks = 200;
-    g220.bns = 1;
-    g220.ldy = 200;
-    g220.alpha = 0x1p+0f;
-    g220.bias_mode = 2;
-    g220.beta = 0x1p+0f;
-    g220.bias = x2;
-    g220.a = x0;
-    g220.b = ch_ppocr_mobile_v2_0_cls_infer_p35.v;
-    g220.y = y0;
-    mc_gemv_98ddd989(&g220);
+    mc_gemm_args g175;
+    memset(&g175, 0, sizeof g175);
+    g175.M = 1;
+    g175.N = 200;
+    g175.K = 50;
+    g175.ars = 50;
+    g175.aks = 1;
+    g175.bkind = MC_B_ROWS;
+    g175.bks = 200;
+    g175.bns = 1;
+    g175.ldy = 200;
+    g175.alpha = 0x1p+0f;
+    g175.bias_mode = 2;
+    g175.beta = 0x1p+0f;
+    g175.bias = x2;
+    g175.a = x0;
+    g175.b = ch_ppocr_mobile_v2_0_cls_infer_p35.v;
+    g175.y = y0;
+    mc_gemv_98ddd989(&g175);
   }
 }
 
 /* p2o.Mul.44 (Mul): hardswish_14.tmp_0[1,200,2,96], hardsigmoid_7.tmp_0[1,200,1,1] -> p2o.Mul.45[1,200,2,96] */
-static void node_106_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_61_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i221 = 0; i221 < 200; i221++) {
-      for (int64_t i222 = 0; i222 < 192; i222++) {
-        const float u0 = x0[i221 * 192 + i222];
-        const float u1 = x1[i221];
+    for (int64_t i176 = 0; i176 < 200; i176++) {
+      for (int64_t i177 = 0; i177 < 192; i177++) {
+        const float u0 = x0[i176 * 192 + i177];
+        const float u1 = x1[i176];
         float v = (float)(u0 * u1);
-        y0[i221 * 192 + i222] = (float)v;
+        y0[i176 * 192 + i177] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.46 (Conv): p2o.Mul.45[1,200,2,96], conv2d_46.w_0_bnfold[32,200,1,1], conv2d_46.w_0_bnfold_bias[32], batch_norm_27.tmp_3[1,32,2,96] -> p2o.Add.73[1,32,2,96] */
-static void node_107_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
+static void node_62_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g223;
-    memset(&g223, 0, sizeof g223);
-    g223.M = 32;
-    g223.N = 192;
-    g223.K = 200;
-    g223.MC = 72;
-    g223.NC = 192;
-    g223.KC = 200;
-    g223.bkind = MC_B_ROWS;
-    g223.bks = 192;
-    g223.bns = 1;
-    g223.ldy = 192;
-    g223.alpha = 0x1p+0f;
-    g223.bias_mode = 1;
-    g223.beta = 0x1p+0f;
-    g223.ldr = 192;
-    g223.rscale = 0x1p+0f;
-    g223.bias = x2;
-    g223.res = x3;
-    g223.apk = ch_ppocr_mobile_v2_0_cls_infer_p36.v;
-    g223.b = x0;
-    g223.y = y0;
-    mc_gemm(&g223);
+    mc_gemm_args g178;
+    memset(&g178, 0, sizeof g178);
+    g178.M = 32;
+    g178.N = 192;
+    g178.K = 200;
+    g178.MC = 72;
+    g178.NC = 192;
+    g178.KC = 200;
+    g178.bkind = MC_B_ROWS;
+    g178.bks = 192;
+    g178.bns = 1;
+    g178.ldy = 192;
+    g178.alpha = 0x1p+0f;
+    g178.bias_mode = 1;
+    g178.beta = 0x1p+0f;
+    g178.ldr = 192;
+    g178.rscale = 0x1p+0f;
+    g178.bias = x2;
+    g178.res = x3;
+    g178.apk = ch_ppocr_mobile_v2_0_cls_infer_p36.v;
+    g178.b = x0;
+    g178.y = y0;
+    mc_gemm(&g178, 0, 32, 0, 192);
   }
 }
 
-/* p2o.Conv.47 (Conv): p2o.Add.73[1,32,2,96], conv2d_47.w_0_bnfold[200,32,1,1], conv2d_47.w_0_bnfold_bias[200] -> batch_norm_31.tmp_3[1,200,2,96] */
-static void node_108_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.47 (Conv): p2o.Add.73[1,32,2,96], conv2d_47.w_0_bnfold[200,32,1,1], conv2d_47.w_0_bnfold_bias[200] -> hardswish_15.tmp_0[1,200,2,96] */
+static void node_63_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g224;
-    memset(&g224, 0, sizeof g224);
-    g224.M = 200;
-    g224.N = 192;
-    g224.K = 32;
-    g224.MC = 72;
-    g224.NC = 192;
-    g224.KC = 32;
-    g224.bkind = MC_B_ROWS;
-    g224.bks = 192;
-    g224.bns = 1;
-    g224.ldy = 192;
-    g224.alpha = 0x1p+0f;
-    g224.bias_mode = 1;
-    g224.beta = 0x1p+0f;
-    g224.bias = x2;
-    g224.apk = ch_ppocr_mobile_v2_0_cls_infer_p37.v;
-    g224.b = x0;
-    g224.y = y0;
-    mc_gemm(&g224);
+    mc_gemm_args g179;
+    memset(&g179, 0, sizeof g179);
+    g179.M = 200;
+    g179.N = 192;
+    g179.K = 32;
+    g179.MC = 72;
+    g179.NC = 192;
+    g179.KC = 32;
+    g179.bkind = MC_B_ROWS;
+    g179.bks = 192;
+    g179.bns = 1;
+    g179.ldy = 192;
+    g179.alpha = 0x1p+0f;
+    g179.bias_mode = 1;
+    g179.beta = 0x1p+0f;
+    g179.bias = x2;
+    g179.apk = ch_ppocr_mobile_v2_0_cls_infer_p37.v;
+    g179.b = x0;
+    g179.y = y0;
+    mc_gemm_81311647(&g179, 0, 200, 0, 192);
   }
 }
 
-/* p2o.Add.74 (Add): batch_norm_31.tmp_3[1,200,2,96], p2o.helper.constant.47[] -> p2o.Clip.31[1,200,2,96] */
-static void node_109_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
+/* p2o.Conv.48 (Conv): hardswish_15.tmp_0[1,200,2,96], conv2d_48.w_0_bnfold[200,1,5,5], conv2d_48.w_0_bnfold_bias[200] -> hardswish_16.tmp_0[1,200,2,96] */
+static void node_64_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    for (int64_t i225 = 0; i225 < 38400; i225++) {
-      const float u0 = x0[i225];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i225] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.46 (Mul): batch_norm_31.tmp_3[1,200,2,96], p2o.Clip.31[1,200,2,96] -> p2o.Mul.47[1,200,2,96] */
-static void node_110_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i226 = 0; i226 < 38400; i226++) {
-      const float u0 = x0[i226];
-      const float u1 = x1[i226];
-      float v = (float)(u0 * u1);
-      y0[i226] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.15 (Div): p2o.Mul.47[1,200,2,96], p2o.helper.constant.46[] -> hardswish_15.tmp_0[1,200,2,96] */
-static void node_111_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i227 = 0; i227 < 38400; i227++) {
-      const float u0 = x0[i227];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i227] = (float)v;
-    }
-  }
-}
-
-/* p2o.Conv.48 (Conv): hardswish_15.tmp_0[1,200,2,96], conv2d_48.w_0_bnfold[200,1,5,5], conv2d_48.w_0_bnfold_bias[200] -> batch_norm_32.tmp_3[1,200,2,96] */
-static void node_112_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
-{
-  {
-    mc_gemm_args g228;
-    memset(&g228, 0, sizeof g228);
-    g228.H = 2;
-    g228.W = 96;
-    g228.OW = 96;
-    g228.KH = 5;
-    g228.KW = 5;
-    g228.SH = 1;
-    g228.SW = 1;
-    g228.DH = 1;
-    g228.DW = 1;
-    g228.PH = 2;
-    g228.PW = 2;
-    g228.alpha = 0x1p+0f;
-    g228.bias_mode = 1;
-    g228.beta = 0x1p+0f;
-    for (int64_t i229 = 0; i229 < 1; i229++) {
-      for (int64_t i230 = 0; i230 < 200; i230++) {
-        g228.bias = x2;
-        mc_dw(&g228, x0 + i229 * 38400 + i230 * 192, x1 + i230 * 25, y0 + i229 * 38400 + i230 * 192, 2, i230);
+    mc_gemm_args g180;
+    memset(&g180, 0, sizeof g180);
+    g180.H = 2;
+    g180.W = 96;
+    g180.OW = 96;
+    g180.KH = 5;
+    g180.KW = 5;
+    g180.SH = 1;
+    g180.SW = 1;
+    g180.DH = 1;
+    g180.DW = 1;
+    g180.PH = 2;
+    g180.PW = 2;
+    g180.alpha = 0x1p+0f;
+    g180.bias_mode = 1;
+    g180.beta = 0x1p+0f;
+    g180.scratch = (float *)(void *)scratch;
+    for (int64_t i181 = 0; i181 < 1; i181++) {
+      for (int64_t i182 = 0; i182 < 200; i182++) {
+        g180.bias = x2;
+        mc_dw_81311647(&g180, x0 + i181 * 38400 + i182 * 192, x1 + i182 * 25, y0 + i181 * 38400 + i182 * 192, 2, i182);
       }
     }
   }
 }
 
-/* p2o.Add.76 (Add): batch_norm_32.tmp_3[1,200,2,96], p2o.helper.constant.49[] -> p2o.Clip.33[1,200,2,96] */
-static void node_113_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i231 = 0; i231 < 38400; i231++) {
-      const float u0 = x0[i231];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i231] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.48 (Mul): batch_norm_32.tmp_3[1,200,2,96], p2o.Clip.33[1,200,2,96] -> p2o.Mul.49[1,200,2,96] */
-static void node_114_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i232 = 0; i232 < 38400; i232++) {
-      const float u0 = x0[i232];
-      const float u1 = x1[i232];
-      float v = (float)(u0 * u1);
-      y0[i232] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.16 (Div): p2o.Mul.49[1,200,2,96], p2o.helper.constant.48[] -> hardswish_16.tmp_0[1,200,2,96] */
-static void node_115_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i233 = 0; i233 < 38400; i233++) {
-      const float u0 = x0[i233];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i233] = (float)v;
-    }
-  }
-}
-
 /* p2o.GlobalAveragePool.16 (GlobalAveragePool): hardswish_16.tmp_0[1,200,2,96] -> p2o.GlobalAveragePool.17[1,200,1,1] */
-static void node_116_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_65_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i234 = 0; i234 < 200; i234++) {
-    const float *xp235 = x0 + i234 * 192;
-    float *yp236 = y0 + i234 * 1;
-    for (int64_t i237 = 0; i237 < 1; i237++) {
-      for (int64_t i238 = 0; i238 < 1; i238++) {
-        float acc239 = 0x0p+0f;
-        int64_t cnt240 = 0;
-        for (int64_t i241 = 0; i241 < 2; i241++) {
-          const int64_t p242 = i237 + i241;
-          for (int64_t i243 = 0; i243 < 96; i243++) {
-            const int64_t p244 = i238 + i243;
-            cnt240++;
-            const float v245 = xp235[p242 * 96 + p244];
-            acc239 += v245;
+  for (int64_t i183 = 0; i183 < 200; i183++) {
+    const float *xp184 = x0 + i183 * 192;
+    float *yp185 = y0 + i183 * 1;
+    for (int64_t i186 = 0; i186 < 1; i186++) {
+      for (int64_t i187 = 0; i187 < 1; i187++) {
+        float acc188 = 0x0p+0f;
+        int64_t cnt189 = 0;
+        for (int64_t i190 = 0; i190 < 2; i190++) {
+          const int64_t p191 = i186 + i190;
+          for (int64_t i192 = 0; i192 < 96; i192++) {
+            const int64_t p193 = i187 + i192;
+            cnt189++;
+            const float v194 = xp184[p191 * 96 + p193];
+            acc188 += v194;
           }
         }
-        yp236[i237 + i238] = acc239 / (float)cnt240;
+        yp185[i186 + i187] = acc188 / (float)cnt189;
       }
     }
   }
 }
 
 /* p2o.Conv.49 (Conv): p2o.GlobalAveragePool.17[1,200,1,1], conv2d_49.w_0[50,200,1,1], conv2d_49.b_0[50] -> relu_14.tmp_0[1,50,1,1] */
-static void node_117_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_66_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g246;
-    memset(&g246, 0, sizeof g246);
-    g246.M = 1;
-    g246.N = 50;
-    g246.K = 200;
-    g246.ars = 200;
-    g246.aks = 1;
-    g246.bkind = MC_B_ROWS;
-    g246.bks = 50;
-    g246.bns = 1;
-    g246.ldy = 50;
-    g246.alpha = 0x1p+0f;
-    g246.bias_mode = 2;
-    g246.beta = 0x1p+0f;
-    g246.bias = x2;
-    g246.a = x0;
-    g246.b = ch_ppocr_mobile_v2_0_cls_infer_p38.v;
-    g246.y = y0;
-    mc_gemv_81bf6201(&g246);
+    mc_gemm_args g195;
+    memset(&g195, 0, sizeof g195);
+    g195.M = 1;
+    g195.N = 50;
+    g195.K = 200;
+    g195.ars = 200;
+    g195.aks = 1;
+    g195.bkind = MC_B_ROWS;
+    g195.bks = 50;
+    g195.bns = 1;
+    g195.ldy = 50;
+    g195.alpha = 0x1p+0f;
+    g195.bias_mode = 2;
+    g195.beta = 0x1p+0f;
+    g195.bias = x2;
+    g195.a = x0;
+    g195.b = ch_ppocr_mobile_v2_0_cls_infer_p38.v;
+    g195.y = y0;
+    mc_gemv_81bf6201(&g195);
   }
 }
 
 /* p2o.Conv.50 (Conv): relu_14.tmp_0[1,50,1,1], conv2d_50.w_0[200,50,1,1], conv2d_50.b_0[200] -> hardsigmoid_8.tmp_0[1,200,1,1] */
-static void node_118_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+static void node_67_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g247;
-    memset(&g247, 0, sizeof g247);
-    g247.M = 1;
-    g247.N = 200;
-    g247.K = 50;
-    g247.ars = 50;
-    g247.aks = 1;
-    g247.bkind = MC_B_ROWS;
-    g247.bks = 200;
-    g247.bns = 1;
-    g247.ldy = 200;
-    g247.alpha = 0x1p+0f;
-    g247.bias_mode = 2;
-    g247.beta = 0x1p+0f;
-    g247.bias = x2;
-    g247.a = x0;
-    g247.b = ch_ppocr_mobile_v2_0_cls_infer_p39.v;
-    g247.y = y0;
-    mc_gemv_98ddd989(&g247);
+    mc_gemm_args g196;
+    memset(&g196, 0, sizeof g196);
+    g196.M = 1;
+    g196.N = 200;
+    g196.K = 50;
+    g196.ars = 50;
+    g196.aks = 1;
+    g196.bkind = MC_B_ROWS;
+    g196.bks = 200;
+    g196.bns = 1;
+    g196.ldy = 200;
+    g196.alpha = 0x1p+0f;
+    g196.bias_mode = 2;
+    g196.beta = 0x1p+0f;
+    g196.bias = x2;
+    g196.a = x0;
+    g196.b = ch_ppocr_mobile_v2_0_cls_infer_p39.v;
+    g196.y = y0;
+    mc_gemv_98ddd989(&g196);
   }
 }
 
 /* p2o.Mul.50 (Mul): hardswish_16.tmp_0[1,200,2,96], hardsigmoid_8.tmp_0[1,200,1,1] -> p2o.Mul.51[1,200,2,96] */
-static void node_119_Mul(const float *x0, const float *restrict x1, float *y0)
+static void node_68_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i248 = 0; i248 < 200; i248++) {
-      for (int64_t i249 = 0; i249 < 192; i249++) {
-        const float u0 = x0[i248 * 192 + i249];
-        const float u1 = x1[i248];
+    for (int64_t i197 = 0; i197 < 200; i197++) {
+      for (int64_t i198 = 0; i198 < 192; i198++) {
+        const float u0 = x0[i197 * 192 + i198];
+        const float u1 = x1[i197];
         float v = (float)(u0 * u1);
-        y0[i248 * 192 + i249] = (float)v;
+        y0[i197 * 192 + i198] = (float)v;
       }
     }
   }
 }
 
 /* p2o.Conv.51 (Conv): p2o.Mul.51[1,200,2,96], conv2d_51.w_0_bnfold[32,200,1,1], conv2d_51.w_0_bnfold_bias[32], p2o.Add.73[1,32,2,96] -> p2o.Add.83[1,32,2,96] */
-static void node_120_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
+static void node_69_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g250;
-    memset(&g250, 0, sizeof g250);
-    g250.M = 32;
-    g250.N = 192;
-    g250.K = 200;
-    g250.MC = 72;
-    g250.NC = 192;
-    g250.KC = 200;
-    g250.bkind = MC_B_ROWS;
-    g250.bks = 192;
-    g250.bns = 1;
-    g250.ldy = 192;
-    g250.alpha = 0x1p+0f;
-    g250.bias_mode = 1;
-    g250.beta = 0x1p+0f;
-    g250.ldr = 192;
-    g250.rscale = 0x1p+0f;
-    g250.bias = x2;
-    g250.res = x3;
-    g250.apk = ch_ppocr_mobile_v2_0_cls_infer_p40.v;
-    g250.b = x0;
-    g250.y = y0;
-    mc_gemm(&g250);
+    mc_gemm_args g199;
+    memset(&g199, 0, sizeof g199);
+    g199.M = 32;
+    g199.N = 192;
+    g199.K = 200;
+    g199.MC = 72;
+    g199.NC = 192;
+    g199.KC = 200;
+    g199.bkind = MC_B_ROWS;
+    g199.bks = 192;
+    g199.bns = 1;
+    g199.ldy = 192;
+    g199.alpha = 0x1p+0f;
+    g199.bias_mode = 1;
+    g199.beta = 0x1p+0f;
+    g199.ldr = 192;
+    g199.rscale = 0x1p+0f;
+    g199.bias = x2;
+    g199.res = x3;
+    g199.apk = ch_ppocr_mobile_v2_0_cls_infer_p40.v;
+    g199.b = x0;
+    g199.y = y0;
+    mc_gemm(&g199, 0, 32, 0, 192);
   }
 }
 
-/* p2o.Conv.52 (Conv): p2o.Add.83[1,32,2,96], conv2d_52.w_0_bnfold[200,32,1,1], conv2d_52.w_0_bnfold_bias[200] -> batch_norm_34.tmp_3[1,200,2,96] */
-static void node_121_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
+/* p2o.Conv.52 (Conv): p2o.Add.83[1,32,2,96], conv2d_52.w_0_bnfold[200,32,1,1], conv2d_52.w_0_bnfold_bias[200] -> hardswish_17.tmp_0[1,200,2,96] */
+static void node_70_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g251;
-    memset(&g251, 0, sizeof g251);
-    g251.M = 200;
-    g251.N = 192;
-    g251.K = 32;
-    g251.MC = 72;
-    g251.NC = 192;
-    g251.KC = 32;
-    g251.bkind = MC_B_ROWS;
-    g251.bks = 192;
-    g251.bns = 1;
-    g251.ldy = 192;
-    g251.alpha = 0x1p+0f;
-    g251.bias_mode = 1;
-    g251.beta = 0x1p+0f;
-    g251.bias = x2;
-    g251.apk = ch_ppocr_mobile_v2_0_cls_infer_p41.v;
-    g251.b = x0;
-    g251.y = y0;
-    mc_gemm(&g251);
-  }
-}
-
-/* p2o.Add.84 (Add): batch_norm_34.tmp_3[1,200,2,96], p2o.helper.constant.53[] -> p2o.Clip.35[1,200,2,96] */
-static void node_122_Add(const float *restrict x0, const float *restrict x1, float *restrict y0)
-{
-  {
-    for (int64_t i252 = 0; i252 < 38400; i252++) {
-      const float u0 = x0[i252];
-      const float u1 = x1[0];
-      float v = (float)(u0 + u1);
-      v = (v < 0x0p+0f ? (0x0p+0f > 0x1.8p+2f ? 0x1.8p+2f : 0x0p+0f) : (v > 0x1.8p+2f ? 0x1.8p+2f : v));
-      y0[i252] = (float)v;
-    }
-  }
-}
-
-/* p2o.Mul.52 (Mul): batch_norm_34.tmp_3[1,200,2,96], p2o.Clip.35[1,200,2,96] -> p2o.Mul.53[1,200,2,96] */
-static void node_123_Mul(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i253 = 0; i253 < 38400; i253++) {
-      const float u0 = x0[i253];
-      const float u1 = x1[i253];
-      float v = (float)(u0 * u1);
-      y0[i253] = (float)v;
-    }
-  }
-}
-
-/* p2o.Div.17 (Div): p2o.Mul.53[1,200,2,96], p2o.helper.constant.52[] -> hardswish_17.tmp_0[1,200,2,96] */
-static void node_124_Div(const float *x0, const float *restrict x1, float *y0)
-{
-  {
-    for (int64_t i254 = 0; i254 < 38400; i254++) {
-      const float u0 = x0[i254];
-      const float u1 = x1[0];
-      float v = (float)(u0 / u1);
-      y0[i254] = (float)v;
-    }
+    mc_gemm_args g200;
+    memset(&g200, 0, sizeof g200);
+    g200.M = 200;
+    g200.N = 192;
+    g200.K = 32;
+    g200.MC = 72;
+    g200.NC = 192;
+    g200.KC = 32;
+    g200.bkind = MC_B_ROWS;
+    g200.bks = 192;
+    g200.bns = 1;
+    g200.ldy = 192;
+    g200.alpha = 0x1p+0f;
+    g200.bias_mode = 1;
+    g200.beta = 0x1p+0f;
+    g200.bias = x2;
+    g200.apk = ch_ppocr_mobile_v2_0_cls_infer_p41.v;
+    g200.b = x0;
+    g200.y = y0;
+    mc_gemm_81311647(&g200, 0, 200, 0, 192);
   }
 }
 
 /* p2o.MaxPool.0 (MaxPool): hardswish_17.tmp_0[1,200,2,96] -> p2o.MaxPool.1[1,200,1,48] */
-static void node_125_MaxPool(const float *restrict x0, float *restrict y0)
+static void node_71_MaxPool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i255 = 0; i255 < 200; i255++) {
-    const float *xp256 = x0 + i255 * 192;
-    float *yp257 = y0 + i255 * 48;
-    for (int64_t i258 = 0; i258 < 1; i258++) {
-      for (int64_t i259 = 0; i259 < 48; i259++) {
-        float acc260 = -INFINITY;
-        for (int64_t i261 = 0; i261 < 2; i261++) {
-          const int64_t p262 = i258 * 2 + i261;
-          for (int64_t i263 = 0; i263 < 2; i263++) {
-            const int64_t p264 = i259 * 2 + i263;
-            const float v265 = xp256[p262 * 96 + p264];
-            if (v265 > acc260 || v265 != v265) acc260 = v265;
+  for (int64_t i201 = 0; i201 < 200; i201++) {
+    const float *xp202 = x0 + i201 * 192;
+    float *yp203 = y0 + i201 * 48;
+    for (int64_t i204 = 0; i204 < 1; i204++) {
+      for (int64_t i205 = 0; i205 < 48; i205++) {
+        float acc206 = -INFINITY;
+        for (int64_t i207 = 0; i207 < 2; i207++) {
+          const int64_t p208 = i204 * 2 + i207;
+          for (int64_t i209 = 0; i209 < 2; i209++) {
+            const int64_t p210 = i205 * 2 + i209;
+            const float v211 = xp202[p208 * 96 + p210];
+            if (v211 > acc206 || v211 != v211) acc206 = v211;
           }
         }
-        yp257[i258 * 48 + i259] = acc260;
+        yp203[i204 * 48 + i205] = acc206;
       }
     }
   }
 }
 
 /* p2o.GlobalAveragePool.18 (GlobalAveragePool): p2o.MaxPool.1[1,200,1,48] -> p2o.GlobalAveragePool.19[1,200,1,1] */
-static void node_126_GlobalAveragePool(const float *restrict x0, float *restrict y0)
+static void node_72_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i266 = 0; i266 < 200; i266++) {
-    const float *xp267 = x0 + i266 * 48;
-    float *yp268 = y0 + i266 * 1;
-    for (int64_t i269 = 0; i269 < 1; i269++) {
-      for (int64_t i270 = 0; i270 < 1; i270++) {
-        float acc271 = 0x0p+0f;
-        int64_t cnt272 = 0;
-        for (int64_t i273 = 0; i273 < 1; i273++) {
-          const int64_t p274 = i269 + i273;
-          for (int64_t i275 = 0; i275 < 48; i275++) {
-            const int64_t p276 = i270 + i275;
-            cnt272++;
-            const float v277 = xp267[p274 * 48 + p276];
-            acc271 += v277;
+  for (int64_t i212 = 0; i212 < 200; i212++) {
+    const float *xp213 = x0 + i212 * 48;
+    float *yp214 = y0 + i212 * 1;
+    for (int64_t i215 = 0; i215 < 1; i215++) {
+      for (int64_t i216 = 0; i216 < 1; i216++) {
+        float acc217 = 0x0p+0f;
+        int64_t cnt218 = 0;
+        for (int64_t i219 = 0; i219 < 1; i219++) {
+          const int64_t p220 = i215 + i219;
+          for (int64_t i221 = 0; i221 < 48; i221++) {
+            const int64_t p222 = i216 + i221;
+            cnt218++;
+            const float v223 = xp213[p220 * 48 + p222];
+            acc217 += v223;
           }
         }
-        yp268[i269 + i270] = acc271 / (float)cnt272;
+        yp214[i215 + i216] = acc217 / (float)cnt218;
       }
     }
   }
 }
 
 /* p2o.Reshape.36 (Reshape): p2o.GlobalAveragePool.19[1,200,1,1], p2o.helper.concat.0[2] -> reshape2_0.tmp_0[1,200] */
-static void node_127_Reshape(const float *x0, float *y0)
+static void node_73_Reshape(const float *x0, float *y0)
 {
   {
     if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 200 * sizeof(float));
@@ -3816,60 +3251,60 @@ static void node_127_Reshape(const float *x0, float *y0)
 }
 
 /* p2o.MatMul.0 (MatMul): reshape2_0.tmp_0[1,200], fc_0.w_0[200,2] -> p2o.MatMul.1[1,2] */
-static void node_128_MatMul(const float *restrict x0, float *restrict y0)
+static void node_74_MatMul(const float *restrict x0, float *restrict y0)
 {
   {
-    mc_gemm_args g278;
-    memset(&g278, 0, sizeof g278);
-    g278.M = 1;
-    g278.N = 2;
-    g278.K = 200;
-    g278.ars = 200;
-    g278.aks = 1;
-    g278.bkind = MC_B_ROWS;
-    g278.bks = 2;
-    g278.bns = 1;
-    g278.ldy = 2;
-    g278.alpha = 0x1p+0f;
-    g278.a = x0;
-    g278.b = ch_ppocr_mobile_v2_0_cls_infer_p42.v;
-    g278.y = y0;
-    mc_gemv(&g278);
+    mc_gemm_args g224;
+    memset(&g224, 0, sizeof g224);
+    g224.M = 1;
+    g224.N = 2;
+    g224.K = 200;
+    g224.ars = 200;
+    g224.aks = 1;
+    g224.bkind = MC_B_ROWS;
+    g224.bks = 2;
+    g224.bns = 1;
+    g224.ldy = 2;
+    g224.alpha = 0x1p+0f;
+    g224.a = x0;
+    g224.b = ch_ppocr_mobile_v2_0_cls_infer_p42.v;
+    g224.y = y0;
+    mc_gemv(&g224);
   }
 }
 
 /* p2o.Add.86 (Add): p2o.MatMul.1[1,2], fc_0.b_0[2] -> p2o.Add.87[1,2] */
-static void node_129_Add(const float *x0, const float *restrict x1, float *y0)
+static void node_75_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i279 = 0; i279 < 2; i279++) {
-      const float u0 = x0[i279];
-      const float u1 = x1[i279];
+    for (int64_t i225 = 0; i225 < 2; i225++) {
+      const float u0 = x0[i225];
+      const float u1 = x1[i225];
       float v = (float)(u0 + u1);
-      y0[i279] = (float)v;
+      y0[i225] = (float)v;
     }
   }
 }
 
 /* p2o.Softmax.0 (Softmax): p2o.Add.87[1,2] -> softmax_0.tmp_0[1,2] */
-static void node_130_Softmax(const float *restrict x0, float *restrict y0)
+static void node_76_Softmax(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i280 = 0; i280 < 1; i280++) {
-      const float *restrict xr = x0 + i280 * 2;
-      float *restrict yr = y0 + i280 * 2;
+    for (int64_t i226 = 0; i226 < 1; i226++) {
+      const float *restrict xr = x0 + i226 * 2;
+      float *restrict yr = y0 + i226 * 2;
       float m = xr[0];
       float s = 0;
-      for (int64_t i281 = 0; i281 < 2; i281++) {
-        if (xr[i281] > m || xr[i281] != xr[i281]) m = xr[i281];
+      for (int64_t i227 = 0; i227 < 2; i227++) {
+        if (xr[i227] > m || xr[i227] != xr[i227]) m = xr[i227];
       }
-      for (int64_t i282 = 0; i282 < 2; i282++) {
-        yr[i282] = expf(xr[i282] - m);
-        s += yr[i282];
+      for (int64_t i228 = 0; i228 < 2; i228++) {
+        yr[i228] = expf(xr[i228] - m);
+        s += yr[i228];
       }
       const float r = s;
-      for (int64_t i283 = 0; i283 < 2; i283++) {
-        yr[i283] = yr[i283] / r;
+      for (int64_t i229 = 0; i229 < 2; i229++) {
+        yr[i229] = yr[i229] / r;
       }
     }
   }
@@ -3894,136 +3329,82 @@ int ch_ppocr_mobile_v2_0_cls_infer_infer(const float *input_x, float *output_sof
 #else
   unsigned char *A = arena ? (unsigned char *)arena : ch_ppocr_mobile_v2_0_cls_infer_STATIC_ARENA;
 #endif
-  node_0_Conv(input_x, ch_ppocr_mobile_v2_0_cls_infer_w55.v, (float *)(void *)(A + 0), A + 73728);
-  node_1_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w20.v, (float *)(void *)(A + 73728));
-  node_2_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_3_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w19.v, (float *)(void *)(A + 0));
-  node_4_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w56.v, (float *)(void *)(A + 73728));
-  node_5_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w57.v, ch_ppocr_mobile_v2_0_cls_infer_w58.v, (float *)(void *)(A + 0));
-  node_6_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
-  node_7_Conv((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w7.v, (float *)(void *)(A + 36928));
-  node_8_Conv((const float *)(void *)(A + 36928), ch_ppocr_mobile_v2_0_cls_infer_w12.v, (float *)(void *)(A + 36864));
-  node_9_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
-  node_10_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w59.v, (float *)(void *)(A + 110592));
-  node_11_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w60.v, (float *)(void *)(A + 0));
-  node_12_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w61.v, ch_ppocr_mobile_v2_0_cls_infer_w62.v, (float *)(void *)(A + 110592));
-  node_13_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w63.v, (float *)(void *)(A + 165888));
-  node_14_Conv((const float *)(void *)(A + 165888), ch_ppocr_mobile_v2_0_cls_infer_w64.v, (float *)(void *)(A + 0));
-  node_15_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w65.v, ch_ppocr_mobile_v2_0_cls_infer_w66.v, (float *)(void *)(A + 73728));
-  node_16_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w67.v, (const float *)(void *)(A + 165888), (float *)(void *)(A + 147456));
-  node_17_Conv((const float *)(void *)(A + 147456), ch_ppocr_mobile_v2_0_cls_infer_w68.v, (float *)(void *)(A + 0));
-  node_18_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w22.v, (float *)(void *)(A + 73728));
-  node_19_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_20_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w21.v, (float *)(void *)(A + 0));
-  node_21_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w69.v, ch_ppocr_mobile_v2_0_cls_infer_w70.v, (float *)(void *)(A + 73728));
-  node_22_Add((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w24.v, (float *)(void *)(A + 0));
-  node_23_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
-  node_24_Div((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w23.v, (float *)(void *)(A + 73728));
-  node_25_GlobalAveragePool((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
-  node_26_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w0.v, (float *)(void *)(A + 128));
-  node_27_Conv((const float *)(void *)(A + 128), ch_ppocr_mobile_v2_0_cls_infer_w1.v, (float *)(void *)(A + 0));
-  node_28_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
-  node_29_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w71.v, (float *)(void *)(A + 202752));
-  node_30_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w72.v, (float *)(void *)(A + 0));
-  node_31_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w26.v, (float *)(void *)(A + 101376));
-  node_32_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
-  node_33_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w25.v, (float *)(void *)(A + 0));
-  node_34_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w73.v, ch_ppocr_mobile_v2_0_cls_infer_w74.v, (float *)(void *)(A + 101376));
-  node_35_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w28.v, (float *)(void *)(A + 0));
-  node_36_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_37_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w27.v, (float *)(void *)(A + 101376));
-  node_38_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
-  node_39_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w2.v, (float *)(void *)(A + 384));
-  node_40_Conv((const float *)(void *)(A + 384), ch_ppocr_mobile_v2_0_cls_infer_w3.v, (float *)(void *)(A + 0));
-  node_41_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_42_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w75.v, (const float *)(void *)(A + 202752), (float *)(void *)(A + 221184));
-  node_43_Conv((const float *)(void *)(A + 221184), ch_ppocr_mobile_v2_0_cls_infer_w76.v, (float *)(void *)(A + 0));
-  node_44_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w30.v, (float *)(void *)(A + 101376));
-  node_45_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
-  node_46_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w29.v, (float *)(void *)(A + 0));
-  node_47_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w77.v, ch_ppocr_mobile_v2_0_cls_infer_w78.v, (float *)(void *)(A + 101376));
-  node_48_Add((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w32.v, (float *)(void *)(A + 0));
-  node_49_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_50_Div((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w31.v, (float *)(void *)(A + 101376));
-  node_51_GlobalAveragePool((const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
-  node_52_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w4.v, (float *)(void *)(A + 384));
-  node_53_Conv((const float *)(void *)(A + 384), ch_ppocr_mobile_v2_0_cls_infer_w5.v, (float *)(void *)(A + 0));
-  node_54_Mul((const float *)(void *)(A + 101376), (const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
-  node_55_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w79.v, (const float *)(void *)(A + 221184), (float *)(void *)(A + 202752));
-  node_56_Conv((const float *)(void *)(A + 202752), ch_ppocr_mobile_v2_0_cls_infer_w80.v, (float *)(void *)(A + 0));
-  node_57_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w34.v, (float *)(void *)(A + 46080));
-  node_58_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 46080), (float *)(void *)(A + 0));
-  node_59_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w33.v, (float *)(void *)(A + 0));
-  node_60_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w81.v, ch_ppocr_mobile_v2_0_cls_infer_w82.v, (float *)(void *)(A + 46080));
-  node_61_Add((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w36.v, (float *)(void *)(A + 0));
-  node_62_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
-  node_63_Div((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w35.v, (float *)(void *)(A + 46080));
-  node_64_GlobalAveragePool((const float *)(void *)(A + 46080), (float *)(void *)(A + 0));
-  node_65_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w6.v, (float *)(void *)(A + 192));
-  node_66_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w8.v, (float *)(void *)(A + 0));
-  node_67_Mul((const float *)(void *)(A + 46080), (const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
-  node_68_Conv((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w83.v, (const float *)(void *)(A + 202752), (float *)(void *)(A + 110592));
-  node_69_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w84.v, (float *)(void *)(A + 0));
-  node_70_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w38.v, (float *)(void *)(A + 55296));
-  node_71_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
-  node_72_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w37.v, (float *)(void *)(A + 0));
-  node_73_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w85.v, ch_ppocr_mobile_v2_0_cls_infer_w86.v, (float *)(void *)(A + 55296));
-  node_74_Add((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w40.v, (float *)(void *)(A + 0));
-  node_75_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
-  node_76_Div((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w39.v, (float *)(void *)(A + 55296));
-  node_77_GlobalAveragePool((const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
-  node_78_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w9.v, (float *)(void *)(A + 192));
-  node_79_Conv((const float *)(void *)(A + 192), ch_ppocr_mobile_v2_0_cls_infer_w10.v, (float *)(void *)(A + 0));
-  node_80_Mul((const float *)(void *)(A + 55296), (const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
-  node_81_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w87.v, (const float *)(void *)(A + 110592), (float *)(void *)(A + 129024));
-  node_82_Conv((const float *)(void *)(A + 129024), ch_ppocr_mobile_v2_0_cls_infer_w88.v, (float *)(void *)(A + 0));
-  node_83_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w42.v, (float *)(void *)(A + 119808));
-  node_84_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 119808), (float *)(void *)(A + 0));
-  node_85_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w41.v, (float *)(void *)(A + 0));
-  node_86_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w89.v, ch_ppocr_mobile_v2_0_cls_infer_w90.v, (float *)(void *)(A + 119808));
-  node_87_Add((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w44.v, (float *)(void *)(A + 0));
-  node_88_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
-  node_89_Div((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w43.v, (float *)(void *)(A + 119808));
-  node_90_GlobalAveragePool((const float *)(void *)(A + 119808), (float *)(void *)(A + 0));
-  node_91_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w11.v, (float *)(void *)(A + 448));
-  node_92_Conv((const float *)(void *)(A + 448), ch_ppocr_mobile_v2_0_cls_infer_w13.v, (float *)(void *)(A + 0));
-  node_93_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
-  node_94_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w91.v, (float *)(void *)(A + 307200));
-  node_95_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w92.v, (float *)(void *)(A + 0));
-  node_96_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w46.v, (float *)(void *)(A + 153600));
-  node_97_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_98_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w45.v, (float *)(void *)(A + 0));
-  node_99_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w93.v, ch_ppocr_mobile_v2_0_cls_infer_w94.v, (float *)(void *)(A + 153600));
-  node_100_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w48.v, (float *)(void *)(A + 0));
-  node_101_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_102_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w47.v, (float *)(void *)(A + 153600));
-  node_103_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_104_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w14.v, (float *)(void *)(A + 832));
-  node_105_Conv((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w15.v, (float *)(void *)(A + 0));
-  node_106_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_107_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w95.v, (const float *)(void *)(A + 307200), (float *)(void *)(A + 331776));
-  node_108_Conv((const float *)(void *)(A + 331776), ch_ppocr_mobile_v2_0_cls_infer_w96.v, (float *)(void *)(A + 0));
-  node_109_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w50.v, (float *)(void *)(A + 153600));
-  node_110_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_111_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w49.v, (float *)(void *)(A + 0));
-  node_112_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w97.v, ch_ppocr_mobile_v2_0_cls_infer_w98.v, (float *)(void *)(A + 153600));
-  node_113_Add((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w52.v, (float *)(void *)(A + 0));
-  node_114_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_115_Div((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w51.v, (float *)(void *)(A + 153600));
-  node_116_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_117_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w16.v, (float *)(void *)(A + 832));
-  node_118_Conv((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w17.v, (float *)(void *)(A + 0));
-  node_119_Mul((const float *)(void *)(A + 153600), (const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_120_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w99.v, (const float *)(void *)(A + 331776), (float *)(void *)(A + 307200));
-  node_121_Conv((const float *)(void *)(A + 307200), ch_ppocr_mobile_v2_0_cls_infer_w100.v, (float *)(void *)(A + 0));
-  node_122_Add((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w54.v, (float *)(void *)(A + 153600));
-  node_123_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_124_Div((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w53.v, (float *)(void *)(A + 0));
-  node_125_MaxPool((const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
-  node_126_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
-  node_127_Reshape((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_128_MatMul((const float *)(void *)(A + 0), (float *)(void *)(A + 832));
-  node_129_Add((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w18.v, (float *)(void *)(A + 832));
-  node_130_Softmax((const float *)(void *)(A + 832), output_softmax_0_tmp_0);
+  node_0_Conv(input_x, ch_ppocr_mobile_v2_0_cls_infer_w19.v, (float *)(void *)(A + 0), A + 73728);
+  node_1_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w20.v, (float *)(void *)(A + 73728));
+  node_2_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w21.v, ch_ppocr_mobile_v2_0_cls_infer_w22.v, (float *)(void *)(A + 0));
+  node_3_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 36864));
+  node_4_Conv((const float *)(void *)(A + 36864), ch_ppocr_mobile_v2_0_cls_infer_w7.v, (float *)(void *)(A + 36928));
+  node_5_Conv((const float *)(void *)(A + 36928), ch_ppocr_mobile_v2_0_cls_infer_w12.v, (float *)(void *)(A + 36864));
+  node_6_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 36864), (float *)(void *)(A + 0));
+  node_7_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w23.v, (float *)(void *)(A + 110592));
+  node_8_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w24.v, (float *)(void *)(A + 0));
+  node_9_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w25.v, ch_ppocr_mobile_v2_0_cls_infer_w26.v, (float *)(void *)(A + 110592));
+  node_10_Conv((const float *)(void *)(A + 110592), ch_ppocr_mobile_v2_0_cls_infer_w27.v, (float *)(void *)(A + 73728));
+  node_11_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w28.v, (float *)(void *)(A + 0));
+  node_12_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w29.v, ch_ppocr_mobile_v2_0_cls_infer_w30.v, (float *)(void *)(A + 0), A + 92160);
+  node_13_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w31.v, (const float *)(void *)(A + 73728), (float *)(void *)(A + 73728));
+  node_14_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w32.v, (float *)(void *)(A + 0));
+  node_15_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w33.v, ch_ppocr_mobile_v2_0_cls_infer_w34.v, (float *)(void *)(A + 73728));
+  node_16_GlobalAveragePool((const float *)(void *)(A + 73728), (float *)(void *)(A + 0));
+  node_17_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w0.v, (float *)(void *)(A + 128));
+  node_18_Conv((const float *)(void *)(A + 128), ch_ppocr_mobile_v2_0_cls_infer_w1.v, (float *)(void *)(A + 0));
+  node_19_Mul((const float *)(void *)(A + 73728), (const float *)(void *)(A + 0), (float *)(void *)(A + 73728));
+  node_20_Conv((const float *)(void *)(A + 73728), ch_ppocr_mobile_v2_0_cls_infer_w35.v, (float *)(void *)(A + 119808));
+  node_21_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w36.v, (float *)(void *)(A + 0));
+  node_22_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w37.v, ch_ppocr_mobile_v2_0_cls_infer_w38.v, (float *)(void *)(A + 0), A + 101376);
+  node_23_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_24_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w2.v, (float *)(void *)(A + 101760));
+  node_25_Conv((const float *)(void *)(A + 101760), ch_ppocr_mobile_v2_0_cls_infer_w3.v, (float *)(void *)(A + 101376));
+  node_26_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
+  node_27_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w39.v, (const float *)(void *)(A + 119808), (float *)(void *)(A + 119808));
+  node_28_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w40.v, (float *)(void *)(A + 0));
+  node_29_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w41.v, ch_ppocr_mobile_v2_0_cls_infer_w42.v, (float *)(void *)(A + 0), A + 101376);
+  node_30_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 101376));
+  node_31_Conv((const float *)(void *)(A + 101376), ch_ppocr_mobile_v2_0_cls_infer_w4.v, (float *)(void *)(A + 101760));
+  node_32_Conv((const float *)(void *)(A + 101760), ch_ppocr_mobile_v2_0_cls_infer_w5.v, (float *)(void *)(A + 101376));
+  node_33_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 101376), (float *)(void *)(A + 0));
+  node_34_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w43.v, (const float *)(void *)(A + 119808), (float *)(void *)(A + 119808));
+  node_35_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w44.v, (float *)(void *)(A + 0));
+  node_36_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w45.v, ch_ppocr_mobile_v2_0_cls_infer_w46.v, (float *)(void *)(A + 0), A + 46080);
+  node_37_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 46080));
+  node_38_Conv((const float *)(void *)(A + 46080), ch_ppocr_mobile_v2_0_cls_infer_w6.v, (float *)(void *)(A + 46272));
+  node_39_Conv((const float *)(void *)(A + 46272), ch_ppocr_mobile_v2_0_cls_infer_w8.v, (float *)(void *)(A + 46080));
+  node_40_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 46080), (float *)(void *)(A + 0));
+  node_41_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w47.v, (const float *)(void *)(A + 119808), (float *)(void *)(A + 119808));
+  node_42_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w48.v, (float *)(void *)(A + 0));
+  node_43_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w49.v, ch_ppocr_mobile_v2_0_cls_infer_w50.v, (float *)(void *)(A + 0), A + 55296);
+  node_44_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 55296));
+  node_45_Conv((const float *)(void *)(A + 55296), ch_ppocr_mobile_v2_0_cls_infer_w9.v, (float *)(void *)(A + 55488));
+  node_46_Conv((const float *)(void *)(A + 55488), ch_ppocr_mobile_v2_0_cls_infer_w10.v, (float *)(void *)(A + 55296));
+  node_47_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 55296), (float *)(void *)(A + 0));
+  node_48_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w51.v, (const float *)(void *)(A + 119808), (float *)(void *)(A + 119808));
+  node_49_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w52.v, (float *)(void *)(A + 0));
+  node_50_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w53.v, ch_ppocr_mobile_v2_0_cls_infer_w54.v, (float *)(void *)(A + 119808));
+  node_51_GlobalAveragePool((const float *)(void *)(A + 119808), (float *)(void *)(A + 0));
+  node_52_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w11.v, (float *)(void *)(A + 448));
+  node_53_Conv((const float *)(void *)(A + 448), ch_ppocr_mobile_v2_0_cls_infer_w13.v, (float *)(void *)(A + 0));
+  node_54_Mul((const float *)(void *)(A + 119808), (const float *)(void *)(A + 0), (float *)(void *)(A + 119808));
+  node_55_Conv((const float *)(void *)(A + 119808), ch_ppocr_mobile_v2_0_cls_infer_w55.v, (float *)(void *)(A + 199680));
+  node_56_Conv((const float *)(void *)(A + 199680), ch_ppocr_mobile_v2_0_cls_infer_w56.v, (float *)(void *)(A + 0));
+  node_57_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w57.v, ch_ppocr_mobile_v2_0_cls_infer_w58.v, (float *)(void *)(A + 0), A + 153600);
+  node_58_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_59_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w14.v, (float *)(void *)(A + 154432));
+  node_60_Conv((const float *)(void *)(A + 154432), ch_ppocr_mobile_v2_0_cls_infer_w15.v, (float *)(void *)(A + 153600));
+  node_61_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_62_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w59.v, (const float *)(void *)(A + 199680), (float *)(void *)(A + 199680));
+  node_63_Conv((const float *)(void *)(A + 199680), ch_ppocr_mobile_v2_0_cls_infer_w60.v, (float *)(void *)(A + 0));
+  node_64_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w61.v, ch_ppocr_mobile_v2_0_cls_infer_w62.v, (float *)(void *)(A + 0), A + 153600);
+  node_65_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_66_Conv((const float *)(void *)(A + 153600), ch_ppocr_mobile_v2_0_cls_infer_w16.v, (float *)(void *)(A + 154432));
+  node_67_Conv((const float *)(void *)(A + 154432), ch_ppocr_mobile_v2_0_cls_infer_w17.v, (float *)(void *)(A + 153600));
+  node_68_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_69_Conv((const float *)(void *)(A + 0), ch_ppocr_mobile_v2_0_cls_infer_w63.v, (const float *)(void *)(A + 199680), (float *)(void *)(A + 199680));
+  node_70_Conv((const float *)(void *)(A + 199680), ch_ppocr_mobile_v2_0_cls_infer_w64.v, (float *)(void *)(A + 0));
+  node_71_MaxPool((const float *)(void *)(A + 0), (float *)(void *)(A + 153600));
+  node_72_GlobalAveragePool((const float *)(void *)(A + 153600), (float *)(void *)(A + 0));
+  node_73_Reshape((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_74_MatMul((const float *)(void *)(A + 0), (float *)(void *)(A + 832));
+  node_75_Add((const float *)(void *)(A + 832), ch_ppocr_mobile_v2_0_cls_infer_w18.v, (float *)(void *)(A + 832));
+  node_76_Softmax((const float *)(void *)(A + 832), output_softmax_0_tmp_0);
   return 0;
 }

@@ -24,8 +24,8 @@
 extern "C" {
 #endif
 
-#define ch_ppocr_mobile_v2_0_cls_infer_ARENA_BYTES 356352
-/* most bytes live at once for this schedule: 331776 */
+#define ch_ppocr_mobile_v2_0_cls_infer_ARENA_BYTES 224256
+/* most bytes live at once for this schedule: 199680 */
 
 #define ch_ppocr_mobile_v2_0_cls_infer_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */
 

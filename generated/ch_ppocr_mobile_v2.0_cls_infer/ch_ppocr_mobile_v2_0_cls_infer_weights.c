@@ -192,237 +192,21 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w18_u ch_ppocr_mobile_v2_0_cls_infer_
   0x3bd6947au, 0xbbd53956u
 }};
 
-/* p2o.helper.constant.0[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w19_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w19_u ch_ppocr_mobile_v2_0_cls_infer_w19 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.1[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w20_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w20_u ch_ppocr_mobile_v2_0_cls_infer_w20 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.4[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w21_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w21_u ch_ppocr_mobile_v2_0_cls_infer_w21 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.5[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w22_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w22_u ch_ppocr_mobile_v2_0_cls_infer_w22 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.6[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w23_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w23_u ch_ppocr_mobile_v2_0_cls_infer_w23 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.7[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w24_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w24_u ch_ppocr_mobile_v2_0_cls_infer_w24 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.10[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w25_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w25_u ch_ppocr_mobile_v2_0_cls_infer_w25 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.11[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w26_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w26_u ch_ppocr_mobile_v2_0_cls_infer_w26 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.12[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w27_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w27_u ch_ppocr_mobile_v2_0_cls_infer_w27 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.13[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w28_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w28_u ch_ppocr_mobile_v2_0_cls_infer_w28 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.16[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w29_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w29_u ch_ppocr_mobile_v2_0_cls_infer_w29 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.17[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w30_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w30_u ch_ppocr_mobile_v2_0_cls_infer_w30 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.18[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w31_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w31_u ch_ppocr_mobile_v2_0_cls_infer_w31 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.19[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w32_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w32_u ch_ppocr_mobile_v2_0_cls_infer_w32 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.22[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w33_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w33_u ch_ppocr_mobile_v2_0_cls_infer_w33 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.23[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w34_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w34_u ch_ppocr_mobile_v2_0_cls_infer_w34 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.24[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w35_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w35_u ch_ppocr_mobile_v2_0_cls_infer_w35 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.25[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w36_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w36_u ch_ppocr_mobile_v2_0_cls_infer_w36 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.28[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w37_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w37_u ch_ppocr_mobile_v2_0_cls_infer_w37 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.29[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w38_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w38_u ch_ppocr_mobile_v2_0_cls_infer_w38 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.30[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w39_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w39_u ch_ppocr_mobile_v2_0_cls_infer_w39 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.31[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w40_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w40_u ch_ppocr_mobile_v2_0_cls_infer_w40 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.34[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w41_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w41_u ch_ppocr_mobile_v2_0_cls_infer_w41 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.35[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w42_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w42_u ch_ppocr_mobile_v2_0_cls_infer_w42 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.36[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w43_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w43_u ch_ppocr_mobile_v2_0_cls_infer_w43 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.37[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w44_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w44_u ch_ppocr_mobile_v2_0_cls_infer_w44 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.40[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w45_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w45_u ch_ppocr_mobile_v2_0_cls_infer_w45 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.41[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w46_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w46_u ch_ppocr_mobile_v2_0_cls_infer_w46 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.42[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w47_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w47_u ch_ppocr_mobile_v2_0_cls_infer_w47 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.43[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w48_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w48_u ch_ppocr_mobile_v2_0_cls_infer_w48 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.46[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w49_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w49_u ch_ppocr_mobile_v2_0_cls_infer_w49 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.47[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w50_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w50_u ch_ppocr_mobile_v2_0_cls_infer_w50 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.48[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w51_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w51_u ch_ppocr_mobile_v2_0_cls_infer_w51 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.49[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w52_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w52_u ch_ppocr_mobile_v2_0_cls_infer_w52 = {{
-  0x40400000u
-}};
-
-/* p2o.helper.constant.52[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w53_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w53_u ch_ppocr_mobile_v2_0_cls_infer_w53 = {{
-  0x40c00000u
-}};
-
-/* p2o.helper.constant.53[] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w54_u { uint32_t u[1]; float v[1]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w54_u ch_ppocr_mobile_v2_0_cls_infer_w54 = {{
-  0x40400000u
-}};
-
 /* conv2d_0.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w55_u { uint32_t u[8]; float v[8]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w55_u ch_ppocr_mobile_v2_0_cls_infer_w55 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w19_u { uint32_t u[8]; float v[8]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w19_u ch_ppocr_mobile_v2_0_cls_infer_w19 = {{
   0x4011a3e0u, 0x3f7e3ba3u, 0x402aeb88u, 0x3f1bcda4u, 0xbd747fcau, 0xbd69ff44u, 0x3e98442eu, 0x3f417658u
 }};
 
 /* conv2d_1.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w56_u { uint32_t u[8]; float v[8]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w56_u ch_ppocr_mobile_v2_0_cls_infer_w56 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w20_u { uint32_t u[8]; float v[8]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w20_u ch_ppocr_mobile_v2_0_cls_infer_w20 = {{
   0xc0bf34efu, 0x3fbbf9b1u, 0x3e999ec0u, 0x3f12286du, 0x3f3bf4e9u, 0x40219f98u, 0x3eab9da9u, 0xbebe0b6au
 }};
 
 /* conv2d_2.w_0_bnfold[8,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w57_u { uint32_t u[72]; float v[72]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w57_u ch_ppocr_mobile_v2_0_cls_infer_w57 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w21_u { uint32_t u[72]; float v[72]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w21_u ch_ppocr_mobile_v2_0_cls_infer_w21 = {{
   0x3d47d153u, 0xbf61e310u, 0xbea73cb3u, 0x3dd4e575u, 0x3f22eaf8u, 0xbe15f5e9u, 0xbda0d844u, 0x3f5f412cu, 0x3e20bfeeu, 0x3f86bd43u, 0xbfc02ebau, 0x3e5fb175u,
   0xbf64ae57u, 0xbdf2adc9u, 0x3f4c26d3u, 0xbec363ecu, 0x405a302bu, 0xbfa31bdau, 0xbea91cc6u, 0x3ef433a7u, 0xbdfcdb31u, 0x3f9d1b1cu, 0x3eb47ee2u, 0xbfd5ce08u,
   0x3facdb17u, 0x3ec6191au, 0xbfd99223u, 0x3c36a7b2u, 0x3e44d8f4u, 0xbd90b3b3u, 0xbc97e27fu, 0x3f242252u, 0xbe0e1907u, 0xbce68e2cu, 0x3ef10255u, 0xbb95f7a9u,
@@ -432,27 +216,27 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w57_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_2.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w58_u { uint32_t u[8]; float v[8]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w58_u ch_ppocr_mobile_v2_0_cls_infer_w58 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w22_u { uint32_t u[8]; float v[8]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w22_u ch_ppocr_mobile_v2_0_cls_infer_w22 = {{
   0xbd9e7a25u, 0xbdca51feu, 0x3fa44297u, 0x3e6df871u, 0x3f4606c8u, 0x3ebbade4u, 0x3f0f6100u, 0x3e81355fu
 }};
 
 /* conv2d_5.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w59_u { uint32_t u[8]; float v[8]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w59_u ch_ppocr_mobile_v2_0_cls_infer_w59 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w23_u { uint32_t u[8]; float v[8]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w23_u ch_ppocr_mobile_v2_0_cls_infer_w23 = {{
   0xbf7f32fdu, 0x3f315cfeu, 0x40362358u, 0xbfd3918cu, 0x3f7cc739u, 0xbf010fbdu, 0x3f246058u, 0x3ea19dddu
 }};
 
 /* conv2d_6.w_0_bnfold_bias[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w60_u { uint32_t u[24]; float v[24]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w60_u ch_ppocr_mobile_v2_0_cls_infer_w60 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w24_u { uint32_t u[24]; float v[24]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w24_u ch_ppocr_mobile_v2_0_cls_infer_w24 = {{
   0x3f167df0u, 0x3dcac1ceu, 0x3e9e387bu, 0xbe6f53b0u, 0xbdd22488u, 0x3ecb13a2u, 0x3f3bdfc6u, 0x3e79637du, 0xbed934a8u, 0x3f15fbebu, 0x3f398f73u, 0x3f003388u,
   0xbe99e62eu, 0xbe87a53fu, 0x3f46b716u, 0x3e905ae4u, 0x3f268551u, 0xbdb90639u, 0x3f2fdca1u, 0xbccee82cu, 0x3eb1968fu, 0x3d8f8d48u, 0xbe9984fbu, 0x3e8cfb21u
 }};
 
 /* conv2d_7.w_0_bnfold[24,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w61_u { uint32_t u[216]; float v[216]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w61_u ch_ppocr_mobile_v2_0_cls_infer_w61 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w25_u { uint32_t u[216]; float v[216]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w25_u ch_ppocr_mobile_v2_0_cls_infer_w25 = {{
   0xbdbd7ba9u, 0xbf746eb6u, 0x3f7f3e44u, 0xbf139c45u, 0x403c816eu, 0xc004eb6eu, 0x3f0f995du, 0xc005e04du, 0x3fa0f674u, 0x3e050664u, 0x3f24ec4bu, 0xbe85abf0u,
   0x3f56674bu, 0xbf06690fu, 0xbb83bb22u, 0xbea9459au, 0xbf058798u, 0xbe159a43u, 0xbf1125b5u, 0x3c5fdf76u, 0xbddb1730u, 0xbf74f6a1u, 0x3e11fa4au, 0x3d27d83fu,
   0xbf56e2f1u, 0x3e98620fu, 0xbd528571u, 0xbe89f0c6u, 0xbe5cae97u, 0xb98e1b96u, 0xbe8ab841u, 0xbf2f5381u, 0xbe4e6123u, 0xbdcc130au, 0xbf056593u, 0xbe6540dbu,
@@ -474,29 +258,29 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w61_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_7.w_0_bnfold_bias[24] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w62_u { uint32_t u[24]; float v[24]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w62_u ch_ppocr_mobile_v2_0_cls_infer_w62 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w26_u { uint32_t u[24]; float v[24]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w26_u ch_ppocr_mobile_v2_0_cls_infer_w26 = {{
   0xbbd5d331u, 0x3d055defu, 0x3f841429u, 0x3efed2adu, 0x3cf64becu, 0xbdf4a604u, 0xbf515032u, 0x3e4a9c11u, 0x3fa7f4d5u, 0xbe70c661u, 0x3ebdda8eu, 0x400e2b83u,
   0x3ec94f5fu, 0x3f8bd68du, 0xbf9452cbu, 0xbff67db0u, 0xbea2f57du, 0xbb211d13u, 0x3d83e224u, 0x3c09eeccu, 0x3f32f1b2u, 0x3f195328u, 0x3bb0951du, 0x3f1edad2u
 }};
 
 /* conv2d_8.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w63_u { uint32_t u[8]; float v[8]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w63_u ch_ppocr_mobile_v2_0_cls_infer_w63 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w27_u { uint32_t u[8]; float v[8]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w27_u ch_ppocr_mobile_v2_0_cls_infer_w27 = {{
   0x3f2d9778u, 0xc048957du, 0xbf3fcb5fu, 0x3eda62eeu, 0xbf94f58fu, 0xbe7bd3e4u, 0xbe89eb4au, 0x3f838144u
 }};
 
 /* conv2d_9.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w64_u { uint32_t u[32]; float v[32]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w64_u ch_ppocr_mobile_v2_0_cls_infer_w64 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w28_u { uint32_t u[32]; float v[32]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w28_u ch_ppocr_mobile_v2_0_cls_infer_w28 = {{
   0x3e1db92bu, 0x3eca21deu, 0x3eac18eau, 0x3f0157cdu, 0x3f0a9e3du, 0x3efe0945u, 0x3ead3583u, 0x3f0d8248u, 0x3f0f277eu, 0x3ea6196du, 0x3f11087au, 0x3ee29cacu,
   0x3e8e0fe1u, 0x3ec98549u, 0x3cd1c041u, 0x3f1650cfu, 0xbe245794u, 0x3f0d544du, 0x3ef8d2a2u, 0x3ef07566u, 0x3f03fcf4u, 0x3f405856u, 0x3f27372du, 0x3e4a23bdu,
   0x3f033354u, 0x3f066d0du, 0x3edc0f4bu, 0x3ec609deu, 0x3eaa0567u, 0x3f07c0a8u, 0xbea55502u, 0xbd45b0a5u
 }};
 
 /* conv2d_10.w_0_bnfold[32,1,3,3] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w65_u { uint32_t u[288]; float v[288]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w65_u ch_ppocr_mobile_v2_0_cls_infer_w65 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w29_u { uint32_t u[288]; float v[288]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w29_u ch_ppocr_mobile_v2_0_cls_infer_w29 = {{
   0xbc5fe608u, 0xbe188142u, 0x3ea007ecu, 0xbf0510e1u, 0xbf3cbd24u, 0xbeff28a6u, 0x3c607c6au, 0xbdfe76bau, 0xbe1a56dcu, 0xbe80e6d3u, 0xbf928236u, 0x3e2aa807u,
   0xbf57160bu, 0x401852efu, 0x3e880497u, 0x3f478d64u, 0xbf93ffa1u, 0xbeefa8d1u, 0x3c951851u, 0x3e87b110u, 0x3ddfd0dfu, 0xbe4d3f1cu, 0xbe469311u, 0xbe8dc2a1u,
   0x3e4ca748u, 0x3eee0b65u, 0x3eee6146u, 0xbe2690bbu, 0xbe69c082u, 0x3daf327fu, 0xbf2371ceu, 0xbfd95b1eu, 0x3ddd6547u, 0x3e9474e0u, 0xbf1d5e0cu, 0xbe4f278bu,
@@ -524,30 +308,30 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w65_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_10.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w66_u { uint32_t u[32]; float v[32]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w66_u ch_ppocr_mobile_v2_0_cls_infer_w66 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w30_u { uint32_t u[32]; float v[32]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w30_u ch_ppocr_mobile_v2_0_cls_infer_w30 = {{
   0x3f54751au, 0xbd4cc197u, 0xbcede1b3u, 0x3facf6ddu, 0x3fbbc81cu, 0xbe8583aeu, 0x3dcd6560u, 0xbd589805u, 0x3eb3b28du, 0xbf0a2a68u, 0x3fe2415au, 0x3e8c7b8cu,
   0x3facee08u, 0x3d1815b0u, 0x3fe7a897u, 0xc03e99f1u, 0x3f45c403u, 0x40159950u, 0x3ee870e4u, 0x3f9ee762u, 0x3e6f254eu, 0x402291fbu, 0xbfeee6f7u, 0xbdbf3911u,
   0xbd9a50cfu, 0xc00d9e59u, 0x3e82de79u, 0x3e8d1cfbu, 0xbf576005u, 0xbe81dc02u, 0xbf9d7c8eu, 0x3ef5d23fu
 }};
 
 /* conv2d_11.w_0_bnfold_bias[8] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w67_u { uint32_t u[8]; float v[8]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w67_u ch_ppocr_mobile_v2_0_cls_infer_w67 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w31_u { uint32_t u[8]; float v[8]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w31_u ch_ppocr_mobile_v2_0_cls_infer_w31 = {{
   0x3f8c74c3u, 0xbe2b928eu, 0x3d6ad86cu, 0xbf595e12u, 0x3e739356u, 0x3e966e41u, 0x3f0fb5d6u, 0x3f88c316u
 }};
 
 /* conv2d_12.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w68_u { uint32_t u[32]; float v[32]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w68_u ch_ppocr_mobile_v2_0_cls_infer_w68 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w32_u { uint32_t u[32]; float v[32]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w32_u ch_ppocr_mobile_v2_0_cls_infer_w32 = {{
   0x3f2e8a55u, 0xbc0406eau, 0x3c810039u, 0xbd95cb2fu, 0x3ec0671fu, 0x3eb43c55u, 0x3f1d6949u, 0x3e8b37b9u, 0x3b2cc505u, 0x3e952716u, 0x3ed31dd9u, 0x3f3aa7c7u,
   0x3ee323dcu, 0xbe50583du, 0x3e61e2d8u, 0x3f22d3f5u, 0x3ef699ceu, 0x3fb89245u, 0x3e954856u, 0x3eef3f93u, 0x3f041142u, 0x3e34317du, 0xbd89476du, 0x3c426f8au,
   0x3f5171d9u, 0x3ebe467bu, 0x3f3dd4cfu, 0x3f0c9350u, 0xbe456b1du, 0x3f513755u, 0xbdd43608u, 0x3e8b3314u
 }};
 
 /* conv2d_13.w_0_bnfold[32,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w69_u { uint32_t u[800]; float v[800]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w69_u ch_ppocr_mobile_v2_0_cls_infer_w69 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w33_u { uint32_t u[800]; float v[800]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w33_u ch_ppocr_mobile_v2_0_cls_infer_w33 = {{
   0xbd4f2230u, 0x3c14c437u, 0xbe0f2bf3u, 0xbcb346a3u, 0x3c57f12eu, 0xbd16a713u, 0x3c1c98dcu, 0xbe2d0491u, 0xbd60ce96u, 0xbdc877fcu, 0xbdb61e81u, 0x3d868903u,
   0xbdacd75du, 0x3e2b8d0au, 0xbcb1473du, 0x3d23c576u, 0xbe130ba8u, 0xbdff8b48u, 0x3f1763ddu, 0x3da4786fu, 0x3ddbbbc7u, 0xbd580194u, 0xbe15b0ecu, 0x3eca781au,
   0x3dc0f517u, 0x3b149e09u, 0xbeda97d9u, 0x3d7802c4u, 0x3eb39817u, 0x3dd9d835u, 0xbd7854bbu, 0xbf1e62f1u, 0xbe895720u, 0x3eabcfb1u, 0xbd40bba3u, 0xbf2f8fc3u,
@@ -618,23 +402,23 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w69_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_13.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w70_u { uint32_t u[32]; float v[32]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w70_u ch_ppocr_mobile_v2_0_cls_infer_w70 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w34_u { uint32_t u[32]; float v[32]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w34_u ch_ppocr_mobile_v2_0_cls_infer_w34 = {{
   0x3f50df99u, 0x3f305ff2u, 0x3f891a60u, 0x3e8665beu, 0x3f4a219du, 0x3f30b216u, 0x3e329ef7u, 0x3f9ae5f0u, 0xbf16581eu, 0x3f94f135u, 0x3f5aa52bu, 0x4051b25eu,
   0x3f830577u, 0x3e76c17du, 0x3f8430f4u, 0xbf18125du, 0x3e43c0deu, 0xbee869bdu, 0x3f3d6fe9u, 0x3f31ec58u, 0xbfd3a402u, 0x3f9e65e4u, 0x3f69b1b7u, 0xbe29519fu,
   0x4019b632u, 0xbc7ba789u, 0x3cdccd68u, 0x3f8168a0u, 0x3f755000u, 0x3e8be55bu, 0x3e2242f7u, 0x3f5ce75bu
 }};
 
 /* conv2d_16.w_0_bnfold_bias[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w71_u { uint32_t u[16]; float v[16]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w71_u ch_ppocr_mobile_v2_0_cls_infer_w71 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w35_u { uint32_t u[16]; float v[16]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w35_u ch_ppocr_mobile_v2_0_cls_infer_w35 = {{
   0xbeeaf2e0u, 0xbf8f9d6au, 0xbf82a472u, 0x3e93a9cfu, 0x3f932f74u, 0x3e3d3153u, 0x3f6d1dadu, 0xbf8561a8u, 0x3e7066f3u, 0x3f3d6d49u, 0x3f552147u, 0x3ede4a8cu,
   0xbdc176cau, 0xbf0cc535u, 0xbf140760u, 0x3d398cd3u
 }};
 
 /* conv2d_17.w_0_bnfold_bias[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w72_u { uint32_t u[88]; float v[88]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w72_u ch_ppocr_mobile_v2_0_cls_infer_w72 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w36_u { uint32_t u[88]; float v[88]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w36_u ch_ppocr_mobile_v2_0_cls_infer_w36 = {{
   0x3ee7df49u, 0x3b5039bau, 0x3f2b0501u, 0x3e51e481u, 0x3ebe8faeu, 0xbef3c308u, 0xbdba5482u, 0x3e46190eu, 0x3dced1ccu, 0xbde8cb9fu, 0x3e7fdf94u, 0x3d1df089u,
   0xbde0f3e9u, 0xbd960cdfu, 0xbf2a9f0au, 0x3dcbdd73u, 0x3decddecu, 0xbe956e1cu, 0x3f332ef5u, 0x3ee6f1abu, 0x3f0c5a92u, 0x3e7ea1beu, 0xbe43e716u, 0xbe31cabdu,
   0x3ea4941eu, 0xbd621953u, 0x3ec41746u, 0x3f23aca4u, 0xbd21af51u, 0x3e2c4ccbu, 0x3f9f00dau, 0x3d4dc3f0u, 0x3f04ad45u, 0x3e301a27u, 0xbd200e17u, 0x3f018b5fu,
@@ -646,8 +430,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w72_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_18.w_0_bnfold[88,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w73_u { uint32_t u[2200]; float v[2200]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w73_u ch_ppocr_mobile_v2_0_cls_infer_w73 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w37_u { uint32_t u[2200]; float v[2200]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w37_u ch_ppocr_mobile_v2_0_cls_infer_w37 = {{
   0xbe2e91d9u, 0x3e1d71bbu, 0xbc8b3a31u, 0xbd660418u, 0xbe459a46u, 0x3ed3f2ebu, 0x3eae7180u, 0xbd75c0deu, 0xbdb7004cu, 0xbc309cb3u, 0xbccad61bu, 0x3e40e3fdu,
   0x3c06f7e9u, 0xbe9ae45bu, 0xbecb662cu, 0x3d6bece0u, 0xba7d3d42u, 0xbdbf462au, 0xbe28bbacu, 0xbe4ab2e4u, 0x3d6bbabau, 0x3e5ce51bu, 0xbdba655fu, 0xbf238eabu,
   0xbf287f1du, 0xbe569349u, 0x3d84b36au, 0x3d938a00u, 0x3d01d56du, 0xbc9a607eu, 0xbe1bae4cu, 0x3f1923dfu, 0xbe46ddb1u, 0xbe17863bu, 0xbe6c62c4u, 0xbe9b6c2du,
@@ -835,8 +619,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w73_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_18.w_0_bnfold_bias[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w74_u { uint32_t u[88]; float v[88]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w74_u ch_ppocr_mobile_v2_0_cls_infer_w74 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w38_u { uint32_t u[88]; float v[88]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w38_u ch_ppocr_mobile_v2_0_cls_infer_w38 = {{
   0x3f0a0682u, 0x3f66f06du, 0x3edb5b59u, 0x3e30fb42u, 0xbeb650deu, 0xbe8113f3u, 0x3db2da84u, 0x3eaa7792u, 0xbf6a7e91u, 0xbe865621u, 0xbf067152u, 0x3eab122fu,
   0xbeb8991cu, 0xbec921b2u, 0xbd95d317u, 0xbea7a6c6u, 0xbdc82154u, 0xbe16ed1eu, 0xbf0240e2u, 0x3f29b767u, 0xbd91c2ebu, 0x3d990b35u, 0x3ec72435u, 0xbee0c8a1u,
   0xbf8a1e41u, 0x3e8e30ddu, 0x3f505de6u, 0x3f1c581fu, 0xbeca053du, 0x3ed76d90u, 0xbf4a60eau, 0xbea37a96u, 0xbe443875u, 0xbece14bau, 0x3ef5a436u, 0x3e9d1679u,
@@ -848,15 +632,15 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w74_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_21.w_0_bnfold_bias[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w75_u { uint32_t u[16]; float v[16]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w75_u ch_ppocr_mobile_v2_0_cls_infer_w75 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w39_u { uint32_t u[16]; float v[16]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w39_u ch_ppocr_mobile_v2_0_cls_infer_w39 = {{
   0xbdc1d29cu, 0xbe219f4eu, 0xbf0c5defu, 0x3f23023du, 0x3dca7b59u, 0x3ed81a79u, 0x3e9b6f96u, 0xbe64724cu, 0x3de6c784u, 0xbeb17d8cu, 0xbe9ca222u, 0x3f31d5a0u,
   0x3e6f64dfu, 0x3f28cfa2u, 0x3e33b047u, 0xbe93d409u
 }};
 
 /* conv2d_22.w_0_bnfold_bias[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w76_u { uint32_t u[88]; float v[88]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w76_u ch_ppocr_mobile_v2_0_cls_infer_w76 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w40_u { uint32_t u[88]; float v[88]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w40_u ch_ppocr_mobile_v2_0_cls_infer_w40 = {{
   0xbafc81fau, 0x3e82e047u, 0xbef29d6eu, 0xbea58fdcu, 0x3f1bf1d6u, 0x3b94fbe9u, 0x3e804539u, 0xbefc423bu, 0xbf2f71a9u, 0x3dca4e18u, 0x3f478c5fu, 0xbe2050f6u,
   0xbe2cec2cu, 0xbf059291u, 0x3dbd2fceu, 0xbd728e58u, 0x3f93ee31u, 0x3ea9dc7au, 0x3e9eecc2u, 0xbe33df44u, 0x3f052085u, 0x3eb9ef43u, 0x3c81ee27u, 0xbe3a9453u,
   0x3d71a859u, 0x3f112ffeu, 0x3df271e2u, 0x3e979422u, 0x3e61636eu, 0x3d53ad1fu, 0x3e2620f4u, 0xbea03eebu, 0xbd035f04u, 0xbe896c3bu, 0x3d4a39cfu, 0xbe15b6cdu,
@@ -868,8 +652,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w76_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_23.w_0_bnfold[88,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w77_u { uint32_t u[2200]; float v[2200]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w77_u ch_ppocr_mobile_v2_0_cls_infer_w77 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w41_u { uint32_t u[2200]; float v[2200]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w41_u ch_ppocr_mobile_v2_0_cls_infer_w41 = {{
   0xbe03e945u, 0xbeb64adeu, 0xbe814482u, 0xbd470223u, 0xbbb5ff83u, 0xbeb37315u, 0xbeae6bd5u, 0xbf13e1abu, 0xbd350b95u, 0xbd063331u, 0x3e160d94u, 0x3e77416du,
   0x3e23786au, 0xbe3229bcu, 0xbc7c9f2bu, 0x3dffcb2du, 0xbcc9f5c8u, 0x3e4c51c4u, 0xbd89f0e6u, 0xbd2eaaceu, 0x3e8dd053u, 0x3d481c82u, 0x3db0484fu, 0xbd0e80bbu,
   0x3d7b0f5eu, 0xbe52b81bu, 0xbe228af9u, 0xbce558fbu, 0x3c5ba163u, 0x3d279609u, 0xbbf824cau, 0xbdcbc997u, 0x3d220b86u, 0x3d764cf9u, 0x3dd6a5dau, 0xbe5d02bbu,
@@ -1057,8 +841,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w77_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_23.w_0_bnfold_bias[88] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w78_u { uint32_t u[88]; float v[88]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w78_u ch_ppocr_mobile_v2_0_cls_infer_w78 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w42_u { uint32_t u[88]; float v[88]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w42_u ch_ppocr_mobile_v2_0_cls_infer_w42 = {{
   0x3ee9574eu, 0x3f632f78u, 0x3e73db2cu, 0x3e746ffau, 0x3f066de0u, 0x3f019566u, 0xbf25af24u, 0xbe8b3c9au, 0x3e80d093u, 0x3e86cc41u, 0x3f4f9472u, 0xbea62a58u,
   0xbe8f6d93u, 0xbe3f1d17u, 0xbf1e0c89u, 0xbd8c3ffbu, 0xbd3c5edeu, 0x3f4a48d9u, 0xbe59dee4u, 0xbed4bf0bu, 0x3ee36b91u, 0xbed0de6du, 0x3e8757bcu, 0x3ec00b83u,
   0x3f66527au, 0x3e749f2cu, 0xbebb4d82u, 0xbf3614e9u, 0x3e9ebe09u, 0xbbfdb083u, 0x3f07b681u, 0xbe5757feu, 0x3ef6c6e3u, 0xbd6d62f1u, 0x3f050eccu, 0xbcba35c8u,
@@ -1070,15 +854,15 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w78_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_26.w_0_bnfold_bias[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w79_u { uint32_t u[16]; float v[16]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w79_u ch_ppocr_mobile_v2_0_cls_infer_w79 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w43_u { uint32_t u[16]; float v[16]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w43_u ch_ppocr_mobile_v2_0_cls_infer_w43 = {{
   0xbb18b591u, 0x3dfb0913u, 0xbe5a15f3u, 0x3f644f45u, 0xbce03c99u, 0x3f06f14bu, 0xbf022796u, 0xbe443e97u, 0x3dba4892u, 0xbe5f8a59u, 0xbecf737cu, 0x3e91ae82u,
   0xbeb5b394u, 0xbf5cda80u, 0x3ef1c97au, 0xbf3c8d8eu
 }};
 
 /* conv2d_27.w_0_bnfold_bias[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w80_u { uint32_t u[40]; float v[40]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w80_u ch_ppocr_mobile_v2_0_cls_infer_w80 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w44_u { uint32_t u[40]; float v[40]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w44_u ch_ppocr_mobile_v2_0_cls_infer_w44 = {{
   0x3f1d4866u, 0x3ebb45aeu, 0xbe901e30u, 0x3f005801u, 0x3e3a8f65u, 0x3ec85399u, 0x3f3312adu, 0xbdc8b48du, 0x3e9dbee2u, 0xbdbddd80u, 0x3e05422cu, 0x3e576d9du,
   0x3e19cfbcu, 0x3d455964u, 0x3dbc439fu, 0x3e531c0fu, 0x3e8e4769u, 0x3e68ecedu, 0x3dcb79f7u, 0x3e2db9f2u, 0xbd0219beu, 0x3ee8c37fu, 0xbc036e55u, 0x3e9d4a9bu,
   0x3e957670u, 0x3ef5e3f0u, 0xbe9984deu, 0x3ab2473au, 0x3ec2a5eau, 0xbe693198u, 0xbbf69744u, 0x3d1faf7eu, 0xbc1b471cu, 0x3e5f03f9u, 0x3e58a3a9u, 0x3efb8155u,
@@ -1086,8 +870,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w80_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_28.w_0_bnfold[40,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w81_u { uint32_t u[1000]; float v[1000]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w81_u ch_ppocr_mobile_v2_0_cls_infer_w81 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w45_u { uint32_t u[1000]; float v[1000]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w45_u ch_ppocr_mobile_v2_0_cls_infer_w45 = {{
   0xbe9b3791u, 0xbdfb3c05u, 0x3e273fabu, 0x3eac4f9au, 0x3ec6fc42u, 0x3ec16f4du, 0x3eccd0feu, 0x3db7a99cu, 0xbe9bf68fu, 0xbd1277e9u, 0xbd12c101u, 0xbb172570u,
   0x3e890b18u, 0xbd389745u, 0xbe71ffefu, 0x3edb26bfu, 0x3f222d8bu, 0x3f110a96u, 0x3e43fde4u, 0x3f668d23u, 0xbe95973du, 0xbdb3db96u, 0xbc8d0a74u, 0x3cf7cf23u,
   0x3ebaa169u, 0xbecb1d07u, 0x3e14a8a5u, 0x3e86eb38u, 0xbe2f4339u, 0xbe803bc6u, 0xbd987e52u, 0xbbee02deu, 0xbe05581du, 0x3c8bc933u, 0xbe5648c4u, 0xbe81d420u,
@@ -1175,8 +959,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w81_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_28.w_0_bnfold_bias[40] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w82_u { uint32_t u[40]; float v[40]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w82_u ch_ppocr_mobile_v2_0_cls_infer_w82 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w46_u { uint32_t u[40]; float v[40]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w46_u ch_ppocr_mobile_v2_0_cls_infer_w46 = {{
   0xbf867fc5u, 0x3f534eb5u, 0xbea3099fu, 0x3f861a0du, 0xbe2f868cu, 0x3eecea77u, 0x3f8d2c7fu, 0x3e98f51du, 0xbde8bcdfu, 0x3eeaac01u, 0xbe11a2c0u, 0x3f699471u,
   0x3e50034du, 0xbed2deb9u, 0x3eac95aau, 0x3e5795c7u, 0x3f242c40u, 0xbe02eec9u, 0x3f1b7947u, 0xbe9ebbb5u, 0x3f07430eu, 0x3e6ee690u, 0x3eb445d1u, 0x3e80978eu,
   0xbe8264c6u, 0x3e027341u, 0x3d90226cu, 0xbe556115u, 0xbde1bac9u, 0x3ea044c5u, 0xbef47541u, 0x3f513821u, 0xbe09e679u, 0xbd645096u, 0xbee49d99u, 0x3fb07fdau,
@@ -1184,15 +968,15 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w82_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_31.w_0_bnfold_bias[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w83_u { uint32_t u[16]; float v[16]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w83_u ch_ppocr_mobile_v2_0_cls_infer_w83 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w47_u { uint32_t u[16]; float v[16]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w47_u ch_ppocr_mobile_v2_0_cls_infer_w47 = {{
   0xbdc8f751u, 0xbe6efe54u, 0xbe377409u, 0x3f198cc8u, 0x3e56e552u, 0xbe591c60u, 0x3e1a95a9u, 0x3d505fdeu, 0x3cb00bc4u, 0xbd8793f1u, 0x3e3801b6u, 0x3f69ae0du,
   0x3e3e3db9u, 0xbdafa0f3u, 0x3ef09398u, 0xbf4932c8u
 }};
 
 /* conv2d_32.w_0_bnfold_bias[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w84_u { uint32_t u[48]; float v[48]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w84_u ch_ppocr_mobile_v2_0_cls_infer_w84 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w48_u { uint32_t u[48]; float v[48]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w48_u ch_ppocr_mobile_v2_0_cls_infer_w48 = {{
   0x3e05ae01u, 0x3f0979d3u, 0x3eaa7bc7u, 0x3d5ff0dcu, 0x3f40ca35u, 0xbeb3d7a7u, 0x3c9595c8u, 0x3bccab90u, 0x3a984f33u, 0xbee8fbbbu, 0x3d161c87u, 0xbd5c447du,
   0x3e9e0989u, 0xbe4893e4u, 0x3eea75e9u, 0x3e6279aeu, 0x3cd69848u, 0x3e06e19eu, 0x3d8e5af1u, 0x3e13814au, 0x3e4a11edu, 0x3eaff267u, 0xbe8c9906u, 0xbe27af7au,
   0xbd31ba20u, 0xbf3b5c15u, 0x3eaa28bdu, 0x3e857e67u, 0x3e947d92u, 0x3d97304du, 0xbe83e782u, 0x3e586f90u, 0xbe18bb1eu, 0x3e641fb0u, 0x3e6ef839u, 0xbd8b442cu,
@@ -1200,8 +984,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w84_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_33.w_0_bnfold[48,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w85_u { uint32_t u[1200]; float v[1200]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w85_u ch_ppocr_mobile_v2_0_cls_infer_w85 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w49_u { uint32_t u[1200]; float v[1200]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w49_u ch_ppocr_mobile_v2_0_cls_infer_w49 = {{
   0x3d35d116u, 0xbf0bc2d5u, 0xbea6c3a7u, 0x3eb3e150u, 0xbf4f9662u, 0xbe05d74eu, 0x3eb2f79du, 0x3fdde7e8u, 0x3fa05d1fu, 0xbf7defd1u, 0x402f3c57u, 0x4013593eu,
   0xbed57f1bu, 0xbfe3055cu, 0xc045acacu, 0xbf64dc96u, 0x3fce3c44u, 0x3ff4e12eu, 0x3ccebcd5u, 0xbf063706u, 0xbf608c4fu, 0xbfc4621bu, 0xbd6edd9fu, 0x3f61f6a9u,
   0xbd835bb4u, 0xbf244ba9u, 0xbeae1884u, 0xbe0be84fu, 0xbe1afca4u, 0xbc425ea9u, 0xbd7d939fu, 0xbef264e7u, 0xbdcdf6dbu, 0x3eec22f2u, 0x3efa606fu, 0x3e410670u,
@@ -1305,8 +1089,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w85_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_33.w_0_bnfold_bias[48] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w86_u { uint32_t u[48]; float v[48]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w86_u ch_ppocr_mobile_v2_0_cls_infer_w86 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w50_u { uint32_t u[48]; float v[48]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w50_u ch_ppocr_mobile_v2_0_cls_infer_w50 = {{
   0xbe91ccb2u, 0x3f5428e2u, 0xbe5d4f7bu, 0xbc666aa9u, 0x3f803b23u, 0xbe487850u, 0xbe965c74u, 0x3e770a9du, 0xbbcf9c3au, 0x3de6f2f2u, 0x3f335bdcu, 0xbbd3839fu,
   0xbe684c3du, 0xbe9e474fu, 0xbf512f8fu, 0x3df4a2d1u, 0xbddebc4du, 0x3dadcc58u, 0xbd9cf287u, 0x3ecb30e9u, 0x3f0edeb4u, 0x3ea55242u, 0xbf2bc3d3u, 0xbecfb71au,
   0x3ecbb219u, 0x3ee80d9fu, 0xbeb9641cu, 0x3f408131u, 0x3ea3128cu, 0xbeaa4143u, 0xbdd03b58u, 0x3f4ef67bu, 0x3e03fa20u, 0x3cc6712au, 0xbde50335u, 0x3dbd40f9u,
@@ -1314,15 +1098,15 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w86_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_36.w_0_bnfold_bias[16] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w87_u { uint32_t u[16]; float v[16]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w87_u ch_ppocr_mobile_v2_0_cls_infer_w87 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w51_u { uint32_t u[16]; float v[16]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w51_u ch_ppocr_mobile_v2_0_cls_infer_w51 = {{
   0xbf048da4u, 0x3e89567du, 0x3f14313fu, 0x3ed95bacu, 0x3e81faa0u, 0xbdbde7c4u, 0xbf094ed2u, 0x3dab3114u, 0x3f68d2c1u, 0x3e46985eu, 0xbf92a27eu, 0x3e2b747cu,
   0x3f3888a8u, 0x3e51725cu, 0xbe3365c0u, 0x3e3d1024u
 }};
 
 /* conv2d_37.w_0_bnfold_bias[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w88_u { uint32_t u[104]; float v[104]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w88_u ch_ppocr_mobile_v2_0_cls_infer_w88 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w52_u { uint32_t u[104]; float v[104]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w52_u ch_ppocr_mobile_v2_0_cls_infer_w52 = {{
   0x3ec66743u, 0xbf35a56eu, 0x3e858cd9u, 0xbe323547u, 0xbe8c2102u, 0x3eb007dcu, 0x3eddfe21u, 0x3d70e8afu, 0xbed5f8bdu, 0xbeb676a2u, 0x3ed63467u, 0xbdc52660u,
   0x3de1d602u, 0x3d2f124fu, 0xbe79c676u, 0x3e1fa460u, 0x3e5886f8u, 0xbddfd8acu, 0x3f07e0d6u, 0x3e933a7du, 0x3eaefb6eu, 0x3e2a26feu, 0x3e31bc5bu, 0xbebd39beu,
   0x3def1d3bu, 0x3dd774f0u, 0x3e9ffcb0u, 0x3e62884du, 0x3e37fc0au, 0x3ea62a0au, 0xbe48f843u, 0x3c538e39u, 0x3e041b98u, 0x3e5263dcu, 0x3d734719u, 0x3ef1f831u,
@@ -1335,8 +1119,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w88_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_38.w_0_bnfold[104,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w89_u { uint32_t u[2600]; float v[2600]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w89_u ch_ppocr_mobile_v2_0_cls_infer_w89 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w53_u { uint32_t u[2600]; float v[2600]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w53_u ch_ppocr_mobile_v2_0_cls_infer_w53 = {{
   0x3f0a1f1eu, 0x3e36f657u, 0xbe00c0edu, 0xbe14fd97u, 0x3d2838dcu, 0x3e4f0d49u, 0xbdbd11b1u, 0xbe9780deu, 0x3e0aaeb4u, 0xbcda85b4u, 0xbdf78fd4u, 0xbea774feu,
   0x3c835292u, 0x3e658faau, 0xbc71e928u, 0xbe94d741u, 0x3dc4b157u, 0x3eb49e85u, 0x3e27c1edu, 0x3cd53e9fu, 0x3e46b514u, 0x3e4ec9d2u, 0x3db3355fu, 0xbdc7e52cu,
   0x3bbdd0d7u, 0xbde23981u, 0xbe196f66u, 0x3e1c600au, 0x3ef6a779u, 0x3e3c477bu, 0x3e3f70f8u, 0x3df1de2cu, 0x3e855bd8u, 0x3e0e7061u, 0xbd4418f3u, 0x3ea8100fu,
@@ -1557,8 +1341,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w89_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_38.w_0_bnfold_bias[104] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w90_u { uint32_t u[104]; float v[104]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w90_u ch_ppocr_mobile_v2_0_cls_infer_w90 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w54_u { uint32_t u[104]; float v[104]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w54_u ch_ppocr_mobile_v2_0_cls_infer_w54 = {{
   0xbe3e77e8u, 0x3d47d9c5u, 0x3d315a0du, 0x3e3d175bu, 0x3e9b8680u, 0x3f216567u, 0x3dbbcf32u, 0xbefda3abu, 0x3db16290u, 0xbdf5190au, 0x3f8b5a1cu, 0x3d9ce35du,
   0x3e6054c9u, 0x3ec24a94u, 0xbe990c02u, 0x3e21bdd2u, 0xbee65f8cu, 0xbe4c7464u, 0xbdb79f20u, 0xbe543533u, 0xbe4c221fu, 0xbe245783u, 0x3f0be77eu, 0xbe640752u,
   0x3d7fc007u, 0xbe44b843u, 0x3f08e7b9u, 0x3ef36f3du, 0x3e879d5cu, 0xbf298399u, 0xbdee30a9u, 0xbe9e6fc8u, 0xbe8bf588u, 0x3eb39c1au, 0x3f356dc9u, 0x3fd9d8a9u,
@@ -1571,16 +1355,16 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w90_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_41.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w91_u { uint32_t u[32]; float v[32]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w91_u ch_ppocr_mobile_v2_0_cls_infer_w91 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w55_u { uint32_t u[32]; float v[32]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w55_u ch_ppocr_mobile_v2_0_cls_infer_w55 = {{
   0xbeb25261u, 0x3e67e0b8u, 0xbd60e7e2u, 0xbf33e526u, 0x3e1a63c7u, 0xbef3093bu, 0xbdc544fbu, 0x3e1ec5e9u, 0xbf437353u, 0xbe27ec61u, 0x3ed9c9a7u, 0x3dbbf761u,
   0xbe7e6cb8u, 0x3e09d21au, 0x3f314164u, 0x3dd3576eu, 0x3dfbcfcdu, 0x3e146e68u, 0xbc90c8cfu, 0xbc843e04u, 0x3e65e882u, 0x3ca7806bu, 0xbe8927afu, 0x3ea5ad0cu,
   0x3e2b09a4u, 0xbdc55f98u, 0x3d88c7f9u, 0x3e5c51d0u, 0xbe24a9fbu, 0x3e24be68u, 0x3e162c6eu, 0x3e00109bu
 }};
 
 /* conv2d_42.w_0_bnfold_bias[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w92_u { uint32_t u[200]; float v[200]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w92_u ch_ppocr_mobile_v2_0_cls_infer_w92 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w56_u { uint32_t u[200]; float v[200]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w56_u ch_ppocr_mobile_v2_0_cls_infer_w56 = {{
   0xbee659e1u, 0xbc8cc122u, 0x3c52ca8au, 0xbe23b109u, 0xbe9660a4u, 0xbf1ce015u, 0xbe50b4a3u, 0x3e81050cu, 0xbebab4afu, 0xbe4c608bu, 0x3e98eea1u, 0x3f1de59eu,
   0xbd136b71u, 0x3dec8a7du, 0x3dd95c55u, 0xbeaa2745u, 0xbe0afaaeu, 0xbe972818u, 0xbe95f3cdu, 0xbe79f049u, 0x3e3f2d5au, 0x3e15301du, 0xbf4fcbb5u, 0x3c0667c3u,
   0xbd8d7e87u, 0xbde83f8fu, 0xbf1135fbu, 0x3e07eb69u, 0xbe9a3b89u, 0x3e53a7f9u, 0xbee183f7u, 0xbe289d22u, 0xbeb5c01au, 0x3ce52a58u, 0x3d891ed4u, 0xbeec14d2u,
@@ -1601,8 +1385,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w92_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_43.w_0_bnfold[200,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w93_u { uint32_t u[5000]; float v[5000]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w93_u ch_ppocr_mobile_v2_0_cls_infer_w93 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w57_u { uint32_t u[5000]; float v[5000]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w57_u ch_ppocr_mobile_v2_0_cls_infer_w57 = {{
   0x3bc6b35au, 0x3cb60764u, 0x3d0c2163u, 0x3bbe31c0u, 0x3cc4ca11u, 0x3e1b036du, 0xbbcddd85u, 0x3b91f684u, 0x3e37050bu, 0x3ec645cdu, 0x3eea886au, 0x3eb560acu,
   0x3e2f0c73u, 0x3d60e91du, 0x3e71d7f1u, 0x3e0d00a1u, 0xbd8e325bu, 0xbdbc248au, 0xbd381bd9u, 0x3c9c7f9cu, 0x3aab0538u, 0x3d0ce302u, 0xbd05721fu, 0xbb62d5dcu,
   0xbadc1c55u, 0x3c04a173u, 0x3d32a976u, 0xbd4f83b9u, 0x3b8937d8u, 0xbc078326u, 0xbd1d437eu, 0x3d4e41f4u, 0xbdf949a9u, 0xbdf9b023u, 0x3de84befu, 0x3ebf20ddu,
@@ -2023,8 +1807,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w93_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_43.w_0_bnfold_bias[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w94_u { uint32_t u[200]; float v[200]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w94_u ch_ppocr_mobile_v2_0_cls_infer_w94 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w58_u { uint32_t u[200]; float v[200]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w58_u ch_ppocr_mobile_v2_0_cls_infer_w58 = {{
   0xbf0d37ffu, 0xbf11715eu, 0xbdf21c96u, 0xbe17b29eu, 0xbe9d0d96u, 0xbe25e951u, 0xbeb1d007u, 0xbe1cfe76u, 0xbe4ba0a1u, 0xbe5ab402u, 0x3f5ddf5du, 0xbee8083du,
   0xbf02a6fcu, 0x3e7df3f5u, 0xbe444cb7u, 0xbeeeac7cu, 0xbf09fe6bu, 0xbea555a7u, 0xbd44c375u, 0xbf3c9fdbu, 0xbe054fb2u, 0x3e9a8b41u, 0xbd043e0fu, 0xbd9ef05bu,
   0xbeb06895u, 0x3e228cf4u, 0xbe3b84f8u, 0xbe579f56u, 0xbe85f3feu, 0x3f0893ddu, 0xbdebeff2u, 0xbdb2ba9eu, 0xbea97e51u, 0xbf1e98a9u, 0xbe811eeau, 0xbf2b63fbu,
@@ -2045,16 +1829,16 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w94_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_46.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w95_u { uint32_t u[32]; float v[32]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w95_u ch_ppocr_mobile_v2_0_cls_infer_w95 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w59_u { uint32_t u[32]; float v[32]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w59_u ch_ppocr_mobile_v2_0_cls_infer_w59 = {{
   0xbe1f27f5u, 0xbcd9619bu, 0xbec46d62u, 0xbe5908a2u, 0x3d171688u, 0xbca7b256u, 0x3d13aa3fu, 0xbd9dcf49u, 0x3c31ff07u, 0xbc51665cu, 0xbdab0b2eu, 0x3e35ff1eu,
   0x3e4dd89cu, 0x3ec5b708u, 0x3e1b70b1u, 0x3d0977d4u, 0xbe511bb4u, 0xbe443b64u, 0xbd3b16bcu, 0xbd62699eu, 0x3de930d2u, 0x3eb5ed55u, 0x3e234740u, 0x3de8d78fu,
   0xbbca9d89u, 0xbe1a523fu, 0x3dd608c4u, 0xbe36f00eu, 0xbda9b352u, 0x3d046e6fu, 0x3ea6490eu, 0xbe6ac440u
 }};
 
 /* conv2d_47.w_0_bnfold_bias[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w96_u { uint32_t u[200]; float v[200]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w96_u ch_ppocr_mobile_v2_0_cls_infer_w96 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w60_u { uint32_t u[200]; float v[200]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w60_u ch_ppocr_mobile_v2_0_cls_infer_w60 = {{
   0xbe1229d6u, 0xbdbf0b78u, 0xbe9af0e2u, 0x3efc1da7u, 0xbe967ecbu, 0x3dc10a0eu, 0xbf14d474u, 0xbd53f7c4u, 0xbe97fb5eu, 0xbcf61206u, 0xbe15fce1u, 0xbf90f564u,
   0xbd946f9eu, 0x3ea17718u, 0xbd9f19bcu, 0xbef23e81u, 0xbec8aa1fu, 0xbedb754fu, 0xbe1cb628u, 0xbeb01304u, 0xbe487f94u, 0xbf056510u, 0xbe755226u, 0xbf04858cu,
   0x3d363f18u, 0xbec8377bu, 0xbf130fc0u, 0x3e78ee29u, 0x3e97204fu, 0xbe303cfau, 0xbf451d37u, 0xbf1042b4u, 0xbe08ae22u, 0xbea08448u, 0xbec04f42u, 0xbe5bfc4eu,
@@ -2075,8 +1859,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w96_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_48.w_0_bnfold[200,1,5,5] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w97_u { uint32_t u[5000]; float v[5000]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w97_u ch_ppocr_mobile_v2_0_cls_infer_w97 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w61_u { uint32_t u[5000]; float v[5000]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w61_u ch_ppocr_mobile_v2_0_cls_infer_w61 = {{
   0x3d875cf7u, 0x3dd8468eu, 0xbdd82645u, 0x3cf89e5du, 0x3dc3112fu, 0xbedd6f5cu, 0xbe8e8a0fu, 0xbf233dceu, 0x3e30406bu, 0x3f6cfecbu, 0x3fb71902u, 0x3e6fa1a5u,
   0x3e50bfd7u, 0xbed77957u, 0xbf01760eu, 0xbe9626f4u, 0xbeeaee3eu, 0xbeacd7b3u, 0xbf28de87u, 0xbf1a09b9u, 0xbc309c5cu, 0x3d1374a9u, 0x3d733602u, 0x3d1cfe37u,
   0x3ddc56f9u, 0x3dac5181u, 0x3b34584eu, 0x3caad847u, 0x3da20b42u, 0xbda1cb68u, 0x3e525c95u, 0xbdca8fcbu, 0xbd13786bu, 0x3e273d1eu, 0xbfa99422u, 0x3f1d3914u,
@@ -2497,8 +2281,8 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w97_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_48.w_0_bnfold_bias[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w98_u { uint32_t u[200]; float v[200]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w98_u ch_ppocr_mobile_v2_0_cls_infer_w98 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w62_u { uint32_t u[200]; float v[200]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w62_u ch_ppocr_mobile_v2_0_cls_infer_w62 = {{
   0xbe857c30u, 0xbe0a3bddu, 0xbeeed880u, 0xbe039d62u, 0xbed87894u, 0xbeda9b69u, 0xbe8110d0u, 0x3d4a0e5eu, 0xbe4700bdu, 0xbd20141bu, 0xbeac50f5u, 0xbea95ce7u,
   0xbe6b3dd8u, 0x3f4745b1u, 0xbea6ba2fu, 0xbed47ef7u, 0xbe9ef0b6u, 0xbe024f8cu, 0x3d24c439u, 0xbe27c649u, 0xbf0a5cd1u, 0xbd840b8au, 0xbdcb4c89u, 0xbea5a87au,
   0x3e8212c0u, 0xbea0f229u, 0xbe54b39du, 0xbe226e0eu, 0x3f160cacu, 0xbe0abb35u, 0x3c570f1cu, 0xbeeb69e5u, 0x3f1354aeu, 0xbee2a3d8u, 0xbe269808u, 0xbea927e2u,
@@ -2519,16 +2303,16 @@ const union ch_ppocr_mobile_v2_0_cls_infer_w98_u ch_ppocr_mobile_v2_0_cls_infer_
 }};
 
 /* conv2d_51.w_0_bnfold_bias[32] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w99_u { uint32_t u[32]; float v[32]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w99_u ch_ppocr_mobile_v2_0_cls_infer_w99 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w63_u { uint32_t u[32]; float v[32]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w63_u ch_ppocr_mobile_v2_0_cls_infer_w63 = {{
   0x3e8e76d5u, 0xbde2477du, 0x3e6871e4u, 0x3e9476deu, 0x3e11ca10u, 0xbd2a5b0au, 0xbe45da75u, 0xbe890612u, 0x3e9b2e5bu, 0xbe61f0adu, 0xbd5ae2d9u, 0x3e0399b3u,
   0xbe5560a3u, 0xbe2f6303u, 0xbec17ed7u, 0xbd84d500u, 0xbe4a6d8bu, 0xbe0c673fu, 0xbc530723u, 0xbdb07ba6u, 0xbe2d2106u, 0xbe226b0cu, 0xbe050b9cu, 0x3eb077e1u,
   0x3e94b126u, 0xbc26d384u, 0xbc7b4d73u, 0x3e578aa1u, 0x3ed1c19fu, 0xbe0cd522u, 0x3ea6f84au, 0x3ebcdfa0u
 }};
 
 /* conv2d_52.w_0_bnfold_bias[200] float32 */
-union ch_ppocr_mobile_v2_0_cls_infer_w100_u { uint32_t u[200]; float v[200]; };
-const union ch_ppocr_mobile_v2_0_cls_infer_w100_u ch_ppocr_mobile_v2_0_cls_infer_w100 = {{
+union ch_ppocr_mobile_v2_0_cls_infer_w64_u { uint32_t u[200]; float v[200]; };
+const union ch_ppocr_mobile_v2_0_cls_infer_w64_u ch_ppocr_mobile_v2_0_cls_infer_w64 = {{
   0xbea03ad6u, 0xbed73badu, 0xbed2ab53u, 0xbeaa3bb8u, 0xbe8179ebu, 0xbec66b6bu, 0xbe3d2dd9u, 0xbe1de4e9u, 0xbee8f257u, 0xbedd65d9u, 0xbec62415u, 0xbee1dc40u,
   0xbeb117d3u, 0xbe319799u, 0xbe8750c1u, 0xbec3e4afu, 0xbea9dfaau, 0xbe4d418fu, 0xbe914660u, 0xbeb3ff88u, 0xbeec5efau, 0xbe9f8defu, 0xbe9fb249u, 0xbec389b0u,
   0xbe6f8d9cu, 0xbebeb1c6u, 0xbeb16a87u, 0xbeed3a11u, 0xbf01edd3u, 0xbe8203abu, 0xbe9527aau, 0xbeb9b787u, 0xbe82d0c5u, 0xbeb0034bu, 0xbe890524u, 0xbe3f66cau,

@@ -99,15 +99,24 @@ typedef struct mc_gemm_args {
 
 static float mc_act(float v) { return v; }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act(v) : v;
   }
 }
 
@@ -144,7 +153,7 @@ static void mc_gemv(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi(g, t, 0, n, 32);
+    mc_epi(g, t, NULL, 0, n, 32, 1);
     memcpy(g->y + n, t, sizeof t);
   }
 #endif
@@ -156,22 +165,31 @@ static void mc_gemv(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi(g, t, 0, n, cnt);
+    mc_epi(g, t, NULL, 0, n, cnt, 1);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
   }
 }
 
 static float mc_act_a8d34598(float v) { return (0x1p+0f / (0x1p+0f + expf(-v))); }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi_a8d34598(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi_a8d34598(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act_a8d34598(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act_a8d34598(v) : v;
   }
 }
 
@@ -208,7 +226,7 @@ static void mc_gemv_a8d34598(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi_a8d34598(g, t, 0, n, 32);
+    mc_epi_a8d34598(g, t, NULL, 0, n, 32, 1);
     memcpy(g->y + n, t, sizeof t);
   }
 #endif
@@ -220,20 +238,12 @@ static void mc_gemv_a8d34598(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi_a8d34598(g, t, 0, n, cnt);
+    mc_epi_a8d34598(g, t, NULL, 0, n, cnt, 1);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
   }
 }
 
 /* ---- one function per node, in schedule order ---- */
-
-/* /flatten/Flatten (Flatten): onnx::Flatten_0[1,25,96] -> /flatten/Flatten_output_0[1,2400] */
-static void node_0_Flatten(const float *restrict x0, float *restrict y0)
-{
-  {
-    if ((const void *)y0 != (const void *)x0) memcpy(y0, x0, 2400 * sizeof(float));
-  }
-}
 
 /* /layer1/Gemm (Gemm): /flatten/Flatten_output_0[1,2400], layer1.weight[32,2400], layer1.bias[32] -> /layer1/Gemm_output_0[1,32] */
 static void node_1_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
@@ -566,27 +576,26 @@ int hello_deepa_infer(const float *input_onnx__Flatten_0, float *output__39, voi
 #else
   unsigned char *A = arena ? (unsigned char *)arena : hello_deepa_STATIC_ARENA;
 #endif
-  node_0_Flatten(input_onnx__Flatten_0, (float *)(void *)(A + 0));
-  node_1_Gemm((const float *)(void *)(A + 0), hello_deepa_w0.v, (float *)(void *)(A + 9600));
-  node_2_ReduceMean((const float *)(void *)(A + 9600), (float *)(void *)(A + 0));
-  node_3_Sub((const float *)(void *)(A + 9600), (const float *)(void *)(A + 0), (float *)(void *)(A + 9600));
-  node_4_Pow((const float *)(void *)(A + 9600), hello_deepa_w7.v, (float *)(void *)(A + 0));
-  node_5_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 128));
-  node_6_Add((const float *)(void *)(A + 128), hello_deepa_w8.v, (float *)(void *)(A + 128));
-  node_7_Sqrt((const float *)(void *)(A + 128), (float *)(void *)(A + 128));
-  node_8_Div((const float *)(void *)(A + 9600), (const float *)(void *)(A + 128), (float *)(void *)(A + 9600));
-  node_9_Mul((const float *)(void *)(A + 9600), hello_deepa_w1.v, (float *)(void *)(A + 9600));
-  node_10_Add((const float *)(void *)(A + 9600), hello_deepa_w2.v, (float *)(void *)(A + 9600));
-  node_11_Gemm((const float *)(void *)(A + 9600), hello_deepa_w3.v, (float *)(void *)(A + 0));
-  node_12_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 128));
-  node_13_Sub((const float *)(void *)(A + 0), (const float *)(void *)(A + 128), (float *)(void *)(A + 0));
-  node_14_Pow((const float *)(void *)(A + 0), hello_deepa_w9.v, (float *)(void *)(A + 128));
-  node_15_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
+  node_1_Gemm((const float *)(const void *)input_onnx__Flatten_0, hello_deepa_w0.v, (float *)(void *)(A + 0));
+  node_2_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 128));
+  node_3_Sub((const float *)(void *)(A + 0), (const float *)(void *)(A + 128), (float *)(void *)(A + 0));
+  node_4_Pow((const float *)(void *)(A + 0), hello_deepa_w7.v, (float *)(void *)(A + 128));
+  node_5_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
+  node_6_Add((const float *)(void *)(A + 256), hello_deepa_w8.v, (float *)(void *)(A + 256));
+  node_7_Sqrt((const float *)(void *)(A + 256), (float *)(void *)(A + 256));
+  node_8_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 0));
+  node_9_Mul((const float *)(void *)(A + 0), hello_deepa_w1.v, (float *)(void *)(A + 0));
+  node_10_Add((const float *)(void *)(A + 0), hello_deepa_w2.v, (float *)(void *)(A + 0));
+  node_11_Gemm((const float *)(void *)(A + 0), hello_deepa_w3.v, (float *)(void *)(A + 128));
+  node_12_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 0));
+  node_13_Sub((const float *)(void *)(A + 128), (const float *)(void *)(A + 0), (float *)(void *)(A + 128));
+  node_14_Pow((const float *)(void *)(A + 128), hello_deepa_w9.v, (float *)(void *)(A + 0));
+  node_15_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 256));
   node_16_Add((const float *)(void *)(A + 256), hello_deepa_w10.v, (float *)(void *)(A + 256));
   node_17_Sqrt((const float *)(void *)(A + 256), (float *)(void *)(A + 256));
-  node_18_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 0));
-  node_19_Mul((const float *)(void *)(A + 0), hello_deepa_w4.v, (float *)(void *)(A + 0));
-  node_20_Add((const float *)(void *)(A + 0), hello_deepa_w5.v, (float *)(void *)(A + 0));
-  node_21_Gemm((const float *)(void *)(A + 0), hello_deepa_w6.v, output__39);
+  node_18_Div((const float *)(void *)(A + 128), (const float *)(void *)(A + 256), (float *)(void *)(A + 128));
+  node_19_Mul((const float *)(void *)(A + 128), hello_deepa_w4.v, (float *)(void *)(A + 128));
+  node_20_Add((const float *)(void *)(A + 128), hello_deepa_w5.v, (float *)(void *)(A + 128));
+  node_21_Gemm((const float *)(void *)(A + 128), hello_deepa_w6.v, output__39);
   return 0;
 }

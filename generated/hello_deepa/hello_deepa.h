@@ -24,8 +24,8 @@
 extern "C" {
 #endif
 
-#define hello_deepa_ARENA_BYTES 9728
-/* most bytes live at once for this schedule: 9728 */
+#define hello_deepa_ARENA_BYTES 320
+/* most bytes live at once for this schedule: 320 */
 
 #define hello_deepa_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */
 

@@ -87,15 +87,24 @@ typedef struct mc_gemm_args {
 
 static float mc_act_cdd0a3c3(float v) { return tanhf(v); }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi_cdd0a3c3(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi_cdd0a3c3(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act_cdd0a3c3(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act_cdd0a3c3(v) : v;
   }
 }
 
@@ -176,8 +185,9 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
 
 /* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
- * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
- * through the epilogue when LAST. */
+ * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added
+ * to y unless FIRST (then bias and residual instead, see mc_epi), through
+ * the activation when LAST. */
 static void mc_tile_cdd0a3c3(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
                      const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
   float t[MC_MR * MC_NR];
@@ -205,15 +215,12 @@ static void mc_tile_cdd0a3c3(const mc_gemm_args *g, int64_t kc, const float *a, 
     mc_v16 acc[MC_MR];
     acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
     for (i = 0; i < MC_MR; i++) {
-      mc_v16 v = acc[i], w;
+      mc_v16 v = acc[i] * g->alpha, w;
       float *yp = y + i * g->ldy;
       if (!(flags & MC_FIRST)) {
         memcpy(&w, yp, sizeof w);
         v += w;
-      }
-      if (flags & MC_LAST) {
-        int l;
-        v *= g->alpha;
+      } else {
         if (g->bias_mode == 1 || g->bias_mode == 3)
           v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
         else if (g->bias_mode == 2) {
@@ -224,6 +231,9 @@ static void mc_tile_cdd0a3c3(const mc_gemm_args *g, int64_t kc, const float *a, 
           memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
           v += g->rscale * w;
         }
+      }
+      if (flags & MC_LAST) {
+        int l;
         for (l = 0; l < MC_NR; l++) v[l] = mc_act_cdd0a3c3(v[l]);
       }
       memcpy(yp, &v, sizeof v);
@@ -261,15 +271,12 @@ static void mc_tile_cdd0a3c3(const mc_gemm_args *g, int64_t kc, const float *a, 
     for (i = 0; i < MC_MR; i++)
       for (j = 0; j < 2; j++) {
         mc_v8 v = acc[2 * i + j], w;
-        float *yp = y + i * g->ldy + 8 * j;
+        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;
+        v *= (mc_v8){x, x, x, x, x, x, x, x};
         if (!(flags & MC_FIRST)) {
           memcpy(&w, yp, sizeof w);
           v += w;
-        }
-        if (flags & MC_LAST) {
-          float x = g->alpha, bm;
-          int l;
-          v *= (mc_v8){x, x, x, x, x, x, x, x};
+        } else {
           if (g->bias_mode == 1 || g->bias_mode == 3) {
             bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
             v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
@@ -283,6 +290,9 @@ static void mc_tile_cdd0a3c3(const mc_gemm_args *g, int64_t kc, const float *a, 
             memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
             v += (mc_v8){x, x, x, x, x, x, x, x} * w;
           }
+        }
+        if (flags & MC_LAST) {
+          int l;
           for (l = 0; l < 8; l++) v[l] = mc_act_cdd0a3c3(v[l]);
         }
         memcpy(yp, &v, sizeof v);
@@ -312,19 +322,18 @@ static void mc_tile_cdd0a3c3(const mc_gemm_args *g, int64_t kc, const float *a, 
 #endif
   for (i = 0; i < mr; i++) {
     float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
-    if (!(flags & MC_FIRST))
-      for (j = 0; j < nr; j++) tr[j] += yr[j];
-    if (flags & MC_LAST) mc_epi_cdd0a3c3(g, tr, m + i, n, nr);
+    mc_epi_cdd0a3c3(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);
     for (j = 0; j < nr; j++) yr[j] = tr[j];
   }
 }
 
-/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
- * panels and MR-high tiles (the loop order of BLIS). */
-static void mc_gemm_cdd0a3c3(const mc_gemm_args *g) {
+/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):
+ * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high
+ * tiles (the loop order of BLIS). */
+static void mc_gemm_cdd0a3c3(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   int64_t jc, pc, ic, jr, ir;
-  for (jc = 0; jc < g->N; jc += g->NC) {
-    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+  for (jc = n0; jc < n1; jc += g->NC) {
+    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
     for (pc = 0; pc < g->K; pc += g->KC) {
       int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
       int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
@@ -344,8 +353,8 @@ static void mc_gemm_cdd0a3c3(const mc_gemm_args *g) {
         bp = g->scratch;
         bps = kc * MC_NR;
       }
-      for (ic = 0; ic < g->M; ic += g->MC) {
-        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+      for (ic = m0; ic < m1; ic += g->MC) {
+        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
         for (jr = 0; jr < nc; jr += MC_NR) {
           int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
           const float *b = bp + jr / MC_NR * bps;
@@ -374,22 +383,32 @@ static void mc_gemm_cdd0a3c3(const mc_gemm_args *g) {
 
 static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act_81bf6201(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act_81bf6201(v) : v;
   }
 }
 
 /* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
- * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
- * through the epilogue when LAST. */
+ * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added
+ * to y unless FIRST (then bias and residual instead, see mc_epi), through
+ * the activation when LAST. */
 static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
                      const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
   float t[MC_MR * MC_NR];
@@ -417,15 +436,12 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
     mc_v16 acc[MC_MR];
     acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
     for (i = 0; i < MC_MR; i++) {
-      mc_v16 v = acc[i], w;
+      mc_v16 v = acc[i] * g->alpha, w;
       float *yp = y + i * g->ldy;
       if (!(flags & MC_FIRST)) {
         memcpy(&w, yp, sizeof w);
         v += w;
-      }
-      if (flags & MC_LAST) {
-        int l;
-        v *= g->alpha;
+      } else {
         if (g->bias_mode == 1 || g->bias_mode == 3)
           v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
         else if (g->bias_mode == 2) {
@@ -436,6 +452,9 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
           memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
           v += g->rscale * w;
         }
+      }
+      if (flags & MC_LAST) {
+        int l;
         for (l = 0; l < MC_NR; l++) v[l] = mc_act_81bf6201(v[l]);
       }
       memcpy(yp, &v, sizeof v);
@@ -473,15 +492,12 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
     for (i = 0; i < MC_MR; i++)
       for (j = 0; j < 2; j++) {
         mc_v8 v = acc[2 * i + j], w;
-        float *yp = y + i * g->ldy + 8 * j;
+        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;
+        v *= (mc_v8){x, x, x, x, x, x, x, x};
         if (!(flags & MC_FIRST)) {
           memcpy(&w, yp, sizeof w);
           v += w;
-        }
-        if (flags & MC_LAST) {
-          float x = g->alpha, bm;
-          int l;
-          v *= (mc_v8){x, x, x, x, x, x, x, x};
+        } else {
           if (g->bias_mode == 1 || g->bias_mode == 3) {
             bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
             v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
@@ -495,6 +511,9 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
             memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
             v += (mc_v8){x, x, x, x, x, x, x, x} * w;
           }
+        }
+        if (flags & MC_LAST) {
+          int l;
           for (l = 0; l < 8; l++) v[l] = mc_act_81bf6201(v[l]);
         }
         memcpy(yp, &v, sizeof v);
@@ -524,19 +543,18 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
 #endif
   for (i = 0; i < mr; i++) {
     float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
-    if (!(flags & MC_FIRST))
-      for (j = 0; j < nr; j++) tr[j] += yr[j];
-    if (flags & MC_LAST) mc_epi_81bf6201(g, tr, m + i, n, nr);
+    mc_epi_81bf6201(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);
     for (j = 0; j < nr; j++) yr[j] = tr[j];
   }
 }
 
-/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
- * panels and MR-high tiles (the loop order of BLIS). */
-static void mc_gemm_81bf6201(const mc_gemm_args *g) {
+/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):
+ * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high
+ * tiles (the loop order of BLIS). */
+static void mc_gemm_81bf6201(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   int64_t jc, pc, ic, jr, ir;
-  for (jc = 0; jc < g->N; jc += g->NC) {
-    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+  for (jc = n0; jc < n1; jc += g->NC) {
+    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
     for (pc = 0; pc < g->K; pc += g->KC) {
       int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
       int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
@@ -556,8 +574,8 @@ static void mc_gemm_81bf6201(const mc_gemm_args *g) {
         bp = g->scratch;
         bps = kc * MC_NR;
       }
-      for (ic = 0; ic < g->M; ic += g->MC) {
-        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+      for (ic = m0; ic < m1; ic += g->MC) {
+        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
         for (jr = 0; jr < nc; jr += MC_NR) {
           int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
           const float *b = bp + jr / MC_NR * bps;
@@ -617,7 +635,7 @@ static void mc_gemv_81bf6201(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi_81bf6201(g, t, 0, n, 32);
+    mc_epi_81bf6201(g, t, NULL, 0, n, 32, 1);
     memcpy(g->y + n, t, sizeof t);
   }
 #endif
@@ -629,7 +647,7 @@ static void mc_gemv_81bf6201(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi_81bf6201(g, t, 0, n, cnt);
+    mc_epi_81bf6201(g, t, NULL, 0, n, cnt, 1);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
   }
 }
@@ -667,7 +685,7 @@ static void mc_gemv_cdd0a3c3(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi_cdd0a3c3(g, t, 0, n, 32);
+    mc_epi_cdd0a3c3(g, t, NULL, 0, n, 32, 1);
     memcpy(g->y + n, t, sizeof t);
   }
 #endif
@@ -679,22 +697,31 @@ static void mc_gemv_cdd0a3c3(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi_cdd0a3c3(g, t, 0, n, cnt);
+    mc_epi_cdd0a3c3(g, t, NULL, 0, n, cnt, 1);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
   }
 }
 
 static float mc_act(float v) { return v; }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act(v) : v;
   }
 }
 
@@ -731,7 +758,7 @@ static void mc_gemv(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi(g, t, 0, n, 32);
+    mc_epi(g, t, NULL, 0, n, 32, 1);
     memcpy(g->y + n, t, sizeof t);
   }
 #endif
@@ -743,7 +770,7 @@ static void mc_gemv(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi(g, t, 0, n, cnt);
+    mc_epi(g, t, NULL, 0, n, cnt, 1);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
   }
 }
@@ -760,7 +787,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.N = 784;
     g0.K = 25;
     g0.MC = 72;
-    g0.NC = 256;
+    g0.NC = 64;
     g0.KC = 25;
     g0.bkind = MC_B_IM2COL;
     g0.bks = 0;
@@ -786,7 +813,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.apk = lenet5_p0.v;
     g0.b = x0;
     g0.y = y0;
-    mc_gemm_cdd0a3c3(&g0);
+    mc_gemm_cdd0a3c3(&g0, 0, 6, 0, 784);
   }
 }
 
@@ -826,7 +853,7 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x2, floa
     g13.K = 150;
     g13.MC = 72;
     g13.NC = 96;
-    g13.KC = 150;
+    g13.KC = 30;
     g13.bkind = MC_B_IM2COL;
     g13.bks = 0;
     g13.bns = 0;
@@ -851,7 +878,7 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x2, floa
     g13.apk = lenet5_p1.v;
     g13.b = x0;
     g13.y = y0;
-    mc_gemm_81bf6201(&g13);
+    mc_gemm_81bf6201(&g13, 0, 16, 0, 100);
   }
 }
 
@@ -983,13 +1010,13 @@ int lenet5_infer(const float *input_input, float *output_logits, void *arena)
 #else
   unsigned char *A = arena ? (unsigned char *)arena : lenet5_STATIC_ARENA;
 #endif
-  node_0_Conv(input_input, lenet5_w0.v, (float *)(void *)(A + 25600), A + 0);
-  node_1_AveragePool((const float *)(void *)(A + 25600), (float *)(void *)(A + 64000));
-  node_2_Conv((const float *)(void *)(A + 64000), lenet5_w1.v, (float *)(void *)(A + 57600), A + 0);
-  node_3_MaxPool((const float *)(void *)(A + 57600), (float *)(void *)(A + 0));
-  node_4_Flatten((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_5_Gemm((const float *)(void *)(A + 0), lenet5_w2.v, (float *)(void *)(A + 1600));
-  node_6_Gemm((const float *)(void *)(A + 1600), lenet5_w3.v, (float *)(void *)(A + 0));
-  node_7_Gemm((const float *)(void *)(A + 0), lenet5_w4.v, output_logits);
+  node_0_Conv(input_input, lenet5_w0.v, (float *)(void *)(A + 0), A + 18816);
+  node_1_AveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 18816));
+  node_2_Conv((const float *)(void *)(A + 18816), lenet5_w1.v, (float *)(void *)(A + 0), A + 6400);
+  node_3_MaxPool((const float *)(void *)(A + 0), (float *)(void *)(A + 6400));
+  node_4_Flatten((const float *)(void *)(A + 6400), (float *)(void *)(A + 6400));
+  node_5_Gemm((const float *)(void *)(A + 6400), lenet5_w2.v, (float *)(void *)(A + 0));
+  node_6_Gemm((const float *)(void *)(A + 0), lenet5_w3.v, (float *)(void *)(A + 512));
+  node_7_Gemm((const float *)(void *)(A + 512), lenet5_w4.v, output_logits);
   return 0;
 }

@@ -123,15 +123,24 @@ typedef struct mc_gemm_args {
 
 static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act_81bf6201(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act_81bf6201(v) : v;
   }
 }
 
@@ -212,8 +221,9 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
 
 /* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
- * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
- * through the epilogue when LAST. */
+ * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added
+ * to y unless FIRST (then bias and residual instead, see mc_epi), through
+ * the activation when LAST. */
 static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
                      const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
   float t[MC_MR * MC_NR];
@@ -241,15 +251,12 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
     mc_v16 acc[MC_MR];
     acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
     for (i = 0; i < MC_MR; i++) {
-      mc_v16 v = acc[i], w;
+      mc_v16 v = acc[i] * g->alpha, w;
       float *yp = y + i * g->ldy;
       if (!(flags & MC_FIRST)) {
         memcpy(&w, yp, sizeof w);
         v += w;
-      }
-      if (flags & MC_LAST) {
-        int l;
-        v *= g->alpha;
+      } else {
         if (g->bias_mode == 1 || g->bias_mode == 3)
           v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
         else if (g->bias_mode == 2) {
@@ -260,6 +267,9 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
           memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
           v += g->rscale * w;
         }
+      }
+      if (flags & MC_LAST) {
+        int l;
         for (l = 0; l < MC_NR; l++) v[l] = mc_act_81bf6201(v[l]);
       }
       memcpy(yp, &v, sizeof v);
@@ -297,15 +307,12 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
     for (i = 0; i < MC_MR; i++)
       for (j = 0; j < 2; j++) {
         mc_v8 v = acc[2 * i + j], w;
-        float *yp = y + i * g->ldy + 8 * j;
+        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;
+        v *= (mc_v8){x, x, x, x, x, x, x, x};
         if (!(flags & MC_FIRST)) {
           memcpy(&w, yp, sizeof w);
           v += w;
-        }
-        if (flags & MC_LAST) {
-          float x = g->alpha, bm;
-          int l;
-          v *= (mc_v8){x, x, x, x, x, x, x, x};
+        } else {
           if (g->bias_mode == 1 || g->bias_mode == 3) {
             bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
             v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
@@ -319,6 +326,9 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
             memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
             v += (mc_v8){x, x, x, x, x, x, x, x} * w;
           }
+        }
+        if (flags & MC_LAST) {
+          int l;
           for (l = 0; l < 8; l++) v[l] = mc_act_81bf6201(v[l]);
         }
         memcpy(yp, &v, sizeof v);
@@ -348,19 +358,18 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
 #endif
   for (i = 0; i < mr; i++) {
     float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
-    if (!(flags & MC_FIRST))
-      for (j = 0; j < nr; j++) tr[j] += yr[j];
-    if (flags & MC_LAST) mc_epi_81bf6201(g, tr, m + i, n, nr);
+    mc_epi_81bf6201(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);
     for (j = 0; j < nr; j++) yr[j] = tr[j];
   }
 }
 
-/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
- * panels and MR-high tiles (the loop order of BLIS). */
-static void mc_gemm_81bf6201(const mc_gemm_args *g) {
+/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):
+ * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high
+ * tiles (the loop order of BLIS). */
+static void mc_gemm_81bf6201(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   int64_t jc, pc, ic, jr, ir;
-  for (jc = 0; jc < g->N; jc += g->NC) {
-    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+  for (jc = n0; jc < n1; jc += g->NC) {
+    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
     for (pc = 0; pc < g->K; pc += g->KC) {
       int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
       int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
@@ -380,8 +389,8 @@ static void mc_gemm_81bf6201(const mc_gemm_args *g) {
         bp = g->scratch;
         bps = kc * MC_NR;
       }
-      for (ic = 0; ic < g->M; ic += g->MC) {
-        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+      for (ic = m0; ic < m1; ic += g->MC) {
+        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
         for (jr = 0; jr < nc; jr += MC_NR) {
           int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
           const float *b = bp + jr / MC_NR * bps;
@@ -410,22 +419,32 @@ static void mc_gemm_81bf6201(const mc_gemm_args *g) {
 
 static float mc_act(float v) { return v; }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act(v) : v;
   }
 }
 
 /* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
- * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
- * through the epilogue when LAST. */
+ * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added
+ * to y unless FIRST (then bias and residual instead, see mc_epi), through
+ * the activation when LAST. */
 static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
                      const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
   float t[MC_MR * MC_NR];
@@ -453,15 +472,12 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
     mc_v16 acc[MC_MR];
     acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
     for (i = 0; i < MC_MR; i++) {
-      mc_v16 v = acc[i], w;
+      mc_v16 v = acc[i] * g->alpha, w;
       float *yp = y + i * g->ldy;
       if (!(flags & MC_FIRST)) {
         memcpy(&w, yp, sizeof w);
         v += w;
-      }
-      if (flags & MC_LAST) {
-        int l;
-        v *= g->alpha;
+      } else {
         if (g->bias_mode == 1 || g->bias_mode == 3)
           v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
         else if (g->bias_mode == 2) {
@@ -472,6 +488,9 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
           memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
           v += g->rscale * w;
         }
+      }
+      if (flags & MC_LAST) {
+        int l;
         for (l = 0; l < MC_NR; l++) v[l] = mc_act(v[l]);
       }
       memcpy(yp, &v, sizeof v);
@@ -509,15 +528,12 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
     for (i = 0; i < MC_MR; i++)
       for (j = 0; j < 2; j++) {
         mc_v8 v = acc[2 * i + j], w;
-        float *yp = y + i * g->ldy + 8 * j;
+        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;
+        v *= (mc_v8){x, x, x, x, x, x, x, x};
         if (!(flags & MC_FIRST)) {
           memcpy(&w, yp, sizeof w);
           v += w;
-        }
-        if (flags & MC_LAST) {
-          float x = g->alpha, bm;
-          int l;
-          v *= (mc_v8){x, x, x, x, x, x, x, x};
+        } else {
           if (g->bias_mode == 1 || g->bias_mode == 3) {
             bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
             v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
@@ -531,6 +547,9 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
             memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
             v += (mc_v8){x, x, x, x, x, x, x, x} * w;
           }
+        }
+        if (flags & MC_LAST) {
+          int l;
           for (l = 0; l < 8; l++) v[l] = mc_act(v[l]);
         }
         memcpy(yp, &v, sizeof v);
@@ -560,19 +579,18 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
 #endif
   for (i = 0; i < mr; i++) {
     float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
-    if (!(flags & MC_FIRST))
-      for (j = 0; j < nr; j++) tr[j] += yr[j];
-    if (flags & MC_LAST) mc_epi(g, tr, m + i, n, nr);
+    mc_epi(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);
     for (j = 0; j < nr; j++) yr[j] = tr[j];
   }
 }
 
-/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
- * panels and MR-high tiles (the loop order of BLIS). */
-static void mc_gemm(const mc_gemm_args *g) {
+/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):
+ * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high
+ * tiles (the loop order of BLIS). */
+static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   int64_t jc, pc, ic, jr, ir;
-  for (jc = 0; jc < g->N; jc += g->NC) {
-    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+  for (jc = n0; jc < n1; jc += g->NC) {
+    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
     for (pc = 0; pc < g->K; pc += g->KC) {
       int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
       int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
@@ -592,8 +610,8 @@ static void mc_gemm(const mc_gemm_args *g) {
         bp = g->scratch;
         bps = kc * MC_NR;
       }
-      for (ic = 0; ic < g->M; ic += g->MC) {
-        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+      for (ic = m0; ic < m1; ic += g->MC) {
+        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
         for (jr = 0; jr < nc; jr += MC_NR) {
           int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
           const float *b = bp + jr / MC_NR * bps;
@@ -626,6 +644,10 @@ static void mc_gemm(const mc_gemm_args *g) {
  * test and runs along contiguous memory when the stride is 1. */
 static void mc_dw_81bf6201(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {
   int64_t oh, ki, kj, ow;
+  if (g->scratch) {   /* y over x (in place): x's plane read from a copy */
+    memcpy(g->scratch, x, sizeof(float) * (size_t)(g->H * g->W));
+    x = g->scratch;
+  }
   for (oh = 0; oh < OH; oh++) {
     float *yr = y + oh * g->OW;
     for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;
@@ -646,7 +668,7 @@ static void mc_dw_81bf6201(const mc_gemm_args *g, const float *x, const float *w
       }
     }
   }
-  mc_epi_81bf6201(g, y, m, 0, OH * g->OW);
+  mc_epi_81bf6201(g, y, NULL, m, 0, OH * g->OW, 1);
 }
 
 /* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
@@ -682,7 +704,7 @@ static void mc_gemv(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi(g, t, 0, n, 32);
+    mc_epi(g, t, NULL, 0, n, 32, 1);
     memcpy(g->y + n, t, sizeof t);
   }
 #endif
@@ -694,7 +716,7 @@ static void mc_gemv(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi(g, t, 0, n, cnt);
+    mc_epi(g, t, NULL, 0, n, cnt, 1);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
   }
 }
@@ -737,7 +759,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.apk = resnet_small_p0.v;
     g0.b = x0;
     g0.y = y0;
-    mc_gemm_81bf6201(&g0);
+    mc_gemm_81bf6201(&g0, 0, 16, 0, 1024);
   }
 }
 
@@ -751,8 +773,8 @@ static void node_1_Conv(const float *restrict x0, const float *restrict x2, floa
     g1.N = 1024;
     g1.K = 144;
     g1.MC = 72;
-    g1.NC = 112;
-    g1.KC = 144;
+    g1.NC = 64;
+    g1.KC = 29;
     g1.bkind = MC_B_IM2COL;
     g1.bks = 0;
     g1.bns = 0;
@@ -777,12 +799,12 @@ static void node_1_Conv(const float *restrict x0, const float *restrict x2, floa
     g1.apk = resnet_small_p1.v;
     g1.b = x0;
     g1.y = y0;
-    mc_gemm_81bf6201(&g1);
+    mc_gemm_81bf6201(&g1, 0, 16, 0, 1024);
   }
 }
 
 /* /block1/conv2/Conv (Conv): /block1/Relu_output_0[1,16,32,32], block1.conv2.weight_bnfold[16,16,3,3], block1.conv2.weight_bnfold_bias[16], /Relu_output_0[1,16,32,32] -> /block1/Relu_1_output_0[1,16,32,32] */
-static void node_2_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0, unsigned char *restrict scratch)
+static void node_2_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0, unsigned char *restrict scratch)
 {
   {
     mc_gemm_args g2;
@@ -791,8 +813,8 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x2, cons
     g2.N = 1024;
     g2.K = 144;
     g2.MC = 72;
-    g2.NC = 112;
-    g2.KC = 144;
+    g2.NC = 64;
+    g2.KC = 29;
     g2.bkind = MC_B_IM2COL;
     g2.bks = 0;
     g2.bns = 0;
@@ -820,7 +842,7 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x2, cons
     g2.apk = resnet_small_p2.v;
     g2.b = x0;
     g2.y = y0;
-    mc_gemm_81bf6201(&g2);
+    mc_gemm_81bf6201(&g2, 0, 16, 0, 1024);
   }
 }
 
@@ -835,7 +857,7 @@ static void node_3_Conv(const float *restrict x0, const float *restrict x2, floa
     g3.K = 144;
     g3.MC = 72;
     g3.NC = 112;
-    g3.KC = 144;
+    g3.KC = 72;
     g3.bkind = MC_B_IM2COL;
     g3.bks = 0;
     g3.bns = 0;
@@ -860,7 +882,7 @@ static void node_3_Conv(const float *restrict x0, const float *restrict x2, floa
     g3.apk = resnet_small_p3.v;
     g3.b = x0;
     g3.y = y0;
-    mc_gemm_81bf6201(&g3);
+    mc_gemm_81bf6201(&g3, 0, 32, 0, 256);
   }
 }
 
@@ -874,7 +896,7 @@ static void node_4_Conv(const float *restrict x0, const float *restrict x2, floa
     g4.N = 256;
     g4.K = 16;
     g4.MC = 72;
-    g4.NC = 256;
+    g4.NC = 112;
     g4.KC = 16;
     g4.bkind = MC_B_IM2COL;
     g4.bks = 0;
@@ -900,12 +922,12 @@ static void node_4_Conv(const float *restrict x0, const float *restrict x2, floa
     g4.apk = resnet_small_p4.v;
     g4.b = x0;
     g4.y = y0;
-    mc_gemm(&g4);
+    mc_gemm(&g4, 0, 32, 0, 256);
   }
 }
 
 /* /block2/conv2/Conv (Conv): /block2/Relu_output_0[1,32,16,16], block2.conv2.weight_bnfold[32,32,3,3], block2.conv2.weight_bnfold_bias[32], /block2/proj/proj.1/BatchNormalization_output_0[1,32,16,16] -> /block2/Relu_1_output_0[1,32,16,16] */
-static void node_5_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0, unsigned char *restrict scratch)
+static void node_5_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0, unsigned char *restrict scratch)
 {
   {
     mc_gemm_args g5;
@@ -915,7 +937,7 @@ static void node_5_Conv(const float *restrict x0, const float *restrict x2, cons
     g5.K = 288;
     g5.MC = 72;
     g5.NC = 64;
-    g5.KC = 256;
+    g5.KC = 144;
     g5.bkind = MC_B_IM2COL;
     g5.bks = 0;
     g5.bns = 0;
@@ -943,7 +965,7 @@ static void node_5_Conv(const float *restrict x0, const float *restrict x2, cons
     g5.apk = resnet_small_p5.v;
     g5.b = x0;
     g5.y = y0;
-    mc_gemm_81bf6201(&g5);
+    mc_gemm_81bf6201(&g5, 0, 32, 0, 256);
   }
 }
 
@@ -977,7 +999,7 @@ static void node_6_Conv(const float *restrict x0, const float *restrict x1, cons
 }
 
 /* /block3/pw/Conv (Conv): /block3/Relu_output_0[1,32,16,16], block3.pw.weight_bnfold[32,32,1,1], block3.pw.weight_bnfold_bias[32], /block2/Relu_1_output_0[1,32,16,16] -> /block3/Relu_1_output_0[1,32,16,16] */
-static void node_7_Conv(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
+static void node_7_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
     mc_gemm_args g9;
@@ -1002,7 +1024,7 @@ static void node_7_Conv(const float *restrict x0, const float *restrict x2, cons
     g9.apk = resnet_small_p6.v;
     g9.b = x0;
     g9.y = y0;
-    mc_gemm_81bf6201(&g9);
+    mc_gemm_81bf6201(&g9, 0, 32, 0, 256);
   }
 }
 
@@ -1115,13 +1137,13 @@ int resnet_small_infer(const float *input_input, float *output_logits, void *are
 #endif
   node_0_Conv(input_input, resnet_small_w5.v, (float *)(void *)(A + 0), A + 65536);
   node_1_Conv((const float *)(void *)(A + 0), resnet_small_w6.v, (float *)(void *)(A + 65536), A + 131072);
-  node_2_Conv((const float *)(void *)(A + 65536), resnet_small_w7.v, (const float *)(void *)(A + 0), (float *)(void *)(A + 131072), A + 196608);
-  node_3_Conv((const float *)(void *)(A + 131072), resnet_small_w8.v, (float *)(void *)(A + 65536), A + 0);
-  node_4_Conv((const float *)(void *)(A + 131072), resnet_small_w10.v, (float *)(void *)(A + 98304), A + 0);
-  node_5_Conv((const float *)(void *)(A + 65536), resnet_small_w9.v, (const float *)(void *)(A + 98304), (float *)(void *)(A + 131072), A + 0);
-  node_6_Conv((const float *)(void *)(A + 131072), resnet_small_w11.v, resnet_small_w12.v, (float *)(void *)(A + 0));
-  node_7_Conv((const float *)(void *)(A + 0), resnet_small_w13.v, (const float *)(void *)(A + 131072), (float *)(void *)(A + 32768));
-  node_8_BatchNormalization((const float *)(void *)(A + 32768), resnet_small_w0.v, resnet_small_w1.v, resnet_small_w2.v, resnet_small_w3.v, (float *)(void *)(A + 0));
+  node_2_Conv((const float *)(void *)(A + 65536), resnet_small_w7.v, (const float *)(void *)(A + 0), (float *)(void *)(A + 0), A + 131072);
+  node_3_Conv((const float *)(void *)(A + 0), resnet_small_w8.v, (float *)(void *)(A + 65536), A + 98304);
+  node_4_Conv((const float *)(void *)(A + 0), resnet_small_w10.v, (float *)(void *)(A + 98304), A + 131072);
+  node_5_Conv((const float *)(void *)(A + 65536), resnet_small_w9.v, (const float *)(void *)(A + 98304), (float *)(void *)(A + 98304), A + 0);
+  node_6_Conv((const float *)(void *)(A + 98304), resnet_small_w11.v, resnet_small_w12.v, (float *)(void *)(A + 0));
+  node_7_Conv((const float *)(void *)(A + 0), resnet_small_w13.v, (const float *)(void *)(A + 98304), (float *)(void *)(A + 98304));
+  node_8_BatchNormalization((const float *)(void *)(A + 98304), resnet_small_w0.v, resnet_small_w1.v, resnet_small_w2.v, resnet_small_w3.v, (float *)(void *)(A + 0));
   node_9_Relu((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
   node_10_GlobalAveragePool((const float *)(void *)(A + 0), (float *)(void *)(A + 32768));
   node_11_Flatten((const float *)(void *)(A + 32768), (float *)(void *)(A + 32768));

@@ -109,15 +109,24 @@ typedef struct mc_gemm_args {
 
 static float mc_act(float v) { return v; }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act(v) : v;
   }
 }
 
@@ -198,8 +207,9 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
 
 /* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
- * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
- * through the epilogue when LAST. */
+ * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added
+ * to y unless FIRST (then bias and residual instead, see mc_epi), through
+ * the activation when LAST. */
 static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
                      const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
   float t[MC_MR * MC_NR];
@@ -227,15 +237,12 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
     mc_v16 acc[MC_MR];
     acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
     for (i = 0; i < MC_MR; i++) {
-      mc_v16 v = acc[i], w;
+      mc_v16 v = acc[i] * g->alpha, w;
       float *yp = y + i * g->ldy;
       if (!(flags & MC_FIRST)) {
         memcpy(&w, yp, sizeof w);
         v += w;
-      }
-      if (flags & MC_LAST) {
-        int l;
-        v *= g->alpha;
+      } else {
         if (g->bias_mode == 1 || g->bias_mode == 3)
           v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
         else if (g->bias_mode == 2) {
@@ -246,6 +253,9 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
           memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
           v += g->rscale * w;
         }
+      }
+      if (flags & MC_LAST) {
+        int l;
         for (l = 0; l < MC_NR; l++) v[l] = mc_act(v[l]);
       }
       memcpy(yp, &v, sizeof v);
@@ -283,15 +293,12 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
     for (i = 0; i < MC_MR; i++)
       for (j = 0; j < 2; j++) {
         mc_v8 v = acc[2 * i + j], w;
-        float *yp = y + i * g->ldy + 8 * j;
+        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;
+        v *= (mc_v8){x, x, x, x, x, x, x, x};
         if (!(flags & MC_FIRST)) {
           memcpy(&w, yp, sizeof w);
           v += w;
-        }
-        if (flags & MC_LAST) {
-          float x = g->alpha, bm;
-          int l;
-          v *= (mc_v8){x, x, x, x, x, x, x, x};
+        } else {
           if (g->bias_mode == 1 || g->bias_mode == 3) {
             bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
             v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
@@ -305,6 +312,9 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
             memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
             v += (mc_v8){x, x, x, x, x, x, x, x} * w;
           }
+        }
+        if (flags & MC_LAST) {
+          int l;
           for (l = 0; l < 8; l++) v[l] = mc_act(v[l]);
         }
         memcpy(yp, &v, sizeof v);
@@ -334,19 +344,18 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
 #endif
   for (i = 0; i < mr; i++) {
     float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
-    if (!(flags & MC_FIRST))
-      for (j = 0; j < nr; j++) tr[j] += yr[j];
-    if (flags & MC_LAST) mc_epi(g, tr, m + i, n, nr);
+    mc_epi(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);
     for (j = 0; j < nr; j++) yr[j] = tr[j];
   }
 }
 
-/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
- * panels and MR-high tiles (the loop order of BLIS). */
-static void mc_gemm(const mc_gemm_args *g) {
+/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):
+ * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high
+ * tiles (the loop order of BLIS). */
+static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   int64_t jc, pc, ic, jr, ir;
-  for (jc = 0; jc < g->N; jc += g->NC) {
-    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+  for (jc = n0; jc < n1; jc += g->NC) {
+    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
     for (pc = 0; pc < g->K; pc += g->KC) {
       int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
       int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
@@ -366,8 +375,8 @@ static void mc_gemm(const mc_gemm_args *g) {
         bp = g->scratch;
         bps = kc * MC_NR;
       }
-      for (ic = 0; ic < g->M; ic += g->MC) {
-        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+      for (ic = m0; ic < m1; ic += g->MC) {
+        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
         for (jr = 0; jr < nc; jr += MC_NR) {
           int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
           const float *b = bp + jr / MC_NR * bps;
@@ -396,22 +405,32 @@ static void mc_gemm(const mc_gemm_args *g) {
 
 static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act_81bf6201(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act_81bf6201(v) : v;
   }
 }
 
 /* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
- * (bks along k, NR contiguous columns, nr valid), added to y unless FIRST,
- * through the epilogue when LAST. */
+ * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added
+ * to y unless FIRST (then bias and residual instead, see mc_epi), through
+ * the activation when LAST. */
 static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
                      const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
   float t[MC_MR * MC_NR];
@@ -439,15 +458,12 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
     mc_v16 acc[MC_MR];
     acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
     for (i = 0; i < MC_MR; i++) {
-      mc_v16 v = acc[i], w;
+      mc_v16 v = acc[i] * g->alpha, w;
       float *yp = y + i * g->ldy;
       if (!(flags & MC_FIRST)) {
         memcpy(&w, yp, sizeof w);
         v += w;
-      }
-      if (flags & MC_LAST) {
-        int l;
-        v *= g->alpha;
+      } else {
         if (g->bias_mode == 1 || g->bias_mode == 3)
           v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
         else if (g->bias_mode == 2) {
@@ -458,6 +474,9 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
           memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
           v += g->rscale * w;
         }
+      }
+      if (flags & MC_LAST) {
+        int l;
         for (l = 0; l < MC_NR; l++) v[l] = mc_act_81bf6201(v[l]);
       }
       memcpy(yp, &v, sizeof v);
@@ -495,15 +514,12 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
     for (i = 0; i < MC_MR; i++)
       for (j = 0; j < 2; j++) {
         mc_v8 v = acc[2 * i + j], w;
-        float *yp = y + i * g->ldy + 8 * j;
+        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;
+        v *= (mc_v8){x, x, x, x, x, x, x, x};
         if (!(flags & MC_FIRST)) {
           memcpy(&w, yp, sizeof w);
           v += w;
-        }
-        if (flags & MC_LAST) {
-          float x = g->alpha, bm;
-          int l;
-          v *= (mc_v8){x, x, x, x, x, x, x, x};
+        } else {
           if (g->bias_mode == 1 || g->bias_mode == 3) {
             bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
             v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
@@ -517,6 +533,9 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
             memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
             v += (mc_v8){x, x, x, x, x, x, x, x} * w;
           }
+        }
+        if (flags & MC_LAST) {
+          int l;
           for (l = 0; l < 8; l++) v[l] = mc_act_81bf6201(v[l]);
         }
         memcpy(yp, &v, sizeof v);
@@ -546,19 +565,18 @@ static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, 
 #endif
   for (i = 0; i < mr; i++) {
     float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
-    if (!(flags & MC_FIRST))
-      for (j = 0; j < nr; j++) tr[j] += yr[j];
-    if (flags & MC_LAST) mc_epi_81bf6201(g, tr, m + i, n, nr);
+    mc_epi_81bf6201(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);
     for (j = 0; j < nr; j++) yr[j] = tr[j];
   }
 }
 
-/* y = epilogue(A B): blocked over N (NC), K (KC) and M (MC), then NR-wide
- * panels and MR-high tiles (the loop order of BLIS). */
-static void mc_gemm_81bf6201(const mc_gemm_args *g) {
+/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):
+ * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high
+ * tiles (the loop order of BLIS). */
+static void mc_gemm_81bf6201(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   int64_t jc, pc, ic, jr, ir;
-  for (jc = 0; jc < g->N; jc += g->NC) {
-    int64_t nc = g->N - jc < g->NC ? g->N - jc : g->NC;
+  for (jc = n0; jc < n1; jc += g->NC) {
+    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
     for (pc = 0; pc < g->K; pc += g->KC) {
       int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
       int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
@@ -578,8 +596,8 @@ static void mc_gemm_81bf6201(const mc_gemm_args *g) {
         bp = g->scratch;
         bps = kc * MC_NR;
       }
-      for (ic = 0; ic < g->M; ic += g->MC) {
-        int64_t mc = g->M - ic < g->MC ? g->M - ic : g->MC;
+      for (ic = m0; ic < m1; ic += g->MC) {
+        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
         for (jr = 0; jr < nc; jr += MC_NR) {
           int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
           const float *b = bp + jr / MC_NR * bps;
@@ -639,7 +657,7 @@ static void mc_gemv(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi(g, t, 0, n, 32);
+    mc_epi(g, t, NULL, 0, n, 32, 1);
     memcpy(g->y + n, t, sizeof t);
   }
 #endif
@@ -651,22 +669,31 @@ static void mc_gemv(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi(g, t, 0, n, cnt);
+    mc_epi(g, t, NULL, 0, n, cnt, 1);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
   }
 }
 
 static float mc_act_a8d34598(float v) { return (0x1p+0f / (0x1p+0f + expf(-v))); }
 
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t. */
-static void mc_epi_a8d34598(const mc_gemm_args *g, float *t, int64_t m, int64_t n, int64_t cnt) {
+/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
+ * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
+ * first K block) plus bias and residual, each residual value read before
+ * its y is stored, so y may take the residual's bytes; the activation in
+ * the last K block. */
+static void mc_epi_a8d34598(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
   for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j] + bm;
-    if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-    if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    t[j] = mc_act_a8d34598(v);
+    float v = g->alpha * t[j];
+    if (y) {
+      v += y[j];
+    } else {
+      v += bm;
+      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
+      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
+    }
+    t[j] = last ? mc_act_a8d34598(v) : v;
   }
 }
 
@@ -703,7 +730,7 @@ static void mc_gemv_a8d34598(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi_a8d34598(g, t, 0, n, 32);
+    mc_epi_a8d34598(g, t, NULL, 0, n, 32, 1);
     memcpy(g->y + n, t, sizeof t);
   }
 #endif
@@ -715,7 +742,7 @@ static void mc_gemv_a8d34598(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi_a8d34598(g, t, 0, n, cnt);
+    mc_epi_a8d34598(g, t, NULL, 0, n, cnt, 1);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
   }
 }
@@ -793,7 +820,7 @@ static void node_2_Conv(const float *restrict x0, float *restrict y0, unsigned c
     g2.K = 256;
     g2.MC = 72;
     g2.NC = 16;
-    g2.KC = 256;
+    g2.KC = 24;
     g2.bkind = MC_B_IM2COL;
     g2.bks = 0;
     g2.bns = 0;
@@ -815,7 +842,7 @@ static void node_2_Conv(const float *restrict x0, float *restrict y0, unsigned c
     g2.apk = silero_vad_op18_ifless_p0.v;
     g2.b = x0;
     g2.y = y0;
-    mc_gemm(&g2);
+    mc_gemm(&g2, 0, 258, 0, 4);
   }
 }
 
@@ -897,7 +924,7 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x2, floa
     g7.K = 387;
     g7.MC = 72;
     g7.NC = 16;
-    g7.KC = 256;
+    g7.KC = 30;
     g7.bkind = MC_B_IM2COL;
     g7.bks = 0;
     g7.bns = 0;
@@ -922,7 +949,7 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x2, floa
     g7.apk = silero_vad_op18_ifless_p1.v;
     g7.b = x0;
     g7.y = y0;
-    mc_gemm_81bf6201(&g7);
+    mc_gemm_81bf6201(&g7, 0, 128, 0, 4);
   }
 }
 
@@ -937,7 +964,7 @@ static void node_10_Conv(const float *restrict x0, const float *restrict x2, flo
     g8.K = 384;
     g8.MC = 72;
     g8.NC = 16;
-    g8.KC = 256;
+    g8.KC = 77;
     g8.bkind = MC_B_IM2COL;
     g8.bks = 0;
     g8.bns = 0;
@@ -962,7 +989,7 @@ static void node_10_Conv(const float *restrict x0, const float *restrict x2, flo
     g8.apk = silero_vad_op18_ifless_p2.v;
     g8.b = x0;
     g8.y = y0;
-    mc_gemm_81bf6201(&g8);
+    mc_gemm_81bf6201(&g8, 0, 64, 0, 2);
   }
 }
 
@@ -977,7 +1004,7 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x2, flo
     g9.K = 192;
     g9.MC = 72;
     g9.NC = 16;
-    g9.KC = 192;
+    g9.KC = 64;
     g9.bkind = MC_B_IM2COL;
     g9.bks = 0;
     g9.bns = 0;
@@ -1002,7 +1029,7 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x2, flo
     g9.apk = silero_vad_op18_ifless_p3.v;
     g9.b = x0;
     g9.y = y0;
-    mc_gemm_81bf6201(&g9);
+    mc_gemm_81bf6201(&g9, 0, 64, 0, 1);
   }
 }
 
@@ -1017,7 +1044,7 @@ static void node_12_Conv(const float *restrict x0, const float *restrict x2, flo
     g10.K = 192;
     g10.MC = 72;
     g10.NC = 16;
-    g10.KC = 192;
+    g10.KC = 96;
     g10.bkind = MC_B_IM2COL;
     g10.bks = 0;
     g10.bns = 0;
@@ -1042,7 +1069,7 @@ static void node_12_Conv(const float *restrict x0, const float *restrict x2, flo
     g10.apk = silero_vad_op18_ifless_p4.v;
     g10.b = x0;
     g10.y = y0;
-    mc_gemm_81bf6201(&g10);
+    mc_gemm_81bf6201(&g10, 0, 128, 0, 1);
   }
 }
 
@@ -1111,7 +1138,7 @@ static void node_16_Gemm(const float *restrict x0, const float *restrict x2, flo
 }
 
 /* node_linear (Gemm): select_1[1,128], model.decoder.rnn.weight_hh[512,128], model.decoder.rnn.bias_hh[512], linear_1[1,512] -> add_112[1,512] */
-static void node_17_Gemm(const float *restrict x0, const float *restrict x2, const float *restrict x3, float *restrict y0)
+static void node_17_Gemm(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
     mc_gemm_args g19;
@@ -1389,40 +1416,40 @@ int silero_vad_op18_ifless_infer(const float *input_input, const float *input_st
 #else
   unsigned char *A = arena ? (unsigned char *)arena : silero_vad_op18_ifless_STATIC_ARENA;
 #endif
-  node_0_Pad(input_input, (float *)(void *)(A + 0));
-  node_1_Unsqueeze((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_2_Conv((const float *)(void *)(A + 0), (float *)(void *)(A + 18944), A + 2560);
-  node_3_Slice((const float *)(void *)(A + 18944), (float *)(void *)(A + 0));
-  node_4_Slice((const float *)(void *)(A + 18944), (float *)(void *)(A + 2112));
-  node_5_Pow((const float *)(void *)(A + 0), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 0));
-  node_6_Pow((const float *)(void *)(A + 2112), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 2112));
-  node_7_Add((const float *)(void *)(A + 0), (const float *)(void *)(A + 2112), (float *)(void *)(A + 0));
-  node_8_Sqrt((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_9_Conv((const float *)(void *)(A + 0), silero_vad_op18_ifless_w0.v, (float *)(void *)(A + 18496), A + 2112);
-  node_10_Conv((const float *)(void *)(A + 18496), silero_vad_op18_ifless_w1.v, (float *)(void *)(A + 16384), A + 0);
-  node_11_Conv((const float *)(void *)(A + 16384), silero_vad_op18_ifless_w2.v, (float *)(void *)(A + 12288), A + 0);
-  node_12_Conv((const float *)(void *)(A + 12288), silero_vad_op18_ifless_w3.v, (float *)(void *)(A + 12544), A + 0);
-  node_13_Gather((const float *)(void *)(A + 12544), silero_vad_op18_ifless_w7, (float *)(void *)(A + 0));
-  node_14_Gather(input_state, silero_vad_op18_ifless_w7, (float *)(void *)(A + 512));
-  node_15_Gather(input_state, silero_vad_op18_ifless_w8, (float *)(void *)(A + 1024));
-  node_16_Gemm((const float *)(void *)(A + 0), silero_vad_op18_ifless_w4.v, (float *)(void *)(A + 1536));
-  node_17_Gemm((const float *)(void *)(A + 512), silero_vad_op18_ifless_w5.v, (const float *)(void *)(A + 1536), (float *)(void *)(A + 3584));
-  node_18_Split((const float *)(void *)(A + 3584), (float *)(void *)(A + 0), (float *)(void *)(A + 512), (float *)(void *)(A + 1536), (float *)(void *)(A + 2048));
-  node_19_Sigmoid((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
-  node_20_Sigmoid((const float *)(void *)(A + 512), (float *)(void *)(A + 512));
-  node_21_Tanh((const float *)(void *)(A + 1536), (float *)(void *)(A + 1536));
-  node_22_Sigmoid((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
-  node_23_Mul((const float *)(void *)(A + 512), (const float *)(void *)(A + 1024), (float *)(void *)(A + 512));
-  node_24_Mul((const float *)(void *)(A + 0), (const float *)(void *)(A + 1536), (float *)(void *)(A + 0));
-  node_25_Add((const float *)(void *)(A + 512), (const float *)(void *)(A + 0), (float *)(void *)(A + 512));
-  node_26_Tanh((const float *)(void *)(A + 512), (float *)(void *)(A + 0));
-  node_27_Mul((const float *)(void *)(A + 2048), (const float *)(void *)(A + 0), (float *)(void *)(A + 2048));
-  node_28_Unsqueeze((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
-  node_29_Unsqueeze((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
-  node_30_Unsqueeze((const float *)(void *)(A + 512), (float *)(void *)(A + 512));
-  node_31_Concat((const float *)(void *)(A + 2048), (const float *)(void *)(A + 512), output_stateN);
-  node_32_Relu((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
-  node_33_Conv((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w6.v, (float *)(void *)(A + 0));
+  node_0_Pad(input_input, (float *)(void *)(A + 4160));
+  node_1_Unsqueeze((const float *)(void *)(A + 4160), (float *)(void *)(A + 4160));
+  node_2_Conv((const float *)(void *)(A + 4160), (float *)(void *)(A + 0), A + 6720);
+  node_3_Slice((const float *)(void *)(A + 0), (float *)(void *)(A + 4160));
+  node_4_Slice((const float *)(void *)(A + 0), (float *)(void *)(A + 6272));
+  node_5_Pow((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 4160));
+  node_6_Pow((const float *)(void *)(A + 6272), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 6272));
+  node_7_Add((const float *)(void *)(A + 4160), (const float *)(void *)(A + 6272), (float *)(void *)(A + 4160));
+  node_8_Sqrt((const float *)(void *)(A + 4160), (float *)(void *)(A + 4160));
+  node_9_Conv((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w0.v, (float *)(void *)(A + 0), A + 2048);
+  node_10_Conv((const float *)(void *)(A + 0), silero_vad_op18_ifless_w1.v, (float *)(void *)(A + 2048), A + 2560);
+  node_11_Conv((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w2.v, (float *)(void *)(A + 512), A + 2560);
+  node_12_Conv((const float *)(void *)(A + 512), silero_vad_op18_ifless_w3.v, (float *)(void *)(A + 0), A + 768);
+  node_13_Gather((const float *)(void *)(A + 0), silero_vad_op18_ifless_w7, (float *)(void *)(A + 2048));
+  node_14_Gather(input_state, silero_vad_op18_ifless_w7, (float *)(void *)(A + 2560));
+  node_15_Gather(input_state, silero_vad_op18_ifless_w8, (float *)(void *)(A + 3072));
+  node_16_Gemm((const float *)(void *)(A + 2048), silero_vad_op18_ifless_w4.v, (float *)(void *)(A + 0));
+  node_17_Gemm((const float *)(void *)(A + 2560), silero_vad_op18_ifless_w5.v, (const float *)(void *)(A + 0), (float *)(void *)(A + 0));
+  node_18_Split((const float *)(void *)(A + 0), (float *)(void *)(A + 2048), (float *)(void *)(A + 2560), (float *)(void *)(A + 3584), (float *)(void *)(A + 4096));
+  node_19_Sigmoid((const float *)(void *)(A + 2048), (float *)(void *)(A + 2048));
+  node_20_Sigmoid((const float *)(void *)(A + 2560), (float *)(void *)(A + 2560));
+  node_21_Tanh((const float *)(void *)(A + 3584), (float *)(void *)(A + 3584));
+  node_22_Sigmoid((const float *)(void *)(A + 4096), (float *)(void *)(A + 4096));
+  node_23_Mul((const float *)(void *)(A + 2560), (const float *)(void *)(A + 3072), (float *)(void *)(A + 2560));
+  node_24_Mul((const float *)(void *)(A + 2048), (const float *)(void *)(A + 3584), (float *)(void *)(A + 2048));
+  node_25_Add((const float *)(void *)(A + 2560), (const float *)(void *)(A + 2048), (float *)(void *)(A + 2560));
+  node_26_Tanh((const float *)(void *)(A + 2560), (float *)(void *)(A + 0));
+  node_27_Mul((const float *)(void *)(A + 4096), (const float *)(void *)(A + 0), (float *)(void *)(A + 4096));
+  node_28_Unsqueeze((const float *)(void *)(A + 4096), (float *)(void *)(A + 4096));
+  node_29_Unsqueeze((const float *)(void *)(A + 4096), (float *)(void *)(A + 4096));
+  node_30_Unsqueeze((const float *)(void *)(A + 2560), (float *)(void *)(A + 2560));
+  node_31_Concat((const float *)(void *)(A + 4096), (const float *)(void *)(A + 2560), output_stateN);
+  node_32_Relu((const float *)(void *)(A + 4096), (float *)(void *)(A + 4096));
+  node_33_Conv((const float *)(void *)(A + 4096), silero_vad_op18_ifless_w6.v, (float *)(void *)(A + 0));
   node_34_Squeeze((const float *)(void *)(A + 0), (float *)(void *)(A + 0));
   node_35_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 64));
   node_36_Unsqueeze((const float *)(void *)(A + 64), output_output);

@@ -24,8 +24,8 @@
 extern "C" {
 #endif
 
-#define silero_vad_op18_ifless_ARENA_BYTES 23104
-/* most bytes live at once for this schedule: 23104 */
+#define silero_vad_op18_ifless_ARENA_BYTES 8384
+/* most bytes live at once for this schedule: 8384 */
 
 #define silero_vad_op18_ifless_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */
 

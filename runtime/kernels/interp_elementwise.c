@@ -13,6 +13,8 @@
  * ("_act"/"_residual", see kutil.h) gets it applied to float outputs.
  */
 #include "interp_elementwise.h"
+#include "interp_random.h"
+#include "../../compiler/ops/ops_random.h"
 
 #include <math.h>
 #include <string.h>
@@ -278,12 +280,21 @@ int interp_ew_Identity(interp_ctx *c, const ir_node *n, const void *const *in, v
   return 0;
 }
 
+/* Inference (or ratio 0): y = x, nothing dropped.  Training: the mask of
+ * docs/random.md, kept elements scaled by 1/(1 - ratio). */
 int interp_ew_Dropout(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out) {
-  interp_ew_Identity(c, n, in, out);
-  if (n->n_out > 1 && n->out[1] && out[1]) {    /* inference: nothing is dropped */
-    int64_t cnt = ir_numel(n->out[1]);
-    for (int64_t i = 0; i < cnt; i++) kstore_i(n->out[1]->dtype, out[1], i, 1);
+  double ratio;
+  int64_t cnt = ir_numel(n->out[0]);
+  int want_mask = n->n_out > 1 && n->out[1] && out[1];
+  if (!ops_dropout_trains(n, &ratio)) {
+    interp_ew_Identity(c, n, in, out);
+    for (int64_t i = 0; want_mask && i < cnt; i++) kstore_i(n->out[1]->dtype, out[1], i, 1);
+    return 0;
   }
+  if (n->in[0]->dtype != IR_F32 && n->in[0]->dtype != IR_F64)
+    return op_fail(n, "training Dropout on %s is not supported (float32, float64)", ir_dtype_name(n->in[0]->dtype));
+  interp_rng_dropout(interp_rng_base(n, in), n->in[0]->dtype, ratio, cnt, in[0], out[0],
+                     want_mask ? n->out[1]->dtype : IR_BOOL, want_mask ? out[1] : NULL);
   return 0;
 }
 

@@ -206,6 +206,36 @@ INTERP_INDEX_FN(interp_index_nll_loss)
   return rc;
 }
 
+/* NegativeLogLikelihoodLossGrad (ops_grad.c): dX of the NLL above for dL,
+ * -w[t] * dL at each target (divided by the total weight for mean). */
+INTERP_INDEX_FN(interp_index_nll_loss_grad)
+{
+  const ir_tensor *dl = n->in[0], *x = n->in[1], *tg = n->in[2], *w = n->n_in > 3 ? n->in[3] : NULL;
+  const char *red = ir_attr_string(n, "reduction", "mean");
+  int has_ii = ir_attr_find(n, "ignore_index") != NULL, none = strcmp(red, "none") == 0, k;
+  int64_t ii = ir_attr_int(n, "ignore_index", 0), N = x->shape[0], C = x->shape[1], D = 1, i, d, m = ir_numel(x);
+  double wsum = 0;
+  (void)c;
+  for (k = 2; k < x->rank; k++) D *= x->shape[k];
+  for (i = 0; i < m; i++) kstore_f(x->dtype, out[0], i, 0.0);
+  for (i = 0; i < N * D; i++) {
+    int64_t t = kload_i(tg->dtype, in[2], i);
+    if (has_ii && t == ii) continue;
+    if (t < 0 || t >= C)
+      return op_fail(n, "target %lld (element %lld) is outside [0, %lld)", (long long)t, (long long)i, (long long)C);
+    wsum += w ? kload_f(w->dtype, in[3], t) : 1.0;
+  }
+  for (i = 0; i < N; i++)
+    for (d = 0; d < D; d++) {
+      int64_t t = kload_i(tg->dtype, in[2], i * D + d);
+      double g = kload_f(dl->dtype, in[0], none ? i * D + d : 0);
+      if (has_ii && t == ii) continue;
+      if (strcmp(red, "mean") == 0) g /= wsum;
+      kstore_f(x->dtype, out[0], (i * C + t) * D + d, -g * (w ? kload_f(w->dtype, in[3], t) : 1.0));
+    }
+  return 0;
+}
+
 /* log_softmax over axis 1, then the NLL above; output 1 (when asked)
  * receives the log-probabilities. */
 INTERP_INDEX_FN(interp_index_sce_loss)

@@ -18,5 +18,6 @@ INTERP_INDEX_FN(interp_index_gather_nd);
 INTERP_INDEX_FN(interp_index_scatter_nd);
 INTERP_INDEX_FN(interp_index_nll_loss);
 INTERP_INDEX_FN(interp_index_sce_loss);
+INTERP_INDEX_FN(interp_index_nll_loss_grad);   /* ai.modelc NegativeLogLikelihoodLossGrad */
 
 #endif

@@ -17,6 +17,7 @@
 #include "interp_nn.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../compiler/ops/op.h"
@@ -235,6 +236,108 @@ INTERP_NN_FN(interp_nn_global_maxpool) {
   return global_pool(n, in, out, 1);
 }
 
+/* ---- backward ops (ops_grad.c) --------------------------------------------- */
+
+/* dW[m, ic, k] = sum over batch and dY positions of dY * the X element the
+ * forward multiplied by W[m, ic, k]; the window is read from dY's side. */
+INTERP_NN_FN(interp_nn_conv_wgrad) {
+  const ir_tensor *X = n->in[0], *DY = n->in[1], *DW = n->out[0];
+  const int64_t *ks;
+  int64_t grp = ir_attr_int(n, "group", 1), N, C, M, Cg, Mg, osz, ksz, isz, b, m, ic, kk, o;
+  int64_t oc[MAXSP], kc[MAXSP];
+  win w;
+  (void)c;
+  if (ir_attr_ints(n, "kernel_shape", &ks) != X->rank - 2 || win_read(n, X, DY, ks, &w)) return -1;
+  N = X->shape[0];
+  C = X->shape[1];
+  M = DY->shape[1];
+  Cg = C / grp;
+  Mg = M / grp;
+  osz = ir_numel_dims(w.r, w.out);
+  ksz = ir_numel_dims(w.r, w.k);
+  isz = ir_numel_dims(w.r, w.in);
+  for (m = 0; m < M; m++)
+    for (ic = 0; ic < Cg; ic++)
+      for (kk = 0; kk < ksz; kk++) {
+        double acc = 0.0;
+        int64_t ch = (m / Mg) * Cg + ic;
+        kunravel(kk, w.r, w.k, kc);
+        for (b = 0; b < N; b++)
+          for (o = 0; o < osz; o++) {
+            int inpad;
+            int64_t p;
+            kunravel(o, w.r, w.out, oc);
+            p = win_pos(&w, oc, kc, &inpad);
+            if (p < 0) continue;
+            acc += kload_f(DY->dtype, in[1], (b * M + m) * osz + o) * kload_f(X->dtype, in[0], (b * C + ch) * isz + p);
+          }
+        kstore_f(DW->dtype, out[0], (m * Cg + ic) * ksz + kk, acc);
+      }
+  return 0;
+}
+
+/* dX of MaxPool(X, dY) (each dY to its window's first maximum, as the
+ * forward's argmax) or AveragePool(dY, shape) (each dY over its window,
+ * divided as the forward); dX has X's shape. */
+static int pool_grad(const ir_node *n, const void *const *in, void *const *out, int is_max) {
+  const ir_tensor *X = n->out[0], *DY = n->in[is_max ? 1 : 0], *DX = n->out[0];
+  const void *dyv = in[is_max ? 1 : 0];
+  const int64_t *ks;
+  int64_t NC, osz, ksz, isz, bc, o, kk, i, oc[MAXSP], kc[MAXSP];
+  int cip = (int)ir_attr_int(n, "count_include_pad", 0);
+  double *acc;
+  win w;
+  if (ir_attr_ints(n, "kernel_shape", &ks) != X->rank - 2 || win_read(n, X, DY, ks, &w)) return -1;
+  NC = X->shape[0] * X->shape[1];
+  osz = ir_numel_dims(w.r, w.out);
+  ksz = ir_numel_dims(w.r, w.k);
+  isz = ir_numel_dims(w.r, w.in);
+  acc = calloc((size_t)(NC * isz + 1), sizeof *acc);
+  if (!acc) return op_fail(n, "out of memory");
+  for (bc = 0; bc < NC; bc++)
+    for (o = 0; o < osz; o++) {
+      double best = -INFINITY, dy = kload_f(DY->dtype, dyv, bc * osz + o);
+      int64_t cnt = 0, arg = -1;
+      kunravel(o, w.r, w.out, oc);
+      for (kk = 0; kk < ksz; kk++) {   /* the forward's pass: argmax and divisor */
+        int inpad;
+        int64_t p;
+        kunravel(kk, w.r, w.k, kc);
+        p = win_pos(&w, oc, kc, &inpad);
+        if (cip && inpad) cnt++;
+        if (p < 0) continue;
+        if (!cip) cnt++;
+        if (!is_max) continue;
+        double v = kload_f(n->in[0]->dtype, in[0], bc * isz + p);
+        if (v > best || v != v) best = v, arg = p;   /* as the forward */
+      }
+      if (is_max) {
+        if (arg >= 0) acc[bc * isz + arg] += dy;
+        continue;
+      }
+      for (kk = 0; kk < ksz; kk++) {
+        int inpad;
+        int64_t p;
+        kunravel(kk, w.r, w.k, kc);
+        p = win_pos(&w, oc, kc, &inpad);
+        if (p >= 0) acc[bc * isz + p] += dy / (double)cnt;
+      }
+    }
+  for (i = 0; i < NC * isz; i++) kstore_f(DX->dtype, out[0], i, acc[i]);
+  free(acc);
+  return 0;
+}
+
+INTERP_NN_FN(interp_nn_maxpool_grad) {
+  (void)c;
+  return pool_grad(n, in, out, 1);
+}
+
+INTERP_NN_FN(interp_nn_avgpool_grad) {
+  (void)c;
+  return pool_grad(n, in, out, 0);
+}
+
 /* ---- Gemm ----------------------------------------------------------------- */
 
 INTERP_NN_FN(interp_nn_gemm) {
@@ -322,7 +425,10 @@ INTERP_NN_FN(interp_nn_batchnorm) {
           }
         ss /= cnt;
         if (b == 0 && n->n_out > 1 && n->out[1]) kstore_f(n->out[1]->dtype, out[1], ch, mean * mom + s * (1 - mom));
-        if (b == 0 && n->n_out > 2 && n->out[2]) kstore_f(n->out[2]->dtype, out[2], ch, var * mom + ss * (1 - mom));
+        if (b == 0 && n->n_out > 2 && n->out[2]) {   /* unbiased_running_var: PyTorch's rule, ss * n / (n - 1) */
+          double rv = ir_attr_int(n, "unbiased_running_var", 0) && cnt > 1 ? ss * cnt / (cnt - 1) : ss;
+          kstore_f(n->out[2]->dtype, out[2], ch, var * mom + rv * (1 - mom));
+        }
         mean = s;
         var = ss;
       }

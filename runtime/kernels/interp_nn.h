@@ -21,5 +21,9 @@ INTERP_NN_FN(interp_nn_global_maxpool);
 INTERP_NN_FN(interp_nn_gemm);
 INTERP_NN_FN(interp_nn_matmul);
 INTERP_NN_FN(interp_nn_batchnorm);
+/* The backward ops of ops_grad.c (domain ai.modelc). */
+INTERP_NN_FN(interp_nn_conv_wgrad);
+INTERP_NN_FN(interp_nn_maxpool_grad);
+INTERP_NN_FN(interp_nn_avgpool_grad);
 
 #endif

@@ -2,7 +2,8 @@
  * interp_train.c - reference kernels of the optimizer ops, written straight
  * from the pseudo code of the ONNX specs, in double.  Input 2 + g*k + i is
  * group g (X, G, then V and/or H) of tensor i, output g*k + i its update
- * (ops_train.c; k is the "_k" attribute).
+ * (ops_train.c; k is the "_k" attribute).  SGD and AdamW (ai.modelc) are
+ * written from PyTorch's documented update rules, one parameter each.
  */
 #include "interp_train.h"
 
@@ -74,6 +75,48 @@ int interp_train_Momentum(interp_ctx *c, const ir_node *n, const void *const *in
       kstore_f(dt, out[i], e, nesterov ? x - r * (g + alpha * v) : x - r * v);
       kstore_f(dt, out[k + i], e, v);
     }
+  }
+  return 0;
+}
+
+/* ai.modelc SGD: torch.optim.SGD with dampening 0, as its documentation
+ * writes it (ops_train.c). */
+int interp_train_SGD(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out) {
+  double lr = ir_attr_float(n, "lr", 0), mom = ir_attr_float(n, "momentum", 0);
+  double wd = ir_attr_float(n, "weight_decay", 0);
+  int nesterov = (int)ir_attr_int(n, "nesterov", 0);
+  ir_dtype dt = n->in[0]->dtype;
+  (void)c;
+  for (int64_t e = 0; e < ir_numel(n->in[0]); e++) {
+    double p = kload_f(dt, in[0], e), g = kload_f(dt, in[1], e) + wd * p;
+    if (mom != 0) {
+      double b = mom * kload_f(dt, in[2], e) + g;   /* the buffer starts at 0: b = g on step 1 */
+      g = nesterov ? g + mom * b : b;
+      kstore_f(dt, out[1], e, b);
+    }
+    kstore_f(dt, out[0], e, p - lr * g);
+  }
+  return 0;
+}
+
+/* ai.modelc AdamW: torch.optim.Adam (decoupled 0) or AdamW (decoupled 1). */
+int interp_train_AdamW(interp_ctx *c, const ir_node *n, const void *const *in, void *const *out) {
+  double lr = ir_attr_float(n, "lr", 0), b1 = ir_attr_float(n, "beta1", 0.9), b2 = ir_attr_float(n, "beta2", 0.999);
+  double eps = ir_attr_float(n, "eps", 1e-8), wd = ir_attr_float(n, "weight_decay", 0);
+  int decoupled = (int)ir_attr_int(n, "decoupled", 0);
+  double t = (double)kload_i(n->in[4]->dtype, in[4], 0);
+  double bc1 = 1.0 - pow(b1, t), bc2 = 1.0 - pow(b2, t);
+  ir_dtype dt = n->in[0]->dtype;
+  (void)c;
+  for (int64_t e = 0; e < ir_numel(n->in[0]); e++) {
+    double p = kload_f(dt, in[0], e), g = kload_f(dt, in[1], e);
+    if (decoupled) p *= 1.0 - lr * wd;
+    else g += wd * p;
+    double m = b1 * kload_f(dt, in[2], e) + (1.0 - b1) * g;
+    double v = b2 * kload_f(dt, in[3], e) + (1.0 - b2) * g * g;
+    kstore_f(dt, out[0], e, p - lr / bc1 * m / (sqrt(v / bc2) + eps));
+    kstore_f(dt, out[1], e, m);
+    kstore_f(dt, out[2], e, v);
   }
   return 0;
 }

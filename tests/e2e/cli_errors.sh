@@ -41,6 +41,9 @@ expect 1 "shape" -- info models/lenet5/model.onnx --shape input=1,2,3
 expect 2 "unknown option" -- info models/lenet5/model.onnx --frobnicate
 expect 2 "unknown command" -- frobnicate
 expect 2 "needs -o DIR" -- compile models/lenet5/model.onnx
+for t in 0 -2 two 2x 1025 ""; do
+  expect 2 "threads takes a number from 1 to" -- compile models/lenet5/model.onnx -o /tmp/modelc-never --threads "$t"
+done
 
 
 # 60 unknown op types: one line that names every one (it was cut at 900 chars)

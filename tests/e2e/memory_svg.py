@@ -36,8 +36,10 @@ def check_lifetimes(modelc, model, rest, listed):
         nodes[name] = step
         for t in ins.split(", "):
             reads.setdefault(t, []).append(step)
-        for t in re.findall(r"(?:^|, )(.+?) \[[^\]]*\]", outs):
-            writes[t] = step
+        for o in outs.split(", "):   # "-" for an output left unwritten (prune)
+            w = re.match(r"(.+?) \[[^\]]*\]$", o)
+            if w:
+                writes[w.group(1)] = step
     for o, b, f, l, what in listed:
         kind, name = what.split(" ", 1)[0], re.search(r"'(.*?)'", what).group(1)
         if kind == "scratch":

@@ -168,10 +168,102 @@ static void test_errors(void **state) {
   fails("Adagrad", 3, 2, NULL, 1, "must have the dtype and shape of");
 }
 
+/* ---- ai.modelc SGD and AdamW: the C against the interpreter (which
+ * tests/unit/test_train.c checks against torch.optim) ---- */
+
+/* One ai.modelc node on float32 [5] inputs (and AdamW's int64 T = 3). */
+static void torch_opt_case(const char *op, int n_vec, int n_out, const char *const *keys, const double *vals,
+                           int n_attr) {
+  ir_graph *g = ir_graph_new("t", NULL);
+  ir_tensor *in[6], *out[3];
+  int64_t five = 5, t = 3;
+  float v[5][5];
+  void *inputs[6];
+  char name[32];
+  for (int i = 0; i < n_vec + (n_vec == 4); i++) {
+    snprintf(name, sizeof name, "in%d", i);
+    in[i] = ir_add_tensor(g, name, i < n_vec ? IR_F32 : IR_I64, IR_INPUT);
+    ir_set_shape(in[i], i < n_vec ? 1 : 0, &five);
+    ir_graph_add_input(g, in[i]);
+    for (int e = 0; e < 5 && i < n_vec; e++) v[i][e] = (float)(0.37 * (e + 1) * (i % 2 ? -1 : 1) + 0.1 * i);
+    inputs[i] = i < n_vec ? (void *)v[i] : (void *)&t;
+  }
+  for (int e = 0; e < 5 && n_vec == 4; e++) v[3][e] = (float)fabs(v[3][e]);   /* a second moment is >= 0 */
+  for (int j = 0; j < n_out; j++) {
+    snprintf(name, sizeof name, "out%d", j);
+    out[j] = ir_add_tensor(g, name, IR_UNDEF, IR_ACTIVATION);
+  }
+  ir_node *n = ir_add_node(g, op, "opt");
+  ir_node_set_io(n, n_vec + (n_vec == 4), in, n_out, out);
+  free(n->domain);
+  n->domain = ir_strdup("ai.modelc");
+  n->opset = 1;
+  for (int k = 0; k < n_attr; k++) {
+    if (!strcmp(keys[k], "nesterov") || !strcmp(keys[k], "decoupled")) ir_attr_set_int(n, keys[k], (int64_t)vals[k]);
+    else ir_attr_set_float(n, keys[k], vals[k]);
+  }
+  ot_ok(g, n);
+  for (int j = 0; j < n_out; j++) ir_graph_add_output(g, out[j]);
+  assert_int_equal(ir_graph_toposort(g), 0);
+  interp_ctx c;
+  if (interp_run(&c, g, (const void *const *)inputs) < 0) fail_msg("interp: %s", ir_last_error());
+  ot_need_compilers();
+  char dir[64];
+  ot_emit_tmp(g, CC.tag, dir);
+  ot_write_driver(g, dir, inputs);
+  ot_build_run(dir, &CC);
+  for (int j = 0; j < n_out; j++) {
+    float *y = ot_read_output(g, dir, j);
+    const float *w = interp_value(&c, out[j]);
+    for (int e = 0; e < 5; e++)
+      if (!(fabs(y[e] - w[e]) <= 1e-6 * (1 + fabs(w[e]))))
+        fail_msg("%s output %d[%d]: C %.9g, interpreter %.9g", op, j, e, y[e], w[e]);
+    free(y);
+  }
+  interp_free(&c);
+  ot_cleanup(dir, NULL);
+  ir_graph_free(g);
+}
+
+static void test_torch_sgd(void **state) {
+  static const char *const k[] = {"lr", "momentum", "nesterov", "weight_decay"};
+  (void)state;
+  torch_opt_case("SGD", 2, 1, k, D(0.1, 0, 0, 0.01), 4);
+  torch_opt_case("SGD", 3, 2, k, D(0.1, 0.9, 0, 0.01), 4);
+  torch_opt_case("SGD", 3, 2, k, D(0.1, 0.9, 1, 0.01), 4);
+}
+
+static void test_torch_adamw(void **state) {
+  static const char *const k[] = {"lr", "beta1", "beta2", "eps", "weight_decay", "decoupled"};
+  (void)state;
+  torch_opt_case("AdamW", 4, 3, k, D(0.01, 0.8, 0.99, 1e-6, 0.1, 0), 6);
+  torch_opt_case("AdamW", 4, 3, k, D(0.01, 0.9, 0.999, 1e-8, 0.01, 1), 6);
+}
+
+/* SGD takes its momentum buffer exactly when momentum is not 0. */
+static void test_torch_errors(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("t", NULL);
+  int64_t two = 2;
+  ir_tensor *x = ir_add_tensor(g, "x", IR_F32, IR_INPUT), *y = ir_add_tensor(g, "y", IR_UNDEF, IR_ACTIVATION);
+  ir_set_shape(x, 1, &two);
+  ir_tensor *in[2] = {x, x};
+  ir_node *n = ir_add_node(g, "SGD", "sgd");
+  ir_node_set_io(n, 2, in, 1, &y);
+  free(n->domain);
+  n->domain = ir_strdup("ai.modelc");
+  ot_fails(g, n, "'lr' is required");
+  ir_attr_set_float(n, "lr", 0.1);
+  ir_attr_set_float(n, "momentum", 0.9);
+  ot_fails(g, n, "momentum buffer");
+  ir_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_adagrad), cmocka_unit_test(test_adam), cmocka_unit_test(test_momentum),
-    cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_errors), cmocka_unit_test(test_torch_sgd), cmocka_unit_test(test_torch_adamw),
+    cmocka_unit_test(test_torch_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /*
  * test_opt_passes.c - the optimizing passes (identity.c, bnfold.c, fuse.c,
- * padfold.c, transfold.c, schedule.c) on small graphs, each shown firing and not firing.
+ * padfold.c, transfold.c, schedule.c, prune.c) on small graphs, each shown firing and not firing.
  *
  * The reference is always the interpreter on the unoptimized graph: each
  * graph is built twice by the same builder, once run through inference
@@ -29,7 +29,7 @@ typedef ir_graph *(*builder)(void);
 
 static void options_off(pass_options *o) {
   pass_options_default(o);
-  o->identity = o->bnfold = o->fuse = o->schedule = o->inplace = o->padfold = o->transfold = 0;
+  o->identity = o->bnfold = o->fuse = o->schedule = o->inplace = o->padfold = o->transfold = o->prune = 0;
 }
 
 /* Deterministic float inputs for g's inputs. */
@@ -338,6 +338,80 @@ static void test_transpose_folds_into_gemm(void **state) {
   ir_graph_free(g);
 }
 
+/* x[1,2,5,5] -> Conv(W[3,2,3,3], pads 1) -> v; Clip(v + 3, 0, 6) -> c;
+ * v * c -> m; m / d -> y: the hard-swish PaddleOCR exports.  With d = 6
+ * the Conv applies HardSwish and is the only node; with d = 5 it is no
+ * hard-swish and all four nodes stay (the Clip fused into the Add). */
+static ir_graph *conv_hardswish_g(double d) {
+  ir_graph *g = ir_graph_new("t", NULL);
+  ir_tensor *x = ot_input(g, "x", IR_F32, 4, DIMS(1, 2, 5, 5));
+  ir_tensor *w = ot_const(g, "w", IR_F32, 4, DIMS(3, 2, 3, 3), W);
+  ir_node *conv = ot_node(g, "Conv", 13, 2, IN(x, w), 1);
+  ir_attr_set_ints(conv, "pads", 4, DIMS(1, 1, 1, 1));
+  ir_tensor *v = conv->out[0];
+  ir_node *add = ot_node(g, "Add", 14, 2, IN(v, ot_const(g, "three", IR_F32, 0, NULL, D(3.0))), 1);
+  ir_node *clip = ot_node(g, "Clip", 13, 3,
+                          IN(add->out[0], ot_const(g, "lo", IR_F32, 0, NULL, D(0.0)), ot_const(g, "hi", IR_F32, 0, NULL, D(6.0))), 1);
+  ir_node *mul = ot_node(g, "Mul", 14, 2, IN(v, clip->out[0]), 1);
+  ir_node *div = ot_node(g, "Div", 14, 2, IN(mul->out[0], ot_const(g, "six", IR_F32, 0, NULL, D(d))), 1);
+  ir_graph_add_output(g, div->out[0]);
+  return g;
+}
+static ir_graph *conv_hardswish(void) { return conv_hardswish_g(6.0); }
+static ir_graph *conv_not_hardswish(void) { return conv_hardswish_g(5.0); }
+
+static void test_hardswish_written_out_fuses(void **state) {
+  (void)state;
+  pass_options o;
+  pass_options_default(&o);
+  ir_graph *g = run_both(conv_hardswish, &o);
+  assert_int_equal(g->n_nodes, 1);
+  assert_string_equal(ir_attr_string(g->nodes[0], "_act", ""), "HardSwish");
+  ir_graph_free(g);
+  g = run_both(conv_not_hardswish, &o);
+  assert_int_equal(g->n_nodes, 4);
+  assert_string_equal(ir_attr_string(g->nodes[0], "_act", ""), "");
+  ir_graph_free(g);
+}
+
+/* x[3,1,4] -> GRU(H 5) -> Y, Y_h; Relu(Y_h) -> y.  Y is read by nobody, so
+ * prune drops it (the node's output 0 becomes NULL, the GRU writes no Y);
+ * with Y also a graph output it stays. */
+static ir_graph *gru_g(int y_is_output) {
+  ir_graph *g = ir_graph_new("t", NULL);
+  double w[60], r[75];
+  for (int i = 0; i < 60; i++) w[i] = 0.3 * sin(0.7 * i);
+  for (int i = 0; i < 75; i++) r[i] = 0.2 * cos(0.3 * i);
+  ir_tensor *x = ot_input(g, "x", IR_F32, 3, DIMS(3, 1, 4));
+  ir_tensor *wt = ot_const(g, "w", IR_F32, 3, DIMS(1, 15, 4), w), *rt = ot_const(g, "r", IR_F32, 3, DIMS(1, 15, 5), r);
+  ir_node *gru = ot_node(g, "GRU", 14, 3, IN(x, wt, rt), 2);
+  ir_attr_set_int(gru, "hidden_size", 5);
+  ir_node *relu = ot_node(g, "Relu", 14, 1, IN(gru->out[1]), 1);
+  ir_graph_add_output(g, relu->out[0]);
+  if (y_is_output) ir_graph_add_output(g, gru->out[0]);
+  return g;
+}
+static ir_graph *gru_y_unread(void) { return gru_g(0); }
+static ir_graph *gru_y_read(void) { return gru_g(1); }
+
+static void test_prune_unread_rnn_output(void **state) {
+  (void)state;
+  pass_options o;
+  pass_options_default(&o);
+  ir_graph *g = run_both(gru_y_unread, &o);
+  assert_string_equal(g->nodes[0]->op_type, "GRU");
+  assert_null(g->nodes[0]->out[0]);
+  assert_non_null(g->nodes[0]->out[1]);
+  ir_graph_free(g);
+  g = run_both(gru_y_read, &o);
+  assert_non_null(g->nodes[0]->out[0]);
+  ir_graph_free(g);
+  o.prune = 0;   /* switched off: Y stays */
+  g = run_both(gru_y_unread, &o);
+  assert_non_null(g->nodes[0]->out[0]);
+  ir_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_conv_bn_residual_relu_fuse),
@@ -347,6 +421,8 @@ int main(void) {
     cmocka_unit_test(test_schedule_lowers_peak),
     cmocka_unit_test(test_pad_folds_into_windows),
     cmocka_unit_test(test_transpose_folds_into_gemm),
+    cmocka_unit_test(test_prune_unread_rnn_output),
+    cmocka_unit_test(test_hardswish_written_out_fuses),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -320,6 +320,137 @@ static void test_inplace_and_alias(void **state) {
   ir_graph_free(g);
 }
 
+/* A kernel that can work in less scratch (PLAN_SCRATCH_CAP_ATTR), down to
+ * its "floor" attribute, like the GEMM core's packed B block. */
+static int64_t capped_scratch(const ir_node *n) {
+  int64_t want = ir_attr_int(n, "scratch", 0), cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
+  int64_t floor = ir_attr_int(n, "floor", 0);
+  if (cap < 0 || want <= cap) return want;
+  return cap > floor ? cap : floor;
+}
+static const op_def fake_capped = {.name = "FakeCapped", .domain = "", .min_in = 0, .max_in = -1, .min_out = 0,
+                                   .max_out = -1, .scratch_bytes = capped_scratch};
+
+/* x -> a -> b -> c -> y, the scratch of b -> c wanting 8000 bytes: the
+ * activations peak at step 1 (a and b, 2 x 4032); at step 2 the largest gap
+ * under that peak is 3968 bytes, which the node is told, and the arena stays
+ * at the activations' 8064.  A floor of 6000 does not fit the gap: the
+ * arena grows, to the live bytes of that step when packed together. */
+static void test_scratch_cap(void **state) {
+  (void)state;
+  for (int with_floor = 0; with_floor < 2; with_floor++) {
+    ir_graph *g = ir_graph_new("cap", NULL);
+    ir_tensor *x = tensor(g, "x", IR_F32, 1000);
+    x->role = IR_INPUT;
+    ir_graph_add_input(g, x);
+    ir_tensor *a = tensor(g, "a", IR_F32, 1000), *b = tensor(g, "b", IR_F32, 1000), *c = tensor(g, "c", IR_F32, 16);
+    ir_tensor *y = tensor(g, "y", IR_F32, 16);
+    ir_graph_add_output(g, y);
+    ir_node *n0 = node(g, "n0", 1, &x, 1, &a);
+    ir_attr_set_int(n0, "scratch", 500);   /* fits the gap at step 0: not capped */
+    n0->op = &fake_capped;
+    node(g, "n1", 1, &a, 1, &b);
+    ir_node *n2 = node(g, "n2", 1, &b, 1, &c);
+    n2->op = &fake_capped;
+    ir_attr_set_int(n2, "scratch", 8000);
+    if (with_floor) ir_attr_set_int(n2, "floor", 6000);
+    node(g, "n3", 1, &c, 1, &y);
+    assert_int_equal(pass_plan(g), 0);
+    assert_null(ir_attr_find(n0, PLAN_SCRATCH_CAP_ATTR));
+    assert_int_equal(ir_attr_int(n2, PLAN_SCRATCH_CAP_ATTR, -1), 3968);
+    assert_int_equal(g->arena_bytes, with_floor ? 4032 + 64 + 6016 : 8064);
+    assert_int_equal(g->arena_bytes, g->arena_lower_bound);
+    assert_int_equal(plan_check(g), 0);
+    /* planned again: the same cap, the same arena */
+    int64_t arena = g->arena_bytes;
+    assert_int_equal(pass_plan(g), 0);
+    assert_int_equal(ir_attr_int(n2, PLAN_SCRATCH_CAP_ATTR, -1), 3968);
+    assert_int_equal(g->arena_bytes, arena);
+    ir_graph_free(g);
+  }
+}
+
+/* A kernel that names the input its output may take (op_def.share_input),
+ * like the GEMM core's fused residual: input 1. */
+static int share_second(const ir_node *n) { return n->n_in > 1 ? 1 : -1; }
+static const op_def fake_res = {.name = "FakeResidual", .domain = "", .min_in = 2, .max_in = 2, .min_out = 1,
+                                .max_out = 1, .share_input = share_second};
+
+/* x -> a, x -> r, (a, r) -> y1: y1 takes r's bytes, r dying there, and the
+ * node is marked PLAN_IN_PLACE_ATTR = 1.  Not firing: r read after it. */
+static void test_share_input(void **state) {
+  (void)state;
+  for (int late = 0; late < 2; late++) {
+    ir_graph *g = ir_graph_new("res", NULL);
+    ir_tensor *x = tensor(g, "x", IR_F32, 100);
+    x->role = IR_INPUT;
+    ir_graph_add_input(g, x);
+    ir_tensor *a = tensor(g, "a", IR_F32, 100), *r = tensor(g, "r", IR_F32, 100), *y1 = tensor(g, "y1", IR_F32, 100);
+    ir_tensor *e = tensor(g, "e", IR_F32, 100), *y = tensor(g, "y", IR_F32, 100);
+    ir_graph_add_output(g, y);
+    node(g, "n0", 1, &x, 1, &a);
+    node(g, "n1", 1, &x, 1, &r);
+    ir_tensor *ar[2] = {a, r};
+    ir_node *res = node(g, "res", 2, ar, 1, &y1);
+    res->op = &fake_res;
+    ir_tensor *ye[2] = {y1, late ? r : x};
+    node(g, "late", 2, ye, 1, &e);
+    node(g, "n4", 1, &e, 1, &y);
+    assert_int_equal(pass_plan(g), 0);
+    assert_int_equal(plan_check(g), 0);
+    if (late) {
+      assert_true(y1->offset != r->offset);
+      assert_null(ir_attr_find(res, PLAN_IN_PLACE_ATTR));
+    } else {
+      assert_int_equal(y1->offset, r->offset);
+      assert_int_equal(ir_attr_int(res, PLAN_IN_PLACE_ATTR, -1), 1);
+      assert_true(y1->offset != a->offset);
+    }
+    /* without sharing, nothing is marked */
+    assert_int_equal(pass_plan_with(g, 0), 0);
+    assert_null(ir_attr_find(res, PLAN_IN_PLACE_ATTR));
+    assert_true(y1->offset != r->offset);
+    ir_graph_free(g);
+  }
+}
+
+/* x (graph input) -view-> v -view-> w -map-> m -> y: v and w stay in the
+ * caller's buffer (no arena bytes, PLAN_INPUT_VIEW_ATTR on both views,
+ * plan_input_view names x), and the map does not write over them.  Without
+ * sharing both views get arena bytes. */
+static void test_input_view(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("view", NULL);
+  ir_tensor *x = tensor(g, "x", IR_F32, 100);
+  x->role = IR_INPUT;
+  ir_graph_add_input(g, x);
+  ir_tensor *v = tensor(g, "v", IR_F32, 100), *w = tensor(g, "w", IR_F32, 100), *m = tensor(g, "m", IR_F32, 100);
+  ir_tensor *y = tensor(g, "y", IR_F32, 100);
+  ir_graph_add_output(g, y);
+  ir_node *view1 = node(g, "view1", 1, &x, 1, &v), *view2 = node(g, "view2", 1, &v, 1, &w);
+  view1->op = view2->op = &fake_alias;
+  node(g, "map", 1, &w, 1, &m)->op = &fake_ew;
+  node(g, "n3", 1, &m, 1, &y);
+  assert_int_equal(pass_plan(g), 0);
+  assert_int_equal(ir_attr_int(view1, PLAN_INPUT_VIEW_ATTR, 0), 1);
+  assert_int_equal(ir_attr_int(view2, PLAN_INPUT_VIEW_ATTR, 0), 1);
+  assert_ptr_equal(plan_input_view(w), x);
+  assert_ptr_equal(plan_input_view(v), x);
+  assert_null(plan_input_view(m));
+  assert_false(plan_in_arena(v));
+  assert_false(plan_in_arena(w));
+  assert_int_equal(v->offset, -1);
+  assert_int_equal(w->offset, -1);
+  assert_int_equal(m->offset, 0);      /* its own bytes, the only ones */
+  assert_int_equal(g->arena_bytes, 448);
+  assert_int_equal(plan_check(g), 0);
+  assert_int_equal(pass_plan_with(g, 0), 0);
+  assert_null(ir_attr_find(view1, PLAN_INPUT_VIEW_ATTR));
+  assert_true(plan_in_arena(v) && v->offset >= 0 && w->offset >= 0);
+  assert_int_equal(plan_check(g), 0);
+  ir_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_chain_reuses),
@@ -328,6 +459,9 @@ int main(void) {
     cmocka_unit_test(test_subgraph_reads),
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_inplace_and_alias),
+    cmocka_unit_test(test_scratch_cap),
+    cmocka_unit_test(test_share_input),
+    cmocka_unit_test(test_input_view),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,80 @@
+/*
+ * kl_par.c - threads in the kernel layer (kl_par.h).
+ *
+ * The emitted C stays C99 and builds unchanged without OpenMP: a parallel
+ * loop is preceded by the macro MC_PARALLEL_FOR, which the file defines as
+ *     _Pragma("omp parallel for num_threads(N) schedule(static)")
+ * only under #ifdef _OPENMP, and as nothing otherwise, so a build without
+ * -fopenmp sees no pragma at all (no -Wunknown-pragmas).  N is --threads.
+ *
+ * The GEMM core is split into parts that each own a range of the output:
+ * NR-column panels of N, or MR-row tiles of M when N has fewer panels than
+ * threads.  Range ends fall on tile boundaries, so every tile, its k-loop
+ * and its epilogue are the ones the sequential kernel runs: the result is
+ * the same bits whatever the number of parts.  Each part packs B (and A's
+ * last rows) into its own slice of the node's scratch; a part's index
+ * picks the slice, not the OpenMP thread number, so nothing depends on
+ * which thread runs what.
+ */
+#include "kl_par.h"
+
+#include <stdio.h>
+
+#include "../passes/passes.h"
+
+int kl_par_threads(const ir_node *n) {
+  int64_t t = ir_attr_int(n, PASS_THREADS_ATTR, 1);
+  return t > 1 ? (int)t : 1;
+}
+
+int64_t kl_par_parts(int threads, int64_t units, int64_t work) {
+  int64_t t = threads > 1 ? threads : 1;
+  if (work < KL_PAR_MIN_WORK) return 1;
+  return units < t ? (units > 1 ? units : 1) : t;
+}
+
+void kl_par_for(emit_ctx *e) {
+  char def[256];
+  snprintf(def, sizeof def,
+           "/* ---- threads (modelc compile --threads %d): OpenMP builds only ---- */\n"
+           "#ifdef _OPENMP\n"
+           "#define MC_PARALLEL_FOR _Pragma(\"omp parallel for num_threads(%d) schedule(static)\")\n"
+           "#else\n"
+           "#define MC_PARALLEL_FOR\n"
+           "#endif\n",
+           emit_opts(e)->threads, emit_opts(e)->threads);
+  emit_helper(e, "mc_parallel_for", def);
+  emit_line(e, "MC_PARALLEL_FOR");
+}
+
+void kl_par_split_gemm(const ir_node *n, kl_mm *d) {
+  int64_t panels = (d->N + KL_MM_NR - 1) / KL_MM_NR, tiles = (d->M + KL_MM_MR - 1) / KL_MM_MR;
+  int64_t work = d->M * d->N * d->K;
+  d->split_n = panels >= kl_par_threads(n) || panels >= tiles;
+  d->slots = (int)kl_par_parts(kl_par_threads(n), d->split_n ? panels : tiles, work);
+}
+
+void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx) {
+  int64_t unit = d->split_n ? KL_MM_NR : KL_MM_MR, units, per;
+  const char *t, *s;
+  if (d->slots <= 1) {
+    emit_line(e, "mc_gemm%s(&%s, 0, %lld, 0, %lld);", sfx, g, (long long)d->M, (long long)d->N);
+    return;
+  }
+  units = ((d->split_n ? d->N : d->M) + unit - 1) / unit;
+  per = kl_mm_scratch_bytes(d) / (int64_t)sizeof(float) / d->slots;   /* floats of one part's scratch */
+  kl_par_for(e);
+  t = kl_for(e, d->slots);
+  s = emit_fresh(e, "g");
+  emit_line(e, "mc_gemm_args %s = %s;", s, g);
+  emit_line(e, "int64_t lo = %s * %lld / %d * %lld, hi = %s + 1 == %d ? %lld : (%s + 1) * %lld / %d * %lld;", t,
+            (long long)units, d->slots, (long long)unit, t, d->slots, (long long)(d->split_n ? d->N : d->M), t,
+            (long long)units, d->slots, (long long)unit);
+  if (d->scratch_b) emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)per);
+  if (d->scratch_a) emit_line(e, "%s.ascratch += %s * %lld;", s, t, (long long)per);
+  if (d->split_n)
+    emit_line(e, "mc_gemm%s(&%s, 0, %lld, lo, hi);", sfx, s, (long long)d->M);
+  else
+    emit_line(e, "mc_gemm%s(&%s, lo, hi, 0, %lld);", sfx, s, (long long)d->N);
+  kl_end(e);
+}

@@ -1,0 +1,42 @@
+/*
+ * kl_par.h - threads in the kernel layer: OpenMP pragmas on outer loops
+ * (`modelc compile --threads N`), see kl_par.c.
+ *
+ * A kernel asks kl_par_threads how many threads its node's code is written
+ * for (1 without --threads), decides whether a loop is worth splitting
+ * (kl_par_worth), and writes kl_par_for just before that loop.  The loop's
+ * iterations must write disjoint outputs, each computing exactly what the
+ * sequential loop computes (never a share of a sum), so that results are
+ * bit-identical with and without OpenMP and for any thread count; locals
+ * an iteration writes are declared inside its body.
+ */
+#ifndef MODELC_KL_PAR_H
+#define MODELC_KL_PAR_H
+
+#include "kl_gemm.h"
+
+/* Work (multiply-adds or elements) below which a loop stays sequential:
+ * forking and joining threads costs a few microseconds. */
+#define KL_PAR_MIN_WORK 65536
+
+/* The threads node n's code is written for (PASS_THREADS_ATTR; 1 without):
+ * what a kernel whose scratch depends on it must use, since the memory plan
+ * did.  A loop without scratch may read emit_opts(e)->threads instead. */
+int kl_par_threads(const ir_node *n);
+/* How many parallel parts to make of `units` independent ones of `work` in
+ * total for `threads` threads: min(threads, units), or 1 when that is 1 or
+ * the work is small. */
+int64_t kl_par_parts(int threads, int64_t units, int64_t work);
+/* Write the pragma (through the MC_PARALLEL_FOR macro, which only an OpenMP
+ * build defines as one) for the loop written next. */
+void kl_par_for(emit_ctx *e);
+
+/* The GEMM core (kl_gemm.h): cut a lowered GEMM into d->slots parts, panels
+ * of N when N has enough of them, else row tiles of M; each part packs into
+ * its own scratch (kl_mm_scratch_bytes counts them all). */
+void kl_par_split_gemm(const ir_node *n, kl_mm *d);
+/* The call of the GEMM described by g (a mc_gemm_args variable) with the
+ * helpers' suffix sfx: one call, or one per part in a parallel loop. */
+void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx);
+
+#endif

@@ -1,0 +1,117 @@
+#!/bin/sh
+# threads.sh MODELC - `modelc compile --threads N` (issue 8): OpenMP pragmas
+# on the outer loops of the GEMM core and of depthwise convolution must not
+# change a bit.  For ResNet-8 and the MobileNetV2 net of bench/models and
+# every bundled model of tests/e2e/models.list, on the model's test inputs,
+# and a net of big elementwise maps and pooling (made here):
+#  - `--threads 1` emits no pragma (the C of a normal build); `--threads 2`
+#    emits them (for the two bench nets and the map net, at least one);
+#  - the --threads 2 C built by gcc with -fopenmp, without it, with -fopenmp
+#    under ASan and UBSan, by clang with -fopenmp (libomp-dev) and by clang
+#    under ASan and UBSan without OpenMP,
+#    gives outputs byte for byte those of its build without OpenMP (and so
+#    does --threads 3 on ResNet-8): the pragmas change no bit;
+#  - the --threads 1 and the --threads 2 builds are within rtol 1e-3, atol
+#    1e-4 of the interpreter.  (Across thread counts the bytes may differ:
+#    the memory plan may give a GEMM's parts, each with its own packing
+#    scratch, shorter K blocks than one part gets, which moves the bias's
+#    addition in the sums.)
+# Every build is C99 with -Wall -Wextra -Werror -pedantic.  Exit 77 (ctest:
+# skipped) when gcc cannot build and run an OpenMP program.  Run from the
+# repository root.
+set -u
+modelc=$1
+. "$(dirname "$0")/models_lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+STRICT="-std=c99 -Wall -Wextra -Werror -pedantic"
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+printf '#include <stdio.h>\nint main(void) {\n  int s = 0, i;\n#pragma omp parallel for reduction(+ : s)\n  for (i = 0; i < 4; i++) s += i;\n  printf("%%d\\n", s);\n  return 0;\n}\n' > "$tmp/omp.c"
+if ! gcc -fopenmp -o "$tmp/omp" "$tmp/omp.c" 2> /dev/null || [ "$("$tmp/omp")" != 6 ]; then
+  echo "SKIPPED: gcc -fopenmp cannot build and run a program here (gcc's libgomp is missing)"
+  exit 77
+fi
+
+# name, how to build: the --threads 2 C under each of these
+BUILDS="seq|gcc $STRICT -O2
+omp|gcc $STRICT -O2 -fopenmp
+omp_san|gcc $STRICT -O1 -fopenmp $SAN
+clang_omp|clang $STRICT -O2 -fopenmp
+clang_san|clang $STRICT -O1 $SAN"
+
+e2e_models resnet8 mobilenetv2_96 > "$tmp/models"
+# and a net of big maps and pooling (their loops go parallel too), then a MatMul
+# of two activations (47 rows: the GEMM core copies A's last rows and packs B's
+# last panel, each part into its own scratch): x[1,16,94,94] -> MaxPool 3x3
+# pad 1 -> Sigmoid -> + x -> AveragePool 2x2 stride 2 -> p @ p
+if /usr/bin/python3 - "$tmp/map_pool" << 'EOF'
+import os, sys
+import numpy as np
+from onnx import TensorProto, helper, save
+d = sys.argv[1]
+os.makedirs(d)
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 94, 94])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 47, 47])
+nodes = [helper.make_node("MaxPool", ["x"], ["p"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+         helper.make_node("Sigmoid", ["p"], ["s"]),
+         helper.make_node("Add", ["s", "x"], ["a"]),
+         helper.make_node("AveragePool", ["a"], ["q"], kernel_shape=[2, 2], strides=[2, 2]),
+         helper.make_node("MatMul", ["q", "q"], ["y"])]
+save(helper.make_model(helper.make_graph(nodes, "map_pool", [x], [y]), opset_imports=[helper.make_opsetid("", 13)]),
+     os.path.join(d, "model.onnx"))
+np.save(os.path.join(d, "input_0.npy"), np.random.default_rng(8).standard_normal((1, 16, 94, 94)).astype(np.float32))
+EOF
+then echo "map_pool $tmp/map_pool" >> "$tmp/models"
+else fail "map_pool: making the model (python3-onnx, python3-numpy)"
+fi
+while read -r m dir opts; do
+  o=$tmp/$m
+  mkdir -p "$o"
+  e2e_inputs "$dir" "$opts" "$o" || { fail "$m: its test inputs"; continue; }
+  ok=1
+  for t in 1 2 3; do
+    [ $t != 3 ] || [ "$m" = resnet8 ] || continue
+    # shellcheck disable=SC2086
+    "$modelc" compile "$dir/model.onnx" -o "$o/t$t" --name m --emit-main --threads $t $opts > /dev/null || { fail "$m: compile --threads $t"; ok=0; }
+  done
+  [ $ok = 1 ] || continue
+  if grep -q "MC_PARALLEL_FOR\|_OPENMP\|pragma" "$o/t1/m.c"; then fail "$m: --threads 1 emits OpenMP"; fi
+  pragmas=$(grep -c "^ *MC_PARALLEL_FOR$" "$o/t2/m.c")
+  case $m in resnet8 | mobilenetv2_96 | map_pool) [ "$pragmas" -gt 0 ] || fail "$m: --threads 2 parallelizes no loop" ;; esac
+
+  # the reference: --threads 1, then the interpreter
+  gcc $STRICT -O2 -o "$o/t1/m_main" "$o/t1/m.c" "$o/t1/m_weights.c" "$o/t1/m_main.c" -lm || { fail "$m: gcc (--threads 1)"; continue; }
+  # shellcheck disable=SC2046
+  "$o/t1/m_main" $(cat "$o/harness_args") -o "$o/out_t1" > /dev/null || { fail "$m: the --threads 1 build failed"; continue; }
+  # shellcheck disable=SC2046,SC2086
+  "$modelc" run "$dir/model.onnx" $opts $(cat "$o/run_args") -o "$o/interp" > /dev/null || { fail "$m: modelc run"; continue; }
+  close=$(e2e_close "$o/interp" "$o/out_t1" 2>&1) || fail "$m: the --threads 1 build against the interpreter: $close"
+
+  runs() {   # runs TAG REF BUILD_DIR CC...: build BUILD_DIR's C with CC, run it, compare its outputs with REF's
+    tag=$1 ref=$2 bd=$3
+    shift 3
+    "$@" -o "$o/$tag" "$bd/m.c" "$bd/m_weights.c" "$bd/m_main.c" -lm || { fail "$m: $tag: $*"; return; }
+    # shellcheck disable=SC2046
+    "$o/$tag" $(cat "$o/harness_args") -o "$o/out_$tag" > "$o/$tag.log" 2>&1 || { fail "$m: $tag failed: $(tail -n 3 "$o/$tag.log")"; return; }
+    for f in "$o/out_$ref"/*.npy; do
+      cmp -s "$f" "$o/out_$tag/$(basename "$f")" || fail "$m: $tag: $(basename "$f") is not bit-identical to the $ref build's"
+    done
+  }
+  while IFS='|' read -r tag cc; do
+    # shellcheck disable=SC2086
+    runs "t2_$tag" t2_seq "$o/t2" $cc
+  done << EOF
+$BUILDS
+EOF
+  close2=$(e2e_close "$o/interp" "$o/out_t2_seq" 2>&1) || fail "$m: the --threads 2 build against the interpreter: $close2"
+  if [ "$m" = resnet8 ]; then
+    runs t3_seq t3_seq "$o/t3" gcc $STRICT -O2
+    runs t3_omp t3_seq "$o/t3" gcc $STRICT -O2 -fopenmp
+  fi
+  echo "$m: $pragmas parallel loop(s) at --threads 2; $(echo "$BUILDS" | wc -l) builds bit-identical to the one without OpenMP; $close2"
+done < "$tmp/models"
+[ $fails = 0 ] && echo "threads: all passed"
+[ $fails = 0 ]
