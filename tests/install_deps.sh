@@ -2,7 +2,7 @@
 # install_deps.sh - installs, with apt-get, whatever the build and the tests
 # need and this machine lacks.  Used by both quick-start commands and CI.
 set -eu
-need="cmake make gcc clang libomp-dev pkg-config libprotobuf-c-dev protobuf-c-compiler libonnx-dev libcmocka-dev libclang-rt-14-dev libonnx-testdata python3 python3-numpy python3-onnx gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user graphviz chromium"
+need="cmake make gcc clang libomp-dev pkg-config libprotobuf-c-dev protobuf-c-compiler libonnx-dev libcmocka-dev libclang-rt-14-dev libonnx-testdata python3 python3-numpy python3-onnx python3-torch gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user graphviz chromium"
 missing=""
 for p in $need; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

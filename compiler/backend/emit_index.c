@@ -87,27 +87,32 @@ static int nd(emit_ctx *e, const ir_node *n, int scatter)
 int emit_index_gather_nd(emit_ctx *e, const ir_node *n) { return nd(e, n, 0); }
 int emit_index_scatter_nd(emit_ctx *e, const ir_node *n) { return nd(e, n, 1); }
 
-static int loss(emit_ctx *e, const ir_node *n, int softmax)
-{
-  const ir_tensor *x = n->in[0];
+/* The loss's shape, target, weight and attributes; x (the scores, or for
+ * the gradient the scores its dL goes with) is input xi. */
+static void nll_desc(emit_ctx *e, const ir_node *n, int xi, kl_nll *k) {
+  const ir_tensor *x = n->in[xi];
   const char *red = ir_attr_string(n, "reduction", "mean");
-  kl_nll k;
   int a;
-  memset(&k, 0, sizeof k);
-  k.dst = emit_out(e, 0);
+  memset(k, 0, sizeof *k);
+  k->dst = emit_out(e, 0);
+  k->target = emit_in(e, xi + 1);
+  k->weight = n->n_in > xi + 2 && n->in[xi + 2] ? emit_in(e, xi + 2) : NULL;
+  k->dtype = x->dtype;
+  k->target_dtype = n->in[xi + 1]->dtype;
+  k->n = x->shape[0];
+  k->c = x->shape[1];
+  k->d = 1;
+  for (a = 2; a < x->rank; a++) k->d *= x->shape[a];
+  k->has_ii = ir_attr_find(n, "ignore_index") != NULL;
+  k->ii = ir_attr_int(n, "ignore_index", 0);
+  k->reduction = strcmp(red, "none") == 0 ? 0 : strcmp(red, "sum") == 0 ? 1 : 2;
+}
+
+static int loss(emit_ctx *e, const ir_node *n, int softmax) {
+  kl_nll k;
+  nll_desc(e, n, 0, &k);
   k.logp = softmax && n->n_out > 1 && n->out[1] ? emit_out(e, 1) : NULL;
   k.x = emit_in(e, 0);
-  k.target = emit_in(e, 1);
-  k.weight = n->n_in > 2 && n->in[2] ? emit_in(e, 2) : NULL;
-  k.dtype = x->dtype;
-  k.target_dtype = n->in[1]->dtype;
-  k.n = x->shape[0];
-  k.c = x->shape[1];
-  k.d = 1;
-  for (a = 2; a < x->rank; a++) k.d *= x->shape[a];
-  k.has_ii = ir_attr_find(n, "ignore_index") != NULL;
-  k.ii = ir_attr_int(n, "ignore_index", 0);
-  k.reduction = strcmp(red, "none") == 0 ? 0 : strcmp(red, "sum") == 0 ? 1 : 2;
   k.softmax = softmax;
   return kl_nll_emit(e, &k);
 }
@@ -116,25 +121,9 @@ int emit_index_nll_loss(emit_ctx *e, const ir_node *n) { return loss(e, n, 0); }
 int emit_index_sce_loss(emit_ctx *e, const ir_node *n) { return loss(e, n, 1); }
 
 /* NegativeLogLikelihoodLossGrad(dL, X, target[, weight]) -> dX. */
-int emit_index_nll_loss_grad(emit_ctx *e, const ir_node *n)
-{
-  const ir_tensor *x = n->in[1];
-  const char *red = ir_attr_string(n, "reduction", "mean");
+int emit_index_nll_loss_grad(emit_ctx *e, const ir_node *n) {
   kl_nll k;
-  int a;
-  memset(&k, 0, sizeof k);
-  k.dst = emit_out(e, 0);
+  nll_desc(e, n, 1, &k);
   k.x = emit_in(e, 0);   /* dL */
-  k.target = emit_in(e, 2);
-  k.weight = n->n_in > 3 && n->in[3] ? emit_in(e, 3) : NULL;
-  k.dtype = x->dtype;
-  k.target_dtype = n->in[2]->dtype;
-  k.n = x->shape[0];
-  k.c = x->shape[1];
-  k.d = 1;
-  for (a = 2; a < x->rank; a++) k.d *= x->shape[a];
-  k.has_ii = ir_attr_find(n, "ignore_index") != NULL;
-  k.ii = ir_attr_int(n, "ignore_index", 0);
-  k.reduction = strcmp(red, "none") == 0 ? 0 : strcmp(red, "sum") == 0 ? 1 : 2;
   return kl_nll_grad_emit(e, &k);
 }

@@ -39,6 +39,16 @@ static void term(sbuf *b, const char *v, int64_t stride) {
     snprintf(b->s + l, sizeof b->s - l, "%s%s * %lld", l ? " + " : "", v, (long long)stride);
 }
 
+/* The offset of output channel m's input group: m / Mg (m itself for
+ * depthwise) groups of `stride` elements; nothing for one group. */
+static void group_term(sbuf *b, const char *m, int64_t groups, int64_t Mg, int64_t stride) {
+  char gv[64];
+  if (groups <= 1) return;
+  if (Mg == 1) snprintf(gv, sizeof gv, "%s", m);
+  else snprintf(gv, sizeof gv, "(%s / %lld)", m, (long long)Mg);
+  term(b, gv, stride);
+}
+
 static void constant(sbuf *b, int64_t c) {
   size_t l = strlen(b->s);
   if (c == 0) return;
@@ -234,13 +244,7 @@ int kl_conv(emit_ctx *e, const kl_conv_desc *d) {
   wm = emit_fresh(e, "wm");
   ym = emit_fresh(e, "ym");
   term(&off, bv, d->C * isz);
-  if (d->group > 1) {
-    /* group of output channel m: m / Mg (m itself for depthwise) */
-    char gv[64];
-    if (Mg == 1) snprintf(gv, sizeof gv, "%s", mv);
-    else snprintf(gv, sizeof gv, "(%s / %lld)", mv, (long long)Mg);
-    term(&off, gv, Cg * isz);
-  }
+  group_term(&off, mv, d->group, Mg, Cg * isz);
   emit_line(e, "const %s *%s = %s;", T, xg, offset_ptr(buf, sizeof buf, d->x, &off));
   off.s[0] = 0;
   term(&off, mv, Cg * ksz);
@@ -419,12 +423,7 @@ int kl_conv_wgrad(emit_ctx *e, const kl_conv_desc *d) {
   mv = kl_for(e, d->M);
   xg = emit_fresh(e, "xg");
   dym = emit_fresh(e, "dym");
-  if (d->group > 1) {
-    char gv[64];
-    if (Mg == 1) snprintf(gv, sizeof gv, "%s", mv);
-    else snprintf(gv, sizeof gv, "(%s / %lld)", mv, (long long)Mg);
-    term(&off, gv, Cg * isz);
-  }
+  group_term(&off, mv, d->group, Mg, Cg * isz);
   emit_line(e, "const %s *%s = %s;", T, xg, offset_ptr(buf, sizeof buf, d->x, &off));
   emit_line(e, "const %s *%s = %s + %s * %lld;", T, dym, d->y, mv, (long long)osz);
   ic = kl_for(e, Cg);

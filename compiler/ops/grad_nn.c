@@ -76,16 +76,8 @@ static ir_tensor *node2(grad_ctx *gc, const char *op, ir_tensor *a, ir_tensor *b
 }
 
 /* A scalar constant of dtype dt (float32 or float64). */
-static ir_tensor *scalar(grad_ctx *gc, ir_dtype dt, double v) {
-  float f = (float)v;
-  ir_tensor *t = ir_add_tensor_unique(gc->g, "grad/scalar", dt, IR_CONST);
-  ir_set_shape(t, 0, NULL);
-  ir_tensor_set_data(t, dt == IR_F32 ? (const void *)&f : (const void *)&v, dt == IR_F32 ? sizeof f : sizeof v);
-  return t;
-}
-
 static ir_tensor *scale(grad_ctx *gc, ir_tensor *t, ir_dtype dt, double v) {
-  return v == 1.0 ? t : node2(gc, "Mul", t, scalar(gc, dt, v));
+  return v == 1.0 ? t : node2(gc, "Mul", t, grad_scalar(gc, dt, v));
 }
 
 /* ReduceSum of t over axes[cnt] (keepdims as given). */

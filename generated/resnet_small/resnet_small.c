@@ -937,7 +937,7 @@ static void node_5_Conv(const float *restrict x0, const float *restrict x2, cons
     g5.K = 288;
     g5.MC = 72;
     g5.NC = 64;
-    g5.KC = 144;
+    g5.KC = 256;
     g5.bkind = MC_B_IM2COL;
     g5.bks = 0;
     g5.bns = 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""fashion_torch.py DATA NET [--epochs E] | --export-gru PATH
+"""fashion_torch.py DATA NET [--epochs E] [--harness-order SEED] | --export-gru PATH
 
 PyTorch's side of the Fashion-MNIST demos (models/train/fashion_mnist.sh), the reference the
 generated C is measured against: the same net (the same initial weights as the ONNX model the C
@@ -8,7 +8,9 @@ trains), the same recipe, one thread. DATA is the folder fashion_to_npy.py write
           models/train/golden/lenet5.onnx; SGD lr 0.05, momentum 0.9, batch 32.
   gru:    GRU over the 28 rows of an image (28 features, 64 hidden, batch first), fc 64-10 on the
           last state, initialized as models/train/demo/gru_rows.onnx; Adam lr 0.003, batch 32.
-Batches are shuffled each epoch (torch's generator seeded 1). Prints, per epoch, the mean training
+Batches are shuffled each epoch (torch's generator seeded 1), or with --harness-order SEED in the
+order the C harness's --shuffle SEED takes (splitmix64 Fisher-Yates, docs/training_harness.md), so
+that the C and PyTorch can be compared on the same batches. Prints, per epoch, the mean training
 loss, the test accuracy and the seconds the epoch's training took.
 --export-gru PATH writes the untrained GRU net as ONNX (training mode, opset 15, a symbolic
 batch dimension 'batch')."""
@@ -53,12 +55,31 @@ RECIPES = {
 }
 
 
+def harness_orders(n, seed):
+    """The sample order of each epoch under NAME_main --shuffle SEED: Fisher-Yates from the
+    identity, i from n-1 down to 1, j = splitmix64() % (i+1), one stream across epochs."""
+    mask = (1 << 64) - 1
+    state = seed & mask
+    while True:
+        perm = list(range(n))
+        for i in range(n - 1, 0, -1):
+            state = (state + 0x9E3779B97F4A7C15) & mask
+            z = state
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+            z ^= z >> 31
+            j = z % (i + 1)
+            perm[i], perm[j] = perm[j], perm[i]
+        yield torch.tensor(perm)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("data", nargs="?")
     ap.add_argument("net", nargs="?", choices=sorted(RECIPES))
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--export-gru")
+    ap.add_argument("--harness-order", type=int, metavar="SEED")
     a = ap.parse_args()
     torch.set_num_threads(1)
     if a.export_gru:
@@ -78,9 +99,10 @@ def main():
     model = make()
     optimizer = opt(model.parameters())
     gen = torch.Generator().manual_seed(1)
+    orders = harness_orders(x.shape[0], a.harness_order) if a.harness_order is not None else None
     for epoch in range(1, a.epochs + 1):
         model.train()
-        order = torch.randperm(x.shape[0], generator=gen)
+        order = next(orders) if orders else torch.randperm(x.shape[0], generator=gen)
         start, total, steps = time.perf_counter(), 0.0, 0
         for s in range(0, x.shape[0] - BATCH + 1, BATCH):
             idx = order[s:s + BATCH]
