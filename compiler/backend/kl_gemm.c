@@ -4,18 +4,38 @@
  * M = 1 and a depthwise-convolution kernel (descriptors in kl_gemm.h).
  *
  * The emitted kernel.  Y[M][N] = act(alpha*A*B + beta*bias + rscale*res) is
- * computed in MR x NR = 6 x 16 tiles, the six rows of A broadcast against a
- * 16-float row of B (two 8-float vectors with AVX, one 16-float vector with
- * AVX-512; GCC/Clang vector extensions behind #if, with a plain C99 loop
- * nest beside them that compilers vectorize themselves, and that
+ * computed in tiles of MR = 6 rows by NT columns, the six rows of A broadcast
+ * against a row of B: NT = 32 with AVX-512 (two 16-float vectors a row, 12
+ * accumulators, B read from two NR = 16 panels), else 16 (two 8-float
+ * vectors with AVX; GCC/Clang vector extensions behind #if, with a plain C99
+ * loop nest beside them that compilers vectorize themselves, and that
  * MODELC_NO_VECTOR selects).  Loops are blocked as in BLIS/GotoBLAS: N by
- * NC, K by KC (so that a KC x NR panel of B stays in L1), M by MC, then NR
- * panels and MR tiles.  A tile's epilogue runs on the accumulators before
- * they are stored: full tiles in vector registers, edge tiles (M, N not
- * multiples of MR, NR) through a small array.  The kernel is written once
- * per activation into the model's C as static helpers (mc_gemm, mc_gemv,
- * mc_dw with the activation's suffix) that take their sizes from a struct
- * the node fills with literals.
+ * NC, K by KC (so that a KC x NT strip of B stays in L1), M by MC, then NT
+ * strips and MR tiles.  A tile's epilogue (alpha, bias, residual) runs on
+ * the accumulators before they are stored: full tiles in vector registers,
+ * edge tiles (M, N not multiples of MR, NT) through a small array; bias and
+ * residual are added in the first K block (later blocks add the partial
+ * sums from y), each residual value read before its y is stored, so y may
+ * take the residual's bytes (kl_mm_share_input).  The
+ * activation then runs on the stored tile while it is in L1, as a plain loop
+ * over floats (mc_act_rows_*, one small helper per distinct activation,
+ * reached through a pointer in the arguments): a loop compilers vectorize,
+ * where applying it lane by lane to a vector register was scalar code with
+ * shuffles, slower than the plain path.  So each file holds one copy of
+ * each kernel (mc_gemm, mc_gemv, mc_dw), which take their sizes from a
+ * struct the node fills with literals.
+ *
+ * Convolution.  1x1 stride 1 reads X's channel planes in place as B's rows.
+ * Other convolutions are implicit GEMMs: the input is copied once with its
+ * zero padding into scratch, split into one plane per stride phase (mc_pad),
+ * the GEMM runs over a grid as wide as a phase's rows, and row k = (c, ki,
+ * kj) of B is then a contiguous run of that copy at a tap offset (an int32
+ * table), so no im2col is built; the grid columns past OW are skipped, and
+ * with AVX-512 two rows of 16 outputs make one 32-wide strip.  A copy that
+ * would pass KL_MM_PAD_MAX_FLOATS packs the im2col view one
+ * KC x NC block at a time.  Depthwise 3x3 copies each output row's three
+ * input rows with their padding to the stack and runs one nine-tap loop
+ * along the row; other depthwise shapes accumulate tap by tap.
  *
  * Packing.  A constant operand (not a parameter a training step changes:
  * is_state) is packed at compile time into the layout
@@ -32,8 +52,10 @@
  *
  * Lowering before planning.  kl_mm_lower_* is a pure function of the node
  * (with the planner's attributes on it: the scratch cap that sizes the B
- * block, see block(), and PLAN_IN_PLACE_ATTR for the in-place depthwise
- * kernel), and the op table's scratch_bytes for Conv, Gemm and MatMul call it: the
+ * block or turns a padded copy back into im2col blocks, see block(), and
+ * PLAN_IN_PLACE_ATTR for the in-place depthwise kernel, which copies each
+ * channel plane to scratch before writing over it), and the op table's
+ * scratch_bytes for Conv, Gemm and MatMul call it: the
  * memory planner places exactly the scratch the lowered descriptor asks
  * for, and the renderer lowers the node again to the same descriptor.  This
  * was chosen over storing descriptors on nodes because the planner already
@@ -56,8 +78,9 @@
 static const char src_common[] =
     "/* ---- the GEMM core (float32; kl_gemm.c) ---- */\n"
     "/* Vector extensions where the compiler has them (MODELC_NO_VECTOR: plain C\n"
-    " * only): a row of a tile is one 16-float vector with AVX-512, two 8-float\n"
-    " * ones otherwise (GCC splits 64-byte vectors badly without AVX-512). */\n"
+    " * only).  A tile is MR rows by NT columns: 32 with AVX-512 (two 16-float\n"
+    " * vectors a row, 12 accumulators), else 16 (two 8-float vectors a row with\n"
+    " * AVX, 12 accumulators; GCC splits 64-byte vectors badly without AVX-512). */\n"
     "#if defined(__GNUC__) && defined(__AVX__) && !defined(MODELC_NO_VECTOR)\n"
     "__extension__ typedef float mc_v8 __attribute__((vector_size(32)));\n"
     "#if defined(__AVX512F__)\n"
@@ -69,12 +92,16 @@ static const char src_common[] =
     "#else\n"
     "#define MC_VEC 0\n"
     "#endif\n"
-    "enum { MC_MR = 6, MC_NR = 16 };\n"
+    "enum { MC_MR = 6, MC_NR = 16, MC_NT = MC_VEC == 16 ? 32 : 16 };\n"
     "enum { MC_FIRST = 1, MC_LAST = 2 };\n"
     "/* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by\n"
-    " * modelc), rows (B(k,n) = p[k*ks + n]), any strides, or the im2col view of\n"
-    " * a convolution input (one channel group, C x H x W). */\n"
-    "enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL };\n"
+    " * modelc), rows (B(k,n) = p[k*ks + n]), any strides, the im2col view of\n"
+    " * a convolution input (one channel group, C x H x W), or the implicit view\n"
+    " * of a convolution over a zero-padded, phase-split copy of the input\n"
+    " * (see mc_pad). */\n"
+    "enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED };\n"
+    "/* The activation of rows x cols values at y (row stride ldy), in place. */\n"
+    "typedef void (*mc_act_fn)(float *y, int64_t ldy, int64_t rows, int64_t cols);\n"
     "typedef struct mc_gemm_args {\n"
     "  int64_t M, N, K, MC, NC, KC;\n"
     "  const float *apk;              /* A packed [M/MR][K][MR], or NULL: A(m,k) = a[m*ars + k*aks] */\n"
@@ -83,7 +110,8 @@ static const char src_common[] =
     "  int bkind;\n"
     "  const float *b;\n"
     "  int64_t bks, bns;\n"
-    "  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL */\n"
+    "  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL, MC_B_PADDED */\n"
+    "  int64_t vh, vw, xps;           /* MC_B_PADDED: the padded grid, its floats in scratch */\n"
     "  float *y;\n"
     "  int64_t ldy;\n"
     "  float alpha;                   /* y = act(alpha*AB + beta*bias + rscale*res) */\n"
@@ -93,144 +121,191 @@ static const char src_common[] =
     "  const float *res;\n"
     "  int64_t ldr;\n"
     "  float rscale;\n"
-    "  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR) */\n"
+    "  mc_act_fn act;                 /* NULL: none */\n"
+    "  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: xps + K) */\n"
     "  float *ascratch;               /* KC * MR floats, when A is not packed */\n"
-    "} mc_gemm_args;\n";
-
-static const char src_epi[] =
-    "/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by\n"
-    " * alpha: plus the partial sums y of the K blocks before, or (y NULL: the\n"
-    " * first K block) plus bias and residual, each residual value read before\n"
-    " * its y is stored, so y may take the residual's bytes; the activation in\n"
-    " * the last K block. */\n"
-    "static void mc_epi@(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {\n"
+    "} mc_gemm_args;\n"
+    "\n"
+    "/* The epilogue but the activation, on the values of row m, columns\n"
+    " * n..n+cnt-1, in t, scaled by alpha: plus the partial sums y of the K\n"
+    " * blocks before, or (y NULL: the first K block) plus bias and residual,\n"
+    " * each residual value read before its y is stored, so y may take the\n"
+    " * residual's bytes. */\n"
+    "static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt) {\n"
     "  int64_t j;\n"
     "  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;\n"
-    "  for (j = 0; j < cnt; j++) {\n"
-    "    float v = g->alpha * t[j];\n"
-    "    if (y) {\n"
-    "      v += y[j];\n"
-    "    } else {\n"
-    "      v += bm;\n"
-    "      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];\n"
-    "      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];\n"
-    "    }\n"
-    "    t[j] = last ? mc_act@(v) : v;\n"
+    "  if (y) {\n"
+    "    for (j = 0; j < cnt; j++) t[j] = g->alpha * t[j] + y[j];\n"
+    "    return;\n"
     "  }\n"
+    "  for (j = 0; j < cnt; j++) t[j] = g->alpha * t[j] + bm;\n"
+    "  if (g->bias_mode == 2)\n"
+    "    for (j = 0; j < cnt; j++) t[j] += g->beta * g->bias[n + j];\n"
+    "  if (g->res)\n"
+    "    for (j = 0; j < cnt; j++) t[j] += g->rscale * g->res[m * g->ldr + n + j];\n"
     "}\n";
 
+/* One activation: a loop over rows of plain floats that compilers vectorize
+ * (a lane-by-lane activation of a vector register does not). */
+static const char src_act[] =
+    "static float mc_act@(float v) { return %s; }\n"
+    "static void mc_act_rows@(float *y, int64_t ldy, int64_t rows, int64_t cols) {\n"
+    "  int64_t i, j;\n"
+    "  for (i = 0; i < rows; i++, y += ldy)\n"
+    "    for (j = 0; j < cols; j++) y[j] = mc_act@(y[j]);\n"
+    "}\n";
+
+/* The k loops of the AVX-512 tile; @K, @J, @L stand for B's row k, row k+1
+ * and b1's row k, written twice by tile_src: through the tap table ko and
+ * by strides, so that no loop tests ko at every step. */
+static const char src_tile_loops[] =
+    "    if (nr > 16) {\n"
+    "      for (k = 0; k < kc; k++) {\n"
+    "        mc_v16 bv, bw;\n"
+    "        float x;\n"
+    "        memcpy(&bv, @K, sizeof bv);\n"
+    "        memcpy(&bw, @L, sizeof bw);\n"
+    "        x = p[0]; c0 += x * bv; d0 += x * bw;\n"
+    "        x = p[ars]; c1 += x * bv; d1 += x * bw;\n"
+    "        x = p[r2]; c2 += x * bv; d2 += x * bw;\n"
+    "        x = q[0]; c3 += x * bv; d3 += x * bw;\n"
+    "        x = q[ars]; c4 += x * bv; d4 += x * bw;\n"
+    "        x = q[r2]; c5 += x * bv; d5 += x * bw;\n"
+    "        p += aks;\n"
+    "        q += aks;\n"
+    "      }\n"
+    "    } else {   /* 16 columns: k by two, into c and d, so that 12 FMA chains hide the latency */\n"
+    "      for (k = 0; k + 1 < kc; k += 2) {\n"
+    "        mc_v16 bv, bw;\n"
+    "        memcpy(&bv, @K, sizeof bv);\n"
+    "        memcpy(&bw, @J, sizeof bw);\n"
+    "        c0 += p[0] * bv; d0 += p[aks] * bw;\n"
+    "        c1 += p[ars] * bv; d1 += p[ars + aks] * bw;\n"
+    "        c2 += p[r2] * bv; d2 += p[r2 + aks] * bw;\n"
+    "        c3 += q[0] * bv; d3 += q[aks] * bw;\n"
+    "        c4 += q[ars] * bv; d4 += q[ars + aks] * bw;\n"
+    "        c5 += q[r2] * bv; d5 += q[r2 + aks] * bw;\n"
+    "        p += 2 * aks;\n"
+    "        q += 2 * aks;\n"
+    "      }\n"
+    "      if (k < kc) {\n"
+    "        mc_v16 bv;\n"
+    "        memcpy(&bv, @K, sizeof bv);\n"
+    "        c0 += p[0] * bv;\n"
+    "        c1 += p[ars] * bv;\n"
+    "        c2 += p[r2] * bv;\n"
+    "        c3 += q[0] * bv;\n"
+    "        c4 += q[ars] * bv;\n"
+    "        c5 += q[r2] * bv;\n"
+    "      }\n"
+    "    }\n";
+
 static const char src_tile[] =
-    "/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers\n"
-    " * a, stride ars between rows, aks along k; mr valid rows) and the B panel b\n"
-    " * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added\n"
-    " * to y unless FIRST (then bias and residual instead, see mc_epi), through\n"
-    " * the activation when LAST. */\n"
-    "static void mc_tile@(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,\n"
-    "                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {\n"
-    "  float t[MC_MR * MC_NR];\n"
-    "  float *y = g->y + m * g->ldy + n;\n"
+    "#if MC_VEC == 8\n"
+    "static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }\n"
+    "#endif\n"
+    "\n"
+    "/* One MR x NT tile of y at (m, n): the kc-long product of A rows (pointers\n"
+    " * a, stride ars between rows, aks along k; mr valid rows) and B (columns\n"
+    " * 0-15 at b, 16-31 at b1, bks and bks1 along k, or row k at ko[k] from\n"
+    " * them when ko is not NULL; nr valid columns; y's columns n.. for the\n"
+    " * first 16, n1.. for the rest: n + 16 unless a strip spans two rows), added\n"
+    " * to y unless FIRST, through the epilogue (but the activation) when LAST.\n"
+    " * The accumulators stay in registers; full tiles are finished from them,\n"
+    " * edge tiles (mr < MR or nr not a multiple of the vector) through t. */\n"
+    "static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,\n"
+    "                    const float *b, int64_t bks, const float *b1, int64_t bks1, int nr, int64_t m, int64_t n,\n"
+    "                    int64_t n1, int flags, const int32_t *ko) {\n"
+    "  float t[MC_MR * MC_NT];\n"
     "  int64_t k;\n"
-    "  int i, j;\n"
+    "  int i, j, h;\n"
     "  const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */\n"
     "  const int64_t r2 = 2 * ars;\n"
     "#if MC_VEC == 16\n"
     "  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};\n"
-    "  for (k = 0; k < kc; k++) {\n"
-    "    mc_v16 bv;\n"
-    "    memcpy(&bv, b, sizeof bv);\n"
-    "    c0 += p[0] * bv;\n"
-    "    c1 += p[ars] * bv;\n"
-    "    c2 += p[r2] * bv;\n"
-    "    c3 += q[0] * bv;\n"
-    "    c4 += q[ars] * bv;\n"
-    "    c5 += q[r2] * bv;\n"
-    "    p += aks;\n"
-    "    q += aks;\n"
-    "    b += bks;\n"
+    "  mc_v16 d0 = {0}, d1 = {0}, d2 = {0}, d3 = {0}, d4 = {0}, d5 = {0}, z = {0};\n"
+    "  if (ko) {\n"
+    "@KO"
+    "  } else {\n"
+    "@ST"
     "  }\n"
-    "  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */\n"
-    "    mc_v16 acc[MC_MR];\n"
+    "  if (nr <= 16) {\n"
+    "    c0 += d0, c1 += d1, c2 += d2, c3 += d3, c4 += d4, c5 += d5;\n"
+    "    d0 = d1 = d2 = d3 = d4 = d5 = z;   /* columns 16-31 are none of the tile's */\n"
+    "  }\n"
+    "  if (mr == MC_MR && (nr == 16 || nr == 32)) {   /* a full tile: the epilogue in registers */\n"
+    "    mc_v16 acc[2 * MC_MR];\n"
     "    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;\n"
-    "    for (i = 0; i < MC_MR; i++) {\n"
-    "      mc_v16 v = acc[i] * g->alpha, w;\n"
-    "      float *yp = y + i * g->ldy;\n"
-    "      if (!(flags & MC_FIRST)) {\n"
-    "        memcpy(&w, yp, sizeof w);\n"
-    "        v += w;\n"
-    "      } else {\n"
-    "        if (g->bias_mode == 1 || g->bias_mode == 3)\n"
-    "          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];\n"
-    "        else if (g->bias_mode == 2) {\n"
-    "          memcpy(&w, g->bias + n, sizeof w);\n"
-    "          v += g->beta * w;\n"
-    "        }\n"
-    "        if (g->res) {\n"
-    "          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);\n"
-    "          v += g->rscale * w;\n"
-    "        }\n"
-    "      }\n"
-    "      if (flags & MC_LAST) {\n"
-    "        int l;\n"
-    "        for (l = 0; l < MC_NR; l++) v[l] = mc_act@(v[l]);\n"
-    "      }\n"
-    "      memcpy(yp, &v, sizeof v);\n"
-    "    }\n"
-    "    return;\n"
-    "  }\n"
-    "  memcpy(t + 0, &c0, sizeof c0);\n"
-    "  memcpy(t + 16, &c1, sizeof c1);\n"
-    "  memcpy(t + 32, &c2, sizeof c2);\n"
-    "  memcpy(t + 48, &c3, sizeof c3);\n"
-    "  memcpy(t + 64, &c4, sizeof c4);\n"
-    "  memcpy(t + 80, &c5, sizeof c5);\n"
-    "#elif MC_VEC == 8\n"
-    "  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};\n"
-    "  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};\n"
-    "  for (k = 0; k < kc; k++) {\n"
-    "    mc_v8 b0, b1, s;\n"
-    "    float x;\n"
-    "    memcpy(&b0, b, sizeof b0);\n"
-    "    memcpy(&b1, b + 8, sizeof b1);\n"
-    "    x = p[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c00 += s * b0; c01 += s * b1;\n"
-    "    x = p[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c10 += s * b0; c11 += s * b1;\n"
-    "    x = p[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c20 += s * b0; c21 += s * b1;\n"
-    "    x = q[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c30 += s * b0; c31 += s * b1;\n"
-    "    x = q[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c40 += s * b0; c41 += s * b1;\n"
-    "    x = q[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c50 += s * b0; c51 += s * b1;\n"
-    "    p += aks;\n"
-    "    q += aks;\n"
-    "    b += bks;\n"
-    "  }\n"
-    "  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */\n"
-    "    mc_v8 acc[12];\n"
-    "    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;\n"
-    "    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;\n"
-    "    for (i = 0; i < MC_MR; i++)\n"
-    "      for (j = 0; j < 2; j++) {\n"
-    "        mc_v8 v = acc[2 * i + j], w;\n"
-    "        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;\n"
-    "        v *= (mc_v8){x, x, x, x, x, x, x, x};\n"
+    "    acc[6] = d0; acc[7] = d1; acc[8] = d2; acc[9] = d3; acc[10] = d4; acc[11] = d5;\n"
+    "    for (j = 0; j < nr; j += 16)\n"
+    "      for (i = 0; i < MC_MR; i++) {\n"
+    "        mc_v16 v = acc[j / 16 * MC_MR + i], w;\n"
+    "        int64_t col = j ? n1 : n;\n"
+    "        float *yp = g->y + (m + i) * g->ldy + col;\n"
+    "        v *= g->alpha;\n"
     "        if (!(flags & MC_FIRST)) {\n"
     "          memcpy(&w, yp, sizeof w);\n"
     "          v += w;\n"
-    "        } else {\n"
+    "        } else {   /* bias and residual in the first K block: y may take res's bytes */\n"
     "          if (g->bias_mode == 1 || g->bias_mode == 3) {\n"
-    "            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];\n"
-    "            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};\n"
+    "            v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];\n"
     "          } else if (g->bias_mode == 2) {\n"
-    "            x = g->beta;\n"
-    "            memcpy(&w, g->bias + n + 8 * j, sizeof w);\n"
-    "            v += (mc_v8){x, x, x, x, x, x, x, x} * w;\n"
+    "            memcpy(&w, g->bias + col, sizeof w);\n"
+    "            v += g->beta * w;\n"
     "          }\n"
     "          if (g->res) {\n"
-    "            x = g->rscale;\n"
-    "            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);\n"
-    "            v += (mc_v8){x, x, x, x, x, x, x, x} * w;\n"
+    "            memcpy(&w, g->res + (m + i) * g->ldr + col, sizeof w);\n"
+    "            v += g->rscale * w;\n"
     "          }\n"
     "        }\n"
-    "        if (flags & MC_LAST) {\n"
-    "          int l;\n"
-    "          for (l = 0; l < 8; l++) v[l] = mc_act@(v[l]);\n"
+    "        memcpy(yp, &v, sizeof v);\n"
+    "      }\n"
+    "    return;\n"
+    "  }\n"
+    "  memcpy(t + 0, &c0, 64); memcpy(t + 16, &d0, 64); memcpy(t + 32, &c1, 64); memcpy(t + 48, &d1, 64);\n"
+    "  memcpy(t + 64, &c2, 64); memcpy(t + 80, &d2, 64); memcpy(t + 96, &c3, 64); memcpy(t + 112, &d3, 64);\n"
+    "  memcpy(t + 128, &c4, 64); memcpy(t + 144, &d4, 64); memcpy(t + 160, &c5, 64); memcpy(t + 176, &d5, 64);\n"
+    "#elif MC_VEC == 8\n"
+    "  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};\n"
+    "  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};\n"
+    "  (void)b1, (void)bks1, (void)n1;\n"
+    "  for (k = 0; k < kc; k++) {\n"
+    "    mc_v8 b0, bb, s;\n"
+    "    const float *bq = ko ? b + ko[k] : b + k * bks;\n"
+    "    memcpy(&b0, bq, sizeof b0);\n"
+    "    memcpy(&bb, bq + 8, sizeof bb);\n"
+    "    s = mc_splat8(p[0]); c00 += s * b0; c01 += s * bb;\n"
+    "    s = mc_splat8(p[ars]); c10 += s * b0; c11 += s * bb;\n"
+    "    s = mc_splat8(p[r2]); c20 += s * b0; c21 += s * bb;\n"
+    "    s = mc_splat8(q[0]); c30 += s * b0; c31 += s * bb;\n"
+    "    s = mc_splat8(q[ars]); c40 += s * b0; c41 += s * bb;\n"
+    "    s = mc_splat8(q[r2]); c50 += s * b0; c51 += s * bb;\n"
+    "    p += aks;\n"
+    "    q += aks;\n"
+    "  }\n"
+    "  if (mr == MC_MR && nr == MC_NT) {   /* a full tile: the epilogue in registers */\n"
+    "    mc_v8 acc[2 * MC_MR];\n"
+    "    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;\n"
+    "    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;\n"
+    "    for (i = 0; i < MC_MR; i++)\n"
+    "      for (j = 0; j < 16; j += 8) {\n"
+    "        mc_v8 v = acc[2 * i + j / 8], w;\n"
+    "        float *yp = g->y + (m + i) * g->ldy + n + j;\n"
+    "        v *= mc_splat8(g->alpha);\n"
+    "        if (!(flags & MC_FIRST)) {\n"
+    "          memcpy(&w, yp, sizeof w);\n"
+    "          v += w;\n"
+    "        } else {   /* bias and residual in the first K block: y may take res's bytes */\n"
+    "          if (g->bias_mode == 1 || g->bias_mode == 3) {\n"
+    "            v += mc_splat8(g->beta * g->bias[g->bias_mode == 1 ? m + i : 0]);\n"
+    "          } else if (g->bias_mode == 2) {\n"
+    "            memcpy(&w, g->bias + n + j, sizeof w);\n"
+    "            v += mc_splat8(g->beta) * w;\n"
+    "          }\n"
+    "          if (g->res) {\n"
+    "            memcpy(&w, g->res + (m + i) * g->ldr + n + j, sizeof w);\n"
+    "            v += mc_splat8(g->rscale) * w;\n"
+    "          }\n"
     "        }\n"
     "        memcpy(yp, &v, sizeof v);\n"
     "      }\n"
@@ -240,28 +315,33 @@ static const char src_tile[] =
     "  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);\n"
     "  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);\n"
     "#else\n"
-    "  for (i = 0; i < MC_MR * MC_NR; i++) t[i] = 0.0f;\n"
+    "  (void)b1, (void)bks1, (void)n1;\n"
+    "  for (i = 0; i < MC_MR * MC_NT; i++) t[i] = 0.0f;\n"
     "  for (k = 0; k < kc; k++) {\n"
     "    const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];\n"
-    "    for (j = 0; j < MC_NR; j++) {\n"
-    "      const float bj = b[j];\n"
+    "    float bq[MC_NT];   /* a copy: the loop below then vectorizes whatever B is */\n"
+    "    memcpy(bq, ko ? b + ko[k] : b + k * bks, sizeof bq);\n"
+    "    for (j = 0; j < MC_NT; j++) {\n"
+    "      const float bj = bq[j];\n"
     "      t[j] += x0 * bj;\n"
-    "      t[MC_NR + j] += x1 * bj;\n"
-    "      t[2 * MC_NR + j] += x2 * bj;\n"
-    "      t[3 * MC_NR + j] += x3 * bj;\n"
-    "      t[4 * MC_NR + j] += x4 * bj;\n"
-    "      t[5 * MC_NR + j] += x5 * bj;\n"
+    "      t[MC_NT + j] += x1 * bj;\n"
+    "      t[2 * MC_NT + j] += x2 * bj;\n"
+    "      t[3 * MC_NT + j] += x3 * bj;\n"
+    "      t[4 * MC_NT + j] += x4 * bj;\n"
+    "      t[5 * MC_NT + j] += x5 * bj;\n"
     "    }\n"
     "    p += aks;\n"
     "    q += aks;\n"
-    "    b += bks;\n"
     "  }\n"
     "#endif\n"
-    "  for (i = 0; i < mr; i++) {\n"
-    "    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;\n"
-    "    mc_epi@(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);\n"
-    "    for (j = 0; j < nr; j++) yr[j] = tr[j];\n"
-    "  }\n"
+    "  for (i = 0; i < mr; i++)\n"
+    "    for (h = 0; h < nr; h += 16) {   /* columns 0-15 at n, 16-31 at n1 */\n"
+    "      int cnt = nr - h < 16 ? nr - h : 16;\n"
+    "      int64_t col = h ? n1 : n;\n"
+    "      float *yr = g->y + (m + i) * g->ldy + col, *tr = t + i * MC_NT + h;\n"
+    "      mc_epi(g, tr, flags & MC_FIRST ? NULL : yr, m + i, col, cnt);\n"
+    "      for (j = 0; j < cnt; j++) yr[j] = tr[j];\n"
+    "    }\n"
     "}\n";
 
 static const char src_packb[] =
@@ -341,11 +421,61 @@ static const char src_packb[] =
     "}\n";
 
 static const char src_gemm[] =
-    "/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):\n"
-    " * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high\n"
-    " * tiles (the loop order of BLIS). */\n"
-    "static void mc_gemm@(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {\n"
+    "/* MC_B_PADDED: a convolution computed on a grid of vh x vw positions\n"
+    " * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input copied with its\n"
+    " * padding into scratch, split by stride phase: plane (a, b) of channel c\n"
+    " * holds xp[r][s] = x[c][r*SH + a - PH][s*SW + b - PW] or 0.  Tap (ki, kj)\n"
+    " * reads phase (ki*DH % SH, kj*DW % SW) at offset (ki*DH / SH, kj*DW / SW),\n"
+    " * so B(k, v) = xp[ko[k] + v]: every row of B is a contiguous run of xp and\n"
+    " * no im2col is built; the grid columns past OW are skipped.  Returns xp;\n"
+    " * ko follows it. */\n"
+    "static const float *mc_pad(const mc_gemm_args *g) {\n"
+    "  float *xp = g->scratch;\n"
+    "  int32_t *ko = (int32_t *)(void *)(g->scratch + g->xps);\n"
+    "  int64_t a, b, c, r, s, k, t, khw = g->KH * g->KW, plane = g->vh * g->vw;\n"
+    "  memset(xp, 0, sizeof(float) * (size_t)g->xps);\n"
+    "  for (a = 0; a < g->SH; a++)\n"
+    "    for (b = 0; b < g->SW; b++) {\n"
+    "      /* does a tap read this phase? (not all do: 1x1 stride 2 reads one) */\n"
+    "      int ua = g->DH == 1 && a < g->KH, ub = g->DW == 1 && b < g->KW;\n"
+    "      for (t = 0; !ua && g->DH > 1 && t < g->KH; t++) ua = t * g->DH % g->SH == a;\n"
+    "      for (t = 0; !ub && g->DW > 1 && t < g->KW; t++) ub = t * g->DW % g->SW == b;\n"
+    "      if (!ua || !ub) continue;\n"
+    "      /* the grid columns s whose input column s*SW + b - PW is inside */\n"
+    "      int64_t s0 = g->PW - b > 0 ? (g->PW - b + g->SW - 1) / g->SW : 0;\n"
+    "      int64_t s1 = g->W - 1 + g->PW - b < 0 ? 0 : (g->W - 1 + g->PW - b) / g->SW + 1;\n"
+    "      if (s1 > g->vw) s1 = g->vw;\n"
+    "      for (c = 0; c < g->C; c++)\n"
+    "        for (r = 0; r < g->vh; r++) {\n"
+    "          int64_t ih = r * g->SH + a - g->PH;\n"
+    "          float *d = xp + ((a * g->SW + b) * g->C + c) * plane + r * g->vw;\n"
+    "          const float *xr;\n"
+    "          if (ih < 0 || ih >= g->H || s1 <= s0) continue;\n"
+    "          xr = g->b + (c * g->H + ih) * g->W;\n"
+    "          if (g->SW == 1)\n"
+    "            memcpy(d + s0, xr + s0 - g->PW, sizeof(float) * (size_t)(s1 - s0));\n"
+    "          else\n"
+    "            for (s = s0; s < s1; s++) d[s] = xr[s * g->SW + b - g->PW];\n"
+    "        }\n"
+    "    }\n"
+    "  for (a = 0; a < g->KH; a++)   /* tap k = (c, a, b): no division per entry */\n"
+    "    for (b = 0; b < g->KW; b++) {\n"
+    "      int64_t ti = a * g->DH, tj = b * g->DW;\n"
+    "      int64_t o = (ti % g->SH * g->SW + tj % g->SW) * g->C * plane + ti / g->SH * g->vw + tj / g->SW;\n"
+    "      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);\n"
+    "    }\n"
+    "  return xp;\n"
+    "}\n"
+    "\n"
+    "/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries; MC_B_PADDED: grid\n"
+    " * columns) of y = epilogue(A B): blocked over N (NC), K (KC) and M (MC),\n"
+    " * then NT-wide column strips (one or two NR panels) and MR-high tiles (the\n"
+    " * loop order of BLIS).  The activation runs on each finished tile while it\n"
+    " * is in L1.  A part of a parallel product (kl_par.c) pads its own copy. */\n"
+    "static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {\n"
     "  int64_t jc, pc, ic, jr, ir;\n"
+    "  const float *xp = g->bkind == MC_B_PADDED ? mc_pad(g) : NULL;\n"
+    "  const int32_t *ko = xp ? (const int32_t *)(const void *)(g->scratch + g->xps) : NULL;\n"
     "  for (jc = n0; jc < n1; jc += g->NC) {\n"
     "    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;\n"
     "    for (pc = 0; pc < g->K; pc += g->KC) {\n"
@@ -362,6 +492,9 @@ static const char src_gemm[] =
     "        bks = g->bks;\n"
     "        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */\n"
     "          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);\n"
+    "      } else if (xp) {\n"
+    "        bp = xp + jc;\n"
+    "        bps = MC_NR;\n"
     "      } else {\n"
     "        mc_packb(g, pc, kc, jc, nc, g->scratch);\n"
     "        bp = g->scratch;\n"
@@ -369,11 +502,40 @@ static const char src_gemm[] =
     "      }\n"
     "      for (ic = m0; ic < m1; ic += g->MC) {\n"
     "        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;\n"
-    "        for (jr = 0; jr < nc; jr += MC_NR) {\n"
-    "          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;\n"
-    "          const float *b = bp + jr / MC_NR * bps;\n"
-    "          int64_t bk = bks;\n"
-    "          if (g->bkind == MC_B_ROWS && nr < MC_NR) b = g->scratch, bk = MC_NR;\n"
+    "        int nr;\n"
+    "        int64_t adv;\n"
+    "        for (jr = 0; jr < nc; jr += adv) {\n"
+    "          const float *b, *b1;\n"
+    "          int64_t bk = bks, bk1 = bks, n = jc + jr, n1;   /* n: the column of y */\n"
+    "          nr = nc - jr < MC_NT ? (int)(nc - jr) : MC_NT;\n"
+    "          if (xp) {   /* grid column jc + jr: an output when its column in the row is below OW */\n"
+    "            int64_t col = (jc + jr) % g->vw;\n"
+    "            if (col >= g->OW) {\n"
+    "              adv = g->vw - col < nc - jr ? g->vw - col : nc - jr;\n"
+    "              continue;\n"
+    "            }\n"
+    "            if (nr > g->OW - col) nr = (int)(g->OW - col);\n"
+    "            n = (jc + jr) / g->vw * g->OW + col;\n"
+    "            b = bp + jr;\n"
+    "            b1 = b + MC_NR;\n"
+    "            n1 = n + MC_NR;\n"
+    "            adv = nr;\n"
+    "            if (MC_NT == 2 * MC_NR && g->OW == MC_NR && col == 0 && jr + g->vw + MC_NR <= nc) {\n"
+    "              nr = MC_NT;   /* rows of 16 outputs: one strip of two rows */\n"
+    "              b1 = b + g->vw;\n"
+    "              n1 = n + g->OW;\n"
+    "              adv = g->vw + MC_NR;\n"
+    "            }\n"
+    "          } else {\n"
+    "            b = bp + jr / MC_NR * bps;\n"
+    "            b1 = nr > MC_NR ? b + bps : b;\n"
+    "            n1 = n + MC_NR;\n"
+    "            adv = nr;\n"
+    "          }\n"
+    "          if (g->bkind == MC_B_ROWS && nc % MC_NR) {   /* the partial panel is in scratch */\n"
+    "            if (jr + nr == nc && nr <= MC_NR) b = g->scratch, bk = MC_NR;\n"
+    "            else if (jr + nr == nc) b1 = g->scratch, bk1 = MC_NR;\n"
+    "          }\n"
     "          for (ir = 0; ir < mc; ir += MC_MR) {\n"
     "            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;\n"
     "            int64_t m = ic + ir;\n"
@@ -387,7 +549,15 @@ static const char src_gemm[] =
     "              ars = 1;\n"
     "              aks = MC_MR;\n"
     "            }\n"
-    "            mc_tile@(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);\n"
+    "            mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, n1, flags, ko ? ko + pc : NULL);\n"
+    "            if ((flags & MC_LAST) && g->act) {\n"
+    "              if (nr > MC_NR && n1 != n + MC_NR) {\n"
+    "                g->act(g->y + m * g->ldy + n, g->ldy, mr, MC_NR);\n"
+    "                g->act(g->y + m * g->ldy + n1, g->ldy, mr, nr - MC_NR);\n"
+    "              } else {\n"
+    "                g->act(g->y + m * g->ldy + n, g->ldy, mr, nr);\n"
+    "              }\n"
+    "            }\n"
     "          }\n"
     "        }\n"
     "      }\n"
@@ -398,7 +568,7 @@ static const char src_gemm[] =
 static const char src_gemv[] =
     "/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in\n"
     " * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */\n"
-    "static void mc_gemv@(const mc_gemm_args *g) {\n"
+    "static void mc_gemv(const mc_gemm_args *g) {\n"
     "  int64_t n = 0, k;\n"
     "  float t[32];\n"
     "  int j;\n"
@@ -429,8 +599,9 @@ static const char src_gemv[] =
     "    }\n"
     "    s0 += u0; s1 += u1; s2 += u2; s3 += u3;\n"
     "    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);\n"
-    "    mc_epi@(g, t, NULL, 0, n, 32, 1);\n"
+    "    mc_epi(g, t, NULL, 0, n, 32);\n"
     "    memcpy(g->y + n, t, sizeof t);\n"
+    "    if (g->act) g->act(g->y + n, 0, 1, 32);\n"
     "  }\n"
     "#endif\n"
     "  for (; n < g->N; n += 32) {\n"
@@ -441,44 +612,120 @@ static const char src_gemv[] =
     "      const float *b = g->b + k * g->bks + n;\n"
     "      for (j = 0; j < cnt; j++) t[j] += x * b[j];\n"
     "    }\n"
-    "    mc_epi@(g, t, NULL, 0, n, cnt, 1);\n"
+    "    mc_epi(g, t, NULL, 0, n, cnt);\n"
     "    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];\n"
+    "    if (g->act) g->act(g->y + n, 0, 1, cnt);\n"
     "  }\n"
     "}\n";
 
 static const char src_dw[] =
-    "/* Depthwise convolution of one channel plane (group == C == M): each\n"
-    " * output row accumulates kernel-row by kernel-row over the output columns\n"
-    " * whose window position lies inside the input, so the inner loop has no\n"
-    " * test and runs along contiguous memory when the stride is 1. */\n"
-    "static void mc_dw@(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {\n"
+    "enum { MC_DW_ROW = 512 };   /* the widest padded row mc_dw3 takes */\n"
+    "/* Depthwise 3x3, dilation 1, one plane: the three input rows of each\n"
+    " * output row are copied with their padding (zeros) into r, so that every\n"
+    " * output column is the same nine-tap sum, a loop that vectorizes along\n"
+    " * the row. */\n"
+    "static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH) {\n"
+    "  float r[3][MC_DW_ROW];\n"
+    "  const float k0 = w[0], k1 = w[1], k2 = w[2], k3 = w[3], k4 = w[4], k5 = w[5], k6 = w[6], k7 = w[7], k8 = w[8];\n"
+    "  int64_t oh, ow, ki, j, S = g->SW, wp = (g->OW - 1) * g->SW + 3;   /* padded columns read */\n"
+    "  for (ki = 0; ki < 3; ki++)\n"
+    "    for (j = 0; j < wp; j++) r[ki][j] = 0.0f;\n"
+    "  for (oh = 0; oh < OH; oh++) {\n"
+    "    float *yr = y + oh * g->OW;\n"
+    "    const float *r0 = r[0], *r1 = r[1], *r2 = r[2];\n"
+    "    for (ki = 0; ki < 3; ki++) {\n"
+    "      int64_t ih = oh * g->SH - g->PH + ki, lo = g->PW, hi = g->PW + g->W < wp ? g->PW + g->W : wp;\n"
+    "      float *d = r[ki];\n"
+    "      if (ih < 0 || ih >= g->H)\n"
+    "        for (j = lo; j < hi; j++) d[j] = 0.0f;\n"
+    "      else\n"
+    "        for (j = lo; j < hi; j++) d[j] = x[ih * g->W + j - g->PW];\n"
+    "    }\n"
+    "    if (S == 1)\n"
+    "      for (ow = 0; ow < g->OW; ow++)\n"
+    "        yr[ow] = k0 * r0[ow] + k1 * r0[ow + 1] + k2 * r0[ow + 2] + k3 * r1[ow] + k4 * r1[ow + 1] +\n"
+    "                 k5 * r1[ow + 2] + k6 * r2[ow] + k7 * r2[ow + 1] + k8 * r2[ow + 2];\n"
+    "    else\n"
+    "      for (ow = 0; ow < g->OW; ow++) {\n"
+    "        int64_t i = ow * S;\n"
+    "        yr[ow] = k0 * r0[i] + k1 * r0[i + 1] + k2 * r0[i + 2] + k3 * r1[i] + k4 * r1[i + 1] + k5 * r1[i + 2] +\n"
+    "                 k6 * r2[i] + k7 * r2[i + 1] + k8 * r2[i + 2];\n"
+    "      }\n"
+    "  }\n"
+    "}\n"
+    "\n"
+    "/* Depthwise convolution of one channel plane (group == C == M).  3x3 with\n"
+    " * dilation 1 by mc_dw3 when its rows fit; otherwise each output row accumulates kernel-row\n"
+    " * by kernel-row over the output columns whose window position lies inside\n"
+    " * the input, so the inner loop has no test and runs along contiguous\n"
+    " * memory when the stride is 1.  Then the epilogue on the plane. */\n"
+    "static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {\n"
     "  int64_t oh, ki, kj, ow;\n"
     "  if (g->scratch) {   /* y over x (in place): x's plane read from a copy */\n"
     "    memcpy(g->scratch, x, sizeof(float) * (size_t)(g->H * g->W));\n"
     "    x = g->scratch;\n"
     "  }\n"
-    "  for (oh = 0; oh < OH; oh++) {\n"
-    "    float *yr = y + oh * g->OW;\n"
-    "    for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;\n"
-    "    for (ki = 0; ki < g->KH; ki++) {\n"
-    "      int64_t ih = oh * g->SH - g->PH + ki * g->DH;\n"
-    "      if (ih < 0 || ih >= g->H) continue;\n"
-    "      for (kj = 0; kj < g->KW; kj++) {\n"
-    "        const float wv = w[ki * g->KW + kj];\n"
-    "        int64_t off = kj * g->DW - g->PW, lo = 0, hi = g->OW;   /* iw = ow*SW + off in [0, W) */\n"
-    "        const float *xr = x + ih * g->W;\n"
-    "        if (off < 0) lo = (-off + g->SW - 1) / g->SW;\n"
-    "        if (g->W - off <= 0) hi = 0;\n"
-    "        else if ((g->W - off + g->SW - 1) / g->SW < hi) hi = (g->W - off + g->SW - 1) / g->SW;\n"
-    "        if (g->SW == 1)\n"
-    "          for (ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow + off];\n"
-    "        else\n"
-    "          for (ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow * g->SW + off];\n"
+    "  if (g->KH == 3 && g->KW == 3 && g->DH == 1 && g->DW == 1 && (g->OW - 1) * g->SW + 3 <= MC_DW_ROW) {\n"
+    "    mc_dw3(g, x, w, y, OH);\n"
+    "  } else {\n"
+    "    for (oh = 0; oh < OH; oh++) {\n"
+    "      float *yr = y + oh * g->OW;\n"
+    "      for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;\n"
+    "      for (ki = 0; ki < g->KH; ki++) {\n"
+    "        int64_t ih = oh * g->SH - g->PH + ki * g->DH;\n"
+    "        if (ih < 0 || ih >= g->H) continue;\n"
+    "        for (kj = 0; kj < g->KW; kj++) {\n"
+    "          const float wv = w[ki * g->KW + kj];\n"
+    "          int64_t off = kj * g->DW - g->PW, lo = 0, hi = g->OW;   /* iw = ow*SW + off in [0, W) */\n"
+    "          const float *xr = x + ih * g->W;\n"
+    "          if (off < 0) lo = (-off + g->SW - 1) / g->SW;\n"
+    "          if (g->W - off <= 0) hi = 0;\n"
+    "          else if ((g->W - off + g->SW - 1) / g->SW < hi) hi = (g->W - off + g->SW - 1) / g->SW;\n"
+    "          if (g->SW == 1)\n"
+    "            for (ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow + off];\n"
+    "          else\n"
+    "            for (ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow * g->SW + off];\n"
+    "        }\n"
     "      }\n"
     "    }\n"
     "  }\n"
-    "  mc_epi@(g, y, NULL, m, 0, OH * g->OW, 1);\n"
+    "  mc_epi(g, y, NULL, m, 0, OH * g->OW);\n"
+    "  if (g->act) g->act(y, 0, 1, OH * g->OW);\n"
     "}\n";
+
+/* e^x for float32 without libm (and sigmoid, tanh on it): Cody-Waite reduction by ln 2 and a degree-6
+ * polynomial (the coefficients of Cephes' expf), within a few ulp on
+ * [-87, 88] (clamped outside), branch-free so that loops over it vectorize. */
+static const char src_expf[] =
+    "static float mc_expf(float x) {\n"
+    "  float n, r, p, s;\n"
+    "  int32_t i;\n"
+    "  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;\n"
+    "  n = floorf(x * 1.44269504088896341f + 0.5f);\n"
+    "  r = x - n * 0.693359375f + n * 2.12194440e-4f;\n"
+    "  p = 1.9875691500e-4f;\n"
+    "  p = p * r + 1.3981999507e-3f;\n"
+    "  p = p * r + 8.3334519073e-3f;\n"
+    "  p = p * r + 4.1665795894e-2f;\n"
+    "  p = p * r + 1.6666665459e-1f;\n"
+    "  p = p * r + 5.0000001201e-1f;\n"
+    "  p = p * r * r + r + 1.0f;\n"
+    "  i = ((int32_t)n + 127) * 8388608;   /* 2^n as float bits */\n"
+    "  memcpy(&s, &i, sizeof s);\n"
+    "  return p * s;\n"
+    "}\n";
+static const char src_sigmoidf[] = "static float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }\n";
+static const char src_tanhf[] = "static float mc_tanhf(float x) { return 1.0f - 2.0f / (1.0f + mc_expf(2.0f * x)); }\n";
+
+const char *kl_mm_use_fast_act(emit_ctx *e, int tanh_not_sigmoid) {
+  emit_helper(e, "mc_expf", src_expf);
+  if (tanh_not_sigmoid) {
+    emit_helper(e, "mc_tanhf", src_tanhf);
+    return "mc_tanhf";
+  }
+  emit_helper(e, "mc_sigmoidf", src_sigmoidf);
+  return "mc_sigmoidf";
+}
 
 /* Write `src` with every '@' replaced by sfx as helper `key`. */
 static void helper(emit_ctx *e, const char *key, const char *src, const char *sfx) {
@@ -500,36 +747,77 @@ static void helper(emit_ctx *e, const char *key, const char *src, const char *sf
   free(out);
 }
 
-/* The helpers kind d needs for activation ep; sfx receives their suffix:
- * "" without an activation, else one derived from the activation's text. */
-static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char *sfx, size_t nsfx) {
-  char act[1024], code[1200], key[96];
-  uint32_t h = 2166136261u;   /* FNV-1a of the activation's C text: same text, same helpers */
+/* s with every `from` replaced by `to` (a fresh string). */
+static char *subst(const char *s, const char *from, const char *to) {
+  size_t lf = strlen(from), lt = strlen(to), n = 1, k = 0;
   const char *p;
-  kl_act_expr(act, sizeof act, ep, IR_F32, "v");
-  for (p = act; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-  if (ep->act == OP_ACT_NONE) snprintf(sfx, nsfx, "%s", "");
-  else snprintf(sfx, nsfx, "_%08x", (unsigned)h);
-  emit_helper(e, "mc_gemm_common", src_common);
-  snprintf(code, sizeof code, "static float mc_act%s(float v) { return %s; }\n", sfx, act);
-  snprintf(key, sizeof key, "mc_act%s", sfx);
-  emit_helper(e, key, code);
-  snprintf(key, sizeof key, "mc_epi%s", sfx);
-  helper(e, key, src_epi, sfx);
-  if (d->kind == KL_MM_GEMM) {
-    char *both = ir_alloc(sizeof src_tile + sizeof src_gemm + 2);
-    emit_helper(e, "mc_packb", src_packb);
-    snprintf(both, sizeof src_tile + sizeof src_gemm + 2, "%s\n%s", src_tile, src_gemm);
-    snprintf(key, sizeof key, "mc_gemm%s", sfx);
-    helper(e, key, both, sfx);
-    free(both);
-  } else if (d->kind == KL_MM_GEMV) {
-    snprintf(key, sizeof key, "mc_gemv%s", sfx);
-    helper(e, key, src_gemv, sfx);
-  } else {
-    snprintf(key, sizeof key, "mc_dw%s", sfx);
-    helper(e, key, src_dw, sfx);
+  char *out;
+  for (p = s; *p;) {
+    if (strncmp(p, from, lf) == 0) n += lt, p += lf;
+    else n++, p++;
   }
+  out = ir_alloc(n);
+  for (p = s; *p;) {
+    if (strncmp(p, from, lf) == 0) {
+      memcpy(out + k, to, lt);
+      k += lt;
+      p += lf;
+    } else {
+      out[k++] = *p++;
+    }
+  }
+  out[k] = '\0';
+  return out;
+}
+
+/* The tile's text: src_tile with its k loops written through ko (@KO) and
+ * by strides (@ST). */
+static char *tile_src(void) {
+  static const char *const forms[2][3] = {{"b + ko[k]", "b + ko[k + 1]", "b1 + ko[k]"},
+                                          {"b + k * bks", "b + (k + 1) * bks", "b1 + k * bks1"}};
+  static const char *const marks[2] = {"@KO", "@ST"};
+  char *t = ir_strdup(src_tile);
+  int f;
+  for (f = 0; f < 2; f++) {
+    char *a = subst(src_tile_loops, "@K", forms[f][0]), *b = subst(a, "@J", forms[f][1]);
+    char *c = subst(b, "@L", forms[f][2]), *u = subst(t, marks[f], c);
+    free(a), free(b), free(c), free(t);
+    t = u;
+  }
+  return t;
+}
+
+/* The helpers kind d needs for activation ep: one kernel of each kind per
+ * file, and per distinct activation a small mc_act_rows helper whose name
+ * (derived from the activation's C text) goes to act; "" without one. */
+static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char *act_fn, size_t nact) {
+  char act[1024], code[sizeof src_act + 1024], key[96], sfx[16];
+  uint32_t h = 2166136261u;   /* FNV-1a of the activation's C text: same text, same helper */
+  const char *p;
+  emit_helper(e, "mc_gemm_common", src_common);
+  if (d->kind == KL_MM_GEMM) {
+    emit_helper(e, "mc_packb", src_packb);
+    char *t = tile_src();
+    emit_helper(e, "mc_tile", t);
+    free(t);
+    emit_helper(e, "mc_gemm", src_gemm);
+  } else if (d->kind == KL_MM_GEMV) {
+    emit_helper(e, "mc_gemv", src_gemv);
+  } else {
+    emit_helper(e, "mc_dw", src_dw);
+  }
+  act_fn[0] = '\0';
+  if (ep->act == OP_ACT_NONE) return;
+  if (ep->act == OP_ACT_SIGMOID || ep->act == OP_ACT_TANH)   /* not libm's: a loop over these vectorizes */
+    snprintf(act, sizeof act, "%s(v)", kl_mm_use_fast_act(e, ep->act == OP_ACT_TANH));
+  else
+    kl_act_expr(act, sizeof act, ep, IR_F32, "v");
+  for (p = act; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+  snprintf(sfx, sizeof sfx, "_%08x", (unsigned)h);
+  snprintf(code, sizeof code, src_act, act);
+  snprintf(key, sizeof key, "mc_act%s", sfx);
+  helper(e, key, code, sfx);
+  snprintf(act_fn, nact, "mc_act_rows%s", sfx);
 }
 
 /* ---- lowering --------------------------------------------------------------- */
@@ -543,24 +831,49 @@ static int is_const(const ir_tensor *t) {
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-/* Blocking and scratch of a GEMM of node n whose sizes and operands are
- * set.  A B block packed at run time is KC x NC floats; when the planner
- * caps n's scratch (PLAN_SCRATCH_CAP_ATTR: the bytes free at n's step under
- * the arena's peak of activations) and the block would not fit, K blocks
+/* Blocking and scratch of a GEMM of node n (NULL: a kernel that drives the
+ * core itself, one part, no cap) whose sizes and operands are set.  A B
+ * block packed at run time is KC x NC floats; when the planner caps n's
+ * scratch (PLAN_SCRATCH_CAP_ATTR: the bytes free at n's step under the
+ * arena's peak of activations) and the block would not fit, K blocks
  * shorten first, into equal parts of at least KL_MM_KC_MIN (each extra
  * block passes partial sums through y: ResNet-8 with every KC at 32 ran
  * about 3% slower), then the block narrows to at least KL_MM_NC_MIN
  * columns (packing's per-row setup repeats per block: NC 64 cost about 4%,
  * 32 about 19%, 16 about 48%).  The block never goes below that floor, so
- * a cap is a wish, not a promise.  With --threads each part of the
- * product packs into its own slice of that size: the blocking (and so the
- * order of every sum) must not depend on the thread count. */
+ * a cap is a wish, not a promise.  A padded copy (KL_MM_B_PADDED) cannot
+ * shrink: when it (one per part) does not fit the cap, the convolution
+ * packs its im2col view block by block instead, so small-memory plans stay
+ * small.  With --threads each part of the product packs into its own slice
+ * of that size: the blocking (and so the order of every sum) must not
+ * depend on the thread count. */
 static void block(const ir_node *n, kl_mm *d) {
-  int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
-  kl_par_split_gemm(n, d);
+  int64_t cap = n ? ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1) : -1;
+  if (n) {
+    kl_par_split_gemm(n, d);
+  } else {
+    d->slots = 1;
+    d->split_n = 1;
+  }
   d->KC = min64(d->K, KL_MM_KC);
   d->MC = KL_MM_MC;
   d->scratch_b = 0;
+  if (d->bkind == KL_MM_B_PADDED) {   /* the padded copy, then K tap offsets (int32, one float each) */
+    int64_t sa = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
+    int64_t need = (int64_t)sizeof(float) * (d->slots > 1 ? d->slots : 1) *
+                   round_up(round_up(d->xps + d->K, 16) + sa, 16);   /* as kl_mm_scratch_bytes counts it */
+    if (cap < 0 || need <= cap) {
+      d->NC = d->vw * (KL_MM_NC_MAX / d->vw > 1 ? KL_MM_NC_MAX / d->vw : 1);   /* whole grid rows: no row split */
+      d->scratch_b = d->xps + d->K;
+      d->scratch_a = sa;
+      return;
+    }
+    /* back to the im2col view over the output's own columns */
+    d->bkind = KL_MM_B_IM2COL;
+    d->N = d->OH * d->OW;
+    d->vh = d->vw = d->xps = 0;
+    kl_par_split_gemm(n, d);   /* N changed: the parts again */
+  }
   if (d->bkind == KL_MM_B_STRIDED || d->bkind == KL_MM_B_IM2COL) {
     int64_t nc = KL_MM_B_BLOCK_FLOATS / d->KC / KL_MM_NR * KL_MM_NR;
     d->NC = min64(min64(nc < KL_MM_NR ? KL_MM_NR : nc, round_up(d->N, KL_MM_NR)), KL_MM_NC_MAX);
@@ -755,6 +1068,15 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     d->b_ns = 1;
   } else {
     d->bkind = KL_MM_B_IM2COL;
+    {   /* implicit: the GEMM on a grid vw wide, B rows read from the padded copy (mc_pad) */
+      d->vw = d->OW + (d->KW - 1) * d->DW / d->SW;
+      d->vh = d->OH + (d->KH - 1) * d->DH / d->SH;
+      d->xps = d->SH * d->SW * Cg * d->vh * d->vw + 32;   /* the reads of a last 32-wide tile stay inside */
+      if (d->xps <= KL_MM_PAD_MAX_FLOATS) {
+        d->bkind = KL_MM_B_PADDED;
+        d->N = (d->OH - 1) * d->vw + d->OW;
+      }
+    }
   }
   d->n_outer = 2;
   d->outer[0] = c->N, d->outer[1] = c->group;
@@ -852,6 +1174,43 @@ static void pack_rows(const kl_mm *d, const ir_tensor *t, int64_t off, float *ds
     for (j = 0; j < d->N; j++) *dst++ = const_at(t, off + k * d->b_ks + j * d->b_ns);
 }
 
+void kl_mm_plan_const_b(kl_mm *d, kl_mm_kind kind, int64_t M, int64_t N, int64_t K, int64_t a_rs) {
+  none(d);
+  d->kind = kind;
+  d->M = M, d->N = N, d->K = K;
+  d->a_rs = a_rs, d->a_cs = 1;
+  d->b_pack = 1;
+  d->bkind = kind == KL_MM_GEMM ? KL_MM_B_PACKED : KL_MM_B_ROWS;
+  d->ldy = N;
+  d->alpha = d->beta = d->rscale = 1.0;
+  if (kind == KL_MM_GEMM) block(NULL, d);
+}
+
+void kl_mm_use(emit_ctx *e, const kl_mm *d) {
+  kl_epilogue ep;
+  char act_fn[32];
+  memset(&ep, 0, sizeof ep);
+  ep.act = OP_ACT_NONE;
+  use_helpers(e, d, &ep, act_fn, sizeof act_fn);
+}
+
+const char *kl_mm_pack_const_b(emit_ctx *e, const kl_mm *d, const char *what, const float *src, int64_t ks,
+                               int64_t ns) {
+  kl_mm q = *d;
+  ir_tensor t;
+  int64_t cnt = d->kind == KL_MM_GEMM ? round_up(d->N, KL_MM_NR) * d->K : d->K * d->N;
+  float *p = ir_alloc(sizeof(float) * (size_t)(cnt > 0 ? cnt : 1));
+  const char *name;
+  memset(&t, 0, sizeof t);
+  t.data = (void *)(uintptr_t)src;
+  q.b_ks = ks, q.b_ns = ns;
+  if (d->kind == KL_MM_GEMM) pack_b(&q, &t, 0, p);
+  else pack_rows(&q, &t, 0, p);
+  name = emit_packed_f32(e, what, p, cnt);
+  free(p);
+  return name;
+}
+
 /* ---- rendering -------------------------------------------------------------- */
 
 /* "base + v0 * s0 + ..." over the outer loop variables (terms of stride 0 dropped). */
@@ -877,24 +1236,31 @@ static void set_f(emit_ctx *e, const char *g, const char *field, double v) {
   emit_line(e, "%s.%s = %s;", g, field, emit_literal(lit, sizeof lit, IR_F32, v));
 }
 
-/* What --profile's table calls the kernel: "gemm 6x16 im2col", "gemv", "depthwise". */
+/* What --profile's table calls the kernel: "gemm 6x32 implicit", "gemv",
+ * "depthwise 3x3".  The tile is 6x32 with AVX-512, 6x16 otherwise (the C
+ * compiler decides); the label names the widest. */
 static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
-  static const char *const bsrc[] = {"packed", "rows", "strided", "im2col"};
-  if (d->kind == KL_MM_GEMM) snprintf(buf, n, "gemm %dx%d %s", KL_MM_MR, KL_MM_NR, bsrc[d->bkind]);
-  else snprintf(buf, n, "%s", d->kind == KL_MM_GEMV ? "gemv" : "depthwise");
+  static const char *const bsrc[] = {"packed", "rows", "strided", "im2col", "implicit"};
+  if (d->kind == KL_MM_GEMM) snprintf(buf, n, "gemm %dx%d %s", KL_MM_MR, 2 * KL_MM_NR, bsrc[d->bkind]);
+  else if (d->kind == KL_MM_GEMV) snprintf(buf, n, "gemv");
+  else
+    snprintf(buf, n, "%s",
+             d->KH == 3 && d->KW == 3 && d->DH == 1 && d->DW == 1 && (d->OW - 1) * d->SW + 3 <= 512 /* MC_DW_ROW */
+                 ? "depthwise 3x3"
+                 : "depthwise");
   return buf;
 }
 
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
-  static const char *const bkinds[] = {"MC_B_PACKED", "MC_B_ROWS", "MC_B_STRIDED", "MC_B_IM2COL"};
+  static const char *const bkinds[] = {"MC_B_PACKED", "MC_B_ROWS", "MC_B_STRIDED", "MC_B_IM2COL", "MC_B_PADDED"};
   kl_epilogue ep;
-  char sfx[16], buf[1024], what[300];
+  char act_fn[32], buf[1024], what[300];
   const char *iv[KL_MM_MAX_OUTER], *a, *b, *y, *bias = NULL, *res = NULL, *g;
   int64_t apk[KL_MM_MAX_OUTER], bpk[KL_MM_MAX_OUTER], cnt;
   int t;
   if (d->kind == KL_MM_NONE) return ir_error("node '%s': not lowered to the GEMM core", n->name);
   if (kl_epilogue_from_node(e, n, &ep)) return -1;
-  use_helpers(e, d, &ep, sfx, sizeof sfx);
+  use_helpers(e, d, &ep, act_fn, sizeof act_fn);
   emit_kernel(e, kernel_label(d, buf, sizeof buf));
   if (d->a_pack) {
     float *p = pack_slices(d, n->in[d->a_in], d->a_os, round_up(d->M, KL_MM_MR) * d->K, pack_a, apk, &cnt);
@@ -943,11 +1309,12 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     } else if (!d->b_pack) {
       set_i(e, g, "bks", d->b_ks), set_i(e, g, "bns", d->b_ns);
     }
-    if (d->bkind == KL_MM_B_IM2COL) {
+    if (d->bkind == KL_MM_B_IM2COL || d->bkind == KL_MM_B_PADDED) {
       set_i(e, g, "C", d->C), set_i(e, g, "H", d->H), set_i(e, g, "W", d->W), set_i(e, g, "OW", d->OW);
       set_i(e, g, "KH", d->KH), set_i(e, g, "KW", d->KW), set_i(e, g, "SH", d->SH), set_i(e, g, "SW", d->SW);
       set_i(e, g, "DH", d->DH), set_i(e, g, "DW", d->DW), set_i(e, g, "PH", d->PH), set_i(e, g, "PW", d->PW);
     }
+    if (d->bkind == KL_MM_B_PADDED) set_i(e, g, "vh", d->vh), set_i(e, g, "vw", d->vw), set_i(e, g, "xps", d->xps);
     set_i(e, g, "ldy", d->ldy);
   }
   set_f(e, g, "alpha", d->alpha);
@@ -955,6 +1322,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     set_i(e, g, "bias_mode", d->bias_mode);
     set_f(e, g, "beta", d->beta);
   }
+  if (act_fn[0]) emit_line(e, "%s.act = %s;", g, act_fn);
   if (res) {
     set_i(e, g, "ldr", d->ldr);
     set_f(e, g, "rscale", d->rscale);
@@ -982,14 +1350,14 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     char xs[300], ws[300];
     ptr_expr(xs, sizeof xs, b, d, iv, d->b_os);
     ptr_expr(ws, sizeof ws, a, d, iv, d->a_os);
-    emit_line(e, "mc_dw%s(&%s, %s, %s, %s, %lld, %s);", sfx, g, xs, ws, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os),
+    emit_line(e, "mc_dw(&%s, %s, %s, %s, %lld, %s);", g, xs, ws, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os),
               (long long)d->OH, iv[1]);
   } else {
     emit_line(e, "%s.%s = %s;", g, d->a_pack ? "apk" : "a", ptr_expr(buf, sizeof buf, a, d, iv, d->a_pack ? apk : d->a_os));
     emit_line(e, "%s.b = %s;", g, ptr_expr(buf, sizeof buf, b, d, iv, d->b_pack ? bpk : d->b_os));
     emit_line(e, "%s.y = %s;", g, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os));
-    if (d->kind == KL_MM_GEMV) emit_line(e, "mc_gemv%s(&%s);", sfx, g);
-    else kl_par_gemm_call(e, d, g, sfx);
+    if (d->kind == KL_MM_GEMV) emit_line(e, "mc_gemv(&%s);", g);
+    else kl_par_gemm_call(e, d, g, "");
   }
   for (t = 0; t < d->n_outer; t++) kl_end(e);
   kl_end(e);

@@ -28,6 +28,7 @@
 #define KL_MM_NC_MAX 256            /* columns of a B block: more gains no speed and costs arena (a short K would take 64 KiB) */
 #define KL_MM_KC_MIN 32             /* under a scratch cap (plan.h), K blocks shorten down to this, */
 #define KL_MM_NC_MIN 64             /* then B blocks narrow down to this: smaller ones cost speed */
+#define KL_MM_PAD_MAX_FLOATS 65536  /* the largest padded input copy (KL_MM_B_PADDED) a convolution may take, 256 KiB */
 
 typedef enum kl_mm_kind {
   KL_MM_NONE = 0,   /* not for the core: the plain loops of kl_nn.h */
@@ -40,7 +41,8 @@ typedef enum kl_mm_bkind {   /* where B(k,n) comes from; values as in the emitte
   KL_MM_B_PACKED = 0,        /* a constant packed at compile time */
   KL_MM_B_ROWS,              /* b[k*b_ks + n] */
   KL_MM_B_STRIDED,           /* b[k*b_ks + n*b_ns], packed at run time */
-  KL_MM_B_IM2COL             /* the im2col view of one convolution group, packed at run time */
+  KL_MM_B_IM2COL,            /* the im2col view of one convolution group, packed at run time */
+  KL_MM_B_PADDED             /* rows of B read from a zero-padded, phase-split copy of the input */
 } kl_mm_bkind;
 
 #define KL_MM_MAX_OUTER (IR_MAX_RANK + 1)
@@ -62,16 +64,19 @@ typedef struct kl_mm {
   int b_in, b_pack;
   kl_mm_bkind bkind;
   int64_t b_ks, b_ns;
-  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OH, OW;   /* IM2COL and DW geometry */
+  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OH, OW;   /* IM2COL, PADDED and DW geometry */
+  int64_t vh, vw, xps;       /* PADDED: the grid the GEMM runs on (N = columns of it), its copy's floats */
   int64_t ldy;
   /* The epilogue: y = act(alpha*AB + beta*bias + rscale*res). */
   double alpha, beta, rscale;
   int bias_in, bias_mode;      /* bias_mode 0 none, 1 bias[m], 2 bias[n], 3 bias[0] */
   int res_in;                  /* -1: none; res[m*ldr + n] */
   int64_t ldr;
-  /* Arena scratch in floats: the run-time packed B block, then A's edge rows.
-   * The block shrinks to the node's PLAN_SCRATCH_CAP_ATTR (bytes free at its
-   * step, from the planner) when it would not fit there. */
+  /* Arena scratch in floats: the run-time packed B block (KL_MM_B_PADDED:
+   * the padded copy and its tap table), then A's edge rows.  The block
+   * shrinks to the node's PLAN_SCRATCH_CAP_ATTR (bytes free at its step,
+   * from the planner) when it would not fit there; a padded copy that does
+   * not fit gives way to the im2col blocks. */
   int64_t scratch_b, scratch_a;
   /* --threads (kl_par.h): GEMM cut into `slots` parts run in parallel, each
    * with its own scratch (0 or 1: one), by N's panels when split_n, else by
@@ -98,5 +103,23 @@ int kl_mm_share_input(const kl_mm *d);
 /* Write the node's kernel (constants packed into their own weight arrays);
  * the activation comes from the node's fusion attributes. */
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d);
+
+/* For a kernel that drives the core itself with operands it names (the
+ * RNNs: projections as one GEMM, recurrences as a GEMV per step).
+ * kl_mm_plan_const_b lowers Y[M][N] = A B with A read in place (rows a_rs
+ * apart, contiguous along k) and B a constant packed at compile time;
+ * kl_mm_use writes the helpers of d->kind; kl_mm_pack_const_b packs the
+ * K x N matrix B(k,n) = src[k*ks + n*ns] into the layout d->kind reads
+ * (panels for GEMM, rows [K][N] for GEMV) as a weights array and returns
+ * its C name. */
+void kl_mm_plan_const_b(kl_mm *d, kl_mm_kind kind, int64_t M, int64_t N, int64_t K, int64_t a_rs);
+void kl_mm_use(emit_ctx *e, const kl_mm *d);
+const char *kl_mm_pack_const_b(emit_ctx *e, const kl_mm *d, const char *what, const float *src, int64_t ks,
+                               int64_t ns);
+
+/* The core's float32 sigmoid (or tanh): branch-free, on a polynomial
+ * mc_expf within a few ulp, so that loops over them vectorize; emitted
+ * once.  Returns the helper's name ("mc_sigmoidf", "mc_tanhf"). */
+const char *kl_mm_use_fast_act(emit_ctx *e, int tanh_not_sigmoid);
 
 #endif

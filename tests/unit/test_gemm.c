@@ -5,7 +5,9 @@
  * one KC block, transposed and strided operands, batched broadcast
  * MatMul, the matrix-vector kernel, the fused bias + activation + residual
  * epilogue, 1x1, strided, padded, grouped, depthwise and dilated
- * convolution), each emitted, built and run, and compared with the
+ * convolution, the implicit convolution over a padded, phase-split copy
+ * and the im2col one; RNN, GRU and LSTM with constant weights, whose projections
+ * and recurrences run on the core), each emitted, built and run, and compared with the
  * reference interpreter (runtime/), which shares no code with the backend.
  *
  * Weights are constants where the core packs them at compile time and
@@ -241,7 +243,10 @@ static void test_conv(void **state) {
       {2, {2, 3, 9, 11}, {7, 3, 3, 3}, 1, 2, 1, 1, 1, 1, 0},      /* 3x3 stride 2 pad 1 */
       {2, {1, 3, 9, 11}, {7, 3, 3, 3}, 1, 2, 1, 1, 0, 0, 0},      /* the same, runtime W, no bias */
       {2, {1, 20, 18, 18}, {13, 20, 3, 3}, 1, 1, 1, 1, 1, 1, 1},  /* K = 180, N = 324: several NC blocks, fused */
-      {2, {1, 40, 9, 9}, {8, 40, 3, 3}, 1, 1, 0, 1, 1, 1, 0},     /* K = 360 > KC */
+      {2, {1, 40, 9, 9}, {8, 40, 3, 3}, 1, 1, 0, 1, 1, 1, 0},     /* K = 360 > KC (stride 1: implicit, padded copy) */
+      {2, {1, 40, 40, 40}, {7, 40, 3, 3}, 1, 1, 1, 1, 1, 1, 0},   /* the padded copy too large: im2col at stride 1 */
+      {2, {1, 40, 40, 40}, {5, 40, 3, 3}, 1, 2, 1, 1, 1, 1, 1},   /* the same at stride 2, fused */
+      {1, {2, 6, 37}, {5, 6, 4}, 1, 1, 2, 1, 1, 1, 1},            /* 1-D stride 1: implicit, wider grid, fused */
       {2, {1, 4, 6, 6}, {6, 2, 3, 3}, 2, 1, 1, 1, 1, 1, 0},       /* 2 groups */
       {2, {2, 6, 7, 5}, {9, 2, 3, 3}, 3, 1, 0, 1, 0, 1, 1},       /* 3 groups, runtime W, fused */
       {2, {1, 5, 7, 8}, {5, 1, 3, 3}, 5, 1, 1, 1, 1, 1, 0},       /* depthwise */
@@ -257,11 +262,52 @@ static void test_conv(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_run(&cases[i]);
 }
 
+/* A constant of random values in [-scale, scale). */
+static ir_tensor *weights(ir_graph *g, const char *name, int rank, const int64_t *dims, double scale, double **vals) {
+  int64_t cnt = ir_numel_dims(rank, dims);
+  double *v = malloc(sizeof(double) * (size_t)(cnt + 1));
+  for (int64_t i = 0; i < cnt; i++) v[i] = ot_rnd() / 3.0 * scale;
+  *vals = v;
+  return ot_const(g, name, IR_F32, rank, dims, v);
+}
+
+/* RNN, GRU (both linear_before_reset) and LSTM with constant W, R, B: the
+ * projections as one GEMM (T*B rows, not a multiple of MR), the recurrence
+ * as a GEMV per step, the gates through mc_expf.  Weights of a trained
+ * net's size (1/sqrt(H)): with weights of 3 the recurrence is chaotic and
+ * float rounding, in any summation order, grows past the tolerance. */
+static void test_rnn_core(void **state) {
+  (void)state;
+  const struct { const char *op; int gates, lbr; const char *dir; int64_t T, B, I, H; } cases[] = {
+      {"GRU", 3, 0, "forward", 5, 1, 7, 20},
+      {"GRU", 3, 1, "bidirectional", 4, 2, 9, 33},
+      {"LSTM", 4, 0, "reverse", 3, 2, 5, 17},
+      {"RNN", 1, 0, "forward", 7, 1, 3, 40},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int64_t nd = strcmp(cases[i].dir, "bidirectional") == 0 ? 2 : 1, GH = cases[i].gates * cases[i].H;
+    int64_t xd[] = {cases[i].T, cases[i].B, cases[i].I}, wd[] = {nd, GH, cases[i].I}, rd[] = {nd, GH, cases[i].H};
+    int64_t bd[] = {nd, 2 * GH};
+    ir_graph *g = ir_graph_new("t", NULL);
+    double *vals[4] = {0};
+    double sc = 1.0 / sqrt((double)cases[i].H);
+    ir_tensor *in[] = {operand(g, "x", 0, 3, xd, &vals[0]), weights(g, "w", 3, wd, sc, &vals[1]),
+                       weights(g, "r", 3, rd, sc, &vals[2]), weights(g, "bias", 2, bd, sc, &vals[3])};
+    ir_node *n = ot_node(g, cases[i].op, 14, 4, in, 1);
+    ir_attr_set_int(n, "hidden_size", cases[i].H);
+    ir_attr_set_string(n, "direction", cases[i].dir);
+    if (cases[i].lbr) ir_attr_set_int(n, "linear_before_reset", 1);
+    compare(g, n, vals);
+    free_vals(vals, 4);
+    ir_graph_free(g);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gemm_edges),     cmocka_unit_test(test_gemm_transposed),
       cmocka_unit_test(test_gemm_epilogue),  cmocka_unit_test(test_matmul_batched),
-      cmocka_unit_test(test_conv),
+      cmocka_unit_test(test_conv),           cmocka_unit_test(test_rnn_core),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   printf("%d graphs built %d ways each\n", counter, (int)(sizeof builds / sizeof builds[0]));
