@@ -56,8 +56,9 @@ extern const union hello_deepa_p2_u hello_deepa_p2;
 /* ---- helpers ---- */
 /* ---- the GEMM core (float32; kl_gemm.c) ---- */
 /* Vector extensions where the compiler has them (MODELC_NO_VECTOR: plain C
- * only): a row of a tile is one 16-float vector with AVX-512, two 8-float
- * ones otherwise (GCC splits 64-byte vectors badly without AVX-512). */
+ * only).  A tile is MR rows by NT columns: 32 with AVX-512 (two 16-float
+ * vectors a row, 12 accumulators), else 16 (two 8-float vectors a row with
+ * AVX, 12 accumulators; GCC splits 64-byte vectors badly without AVX-512). */
 #if defined(__GNUC__) && defined(__AVX__) && !defined(MODELC_NO_VECTOR)
 __extension__ typedef float mc_v8 __attribute__((vector_size(32)));
 #if defined(__AVX512F__)
@@ -69,12 +70,16 @@ __extension__ typedef float mc_v16 __attribute__((vector_size(64)));
 #else
 #define MC_VEC 0
 #endif
-enum { MC_MR = 6, MC_NR = 16 };
+enum { MC_MR = 6, MC_NR = 16, MC_NT = MC_VEC == 16 ? 32 : 16 };
 enum { MC_FIRST = 1, MC_LAST = 2 };
 /* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by
- * modelc), rows (B(k,n) = p[k*ks + n]), any strides, or the im2col view of
- * a convolution input (one channel group, C x H x W). */
-enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL };
+ * modelc), rows (B(k,n) = p[k*ks + n]), any strides, the im2col view of
+ * a convolution input (one channel group, C x H x W), or the implicit view
+ * of a convolution over a zero-padded, phase-split copy of the input
+ * (see mc_pad). */
+enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED };
+/* The activation of rows x cols values at y (row stride ldy), in place. */
+typedef void (*mc_act_fn)(float *y, int64_t ldy, int64_t rows, int64_t cols);
 typedef struct mc_gemm_args {
   int64_t M, N, K, MC, NC, KC;
   const float *apk;              /* A packed [M/MR][K][MR], or NULL: A(m,k) = a[m*ars + k*aks] */
@@ -83,7 +88,8 @@ typedef struct mc_gemm_args {
   int bkind;
   const float *b;
   int64_t bks, bns;
-  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL */
+  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL, MC_B_PADDED */
+  int64_t vh, vw, xps;           /* MC_B_PADDED: the padded grid, its floats in scratch */
   float *y;
   int64_t ldy;
   float alpha;                   /* y = act(alpha*AB + beta*bias + rscale*res) */
@@ -93,31 +99,28 @@ typedef struct mc_gemm_args {
   const float *res;
   int64_t ldr;
   float rscale;
-  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR) */
+  mc_act_fn act;                 /* NULL: none */
+  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: xps + K) */
   float *ascratch;               /* KC * MR floats, when A is not packed */
 } mc_gemm_args;
 
-static float mc_act(float v) { return v; }
-
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
- * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
- * first K block) plus bias and residual, each residual value read before
- * its y is stored, so y may take the residual's bytes; the activation in
- * the last K block. */
-static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
+/* The epilogue but the activation, on the values of row m, columns
+ * n..n+cnt-1, in t, scaled by alpha: plus the partial sums y of the K
+ * blocks before, or (y NULL: the first K block) plus bias and residual,
+ * each residual value read before its y is stored, so y may take the
+ * residual's bytes. */
+static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
-  for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j];
-    if (y) {
-      v += y[j];
-    } else {
-      v += bm;
-      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    }
-    t[j] = last ? mc_act(v) : v;
+  if (y) {
+    for (j = 0; j < cnt; j++) t[j] = g->alpha * t[j] + y[j];
+    return;
   }
+  for (j = 0; j < cnt; j++) t[j] = g->alpha * t[j] + bm;
+  if (g->bias_mode == 2)
+    for (j = 0; j < cnt; j++) t[j] += g->beta * g->bias[n + j];
+  if (g->res)
+    for (j = 0; j < cnt; j++) t[j] += g->rscale * g->res[m * g->ldr + n + j];
 }
 
 /* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
@@ -153,8 +156,9 @@ static void mc_gemv(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi(g, t, NULL, 0, n, 32, 1);
+    mc_epi(g, t, NULL, 0, n, 32);
     memcpy(g->y + n, t, sizeof t);
+    if (g->act) g->act(g->y + n, 0, 1, 32);
   }
 #endif
   for (; n < g->N; n += 32) {
@@ -165,82 +169,37 @@ static void mc_gemv(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi(g, t, NULL, 0, n, cnt, 1);
+    mc_epi(g, t, NULL, 0, n, cnt);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+    if (g->act) g->act(g->y + n, 0, 1, cnt);
   }
 }
 
-static float mc_act_a8d34598(float v) { return (0x1p+0f / (0x1p+0f + expf(-v))); }
-
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
- * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
- * first K block) plus bias and residual, each residual value read before
- * its y is stored, so y may take the residual's bytes; the activation in
- * the last K block. */
-static void mc_epi_a8d34598(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
-  int64_t j;
-  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
-  for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j];
-    if (y) {
-      v += y[j];
-    } else {
-      v += bm;
-      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    }
-    t[j] = last ? mc_act_a8d34598(v) : v;
-  }
+static float mc_expf(float x) {
+  float n, r, p, s;
+  int32_t i;
+  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+  n = floorf(x * 1.44269504088896341f + 0.5f);
+  r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  i = ((int32_t)n + 127) * 8388608;   /* 2^n as float bits */
+  memcpy(&s, &i, sizeof s);
+  return p * s;
 }
 
-/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
- * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
-static void mc_gemv_a8d34598(const mc_gemm_args *g) {
-  int64_t n = 0, k;
-  float t[32];
-  int j;
-#if MC_VEC
-  for (; n + 32 <= g->N; n += 32) {
-    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
-    const float *b = g->b + n;
-    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
-      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
-      v = (mc_v8){x, x, x, x, x, x, x, x};
-      memcpy(&w, b, 32); s0 += v * w;
-      memcpy(&w, b + 8, 32); s1 += v * w;
-      memcpy(&w, b + 16, 32); s2 += v * w;
-      memcpy(&w, b + 24, 32); s3 += v * w;
-      v = (mc_v8){z, z, z, z, z, z, z, z};
-      memcpy(&w, b + g->bks, 32); u0 += v * w;
-      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
-      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
-      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
-    }
-    if (k < g->K) {
-      float x = g->a[k * g->aks];
-      v = (mc_v8){x, x, x, x, x, x, x, x};
-      memcpy(&w, b, 32); s0 += v * w;
-      memcpy(&w, b + 8, 32); s1 += v * w;
-      memcpy(&w, b + 16, 32); s2 += v * w;
-      memcpy(&w, b + 24, 32); s3 += v * w;
-    }
-    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
-    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi_a8d34598(g, t, NULL, 0, n, 32, 1);
-    memcpy(g->y + n, t, sizeof t);
-  }
-#endif
-  for (; n < g->N; n += 32) {
-    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
-    for (j = 0; j < cnt; j++) t[j] = 0.0f;
-    for (k = 0; k < g->K; k++) {
-      float x = g->a[k * g->aks];
-      const float *b = g->b + k * g->bks + n;
-      for (j = 0; j < cnt; j++) t[j] += x * b[j];
-    }
-    mc_epi_a8d34598(g, t, NULL, 0, n, cnt, 1);
-    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
-  }
+static float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }
+
+static float mc_act_5300d785(float v) { return mc_sigmoidf(v); }
+static void mc_act_rows_5300d785(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+  int64_t i, j;
+  for (i = 0; i < rows; i++, y += ldy)
+    for (j = 0; j < cols; j++) y[j] = mc_act_5300d785(y[j]);
 }
 
 /* ---- one function per node, in schedule order ---- */
@@ -549,11 +508,12 @@ static void node_21_Gemm(const float *restrict x0, const float *restrict x2, flo
     g16.alpha = 0x1p+0f;
     g16.bias_mode = 3;
     g16.beta = 0x1p+0f;
+    g16.act = mc_act_rows_5300d785;
     g16.bias = x2;
     g16.a = x0;
     g16.b = hello_deepa_p2.v;
     g16.y = y0;
-    mc_gemv_a8d34598(&g16);
+    mc_gemv(&g16);
   }
 }
 

@@ -24,8 +24,8 @@
 extern "C" {
 #endif
 
-#define lenet5_ARENA_BYTES 25216
-/* most bytes live at once for this schedule: 25216 */
+#define lenet5_ARENA_BYTES 23552
+/* most bytes live at once for this schedule: 23552 */
 
 #define lenet5_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */
 

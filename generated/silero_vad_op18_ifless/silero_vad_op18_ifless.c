@@ -66,8 +66,9 @@ extern const union silero_vad_op18_ifless_p7_u silero_vad_op18_ifless_p7;
 /* ---- helpers ---- */
 /* ---- the GEMM core (float32; kl_gemm.c) ---- */
 /* Vector extensions where the compiler has them (MODELC_NO_VECTOR: plain C
- * only): a row of a tile is one 16-float vector with AVX-512, two 8-float
- * ones otherwise (GCC splits 64-byte vectors badly without AVX-512). */
+ * only).  A tile is MR rows by NT columns: 32 with AVX-512 (two 16-float
+ * vectors a row, 12 accumulators), else 16 (two 8-float vectors a row with
+ * AVX, 12 accumulators; GCC splits 64-byte vectors badly without AVX-512). */
 #if defined(__GNUC__) && defined(__AVX__) && !defined(MODELC_NO_VECTOR)
 __extension__ typedef float mc_v8 __attribute__((vector_size(32)));
 #if defined(__AVX512F__)
@@ -79,12 +80,16 @@ __extension__ typedef float mc_v16 __attribute__((vector_size(64)));
 #else
 #define MC_VEC 0
 #endif
-enum { MC_MR = 6, MC_NR = 16 };
+enum { MC_MR = 6, MC_NR = 16, MC_NT = MC_VEC == 16 ? 32 : 16 };
 enum { MC_FIRST = 1, MC_LAST = 2 };
 /* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by
- * modelc), rows (B(k,n) = p[k*ks + n]), any strides, or the im2col view of
- * a convolution input (one channel group, C x H x W). */
-enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL };
+ * modelc), rows (B(k,n) = p[k*ks + n]), any strides, the im2col view of
+ * a convolution input (one channel group, C x H x W), or the implicit view
+ * of a convolution over a zero-padded, phase-split copy of the input
+ * (see mc_pad). */
+enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED };
+/* The activation of rows x cols values at y (row stride ldy), in place. */
+typedef void (*mc_act_fn)(float *y, int64_t ldy, int64_t rows, int64_t cols);
 typedef struct mc_gemm_args {
   int64_t M, N, K, MC, NC, KC;
   const float *apk;              /* A packed [M/MR][K][MR], or NULL: A(m,k) = a[m*ars + k*aks] */
@@ -93,7 +98,8 @@ typedef struct mc_gemm_args {
   int bkind;
   const float *b;
   int64_t bks, bns;
-  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL */
+  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL, MC_B_PADDED */
+  int64_t vh, vw, xps;           /* MC_B_PADDED: the padded grid, its floats in scratch */
   float *y;
   int64_t ldy;
   float alpha;                   /* y = act(alpha*AB + beta*bias + rscale*res) */
@@ -103,31 +109,28 @@ typedef struct mc_gemm_args {
   const float *res;
   int64_t ldr;
   float rscale;
-  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR) */
+  mc_act_fn act;                 /* NULL: none */
+  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: xps + K) */
   float *ascratch;               /* KC * MR floats, when A is not packed */
 } mc_gemm_args;
 
-static float mc_act(float v) { return v; }
-
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
- * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
- * first K block) plus bias and residual, each residual value read before
- * its y is stored, so y may take the residual's bytes; the activation in
- * the last K block. */
-static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
+/* The epilogue but the activation, on the values of row m, columns
+ * n..n+cnt-1, in t, scaled by alpha: plus the partial sums y of the K
+ * blocks before, or (y NULL: the first K block) plus bias and residual,
+ * each residual value read before its y is stored, so y may take the
+ * residual's bytes. */
+static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt) {
   int64_t j;
   float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
-  for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j];
-    if (y) {
-      v += y[j];
-    } else {
-      v += bm;
-      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    }
-    t[j] = last ? mc_act(v) : v;
+  if (y) {
+    for (j = 0; j < cnt; j++) t[j] = g->alpha * t[j] + y[j];
+    return;
   }
+  for (j = 0; j < cnt; j++) t[j] = g->alpha * t[j] + bm;
+  if (g->bias_mode == 2)
+    for (j = 0; j < cnt; j++) t[j] += g->beta * g->bias[n + j];
+  if (g->res)
+    for (j = 0; j < cnt; j++) t[j] += g->rscale * g->res[m * g->ldr + n + j];
 }
 
 /* cnt values of src (zeros when src is NULL) into B-panel columns j.. of
@@ -205,117 +208,189 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
   }
 }
 
-/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
- * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
- * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added
- * to y unless FIRST (then bias and residual instead, see mc_epi), through
- * the activation when LAST. */
+#if MC_VEC == 8
+static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }
+#endif
+
+/* One MR x NT tile of y at (m, n): the kc-long product of A rows (pointers
+ * a, stride ars between rows, aks along k; mr valid rows) and B (columns
+ * 0-15 at b, 16-31 at b1, bks and bks1 along k, or row k at ko[k] from
+ * them when ko is not NULL; nr valid columns; y's columns n.. for the
+ * first 16, n1.. for the rest: n + 16 unless a strip spans two rows), added
+ * to y unless FIRST, through the epilogue (but the activation) when LAST.
+ * The accumulators stay in registers; full tiles are finished from them,
+ * edge tiles (mr < MR or nr not a multiple of the vector) through t. */
 static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
-                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
-  float t[MC_MR * MC_NR];
-  float *y = g->y + m * g->ldy + n;
+                    const float *b, int64_t bks, const float *b1, int64_t bks1, int nr, int64_t m, int64_t n,
+                    int64_t n1, int flags, const int32_t *ko) {
+  float t[MC_MR * MC_NT];
   int64_t k;
-  int i, j;
+  int i, j, h;
   const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */
   const int64_t r2 = 2 * ars;
 #if MC_VEC == 16
   mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
-  for (k = 0; k < kc; k++) {
-    mc_v16 bv;
-    memcpy(&bv, b, sizeof bv);
-    c0 += p[0] * bv;
-    c1 += p[ars] * bv;
-    c2 += p[r2] * bv;
-    c3 += q[0] * bv;
-    c4 += q[ars] * bv;
-    c5 += q[r2] * bv;
-    p += aks;
-    q += aks;
-    b += bks;
-  }
-  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
-    mc_v16 acc[MC_MR];
-    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
-    for (i = 0; i < MC_MR; i++) {
-      mc_v16 v = acc[i] * g->alpha, w;
-      float *yp = y + i * g->ldy;
-      if (!(flags & MC_FIRST)) {
-        memcpy(&w, yp, sizeof w);
-        v += w;
-      } else {
-        if (g->bias_mode == 1 || g->bias_mode == 3)
-          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
-        else if (g->bias_mode == 2) {
-          memcpy(&w, g->bias + n, sizeof w);
-          v += g->beta * w;
-        }
-        if (g->res) {
-          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
-          v += g->rscale * w;
-        }
+  mc_v16 d0 = {0}, d1 = {0}, d2 = {0}, d3 = {0}, d4 = {0}, d5 = {0}, z = {0};
+  if (ko) {
+    if (nr > 16) {
+      for (k = 0; k < kc; k++) {
+        mc_v16 bv, bw;
+        float x;
+        memcpy(&bv, b + ko[k], sizeof bv);
+        memcpy(&bw, b1 + ko[k], sizeof bw);
+        x = p[0]; c0 += x * bv; d0 += x * bw;
+        x = p[ars]; c1 += x * bv; d1 += x * bw;
+        x = p[r2]; c2 += x * bv; d2 += x * bw;
+        x = q[0]; c3 += x * bv; d3 += x * bw;
+        x = q[ars]; c4 += x * bv; d4 += x * bw;
+        x = q[r2]; c5 += x * bv; d5 += x * bw;
+        p += aks;
+        q += aks;
       }
-      if (flags & MC_LAST) {
-        int l;
-        for (l = 0; l < MC_NR; l++) v[l] = mc_act(v[l]);
+    } else {   /* 16 columns: k by two, into c and d, so that 12 FMA chains hide the latency */
+      for (k = 0; k + 1 < kc; k += 2) {
+        mc_v16 bv, bw;
+        memcpy(&bv, b + ko[k], sizeof bv);
+        memcpy(&bw, b + ko[k + 1], sizeof bw);
+        c0 += p[0] * bv; d0 += p[aks] * bw;
+        c1 += p[ars] * bv; d1 += p[ars + aks] * bw;
+        c2 += p[r2] * bv; d2 += p[r2 + aks] * bw;
+        c3 += q[0] * bv; d3 += q[aks] * bw;
+        c4 += q[ars] * bv; d4 += q[ars + aks] * bw;
+        c5 += q[r2] * bv; d5 += q[r2 + aks] * bw;
+        p += 2 * aks;
+        q += 2 * aks;
       }
-      memcpy(yp, &v, sizeof v);
+      if (k < kc) {
+        mc_v16 bv;
+        memcpy(&bv, b + ko[k], sizeof bv);
+        c0 += p[0] * bv;
+        c1 += p[ars] * bv;
+        c2 += p[r2] * bv;
+        c3 += q[0] * bv;
+        c4 += q[ars] * bv;
+        c5 += q[r2] * bv;
+      }
     }
-    return;
+  } else {
+    if (nr > 16) {
+      for (k = 0; k < kc; k++) {
+        mc_v16 bv, bw;
+        float x;
+        memcpy(&bv, b + k * bks, sizeof bv);
+        memcpy(&bw, b1 + k * bks1, sizeof bw);
+        x = p[0]; c0 += x * bv; d0 += x * bw;
+        x = p[ars]; c1 += x * bv; d1 += x * bw;
+        x = p[r2]; c2 += x * bv; d2 += x * bw;
+        x = q[0]; c3 += x * bv; d3 += x * bw;
+        x = q[ars]; c4 += x * bv; d4 += x * bw;
+        x = q[r2]; c5 += x * bv; d5 += x * bw;
+        p += aks;
+        q += aks;
+      }
+    } else {   /* 16 columns: k by two, into c and d, so that 12 FMA chains hide the latency */
+      for (k = 0; k + 1 < kc; k += 2) {
+        mc_v16 bv, bw;
+        memcpy(&bv, b + k * bks, sizeof bv);
+        memcpy(&bw, b + (k + 1) * bks, sizeof bw);
+        c0 += p[0] * bv; d0 += p[aks] * bw;
+        c1 += p[ars] * bv; d1 += p[ars + aks] * bw;
+        c2 += p[r2] * bv; d2 += p[r2 + aks] * bw;
+        c3 += q[0] * bv; d3 += q[aks] * bw;
+        c4 += q[ars] * bv; d4 += q[ars + aks] * bw;
+        c5 += q[r2] * bv; d5 += q[r2 + aks] * bw;
+        p += 2 * aks;
+        q += 2 * aks;
+      }
+      if (k < kc) {
+        mc_v16 bv;
+        memcpy(&bv, b + k * bks, sizeof bv);
+        c0 += p[0] * bv;
+        c1 += p[ars] * bv;
+        c2 += p[r2] * bv;
+        c3 += q[0] * bv;
+        c4 += q[ars] * bv;
+        c5 += q[r2] * bv;
+      }
+    }
   }
-  memcpy(t + 0, &c0, sizeof c0);
-  memcpy(t + 16, &c1, sizeof c1);
-  memcpy(t + 32, &c2, sizeof c2);
-  memcpy(t + 48, &c3, sizeof c3);
-  memcpy(t + 64, &c4, sizeof c4);
-  memcpy(t + 80, &c5, sizeof c5);
-#elif MC_VEC == 8
-  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
-  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
-  for (k = 0; k < kc; k++) {
-    mc_v8 b0, b1, s;
-    float x;
-    memcpy(&b0, b, sizeof b0);
-    memcpy(&b1, b + 8, sizeof b1);
-    x = p[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c00 += s * b0; c01 += s * b1;
-    x = p[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c10 += s * b0; c11 += s * b1;
-    x = p[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c20 += s * b0; c21 += s * b1;
-    x = q[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c30 += s * b0; c31 += s * b1;
-    x = q[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c40 += s * b0; c41 += s * b1;
-    x = q[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c50 += s * b0; c51 += s * b1;
-    p += aks;
-    q += aks;
-    b += bks;
+  if (nr <= 16) {
+    c0 += d0, c1 += d1, c2 += d2, c3 += d3, c4 += d4, c5 += d5;
+    d0 = d1 = d2 = d3 = d4 = d5 = z;   /* columns 16-31 are none of the tile's */
   }
-  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
-    mc_v8 acc[12];
-    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
-    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
-    for (i = 0; i < MC_MR; i++)
-      for (j = 0; j < 2; j++) {
-        mc_v8 v = acc[2 * i + j], w;
-        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;
-        v *= (mc_v8){x, x, x, x, x, x, x, x};
+  if (mr == MC_MR && (nr == 16 || nr == 32)) {   /* a full tile: the epilogue in registers */
+    mc_v16 acc[2 * MC_MR];
+    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
+    acc[6] = d0; acc[7] = d1; acc[8] = d2; acc[9] = d3; acc[10] = d4; acc[11] = d5;
+    for (j = 0; j < nr; j += 16)
+      for (i = 0; i < MC_MR; i++) {
+        mc_v16 v = acc[j / 16 * MC_MR + i], w;
+        int64_t col = j ? n1 : n;
+        float *yp = g->y + (m + i) * g->ldy + col;
+        v *= g->alpha;
         if (!(flags & MC_FIRST)) {
           memcpy(&w, yp, sizeof w);
           v += w;
-        } else {
+        } else {   /* bias and residual in the first K block: y may take res's bytes */
           if (g->bias_mode == 1 || g->bias_mode == 3) {
-            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
-            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
+            v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
           } else if (g->bias_mode == 2) {
-            x = g->beta;
-            memcpy(&w, g->bias + n + 8 * j, sizeof w);
-            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+            memcpy(&w, g->bias + col, sizeof w);
+            v += g->beta * w;
           }
           if (g->res) {
-            x = g->rscale;
-            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
-            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
+            memcpy(&w, g->res + (m + i) * g->ldr + col, sizeof w);
+            v += g->rscale * w;
           }
         }
-        if (flags & MC_LAST) {
-          int l;
-          for (l = 0; l < 8; l++) v[l] = mc_act(v[l]);
+        memcpy(yp, &v, sizeof v);
+      }
+    return;
+  }
+  memcpy(t + 0, &c0, 64); memcpy(t + 16, &d0, 64); memcpy(t + 32, &c1, 64); memcpy(t + 48, &d1, 64);
+  memcpy(t + 64, &c2, 64); memcpy(t + 80, &d2, 64); memcpy(t + 96, &c3, 64); memcpy(t + 112, &d3, 64);
+  memcpy(t + 128, &c4, 64); memcpy(t + 144, &d4, 64); memcpy(t + 160, &c5, 64); memcpy(t + 176, &d5, 64);
+#elif MC_VEC == 8
+  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  (void)b1, (void)bks1, (void)n1;
+  for (k = 0; k < kc; k++) {
+    mc_v8 b0, bb, s;
+    const float *bq = ko ? b + ko[k] : b + k * bks;
+    memcpy(&b0, bq, sizeof b0);
+    memcpy(&bb, bq + 8, sizeof bb);
+    s = mc_splat8(p[0]); c00 += s * b0; c01 += s * bb;
+    s = mc_splat8(p[ars]); c10 += s * b0; c11 += s * bb;
+    s = mc_splat8(p[r2]); c20 += s * b0; c21 += s * bb;
+    s = mc_splat8(q[0]); c30 += s * b0; c31 += s * bb;
+    s = mc_splat8(q[ars]); c40 += s * b0; c41 += s * bb;
+    s = mc_splat8(q[r2]); c50 += s * b0; c51 += s * bb;
+    p += aks;
+    q += aks;
+  }
+  if (mr == MC_MR && nr == MC_NT) {   /* a full tile: the epilogue in registers */
+    mc_v8 acc[2 * MC_MR];
+    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
+    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
+    for (i = 0; i < MC_MR; i++)
+      for (j = 0; j < 16; j += 8) {
+        mc_v8 v = acc[2 * i + j / 8], w;
+        float *yp = g->y + (m + i) * g->ldy + n + j;
+        v *= mc_splat8(g->alpha);
+        if (!(flags & MC_FIRST)) {
+          memcpy(&w, yp, sizeof w);
+          v += w;
+        } else {   /* bias and residual in the first K block: y may take res's bytes */
+          if (g->bias_mode == 1 || g->bias_mode == 3) {
+            v += mc_splat8(g->beta * g->bias[g->bias_mode == 1 ? m + i : 0]);
+          } else if (g->bias_mode == 2) {
+            memcpy(&w, g->bias + n + j, sizeof w);
+            v += mc_splat8(g->beta) * w;
+          }
+          if (g->res) {
+            memcpy(&w, g->res + (m + i) * g->ldr + n + j, sizeof w);
+            v += mc_splat8(g->rscale) * w;
+          }
         }
         memcpy(yp, &v, sizeof v);
       }
@@ -325,35 +400,90 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
   memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
   memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);
 #else
-  for (i = 0; i < MC_MR * MC_NR; i++) t[i] = 0.0f;
+  (void)b1, (void)bks1, (void)n1;
+  for (i = 0; i < MC_MR * MC_NT; i++) t[i] = 0.0f;
   for (k = 0; k < kc; k++) {
     const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];
-    for (j = 0; j < MC_NR; j++) {
-      const float bj = b[j];
+    float bq[MC_NT];   /* a copy: the loop below then vectorizes whatever B is */
+    memcpy(bq, ko ? b + ko[k] : b + k * bks, sizeof bq);
+    for (j = 0; j < MC_NT; j++) {
+      const float bj = bq[j];
       t[j] += x0 * bj;
-      t[MC_NR + j] += x1 * bj;
-      t[2 * MC_NR + j] += x2 * bj;
-      t[3 * MC_NR + j] += x3 * bj;
-      t[4 * MC_NR + j] += x4 * bj;
-      t[5 * MC_NR + j] += x5 * bj;
+      t[MC_NT + j] += x1 * bj;
+      t[2 * MC_NT + j] += x2 * bj;
+      t[3 * MC_NT + j] += x3 * bj;
+      t[4 * MC_NT + j] += x4 * bj;
+      t[5 * MC_NT + j] += x5 * bj;
     }
     p += aks;
     q += aks;
-    b += bks;
   }
 #endif
-  for (i = 0; i < mr; i++) {
-    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
-    mc_epi(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);
-    for (j = 0; j < nr; j++) yr[j] = tr[j];
-  }
+  for (i = 0; i < mr; i++)
+    for (h = 0; h < nr; h += 16) {   /* columns 0-15 at n, 16-31 at n1 */
+      int cnt = nr - h < 16 ? nr - h : 16;
+      int64_t col = h ? n1 : n;
+      float *yr = g->y + (m + i) * g->ldy + col, *tr = t + i * MC_NT + h;
+      mc_epi(g, tr, flags & MC_FIRST ? NULL : yr, m + i, col, cnt);
+      for (j = 0; j < cnt; j++) yr[j] = tr[j];
+    }
 }
 
-/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):
- * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high
- * tiles (the loop order of BLIS). */
+/* MC_B_PADDED: a convolution computed on a grid of vh x vw positions
+ * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input copied with its
+ * padding into scratch, split by stride phase: plane (a, b) of channel c
+ * holds xp[r][s] = x[c][r*SH + a - PH][s*SW + b - PW] or 0.  Tap (ki, kj)
+ * reads phase (ki*DH % SH, kj*DW % SW) at offset (ki*DH / SH, kj*DW / SW),
+ * so B(k, v) = xp[ko[k] + v]: every row of B is a contiguous run of xp and
+ * no im2col is built; the grid columns past OW are skipped.  Returns xp;
+ * ko follows it. */
+static const float *mc_pad(const mc_gemm_args *g) {
+  float *xp = g->scratch;
+  int32_t *ko = (int32_t *)(void *)(g->scratch + g->xps);
+  int64_t a, b, c, r, s, k, t, khw = g->KH * g->KW, plane = g->vh * g->vw;
+  memset(xp, 0, sizeof(float) * (size_t)g->xps);
+  for (a = 0; a < g->SH; a++)
+    for (b = 0; b < g->SW; b++) {
+      /* does a tap read this phase? (not all do: 1x1 stride 2 reads one) */
+      int ua = g->DH == 1 && a < g->KH, ub = g->DW == 1 && b < g->KW;
+      for (t = 0; !ua && g->DH > 1 && t < g->KH; t++) ua = t * g->DH % g->SH == a;
+      for (t = 0; !ub && g->DW > 1 && t < g->KW; t++) ub = t * g->DW % g->SW == b;
+      if (!ua || !ub) continue;
+      /* the grid columns s whose input column s*SW + b - PW is inside */
+      int64_t s0 = g->PW - b > 0 ? (g->PW - b + g->SW - 1) / g->SW : 0;
+      int64_t s1 = g->W - 1 + g->PW - b < 0 ? 0 : (g->W - 1 + g->PW - b) / g->SW + 1;
+      if (s1 > g->vw) s1 = g->vw;
+      for (c = 0; c < g->C; c++)
+        for (r = 0; r < g->vh; r++) {
+          int64_t ih = r * g->SH + a - g->PH;
+          float *d = xp + ((a * g->SW + b) * g->C + c) * plane + r * g->vw;
+          const float *xr;
+          if (ih < 0 || ih >= g->H || s1 <= s0) continue;
+          xr = g->b + (c * g->H + ih) * g->W;
+          if (g->SW == 1)
+            memcpy(d + s0, xr + s0 - g->PW, sizeof(float) * (size_t)(s1 - s0));
+          else
+            for (s = s0; s < s1; s++) d[s] = xr[s * g->SW + b - g->PW];
+        }
+    }
+  for (a = 0; a < g->KH; a++)   /* tap k = (c, a, b): no division per entry */
+    for (b = 0; b < g->KW; b++) {
+      int64_t ti = a * g->DH, tj = b * g->DW;
+      int64_t o = (ti % g->SH * g->SW + tj % g->SW) * g->C * plane + ti / g->SH * g->vw + tj / g->SW;
+      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);
+    }
+  return xp;
+}
+
+/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries; MC_B_PADDED: grid
+ * columns) of y = epilogue(A B): blocked over N (NC), K (KC) and M (MC),
+ * then NT-wide column strips (one or two NR panels) and MR-high tiles (the
+ * loop order of BLIS).  The activation runs on each finished tile while it
+ * is in L1.  A part of a parallel product (kl_par.c) pads its own copy. */
 static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   int64_t jc, pc, ic, jr, ir;
+  const float *xp = g->bkind == MC_B_PADDED ? mc_pad(g) : NULL;
+  const int32_t *ko = xp ? (const int32_t *)(const void *)(g->scratch + g->xps) : NULL;
   for (jc = n0; jc < n1; jc += g->NC) {
     int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
     for (pc = 0; pc < g->K; pc += g->KC) {
@@ -370,6 +500,9 @@ static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
         bks = g->bks;
         if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
           mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
+      } else if (xp) {
+        bp = xp + jc;
+        bps = MC_NR;
       } else {
         mc_packb(g, pc, kc, jc, nc, g->scratch);
         bp = g->scratch;
@@ -377,11 +510,40 @@ static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
       }
       for (ic = m0; ic < m1; ic += g->MC) {
         int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
-        for (jr = 0; jr < nc; jr += MC_NR) {
-          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
-          const float *b = bp + jr / MC_NR * bps;
-          int64_t bk = bks;
-          if (g->bkind == MC_B_ROWS && nr < MC_NR) b = g->scratch, bk = MC_NR;
+        int nr;
+        int64_t adv;
+        for (jr = 0; jr < nc; jr += adv) {
+          const float *b, *b1;
+          int64_t bk = bks, bk1 = bks, n = jc + jr, n1;   /* n: the column of y */
+          nr = nc - jr < MC_NT ? (int)(nc - jr) : MC_NT;
+          if (xp) {   /* grid column jc + jr: an output when its column in the row is below OW */
+            int64_t col = (jc + jr) % g->vw;
+            if (col >= g->OW) {
+              adv = g->vw - col < nc - jr ? g->vw - col : nc - jr;
+              continue;
+            }
+            if (nr > g->OW - col) nr = (int)(g->OW - col);
+            n = (jc + jr) / g->vw * g->OW + col;
+            b = bp + jr;
+            b1 = b + MC_NR;
+            n1 = n + MC_NR;
+            adv = nr;
+            if (MC_NT == 2 * MC_NR && g->OW == MC_NR && col == 0 && jr + g->vw + MC_NR <= nc) {
+              nr = MC_NT;   /* rows of 16 outputs: one strip of two rows */
+              b1 = b + g->vw;
+              n1 = n + g->OW;
+              adv = g->vw + MC_NR;
+            }
+          } else {
+            b = bp + jr / MC_NR * bps;
+            b1 = nr > MC_NR ? b + bps : b;
+            n1 = n + MC_NR;
+            adv = nr;
+          }
+          if (g->bkind == MC_B_ROWS && nc % MC_NR) {   /* the partial panel is in scratch */
+            if (jr + nr == nc && nr <= MC_NR) b = g->scratch, bk = MC_NR;
+            else if (jr + nr == nc) b1 = g->scratch, bk1 = MC_NR;
+          }
           for (ir = 0; ir < mc; ir += MC_MR) {
             int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
             int64_t m = ic + ir;
@@ -395,7 +557,15 @@ static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
               ars = 1;
               aks = MC_MR;
             }
-            mc_tile(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
+            mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, n1, flags, ko ? ko + pc : NULL);
+            if ((flags & MC_LAST) && g->act) {
+              if (nr > MC_NR && n1 != n + MC_NR) {
+                g->act(g->y + m * g->ldy + n, g->ldy, mr, MC_NR);
+                g->act(g->y + m * g->ldy + n1, g->ldy, mr, nr - MC_NR);
+              } else {
+                g->act(g->y + m * g->ldy + n, g->ldy, mr, nr);
+              }
+            }
           }
         }
       }
@@ -404,224 +574,10 @@ static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
 }
 
 static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
-
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
- * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
- * first K block) plus bias and residual, each residual value read before
- * its y is stored, so y may take the residual's bytes; the activation in
- * the last K block. */
-static void mc_epi_81bf6201(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
-  int64_t j;
-  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
-  for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j];
-    if (y) {
-      v += y[j];
-    } else {
-      v += bm;
-      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    }
-    t[j] = last ? mc_act_81bf6201(v) : v;
-  }
-}
-
-/* One MR x NR tile of y at (m, n): the kc-long product of A rows (pointers
- * a, stride ars between rows, aks along k; mr valid rows) and the B panel b
- * (bks along k, NR contiguous columns, nr valid), scaled by alpha, added
- * to y unless FIRST (then bias and residual instead, see mc_epi), through
- * the activation when LAST. */
-static void mc_tile_81bf6201(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
-                     const float *b, int64_t bks, int nr, int64_t m, int64_t n, int flags) {
-  float t[MC_MR * MC_NR];
-  float *y = g->y + m * g->ldy + n;
-  int64_t k;
-  int i, j;
-  const float *p = a, *q = a + 3 * ars;   /* rows 0-2 and 3-5: every row readable (see mc_gemm) */
-  const int64_t r2 = 2 * ars;
-#if MC_VEC == 16
-  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
-  for (k = 0; k < kc; k++) {
-    mc_v16 bv;
-    memcpy(&bv, b, sizeof bv);
-    c0 += p[0] * bv;
-    c1 += p[ars] * bv;
-    c2 += p[r2] * bv;
-    c3 += q[0] * bv;
-    c4 += q[ars] * bv;
-    c5 += q[r2] * bv;
-    p += aks;
-    q += aks;
-    b += bks;
-  }
-  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
-    mc_v16 acc[MC_MR];
-    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
-    for (i = 0; i < MC_MR; i++) {
-      mc_v16 v = acc[i] * g->alpha, w;
-      float *yp = y + i * g->ldy;
-      if (!(flags & MC_FIRST)) {
-        memcpy(&w, yp, sizeof w);
-        v += w;
-      } else {
-        if (g->bias_mode == 1 || g->bias_mode == 3)
-          v += g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
-        else if (g->bias_mode == 2) {
-          memcpy(&w, g->bias + n, sizeof w);
-          v += g->beta * w;
-        }
-        if (g->res) {
-          memcpy(&w, g->res + (m + i) * g->ldr + n, sizeof w);
-          v += g->rscale * w;
-        }
-      }
-      if (flags & MC_LAST) {
-        int l;
-        for (l = 0; l < MC_NR; l++) v[l] = mc_act_81bf6201(v[l]);
-      }
-      memcpy(yp, &v, sizeof v);
-    }
-    return;
-  }
-  memcpy(t + 0, &c0, sizeof c0);
-  memcpy(t + 16, &c1, sizeof c1);
-  memcpy(t + 32, &c2, sizeof c2);
-  memcpy(t + 48, &c3, sizeof c3);
-  memcpy(t + 64, &c4, sizeof c4);
-  memcpy(t + 80, &c5, sizeof c5);
-#elif MC_VEC == 8
-  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
-  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
-  for (k = 0; k < kc; k++) {
-    mc_v8 b0, b1, s;
-    float x;
-    memcpy(&b0, b, sizeof b0);
-    memcpy(&b1, b + 8, sizeof b1);
-    x = p[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c00 += s * b0; c01 += s * b1;
-    x = p[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c10 += s * b0; c11 += s * b1;
-    x = p[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c20 += s * b0; c21 += s * b1;
-    x = q[0]; s = (mc_v8){x, x, x, x, x, x, x, x}; c30 += s * b0; c31 += s * b1;
-    x = q[ars]; s = (mc_v8){x, x, x, x, x, x, x, x}; c40 += s * b0; c41 += s * b1;
-    x = q[r2]; s = (mc_v8){x, x, x, x, x, x, x, x}; c50 += s * b0; c51 += s * b1;
-    p += aks;
-    q += aks;
-    b += bks;
-  }
-  if (mr == MC_MR && nr == MC_NR) {   /* a full tile: the epilogue in registers */
-    mc_v8 acc[12];
-    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
-    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
-    for (i = 0; i < MC_MR; i++)
-      for (j = 0; j < 2; j++) {
-        mc_v8 v = acc[2 * i + j], w;
-        float *yp = y + i * g->ldy + 8 * j, x = g->alpha, bm;
-        v *= (mc_v8){x, x, x, x, x, x, x, x};
-        if (!(flags & MC_FIRST)) {
-          memcpy(&w, yp, sizeof w);
-          v += w;
-        } else {
-          if (g->bias_mode == 1 || g->bias_mode == 3) {
-            bm = g->beta * g->bias[g->bias_mode == 1 ? m + i : 0];
-            v += (mc_v8){bm, bm, bm, bm, bm, bm, bm, bm};
-          } else if (g->bias_mode == 2) {
-            x = g->beta;
-            memcpy(&w, g->bias + n + 8 * j, sizeof w);
-            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
-          }
-          if (g->res) {
-            x = g->rscale;
-            memcpy(&w, g->res + (m + i) * g->ldr + n + 8 * j, sizeof w);
-            v += (mc_v8){x, x, x, x, x, x, x, x} * w;
-          }
-        }
-        if (flags & MC_LAST) {
-          int l;
-          for (l = 0; l < 8; l++) v[l] = mc_act_81bf6201(v[l]);
-        }
-        memcpy(yp, &v, sizeof v);
-      }
-    return;
-  }
-  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
-  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
-  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);
-#else
-  for (i = 0; i < MC_MR * MC_NR; i++) t[i] = 0.0f;
-  for (k = 0; k < kc; k++) {
-    const float x0 = p[0], x1 = p[ars], x2 = p[r2], x3 = q[0], x4 = q[ars], x5 = q[r2];
-    for (j = 0; j < MC_NR; j++) {
-      const float bj = b[j];
-      t[j] += x0 * bj;
-      t[MC_NR + j] += x1 * bj;
-      t[2 * MC_NR + j] += x2 * bj;
-      t[3 * MC_NR + j] += x3 * bj;
-      t[4 * MC_NR + j] += x4 * bj;
-      t[5 * MC_NR + j] += x5 * bj;
-    }
-    p += aks;
-    q += aks;
-    b += bks;
-  }
-#endif
-  for (i = 0; i < mr; i++) {
-    float *yr = y + i * g->ldy, *tr = t + i * MC_NR;
-    mc_epi_81bf6201(g, tr, flags & MC_FIRST ? NULL : yr, m + i, n, nr, flags & MC_LAST);
-    for (j = 0; j < nr; j++) yr[j] = tr[j];
-  }
-}
-
-/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries) of y = epilogue(A B):
- * blocked over N (NC), K (KC) and M (MC), then NR-wide panels and MR-high
- * tiles (the loop order of BLIS). */
-static void mc_gemm_81bf6201(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  int64_t jc, pc, ic, jr, ir;
-  for (jc = n0; jc < n1; jc += g->NC) {
-    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
-    for (pc = 0; pc < g->K; pc += g->KC) {
-      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
-      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
-      const float *bp = NULL;
-      int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */
-      if (g->bkind == MC_B_PACKED) {
-        bp = g->b + jc * g->K + pc * MC_NR;
-        bps = g->K * MC_NR;
-      } else if (g->bkind == MC_B_ROWS) {
-        bp = g->b + pc * g->bks + jc;
-        bps = MC_NR;
-        bks = g->bks;
-        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
-          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
-      } else {
-        mc_packb(g, pc, kc, jc, nc, g->scratch);
-        bp = g->scratch;
-        bps = kc * MC_NR;
-      }
-      for (ic = m0; ic < m1; ic += g->MC) {
-        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
-        for (jr = 0; jr < nc; jr += MC_NR) {
-          int nr = nc - jr < MC_NR ? (int)(nc - jr) : MC_NR;
-          const float *b = bp + jr / MC_NR * bps;
-          int64_t bk = bks;
-          if (g->bkind == MC_B_ROWS && nr < MC_NR) b = g->scratch, bk = MC_NR;
-          for (ir = 0; ir < mc; ir += MC_MR) {
-            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
-            int64_t m = ic + ir;
-            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
-            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
-            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
-              int64_t i, k;
-              for (k = 0; k < kc; k++)
-                for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
-              a = g->ascratch;
-              ars = 1;
-              aks = MC_MR;
-            }
-            mc_tile_81bf6201(g, kc, a, ars, aks, mr, b, bk, nr, m, jc + jr, flags);
-          }
-        }
-      }
-    }
-  }
+static void mc_act_rows_81bf6201(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+  int64_t i, j;
+  for (i = 0; i < rows; i++, y += ldy)
+    for (j = 0; j < cols; j++) y[j] = mc_act_81bf6201(y[j]);
 }
 
 /* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
@@ -657,8 +613,9 @@ static void mc_gemv(const mc_gemm_args *g) {
     }
     s0 += u0; s1 += u1; s2 += u2; s3 += u3;
     memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi(g, t, NULL, 0, n, 32, 1);
+    mc_epi(g, t, NULL, 0, n, 32);
     memcpy(g->y + n, t, sizeof t);
+    if (g->act) g->act(g->y + n, 0, 1, 32);
   }
 #endif
   for (; n < g->N; n += 32) {
@@ -669,82 +626,37 @@ static void mc_gemv(const mc_gemm_args *g) {
       const float *b = g->b + k * g->bks + n;
       for (j = 0; j < cnt; j++) t[j] += x * b[j];
     }
-    mc_epi(g, t, NULL, 0, n, cnt, 1);
+    mc_epi(g, t, NULL, 0, n, cnt);
     for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
+    if (g->act) g->act(g->y + n, 0, 1, cnt);
   }
 }
 
-static float mc_act_a8d34598(float v) { return (0x1p+0f / (0x1p+0f + expf(-v))); }
-
-/* The epilogue of the values of row m, columns n..n+cnt-1, in t, scaled by
- * alpha: plus the partial sums y of the K blocks before, or (y NULL: the
- * first K block) plus bias and residual, each residual value read before
- * its y is stored, so y may take the residual's bytes; the activation in
- * the last K block. */
-static void mc_epi_a8d34598(const mc_gemm_args *g, float *t, const float *y, int64_t m, int64_t n, int64_t cnt, int last) {
-  int64_t j;
-  float bm = g->bias_mode == 1 ? g->beta * g->bias[m] : g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
-  for (j = 0; j < cnt; j++) {
-    float v = g->alpha * t[j];
-    if (y) {
-      v += y[j];
-    } else {
-      v += bm;
-      if (g->bias_mode == 2) v += g->beta * g->bias[n + j];
-      if (g->res) v += g->rscale * g->res[m * g->ldr + n + j];
-    }
-    t[j] = last ? mc_act_a8d34598(v) : v;
-  }
+static float mc_expf(float x) {
+  float n, r, p, s;
+  int32_t i;
+  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+  n = floorf(x * 1.44269504088896341f + 0.5f);
+  r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  i = ((int32_t)n + 127) * 8388608;   /* 2^n as float bits */
+  memcpy(&s, &i, sizeof s);
+  return p * s;
 }
 
-/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
- * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */
-static void mc_gemv_a8d34598(const mc_gemm_args *g) {
-  int64_t n = 0, k;
-  float t[32];
-  int j;
-#if MC_VEC
-  for (; n + 32 <= g->N; n += 32) {
-    mc_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0}, w, v;
-    const float *b = g->b + n;
-    for (k = 0; k + 2 <= g->K; k += 2, b += 2 * g->bks) {
-      float x = g->a[k * g->aks], z = g->a[(k + 1) * g->aks];
-      v = (mc_v8){x, x, x, x, x, x, x, x};
-      memcpy(&w, b, 32); s0 += v * w;
-      memcpy(&w, b + 8, 32); s1 += v * w;
-      memcpy(&w, b + 16, 32); s2 += v * w;
-      memcpy(&w, b + 24, 32); s3 += v * w;
-      v = (mc_v8){z, z, z, z, z, z, z, z};
-      memcpy(&w, b + g->bks, 32); u0 += v * w;
-      memcpy(&w, b + g->bks + 8, 32); u1 += v * w;
-      memcpy(&w, b + g->bks + 16, 32); u2 += v * w;
-      memcpy(&w, b + g->bks + 24, 32); u3 += v * w;
-    }
-    if (k < g->K) {
-      float x = g->a[k * g->aks];
-      v = (mc_v8){x, x, x, x, x, x, x, x};
-      memcpy(&w, b, 32); s0 += v * w;
-      memcpy(&w, b + 8, 32); s1 += v * w;
-      memcpy(&w, b + 16, 32); s2 += v * w;
-      memcpy(&w, b + 24, 32); s3 += v * w;
-    }
-    s0 += u0; s1 += u1; s2 += u2; s3 += u3;
-    memcpy(t, &s0, 32); memcpy(t + 8, &s1, 32); memcpy(t + 16, &s2, 32); memcpy(t + 24, &s3, 32);
-    mc_epi_a8d34598(g, t, NULL, 0, n, 32, 1);
-    memcpy(g->y + n, t, sizeof t);
-  }
-#endif
-  for (; n < g->N; n += 32) {
-    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;
-    for (j = 0; j < cnt; j++) t[j] = 0.0f;
-    for (k = 0; k < g->K; k++) {
-      float x = g->a[k * g->aks];
-      const float *b = g->b + k * g->bks + n;
-      for (j = 0; j < cnt; j++) t[j] += x * b[j];
-    }
-    mc_epi_a8d34598(g, t, NULL, 0, n, cnt, 1);
-    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];
-  }
+static float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }
+
+static float mc_act_5300d785(float v) { return mc_sigmoidf(v); }
+static void mc_act_rows_5300d785(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+  int64_t i, j;
+  for (i = 0; i < rows; i++, y += ldy)
+    for (j = 0; j < cols; j++) y[j] = mc_act_5300d785(y[j]);
 }
 
 /* ---- one function per node, in schedule order ---- */
@@ -944,12 +856,13 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x2, floa
     g7.alpha = 0x1p+0f;
     g7.bias_mode = 1;
     g7.beta = 0x1p+0f;
+    g7.act = mc_act_rows_81bf6201;
     g7.scratch = (float *)(void *)scratch;
     g7.bias = x2;
     g7.apk = silero_vad_op18_ifless_p1.v;
     g7.b = x0;
     g7.y = y0;
-    mc_gemm_81bf6201(&g7, 0, 128, 0, 4);
+    mc_gemm(&g7, 0, 128, 0, 4);
   }
 }
 
@@ -963,9 +876,9 @@ static void node_10_Conv(const float *restrict x0, const float *restrict x2, flo
     g8.N = 2;
     g8.K = 384;
     g8.MC = 72;
-    g8.NC = 16;
-    g8.KC = 77;
-    g8.bkind = MC_B_IM2COL;
+    g8.NC = 255;
+    g8.KC = 256;
+    g8.bkind = MC_B_PADDED;
     g8.bks = 0;
     g8.bns = 0;
     g8.C = 128;
@@ -980,16 +893,20 @@ static void node_10_Conv(const float *restrict x0, const float *restrict x2, flo
     g8.DW = 1;
     g8.PH = 0;
     g8.PW = 1;
+    g8.vh = 1;
+    g8.vw = 3;
+    g8.xps = 800;
     g8.ldy = 2;
     g8.alpha = 0x1p+0f;
     g8.bias_mode = 1;
     g8.beta = 0x1p+0f;
+    g8.act = mc_act_rows_81bf6201;
     g8.scratch = (float *)(void *)scratch;
     g8.bias = x2;
     g8.apk = silero_vad_op18_ifless_p2.v;
     g8.b = x0;
     g8.y = y0;
-    mc_gemm_81bf6201(&g8, 0, 64, 0, 2);
+    mc_gemm(&g8, 0, 64, 0, 2);
   }
 }
 
@@ -1003,9 +920,9 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x2, flo
     g9.N = 1;
     g9.K = 192;
     g9.MC = 72;
-    g9.NC = 16;
-    g9.KC = 64;
-    g9.bkind = MC_B_IM2COL;
+    g9.NC = 256;
+    g9.KC = 192;
+    g9.bkind = MC_B_PADDED;
     g9.bks = 0;
     g9.bns = 0;
     g9.C = 64;
@@ -1020,16 +937,20 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x2, flo
     g9.DW = 1;
     g9.PH = 0;
     g9.PW = 1;
+    g9.vh = 1;
+    g9.vw = 2;
+    g9.xps = 288;
     g9.ldy = 1;
     g9.alpha = 0x1p+0f;
     g9.bias_mode = 1;
     g9.beta = 0x1p+0f;
+    g9.act = mc_act_rows_81bf6201;
     g9.scratch = (float *)(void *)scratch;
     g9.bias = x2;
     g9.apk = silero_vad_op18_ifless_p3.v;
     g9.b = x0;
     g9.y = y0;
-    mc_gemm_81bf6201(&g9, 0, 64, 0, 1);
+    mc_gemm(&g9, 0, 64, 0, 1);
   }
 }
 
@@ -1043,9 +964,9 @@ static void node_12_Conv(const float *restrict x0, const float *restrict x2, flo
     g10.N = 1;
     g10.K = 192;
     g10.MC = 72;
-    g10.NC = 16;
-    g10.KC = 96;
-    g10.bkind = MC_B_IM2COL;
+    g10.NC = 255;
+    g10.KC = 192;
+    g10.bkind = MC_B_PADDED;
     g10.bks = 0;
     g10.bns = 0;
     g10.C = 64;
@@ -1060,16 +981,20 @@ static void node_12_Conv(const float *restrict x0, const float *restrict x2, flo
     g10.DW = 1;
     g10.PH = 0;
     g10.PW = 1;
+    g10.vh = 1;
+    g10.vw = 3;
+    g10.xps = 224;
     g10.ldy = 1;
     g10.alpha = 0x1p+0f;
     g10.bias_mode = 1;
     g10.beta = 0x1p+0f;
+    g10.act = mc_act_rows_81bf6201;
     g10.scratch = (float *)(void *)scratch;
     g10.bias = x2;
     g10.apk = silero_vad_op18_ifless_p4.v;
     g10.b = x0;
     g10.y = y0;
-    mc_gemm_81bf6201(&g10, 0, 128, 0, 1);
+    mc_gemm(&g10, 0, 128, 0, 1);
   }
 }
 
@@ -1360,11 +1285,12 @@ static void node_33_Conv(const float *restrict x0, const float *restrict x2, flo
     g30.alpha = 0x1p+0f;
     g30.bias_mode = 2;
     g30.beta = 0x1p+0f;
+    g30.act = mc_act_rows_5300d785;
     g30.bias = x2;
     g30.a = x0;
     g30.b = silero_vad_op18_ifless_p7.v;
     g30.y = y0;
-    mc_gemv_a8d34598(&g30);
+    mc_gemv(&g30);
   }
 }
 
