@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "../passes/plan.h"
 #include "kernels.h"
 #include "kl_copy.h"
 
@@ -323,8 +324,11 @@ int emit_image_space_to_depth(emit_ctx *e, const ir_node *n) {
  * output position tap r of pixel p reaches.  The GEMM is a 4x16 register
  * tile over k = c, whose inner 16-wide loops vectorize; the col2im rows
  * are clipped to the output once per (r, input row).  The scratch is at
- * most CT_BUDGET bytes unless one input row times 4 taps alone is larger. */
+ * most CT_BUDGET bytes, or the planner's cap (PLAN_SCRATCH_CAP_ATTR: the
+ * bytes free under the activations' peak) but not below CT_FLOOR, unless
+ * one input row times 4 taps alone is larger. */
 #define CT_BUDGET 65536
+#define CT_FLOOR 32768
 typedef struct ct_plan {
   int64_t R, HW, th, rt;   /* rows (Mg*kh*kw), input pixels, input rows a tile, col rows a tile */
 } ct_plan;
@@ -336,12 +340,21 @@ static int ct_fast(const ir_node *n, ct_plan *pl) {
       ir_numel(Y) == 0 || ir_numel(X) == 0 || ir_attr_ints(n, "kernel_shape", &k) != 2)
     return 0;
   int64_t sz = Y->dtype == IR_F32 ? 4 : 8, budget = CT_BUDGET / sz, H = X->shape[2], W = X->shape[3];
+  int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
+  if (cap >= 0 && cap < CT_FLOOR) cap = CT_FLOOR;   /* smaller tiles cost more than the bytes save */
+  if (cap >= 0 && cap / sz < budget) budget = cap / sz;
   int64_t grp = ir_attr_int(n, "group", 1), R = Y->shape[1] / grp * k[0] * k[1];
   pl->R = R, pl->HW = H * W;
   if (R * W <= budget) {
     pl->rt = R;
     pl->th = budget / (R * W);
     if (pl->th > H) pl->th = H;
+    /* tiles of whole 16-pixel register blocks where some smaller row count gives them */
+    for (int64_t t = pl->th; t > 1 && pl->th < H; t--)
+      if (t * W % 16 == 0) {
+        pl->th = t;
+        break;
+      }
   } else {
     pl->th = 1;
     pl->rt = budget / W / 4 * 4;
@@ -385,10 +398,11 @@ static const char ct_gemm_src[] =
     "      }\n"
     "    }\n"
     "    for (i = r; i < r + 4; i++)\n"
-    "      for (j = P16; j < P; j++) {\n"
-    "        $T a = 0;\n"
-    "        for (c = 0; c < K; c++) a += w[c * ldw + i] * x[c * ldx + j];\n"
-    "        col[i * ldc + j] = a;\n"
+    "      for (j = P16; j < P; j++) col[i * ldc + j] = 0;\n"
+    "    for (c = 0; c < K; c++)\n"
+    "      for (i = r; i < r + 4; i++) {\n"
+    "        const $T wv = w[c * ldw + i];\n"
+    "        for (j = P16; j < P; j++) col[i * ldc + j] += wv * x[c * ldx + j];\n"
     "      }\n"
     "  }\n"
     "  for (r = R4; r < R; r++) {\n"
