@@ -10,8 +10,10 @@
  * DepthToSpace/SpaceToDepth are strided copies through kl_copy.  The
  * normalizations share one writer (norm_emit) that walks the kept axes
  * outside and the normalized axes inside, in three passes (mean, variance,
- * output), in the tensor's own float type with blocked sums (kernels.h).  ConvTranspose scatters each input
- * element into its output window.  Literal bounds everywhere.
+ * output), in the tensor's own float type with blocked sums (kernels.h).  2-D ConvTranspose is a
+ * GEMM into arena scratch plus a col2im scatter-add (conv_transpose_fast);
+ * other ranks scatter each input element into its output window.  Literal
+ * bounds everywhere.
  */
 #include "emit_image.h"
 
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "../ops/op.h"
+#include "../passes/plan.h"
 #include "kernels.h"
 #include "kl_copy.h"
 
@@ -314,8 +317,183 @@ int emit_image_space_to_depth(emit_ctx *e, const ir_node *n) {
 
 /* ---- ConvTranspose ------------------------------------------------------------------ */
 
+/* The fast path: 2-D, any group/stride/pad/dilation/output_padding, per
+ * (image, group, tile of input rows, tile of columns) a GEMM into arena
+ * scratch, col[r, p] = sum_c w[c, r] x[c, p] over r = (m, kh, kw) and the
+ * tile's input pixels p, then col2im: each col[r, p] is added at the
+ * output position tap r of pixel p reaches.  The GEMM is a 4x16 register
+ * tile over k = c, whose inner 16-wide loops vectorize; the col2im rows
+ * are clipped to the output once per (r, input row).  The scratch is at
+ * most CT_BUDGET bytes, or the planner's cap (PLAN_SCRATCH_CAP_ATTR: the
+ * bytes free under the activations' peak) but not below CT_FLOOR, unless
+ * one input row times 4 taps alone is larger. */
+#define CT_BUDGET 65536
+#define CT_FLOOR 32768
+typedef struct ct_plan {
+  int64_t R, HW, th, rt;   /* rows (Mg*kh*kw), input pixels, input rows a tile, col rows a tile */
+} ct_plan;
+
+static int ct_fast(const ir_node *n, ct_plan *pl) {
+  const ir_tensor *X = n->in[0], *Y = n->out[0];
+  const int64_t *k;
+  if (X->rank != 4 || (Y->dtype != IR_F32 && Y->dtype != IR_F64) || !ir_shape_known(X) || !ir_shape_known(Y) ||
+      ir_numel(Y) == 0 || ir_numel(X) == 0 || ir_attr_ints(n, "kernel_shape", &k) != 2)
+    return 0;
+  int64_t sz = Y->dtype == IR_F32 ? 4 : 8, budget = CT_BUDGET / sz, H = X->shape[2], W = X->shape[3];
+  int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
+  if (cap >= 0 && cap < CT_FLOOR) cap = CT_FLOOR;   /* smaller tiles cost more than the bytes save */
+  if (cap >= 0 && cap / sz < budget) budget = cap / sz;
+  int64_t grp = ir_attr_int(n, "group", 1), R = Y->shape[1] / grp * k[0] * k[1];
+  pl->R = R, pl->HW = H * W;
+  if (R * W <= budget) {
+    pl->rt = R;
+    pl->th = budget / (R * W);
+    if (pl->th > H) pl->th = H;
+    /* tiles of whole 16-pixel register blocks where some smaller row count gives them */
+    for (int64_t t = pl->th; t > 1 && pl->th < H; t--)
+      if (t * W % 16 == 0) {
+        pl->th = t;
+        break;
+      }
+  } else {
+    pl->th = 1;
+    pl->rt = budget / W / 4 * 4;
+    if (pl->rt < 4) pl->rt = 4;
+    if (pl->rt > R) pl->rt = R;
+  }
+  return 1;
+}
+
+int64_t emit_image_conv_transpose_scratch(const ir_node *n) {
+  ct_plan pl;
+  if (!ct_fast(n, &pl)) return 0;
+  return pl.rt * pl.th * n->in[0]->shape[3] * (n->out[0]->dtype == IR_F32 ? 4 : 8);
+}
+
+/* col[r * ldc + p] = sum_{c < K} w[c * ldw + r] * x[c * ldx + p], r < R, p < P. */
+static const char ct_gemm_src[] =
+    "static void modelc_ct_gemm_$T(int64_t R, int64_t P, int64_t K, const $T *restrict w, int64_t ldw,\n"
+    "                           const $T *restrict x, int64_t ldx, $T *restrict col, int64_t ldc) {\n"
+    "  const int64_t R4 = R / 4 * 4, P16 = P / 16 * 16;\n"
+    "  int64_t r, p, c, i, j;\n"
+    "  for (r = 0; r < R4; r += 4) {\n"
+    "    for (p = 0; p < P16; p += 16) {\n"
+    "      $T a0[16], a1[16], a2[16], a3[16];\n"
+    "      for (j = 0; j < 16; j++) a0[j] = 0, a1[j] = 0, a2[j] = 0, a3[j] = 0;\n"
+    "      for (c = 0; c < K; c++) {\n"
+    "        const $T *restrict xc = x + c * ldx + p, *restrict wc = w + c * ldw + r;\n"
+    "        const $T w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3];\n"
+    "        for (j = 0; j < 16; j++) {\n"
+    "          a0[j] += w0 * xc[j];\n"
+    "          a1[j] += w1 * xc[j];\n"
+    "          a2[j] += w2 * xc[j];\n"
+    "          a3[j] += w3 * xc[j];\n"
+    "        }\n"
+    "      }\n"
+    "      for (j = 0; j < 16; j++) {\n"
+    "        col[r * ldc + p + j] = a0[j];\n"
+    "        col[(r + 1) * ldc + p + j] = a1[j];\n"
+    "        col[(r + 2) * ldc + p + j] = a2[j];\n"
+    "        col[(r + 3) * ldc + p + j] = a3[j];\n"
+    "      }\n"
+    "    }\n"
+    "    for (i = r; i < r + 4; i++)\n"
+    "      for (j = P16; j < P; j++) col[i * ldc + j] = 0;\n"
+    "    for (c = 0; c < K; c++)\n"
+    "      for (i = r; i < r + 4; i++) {\n"
+    "        const $T wv = w[c * ldw + i];\n"
+    "        for (j = P16; j < P; j++) col[i * ldc + j] += wv * x[c * ldx + j];\n"
+    "      }\n"
+    "  }\n"
+    "  for (r = R4; r < R; r++) {\n"
+    "    for (j = 0; j < P; j++) col[r * ldc + j] = 0;\n"
+    "    for (c = 0; c < K; c++) {\n"
+    "      const $T wv = w[c * ldw + r];\n"
+    "      for (j = 0; j < P; j++) col[r * ldc + j] += wv * x[c * ldx + j];\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+static void ct_helper(emit_ctx *e, const char *T) {
+  char key[64], src[sizeof ct_gemm_src + 256];
+  size_t o = 0;
+  for (const char *c = ct_gemm_src; *c && o + 8 < sizeof src; c++) {
+    if (*c == '$' && c[1] == 'T') o += (size_t)snprintf(src + o, sizeof src - o, "%s", T), c++;
+    else src[o++] = *c;
+  }
+  src[o] = 0;
+  snprintf(key, sizeof key, "modelc_ct_gemm_%s", T);
+  emit_helper(e, key, src);
+}
+
+static int conv_transpose_fast(emit_ctx *e, const ir_node *n, const ct_plan *pl) {
+  const ir_tensor *X = n->in[0], *Y = n->out[0];
+  const char *T = ir_dtype_ctype(Y->dtype), *x = emit_in(e, 0), *w = emit_in(e, 1), *y = emit_out(e, 0);
+  const char *bias = n->n_in > 2 && n->in[2] ? emit_in(e, 2) : NULL;
+  int64_t k[2], s[2], d[2], p[4], grp = ir_attr_int(n, "group", 1);
+  if (get_ints(n, "kernel_shape", 2, k) || get_ints(n, "strides", 2, s) || get_ints(n, "dilations", 2, d) ||
+      get_ints(n, "pads", 4, p))
+    return -1;
+  long long N = X->shape[0], C = X->shape[1], H = X->shape[2], W = X->shape[3], M = Y->shape[1],
+            OH = Y->shape[2], OW = Y->shape[3], Cg = C / grp, Mg = M / grp, KW = k[1], KS = k[0] * k[1],
+            R = pl->R, HW = pl->HW, TH = pl->th, RT = pl->rt, OSP = OH * OW, G = grp;
+  char z[64];
+  ct_helper(e, T);
+  emit_kernel(e, "convt gemm+col2im");
+  lit(z, sizeof z, Y->dtype, 0);
+  emit_line(e, "/* per image and group: cols[%lld taps, pixels] = W^T x X over %lld channels in scratch, then col2im */", R, Cg);
+  emit_line(e, "{");
+  emit_indent(e, 1);
+  emit_line(e, "%s *restrict col = (%s *)(void *)%s;", T, T, emit_scratch(e));
+  emit_line(e, "int64_t b, g, o, h0, r0, r, i, iw;");
+  emit_line(e, "for (b = 0; b < %lld; b++)", N * M);
+  if (bias)
+    emit_line(e, "  for (o = 0; o < %lld; o++) %s[b * %lld + o] = %s[b %% %lld];", OSP, y, OSP, bias, M);
+  else
+    emit_line(e, "  for (o = 0; o < %lld; o++) %s[b * %lld + o] = %s;", OSP, y, OSP, z);
+  emit_line(e, "for (b = 0; b < %lld; b++)", N);
+  emit_line(e, "  for (g = 0; g < %lld; g++)", G);
+  emit_line(e, "    for (h0 = 0; h0 < %lld; h0 += %lld)", H, TH);
+  emit_line(e, "      for (r0 = 0; r0 < %lld; r0 += %lld) {", R, RT);
+  emit_indent(e, 4);
+  emit_line(e, "const int64_t th = %lld - h0 < %lld ? %lld - h0 : %lld, rt = %lld - r0 < %lld ? %lld - r0 : %lld;",
+            H, TH, H, TH, R, RT, R, RT);
+  emit_line(e, "modelc_ct_gemm_%s(rt, th * %lld, %lld, %s + g * %lld + r0, %lld, %s + (b * %lld + g * %lld) * %lld + h0 * %lld,"
+            " %lld, col, th * %lld);",
+            T, W, Cg, w, Cg * R, R, x, C, Cg, HW, W, HW, W);
+  emit_line(e, "for (r = 0; r < rt; r++) {");
+  emit_indent(e, 1);
+  emit_line(e, "const int64_t mm = (r0 + r) / %lld, ki = (r0 + r) %% %lld / %lld, kj = (r0 + r) %% %lld;", (long long)KS,
+            (long long)KS, KW, KW);
+  emit_line(e, "const int64_t lo = %lld - kj * %lld, hi = %lld - kj * %lld;", (long long)p[1], (long long)d[1],
+            OW - 1 + p[1], (long long)d[1]);
+  emit_line(e, "const int64_t iw0 = lo > 0 ? (lo + %lld) / %lld : 0, iw1t = hi < 0 ? 0 : hi / %lld + 1;",
+            (long long)s[1] - 1, (long long)s[1], (long long)s[1]);
+  emit_line(e, "const int64_t iw1 = iw1t < %lld ? iw1t : %lld;", W, W);
+  emit_line(e, "const int64_t yb = (b * %lld + g * %lld + mm) * %lld + kj * %lld - %lld;", M, Mg, OSP,
+            (long long)d[1], (long long)p[1]);
+  emit_line(e, "const %s *restrict cr = col + r * th * %lld;", T, W);
+  emit_line(e, "for (i = 0; i < th; i++) {");
+  emit_indent(e, 1);
+  emit_line(e, "const int64_t oh = (h0 + i) * %lld + ki * %lld - %lld;", (long long)s[0], (long long)d[0],
+            (long long)p[0]);
+  emit_line(e, "if (oh < 0 || oh >= %lld) continue;", OH);
+  emit_line(e, "for (iw = iw0; iw < iw1; iw++) %s[yb + oh * %lld + iw * %lld] += cr[i * %lld + iw];", y, OW, (long long)s[1], W);
+  emit_indent(e, -1);
+  emit_line(e, "}");
+  emit_indent(e, -1);
+  emit_line(e, "}");
+  emit_indent(e, -4);
+  emit_line(e, "      }");
+  emit_indent(e, -1);
+  emit_line(e, "}");
+  return 0;
+}
+
 int emit_image_conv_transpose(emit_ctx *e, const ir_node *n) {
   const ir_tensor *X = n->in[0], *Y = n->out[0];
+  ct_plan pl;
+  if (ct_fast(n, &pl)) return conv_transpose_fast(e, n, &pl);
   ir_dtype dt = Y->dtype;
   const char *T = ir_dtype_ctype(dt), *x = emit_in(e, 0), *w = emit_in(e, 1), *y = emit_out(e, 0);
   const char *bias = n->n_in > 2 && n->in[2] ? emit_in(e, 2) : NULL;

@@ -13,6 +13,8 @@ int emit_image_resize(emit_ctx *e, const ir_node *n);
 int emit_image_depth_to_space(emit_ctx *e, const ir_node *n);
 int emit_image_space_to_depth(emit_ctx *e, const ir_node *n);
 int emit_image_conv_transpose(emit_ctx *e, const ir_node *n);
+/* Arena scratch of ConvTranspose's 2-D GEMM + col2im path, for op_def.scratch_bytes. */
+int64_t emit_image_conv_transpose_scratch(const ir_node *n);
 int emit_image_lp_pool(emit_ctx *e, const ir_node *n);
 int emit_image_global_lp_pool(emit_ctx *e, const ir_node *n);
 int emit_image_max_unpool(emit_ctx *e, const ir_node *n);

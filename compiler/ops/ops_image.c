@@ -698,6 +698,7 @@ const op_def ops_image[] = {
     {.name = "ConvTranspose", .domain = "", .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
      .attrs = convt_attrs, .validate = window_validate, .infer = convt_infer,
      .interp = interp_image_conv_transpose, .emit = emit_image_conv_transpose, .macs = convt_macs,
+     .scratch_bytes = emit_image_conv_transpose_scratch,
      .grad = grad_ConvTranspose},
     ENTRY("LpPool", 1, 1, 1, 1, lppool_attrs, lp_validate, lppool_infer, lp_pool),
     ENTRY("GlobalLpPool", 1, 1, 1, 1, glp_attrs, lp_validate, global_lp_infer, global_lp_pool),

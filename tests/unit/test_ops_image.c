@@ -214,6 +214,57 @@ static void test_conv_transpose(void **state) {
   ir_graph_free(g);
 }
 
+/* The emitted ConvTranspose (the 2-D GEMM + col2im path, its row and
+ * column tiles, and the plain loops for 1-D) against the interpreter:
+ * strides 1/2/3, asymmetric pads, dilation 2, output_padding, groups 2,
+ * batch 2, bias, channel counts off the 4x16 register tile, float64. */
+typedef struct {
+  int64_t n, c, h, w, m, grp, kh, kw, s0, s1, pads[4], d0, d1, op0, op1;
+  int bias, f64, rank;
+} ct_case;
+
+static void test_conv_transpose_emit(void **state) {
+  (void)state;
+  static const ct_case cases[] = {
+      {.n = 2, .c = 5, .h = 7, .w = 6, .m = 3, .grp = 1, .kh = 3, .kw = 3, .s0 = 1, .s1 = 1, .d0 = 1, .d1 = 1},
+      {.n = 2, .c = 6, .h = 5, .w = 9, .m = 7, .grp = 1, .kh = 3, .kw = 3, .s0 = 2, .s1 = 2, .pads = {1, 1, 1, 1},
+       .d0 = 1, .d1 = 1, .op0 = 1, .op1 = 1, .bias = 1},
+      {.n = 1, .c = 3, .h = 4, .w = 5, .m = 5, .grp = 1, .kh = 2, .kw = 3, .s0 = 3, .s1 = 2, .pads = {0, 2, 1, 0},
+       .d0 = 2, .d1 = 2, .op0 = 2, .op1 = 1, .bias = 1},
+      {.n = 2, .c = 6, .h = 5, .w = 5, .m = 4, .grp = 2, .kh = 3, .kw = 2, .s0 = 2, .s1 = 3, .pads = {1, 0, 0, 1},
+       .d0 = 2, .d1 = 1, .op0 = 0, .op1 = 2},
+      {.n = 1, .c = 4, .h = 3, .w = 17, .m = 6, .grp = 2, .kh = 1, .kw = 1, .s0 = 1, .s1 = 2, .d0 = 1, .d1 = 1,
+       .bias = 1, .f64 = 1},
+      /* 16 taps x 9 = 144 column rows of a 120-pixel input row: 69 KiB, so column rows are tiled too */
+      {.n = 1, .c = 3, .h = 3, .w = 120, .m = 16, .grp = 1, .kh = 3, .kw = 3, .s0 = 2, .s1 = 2,
+       .pads = {1, 1, 1, 1}, .d0 = 1, .d1 = 1},
+      /* 1-D: the plain scatter loops */
+      {.rank = 1, .n = 2, .c = 3, .w = 6, .m = 2, .grp = 1, .kw = 3, .s1 = 2, .pads = {1, 0}, .d1 = 2, .op1 = 1,
+       .bias = 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const ct_case *t = &cases[i];
+    int one = t->rank == 1, r = one ? 3 : 4;
+    ir_dtype dt = t->f64 ? IR_F64 : IR_F32;
+    int64_t xd[4] = {t->n, t->c, t->h, t->w}, wd[4] = {t->c, t->m / t->grp, t->kh, t->kw}, bd[1] = {t->m};
+    int64_t st[2] = {t->s0, t->s1}, dl[2] = {t->d0, t->d1}, op[2] = {t->op0, t->op1};
+    if (one) xd[2] = t->w, wd[2] = t->kw;
+    ir_graph *g = ir_graph_new("g", NULL);
+    ir_tensor *in[3] = {ot_input(g, "x", dt, r, xd), ot_input(g, "w", dt, r, wd),
+                        t->bias ? ot_input(g, "b", dt, 1, bd) : NULL};
+    ir_node *n = node(g, "ConvTranspose", t->bias ? 3 : 2, in, 11);
+    ir_attr_set_ints(n, "strides", r - 2, one ? st + 1 : st);
+    ir_attr_set_ints(n, "dilations", r - 2, one ? dl + 1 : dl);
+    ir_attr_set_ints(n, "output_padding", r - 2, one ? op + 1 : op);
+    ir_attr_set_ints(n, "pads", 2 * (r - 2), t->pads);
+    ir_attr_set_int(n, "group", t->grp);
+    ot_ok(g, n);
+    ot_cc_opts o = {.tag = "convt", .keep_env = "MODELC_KEEP", .cc_flags = "-O3", .clang_sanitize = 1};
+    ot_compile_and_compare(g, 1e-4, &o);
+    ir_graph_free(g);
+  }
+}
+
 /* x [5, 6] at flat indices 1, 2 of the default [1,1,1,4] output */
 static void test_max_unpool(void **state) {
   (void)state;
@@ -318,7 +369,7 @@ int main(void) {
       cmocka_unit_test(test_resize_errors),        cmocka_unit_test(test_depth_to_space),
       cmocka_unit_test(test_space_to_depth),       cmocka_unit_test(test_layer_norm),
       cmocka_unit_test(test_instance_norm),        cmocka_unit_test(test_lrn),
-      cmocka_unit_test(test_conv_transpose),       cmocka_unit_test(test_max_unpool),
+      cmocka_unit_test(test_conv_transpose),       cmocka_unit_test(test_conv_transpose_emit),       cmocka_unit_test(test_max_unpool),
       cmocka_unit_test(test_lp),                   cmocka_unit_test(test_roi_align),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
