@@ -633,7 +633,8 @@ static void test_bad_input(void **state) {
   write_npy("xnan.npy", "<f4", 2, DIMS(S, I), xn);
   write_npy("x10.npy", "<f4", 2, DIMS(10, I), X);
   write_npy("t10.npy", "<f4", 2, DIMS(10, O), T);
-  write_npy("xwide.npy", "<f4", 2, DIMS(S, I + 1), X);
+  static float xwide[S * (I + 1)];   /* samples one value too wide (zeros) */
+  write_npy("xwide.npy", "<f4", 2, DIMS(S, I + 1), xwide);
   expect_refusal("bad", "--train x.npy l.npy --epochs 1 --batch 4", "expected float32 values, got int64");
   expect_refusal("bad", "--train x.npy t10.npy --epochs 1 --batch 4", "x.npy has 12 samples but t10.npy has 10 labels");
   expect_refusal("bad", "--train x10.npy t10.npy --epochs 1 --batch 4", "no whole number of batches of 4");
