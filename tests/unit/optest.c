@@ -66,6 +66,21 @@ ir_tensor *ot_const_ints(ir_graph *g, const char *name, int cnt, const int64_t *
   return ot_const_raw(g, name, IR_I64, 1, &d, v);
 }
 
+ir_node *ot_gradient(ir_graph *g, const ir_tensor *y, int nx, ir_tensor *const *xs, ir_tensor *const *dxs) {
+  ir_node *gn = ir_add_node(g, "Gradient", "grad");
+  free(gn->domain);
+  gn->domain = ir_strdup("ai.onnx.preview.training");
+  gn->opset = 1;
+  ir_node_set_io(gn, nx, xs, nx, dxs);
+  ir_attr *a = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
+  a->n = nx;
+  a->strings = ir_alloc((size_t)(nx + 1) * sizeof *a->strings);
+  for (int i = 0; i < nx; i++) a->strings[i] = ir_strdup(xs[i]->name);
+  ir_attr_set_string(gn, "y", y->name);
+  if (op_validate(gn) < 0) fail_msg("%s", ir_last_error());
+  return gn;
+}
+
 ir_node *ot_node_named(ir_graph *g, const char *name, const char *op, int opset, int n_in, ir_tensor *const *in,
                        int n_out, const char *const *outs) {
   ir_tensor *out[OT_MAX_OUT];

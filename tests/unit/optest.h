@@ -49,6 +49,10 @@ ir_node *ot_node(ir_graph *g, const char *op, int opset, int n_in, ir_tensor *co
 ir_node *ot_node_named(ir_graph *g, const char *name, const char *op, int opset, int n_in, ir_tensor *const *in,
                        int n_out, const char *const *outs);
 
+/* ONNX's Gradient node (ai.onnx.preview.training) writing dy/dxs[i] into
+ * dxs[i] (tensors the caller made), validated; a failure fails the test. */
+ir_node *ot_gradient(ir_graph *g, const ir_tensor *y, int nx, ir_tensor *const *xs, ir_tensor *const *dxs);
+
 /* ---- validation and inference --------------------------------------------- */
 
 /* op_validate + the entry's infer; returns their result. */

@@ -23,6 +23,7 @@
 #include "compiler/ops/op.h"
 #include "compiler/passes/passes.h"
 #include "runtime/interp.h"
+#include "optest.h"
 
 typedef struct graph_case {
   ir_graph *g;
@@ -81,19 +82,8 @@ static void build(graph_case *c, body_fn body, int with_gradient) {
   if (!with_gradient) return;
   c->da = ir_add_tensor(c->g, "da", IR_UNDEF, IR_ACTIVATION);
   c->db = ir_add_tensor(c->g, "db", IR_UNDEF, IR_ACTIVATION);
-  ir_node *n = ir_add_node(c->g, "Gradient", "grad");
-  free(n->domain);
-  n->domain = ir_strdup("ai.onnx.preview.training");
-  n->opset = 1;
   ir_tensor *in[2] = {c->a, c->b}, *out[2] = {c->da, c->db};
-  ir_node_set_io(n, 2, in, 2, out);
-  ir_attr *xs = ir_attr_add(n, "xs", IR_ATTR_STRINGS);
-  xs->n = 2;
-  xs->strings = ir_alloc(2 * sizeof *xs->strings);
-  xs->strings[0] = ir_strdup("a");
-  xs->strings[1] = ir_strdup("b");
-  ir_attr_set_string(n, "y", c->y->name);
-  assert_int_equal(op_validate(n), 0);
+  ot_gradient(c->g, c->y, 2, in, out);
   ir_graph_add_output(c->g, c->da);
   ir_graph_add_output(c->g, c->db);
 }

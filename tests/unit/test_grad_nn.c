@@ -90,22 +90,12 @@ static ir_node *node(ir_graph *g, const char *op, int opset, int n_in, ir_tensor
 
 /* ONNX's Gradient of y over xs[nx], into new graph outputs grads[nx]. */
 static void add_gradient(ir_graph *g, ir_tensor *y, int nx, ir_tensor *const *xs, ir_tensor **grads) {
-  ir_node *gn = ir_add_node(g, "Gradient", "grad");
-  free(gn->domain);
-  gn->domain = ir_strdup("ai.onnx.preview.training");
-  gn->opset = 1;
   for (int i = 0; i < nx; i++) {
     char name[32];
     snprintf(name, sizeof name, "d_%s", xs[i]->name);
     grads[i] = ir_add_tensor(g, name, IR_UNDEF, IR_ACTIVATION);
   }
-  ir_node_set_io(gn, nx, xs, nx, grads);
-  ir_attr *a = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
-  a->n = nx;
-  a->strings = ir_alloc((size_t)nx * sizeof *a->strings);
-  for (int i = 0; i < nx; i++) a->strings[i] = ir_strdup(xs[i]->name);
-  ir_attr_set_string(gn, "y", y->name);
-  assert_int_equal(op_validate(gn), 0);
+  ot_gradient(g, y, nx, xs, grads);
   for (int i = 0; i < nx; i++) ir_graph_add_output(g, grads[i]);
 }
 

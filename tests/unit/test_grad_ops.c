@@ -99,23 +99,13 @@ static void build(built *b, const gspec *s, const ir_tensor *shape_of_y) {
   free(w);
   b->y = op2(b->g, "Mul", b->y, wt);
   ir_graph_add_output(b->g, b->y);
-  ir_node *n = ir_add_node(b->g, "Gradient", "grad");
-  free(n->domain);
-  n->domain = ir_strdup("ai.onnx.preview.training");
-  n->opset = 1;
   ir_tensor *out[MAXX];
   for (int i = 0; i < s->n_x; i++) {
     char name[16];
     snprintf(name, sizeof name, "d%d", i);
     out[i] = b->dx[i] = ir_add_tensor(b->g, name, IR_UNDEF, IR_ACTIVATION);
   }
-  ir_node_set_io(n, s->n_x, b->x, s->n_x, out);
-  ir_attr *xs = ir_attr_add(n, "xs", IR_ATTR_STRINGS);
-  xs->n = s->n_x;
-  xs->strings = ir_alloc((size_t)s->n_x * sizeof *xs->strings);
-  for (int i = 0; i < s->n_x; i++) xs->strings[i] = ir_strdup(b->x[i]->name);
-  ir_attr_set_string(n, "y", b->y->name);
-  if (op_validate(n) < 0) fail_msg("%s", ir_last_error());
+  ot_gradient(b->g, b->y, s->n_x, b->x, out);
   for (int i = 0; i < s->n_x; i++) ir_graph_add_output(b->g, out[i]);
 }
 
@@ -337,17 +327,7 @@ static void test_kinks_as_pytorch(void **state) {
       ir_attr_set_float(n, "beta", cases[c].beta);
     }
     ir_tensor *y = fin(n), *dx = ir_add_tensor(g, "dx", IR_UNDEF, IR_ACTIVATION);
-    ir_node *gn = ir_add_node(g, "Gradient", "grad");
-    free(gn->domain);
-    gn->domain = ir_strdup("ai.onnx.preview.training");
-    gn->opset = 1;
-    ir_node_set_io(gn, 1, &x, 1, &dx);
-    ir_attr *xa = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
-    xa->n = 1;
-    xa->strings = ir_alloc(sizeof *xa->strings);
-    xa->strings[0] = ir_strdup("x");
-    ir_attr_set_string(gn, "y", y->name);
-    if (op_validate(gn) < 0) fail_msg("%s", ir_last_error());
+    ot_gradient(g, y, 1, &x, &dx);
     ir_graph_add_output(g, y);
     ir_graph_add_output(g, dx);
     run_passes(g);
@@ -608,17 +588,7 @@ static void test_extreme_ties(void **state) {
     ir_tensor *xs[2] = {a, b}, *d[2] = {ir_add_tensor(g, "da", IR_UNDEF, IR_ACTIVATION),
                                         ir_add_tensor(g, "db", IR_UNDEF, IR_ACTIVATION)};
     int nx = c ? 1 : 2;
-    ir_node *gn = ir_add_node(g, "Gradient", "grad");
-    free(gn->domain);
-    gn->domain = ir_strdup("ai.onnx.preview.training");
-    gn->opset = 1;
-    ir_node_set_io(gn, nx, xs, nx, d);
-    ir_attr *xa = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
-    xa->n = nx;
-    xa->strings = ir_alloc(2 * sizeof *xa->strings);
-    for (int i = 0; i < nx; i++) xa->strings[i] = ir_strdup(xs[i]->name);
-    ir_attr_set_string(gn, "y", y->name);
-    if (op_validate(gn) < 0) fail_msg("%s", ir_last_error());
+    ot_gradient(g, y, nx, xs, d);
     ir_graph_add_output(g, y);
     for (int i = 0; i < nx; i++) ir_graph_add_output(g, d[i]);
     run_passes(g);
@@ -861,22 +831,12 @@ static void test_refusals(void **state) {
 static void compile_and_compare_backward(ir_graph *g, ir_tensor *y, int nx, ir_tensor *const *xs, void **inputs) {
   ir_tensor *ds[MAXX];
   ir_graph_add_output(g, y);
-  ir_node *gn = ir_add_node(g, "Gradient", "grad");
-  free(gn->domain);
-  gn->domain = ir_strdup("ai.onnx.preview.training");
-  gn->opset = 1;
   for (int i = 0; i < nx; i++) {
     char name[16];
     snprintf(name, sizeof name, "d%d", i);
     ds[i] = ir_add_tensor(g, name, IR_UNDEF, IR_ACTIVATION);
   }
-  ir_node_set_io(gn, nx, xs, nx, ds);
-  ir_attr *xa = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
-  xa->n = nx;
-  xa->strings = ir_alloc((size_t)nx * sizeof *xa->strings);
-  for (int i = 0; i < nx; i++) xa->strings[i] = ir_strdup(xs[i]->name);
-  ir_attr_set_string(gn, "y", y->name);
-  if (op_validate(gn) < 0) fail_msg("%s", ir_last_error());
+  ot_gradient(g, y, nx, xs, ds);
   for (int i = 0; i < nx; i++) ir_graph_add_output(g, ds[i]);
   run_passes(g);
   interp_ctx ic;

@@ -148,22 +148,12 @@ static void build(rnn_graph *r, const rnn_case *c, int with_gradient) {
   }
   ir_graph_add_output(r->g, r->y);
   if (!with_gradient) return;
-  ir_node *gn = ir_add_node(r->g, "Gradient", "grad");
-  free(gn->domain);
-  gn->domain = ir_strdup("ai.onnx.preview.training");
-  gn->opset = 1;
   for (int i = 0; i < r->n_x; i++) {
     char name[64];
     snprintf(name, sizeof name, "d_%s", r->xs[i]->name);
     r->dxs[i] = ir_add_tensor(r->g, name, IR_UNDEF, IR_ACTIVATION);
   }
-  ir_node_set_io(gn, r->n_x, r->xs, r->n_x, r->dxs);
-  ir_attr *xa = ir_attr_add(gn, "xs", IR_ATTR_STRINGS);
-  xa->n = r->n_x;
-  xa->strings = ir_alloc((size_t)r->n_x * sizeof *xa->strings);
-  for (int i = 0; i < r->n_x; i++) xa->strings[i] = ir_strdup(r->xs[i]->name);
-  ir_attr_set_string(gn, "y", r->y->name);
-  assert_int_equal(op_validate(gn), 0);
+  ot_gradient(r->g, r->y, r->n_x, r->xs, r->dxs);
   for (int i = 0; i < r->n_x; i++) ir_graph_add_output(r->g, r->dxs[i]);
 }
 
