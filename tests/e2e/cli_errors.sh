@@ -10,22 +10,7 @@ n=0
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
 
-# expect CODE PATTERN -- ARGS...: exit status CODE, one stderr line matching PATTERN
-expect() {
-  code=$1 pattern=$2
-  shift 3
-  n=$((n + 1))
-  "$modelc" "$@" > /dev/null 2> "$err"
-  got=$?
-  lines=$(wc -l < "$err")
-  if [ "$got" -ne "$code" ] || [ "$lines" -ne 1 ] || ! grep -q -- "$pattern" "$err"; then
-    echo "FAIL: modelc $*: exit $got (want $code), $lines stderr lines, want /$pattern/:"
-    cat "$err"
-    fails=$((fails + 1))
-  else
-    echo "ok: modelc $* -> $(cat "$err")"
-  fi
-}
+. "$(dirname "$0")/expect_lib.sh"   # expect CODE PATTERN -- ARGS...
 
 expect 1 "no/such/model.onnx" -- info no/such/model.onnx
 expect 1 "not an ONNX model" -- info $bad/not_onnx.onnx

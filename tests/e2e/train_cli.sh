@@ -13,22 +13,7 @@ trap 'rm -rf "$d"' EXIT
 fails=0
 n=0
 
-# expect CODE PATTERN -- ARGS...: exit status CODE, one stderr line matching PATTERN
-expect() {
-  code=$1 pattern=$2
-  shift 3
-  n=$((n + 1))
-  "$modelc" "$@" > /dev/null 2> "$err"
-  got=$?
-  lines=$(wc -l < "$err")
-  if [ "$got" -ne "$code" ] || [ "$lines" -ne 1 ] || ! grep -q -- "$pattern" "$err"; then
-    echo "FAIL: modelc $*: exit $got (want $code), $lines stderr lines, want /$pattern/:"
-    cat "$err"
-    fails=$((fails + 1))
-  else
-    echo "ok: modelc $* -> $(cat "$err")"
-  fi
-}
+. "$(dirname "$0")/expect_lib.sh"   # expect CODE PATTERN -- ARGS...
 
 m=$d/tiny.onnx
 expect 2 "unknown loss 'hinge' (softmax_cross_entropy, mse, bce_with_logits)" -- compile $m -o $d/o --train --loss hinge --optimizer adam
