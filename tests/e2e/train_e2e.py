@@ -74,8 +74,8 @@ with tempfile.TemporaryDirectory() as d:
         else:
             print("ok: %s: interpreter = torch, compiled = interpreter: %s" % (opt, r.stdout.strip().splitlines()[-1]))
 
-    # info --train: the state each optimizer keeps (w, b: 3 float32 each; Adam's step: one int64)
-    for opt, state in (("sgd:lr=0.1", "0 tensors, 0 bytes"), ("sgd:lr=0.1,momentum=0.9", "2 tensors, 24 bytes"),
+    # info --train: the state each optimizer keeps (w, b: 3 float32 each; the step counter: one int64)
+    for opt, state in (("sgd:lr=0.1", "1 tensors, 8 bytes"), ("sgd:lr=0.1,momentum=0.9", "3 tensors, 32 bytes"),
                        ("adam", "5 tensors, 56 bytes"), ("adagrad", "3 tensors, 32 bytes")):
         r = subprocess.run([modelc, "info", os.path.join(d, "tiny.onnx"), "--train", "--loss", "mse", "--optimizer", opt],
                            capture_output=True, text=True)
