@@ -44,6 +44,7 @@
 #include "../ops/epilogue.h"
 #include "../passes/plan.h"
 #include "../passes/passes.h"   /* pass_plan_with: a --train build re-plans when a weight becomes state */
+#include "../passes/train.h"    /* TRAIN_STEP_NAME, the step counter the harness resumes from */
 #include "npy_src.h"
 #include "npz_src.h"
 #include "train_src.h"
@@ -666,14 +667,18 @@ static void put_train_header(const part *tp, sbuf *h) {
   for (int i = 0; i < t->n_inputs; i++)
     sb_printf(h, "const %s *%s, ", ir_dtype_ctype(t->inputs[i]->dtype), tp->d.in_param[i]);
   sb_puts(h, "float *loss, void *arena);\n\n");
-  sb_printf(h, "int %s_param_count(void);\n"
-               "const char *%s_param_name(int i);\n"
-               "const char *%s_param_dtype(int i);\n"
-               "int %s_param_rank(int i);\n"
-               "const int64_t *%s_param_shape(int i);\n"
-               "int64_t %s_param_numel(int i);\n"
-               "void *%s_param_data(int i);\n"
-               "int %s_param_find(const char *name);\n\n", nm, nm, nm, nm, nm, nm, nm, nm);
+  for (int k = 0; k < 2; k++) {
+    const char *kind = k ? "state" : "param";
+    sb_printf(h, "int %s_%s_count(void);\n"
+                 "const char *%s_%s_name(int i);\n"
+                 "const char *%s_%s_dtype(int i);\n"
+                 "int %s_%s_rank(int i);\n"
+                 "const int64_t *%s_%s_shape(int i);\n"
+                 "int64_t %s_%s_numel(int i);\n"
+                 "void *%s_%s_data(int i);\n"
+                 "int %s_%s_find(const char *name);\n\n", nm, kind, nm, kind, nm, kind, nm, kind, nm, kind, nm, kind,
+              nm, kind, nm, kind);
+  }
 }
 
 static void emit_header(const drv *d, const part *tp, sbuf *h) {
@@ -721,8 +726,13 @@ static void emit_header(const drv *d, const part *tp, sbuf *h) {
                  " *   %s_param_data(i)   its numel elements, C order, writable: loading is a\n"
                  " *                       memcpy into it between steps\n"
                  " *   %s_param_find(name) its index, or -1\n"
-                 " * Only trained parameters are listed; frozen ones and constants stay const.\n */\n",
-              nm, nm, nm, nm, nm, nm, nm, nm, nm, nm, nm, nm);
+                 " * Only trained parameters are listed; frozen ones and constants stay const.\n"
+                 " * The optimizer's state (momentum, Adam's moments, the step counter that\n"
+                 " * also seeds random ops) has the same functions, %s_state_count() and so\n"
+                 " * on; its names (\"optimizer/<parameter>/exp_avg\", \"optimizer/step\") are\n"
+                 " * never a parameter's, so one .npz can hold both.  Saving and loading both\n"
+                 " * resumes training exactly where it stopped.\n */\n",
+              nm, nm, nm, nm, nm, nm, nm, nm, nm, nm, nm, nm, nm);
   }
   sb_printf(h, "#ifndef %s_H_INCLUDED\n#define %s_H_INCLUDED\n\n#include <stdint.h>\n\n", nm, nm);
   sb_puts(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
@@ -862,7 +872,10 @@ static void put_train_glue(const part *tp, sbuf *m) {
                "#define TR_ERR_LOSS %s_ERR_LOSS_NOT_FINITE\n", nm, t->n_labels, nm, nm);
   static const char *const fns[] = {"COUNT", "count", "NAME", "name", "DTYPE", "dtype", "RANK", "rank",
                                     "SHAPE", "shape", "NUMEL", "numel", "DATA", "data", "FIND", "find"};
-  for (int k = 0; k < 16; k += 2) sb_printf(m, "#define TR_PARAM_%s %s_param_%s\n", fns[k], nm, fns[k + 1]);
+  for (int k = 0; k < 16; k += 2)
+    sb_printf(m, "#define TR_PARAM_%s %s_param_%s\n#define TR_STATE_%s %s_state_%s\n", fns[k], nm, fns[k + 1], fns[k],
+              nm, fns[k + 1]);
+  sb_puts(m, "#define TR_STEP_NAME \"" TRAIN_STEP_NAME "\"\n");
   sb_printf(m, "\nstatic int tr_step(void *const *in, void *const *lab, float *loss, void *arena) {\n");
   if (!n_in) sb_puts(m, "  (void)in;\n");
   if (!t->n_labels) sb_puts(m, "  (void)lab;\n");
@@ -1402,12 +1415,43 @@ static void put_arena_pick(sbuf *c, const char *nm) {
             "#endif\n", nm, nm, nm);
 }
 
-/* The trained parameters (IR_PARAM entries of wt that are state), in wt order. */
-static int trained_params(const wtab *wt, int *idx) {
+/* The entries of wt that are state of role `role`, in wt order: the trained
+ * parameters (IR_PARAM) or the optimizer's state (IR_OPTSTATE). */
+static int state_entries(const wtab *wt, ir_role role, int *idx) {
   int n = 0;
   for (int k = 0; k < wt->n; k++)
-    if (wt->t[k]->is_state && wt->t[k]->role == IR_PARAM) idx[n++] = k;
+    if (wt->t[k]->is_state && wt->t[k]->role == role) idx[n++] = k;
   return n;
+}
+
+/* The table NAME_<kind>s of the entries idx[0..n) of wt and its accessors
+ * NAME_<kind>_count, _name, ..., _find (declared by put_train_header). */
+static void put_access(sbuf *c, const char *nm, const char *kind, const wtab *wt, const int *idx, int n) {
+  sb_printf(c, "static const struct {\n  const char *name, *dtype;\n  int rank;\n  int64_t numel, shape[%d];\n"
+               "  void *data;\n} %s_%ss[%d] = {\n", IR_MAX_RANK, nm, kind, n + 1);
+  for (int q = 0; q < n; q++) {
+    const ir_tensor *p = wt->t[idx[q]];
+    sb_puts(c, "  {");
+    put_cstring(c, p->name);
+    sb_printf(c, ", \"%s\", %d, %" PRId64 ", {", ir_dtype_name(p->dtype), p->rank, ir_numel(p));
+    for (int k = 0; k < p->rank; k++) sb_printf(c, k ? ", %" PRId64 : "%" PRId64, p->shape[k]);
+    if (p->rank == 0) sb_puts(c, "0");
+    sb_puts(c, "}, ");
+    put_weight(c, nm, p, idx[q]);
+    sb_puts(c, "},\n");
+  }
+  sb_puts(c, "  {NULL, NULL, 0, 0, {0}, NULL}  /* C has no empty arrays */\n};\n\n");
+  sb_printf(c, "int %s_%s_count(void) { return %d; }\n", nm, kind, n);
+  static const char *const fields[][3] = {{"const char *", "name", "NULL"}, {"const char *", "dtype", "NULL"},
+                                          {"int ", "rank", "-1"}, {"const int64_t *", "shape", "NULL"},
+                                          {"int64_t ", "numel", "-1"}, {"void *", "data", "NULL"}};
+  for (int f = 0; f < 6; f++)
+    sb_printf(c, "%s%s_%s_%s(int i) { return i >= 0 && i < %d ? %s_%ss[i].%s : %s; }\n", fields[f][0], nm, kind,
+              fields[f][1], n, nm, kind, fields[f][1], fields[f][2]);
+  sb_printf(c, "int %s_%s_find(const char *name)\n{\n  int i;\n"
+               "  for (i = 0; name && i < %d; i++)\n"
+               "    if (strcmp(%s_%ss[i].name, name) == 0) return i;\n  return -1;\n}\n",
+            nm, kind, n, nm, kind);
 }
 
 /* NAME_train_step and the parameter table, into c. */
@@ -1450,36 +1494,12 @@ static int put_train_step(const part *tp, const wtab *wt, sbuf *c) {
   }
   sb_free(&body);
 
-  /* 3. the parameter table */
+  /* 3. the tables of the trained parameters and of the optimizer's state */
   int *idx = ir_alloc(sizeof(int) * (size_t)(wt->n + 1));
-  int np = trained_params(wt, idx);
-  sb_puts(c, "\n/* ---- the trained parameters, for saving and loading ---- */\n\n");
-  sb_printf(c, "static const struct {\n  const char *name, *dtype;\n  int rank;\n  int64_t numel, shape[%d];\n"
-               "  void *data;\n} %s_params[%d] = {\n", IR_MAX_RANK, nm, np + 1);
-  for (int q = 0; q < np; q++) {
-    const ir_tensor *p = wt->t[idx[q]];
-    sb_puts(c, "  {");
-    put_cstring(c, p->name);
-    sb_printf(c, ", \"%s\", %d, %" PRId64 ", {", ir_dtype_name(p->dtype), p->rank, ir_numel(p));
-    for (int k = 0; k < p->rank; k++) sb_printf(c, k ? ", %" PRId64 : "%" PRId64, p->shape[k]);
-    if (p->rank == 0) sb_puts(c, "0");
-    sb_puts(c, "}, ");
-    put_weight(c, nm, p, idx[q]);
-    sb_puts(c, "},\n");
-  }
-  sb_puts(c, "  {NULL, NULL, 0, 0, {0}, NULL}  /* C has no empty arrays */\n};\n\n");
-  sb_printf(c,
-            "int %s_param_count(void) { return %d; }\n"
-            "const char *%s_param_name(int i) { return i >= 0 && i < %d ? %s_params[i].name : NULL; }\n"
-            "const char *%s_param_dtype(int i) { return i >= 0 && i < %d ? %s_params[i].dtype : NULL; }\n"
-            "int %s_param_rank(int i) { return i >= 0 && i < %d ? %s_params[i].rank : -1; }\n"
-            "const int64_t *%s_param_shape(int i) { return i >= 0 && i < %d ? %s_params[i].shape : NULL; }\n"
-            "int64_t %s_param_numel(int i) { return i >= 0 && i < %d ? %s_params[i].numel : -1; }\n"
-            "void *%s_param_data(int i) { return i >= 0 && i < %d ? %s_params[i].data : NULL; }\n"
-            "int %s_param_find(const char *name)\n{\n  int i;\n"
-            "  for (i = 0; name && i < %d; i++)\n"
-            "    if (strcmp(%s_params[i].name, name) == 0) return i;\n  return -1;\n}\n",
-            nm, np, nm, np, nm, nm, np, nm, nm, np, nm, nm, np, nm, nm, np, nm, nm, np, nm, nm, np, nm);
+  sb_puts(c, "\n/* ---- the trained parameters and the optimizer's state, for saving and loading ---- */\n\n");
+  put_access(c, nm, "param", wt, idx, state_entries(wt, IR_PARAM, idx));
+  sb_puts(c, "\n");
+  put_access(c, nm, "state", wt, idx, state_entries(wt, IR_OPTSTATE, idx));
   free(idx);
   return rc;
 }

@@ -13,7 +13,7 @@
  * (interp_train_step), printing each loss, then the compiled harness
  * (`m_main --train X Y --epochs K --batch N --log --save`, DESIGN.md) on
  * the same batch, and compares the loss of every step and the final
- * parameters, naming the first that differs.
+ * parameters and optimizer state, naming the first that differs.
  */
 #include "cli.h"
 #include "../backend/emit.h"
@@ -284,16 +284,16 @@ int cmd_check_train(cli_opts *o) {
     cli_fmt(path, sizeof path, "%s/w.npz", dir);
     if (npz_read(path, o->max_bytes, &z, err, sizeof err) < 0) rc = ir_error("check --train: %s", err);
   }
-  for (int i = 0; rc == 0 && i < g->n_updates; i++) {
+  for (int i = 0; rc == 0 && i < g->n_updates; i++) {   /* the harness saves state under its tensor name too */
     const ir_tensor *t = g->updates[i].target;
-    if (t->role != IR_PARAM) continue;
+    const char *what = t->role == IR_PARAM ? "parameter" : "optimizer state";
     const npz_member *m = npz_find(&z, t->name);
     double d;
     int64_t bad;
     if (!m || m->a.nbytes != (size_t)ir_nbytes(t) || tio_dtype_from_descr(m->a.descr) != t->dtype)
-      rc = ir_error("check --train failed: the harness saved no %s parameter '%s'", ir_dtype_name(t->dtype), t->name);
+      rc = ir_error("check --train failed: the harness saved no %s %s '%s'", ir_dtype_name(t->dtype), what, t->name);
     else if (!cli_close(t->dtype, m->a.data, t->data, ir_numel(t), o->rtol, o->atol, &d, &bad))
-      rc = ir_error("check --train failed: parameter '%s' differs after %d steps at element %lld (max abs diff %g)",
+      rc = ir_error("check --train failed: %s '%s' differs after %d steps at element %lld (max abs diff %g)", what,
                     t->name, k, (long long)bad, d);
   }
   npz_free(&z);
@@ -308,8 +308,9 @@ int cmd_check_train(cli_opts *o) {
       cli_system(path);
     }
   }
-  if (rc == 0) printf("check --train passed: %d steps, losses and parameters within rtol %g, atol %g\n", k, o->rtol,
-                      o->atol);
+  if (rc == 0)
+    printf("check --train passed: %d steps, losses, parameters and optimizer state within rtol %g, atol %g\n", k,
+           o->rtol, o->atol);
   cli_free_inputs(g, bufs);
   ir_graph_free(g);
   free(want);
@@ -335,10 +336,12 @@ int cmd_update_weights(cli_opts *o) {
     const npz_member *m = &z.m[i];
     ir_tensor *t = ir_find_tensor(g, m->key);
     ir_tensor got;
+    int param = t && t->role == IR_PARAM && t->data;
+    if (!param && !strncmp(m->key, TRAIN_STATE_PREFIX, strlen(TRAIN_STATE_PREFIX))) continue;   /* optimizer state */
     memset(&got, 0, sizeof got);
     got.dtype = tio_dtype_from_descr(m->a.descr);
     ir_set_shape(&got, m->a.rank, m->a.shape);
-    if (!t || t->role != IR_PARAM || !t->data)
+    if (!param)
       rc = ir_error("%s: key '%s' is no parameter of %s", o->pos[1], m->key, o->pos[0]);
     else if (got.dtype != t->dtype || !ir_same_shape(&got, t))
       rc = ir_error("%s: key '%s' is %s %s, the parameter is %s %s", o->pos[1], m->key, ir_dtype_name(got.dtype),

@@ -23,9 +23,10 @@
  *            value and new state; each new value is recorded with
  *            ir_graph_add_update, beside its target: the parameter or an
  *            IR_OPTSTATE tensor whose data (zeros) is its value before the
- *            first step.  Adam's and Adagrad's step counter (and the random
- *            draws') is one int64 IR_OPTSTATE scalar, "optimizer.step",
- *            counting the steps done.
+ *            first step.  The step counter (Adam's and Adagrad's T, the random
+ *            draws' step) is one int64 IR_OPTSTATE scalar, TRAIN_STEP_NAME,
+ *            counting the steps done, kept by every optimizer.  State is
+ *            named as train.h says.
  *
  * 1. switch BatchNormalization and Dropout to training mode;
  * 2. the label input and the loss;
@@ -387,7 +388,7 @@ static int optimizer_step(ir_graph *g, const train_spec *s, ir_tensor *p, ir_ten
   in[first] = p;
   in[first + 1] = gp;
   for (int j = 0; j < n_state; j++) {
-    snprintf(nm, sizeof nm, "%.250s.%s", p->name, names[o->kind][j]);
+    snprintf(nm, sizeof nm, TRAIN_STATE_PREFIX "%.250s/%s", p->name, names[o->kind][j]);
     in[first + 2 + j] = state(g, nm, p->dtype, p->rank, p->shape);
   }
   if (o->kind == TRAIN_ADAM) in[4] = next;   /* the number of this step, from 1 */
@@ -457,13 +458,15 @@ int pass_train(ir_graph *g, const train_spec *s, const pass_options *o) {
   ir_tensor **grads = ir_alloc(sizeof *grads * (size_t)(g->n_tensors + 1));
   int np = trainable(g, s, target, params), rc = np < 0 ? -1 : 0;
   /* the steps done so far: Adam's and Adagrad's bias corrections read it,
-   * and so do the random draws (Dropout), which need a new mask each step */
+   * and so do the random draws (Dropout), which need a new mask each step;
+   * every optimizer keeps it, so that a run resumed from a save goes on
+   * with the shuffle of the epoch it reached (harness_train.inc) */
   ir_tensor *step = NULL, *next = NULL;
   int draws = 0;
   for (int k = 0; k < g->n_nodes; k++) draws |= !g->nodes[k]->dead && ops_random_draws(g->nodes[k]);
-  if (rc == 0 && (s->opt.kind != TRAIN_SGD || draws)) {
+  if (rc == 0) {
     int64_t one = 1;
-    step = state(g, "optimizer.step", IR_I64, 0, NULL);
+    step = state(g, TRAIN_STEP_NAME, IR_I64, 0, NULL);
     next = add2(g, "Add", step, ir_add_const_like(g, step, "_one", 0, NULL, &one));
     if (!next) rc = -1;
     else ir_graph_add_update(g, step, next);

@@ -13,6 +13,15 @@
 
 #define TRAIN_MAX_FROZEN 256
 
+/* The names of the optimizer's state tensors, which are also their keys in
+ * the .npz a --train harness saves (docs/training_harness.md):
+ * "optimizer/<parameter>/<what torch calls it>" (momentum_buffer, exp_avg,
+ * exp_avg_sq, sum) and TRAIN_STEP_NAME, the count of steps done.  Being
+ * tensor names of the step they never equal a parameter's; the prefix lets
+ * update-weights tell them from parameters a model lacks. */
+#define TRAIN_STATE_PREFIX "optimizer/"
+#define TRAIN_STEP_NAME TRAIN_STATE_PREFIX "step"
+
 typedef enum train_optimizer { TRAIN_SGD = 1, TRAIN_ADAM, TRAIN_ADAGRAD } train_optimizer;   /* 1 + index in train.c's table */
 
 typedef struct train_spec {

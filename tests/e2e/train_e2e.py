@@ -11,6 +11,12 @@ reference evaluator.
    new.onnx`: the output equals numpy's tanh(x * w + b) with the new
    weights, and ONNX's own loader and checker read new.onnx with the npz's
    values as its initializers (this onnx, 1.12, has no ReferenceEvaluator).
+   The same weights with optimizer state beside them (w_state.npz, as the
+   harness saves) write the same model: update-weights skips the state.
+3. The compiled harness trains tiny.onnx 3 steps and --save: under each key
+   of the optimizer's state ("optimizer/<param>/momentum_buffer", exp_avg,
+   exp_avg_sq, sum, "optimizer/step") is what torch.optim keeps in its
+   state_dict under that name.
 """
 import os
 import re
@@ -74,8 +80,8 @@ with tempfile.TemporaryDirectory() as d:
         else:
             print("ok: %s: interpreter = torch, compiled = interpreter: %s" % (opt, r.stdout.strip().splitlines()[-1]))
 
-    # info --train: the state each optimizer keeps (w, b: 3 float32 each; Adam's step: one int64)
-    for opt, state in (("sgd:lr=0.1", "0 tensors, 0 bytes"), ("sgd:lr=0.1,momentum=0.9", "2 tensors, 24 bytes"),
+    # info --train: the state each optimizer keeps (w, b: 3 float32 each; the step counter: one int64)
+    for opt, state in (("sgd:lr=0.1", "1 tensors, 8 bytes"), ("sgd:lr=0.1,momentum=0.9", "3 tensors, 32 bytes"),
                        ("adam", "5 tensors, 56 bytes"), ("adagrad", "3 tensors, 32 bytes")):
         r = subprocess.run([modelc, "info", os.path.join(d, "tiny.onnx"), "--train", "--loss", "mse", "--optimizer", opt],
                            capture_output=True, text=True)
@@ -145,6 +151,53 @@ with tempfile.TemporaryDirectory() as d:
                 fail("update-weights: the output is the old weights'")
             else:
                 print("ok: update-weights: modelc run on the new model = numpy; onnx reads the new initializers")
+        with_state = os.path.join(d, "new_state.onnx")
+        r = subprocess.run([modelc, "update-weights", os.path.join(d, "tiny.onnx"), os.path.join(d, "w_state.npz"),
+                            "-o", with_state], capture_output=True, text=True)
+        if r.returncode != 0:
+            fail("update-weights with optimizer state: %s" % r.stderr.strip())
+        elif open(with_state, "rb").read() != open(new, "rb").read():
+            fail("update-weights: the optimizer state beside the weights changed the written model")
+        else:
+            print("ok: update-weights skips the optimizer state of a harness's save")
+
+    # the harness's saved state, key by key, against torch.optim's
+    for opt, make in (("sgd:lr=0.5,momentum=0.9", lambda p: torch.optim.SGD(p, lr=0.5, momentum=0.9)),
+                      ("adam:lr=0.05,beta1=0.8", lambda p: torch.optim.Adam(p, lr=0.05, betas=(0.8, 0.999))),
+                      ("adagrad:lr=0.3", lambda p: torch.optim.Adagrad(p, lr=0.3))):
+        o = os.path.join(d, "c_" + opt.split(":")[0])
+        r = subprocess.run([modelc, "compile", os.path.join(d, "tiny.onnx"), "-o", o, "--name", "m", "--emit-main",
+                            "--train", "--loss", "mse", "--optimizer", opt], capture_output=True, text=True)
+        if r.returncode == 0:
+            r = subprocess.run("cc -std=c99 -O2 %s/*.c -lm -o %s/m_main" % (o, o), shell=True, capture_output=True,
+                               text=True)
+        if r.returncode == 0:
+            r = subprocess.run([os.path.join(o, "m_main"), "--train", os.path.join(d, "x.npy"), os.path.join(d, "y.npy"),
+                                "--epochs", "3", "--batch", "4", "--save", os.path.join(o, "w.npz")],
+                               capture_output=True, text=True)
+        if r.returncode != 0:
+            fail("%s: compiling or training in C: %s" % (opt, r.stderr.strip()))
+            continue
+        w = torch.tensor([0.5, -0.25, 1.0], requires_grad=True)
+        b = torch.tensor([0.1, 0.0, -0.2], requires_grad=True)
+        topt = make([w, b])
+        for _ in range(3):
+            topt.zero_grad()
+            torch.nn.functional.mse_loss(torch.tanh(x * w + b), y).backward()
+            topt.step()
+        want = {"optimizer/step": 3}
+        for name, p in (("w", w), ("b", b)):
+            for k, v in topt.state[p].items():
+                if k != "step":
+                    want["optimizer/%s/%s" % (name, k)] = v.numpy()
+        z = np.load(os.path.join(o, "w.npz"))
+        got = {k: z[k] for k in z.files if k.startswith("optimizer/")}
+        if sorted(got) != sorted(want):
+            fail("%s: saved state keys %s, torch's %s" % (opt, sorted(got), sorted(want)))
+        elif not all(np.allclose(got[k], want[k], rtol=1e-5, atol=1e-7) for k in want):
+            fail("%s: saved state %s, torch's %s" % (opt, got, want))
+        else:
+            print("ok: %s: the saved optimizer state is torch.optim's: %s" % (opt, ", ".join(sorted(want))))
 
 print("%s" % ("all passed" if failed == 0 else "%d failed" % failed))
 sys.exit(1 if failed else 0)

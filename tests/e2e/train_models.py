@@ -5,6 +5,7 @@ DIR/x.npy, DIR/y.npy   a batch and its float targets
 DIR/classes.onnx the same logits x * w + b ending in SoftmaxCrossEntropyLoss
                  with the int64 labels input 'classes' (a model with its loss)
 DIR/w_new.npz    other values for w and b (update-weights)
+DIR/w_state.npz  the same with optimizer state, as a --train harness saves it
 DIR/w_missing.npz, w_extra.npz, w_shape.npz, w_dtype.npz   broken weight sets
 """
 import os
@@ -38,6 +39,8 @@ np.save(os.path.join(d, "y.npy"), y)
 
 w2, b2 = np.array([1.5, 2.0, -0.75], np.float32), np.array([-0.3, 0.25, 0.5], np.float32)
 np.savez(os.path.join(d, "w_new.npz"), w=w2, b=b2)
+np.savez(os.path.join(d, "w_state.npz"), w=w2, b=b2, **{"optimizer/w/exp_avg": w2, "optimizer/b/exp_avg": b2,
+                                                       "optimizer/step": np.array(7, np.int64)})
 np.savez(os.path.join(d, "w_missing.npz"), w=w2)
 np.savez(os.path.join(d, "w_extra.npz"), w=w2, b=b2, c=b2)
 np.savez(os.path.join(d, "w_shape.npz"), w=np.zeros(4, np.float32), b=b2)

@@ -145,8 +145,8 @@ static ir_graph *train_graph(int cls) {
   ir_tensor *lr = scalar(g, "lr", LR);
   if (cls) {   /* ONNX's Momentum op, with its step counter (int64 state) and velocity */
     double zeros[I * O] = {0};
-    ir_tensor *steps = ot_const(g, "step_count", IR_I64, 0, NULL, D(0));
-    ir_tensor *vel = ot_const(g, "fc.weight.momentum", IR_F32, 2, DIMS(I, O), zeros);
+    ir_tensor *steps = ot_const(g, "optimizer/step", IR_I64, 0, NULL, D(0));
+    ir_tensor *vel = ot_const(g, "optimizer/fc.weight/momentum", IR_F32, 2, DIMS(I, O), zeros);
     steps->role = vel->role = IR_OPTSTATE;
     ir_node *mo = ot_node(g, "Momentum", 1, 5, IN(lr, steps, w, gw, vel), 2);
     free(mo->domain);
@@ -160,7 +160,7 @@ static ir_graph *train_graph(int cls) {
     ir_graph_add_update(g, steps, op2(g, "Add", steps, ot_const(g, "one_step", IR_I64, 0, NULL, D(1))));
   } else {     /* momentum: v = mu v + g; W -= lr v */
     double zeros[I * O] = {0};
-    ir_tensor *v = ot_const(g, "fc.weight.velocity", IR_F32, 2, DIMS(I, O), zeros);
+    ir_tensor *v = ot_const(g, "optimizer/fc.weight/velocity", IR_F32, 2, DIMS(I, O), zeros);
     v->role = IR_OPTSTATE;
     ir_tensor *v2 = op2(g, "Add", op2(g, "Mul", v, scalar(g, "mu", MU)), gw);
     ir_graph_add_update(g, w, op2(g, "Sub", w, op2(g, "Mul", v2, lr)));
@@ -180,9 +180,10 @@ static ir_graph *train_graph(int cls) {
 /* ---- references ------------------------------------------------------------------ */
 
 /* The regression's steps in double precision over the batches `order`
- * (sample indices, B per step): losses[STEPS], final W and b. */
-static void reference(const int64_t *order, double *losses, double *w, double *b) {
-  double v[I * O] = {0};
+ * (sample indices, B per step): losses[STEPS], final W, b and W's
+ * momentum v. */
+static void reference(const int64_t *order, double *losses, double *w, double *b, double *v) {
+  memset(v, 0, sizeof(double) * I * O);
   memcpy(w, W0, sizeof W0);
   memcpy(b, B0, sizeof B0);
   for (int s = 0; s < STEPS; s++) {
@@ -263,7 +264,7 @@ static void npz_param(const char *file, const char *key, const int64_t *shape, i
   assert_int_equal(m->a.rank, rank);
   for (int k = 0; k < rank; k++) assert_int_equal(m->a.shape[k], shape[k]);
   memcpy(out, m->a.data, m->a.nbytes);
-  assert_int_equal(z.n, 2);
+  assert_int_equal(z.n, 3);   /* the regression's two parameters and W's momentum: nothing else */
   npz_free(&z);
 }
 
@@ -369,13 +370,13 @@ static void test_regression_steps(void **state) {
   ot_need_compilers();
   ir_graph *g, *t = build(0, "reg", &g);
   int64_t order[STEPS * B];
-  double ref_loss[STEPS], ref_w[I * O], ref_b[O], it_loss[STEPS], log_loss[STEPS + 1];
-  float w[I * O], b[O];
+  double ref_loss[STEPS], ref_w[I * O], ref_b[O], ref_v[I * O], it_loss[STEPS], log_loss[STEPS + 1];
+  float w[I * O], b[O], v[I * O];
   file_order(order);
   assert_int_equal(harness("reg", "prog", "--train x.npy t.npy --epochs 0 --batch 4 --save init_reg.npz"), 0);
   assert_int_equal(harness("reg", "prog_san", "--train x.npy t.npy --epochs 2 --batch 4 --log reg.csv --save reg.npz"), 0);
   torch_agrees("reg");
-  reference(order, ref_loss, ref_w, ref_b);
+  reference(order, ref_loss, ref_w, ref_b, ref_v);
   interp_steps(t, order, 0, it_loss);
   assert_int_equal(read_log("reg.csv", log_loss, STEPS + 1), STEPS);
   for (int s = 0; s < STEPS; s++) {
@@ -385,10 +386,14 @@ static void test_regression_steps(void **state) {
   for (int s = 0; s < S / B; s++) assert_true(log_loss[s + S / B] < log_loss[s]);   /* it learns: each batch's loss fell */
   npz_param("reg.npz", "fc.weight", DIMS(I, O), 2, w);
   npz_param("reg.npz", "fc.bias", DIMS(O), 1, b);
+  npz_param("reg.npz", "optimizer/fc.weight/velocity", DIMS(I, O), 2, v);   /* the optimizer's state is saved too */
   const float *iw = ir_find_tensor(t, "fc.weight")->data, *ib = ir_find_tensor(t, "fc.bias")->data;
+  const float *iv = ir_find_tensor(t, "optimizer/fc.weight/velocity")->data;
   for (int q = 0; q < I * O; q++) {
     expect_near(w[q], iw[q], 1e-5, "fc.weight vs interpreter", q);
     expect_near(w[q], ref_w[q], 1e-5, "fc.weight vs reference", q);
+    expect_near(v[q], iv[q], 1e-5, "velocity vs interpreter", q);
+    expect_near(v[q], ref_v[q], 1e-5, "velocity vs reference", q);
   }
   for (int o = 0; o < O; o++) {
     expect_near(b[o], ib[o], 1e-5, "fc.bias vs interpreter", o);
@@ -424,15 +429,18 @@ static void test_regression_steps(void **state) {
   char *h = slurp(path);
   assert_non_null(strstr(h, "int reg_train_step(const float *input_x, const float *label_target, float *loss, void *arena);"));
   assert_non_null(strstr(h, "int reg_param_count(void);"));
+  assert_non_null(strstr(h, "int reg_state_count(void);"));
+  assert_non_null(strstr(h, "void *reg_state_data(int i);"));
   assert_non_null(strstr(h, "#define reg_LABEL_0_NAME \"target\""));
   assert_non_null(strstr(h, "#define reg_ERR_LOSS_NOT_FINITE 2"));
   free(h);
   snprintf(path, sizeof path, "%s/reg/reg_weights.c", tmp);
   char *wc = slurp(path);
-  for (const char *q = wc; (q = strstr(q, "/* fc.")); q++) {   /* trained weight, bias and velocity: writable */
-    const char *line = strstr(strchr(q, '\n') + 1, "\n") + 1;
-    if (strncmp(line, "const ", 6) == 0) fail_msg("trained tensor stored const: %.60s", q);
-  }
+  for (int k = 0; k < 2; k++)   /* trained weight, bias and velocity: writable */
+    for (const char *q = wc; (q = strstr(q, k ? "/* optimizer/" : "/* fc.")); q++) {
+      const char *line = strstr(strchr(q, '\n') + 1, "\n") + 1;
+      if (strncmp(line, "const ", 6) == 0) fail_msg("trained tensor stored const: %.60s", q);
+    }
   assert_null(strstr(wc, "packed"));   /* no compile-time packing of a trained weight */
   assert_non_null(strstr(wc, "const union"));   /* the constants stay const */
   free(wc);
@@ -445,6 +453,7 @@ static void test_save_load(void **state) {
   ot_need_compilers();
   char a[256], b[256];
   ir_graph *g, *t = build(0, "rs", &g);
+  char path[256];
   assert_int_equal(harness("rs", "prog", "--train x.npy t.npy --epochs 1 --batch 4 --save rs1.npz"), 0);
   /* load then save: the same keys, shapes and values */
   assert_int_equal(harness("rs", "prog_san", "--train x.npy t.npy --epochs 0 --batch 4 --load rs1.npz --save rs2.npz"), 0);
@@ -462,7 +471,7 @@ static void test_save_load(void **state) {
   /* inference with the loaded parameters, and without them (the initial ones) */
   write_npy("xin.npy", "<f4", 2, DIMS(B, I), X);
   for (int load = 0; load < 2; load++) {
-    char args[128], path[256], err[256];
+    char args[128], err[256];
     npy_array y;
     snprintf(args, sizeof args, "%s xin.npy -o inf%d", load ? "--load rs1.npz" : "", load);
     assert_int_equal(harness("rs", "prog_san", args), 0);
@@ -480,7 +489,8 @@ static void test_save_load(void **state) {
   /* numpy reads what the harness writes, and what numpy writes loads */
   if (sh("/usr/bin/python3 -c 'import numpy' 2>/dev/null") == 0) {
     assert_int_equal(sh("cd %s && /usr/bin/python3 -c \"import numpy as np; z = np.load('rs1.npz'); "
-                        "assert sorted(z.files) == ['fc.bias', 'fc.weight'] and z['fc.weight'].shape == (3, 2); "
+                        "assert sorted(z.files) == ['fc.bias', 'fc.weight', 'optimizer/fc.weight/velocity'] and "
+                        "z['fc.weight'].shape == (3, 2); "
                         "np.savez('np.npz', **{k: z[k] for k in z.files}); "
                         "np.savez('missing.npz', **{'fc.weight': z['fc.weight']}); "
                         "np.savez('extra.npz', extra=z['fc.bias'], **{k: z[k] for k in z.files}); "
@@ -491,6 +501,31 @@ static void test_save_load(void **state) {
     expect_refusal("rs", "--train x.npy t.npy --epochs 1 --batch 4 --load missing.npz", "'fc.bias' is missing");
     expect_refusal("rs", "--train x.npy t.npy --epochs 1 --batch 4 --load extra.npz", "'extra'");
     expect_refusal("rs", "--train x.npy t.npy --epochs 1 --batch 4 --load shape.npz", "'fc.weight' is float32 [2,3]");
+    /* the optimizer's state: of its shape, or absent (a note, and it starts afresh) */
+    assert_int_equal(sh("cd %s && /usr/bin/python3 -c \"import numpy as np; z = np.load('rs1.npz'); "
+                        "np.savez('params.npz', **{k: z[k] for k in ('fc.weight', 'fc.bias')}); "
+                        "np.savez('vshape.npz', **{'optimizer/fc.weight/velocity': np.zeros(6, np.float32), "
+                        "'fc.weight': z['fc.weight'], 'fc.bias': z['fc.bias']})\"", tmp), 0);
+    expect_refusal("rs", "--train x.npy t.npy --epochs 1 --batch 4 --load vshape.npz",
+                   "key 'optimizer/fc.weight/velocity' is float32 [6], the model's optimizer state is float32 [3,2]");
+    /* one epoch from a save of one equals two epochs in one run, to the bit; from the parameters alone
+     * (the momentum lost) it does not */
+    assert_int_equal(harness("rs", "prog", "--train x.npy t.npy --epochs 2 --batch 4 --save two.npz"), 0);
+    assert_int_equal(harness("rs", "prog_san", "--train x.npy t.npy --epochs 1 --batch 4 --load rs1.npz --save resumed.npz"), 0);
+    snprintf(path, sizeof path, "%s/err.txt", tmp);
+    char *err = slurp(path);
+    assert_string_equal(err, "");
+    free(err);
+    assert_int_equal(sh("cmp -s %s/two.npz %s/resumed.npz", tmp, tmp), 0);
+    assert_int_equal(harness("rs", "prog_san", "--train x.npy t.npy --epochs 1 --batch 4 --load params.npz --save fresh.npz"), 0);
+    err = slurp(path);
+    if (!strstr(err, "rs_main: note: --load params.npz holds parameters only") || strchr(err, '\n') != err + strlen(err) - 1)
+      fail_msg("a load without state: want one note on stderr, got '%s'", err);
+    free(err);
+    float wf[I * O], w2e[I * O];
+    npz_param("fresh.npz", "fc.weight", DIMS(I, O), 2, wf);
+    npz_param("two.npz", "fc.weight", DIMS(I, O), 2, w2e);
+    assert_memory_not_equal(wf, w2e, sizeof wf);
   }
   expect_refusal("rs", "--train x.npy t.npy --epochs 1 --batch 4 --load nothere.npz", "nothere.npz");
   ir_graph_free(t);
@@ -619,6 +654,17 @@ static void test_classification(void **state) {
   write_npy("lbad.npy", "<i8", 1, DIMS(S), bad);
   expect_refusal("cls", "--train x.npy lbad.npy --epochs 1 --batch 4", "label 2 of sample 5 is out of range [0, 2)");
   expect_refusal("cls", "--train x.npy t.npy --epochs 1 --batch 4", "expected int64 values, got float32");
+  /* resumed from a save, a shuffled run goes on as one run would: the saved step counter (Momentum's T)
+   * picks the epoch's permutation and numbers the log's steps */
+  assert_int_equal(harness("cls", "prog", "--train x.npy l.npy --epochs 2 --batch 4 --shuffle 9 --log sa.csv --save sa.npz"), 0);
+  assert_int_equal(harness("cls", "prog", "--train x.npy l.npy --epochs 1 --batch 4 --shuffle 9 --log sb1.csv --save sb1.npz"), 0);
+  assert_int_equal(harness("cls", "prog_san", "--train x.npy l.npy --epochs 1 --batch 4 --shuffle 9 --load sb1.npz "
+                                             "--log sb2.csv --save sb2.npz"), 0);
+  assert_int_equal(sh("cd %s && cmp -s sa.npz sb2.npz && tail -n +2 sb2.csv > sb2.rows && cat sb1.csv sb2.rows | cmp -s - sa.csv", tmp), 0);
+  /* state in part is refused: the step counter missing */
+  if (sh("cd %s && /usr/bin/python3 -c \"import numpy as np; z = np.load('sb1.npz'); "
+         "np.savez('nostep.npz', **{k: z[k] for k in z.files if k != 'optimizer/step'})\"", tmp) == 0)
+    expect_refusal("cls", "--train x.npy l.npy --epochs 1 --batch 4 --load nostep.npz", "key 'optimizer/step' is missing");
   ir_graph_free(t);
   ir_graph_free(g);
 }
@@ -661,7 +707,7 @@ static void test_state_not_folded(void **state) {
   ir_graph *t = train_graph(0);
   for (int i = 0; i < t->n_tensors; i++) t->tensors[i]->is_state = 0;
   assert_int_equal(pass_run_all(t, &o), 0);
-  const char *names[] = {"fc.weight", "fc.bias", "fc.weight.velocity"};
+  const char *names[] = {"fc.weight", "fc.bias", "optimizer/fc.weight/velocity"};
   for (int k = 0; k < 3; k++) {
     const ir_tensor *p = ir_find_tensor(t, names[k]);
     int read = 0;

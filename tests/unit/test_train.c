@@ -270,11 +270,11 @@ static void test_adam_state(void **st) {
   model m = build(0);
   assert_int_equal(make_step(&m, &s), 0);
   assert_int_equal(m.g->n_updates, 2 * 3 + 1);
-  const ir_tensor *t = ir_find_tensor(m.g, "optimizer.step");
+  const ir_tensor *t = ir_find_tensor(m.g, "optimizer/step");
   assert_non_null(t);
   assert_int_equal(t->role, IR_OPTSTATE);
-  assert_non_null(ir_find_tensor(m.g, "w.exp_avg"));
-  assert_non_null(ir_find_tensor(m.g, "b.exp_avg_sq"));
+  assert_non_null(ir_find_tensor(m.g, "optimizer/w/exp_avg"));
+  assert_non_null(ir_find_tensor(m.g, "optimizer/b/exp_avg_sq"));
   float x[N * F], y[N * F];
   data(x, y, 0);
   const void *in[2] = {x, y};
