@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "compiler/backend/emit.h"
 #include "compiler/ir/ir.h"
@@ -22,6 +23,7 @@
 #include "compiler/passes/plan.h"
 #include "runtime/interp.h"
 #include "runtime/kernels/kutil.h"
+#include "runtime/npy.h"
 #include "optest.h"
 
 enum { OT_MAX_IN = 16, OT_MAX_OUT = 8 };
@@ -309,6 +311,36 @@ void *ot_read_output(const ir_graph *g, const char *dir, int j) {
   assert_int_equal(fread(got, 1, nb, f), nb);
   fclose(f);
   return got;
+}
+
+char *ot_slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *p = malloc((size_t)(n < 0 ? 0 : n) + 1);
+  size_t got = n > 0 ? fread(p, 1, (size_t)n, f) : 0;
+  fclose(f);
+  p[got] = '\0';
+  if (len) *len = got;
+  return p;
+}
+
+int ot_sh(const char *fmt, ...) {
+  char cmd[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= sizeof cmd) fail_msg("command too long: %.60s...", cmd);
+  int st = system(cmd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void ot_write_npy(const char *path, const char *descr, int rank, const int64_t *shape, const void *data) {
+  char err[256];
+  if (npy_write(path, descr, rank, shape, data, err, sizeof err) != 0) fail_msg("%s", err);
 }
 
 void ot_cleanup(const char *dir, const char *keep_env) {

@@ -105,6 +105,13 @@ int ot_have(const char *cmd);
 void ot_need_compilers(void);
 /* Writes text to path; 0 or -1. */
 int ot_write_file(const char *path, const char *text);
+/* The whole file, NUL-terminated, malloc'd (its length in *len when len is
+ * not NULL); NULL when it cannot be opened. */
+char *ot_slurp(const char *path, size_t *len);
+/* system() on the printf-formatted command: its exit status, -1 when it did not exit. */
+int ot_sh(const char *fmt, ...);
+/* path as a .npy (descr "<f4", "<i8", ...), or the current test fails with npy_write's message. */
+void ot_write_npy(const char *path, const char *descr, int rank, const int64_t *shape, const void *data);
 
 /* The pieces of ot_compile_and_compare, for tests with their own inputs:
  * plan + emit g as model "m" into a fresh /tmp/<tag>_XXXXXX (dir holds 64). */

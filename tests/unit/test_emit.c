@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "compiler/backend/emit.h"
@@ -26,6 +25,7 @@
 #include "compiler/ops/op.h"
 #include "compiler/passes/plan.h"
 #include "runtime/npy.h"
+#include "optest.h"
 
 /* ---- stand-in ops --------------------------------------------------------- */
 
@@ -110,37 +110,6 @@ static ir_graph *tiny_graph(void) {
 
 static char tmp[64];
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc((size_t)n + 1);
-  size_t got = fread(p, 1, (size_t)n, f);
-  fclose(f);
-  p[got] = '\0';
-  if (len) *len = got;
-  return p;
-}
-
-static int sh(const char *fmt, ...) {
-  char cmd[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  int st = system(cmd);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void write_npy(const char *path, const char *descr, int rank, const int64_t *shape, const void *data) {
-  char err[256];
-  int rc = npy_write(path, descr, rank, shape, data, err, sizeof err);
-  if (rc) fprintf(stderr, "%s\n", err);
-  assert_int_equal(rc, 0);
-}
-
 static int setup(void **state) {
   (void)state;
   strcpy(tmp, "/tmp/test_emit_XXXXXX");
@@ -148,7 +117,7 @@ static int setup(void **state) {
   ir_graph *g = tiny_graph();
   emit_options opt = {.name = "tiny", .emit_main = 1};
   int rc = pass_plan(g);
-  if (rc == 0 && (sh("mkdir -p %s/a %s/b %s/out", tmp, tmp, tmp) != 0)) rc = -1;
+  if (rc == 0 && (ot_sh("mkdir -p %s/a %s/b %s/out", tmp, tmp, tmp) != 0)) rc = -1;
   char dir[128];
   snprintf(dir, sizeof dir, "%s/a", tmp);
   if (rc == 0) rc = emit_c(g, &opt, dir);
@@ -161,7 +130,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  sh("rm -rf %s", tmp);
+  ot_sh("rm -rf %s", tmp);
   return 0;
 }
 
@@ -175,7 +144,7 @@ static void test_deterministic(void **state) {
     size_t la, lb;
     snprintf(pa, sizeof pa, "%s/a/%s", tmp, files[i]);
     snprintf(pb, sizeof pb, "%s/b/%s", tmp, files[i]);
-    char *a = slurp(pa, &la), *b = slurp(pb, &lb);
+    char *a = ot_slurp(pa, &la), *b = ot_slurp(pb, &lb);
     assert_non_null(a);
     assert_non_null(b);
     assert_int_equal(la, lb);
@@ -189,7 +158,7 @@ static void test_header_and_weights(void **state) {
   (void)state;
   char p[128];
   snprintf(p, sizeof p, "%s/a/tiny.h", tmp);
-  char *h = slurp(p, NULL);
+  char *h = ot_slurp(p, NULL);
   assert_non_null(h);
   assert_non_null(strstr(h, "int tiny_infer(const float *input_x, const float *input_unused, "
                             "float *output_y_0, float *output_x, float *output_w, void *arena);"));
@@ -204,13 +173,13 @@ static void test_header_and_weights(void **state) {
   assert_non_null(strstr(h, "#define tiny_ARENA_BYTES "));
   free(h);
   snprintf(p, sizeof p, "%s/a/tiny_weights.c", tmp);
-  char *w = slurp(p, NULL);
+  char *w = ot_slurp(p, NULL);
   assert_non_null(w);
   /* 0.5, -1, -0, 2, 3.25, -4 as IEEE bit patterns */
   assert_non_null(strstr(w, "0x3f000000u, 0xbf800000u, 0x80000000u, 0x40000000u, 0x40500000u, 0xc0800000u"));
   free(w);
   snprintf(p, sizeof p, "%s/a/tiny.c", tmp);
-  char *c = slurp(p, NULL);
+  char *c = ot_slurp(p, NULL);
   assert_non_null(c);
   assert_non_null(strstr(c, "(void)input_unused;"));
   assert_non_null(strstr(c, "static float add_f32"));
@@ -227,13 +196,13 @@ static void test_compile_and_run(void **state) {
   int64_t shape[2] = {2, 3}, one = 1;
   float unused = 0.0f;
   char p[256], err[256];
-  assert_int_equal(sh("%s -o %s/tiny_main %s/a/tiny.c %s/a/tiny_weights.c %s/a/tiny_main.c -lm", cc, tmp, tmp,
+  assert_int_equal(ot_sh("%s -o %s/tiny_main %s/a/tiny.c %s/a/tiny_weights.c %s/a/tiny_main.c -lm", cc, tmp, tmp,
                       tmp, tmp), 0);
   snprintf(p, sizeof p, "%s/x.npy", tmp);
-  write_npy(p, "<f4", 2, shape, x_val);
+  ot_write_npy(p, "<f4", 2, shape, x_val);
   snprintf(p, sizeof p, "%s/u.npy", tmp);
-  write_npy(p, "<f4", 1, &one, &unused);
-  assert_int_equal(sh("%s/tiny_main %s/x.npy %s/u.npy -o %s/out", tmp, tmp, tmp, tmp), 0);
+  ot_write_npy(p, "<f4", 1, &one, &unused);
+  assert_int_equal(ot_sh("%s/tiny_main %s/x.npy %s/u.npy -o %s/out", tmp, tmp, tmp, tmp), 0);
 
   const char *names[3] = {"y_0", "x", "w"};
   const float *want[3] = {y_val, x_val, w_val};
@@ -253,8 +222,8 @@ static void test_compile_and_run(void **state) {
 
   /* --bench: the last line is median_us: X */
   snprintf(p, sizeof p, "%s/bench.txt", tmp);
-  assert_int_equal(sh("%s/tiny_main --bench 5 %s/x.npy %s/u.npy > %s", tmp, tmp, tmp, p), 0);
-  char *out = slurp(p, NULL);
+  assert_int_equal(ot_sh("%s/tiny_main --bench 5 %s/x.npy %s/u.npy > %s", tmp, tmp, tmp, p), 0);
+  char *out = ot_slurp(p, NULL);
   assert_non_null(out);
   size_t len = strlen(out);
   assert_true(len > 0 && out[len - 1] == '\n');
@@ -274,15 +243,15 @@ static void test_wrong_input_refused(void **state) {
   double d6[6] = {0};
   float f6[6] = {0}, unused = 0;
   char p[256];
-  assert_int_equal(sh("cc -std=c99 -Wall -Wextra -Werror -pedantic -o %s/tiny_main2 %s/a/tiny.c "
+  assert_int_equal(ot_sh("cc -std=c99 -Wall -Wextra -Werror -pedantic -o %s/tiny_main2 %s/a/tiny.c "
                       "%s/a/tiny_weights.c %s/a/tiny_main.c -lm", tmp, tmp, tmp, tmp), 0);
   snprintf(p, sizeof p, "%s/bad.npy", tmp);
-  write_npy(p, "<f4", 2, shape, f6);
+  ot_write_npy(p, "<f4", 2, shape, f6);
   snprintf(p, sizeof p, "%s/u.npy", tmp);
-  write_npy(p, "<f4", 1, &one, &unused);
-  assert_int_equal(sh("%s/tiny_main2 %s/bad.npy %s/u.npy -o %s/out 2> %s/err.txt", tmp, tmp, tmp, tmp, tmp), 1);
+  ot_write_npy(p, "<f4", 1, &one, &unused);
+  assert_int_equal(ot_sh("%s/tiny_main2 %s/bad.npy %s/u.npy -o %s/out 2> %s/err.txt", tmp, tmp, tmp, tmp, tmp), 1);
   snprintf(p, sizeof p, "%s/err.txt", tmp);
-  char *msg = slurp(p, NULL), want[512];
+  char *msg = ot_slurp(p, NULL), want[512];
   snprintf(want, sizeof want, "tiny_main: input 'x' (%s/bad.npy): expected float32 [2,3], got float32 [3,2]\n", tmp);
   assert_string_equal(msg, want);
   free(msg);
@@ -290,15 +259,15 @@ static void test_wrong_input_refused(void **state) {
   shape[0] = 2;
   shape[1] = 3;
   snprintf(p, sizeof p, "%s/bad64.npy", tmp);
-  write_npy(p, "<f8", 2, shape, d6);
-  assert_int_equal(sh("%s/tiny_main2 %s/bad64.npy %s/u.npy 2> %s/err.txt", tmp, tmp, tmp, tmp), 1);
+  ot_write_npy(p, "<f8", 2, shape, d6);
+  assert_int_equal(ot_sh("%s/tiny_main2 %s/bad64.npy %s/u.npy 2> %s/err.txt", tmp, tmp, tmp, tmp), 1);
   snprintf(p, sizeof p, "%s/err.txt", tmp);
-  msg = slurp(p, NULL);
+  msg = ot_slurp(p, NULL);
   snprintf(want, sizeof want, "tiny_main: input 'x' (%s/bad64.npy): expected float32 [2,3], got float64 [2,3]\n", tmp);
   assert_string_equal(msg, want);
   free(msg);
   /* too few files is a usage error */
-  assert_int_equal(sh("%s/tiny_main2 %s/u.npy 2> /dev/null", tmp, tmp), 2);
+  assert_int_equal(ot_sh("%s/tiny_main2 %s/u.npy 2> /dev/null", tmp, tmp), 2);
 }
 
 /* Our own driver: the static arena (NULL), and a C11 build of NAME.c. */
@@ -321,12 +290,12 @@ static void test_static_arena_driver(void **state) {
           "  return w[2] == 0.0f && 1.0f / w[2] < 0.0f ? 0 : 6;  /* -0 survived */\n"
           "}\n");
   fclose(f);
-  assert_int_equal(sh("cc -std=c99 -Wall -Wextra -Werror -pedantic -I%s/a -o %s/driver %s/driver.c %s/a/tiny.c "
+  assert_int_equal(ot_sh("cc -std=c99 -Wall -Wextra -Werror -pedantic -I%s/a -o %s/driver %s/driver.c %s/a/tiny.c "
                       "%s/a/tiny_weights.c -lm", tmp, tmp, tmp, tmp, tmp), 0);
-  assert_int_equal(sh("%s/driver", tmp), 0);
-  assert_int_equal(sh("cc -std=c11 -Wall -Wextra -Werror -pedantic -I%s/a -o %s/driver11 %s/driver.c %s/a/tiny.c "
+  assert_int_equal(ot_sh("%s/driver", tmp), 0);
+  assert_int_equal(ot_sh("cc -std=c11 -Wall -Wextra -Werror -pedantic -I%s/a -o %s/driver11 %s/driver.c %s/a/tiny.c "
                       "%s/a/tiny_weights.c -lm", tmp, tmp, tmp, tmp, tmp), 0);
-  assert_int_equal(sh("%s/driver11", tmp), 0);
+  assert_int_equal(ot_sh("%s/driver11", tmp), 0);
 }
 
 /* Constants of every dtype, written out through a graph with no inputs and
@@ -386,18 +355,18 @@ static void test_weights_exact(void **state) {
   }
   char dir[128], p[256], err[256];
   snprintf(dir, sizeof dir, "%s/consts", tmp);
-  assert_int_equal(sh("mkdir -p %s/out", dir), 0);
+  assert_int_equal(ot_sh("mkdir -p %s/out", dir), 0);
   assert_int_equal(pass_plan(g), 0);
   emit_options opt = {.name = "consts", .emit_main = 1};
   assert_int_equal(emit_c(g, &opt, dir), 0);
   ir_graph_free(g);
   const char *flags = "-Wall -Wextra -Werror -pedantic";
-  assert_int_equal(sh("gcc -std=c99 -O2 %s -o %s/m1 %s/consts.c %s/consts_weights.c %s/consts_main.c -lm", flags,
+  assert_int_equal(ot_sh("gcc -std=c99 -O2 %s -o %s/m1 %s/consts.c %s/consts_weights.c %s/consts_main.c -lm", flags,
                       dir, dir, dir, dir), 0);
-  assert_int_equal(sh("clang -std=c99 %s -fsanitize=address,undefined -o %s/m2 %s/consts.c %s/consts_weights.c "
+  assert_int_equal(ot_sh("clang -std=c99 %s -fsanitize=address,undefined -o %s/m2 %s/consts.c %s/consts_weights.c "
                       "%s/consts_main.c -lm", flags, dir, dir, dir, dir), 0);
   for (int run = 0; run < 2; run++) {
-    assert_int_equal(sh("%s/m%d -o %s/out", dir, run + 1, dir), 0);
+    assert_int_equal(ot_sh("%s/m%d -o %s/out", dir, run + 1, dir), 0);
     for (int i = 0; i < nc; i++) {
       npy_array arr;
       memset(&arr, 0, sizeof arr);

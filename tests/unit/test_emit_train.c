@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "compiler/backend/emit.h"
@@ -56,33 +55,10 @@ static int64_t L[S];
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static int sh(const char *fmt, ...) {
-  char cmd[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  int st = system(cmd);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc((size_t)n + 1);
-  size_t got = fread(p, 1, (size_t)n, f);
-  fclose(f);
-  p[got] = '\0';
-  return p;
-}
-
 static void write_npy(const char *name, const char *descr, int rank, const int64_t *shape, const void *data) {
-  char path[256], err[256];
+  char path[256];
   snprintf(path, sizeof path, "%s/%s", tmp, name);
-  if (npy_write(path, descr, rank, shape, data, err, sizeof err) != 0) fail_msg("%s", err);
+  ot_write_npy(path, descr, rank, shape, data);
 }
 
 static ir_tensor *param(ir_graph *g, const char *name, int rank, const int64_t *dims, const double *v) {
@@ -283,19 +259,19 @@ static ir_graph *build(int cls, const char *name, ir_graph **inf) {
   static const char *const files[] = {".h", ".c", "_weights.c", "_main.c"};
   char dir[128], again[160];
   snprintf(dir, sizeof dir, "%s/%s", tmp, name);
-  assert_int_equal(sh("mkdir -p %s", dir), 0);
+  assert_int_equal(ot_sh("mkdir -p %s", dir), 0);
   if (emit_c_train(g, t, &eo, dir) < 0) fail_msg("emit_c_train: %s", ir_last_error());
   /* deterministic: emitting again gives the same bytes */
-  assert_int_equal(sh("mkdir -p %s/again", dir), 0);
+  assert_int_equal(ot_sh("mkdir -p %s/again", dir), 0);
   snprintf(again, sizeof again, "%s/again", dir);
   if (emit_c_train(g, t, &eo, again) < 0) fail_msg("emit_c_train: %s", ir_last_error());
   for (int k = 0; k < 4; k++)
-    if (sh("cmp -s %s/%s%s %s/%s%s", dir, name, files[k], again, name, files[k]) != 0)
+    if (ot_sh("cmp -s %s/%s%s %s/%s%s", dir, name, files[k], again, name, files[k]) != 0)
       fail_msg("%s%s differs between two emissions", name, files[k]);
-  if (sh("cc -std=c99 -Wall -Wextra -Werror -pedantic -O2 -o %s/prog %s/%s.c %s/%s_weights.c %s/%s_main.c -lm", dir,
+  if (ot_sh("cc -std=c99 -Wall -Wextra -Werror -pedantic -O2 -o %s/prog %s/%s.c %s/%s_weights.c %s/%s_main.c -lm", dir,
          dir, name, dir, name, dir, name) != 0)
     fail_msg("cc rejects the emitted C in %s", dir);
-  if (sh("clang -std=c99 -Wall -Wextra -Werror -pedantic -g -fsanitize=address,undefined "
+  if (ot_sh("clang -std=c99 -Wall -Wextra -Werror -pedantic -g -fsanitize=address,undefined "
          "-fno-sanitize-recover=all -o %s/prog_san %s/%s.c %s/%s_weights.c %s/%s_main.c -lm", dir, dir, name, dir,
          name, dir, name) != 0)
     fail_msg("clang (sanitizers) rejects the emitted C in %s", dir);
@@ -319,14 +295,14 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  if (!getenv("MODELC_KEEP")) sh("/bin/rm -rf %s", tmp);   /* absolute: the no-cc run empties PATH */
+  if (!getenv("MODELC_KEEP")) ot_sh("/bin/rm -rf %s", tmp);   /* absolute: the no-cc run empties PATH */
   return 0;
 }
 
 /* Run the harness (prog under tmp/<model>/) in tmp with args; stdout to
  * tmp/out.txt, stderr to tmp/err.txt; returns the exit status. */
 static int harness(const char *model, const char *prog, const char *args) {
-  return sh("cd %s && %s/%s %s > out.txt 2> err.txt", tmp, model, prog, args);
+  return ot_sh("cd %s && %s/%s %s > out.txt 2> err.txt", tmp, model, prog, args);
 }
 
 /* The run failed with exit 1 and one line on stderr containing `needle`. */
@@ -334,7 +310,7 @@ static void expect_refusal(const char *model, const char *args, const char *need
   char path[256];
   int rc = harness(model, "prog_san", args);
   snprintf(path, sizeof path, "%s/err.txt", tmp);
-  char *err = slurp(path);
+  char *err = ot_slurp(path, NULL);
   assert_non_null(err);
   if (rc != 1) fail_msg("'%s': exit %d, expected 1 (stderr: %s)", args, rc, err);
   char *nl = strchr(err, '\n');
@@ -349,13 +325,13 @@ static void expect_refusal(const char *model, const char *args, const char *need
 static void torch_agrees(const char *model) {
   char script[512];
   const char *slash;
-  if (sh("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0) {
+  if (ot_sh("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0) {
     fprintf(stderr, "note: no PyTorch, %s not compared with it\n", model);
     return;
   }
   slash = strrchr(__FILE__, '/');
   snprintf(script, sizeof script, "%.*s/train_reference.py", slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
-  if (sh("/usr/bin/python3 %s %s %s %d %d %.17g %.17g", script, model, tmp, EPOCHS, B, LR, MU) != 0)
+  if (ot_sh("/usr/bin/python3 %s %s %s %d %d %.17g %.17g", script, model, tmp, EPOCHS, B, LR, MU) != 0)
     fail_msg("%s: the harness and PyTorch disagree", model);
 }
 
@@ -402,7 +378,7 @@ static void test_regression_steps(void **state) {
   /* one line per epoch, its loss the mean of its steps' */
   char path[256];
   snprintf(path, sizeof path, "%s/out.txt", tmp);
-  char *out = slurp(path), *p = out;
+  char *out = ot_slurp(path, NULL), *p = out;
   for (int ep = 0; ep < EPOCHS; ep++) {
     int e, n;
     double mean = 0, v;
@@ -426,7 +402,7 @@ static void test_regression_steps(void **state) {
   closedir(dir);
   /* the header and the storage classes */
   snprintf(path, sizeof path, "%s/reg/reg.h", tmp);
-  char *h = slurp(path);
+  char *h = ot_slurp(path, NULL);
   assert_non_null(strstr(h, "int reg_train_step(const float *input_x, const float *label_target, float *loss, void *arena);"));
   assert_non_null(strstr(h, "int reg_param_count(void);"));
   assert_non_null(strstr(h, "int reg_state_count(void);"));
@@ -435,7 +411,7 @@ static void test_regression_steps(void **state) {
   assert_non_null(strstr(h, "#define reg_ERR_LOSS_NOT_FINITE 2"));
   free(h);
   snprintf(path, sizeof path, "%s/reg/reg_weights.c", tmp);
-  char *wc = slurp(path);
+  char *wc = ot_slurp(path, NULL);
   for (int k = 0; k < 2; k++)   /* trained weight, bias and velocity: writable */
     for (const char *q = wc; (q = strstr(q, k ? "/* optimizer/" : "/* fc.")); q++) {
       const char *line = strstr(strchr(q, '\n') + 1, "\n") + 1;
@@ -466,7 +442,7 @@ static void test_save_load(void **state) {
   assert_memory_equal(b1, b2, sizeof b1);
   snprintf(a, sizeof a, "%s/rs1.npz", tmp);
   snprintf(b, sizeof b, "%s/rs2.npz", tmp);
-  assert_int_equal(sh("cmp -s %s %s", a, b), 0);   /* deterministic bytes */
+  assert_int_equal(ot_sh("cmp -s %s %s", a, b), 0);   /* deterministic bytes */
   assert_memory_not_equal(w1, ir_find_tensor(t, "fc.weight")->data, sizeof w1);   /* trained, not initial */
   /* inference with the loaded parameters, and without them (the initial ones) */
   write_npy("xin.npy", "<f4", 2, DIMS(B, I), X);
@@ -487,8 +463,8 @@ static void test_save_load(void **state) {
   }
   expect_refusal("rs", "--load missing_file.npz xin.npy", "missing_file.npz");
   /* numpy reads what the harness writes, and what numpy writes loads */
-  if (sh("/usr/bin/python3 -c 'import numpy' 2>/dev/null") == 0) {
-    assert_int_equal(sh("cd %s && /usr/bin/python3 -c \"import numpy as np; z = np.load('rs1.npz'); "
+  if (ot_sh("/usr/bin/python3 -c 'import numpy' 2>/dev/null") == 0) {
+    assert_int_equal(ot_sh("cd %s && /usr/bin/python3 -c \"import numpy as np; z = np.load('rs1.npz'); "
                         "assert sorted(z.files) == ['fc.bias', 'fc.weight', 'optimizer/fc.weight/velocity'] and "
                         "z['fc.weight'].shape == (3, 2); "
                         "np.savez('np.npz', **{k: z[k] for k in z.files}); "
@@ -497,12 +473,12 @@ static void test_save_load(void **state) {
                         "np.savez('shape.npz', **{'fc.weight': np.ascontiguousarray(z['fc.weight'].T), 'fc.bias': z['fc.bias']})\"", tmp), 0);
     assert_int_equal(harness("rs", "prog_san", "--train x.npy t.npy --epochs 0 --batch 4 --load np.npz --save rs3.npz"), 0);
     snprintf(b, sizeof b, "%s/rs3.npz", tmp);
-    assert_int_equal(sh("cmp -s %s %s", a, b), 0);
+    assert_int_equal(ot_sh("cmp -s %s %s", a, b), 0);
     expect_refusal("rs", "--train x.npy t.npy --epochs 1 --batch 4 --load missing.npz", "'fc.bias' is missing");
     expect_refusal("rs", "--train x.npy t.npy --epochs 1 --batch 4 --load extra.npz", "'extra'");
     expect_refusal("rs", "--train x.npy t.npy --epochs 1 --batch 4 --load shape.npz", "'fc.weight' is float32 [2,3]");
     /* the optimizer's state: of its shape, or absent (a note, and it starts afresh) */
-    assert_int_equal(sh("cd %s && /usr/bin/python3 -c \"import numpy as np; z = np.load('rs1.npz'); "
+    assert_int_equal(ot_sh("cd %s && /usr/bin/python3 -c \"import numpy as np; z = np.load('rs1.npz'); "
                         "np.savez('params.npz', **{k: z[k] for k in ('fc.weight', 'fc.bias')}); "
                         "np.savez('vshape.npz', **{'optimizer/fc.weight/velocity': np.zeros(6, np.float32), "
                         "'fc.weight': z['fc.weight'], 'fc.bias': z['fc.bias']})\"", tmp), 0);
@@ -513,12 +489,12 @@ static void test_save_load(void **state) {
     assert_int_equal(harness("rs", "prog", "--train x.npy t.npy --epochs 2 --batch 4 --save two.npz"), 0);
     assert_int_equal(harness("rs", "prog_san", "--train x.npy t.npy --epochs 1 --batch 4 --load rs1.npz --save resumed.npz"), 0);
     snprintf(path, sizeof path, "%s/err.txt", tmp);
-    char *err = slurp(path);
+    char *err = ot_slurp(path, NULL);
     assert_string_equal(err, "");
     free(err);
-    assert_int_equal(sh("cmp -s %s/two.npz %s/resumed.npz", tmp, tmp), 0);
+    assert_int_equal(ot_sh("cmp -s %s/two.npz %s/resumed.npz", tmp, tmp), 0);
     assert_int_equal(harness("rs", "prog_san", "--train x.npy t.npy --epochs 1 --batch 4 --load params.npz --save fresh.npz"), 0);
-    err = slurp(path);
+    err = ot_slurp(path, NULL);
     if (!strstr(err, "rs_main: note: --load params.npz holds parameters only") || strchr(err, '\n') != err + strlen(err) - 1)
       fail_msg("a load without state: want one note on stderr, got '%s'", err);
     free(err);
@@ -637,7 +613,7 @@ static void test_classification(void **state) {
   for (int s = 0; s < STEPS; s++) expect_near(log_loss[s], it_loss[s], 1e-5, "loss vs interpreter, step", s + 1);
   char path[256];
   snprintf(path, sizeof path, "%s/out.txt", tmp);
-  char *out = slurp(path), *p = out;
+  char *out = ot_slurp(path, NULL), *p = out;
   for (int ep = 0; ep < EPOCHS; ep++) {
     int e, n;
     double v, a, ta;
@@ -660,9 +636,9 @@ static void test_classification(void **state) {
   assert_int_equal(harness("cls", "prog", "--train x.npy l.npy --epochs 1 --batch 4 --shuffle 9 --log sb1.csv --save sb1.npz"), 0);
   assert_int_equal(harness("cls", "prog_san", "--train x.npy l.npy --epochs 1 --batch 4 --shuffle 9 --load sb1.npz "
                                              "--log sb2.csv --save sb2.npz"), 0);
-  assert_int_equal(sh("cd %s && cmp -s sa.npz sb2.npz && tail -n +2 sb2.csv > sb2.rows && cat sb1.csv sb2.rows | cmp -s - sa.csv", tmp), 0);
+  assert_int_equal(ot_sh("cd %s && cmp -s sa.npz sb2.npz && tail -n +2 sb2.csv > sb2.rows && cat sb1.csv sb2.rows | cmp -s - sa.csv", tmp), 0);
   /* state in part is refused: the step counter missing */
-  if (sh("cd %s && /usr/bin/python3 -c \"import numpy as np; z = np.load('sb1.npz'); "
+  if (ot_sh("cd %s && /usr/bin/python3 -c \"import numpy as np; z = np.load('sb1.npz'); "
          "np.savez('nostep.npz', **{k: z[k] for k in z.files if k != 'optimizer/step'})\"", tmp) == 0)
     expect_refusal("cls", "--train x.npy l.npy --epochs 1 --batch 4 --load nostep.npz", "key 'optimizer/step' is missing");
   ir_graph_free(t);
