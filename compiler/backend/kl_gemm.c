@@ -978,11 +978,11 @@ static void block(const ir_node *n, kl_mm *d) {
   d->scratch_b = 0;
   if (d->bkind == KL_MM_B_PADDED) {   /* a band of the padded copy, then K tap offsets (int32, one float each) */
     int64_t sa = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0, bh = band_rows(d, cap, sa);
-    if (bh < 1) {   /* not one row under the cap: im2col blocks, unless their floor is larger still */
+    if (bh < 1) {   /* not one row under the cap: im2col blocks, if their floor is the smaller */
       kl_mm e = *d;
       to_im2col(n, &e);
       block_b(&e, cap);
-      if (kl_mm_scratch_bytes(&e) <= band_bytes(d, 1, sa)) {
+      if (kl_mm_scratch_bytes(&e) < band_bytes(d, 1, sa)) {
         *d = e;
         return;
       }
