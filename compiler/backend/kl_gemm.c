@@ -26,14 +26,21 @@
  * struct the node fills with literals.
  *
  * Convolution.  1x1 stride 1 reads X's channel planes in place as B's rows.
- * Other convolutions are implicit GEMMs: the input is copied once with its
- * zero padding into scratch, split into one plane per stride phase (mc_pad),
- * the GEMM runs over a grid as wide as a phase's rows, and row k = (c, ki,
- * kj) of B is then a contiguous run of that copy at a tap offset (an int32
- * table), so no im2col is built; the grid columns past OW are skipped, and
- * with AVX-512 two rows of 16 outputs make one 32-wide strip.  A copy that
- * would pass KL_MM_PAD_MAX_FLOATS packs the im2col view one
- * KC x NC block at a time.  Depthwise 3x3 copies each output row's three
+ * Other convolutions are implicit GEMMs: the input is copied with its zero
+ * padding into scratch, split into one plane per stride phase (only the
+ * phases some tap reads), the GEMM runs over a grid as wide as a phase's
+ * rows, and row k = (c, ki, kj) of B is then a contiguous run of that copy
+ * at a tap offset (an int32 table), so no im2col is built; the grid columns
+ * past OW are skipped, and with AVX-512 two rows of 16 outputs make one
+ * 32-wide strip.  The copy is made one band at a time (mc_band): for bh
+ * output rows, the input rows they read (with the halo) of every channel
+ * of the group; the GEMM runs over each band's columns with every row of A
+ * (band outermost, so each copy serves all output channels), and the rows
+ * two bands share are moved up rather than copied again.  bh is as many
+ * rows as fit in KL_MM_PAD_MAX_FLOATS and the planner's cap, down to one;
+ * only a convolution whose one-row band does not fit packs its im2col view
+ * one KC x NC block at a time (about 3x slower on ResNet-8's 3x3s, see
+ * block()).  Depthwise 3x3 copies each output row's three
  * input rows with their padding to the stack and runs one nine-tap loop
  * along the row; other depthwise shapes accumulate tap by tap.
  *
@@ -52,7 +59,7 @@
  *
  * Lowering before planning.  kl_mm_lower_* is a pure function of the node
  * (with the planner's attributes on it: the scratch cap that sizes the B
- * block or turns a padded copy back into im2col blocks, see block(), and
+ * block or the band of the padded copy, see block(), and
  * PLAN_IN_PLACE_ATTR for the in-place depthwise kernel, which copies each
  * channel plane to scratch before writing over it), and the op table's
  * scratch_bytes for Conv, Gemm and MatMul call it: the
@@ -97,8 +104,8 @@ static const char src_common[] =
     "/* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by\n"
     " * modelc), rows (B(k,n) = p[k*ks + n]), any strides, the im2col view of\n"
     " * a convolution input (one channel group, C x H x W), or the implicit view\n"
-    " * of a convolution over a zero-padded, phase-split copy of the input\n"
-    " * (see mc_pad). */\n"
+    " * of a convolution over bands of a zero-padded, phase-split copy of the\n"
+    " * input (see mc_band). */\n"
     "enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED };\n"
     "/* The activation of rows x cols values at y (row stride ldy), in place. */\n"
     "typedef void (*mc_act_fn)(float *y, int64_t ldy, int64_t rows, int64_t cols);\n"
@@ -111,7 +118,7 @@ static const char src_common[] =
     "  const float *b;\n"
     "  int64_t bks, bns;\n"
     "  int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL, MC_B_PADDED */\n"
-    "  int64_t vh, vw, xps;           /* MC_B_PADDED: the padded grid, its floats in scratch */\n"
+    "  int64_t vh, vw, bh, xh, xps;   /* MC_B_PADDED: the grid, a band's output and grid rows, its floats */\n"
     "  float *y;\n"
     "  int64_t ldy;\n"
     "  float alpha;                   /* y = act(alpha*AB + beta*bias + rscale*res) */\n"
@@ -122,7 +129,7 @@ static const char src_common[] =
     "  int64_t ldr;\n"
     "  float rscale;\n"
     "  mc_act_fn act;                 /* NULL: none */\n"
-    "  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: xps + K) */\n"
+    "  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */\n"
     "  float *ascratch;               /* KC * MR floats, when A is not packed */\n"
     "} mc_gemm_args;\n"
     "\n"
@@ -422,140 +429,174 @@ static const char src_packb[] =
 
 static const char src_gemm[] =
     "/* MC_B_PADDED: a convolution computed on a grid of vh x vw positions\n"
-    " * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input copied with its\n"
-    " * padding into scratch, split by stride phase: plane (a, b) of channel c\n"
-    " * holds xp[r][s] = x[c][r*SH + a - PH][s*SW + b - PW] or 0.  Tap (ki, kj)\n"
-    " * reads phase (ki*DH % SH, kj*DW % SW) at offset (ki*DH / SH, kj*DW / SW),\n"
-    " * so B(k, v) = xp[ko[k] + v]: every row of B is a contiguous run of xp and\n"
-    " * no im2col is built; the grid columns past OW are skipped.  Returns xp;\n"
-    " * ko follows it. */\n"
-    "static const float *mc_pad(const mc_gemm_args *g) {\n"
-    "  float *xp = g->scratch;\n"
-    "  int32_t *ko = (int32_t *)(void *)(g->scratch + g->xps);\n"
-    "  int64_t a, b, c, r, s, k, t, khw = g->KH * g->KW, plane = g->vh * g->vw;\n"
-    "  memset(xp, 0, sizeof(float) * (size_t)g->xps);\n"
-    "  for (a = 0; a < g->SH; a++)\n"
-    "    for (b = 0; b < g->SW; b++) {\n"
-    "      /* does a tap read this phase? (not all do: 1x1 stride 2 reads one) */\n"
-    "      int ua = g->DH == 1 && a < g->KH, ub = g->DW == 1 && b < g->KW;\n"
-    "      for (t = 0; !ua && g->DH > 1 && t < g->KH; t++) ua = t * g->DH % g->SH == a;\n"
-    "      for (t = 0; !ub && g->DW > 1 && t < g->KW; t++) ub = t * g->DW % g->SW == b;\n"
-    "      if (!ua || !ub) continue;\n"
+    " * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input split by stride\n"
+    " * phase with its zero padding: plane (a, b) of channel c is xp[r][s] =\n"
+    " * x[c][r*SH + a - PH][s*SW + b - PW], or 0 outside x.  Tap (ki, kj) reads\n"
+    " * phase (ki*DH % SH, kj*DW % SW) at offset (ki*DH / SH, kj*DW / SW), so\n"
+    " * B(k, v) = xp[ko[k] + v]: every row of B is a contiguous run of the copy\n"
+    " * and no im2col is built; the grid columns past OW are skipped.  The copy\n"
+    " * is made one band at a time into scratch: grid rows r0..r0+xh-1 of every\n"
+    " * plane, the xh = bh + (KH-1)*DH/SH rows that output rows r0..r0+bh-1\n"
+    " * read.  Of the phases of an axis only those below mc_phases are held: the\n"
+    " * K first without dilation (a 1x1 stride-2 convolution reads one of four),\n"
+    " * all S with it. */\n"
+    "static int64_t mc_phases(int64_t S, int64_t D, int64_t K) { return D == 1 && K < S ? K : S; }\n"
+    "\n"
+    "/* The tap table: ko[k] for k = (c, ki, kj), offsets into a band. */\n"
+    "static void mc_taps(const mc_gemm_args *g, int32_t *ko) {\n"
+    "  int64_t a, b, c, k, khw = g->KH * g->KW, plane = g->xh * g->vw, pb = mc_phases(g->SW, g->DW, g->KW);\n"
+    "  for (a = 0; a < g->KH; a++)   /* no division per entry */\n"
+    "    for (b = 0; b < g->KW; b++) {\n"
+    "      int64_t ti = a * g->DH, tj = b * g->DW;\n"
+    "      int64_t o = (ti % g->SH * pb + tj % g->SW) * g->C * plane + ti / g->SH * g->vw + tj / g->SW;\n"
+    "      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);\n"
+    "    }\n"
+    "}\n"
+    "\n"
+    "/* Grid rows r0..r0+xh-1 into the band at xp, whose columns of padding\n"
+    " * and phases no tap reads hold zeros already (mc_gemm zeroes the band\n"
+    " * once).  The first `keep` rows of each plane are the last ones of the band\n"
+    " * before: moved up, one run a plane, rather than copied from x again. */\n"
+    "static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {\n"
+    "  int64_t a, b, c, i, s, t, plane = g->xh * g->vw;\n"
+    "  int64_t pa = mc_phases(g->SH, g->DH, g->KH), pb = mc_phases(g->SW, g->DW, g->KW);\n"
+    "  for (a = 0; a < pa; a++)\n"
+    "    for (b = 0; b < pb; b++) {\n"
+    "      /* does a tap read this phase? (with dilation not all do) */\n"
+    "      int ua = g->DH == 1, ub = g->DW == 1;\n"
     "      /* the grid columns s whose input column s*SW + b - PW is inside */\n"
     "      int64_t s0 = g->PW - b > 0 ? (g->PW - b + g->SW - 1) / g->SW : 0;\n"
     "      int64_t s1 = g->W - 1 + g->PW - b < 0 ? 0 : (g->W - 1 + g->PW - b) / g->SW + 1;\n"
+    "      for (t = 0; !ua && t < g->KH; t++) ua = t * g->DH % g->SH == a;\n"
+    "      for (t = 0; !ub && t < g->KW; t++) ub = t * g->DW % g->SW == b;\n"
     "      if (s1 > g->vw) s1 = g->vw;\n"
-    "      for (c = 0; c < g->C; c++)\n"
-    "        for (r = 0; r < g->vh; r++) {\n"
-    "          int64_t ih = r * g->SH + a - g->PH;\n"
-    "          float *d = xp + ((a * g->SW + b) * g->C + c) * plane + r * g->vw;\n"
-    "          const float *xr;\n"
-    "          if (ih < 0 || ih >= g->H || s1 <= s0) continue;\n"
-    "          xr = g->b + (c * g->H + ih) * g->W;\n"
-    "          if (g->SW == 1)\n"
-    "            memcpy(d + s0, xr + s0 - g->PW, sizeof(float) * (size_t)(s1 - s0));\n"
+    "      if (!ua || !ub || s1 <= s0) continue;\n"
+    "      for (c = 0; c < g->C; c++) {\n"
+    "        float *p = xp + ((a * pb + b) * g->C + c) * plane;\n"
+    "        if (keep) memmove(p, p + (g->xh - keep) * g->vw, sizeof(float) * (size_t)(keep * g->vw));\n"
+    "        for (i = keep; i < g->xh; i++) {\n"
+    "          int64_t r = r0 + i, ih = r * g->SH + a - g->PH;\n"
+    "          float *d = p + i * g->vw;\n"
+    "          if (r >= g->vh || ih < 0 || ih >= g->H)\n"
+    "            for (s = s0; s < s1; s++) d[s] = 0.0f;\n"
+    "          else if (g->SW == 1)\n"
+    "            memcpy(d + s0, g->b + (c * g->H + ih) * g->W + s0 - g->PW, sizeof(float) * (size_t)(s1 - s0));\n"
     "          else\n"
-    "            for (s = s0; s < s1; s++) d[s] = xr[s * g->SW + b - g->PW];\n"
+    "            for (s = s0; s < s1; s++) d[s] = g->b[(c * g->H + ih) * g->W + s * g->SW + b - g->PW];\n"
     "        }\n"
+    "      }\n"
     "    }\n"
-    "  for (a = 0; a < g->KH; a++)   /* tap k = (c, a, b): no division per entry */\n"
-    "    for (b = 0; b < g->KW; b++) {\n"
-    "      int64_t ti = a * g->DH, tj = b * g->DW;\n"
-    "      int64_t o = (ti % g->SH * g->SW + tj % g->SW) * g->C * plane + ti / g->SH * g->vw + tj / g->SW;\n"
-    "      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);\n"
-    "    }\n"
-    "  return xp;\n"
     "}\n"
     "\n"
     "/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries; MC_B_PADDED: grid\n"
     " * columns) of y = epilogue(A B): blocked over N (NC), K (KC) and M (MC),\n"
     " * then NT-wide column strips (one or two NR panels) and MR-high tiles (the\n"
-    " * loop order of BLIS).  The activation runs on each finished tile while it\n"
-    " * is in L1.  A part of a parallel product (kl_par.c) pads its own copy. */\n"
+    " * loop order of BLIS); MC_B_PADDED runs that on one band of the copy at a\n"
+    " * time, so that each band serves every row of A.  The activation runs on\n"
+    " * each finished tile while it is in L1.  A part of a parallel product\n"
+    " * (kl_par.c) makes its own bands in its own scratch. */\n"
     "static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {\n"
-    "  int64_t jc, pc, ic, jr, ir;\n"
-    "  const float *xp = g->bkind == MC_B_PADDED ? mc_pad(g) : NULL;\n"
-    "  const int32_t *ko = xp ? (const int32_t *)(const void *)(g->scratch + g->xps) : NULL;\n"
-    "  for (jc = n0; jc < n1; jc += g->NC) {\n"
-    "    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;\n"
-    "    for (pc = 0; pc < g->K; pc += g->KC) {\n"
-    "      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;\n"
-    "      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);\n"
-    "      const float *bp = NULL;\n"
-    "      int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */\n"
-    "      if (g->bkind == MC_B_PACKED) {\n"
-    "        bp = g->b + jc * g->K + pc * MC_NR;\n"
-    "        bps = g->K * MC_NR;\n"
-    "      } else if (g->bkind == MC_B_ROWS) {\n"
-    "        bp = g->b + pc * g->bks + jc;\n"
-    "        bps = MC_NR;\n"
-    "        bks = g->bks;\n"
-    "        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */\n"
-    "          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);\n"
-    "      } else if (xp) {\n"
-    "        bp = xp + jc;\n"
-    "        bps = MC_NR;\n"
-    "      } else {\n"
-    "        mc_packb(g, pc, kc, jc, nc, g->scratch);\n"
-    "        bp = g->scratch;\n"
-    "        bps = kc * MC_NR;\n"
-    "      }\n"
-    "      for (ic = m0; ic < m1; ic += g->MC) {\n"
-    "        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;\n"
-    "        int nr;\n"
-    "        int64_t adv;\n"
-    "        for (jr = 0; jr < nc; jr += adv) {\n"
-    "          const float *b, *b1;\n"
-    "          int64_t bk = bks, bk1 = bks, n = jc + jr, n1;   /* n: the column of y */\n"
-    "          nr = nc - jr < MC_NT ? (int)(nc - jr) : MC_NT;\n"
-    "          if (xp) {   /* grid column jc + jr: an output when its column in the row is below OW */\n"
-    "            int64_t col = (jc + jr) % g->vw;\n"
-    "            if (col >= g->OW) {\n"
-    "              adv = g->vw - col < nc - jr ? g->vw - col : nc - jr;\n"
-    "              continue;\n"
+    "  int64_t jc, pc, ic, jr, ir, r0 = 0, r1 = 1, bh = 1, v0 = n0, v1 = n1, base = 0;\n"
+    "  float *xp = NULL;\n"
+    "  const int32_t *ko = NULL;\n"
+    "  if (g->bkind == MC_B_PADDED) {   /* the grid rows of columns n0..n1-1, bh at a time */\n"
+    "    int32_t *t = (int32_t *)(void *)(g->scratch + g->xps);\n"
+    "    xp = g->scratch;\n"
+    "    memset(xp, 0, sizeof(float) * (size_t)g->xps);   /* padding, phases no tap reads, what tiles read past */\n"
+    "    mc_taps(g, t);\n"
+    "    ko = t;\n"
+    "    r0 = n0 / g->vw;\n"
+    "    r1 = (n1 - 1) / g->vw + 1;\n"
+    "    bh = g->bh;\n"
+    "  }\n"
+    "  for (; r0 < r1; r0 += bh) {\n"
+    "    if (xp) {   /* the band's columns, base its first */\n"
+    "      base = r0 * g->vw;\n"
+    "      v0 = n0 > base ? n0 : base;\n"
+    "      v1 = n1 < base + bh * g->vw ? n1 : base + bh * g->vw;\n"
+    "      mc_band(g, xp, r0, r0 > n0 / g->vw && g->xh > bh ? g->xh - bh : 0);   /* rows two bands share: kept */\n"
+    "    }\n"
+    "    for (jc = v0; jc < v1; jc += g->NC) {\n"
+    "      int64_t nc = v1 - jc < g->NC ? v1 - jc : g->NC;\n"
+    "      for (pc = 0; pc < g->K; pc += g->KC) {\n"
+    "        int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;\n"
+    "        int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);\n"
+    "        const float *bp = NULL;\n"
+    "        int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */\n"
+    "        if (g->bkind == MC_B_PACKED) {\n"
+    "          bp = g->b + jc * g->K + pc * MC_NR;\n"
+    "          bps = g->K * MC_NR;\n"
+    "        } else if (g->bkind == MC_B_ROWS) {\n"
+    "          bp = g->b + pc * g->bks + jc;\n"
+    "          bps = MC_NR;\n"
+    "          bks = g->bks;\n"
+    "          if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */\n"
+    "            mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);\n"
+    "        } else if (xp) {\n"
+    "          bp = xp + (jc - base);\n"
+    "          bps = MC_NR;\n"
+    "        } else {\n"
+    "          mc_packb(g, pc, kc, jc, nc, g->scratch);\n"
+    "          bp = g->scratch;\n"
+    "          bps = kc * MC_NR;\n"
+    "        }\n"
+    "        for (ic = m0; ic < m1; ic += g->MC) {\n"
+    "          int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;\n"
+    "          int nr;\n"
+    "          int64_t adv;\n"
+    "          for (jr = 0; jr < nc; jr += adv) {\n"
+    "            const float *b, *b1;\n"
+    "            int64_t bk = bks, bk1 = bks, n = jc + jr, n1;   /* n: the column of y */\n"
+    "            nr = nc - jr < MC_NT ? (int)(nc - jr) : MC_NT;\n"
+    "            if (xp) {   /* grid column jc + jr: an output when its column in the row is below OW */\n"
+    "              int64_t col = (jc + jr) % g->vw;\n"
+    "              if (col >= g->OW) {\n"
+    "                adv = g->vw - col < nc - jr ? g->vw - col : nc - jr;\n"
+    "                continue;\n"
+    "              }\n"
+    "              if (nr > g->OW - col) nr = (int)(g->OW - col);\n"
+    "              n = (jc + jr) / g->vw * g->OW + col;\n"
+    "              b = bp + jr;\n"
+    "              b1 = b + MC_NR;\n"
+    "              n1 = n + MC_NR;\n"
+    "              adv = nr;\n"
+    "              if (MC_NT == 2 * MC_NR && g->OW == MC_NR && col == 0 && jr + g->vw + MC_NR <= nc) {\n"
+    "                nr = MC_NT;   /* rows of 16 outputs: one strip of two rows */\n"
+    "                b1 = b + g->vw;\n"
+    "                n1 = n + g->OW;\n"
+    "                adv = g->vw + MC_NR;\n"
+    "              }\n"
+    "            } else {\n"
+    "              b = bp + jr / MC_NR * bps;\n"
+    "              b1 = nr > MC_NR ? b + bps : b;\n"
+    "              n1 = n + MC_NR;\n"
+    "              adv = nr;\n"
     "            }\n"
-    "            if (nr > g->OW - col) nr = (int)(g->OW - col);\n"
-    "            n = (jc + jr) / g->vw * g->OW + col;\n"
-    "            b = bp + jr;\n"
-    "            b1 = b + MC_NR;\n"
-    "            n1 = n + MC_NR;\n"
-    "            adv = nr;\n"
-    "            if (MC_NT == 2 * MC_NR && g->OW == MC_NR && col == 0 && jr + g->vw + MC_NR <= nc) {\n"
-    "              nr = MC_NT;   /* rows of 16 outputs: one strip of two rows */\n"
-    "              b1 = b + g->vw;\n"
-    "              n1 = n + g->OW;\n"
-    "              adv = g->vw + MC_NR;\n"
+    "            if (g->bkind == MC_B_ROWS && nc % MC_NR) {   /* the partial panel is in scratch */\n"
+    "              if (jr + nr == nc && nr <= MC_NR) b = g->scratch, bk = MC_NR;\n"
+    "              else if (jr + nr == nc) b1 = g->scratch, bk1 = MC_NR;\n"
     "            }\n"
-    "          } else {\n"
-    "            b = bp + jr / MC_NR * bps;\n"
-    "            b1 = nr > MC_NR ? b + bps : b;\n"
-    "            n1 = n + MC_NR;\n"
-    "            adv = nr;\n"
-    "          }\n"
-    "          if (g->bkind == MC_B_ROWS && nc % MC_NR) {   /* the partial panel is in scratch */\n"
-    "            if (jr + nr == nc && nr <= MC_NR) b = g->scratch, bk = MC_NR;\n"
-    "            else if (jr + nr == nc) b1 = g->scratch, bk1 = MC_NR;\n"
-    "          }\n"
-    "          for (ir = 0; ir < mc; ir += MC_MR) {\n"
-    "            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;\n"
-    "            int64_t m = ic + ir;\n"
-    "            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;\n"
-    "            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;\n"
-    "            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */\n"
-    "              int64_t i, k;\n"
-    "              for (k = 0; k < kc; k++)\n"
-    "                for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;\n"
-    "              a = g->ascratch;\n"
-    "              ars = 1;\n"
-    "              aks = MC_MR;\n"
-    "            }\n"
-    "            mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, n1, flags, ko ? ko + pc : NULL);\n"
-    "            if ((flags & MC_LAST) && g->act) {\n"
-    "              if (nr > MC_NR && n1 != n + MC_NR) {\n"
-    "                g->act(g->y + m * g->ldy + n, g->ldy, mr, MC_NR);\n"
-    "                g->act(g->y + m * g->ldy + n1, g->ldy, mr, nr - MC_NR);\n"
-    "              } else {\n"
-    "                g->act(g->y + m * g->ldy + n, g->ldy, mr, nr);\n"
+    "            for (ir = 0; ir < mc; ir += MC_MR) {\n"
+    "              int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;\n"
+    "              int64_t m = ic + ir;\n"
+    "              const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;\n"
+    "              int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;\n"
+    "              if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */\n"
+    "                int64_t i, k;\n"
+    "                for (k = 0; k < kc; k++)\n"
+    "                  for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;\n"
+    "                a = g->ascratch;\n"
+    "                ars = 1;\n"
+    "                aks = MC_MR;\n"
+    "              }\n"
+    "              mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, n1, flags, ko ? ko + pc : NULL);\n"
+    "              if ((flags & MC_LAST) && g->act) {\n"
+    "                if (nr > MC_NR && n1 != n + MC_NR) {\n"
+    "                  g->act(g->y + m * g->ldy + n, g->ldy, mr, MC_NR);\n"
+    "                  g->act(g->y + m * g->ldy + n1, g->ldy, mr, nr - MC_NR);\n"
+    "                } else {\n"
+    "                  g->act(g->y + m * g->ldy + n, g->ldy, mr, nr);\n"
+    "                }\n"
     "              }\n"
     "            }\n"
     "          }\n"
@@ -831,49 +872,52 @@ static int is_const(const ir_tensor *t) {
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-/* Blocking and scratch of a GEMM of node n (NULL: a kernel that drives the
- * core itself, one part, no cap) whose sizes and operands are set.  A B
- * block packed at run time is KC x NC floats; when the planner caps n's
- * scratch (PLAN_SCRATCH_CAP_ATTR: the bytes free at n's step under the
- * arena's peak of activations) and the block would not fit, K blocks
- * shorten first, into equal parts of at least KL_MM_KC_MIN (each extra
- * block passes partial sums through y: ResNet-8 with every KC at 32 ran
- * about 3% slower), then the block narrows to at least KL_MM_NC_MIN
- * columns (packing's per-row setup repeats per block: NC 64 cost about 4%,
- * 32 about 19%, 16 about 48%).  The block never goes below that floor, so
- * a cap is a wish, not a promise.  A padded copy (KL_MM_B_PADDED) cannot
- * shrink: when it (one per part) does not fit the cap, the convolution
- * packs its im2col view block by block instead, so small-memory plans stay
- * small.  With --threads each part of the product packs into its own slice
- * of that size: the blocking (and so the order of every sum) must not
- * depend on the thread count. */
-static void block(const ir_node *n, kl_mm *d) {
-  int64_t cap = n ? ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1) : -1;
-  if (n) {
-    kl_par_split_gemm(n, d);
-  } else {
-    d->slots = 1;
-    d->split_n = 1;
+/* The phases of one axis a padded copy holds (mc_phases in the emitted C). */
+static int64_t held_phases(int64_t S, int64_t D, int64_t K) { return D == 1 && K < S ? K : S; }
+
+/* Floats of a band of bh output rows of d's padded copy (mc_band), with
+ * the 32 that a last tile's vector reads run past it. */
+static int64_t band_floats(const kl_mm *d, int64_t bh) {
+  return held_phases(d->SH, d->DH, d->KH) * held_phases(d->SW, d->DW, d->KW) * d->C * (bh + d->vh - d->OH) * d->vw +
+         32;
+}
+
+/* Scratch bytes of d with bands of bh rows (and their tap table) and sa
+ * floats of A's edge rows, as kl_mm_scratch_bytes counts them. */
+static int64_t band_bytes(const kl_mm *d, int64_t bh, int64_t sa) {
+  kl_mm e = *d;
+  e.scratch_b = band_floats(d, bh) + d->K;
+  e.scratch_a = sa;
+  return kl_mm_scratch_bytes(&e);
+}
+
+/* The output rows of a band of d's padded copy: as many as fit in
+ * KL_MM_PAD_MAX_FLOATS and, under a cap, in it (0: not one row), then
+ * evened out over the bands that makes. */
+static int64_t band_rows(const kl_mm *d, int64_t cap, int64_t sa) {
+  int64_t row = band_floats(d, 1) - band_floats(d, 0), bh = (KL_MM_PAD_MAX_FLOATS - band_floats(d, 0)) / row, bands;
+  if (cap >= 0) {   /* an estimate from above, then exact */
+    int64_t fit = cap / (int64_t)sizeof(float) / (d->slots > 1 ? d->slots : 1) - sa - d->K - band_floats(d, 0);
+    bh = min64(bh, fit / row);
   }
-  d->KC = min64(d->K, KL_MM_KC);
-  d->MC = KL_MM_MC;
-  d->scratch_b = 0;
-  if (d->bkind == KL_MM_B_PADDED) {   /* the padded copy, then K tap offsets (int32, one float each) */
-    int64_t sa = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
-    int64_t need = (int64_t)sizeof(float) * (d->slots > 1 ? d->slots : 1) *
-                   round_up(round_up(d->xps + d->K, 16) + sa, 16);   /* as kl_mm_scratch_bytes counts it */
-    if (cap < 0 || need <= cap) {
-      d->NC = d->vw * (KL_MM_NC_MAX / d->vw > 1 ? KL_MM_NC_MAX / d->vw : 1);   /* whole grid rows: no row split */
-      d->scratch_b = d->xps + d->K;
-      d->scratch_a = sa;
-      return;
-    }
-    /* back to the im2col view over the output's own columns */
-    d->bkind = KL_MM_B_IM2COL;
-    d->N = d->OH * d->OW;
-    d->vh = d->vw = d->xps = 0;
-    kl_par_split_gemm(n, d);   /* N changed: the parts again */
-  }
+  bh = min64(bh, d->OH);
+  while (bh > 0 && cap >= 0 && band_bytes(d, bh, sa) > cap) bh--;
+  if (bh < 1) return 0;
+  bands = (d->OH + bh - 1) / bh;
+  return (d->OH + bands - 1) / bands;
+}
+
+/* d (KL_MM_B_PADDED) as the im2col view over the output's own columns. */
+static void to_im2col(const ir_node *n, kl_mm *d) {
+  d->bkind = KL_MM_B_IM2COL;
+  d->N = d->OH * d->OW;
+  d->vh = d->vw = d->bh = d->xps = 0;
+  kl_par_split_gemm(n, d);   /* N changed: the parts again */
+}
+
+/* The B block and A's edge rows of d (any kind but KL_MM_B_PADDED) under
+ * cap (-1: none): see block(). */
+static void block_b(kl_mm *d, int64_t cap) {
   if (d->bkind == KL_MM_B_STRIDED || d->bkind == KL_MM_B_IM2COL) {
     int64_t nc = KL_MM_B_BLOCK_FLOATS / d->KC / KL_MM_NR * KL_MM_NR;
     d->NC = min64(min64(nc < KL_MM_NR ? KL_MM_NR : nc, round_up(d->N, KL_MM_NR)), KL_MM_NC_MAX);
@@ -901,6 +945,57 @@ static void block(const ir_node *n, kl_mm *d) {
     if (d->bkind == KL_MM_B_ROWS && d->N % KL_MM_NR) d->scratch_b = d->KC * KL_MM_NR;
   }
   d->scratch_a = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
+}
+
+/* Blocking and scratch of a GEMM of node n (NULL: a kernel that drives the
+ * core itself, one part, no cap) whose sizes and operands are set.  A B
+ * block packed at run time is KC x NC floats; when the planner caps n's
+ * scratch (PLAN_SCRATCH_CAP_ATTR: the bytes free at n's step under the
+ * arena's peak of activations) and the block would not fit, K blocks
+ * shorten first, into equal parts of at least KL_MM_KC_MIN (each extra
+ * block passes partial sums through y: ResNet-8 with every KC at 32 ran
+ * about 3% slower), then the block narrows to at least KL_MM_NC_MIN
+ * columns (packing's per-row setup repeats per block: NC 64 cost about 4%,
+ * 32 about 19%, 16 about 48%).  The block never goes below that floor, so
+ * a cap is a wish, not a promise.  A padded copy (KL_MM_B_PADDED) is made
+ * one band of output rows at a time, as many rows as fit (band_rows), down
+ * to one; only where not even that fits under the cap does the convolution
+ * pack its im2col view block by block instead (which ran about 3x slower
+ * on ResNet-8's convolutions), and then only if that floor is the smaller,
+ * so that small-memory plans stay small.  With --threads each part of the
+ * product packs into its own slice of that size: the blocking (and so the
+ * order of every sum) must not depend on the thread count. */
+static void block(const ir_node *n, kl_mm *d) {
+  int64_t cap = n ? ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1) : -1;
+  if (n) {
+    kl_par_split_gemm(n, d);
+  } else {
+    d->slots = 1;
+    d->split_n = 1;
+  }
+  d->KC = min64(d->K, KL_MM_KC);
+  d->MC = KL_MM_MC;
+  d->scratch_b = 0;
+  if (d->bkind == KL_MM_B_PADDED) {   /* a band of the padded copy, then K tap offsets (int32, one float each) */
+    int64_t sa = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0, bh = band_rows(d, cap, sa);
+    if (bh < 1) {   /* not one row under the cap: im2col blocks, if their floor is the smaller */
+      kl_mm e = *d;
+      to_im2col(n, &e);
+      block_b(&e, cap);
+      if (kl_mm_scratch_bytes(&e) < band_bytes(d, 1, sa)) {
+        *d = e;
+        return;
+      }
+      bh = 1;
+    }
+    d->bh = bh;
+    d->NC = d->vw * (KL_MM_NC_MAX / d->vw > 1 ? KL_MM_NC_MAX / d->vw : 1);   /* whole grid rows: no row split */
+    d->xps = band_floats(d, bh);
+    d->scratch_b = d->xps + d->K;
+    d->scratch_a = sa;
+    return;
+  }
+  block_b(d, cap);
 }
 
 /* Drop outer loops of extent 1. */
@@ -1067,15 +1162,15 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     d->b_ks = isz;
     d->b_ns = 1;
   } else {
-    d->bkind = KL_MM_B_IM2COL;
-    {   /* implicit: the GEMM on a grid vw wide, B rows read from the padded copy (mc_pad) */
-      d->vw = d->OW + (d->KW - 1) * d->DW / d->SW;
-      d->vh = d->OH + (d->KH - 1) * d->DH / d->SH;
-      d->xps = d->SH * d->SW * Cg * d->vh * d->vw + 32;   /* the reads of a last 32-wide tile stay inside */
-      if (d->xps <= KL_MM_PAD_MAX_FLOATS) {
-        d->bkind = KL_MM_B_PADDED;
-        d->N = (d->OH - 1) * d->vw + d->OW;
-      }
+    /* implicit: the GEMM on a grid vw wide, B rows read from bands of the padded copy (mc_band) */
+    d->vw = d->OW + (d->KW - 1) * d->DW / d->SW;
+    d->vh = d->OH + (d->KH - 1) * d->DH / d->SH;
+    if (band_floats(d, 1) <= KL_MM_PAD_MAX_FLOATS) {
+      d->bkind = KL_MM_B_PADDED;
+      d->N = (d->OH - 1) * d->vw + d->OW;
+    } else {
+      d->bkind = KL_MM_B_IM2COL;
+      d->vh = d->vw = 0;
     }
   }
   d->n_outer = 2;
@@ -1314,7 +1409,10 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
       set_i(e, g, "KH", d->KH), set_i(e, g, "KW", d->KW), set_i(e, g, "SH", d->SH), set_i(e, g, "SW", d->SW);
       set_i(e, g, "DH", d->DH), set_i(e, g, "DW", d->DW), set_i(e, g, "PH", d->PH), set_i(e, g, "PW", d->PW);
     }
-    if (d->bkind == KL_MM_B_PADDED) set_i(e, g, "vh", d->vh), set_i(e, g, "vw", d->vw), set_i(e, g, "xps", d->xps);
+    if (d->bkind == KL_MM_B_PADDED) {
+      set_i(e, g, "vh", d->vh), set_i(e, g, "vw", d->vw), set_i(e, g, "bh", d->bh);
+      set_i(e, g, "xh", d->bh + d->vh - d->OH), set_i(e, g, "xps", d->xps);
+    }
     set_i(e, g, "ldy", d->ldy);
   }
   set_f(e, g, "alpha", d->alpha);

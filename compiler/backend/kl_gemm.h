@@ -28,7 +28,7 @@
 #define KL_MM_NC_MAX 256            /* columns of a B block: more gains no speed and costs arena (a short K would take 64 KiB) */
 #define KL_MM_KC_MIN 32             /* under a scratch cap (plan.h), K blocks shorten down to this, */
 #define KL_MM_NC_MIN 64             /* then B blocks narrow down to this: smaller ones cost speed */
-#define KL_MM_PAD_MAX_FLOATS 65536  /* the largest padded input copy (KL_MM_B_PADDED) a convolution may take, 256 KiB */
+#define KL_MM_PAD_MAX_FLOATS 65536  /* the largest band of the padded input copy (KL_MM_B_PADDED), 256 KiB */
 
 typedef enum kl_mm_kind {
   KL_MM_NONE = 0,   /* not for the core: the plain loops of kl_nn.h */
@@ -42,7 +42,7 @@ typedef enum kl_mm_bkind {   /* where B(k,n) comes from; values as in the emitte
   KL_MM_B_ROWS,              /* b[k*b_ks + n] */
   KL_MM_B_STRIDED,           /* b[k*b_ks + n*b_ns], packed at run time */
   KL_MM_B_IM2COL,            /* the im2col view of one convolution group, packed at run time */
-  KL_MM_B_PADDED             /* rows of B read from a zero-padded, phase-split copy of the input */
+  KL_MM_B_PADDED             /* rows of B read from bands of a zero-padded, phase-split copy of the input */
 } kl_mm_bkind;
 
 #define KL_MM_MAX_OUTER (IR_MAX_RANK + 1)
@@ -65,7 +65,8 @@ typedef struct kl_mm {
   kl_mm_bkind bkind;
   int64_t b_ks, b_ns;
   int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OH, OW;   /* IM2COL, PADDED and DW geometry */
-  int64_t vh, vw, xps;       /* PADDED: the grid the GEMM runs on (N = columns of it), its copy's floats */
+  int64_t vh, vw, bh, xps;   /* PADDED: the grid the GEMM runs on (N = columns of it), the output rows
+                              * of a band of the copy, and the band's floats */
   int64_t ldy;
   /* The epilogue: y = act(alpha*AB + beta*bias + rscale*res). */
   double alpha, beta, rscale;
@@ -73,10 +74,11 @@ typedef struct kl_mm {
   int res_in;                  /* -1: none; res[m*ldr + n] */
   int64_t ldr;
   /* Arena scratch in floats: the run-time packed B block (KL_MM_B_PADDED:
-   * the padded copy and its tap table), then A's edge rows.  The block
-   * shrinks to the node's PLAN_SCRATCH_CAP_ATTR (bytes free at its step,
-   * from the planner) when it would not fit there; a padded copy that does
-   * not fit gives way to the im2col blocks. */
+   * a band of the padded copy and its tap table), then A's edge rows.  The
+   * block (the band) shrinks to the node's PLAN_SCRATCH_CAP_ATTR (bytes
+   * free at its step, from the planner) when it would not fit there; where
+   * not even a band of one output row fits, the im2col blocks take over
+   * (when their floor is the smaller). */
   int64_t scratch_b, scratch_a;
   /* --threads (kl_par.h): GEMM cut into `slots` parts run in parallel, each
    * with its own scratch (0 or 1: one), by N's panels when split_n, else by

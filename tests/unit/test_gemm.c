@@ -5,8 +5,10 @@
  * one KC block, transposed and strided operands, batched broadcast
  * MatMul, the matrix-vector kernel, the fused bias + activation + residual
  * epilogue, 1x1, strided, padded, grouped, depthwise and dilated
- * convolution, the implicit convolution over a padded, phase-split copy
- * and the im2col one; RNN, GRU and LSTM with constant weights, whose projections
+ * convolution, the implicit convolution over bands of a padded,
+ * phase-split copy (whole, and in bands as small as a scratch cap asks, in
+ * one part or several) and the im2col one; RNN, GRU and LSTM with constant
+ * weights, whose projections
  * and recurrences run on the core), each emitted, built and run, and compared with the
  * reference interpreter (runtime/), which shares no code with the backend.
  *
@@ -29,8 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiler/backend/emit.h"
 #include "compiler/ir/ir.h"
 #include "compiler/ops/op.h"
+#include "compiler/passes/passes.h"
+#include "compiler/passes/plan.h"
 #include "runtime/kernels/kutil.h"
 #include "optest.h"
 
@@ -56,9 +61,55 @@ static ir_tensor *operand(ir_graph *g, const char *name, int is_const, int rank,
   return t;
 }
 
+/* The plan ot_emit_tmp makes, rather than a cap of emit_capped. */
+#define OWN_PLAN (-2)
+
+/* g planned, then node n's scratch asked for under cap bytes (-1: none) as
+ * the planner asks a node where the activations leave only that much free
+ * (a lone node's own plan has no activations around it, so it caps at 0),
+ * placed at the start of an arena of its size, and emitted into dir. */
+static int64_t emit_capped(ir_graph *g, ir_node *n, int64_t cap, char *dir) {
+  snprintf(dir, 64, "/tmp/gemm_XXXXXX");
+  assert_non_null(mkdtemp(dir));
+  if (pass_plan(g) < 0) fail_msg("plan: %s", ir_last_error());
+  if (cap >= 0) ir_attr_set_int(n, PLAN_SCRATCH_CAP_ATTR, cap);
+  else if (ir_attr_find(n, PLAN_SCRATCH_CAP_ATTR)) ir_attr_remove(n, PLAN_SCRATCH_CAP_ATTR);
+  int64_t bytes = n->op->scratch_bytes(n);
+  if (bytes > 0) ir_attr_set_int(n, PLAN_SCRATCH_ATTR, 0);
+  g->arena_bytes = (bytes + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN;
+  emit_options opt;
+  memset(&opt, 0, sizeof opt);
+  opt.name = "m";
+  if (emit_c(g, &opt, dir) < 0) fail_msg("emit: %s", ir_last_error());
+  return bytes;
+}
+
+/* The value the emitted m.c in dir sets `field` to ("bh" in ".bh = 3;"),
+ * or -1 when it sets none. */
+static int64_t emitted(const char *dir, const char *field) {
+  char path[128], pat[32];
+  snprintf(path, sizeof path, "%s/m.c", dir);
+  snprintf(pat, sizeof pat, ".%s = ", field);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  rewind(f);
+  char *text = calloc((size_t)len + 1, 1);
+  assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+  fclose(f);
+  const char *p = strstr(text, pat);
+  int64_t v = p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+  free(text);
+  return v;
+}
+
 /* Prepare node n of g, run it in the interpreter on vals (per input; NULL
- * for constants), then emit g and compare every build's output with it. */
-static void compare(ir_graph *g, ir_node *n, double **vals) {
+ * for constants), then emit g (its own plan, or under cap: emit_capped) and
+ * compare every build's output with it.  got (when not NULL) receives the
+ * output rows of the implicit convolution's bands (-1 for another kernel)
+ * and, under a cap, the scratch bytes the node took. */
+static void compare_capped(ir_graph *g, ir_node *n, double **vals, int64_t cap, int64_t got_bh_scratch[2]) {
   char dir[64], cmd[2048];
   void *inputs[16];
   assert_int_equal(ot_prepare(g, n), 0);
@@ -71,7 +122,10 @@ static void compare(ir_graph *g, ir_node *n, double **vals) {
     inputs[i] = malloc(sizeof(float) * (size_t)(ir_numel(g->inputs[i]) + 1));
     for (int64_t j = 0; j < ir_numel(g->inputs[i]); j++) ((float *)inputs[i])[j] = (float)vals[k][j];
   }
-  ot_emit_tmp(g, "gemm", dir);
+  int64_t scratch = -1;
+  if (cap == OWN_PLAN) ot_emit_tmp(g, "gemm", dir);
+  else scratch = emit_capped(g, n, cap, dir);
+  if (got_bh_scratch) got_bh_scratch[0] = emitted(dir, "bh"), got_bh_scratch[1] = scratch;
   ot_write_driver(g, dir, inputs);
   for (size_t b = 0; b < sizeof builds / sizeof builds[0]; b++) {
     if (strncmp(builds[b], "clang", 5) == 0 && !ot_have("clang")) continue;
@@ -90,6 +144,8 @@ static void compare(ir_graph *g, ir_node *n, double **vals) {
   free(want);
   counter++;
 }
+
+static void compare(ir_graph *g, ir_node *n, double **vals) { compare_capped(g, n, vals, OWN_PLAN, NULL); }
 
 static void free_vals(double **vals, int cnt) {
   for (int i = 0; i < cnt; i++) free(vals[i]);
@@ -194,7 +250,10 @@ typedef struct conv_case {
   int const_w, bias, fuse;
 } conv_case;
 
-static void conv_run(const conv_case *c) {
+/* Conv c (its GEMM cut into `threads` parts) under a cap of 1/div of the
+ * scratch it asks for without one (div 0: its own plan); compare_capped's
+ * got. */
+static void conv_capped(const conv_case *c, int threads, int64_t div, int64_t got[2]) {
   ir_graph *g = ir_graph_new("t", NULL);
   double *vals[4] = {0};
   int64_t bd[] = {c->w[0]};
@@ -229,10 +288,23 @@ static void conv_run(const conv_case *c) {
     ir_attr_set_string(n, "_act", "Relu");
     ir_attr_set_int(n, "_residual", 3);
   }
-  compare(g, n, vals);
+  if (threads > 1) ir_attr_set_int(n, PASS_THREADS_ATTR, threads);
+  int64_t cap = OWN_PLAN;
+  if (div > 0) {
+    assert_int_equal(ot_prepare(g, n), 0);
+    cap = n->op->scratch_bytes(n) / div;
+  }
+  int64_t r[2];
+  compare_capped(g, n, vals, cap, r);
+  if (cap >= 0 && r[0] > 1 && r[1] > cap)   /* bands of more than one row: within the cap */
+    fail_msg("bands of %lld rows in %lld bytes of scratch, the cap %lld", (long long)r[0], (long long)r[1],
+             (long long)cap);
+  if (got) got[0] = r[0], got[1] = r[1];
   free_vals(vals, 4);
   ir_graph_free(g);
 }
+
+static void conv_run(const conv_case *c) { conv_capped(c, 1, 0, NULL); }
 
 static void test_conv(void **state) {
   (void)state;
@@ -243,8 +315,8 @@ static void test_conv(void **state) {
       {2, {2, 3, 9, 11}, {7, 3, 3, 3}, 1, 2, 1, 1, 1, 1, 0},      /* 3x3 stride 2 pad 1 */
       {2, {1, 3, 9, 11}, {7, 3, 3, 3}, 1, 2, 1, 1, 0, 0, 0},      /* the same, runtime W, no bias */
       {2, {1, 20, 18, 18}, {13, 20, 3, 3}, 1, 1, 1, 1, 1, 1, 1},  /* K = 180, N = 324: several NC blocks, fused */
-      {2, {1, 40, 9, 9}, {8, 40, 3, 3}, 1, 1, 0, 1, 1, 1, 0},     /* K = 360 > KC (stride 1: implicit, padded copy) */
-      {2, {1, 40, 40, 40}, {7, 40, 3, 3}, 1, 1, 1, 1, 1, 1, 0},   /* the padded copy too large: im2col at stride 1 */
+      {2, {1, 40, 9, 9}, {8, 40, 3, 3}, 1, 1, 0, 1, 1, 1, 0},     /* K = 360 > KC (stride 1: implicit, one row a band) */
+      {2, {1, 40, 40, 40}, {7, 40, 3, 3}, 1, 1, 1, 1, 1, 1, 0},   /* im2col at stride 1: its floor below a band's */
       {2, {1, 40, 40, 40}, {5, 40, 3, 3}, 1, 2, 1, 1, 1, 1, 1},   /* the same at stride 2, fused */
       {1, {2, 6, 37}, {5, 6, 4}, 1, 1, 2, 1, 1, 1, 1},            /* 1-D stride 1: implicit, wider grid, fused */
       {2, {1, 4, 6, 6}, {6, 2, 3, 3}, 2, 1, 1, 1, 1, 1, 0},       /* 2 groups */
@@ -260,6 +332,37 @@ static void test_conv(void **state) {
       {1, {1, 9, 20}, {10, 9, 3}, 1, 2, 1, 1, 1, 1, 0},           /* 1-D */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_run(&cases[i]);
+}
+
+/* The implicit convolution in bands of output rows, their height set by a
+ * scratch cap of 1/div of the scratch the node asks for without one (0:
+ * the node's own plan, which caps a lone node at 0: bands of one row,
+ * unless the im2col blocks' floor is smaller), the GEMM in one part or
+ * several (each making its own bands from a column in mid-row).  Under a
+ * cap each must take bands (more than one) and fit its scratch in the cap. */
+static void test_conv_bands(void **state) {
+  (void)state;
+  const struct { conv_case c; int threads; int64_t div; } cases[] = {
+      /* r  x                  w                grp st pad dil cw bias fuse  threads div */
+      {{2, {1, 16, 32, 32}, {16, 16, 3, 3}, 1, 1, 1, 1, 1, 1, 1}, 1, 2},   /* ResNet's 3x3, residual + Relu */
+      {{2, {1, 16, 32, 32}, {16, 16, 3, 3}, 1, 1, 1, 1, 1, 1, 1}, 1, 5},
+      {{2, {1, 16, 32, 32}, {16, 16, 3, 3}, 1, 1, 1, 1, 1, 1, 1}, 1, 0},   /* one row a band */
+      {{2, {1, 16, 32, 32}, {20, 16, 3, 3}, 1, 2, 1, 1, 0, 1, 0}, 1, 3},   /* stride 2, 16 wide, runtime W, M % 6 */
+      {{2, {1, 16, 32, 32}, {20, 16, 3, 3}, 1, 2, 1, 1, 0, 1, 0}, 2, 3},   /* the same in two parts */
+      {{2, {1, 16, 31, 32}, {10, 16, 1, 1}, 1, 2, 0, 1, 1, 0, 0}, 1, 2},   /* 1x1 stride 2: one phase of four */
+      {{2, {1, 6, 21, 19}, {8, 6, 3, 3}, 1, 2, 2, 2, 1, 1, 1}, 1, 2},      /* dilation 2, stride 2, pads 2, fused */
+      {{2, {1, 6, 21, 19}, {8, 6, 3, 3}, 1, 2, 2, 2, 1, 1, 1}, 1, 0},
+      {{2, {2, 8, 14, 13}, {12, 4, 3, 3}, 2, 1, 1, 1, 1, 1, 0}, 1, 3},     /* 2 groups, 2 images */
+      {{2, {2, 8, 30, 29}, {12, 4, 3, 3}, 2, 1, 1, 1, 0, 1, 1}, 3, 3},     /* larger, in three parts, fused */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const conv_case *c = &cases[i].c;
+    int64_t got[2], oh = (c->x[2] + 2 * c->pad - c->dil * (c->w[2] - 1) - 1) / c->stride + 1;
+    conv_capped(c, cases[i].threads, cases[i].div, got);
+    if (got[0] < 1) fail_msg("case %d: not the implicit convolution", (int)i);
+    if (cases[i].div > 0 && !(got[0] < oh))
+      fail_msg("case %d: bands of %lld rows, the whole %lld", (int)i, (long long)got[0], (long long)oh);
+  }
 }
 
 /* A constant of random values in [-scale, scale). */
@@ -307,7 +410,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gemm_edges),     cmocka_unit_test(test_gemm_transposed),
       cmocka_unit_test(test_gemm_epilogue),  cmocka_unit_test(test_matmul_batched),
-      cmocka_unit_test(test_conv),           cmocka_unit_test(test_rnn_core),
+      cmocka_unit_test(test_conv),           cmocka_unit_test(test_conv_bands),
+      cmocka_unit_test(test_rnn_core),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   printf("%d graphs built %d ways each\n", counter, (int)(sizeof builds / sizeof builds[0]));
