@@ -75,8 +75,8 @@ enum { MC_FIRST = 1, MC_LAST = 2 };
 /* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by
  * modelc), rows (B(k,n) = p[k*ks + n]), any strides, the im2col view of
  * a convolution input (one channel group, C x H x W), or the implicit view
- * of a convolution over a zero-padded, phase-split copy of the input
- * (see mc_pad). */
+ * of a convolution over bands of a zero-padded, phase-split copy of the
+ * input (see mc_band). */
 enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED };
 /* The activation of rows x cols values at y (row stride ldy), in place. */
 typedef void (*mc_act_fn)(float *y, int64_t ldy, int64_t rows, int64_t cols);
@@ -89,7 +89,7 @@ typedef struct mc_gemm_args {
   const float *b;
   int64_t bks, bns;
   int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL, MC_B_PADDED */
-  int64_t vh, vw, xps;           /* MC_B_PADDED: the padded grid, its floats in scratch */
+  int64_t vh, vw, bh, xh, xps;   /* MC_B_PADDED: the grid, a band's output and grid rows, its floats */
   float *y;
   int64_t ldy;
   float alpha;                   /* y = act(alpha*AB + beta*bias + rscale*res) */
@@ -100,7 +100,7 @@ typedef struct mc_gemm_args {
   int64_t ldr;
   float rscale;
   mc_act_fn act;                 /* NULL: none */
-  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: xps + K) */
+  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */
   float *ascratch;               /* KC * MR floats, when A is not packed */
 } mc_gemm_args;
 

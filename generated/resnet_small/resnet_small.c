@@ -99,8 +99,8 @@ enum { MC_FIRST = 1, MC_LAST = 2 };
 /* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by
  * modelc), rows (B(k,n) = p[k*ks + n]), any strides, the im2col view of
  * a convolution input (one channel group, C x H x W), or the implicit view
- * of a convolution over a zero-padded, phase-split copy of the input
- * (see mc_pad). */
+ * of a convolution over bands of a zero-padded, phase-split copy of the
+ * input (see mc_band). */
 enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED };
 /* The activation of rows x cols values at y (row stride ldy), in place. */
 typedef void (*mc_act_fn)(float *y, int64_t ldy, int64_t rows, int64_t cols);
@@ -113,7 +113,7 @@ typedef struct mc_gemm_args {
   const float *b;
   int64_t bks, bns;
   int64_t C, H, W, KH, KW, SH, SW, DH, DW, PH, PW, OW;   /* MC_B_IM2COL, MC_B_PADDED */
-  int64_t vh, vw, xps;           /* MC_B_PADDED: the padded grid, its floats in scratch */
+  int64_t vh, vw, bh, xh, xps;   /* MC_B_PADDED: the grid, a band's output and grid rows, its floats */
   float *y;
   int64_t ldy;
   float alpha;                   /* y = act(alpha*AB + beta*bias + rscale*res) */
@@ -124,7 +124,7 @@ typedef struct mc_gemm_args {
   int64_t ldr;
   float rscale;
   mc_act_fn act;                 /* NULL: none */
-  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: xps + K) */
+  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */
   float *ascratch;               /* KC * MR floats, when A is not packed */
 } mc_gemm_args;
 
@@ -444,140 +444,174 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
 }
 
 /* MC_B_PADDED: a convolution computed on a grid of vh x vw positions
- * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input copied with its
- * padding into scratch, split by stride phase: plane (a, b) of channel c
- * holds xp[r][s] = x[c][r*SH + a - PH][s*SW + b - PW] or 0.  Tap (ki, kj)
- * reads phase (ki*DH % SH, kj*DW % SW) at offset (ki*DH / SH, kj*DW / SW),
- * so B(k, v) = xp[ko[k] + v]: every row of B is a contiguous run of xp and
- * no im2col is built; the grid columns past OW are skipped.  Returns xp;
- * ko follows it. */
-static const float *mc_pad(const mc_gemm_args *g) {
-  float *xp = g->scratch;
-  int32_t *ko = (int32_t *)(void *)(g->scratch + g->xps);
-  int64_t a, b, c, r, s, k, t, khw = g->KH * g->KW, plane = g->vh * g->vw;
-  memset(xp, 0, sizeof(float) * (size_t)g->xps);
-  for (a = 0; a < g->SH; a++)
-    for (b = 0; b < g->SW; b++) {
-      /* does a tap read this phase? (not all do: 1x1 stride 2 reads one) */
-      int ua = g->DH == 1 && a < g->KH, ub = g->DW == 1 && b < g->KW;
-      for (t = 0; !ua && g->DH > 1 && t < g->KH; t++) ua = t * g->DH % g->SH == a;
-      for (t = 0; !ub && g->DW > 1 && t < g->KW; t++) ub = t * g->DW % g->SW == b;
-      if (!ua || !ub) continue;
+ * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input split by stride
+ * phase with its zero padding: plane (a, b) of channel c is xp[r][s] =
+ * x[c][r*SH + a - PH][s*SW + b - PW], or 0 outside x.  Tap (ki, kj) reads
+ * phase (ki*DH % SH, kj*DW % SW) at offset (ki*DH / SH, kj*DW / SW), so
+ * B(k, v) = xp[ko[k] + v]: every row of B is a contiguous run of the copy
+ * and no im2col is built; the grid columns past OW are skipped.  The copy
+ * is made one band at a time into scratch: grid rows r0..r0+xh-1 of every
+ * plane, the xh = bh + (KH-1)*DH/SH rows that output rows r0..r0+bh-1
+ * read.  Of the phases of an axis only those below mc_phases are held: the
+ * K first without dilation (a 1x1 stride-2 convolution reads one of four),
+ * all S with it. */
+static int64_t mc_phases(int64_t S, int64_t D, int64_t K) { return D == 1 && K < S ? K : S; }
+
+/* The tap table: ko[k] for k = (c, ki, kj), offsets into a band. */
+static void mc_taps(const mc_gemm_args *g, int32_t *ko) {
+  int64_t a, b, c, k, khw = g->KH * g->KW, plane = g->xh * g->vw, pb = mc_phases(g->SW, g->DW, g->KW);
+  for (a = 0; a < g->KH; a++)   /* no division per entry */
+    for (b = 0; b < g->KW; b++) {
+      int64_t ti = a * g->DH, tj = b * g->DW;
+      int64_t o = (ti % g->SH * pb + tj % g->SW) * g->C * plane + ti / g->SH * g->vw + tj / g->SW;
+      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);
+    }
+}
+
+/* Grid rows r0..r0+xh-1 into the band at xp, whose columns of padding
+ * and phases no tap reads hold zeros already (mc_gemm zeroes the band
+ * once).  The first `keep` rows of each plane are the last ones of the band
+ * before: moved up, one run a plane, rather than copied from x again. */
+static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {
+  int64_t a, b, c, i, s, t, plane = g->xh * g->vw;
+  int64_t pa = mc_phases(g->SH, g->DH, g->KH), pb = mc_phases(g->SW, g->DW, g->KW);
+  for (a = 0; a < pa; a++)
+    for (b = 0; b < pb; b++) {
+      /* does a tap read this phase? (with dilation not all do) */
+      int ua = g->DH == 1, ub = g->DW == 1;
       /* the grid columns s whose input column s*SW + b - PW is inside */
       int64_t s0 = g->PW - b > 0 ? (g->PW - b + g->SW - 1) / g->SW : 0;
       int64_t s1 = g->W - 1 + g->PW - b < 0 ? 0 : (g->W - 1 + g->PW - b) / g->SW + 1;
+      for (t = 0; !ua && t < g->KH; t++) ua = t * g->DH % g->SH == a;
+      for (t = 0; !ub && t < g->KW; t++) ub = t * g->DW % g->SW == b;
       if (s1 > g->vw) s1 = g->vw;
-      for (c = 0; c < g->C; c++)
-        for (r = 0; r < g->vh; r++) {
-          int64_t ih = r * g->SH + a - g->PH;
-          float *d = xp + ((a * g->SW + b) * g->C + c) * plane + r * g->vw;
-          const float *xr;
-          if (ih < 0 || ih >= g->H || s1 <= s0) continue;
-          xr = g->b + (c * g->H + ih) * g->W;
-          if (g->SW == 1)
-            memcpy(d + s0, xr + s0 - g->PW, sizeof(float) * (size_t)(s1 - s0));
+      if (!ua || !ub || s1 <= s0) continue;
+      for (c = 0; c < g->C; c++) {
+        float *p = xp + ((a * pb + b) * g->C + c) * plane;
+        if (keep) memmove(p, p + (g->xh - keep) * g->vw, sizeof(float) * (size_t)(keep * g->vw));
+        for (i = keep; i < g->xh; i++) {
+          int64_t r = r0 + i, ih = r * g->SH + a - g->PH;
+          float *d = p + i * g->vw;
+          if (r >= g->vh || ih < 0 || ih >= g->H)
+            for (s = s0; s < s1; s++) d[s] = 0.0f;
+          else if (g->SW == 1)
+            memcpy(d + s0, g->b + (c * g->H + ih) * g->W + s0 - g->PW, sizeof(float) * (size_t)(s1 - s0));
           else
-            for (s = s0; s < s1; s++) d[s] = xr[s * g->SW + b - g->PW];
+            for (s = s0; s < s1; s++) d[s] = g->b[(c * g->H + ih) * g->W + s * g->SW + b - g->PW];
         }
+      }
     }
-  for (a = 0; a < g->KH; a++)   /* tap k = (c, a, b): no division per entry */
-    for (b = 0; b < g->KW; b++) {
-      int64_t ti = a * g->DH, tj = b * g->DW;
-      int64_t o = (ti % g->SH * g->SW + tj % g->SW) * g->C * plane + ti / g->SH * g->vw + tj / g->SW;
-      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);
-    }
-  return xp;
 }
 
 /* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries; MC_B_PADDED: grid
  * columns) of y = epilogue(A B): blocked over N (NC), K (KC) and M (MC),
  * then NT-wide column strips (one or two NR panels) and MR-high tiles (the
- * loop order of BLIS).  The activation runs on each finished tile while it
- * is in L1.  A part of a parallel product (kl_par.c) pads its own copy. */
+ * loop order of BLIS); MC_B_PADDED runs that on one band of the copy at a
+ * time, so that each band serves every row of A.  The activation runs on
+ * each finished tile while it is in L1.  A part of a parallel product
+ * (kl_par.c) makes its own bands in its own scratch. */
 static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  int64_t jc, pc, ic, jr, ir;
-  const float *xp = g->bkind == MC_B_PADDED ? mc_pad(g) : NULL;
-  const int32_t *ko = xp ? (const int32_t *)(const void *)(g->scratch + g->xps) : NULL;
-  for (jc = n0; jc < n1; jc += g->NC) {
-    int64_t nc = n1 - jc < g->NC ? n1 - jc : g->NC;
-    for (pc = 0; pc < g->K; pc += g->KC) {
-      int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
-      int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
-      const float *bp = NULL;
-      int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */
-      if (g->bkind == MC_B_PACKED) {
-        bp = g->b + jc * g->K + pc * MC_NR;
-        bps = g->K * MC_NR;
-      } else if (g->bkind == MC_B_ROWS) {
-        bp = g->b + pc * g->bks + jc;
-        bps = MC_NR;
-        bks = g->bks;
-        if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
-          mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
-      } else if (xp) {
-        bp = xp + jc;
-        bps = MC_NR;
-      } else {
-        mc_packb(g, pc, kc, jc, nc, g->scratch);
-        bp = g->scratch;
-        bps = kc * MC_NR;
-      }
-      for (ic = m0; ic < m1; ic += g->MC) {
-        int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
-        int nr;
-        int64_t adv;
-        for (jr = 0; jr < nc; jr += adv) {
-          const float *b, *b1;
-          int64_t bk = bks, bk1 = bks, n = jc + jr, n1;   /* n: the column of y */
-          nr = nc - jr < MC_NT ? (int)(nc - jr) : MC_NT;
-          if (xp) {   /* grid column jc + jr: an output when its column in the row is below OW */
-            int64_t col = (jc + jr) % g->vw;
-            if (col >= g->OW) {
-              adv = g->vw - col < nc - jr ? g->vw - col : nc - jr;
-              continue;
+  int64_t jc, pc, ic, jr, ir, r0 = 0, r1 = 1, bh = 1, v0 = n0, v1 = n1, base = 0;
+  float *xp = NULL;
+  const int32_t *ko = NULL;
+  if (g->bkind == MC_B_PADDED) {   /* the grid rows of columns n0..n1-1, bh at a time */
+    int32_t *t = (int32_t *)(void *)(g->scratch + g->xps);
+    xp = g->scratch;
+    memset(xp, 0, sizeof(float) * (size_t)g->xps);   /* padding, phases no tap reads, what tiles read past */
+    mc_taps(g, t);
+    ko = t;
+    r0 = n0 / g->vw;
+    r1 = (n1 - 1) / g->vw + 1;
+    bh = g->bh;
+  }
+  for (; r0 < r1; r0 += bh) {
+    if (xp) {   /* the band's columns, base its first */
+      base = r0 * g->vw;
+      v0 = n0 > base ? n0 : base;
+      v1 = n1 < base + bh * g->vw ? n1 : base + bh * g->vw;
+      mc_band(g, xp, r0, r0 > n0 / g->vw && g->xh > bh ? g->xh - bh : 0);   /* rows two bands share: kept */
+    }
+    for (jc = v0; jc < v1; jc += g->NC) {
+      int64_t nc = v1 - jc < g->NC ? v1 - jc : g->NC;
+      for (pc = 0; pc < g->K; pc += g->KC) {
+        int64_t kc = g->K - pc < g->KC ? g->K - pc : g->KC;
+        int flags = (pc == 0 ? MC_FIRST : 0) | (pc + kc == g->K ? MC_LAST : 0);
+        const float *bp = NULL;
+        int64_t bps = 0, bks = MC_NR;   /* panel stride, k stride */
+        if (g->bkind == MC_B_PACKED) {
+          bp = g->b + jc * g->K + pc * MC_NR;
+          bps = g->K * MC_NR;
+        } else if (g->bkind == MC_B_ROWS) {
+          bp = g->b + pc * g->bks + jc;
+          bps = MC_NR;
+          bks = g->bks;
+          if (nc % MC_NR)   /* the last, partial panel: packed, so no read runs past a row */
+            mc_packb(g, pc, kc, jc + nc / MC_NR * MC_NR, nc % MC_NR, g->scratch);
+        } else if (xp) {
+          bp = xp + (jc - base);
+          bps = MC_NR;
+        } else {
+          mc_packb(g, pc, kc, jc, nc, g->scratch);
+          bp = g->scratch;
+          bps = kc * MC_NR;
+        }
+        for (ic = m0; ic < m1; ic += g->MC) {
+          int64_t mc = m1 - ic < g->MC ? m1 - ic : g->MC;
+          int nr;
+          int64_t adv;
+          for (jr = 0; jr < nc; jr += adv) {
+            const float *b, *b1;
+            int64_t bk = bks, bk1 = bks, n = jc + jr, n1;   /* n: the column of y */
+            nr = nc - jr < MC_NT ? (int)(nc - jr) : MC_NT;
+            if (xp) {   /* grid column jc + jr: an output when its column in the row is below OW */
+              int64_t col = (jc + jr) % g->vw;
+              if (col >= g->OW) {
+                adv = g->vw - col < nc - jr ? g->vw - col : nc - jr;
+                continue;
+              }
+              if (nr > g->OW - col) nr = (int)(g->OW - col);
+              n = (jc + jr) / g->vw * g->OW + col;
+              b = bp + jr;
+              b1 = b + MC_NR;
+              n1 = n + MC_NR;
+              adv = nr;
+              if (MC_NT == 2 * MC_NR && g->OW == MC_NR && col == 0 && jr + g->vw + MC_NR <= nc) {
+                nr = MC_NT;   /* rows of 16 outputs: one strip of two rows */
+                b1 = b + g->vw;
+                n1 = n + g->OW;
+                adv = g->vw + MC_NR;
+              }
+            } else {
+              b = bp + jr / MC_NR * bps;
+              b1 = nr > MC_NR ? b + bps : b;
+              n1 = n + MC_NR;
+              adv = nr;
             }
-            if (nr > g->OW - col) nr = (int)(g->OW - col);
-            n = (jc + jr) / g->vw * g->OW + col;
-            b = bp + jr;
-            b1 = b + MC_NR;
-            n1 = n + MC_NR;
-            adv = nr;
-            if (MC_NT == 2 * MC_NR && g->OW == MC_NR && col == 0 && jr + g->vw + MC_NR <= nc) {
-              nr = MC_NT;   /* rows of 16 outputs: one strip of two rows */
-              b1 = b + g->vw;
-              n1 = n + g->OW;
-              adv = g->vw + MC_NR;
+            if (g->bkind == MC_B_ROWS && nc % MC_NR) {   /* the partial panel is in scratch */
+              if (jr + nr == nc && nr <= MC_NR) b = g->scratch, bk = MC_NR;
+              else if (jr + nr == nc) b1 = g->scratch, bk1 = MC_NR;
             }
-          } else {
-            b = bp + jr / MC_NR * bps;
-            b1 = nr > MC_NR ? b + bps : b;
-            n1 = n + MC_NR;
-            adv = nr;
-          }
-          if (g->bkind == MC_B_ROWS && nc % MC_NR) {   /* the partial panel is in scratch */
-            if (jr + nr == nc && nr <= MC_NR) b = g->scratch, bk = MC_NR;
-            else if (jr + nr == nc) b1 = g->scratch, bk1 = MC_NR;
-          }
-          for (ir = 0; ir < mc; ir += MC_MR) {
-            int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
-            int64_t m = ic + ir;
-            const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
-            int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
-            if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
-              int64_t i, k;
-              for (k = 0; k < kc; k++)
-                for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
-              a = g->ascratch;
-              ars = 1;
-              aks = MC_MR;
-            }
-            mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, n1, flags, ko ? ko + pc : NULL);
-            if ((flags & MC_LAST) && g->act) {
-              if (nr > MC_NR && n1 != n + MC_NR) {
-                g->act(g->y + m * g->ldy + n, g->ldy, mr, MC_NR);
-                g->act(g->y + m * g->ldy + n1, g->ldy, mr, nr - MC_NR);
-              } else {
-                g->act(g->y + m * g->ldy + n, g->ldy, mr, nr);
+            for (ir = 0; ir < mc; ir += MC_MR) {
+              int mr = mc - ir < MC_MR ? (int)(mc - ir) : MC_MR;
+              int64_t m = ic + ir;
+              const float *a = g->apk ? g->apk + m * g->K + pc * MC_MR : g->a + m * g->ars + pc * g->aks;
+              int64_t ars = g->apk ? 1 : g->ars, aks = g->apk ? MC_MR : g->aks;
+              if (!g->apk && mr < MC_MR) {   /* the last rows, copied so that the tile reads MR rows */
+                int64_t i, k;
+                for (k = 0; k < kc; k++)
+                  for (i = 0; i < MC_MR; i++) g->ascratch[k * MC_MR + i] = i < mr ? a[i * ars + k * aks] : 0.0f;
+                a = g->ascratch;
+                ars = 1;
+                aks = MC_MR;
+              }
+              mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, n1, flags, ko ? ko + pc : NULL);
+              if ((flags & MC_LAST) && g->act) {
+                if (nr > MC_NR && n1 != n + MC_NR) {
+                  g->act(g->y + m * g->ldy + n, g->ldy, mr, MC_NR);
+                  g->act(g->y + m * g->ldy + n1, g->ldy, mr, nr - MC_NR);
+                } else {
+                  g->act(g->y + m * g->ldy + n, g->ldy, mr, nr);
+                }
               }
             }
           }
@@ -751,6 +785,8 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.PW = 1;
     g0.vh = 34;
     g0.vw = 34;
+    g0.bh = 32;
+    g0.xh = 34;
     g0.xps = 3500;
     g0.ldy = 1024;
     g0.alpha = 0x1p+0f;
@@ -773,12 +809,12 @@ static void node_1_Conv(const float *restrict x0, const float *restrict x2, floa
     mc_gemm_args g1;
     memset(&g1, 0, sizeof g1);
     g1.M = 16;
-    g1.N = 1024;
+    g1.N = 1086;
     g1.K = 144;
     g1.MC = 72;
-    g1.NC = 64;
-    g1.KC = 29;
-    g1.bkind = MC_B_IM2COL;
+    g1.NC = 238;
+    g1.KC = 144;
+    g1.bkind = MC_B_PADDED;
     g1.bks = 0;
     g1.bns = 0;
     g1.C = 16;
@@ -793,6 +829,11 @@ static void node_1_Conv(const float *restrict x0, const float *restrict x2, floa
     g1.DW = 1;
     g1.PH = 1;
     g1.PW = 1;
+    g1.vh = 34;
+    g1.vw = 34;
+    g1.bh = 1;
+    g1.xh = 3;
+    g1.xps = 1664;
     g1.ldy = 1024;
     g1.alpha = 0x1p+0f;
     g1.bias_mode = 1;
@@ -803,7 +844,7 @@ static void node_1_Conv(const float *restrict x0, const float *restrict x2, floa
     g1.apk = resnet_small_p1.v;
     g1.b = x0;
     g1.y = y0;
-    mc_gemm(&g1, 0, 16, 0, 1024);
+    mc_gemm(&g1, 0, 16, 0, 1086);
   }
 }
 
@@ -814,12 +855,12 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x2, cons
     mc_gemm_args g2;
     memset(&g2, 0, sizeof g2);
     g2.M = 16;
-    g2.N = 1024;
+    g2.N = 1086;
     g2.K = 144;
     g2.MC = 72;
-    g2.NC = 64;
-    g2.KC = 29;
-    g2.bkind = MC_B_IM2COL;
+    g2.NC = 238;
+    g2.KC = 144;
+    g2.bkind = MC_B_PADDED;
     g2.bks = 0;
     g2.bns = 0;
     g2.C = 16;
@@ -834,6 +875,11 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x2, cons
     g2.DW = 1;
     g2.PH = 1;
     g2.PW = 1;
+    g2.vh = 34;
+    g2.vw = 34;
+    g2.bh = 1;
+    g2.xh = 3;
+    g2.xps = 1664;
     g2.ldy = 1024;
     g2.alpha = 0x1p+0f;
     g2.bias_mode = 1;
@@ -847,7 +893,7 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x2, cons
     g2.apk = resnet_small_p2.v;
     g2.b = x0;
     g2.y = y0;
-    mc_gemm(&g2, 0, 16, 0, 1024);
+    mc_gemm(&g2, 0, 16, 0, 1086);
   }
 }
 
@@ -858,12 +904,12 @@ static void node_3_Conv(const float *restrict x0, const float *restrict x2, floa
     mc_gemm_args g3;
     memset(&g3, 0, sizeof g3);
     g3.M = 32;
-    g3.N = 256;
+    g3.N = 271;
     g3.K = 144;
     g3.MC = 72;
-    g3.NC = 112;
-    g3.KC = 72;
-    g3.bkind = MC_B_IM2COL;
+    g3.NC = 255;
+    g3.KC = 144;
+    g3.bkind = MC_B_PADDED;
     g3.bks = 0;
     g3.bns = 0;
     g3.C = 16;
@@ -878,6 +924,11 @@ static void node_3_Conv(const float *restrict x0, const float *restrict x2, floa
     g3.DW = 1;
     g3.PH = 1;
     g3.PW = 1;
+    g3.vh = 17;
+    g3.vw = 17;
+    g3.bh = 8;
+    g3.xh = 9;
+    g3.xps = 9824;
     g3.ldy = 256;
     g3.alpha = 0x1p+0f;
     g3.bias_mode = 1;
@@ -888,7 +939,7 @@ static void node_3_Conv(const float *restrict x0, const float *restrict x2, floa
     g3.apk = resnet_small_p3.v;
     g3.b = x0;
     g3.y = y0;
-    mc_gemm(&g3, 0, 32, 0, 256);
+    mc_gemm(&g3, 0, 32, 0, 271);
   }
 }
 
@@ -902,9 +953,9 @@ static void node_4_Conv(const float *restrict x0, const float *restrict x2, floa
     g4.N = 256;
     g4.K = 16;
     g4.MC = 72;
-    g4.NC = 112;
+    g4.NC = 256;
     g4.KC = 16;
-    g4.bkind = MC_B_IM2COL;
+    g4.bkind = MC_B_PADDED;
     g4.bks = 0;
     g4.bns = 0;
     g4.C = 16;
@@ -919,6 +970,11 @@ static void node_4_Conv(const float *restrict x0, const float *restrict x2, floa
     g4.DW = 1;
     g4.PH = 0;
     g4.PW = 0;
+    g4.vh = 16;
+    g4.vw = 16;
+    g4.bh = 6;
+    g4.xh = 6;
+    g4.xps = 1568;
     g4.ldy = 256;
     g4.alpha = 0x1p+0f;
     g4.bias_mode = 1;
@@ -961,6 +1017,8 @@ static void node_5_Conv(const float *restrict x0, const float *restrict x2, cons
     g5.PW = 1;
     g5.vh = 18;
     g5.vw = 18;
+    g5.bh = 16;
+    g5.xh = 18;
     g5.xps = 10400;
     g5.ldy = 256;
     g5.alpha = 0x1p+0f;

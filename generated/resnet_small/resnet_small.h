@@ -24,8 +24,8 @@
 extern "C" {
 #endif
 
-#define resnet_small_ARENA_BYTES 138496
-/* most bytes live at once for this schedule: 138496 */
+#define resnet_small_ARENA_BYTES 138304
+/* most bytes live at once for this schedule: 138304 */
 
 #define resnet_small_ERR_NO_ARENA 1  /* arena NULL, static arena compiled out */
 
