@@ -123,6 +123,7 @@ struct emit_ctx {
   int n_packed;
   const char *fn_prefix;     /* node functions: "node" (NAME_infer's), "step" (NAME_train_step's) */
   const int64_t *planned_scratch;  /* per node id: its scratch as the plan saw it (trained data present) */
+  int n_profiled;            /* --profile: the node calls numbered so far (both functions) */
   const char *kernel;        /* emit_kernel's label for the current node, NULL: "loop" */
 };
 
@@ -318,9 +319,10 @@ typedef struct drv {
   int *weight;           /* per tensor id: k of NAME_w<k>, or -1 */
   int *out_direct;       /* per output position: a node writes the caller's buffer */
   int64_t *out_off;      /* training step: per output position, its arena offset (past the plan), or -1 */
-  int profile;           /* --profile: NAME_infer calls NAME_profile around each node call */
+  int profile;           /* --profile: the function calls NAME_profile around each node call */
+  int profile_first;     /* the hook's number of its first call (NAME_train_step's follow NAME_infer's) */
   int n_profiled;        /* the node calls it times */
-  const struct call *calls;   /* NAME_infer's calls, for the profiler's table */
+  const struct call *calls;   /* its calls, for the profiler's table */
 } drv;
 
 /* A graph's node functions and the statements of the function that runs
@@ -748,9 +750,13 @@ static void emit_header(const drv *d, const part *tp, sbuf *h) {
                  " * %s_profile(k, 1) after it, k = 0 .. %s_PROFILE_NODES - 1 in schedule order\n"
                  " * (the numbering of `modelc graph`).  The program defines it: %s_main.c\n"
                  " * does, timing each node with a clock. */\n"
-                 "#define %s_PROFILE_NODES %d\n"
-                 "void %s_profile(int node, int end);\n\n",
-              nm, nm, nm, nm, nm, nm, d->n_profiled, nm);
+                 "#define %s_PROFILE_NODES %d\n",
+              nm, nm, nm, nm, nm, nm, d->n_profiled + (tp ? tp->d.n_profiled : 0));
+  if (d->profile && tp)
+    sb_printf(h, "/* %s_train_step's nodes are numbered on from %s_infer's: k = %s_PROFILE_TRAIN_FIRST\n"
+                 " * .. %s_PROFILE_NODES - 1. */\n"
+                 "#define %s_PROFILE_TRAIN_FIRST %d\n", nm, nm, nm, nm, nm, tp->d.profile_first);
+  if (d->profile) sb_printf(h, "void %s_profile(int node, int end);\n\n", nm);
   sb_printf(h, "int %s_infer(", nm);
   put_params(d, h);
   sb_puts(h, ");\n\n");
@@ -760,7 +766,7 @@ static void emit_header(const drv *d, const part *tp, sbuf *h) {
 
 /* --profile's part of the harness: the hook NAME_infer calls around each
  * node, summing each node's time, and the table `--profile N` prints. */
-static void emit_profiler(const drv *d, const call *calls, sbuf *m) {
+static void emit_profiler(const drv *d, const part *tp, sbuf *m) {
   const char *nm = d->name;
   sb_printf(m, "/* ---- --profile: %s_infer calls %s_profile around each node ---- */\n", nm, nm);
   sb_puts(m,
@@ -769,7 +775,9 @@ static void emit_profiler(const drv *d, const call *calls, sbuf *m) {
           "  long long macs;   /* multiply-accumulates of one run, as modelc info counts them */\n"
           "} prof_node;\n\n");
   sb_printf(m, "static const prof_node prof_nodes[%s_PROFILE_NODES + 1] = {\n", nm);
-  for (int k = 0; k < d->n_profiled; k++) {
+  for (int q = 0; q < d->n_profiled + (tp ? tp->d.n_profiled : 0); q++) {   /* NAME_infer's, NAME_train_step's */
+    const call *calls = q < d->n_profiled ? d->calls : tp->d.calls;
+    int k = q < d->n_profiled ? q : q - d->n_profiled;
     const ir_node *n = calls[k].node;
     char fused[64], op[160];
     if (op_epilogue_label(n, fused, sizeof fused) < 0) fused[0] = '\0';
@@ -802,26 +810,27 @@ static void emit_profiler(const drv *d, const call *calls, sbuf *m) {
             "  if (macs > 0 && us > 0) snprintf(buf, n, \"%%.2f\", 2.0 * (double)macs / us / 1e3);\n"
             "  else snprintf(buf, n, \"-\");\n"
             "}\n\n"
-            "/* The table of --profile N: per node its mean time over the runs, its share\n"
-            " * of the total and its GFLOP/s, slowest first; the total last. */\n"
-            "static void print_profile(long runs) {\n"
+            "/* The table of --profile N over nodes first .. first + count - 1 (one\n"
+            " * function's): per node its mean time over the runs, its share of the\n"
+            " * total and its GFLOP/s, slowest first; the total last. */\n"
+            "static void print_profile(long runs, int first, int count) {\n"
             "  int order[%s_PROFILE_NODES + 1], k, wn = 4, wo = 2, wk = 6;\n"
             "  double total = 0;\n"
             "  long long macs = 0;\n"
             "  char gf[32];\n"
-            "  for (k = 0; k < %s_PROFILE_NODES; k++) {\n"
+            "  for (k = first; k < first + count; k++) {\n"
             "    const prof_node *p = &prof_nodes[k];\n"
-            "    order[k] = k;\n"
+            "    order[k - first] = k;\n"
             "    total += prof_us[k];\n"
             "    macs += p->macs;\n"
             "    if ((int)strlen(p->name) > wn) wn = (int)strlen(p->name);\n"
             "    if ((int)strlen(p->op) > wo) wo = (int)strlen(p->op);\n"
             "    if ((int)strlen(p->kernel) > wk) wk = (int)strlen(p->kernel);\n"
             "  }\n"
-            "  qsort(order, (size_t)%s_PROFILE_NODES, sizeof order[0], cmp_prof);\n"
+            "  qsort(order, (size_t)count, sizeof order[0], cmp_prof);\n"
             "  printf(\"%%-*s  %%-*s  %%-*s  %%12s  %%7s  %%8s\\n\", wn, \"node\", wo, \"op\", wk, \"kernel\", \"us\", \"share\",\n"
             "         \"GFLOP/s\");\n"
-            "  for (k = 0; k < %s_PROFILE_NODES; k++) {\n"
+            "  for (k = 0; k < count; k++) {\n"
             "    const prof_node *p = &prof_nodes[order[k]];\n"
             "    double us = prof_us[order[k]] / (double)runs;\n"
             "    put_gflops(gf, sizeof gf, p->macs, us);\n"
@@ -831,7 +840,7 @@ static void emit_profiler(const drv *d, const call *calls, sbuf *m) {
             "  put_gflops(gf, sizeof gf, macs, total / (double)runs);\n"
             "  printf(\"%%-*s  %%-*s  %%-*s  %%12.3f  %%6.2f%%%%  %%8s\\n\", wn, \"total\", wo, \"\", wk, \"\", total / (double)runs,\n"
             "         100.0, gf);\n"
-            "}\n\n", nm, nm, nm, nm);
+            "}\n\n", nm);
 }
 
 /* The harness: one generic main over tables describing the inputs and outputs. */
@@ -863,6 +872,9 @@ static void put_train_glue(const part *tp, sbuf *m) {
   static const char *const fns[] = {"COUNT", "count", "NAME", "name", "DTYPE", "dtype", "RANK", "rank",
                                     "SHAPE", "shape", "NUMEL", "numel", "DATA", "data", "FIND", "find"};
   for (int k = 0; k < 16; k += 2) sb_printf(m, "#define TR_PARAM_%s %s_param_%s\n", fns[k], nm, fns[k + 1]);
+  if (tp->d.profile)   /* --bench-train then prints the step's table too (emit_profiler's, above) */
+    sb_printf(m, "#define TR_PROFILE_FIRST %d\n#define TR_PROFILE_COUNT %d\n", tp->d.profile_first,
+              tp->d.n_profiled);
   sb_printf(m, "\nstatic int tr_step(void *const *in, void *const *lab, float *loss, void *arena) {\n");
   if (!n_in) sb_puts(m, "  (void)in;\n");
   if (!t->n_labels) sb_puts(m, "  (void)lab;\n");
@@ -996,8 +1008,8 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
           "  clock_gettime(CLOCK_MONOTONIC, &ts);\n"
           "  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;\n"
           "}\n\n");
+  if (d->profile) emit_profiler(d, tp, m);
   if (tp) put_train_glue(tp, m);
-  if (d->profile) emit_profiler(d, d->calls, m);
   sb_printf(m,
             "int main(int argc, char **argv) {\n"
             "  const char *prog = \"%s_main\", *outdir = \".\", *files[N_IN + 1];\n"
@@ -1083,19 +1095,19 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
             "  }\n"
             "  arena = arena_mem + (64 - (uintptr_t)arena_mem %% 64) %% 64;\n", nm);
   if (d->profile)
-    sb_puts(m,
-            "  if (profile > 0) {\n"
-            "    long r;\n"
-            "    rc = run(in, out, arena);  /* warm-up */\n"
-            "    memset(prof_us, 0, sizeof prof_us);\n"
-            "    for (r = 0; r < profile && rc == 0; r++) rc = run(in, out, arena);\n"
-            "    if (rc == 0) {\n"
-            "      print_profile(profile);\n"
-            "    } else {\n"
-            "      fprintf(stderr, \"%s: inference failed (%d)\\n\", prog, rc);\n"
-            "      rc = 1;\n"
-            "    }\n"
-            "  } else ");
+    sb_printf(m,
+              "  if (profile > 0) {\n"
+              "    long r;\n"
+              "    rc = run(in, out, arena);  /* warm-up */\n"
+              "    memset(prof_us, 0, sizeof prof_us);\n"
+              "    for (r = 0; r < profile && rc == 0; r++) rc = run(in, out, arena);\n"
+              "    if (rc == 0) {\n"
+              "      print_profile(profile, 0, %d);\n"
+              "    } else {\n"
+              "      fprintf(stderr, \"%%s: inference failed (%%d)\\n\", prog, rc);\n"
+              "      rc = 1;\n"
+              "    }\n"
+              "  } else ", d->n_profiled);
   else
     sb_puts(m, "  ");
   sb_puts(m,
@@ -1346,15 +1358,18 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
       rc = ir_error("graph output '%s' is computed by no node", t->name);
   }
 
-  /* 4. the calls (NAME_infer's with --profile, each between two calls of the hook) */
-  d->profile = !train && e->opt->profile;
+  /* 4. the calls (with --profile, each between two calls of the hook, numbered
+   * on from the other function's) */
+  d->profile = e->opt->profile;
+  d->profile_first = e->n_profiled;
   d->n_profiled = p->n_calls;
   d->calls = p->calls;
+  e->n_profiled += p->n_calls;
   for (int k = 0; k < p->n_calls && rc == 0; k++) {
     const ir_attr *ga = ir_attr_find(p->calls[k].node, "_guard");
-    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 0);\n", d->name, k);
+    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 0);\n", d->name, d->profile_first + k);
     if (!p->calls[k].fn[0]) {   /* a view: no call (its row of the profile reads ~0) */
-      if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, k);
+      if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, d->profile_first + k);
       continue;
     }
     sb_puts(&p->calltext, "  ");
@@ -1380,7 +1395,7 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
       else sb_printf(&p->calltext, "A + %" PRId64, ca->scratch);
     }
     sb_puts(&p->calltext, ");\n");
-    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, k);
+    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, d->profile_first + k);
   }
   return rc;
 }
