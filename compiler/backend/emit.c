@@ -335,6 +335,8 @@ typedef struct part {
   call *calls;
   int n_calls;
   sbuf funcs, calltext;
+  size_t check_at;       /* training step: where in calltext the loss is checked (before the first
+                            node writing a parameter or state, ir_tensor.stored_in; else the end) */
   unsigned char *flags;
   int64_t tail;
 } part;
@@ -352,7 +354,9 @@ static int owned(const ir_graph *g, const ir_tensor *t) {
 static int tensor_ref(const drv *d, const ir_tensor *t, int write, sbuf *out) {
   const char *ct = ir_dtype_ctype(t->dtype);
   const ir_tensor *view = plan_input_view(t);
-  if (view && view != t && owned(d->g, view) && d->input_pos[view->id] >= 0) {   /* the caller's input, relabelled */
+  if (t->stored_in && owned(d->g, t->stored_in) && d->weight[t->stored_in->id] >= 0) {   /* its target's array */
+    sb_printf(out, has_float_view(t->dtype) ? "%s_w%d.v" : "%s_w%d", d->name, d->weight[t->stored_in->id]);
+  } else if (view && view != t && owned(d->g, view) && d->input_pos[view->id] >= 0) {   /* the caller's input, relabelled */
     if (write) return ir_error("tensor '%s' is a view of graph input '%s' but a node writes it", t->name, view->name);
     sb_printf(out, "(const %s *)(const void *)%s", ct, d->in_param[d->input_pos[view->id]]);
   } else if (d->input_pos[t->id] >= 0) {
@@ -392,7 +396,8 @@ static int has_token(const char *s, const char *id) {
  * together: t itself twice, or another tensor the planner put on t's
  * arena bytes, an alias or an in-place output)?  Then no restrict. */
 static int same_memory(const ir_tensor *a, const ir_tensor *b) {
-  return a == b || (a && b && plan_in_arena(a) && plan_in_arena(b) && a->offset >= 0 && a->offset == b->offset);
+  return a == b || (a && b && (a->stored_in == b || b->stored_in == a)) ||
+         (a && b && plan_in_arena(a) && plan_in_arena(b) && a->offset >= 0 && a->offset == b->offset);
 }
 static int given_twice(const ir_node *n, const ir_tensor *t) {
   int c = 0;
@@ -705,8 +710,9 @@ static void emit_header(const drv *d, const part *tp, sbuf *h) {
                  " * Training (a --train build):\n"
                  " * int %s_train_step(<inputs>, <labels>, float *loss, void *arena);\n"
                  " *   One optimizer step on one batch: runs the training graph (forward, loss,\n"
-                 " *   gradients, optimizer), writes the batch's loss to *loss, then stores the\n"
-                 " *   new values of the trained parameters and of the optimizer's state.\n"
+                 " *   gradients, optimizer), writes the batch's loss to *loss as soon as it is\n"
+                 " *   known, and stores the new values of the trained parameters and of the\n"
+                 " *   optimizer's state (each as soon as its gradient is complete).\n"
                  " *   Inputs are %s_infer's, labels as the LABEL macros say.  arena as for\n"
                  " *   %s_infer (the same %s_ARENA_BYTES; NULL: the same static arena, so\n"
                  " *   no call may overlap another).  Returns 0; %s_ERR_NO_ARENA as above;\n"
@@ -1365,8 +1371,11 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
   d->n_profiled = p->n_calls;
   d->calls = p->calls;
   e->n_profiled += p->n_calls;
+  p->check_at = (size_t)-1;
   for (int k = 0; k < p->n_calls && rc == 0; k++) {
     const ir_attr *ga = ir_attr_find(p->calls[k].node, "_guard");
+    for (int j = 0; train && p->check_at == (size_t)-1 && j < p->calls[k].node->n_out; j++)
+      if (p->calls[k].node->out[j] && p->calls[k].node->out[j]->stored_in) p->check_at = p->calltext.n;
     if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 0);\n", d->name, d->profile_first + k);
     if (!p->calls[k].fn[0]) {   /* a view: no call (its row of the profile reads ~0) */
       if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, d->profile_first + k);
@@ -1432,17 +1441,20 @@ static int put_train_step(const part *tp, const wtab *wt, sbuf *c) {
   const char *nm = d->name;
   int rc = 0;
   sbuf body = {0};
+  size_t at = tp->check_at < tp->calltext.n ? tp->check_at : tp->calltext.n;
   sb_puts(&body, "");
-  if (tp->calltext.n) sb_puts(&body, tp->calltext.p);
-  /* 1. the loss, refused when not finite: then the parameters are left as they were */
+  if (at) sb_printf(&body, "%.*s", (int)at, tp->calltext.p);
+  /* 1. the loss, refused when not finite before any node writes a parameter
+   * or optimizer state (the schedule computes the loss before those): then
+   * they are left as they were */
   sb_puts(&body, "  {\n    const float l = (float)(");
   rc = tensor_ref(d, t->loss, 0, &body);
   sb_printf(&body, ")[0];\n    *loss = l;\n    if (isnan(l) || isinf(l)) return %s_ERR_LOSS_NOT_FINITE;\n  }\n", nm);
-  /* 2. the updates, in order */
-  sb_puts(&body, "  /* the updates: each target takes its new value (an optimizer writing straight into\n"
-                 "   * the target, when nothing reads the old value after it, would save these copies) */\n");
+  if (tp->calltext.n > at) sb_puts(&body, tp->calltext.p + at);
+  /* 2. the updates not written in place by their node, in order */
   for (int u = 0; u < t->n_updates && rc == 0; u++) {
     const ir_update *up = &t->updates[u];
+    if (up->value->stored_in == up->target) continue;
     sb_puts(&body, "  memcpy(");
     put_weight(&body, nm, up->target, d->weight[up->target->id]);
     sb_puts(&body, ", ");

@@ -11,7 +11,9 @@
  *          PLAN_SCRATCH_ATTR (and PLAN_SCRATCH_CAP_ATTR when it was asked
  *          to fit in less).  Two blocks whose lifetimes share a step never
  *          share a byte.  g->arena_bytes and g->arena_lower_bound are set.
- *          The value of each of g->updates lives to the end of the run.
+ *          The value of each of g->updates lives to the end of the run,
+ *          unless it is written into its target (stored_in, kept only
+ *          where ir_stored_in_ok holds): then it is no arena tensor.
  *          Subgraphs (If branches) are not planned; a tensor of g that a
  *          subgraph reads counts as read by the node that owns the subgraph.
  *
@@ -61,8 +63,9 @@ typedef struct block {
 static int64_t align_up(int64_t x) { return (x + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN; }
 
 int plan_in_arena(const ir_tensor *t) {
-  /* Gradients are computed by nodes like activations (the training work). */
-  return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output && !plan_input_view(t);
+  /* Gradients are computed by nodes like activations (the training work);
+   * an update value written into its target (stored_in) has its bytes. */
+  return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output && !t->stored_in && !plan_input_view(t);
 }
 
 const ir_tensor *plan_input_view(const ir_tensor *t) {
@@ -257,6 +260,12 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     ir_error("memory planner: out of memory");
     goto out;
   }
+
+  /* 0. an update value is written into its target (stored_in) only where
+   * the schedule allows it; elsewhere it is an arena tensor, copied when
+   * the step ends */
+  for (int i = 0; i < nt; i++)
+    if (g->tensors[i]->stored_in && !ir_stored_in_ok(g, g->tensors[i])) g->tensors[i]->stored_in = NULL;
 
   /* 1. lifetimes over the schedule */
   for (int i = 0; i < nt; i++) {

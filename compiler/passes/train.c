@@ -23,7 +23,7 @@
  *            value and new state; each new value is recorded with
  *            ir_graph_add_update, beside its target: the parameter or an
  *            IR_OPTSTATE tensor whose data (zeros) is its value before the
- *            first step.  Adam's and Adagrad's step counter (and the random
+ *            first step, and marked written into it (stored_in).  Adam's and Adagrad's step counter (and the random
  *            draws') is one int64 IR_OPTSTATE scalar, "optimizer.step",
  *            counting the steps done.
  *
@@ -419,8 +419,16 @@ static int optimizer_step(ir_graph *g, const train_spec *s, ir_tensor *p, ir_ten
     ir_attr_set_int(n, "decoupled", o->decoupled);
   }
   if (op_validate(n) < 0) return -1;   /* inferred with the backward, by pass_infer */
+  /* the op is one elementwise loop, so it may write the parameter and its
+   * state in place (stored_in) once nothing else reads their old values:
+   * then no copy ends the step, and the gradient's bytes are free as soon
+   * as the schedule (schedule.c) runs it, right after its last reader */
   ir_graph_add_update(g, p, out[0]);
-  for (int j = 0; j < n_state; j++) ir_graph_add_update(g, in[first + 2 + j], out[1 + j]);
+  out[0]->stored_in = p;
+  for (int j = 0; j < n_state; j++) {
+    ir_graph_add_update(g, in[first + 2 + j], out[1 + j]);
+    out[1 + j]->stored_in = in[first + 2 + j];
+  }
   return 0;
 }
 
