@@ -39,7 +39,8 @@
  * free of every already placed block whose lifetime overlaps its own (first
  * fit); the smaller arena wins.  Then each node's scratch goes in the
  * largest gap left at its step below that arena, its kernel told the gap
- * (PLAN_SCRATCH_CAP_ATTR) so that it can shrink to fit; where a kernel's
+ * (PLAN_SCRATCH_CAP_ATTR) so that it can shrink to fit (not in a training
+ * step, whose kernels keep the scratch they ask for); where a kernel's
  * floor does not fit, everything is packed together once more and the
  * smaller arena kept.  plan_with_buffers hands the blocks back as
  * plan_buffers, for `modelc info` to list and draw.
@@ -376,7 +377,11 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
 
   /* 5. each node's scratch in the largest gap the activations leave at its
    * step under that arena: a kernel that can work in less is told the gap
-   * (PLAN_SCRATCH_CAP_ATTR) and sizes its scratch to it */
+   * (PLAN_SCRATCH_CAP_ATTR) and sizes its scratch to it.  Not in a training
+   * step (g->loss): there its gradients free their bytes early, the gaps are
+   * small, and a capped backward convolution fell back from its padded copy
+   * to im2col blocks, several times slower, to save a few kilobytes; its
+   * scratch gets what it asks for, where it fits */
   for (int s = 0; s < nn; s++) {
     ir_node *n = g->nodes[s];
     int64_t bytes = 0;
@@ -384,7 +389,7 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     if (!n->dead && n->op && n->op->scratch_bytes) bytes = n->op->scratch_bytes(n);
     int m = bytes > 0 ? live_at(blocks, nbt, s, near) : 0;
     int64_t gap = bytes > 0 ? largest_gap(near, m, arena) : 0;
-    if (bytes > gap) {
+    if (bytes > gap && !g->loss) {
       ir_attr_set_int(n, PLAN_SCRATCH_CAP_ATTR, gap);
       bytes = n->op->scratch_bytes(n);
     }
