@@ -124,6 +124,7 @@ struct emit_ctx {
   int n_packed;
   const char *fn_prefix;     /* node functions: "node" (NAME_infer's), "step" (NAME_train_step's) */
   const int64_t *planned_scratch;  /* per node id: its scratch as the plan saw it (trained data present) */
+  int n_profiled;            /* --profile: the node calls numbered so far (both functions) */
   const char *kernel;        /* emit_kernel's label for the current node, NULL: "loop" */
 };
 
@@ -319,9 +320,10 @@ typedef struct drv {
   int *weight;           /* per tensor id: k of NAME_w<k>, or -1 */
   int *out_direct;       /* per output position: a node writes the caller's buffer */
   int64_t *out_off;      /* training step: per output position, its arena offset (past the plan), or -1 */
-  int profile;           /* --profile: NAME_infer calls NAME_profile around each node call */
+  int profile;           /* --profile: the function calls NAME_profile around each node call */
+  int profile_first;     /* the hook's number of its first call (NAME_train_step's follow NAME_infer's) */
   int n_profiled;        /* the node calls it times */
-  const struct call *calls;   /* NAME_infer's calls, for the profiler's table */
+  const struct call *calls;   /* its calls, for the profiler's table */
 } drv;
 
 /* A graph's node functions and the statements of the function that runs
@@ -334,6 +336,8 @@ typedef struct part {
   call *calls;
   int n_calls;
   sbuf funcs, calltext;
+  size_t check_at;       /* training step: where in calltext the loss is checked (before the first
+                            node writing a parameter or state, ir_tensor.stored_in; else the end) */
   unsigned char *flags;
   int64_t tail;
 } part;
@@ -351,7 +355,9 @@ static int owned(const ir_graph *g, const ir_tensor *t) {
 static int tensor_ref(const drv *d, const ir_tensor *t, int write, sbuf *out) {
   const char *ct = ir_dtype_ctype(t->dtype);
   const ir_tensor *view = plan_input_view(t);
-  if (view && view != t && owned(d->g, view) && d->input_pos[view->id] >= 0) {   /* the caller's input, relabelled */
+  if (t->stored_in && owned(d->g, t->stored_in) && d->weight[t->stored_in->id] >= 0) {   /* its target's array */
+    sb_printf(out, has_float_view(t->dtype) ? "%s_w%d.v" : "%s_w%d", d->name, d->weight[t->stored_in->id]);
+  } else if (view && view != t && owned(d->g, view) && d->input_pos[view->id] >= 0) {   /* the caller's input, relabelled */
     if (write) return ir_error("tensor '%s' is a view of graph input '%s' but a node writes it", t->name, view->name);
     sb_printf(out, "(const %s *)(const void *)%s", ct, d->in_param[d->input_pos[view->id]]);
   } else if (d->input_pos[t->id] >= 0) {
@@ -391,7 +397,8 @@ static int has_token(const char *s, const char *id) {
  * together: t itself twice, or another tensor the planner put on t's
  * arena bytes, an alias or an in-place output)?  Then no restrict. */
 static int same_memory(const ir_tensor *a, const ir_tensor *b) {
-  return a == b || (a && b && plan_in_arena(a) && plan_in_arena(b) && a->offset >= 0 && a->offset == b->offset);
+  return a == b || (a && b && (a->stored_in == b || b->stored_in == a)) ||
+         (a && b && plan_in_arena(a) && plan_in_arena(b) && a->offset >= 0 && a->offset == b->offset);
 }
 static int given_twice(const ir_node *n, const ir_tensor *t) {
   int c = 0;
@@ -708,8 +715,9 @@ static void emit_header(const drv *d, const part *tp, sbuf *h) {
                  " * Training (a --train build):\n"
                  " * int %s_train_step(<inputs>, <labels>, float *loss, void *arena);\n"
                  " *   One optimizer step on one batch: runs the training graph (forward, loss,\n"
-                 " *   gradients, optimizer), writes the batch's loss to *loss, then stores the\n"
-                 " *   new values of the trained parameters and of the optimizer's state.\n"
+                 " *   gradients, optimizer), writes the batch's loss to *loss as soon as it is\n"
+                 " *   known, and stores the new values of the trained parameters and of the\n"
+                 " *   optimizer's state (each as soon as its gradient is complete).\n"
                  " *   Inputs are %s_infer's, labels as the LABEL macros say.  arena as for\n"
                  " *   %s_infer (the same %s_ARENA_BYTES; NULL: the same static arena, so\n"
                  " *   no call may overlap another).  Returns 0; %s_ERR_NO_ARENA as above;\n"
@@ -758,9 +766,13 @@ static void emit_header(const drv *d, const part *tp, sbuf *h) {
                  " * %s_profile(k, 1) after it, k = 0 .. %s_PROFILE_NODES - 1 in schedule order\n"
                  " * (the numbering of `modelc graph`).  The program defines it: %s_main.c\n"
                  " * does, timing each node with a clock. */\n"
-                 "#define %s_PROFILE_NODES %d\n"
-                 "void %s_profile(int node, int end);\n\n",
-              nm, nm, nm, nm, nm, nm, d->n_profiled, nm);
+                 "#define %s_PROFILE_NODES %d\n",
+              nm, nm, nm, nm, nm, nm, d->n_profiled + (tp ? tp->d.n_profiled : 0));
+  if (d->profile && tp)
+    sb_printf(h, "/* %s_train_step's nodes are numbered on from %s_infer's: k = %s_PROFILE_TRAIN_FIRST\n"
+                 " * .. %s_PROFILE_NODES - 1. */\n"
+                 "#define %s_PROFILE_TRAIN_FIRST %d\n", nm, nm, nm, nm, nm, tp->d.profile_first);
+  if (d->profile) sb_printf(h, "void %s_profile(int node, int end);\n\n", nm);
   sb_printf(h, "int %s_infer(", nm);
   put_params(d, h);
   sb_puts(h, ");\n\n");
@@ -770,7 +782,7 @@ static void emit_header(const drv *d, const part *tp, sbuf *h) {
 
 /* --profile's part of the harness: the hook NAME_infer calls around each
  * node, summing each node's time, and the table `--profile N` prints. */
-static void emit_profiler(const drv *d, const call *calls, sbuf *m) {
+static void emit_profiler(const drv *d, const part *tp, sbuf *m) {
   const char *nm = d->name;
   sb_printf(m, "/* ---- --profile: %s_infer calls %s_profile around each node ---- */\n", nm, nm);
   sb_puts(m,
@@ -779,7 +791,9 @@ static void emit_profiler(const drv *d, const call *calls, sbuf *m) {
           "  long long macs;   /* multiply-accumulates of one run, as modelc info counts them */\n"
           "} prof_node;\n\n");
   sb_printf(m, "static const prof_node prof_nodes[%s_PROFILE_NODES + 1] = {\n", nm);
-  for (int k = 0; k < d->n_profiled; k++) {
+  for (int q = 0; q < d->n_profiled + (tp ? tp->d.n_profiled : 0); q++) {   /* NAME_infer's, NAME_train_step's */
+    const call *calls = q < d->n_profiled ? d->calls : tp->d.calls;
+    int k = q < d->n_profiled ? q : q - d->n_profiled;
     const ir_node *n = calls[k].node;
     char fused[64], op[160];
     if (op_epilogue_label(n, fused, sizeof fused) < 0) fused[0] = '\0';
@@ -812,26 +826,27 @@ static void emit_profiler(const drv *d, const call *calls, sbuf *m) {
             "  if (macs > 0 && us > 0) snprintf(buf, n, \"%%.2f\", 2.0 * (double)macs / us / 1e3);\n"
             "  else snprintf(buf, n, \"-\");\n"
             "}\n\n"
-            "/* The table of --profile N: per node its mean time over the runs, its share\n"
-            " * of the total and its GFLOP/s, slowest first; the total last. */\n"
-            "static void print_profile(long runs) {\n"
+            "/* The table of --profile N over nodes first .. first + count - 1 (one\n"
+            " * function's): per node its mean time over the runs, its share of the\n"
+            " * total and its GFLOP/s, slowest first; the total last. */\n"
+            "static void print_profile(long runs, int first, int count) {\n"
             "  int order[%s_PROFILE_NODES + 1], k, wn = 4, wo = 2, wk = 6;\n"
             "  double total = 0;\n"
             "  long long macs = 0;\n"
             "  char gf[32];\n"
-            "  for (k = 0; k < %s_PROFILE_NODES; k++) {\n"
+            "  for (k = first; k < first + count; k++) {\n"
             "    const prof_node *p = &prof_nodes[k];\n"
-            "    order[k] = k;\n"
+            "    order[k - first] = k;\n"
             "    total += prof_us[k];\n"
             "    macs += p->macs;\n"
             "    if ((int)strlen(p->name) > wn) wn = (int)strlen(p->name);\n"
             "    if ((int)strlen(p->op) > wo) wo = (int)strlen(p->op);\n"
             "    if ((int)strlen(p->kernel) > wk) wk = (int)strlen(p->kernel);\n"
             "  }\n"
-            "  qsort(order, (size_t)%s_PROFILE_NODES, sizeof order[0], cmp_prof);\n"
+            "  qsort(order, (size_t)count, sizeof order[0], cmp_prof);\n"
             "  printf(\"%%-*s  %%-*s  %%-*s  %%12s  %%7s  %%8s\\n\", wn, \"node\", wo, \"op\", wk, \"kernel\", \"us\", \"share\",\n"
             "         \"GFLOP/s\");\n"
-            "  for (k = 0; k < %s_PROFILE_NODES; k++) {\n"
+            "  for (k = 0; k < count; k++) {\n"
             "    const prof_node *p = &prof_nodes[order[k]];\n"
             "    double us = prof_us[order[k]] / (double)runs;\n"
             "    put_gflops(gf, sizeof gf, p->macs, us);\n"
@@ -841,7 +856,7 @@ static void emit_profiler(const drv *d, const call *calls, sbuf *m) {
             "  put_gflops(gf, sizeof gf, macs, total / (double)runs);\n"
             "  printf(\"%%-*s  %%-*s  %%-*s  %%12.3f  %%6.2f%%%%  %%8s\\n\", wn, \"total\", wo, \"\", wk, \"\", total / (double)runs,\n"
             "         100.0, gf);\n"
-            "}\n\n", nm, nm, nm, nm);
+            "}\n\n", nm);
 }
 
 /* The harness: one generic main over tables describing the inputs and outputs. */
@@ -876,6 +891,9 @@ static void put_train_glue(const part *tp, sbuf *m) {
     sb_printf(m, "#define TR_PARAM_%s %s_param_%s\n#define TR_STATE_%s %s_state_%s\n", fns[k], nm, fns[k + 1], fns[k],
               nm, fns[k + 1]);
   sb_puts(m, "#define TR_STEP_NAME \"" TRAIN_STEP_NAME "\"\n");
+  if (tp->d.profile)   /* --bench-train then prints the step's table too (emit_profiler's, above) */
+    sb_printf(m, "#define TR_PROFILE_FIRST %d\n#define TR_PROFILE_COUNT %d\n", tp->d.profile_first,
+              tp->d.n_profiled);
   sb_printf(m, "\nstatic int tr_step(void *const *in, void *const *lab, float *loss, void *arena) {\n");
   if (!n_in) sb_puts(m, "  (void)in;\n");
   if (!t->n_labels) sb_puts(m, "  (void)lab;\n");
@@ -1009,8 +1027,8 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
           "  clock_gettime(CLOCK_MONOTONIC, &ts);\n"
           "  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;\n"
           "}\n\n");
+  if (d->profile) emit_profiler(d, tp, m);
   if (tp) put_train_glue(tp, m);
-  if (d->profile) emit_profiler(d, d->calls, m);
   sb_printf(m,
             "int main(int argc, char **argv) {\n"
             "  const char *prog = \"%s_main\", *outdir = \".\", *files[N_IN + 1];\n"
@@ -1096,19 +1114,19 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
             "  }\n"
             "  arena = arena_mem + (64 - (uintptr_t)arena_mem %% 64) %% 64;\n", nm);
   if (d->profile)
-    sb_puts(m,
-            "  if (profile > 0) {\n"
-            "    long r;\n"
-            "    rc = run(in, out, arena);  /* warm-up */\n"
-            "    memset(prof_us, 0, sizeof prof_us);\n"
-            "    for (r = 0; r < profile && rc == 0; r++) rc = run(in, out, arena);\n"
-            "    if (rc == 0) {\n"
-            "      print_profile(profile);\n"
-            "    } else {\n"
-            "      fprintf(stderr, \"%s: inference failed (%d)\\n\", prog, rc);\n"
-            "      rc = 1;\n"
-            "    }\n"
-            "  } else ");
+    sb_printf(m,
+              "  if (profile > 0) {\n"
+              "    long r;\n"
+              "    rc = run(in, out, arena);  /* warm-up */\n"
+              "    memset(prof_us, 0, sizeof prof_us);\n"
+              "    for (r = 0; r < profile && rc == 0; r++) rc = run(in, out, arena);\n"
+              "    if (rc == 0) {\n"
+              "      print_profile(profile, 0, %d);\n"
+              "    } else {\n"
+              "      fprintf(stderr, \"%%s: inference failed (%%d)\\n\", prog, rc);\n"
+              "      rc = 1;\n"
+              "    }\n"
+              "  } else ", d->n_profiled);
   else
     sb_puts(m, "  ");
   sb_puts(m,
@@ -1359,15 +1377,21 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
       rc = ir_error("graph output '%s' is computed by no node", t->name);
   }
 
-  /* 4. the calls (NAME_infer's with --profile, each between two calls of the hook) */
-  d->profile = !train && e->opt->profile;
+  /* 4. the calls (with --profile, each between two calls of the hook, numbered
+   * on from the other function's) */
+  d->profile = e->opt->profile;
+  d->profile_first = e->n_profiled;
   d->n_profiled = p->n_calls;
   d->calls = p->calls;
+  e->n_profiled += p->n_calls;
+  p->check_at = (size_t)-1;
   for (int k = 0; k < p->n_calls && rc == 0; k++) {
     const ir_attr *ga = ir_attr_find(p->calls[k].node, "_guard");
-    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 0);\n", d->name, k);
+    for (int j = 0; train && p->check_at == (size_t)-1 && j < p->calls[k].node->n_out; j++)
+      if (p->calls[k].node->out[j] && p->calls[k].node->out[j]->stored_in) p->check_at = p->calltext.n;
+    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 0);\n", d->name, d->profile_first + k);
     if (!p->calls[k].fn[0]) {   /* a view: no call (its row of the profile reads ~0) */
-      if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, k);
+      if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, d->profile_first + k);
       continue;
     }
     sb_puts(&p->calltext, "  ");
@@ -1393,7 +1417,7 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
       else sb_printf(&p->calltext, "A + %" PRId64, ca->scratch);
     }
     sb_puts(&p->calltext, ");\n");
-    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, k);
+    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, d->profile_first + k);
   }
   return rc;
 }
@@ -1461,17 +1485,20 @@ static int put_train_step(const part *tp, const wtab *wt, sbuf *c) {
   const char *nm = d->name;
   int rc = 0;
   sbuf body = {0};
+  size_t at = tp->check_at < tp->calltext.n ? tp->check_at : tp->calltext.n;
   sb_puts(&body, "");
-  if (tp->calltext.n) sb_puts(&body, tp->calltext.p);
-  /* 1. the loss, refused when not finite: then the parameters are left as they were */
+  if (at) sb_printf(&body, "%.*s", (int)at, tp->calltext.p);
+  /* 1. the loss, refused when not finite before any node writes a parameter
+   * or optimizer state (the schedule computes the loss before those): then
+   * they are left as they were */
   sb_puts(&body, "  {\n    const float l = (float)(");
   rc = tensor_ref(d, t->loss, 0, &body);
   sb_printf(&body, ")[0];\n    *loss = l;\n    if (isnan(l) || isinf(l)) return %s_ERR_LOSS_NOT_FINITE;\n  }\n", nm);
-  /* 2. the updates, in order */
-  sb_puts(&body, "  /* the updates: each target takes its new value (an optimizer writing straight into\n"
-                 "   * the target, when nothing reads the old value after it, would save these copies) */\n");
+  if (tp->calltext.n > at) sb_puts(&body, tp->calltext.p + at);
+  /* 2. the updates not written in place by their node, in order */
   for (int u = 0; u < t->n_updates && rc == 0; u++) {
     const ir_update *up = &t->updates[u];
+    if (up->value->stored_in == up->target) continue;
     sb_puts(&body, "  memcpy(");
     put_weight(&body, nm, up->target, d->weight[up->target->id]);
     sb_puts(&body, ", ");

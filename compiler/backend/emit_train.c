@@ -136,9 +136,19 @@ int emit_train_SGD(emit_ctx *e, const ir_node *n) {
   lit(lr, sizeof lr, dt, ir_attr_float(n, "lr", 0));
   lit(mom, sizeof mom, dt, momv);
   lit(wd, sizeof wd, dt, ir_attr_float(n, "weight_decay", 0));
-  const char *v = kl_for(e, ir_numel(n->in[0]));
-  kl_line(e, dt, "const $T p = %s[%s];", emit_in(e, 0), v);
-  kl_line(e, dt, "$T g = %s[%s] + %s * p;", emit_in(e, 1), v, wd);
+  const char *v;
+  if (ir_attr_int(n, "_outer", 0)) {   /* G[m][n] = in1[m] * in3[n], row by row */
+    int64_t cols = n->in[0]->shape[1];
+    const char *m = kl_for(e, n->in[0]->shape[0]), *c = kl_for(e, cols);
+    v = emit_fresh(e, "i");
+    emit_line(e, "const int64_t %s = %s * %lld + %s;", v, m, (long long)cols, c);
+    kl_line(e, dt, "const $T p = %s[%s];", emit_in(e, 0), v);
+    kl_line(e, dt, "$T g = ($T)(%s[%s] * %s[%s]) + %s * p;", emit_in(e, 1), m, emit_in(e, 3), c, wd);
+  } else {
+    v = kl_for(e, ir_numel(n->in[0]));
+    kl_line(e, dt, "const $T p = %s[%s];", emit_in(e, 0), v);
+    kl_line(e, dt, "$T g = %s[%s] + %s * p;", emit_in(e, 1), v, wd);
+  }
   if (momv != 0) {
     kl_line(e, dt, "const $T b = %s * %s[%s] + g;   /* the buffer starts at 0: b = g on step 1 */", mom,
             emit_in(e, 2), v);
@@ -147,6 +157,7 @@ int emit_train_SGD(emit_ctx *e, const ir_node *n) {
     emit_line(e, "%s[%s] = (%s)b;", emit_out(e, 1), v, ct);
   }
   emit_line(e, "%s[%s] = (%s)(p - %s * g);", emit_out(e, 0), v, ct, lr);
+  if (ir_attr_int(n, "_outer", 0)) kl_end(e);
   kl_end(e);
   return 0;
 }

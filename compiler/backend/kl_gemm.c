@@ -659,6 +659,52 @@ static const char src_gemv[] =
     "  }\n"
     "}\n";
 
+static const char src_gemv_dot[] =
+    "/* M = 1 with B's columns contiguous (B(k,n) = b[n*bns + k]: a weight [N][K]\n"
+    " * used transposed and not packed, as a trained one): y[n] = epilogue(A row .\n"
+    " * column n), the weight streamed once in storage order, four columns at a\n"
+    " * time.  Each sum is kept in 16 lanes (lane l adds the k = l mod 16), a loop\n"
+    " * compilers vectorize without reordering a sum, then added up in order. */\n"
+    "static void mc_gemv_dot(const mc_gemm_args *g) {\n"
+    "  int64_t n, k, K = g->K;\n"
+    "  float t[32];\n"
+    "  int j, l, r;\n"
+    "  for (n = 0; n < g->N; n += 32) {\n"
+    "    int cnt = g->N - n < 32 ? (int)(g->N - n) : 32;\n"
+    "    for (j = 0; j < cnt; j += 4) {\n"
+    "      const float *a = g->a, *b0 = g->b + (n + j) * g->bns, *b1, *b2, *b3;\n"
+    "      float s0[16], s1[16], s2[16], s3[16];\n"
+    "      r = cnt - j < 4 ? cnt - j : 4;   /* the columns past the last read column j again */\n"
+    "      b1 = r > 1 ? b0 + g->bns : b0;\n"
+    "      b2 = r > 2 ? b0 + 2 * g->bns : b0;\n"
+    "      b3 = r > 3 ? b0 + 3 * g->bns : b0;\n"
+    "      for (l = 0; l < 16; l++) s0[l] = s1[l] = s2[l] = s3[l] = 0.0f;\n"
+    "      for (k = 0; k + 16 <= K; k += 16)\n"
+    "        for (l = 0; l < 16; l++) {\n"
+    "          float x = a[k + l];\n"
+    "          s0[l] += x * b0[k + l];\n"
+    "          s1[l] += x * b1[k + l];\n"
+    "          s2[l] += x * b2[k + l];\n"
+    "          s3[l] += x * b3[k + l];\n"
+    "        }\n"
+    "      for (l = 0; l < 16 && k + l < K; l++) {   /* the last K mod 16 */\n"
+    "        s0[l] += a[k + l] * b0[k + l];\n"
+    "        s1[l] += a[k + l] * b1[k + l];\n"
+    "        s2[l] += a[k + l] * b2[k + l];\n"
+    "        s3[l] += a[k + l] * b3[k + l];\n"
+    "      }\n"
+    "      for (l = 1; l < 16; l++) s0[0] += s0[l], s1[0] += s1[l], s2[0] += s2[l], s3[0] += s3[l];\n"
+    "      t[j] = s0[0];\n"
+    "      if (r > 1) t[j + 1] = s1[0];\n"
+    "      if (r > 2) t[j + 2] = s2[0];\n"
+    "      if (r > 3) t[j + 3] = s3[0];\n"
+    "    }\n"
+    "    mc_epi(g, t, NULL, 0, n, cnt);\n"
+    "    for (j = 0; j < cnt; j++) g->y[n + j] = t[j];\n"
+    "    if (g->act) g->act(g->y + n, 0, 1, cnt);\n"
+    "  }\n"
+    "}\n";
+
 static const char src_dw[] =
     "enum { MC_DW_ROW = 512 };   /* the widest padded row mc_dw3 takes */\n"
     "/* Depthwise 3x3, dilation 1, one plane: the three input rows of each\n"
@@ -842,6 +888,8 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
     emit_helper(e, "mc_tile", t);
     free(t);
     emit_helper(e, "mc_gemm", src_gemm);
+  } else if (d->kind == KL_MM_GEMV && d->bkind == KL_MM_B_STRIDED) {
+    emit_helper(e, "mc_gemv_dot", src_gemv_dot);
   } else if (d->kind == KL_MM_GEMV) {
     emit_helper(e, "mc_gemv", src_gemv);
   } else {
@@ -1070,6 +1118,11 @@ void kl_mm_lower_gemm(const ir_node *n, const kl_gemm_desc *g, int is_matmul, kl
   if (d->M == 1 && (d->b_pack || d->b_ns == 1)) {
     d->kind = KL_MM_GEMV;
     d->bkind = KL_MM_B_ROWS;   /* a constant is packed as rows [K][N] */
+    return;
+  }
+  if (d->M == 1 && d->b_ks == 1 && d->a_cs == 1) {   /* a weight [N][K] used transposed, read as it is stored */
+    d->kind = KL_MM_GEMV;
+    d->bkind = KL_MM_B_STRIDED;
     return;
   }
   d->kind = KL_MM_GEMM;
@@ -1337,7 +1390,7 @@ static void set_f(emit_ctx *e, const char *g, const char *field, double v) {
 static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
   static const char *const bsrc[] = {"packed", "rows", "strided", "im2col", "implicit"};
   if (d->kind == KL_MM_GEMM) snprintf(buf, n, "gemm %dx%d %s", KL_MM_MR, 2 * KL_MM_NR, bsrc[d->bkind]);
-  else if (d->kind == KL_MM_GEMV) snprintf(buf, n, "gemv");
+  else if (d->kind == KL_MM_GEMV) snprintf(buf, n, d->bkind == KL_MM_B_STRIDED ? "gemv dot" : "gemv");
   else
     snprintf(buf, n, "%s",
              d->KH == 3 && d->KW == 3 && d->DH == 1 && d->DW == 1 && (d->OW - 1) * d->SW + 3 <= 512 /* MC_DW_ROW */
@@ -1454,7 +1507,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     emit_line(e, "%s.%s = %s;", g, d->a_pack ? "apk" : "a", ptr_expr(buf, sizeof buf, a, d, iv, d->a_pack ? apk : d->a_os));
     emit_line(e, "%s.b = %s;", g, ptr_expr(buf, sizeof buf, b, d, iv, d->b_pack ? bpk : d->b_os));
     emit_line(e, "%s.y = %s;", g, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os));
-    if (d->kind == KL_MM_GEMV) emit_line(e, "mc_gemv(&%s);", g);
+    if (d->kind == KL_MM_GEMV) emit_line(e, "%s(&%s);", d->bkind == KL_MM_B_STRIDED ? "mc_gemv_dot" : "mc_gemv", g);
     else kl_par_gemm_call(e, d, g, "");
   }
   for (t = 0; t < d->n_outer; t++) kl_end(e);

@@ -62,6 +62,9 @@ typedef struct ir_tensor {
   int is_state;                   /* a training step changes it (an update target, or the same
                                      parameter in the inference graph of a --train build): its
                                      data is only its initial value, never a compile-time constant */
+  struct ir_tensor *stored_in;    /* the value of an update that its producer writes straight into
+                                     the update's target (see ir_update), or NULL: then it has no
+                                     bytes of its own and the step copies nothing when it ends */
   void *data;                     /* IR_CONST/IR_PARAM: numel*dtype_size bytes */
   ir_node *producer;              /* node writing it, NULL for inputs/consts */
   /* Filled by the memory planner. */
@@ -124,7 +127,12 @@ typedef struct ir_train {
 
 /* One state change of a training step: when the step ends, `target` (an
  * IR_PARAM or IR_OPTSTATE tensor, whose storage outlives the step) holds the
- * bytes that `value` (a tensor the step computes, same dtype and shape) has. */
+ * bytes that `value` (a tensor the step computes, same dtype and shape) has.
+ * When value->stored_in is target, value's producer (an elementwise optimizer
+ * op: each element of target read before it is written) writes target itself,
+ * and must run after every other reader of target and after the loss's
+ * producer (ir_stored_in_ok), so that a step refused for its loss changes
+ * nothing; the schedule puts it there, the planner checks it. */
 typedef struct ir_update {
   ir_tensor *target;
   ir_tensor *value;
@@ -246,6 +254,10 @@ void ir_graph_move_nodes(ir_graph *g, int from, int to, int at);
 /* last_read[id] = max(last_read[id], step) for every tensor of g that
  * subgraph sg (or a subgraph of it) reads by pointer. */
 void ir_mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int *last_read);
+/* Whether update value v (v->stored_in set) may be written into its target
+ * in g's schedule: its producer runs after the loss's producer and after
+ * every other node reading the target. */
+int ir_stored_in_ok(const ir_graph *g, const ir_tensor *v);
 /* last_read[id] = max(last_read[id], step) for every update value and the
  * loss of a training-step graph g: the step reads them when it ends. */
 void ir_mark_step_end_reads(const ir_graph *g, int step, int *last_read);

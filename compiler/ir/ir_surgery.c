@@ -98,6 +98,27 @@ void ir_mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int
     if (ir_owns(g, sg->outputs[k]) && last_read[sg->outputs[k]->id] < step) last_read[sg->outputs[k]->id] = step;
 }
 
+int ir_stored_in_ok(const ir_graph *g, const ir_tensor *v) {
+  const ir_node *p = v->producer;
+  const ir_tensor *t = v->stored_in;
+  int at = -1, valued = 0;
+  for (int u = 0; u < g->n_updates; u++) valued |= g->updates[u].target == t && g->updates[u].value == v;
+  if (!t || !valued || !p || p->dead) return 0;
+  for (int s = 0; s < g->n_nodes; s++)
+    if (g->nodes[s] == p) at = s;
+  if (at < 0) return 0;
+  for (int s = at + 1; s < g->n_nodes; s++) {   /* nothing after p reads the old target or makes the loss */
+    const ir_node *n = g->nodes[s];
+    if (n->dead) continue;
+    for (int i = 0; i < n->n_in; i++)
+      if (n->in[i] == t) return 0;
+    for (int j = 0; j < n->n_out; j++)
+      if (n->out[j] && n->out[j] == g->loss) return 0;
+    if (ir_node_has_subgraph(n)) return 0;   /* reads by name: not looked into */
+  }
+  return 1;
+}
+
 void ir_mark_step_end_reads(const ir_graph *g, int step, int *last_read) {
   for (int i = 0; i <= g->n_updates; i++) {
     const ir_tensor *t = i < g->n_updates ? g->updates[i].value : g->loss;

@@ -23,7 +23,11 @@
  *     SGD    X G [B]        -> X_new [B_new]     torch.optim.SGD, dampening 0
  *     AdamW  X G M V T      -> X_new M_new V_new torch.optim.Adam (decoupled 0)
  *                                                 or AdamW (decoupled 1)
- * SGD has the momentum buffer B exactly when momentum != 0.  torch's first
+ * SGD has the momentum buffer B exactly when momentum != 0.  With "_outer"
+ * (pass_fuse, a weight gradient at batch 1) G is not given whole: X is
+ * [M, N], input 1 holds M values u and input 3 N values v, and G[m][n] =
+ * u[m] * v[n], the one rounded product the Gemm with K = 1 it replaces
+ * computed; the weight is updated without G ever being stored.  torch's first
  * step sets B = g; the buffer starts at zeros, and momentum*0 + g is g
  * exactly, so no step counter is needed.  AdamW's T (int64, one value) is
  * the number of this step, counted from 1, for the bias corrections.
@@ -158,6 +162,8 @@ static int validate_sgd(ir_node *n) {
   if (ir_attr_int(n, "nesterov", 0) && !mom) return op_fail(n, "nesterov needs a momentum");
   if ((n->n_in > 2 && n->in[2]) != mom || (n->n_out > 1 && n->out[1]) != mom)
     return op_fail(n, "takes the momentum buffer B (input 2, output 1) exactly when momentum is not 0");
+  if ((n->n_in > 3 && n->in[3]) != (ir_attr_int(n, "_outer", 0) != 0))
+    return op_fail(n, "takes input 3 (G's row factor) exactly with _outer");
   return 0;
 }
 
@@ -180,12 +186,16 @@ static int validate_adamw(ir_node *n) {
 static int infer_torch_opt(ir_graph *g, ir_node *n) {
   const ir_tensor *x = n->in[0];
   int n_state = strcmp(n->op_type, "SGD") == 0 ? n->n_in : 4;   /* AdamW: X G M V, then T */
+  int outer = ir_attr_int(n, "_outer", 0) != 0;   /* SGD's G as input 1 (x) input 3 */
   (void)g;
   if (!is_f(x->dtype))
     return op_fail(n, "input '%s': dtype %s is not supported (float32, float64)", x->name, ir_dtype_name(x->dtype));
+  if (outer && (x->rank != 2 || n->in[1]->dtype != x->dtype || n->in[3]->dtype != x->dtype ||
+                ir_numel(n->in[1]) != x->shape[0] || ir_numel(n->in[3]) != x->shape[1]))
+    return op_fail(n, "with _outer, X is [M, N] and inputs 1 and 3 hold M and N values of its dtype");
   for (int i = 1; i < n_state; i++) {
     const ir_tensor *s = n->in[i];
-    if (s && (s->dtype != x->dtype || !ir_same_shape(s, x)))
+    if (s && !(outer && (i == 1 || i == 3)) && (s->dtype != x->dtype || !ir_same_shape(s, x)))
       return op_fail(n, "input '%s' must have the dtype and shape of '%s'", s->name, x->name);
   }
   if (n_state == 4 && (n->in[4]->dtype != IR_I64 || ir_numel(n->in[4]) != 1))
@@ -209,7 +219,7 @@ const op_def ops_train[] = {
   OP(Adagrad, 5, 2, a_adagrad, validate_adagrad),
   OP(Adam, 6, 3, a_adam, validate_adam),
   OP(Momentum, 5, 2, a_momentum, validate_momentum),
-  {.name = "SGD", .domain = "ai.modelc", .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 2, .attrs = a_sgd,
+  {.name = "SGD", .domain = "ai.modelc", .min_in = 2, .max_in = 4, .min_out = 1, .max_out = 2, .attrs = a_sgd,
    .flags = OP_NO_FOLD, .validate = validate_sgd, .infer = infer_torch_opt, .interp = interp_train_SGD,
    .emit = emit_train_SGD},
   {.name = "AdamW", .domain = "ai.modelc", .min_in = 5, .max_in = 5, .min_out = 3, .max_out = 3, .attrs = a_adamw,

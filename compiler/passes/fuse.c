@@ -21,6 +21,11 @@
  *             (an Add whose Clip step 3 fused) and by x * c, itself read
  *             only by a division by 6, applies HardSwish: x and c are no
  *             longer live together.
+ *          5. weight gradient at batch 1: a Gemm with K = 1 (an outer
+ *             product u v^T), alpha 1, no C and no epilogue, whose output is
+ *             read only by an SGD optimizer node as its gradient, is
+ *             absorbed by that node ("_outer": it reads u and v, see
+ *             ops_train.c), so the gradient is never stored.
  *          The absorbed node is gone and P writes its output tensor, so the
  *          graph's outputs and every reader keep their tensors.  Nodes under
  *          a runtime If's guard are left alone.  The graph is topologically
@@ -30,7 +35,8 @@
  * Each step needs the output's single reader, found through the def-use
  * lists; the lists stay valid while the pass runs because fusion only kills
  * nodes and hands output tensors over, never rewires an input (the one new
- * read, P of a residual, is only looked at from P's side).
+ * read, P of a residual, is only looked at from P's side), but in step 5,
+ * the last, whose new reads (the SGD's of u and v) no later step looks at.
  */
 #include "passes.h"
 #include "../ops/op.h"
@@ -164,6 +170,28 @@ static int arith(const ir_node *n) {
   return ir_node_is(n, "Add") || ir_node_is(n, "Sub") || ir_node_is(n, "Mul") || ir_node_is(n, "Div");
 }
 
+/* 5. SGD s reads the outer product p = u v^T (Gemm, K = 1) as its gradient:
+ * it reads u and v instead, and p is dead. */
+static int fuse_outer(const ir_uses *u, ir_node *p) {
+  const ir_tensor *y = p->out[0], *a = p->in[0], *b = p->in[1];
+  if (!ir_node_is(p, "Gemm") || p->n_in != 2 || ir_uses_count(u, y) != 1 || u->output[y->id]) return 0;
+  ir_node *s = ir_uses_of(u, y)[0];
+  if (s->dead || guarded(s) || strcmp(s->op_type, "SGD") || strcmp(s->domain, "ai.modelc") || s->n_in < 2 ||
+      s->in[1] != y || s->in[0] == y || (s->n_in > 2 && s->in[2] == y) || ir_attr_int(s, "_outer", 0))
+    return 0;
+  for (int i = 0; i < p->n_attr; i++)
+    if (p->attrs[i].name[0] == '_') return 0;   /* an epilogue */
+  int ta = (int)ir_attr_int(p, "transA", 0), tb = (int)ir_attr_int(p, "transB", 0);
+  if (ir_attr_float(p, "alpha", 1.0) != 1.0 || a->rank != 2 || b->rank != 2 || y->rank != 2) return 0;
+  if (a->shape[ta ? 0 : 1] != 1 || b->shape[tb ? 1 : 0] != 1) return 0;   /* K = 1: u and v are contiguous */
+  if (a->dtype != y->dtype || b->dtype != y->dtype || !ir_same_shape(s->in[0], y)) return 0;
+  ir_node_set_input(s, 1, p->in[0]);
+  ir_node_set_input(s, 3, p->in[1]);
+  ir_attr_set_int(s, "_outer", 1);
+  p->dead = 1;
+  return 1;
+}
+
 int pass_fuse(ir_graph *g, const pass_options *o) {
   if (ir_graph_has_subgraphs(g)) return 0;   /* outer reads by name: left alone */
   ir_uses u;
@@ -183,6 +211,8 @@ int pass_fuse(ir_graph *g, const pass_options *o) {
     if (!p->dead && !guarded(p) && producer(p) && p->n_out == 1 && is_float(p->out[0]) && fuse_hardswish(&u, p))
       fused++;
   }
+  for (int k = 0; k < g->n_nodes; k++)   /* 5 */
+    if (!g->nodes[k]->dead && !guarded(g->nodes[k]) && fuse_outer(&u, g->nodes[k])) fused++;
   ir_uses_free(&u);
   if (!fused) return 0;
   ir_graph_compact(g);

@@ -11,7 +11,9 @@
  *          PLAN_SCRATCH_ATTR (and PLAN_SCRATCH_CAP_ATTR when it was asked
  *          to fit in less).  Two blocks whose lifetimes share a step never
  *          share a byte.  g->arena_bytes and g->arena_lower_bound are set.
- *          The value of each of g->updates lives to the end of the run.
+ *          The value of each of g->updates lives to the end of the run,
+ *          unless it is written into its target (stored_in, kept only
+ *          where ir_stored_in_ok holds): then it is no arena tensor.
  *          Subgraphs (If branches) are not planned; a tensor of g that a
  *          subgraph reads counts as read by the node that owns the subgraph.
  *
@@ -37,7 +39,8 @@
  * free of every already placed block whose lifetime overlaps its own (first
  * fit); the smaller arena wins.  Then each node's scratch goes in the
  * largest gap left at its step below that arena, its kernel told the gap
- * (PLAN_SCRATCH_CAP_ATTR) so that it can shrink to fit; where a kernel's
+ * (PLAN_SCRATCH_CAP_ATTR) so that it can shrink to fit (not in a training
+ * step, whose kernels keep the scratch they ask for); where a kernel's
  * floor does not fit, everything is packed together once more and the
  * smaller arena kept.  plan_with_buffers hands the blocks back as
  * plan_buffers, for `modelc info` to list and draw.
@@ -61,8 +64,9 @@ typedef struct block {
 static int64_t align_up(int64_t x) { return (x + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN; }
 
 int plan_in_arena(const ir_tensor *t) {
-  /* Gradients are computed by nodes like activations (the training work). */
-  return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output && !plan_input_view(t);
+  /* Gradients are computed by nodes like activations (the training work);
+   * an update value written into its target (stored_in) has its bytes. */
+  return (t->role == IR_ACTIVATION || t->role == IR_GRADIENT) && !t->is_output && !t->stored_in && !plan_input_view(t);
 }
 
 const ir_tensor *plan_input_view(const ir_tensor *t) {
@@ -258,6 +262,12 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     goto out;
   }
 
+  /* 0. an update value is written into its target (stored_in) only where
+   * the schedule allows it; elsewhere it is an arena tensor, copied when
+   * the step ends */
+  for (int i = 0; i < nt; i++)
+    if (g->tensors[i]->stored_in && !ir_stored_in_ok(g, g->tensors[i])) g->tensors[i]->stored_in = NULL;
+
   /* 1. lifetimes over the schedule */
   for (int i = 0; i < nt; i++) {
     g->tensors[i]->offset = -1;
@@ -367,7 +377,11 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
 
   /* 5. each node's scratch in the largest gap the activations leave at its
    * step under that arena: a kernel that can work in less is told the gap
-   * (PLAN_SCRATCH_CAP_ATTR) and sizes its scratch to it */
+   * (PLAN_SCRATCH_CAP_ATTR) and sizes its scratch to it.  Not in a training
+   * step (g->loss): there its gradients free their bytes early, the gaps are
+   * small, and a capped backward convolution fell back from its padded copy
+   * to im2col blocks, several times slower, to save a few kilobytes; its
+   * scratch gets what it asks for, where it fits */
   for (int s = 0; s < nn; s++) {
     ir_node *n = g->nodes[s];
     int64_t bytes = 0;
@@ -375,7 +389,7 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     if (!n->dead && n->op && n->op->scratch_bytes) bytes = n->op->scratch_bytes(n);
     int m = bytes > 0 ? live_at(blocks, nbt, s, near) : 0;
     int64_t gap = bytes > 0 ? largest_gap(near, m, arena) : 0;
-    if (bytes > gap) {
+    if (bytes > gap && !g->loss) {
       ir_attr_set_int(n, PLAN_SCRATCH_CAP_ATTR, gap);
       bytes = n->op->scratch_bytes(n);
     }

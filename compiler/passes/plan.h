@@ -72,7 +72,8 @@ int64_t plan_peak_bytes(const plan_buffer *bufs, int n_bufs, int with_scratch);
 int plan_check(const ir_graph *g);
 
 /* Whether the planner gives t an arena offset (an activation of g that is
- * not a graph output, nor a view of a graph input, PLAN_INPUT_VIEW_ATTR).
+ * not a graph output, nor a view of a graph input, PLAN_INPUT_VIEW_ATTR,
+ * nor an update value written into its target, ir_tensor.stored_in).
  * The backend uses the same rule to find them. */
 int plan_in_arena(const ir_tensor *t);
 /* The graph input whose bytes t is a view of (PLAN_INPUT_VIEW_ATTR on its

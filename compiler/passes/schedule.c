@@ -13,8 +13,12 @@
  * one that frees the most bytes net of what it allocates (its inputs it is
  * the last reader of, minus its outputs), ties to the earlier node of the
  * given order, so that a chain is finished before a new branch is opened.
- * The greedy order is kept only when its peak is lower than the given
- * order's.  Cost: O(nodes x ready nodes x inputs).
+ * In a training step, each node writing an update into its target
+ * (ir_tensor.stored_in: the optimizer's) then moves, in both orders, to
+ * right after the last node it must follow (place_writers): its gradient
+ * dies as early as it can, and nothing reads the target after it.  The
+ * greedy order is kept only when its peak is lower than the given order's.
+ * Cost: O(nodes x ready nodes x inputs).
  */
 #include "passes.h"
 #include "plan.h"
@@ -59,6 +63,48 @@ static int64_t gain(const ir_graph *g, const ir_node *nd, const int *left) {
     if (ir_owns(g, t) && !dup && left[t->id] == 1) v += arena_bytes(g, t);
   }
   return v;
+}
+
+/* Does q have to run before p, which writes into the targets of its
+ * stored_in outputs?  q computes an input of p or the loss, or reads a
+ * target. */
+static int writer_after(const ir_graph *g, const ir_node *p, const ir_node *q) {
+  for (int j = 0; j < q->n_out; j++) {
+    if (!q->out[j]) continue;
+    if (q->out[j] == g->loss) return 1;
+    for (int i = 0; i < p->n_in; i++)
+      if (p->in[i] == q->out[j]) return 1;
+  }
+  for (int j = 0; j < p->n_out; j++)
+    for (int i = 0; p->out[j] && p->out[j]->stored_in && i < q->n_in; i++)
+      if (q->in[i] == p->out[j]->stored_in) return 1;
+  return 0;
+}
+
+/* Move each node of order[0..n) that writes an update in place (an output
+ * with stored_in that no node reads) to right after the last node it must
+ * follow (writer_after).  Cost: O(writers x nodes x inputs). */
+static void place_writers(const ir_graph *g, ir_node **order, int n, const ir_uses *u) {
+  for (int k = 0; k < n; k++) {
+    const ir_node *p = g->nodes[k];
+    int writes = 0, read = 0, at = -1, last = -1;
+    for (int j = 0; j < p->n_out; j++)
+      if (p->out[j] && p->out[j]->stored_in) writes = 1, read |= ir_uses_count(u, p->out[j]) > 0;
+    if (!writes || read) continue;
+    for (int s = 0; s < n; s++) {
+      if (order[s] == p) at = s;
+      else if (writer_after(g, p, order[s])) last = s;
+    }
+    if (at < 0) continue;
+    ir_node *mv = order[at];
+    if (last < at) {   /* earlier: to last + 1 */
+      for (int s = at; s > last + 1; s--) order[s] = order[s - 1];
+      order[last + 1] = mv;
+    } else {           /* later: to last */
+      for (int s = at; s < last; s++) order[s] = order[s + 1];
+      order[last] = mv;
+    }
+  }
 }
 
 int pass_schedule(ir_graph *g, const pass_options *o) {
@@ -111,14 +157,20 @@ int pass_schedule(ir_graph *g, const pass_options *o) {
     }
   }
   int rc = 0;
+  ir_node **given = malloc(sizeof(ir_node *) * (size_t)(nn + 1));
+  for (int k = 0; k < nn; k++) given[k] = g->nodes[k];
   if (m != nn) {
     rc = ir_error("scheduling: %d of %d nodes could not be ordered (a cycle?)", nn - m, nn);
-  } else if (peak_of(g, order, nn, readers) < peak_of(g, g->nodes, nn, readers)) {
+  } else {
+    place_writers(g, order, nn, &u);
+    place_writers(g, given, nn, &u);
+    ir_node **pick = peak_of(g, order, nn, readers) < peak_of(g, given, nn, readers) ? order : given;
     for (int k = 0; k < nn; k++) {
-      g->nodes[k] = order[k];
+      g->nodes[k] = pick[k];
       g->nodes[k]->id = k;
     }
   }
+  free(given);
   ir_uses_free(&u);
   free(readers);
   free(left);

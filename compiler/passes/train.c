@@ -23,10 +23,11 @@
  *            value and new state; each new value is recorded with
  *            ir_graph_add_update, beside its target: the parameter or an
  *            IR_OPTSTATE tensor whose data (zeros) is its value before the
- *            first step.  The step counter (Adam's and Adagrad's T, the random
- *            draws' step) is one int64 IR_OPTSTATE scalar, TRAIN_STEP_NAME,
- *            counting the steps done, kept by every optimizer.  State is
- *            named as train.h says.
+ *            first step, and marked written into it (stored_in).  The
+ *            step counter (Adam's and Adagrad's T, the random draws' step)
+ *            is one int64 IR_OPTSTATE scalar, TRAIN_STEP_NAME, counting the
+ *            steps done, kept by every optimizer.  State is named as
+ *            train.h says.
  *
  * 1. switch BatchNormalization and Dropout to training mode;
  * 2. the label input and the loss;
@@ -420,8 +421,16 @@ static int optimizer_step(ir_graph *g, const train_spec *s, ir_tensor *p, ir_ten
     ir_attr_set_int(n, "decoupled", o->decoupled);
   }
   if (op_validate(n) < 0) return -1;   /* inferred with the backward, by pass_infer */
+  /* the op is one elementwise loop, so it may write the parameter and its
+   * state in place (stored_in) once nothing else reads their old values:
+   * then no copy ends the step, and the gradient's bytes are free as soon
+   * as the schedule (schedule.c) runs it, right after its last reader */
   ir_graph_add_update(g, p, out[0]);
-  for (int j = 0; j < n_state; j++) ir_graph_add_update(g, in[first + 2 + j], out[1 + j]);
+  out[0]->stored_in = p;
+  for (int j = 0; j < n_state; j++) {
+    ir_graph_add_update(g, in[first + 2 + j], out[1 + j]);
+    out[1 + j]->stored_in = in[first + 2 + j];
+  }
   return 0;
 }
 

@@ -86,9 +86,13 @@ int interp_train_SGD(interp_ctx *c, const ir_node *n, const void *const *in, voi
   double wd = ir_attr_float(n, "weight_decay", 0);
   int nesterov = (int)ir_attr_int(n, "nesterov", 0);
   ir_dtype dt = n->in[0]->dtype;
+  int64_t cols = n->in[0]->rank == 2 ? n->in[0]->shape[1] : 1;
+  int outer = ir_attr_int(n, "_outer", 0) != 0;   /* G[m][n] = in1[m] * in3[n], rounded once as stored */
   (void)c;
   for (int64_t e = 0; e < ir_numel(n->in[0]); e++) {
-    double p = kload_f(dt, in[0], e), g = kload_f(dt, in[1], e) + wd * p;
+    double gv = outer ? kload_f(dt, in[1], e / cols) * kload_f(dt, in[3], e % cols) : kload_f(dt, in[1], e);
+    if (outer) gv = dt == IR_F32 ? (double)(float)gv : gv;
+    double p = kload_f(dt, in[0], e), g = gv + wd * p;
     if (mom != 0) {
       double b = mom * kload_f(dt, in[2], e) + g;   /* the buffer starts at 0: b = g on step 1 */
       g = nesterov ? g + mom * b : b;

@@ -10,7 +10,8 @@
 #  - the profile build's outputs are byte for byte the normal build's;
 #  - the normal build's NAME.c and NAME.h never mention the hook, and its
 #    object calls no clock; the profile build's NAME.c includes only the
-#    C99 headers and leaves the hook to the program (an undefined symbol).
+#    C99 headers and leaves the hook to the program (an undefined symbol);
+#  - a --train --profile build's `--bench-train N` prints the step's table.
 # Built with gcc -std=c99 -Wall -Wextra -Werror -pedantic.  Run from the
 # repository root.
 set -u
@@ -84,5 +85,26 @@ for dir in "$@"; do
   awk -F '  +' -v m="$m" 'NR > 1 && $2 ~ /^(Conv|Gemm)/ && $3 !~ /^(gemm [0-9]+x[0-9]+ |gemv|depthwise)/ { print "FAIL: " m ": " $1 " (" $2 ") runs kernel \"" $3 "\""; bad = 1 } END { exit bad }' "$o/table" ||
     fails=$((fails + 1))
 done
+
+# A --train build with --profile: `--bench-train N` prints the training step's table, one row per
+# node `modelc graph --train` lists (the first model, one sample, class 0).
+dir=$1
+o=$tmp/train
+topt="--train --loss softmax_cross_entropy --optimizer sgd:lr=0.01,momentum=0.9"
+mkdir -p "$o"
+# shellcheck disable=SC2086
+if "$modelc" compile "$dir/model.onnx" -o "$o" --name m --emit-main --profile $topt > /dev/null &&
+  $CC -o "$o/m_main" "$o/m.c" "$o/m_weights.c" "$o/m_main.c" -lm &&
+  /usr/bin/python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.zeros(1, np.int64))" "$o/y.npy" &&
+  "$o/m_main" --train "$tmp/$(basename "$dir")/in.npy" "$o/y.npy" --batch 1 --bench-train 2 > "$o/table"; then
+  # shellcheck disable=SC2086
+  "$modelc" graph "$dir/model.onnx" $topt | sed -n 's/^ *[0-9][0-9]* .* \([^ ]*\) (.*/\1/p' | sort > "$o/graph_names"
+  awk -F '  +' 'NR > 1 && $1 != "total" && !/^(steps|min_us|median_us)/ { print $1 }' "$o/table" | sort > "$o/table_names"
+  cmp -s "$o/graph_names" "$o/table_names" || { fail "train: the table's nodes are not modelc graph --train's:"; diff "$o/graph_names" "$o/table_names" | head -n 5; }
+  grep -q '^median_us: ' "$o/table" || fail "train: --bench-train printed no median_us after the table"
+  echo "train: $(wc -l < "$o/table_names") nodes of the training step profiled"
+else
+  fail "train: the --profile --train build or its --bench-train failed"
+fi
 [ $fails = 0 ] && echo "profile: all passed"
 [ $fails = 0 ]

@@ -51,5 +51,47 @@ else
   echo "ok: graph --train shows the loss and two AdamW nodes"
 fi
 
+# A NaN loss is refused before the optimizer, which writes parameters and momentum in place, changes
+# any: a finite step, a refused one (the parameters as after the first), a finite one (finite values:
+# a NaN momentum buffer would spread to them).
+n=$((n + 1))
+"$modelc" compile $m -o $d/nan --name m --train --loss mse --optimizer sgd:lr=0.1,momentum=0.9 > /dev/null
+cat > $d/nan/drive.c << 'EOF'
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "m.h"
+static float *param(const char *name) { return (float *)m_param_data(m_param_find(name)); }
+int main(void) {
+  float x[12], y[12], loss, w[3], b[3];
+  int i, rc;
+  for (i = 0; i < 12; i++) x[i] = 0.1f * (float)i - 0.5f, y[i] = 0.3f * (float)(i % 5) - 0.6f;
+  if (m_train_step(x, y, &loss, NULL) != 0) return printf("step 1 failed\n"), 1;
+  memcpy(w, param("w"), sizeof w);
+  memcpy(b, param("b"), sizeof b);
+  x[5] = NAN;
+  rc = m_train_step(x, y, &loss, NULL);
+  if (rc != m_ERR_LOSS_NOT_FINITE || !isnan(loss)) return printf("step 2: rc %d, loss %g\n", rc, loss), 1;
+  if (memcmp(w, param("w"), sizeof w) || memcmp(b, param("b"), sizeof b))
+    return printf("step 2 was refused but changed a parameter\n"), 1;
+  x[5] = 0.0f;
+  if (m_train_step(x, y, &loss, NULL) != 0) return printf("step 3 failed\n"), 1;
+  for (i = 0; i < 3; i++)
+    if (!isfinite(param("w")[i]) || !isfinite(param("b")[i]) || param("w")[i] == w[i])
+      return printf("step 3: w[%d] %g, b[%d] %g\n", i, param("w")[i], i, param("b")[i]), 1;
+  return 0;
+}
+EOF
+if ! sed -n '/^int m_train_step/,/^}/p' $d/nan/m.c | grep -q 'SGD(m_w[0-9]*\.v, .*, m_w[0-9]*\.v, m_w[0-9]*\.v)'; then
+  echo "FAIL: the step's SGD nodes do not write the parameters in place"
+  fails=$((fails + 1))
+elif ! cc -std=c99 -Wall -Wextra -Werror -o $d/nan/drive $d/nan/drive.c $d/nan/m.c $d/nan/m_weights.c -lm ||
+  ! $d/nan/drive; then
+  echo "FAIL: a NaN loss with in-place updates"
+  fails=$((fails + 1))
+else
+  echo "ok: a NaN loss leaves the parameters written in place as they were"
+fi
+
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]

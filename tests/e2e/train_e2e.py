@@ -17,6 +17,8 @@ reference evaluator.
    of the optimizer's state ("optimizer/<param>/momentum_buffer", exp_avg,
    exp_avg_sq, sum, "optimizer/step") is what torch.optim keeps in its
    state_dict under that name.
+4. An MLP at batch 1 (the dot-product matrix-vector kernel, the weight
+   gradients fused into SGD): the same check against torch.optim.SGD.
 """
 import os
 import re
@@ -79,6 +81,40 @@ with tempfile.TemporaryDirectory() as d:
             fail("%s: check --train exit %d: %s" % (opt, r.returncode, r.stderr.strip()))
         else:
             print("ok: %s: interpreter = torch, compiled = interpreter: %s" % (opt, r.stdout.strip().splitlines()[-1]))
+
+    # batch 1 (issue 10's fast paths): an MLP whose forward Gemms read their trained weights as
+    # stored (mc_gemv_dot) and whose SGD nodes take the weight gradient as the outer product of two
+    # vectors (fuse.c, step 5), against torch and, through check --train, compiled C = interpreter
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(), torch.nn.Linear(16, 5))
+    x1 = torch.randn(1, 20)
+    y1 = torch.tensor([3])
+    mlp_onnx = os.path.join(d, "mlp.onnx")
+    torch.onnx.export(mlp, x1, mlp_onnx, input_names=["x"], output_names=["logits"], opset_version=17)
+    np.save(os.path.join(d, "x1.npy"), x1.numpy())
+    np.save(os.path.join(d, "y1.npy"), y1.numpy())
+    opt = torch.optim.SGD(mlp.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
+    want = []
+    for _ in range(4):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(mlp(x1), y1)
+        loss.backward()
+        opt.step()
+        want.append(loss.item())
+    spec = ["--train", "--loss", "softmax_cross_entropy", "--optimizer", "sgd:lr=0.1,momentum=0.9,weight_decay=0.01"]
+    r = subprocess.run([modelc, "check", mlp_onnx] + spec + ["--steps", "4", "--input", "x=" + os.path.join(d, "x1.npy"),
+                        "--input", "label=" + os.path.join(d, "y1.npy")], capture_output=True, text=True)
+    got = [float(v) for v in re.findall(r"step \d+: loss (\S+) \(interpreter\)", r.stdout)]
+    graph = subprocess.run([modelc, "graph", mlp_onnx] + spec, capture_output=True, text=True).stdout
+    outer = re.findall(r" SGD +\S+weight \([^,()]+, [^,()]+, [^,()]+, [^,()]+\)", graph)
+    if len(got) != 4 or not np.allclose(got, want, rtol=1e-5, atol=1e-7):
+        fail("mlp batch 1: interpreter losses %s, torch %s (%s)" % (got, want, r.stderr.strip()))
+    elif r.returncode != 0:
+        fail("mlp batch 1: check --train exit %d: %s" % (r.returncode, r.stderr.strip()))
+    elif len(outer) != 2:
+        fail("mlp batch 1: want both weights' SGD reading the gradient's two factors:\n%s" % graph)
+    else:
+        print("ok: mlp batch 1: interpreter = torch, compiled = interpreter, weight gradients fused into SGD")
 
     # info --train: the state each optimizer keeps (w, b: 3 float32 each; the step counter: one int64)
     for opt, state in (("sgd:lr=0.1", "1 tensors, 8 bytes"), ("sgd:lr=0.1,momentum=0.9", "3 tensors, 32 bytes"),

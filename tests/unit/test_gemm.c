@@ -188,6 +188,13 @@ static void test_gemm_transposed(void **state) {
       gemm_case(7, 17, 9, ta, tb, !ta, 1);
       gemm_case(1, 33, 20, ta, tb, tb, 0);   /* the matrix-vector kernel */
     }
+  /* B transposed and not constant (a trained weight [N][K]): the dot-product
+   * matrix-vector kernel, over column groups of 4 and 32 with edges, K past
+   * its 16 lanes with a tail or not, with a bias */
+  gemm_case(1, 33, 20, 0, 1, 0, 1);
+  gemm_case(1, 70, 301, 0, 1, 0, 1);
+  gemm_case(1, 3, 7, 0, 1, 0, 0);
+  gemm_case(1, 64, 32, 0, 1, 0, 1);
   gemm_case(9, 18, 5, 1, 1, 1, 2);   /* C [M,N], like a residual */
   gemm_case(9, 18, 5, 0, 1, 0, 2);
 }

@@ -223,20 +223,49 @@ static void test_adam(void **st) {
   steps_vs_torch(&s, 0, adamw_loss, adamw_w, adamw_b);
 }
 
-/* The plan keeps every update's value to the end of the step (its bytes are
- * copied into the target after the last node), and nothing else then
- * shares them; DCE kept the nodes computing them. */
+/* The step of the position of node n in the schedule. */
+static int step_of(const ir_graph *g, const ir_node *n) {
+  for (int s = 0; s < g->n_nodes; s++)
+    if (g->nodes[s] == n) return s;
+  fail_msg("node '%s' is not in the schedule", n->name);
+  return -1;
+}
+
+/* The optimizer writes each parameter and its state in place: no arena
+ * bytes, its node after the loss and after every other reader of what it
+ * writes, and its gradient's bytes free right after it.  The plan keeps
+ * every other update's value (Adam's step counter) to the end of the step
+ * (its bytes are copied into the target after the last node), and nothing
+ * else then shares them; DCE kept the nodes computing them. */
 static void test_plan_keeps_updates(void **st) {
   (void)st;
   train_spec s = spec("mse", "adam");
   model m = build(0);
   assert_int_equal(make_step(&m, &s), 0);
   plan_buffer *bufs = NULL;
-  int nb = 0, found = 0;
+  int nb = 0, found = 0, in_place = 0;
   assert_int_equal(plan_with_buffers(m.g, 1, &bufs, &nb), 0);
   for (int u = 0; u < m.g->n_updates; u++) {
-    const ir_tensor *v = m.g->updates[u].value;
+    const ir_tensor *v = m.g->updates[u].value, *t = m.g->updates[u].target;
     assert_non_null(v->producer);
+    if (v->stored_in) {
+      int at = step_of(m.g, v->producer);
+      assert_ptr_equal(v->stored_in, t);
+      assert_true(v->offset < 0);
+      assert_true(step_of(m.g, m.g->loss->producer) < at);
+      for (int k = at + 1; k < m.g->n_nodes; k++)
+        for (int i = 0; i < m.g->nodes[k]->n_in; i++)
+          if (m.g->nodes[k]->in[i] == t) fail_msg("'%s' reads '%s' after its update", m.g->nodes[k]->name, t->name);
+      for (int i = 0; i < nb; i++)
+        for (int j = 0; j < bufs[i].n_members; j++) {
+          if (bufs[i].members[j] == v) fail_msg("'%s' is written in place but has arena bytes", v->name);
+          for (int q = 0; q < v->producer->n_in; q++)
+            if (bufs[i].members[j] == v->producer->in[q] && v->producer->in[q]->role == IR_GRADIENT)
+              assert_int_equal(bufs[i].last, at);
+        }
+      in_place++;
+      continue;
+    }
     for (int i = 0; i < nb; i++)
       for (int j = 0; j < bufs[i].n_members; j++) {
         if (bufs[i].members[j] != v) continue;
@@ -248,7 +277,8 @@ static void test_plan_keeps_updates(void **st) {
             fail_msg("'%s' shares bytes with buffer %d while it lives", v->name, k);
       }
   }
-  assert_int_equal(found, m.g->n_updates);
+  assert_int_equal(in_place, m.g->n_updates - 1);   /* all but the step counter */
+  assert_int_equal(found, 1);
   plan_buffers_free(bufs, nb);
   ir_graph_free(m.g);
 }
