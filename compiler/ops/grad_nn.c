@@ -217,7 +217,8 @@ static ir_tensor *crop_spatial(grad_ctx *gc, ir_tensor *t, int r, const int64_t 
  * input and output in swapped roles; there x (the output's gradient) may
  * reach past the last window (output_padding beyond the stride), so the end
  * pads are those that make the window fit x, and x is cropped to the rows
- * the windows read when even no end pad is too much. */
+ * the windows read when it holds a whole stride more (less is the floor of
+ * the output size's division: no copy for it). */
 static ir_tensor *weight_grad(grad_ctx *gc, const ir_node *n, ir_tensor *x, const ir_tensor *xs, ir_tensor *dy,
                               const ir_tensor *ys) {
   int64_t pads[2 * MAXSP], keep[MAXSP];
@@ -231,7 +232,7 @@ static ir_tensor *weight_grad(grad_ctx *gc, const ir_node *n, ir_tensor *x, cons
     keep[i] = s[i] * (ys->shape[2 + i] - 1) + d[i] * (k[i] - 1) + 1 - p[i];   /* x's rows the last window reaches */
     pads[i] = p[i];
     pads[r + i] = keep[i] > xs->shape[2 + i] ? keep[i] - xs->shape[2 + i] : 0;
-    if (keep[i] < xs->shape[2 + i]) crop = 1;
+    if (xs->shape[2 + i] - keep[i] >= s[i]) crop = 1;   /* less than a stride more is the floor's */
     else keep[i] = xs->shape[2 + i];
   }
   ir_tensor *in[2] = {crop ? crop_spatial(gc, x, r, keep) : x, dy};
