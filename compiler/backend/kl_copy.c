@@ -228,8 +228,21 @@ int kl_reduce_emit(emit_ctx *e, const kl_reduce *r)
       kost[nk] = ost[k];
       nk++;
     }
-  kl_sum_decl(e, r->acc_type, "acc", r->init, r->block);
-  for (k = 0; k < n; k++)
+  /* A float32 sum whose last axis folds (contiguous, as a bias gradient's
+   * [N, C, H, W] over all but C): each run along it summed in 16 partial
+   * sums, a loop compilers vectorize (one element at a time through the
+   * blocked sum ran near 2 ns an element), the runs' sums blocked as usual. */
+  int lanes = r->in_dtype == IR_F32 && !strcmp(r->acc_type, "float") && !strcmp(r->step, "acc += v;") && n > 0 &&
+              mask[n - 1] && dims[n - 1] >= 64;
+  int64_t block = r->block;
+  if (lanes) {
+    int64_t rows = 1;
+    for (k = 0; k < n - 1; k++)
+      if (mask[k]) rows *= dims[k];
+    block = kl_sum_block(IR_F32, rows);
+  }
+  kl_sum_decl(e, r->acc_type, "acc", r->init, block);
+  for (k = 0; k < n - lanes; k++)
     if (mask[k]) {
       open_loop(e, dims[k], rv[nr]);
       rst[nr] = st[k];
@@ -250,12 +263,25 @@ int kl_reduce_emit(emit_ctx *e, const kl_reduce *r)
   }
   index_expr(oi, sizeof oi, 0, nk, kv, kost, NULL);
   kl_block(e);
-  emit_line(e, "const %s v = (%s)%s[%s];", r->acc_type, r->acc_type, r->src, si);
+  if (lanes) {
+    const char *row = emit_fresh(e, "row"), *part = emit_fresh(e, "part"), *j = emit_fresh(e, "j");
+    const char *l = emit_fresh(e, "l");
+    int64_t len = dims[n - 1];
+    emit_line(e, "const float *%s = &%s[%s];", row, r->src, si[0] ? si : "0");
+    emit_line(e, "float %s[16] = {0}, v = 0;", part);
+    emit_line(e, "int64_t %s, %s;", j, l);
+    emit_line(e, "for (%s = 0; %s + 16 <= %lld; %s += 16)", j, j, (long long)len, j);
+    emit_line(e, "  for (%s = 0; %s < 16; %s++) %s[%s] += %s[%s + %s];", l, l, l, part, l, row, j, l);
+    emit_line(e, "for (%s = 0; %s < 16; %s++) v += %s[%s];", l, l, l, part, l);
+    emit_line(e, "for (; %s < %lld; %s++) v += %s[%s];", j, (long long)len, j, row, j);
+  } else {
+    emit_line(e, "const %s v = (%s)%s[%s];", r->acc_type, r->acc_type, r->src, si);
+  }
   emit_line(e, "%s", r->step);
-  kl_sum_step(e, "acc", r->block);
+  kl_sum_step(e, "acc", block);
   kl_end(e);
   for (k = 0; k < nr; k++) kl_end(e);
-  kl_sum_done(e, "acc", r->block);
+  kl_sum_done(e, "acc", block);
   emit_line(e, "%s[%s] = (%s)(%s);", r->dst, oi, oct, r->final);
   for (k = 0; k < nk; k++) kl_end(e);
   kl_end(e);
