@@ -14,11 +14,14 @@
 typedef struct kl_wgrad {
   int64_t NB, G, C, M;                   /* batch, groups, channels of X and of dY per group */
   int64_t H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW;   /* the geometry as 2-D (1-D: H = OH = KH = 1) */
-  int64_t KB;                            /* positions (batch x output, flattened) per block */
-  int64_t acc, a, b, as;                 /* scratch floats: dW^T, the im2col block, dY's block, A's edge rows */
+  int64_t vh, vw, xps;                   /* mc_pad's grid (the forward's implicit GEMM's) and copy */
+  int64_t KB;                            /* grid positions per block */
+  int64_t acc, xp, a, b;                 /* scratch floats: dW^T, the padded copy and its tap table, the
+                                          * im2col block, dY's block */
 } kl_wgrad;
 
-/* 0 with w filled, or -1 when the core does not take the node (F64, 3-D):
+/* 0 with w filled, or -1 when the core does not take the node (F64, 3-D,
+ * a padded copy of one sample past WG_PAD_MAX_FLOATS):
  * then kl_nn.h's kl_conv_wgrad loops. */
 int kl_wgrad_lower(const ir_node *n, const kl_conv_desc *c, kl_wgrad *w);
 int64_t kl_wgrad_scratch_bytes(const kl_wgrad *w);
