@@ -524,6 +524,10 @@ static void test_emit_backward_ops(void **state) {
   emit_one("MaxPoolGrad", 4, DIMS(1, 2, 7, 7), DIMS(1, 2, 4, 2),
            "kernel_shape=[2,3] strides=[2,2] pads=[1,0,0,0] dilations=[1,2]");
   emit_one("MaxPoolGrad", 3, DIMS(2, 3, 10), DIMS(2, 3, 5), "kernel_shape=[3] strides=[2] pads=[1,1] dilations=[1]");
+  /* windows that tile the input (each position written once): exactly, and with a row and a
+   * column past the last window */
+  emit_one("MaxPoolGrad", 4, DIMS(2, 3, 8, 6), DIMS(2, 3, 4, 3), "kernel_shape=[2,2] strides=[2,2] pads=[0,0,0,0] dilations=[1,1]");
+  emit_one("MaxPoolGrad", 4, DIMS(1, 2, 7, 10), DIMS(1, 2, 2, 3), "kernel_shape=[3,3] strides=[3,3] pads=[0,0,0,0] dilations=[1,1]");
   emit_one("AveragePoolGrad", 4, DIMS(1, 2, 7, 7), DIMS(1, 2, 4, 4),
            "kernel_shape=[3,3] strides=[2,2] pads=[0,1,2,0] dilations=[1,1] count_include_pad=1");
   emit_one("AveragePoolGrad", 4, DIMS(1, 2, 6, 8), DIMS(1, 2, 3, 4),   /* ceil_mode: the last window overhangs */
