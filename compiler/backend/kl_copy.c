@@ -229,11 +229,11 @@ int kl_reduce_emit(emit_ctx *e, const kl_reduce *r)
       nk++;
     }
   /* A float32 sum whose last axis folds (contiguous, as a bias gradient's
-   * [N, C, H, W] over all but C): each run along it summed in 16 partial
-   * sums, a loop compilers vectorize (one element at a time through the
-   * blocked sum ran near 2 ns an element), the runs' sums blocked as usual. */
+   * [N, C, H, W] over all but C): each run along it by kl_sum_run (one
+   * element at a time through the blocked sum ran near 2 ns an element),
+   * the runs' sums blocked as usual. */
   int lanes = r->in_dtype == IR_F32 && !strcmp(r->acc_type, "float") && !strcmp(r->step, "acc += v;") && n > 0 &&
-              mask[n - 1] && dims[n - 1] >= 64;
+              mask[n - 1] && dims[n - 1] >= KL_SUM_RUN_MIN;
   int64_t block = r->block;
   if (lanes) {
     int64_t rows = 1;
@@ -264,20 +264,13 @@ int kl_reduce_emit(emit_ctx *e, const kl_reduce *r)
   index_expr(oi, sizeof oi, 0, nk, kv, kost, NULL);
   kl_block(e);
   if (lanes) {
-    const char *row = emit_fresh(e, "row"), *part = emit_fresh(e, "part"), *j = emit_fresh(e, "j");
-    const char *l = emit_fresh(e, "l");
-    int64_t len = dims[n - 1];
-    emit_line(e, "const float *%s = &%s[%s];", row, r->src, si[0] ? si : "0");
-    emit_line(e, "float %s[16] = {0}, v = 0;", part);
-    emit_line(e, "int64_t %s, %s;", j, l);
-    emit_line(e, "for (%s = 0; %s + 16 <= %lld; %s += 16)", j, j, (long long)len, j);
-    emit_line(e, "  for (%s = 0; %s < 16; %s++) %s[%s] += %s[%s + %s];", l, l, l, part, l, row, j, l);
-    emit_line(e, "for (%s = 0; %s < 16; %s++) v += %s[%s];", l, l, l, part, l);
-    emit_line(e, "for (; %s < %lld; %s++) v += %s[%s];", j, (long long)len, j, row, j);
+    char row[600];
+    snprintf(row, sizeof row, "(&%s[%s])", r->src, si[0] ? si : "0");
+    kl_sum_run(e, "float", "acc", row, dims[n - 1], "v");
   } else {
     emit_line(e, "const %s v = (%s)%s[%s];", r->acc_type, r->acc_type, r->src, si);
+    emit_line(e, "%s", r->step);
   }
-  emit_line(e, "%s", r->step);
   kl_sum_step(e, "acc", block);
   kl_end(e);
   for (k = 0; k < nr; k++) kl_end(e);

@@ -623,14 +623,18 @@ int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d) {
 }
 
 /* Two passes over each channel's N*S values for the statistics (mean,
- * then the squared deviations: no cancellation), a third for y. */
+ * then the squared deviations: no cancellation), a third for y.  A plane of
+ * S >= KL_SUM_RUN_MIN values is summed by kl_sum_run (partial sums that
+ * vectorize), the planes' sums blocked over N; smaller ones element by
+ * element, blocked over all N*S. */
 int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
   const kl_chan_affine_desc *d = &t->bn;
   const char *T = fctype(d->dt), *c, *b, *i, *m, *v, *sc, *sh;
-  char eps[64], mom[64], cnt[64], vs[64];
+  char eps[64], mom[64], cnt[64], vs[64], row[256], term[96];
   if (need_float_dt(d->dt, "BatchNormalization")) return -1;
   if (d->N * d->S == 0) return 0;
-  int64_t blk = kl_sum_block(d->dt, d->N * d->S);   /* statistics in the data's own type, blocked sums */
+  int runs = d->S >= KL_SUM_RUN_MIN;
+  int64_t blk = kl_sum_block(d->dt, runs ? d->N : d->N * d->S);   /* statistics in the data's own type, blocked sums */
   emit_literal(eps, sizeof eps, d->dt, d->eps);
   emit_literal(mom, sizeof mom, d->dt, t->momentum);
   emit_literal(cnt, sizeof cnt, d->dt, (double)(d->N * d->S));
@@ -640,24 +644,25 @@ int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
   v = emit_fresh(e, "v");
   kl_sum_decl(e, T, m, "0", blk);
   kl_sum_decl(e, T, v, "0", blk);
-  b = kl_for(e, d->N);
-  i = kl_for(e, d->S);
-  emit_line(e, "%s += %s[(%s * %lld + %s) * %lld + %s];", m, d->x, b, (long long)d->C, c, (long long)d->S, i);
-  kl_sum_step(e, m, blk);
-  kl_end(e);
-  kl_end(e);
-  kl_sum_done(e, m, blk);
-  emit_line(e, "%s /= %s;", m, cnt);
-  b = kl_for(e, d->N);
-  i = kl_for(e, d->S);
-  emit_line(e, "const %s dv = %s[(%s * %lld + %s) * %lld + %s] - %s;", T, d->x, b, (long long)d->C, c,
-            (long long)d->S, i, m);
-  emit_line(e, "%s += dv * dv;", v);
-  kl_sum_step(e, v, blk);
-  kl_end(e);
-  kl_end(e);
-  kl_sum_done(e, v, blk);
-  emit_line(e, "%s /= %s;", v, cnt);
+  for (int pass = 0; pass < 2; pass++) {   /* the mean, then the variance */
+    const char *acc = pass ? v : m;
+    b = kl_for(e, d->N);
+    if (runs) {
+      snprintf(row, sizeof row, "(%s + (%s * %lld + %s) * %lld)", d->x, b, (long long)d->C, c, (long long)d->S);
+      snprintf(term, sizeof term, pass ? "(v - %s) * (v - %s)" : "v", m, m);
+      kl_sum_run(e, T, acc, row, d->S, term);
+    } else {
+      i = kl_for(e, d->S);
+      emit_line(e, "const %s dv = %s[(%s * %lld + %s) * %lld + %s]%s%s;", T, d->x, b, (long long)d->C, c,
+                (long long)d->S, i, pass ? " - " : "", pass ? m : "");
+      emit_line(e, "%s += %s;", acc, pass ? "dv * dv" : "dv");
+    }
+    kl_sum_step(e, acc, blk);
+    if (!runs) kl_end(e);
+    kl_end(e);
+    kl_sum_done(e, acc, blk);
+    emit_line(e, "%s /= %s;", acc, cnt);
+  }
   sc = emit_fresh(e, "sc");
   sh = emit_fresh(e, "sh");
   kl_line(e, d->dt, "const $T %s = %s[%s] / sqrt@(%s + %s);", sc, d->scale, c, v, eps);
