@@ -8,16 +8,23 @@
  * output positions together: dW^T[tap][m] = im2col(X)[tap][k] . dY^T[k][m].
  * The taps (C*KH*KW of them, tens to hundreds) are the product's M and the
  * output channels its N, in that order because the core's A is read in place
- * (broadcast, not packed): the im2col rows are built contiguous along k, which
- * is a plain copy of input rows, while dY, the small side, is packed into B
- * panels.  The other way round (dY as A, im2col^T as B) packs every im2col
- * value into a panel lane, a gather as costly as the product when M is 16.
- * K is cut into blocks of KB positions (across sample boundaries, so small
- * planes still make long blocks): each block's im2col rows ([taps][KB]) and
- * dY panels ([M/NR][KB][NR]) go to scratch, and mc_gemm adds the block's
- * product to the accumulator dW^T (its residual: read before it is stored).
- * The accumulator is transposed into dW once per group.  The block is sized
- * to stay in L2 and to the planner's scratch cap (PLAN_SCRATCH_CAP_ATTR).
+ * (broadcast, not packed): the im2col rows are plain copies, while dY, the
+ * small side, is packed into B panels.  The other way round (dY as A,
+ * im2col^T as B) packs every im2col value into a panel lane, a gather as
+ * costly as the product when M is 16.  (With under 16 output channels most
+ * of B's panel is zeros; grad_nn.c then keeps a Conv over the batch.)
+ * Each sample's input is copied by mc_pad as for the forward's implicit
+ * GEMM (zero padded, split by stride phase): on its grid, vw columns wide,
+ * im2col row t is one contiguous run at the tap's offset, so a block's A is
+ * one memcpy per tap (one copy per output row cost more than the product
+ * on small planes); the grid's columns past OW get zeros in B, so what A
+ * holds there adds nothing.  A's rows are rounded up to whole MR tiles
+ * (zeros), so no tile copies its edge rows.  The grid is cut into blocks of
+ * KB positions: each block's im2col rows and dY panels ([M/NR][KB][NR]) go
+ * to scratch, and mc_gemm adds the block's product to the accumulator dW^T
+ * (its residual: read before it is stored).  The accumulator is transposed
+ * into dW once per group.  The block is sized to stay in L2 and to the
+ * planner's scratch cap (PLAN_SCRATCH_CAP_ATTR).
  */
 #include "kl_wgrad.h"
 

@@ -511,11 +511,11 @@ static void test_emit_backward_ops(void **state) {
            "kernel_shape=[3] strides=[3] pads=[2,1] dilations=[2] group=2");
   emit_one("ConvWeightGrad", 4, DIMS(1, 3, 9, 20), DIMS(1, 3, 5, 10),
            "kernel_shape=[3,3] strides=[2,2] pads=[1,0,1,1] dilations=[1,1] group=3");
-  /* the GEMM core's (kl_wgrad.c): 576 taps make blocks of 227 positions, so the 300 here take two
-   * blocks, the first ending inside the second sample; 20 channels fill one B panel and 4 lanes of
-   * another */
-  emit_one("ConvWeightGrad", 4, DIMS(2, 64, 21, 17), DIMS(2, 20, 10, 15),
-           "kernel_shape=[3,3] strides=[2,1] pads=[1,0,0,0] dilations=[1,1] group=1");
+  /* the GEMM core's (kl_wgrad.c): 576 taps make blocks of 227 grid positions, so each sample's grid
+   * of 358 (18 rows 20 wide) takes two, the sum running on across them and the samples; 20 channels
+   * fill one B panel and 4 lanes of another */
+  emit_one("ConvWeightGrad", 4, DIMS(2, 64, 18, 18), DIMS(2, 20, 18, 18),
+           "kernel_shape=[3,3] strides=[1,1] pads=[1,1,1,1] dilations=[1,1] group=1");
   /* 63 taps (A's last tile 3 rows), strides with dilations, pads on every side */
   emit_one("ConvWeightGrad", 4, DIMS(3, 7, 11, 9), DIMS(3, 3, 5, 4),
            "kernel_shape=[3,3] strides=[2,2] pads=[2,1,1,2] dilations=[2,2] group=1");
