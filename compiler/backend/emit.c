@@ -124,7 +124,6 @@ struct emit_ctx {
   int n_packed;
   const char *fn_prefix;     /* node functions: "node" (NAME_infer's), "step" (NAME_train_step's) */
   const int64_t *planned_scratch;  /* per node id: its scratch as the plan saw it (trained data present) */
-  int n_profiled;            /* --profile: the node calls numbered so far (both functions) */
   const char *kernel;        /* emit_kernel's label for the current node, NULL: "loop" */
 };
 
@@ -321,7 +320,6 @@ typedef struct drv {
   int *out_direct;       /* per output position: a node writes the caller's buffer */
   int64_t *out_off;      /* training step: per output position, its arena offset (past the plan), or -1 */
   int profile;           /* --profile: the function calls NAME_profile around each node call */
-  int profile_first;     /* the hook's number of its first call (NAME_train_step's follow NAME_infer's) */
   int n_profiled;        /* the node calls it times */
   const struct call *calls;   /* its calls, for the profiler's table */
 } drv;
@@ -686,6 +684,13 @@ static void put_train_header(const part *tp, sbuf *h) {
                  "int %s_%s_find(const char *name);\n\n", nm, kind, nm, kind, nm, kind, nm, kind, nm, kind, nm, kind,
               nm, kind, nm, kind);
   }
+  if (tp->d.profile)
+    sb_printf(h, "/* Built with --profile: %s_train_step calls %s_train_profile(k, 0) before\n"
+                 " * node k of the step and %s_train_profile(k, 1) after it, k = 0 ..\n"
+                 " * %s_TRAIN_PROFILE_NODES - 1 in schedule order; %s_main.c defines it. */\n"
+                 "#define %s_TRAIN_PROFILE_NODES %d\n"
+                 "void %s_train_profile(int node, int end);\n\n",
+              nm, nm, nm, nm, nm, nm, tp->d.n_profiled, nm);
 }
 
 static void emit_header(const drv *d, const part *tp, sbuf *h) {
@@ -766,13 +771,9 @@ static void emit_header(const drv *d, const part *tp, sbuf *h) {
                  " * %s_profile(k, 1) after it, k = 0 .. %s_PROFILE_NODES - 1 in schedule order\n"
                  " * (the numbering of `modelc graph`).  The program defines it: %s_main.c\n"
                  " * does, timing each node with a clock. */\n"
-                 "#define %s_PROFILE_NODES %d\n",
-              nm, nm, nm, nm, nm, nm, d->n_profiled + (tp ? tp->d.n_profiled : 0));
-  if (d->profile && tp)
-    sb_printf(h, "/* %s_train_step's nodes are numbered on from %s_infer's: k = %s_PROFILE_TRAIN_FIRST\n"
-                 " * .. %s_PROFILE_NODES - 1. */\n"
-                 "#define %s_PROFILE_TRAIN_FIRST %d\n", nm, nm, nm, nm, nm, tp->d.profile_first);
-  if (d->profile) sb_printf(h, "void %s_profile(int node, int end);\n\n", nm);
+                 "#define %s_PROFILE_NODES %d\n"
+                 "void %s_profile(int node, int end);\n\n",
+              nm, nm, nm, nm, nm, nm, d->n_profiled, nm);
   sb_printf(h, "int %s_infer(", nm);
   put_params(d, h);
   sb_puts(h, ");\n\n");
@@ -780,20 +781,72 @@ static void emit_header(const drv *d, const part *tp, sbuf *h) {
   sb_puts(h, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
 }
 
-/* --profile's part of the harness: the hook NAME_infer calls around each
- * node, summing each node's time, and the table `--profile N` prints. */
-static void emit_profiler(const drv *d, const part *tp, sbuf *m) {
-  const char *nm = d->name;
-  sb_printf(m, "/* ---- --profile: %s_infer calls %s_profile around each node ---- */\n", nm, nm);
+/* --profile's part of the harness, once: the table's row type and the table
+ * `--profile N` prints (for NAME_infer, and for NAME_train_step in a --train
+ * build: `NAME_main --train X.npy Y.npy --batch B --profile N`). */
+static void emit_profiler_common(sbuf *m) {
   sb_puts(m,
+          "/* ---- --profile: NAME_infer (and NAME_train_step) call a hook around each node ---- */\n"
           "typedef struct prof_node {\n"
           "  const char *name, *op, *kernel;\n"
           "  long long macs;   /* multiply-accumulates of one run, as modelc info counts them */\n"
-          "} prof_node;\n\n");
-  sb_printf(m, "static const prof_node prof_nodes[%s_PROFILE_NODES + 1] = {\n", nm);
-  for (int q = 0; q < d->n_profiled + (tp ? tp->d.n_profiled : 0); q++) {   /* NAME_infer's, NAME_train_step's */
-    const call *calls = q < d->n_profiled ? d->calls : tp->d.calls;
-    int k = q < d->n_profiled ? q : q - d->n_profiled;
+          "} prof_node;\n\n"
+          "static double prof_start;\n"
+          "static const double *prof_sort_us;   /* the times cmp_prof orders by */\n\n"
+          "/* slowest first; ties in schedule order */\n"
+          "static int cmp_prof(const void *a, const void *b) {\n"
+          "  int x = *(const int *)a, y = *(const int *)b;\n"
+          "  if (prof_sort_us[x] != prof_sort_us[y]) return prof_sort_us[x] < prof_sort_us[y] ? 1 : -1;\n"
+          "  return x - y;\n"
+          "}\n\n"
+          "/* GFLOP/s of macs multiply-accumulates in us microseconds, \"-\" for none */\n"
+          "static void put_gflops(char *buf, size_t n, long long macs, double us) {\n"
+          "  if (macs > 0 && us > 0) snprintf(buf, n, \"%.2f\", 2.0 * (double)macs / us / 1e3);\n"
+          "  else snprintf(buf, n, \"-\");\n"
+          "}\n\n"
+          "/* The table of --profile N: per node of nodes[0..count) its mean time over\n"
+          " * the runs (us: summed over them), its share of the total and its GFLOP/s,\n"
+          " * slowest first; the total last. */\n"
+          "static void print_profile(const prof_node *nodes, const double *us_sum, int count, long runs) {\n"
+          "  int *order = malloc(sizeof(int) * (size_t)(count + 1)), k, wn = 4, wo = 2, wk = 6;\n"
+          "  double total = 0;\n"
+          "  long long macs = 0;\n"
+          "  char gf[32];\n"
+          "  if (!order) return;\n"
+          "  for (k = 0; k < count; k++) {\n"
+          "    const prof_node *p = &nodes[k];\n"
+          "    order[k] = k;\n"
+          "    total += us_sum[k];\n"
+          "    macs += p->macs;\n"
+          "    if ((int)strlen(p->name) > wn) wn = (int)strlen(p->name);\n"
+          "    if ((int)strlen(p->op) > wo) wo = (int)strlen(p->op);\n"
+          "    if ((int)strlen(p->kernel) > wk) wk = (int)strlen(p->kernel);\n"
+          "  }\n"
+          "  prof_sort_us = us_sum;\n"
+          "  qsort(order, (size_t)count, sizeof order[0], cmp_prof);\n"
+          "  printf(\"%-*s  %-*s  %-*s  %12s  %7s  %8s\\n\", wn, \"node\", wo, \"op\", wk, \"kernel\", \"us\", \"share\",\n"
+          "         \"GFLOP/s\");\n"
+          "  for (k = 0; k < count; k++) {\n"
+          "    const prof_node *p = &nodes[order[k]];\n"
+          "    double us = us_sum[order[k]] / (double)runs;\n"
+          "    put_gflops(gf, sizeof gf, p->macs, us);\n"
+          "    printf(\"%-*s  %-*s  %-*s  %12.3f  %6.2f%%  %8s\\n\", wn, p->name, wo, p->op, wk, p->kernel, us,\n"
+          "           total > 0 ? 100.0 * us_sum[order[k]] / total : 0.0, gf);\n"
+          "  }\n"
+          "  put_gflops(gf, sizeof gf, macs, total / (double)runs);\n"
+          "  printf(\"%-*s  %-*s  %-*s  %12.3f  %6.2f%%  %8s\\n\", wn, \"total\", wo, \"\", wk, \"\", total / (double)runs,\n"
+          "         100.0, gf);\n"
+          "  free(order);\n"
+          "}\n\n");
+}
+
+/* One profiled function's part: its nodes' table (TAB_nodes), their summed
+ * times (TAB_us) and the hook it calls around each node (NAME_profile for
+ * NAME_infer, NAME_train_profile for NAME_train_step). */
+static void emit_profiler(const drv *d, const call *calls, const char *tab, const char *hook, sbuf *m) {
+  const char *nm = d->name;
+  sb_printf(m, "static const prof_node %s_nodes[%d] = {\n", tab, d->n_profiled + 1);
+  for (int k = 0; k < d->n_profiled; k++) {
     const ir_node *n = calls[k].node;
     char fused[64], op[160];
     if (op_epilogue_label(n, fused, sizeof fused) < 0) fused[0] = '\0';
@@ -807,56 +860,13 @@ static void emit_profiler(const drv *d, const part *tp, sbuf *m) {
     sb_printf(m, ", %" PRId64 "LL},\n", n->op->macs ? n->op->macs(n) : 0);
   }
   sb_puts(m, "  {NULL, NULL, NULL, 0}  /* C has no empty arrays */\n};\n");
-  sb_printf(m, "static double prof_start, prof_us[%s_PROFILE_NODES + 1];\n\n", nm);
+  sb_printf(m, "static double %s_us[%d];\n\n", tab, d->n_profiled + 1);
   sb_printf(m,
-            "void %s_profile(int node, int end) {\n"
+            "void %s_%s(int node, int end) {\n"
             "  double t = now_us();\n"
-            "  if (end) prof_us[node] += t - prof_start;\n"
+            "  if (end) %s_us[node] += t - prof_start;\n"
             "  else prof_start = t;\n"
-            "}\n\n", nm);
-  sb_printf(m,
-            "/* slowest first; ties in schedule order */\n"
-            "static int cmp_prof(const void *a, const void *b) {\n"
-            "  int x = *(const int *)a, y = *(const int *)b;\n"
-            "  if (prof_us[x] != prof_us[y]) return prof_us[x] < prof_us[y] ? 1 : -1;\n"
-            "  return x - y;\n"
-            "}\n\n"
-            "/* GFLOP/s of macs multiply-accumulates in us microseconds, \"-\" for none */\n"
-            "static void put_gflops(char *buf, size_t n, long long macs, double us) {\n"
-            "  if (macs > 0 && us > 0) snprintf(buf, n, \"%%.2f\", 2.0 * (double)macs / us / 1e3);\n"
-            "  else snprintf(buf, n, \"-\");\n"
-            "}\n\n"
-            "/* The table of --profile N over nodes first .. first + count - 1 (one\n"
-            " * function's): per node its mean time over the runs, its share of the\n"
-            " * total and its GFLOP/s, slowest first; the total last. */\n"
-            "static void print_profile(long runs, int first, int count) {\n"
-            "  int order[%s_PROFILE_NODES + 1], k, wn = 4, wo = 2, wk = 6;\n"
-            "  double total = 0;\n"
-            "  long long macs = 0;\n"
-            "  char gf[32];\n"
-            "  for (k = first; k < first + count; k++) {\n"
-            "    const prof_node *p = &prof_nodes[k];\n"
-            "    order[k - first] = k;\n"
-            "    total += prof_us[k];\n"
-            "    macs += p->macs;\n"
-            "    if ((int)strlen(p->name) > wn) wn = (int)strlen(p->name);\n"
-            "    if ((int)strlen(p->op) > wo) wo = (int)strlen(p->op);\n"
-            "    if ((int)strlen(p->kernel) > wk) wk = (int)strlen(p->kernel);\n"
-            "  }\n"
-            "  qsort(order, (size_t)count, sizeof order[0], cmp_prof);\n"
-            "  printf(\"%%-*s  %%-*s  %%-*s  %%12s  %%7s  %%8s\\n\", wn, \"node\", wo, \"op\", wk, \"kernel\", \"us\", \"share\",\n"
-            "         \"GFLOP/s\");\n"
-            "  for (k = 0; k < count; k++) {\n"
-            "    const prof_node *p = &prof_nodes[order[k]];\n"
-            "    double us = prof_us[order[k]] / (double)runs;\n"
-            "    put_gflops(gf, sizeof gf, p->macs, us);\n"
-            "    printf(\"%%-*s  %%-*s  %%-*s  %%12.3f  %%6.2f%%%%  %%8s\\n\", wn, p->name, wo, p->op, wk, p->kernel, us,\n"
-            "           total > 0 ? 100.0 * prof_us[order[k]] / total : 0.0, gf);\n"
-            "  }\n"
-            "  put_gflops(gf, sizeof gf, macs, total / (double)runs);\n"
-            "  printf(\"%%-*s  %%-*s  %%-*s  %%12.3f  %%6.2f%%%%  %%8s\\n\", wn, \"total\", wo, \"\", wk, \"\", total / (double)runs,\n"
-            "         100.0, gf);\n"
-            "}\n\n", nm);
+            "}\n\n", nm, hook, tab);
 }
 
 /* The harness: one generic main over tables describing the inputs and outputs. */
@@ -885,15 +895,16 @@ static void put_train_glue(const part *tp, sbuf *m) {
   sb_puts(m, "  {NULL, NULL, NULL, NULL, 0, {0}, 0}\n};\n\n");
   sb_printf(m, "#define TR_PROG \"%s_main\"\n#define TR_N_LABELS %d\n#define TR_ARENA_BYTES %s_ARENA_BYTES\n"
                "#define TR_ERR_LOSS %s_ERR_LOSS_NOT_FINITE\n", nm, t->n_labels, nm, nm);
+  if (tp->d.profile)   /* --profile N in the --train mode: the step's table */
+    sb_puts(m, "#define TR_PROFILE_RESET() memset(prof_step_us, 0, sizeof prof_step_us)\n"
+               "#define TR_PROFILE_PRINT(runs) \\\n"
+               "  print_profile(prof_step_nodes, prof_step_us, (int)(sizeof prof_step_nodes / sizeof prof_step_nodes[0]) - 1, runs)\n");
   static const char *const fns[] = {"COUNT", "count", "NAME", "name", "DTYPE", "dtype", "RANK", "rank",
                                     "SHAPE", "shape", "NUMEL", "numel", "DATA", "data", "FIND", "find"};
   for (int k = 0; k < 16; k += 2)
     sb_printf(m, "#define TR_PARAM_%s %s_param_%s\n#define TR_STATE_%s %s_state_%s\n", fns[k], nm, fns[k + 1], fns[k],
               nm, fns[k + 1]);
   sb_puts(m, "#define TR_STEP_NAME \"" TRAIN_STEP_NAME "\"\n");
-  if (tp->d.profile)   /* --bench-train then prints the step's table too (emit_profiler's, above) */
-    sb_printf(m, "#define TR_PROFILE_FIRST %d\n#define TR_PROFILE_COUNT %d\n", tp->d.profile_first,
-              tp->d.n_profiled);
   sb_printf(m, "\nstatic int tr_step(void *const *in, void *const *lab, float *loss, void *arena) {\n");
   if (!n_in) sb_puts(m, "  (void)in;\n");
   if (!t->n_labels) sb_puts(m, "  (void)lab;\n");
@@ -1027,7 +1038,11 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
           "  clock_gettime(CLOCK_MONOTONIC, &ts);\n"
           "  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;\n"
           "}\n\n");
-  if (d->profile) emit_profiler(d, tp, m);
+  if (d->profile) {
+    emit_profiler_common(m);
+    emit_profiler(d, d->calls, "prof", "profile", m);
+    if (tp) emit_profiler(&tp->d, tp->d.calls, "prof_step", "train_profile", m);
+  }
   if (tp) put_train_glue(tp, m);
   sb_printf(m,
             "int main(int argc, char **argv) {\n"
@@ -1114,19 +1129,19 @@ static void emit_harness(const drv *d, const part *tp, sbuf *m) {
             "  }\n"
             "  arena = arena_mem + (64 - (uintptr_t)arena_mem %% 64) %% 64;\n", nm);
   if (d->profile)
-    sb_printf(m,
-              "  if (profile > 0) {\n"
-              "    long r;\n"
-              "    rc = run(in, out, arena);  /* warm-up */\n"
-              "    memset(prof_us, 0, sizeof prof_us);\n"
-              "    for (r = 0; r < profile && rc == 0; r++) rc = run(in, out, arena);\n"
-              "    if (rc == 0) {\n"
-              "      print_profile(profile, 0, %d);\n"
-              "    } else {\n"
-              "      fprintf(stderr, \"%%s: inference failed (%%d)\\n\", prog, rc);\n"
-              "      rc = 1;\n"
-              "    }\n"
-              "  } else ", d->n_profiled);
+    sb_puts(m,
+            "  if (profile > 0) {\n"
+            "    long r;\n"
+            "    rc = run(in, out, arena);  /* warm-up */\n"
+            "    memset(prof_us, 0, sizeof prof_us);\n"
+            "    for (r = 0; r < profile && rc == 0; r++) rc = run(in, out, arena);\n"
+            "    if (rc == 0) {\n"
+            "      print_profile(prof_nodes, prof_us, (int)(sizeof prof_nodes / sizeof prof_nodes[0]) - 1, profile);\n"
+            "    } else {\n"
+            "      fprintf(stderr, \"%s: inference failed (%d)\\n\", prog, rc);\n"
+            "      rc = 1;\n"
+            "    }\n"
+            "  } else ");
   else
     sb_puts(m, "  ");
   sb_puts(m,
@@ -1377,21 +1392,20 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
       rc = ir_error("graph output '%s' is computed by no node", t->name);
   }
 
-  /* 4. the calls (with --profile, each between two calls of the hook, numbered
-   * on from the other function's) */
+  /* 4. the calls (with --profile, each between two calls of the hook:
+   * NAME_profile in NAME_infer, NAME_train_profile in NAME_train_step) */
+  const char *hook = train ? "train_profile" : "profile";
   d->profile = e->opt->profile;
-  d->profile_first = e->n_profiled;
   d->n_profiled = p->n_calls;
   d->calls = p->calls;
-  e->n_profiled += p->n_calls;
   p->check_at = (size_t)-1;
   for (int k = 0; k < p->n_calls && rc == 0; k++) {
     const ir_attr *ga = ir_attr_find(p->calls[k].node, "_guard");
     for (int j = 0; train && p->check_at == (size_t)-1 && j < p->calls[k].node->n_out; j++)
       if (p->calls[k].node->out[j] && p->calls[k].node->out[j]->stored_in) p->check_at = p->calltext.n;
-    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 0);\n", d->name, d->profile_first + k);
+    if (d->profile) sb_printf(&p->calltext, "  %s_%s(%d, 0);\n", d->name, hook, k);
     if (!p->calls[k].fn[0]) {   /* a view: no call (its row of the profile reads ~0) */
-      if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, d->profile_first + k);
+      if (d->profile) sb_printf(&p->calltext, "  %s_%s(%d, 1);\n", d->name, hook, k);
       continue;
     }
     sb_puts(&p->calltext, "  ");
@@ -1417,7 +1431,7 @@ static int emit_part(emit_ctx *e, part *p, ir_graph *g, wtab *wt, int shared, in
       else sb_printf(&p->calltext, "A + %" PRId64, ca->scratch);
     }
     sb_puts(&p->calltext, ");\n");
-    if (d->profile) sb_printf(&p->calltext, "  %s_profile(%d, 1);\n", d->name, d->profile_first + k);
+    if (d->profile) sb_printf(&p->calltext, "  %s_%s(%d, 1);\n", d->name, hook, k);
   }
   return rc;
 }

@@ -11,6 +11,7 @@
 #include "../ops/op.h"
 #include "kl_gemm.h"
 #include "kl_nn.h"
+#include "kl_wgrad.h"
 
 /* Buffer names when rendering; NULL while lowering for the planner (e NULL). */
 static const char *in_name(emit_ctx *e, int i) { return e ? emit_in(e, i) : NULL; }
@@ -115,27 +116,42 @@ int emit_nn_avgpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_P
 int emit_nn_global_avgpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_POOL_AVG, 1); }
 int emit_nn_global_maxpool(emit_ctx *e, const ir_node *n) { return emit_pool(e, n, KL_POOL_MAX, 1); }
 
-/* ConvWeightGrad(X, dY) -> dW: the convolution's descriptor with dY in y and dW in w. */
-int emit_nn_conv_wgrad(emit_ctx *e, const ir_node *n) {
+/* ConvWeightGrad(X, dY) -> dW: the convolution's descriptor (sizes only;
+ * the emitter names dY in y and dW in w). */
+static int wgrad_desc(const ir_node *n, kl_conv_desc *d) {
   const ir_tensor *X = n->in[0], *DY = n->in[1];
   const int64_t *ks;
   int64_t pe[KL_NN_MAX_SP];
+  memset(d, 0, sizeof *d);
+  d->dt = X->dtype;
+  d->r = X->rank - 2;
+  if (ir_attr_ints(n, "kernel_shape", &ks) != d->r) return op_fail(n, "kernel_shape does not match the input rank");
+  if (read_window(n, d->r, ks, d->k, d->s, d->d, d->pb, pe)) return -1;
+  memcpy(d->in, X->shape + 2, sizeof(int64_t) * d->r);
+  memcpy(d->out, DY->shape + 2, sizeof(int64_t) * d->r);
+  d->N = X->shape[0];
+  d->C = X->shape[1];
+  d->M = DY->shape[1];
+  d->group = ir_attr_int(n, "group", 1);
+  return 0;
+}
+
+/* On the GEMM core (kl_wgrad.h) when it takes the node, else kl_nn.h's loops. */
+int emit_nn_conv_wgrad(emit_ctx *e, const ir_node *n) {
   kl_conv_desc d;
-  memset(&d, 0, sizeof d);
-  d.dt = X->dtype;
-  d.r = X->rank - 2;
-  if (ir_attr_ints(n, "kernel_shape", &ks) != d.r) return op_fail(n, "kernel_shape does not match the input rank");
-  if (read_window(n, d.r, ks, d.k, d.s, d.d, d.pb, pe)) return -1;
-  memcpy(d.in, X->shape + 2, sizeof(int64_t) * d.r);
-  memcpy(d.out, DY->shape + 2, sizeof(int64_t) * d.r);
-  d.N = X->shape[0];
-  d.C = X->shape[1];
-  d.M = DY->shape[1];
-  d.group = ir_attr_int(n, "group", 1);
+  kl_wgrad w;
+  if (wgrad_desc(n, &d)) return -1;
+  if (kl_wgrad_lower(n, &d, &w) == 0) return kl_wgrad_render(e, &w, emit_in(e, 0), emit_in(e, 1), emit_out(e, 0));
   d.x = emit_in(e, 0);
   d.y = emit_in(e, 1);
   d.w = emit_out(e, 0);
   return kl_conv_wgrad(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
+}
+
+int64_t emit_nn_conv_wgrad_scratch(const ir_node *n) {
+  kl_conv_desc d;
+  kl_wgrad w;
+  return wgrad_desc(n, &d) == 0 && kl_wgrad_lower(n, &d, &w) == 0 ? kl_wgrad_scratch_bytes(&w) : 0;
 }
 
 /* MaxPoolGrad(X, dY) / AveragePoolGrad(dY, shape) -> dX: the pool's

@@ -25,6 +25,8 @@ int emit_nn_avgpool_grad(emit_ctx *e, const ir_node *n);
 int64_t emit_nn_conv_scratch(const ir_node *n);
 int64_t emit_nn_gemm_scratch(const ir_node *n);
 int64_t emit_nn_matmul_scratch(const ir_node *n);
+/* ConvWeightGrad's, on the GEMM core (kl_wgrad.h). */
+int64_t emit_nn_conv_wgrad_scratch(const ir_node *n);
 /* The input whose bytes the output may take, for op_def.share_input. */
 int emit_nn_conv_share(const ir_node *n);
 int emit_nn_gemm_share(const ir_node *n);

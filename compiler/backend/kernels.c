@@ -148,6 +148,25 @@ void kl_sum_done(emit_ctx *e, const char *acc, int64_t block) {
   if (block) emit_line(e, "%s += %s_tot;", acc, acc);
 }
 
+void kl_sum_run(emit_ctx *e, const char *ctype, const char *acc, const char *row, int64_t len, const char *term) {
+  const char *part = emit_fresh(e, "part"), *s = emit_fresh(e, "s"), *j = emit_fresh(e, "j"), *l = emit_fresh(e, "l");
+  kl_block(e);
+  emit_line(e, "%s %s[%d] = {0}, %s = 0;", ctype, part, KL_SUM_LANES, s);
+  emit_line(e, "int64_t %s, %s;", j, l);
+  emit_line(e, "for (%s = 0; %s + %d <= %lld; %s += %d)", j, j, KL_SUM_LANES, (long long)len, j, KL_SUM_LANES);
+  emit_line(e, "  for (%s = 0; %s < %d; %s++) {", l, l, KL_SUM_LANES, l);
+  emit_line(e, "    const %s v = %s[%s + %s];", ctype, row, j, l);
+  emit_line(e, "    %s[%s] += %s;", part, l, term);
+  emit_line(e, "  }");
+  emit_line(e, "for (%s = 0; %s < %d; %s++) %s += %s[%s];", l, l, KL_SUM_LANES, l, s, part, l);
+  emit_line(e, "for (; %s < %lld; %s++) {", j, (long long)len, j);
+  emit_line(e, "  const %s v = %s[%s];", ctype, row, j);
+  emit_line(e, "  %s += %s;", s, term);
+  emit_line(e, "}");
+  emit_line(e, "%s += %s;", acc, s);
+  kl_end(e);
+}
+
 const char *kl_float_ctype(ir_dtype dt) { return dt == IR_F64 ? "double" : "float"; }
 
 int kl_expand_typed(char *out, size_t n, const char *text, ir_dtype dt) {

@@ -61,6 +61,15 @@ int64_t kl_sum_block(ir_dtype acc, int64_t n);
 void kl_sum_decl(emit_ctx *e, const char *ctype, const char *acc, const char *init, int64_t block);
 void kl_sum_step(emit_ctx *e, const char *acc, int64_t block);
 void kl_sum_done(emit_ctx *e, const char *acc, int64_t block);
+/* A run of a sum along contiguous memory: acc += the sum of term over
+ * row[0..len), term a C expression of `v` (row[j], of type ctype), taken in
+ * KL_SUM_LANES partial sums, a loop compilers vectorize (the blocked sum
+ * above, one element at a time, does not).  Each partial sum has len/16
+ * terms; the caller blocks over the runs (kl_sum_step after it).  Worth it
+ * from KL_SUM_RUN_MIN elements. */
+#define KL_SUM_LANES 16
+#define KL_SUM_RUN_MIN 64
+void kl_sum_run(emit_ctx *e, const char *ctype, const char *acc, const char *row, int64_t len, const char *term);
 /* The C type float math on dtype dt is done in: "double" for float64, else
  * "float" (float32, and float16/bfloat16 whose values are float). */
 const char *kl_float_ctype(ir_dtype dt);

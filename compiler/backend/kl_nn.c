@@ -481,6 +481,59 @@ int kl_conv_wgrad(emit_ctx *e, const kl_conv_desc *d) {
   return 0;
 }
 
+/* MaxPool's gradient when the windows tile the input (2-D, stride = kernel,
+ * no pad or dilation; LeNet's 2x2/2): each window's argmax found without a
+ * branch (which position wins is data: a branch on it mispredicts), then
+ * every position of the window written once, dY at the argmax and 0
+ * elsewhere; no scatter-add and no zeroing pass but for the rows and
+ * columns no window covers.  Returns 1 when d is not such a pool. */
+static int max_pool_grad_tiled(emit_ctx *e, const kl_pool_desc *d, const char *dx) {
+  const char *T = fctype(d->dt), *bc, *oh, *ow, *ki, *kj;
+  int64_t H, W, KH, KW, isz, osz;
+  char lit[64];
+  if (d->kind != KL_POOL_MAX || d->r != 2) return 1;
+  for (int t = 0; t < 2; t++)
+    if (d->s[t] != d->k[t] || d->d[t] != 1 || d->pb[t] != 0 || d->out[t] * d->s[t] > d->in[t]) return 1;
+  H = d->in[0], W = d->in[1], KH = d->k[0], KW = d->k[1];
+  isz = H * W;
+  osz = d->out[0] * d->out[1];
+  emit_literal(lit, sizeof lit, d->dt, 0.0);
+  if (d->out[0] * KH != H || d->out[1] * KW != W) {   /* rows or columns past the last window: zeros */
+    const char *i = kl_for(e, d->NC * isz);
+    emit_line(e, "%s[%s] = %s;", dx, i, lit);
+    kl_end(e);
+  }
+  bc = kl_for(e, d->NC);
+  emit_line(e, "const %s *xp = %s + %s * %lld;", T, d->x, bc, (long long)isz);
+  emit_line(e, "const %s *dyp = %s + %s * %lld;", T, d->y, bc, (long long)osz);
+  emit_line(e, "%s *dxp = %s + %s * %lld;", T, dx, bc, (long long)isz);
+  oh = kl_for(e, d->out[0]);
+  ow = kl_for(e, d->out[1]);
+  emit_line(e, "const int64_t base = %s * %lld + %s * %lld;", oh, (long long)(KH * W), ow, (long long)KW);
+  emit_line(e, "const %s g = dyp[%s * %lld + %s];", T, oh, (long long)d->out[1], ow);
+  emit_line(e, "%s best = -INFINITY;", T);
+  emit_line(e, "int64_t arg = -1;");
+  ki = kl_for(e, KH);
+  kj = kl_for(e, KW);
+  emit_line(e, "const int64_t q = base + %s * %lld + %s;", ki, (long long)W, kj);
+  emit_line(e, "const %s v = xp[q];", T);
+  emit_line(e, "const int take = (v > best) | (v != v);   /* the first maximum, a NaN taking over */");
+  emit_line(e, "best = take ? v : best;");
+  emit_line(e, "arg = take ? q : arg;");
+  kl_end(e);
+  kl_end(e);
+  ki = kl_for(e, KH);
+  kj = kl_for(e, KW);
+  emit_line(e, "const int64_t q = base + %s * %lld + %s;", ki, (long long)W, kj);
+  emit_line(e, "dxp[q] = q == arg ? g : %s;", lit);
+  kl_end(e);
+  kl_end(e);
+  kl_end(e);
+  kl_end(e);
+  kl_end(e);   /* bc */
+  return 0;
+}
+
 int kl_pool_grad(emit_ctx *e, const kl_pool_desc *d, const char *dx) {
   const char *T = fctype(d->dt), *bc, *i, *xp, *dyp, *dxp, *o[KL_NN_MAX_SP], *kk[KL_NN_MAX_SP], *p[KL_NN_MAX_SP];
   int64_t isz, osz, hi_v[KL_NN_MAX_SP] = {0};
@@ -489,6 +542,7 @@ int kl_pool_grad(emit_ctx *e, const kl_pool_desc *d, const char *dx) {
   char lit[64];
   if (need_float_dt(d->dt, "pooling gradient")) return -1;
   if (d->r < 1 || d->r > KL_NN_MAX_SP) return ir_error("pooling gradient: bad descriptor");
+  if (max_pool_grad_tiled(e, d, dx) == 0) return 0;
   isz = ir_numel_dims(d->r, d->in);
   osz = ir_numel_dims(d->r, d->out);
   i = kl_for(e, d->NC * isz);
@@ -569,14 +623,18 @@ int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d) {
 }
 
 /* Two passes over each channel's N*S values for the statistics (mean,
- * then the squared deviations: no cancellation), a third for y. */
+ * then the squared deviations: no cancellation), a third for y.  A plane of
+ * S >= KL_SUM_RUN_MIN values is summed by kl_sum_run (partial sums that
+ * vectorize), the planes' sums blocked over N; smaller ones element by
+ * element, blocked over all N*S. */
 int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
   const kl_chan_affine_desc *d = &t->bn;
   const char *T = fctype(d->dt), *c, *b, *i, *m, *v, *sc, *sh;
-  char eps[64], mom[64], cnt[64], vs[64];
+  char eps[64], mom[64], cnt[64], vs[64], row[256], term[96];
   if (need_float_dt(d->dt, "BatchNormalization")) return -1;
   if (d->N * d->S == 0) return 0;
-  int64_t blk = kl_sum_block(d->dt, d->N * d->S);   /* statistics in the data's own type, blocked sums */
+  int runs = d->S >= KL_SUM_RUN_MIN;
+  int64_t blk = kl_sum_block(d->dt, runs ? d->N : d->N * d->S);   /* statistics in the data's own type, blocked sums */
   emit_literal(eps, sizeof eps, d->dt, d->eps);
   emit_literal(mom, sizeof mom, d->dt, t->momentum);
   emit_literal(cnt, sizeof cnt, d->dt, (double)(d->N * d->S));
@@ -586,24 +644,25 @@ int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
   v = emit_fresh(e, "v");
   kl_sum_decl(e, T, m, "0", blk);
   kl_sum_decl(e, T, v, "0", blk);
-  b = kl_for(e, d->N);
-  i = kl_for(e, d->S);
-  emit_line(e, "%s += %s[(%s * %lld + %s) * %lld + %s];", m, d->x, b, (long long)d->C, c, (long long)d->S, i);
-  kl_sum_step(e, m, blk);
-  kl_end(e);
-  kl_end(e);
-  kl_sum_done(e, m, blk);
-  emit_line(e, "%s /= %s;", m, cnt);
-  b = kl_for(e, d->N);
-  i = kl_for(e, d->S);
-  emit_line(e, "const %s dv = %s[(%s * %lld + %s) * %lld + %s] - %s;", T, d->x, b, (long long)d->C, c,
-            (long long)d->S, i, m);
-  emit_line(e, "%s += dv * dv;", v);
-  kl_sum_step(e, v, blk);
-  kl_end(e);
-  kl_end(e);
-  kl_sum_done(e, v, blk);
-  emit_line(e, "%s /= %s;", v, cnt);
+  for (int pass = 0; pass < 2; pass++) {   /* the mean, then the variance */
+    const char *acc = pass ? v : m;
+    b = kl_for(e, d->N);
+    if (runs) {
+      snprintf(row, sizeof row, "(%s + (%s * %lld + %s) * %lld)", d->x, b, (long long)d->C, c, (long long)d->S);
+      snprintf(term, sizeof term, pass ? "(v - %s) * (v - %s)" : "v", m, m);
+      kl_sum_run(e, T, acc, row, d->S, term);
+    } else {
+      i = kl_for(e, d->S);
+      emit_line(e, "const %s dv = %s[(%s * %lld + %s) * %lld + %s]%s%s;", T, d->x, b, (long long)d->C, c,
+                (long long)d->S, i, pass ? " - " : "", pass ? m : "");
+      emit_line(e, "%s += %s;", acc, pass ? "dv * dv" : "dv");
+    }
+    kl_sum_step(e, acc, blk);
+    if (!runs) kl_end(e);
+    kl_end(e);
+    kl_sum_done(e, acc, blk);
+    emit_line(e, "%s /= %s;", acc, cnt);
+  }
   sc = emit_fresh(e, "sc");
   sh = emit_fresh(e, "sh");
   kl_line(e, d->dt, "const $T %s = %s[%s] / sqrt@(%s + %s);", sc, d->scale, c, v, eps);

@@ -13,13 +13,13 @@
  *     Transpose of the last two axes, then the broadcast batch summed;
  *   - Conv dX: a Conv with the flipped kernel (stride 1), else
  *     ConvTranspose; ConvTranspose dX: Conv (its adjoint);
- *   - weights of one-group convolutions: a Conv over the batch, between
- *     Transposes; biases: ReduceSum;
+ *   - weights of one-group convolutions with fewer than 16 output
+ *     channels: a Conv over the batch, between Transposes; biases: ReduceSum;
  *   - Softmax/LogSoftmax: the closed forms with a ReduceSum;
  *     SoftmaxCrossEntropyLoss: the NLL gradient, then LogSoftmax's.
  * What they do not express well is an internal op of domain ai.modelc
- * (ops_grad.c): ConvWeightGrad (grouped weight gradients, depthwise
- * included), MaxPoolGrad (ties: the whole gradient goes to the first
+ * (ops_grad.c): ConvWeightGrad (the other weight gradients, on the GEMM
+ * core for float32; grouped and depthwise included), MaxPoolGrad (ties: the whole gradient goes to the first
  * maximum in window order, as PyTorch does), AveragePoolGrad and
  * NegativeLogLikelihoodLossGrad.  Gradients go to float inputs only: loss
  * weights and labels get none.
@@ -209,44 +209,55 @@ static ir_tensor *crop_spatial(grad_ctx *gc, ir_tensor *t, int r, const int64_t 
 
 /* The weight gradient of a convolution with n's geometry that reads x
  * (shaped like xs) and gives dy (shaped like ys):
- *   dW[m, c, k] = sum_{b, o} dy[b, m, o] x[b, c, o*s + k*d - pb].
- * With one group that is itself a convolution over the batch: input x^T
- * [C, N, ...], weights dy^T [M, N, ...], stride d, dilation s, the same
- * begin pads, and end pads that make the output k wide (cropped when the
- * forward's floor left input rows unread); so it runs on the GEMM core.
- * Groups go to the internal ConvWeightGrad.  It also serves
- * ConvTranspose, whose weight gradient is the same sum with its input and
- * output in swapped roles. */
+ *   dW[m, c, k] = sum_{b, o} dy[b, m, o] x[b, c, o*s + k*d - pb],
+ * the internal ConvWeightGrad, which runs on the GEMM core (kl_wgrad.c: per
+ * group one product over the batch and output positions, dy's channels as
+ * its N).  With one group and fewer than 16 dy channels (one B panel mostly
+ * zeros there) a Conv over the batch does better: input x^T [C, N, ...],
+ * weights dy^T [M, N, ...], stride d, dilation s, the same begin pads, and
+ * end pads that make the output k wide (cropped when the forward's floor
+ * left input rows unread), between Transposes; its M is dy's channels, a
+ * whole MR tile for LeNet's first layer (6): 295 us there at batch 32
+ * against 486 us for ConvWeightGrad, which is in turn 278 us against 737 us
+ * for the second layer (16 channels).  It also serves ConvTranspose, whose
+ * weight gradient is the same sum with its input and output in swapped
+ * roles; there x (the output's gradient) may reach past the last window
+ * (output_padding beyond the stride), so ConvWeightGrad's end pads are
+ * those that make the window fit x, and x is cropped to the rows the
+ * windows read when it holds a whole stride more (less is the floor of the
+ * output size's division: no copy for it). */
 static ir_tensor *weight_grad(grad_ctx *gc, const ir_node *n, ir_tensor *x, const ir_tensor *xs, ir_tensor *dy,
                               const ir_tensor *ys) {
-  int64_t grp = ir_attr_int(n, "group", 1), pads[2 * MAXSP];
-  int r = xs->rank - 2, crop = 0;
+  int64_t grp = ir_attr_int(n, "group", 1), pads[2 * MAXSP], keep[MAXSP];
+  int r = xs->rank - 2, crop = 0, short_x = 0;
   const int64_t *k, *s, *d, *p;
-  ir_tensor *in[2] = {x, dy};
-  if (grp > 1) {
-    ir_node *w = internal(gc, "ConvWeightGrad", 2, in, n);
-    ir_attr_set_int(w, "group", grp);
-    return bind(w);
-  }
   ir_attr_ints(n, "kernel_shape", &k);
   ir_attr_ints(n, "strides", &s);
   ir_attr_ints(n, "dilations", &d);
   ir_attr_ints(n, "pads", &p);
   for (int i = 0; i < r; i++) {
-    int64_t end = d[i] * (k[i] - 1) + s[i] * (ys->shape[2 + i] - 1) + 1 - xs->shape[2 + i] - p[i];
+    keep[i] = s[i] * (ys->shape[2 + i] - 1) + d[i] * (k[i] - 1) + 1 - p[i];   /* x's rows the last window reaches */
     pads[i] = p[i];
-    pads[r + i] = end > 0 ? end : 0;
-    crop |= end < 0;
+    pads[r + i] = keep[i] > xs->shape[2 + i] ? keep[i] - xs->shape[2 + i] : 0;
+    short_x |= keep[i] < xs->shape[2 + i];
+    if (xs->shape[2 + i] - keep[i] >= s[i]) crop = 1;
+    else keep[i] = xs->shape[2 + i];
   }
-  in[0] = swap_axes(gc, x, xs->rank, 0, 1);
-  in[1] = swap_axes(gc, dy, ys->rank, 0, 1);
-  ir_node *c = grad_node_unbound(gc, "Conv", 2, in);
-  ir_attr_set_ints(c, "strides", r, d);
-  ir_attr_set_ints(c, "dilations", r, s);
-  ir_attr_set_ints(c, "pads", 2 * r, pads);
-  ir_tensor *wt = bind(c);
-  if (crop) wt = crop_spatial(gc, wt, r, k);
-  return swap_axes(gc, wt, xs->rank, 0, 1);
+  if (grp == 1 && ys->shape[1] < 16) {
+    ir_tensor *in[2] = {swap_axes(gc, x, xs->rank, 0, 1), swap_axes(gc, dy, ys->rank, 0, 1)};
+    ir_node *c = grad_node_unbound(gc, "Conv", 2, in);
+    ir_attr_set_ints(c, "strides", r, d);
+    ir_attr_set_ints(c, "dilations", r, s);
+    ir_attr_set_ints(c, "pads", 2 * r, pads);
+    ir_tensor *wt = bind(c);
+    if (short_x) wt = crop_spatial(gc, wt, r, k);
+    return swap_axes(gc, wt, xs->rank, 0, 1);
+  }
+  ir_tensor *in[2] = {crop ? crop_spatial(gc, x, r, keep) : x, dy};
+  ir_node *w = internal(gc, "ConvWeightGrad", 2, in, n);
+  ir_attr_set_ints(w, "pads", 2 * r, pads);
+  ir_attr_set_int(w, "group", grp);
+  return bind(w);
 }
 
 /* With stride 1 and pads within the dilated kernel's reach, a

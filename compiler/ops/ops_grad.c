@@ -155,7 +155,7 @@ static const op_attr_spec loss_attrs[] = {{"ignore_index", IR_ATTR_INT}, {"reduc
 const op_def ops_grad[] = {
     {.name = "ConvWeightGrad", .domain = "ai.modelc", .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
      .attrs = cwg_attrs, .infer = cwg_infer, .interp = interp_nn_conv_wgrad, .emit = emit_nn_conv_wgrad,
-     .macs = cwg_macs},
+     .macs = cwg_macs, .scratch_bytes = emit_nn_conv_wgrad_scratch},
     {.name = "MaxPoolGrad", .domain = "ai.modelc", .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
      .attrs = pool_attrs, .infer = maxpool_grad_infer, .interp = interp_nn_maxpool_grad,
      .emit = emit_nn_maxpool_grad},

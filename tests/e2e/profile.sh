@@ -85,26 +85,43 @@ for dir in "$@"; do
   awk -F '  +' -v m="$m" 'NR > 1 && $2 ~ /^(Conv|Gemm)/ && $3 !~ /^(gemm [0-9]+x[0-9]+ |gemv|depthwise)/ { print "FAIL: " m ": " $1 " (" $2 ") runs kernel \"" $3 "\""; bad = 1 } END { exit bad }' "$o/table" ||
     fails=$((fails + 1))
 done
-
-# A --train build with --profile: `--bench-train N` prints the training step's table, one row per
-# node `modelc graph --train` lists (the first model, one sample, class 0).
-dir=$1
+# The training step (issue 10): a --train --profile build times NAME_train_step's nodes; the table
+# of `--train X Y --batch B --profile N` has one row per node the step runs (NAME_TRAIN_PROFILE_NODES),
+# shares summing to 100%, the total last, and the weight gradient on the GEMM core; the profile
+# build's losses are the normal build's, byte for byte.
 o=$tmp/train
-topt="--train --loss softmax_cross_entropy --optimizer sgd:lr=0.01,momentum=0.9"
 mkdir -p "$o"
-# shellcheck disable=SC2086
-if "$modelc" compile "$dir/model.onnx" -o "$o" --name m --emit-main --profile $topt > /dev/null &&
-  $CC -o "$o/m_main" "$o/m.c" "$o/m_weights.c" "$o/m_main.c" -lm &&
-  /usr/bin/python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.zeros(1, np.int64))" "$o/y.npy" &&
-  "$o/m_main" --train "$tmp/$(basename "$dir")/in.npy" "$o/y.npy" --batch 1 --bench-train 2 > "$o/table"; then
-  # shellcheck disable=SC2086
-  "$modelc" graph "$dir/model.onnx" $topt | sed -n 's/^ *[0-9][0-9]* .* \([^ ]*\) (.*/\1/p' | sort > "$o/graph_names"
-  awk -F '  +' 'NR > 1 && $1 != "total" && !/^(steps|min_us|median_us)/ { print $1 }' "$o/table" | sort > "$o/table_names"
-  cmp -s "$o/graph_names" "$o/table_names" || { fail "train: the table's nodes are not modelc graph --train's:"; diff "$o/graph_names" "$o/table_names" | head -n 5; }
-  grep -q '^median_us: ' "$o/table" || fail "train: --bench-train printed no median_us after the table"
-  echo "train: $(wc -l < "$o/table_names") nodes of the training step profiled"
+/usr/bin/python3 -c "
+import numpy as np
+r = np.random.default_rng(7)
+np.save('$o/x.npy', r.standard_normal((4, 1, 28, 28)).astype(np.float32))
+np.save('$o/y.npy', r.integers(0, 10, 4).astype(np.int64))" || fail "train: the data"
+for b in n p; do
+  flag=""
+  [ $b = p ] && flag=--profile
+  "$modelc" compile models/train/golden/lenet5.onnx --dim batch=2 -o "$o/$b" --name m --emit-main --train \
+    --loss softmax_cross_entropy --optimizer sgd:lr=0.05,momentum=0.9 $flag > /dev/null &&
+    $CC -o "$o/$b/m_main" "$o/$b/m.c" "$o/$b/m_weights.c" "$o/$b/m_main.c" -lm &&
+    "$o/$b/m_main" --train "$o/x.npy" "$o/y.npy" --epochs 1 --batch 2 --log "$o/$b/loss.csv" > /dev/null ||
+    fail "train: build or run ($b)"
+done
+cmp -s "$o/n/loss.csv" "$o/p/loss.csv" || fail "train: the profile build's losses differ"
+if "$o/p/m_main" --train "$o/x.npy" "$o/y.npy" --batch 2 --profile 3 > "$o/table"; then
+  nodes=$(sed -n 's/^#define m_TRAIN_PROFILE_NODES //p' "$o/p/m.h")
+  awk -F '  +' -v nodes="$nodes" '
+    NR == 1 { if ($1 != "node" || $3 != "kernel" || $4 != "us") { print "FAIL: train: header " $0; bad = 1 }; next }
+    $1 == "total" { total = NR; next }
+    { rows++; share += $5; if ($2 == "ConvWeightGrad" && $3 !~ /^gemm /) { print "FAIL: train: " $1 " runs " $3; bad = 1 } }
+    END {
+      if (total != NR) { print "FAIL: train: the total is not the last row"; bad = 1 }
+      if (rows != nodes) { print "FAIL: train: " rows " rows, the step has " nodes " nodes"; bad = 1 }
+      if (share < 100 - 0.005 * rows - 0.01 || share > 100 + 0.005 * rows + 0.01) { print "FAIL: train: shares sum to " share "%"; bad = 1 }
+      printf "train step: %d nodes profiled, shares sum to %.2f%%\n", rows, share
+      exit bad
+    }' "$o/table" || fails=$((fails + 1))
+  grep -q "ConvWeightGrad" "$o/table" || fail "train: no ConvWeightGrad row"
 else
-  fail "train: the --profile --train build or its --bench-train failed"
+  fail "train: --profile 3 failed"
 fi
 [ $fails = 0 ] && echo "profile: all passed"
 [ $fails = 0 ]

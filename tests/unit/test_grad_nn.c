@@ -511,11 +511,23 @@ static void test_emit_backward_ops(void **state) {
            "kernel_shape=[3] strides=[3] pads=[2,1] dilations=[2] group=2");
   emit_one("ConvWeightGrad", 4, DIMS(1, 3, 9, 20), DIMS(1, 3, 5, 10),
            "kernel_shape=[3,3] strides=[2,2] pads=[1,0,1,1] dilations=[1,1] group=3");
+  /* the GEMM core's (kl_wgrad.c): 576 taps make blocks of 227 grid positions, so each sample's grid
+   * of 358 (18 rows 20 wide) takes two, the sum running on across them and the samples; 20 channels
+   * fill one B panel and 4 lanes of another */
+  emit_one("ConvWeightGrad", 4, DIMS(2, 64, 18, 18), DIMS(2, 20, 18, 18),
+           "kernel_shape=[3,3] strides=[1,1] pads=[1,1,1,1] dilations=[1,1] group=1");
+  /* 63 taps (A's last tile 3 rows), strides with dilations, pads on every side */
+  emit_one("ConvWeightGrad", 4, DIMS(3, 7, 11, 9), DIMS(3, 3, 5, 4),
+           "kernel_shape=[3,3] strides=[2,2] pads=[2,1,1,2] dilations=[2,2] group=1");
   emit_one("ConvWeightGrad", 5, DIMS(1, 2, 4, 5, 6), DIMS(1, 4, 2, 3, 6),
            "kernel_shape=[2,2,3] strides=[2,2,1] pads=[0,0,1,0,0,1] dilations=[1,1,1] group=2");
   emit_one("MaxPoolGrad", 4, DIMS(1, 2, 7, 7), DIMS(1, 2, 4, 2),
            "kernel_shape=[2,3] strides=[2,2] pads=[1,0,0,0] dilations=[1,2]");
   emit_one("MaxPoolGrad", 3, DIMS(2, 3, 10), DIMS(2, 3, 5), "kernel_shape=[3] strides=[2] pads=[1,1] dilations=[1]");
+  /* windows that tile the input (each position written once): exactly, and with a row and a
+   * column past the last window */
+  emit_one("MaxPoolGrad", 4, DIMS(2, 3, 8, 6), DIMS(2, 3, 4, 3), "kernel_shape=[2,2] strides=[2,2] pads=[0,0,0,0] dilations=[1,1]");
+  emit_one("MaxPoolGrad", 4, DIMS(1, 2, 7, 10), DIMS(1, 2, 2, 3), "kernel_shape=[3,3] strides=[3,3] pads=[0,0,0,0] dilations=[1,1]");
   emit_one("AveragePoolGrad", 4, DIMS(1, 2, 7, 7), DIMS(1, 2, 4, 4),
            "kernel_shape=[3,3] strides=[2,2] pads=[0,1,2,0] dilations=[1,1] count_include_pad=1");
   emit_one("AveragePoolGrad", 4, DIMS(1, 2, 6, 8), DIMS(1, 2, 3, 4),   /* ceil_mode: the last window overhangs */

@@ -1,0 +1,196 @@
+/*
+ * kl_wgrad.c - a convolution's weight gradient on the GEMM core.
+ *
+ *   dW[g*M + m, (c, ki, kj)] = sum over b, (oh, ow) of
+ *       dY[b, g*M + m, oh, ow] * X[b, g*C + c, oh*SH - PH + ki*DH, ow*SW - PW + kj*DW]
+ *
+ * is, per group, one matrix product whose K runs over the batch and the
+ * output positions together: dW^T[tap][m] = im2col(X)[tap][k] . dY^T[k][m].
+ * The taps (C*KH*KW of them, tens to hundreds) are the product's M and the
+ * output channels its N, in that order because the core's A is read in place
+ * (broadcast, not packed): the im2col rows are plain copies, while dY, the
+ * small side, is packed into B panels.  The other way round (dY as A,
+ * im2col^T as B) packs every im2col value into a panel lane, a gather as
+ * costly as the product when M is 16.  (With under 16 output channels most
+ * of B's panel is zeros; grad_nn.c then keeps a Conv over the batch.)
+ * Each sample's input is copied by mc_band, one band of the whole grid, as
+ * for the forward's implicit GEMM (zero padded, split by stride phase): on
+ * its grid, vw columns wide, im2col row t is one contiguous run at the tap's offset, so a block's A is
+ * one memcpy per tap (one copy per output row cost more than the product
+ * on small planes); the grid's columns past OW get zeros in B, so what A
+ * holds there adds nothing.  A's rows are rounded up to whole MR tiles
+ * (zeros), so no tile copies its edge rows.  The grid is cut into blocks of
+ * KB positions: each block's im2col rows and dY panels ([M/NR][KB][NR]) go
+ * to scratch, and mc_gemm adds the block's product to the accumulator dW^T
+ * (its residual: read before it is stored).  The accumulator is transposed
+ * into dW once per group.  The block is sized to stay in L2 and to the
+ * planner's scratch cap (PLAN_SCRATCH_CAP_ATTR).
+ */
+#include "kl_wgrad.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../passes/plan.h"
+
+#define WG_BLOCK_FLOATS 131072   /* the im2col block's goal: 512 KiB, a quarter of L2 */
+#define WG_KB_MIN 32             /* under a cap, blocks shorten down to this many positions */
+#define WG_PAD_MAX_FLOATS (4 * KL_MM_PAD_MAX_FLOATS)   /* the largest padded copy of one sample's group, 1 MiB */
+
+static const char src_wgrad[] =
+    "/* ---- a convolution's weight gradient on the GEMM core (kl_wgrad.c) ---- */\n"
+    "typedef struct mc_wgrad_args {\n"
+    "  int64_t NB, G, C, M, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW;\n"
+    "  int64_t vh, vw, xps, KB;          /* the padded copy's grid and floats; positions of a block */\n"
+    "  const float *x, *dy;\n"
+    "  float *dw;\n"
+    "  /* scratch: dW^T [taps][M], the padded copy (and its tap table), the im2col\n"
+    "   * block [taps rounded up to MR][KB], dY's block [M/NR][KB][NR] */\n"
+    "  float *acc, *xp, *a, *b;\n"
+    "} mc_wgrad_args;\n"
+    "\n"
+    "/* dW of one group: for each sample, the input copied by mc_band (zero\n"
+    " * padded, split by stride phase), on whose grid row t of im2col (tap t)\n"
+    " * is one contiguous run, xp + ko[t]; the grid's columns past OW get zeros\n"
+    " * in B, so what A holds there adds nothing. */\n"
+    "static void mc_wgrad(const mc_wgrad_args *w) {\n"
+    "  const int64_t taps = w->C * w->KH * w->KW, osz = w->OH * w->OW, grid = (w->OH - 1) * w->vw + w->OW;\n"
+    "  const int64_t rows = (taps + MC_MR - 1) / MC_MR * MC_MR;   /* whole tiles: A's rows past taps are zeros */\n"
+    "  const int64_t np = (w->M + MC_NR - 1) / MC_NR;\n"
+    "  int32_t *ko = (int32_t *)(void *)(w->xp + w->xps);\n"
+    "  mc_gemm_args p;\n"
+    "  int64_t g, n, v0, m, t, j;\n"
+    "  memset(&p, 0, sizeof p);   /* the geometry mc_band and mc_taps read: one band, the whole grid */\n"
+    "  p.C = w->C, p.H = w->H, p.W = w->W, p.KH = w->KH, p.KW = w->KW, p.SH = w->SH, p.SW = w->SW;\n"
+    "  p.DH = w->DH, p.DW = w->DW, p.PH = w->PH, p.PW = w->PW, p.vh = w->vh, p.vw = w->vw, p.xps = w->xps;\n"
+    "  p.bh = p.xh = w->vh;\n"
+    "  memset(w->xp, 0, sizeof(float) * (size_t)w->xps);   /* padding: every sample writes the same places */\n"
+    "  mc_taps(&p, ko);\n"
+    "  for (g = 0; g < w->G; g++) {\n"
+    "    for (n = 0; n < w->NB; n++) {\n"
+    "      const float *dyn = w->dy + (n * w->G + g) * w->M * osz;\n"
+    "      p.b = w->x + (n * w->G + g) * w->C * w->H * w->W;\n"
+    "      mc_band(&p, w->xp, 0, 0);\n"
+    "      for (v0 = 0; v0 < grid; v0 += w->KB) {\n"
+    "        const int64_t kb = grid - v0 < w->KB ? grid - v0 : w->KB;\n"
+    "        int64_t oh = v0 / w->vw, ow = v0 % w->vw;\n"
+    "        mc_gemm_args a;\n"
+    "        for (t = 0; t < taps; t++) memcpy(w->a + t * kb, w->xp + ko[t] + v0, sizeof(float) * (size_t)kb);\n"
+    "        memset(w->a + taps * kb, 0, sizeof(float) * (size_t)((rows - taps) * kb));\n"
+    "        /* dY at grid position (oh, ow) into lane m % NR of row j of panel m / NR; zeros\n"
+    "         * past M and past OW: the row zeroed whole (one vector store), then the values\n"
+    "         * stored one by one (a row built on the stack and copied whole stalls on store\n"
+    "         * forwarding) */\n"
+    "        for (j = 0; j < kb; j++) {\n"
+    "          for (t = 0; t < np; t++) {\n"
+    "            float *d = w->b + (t * kb + j) * MC_NR;\n"
+    "            const int64_t cnt = w->M - t * MC_NR < MC_NR ? w->M - t * MC_NR : MC_NR;\n"
+    "            for (m = 0; m < MC_NR; m++) d[m] = 0.0f;\n"
+    "            if (ow < w->OW)\n"
+    "              for (m = 0; m < cnt; m++) d[m] = dyn[(t * MC_NR + m) * osz + oh * w->OW + ow];\n"
+    "          }\n"
+    "          if (++ow == w->vw) ow = 0, oh++;\n"
+    "        }\n"
+    "        memset(&a, 0, sizeof a);\n"
+    "        a.M = rows, a.N = w->M, a.K = kb;\n"
+    "        a.MC = MC_WG_MC, a.KC = MC_WG_KC, a.NC = np * MC_NR;\n"
+    "        a.a = w->a, a.ars = kb, a.aks = 1;\n"
+    "        a.bkind = MC_B_PACKED, a.b = w->b;\n"
+    "        a.y = w->acc, a.ldy = w->M, a.alpha = 1.0f;\n"
+    "        if (n || v0) a.res = w->acc, a.ldr = w->M, a.rscale = 1.0f;   /* the blocks before, summed */\n"
+    "        mc_gemm(&a, 0, rows, 0, w->M);\n"
+    "      }\n"
+    "    }\n"
+    "    for (m = 0; m < w->M; m++)\n"
+    "      for (t = 0; t < taps; t++) w->dw[(g * w->M + m) * taps + t] = w->acc[t * w->M + m];\n"
+    "  }\n"
+    "}\n";
+
+static int64_t round16(int64_t x) { return (x + 15) / 16 * 16; }
+
+int kl_wgrad_lower(const ir_node *n, const kl_conv_desc *c, kl_wgrad *w) {
+  int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1), taps, rows, grid, per, fixed;
+  memset(w, 0, sizeof *w);
+  if (c->dt != IR_F32 || c->r < 1 || c->r > 2 || c->group < 1 || c->C % c->group || c->M % c->group) return -1;
+  w->NB = c->N;
+  w->G = c->group;
+  w->C = c->C / c->group;
+  w->M = c->M / c->group;
+  w->H = c->r == 2 ? c->in[0] : 1;
+  w->W = c->in[c->r - 1];
+  w->OH = c->r == 2 ? c->out[0] : 1;
+  w->OW = c->out[c->r - 1];
+  w->KH = c->r == 2 ? c->k[0] : 1;
+  w->KW = c->k[c->r - 1];
+  w->SH = c->r == 2 ? c->s[0] : 1;
+  w->SW = c->s[c->r - 1];
+  w->DH = c->r == 2 ? c->d[0] : 1;
+  w->DW = c->d[c->r - 1];
+  w->PH = c->r == 2 ? c->pb[0] : 0;
+  w->PW = c->pb[c->r - 1];
+  taps = w->C * w->KH * w->KW;
+  /* the padded copy's grid and floats, as kl_mm_lower_conv sizes them (all phases: at least
+   * the mc_phases mc_band holds) */
+  w->vw = w->OW + (w->KW - 1) * w->DW / w->SW;
+  w->vh = w->OH + (w->KH - 1) * w->DH / w->SH;
+  w->xps = w->SH * w->SW * w->C * w->vh * w->vw + 32;
+  grid = (w->OH - 1) * w->vw + w->OW;
+  if (w->NB <= 0 || w->C <= 0 || w->M <= 0 || taps <= 0 || grid <= 0 || w->xps > WG_PAD_MAX_FLOATS) return -1;
+  /* floats per position of a block: an im2col column and a row of dY panels */
+  per = (taps + KL_MM_MR - 1) / KL_MM_MR * KL_MM_MR + round16(w->M);
+  rows = (taps + KL_MM_MR - 1) / KL_MM_MR * KL_MM_MR;   /* A's edge rows zeros, not copied per tile */
+  w->acc = rows * w->M;
+  w->xp = w->xps + taps;   /* the tap table: an int32 per tap */
+  w->KB = WG_BLOCK_FLOATS / taps;
+  if (w->KB < WG_KB_MIN) w->KB = WG_KB_MIN;
+  if (cap >= 0) {   /* the cap less the fixed parts and each part's rounding to 16 floats */
+    fixed = round16(w->acc) + round16(w->xp) + 2 * 16;
+    if (w->KB * per > cap / (int64_t)sizeof(float) - fixed)
+      w->KB = (cap / (int64_t)sizeof(float) - fixed) / per > WG_KB_MIN ? (cap / (int64_t)sizeof(float) - fixed) / per
+                                                                         : WG_KB_MIN;
+  }
+  if (w->KB > grid) w->KB = grid;
+  w->a = rows * w->KB;
+  w->b = round16(w->M) * w->KB;
+  return 0;
+}
+
+int64_t kl_wgrad_scratch_bytes(const kl_wgrad *w) {
+  return (int64_t)sizeof(float) * (round16(w->acc) + round16(w->xp) + round16(w->a) + w->b);
+}
+
+int kl_wgrad_render(emit_ctx *e, const kl_wgrad *w, const char *x, const char *dy, const char *dw) {
+  char def[128];
+  kl_mm mm;
+  const char *s, *g;
+  /* the GEMM core's helpers (mc_gemm for a product of A in place, B packed) */
+  memset(&mm, 0, sizeof mm);
+  mm.kind = KL_MM_GEMM;
+  kl_mm_use(e, &mm);
+  snprintf(def, sizeof def, "enum { MC_WG_MC = %d, MC_WG_KC = %d };\n", KL_MM_MC, KL_MM_KC);
+  emit_helper(e, "mc_wgrad_blocking", def);
+  emit_helper(e, "mc_wgrad", src_wgrad);
+  emit_kernel(e, "gemm 6x32 wgrad");
+  kl_block(e);
+  g = emit_fresh(e, "w");
+  s = emit_scratch(e);
+  emit_line(e, "mc_wgrad_args %s;", g);
+  emit_line(e, "%s.NB = %lld, %s.G = %lld, %s.C = %lld, %s.M = %lld;", g, (long long)w->NB, g, (long long)w->G, g,
+            (long long)w->C, g, (long long)w->M);
+  emit_line(e, "%s.H = %lld, %s.W = %lld, %s.OH = %lld, %s.OW = %lld;", g, (long long)w->H, g, (long long)w->W, g,
+            (long long)w->OH, g, (long long)w->OW);
+  emit_line(e, "%s.KH = %lld, %s.KW = %lld, %s.SH = %lld, %s.SW = %lld;", g, (long long)w->KH, g, (long long)w->KW, g,
+            (long long)w->SH, g, (long long)w->SW);
+  emit_line(e, "%s.DH = %lld, %s.DW = %lld, %s.PH = %lld, %s.PW = %lld;", g, (long long)w->DH, g, (long long)w->DW,
+            g, (long long)w->PH, g, (long long)w->PW);
+  emit_line(e, "%s.vh = %lld, %s.vw = %lld, %s.xps = %lld, %s.KB = %lld;", g, (long long)w->vh, g, (long long)w->vw, g,
+            (long long)w->xps, g, (long long)w->KB);
+  emit_line(e, "%s.x = %s, %s.dy = %s, %s.dw = %s;", g, x, g, dy, g, dw);
+  emit_line(e, "%s.acc = (float *)(void *)%s;", g, s);
+  emit_line(e, "%s.xp = %s.acc + %lld;", g, g, (long long)round16(w->acc));
+  emit_line(e, "%s.a = %s.xp + %lld;", g, g, (long long)round16(w->xp));
+  emit_line(e, "%s.b = %s.a + %lld;", g, g, (long long)round16(w->a));
+  emit_line(e, "mc_wgrad(&%s);", g);
+  kl_end(e);
+  return 0;
+}
