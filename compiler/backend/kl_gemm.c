@@ -420,7 +420,7 @@ static const char src_packb[] =
     "  }\n"
     "}\n";
 
-static const char src_gemm[] =
+static const char src_pad[] =
     "/* MC_B_PADDED: a convolution computed on a grid of vh x vw positions\n"
     " * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input copied with its\n"
     " * padding into scratch, split by stride phase: plane (a, b) of channel c\n"
@@ -465,8 +465,9 @@ static const char src_gemm[] =
     "      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);\n"
     "    }\n"
     "  return xp;\n"
-    "}\n"
-    "\n"
+    "}\n";
+
+static const char src_gemm[] =
     "/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries; MC_B_PADDED: grid\n"
     " * columns) of y = epilogue(A B): blocked over N (NC), K (KC) and M (MC),\n"
     " * then NT-wide column strips (one or two NR panels) and MR-high tiles (the\n"
@@ -800,6 +801,7 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
     char *t = tile_src();
     emit_helper(e, "mc_tile", t);
     free(t);
+    emit_helper(e, "mc_pad", src_pad);
     emit_helper(e, "mc_gemm", src_gemm);
   } else if (d->kind == KL_MM_GEMV) {
     emit_helper(e, "mc_gemv", src_gemv);
