@@ -176,7 +176,7 @@ static void test_gemm_transposed(void **state) {
 /* A constant times a B of fewer than NR columns: the transposed tile
  * (mc_gemmt), B rows read in place or by strides (transB), M past one and
  * two 32-row tiles and under one 16-row panel, N under and at the 8 (6)
- * column group, K odd and past KC, every kind of C. */
+ * column group, K odd and past KC, every kind of C; a batched MatMul. */
 static void test_gemm_small_n(void **state) {
   (void)state;
   const int64_t mnk[][3] = {{40, 3, 7}, {33, 8, 300}, {70, 15, 33}, {7, 9, 5}, {64, 1, 20}};
@@ -187,6 +187,16 @@ static void test_gemm_small_n(void **state) {
       want_in_c[1] = c % 2 ? "MC_B_STRIDED;" : "MC_B_ROWS;";
       gemm_case_a(mnk[i][0], mnk[i][1], mnk[i][2], (int)(i % 2), c % 2, 1, 0, c);
     }
+  {   /* MatMul: one constant A for a batch of three B */
+    ir_graph *g = ir_graph_new("t", NULL);
+    double *vals[2] = {0};
+    const int64_t ad[] = {37, 9}, bd[] = {3, 9, 5};
+    ir_tensor *in[] = {operand(g, "a", 1, 2, ad, &vals[0]), operand(g, "b", 0, 3, bd, &vals[1])};
+    want_in_c[1] = "MC_B_ROWS;";
+    compare(g, ot_node(g, "MatMul", 13, 2, in, 1), vals);
+    free_vals(vals, 2);
+    ir_graph_free(g);
+  }
   want_in_c[0] = want_in_c[1] = NULL;
 }
 
