@@ -25,6 +25,18 @@
  * each kernel (mc_gemm, mc_gemv, mc_dw), which take their sizes from a
  * struct the node fills with literals.
  *
+ * The transposed tile.  When N is small (a convolution over a few output
+ * pixels, e.g. Silero's STFT convolution: 258 channels, 4 positions) the
+ * NT-wide vectors along N are mostly padding.  mc_gemmt then swaps the
+ * roles: 32 rows of y (16 without AVX-512) along the vector, A packed at
+ * compile time as panels [M/NR][K][NR] (its transpose packed as a B is), 8
+ * columns of B (6 without) broadcast, each column's offset in B computed
+ * apart (so a padded grid's extra columns cost nothing, and a convolution
+ * whose windows stay inside its input reads it in place through a tap
+ * table, mc_taps_in), and the tile stored transposed through mc_epi's sums in
+ * mc_epi's order, along columns.  transpose_tile chooses it by shape,
+ * where it measured faster.
+ *
  * Convolution.  1x1 stride 1 reads X's channel planes in place as B's rows.
  * Other convolutions are implicit GEMMs: the input is copied with its zero
  * padding into scratch, split into one plane per stride phase (only the
@@ -103,10 +115,11 @@ static const char src_common[] =
     "enum { MC_FIRST = 1, MC_LAST = 2 };\n"
     "/* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by\n"
     " * modelc), rows (B(k,n) = p[k*ks + n]), any strides, the im2col view of\n"
-    " * a convolution input (one channel group, C x H x W), or the implicit view\n"
+    " * a convolution input (one channel group, C x H x W), the implicit view\n"
     " * of a convolution over bands of a zero-padded, phase-split copy of the\n"
-    " * input (see mc_band). */\n"
-    "enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED };\n"
+    " * input (see mc_band), or the input itself through a tap table\n"
+    " * (mc_taps_in). */\n"
+    "enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED, MC_B_TAPS };\n"
     "/* The activation of rows x cols values at y (row stride ldy), in place. */\n"
     "typedef void (*mc_act_fn)(float *y, int64_t ldy, int64_t rows, int64_t cols);\n"
     "typedef struct mc_gemm_args {\n"
@@ -131,8 +144,9 @@ static const char src_common[] =
     "  mc_act_fn act;                 /* NULL: none */\n"
     "  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */\n"
     "  float *ascratch;               /* KC * MR floats, when A is not packed */\n"
-    "} mc_gemm_args;\n"
-    "\n"
+    "} mc_gemm_args;\n";
+
+static const char src_epi[] =
     "/* The epilogue but the activation, on the values of row m, columns\n"
     " * n..n+cnt-1, in t, scaled by alpha: plus the partial sums y of the K\n"
     " * blocks before, or (y NULL: the first K block) plus bias and residual,\n"
@@ -161,6 +175,12 @@ static const char src_act[] =
     "  for (i = 0; i < rows; i++, y += ldy)\n"
     "    for (j = 0; j < cols; j++) y[j] = mc_act@(y[j]);\n"
     "}\n";
+
+/* A float in every lane of an AVX vector: for both tiles. */
+static const char src_splat[] =
+    "#if MC_VEC == 8\n"
+    "static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }\n"
+    "#endif\n";
 
 /* The k loops of the AVX-512 tile; @K, @J, @L stand for B's row k, row k+1
  * and b1's row k, written twice by tile_src: through the tap table ko and
@@ -208,10 +228,6 @@ static const char src_tile_loops[] =
     "    }\n";
 
 static const char src_tile[] =
-    "#if MC_VEC == 8\n"
-    "static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }\n"
-    "#endif\n"
-    "\n"
     "/* One MR x NT tile of y at (m, n): the kc-long product of A rows (pointers\n"
     " * a, stride ars between rows, aks along k; mr valid rows) and B (columns\n"
     " * 0-15 at b, 16-31 at b1, bks and bks1 along k, or row k at ko[k] from\n"
@@ -427,7 +443,7 @@ static const char src_packb[] =
     "  }\n"
     "}\n";
 
-static const char src_gemm[] =
+static const char src_pad[] =
     "/* MC_B_PADDED: a convolution computed on a grid of vh x vw positions\n"
     " * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input split by stride\n"
     " * phase with its zero padding: plane (a, b) of channel c is xp[r][s] =\n"
@@ -486,8 +502,9 @@ static const char src_gemm[] =
     "        }\n"
     "      }\n"
     "    }\n"
-    "}\n"
-    "\n"
+    "}\n";
+
+static const char src_gemm[] =
     "/* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries; MC_B_PADDED: grid\n"
     " * columns) of y = epilogue(A B): blocked over N (NC), K (KC) and M (MC),\n"
     " * then NT-wide column strips (one or two NR panels) and MR-high tiles (the\n"
@@ -602,6 +619,184 @@ static const char src_gemm[] =
     "          }\n"
     "        }\n"
     "      }\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+/* The transposed tile, for a product whose N is small (a convolution over a
+ * few output pixels): the vector runs over MT rows of y (output channels)
+ * and NP columns (pixels) of B are broadcast, so no lane is padding when N
+ * is 4 or 8.  A is packed at compile time as panels [M/NR][K][NR] (A's
+ * transpose packed as B is); the tile reads two of them with AVX-512 (MT =
+ * 32, NP = 8: 16 accumulators), one otherwise (MT = 16, NP = 6: 12 with
+ * AVX, a loop compilers vectorize without).  The k loops, written twice by
+ * tilet_src: @B is B's row k through the tap table ko or by its stride. */
+static const char src_tilet_loops[] =
+    "    if (mr > 16 && np > 4) {\n"
+    "      for (k = 0; k < kc; k++) {\n"
+    "        const float *bk = @B;\n"
+    "        mc_v16 av, aw;\n"
+    "        float x;\n"
+    "        memcpy(&av, a + k * MC_NR, sizeof av);\n"
+    "        memcpy(&aw, a1 + k * MC_NR, sizeof aw);\n"
+    "        x = bk[o0]; c0 += x * av; d0 += x * aw;\n"
+    "        x = bk[o1]; c1 += x * av; d1 += x * aw;\n"
+    "        x = bk[o2]; c2 += x * av; d2 += x * aw;\n"
+    "        x = bk[o3]; c3 += x * av; d3 += x * aw;\n"
+    "        x = bk[o4]; c4 += x * av; d4 += x * aw;\n"
+    "        x = bk[o5]; c5 += x * av; d5 += x * aw;\n"
+    "        x = bk[o6]; c6 += x * av; d6 += x * aw;\n"
+    "        x = bk[o7]; c7 += x * av; d7 += x * aw;\n"
+    "      }\n"
+    "    } else if (mr > 16) {   /* four pixels or fewer: half the work */\n"
+    "      for (k = 0; k < kc; k++) {\n"
+    "        const float *bk = @B;\n"
+    "        mc_v16 av, aw;\n"
+    "        float x;\n"
+    "        memcpy(&av, a + k * MC_NR, sizeof av);\n"
+    "        memcpy(&aw, a1 + k * MC_NR, sizeof aw);\n"
+    "        x = bk[o0]; c0 += x * av; d0 += x * aw;\n"
+    "        x = bk[o1]; c1 += x * av; d1 += x * aw;\n"
+    "        x = bk[o2]; c2 += x * av; d2 += x * aw;\n"
+    "        x = bk[o3]; c3 += x * av; d3 += x * aw;\n"
+    "      }\n"
+    "    } else {   /* sixteen rows or fewer: one panel */\n"
+    "      for (k = 0; k < kc; k++) {\n"
+    "        const float *bk = @B;\n"
+    "        mc_v16 av;\n"
+    "        memcpy(&av, a + k * MC_NR, sizeof av);\n"
+    "        c0 += bk[o0] * av; c1 += bk[o1] * av; c2 += bk[o2] * av; c3 += bk[o3] * av;\n"
+    "        c4 += bk[o4] * av; c5 += bk[o5] * av; c6 += bk[o6] * av; c7 += bk[o7] * av;\n"
+    "      }\n"
+    "    }\n";
+
+static const char src_tilet[] =
+    "enum { MC_MT = MC_VEC == 16 ? 32 : 16, MC_NP = MC_VEC == 16 ? 8 : 6 };\n"
+    "/* One transposed tile: rows m..m+mr-1 (mr <= MT) by columns n..n+np-1\n"
+    " * (np <= NP) of y, the product over all of K of A (panel a for rows 0-15,\n"
+    " * a1 for 16-31, NR floats per k) and B(k, column j) = b[ko[k] + po[j]], or\n"
+    " * b[k * bks + po[j]] when ko is NULL (po[j] for j >= np repeats a valid\n"
+    " * column, so every read stays inside B).  The epilogue is mc_epi's, sum\n"
+    " * for sum in its order, but along a column of t (a pixel's channels, a\n"
+    " * loop that vectorizes) as the tile is stored transposed; then the\n"
+    " * activation. */\n"
+    "static void mc_tilet(const mc_gemm_args *g, const float *a, const float *a1, int mr, const float *b,\n"
+    "                     int64_t bks, const int32_t *ko, const int64_t *po, int np, int64_t m, int64_t n) {\n"
+    "  float t[MC_NP * MC_MT];\n"
+    "  const int64_t kc = g->K;\n"
+    "  int64_t k;\n"
+    "  int i, j;\n"
+    "#if MC_VEC == 16\n"
+    "  const int64_t o0 = po[0], o1 = po[1], o2 = po[2], o3 = po[3], o4 = po[4], o5 = po[5], o6 = po[6], o7 = po[7];\n"
+    "  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0}, c6 = {0}, c7 = {0};\n"
+    "  mc_v16 d0 = {0}, d1 = {0}, d2 = {0}, d3 = {0}, d4 = {0}, d5 = {0}, d6 = {0}, d7 = {0};\n"
+    "  if (ko) {\n"
+    "@KO"
+    "  } else {\n"
+    "@ST"
+    "  }\n"
+    "  memcpy(t + 0, &c0, 64); memcpy(t + 16, &d0, 64); memcpy(t + 32, &c1, 64); memcpy(t + 48, &d1, 64);\n"
+    "  memcpy(t + 64, &c2, 64); memcpy(t + 80, &d2, 64); memcpy(t + 96, &c3, 64); memcpy(t + 112, &d3, 64);\n"
+    "  memcpy(t + 128, &c4, 64); memcpy(t + 144, &d4, 64); memcpy(t + 160, &c5, 64); memcpy(t + 176, &d5, 64);\n"
+    "  memcpy(t + 192, &c6, 64); memcpy(t + 208, &d6, 64); memcpy(t + 224, &c7, 64); memcpy(t + 240, &d7, 64);\n"
+    "#elif MC_VEC == 8\n"
+    "  const int64_t o0 = po[0], o1 = po[1], o2 = po[2], o3 = po[3], o4 = po[4], o5 = po[5];\n"
+    "  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};\n"
+    "  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};\n"
+    "  (void)a1;\n"
+    "  for (k = 0; k < kc; k++) {\n"
+    "    const float *bk = ko ? b + ko[k] : b + k * bks;\n"
+    "    mc_v8 a0, a8, s;\n"
+    "    memcpy(&a0, a + k * MC_NR, sizeof a0);\n"
+    "    memcpy(&a8, a + k * MC_NR + 8, sizeof a8);\n"
+    "    s = mc_splat8(bk[o0]); c00 += s * a0; c01 += s * a8;\n"
+    "    s = mc_splat8(bk[o1]); c10 += s * a0; c11 += s * a8;\n"
+    "    s = mc_splat8(bk[o2]); c20 += s * a0; c21 += s * a8;\n"
+    "    s = mc_splat8(bk[o3]); c30 += s * a0; c31 += s * a8;\n"
+    "    s = mc_splat8(bk[o4]); c40 += s * a0; c41 += s * a8;\n"
+    "    s = mc_splat8(bk[o5]); c50 += s * a0; c51 += s * a8;\n"
+    "  }\n"
+    "  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);\n"
+    "  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);\n"
+    "  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);\n"
+    "#else\n"
+    "  (void)a1;\n"
+    "  for (i = 0; i < MC_NP * MC_MT; i++) t[i] = 0.0f;\n"
+    "  for (k = 0; k < kc; k++) {\n"
+    "    const float *bk = ko ? b + ko[k] : b + k * bks, *ak = a + k * MC_NR;\n"
+    "    for (j = 0; j < MC_NP; j++) {\n"
+    "      const float x = bk[po[j]];\n"
+    "      for (i = 0; i < MC_MT; i++) t[j * MC_MT + i] += x * ak[i];\n"
+    "    }\n"
+    "  }\n"
+    "#endif\n"
+    "  for (j = 0; j < np; j++) {   /* column n + j of y: row m + i takes t[j][i] */\n"
+    "    float *tj = t + j * MC_MT, *yc = g->y + m * g->ldy + n + j;\n"
+    "    const float bm = g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;\n"
+    "    if (g->bias_mode == 1)\n"
+    "      for (i = 0; i < mr; i++) tj[i] = g->alpha * tj[i] + g->beta * g->bias[m + i];\n"
+    "    else\n"
+    "      for (i = 0; i < mr; i++) tj[i] = g->alpha * tj[i] + bm;\n"
+    "    if (g->bias_mode == 2)\n"
+    "      for (i = 0; i < mr; i++) tj[i] += g->beta * g->bias[n + j];\n"
+    "    if (g->res)   /* each value read before its y is stored: y may take res's bytes */\n"
+    "      for (i = 0; i < mr; i++) tj[i] += g->rscale * g->res[(m + i) * g->ldr + n + j];\n"
+    "    for (i = 0; i < mr; i++) yc[i * g->ldy] = tj[i];\n"
+    "  }\n"
+    "  if (g->act) g->act(g->y + m * g->ldy + n, g->ldy, mr, np);\n"
+    "}\n";
+
+static const char src_gemmt[] =
+    "/* MC_B_TAPS: a convolution whose windows all lie inside its input, read\n"
+    " * in place: B(k, pixel) = x[ko[k] + (pixel's window origin)], the tap\n"
+    " * table ko (k = (c, ki, kj)) in scratch.  Only the transposed tile reads\n"
+    " * B this way: it broadcasts B's values one by one, at any stride. */\n"
+    "static const int32_t *mc_taps_in(const mc_gemm_args *g) {\n"
+    "  int32_t *ko = (int32_t *)(void *)g->scratch;\n"
+    "  int64_t c, a, b, k = 0;\n"
+    "  for (c = 0; c < g->C; c++)\n"
+    "    for (a = 0; a < g->KH; a++)\n"
+    "      for (b = 0; b < g->KW; b++) ko[k++] = (int32_t)((c * g->H + a * g->DH) * g->W + b * g->DW);\n"
+    "  return ko;\n"
+    "}\n"
+    "\n"
+    "/* MC_B_PADDED for the transposed tile: the whole padded copy as one band\n"
+    " * (bh = OH, xh = vh), its tap table after it. */\n"
+    "static const float *mc_pad_whole(const mc_gemm_args *g) {\n"
+    "  memset(g->scratch, 0, sizeof(float) * (size_t)g->xps);\n"
+    "  mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));\n"
+    "  mc_band(g, g->scratch, 0, 0);\n"
+    "  return g->scratch;\n"
+    "}\n"
+    "\n"
+    "/* Rows m0..m1-1 (m0 a multiple of MT), columns n0..n1-1 (a convolution's\n"
+    " * output pixels, not grid columns) of y = epilogue(A B) by transposed\n"
+    " * tiles: MT-row tiles, each over NP-column groups, with B read in place\n"
+    " * (MC_B_ROWS, MC_B_STRIDED), from the padded copy (MC_B_PADDED, mc_pad_whole) or\n"
+    " * from the input itself (MC_B_TAPS) at each column's offset po.  A part of\n"
+    " * a parallel product pads its own copy. */\n"
+    "static void mc_gemmt(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {\n"
+    "  const float *b = g->bkind == MC_B_PADDED ? mc_pad_whole(g) : g->b;\n"
+    "  const int32_t *ko = g->bkind == MC_B_PADDED  ? (const int32_t *)(const void *)(g->scratch + g->xps)\n"
+    "                      : g->bkind == MC_B_TAPS ? mc_taps_in(g)\n"
+    "                                              : NULL;\n"
+    "  int64_t ic, jr;\n"
+    "  for (ic = m0; ic < m1; ic += MC_MT) {\n"
+    "    int mr = m1 - ic < MC_MT ? (int)(m1 - ic) : MC_MT;\n"
+    "    const float *a = g->apk + ic * g->K, *a1 = mr > MC_NR ? a + MC_NR * g->K : a;\n"
+    "    for (jr = n0; jr < n1; jr += MC_NP) {\n"
+    "      int np = n1 - jr < MC_NP ? (int)(n1 - jr) : MC_NP, j;\n"
+    "      int64_t po[MC_NP];\n"
+    "      for (j = 0; j < MC_NP; j++) {\n"
+    "        int64_t p = jr + (j < np ? j : np - 1);   /* past np: the last column again */\n"
+    "        if (g->bkind == MC_B_PADDED)   /* the window's origin on the grid, or in the input */\n"
+    "          po[j] = p / g->OW * g->vw + p % g->OW;\n"
+    "        else if (g->bkind == MC_B_TAPS)\n"
+    "          po[j] = p / g->OW * g->SH * g->W + p % g->OW * g->SW;\n"
+    "        else\n"
+    "          po[j] = p * g->bns;\n"
+    "      }\n"
+    "      mc_tilet(g, a, a1, mr, b, g->bks, ko, po, np, ic, jr);\n"
     "    }\n"
     "  }\n"
     "}\n";
@@ -874,6 +1069,15 @@ static char *tile_src(void) {
   return t;
 }
 
+/* The transposed tile's text: src_tilet with its k loops written through
+ * ko (@KO) and by strides (@ST). */
+static char *tilet_src(void) {
+  char *ko = subst(src_tilet_loops, "@B", "b + ko[k]"), *st = subst(src_tilet_loops, "@B", "b + k * bks");
+  char *a = subst(src_tilet, "@KO", ko), *t = subst(a, "@ST", st);
+  free(ko), free(st), free(a);
+  return t;
+}
+
 /* The helpers kind d needs for activation ep: one kernel of each kind per
  * file, and per distinct activation a small mc_act_rows helper whose name
  * (derived from the activation's C text) goes to act; "" without one. */
@@ -882,12 +1086,16 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
   uint32_t h = 2166136261u;   /* FNV-1a of the activation's C text: same text, same helper */
   const char *p;
   emit_helper(e, "mc_gemm_common", src_common);
+  if (!d->tposed) emit_helper(e, "mc_epi", src_epi);   /* the transposed tile has its own, by columns */
   if (d->kind == KL_MM_GEMM) {
-    emit_helper(e, "mc_packb", src_packb);
-    char *t = tile_src();
-    emit_helper(e, "mc_tile", t);
+    char *t = d->tposed ? tilet_src() : tile_src();
+    emit_helper(e, "mc_splat8", src_splat);
+    if (!d->tposed) emit_helper(e, "mc_packb", src_packb);
+    emit_helper(e, "mc_band", src_pad);
+    emit_helper(e, d->tposed ? "mc_tilet" : "mc_tile", t);
     free(t);
-    emit_helper(e, "mc_gemm", src_gemm);
+    if (d->tposed) emit_helper(e, "mc_gemmt", src_gemmt);
+    else emit_helper(e, "mc_gemm", src_gemm);
   } else if (d->kind == KL_MM_GEMV && d->bkind == KL_MM_B_STRIDED) {
     emit_helper(e, "mc_gemv_dot", src_gemv_dot);
   } else if (d->kind == KL_MM_GEMV) {
@@ -1046,6 +1254,48 @@ static void block(const ir_node *n, kl_mm *d) {
   block_b(d, cap);
 }
 
+/* The transposed tile (mc_gemmt) in place of the MR x NT one, for a
+ * product of a constant A with a B of few columns (npix: a convolution over
+ * a few output pixels, a constant times a thin matrix), where NT-wide
+ * vectors along N would be mostly padding and vectors along M are full.
+ * B is read as the standard tile reads it, but by output pixel: a column's
+ * offset is computed apart, so a convolution's padded grid costs no lanes,
+ * and a convolution whose windows all lie inside its input reads that in
+ * place through a tap table (KL_MM_B_TAPS: no copy).  The tile sums all of
+ * K at once (no K blocks, no partial sums through y), so B must be read in
+ * place: a convolution left to im2col blocks (a padded copy over the
+ * scratch cap) keeps the standard tile, as packing those for the
+ * transposed one measured slower.  Where it pays (ResNet-8's 3x3 64 and
+ * 128 channel convolutions, alone after a pooling, --bench minimum, a
+ * loaded machine): through the padded copy or taps, 0.2-0.45x the time
+ * up to 8x8 outputs, 0.6x at 10x10 to 12x12, 0.75x at 14x14, 1.0-1.1x at
+ * 16x16 (KL_MM_T_MAX_N); rows read in place (1x1 stride 1) have no grid to
+ * waste: 0.75x at 4 pixels, 0.9x at 9, 1.05-1.1x from 16 (KL_MM_NR). */
+static void transpose_tile(const ir_node *n, kl_mm *d, int64_t npix) {
+  int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
+  kl_mm t = *d;
+  if (d->kind != KL_MM_GEMM || !d->a_pack || d->b_pack || npix > KL_MM_T_MAX_N) return;
+  if ((t.bkind == KL_MM_B_ROWS || t.bkind == KL_MM_B_STRIDED) && npix >= KL_MM_NR) return;
+  if ((t.bkind == KL_MM_B_IM2COL || t.bkind == KL_MM_B_PADDED) && t.PH == 0 && t.PW == 0 &&
+      (t.OW - 1) * t.SW + (t.KW - 1) * t.DW < t.W && (t.OH - 1) * t.SH + (t.KH - 1) * t.DH < t.H) {
+    t.bkind = KL_MM_B_TAPS;   /* every window inside the input: read in place */
+    t.vh = t.vw = t.xps = 0;
+  }
+  if (t.bkind == KL_MM_B_IM2COL) return;
+  if (t.bkind == KL_MM_B_PADDED) {   /* no bands: the whole copy, one band of every output row */
+    t.bh = t.OH;
+    t.xps = band_floats(&t, t.OH);
+  }
+  t.tposed = 1;
+  t.N = t.NC = npix;
+  t.KC = t.K;
+  t.scratch_a = 0;   /* A is packed */
+  kl_par_split_gemm(n, &t);
+  t.scratch_b = t.bkind == KL_MM_B_TAPS ? t.K : t.bkind == KL_MM_B_PADDED ? t.xps + t.K : 0;
+  if (t.bkind == KL_MM_B_PADDED && cap >= 0 && kl_mm_scratch_bytes(&t) > cap) return;   /* the parts' copies */
+  *d = t;
+}
+
 /* Drop outer loops of extent 1. */
 static void squeeze_outer(kl_mm *d) {
   int t, k = 0;
@@ -1129,6 +1379,7 @@ void kl_mm_lower_gemm(const ir_node *n, const kl_gemm_desc *g, int is_matmul, kl
   d->a_pack = is_const(n->in[0]);
   d->bkind = d->b_pack ? KL_MM_B_PACKED : d->b_ns == 1 ? KL_MM_B_ROWS : KL_MM_B_STRIDED;
   block(n, d);
+  transpose_tile(n, d, d->N);
 }
 
 void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
@@ -1235,6 +1486,7 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   d->bias_os[0] = 0, d->bias_os[1] = Mg;
   squeeze_outer(d);
   block(n, d);
+  transpose_tile(n, d, osz);
 }
 
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
@@ -1384,12 +1636,14 @@ static void set_f(emit_ctx *e, const char *g, const char *field, double v) {
   emit_line(e, "%s.%s = %s;", g, field, emit_literal(lit, sizeof lit, IR_F32, v));
 }
 
-/* What --profile's table calls the kernel: "gemm 6x32 implicit", "gemv",
- * "depthwise 3x3".  The tile is 6x32 with AVX-512, 6x16 otherwise (the C
- * compiler decides); the label names the widest. */
+/* What --profile's table calls the kernel: "gemm 6x32 implicit", "gemm
+ * 32x8t direct", "gemv", "depthwise 3x3".  The tile is 6x32 with AVX-512,
+ * 6x16 otherwise, the transposed one (t) 32x8, else 16x6 (the C compiler
+ * decides); the label names the widest. */
 static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
-  static const char *const bsrc[] = {"packed", "rows", "strided", "im2col", "implicit"};
-  if (d->kind == KL_MM_GEMM) snprintf(buf, n, "gemm %dx%d %s", KL_MM_MR, 2 * KL_MM_NR, bsrc[d->bkind]);
+  static const char *const bsrc[] = {"packed", "rows", "strided", "im2col", "implicit", "direct"};
+  if (d->kind == KL_MM_GEMM && d->tposed) snprintf(buf, n, "gemm %dx8t %s", 2 * KL_MM_NR, bsrc[d->bkind]);
+  else if (d->kind == KL_MM_GEMM) snprintf(buf, n, "gemm %dx%d %s", KL_MM_MR, 2 * KL_MM_NR, bsrc[d->bkind]);
   else if (d->kind == KL_MM_GEMV) snprintf(buf, n, d->bkind == KL_MM_B_STRIDED ? "gemv dot" : "gemv");
   else
     snprintf(buf, n, "%s",
@@ -1400,7 +1654,8 @@ static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
 }
 
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
-  static const char *const bkinds[] = {"MC_B_PACKED", "MC_B_ROWS", "MC_B_STRIDED", "MC_B_IM2COL", "MC_B_PADDED"};
+  static const char *const bkinds[] = {"MC_B_PACKED", "MC_B_ROWS",   "MC_B_STRIDED",
+                                       "MC_B_IM2COL", "MC_B_PADDED", "MC_B_TAPS"};
   kl_epilogue ep;
   char act_fn[32], buf[1024], what[300];
   const char *iv[KL_MM_MAX_OUTER], *a, *b, *y, *bias = NULL, *res = NULL, *g;
@@ -1410,7 +1665,16 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   if (kl_epilogue_from_node(e, n, &ep)) return -1;
   use_helpers(e, d, &ep, act_fn, sizeof act_fn);
   emit_kernel(e, kernel_label(d, buf, sizeof buf));
-  if (d->a_pack) {
+  if (d->a_pack && d->tposed) {   /* A's transpose packed as a B is: panels [M/NR][K][NR] */
+    kl_mm q = *d;
+    float *p;
+    q.N = d->M, q.b_ks = d->a_cs, q.b_ns = d->a_rs;
+    p = pack_slices(&q, n->in[d->a_in], d->a_os, round_up(d->M, KL_MM_NR) * d->K, pack_b, apk, &cnt);
+    snprintf(what, sizeof what, "%.200s packed as A's transpose: [%lld][%lld][%d]", n->in[d->a_in]->name,
+             (long long)((d->M + KL_MM_NR - 1) / KL_MM_NR), (long long)d->K, KL_MM_NR);
+    a = emit_packed_f32(e, what, p, cnt);
+    free(p);
+  } else if (d->a_pack) {
     float *p = pack_slices(d, n->in[d->a_in], d->a_os, round_up(d->M, KL_MM_MR) * d->K, pack_a, apk, &cnt);
     snprintf(what, sizeof what, "%.200s packed as A: [%lld][%lld][%d]", n->in[d->a_in]->name,
              (long long)((d->M + KL_MM_MR - 1) / KL_MM_MR), (long long)d->K, KL_MM_MR);
@@ -1457,7 +1721,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     } else if (!d->b_pack) {
       set_i(e, g, "bks", d->b_ks), set_i(e, g, "bns", d->b_ns);
     }
-    if (d->bkind == KL_MM_B_IM2COL || d->bkind == KL_MM_B_PADDED) {
+    if (d->bkind == KL_MM_B_IM2COL || d->bkind == KL_MM_B_PADDED || d->bkind == KL_MM_B_TAPS) {
       set_i(e, g, "C", d->C), set_i(e, g, "H", d->H), set_i(e, g, "W", d->W), set_i(e, g, "OW", d->OW);
       set_i(e, g, "KH", d->KH), set_i(e, g, "KW", d->KW), set_i(e, g, "SH", d->SH), set_i(e, g, "SW", d->SW);
       set_i(e, g, "DH", d->DH), set_i(e, g, "DW", d->DW), set_i(e, g, "PH", d->PH), set_i(e, g, "PW", d->PW);
@@ -1508,7 +1772,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     emit_line(e, "%s.b = %s;", g, ptr_expr(buf, sizeof buf, b, d, iv, d->b_pack ? bpk : d->b_os));
     emit_line(e, "%s.y = %s;", g, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os));
     if (d->kind == KL_MM_GEMV) emit_line(e, "%s(&%s);", d->bkind == KL_MM_B_STRIDED ? "mc_gemv_dot" : "mc_gemv", g);
-    else kl_par_gemm_call(e, d, g, "");
+    else kl_par_gemm_call(e, d, g, d->tposed ? "t" : "");
   }
   for (t = 0; t < d->n_outer; t++) kl_end(e);
   kl_end(e);

@@ -29,6 +29,7 @@
 #define KL_MM_KC_MIN 32             /* under a scratch cap (plan.h), K blocks shorten down to this, */
 #define KL_MM_NC_MIN 64             /* then B blocks narrow down to this: smaller ones cost speed */
 #define KL_MM_PAD_MAX_FLOATS 65536  /* the largest band of the padded input copy (KL_MM_B_PADDED), 256 KiB */
+#define KL_MM_T_MAX_N 196           /* the most columns (a 14x14 output) the transposed tile takes (kl_gemm.c) */
 
 typedef enum kl_mm_kind {
   KL_MM_NONE = 0,   /* not for the core: the plain loops of kl_nn.h */
@@ -42,7 +43,8 @@ typedef enum kl_mm_bkind {   /* where B(k,n) comes from; values as in the emitte
   KL_MM_B_ROWS,              /* b[k*b_ks + n] */
   KL_MM_B_STRIDED,           /* b[k*b_ks + n*b_ns], packed at run time */
   KL_MM_B_IM2COL,            /* the im2col view of one convolution group, packed at run time */
-  KL_MM_B_PADDED             /* rows of B read from bands of a zero-padded, phase-split copy of the input */
+  KL_MM_B_PADDED,            /* rows of B read from bands of a zero-padded, phase-split copy of the input */
+  KL_MM_B_TAPS               /* the transposed tile only: a convolution input read in place, no padding inside */
 } kl_mm_bkind;
 
 #define KL_MM_MAX_OUTER (IR_MAX_RANK + 1)
@@ -56,6 +58,9 @@ typedef struct kl_mm {
   int64_t outer[KL_MM_MAX_OUTER];
   int64_t a_os[KL_MM_MAX_OUTER], b_os[KL_MM_MAX_OUTER], y_os[KL_MM_MAX_OUTER];
   int64_t bias_os[KL_MM_MAX_OUTER], res_os[KL_MM_MAX_OUTER];
+  /* The transposed tile (mc_gemmt, small N): the vector along M, a few
+   * columns of B broadcast; A then packed as panels [M/NR][K][NR]. */
+  int tposed;
   /* A(m,k) = in[a_in][m*a_rs + k*a_cs]; packed at compile time when a_pack. */
   int a_in, a_pack;
   int64_t a_rs, a_cs;

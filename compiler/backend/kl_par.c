@@ -9,12 +9,12 @@
  *
  * The GEMM core is split into parts that each own a range of the output:
  * NR-column panels of N, or MR-row tiles of M when N has fewer panels than
- * threads.  Range ends fall on tile boundaries, so every tile, its k-loop
- * and its epilogue are the ones the sequential kernel runs: the result is
- * the same bits whatever the number of parts.  Each part packs B (and A's
- * last rows) into its own slice of the node's scratch; a part's index
- * picks the slice, not the OpenMP thread number, so nothing depends on
- * which thread runs what.
+ * threads (tiles of 2*NR rows for the transposed tile).  Range ends fall on
+ * tile boundaries, so every tile, its k-loop and its epilogue are the ones
+ * the sequential kernel runs: the result is the same bits whatever the
+ * number of parts.  Each part packs B (and A's last rows) into its own
+ * slice of the node's scratch; a part's index picks the slice, not the
+ * OpenMP thread number, so nothing depends on which thread runs what.
  */
 #include "kl_par.h"
 
@@ -48,14 +48,15 @@ void kl_par_for(emit_ctx *e) {
 }
 
 void kl_par_split_gemm(const ir_node *n, kl_mm *d) {
-  int64_t panels = (d->N + KL_MM_NR - 1) / KL_MM_NR, tiles = (d->M + KL_MM_MR - 1) / KL_MM_MR;
+  int64_t mu = d->tposed ? 2 * KL_MM_NR : KL_MM_MR;   /* M's unit: a tile (the transposed one's widest) */
+  int64_t panels = (d->N + KL_MM_NR - 1) / KL_MM_NR, tiles = (d->M + mu - 1) / mu;
   int64_t work = d->M * d->N * d->K;
   d->split_n = panels >= kl_par_threads(n) || panels >= tiles;
   d->slots = (int)kl_par_parts(kl_par_threads(n), d->split_n ? panels : tiles, work);
 }
 
 void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx) {
-  int64_t unit = d->split_n ? KL_MM_NR : KL_MM_MR, units, per;
+  int64_t unit = d->split_n ? KL_MM_NR : d->tposed ? 2 * KL_MM_NR : KL_MM_MR, units, per;
   const char *t, *s;
   if (d->slots <= 1) {
     emit_line(e, "mc_gemm%s(&%s, 0, %lld, 0, %lld);", sfx, g, (long long)d->M, (long long)d->N);

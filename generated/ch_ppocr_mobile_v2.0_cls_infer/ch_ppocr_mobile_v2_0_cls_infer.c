@@ -356,10 +356,11 @@ enum { MC_MR = 6, MC_NR = 16, MC_NT = MC_VEC == 16 ? 32 : 16 };
 enum { MC_FIRST = 1, MC_LAST = 2 };
 /* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by
  * modelc), rows (B(k,n) = p[k*ks + n]), any strides, the im2col view of
- * a convolution input (one channel group, C x H x W), or the implicit view
+ * a convolution input (one channel group, C x H x W), the implicit view
  * of a convolution over bands of a zero-padded, phase-split copy of the
- * input (see mc_band). */
-enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED };
+ * input (see mc_band), or the input itself through a tap table
+ * (mc_taps_in). */
+enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED, MC_B_TAPS };
 /* The activation of rows x cols values at y (row stride ldy), in place. */
 typedef void (*mc_act_fn)(float *y, int64_t ldy, int64_t rows, int64_t cols);
 typedef struct mc_gemm_args {
@@ -404,6 +405,10 @@ static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, i
   if (g->res)
     for (j = 0; j < cnt; j++) t[j] += g->rscale * g->res[m * g->ldr + n + j];
 }
+
+#if MC_VEC == 8
+static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }
+#endif
 
 /* cnt values of src (zeros when src is NULL) into B-panel columns j.. of
  * one k row at d: column j is panel j >> 4 (ps floats apart), lane j & 15. */
@@ -480,9 +485,65 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
   }
 }
 
-#if MC_VEC == 8
-static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }
-#endif
+/* MC_B_PADDED: a convolution computed on a grid of vh x vw positions
+ * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input split by stride
+ * phase with its zero padding: plane (a, b) of channel c is xp[r][s] =
+ * x[c][r*SH + a - PH][s*SW + b - PW], or 0 outside x.  Tap (ki, kj) reads
+ * phase (ki*DH % SH, kj*DW % SW) at offset (ki*DH / SH, kj*DW / SW), so
+ * B(k, v) = xp[ko[k] + v]: every row of B is a contiguous run of the copy
+ * and no im2col is built; the grid columns past OW are skipped.  The copy
+ * is made one band at a time into scratch: grid rows r0..r0+xh-1 of every
+ * plane, the xh = bh + (KH-1)*DH/SH rows that output rows r0..r0+bh-1
+ * read.  Of the phases of an axis only those below mc_phases are held: the
+ * K first without dilation (a 1x1 stride-2 convolution reads one of four),
+ * all S with it. */
+static int64_t mc_phases(int64_t S, int64_t D, int64_t K) { return D == 1 && K < S ? K : S; }
+
+/* The tap table: ko[k] for k = (c, ki, kj), offsets into a band. */
+static void mc_taps(const mc_gemm_args *g, int32_t *ko) {
+  int64_t a, b, c, k, khw = g->KH * g->KW, plane = g->xh * g->vw, pb = mc_phases(g->SW, g->DW, g->KW);
+  for (a = 0; a < g->KH; a++)   /* no division per entry */
+    for (b = 0; b < g->KW; b++) {
+      int64_t ti = a * g->DH, tj = b * g->DW;
+      int64_t o = (ti % g->SH * pb + tj % g->SW) * g->C * plane + ti / g->SH * g->vw + tj / g->SW;
+      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);
+    }
+}
+
+/* Grid rows r0..r0+xh-1 into the band at xp, whose columns of padding
+ * and phases no tap reads hold zeros already (mc_gemm zeroes the band
+ * once).  The first `keep` rows of each plane are the last ones of the band
+ * before: moved up, one run a plane, rather than copied from x again. */
+static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {
+  int64_t a, b, c, i, s, t, plane = g->xh * g->vw;
+  int64_t pa = mc_phases(g->SH, g->DH, g->KH), pb = mc_phases(g->SW, g->DW, g->KW);
+  for (a = 0; a < pa; a++)
+    for (b = 0; b < pb; b++) {
+      /* does a tap read this phase? (with dilation not all do) */
+      int ua = g->DH == 1, ub = g->DW == 1;
+      /* the grid columns s whose input column s*SW + b - PW is inside */
+      int64_t s0 = g->PW - b > 0 ? (g->PW - b + g->SW - 1) / g->SW : 0;
+      int64_t s1 = g->W - 1 + g->PW - b < 0 ? 0 : (g->W - 1 + g->PW - b) / g->SW + 1;
+      for (t = 0; !ua && t < g->KH; t++) ua = t * g->DH % g->SH == a;
+      for (t = 0; !ub && t < g->KW; t++) ub = t * g->DW % g->SW == b;
+      if (s1 > g->vw) s1 = g->vw;
+      if (!ua || !ub || s1 <= s0) continue;
+      for (c = 0; c < g->C; c++) {
+        float *p = xp + ((a * pb + b) * g->C + c) * plane;
+        if (keep) memmove(p, p + (g->xh - keep) * g->vw, sizeof(float) * (size_t)(keep * g->vw));
+        for (i = keep; i < g->xh; i++) {
+          int64_t r = r0 + i, ih = r * g->SH + a - g->PH;
+          float *d = p + i * g->vw;
+          if (r >= g->vh || ih < 0 || ih >= g->H)
+            for (s = s0; s < s1; s++) d[s] = 0.0f;
+          else if (g->SW == 1)
+            memcpy(d + s0, g->b + (c * g->H + ih) * g->W + s0 - g->PW, sizeof(float) * (size_t)(s1 - s0));
+          else
+            for (s = s0; s < s1; s++) d[s] = g->b[(c * g->H + ih) * g->W + s * g->SW + b - g->PW];
+        }
+      }
+    }
+}
 
 /* One MR x NT tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and B (columns
@@ -698,66 +759,6 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
       float *yr = g->y + (m + i) * g->ldy + col, *tr = t + i * MC_NT + h;
       mc_epi(g, tr, flags & MC_FIRST ? NULL : yr, m + i, col, cnt);
       for (j = 0; j < cnt; j++) yr[j] = tr[j];
-    }
-}
-
-/* MC_B_PADDED: a convolution computed on a grid of vh x vw positions
- * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input split by stride
- * phase with its zero padding: plane (a, b) of channel c is xp[r][s] =
- * x[c][r*SH + a - PH][s*SW + b - PW], or 0 outside x.  Tap (ki, kj) reads
- * phase (ki*DH % SH, kj*DW % SW) at offset (ki*DH / SH, kj*DW / SW), so
- * B(k, v) = xp[ko[k] + v]: every row of B is a contiguous run of the copy
- * and no im2col is built; the grid columns past OW are skipped.  The copy
- * is made one band at a time into scratch: grid rows r0..r0+xh-1 of every
- * plane, the xh = bh + (KH-1)*DH/SH rows that output rows r0..r0+bh-1
- * read.  Of the phases of an axis only those below mc_phases are held: the
- * K first without dilation (a 1x1 stride-2 convolution reads one of four),
- * all S with it. */
-static int64_t mc_phases(int64_t S, int64_t D, int64_t K) { return D == 1 && K < S ? K : S; }
-
-/* The tap table: ko[k] for k = (c, ki, kj), offsets into a band. */
-static void mc_taps(const mc_gemm_args *g, int32_t *ko) {
-  int64_t a, b, c, k, khw = g->KH * g->KW, plane = g->xh * g->vw, pb = mc_phases(g->SW, g->DW, g->KW);
-  for (a = 0; a < g->KH; a++)   /* no division per entry */
-    for (b = 0; b < g->KW; b++) {
-      int64_t ti = a * g->DH, tj = b * g->DW;
-      int64_t o = (ti % g->SH * pb + tj % g->SW) * g->C * plane + ti / g->SH * g->vw + tj / g->SW;
-      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);
-    }
-}
-
-/* Grid rows r0..r0+xh-1 into the band at xp, whose columns of padding
- * and phases no tap reads hold zeros already (mc_gemm zeroes the band
- * once).  The first `keep` rows of each plane are the last ones of the band
- * before: moved up, one run a plane, rather than copied from x again. */
-static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {
-  int64_t a, b, c, i, s, t, plane = g->xh * g->vw;
-  int64_t pa = mc_phases(g->SH, g->DH, g->KH), pb = mc_phases(g->SW, g->DW, g->KW);
-  for (a = 0; a < pa; a++)
-    for (b = 0; b < pb; b++) {
-      /* does a tap read this phase? (with dilation not all do) */
-      int ua = g->DH == 1, ub = g->DW == 1;
-      /* the grid columns s whose input column s*SW + b - PW is inside */
-      int64_t s0 = g->PW - b > 0 ? (g->PW - b + g->SW - 1) / g->SW : 0;
-      int64_t s1 = g->W - 1 + g->PW - b < 0 ? 0 : (g->W - 1 + g->PW - b) / g->SW + 1;
-      for (t = 0; !ua && t < g->KH; t++) ua = t * g->DH % g->SH == a;
-      for (t = 0; !ub && t < g->KW; t++) ub = t * g->DW % g->SW == b;
-      if (s1 > g->vw) s1 = g->vw;
-      if (!ua || !ub || s1 <= s0) continue;
-      for (c = 0; c < g->C; c++) {
-        float *p = xp + ((a * pb + b) * g->C + c) * plane;
-        if (keep) memmove(p, p + (g->xh - keep) * g->vw, sizeof(float) * (size_t)(keep * g->vw));
-        for (i = keep; i < g->xh; i++) {
-          int64_t r = r0 + i, ih = r * g->SH + a - g->PH;
-          float *d = p + i * g->vw;
-          if (r >= g->vh || ih < 0 || ih >= g->H)
-            for (s = s0; s < s1; s++) d[s] = 0.0f;
-          else if (g->SW == 1)
-            memcpy(d + s0, g->b + (c * g->H + ih) * g->W + s0 - g->PW, sizeof(float) * (size_t)(s1 - s0));
-          else
-            for (s = s0; s < s1; s++) d[s] = g->b[(c * g->H + ih) * g->W + s * g->SW + b - g->PW];
-        }
-      }
     }
 }
 

@@ -74,10 +74,11 @@ enum { MC_MR = 6, MC_NR = 16, MC_NT = MC_VEC == 16 ? 32 : 16 };
 enum { MC_FIRST = 1, MC_LAST = 2 };
 /* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by
  * modelc), rows (B(k,n) = p[k*ks + n]), any strides, the im2col view of
- * a convolution input (one channel group, C x H x W), or the implicit view
+ * a convolution input (one channel group, C x H x W), the implicit view
  * of a convolution over bands of a zero-padded, phase-split copy of the
- * input (see mc_band). */
-enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED };
+ * input (see mc_band), or the input itself through a tap table
+ * (mc_taps_in). */
+enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED, MC_B_TAPS };
 /* The activation of rows x cols values at y (row stride ldy), in place. */
 typedef void (*mc_act_fn)(float *y, int64_t ldy, int64_t rows, int64_t cols);
 typedef struct mc_gemm_args {

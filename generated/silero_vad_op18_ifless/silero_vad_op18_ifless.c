@@ -38,20 +38,20 @@ extern const int64_t silero_vad_op18_ifless_w8[1];
 /* val_73[] float32 */
 union silero_vad_op18_ifless_w9_u { uint32_t u[1]; float v[1]; };
 extern const union silero_vad_op18_ifless_w9_u silero_vad_op18_ifless_w9;
-/* model.stft.forward_basis_buffer packed as A: [43][256][6][66048] float32 */
-union silero_vad_op18_ifless_p0_u { uint32_t u[66048]; float v[66048]; };
+/* model.stft.forward_basis_buffer packed as A's transpose: [17][256][16][69632] float32 */
+union silero_vad_op18_ifless_p0_u { uint32_t u[69632]; float v[69632]; };
 extern const union silero_vad_op18_ifless_p0_u silero_vad_op18_ifless_p0;
 /* model.encoder.0.reparam_conv.weight packed as A: [22][387][6][51084] float32 */
 union silero_vad_op18_ifless_p1_u { uint32_t u[51084]; float v[51084]; };
 extern const union silero_vad_op18_ifless_p1_u silero_vad_op18_ifless_p1;
-/* model.encoder.1.reparam_conv.weight packed as A: [11][384][6][25344] float32 */
-union silero_vad_op18_ifless_p2_u { uint32_t u[25344]; float v[25344]; };
+/* model.encoder.1.reparam_conv.weight packed as A's transpose: [4][384][16][24576] float32 */
+union silero_vad_op18_ifless_p2_u { uint32_t u[24576]; float v[24576]; };
 extern const union silero_vad_op18_ifless_p2_u silero_vad_op18_ifless_p2;
-/* model.encoder.2.reparam_conv.weight packed as A: [11][192][6][12672] float32 */
-union silero_vad_op18_ifless_p3_u { uint32_t u[12672]; float v[12672]; };
+/* model.encoder.2.reparam_conv.weight packed as A's transpose: [4][192][16][12288] float32 */
+union silero_vad_op18_ifless_p3_u { uint32_t u[12288]; float v[12288]; };
 extern const union silero_vad_op18_ifless_p3_u silero_vad_op18_ifless_p3;
-/* model.encoder.3.reparam_conv.weight packed as A: [22][192][6][25344] float32 */
-union silero_vad_op18_ifless_p4_u { uint32_t u[25344]; float v[25344]; };
+/* model.encoder.3.reparam_conv.weight packed as A's transpose: [8][192][16][24576] float32 */
+union silero_vad_op18_ifless_p4_u { uint32_t u[24576]; float v[24576]; };
 extern const union silero_vad_op18_ifless_p4_u silero_vad_op18_ifless_p4;
 /* model.decoder.rnn.weight_ih packed as rows: [128][512][65536] float32 */
 union silero_vad_op18_ifless_p5_u { uint32_t u[65536]; float v[65536]; };
@@ -84,10 +84,11 @@ enum { MC_MR = 6, MC_NR = 16, MC_NT = MC_VEC == 16 ? 32 : 16 };
 enum { MC_FIRST = 1, MC_LAST = 2 };
 /* Where B comes from: packed panels [N/NR][K][NR] (a constant packed by
  * modelc), rows (B(k,n) = p[k*ks + n]), any strides, the im2col view of
- * a convolution input (one channel group, C x H x W), or the implicit view
+ * a convolution input (one channel group, C x H x W), the implicit view
  * of a convolution over bands of a zero-padded, phase-split copy of the
- * input (see mc_band). */
-enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED };
+ * input (see mc_band), or the input itself through a tap table
+ * (mc_taps_in). */
+enum { MC_B_PACKED, MC_B_ROWS, MC_B_STRIDED, MC_B_IM2COL, MC_B_PADDED, MC_B_TAPS };
 /* The activation of rows x cols values at y (row stride ldy), in place. */
 typedef void (*mc_act_fn)(float *y, int64_t ldy, int64_t rows, int64_t cols);
 typedef struct mc_gemm_args {
@@ -113,6 +114,271 @@ typedef struct mc_gemm_args {
   float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */
   float *ascratch;               /* KC * MR floats, when A is not packed */
 } mc_gemm_args;
+
+#if MC_VEC == 8
+static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }
+#endif
+
+/* MC_B_PADDED: a convolution computed on a grid of vh x vw positions
+ * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input split by stride
+ * phase with its zero padding: plane (a, b) of channel c is xp[r][s] =
+ * x[c][r*SH + a - PH][s*SW + b - PW], or 0 outside x.  Tap (ki, kj) reads
+ * phase (ki*DH % SH, kj*DW % SW) at offset (ki*DH / SH, kj*DW / SW), so
+ * B(k, v) = xp[ko[k] + v]: every row of B is a contiguous run of the copy
+ * and no im2col is built; the grid columns past OW are skipped.  The copy
+ * is made one band at a time into scratch: grid rows r0..r0+xh-1 of every
+ * plane, the xh = bh + (KH-1)*DH/SH rows that output rows r0..r0+bh-1
+ * read.  Of the phases of an axis only those below mc_phases are held: the
+ * K first without dilation (a 1x1 stride-2 convolution reads one of four),
+ * all S with it. */
+static int64_t mc_phases(int64_t S, int64_t D, int64_t K) { return D == 1 && K < S ? K : S; }
+
+/* The tap table: ko[k] for k = (c, ki, kj), offsets into a band. */
+static void mc_taps(const mc_gemm_args *g, int32_t *ko) {
+  int64_t a, b, c, k, khw = g->KH * g->KW, plane = g->xh * g->vw, pb = mc_phases(g->SW, g->DW, g->KW);
+  for (a = 0; a < g->KH; a++)   /* no division per entry */
+    for (b = 0; b < g->KW; b++) {
+      int64_t ti = a * g->DH, tj = b * g->DW;
+      int64_t o = (ti % g->SH * pb + tj % g->SW) * g->C * plane + ti / g->SH * g->vw + tj / g->SW;
+      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);
+    }
+}
+
+/* Grid rows r0..r0+xh-1 into the band at xp, whose columns of padding
+ * and phases no tap reads hold zeros already (mc_gemm zeroes the band
+ * once).  The first `keep` rows of each plane are the last ones of the band
+ * before: moved up, one run a plane, rather than copied from x again. */
+static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {
+  int64_t a, b, c, i, s, t, plane = g->xh * g->vw;
+  int64_t pa = mc_phases(g->SH, g->DH, g->KH), pb = mc_phases(g->SW, g->DW, g->KW);
+  for (a = 0; a < pa; a++)
+    for (b = 0; b < pb; b++) {
+      /* does a tap read this phase? (with dilation not all do) */
+      int ua = g->DH == 1, ub = g->DW == 1;
+      /* the grid columns s whose input column s*SW + b - PW is inside */
+      int64_t s0 = g->PW - b > 0 ? (g->PW - b + g->SW - 1) / g->SW : 0;
+      int64_t s1 = g->W - 1 + g->PW - b < 0 ? 0 : (g->W - 1 + g->PW - b) / g->SW + 1;
+      for (t = 0; !ua && t < g->KH; t++) ua = t * g->DH % g->SH == a;
+      for (t = 0; !ub && t < g->KW; t++) ub = t * g->DW % g->SW == b;
+      if (s1 > g->vw) s1 = g->vw;
+      if (!ua || !ub || s1 <= s0) continue;
+      for (c = 0; c < g->C; c++) {
+        float *p = xp + ((a * pb + b) * g->C + c) * plane;
+        if (keep) memmove(p, p + (g->xh - keep) * g->vw, sizeof(float) * (size_t)(keep * g->vw));
+        for (i = keep; i < g->xh; i++) {
+          int64_t r = r0 + i, ih = r * g->SH + a - g->PH;
+          float *d = p + i * g->vw;
+          if (r >= g->vh || ih < 0 || ih >= g->H)
+            for (s = s0; s < s1; s++) d[s] = 0.0f;
+          else if (g->SW == 1)
+            memcpy(d + s0, g->b + (c * g->H + ih) * g->W + s0 - g->PW, sizeof(float) * (size_t)(s1 - s0));
+          else
+            for (s = s0; s < s1; s++) d[s] = g->b[(c * g->H + ih) * g->W + s * g->SW + b - g->PW];
+        }
+      }
+    }
+}
+
+enum { MC_MT = MC_VEC == 16 ? 32 : 16, MC_NP = MC_VEC == 16 ? 8 : 6 };
+/* One transposed tile: rows m..m+mr-1 (mr <= MT) by columns n..n+np-1
+ * (np <= NP) of y, the product over all of K of A (panel a for rows 0-15,
+ * a1 for 16-31, NR floats per k) and B(k, column j) = b[ko[k] + po[j]], or
+ * b[k * bks + po[j]] when ko is NULL (po[j] for j >= np repeats a valid
+ * column, so every read stays inside B).  The epilogue is mc_epi's, sum
+ * for sum in its order, but along a column of t (a pixel's channels, a
+ * loop that vectorizes) as the tile is stored transposed; then the
+ * activation. */
+static void mc_tilet(const mc_gemm_args *g, const float *a, const float *a1, int mr, const float *b,
+                     int64_t bks, const int32_t *ko, const int64_t *po, int np, int64_t m, int64_t n) {
+  float t[MC_NP * MC_MT];
+  const int64_t kc = g->K;
+  int64_t k;
+  int i, j;
+#if MC_VEC == 16
+  const int64_t o0 = po[0], o1 = po[1], o2 = po[2], o3 = po[3], o4 = po[4], o5 = po[5], o6 = po[6], o7 = po[7];
+  mc_v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0}, c6 = {0}, c7 = {0};
+  mc_v16 d0 = {0}, d1 = {0}, d2 = {0}, d3 = {0}, d4 = {0}, d5 = {0}, d6 = {0}, d7 = {0};
+  if (ko) {
+    if (mr > 16 && np > 4) {
+      for (k = 0; k < kc; k++) {
+        const float *bk = b + ko[k];
+        mc_v16 av, aw;
+        float x;
+        memcpy(&av, a + k * MC_NR, sizeof av);
+        memcpy(&aw, a1 + k * MC_NR, sizeof aw);
+        x = bk[o0]; c0 += x * av; d0 += x * aw;
+        x = bk[o1]; c1 += x * av; d1 += x * aw;
+        x = bk[o2]; c2 += x * av; d2 += x * aw;
+        x = bk[o3]; c3 += x * av; d3 += x * aw;
+        x = bk[o4]; c4 += x * av; d4 += x * aw;
+        x = bk[o5]; c5 += x * av; d5 += x * aw;
+        x = bk[o6]; c6 += x * av; d6 += x * aw;
+        x = bk[o7]; c7 += x * av; d7 += x * aw;
+      }
+    } else if (mr > 16) {   /* four pixels or fewer: half the work */
+      for (k = 0; k < kc; k++) {
+        const float *bk = b + ko[k];
+        mc_v16 av, aw;
+        float x;
+        memcpy(&av, a + k * MC_NR, sizeof av);
+        memcpy(&aw, a1 + k * MC_NR, sizeof aw);
+        x = bk[o0]; c0 += x * av; d0 += x * aw;
+        x = bk[o1]; c1 += x * av; d1 += x * aw;
+        x = bk[o2]; c2 += x * av; d2 += x * aw;
+        x = bk[o3]; c3 += x * av; d3 += x * aw;
+      }
+    } else {   /* sixteen rows or fewer: one panel */
+      for (k = 0; k < kc; k++) {
+        const float *bk = b + ko[k];
+        mc_v16 av;
+        memcpy(&av, a + k * MC_NR, sizeof av);
+        c0 += bk[o0] * av; c1 += bk[o1] * av; c2 += bk[o2] * av; c3 += bk[o3] * av;
+        c4 += bk[o4] * av; c5 += bk[o5] * av; c6 += bk[o6] * av; c7 += bk[o7] * av;
+      }
+    }
+  } else {
+    if (mr > 16 && np > 4) {
+      for (k = 0; k < kc; k++) {
+        const float *bk = b + k * bks;
+        mc_v16 av, aw;
+        float x;
+        memcpy(&av, a + k * MC_NR, sizeof av);
+        memcpy(&aw, a1 + k * MC_NR, sizeof aw);
+        x = bk[o0]; c0 += x * av; d0 += x * aw;
+        x = bk[o1]; c1 += x * av; d1 += x * aw;
+        x = bk[o2]; c2 += x * av; d2 += x * aw;
+        x = bk[o3]; c3 += x * av; d3 += x * aw;
+        x = bk[o4]; c4 += x * av; d4 += x * aw;
+        x = bk[o5]; c5 += x * av; d5 += x * aw;
+        x = bk[o6]; c6 += x * av; d6 += x * aw;
+        x = bk[o7]; c7 += x * av; d7 += x * aw;
+      }
+    } else if (mr > 16) {   /* four pixels or fewer: half the work */
+      for (k = 0; k < kc; k++) {
+        const float *bk = b + k * bks;
+        mc_v16 av, aw;
+        float x;
+        memcpy(&av, a + k * MC_NR, sizeof av);
+        memcpy(&aw, a1 + k * MC_NR, sizeof aw);
+        x = bk[o0]; c0 += x * av; d0 += x * aw;
+        x = bk[o1]; c1 += x * av; d1 += x * aw;
+        x = bk[o2]; c2 += x * av; d2 += x * aw;
+        x = bk[o3]; c3 += x * av; d3 += x * aw;
+      }
+    } else {   /* sixteen rows or fewer: one panel */
+      for (k = 0; k < kc; k++) {
+        const float *bk = b + k * bks;
+        mc_v16 av;
+        memcpy(&av, a + k * MC_NR, sizeof av);
+        c0 += bk[o0] * av; c1 += bk[o1] * av; c2 += bk[o2] * av; c3 += bk[o3] * av;
+        c4 += bk[o4] * av; c5 += bk[o5] * av; c6 += bk[o6] * av; c7 += bk[o7] * av;
+      }
+    }
+  }
+  memcpy(t + 0, &c0, 64); memcpy(t + 16, &d0, 64); memcpy(t + 32, &c1, 64); memcpy(t + 48, &d1, 64);
+  memcpy(t + 64, &c2, 64); memcpy(t + 80, &d2, 64); memcpy(t + 96, &c3, 64); memcpy(t + 112, &d3, 64);
+  memcpy(t + 128, &c4, 64); memcpy(t + 144, &d4, 64); memcpy(t + 160, &c5, 64); memcpy(t + 176, &d5, 64);
+  memcpy(t + 192, &c6, 64); memcpy(t + 208, &d6, 64); memcpy(t + 224, &c7, 64); memcpy(t + 240, &d7, 64);
+#elif MC_VEC == 8
+  const int64_t o0 = po[0], o1 = po[1], o2 = po[2], o3 = po[3], o4 = po[4], o5 = po[5];
+  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  (void)a1;
+  for (k = 0; k < kc; k++) {
+    const float *bk = ko ? b + ko[k] : b + k * bks;
+    mc_v8 a0, a8, s;
+    memcpy(&a0, a + k * MC_NR, sizeof a0);
+    memcpy(&a8, a + k * MC_NR + 8, sizeof a8);
+    s = mc_splat8(bk[o0]); c00 += s * a0; c01 += s * a8;
+    s = mc_splat8(bk[o1]); c10 += s * a0; c11 += s * a8;
+    s = mc_splat8(bk[o2]); c20 += s * a0; c21 += s * a8;
+    s = mc_splat8(bk[o3]); c30 += s * a0; c31 += s * a8;
+    s = mc_splat8(bk[o4]); c40 += s * a0; c41 += s * a8;
+    s = mc_splat8(bk[o5]); c50 += s * a0; c51 += s * a8;
+  }
+  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
+  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
+  memcpy(t + 64, &c40, 32); memcpy(t + 72, &c41, 32); memcpy(t + 80, &c50, 32); memcpy(t + 88, &c51, 32);
+#else
+  (void)a1;
+  for (i = 0; i < MC_NP * MC_MT; i++) t[i] = 0.0f;
+  for (k = 0; k < kc; k++) {
+    const float *bk = ko ? b + ko[k] : b + k * bks, *ak = a + k * MC_NR;
+    for (j = 0; j < MC_NP; j++) {
+      const float x = bk[po[j]];
+      for (i = 0; i < MC_MT; i++) t[j * MC_MT + i] += x * ak[i];
+    }
+  }
+#endif
+  for (j = 0; j < np; j++) {   /* column n + j of y: row m + i takes t[j][i] */
+    float *tj = t + j * MC_MT, *yc = g->y + m * g->ldy + n + j;
+    const float bm = g->bias_mode == 3 ? g->beta * g->bias[0] : 0.0f;
+    if (g->bias_mode == 1)
+      for (i = 0; i < mr; i++) tj[i] = g->alpha * tj[i] + g->beta * g->bias[m + i];
+    else
+      for (i = 0; i < mr; i++) tj[i] = g->alpha * tj[i] + bm;
+    if (g->bias_mode == 2)
+      for (i = 0; i < mr; i++) tj[i] += g->beta * g->bias[n + j];
+    if (g->res)   /* each value read before its y is stored: y may take res's bytes */
+      for (i = 0; i < mr; i++) tj[i] += g->rscale * g->res[(m + i) * g->ldr + n + j];
+    for (i = 0; i < mr; i++) yc[i * g->ldy] = tj[i];
+  }
+  if (g->act) g->act(g->y + m * g->ldy + n, g->ldy, mr, np);
+}
+
+/* MC_B_TAPS: a convolution whose windows all lie inside its input, read
+ * in place: B(k, pixel) = x[ko[k] + (pixel's window origin)], the tap
+ * table ko (k = (c, ki, kj)) in scratch.  Only the transposed tile reads
+ * B this way: it broadcasts B's values one by one, at any stride. */
+static const int32_t *mc_taps_in(const mc_gemm_args *g) {
+  int32_t *ko = (int32_t *)(void *)g->scratch;
+  int64_t c, a, b, k = 0;
+  for (c = 0; c < g->C; c++)
+    for (a = 0; a < g->KH; a++)
+      for (b = 0; b < g->KW; b++) ko[k++] = (int32_t)((c * g->H + a * g->DH) * g->W + b * g->DW);
+  return ko;
+}
+
+/* MC_B_PADDED for the transposed tile: the whole padded copy as one band
+ * (bh = OH, xh = vh), its tap table after it. */
+static const float *mc_pad_whole(const mc_gemm_args *g) {
+  memset(g->scratch, 0, sizeof(float) * (size_t)g->xps);
+  mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));
+  mc_band(g, g->scratch, 0, 0);
+  return g->scratch;
+}
+
+/* Rows m0..m1-1 (m0 a multiple of MT), columns n0..n1-1 (a convolution's
+ * output pixels, not grid columns) of y = epilogue(A B) by transposed
+ * tiles: MT-row tiles, each over NP-column groups, with B read in place
+ * (MC_B_ROWS, MC_B_STRIDED), from the padded copy (MC_B_PADDED, mc_pad_whole) or
+ * from the input itself (MC_B_TAPS) at each column's offset po.  A part of
+ * a parallel product pads its own copy. */
+static void mc_gemmt(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  const float *b = g->bkind == MC_B_PADDED ? mc_pad_whole(g) : g->b;
+  const int32_t *ko = g->bkind == MC_B_PADDED  ? (const int32_t *)(const void *)(g->scratch + g->xps)
+                      : g->bkind == MC_B_TAPS ? mc_taps_in(g)
+                                              : NULL;
+  int64_t ic, jr;
+  for (ic = m0; ic < m1; ic += MC_MT) {
+    int mr = m1 - ic < MC_MT ? (int)(m1 - ic) : MC_MT;
+    const float *a = g->apk + ic * g->K, *a1 = mr > MC_NR ? a + MC_NR * g->K : a;
+    for (jr = n0; jr < n1; jr += MC_NP) {
+      int np = n1 - jr < MC_NP ? (int)(n1 - jr) : MC_NP, j;
+      int64_t po[MC_NP];
+      for (j = 0; j < MC_NP; j++) {
+        int64_t p = jr + (j < np ? j : np - 1);   /* past np: the last column again */
+        if (g->bkind == MC_B_PADDED)   /* the window's origin on the grid, or in the input */
+          po[j] = p / g->OW * g->vw + p % g->OW;
+        else if (g->bkind == MC_B_TAPS)
+          po[j] = p / g->OW * g->SH * g->W + p % g->OW * g->SW;
+        else
+          po[j] = p * g->bns;
+      }
+      mc_tilet(g, a, a1, mr, b, g->bks, ko, po, np, ic, jr);
+    }
+  }
+}
 
 /* The epilogue but the activation, on the values of row m, columns
  * n..n+cnt-1, in t, scaled by alpha: plus the partial sums y of the K
@@ -207,10 +473,6 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
       dst[(j / MC_NR) * kc * MC_NR + k * MC_NR + j % MC_NR] = j < nc ? src[j * g->bns] : 0.0f;
   }
 }
-
-#if MC_VEC == 8
-static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }
-#endif
 
 /* One MR x NT tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and B (columns
@@ -426,66 +688,6 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
       float *yr = g->y + (m + i) * g->ldy + col, *tr = t + i * MC_NT + h;
       mc_epi(g, tr, flags & MC_FIRST ? NULL : yr, m + i, col, cnt);
       for (j = 0; j < cnt; j++) yr[j] = tr[j];
-    }
-}
-
-/* MC_B_PADDED: a convolution computed on a grid of vh x vw positions
- * (vw = OW + (KW-1)*DW/SW, vh likewise) over the input split by stride
- * phase with its zero padding: plane (a, b) of channel c is xp[r][s] =
- * x[c][r*SH + a - PH][s*SW + b - PW], or 0 outside x.  Tap (ki, kj) reads
- * phase (ki*DH % SH, kj*DW % SW) at offset (ki*DH / SH, kj*DW / SW), so
- * B(k, v) = xp[ko[k] + v]: every row of B is a contiguous run of the copy
- * and no im2col is built; the grid columns past OW are skipped.  The copy
- * is made one band at a time into scratch: grid rows r0..r0+xh-1 of every
- * plane, the xh = bh + (KH-1)*DH/SH rows that output rows r0..r0+bh-1
- * read.  Of the phases of an axis only those below mc_phases are held: the
- * K first without dilation (a 1x1 stride-2 convolution reads one of four),
- * all S with it. */
-static int64_t mc_phases(int64_t S, int64_t D, int64_t K) { return D == 1 && K < S ? K : S; }
-
-/* The tap table: ko[k] for k = (c, ki, kj), offsets into a band. */
-static void mc_taps(const mc_gemm_args *g, int32_t *ko) {
-  int64_t a, b, c, k, khw = g->KH * g->KW, plane = g->xh * g->vw, pb = mc_phases(g->SW, g->DW, g->KW);
-  for (a = 0; a < g->KH; a++)   /* no division per entry */
-    for (b = 0; b < g->KW; b++) {
-      int64_t ti = a * g->DH, tj = b * g->DW;
-      int64_t o = (ti % g->SH * pb + tj % g->SW) * g->C * plane + ti / g->SH * g->vw + tj / g->SW;
-      for (c = 0, k = a * g->KW + b; c < g->C; c++, k += khw) ko[k] = (int32_t)(o + c * plane);
-    }
-}
-
-/* Grid rows r0..r0+xh-1 into the band at xp, whose columns of padding
- * and phases no tap reads hold zeros already (mc_gemm zeroes the band
- * once).  The first `keep` rows of each plane are the last ones of the band
- * before: moved up, one run a plane, rather than copied from x again. */
-static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {
-  int64_t a, b, c, i, s, t, plane = g->xh * g->vw;
-  int64_t pa = mc_phases(g->SH, g->DH, g->KH), pb = mc_phases(g->SW, g->DW, g->KW);
-  for (a = 0; a < pa; a++)
-    for (b = 0; b < pb; b++) {
-      /* does a tap read this phase? (with dilation not all do) */
-      int ua = g->DH == 1, ub = g->DW == 1;
-      /* the grid columns s whose input column s*SW + b - PW is inside */
-      int64_t s0 = g->PW - b > 0 ? (g->PW - b + g->SW - 1) / g->SW : 0;
-      int64_t s1 = g->W - 1 + g->PW - b < 0 ? 0 : (g->W - 1 + g->PW - b) / g->SW + 1;
-      for (t = 0; !ua && t < g->KH; t++) ua = t * g->DH % g->SH == a;
-      for (t = 0; !ub && t < g->KW; t++) ub = t * g->DW % g->SW == b;
-      if (s1 > g->vw) s1 = g->vw;
-      if (!ua || !ub || s1 <= s0) continue;
-      for (c = 0; c < g->C; c++) {
-        float *p = xp + ((a * pb + b) * g->C + c) * plane;
-        if (keep) memmove(p, p + (g->xh - keep) * g->vw, sizeof(float) * (size_t)(keep * g->vw));
-        for (i = keep; i < g->xh; i++) {
-          int64_t r = r0 + i, ih = r * g->SH + a - g->PH;
-          float *d = p + i * g->vw;
-          if (r >= g->vh || ih < 0 || ih >= g->H)
-            for (s = s0; s < s1; s++) d[s] = 0.0f;
-          else if (g->SW == 1)
-            memcpy(d + s0, g->b + (c * g->H + ih) * g->W + s0 - g->PW, sizeof(float) * (size_t)(s1 - s0));
-          else
-            for (s = s0; s < s1; s++) d[s] = g->b[(c * g->H + ih) * g->W + s * g->SW + b - g->PW];
-        }
-      }
     }
 }
 
@@ -765,9 +967,9 @@ static void node_2_Conv(const float *restrict x0, float *restrict y0, unsigned c
     g2.N = 4;
     g2.K = 256;
     g2.MC = 72;
-    g2.NC = 16;
-    g2.KC = 24;
-    g2.bkind = MC_B_IM2COL;
+    g2.NC = 4;
+    g2.KC = 256;
+    g2.bkind = MC_B_TAPS;
     g2.bks = 0;
     g2.bns = 0;
     g2.C = 1;
@@ -788,7 +990,7 @@ static void node_2_Conv(const float *restrict x0, float *restrict y0, unsigned c
     g2.apk = silero_vad_op18_ifless_p0.v;
     g2.b = x0;
     g2.y = y0;
-    mc_gemm(&g2, 0, 258, 0, 4);
+    mc_gemmt(&g2, 0, 258, 0, 4);
   }
 }
 
@@ -910,8 +1112,8 @@ static void node_10_Conv(const float *restrict x0, const float *restrict x2, flo
     g8.N = 2;
     g8.K = 384;
     g8.MC = 72;
-    g8.NC = 255;
-    g8.KC = 256;
+    g8.NC = 2;
+    g8.KC = 384;
     g8.bkind = MC_B_PADDED;
     g8.bks = 0;
     g8.bns = 0;
@@ -942,7 +1144,7 @@ static void node_10_Conv(const float *restrict x0, const float *restrict x2, flo
     g8.apk = silero_vad_op18_ifless_p2.v;
     g8.b = x0;
     g8.y = y0;
-    mc_gemm(&g8, 0, 64, 0, 2);
+    mc_gemmt(&g8, 0, 64, 0, 2);
   }
 }
 
@@ -956,7 +1158,7 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x2, flo
     g9.N = 1;
     g9.K = 192;
     g9.MC = 72;
-    g9.NC = 256;
+    g9.NC = 1;
     g9.KC = 192;
     g9.bkind = MC_B_PADDED;
     g9.bks = 0;
@@ -988,7 +1190,7 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x2, flo
     g9.apk = silero_vad_op18_ifless_p3.v;
     g9.b = x0;
     g9.y = y0;
-    mc_gemm(&g9, 0, 64, 0, 1);
+    mc_gemmt(&g9, 0, 64, 0, 1);
   }
 }
 
@@ -1002,7 +1204,7 @@ static void node_12_Conv(const float *restrict x0, const float *restrict x2, flo
     g10.N = 1;
     g10.K = 192;
     g10.MC = 72;
-    g10.NC = 255;
+    g10.NC = 1;
     g10.KC = 192;
     g10.bkind = MC_B_PADDED;
     g10.bks = 0;
@@ -1034,7 +1236,7 @@ static void node_12_Conv(const float *restrict x0, const float *restrict x2, flo
     g10.apk = silero_vad_op18_ifless_p4.v;
     g10.b = x0;
     g10.y = y0;
-    mc_gemm(&g10, 0, 128, 0, 1);
+    mc_gemmt(&g10, 0, 128, 0, 1);
   }
 }
 

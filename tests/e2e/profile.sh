@@ -81,8 +81,8 @@ for dir in "$@"; do
       printf "%s: %d nodes profiled, shares sum to %.2f%%, %.1f us, %.2f GFLOP/s\n", m, rows, share, tus, tgf
       exit bad
     }' "$o/table" || fails=$((fails + 1))
-  # the GEMM core names its kernel: every Conv and Gemm row says gemm, gemv or depthwise
-  awk -F '  +' -v m="$m" 'NR > 1 && $2 ~ /^(Conv|Gemm)/ && $3 !~ /^(gemm [0-9]+x[0-9]+ |gemv|depthwise)/ { print "FAIL: " m ": " $1 " (" $2 ") runs kernel \"" $3 "\""; bad = 1 } END { exit bad }' "$o/table" ||
+  # the GEMM core names its kernel: every Conv and Gemm row says gemm (its tile, t: transposed), gemv or depthwise
+  awk -F '  +' -v m="$m" 'NR > 1 && $2 ~ /^(Conv|Gemm)/ && $3 !~ /^(gemm [0-9]+x[0-9]+t? |gemv|depthwise)/ { print "FAIL: " m ": " $1 " (" $2 ") runs kernel \"" $3 "\""; bad = 1 } END { exit bad }' "$o/table" ||
     fails=$((fails + 1))
 done
 # The training step (issue 10): a --train --profile build times NAME_train_step's nodes; the table

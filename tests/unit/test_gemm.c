@@ -50,6 +50,13 @@ static const char *const builds[] = {
 };
 
 static int counter;
+/* Text the emitted C must hold where not NULL: which kernel, which B, a shape selects. */
+static const char *want_in_c[2];
+/* When not 0, the floats of an activation beside the node, dead at its
+ * step: a graph of one node has an empty arena, so the planner caps the
+ * node's scratch at 0 (PLAN_SCRATCH_CAP_ATTR) and a convolution gives up its
+ * padded copy; this leaves it room. */
+static int64_t ballast;
 
 /* A constant (const_w) or graph-input tensor of random values. */
 static ir_tensor *operand(ir_graph *g, const char *name, int is_const, int rank, const int64_t *dims, double **vals) {
@@ -116,10 +123,19 @@ static void compare_capped(ir_graph *g, ir_node *n, double **vals, int64_t cap, 
   double *want = ot_run(n, 0, (const double *const *)vals);
   int64_t cnt = ir_numel(n->out[0]);
   ir_graph_add_output(g, n->out[0]);
-  for (int i = 0; i < g->n_inputs; i++) {   /* the driver's inputs: the graph inputs, as floats */
+  if (ballast) {   /* z -> Relu -> Relu, after n: the first Relu's output takes the arena */
+    ir_tensor *z = ot_input(g, "ballast", IR_F32, 1, &ballast);
+    ir_node *r1 = ot_node(g, "Relu", 14, 1, &z, 1);
+    ir_node *r2 = ot_node(g, "Relu", 14, 1, r1->out, 1);
+    assert_int_equal(ot_prepare(g, r1), 0);
+    assert_int_equal(ot_prepare(g, r2), 0);
+    ir_graph_add_output(g, r2->out[0]);
+  }
+  for (int i = 0; i < g->n_inputs; i++) {   /* the driver's inputs: the graph inputs, as floats (the ballast 0) */
     int k = 0;
+    inputs[i] = calloc((size_t)(ir_numel(g->inputs[i]) + 1), sizeof(float));
+    if (strcmp(g->inputs[i]->name, "ballast") == 0) continue;
     while (n->in[k] != g->inputs[i]) k++;
-    inputs[i] = malloc(sizeof(float) * (size_t)(ir_numel(g->inputs[i]) + 1));
     for (int64_t j = 0; j < ir_numel(g->inputs[i]); j++) ((float *)inputs[i])[j] = (float)vals[k][j];
   }
   int64_t scratch = -1;
@@ -127,6 +143,21 @@ static void compare_capped(ir_graph *g, ir_node *n, double **vals, int64_t cap, 
   else scratch = emit_capped(g, n, cap, dir);
   if (got_bh_scratch) got_bh_scratch[0] = emitted(dir, "bh"), got_bh_scratch[1] = scratch;
   ot_write_driver(g, dir, inputs);
+  if (want_in_c[0]) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/m.c", dir);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    char *src = calloc((size_t)len + 1, 1);
+    fseek(f, 0, SEEK_SET);
+    assert_int_equal(fread(src, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    for (int w = 0; w < 2; w++)
+      if (want_in_c[w] && !strstr(src, want_in_c[w])) fail_msg("the emitted C has no '%s' (in %s)", want_in_c[w], dir);
+    free(src);
+  }
   for (size_t b = 0; b < sizeof builds / sizeof builds[0]; b++) {
     if (strncmp(builds[b], "clang", 5) == 0 && !ot_have("clang")) continue;
     snprintf(cmd, sizeof cmd, "%s -o %s/prog %s/m.c %s/m_weights.c %s/drv.c -lm && %s/prog", builds[b], dir, dir,
@@ -151,22 +182,28 @@ static void free_vals(double **vals, int cnt) {
   for (int i = 0; i < cnt; i++) free(vals[i]);
 }
 
-/* Gemm of [M,K] x [K,N] (as transposed operands when asked) + C [N]. */
-static void gemm_case(int64_t M, int64_t N, int64_t K, int ta, int tb, int const_b, int64_t c_rank) {
+/* Gemm of [M,K] x [K,N] (as transposed operands when asked, A constant
+ * when const_a) + C: none (c 0), [N] (1), [M,N] (2), [M,1] (3) or [1] (4). */
+static void gemm_case_a(int64_t M, int64_t N, int64_t K, int ta, int tb, int const_a, int const_b, int64_t c) {
   ir_graph *g = ir_graph_new("t", NULL);
   double *vals[4] = {0};
   int64_t ad[2] = {ta ? K : M, ta ? M : K}, bd[2] = {tb ? N : K, tb ? K : N};
-  int64_t cd[2] = {c_rank == 2 ? M : N, N};
-  ir_tensor *in[3] = {operand(g, "a", 0, 2, ad, &vals[0]), operand(g, "b", const_b, 2, bd, &vals[1]), NULL};
-  if (c_rank) in[2] = operand(g, "c", 1, (int)c_rank, c_rank == 2 ? cd : cd + 1, &vals[2]);
+  int64_t cd[2] = {c == 2 || c == 3 ? M : N, c == 3 ? 1 : N}, c_rank = c == 1 || c == 4 ? 1 : c ? 2 : 0;
+  ir_tensor *in[3] = {operand(g, "a", const_a, 2, ad, &vals[0]), operand(g, "b", const_b, 2, bd, &vals[1]), NULL};
+  if (c == 4) cd[1] = 1;
+  if (c) in[2] = operand(g, "c", 1, (int)c_rank, c_rank == 2 ? cd : cd + 1, &vals[2]);
   ir_node *n = ot_node(g, "Gemm", 13, c_rank ? 3 : 2, in, 1);
   ir_attr_set_int(n, "transA", ta);
   ir_attr_set_int(n, "transB", tb);
   ir_attr_set_float(n, "alpha", 0.5);
-  ir_attr_set_float(n, "beta", c_rank == 2 ? -1.25 : 2.0);
+  ir_attr_set_float(n, "beta", c == 2 ? -1.25 : 2.0);
   compare(g, n, vals);
   free_vals(vals, 4);
   ir_graph_free(g);
+}
+
+static void gemm_case(int64_t M, int64_t N, int64_t K, int ta, int tb, int const_b, int64_t c_rank) {
+  gemm_case_a(M, N, K, ta, tb, 0, const_b, c_rank);
 }
 
 static void test_gemm_edges(void **state) {
@@ -197,6 +234,33 @@ static void test_gemm_transposed(void **state) {
   gemm_case(1, 64, 32, 0, 1, 0, 1);
   gemm_case(9, 18, 5, 1, 1, 1, 2);   /* C [M,N], like a residual */
   gemm_case(9, 18, 5, 0, 1, 0, 2);
+}
+
+/* A constant times a B of fewer than NR columns: the transposed tile
+ * (mc_gemmt), B rows read in place or by strides (transB), M past one and
+ * two 32-row tiles and under one 16-row panel, N under and at the 8 (6)
+ * column group, K odd and past KC, every kind of C; a batched MatMul. */
+static void test_gemm_small_n(void **state) {
+  (void)state;
+  const int64_t mnk[][3] = {{40, 3, 7}, {33, 8, 300}, {70, 15, 33}, {7, 9, 5}, {64, 1, 20}};
+  want_in_c[0] = "mc_gemmt(&";
+  for (size_t i = 0; i < sizeof mnk / sizeof mnk[0]; i++)
+    for (int c = 0; c <= 4; c++) {
+      if (c > 1 && i != 0 && i != 2) continue;   /* every C once on a tail group, once on full ones */
+      want_in_c[1] = c % 2 ? "MC_B_STRIDED;" : "MC_B_ROWS;";
+      gemm_case_a(mnk[i][0], mnk[i][1], mnk[i][2], (int)(i % 2), c % 2, 1, 0, c);
+    }
+  {   /* MatMul: one constant A for a batch of three B */
+    ir_graph *g = ir_graph_new("t", NULL);
+    double *vals[2] = {0};
+    const int64_t ad[] = {37, 9}, bd[] = {3, 9, 5};
+    ir_tensor *in[] = {operand(g, "a", 1, 2, ad, &vals[0]), operand(g, "b", 0, 3, bd, &vals[1])};
+    want_in_c[1] = "MC_B_ROWS;";
+    compare(g, ot_node(g, "MatMul", 13, 2, in, 1), vals);
+    free_vals(vals, 2);
+    ir_graph_free(g);
+  }
+  want_in_c[0] = want_in_c[1] = NULL;
 }
 
 /* bias + Relu + residual, on full tiles and edge tiles, GEMM and GEMV */
@@ -372,6 +436,42 @@ static void test_conv_bands(void **state) {
   }
 }
 
+/* Convolutions over a few output pixels with constant weights: the
+ * transposed tile, B through the padded copy (implicit) or the input read
+ * in place through the tap table (no padding inside the windows), or X's
+ * planes as rows (1x1, N under NR).  Output channels past one 32-row tile
+ * and under one 16-row panel, pixel groups with tails and of four pixels
+ * or fewer, K tails, bias, Relu and residual, groups, strides, dilation,
+ * 1-D (Silero's STFT-like convolution, shrunk). */
+static void test_conv_small_n(void **state) {
+  (void)state;
+  const struct { conv_case c; const char *bkind; } cases[] = {
+      /* r  x                w                 grp st pad dil cw bias fuse */
+      {{2, {1, 20, 5, 5}, {40, 20, 3, 3}, 1, 1, 1, 1, 1, 1, 1}, "MC_B_PADDED;"},    /* N 25: groups 8, 8, 8, 1 */
+      {{2, {2, 9, 9, 11}, {64, 9, 3, 3}, 1, 2, 1, 1, 1, 1, 0}, "MC_B_PADDED;"},     /* stride 2, two images */
+      {{2, {1, 40, 4, 4}, {7, 40, 3, 3}, 1, 1, 1, 1, 1, 0, 1}, "MC_B_PADDED;"},     /* K 360, 7 rows, fused */
+      {{2, {1, 5, 6, 6}, {48, 5, 3, 3}, 1, 1, 2, 2, 1, 1, 1}, "MC_B_PADDED;"},      /* dilated, padded */
+      {{2, {1, 8, 4, 4}, {36, 4, 3, 3}, 2, 1, 1, 1, 1, 1, 1}, "MC_B_PADDED;"},      /* 2 groups of 18 rows */
+      {{2, {1, 3, 3, 3}, {50, 3, 2, 2}, 1, 1, 0, 1, 1, 1, 1}, "MC_B_TAPS;"},        /* 4 pixels: the half loop */
+      {{2, {2, 6, 12, 10}, {20, 6, 5, 5}, 1, 1, 0, 1, 1, 1, 0}, "MC_B_TAPS;"},      /* lenet-like, 8x6 outputs */
+      {{2, {1, 16, 9, 9}, {33, 16, 1, 1}, 1, 2, 0, 1, 1, 1, 1}, "MC_B_TAPS;"},      /* 1x1 stride 2 */
+      {{2, {1, 4, 6, 6}, {34, 2, 3, 3}, 2, 2, 0, 1, 1, 1, 1}, "MC_B_TAPS;"},        /* groups, stride 2 */
+      {{1, {1, 1, 70}, {50, 1, 16}, 1, 8, 0, 1, 1, 0, 0}, "MC_B_TAPS;"},            /* 1-D, STFT-like: 7 outputs */
+      {{1, {1, 6, 20}, {33, 6, 4}, 1, 1, 0, 1, 1, 1, 1}, "MC_B_TAPS;"},             /* 1-D, 17 outputs, fused */
+      {{1, {1, 29, 4}, {20, 29, 3}, 1, 1, 1, 1, 1, 1, 1}, "MC_B_PADDED;"},          /* 1-D padded, 4 outputs */
+      {{2, {1, 70, 3, 3}, {17, 70, 1, 1}, 1, 1, 0, 1, 1, 1, 1}, "MC_B_ROWS;"},        /* 1x1: 9 columns, fused */
+      {{2, {3, 19, 2, 2}, {32, 19, 1, 1}, 1, 1, 0, 1, 1, 0, 0}, "MC_B_ROWS;"},        /* three images of 4 pixels */
+  };
+  want_in_c[0] = "mc_gemmt(&";
+  ballast = 1 << 14;   /* room for the padded copies */
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    want_in_c[1] = cases[i].bkind;
+    conv_run(&cases[i].c);
+  }
+  want_in_c[0] = want_in_c[1] = NULL;
+  ballast = 0;
+}
+
 /* A constant of random values in [-scale, scale). */
 static ir_tensor *weights(ir_graph *g, const char *name, int rank, const int64_t *dims, double scale, double **vals) {
   int64_t cnt = ir_numel_dims(rank, dims);
@@ -418,7 +518,8 @@ int main(void) {
       cmocka_unit_test(test_gemm_edges),     cmocka_unit_test(test_gemm_transposed),
       cmocka_unit_test(test_gemm_epilogue),  cmocka_unit_test(test_matmul_batched),
       cmocka_unit_test(test_conv),           cmocka_unit_test(test_conv_bands),
-      cmocka_unit_test(test_rnn_core),
+      cmocka_unit_test(test_rnn_core),       cmocka_unit_test(test_gemm_small_n),
+      cmocka_unit_test(test_conv_small_n),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   printf("%d graphs built %d ways each\n", counter, (int)(sizeof builds / sizeof builds[0]));
