@@ -695,14 +695,28 @@ static const char src_dw[] =
 
 /* e^x for float32 without libm (and sigmoid, tanh on it): Cody-Waite reduction by ln 2 and a degree-6
  * polynomial (the coefficients of Cephes' expf), within a few ulp on
- * [-87, 88] (clamped outside), branch-free so that loops over it vectorize. */
+ * [-87, 88] (clamped outside), written so that loops over it vectorize with
+ * GCC as well as Clang: x is clamped on its bits (an unsigned min of |x|
+ * and the bound), because GCC threads every later branch through a float
+ * clamp's constant paths and then gives up on the loop; floor is a
+ * truncation less one below it, because floorf does not vectorize without
+ * -fno-trapping-math.  Bit-identical to the clamp-and-floorf form on every
+ * float but NaN (checked exhaustively against it when this was written). */
 static const char src_expf[] =
     "static float mc_expf(float x) {\n"
-    "  float n, r, p, s;\n"
-    "  int32_t i;\n"
-    "  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;\n"
-    "  n = floorf(x * 1.44269504088896341f + 0.5f);\n"
-    "  r = x - n * 0.693359375f + n * 2.12194440e-4f;\n"
+    "  float t, r, p, s;\n"
+    "  uint32_t u, m, lim;\n"
+    "  int32_t n;\n"
+    "  memcpy(&u, &x, sizeof u);\n"
+    "  m = u & 0x7fffffffu;\n"
+    "  lim = 0x42b00000u - (u >> 31) * 0x20000u;   /* the bits of 88, or of 87 when x < 0 */\n"
+    "  m = m < lim ? m : lim;\n"
+    "  u = (u & 0x80000000u) | m;\n"
+    "  memcpy(&x, &u, sizeof x);\n"
+    "  t = x * 1.44269504088896341f + 0.5f;\n"
+    "  n = (int32_t)t;\n"
+    "  n -= (float)n > t;   /* floor(t) */\n"
+    "  r = x - (float)n * 0.693359375f + (float)n * 2.12194440e-4f;\n"
     "  p = 1.9875691500e-4f;\n"
     "  p = p * r + 1.3981999507e-3f;\n"
     "  p = p * r + 8.3334519073e-3f;\n"
@@ -710,8 +724,8 @@ static const char src_expf[] =
     "  p = p * r + 1.6666665459e-1f;\n"
     "  p = p * r + 5.0000001201e-1f;\n"
     "  p = p * r * r + r + 1.0f;\n"
-    "  i = ((int32_t)n + 127) * 8388608;   /* 2^n as float bits */\n"
-    "  memcpy(&s, &i, sizeof s);\n"
+    "  n = (n + 127) << 23;   /* 2^n as float bits (n + 127 is in 1..254) */\n"
+    "  memcpy(&s, &n, sizeof s);\n"
     "  return p * s;\n"
     "}\n";
 static const char src_sigmoidf[] = "static float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }\n";
