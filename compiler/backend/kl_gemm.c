@@ -565,6 +565,41 @@ static const char src_gemm[] =
     "  }\n"
     "}\n";
 
+static const char src_convr[] =
+    "/* A convolution by whole output rows (kl_mm.rows): over the padded copy\n"
+    " * of mc_pad, each output row of an MR-channel tile is covered by full\n"
+    " * 16-column halves, the last one moved left to end at OW (it recomputes a\n"
+    " * few columns, storing the same values again), so no tile takes the edge\n"
+    " * path; K fits one block and y is no input's bytes, so a column computed\n"
+    " * twice is the same sum.  The activation runs on each channel's band of\n"
+    " * output rows, a long run rather than rows of OW.  Output rows oh0..oh1-1. */\n"
+    "static void mc_convr(const mc_gemm_args *g, int64_t oh0, int64_t oh1) {\n"
+    "  const float *xp = mc_pad(g);\n"
+    "  const int32_t *ko = (const int32_t *)(const void *)(g->scratch + g->xps);\n"
+    "  int64_t band = g->OW < 256 ? 256 / g->OW : 1, ob, oe, oh, m, h;   /* rows whose outputs stay in L1 */\n"
+    "  (void)mc_gemm;   /* written with mc_pad, maybe unused in this file otherwise */\n"
+    "  for (ob = oh0; ob < oh1; ob = oe) {\n"
+    "    oe = oh1 - ob < band ? oh1 : ob + band;\n"
+    "    for (m = 0; m < g->M; m += MC_MR) {\n"
+    "      int mr = g->M - m < MC_MR ? (int)(g->M - m) : MC_MR;\n"
+    "      for (oh = ob; oh < oe; oh++) {\n"
+    "        const float *xr = xp + oh * g->vw;\n"
+    "        for (h = 0; h < g->OW; h += MC_NT) {\n"
+    "          int64_t c0 = h + MC_NR <= g->OW ? h : g->OW - MC_NR, c1 = c0;\n"
+    "          int nr = MC_NR;\n"
+    "          if (MC_NT == 2 * MC_NR && h + MC_NR < g->OW) {\n"
+    "            nr = MC_NT;\n"
+    "            c1 = h + 2 * MC_NR <= g->OW ? h + MC_NR : g->OW - MC_NR;\n"
+    "          }\n"
+    "          mc_tile(g, g->K, g->apk + m * g->K, 1, MC_MR, mr, xr + c0, 0, xr + c1, 0, nr, m, oh * g->OW + c0,\n"
+    "                  oh * g->OW + c1, MC_FIRST | MC_LAST, ko);\n"
+    "        }\n"
+    "      }\n"
+    "      if (g->act) g->act(g->y + m * g->ldy + ob * g->OW, g->ldy, mr, (oe - ob) * g->OW);\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
 static const char src_gemv[] =
     "/* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in\n"
     " * storage order, 32 columns (4 vectors) at a time, k unrolled by 2. */\n"
@@ -815,6 +850,7 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
     emit_helper(e, "mc_tile", t);
     free(t);
     emit_helper(e, "mc_gemm", src_gemm);
+    if (d->rows) emit_helper(e, "mc_convr", src_convr);
   } else if (d->kind == KL_MM_GEMV) {
     emit_helper(e, "mc_gemv", src_gemv);
   } else {
@@ -1101,6 +1137,15 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   d->bias_os[0] = 0, d->bias_os[1] = Mg;
   squeeze_outer(d);
   block(n, d);
+  /* Output rows wider than a 16-column half but not a multiple of it (LeNet's
+   * 28): by whole rows (mc_convr), whose last half overlaps the one before
+   * instead of taking the edge path; parts of the rows in parallel. */
+  if (d->bkind == KL_MM_B_PADDED && d->a_pack && d->res_in < 0 && d->K <= KL_MM_KC && d->OW > KL_MM_NR &&
+      d->OW % KL_MM_NR) {
+    d->rows = 1;
+    d->split_n = 0;
+    if (d->slots > d->OH) d->slots = (int)d->OH;   /* no more parts than block() gave scratch for */
+  }
 }
 
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
@@ -1255,7 +1300,7 @@ static void set_f(emit_ctx *e, const char *g, const char *field, double v) {
  * compiler decides); the label names the widest. */
 static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
   static const char *const bsrc[] = {"packed", "rows", "strided", "im2col", "implicit"};
-  if (d->kind == KL_MM_GEMM) snprintf(buf, n, "gemm %dx%d %s", KL_MM_MR, 2 * KL_MM_NR, bsrc[d->bkind]);
+  if (d->kind == KL_MM_GEMM) snprintf(buf, n, "gemm %dx%d %s%s", KL_MM_MR, 2 * KL_MM_NR, bsrc[d->bkind], d->rows ? " rows" : "");
   else if (d->kind == KL_MM_GEMV) snprintf(buf, n, "gemv");
   else
     snprintf(buf, n, "%s",
@@ -1263,6 +1308,24 @@ static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
                  ? "depthwise 3x3"
                  : "depthwise");
   return buf;
+}
+
+/* mc_convr over all output rows, or over `slots` parts of them in parallel,
+ * each padding into its own slice of the scratch (as kl_par_gemm_call's). */
+static void convr_call(emit_ctx *e, const kl_mm *d, const char *g) {
+  const char *t, *s;
+  if (d->slots <= 1) {
+    emit_line(e, "mc_convr(&%s, 0, %lld);", g, (long long)d->OH);
+    return;
+  }
+  kl_par_for(e);
+  t = kl_for(e, d->slots);
+  s = emit_fresh(e, "g");
+  emit_line(e, "mc_gemm_args %s = %s;", s, g);
+  emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)(kl_mm_scratch_bytes(d) / (int64_t)sizeof(float) / d->slots));
+  emit_line(e, "mc_convr(&%s, %s * %lld / %d, (%s + 1) * %lld / %d);", s, t, (long long)d->OH, d->slots, t,
+            (long long)d->OH, d->slots);
+  kl_end(e);
 }
 
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
@@ -1371,6 +1434,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     emit_line(e, "%s.b = %s;", g, ptr_expr(buf, sizeof buf, b, d, iv, d->b_pack ? bpk : d->b_os));
     emit_line(e, "%s.y = %s;", g, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os));
     if (d->kind == KL_MM_GEMV) emit_line(e, "mc_gemv(&%s);", g);
+    else if (d->rows) convr_call(e, d, g);
     else kl_par_gemm_call(e, d, g, "");
   }
   for (t = 0; t < d->n_outer; t++) kl_end(e);
