@@ -1079,8 +1079,10 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     d->y_os[0] = c->M * osz, d->y_os[1] = osz;
     d->res_os[0] = c->M * osz, d->res_os[1] = 0;
     d->ldr = osz;
-    /* channels in parallel, unless in place: the one plane of scratch is shared */
-    d->slots = d->scratch_b ? 1 : (int)kl_par_parts(kl_par_threads(n), c->M, c->N * c->M * osz * ksz);
+    /* channels in parallel; in place, parts of them, each copying its planes
+     * into its own slice of scratch (MobileNetV2's largest depthwise
+     * convolutions are in place and ran on one thread) */
+    d->slots = (int)kl_par_parts(kl_par_threads(n), c->M, c->N * c->M * osz * ksz);
     return;
   }
   if (isz == 1 && osz == 1 && ksz == 1 && c->group == 1 && nopad) {
@@ -1149,7 +1151,7 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
 }
 
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
-  if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b;
+  if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b * (d->slots > 1 ? d->slots : 1);
   if (d->kind != KL_MM_GEMM) return 0;
   if (d->slots > 1)   /* one 64-byte aligned slice per part */
     return (int64_t)sizeof(float) * d->slots * round_up(round_up(d->scratch_b, 16) + d->scratch_a, 16);
@@ -1413,6 +1415,21 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   }
   if (bias && d->n_outer == 0) emit_line(e, "%s.bias = %s;", g, bias);
   for (t = 0; t < d->n_outer; t++) {
+    if (d->kind == KL_MM_DW && d->slots > 1 && t == 1 && d->scratch_b) {   /* parts of the channels */
+      const char *p, *gp, *ch;
+      kl_par_for(e);
+      p = kl_for(e, d->slots);
+      gp = emit_fresh(e, "g");
+      emit_line(e, "mc_gemm_args %s = %s;", gp, g);
+      emit_line(e, "%s.scratch += %s * %lld;", gp, p, (long long)d->scratch_b);
+      g = gp;
+      ch = emit_fresh(e, "i");
+      emit_line(e, "for (int64_t %s = %s * %lld / %d; %s < (%s + 1) * %lld / %d; %s++) {", ch, p,
+                (long long)d->outer[1], d->slots, ch, p, (long long)d->outer[1], d->slots, ch);
+      emit_indent(e, 1);
+      iv[t] = ch;
+      continue;
+    }
     if (d->kind == KL_MM_DW && d->slots > 1 && t == 1) kl_par_for(e);   /* over the channels */
     iv[t] = kl_for(e, d->outer[t]);
   }
@@ -1438,6 +1455,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     else kl_par_gemm_call(e, d, g, "");
   }
   for (t = 0; t < d->n_outer; t++) kl_end(e);
+  if (d->kind == KL_MM_DW && d->slots > 1 && d->scratch_b) kl_end(e);   /* the parts */
   kl_end(e);
   return 0;
 }
