@@ -88,10 +88,32 @@ static const char ipow_helper[] =
     "  return (int64_t)r;\n"
     "}\n";
 
+/* A float power by a constant scalar exponent that needs no pow (Silero's
+ * squares cost it two libm calls a value, about 8 us): 1, 2 and -1 as
+ * multiplication or division, 0.5 as a square root (with pow's +0 at -0
+ * and +inf at -inf), each one rounding of the exact power as pow's double
+ * result rounded to float (the interpreter's) is; 3 as two products, within
+ * an ulp of it.  NULL for other exponents, and for one a training step
+ * changes (is_state). */
+static const char *pow_by_const(const ir_node *n) {
+  const ir_tensor *x = n->in[1];
+  double p;
+  if ((x->role != IR_CONST && x->role != IR_PARAM) || !x->data || x->is_state || ir_numel(x) != 1) return NULL;
+  p = ir_const_f64(x, 0);
+  if (p == 1) return "$0";
+  if (p == 2) return "$0 * $0";
+  if (p == 3) return "$0 * $0 * $0";
+  if (p == -1) return "1.0@ / $0";
+  if (p == 0.5) return "($0 == -INFINITY ? INFINITY : sqrt@($0 + 0.0@))";
+  return NULL;
+}
+
 int emit_ew_Pow(emit_ctx *e, const ir_node *n) {
   ir_dtype dt = n->out[0]->dtype;
   if (ir_dtype_is_float(dt)) {
     char expr[64];
+    const char *small = pow_by_const(n);
+    if (small) return map_node(e, n, small);
     snprintf(expr, sizeof expr, "pow@($0, (%s)$1)", ir_dtype_ctype(kl_map_value_type(dt)));
     return map_node(e, n, expr);
   }

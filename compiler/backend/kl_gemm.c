@@ -746,6 +746,16 @@ static const char src_tilet[] =
     "  if (g->act) g->act(g->y + m * g->ldy + n, g->ldy, mr, np);\n"
     "}\n";
 
+static const char src_pad_whole[] =
+    "/* MC_B_PADDED for the transposed tile and mc_convr: the whole padded copy\n"
+    " * as one band (bh = OH, xh = vh), its tap table after it. */\n"
+    "static const float *mc_pad_whole(const mc_gemm_args *g) {\n"
+    "  memset(g->scratch, 0, sizeof(float) * (size_t)g->xps);\n"
+    "  mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));\n"
+    "  mc_band(g, g->scratch, 0, 0);\n"
+    "  return g->scratch;\n"
+    "}\n";
+
 static const char src_gemmt[] =
     "/* MC_B_TAPS: a convolution whose windows all lie inside its input, read\n"
     " * in place: B(k, pixel) = x[ko[k] + (pixel's window origin)], the tap\n"
@@ -758,15 +768,6 @@ static const char src_gemmt[] =
     "    for (a = 0; a < g->KH; a++)\n"
     "      for (b = 0; b < g->KW; b++) ko[k++] = (int32_t)((c * g->H + a * g->DH) * g->W + b * g->DW);\n"
     "  return ko;\n"
-    "}\n"
-    "\n"
-    "/* MC_B_PADDED for the transposed tile: the whole padded copy as one band\n"
-    " * (bh = OH, xh = vh), its tap table after it. */\n"
-    "static const float *mc_pad_whole(const mc_gemm_args *g) {\n"
-    "  memset(g->scratch, 0, sizeof(float) * (size_t)g->xps);\n"
-    "  mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));\n"
-    "  mc_band(g, g->scratch, 0, 0);\n"
-    "  return g->scratch;\n"
     "}\n"
     "\n"
     "/* Rows m0..m1-1 (m0 a multiple of MT), columns n0..n1-1 (a convolution's\n"
@@ -797,6 +798,41 @@ static const char src_gemmt[] =
     "          po[j] = p * g->bns;\n"
     "      }\n"
     "      mc_tilet(g, a, a1, mr, b, g->bks, ko, po, np, ic, jr);\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+static const char src_convr[] =
+    "/* A convolution by whole output rows (kl_mm.rows): over the padded copy\n"
+    " * of mc_pad_whole, each output row of an MR-channel tile is covered by full\n"
+    " * 16-column halves, the last one moved left to end at OW (it recomputes a\n"
+    " * few columns, storing the same values again), so no tile takes the edge\n"
+    " * path; K fits one block and y is no input's bytes, so a column computed\n"
+    " * twice is the same sum.  The activation runs on each channel's band of\n"
+    " * output rows, a long run rather than rows of OW.  Output rows oh0..oh1-1. */\n"
+    "static void mc_convr(const mc_gemm_args *g, int64_t oh0, int64_t oh1) {\n"
+    "  const float *xp = mc_pad_whole(g);\n"
+    "  const int32_t *ko = (const int32_t *)(const void *)(g->scratch + g->xps);\n"
+    "  int64_t band = g->OW < 256 ? 256 / g->OW : 1, ob, oe, oh, m, h;   /* rows whose outputs stay in L1 */\n"
+    "  (void)mc_gemm;   /* emitted with every standard tile, maybe unused in this file otherwise */\n"
+    "  for (ob = oh0; ob < oh1; ob = oe) {\n"
+    "    oe = oh1 - ob < band ? oh1 : ob + band;\n"
+    "    for (m = 0; m < g->M; m += MC_MR) {\n"
+    "      int mr = g->M - m < MC_MR ? (int)(g->M - m) : MC_MR;\n"
+    "      for (oh = ob; oh < oe; oh++) {\n"
+    "        const float *xr = xp + oh * g->vw;\n"
+    "        for (h = 0; h < g->OW; h += MC_NT) {\n"
+    "          int64_t c0 = h + MC_NR <= g->OW ? h : g->OW - MC_NR, c1 = c0;\n"
+    "          int nr = MC_NR;\n"
+    "          if (MC_NT == 2 * MC_NR && h + MC_NR < g->OW) {\n"
+    "            nr = MC_NT;\n"
+    "            c1 = h + 2 * MC_NR <= g->OW ? h + MC_NR : g->OW - MC_NR;\n"
+    "          }\n"
+    "          mc_tile(g, g->K, g->apk + m * g->K, 1, MC_MR, mr, xr + c0, 0, xr + c1, 0, nr, m, oh * g->OW + c0,\n"
+    "                  oh * g->OW + c1, MC_FIRST | MC_LAST, ko);\n"
+    "        }\n"
+    "      }\n"
+    "      if (g->act) g->act(g->y + m * g->ldy + ob * g->OW, g->ldy, mr, (oe - ob) * g->OW);\n"
     "    }\n"
     "  }\n"
     "}\n";
@@ -977,14 +1013,31 @@ static const char src_dw[] =
 
 /* e^x for float32 without libm (and sigmoid, tanh on it): Cody-Waite reduction by ln 2 and a degree-6
  * polynomial (the coefficients of Cephes' expf), within a few ulp on
- * [-87, 88] (clamped outside), branch-free so that loops over it vectorize. */
+ * [-87, 88] (clamped outside), written so that loops over it vectorize with
+ * GCC as well as Clang: x is clamped on its bits (an unsigned min of |x|
+ * and the bound), because GCC threads every later branch through a float
+ * clamp's constant paths and then gives up on the loop; floor is a
+ * truncation less one below it, because floorf does not vectorize without
+ * -fno-trapping-math.  Bit-identical to the clamp-and-floorf form on every
+ * float but NaN (checked exhaustively against it when this was written).
+ * Inline, as are sigmoid and tanh: called from two places (a GRU's gates),
+ * GCC -O3 kept it out of line, a call per value and no vector loop (the
+ * GRU bench net took 51 us rather than 24). */
 static const char src_expf[] =
-    "static float mc_expf(float x) {\n"
-    "  float n, r, p, s;\n"
-    "  int32_t i;\n"
-    "  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;\n"
-    "  n = floorf(x * 1.44269504088896341f + 0.5f);\n"
-    "  r = x - n * 0.693359375f + n * 2.12194440e-4f;\n"
+    "static inline float mc_expf(float x) {\n"
+    "  float t, r, p, s;\n"
+    "  uint32_t u, m, lim;\n"
+    "  int32_t n;\n"
+    "  memcpy(&u, &x, sizeof u);\n"
+    "  m = u & 0x7fffffffu;\n"
+    "  lim = 0x42b00000u - (u >> 31) * 0x20000u;   /* the bits of 88, or of 87 when x < 0 */\n"
+    "  m = m < lim ? m : lim;\n"
+    "  u = (u & 0x80000000u) | m;\n"
+    "  memcpy(&x, &u, sizeof x);\n"
+    "  t = x * 1.44269504088896341f + 0.5f;\n"
+    "  n = (int32_t)t;\n"
+    "  n -= (float)n > t;   /* floor(t) */\n"
+    "  r = x - (float)n * 0.693359375f + (float)n * 2.12194440e-4f;\n"
     "  p = 1.9875691500e-4f;\n"
     "  p = p * r + 1.3981999507e-3f;\n"
     "  p = p * r + 8.3334519073e-3f;\n"
@@ -992,12 +1045,13 @@ static const char src_expf[] =
     "  p = p * r + 1.6666665459e-1f;\n"
     "  p = p * r + 5.0000001201e-1f;\n"
     "  p = p * r * r + r + 1.0f;\n"
-    "  i = ((int32_t)n + 127) * 8388608;   /* 2^n as float bits */\n"
-    "  memcpy(&s, &i, sizeof s);\n"
+    "  n = (n + 127) << 23;   /* 2^n as float bits (n + 127 is in 1..254) */\n"
+    "  memcpy(&s, &n, sizeof s);\n"
     "  return p * s;\n"
     "}\n";
-static const char src_sigmoidf[] = "static float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }\n";
-static const char src_tanhf[] = "static float mc_tanhf(float x) { return 1.0f - 2.0f / (1.0f + mc_expf(2.0f * x)); }\n";
+static const char src_sigmoidf[] = "static inline float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }\n";
+static const char src_tanhf[] =
+    "static inline float mc_tanhf(float x) { return 1.0f - 2.0f / (1.0f + mc_expf(2.0f * x)); }\n";
 
 const char *kl_mm_use_fast_act(emit_ctx *e, int tanh_not_sigmoid) {
   emit_helper(e, "mc_expf", src_expf);
@@ -1094,8 +1148,16 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
     emit_helper(e, "mc_band", src_pad);
     emit_helper(e, d->tposed ? "mc_tilet" : "mc_tile", t);
     free(t);
-    if (d->tposed) emit_helper(e, "mc_gemmt", src_gemmt);
-    else emit_helper(e, "mc_gemm", src_gemm);
+    if (d->tposed) {
+      emit_helper(e, "mc_pad_whole", src_pad_whole);
+      emit_helper(e, "mc_gemmt", src_gemmt);
+    } else {
+      emit_helper(e, "mc_gemm", src_gemm);
+    }
+    if (d->rows) {
+      emit_helper(e, "mc_pad_whole", src_pad_whole);
+      emit_helper(e, "mc_convr", src_convr);
+    }
   } else if (d->kind == KL_MM_GEMV && d->bkind == KL_MM_B_STRIDED) {
     emit_helper(e, "mc_gemv_dot", src_gemv_dot);
   } else if (d->kind == KL_MM_GEMV) {
@@ -1428,8 +1490,10 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
     d->y_os[0] = c->M * osz, d->y_os[1] = osz;
     d->res_os[0] = c->M * osz, d->res_os[1] = 0;
     d->ldr = osz;
-    /* channels in parallel, unless in place: the one plane of scratch is shared */
-    d->slots = d->scratch_b ? 1 : (int)kl_par_parts(kl_par_threads(n), c->M, c->N * c->M * osz * ksz);
+    /* channels in parallel; in place, parts of them, each copying its planes
+     * into its own slice of scratch (MobileNetV2's largest depthwise
+     * convolutions are in place and ran on one thread) */
+    d->slots = (int)kl_par_parts(kl_par_threads(n), c->M, c->N * c->M * osz * ksz);
     return;
   }
   if (isz == 1 && osz == 1 && ksz == 1 && c->group == 1 && nopad) {
@@ -1487,10 +1551,20 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   squeeze_outer(d);
   block(n, d);
   transpose_tile(n, d, osz);
+  /* Output rows wider than a 16-column half but not a multiple of it (LeNet's
+   * 28): by whole rows (mc_convr), whose last half overlaps the one before
+   * instead of taking the edge path; parts of the rows in parallel.  Only
+   * where the padded copy is one band of every row (mc_pad_whole). */
+  if (d->bkind == KL_MM_B_PADDED && !d->tposed && d->bh >= d->OH && d->a_pack && d->res_in < 0 && d->K <= KL_MM_KC && d->OW > KL_MM_NR &&
+      d->OW % KL_MM_NR) {
+    d->rows = 1;
+    d->split_n = 0;
+    if (d->slots > d->OH) d->slots = (int)d->OH;   /* no more parts than block() gave scratch for */
+  }
 }
 
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
-  if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b;
+  if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b * (d->slots > 1 ? d->slots : 1);
   if (d->kind != KL_MM_GEMM) return 0;
   if (d->slots > 1)   /* one 64-byte aligned slice per part */
     return (int64_t)sizeof(float) * d->slots * round_up(round_up(d->scratch_b, 16) + d->scratch_a, 16);
@@ -1643,7 +1717,8 @@ static void set_f(emit_ctx *e, const char *g, const char *field, double v) {
 static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
   static const char *const bsrc[] = {"packed", "rows", "strided", "im2col", "implicit", "direct"};
   if (d->kind == KL_MM_GEMM && d->tposed) snprintf(buf, n, "gemm %dx8t %s", 2 * KL_MM_NR, bsrc[d->bkind]);
-  else if (d->kind == KL_MM_GEMM) snprintf(buf, n, "gemm %dx%d %s", KL_MM_MR, 2 * KL_MM_NR, bsrc[d->bkind]);
+  else if (d->kind == KL_MM_GEMM)
+    snprintf(buf, n, "gemm %dx%d %s%s", KL_MM_MR, 2 * KL_MM_NR, bsrc[d->bkind], d->rows ? " rows" : "");
   else if (d->kind == KL_MM_GEMV) snprintf(buf, n, d->bkind == KL_MM_B_STRIDED ? "gemv dot" : "gemv");
   else
     snprintf(buf, n, "%s",
@@ -1651,6 +1726,24 @@ static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
                  ? "depthwise 3x3"
                  : "depthwise");
   return buf;
+}
+
+/* mc_convr over all output rows, or over `slots` parts of them in parallel,
+ * each padding into its own slice of the scratch (as kl_par_gemm_call's). */
+static void convr_call(emit_ctx *e, const kl_mm *d, const char *g) {
+  const char *t, *s;
+  if (d->slots <= 1) {
+    emit_line(e, "mc_convr(&%s, 0, %lld);", g, (long long)d->OH);
+    return;
+  }
+  kl_par_for(e);
+  t = kl_for(e, d->slots);
+  s = emit_fresh(e, "g");
+  emit_line(e, "mc_gemm_args %s = %s;", s, g);
+  emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)(kl_mm_scratch_bytes(d) / (int64_t)sizeof(float) / d->slots));
+  emit_line(e, "mc_convr(&%s, %s * %lld / %d, (%s + 1) * %lld / %d);", s, t, (long long)d->OH, d->slots, t,
+            (long long)d->OH, d->slots);
+  kl_end(e);
 }
 
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
@@ -1751,6 +1844,21 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   }
   if (bias && d->n_outer == 0) emit_line(e, "%s.bias = %s;", g, bias);
   for (t = 0; t < d->n_outer; t++) {
+    if (d->kind == KL_MM_DW && d->slots > 1 && t == 1 && d->scratch_b) {   /* parts of the channels */
+      const char *p, *gp, *ch;
+      kl_par_for(e);
+      p = kl_for(e, d->slots);
+      gp = emit_fresh(e, "g");
+      emit_line(e, "mc_gemm_args %s = %s;", gp, g);
+      emit_line(e, "%s.scratch += %s * %lld;", gp, p, (long long)d->scratch_b);
+      g = gp;
+      ch = emit_fresh(e, "i");
+      emit_line(e, "for (int64_t %s = %s * %lld / %d; %s < (%s + 1) * %lld / %d; %s++) {", ch, p,
+                (long long)d->outer[1], d->slots, ch, p, (long long)d->outer[1], d->slots, ch);
+      emit_indent(e, 1);
+      iv[t] = ch;
+      continue;
+    }
     if (d->kind == KL_MM_DW && d->slots > 1 && t == 1) kl_par_for(e);   /* over the channels */
     iv[t] = kl_for(e, d->outer[t]);
   }
@@ -1772,9 +1880,11 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     emit_line(e, "%s.b = %s;", g, ptr_expr(buf, sizeof buf, b, d, iv, d->b_pack ? bpk : d->b_os));
     emit_line(e, "%s.y = %s;", g, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os));
     if (d->kind == KL_MM_GEMV) emit_line(e, "%s(&%s);", d->bkind == KL_MM_B_STRIDED ? "mc_gemv_dot" : "mc_gemv", g);
+    else if (d->rows) convr_call(e, d, g);
     else kl_par_gemm_call(e, d, g, d->tposed ? "t" : "");
   }
   for (t = 0; t < d->n_outer; t++) kl_end(e);
+  if (d->kind == KL_MM_DW && d->slots > 1 && d->scratch_b) kl_end(e);   /* the parts */
   kl_end(e);
   return 0;
 }

@@ -89,6 +89,10 @@ typedef struct kl_mm {
    * with its own scratch (0 or 1: one), by N's panels when split_n, else by
    * M's row tiles. */
   int slots, split_n;
+  /* PADDED only: run by whole output rows (mc_convr; OW past one 16-column
+   * half and not a multiple of it, K in one block, no residual), parts of
+   * the rows in parallel. */
+  int rows;
 } kl_mm;
 
 /* Lower a node to the core from the plain kernels' descriptor of it (its

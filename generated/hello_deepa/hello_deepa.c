@@ -31,18 +31,12 @@ extern const union hello_deepa_w5_u hello_deepa_w5;
 /* last_layer.bias[1] float32 */
 union hello_deepa_w6_u { uint32_t u[1]; float v[1]; };
 extern const union hello_deepa_w6_u hello_deepa_w6;
-/* /layernorm1/Constant_output_0[] float32 */
+/* /layernorm1/Constant_1_output_0[] float32 */
 union hello_deepa_w7_u { uint32_t u[1]; float v[1]; };
 extern const union hello_deepa_w7_u hello_deepa_w7;
-/* /layernorm1/Constant_1_output_0[] float32 */
+/* /blocks.0/layer_norm/Constant_1_output_0[] float32 */
 union hello_deepa_w8_u { uint32_t u[1]; float v[1]; };
 extern const union hello_deepa_w8_u hello_deepa_w8;
-/* /blocks.0/layer_norm/Constant_output_0[] float32 */
-union hello_deepa_w9_u { uint32_t u[1]; float v[1]; };
-extern const union hello_deepa_w9_u hello_deepa_w9;
-/* /blocks.0/layer_norm/Constant_1_output_0[] float32 */
-union hello_deepa_w10_u { uint32_t u[1]; float v[1]; };
-extern const union hello_deepa_w10_u hello_deepa_w10;
 /* layer1.weight packed as rows: [2400][32][76800] float32 */
 union hello_deepa_p0_u { uint32_t u[76800]; float v[76800]; };
 extern const union hello_deepa_p0_u hello_deepa_p0;
@@ -176,12 +170,20 @@ static void mc_gemv(const mc_gemm_args *g) {
   }
 }
 
-static float mc_expf(float x) {
-  float n, r, p, s;
-  int32_t i;
-  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-  n = floorf(x * 1.44269504088896341f + 0.5f);
-  r = x - n * 0.693359375f + n * 2.12194440e-4f;
+static inline float mc_expf(float x) {
+  float t, r, p, s;
+  uint32_t u, m, lim;
+  int32_t n;
+  memcpy(&u, &x, sizeof u);
+  m = u & 0x7fffffffu;
+  lim = 0x42b00000u - (u >> 31) * 0x20000u;   /* the bits of 88, or of 87 when x < 0 */
+  m = m < lim ? m : lim;
+  u = (u & 0x80000000u) | m;
+  memcpy(&x, &u, sizeof x);
+  t = x * 1.44269504088896341f + 0.5f;
+  n = (int32_t)t;
+  n -= (float)n > t;   /* floor(t) */
+  r = x - (float)n * 0.693359375f + (float)n * 2.12194440e-4f;
   p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
@@ -189,12 +191,12 @@ static float mc_expf(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  i = ((int32_t)n + 127) * 8388608;   /* 2^n as float bits */
-  memcpy(&s, &i, sizeof s);
+  n = (n + 127) << 23;   /* 2^n as float bits (n + 127 is in 1..254) */
+  memcpy(&s, &n, sizeof s);
   return p * s;
 }
 
-static float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }
+static inline float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }
 
 static float mc_act_5300d785(float v) { return mc_sigmoidf(v); }
 static void mc_act_rows_5300d785(float *y, int64_t ldy, int64_t rows, int64_t cols) {
@@ -260,13 +262,12 @@ static void node_3_Sub(const float *x0, const float *restrict x1, float *y0)
 }
 
 /* /layernorm1/Pow (Pow): /layernorm1/Sub_output_0[1,32], /layernorm1/Constant_output_0[] -> /layernorm1/Pow_output_0[1,32] */
-static void node_4_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_4_Pow(const float *restrict x0, float *restrict y0)
 {
   {
     for (int64_t i3 = 0; i3 < 32; i3++) {
       const float u0 = x0[i3];
-      const float u1 = x1[0];
-      float v = (float)(powf(u0, (float)u1));
+      float v = (float)(u0 * u0);
       y0[i3] = (float)v;
     }
   }
@@ -403,13 +404,12 @@ static void node_13_Sub(const float *x0, const float *restrict x1, float *y0)
 }
 
 /* /blocks.0/layer_norm/Pow (Pow): /blocks.0/layer_norm/Sub_output_0[1,32], /blocks.0/layer_norm/Constant_output_0[] -> /blocks.0/layer_norm/Pow_output_0[1,32] */
-static void node_14_Pow(const float *restrict x0, const float *restrict x1, float *restrict y0)
+static void node_14_Pow(const float *restrict x0, float *restrict y0)
 {
   {
     for (int64_t i11 = 0; i11 < 32; i11++) {
       const float u0 = x0[i11];
-      const float u1 = x1[0];
-      float v = (float)(powf(u0, (float)u1));
+      float v = (float)(u0 * u0);
       y0[i11] = (float)v;
     }
   }
@@ -540,9 +540,9 @@ int hello_deepa_infer(const float *input_onnx__Flatten_0, float *output__39, voi
   node_1_Gemm((const float *)(const void *)input_onnx__Flatten_0, hello_deepa_w0.v, (float *)(void *)(A + 0));
   node_2_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 128));
   node_3_Sub((const float *)(void *)(A + 0), (const float *)(void *)(A + 128), (float *)(void *)(A + 0));
-  node_4_Pow((const float *)(void *)(A + 0), hello_deepa_w7.v, (float *)(void *)(A + 128));
+  node_4_Pow((const float *)(void *)(A + 0), (float *)(void *)(A + 128));
   node_5_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 256));
-  node_6_Add((const float *)(void *)(A + 256), hello_deepa_w8.v, (float *)(void *)(A + 256));
+  node_6_Add((const float *)(void *)(A + 256), hello_deepa_w7.v, (float *)(void *)(A + 256));
   node_7_Sqrt((const float *)(void *)(A + 256), (float *)(void *)(A + 256));
   node_8_Div((const float *)(void *)(A + 0), (const float *)(void *)(A + 256), (float *)(void *)(A + 0));
   node_9_Mul((const float *)(void *)(A + 0), hello_deepa_w1.v, (float *)(void *)(A + 0));
@@ -550,9 +550,9 @@ int hello_deepa_infer(const float *input_onnx__Flatten_0, float *output__39, voi
   node_11_Gemm((const float *)(void *)(A + 0), hello_deepa_w3.v, (float *)(void *)(A + 128));
   node_12_ReduceMean((const float *)(void *)(A + 128), (float *)(void *)(A + 0));
   node_13_Sub((const float *)(void *)(A + 128), (const float *)(void *)(A + 0), (float *)(void *)(A + 128));
-  node_14_Pow((const float *)(void *)(A + 128), hello_deepa_w9.v, (float *)(void *)(A + 0));
+  node_14_Pow((const float *)(void *)(A + 128), (float *)(void *)(A + 0));
   node_15_ReduceMean((const float *)(void *)(A + 0), (float *)(void *)(A + 256));
-  node_16_Add((const float *)(void *)(A + 256), hello_deepa_w10.v, (float *)(void *)(A + 256));
+  node_16_Add((const float *)(void *)(A + 256), hello_deepa_w8.v, (float *)(void *)(A + 256));
   node_17_Sqrt((const float *)(void *)(A + 256), (float *)(void *)(A + 256));
   node_18_Div((const float *)(void *)(A + 128), (const float *)(void *)(A + 256), (float *)(void *)(A + 128));
   node_19_Mul((const float *)(void *)(A + 128), hello_deepa_w4.v, (float *)(void *)(A + 128));

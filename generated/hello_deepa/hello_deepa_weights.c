@@ -58,27 +58,15 @@ const union hello_deepa_w6_u hello_deepa_w6 = {{
   0xbe678012u
 }};
 
-/* /layernorm1/Constant_output_0[] float32 */
+/* /layernorm1/Constant_1_output_0[] float32 */
 union hello_deepa_w7_u { uint32_t u[1]; float v[1]; };
 const union hello_deepa_w7_u hello_deepa_w7 = {{
-  0x40000000u
-}};
-
-/* /layernorm1/Constant_1_output_0[] float32 */
-union hello_deepa_w8_u { uint32_t u[1]; float v[1]; };
-const union hello_deepa_w8_u hello_deepa_w8 = {{
   0x3727c5acu
 }};
 
-/* /blocks.0/layer_norm/Constant_output_0[] float32 */
-union hello_deepa_w9_u { uint32_t u[1]; float v[1]; };
-const union hello_deepa_w9_u hello_deepa_w9 = {{
-  0x40000000u
-}};
-
 /* /blocks.0/layer_norm/Constant_1_output_0[] float32 */
-union hello_deepa_w10_u { uint32_t u[1]; float v[1]; };
-const union hello_deepa_w10_u hello_deepa_w10 = {{
+union hello_deepa_w8_u { uint32_t u[1]; float v[1]; };
+const union hello_deepa_w8_u hello_deepa_w8 = {{
   0x3727c5acu
 }};
 

@@ -586,12 +586,63 @@ static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
   }
 }
 
-static float mc_expf(float x) {
-  float n, r, p, s;
-  int32_t i;
-  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-  n = floorf(x * 1.44269504088896341f + 0.5f);
-  r = x - n * 0.693359375f + n * 2.12194440e-4f;
+/* MC_B_PADDED for the transposed tile and mc_convr: the whole padded copy
+ * as one band (bh = OH, xh = vh), its tap table after it. */
+static const float *mc_pad_whole(const mc_gemm_args *g) {
+  memset(g->scratch, 0, sizeof(float) * (size_t)g->xps);
+  mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));
+  mc_band(g, g->scratch, 0, 0);
+  return g->scratch;
+}
+
+/* A convolution by whole output rows (kl_mm.rows): over the padded copy
+ * of mc_pad_whole, each output row of an MR-channel tile is covered by full
+ * 16-column halves, the last one moved left to end at OW (it recomputes a
+ * few columns, storing the same values again), so no tile takes the edge
+ * path; K fits one block and y is no input's bytes, so a column computed
+ * twice is the same sum.  The activation runs on each channel's band of
+ * output rows, a long run rather than rows of OW.  Output rows oh0..oh1-1. */
+static void mc_convr(const mc_gemm_args *g, int64_t oh0, int64_t oh1) {
+  const float *xp = mc_pad_whole(g);
+  const int32_t *ko = (const int32_t *)(const void *)(g->scratch + g->xps);
+  int64_t band = g->OW < 256 ? 256 / g->OW : 1, ob, oe, oh, m, h;   /* rows whose outputs stay in L1 */
+  (void)mc_gemm;   /* emitted with every standard tile, maybe unused in this file otherwise */
+  for (ob = oh0; ob < oh1; ob = oe) {
+    oe = oh1 - ob < band ? oh1 : ob + band;
+    for (m = 0; m < g->M; m += MC_MR) {
+      int mr = g->M - m < MC_MR ? (int)(g->M - m) : MC_MR;
+      for (oh = ob; oh < oe; oh++) {
+        const float *xr = xp + oh * g->vw;
+        for (h = 0; h < g->OW; h += MC_NT) {
+          int64_t c0 = h + MC_NR <= g->OW ? h : g->OW - MC_NR, c1 = c0;
+          int nr = MC_NR;
+          if (MC_NT == 2 * MC_NR && h + MC_NR < g->OW) {
+            nr = MC_NT;
+            c1 = h + 2 * MC_NR <= g->OW ? h + MC_NR : g->OW - MC_NR;
+          }
+          mc_tile(g, g->K, g->apk + m * g->K, 1, MC_MR, mr, xr + c0, 0, xr + c1, 0, nr, m, oh * g->OW + c0,
+                  oh * g->OW + c1, MC_FIRST | MC_LAST, ko);
+        }
+      }
+      if (g->act) g->act(g->y + m * g->ldy + ob * g->OW, g->ldy, mr, (oe - ob) * g->OW);
+    }
+  }
+}
+
+static inline float mc_expf(float x) {
+  float t, r, p, s;
+  uint32_t u, m, lim;
+  int32_t n;
+  memcpy(&u, &x, sizeof u);
+  m = u & 0x7fffffffu;
+  lim = 0x42b00000u - (u >> 31) * 0x20000u;   /* the bits of 88, or of 87 when x < 0 */
+  m = m < lim ? m : lim;
+  u = (u & 0x80000000u) | m;
+  memcpy(&x, &u, sizeof x);
+  t = x * 1.44269504088896341f + 0.5f;
+  n = (int32_t)t;
+  n -= (float)n > t;   /* floor(t) */
+  r = x - (float)n * 0.693359375f + (float)n * 2.12194440e-4f;
   p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
@@ -599,12 +650,12 @@ static float mc_expf(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  i = ((int32_t)n + 127) * 8388608;   /* 2^n as float bits */
-  memcpy(&s, &i, sizeof s);
+  n = (n + 127) << 23;   /* 2^n as float bits (n + 127 is in 1..254) */
+  memcpy(&s, &n, sizeof s);
   return p * s;
 }
 
-static float mc_tanhf(float x) { return 1.0f - 2.0f / (1.0f + mc_expf(2.0f * x)); }
+static inline float mc_tanhf(float x) { return 1.0f - 2.0f / (1.0f + mc_expf(2.0f * x)); }
 
 static float mc_act_66c3facc(float v) { return mc_tanhf(v); }
 static void mc_act_rows_66c3facc(float *y, int64_t ldy, int64_t rows, int64_t cols) {
@@ -773,15 +824,6 @@ static const int32_t *mc_taps_in(const mc_gemm_args *g) {
   return ko;
 }
 
-/* MC_B_PADDED for the transposed tile: the whole padded copy as one band
- * (bh = OH, xh = vh), its tap table after it. */
-static const float *mc_pad_whole(const mc_gemm_args *g) {
-  memset(g->scratch, 0, sizeof(float) * (size_t)g->xps);
-  mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));
-  mc_band(g, g->scratch, 0, 0);
-  return g->scratch;
-}
-
 /* Rows m0..m1-1 (m0 a multiple of MT), columns n0..n1-1 (a convolution's
  * output pixels, not grid columns) of y = epilogue(A B) by transposed
  * tiles: MT-row tiles, each over NP-column groups, with B read in place
@@ -917,7 +959,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.apk = lenet5_p0.v;
     g0.b = x0;
     g0.y = y0;
-    mc_gemm(&g0, 0, 6, 0, 892);
+    mc_convr(&g0, 0, 28);
   }
 }
 

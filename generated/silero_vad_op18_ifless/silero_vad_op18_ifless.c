@@ -35,9 +35,6 @@ extern const union silero_vad_op18_ifless_w6_u silero_vad_op18_ifless_w6;
 extern const int64_t silero_vad_op18_ifless_w7[1];
 /* val_27[] int64 */
 extern const int64_t silero_vad_op18_ifless_w8[1];
-/* val_73[] float32 */
-union silero_vad_op18_ifless_w9_u { uint32_t u[1]; float v[1]; };
-extern const union silero_vad_op18_ifless_w9_u silero_vad_op18_ifless_w9;
 /* model.stft.forward_basis_buffer packed as A's transpose: [17][256][16][69632] float32 */
 union silero_vad_op18_ifless_p0_u { uint32_t u[69632]; float v[69632]; };
 extern const union silero_vad_op18_ifless_p0_u silero_vad_op18_ifless_p0;
@@ -326,6 +323,15 @@ static void mc_tilet(const mc_gemm_args *g, const float *a, const float *a1, int
   if (g->act) g->act(g->y + m * g->ldy + n, g->ldy, mr, np);
 }
 
+/* MC_B_PADDED for the transposed tile and mc_convr: the whole padded copy
+ * as one band (bh = OH, xh = vh), its tap table after it. */
+static const float *mc_pad_whole(const mc_gemm_args *g) {
+  memset(g->scratch, 0, sizeof(float) * (size_t)g->xps);
+  mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));
+  mc_band(g, g->scratch, 0, 0);
+  return g->scratch;
+}
+
 /* MC_B_TAPS: a convolution whose windows all lie inside its input, read
  * in place: B(k, pixel) = x[ko[k] + (pixel's window origin)], the tap
  * table ko (k = (c, ki, kj)) in scratch.  Only the transposed tile reads
@@ -337,15 +343,6 @@ static const int32_t *mc_taps_in(const mc_gemm_args *g) {
     for (a = 0; a < g->KH; a++)
       for (b = 0; b < g->KW; b++) ko[k++] = (int32_t)((c * g->H + a * g->DH) * g->W + b * g->DW);
   return ko;
-}
-
-/* MC_B_PADDED for the transposed tile: the whole padded copy as one band
- * (bh = OH, xh = vh), its tap table after it. */
-static const float *mc_pad_whole(const mc_gemm_args *g) {
-  memset(g->scratch, 0, sizeof(float) * (size_t)g->xps);
-  mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));
-  mc_band(g, g->scratch, 0, 0);
-  return g->scratch;
 }
 
 /* Rows m0..m1-1 (m0 a multiple of MT), columns n0..n1-1 (a convolution's
@@ -868,12 +865,20 @@ static void mc_gemv(const mc_gemm_args *g) {
   }
 }
 
-static float mc_expf(float x) {
-  float n, r, p, s;
-  int32_t i;
-  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-  n = floorf(x * 1.44269504088896341f + 0.5f);
-  r = x - n * 0.693359375f + n * 2.12194440e-4f;
+static inline float mc_expf(float x) {
+  float t, r, p, s;
+  uint32_t u, m, lim;
+  int32_t n;
+  memcpy(&u, &x, sizeof u);
+  m = u & 0x7fffffffu;
+  lim = 0x42b00000u - (u >> 31) * 0x20000u;   /* the bits of 88, or of 87 when x < 0 */
+  m = m < lim ? m : lim;
+  u = (u & 0x80000000u) | m;
+  memcpy(&x, &u, sizeof x);
+  t = x * 1.44269504088896341f + 0.5f;
+  n = (int32_t)t;
+  n -= (float)n > t;   /* floor(t) */
+  r = x - (float)n * 0.693359375f + (float)n * 2.12194440e-4f;
   p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
@@ -881,12 +886,12 @@ static float mc_expf(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  i = ((int32_t)n + 127) * 8388608;   /* 2^n as float bits */
-  memcpy(&s, &i, sizeof s);
+  n = (n + 127) << 23;   /* 2^n as float bits (n + 127 is in 1..254) */
+  memcpy(&s, &n, sizeof s);
   return p * s;
 }
 
-static float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }
+static inline float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }
 
 static float mc_act_5300d785(float v) { return mc_sigmoidf(v); }
 static void mc_act_rows_5300d785(float *y, int64_t ldy, int64_t rows, int64_t cols) {
@@ -1011,26 +1016,24 @@ static void node_4_Slice(const float *restrict x0, float *restrict y0)
 }
 
 /* node_pow_1 (Pow): slice_2[1,129,4], val_73[] -> pow_1[1,129,4] */
-static void node_5_Pow(const float *x0, const float *restrict x1, float *y0)
+static void node_5_Pow(const float *x0, float *y0)
 {
   {
     for (int64_t i3 = 0; i3 < 516; i3++) {
       const float u0 = x0[i3];
-      const float u1 = x1[0];
-      float v = (float)(powf(u0, (float)u1));
+      float v = (float)(u0 * u0);
       y0[i3] = (float)v;
     }
   }
 }
 
 /* node_pow_2 (Pow): slice_5[1,129,4], val_73[] -> pow_2[1,129,4] */
-static void node_6_Pow(const float *x0, const float *restrict x1, float *y0)
+static void node_6_Pow(const float *x0, float *y0)
 {
   {
     for (int64_t i4 = 0; i4 < 516; i4++) {
       const float u0 = x0[i4];
-      const float u1 = x1[0];
-      float v = (float)(powf(u0, (float)u1));
+      float v = (float)(u0 * u0);
       y0[i4] = (float)v;
     }
   }
@@ -1589,8 +1592,8 @@ int silero_vad_op18_ifless_infer(const float *input_input, const float *input_st
   node_2_Conv((const float *)(void *)(A + 4160), (float *)(void *)(A + 0), A + 6720);
   node_3_Slice((const float *)(void *)(A + 0), (float *)(void *)(A + 4160));
   node_4_Slice((const float *)(void *)(A + 0), (float *)(void *)(A + 6272));
-  node_5_Pow((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 4160));
-  node_6_Pow((const float *)(void *)(A + 6272), silero_vad_op18_ifless_w9.v, (float *)(void *)(A + 6272));
+  node_5_Pow((const float *)(void *)(A + 4160), (float *)(void *)(A + 4160));
+  node_6_Pow((const float *)(void *)(A + 6272), (float *)(void *)(A + 6272));
   node_7_Add((const float *)(void *)(A + 4160), (const float *)(void *)(A + 6272), (float *)(void *)(A + 4160));
   node_8_Sqrt((const float *)(void *)(A + 4160), (float *)(void *)(A + 4160));
   node_9_Conv((const float *)(void *)(A + 4160), silero_vad_op18_ifless_w0.v, (float *)(void *)(A + 0), A + 2048);

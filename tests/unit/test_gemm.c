@@ -7,10 +7,11 @@
  * epilogue, 1x1, strided, padded, grouped, depthwise and dilated
  * convolution, the implicit convolution over bands of a padded,
  * phase-split copy (whole, and in bands as small as a scratch cap asks, in
- * one part or several) and the im2col one; RNN, GRU and LSTM with constant
- * weights, whose projections
- * and recurrences run on the core), each emitted, built and run, and compared with the
- * reference interpreter (runtime/), which shares no code with the backend.
+ * one part or several), whole output rows over the copy, and the im2col
+ * one; the transposed tile for few output pixels; RNN, GRU and LSTM with
+ * constant weights, whose projections and recurrences run on the core),
+ * each emitted, built and run, and compared with the reference
+ * interpreter (runtime/), which shares no code with the backend.
  *
  * Weights are constants where the core packs them at compile time and
  * graph inputs where it reads them in place, so both paths run.  Every
@@ -122,6 +123,7 @@ static void compare_capped(ir_graph *g, ir_node *n, double **vals, int64_t cap, 
   assert_int_equal(ot_prepare(g, n), 0);
   double *want = ot_run(n, 0, (const double *const *)vals);
   int64_t cnt = ir_numel(n->out[0]);
+  int yo = g->n_outputs;   /* n's output's position (a node before n may have one) */
   ir_graph_add_output(g, n->out[0]);
   if (ballast) {   /* z -> Relu -> Relu, after n: the first Relu's output takes the arena */
     ir_tensor *z = ot_input(g, "ballast", IR_F32, 1, &ballast);
@@ -163,7 +165,7 @@ static void compare_capped(ir_graph *g, ir_node *n, double **vals, int64_t cap, 
     snprintf(cmd, sizeof cmd, "%s -o %s/prog %s/m.c %s/m_weights.c %s/drv.c -lm && %s/prog", builds[b], dir, dir,
              dir, dir, dir);
     if (system(cmd) != 0) fail_msg("build or run failed: %s (in %s)", builds[b], dir);
-    float *got = ot_read_output(g, dir, 0);
+    float *got = ot_read_output(g, dir, yo);
     for (int64_t i = 0; i < cnt; i++)
       if (!(fabs((double)got[i] - want[i]) <= 1e-4 * (1 + fabs(want[i]))))
         fail_msg("%s: element %lld: C %.9g, interpreter %.9g (in %s)", builds[b], (long long)i, (double)got[i],
@@ -318,7 +320,8 @@ typedef struct conv_case {
   int r;
   int64_t x[5], w[5];
   int64_t group, stride, pad, dil;
-  int const_w, bias, fuse;
+  int const_w, bias, fuse;   /* fuse: 1 Relu and a residual, 2 Tanh alone */
+  int room;                  /* an arena with room for the padded copy (see conv_run) */
 } conv_case;
 
 /* Conv c (its GEMM cut into `threads` parts) under a cap of 1/div of the
@@ -334,7 +337,7 @@ static void conv_capped(const conv_case *c, int threads, int64_t div, int64_t go
   int n_in = 2;
   if (c->bias) in[2] = operand(g, "b", 1, 1, bd, &vals[2]), n_in = 3;
   ir_node *n;
-  if (c->fuse) {   /* the residual has the output's shape: build it from a first inference */
+  if (c->fuse == 1) {   /* the residual has the output's shape: build it from a first inference */
     ir_graph *probe = ir_graph_new("p", NULL);
     double *pv[3] = {0};
     ir_tensor *pin[3] = {operand(probe, "x", 0, c->r + 2, c->x, &pv[0]), operand(probe, "w", 0, c->r + 2, c->w, &pv[1]),
@@ -350,15 +353,22 @@ static void conv_capped(const conv_case *c, int threads, int64_t div, int64_t go
     free_vals(pv, 3);
     ir_graph_free(probe);
   }
+  if (c->room) {
+    /* Alone, the convolution's scratch is capped at the arena of activations
+     * the graph has, none, and the padded copy gives way to im2col blocks: a
+     * node before it whose output (x tiled 2x2, read by nobody) dies before
+     * it leaves it that room. */
+    const int64_t reps[4] = {1, 1, 2, 2}, rd[1] = {c->r + 2};
+    ir_tensor *tin[2] = {in[0], ot_const_raw(g, "reps", IR_I64, 1, rd, reps + (2 - c->r))};
+    assert_int_equal(ot_prepare(g, ot_node(g, "Tile", 13, 2, tin, 1)), 0);
+  }
   n = ot_node(g, "Conv", 13, n_in, in, 1);
   ir_attr_set_int(n, "group", c->group);
   ir_attr_set_ints(n, "strides", c->r, st);
   ir_attr_set_ints(n, "dilations", c->r, dl);
   ir_attr_set_ints(n, "pads", 2 * c->r, pd);
-  if (c->fuse) {
-    ir_attr_set_string(n, "_act", "Relu");
-    ir_attr_set_int(n, "_residual", 3);
-  }
+  if (c->fuse) ir_attr_set_string(n, "_act", c->fuse == 1 ? "Relu" : "Tanh");
+  if (c->fuse == 1) ir_attr_set_int(n, "_residual", 3);
   if (threads > 1) ir_attr_set_int(n, PASS_THREADS_ATTR, threads);
   int64_t cap = OWN_PLAN;
   if (div > 0) {
@@ -401,6 +411,14 @@ static void test_conv(void **state) {
       {2, {1, 30, 1, 1}, {20, 30, 1, 1}, 1, 1, 0, 1, 1, 1, 1},    /* 1x1 on 1x1: a dense layer (GEMV) */
       {2, {7, 30, 1, 1}, {20, 30, 1, 1}, 1, 1, 0, 1, 1, 1, 0},    /* the same on a batch of 7 */
       {1, {1, 9, 20}, {10, 9, 3}, 1, 2, 1, 1, 1, 1, 0},           /* 1-D */
+      /* by whole output rows (mc_convr): OW past 16, not a multiple of it; with room */
+      {2, {1, 1, 32, 32}, {6, 1, 5, 5}, 1, 1, 0, 1, 1, 1, 2, 1},  /* LeNet-5's first: OW 28, Tanh */
+      {2, {2, 3, 23, 41}, {8, 3, 3, 3}, 1, 2, 1, 1, 1, 1, 2, 1},  /* stride 2, OW 21, M past MR, two images */
+      {2, {1, 2, 12, 52}, {7, 2, 3, 3}, 1, 1, 0, 1, 1, 0, 0, 1},  /* OW 50: four halves, the last overlapping */
+      {2, {1, 2, 9, 40}, {5, 2, 3, 3}, 1, 1, 1, 2, 1, 1, 2, 1},   /* OW 36, dilated */
+      {1, {1, 3, 40}, {5, 3, 3}, 1, 1, 1, 1, 1, 1, 2, 1},         /* 1-D: one row of 40 */
+      {2, {1, 1, 32, 32}, {6, 1, 5, 5}, 1, 1, 0, 1, 1, 1, 1, 1},  /* OW 28 with a residual: the GEMM, padded */
+      {2, {1, 3, 9, 11}, {7, 3, 3, 3}, 1, 2, 1, 1, 1, 1, 0, 1},   /* OW 6: the GEMM, padded, phase-split */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_run(&cases[i]);
 }

@@ -543,6 +543,44 @@ static void test_emit_where_dropout(void **state) {
   ir_graph_free(g);
 }
 
+/* Pow by a constant scalar exponent: 1, 2, -1 and 0.5 emitted without pow
+ * give the interpreter's bits (its double pow, rounded once to float),
+ * -0's sign included; 3 (two products) and 2.5 (powf) within 2e-7. */
+static void test_emit_pow_const(void **state) {
+  (void)state;
+  static const double exps[] = {1, 2, -1, 0.5, 3, 2.5};
+  static const float xs[] = {-0.0f, 0.0f, -2.5f, 2.5f, 1e-30f, -1e-30f, 3e12f, 0.75f,
+                             -1.0f, 1.0f, 7.0f, -3.0f, 1.1754944e-38f, 16777217.0f, 0.1f, -0.3f};
+  for (size_t k = 0; k < sizeof exps / sizeof exps[0]; k++) {
+    ir_graph *g = ir_graph_new("t", NULL);
+    ir_tensor *x = ot_input(g, "x", IR_F32, 1, (int64_t[]){16});
+    ir_node *n = ot_node(g, "Pow", 15, 2, (ir_tensor *[]){x, ot_const(g, "e", IR_F32, 0, NULL, &exps[k])}, 1);
+    interp_ctx c;
+    char dir[64];
+    void *in[1] = {(void *)xs};
+    ot_ok(g, n);
+    ir_graph_add_output(g, n->out[0]);
+    assert_int_equal(ir_graph_toposort(g), 0);
+    if (interp_run(&c, g, (const void *const *)in) < 0) fail_msg("interp: %s", ir_last_error());
+    ot_emit_tmp(g, "test_ops_ew_pow", dir);
+    ot_write_driver(g, dir, in);
+    ot_build_run(dir, &CC);
+    const float *want = interp_value(&c, n->out[0]);
+    float *got = ot_read_output(g, dir, 0);
+    for (int i = 0; i < 16; i++) {
+      int same = memcmp(&got[i], &want[i], sizeof got[i]) == 0 || (isnan(got[i]) && isnan(want[i]));
+      if (k >= 4) same |= fabs((double)got[i] - want[i]) <= 2e-7 * fabs((double)want[i]);
+      if (!same)
+        fail_msg("%g ** %g: C %a, interpreter %a (in %s)", (double)xs[i], exps[k], (double)got[i], (double)want[i],
+                 dir);
+    }
+    free(got);
+    interp_free(&c);
+    ot_cleanup(dir, CC.keep_env);
+    ir_graph_free(g);
+  }
+}
+
 int main(void) {
   ot_rnd_seed(12345);   /* the random inputs of ot_compile_and_compare */
   const struct CMUnitTest tests[] = {
@@ -551,7 +589,7 @@ int main(void) {
     cmocka_unit_test(test_activations),     cmocka_unit_test(test_arith),
     cmocka_unit_test(test_cast),            cmocka_unit_test(test_compare_logic_where),
     cmocka_unit_test(test_kutil),           cmocka_unit_test(test_emit),
-    cmocka_unit_test(test_emit_where_dropout),
+    cmocka_unit_test(test_emit_where_dropout), cmocka_unit_test(test_emit_pow_const),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
