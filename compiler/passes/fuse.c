@@ -173,8 +173,9 @@ static int arith(const ir_node *n) {
 /* 5. SGD s reads the outer product p = u v^T (Gemm, K = 1) as its gradient:
  * it reads u and v instead, and p is dead. */
 static int fuse_outer(const ir_uses *u, ir_node *p) {
+  if (!ir_node_is(p, "Gemm") || p->n_in != 2 || p->n_out < 1 || !p->out[0]) return 0;   /* before reading in[1] */
   const ir_tensor *y = p->out[0], *a = p->in[0], *b = p->in[1];
-  if (!ir_node_is(p, "Gemm") || p->n_in != 2 || ir_uses_count(u, y) != 1 || u->output[y->id]) return 0;
+  if (ir_uses_count(u, y) != 1 || u->output[y->id]) return 0;
   ir_node *s = ir_uses_of(u, y)[0];
   if (s->dead || guarded(s) || strcmp(s->op_type, "SGD") || strcmp(s->domain, "ai.modelc") || s->n_in < 2 ||
       s->in[1] != y || s->in[0] == y || (s->n_in > 2 && s->in[2] == y) || ir_attr_int(s, "_outer", 0))
