@@ -144,6 +144,7 @@ static const char src_common[] =
     "  mc_act_fn act;                 /* NULL: none */\n"
     "  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */\n"
     "  float *ascratch;               /* KC * MR floats, when A is not packed */\n"
+    "  int padded;                    /* the whole padded copy is in scratch already (mc_pad_whole, once for all parts) */\n"
     "} mc_gemm_args;\n";
 
 static const char src_epi[] =
@@ -748,8 +749,11 @@ static const char src_tilet[] =
 
 static const char src_pad_whole[] =
     "/* MC_B_PADDED for the transposed tile and mc_convr: the whole padded copy\n"
-    " * as one band (bh = OH, xh = vh), its tap table after it. */\n"
+    " * as one band (bh = OH, xh = vh), its tap table after it; made once\n"
+    " * before the parts of a parallel product, which then all read it\n"
+    " * (g->padded). */\n"
     "static const float *mc_pad_whole(const mc_gemm_args *g) {\n"
+    "  if (g->padded) return g->scratch;\n"
     "  memset(g->scratch, 0, sizeof(float) * (size_t)g->xps);\n"
     "  mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));\n"
     "  mc_band(g, g->scratch, 0, 0);\n"
@@ -774,8 +778,8 @@ static const char src_gemmt[] =
     " * output pixels, not grid columns) of y = epilogue(A B) by transposed\n"
     " * tiles: MT-row tiles, each over NP-column groups, with B read in place\n"
     " * (MC_B_ROWS, MC_B_STRIDED), from the padded copy (MC_B_PADDED, mc_pad_whole) or\n"
-    " * from the input itself (MC_B_TAPS) at each column's offset po.  A part of\n"
-    " * a parallel product pads its own copy. */\n"
+    " * from the input itself (MC_B_TAPS) at each column's offset po.  The parts\n"
+    " * of a parallel product share one padded copy, made before them. */\n"
     "static void mc_gemmt(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {\n"
     "  const float *b = g->bkind == MC_B_PADDED ? mc_pad_whole(g) : g->b;\n"
     "  const int32_t *ko = g->bkind == MC_B_PADDED  ? (const int32_t *)(const void *)(g->scratch + g->xps)\n"
@@ -1563,10 +1567,14 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   }
 }
 
+int kl_mm_shared_copy(const kl_mm *d) {
+  return d->kind == KL_MM_GEMM && d->bkind == KL_MM_B_PADDED && (d->tposed || d->rows);
+}
+
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
   if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b * (d->slots > 1 ? d->slots : 1);
   if (d->kind != KL_MM_GEMM) return 0;
-  if (d->slots > 1)   /* one 64-byte aligned slice per part */
+  if (d->slots > 1 && !kl_mm_shared_copy(d))   /* one 64-byte aligned slice per part */
     return (int64_t)sizeof(float) * d->slots * round_up(round_up(d->scratch_b, 16) + d->scratch_a, 16);
   return (int64_t)sizeof(float) * (round_up(d->scratch_b, 16) + d->scratch_a);
 }
@@ -1729,18 +1737,18 @@ static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
 }
 
 /* mc_convr over all output rows, or over `slots` parts of them in parallel,
- * each padding into its own slice of the scratch (as kl_par_gemm_call's). */
+ * all reading the one padded copy made before them (kl_par_pad_once). */
 static void convr_call(emit_ctx *e, const kl_mm *d, const char *g) {
   const char *t, *s;
   if (d->slots <= 1) {
     emit_line(e, "mc_convr(&%s, 0, %lld);", g, (long long)d->OH);
     return;
   }
+  kl_par_pad_once(e, d, g);
   kl_par_for(e);
   t = kl_for(e, d->slots);
   s = emit_fresh(e, "g");
   emit_line(e, "mc_gemm_args %s = %s;", s, g);
-  emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)(kl_mm_scratch_bytes(d) / (int64_t)sizeof(float) / d->slots));
   emit_line(e, "mc_convr(&%s, %s * %lld / %d, (%s + 1) * %lld / %d);", s, t, (long long)d->OH, d->slots, t,
             (long long)d->OH, d->slots);
   kl_end(e);

@@ -15,6 +15,12 @@
  * number of parts.  Each part packs B (and A's last rows) into its own
  * slice of the node's scratch; a part's index picks the slice, not the
  * OpenMP thread number, so nothing depends on which thread runs what.
+ * Kernels over the whole padded copy (the transposed tile, mc_convr)
+ * instead share one copy, made before the parallel loop: each part making
+ * its own did the copying twice and took twice the scratch, which the
+ * planner's cap then refused to the transposed tile (ResNet-8's /b3/conv1
+ * fell back to the standard tile on 8-pixel rows, 2.4x slower on 2
+ * threads than 1).
  */
 #include "kl_par.h"
 
@@ -55,6 +61,12 @@ void kl_par_split_gemm(const ir_node *n, kl_mm *d) {
   d->slots = (int)kl_par_parts(kl_par_threads(n), d->split_n ? panels : tiles, work);
 }
 
+void kl_par_pad_once(emit_ctx *e, const kl_mm *d, const char *g) {
+  if (d->slots <= 1 || !kl_mm_shared_copy(d)) return;
+  emit_line(e, "mc_pad_whole(&%s);", g);
+  emit_line(e, "%s.padded = 1;", g);
+}
+
 void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx) {
   int64_t unit = d->split_n ? KL_MM_NR : d->tposed ? 2 * KL_MM_NR : KL_MM_MR, units, per;
   const char *t, *s;
@@ -64,6 +76,8 @@ void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sf
   }
   units = ((d->split_n ? d->N : d->M) + unit - 1) / unit;
   per = kl_mm_scratch_bytes(d) / (int64_t)sizeof(float) / d->slots;   /* floats of one part's scratch */
+  if (kl_mm_shared_copy(d)) per = 0;   /* one copy, made here, that every part reads */
+  kl_par_pad_once(e, d, g);
   kl_par_for(e);
   t = kl_for(e, d->slots);
   s = emit_fresh(e, "g");
@@ -71,8 +85,8 @@ void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sf
   emit_line(e, "int64_t lo = %s * %lld / %d * %lld, hi = %s + 1 == %d ? %lld : (%s + 1) * %lld / %d * %lld;", t,
             (long long)units, d->slots, (long long)unit, t, d->slots, (long long)(d->split_n ? d->N : d->M), t,
             (long long)units, d->slots, (long long)unit);
-  if (d->scratch_b) emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)per);
-  if (d->scratch_a) emit_line(e, "%s.ascratch += %s * %lld;", s, t, (long long)per);
+  if (d->scratch_b && per) emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)per);
+  if (d->scratch_a && per) emit_line(e, "%s.ascratch += %s * %lld;", s, t, (long long)per);
   if (d->split_n)
     emit_line(e, "mc_gemm%s(&%s, 0, %lld, lo, hi);", sfx, s, (long long)d->M);
   else

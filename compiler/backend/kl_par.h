@@ -35,6 +35,10 @@ void kl_par_for(emit_ctx *e);
  * of N when N has enough of them, else row tiles of M; each part packs into
  * its own scratch (kl_mm_scratch_bytes counts them all). */
 void kl_par_split_gemm(const ir_node *n, kl_mm *d);
+/* When d's parts share one padded copy (kl_mm_shared_copy): the call
+ * that makes it, in g's scratch, before the parallel loop, and g.padded set
+ * so that no part makes it again. */
+void kl_par_pad_once(emit_ctx *e, const kl_mm *d, const char *g);
 /* The call of the GEMM described by g (a mc_gemm_args variable) with the
  * helpers' suffix sfx: one call, or one per part in a parallel loop. */
 void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx);
