@@ -474,7 +474,7 @@ static const char src_pad[] =
     " * and phases no tap reads hold zeros already (mc_gemm zeroes the band\n"
     " * once).  The first `keep` rows of each plane are the last ones of the band\n"
     " * before: moved up, one run a plane, rather than copied from x again. */\n"
-    "static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {\n"
+    "static void mc_band_chans(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep, int64_t c0, int64_t c1) {\n"
     "  int64_t a, b, c, i, s, t, plane = g->xh * g->vw;\n"
     "  int64_t pa = mc_phases(g->SH, g->DH, g->KH), pb = mc_phases(g->SW, g->DW, g->KW);\n"
     "  for (a = 0; a < pa; a++)\n"
@@ -488,7 +488,7 @@ static const char src_pad[] =
     "      for (t = 0; !ub && t < g->KW; t++) ub = t * g->DW % g->SW == b;\n"
     "      if (s1 > g->vw) s1 = g->vw;\n"
     "      if (!ua || !ub || s1 <= s0) continue;\n"
-    "      for (c = 0; c < g->C; c++) {\n"
+    "      for (c = c0; c < c1; c++) {\n"
     "        float *p = xp + ((a * pb + b) * g->C + c) * plane;\n"
     "        if (keep) memmove(p, p + (g->xh - keep) * g->vw, sizeof(float) * (size_t)(keep * g->vw));\n"
     "        for (i = keep; i < g->xh; i++) {\n"
@@ -503,6 +503,11 @@ static const char src_pad[] =
     "        }\n"
     "      }\n"
     "    }\n"
+    "}\n"
+    "\n"
+    "/* Every channel (mc_band_chans does channels c0..c1-1 only). */\n"
+    "static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {\n"
+    "  mc_band_chans(g, xp, r0, keep, 0, g->C);\n"
     "}\n";
 
 static const char src_gemm[] =
@@ -758,6 +763,20 @@ static const char src_pad_whole[] =
     "  mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));\n"
     "  mc_band(g, g->scratch, 0, 0);\n"
     "  return g->scratch;\n"
+    "}\n";
+
+static const char src_pad_chans[] =
+    "/* Channels c0..c1-1 of mc_pad_whole's copy (the same values, planes apart), for\n"
+    " * parts that make it together: the first part with channels writes the\n"
+    " * tap table, the last one the floats after the planes. */\n"
+    "static void mc_pad_chans(const mc_gemm_args *g, int64_t c0, int64_t c1) {\n"
+    "  int64_t plane = g->xh * g->vw, ph, np = mc_phases(g->SH, g->DH, g->KH) * mc_phases(g->SW, g->DW, g->KW);\n"
+    "  if (c1 <= c0) return;\n"
+    "  for (ph = 0; ph < np; ph++)\n"
+    "    memset(g->scratch + (ph * g->C + c0) * plane, 0, sizeof(float) * (size_t)((c1 - c0) * plane));\n"
+    "  if (c1 == g->C) memset(g->scratch + np * g->C * plane, 0, sizeof(float) * (size_t)(g->xps - np * g->C * plane));\n"
+    "  if (c0 == 0) mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));\n"
+    "  mc_band_chans(g, g->scratch, 0, 0, c0, c1);\n"
     "}\n";
 
 static const char src_gemmt[] =
@@ -1162,6 +1181,7 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
       emit_helper(e, "mc_pad_whole", src_pad_whole);
       emit_helper(e, "mc_convr", src_convr);
     }
+    if (d->slots > 1 && kl_mm_shared_copy(d)) emit_helper(e, "mc_pad_chans", src_pad_chans);   /* kl_par_pad_once */
   } else if (d->kind == KL_MM_GEMV && d->bkind == KL_MM_B_STRIDED) {
     emit_helper(e, "mc_gemv_dot", src_gemv_dot);
   } else if (d->kind == KL_MM_GEMV) {
@@ -1740,18 +1760,20 @@ static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
  * all reading the one padded copy made before them (kl_par_pad_once). */
 static void convr_call(emit_ctx *e, const kl_mm *d, const char *g) {
   const char *t, *s;
+  int reg;
   if (d->slots <= 1) {
     emit_line(e, "mc_convr(&%s, 0, %lld);", g, (long long)d->OH);
     return;
   }
-  kl_par_pad_once(e, d, g);
-  kl_par_for(e);
+  reg = kl_par_pad_once(e, d, g);
+  kl_par_loop(e, reg);
   t = kl_for(e, d->slots);
   s = emit_fresh(e, "g");
   emit_line(e, "mc_gemm_args %s = %s;", s, g);
   emit_line(e, "mc_convr(&%s, %s * %lld / %d, (%s + 1) * %lld / %d);", s, t, (long long)d->OH, d->slots, t,
             (long long)d->OH, d->slots);
   kl_end(e);
+  if (reg) kl_end(e);   /* the parallel region */
 }
 
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {

@@ -61,15 +61,45 @@ void kl_par_split_gemm(const ir_node *n, kl_mm *d) {
   d->slots = (int)kl_par_parts(kl_par_threads(n), d->split_n ? panels : tiles, work);
 }
 
-void kl_par_pad_once(emit_ctx *e, const kl_mm *d, const char *g) {
-  if (d->slots <= 1 || !kl_mm_shared_copy(d)) return;
-  emit_line(e, "mc_pad_whole(&%s);", g);
+static void use_region_macros(emit_ctx *e) {
+  char def[320];
+  snprintf(def, sizeof def,
+           "/* ---- a parallel region of worksharing loops (--threads %d): OpenMP builds only ---- */\n"
+           "#ifdef _OPENMP\n"
+           "#define MC_PARALLEL _Pragma(\"omp parallel num_threads(%d)\")\n"
+           "#define MC_FOR _Pragma(\"omp for schedule(static)\")\n"
+           "#else\n"
+           "#define MC_PARALLEL\n"
+           "#define MC_FOR\n"
+           "#endif\n",
+           emit_opts(e)->threads, emit_opts(e)->threads);
+  emit_helper(e, "mc_parallel_region", def);
+}
+
+int kl_par_pad_once(emit_ctx *e, const kl_mm *d, const char *g) {
+  const char *p;
+  if (d->slots <= 1 || !kl_mm_shared_copy(d)) return 0;
+  use_region_macros(e);
   emit_line(e, "%s.padded = 1;", g);
+  emit_line(e, "MC_PARALLEL");
+  kl_block(e);
+  emit_line(e, "MC_FOR");
+  p = kl_for(e, d->slots);
+  emit_line(e, "mc_pad_chans(&%s, %s * %lld / %d, (%s + 1) * %lld / %d);", g, p, (long long)d->C, d->slots, p,
+            (long long)d->C, d->slots);
+  kl_end(e);
+  return 1;
+}
+
+void kl_par_loop(emit_ctx *e, int in_region) {
+  if (in_region) emit_line(e, "MC_FOR");
+  else kl_par_for(e);
 }
 
 void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx) {
   int64_t unit = d->split_n ? KL_MM_NR : d->tposed ? 2 * KL_MM_NR : KL_MM_MR, units, per;
   const char *t, *s;
+  int reg;
   if (d->slots <= 1) {
     emit_line(e, "mc_gemm%s(&%s, 0, %lld, 0, %lld);", sfx, g, (long long)d->M, (long long)d->N);
     return;
@@ -77,8 +107,8 @@ void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sf
   units = ((d->split_n ? d->N : d->M) + unit - 1) / unit;
   per = kl_mm_scratch_bytes(d) / (int64_t)sizeof(float) / d->slots;   /* floats of one part's scratch */
   if (kl_mm_shared_copy(d)) per = 0;   /* one copy, made here, that every part reads */
-  kl_par_pad_once(e, d, g);
-  kl_par_for(e);
+  reg = kl_par_pad_once(e, d, g);
+  kl_par_loop(e, reg);
   t = kl_for(e, d->slots);
   s = emit_fresh(e, "g");
   emit_line(e, "mc_gemm_args %s = %s;", s, g);
@@ -92,4 +122,5 @@ void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sf
   else
     emit_line(e, "mc_gemm%s(&%s, lo, hi, 0, %lld);", sfx, s, (long long)d->N);
   kl_end(e);
+  if (reg) kl_end(e);   /* the parallel region */
 }
