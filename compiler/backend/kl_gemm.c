@@ -144,6 +144,7 @@ static const char src_common[] =
     "  mc_act_fn act;                 /* NULL: none */\n"
     "  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */\n"
     "  float *ascratch;               /* KC * MR floats, when A is not packed */\n"
+    "  int padded;                    /* the whole padded copy is in scratch already (mc_pad_whole, once for all parts) */\n"
     "} mc_gemm_args;\n";
 
 static const char src_epi[] =
@@ -473,7 +474,7 @@ static const char src_pad[] =
     " * and phases no tap reads hold zeros already (mc_gemm zeroes the band\n"
     " * once).  The first `keep` rows of each plane are the last ones of the band\n"
     " * before: moved up, one run a plane, rather than copied from x again. */\n"
-    "static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {\n"
+    "static void mc_band_chans(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep, int64_t c0, int64_t c1) {\n"
     "  int64_t a, b, c, i, s, t, plane = g->xh * g->vw;\n"
     "  int64_t pa = mc_phases(g->SH, g->DH, g->KH), pb = mc_phases(g->SW, g->DW, g->KW);\n"
     "  for (a = 0; a < pa; a++)\n"
@@ -487,7 +488,7 @@ static const char src_pad[] =
     "      for (t = 0; !ub && t < g->KW; t++) ub = t * g->DW % g->SW == b;\n"
     "      if (s1 > g->vw) s1 = g->vw;\n"
     "      if (!ua || !ub || s1 <= s0) continue;\n"
-    "      for (c = 0; c < g->C; c++) {\n"
+    "      for (c = c0; c < c1; c++) {\n"
     "        float *p = xp + ((a * pb + b) * g->C + c) * plane;\n"
     "        if (keep) memmove(p, p + (g->xh - keep) * g->vw, sizeof(float) * (size_t)(keep * g->vw));\n"
     "        for (i = keep; i < g->xh; i++) {\n"
@@ -502,6 +503,11 @@ static const char src_pad[] =
     "        }\n"
     "      }\n"
     "    }\n"
+    "}\n"
+    "\n"
+    "/* Every channel (mc_band_chans does channels c0..c1-1 only). */\n"
+    "static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {\n"
+    "  mc_band_chans(g, xp, r0, keep, 0, g->C);\n"
     "}\n";
 
 static const char src_gemm[] =
@@ -748,12 +754,29 @@ static const char src_tilet[] =
 
 static const char src_pad_whole[] =
     "/* MC_B_PADDED for the transposed tile and mc_convr: the whole padded copy\n"
-    " * as one band (bh = OH, xh = vh), its tap table after it. */\n"
+    " * as one band (bh = OH, xh = vh), its tap table after it; made once\n"
+    " * before the parts of a parallel product, which then all read it\n"
+    " * (g->padded). */\n"
     "static const float *mc_pad_whole(const mc_gemm_args *g) {\n"
+    "  if (g->padded) return g->scratch;\n"
     "  memset(g->scratch, 0, sizeof(float) * (size_t)g->xps);\n"
     "  mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));\n"
     "  mc_band(g, g->scratch, 0, 0);\n"
     "  return g->scratch;\n"
+    "}\n";
+
+static const char src_pad_chans[] =
+    "/* Channels c0..c1-1 of mc_pad_whole's copy (the same values, planes apart), for\n"
+    " * parts that make it together: the first part with channels writes the\n"
+    " * tap table, the last one the floats after the planes. */\n"
+    "static void mc_pad_chans(const mc_gemm_args *g, int64_t c0, int64_t c1) {\n"
+    "  int64_t plane = g->xh * g->vw, ph, np = mc_phases(g->SH, g->DH, g->KH) * mc_phases(g->SW, g->DW, g->KW);\n"
+    "  if (c1 <= c0) return;\n"
+    "  for (ph = 0; ph < np; ph++)\n"
+    "    memset(g->scratch + (ph * g->C + c0) * plane, 0, sizeof(float) * (size_t)((c1 - c0) * plane));\n"
+    "  if (c1 == g->C) memset(g->scratch + np * g->C * plane, 0, sizeof(float) * (size_t)(g->xps - np * g->C * plane));\n"
+    "  if (c0 == 0) mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));\n"
+    "  mc_band_chans(g, g->scratch, 0, 0, c0, c1);\n"
     "}\n";
 
 static const char src_gemmt[] =
@@ -774,8 +797,8 @@ static const char src_gemmt[] =
     " * output pixels, not grid columns) of y = epilogue(A B) by transposed\n"
     " * tiles: MT-row tiles, each over NP-column groups, with B read in place\n"
     " * (MC_B_ROWS, MC_B_STRIDED), from the padded copy (MC_B_PADDED, mc_pad_whole) or\n"
-    " * from the input itself (MC_B_TAPS) at each column's offset po.  A part of\n"
-    " * a parallel product pads its own copy. */\n"
+    " * from the input itself (MC_B_TAPS) at each column's offset po.  The parts\n"
+    " * of a parallel product share one padded copy, made before them. */\n"
     "static void mc_gemmt(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {\n"
     "  const float *b = g->bkind == MC_B_PADDED ? mc_pad_whole(g) : g->b;\n"
     "  const int32_t *ko = g->bkind == MC_B_PADDED  ? (const int32_t *)(const void *)(g->scratch + g->xps)\n"
@@ -1158,6 +1181,7 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
       emit_helper(e, "mc_pad_whole", src_pad_whole);
       emit_helper(e, "mc_convr", src_convr);
     }
+    if (d->slots > 1 && kl_mm_shared_copy(d)) emit_helper(e, "mc_pad_chans", src_pad_chans);   /* kl_par_pad_once */
   } else if (d->kind == KL_MM_GEMV && d->bkind == KL_MM_B_STRIDED) {
     emit_helper(e, "mc_gemv_dot", src_gemv_dot);
   } else if (d->kind == KL_MM_GEMV) {
@@ -1563,10 +1587,14 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   }
 }
 
+int kl_mm_shared_copy(const kl_mm *d) {
+  return d->kind == KL_MM_GEMM && d->bkind == KL_MM_B_PADDED && (d->tposed || d->rows);
+}
+
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
   if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b * (d->slots > 1 ? d->slots : 1);
   if (d->kind != KL_MM_GEMM) return 0;
-  if (d->slots > 1)   /* one 64-byte aligned slice per part */
+  if (d->slots > 1 && !kl_mm_shared_copy(d))   /* one 64-byte aligned slice per part */
     return (int64_t)sizeof(float) * d->slots * round_up(round_up(d->scratch_b, 16) + d->scratch_a, 16);
   return (int64_t)sizeof(float) * (round_up(d->scratch_b, 16) + d->scratch_a);
 }
@@ -1729,21 +1757,23 @@ static const char *kernel_label(const kl_mm *d, char *buf, size_t n) {
 }
 
 /* mc_convr over all output rows, or over `slots` parts of them in parallel,
- * each padding into its own slice of the scratch (as kl_par_gemm_call's). */
+ * all reading the one padded copy made before them (kl_par_pad_once). */
 static void convr_call(emit_ctx *e, const kl_mm *d, const char *g) {
   const char *t, *s;
+  int reg;
   if (d->slots <= 1) {
     emit_line(e, "mc_convr(&%s, 0, %lld);", g, (long long)d->OH);
     return;
   }
-  kl_par_for(e);
+  reg = kl_par_pad_once(e, d, g);
+  kl_par_loop(e, reg);
   t = kl_for(e, d->slots);
   s = emit_fresh(e, "g");
   emit_line(e, "mc_gemm_args %s = %s;", s, g);
-  emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)(kl_mm_scratch_bytes(d) / (int64_t)sizeof(float) / d->slots));
   emit_line(e, "mc_convr(&%s, %s * %lld / %d, (%s + 1) * %lld / %d);", s, t, (long long)d->OH, d->slots, t,
             (long long)d->OH, d->slots);
   kl_end(e);
+  if (reg) kl_end(e);   /* the parallel region */
 }
 
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {

@@ -102,6 +102,10 @@ typedef struct kl_mm {
  * 1, 2.  A fused residual is the node's "_residual" input. */
 void kl_mm_lower_gemm(const ir_node *n, const kl_gemm_desc *g, int is_matmul, kl_mm *d);
 void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d);
+/* Whether the parts of a parallel product (slots > 1) share one whole
+ * padded copy of the input, made before them (the transposed tile and
+ * mc_convr over KL_MM_B_PADDED), rather than each padding its own. */
+int kl_mm_shared_copy(const kl_mm *d);
 /* Bytes of arena scratch the lowered kernel needs. */
 int64_t kl_mm_scratch_bytes(const kl_mm *d);
 /* The input whose bytes y may take (op_def.share_input): the residual of

@@ -15,6 +15,12 @@
  * number of parts.  Each part packs B (and A's last rows) into its own
  * slice of the node's scratch; a part's index picks the slice, not the
  * OpenMP thread number, so nothing depends on which thread runs what.
+ * Kernels over the whole padded copy (the transposed tile, mc_convr)
+ * instead share one copy, made before the parallel loop: each part making
+ * its own did the copying twice and took twice the scratch, which the
+ * planner's cap then refused to the transposed tile (ResNet-8's /b3/conv1
+ * fell back to the standard tile on 8-pixel rows, 2.4x slower on 2
+ * threads than 1).
  */
 #include "kl_par.h"
 
@@ -55,27 +61,66 @@ void kl_par_split_gemm(const ir_node *n, kl_mm *d) {
   d->slots = (int)kl_par_parts(kl_par_threads(n), d->split_n ? panels : tiles, work);
 }
 
+static void use_region_macros(emit_ctx *e) {
+  char def[320];
+  snprintf(def, sizeof def,
+           "/* ---- a parallel region of worksharing loops (--threads %d): OpenMP builds only ---- */\n"
+           "#ifdef _OPENMP\n"
+           "#define MC_PARALLEL _Pragma(\"omp parallel num_threads(%d)\")\n"
+           "#define MC_FOR _Pragma(\"omp for schedule(static)\")\n"
+           "#else\n"
+           "#define MC_PARALLEL\n"
+           "#define MC_FOR\n"
+           "#endif\n",
+           emit_opts(e)->threads, emit_opts(e)->threads);
+  emit_helper(e, "mc_parallel_region", def);
+}
+
+int kl_par_pad_once(emit_ctx *e, const kl_mm *d, const char *g) {
+  const char *p;
+  if (d->slots <= 1 || !kl_mm_shared_copy(d)) return 0;
+  use_region_macros(e);
+  emit_line(e, "%s.padded = 1;", g);
+  emit_line(e, "MC_PARALLEL");
+  kl_block(e);
+  emit_line(e, "MC_FOR");
+  p = kl_for(e, d->slots);
+  emit_line(e, "mc_pad_chans(&%s, %s * %lld / %d, (%s + 1) * %lld / %d);", g, p, (long long)d->C, d->slots, p,
+            (long long)d->C, d->slots);
+  kl_end(e);
+  return 1;
+}
+
+void kl_par_loop(emit_ctx *e, int in_region) {
+  if (in_region) emit_line(e, "MC_FOR");
+  else kl_par_for(e);
+}
+
 void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx) {
   int64_t unit = d->split_n ? KL_MM_NR : d->tposed ? 2 * KL_MM_NR : KL_MM_MR, units, per;
   const char *t, *s;
+  int reg;
   if (d->slots <= 1) {
     emit_line(e, "mc_gemm%s(&%s, 0, %lld, 0, %lld);", sfx, g, (long long)d->M, (long long)d->N);
     return;
   }
   units = ((d->split_n ? d->N : d->M) + unit - 1) / unit;
   per = kl_mm_scratch_bytes(d) / (int64_t)sizeof(float) / d->slots;   /* floats of one part's scratch */
-  kl_par_for(e);
+  if (kl_mm_shared_copy(d)) per = 0;   /* one copy, made here, that every part reads */
+  reg = kl_par_pad_once(e, d, g);
+  kl_par_loop(e, reg);
   t = kl_for(e, d->slots);
   s = emit_fresh(e, "g");
   emit_line(e, "mc_gemm_args %s = %s;", s, g);
   emit_line(e, "int64_t lo = %s * %lld / %d * %lld, hi = %s + 1 == %d ? %lld : (%s + 1) * %lld / %d * %lld;", t,
             (long long)units, d->slots, (long long)unit, t, d->slots, (long long)(d->split_n ? d->N : d->M), t,
             (long long)units, d->slots, (long long)unit);
-  if (d->scratch_b) emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)per);
-  if (d->scratch_a) emit_line(e, "%s.ascratch += %s * %lld;", s, t, (long long)per);
+  if (d->scratch_b && per) emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)per);
+  if (d->scratch_a && per) emit_line(e, "%s.ascratch += %s * %lld;", s, t, (long long)per);
   if (d->split_n)
     emit_line(e, "mc_gemm%s(&%s, 0, %lld, lo, hi);", sfx, s, (long long)d->M);
   else
     emit_line(e, "mc_gemm%s(&%s, lo, hi, 0, %lld);", sfx, s, (long long)d->N);
   kl_end(e);
+  if (reg) kl_end(e);   /* the parallel region */
 }

@@ -35,6 +35,17 @@ void kl_par_for(emit_ctx *e);
  * of N when N has enough of them, else row tiles of M; each part packs into
  * its own scratch (kl_mm_scratch_bytes counts them all). */
 void kl_par_split_gemm(const ir_node *n, kl_mm *d);
+/* When d's parts share one padded copy (kl_mm_shared_copy): g.padded
+ * set, so that no part makes it again, then a parallel region opened
+ * (MC_PARALLEL, a block) whose first worksharing loop (MC_FOR) makes the
+ * copy by parts of its channels (mc_pad_chans); the loop of the parts
+ * follows in the region after that loop's barrier (kl_par_loop), and the
+ * caller closes the block.  Returns 1 when it opened the region.  Without
+ * OpenMP the block runs the copy, then the parts, in order. */
+int kl_par_pad_once(emit_ctx *e, const kl_mm *d, const char *g);
+/* The pragma for the parallel loop written next: MC_PARALLEL_FOR, or
+ * MC_FOR inside a region kl_par_pad_once opened (in_region). */
+void kl_par_loop(emit_ctx *e, int in_region);
 /* The call of the GEMM described by g (a mc_gemm_args variable) with the
  * helpers' suffix sfx: one call, or one per part in a parallel loop. */
 void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx);
