@@ -385,6 +385,7 @@ typedef struct mc_gemm_args {
   mc_act_fn act;                 /* NULL: none */
   float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */
   float *ascratch;               /* KC * MR floats, when A is not packed */
+  int padded;                    /* the whole padded copy is in scratch already (mc_pad_whole, once for all parts) */
 } mc_gemm_args;
 
 /* The epilogue but the activation, on the values of row m, columns
@@ -514,7 +515,7 @@ static void mc_taps(const mc_gemm_args *g, int32_t *ko) {
  * and phases no tap reads hold zeros already (mc_gemm zeroes the band
  * once).  The first `keep` rows of each plane are the last ones of the band
  * before: moved up, one run a plane, rather than copied from x again. */
-static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {
+static void mc_band_chans(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep, int64_t c0, int64_t c1) {
   int64_t a, b, c, i, s, t, plane = g->xh * g->vw;
   int64_t pa = mc_phases(g->SH, g->DH, g->KH), pb = mc_phases(g->SW, g->DW, g->KW);
   for (a = 0; a < pa; a++)
@@ -528,7 +529,7 @@ static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) 
       for (t = 0; !ub && t < g->KW; t++) ub = t * g->DW % g->SW == b;
       if (s1 > g->vw) s1 = g->vw;
       if (!ua || !ub || s1 <= s0) continue;
-      for (c = 0; c < g->C; c++) {
+      for (c = c0; c < c1; c++) {
         float *p = xp + ((a * pb + b) * g->C + c) * plane;
         if (keep) memmove(p, p + (g->xh - keep) * g->vw, sizeof(float) * (size_t)(keep * g->vw));
         for (i = keep; i < g->xh; i++) {
@@ -543,6 +544,11 @@ static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) 
         }
       }
     }
+}
+
+/* Every channel (mc_band_chans does channels c0..c1-1 only). */
+static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) {
+  mc_band_chans(g, xp, r0, keep, 0, g->C);
 }
 
 /* One MR x NT tile of y at (m, n): the kc-long product of A rows (pointers

@@ -97,6 +97,7 @@ typedef struct mc_gemm_args {
   mc_act_fn act;                 /* NULL: none */
   float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */
   float *ascratch;               /* KC * MR floats, when A is not packed */
+  int padded;                    /* the whole padded copy is in scratch already (mc_pad_whole, once for all parts) */
 } mc_gemm_args;
 
 /* The epilogue but the activation, on the values of row m, columns
