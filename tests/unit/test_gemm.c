@@ -92,20 +92,21 @@ static int64_t emit_capped(ir_graph *g, ir_node *n, int64_t cap, char *dir) {
   return bytes;
 }
 
+/* dir/m.c, the emitted C, malloc'd (the test fails when it is missing). */
+static char *emitted_c(const char *dir) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/m.c", dir);
+  char *text = ot_slurp(path, NULL);
+  assert_non_null(text);
+  return text;
+}
+
 /* The value the emitted m.c in dir sets `field` to ("bh" in ".bh = 3;"),
  * or -1 when it sets none. */
 static int64_t emitted(const char *dir, const char *field) {
-  char path[128], pat[32];
-  snprintf(path, sizeof path, "%s/m.c", dir);
+  char pat[32];
   snprintf(pat, sizeof pat, ".%s = ", field);
-  FILE *f = fopen(path, "r");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  rewind(f);
-  char *text = calloc((size_t)len + 1, 1);
-  assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-  fclose(f);
+  char *text = emitted_c(dir);
   const char *p = strstr(text, pat);
   int64_t v = p ? strtoll(p + strlen(pat), NULL, 10) : -1;
   free(text);
@@ -146,16 +147,7 @@ static void compare_capped(ir_graph *g, ir_node *n, double **vals, int64_t cap, 
   if (got_bh_scratch) got_bh_scratch[0] = emitted(dir, "bh"), got_bh_scratch[1] = scratch;
   ot_write_driver(g, dir, inputs);
   if (want_in_c[0]) {
-    char path[128];
-    snprintf(path, sizeof path, "%s/m.c", dir);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    char *src = calloc((size_t)len + 1, 1);
-    fseek(f, 0, SEEK_SET);
-    assert_int_equal(fread(src, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
+    char *src = emitted_c(dir);
     for (int w = 0; w < 2; w++)
       if (want_in_c[w] && !strstr(src, want_in_c[w])) fail_msg("the emitted C has no '%s' (in %s)", want_in_c[w], dir);
     free(src);
