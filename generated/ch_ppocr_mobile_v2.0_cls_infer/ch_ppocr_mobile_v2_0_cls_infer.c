@@ -9,6 +9,11 @@
 
 #include "ch_ppocr_mobile_v2_0_cls_infer.h"
 
+/* Fused multiply-adds also in ISO C mode (MODELC_NO_FMA: none). */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(MODELC_NO_FMA)
+#pragma GCC optimize("fp-contract=fast")
+#endif
+
 /* ---- weights, defined in ch_ppocr_mobile_v2_0_cls_infer_weights.c ---- */
 /* conv2d_14.b_0[8] float32 */
 union ch_ppocr_mobile_v2_0_cls_infer_w0_u { uint32_t u[8]; float v[8]; };

@@ -9,6 +9,11 @@
 
 #include "hello_deepa.h"
 
+/* Fused multiply-adds also in ISO C mode (MODELC_NO_FMA: none). */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(MODELC_NO_FMA)
+#pragma GCC optimize("fp-contract=fast")
+#endif
+
 /* ---- weights, defined in hello_deepa_weights.c ---- */
 /* layer1.bias[32] float32 */
 union hello_deepa_w0_u { uint32_t u[32]; float v[32]; };

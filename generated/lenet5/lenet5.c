@@ -9,6 +9,11 @@
 
 #include "lenet5.h"
 
+/* Fused multiply-adds also in ISO C mode (MODELC_NO_FMA: none). */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(MODELC_NO_FMA)
+#pragma GCC optimize("fp-contract=fast")
+#endif
+
 /* ---- weights, defined in lenet5_weights.c ---- */
 /* c1.bias[6] float32 */
 union lenet5_w0_u { uint32_t u[6]; float v[6]; };

@@ -9,6 +9,11 @@
 
 #include "resnet_small.h"
 
+/* Fused multiply-adds also in ISO C mode (MODELC_NO_FMA: none). */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(MODELC_NO_FMA)
+#pragma GCC optimize("fp-contract=fast")
+#endif
+
 /* ---- weights, defined in resnet_small_weights.c ---- */
 /* final_bn.weight[32] float32 */
 union resnet_small_w0_u { uint32_t u[32]; float v[32]; };

@@ -9,6 +9,11 @@
 
 #include "silero_vad_op18_ifless.h"
 
+/* Fused multiply-adds also in ISO C mode (MODELC_NO_FMA: none). */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(MODELC_NO_FMA)
+#pragma GCC optimize("fp-contract=fast")
+#endif
+
 /* ---- weights, defined in silero_vad_op18_ifless_weights.c ---- */
 /* model.encoder.0.reparam_conv.bias[128] float32 */
 union silero_vad_op18_ifless_w0_u { uint32_t u[128]; float v[128]; };
