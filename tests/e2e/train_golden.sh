@@ -14,18 +14,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/train_lib.sh"
 
 while read -r net opt spec; do
   o=$tmp/${net}_$opt
-  if ! "$modelc" compile "$gold/$net.onnx" -o "$o" --dim batch=4 --name m --emit-main --train --loss softmax_cross_entropy \
-      --optimizer "$spec" > "$o.log" 2>&1; then
-    fail "$net $opt: compile: $(tail -1 "$o.log")"
-    continue
-  fi
-  if ! $cc -std=c99 -O2 -Wall -Wextra -Werror "$o"/*.c -lm -o "$o/m_main" > "$o.log" 2>&1; then
-    fail "$net $opt: $cc: $(head -1 "$o.log")"
-    continue
-  fi
+  train_build "$gold/$net.onnx" "$o" "$spec" "$net $opt" || continue
   if ! "$o/m_main" --train "$gold/${net}_x.npy" "$gold/${net}_y.npy" --epochs 1 --batch 4 \
       --log "$o/loss.csv" --save "$o/w.npz" > "$o.log" 2>&1; then
     fail "$net $opt: training: $(tail -1 "$o.log")"

@@ -21,6 +21,7 @@ gold=models/train/golden
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/train_lib.sh"
 
 case $(uname -m) in
   x86_64) arch=x64 ;;
@@ -36,12 +37,8 @@ lib=$(find bench/ort/node_modules/onnxruntime-node/bin -path "*/linux/$arch/libo
 
 $cc -std=c99 -O2 -Iruntime -o "$tmp/ort" bench/ort/ort_bench.c runtime/npy.c -ldl > "$tmp/log" 2>&1 ||
   fail "building ort_bench: $(head -n 1 "$tmp/log")"
-"$modelc" compile "$gold/mlp.onnx" -o "$tmp/c" --dim batch=4 --name m --emit-main --train \
-  --loss softmax_cross_entropy --optimizer sgd:lr=0.05,momentum=0.9 > "$tmp/log" 2>&1 ||
-  fail "compile: $(tail -n 1 "$tmp/log")"
-$cc -std=c99 -O2 -Wall -Wextra -Werror "$tmp"/c/*.c -lm -o "$tmp/m_main" > "$tmp/log" 2>&1 ||
-  fail "$cc: $(head -n 1 "$tmp/log")"
-"$tmp/m_main" --train "$gold/mlp_x.npy" "$gold/mlp_y.npy" --epochs 1 --batch 4 --save "$tmp/w.npz" > "$tmp/log" 2>&1 ||
+train_build "$gold/mlp.onnx" "$tmp/c" sgd:lr=0.05,momentum=0.9 mlp
+"$tmp/c/m_main" --train "$gold/mlp_x.npy" "$gold/mlp_y.npy" --epochs 1 --batch 4 --save "$tmp/w.npz" > "$tmp/log" 2>&1 ||
   fail "training: $(tail -n 1 "$tmp/log")"
 "$modelc" update-weights "$gold/mlp.onnx" "$tmp/w.npz" -o "$tmp/trained.onnx" > "$tmp/log" 2>&1 ||
   fail "update-weights: $(tail -n 1 "$tmp/log")"
@@ -51,7 +48,7 @@ import sys, numpy as np
 np.save(sys.argv[1], np.random.default_rng(20261129).standard_normal((4, 20), dtype=np.float32))' "$tmp/in.npy" ||
   fail "writing the input"
 mkdir -p "$tmp/o_c" "$tmp/o_ort" "$tmp/o_orig"
-"$tmp/m_main" --load "$tmp/w.npz" "$tmp/in.npy" -o "$tmp/o_c" > "$tmp/log" 2>&1 || fail "C inference: $(tail -n 1 "$tmp/log")"
+"$tmp/c/m_main" --load "$tmp/w.npz" "$tmp/in.npy" -o "$tmp/o_c" > "$tmp/log" 2>&1 || fail "C inference: $(tail -n 1 "$tmp/log")"
 "$tmp/ort" --lib "$lib" "$tmp/trained.onnx" -o "$tmp/o_ort" "$tmp/in.npy" > "$tmp/log" 2>&1 ||
   fail "ONNX Runtime on the trained model: $(tail -n 1 "$tmp/log")"
 "$tmp/ort" --lib "$lib" "$gold/mlp.onnx" -o "$tmp/o_orig" "$tmp/in.npy" > "$tmp/log" 2>&1 ||

@@ -22,6 +22,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/train_lib.sh"
 
 # the golden MLP with a Dropout (ratio 0.3) after its first ReLU
 /usr/bin/python3 - "$gold/mlp.onnx" "$tmp/mlp_dropout.onnx" << 'EOF' || { echo "FAIL: writing the Dropout model"; exit 1; }
@@ -49,15 +50,7 @@ while read -r name model data spec shuffle; do
   o=$tmp/$name
   mkdir -p "$o"
   [ "$model" = dropout ] && model=$tmp/mlp_dropout.onnx || model=$gold/$model.onnx
-  if ! "$modelc" compile "$model" -o "$o" --dim batch=4 --name m --emit-main --train --loss softmax_cross_entropy \
-      --optimizer "$spec" > "$o.log" 2>&1; then
-    fail "$name: compile: $(tail -1 "$o.log")"
-    continue
-  fi
-  if ! $cc -std=c99 -O2 -Wall -Wextra -Werror "$o"/*.c -lm -o "$o/m_main" > "$o.log" 2>&1; then
-    fail "$name: $cc: $(head -1 "$o.log")"
-    continue
-  fi
+  train_build "$model" "$o" "$spec" "$name" || continue
   run() {   # run ARGS...: train on the net's data; stdout and stderr to $o/out, $o/err
     (cd "$o" && ./m_main --train "$here/$gold/${data}_x.npy" "$here/$gold/${data}_y.npy" --batch 4 $shuffle "$@" \
       > out 2> err) || { fail "$name: m_main $*: $(tail -1 "$o/err")"; return 1; }
