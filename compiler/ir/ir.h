@@ -258,6 +258,10 @@ void ir_mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int
  * in g's schedule: its producer runs after the loss's producer and after
  * every other node reading the target. */
 int ir_stored_in_ok(const ir_graph *g, const ir_tensor *v);
+/* Whether node q must run before a node that writes target in place: q
+ * reads target or computes g's loss.  The one rule behind ir_stored_in_ok
+ * and the schedule's placing of such writers. */
+int ir_reads_before_write(const ir_graph *g, const ir_node *q, const ir_tensor *target);
 /* last_read[id] = max(last_read[id], step) for every update value and the
  * loss of a training-step graph g: the step reads them when it ends. */
 void ir_mark_step_end_reads(const ir_graph *g, int step, int *last_read);

@@ -98,6 +98,14 @@ void ir_mark_subgraph_reads(const ir_graph *g, const ir_graph *sg, int step, int
     if (ir_owns(g, sg->outputs[k]) && last_read[sg->outputs[k]->id] < step) last_read[sg->outputs[k]->id] = step;
 }
 
+int ir_reads_before_write(const ir_graph *g, const ir_node *q, const ir_tensor *target) {
+  for (int i = 0; i < q->n_in; i++)
+    if (q->in[i] == target) return 1;
+  for (int j = 0; j < q->n_out; j++)
+    if (q->out[j] && q->out[j] == g->loss) return 1;
+  return 0;
+}
+
 int ir_stored_in_ok(const ir_graph *g, const ir_tensor *v) {
   const ir_node *p = v->producer;
   const ir_tensor *t = v->stored_in;
@@ -110,10 +118,7 @@ int ir_stored_in_ok(const ir_graph *g, const ir_tensor *v) {
   for (int s = at + 1; s < g->n_nodes; s++) {   /* nothing after p reads the old target or makes the loss */
     const ir_node *n = g->nodes[s];
     if (n->dead) continue;
-    for (int i = 0; i < n->n_in; i++)
-      if (n->in[i] == t) return 0;
-    for (int j = 0; j < n->n_out; j++)
-      if (n->out[j] && n->out[j] == g->loss) return 0;
+    if (ir_reads_before_write(g, n, t)) return 0;
     if (ir_node_has_subgraph(n)) return 0;   /* reads by name: not looked into */
   }
   return 1;

@@ -66,18 +66,14 @@ static int64_t gain(const ir_graph *g, const ir_node *nd, const int *left) {
 }
 
 /* Does q have to run before p, which writes into the targets of its
- * stored_in outputs?  q computes an input of p or the loss, or reads a
- * target. */
+ * stored_in outputs?  q computes an input of p, or reads a target or
+ * computes the loss (ir_reads_before_write). */
 static int writer_after(const ir_graph *g, const ir_node *p, const ir_node *q) {
-  for (int j = 0; j < q->n_out; j++) {
-    if (!q->out[j]) continue;
-    if (q->out[j] == g->loss) return 1;
-    for (int i = 0; i < p->n_in; i++)
+  for (int j = 0; j < q->n_out; j++)
+    for (int i = 0; q->out[j] && i < p->n_in; i++)
       if (p->in[i] == q->out[j]) return 1;
-  }
   for (int j = 0; j < p->n_out; j++)
-    for (int i = 0; p->out[j] && p->out[j]->stored_in && i < q->n_in; i++)
-      if (q->in[i] == p->out[j]->stored_in) return 1;
+    if (p->out[j] && p->out[j]->stored_in && ir_reads_before_write(g, q, p->out[j]->stored_in)) return 1;
   return 0;
 }
 
