@@ -108,6 +108,23 @@ typedef struct kl_bn_train_desc {
 
 int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *d);
 
+/* Backward of BatchNormalization in training mode over x [N, C, S]
+ * (BatchNormalizationGrad, ops_grad.c): per channel the batch mean m and
+ * variance v as kl_bn_train computes them, r = 1/sqrt(v + eps), n = N*S,
+ * and g = dy, or dy where relu_y > 0 and 0 elsewhere when relu_y is set
+ * (the output of a Relu of the BatchNormalization's y):
+ *     dbias[c] = sum g,   dscale[c] = r * sum g*(x - m)
+ *     dx = scale[c] * r * (g - sum g / n - (x - m) * r*r * sum g*(x - m) / n)
+ * dscale and dbias may be NULL. */
+typedef struct kl_bn_grad_desc {
+  ir_dtype dt;
+  int64_t N, C, S;
+  const char *dy, *x, *scale, *relu_y, *dx, *dscale, *dbias;
+  double eps;
+} kl_bn_grad_desc;
+
+int kl_bn_grad(emit_ctx *e, const kl_bn_grad_desc *d);
+
 /* Backward kernels of ops_grad.c ------------------------------------------- */
 
 /* Weight gradient of the convolution d describes (bias, epilogue unused),

@@ -677,24 +677,64 @@ static void test_layernorm(void **state) {
   check(with_x(&s, 2, DIMS(3, 4), 0.5, 1.5), "LayerNormalization without bias");
 }
 
-/* BatchNormalization of x0 [3,2,2,2] with scale x1, B x2, mean x3, var x4:
- * v 0 training mode (batch statistics; mean and var only feed the running
- * statistics, so their gradients are zero), v 1 inference mode */
+/* BatchNormalization of x0 [3,2,2,2] (v 4: [6,2]) with scale x1, B x2,
+ * mean x3, var x4: v 0 training mode (batch statistics; mean and var only
+ * feed the running statistics, so their gradients are zero: the fused
+ * BatchNormalizationGrad), v 1 inference mode; in training mode v 2 a Relu
+ * of the output (folded into BatchNormalizationGrad), v 3 a Relu of the
+ * output plus x0 (the ReluGrad feeds the fused node and x0's gradient),
+ * v 4 rank 2 with a Relu.  B shifts the Relu's input away from its kink. */
 static ir_tensor *body_batchnorm(ir_graph *g, ir_tensor *const *x, int v) {
   ir_node *n = ot_node(g, "BatchNormalization", 15, 5, x, 1);
-  ir_attr_set_int(n, "training_mode", v == 0);
+  ir_attr_set_int(n, "training_mode", v != 1);
   ir_attr_set_float(n, "epsilon", 1e-2);
-  return op1(g, "Tanh", fin(n));
+  ir_tensor *y = fin(n);
+  if (v == 3) y = op2(g, "Add", y, x[0]);
+  return op1(g, "Tanh", v >= 2 ? op1(g, "Relu", y) : y);
 }
 
 static void test_batchnorm(void **state) {
+  static const char *const what[] = {"BatchNormalization training", "BatchNormalization inference",
+                                     "BatchNormalization training + Relu", "BatchNormalization training + x0 + Relu",
+                                     "BatchNormalization training [6,2] + Relu"};
   (void)state;
-  for (int v = 0; v < 2; v++) {
-    gspec s = one(body_batchnorm, v, 4, DIMS(3, 2, 2, 2), -2, 2);
+  for (int v = 0; v < 5; v++) {
+    gspec s = v == 4 ? one(body_batchnorm, v, 2, DIMS(6, 2), -2, 2) : one(body_batchnorm, v, 4, DIMS(3, 2, 2, 2), -2, 2);
     with_x(with_x(&s, 1, DIMS(2), 0.5, 1.5), 1, DIMS(2), -0.5, 0.5);
     with_x(with_x(&s, 1, DIMS(2), -0.3, 0.3), 1, DIMS(2), 0.5, 1.5);
-    check(&s, v == 0 ? "BatchNormalization training" : "BatchNormalization inference");
+    check(&s, what[v]);
   }
+}
+
+/* ReluGrad and BatchNormalizationGrad are what the builders make: no
+ * Sign/Mul chain is left for a Relu, nor ReduceMean for a training-mode
+ * BatchNormalization, and the Relu after it is folded in (no ReluGrad). */
+static void test_batchnorm_relu_nodes(void **state) {
+  (void)state;
+  gspec s = one(body_batchnorm, 2, 4, DIMS(3, 2, 2, 2), -2, 2);
+  with_x(with_x(&s, 1, DIMS(2), 0.5, 1.5), 1, DIMS(2), -0.5, 0.5);
+  with_x(with_x(&s, 1, DIMS(2), -0.3, 0.3), 1, DIMS(2), 0.5, 1.5);
+  built f;
+  build(&f, &s, NULL);
+  ir_graph_add_output(f.g, f.y);
+  run_passes(f.g);
+  ir_tensor yshape = *f.y;
+  ir_graph_free(f.g);
+  built ad;
+  build(&ad, &s, &yshape);
+  run_passes(ad.g);
+  int bng = 0, relug = 0, other = 0;
+  for (int k = 0; k < ad.g->n_nodes; k++) {
+    const ir_node *n = ad.g->nodes[k];
+    if (n->dead) continue;
+    bng += !strcmp(n->op_type, "BatchNormalizationGrad") && n->n_in == 4;
+    relug += !strcmp(n->op_type, "ReluGrad");
+    other += !strcmp(n->op_type, "ReduceMean") || !strcmp(n->op_type, "Sign");
+  }
+  assert_int_equal(bng, 1);
+  assert_int_equal(relug, 0);
+  assert_int_equal(other, 0);
+  ir_graph_free(ad.g);
 }
 
 /* InstanceNormalization of x0 [2,3,2,2] with scale x1 [3] and B x2 [3] */
@@ -953,6 +993,7 @@ int main(void) {
     cmocka_unit_test(test_index_ops),
     cmocka_unit_test(test_layernorm),
     cmocka_unit_test(test_batchnorm),
+    cmocka_unit_test(test_batchnorm_relu_nodes),
     cmocka_unit_test(test_instnorm),
     cmocka_unit_test(test_batchnorm_training_forward),
     cmocka_unit_test(test_dropout),
