@@ -974,6 +974,39 @@ static void test_backward_compiles_more(void **state) {
   ir_graph_free(g);
 }
 
+/* BatchNormalizationGrad's C on planes long enough for the vectorized
+ * runs (S = 72: 4 blocks of 16 and a tail of 8), with both folded Relus
+ * (after the BatchNorm, and after an Add of a second BatchNorm's output and
+ * x, whose ReluGrad also feeds x's gradient); gradients of x, the scales
+ * and a bias. */
+static void test_backward_compiles_bn(void **state) {
+  (void)state;
+  ot_need_compilers();
+  ir_graph *g = ir_graph_new("g", NULL);
+  ir_tensor *x = ot_input(g, "x", IR_F32, 4, DIMS(2, 3, 9, 8));
+  ir_tensor *sc = ot_input(g, "sc", IR_F32, 1, DIMS(3));
+  ir_tensor *bb = ot_input(g, "bb", IR_F32, 1, DIMS(3));
+  ir_tensor *y = x;
+  for (int k = 0; k < 2; k++) {
+    char nm[4][8];
+    for (int j = 0; j < 4; j++) snprintf(nm[j], sizeof nm[j], "%c%d", "smvb"[j], k);
+    ir_node *bn = ot_node(g, "BatchNormalization", 15, 5,
+                          IN(y, k ? ot_const(g, nm[0], IR_F32, 1, DIMS(3), D(0.7, 1.3, -0.9)) : sc,
+                             k ? ot_const(g, nm[3], IR_F32, 1, DIMS(3), D(0.2, -0.1, 0)) : bb,
+                             ot_const(g, nm[1], IR_F32, 1, DIMS(3), D(0, 0, 0)), ot_const(g, nm[2], IR_F32, 1, DIMS(3), D(1, 1, 1))),
+                          1);
+    ir_attr_set_int(bn, "training_mode", 1);
+    y = op1(g, "Relu", k ? op2(g, "Add", fin(bn), x) : fin(bn));
+  }
+  ir_tensor *out = op1(g, "Tanh", fin(mk(g, "ReduceMean", 2, IN(op2(g, "Mul", y, y), ints(g, 1, DIMS(-1))), 1)));
+  float xv[432], sv[3] = {0.8f, 1.2f, 1.5f}, bv[3] = {0.1f, -0.2f, 0.3f};
+  ot_rnd_seed(11);
+  for (int i = 0; i < 432; i++) xv[i] = (float)ot_rnd() / 2 + 0.05f * (float)(i % 3);
+  void *inputs[3] = {xv, sv, bv};
+  compile_and_compare_backward(g, out, 3, (ir_tensor *[]){x, sc, bb}, inputs);
+  ir_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_unary),
@@ -1000,6 +1033,7 @@ int main(void) {
     cmocka_unit_test(test_refusals),
     cmocka_unit_test(test_backward_compiles),
     cmocka_unit_test(test_backward_compiles_more),
+    cmocka_unit_test(test_backward_compiles_bn),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
