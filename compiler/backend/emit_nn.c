@@ -317,13 +317,15 @@ static int emit_bn_train(emit_ctx *e, const ir_node *n) {
   bn_desc(e, n, &d.bn);
   d.run_mean = n->n_out > 1 && n->out[1] ? emit_out(e, 1) : NULL;
   d.run_var = n->n_out > 2 && n->out[2] ? emit_out(e, 2) : NULL;
+  d.batch_mean = n->n_out > 3 && n->out[3] ? emit_out(e, 3) : NULL;
+  d.batch_var = n->n_out > 4 && n->out[4] ? emit_out(e, 4) : NULL;
   d.momentum = ir_attr_float(n, "momentum", 0.9);
   int64_t cnt = d.bn.N * d.bn.S;
   d.var_scale = ir_attr_int(n, "unbiased_running_var", 0) && cnt > 1 ? (double)cnt / (double)(cnt - 1) : 1.0;
   return kl_bn_train(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
 }
 
-/* BatchNormalizationGrad(dY, X, scale[, Y]) -> dX[, dScale, dBias]. */
+/* BatchNormalizationGrad(dY, X, scale[, Y, mean, var]) -> dX[, dScale, dBias]. */
 int emit_nn_batchnorm_grad(emit_ctx *e, const ir_node *n) {
   const ir_tensor *X = n->in[1];
   kl_bn_grad_desc d;
@@ -336,6 +338,8 @@ int emit_nn_batchnorm_grad(emit_ctx *e, const ir_node *n) {
   d.x = emit_in(e, 1);
   d.scale = emit_in(e, 2);
   d.relu_y = n->n_in > 3 ? emit_in(e, 3) : NULL;
+  d.mean = n->n_in > 5 ? emit_in(e, 4) : NULL;
+  d.var = n->n_in > 5 ? emit_in(e, 5) : NULL;
   d.dx = emit_out(e, 0);
   d.dscale = n->n_out > 1 && n->out[1] ? emit_out(e, 1) : NULL;
   d.dbias = n->n_out > 2 && n->out[2] ? emit_out(e, 2) : NULL;

@@ -701,11 +701,13 @@ int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
     emit_line(e, "%s[%s] = %s[%s] * %s + %s * %s * (1 - %s);", t->run_var, c, d->var, c, mom, v, vs, mom);
   else if (t->run_var)
     emit_line(e, "%s[%s] = %s[%s] * %s + %s * (1 - %s);", t->run_var, c, d->var, c, mom, v, mom);
+  if (t->batch_mean) emit_line(e, "%s[%s] = %s;", t->batch_mean, c, m);
+  if (t->batch_var) emit_line(e, "%s[%s] = %s;", t->batch_var, c, v);
   kl_end(e);
   return 0;
 }
 
-/* Per channel: the statistics again (bn_stats, the forward's values), one
+/* Per channel: the statistics (the forward's, or bn_stats again), one
  * pass for the two sums of g, one for dx.  The channels are independent:
  * with threads, each is one part. */
 int kl_bn_grad(emit_ctx *e, const kl_bn_grad_desc *d) {
@@ -728,7 +730,11 @@ int kl_bn_grad(emit_ctx *e, const kl_bn_grad_desc *d) {
   c = kl_for(e, d->C);
   m = emit_fresh(e, "m");
   v = emit_fresh(e, "v");
-  bn_stats(e, d->dt, d->N, d->C, d->S, d->x, c, m, v);
+  if (d->mean && d->var) {
+    emit_line(e, "const %s %s = %s[%s], %s = %s[%s];", T, m, d->mean, c, v, d->var, c);
+  } else {
+    bn_stats(e, d->dt, d->N, d->C, d->S, d->x, c, m, v);
+  }
   r = emit_fresh(e, "r");
   kl_line(e, d->dt, "const $T %s = 1 / sqrt@(%s + %s);", r, v, eps);
   sg = emit_fresh(e, "sg");

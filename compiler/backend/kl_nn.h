@@ -99,10 +99,11 @@ int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d);
  *     y = (x - m) / sqrt(v + eps) * scale[c] + bias[c]
  *     run_mean[c] = mean[c] * momentum + m * (1 - momentum)   (when run_mean)
  *     run_var[c]  = var[c] * momentum + v * var_scale * (1 - momentum)    (when run_var)
- * var_scale 1 is ONNX's rule; n / (n - 1) (n = N * S) PyTorch's unbiased one. */
+ * var_scale 1 is ONNX's rule; n / (n - 1) (n = N * S) PyTorch's unbiased one.
+ *     batch_mean[c] = m, batch_var[c] = v   (when set: for the backward) */
 typedef struct kl_bn_train_desc {
   kl_chan_affine_desc bn;   /* the node's operands; mean and var are the running ones */
-  const char *run_mean, *run_var;
+  const char *run_mean, *run_var, *batch_mean, *batch_var;
   double momentum, var_scale;
 } kl_bn_train_desc;
 
@@ -110,7 +111,8 @@ int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *d);
 
 /* Backward of BatchNormalization in training mode over x [N, C, S]
  * (BatchNormalizationGrad, ops_grad.c): per channel the batch mean m and
- * variance v as kl_bn_train computes them, r = 1/sqrt(v + eps), n = N*S,
+ * variance v, read from mean and var when set (the forward's), else
+ * computed as kl_bn_train computes them; r = 1/sqrt(v + eps), n = N*S,
  * and g = dy, or dy where relu_y > 0 and 0 elsewhere when relu_y is set
  * (the output of a Relu of the BatchNormalization's y):
  *     dbias[c] = sum g,   dscale[c] = r * sum g*(x - m)
@@ -119,7 +121,7 @@ int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *d);
 typedef struct kl_bn_grad_desc {
   ir_dtype dt;
   int64_t N, C, S;
-  const char *dy, *x, *scale, *relu_y, *dx, *dscale, *dbias;
+  const char *dy, *x, *scale, *relu_y, *mean, *var, *dx, *dscale, *dbias;
   double eps;
 } kl_bn_grad_desc;
 

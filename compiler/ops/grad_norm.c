@@ -112,18 +112,25 @@ int grad_InstanceNormalization(grad_ctx *gc, const ir_node *n) {
 }
 
 /* BatchNorm in training mode: BatchNormalizationGrad(g, x, scale) -> dx,
- * dscale, dB.  When g is the output of a ReluGrad(dY, y) (a Relu read the
+ * dscale, dB, given the batch statistics when the forward saves them.  When g is the output of a ReluGrad(dY, y) (a Relu read the
  * BatchNorm's output, or an Add of it, alone), the node takes dY and y
  * instead and masks dY itself; the ReluGrad is left to dead-node
  * elimination when nothing else (a residual branch) reads it. */
 static int bn_train_grad(grad_ctx *gc, const ir_node *n, ir_tensor *g) {
-  ir_tensor *in[4] = {g, n->in[0], n->in[1], NULL};
+  ir_tensor *in[6] = {g, n->in[0], n->in[1], NULL, NULL, NULL};
+  int n_in = 3;
   const ir_node *rg = g->producer;
   if (rg && g->id >= gc->n_forward && rg->op && rg->op == op_find("ai.modelc", "ReluGrad")) {
     in[0] = rg->in[0];
     in[3] = rg->in[1];
+    n_in = 4;
   }
-  ir_node *b = grad_internal(gc, "BatchNormalizationGrad", in[3] ? 4 : 3, in, 3);
+  if (n->n_out > 4 && n->out[3] && n->out[4]) {   /* the forward's batch statistics (train.c) */
+    in[4] = n->out[3];
+    in[5] = n->out[4];
+    n_in = 6;
+  }
+  ir_node *b = grad_internal(gc, "BatchNormalizationGrad", n_in, in, 3);
   ir_attr_set_float(b, "epsilon", ir_attr_float(n, "epsilon", 1e-5));
   if (op_validate(b) < 0) return -1;
   if (grad_add(gc, n->in[0], b->out[0], n->in[0]) < 0) return -1;

@@ -683,9 +683,12 @@ static void test_layernorm(void **state) {
  * BatchNormalizationGrad), v 1 inference mode; in training mode v 2 a Relu
  * of the output (folded into BatchNormalizationGrad), v 3 a Relu of the
  * output plus x0 (the ReluGrad feeds the fused node and x0's gradient),
- * v 4 rank 2 with a Relu.  B shifts the Relu's input away from its kink. */
+ * v 4 rank 2 with a Relu; v 5 and 6 as 0 and 2 with the forward's batch
+ * statistics (outputs 3-4, as train.c adds them) read by the backward.
+ * B shifts the Relu's input away from its kink. */
 static ir_tensor *body_batchnorm(ir_graph *g, ir_tensor *const *x, int v) {
-  ir_node *n = ot_node(g, "BatchNormalization", 15, 5, x, 1);
+  ir_node *n = ot_node(g, "BatchNormalization", 15, 5, x, v >= 5 ? 5 : 1);
+  if (v >= 5) v = v == 5 ? 0 : 2;
   ir_attr_set_int(n, "training_mode", v != 1);
   ir_attr_set_float(n, "epsilon", 1e-2);
   ir_tensor *y = fin(n);
@@ -696,9 +699,11 @@ static ir_tensor *body_batchnorm(ir_graph *g, ir_tensor *const *x, int v) {
 static void test_batchnorm(void **state) {
   static const char *const what[] = {"BatchNormalization training", "BatchNormalization inference",
                                      "BatchNormalization training + Relu", "BatchNormalization training + x0 + Relu",
-                                     "BatchNormalization training [6,2] + Relu"};
+                                     "BatchNormalization training [6,2] + Relu",
+                                     "BatchNormalization training, batch statistics saved",
+                                     "BatchNormalization training + Relu, batch statistics saved"};
   (void)state;
-  for (int v = 0; v < 5; v++) {
+  for (int v = 0; v < 7; v++) {
     gspec s = v == 4 ? one(body_batchnorm, v, 2, DIMS(6, 2), -2, 2) : one(body_batchnorm, v, 4, DIMS(3, 2, 2, 2), -2, 2);
     with_x(with_x(&s, 1, DIMS(2), 0.5, 1.5), 1, DIMS(2), -0.5, 0.5);
     with_x(with_x(&s, 1, DIMS(2), -0.3, 0.3), 1, DIMS(2), 0.5, 1.5);
@@ -711,30 +716,32 @@ static void test_batchnorm(void **state) {
  * BatchNormalization, and the Relu after it is folded in (no ReluGrad). */
 static void test_batchnorm_relu_nodes(void **state) {
   (void)state;
-  gspec s = one(body_batchnorm, 2, 4, DIMS(3, 2, 2, 2), -2, 2);
-  with_x(with_x(&s, 1, DIMS(2), 0.5, 1.5), 1, DIMS(2), -0.5, 0.5);
-  with_x(with_x(&s, 1, DIMS(2), -0.3, 0.3), 1, DIMS(2), 0.5, 1.5);
-  built f;
-  build(&f, &s, NULL);
-  ir_graph_add_output(f.g, f.y);
-  run_passes(f.g);
-  ir_tensor yshape = *f.y;
-  ir_graph_free(f.g);
-  built ad;
-  build(&ad, &s, &yshape);
-  run_passes(ad.g);
-  int bng = 0, relug = 0, other = 0;
-  for (int k = 0; k < ad.g->n_nodes; k++) {
-    const ir_node *n = ad.g->nodes[k];
-    if (n->dead) continue;
-    bng += !strcmp(n->op_type, "BatchNormalizationGrad") && n->n_in == 4;
-    relug += !strcmp(n->op_type, "ReluGrad");
-    other += !strcmp(n->op_type, "ReduceMean") || !strcmp(n->op_type, "Sign");
+  for (int v = 2; v <= 6; v += 4) {   /* statistics recomputed (6 inputs: saved) */
+    gspec s = one(body_batchnorm, v, 4, DIMS(3, 2, 2, 2), -2, 2);
+    with_x(with_x(&s, 1, DIMS(2), 0.5, 1.5), 1, DIMS(2), -0.5, 0.5);
+    with_x(with_x(&s, 1, DIMS(2), -0.3, 0.3), 1, DIMS(2), 0.5, 1.5);
+    built f;
+    build(&f, &s, NULL);
+    ir_graph_add_output(f.g, f.y);
+    run_passes(f.g);
+    ir_tensor yshape = *f.y;
+    ir_graph_free(f.g);
+    built ad;
+    build(&ad, &s, &yshape);
+    run_passes(ad.g);
+    int bng = 0, relug = 0, other = 0;
+    for (int k = 0; k < ad.g->n_nodes; k++) {
+      const ir_node *n = ad.g->nodes[k];
+      if (n->dead) continue;
+      bng += !strcmp(n->op_type, "BatchNormalizationGrad") && n->n_in == (v == 6 ? 6 : 4);
+      relug += !strcmp(n->op_type, "ReluGrad");
+      other += !strcmp(n->op_type, "ReduceMean") || !strcmp(n->op_type, "Sign");
+    }
+    assert_int_equal(bng, 1);
+    assert_int_equal(relug, 0);
+    assert_int_equal(other, 0);
+    ir_graph_free(ad.g);
   }
-  assert_int_equal(bng, 1);
-  assert_int_equal(relug, 0);
-  assert_int_equal(other, 0);
-  ir_graph_free(ad.g);
 }
 
 /* InstanceNormalization of x0 [2,3,2,2] with scale x1 [3] and B x2 [3] */
@@ -975,10 +982,11 @@ static void test_backward_compiles_more(void **state) {
 }
 
 /* BatchNormalizationGrad's C on planes long enough for the vectorized
- * runs (S = 72: 4 blocks of 16 and a tail of 8), with both folded Relus
- * (after the BatchNorm, and after an Add of a second BatchNorm's output and
- * x, whose ReluGrad also feeds x's gradient); gradients of x, the scales
- * and a bias. */
+ * runs (S = 72: 4 blocks of 16 and a tail of 8): a BatchNorm whose batch
+ * statistics are saved (outputs 3-4) with a Tanh after it, then one that
+ * recomputes them with a folded Relu after an Add of its output and x
+ * (whose ReluGrad also feeds x's gradient); gradients of x, the first
+ * scale and bias. */
 static void test_backward_compiles_bn(void **state) {
   (void)state;
   ot_need_compilers();
@@ -994,9 +1002,9 @@ static void test_backward_compiles_bn(void **state) {
                           IN(y, k ? ot_const(g, nm[0], IR_F32, 1, DIMS(3), D(0.7, 1.3, -0.9)) : sc,
                              k ? ot_const(g, nm[3], IR_F32, 1, DIMS(3), D(0.2, -0.1, 0)) : bb,
                              ot_const(g, nm[1], IR_F32, 1, DIMS(3), D(0, 0, 0)), ot_const(g, nm[2], IR_F32, 1, DIMS(3), D(1, 1, 1))),
-                          1);
+                          k ? 1 : 5);
     ir_attr_set_int(bn, "training_mode", 1);
-    y = op1(g, "Relu", k ? op2(g, "Add", fin(bn), x) : fin(bn));
+    y = k ? op1(g, "Relu", op2(g, "Add", fin(bn), x)) : op1(g, "Tanh", fin(bn));
   }
   ir_tensor *out = op1(g, "Tanh", fin(mk(g, "ReduceMean", 2, IN(op2(g, "Mul", y, y), ints(g, 1, DIMS(-1))), 1)));
   float xv[432], sv[3] = {0.8f, 1.2f, 1.5f}, bv[3] = {0.1f, -0.2f, 0.3f};
