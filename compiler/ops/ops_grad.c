@@ -176,6 +176,12 @@ static int bn_grad_infer(ir_graph *g, ir_node *n) {
   return 0;
 }
 
+/* dX may take dY's bytes: kl_bn_grad's last pass reads dY[k] before it stores dX[k]. */
+static int bn_grad_share(const ir_node *n) {
+  (void)n;
+  return 0;
+}
+
 static int relu_grad_infer(ir_graph *g, ir_node *n) {
   (void)g;
   if (op_check_dtype(n, 0, OP_F32_F64) || op_same_dtype(n, 0, 1)) return -1;
@@ -209,7 +215,7 @@ const op_def ops_grad[] = {
      .interp = interp_index_nll_loss_grad, .emit = emit_index_nll_loss_grad},
     {.name = "BatchNormalizationGrad", .domain = "ai.modelc", .min_in = 3, .max_in = 6, .min_out = 1, .max_out = 3,
      .attrs = bn_grad_attrs, .flags = OP_OPTIONAL_OUTPUTS, .infer = bn_grad_infer,
-     .interp = interp_nn_batchnorm_grad, .emit = emit_nn_batchnorm_grad},
+     .interp = interp_nn_batchnorm_grad, .emit = emit_nn_batchnorm_grad, .share_input = bn_grad_share},
     {.name = "ReluGrad", .domain = "ai.modelc", .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
      .attrs = no_attrs, .flags = OP_ELEMENTWISE, .infer = relu_grad_infer, .interp = interp_nn_relu_grad,
      .emit = emit_nn_relu_grad},

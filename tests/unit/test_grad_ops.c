@@ -872,6 +872,8 @@ static void test_refusals(void **state) {
  * Dropout with a step input), differentiated with respect to x, the table
  * and the LayerNorm scale, emitted as C, built with gcc and clang (ASan,
  * UBSan) and compared with the interpreter. */
+static int bn_grad_in_place;
+
 /* Append Gradient(y) with respect to xs[0..nx) to g, make y and the
  * gradients outputs, run the passes, run the interpreter on inputs, emit,
  * build with gcc and clang (ASan/UBSan), and compare every float32 output. */
@@ -891,6 +893,12 @@ static void compile_and_compare_backward(ir_graph *g, ir_tensor *y, int nx, ir_t
   char dir[64];
   const ot_cc_opts o = {"test_grad_ops", "TEST_GRAD_OPS_KEEP", "-O2", 1, 0, NULL};
   ot_emit_tmp(g, o.tag, dir);
+  bn_grad_in_place = 0;   /* planned now: BatchNormalizationGrads whose dX took dY's bytes */
+  for (int k = 0; k < g->n_nodes; k++) {
+    const ir_node *n = g->nodes[k];
+    bn_grad_in_place += !n->dead && !strcmp(n->op_type, "BatchNormalizationGrad") && n->out[0]->offset >= 0 &&
+                        n->out[0]->offset == n->in[0]->offset;
+  }
   ot_write_driver(g, dir, inputs);
   ot_build_run(dir, &o);
   for (int j = 0; j < g->n_outputs; j++) {
@@ -981,12 +989,12 @@ static void test_backward_compiles_more(void **state) {
   ir_graph_free(g);
 }
 
-/* BatchNormalizationGrad's C on planes long enough for the vectorized
- * runs (S = 72: 4 blocks of 16 and a tail of 8): a BatchNorm whose batch
- * statistics are saved (outputs 3-4) with a Tanh after it, then one that
- * recomputes them with a folded Relu after an Add of its output and x
- * (whose ReluGrad also feeds x's gradient); gradients of x, the first
- * scale and bias. */
+/* BatchNormalizationGrad's C, dX in place of dY, on planes long enough for
+ * the vectorized runs (S = 72: 4 blocks of 16 and a tail of 8): a
+ * BatchNorm whose batch statistics are saved (outputs 3-4) with a Tanh
+ * after it, then one that recomputes them with a folded Relu after an Add
+ * of its output and x (whose ReluGrad also feeds x's gradient); gradients
+ * of x, the first scale and bias. */
 static void test_backward_compiles_bn(void **state) {
   (void)state;
   ot_need_compilers();
@@ -1012,6 +1020,7 @@ static void test_backward_compiles_bn(void **state) {
   for (int i = 0; i < 432; i++) xv[i] = (float)ot_rnd() / 2 + 0.05f * (float)(i % 3);
   void *inputs[3] = {xv, sv, bv};
   compile_and_compare_backward(g, out, 3, (ir_tensor *[]){x, sc, bb}, inputs);
+  assert_true(bn_grad_in_place >= 1);   /* the emitted C ran with dX on dY's bytes */
   ir_graph_free(g);
 }
 
