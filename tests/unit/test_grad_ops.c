@@ -993,8 +993,9 @@ static void test_backward_compiles_more(void **state) {
  * the vectorized runs (S = 72: 4 blocks of 16 and a tail of 8): a
  * BatchNorm whose batch statistics are saved (outputs 3-4) with a Tanh
  * after it, then one that recomputes them with a folded Relu after an Add
- * of its output and x (whose ReluGrad also feeds x's gradient); gradients
- * of x, the first scale and bias. */
+ * of its output and x (whose ReluGrad also feeds x's gradient), then one
+ * over [48, 3, 3] (short planes: sums element by element, blocked);
+ * gradients of x, the first scale and bias. */
 static void test_backward_compiles_bn(void **state) {
   (void)state;
   ot_need_compilers();
@@ -1003,8 +1004,9 @@ static void test_backward_compiles_bn(void **state) {
   ir_tensor *sc = ot_input(g, "sc", IR_F32, 1, DIMS(3));
   ir_tensor *bb = ot_input(g, "bb", IR_F32, 1, DIMS(3));
   ir_tensor *y = x;
-  for (int k = 0; k < 2; k++) {
+  for (int k = 0; k < 3; k++) {
     char nm[4][8];
+    if (k == 2) y = op2(g, "Reshape", y, ints(g, 3, DIMS(48, 3, 3)));   /* 144 values a channel, S = 9: blocked sums */
     for (int j = 0; j < 4; j++) snprintf(nm[j], sizeof nm[j], "%c%d", "smvb"[j], k);
     ir_node *bn = ot_node(g, "BatchNormalization", 15, 5,
                           IN(y, k ? ot_const(g, nm[0], IR_F32, 1, DIMS(3), D(0.7, 1.3, -0.9)) : sc,
@@ -1012,7 +1014,7 @@ static void test_backward_compiles_bn(void **state) {
                              ot_const(g, nm[1], IR_F32, 1, DIMS(3), D(0, 0, 0)), ot_const(g, nm[2], IR_F32, 1, DIMS(3), D(1, 1, 1))),
                           k ? 1 : 5);
     ir_attr_set_int(bn, "training_mode", 1);
-    y = k ? op1(g, "Relu", op2(g, "Add", fin(bn), x)) : op1(g, "Tanh", fin(bn));
+    y = k == 1 ? op1(g, "Relu", op2(g, "Add", fin(bn), x)) : op1(g, "Tanh", fin(bn));
   }
   ir_tensor *out = op1(g, "Tanh", fin(mk(g, "ReduceMean", 2, IN(op2(g, "Mul", y, y), ints(g, 1, DIMS(-1))), 1)));
   float xv[432], sv[3] = {0.8f, 1.2f, 1.5f}, bv[3] = {0.1f, -0.2f, 0.3f};
