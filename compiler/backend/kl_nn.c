@@ -1,6 +1,7 @@
 /*
  * kl_nn.c - writes the loops of GEMM, direct convolution, pooling and the
- * BatchNormalization channel map (descriptors in kl_nn.h).
+ * BatchNormalization channel map, training-mode statistics and backward
+ * (descriptors in kl_nn.h).
  *
  * Conventions of the emitted text: every bound and stride is a literal;
  * loop counters are int64_t (kl_for); sub-buffers are named by fresh

@@ -1,7 +1,8 @@
 /*
  * kl_nn.h - kernel layer for the dense nn kernels: GEMM (also batched and
- * broadcast, for MatMul), direct convolution, pooling and the per-channel
- * affine map of an unfolded BatchNormalization.
+ * broadcast, for MatMul), direct convolution, pooling, the per-channel
+ * affine map of an unfolded BatchNormalization, its training mode and its
+ * training-mode backward.
  *
  * An op fills a descriptor with static sizes, strides and buffer names
  * (from emit_in/emit_out) and the layer writes the loops.  Sizes and
