@@ -1,6 +1,7 @@
 /*
  * emit_nn.c - C emission for Conv, the pools, Gemm, MatMul and
- * BatchNormalization (inference and training mode): each function turns its node (shapes static,
+ * BatchNormalization (inference and training mode) and the backward ops of
+ * ops_grad.c: each function turns its node (shapes static,
  * geometry attributes made explicit by the entry's infer) into a kl_nn.h
  * descriptor and hands it to the kernel layer.  No loops are printed here.
  */
@@ -10,6 +11,7 @@
 
 #include "../ops/op.h"
 #include "kl_gemm.h"
+#include "kl_map.h"
 #include "kl_nn.h"
 #include "kl_wgrad.h"
 
@@ -315,10 +317,39 @@ static int emit_bn_train(emit_ctx *e, const ir_node *n) {
   bn_desc(e, n, &d.bn);
   d.run_mean = n->n_out > 1 && n->out[1] ? emit_out(e, 1) : NULL;
   d.run_var = n->n_out > 2 && n->out[2] ? emit_out(e, 2) : NULL;
+  d.batch_mean = n->n_out > 3 && n->out[3] ? emit_out(e, 3) : NULL;
+  d.batch_var = n->n_out > 4 && n->out[4] ? emit_out(e, 4) : NULL;
   d.momentum = ir_attr_float(n, "momentum", 0.9);
   int64_t cnt = d.bn.N * d.bn.S;
   d.var_scale = ir_attr_int(n, "unbiased_running_var", 0) && cnt > 1 ? (double)cnt / (double)(cnt - 1) : 1.0;
   return kl_bn_train(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
+}
+
+/* BatchNormalizationGrad(dY, X, scale[, Y, mean, var]) -> dX[, dScale, dBias]. */
+int emit_nn_batchnorm_grad(emit_ctx *e, const ir_node *n) {
+  const ir_tensor *X = n->in[1];
+  kl_bn_grad_desc d;
+  memset(&d, 0, sizeof d);
+  d.dt = X->dtype;
+  d.N = X->shape[0];
+  d.C = X->shape[1];
+  d.S = ir_numel_dims(X->rank - 2, X->shape + 2);
+  d.dy = emit_in(e, 0);
+  d.x = emit_in(e, 1);
+  d.scale = emit_in(e, 2);
+  d.relu_y = n->n_in > 3 ? emit_in(e, 3) : NULL;
+  d.mean = n->n_in > 5 ? emit_in(e, 4) : NULL;
+  d.var = n->n_in > 5 ? emit_in(e, 5) : NULL;
+  d.dx = emit_out(e, 0);
+  d.dscale = n->n_out > 1 && n->out[1] ? emit_out(e, 1) : NULL;
+  d.dbias = n->n_out > 2 && n->out[2] ? emit_out(e, 2) : NULL;
+  d.eps = ir_attr_float(n, "epsilon", 1e-5);
+  return kl_bn_grad(e, &d) ? op_fail(n, "%s", ir_last_error()) : 0;
+}
+
+/* ReluGrad(dY, Y) -> dX, one map. */
+int emit_nn_relu_grad(emit_ctx *e, const ir_node *n) {
+  return kl_map_node(e, n, "($1 > 0.0@ ? $0 : 0.0@)", n->out[0]->dtype);
 }
 
 int emit_nn_batchnorm(emit_ctx *e, const ir_node *n) {

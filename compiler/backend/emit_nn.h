@@ -20,6 +20,8 @@ int emit_nn_batchnorm(emit_ctx *e, const ir_node *n);
 int emit_nn_conv_wgrad(emit_ctx *e, const ir_node *n);
 int emit_nn_maxpool_grad(emit_ctx *e, const ir_node *n);
 int emit_nn_avgpool_grad(emit_ctx *e, const ir_node *n);
+int emit_nn_batchnorm_grad(emit_ctx *e, const ir_node *n);
+int emit_nn_relu_grad(emit_ctx *e, const ir_node *n);
 /* Arena scratch of the kernels Conv, Gemm and MatMul lower to (kl_gemm.h),
  * for op_def.scratch_bytes. */
 int64_t emit_nn_conv_scratch(const ir_node *n);

@@ -148,26 +148,35 @@ void kl_sum_done(emit_ctx *e, const char *acc, int64_t block) {
   if (block) emit_line(e, "%s += %s_tot;", acc, acc);
 }
 
-void kl_sum_run(emit_ctx *e, const char *ctype, const char *acc, const char *row, int64_t len, const char *term) {
-  const char *part = emit_fresh(e, "part"), *s = emit_fresh(e, "s"), *j = emit_fresh(e, "j"), *l = emit_fresh(e, "l");
+void kl_sum_runs(emit_ctx *e, const char *ctype, int n_src, const kl_sum_src *src, int n, const char *const *acc,
+                 const char *const *term, int64_t len) {
+  const char *part[KL_SUM_MAX], *s[KL_SUM_MAX], *j, *l;
+  for (int k = 0; k < n; k++) part[k] = emit_fresh(e, "part"), s[k] = emit_fresh(e, "s");
+  j = emit_fresh(e, "j");
+  l = emit_fresh(e, "l");
   kl_block(e);
-  emit_line(e, "%s %s[%d] = {0}, %s = 0;", ctype, part, KL_SUM_LANES, s);
+  for (int k = 0; k < n; k++) emit_line(e, "%s %s[%d] = {0}, %s = 0;", ctype, part[k], KL_SUM_LANES, s[k]);
   emit_line(e, "int64_t %s, %s;", j, l);
   emit_line(e, "for (%s = 0; %s + %d <= %lld; %s += %d)", j, j, KL_SUM_LANES, (long long)len, j, KL_SUM_LANES);
   emit_line(e, "  for (%s = 0; %s < %d; %s++) {", l, l, KL_SUM_LANES, l);
-  emit_line(e, "    const %s v = %s[%s + %s];", ctype, row, j, l);
-  emit_line(e, "    %s[%s] += %s;", part, l, term);
+  for (int q = 0; q < n_src; q++) emit_line(e, "    const %s %s = %s[%s + %s];", ctype, src[q].name, src[q].row, j, l);
+  for (int k = 0; k < n; k++) emit_line(e, "    %s[%s] += %s;", part[k], l, term[k]);
   emit_line(e, "  }");
-  emit_line(e, "for (%s = 0; %s < %d; %s++) %s += %s[%s];", l, l, KL_SUM_LANES, l, s, part, l);
+  for (int k = 0; k < n; k++) emit_line(e, "for (%s = 0; %s < %d; %s++) %s += %s[%s];", l, l, KL_SUM_LANES, l, s[k], part[k], l);
   if (len % KL_SUM_LANES) {   /* the tail, from its constant start: a dead tail loop after the
-                                * blocks made gcc -O2 warn of an iteration past the end */
+                               * blocks made gcc -O2 warn of an iteration past the end */
     emit_line(e, "for (%s = %lld; %s < %lld; %s++) {", j, (long long)(len - len % KL_SUM_LANES), j, (long long)len, j);
-    emit_line(e, "  const %s v = %s[%s];", ctype, row, j);
-    emit_line(e, "  %s += %s;", s, term);
+    for (int q = 0; q < n_src; q++) emit_line(e, "  const %s %s = %s[%s];", ctype, src[q].name, src[q].row, j);
+    for (int k = 0; k < n; k++) emit_line(e, "  %s += %s;", s[k], term[k]);
     emit_line(e, "}");
   }
-  emit_line(e, "%s += %s;", acc, s);
+  for (int k = 0; k < n; k++) emit_line(e, "%s += %s;", acc[k], s[k]);
   kl_end(e);
+}
+
+void kl_sum_run(emit_ctx *e, const char *ctype, const char *acc, const char *row, int64_t len, const char *term) {
+  const kl_sum_src v = {"v", row};
+  kl_sum_runs(e, ctype, 1, &v, 1, &acc, &term, len);
 }
 
 const char *kl_float_ctype(ir_dtype dt) { return dt == IR_F64 ? "double" : "float"; }

@@ -70,6 +70,16 @@ void kl_sum_done(emit_ctx *e, const char *acc, int64_t block);
 #define KL_SUM_LANES 16
 #define KL_SUM_RUN_MIN 64
 void kl_sum_run(emit_ctx *e, const char *ctype, const char *acc, const char *row, int64_t len, const char *term);
+/* The same for n <= KL_SUM_MAX sums over one run of several rows: at each
+ * index j, `const ctype name = row[j];` for every source, then acc[k]
+ * gets term[k] (an expression of those names).  kl_sum_run is one sum
+ * of one source named v. */
+#define KL_SUM_MAX 4
+typedef struct kl_sum_src {
+  const char *name, *row;
+} kl_sum_src;
+void kl_sum_runs(emit_ctx *e, const char *ctype, int n_src, const kl_sum_src *src, int n, const char *const *acc,
+                 const char *const *term, int64_t len);
 /* The C type float math on dtype dt is done in: "double" for float64, else
  * "float" (float32, and float16/bfloat16 whose values are float). */
 const char *kl_float_ctype(ir_dtype dt);

@@ -1,6 +1,7 @@
 /*
  * kl_nn.c - writes the loops of GEMM, direct convolution, pooling and the
- * BatchNormalization channel map (descriptors in kl_nn.h).
+ * BatchNormalization channel map, training-mode statistics and backward
+ * (descriptors in kl_nn.h).
  *
  * Conventions of the emitted text: every bound and stride is a literal;
  * loop counters are int64_t (kl_for); sub-buffers are named by fresh
@@ -622,47 +623,69 @@ int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d) {
   return 0;
 }
 
-/* Two passes over each channel's N*S values for the statistics (mean,
- * then the squared deviations: no cancellation), a third for y.  A plane of
- * S >= KL_SUM_RUN_MIN values is summed by kl_sum_run (partial sums that
+/* acc[k] = the sum of term[k] over channel c's N*S elements of x [N, C, S]
+ * (declared here, in the data's own type), each term reading the sources
+ * src[q] (name = row[element], row the base of a [N, C, S] array).  A plane
+ * of S >= KL_SUM_RUN_MIN values is summed by kl_sum_runs (partial sums that
  * vectorize), the planes' sums blocked over N; smaller ones element by
  * element, blocked over all N*S. */
+static void chan_sums(emit_ctx *e, ir_dtype dt, int64_t N, int64_t C, int64_t S, const char *c, int n_src,
+                      const kl_sum_src *src, int n, const char *const *acc, const char *const *term) {
+  const char *T = fctype(dt), *b, *i;
+  char rows[KL_SUM_MAX][256];
+  kl_sum_src at[KL_SUM_MAX];
+  int runs = S >= KL_SUM_RUN_MIN;
+  int64_t blk = kl_sum_block(dt, runs ? N : N * S);
+  for (int k = 0; k < n; k++) kl_sum_decl(e, T, acc[k], "0", blk);
+  b = kl_for(e, N);
+  for (int q = 0; q < n_src; q++) {
+    snprintf(rows[q], sizeof rows[q], "(%s + (%s * %lld + %s) * %lld)", src[q].row, b, (long long)C, c, (long long)S);
+    at[q].name = src[q].name;
+    at[q].row = rows[q];
+  }
+  if (runs) {
+    kl_sum_runs(e, T, n_src, at, n, acc, term, S);
+  } else {
+    i = kl_for(e, S);
+    for (int q = 0; q < n_src; q++) emit_line(e, "const %s %s = %s[%s];", T, at[q].name, at[q].row, i);
+    for (int k = 0; k < n; k++) emit_line(e, "%s += %s;", acc[k], term[k]);
+  }
+  for (int k = 0; k < n; k++) kl_sum_step(e, acc[k], blk);
+  if (!runs) kl_end(e);
+  kl_end(e);
+  for (int k = 0; k < n; k++) kl_sum_done(e, acc[k], blk);
+}
+
+/* Channel c's batch mean into m and population variance into v, two
+ * passes over its N*S values of x (the mean, then the squared deviations:
+ * no cancellation).  Forward and backward compute them with this code. */
+static void bn_stats(emit_ctx *e, ir_dtype dt, int64_t N, int64_t C, int64_t S, const char *x, const char *c,
+                     const char *m, const char *v) {
+  char cnt[64], dev[96];
+  const kl_sum_src src = {"xv", x};
+  const char *t0 = "xv", *t1 = dev;
+  emit_literal(cnt, sizeof cnt, dt, (double)(N * S));
+  snprintf(dev, sizeof dev, "(xv - %s) * (xv - %s)", m, m);
+  chan_sums(e, dt, N, C, S, c, 1, &src, 1, &m, &t0);
+  emit_line(e, "%s /= %s;", m, cnt);
+  chan_sums(e, dt, N, C, S, c, 1, &src, 1, &v, &t1);
+  emit_line(e, "%s /= %s;", v, cnt);
+}
+
+/* The statistics (bn_stats), then a third pass for y. */
 int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
   const kl_chan_affine_desc *d = &t->bn;
   const char *T = fctype(d->dt), *c, *b, *i, *m, *v, *sc, *sh;
-  char eps[64], mom[64], cnt[64], vs[64], row[256], term[96];
+  char eps[64], mom[64], vs[64];
   if (need_float_dt(d->dt, "BatchNormalization")) return -1;
   if (d->N * d->S == 0) return 0;
-  int runs = d->S >= KL_SUM_RUN_MIN;
-  int64_t blk = kl_sum_block(d->dt, runs ? d->N : d->N * d->S);   /* statistics in the data's own type, blocked sums */
   emit_literal(eps, sizeof eps, d->dt, d->eps);
   emit_literal(mom, sizeof mom, d->dt, t->momentum);
-  emit_literal(cnt, sizeof cnt, d->dt, (double)(d->N * d->S));
   emit_literal(vs, sizeof vs, d->dt, t->var_scale);
   c = kl_for(e, d->C);
   m = emit_fresh(e, "m");
   v = emit_fresh(e, "v");
-  kl_sum_decl(e, T, m, "0", blk);
-  kl_sum_decl(e, T, v, "0", blk);
-  for (int pass = 0; pass < 2; pass++) {   /* the mean, then the variance */
-    const char *acc = pass ? v : m;
-    b = kl_for(e, d->N);
-    if (runs) {
-      snprintf(row, sizeof row, "(%s + (%s * %lld + %s) * %lld)", d->x, b, (long long)d->C, c, (long long)d->S);
-      snprintf(term, sizeof term, pass ? "(v - %s) * (v - %s)" : "v", m, m);
-      kl_sum_run(e, T, acc, row, d->S, term);
-    } else {
-      i = kl_for(e, d->S);
-      emit_line(e, "const %s dv = %s[(%s * %lld + %s) * %lld + %s]%s%s;", T, d->x, b, (long long)d->C, c,
-                (long long)d->S, i, pass ? " - " : "", pass ? m : "");
-      emit_line(e, "%s += %s;", acc, pass ? "dv * dv" : "dv");
-    }
-    kl_sum_step(e, acc, blk);
-    if (!runs) kl_end(e);
-    kl_end(e);
-    kl_sum_done(e, acc, blk);
-    emit_line(e, "%s /= %s;", acc, cnt);
-  }
+  bn_stats(e, d->dt, d->N, d->C, d->S, d->x, c, m, v);
   sc = emit_fresh(e, "sc");
   sh = emit_fresh(e, "sh");
   kl_line(e, d->dt, "const $T %s = %s[%s] / sqrt@(%s + %s);", sc, d->scale, c, v, eps);
@@ -679,6 +702,66 @@ int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *t) {
     emit_line(e, "%s[%s] = %s[%s] * %s + %s * %s * (1 - %s);", t->run_var, c, d->var, c, mom, v, vs, mom);
   else if (t->run_var)
     emit_line(e, "%s[%s] = %s[%s] * %s + %s * (1 - %s);", t->run_var, c, d->var, c, mom, v, mom);
+  if (t->batch_mean) emit_line(e, "%s[%s] = %s;", t->batch_mean, c, m);
+  if (t->batch_var) emit_line(e, "%s[%s] = %s;", t->batch_var, c, v);
+  kl_end(e);
+  return 0;
+}
+
+/* Per channel: the statistics (the forward's, or bn_stats again), one
+ * pass for the two sums of g, one for dx.  The channels are independent:
+ * with threads, each is one part. */
+int kl_bn_grad(emit_ctx *e, const kl_bn_grad_desc *d) {
+  const char *T = fctype(d->dt), *c, *b, *i, *m, *v, *r, *sg, *sgx, *k, *a, *q;
+  char eps[64], cnt[64], g[64], gx[128];
+  if (need_float_dt(d->dt, "BatchNormalizationGrad")) return -1;
+  if (d->N * d->S == 0) {   /* no elements: sums of nothing */
+    if (!d->dscale && !d->dbias) return 0;
+    c = kl_for(e, d->C);
+    if (d->dscale) emit_line(e, "%s[%s] = 0;", d->dscale, c);
+    if (d->dbias) emit_line(e, "%s[%s] = 0;", d->dbias, c);
+    kl_end(e);
+    return 0;
+  }
+  emit_literal(eps, sizeof eps, d->dt, d->eps);
+  emit_literal(cnt, sizeof cnt, d->dt, (double)(d->N * d->S));
+  /* g: dY, or dY where the Relu's output is positive */
+  kl_expand_typed(g, sizeof g, d->relu_y ? "(yv > 0 ? gv : 0.0@)" : "gv", d->dt);
+  if (kl_par_parts(emit_opts(e)->threads, d->C, 4 * d->C * d->N * d->S) > 1) kl_par_for(e);
+  c = kl_for(e, d->C);
+  m = emit_fresh(e, "m");
+  v = emit_fresh(e, "v");
+  if (d->mean && d->var) {
+    emit_line(e, "const %s %s = %s[%s], %s = %s[%s];", T, m, d->mean, c, v, d->var, c);
+  } else {
+    bn_stats(e, d->dt, d->N, d->C, d->S, d->x, c, m, v);
+  }
+  r = emit_fresh(e, "r");
+  kl_line(e, d->dt, "const $T %s = 1 / sqrt@(%s + %s);", r, v, eps);
+  sg = emit_fresh(e, "sg");
+  sgx = emit_fresh(e, "sgx");
+  snprintf(gx, sizeof gx, "%s * (xv - %s)", g, m);
+  {
+    const kl_sum_src src[3] = {{"xv", d->x}, {"gv", d->dy}, {"yv", d->relu_y}};
+    const char *acc[2] = {sg, sgx}, *term[2] = {g, gx};
+    chan_sums(e, d->dt, d->N, d->C, d->S, c, d->relu_y ? 3 : 2, src, 2, acc, term);
+  }
+  if (d->dbias) emit_line(e, "%s[%s] = %s;", d->dbias, c, sg);
+  if (d->dscale) emit_line(e, "%s[%s] = %s * %s;", d->dscale, c, sgx, r);
+  k = emit_fresh(e, "k");
+  a = emit_fresh(e, "a");
+  q = emit_fresh(e, "q");
+  emit_line(e, "const %s %s = %s[%s] * %s;", T, k, d->scale, c, r);
+  emit_line(e, "const %s %s = %s / %s;", T, a, sg, cnt);
+  emit_line(e, "const %s %s = %s * %s * %s / %s;", T, q, sgx, r, r, cnt);
+  b = kl_for(e, d->N);
+  i = kl_for(e, d->S);
+  emit_line(e, "const int64_t o = (%s * %lld + %s) * %lld + %s;", b, (long long)d->C, c, (long long)d->S, i);
+  emit_line(e, "const %s xv = %s[o], gv = %s[o]%s%s%s;", T, d->x, d->dy, d->relu_y ? ", yv = " : "",
+            d->relu_y ? d->relu_y : "", d->relu_y ? "[o]" : "");
+  emit_line(e, "%s[o] = %s * (%s - %s - (xv - %s) * %s);", d->dx, k, g, a, m, q);
+  kl_end(e);
+  kl_end(e);
   kl_end(e);
   return 0;
 }

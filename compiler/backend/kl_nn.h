@@ -1,7 +1,8 @@
 /*
  * kl_nn.h - kernel layer for the dense nn kernels: GEMM (also batched and
- * broadcast, for MatMul), direct convolution, pooling and the per-channel
- * affine map of an unfolded BatchNormalization.
+ * broadcast, for MatMul), direct convolution, pooling, the per-channel
+ * affine map of an unfolded BatchNormalization, its training mode and its
+ * training-mode backward.
  *
  * An op fills a descriptor with static sizes, strides and buffer names
  * (from emit_in/emit_out) and the layer writes the loops.  Sizes and
@@ -99,14 +100,33 @@ int kl_chan_affine(emit_ctx *e, const kl_chan_affine_desc *d);
  *     y = (x - m) / sqrt(v + eps) * scale[c] + bias[c]
  *     run_mean[c] = mean[c] * momentum + m * (1 - momentum)   (when run_mean)
  *     run_var[c]  = var[c] * momentum + v * var_scale * (1 - momentum)    (when run_var)
- * var_scale 1 is ONNX's rule; n / (n - 1) (n = N * S) PyTorch's unbiased one. */
+ * var_scale 1 is ONNX's rule; n / (n - 1) (n = N * S) PyTorch's unbiased one.
+ *     batch_mean[c] = m, batch_var[c] = v   (when set: for the backward) */
 typedef struct kl_bn_train_desc {
   kl_chan_affine_desc bn;   /* the node's operands; mean and var are the running ones */
-  const char *run_mean, *run_var;
+  const char *run_mean, *run_var, *batch_mean, *batch_var;
   double momentum, var_scale;
 } kl_bn_train_desc;
 
 int kl_bn_train(emit_ctx *e, const kl_bn_train_desc *d);
+
+/* Backward of BatchNormalization in training mode over x [N, C, S]
+ * (BatchNormalizationGrad, ops_grad.c): per channel the batch mean m and
+ * variance v, read from mean and var when set (the forward's), else
+ * computed as kl_bn_train computes them; r = 1/sqrt(v + eps), n = N*S,
+ * and g = dy, or dy where relu_y > 0 and 0 elsewhere when relu_y is set
+ * (the output of a Relu of the BatchNormalization's y):
+ *     dbias[c] = sum g,   dscale[c] = r * sum g*(x - m)
+ *     dx = scale[c] * r * (g - sum g / n - (x - m) * r*r * sum g*(x - m) / n)
+ * dscale and dbias may be NULL. */
+typedef struct kl_bn_grad_desc {
+  ir_dtype dt;
+  int64_t N, C, S;
+  const char *dy, *x, *scale, *relu_y, *mean, *var, *dx, *dscale, *dbias;
+  double eps;
+} kl_bn_grad_desc;
+
+int kl_bn_grad(emit_ctx *e, const kl_bn_grad_desc *d);
 
 /* Backward kernels of ops_grad.c ------------------------------------------- */
 

@@ -61,9 +61,15 @@ int grad_Identity(grad_ctx *gc, const ir_node *n) {
   return grad_add(gc, n->in[0], g, OUT);
 }
 
-/* y = max(x, 0): dx = g where y > 0.  Relu(sign(y)) is 1 there and 0 elsewhere. */
+/* y = max(x, 0): dx = g where y > 0: ReluGrad(g, y) (ops_grad.c, one pass;
+ * grad_norm.c folds it into a BatchNormalization's backward before it), or
+ * g * Sign(y), Sign(y) being 1 there and 0 elsewhere, for other dtypes. */
 int grad_Relu(grad_ctx *gc, const ir_node *n) {
   GRAD_OR_DONE(g);
+  if (OUT->dtype == IR_F32 || OUT->dtype == IR_F64) {
+    ir_node *r = grad_internal(gc, "ReluGrad", 2, (ir_tensor *[]){g, OUT}, 1);
+    return op_validate(r) < 0 ? -1 : grad_add(gc, n->in[0], r->out[0], OUT);
+  }
   ir_tensor *mask = node1(gc, "Sign", OUT);
   return grad_add(gc, n->in[0], node2(gc, "Mul", g, mask), OUT);
 }

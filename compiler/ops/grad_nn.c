@@ -62,10 +62,7 @@ static ir_tensor *bind(ir_node *n) { return op_validate(n) < 0 ? NULL : n->out[0
 
 /* An ai.modelc node (ops_grad.c) with the window attributes of `from`, unbound. */
 static ir_node *internal(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in, const ir_node *from) {
-  ir_node *b = grad_node_unbound(gc, op, n_in, in);
-  free(b->domain);
-  b->domain = ir_strdup("ai.modelc");
-  b->opset = 1;
+  ir_node *b = grad_internal(gc, op, n_in, in, 1);
   if (from) copy_ints(b, from, window_attrs);
   return b;
 }

@@ -16,7 +16,10 @@
  *   dscale = sum over the broadcast axes of g * xh,   dB = the same of g
  *
  * is built from ordinary ops, recomputing mu and r (the forward's optional
- * Mean/InvStdDev outputs need not exist).  BatchNorm in inference mode uses
+ * Mean/InvStdDev outputs need not exist).  BatchNorm in training mode, the
+ * hot one of convolutional nets, is one BatchNormalizationGrad node instead
+ * (ops_grad.c: a few passes per channel), which also takes over the
+ * ReluGrad that makes its g (see bn_train_grad).  BatchNorm in inference mode uses
  * the given mean and variance, which are then inputs like any other:
  * dx = g * scale * r, and the mean and variance get their gradients too.
  * Gradients arriving at the statistics outputs (LayerNorm's Mean and
@@ -108,32 +111,56 @@ int grad_InstanceNormalization(grad_ctx *gc, const ir_node *n) {
   return grad_add(gc, b, reduce(gc, "ReduceSum", g, all, 0), b);
 }
 
+/* BatchNorm in training mode: BatchNormalizationGrad(g, x, scale) -> dx,
+ * dscale, dB, given the batch statistics when the forward saves them.  When g is the output of a ReluGrad(dY, y) (a Relu read the
+ * BatchNorm's output, or an Add of it, alone), the node takes dY and y
+ * instead and masks dY itself; the ReluGrad is left to dead-node
+ * elimination when nothing else (a residual branch) reads it. */
+static int bn_train_grad(grad_ctx *gc, const ir_node *n, ir_tensor *g) {
+  ir_tensor *in[6] = {g, n->in[0], n->in[1], NULL, NULL, NULL};
+  int n_in = 3;
+  const ir_node *rg = g->producer;
+  if (rg && g->id >= gc->n_forward && rg->op && rg->op == op_find("ai.modelc", "ReluGrad")) {
+    in[0] = rg->in[0];
+    in[3] = rg->in[1];
+    n_in = 4;
+  }
+  if (n->n_out > 4 && n->out[3] && n->out[4]) {   /* the forward's batch statistics (train.c) */
+    in[4] = n->out[3];
+    in[5] = n->out[4];
+    n_in = 6;
+  }
+  ir_node *b = grad_internal(gc, "BatchNormalizationGrad", n_in, in, 3);
+  ir_attr_set_float(b, "epsilon", ir_attr_float(n, "epsilon", 1e-5));
+  if (op_validate(b) < 0) return -1;
+  if (grad_add(gc, n->in[0], b->out[0], n->in[0]) < 0) return -1;
+  if (grad_add(gc, n->in[1], b->out[1], n->in[1]) < 0) return -1;
+  return grad_add(gc, n->in[2], b->out[2], n->in[2]);
+}
+
 /* BatchNorm: scale, B, mean and var are [C] along axis 1 of x [N,C,...]. */
 int grad_BatchNormalization(grad_ctx *gc, const ir_node *n) {
   ir_tensor *g = grad_of(gc, OUT);
   if (refuse_stat_grads(gc, n, "a running statistic") < 0) return -1;
   if (!g) return 0;
+  if (ir_attr_int(n, "training_mode", 0)) return bn_train_grad(gc, n, g);
   ir_tensor *x = n->in[0], *scale = n->in[1], *b = n->in[2], *mean = n->in[3], *var = n->in[4];
   double eps = ir_attr_float(n, "epsilon", 1e-5);
   ir_tensor *cs, *ax = channel_axes(gc, x, 0, &cs);
   ir_tensor *scale_c = node2(gc, "Reshape", scale, cs);   /* [1,C,1,...] broadcasts against x */
-  ir_tensor *gh = node2(gc, "Mul", g, scale_c), *xh, *dx;
-  if (ir_attr_int(n, "training_mode", 0)) {
-    dx = norm_backward(gc, x, ax, eps, gh, &xh);
-  } else {
-    ir_tensor *sd = grad_node(gc, "Sqrt", 1, (ir_tensor *[]){node2(gc, "Add", var, grad_scalar(gc, x->dtype, eps))});
-    ir_tensor *r = grad_node(gc, "Reciprocal", 1, &sd), *r_c = node2(gc, "Reshape", r, cs);
-    ir_tensor *xc = node2(gc, "Sub", x, node2(gc, "Reshape", mean, cs));
-    xh = node2(gc, "Mul", xc, r_c);
-    dx = node2(gc, "Mul", gh, r_c);
-    /* y = (x - mean) * r * scale + B: dmean = -sum(gh) * r, dvar = sum(gh * xc) * -r^3 / 2 */
-    ir_tensor *sgh = reduce(gc, "ReduceSum", gh, ax, 0);
-    if (grad_add(gc, mean, grad_node(gc, "Neg", 1, (ir_tensor *[]){node2(gc, "Mul", sgh, r)}), mean) < 0) return -1;
-    ir_tensor *r3 = node2(gc, "Mul", node2(gc, "Mul", r, r), r);
-    ir_tensor *dvar = node2(gc, "Mul", reduce(gc, "ReduceSum", node2(gc, "Mul", gh, xc), ax, 0),
-                            node2(gc, "Mul", r3, grad_scalar(gc, x->dtype, -0.5)));
-    if (grad_add(gc, var, dvar, var) < 0) return -1;
-  }
+  ir_tensor *gh = node2(gc, "Mul", g, scale_c);
+  ir_tensor *sd = grad_node(gc, "Sqrt", 1, (ir_tensor *[]){node2(gc, "Add", var, grad_scalar(gc, x->dtype, eps))});
+  ir_tensor *r = grad_node(gc, "Reciprocal", 1, &sd), *r_c = node2(gc, "Reshape", r, cs);
+  ir_tensor *xc = node2(gc, "Sub", x, node2(gc, "Reshape", mean, cs));
+  ir_tensor *xh = node2(gc, "Mul", xc, r_c);
+  ir_tensor *dx = node2(gc, "Mul", gh, r_c);
+  /* y = (x - mean) * r * scale + B: dmean = -sum(gh) * r, dvar = sum(gh * xc) * -r^3 / 2 */
+  ir_tensor *sgh = reduce(gc, "ReduceSum", gh, ax, 0);
+  if (grad_add(gc, mean, grad_node(gc, "Neg", 1, (ir_tensor *[]){node2(gc, "Mul", sgh, r)}), mean) < 0) return -1;
+  ir_tensor *r3 = node2(gc, "Mul", node2(gc, "Mul", r, r), r);
+  ir_tensor *dvar = node2(gc, "Mul", reduce(gc, "ReduceSum", node2(gc, "Mul", gh, xc), ax, 0),
+                          node2(gc, "Mul", r3, grad_scalar(gc, x->dtype, -0.5)));
+  if (grad_add(gc, var, dvar, var) < 0) return -1;
   if (grad_add(gc, x, dx, x) < 0) return -1;
   if (grad_add(gc, scale, reduce(gc, "ReduceSum", node2(gc, "Mul", g, xh), ax, 0), scale) < 0) return -1;
   return grad_add(gc, b, reduce(gc, "ReduceSum", g, ax, 0), b);

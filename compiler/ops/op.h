@@ -76,9 +76,10 @@ typedef struct op_def {
    * inference goes on from; 0 when the node is to be inferred as it is;
    * -1 on error.  NULL: never. */
   int (*expand)(ir_graph *g, int k, const struct pass_options *o, int *next);
-  /* The input whose bytes the output may take when that input dies at this
-   * node (the memory planner, plan.c): the emitted kernel reads each of its
-   * values before it stores the output's value at the same place.  -1: none.
+  /* The input whose bytes the output (output 0 of several) may take when
+   * that input dies at this node (the memory planner, plan.c): the emitted
+   * kernel reads each of its values before it stores the output's value at
+   * the same place.  -1: none.
    * NULL: none, except that alias and elementwise ops share input 0. */
   int (*share_input)(const ir_node *n);
 } op_def;

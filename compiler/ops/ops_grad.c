@@ -15,6 +15,17 @@
  *   NegativeLogLikelihoodLossGrad(dL, X, target[, weight]) -> dX:
  *       dX[i, t_i, d] = -w[t_i] * dL (dL[i, d] for reduction none, divided
  *       by the total weight for mean); 0 elsewhere and where t = ignore_index.
+ *   BatchNormalizationGrad(dY, X, scale[, Y, mean, var]) -> dX[, dScale, dBias]:
+ *       the backward of training-mode BatchNormalization over X [N, C, ...]
+ *       (attribute epsilon), in a few passes per channel instead of a chain
+ *       of elementwise and reduce nodes.  mean and var [C] are the batch
+ *       statistics the forward saved (its outputs 3-4); without them they
+ *       are recomputed from X as the forward computes them.  With Y, the
+ *       output of a Relu applied to the BatchNormalization's, dY counts
+ *       only where Y > 0: the Relu's backward folded in.  dScale and dBias
+ *       [C] are optional.
+ *   ReluGrad(dY, Y) -> dX = dY where Y > 0, else 0 (Y a Relu's output,
+ *       dY of its shape): one pass, in place of dY when the planner can.
  */
 #include <string.h>
 
@@ -144,12 +155,49 @@ static int nll_grad_infer(ir_graph *g, ir_node *n) {
   return 0;
 }
 
+static int bn_grad_infer(ir_graph *g, ir_node *n) {
+  const ir_tensor *dy = n->in[0], *x = n->in[1], *y = n->n_in > 3 ? n->in[3] : NULL;
+  int stats = n->n_in > 4 ? 2 : 0;   /* mean and var given */
+  (void)g;
+  if (op_check_dtype(n, 1, OP_F32_F64) || op_same_dtype(n, 1, 0) || op_same_dtype(n, 1, 2) || op_same_dtype(n, 1, 3) ||
+      op_same_dtype(n, 1, 4) || op_same_dtype(n, 1, 5))
+    return -1;
+  if (x->rank < 2 || !ir_same_shape(dy, x) || (y && !ir_same_shape(y, x)))
+    return op_fail(n, "dY%s and X must be [N, C, ...] of one shape", y ? ", Y" : "");
+  if (n->n_in == 5 || (stats && (!n->in[4] || !n->in[5]))) return op_fail(n, "mean and var come together");
+  static const int vec[3] = {2, 4, 5};   /* scale, mean, var */
+  for (int k = 0; k < 1 + stats; k++) {
+    const ir_tensor *t = n->in[vec[k]];
+    if (t->rank != 1 || t->shape[0] != x->shape[1]) return op_fail(n, "input %d must have shape [C]", vec[k]);
+  }
+  op_set_out(n->out[0], x->dtype, x->rank, x->shape);
+  for (int j = 1; j < n->n_out; j++)
+    if (n->out[j]) op_set_out(n->out[j], x->dtype, 1, n->in[2]->shape);
+  return 0;
+}
+
+/* dX may take dY's bytes: kl_bn_grad's last pass reads dY[k] before it stores dX[k]. */
+static int bn_grad_share(const ir_node *n) {
+  (void)n;
+  return 0;
+}
+
+static int relu_grad_infer(ir_graph *g, ir_node *n) {
+  (void)g;
+  if (op_check_dtype(n, 0, OP_F32_F64) || op_same_dtype(n, 0, 1)) return -1;
+  if (!ir_same_shape(n->in[0], n->in[1])) return op_fail(n, "dY and Y must have one shape");
+  op_set_out(n->out[0], n->in[0]->dtype, n->in[0]->rank, n->in[0]->shape);
+  return 0;
+}
+
 static const op_attr_spec cwg_attrs[] = {
     {"kernel_shape", IR_ATTR_INTS}, {"strides", IR_ATTR_INTS}, {"pads", IR_ATTR_INTS},
     {"dilations", IR_ATTR_INTS},    {"group", IR_ATTR_INT},    {NULL, 0}};
 static const op_attr_spec pool_attrs[] = {
     {"kernel_shape", IR_ATTR_INTS}, {"strides", IR_ATTR_INTS},         {"pads", IR_ATTR_INTS},
     {"dilations", IR_ATTR_INTS},    {"count_include_pad", IR_ATTR_INT}, {NULL, 0}};
+static const op_attr_spec bn_grad_attrs[] = {{"epsilon", IR_ATTR_FLOAT}, {NULL, 0}};
+static const op_attr_spec no_attrs[] = {{NULL, 0}};
 static const op_attr_spec loss_attrs[] = {{"ignore_index", IR_ATTR_INT}, {"reduction", IR_ATTR_STRING}, {NULL, 0}};
 
 const op_def ops_grad[] = {
@@ -165,4 +213,10 @@ const op_def ops_grad[] = {
     {.name = "NegativeLogLikelihoodLossGrad", .domain = "ai.modelc", .min_in = 3, .max_in = 4, .min_out = 1,
      .max_out = 1, .attrs = loss_attrs, .validate = nll_grad_validate, .infer = nll_grad_infer,
      .interp = interp_index_nll_loss_grad, .emit = emit_index_nll_loss_grad},
+    {.name = "BatchNormalizationGrad", .domain = "ai.modelc", .min_in = 3, .max_in = 6, .min_out = 1, .max_out = 3,
+     .attrs = bn_grad_attrs, .flags = OP_OPTIONAL_OUTPUTS, .infer = bn_grad_infer,
+     .interp = interp_nn_batchnorm_grad, .emit = emit_nn_batchnorm_grad, .share_input = bn_grad_share},
+    {.name = "ReluGrad", .domain = "ai.modelc", .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+     .attrs = no_attrs, .flags = OP_ELEMENTWISE, .infer = relu_grad_infer, .interp = interp_nn_relu_grad,
+     .emit = emit_nn_relu_grad},
     {.name = NULL}};

@@ -1,7 +1,9 @@
 /*
  * ops_nn.c - op table entries for the neural-network ops: Conv, MaxPool,
  * AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, MatMul and
- * BatchNormalization (inference form, and training_mode from opset 14), with ONNX semantics.
+ * BatchNormalization (inference form, and training_mode from opset 14), with ONNX semantics;
+ * in training mode modelc's outputs 3-4, the batch's mean and population
+ * variance, which train.c adds for the backward (BatchNormalizationGrad).
  *
  * Conventions:
  *  - validate checks what can be checked from attributes alone (auto_pad
@@ -359,11 +361,12 @@ static int bn_validate(ir_node *n) {
   int64_t tm = ir_attr_int(n, "training_mode", 0);
   if (tm != 0 && tm != 1) return op_fail(n, "training_mode=%lld must be 0 or 1", (long long)tm);
   /* training_mode (opset 14+): Y from the batch's statistics, outputs 1-2
-   * the updated running mean and variance.  Before opset 14 the extra
-   * outputs (saved mean/variance) meant training: still refused. */
+   * the updated running mean and variance, 3-4 (modelc's, ONNX has none
+   * there) the batch mean and population variance.  Before opset 14 the
+   * extra outputs (saved mean/variance) meant training: still refused. */
   if (tm && n->opset < 14) return op_fail(n, "training_mode=1 before opset 14 is unsupported");
   for (j = 1; j < n->n_out; j++)
-    if (n->out[j] && (!tm || j > 2))
+    if (n->out[j] && !tm)
       return op_fail(n, "output %d (running statistics, training mode) is unsupported", j);
   if (tm) ir_attr_set_float(n, "momentum", ir_attr_float(n, "momentum", 0.9));
   if (ir_attr_int(n, "unbiased_running_var", 0) && !tm)
@@ -389,10 +392,10 @@ static int bn_infer(ir_graph *g, ir_node *n) {
   }
   n->out[0]->dtype = x->dtype;
   ir_set_shape(n->out[0], x->rank, x->shape);
-  for (i = 1; i < n->n_out && i < 3; i++)   /* running mean, variance (training_mode) */
+  for (i = 1; i < n->n_out; i++)   /* running mean, variance; batch mean, variance (training_mode) */
     if (n->out[i]) {
-      n->out[i]->dtype = n->in[2 + i]->dtype;
-      ir_set_shape(n->out[i], 1, n->in[2 + i]->shape);
+      n->out[i]->dtype = x->dtype;
+      ir_set_shape(n->out[i], 1, n->in[1]->shape);
     }
   return 0;
 }

@@ -48,6 +48,20 @@ ir_tensor *grad_node(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *i
   return op_validate(n) < 0 ? NULL : n->out[0];
 }
 
+ir_node *grad_internal(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in, int n_out) {
+  if (n_out < 1 || n_out > 4) n_out = 1;   /* the documented range; out[] holds 4 */
+  ir_node *n = grad_node_unbound(gc, op, n_in, in);
+  ir_tensor *out[4] = {n->out[0]};
+  char base[256];
+  snprintf(base, sizeof base, "%s%s", gc->prefix, op);
+  for (int j = 1; j < n_out; j++) out[j] = ir_add_tensor_unique(gc->g, base, IR_UNDEF, IR_ACTIVATION);
+  if (n_out > 1) ir_node_set_io(n, n_in, in, n_out, out);
+  free(n->domain);
+  n->domain = ir_strdup("ai.modelc");
+  n->opset = 1;
+  return n;
+}
+
 ir_tensor *grad_const_i64(grad_ctx *gc, int n, const int64_t *v) {
   char base[256];
   snprintf(base, sizeof base, "%sconst", gc->prefix);

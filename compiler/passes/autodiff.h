@@ -37,6 +37,9 @@ ir_tensor *grad_node(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *i
 /* The same node, not yet bound: the caller sets its attributes (or domain)
  * and then calls op_validate on it. */
 ir_node *grad_node_unbound(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in);
+/* An unbound node of modelc's own backward ops (domain ai.modelc,
+ * compiler/ops/ops_grad.c) with n_out (1..4) new output tensors. */
+ir_node *grad_internal(grad_ctx *gc, const char *op, int n_in, ir_tensor *const *in, int n_out);
 /* A new int64 constant vector, e.g. the axes of a reduction. */
 ir_tensor *grad_const_i64(grad_ctx *gc, int n, const int64_t *v);
 /* A new rank-0 constant of float dtype dt (f32 or f64) holding v. */

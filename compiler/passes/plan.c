@@ -24,7 +24,8 @@
  *          alias op always shares its input's; the output of an elementwise
  *          op shares its input 0's, and that of an op whose kernel names an
  *          input through op_def.share_input (the GEMM core's residual, a
- *          depthwise convolution's X) that input's (PLAN_IN_PLACE_ATTR),
+ *          depthwise convolution's X; output 0 of BatchNormalizationGrad's
+ *          three) that input's (PLAN_IN_PLACE_ATTR),
  *          when that input's block dies at this node, has the output's size
  *          and is not read through another input too.  plan_check() holds
  *          after it.
@@ -180,10 +181,13 @@ static int source_input(const ir_node *n) {
   return n->op->share_input ? n->op->share_input(n) : -1;
 }
 
-/* Node n at step s may write its output into the block of input *src. */
+/* Node n at step s may write its output (output 0 of an op with several
+ * whose share_input names an input) into the block of input *src. */
 static int shares_input(const ir_graph *g, const ir_node *n, int s, int *root, const int *group_end, int *src) {
   int si = n->op ? source_input(n) : -1;
-  if (n->n_out != 1 || si < 0 || si >= n->n_in || !ir_owns(g, n->in[si]) || !ir_owns(g, n->out[0])) return 0;
+  if (si < 0 || (n->n_out != 1 && !n->op->share_input) || si >= n->n_in || !ir_owns(g, n->in[si]) ||
+      !ir_owns(g, n->out[0]))
+    return 0;
   const ir_tensor *x = n->in[si], *y = n->out[0];
   *src = si;
   if (!plan_in_arena(x) || !plan_in_arena(y) || ir_nbytes(x) != ir_nbytes(y)) return 0;

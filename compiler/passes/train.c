@@ -6,9 +6,10 @@
  *          float parameters were not folded), topologically sorted, with no
  *          training step yet (g->loss NULL).
  * guarantee: g computes one training step, inferred and sorted:
- *          - BatchNormalization runs in training mode (batch statistics; its
- *            running mean and variance are updated through g->updates, the
- *            variance unbiased as PyTorch keeps it) and Dropout gets
+ *          - BatchNormalization runs in training mode (batch statistics,
+ *            which it also outputs for its backward; its running mean and
+ *            variance are updated through g->updates, the variance
+ *            unbiased as PyTorch keeps it) and Dropout gets
  *            training_mode=true and the step counter, so each step draws a
  *            new mask (docs/random.md);
  *          - the label input is appended to g->inputs and g->n_labels is 1;
@@ -217,15 +218,15 @@ static int training_mode(ir_graph *g) {
     ir_node *n = g->nodes[k];
     if (n->dead) continue;
     if (ir_node_is(n, "BatchNormalization")) {
-      ir_tensor *out[3] = {n->out[0], NULL, NULL}, *in[5];
+      ir_tensor *out[5] = {n->out[0]}, *in[5];
       if (n->n_in != 5) return op_fail(n, "needs its 5 inputs");
       for (int i = 0; i < 5; i++) in[i] = n->in[i];   /* ir_node_set_io frees n->in */
-      for (int j = 1; j < 3; j++) {
+      for (int j = 1; j < 5; j++) {   /* new running mean, variance; the batch's, for the backward */
         char nm[300];
-        snprintf(nm, sizeof nm, "%.280s.new", n->in[2 + j]->name);
+        snprintf(nm, sizeof nm, "%.270s.%s", n->in[j < 3 ? 2 + j : j]->name, j < 3 ? "new" : "batch");
         out[j] = ir_add_tensor_unique(g, nm, IR_UNDEF, IR_ACTIVATION);
       }
-      ir_node_set_io(n, 5, in, 3, out);
+      ir_node_set_io(n, 5, in, 5, out);
       ir_attr_set_int(n, "training_mode", 1);
       ir_attr_set_int(n, "unbiased_running_var", 1);   /* running statistics as PyTorch keeps them */
       if (n->opset < 15) n->opset = 15;

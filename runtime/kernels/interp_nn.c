@@ -429,6 +429,8 @@ INTERP_NN_FN(interp_nn_batchnorm) {
           double rv = ir_attr_int(n, "unbiased_running_var", 0) && cnt > 1 ? ss * cnt / (cnt - 1) : ss;
           kstore_f(n->out[2]->dtype, out[2], ch, var * mom + rv * (1 - mom));
         }
+        if (b == 0 && n->n_out > 3 && n->out[3]) kstore_f(n->out[3]->dtype, out[3], ch, s);
+        if (b == 0 && n->n_out > 4 && n->out[4]) kstore_f(n->out[4]->dtype, out[4], ch, ss);
         mean = s;
         var = ss;
       }
@@ -438,5 +440,59 @@ INTERP_NN_FN(interp_nn_batchnorm) {
         kstore_f(n->out[0]->dtype, out[0], xi, (x - mean) / sqrt(var + eps) * sc + bias);
       }
     }
+  return 0;
+}
+
+/* ---- BatchNormalizationGrad, ReluGrad (ops_grad.c) ------------------------- */
+
+/* dX, dScale, dBias of training-mode BatchNormalization from dY, X, scale
+ * (and a following Relu's output Y: dY counts where Y > 0), with the batch
+ * statistics given (inputs 4-5) or recomputed from X, the formula of grad_norm.c:
+ *   dX = scale * r * (g - mean(g) - xh * mean(g * xh)), xh = (x - mu) * r. */
+INTERP_NN_FN(interp_nn_batchnorm_grad) {
+  const ir_tensor *dY = n->in[0], *X = n->in[1];
+  int relu = n->n_in > 3 && in[3], given = n->n_in > 5 && in[4] && in[5];
+  double eps = ir_attr_float(n, "epsilon", 1e-5);
+  int64_t N = X->shape[0], C = X->shape[1], S = ir_numel_dims(X->rank - 2, X->shape + 2), b, ch, i;
+  double cnt = (double)(N * S);
+  (void)c;
+  for (ch = 0; ch < C; ch++) {
+    double mu = 0, var = 0, sg = 0, sgx = 0, r, sc = kload_f(n->in[2]->dtype, in[2], ch);
+    for (b = 0; b < N; b++)
+      for (i = 0; i < S; i++) mu += kload_f(X->dtype, in[1], (b * C + ch) * S + i);
+    mu = given ? kload_f(n->in[4]->dtype, in[4], ch) : cnt > 0 ? mu / cnt : 0;
+    for (b = 0; b < N; b++)
+      for (i = 0; i < S; i++) {
+        double d = kload_f(X->dtype, in[1], (b * C + ch) * S + i) - mu;
+        var += d * d;
+      }
+    var = given ? kload_f(n->in[5]->dtype, in[5], ch) : cnt > 0 ? var / cnt : 0;
+    r = 1 / sqrt(var + eps);
+    for (b = 0; b < N; b++)
+      for (i = 0; i < S; i++) {
+        int64_t k = (b * C + ch) * S + i;
+        double g = !relu || kload_f(n->in[3]->dtype, in[3], k) > 0 ? kload_f(dY->dtype, in[0], k) : 0;
+        sg += g;
+        sgx += g * (kload_f(X->dtype, in[1], k) - mu) * r;
+      }
+    if (n->n_out > 1 && n->out[1]) kstore_f(n->out[1]->dtype, out[1], ch, sgx);
+    if (n->n_out > 2 && n->out[2]) kstore_f(n->out[2]->dtype, out[2], ch, sg);
+    for (b = 0; b < N; b++)
+      for (i = 0; i < S; i++) {
+        int64_t k = (b * C + ch) * S + i;
+        double g = !relu || kload_f(n->in[3]->dtype, in[3], k) > 0 ? kload_f(dY->dtype, in[0], k) : 0;
+        double xh = (kload_f(X->dtype, in[1], k) - mu) * r;
+        kstore_f(n->out[0]->dtype, out[0], k, sc * r * (g - sg / cnt - xh * sgx / cnt));
+      }
+  }
+  return 0;
+}
+
+/* dX = dY where Y (a Relu's output) > 0, else 0. */
+INTERP_NN_FN(interp_nn_relu_grad) {
+  int64_t cnt = ir_numel(n->out[0]), k;
+  (void)c;
+  for (k = 0; k < cnt; k++)
+    kstore_f(n->out[0]->dtype, out[0], k, kload_f(n->in[1]->dtype, in[1], k) > 0 ? kload_f(n->in[0]->dtype, in[0], k) : 0);
   return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * interp_nn.h - reference kernels of the nn group (ops_nn.c): Conv, the
- * pools, Gemm, MatMul and inference-mode BatchNormalization.  Signatures are
- * op_def.interp's.  They read the explicit attributes that the entries'
+ * pools, Gemm, MatMul, BatchNormalization and the backward ops of
+ * ops_grad.c.  Signatures are op_def.interp's.  They read the explicit attributes that the entries'
  * infer wrote (kernel_shape, strides, dilations, pads, group) and the
  * output shapes, and compute in double.
  */
@@ -25,5 +25,7 @@ INTERP_NN_FN(interp_nn_batchnorm);
 INTERP_NN_FN(interp_nn_conv_wgrad);
 INTERP_NN_FN(interp_nn_maxpool_grad);
 INTERP_NN_FN(interp_nn_avgpool_grad);
+INTERP_NN_FN(interp_nn_batchnorm_grad);
+INTERP_NN_FN(interp_nn_relu_grad);
 
 #endif

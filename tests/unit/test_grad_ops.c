@@ -677,23 +677,70 @@ static void test_layernorm(void **state) {
   check(with_x(&s, 2, DIMS(3, 4), 0.5, 1.5), "LayerNormalization without bias");
 }
 
-/* BatchNormalization of x0 [3,2,2,2] with scale x1, B x2, mean x3, var x4:
- * v 0 training mode (batch statistics; mean and var only feed the running
- * statistics, so their gradients are zero), v 1 inference mode */
+/* BatchNormalization of x0 [3,2,2,2] (v 4: [6,2]) with scale x1, B x2,
+ * mean x3, var x4: v 0 training mode (batch statistics; mean and var only
+ * feed the running statistics, so their gradients are zero: the fused
+ * BatchNormalizationGrad), v 1 inference mode; in training mode v 2 a Relu
+ * of the output (folded into BatchNormalizationGrad), v 3 a Relu of the
+ * output plus x0 (the ReluGrad feeds the fused node and x0's gradient),
+ * v 4 rank 2 with a Relu; v 5 and 6 as 0 and 2 with the forward's batch
+ * statistics (outputs 3-4, as train.c adds them) read by the backward.
+ * B shifts the Relu's input away from its kink. */
 static ir_tensor *body_batchnorm(ir_graph *g, ir_tensor *const *x, int v) {
-  ir_node *n = ot_node(g, "BatchNormalization", 15, 5, x, 1);
-  ir_attr_set_int(n, "training_mode", v == 0);
+  ir_node *n = ot_node(g, "BatchNormalization", 15, 5, x, v >= 5 ? 5 : 1);
+  if (v >= 5) v = v == 5 ? 0 : 2;
+  ir_attr_set_int(n, "training_mode", v != 1);
   ir_attr_set_float(n, "epsilon", 1e-2);
-  return op1(g, "Tanh", fin(n));
+  ir_tensor *y = fin(n);
+  if (v == 3) y = op2(g, "Add", y, x[0]);
+  return op1(g, "Tanh", v >= 2 ? op1(g, "Relu", y) : y);
 }
 
 static void test_batchnorm(void **state) {
+  static const char *const what[] = {"BatchNormalization training", "BatchNormalization inference",
+                                     "BatchNormalization training + Relu", "BatchNormalization training + x0 + Relu",
+                                     "BatchNormalization training [6,2] + Relu",
+                                     "BatchNormalization training, batch statistics saved",
+                                     "BatchNormalization training + Relu, batch statistics saved"};
   (void)state;
-  for (int v = 0; v < 2; v++) {
+  for (int v = 0; v < 7; v++) {
+    gspec s = v == 4 ? one(body_batchnorm, v, 2, DIMS(6, 2), -2, 2) : one(body_batchnorm, v, 4, DIMS(3, 2, 2, 2), -2, 2);
+    with_x(with_x(&s, 1, DIMS(2), 0.5, 1.5), 1, DIMS(2), -0.5, 0.5);
+    with_x(with_x(&s, 1, DIMS(2), -0.3, 0.3), 1, DIMS(2), 0.5, 1.5);
+    check(&s, what[v]);
+  }
+}
+
+/* ReluGrad and BatchNormalizationGrad are what the builders make: no
+ * Sign/Mul chain is left for a Relu, nor ReduceMean for a training-mode
+ * BatchNormalization, and the Relu after it is folded in (no ReluGrad). */
+static void test_batchnorm_relu_nodes(void **state) {
+  (void)state;
+  for (int v = 2; v <= 6; v += 4) {   /* statistics recomputed (6 inputs: saved) */
     gspec s = one(body_batchnorm, v, 4, DIMS(3, 2, 2, 2), -2, 2);
     with_x(with_x(&s, 1, DIMS(2), 0.5, 1.5), 1, DIMS(2), -0.5, 0.5);
     with_x(with_x(&s, 1, DIMS(2), -0.3, 0.3), 1, DIMS(2), 0.5, 1.5);
-    check(&s, v == 0 ? "BatchNormalization training" : "BatchNormalization inference");
+    built f;
+    build(&f, &s, NULL);
+    ir_graph_add_output(f.g, f.y);
+    run_passes(f.g);
+    ir_tensor yshape = *f.y;
+    ir_graph_free(f.g);
+    built ad;
+    build(&ad, &s, &yshape);
+    run_passes(ad.g);
+    int bng = 0, relug = 0, other = 0;
+    for (int k = 0; k < ad.g->n_nodes; k++) {
+      const ir_node *n = ad.g->nodes[k];
+      if (n->dead) continue;
+      bng += !strcmp(n->op_type, "BatchNormalizationGrad") && n->n_in == (v == 6 ? 6 : 4);
+      relug += !strcmp(n->op_type, "ReluGrad");
+      other += !strcmp(n->op_type, "ReduceMean") || !strcmp(n->op_type, "Sign");
+    }
+    assert_int_equal(bng, 1);
+    assert_int_equal(relug, 0);
+    assert_int_equal(other, 0);
+    ir_graph_free(ad.g);
   }
 }
 
@@ -825,6 +872,8 @@ static void test_refusals(void **state) {
  * Dropout with a step input), differentiated with respect to x, the table
  * and the LayerNorm scale, emitted as C, built with gcc and clang (ASan,
  * UBSan) and compared with the interpreter. */
+static int bn_grad_in_place;
+
 /* Append Gradient(y) with respect to xs[0..nx) to g, make y and the
  * gradients outputs, run the passes, run the interpreter on inputs, emit,
  * build with gcc and clang (ASan/UBSan), and compare every float32 output. */
@@ -844,6 +893,12 @@ static void compile_and_compare_backward(ir_graph *g, ir_tensor *y, int nx, ir_t
   char dir[64];
   const ot_cc_opts o = {"test_grad_ops", "TEST_GRAD_OPS_KEEP", "-O2", 1, 0, NULL};
   ot_emit_tmp(g, o.tag, dir);
+  bn_grad_in_place = 0;   /* planned now: BatchNormalizationGrads whose dX took dY's bytes */
+  for (int k = 0; k < g->n_nodes; k++) {
+    const ir_node *n = g->nodes[k];
+    bn_grad_in_place += !n->dead && !strcmp(n->op_type, "BatchNormalizationGrad") && n->out[0]->offset >= 0 &&
+                        n->out[0]->offset == n->in[0]->offset;
+  }
   ot_write_driver(g, dir, inputs);
   ot_build_run(dir, &o);
   for (int j = 0; j < g->n_outputs; j++) {
@@ -934,6 +989,43 @@ static void test_backward_compiles_more(void **state) {
   ir_graph_free(g);
 }
 
+/* BatchNormalizationGrad's C, dX in place of dY, on planes long enough for
+ * the vectorized runs (S = 72: 4 blocks of 16 and a tail of 8): a
+ * BatchNorm whose batch statistics are saved (outputs 3-4) with a Tanh
+ * after it, then one that recomputes them with a folded Relu after an Add
+ * of its output and x (whose ReluGrad also feeds x's gradient), then one
+ * over [48, 3, 3] (short planes: sums element by element, blocked);
+ * gradients of x, the first scale and bias. */
+static void test_backward_compiles_bn(void **state) {
+  (void)state;
+  ot_need_compilers();
+  ir_graph *g = ir_graph_new("g", NULL);
+  ir_tensor *x = ot_input(g, "x", IR_F32, 4, DIMS(2, 3, 9, 8));
+  ir_tensor *sc = ot_input(g, "sc", IR_F32, 1, DIMS(3));
+  ir_tensor *bb = ot_input(g, "bb", IR_F32, 1, DIMS(3));
+  ir_tensor *y = x;
+  for (int k = 0; k < 3; k++) {
+    char nm[4][8];
+    if (k == 2) y = op2(g, "Reshape", y, ints(g, 3, DIMS(48, 3, 3)));   /* 144 values a channel, S = 9: blocked sums */
+    for (int j = 0; j < 4; j++) snprintf(nm[j], sizeof nm[j], "%c%d", "smvb"[j], k);
+    ir_node *bn = ot_node(g, "BatchNormalization", 15, 5,
+                          IN(y, k ? ot_const(g, nm[0], IR_F32, 1, DIMS(3), D(0.7, 1.3, -0.9)) : sc,
+                             k ? ot_const(g, nm[3], IR_F32, 1, DIMS(3), D(0.2, -0.1, 0)) : bb,
+                             ot_const(g, nm[1], IR_F32, 1, DIMS(3), D(0, 0, 0)), ot_const(g, nm[2], IR_F32, 1, DIMS(3), D(1, 1, 1))),
+                          k ? 1 : 5);
+    ir_attr_set_int(bn, "training_mode", 1);
+    y = k == 1 ? op1(g, "Relu", op2(g, "Add", fin(bn), x)) : op1(g, "Tanh", fin(bn));
+  }
+  ir_tensor *out = op1(g, "Tanh", fin(mk(g, "ReduceMean", 2, IN(op2(g, "Mul", y, y), ints(g, 1, DIMS(-1))), 1)));
+  float xv[432], sv[3] = {0.8f, 1.2f, 1.5f}, bv[3] = {0.1f, -0.2f, 0.3f};
+  ot_rnd_seed(11);
+  for (int i = 0; i < 432; i++) xv[i] = (float)ot_rnd() / 2 + 0.05f * (float)(i % 3);
+  void *inputs[3] = {xv, sv, bv};
+  compile_and_compare_backward(g, out, 3, (ir_tensor *[]){x, sc, bb}, inputs);
+  assert_true(bn_grad_in_place >= 1);   /* the emitted C ran with dX on dY's bytes */
+  ir_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_unary),
@@ -953,12 +1045,14 @@ int main(void) {
     cmocka_unit_test(test_index_ops),
     cmocka_unit_test(test_layernorm),
     cmocka_unit_test(test_batchnorm),
+    cmocka_unit_test(test_batchnorm_relu_nodes),
     cmocka_unit_test(test_instnorm),
     cmocka_unit_test(test_batchnorm_training_forward),
     cmocka_unit_test(test_dropout),
     cmocka_unit_test(test_refusals),
     cmocka_unit_test(test_backward_compiles),
     cmocka_unit_test(test_backward_compiles_more),
+    cmocka_unit_test(test_backward_compiles_bn),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
