@@ -86,8 +86,8 @@ typedef struct kl_mm {
    * (when their floor is the smaller). */
   int64_t scratch_b, scratch_a;
   /* --threads (kl_par.h): GEMM cut into `slots` parts run in parallel, each
-   * with its own scratch (0 or 1: one), by N's panels when split_n, else by
-   * M's row tiles. */
+   * with its own scratch (0 or 1: one), by N's panels when split_n (whole
+   * bands of a padded copy where it has one a part), else by M's row tiles. */
   int slots, split_n;
   /* PADDED only: run by whole output rows (mc_convr; OW past one 16-column
    * half and not a multiple of it, K in one block, no residual), parts of

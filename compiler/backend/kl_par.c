@@ -9,18 +9,22 @@
  *
  * The GEMM core is split into parts that each own a range of the output:
  * NR-column panels of N, or MR-row tiles of M when N has fewer panels than
- * threads (tiles of 2*NR rows for the transposed tile).  Range ends fall on
- * tile boundaries, so every tile, its k-loop and its epilogue are the ones
- * the sequential kernel runs: the result is the same bits whatever the
- * number of parts.  Each part packs B (and A's last rows) into its own
+ * threads (tiles of 2*NR rows for the transposed tile).  Over a padded
+ * copy (KL_MM_B_PADDED) the parts over N take whole bands of it instead
+ * (block() makes the bands a multiple of the parts, and the transposed
+ * tile's parts each copy only the band of their own output rows): each
+ * part then copies just the rows it reads, mostly ones its own core wrote
+ * in the node before.  Every output value is the same k-loop and epilogue
+ * whatever tile or part computes it, so the result is the same bits
+ * whatever the number of parts.  Each part packs B (and A's last rows) into its own
  * slice of the node's scratch; a part's index picks the slice, not the
  * OpenMP thread number, so nothing depends on which thread runs what.
- * Kernels over the whole padded copy (the transposed tile, mc_convr)
- * instead share one copy, made before the parallel loop: each part making
- * its own did the copying twice and took twice the scratch, which the
- * planner's cap then refused to the transposed tile (ResNet-8's /b3/conv1
- * fell back to the standard tile on 8-pixel rows, 2.4x slower on 2
- * threads than 1).
+ * Kernels over the whole padded copy (the transposed tile split over M,
+ * mc_convr) instead share one copy, made before the parallel loop: each
+ * part making its own did the copying twice and took twice the scratch,
+ * which the planner's cap then refused to the transposed tile (ResNet-8's
+ * /b3/conv1 fell back to the standard tile on 8-pixel rows, 2.4x slower
+ * on 2 threads than 1).
  */
 #include "kl_par.h"
 
@@ -104,6 +108,8 @@ void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sf
     emit_line(e, "mc_gemm%s(&%s, 0, %lld, 0, %lld);", sfx, g, (long long)d->M, (long long)d->N);
     return;
   }
+  if (d->split_n && d->bkind == KL_MM_B_PADDED && (d->OH + d->bh - 1) / d->bh >= d->slots)
+    unit = d->bh * (d->tposed ? d->OW : d->vw);   /* whole bands of the padded copy (grid columns, or pixels) */
   units = ((d->split_n ? d->N : d->M) + unit - 1) / unit;
   per = kl_mm_scratch_bytes(d) / (int64_t)sizeof(float) / d->slots;   /* floats of one part's scratch */
   if (kl_mm_shared_copy(d)) per = 0;   /* one copy, made here, that every part reads */

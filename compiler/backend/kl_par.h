@@ -33,7 +33,9 @@ void kl_par_for(emit_ctx *e);
 
 /* The GEMM core (kl_gemm.h): cut a lowered GEMM into d->slots parts, panels
  * of N when N has enough of them, else row tiles of M; each part packs into
- * its own scratch (kl_mm_scratch_bytes counts them all). */
+ * its own scratch (kl_mm_scratch_bytes counts them all).  Over a padded
+ * copy, kl_par_gemm_call cuts N at whole bands of it where there are as
+ * many bands as parts. */
 void kl_par_split_gemm(const ir_node *n, kl_mm *d);
 /* When d's parts share one padded copy (kl_mm_shared_copy): g.padded
  * set, so that no part makes it again, then a parallel region opened

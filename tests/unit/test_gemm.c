@@ -482,6 +482,27 @@ static void test_conv_small_n(void **state) {
   ballast = 0;
 }
 
+/* The transposed tile over the padded copy in parts over N (--threads):
+ * each part copies only the band of its own output rows into its own
+ * scratch (kl_par.c), the bands of ceil(OH / parts) rows, the last part's
+ * shorter; odd OH, stride 2, two images, a residual, three parts. */
+static void test_conv_small_n_parts(void **state) {
+  (void)state;
+  const struct { conv_case c; int threads; } cases[] = {
+      /* r  x                w                 grp st pad dil cw bias fuse  threads */
+      {{2, {1, 20, 8, 8}, {40, 20, 3, 3}, 1, 1, 1, 1, 1, 1, 1}, 2},    /* 8x8: bands of 4 rows, fused */
+      {{2, {1, 20, 8, 8}, {40, 20, 3, 3}, 1, 1, 1, 1, 1, 1, 0}, 3},    /* bands of 3, 3 and 2 rows */
+      {{2, {2, 9, 9, 11}, {64, 9, 3, 3}, 1, 2, 1, 1, 1, 1, 0}, 2},     /* 5x6, stride 2, two images */
+      {{2, {1, 12, 7, 7}, {33, 12, 3, 3}, 1, 1, 2, 2, 1, 0, 1}, 2},    /* dilated, M past one tile, fused */
+  };
+  want_in_c[0] = "mc_gemmt(&";
+  want_in_c[1] = "scratch += ";   /* a slice of scratch per part: no shared copy */
+  ballast = 1 << 14;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_capped(&cases[i].c, cases[i].threads, 0, NULL);
+  want_in_c[0] = want_in_c[1] = NULL;
+  ballast = 0;
+}
+
 /* A constant of random values in [-scale, scale). */
 static ir_tensor *weights(ir_graph *g, const char *name, int rank, const int64_t *dims, double scale, double **vals) {
   int64_t cnt = ir_numel_dims(rank, dims);
@@ -529,7 +550,7 @@ int main(void) {
       cmocka_unit_test(test_gemm_epilogue),  cmocka_unit_test(test_matmul_batched),
       cmocka_unit_test(test_conv),           cmocka_unit_test(test_conv_bands),
       cmocka_unit_test(test_rnn_core),       cmocka_unit_test(test_gemm_small_n),
-      cmocka_unit_test(test_conv_small_n),
+      cmocka_unit_test(test_conv_small_n),   cmocka_unit_test(test_conv_small_n_parts),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   printf("%d graphs built %d ways each\n", counter, (int)(sizeof builds / sizeof builds[0]));
