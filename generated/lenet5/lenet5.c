@@ -597,15 +597,16 @@ static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
   }
 }
 
-/* MC_B_PADDED for the transposed tile and mc_convr: the whole padded copy
- * as one band (bh = OH, xh = vh), its tap table after it; made once
- * before the parts of a parallel product, which then all read it
- * (g->padded). */
-static const float *mc_pad_whole(const mc_gemm_args *g) {
+/* MC_B_PADDED for the transposed tile and mc_convr: the padded copy as
+ * one band, grid rows r0..r0+xh-1, its tap table after it.  The whole
+ * copy (bh = OH, xh = vh, r0 = 0), made once before the parts of a
+ * parallel product that then all read it (g->padded), or a part's own
+ * rows in its own scratch (the transposed tile's parts over N). */
+static const float *mc_pad_whole(const mc_gemm_args *g, int64_t r0) {
   if (g->padded) return g->scratch;
   memset(g->scratch, 0, sizeof(float) * (size_t)g->xps);
   mc_taps(g, (int32_t *)(void *)(g->scratch + g->xps));
-  mc_band(g, g->scratch, 0, 0);
+  mc_band(g, g->scratch, r0, 0);
   return g->scratch;
 }
 
@@ -617,7 +618,7 @@ static const float *mc_pad_whole(const mc_gemm_args *g) {
  * twice is the same sum.  The activation runs on each channel's band of
  * output rows, a long run rather than rows of OW.  Output rows oh0..oh1-1. */
 static void mc_convr(const mc_gemm_args *g, int64_t oh0, int64_t oh1) {
-  const float *xp = mc_pad_whole(g);
+  const float *xp = mc_pad_whole(g, 0);
   const int32_t *ko = (const int32_t *)(const void *)(g->scratch + g->xps);
   int64_t band = g->OW < 256 ? 256 / g->OW : 1, ob, oe, oh, m, h;   /* rows whose outputs stay in L1 */
   (void)mc_gemm;   /* emitted with every standard tile, maybe unused in this file otherwise */
@@ -843,9 +844,11 @@ static const int32_t *mc_taps_in(const mc_gemm_args *g) {
  * tiles: MT-row tiles, each over NP-column groups, with B read in place
  * (MC_B_ROWS, MC_B_STRIDED), from the padded copy (MC_B_PADDED, mc_pad_whole) or
  * from the input itself (MC_B_TAPS) at each column's offset po.  The parts
- * of a parallel product share one padded copy, made before them. */
+ * of a parallel product over M share one padded copy, made before them;
+ * over N (n0 starts an output row) each copies the band of its rows. */
 static void mc_gemmt(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  const float *b = g->bkind == MC_B_PADDED ? mc_pad_whole(g) : g->b;
+  int64_t r0 = g->bkind == MC_B_PADDED && !g->padded ? n0 / g->OW : 0;   /* the copy's first grid row */
+  const float *b = g->bkind == MC_B_PADDED ? mc_pad_whole(g, r0) : g->b;
   const int32_t *ko = g->bkind == MC_B_PADDED  ? (const int32_t *)(const void *)(g->scratch + g->xps)
                       : g->bkind == MC_B_TAPS ? mc_taps_in(g)
                                               : NULL;
@@ -859,7 +862,7 @@ static void mc_gemmt(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, 
       for (j = 0; j < MC_NP; j++) {
         int64_t p = jr + (j < np ? j : np - 1);   /* past np: the last column again */
         if (g->bkind == MC_B_PADDED)   /* the window's origin on the grid, or in the input */
-          po[j] = p / g->OW * g->vw + p % g->OW;
+          po[j] = (p / g->OW - r0) * g->vw + p % g->OW;
         else if (g->bkind == MC_B_TAPS)
           po[j] = p / g->OW * g->SH * g->W + p % g->OW * g->SW;
         else
