@@ -28,8 +28,8 @@
  * The transposed tile.  When N is small (a convolution over a few output
  * pixels, e.g. Silero's STFT convolution: 258 channels, 4 positions) the
  * NT-wide vectors along N are mostly padding.  mc_gemmt then swaps the
- * roles: 32 rows of y (16 without AVX-512) along the vector, A packed at
- * compile time as panels [M/NR][K][NR] (its transpose packed as a B is), 8
+ * roles: 32 rows of y (16 without AVX-512) along the vector, A packed
+ * as panels [M/NR][K][NR] (its transpose packed as a B is), 8
  * columns of B (6 without) broadcast, each column's offset in B computed
  * apart (so a padded grid's extra columns cost nothing, and a convolution
  * whose windows stay inside its input reads it in place through a tap
@@ -66,8 +66,15 @@
  * contiguous (only the last, partial panel is copied), otherwise packed one
  * KC x NC block at a time into arena scratch; convolution's im2col matrix is
  * never built whole, only block by block.  A that is not constant is read in
- * place (its values are broadcast, so packing it buys little); only its last,
- * partial MR rows are copied, so that the micro-kernel always reads MR rows.
+ * place (its values are broadcast); only its last, partial MR rows are
+ * copied, so that the micro-kernel always reads MR rows.  But a
+ * convolution's weight that is not constant (a trained parameter, or the
+ * data gradient's flipped copy of one) is packed at run time (KL_MM_A_RUN,
+ * mc_panels: the layout pack_panels writes at compile time) into arena
+ * scratch, once per call, before the loops over images and groups and any
+ * parallel part, which all read it: the transposed tile and whole rows need
+ * the panels, and over a batch of images the standard tile gains from them
+ * (a_run_pays).
  *
  * Lowering before planning.  kl_mm_lower_* is a pure function of the node
  * (with the planner's attributes on it: the scratch cap that sizes the B
@@ -647,10 +654,11 @@ static const char src_gemm[] =
 /* The transposed tile, for a product whose N is small (a convolution over a
  * few output pixels): the vector runs over MT rows of y (output channels)
  * and NP columns (pixels) of B are broadcast, so no lane is padding when N
- * is 4 or 8.  A is packed at compile time as panels [M/NR][K][NR] (A's
- * transpose packed as B is); the tile reads two of them with AVX-512 (MT =
- * 32, NP = 8: 16 accumulators), one otherwise (MT = 16, NP = 6: 12 with
- * AVX, a loop compilers vectorize without).  The k loops, written twice by
+ * is 4 or 8.  A is packed (at compile time, or at run time by mc_panels)
+ * as panels [M/NR][K][NR] (A's transpose packed as B is); the tile reads
+ * two of them with AVX-512 (MT = 32, NP = 8: 16 accumulators), one
+ * otherwise (MT = 16, NP = 6: 12 with AVX, a loop compilers vectorize
+ * without).  The k loops, written twice by
  * tilet_src: @B is B's row k through the tap table ko or by its stride. */
 static const char src_tilet_loops[] =
     "    if (mr > 16 && np > 4) {\n"
@@ -1385,7 +1393,10 @@ static void block(const ir_node *n, kl_mm *d) {
 }
 
 /* The transposed tile (mc_gemmt) in place of the MR x NT one, for a
- * product of a constant A with a B of few columns (npix: a convolution over
+ * product of a packed A (a constant, or a convolution's weight packed at
+ * run time when it has NR rows or more: with 6, as LeNet's data gradients,
+ * the 32-row tile was mostly padding, 1.5-3x the standard tile's time)
+ * with a B of few columns (npix: a convolution over
  * a few output pixels, a constant times a thin matrix), where NT-wide
  * vectors along N would be mostly padding and vectors along M are full.
  * B is read as the standard tile reads it, but by output pixel: a column's
