@@ -28,8 +28,8 @@
  * The transposed tile.  When N is small (a convolution over a few output
  * pixels, e.g. Silero's STFT convolution: 258 channels, 4 positions) the
  * NT-wide vectors along N are mostly padding.  mc_gemmt then swaps the
- * roles: 32 rows of y (16 without AVX-512) along the vector, A packed at
- * compile time as panels [M/NR][K][NR] (its transpose packed as a B is), 8
+ * roles: 32 rows of y (16 without AVX-512) along the vector, A packed
+ * as panels [M/NR][K][NR] (its transpose packed as a B is), 8
  * columns of B (6 without) broadcast, each column's offset in B computed
  * apart (so a padded grid's extra columns cost nothing, and a convolution
  * whose windows stay inside its input reads it in place through a tap
@@ -66,8 +66,15 @@
  * contiguous (only the last, partial panel is copied), otherwise packed one
  * KC x NC block at a time into arena scratch; convolution's im2col matrix is
  * never built whole, only block by block.  A that is not constant is read in
- * place (its values are broadcast, so packing it buys little); only its last,
- * partial MR rows are copied, so that the micro-kernel always reads MR rows.
+ * place (its values are broadcast); only its last, partial MR rows are
+ * copied, so that the micro-kernel always reads MR rows.  But a
+ * convolution's weight that is not constant (a trained parameter, or the
+ * data gradient's flipped copy of one) is packed at run time (KL_MM_A_RUN,
+ * mc_panels: the layout pack_panels writes at compile time) into arena
+ * scratch, once per call, before the loops over images and groups and any
+ * parallel part, which all read it: the transposed tile and whole rows need
+ * the panels, and over a batch of images the standard tile gains from them
+ * (a_run_pays).
  *
  * Lowering before planning.  kl_mm_lower_* is a pure function of the node
  * (with the planner's attributes on it: the scratch cap that sizes the B
@@ -368,6 +375,25 @@ static const char src_tile[] =
     "    }\n"
     "}\n";
 
+/* The panel layout at run time: pack_panels writes it at compile time. */
+static const char src_panels[] =
+    "/* Rows 0..rows-1 of a matrix, row i, column k at src[i*rs + k*cs], as\n"
+    " * panels [rows/P][K][P] at dst, the rows past `rows` zero: the layout\n"
+    " * the tiles read (B and A's transpose: P = NR; A: P = MR), as modelc\n"
+    " * packs constants at compile time.  Along each row, so that a row-major\n"
+    " * source is read in order. */\n"
+    "static void mc_panels(const float *src, int64_t rs, int64_t cs, int64_t rows, int64_t K, int64_t P, float *dst) {\n"
+    "  int64_t i, k, i0;\n"
+    "  for (i0 = 0; i0 < rows; i0 += P)\n"
+    "    for (i = 0; i < P; i++) {\n"
+    "      float *d = dst + i0 * K + i;\n"
+    "      if (i0 + i < rows)\n"
+    "        for (k = 0; k < K; k++) d[k * P] = src[(i0 + i) * rs + k * cs];\n"
+    "      else\n"
+    "        for (k = 0; k < K; k++) d[k * P] = 0.0f;\n"
+    "    }\n"
+    "}\n";
+
 static const char src_packb[] =
     "/* cnt values of src (zeros when src is NULL) into B-panel columns j.. of\n"
     " * one k row at d: column j is panel j >> 4 (ps floats apart), lane j & 15. */\n"
@@ -437,11 +463,7 @@ static const char src_packb[] =
     "    }\n"
     "    return;\n"
     "  }\n"
-    "  for (k = 0; k < kc; k++) {\n"
-    "    const float *src = g->b + (k0 + k) * g->bks + n0 * g->bns;\n"
-    "    for (j = 0; j < np * MC_NR; j++)\n"
-    "      dst[(j / MC_NR) * kc * MC_NR + k * MC_NR + j % MC_NR] = j < nc ? src[j * g->bns] : 0.0f;\n"
-    "  }\n"
+    "  mc_panels(g->b + k0 * g->bks + n0 * g->bns, g->bns, g->bks, nc, kc, MC_NR, dst);\n"
     "}\n";
 
 static const char src_pad[] =
@@ -632,10 +654,11 @@ static const char src_gemm[] =
 /* The transposed tile, for a product whose N is small (a convolution over a
  * few output pixels): the vector runs over MT rows of y (output channels)
  * and NP columns (pixels) of B are broadcast, so no lane is padding when N
- * is 4 or 8.  A is packed at compile time as panels [M/NR][K][NR] (A's
- * transpose packed as B is); the tile reads two of them with AVX-512 (MT =
- * 32, NP = 8: 16 accumulators), one otherwise (MT = 16, NP = 6: 12 with
- * AVX, a loop compilers vectorize without).  The k loops, written twice by
+ * is 4 or 8.  A is packed (at compile time, or at run time by mc_panels)
+ * as panels [M/NR][K][NR] (A's transpose packed as B is); the tile reads
+ * two of them with AVX-512 (MT = 32, NP = 8: 16 accumulators), one
+ * otherwise (MT = 16, NP = 6: 12 with AVX, a loop compilers vectorize
+ * without).  The k loops, written twice by
  * tilet_src: @B is B's row k through the tap table ko or by its stride. */
 static const char src_tilet_loops[] =
     "    if (mr > 16 && np > 4) {\n"
@@ -1170,6 +1193,7 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
   if (d->kind == KL_MM_GEMM) {
     char *t = d->tposed ? tilet_src() : tile_src();
     emit_helper(e, "mc_splat8", src_splat);
+    if (!d->tposed || d->a_pack == KL_MM_A_RUN) emit_helper(e, "mc_panels", src_panels);
     if (!d->tposed) emit_helper(e, "mc_packb", src_packb);
     emit_helper(e, "mc_band", src_pad);
     emit_helper(e, d->tposed ? "mc_tilet" : "mc_tile", t);
@@ -1216,6 +1240,32 @@ static int is_const(const ir_tensor *t) {
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* The rows of a panel of packed A: NR for the transposed tile (A's
+ * transpose packed as a B is), MR for the standard one; and the floats of
+ * one packed slice of A. */
+static int64_t a_panel(const kl_mm *d) { return d->tposed ? KL_MM_NR : KL_MM_MR; }
+static int64_t a_slice(const kl_mm *d) { return round_up(d->M, a_panel(d)) * d->K; }
+
+/* The offsets pk[] of the packed slices of `slice` floats per outer loop of
+ * an operand whose element offsets are os[]: a loop that does not move it
+ * (a convolution's batch) reads one packed slice.  Returns the number of
+ * distinct slices. */
+static int64_t slice_offsets(const kl_mm *d, const int64_t *os, int64_t slice, int64_t *pk) {
+  int64_t acc = 1;
+  int q;
+  for (q = d->n_outer - 1; q >= 0; q--) {
+    pk[q] = os[q] ? acc * slice : 0;
+    if (os[q]) acc *= d->outer[q];
+  }
+  return acc;
+}
+
+/* The floats of A packed at run time (KL_MM_A_RUN): every distinct slice. */
+static int64_t a_run_floats(const kl_mm *d) {
+  int64_t pk[KL_MM_MAX_OUTER];
+  return d->a_pack == KL_MM_A_RUN ? slice_offsets(d, d->a_os, a_slice(d), pk) * a_slice(d) : 0;
+}
 
 /* The phases of one axis a padded copy holds (mc_phases in the emitted C). */
 static int64_t held_phases(int64_t S, int64_t D, int64_t K) { return D == 1 && K < S ? K : S; }
@@ -1282,7 +1332,8 @@ static void block_b(kl_mm *d, int64_t cap) {
     d->NC = min64(min64(nc < KL_MM_NR ? KL_MM_NR : nc, round_up(d->N, KL_MM_NR)), KL_MM_NC_MAX);
     if (cap >= 0) {
       /* floats for the block: the cap less A's edge rows and the block's rounding */
-      int64_t fit = cap / (int64_t)sizeof(float) - 16 - (!d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0);
+      int64_t fit = cap / (int64_t)sizeof(float) - 16 - (!d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0) -
+                    round_up(d->scratch_pk, 16);
       if (d->KC * d->NC > fit) {
         /* one panel wide (N <= NR: a tiny product, as in Silero's convolutions
          * over 1 to 4 frames) may shorten further, its time matters little */
@@ -1335,6 +1386,7 @@ static void block(const ir_node *n, kl_mm *d) {
   d->KC = min64(d->K, KL_MM_KC);
   d->MC = KL_MM_MC;
   d->scratch_b = 0;
+  d->scratch_pk = a_run_floats(d);   /* counted in every size under the cap below */
   if (d->bkind == KL_MM_B_PADDED) {   /* a band of the padded copy, then K tap offsets (int32, one float each) */
     int64_t sa = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0, bh = band_rows(d, cap, sa);
     if (bh < 1) {   /* not one row under the cap: im2col blocks, if their floor is the smaller */
@@ -1358,7 +1410,10 @@ static void block(const ir_node *n, kl_mm *d) {
 }
 
 /* The transposed tile (mc_gemmt) in place of the MR x NT one, for a
- * product of a constant A with a B of few columns (npix: a convolution over
+ * product of a packed A (a constant, or a convolution's weight packed at
+ * run time when it has NR rows or more: with 6, as LeNet's data gradients,
+ * the 32-row tile was mostly padding, 1.5-3x the standard tile's time)
+ * with a B of few columns (npix: a convolution over
  * a few output pixels, a constant times a thin matrix), where NT-wide
  * vectors along N would be mostly padding and vectors along M are full.
  * B is read as the standard tile reads it, but by output pixel: a column's
@@ -1378,6 +1433,7 @@ static void transpose_tile(const ir_node *n, kl_mm *d, int64_t npix) {
   int64_t cap = ir_attr_int(n, PLAN_SCRATCH_CAP_ATTR, -1);
   kl_mm t = *d;
   if (d->kind != KL_MM_GEMM || !d->a_pack || d->b_pack || npix > KL_MM_T_MAX_N) return;
+  if (d->a_pack == KL_MM_A_RUN && d->M < KL_MM_NR) return;
   if ((t.bkind == KL_MM_B_ROWS || t.bkind == KL_MM_B_STRIDED) && npix >= KL_MM_NR) return;
   if ((t.bkind == KL_MM_B_IM2COL || t.bkind == KL_MM_B_PADDED) && t.PH == 0 && t.PW == 0 &&
       (t.OW - 1) * t.SW + (t.KW - 1) * t.DW < t.W && (t.OH - 1) * t.SH + (t.KH - 1) * t.DH < t.H) {
@@ -1393,6 +1449,7 @@ static void transpose_tile(const ir_node *n, kl_mm *d, int64_t npix) {
   t.N = t.NC = npix;
   t.KC = t.K;
   t.scratch_a = 0;   /* A is packed */
+  t.scratch_pk = a_run_floats(&t);   /* in panels of NR */
   kl_par_split_gemm(n, &t);
   t.scratch_b = t.bkind == KL_MM_B_TAPS ? t.K : t.bkind == KL_MM_B_PADDED ? t.xps + t.K : 0;
   if (t.bkind == KL_MM_B_PADDED && t.slots > 1 && t.split_n && t.OH >= t.slots) {
@@ -1499,8 +1556,31 @@ void kl_mm_lower_gemm(const ir_node *n, const kl_gemm_desc *g, int is_matmul, kl
   transpose_tile(n, d, d->N);
 }
 
+/* Whether a convolution's weight that is not a constant (a trained
+ * parameter, or a weight the training step computes, as the data
+ * gradient's flipped copy) is packed at run time (KL_MM_A_RUN), once per
+ * call into the constant's panels, for the kernels that need them: the
+ * transposed tile (ResNet-8's 8x8 stage at batch 32, a training step's
+ * profile, minimum of 3: /b3/conv2 4.1 -> 1.2 ms, its data gradient 3.9 ->
+ * 1.15 ms, /b3/conv1 2.3 -> 0.9 ms; LeNet's /c2 0.46 -> 0.16 ms) and whole
+ * rows (LeNet's /c1 0.35 -> 0.075 ms); and for the standard tile over a
+ * batch of images, which all read the one copy in storage order rather
+ * than six rows K apart (ResNet-8's 16x16 and 32x32 convolutions 0.85-0.9x
+ * the time).  Not for a product of one image (LeNet's first weight
+ * gradient, a Conv of K = 25088: a 600 KB copy, 1.2-1.5x the time). */
+static int a_run_pays(const kl_mm *d) {
+  int t;
+  if (d->tposed || d->rows) return 1;
+  for (t = 0; t < d->n_outer; t++)
+    if (!d->a_os[t]) return 1;   /* a batch of images: one packed copy for all */
+  return 0;
+}
+
+static void conv_kernel(const ir_node *n, kl_mm *d, int64_t osz);
+
 void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   int64_t r = ir_attr_int(n, "_residual", -1), Cg, Mg, ksz, isz, osz;
+  kl_mm e;
   int t, unit = 1, nopad = 1;
   none(d);
   if (c->dt != IR_F32 || c->r < 1 || c->r > 2 || c->group < 1 || c->C % c->group || c->M % c->group) return;
@@ -1577,7 +1657,7 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   d->K = Cg * ksz;
   d->a_rs = Cg * ksz;
   d->a_cs = 1;
-  d->a_pack = is_const(n->in[1]);
+  d->a_pack = is_const(n->in[1]) ? KL_MM_A_CONST : KL_MM_A_RUN;
   d->ldy = d->ldr = osz;
   d->bias_mode = d->bias_in >= 0 ? 1 : 0;
   if (unit && nopad && isz == osz) {   /* 1x1, stride 1: X's channel planes are B's rows */
@@ -1604,6 +1684,18 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d) {
   d->y_os[1] = d->res_os[1] = Mg * osz;
   d->bias_os[0] = 0, d->bias_os[1] = Mg;
   squeeze_outer(d);
+  e = *d;
+  conv_kernel(n, d, osz);
+  if (d->a_pack == KL_MM_A_RUN && !a_run_pays(d)) {   /* A read in place after all */
+    *d = e;
+    d->a_pack = 0;
+    conv_kernel(n, d, osz);
+  }
+}
+
+/* The kernel of a convolution lowered to a GEMM (kl_mm_lower_conv): the
+ * blocking, the transposed tile where it pays, or whole rows. */
+static void conv_kernel(const ir_node *n, kl_mm *d, int64_t osz) {
   block(n, d);
   transpose_tile(n, d, osz);
   /* Output rows wider than a 16-column half but not a multiple of it (LeNet's
@@ -1621,12 +1713,17 @@ int kl_mm_shared_copy(const kl_mm *d) {
   return d->kind == KL_MM_GEMM && d->bkind == KL_MM_B_PADDED && ((d->tposed && d->bh >= d->OH) || d->rows);
 }
 
+int64_t kl_mm_part_floats(const kl_mm *d) {
+  if (d->kind != KL_MM_GEMM || d->slots <= 1 || kl_mm_shared_copy(d)) return 0;
+  return round_up(round_up(d->scratch_b, 16) + d->scratch_a, 16);   /* 64-byte aligned */
+}
+
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
+  int64_t pk = (int64_t)sizeof(float) * round_up(d->scratch_pk, 16);   /* the packed A first, 64-byte aligned */
   if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b * (d->slots > 1 ? d->slots : 1);
   if (d->kind != KL_MM_GEMM) return 0;
-  if (d->slots > 1 && !kl_mm_shared_copy(d))   /* one 64-byte aligned slice per part */
-    return (int64_t)sizeof(float) * d->slots * round_up(round_up(d->scratch_b, 16) + d->scratch_a, 16);
-  return (int64_t)sizeof(float) * (round_up(d->scratch_b, 16) + d->scratch_a);
+  if (kl_mm_part_floats(d)) return pk + (int64_t)sizeof(float) * d->slots * kl_mm_part_floats(d);
+  return pk + (int64_t)sizeof(float) * (round_up(d->scratch_b, 16) + d->scratch_a);
 }
 
 int kl_mm_share_input(const kl_mm *d) {
@@ -1650,15 +1747,11 @@ typedef void (*pack_fn)(const kl_mm *d, const ir_tensor *t, int64_t off, float *
 
 static float *pack_slices(const kl_mm *d, const ir_tensor *t, const int64_t *os, int64_t slice, pack_fn fn,
                           int64_t *pk, int64_t *cnt) {
-  int64_t acc = 1, idx[KL_MM_MAX_OUTER] = {0}, total = 1, i;
+  int64_t acc = slice_offsets(d, os, slice, pk), idx[KL_MM_MAX_OUTER] = {0}, total = 1, i;
   int q;
   float *dst;
   unsigned char *done;
-  for (q = d->n_outer - 1; q >= 0; q--) {
-    pk[q] = os[q] ? acc * slice : 0;
-    if (os[q]) acc *= d->outer[q];
-    total *= d->outer[q];
-  }
+  for (q = 0; q < d->n_outer; q++) total *= d->outer[q];
   *cnt = acc * slice;
   dst = ir_alloc(sizeof(float) * (size_t)(*cnt > 0 ? *cnt : 1));
   done = ir_alloc((size_t)acc + 1);
@@ -1678,25 +1771,26 @@ static float *pack_slices(const kl_mm *d, const ir_tensor *t, const int64_t *os,
   return dst;
 }
 
-static void pack_a(const kl_mm *d, const ir_tensor *t, int64_t off, float *dst) {
-  int64_t ip, k, i;
-  for (ip = 0; ip < (d->M + KL_MM_MR - 1) / KL_MM_MR; ip++)
-    for (k = 0; k < d->K; k++)
-      for (i = 0; i < KL_MM_MR; i++) {
-        int64_t m = ip * KL_MM_MR + i;
-        *dst++ = m < d->M ? const_at(t, off + m * d->a_rs + k * d->a_cs) : 0.0f;
-      }
+/* Rows 0..rows-1 of a matrix, row i, column k at t[off + i*rs + k*cs], as
+ * panels [rows/P][K][P], the rows past `rows` zero: the layout the tiles
+ * read, which mc_panels (src_panels) writes at run time. */
+static void pack_panels(const ir_tensor *t, int64_t off, int64_t rs, int64_t cs, int64_t rows, int64_t K, int64_t P,
+                        float *dst) {
+  int64_t i0, k, i;
+  for (i0 = 0; i0 < rows; i0 += P)
+    for (k = 0; k < K; k++)
+      for (i = 0; i < P; i++) *dst++ = i0 + i < rows ? const_at(t, off + (i0 + i) * rs + k * cs) : 0.0f;
 }
 
-/* B(k,n) of the lowered strides before packing. */
+/* A's panels: of a_panel(d) rows of A (for the transposed tile, A's
+ * transpose packed as a B is). */
+static void pack_a(const kl_mm *d, const ir_tensor *t, int64_t off, float *dst) {
+  pack_panels(t, off, d->a_rs, d->a_cs, d->M, d->K, a_panel(d), dst);
+}
+
+/* B(k,n) of the lowered strides before packing: panels of NR columns. */
 static void pack_b(const kl_mm *d, const ir_tensor *t, int64_t off, float *dst) {
-  int64_t jp, k, j;
-  for (jp = 0; jp < (d->N + KL_MM_NR - 1) / KL_MM_NR; jp++)
-    for (k = 0; k < d->K; k++)
-      for (j = 0; j < KL_MM_NR; j++) {
-        int64_t nn = jp * KL_MM_NR + j;
-        *dst++ = nn < d->N ? const_at(t, off + k * d->b_ks + nn * d->b_ns) : 0.0f;
-      }
+  pack_panels(t, off, d->b_ns, d->b_ks, d->N, d->K, KL_MM_NR, dst);
 }
 
 /* For the matrix-vector kernel: rows [K][N]. */
@@ -1759,6 +1853,25 @@ static const char *ptr_expr(char *buf, size_t n, const char *base, const kl_mm *
   return buf;
 }
 
+/* KL_MM_A_RUN: A (at a) packed into its panels at the start of the node's scratch (s),
+ * every distinct slice of the outer loops (pk[], slice_offsets) once, before
+ * those loops and before any parallel part; returns the packed copy's name. */
+static const char *pack_a_run(emit_ctx *e, const kl_mm *d, const char *a, const char *s, const int64_t *pk) {
+  const char *iv[KL_MM_MAX_OUTER], *apk = emit_fresh(e, "apk");
+  char src[300], dst[300];
+  int t, loops = 0;
+  emit_line(e, "float *%s = (float *)(void *)%s;", apk, s);
+  for (t = 0; t < d->n_outer; t++) {
+    iv[t] = d->a_os[t] ? kl_for(e, d->outer[t]) : "0";
+    loops += d->a_os[t] != 0;
+  }
+  emit_line(e, "mc_panels(%s, %lld, %lld, %lld, %lld, %lld, %s);", ptr_expr(src, sizeof src, a, d, iv, d->a_os),
+            (long long)d->a_rs, (long long)d->a_cs, (long long)d->M, (long long)d->K, (long long)a_panel(d),
+            ptr_expr(dst, sizeof dst, apk, d, iv, pk));
+  while (loops--) kl_end(e);
+  return apk;
+}
+
 static void set_i(emit_ctx *e, const char *g, const char *field, int64_t v) {
   emit_line(e, "%s.%s = %lld;", g, field, (long long)v);
 }
@@ -1818,23 +1931,16 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   if (kl_epilogue_from_node(e, n, &ep)) return -1;
   use_helpers(e, d, &ep, act_fn, sizeof act_fn);
   emit_kernel(e, kernel_label(d, buf, sizeof buf));
-  if (d->a_pack && d->tposed) {   /* A's transpose packed as a B is: panels [M/NR][K][NR] */
-    kl_mm q = *d;
-    float *p;
-    q.N = d->M, q.b_ks = d->a_cs, q.b_ns = d->a_rs;
-    p = pack_slices(&q, n->in[d->a_in], d->a_os, round_up(d->M, KL_MM_NR) * d->K, pack_b, apk, &cnt);
-    snprintf(what, sizeof what, "%.200s packed as A's transpose: [%lld][%lld][%d]", n->in[d->a_in]->name,
-             (long long)((d->M + KL_MM_NR - 1) / KL_MM_NR), (long long)d->K, KL_MM_NR);
-    a = emit_packed_f32(e, what, p, cnt);
-    free(p);
-  } else if (d->a_pack) {
-    float *p = pack_slices(d, n->in[d->a_in], d->a_os, round_up(d->M, KL_MM_MR) * d->K, pack_a, apk, &cnt);
-    snprintf(what, sizeof what, "%.200s packed as A: [%lld][%lld][%d]", n->in[d->a_in]->name,
-             (long long)((d->M + KL_MM_MR - 1) / KL_MM_MR), (long long)d->K, KL_MM_MR);
+  if (d->a_pack == KL_MM_A_CONST) {   /* panels [M/MR][K][MR], or A's transpose packed as a B is: [M/NR][K][NR] */
+    float *p = pack_slices(d, n->in[d->a_in], d->a_os, a_slice(d), pack_a, apk, &cnt);
+    snprintf(what, sizeof what, "%.200s packed as A%s: [%lld][%lld][%lld]", n->in[d->a_in]->name,
+             d->tposed ? "'s transpose" : "", (long long)((d->M + a_panel(d) - 1) / a_panel(d)), (long long)d->K,
+             (long long)a_panel(d));
     a = emit_packed_f32(e, what, p, cnt);
     free(p);
   } else {
     a = emit_in(e, d->a_in);
+    if (d->a_pack == KL_MM_A_RUN) slice_offsets(d, d->a_os, a_slice(d), apk);
   }
   if (d->b_pack && d->kind == KL_MM_GEMV) {
     float *p = pack_slices(d, n->in[d->b_in], d->b_os, d->K * d->N, pack_rows, bpk, &cnt);
@@ -1897,10 +2003,12 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   }
   if (kl_mm_scratch_bytes(d) > 0) {
     const char *s = emit_scratch(e);
-    if (d->scratch_b) emit_line(e, "%s.scratch = (float *)(void *)%s;", g, s);
+    int64_t pk = (int64_t)sizeof(float) * round_up(d->scratch_pk, 16);   /* the packed A's bytes, first */
+    if (d->scratch_b) emit_line(e, "%s.scratch = (float *)(void *)(%s + %lld);", g, s, (long long)pk);
     if (d->scratch_a)
       emit_line(e, "%s.ascratch = (float *)(void *)(%s + %lld);", g, s,
-                (long long)(sizeof(float) * round_up(d->scratch_b, 16)));
+                (long long)(pk + (int64_t)sizeof(float) * round_up(d->scratch_b, 16)));
+    if (d->a_pack == KL_MM_A_RUN) a = pack_a_run(e, d, a, s, apk);
   }
   if (bias && d->n_outer == 0) emit_line(e, "%s.bias = %s;", g, bias);
   for (t = 0; t < d->n_outer; t++) {

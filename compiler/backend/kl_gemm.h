@@ -38,6 +38,8 @@ typedef enum kl_mm_kind {
   KL_MM_DW          /* depthwise convolution, one channel plane at a time */
 } kl_mm_kind;
 
+enum { KL_MM_A_CONST = 1, KL_MM_A_RUN = 2 };   /* kl_mm.a_pack: where A is packed */
+
 typedef enum kl_mm_bkind {   /* where B(k,n) comes from; values as in the emitted enum */
   KL_MM_B_PACKED = 0,        /* a constant packed at compile time */
   KL_MM_B_ROWS,              /* b[k*b_ks + n] */
@@ -61,7 +63,11 @@ typedef struct kl_mm {
   /* The transposed tile (mc_gemmt, small N): the vector along M, a few
    * columns of B broadcast; A then packed as panels [M/NR][K][NR]. */
   int tposed;
-  /* A(m,k) = in[a_in][m*a_rs + k*a_cs]; packed at compile time when a_pack. */
+  /* A(m,k) = in[a_in][m*a_rs + k*a_cs]; a_pack: read in place (0), packed
+   * at compile time (KL_MM_A_CONST) or, not being constant, at run time
+   * (KL_MM_A_RUN) into the same panels in scratch_pk floats of arena
+   * scratch, every distinct slice of the outer loops once per node call,
+   * before them (and before any parallel part, which all read it). */
   int a_in, a_pack;
   int64_t a_rs, a_cs;
   /* B(k,n) = in[b_in][k*b_ks + n*b_ns] (or the im2col view); when b_pack the
@@ -85,6 +91,7 @@ typedef struct kl_mm {
    * not even a band of one output row fits, the im2col blocks take over
    * (when their floor is the smaller). */
   int64_t scratch_b, scratch_a;
+  int64_t scratch_pk;   /* KL_MM_A_RUN: the packed A, before the parts' scratch, shared by them */
   /* --threads (kl_par.h): GEMM cut into `slots` parts run in parallel, each
    * with its own scratch (0 or 1: one), by N's panels when split_n (whole
    * bands of a padded copy where it has one a part), else by M's row tiles. */
@@ -106,8 +113,13 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d);
  * padded copy of the input, made before them (the transposed tile and
  * mc_convr over KL_MM_B_PADDED), rather than each padding its own. */
 int kl_mm_shared_copy(const kl_mm *d);
-/* Bytes of arena scratch the lowered kernel needs. */
+/* Bytes of arena scratch the lowered kernel needs: the run-time packed A
+ * (scratch_pk), then the parts' slices of kl_mm_part_floats each (or the
+ * one scratch they share). */
 int64_t kl_mm_scratch_bytes(const kl_mm *d);
+/* Floats of one part's own slice of the scratch, when the parts of a
+ * parallel product (slots > 1) each pack into their own; 0 when they share. */
+int64_t kl_mm_part_floats(const kl_mm *d);
 /* The input whose bytes y may take (op_def.share_input): the residual of
  * the GEMM and GEMV kernels, which read each residual value in the first K
  * block before they store y there; X of a depthwise convolution whose

@@ -8,7 +8,8 @@
  * convolution, the implicit convolution over bands of a padded,
  * phase-split copy (whole, and in bands as small as a scratch cap asks, in
  * one part or several), whole output rows over the copy, and the im2col
- * one; the transposed tile for few output pixels; RNN, GRU and LSTM with
+ * one; the transposed tile for few output pixels; a weight that is not
+ * constant packed at run time for them; RNN, GRU and LSTM with
  * constant weights, whose projections and recurrences run on the core),
  * each emitted, built and run, and compared with the reference
  * interpreter (runtime/), which shares no code with the backend.
@@ -312,7 +313,7 @@ typedef struct conv_case {
   int r;
   int64_t x[5], w[5];
   int64_t group, stride, pad, dil;
-  int const_w, bias, fuse;   /* fuse: 1 Relu and a residual, 2 Tanh alone */
+  int const_w, bias, fuse;   /* const_w 2: a trained parameter (is_state); fuse: 1 Relu and a residual, 2 Tanh alone */
   int room;                  /* an arena with room for the padded copy (see conv_run) */
 } conv_case;
 
@@ -327,6 +328,7 @@ static void conv_capped(const conv_case *c, int threads, int64_t div, int64_t go
   ir_tensor *in[4] = {operand(g, "x", 0, c->r + 2, c->x, &vals[0]), operand(g, "w", c->const_w, c->r + 2, c->w, &vals[1]),
                       NULL, NULL};
   int n_in = 2;
+  if (c->const_w == 2) in[1]->is_state = 1;   /* a training step changes it: not packed at compile time */
   if (c->bias) in[2] = operand(g, "b", 1, 1, bd, &vals[2]), n_in = 3;
   ir_node *n;
   if (c->fuse == 1) {   /* the residual has the output's shape: build it from a first inference */
@@ -503,6 +505,36 @@ static void test_conv_small_n_parts(void **state) {
   ballast = 0;
 }
 
+/* Convolutions whose weight is not a constant, a graph input or a trained
+ * parameter (is_state): packed at run time (mc_panels) into the panels a
+ * constant gets, once before the loop over images (and groups: a packed
+ * slice each), for the transposed tile (the padded copy or taps, 16 output
+ * channels and more), whole output rows, and the standard tile over a
+ * batch; in one part or two. */
+static void test_conv_run_pack(void **state) {
+  (void)state;
+  const struct { conv_case c; const char *call; int threads; } cases[] = {
+      /* r  x                  w                grp st pad dil cw bias fuse room      kernel      threads */
+      {{2, {2, 16, 8, 8}, {40, 16, 3, 3}, 1, 1, 1, 1, 0, 1, 1}, "mc_gemmt(&", 1},         /* ResNet's 8x8 stage, fused */
+      {{2, {2, 16, 8, 8}, {40, 16, 3, 3}, 1, 1, 1, 1, 2, 1, 0}, "mc_gemmt(&", 2},         /* trained, two parts */
+      {{2, {2, 6, 12, 10}, {20, 6, 5, 5}, 1, 1, 0, 1, 2, 1, 0}, "mc_gemmt(&", 1},         /* LeNet's second: taps */
+      {{2, {3, 8, 4, 4}, {36, 4, 3, 3}, 2, 1, 1, 1, 0, 0, 1}, "mc_gemmt(&", 1},           /* 2 groups, 3 images */
+      {{2, {2, 1, 32, 32}, {6, 1, 5, 5}, 1, 1, 0, 1, 2, 1, 2, 1}, "mc_convr(&", 1},       /* LeNet's first, Tanh */
+      {{2, {2, 1, 32, 32}, {6, 1, 5, 5}, 1, 1, 0, 1, 0, 1, 0, 1}, "mc_convr(&", 2},       /* in two parts */
+      {{2, {2, 4, 23, 41}, {16, 2, 3, 3}, 2, 2, 1, 1, 0, 1, 0, 1}, "mc_convr(&", 1},      /* 2 groups, M past MR */
+      {{2, {3, 5, 9, 11}, {7, 5, 3, 3}, 1, 2, 1, 1, 2, 1, 1, 1}, "mc_gemm(&", 1},         /* the standard tile, M % MR */
+      {{2, {2, 3, 16, 16}, {13, 3, 3, 3}, 1, 1, 1, 1, 0, 1, 0, 1}, "mc_gemm(&", 2},       /* in two parts */
+  };
+  ballast = 1 << 14;   /* room for the padded copies */
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    want_in_c[0] = "mc_panels(x1";   /* W, input 1 of the Conv, packed */
+    want_in_c[1] = cases[i].call;
+    conv_capped(&cases[i].c, cases[i].threads, 0, NULL);
+  }
+  want_in_c[0] = want_in_c[1] = NULL;
+  ballast = 0;
+}
+
 /* A constant of random values in [-scale, scale). */
 static ir_tensor *weights(ir_graph *g, const char *name, int rank, const int64_t *dims, double scale, double **vals) {
   int64_t cnt = ir_numel_dims(rank, dims);
@@ -551,6 +583,7 @@ int main(void) {
       cmocka_unit_test(test_conv),           cmocka_unit_test(test_conv_bands),
       cmocka_unit_test(test_rnn_core),       cmocka_unit_test(test_gemm_small_n),
       cmocka_unit_test(test_conv_small_n),   cmocka_unit_test(test_conv_small_n_parts),
+      cmocka_unit_test(test_conv_run_pack),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   printf("%d graphs built %d ways each\n", counter, (int)(sizeof builds / sizeof builds[0]));
