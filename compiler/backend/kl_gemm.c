@@ -1857,7 +1857,7 @@ static const char *ptr_expr(char *buf, size_t n, const char *base, const kl_mm *
  * every distinct slice of the outer loops (pk[], slice_offsets) once, before
  * those loops and before any parallel part; returns the packed copy's name. */
 static const char *pack_a_run(emit_ctx *e, const kl_mm *d, const char *a, const char *s, const int64_t *pk) {
-  const char *iv[KL_MM_MAX_OUTER], *apk = emit_fresh(e, "apk");
+  const char *iv[KL_MM_MAX_OUTER] = {0}, *apk = emit_fresh(e, "apk");
   char src[300], dst[300];
   int t, loops = 0;
   emit_line(e, "float *%s = (float *)(void *)%s;", apk, s);

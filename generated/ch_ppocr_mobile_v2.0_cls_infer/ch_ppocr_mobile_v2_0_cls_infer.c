@@ -416,6 +416,23 @@ static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, i
 static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }
 #endif
 
+/* Rows 0..rows-1 of a matrix, row i, column k at src[i*rs + k*cs], as
+ * panels [rows/P][K][P] at dst, the rows past `rows` zero: the layout
+ * the tiles read (B and A's transpose: P = NR; A: P = MR), as modelc
+ * packs constants at compile time.  Along each row, so that a row-major
+ * source is read in order. */
+static void mc_panels(const float *src, int64_t rs, int64_t cs, int64_t rows, int64_t K, int64_t P, float *dst) {
+  int64_t i, k, i0;
+  for (i0 = 0; i0 < rows; i0 += P)
+    for (i = 0; i < P; i++) {
+      float *d = dst + i0 * K + i;
+      if (i0 + i < rows)
+        for (k = 0; k < K; k++) d[k * P] = src[(i0 + i) * rs + k * cs];
+      else
+        for (k = 0; k < K; k++) d[k * P] = 0.0f;
+    }
+}
+
 /* cnt values of src (zeros when src is NULL) into B-panel columns j.. of
  * one k row at d: column j is panel j >> 4 (ps floats apart), lane j & 15. */
 static void mc_put(float *d, int64_t ps, int64_t j, const float *src, int64_t cnt) {
@@ -484,11 +501,7 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
     }
     return;
   }
-  for (k = 0; k < kc; k++) {
-    const float *src = g->b + (k0 + k) * g->bks + n0 * g->bns;
-    for (j = 0; j < np * MC_NR; j++)
-      dst[(j / MC_NR) * kc * MC_NR + k * MC_NR + j % MC_NR] = j < nc ? src[j * g->bns] : 0.0f;
-  }
+  mc_panels(g->b + k0 * g->bks + n0 * g->bns, g->bns, g->bks, nc, kc, MC_NR, dst);
 }
 
 /* MC_B_PADDED: a convolution computed on a grid of vh x vw positions
@@ -1077,7 +1090,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.bias_mode = 1;
     g0.beta = 0x1p+0f;
     g0.act = mc_act_rows_81311647;
-    g0.scratch = (float *)(void *)scratch;
+    g0.scratch = (float *)(void *)(scratch + 0);
     g0.bias = x2;
     g0.apk = ch_ppocr_mobile_v2_0_cls_infer_p0.v;
     g0.b = x0;
@@ -1399,7 +1412,7 @@ static void node_12_Conv(const float *x0, const float *restrict x1, const float 
     g28.bias_mode = 1;
     g28.beta = 0x1p+0f;
     g28.act = mc_act_rows_81bf6201;
-    g28.scratch = (float *)(void *)scratch;
+    g28.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i29 = 0; i29 < 1; i29++) {
       for (int64_t i30 = 0; i30 < 32; i30++) {
         g28.bias = x2;
@@ -1667,7 +1680,7 @@ static void node_22_Conv(const float *x0, const float *restrict x1, const float 
     g54.bias_mode = 1;
     g54.beta = 0x1p+0f;
     g54.act = mc_act_rows_81311647;
-    g54.scratch = (float *)(void *)scratch;
+    g54.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i55 = 0; i55 < 1; i55++) {
       for (int64_t i56 = 0; i56 < 88; i56++) {
         g54.bias = x2;
@@ -1850,7 +1863,7 @@ static void node_29_Conv(const float *x0, const float *restrict x1, const float 
     g75.bias_mode = 1;
     g75.beta = 0x1p+0f;
     g75.act = mc_act_rows_81311647;
-    g75.scratch = (float *)(void *)scratch;
+    g75.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i76 = 0; i76 < 1; i76++) {
       for (int64_t i77 = 0; i77 < 88; i77++) {
         g75.bias = x2;
@@ -2033,7 +2046,7 @@ static void node_36_Conv(const float *x0, const float *restrict x1, const float 
     g96.bias_mode = 1;
     g96.beta = 0x1p+0f;
     g96.act = mc_act_rows_81311647;
-    g96.scratch = (float *)(void *)scratch;
+    g96.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i97 = 0; i97 < 1; i97++) {
       for (int64_t i98 = 0; i98 < 40; i98++) {
         g96.bias = x2;
@@ -2216,7 +2229,7 @@ static void node_43_Conv(const float *x0, const float *restrict x1, const float 
     g117.bias_mode = 1;
     g117.beta = 0x1p+0f;
     g117.act = mc_act_rows_81311647;
-    g117.scratch = (float *)(void *)scratch;
+    g117.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i118 = 0; i118 < 1; i118++) {
       for (int64_t i119 = 0; i119 < 48; i119++) {
         g117.bias = x2;
@@ -2578,7 +2591,7 @@ static void node_57_Conv(const float *x0, const float *restrict x1, const float 
     g159.bias_mode = 1;
     g159.beta = 0x1p+0f;
     g159.act = mc_act_rows_81311647;
-    g159.scratch = (float *)(void *)scratch;
+    g159.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i160 = 0; i160 < 1; i160++) {
       for (int64_t i161 = 0; i161 < 200; i161++) {
         g159.bias = x2;
@@ -2761,7 +2774,7 @@ static void node_64_Conv(const float *x0, const float *restrict x1, const float 
     g180.bias_mode = 1;
     g180.beta = 0x1p+0f;
     g180.act = mc_act_rows_81311647;
-    g180.scratch = (float *)(void *)scratch;
+    g180.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i181 = 0; i181 < 1; i181++) {
       for (int64_t i182 = 0; i182 < 200; i182++) {
         g180.bias = x2;

@@ -158,6 +158,23 @@ static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, i
 static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }
 #endif
 
+/* Rows 0..rows-1 of a matrix, row i, column k at src[i*rs + k*cs], as
+ * panels [rows/P][K][P] at dst, the rows past `rows` zero: the layout
+ * the tiles read (B and A's transpose: P = NR; A: P = MR), as modelc
+ * packs constants at compile time.  Along each row, so that a row-major
+ * source is read in order. */
+static void mc_panels(const float *src, int64_t rs, int64_t cs, int64_t rows, int64_t K, int64_t P, float *dst) {
+  int64_t i, k, i0;
+  for (i0 = 0; i0 < rows; i0 += P)
+    for (i = 0; i < P; i++) {
+      float *d = dst + i0 * K + i;
+      if (i0 + i < rows)
+        for (k = 0; k < K; k++) d[k * P] = src[(i0 + i) * rs + k * cs];
+      else
+        for (k = 0; k < K; k++) d[k * P] = 0.0f;
+    }
+}
+
 /* cnt values of src (zeros when src is NULL) into B-panel columns j.. of
  * one k row at d: column j is panel j >> 4 (ps floats apart), lane j & 15. */
 static void mc_put(float *d, int64_t ps, int64_t j, const float *src, int64_t cnt) {
@@ -226,11 +243,7 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
     }
     return;
   }
-  for (k = 0; k < kc; k++) {
-    const float *src = g->b + (k0 + k) * g->bks + n0 * g->bns;
-    for (j = 0; j < np * MC_NR; j++)
-      dst[(j / MC_NR) * kc * MC_NR + k * MC_NR + j % MC_NR] = j < nc ? src[j * g->bns] : 0.0f;
-  }
+  mc_panels(g->b + k0 * g->bks + n0 * g->bns, g->bns, g->bks, nc, kc, MC_NR, dst);
 }
 
 /* MC_B_PADDED: a convolution computed on a grid of vh x vw positions
@@ -805,7 +818,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.bias_mode = 1;
     g0.beta = 0x1p+0f;
     g0.act = mc_act_rows_81bf6201;
-    g0.scratch = (float *)(void *)scratch;
+    g0.scratch = (float *)(void *)(scratch + 0);
     g0.bias = x2;
     g0.apk = resnet_small_p0.v;
     g0.b = x0;
@@ -851,7 +864,7 @@ static void node_1_Conv(const float *restrict x0, const float *restrict x2, floa
     g1.bias_mode = 1;
     g1.beta = 0x1p+0f;
     g1.act = mc_act_rows_81bf6201;
-    g1.scratch = (float *)(void *)scratch;
+    g1.scratch = (float *)(void *)(scratch + 0);
     g1.bias = x2;
     g1.apk = resnet_small_p1.v;
     g1.b = x0;
@@ -899,7 +912,7 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x2, cons
     g2.act = mc_act_rows_81bf6201;
     g2.ldr = 1024;
     g2.rscale = 0x1p+0f;
-    g2.scratch = (float *)(void *)scratch;
+    g2.scratch = (float *)(void *)(scratch + 0);
     g2.bias = x2;
     g2.res = x3;
     g2.apk = resnet_small_p2.v;
@@ -946,7 +959,7 @@ static void node_3_Conv(const float *restrict x0, const float *restrict x2, floa
     g3.bias_mode = 1;
     g3.beta = 0x1p+0f;
     g3.act = mc_act_rows_81bf6201;
-    g3.scratch = (float *)(void *)scratch;
+    g3.scratch = (float *)(void *)(scratch + 0);
     g3.bias = x2;
     g3.apk = resnet_small_p3.v;
     g3.b = x0;
@@ -991,7 +1004,7 @@ static void node_4_Conv(const float *restrict x0, const float *restrict x2, floa
     g4.alpha = 0x1p+0f;
     g4.bias_mode = 1;
     g4.beta = 0x1p+0f;
-    g4.scratch = (float *)(void *)scratch;
+    g4.scratch = (float *)(void *)(scratch + 0);
     g4.bias = x2;
     g4.apk = resnet_small_p4.v;
     g4.b = x0;
@@ -1039,7 +1052,7 @@ static void node_5_Conv(const float *restrict x0, const float *restrict x2, cons
     g5.act = mc_act_rows_81bf6201;
     g5.ldr = 256;
     g5.rscale = 0x1p+0f;
-    g5.scratch = (float *)(void *)scratch;
+    g5.scratch = (float *)(void *)(scratch + 0);
     g5.bias = x2;
     g5.res = x3;
     g5.apk = resnet_small_p5.v;

@@ -413,6 +413,23 @@ static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, i
     for (j = 0; j < cnt; j++) t[j] += g->rscale * g->res[m * g->ldr + n + j];
 }
 
+/* Rows 0..rows-1 of a matrix, row i, column k at src[i*rs + k*cs], as
+ * panels [rows/P][K][P] at dst, the rows past `rows` zero: the layout
+ * the tiles read (B and A's transpose: P = NR; A: P = MR), as modelc
+ * packs constants at compile time.  Along each row, so that a row-major
+ * source is read in order. */
+static void mc_panels(const float *src, int64_t rs, int64_t cs, int64_t rows, int64_t K, int64_t P, float *dst) {
+  int64_t i, k, i0;
+  for (i0 = 0; i0 < rows; i0 += P)
+    for (i = 0; i < P; i++) {
+      float *d = dst + i0 * K + i;
+      if (i0 + i < rows)
+        for (k = 0; k < K; k++) d[k * P] = src[(i0 + i) * rs + k * cs];
+      else
+        for (k = 0; k < K; k++) d[k * P] = 0.0f;
+    }
+}
+
 /* cnt values of src (zeros when src is NULL) into B-panel columns j.. of
  * one k row at d: column j is panel j >> 4 (ps floats apart), lane j & 15. */
 static void mc_put(float *d, int64_t ps, int64_t j, const float *src, int64_t cnt) {
@@ -481,11 +498,7 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
     }
     return;
   }
-  for (k = 0; k < kc; k++) {
-    const float *src = g->b + (k0 + k) * g->bks + n0 * g->bns;
-    for (j = 0; j < np * MC_NR; j++)
-      dst[(j / MC_NR) * kc * MC_NR + k * MC_NR + j % MC_NR] = j < nc ? src[j * g->bns] : 0.0f;
-  }
+  mc_panels(g->b + k0 * g->bks + n0 * g->bns, g->bns, g->bks, nc, kc, MC_NR, dst);
 }
 
 /* One MR x NT tile of y at (m, n): the kc-long product of A rows (pointers
@@ -1008,7 +1021,7 @@ static void node_2_Conv(const float *restrict x0, float *restrict y0, unsigned c
     g2.PW = 0;
     g2.ldy = 4;
     g2.alpha = 0x1p+0f;
-    g2.scratch = (float *)(void *)scratch;
+    g2.scratch = (float *)(void *)(scratch + 0);
     g2.apk = silero_vad_op18_ifless_p0.v;
     g2.b = x0;
     g2.y = y0;
@@ -1113,7 +1126,7 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x2, floa
     g7.bias_mode = 1;
     g7.beta = 0x1p+0f;
     g7.act = mc_act_rows_81bf6201;
-    g7.scratch = (float *)(void *)scratch;
+    g7.scratch = (float *)(void *)(scratch + 0);
     g7.bias = x2;
     g7.apk = silero_vad_op18_ifless_p1.v;
     g7.b = x0;
@@ -1159,7 +1172,7 @@ static void node_10_Conv(const float *restrict x0, const float *restrict x2, flo
     g8.bias_mode = 1;
     g8.beta = 0x1p+0f;
     g8.act = mc_act_rows_81bf6201;
-    g8.scratch = (float *)(void *)scratch;
+    g8.scratch = (float *)(void *)(scratch + 0);
     g8.bias = x2;
     g8.apk = silero_vad_op18_ifless_p2.v;
     g8.b = x0;
@@ -1205,7 +1218,7 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x2, flo
     g9.bias_mode = 1;
     g9.beta = 0x1p+0f;
     g9.act = mc_act_rows_81bf6201;
-    g9.scratch = (float *)(void *)scratch;
+    g9.scratch = (float *)(void *)(scratch + 0);
     g9.bias = x2;
     g9.apk = silero_vad_op18_ifless_p3.v;
     g9.b = x0;
@@ -1251,7 +1264,7 @@ static void node_12_Conv(const float *restrict x0, const float *restrict x2, flo
     g10.bias_mode = 1;
     g10.beta = 0x1p+0f;
     g10.act = mc_act_rows_81bf6201;
-    g10.scratch = (float *)(void *)scratch;
+    g10.scratch = (float *)(void *)(scratch + 0);
     g10.bias = x2;
     g10.apk = silero_vad_op18_ifless_p4.v;
     g10.b = x0;
