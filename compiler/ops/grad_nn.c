@@ -214,9 +214,9 @@ static ir_tensor *crop_spatial(grad_ctx *gc, ir_tensor *t, int r, const int64_t 
  * its N, or under 16 of them as its M, dY's rows read in place).  A Conv
  * over the batch between Transposes, which this built for one group and
  * under 16 channels when ConvWeightGrad had only the first orientation,
- * took 365 us for LeNet's first layer at batch 32 against ConvWeightGrad's
- * 160 us now. It also serves ConvTranspose, whose
- * weight gradient is the same sum with its input and output in swapped
+ * took 320 us for LeNet's first layer at batch 32 against ConvWeightGrad's
+ * 155 us now.  This also serves ConvTranspose, whose weight gradient is
+ * the same sum with its input and output in swapped
  * roles; there x (the output's gradient) may reach past the last window
  * (output_padding beyond the stride), so ConvWeightGrad's end pads are
  * those that make the window fit x, and x is cropped to the rows the
