@@ -21,6 +21,11 @@
  * first layer at batch 32 (the node alone, min of 200 runs) that is 155 us
  * (the product 69 us, ~110 GFLOP/s; the rest building B) against 320 us
  * for the Conv over the batch between Transposes grad_nn.c built before.
+ * It is chosen when a window row gives runs of 3 taps or more (stride and
+ * dilation 1 along it): with runs of one tap (a 1x1 convolution, 32 input
+ * and 8 output channels) each tap costs a copy per position, and it took
+ * 8.1 ms against 3.2-4.2 ms the first way; with depthwise 3x3s (one
+ * channel a group) 17-20 ms against 34 ms.
  * Each sample's input is copied by mc_band, one band of the whole grid, as
  * for the forward's implicit GEMM (zero padded, split by stride phase): on
  * its grid, vw columns wide, im2col row t is one contiguous run at the tap's offset, so a block's A is
@@ -44,6 +49,7 @@
 #define WG_BLOCK_FLOATS 131072   /* the im2col block's goal: 512 KiB, a quarter of L2 */
 #define WG_KB_MIN 32             /* under a cap, blocks shorten down to this many positions */
 #define WG_DYA_KB KL_MM_KC     /* mc_wgrad_dya: output positions of a block, one K block of the GEMM */
+#define WG_DYA_RUN_MIN 3        /* mc_wgrad_dya: taps a window row gives one copy at least */
 #define WG_PAD_MAX_FLOATS (4 * KL_MM_PAD_MAX_FLOATS)   /* the largest padded copy of one sample's group, 1 MiB */
 
 static const char src_wgrad_args[] =
@@ -220,7 +226,7 @@ int kl_wgrad_lower(const ir_node *n, const kl_conv_desc *c, kl_wgrad *w) {
   grid = (w->OH - 1) * w->vw + w->OW;
   if (w->NB <= 0 || w->C <= 0 || w->M <= 0 || taps <= 0 || grid <= 0 || w->xps > WG_PAD_MAX_FLOATS) return -1;
   w->nb = round16(taps);
-  if (w->M < KL_MM_NR) {   /* dY as A, B's rows the taps: a block's B rows, A's last rows, the runs' table */
+  if (w->M < KL_MM_NR && w->SW == 1 && w->DW == 1 && w->KW >= WG_DYA_RUN_MIN) {   /* dY as A, B's rows the taps: a block's B rows, A's last rows, the runs' table */
     w->acc = w->M * w->nb;
     w->xp = w->xps + 4 * taps;
     w->KB = WG_DYA_KB;

@@ -215,7 +215,8 @@ static ir_tensor *crop_spatial(grad_ctx *gc, ir_tensor *t, int r, const int64_t 
  * over the batch between Transposes, which this built for one group and
  * under 16 channels when ConvWeightGrad had only the first orientation,
  * took 320 us for LeNet's first layer at batch 32 against ConvWeightGrad's
- * 155 us now.  This also serves ConvTranspose, whose weight gradient is
+ * 155 us now, and 37-45 ms against 1.6-2.7 ms for a 1x1 convolution from
+ * 32 channels to 8 on 32x32 at batch 16.  This also serves ConvTranspose, whose weight gradient is
  * the same sum with its input and output in swapped
  * roles; there x (the output's gradient) may reach past the last window
  * (output_padding beyond the stride), so ConvWeightGrad's end pads are

@@ -488,8 +488,9 @@ static void test_conv_small_n(void **state) {
  * A's last rows copied), B's rows built run by run from the padded copy
  * (window rows split at 8 taps; a last run whose 8 floats would pass the
  * row copied by its length), K blocks that start mid-row (ballast: 256
- * positions; none: the planner's cap of 0 leaves 32), groups, strides,
- * dilations, asymmetric pads, 1-D. */
+ * positions; none: the planner's cap of 0 leaves 32), groups, strides and
+ * dilations along H (along W they make runs of one tap: the first way),
+ * asymmetric pads, 1-D. */
 typedef struct wgrad_case {
   int r;
   int64_t x[4], dy[4], k[2], s[2], d[2], p[4], group;
@@ -517,9 +518,9 @@ static void test_wgrad_few_channels(void **state) {
   const wgrad_case cases[] = {
       /* r  x                 dy               k       s       d       pads          group */
       {2, {2, 1, 28, 28}, {2, 6, 28, 28}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, 1},     /* LeNet's first: M one MR */
-      {2, {2, 4, 9, 11}, {2, 6, 5, 5}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 1, 1}, 2},       /* 2 groups of 3, stride 2 */
+      {2, {2, 4, 9, 11}, {2, 6, 5, 10}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 1, 1}, 2},      /* 2 groups of 3, stride 2 */
       {2, {3, 1, 10, 10}, {3, 5, 10, 10}, {4, 4}, {1, 1}, {1, 1}, {1, 2, 2, 1}, 1},    /* 16 taps: the last run short */
-      {2, {1, 2, 11, 9}, {1, 7, 5, 4}, {3, 3}, {2, 2}, {2, 2}, {2, 1, 1, 2}, 1},       /* M 7, dilated, stride 2 */
+      {2, {1, 2, 11, 9}, {1, 7, 5, 10}, {3, 3}, {2, 1}, {2, 1}, {2, 1, 1, 2}, 1},      /* M 7, dilated, stride 2 */
       {1, {2, 3, 30}, {2, 4, 30}, {11}, {1}, {1}, {5, 5}, 1},                           /* 1-D, runs of 8 and 3 */
       {2, {2, 6, 7, 8}, {2, 3, 7, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 3},        /* 3 groups of 1 channel */
   };
