@@ -13,12 +13,11 @@
  *     Transpose of the last two axes, then the broadcast batch summed;
  *   - Conv dX: a Conv with the flipped kernel (stride 1), else
  *     ConvTranspose; ConvTranspose dX: Conv (its adjoint);
- *   - weights of one-group convolutions with fewer than 16 output
- *     channels: a Conv over the batch, between Transposes; biases: ReduceSum;
+ *   - biases: ReduceSum;
  *   - Softmax/LogSoftmax: the closed forms with a ReduceSum;
  *     SoftmaxCrossEntropyLoss: the NLL gradient, then LogSoftmax's.
  * What they do not express well is an internal op of domain ai.modelc
- * (ops_grad.c): ConvWeightGrad (the other weight gradients, on the GEMM
+ * (ops_grad.c): ConvWeightGrad (the weight gradients, on the GEMM
  * core for float32; grouped and depthwise included), MaxPoolGrad (ties: the whole gradient goes to the first
  * maximum in window order, as PyTorch does), AveragePoolGrad and
  * NegativeLogLikelihoodLossGrad.  Gradients go to float inputs only: loss
@@ -208,16 +207,14 @@ static ir_tensor *crop_spatial(grad_ctx *gc, ir_tensor *t, int r, const int64_t 
  * (shaped like xs) and gives dy (shaped like ys):
  *   dW[m, c, k] = sum_{b, o} dy[b, m, o] x[b, c, o*s + k*d - pb],
  * the internal ConvWeightGrad, which runs on the GEMM core (kl_wgrad.c: per
- * group one product over the batch and output positions, dy's channels as
- * its N).  With one group and fewer than 16 dy channels (one B panel mostly
- * zeros there) a Conv over the batch does better: input x^T [C, N, ...],
- * weights dy^T [M, N, ...], stride d, dilation s, the same begin pads, and
- * end pads that make the output k wide (cropped when the forward's floor
- * left input rows unread), between Transposes; its M is dy's channels, a
- * whole MR tile for LeNet's first layer (6): 295 us there at batch 32
- * against 486 us for ConvWeightGrad, which is in turn 278 us against 737 us
- * for the second layer (16 channels).  It also serves ConvTranspose, whose
- * weight gradient is the same sum with its input and output in swapped
+ * group one product over the batch and output positions; dy's channels as
+ * its N, or under 16 of them as its M, dY's rows read in place).  A Conv
+ * over the batch between Transposes, which this built for one group and
+ * under 16 channels when ConvWeightGrad had only the first orientation,
+ * took 320 us for LeNet's first layer at batch 32 against ConvWeightGrad's
+ * 155 us now, and 37-45 ms against 1.6-2.7 ms for a 1x1 convolution from
+ * 32 channels to 8 on 32x32 at batch 16.  This also serves ConvTranspose, whose weight gradient is
+ * the same sum with its input and output in swapped
  * roles; there x (the output's gradient) may reach past the last window
  * (output_padding beyond the stride), so ConvWeightGrad's end pads are
  * those that make the window fit x, and x is cropped to the rows the
@@ -226,7 +223,7 @@ static ir_tensor *crop_spatial(grad_ctx *gc, ir_tensor *t, int r, const int64_t 
 static ir_tensor *weight_grad(grad_ctx *gc, const ir_node *n, ir_tensor *x, const ir_tensor *xs, ir_tensor *dy,
                               const ir_tensor *ys) {
   int64_t grp = ir_attr_int(n, "group", 1), pads[2 * MAXSP], keep[MAXSP];
-  int r = xs->rank - 2, crop = 0, short_x = 0;
+  int r = xs->rank - 2, crop = 0;
   const int64_t *k, *s, *d, *p;
   ir_attr_ints(n, "kernel_shape", &k);
   ir_attr_ints(n, "strides", &s);
@@ -236,19 +233,8 @@ static ir_tensor *weight_grad(grad_ctx *gc, const ir_node *n, ir_tensor *x, cons
     keep[i] = s[i] * (ys->shape[2 + i] - 1) + d[i] * (k[i] - 1) + 1 - p[i];   /* x's rows the last window reaches */
     pads[i] = p[i];
     pads[r + i] = keep[i] > xs->shape[2 + i] ? keep[i] - xs->shape[2 + i] : 0;
-    short_x |= keep[i] < xs->shape[2 + i];
     if (xs->shape[2 + i] - keep[i] >= s[i]) crop = 1;
     else keep[i] = xs->shape[2 + i];
-  }
-  if (grp == 1 && ys->shape[1] < 16) {
-    ir_tensor *in[2] = {swap_axes(gc, x, xs->rank, 0, 1), swap_axes(gc, dy, ys->rank, 0, 1)};
-    ir_node *c = grad_node_unbound(gc, "Conv", 2, in);
-    ir_attr_set_ints(c, "strides", r, d);
-    ir_attr_set_ints(c, "dilations", r, s);
-    ir_attr_set_ints(c, "pads", 2 * r, pads);
-    ir_tensor *wt = bind(c);
-    if (short_x) wt = crop_spatial(gc, wt, r, k);
-    return swap_axes(gc, wt, xs->rank, 0, 1);
   }
   ir_tensor *in[2] = {crop ? crop_spatial(gc, x, r, keep) : x, dy};
   ir_node *w = internal(gc, "ConvWeightGrad", 2, in, n);

@@ -9,7 +9,8 @@
  * phase-split copy (whole, and in bands as small as a scratch cap asks, in
  * one part or several), whole output rows over the copy, and the im2col
  * one; the transposed tile for few output pixels; a weight that is not
- * constant packed at run time for them; RNN, GRU and LSTM with
+ * constant packed at run time for them; the weight gradient with few
+ * output channels (dY as A); RNN, GRU and LSTM with
  * constant weights, whose projections and recurrences run on the core),
  * each emitted, built and run, and compared with the reference
  * interpreter (runtime/), which shares no code with the backend.
@@ -535,6 +536,56 @@ static void test_conv_run_pack(void **state) {
   ballast = 0;
 }
 
+/* ConvWeightGrad (kl_wgrad.c) with under 16 output channels a group:
+ * dW = dY . im2col^T, dY's rows in place as A (M past MR and under it:
+ * A's last rows copied), B's rows built run by run from the padded copy
+ * (window rows split at 8 taps; a last run whose 8 floats would pass the
+ * row copied by its length), K blocks that start mid-row (ballast: 256
+ * positions; none: the planner's cap of 0 leaves 32), groups, strides and
+ * dilations along H (along W they make runs of one tap: the first way),
+ * asymmetric pads, 1-D. */
+typedef struct wgrad_case {
+  int r;
+  int64_t x[4], dy[4], k[2], s[2], d[2], p[4], group;
+} wgrad_case;
+
+static void wgrad_run(const wgrad_case *c) {
+  ir_graph *g = ir_graph_new("t", NULL);
+  double *vals[2] = {0};
+  ir_tensor *in[2] = {operand(g, "x", 0, c->r + 2, c->x, &vals[0]), operand(g, "dy", 0, c->r + 2, c->dy, &vals[1])};
+  ir_node *n = ot_node(g, "ConvWeightGrad", 1, 2, in, 1);
+  free(n->domain);
+  n->domain = ir_strdup("ai.modelc");
+  ir_attr_set_ints(n, "kernel_shape", c->r, c->k);
+  ir_attr_set_ints(n, "strides", c->r, c->s);
+  ir_attr_set_ints(n, "dilations", c->r, c->d);
+  ir_attr_set_ints(n, "pads", 2 * c->r, c->p);
+  ir_attr_set_int(n, "group", c->group);
+  compare(g, n, vals);
+  free_vals(vals, 2);
+  ir_graph_free(g);
+}
+
+static void test_wgrad_few_channels(void **state) {
+  (void)state;
+  const wgrad_case cases[] = {
+      /* r  x                 dy               k       s       d       pads          group */
+      {2, {2, 1, 28, 28}, {2, 6, 28, 28}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, 1},     /* LeNet's first: M one MR */
+      {2, {2, 4, 9, 11}, {2, 6, 5, 10}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 1, 1}, 2},      /* 2 groups of 3, stride 2 */
+      {2, {3, 1, 10, 10}, {3, 5, 10, 10}, {4, 4}, {1, 1}, {1, 1}, {1, 2, 2, 1}, 1},    /* 16 taps: the last run short */
+      {2, {1, 2, 11, 9}, {1, 7, 5, 10}, {3, 3}, {2, 1}, {2, 1}, {2, 1, 1, 2}, 1},      /* M 7, dilated, stride 2 */
+      {1, {2, 3, 30}, {2, 4, 30}, {11}, {1}, {1}, {5, 5}, 1},                           /* 1-D, runs of 8 and 3 */
+      {2, {2, 6, 7, 8}, {2, 3, 7, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 3},        /* 3 groups of 1 channel */
+  };
+  want_in_c[0] = "mc_wgrad_dya(&";
+  for (int room = 0; room < 2; room++) {
+    ballast = room ? 1 << 16 : 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) wgrad_run(&cases[i]);
+  }
+  want_in_c[0] = NULL;
+  ballast = 0;
+}
+
 /* A constant of random values in [-scale, scale). */
 static ir_tensor *weights(ir_graph *g, const char *name, int rank, const int64_t *dims, double scale, double **vals) {
   int64_t cnt = ir_numel_dims(rank, dims);
@@ -584,6 +635,7 @@ int main(void) {
       cmocka_unit_test(test_rnn_core),       cmocka_unit_test(test_gemm_small_n),
       cmocka_unit_test(test_conv_small_n),   cmocka_unit_test(test_conv_small_n_parts),
       cmocka_unit_test(test_conv_run_pack),
+      cmocka_unit_test(test_wgrad_few_channels),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   printf("%d graphs built %d ways each\n", counter, (int)(sizeof builds / sizeof builds[0]));

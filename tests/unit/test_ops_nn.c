@@ -853,6 +853,36 @@ static void test_emit_pools_bn(void **state) {
   ir_graph_free(g);
 }
 
+/* Values in [-1, 1) on a grid of eighths, so that windows hold ties. */
+static double rnd_ties(void) { return floor(rnd() * 8) / 8; }
+
+/* MaxPool whose windows tile the input (kl_nn.c's max_pool_tiled, the
+ * window unrolled and vectorized along the row at -O3): exactly (LeNet's
+ * 2x2/2; f64 too), and 3x2 windows with rows and columns past the last
+ * one; windows with ties.  Built at -O3 -march=native and under clang's
+ * sanitizers.  (The driver writes finite inputs only: NaN takes over in
+ * the window as in the loops it replaces, not tested here.) */
+static void test_emit_maxpool_tiled(void **state) {
+  (void)state;
+  const ot_cc_opts cc = {"test_ops_nn", "TEST_OPS_NN_KEEP", "-O3 -march=native", 1, 0, rnd_ties};
+  const struct { int64_t x[4], k[2]; ir_dtype dt; } cases[] = {
+      {{3, 6, 28, 28}, {2, 2}, IR_F32},
+      {{2, 16, 10, 10}, {2, 2}, IR_F32},
+      {{2, 3, 8, 6}, {2, 2}, IR_F64},
+      {{2, 3, 11, 9}, {3, 2}, IR_F32},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ir_graph *g = ir_graph_new("t", NULL);
+    ir_tensor *in[] = {ot_input(g, "x", cases[i].dt, 4, cases[i].x)};
+    ir_node *n = node(g, "MaxPool", 1, in);
+    ir_attr_set_ints(n, "kernel_shape", 2, cases[i].k);
+    ir_attr_set_ints(n, "strides", 2, cases[i].k);
+    assert_int_equal(ot_prepare(g, n), 0);
+    ot_compile_and_compare(g, 0, &cc);
+    ir_graph_free(g);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_basic),         cmocka_unit_test(test_conv_stride_pads),
@@ -866,6 +896,7 @@ int main(void) {
       cmocka_unit_test(test_batchnorm),          cmocka_unit_test(test_emit_conv),
       cmocka_unit_test(test_batchnorm_training), cmocka_unit_test(test_maxpool_indices),
       cmocka_unit_test(test_emit_gemm_matmul),   cmocka_unit_test(test_emit_pools_bn),
+      cmocka_unit_test(test_emit_maxpool_tiled),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
