@@ -2940,20 +2940,18 @@ static void node_70_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_71_MaxPool(const float *restrict x0, float *restrict y0)
 {
   for (int64_t i201 = 0; i201 < 200; i201++) {
-    const float *xp202 = x0 + i201 * 192;
-    float *yp203 = y0 + i201 * 48;
-    for (int64_t i204 = 0; i204 < 1; i204++) {
-      for (int64_t i205 = 0; i205 < 48; i205++) {
-        float acc206 = -INFINITY;
-        for (int64_t i207 = 0; i207 < 2; i207++) {
-          const int64_t p208 = i204 * 2 + i207;
-          for (int64_t i209 = 0; i209 < 2; i209++) {
-            const int64_t p210 = i205 * 2 + i209;
-            const float v211 = xp202[p208 * 96 + p210];
-            if (v211 > acc206 || v211 != v211) acc206 = v211;
+    for (int64_t i202 = 0; i202 < 1; i202++) {
+      const float *xr = x0 + i201 * 192 + i202 * 192;
+      float *yr = y0 + i201 * 48 + i202 * 48;
+      for (int64_t i203 = 0; i203 < 48; i203++) {
+        float best = -INFINITY;
+        int ki, kj;
+        for (ki = 0; ki < 2; ki++)
+          for (kj = 0; kj < 2; kj++) {
+            const float v = xr[ki * 96 + i203 * 2 + kj];
+            best = ((v > best) | (v != v)) ? v : best;
           }
-        }
-        yp203[i204 * 48 + i205] = acc206;
+        yr[i203] = best;
       }
     }
   }
@@ -2962,23 +2960,23 @@ static void node_71_MaxPool(const float *restrict x0, float *restrict y0)
 /* p2o.GlobalAveragePool.18 (GlobalAveragePool): p2o.MaxPool.1[1,200,1,48] -> p2o.GlobalAveragePool.19[1,200,1,1] */
 static void node_72_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i212 = 0; i212 < 200; i212++) {
-    const float *xp213 = x0 + i212 * 48;
-    float *yp214 = y0 + i212 * 1;
-    for (int64_t i215 = 0; i215 < 1; i215++) {
-      for (int64_t i216 = 0; i216 < 1; i216++) {
-        float acc217 = 0x0p+0f;
-        int64_t cnt218 = 0;
-        for (int64_t i219 = 0; i219 < 1; i219++) {
-          const int64_t p220 = i215 + i219;
-          for (int64_t i221 = 0; i221 < 48; i221++) {
-            const int64_t p222 = i216 + i221;
-            cnt218++;
-            const float v223 = xp213[p220 * 48 + p222];
-            acc217 += v223;
+  for (int64_t i204 = 0; i204 < 200; i204++) {
+    const float *xp205 = x0 + i204 * 48;
+    float *yp206 = y0 + i204 * 1;
+    for (int64_t i207 = 0; i207 < 1; i207++) {
+      for (int64_t i208 = 0; i208 < 1; i208++) {
+        float acc209 = 0x0p+0f;
+        int64_t cnt210 = 0;
+        for (int64_t i211 = 0; i211 < 1; i211++) {
+          const int64_t p212 = i207 + i211;
+          for (int64_t i213 = 0; i213 < 48; i213++) {
+            const int64_t p214 = i208 + i213;
+            cnt210++;
+            const float v215 = xp205[p212 * 48 + p214];
+            acc209 += v215;
           }
         }
-        yp214[i215 + i216] = acc217 / (float)cnt218;
+        yp206[i207 + i208] = acc209 / (float)cnt210;
       }
     }
   }
@@ -2996,22 +2994,22 @@ static void node_73_Reshape(const float *x0, float *y0)
 static void node_74_MatMul(const float *restrict x0, float *restrict y0)
 {
   {
-    mc_gemm_args g224;
-    memset(&g224, 0, sizeof g224);
-    g224.M = 1;
-    g224.N = 2;
-    g224.K = 200;
-    g224.ars = 200;
-    g224.aks = 1;
-    g224.bkind = MC_B_ROWS;
-    g224.bks = 2;
-    g224.bns = 1;
-    g224.ldy = 2;
-    g224.alpha = 0x1p+0f;
-    g224.a = x0;
-    g224.b = ch_ppocr_mobile_v2_0_cls_infer_p42.v;
-    g224.y = y0;
-    mc_gemv(&g224);
+    mc_gemm_args g216;
+    memset(&g216, 0, sizeof g216);
+    g216.M = 1;
+    g216.N = 2;
+    g216.K = 200;
+    g216.ars = 200;
+    g216.aks = 1;
+    g216.bkind = MC_B_ROWS;
+    g216.bks = 2;
+    g216.bns = 1;
+    g216.ldy = 2;
+    g216.alpha = 0x1p+0f;
+    g216.a = x0;
+    g216.b = ch_ppocr_mobile_v2_0_cls_infer_p42.v;
+    g216.y = y0;
+    mc_gemv(&g216);
   }
 }
 
@@ -3019,11 +3017,11 @@ static void node_74_MatMul(const float *restrict x0, float *restrict y0)
 static void node_75_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i225 = 0; i225 < 2; i225++) {
-      const float u0 = x0[i225];
-      const float u1 = x1[i225];
+    for (int64_t i217 = 0; i217 < 2; i217++) {
+      const float u0 = x0[i217];
+      const float u1 = x1[i217];
       float v = (float)(u0 + u1);
-      y0[i225] = (float)v;
+      y0[i217] = (float)v;
     }
   }
 }
@@ -3032,21 +3030,21 @@ static void node_75_Add(const float *x0, const float *restrict x1, float *y0)
 static void node_76_Softmax(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i226 = 0; i226 < 1; i226++) {
-      const float *restrict xr = x0 + i226 * 2;
-      float *restrict yr = y0 + i226 * 2;
+    for (int64_t i218 = 0; i218 < 1; i218++) {
+      const float *restrict xr = x0 + i218 * 2;
+      float *restrict yr = y0 + i218 * 2;
       float m = xr[0];
       float s = 0;
-      for (int64_t i227 = 0; i227 < 2; i227++) {
-        if (xr[i227] > m || xr[i227] != xr[i227]) m = xr[i227];
+      for (int64_t i219 = 0; i219 < 2; i219++) {
+        if (xr[i219] > m || xr[i219] != xr[i219]) m = xr[i219];
       }
-      for (int64_t i228 = 0; i228 < 2; i228++) {
-        yr[i228] = expf(xr[i228] - m);
-        s += yr[i228];
+      for (int64_t i220 = 0; i220 < 2; i220++) {
+        yr[i220] = expf(xr[i220] - m);
+        s += yr[i220];
       }
       const float r = s;
-      for (int64_t i229 = 0; i229 < 2; i229++) {
-        yr[i229] = yr[i229] / r;
+      for (int64_t i221 = 0; i221 < 2; i221++) {
+        yr[i221] = yr[i221] / r;
       }
     }
   }

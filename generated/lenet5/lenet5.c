@@ -1063,20 +1063,18 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x2, floa
 static void node_3_MaxPool(const float *restrict x0, float *restrict y0)
 {
   for (int64_t i14 = 0; i14 < 16; i14++) {
-    const float *xp15 = x0 + i14 * 100;
-    float *yp16 = y0 + i14 * 25;
-    for (int64_t i17 = 0; i17 < 5; i17++) {
-      for (int64_t i18 = 0; i18 < 5; i18++) {
-        float acc19 = -INFINITY;
-        for (int64_t i20 = 0; i20 < 2; i20++) {
-          const int64_t p21 = i17 * 2 + i20;
-          for (int64_t i22 = 0; i22 < 2; i22++) {
-            const int64_t p23 = i18 * 2 + i22;
-            const float v24 = xp15[p21 * 10 + p23];
-            if (v24 > acc19 || v24 != v24) acc19 = v24;
+    for (int64_t i15 = 0; i15 < 5; i15++) {
+      const float *xr = x0 + i14 * 100 + i15 * 20;
+      float *yr = y0 + i14 * 25 + i15 * 5;
+      for (int64_t i16 = 0; i16 < 5; i16++) {
+        float best = -INFINITY;
+        int ki, kj;
+        for (ki = 0; ki < 2; ki++)
+          for (kj = 0; kj < 2; kj++) {
+            const float v = xr[ki * 10 + i16 * 2 + kj];
+            best = ((v > best) | (v != v)) ? v : best;
           }
-        }
-        yp16[i17 * 5 + i18] = acc19;
+        yr[i16] = best;
       }
     }
   }
@@ -1094,26 +1092,26 @@ static void node_4_Flatten(const float *x0, float *y0)
 static void node_5_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g25;
-    memset(&g25, 0, sizeof g25);
-    g25.M = 1;
-    g25.N = 120;
-    g25.K = 400;
-    g25.ars = 400;
-    g25.aks = 1;
-    g25.bkind = MC_B_ROWS;
-    g25.bks = 120;
-    g25.bns = 1;
-    g25.ldy = 120;
-    g25.alpha = 0x1p+0f;
-    g25.bias_mode = 2;
-    g25.beta = 0x1p+0f;
-    g25.act = mc_act_rows_81bf6201;
-    g25.bias = x2;
-    g25.a = x0;
-    g25.b = lenet5_p2.v;
-    g25.y = y0;
-    mc_gemv(&g25);
+    mc_gemm_args g17;
+    memset(&g17, 0, sizeof g17);
+    g17.M = 1;
+    g17.N = 120;
+    g17.K = 400;
+    g17.ars = 400;
+    g17.aks = 1;
+    g17.bkind = MC_B_ROWS;
+    g17.bks = 120;
+    g17.bns = 1;
+    g17.ldy = 120;
+    g17.alpha = 0x1p+0f;
+    g17.bias_mode = 2;
+    g17.beta = 0x1p+0f;
+    g17.act = mc_act_rows_81bf6201;
+    g17.bias = x2;
+    g17.a = x0;
+    g17.b = lenet5_p2.v;
+    g17.y = y0;
+    mc_gemv(&g17);
   }
 }
 
@@ -1121,26 +1119,26 @@ static void node_5_Gemm(const float *restrict x0, const float *restrict x2, floa
 static void node_6_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g26;
-    memset(&g26, 0, sizeof g26);
-    g26.M = 1;
-    g26.N = 84;
-    g26.K = 120;
-    g26.ars = 120;
-    g26.aks = 1;
-    g26.bkind = MC_B_ROWS;
-    g26.bks = 84;
-    g26.bns = 1;
-    g26.ldy = 84;
-    g26.alpha = 0x1p+0f;
-    g26.bias_mode = 2;
-    g26.beta = 0x1p+0f;
-    g26.act = mc_act_rows_66c3facc;
-    g26.bias = x2;
-    g26.a = x0;
-    g26.b = lenet5_p3.v;
-    g26.y = y0;
-    mc_gemv(&g26);
+    mc_gemm_args g18;
+    memset(&g18, 0, sizeof g18);
+    g18.M = 1;
+    g18.N = 84;
+    g18.K = 120;
+    g18.ars = 120;
+    g18.aks = 1;
+    g18.bkind = MC_B_ROWS;
+    g18.bks = 84;
+    g18.bns = 1;
+    g18.ldy = 84;
+    g18.alpha = 0x1p+0f;
+    g18.bias_mode = 2;
+    g18.beta = 0x1p+0f;
+    g18.act = mc_act_rows_66c3facc;
+    g18.bias = x2;
+    g18.a = x0;
+    g18.b = lenet5_p3.v;
+    g18.y = y0;
+    mc_gemv(&g18);
   }
 }
 
@@ -1148,25 +1146,25 @@ static void node_6_Gemm(const float *restrict x0, const float *restrict x2, floa
 static void node_7_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g27;
-    memset(&g27, 0, sizeof g27);
-    g27.M = 1;
-    g27.N = 10;
-    g27.K = 84;
-    g27.ars = 84;
-    g27.aks = 1;
-    g27.bkind = MC_B_ROWS;
-    g27.bks = 10;
-    g27.bns = 1;
-    g27.ldy = 10;
-    g27.alpha = 0x1p+0f;
-    g27.bias_mode = 2;
-    g27.beta = 0x1p+0f;
-    g27.bias = x2;
-    g27.a = x0;
-    g27.b = lenet5_p4.v;
-    g27.y = y0;
-    mc_gemv(&g27);
+    mc_gemm_args g19;
+    memset(&g19, 0, sizeof g19);
+    g19.M = 1;
+    g19.N = 10;
+    g19.K = 84;
+    g19.ars = 84;
+    g19.aks = 1;
+    g19.bkind = MC_B_ROWS;
+    g19.bks = 10;
+    g19.bns = 1;
+    g19.ldy = 10;
+    g19.alpha = 0x1p+0f;
+    g19.bias_mode = 2;
+    g19.beta = 0x1p+0f;
+    g19.bias = x2;
+    g19.a = x0;
+    g19.b = lenet5_p4.v;
+    g19.y = y0;
+    mc_gemv(&g19);
   }
 }
 
