@@ -15,7 +15,8 @@ typedef struct kl_wgrad {
   int64_t NB, G, C, M;                   /* batch, groups, channels of X and of dY per group */
   int64_t H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW;   /* the geometry as 2-D (1-D: H = OH = KH = 1) */
   int64_t vh, vw, xps;                   /* the padded copy's grid (the forward's implicit GEMM's) and floats */
-  int64_t KB;                            /* grid positions per block */
+  int64_t KB;                            /* grid positions per block (one: output positions) */
+  int one;                               /* a 1x1 kernel without padding: mc_wgrad1 (see kl_wgrad.c) */
   int64_t acc, xp, a, b;                 /* scratch floats: dW^T, the padded copy and its tap table, the
                                           * im2col block, dY's block */
 } kl_wgrad;
