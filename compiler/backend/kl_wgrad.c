@@ -185,7 +185,7 @@ int kl_wgrad_lower(const ir_node *n, const kl_conv_desc *c, kl_wgrad *w) {
   w->vh = w->OH + (w->KH - 1) * w->DH / w->SH;
   w->xps = w->SH * w->SW * w->C * w->vh * w->vw + 32;
   grid = (w->OH - 1) * w->vw + w->OW;
-  if (w->NB <= 0 || w->C <= 0 || w->M <= 0 || taps <= 0 || grid <= 0 || w->xps > WG_PAD_MAX_FLOATS) return -1;
+  if (w->NB <= 0 || w->C <= 0 || w->M <= 0 || taps <= 0 || grid <= 0) return -1;
   if (w->KH == 1 && w->KW == 1 && w->PH == 0 && w->PW == 0 && (w->OH - 1) * w->SH < w->H &&
       (w->OW - 1) * w->SW < w->W) {   /* every position inside x */
     /* mc_wgrad1: scratch for A's edge rows and a block of B panels, KB positions */
@@ -200,6 +200,7 @@ int kl_wgrad_lower(const ir_node *n, const kl_conv_desc *c, kl_wgrad *w) {
     w->b = round16(w->C) * w->KB;
     return 0;
   }
+  if (w->xps > WG_PAD_MAX_FLOATS) return -1;
   /* floats per position of a block: an im2col column and a row of dY panels */
   per = (taps + KL_MM_MR - 1) / KL_MM_MR * KL_MM_MR + round16(w->M);
   rows = (taps + KL_MM_MR - 1) / KL_MM_MR * KL_MM_MR;   /* A's edge rows zeros, not copied per tile */

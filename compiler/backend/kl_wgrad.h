@@ -22,7 +22,7 @@ typedef struct kl_wgrad {
 } kl_wgrad;
 
 /* 0 with w filled, or -1 when the core does not take the node (F64, 3-D,
- * a padded copy of one sample past WG_PAD_MAX_FLOATS):
+ * a padded copy of one sample past WG_PAD_MAX_FLOATS, but a 1x1 kernel):
  * then kl_nn.h's kl_conv_wgrad loops. */
 int kl_wgrad_lower(const ir_node *n, const kl_conv_desc *c, kl_wgrad *w);
 int64_t kl_wgrad_scratch_bytes(const kl_wgrad *w);
