@@ -21,7 +21,8 @@
  * column of a vector is wasted on 8-pixel rows); x itself serves when that
  * copy would equal it.  The product of a band of the phase's rows goes to
  * scratch and is then stored into every SH-th row and SW-th column of y with
- * the bias: each y value is written once, where the col2im of
+ * the bias (two column phases interleaved row by row at stride 2): each y
+ * value is written once, where the col2im of
  * emit_image.c adds each of K*K tap products into y (on ResNet-8's
  * backward that add cost about as much as its product).  A 1x1 kernel
  * stays on that path (see kl_convt_lower).
@@ -60,7 +61,7 @@ static const char src_convt[] =
     "  const int64_t MP = (t->M + MC_MR - 1) / MC_MR * MC_MR, plane = t->vh * t->vw, osz = t->OH * t->OW;\n"
     "  const int64_t isz = t->H * t->W;\n"
     "  mc_gemm_args g;\n"
-    "  int64_t gi, n, p, k, m, j, c, r, r0, v;\n"
+    "  int64_t gi, n, p, pe, i, k, m, j, c, r, r0, v;\n"
     "  (void)mc_gemm;   /* emitted with the tile, unused here */\n"
     "  memset(&g, 0, sizeof g);\n"
     "  g.alpha = 1.0f;\n"
@@ -102,29 +103,48 @@ static const char src_convt[] =
     "            for (c = 0; c < t->OW; c++) yn[m * osz + r * t->OW + c] = bn ? bn[m] : 0.0f;\n"
     "      }\n"
     "      ap = t->apk;\n"
-    "      for (p = 0; p < t->np; p++) {\n"
-    "        const mc_convt_phase *q = t->ph + p;\n"
-    "        if (!q->K) continue;   /* filled above */\n"
-    "        for (r0 = 0; r0 < q->OHa; r0 += t->RB) {   /* a band of the phase's rows: product, then stored */\n"
-    "          const int64_t r1 = q->OHa - r0 < t->RB ? q->OHa : r0 + t->RB, v0 = r0 * t->vw, v1 = r1 * t->vw;\n"
-    "          g.y = t->yb;\n"
+    "      for (p = 0; p < t->np; p = pe) {   /* the phases of output row phase a together */\n"
+    "        const int64_t a = t->ph[p].a, oha = t->ph[p].OHa, slot = t->M * t->RB * t->vw;\n"
+    "        for (pe = p; pe < t->np && t->ph[pe].a == a; pe++) continue;\n"
+    "        for (r0 = 0; r0 < oha; r0 += t->RB) {   /* a band of their rows: each one's product, then stored */\n"
+    "          const int64_t r1 = oha - r0 < t->RB ? oha : r0 + t->RB, v0 = r0 * t->vw, v1 = r1 * t->vw;\n"
+    "          const float *aq = ap;\n"
     "          g.ldy = v1 - v0;\n"
-    "          for (v = v0; v < v1; v += MC_NT) {\n"
-    "            const int nr = v1 - v < MC_NT ? (int)(v1 - v) : MC_NT;\n"
-    "            for (m = 0; m < t->M; m += MC_MR)\n"
-    "              mc_tile(&g, q->K, ap + m * q->K, 1, MC_MR, t->M - m < MC_MR ? (int)(t->M - m) : MC_MR, xb + v, 0,\n"
-    "                      xb + v + MC_NR, 0, nr, m, v - v0, v - v0 + MC_NR, MC_FIRST | MC_LAST, q->ko);\n"
+    "          for (i = p; i < pe; aq += MP * t->ph[i].K, i++) {\n"
+    "            const mc_convt_phase *q = t->ph + i;\n"
+    "            if (!q->K) continue;   /* filled above */\n"
+    "            g.y = t->yb + (i - p) * slot;\n"
+    "            for (v = v0; v < v1; v += MC_NT) {\n"
+    "              const int nr = v1 - v < MC_NT ? (int)(v1 - v) : MC_NT;\n"
+    "              for (m = 0; m < t->M; m += MC_MR)\n"
+    "                mc_tile(&g, q->K, aq + m * q->K, 1, MC_MR, t->M - m < MC_MR ? (int)(t->M - m) : MC_MR, xb + v, 0,\n"
+    "                        xb + v + MC_NR, 0, nr, m, v - v0, v - v0 + MC_NR, MC_FIRST | MC_LAST, q->ko);\n"
+    "            }\n"
     "          }\n"
     "          for (m = 0; m < t->M; m++) {\n"
     "            const float bm = bn ? bn[m] : 0.0f;\n"
     "            for (r = r0; r < r1; r++) {\n"
-    "              const float *s = t->yb + m * g.ldy + (r - r0) * t->vw;\n"
-    "              float *d = yn + m * osz + (q->a + r * t->SH) * t->OW + q->b;\n"
-    "              for (c = 0; c < q->OWb; c++) d[c * t->SW] = s[c] + bm;\n"
+    "              const int64_t so = m * g.ldy + (r - r0) * t->vw;\n"
+    "              float *d = yn + m * osz + (a + r * t->SH) * t->OW;\n"
+    "              if (t->SW == 2 && pe - p == 2 && t->ph[p].K && t->ph[p + 1].K) {   /* both columns: interleaved */\n"
+    "                const float *s0 = t->yb + so, *s1 = s0 + slot;\n"
+    "                for (c = 0; c < t->OW / 2; c++) {\n"
+    "                  d[2 * c] = s0[c] + bm;\n"
+    "                  d[2 * c + 1] = s1[c] + bm;\n"
+    "                }\n"
+    "                if (t->OW % 2) d[t->OW - 1] = s0[t->OW / 2] + bm;\n"
+    "                continue;\n"
+    "              }\n"
+    "              for (i = p; i < pe; i++) {\n"
+    "                const mc_convt_phase *q = t->ph + i;\n"
+    "                const float *sq = t->yb + (i - p) * slot + so;\n"
+    "                if (q->K)\n"
+    "                  for (c = 0; c < q->OWb; c++) d[q->b + c * t->SW] = sq[c] + bm;\n"
+    "              }\n"
     "            }\n"
     "          }\n"
     "        }\n"
-    "        ap += MP * q->K;\n"
+    "        for (i = p; i < pe; i++) ap += MP * t->ph[i].K;\n"
     "      }\n"
     "    }\n"
     "  }\n"
@@ -213,7 +233,7 @@ int kl_convt_lower(const ir_node *n, kl_convt *c) {
   c->rb = CT_BAND_FLOATS / (c->M * c->vw);
   if (c->rb < 1) c->rb = 1;
   if (c->rb > maxoh) c->rb = maxoh;
-  c->sy = c->M * c->rb * c->vw;
+  c->sy = c->SW * c->M * c->rb * c->vw;   /* a slot for each column phase of a row phase */
   /* tap offsets are int32 */
   if ((c->in_place ? c->C * c->H * c->W : c->sx) >= INT32_MAX || c->C * c->M * c->KH * c->KW >= INT32_MAX) return -1;
   return 0;

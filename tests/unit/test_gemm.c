@@ -536,7 +536,7 @@ static void strided_case(const char *op, const int64_t *x, const int64_t *b, con
  * it, dY's rows past MR tiles, groups, a sample's positions in several
  * blocks); ConvTranspose by output phases (3x3 stride 2 as a strided
  * convolution's input gradient, uneven strides with dilation, groups,
- * pads and output_padding; x read in place). */
+ * pads and output_padding, an odd output width; x read in place). */
 static void test_strided(void **state) {
   (void)state;
   const conv_case convs[] = {
@@ -561,6 +561,8 @@ static void test_strided(void **state) {
                "mc_convt(&");
   strided_case("ConvTranspose", (int64_t[]){1, 6, 5, 7}, (int64_t[]){6, 4, 3, 2}, (int64_t[]){3, 2},
                (int64_t[]){3, 2}, (int64_t[]){1, 0, 2, 1}, (int64_t[]){2, 1}, op1, 2, 1, "mc_convt(&");
+  strided_case("ConvTranspose", (int64_t[]){1, 3, 4, 5}, (int64_t[]){3, 5, 3, 3}, k3, s2, p1, d1, NULL, 1, 0,
+               "mc_convt(&");   /* 7x9 outputs: the interleaved rows end on an even column */
   strided_case("ConvTranspose", (int64_t[]){1, 5, 4, 16}, (int64_t[]){5, 7, 2, 2}, (int64_t[]){2, 2}, s2, p0, d1,
                NULL, 1, 0, "xp = NULL;");   /* one tap a phase, at offset 0: x in place */
 }
