@@ -10,7 +10,8 @@
  * DepthToSpace/SpaceToDepth are strided copies through kl_copy.  The
  * normalizations share one writer (norm_emit) that walks the kept axes
  * outside and the normalized axes inside, in three passes (mean, variance,
- * output), in the tensor's own float type with blocked sums (kernels.h).  2-D ConvTranspose is a
+ * output), in the tensor's own float type with blocked sums (kernels.h).  2-D float32
+ * ConvTranspose runs on the GEMM core by output phases (kl_convt.c); other 2-D ones are a
  * GEMM into arena scratch plus a col2im scatter-add (conv_transpose_fast);
  * other ranks scatter each input element into its output window.  Literal
  * bounds everywhere.
@@ -25,6 +26,7 @@
 #include "../ops/op.h"
 #include "../passes/plan.h"
 #include "kernels.h"
+#include "kl_convt.h"
 #include "kl_copy.h"
 
 #define SP_MAX (IR_MAX_RANK - 2)
@@ -366,6 +368,8 @@ static int ct_fast(const ir_node *n, ct_plan *pl) {
 
 int64_t emit_image_conv_transpose_scratch(const ir_node *n) {
   ct_plan pl;
+  kl_convt ct;
+  if (kl_convt_lower(n, &ct) == 0) return kl_convt_scratch_bytes(&ct);
   if (!ct_fast(n, &pl)) return 0;
   return pl.rt * pl.th * n->in[0]->shape[3] * (n->out[0]->dtype == IR_F32 ? 4 : 8);
 }
@@ -493,6 +497,8 @@ static int conv_transpose_fast(emit_ctx *e, const ir_node *n, const ct_plan *pl)
 int emit_image_conv_transpose(emit_ctx *e, const ir_node *n) {
   const ir_tensor *X = n->in[0], *Y = n->out[0];
   ct_plan pl;
+  kl_convt ct;
+  if (kl_convt_lower(n, &ct) == 0) return kl_convt_render(e, n, &ct);
   if (ct_fast(n, &pl)) return conv_transpose_fast(e, n, &pl);
   ir_dtype dt = Y->dtype;
   const char *T = ir_dtype_ctype(dt), *x = emit_in(e, 0), *w = emit_in(e, 1), *y = emit_out(e, 0);

@@ -44,7 +44,10 @@
  * rows, and row k = (c, ki, kj) of B is then a contiguous run of that copy
  * at a tap offset (an int32 table), so no im2col is built; the grid columns
  * past OW are skipped, and with AVX-512 two rows of 16 outputs make one
- * 32-wide strip.  The copy is made one band at a time (mc_band): for bh
+ * 32-wide strip.  A grid no wider than the output (vw = OW: a 1x1 strided
+ * convolution, whose copy is the one phase it reads) has no columns to
+ * skip, so its strips run across output rows (ResNet-8's 8x8 shortcut ran
+ * 8-column strips, a quarter of each vector, at 13 GFLOP/s).  The copy is made one band at a time (mc_band): for bh
  * output rows, the input rows they read (with the halo) of every channel
  * of the group; the GEMM runs over each band's columns with every row of A
  * (band outermost, so each copy serves all output channels), and the rows
@@ -242,8 +245,10 @@ static const char src_tile[] =
     " * them when ko is not NULL; nr valid columns; y's columns n.. for the\n"
     " * first 16, n1.. for the rest: n + 16 unless a strip spans two rows), added\n"
     " * to y unless FIRST, through the epilogue (but the activation) when LAST.\n"
-    " * The accumulators stay in registers; full tiles are finished from them,\n"
-    " * edge tiles (mr < MR or nr not a multiple of the vector) through t. */\n"
+    " * The accumulators stay in registers; tiles of whole vectors (any mr) are\n"
+    " * finished from them, only a strip's last, partial vector through t (a\n"
+    " * tile of 4 rows through t and its copy loop took most of a 64-channel\n"
+    " * convolution's time). */\n"
     "static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,\n"
     "                    const float *b, int64_t bks, const float *b1, int64_t bks1, int nr, int64_t m, int64_t n,\n"
     "                    int64_t n1, int flags, const int32_t *ko) {\n"
@@ -264,12 +269,15 @@ static const char src_tile[] =
     "    c0 += d0, c1 += d1, c2 += d2, c3 += d3, c4 += d4, c5 += d5;\n"
     "    d0 = d1 = d2 = d3 = d4 = d5 = z;   /* columns 16-31 are none of the tile's */\n"
     "  }\n"
-    "  if (mr == MC_MR && (nr == 16 || nr == 32)) {   /* a full tile: the epilogue in registers */\n"
+    "  /* whole vectors (mr rows of them): the epilogue in registers; a bias along\n"
+    "   * n with mr < MR takes the path below (GCC cannot see that such a tile of\n"
+    "   * 16 columns never comes with a bias shorter than 16 and warns) */\n"
+    "  if ((nr == 16 || nr == 32) && (mr == MC_MR || g->bias_mode != 2)) {\n"
     "    mc_v16 acc[2 * MC_MR];\n"
     "    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;\n"
     "    acc[6] = d0; acc[7] = d1; acc[8] = d2; acc[9] = d3; acc[10] = d4; acc[11] = d5;\n"
     "    for (j = 0; j < nr; j += 16)\n"
-    "      for (i = 0; i < MC_MR; i++) {\n"
+    "      for (i = 0; i < mr; i++) {\n"
     "        mc_v16 v = acc[j / 16 * MC_MR + i], w;\n"
     "        int64_t col = j ? n1 : n;\n"
     "        float *yp = g->y + (m + i) * g->ldy + col;\n"
@@ -314,11 +322,11 @@ static const char src_tile[] =
     "    p += aks;\n"
     "    q += aks;\n"
     "  }\n"
-    "  if (mr == MC_MR && nr == MC_NT) {   /* a full tile: the epilogue in registers */\n"
+    "  if (nr == MC_NT && (mr == MC_MR || g->bias_mode != 2)) {   /* as above */\n"
     "    mc_v8 acc[2 * MC_MR];\n"
     "    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;\n"
     "    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;\n"
-    "    for (i = 0; i < MC_MR; i++)\n"
+    "    for (i = 0; i < mr; i++)\n"
     "      for (j = 0; j < 16; j += 8) {\n"
     "        mc_v8 v = acc[2 * i + j / 8], w;\n"
     "        float *yp = g->y + (m + i) * g->ldy + n + j;\n"
@@ -599,7 +607,7 @@ static const char src_gemm[] =
     "                adv = g->vw - col < nc - jr ? g->vw - col : nc - jr;\n"
     "                continue;\n"
     "              }\n"
-    "              if (nr > g->OW - col) nr = (int)(g->OW - col);\n"
+    "              if (g->vw > g->OW && nr > g->OW - col) nr = (int)(g->OW - col);   /* vw == OW: strips run on */\n"
     "              n = (jc + jr) / g->vw * g->OW + col;\n"
     "              b = bp + jr;\n"
     "              b1 = b + MC_NR;\n"

@@ -600,6 +600,77 @@ static ir_tensor *weights(ir_graph *g, const char *name, int rank, const int64_t
  * as a GEMV per step, the gates through mc_expf.  Weights of a trained
  * net's size (1/sqrt(H)): with weights of 3 the recurrence is chaotic and
  * float rounding, in any summation order, grows past the tolerance. */
+/* A ConvTranspose (kl_convt.c, by output phases) or a ConvWeightGrad
+ * (kl_wgrad.c) of x and a second operand b, both graph inputs (a training
+ * step's weights and gradients), with the given geometry (2-D; op_pad:
+ * ConvTranspose's output_padding), built and compared as every case here;
+ * want: a call the emitted C must make. */
+static void strided_case(const char *op, const int64_t *x, const int64_t *b, const int64_t *k, const int64_t *s,
+                         const int64_t *pads, const int64_t *d, const int64_t *op_pad, int64_t group, int bias,
+                         const char *want) {
+  ir_graph *g = ir_graph_new("t", NULL);
+  double *vals[3] = {0};
+  int wg = !strcmp(op, "ConvWeightGrad");
+  int64_t bd[1] = {b[1] * group};
+  ir_tensor *in[3] = {operand(g, "x", 0, 4, x, &vals[0]), operand(g, "b", 0, 4, b, &vals[1]), NULL};
+  if (bias) in[2] = operand(g, "bias", 1, 1, bd, &vals[2]);
+  ir_node *n = ot_node(g, op, wg ? 1 : 11, bias ? 3 : 2, in, 1);
+  if (wg) {
+    free(n->domain);
+    n->domain = ir_strdup("ai.modelc");
+  }
+  ir_attr_set_ints(n, "kernel_shape", 2, k);
+  ir_attr_set_ints(n, "strides", 2, s);
+  ir_attr_set_ints(n, "pads", 4, pads);
+  ir_attr_set_ints(n, "dilations", 2, d);
+  ir_attr_set_int(n, "group", group);
+  if (op_pad) ir_attr_set_ints(n, "output_padding", 2, op_pad);
+  want_in_c[0] = want;
+  compare(g, n, vals);
+  want_in_c[0] = NULL;
+  free_vals(vals, 3);
+  ir_graph_free(g);
+}
+
+/* The stride-2 paths of ResNet's shortcuts and of a strided convolution's
+ * backward, with trained (graph-input) weights: a 1x1 stride-2 Conv whose
+ * grid is no wider than its output (strips across output rows, a last
+ * partial one, M % MR rows from registers, residual and Relu); the weight
+ * gradient of 1x1 kernels (mc_wgrad1: channels filling a B panel or past
+ * it, dY's rows past MR tiles, groups, a sample's positions in several
+ * blocks); ConvTranspose by output phases (3x3 stride 2 as a strided
+ * convolution's input gradient, uneven strides with dilation, groups,
+ * pads and output_padding, an odd output width; x read in place). */
+static void test_strided(void **state) {
+  (void)state;
+  const conv_case convs[] = {
+      /* r  x                  w                grp st pad dil cw bias fuse room */
+      {2, {2, 12, 16, 16}, {20, 12, 1, 1}, 1, 2, 0, 1, 0, 1, 0, 1},   /* 8x8 outputs: two 32-wide strips */
+      {2, {1, 8, 13, 11}, {14, 8, 1, 1}, 1, 2, 0, 1, 0, 1, 1, 1},     /* 7x6: strips 32 and 10, fused */
+  };
+  const int64_t k1[2] = {1, 1}, k3[2] = {3, 3}, s1[2] = {1, 1}, s2[2] = {2, 2}, p0[4] = {0, 0, 0, 0};
+  const int64_t p1[4] = {1, 1, 1, 1}, d1[2] = {1, 1}, op1[2] = {1, 1};
+  want_in_c[0] = "MC_B_PADDED;";
+  for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) conv_run(&convs[i]);
+  want_in_c[0] = NULL;
+  strided_case("ConvWeightGrad", (int64_t[]){2, 16, 16, 16}, (int64_t[]){2, 32, 8, 8}, k1, s2, p0, d1, NULL, 1, 0,
+               "mc_wgrad1(&");
+  strided_case("ConvWeightGrad", (int64_t[]){3, 20, 9, 7}, (int64_t[]){3, 7, 5, 4}, k1, s2, p0, d1, NULL, 1, 0,
+               "mc_wgrad1(&");
+  strided_case("ConvWeightGrad", (int64_t[]){2, 8, 6, 6}, (int64_t[]){2, 10, 6, 6}, k1, s1, p0, d1, NULL, 2, 0,
+               "mc_wgrad1(&");
+  strided_case("ConvWeightGrad", (int64_t[]){1, 40, 100, 99}, (int64_t[]){1, 6, 50, 50}, k1, s2, p0, d1, NULL, 1,
+               0, "mc_wgrad1(&");   /* 2500 positions, blocks of 682 */
+  strided_case("ConvTranspose", (int64_t[]){2, 12, 8, 8}, (int64_t[]){12, 10, 3, 3}, k3, s2, p1, d1, op1, 1, 1,
+               "mc_convt(&");
+  strided_case("ConvTranspose", (int64_t[]){1, 6, 5, 7}, (int64_t[]){6, 4, 3, 2}, (int64_t[]){3, 2},
+               (int64_t[]){3, 2}, (int64_t[]){1, 0, 2, 1}, (int64_t[]){2, 1}, op1, 2, 1, "mc_convt(&");
+  strided_case("ConvTranspose", (int64_t[]){1, 3, 4, 5}, (int64_t[]){3, 5, 3, 3}, k3, s2, p1, d1, NULL, 1, 0,
+               "mc_convt(&");   /* 7x9 outputs: the interleaved rows end on an even column */
+  strided_case("ConvTranspose", (int64_t[]){1, 5, 4, 16}, (int64_t[]){5, 7, 2, 2}, (int64_t[]){2, 2}, s2, p0, d1,
+               NULL, 1, 0, "xp = NULL;");   /* one tap a phase, at offset 0: x in place */
+}
+
 static void test_rnn_core(void **state) {
   (void)state;
   const struct { const char *op; int gates, lbr; const char *dir; int64_t T, B, I, H; } cases[] = {
@@ -636,6 +707,7 @@ int main(void) {
       cmocka_unit_test(test_conv_small_n),   cmocka_unit_test(test_conv_small_n_parts),
       cmocka_unit_test(test_conv_run_pack),
       cmocka_unit_test(test_wgrad_few_channels),
+      cmocka_unit_test(test_strided),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   printf("%d graphs built %d ways each\n", counter, (int)(sizeof builds / sizeof builds[0]));
