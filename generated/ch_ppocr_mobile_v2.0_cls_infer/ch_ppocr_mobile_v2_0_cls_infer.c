@@ -575,8 +575,10 @@ static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) 
  * them when ko is not NULL; nr valid columns; y's columns n.. for the
  * first 16, n1.. for the rest: n + 16 unless a strip spans two rows), added
  * to y unless FIRST, through the epilogue (but the activation) when LAST.
- * The accumulators stay in registers; full tiles are finished from them,
- * edge tiles (mr < MR or nr not a multiple of the vector) through t. */
+ * The accumulators stay in registers; tiles of whole vectors (any mr) are
+ * finished from them, only a strip's last, partial vector through t (a
+ * tile of 4 rows through t and its copy loop took most of a 64-channel
+ * convolution's time). */
 static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
                     const float *b, int64_t bks, const float *b1, int64_t bks1, int nr, int64_t m, int64_t n,
                     int64_t n1, int flags, const int32_t *ko) {
@@ -675,12 +677,15 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
     c0 += d0, c1 += d1, c2 += d2, c3 += d3, c4 += d4, c5 += d5;
     d0 = d1 = d2 = d3 = d4 = d5 = z;   /* columns 16-31 are none of the tile's */
   }
-  if (mr == MC_MR && (nr == 16 || nr == 32)) {   /* a full tile: the epilogue in registers */
+  /* whole vectors (mr rows of them): the epilogue in registers; a bias along
+   * n with mr < MR takes the path below (GCC cannot see that such a tile of
+   * 16 columns never comes with a bias shorter than 16 and warns) */
+  if ((nr == 16 || nr == 32) && (mr == MC_MR || g->bias_mode != 2)) {
     mc_v16 acc[2 * MC_MR];
     acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
     acc[6] = d0; acc[7] = d1; acc[8] = d2; acc[9] = d3; acc[10] = d4; acc[11] = d5;
     for (j = 0; j < nr; j += 16)
-      for (i = 0; i < MC_MR; i++) {
+      for (i = 0; i < mr; i++) {
         mc_v16 v = acc[j / 16 * MC_MR + i], w;
         int64_t col = j ? n1 : n;
         float *yp = g->y + (m + i) * g->ldy + col;
@@ -725,11 +730,11 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
     p += aks;
     q += aks;
   }
-  if (mr == MC_MR && nr == MC_NT) {   /* a full tile: the epilogue in registers */
+  if (nr == MC_NT && (mr == MC_MR || g->bias_mode != 2)) {   /* as above */
     mc_v8 acc[2 * MC_MR];
     acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
     acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
-    for (i = 0; i < MC_MR; i++)
+    for (i = 0; i < mr; i++)
       for (j = 0; j < 16; j += 8) {
         mc_v8 v = acc[2 * i + j / 8], w;
         float *yp = g->y + (m + i) * g->ldy + n + j;
@@ -852,7 +857,7 @@ static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
                 adv = g->vw - col < nc - jr ? g->vw - col : nc - jr;
                 continue;
               }
-              if (nr > g->OW - col) nr = (int)(g->OW - col);
+              if (g->vw > g->OW && nr > g->OW - col) nr = (int)(g->OW - col);   /* vw == OW: strips run on */
               n = (jc + jr) / g->vw * g->OW + col;
               b = bp + jr;
               b1 = b + MC_NR;
