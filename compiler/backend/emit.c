@@ -149,6 +149,21 @@ void emit_indent(emit_ctx *e, int delta) {
   if (e->indent < 1) e->indent = 1;  /* never out of the function body */
 }
 
+void emit_int_table(emit_ctx *e, const char *ctype, const char *name, const int64_t *v, int64_t cnt, int per_line) {
+  char line[1024];   /* 32 values of at most 21 characters and a space a line */
+  size_t len = 0;
+  if (per_line < 1 || per_line > 32) per_line = 32;
+  emit_line(e, "static const %s %s[%lld] = {", ctype, name, (long long)cnt);
+  emit_indent(e, 1);
+  for (int64_t i = 0; i < cnt; i++) {
+    len += (size_t)snprintf(line + len, sizeof line - len, "%lld,", (long long)v[i]);
+    if (i % per_line == per_line - 1 || i == cnt - 1) emit_line(e, "%s", line), len = 0;
+    else line[len++] = ' ', line[len] = 0;
+  }
+  emit_indent(e, -1);
+  emit_line(e, "};");
+}
+
 const char *emit_in(emit_ctx *e, int i) {
   char buf[32];
   if (!e->node || i < 0 || i >= e->node->n_in || !e->node->in[i]) return NULL;

@@ -63,6 +63,10 @@ void emit_helper(emit_ctx *e, const char *key, const char *code);
  * output stays deterministic. */
 const char *emit_packed_f32(emit_ctx *e, const char *what, const float *v, int64_t n);
 
+/* A table of integers at the current place in the node's body:
+ * `static const CTYPE name[cnt] = {...};`, per_line (1..32) values a line. */
+void emit_int_table(emit_ctx *e, const char *ctype, const char *name, const int64_t *v, int64_t cnt, int per_line);
+
 /* A C literal of dtype t that reads back as exactly v: hex floats for
  * float/double ("0x1.8p+1f"), INFINITY/NAN forms, integer literals with
  * the right suffix.  Returns buf. */

@@ -47,21 +47,6 @@ static int get_ints(const ir_node *n, const char *name, int cnt, int64_t *v) {
   return 0;
 }
 
-/* static const TYPE name[] = {...}; eight values a line. */
-static void table_i(emit_ctx *e, const char *name, const int64_t *v, int64_t cnt) {
-  char line[256];
-  size_t len = 0;
-  emit_line(e, "static const int32_t %s[%lld] = {", name, (long long)cnt);
-  emit_indent(e, 1);
-  for (int64_t i = 0; i < cnt; i++) {
-    len += (size_t)snprintf(line + len, sizeof line - len, "%lld,", (long long)v[i]);
-    if (i % 8 == 7 || i == cnt - 1) emit_line(e, "%s", line), len = 0;
-    else line[len++] = ' ', line[len] = 0;
-  }
-  emit_indent(e, -1);
-  emit_line(e, "};");
-}
-
 /* A table of weights in dt's C type (float for float32: no double on the
  * hot path), computed here in double and rounded once. */
 static void table_w(emit_ctx *e, const char *name, const double *v, int64_t cnt, ir_dtype dt) {
@@ -224,7 +209,7 @@ int emit_image_resize(emit_ctx *e, const ir_node *n) {
     rs_build(n, a, &tab[a]);
     if (tab[a].identity) continue;
     snprintf(nm, sizeof nm, "ri%d", a);
-    table_i(e, nm, tab[a].idx, tab[a].out * tab[a].K);
+    emit_int_table(e, "int32_t", nm, tab[a].idx, tab[a].out * tab[a].K, 8);
     if (!tab[a].unit_w) {
       snprintf(nm, sizeof nm, "rw%d", a);
       table_w(e, nm, tab[a].w, tab[a].out * tab[a].K, dt);
@@ -233,7 +218,7 @@ int emit_image_resize(emit_ctx *e, const ir_node *n) {
       int64_t *v = ir_alloc(sizeof(int64_t) * (size_t)tab[a].out);
       for (int64_t o = 0; o < tab[a].out; o++) v[o] = tab[a].valid[o];
       snprintf(nm, sizeof nm, "rv%d", a);
-      table_i(e, nm, v, tab[a].out);
+      emit_int_table(e, "int32_t", nm, v, tab[a].out, 8);
       free(v);
     }
   }

@@ -245,21 +245,6 @@ int64_t kl_convt_scratch_bytes(const kl_convt *c) {
   return (int64_t)sizeof(float) * (round16(c->sa) + round16(c->sx) + round16(c->sy));
 }
 
-/* A static int32 table named name of cnt values v, a few to a line. */
-static void emit_table(emit_ctx *e, const char *name, const int32_t *v, int64_t cnt) {
-  char line[256];
-  size_t o = 0;
-  emit_line(e, "static const int32_t %s[%lld] = {", name, (long long)cnt);
-  for (int64_t i = 0; i < cnt; i++) {
-    o += (size_t)snprintf(line + o, sizeof line - o, "%ld%s", (long)v[i], i + 1 < cnt ? ", " : "");
-    if (o > 100 || i + 1 == cnt) {
-      emit_line(e, "  %s", line);
-      o = 0;
-    }
-  }
-  emit_line(e, "};");
-}
-
 int kl_convt_render(emit_ctx *e, const ir_node *n, const kl_convt *c) {
   kl_mm mm;
   const char *x = emit_in(e, 0), *w = emit_in(e, 1), *y = emit_out(e, 0);
@@ -279,7 +264,7 @@ int kl_convt_render(emit_ctx *e, const ir_node *n, const kl_convt *c) {
     int na = axis_taps(c->pa[q], c->SH, c->DH, c->PH, c->KH, ki, oi);
     int nb = axis_taps(c->pb[q], c->SW, c->DW, c->PW, c->KW, kj, ojs);
     int64_t K = c->C * na * nb, i = 0;
-    int32_t *ko, *wo;
+    int64_t *ko, *wo;
     if (!K) continue;
     ko = malloc(sizeof *ko * (size_t)K), wo = malloc(sizeof *wo * (size_t)K);
     if (!ko || !wo) {
@@ -291,23 +276,17 @@ int kl_convt_render(emit_ctx *e, const ir_node *n, const kl_convt *c) {
         for (int v = 0; v < nb; v++, i++) {
           int64_t j = 0;
           while (c->oj[j] != ojs[v]) j++;
-          ko[i] = (int32_t)((j * c->C + ch) * plane + (oi[u] + c->top) * c->vw);
-          wo[i] = (int32_t)(ch * c->M * c->KH * c->KW + ki[u] * c->KW + kj[v]);
+          ko[i] = (j * c->C + ch) * plane + (oi[u] + c->top) * c->vw;
+          wo[i] = ch * c->M * c->KH * c->KW + ki[u] * c->KW + kj[v];
         }
     snprintf(names[q][0], sizeof names[q][0], "%s", emit_fresh(e, "ko"));
     snprintf(names[q][1], sizeof names[q][1], "%s", emit_fresh(e, "wo"));
-    emit_table(e, names[q][0], ko, K);
-    emit_table(e, names[q][1], wo, K);
+    emit_int_table(e, "int32_t", names[q][0], ko, K, 8);   /* int32: kl_convt_lower bounds them */
+    emit_int_table(e, "int32_t", names[q][1], wo, K, 8);
     free(ko), free(wo);
   }
   oj = emit_fresh(e, "oj");
-  {
-    char line[512];
-    size_t o = 0;
-    for (int64_t j = 0; j < (c->nj ? c->nj : 1); j++)
-      o += (size_t)snprintf(line + o, sizeof line - o, "%s%lld", j ? ", " : "", (long long)(c->nj ? c->oj[j] : 0));
-    emit_line(e, "static const int64_t %s[%lld] = {%s};", oj, (long long)(c->nj ? c->nj : 1), line);
-  }
+  emit_int_table(e, "int64_t", oj, c->oj, c->nj ? c->nj : 1, 8);   /* oj[0] is 0 when nj is */
   ph = emit_fresh(e, "ph");
   emit_line(e, "static const mc_convt_phase %s[%d] = {", ph, c->np);
   for (int q = 0; q < c->np; q++) {

@@ -118,22 +118,8 @@ int kl_copy_emit(emit_ctx *e, const kl_copy *c0)
   for (k = 0; k < loops; k++) {
     maps[k][0] = '\0';
     if (c.map[k]) {
-      int64_t j;
-      char line[1024];
-      size_t used;
       snprintf(maps[k], sizeof(vname), "%s", emit_fresh(e, "map"));
-      emit_line(e, "static const int64_t %s[%lld] = {", maps[k], (long long)c.dims[k]);
-      emit_indent(e, 1);
-      for (j = 0; j < c.dims[k]; j += 16) {   /* 16 entries per line */
-        int64_t m;
-        used = 0;
-        line[0] = '\0';
-        for (m = j; m < c.dims[k] && m < j + 16; m++)
-          used += (size_t)snprintf(line + used, sizeof line - used, "%lld,", (long long)c.map[k][m]);
-        emit_line(e, "%s", line);
-      }
-      emit_indent(e, -1);
-      emit_line(e, "};");
+      emit_int_table(e, "int64_t", maps[k], c.map[k], c.dims[k], 16);
     }
   }
   for (k = 0; k < loops; k++) open_loop(e, c.dims[k], vars[k]);
