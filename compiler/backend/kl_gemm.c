@@ -47,9 +47,9 @@
  * 32-wide strip.  A grid no wider than the output (vw = OW: a 1x1 strided
  * convolution, whose copy is the one phase it reads) has no columns to
  * skip, so its strips run across output rows (ResNet-8's 8x8 shortcut ran
- * 8-column strips, a quarter of each vector, at 13 GFLOP/s).  The copy is made one band at a time (mc_band): for bh
- * output rows, the input rows they read (with the halo) of every channel
- * of the group; the GEMM runs over each band's columns with every row of A
+ * 8-column strips, a quarter of each vector, at 13 GFLOP/s).  The copy is
+ * made one band at a time (mc_band): for bh output rows, the input rows
+ * they read (with the halo) of every channel of the group; the GEMM runs over each band's columns with every row of A
  * (band outermost, so each copy serves all output channels), and the rows
  * two bands share are moved up rather than copied again.  bh is as many
  * rows as fit in KL_MM_PAD_MAX_FLOATS and the planner's cap, down to one;
@@ -1726,8 +1726,11 @@ int64_t kl_mm_part_floats(const kl_mm *d) {
   return round_up(round_up(d->scratch_b, 16) + d->scratch_a, 16);   /* 64-byte aligned */
 }
 
+/* The bytes of A packed at run time, first in the node's scratch, 64-byte aligned. */
+static int64_t pk_bytes(const kl_mm *d) { return (int64_t)sizeof(float) * round_up(d->scratch_pk, 16); }
+
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
-  int64_t pk = (int64_t)sizeof(float) * round_up(d->scratch_pk, 16);   /* the packed A first, 64-byte aligned */
+  int64_t pk = pk_bytes(d);
   if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b * (d->slots > 1 ? d->slots : 1);
   if (d->kind != KL_MM_GEMM) return 0;
   if (kl_mm_part_floats(d)) return pk + (int64_t)sizeof(float) * d->slots * kl_mm_part_floats(d);
@@ -2011,7 +2014,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   }
   if (kl_mm_scratch_bytes(d) > 0) {
     const char *s = emit_scratch(e);
-    int64_t pk = (int64_t)sizeof(float) * round_up(d->scratch_pk, 16);   /* the packed A's bytes, first */
+    int64_t pk = pk_bytes(d);
     if (d->scratch_b) emit_line(e, "%s.scratch = (float *)(void *)(%s + %lld);", g, s, (long long)pk);
     if (d->scratch_a)
       emit_line(e, "%s.ascratch = (float *)(void *)(%s + %lld);", g, s,

@@ -67,6 +67,18 @@ static const char src_wgrad_args[] =
     "  float *acc, *xp, *a, *b;\n"
     "} mc_wgrad_args;\n";
 
+static const char src_wgrad_copy[] =
+    "/* The geometry mc_band and mc_taps read for one sample's padded copy (one\n"
+    " * band, the whole grid) into p, and the copy's padding zeroed: every\n"
+    " * sample then writes the same places.  For mc_wgrad and mc_wgrad_dya. */\n"
+    "static void mc_wgrad_copy(const mc_wgrad_args *w, mc_gemm_args *p) {\n"
+    "  memset(p, 0, sizeof *p);\n"
+    "  p->C = w->C, p->H = w->H, p->W = w->W, p->KH = w->KH, p->KW = w->KW, p->SH = w->SH, p->SW = w->SW;\n"
+    "  p->DH = w->DH, p->DW = w->DW, p->PH = w->PH, p->PW = w->PW, p->vh = w->vh, p->vw = w->vw, p->xps = w->xps;\n"
+    "  p->bh = p->xh = w->vh;\n"
+    "  memset(w->xp, 0, sizeof(float) * (size_t)w->xps);\n"
+    "}\n";
+
 static const char src_wgrad[] =
     "/* dW of one group: for each sample, the input copied by mc_band (zero\n"
     " * padded, split by stride phase), on whose grid row t of im2col (tap t)\n"
@@ -79,11 +91,7 @@ static const char src_wgrad[] =
     "  int32_t *ko = (int32_t *)(void *)(w->xp + w->xps);\n"
     "  mc_gemm_args p;\n"
     "  int64_t g, n, v0, m, t, j;\n"
-    "  memset(&p, 0, sizeof p);   /* the geometry mc_band and mc_taps read: one band, the whole grid */\n"
-    "  p.C = w->C, p.H = w->H, p.W = w->W, p.KH = w->KH, p.KW = w->KW, p.SH = w->SH, p.SW = w->SW;\n"
-    "  p.DH = w->DH, p.DW = w->DW, p.PH = w->PH, p.PW = w->PW, p.vh = w->vh, p.vw = w->vw, p.xps = w->xps;\n"
-    "  p.bh = p.xh = w->vh;\n"
-    "  memset(w->xp, 0, sizeof(float) * (size_t)w->xps);   /* padding: every sample writes the same places */\n"
+    "  mc_wgrad_copy(w, &p);\n"
     "  mc_taps(&p, ko);\n"
     "  for (g = 0; g < w->G; g++) {\n"
     "    for (n = 0; n < w->NB; n++) {\n"
@@ -144,11 +152,7 @@ static const char src_wgrad_dya[] =
     "  int32_t *ko = (int32_t *)(void *)(w->xp + w->xps), *rs = ko + taps, *rd = rs + taps, *rl = rd + taps;\n"
     "  mc_gemm_args p;\n"
     "  int64_t g, n, q0, m, t, j, r, c, nr = 0;\n"
-    "  memset(&p, 0, sizeof p);   /* the geometry mc_band and mc_taps read: one band, the whole grid */\n"
-    "  p.C = w->C, p.H = w->H, p.W = w->W, p.KH = w->KH, p.KW = w->KW, p.SH = w->SH, p.SW = w->SW;\n"
-    "  p.DH = w->DH, p.DW = w->DW, p.PH = w->PH, p.PW = w->PW, p.vh = w->vh, p.vw = w->vw, p.xps = w->xps;\n"
-    "  p.bh = p.xh = w->vh;\n"
-    "  memset(w->xp, 0, sizeof(float) * (size_t)w->xps);   /* padding: every sample writes the same places */\n"
+    "  mc_wgrad_copy(w, &p);\n"
     "  memset(w->b, 0, sizeof(float) * (size_t)(w->KB * nb));   /* the pad columns: zeros but for spills */\n"
     "  mc_taps(&p, ko);\n"
     "  for (t = 0; t < taps; t++) {   /* the runs: source offset, first tap, length */\n"
@@ -340,9 +344,12 @@ int kl_wgrad_render(emit_ctx *e, const kl_wgrad *w, const char *x, const char *d
   snprintf(def, sizeof def, "enum { MC_WG_MC = %d, MC_WG_KC = %d };\n", KL_MM_MC, KL_MM_KC);
   emit_helper(e, "mc_wgrad_blocking", def);
   emit_helper(e, "mc_wgrad_args", src_wgrad_args);
-  if (w->one) emit_helper(e, "mc_wgrad1", src_wgrad1);
-  else if (w->dya) emit_helper(e, "mc_wgrad_dya", src_wgrad_dya);
-  else emit_helper(e, "mc_wgrad", src_wgrad);
+  if (w->one) {
+    emit_helper(e, "mc_wgrad1", src_wgrad1);
+  } else {
+    emit_helper(e, "mc_wgrad_copy", src_wgrad_copy);
+    emit_helper(e, w->dya ? "mc_wgrad_dya" : "mc_wgrad", w->dya ? src_wgrad_dya : src_wgrad);
+  }
   emit_kernel(e, w->one ? "gemm 6x32 wgrad 1x1" : w->dya ? "gemm 6x32 wgrad dy-rows" : "gemm 6x32 wgrad");
   kl_block(e);
   g = emit_fresh(e, "w");
