@@ -42,6 +42,21 @@ void emit_indent(emit_ctx *e, int delta);   /* +1 after "{", -1 before "}" */
 const char *emit_in(emit_ctx *e, int i);
 const char *emit_out(emit_ctx *e, int j);
 const char *emit_scratch(emit_ctx *e);
+/* The parallel parts' scratch area ("parts", an unsigned char *, a multiple
+ * of 4096 bytes into the arena) when the planner gave the node one
+ * (PLAN_PARTS_ATTR: its op's part_bytes slices, *stride bytes apart), else
+ * NULL: the slices are then in the node's own scratch. */
+const char *emit_parts(emit_ctx *e, int64_t *stride);
+
+/* With --threads, whether the node's code may run on every thread of a
+ * team NAME_infer opens once for a run of such nodes (not in a training
+ * step, nor with --profile): 1 commits the kernel to write its parallel
+ * loops as worksharing loops (MC_FOR, kl_par.h) and nothing shared outside
+ * them, everything else being locals each thread sets alike.  0: its loops
+ * open their own parallel regions (MC_PARALLEL_FOR). */
+int emit_team(emit_ctx *e);
+/* Whether the current node committed to that (emit_team returned 1). */
+int emit_in_team(const emit_ctx *e);
 
 /* The kernel the node's code runs, as --profile's table names it ("gemm
  * 6x16 packed", "depthwise", ...); a node that says nothing runs "loop". */

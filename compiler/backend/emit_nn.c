@@ -292,6 +292,27 @@ int emit_nn_matmul_share(const ir_node *n) {
   return matmul_desc(NULL, n, &d, &mm) ? -1 : kl_mm_share_input(&mm);
 }
 
+int64_t emit_nn_conv_parts(const ir_node *n, int *parts) {
+  kl_conv_desc d;
+  kl_mm mm;
+  *parts = 0;
+  return conv_desc(NULL, n, &d, &mm) ? 0 : kl_mm_part_bytes(&mm, parts);
+}
+
+int64_t emit_nn_gemm_parts(const ir_node *n, int *parts) {
+  kl_gemm_desc d;
+  kl_mm mm;
+  *parts = 0;
+  return gemm_desc(NULL, n, &d, &mm) ? 0 : kl_mm_part_bytes(&mm, parts);
+}
+
+int64_t emit_nn_matmul_parts(const ir_node *n, int *parts) {
+  kl_gemm_desc d;
+  kl_mm mm;
+  *parts = 0;
+  return matmul_desc(NULL, n, &d, &mm) ? 0 : kl_mm_part_bytes(&mm, parts);
+}
+
 
 
 /* The operands common to inference and training mode. */

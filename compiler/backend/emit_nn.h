@@ -33,5 +33,9 @@ int64_t emit_nn_conv_wgrad_scratch(const ir_node *n);
 int emit_nn_conv_share(const ir_node *n);
 int emit_nn_gemm_share(const ir_node *n);
 int emit_nn_matmul_share(const ir_node *n);
+/* op_def.part_bytes of Conv, Gemm and MatMul (kl_mm_part_bytes). */
+int64_t emit_nn_conv_parts(const ir_node *n, int *parts);
+int64_t emit_nn_gemm_parts(const ir_node *n, int *parts);
+int64_t emit_nn_matmul_parts(const ir_node *n, int *parts);
 
 #endif

@@ -1729,6 +1729,17 @@ int64_t kl_mm_part_floats(const kl_mm *d) {
 /* The bytes of A packed at run time, first in the node's scratch, 64-byte aligned. */
 static int64_t pk_bytes(const kl_mm *d) { return (int64_t)sizeof(float) * round_up(d->scratch_pk, 16); }
 
+int64_t kl_mm_part_bytes(const kl_mm *d, int *parts) {
+  *parts = 0;
+  if (d->kind == KL_MM_DW && d->slots > 1 && d->scratch_b) {
+    *parts = d->slots;
+    return (int64_t)sizeof(float) * d->scratch_b;
+  }
+  if (!kl_mm_part_floats(d)) return 0;
+  *parts = d->slots;
+  return (int64_t)sizeof(float) * kl_mm_part_floats(d);
+}
+
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
   int64_t pk = pk_bytes(d);
   if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b * (d->slots > 1 ? d->slots : 1);
@@ -1937,10 +1948,15 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   char act_fn[32], buf[1024], what[300];
   const char *iv[KL_MM_MAX_OUTER], *a, *b, *y, *bias = NULL, *res = NULL, *g;
   int64_t apk[KL_MM_MAX_OUTER], bpk[KL_MM_MAX_OUTER], cnt;
+  int64_t stride = 0;   /* bytes from one part's scratch slice to the next */
   int t;
   if (d->kind == KL_MM_NONE) return ir_error("node '%s': not lowered to the GEMM core", n->name);
   if (kl_epilogue_from_node(e, n, &ep)) return -1;
   use_helpers(e, d, &ep, act_fn, sizeof act_fn);
+  /* parts in parallel and nothing shared written outside them (the A packed
+   * at run time is, before the parts): the caller's team may run the node */
+  if (d->slots > 1 && d->a_pack != KL_MM_A_RUN && (d->kind == KL_MM_GEMM || (d->kind == KL_MM_DW && d->n_outer > 1)))
+    emit_team(e);
   emit_kernel(e, kernel_label(d, buf, sizeof buf));
   if (d->a_pack == KL_MM_A_CONST) {   /* panels [M/MR][K][MR], or A's transpose packed as a B is: [M/NR][K][NR] */
     float *p = pack_slices(d, n->in[d->a_in], d->a_os, a_slice(d), pack_a, apk, &cnt);
@@ -2013,13 +2029,21 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     set_f(e, g, "rscale", d->rscale);
   }
   if (kl_mm_scratch_bytes(d) > 0) {
-    const char *s = emit_scratch(e);
-    int64_t pk = pk_bytes(d);
-    if (d->scratch_b) emit_line(e, "%s.scratch = (float *)(void *)(%s + %lld);", g, s, (long long)pk);
+    /* the parts' slices: in the parts area where the planner made one, else
+     * after the run-time packed A in the node's scratch */
+    int np;
+    const char *s = kl_mm_part_bytes(d, &np) > 0 ? emit_parts(e, &stride) : NULL;
+    int64_t at = 0;
+    if (!s) {
+      s = emit_scratch(e);
+      at = pk_bytes(d);
+      stride = (int64_t)sizeof(float) * (d->kind == KL_MM_DW ? d->scratch_b : kl_mm_part_floats(d));
+    }
+    if (d->scratch_b) emit_line(e, "%s.scratch = (float *)(void *)(%s + %lld);", g, s, (long long)at);
     if (d->scratch_a)
       emit_line(e, "%s.ascratch = (float *)(void *)(%s + %lld);", g, s,
-                (long long)(pk + (int64_t)sizeof(float) * round_up(d->scratch_b, 16)));
-    if (d->a_pack == KL_MM_A_RUN) a = pack_a_run(e, d, a, s, apk);
+                (long long)(at + (int64_t)sizeof(float) * round_up(d->scratch_b, 16)));
+    if (d->a_pack == KL_MM_A_RUN) a = pack_a_run(e, d, a, emit_scratch(e), apk);
   }
   if (bias && d->n_outer == 0) emit_line(e, "%s.bias = %s;", g, bias);
   for (t = 0; t < d->n_outer; t++) {
@@ -2029,7 +2053,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
       p = kl_for(e, d->slots);
       gp = emit_fresh(e, "g");
       emit_line(e, "mc_gemm_args %s = %s;", gp, g);
-      emit_line(e, "%s.scratch += %s * %lld;", gp, p, (long long)d->scratch_b);
+      emit_line(e, "%s.scratch += %s * %lld;", gp, p, (long long)(stride / (int64_t)sizeof(float)));
       g = gp;
       ch = emit_fresh(e, "i");
       emit_line(e, "for (int64_t %s = %s * %lld / %d; %s < (%s + 1) * %lld / %d; %s++) {", ch, p,
@@ -2060,7 +2084,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     emit_line(e, "%s.y = %s;", g, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os));
     if (d->kind == KL_MM_GEMV) emit_line(e, "%s(&%s);", d->bkind == KL_MM_B_STRIDED ? "mc_gemv_dot" : "mc_gemv", g);
     else if (d->rows) convr_call(e, d, g);
-    else kl_par_gemm_call(e, d, g, d->tposed ? "t" : "");
+    else kl_par_gemm_call(e, d, g, d->tposed ? "t" : "", stride / (int64_t)sizeof(float));
   }
   for (t = 0; t < d->n_outer; t++) kl_end(e);
   if (d->kind == KL_MM_DW && d->slots > 1 && d->scratch_b) kl_end(e);   /* the parts */

@@ -117,6 +117,10 @@ int kl_mm_shared_copy(const kl_mm *d);
  * (scratch_pk), then the parts' slices of kl_mm_part_floats each (or the
  * one scratch they share). */
 int64_t kl_mm_scratch_bytes(const kl_mm *d);
+/* op_def.part_bytes of the lowered kernel: the bytes of each parallel
+ * part's own scratch slice (*parts of them), 0 when its parts share
+ * their scratch or it has none. */
+int64_t kl_mm_part_bytes(const kl_mm *d, int *parts);
 /* Floats of one part's own slice of the scratch, when the parts of a
  * parallel product (slots > 1) each pack into their own; 0 when they share. */
 int64_t kl_mm_part_floats(const kl_mm *d);

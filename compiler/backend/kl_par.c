@@ -43,8 +43,15 @@ int64_t kl_par_parts(int threads, int64_t units, int64_t work) {
   return units < t ? (units > 1 ? units : 1) : t;
 }
 
+static void use_region_macros(emit_ctx *e);
+
 void kl_par_for(emit_ctx *e) {
   char def[256];
+  if (emit_in_team(e)) {   /* the caller's team runs the node: share out its loop */
+    use_region_macros(e);
+    emit_line(e, "MC_FOR");
+    return;
+  }
   snprintf(def, sizeof def,
            "/* ---- threads (modelc compile --threads %d): OpenMP builds only ---- */\n"
            "#ifdef _OPENMP\n"
@@ -85,7 +92,7 @@ int kl_par_pad_once(emit_ctx *e, const kl_mm *d, const char *g) {
   if (d->slots <= 1 || !kl_mm_shared_copy(d)) return 0;
   use_region_macros(e);
   emit_line(e, "%s.padded = 1;", g);
-  emit_line(e, "MC_PARALLEL");
+  if (!emit_in_team(e)) emit_line(e, "MC_PARALLEL");   /* else the caller's team runs the block */
   kl_block(e);
   emit_line(e, "MC_FOR");
   p = kl_for(e, d->slots);
@@ -97,11 +104,11 @@ int kl_par_pad_once(emit_ctx *e, const kl_mm *d, const char *g) {
 
 void kl_par_loop(emit_ctx *e, int in_region) {
   if (in_region) emit_line(e, "MC_FOR");
-  else kl_par_for(e);
+  else kl_par_for(e);   /* MC_FOR too in a team */
 }
 
-void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx) {
-  int64_t unit = d->split_n ? KL_MM_NR : d->tposed ? 2 * KL_MM_NR : KL_MM_MR, units, per;
+void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx, int64_t per) {
+  int64_t unit = d->split_n ? KL_MM_NR : d->tposed ? 2 * KL_MM_NR : KL_MM_MR, units;
   const char *t, *s;
   int reg;
   if (d->slots <= 1) {
@@ -111,7 +118,7 @@ void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sf
   if (d->split_n && d->bkind == KL_MM_B_PADDED && (d->OH + d->bh - 1) / d->bh >= d->slots)
     unit = d->bh * (d->tposed ? d->OW : d->vw);   /* whole bands of the padded copy (grid columns, or pixels) */
   units = ((d->split_n ? d->N : d->M) + unit - 1) / unit;
-  per = kl_mm_part_floats(d);   /* 0: one copy, made here, that every part reads */
+  if (!kl_mm_part_floats(d)) per = 0;   /* one copy, made here, that every part reads */
   reg = kl_par_pad_once(e, d, g);
   kl_par_loop(e, reg);
   t = kl_for(e, d->slots);

@@ -38,6 +38,10 @@ void cli_print_buffers(const plan_buffer *bufs, int n) {
       printf("scratch of node '%s' (%s)\n", b->scratch_of->name, b->scratch_of->op_type);
       continue;
     }
+    if (b->parts) {
+      printf("scratch of the parallel parts, one slice each (--threads)\n");
+      continue;
+    }
     printf("tensor '%s'", b->members[0]->name);
     for (int k = 1; k < b->n_members; k++) printf("%s'%s'", k == 1 ? " shared with " : ", ", b->members[k]->name);
     printf("\n");
@@ -62,7 +66,8 @@ static void put_buffer_name(FILE *f, const plan_buffer *b) {
   if (b->scratch_of) {
     fputs("scratch of ", f);
     put_xml(f, b->scratch_of->name);
-  } else put_xml(f, b->members[0]->name);
+  } else if (b->parts) fputs("scratch of the parallel parts", f);
+  else put_xml(f, b->members[0]->name);
 }
 
 enum { SVG_LEFT = 110, SVG_TOP = 50, SVG_PLOT_W = 1000, SVG_PLOT_H = 600, SVG_RIGHT = 20, SVG_BOTTOM = 60 };
@@ -124,7 +129,7 @@ int cli_memory_svg(const char *path, const ir_graph *g, const plan_buffer *bufs,
       put_xml(f, b->members[k]->name);
     }
     fputs("</title>\n", f);
-    if (b->scratch_of)
+    if (b->scratch_of || b->parts)
       fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#bbbbbb\" stroke=\"#333333\" "
                  "stroke-width=\"0.5\"/>\n", x, y, bw, bh);
     else

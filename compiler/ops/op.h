@@ -82,6 +82,12 @@ typedef struct op_def {
    * the same place.  -1: none.
    * NULL: none, except that alias and elementwise ops share input 0. */
   int (*share_input)(const ir_node *n);
+  /* The scratch of the node's parallel parts (compile --threads): the bytes
+   * of each part's own slice, *parts the number of slices; 0 (or NULL):
+   * none.  The slices are counted in scratch_bytes; the planner takes them
+   * out of the node's scratch into its parts area (PLAN_PARTS_ATTR), where
+   * part p finds the same page-aligned slice at every node. */
+  int64_t (*part_bytes)(const ir_node *n, int *parts);
 } op_def;
 
 /* Entry for op_type in domain ("" and "ai.onnx" are the same); NULL if none. */

@@ -450,7 +450,7 @@ static const op_attr_spec bn_attrs[] = {
 
 const op_def ops_nn[] = {
     {"Conv", "", 2, 4, 1, 1, conv_attrs, OP_EPILOGUE, conv_validate, conv_infer, interp_nn_conv,
-     emit_nn_conv, emit_nn_conv_scratch, grad_Conv, conv_macs, NULL, emit_nn_conv_share},
+     emit_nn_conv, emit_nn_conv_scratch, grad_Conv, conv_macs, NULL, emit_nn_conv_share, emit_nn_conv_parts},
     {"MaxPool", "", 1, 1, 1, 2, maxpool_attrs, 0, maxpool_validate, pool_infer, interp_nn_maxpool,
      emit_nn_maxpool, NULL, grad_MaxPool, NULL},
     {"AveragePool", "", 1, 1, 1, 1, avgpool_attrs, 0, avgpool_validate, pool_infer,
@@ -460,9 +460,9 @@ const op_def ops_nn[] = {
     {"GlobalMaxPool", "", 1, 1, 1, 1, no_attrs, 0, NULL, global_pool_infer,
      interp_nn_global_maxpool, emit_nn_global_maxpool, NULL, grad_GlobalMaxPool, NULL},
     {"Gemm", "", 2, 4, 1, 1, gemm_attrs, OP_EPILOGUE, gemm_validate, gemm_infer, interp_nn_gemm,
-     emit_nn_gemm, emit_nn_gemm_scratch, grad_Gemm, gemm_macs, NULL, emit_nn_gemm_share},
+     emit_nn_gemm, emit_nn_gemm_scratch, grad_Gemm, gemm_macs, NULL, emit_nn_gemm_share, emit_nn_gemm_parts},
     {"MatMul", "", 2, 3, 1, 1, matmul_attrs, OP_EPILOGUE, matmul_validate, matmul_infer, interp_nn_matmul,
-     emit_nn_matmul, emit_nn_matmul_scratch, grad_MatMul, matmul_macs, NULL, emit_nn_matmul_share},
+     emit_nn_matmul, emit_nn_matmul_scratch, grad_MatMul, matmul_macs, NULL, emit_nn_matmul_share, emit_nn_matmul_parts},
     {"BatchNormalization", "", 5, 5, 1, 5, bn_attrs, 0, bn_validate, bn_infer,
      interp_nn_batchnorm, emit_nn_batchnorm, NULL, grad_BatchNormalization, NULL},
     {NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};

@@ -43,7 +43,10 @@
  * (PLAN_SCRATCH_CAP_ATTR) so that it can shrink to fit (not in a training
  * step, whose kernels keep the scratch they ask for); where a kernel's
  * floor does not fit, everything is packed together once more and the
- * smaller arena kept.  plan_with_buffers hands the blocks back as
+ * smaller arena kept.  With --threads, the slices each parallel part of a
+ * node packs into (op_def.part_bytes) are no part of the node's scratch:
+ * every such node shares one parts area, placed last on whole pages, where
+ * part p always has the same slice (plan.h, PLAN_PARTS_ATTR).  plan_with_buffers hands the blocks back as
  * plan_buffers, for `modelc info` to list and draw.
  */
 #include <stdlib.h>
@@ -60,6 +63,7 @@ typedef struct block {
   int seq;             /* creation order: the last tie-breaker, for determinism */
   ir_tensor *t;        /* NULL for a node's scratch */
   ir_node *n;          /* the node owning the scratch */
+  int parts;           /* the parallel parts' scratch area (t and n NULL) */
 } block;
 
 static int64_t align_up(int64_t x) { return (x + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN; }
@@ -209,14 +213,29 @@ void plan_buffers_free(plan_buffer *bufs, int n_bufs) {
   free(bufs);
 }
 
+int64_t plan_own_scratch(const ir_node *n) {
+  int parts = 0;
+  int64_t bytes = !n->dead && n->op && n->op->scratch_bytes ? n->op->scratch_bytes(n) : 0;
+  if (bytes > 0 && n->op->part_bytes && ir_attr_find(n, PLAN_PARTS_ATTR)) {
+    int64_t each = n->op->part_bytes(n, &parts);
+    bytes -= parts * each;
+  }
+  return bytes;
+}
+
+/* x bytes rounded up to a multiple of unit. */
+static int64_t round_to(int64_t x, int64_t unit) { return (x + unit - 1) / unit * unit; }
+
 int64_t plan_peak_bytes(const plan_buffer *bufs, int n_bufs, int with_scratch) {
   int64_t peak = 0;
   for (int i = 0; i < n_bufs; i++) {   /* the peak is at some buffer's first step */
     int64_t live = 0;
+    int scratch_i = bufs[i].scratch_of || bufs[i].parts;
     for (int j = 0; j < n_bufs; j++)
-      if ((with_scratch || !bufs[j].scratch_of) && bufs[j].first <= bufs[i].first && bufs[i].first <= bufs[j].last)
+      if ((with_scratch || !(bufs[j].scratch_of || bufs[j].parts)) && bufs[j].first <= bufs[i].first &&
+          bufs[i].first <= bufs[j].last)
         live += align_up(bufs[j].size);
-    if ((with_scratch || !bufs[i].scratch_of) && live > peak) peak = live;
+    if ((with_scratch || !scratch_i) && live > peak) peak = live;
   }
   return peak;
 }
@@ -233,6 +252,7 @@ static int report(const ir_graph *g, const block *blocks, int nb, int *root, blo
     r[i].first = blocks[i].start;
     r[i].last = blocks[i].end;
     r[i].scratch_of = blocks[i].n;
+    r[i].parts = blocks[i].parts;
     r[i].members = calloc((size_t)g->n_tensors + 1, sizeof *r[i].members);
     if (!r[i].members) {
       plan_buffers_free(r, i + 1);
@@ -365,6 +385,7 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     b->seq = nb;
     b->t = t;
     b->n = NULL;
+    b->parts = 0;
     b->off = -1;
     group_block[i] = b;
     nb++;
@@ -386,10 +407,14 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
    * small, and a capped backward convolution fell back from its padded copy
    * to im2col blocks, several times slower, to save a few kilobytes; its
    * scratch gets what it asks for, where it fits */
+  int64_t stride = 0;   /* the parts area: n_parts slices of stride bytes */
+  int n_parts = 0;
   for (int s = 0; s < nn; s++) {
     ir_node *n = g->nodes[s];
     int64_t bytes = 0;
     if (ir_attr_find(n, PLAN_SCRATCH_CAP_ATTR)) ir_attr_remove(n, PLAN_SCRATCH_CAP_ATTR);
+    if (ir_attr_find(n, PLAN_PARTS_ATTR)) ir_attr_remove(n, PLAN_PARTS_ATTR);
+    if (ir_attr_find(n, PLAN_PART_STRIDE_ATTR)) ir_attr_remove(n, PLAN_PART_STRIDE_ATTR);
     if (!n->dead && n->op && n->op->scratch_bytes) bytes = n->op->scratch_bytes(n);
     int m = bytes > 0 ? live_at(blocks, nbt, s, near) : 0;
     int64_t gap = bytes > 0 ? largest_gap(near, m, arena) : 0;
@@ -401,6 +426,14 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
       ir_error("memory planner: node '%s' (%s): scratch size unknown", n->name, n->op_type);
       goto out;
     }
+    int np = 0;
+    int64_t pb = bytes > 0 && n->op->part_bytes ? n->op->part_bytes(n, &np) : 0;
+    if (pb > 0 && np > 1) {   /* the parts' slices go to the parts area */
+      ir_attr_set_int(n, PLAN_PARTS_ATTR, 0);   /* its offset is known once everything else is placed */
+      bytes -= np * pb;
+      if (round_to(pb, PLAN_PAGE) > stride) stride = round_to(pb, PLAN_PAGE);
+      if (np > n_parts) n_parts = np;
+    }
     if (bytes == 0) {
       if (ir_attr_find(n, PLAN_SCRATCH_ATTR)) ir_attr_remove(n, PLAN_SCRATCH_ATTR);
       continue;
@@ -411,6 +444,7 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     b->seq = nb;
     b->t = NULL;
     b->n = n;
+    b->parts = 0;
     place(b, near, m);
     if (b->off + b->size > arena) arena = b->off + b->size;
     nb++;
@@ -431,14 +465,34 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
     free(first);
   }
 
-  /* 5. publish offsets, sizes and the lower bound for this schedule */
+  /* 7. the parts area, on whole pages above everything else, live through
+   * the run: each part's slice is its own pages (plan.h, PLAN_PARTS_ATTR) */
+  if (stride > 0) {
+    block *b = &blocks[nb++];
+    b->off = round_to(arena, PLAN_PAGE);
+    b->size = n_parts * stride;
+    b->start = 0;
+    b->end = nn > 0 ? nn - 1 : 0;
+    b->seq = nb - 1;
+    b->t = NULL;
+    b->n = NULL;
+    b->parts = 1;
+    arena = b->off + b->size;
+    for (int s = 0; s < nn; s++)
+      if (ir_attr_find(g->nodes[s], PLAN_PARTS_ATTR)) {
+        ir_attr_set_int(g->nodes[s], PLAN_PARTS_ATTR, b->off);
+        ir_attr_set_int(g->nodes[s], PLAN_PART_STRIDE_ATTR, stride);
+      }
+  }
+
+  /* 8. publish offsets, sizes and the lower bound for this schedule */
   for (int i = 0; i < nt; i++)
     if (plan_in_arena(g->tensors[i]) && group_block[find(root, i)])
       g->tensors[i]->offset = group_block[find(root, i)]->off;
   for (int i = 0; i < nb; i++) {
     block *b = &blocks[i];
     if (b->t) b->t->offset = b->off;
-    else ir_attr_set_int(b->n, PLAN_SCRATCH_ATTR, b->off);
+    else if (b->n) ir_attr_set_int(b->n, PLAN_SCRATCH_ATTR, b->off);
     delta[b->start] += align_up(b->size);
     delta[b->end + 1] -= align_up(b->size);
   }

@@ -84,7 +84,7 @@ int plan_check(const ir_graph *g) {
   int nt = g->n_tensors, nn = g->n_nodes, na = 0, rc = 0;
   int *write = malloc(sizeof(int) * (size_t)(nt + 1)), *last = malloc(sizeof(int) * (size_t)(nt + 1));
   const ir_node **prod = calloc((size_t)nt + 1, sizeof *prod);
-  area *as = malloc(sizeof(area) * (size_t)(nt + nn + 1));
+  area *as = malloc(sizeof(area) * (size_t)(nt + 2 * nn + 1));
   if (!write || !last || !prod || !as) {
     rc = ir_error("plan check: out of memory");
     goto out;
@@ -121,14 +121,27 @@ int plan_check(const ir_graph *g) {
   }
   for (int s = 0; s < nn && rc == 0; s++) {
     const ir_node *n = g->nodes[s];
-    int64_t bytes = !n->dead && n->op && n->op->scratch_bytes ? n->op->scratch_bytes(n) : 0;
-    if (bytes <= 0) continue;
-    area *a = &as[na++];
-    a->off = ir_attr_int(n, PLAN_SCRATCH_ATTR, -1);
-    a->size = bytes;
-    a->start = a->end = s;
-    a->t = NULL;
-    a->n = n;
+    int64_t bytes = plan_own_scratch(n);
+    int parts = 0;
+    if (bytes > 0) {
+      area *a = &as[na++];
+      a->off = ir_attr_int(n, PLAN_SCRATCH_ATTR, -1);
+      a->size = bytes;
+      a->start = a->end = s;
+      a->t = NULL;
+      a->n = n;
+    }
+    if (ir_attr_find(n, PLAN_PARTS_ATTR) && n->op->part_bytes && n->op->part_bytes(n, &parts) > 0) {
+      area *a = &as[na++];   /* the node's slices in the parts area */
+      a->off = ir_attr_int(n, PLAN_PARTS_ATTR, -1);
+      a->size = parts * ir_attr_int(n, PLAN_PART_STRIDE_ATTR, 0);
+      a->start = a->end = s;
+      a->t = NULL;
+      a->n = n;
+      if (a->off % PLAN_PAGE || ir_attr_int(n, PLAN_PART_STRIDE_ATTR, 0) < n->op->part_bytes(n, &parts))
+        rc = ir_error("memory plan: node '%s' (%s): its parts' slices are off whole pages or smaller than asked",
+                      n->name, n->op_type);
+    }
   }
   for (int i = 0; i < na && rc == 0; i++) {
     const area *a = &as[i];

@@ -5,7 +5,8 @@
 # every bundled model of tests/e2e/models.list, on the model's test inputs,
 # and a net of big elementwise maps and pooling (made here):
 #  - `--threads 1` emits no pragma (the C of a normal build); `--threads 2`
-#    emits them (for the two bench nets and the map net, at least one);
+#    emits them (for the two bench nets and the map net, at least one),
+#    and ResNet-8's m_infer runs its convolutions in one team (one region);
 #  - the --threads 2 C built by gcc with -fopenmp, without it, with -fopenmp
 #    under ASan and UBSan, by clang with -fopenmp (libomp-dev) and by clang
 #    under ASan and UBSan without OpenMP,
@@ -79,8 +80,13 @@ while read -r m dir opts; do
   done
   [ $ok = 1 ] || continue
   if grep -q "MC_PARALLEL_FOR\|_OPENMP\|pragma omp\|_Pragma" "$o/t1/m.c"; then fail "$m: --threads 1 emits OpenMP"; fi
-  pragmas=$(grep -c "^ *MC_PARALLEL_FOR$" "$o/t2/m.c")
+  # a loop with its own parallel region, or a worksharing loop in a team NAME_infer opens
+  pragmas=$(grep -c "^ *MC_PARALLEL_FOR$\|^ *MC_FOR$" "$o/t2/m.c")
   case $m in resnet8 | mobilenetv2_96 | map_pool) [ "$pragmas" -gt 0 ] || fail "$m: --threads 2 parallelizes no loop" ;; esac
+  # ResNet-8's convolutions all run in one team: m_infer opens one parallel region
+  if [ "$m" = resnet8 ] && [ "$(sed -n '/^int m_infer/,/^}/p' "$o/t2/m.c" | grep -c '^  MC_PARALLEL$')" != 1 ]; then
+    fail "$m: m_infer does not run its convolutions in one team"
+  fi
 
   # the reference: --threads 1, then the interpreter
   gcc $STRICT -O2 -o "$o/t1/m_main" "$o/t1/m.c" "$o/t1/m_weights.c" "$o/t1/m_main.c" -lm || { fail "$m: gcc (--threads 1)"; continue; }

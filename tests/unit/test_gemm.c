@@ -84,9 +84,21 @@ static int64_t emit_capped(ir_graph *g, ir_node *n, int64_t cap, char *dir) {
   if (pass_plan(g) < 0) fail_msg("plan: %s", ir_last_error());
   if (cap >= 0) ir_attr_set_int(n, PLAN_SCRATCH_CAP_ATTR, cap);
   else if (ir_attr_find(n, PLAN_SCRATCH_CAP_ATTR)) ir_attr_remove(n, PLAN_SCRATCH_CAP_ATTR);
-  int64_t bytes = n->op->scratch_bytes(n);
+  int64_t bytes = n->op->scratch_bytes(n), arena = bytes;
+  int np = 0;
+  int64_t pb = n->op->part_bytes ? n->op->part_bytes(n, &np) : 0;
+  if (ir_attr_find(n, PLAN_PARTS_ATTR) && pb > 0 && np > 1) {   /* the parts' slices after the node's own, on pages */
+    int64_t stride = (pb + PLAN_PAGE - 1) / PLAN_PAGE * PLAN_PAGE, own = bytes - np * pb;
+    int64_t at = (own + PLAN_PAGE - 1) / PLAN_PAGE * PLAN_PAGE;
+    ir_attr_set_int(n, PLAN_PARTS_ATTR, at);
+    ir_attr_set_int(n, PLAN_PART_STRIDE_ATTR, stride);
+    arena = at + np * stride;
+  } else if (ir_attr_find(n, PLAN_PARTS_ATTR)) {   /* under the cap the parts share their scratch */
+    ir_attr_remove(n, PLAN_PARTS_ATTR);
+    ir_attr_remove(n, PLAN_PART_STRIDE_ATTR);
+  }
   if (bytes > 0) ir_attr_set_int(n, PLAN_SCRATCH_ATTR, 0);
-  g->arena_bytes = (bytes + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN;
+  g->arena_bytes = (arena + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN;
   emit_options opt;
   memset(&opt, 0, sizeof opt);
   opt.name = "m";

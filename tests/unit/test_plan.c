@@ -24,6 +24,14 @@ static int64_t fake_scratch(const ir_node *n) { return ir_attr_int(n, "scratch",
 static const op_def fake_op = {.name = "Fake", .domain = "", .min_in = 0, .max_in = -1, .min_out = 0,
                                .max_out = -1, .scratch_bytes = fake_scratch};
 
+/* The parallel parts' slices: "parts" of "part" bytes each, within "scratch". */
+static int64_t fake_parts(const ir_node *n, int *parts) {
+  *parts = (int)ir_attr_int(n, "parts", 0);
+  return ir_attr_int(n, "part", 0);
+}
+static const op_def fake_par = {.name = "FakePar", .domain = "", .min_in = 0, .max_in = -1, .min_out = 0,
+                                .max_out = -1, .scratch_bytes = fake_scratch, .part_bytes = fake_parts};
+
 static const op_def fake_ew = {.name = "FakeMap", .domain = "", .min_in = 1, .max_in = -1, .min_out = 1,
                                .max_out = 1, .flags = OP_ELEMENTWISE};
 static const op_def fake_alias = {.name = "FakeView", .domain = "", .min_in = 1, .max_in = 1, .min_out = 1,
@@ -418,6 +426,64 @@ static void test_share_input(void **state) {
  * caller's buffer (no arena bytes, PLAN_INPUT_VIEW_ATTR on both views,
  * plan_input_view names x), and the map does not write over them.  Without
  * sharing both views get arena bytes. */
+/* --threads: the parts' slices of every node go to one parts area on whole
+ * pages, the same slice for a part at every node, sized for the largest;
+ * what is left of a node's scratch stays its own. */
+static void test_parts_area(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("parts", NULL);
+  ir_tensor *x = tensor(g, "x", IR_F32, 1000);
+  x->role = IR_INPUT;
+  ir_graph_add_input(g, x);
+  ir_tensor *a = tensor(g, "a", IR_F32, 3000), *b = tensor(g, "b", IR_F32, 3000), *y = tensor(g, "y", IR_F32, 10);
+  ir_graph_add_output(g, y);
+  ir_node *n[3] = {node(g, "n0", 1, &x, 1, &a), node(g, "n1", 1, &a, 1, &b), node(g, "n2", 1, &b, 1, &y)};
+  const int64_t scratch[3] = {2 * 5000 + 640, 2 * 9000, 777}, part[3] = {5000, 9000, 0};
+  for (int i = 0; i < 3; i++) {
+    n[i]->op = &fake_par;
+    ir_attr_set_int(n[i], "scratch", scratch[i]);
+    ir_attr_set_int(n[i], "part", part[i]);
+    ir_attr_set_int(n[i], "parts", 2);
+  }
+  assert_int_equal(pass_plan(g), 0);
+  int64_t at = ir_attr_int(n[0], PLAN_PARTS_ATTR, -1);
+  assert_true(at >= 0 && at % PLAN_PAGE == 0);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(ir_attr_int(n[i], PLAN_PARTS_ATTR, -1), at);
+    assert_int_equal(ir_attr_int(n[i], PLAN_PART_STRIDE_ATTR, -1), 3 * PLAN_PAGE);   /* 9000 bytes: 3 pages */
+  }
+  assert_null(ir_attr_find(n[2], PLAN_PARTS_ATTR));   /* no slices */
+  assert_int_equal(plan_own_scratch(n[0]), 640);
+  assert_int_equal(plan_own_scratch(n[1]), 0);
+  assert_null(ir_attr_find(n[1], PLAN_SCRATCH_ATTR));
+  assert_int_equal(plan_own_scratch(n[2]), 777);
+  assert_true(g->arena_bytes >= at + 2 * 3 * PLAN_PAGE);
+  /* the activations and the own scratch are below the parts area */
+  assert_true(a->offset + 12000 <= at && b->offset + 12000 <= at);
+  assert_true(ir_attr_int(n[0], PLAN_SCRATCH_ATTR, -1) + 640 <= at);
+  assert_int_equal(plan_check(g), 0);
+  /* the buffers name the area once */
+  plan_buffer *bufs;
+  int nb, seen = 0;
+  assert_int_equal(plan_with_buffers(g, 1, &bufs, &nb), 0);
+  for (int i = 0; i < nb; i++)
+    if (bufs[i].parts) {
+      seen++;
+      assert_int_equal(bufs[i].offset, at);
+      assert_int_equal(bufs[i].size, 2 * 3 * PLAN_PAGE);
+    }
+  assert_int_equal(seen, 1);
+  plan_buffers_free(bufs, nb);
+  /* one part: nothing to share, every slice in the node's scratch */
+  for (int i = 0; i < 3; i++) ir_attr_set_int(n[i], "parts", 1);
+  assert_int_equal(pass_plan(g), 0);
+  for (int i = 0; i < 3; i++) {
+    assert_null(ir_attr_find(n[i], PLAN_PARTS_ATTR));
+    assert_int_equal(plan_own_scratch(n[i]), scratch[i]);
+  }
+  ir_graph_free(g);
+}
+
 static void test_input_view(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("view", NULL);
@@ -462,6 +528,7 @@ int main(void) {
     cmocka_unit_test(test_scratch_cap),
     cmocka_unit_test(test_share_input),
     cmocka_unit_test(test_input_view),
+    cmocka_unit_test(test_parts_area),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
