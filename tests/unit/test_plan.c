@@ -422,10 +422,6 @@ static void test_share_input(void **state) {
   }
 }
 
-/* x (graph input) -view-> v -view-> w -map-> m -> y: v and w stay in the
- * caller's buffer (no arena bytes, PLAN_INPUT_VIEW_ATTR on both views,
- * plan_input_view names x), and the map does not write over them.  Without
- * sharing both views get arena bytes. */
 /* --threads: the parts' slices of every node go to one parts area on whole
  * pages, the same slice for a part at every node, sized for the largest;
  * what is left of a node's scratch stays its own. */
@@ -484,6 +480,10 @@ static void test_parts_area(void **state) {
   ir_graph_free(g);
 }
 
+/* x (graph input) -view-> v -view-> w -map-> m -> y: v and w stay in the
+ * caller's buffer (no arena bytes, PLAN_INPUT_VIEW_ATTR on both views,
+ * plan_input_view names x), and the map does not write over them.  Without
+ * sharing both views get arena bytes. */
 static void test_input_view(void **state) {
   (void)state;
   ir_graph *g = ir_graph_new("view", NULL);
