@@ -8,8 +8,10 @@
 #    emits them (for the two bench nets and the map net, at least one),
 #    and ResNet-8's m_infer runs its convolutions in one team (one region);
 #  - the --threads 2 C built by gcc with -fopenmp, without it, with -fopenmp
-#    under ASan and UBSan, by clang with -fopenmp (libomp-dev) and by clang
-#    under ASan and UBSan without OpenMP,
+#    under ASan and UBSan, by clang with -fopenmp (libomp-dev), by clang with
+#    -fopenmp under ThreadSanitizer (no data race: a node that runs on the
+#    whole team of NAME_infer's parallel region writes nothing shared outside
+#    its worksharing loops) and by clang under ASan and UBSan without OpenMP,
 #    gives outputs byte for byte those of its build without OpenMP (and so
 #    does --threads 3 on ResNet-8): the pragmas change no bit;
 #  - the --threads 1 and the --threads 2 builds are within rtol 1e-3, atol
@@ -41,6 +43,7 @@ BUILDS="seq|gcc $STRICT -O2
 omp|gcc $STRICT -O2 -fopenmp
 omp_san|gcc $STRICT -O1 -fopenmp $SAN
 clang_omp|clang $STRICT -O2 -fopenmp
+clang_tsan|clang $STRICT -O1 -fopenmp -fsanitize=thread
 clang_san|clang $STRICT -O1 $SAN"
 
 e2e_models resnet8 mobilenetv2_96 > "$tmp/models"
