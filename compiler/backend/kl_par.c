@@ -17,8 +17,19 @@
  * in the node before.  Every output value is the same k-loop and epilogue
  * whatever tile or part computes it, so the result is the same bits
  * whatever the number of parts.  Each part packs B (and A's last rows) into its own
- * slice of the node's scratch; a part's index picks the slice, not the
- * OpenMP thread number, so nothing depends on which thread runs what.
+ * slice of scratch; a part's index picks the slice, not the OpenMP thread
+ * number, so nothing depends on which thread runs what.  The planner puts
+ * the slices of every node in one parts area (plan.h, PLAN_PARTS_ATTR),
+ * where part p has the same pages at every node (emit_parts); where it did
+ * not (a capped plan in a test), they follow the node's own scratch.
+ *
+ * A node whose parallel parts are all its code writes outside locals (the
+ * GEMM core without A packed at run time, depthwise channels) commits to
+ * emit_team: its loops are then worksharing loops (MC_FOR) of the team
+ * NAME_infer opens once for a run of such nodes (MC_PARALLEL around their
+ * calls), every thread running the rest of its code alike; kl_par_for and
+ * kl_par_pad_once write that form.  Other loops fork and join their own
+ * team (MC_PARALLEL_FOR).
  * Kernels over the whole padded copy (the transposed tile split over M,
  * mc_convr) instead share one copy, made before the parallel loop: each
  * part making its own did the copying twice and took twice the scratch,
