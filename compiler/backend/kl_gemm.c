@@ -1740,7 +1740,9 @@ int kl_mm_shared_copy(const kl_mm *d) {
   return d->kind == KL_MM_GEMM && d->bkind == KL_MM_B_PADDED && ((d->tposed && d->bh >= d->OH) || d->rows);
 }
 
-int64_t kl_mm_part_floats(const kl_mm *d) {
+/* Floats of one part's own slice of the scratch, when the parts of a
+ * parallel product (slots > 1) each pack into their own; 0 when they share. */
+static int64_t part_floats(const kl_mm *d) {
   if (d->kind != KL_MM_GEMM || d->slots <= 1 || kl_mm_shared_copy(d)) return 0;
   return round_up(round_up(d->scratch_b, 16) + d->scratch_a, 16);   /* 64-byte aligned */
 }
@@ -1754,16 +1756,16 @@ int64_t kl_mm_part_bytes(const kl_mm *d, int *parts) {
     *parts = d->slots;
     return (int64_t)sizeof(float) * d->scratch_b;
   }
-  if (!kl_mm_part_floats(d)) return 0;
+  if (!part_floats(d)) return 0;
   *parts = d->slots;
-  return (int64_t)sizeof(float) * kl_mm_part_floats(d);
+  return (int64_t)sizeof(float) * part_floats(d);
 }
 
 int64_t kl_mm_scratch_bytes(const kl_mm *d) {
   int64_t pk = pk_bytes(d);
   if (d->kind == KL_MM_DW) return (int64_t)sizeof(float) * d->scratch_b * (d->slots > 1 ? d->slots : 1);
   if (d->kind != KL_MM_GEMM) return 0;
-  if (kl_mm_part_floats(d)) return pk + (int64_t)sizeof(float) * d->slots * kl_mm_part_floats(d);
+  if (part_floats(d)) return pk + (int64_t)sizeof(float) * d->slots * part_floats(d);
   return pk + (int64_t)sizeof(float) * (round_up(d->scratch_b, 16) + d->scratch_a);
 }
 
@@ -2051,12 +2053,13 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     /* the parts' slices: in the parts area where the planner made one, else
      * after the run-time packed A in the node's scratch */
     int np;
-    const char *s = kl_mm_part_bytes(d, &np) > 0 ? emit_parts(e, &stride) : NULL;
+    int64_t each = kl_mm_part_bytes(d, &np);   /* 0: the parts share their scratch, or there is one */
+    const char *s = each > 0 ? emit_parts(e, &stride) : NULL;
     int64_t at = 0;
     if (!s) {
       s = emit_scratch(e);
       at = pk_bytes(d);
-      stride = (int64_t)sizeof(float) * (d->kind == KL_MM_DW ? d->scratch_b : kl_mm_part_floats(d));
+      stride = each;
     }
     if (d->scratch_b) emit_line(e, "%s.scratch = (float *)(void *)(%s + %lld);", g, s, (long long)at);
     if (d->scratch_a)

@@ -114,16 +114,13 @@ void kl_mm_lower_conv(const ir_node *n, const kl_conv_desc *c, kl_mm *d);
  * mc_convr over KL_MM_B_PADDED), rather than each padding its own. */
 int kl_mm_shared_copy(const kl_mm *d);
 /* Bytes of arena scratch the lowered kernel needs: the run-time packed A
- * (scratch_pk), then the parts' slices of kl_mm_part_floats each (or the
+ * (scratch_pk), then the parts' slices of kl_mm_part_bytes each (or the
  * one scratch they share). */
 int64_t kl_mm_scratch_bytes(const kl_mm *d);
 /* op_def.part_bytes of the lowered kernel: the bytes of each parallel
  * part's own scratch slice (*parts of them), 0 when its parts share
  * their scratch or it has none. */
 int64_t kl_mm_part_bytes(const kl_mm *d, int *parts);
-/* Floats of one part's own slice of the scratch, when the parts of a
- * parallel product (slots > 1) each pack into their own; 0 when they share. */
-int64_t kl_mm_part_floats(const kl_mm *d);
 /* The input whose bytes y may take (op_def.share_input): the residual of
  * the GEMM and GEMV kernels, which read each residual value in the first K
  * block before they store y there; X of a depthwise convolution whose

@@ -129,7 +129,6 @@ void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sf
   if (d->split_n && d->bkind == KL_MM_B_PADDED && (d->OH + d->bh - 1) / d->bh >= d->slots)
     unit = d->bh * (d->tposed ? d->OW : d->vw);   /* whole bands of the padded copy (grid columns, or pixels) */
   units = ((d->split_n ? d->N : d->M) + unit - 1) / unit;
-  if (!kl_mm_part_floats(d)) per = 0;   /* one copy, made here, that every part reads */
   reg = kl_par_pad_once(e, d, g);
   kl_par_loop(e, reg);
   t = kl_for(e, d->slots);

@@ -51,7 +51,7 @@ void kl_par_loop(emit_ctx *e, int in_region);
 /* The call of the GEMM described by g (a mc_gemm_args variable) with the
  * helpers' suffix sfx: one call, or one per part in a parallel loop, part
  * p's scratch p * per floats past g's (the parts area's slices, or the
- * node's scratch's). */
+ * node's scratch's; 0 when the parts share one padded copy). */
 void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx, int64_t per);
 
 #endif

@@ -226,16 +226,17 @@ int64_t plan_own_scratch(const ir_node *n) {
 /* x bytes rounded up to a multiple of unit. */
 static int64_t round_to(int64_t x, int64_t unit) { return (x + unit - 1) / unit * unit; }
 
+/* A node's scratch or the parts area: no tensor's bytes. */
+static int is_scratch(const plan_buffer *b) { return b->scratch_of || b->parts; }
+
 int64_t plan_peak_bytes(const plan_buffer *bufs, int n_bufs, int with_scratch) {
   int64_t peak = 0;
   for (int i = 0; i < n_bufs; i++) {   /* the peak is at some buffer's first step */
     int64_t live = 0;
-    int scratch_i = bufs[i].scratch_of || bufs[i].parts;
     for (int j = 0; j < n_bufs; j++)
-      if ((with_scratch || !(bufs[j].scratch_of || bufs[j].parts)) && bufs[j].first <= bufs[i].first &&
-          bufs[i].first <= bufs[j].last)
+      if ((with_scratch || !is_scratch(&bufs[j])) && bufs[j].first <= bufs[i].first && bufs[i].first <= bufs[j].last)
         live += align_up(bufs[j].size);
-    if ((with_scratch || !scratch_i) && live > peak) peak = live;
+    if ((with_scratch || !is_scratch(&bufs[i])) && live > peak) peak = live;
   }
   return peak;
 }
