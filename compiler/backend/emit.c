@@ -227,6 +227,8 @@ void emit_helper(emit_ctx *e, const char *key, const char *code) {
 
 const emit_options *emit_opts(const emit_ctx *e) { return e->opt; }
 
+const ir_graph *emit_graph(const emit_ctx *e) { return e->g; }
+
 /* ---- literals and identifiers -------------------------------------------- */
 
 char *emit_literal(char *buf, size_t n, ir_dtype t, double v) {
@@ -964,10 +966,11 @@ static void put_train_glue(const part *tp, sbuf *m) {
   sb_puts(m, "/* ---- end of the --train loop ---- */\n\n");
 }
 
-/* Whether a node of g has its parallel parts' scratch in the parts area:
- * then its arena is page-aligned where modelc allocates it, so that the
- * parts' slices are whole pages. */
+/* Whether a node of g has its parallel parts' scratch in the parts area,
+ * or g has row replicas: then its arena is page-aligned where modelc
+ * allocates it, so that the parts' slices and copies are whole pages. */
 static int has_parts_area(const ir_graph *g) {
+  if (g->replicas > 1) return 1;
   for (int i = 0; i < g->n_nodes; i++)
     if (ir_attr_find(g->nodes[i], PLAN_PARTS_ATTR)) return 1;
   return 0;

@@ -96,6 +96,8 @@ typedef struct emit_options {
   int profile;             /* --profile: NAME_infer calls NAME_profile around every node */
 } emit_options;
 const emit_options *emit_opts(const emit_ctx *e);
+/* The graph being emitted (its plan: offsets, row replicas). */
+const ir_graph *emit_graph(const emit_ctx *e);
 
 /* ---- the driver ---------------------------------------------------------- */
 /* Write DIR/NAME.h, DIR/NAME.c, DIR/NAME_weights.c (and DIR/NAME_main.c with

@@ -12,6 +12,7 @@
 #include "../ops/op.h"
 #include "kl_gemm.h"
 #include "kl_map.h"
+#include "kl_par.h"
 #include "kl_nn.h"
 #include "kl_wgrad.h"
 
@@ -297,6 +298,12 @@ int64_t emit_nn_conv_parts(const ir_node *n, int *parts) {
   kl_mm mm;
   *parts = 0;
   return conv_desc(NULL, n, &d, &mm) ? 0 : kl_mm_part_bytes(&mm, parts);
+}
+
+int emit_nn_conv_rows(const ir_node *n, struct op_part_rows *r) {
+  kl_conv_desc d;
+  kl_mm mm;
+  return conv_desc(NULL, n, &d, &mm) ? 0 : kl_par_rows(&mm, r);
 }
 
 int64_t emit_nn_gemm_parts(const ir_node *n, int *parts) {

@@ -8,6 +8,8 @@
 
 #include "emit.h"
 
+struct op_part_rows;   /* ../ops/op.h */
+
 int emit_nn_conv(emit_ctx *e, const ir_node *n);
 int emit_nn_maxpool(emit_ctx *e, const ir_node *n);
 int emit_nn_avgpool(emit_ctx *e, const ir_node *n);
@@ -37,5 +39,7 @@ int emit_nn_matmul_share(const ir_node *n);
 int64_t emit_nn_conv_parts(const ir_node *n, int *parts);
 int64_t emit_nn_gemm_parts(const ir_node *n, int *parts);
 int64_t emit_nn_matmul_parts(const ir_node *n, int *parts);
+/* op_def.part_rows of Conv (kl_par_rows). */
+int emit_nn_conv_rows(const ir_node *n, struct op_part_rows *r);
 
 #endif

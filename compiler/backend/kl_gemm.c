@@ -2106,10 +2106,11 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     emit_line(e, "%s.y = %s;", g, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os));
     if (d->kind == KL_MM_GEMV) emit_line(e, "%s(&%s);", d->bkind == KL_MM_B_STRIDED ? "mc_gemv_dot" : "mc_gemv", g);
     else if (d->rows) convr_call(e, d, g);
-    else kl_par_gemm_call(e, d, g, d->tposed ? "t" : "", stride / (int64_t)sizeof(float));
+    else kl_par_gemm_call(e, n, d, g, d->tposed ? "t" : "", stride / (int64_t)sizeof(float));
   }
   for (t = 0; t < d->n_outer; t++) kl_end(e);
   if (d->kind == KL_MM_DW && d->slots > 1 && d->scratch_b) kl_end(e);   /* the parts */
   kl_end(e);
+  kl_par_rows_exchange(e, n);
   return 0;
 }

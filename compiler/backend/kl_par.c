@@ -36,12 +36,20 @@
  * which the planner's cap then refused to the transposed tile (ResNet-8's
  * /b3/conv1 fell back to the standard tile on 8-pixel rows, 2.4x slower
  * on 2 threads than 1).
+ * A part over whole output rows (kl_par_rows) reads and writes its own
+ * copy of every tensor with row replicas (plan.h), and after the node's
+ * loop a second loop over the parts copies the rows each part's readers
+ * will want from the parts that wrote them (kl_par_rows_exchange): both
+ * loops have the same count and static schedule, so each part keeps its
+ * thread and its cache.
  */
 #include "kl_par.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "../passes/passes.h"
+#include "../passes/plan.h"
 
 int kl_par_threads(const ir_node *n) {
   int64_t t = ir_attr_int(n, PASS_THREADS_ATTR, 1);
@@ -84,15 +92,17 @@ void kl_par_split_gemm(const ir_node *n, kl_mm *d) {
 }
 
 static void use_region_macros(emit_ctx *e) {
-  char def[320];
+  char def[400];
   snprintf(def, sizeof def,
            "/* ---- a parallel region of worksharing loops (--threads %d): OpenMP builds only ---- */\n"
            "#ifdef _OPENMP\n"
            "#define MC_PARALLEL _Pragma(\"omp parallel num_threads(%d)\")\n"
            "#define MC_FOR _Pragma(\"omp for schedule(static)\")\n"
+           "#define MC_FOR_NOWAIT _Pragma(\"omp for schedule(static) nowait\")\n"
            "#else\n"
            "#define MC_PARALLEL\n"
            "#define MC_FOR\n"
+           "#define MC_FOR_NOWAIT\n"
            "#endif\n",
            emit_opts(e)->threads, emit_opts(e)->threads);
   emit_helper(e, "mc_parallel_region", def);
@@ -118,17 +128,69 @@ void kl_par_loop(emit_ctx *e, int in_region) {
   else kl_par_for(e);   /* MC_FOR too in a team */
 }
 
-void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx, int64_t per) {
-  int64_t unit = d->split_n ? KL_MM_NR : d->tposed ? 2 * KL_MM_NR : KL_MM_MR, units;
+/* The columns (N) or rows (M) parts take whole of: unit of them, *units in all. */
+static int64_t split_unit(const kl_mm *d, int64_t *units) {
+  int64_t unit = d->split_n ? KL_MM_NR : d->tposed ? 2 * KL_MM_NR : KL_MM_MR;
+  if (d->split_n && d->bkind == KL_MM_B_PADDED && (d->OH + d->bh - 1) / d->bh >= d->slots)
+    unit = d->bh * (d->tposed ? d->OW : d->vw);   /* whole bands of the padded copy (grid columns, or pixels) */
+  *units = ((d->split_n ? d->N : d->M) + unit - 1) / unit;
+  return unit;
+}
+
+int kl_par_rows(const kl_mm *d, op_part_rows *r) {
+  int64_t units, unit, per_row = d->tposed ? d->OW : d->vw;   /* N's columns to an output row */
+  memset(r, 0, sizeof *r);
+  if (d->kind != KL_MM_GEMM || d->slots < 2 || d->slots > OP_PARTS_MAX || !d->split_n || d->a_pack == KL_MM_A_RUN ||
+      d->n_outer != 0 || d->rows || kl_mm_shared_copy(d) || d->b_in >= OP_ROWS_IN || d->res_in >= OP_ROWS_IN ||
+      (d->bkind != KL_MM_B_PADDED && !(d->bkind == KL_MM_B_TAPS && d->tposed)))
+    return 0;
+  unit = split_unit(d, &units);
+  for (int p = 0; p < d->slots; p++) {
+    int64_t lo = p * units / d->slots * unit, hi = (p + 1) * units / d->slots * unit;
+    int64_t o0 = lo / per_row, o1 = p + 1 == d->slots ? d->OH : hi / per_row, i0, i1;
+    if (lo % per_row || (p + 1 < d->slots && hi % per_row) || o1 <= o0) return 0;   /* not whole rows */
+    r->out[p][0] = o0, r->out[p][1] = o1;
+    for (int i = 0; i < OP_ROWS_IN; i++) r->in[i][p][0] = r->in[i][p][1] = -1;
+    if (d->bkind == KL_MM_B_PADDED) {
+      /* what mc_band copies: grid rows o0 up to the last band's, its phases */
+      int64_t pa = d->DH == 1 && d->KH < d->SH ? d->KH : d->SH;
+      int64_t last = o0 + (o1 - o0 - 1) / d->bh * d->bh + d->bh + d->vh - d->OH - 1;
+      if (last > d->vh - 1) last = d->vh - 1;
+      i0 = o0 * d->SH - d->PH;
+      i1 = last * d->SH + pa - d->PH;
+    } else {   /* the taps, in place */
+      i0 = o0 * d->SH;
+      i1 = (o1 - 1) * d->SH + (d->KH - 1) * d->DH + 1;
+    }
+    r->in[d->b_in][p][0] = i0 < 0 ? 0 : i0 > d->H ? d->H : i0;
+    r->in[d->b_in][p][1] = i1 < 0 ? 0 : i1 > d->H ? d->H : i1;
+    if (d->res_in >= 0) r->in[d->res_in][p][0] = o0, r->in[d->res_in][p][1] = o1;
+  }
+  r->parts = d->slots;
+  return 1;
+}
+
+/* "p ? base + p * stride : 0" floats: part p's copy of a tensor with row
+ * replicas from its first (plan.h), or "" when t has none. */
+static const char *replica_shift(emit_ctx *e, const ir_tensor *t, const char *p, char *buf, size_t cap) {
+  const ir_graph *g = emit_graph(e);
+  int64_t f = (int64_t)sizeof(float);
+  if (!t || !t->replicated) return "";
+  snprintf(buf, cap, "if (%s) %%s += %lld + %s * %lld;", p, (long long)((g->replica_base - g->replica_stride) / f), p,
+           (long long)(g->replica_stride / f));
+  return buf;
+}
+
+void kl_par_gemm_call(emit_ctx *e, const ir_node *n, const kl_mm *d, const char *g, const char *sfx, int64_t per) {
   const char *t, *s;
+  char fmt[160], field[160];
+  int64_t unit, units;
   int reg;
   if (d->slots <= 1) {
     emit_line(e, "mc_gemm%s(&%s, 0, %lld, 0, %lld);", sfx, g, (long long)d->M, (long long)d->N);
     return;
   }
-  if (d->split_n && d->bkind == KL_MM_B_PADDED && (d->OH + d->bh - 1) / d->bh >= d->slots)
-    unit = d->bh * (d->tposed ? d->OW : d->vw);   /* whole bands of the padded copy (grid columns, or pixels) */
-  units = ((d->split_n ? d->N : d->M) + unit - 1) / unit;
+  unit = split_unit(d, &units);
   reg = kl_par_pad_once(e, d, g);
   kl_par_loop(e, reg);
   t = kl_for(e, d->slots);
@@ -139,10 +201,82 @@ void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sf
             (long long)units, d->slots, (long long)unit);
   if (d->scratch_b && per) emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)per);
   if (d->scratch_a && per) emit_line(e, "%s.ascratch += %s * %lld;", s, t, (long long)per);
+  /* part t reads and writes its own copies of the tensors with row replicas */
+  if (replica_read_by_rows(n, n->in[d->b_in]) && *replica_shift(e, n->in[d->b_in], t, fmt, sizeof fmt))
+    snprintf(field, sizeof field, "%s.b", s), emit_line(e, fmt, field);
+  if (d->res_in >= 0 && replica_read_by_rows(n, n->in[d->res_in]) &&
+      *replica_shift(e, n->in[d->res_in], t, fmt, sizeof fmt))
+    snprintf(field, sizeof field, "%s.res", s), emit_line(e, fmt, field);
+  if (*replica_shift(e, n->out[0], t, fmt, sizeof fmt))
+    snprintf(field, sizeof field, "%s.y", s), emit_line(e, fmt, field);
   if (d->split_n)
     emit_line(e, "mc_gemm%s(&%s, 0, %lld, lo, hi);", sfx, s, (long long)d->M);
   else
     emit_line(e, "mc_gemm%s(&%s, lo, hi, 0, %lld);", sfx, s, (long long)d->N);
   kl_end(e);
   if (reg) kl_end(e);   /* the parallel region */
+}
+
+/* mc_rows: n floats at each of c planes of plane floats, from src to dst. */
+static void use_rows_helper(emit_ctx *e) {
+  emit_helper(e, "mc_rows",
+              "/* Floats [at, at + n) of each of c planes of `plane` floats, src's into dst\n"
+              " * (a part's copy of rows another part wrote: row replicas). */\n"
+              "static void mc_rows(float *dst, const float *src, int64_t c, int64_t plane, int64_t at, int64_t n) {\n"
+              "  int64_t i;\n"
+              "  for (i = 0; i < c; i++) memcpy(dst + i * plane + at, src + i * plane + at, sizeof(float) * (size_t)n);\n"
+              "}\n");
+}
+
+void kl_par_rows_exchange(emit_ctx *e, const ir_node *n) {
+  const ir_graph *g = emit_graph(e);
+  const ir_tensor *t = n->n_out > 0 ? n->out[0] : NULL;
+  replica_rows_t rr;
+  const char *y, *p;
+  int64_t C, H, W, f = (int64_t)sizeof(float), any = 0;
+  int after = -1, wait = !emit_in_team(e);
+  if (!t || !t->replicated || replica_rows(g, t, &rr) < 2) return;
+  wait |= rr.whole;   /* a whole reader in the team reads part 0's copy next */
+  for (int q = 0; q < rr.parts; q++) any |= rr.need[q][0] < rr.own[q][0] || rr.need[q][1] > rr.own[q][1];
+  if (!any && !rr.whole) return;   /* every part reads only rows it wrote */
+  C = t->shape[1], H = t->shape[2], W = t->shape[3];
+  /* no barrier after the copies unless the next node writes t's bytes: its
+   * part could overwrite rows another part is still copying (parts keep
+   * their thread from loop to loop: the same static schedule, the same count) */
+  for (int s = 0; s < g->n_nodes; s++)
+    if (g->nodes[s] == n) after = s + 1;
+  while (after >= 0 && after < g->n_nodes && g->nodes[after]->dead) after++;
+  for (int j = 0; after >= 0 && after < g->n_nodes && j < g->nodes[after]->n_out; j++) {
+    const ir_tensor *o = g->nodes[after]->out[j];
+    if (o && plan_in_arena(o) && o->offset < t->offset + ir_nbytes(t) && t->offset < o->offset + ir_nbytes(o))
+      wait = 1;
+  }
+  use_rows_helper(e);
+  y = emit_out(e, 0);
+  emit_line(e, "/* the rows each part reads that other parts wrote, into its own copy (row replicas) */");
+  if (emit_in_team(e)) {
+    use_region_macros(e);
+    emit_line(e, wait ? "MC_FOR" : "MC_FOR_NOWAIT");
+  } else {
+    kl_par_for(e);
+  }
+  p = kl_for(e, rr.parts);
+  for (int q = 0; q < rr.parts; q++)
+    for (int side = 0; side < 2 && !(rr.whole && q == 0); side++) {   /* with a whole reader, part 0's copy gets all */
+      /* rows [a, b) below the part's own, then above them, from the parts that wrote them */
+      int64_t a = side ? rr.own[q][1] : rr.need[q][0], b = side ? rr.need[q][1] : rr.own[q][0];
+      for (int u = 0; u < rr.parts && a < b; u++) {
+        int64_t lo = a > rr.own[u][0] ? a : rr.own[u][0], hi = b < rr.own[u][1] ? b : rr.own[u][1];
+        int64_t to = q ? (g->replica_base + (q - 1) * g->replica_stride) / f : 0;
+        int64_t from = u ? (g->replica_base + (u - 1) * g->replica_stride) / f : 0;
+        if (u == q || lo >= hi) continue;
+        emit_line(e, "if (%s == %d) mc_rows(%s + %lld, %s + %lld, %lld, %lld, %lld, %lld);", p, q, y, (long long)to, y,
+                  (long long)from, (long long)C, (long long)(H * W), (long long)(lo * W), (long long)((hi - lo) * W));
+      }
+    }
+  for (int q = 1; rr.whole && q < rr.parts; q++)   /* its own rows into part 0's copy, for the whole readers */
+    emit_line(e, "if (%s == %d) mc_rows(%s, %s + %lld, %lld, %lld, %lld, %lld);", p, q, y, y,
+              (long long)((g->replica_base + (q - 1) * g->replica_stride) / f), (long long)C, (long long)(H * W),
+              (long long)(rr.own[q][0] * W), (long long)((rr.own[q][1] - rr.own[q][0]) * W));
+  kl_end(e);
 }

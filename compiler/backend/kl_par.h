@@ -15,6 +15,8 @@
 
 #include "kl_gemm.h"
 
+struct op_part_rows;   /* ../ops/op.h */
+
 /* Work (multiply-adds or elements) below which a loop stays sequential:
  * forking and joining threads costs a few microseconds. */
 #define KL_PAR_MIN_WORK 65536
@@ -52,6 +54,17 @@ void kl_par_loop(emit_ctx *e, int in_region);
  * helpers' suffix sfx: one call, or one per part in a parallel loop, part
  * p's scratch p * per floats past g's (the parts area's slices, or the
  * node's scratch's; 0 when the parts share one padded copy). */
-void kl_par_gemm_call(emit_ctx *e, const kl_mm *d, const char *g, const char *sfx, int64_t per);
+void kl_par_gemm_call(emit_ctx *e, const ir_node *n, const kl_mm *d, const char *g, const char *sfx, int64_t per);
+/* op_def.part_rows of a lowered GEMM (op.h): 1 when its parts each write
+ * whole output rows of a convolution (the parts over N by whole bands of
+ * its padded copy, or the transposed tile's over pixels reading its input
+ * in place), with the input rows each part reads; 0 otherwise.  The part
+ * loop of kl_par_gemm_call then points each part at its own copies of the
+ * tensors with row replicas (plan.h). */
+int kl_par_rows(const kl_mm *d, struct op_part_rows *r);
+/* After node n's parts, when its output has row replicas: each part copies
+ * into its own copy the rows it will read that other parts wrote
+ * (replica_rows), in a loop over the parts with the node's schedule. */
+void kl_par_rows_exchange(emit_ctx *e, const ir_node *n);
 
 #endif

@@ -69,6 +69,7 @@ typedef struct ir_tensor {
   ir_node *producer;              /* node writing it, NULL for inputs/consts */
   /* Filled by the memory planner. */
   int64_t offset;                 /* byte offset in the arena, -1 if none */
+  int replicated;                 /* one copy per parallel part (plan.h, row replicas) */
 } ir_tensor;
 
 typedef enum ir_attr_type {
@@ -159,6 +160,11 @@ struct ir_graph {
   ir_tensor *loss;      /* the scalar the step minimizes, NULL when not training */
   int64_t arena_bytes;  /* set by the memory planner */
   int64_t arena_lower_bound;
+  /* Row replicas (plan.h): replicas - 1 copies past the arena of the bytes
+   * below replica_stride, the one of part p >= 1 at replica_base +
+   * (p - 1) * replica_stride; replicas 0 when there are none. */
+  int replicas;
+  int64_t replica_base, replica_stride;
 };
 
 /* ---- diagnostics ------------------------------------------------------ */

@@ -28,6 +28,7 @@ struct interp_ctx;   /* runtime/interp.h */
 struct emit_ctx;     /* compiler/backend/emit.h */
 struct grad_ctx;     /* the autodiff pass */
 struct pass_options; /* compiler/passes/passes.h */
+struct op_part_rows;  /* below */
 
 /* One attribute an op accepts.  Attributes a node carries that are not in
  * its op's list are refused by op_validate() with the node, op and name. */
@@ -88,7 +89,26 @@ typedef struct op_def {
    * out of the node's scratch into its parts area (PLAN_PARTS_ATTR), where
    * part p finds the same page-aligned slice at every node. */
   int64_t (*part_bytes)(const ir_node *n, int *parts);
+  /* The output rows of the node's parallel parts (compile --threads), when
+   * each part writes whole rows of output 0, a [1][C][H][W] tensor: 1 with
+   * *r filled (op_part_rows), else 0 (or NULL).  The planner gives a
+   * tensor that such nodes alone write and read one copy per part (plan.h,
+   * row replicas). */
+  int (*part_rows)(const ir_node *n, struct op_part_rows *r);
 } op_def;
+
+/* What op_def.part_rows tells: part p (of `parts`) writes rows
+ * [out[p][0], out[p][1]) of output 0 and reads rows [in[i][p][0],
+ * in[i][p][1]) of input i (i < OP_ROWS_IN), a [1][C][H][W] tensor read row
+ * by row; in[i][p][0] == -1 when it reads input i otherwise (whole, or not
+ * by rows).  The parts' output rows are ascending and cover every row. */
+#define OP_PARTS_MAX 8
+#define OP_ROWS_IN 4
+typedef struct op_part_rows {
+  int parts;
+  int64_t out[OP_PARTS_MAX][2];
+  int64_t in[OP_ROWS_IN][OP_PARTS_MAX][2];
+} op_part_rows;
 
 /* Entry for op_type in domain ("" and "ai.onnx" are the same); NULL if none. */
 const op_def *op_find(const char *domain, const char *op_type);

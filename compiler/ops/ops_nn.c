@@ -450,7 +450,8 @@ static const op_attr_spec bn_attrs[] = {
 
 const op_def ops_nn[] = {
     {"Conv", "", 2, 4, 1, 1, conv_attrs, OP_EPILOGUE, conv_validate, conv_infer, interp_nn_conv,
-     emit_nn_conv, emit_nn_conv_scratch, grad_Conv, conv_macs, NULL, emit_nn_conv_share, emit_nn_conv_parts},
+     emit_nn_conv, emit_nn_conv_scratch, grad_Conv, conv_macs, NULL, emit_nn_conv_share, emit_nn_conv_parts,
+     emit_nn_conv_rows},
     {"MaxPool", "", 1, 1, 1, 2, maxpool_attrs, 0, maxpool_validate, pool_infer, interp_nn_maxpool,
      emit_nn_maxpool, NULL, grad_MaxPool, NULL},
     {"AveragePool", "", 1, 1, 1, 1, avgpool_attrs, 0, avgpool_validate, pool_infer,

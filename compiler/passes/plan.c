@@ -46,7 +46,9 @@
  * smaller arena kept.  With --threads, the slices each parallel part of a
  * node packs into (op_def.part_bytes) are no part of the node's scratch:
  * every such node shares one parts area, placed last on whole pages, where
- * part p always has the same slice (plan.h, PLAN_PARTS_ATTR).  plan_with_buffers hands the blocks back as
+ * part p always has the same slice (plan.h, PLAN_PARTS_ATTR); and a tensor
+ * that only parts over its rows write and read gets a copy per part past
+ * the whole arena (plan.h, row replicas).  plan_with_buffers hands the blocks back as
  * plan_buffers, for `modelc info` to list and draw.
  */
 #include <stdlib.h>
@@ -281,8 +283,10 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
   int *root = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
   int *group_end = malloc(sizeof(int) * (size_t)(nt ? nt : 1));
   block **group_block = calloc((size_t)(nt ? nt : 1), sizeof(block *));
+  int *rep_parts = calloc((size_t)(nt ? nt : 1), sizeof(int));   /* per sharing group: its replicas, -1 none */
+  int *rep_rows = calloc((size_t)(nt ? nt : 1), sizeof(int));    /* ... and whether a node reads it by rows */
   if (!first_write || !last_read || !first_read || !blocks || !order || !near || !delta || !root || !group_end ||
-      !group_block) {
+      !group_block || !rep_parts || !rep_rows) {
     ir_error("memory planner: out of memory");
     goto out;
   }
@@ -486,7 +490,39 @@ int plan_with_buffers(ir_graph *g, int inplace, plan_buffer **bufs, int *n_bufs)
       }
   }
 
-  /* 8. publish offsets, sizes and the lower bound for this schedule */
+  /* 8. row replicas (plan.h): the copies of the tensors that parts over rows
+   * hand on, one per part past the first, on whole pages past the arena */
+  int reps = 0;
+  int64_t span = 0;
+  for (int i = 0; i < nt; i++) {
+    ir_tensor *t = g->tensors[i];
+    replica_rows_t rr;
+    int r = find(root, i);
+    t->replicated = 0;
+    if (!plan_in_arena(t) || !group_block[r]) continue;
+    int parts = replica_rows(g, t, &rr);
+    if (rep_parts[r] == 0) rep_parts[r] = parts > 0 ? parts : -1;
+    else if (rep_parts[r] != parts) rep_parts[r] = -1;   /* a tensor in the same bytes can have none */
+    if (parts > 0 && rr.row_readers) rep_rows[r] = 1;
+  }
+  for (int i = 0; i < nt; i++) {
+    ir_tensor *t = g->tensors[i];
+    int r = find(root, i);
+    if (!plan_in_arena(t) || !group_block[r] || rep_parts[r] <= 1 || !rep_rows[r]) continue;   /* nothing to gain */
+    t->replicated = 1;
+    if (rep_parts[r] > reps) reps = rep_parts[r];
+    if (group_block[r]->off + group_block[r]->size > span) span = group_block[r]->off + group_block[r]->size;
+  }
+  g->replicas = 0;
+  g->replica_base = g->replica_stride = 0;
+  if (reps > 1) {
+    g->replicas = reps;
+    g->replica_base = round_to(arena, PLAN_PAGE);
+    g->replica_stride = round_to(span, PLAN_PAGE);
+    arena = g->replica_base + (reps - 1) * g->replica_stride;
+  }
+
+  /* 9. publish offsets, sizes and the lower bound for this schedule */
   for (int i = 0; i < nt; i++)
     if (plan_in_arena(g->tensors[i]) && group_block[find(root, i)])
       g->tensors[i]->offset = group_block[find(root, i)]->off;
@@ -518,6 +554,8 @@ out:
   free(root);
   free(group_end);
   free(group_block);
+  free(rep_parts);
+  free(rep_rows);
   if (rc == 0 && plan_check(g) < 0) return -1;   /* loud, never a quiet overlap */
   return rc;
 }

@@ -18,6 +18,7 @@
 #define MODELC_PLAN_H
 
 #include "../ir/ir.h"
+#include "../ops/op.h"
 
 #define PLAN_ALIGN 64
 #define PLAN_SCRATCH_ATTR "_scratch_offset"
@@ -50,6 +51,33 @@
 #define PLAN_PARTS_ATTR "_parts_offset"
 #define PLAN_PART_STRIDE_ATTR "_part_stride"
 #define PLAN_PAGE 4096
+
+/* Row replicas (compile --threads, replica.c): an activation that only
+ * nodes cut into parts over its rows write and read (op_def.part_rows) has
+ * a copy per part.  Part p's copy of such a tensor t is at t->offset plus
+ * 0 for part 0, else g->replica_base + (p - 1) * g->replica_stride: the
+ * stride covers every replicated tensor's bytes, the base is past all the
+ * arena's other areas, on whole pages (t->replicated, g->replicas).  The
+ * part writes its output rows into its own copy, then copies from the other
+ * parts' copies the rows it reads of theirs (replica_rows_t.need past
+ * .own), so that its core's cache lines stay its own. */
+typedef struct replica_rows_t {
+  int parts;
+  int64_t own[OP_PARTS_MAX][2];    /* the rows part p writes */
+  int64_t need[OP_PARTS_MAX][2];   /* the rows its copy must hold: its own and those its readers read */
+  int row_readers;                 /* nodes that read it by rows in as many parts */
+  int whole;                       /* a node reads it otherwise: part 0's copy must hold every row */
+} replica_rows_t;
+/* The rows of t's replicas: the number of parts (r filled), or 0 when t
+ * cannot have replicas (its producer is not cut into parts over rows, it is
+ * not a [1][C][H][W] float arena tensor, a subgraph may read it, or g is a
+ * training step).  The planner gives t replicas only when some tensor in
+ * its bytes has row_readers. */
+int replica_rows(const ir_graph *g, const ir_tensor *t, replica_rows_t *r);
+/* Whether node n's part p reads t in part p's copy: t has replicas and n
+ * reads it by rows in as many parts as t's producer writes it (else n
+ * reads part 0's copy). */
+int replica_read_by_rows(const ir_node *n, const ir_tensor *t);
 
 int pass_plan(ir_graph *g);
 /* pass_plan, with tensors sharing blocks (aliases, in-place) only when

@@ -84,7 +84,7 @@ int plan_check(const ir_graph *g) {
   int nt = g->n_tensors, nn = g->n_nodes, na = 0, rc = 0;
   int *write = malloc(sizeof(int) * (size_t)(nt + 1)), *last = malloc(sizeof(int) * (size_t)(nt + 1));
   const ir_node **prod = calloc((size_t)nt + 1, sizeof *prod);
-  area *as = malloc(sizeof(area) * (size_t)(nt + 2 * nn + 1));
+  area *as = malloc(sizeof(area) * (size_t)(nt * (g->replicas > 1 ? g->replicas : 1) + 2 * nn + 1));
   if (!write || !last || !prod || !as) {
     rc = ir_error("plan check: out of memory");
     goto out;
@@ -118,7 +118,18 @@ int plan_check(const ir_graph *g) {
     a->end = last[i] > write[i] ? last[i] : write[i];
     a->t = t;
     a->n = NULL;
+    /* its row replicas (plan.h): the same area again in every part's copy */
+    if (t->replicated && (g->replicas < 2 || g->replicas > OP_PARTS_MAX || t->offset + a->size > g->replica_stride))
+      rc = ir_error("memory plan: '%s' has row replicas but lies past their stride of %lld bytes (or there are none)",
+                    t->name, (long long)g->replica_stride);
+    for (int p = 1; t->replicated && rc == 0 && p < g->replicas; p++) {
+      area *c = &as[na++];
+      *c = *a;
+      c->off = g->replica_base + (p - 1) * g->replica_stride + t->offset;
+    }
   }
+  if (rc == 0 && g->replicas > 1 && (g->replica_base % PLAN_PAGE || g->replica_stride % PLAN_PAGE))
+    rc = ir_error("memory plan: the row replicas are not on whole pages");
   for (int s = 0; s < nn && rc == 0; s++) {
     const ir_node *n = g->nodes[s];
     int64_t bytes = plan_own_scratch(n);

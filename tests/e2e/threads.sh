@@ -6,14 +6,16 @@
 # and a net of big elementwise maps and pooling (made here):
 #  - `--threads 1` emits no pragma (the C of a normal build); `--threads 2`
 #    emits them (for the two bench nets and the map net, at least one),
-#    and ResNet-8's m_infer runs its convolutions in one team (one region);
+#    and ResNet-8's m_infer runs its convolutions in one team (one region),
+#    its activations between them with row replicas (plan.h);
 #  - the --threads 2 C built by gcc with -fopenmp, without it, with -fopenmp
 #    under ASan and UBSan, by clang with -fopenmp (libomp-dev), by clang with
 #    -fopenmp under ThreadSanitizer (no data race: a node that runs on the
 #    whole team of NAME_infer's parallel region writes nothing shared outside
 #    its worksharing loops) and by clang under ASan and UBSan without OpenMP,
 #    gives outputs byte for byte those of its build without OpenMP (and so
-#    does --threads 3 on ResNet-8): the pragmas change no bit;
+#    does --threads 3 on ResNet-8, and its --threads 2 C on a team of one
+#    thread, OMP_THREAD_LIMIT=1): the pragmas change no bit;
 #  - the --threads 1 and the --threads 2 builds are within rtol 1e-3, atol
 #    1e-4 of the interpreter.  (Across thread counts the bytes may differ:
 #    the memory plan may give a GEMM's parts, each with its own packing
@@ -95,6 +97,8 @@ while read -r m dir opts; do
   if [ "$m" = resnet8 ] && [ "$(sed -n '/^int m_infer/,/^}/p' "$o/t2/m.c" | grep -c '^  MC_PARALLEL$')" != 1 ]; then
     fail "$m: m_infer does not run its convolutions in one team"
   fi
+  # and its activations between them have row replicas: a part copies the halo rows other parts wrote
+  if [ "$m" = resnet8 ] && ! grep -q "mc_rows(y0" "$o/t2/m.c"; then fail "$m: --threads 2 has no row replicas"; fi
 
   # the reference: --threads 1, then the interpreter
   gcc $STRICT -O2 -o "$o/t1/m_main" "$o/t1/m.c" "$o/t1/m_weights.c" "$o/t1/m_main.c" -lm || { fail "$m: gcc (--threads 1)"; continue; }
@@ -124,6 +128,12 @@ EOF
   if [ "$m" = resnet8 ]; then
     runs t3_seq t3_seq "$o/t3" gcc $STRICT -O2
     runs t3_omp t3_seq "$o/t3" gcc $STRICT -O2 -fopenmp
+    # a team of fewer threads than parts (one thread runs both parts of every loop, in order)
+    # shellcheck disable=SC2046
+    OMP_THREAD_LIMIT=1 "$o/t2_omp" $(cat "$o/harness_args") -o "$o/out_t2_one" > /dev/null 2>&1 || fail "$m: OMP_THREAD_LIMIT=1 failed"
+    for f in "$o/out_t2_seq"/*.npy; do
+      cmp -s "$f" "$o/out_t2_one/$(basename "$f")" || fail "$m: one thread for two parts: $(basename "$f") differs"
+    done
   fi
   echo "$m: $pragmas parallel loop(s) at --threads 2; $(echo "$BUILDS" | wc -l) builds bit-identical to the one without OpenMP; $close2"
 done < "$tmp/models"

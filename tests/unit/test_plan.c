@@ -32,6 +32,25 @@ static int64_t fake_parts(const ir_node *n, int *parts) {
 static const op_def fake_par = {.name = "FakePar", .domain = "", .min_in = 0, .max_in = -1, .min_out = 0,
                                 .max_out = -1, .scratch_bytes = fake_scratch, .part_bytes = fake_parts};
 
+/* Parts over the rows of a [1][C][H][W] output ("parts" of them), each
+ * reading its rows of input 0 and one more above and below (a 3x3
+ * convolution's halo). */
+static int fake_rows(const ir_node *n, op_part_rows *r) {
+  int parts = (int)ir_attr_int(n, "parts", 0);
+  int64_t H = n->out[0]->shape[2];
+  if (parts < 2) return 0;
+  r->parts = parts;
+  for (int p = 0; p < parts; p++) {
+    int64_t o0 = p * H / parts, o1 = (p + 1) * H / parts;
+    r->out[p][0] = o0, r->out[p][1] = o1;
+    for (int i = 0; i < OP_ROWS_IN; i++) r->in[i][p][0] = r->in[i][p][1] = -1;
+    r->in[0][p][0] = o0 > 0 ? o0 - 1 : 0, r->in[0][p][1] = o1 < H ? o1 + 1 : H;
+  }
+  return 1;
+}
+static const op_def fake_rowop = {.name = "FakeRows", .domain = "", .min_in = 0, .max_in = -1, .min_out = 0,
+                                  .max_out = -1, .part_rows = fake_rows};
+
 static const op_def fake_ew = {.name = "FakeMap", .domain = "", .min_in = 1, .max_in = -1, .min_out = 1,
                                .max_out = 1, .flags = OP_ELEMENTWISE};
 static const op_def fake_alias = {.name = "FakeView", .domain = "", .min_in = 1, .max_in = 1, .min_out = 1,
@@ -480,6 +499,83 @@ static void test_parts_area(void **state) {
   ir_graph_free(g);
 }
 
+static ir_tensor *image(ir_graph *g, const char *name) {
+  const int64_t shape[4] = {1, 2, 8, 16};
+  ir_tensor *t = ir_add_tensor(g, name, IR_F32, IR_ACTIVATION);
+  ir_set_shape(t, 4, shape);
+  return t;
+}
+
+/* x -n0-> a -n1-> b -n2-> y, n0 and n1 in two parts over rows: a, which
+ * only such parts write and read, has a copy per part past the rest of the
+ * arena; b, read whole by n2, has none.  Part 0 of a's reader needs row 4,
+ * part 1 row 3: the halo.  Once n2 reads b by rows too, b has copies; once
+ * a node reads a whole, part 0's copy must hold all of a (whole). */
+static void test_row_replicas(void **state) {
+  (void)state;
+  ir_graph *g = ir_graph_new("rows", NULL);
+  ir_tensor *x = image(g, "x"), *a = image(g, "a"), *b = image(g, "b"), *y = image(g, "y");
+  x->role = IR_INPUT;
+  ir_graph_add_input(g, x);
+  ir_graph_add_output(g, y);
+  ir_node *n[3] = {node(g, "n0", 1, &x, 1, &a), node(g, "n1", 1, &a, 1, &b), node(g, "n2", 1, &b, 1, &y)};
+  for (int i = 0; i < 2; i++) {
+    n[i]->op = &fake_rowop;
+    ir_attr_set_int(n[i], "parts", 2);
+  }
+  assert_int_equal(pass_plan(g), 0);
+  assert_true(a->replicated);
+  assert_false(b->replicated);   /* n2 reads it whole: nothing to gain */
+  assert_int_equal(g->replicas, 2);
+  assert_int_equal(g->replica_base % PLAN_PAGE, 0);
+  assert_int_equal(g->replica_stride, PLAN_PAGE);   /* a's 1 KiB, on a page */
+  assert_true(a->offset + 1024 <= g->replica_stride && b->offset + 1024 <= g->replica_base);
+  assert_int_equal(g->arena_bytes, g->replica_base + g->replica_stride);
+  assert_int_equal(plan_check(g), 0);
+  replica_rows_t r;
+  assert_int_equal(replica_rows(g, a, &r), 2);
+  assert_int_equal(r.own[0][0], 0), assert_int_equal(r.own[0][1], 4);
+  assert_int_equal(r.own[1][0], 4), assert_int_equal(r.own[1][1], 8);
+  assert_int_equal(r.need[0][0], 0), assert_int_equal(r.need[0][1], 5);
+  assert_int_equal(r.need[1][0], 3), assert_int_equal(r.need[1][1], 8);
+  assert_int_equal(r.row_readers, 1);
+  assert_false(r.whole);
+  assert_true(replica_read_by_rows(n[1], a));
+  /* a stride too short for a: the check sees a's copy past it */
+  int64_t stride = g->replica_stride;
+  g->replica_stride = 512;
+  assert_int_equal(plan_check(g), -1);
+  g->replica_stride = stride;
+  /* n2 by rows too: b has copies as well */
+  n[2]->op = &fake_rowop;
+  ir_attr_set_int(n[2], "parts", 2);
+  assert_int_equal(pass_plan(g), 0);
+  assert_true(a->replicated && b->replicated);
+  assert_int_equal(plan_check(g), 0);
+  /* a node reading a whole: part 0's copy gets every row */
+  ir_tensor *c = image(g, "c");
+  ir_graph_add_output(g, c);
+  ir_node *w = node(g, "w", 1, &a, 1, &c);
+  (void)w;
+  assert_int_equal(pass_plan(g), 0);
+  assert_true(a->replicated);
+  assert_int_equal(replica_rows(g, a, &r), 2);
+  assert_true(r.whole);
+  assert_false(replica_read_by_rows(w, a));
+  /* parts of another count read it: n1 in three parts, a read whole by it */
+  ir_attr_set_int(n[1], "parts", 3);
+  assert_int_equal(pass_plan(g), 0);
+  assert_false(a->replicated);   /* no reader by rows in as many parts */
+  /* a training step has no copies */
+  ir_attr_set_int(n[1], "parts", 2);
+  g->loss = y;
+  assert_int_equal(pass_plan(g), 0);
+  assert_false(a->replicated);
+  assert_int_equal(g->replicas, 0);
+  g->loss = NULL;
+  ir_graph_free(g);
+}
+
 /* x (graph input) -view-> v -view-> w -map-> m -> y: v and w stay in the
  * caller's buffer (no arena bytes, PLAN_INPUT_VIEW_ATTR on both views,
  * plan_input_view names x), and the map does not write over them.  Without
@@ -529,6 +625,7 @@ int main(void) {
     cmocka_unit_test(test_share_input),
     cmocka_unit_test(test_input_view),
     cmocka_unit_test(test_parts_area),
+    cmocka_unit_test(test_row_replicas),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
