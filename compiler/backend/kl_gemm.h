@@ -29,6 +29,7 @@
 #define KL_MM_KC_MIN 32             /* under a scratch cap (plan.h), K blocks shorten down to this, */
 #define KL_MM_NC_MIN 64             /* then B blocks narrow down to this: smaller ones cost speed */
 #define KL_MM_PAD_MAX_FLOATS 65536  /* the largest band of the padded input copy (KL_MM_B_PADDED), 256 KiB */
+#define KL_MM_DW_ROW 512            /* the widest padded row of the depthwise 3x3 kernel's ring (MC_DW_ROW) */
 #define KL_MM_T_MAX_N 196           /* the most columns (a 14x14 output) the transposed tile takes (kl_gemm.c) */
 
 typedef enum kl_mm_kind {
@@ -126,7 +127,8 @@ int64_t kl_mm_part_bytes(const kl_mm *d, int *parts);
  * block before they store y there; X of a depthwise convolution whose
  * output has X's size (then, once planned in place, PLAN_IN_PLACE_ATTR, it
  * asks for one channel plane of scratch and copies each plane there before
- * writing over it: TinyEngine's in-place depthwise); -1 otherwise. */
+ * writing over it: TinyEngine's in-place depthwise; not the 3x3 kernel,
+ * whose ring of rows holds every row it still reads); -1 otherwise. */
 int kl_mm_share_input(const kl_mm *d);
 /* Write the node's kernel (constants packed into their own weight arrays);
  * the activation comes from the node's fusion attributes. */

@@ -9,8 +9,10 @@ and clang under ASan+UBSan when there is one):
    core adds the residual in its first K block, before any partial sum is
    stored over it);
  - depthwise: a 3x3 depthwise convolution, stride 1, after a 1x1 expansion:
-   its output takes the expansion's bytes (one channel plane copied to
-   scratch at a time); with stride 2 the output is smaller and does not;
+   its output takes the expansion's bytes (its ring of three rows holds
+   every row it still reads, no scratch); with stride 2 the output is
+   smaller and does not; a 5x5 one in place copies a channel plane to
+   scratch at a time;
  - input view: a Flatten of the graph input feeding a Gemm: it gets no arena
    bytes (the caller's input is read in place).
 Exit 77 (skipped) when numpy or onnx cannot be imported."""
@@ -91,23 +93,26 @@ try:
         fail("residual: Add was not fused as a residual:\n" + graph)
     check(p, "residual")
 
-    # 2. depthwise in place (stride 1) and not (stride 2)
-    for stride, inplace in ((1, True), (2, False)):
-        p = os.path.join(tmp, "dw%d.onnx" % stride)
+    # 2. depthwise in place (stride 1) and not (stride 2); a 3x3 one in place
+    # needs no scratch (its ring of rows holds what it still reads), a 5x5 one a plane
+    for k, stride, inplace in ((3, 1, True), (3, 2, False), (5, 1, True)):
+        p = os.path.join(tmp, "dw%d_%d.onnx" % (k, stride))
         out = 12 // stride
+        pad = k // 2
         model(p, [helper.make_node("Conv", ["x", "we", "be"], ["e0"]), helper.make_node("Relu", ["e0"], ["e"]),
-                  helper.make_node("Conv", ["e", "wd", "bd"], ["d0"], group=16, pads=[1, 1, 1, 1],
+                  helper.make_node("Conv", ["e", "wd", "bd"], ["d0"], group=16, pads=[pad] * 4,
                                    strides=[stride, stride]),
                   helper.make_node("Relu", ["d0"], ["d"]), helper.make_node("Conv", ["d", "wp"], ["y"])],
-              [const("we", 16, 8, 1, 1), const("be", 16), const("wd", 16, 1, 3, 3), const("bd", 16),
+              [const("we", 16, 8, 1, 1), const("be", 16), const("wd", 16, 1, k, k), const("bd", 16),
                const("wp", 8, 16, 1, 1)], [1, 8, 12, 12], [1, 8, out, out])
         rc, info = run(["info", p])
         s = shared(info, "e")
+        what = "depthwise %dx%d, stride %d" % (k, k, stride)
         if rc != 0 or s is None or ("'d'" in s) != inplace:
-            fail("depthwise, stride %d: in place should be %s:\n%s" % (stride, inplace, info))
-        if inplace and "scratch of node" not in info:
-            fail("depthwise in place without its plane of scratch:\n" + info)
-        check(p, "depthwise, stride %d" % stride)
+            fail("%s: in place should be %s:\n%s" % (what, inplace, info))
+        if inplace and (k == 5) != ("scratch of node" in info):
+            fail("%s in place: a plane of scratch should be %s:\n%s" % (what, "there" if k == 5 else "none", info))
+        check(p, what)
 
     # 3. a Flatten of the graph input, read in place
     p = os.path.join(tmp, "view.onnx")
