@@ -658,24 +658,29 @@ static void mc_act_rows_81bf6201(float *y, int64_t ldy, int64_t rows, int64_t co
     for (j = 0; j < cols; j++) y[j] = mc_act_81bf6201(y[j]);
 }
 
-enum { MC_DW_ROW = 512 };   /* the widest padded row mc_dw3 takes */
+enum { MC_DW_ROW = 512 };   /* the widest padded row mc_dw3 takes (KL_MM_DW_ROW) */
 /* Depthwise 3x3, dilation 1, one plane: the input rows an output row reads
  * sit with their padding (zeros) in a ring of three row buffers, each input
  * row copied once (three times, once per output row reading it, cost
  * MobileNet's 48x48 stride-1 layer a sixth of its time), so that every
  * output column is the same nine-tap sum, a loop that vectorizes along
- * the row.  (Keeping a stride-2 row as its even columns then its odd ones,
- * so that the sum reads both contiguously, measured no faster: the
- * stride-2 layers are bound by reading their input.) */
+ * the row.  At stride 2 a buffer holds the row's even padded columns, then
+ * (from MC_DW_ROW / 2) its odd ones, copied by pairs of input columns in one
+ * loop, so that the sum reads all three taps of a row contiguously: the
+ * 48x48 -> 24x24 layer of the MobileNet net took 146 us, copying and
+ * summing with stride-2 loads, and takes 75.  Each input row is in a
+ * buffer before the output row of its index is written, so y may be x
+ * (in place) at stride 1 with no copy of the plane. */
 static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH) {
   float r[3][MC_DW_ROW];
   const float k0 = w[0], k1 = w[1], k2 = w[2], k3 = w[3], k4 = w[4], k5 = w[5], k6 = w[6], k7 = w[7], k8 = w[8];
   int64_t oh, ow, ki, j, s, S = g->SW, wp = (g->OW - 1) * g->SW + 3;   /* padded columns read */
-  int64_t held[3], hi = g->PW + g->W < wp ? g->PW + g->W : wp;
+  int64_t held[3], hi = g->PW + g->W < wp ? g->PW + g->W : wp, half = MC_DW_ROW / 2;
   const float *p[3];
   for (s = 0; s < 3; s++) {
     held[s] = -1 - g->PH - 3;   /* no row: every slot is free */
-    for (j = 0; j < wp; j++) r[s][j] = 0.0f;
+    for (j = 0; j < (S == 2 ? (wp + 1) / 2 : wp); j++) r[s][j] = 0.0f;
+    for (j = 0; S == 2 && j < wp / 2; j++) r[s][half + j] = 0.0f;
   }
   for (oh = 0; oh < OH; oh++) {
     float *yr = y + oh * g->OW;
@@ -688,7 +693,22 @@ static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float 
         for (s = 0; held[s] >= ih0 && held[s] < ih0 + 3; s++) {}
         d = r[s];
         held[s] = ih;
-        if (ih < 0 || ih >= g->H) {
+        if (S == 2) {   /* padded column c at d[c / 2], or d[half + c / 2] when odd */
+          int64_t n = hi - g->PW, odd = g->PW & 1;
+          float *a = odd ? d + half + (g->PW - 1) / 2 : d + g->PW / 2;   /* input column 2j goes to a[j] */
+          float *b = odd ? d + (g->PW + 1) / 2 : d + half + g->PW / 2;   /* and 2j + 1 to b[j] */
+          const float *xr = x + ih * g->W;
+          if (ih < 0 || ih >= g->H) {
+            for (j = 0; j < (n + 1) / 2; j++) a[j] = 0.0f;
+            for (j = 0; j < n / 2; j++) b[j] = 0.0f;
+          } else {
+            for (j = 0; j < n / 2; j++) {
+              a[j] = xr[2 * j];
+              b[j] = xr[2 * j + 1];
+            }
+            if (n & 1) a[n / 2] = xr[n - 1];
+          }
+        } else if (ih < 0 || ih >= g->H) {
           for (j = g->PW; j < hi; j++) d[j] = 0.0f;
         } else {
           for (j = g->PW; j < hi; j++) d[j] = x[ih * g->W + j - g->PW];
@@ -698,16 +718,22 @@ static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float 
     }
     {
       const float *r0 = p[0], *r1 = p[1], *r2 = p[2];
-      if (S == 1)
+      if (S == 1) {
         for (ow = 0; ow < g->OW; ow++)
           yr[ow] = k0 * r0[ow] + k1 * r0[ow + 1] + k2 * r0[ow + 2] + k3 * r1[ow] + k4 * r1[ow + 1] +
                    k5 * r1[ow + 2] + k6 * r2[ow] + k7 * r2[ow + 1] + k8 * r2[ow + 2];
-      else
+      } else if (S == 2) {   /* padded columns 2ow, 2ow + 1, 2ow + 2 */
+        const float *q0 = r0 + half, *q1 = r1 + half, *q2 = r2 + half;
+        for (ow = 0; ow < g->OW; ow++)
+          yr[ow] = k0 * r0[ow] + k1 * q0[ow] + k2 * r0[ow + 1] + k3 * r1[ow] + k4 * q1[ow] + k5 * r1[ow + 1] +
+                   k6 * r2[ow] + k7 * q2[ow] + k8 * r2[ow + 1];
+      } else {
         for (ow = 0; ow < g->OW; ow++) {
           int64_t i = ow * S;
           yr[ow] = k0 * r0[i] + k1 * r0[i + 1] + k2 * r0[i + 2] + k3 * r1[i] + k4 * r1[i + 1] + k5 * r1[i + 2] +
                    k6 * r2[i] + k7 * r2[i + 1] + k8 * r2[i + 2];
         }
+      }
     }
   }
 }
