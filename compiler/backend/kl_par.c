@@ -170,20 +170,21 @@ int kl_par_rows(const kl_mm *d, op_part_rows *r) {
   return 1;
 }
 
-/* "p ? base + p * stride : 0" floats: part p's copy of a tensor with row
- * replicas from its first (plan.h), or "" when t has none. */
-static const char *replica_shift(emit_ctx *e, const ir_tensor *t, const char *p, char *buf, size_t cap) {
+/* Floats from part 0's copy of a tensor with row replicas to part q's (plan.h). */
+static int64_t replica_floats(const ir_graph *g, int64_t q) {
+  return q ? (g->replica_base + (q - 1) * g->replica_stride) / (int64_t)sizeof(float) : 0;
+}
+
+/* "if (p) s.field += ...;": the pointer moved to part p's copy (p a C expression). */
+static void to_replica(emit_ctx *e, const char *s, const char *field, const char *p) {
   const ir_graph *g = emit_graph(e);
-  int64_t f = (int64_t)sizeof(float);
-  if (!t || !t->replicated) return "";
-  snprintf(buf, cap, "if (%s) %%s += %lld + %s * %lld;", p, (long long)((g->replica_base - g->replica_stride) / f), p,
-           (long long)(g->replica_stride / f));
-  return buf;
+  int64_t stride = g->replica_stride / (int64_t)sizeof(float);
+  emit_line(e, "if (%s) %s.%s += %lld + %s * %lld;", p, s, field, (long long)(replica_floats(g, 1) - stride), p,
+            (long long)stride);
 }
 
 void kl_par_gemm_call(emit_ctx *e, const ir_node *n, const kl_mm *d, const char *g, const char *sfx, int64_t per) {
   const char *t, *s;
-  char fmt[160], field[160];
   int64_t unit, units;
   int reg;
   if (d->slots <= 1) {
@@ -202,13 +203,9 @@ void kl_par_gemm_call(emit_ctx *e, const ir_node *n, const kl_mm *d, const char 
   if (d->scratch_b && per) emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)per);
   if (d->scratch_a && per) emit_line(e, "%s.ascratch += %s * %lld;", s, t, (long long)per);
   /* part t reads and writes its own copies of the tensors with row replicas */
-  if (replica_read_by_rows(n, n->in[d->b_in]) && *replica_shift(e, n->in[d->b_in], t, fmt, sizeof fmt))
-    snprintf(field, sizeof field, "%s.b", s), emit_line(e, fmt, field);
-  if (d->res_in >= 0 && replica_read_by_rows(n, n->in[d->res_in]) &&
-      *replica_shift(e, n->in[d->res_in], t, fmt, sizeof fmt))
-    snprintf(field, sizeof field, "%s.res", s), emit_line(e, fmt, field);
-  if (*replica_shift(e, n->out[0], t, fmt, sizeof fmt))
-    snprintf(field, sizeof field, "%s.y", s), emit_line(e, fmt, field);
+  if (replica_read_by_rows(n, n->in[d->b_in])) to_replica(e, s, "b", t);
+  if (d->res_in >= 0 && replica_read_by_rows(n, n->in[d->res_in])) to_replica(e, s, "res", t);
+  if (n->out[0]->replicated) to_replica(e, s, "y", t);
   if (d->split_n)
     emit_line(e, "mc_gemm%s(&%s, 0, %lld, lo, hi);", sfx, s, (long long)d->M);
   else
@@ -233,7 +230,7 @@ void kl_par_rows_exchange(emit_ctx *e, const ir_node *n) {
   const ir_tensor *t = n->n_out > 0 ? n->out[0] : NULL;
   replica_rows_t rr;
   const char *y, *p;
-  int64_t C, H, W, f = (int64_t)sizeof(float), any = 0;
+  int64_t C, H, W, any = 0;
   int after = -1, wait = !emit_in_team(e);
   if (!t || !t->replicated || replica_rows(g, t, &rr) < 2) return;
   wait |= rr.whole;   /* a whole reader in the team reads part 0's copy next */
@@ -267,16 +264,15 @@ void kl_par_rows_exchange(emit_ctx *e, const ir_node *n) {
       int64_t a = side ? rr.own[q][1] : rr.need[q][0], b = side ? rr.need[q][1] : rr.own[q][0];
       for (int u = 0; u < rr.parts && a < b; u++) {
         int64_t lo = a > rr.own[u][0] ? a : rr.own[u][0], hi = b < rr.own[u][1] ? b : rr.own[u][1];
-        int64_t to = q ? (g->replica_base + (q - 1) * g->replica_stride) / f : 0;
-        int64_t from = u ? (g->replica_base + (u - 1) * g->replica_stride) / f : 0;
         if (u == q || lo >= hi) continue;
-        emit_line(e, "if (%s == %d) mc_rows(%s + %lld, %s + %lld, %lld, %lld, %lld, %lld);", p, q, y, (long long)to, y,
-                  (long long)from, (long long)C, (long long)(H * W), (long long)(lo * W), (long long)((hi - lo) * W));
+        emit_line(e, "if (%s == %d) mc_rows(%s + %lld, %s + %lld, %lld, %lld, %lld, %lld);", p, q, y,
+                  (long long)replica_floats(g, q), y, (long long)replica_floats(g, u), (long long)C, (long long)(H * W),
+                  (long long)(lo * W), (long long)((hi - lo) * W));
       }
     }
   for (int q = 1; rr.whole && q < rr.parts; q++)   /* its own rows into part 0's copy, for the whole readers */
     emit_line(e, "if (%s == %d) mc_rows(%s, %s + %lld, %lld, %lld, %lld, %lld);", p, q, y, y,
-              (long long)((g->replica_base + (q - 1) * g->replica_stride) / f), (long long)C, (long long)(H * W),
-              (long long)(rr.own[q][0] * W), (long long)((rr.own[q][1] - rr.own[q][0]) * W));
+              (long long)replica_floats(g, q), (long long)C, (long long)(H * W), (long long)(rr.own[q][0] * W),
+              (long long)((rr.own[q][1] - rr.own[q][0]) * W));
   kl_end(e);
 }
