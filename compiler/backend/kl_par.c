@@ -145,7 +145,7 @@ int kl_par_rows(const kl_mm *d, op_part_rows *r) {
       (d->bkind != KL_MM_B_PADDED && !(d->bkind == KL_MM_B_TAPS && d->tposed)))
     return 0;
   unit = split_unit(d, &units);
-  for (int p = 0; p < d->slots; p++) {
+  for (int p = 0; p < d->slots; p++) {   /* part p's columns: the lo and hi kl_par_gemm_call's loop computes */
     int64_t lo = p * units / d->slots * unit, hi = (p + 1) * units / d->slots * unit;
     int64_t o0 = lo / per_row, o1 = p + 1 == d->slots ? d->OH : hi / per_row, i0, i1;
     if (lo % per_row || (p + 1 < d->slots && hi % per_row) || o1 <= o0) return 0;   /* not whole rows */

@@ -18,6 +18,11 @@
  * A node that reads the tensor otherwise (whole, or in parts of another
  * kind: ResNet-8's global pooling) reads part 0's copy, into which the
  * other parts then copy their rows too.
+ *
+ * require: g->nodes is the schedule and every shape is known; op_def.part_rows
+ *          answers from the node alone (its attributes, the planner's
+ *          scratch cap among them), so that the planner (step 8) and the
+ *          emitter, asking at different times, get the same rows.
  */
 #include "plan.h"
 #include "../ops/op.h"
