@@ -1006,8 +1006,10 @@ static const char src_dw[] =
     " * 48x48 -> 24x24 layer of the MobileNet net took 146 us, copying and\n"
     " * summing with stride-2 loads, and takes 75.  Each input row is in a\n"
     " * buffer before the output row of its index is written, so y may be x\n"
-    " * (in place) at stride 1 with no copy of the plane. */\n"
-    "static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH) {\n"
+    " * (in place) at stride 1 with no copy of the plane, also for output rows\n"
+    " * [oh0, oh1) alone (a part of the rows, --threads): the rows it reads\n"
+    " * outside them are ones it does not write. */\n"
+    "static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t oh0, int64_t oh1) {\n"
     "  float r[3][MC_DW_ROW];\n"
     "  const float k0 = w[0], k1 = w[1], k2 = w[2], k3 = w[3], k4 = w[4], k5 = w[5], k6 = w[6], k7 = w[7], k8 = w[8];\n"
     "  int64_t oh, ow, ki, j, s, S = g->SW, wp = (g->OW - 1) * g->SW + 3;   /* padded columns read */\n"
@@ -1018,7 +1020,7 @@ static const char src_dw[] =
     "    for (j = 0; j < (S == 2 ? (wp + 1) / 2 : wp); j++) r[s][j] = 0.0f;\n"
     "    for (j = 0; S == 2 && j < wp / 2; j++) r[s][half + j] = 0.0f;\n"
     "  }\n"
-    "  for (oh = 0; oh < OH; oh++) {\n"
+    "  for (oh = oh0; oh < oh1; oh++) {\n"
     "    float *yr = y + oh * g->OW;\n"
     "    int64_t ih0 = oh * g->SH - g->PH;\n"
     "    for (ki = 0; ki < 3; ki++) {   /* row ih0 + ki: in a slot already, or into one no tap of this row reads */\n"
@@ -1078,17 +1080,19 @@ static const char src_dw[] =
     " * dilation 1 by mc_dw3 when its rows fit; otherwise each output row accumulates kernel-row\n"
     " * by kernel-row over the output columns whose window position lies inside\n"
     " * the input, so the inner loop has no test and runs along contiguous\n"
-    " * memory when the stride is 1.  Then the epilogue on the plane. */\n"
-    "static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {\n"
+    " * memory when the stride is 1.  Then the epilogue on the rows.  Output rows\n"
+    " * [oh0, oh1) of channel m's plane (all of them but in a part of the rows). */\n"
+    "static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t oh0, int64_t oh1,\n"
+    "                  int64_t m) {\n"
     "  int64_t oh, ki, kj, ow;\n"
     "  if (g->scratch) {   /* y over x (in place): x's plane read from a copy */\n"
     "    memcpy(g->scratch, x, sizeof(float) * (size_t)(g->H * g->W));\n"
     "    x = g->scratch;\n"
     "  }\n"
     "  if (g->KH == 3 && g->KW == 3 && g->DH == 1 && g->DW == 1 && (g->OW - 1) * g->SW + 3 <= MC_DW_ROW) {\n"
-    "    mc_dw3(g, x, w, y, OH);\n"
+    "    mc_dw3(g, x, w, y, oh0, oh1);\n"
     "  } else {\n"
-    "    for (oh = 0; oh < OH; oh++) {\n"
+    "    for (oh = oh0; oh < oh1; oh++) {\n"
     "      float *yr = y + oh * g->OW;\n"
     "      for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;\n"
     "      for (ki = 0; ki < g->KH; ki++) {\n"
@@ -1109,8 +1113,8 @@ static const char src_dw[] =
     "      }\n"
     "    }\n"
     "  }\n"
-    "  mc_epi(g, y, NULL, m, 0, OH * g->OW);\n"
-    "  if (g->act) g->act(y, 0, 1, OH * g->OW);\n"
+    "  mc_epi(g, y + oh0 * g->OW, NULL, m, oh0 * g->OW, (oh1 - oh0) * g->OW);\n"
+    "  if (g->act) g->act(y + oh0 * g->OW, 0, 1, (oh1 - oh0) * g->OW);\n"
     "}\n";
 
 /* e^x for float32 without libm (and sigmoid, tanh on it): Cody-Waite reduction by ln 2 and a degree-6
@@ -1405,7 +1409,8 @@ static void block_b(kl_mm *d, int64_t cap) {
     d->scratch_b = d->KC * d->NC;
   } else {
     d->NC = min64(round_up(d->N, KL_MM_NR), KL_MM_NC_MAX);
-    if (d->bkind == KL_MM_B_ROWS && d->N % KL_MM_NR) d->scratch_b = d->KC * KL_MM_NR;
+    /* the partial panel at the end of N, or of a part's columns, is packed */
+    if (d->bkind == KL_MM_B_ROWS && (d->N % KL_MM_NR || kl_par_cuts_panels(d))) d->scratch_b = d->KC * KL_MM_NR;
   }
   d->scratch_a = !d->a_pack && d->M % KL_MM_MR ? d->KC * KL_MM_MR : 0;
 }
@@ -1993,6 +1998,32 @@ static void convr_call(emit_ctx *e, const kl_mm *d, const char *g) {
   if (reg) kl_end(e);   /* the parallel region */
 }
 
+/* The depthwise kernel by parts of its output rows (kl_par_dw_by_rows):
+ * part p runs rows [o0, o1) of every channel plane, in its own copies of
+ * the tensors with row replicas. */
+static void dw_rows_call(emit_ctx *e, const ir_node *n, const kl_mm *d, const char *g, const char *a, const char *b,
+                         const char *y, const char *bias, const char *res) {
+  const char *p, *gp, *o0, *o1, *c;
+  kl_par_for(e);
+  p = kl_for(e, d->slots);
+  gp = emit_fresh(e, "g");
+  o0 = emit_fresh(e, "o");
+  o1 = emit_fresh(e, "o");
+  emit_line(e, "mc_gemm_args %s = %s;", gp, g);
+  emit_line(e, "int64_t %s = %s * %lld / %d, %s = (%s + 1) * %lld / %d;", o0, p, (long long)d->OH, d->slots, o1, p,
+            (long long)d->OH, d->slots);
+  emit_line(e, "%s.b = %s;", gp, b);
+  emit_line(e, "%s.y = %s;", gp, y);
+  if (bias) emit_line(e, "%s.bias = %s;", gp, bias);
+  if (res) emit_line(e, "%s.res = %s;", gp, res);
+  kl_par_to_replicas(e, n, d, gp, p);
+  c = kl_for(e, d->outer[1]);
+  emit_line(e, "mc_dw(&%s, %s.b + %s * %lld, %s + %s * %lld, %s.y + %s * %lld, %s, %s, %s);", gp, gp, c,
+            (long long)d->b_os[1], a, c, (long long)d->a_os[1], gp, c, (long long)d->y_os[1], o0, o1, c);
+  kl_end(e);
+  kl_end(e);
+}
+
 int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
   static const char *const bkinds[] = {"MC_B_PACKED", "MC_B_ROWS",   "MC_B_STRIDED",
                                        "MC_B_IM2COL", "MC_B_PADDED", "MC_B_TAPS"};
@@ -2099,6 +2130,12 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     if (d->a_pack == KL_MM_A_RUN) a = pack_a_run(e, d, a, emit_scratch(e), apk);
   }
   if (bias && d->n_outer == 0) emit_line(e, "%s.bias = %s;", g, bias);
+  if (kl_par_dw_by_rows(n, d)) {
+    dw_rows_call(e, n, d, g, a, b, y, bias, res);
+    kl_end(e);
+    kl_par_rows_exchange(e, n);
+    return 0;
+  }
   for (t = 0; t < d->n_outer; t++) {
     if (d->kind == KL_MM_DW && d->slots > 1 && t == 1 && d->scratch_b) {   /* parts of the channels */
       const char *p, *gp, *ch;
@@ -2129,7 +2166,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     char xs[300], ws[300];
     ptr_expr(xs, sizeof xs, b, d, iv, d->b_os);
     ptr_expr(ws, sizeof ws, a, d, iv, d->a_os);
-    emit_line(e, "mc_dw(&%s, %s, %s, %s, %lld, %s);", g, xs, ws, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os),
+    emit_line(e, "mc_dw(&%s, %s, %s, %s, 0, %lld, %s);", g, xs, ws, ptr_expr(buf, sizeof buf, y, d, iv, d->y_os),
               (long long)d->OH, iv[1]);
   } else {
     emit_line(e, "%s.%s = %s;", g, d->a_pack ? "apk" : "a", ptr_expr(buf, sizeof buf, a, d, iv, d->a_pack ? apk : d->a_os));

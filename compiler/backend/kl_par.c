@@ -14,9 +14,16 @@
  * (block() makes the bands a multiple of the parts, and the transposed
  * tile's parts each copy only the band of their own output rows): each
  * part then copies just the rows it reads, mostly ones its own core wrote
- * in the node before.  Every output value is the same k-loop and epilogue
- * whatever tile or part computes it, so the result is the same bits
- * whatever the number of parts.  Each part packs B (and A's last rows) into its own
+ * in the node before; a 1x1 convolution's parts take whole rows of its
+ * plane the same way (the last panel of a part's rows packed when short).
+ * Depthwise convolutions split their channels, or, when what they read or
+ * write has row replicas, their output rows (kl_par_dw_by_rows): then an
+ * inverted residual block (1x1, depthwise 3x3, 1x1) hands on only halo
+ * rows between the cores, where a split by channels between two splits by
+ * pixels sent half of every expanded activation across (MobileNetV2's
+ * 1x1 projections ran no faster on two threads than on one).
+ * A part computes each output value as one part would, so the same C gives
+ * the same bits whatever team runs it.  Each part packs B (and A's last rows) into its own
  * slice of scratch; a part's index picks the slice, not the OpenMP thread
  * number, so nothing depends on which thread runs what.  The planner puts
  * the slices of every node in one parts area (plan.h, PLAN_PARTS_ATTR),
@@ -128,30 +135,78 @@ void kl_par_loop(emit_ctx *e, int in_region) {
   else kl_par_for(e);   /* MC_FOR too in a team */
 }
 
+/* Whether d is a 1x1 convolution (stride 1, no padding) of one image whose
+ * B rows are its input's channel planes, with at least a row per part: the
+ * parts then take whole rows of the plane. */
+static int plane_rows(const kl_mm *d) {
+  return d->kind == KL_MM_GEMM && d->split_n && d->bkind == KL_MM_B_ROWS && !d->tposed && d->n_outer == 0 &&
+         d->OW > 0 && d->OH >= d->slots && d->N == d->OH * d->OW && d->H == d->OH && d->W == d->OW;
+}
+
 /* The columns (N) or rows (M) parts take whole of: unit of them, *units in all. */
 static int64_t split_unit(const kl_mm *d, int64_t *units) {
   int64_t unit = d->split_n ? KL_MM_NR : d->tposed ? 2 * KL_MM_NR : KL_MM_MR;
   if (d->split_n && d->bkind == KL_MM_B_PADDED && (d->OH + d->bh - 1) / d->bh >= d->slots)
     unit = d->bh * (d->tposed ? d->OW : d->vw);   /* whole bands of the padded copy (grid columns, or pixels) */
+  else if (plane_rows(d))
+    unit = d->OW;   /* whole rows of the plane, panels cut where a part's rows end */
   *units = ((d->split_n ? d->N : d->M) + unit - 1) / unit;
   return unit;
 }
 
+/* Part p's columns (split_n) or rows of the product, [*lo, *hi): what the
+ * loop kl_par_gemm_call writes computes. */
+static void part_range(const kl_mm *d, int p, int64_t *lo, int64_t *hi) {
+  int64_t units, unit = split_unit(d, &units);
+  *lo = p * units / d->slots * unit;
+  *hi = p + 1 == d->slots ? (d->split_n ? d->N : d->M) : (p + 1) * units / d->slots * unit;
+}
+
+int kl_par_cuts_panels(const kl_mm *d) {
+  int64_t lo, hi;
+  for (int p = 0; d->split_n && p < d->slots; p++) {
+    part_range(d, p, &lo, &hi);
+    if ((hi - lo) % KL_MM_NR) return 1;
+  }
+  return 0;
+}
+
+/* The depthwise kernel's parts over output rows (kl_par_dw_rows). */
+static int dw_rows(const kl_mm *d, op_part_rows *r) {
+  if (d->slots < 2 || d->slots > OP_PARTS_MAX || d->outer[0] != 1 || d->OH < d->slots || d->scratch_b ||
+      d->b_in >= OP_ROWS_IN || d->res_in >= OP_ROWS_IN)
+    return 0;
+  for (int p = 0; p < d->slots; p++) {
+    int64_t o0 = p * d->OH / d->slots, o1 = (p + 1) * d->OH / d->slots;
+    int64_t i0 = o0 * d->SH - d->PH, i1 = (o1 - 1) * d->SH - d->PH + (d->KH - 1) * d->DH + 1;
+    r->out[p][0] = o0, r->out[p][1] = o1;
+    for (int i = 0; i < OP_ROWS_IN; i++) r->in[i][p][0] = r->in[i][p][1] = -1;
+    r->in[d->b_in][p][0] = i0 < 0 ? 0 : i0 > d->H ? d->H : i0;
+    r->in[d->b_in][p][1] = i1 < 0 ? 0 : i1 > d->H ? d->H : i1;
+    if (d->res_in >= 0) r->in[d->res_in][p][0] = o0, r->in[d->res_in][p][1] = o1;
+  }
+  r->parts = d->slots;
+  return 1;
+}
+
 int kl_par_rows(const kl_mm *d, op_part_rows *r) {
-  int64_t units, unit, per_row = d->tposed ? d->OW : d->vw;   /* N's columns to an output row */
+  int64_t per_row = d->tposed || d->bkind == KL_MM_B_ROWS ? d->OW : d->vw;   /* N's columns to an output row */
   memset(r, 0, sizeof *r);
+  if (d->kind == KL_MM_DW) return dw_rows(d, r);
   if (d->kind != KL_MM_GEMM || d->slots < 2 || d->slots > OP_PARTS_MAX || !d->split_n || d->a_pack == KL_MM_A_RUN ||
       d->n_outer != 0 || d->rows || kl_mm_shared_copy(d) || d->b_in >= OP_ROWS_IN || d->res_in >= OP_ROWS_IN ||
-      (d->bkind != KL_MM_B_PADDED && !(d->bkind == KL_MM_B_TAPS && d->tposed)))
+      (d->bkind != KL_MM_B_PADDED && !(d->bkind == KL_MM_B_TAPS && d->tposed) && !plane_rows(d)))
     return 0;
-  unit = split_unit(d, &units);
   for (int p = 0; p < d->slots; p++) {   /* part p's columns: the lo and hi kl_par_gemm_call's loop computes */
-    int64_t lo = p * units / d->slots * unit, hi = (p + 1) * units / d->slots * unit;
-    int64_t o0 = lo / per_row, o1 = p + 1 == d->slots ? d->OH : hi / per_row, i0, i1;
+    int64_t lo, hi, o0, o1, i0, i1;
+    part_range(d, p, &lo, &hi);
+    o0 = lo / per_row, o1 = p + 1 == d->slots ? d->OH : hi / per_row;
     if (lo % per_row || (p + 1 < d->slots && hi % per_row) || o1 <= o0) return 0;   /* not whole rows */
     r->out[p][0] = o0, r->out[p][1] = o1;
     for (int i = 0; i < OP_ROWS_IN; i++) r->in[i][p][0] = r->in[i][p][1] = -1;
-    if (d->bkind == KL_MM_B_PADDED) {
+    if (d->bkind == KL_MM_B_ROWS) {   /* 1x1, stride 1: the same rows */
+      i0 = o0, i1 = o1;
+    } else if (d->bkind == KL_MM_B_PADDED) {
       /* what mc_band copies: grid rows o0 up to the last band's, its phases */
       int64_t pa = d->DH == 1 && d->KH < d->SH ? d->KH : d->SH;
       int64_t last = o0 + (o1 - o0 - 1) / d->bh * d->bh + d->bh + d->vh - d->OH - 1;
@@ -183,6 +238,19 @@ static void to_replica(emit_ctx *e, const char *s, const char *field, const char
             (long long)stride);
 }
 
+void kl_par_to_replicas(emit_ctx *e, const ir_node *n, const kl_mm *d, const char *s, const char *p) {
+  if (replica_read_by_rows(n, n->in[d->b_in])) to_replica(e, s, "b", p);
+  if (d->res_in >= 0 && replica_read_by_rows(n, n->in[d->res_in])) to_replica(e, s, "res", p);
+  if (n->out[0]->replicated) to_replica(e, s, "y", p);
+}
+
+int kl_par_dw_by_rows(const ir_node *n, const kl_mm *d) {
+  op_part_rows r;
+  if (d->kind != KL_MM_DW || !kl_par_rows(d, &r)) return 0;
+  return n->out[0]->replicated || replica_read_by_rows(n, n->in[d->b_in]) ||
+         (d->res_in >= 0 && replica_read_by_rows(n, n->in[d->res_in]));
+}
+
 void kl_par_gemm_call(emit_ctx *e, const ir_node *n, const kl_mm *d, const char *g, const char *sfx, int64_t per) {
   const char *t, *s;
   int64_t unit, units;
@@ -202,10 +270,7 @@ void kl_par_gemm_call(emit_ctx *e, const ir_node *n, const kl_mm *d, const char 
             (long long)units, d->slots, (long long)unit);
   if (d->scratch_b && per) emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)per);
   if (d->scratch_a && per) emit_line(e, "%s.ascratch += %s * %lld;", s, t, (long long)per);
-  /* part t reads and writes its own copies of the tensors with row replicas */
-  if (replica_read_by_rows(n, n->in[d->b_in])) to_replica(e, s, "b", t);
-  if (d->res_in >= 0 && replica_read_by_rows(n, n->in[d->res_in])) to_replica(e, s, "res", t);
-  if (n->out[0]->replicated) to_replica(e, s, "y", t);
+  kl_par_to_replicas(e, n, d, s, t);
   if (d->split_n)
     emit_line(e, "mc_gemm%s(&%s, 0, %lld, lo, hi);", sfx, s, (long long)d->M);
   else

@@ -6,9 +6,11 @@
  * for (1 without --threads), decides whether a loop is worth splitting
  * (kl_par_worth), and writes kl_par_for just before that loop.  The loop's
  * iterations must write disjoint outputs, each computing exactly what the
- * sequential loop computes (never a share of a sum), so that results are
- * bit-identical with and without OpenMP and for any thread count; locals
- * an iteration writes are declared inside its body.
+ * sequential loop computes (never a share of a sum), so that the same C
+ * gives the same bits with and without OpenMP, whatever team runs it;
+ * locals an iteration writes are declared inside its body.  (Across thread
+ * counts a GEMM value may be summed in another order: a part's last tile
+ * of 16 columns sums k by two, its K blocks may be shorter.)
  */
 #ifndef MODELC_KL_PAR_H
 #define MODELC_KL_PAR_H
@@ -57,11 +59,27 @@ void kl_par_loop(emit_ctx *e, int in_region);
 void kl_par_gemm_call(emit_ctx *e, const ir_node *n, const kl_mm *d, const char *g, const char *sfx, int64_t per);
 /* op_def.part_rows of a lowered GEMM (op.h): 1 when its parts each write
  * whole output rows of a convolution (the parts over N by whole bands of
- * its padded copy, or the transposed tile's over pixels reading its input
- * in place), with the input rows each part reads; 0 otherwise.  The part
+ * its padded copy, the transposed tile's over pixels reading its input in
+ * place, or whole rows of a 1x1 convolution's plane), with the input rows
+ * each part reads; 0 otherwise.  The depthwise kernel's, too: parts of its
+ * output rows, every channel (kl_par_dw_by_rows).  The part
  * loop of kl_par_gemm_call then points each part at its own copies of the
  * tensors with row replicas (plan.h). */
 int kl_par_rows(const kl_mm *d, struct op_part_rows *r);
+/* Whether the parts of d's split over N cut a panel of NR columns short
+ * where they end, other than at N's end (then each part packs its last
+ * panel: scratch). */
+int kl_par_cuts_panels(const kl_mm *d);
+/* Move the pointers b, res and y of s (a mc_gemm_args variable) of node n's
+ * part p (a C expression) to part p's copies of the tensors with row
+ * replicas that the part reads or writes. */
+void kl_par_to_replicas(emit_ctx *e, const ir_node *n, const kl_mm *d, const char *s, const char *p);
+/* Whether the depthwise kernel d of node n runs by parts of its output rows
+ * (kl_par_rows) rather than of its channels: when a tensor it reads or
+ * writes has row replicas.  Otherwise by channels: for an in-place one a
+ * part's rows would overwrite the rows next to them that another part reads
+ * (replicas share their sharing group's fate, so in place both or neither). */
+int kl_par_dw_by_rows(const ir_node *n, const kl_mm *d);
 /* After node n's parts, when its output has row replicas: each part copies
  * into its own copy the rows it will read that other parts wrote
  * (replica_rows), in a loop over the parts with the node's schedule. */

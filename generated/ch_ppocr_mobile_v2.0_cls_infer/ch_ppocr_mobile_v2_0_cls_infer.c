@@ -935,8 +935,10 @@ enum { MC_DW_ROW = 512 };   /* the widest padded row mc_dw3 takes (KL_MM_DW_ROW)
  * 48x48 -> 24x24 layer of the MobileNet net took 146 us, copying and
  * summing with stride-2 loads, and takes 75.  Each input row is in a
  * buffer before the output row of its index is written, so y may be x
- * (in place) at stride 1 with no copy of the plane. */
-static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH) {
+ * (in place) at stride 1 with no copy of the plane, also for output rows
+ * [oh0, oh1) alone (a part of the rows, --threads): the rows it reads
+ * outside them are ones it does not write. */
+static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t oh0, int64_t oh1) {
   float r[3][MC_DW_ROW];
   const float k0 = w[0], k1 = w[1], k2 = w[2], k3 = w[3], k4 = w[4], k5 = w[5], k6 = w[6], k7 = w[7], k8 = w[8];
   int64_t oh, ow, ki, j, s, S = g->SW, wp = (g->OW - 1) * g->SW + 3;   /* padded columns read */
@@ -947,7 +949,7 @@ static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float 
     for (j = 0; j < (S == 2 ? (wp + 1) / 2 : wp); j++) r[s][j] = 0.0f;
     for (j = 0; S == 2 && j < wp / 2; j++) r[s][half + j] = 0.0f;
   }
-  for (oh = 0; oh < OH; oh++) {
+  for (oh = oh0; oh < oh1; oh++) {
     float *yr = y + oh * g->OW;
     int64_t ih0 = oh * g->SH - g->PH;
     for (ki = 0; ki < 3; ki++) {   /* row ih0 + ki: in a slot already, or into one no tap of this row reads */
@@ -1007,17 +1009,19 @@ static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float 
  * dilation 1 by mc_dw3 when its rows fit; otherwise each output row accumulates kernel-row
  * by kernel-row over the output columns whose window position lies inside
  * the input, so the inner loop has no test and runs along contiguous
- * memory when the stride is 1.  Then the epilogue on the plane. */
-static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {
+ * memory when the stride is 1.  Then the epilogue on the rows.  Output rows
+ * [oh0, oh1) of channel m's plane (all of them but in a part of the rows). */
+static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t oh0, int64_t oh1,
+                  int64_t m) {
   int64_t oh, ki, kj, ow;
   if (g->scratch) {   /* y over x (in place): x's plane read from a copy */
     memcpy(g->scratch, x, sizeof(float) * (size_t)(g->H * g->W));
     x = g->scratch;
   }
   if (g->KH == 3 && g->KW == 3 && g->DH == 1 && g->DW == 1 && (g->OW - 1) * g->SW + 3 <= MC_DW_ROW) {
-    mc_dw3(g, x, w, y, OH);
+    mc_dw3(g, x, w, y, oh0, oh1);
   } else {
-    for (oh = 0; oh < OH; oh++) {
+    for (oh = oh0; oh < oh1; oh++) {
       float *yr = y + oh * g->OW;
       for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;
       for (ki = 0; ki < g->KH; ki++) {
@@ -1038,8 +1042,8 @@ static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *
       }
     }
   }
-  mc_epi(g, y, NULL, m, 0, OH * g->OW);
-  if (g->act) g->act(y, 0, 1, OH * g->OW);
+  mc_epi(g, y + oh0 * g->OW, NULL, m, oh0 * g->OW, (oh1 - oh0) * g->OW);
+  if (g->act) g->act(y + oh0 * g->OW, 0, 1, (oh1 - oh0) * g->OW);
 }
 
 /* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
@@ -1201,7 +1205,7 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x1, cons
     for (int64_t i3 = 0; i3 < 1; i3++) {
       for (int64_t i4 = 0; i4 < 8; i4++) {
         g2.bias = x2;
-        mc_dw(&g2, x0 + i3 * 18432 + i4 * 2304, x1 + i4 * 9, y0 + i3 * 9216 + i4 * 1152, 12, i4);
+        mc_dw(&g2, x0 + i3 * 18432 + i4 * 2304, x1 + i4 * 9, y0 + i3 * 9216 + i4 * 1152, 0, 12, i4);
       }
     }
   }
@@ -1380,7 +1384,7 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x1, cons
     for (int64_t i24 = 0; i24 < 1; i24++) {
       for (int64_t i25 = 0; i25 < 24; i25++) {
         g23.bias = x2;
-        mc_dw(&g23, x0 + i24 * 27648 + i25 * 1152, x1 + i25 * 9, y0 + i24 * 13824 + i25 * 576, 6, i25);
+        mc_dw(&g23, x0 + i24 * 27648 + i25 * 1152, x1 + i25 * 9, y0 + i24 * 13824 + i25 * 576, 0, 6, i25);
       }
     }
   }
@@ -1465,7 +1469,7 @@ static void node_12_Conv(const float *x0, const float *restrict x1, const float 
     for (int64_t i29 = 0; i29 < 1; i29++) {
       for (int64_t i30 = 0; i30 < 32; i30++) {
         g28.bias = x2;
-        mc_dw(&g28, x0 + i29 * 18432 + i30 * 576, x1 + i30 * 9, y0 + i29 * 18432 + i30 * 576, 6, i30);
+        mc_dw(&g28, x0 + i29 * 18432 + i30 * 576, x1 + i30 * 9, y0 + i29 * 18432 + i30 * 576, 0, 6, i30);
       }
     }
   }
@@ -1553,7 +1557,7 @@ static void node_15_Conv(const float *restrict x0, const float *restrict x1, con
     for (int64_t i34 = 0; i34 < 1; i34++) {
       for (int64_t i35 = 0; i35 < 32; i35++) {
         g33.bias = x2;
-        mc_dw(&g33, x0 + i34 * 18432 + i35 * 576, x1 + i35 * 25, y0 + i34 * 9216 + i35 * 288, 3, i35);
+        mc_dw(&g33, x0 + i34 * 18432 + i35 * 576, x1 + i35 * 25, y0 + i34 * 9216 + i35 * 288, 0, 3, i35);
       }
     }
   }
@@ -1733,7 +1737,7 @@ static void node_22_Conv(const float *x0, const float *restrict x1, const float 
     for (int64_t i55 = 0; i55 < 1; i55++) {
       for (int64_t i56 = 0; i56 < 88; i56++) {
         g54.bias = x2;
-        mc_dw(&g54, x0 + i55 * 25344 + i56 * 288, x1 + i56 * 25, y0 + i55 * 25344 + i56 * 288, 3, i56);
+        mc_dw(&g54, x0 + i55 * 25344 + i56 * 288, x1 + i56 * 25, y0 + i55 * 25344 + i56 * 288, 0, 3, i56);
       }
     }
   }
@@ -1916,7 +1920,7 @@ static void node_29_Conv(const float *x0, const float *restrict x1, const float 
     for (int64_t i76 = 0; i76 < 1; i76++) {
       for (int64_t i77 = 0; i77 < 88; i77++) {
         g75.bias = x2;
-        mc_dw(&g75, x0 + i76 * 25344 + i77 * 288, x1 + i77 * 25, y0 + i76 * 25344 + i77 * 288, 3, i77);
+        mc_dw(&g75, x0 + i76 * 25344 + i77 * 288, x1 + i77 * 25, y0 + i76 * 25344 + i77 * 288, 0, 3, i77);
       }
     }
   }
@@ -2099,7 +2103,7 @@ static void node_36_Conv(const float *x0, const float *restrict x1, const float 
     for (int64_t i97 = 0; i97 < 1; i97++) {
       for (int64_t i98 = 0; i98 < 40; i98++) {
         g96.bias = x2;
-        mc_dw(&g96, x0 + i97 * 11520 + i98 * 288, x1 + i98 * 25, y0 + i97 * 11520 + i98 * 288, 3, i98);
+        mc_dw(&g96, x0 + i97 * 11520 + i98 * 288, x1 + i98 * 25, y0 + i97 * 11520 + i98 * 288, 0, 3, i98);
       }
     }
   }
@@ -2282,7 +2286,7 @@ static void node_43_Conv(const float *x0, const float *restrict x1, const float 
     for (int64_t i118 = 0; i118 < 1; i118++) {
       for (int64_t i119 = 0; i119 < 48; i119++) {
         g117.bias = x2;
-        mc_dw(&g117, x0 + i118 * 13824 + i119 * 288, x1 + i119 * 25, y0 + i118 * 13824 + i119 * 288, 3, i119);
+        mc_dw(&g117, x0 + i118 * 13824 + i119 * 288, x1 + i119 * 25, y0 + i118 * 13824 + i119 * 288, 0, 3, i119);
       }
     }
   }
@@ -2464,7 +2468,7 @@ static void node_50_Conv(const float *restrict x0, const float *restrict x1, con
     for (int64_t i139 = 0; i139 < 1; i139++) {
       for (int64_t i140 = 0; i140 < 104; i140++) {
         g138.bias = x2;
-        mc_dw(&g138, x0 + i139 * 29952 + i140 * 288, x1 + i140 * 25, y0 + i139 * 19968 + i140 * 192, 2, i140);
+        mc_dw(&g138, x0 + i139 * 29952 + i140 * 288, x1 + i140 * 25, y0 + i139 * 19968 + i140 * 192, 0, 2, i140);
       }
     }
   }
@@ -2644,7 +2648,7 @@ static void node_57_Conv(const float *x0, const float *restrict x1, const float 
     for (int64_t i160 = 0; i160 < 1; i160++) {
       for (int64_t i161 = 0; i161 < 200; i161++) {
         g159.bias = x2;
-        mc_dw(&g159, x0 + i160 * 38400 + i161 * 192, x1 + i161 * 25, y0 + i160 * 38400 + i161 * 192, 2, i161);
+        mc_dw(&g159, x0 + i160 * 38400 + i161 * 192, x1 + i161 * 25, y0 + i160 * 38400 + i161 * 192, 0, 2, i161);
       }
     }
   }
@@ -2827,7 +2831,7 @@ static void node_64_Conv(const float *x0, const float *restrict x1, const float 
     for (int64_t i181 = 0; i181 < 1; i181++) {
       for (int64_t i182 = 0; i182 < 200; i182++) {
         g180.bias = x2;
-        mc_dw(&g180, x0 + i181 * 38400 + i182 * 192, x1 + i182 * 25, y0 + i181 * 38400 + i182 * 192, 2, i182);
+        mc_dw(&g180, x0 + i181 * 38400 + i182 * 192, x1 + i182 * 25, y0 + i181 * 38400 + i182 * 192, 0, 2, i182);
       }
     }
   }

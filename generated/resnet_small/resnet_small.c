@@ -670,8 +670,10 @@ enum { MC_DW_ROW = 512 };   /* the widest padded row mc_dw3 takes (KL_MM_DW_ROW)
  * 48x48 -> 24x24 layer of the MobileNet net took 146 us, copying and
  * summing with stride-2 loads, and takes 75.  Each input row is in a
  * buffer before the output row of its index is written, so y may be x
- * (in place) at stride 1 with no copy of the plane. */
-static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH) {
+ * (in place) at stride 1 with no copy of the plane, also for output rows
+ * [oh0, oh1) alone (a part of the rows, --threads): the rows it reads
+ * outside them are ones it does not write. */
+static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t oh0, int64_t oh1) {
   float r[3][MC_DW_ROW];
   const float k0 = w[0], k1 = w[1], k2 = w[2], k3 = w[3], k4 = w[4], k5 = w[5], k6 = w[6], k7 = w[7], k8 = w[8];
   int64_t oh, ow, ki, j, s, S = g->SW, wp = (g->OW - 1) * g->SW + 3;   /* padded columns read */
@@ -682,7 +684,7 @@ static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float 
     for (j = 0; j < (S == 2 ? (wp + 1) / 2 : wp); j++) r[s][j] = 0.0f;
     for (j = 0; S == 2 && j < wp / 2; j++) r[s][half + j] = 0.0f;
   }
-  for (oh = 0; oh < OH; oh++) {
+  for (oh = oh0; oh < oh1; oh++) {
     float *yr = y + oh * g->OW;
     int64_t ih0 = oh * g->SH - g->PH;
     for (ki = 0; ki < 3; ki++) {   /* row ih0 + ki: in a slot already, or into one no tap of this row reads */
@@ -742,17 +744,19 @@ static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float 
  * dilation 1 by mc_dw3 when its rows fit; otherwise each output row accumulates kernel-row
  * by kernel-row over the output columns whose window position lies inside
  * the input, so the inner loop has no test and runs along contiguous
- * memory when the stride is 1.  Then the epilogue on the plane. */
-static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t OH, int64_t m) {
+ * memory when the stride is 1.  Then the epilogue on the rows.  Output rows
+ * [oh0, oh1) of channel m's plane (all of them but in a part of the rows). */
+static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t oh0, int64_t oh1,
+                  int64_t m) {
   int64_t oh, ki, kj, ow;
   if (g->scratch) {   /* y over x (in place): x's plane read from a copy */
     memcpy(g->scratch, x, sizeof(float) * (size_t)(g->H * g->W));
     x = g->scratch;
   }
   if (g->KH == 3 && g->KW == 3 && g->DH == 1 && g->DW == 1 && (g->OW - 1) * g->SW + 3 <= MC_DW_ROW) {
-    mc_dw3(g, x, w, y, OH);
+    mc_dw3(g, x, w, y, oh0, oh1);
   } else {
-    for (oh = 0; oh < OH; oh++) {
+    for (oh = oh0; oh < oh1; oh++) {
       float *yr = y + oh * g->OW;
       for (ow = 0; ow < g->OW; ow++) yr[ow] = 0.0f;
       for (ki = 0; ki < g->KH; ki++) {
@@ -773,8 +777,8 @@ static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *
       }
     }
   }
-  mc_epi(g, y, NULL, m, 0, OH * g->OW);
-  if (g->act) g->act(y, 0, 1, OH * g->OW);
+  mc_epi(g, y + oh0 * g->OW, NULL, m, oh0 * g->OW, (oh1 - oh0) * g->OW);
+  if (g->act) g->act(y + oh0 * g->OW, 0, 1, (oh1 - oh0) * g->OW);
 }
 
 /* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
@@ -1136,7 +1140,7 @@ static void node_6_Conv(const float *restrict x0, const float *restrict x1, cons
     for (int64_t i7 = 0; i7 < 1; i7++) {
       for (int64_t i8 = 0; i8 < 32; i8++) {
         g6.bias = x2;
-        mc_dw(&g6, x0 + i7 * 8192 + i8 * 256, x1 + i8 * 9, y0 + i7 * 8192 + i8 * 256, 16, i8);
+        mc_dw(&g6, x0 + i7 * 8192 + i8 * 256, x1 + i8 * 9, y0 + i7 * 8192 + i8 * 256, 0, 16, i8);
       }
     }
   }

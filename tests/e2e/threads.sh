@@ -5,9 +5,11 @@
 # every bundled model of tests/e2e/models.list, on the model's test inputs,
 # and a net of big elementwise maps and pooling (made here):
 #  - `--threads 1` emits no pragma (the C of a normal build); `--threads 2`
-#    emits them (for the two bench nets and the map net, at least one),
-#    and ResNet-8's m_infer runs its convolutions in one team (one region),
-#    its activations between them with row replicas (plan.h);
+#    emits them (for the two bench nets, the map net and the inverted
+#    residual block dw_rows, at least one), and ResNet-8's m_infer runs its
+#    convolutions in one team (one region), its activations between them
+#    with row replicas (plan.h), as do the MobileNet net's and dw_rows's,
+#    their depthwise convolutions by parts of their rows;
 #  - the --threads 2 C built by gcc with -fopenmp, without it, with -fopenmp
 #    under ASan and UBSan, by clang with -fopenmp (libomp-dev), by clang with
 #    -fopenmp under ThreadSanitizer (no data race: a node that runs on the
@@ -78,6 +80,39 @@ EOF
 then echo "map_pool $tmp/map_pool" >> "$tmp/models"
 else fail "map_pool: making the model (python3-onnx, python3-numpy)"
 fi
+# and an inverted residual block whose parts all go by rows (row replicas
+# between them): 1x1 16->48 + Relu, depthwise 3x3 + Relu (in place), depthwise
+# 5x5 stride 2 (not the 3x3 kernel), 1x1 48->16 (15 rows: a part's last panel
+# is short), 1x1 16->16 + that (a residual)
+if /usr/bin/python3 - "$tmp/dw_rows" << 'EOF'
+import os, sys
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper, save
+d = sys.argv[1]
+os.makedirs(d)
+rng = np.random.default_rng(9)
+def w(name, *shape):
+    return numpy_helper.from_array((rng.standard_normal(shape) * 0.3).astype(np.float32), name)
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 30, 30])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 15, 15])
+inits = [w("w0", 48, 16, 1, 1), w("b0", 48), w("w1", 48, 1, 3, 3), w("b1", 48), w("w2", 48, 1, 5, 5), w("b2", 48),
+         w("w3", 16, 48, 1, 1), w("b3", 16), w("w4", 16, 16, 1, 1), w("b4", 16)]
+nodes = [helper.make_node("Conv", ["x", "w0", "b0"], ["c0"], kernel_shape=[1, 1]),
+         helper.make_node("Relu", ["c0"], ["r0"]),
+         helper.make_node("Conv", ["r0", "w1", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=48),
+         helper.make_node("Relu", ["c1"], ["r1"]),
+         helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], kernel_shape=[5, 5], pads=[2, 2, 2, 2], strides=[2, 2],
+                          group=48),
+         helper.make_node("Conv", ["c2", "w3", "b3"], ["c3"], kernel_shape=[1, 1]),
+         helper.make_node("Conv", ["c3", "w4", "b4"], ["c4"], kernel_shape=[1, 1]),
+         helper.make_node("Add", ["c4", "c3"], ["y"])]
+save(helper.make_model(helper.make_graph(nodes, "dw_rows", [x], [y], inits), opset_imports=[helper.make_opsetid("", 13)]),
+     os.path.join(d, "model.onnx"))
+np.save(os.path.join(d, "input_0.npy"), rng.standard_normal((1, 16, 30, 30)).astype(np.float32))
+EOF
+then echo "dw_rows $tmp/dw_rows" >> "$tmp/models"
+else fail "dw_rows: making the model (python3-onnx, python3-numpy)"
+fi
 while read -r m dir opts; do
   o=$tmp/$m
   mkdir -p "$o"
@@ -92,13 +127,21 @@ while read -r m dir opts; do
   if grep -q "MC_PARALLEL_FOR\|_OPENMP\|pragma omp\|_Pragma" "$o/t1/m.c"; then fail "$m: --threads 1 emits OpenMP"; fi
   # a loop with its own parallel region, or a worksharing loop in a team NAME_infer opens
   pragmas=$(grep -c "^ *MC_PARALLEL_FOR$\|^ *MC_FOR$" "$o/t2/m.c")
-  case $m in resnet8 | mobilenetv2_96 | map_pool) [ "$pragmas" -gt 0 ] || fail "$m: --threads 2 parallelizes no loop" ;; esac
+  case $m in resnet8 | mobilenetv2_96 | map_pool | dw_rows) [ "$pragmas" -gt 0 ] || fail "$m: --threads 2 parallelizes no loop" ;; esac
   # ResNet-8's convolutions all run in one team: m_infer opens one parallel region
   if [ "$m" = resnet8 ] && [ "$(sed -n '/^int m_infer/,/^}/p' "$o/t2/m.c" | grep -c '^  MC_PARALLEL$')" != 1 ]; then
     fail "$m: m_infer does not run its convolutions in one team"
   fi
   # and its activations between them have row replicas: a part copies the halo rows other parts wrote
   if [ "$m" = resnet8 ] && ! grep -q "mc_rows(y0" "$o/t2/m.c"; then fail "$m: --threads 2 has no row replicas"; fi
+  # in the MobileNet net and dw_rows the depthwise convolutions go by parts of their rows too (mc_dw on
+  # a part's copies, rows o0 to o1), and hand on halo rows
+  case $m in mobilenetv2_96 | dw_rows)
+    dw=$(grep -c "^ *mc_dw(&g[0-9]*, g[0-9]*\.b + " "$o/t2/m.c")
+    [ "$dw" -ge 2 ] || fail "$m: --threads 2 runs $dw depthwise convolution(s) by rows, not 2 or more"
+    grep -q "mc_rows(y0" "$o/t2/m.c" || fail "$m: --threads 2 has no row replicas"
+    ;;
+  esac
 
   # the reference: --threads 1, then the interpreter
   gcc $STRICT -O2 -o "$o/t1/m_main" "$o/t1/m.c" "$o/t1/m_weights.c" "$o/t1/m_main.c" -lm || { fail "$m: gcc (--threads 1)"; continue; }
