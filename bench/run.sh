@@ -12,7 +12,10 @@
 #    others; rtol 1e-3, atol 1e-4). An engine that fails shows "wrong" and the script exits 1.
 #  - Engines alternate: each round runs every engine on every model once (BENCH_RUNS timed runs
 #    after a warm-up, the process's median), so a burst of noise hits all engines alike; the
-#    table holds the median of the BENCH_ROUNDS round medians, and the spread of those.
+#    table holds the median of the BENCH_ROUNDS round medians, and the spread of those. The
+#    one-thread engines of round r run pinned to one CPU, r's parity (taskset; where there is
+#    one and two CPUs): on a VM whose cores differ in speed for minutes at a time, a process the
+#    scheduler puts on the slow one would otherwise lose to one it puts on the other.
 #  - Engines: modelc (NAME_main --bench, built with $CC $CFLAGS), ONNX Runtime at 1 and 2 intra-op
 #    threads (bench/ort/ort_bench.c on the C API of the library in the onnxruntime-node npm
 #    package), PyTorch (bench/torch_bench.py, one thread; only models with a PyTorch source here),
@@ -285,18 +288,27 @@ done < "$tmp/set"
 # ---- 4. timing: rounds of every engine on every model -------------------------------------------
 # The 2-thread speed-up of the nets it has a target for is also given over the rounds whose two
 # cores ran at one speed: around the back-to-back pair modelc / modelc 2t, modelc's 1-thread build
-# runs pinned (taskset) on CPU 0, then CPU 1, before and after; the round is even when the four
-# medians are within 10% of each other (see bench/README.md: a VM's core can be much slower than
-# the other for minutes at a time, and then a 2-thread run measures it, not the code).
+# runs pinned (taskset) on the first CPU this script may use, then the second, before and after;
+# the round is even when the four medians are within 10% of each other (see bench/README.md: a
+# VM's core can be much slower than the other for minutes at a time, and then a 2-thread run
+# measures it, not the code).
 PROBED="resnet8 mobilenetv2_96"
 PROBE_RUNS=$((N / 6 > 20 ? N / 6 : 20))
 probe_note=""
-if ! command -v taskset > /dev/null || [ "$(getconf _NPROCESSORS_ONLN 2> /dev/null || echo 1)" -lt 2 ]; then
-  probe_note="no taskset or fewer than 2 CPUs: no round was checked for even cores"
-  PROBED=""
-fi
-probe() { # the medians of modelc's 1-thread build pinned on CPU 0 and CPU 1, appended to $w/probe
-  for c in 0 1; do
+# the first two CPUs of this process's affinity list ("0-3,6" and the like), if it has two
+cpus=$(taskset -cp $$ 2> /dev/null | sed 's/.*: //' | tr ',' '\n' |
+  awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2) && n < 2; c++) { printf "%s%d", n ? " " : "", c; n++ } }')
+case $cpus in
+  *" "*) ;;
+  *)
+    probe_note="no taskset or fewer than 2 CPUs: no round was checked for even cores"
+    PROBED=""
+    ;;
+esac
+# the one-thread engines' CPU in round r, when they can be pinned: the first CPU in odd rounds
+pin_cpu() { if [ -z "$probe_note" ]; then echo "$cpus" | cut -d' ' -f$((($1 - 1) % 2 + 1)); fi; }
+probe() { # the medians of modelc's 1-thread build pinned on each of the two CPUs, appended to $w/probe
+  for c in $cpus; do
     taskset -c "$c" sh "$w/run_modelc" --bench "$PROBE_RUNS" < /dev/null 2> /dev/null | sed -n 's/^median_us: //p' | tail -n 1
   done | tr '\n' ' ' >> "$w/probe"
 }
@@ -310,7 +322,10 @@ while [ "$r" -le "$ROUNDS" ]; do
     for e in $ENGINES; do
       grep -qx "$e" "$w/engines" || continue
       [ "$e" != modelc ] || [ $probed = 0 ] || probe
-      t=$(sh "$w/run_$e" --bench "$N" < /dev/null 2> "$w/timing_$e.err" | sed -n 's/^median_us: //p' | tail -n 1)
+      pin=""
+      case $e in mt2 | ort2) ;; *) [ -z "$(pin_cpu "$r")" ] || pin="taskset -c $(pin_cpu "$r")" ;; esac
+      # shellcheck disable=SC2086
+      t=$($pin sh "$w/run_$e" --bench "$N" < /dev/null 2> "$w/timing_$e.err" | sed -n 's/^median_us: //p' | tail -n 1)
       [ -n "$t" ] || die "$m: $e printed no median_us: $(tail -n 1 "$w/timing_$e.err")"
       echo "$t" >> "$w/t_$e"
       if [ "$e" = mt2 ] && [ $probed = 1 ]; then
@@ -347,7 +362,12 @@ cell() {
   [ -z "${BENCH_NOTE:-}" ] || { echo "$BENCH_NOTE"; echo; }
   echo "Time of one inference at batch 1 in microseconds: the median over $ROUNDS rounds of each round's"
   echo "median of $N timed runs after a warm-up (1 run for modelc's harness, 10 for ONNX Runtime and"
-  echo "PyTorch); engines alternate within every round. Every engine's"
+  if [ -z "$probe_note" ]; then
+    echo "PyTorch); engines alternate within every round, the one-thread ones pinned to one CPU (CPU $(pin_cpu 1) in"
+    echo "odd rounds, CPU $(pin_cpu 2) in even ones), the two-thread ones free. Every engine's"
+  else
+    echo "PyTorch); engines alternate within every round. Every engine's"
+  fi
   echo "outputs were checked against the reference before it was timed (rtol $RTOL, atol $ATOL)."
   echo
   echo "- **modelc**: the generated C (\`modelc compile --emit-main\`, then \`NAME_main --bench\`) built with"
