@@ -171,7 +171,7 @@ int kl_par_cuts_panels(const kl_mm *d) {
   return 0;
 }
 
-/* The depthwise kernel's parts over output rows (kl_par_dw_rows). */
+/* The depthwise kernel's parts over output rows (kl_par_dw_by_rows). */
 static int dw_rows(const kl_mm *d, op_part_rows *r) {
   if (d->slots < 2 || d->slots > OP_PARTS_MAX || d->outer[0] != 1 || d->OH < d->slots || d->scratch_b ||
       d->b_in >= OP_ROWS_IN || d->res_in >= OP_ROWS_IN)
