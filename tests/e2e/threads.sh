@@ -22,7 +22,8 @@
 #    1e-4 of the interpreter.  (Across thread counts the bytes may differ:
 #    the memory plan may give a GEMM's parts, each with its own packing
 #    scratch, shorter K blocks than one part gets, which moves the bias's
-#    addition in the sums.)
+#    addition in the sums, and a part's last tile of 16 columns sums k in
+#    another order than a tile of 32.)
 # Every build is C99 with -Wall -Wextra -Werror -pedantic.  Exit 77 (ctest:
 # skipped) when gcc cannot build and run an OpenMP program.  Run from the
 # repository root.
