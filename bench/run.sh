@@ -13,9 +13,10 @@
 #  - Engines alternate: each round runs every engine on every model once (BENCH_RUNS timed runs
 #    after a warm-up, the process's median), so a burst of noise hits all engines alike; the
 #    table holds the median of the BENCH_ROUNDS round medians, and the spread of those. The
-#    one-thread engines of round r run pinned to one CPU, r's parity (taskset; where there is
-#    one and two CPUs): on a VM whose cores differ in speed for minutes at a time, a process the
-#    scheduler puts on the slow one would otherwise lose to one it puts on the other.
+#    one-thread engines of round r run pinned to one CPU, the first of the process's two in odd
+#    rounds and the second in even ones (where taskset and two CPUs are there): on a VM whose
+#    cores differ in speed, a process the scheduler puts on the slow one would otherwise lose to
+#    one it puts on the other.
 #  - Engines: modelc (NAME_main --bench, built with $CC $CFLAGS), ONNX Runtime at 1 and 2 intra-op
 #    threads (bench/ort/ort_bench.c on the C API of the library in the onnxruntime-node npm
 #    package), PyTorch (bench/torch_bench.py, one thread; only models with a PyTorch source here),
