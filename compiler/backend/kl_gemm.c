@@ -2003,23 +2003,20 @@ static void convr_call(emit_ctx *e, const kl_mm *d, const char *g) {
  * the tensors with row replicas. */
 static void dw_rows_call(emit_ctx *e, const ir_node *n, const kl_mm *d, const char *g, const char *a, const char *b,
                          const char *y, const char *bias, const char *res) {
-  const char *p, *gp, *o0, *o1, *c;
+  const char *p, *gp, *cut, *c;
+  cut = kl_par_cuts(e, d);
   kl_par_for(e);
   p = kl_for(e, d->slots);
   gp = emit_fresh(e, "g");
-  o0 = emit_fresh(e, "o");
-  o1 = emit_fresh(e, "o");
   emit_line(e, "mc_gemm_args %s = %s;", gp, g);
-  emit_line(e, "int64_t %s = %s * %lld / %d, %s = (%s + 1) * %lld / %d;", o0, p, (long long)d->OH, d->slots, o1, p,
-            (long long)d->OH, d->slots);
   emit_line(e, "%s.b = %s;", gp, b);
   emit_line(e, "%s.y = %s;", gp, y);
   if (bias) emit_line(e, "%s.bias = %s;", gp, bias);
   if (res) emit_line(e, "%s.res = %s;", gp, res);
   kl_par_to_replicas(e, n, d, gp, p);
   c = kl_for(e, d->outer[1]);
-  emit_line(e, "mc_dw(&%s, %s.b + %s * %lld, %s + %s * %lld, %s.y + %s * %lld, %s, %s, %s);", gp, gp, c,
-            (long long)d->b_os[1], a, c, (long long)d->a_os[1], gp, c, (long long)d->y_os[1], o0, o1, c);
+  emit_line(e, "mc_dw(&%s, %s.b + %s * %lld, %s + %s * %lld, %s.y + %s * %lld, %s[%s], %s[%s + 1], %s);", gp, gp, c,
+            (long long)d->b_os[1], a, c, (long long)d->a_os[1], gp, c, (long long)d->y_os[1], cut, p, cut, p, c);
   kl_end(e);
   kl_end(e);
 }

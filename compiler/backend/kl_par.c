@@ -154,18 +154,35 @@ static int64_t split_unit(const kl_mm *d, int64_t *units) {
   return unit;
 }
 
-/* Part p's columns (split_n) or rows of the product, [*lo, *hi): what the
- * loop kl_par_gemm_call writes computes. */
-static void part_range(const kl_mm *d, int p, int64_t *lo, int64_t *hi) {
-  int64_t units, unit = split_unit(d, &units);
+void kl_par_part(const kl_mm *d, int p, int64_t *lo, int64_t *hi) {
+  int64_t units, unit;
+  if (d->kind == KL_MM_DW) {   /* output rows */
+    *lo = p * d->OH / d->slots, *hi = (p + 1) * d->OH / d->slots;
+    return;
+  }
+  unit = split_unit(d, &units);
   *lo = p * units / d->slots * unit;
   *hi = p + 1 == d->slots ? (d->split_n ? d->N : d->M) : (p + 1) * units / d->slots * unit;
+}
+
+const char *kl_par_cuts(emit_ctx *e, const kl_mm *d) {
+  const char *c = emit_fresh(e, "cut");
+  char buf[40 * (OP_PARTS_MAX + 1)];
+  size_t at = 0;
+  int64_t lo, hi = 0;
+  for (int p = 0; p < d->slots && p <= OP_PARTS_MAX; p++) {
+    kl_par_part(d, p, &lo, &hi);
+    at += (size_t)snprintf(buf + at, sizeof buf - at, "%lld, ", (long long)lo);
+  }
+  snprintf(buf + at, sizeof buf - at, "%lld", (long long)hi);
+  emit_line(e, "static const int64_t %s[%d] = {%s};", c, d->slots + 1, buf);
+  return c;
 }
 
 int kl_par_cuts_panels(const kl_mm *d) {
   int64_t lo, hi;
   for (int p = 0; d->split_n && p < d->slots; p++) {
-    part_range(d, p, &lo, &hi);
+    kl_par_part(d, p, &lo, &hi);
     if ((hi - lo) % KL_MM_NR) return 1;
   }
   return 0;
@@ -177,8 +194,9 @@ static int dw_rows(const kl_mm *d, op_part_rows *r) {
       d->b_in >= OP_ROWS_IN || d->res_in >= OP_ROWS_IN)
     return 0;
   for (int p = 0; p < d->slots; p++) {
-    int64_t o0 = p * d->OH / d->slots, o1 = (p + 1) * d->OH / d->slots;
-    int64_t i0 = o0 * d->SH - d->PH, i1 = (o1 - 1) * d->SH - d->PH + (d->KH - 1) * d->DH + 1;
+    int64_t o0, o1, i0, i1;
+    kl_par_part(d, p, &o0, &o1);
+    i0 = o0 * d->SH - d->PH, i1 = (o1 - 1) * d->SH - d->PH + (d->KH - 1) * d->DH + 1;
     r->out[p][0] = o0, r->out[p][1] = o1;
     for (int i = 0; i < OP_ROWS_IN; i++) r->in[i][p][0] = r->in[i][p][1] = -1;
     r->in[d->b_in][p][0] = i0 < 0 ? 0 : i0 > d->H ? d->H : i0;
@@ -197,9 +215,9 @@ int kl_par_rows(const kl_mm *d, op_part_rows *r) {
       d->n_outer != 0 || d->rows || kl_mm_shared_copy(d) || d->b_in >= OP_ROWS_IN || d->res_in >= OP_ROWS_IN ||
       (d->bkind != KL_MM_B_PADDED && !(d->bkind == KL_MM_B_TAPS && d->tposed) && !plane_rows(d)))
     return 0;
-  for (int p = 0; p < d->slots; p++) {   /* part p's columns: the lo and hi kl_par_gemm_call's loop computes */
+  for (int p = 0; p < d->slots; p++) {   /* part p's columns: what kl_par_gemm_call's loop computes */
     int64_t lo, hi, o0, o1, i0, i1;
-    part_range(d, p, &lo, &hi);
+    kl_par_part(d, p, &lo, &hi);
     o0 = lo / per_row, o1 = p + 1 == d->slots ? d->OH : hi / per_row;
     if (lo % per_row || (p + 1 < d->slots && hi % per_row) || o1 <= o0) return 0;   /* not whole rows */
     r->out[p][0] = o0, r->out[p][1] = o1;
@@ -252,29 +270,25 @@ int kl_par_dw_by_rows(const ir_node *n, const kl_mm *d) {
 }
 
 void kl_par_gemm_call(emit_ctx *e, const ir_node *n, const kl_mm *d, const char *g, const char *sfx, int64_t per) {
-  const char *t, *s;
-  int64_t unit, units;
+  const char *t, *s, *c;
   int reg;
   if (d->slots <= 1) {
     emit_line(e, "mc_gemm%s(&%s, 0, %lld, 0, %lld);", sfx, g, (long long)d->M, (long long)d->N);
     return;
   }
-  unit = split_unit(d, &units);
   reg = kl_par_pad_once(e, d, g);
+  c = kl_par_cuts(e, d);
   kl_par_loop(e, reg);
   t = kl_for(e, d->slots);
   s = emit_fresh(e, "g");
   emit_line(e, "mc_gemm_args %s = %s;", s, g);
-  emit_line(e, "int64_t lo = %s * %lld / %d * %lld, hi = %s + 1 == %d ? %lld : (%s + 1) * %lld / %d * %lld;", t,
-            (long long)units, d->slots, (long long)unit, t, d->slots, (long long)(d->split_n ? d->N : d->M), t,
-            (long long)units, d->slots, (long long)unit);
   if (d->scratch_b && per) emit_line(e, "%s.scratch += %s * %lld;", s, t, (long long)per);
   if (d->scratch_a && per) emit_line(e, "%s.ascratch += %s * %lld;", s, t, (long long)per);
   kl_par_to_replicas(e, n, d, s, t);
   if (d->split_n)
-    emit_line(e, "mc_gemm%s(&%s, 0, %lld, lo, hi);", sfx, s, (long long)d->M);
+    emit_line(e, "mc_gemm%s(&%s, 0, %lld, %s[%s], %s[%s + 1]);", sfx, s, (long long)d->M, c, t, c, t);
   else
-    emit_line(e, "mc_gemm%s(&%s, lo, hi, 0, %lld);", sfx, s, (long long)d->N);
+    emit_line(e, "mc_gemm%s(&%s, %s[%s], %s[%s + 1], 0, %lld);", sfx, s, c, t, c, t, (long long)d->N);
   kl_end(e);
   if (reg) kl_end(e);   /* the parallel region */
 }

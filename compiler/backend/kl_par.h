@@ -66,6 +66,14 @@ void kl_par_gemm_call(emit_ctx *e, const ir_node *n, const kl_mm *d, const char 
  * loop of kl_par_gemm_call then points each part at its own copies of the
  * tensors with row replicas (plan.h). */
 int kl_par_rows(const kl_mm *d, struct op_part_rows *r);
+/* Part p's share of d: columns (split_n) or rows of the product of the
+ * GEMM core, output rows of the depthwise kernel, [*lo, *hi).  The one
+ * place a split is decided: kl_par_rows, the scratch and the emitted loops
+ * all take it from here. */
+void kl_par_part(const kl_mm *d, int p, int64_t *lo, int64_t *hi);
+/* Write `static const int64_t cutN[slots + 1]`, part p's share from
+ * cutN[p] to cutN[p + 1] (kl_par_part), and return its name. */
+const char *kl_par_cuts(emit_ctx *e, const kl_mm *d);
 /* Whether the parts of d's split over N cut a panel of NR columns short
  * where they end, other than at N's end (then each part packs its last
  * panel: scratch). */
