@@ -923,83 +923,104 @@ static void mc_act_rows_81bf6201(float *y, int64_t ldy, int64_t rows, int64_t co
     for (j = 0; j < cols; j++) y[j] = mc_act_81bf6201(y[j]);
 }
 
-enum { MC_DW_ROW = 512 };   /* the widest padded row mc_dw3 takes (KL_MM_DW_ROW) */
+enum { MC_DW_ROW = 512, MC_DW_R = 4 };   /* the widest padded row mc_dw3 takes (KL_MM_DW_ROW); rows a step */
 /* Depthwise 3x3, dilation 1, one plane: the input rows an output row reads
- * sit with their padding (zeros) in a ring of three row buffers, each input
- * row copied once (three times, once per output row reading it, cost
+ * sit with their padding (zeros) in a ring of row buffers, each input row
+ * copied once (three times, once per output row reading it, cost
  * MobileNet's 48x48 stride-1 layer a sixth of its time), so that every
  * output column is the same nine-tap sum, a loop that vectorizes along
- * the row.  At stride 2 a buffer holds the row's even padded columns, then
- * (from MC_DW_ROW / 2) its odd ones, copied by pairs of input columns in one
- * loop, so that the sum reads all three taps of a row contiguously: the
- * 48x48 -> 24x24 layer of the MobileNet net took 146 us, copying and
- * summing with stride-2 loads, and takes 75.  Each input row is in a
- * buffer before the output row of its index is written, so y may be x
- * (in place) at stride 1 with no copy of the plane, also for output rows
- * [oh0, oh1) alone (a part of the rows, --threads): the rows it reads
- * outside them are ones it does not write. */
+ * the row.  At stride 1, rows 16 to MC_DW_ROW / 2 wide, it sums four output
+ * rows in one loop: a row's nine-tap sum is a chain of dependent
+ * multiply-adds, and a 24-wide row is one or two vectors of them, so the
+ * core waited on each (the 24x24 layer of the MobileNet net took 85 us
+ * alone, 49 with four chains in flight; narrower rows fail the compiler's
+ * run-time overlap test between the four rows and would run one column at
+ * a time).  Each value is the same sum in the same order either way, and
+ * the ring the same 6 KiB of stack: three rows of MC_DW_ROW, or six of
+ * half that.  At stride 2 a buffer holds the row's even padded columns,
+ * then (from half its width) its odd ones, copied by pairs of input
+ * columns in one loop, so that the sum reads all three taps of a row
+ * contiguously: the 48x48 -> 24x24 layer of the MobileNet net took 146 us,
+ * copying and summing with stride-2 loads, and takes 75.  Each new input
+ * row goes into the ring's next slot, over its oldest row (the slot as ih
+ * mod their count, a division per row, made the 24x24 layer 59 us, not
+ * 49); every input row is copied before the output row of its
+ * index is written, so y may be x (in place) at stride 1 with no copy of
+ * the plane, also for output rows [oh0, oh1) alone (a part of the rows,
+ * --threads): the rows it reads outside them are ones it does not write. */
+#define MC_DW_SUM(a, b, c, i) \
+  (k0 * a[i] + k1 * a[i + 1] + k2 * a[i + 2] + k3 * b[i] + k4 * b[i + 1] + k5 * b[i + 2] + k6 * c[i] + \
+   k7 * c[i + 1] + k8 * c[i + 2])
 static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t oh0, int64_t oh1) {
-  float r[3][MC_DW_ROW];
+  float r[3 * MC_DW_ROW];   /* the ring: ns rows of sw floats */
   const float k0 = w[0], k1 = w[1], k2 = w[2], k3 = w[3], k4 = w[4], k5 = w[5], k6 = w[6], k7 = w[7], k8 = w[8];
-  int64_t oh, ow, ki, j, s, S = g->SW, wp = (g->OW - 1) * g->SW + 3;   /* padded columns read */
-  int64_t held[3], hi = g->PW + g->W < wp ? g->PW + g->W : wp, half = MC_DW_ROW / 2;
-  const float *p[3];
-  for (s = 0; s < 3; s++) {
-    held[s] = -1 - g->PH - 3;   /* no row: every slot is free */
-    for (j = 0; j < (S == 2 ? (wp + 1) / 2 : wp); j++) r[s][j] = 0.0f;
-    for (j = 0; S == 2 && j < wp / 2; j++) r[s][half + j] = 0.0f;
+  int64_t oh, ow, ih, j, S = g->SW, OW = g->OW, wp = (OW - 1) * S + 3;   /* padded columns read */
+  int64_t hi = g->PW + g->W < wp ? g->PW + g->W : wp;
+  int64_t most = S == 1 && g->SH == 1 && OW >= 16 && wp <= MC_DW_ROW / 2 ? MC_DW_R : 1;   /* rows a step */
+  int64_t ns = most + 2, sw = most > 1 ? MC_DW_ROW / 2 : MC_DW_ROW, half = sw / 2;   /* ring rows, their width */
+  int64_t top = -1 - g->PH - ns, ts = ns - 1;   /* the last row copied (none yet) and its slot */
+  const float *p[MC_DW_R + 2];
+  for (j = 0; j < ns; j++) {
+    int64_t c;
+    for (c = 0; c < (S == 2 ? (wp + 1) / 2 : wp); c++) r[j * sw + c] = 0.0f;
+    for (c = 0; S == 2 && c < wp / 2; c++) r[j * sw + half + c] = 0.0f;
   }
-  for (oh = oh0; oh < oh1; oh++) {
-    float *yr = y + oh * g->OW;
-    int64_t ih0 = oh * g->SH - g->PH;
-    for (ki = 0; ki < 3; ki++) {   /* row ih0 + ki: in a slot already, or into one no tap of this row reads */
-      int64_t ih = ih0 + ki;
-      for (s = 0; s < 3 && held[s] != ih; s++) {}
-      if (s == 3) {
-        float *d;
-        for (s = 0; held[s] >= ih0 && held[s] < ih0 + 3; s++) {}
-        d = r[s];
-        held[s] = ih;
-        if (S == 2) {   /* padded column c at d[c / 2], or d[half + c / 2] when odd */
-          int64_t n = hi - g->PW, odd = g->PW & 1;
-          float *a = odd ? d + half + (g->PW - 1) / 2 : d + g->PW / 2;   /* input column 2j goes to a[j] */
-          float *b = odd ? d + (g->PW + 1) / 2 : d + half + g->PW / 2;   /* and 2j + 1 to b[j] */
-          const float *xr = x + ih * g->W;
-          if (ih < 0 || ih >= g->H) {
-            for (j = 0; j < (n + 1) / 2; j++) a[j] = 0.0f;
-            for (j = 0; j < n / 2; j++) b[j] = 0.0f;
-          } else {
-            for (j = 0; j < n / 2; j++) {
-              a[j] = xr[2 * j];
-              b[j] = xr[2 * j + 1];
-            }
-            if (n & 1) a[n / 2] = xr[n - 1];
-          }
-        } else if (ih < 0 || ih >= g->H) {
-          for (j = g->PW; j < hi; j++) d[j] = 0.0f;
-        } else {
-          for (j = g->PW; j < hi; j++) d[j] = x[ih * g->W + j - g->PW];
-        }
+  for (oh = oh0; oh < oh1; oh += most) {
+    int64_t nr = oh1 - oh < most ? oh1 - oh : most, ih0 = oh * g->SH - g->PH;
+    for (ih = ih0; ih < ih0 + (nr - 1) * g->SH + 3; ih++) {   /* input row ih: in the ring already, or copied */
+      int64_t s = ts - (top - ih);   /* rows in the ring sit in consecutive slots, up to top's */
+      float *d;
+      if (ih <= top) {
+        p[ih - ih0] = r + (s < 0 ? s + ns : s) * sw;
+        continue;
       }
-      p[ki] = r[s];
+      s = ts + 1 == ns ? 0 : ts + 1;   /* the next row: the next slot, over the oldest row */
+      top = ih, ts = s;
+      p[ih - ih0] = d = r + s * sw;
+      if (S == 2) {   /* padded column c at d[c / 2], or d[half + c / 2] when odd */
+        int64_t n = hi - g->PW, odd = g->PW & 1;
+        float *a = odd ? d + half + (g->PW - 1) / 2 : d + g->PW / 2;   /* input column 2j goes to a[j] */
+        float *b = odd ? d + (g->PW + 1) / 2 : d + half + g->PW / 2;   /* and 2j + 1 to b[j] */
+        const float *xr = x + ih * g->W;
+        if (ih < 0 || ih >= g->H) {
+          for (j = 0; j < (n + 1) / 2; j++) a[j] = 0.0f;
+          for (j = 0; j < n / 2; j++) b[j] = 0.0f;
+        } else {
+          for (j = 0; j < n / 2; j++) {
+            a[j] = xr[2 * j];
+            b[j] = xr[2 * j + 1];
+          }
+          if (n & 1) a[n / 2] = xr[n - 1];
+        }
+      } else if (ih < 0 || ih >= g->H) {
+        for (j = g->PW; j < hi; j++) d[j] = 0.0f;
+      } else {
+        for (j = g->PW; j < hi; j++) d[j] = x[ih * g->W + j - g->PW];
+      }
     }
-    {
-      const float *r0 = p[0], *r1 = p[1], *r2 = p[2];
+    if (nr == MC_DW_R) {   /* stride 1: four output rows, four sums in flight */
+      const float *a = p[0], *b = p[1], *c = p[2], *d = p[3], *e = p[4], *f = p[5];
+      float *y0 = y + oh * OW, *y1 = y0 + OW, *y2 = y1 + OW, *y3 = y2 + OW;
+      for (ow = 0; ow < OW; ow++) {
+        y0[ow] = MC_DW_SUM(a, b, c, ow);
+        y1[ow] = MC_DW_SUM(b, c, d, ow);
+        y2[ow] = MC_DW_SUM(c, d, e, ow);
+        y3[ow] = MC_DW_SUM(d, e, f, ow);
+      }
+      continue;
+    }
+    for (j = 0; j < nr; j++) {   /* one output row */
+      const float *r0 = p[j * g->SH], *r1 = p[j * g->SH + 1], *r2 = p[j * g->SH + 2];
+      float *yr = y + (oh + j) * OW;
       if (S == 1) {
-        for (ow = 0; ow < g->OW; ow++)
-          yr[ow] = k0 * r0[ow] + k1 * r0[ow + 1] + k2 * r0[ow + 2] + k3 * r1[ow] + k4 * r1[ow + 1] +
-                   k5 * r1[ow + 2] + k6 * r2[ow] + k7 * r2[ow + 1] + k8 * r2[ow + 2];
+        for (ow = 0; ow < OW; ow++) yr[ow] = MC_DW_SUM(r0, r1, r2, ow);
       } else if (S == 2) {   /* padded columns 2ow, 2ow + 1, 2ow + 2 */
         const float *q0 = r0 + half, *q1 = r1 + half, *q2 = r2 + half;
-        for (ow = 0; ow < g->OW; ow++)
+        for (ow = 0; ow < OW; ow++)
           yr[ow] = k0 * r0[ow] + k1 * q0[ow] + k2 * r0[ow + 1] + k3 * r1[ow] + k4 * q1[ow] + k5 * r1[ow + 1] +
                    k6 * r2[ow] + k7 * q2[ow] + k8 * r2[ow + 1];
       } else {
-        for (ow = 0; ow < g->OW; ow++) {
-          int64_t i = ow * S;
-          yr[ow] = k0 * r0[i] + k1 * r0[i + 1] + k2 * r0[i + 2] + k3 * r1[i] + k4 * r1[i + 1] + k5 * r1[i + 2] +
-                   k6 * r2[i] + k7 * r2[i + 1] + k8 * r2[i + 2];
-        }
+        for (ow = 0; ow < OW; ow++) yr[ow] = MC_DW_SUM(r0, r1, r2, ow * S);
       }
     }
   }

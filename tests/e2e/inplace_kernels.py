@@ -94,23 +94,24 @@ try:
     check(p, "residual")
 
     # 2. depthwise in place (stride 1) and not (stride 2); a 3x3 one in place
-    # needs no scratch (its ring of rows holds what it still reads), a 5x5 one a plane
-    for k, stride, inplace in ((3, 1, True), (3, 2, False), (5, 1, True)):
-        p = os.path.join(tmp, "dw%d_%d.onnx" % (k, stride))
-        out = 12 // stride
+    # needs no scratch (its ring of rows holds what it still reads), a 5x5 one a
+    # plane; 18 wide, the 3x3 one sums four rows a step (18 rows: 2 left over)
+    for k, stride, inplace, size in ((3, 1, True, 12), (3, 2, False, 12), (5, 1, True, 12), (3, 1, True, 18)):
+        p = os.path.join(tmp, "dw%d_%d_%d.onnx" % (k, stride, size))
+        out = size // stride
         pad = k // 2
         model(p, [helper.make_node("Conv", ["x", "we", "be"], ["e0"]), helper.make_node("Relu", ["e0"], ["e"]),
                   helper.make_node("Conv", ["e", "wd", "bd"], ["d0"], group=16, pads=[pad] * 4,
                                    strides=[stride, stride]),
                   helper.make_node("Relu", ["d0"], ["d"]), helper.make_node("Conv", ["d", "wp"], ["y"])],
               [const("we", 16, 8, 1, 1), const("be", 16), const("wd", 16, 1, k, k), const("bd", 16),
-               const("wp", 8, 16, 1, 1)], [1, 8, 12, 12], [1, 8, out, out])
+               const("wp", 8, 16, 1, 1)], [1, 8, size, size], [1, 8, out, out])
         rc, info = run(["info", p])
         s = shared(info, "e")
-        what = "depthwise %dx%d, stride %d" % (k, k, stride)
+        what = "depthwise %dx%d, stride %d, %dx%d" % (k, k, stride, size, size)
         if rc != 0 or s is None or ("'d'" in s) != inplace:
             fail("%s: in place should be %s:\n%s" % (what, inplace, info))
-        if inplace and (k == 5) != ("scratch of node" in info):
+        if inplace and (k == 5) != ("scratch of node 'Conv_2'" in info):   # the depthwise node's
             fail("%s in place: a plane of scratch should be %s:\n%s" % (what, "there" if k == 5 else "none", info))
         check(p, what)
 
