@@ -664,37 +664,44 @@ enum { MC_DW_ROW = 512, MC_DW_R = 4 };   /* the widest padded row mc_dw3 takes (
  * copied once (three times, once per output row reading it, cost
  * MobileNet's 48x48 stride-1 layer a sixth of its time), so that every
  * output column is the same nine-tap sum, a loop that vectorizes along
- * the row.  At stride 1, rows 16 to MC_DW_ROW / 2 wide, it sums four output
- * rows in one loop: a row's nine-tap sum is a chain of dependent
- * multiply-adds, and a 24-wide row is one or two vectors of them, so the
- * core waited on each (the 24x24 layer of the MobileNet net took 85 us
- * alone, 49 with four chains in flight; narrower rows fail the compiler's
- * run-time overlap test between the four rows and would run one column at
- * a time).  Each value is the same sum in the same order either way, and
- * the ring the same 6 KiB of stack: three rows of MC_DW_ROW, or six of
- * half that.  At stride 2 a buffer holds the row's even padded columns,
+ * the row.  At stride 2 a row buffer holds the row's even padded columns,
  * then (from half its width) its odd ones, copied by pairs of input
  * columns in one loop, so that the sum reads all three taps of a row
  * contiguously: the 48x48 -> 24x24 layer of the MobileNet net took 146 us,
- * copying and summing with stride-2 loads, and takes 75.  Each new input
- * row goes into the ring's next slot, over its oldest row (the slot as ih
- * mod their count, a division per row, made the 24x24 layer 59 us, not
- * 49); every input row is copied before the output row of its
+ * copying and summing with stride-2 loads, and took 75 then.  A row's
+ * nine-tap sum is a chain of dependent multiply-adds, and a 24-wide row one
+ * or two vectors of them, so the core waited on each: at stride 1 or 2,
+ * rows 16 or more wide, the loop sums four output rows at once, four
+ * chains in flight, from a ring of 6 (9) shorter rows in the same 6 KiB of
+ * stack as the three rows of MC_DW_ROW that one output row a step uses
+ * (the MobileNet net's 24x24 layer took 85 us alone, 49 with four chains,
+ * its 48x48 -> 24x24 one 65 and 59; narrower rows fail the compiler's
+ * run-time overlap test between the four rows and would run one column at
+ * a time).  Each value is the same sum in the same order either way.  Each
+ * new input row goes into the ring's next slot, over its oldest row (the
+ * slot as ih mod their count, a division per row, made the 24x24 layer 59
+ * us, not 49); every input row is copied before the output row of its
  * index is written, so y may be x (in place) at stride 1 with no copy of
  * the plane, also for output rows [oh0, oh1) alone (a part of the rows,
  * --threads): the rows it reads outside them are ones it does not write. */
 #define MC_DW_SUM(a, b, c, i) \
   (k0 * a[i] + k1 * a[i + 1] + k2 * a[i + 2] + k3 * b[i] + k4 * b[i + 1] + k5 * b[i + 2] + k6 * c[i] + \
    k7 * c[i + 1] + k8 * c[i + 2])
+/* at stride 2 over rows split into even padded columns, then odd ones from half on */
+#define MC_DW_SUM2(a, b, c, i) \
+  (k0 * a[i] + k1 * a[half + i] + k2 * a[i + 1] + k3 * b[i] + k4 * b[half + i] + k5 * b[i + 1] + k6 * c[i] + \
+   k7 * c[half + i] + k8 * c[i + 1])
 static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t oh0, int64_t oh1) {
   float r[3 * MC_DW_ROW];   /* the ring: ns rows of sw floats */
   const float k0 = w[0], k1 = w[1], k2 = w[2], k3 = w[3], k4 = w[4], k5 = w[5], k6 = w[6], k7 = w[7], k8 = w[8];
   int64_t oh, ow, ih, j, S = g->SW, OW = g->OW, wp = (OW - 1) * S + 3;   /* padded columns read */
   int64_t hi = g->PW + g->W < wp ? g->PW + g->W : wp;
-  int64_t most = S == 1 && g->SH == 1 && OW >= 16 && wp <= MC_DW_ROW / 2 ? MC_DW_R : 1;   /* rows a step */
-  int64_t ns = most + 2, sw = most > 1 ? MC_DW_ROW / 2 : MC_DW_ROW, half = sw / 2;   /* ring rows, their width */
+  /* four output rows a step at stride 1 or 2 (both ways), rows 16 or more wide, when the ring's rows
+     for them (6 or 9) fit in its 3 * MC_DW_ROW floats: one row a step takes three of MC_DW_ROW */
+  int64_t most = S == g->SH && S <= 2 && OW >= 16 && wp < 3 * MC_DW_ROW / ((MC_DW_R - 1) * S + 3) ? MC_DW_R : 1;
+  int64_t ns = (most - 1) * S + 3, sw = 3 * MC_DW_ROW / ns, half = sw / 2;   /* the ring's rows, their width */
+  const float *p[(MC_DW_R - 1) * 2 + 3];
   int64_t top = -1 - g->PH - ns, ts = ns - 1;   /* the last row copied (none yet) and its slot */
-  const float *p[MC_DW_R + 2];
   for (j = 0; j < ns; j++) {
     int64_t c;
     for (c = 0; c < (S == 2 ? (wp + 1) / 2 : wp); c++) r[j * sw + c] = 0.0f;
@@ -733,7 +740,7 @@ static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float 
         for (j = g->PW; j < hi; j++) d[j] = x[ih * g->W + j - g->PW];
       }
     }
-    if (nr == MC_DW_R) {   /* stride 1: four output rows, four sums in flight */
+    if (nr == MC_DW_R && S == 1) {   /* four output rows, four sums in flight */
       const float *a = p[0], *b = p[1], *c = p[2], *d = p[3], *e = p[4], *f = p[5];
       float *y0 = y + oh * OW, *y1 = y0 + OW, *y2 = y1 + OW, *y3 = y2 + OW;
       for (ow = 0; ow < OW; ow++) {
@@ -744,16 +751,23 @@ static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float 
       }
       continue;
     }
+    if (nr == MC_DW_R) {   /* the same at stride 2: padded columns 2ow, 2ow + 1 (from half on), 2ow + 2 */
+      float *y0 = y + oh * OW, *y1 = y0 + OW, *y2 = y1 + OW, *y3 = y2 + OW;
+      for (ow = 0; ow < OW; ow++) {
+        y0[ow] = MC_DW_SUM2(p[0], p[1], p[2], ow);
+        y1[ow] = MC_DW_SUM2(p[2], p[3], p[4], ow);
+        y2[ow] = MC_DW_SUM2(p[4], p[5], p[6], ow);
+        y3[ow] = MC_DW_SUM2(p[6], p[7], p[8], ow);
+      }
+      continue;
+    }
     for (j = 0; j < nr; j++) {   /* one output row */
       const float *r0 = p[j * g->SH], *r1 = p[j * g->SH + 1], *r2 = p[j * g->SH + 2];
       float *yr = y + (oh + j) * OW;
       if (S == 1) {
         for (ow = 0; ow < OW; ow++) yr[ow] = MC_DW_SUM(r0, r1, r2, ow);
-      } else if (S == 2) {   /* padded columns 2ow, 2ow + 1, 2ow + 2 */
-        const float *q0 = r0 + half, *q1 = r1 + half, *q2 = r2 + half;
-        for (ow = 0; ow < OW; ow++)
-          yr[ow] = k0 * r0[ow] + k1 * q0[ow] + k2 * r0[ow + 1] + k3 * r1[ow] + k4 * q1[ow] + k5 * r1[ow + 1] +
-                   k6 * r2[ow] + k7 * q2[ow] + k8 * r2[ow + 1];
+      } else if (S == 2) {
+        for (ow = 0; ow < OW; ow++) yr[ow] = MC_DW_SUM2(r0, r1, r2, ow);
       } else {
         for (ow = 0; ow < OW; ow++) yr[ow] = MC_DW_SUM(r0, r1, r2, ow * S);
       }

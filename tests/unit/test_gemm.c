@@ -414,6 +414,8 @@ static void test_conv(void **state) {
       {2, {1, 4, 8, 9}, {4, 1, 5, 5}, 4, 1, 2, 2, 0, 0, 0},       /* depthwise 5x5 dilated, runtime W */
       {2, {1, 3, 11, 19}, {3, 1, 3, 3}, 3, 1, 1, 1, 1, 1, 1},    /* depthwise, rows 16+ wide: four a step, 3 left */
       {2, {1, 2, 9, 21}, {2, 1, 3, 3}, 2, 1, 0, 1, 0, 1, 0},      /* the same unpadded (OW 19, OH 7), runtime W */
+      {2, {1, 2, 21, 37}, {2, 1, 3, 3}, 2, 2, 1, 1, 1, 1, 1},     /* the same at stride 2: OW 19, OH 11, fused */
+      {2, {1, 2, 17, 40}, {2, 1, 3, 3}, 2, 2, 0, 1, 1, 0, 0},     /* stride 2 unpadded: OW 19, OH 8 */
       {2, {1, 6, 5, 5}, {12, 1, 3, 3}, 6, 1, 1, 1, 1, 1, 0},      /* channel multiplier 2: grouped GEMM */
       {2, {1, 3, 10, 10}, {4, 3, 3, 3}, 1, 1, 0, 2, 1, 1, 0},     /* dilation 2 */
       {2, {1, 3, 6, 6}, {4, 3, 3, 3}, 1, 3, 3, 1, 1, 1, 0},       /* padding wider than the window reaches */
