@@ -53,6 +53,7 @@
 #include "kl_par.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../passes/passes.h"
@@ -167,15 +168,10 @@ void kl_par_part(const kl_mm *d, int p, int64_t *lo, int64_t *hi) {
 
 const char *kl_par_cuts(emit_ctx *e, const kl_mm *d) {
   const char *c = emit_fresh(e, "cut");
-  char buf[40 * (OP_PARTS_MAX + 1)];
-  size_t at = 0;
-  int64_t lo, hi = 0;
-  for (int p = 0; p < d->slots && p <= OP_PARTS_MAX; p++) {
-    kl_par_part(d, p, &lo, &hi);
-    at += (size_t)snprintf(buf + at, sizeof buf - at, "%lld, ", (long long)lo);
-  }
-  snprintf(buf + at, sizeof buf - at, "%lld", (long long)hi);
-  emit_line(e, "static const int64_t %s[%d] = {%s};", c, d->slots + 1, buf);
+  int64_t *v = ir_alloc(sizeof(int64_t) * (size_t)(d->slots + 1));   /* aborts on OOM */
+  for (int p = 0; p < d->slots; p++) kl_par_part(d, p, &v[p], &v[p + 1]);
+  emit_int_table(e, "int64_t", c, v, d->slots + 1, 16);
+  free(v);
   return c;
 }
 

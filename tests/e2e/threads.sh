@@ -16,7 +16,8 @@
 #    whole team of NAME_infer's parallel region writes nothing shared outside
 #    its worksharing loops) and by clang under ASan and UBSan without OpenMP,
 #    gives outputs byte for byte those of its build without OpenMP (and so
-#    does --threads 3 on ResNet-8, and its --threads 2 C on a team of one
+#    does --threads 3 and 12 on ResNet-8, both also within the tolerance
+#    below of the interpreter, and its --threads 2 C on a team of one
 #    thread, OMP_THREAD_LIMIT=1): the pragmas change no bit;
 #  - the --threads 1 and the --threads 2 builds are within rtol 1e-3, atol
 #    1e-4 of the interpreter.  (Across thread counts the bytes may differ:
@@ -119,8 +120,8 @@ while read -r m dir opts; do
   mkdir -p "$o"
   e2e_inputs "$dir" "$opts" "$o" || { fail "$m: its test inputs"; continue; }
   ok=1
-  for t in 1 2 3; do
-    [ $t != 3 ] || [ "$m" = resnet8 ] || continue
+  for t in 1 2 3 12; do
+    [ $t -le 2 ] || [ "$m" = resnet8 ] || continue
     # shellcheck disable=SC2086
     "$modelc" compile "$dir/model.onnx" -o "$o/t$t" --name m --emit-main --threads $t $opts > /dev/null || { fail "$m: compile --threads $t"; ok=0; }
   done
@@ -172,6 +173,12 @@ EOF
   if [ "$m" = resnet8 ]; then
     runs t3_seq t3_seq "$o/t3" gcc $STRICT -O2
     runs t3_omp t3_seq "$o/t3" gcc $STRICT -O2 -fopenmp
+    # more parts than OP_PARTS_MAX (and than cores): every part's range still computed
+    runs t12_seq t12_seq "$o/t12" gcc $STRICT -O2
+    runs t12_omp t12_seq "$o/t12" gcc $STRICT -O2 -fopenmp
+    for t in 3 12; do
+      c=$(e2e_close "$o/interp" "$o/out_t${t}_seq" 2>&1) || fail "$m: the --threads $t build against the interpreter: $c"
+    done
     # a team of fewer threads than parts (one thread runs both parts of every loop, in order)
     # shellcheck disable=SC2046
     OMP_THREAD_LIMIT=1 "$o/t2_omp" $(cat "$o/harness_args") -o "$o/out_t2_one" > /dev/null 2>&1 || fail "$m: OMP_THREAD_LIMIT=1 failed"
