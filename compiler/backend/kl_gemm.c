@@ -238,7 +238,39 @@ static const char src_tile_loops[] =
     "      }\n"
     "    }\n";
 
+/* The k loops of the AVX tile, written twice like the AVX-512 ones (@K,
+ * @J: B's rows k and k+1): k by two, so that the loop's own instructions
+ * (the tap, the pointers, the test) come once per 24 FMAs.  On a core that
+ * shares its front end with another thread the loop is bound by
+ * instructions, not FMAs: by two and with no test of ko inside, a 16-channel
+ * 3x3 convolution ran in 95 us rather than 115. */
+static const char src_tile_loops8[] =
+    "    for (k = 0; k + 1 < kc; k += 2) {\n"
+    "      MC_STEP8(@K, 0)\n"
+    "      MC_STEP8(@J, aks)\n"
+    "      p += 2 * aks;\n"
+    "      q += 2 * aks;\n"
+    "    }\n"
+    "    if (k < kc) MC_STEP8(@K, 0)\n";
+
 static const char src_tile[] =
+    "#if MC_VEC == 8\n"
+    "/* One k step of the AVX tile: B's row at BQ (16 floats), A's column at\n"
+    " * offset O from the row pointers p (rows 0-2) and q (rows 3-5). */\n"
+    "#define MC_STEP8(BQ, O) \\\n"
+    "  { \\\n"
+    "    mc_v8 b0, bb, s; \\\n"
+    "    const float *bq = (BQ); \\\n"
+    "    memcpy(&b0, bq, sizeof b0); \\\n"
+    "    memcpy(&bb, bq + 8, sizeof bb); \\\n"
+    "    s = mc_splat8(p[O]); c00 += s * b0; c01 += s * bb; \\\n"
+    "    s = mc_splat8(p[ars + (O)]); c10 += s * b0; c11 += s * bb; \\\n"
+    "    s = mc_splat8(p[r2 + (O)]); c20 += s * b0; c21 += s * bb; \\\n"
+    "    s = mc_splat8(q[O]); c30 += s * b0; c31 += s * bb; \\\n"
+    "    s = mc_splat8(q[ars + (O)]); c40 += s * b0; c41 += s * bb; \\\n"
+    "    s = mc_splat8(q[r2 + (O)]); c50 += s * b0; c51 += s * bb; \\\n"
+    "  }\n"
+    "#endif\n"
     "/* One MR x NT tile of y at (m, n): the kc-long product of A rows (pointers\n"
     " * a, stride ars between rows, aks along k; mr valid rows) and B (columns\n"
     " * 0-15 at b, 16-31 at b1, bks and bks1 along k, or row k at ko[k] from\n"
@@ -308,19 +340,10 @@ static const char src_tile[] =
     "  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};\n"
     "  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};\n"
     "  (void)b1, (void)bks1, (void)n1;\n"
-    "  for (k = 0; k < kc; k++) {\n"
-    "    mc_v8 b0, bb, s;\n"
-    "    const float *bq = ko ? b + ko[k] : b + k * bks;\n"
-    "    memcpy(&b0, bq, sizeof b0);\n"
-    "    memcpy(&bb, bq + 8, sizeof bb);\n"
-    "    s = mc_splat8(p[0]); c00 += s * b0; c01 += s * bb;\n"
-    "    s = mc_splat8(p[ars]); c10 += s * b0; c11 += s * bb;\n"
-    "    s = mc_splat8(p[r2]); c20 += s * b0; c21 += s * bb;\n"
-    "    s = mc_splat8(q[0]); c30 += s * b0; c31 += s * bb;\n"
-    "    s = mc_splat8(q[ars]); c40 += s * b0; c41 += s * bb;\n"
-    "    s = mc_splat8(q[r2]); c50 += s * b0; c51 += s * bb;\n"
-    "    p += aks;\n"
-    "    q += aks;\n"
+    "  if (ko) {\n"
+    "@KO8"
+    "  } else {\n"
+    "@ST8"
     "  }\n"
     "  if (nr == MC_NT && (mr == MC_MR || g->bias_mode != 2)) {   /* as above */\n"
     "    mc_v8 acc[2 * MC_MR];\n"
@@ -707,6 +730,22 @@ static const char src_tilet_loops[] =
     "      }\n"
     "    }\n";
 
+/* The AVX transposed tile's k loop, written twice as the tile's is (@B:
+ * B's row k), so that no step tests ko. */
+static const char src_tilet_loops8[] =
+    "    for (k = 0; k < kc; k++) {\n"
+    "      const float *bk = @B;\n"
+    "      mc_v8 a0, a8, s;\n"
+    "      memcpy(&a0, a + k * MC_NR, sizeof a0);\n"
+    "      memcpy(&a8, a + k * MC_NR + 8, sizeof a8);\n"
+    "      s = mc_splat8(bk[o0]); c00 += s * a0; c01 += s * a8;\n"
+    "      s = mc_splat8(bk[o1]); c10 += s * a0; c11 += s * a8;\n"
+    "      s = mc_splat8(bk[o2]); c20 += s * a0; c21 += s * a8;\n"
+    "      s = mc_splat8(bk[o3]); c30 += s * a0; c31 += s * a8;\n"
+    "      s = mc_splat8(bk[o4]); c40 += s * a0; c41 += s * a8;\n"
+    "      s = mc_splat8(bk[o5]); c50 += s * a0; c51 += s * a8;\n"
+    "    }\n";
+
 static const char src_tilet[] =
     "enum { MC_MT = MC_VEC == 16 ? 32 : 16, MC_NP = MC_VEC == 16 ? 8 : 6 };\n"
     "/* One transposed tile: rows m..m+mr-1 (mr <= MT) by columns n..n+np-1\n"
@@ -741,17 +780,10 @@ static const char src_tilet[] =
     "  mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};\n"
     "  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};\n"
     "  (void)a1;\n"
-    "  for (k = 0; k < kc; k++) {\n"
-    "    const float *bk = ko ? b + ko[k] : b + k * bks;\n"
-    "    mc_v8 a0, a8, s;\n"
-    "    memcpy(&a0, a + k * MC_NR, sizeof a0);\n"
-    "    memcpy(&a8, a + k * MC_NR + 8, sizeof a8);\n"
-    "    s = mc_splat8(bk[o0]); c00 += s * a0; c01 += s * a8;\n"
-    "    s = mc_splat8(bk[o1]); c10 += s * a0; c11 += s * a8;\n"
-    "    s = mc_splat8(bk[o2]); c20 += s * a0; c21 += s * a8;\n"
-    "    s = mc_splat8(bk[o3]); c30 += s * a0; c31 += s * a8;\n"
-    "    s = mc_splat8(bk[o4]); c40 += s * a0; c41 += s * a8;\n"
-    "    s = mc_splat8(bk[o5]); c50 += s * a0; c51 += s * a8;\n"
+    "  if (ko) {\n"
+    "@KO8"
+    "  } else {\n"
+    "@ST8"
     "  }\n"
     "  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);\n"
     "  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);\n"
@@ -1251,8 +1283,15 @@ static char *tile_src(void) {
   static const char *const forms[2][3] = {{"b + ko[k]", "b + ko[k + 1]", "b1 + ko[k]"},
                                           {"b + k * bks", "b + (k + 1) * bks", "b1 + k * bks1"}};
   static const char *const marks[2] = {"@KO", "@ST"};
+  static const char *const marks8[2] = {"@KO8", "@ST8"};
   char *t = ir_strdup(src_tile);
   int f;
+  for (f = 0; f < 2; f++) {   /* the AVX loops first: "@KO" begins "@KO8" */
+    char *a = subst(src_tile_loops8, "@K", forms[f][0]), *b = subst(a, "@J", forms[f][1]);
+    char *u = subst(t, marks8[f], b);
+    free(a), free(b), free(t);
+    t = u;
+  }
   for (f = 0; f < 2; f++) {
     char *a = subst(src_tile_loops, "@K", forms[f][0]), *b = subst(a, "@J", forms[f][1]);
     char *c = subst(b, "@L", forms[f][2]), *u = subst(t, marks[f], c);
@@ -1265,9 +1304,11 @@ static char *tile_src(void) {
 /* The transposed tile's text: src_tilet with its k loops written through
  * ko (@KO) and by strides (@ST). */
 static char *tilet_src(void) {
+  char *ko8 = subst(src_tilet_loops8, "@B", "b + ko[k]"), *st8 = subst(src_tilet_loops8, "@B", "b + k * bks");
   char *ko = subst(src_tilet_loops, "@B", "b + ko[k]"), *st = subst(src_tilet_loops, "@B", "b + k * bks");
-  char *a = subst(src_tilet, "@KO", ko), *t = subst(a, "@ST", st);
-  free(ko), free(st), free(a);
+  char *a8 = subst(src_tilet, "@KO8", ko8), *t8 = subst(a8, "@ST8", st8);   /* first: "@KO" begins "@KO8" */
+  char *a = subst(t8, "@KO", ko), *t = subst(a, "@ST", st);
+  free(ko8), free(st8), free(a8), free(t8), free(ko), free(st), free(a);
   return t;
 }
 

@@ -292,17 +292,32 @@ static void mc_tilet(const mc_gemm_args *g, const float *a, const float *a1, int
   mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
   mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
   (void)a1;
-  for (k = 0; k < kc; k++) {
-    const float *bk = ko ? b + ko[k] : b + k * bks;
-    mc_v8 a0, a8, s;
-    memcpy(&a0, a + k * MC_NR, sizeof a0);
-    memcpy(&a8, a + k * MC_NR + 8, sizeof a8);
-    s = mc_splat8(bk[o0]); c00 += s * a0; c01 += s * a8;
-    s = mc_splat8(bk[o1]); c10 += s * a0; c11 += s * a8;
-    s = mc_splat8(bk[o2]); c20 += s * a0; c21 += s * a8;
-    s = mc_splat8(bk[o3]); c30 += s * a0; c31 += s * a8;
-    s = mc_splat8(bk[o4]); c40 += s * a0; c41 += s * a8;
-    s = mc_splat8(bk[o5]); c50 += s * a0; c51 += s * a8;
+  if (ko) {
+    for (k = 0; k < kc; k++) {
+      const float *bk = b + ko[k];
+      mc_v8 a0, a8, s;
+      memcpy(&a0, a + k * MC_NR, sizeof a0);
+      memcpy(&a8, a + k * MC_NR + 8, sizeof a8);
+      s = mc_splat8(bk[o0]); c00 += s * a0; c01 += s * a8;
+      s = mc_splat8(bk[o1]); c10 += s * a0; c11 += s * a8;
+      s = mc_splat8(bk[o2]); c20 += s * a0; c21 += s * a8;
+      s = mc_splat8(bk[o3]); c30 += s * a0; c31 += s * a8;
+      s = mc_splat8(bk[o4]); c40 += s * a0; c41 += s * a8;
+      s = mc_splat8(bk[o5]); c50 += s * a0; c51 += s * a8;
+    }
+  } else {
+    for (k = 0; k < kc; k++) {
+      const float *bk = b + k * bks;
+      mc_v8 a0, a8, s;
+      memcpy(&a0, a + k * MC_NR, sizeof a0);
+      memcpy(&a8, a + k * MC_NR + 8, sizeof a8);
+      s = mc_splat8(bk[o0]); c00 += s * a0; c01 += s * a8;
+      s = mc_splat8(bk[o1]); c10 += s * a0; c11 += s * a8;
+      s = mc_splat8(bk[o2]); c20 += s * a0; c21 += s * a8;
+      s = mc_splat8(bk[o3]); c30 += s * a0; c31 += s * a8;
+      s = mc_splat8(bk[o4]); c40 += s * a0; c41 += s * a8;
+      s = mc_splat8(bk[o5]); c50 += s * a0; c51 += s * a8;
+    }
   }
   memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
   memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
@@ -501,6 +516,23 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
   mc_panels(g->b + k0 * g->bks + n0 * g->bns, g->bns, g->bks, nc, kc, MC_NR, dst);
 }
 
+#if MC_VEC == 8
+/* One k step of the AVX tile: B's row at BQ (16 floats), A's column at
+ * offset O from the row pointers p (rows 0-2) and q (rows 3-5). */
+#define MC_STEP8(BQ, O) \
+  { \
+    mc_v8 b0, bb, s; \
+    const float *bq = (BQ); \
+    memcpy(&b0, bq, sizeof b0); \
+    memcpy(&bb, bq + 8, sizeof bb); \
+    s = mc_splat8(p[O]); c00 += s * b0; c01 += s * bb; \
+    s = mc_splat8(p[ars + (O)]); c10 += s * b0; c11 += s * bb; \
+    s = mc_splat8(p[r2 + (O)]); c20 += s * b0; c21 += s * bb; \
+    s = mc_splat8(q[O]); c30 += s * b0; c31 += s * bb; \
+    s = mc_splat8(q[ars + (O)]); c40 += s * b0; c41 += s * bb; \
+    s = mc_splat8(q[r2 + (O)]); c50 += s * b0; c51 += s * bb; \
+  }
+#endif
 /* One MR x NT tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and B (columns
  * 0-15 at b, 16-31 at b1, bks and bks1 along k, or row k at ko[k] from
@@ -648,19 +680,22 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
   mc_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
   mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
   (void)b1, (void)bks1, (void)n1;
-  for (k = 0; k < kc; k++) {
-    mc_v8 b0, bb, s;
-    const float *bq = ko ? b + ko[k] : b + k * bks;
-    memcpy(&b0, bq, sizeof b0);
-    memcpy(&bb, bq + 8, sizeof bb);
-    s = mc_splat8(p[0]); c00 += s * b0; c01 += s * bb;
-    s = mc_splat8(p[ars]); c10 += s * b0; c11 += s * bb;
-    s = mc_splat8(p[r2]); c20 += s * b0; c21 += s * bb;
-    s = mc_splat8(q[0]); c30 += s * b0; c31 += s * bb;
-    s = mc_splat8(q[ars]); c40 += s * b0; c41 += s * bb;
-    s = mc_splat8(q[r2]); c50 += s * b0; c51 += s * bb;
-    p += aks;
-    q += aks;
+  if (ko) {
+    for (k = 0; k + 1 < kc; k += 2) {
+      MC_STEP8(b + ko[k], 0)
+      MC_STEP8(b + ko[k + 1], aks)
+      p += 2 * aks;
+      q += 2 * aks;
+    }
+    if (k < kc) MC_STEP8(b + ko[k], 0)
+  } else {
+    for (k = 0; k + 1 < kc; k += 2) {
+      MC_STEP8(b + k * bks, 0)
+      MC_STEP8(b + (k + 1) * bks, aks)
+      p += 2 * aks;
+      q += 2 * aks;
+    }
+    if (k < kc) MC_STEP8(b + k * bks, 0)
   }
   if (nr == MC_NT && (mr == MC_MR || g->bias_mode != 2)) {   /* as above */
     mc_v8 acc[2 * MC_MR];
