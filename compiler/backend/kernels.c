@@ -84,18 +84,26 @@ char *kl_act_expr(char *buf, size_t n, const kl_epilogue *ep, ir_dtype dt, const
   case OP_ACT_TANH:
     snprintf(buf, n, "tanh%s(%s)", f, v);
     break;
-  case OP_ACT_HARD_SIGMOID:   /* clamp(alpha*v + beta, 0, 1) */
-  case OP_ACT_HARD_SWISH: {   /* v * clamp(alpha*v + beta, 0, 1) */
+  case OP_ACT_HARD_SIGMOID: {   /* clamp(alpha*v + beta, 0, 1) */
     char t[160];
     snprintf(t, sizeof t, "(%s * %s + %s)", a, v, b);
-    if (ep->act == OP_ACT_HARD_SIGMOID)
-      snprintf(buf, n, "(%s < %s ? %s : (%s > %s ? %s : %s))", t, z, z, t, one, one, t);
-    else
-      snprintf(buf, n, "(%s * (%s < %s ? %s : (%s > %s ? %s : %s)))", v, t, z, z, t, one, one, t);
+    snprintf(buf, n, "(%s < %s ? %s : (%s > %s ? %s : %s))", t, z, z, t, one, one, t);
+    break;
+  }
+  case OP_ACT_HARD_SWISH: {   /* v * clamp(alpha*v + beta, 0, 1) */
+    char g[512];
+    snprintf(buf, n, "(%s * %s)", v, kl_act_gate(g, sizeof g, ep, dt, v));
     break;
   }
   }
   return buf;
+}
+
+char *kl_act_gate(char *buf, size_t n, const kl_epilogue *ep, ir_dtype dt, const char *v) {
+  kl_epilogue hs = *ep;
+  if (ep->act != OP_ACT_HARD_SWISH) return NULL;
+  hs.act = OP_ACT_HARD_SIGMOID;   /* with HardSwish's alpha and beta */
+  return kl_act_expr(buf, n, &hs, dt, v);
 }
 
 const char *kl_for(emit_ctx *e, int64_t extent) {

@@ -35,6 +35,13 @@ int kl_epilogue_from_node(emit_ctx *e, const ir_node *n, kl_epilogue *ep);
 /* Write into buf a float expression applying ep's activation to expression v
  * (v is textually repeated; pass a plain variable).  dt: IR_F32 or IR_F64. */
 char *kl_act_expr(char *buf, size_t n, const kl_epilogue *ep, ir_dtype dt, const char *v);
+/* For an activation that is v times a gate of v (HardSwish: the gate is
+ * HardSigmoid's clamp), write the gate's expression into buf and return buf;
+ * NULL for the others.  GCC vectorizes a loop over the gate, and one over
+ * y *= gate, but not one over v * gate(v) (it moves the product into the
+ * clamp's branches, where a product may trap), so a loop that wants vectors
+ * computes the two apart. */
+char *kl_act_gate(char *buf, size_t n, const kl_epilogue *ep, ir_dtype dt, const char *v);
 
 /* Open "for (int64_t i = 0; i < extent; i++) {" with a fresh variable whose
  * name is returned, and close it. */

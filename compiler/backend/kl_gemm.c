@@ -187,6 +187,23 @@ static const char src_act[] =
     "    for (j = 0; j < cols; j++) y[j] = mc_act@(y[j]);\n"
     "}\n";
 
+/* An activation that is v times a gate of v (kl_act_gate): the gates of up to
+ * 64 values, then the products, two loops that GCC vectorizes where it left
+ * one over v * gate(v) scalar, with a branch per value (ch_ppocr's 1x1
+ * convolutions with HardSwish ran at 12 GFLOP/s, those without at 29). */
+static const char src_act_gated[] =
+    "static float mc_gate@(float v) { return %s; }\n"
+    "static void mc_act_rows@(float *y, int64_t ldy, int64_t rows, int64_t cols) {\n"
+    "  float t[64];\n"
+    "  int64_t i, j, j0, n;\n"
+    "  for (i = 0; i < rows; i++, y += ldy)\n"
+    "    for (j0 = 0; j0 < cols; j0 += n) {\n"
+    "      n = cols - j0 < 64 ? cols - j0 : 64;\n"
+    "      for (j = 0; j < n; j++) t[j] = mc_gate@(y[j0 + j]);\n"
+    "      for (j = 0; j < n; j++) y[j0 + j] *= t[j];\n"
+    "    }\n"
+    "}\n";
+
 /* A float in every lane of an AVX vector: for both tiles. */
 static const char src_splat[] =
     "#if MC_VEC == 8\n"
@@ -1314,10 +1331,11 @@ static char *tilet_src(void) {
 
 /* The helpers kind d needs for activation ep: one kernel of each kind per
  * file, and per distinct activation a small mc_act_rows helper whose name
- * (derived from the activation's C text) goes to act; "" without one. */
+ * (derived from the helper's C text) goes to act; "" without one. */
 static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char *act_fn, size_t nact) {
-  char act[1024], code[sizeof src_act + 1024], key[96], sfx[16];
-  uint32_t h = 2166136261u;   /* FNV-1a of the activation's C text: same text, same helper */
+  char act[1024], code[sizeof src_act_gated + 1024], key[96], sfx[16];
+  const char *tmpl = src_act;
+  uint32_t h = 2166136261u;   /* FNV-1a of the helper's C text: same text, same helper */
   const char *p;
   emit_helper(e, "mc_gemm_common", src_common);
   if (!d->tposed) emit_helper(e, "mc_epi", src_epi);   /* the transposed tile has its own, by columns */
@@ -1351,11 +1369,13 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
   if (ep->act == OP_ACT_NONE) return;
   if (ep->act == OP_ACT_SIGMOID || ep->act == OP_ACT_TANH)   /* not libm's: a loop over these vectorizes */
     snprintf(act, sizeof act, "%s(v)", kl_mm_use_fast_act(e, ep->act == OP_ACT_TANH));
+  else if (kl_act_gate(act, sizeof act, ep, IR_F32, "v"))
+    tmpl = src_act_gated;
   else
     kl_act_expr(act, sizeof act, ep, IR_F32, "v");
-  for (p = act; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+  snprintf(code, sizeof code, tmpl, act);
+  for (p = code; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
   snprintf(sfx, sizeof sfx, "_%08x", (unsigned)h);
-  snprintf(code, sizeof code, src_act, act);
   snprintf(key, sizeof key, "mc_act%s", sfx);
   helper(e, key, code, sfx);
   snprintf(act_fn, nact, "mc_act_rows%s", sfx);

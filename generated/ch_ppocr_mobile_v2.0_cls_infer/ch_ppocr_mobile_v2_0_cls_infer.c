@@ -929,18 +929,23 @@ static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
   }
 }
 
-static float mc_act_81311647(float v) { return (v * ((0x1.555556p-3f * v + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.555556p-3f * v + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.555556p-3f * v + 0x1p-1f)))); }
-static void mc_act_rows_81311647(float *y, int64_t ldy, int64_t rows, int64_t cols) {
-  int64_t i, j;
+static float mc_gate_a7a60456(float v) { return ((0x1.555556p-3f * v + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.555556p-3f * v + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.555556p-3f * v + 0x1p-1f))); }
+static void mc_act_rows_a7a60456(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+  float t[64];
+  int64_t i, j, j0, n;
   for (i = 0; i < rows; i++, y += ldy)
-    for (j = 0; j < cols; j++) y[j] = mc_act_81311647(y[j]);
+    for (j0 = 0; j0 < cols; j0 += n) {
+      n = cols - j0 < 64 ? cols - j0 : 64;
+      for (j = 0; j < n; j++) t[j] = mc_gate_a7a60456(y[j0 + j]);
+      for (j = 0; j < n; j++) y[j0 + j] *= t[j];
+    }
 }
 
-static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
-static void mc_act_rows_81bf6201(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+static float mc_act_76fde5dd(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
+static void mc_act_rows_76fde5dd(float *y, int64_t ldy, int64_t rows, int64_t cols) {
   int64_t i, j;
   for (i = 0; i < rows; i++, y += ldy)
-    for (j = 0; j < cols; j++) y[j] = mc_act_81bf6201(y[j]);
+    for (j = 0; j < cols; j++) y[j] = mc_act_76fde5dd(y[j]);
 }
 
 enum { MC_DW_ROW = 512, MC_DW_R = 4 };   /* the widest padded row mc_dw3 takes (KL_MM_DW_ROW); rows a step */
@@ -1151,11 +1156,11 @@ static void mc_gemv(const mc_gemm_args *g) {
   }
 }
 
-static float mc_act_98ddd989(float v) { return ((0x1.99999ap-3f * v + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * v + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * v + 0x1p-1f))); }
-static void mc_act_rows_98ddd989(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+static float mc_act_61f6ab83(float v) { return ((0x1.99999ap-3f * v + 0x1p-1f) < 0x0p+0f ? 0x0p+0f : ((0x1.99999ap-3f * v + 0x1p-1f) > 0x1p+0f ? 0x1p+0f : (0x1.99999ap-3f * v + 0x1p-1f))); }
+static void mc_act_rows_61f6ab83(float *y, int64_t ldy, int64_t rows, int64_t cols) {
   int64_t i, j;
   for (i = 0; i < rows; i++, y += ldy)
-    for (j = 0; j < cols; j++) y[j] = mc_act_98ddd989(y[j]);
+    for (j = 0; j < cols; j++) y[j] = mc_act_61f6ab83(y[j]);
 }
 
 /* ---- one function per node, in schedule order ---- */
@@ -1196,7 +1201,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.alpha = 0x1p+0f;
     g0.bias_mode = 1;
     g0.beta = 0x1p+0f;
-    g0.act = mc_act_rows_81311647;
+    g0.act = mc_act_rows_a7a60456;
     g0.scratch = (float *)(void *)(scratch + 0);
     g0.bias = x2;
     g0.apk = ch_ppocr_mobile_v2_0_cls_infer_p0.v;
@@ -1225,7 +1230,7 @@ static void node_1_Conv(const float *restrict x0, const float *restrict x2, floa
     g1.alpha = 0x1p+0f;
     g1.bias_mode = 1;
     g1.beta = 0x1p+0f;
-    g1.act = mc_act_rows_81bf6201;
+    g1.act = mc_act_rows_76fde5dd;
     g1.bias = x2;
     g1.apk = ch_ppocr_mobile_v2_0_cls_infer_p1.v;
     g1.b = x0;
@@ -1254,7 +1259,7 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x1, cons
     g2.alpha = 0x1p+0f;
     g2.bias_mode = 1;
     g2.beta = 0x1p+0f;
-    g2.act = mc_act_rows_81bf6201;
+    g2.act = mc_act_rows_76fde5dd;
     for (int64_t i3 = 0; i3 < 1; i3++) {
       for (int64_t i4 = 0; i4 < 8; i4++) {
         g2.bias = x2;
@@ -1307,7 +1312,7 @@ static void node_4_Conv(const float *restrict x0, const float *restrict x2, floa
     g17.alpha = 0x1p+0f;
     g17.bias_mode = 2;
     g17.beta = 0x1p+0f;
-    g17.act = mc_act_rows_81bf6201;
+    g17.act = mc_act_rows_76fde5dd;
     g17.bias = x2;
     g17.a = x0;
     g17.b = ch_ppocr_mobile_v2_0_cls_infer_p2.v;
@@ -1334,7 +1339,7 @@ static void node_5_Conv(const float *restrict x0, const float *restrict x2, floa
     g18.alpha = 0x1p+0f;
     g18.bias_mode = 2;
     g18.beta = 0x1p+0f;
-    g18.act = mc_act_rows_98ddd989;
+    g18.act = mc_act_rows_61f6ab83;
     g18.bias = x2;
     g18.a = x0;
     g18.b = ch_ppocr_mobile_v2_0_cls_infer_p3.v;
@@ -1404,7 +1409,7 @@ static void node_8_Conv(const float *restrict x0, const float *restrict x2, floa
     g22.alpha = 0x1p+0f;
     g22.bias_mode = 1;
     g22.beta = 0x1p+0f;
-    g22.act = mc_act_rows_81bf6201;
+    g22.act = mc_act_rows_76fde5dd;
     g22.bias = x2;
     g22.apk = ch_ppocr_mobile_v2_0_cls_infer_p5.v;
     g22.b = x0;
@@ -1433,7 +1438,7 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x1, cons
     g23.alpha = 0x1p+0f;
     g23.bias_mode = 1;
     g23.beta = 0x1p+0f;
-    g23.act = mc_act_rows_81bf6201;
+    g23.act = mc_act_rows_76fde5dd;
     for (int64_t i24 = 0; i24 < 1; i24++) {
       for (int64_t i25 = 0; i25 < 24; i25++) {
         g23.bias = x2;
@@ -1489,7 +1494,7 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x2, flo
     g27.alpha = 0x1p+0f;
     g27.bias_mode = 1;
     g27.beta = 0x1p+0f;
-    g27.act = mc_act_rows_81bf6201;
+    g27.act = mc_act_rows_76fde5dd;
     g27.bias = x2;
     g27.apk = ch_ppocr_mobile_v2_0_cls_infer_p7.v;
     g27.b = x0;
@@ -1518,7 +1523,7 @@ static void node_12_Conv(const float *x0, const float *restrict x1, const float 
     g28.alpha = 0x1p+0f;
     g28.bias_mode = 1;
     g28.beta = 0x1p+0f;
-    g28.act = mc_act_rows_81bf6201;
+    g28.act = mc_act_rows_76fde5dd;
     for (int64_t i29 = 0; i29 < 1; i29++) {
       for (int64_t i30 = 0; i30 < 32; i30++) {
         g28.bias = x2;
@@ -1577,7 +1582,7 @@ static void node_14_Conv(const float *restrict x0, const float *restrict x2, flo
     g32.alpha = 0x1p+0f;
     g32.bias_mode = 1;
     g32.beta = 0x1p+0f;
-    g32.act = mc_act_rows_81311647;
+    g32.act = mc_act_rows_a7a60456;
     g32.bias = x2;
     g32.apk = ch_ppocr_mobile_v2_0_cls_infer_p9.v;
     g32.b = x0;
@@ -1606,7 +1611,7 @@ static void node_15_Conv(const float *restrict x0, const float *restrict x1, con
     g33.alpha = 0x1p+0f;
     g33.bias_mode = 1;
     g33.beta = 0x1p+0f;
-    g33.act = mc_act_rows_81311647;
+    g33.act = mc_act_rows_a7a60456;
     for (int64_t i34 = 0; i34 < 1; i34++) {
       for (int64_t i35 = 0; i35 < 32; i35++) {
         g33.bias = x2;
@@ -1659,7 +1664,7 @@ static void node_17_Conv(const float *restrict x0, const float *restrict x2, flo
     g48.alpha = 0x1p+0f;
     g48.bias_mode = 2;
     g48.beta = 0x1p+0f;
-    g48.act = mc_act_rows_81bf6201;
+    g48.act = mc_act_rows_76fde5dd;
     g48.bias = x2;
     g48.a = x0;
     g48.b = ch_ppocr_mobile_v2_0_cls_infer_p10.v;
@@ -1686,7 +1691,7 @@ static void node_18_Conv(const float *restrict x0, const float *restrict x2, flo
     g49.alpha = 0x1p+0f;
     g49.bias_mode = 2;
     g49.beta = 0x1p+0f;
-    g49.act = mc_act_rows_98ddd989;
+    g49.act = mc_act_rows_61f6ab83;
     g49.bias = x2;
     g49.a = x0;
     g49.b = ch_ppocr_mobile_v2_0_cls_infer_p11.v;
@@ -1756,7 +1761,7 @@ static void node_21_Conv(const float *restrict x0, const float *restrict x2, flo
     g53.alpha = 0x1p+0f;
     g53.bias_mode = 1;
     g53.beta = 0x1p+0f;
-    g53.act = mc_act_rows_81311647;
+    g53.act = mc_act_rows_a7a60456;
     g53.bias = x2;
     g53.apk = ch_ppocr_mobile_v2_0_cls_infer_p13.v;
     g53.b = x0;
@@ -1785,7 +1790,7 @@ static void node_22_Conv(const float *x0, const float *restrict x1, const float 
     g54.alpha = 0x1p+0f;
     g54.bias_mode = 1;
     g54.beta = 0x1p+0f;
-    g54.act = mc_act_rows_81311647;
+    g54.act = mc_act_rows_a7a60456;
     g54.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i55 = 0; i55 < 1; i55++) {
       for (int64_t i56 = 0; i56 < 88; i56++) {
@@ -1839,7 +1844,7 @@ static void node_24_Conv(const float *restrict x0, const float *restrict x2, flo
     g69.alpha = 0x1p+0f;
     g69.bias_mode = 2;
     g69.beta = 0x1p+0f;
-    g69.act = mc_act_rows_81bf6201;
+    g69.act = mc_act_rows_76fde5dd;
     g69.bias = x2;
     g69.a = x0;
     g69.b = ch_ppocr_mobile_v2_0_cls_infer_p14.v;
@@ -1866,7 +1871,7 @@ static void node_25_Conv(const float *restrict x0, const float *restrict x2, flo
     g70.alpha = 0x1p+0f;
     g70.bias_mode = 2;
     g70.beta = 0x1p+0f;
-    g70.act = mc_act_rows_98ddd989;
+    g70.act = mc_act_rows_61f6ab83;
     g70.bias = x2;
     g70.a = x0;
     g70.b = ch_ppocr_mobile_v2_0_cls_infer_p15.v;
@@ -1939,7 +1944,7 @@ static void node_28_Conv(const float *restrict x0, const float *restrict x2, flo
     g74.alpha = 0x1p+0f;
     g74.bias_mode = 1;
     g74.beta = 0x1p+0f;
-    g74.act = mc_act_rows_81311647;
+    g74.act = mc_act_rows_a7a60456;
     g74.bias = x2;
     g74.apk = ch_ppocr_mobile_v2_0_cls_infer_p17.v;
     g74.b = x0;
@@ -1968,7 +1973,7 @@ static void node_29_Conv(const float *x0, const float *restrict x1, const float 
     g75.alpha = 0x1p+0f;
     g75.bias_mode = 1;
     g75.beta = 0x1p+0f;
-    g75.act = mc_act_rows_81311647;
+    g75.act = mc_act_rows_a7a60456;
     g75.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i76 = 0; i76 < 1; i76++) {
       for (int64_t i77 = 0; i77 < 88; i77++) {
@@ -2022,7 +2027,7 @@ static void node_31_Conv(const float *restrict x0, const float *restrict x2, flo
     g90.alpha = 0x1p+0f;
     g90.bias_mode = 2;
     g90.beta = 0x1p+0f;
-    g90.act = mc_act_rows_81bf6201;
+    g90.act = mc_act_rows_76fde5dd;
     g90.bias = x2;
     g90.a = x0;
     g90.b = ch_ppocr_mobile_v2_0_cls_infer_p18.v;
@@ -2049,7 +2054,7 @@ static void node_32_Conv(const float *restrict x0, const float *restrict x2, flo
     g91.alpha = 0x1p+0f;
     g91.bias_mode = 2;
     g91.beta = 0x1p+0f;
-    g91.act = mc_act_rows_98ddd989;
+    g91.act = mc_act_rows_61f6ab83;
     g91.bias = x2;
     g91.a = x0;
     g91.b = ch_ppocr_mobile_v2_0_cls_infer_p19.v;
@@ -2122,7 +2127,7 @@ static void node_35_Conv(const float *restrict x0, const float *restrict x2, flo
     g95.alpha = 0x1p+0f;
     g95.bias_mode = 1;
     g95.beta = 0x1p+0f;
-    g95.act = mc_act_rows_81311647;
+    g95.act = mc_act_rows_a7a60456;
     g95.bias = x2;
     g95.apk = ch_ppocr_mobile_v2_0_cls_infer_p21.v;
     g95.b = x0;
@@ -2151,7 +2156,7 @@ static void node_36_Conv(const float *x0, const float *restrict x1, const float 
     g96.alpha = 0x1p+0f;
     g96.bias_mode = 1;
     g96.beta = 0x1p+0f;
-    g96.act = mc_act_rows_81311647;
+    g96.act = mc_act_rows_a7a60456;
     g96.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i97 = 0; i97 < 1; i97++) {
       for (int64_t i98 = 0; i98 < 40; i98++) {
@@ -2205,7 +2210,7 @@ static void node_38_Conv(const float *restrict x0, const float *restrict x2, flo
     g111.alpha = 0x1p+0f;
     g111.bias_mode = 2;
     g111.beta = 0x1p+0f;
-    g111.act = mc_act_rows_81bf6201;
+    g111.act = mc_act_rows_76fde5dd;
     g111.bias = x2;
     g111.a = x0;
     g111.b = ch_ppocr_mobile_v2_0_cls_infer_p22.v;
@@ -2232,7 +2237,7 @@ static void node_39_Conv(const float *restrict x0, const float *restrict x2, flo
     g112.alpha = 0x1p+0f;
     g112.bias_mode = 2;
     g112.beta = 0x1p+0f;
-    g112.act = mc_act_rows_98ddd989;
+    g112.act = mc_act_rows_61f6ab83;
     g112.bias = x2;
     g112.a = x0;
     g112.b = ch_ppocr_mobile_v2_0_cls_infer_p23.v;
@@ -2305,7 +2310,7 @@ static void node_42_Conv(const float *restrict x0, const float *restrict x2, flo
     g116.alpha = 0x1p+0f;
     g116.bias_mode = 1;
     g116.beta = 0x1p+0f;
-    g116.act = mc_act_rows_81311647;
+    g116.act = mc_act_rows_a7a60456;
     g116.bias = x2;
     g116.apk = ch_ppocr_mobile_v2_0_cls_infer_p25.v;
     g116.b = x0;
@@ -2334,7 +2339,7 @@ static void node_43_Conv(const float *x0, const float *restrict x1, const float 
     g117.alpha = 0x1p+0f;
     g117.bias_mode = 1;
     g117.beta = 0x1p+0f;
-    g117.act = mc_act_rows_81311647;
+    g117.act = mc_act_rows_a7a60456;
     g117.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i118 = 0; i118 < 1; i118++) {
       for (int64_t i119 = 0; i119 < 48; i119++) {
@@ -2388,7 +2393,7 @@ static void node_45_Conv(const float *restrict x0, const float *restrict x2, flo
     g132.alpha = 0x1p+0f;
     g132.bias_mode = 2;
     g132.beta = 0x1p+0f;
-    g132.act = mc_act_rows_81bf6201;
+    g132.act = mc_act_rows_76fde5dd;
     g132.bias = x2;
     g132.a = x0;
     g132.b = ch_ppocr_mobile_v2_0_cls_infer_p26.v;
@@ -2415,7 +2420,7 @@ static void node_46_Conv(const float *restrict x0, const float *restrict x2, flo
     g133.alpha = 0x1p+0f;
     g133.bias_mode = 2;
     g133.beta = 0x1p+0f;
-    g133.act = mc_act_rows_98ddd989;
+    g133.act = mc_act_rows_61f6ab83;
     g133.bias = x2;
     g133.a = x0;
     g133.b = ch_ppocr_mobile_v2_0_cls_infer_p27.v;
@@ -2488,7 +2493,7 @@ static void node_49_Conv(const float *restrict x0, const float *restrict x2, flo
     g137.alpha = 0x1p+0f;
     g137.bias_mode = 1;
     g137.beta = 0x1p+0f;
-    g137.act = mc_act_rows_81311647;
+    g137.act = mc_act_rows_a7a60456;
     g137.bias = x2;
     g137.apk = ch_ppocr_mobile_v2_0_cls_infer_p29.v;
     g137.b = x0;
@@ -2517,7 +2522,7 @@ static void node_50_Conv(const float *restrict x0, const float *restrict x1, con
     g138.alpha = 0x1p+0f;
     g138.bias_mode = 1;
     g138.beta = 0x1p+0f;
-    g138.act = mc_act_rows_81311647;
+    g138.act = mc_act_rows_a7a60456;
     for (int64_t i139 = 0; i139 < 1; i139++) {
       for (int64_t i140 = 0; i140 < 104; i140++) {
         g138.bias = x2;
@@ -2570,7 +2575,7 @@ static void node_52_Conv(const float *restrict x0, const float *restrict x2, flo
     g153.alpha = 0x1p+0f;
     g153.bias_mode = 2;
     g153.beta = 0x1p+0f;
-    g153.act = mc_act_rows_81bf6201;
+    g153.act = mc_act_rows_76fde5dd;
     g153.bias = x2;
     g153.a = x0;
     g153.b = ch_ppocr_mobile_v2_0_cls_infer_p30.v;
@@ -2597,7 +2602,7 @@ static void node_53_Conv(const float *restrict x0, const float *restrict x2, flo
     g154.alpha = 0x1p+0f;
     g154.bias_mode = 2;
     g154.beta = 0x1p+0f;
-    g154.act = mc_act_rows_98ddd989;
+    g154.act = mc_act_rows_61f6ab83;
     g154.bias = x2;
     g154.a = x0;
     g154.b = ch_ppocr_mobile_v2_0_cls_infer_p31.v;
@@ -2667,7 +2672,7 @@ static void node_56_Conv(const float *restrict x0, const float *restrict x2, flo
     g158.alpha = 0x1p+0f;
     g158.bias_mode = 1;
     g158.beta = 0x1p+0f;
-    g158.act = mc_act_rows_81311647;
+    g158.act = mc_act_rows_a7a60456;
     g158.bias = x2;
     g158.apk = ch_ppocr_mobile_v2_0_cls_infer_p33.v;
     g158.b = x0;
@@ -2696,7 +2701,7 @@ static void node_57_Conv(const float *x0, const float *restrict x1, const float 
     g159.alpha = 0x1p+0f;
     g159.bias_mode = 1;
     g159.beta = 0x1p+0f;
-    g159.act = mc_act_rows_81311647;
+    g159.act = mc_act_rows_a7a60456;
     g159.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i160 = 0; i160 < 1; i160++) {
       for (int64_t i161 = 0; i161 < 200; i161++) {
@@ -2750,7 +2755,7 @@ static void node_59_Conv(const float *restrict x0, const float *restrict x2, flo
     g174.alpha = 0x1p+0f;
     g174.bias_mode = 2;
     g174.beta = 0x1p+0f;
-    g174.act = mc_act_rows_81bf6201;
+    g174.act = mc_act_rows_76fde5dd;
     g174.bias = x2;
     g174.a = x0;
     g174.b = ch_ppocr_mobile_v2_0_cls_infer_p34.v;
@@ -2777,7 +2782,7 @@ static void node_60_Conv(const float *restrict x0, const float *restrict x2, flo
     g175.alpha = 0x1p+0f;
     g175.bias_mode = 2;
     g175.beta = 0x1p+0f;
-    g175.act = mc_act_rows_98ddd989;
+    g175.act = mc_act_rows_61f6ab83;
     g175.bias = x2;
     g175.a = x0;
     g175.b = ch_ppocr_mobile_v2_0_cls_infer_p35.v;
@@ -2850,7 +2855,7 @@ static void node_63_Conv(const float *restrict x0, const float *restrict x2, flo
     g179.alpha = 0x1p+0f;
     g179.bias_mode = 1;
     g179.beta = 0x1p+0f;
-    g179.act = mc_act_rows_81311647;
+    g179.act = mc_act_rows_a7a60456;
     g179.bias = x2;
     g179.apk = ch_ppocr_mobile_v2_0_cls_infer_p37.v;
     g179.b = x0;
@@ -2879,7 +2884,7 @@ static void node_64_Conv(const float *x0, const float *restrict x1, const float 
     g180.alpha = 0x1p+0f;
     g180.bias_mode = 1;
     g180.beta = 0x1p+0f;
-    g180.act = mc_act_rows_81311647;
+    g180.act = mc_act_rows_a7a60456;
     g180.scratch = (float *)(void *)(scratch + 0);
     for (int64_t i181 = 0; i181 < 1; i181++) {
       for (int64_t i182 = 0; i182 < 200; i182++) {
@@ -2933,7 +2938,7 @@ static void node_66_Conv(const float *restrict x0, const float *restrict x2, flo
     g195.alpha = 0x1p+0f;
     g195.bias_mode = 2;
     g195.beta = 0x1p+0f;
-    g195.act = mc_act_rows_81bf6201;
+    g195.act = mc_act_rows_76fde5dd;
     g195.bias = x2;
     g195.a = x0;
     g195.b = ch_ppocr_mobile_v2_0_cls_infer_p38.v;
@@ -2960,7 +2965,7 @@ static void node_67_Conv(const float *restrict x0, const float *restrict x2, flo
     g196.alpha = 0x1p+0f;
     g196.bias_mode = 2;
     g196.beta = 0x1p+0f;
-    g196.act = mc_act_rows_98ddd989;
+    g196.act = mc_act_rows_61f6ab83;
     g196.bias = x2;
     g196.a = x0;
     g196.b = ch_ppocr_mobile_v2_0_cls_infer_p39.v;
@@ -3033,7 +3038,7 @@ static void node_70_Conv(const float *restrict x0, const float *restrict x2, flo
     g200.alpha = 0x1p+0f;
     g200.bias_mode = 1;
     g200.beta = 0x1p+0f;
-    g200.act = mc_act_rows_81311647;
+    g200.act = mc_act_rows_a7a60456;
     g200.bias = x2;
     g200.apk = ch_ppocr_mobile_v2_0_cls_infer_p41.v;
     g200.b = x0;

@@ -204,11 +204,11 @@ static inline float mc_expf(float x) {
 
 static inline float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }
 
-static float mc_act_5300d785(float v) { return mc_sigmoidf(v); }
-static void mc_act_rows_5300d785(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+static float mc_act_794496c7(float v) { return mc_sigmoidf(v); }
+static void mc_act_rows_794496c7(float *y, int64_t ldy, int64_t rows, int64_t cols) {
   int64_t i, j;
   for (i = 0; i < rows; i++, y += ldy)
-    for (j = 0; j < cols; j++) y[j] = mc_act_5300d785(y[j]);
+    for (j = 0; j < cols; j++) y[j] = mc_act_794496c7(y[j]);
 }
 
 /* ---- one function per node, in schedule order ---- */
@@ -515,7 +515,7 @@ static void node_21_Gemm(const float *restrict x0, const float *restrict x2, flo
     g16.alpha = 0x1p+0f;
     g16.bias_mode = 3;
     g16.beta = 0x1p+0f;
-    g16.act = mc_act_rows_5300d785;
+    g16.act = mc_act_rows_794496c7;
     g16.bias = x2;
     g16.a = x0;
     g16.b = hello_deepa_p2.v;

@@ -710,11 +710,11 @@ static inline float mc_expf(float x) {
 
 static inline float mc_tanhf(float x) { return 1.0f - 2.0f / (1.0f + mc_expf(2.0f * x)); }
 
-static float mc_act_66c3facc(float v) { return mc_tanhf(v); }
-static void mc_act_rows_66c3facc(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+static float mc_act_6600182c(float v) { return mc_tanhf(v); }
+static void mc_act_rows_6600182c(float *y, int64_t ldy, int64_t rows, int64_t cols) {
   int64_t i, j;
   for (i = 0; i < rows; i++, y += ldy)
-    for (j = 0; j < cols; j++) y[j] = mc_act_66c3facc(y[j]);
+    for (j = 0; j < cols; j++) y[j] = mc_act_6600182c(y[j]);
 }
 
 enum { MC_MT = MC_VEC == 16 ? 32 : 16, MC_NP = MC_VEC == 16 ? 8 : 6 };
@@ -926,11 +926,11 @@ static void mc_gemmt(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, 
   }
 }
 
-static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
-static void mc_act_rows_81bf6201(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+static float mc_act_76fde5dd(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
+static void mc_act_rows_76fde5dd(float *y, int64_t ldy, int64_t rows, int64_t cols) {
   int64_t i, j;
   for (i = 0; i < rows; i++, y += ldy)
-    for (j = 0; j < cols; j++) y[j] = mc_act_81bf6201(y[j]);
+    for (j = 0; j < cols; j++) y[j] = mc_act_76fde5dd(y[j]);
 }
 
 /* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
@@ -1023,7 +1023,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.alpha = 0x1p+0f;
     g0.bias_mode = 1;
     g0.beta = 0x1p+0f;
-    g0.act = mc_act_rows_66c3facc;
+    g0.act = mc_act_rows_6600182c;
     g0.scratch = (float *)(void *)(scratch + 0);
     g0.bias = x2;
     g0.apk = lenet5_p0.v;
@@ -1089,7 +1089,7 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x2, floa
     g13.alpha = 0x1p+0f;
     g13.bias_mode = 1;
     g13.beta = 0x1p+0f;
-    g13.act = mc_act_rows_81bf6201;
+    g13.act = mc_act_rows_76fde5dd;
     g13.scratch = (float *)(void *)(scratch + 0);
     g13.bias = x2;
     g13.apk = lenet5_p1.v;
@@ -1146,7 +1146,7 @@ static void node_5_Gemm(const float *restrict x0, const float *restrict x2, floa
     g17.alpha = 0x1p+0f;
     g17.bias_mode = 2;
     g17.beta = 0x1p+0f;
-    g17.act = mc_act_rows_81bf6201;
+    g17.act = mc_act_rows_76fde5dd;
     g17.bias = x2;
     g17.a = x0;
     g17.b = lenet5_p2.v;
@@ -1173,7 +1173,7 @@ static void node_6_Gemm(const float *restrict x0, const float *restrict x2, floa
     g18.alpha = 0x1p+0f;
     g18.bias_mode = 2;
     g18.beta = 0x1p+0f;
-    g18.act = mc_act_rows_66c3facc;
+    g18.act = mc_act_rows_6600182c;
     g18.bias = x2;
     g18.a = x0;
     g18.b = lenet5_p3.v;

@@ -671,11 +671,11 @@ static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
   }
 }
 
-static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
-static void mc_act_rows_81bf6201(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+static float mc_act_76fde5dd(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
+static void mc_act_rows_76fde5dd(float *y, int64_t ldy, int64_t rows, int64_t cols) {
   int64_t i, j;
   for (i = 0; i < rows; i++, y += ldy)
-    for (j = 0; j < cols; j++) y[j] = mc_act_81bf6201(y[j]);
+    for (j = 0; j < cols; j++) y[j] = mc_act_76fde5dd(y[j]);
 }
 
 enum { MC_DW_ROW = 512, MC_DW_R = 4 };   /* the widest padded row mc_dw3 takes (KL_MM_DW_ROW); rows a step */
@@ -924,7 +924,7 @@ static void node_0_Conv(const float *restrict x0, const float *restrict x2, floa
     g0.alpha = 0x1p+0f;
     g0.bias_mode = 1;
     g0.beta = 0x1p+0f;
-    g0.act = mc_act_rows_81bf6201;
+    g0.act = mc_act_rows_76fde5dd;
     g0.scratch = (float *)(void *)(scratch + 0);
     g0.bias = x2;
     g0.apk = resnet_small_p0.v;
@@ -970,7 +970,7 @@ static void node_1_Conv(const float *restrict x0, const float *restrict x2, floa
     g1.alpha = 0x1p+0f;
     g1.bias_mode = 1;
     g1.beta = 0x1p+0f;
-    g1.act = mc_act_rows_81bf6201;
+    g1.act = mc_act_rows_76fde5dd;
     g1.scratch = (float *)(void *)(scratch + 0);
     g1.bias = x2;
     g1.apk = resnet_small_p1.v;
@@ -1016,7 +1016,7 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x2, cons
     g2.alpha = 0x1p+0f;
     g2.bias_mode = 1;
     g2.beta = 0x1p+0f;
-    g2.act = mc_act_rows_81bf6201;
+    g2.act = mc_act_rows_76fde5dd;
     g2.ldr = 1024;
     g2.rscale = 0x1p+0f;
     g2.scratch = (float *)(void *)(scratch + 0);
@@ -1065,7 +1065,7 @@ static void node_3_Conv(const float *restrict x0, const float *restrict x2, floa
     g3.alpha = 0x1p+0f;
     g3.bias_mode = 1;
     g3.beta = 0x1p+0f;
-    g3.act = mc_act_rows_81bf6201;
+    g3.act = mc_act_rows_76fde5dd;
     g3.scratch = (float *)(void *)(scratch + 0);
     g3.bias = x2;
     g3.apk = resnet_small_p3.v;
@@ -1156,7 +1156,7 @@ static void node_5_Conv(const float *restrict x0, const float *restrict x2, cons
     g5.alpha = 0x1p+0f;
     g5.bias_mode = 1;
     g5.beta = 0x1p+0f;
-    g5.act = mc_act_rows_81bf6201;
+    g5.act = mc_act_rows_76fde5dd;
     g5.ldr = 256;
     g5.rscale = 0x1p+0f;
     g5.scratch = (float *)(void *)(scratch + 0);
@@ -1189,7 +1189,7 @@ static void node_6_Conv(const float *restrict x0, const float *restrict x1, cons
     g6.alpha = 0x1p+0f;
     g6.bias_mode = 1;
     g6.beta = 0x1p+0f;
-    g6.act = mc_act_rows_81bf6201;
+    g6.act = mc_act_rows_76fde5dd;
     for (int64_t i7 = 0; i7 < 1; i7++) {
       for (int64_t i8 = 0; i8 < 32; i8++) {
         g6.bias = x2;
@@ -1218,7 +1218,7 @@ static void node_7_Conv(const float *restrict x0, const float *restrict x2, cons
     g9.alpha = 0x1p+0f;
     g9.bias_mode = 1;
     g9.beta = 0x1p+0f;
-    g9.act = mc_act_rows_81bf6201;
+    g9.act = mc_act_rows_76fde5dd;
     g9.ldr = 256;
     g9.rscale = 0x1p+0f;
     g9.bias = x2;

@@ -876,11 +876,11 @@ static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
   }
 }
 
-static float mc_act_81bf6201(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
-static void mc_act_rows_81bf6201(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+static float mc_act_76fde5dd(float v) { return (v < 0x0p+0f ? 0x0p+0f : v); }
+static void mc_act_rows_76fde5dd(float *y, int64_t ldy, int64_t rows, int64_t cols) {
   int64_t i, j;
   for (i = 0; i < rows; i++, y += ldy)
-    for (j = 0; j < cols; j++) y[j] = mc_act_81bf6201(y[j]);
+    for (j = 0; j < cols; j++) y[j] = mc_act_76fde5dd(y[j]);
 }
 
 /* M = 1: y[n] = epilogue(sum_k A(0,k) B(k,n)) with B rows streamed once in
@@ -963,11 +963,11 @@ static inline float mc_expf(float x) {
 
 static inline float mc_sigmoidf(float x) { return 1.0f / (1.0f + mc_expf(-x)); }
 
-static float mc_act_5300d785(float v) { return mc_sigmoidf(v); }
-static void mc_act_rows_5300d785(float *y, int64_t ldy, int64_t rows, int64_t cols) {
+static float mc_act_794496c7(float v) { return mc_sigmoidf(v); }
+static void mc_act_rows_794496c7(float *y, int64_t ldy, int64_t rows, int64_t cols) {
   int64_t i, j;
   for (i = 0; i < rows; i++, y += ldy)
-    for (j = 0; j < cols; j++) y[j] = mc_act_5300d785(y[j]);
+    for (j = 0; j < cols; j++) y[j] = mc_act_794496c7(y[j]);
 }
 
 /* ---- one function per node, in schedule order ---- */
@@ -1165,7 +1165,7 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x2, floa
     g7.alpha = 0x1p+0f;
     g7.bias_mode = 1;
     g7.beta = 0x1p+0f;
-    g7.act = mc_act_rows_81bf6201;
+    g7.act = mc_act_rows_76fde5dd;
     g7.scratch = (float *)(void *)(scratch + 0);
     g7.bias = x2;
     g7.apk = silero_vad_op18_ifless_p1.v;
@@ -1211,7 +1211,7 @@ static void node_10_Conv(const float *restrict x0, const float *restrict x2, flo
     g8.alpha = 0x1p+0f;
     g8.bias_mode = 1;
     g8.beta = 0x1p+0f;
-    g8.act = mc_act_rows_81bf6201;
+    g8.act = mc_act_rows_76fde5dd;
     g8.scratch = (float *)(void *)(scratch + 0);
     g8.bias = x2;
     g8.apk = silero_vad_op18_ifless_p2.v;
@@ -1257,7 +1257,7 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x2, flo
     g9.alpha = 0x1p+0f;
     g9.bias_mode = 1;
     g9.beta = 0x1p+0f;
-    g9.act = mc_act_rows_81bf6201;
+    g9.act = mc_act_rows_76fde5dd;
     g9.scratch = (float *)(void *)(scratch + 0);
     g9.bias = x2;
     g9.apk = silero_vad_op18_ifless_p3.v;
@@ -1303,7 +1303,7 @@ static void node_12_Conv(const float *restrict x0, const float *restrict x2, flo
     g10.alpha = 0x1p+0f;
     g10.bias_mode = 1;
     g10.beta = 0x1p+0f;
-    g10.act = mc_act_rows_81bf6201;
+    g10.act = mc_act_rows_76fde5dd;
     g10.scratch = (float *)(void *)(scratch + 0);
     g10.bias = x2;
     g10.apk = silero_vad_op18_ifless_p4.v;
@@ -1600,7 +1600,7 @@ static void node_33_Conv(const float *restrict x0, const float *restrict x2, flo
     g30.alpha = 0x1p+0f;
     g30.bias_mode = 2;
     g30.beta = 0x1p+0f;
-    g30.act = mc_act_rows_5300d785;
+    g30.act = mc_act_rows_794496c7;
     g30.bias = x2;
     g30.a = x0;
     g30.b = silero_vad_op18_ifless_p7.v;
