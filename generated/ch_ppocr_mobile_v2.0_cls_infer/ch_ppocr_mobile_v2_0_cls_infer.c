@@ -1273,24 +1273,15 @@ static void node_2_Conv(const float *restrict x0, const float *restrict x1, cons
 static void node_3_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
   for (int64_t i5 = 0; i5 < 8; i5++) {
-    const float *xp6 = x0 + i5 * 1152;
-    float *yp7 = y0 + i5 * 1;
-    for (int64_t i8 = 0; i8 < 1; i8++) {
-      for (int64_t i9 = 0; i9 < 1; i9++) {
-        float acc10 = 0x0p+0f;
-        int64_t cnt11 = 0;
-        for (int64_t i12 = 0; i12 < 12; i12++) {
-          const int64_t p13 = i8 + i12;
-          for (int64_t i14 = 0; i14 < 96; i14++) {
-            const int64_t p15 = i9 + i14;
-            cnt11++;
-            const float v16 = xp6[p13 * 96 + p15];
-            acc10 += v16;
-          }
-        }
-        yp7[i8 + i9] = acc10 / (float)cnt11;
-      }
-    }
+    const float *xp = x0 + i5 * 1152;
+    double s[16] = {0}, sum = 0;
+    int64_t k;
+    int l;
+    for (k = 0; k + 16 <= 1152; k += 16)
+      for (l = 0; l < 16; l++) s[l] += xp[k + l];
+    for (l = 0; k + l < 1152; l++) s[l] += xp[k + l];
+    for (l = 0; l < 16; l++) sum += s[l];
+    y0[i5] = (float)(sum / 1152.0);
   }
 }
 
@@ -1298,26 +1289,26 @@ static void node_3_GlobalAveragePool(const float *restrict x0, float *restrict y
 static void node_4_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g17;
-    memset(&g17, 0, sizeof g17);
-    g17.M = 1;
-    g17.N = 2;
-    g17.K = 8;
-    g17.ars = 8;
-    g17.aks = 1;
-    g17.bkind = MC_B_ROWS;
-    g17.bks = 2;
-    g17.bns = 1;
-    g17.ldy = 2;
-    g17.alpha = 0x1p+0f;
-    g17.bias_mode = 2;
-    g17.beta = 0x1p+0f;
-    g17.act = mc_act_rows_76fde5dd;
-    g17.bias = x2;
-    g17.a = x0;
-    g17.b = ch_ppocr_mobile_v2_0_cls_infer_p2.v;
-    g17.y = y0;
-    mc_gemv(&g17);
+    mc_gemm_args g6;
+    memset(&g6, 0, sizeof g6);
+    g6.M = 1;
+    g6.N = 2;
+    g6.K = 8;
+    g6.ars = 8;
+    g6.aks = 1;
+    g6.bkind = MC_B_ROWS;
+    g6.bks = 2;
+    g6.bns = 1;
+    g6.ldy = 2;
+    g6.alpha = 0x1p+0f;
+    g6.bias_mode = 2;
+    g6.beta = 0x1p+0f;
+    g6.act = mc_act_rows_76fde5dd;
+    g6.bias = x2;
+    g6.a = x0;
+    g6.b = ch_ppocr_mobile_v2_0_cls_infer_p2.v;
+    g6.y = y0;
+    mc_gemv(&g6);
   }
 }
 
@@ -1325,26 +1316,26 @@ static void node_4_Conv(const float *restrict x0, const float *restrict x2, floa
 static void node_5_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g18;
-    memset(&g18, 0, sizeof g18);
-    g18.M = 1;
-    g18.N = 8;
-    g18.K = 2;
-    g18.ars = 2;
-    g18.aks = 1;
-    g18.bkind = MC_B_ROWS;
-    g18.bks = 8;
-    g18.bns = 1;
-    g18.ldy = 8;
-    g18.alpha = 0x1p+0f;
-    g18.bias_mode = 2;
-    g18.beta = 0x1p+0f;
-    g18.act = mc_act_rows_61f6ab83;
-    g18.bias = x2;
-    g18.a = x0;
-    g18.b = ch_ppocr_mobile_v2_0_cls_infer_p3.v;
-    g18.y = y0;
-    mc_gemv(&g18);
+    mc_gemm_args g7;
+    memset(&g7, 0, sizeof g7);
+    g7.M = 1;
+    g7.N = 8;
+    g7.K = 2;
+    g7.ars = 2;
+    g7.aks = 1;
+    g7.bkind = MC_B_ROWS;
+    g7.bks = 8;
+    g7.bns = 1;
+    g7.ldy = 8;
+    g7.alpha = 0x1p+0f;
+    g7.bias_mode = 2;
+    g7.beta = 0x1p+0f;
+    g7.act = mc_act_rows_61f6ab83;
+    g7.bias = x2;
+    g7.a = x0;
+    g7.b = ch_ppocr_mobile_v2_0_cls_infer_p3.v;
+    g7.y = y0;
+    mc_gemv(&g7);
   }
 }
 
@@ -1352,12 +1343,12 @@ static void node_5_Conv(const float *restrict x0, const float *restrict x2, floa
 static void node_6_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i19 = 0; i19 < 8; i19++) {
-      for (int64_t i20 = 0; i20 < 1152; i20++) {
-        const float u0 = x0[i19 * 1152 + i20];
-        const float u1 = x1[i19];
+    for (int64_t i8 = 0; i8 < 8; i8++) {
+      for (int64_t i9 = 0; i9 < 1152; i9++) {
+        const float u0 = x0[i8 * 1152 + i9];
+        const float u1 = x1[i8];
         float v = (float)(u0 * u1);
-        y0[i19 * 1152 + i20] = (float)v;
+        y0[i8 * 1152 + i9] = (float)v;
       }
     }
   }
@@ -1367,26 +1358,26 @@ static void node_6_Mul(const float *x0, const float *restrict x1, float *y0)
 static void node_7_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g21;
-    memset(&g21, 0, sizeof g21);
-    g21.M = 8;
-    g21.N = 1152;
-    g21.K = 8;
-    g21.MC = 72;
-    g21.NC = 256;
-    g21.KC = 8;
-    g21.bkind = MC_B_ROWS;
-    g21.bks = 1152;
-    g21.bns = 1;
-    g21.ldy = 1152;
-    g21.alpha = 0x1p+0f;
-    g21.bias_mode = 1;
-    g21.beta = 0x1p+0f;
-    g21.bias = x2;
-    g21.apk = ch_ppocr_mobile_v2_0_cls_infer_p4.v;
-    g21.b = x0;
-    g21.y = y0;
-    mc_gemm(&g21, 0, 8, 0, 1152);
+    mc_gemm_args g10;
+    memset(&g10, 0, sizeof g10);
+    g10.M = 8;
+    g10.N = 1152;
+    g10.K = 8;
+    g10.MC = 72;
+    g10.NC = 256;
+    g10.KC = 8;
+    g10.bkind = MC_B_ROWS;
+    g10.bks = 1152;
+    g10.bns = 1;
+    g10.ldy = 1152;
+    g10.alpha = 0x1p+0f;
+    g10.bias_mode = 1;
+    g10.beta = 0x1p+0f;
+    g10.bias = x2;
+    g10.apk = ch_ppocr_mobile_v2_0_cls_infer_p4.v;
+    g10.b = x0;
+    g10.y = y0;
+    mc_gemm(&g10, 0, 8, 0, 1152);
   }
 }
 
@@ -1394,27 +1385,27 @@ static void node_7_Conv(const float *restrict x0, const float *restrict x2, floa
 static void node_8_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g22;
-    memset(&g22, 0, sizeof g22);
-    g22.M = 24;
-    g22.N = 1152;
-    g22.K = 8;
-    g22.MC = 72;
-    g22.NC = 256;
-    g22.KC = 8;
-    g22.bkind = MC_B_ROWS;
-    g22.bks = 1152;
-    g22.bns = 1;
-    g22.ldy = 1152;
-    g22.alpha = 0x1p+0f;
-    g22.bias_mode = 1;
-    g22.beta = 0x1p+0f;
-    g22.act = mc_act_rows_76fde5dd;
-    g22.bias = x2;
-    g22.apk = ch_ppocr_mobile_v2_0_cls_infer_p5.v;
-    g22.b = x0;
-    g22.y = y0;
-    mc_gemm(&g22, 0, 24, 0, 1152);
+    mc_gemm_args g11;
+    memset(&g11, 0, sizeof g11);
+    g11.M = 24;
+    g11.N = 1152;
+    g11.K = 8;
+    g11.MC = 72;
+    g11.NC = 256;
+    g11.KC = 8;
+    g11.bkind = MC_B_ROWS;
+    g11.bks = 1152;
+    g11.bns = 1;
+    g11.ldy = 1152;
+    g11.alpha = 0x1p+0f;
+    g11.bias_mode = 1;
+    g11.beta = 0x1p+0f;
+    g11.act = mc_act_rows_76fde5dd;
+    g11.bias = x2;
+    g11.apk = ch_ppocr_mobile_v2_0_cls_infer_p5.v;
+    g11.b = x0;
+    g11.y = y0;
+    mc_gemm(&g11, 0, 24, 0, 1152);
   }
 }
 
@@ -1422,27 +1413,27 @@ static void node_8_Conv(const float *restrict x0, const float *restrict x2, floa
 static void node_9_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g23;
-    memset(&g23, 0, sizeof g23);
-    g23.H = 12;
-    g23.W = 96;
-    g23.OW = 96;
-    g23.KH = 3;
-    g23.KW = 3;
-    g23.SH = 2;
-    g23.SW = 1;
-    g23.DH = 1;
-    g23.DW = 1;
-    g23.PH = 1;
-    g23.PW = 1;
-    g23.alpha = 0x1p+0f;
-    g23.bias_mode = 1;
-    g23.beta = 0x1p+0f;
-    g23.act = mc_act_rows_76fde5dd;
-    for (int64_t i24 = 0; i24 < 1; i24++) {
-      for (int64_t i25 = 0; i25 < 24; i25++) {
-        g23.bias = x2;
-        mc_dw(&g23, x0 + i24 * 27648 + i25 * 1152, x1 + i25 * 9, y0 + i24 * 13824 + i25 * 576, 0, 6, i25);
+    mc_gemm_args g12;
+    memset(&g12, 0, sizeof g12);
+    g12.H = 12;
+    g12.W = 96;
+    g12.OW = 96;
+    g12.KH = 3;
+    g12.KW = 3;
+    g12.SH = 2;
+    g12.SW = 1;
+    g12.DH = 1;
+    g12.DW = 1;
+    g12.PH = 1;
+    g12.PW = 1;
+    g12.alpha = 0x1p+0f;
+    g12.bias_mode = 1;
+    g12.beta = 0x1p+0f;
+    g12.act = mc_act_rows_76fde5dd;
+    for (int64_t i13 = 0; i13 < 1; i13++) {
+      for (int64_t i14 = 0; i14 < 24; i14++) {
+        g12.bias = x2;
+        mc_dw(&g12, x0 + i13 * 27648 + i14 * 1152, x1 + i14 * 9, y0 + i13 * 13824 + i14 * 576, 0, 6, i14);
       }
     }
   }
@@ -1452,26 +1443,26 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x1, cons
 static void node_10_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g26;
-    memset(&g26, 0, sizeof g26);
-    g26.M = 8;
-    g26.N = 576;
-    g26.K = 24;
-    g26.MC = 72;
-    g26.NC = 256;
-    g26.KC = 24;
-    g26.bkind = MC_B_ROWS;
-    g26.bks = 576;
-    g26.bns = 1;
-    g26.ldy = 576;
-    g26.alpha = 0x1p+0f;
-    g26.bias_mode = 1;
-    g26.beta = 0x1p+0f;
-    g26.bias = x2;
-    g26.apk = ch_ppocr_mobile_v2_0_cls_infer_p6.v;
-    g26.b = x0;
-    g26.y = y0;
-    mc_gemm(&g26, 0, 8, 0, 576);
+    mc_gemm_args g15;
+    memset(&g15, 0, sizeof g15);
+    g15.M = 8;
+    g15.N = 576;
+    g15.K = 24;
+    g15.MC = 72;
+    g15.NC = 256;
+    g15.KC = 24;
+    g15.bkind = MC_B_ROWS;
+    g15.bks = 576;
+    g15.bns = 1;
+    g15.ldy = 576;
+    g15.alpha = 0x1p+0f;
+    g15.bias_mode = 1;
+    g15.beta = 0x1p+0f;
+    g15.bias = x2;
+    g15.apk = ch_ppocr_mobile_v2_0_cls_infer_p6.v;
+    g15.b = x0;
+    g15.y = y0;
+    mc_gemm(&g15, 0, 8, 0, 576);
   }
 }
 
@@ -1479,27 +1470,27 @@ static void node_10_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_11_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g27;
-    memset(&g27, 0, sizeof g27);
-    g27.M = 32;
-    g27.N = 576;
-    g27.K = 8;
-    g27.MC = 72;
-    g27.NC = 256;
-    g27.KC = 8;
-    g27.bkind = MC_B_ROWS;
-    g27.bks = 576;
-    g27.bns = 1;
-    g27.ldy = 576;
-    g27.alpha = 0x1p+0f;
-    g27.bias_mode = 1;
-    g27.beta = 0x1p+0f;
-    g27.act = mc_act_rows_76fde5dd;
-    g27.bias = x2;
-    g27.apk = ch_ppocr_mobile_v2_0_cls_infer_p7.v;
-    g27.b = x0;
-    g27.y = y0;
-    mc_gemm(&g27, 0, 32, 0, 576);
+    mc_gemm_args g16;
+    memset(&g16, 0, sizeof g16);
+    g16.M = 32;
+    g16.N = 576;
+    g16.K = 8;
+    g16.MC = 72;
+    g16.NC = 256;
+    g16.KC = 8;
+    g16.bkind = MC_B_ROWS;
+    g16.bks = 576;
+    g16.bns = 1;
+    g16.ldy = 576;
+    g16.alpha = 0x1p+0f;
+    g16.bias_mode = 1;
+    g16.beta = 0x1p+0f;
+    g16.act = mc_act_rows_76fde5dd;
+    g16.bias = x2;
+    g16.apk = ch_ppocr_mobile_v2_0_cls_infer_p7.v;
+    g16.b = x0;
+    g16.y = y0;
+    mc_gemm(&g16, 0, 32, 0, 576);
   }
 }
 
@@ -1507,27 +1498,27 @@ static void node_11_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_12_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0)
 {
   {
-    mc_gemm_args g28;
-    memset(&g28, 0, sizeof g28);
-    g28.H = 6;
-    g28.W = 96;
-    g28.OW = 96;
-    g28.KH = 3;
-    g28.KW = 3;
-    g28.SH = 1;
-    g28.SW = 1;
-    g28.DH = 1;
-    g28.DW = 1;
-    g28.PH = 1;
-    g28.PW = 1;
-    g28.alpha = 0x1p+0f;
-    g28.bias_mode = 1;
-    g28.beta = 0x1p+0f;
-    g28.act = mc_act_rows_76fde5dd;
-    for (int64_t i29 = 0; i29 < 1; i29++) {
-      for (int64_t i30 = 0; i30 < 32; i30++) {
-        g28.bias = x2;
-        mc_dw(&g28, x0 + i29 * 18432 + i30 * 576, x1 + i30 * 9, y0 + i29 * 18432 + i30 * 576, 0, 6, i30);
+    mc_gemm_args g17;
+    memset(&g17, 0, sizeof g17);
+    g17.H = 6;
+    g17.W = 96;
+    g17.OW = 96;
+    g17.KH = 3;
+    g17.KW = 3;
+    g17.SH = 1;
+    g17.SW = 1;
+    g17.DH = 1;
+    g17.DW = 1;
+    g17.PH = 1;
+    g17.PW = 1;
+    g17.alpha = 0x1p+0f;
+    g17.bias_mode = 1;
+    g17.beta = 0x1p+0f;
+    g17.act = mc_act_rows_76fde5dd;
+    for (int64_t i18 = 0; i18 < 1; i18++) {
+      for (int64_t i19 = 0; i19 < 32; i19++) {
+        g17.bias = x2;
+        mc_dw(&g17, x0 + i18 * 18432 + i19 * 576, x1 + i19 * 9, y0 + i18 * 18432 + i19 * 576, 0, 6, i19);
       }
     }
   }
@@ -1537,29 +1528,29 @@ static void node_12_Conv(const float *x0, const float *restrict x1, const float 
 static void node_13_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g31;
-    memset(&g31, 0, sizeof g31);
-    g31.M = 8;
-    g31.N = 576;
-    g31.K = 32;
-    g31.MC = 72;
-    g31.NC = 256;
-    g31.KC = 32;
-    g31.bkind = MC_B_ROWS;
-    g31.bks = 576;
-    g31.bns = 1;
-    g31.ldy = 576;
-    g31.alpha = 0x1p+0f;
-    g31.bias_mode = 1;
-    g31.beta = 0x1p+0f;
-    g31.ldr = 576;
-    g31.rscale = 0x1p+0f;
-    g31.bias = x2;
-    g31.res = x3;
-    g31.apk = ch_ppocr_mobile_v2_0_cls_infer_p8.v;
-    g31.b = x0;
-    g31.y = y0;
-    mc_gemm(&g31, 0, 8, 0, 576);
+    mc_gemm_args g20;
+    memset(&g20, 0, sizeof g20);
+    g20.M = 8;
+    g20.N = 576;
+    g20.K = 32;
+    g20.MC = 72;
+    g20.NC = 256;
+    g20.KC = 32;
+    g20.bkind = MC_B_ROWS;
+    g20.bks = 576;
+    g20.bns = 1;
+    g20.ldy = 576;
+    g20.alpha = 0x1p+0f;
+    g20.bias_mode = 1;
+    g20.beta = 0x1p+0f;
+    g20.ldr = 576;
+    g20.rscale = 0x1p+0f;
+    g20.bias = x2;
+    g20.res = x3;
+    g20.apk = ch_ppocr_mobile_v2_0_cls_infer_p8.v;
+    g20.b = x0;
+    g20.y = y0;
+    mc_gemm(&g20, 0, 8, 0, 576);
   }
 }
 
@@ -1567,27 +1558,27 @@ static void node_13_Conv(const float *restrict x0, const float *restrict x2, con
 static void node_14_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g32;
-    memset(&g32, 0, sizeof g32);
-    g32.M = 32;
-    g32.N = 576;
-    g32.K = 8;
-    g32.MC = 72;
-    g32.NC = 256;
-    g32.KC = 8;
-    g32.bkind = MC_B_ROWS;
-    g32.bks = 576;
-    g32.bns = 1;
-    g32.ldy = 576;
-    g32.alpha = 0x1p+0f;
-    g32.bias_mode = 1;
-    g32.beta = 0x1p+0f;
-    g32.act = mc_act_rows_a7a60456;
-    g32.bias = x2;
-    g32.apk = ch_ppocr_mobile_v2_0_cls_infer_p9.v;
-    g32.b = x0;
-    g32.y = y0;
-    mc_gemm(&g32, 0, 32, 0, 576);
+    mc_gemm_args g21;
+    memset(&g21, 0, sizeof g21);
+    g21.M = 32;
+    g21.N = 576;
+    g21.K = 8;
+    g21.MC = 72;
+    g21.NC = 256;
+    g21.KC = 8;
+    g21.bkind = MC_B_ROWS;
+    g21.bks = 576;
+    g21.bns = 1;
+    g21.ldy = 576;
+    g21.alpha = 0x1p+0f;
+    g21.bias_mode = 1;
+    g21.beta = 0x1p+0f;
+    g21.act = mc_act_rows_a7a60456;
+    g21.bias = x2;
+    g21.apk = ch_ppocr_mobile_v2_0_cls_infer_p9.v;
+    g21.b = x0;
+    g21.y = y0;
+    mc_gemm(&g21, 0, 32, 0, 576);
   }
 }
 
@@ -1595,27 +1586,27 @@ static void node_14_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_15_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g33;
-    memset(&g33, 0, sizeof g33);
-    g33.H = 6;
-    g33.W = 96;
-    g33.OW = 96;
-    g33.KH = 5;
-    g33.KW = 5;
-    g33.SH = 2;
-    g33.SW = 1;
-    g33.DH = 1;
-    g33.DW = 1;
-    g33.PH = 2;
-    g33.PW = 2;
-    g33.alpha = 0x1p+0f;
-    g33.bias_mode = 1;
-    g33.beta = 0x1p+0f;
-    g33.act = mc_act_rows_a7a60456;
-    for (int64_t i34 = 0; i34 < 1; i34++) {
-      for (int64_t i35 = 0; i35 < 32; i35++) {
-        g33.bias = x2;
-        mc_dw(&g33, x0 + i34 * 18432 + i35 * 576, x1 + i35 * 25, y0 + i34 * 9216 + i35 * 288, 0, 3, i35);
+    mc_gemm_args g22;
+    memset(&g22, 0, sizeof g22);
+    g22.H = 6;
+    g22.W = 96;
+    g22.OW = 96;
+    g22.KH = 5;
+    g22.KW = 5;
+    g22.SH = 2;
+    g22.SW = 1;
+    g22.DH = 1;
+    g22.DW = 1;
+    g22.PH = 2;
+    g22.PW = 2;
+    g22.alpha = 0x1p+0f;
+    g22.bias_mode = 1;
+    g22.beta = 0x1p+0f;
+    g22.act = mc_act_rows_a7a60456;
+    for (int64_t i23 = 0; i23 < 1; i23++) {
+      for (int64_t i24 = 0; i24 < 32; i24++) {
+        g22.bias = x2;
+        mc_dw(&g22, x0 + i23 * 18432 + i24 * 576, x1 + i24 * 25, y0 + i23 * 9216 + i24 * 288, 0, 3, i24);
       }
     }
   }
@@ -1624,25 +1615,16 @@ static void node_15_Conv(const float *restrict x0, const float *restrict x1, con
 /* p2o.GlobalAveragePool.2 (GlobalAveragePool): hardswish_2.tmp_0[1,32,3,96] -> p2o.GlobalAveragePool.3[1,32,1,1] */
 static void node_16_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i36 = 0; i36 < 32; i36++) {
-    const float *xp37 = x0 + i36 * 288;
-    float *yp38 = y0 + i36 * 1;
-    for (int64_t i39 = 0; i39 < 1; i39++) {
-      for (int64_t i40 = 0; i40 < 1; i40++) {
-        float acc41 = 0x0p+0f;
-        int64_t cnt42 = 0;
-        for (int64_t i43 = 0; i43 < 3; i43++) {
-          const int64_t p44 = i39 + i43;
-          for (int64_t i45 = 0; i45 < 96; i45++) {
-            const int64_t p46 = i40 + i45;
-            cnt42++;
-            const float v47 = xp37[p44 * 96 + p46];
-            acc41 += v47;
-          }
-        }
-        yp38[i39 + i40] = acc41 / (float)cnt42;
-      }
-    }
+  for (int64_t i25 = 0; i25 < 32; i25++) {
+    const float *xp = x0 + i25 * 288;
+    double s[16] = {0}, sum = 0;
+    int64_t k;
+    int l;
+    for (k = 0; k + 16 <= 288; k += 16)
+      for (l = 0; l < 16; l++) s[l] += xp[k + l];
+    for (l = 0; k + l < 288; l++) s[l] += xp[k + l];
+    for (l = 0; l < 16; l++) sum += s[l];
+    y0[i25] = (float)(sum / 288.0);
   }
 }
 
@@ -1650,26 +1632,26 @@ static void node_16_GlobalAveragePool(const float *restrict x0, float *restrict 
 static void node_17_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g48;
-    memset(&g48, 0, sizeof g48);
-    g48.M = 1;
-    g48.N = 8;
-    g48.K = 32;
-    g48.ars = 32;
-    g48.aks = 1;
-    g48.bkind = MC_B_ROWS;
-    g48.bks = 8;
-    g48.bns = 1;
-    g48.ldy = 8;
-    g48.alpha = 0x1p+0f;
-    g48.bias_mode = 2;
-    g48.beta = 0x1p+0f;
-    g48.act = mc_act_rows_76fde5dd;
-    g48.bias = x2;
-    g48.a = x0;
-    g48.b = ch_ppocr_mobile_v2_0_cls_infer_p10.v;
-    g48.y = y0;
-    mc_gemv(&g48);
+    mc_gemm_args g26;
+    memset(&g26, 0, sizeof g26);
+    g26.M = 1;
+    g26.N = 8;
+    g26.K = 32;
+    g26.ars = 32;
+    g26.aks = 1;
+    g26.bkind = MC_B_ROWS;
+    g26.bks = 8;
+    g26.bns = 1;
+    g26.ldy = 8;
+    g26.alpha = 0x1p+0f;
+    g26.bias_mode = 2;
+    g26.beta = 0x1p+0f;
+    g26.act = mc_act_rows_76fde5dd;
+    g26.bias = x2;
+    g26.a = x0;
+    g26.b = ch_ppocr_mobile_v2_0_cls_infer_p10.v;
+    g26.y = y0;
+    mc_gemv(&g26);
   }
 }
 
@@ -1677,26 +1659,26 @@ static void node_17_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_18_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g49;
-    memset(&g49, 0, sizeof g49);
-    g49.M = 1;
-    g49.N = 32;
-    g49.K = 8;
-    g49.ars = 8;
-    g49.aks = 1;
-    g49.bkind = MC_B_ROWS;
-    g49.bks = 32;
-    g49.bns = 1;
-    g49.ldy = 32;
-    g49.alpha = 0x1p+0f;
-    g49.bias_mode = 2;
-    g49.beta = 0x1p+0f;
-    g49.act = mc_act_rows_61f6ab83;
-    g49.bias = x2;
-    g49.a = x0;
-    g49.b = ch_ppocr_mobile_v2_0_cls_infer_p11.v;
-    g49.y = y0;
-    mc_gemv(&g49);
+    mc_gemm_args g27;
+    memset(&g27, 0, sizeof g27);
+    g27.M = 1;
+    g27.N = 32;
+    g27.K = 8;
+    g27.ars = 8;
+    g27.aks = 1;
+    g27.bkind = MC_B_ROWS;
+    g27.bks = 32;
+    g27.bns = 1;
+    g27.ldy = 32;
+    g27.alpha = 0x1p+0f;
+    g27.bias_mode = 2;
+    g27.beta = 0x1p+0f;
+    g27.act = mc_act_rows_61f6ab83;
+    g27.bias = x2;
+    g27.a = x0;
+    g27.b = ch_ppocr_mobile_v2_0_cls_infer_p11.v;
+    g27.y = y0;
+    mc_gemv(&g27);
   }
 }
 
@@ -1704,12 +1686,12 @@ static void node_18_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_19_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i50 = 0; i50 < 32; i50++) {
-      for (int64_t i51 = 0; i51 < 288; i51++) {
-        const float u0 = x0[i50 * 288 + i51];
-        const float u1 = x1[i50];
+    for (int64_t i28 = 0; i28 < 32; i28++) {
+      for (int64_t i29 = 0; i29 < 288; i29++) {
+        const float u0 = x0[i28 * 288 + i29];
+        const float u1 = x1[i28];
         float v = (float)(u0 * u1);
-        y0[i50 * 288 + i51] = (float)v;
+        y0[i28 * 288 + i29] = (float)v;
       }
     }
   }
@@ -1719,26 +1701,26 @@ static void node_19_Mul(const float *x0, const float *restrict x1, float *y0)
 static void node_20_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g52;
-    memset(&g52, 0, sizeof g52);
-    g52.M = 16;
-    g52.N = 288;
-    g52.K = 32;
-    g52.MC = 72;
-    g52.NC = 256;
-    g52.KC = 32;
-    g52.bkind = MC_B_ROWS;
-    g52.bks = 288;
-    g52.bns = 1;
-    g52.ldy = 288;
-    g52.alpha = 0x1p+0f;
-    g52.bias_mode = 1;
-    g52.beta = 0x1p+0f;
-    g52.bias = x2;
-    g52.apk = ch_ppocr_mobile_v2_0_cls_infer_p12.v;
-    g52.b = x0;
-    g52.y = y0;
-    mc_gemm(&g52, 0, 16, 0, 288);
+    mc_gemm_args g30;
+    memset(&g30, 0, sizeof g30);
+    g30.M = 16;
+    g30.N = 288;
+    g30.K = 32;
+    g30.MC = 72;
+    g30.NC = 256;
+    g30.KC = 32;
+    g30.bkind = MC_B_ROWS;
+    g30.bks = 288;
+    g30.bns = 1;
+    g30.ldy = 288;
+    g30.alpha = 0x1p+0f;
+    g30.bias_mode = 1;
+    g30.beta = 0x1p+0f;
+    g30.bias = x2;
+    g30.apk = ch_ppocr_mobile_v2_0_cls_infer_p12.v;
+    g30.b = x0;
+    g30.y = y0;
+    mc_gemm(&g30, 0, 16, 0, 288);
   }
 }
 
@@ -1746,27 +1728,27 @@ static void node_20_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_21_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g53;
-    memset(&g53, 0, sizeof g53);
-    g53.M = 88;
-    g53.N = 288;
-    g53.K = 16;
-    g53.MC = 72;
-    g53.NC = 256;
-    g53.KC = 16;
-    g53.bkind = MC_B_ROWS;
-    g53.bks = 288;
-    g53.bns = 1;
-    g53.ldy = 288;
-    g53.alpha = 0x1p+0f;
-    g53.bias_mode = 1;
-    g53.beta = 0x1p+0f;
-    g53.act = mc_act_rows_a7a60456;
-    g53.bias = x2;
-    g53.apk = ch_ppocr_mobile_v2_0_cls_infer_p13.v;
-    g53.b = x0;
-    g53.y = y0;
-    mc_gemm(&g53, 0, 88, 0, 288);
+    mc_gemm_args g31;
+    memset(&g31, 0, sizeof g31);
+    g31.M = 88;
+    g31.N = 288;
+    g31.K = 16;
+    g31.MC = 72;
+    g31.NC = 256;
+    g31.KC = 16;
+    g31.bkind = MC_B_ROWS;
+    g31.bks = 288;
+    g31.bns = 1;
+    g31.ldy = 288;
+    g31.alpha = 0x1p+0f;
+    g31.bias_mode = 1;
+    g31.beta = 0x1p+0f;
+    g31.act = mc_act_rows_a7a60456;
+    g31.bias = x2;
+    g31.apk = ch_ppocr_mobile_v2_0_cls_infer_p13.v;
+    g31.b = x0;
+    g31.y = y0;
+    mc_gemm(&g31, 0, 88, 0, 288);
   }
 }
 
@@ -1774,28 +1756,28 @@ static void node_21_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_22_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    mc_gemm_args g54;
-    memset(&g54, 0, sizeof g54);
-    g54.H = 3;
-    g54.W = 96;
-    g54.OW = 96;
-    g54.KH = 5;
-    g54.KW = 5;
-    g54.SH = 1;
-    g54.SW = 1;
-    g54.DH = 1;
-    g54.DW = 1;
-    g54.PH = 2;
-    g54.PW = 2;
-    g54.alpha = 0x1p+0f;
-    g54.bias_mode = 1;
-    g54.beta = 0x1p+0f;
-    g54.act = mc_act_rows_a7a60456;
-    g54.scratch = (float *)(void *)(scratch + 0);
-    for (int64_t i55 = 0; i55 < 1; i55++) {
-      for (int64_t i56 = 0; i56 < 88; i56++) {
-        g54.bias = x2;
-        mc_dw(&g54, x0 + i55 * 25344 + i56 * 288, x1 + i56 * 25, y0 + i55 * 25344 + i56 * 288, 0, 3, i56);
+    mc_gemm_args g32;
+    memset(&g32, 0, sizeof g32);
+    g32.H = 3;
+    g32.W = 96;
+    g32.OW = 96;
+    g32.KH = 5;
+    g32.KW = 5;
+    g32.SH = 1;
+    g32.SW = 1;
+    g32.DH = 1;
+    g32.DW = 1;
+    g32.PH = 2;
+    g32.PW = 2;
+    g32.alpha = 0x1p+0f;
+    g32.bias_mode = 1;
+    g32.beta = 0x1p+0f;
+    g32.act = mc_act_rows_a7a60456;
+    g32.scratch = (float *)(void *)(scratch + 0);
+    for (int64_t i33 = 0; i33 < 1; i33++) {
+      for (int64_t i34 = 0; i34 < 88; i34++) {
+        g32.bias = x2;
+        mc_dw(&g32, x0 + i33 * 25344 + i34 * 288, x1 + i34 * 25, y0 + i33 * 25344 + i34 * 288, 0, 3, i34);
       }
     }
   }
@@ -1804,25 +1786,16 @@ static void node_22_Conv(const float *x0, const float *restrict x1, const float 
 /* p2o.GlobalAveragePool.4 (GlobalAveragePool): hardswish_4.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.5[1,88,1,1] */
 static void node_23_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i57 = 0; i57 < 88; i57++) {
-    const float *xp58 = x0 + i57 * 288;
-    float *yp59 = y0 + i57 * 1;
-    for (int64_t i60 = 0; i60 < 1; i60++) {
-      for (int64_t i61 = 0; i61 < 1; i61++) {
-        float acc62 = 0x0p+0f;
-        int64_t cnt63 = 0;
-        for (int64_t i64 = 0; i64 < 3; i64++) {
-          const int64_t p65 = i60 + i64;
-          for (int64_t i66 = 0; i66 < 96; i66++) {
-            const int64_t p67 = i61 + i66;
-            cnt63++;
-            const float v68 = xp58[p65 * 96 + p67];
-            acc62 += v68;
-          }
-        }
-        yp59[i60 + i61] = acc62 / (float)cnt63;
-      }
-    }
+  for (int64_t i35 = 0; i35 < 88; i35++) {
+    const float *xp = x0 + i35 * 288;
+    double s[16] = {0}, sum = 0;
+    int64_t k;
+    int l;
+    for (k = 0; k + 16 <= 288; k += 16)
+      for (l = 0; l < 16; l++) s[l] += xp[k + l];
+    for (l = 0; k + l < 288; l++) s[l] += xp[k + l];
+    for (l = 0; l < 16; l++) sum += s[l];
+    y0[i35] = (float)(sum / 288.0);
   }
 }
 
@@ -1830,26 +1803,26 @@ static void node_23_GlobalAveragePool(const float *restrict x0, float *restrict 
 static void node_24_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g69;
-    memset(&g69, 0, sizeof g69);
-    g69.M = 1;
-    g69.N = 22;
-    g69.K = 88;
-    g69.ars = 88;
-    g69.aks = 1;
-    g69.bkind = MC_B_ROWS;
-    g69.bks = 22;
-    g69.bns = 1;
-    g69.ldy = 22;
-    g69.alpha = 0x1p+0f;
-    g69.bias_mode = 2;
-    g69.beta = 0x1p+0f;
-    g69.act = mc_act_rows_76fde5dd;
-    g69.bias = x2;
-    g69.a = x0;
-    g69.b = ch_ppocr_mobile_v2_0_cls_infer_p14.v;
-    g69.y = y0;
-    mc_gemv(&g69);
+    mc_gemm_args g36;
+    memset(&g36, 0, sizeof g36);
+    g36.M = 1;
+    g36.N = 22;
+    g36.K = 88;
+    g36.ars = 88;
+    g36.aks = 1;
+    g36.bkind = MC_B_ROWS;
+    g36.bks = 22;
+    g36.bns = 1;
+    g36.ldy = 22;
+    g36.alpha = 0x1p+0f;
+    g36.bias_mode = 2;
+    g36.beta = 0x1p+0f;
+    g36.act = mc_act_rows_76fde5dd;
+    g36.bias = x2;
+    g36.a = x0;
+    g36.b = ch_ppocr_mobile_v2_0_cls_infer_p14.v;
+    g36.y = y0;
+    mc_gemv(&g36);
   }
 }
 
@@ -1857,26 +1830,26 @@ static void node_24_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_25_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g70;
-    memset(&g70, 0, sizeof g70);
-    g70.M = 1;
-    g70.N = 88;
-    g70.K = 22;
-    g70.ars = 22;
-    g70.aks = 1;
-    g70.bkind = MC_B_ROWS;
-    g70.bks = 88;
-    g70.bns = 1;
-    g70.ldy = 88;
-    g70.alpha = 0x1p+0f;
-    g70.bias_mode = 2;
-    g70.beta = 0x1p+0f;
-    g70.act = mc_act_rows_61f6ab83;
-    g70.bias = x2;
-    g70.a = x0;
-    g70.b = ch_ppocr_mobile_v2_0_cls_infer_p15.v;
-    g70.y = y0;
-    mc_gemv(&g70);
+    mc_gemm_args g37;
+    memset(&g37, 0, sizeof g37);
+    g37.M = 1;
+    g37.N = 88;
+    g37.K = 22;
+    g37.ars = 22;
+    g37.aks = 1;
+    g37.bkind = MC_B_ROWS;
+    g37.bks = 88;
+    g37.bns = 1;
+    g37.ldy = 88;
+    g37.alpha = 0x1p+0f;
+    g37.bias_mode = 2;
+    g37.beta = 0x1p+0f;
+    g37.act = mc_act_rows_61f6ab83;
+    g37.bias = x2;
+    g37.a = x0;
+    g37.b = ch_ppocr_mobile_v2_0_cls_infer_p15.v;
+    g37.y = y0;
+    mc_gemv(&g37);
   }
 }
 
@@ -1884,12 +1857,12 @@ static void node_25_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_26_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i71 = 0; i71 < 88; i71++) {
-      for (int64_t i72 = 0; i72 < 288; i72++) {
-        const float u0 = x0[i71 * 288 + i72];
-        const float u1 = x1[i71];
+    for (int64_t i38 = 0; i38 < 88; i38++) {
+      for (int64_t i39 = 0; i39 < 288; i39++) {
+        const float u0 = x0[i38 * 288 + i39];
+        const float u1 = x1[i38];
         float v = (float)(u0 * u1);
-        y0[i71 * 288 + i72] = (float)v;
+        y0[i38 * 288 + i39] = (float)v;
       }
     }
   }
@@ -1899,29 +1872,29 @@ static void node_26_Mul(const float *x0, const float *restrict x1, float *y0)
 static void node_27_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g73;
-    memset(&g73, 0, sizeof g73);
-    g73.M = 16;
-    g73.N = 288;
-    g73.K = 88;
-    g73.MC = 72;
-    g73.NC = 256;
-    g73.KC = 88;
-    g73.bkind = MC_B_ROWS;
-    g73.bks = 288;
-    g73.bns = 1;
-    g73.ldy = 288;
-    g73.alpha = 0x1p+0f;
-    g73.bias_mode = 1;
-    g73.beta = 0x1p+0f;
-    g73.ldr = 288;
-    g73.rscale = 0x1p+0f;
-    g73.bias = x2;
-    g73.res = x3;
-    g73.apk = ch_ppocr_mobile_v2_0_cls_infer_p16.v;
-    g73.b = x0;
-    g73.y = y0;
-    mc_gemm(&g73, 0, 16, 0, 288);
+    mc_gemm_args g40;
+    memset(&g40, 0, sizeof g40);
+    g40.M = 16;
+    g40.N = 288;
+    g40.K = 88;
+    g40.MC = 72;
+    g40.NC = 256;
+    g40.KC = 88;
+    g40.bkind = MC_B_ROWS;
+    g40.bks = 288;
+    g40.bns = 1;
+    g40.ldy = 288;
+    g40.alpha = 0x1p+0f;
+    g40.bias_mode = 1;
+    g40.beta = 0x1p+0f;
+    g40.ldr = 288;
+    g40.rscale = 0x1p+0f;
+    g40.bias = x2;
+    g40.res = x3;
+    g40.apk = ch_ppocr_mobile_v2_0_cls_infer_p16.v;
+    g40.b = x0;
+    g40.y = y0;
+    mc_gemm(&g40, 0, 16, 0, 288);
   }
 }
 
@@ -1929,27 +1902,27 @@ static void node_27_Conv(const float *restrict x0, const float *restrict x2, con
 static void node_28_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g74;
-    memset(&g74, 0, sizeof g74);
-    g74.M = 88;
-    g74.N = 288;
-    g74.K = 16;
-    g74.MC = 72;
-    g74.NC = 256;
-    g74.KC = 16;
-    g74.bkind = MC_B_ROWS;
-    g74.bks = 288;
-    g74.bns = 1;
-    g74.ldy = 288;
-    g74.alpha = 0x1p+0f;
-    g74.bias_mode = 1;
-    g74.beta = 0x1p+0f;
-    g74.act = mc_act_rows_a7a60456;
-    g74.bias = x2;
-    g74.apk = ch_ppocr_mobile_v2_0_cls_infer_p17.v;
-    g74.b = x0;
-    g74.y = y0;
-    mc_gemm(&g74, 0, 88, 0, 288);
+    mc_gemm_args g41;
+    memset(&g41, 0, sizeof g41);
+    g41.M = 88;
+    g41.N = 288;
+    g41.K = 16;
+    g41.MC = 72;
+    g41.NC = 256;
+    g41.KC = 16;
+    g41.bkind = MC_B_ROWS;
+    g41.bks = 288;
+    g41.bns = 1;
+    g41.ldy = 288;
+    g41.alpha = 0x1p+0f;
+    g41.bias_mode = 1;
+    g41.beta = 0x1p+0f;
+    g41.act = mc_act_rows_a7a60456;
+    g41.bias = x2;
+    g41.apk = ch_ppocr_mobile_v2_0_cls_infer_p17.v;
+    g41.b = x0;
+    g41.y = y0;
+    mc_gemm(&g41, 0, 88, 0, 288);
   }
 }
 
@@ -1957,28 +1930,28 @@ static void node_28_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_29_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    mc_gemm_args g75;
-    memset(&g75, 0, sizeof g75);
-    g75.H = 3;
-    g75.W = 96;
-    g75.OW = 96;
-    g75.KH = 5;
-    g75.KW = 5;
-    g75.SH = 1;
-    g75.SW = 1;
-    g75.DH = 1;
-    g75.DW = 1;
-    g75.PH = 2;
-    g75.PW = 2;
-    g75.alpha = 0x1p+0f;
-    g75.bias_mode = 1;
-    g75.beta = 0x1p+0f;
-    g75.act = mc_act_rows_a7a60456;
-    g75.scratch = (float *)(void *)(scratch + 0);
-    for (int64_t i76 = 0; i76 < 1; i76++) {
-      for (int64_t i77 = 0; i77 < 88; i77++) {
-        g75.bias = x2;
-        mc_dw(&g75, x0 + i76 * 25344 + i77 * 288, x1 + i77 * 25, y0 + i76 * 25344 + i77 * 288, 0, 3, i77);
+    mc_gemm_args g42;
+    memset(&g42, 0, sizeof g42);
+    g42.H = 3;
+    g42.W = 96;
+    g42.OW = 96;
+    g42.KH = 5;
+    g42.KW = 5;
+    g42.SH = 1;
+    g42.SW = 1;
+    g42.DH = 1;
+    g42.DW = 1;
+    g42.PH = 2;
+    g42.PW = 2;
+    g42.alpha = 0x1p+0f;
+    g42.bias_mode = 1;
+    g42.beta = 0x1p+0f;
+    g42.act = mc_act_rows_a7a60456;
+    g42.scratch = (float *)(void *)(scratch + 0);
+    for (int64_t i43 = 0; i43 < 1; i43++) {
+      for (int64_t i44 = 0; i44 < 88; i44++) {
+        g42.bias = x2;
+        mc_dw(&g42, x0 + i43 * 25344 + i44 * 288, x1 + i44 * 25, y0 + i43 * 25344 + i44 * 288, 0, 3, i44);
       }
     }
   }
@@ -1987,25 +1960,16 @@ static void node_29_Conv(const float *x0, const float *restrict x1, const float 
 /* p2o.GlobalAveragePool.6 (GlobalAveragePool): hardswish_6.tmp_0[1,88,3,96] -> p2o.GlobalAveragePool.7[1,88,1,1] */
 static void node_30_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i78 = 0; i78 < 88; i78++) {
-    const float *xp79 = x0 + i78 * 288;
-    float *yp80 = y0 + i78 * 1;
-    for (int64_t i81 = 0; i81 < 1; i81++) {
-      for (int64_t i82 = 0; i82 < 1; i82++) {
-        float acc83 = 0x0p+0f;
-        int64_t cnt84 = 0;
-        for (int64_t i85 = 0; i85 < 3; i85++) {
-          const int64_t p86 = i81 + i85;
-          for (int64_t i87 = 0; i87 < 96; i87++) {
-            const int64_t p88 = i82 + i87;
-            cnt84++;
-            const float v89 = xp79[p86 * 96 + p88];
-            acc83 += v89;
-          }
-        }
-        yp80[i81 + i82] = acc83 / (float)cnt84;
-      }
-    }
+  for (int64_t i45 = 0; i45 < 88; i45++) {
+    const float *xp = x0 + i45 * 288;
+    double s[16] = {0}, sum = 0;
+    int64_t k;
+    int l;
+    for (k = 0; k + 16 <= 288; k += 16)
+      for (l = 0; l < 16; l++) s[l] += xp[k + l];
+    for (l = 0; k + l < 288; l++) s[l] += xp[k + l];
+    for (l = 0; l < 16; l++) sum += s[l];
+    y0[i45] = (float)(sum / 288.0);
   }
 }
 
@@ -2013,26 +1977,26 @@ static void node_30_GlobalAveragePool(const float *restrict x0, float *restrict 
 static void node_31_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g90;
-    memset(&g90, 0, sizeof g90);
-    g90.M = 1;
-    g90.N = 22;
-    g90.K = 88;
-    g90.ars = 88;
-    g90.aks = 1;
-    g90.bkind = MC_B_ROWS;
-    g90.bks = 22;
-    g90.bns = 1;
-    g90.ldy = 22;
-    g90.alpha = 0x1p+0f;
-    g90.bias_mode = 2;
-    g90.beta = 0x1p+0f;
-    g90.act = mc_act_rows_76fde5dd;
-    g90.bias = x2;
-    g90.a = x0;
-    g90.b = ch_ppocr_mobile_v2_0_cls_infer_p18.v;
-    g90.y = y0;
-    mc_gemv(&g90);
+    mc_gemm_args g46;
+    memset(&g46, 0, sizeof g46);
+    g46.M = 1;
+    g46.N = 22;
+    g46.K = 88;
+    g46.ars = 88;
+    g46.aks = 1;
+    g46.bkind = MC_B_ROWS;
+    g46.bks = 22;
+    g46.bns = 1;
+    g46.ldy = 22;
+    g46.alpha = 0x1p+0f;
+    g46.bias_mode = 2;
+    g46.beta = 0x1p+0f;
+    g46.act = mc_act_rows_76fde5dd;
+    g46.bias = x2;
+    g46.a = x0;
+    g46.b = ch_ppocr_mobile_v2_0_cls_infer_p18.v;
+    g46.y = y0;
+    mc_gemv(&g46);
   }
 }
 
@@ -2040,26 +2004,26 @@ static void node_31_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_32_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g91;
-    memset(&g91, 0, sizeof g91);
-    g91.M = 1;
-    g91.N = 88;
-    g91.K = 22;
-    g91.ars = 22;
-    g91.aks = 1;
-    g91.bkind = MC_B_ROWS;
-    g91.bks = 88;
-    g91.bns = 1;
-    g91.ldy = 88;
-    g91.alpha = 0x1p+0f;
-    g91.bias_mode = 2;
-    g91.beta = 0x1p+0f;
-    g91.act = mc_act_rows_61f6ab83;
-    g91.bias = x2;
-    g91.a = x0;
-    g91.b = ch_ppocr_mobile_v2_0_cls_infer_p19.v;
-    g91.y = y0;
-    mc_gemv(&g91);
+    mc_gemm_args g47;
+    memset(&g47, 0, sizeof g47);
+    g47.M = 1;
+    g47.N = 88;
+    g47.K = 22;
+    g47.ars = 22;
+    g47.aks = 1;
+    g47.bkind = MC_B_ROWS;
+    g47.bks = 88;
+    g47.bns = 1;
+    g47.ldy = 88;
+    g47.alpha = 0x1p+0f;
+    g47.bias_mode = 2;
+    g47.beta = 0x1p+0f;
+    g47.act = mc_act_rows_61f6ab83;
+    g47.bias = x2;
+    g47.a = x0;
+    g47.b = ch_ppocr_mobile_v2_0_cls_infer_p19.v;
+    g47.y = y0;
+    mc_gemv(&g47);
   }
 }
 
@@ -2067,12 +2031,12 @@ static void node_32_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_33_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i92 = 0; i92 < 88; i92++) {
-      for (int64_t i93 = 0; i93 < 288; i93++) {
-        const float u0 = x0[i92 * 288 + i93];
-        const float u1 = x1[i92];
+    for (int64_t i48 = 0; i48 < 88; i48++) {
+      for (int64_t i49 = 0; i49 < 288; i49++) {
+        const float u0 = x0[i48 * 288 + i49];
+        const float u1 = x1[i48];
         float v = (float)(u0 * u1);
-        y0[i92 * 288 + i93] = (float)v;
+        y0[i48 * 288 + i49] = (float)v;
       }
     }
   }
@@ -2082,29 +2046,29 @@ static void node_33_Mul(const float *x0, const float *restrict x1, float *y0)
 static void node_34_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g94;
-    memset(&g94, 0, sizeof g94);
-    g94.M = 16;
-    g94.N = 288;
-    g94.K = 88;
-    g94.MC = 72;
-    g94.NC = 256;
-    g94.KC = 88;
-    g94.bkind = MC_B_ROWS;
-    g94.bks = 288;
-    g94.bns = 1;
-    g94.ldy = 288;
-    g94.alpha = 0x1p+0f;
-    g94.bias_mode = 1;
-    g94.beta = 0x1p+0f;
-    g94.ldr = 288;
-    g94.rscale = 0x1p+0f;
-    g94.bias = x2;
-    g94.res = x3;
-    g94.apk = ch_ppocr_mobile_v2_0_cls_infer_p20.v;
-    g94.b = x0;
-    g94.y = y0;
-    mc_gemm(&g94, 0, 16, 0, 288);
+    mc_gemm_args g50;
+    memset(&g50, 0, sizeof g50);
+    g50.M = 16;
+    g50.N = 288;
+    g50.K = 88;
+    g50.MC = 72;
+    g50.NC = 256;
+    g50.KC = 88;
+    g50.bkind = MC_B_ROWS;
+    g50.bks = 288;
+    g50.bns = 1;
+    g50.ldy = 288;
+    g50.alpha = 0x1p+0f;
+    g50.bias_mode = 1;
+    g50.beta = 0x1p+0f;
+    g50.ldr = 288;
+    g50.rscale = 0x1p+0f;
+    g50.bias = x2;
+    g50.res = x3;
+    g50.apk = ch_ppocr_mobile_v2_0_cls_infer_p20.v;
+    g50.b = x0;
+    g50.y = y0;
+    mc_gemm(&g50, 0, 16, 0, 288);
   }
 }
 
@@ -2112,27 +2076,27 @@ static void node_34_Conv(const float *restrict x0, const float *restrict x2, con
 static void node_35_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g95;
-    memset(&g95, 0, sizeof g95);
-    g95.M = 40;
-    g95.N = 288;
-    g95.K = 16;
-    g95.MC = 72;
-    g95.NC = 256;
-    g95.KC = 16;
-    g95.bkind = MC_B_ROWS;
-    g95.bks = 288;
-    g95.bns = 1;
-    g95.ldy = 288;
-    g95.alpha = 0x1p+0f;
-    g95.bias_mode = 1;
-    g95.beta = 0x1p+0f;
-    g95.act = mc_act_rows_a7a60456;
-    g95.bias = x2;
-    g95.apk = ch_ppocr_mobile_v2_0_cls_infer_p21.v;
-    g95.b = x0;
-    g95.y = y0;
-    mc_gemm(&g95, 0, 40, 0, 288);
+    mc_gemm_args g51;
+    memset(&g51, 0, sizeof g51);
+    g51.M = 40;
+    g51.N = 288;
+    g51.K = 16;
+    g51.MC = 72;
+    g51.NC = 256;
+    g51.KC = 16;
+    g51.bkind = MC_B_ROWS;
+    g51.bks = 288;
+    g51.bns = 1;
+    g51.ldy = 288;
+    g51.alpha = 0x1p+0f;
+    g51.bias_mode = 1;
+    g51.beta = 0x1p+0f;
+    g51.act = mc_act_rows_a7a60456;
+    g51.bias = x2;
+    g51.apk = ch_ppocr_mobile_v2_0_cls_infer_p21.v;
+    g51.b = x0;
+    g51.y = y0;
+    mc_gemm(&g51, 0, 40, 0, 288);
   }
 }
 
@@ -2140,28 +2104,28 @@ static void node_35_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_36_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    mc_gemm_args g96;
-    memset(&g96, 0, sizeof g96);
-    g96.H = 3;
-    g96.W = 96;
-    g96.OW = 96;
-    g96.KH = 5;
-    g96.KW = 5;
-    g96.SH = 1;
-    g96.SW = 1;
-    g96.DH = 1;
-    g96.DW = 1;
-    g96.PH = 2;
-    g96.PW = 2;
-    g96.alpha = 0x1p+0f;
-    g96.bias_mode = 1;
-    g96.beta = 0x1p+0f;
-    g96.act = mc_act_rows_a7a60456;
-    g96.scratch = (float *)(void *)(scratch + 0);
-    for (int64_t i97 = 0; i97 < 1; i97++) {
-      for (int64_t i98 = 0; i98 < 40; i98++) {
-        g96.bias = x2;
-        mc_dw(&g96, x0 + i97 * 11520 + i98 * 288, x1 + i98 * 25, y0 + i97 * 11520 + i98 * 288, 0, 3, i98);
+    mc_gemm_args g52;
+    memset(&g52, 0, sizeof g52);
+    g52.H = 3;
+    g52.W = 96;
+    g52.OW = 96;
+    g52.KH = 5;
+    g52.KW = 5;
+    g52.SH = 1;
+    g52.SW = 1;
+    g52.DH = 1;
+    g52.DW = 1;
+    g52.PH = 2;
+    g52.PW = 2;
+    g52.alpha = 0x1p+0f;
+    g52.bias_mode = 1;
+    g52.beta = 0x1p+0f;
+    g52.act = mc_act_rows_a7a60456;
+    g52.scratch = (float *)(void *)(scratch + 0);
+    for (int64_t i53 = 0; i53 < 1; i53++) {
+      for (int64_t i54 = 0; i54 < 40; i54++) {
+        g52.bias = x2;
+        mc_dw(&g52, x0 + i53 * 11520 + i54 * 288, x1 + i54 * 25, y0 + i53 * 11520 + i54 * 288, 0, 3, i54);
       }
     }
   }
@@ -2170,25 +2134,16 @@ static void node_36_Conv(const float *x0, const float *restrict x1, const float 
 /* p2o.GlobalAveragePool.8 (GlobalAveragePool): hardswish_8.tmp_0[1,40,3,96] -> p2o.GlobalAveragePool.9[1,40,1,1] */
 static void node_37_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i99 = 0; i99 < 40; i99++) {
-    const float *xp100 = x0 + i99 * 288;
-    float *yp101 = y0 + i99 * 1;
-    for (int64_t i102 = 0; i102 < 1; i102++) {
-      for (int64_t i103 = 0; i103 < 1; i103++) {
-        float acc104 = 0x0p+0f;
-        int64_t cnt105 = 0;
-        for (int64_t i106 = 0; i106 < 3; i106++) {
-          const int64_t p107 = i102 + i106;
-          for (int64_t i108 = 0; i108 < 96; i108++) {
-            const int64_t p109 = i103 + i108;
-            cnt105++;
-            const float v110 = xp100[p107 * 96 + p109];
-            acc104 += v110;
-          }
-        }
-        yp101[i102 + i103] = acc104 / (float)cnt105;
-      }
-    }
+  for (int64_t i55 = 0; i55 < 40; i55++) {
+    const float *xp = x0 + i55 * 288;
+    double s[16] = {0}, sum = 0;
+    int64_t k;
+    int l;
+    for (k = 0; k + 16 <= 288; k += 16)
+      for (l = 0; l < 16; l++) s[l] += xp[k + l];
+    for (l = 0; k + l < 288; l++) s[l] += xp[k + l];
+    for (l = 0; l < 16; l++) sum += s[l];
+    y0[i55] = (float)(sum / 288.0);
   }
 }
 
@@ -2196,26 +2151,26 @@ static void node_37_GlobalAveragePool(const float *restrict x0, float *restrict 
 static void node_38_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g111;
-    memset(&g111, 0, sizeof g111);
-    g111.M = 1;
-    g111.N = 10;
-    g111.K = 40;
-    g111.ars = 40;
-    g111.aks = 1;
-    g111.bkind = MC_B_ROWS;
-    g111.bks = 10;
-    g111.bns = 1;
-    g111.ldy = 10;
-    g111.alpha = 0x1p+0f;
-    g111.bias_mode = 2;
-    g111.beta = 0x1p+0f;
-    g111.act = mc_act_rows_76fde5dd;
-    g111.bias = x2;
-    g111.a = x0;
-    g111.b = ch_ppocr_mobile_v2_0_cls_infer_p22.v;
-    g111.y = y0;
-    mc_gemv(&g111);
+    mc_gemm_args g56;
+    memset(&g56, 0, sizeof g56);
+    g56.M = 1;
+    g56.N = 10;
+    g56.K = 40;
+    g56.ars = 40;
+    g56.aks = 1;
+    g56.bkind = MC_B_ROWS;
+    g56.bks = 10;
+    g56.bns = 1;
+    g56.ldy = 10;
+    g56.alpha = 0x1p+0f;
+    g56.bias_mode = 2;
+    g56.beta = 0x1p+0f;
+    g56.act = mc_act_rows_76fde5dd;
+    g56.bias = x2;
+    g56.a = x0;
+    g56.b = ch_ppocr_mobile_v2_0_cls_infer_p22.v;
+    g56.y = y0;
+    mc_gemv(&g56);
   }
 }
 
@@ -2223,26 +2178,26 @@ static void node_38_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_39_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g112;
-    memset(&g112, 0, sizeof g112);
-    g112.M = 1;
-    g112.N = 40;
-    g112.K = 10;
-    g112.ars = 10;
-    g112.aks = 1;
-    g112.bkind = MC_B_ROWS;
-    g112.bks = 40;
-    g112.bns = 1;
-    g112.ldy = 40;
-    g112.alpha = 0x1p+0f;
-    g112.bias_mode = 2;
-    g112.beta = 0x1p+0f;
-    g112.act = mc_act_rows_61f6ab83;
-    g112.bias = x2;
-    g112.a = x0;
-    g112.b = ch_ppocr_mobile_v2_0_cls_infer_p23.v;
-    g112.y = y0;
-    mc_gemv(&g112);
+    mc_gemm_args g57;
+    memset(&g57, 0, sizeof g57);
+    g57.M = 1;
+    g57.N = 40;
+    g57.K = 10;
+    g57.ars = 10;
+    g57.aks = 1;
+    g57.bkind = MC_B_ROWS;
+    g57.bks = 40;
+    g57.bns = 1;
+    g57.ldy = 40;
+    g57.alpha = 0x1p+0f;
+    g57.bias_mode = 2;
+    g57.beta = 0x1p+0f;
+    g57.act = mc_act_rows_61f6ab83;
+    g57.bias = x2;
+    g57.a = x0;
+    g57.b = ch_ppocr_mobile_v2_0_cls_infer_p23.v;
+    g57.y = y0;
+    mc_gemv(&g57);
   }
 }
 
@@ -2250,12 +2205,12 @@ static void node_39_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_40_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i113 = 0; i113 < 40; i113++) {
-      for (int64_t i114 = 0; i114 < 288; i114++) {
-        const float u0 = x0[i113 * 288 + i114];
-        const float u1 = x1[i113];
+    for (int64_t i58 = 0; i58 < 40; i58++) {
+      for (int64_t i59 = 0; i59 < 288; i59++) {
+        const float u0 = x0[i58 * 288 + i59];
+        const float u1 = x1[i58];
         float v = (float)(u0 * u1);
-        y0[i113 * 288 + i114] = (float)v;
+        y0[i58 * 288 + i59] = (float)v;
       }
     }
   }
@@ -2265,29 +2220,29 @@ static void node_40_Mul(const float *x0, const float *restrict x1, float *y0)
 static void node_41_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g115;
-    memset(&g115, 0, sizeof g115);
-    g115.M = 16;
-    g115.N = 288;
-    g115.K = 40;
-    g115.MC = 72;
-    g115.NC = 256;
-    g115.KC = 40;
-    g115.bkind = MC_B_ROWS;
-    g115.bks = 288;
-    g115.bns = 1;
-    g115.ldy = 288;
-    g115.alpha = 0x1p+0f;
-    g115.bias_mode = 1;
-    g115.beta = 0x1p+0f;
-    g115.ldr = 288;
-    g115.rscale = 0x1p+0f;
-    g115.bias = x2;
-    g115.res = x3;
-    g115.apk = ch_ppocr_mobile_v2_0_cls_infer_p24.v;
-    g115.b = x0;
-    g115.y = y0;
-    mc_gemm(&g115, 0, 16, 0, 288);
+    mc_gemm_args g60;
+    memset(&g60, 0, sizeof g60);
+    g60.M = 16;
+    g60.N = 288;
+    g60.K = 40;
+    g60.MC = 72;
+    g60.NC = 256;
+    g60.KC = 40;
+    g60.bkind = MC_B_ROWS;
+    g60.bks = 288;
+    g60.bns = 1;
+    g60.ldy = 288;
+    g60.alpha = 0x1p+0f;
+    g60.bias_mode = 1;
+    g60.beta = 0x1p+0f;
+    g60.ldr = 288;
+    g60.rscale = 0x1p+0f;
+    g60.bias = x2;
+    g60.res = x3;
+    g60.apk = ch_ppocr_mobile_v2_0_cls_infer_p24.v;
+    g60.b = x0;
+    g60.y = y0;
+    mc_gemm(&g60, 0, 16, 0, 288);
   }
 }
 
@@ -2295,27 +2250,27 @@ static void node_41_Conv(const float *restrict x0, const float *restrict x2, con
 static void node_42_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g116;
-    memset(&g116, 0, sizeof g116);
-    g116.M = 48;
-    g116.N = 288;
-    g116.K = 16;
-    g116.MC = 72;
-    g116.NC = 256;
-    g116.KC = 16;
-    g116.bkind = MC_B_ROWS;
-    g116.bks = 288;
-    g116.bns = 1;
-    g116.ldy = 288;
-    g116.alpha = 0x1p+0f;
-    g116.bias_mode = 1;
-    g116.beta = 0x1p+0f;
-    g116.act = mc_act_rows_a7a60456;
-    g116.bias = x2;
-    g116.apk = ch_ppocr_mobile_v2_0_cls_infer_p25.v;
-    g116.b = x0;
-    g116.y = y0;
-    mc_gemm(&g116, 0, 48, 0, 288);
+    mc_gemm_args g61;
+    memset(&g61, 0, sizeof g61);
+    g61.M = 48;
+    g61.N = 288;
+    g61.K = 16;
+    g61.MC = 72;
+    g61.NC = 256;
+    g61.KC = 16;
+    g61.bkind = MC_B_ROWS;
+    g61.bks = 288;
+    g61.bns = 1;
+    g61.ldy = 288;
+    g61.alpha = 0x1p+0f;
+    g61.bias_mode = 1;
+    g61.beta = 0x1p+0f;
+    g61.act = mc_act_rows_a7a60456;
+    g61.bias = x2;
+    g61.apk = ch_ppocr_mobile_v2_0_cls_infer_p25.v;
+    g61.b = x0;
+    g61.y = y0;
+    mc_gemm(&g61, 0, 48, 0, 288);
   }
 }
 
@@ -2323,28 +2278,28 @@ static void node_42_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_43_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    mc_gemm_args g117;
-    memset(&g117, 0, sizeof g117);
-    g117.H = 3;
-    g117.W = 96;
-    g117.OW = 96;
-    g117.KH = 5;
-    g117.KW = 5;
-    g117.SH = 1;
-    g117.SW = 1;
-    g117.DH = 1;
-    g117.DW = 1;
-    g117.PH = 2;
-    g117.PW = 2;
-    g117.alpha = 0x1p+0f;
-    g117.bias_mode = 1;
-    g117.beta = 0x1p+0f;
-    g117.act = mc_act_rows_a7a60456;
-    g117.scratch = (float *)(void *)(scratch + 0);
-    for (int64_t i118 = 0; i118 < 1; i118++) {
-      for (int64_t i119 = 0; i119 < 48; i119++) {
-        g117.bias = x2;
-        mc_dw(&g117, x0 + i118 * 13824 + i119 * 288, x1 + i119 * 25, y0 + i118 * 13824 + i119 * 288, 0, 3, i119);
+    mc_gemm_args g62;
+    memset(&g62, 0, sizeof g62);
+    g62.H = 3;
+    g62.W = 96;
+    g62.OW = 96;
+    g62.KH = 5;
+    g62.KW = 5;
+    g62.SH = 1;
+    g62.SW = 1;
+    g62.DH = 1;
+    g62.DW = 1;
+    g62.PH = 2;
+    g62.PW = 2;
+    g62.alpha = 0x1p+0f;
+    g62.bias_mode = 1;
+    g62.beta = 0x1p+0f;
+    g62.act = mc_act_rows_a7a60456;
+    g62.scratch = (float *)(void *)(scratch + 0);
+    for (int64_t i63 = 0; i63 < 1; i63++) {
+      for (int64_t i64 = 0; i64 < 48; i64++) {
+        g62.bias = x2;
+        mc_dw(&g62, x0 + i63 * 13824 + i64 * 288, x1 + i64 * 25, y0 + i63 * 13824 + i64 * 288, 0, 3, i64);
       }
     }
   }
@@ -2353,25 +2308,16 @@ static void node_43_Conv(const float *x0, const float *restrict x1, const float 
 /* p2o.GlobalAveragePool.10 (GlobalAveragePool): hardswish_10.tmp_0[1,48,3,96] -> p2o.GlobalAveragePool.11[1,48,1,1] */
 static void node_44_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i120 = 0; i120 < 48; i120++) {
-    const float *xp121 = x0 + i120 * 288;
-    float *yp122 = y0 + i120 * 1;
-    for (int64_t i123 = 0; i123 < 1; i123++) {
-      for (int64_t i124 = 0; i124 < 1; i124++) {
-        float acc125 = 0x0p+0f;
-        int64_t cnt126 = 0;
-        for (int64_t i127 = 0; i127 < 3; i127++) {
-          const int64_t p128 = i123 + i127;
-          for (int64_t i129 = 0; i129 < 96; i129++) {
-            const int64_t p130 = i124 + i129;
-            cnt126++;
-            const float v131 = xp121[p128 * 96 + p130];
-            acc125 += v131;
-          }
-        }
-        yp122[i123 + i124] = acc125 / (float)cnt126;
-      }
-    }
+  for (int64_t i65 = 0; i65 < 48; i65++) {
+    const float *xp = x0 + i65 * 288;
+    double s[16] = {0}, sum = 0;
+    int64_t k;
+    int l;
+    for (k = 0; k + 16 <= 288; k += 16)
+      for (l = 0; l < 16; l++) s[l] += xp[k + l];
+    for (l = 0; k + l < 288; l++) s[l] += xp[k + l];
+    for (l = 0; l < 16; l++) sum += s[l];
+    y0[i65] = (float)(sum / 288.0);
   }
 }
 
@@ -2379,26 +2325,26 @@ static void node_44_GlobalAveragePool(const float *restrict x0, float *restrict 
 static void node_45_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g132;
-    memset(&g132, 0, sizeof g132);
-    g132.M = 1;
-    g132.N = 12;
-    g132.K = 48;
-    g132.ars = 48;
-    g132.aks = 1;
-    g132.bkind = MC_B_ROWS;
-    g132.bks = 12;
-    g132.bns = 1;
-    g132.ldy = 12;
-    g132.alpha = 0x1p+0f;
-    g132.bias_mode = 2;
-    g132.beta = 0x1p+0f;
-    g132.act = mc_act_rows_76fde5dd;
-    g132.bias = x2;
-    g132.a = x0;
-    g132.b = ch_ppocr_mobile_v2_0_cls_infer_p26.v;
-    g132.y = y0;
-    mc_gemv(&g132);
+    mc_gemm_args g66;
+    memset(&g66, 0, sizeof g66);
+    g66.M = 1;
+    g66.N = 12;
+    g66.K = 48;
+    g66.ars = 48;
+    g66.aks = 1;
+    g66.bkind = MC_B_ROWS;
+    g66.bks = 12;
+    g66.bns = 1;
+    g66.ldy = 12;
+    g66.alpha = 0x1p+0f;
+    g66.bias_mode = 2;
+    g66.beta = 0x1p+0f;
+    g66.act = mc_act_rows_76fde5dd;
+    g66.bias = x2;
+    g66.a = x0;
+    g66.b = ch_ppocr_mobile_v2_0_cls_infer_p26.v;
+    g66.y = y0;
+    mc_gemv(&g66);
   }
 }
 
@@ -2406,26 +2352,26 @@ static void node_45_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_46_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g133;
-    memset(&g133, 0, sizeof g133);
-    g133.M = 1;
-    g133.N = 48;
-    g133.K = 12;
-    g133.ars = 12;
-    g133.aks = 1;
-    g133.bkind = MC_B_ROWS;
-    g133.bks = 48;
-    g133.bns = 1;
-    g133.ldy = 48;
-    g133.alpha = 0x1p+0f;
-    g133.bias_mode = 2;
-    g133.beta = 0x1p+0f;
-    g133.act = mc_act_rows_61f6ab83;
-    g133.bias = x2;
-    g133.a = x0;
-    g133.b = ch_ppocr_mobile_v2_0_cls_infer_p27.v;
-    g133.y = y0;
-    mc_gemv(&g133);
+    mc_gemm_args g67;
+    memset(&g67, 0, sizeof g67);
+    g67.M = 1;
+    g67.N = 48;
+    g67.K = 12;
+    g67.ars = 12;
+    g67.aks = 1;
+    g67.bkind = MC_B_ROWS;
+    g67.bks = 48;
+    g67.bns = 1;
+    g67.ldy = 48;
+    g67.alpha = 0x1p+0f;
+    g67.bias_mode = 2;
+    g67.beta = 0x1p+0f;
+    g67.act = mc_act_rows_61f6ab83;
+    g67.bias = x2;
+    g67.a = x0;
+    g67.b = ch_ppocr_mobile_v2_0_cls_infer_p27.v;
+    g67.y = y0;
+    mc_gemv(&g67);
   }
 }
 
@@ -2433,12 +2379,12 @@ static void node_46_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_47_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i134 = 0; i134 < 48; i134++) {
-      for (int64_t i135 = 0; i135 < 288; i135++) {
-        const float u0 = x0[i134 * 288 + i135];
-        const float u1 = x1[i134];
+    for (int64_t i68 = 0; i68 < 48; i68++) {
+      for (int64_t i69 = 0; i69 < 288; i69++) {
+        const float u0 = x0[i68 * 288 + i69];
+        const float u1 = x1[i68];
         float v = (float)(u0 * u1);
-        y0[i134 * 288 + i135] = (float)v;
+        y0[i68 * 288 + i69] = (float)v;
       }
     }
   }
@@ -2448,29 +2394,29 @@ static void node_47_Mul(const float *x0, const float *restrict x1, float *y0)
 static void node_48_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g136;
-    memset(&g136, 0, sizeof g136);
-    g136.M = 16;
-    g136.N = 288;
-    g136.K = 48;
-    g136.MC = 72;
-    g136.NC = 256;
-    g136.KC = 48;
-    g136.bkind = MC_B_ROWS;
-    g136.bks = 288;
-    g136.bns = 1;
-    g136.ldy = 288;
-    g136.alpha = 0x1p+0f;
-    g136.bias_mode = 1;
-    g136.beta = 0x1p+0f;
-    g136.ldr = 288;
-    g136.rscale = 0x1p+0f;
-    g136.bias = x2;
-    g136.res = x3;
-    g136.apk = ch_ppocr_mobile_v2_0_cls_infer_p28.v;
-    g136.b = x0;
-    g136.y = y0;
-    mc_gemm(&g136, 0, 16, 0, 288);
+    mc_gemm_args g70;
+    memset(&g70, 0, sizeof g70);
+    g70.M = 16;
+    g70.N = 288;
+    g70.K = 48;
+    g70.MC = 72;
+    g70.NC = 256;
+    g70.KC = 48;
+    g70.bkind = MC_B_ROWS;
+    g70.bks = 288;
+    g70.bns = 1;
+    g70.ldy = 288;
+    g70.alpha = 0x1p+0f;
+    g70.bias_mode = 1;
+    g70.beta = 0x1p+0f;
+    g70.ldr = 288;
+    g70.rscale = 0x1p+0f;
+    g70.bias = x2;
+    g70.res = x3;
+    g70.apk = ch_ppocr_mobile_v2_0_cls_infer_p28.v;
+    g70.b = x0;
+    g70.y = y0;
+    mc_gemm(&g70, 0, 16, 0, 288);
   }
 }
 
@@ -2478,27 +2424,27 @@ static void node_48_Conv(const float *restrict x0, const float *restrict x2, con
 static void node_49_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g137;
-    memset(&g137, 0, sizeof g137);
-    g137.M = 104;
-    g137.N = 288;
-    g137.K = 16;
-    g137.MC = 72;
-    g137.NC = 256;
-    g137.KC = 16;
-    g137.bkind = MC_B_ROWS;
-    g137.bks = 288;
-    g137.bns = 1;
-    g137.ldy = 288;
-    g137.alpha = 0x1p+0f;
-    g137.bias_mode = 1;
-    g137.beta = 0x1p+0f;
-    g137.act = mc_act_rows_a7a60456;
-    g137.bias = x2;
-    g137.apk = ch_ppocr_mobile_v2_0_cls_infer_p29.v;
-    g137.b = x0;
-    g137.y = y0;
-    mc_gemm(&g137, 0, 104, 0, 288);
+    mc_gemm_args g71;
+    memset(&g71, 0, sizeof g71);
+    g71.M = 104;
+    g71.N = 288;
+    g71.K = 16;
+    g71.MC = 72;
+    g71.NC = 256;
+    g71.KC = 16;
+    g71.bkind = MC_B_ROWS;
+    g71.bks = 288;
+    g71.bns = 1;
+    g71.ldy = 288;
+    g71.alpha = 0x1p+0f;
+    g71.bias_mode = 1;
+    g71.beta = 0x1p+0f;
+    g71.act = mc_act_rows_a7a60456;
+    g71.bias = x2;
+    g71.apk = ch_ppocr_mobile_v2_0_cls_infer_p29.v;
+    g71.b = x0;
+    g71.y = y0;
+    mc_gemm(&g71, 0, 104, 0, 288);
   }
 }
 
@@ -2506,27 +2452,27 @@ static void node_49_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_50_Conv(const float *restrict x0, const float *restrict x1, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g138;
-    memset(&g138, 0, sizeof g138);
-    g138.H = 3;
-    g138.W = 96;
-    g138.OW = 96;
-    g138.KH = 5;
-    g138.KW = 5;
-    g138.SH = 2;
-    g138.SW = 1;
-    g138.DH = 1;
-    g138.DW = 1;
-    g138.PH = 2;
-    g138.PW = 2;
-    g138.alpha = 0x1p+0f;
-    g138.bias_mode = 1;
-    g138.beta = 0x1p+0f;
-    g138.act = mc_act_rows_a7a60456;
-    for (int64_t i139 = 0; i139 < 1; i139++) {
-      for (int64_t i140 = 0; i140 < 104; i140++) {
-        g138.bias = x2;
-        mc_dw(&g138, x0 + i139 * 29952 + i140 * 288, x1 + i140 * 25, y0 + i139 * 19968 + i140 * 192, 0, 2, i140);
+    mc_gemm_args g72;
+    memset(&g72, 0, sizeof g72);
+    g72.H = 3;
+    g72.W = 96;
+    g72.OW = 96;
+    g72.KH = 5;
+    g72.KW = 5;
+    g72.SH = 2;
+    g72.SW = 1;
+    g72.DH = 1;
+    g72.DW = 1;
+    g72.PH = 2;
+    g72.PW = 2;
+    g72.alpha = 0x1p+0f;
+    g72.bias_mode = 1;
+    g72.beta = 0x1p+0f;
+    g72.act = mc_act_rows_a7a60456;
+    for (int64_t i73 = 0; i73 < 1; i73++) {
+      for (int64_t i74 = 0; i74 < 104; i74++) {
+        g72.bias = x2;
+        mc_dw(&g72, x0 + i73 * 29952 + i74 * 288, x1 + i74 * 25, y0 + i73 * 19968 + i74 * 192, 0, 2, i74);
       }
     }
   }
@@ -2535,25 +2481,16 @@ static void node_50_Conv(const float *restrict x0, const float *restrict x1, con
 /* p2o.GlobalAveragePool.12 (GlobalAveragePool): hardswish_12.tmp_0[1,104,2,96] -> p2o.GlobalAveragePool.13[1,104,1,1] */
 static void node_51_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i141 = 0; i141 < 104; i141++) {
-    const float *xp142 = x0 + i141 * 192;
-    float *yp143 = y0 + i141 * 1;
-    for (int64_t i144 = 0; i144 < 1; i144++) {
-      for (int64_t i145 = 0; i145 < 1; i145++) {
-        float acc146 = 0x0p+0f;
-        int64_t cnt147 = 0;
-        for (int64_t i148 = 0; i148 < 2; i148++) {
-          const int64_t p149 = i144 + i148;
-          for (int64_t i150 = 0; i150 < 96; i150++) {
-            const int64_t p151 = i145 + i150;
-            cnt147++;
-            const float v152 = xp142[p149 * 96 + p151];
-            acc146 += v152;
-          }
-        }
-        yp143[i144 + i145] = acc146 / (float)cnt147;
-      }
-    }
+  for (int64_t i75 = 0; i75 < 104; i75++) {
+    const float *xp = x0 + i75 * 192;
+    double s[16] = {0}, sum = 0;
+    int64_t k;
+    int l;
+    for (k = 0; k + 16 <= 192; k += 16)
+      for (l = 0; l < 16; l++) s[l] += xp[k + l];
+    for (l = 0; k + l < 192; l++) s[l] += xp[k + l];
+    for (l = 0; l < 16; l++) sum += s[l];
+    y0[i75] = (float)(sum / 192.0);
   }
 }
 
@@ -2561,26 +2498,26 @@ static void node_51_GlobalAveragePool(const float *restrict x0, float *restrict 
 static void node_52_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g153;
-    memset(&g153, 0, sizeof g153);
-    g153.M = 1;
-    g153.N = 26;
-    g153.K = 104;
-    g153.ars = 104;
-    g153.aks = 1;
-    g153.bkind = MC_B_ROWS;
-    g153.bks = 26;
-    g153.bns = 1;
-    g153.ldy = 26;
-    g153.alpha = 0x1p+0f;
-    g153.bias_mode = 2;
-    g153.beta = 0x1p+0f;
-    g153.act = mc_act_rows_76fde5dd;
-    g153.bias = x2;
-    g153.a = x0;
-    g153.b = ch_ppocr_mobile_v2_0_cls_infer_p30.v;
-    g153.y = y0;
-    mc_gemv(&g153);
+    mc_gemm_args g76;
+    memset(&g76, 0, sizeof g76);
+    g76.M = 1;
+    g76.N = 26;
+    g76.K = 104;
+    g76.ars = 104;
+    g76.aks = 1;
+    g76.bkind = MC_B_ROWS;
+    g76.bks = 26;
+    g76.bns = 1;
+    g76.ldy = 26;
+    g76.alpha = 0x1p+0f;
+    g76.bias_mode = 2;
+    g76.beta = 0x1p+0f;
+    g76.act = mc_act_rows_76fde5dd;
+    g76.bias = x2;
+    g76.a = x0;
+    g76.b = ch_ppocr_mobile_v2_0_cls_infer_p30.v;
+    g76.y = y0;
+    mc_gemv(&g76);
   }
 }
 
@@ -2588,26 +2525,26 @@ static void node_52_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_53_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g154;
-    memset(&g154, 0, sizeof g154);
-    g154.M = 1;
-    g154.N = 104;
-    g154.K = 26;
-    g154.ars = 26;
-    g154.aks = 1;
-    g154.bkind = MC_B_ROWS;
-    g154.bks = 104;
-    g154.bns = 1;
-    g154.ldy = 104;
-    g154.alpha = 0x1p+0f;
-    g154.bias_mode = 2;
-    g154.beta = 0x1p+0f;
-    g154.act = mc_act_rows_61f6ab83;
-    g154.bias = x2;
-    g154.a = x0;
-    g154.b = ch_ppocr_mobile_v2_0_cls_infer_p31.v;
-    g154.y = y0;
-    mc_gemv(&g154);
+    mc_gemm_args g77;
+    memset(&g77, 0, sizeof g77);
+    g77.M = 1;
+    g77.N = 104;
+    g77.K = 26;
+    g77.ars = 26;
+    g77.aks = 1;
+    g77.bkind = MC_B_ROWS;
+    g77.bks = 104;
+    g77.bns = 1;
+    g77.ldy = 104;
+    g77.alpha = 0x1p+0f;
+    g77.bias_mode = 2;
+    g77.beta = 0x1p+0f;
+    g77.act = mc_act_rows_61f6ab83;
+    g77.bias = x2;
+    g77.a = x0;
+    g77.b = ch_ppocr_mobile_v2_0_cls_infer_p31.v;
+    g77.y = y0;
+    mc_gemv(&g77);
   }
 }
 
@@ -2615,12 +2552,12 @@ static void node_53_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_54_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i155 = 0; i155 < 104; i155++) {
-      for (int64_t i156 = 0; i156 < 192; i156++) {
-        const float u0 = x0[i155 * 192 + i156];
-        const float u1 = x1[i155];
+    for (int64_t i78 = 0; i78 < 104; i78++) {
+      for (int64_t i79 = 0; i79 < 192; i79++) {
+        const float u0 = x0[i78 * 192 + i79];
+        const float u1 = x1[i78];
         float v = (float)(u0 * u1);
-        y0[i155 * 192 + i156] = (float)v;
+        y0[i78 * 192 + i79] = (float)v;
       }
     }
   }
@@ -2630,26 +2567,26 @@ static void node_54_Mul(const float *x0, const float *restrict x1, float *y0)
 static void node_55_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g157;
-    memset(&g157, 0, sizeof g157);
-    g157.M = 32;
-    g157.N = 192;
-    g157.K = 104;
-    g157.MC = 72;
-    g157.NC = 192;
-    g157.KC = 104;
-    g157.bkind = MC_B_ROWS;
-    g157.bks = 192;
-    g157.bns = 1;
-    g157.ldy = 192;
-    g157.alpha = 0x1p+0f;
-    g157.bias_mode = 1;
-    g157.beta = 0x1p+0f;
-    g157.bias = x2;
-    g157.apk = ch_ppocr_mobile_v2_0_cls_infer_p32.v;
-    g157.b = x0;
-    g157.y = y0;
-    mc_gemm(&g157, 0, 32, 0, 192);
+    mc_gemm_args g80;
+    memset(&g80, 0, sizeof g80);
+    g80.M = 32;
+    g80.N = 192;
+    g80.K = 104;
+    g80.MC = 72;
+    g80.NC = 192;
+    g80.KC = 104;
+    g80.bkind = MC_B_ROWS;
+    g80.bks = 192;
+    g80.bns = 1;
+    g80.ldy = 192;
+    g80.alpha = 0x1p+0f;
+    g80.bias_mode = 1;
+    g80.beta = 0x1p+0f;
+    g80.bias = x2;
+    g80.apk = ch_ppocr_mobile_v2_0_cls_infer_p32.v;
+    g80.b = x0;
+    g80.y = y0;
+    mc_gemm(&g80, 0, 32, 0, 192);
   }
 }
 
@@ -2657,27 +2594,27 @@ static void node_55_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_56_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g158;
-    memset(&g158, 0, sizeof g158);
-    g158.M = 200;
-    g158.N = 192;
-    g158.K = 32;
-    g158.MC = 72;
-    g158.NC = 192;
-    g158.KC = 32;
-    g158.bkind = MC_B_ROWS;
-    g158.bks = 192;
-    g158.bns = 1;
-    g158.ldy = 192;
-    g158.alpha = 0x1p+0f;
-    g158.bias_mode = 1;
-    g158.beta = 0x1p+0f;
-    g158.act = mc_act_rows_a7a60456;
-    g158.bias = x2;
-    g158.apk = ch_ppocr_mobile_v2_0_cls_infer_p33.v;
-    g158.b = x0;
-    g158.y = y0;
-    mc_gemm(&g158, 0, 200, 0, 192);
+    mc_gemm_args g81;
+    memset(&g81, 0, sizeof g81);
+    g81.M = 200;
+    g81.N = 192;
+    g81.K = 32;
+    g81.MC = 72;
+    g81.NC = 192;
+    g81.KC = 32;
+    g81.bkind = MC_B_ROWS;
+    g81.bks = 192;
+    g81.bns = 1;
+    g81.ldy = 192;
+    g81.alpha = 0x1p+0f;
+    g81.bias_mode = 1;
+    g81.beta = 0x1p+0f;
+    g81.act = mc_act_rows_a7a60456;
+    g81.bias = x2;
+    g81.apk = ch_ppocr_mobile_v2_0_cls_infer_p33.v;
+    g81.b = x0;
+    g81.y = y0;
+    mc_gemm(&g81, 0, 200, 0, 192);
   }
 }
 
@@ -2685,28 +2622,28 @@ static void node_56_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_57_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    mc_gemm_args g159;
-    memset(&g159, 0, sizeof g159);
-    g159.H = 2;
-    g159.W = 96;
-    g159.OW = 96;
-    g159.KH = 5;
-    g159.KW = 5;
-    g159.SH = 1;
-    g159.SW = 1;
-    g159.DH = 1;
-    g159.DW = 1;
-    g159.PH = 2;
-    g159.PW = 2;
-    g159.alpha = 0x1p+0f;
-    g159.bias_mode = 1;
-    g159.beta = 0x1p+0f;
-    g159.act = mc_act_rows_a7a60456;
-    g159.scratch = (float *)(void *)(scratch + 0);
-    for (int64_t i160 = 0; i160 < 1; i160++) {
-      for (int64_t i161 = 0; i161 < 200; i161++) {
-        g159.bias = x2;
-        mc_dw(&g159, x0 + i160 * 38400 + i161 * 192, x1 + i161 * 25, y0 + i160 * 38400 + i161 * 192, 0, 2, i161);
+    mc_gemm_args g82;
+    memset(&g82, 0, sizeof g82);
+    g82.H = 2;
+    g82.W = 96;
+    g82.OW = 96;
+    g82.KH = 5;
+    g82.KW = 5;
+    g82.SH = 1;
+    g82.SW = 1;
+    g82.DH = 1;
+    g82.DW = 1;
+    g82.PH = 2;
+    g82.PW = 2;
+    g82.alpha = 0x1p+0f;
+    g82.bias_mode = 1;
+    g82.beta = 0x1p+0f;
+    g82.act = mc_act_rows_a7a60456;
+    g82.scratch = (float *)(void *)(scratch + 0);
+    for (int64_t i83 = 0; i83 < 1; i83++) {
+      for (int64_t i84 = 0; i84 < 200; i84++) {
+        g82.bias = x2;
+        mc_dw(&g82, x0 + i83 * 38400 + i84 * 192, x1 + i84 * 25, y0 + i83 * 38400 + i84 * 192, 0, 2, i84);
       }
     }
   }
@@ -2715,25 +2652,16 @@ static void node_57_Conv(const float *x0, const float *restrict x1, const float 
 /* p2o.GlobalAveragePool.14 (GlobalAveragePool): hardswish_14.tmp_0[1,200,2,96] -> p2o.GlobalAveragePool.15[1,200,1,1] */
 static void node_58_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i162 = 0; i162 < 200; i162++) {
-    const float *xp163 = x0 + i162 * 192;
-    float *yp164 = y0 + i162 * 1;
-    for (int64_t i165 = 0; i165 < 1; i165++) {
-      for (int64_t i166 = 0; i166 < 1; i166++) {
-        float acc167 = 0x0p+0f;
-        int64_t cnt168 = 0;
-        for (int64_t i169 = 0; i169 < 2; i169++) {
-          const int64_t p170 = i165 + i169;
-          for (int64_t i171 = 0; i171 < 96; i171++) {
-            const int64_t p172 = i166 + i171;
-            cnt168++;
-            const float v173 = xp163[p170 * 96 + p172];
-            acc167 += v173;
-          }
-        }
-        yp164[i165 + i166] = acc167 / (float)cnt168;
-      }
-    }
+  for (int64_t i85 = 0; i85 < 200; i85++) {
+    const float *xp = x0 + i85 * 192;
+    double s[16] = {0}, sum = 0;
+    int64_t k;
+    int l;
+    for (k = 0; k + 16 <= 192; k += 16)
+      for (l = 0; l < 16; l++) s[l] += xp[k + l];
+    for (l = 0; k + l < 192; l++) s[l] += xp[k + l];
+    for (l = 0; l < 16; l++) sum += s[l];
+    y0[i85] = (float)(sum / 192.0);
   }
 }
 
@@ -2741,26 +2669,26 @@ static void node_58_GlobalAveragePool(const float *restrict x0, float *restrict 
 static void node_59_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g174;
-    memset(&g174, 0, sizeof g174);
-    g174.M = 1;
-    g174.N = 50;
-    g174.K = 200;
-    g174.ars = 200;
-    g174.aks = 1;
-    g174.bkind = MC_B_ROWS;
-    g174.bks = 50;
-    g174.bns = 1;
-    g174.ldy = 50;
-    g174.alpha = 0x1p+0f;
-    g174.bias_mode = 2;
-    g174.beta = 0x1p+0f;
-    g174.act = mc_act_rows_76fde5dd;
-    g174.bias = x2;
-    g174.a = x0;
-    g174.b = ch_ppocr_mobile_v2_0_cls_infer_p34.v;
-    g174.y = y0;
-    mc_gemv(&g174);
+    mc_gemm_args g86;
+    memset(&g86, 0, sizeof g86);
+    g86.M = 1;
+    g86.N = 50;
+    g86.K = 200;
+    g86.ars = 200;
+    g86.aks = 1;
+    g86.bkind = MC_B_ROWS;
+    g86.bks = 50;
+    g86.bns = 1;
+    g86.ldy = 50;
+    g86.alpha = 0x1p+0f;
+    g86.bias_mode = 2;
+    g86.beta = 0x1p+0f;
+    g86.act = mc_act_rows_76fde5dd;
+    g86.bias = x2;
+    g86.a = x0;
+    g86.b = ch_ppocr_mobile_v2_0_cls_infer_p34.v;
+    g86.y = y0;
+    mc_gemv(&g86);
   }
 }
 
@@ -2768,26 +2696,26 @@ static void node_59_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_60_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g175;
-    memset(&g175, 0, sizeof g175);
-    g175.M = 1;
-    g175.N = 200;
-    g175.K = 50;
-    g175.ars = 50;
-    g175.aks = 1;
-    g175.bkind = MC_B_ROWS;
-    g175.bks = 200;
-    g175.bns = 1;
-    g175.ldy = 200;
-    g175.alpha = 0x1p+0f;
-    g175.bias_mode = 2;
-    g175.beta = 0x1p+0f;
-    g175.act = mc_act_rows_61f6ab83;
-    g175.bias = x2;
-    g175.a = x0;
-    g175.b = ch_ppocr_mobile_v2_0_cls_infer_p35.v;
-    g175.y = y0;
-    mc_gemv(&g175);
+    mc_gemm_args g87;
+    memset(&g87, 0, sizeof g87);
+    g87.M = 1;
+    g87.N = 200;
+    g87.K = 50;
+    g87.ars = 50;
+    g87.aks = 1;
+    g87.bkind = MC_B_ROWS;
+    g87.bks = 200;
+    g87.bns = 1;
+    g87.ldy = 200;
+    g87.alpha = 0x1p+0f;
+    g87.bias_mode = 2;
+    g87.beta = 0x1p+0f;
+    g87.act = mc_act_rows_61f6ab83;
+    g87.bias = x2;
+    g87.a = x0;
+    g87.b = ch_ppocr_mobile_v2_0_cls_infer_p35.v;
+    g87.y = y0;
+    mc_gemv(&g87);
   }
 }
 
@@ -2795,12 +2723,12 @@ static void node_60_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_61_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i176 = 0; i176 < 200; i176++) {
-      for (int64_t i177 = 0; i177 < 192; i177++) {
-        const float u0 = x0[i176 * 192 + i177];
-        const float u1 = x1[i176];
+    for (int64_t i88 = 0; i88 < 200; i88++) {
+      for (int64_t i89 = 0; i89 < 192; i89++) {
+        const float u0 = x0[i88 * 192 + i89];
+        const float u1 = x1[i88];
         float v = (float)(u0 * u1);
-        y0[i176 * 192 + i177] = (float)v;
+        y0[i88 * 192 + i89] = (float)v;
       }
     }
   }
@@ -2810,29 +2738,29 @@ static void node_61_Mul(const float *x0, const float *restrict x1, float *y0)
 static void node_62_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g178;
-    memset(&g178, 0, sizeof g178);
-    g178.M = 32;
-    g178.N = 192;
-    g178.K = 200;
-    g178.MC = 72;
-    g178.NC = 192;
-    g178.KC = 200;
-    g178.bkind = MC_B_ROWS;
-    g178.bks = 192;
-    g178.bns = 1;
-    g178.ldy = 192;
-    g178.alpha = 0x1p+0f;
-    g178.bias_mode = 1;
-    g178.beta = 0x1p+0f;
-    g178.ldr = 192;
-    g178.rscale = 0x1p+0f;
-    g178.bias = x2;
-    g178.res = x3;
-    g178.apk = ch_ppocr_mobile_v2_0_cls_infer_p36.v;
-    g178.b = x0;
-    g178.y = y0;
-    mc_gemm(&g178, 0, 32, 0, 192);
+    mc_gemm_args g90;
+    memset(&g90, 0, sizeof g90);
+    g90.M = 32;
+    g90.N = 192;
+    g90.K = 200;
+    g90.MC = 72;
+    g90.NC = 192;
+    g90.KC = 200;
+    g90.bkind = MC_B_ROWS;
+    g90.bks = 192;
+    g90.bns = 1;
+    g90.ldy = 192;
+    g90.alpha = 0x1p+0f;
+    g90.bias_mode = 1;
+    g90.beta = 0x1p+0f;
+    g90.ldr = 192;
+    g90.rscale = 0x1p+0f;
+    g90.bias = x2;
+    g90.res = x3;
+    g90.apk = ch_ppocr_mobile_v2_0_cls_infer_p36.v;
+    g90.b = x0;
+    g90.y = y0;
+    mc_gemm(&g90, 0, 32, 0, 192);
   }
 }
 
@@ -2840,27 +2768,27 @@ static void node_62_Conv(const float *restrict x0, const float *restrict x2, con
 static void node_63_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g179;
-    memset(&g179, 0, sizeof g179);
-    g179.M = 200;
-    g179.N = 192;
-    g179.K = 32;
-    g179.MC = 72;
-    g179.NC = 192;
-    g179.KC = 32;
-    g179.bkind = MC_B_ROWS;
-    g179.bks = 192;
-    g179.bns = 1;
-    g179.ldy = 192;
-    g179.alpha = 0x1p+0f;
-    g179.bias_mode = 1;
-    g179.beta = 0x1p+0f;
-    g179.act = mc_act_rows_a7a60456;
-    g179.bias = x2;
-    g179.apk = ch_ppocr_mobile_v2_0_cls_infer_p37.v;
-    g179.b = x0;
-    g179.y = y0;
-    mc_gemm(&g179, 0, 200, 0, 192);
+    mc_gemm_args g91;
+    memset(&g91, 0, sizeof g91);
+    g91.M = 200;
+    g91.N = 192;
+    g91.K = 32;
+    g91.MC = 72;
+    g91.NC = 192;
+    g91.KC = 32;
+    g91.bkind = MC_B_ROWS;
+    g91.bks = 192;
+    g91.bns = 1;
+    g91.ldy = 192;
+    g91.alpha = 0x1p+0f;
+    g91.bias_mode = 1;
+    g91.beta = 0x1p+0f;
+    g91.act = mc_act_rows_a7a60456;
+    g91.bias = x2;
+    g91.apk = ch_ppocr_mobile_v2_0_cls_infer_p37.v;
+    g91.b = x0;
+    g91.y = y0;
+    mc_gemm(&g91, 0, 200, 0, 192);
   }
 }
 
@@ -2868,28 +2796,28 @@ static void node_63_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_64_Conv(const float *x0, const float *restrict x1, const float *restrict x2, float *y0, unsigned char *restrict scratch)
 {
   {
-    mc_gemm_args g180;
-    memset(&g180, 0, sizeof g180);
-    g180.H = 2;
-    g180.W = 96;
-    g180.OW = 96;
-    g180.KH = 5;
-    g180.KW = 5;
-    g180.SH = 1;
-    g180.SW = 1;
-    g180.DH = 1;
-    g180.DW = 1;
-    g180.PH = 2;
-    g180.PW = 2;
-    g180.alpha = 0x1p+0f;
-    g180.bias_mode = 1;
-    g180.beta = 0x1p+0f;
-    g180.act = mc_act_rows_a7a60456;
-    g180.scratch = (float *)(void *)(scratch + 0);
-    for (int64_t i181 = 0; i181 < 1; i181++) {
-      for (int64_t i182 = 0; i182 < 200; i182++) {
-        g180.bias = x2;
-        mc_dw(&g180, x0 + i181 * 38400 + i182 * 192, x1 + i182 * 25, y0 + i181 * 38400 + i182 * 192, 0, 2, i182);
+    mc_gemm_args g92;
+    memset(&g92, 0, sizeof g92);
+    g92.H = 2;
+    g92.W = 96;
+    g92.OW = 96;
+    g92.KH = 5;
+    g92.KW = 5;
+    g92.SH = 1;
+    g92.SW = 1;
+    g92.DH = 1;
+    g92.DW = 1;
+    g92.PH = 2;
+    g92.PW = 2;
+    g92.alpha = 0x1p+0f;
+    g92.bias_mode = 1;
+    g92.beta = 0x1p+0f;
+    g92.act = mc_act_rows_a7a60456;
+    g92.scratch = (float *)(void *)(scratch + 0);
+    for (int64_t i93 = 0; i93 < 1; i93++) {
+      for (int64_t i94 = 0; i94 < 200; i94++) {
+        g92.bias = x2;
+        mc_dw(&g92, x0 + i93 * 38400 + i94 * 192, x1 + i94 * 25, y0 + i93 * 38400 + i94 * 192, 0, 2, i94);
       }
     }
   }
@@ -2898,25 +2826,16 @@ static void node_64_Conv(const float *x0, const float *restrict x1, const float 
 /* p2o.GlobalAveragePool.16 (GlobalAveragePool): hardswish_16.tmp_0[1,200,2,96] -> p2o.GlobalAveragePool.17[1,200,1,1] */
 static void node_65_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i183 = 0; i183 < 200; i183++) {
-    const float *xp184 = x0 + i183 * 192;
-    float *yp185 = y0 + i183 * 1;
-    for (int64_t i186 = 0; i186 < 1; i186++) {
-      for (int64_t i187 = 0; i187 < 1; i187++) {
-        float acc188 = 0x0p+0f;
-        int64_t cnt189 = 0;
-        for (int64_t i190 = 0; i190 < 2; i190++) {
-          const int64_t p191 = i186 + i190;
-          for (int64_t i192 = 0; i192 < 96; i192++) {
-            const int64_t p193 = i187 + i192;
-            cnt189++;
-            const float v194 = xp184[p191 * 96 + p193];
-            acc188 += v194;
-          }
-        }
-        yp185[i186 + i187] = acc188 / (float)cnt189;
-      }
-    }
+  for (int64_t i95 = 0; i95 < 200; i95++) {
+    const float *xp = x0 + i95 * 192;
+    double s[16] = {0}, sum = 0;
+    int64_t k;
+    int l;
+    for (k = 0; k + 16 <= 192; k += 16)
+      for (l = 0; l < 16; l++) s[l] += xp[k + l];
+    for (l = 0; k + l < 192; l++) s[l] += xp[k + l];
+    for (l = 0; l < 16; l++) sum += s[l];
+    y0[i95] = (float)(sum / 192.0);
   }
 }
 
@@ -2924,26 +2843,26 @@ static void node_65_GlobalAveragePool(const float *restrict x0, float *restrict 
 static void node_66_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g195;
-    memset(&g195, 0, sizeof g195);
-    g195.M = 1;
-    g195.N = 50;
-    g195.K = 200;
-    g195.ars = 200;
-    g195.aks = 1;
-    g195.bkind = MC_B_ROWS;
-    g195.bks = 50;
-    g195.bns = 1;
-    g195.ldy = 50;
-    g195.alpha = 0x1p+0f;
-    g195.bias_mode = 2;
-    g195.beta = 0x1p+0f;
-    g195.act = mc_act_rows_76fde5dd;
-    g195.bias = x2;
-    g195.a = x0;
-    g195.b = ch_ppocr_mobile_v2_0_cls_infer_p38.v;
-    g195.y = y0;
-    mc_gemv(&g195);
+    mc_gemm_args g96;
+    memset(&g96, 0, sizeof g96);
+    g96.M = 1;
+    g96.N = 50;
+    g96.K = 200;
+    g96.ars = 200;
+    g96.aks = 1;
+    g96.bkind = MC_B_ROWS;
+    g96.bks = 50;
+    g96.bns = 1;
+    g96.ldy = 50;
+    g96.alpha = 0x1p+0f;
+    g96.bias_mode = 2;
+    g96.beta = 0x1p+0f;
+    g96.act = mc_act_rows_76fde5dd;
+    g96.bias = x2;
+    g96.a = x0;
+    g96.b = ch_ppocr_mobile_v2_0_cls_infer_p38.v;
+    g96.y = y0;
+    mc_gemv(&g96);
   }
 }
 
@@ -2951,26 +2870,26 @@ static void node_66_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_67_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g196;
-    memset(&g196, 0, sizeof g196);
-    g196.M = 1;
-    g196.N = 200;
-    g196.K = 50;
-    g196.ars = 50;
-    g196.aks = 1;
-    g196.bkind = MC_B_ROWS;
-    g196.bks = 200;
-    g196.bns = 1;
-    g196.ldy = 200;
-    g196.alpha = 0x1p+0f;
-    g196.bias_mode = 2;
-    g196.beta = 0x1p+0f;
-    g196.act = mc_act_rows_61f6ab83;
-    g196.bias = x2;
-    g196.a = x0;
-    g196.b = ch_ppocr_mobile_v2_0_cls_infer_p39.v;
-    g196.y = y0;
-    mc_gemv(&g196);
+    mc_gemm_args g97;
+    memset(&g97, 0, sizeof g97);
+    g97.M = 1;
+    g97.N = 200;
+    g97.K = 50;
+    g97.ars = 50;
+    g97.aks = 1;
+    g97.bkind = MC_B_ROWS;
+    g97.bks = 200;
+    g97.bns = 1;
+    g97.ldy = 200;
+    g97.alpha = 0x1p+0f;
+    g97.bias_mode = 2;
+    g97.beta = 0x1p+0f;
+    g97.act = mc_act_rows_61f6ab83;
+    g97.bias = x2;
+    g97.a = x0;
+    g97.b = ch_ppocr_mobile_v2_0_cls_infer_p39.v;
+    g97.y = y0;
+    mc_gemv(&g97);
   }
 }
 
@@ -2978,12 +2897,12 @@ static void node_67_Conv(const float *restrict x0, const float *restrict x2, flo
 static void node_68_Mul(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i197 = 0; i197 < 200; i197++) {
-      for (int64_t i198 = 0; i198 < 192; i198++) {
-        const float u0 = x0[i197 * 192 + i198];
-        const float u1 = x1[i197];
+    for (int64_t i98 = 0; i98 < 200; i98++) {
+      for (int64_t i99 = 0; i99 < 192; i99++) {
+        const float u0 = x0[i98 * 192 + i99];
+        const float u1 = x1[i98];
         float v = (float)(u0 * u1);
-        y0[i197 * 192 + i198] = (float)v;
+        y0[i98 * 192 + i99] = (float)v;
       }
     }
   }
@@ -2993,29 +2912,29 @@ static void node_68_Mul(const float *x0, const float *restrict x1, float *y0)
 static void node_69_Conv(const float *restrict x0, const float *restrict x2, const float *x3, float *y0)
 {
   {
-    mc_gemm_args g199;
-    memset(&g199, 0, sizeof g199);
-    g199.M = 32;
-    g199.N = 192;
-    g199.K = 200;
-    g199.MC = 72;
-    g199.NC = 192;
-    g199.KC = 200;
-    g199.bkind = MC_B_ROWS;
-    g199.bks = 192;
-    g199.bns = 1;
-    g199.ldy = 192;
-    g199.alpha = 0x1p+0f;
-    g199.bias_mode = 1;
-    g199.beta = 0x1p+0f;
-    g199.ldr = 192;
-    g199.rscale = 0x1p+0f;
-    g199.bias = x2;
-    g199.res = x3;
-    g199.apk = ch_ppocr_mobile_v2_0_cls_infer_p40.v;
-    g199.b = x0;
-    g199.y = y0;
-    mc_gemm(&g199, 0, 32, 0, 192);
+    mc_gemm_args g100;
+    memset(&g100, 0, sizeof g100);
+    g100.M = 32;
+    g100.N = 192;
+    g100.K = 200;
+    g100.MC = 72;
+    g100.NC = 192;
+    g100.KC = 200;
+    g100.bkind = MC_B_ROWS;
+    g100.bks = 192;
+    g100.bns = 1;
+    g100.ldy = 192;
+    g100.alpha = 0x1p+0f;
+    g100.bias_mode = 1;
+    g100.beta = 0x1p+0f;
+    g100.ldr = 192;
+    g100.rscale = 0x1p+0f;
+    g100.bias = x2;
+    g100.res = x3;
+    g100.apk = ch_ppocr_mobile_v2_0_cls_infer_p40.v;
+    g100.b = x0;
+    g100.y = y0;
+    mc_gemm(&g100, 0, 32, 0, 192);
   }
 }
 
@@ -3023,46 +2942,46 @@ static void node_69_Conv(const float *restrict x0, const float *restrict x2, con
 static void node_70_Conv(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g200;
-    memset(&g200, 0, sizeof g200);
-    g200.M = 200;
-    g200.N = 192;
-    g200.K = 32;
-    g200.MC = 72;
-    g200.NC = 192;
-    g200.KC = 32;
-    g200.bkind = MC_B_ROWS;
-    g200.bks = 192;
-    g200.bns = 1;
-    g200.ldy = 192;
-    g200.alpha = 0x1p+0f;
-    g200.bias_mode = 1;
-    g200.beta = 0x1p+0f;
-    g200.act = mc_act_rows_a7a60456;
-    g200.bias = x2;
-    g200.apk = ch_ppocr_mobile_v2_0_cls_infer_p41.v;
-    g200.b = x0;
-    g200.y = y0;
-    mc_gemm(&g200, 0, 200, 0, 192);
+    mc_gemm_args g101;
+    memset(&g101, 0, sizeof g101);
+    g101.M = 200;
+    g101.N = 192;
+    g101.K = 32;
+    g101.MC = 72;
+    g101.NC = 192;
+    g101.KC = 32;
+    g101.bkind = MC_B_ROWS;
+    g101.bks = 192;
+    g101.bns = 1;
+    g101.ldy = 192;
+    g101.alpha = 0x1p+0f;
+    g101.bias_mode = 1;
+    g101.beta = 0x1p+0f;
+    g101.act = mc_act_rows_a7a60456;
+    g101.bias = x2;
+    g101.apk = ch_ppocr_mobile_v2_0_cls_infer_p41.v;
+    g101.b = x0;
+    g101.y = y0;
+    mc_gemm(&g101, 0, 200, 0, 192);
   }
 }
 
 /* p2o.MaxPool.0 (MaxPool): hardswish_17.tmp_0[1,200,2,96] -> p2o.MaxPool.1[1,200,1,48] */
 static void node_71_MaxPool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i201 = 0; i201 < 200; i201++) {
-    for (int64_t i202 = 0; i202 < 1; i202++) {
-      const float *xr = x0 + i201 * 192 + i202 * 192;
-      float *yr = y0 + i201 * 48 + i202 * 48;
-      for (int64_t i203 = 0; i203 < 48; i203++) {
+  for (int64_t i102 = 0; i102 < 200; i102++) {
+    for (int64_t i103 = 0; i103 < 1; i103++) {
+      const float *xr = x0 + i102 * 192 + i103 * 192;
+      float *yr = y0 + i102 * 48 + i103 * 48;
+      for (int64_t i104 = 0; i104 < 48; i104++) {
         float best = -INFINITY;
         int ki, kj;
         for (ki = 0; ki < 2; ki++)
           for (kj = 0; kj < 2; kj++) {
-            const float v = xr[ki * 96 + i203 * 2 + kj];
+            const float v = xr[ki * 96 + i104 * 2 + kj];
             best = ((v > best) | (v != v)) ? v : best;
           }
-        yr[i203] = best;
+        yr[i104] = best;
       }
     }
   }
@@ -3071,25 +2990,16 @@ static void node_71_MaxPool(const float *restrict x0, float *restrict y0)
 /* p2o.GlobalAveragePool.18 (GlobalAveragePool): p2o.MaxPool.1[1,200,1,48] -> p2o.GlobalAveragePool.19[1,200,1,1] */
 static void node_72_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
-  for (int64_t i204 = 0; i204 < 200; i204++) {
-    const float *xp205 = x0 + i204 * 48;
-    float *yp206 = y0 + i204 * 1;
-    for (int64_t i207 = 0; i207 < 1; i207++) {
-      for (int64_t i208 = 0; i208 < 1; i208++) {
-        float acc209 = 0x0p+0f;
-        int64_t cnt210 = 0;
-        for (int64_t i211 = 0; i211 < 1; i211++) {
-          const int64_t p212 = i207 + i211;
-          for (int64_t i213 = 0; i213 < 48; i213++) {
-            const int64_t p214 = i208 + i213;
-            cnt210++;
-            const float v215 = xp205[p212 * 48 + p214];
-            acc209 += v215;
-          }
-        }
-        yp206[i207 + i208] = acc209 / (float)cnt210;
-      }
-    }
+  for (int64_t i105 = 0; i105 < 200; i105++) {
+    const float *xp = x0 + i105 * 48;
+    double s[16] = {0}, sum = 0;
+    int64_t k;
+    int l;
+    for (k = 0; k + 16 <= 48; k += 16)
+      for (l = 0; l < 16; l++) s[l] += xp[k + l];
+    for (l = 0; k + l < 48; l++) s[l] += xp[k + l];
+    for (l = 0; l < 16; l++) sum += s[l];
+    y0[i105] = (float)(sum / 48.0);
   }
 }
 
@@ -3105,22 +3015,22 @@ static void node_73_Reshape(const float *x0, float *y0)
 static void node_74_MatMul(const float *restrict x0, float *restrict y0)
 {
   {
-    mc_gemm_args g216;
-    memset(&g216, 0, sizeof g216);
-    g216.M = 1;
-    g216.N = 2;
-    g216.K = 200;
-    g216.ars = 200;
-    g216.aks = 1;
-    g216.bkind = MC_B_ROWS;
-    g216.bks = 2;
-    g216.bns = 1;
-    g216.ldy = 2;
-    g216.alpha = 0x1p+0f;
-    g216.a = x0;
-    g216.b = ch_ppocr_mobile_v2_0_cls_infer_p42.v;
-    g216.y = y0;
-    mc_gemv(&g216);
+    mc_gemm_args g106;
+    memset(&g106, 0, sizeof g106);
+    g106.M = 1;
+    g106.N = 2;
+    g106.K = 200;
+    g106.ars = 200;
+    g106.aks = 1;
+    g106.bkind = MC_B_ROWS;
+    g106.bks = 2;
+    g106.bns = 1;
+    g106.ldy = 2;
+    g106.alpha = 0x1p+0f;
+    g106.a = x0;
+    g106.b = ch_ppocr_mobile_v2_0_cls_infer_p42.v;
+    g106.y = y0;
+    mc_gemv(&g106);
   }
 }
 
@@ -3128,11 +3038,11 @@ static void node_74_MatMul(const float *restrict x0, float *restrict y0)
 static void node_75_Add(const float *x0, const float *restrict x1, float *y0)
 {
   {
-    for (int64_t i217 = 0; i217 < 2; i217++) {
-      const float u0 = x0[i217];
-      const float u1 = x1[i217];
+    for (int64_t i107 = 0; i107 < 2; i107++) {
+      const float u0 = x0[i107];
+      const float u1 = x1[i107];
       float v = (float)(u0 + u1);
-      y0[i217] = (float)v;
+      y0[i107] = (float)v;
     }
   }
 }
@@ -3141,21 +3051,21 @@ static void node_75_Add(const float *x0, const float *restrict x1, float *y0)
 static void node_76_Softmax(const float *restrict x0, float *restrict y0)
 {
   {
-    for (int64_t i218 = 0; i218 < 1; i218++) {
-      const float *restrict xr = x0 + i218 * 2;
-      float *restrict yr = y0 + i218 * 2;
+    for (int64_t i108 = 0; i108 < 1; i108++) {
+      const float *restrict xr = x0 + i108 * 2;
+      float *restrict yr = y0 + i108 * 2;
       float m = xr[0];
       float s = 0;
-      for (int64_t i219 = 0; i219 < 2; i219++) {
-        if (xr[i219] > m || xr[i219] != xr[i219]) m = xr[i219];
+      for (int64_t i109 = 0; i109 < 2; i109++) {
+        if (xr[i109] > m || xr[i109] != xr[i109]) m = xr[i109];
       }
-      for (int64_t i220 = 0; i220 < 2; i220++) {
-        yr[i220] = expf(xr[i220] - m);
-        s += yr[i220];
+      for (int64_t i110 = 0; i110 < 2; i110++) {
+        yr[i110] = expf(xr[i110] - m);
+        s += yr[i110];
       }
       const float r = s;
-      for (int64_t i221 = 0; i221 < 2; i221++) {
-        yr[i221] = yr[i221] / r;
+      for (int64_t i111 = 0; i111 < 2; i111++) {
+        yr[i111] = yr[i111] / r;
       }
     }
   }

@@ -1263,24 +1263,15 @@ static void node_9_Relu(const float *x0, float *y0)
 static void node_10_GlobalAveragePool(const float *restrict x0, float *restrict y0)
 {
   for (int64_t i19 = 0; i19 < 32; i19++) {
-    const float *xp20 = x0 + i19 * 256;
-    float *yp21 = y0 + i19 * 1;
-    for (int64_t i22 = 0; i22 < 1; i22++) {
-      for (int64_t i23 = 0; i23 < 1; i23++) {
-        float acc24 = 0x0p+0f;
-        int64_t cnt25 = 0;
-        for (int64_t i26 = 0; i26 < 16; i26++) {
-          const int64_t p27 = i22 + i26;
-          for (int64_t i28 = 0; i28 < 16; i28++) {
-            const int64_t p29 = i23 + i28;
-            cnt25++;
-            const float v30 = xp20[p27 * 16 + p29];
-            acc24 += v30;
-          }
-        }
-        yp21[i22 + i23] = acc24 / (float)cnt25;
-      }
-    }
+    const float *xp = x0 + i19 * 256;
+    double s[16] = {0}, sum = 0;
+    int64_t k;
+    int l;
+    for (k = 0; k + 16 <= 256; k += 16)
+      for (l = 0; l < 16; l++) s[l] += xp[k + l];
+    for (l = 0; k + l < 256; l++) s[l] += xp[k + l];
+    for (l = 0; l < 16; l++) sum += s[l];
+    y0[i19] = (float)(sum / 256.0);
   }
 }
 
@@ -1296,25 +1287,25 @@ static void node_11_Flatten(const float *x0, float *y0)
 static void node_12_Gemm(const float *restrict x0, const float *restrict x2, float *restrict y0)
 {
   {
-    mc_gemm_args g31;
-    memset(&g31, 0, sizeof g31);
-    g31.M = 1;
-    g31.N = 10;
-    g31.K = 32;
-    g31.ars = 32;
-    g31.aks = 1;
-    g31.bkind = MC_B_ROWS;
-    g31.bks = 10;
-    g31.bns = 1;
-    g31.ldy = 10;
-    g31.alpha = 0x1p+0f;
-    g31.bias_mode = 2;
-    g31.beta = 0x1p+0f;
-    g31.bias = x2;
-    g31.a = x0;
-    g31.b = resnet_small_p7.v;
-    g31.y = y0;
-    mc_gemv(&g31);
+    mc_gemm_args g20;
+    memset(&g20, 0, sizeof g20);
+    g20.M = 1;
+    g20.N = 10;
+    g20.K = 32;
+    g20.ars = 32;
+    g20.aks = 1;
+    g20.bkind = MC_B_ROWS;
+    g20.bks = 10;
+    g20.bns = 1;
+    g20.ldy = 10;
+    g20.alpha = 0x1p+0f;
+    g20.bias_mode = 2;
+    g20.beta = 0x1p+0f;
+    g20.bias = x2;
+    g20.a = x0;
+    g20.b = resnet_small_p7.v;
+    g20.y = y0;
+    mc_gemv(&g20);
   }
 }
 
