@@ -412,6 +412,8 @@ static void test_conv(void **state) {
       {2, {1, 5, 7, 8}, {5, 1, 3, 3}, 5, 1, 1, 1, 1, 1, 0},       /* depthwise */
       {2, {2, 5, 9, 8}, {5, 1, 3, 3}, 5, 2, 1, 1, 1, 1, 1},       /* depthwise stride 2, fused */
       {2, {1, 4, 8, 9}, {4, 1, 5, 5}, 4, 1, 2, 2, 0, 0, 0},       /* depthwise 5x5 dilated, runtime W */
+      {2, {1, 3, 11, 37}, {3, 1, 5, 5}, 3, 2, 2, 1, 1, 1, 1},     /* depthwise 5x5 stride 2: OW 19, fused */
+      {2, {1, 2, 3, 21}, {2, 1, 7, 7}, 2, 1, 3, 1, 0, 1, 0},      /* 7x7 on 3 rows: rows outside skipped, runtime W */
       {2, {1, 3, 11, 19}, {3, 1, 3, 3}, 3, 1, 1, 1, 1, 1, 1},    /* depthwise, rows 16+ wide: four a step, 3 left */
       {2, {1, 2, 9, 21}, {2, 1, 3, 3}, 2, 1, 0, 1, 0, 1, 0},      /* the same unpadded (OW 19, OH 7), runtime W */
       {2, {1, 2, 21, 37}, {2, 1, 3, 3}, 2, 2, 1, 1, 1, 1, 1},     /* the same at stride 2: OW 19, OH 11, fused */
