@@ -324,13 +324,12 @@ static int max_pool_tiled(emit_ctx *e, const kl_pool_desc *d) {
 }
 
 /* AveragePool whose one window is the whole plane (GlobalAveragePool):
- * each plane summed in 16 lanes of doubles (lane l takes the values l mod
- * 16), the lanes then added in order: a loop compilers vectorize, where one
- * running float sum waits on each add (ResNet-8's pool of 64 planes of 8x8
- * took 5 us, ch_ppocr's of 200 of 2x96 30 us).  In double, as the
- * interpreter sums, so that the order of the sum is lost in the float
- * result (a float sum in lanes moved ch_ppocr's output by 2e-7).  Returns 1
- * when d is not such a pool. */
+ * each plane summed in 16 lanes (lane l takes the values l mod 16), the
+ * lanes then added in order: a loop compilers vectorize, where one running
+ * sum waits on each add (ResNet-8's pool of 64 planes of 8x8 took 5 us,
+ * ch_ppocr's of 200 of 2x96 30 us).  In the tensor's type: lanes of double
+ * for float, closer to the interpreter's sum, are emulated in software on
+ * a Cortex-M4.  Returns 1 when d is not such a pool. */
 static int avg_pool_plane(emit_ctx *e, const kl_pool_desc *d) {
   const char *T, *bc;
   int64_t isz;
@@ -342,14 +341,14 @@ static int avg_pool_plane(emit_ctx *e, const kl_pool_desc *d) {
   if (kl_par_parts(emit_opts(e)->threads, d->NC, d->NC * isz) > 1) kl_par_for(e);   /* the planes in parallel */
   bc = kl_for(e, d->NC);
   emit_line(e, "const %s *xp = %s + %s * %lld;", T, d->x, bc, (long long)isz);
-  emit_line(e, "double s[16] = {0}, sum = 0;");
+  emit_line(e, "%s s[16] = {0}, sum = 0;", T);
   emit_line(e, "int64_t k;");
   emit_line(e, "int l;");
   emit_line(e, "for (k = 0; k + 16 <= %lld; k += 16)", (long long)isz);
   emit_line(e, "  for (l = 0; l < 16; l++) s[l] += xp[k + l];");
   emit_line(e, "for (l = 0; k + l < %lld; l++) s[l] += xp[k + l];", (long long)isz);
   emit_line(e, "for (l = 0; l < 16; l++) sum += s[l];");
-  emit_line(e, "%s[%s] = (%s)(sum / %lld.0);", d->y, bc, T, (long long)isz);
+  emit_line(e, "%s[%s] = sum / (%s)%lld;", d->y, bc, T, (long long)isz);
   kl_end(e);
   return 0;
 }

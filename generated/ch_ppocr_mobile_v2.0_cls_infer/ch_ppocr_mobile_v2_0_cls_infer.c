@@ -1317,14 +1317,14 @@ static void node_3_GlobalAveragePool(const float *restrict x0, float *restrict y
 {
   for (int64_t i5 = 0; i5 < 8; i5++) {
     const float *xp = x0 + i5 * 1152;
-    double s[16] = {0}, sum = 0;
+    float s[16] = {0}, sum = 0;
     int64_t k;
     int l;
     for (k = 0; k + 16 <= 1152; k += 16)
       for (l = 0; l < 16; l++) s[l] += xp[k + l];
     for (l = 0; k + l < 1152; l++) s[l] += xp[k + l];
     for (l = 0; l < 16; l++) sum += s[l];
-    y0[i5] = (float)(sum / 1152.0);
+    y0[i5] = sum / (float)1152;
   }
 }
 
@@ -1660,14 +1660,14 @@ static void node_16_GlobalAveragePool(const float *restrict x0, float *restrict 
 {
   for (int64_t i25 = 0; i25 < 32; i25++) {
     const float *xp = x0 + i25 * 288;
-    double s[16] = {0}, sum = 0;
+    float s[16] = {0}, sum = 0;
     int64_t k;
     int l;
     for (k = 0; k + 16 <= 288; k += 16)
       for (l = 0; l < 16; l++) s[l] += xp[k + l];
     for (l = 0; k + l < 288; l++) s[l] += xp[k + l];
     for (l = 0; l < 16; l++) sum += s[l];
-    y0[i25] = (float)(sum / 288.0);
+    y0[i25] = sum / (float)288;
   }
 }
 
@@ -1831,14 +1831,14 @@ static void node_23_GlobalAveragePool(const float *restrict x0, float *restrict 
 {
   for (int64_t i35 = 0; i35 < 88; i35++) {
     const float *xp = x0 + i35 * 288;
-    double s[16] = {0}, sum = 0;
+    float s[16] = {0}, sum = 0;
     int64_t k;
     int l;
     for (k = 0; k + 16 <= 288; k += 16)
       for (l = 0; l < 16; l++) s[l] += xp[k + l];
     for (l = 0; k + l < 288; l++) s[l] += xp[k + l];
     for (l = 0; l < 16; l++) sum += s[l];
-    y0[i35] = (float)(sum / 288.0);
+    y0[i35] = sum / (float)288;
   }
 }
 
@@ -2005,14 +2005,14 @@ static void node_30_GlobalAveragePool(const float *restrict x0, float *restrict 
 {
   for (int64_t i45 = 0; i45 < 88; i45++) {
     const float *xp = x0 + i45 * 288;
-    double s[16] = {0}, sum = 0;
+    float s[16] = {0}, sum = 0;
     int64_t k;
     int l;
     for (k = 0; k + 16 <= 288; k += 16)
       for (l = 0; l < 16; l++) s[l] += xp[k + l];
     for (l = 0; k + l < 288; l++) s[l] += xp[k + l];
     for (l = 0; l < 16; l++) sum += s[l];
-    y0[i45] = (float)(sum / 288.0);
+    y0[i45] = sum / (float)288;
   }
 }
 
@@ -2179,14 +2179,14 @@ static void node_37_GlobalAveragePool(const float *restrict x0, float *restrict 
 {
   for (int64_t i55 = 0; i55 < 40; i55++) {
     const float *xp = x0 + i55 * 288;
-    double s[16] = {0}, sum = 0;
+    float s[16] = {0}, sum = 0;
     int64_t k;
     int l;
     for (k = 0; k + 16 <= 288; k += 16)
       for (l = 0; l < 16; l++) s[l] += xp[k + l];
     for (l = 0; k + l < 288; l++) s[l] += xp[k + l];
     for (l = 0; l < 16; l++) sum += s[l];
-    y0[i55] = (float)(sum / 288.0);
+    y0[i55] = sum / (float)288;
   }
 }
 
@@ -2353,14 +2353,14 @@ static void node_44_GlobalAveragePool(const float *restrict x0, float *restrict 
 {
   for (int64_t i65 = 0; i65 < 48; i65++) {
     const float *xp = x0 + i65 * 288;
-    double s[16] = {0}, sum = 0;
+    float s[16] = {0}, sum = 0;
     int64_t k;
     int l;
     for (k = 0; k + 16 <= 288; k += 16)
       for (l = 0; l < 16; l++) s[l] += xp[k + l];
     for (l = 0; k + l < 288; l++) s[l] += xp[k + l];
     for (l = 0; l < 16; l++) sum += s[l];
-    y0[i65] = (float)(sum / 288.0);
+    y0[i65] = sum / (float)288;
   }
 }
 
@@ -2526,14 +2526,14 @@ static void node_51_GlobalAveragePool(const float *restrict x0, float *restrict 
 {
   for (int64_t i75 = 0; i75 < 104; i75++) {
     const float *xp = x0 + i75 * 192;
-    double s[16] = {0}, sum = 0;
+    float s[16] = {0}, sum = 0;
     int64_t k;
     int l;
     for (k = 0; k + 16 <= 192; k += 16)
       for (l = 0; l < 16; l++) s[l] += xp[k + l];
     for (l = 0; k + l < 192; l++) s[l] += xp[k + l];
     for (l = 0; l < 16; l++) sum += s[l];
-    y0[i75] = (float)(sum / 192.0);
+    y0[i75] = sum / (float)192;
   }
 }
 
@@ -2697,14 +2697,14 @@ static void node_58_GlobalAveragePool(const float *restrict x0, float *restrict 
 {
   for (int64_t i85 = 0; i85 < 200; i85++) {
     const float *xp = x0 + i85 * 192;
-    double s[16] = {0}, sum = 0;
+    float s[16] = {0}, sum = 0;
     int64_t k;
     int l;
     for (k = 0; k + 16 <= 192; k += 16)
       for (l = 0; l < 16; l++) s[l] += xp[k + l];
     for (l = 0; k + l < 192; l++) s[l] += xp[k + l];
     for (l = 0; l < 16; l++) sum += s[l];
-    y0[i85] = (float)(sum / 192.0);
+    y0[i85] = sum / (float)192;
   }
 }
 
@@ -2871,14 +2871,14 @@ static void node_65_GlobalAveragePool(const float *restrict x0, float *restrict 
 {
   for (int64_t i95 = 0; i95 < 200; i95++) {
     const float *xp = x0 + i95 * 192;
-    double s[16] = {0}, sum = 0;
+    float s[16] = {0}, sum = 0;
     int64_t k;
     int l;
     for (k = 0; k + 16 <= 192; k += 16)
       for (l = 0; l < 16; l++) s[l] += xp[k + l];
     for (l = 0; k + l < 192; l++) s[l] += xp[k + l];
     for (l = 0; l < 16; l++) sum += s[l];
-    y0[i95] = (float)(sum / 192.0);
+    y0[i95] = sum / (float)192;
   }
 }
 
@@ -3035,14 +3035,14 @@ static void node_72_GlobalAveragePool(const float *restrict x0, float *restrict 
 {
   for (int64_t i105 = 0; i105 < 200; i105++) {
     const float *xp = x0 + i105 * 48;
-    double s[16] = {0}, sum = 0;
+    float s[16] = {0}, sum = 0;
     int64_t k;
     int l;
     for (k = 0; k + 16 <= 48; k += 16)
       for (l = 0; l < 16; l++) s[l] += xp[k + l];
     for (l = 0; k + l < 48; l++) s[l] += xp[k + l];
     for (l = 0; l < 16; l++) sum += s[l];
-    y0[i105] = (float)(sum / 48.0);
+    y0[i105] = sum / (float)48;
   }
 }
 

@@ -1307,14 +1307,14 @@ static void node_10_GlobalAveragePool(const float *restrict x0, float *restrict 
 {
   for (int64_t i19 = 0; i19 < 32; i19++) {
     const float *xp = x0 + i19 * 256;
-    double s[16] = {0}, sum = 0;
+    float s[16] = {0}, sum = 0;
     int64_t k;
     int l;
     for (k = 0; k + 16 <= 256; k += 16)
       for (l = 0; l < 16; l++) s[l] += xp[k + l];
     for (l = 0; k + l < 256; l++) s[l] += xp[k + l];
     for (l = 0; l < 16; l++) sum += s[l];
-    y0[i19] = (float)(sum / 256.0);
+    y0[i19] = sum / (float)256;
   }
 }
 

@@ -3,9 +3,9 @@
 # `modelc check --bisect` names the pass whose switch-off makes a failing
 # check pass.  The case is real, not staged: on the PaddleOCR classifier,
 # folding BatchNorm into the Conv weights changes float rounding, so at
-# --rtol 0 --atol 1.4e-7 the compiled C with every pass on differs from the
-# interpreter (1.6 to 1.8e-7 on the softmax), and with --no-bnfold it is
-# within 1.2e-7 (the margins move with any change of a kernel's rounding:
+# --rtol 0 --atol 2.3e-7 the compiled C with every pass on differs from the
+# interpreter (2.8 to 3e-7 on the softmax), and with --no-bnfold it is
+# within 1.8e-7 (the margins move with any change of a kernel's rounding:
 # summing the global pools in lanes took them from 3e-7 and 6e-8).  The script asserts that verdict against separate plain
 # `check` runs with each switch (the bisect must agree with them: the
 # passes before bnfold in --help's order still fail, --no-bnfold passes),
@@ -17,7 +17,7 @@ fails=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ocr="models/ch_ppocr_mobile_v2.0_cls_infer/model.onnx --shape x=1,3,48,192"
-tol="--rtol 0 --atol 1.4e-7"
+tol="--rtol 0 --atol 2.3e-7"
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
