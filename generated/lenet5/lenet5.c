@@ -275,23 +275,6 @@ static void mc_band(const mc_gemm_args *g, float *xp, int64_t r0, int64_t keep) 
   mc_band_chans(g, xp, r0, keep, 0, g->C);
 }
 
-#if MC_VEC == 8
-/* One k step of the AVX tile: B's row at BQ (16 floats), A's column at
- * offset O from the row pointers p (rows 0-2) and q (rows 3-5). */
-#define MC_STEP8(BQ, O) \
-  { \
-    mc_v8 b0, bb, s; \
-    const float *bq = (BQ); \
-    memcpy(&b0, bq, sizeof b0); \
-    memcpy(&bb, bq + 8, sizeof bb); \
-    s = mc_splat8(p[O]); c00 += s * b0; c01 += s * bb; \
-    s = mc_splat8(p[ars + (O)]); c10 += s * b0; c11 += s * bb; \
-    s = mc_splat8(p[r2 + (O)]); c20 += s * b0; c21 += s * bb; \
-    s = mc_splat8(q[O]); c30 += s * b0; c31 += s * bb; \
-    s = mc_splat8(q[ars + (O)]); c40 += s * b0; c41 += s * bb; \
-    s = mc_splat8(q[r2 + (O)]); c50 += s * b0; c51 += s * bb; \
-  }
-#endif
 /* One MR x NT tile of y at (m, n): the kc-long product of A rows (pointers
  * a, stride ars between rows, aks along k; mr valid rows) and B (columns
  * 0-15 at b, 16-31 at b1, bks and bks1 along k, or row k at ko[k] from
@@ -440,21 +423,33 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
   mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
   (void)b1, (void)bks1, (void)n1;
   if (ko) {
-    for (k = 0; k + 1 < kc; k += 2) {
-      MC_STEP8(b + ko[k], 0)
-      MC_STEP8(b + ko[k + 1], aks)
-      p += 2 * aks;
-      q += 2 * aks;
+    for (k = 0; k < kc; k++) {
+      mc_v8 b0, bb, s;
+      memcpy(&b0, b + ko[k], sizeof b0);
+      memcpy(&bb, b + ko[k] + 8, sizeof bb);
+      s = mc_splat8(p[0]); c00 += s * b0; c01 += s * bb;
+      s = mc_splat8(p[ars]); c10 += s * b0; c11 += s * bb;
+      s = mc_splat8(p[r2]); c20 += s * b0; c21 += s * bb;
+      s = mc_splat8(q[0]); c30 += s * b0; c31 += s * bb;
+      s = mc_splat8(q[ars]); c40 += s * b0; c41 += s * bb;
+      s = mc_splat8(q[r2]); c50 += s * b0; c51 += s * bb;
+      p += aks;
+      q += aks;
     }
-    if (k < kc) MC_STEP8(b + ko[k], 0)
   } else {
-    for (k = 0; k + 1 < kc; k += 2) {
-      MC_STEP8(b + k * bks, 0)
-      MC_STEP8(b + (k + 1) * bks, aks)
-      p += 2 * aks;
-      q += 2 * aks;
+    for (k = 0; k < kc; k++) {
+      mc_v8 b0, bb, s;
+      memcpy(&b0, b + k * bks, sizeof b0);
+      memcpy(&bb, b + k * bks + 8, sizeof bb);
+      s = mc_splat8(p[0]); c00 += s * b0; c01 += s * bb;
+      s = mc_splat8(p[ars]); c10 += s * b0; c11 += s * bb;
+      s = mc_splat8(p[r2]); c20 += s * b0; c21 += s * bb;
+      s = mc_splat8(q[0]); c30 += s * b0; c31 += s * bb;
+      s = mc_splat8(q[ars]); c40 += s * b0; c41 += s * bb;
+      s = mc_splat8(q[r2]); c50 += s * b0; c51 += s * bb;
+      p += aks;
+      q += aks;
     }
-    if (k < kc) MC_STEP8(b + k * bks, 0)
   }
   if (nr == MC_NT && (mr == MC_MR || g->bias_mode != 2)) {   /* as above */
     mc_v8 acc[2 * MC_MR];
