@@ -95,6 +95,7 @@
  */
 #include "kl_gemm.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,8 @@ static const char src_common[] =
     "  int64_t ldr;\n"
     "  float rscale;\n"
     "  mc_act_fn act;                 /* NULL: none */\n"
+    "  int clamp;                     /* the activation is a clamp: 1 below lo, 2 above hi, both (act as well) */\n"
+    "  float lo, hi;\n"
     "  float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */\n"
     "  float *ascratch;               /* KC * MR floats, when A is not packed */\n"
     "  int padded;                    /* the whole padded copy is in scratch already (mc_pad_whole, once for all parts) */\n"
@@ -209,6 +212,52 @@ static const char src_act_gated[] =
 static const char src_splat[] =
     "#if MC_VEC == 8\n"
     "static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }\n"
+    "#endif\n";
+
+/* The standard tile's clamp activation (g->clamp), in registers. */
+static const char src_clamp[] =
+    "#if MC_VEC == 8\n"
+    "/* g->clamp's activation on a vector: hi above hi, then lo below lo, each\n"
+    " * lane chosen by a mask (vector extensions have no ?: in C), as the\n"
+    " * activation's scalar text does: a NaN stays. */\n"
+    "__extension__ typedef int32_t mc_i8 __attribute__((vector_size(32)));\n"
+    "static mc_v8 mc_clamp8(const mc_gemm_args *g, mc_v8 v) {\n"
+    "  mc_v8 lo = mc_splat8(g->lo), hi = mc_splat8(g->hi);\n"
+    "  mc_i8 r, m, c;\n"
+    "  memcpy(&r, &v, sizeof r);\n"
+    "  if (g->clamp & 2) {\n"
+    "    m = v > hi;\n"
+    "    memcpy(&c, &hi, sizeof c);\n"
+    "    r = (r & ~m) | (c & m);\n"
+    "  }\n"
+    "  if (g->clamp & 1) {\n"
+    "    m = v < lo;\n"
+    "    memcpy(&c, &lo, sizeof c);\n"
+    "    r = (r & ~m) | (c & m);\n"
+    "  }\n"
+    "  memcpy(&v, &r, sizeof v);\n"
+    "  return v;\n"
+    "}\n"
+    "#elif MC_VEC == 16\n"
+    "__extension__ typedef int32_t mc_i16 __attribute__((vector_size(64)));\n"
+    "static mc_v16 mc_clamp16(const mc_gemm_args *g, mc_v16 v) {   /* as mc_clamp8 */\n"
+    "  const float l = g->lo, u = g->hi;\n"
+    "  mc_v16 lo = {l, l, l, l, l, l, l, l, l, l, l, l, l, l, l, l}, hi = {u, u, u, u, u, u, u, u, u, u, u, u, u, u, u, u};\n"
+    "  mc_i16 r, m, c;\n"
+    "  memcpy(&r, &v, sizeof r);\n"
+    "  if (g->clamp & 2) {\n"
+    "    m = v > hi;\n"
+    "    memcpy(&c, &hi, sizeof c);\n"
+    "    r = (r & ~m) | (c & m);\n"
+    "  }\n"
+    "  if (g->clamp & 1) {\n"
+    "    m = v < lo;\n"
+    "    memcpy(&c, &lo, sizeof c);\n"
+    "    r = (r & ~m) | (c & m);\n"
+    "  }\n"
+    "  memcpy(&v, &r, sizeof v);\n"
+    "  return v;\n"
+    "}\n"
     "#endif\n";
 
 /* The k loops of the AVX-512 tile; @K, @J, @L stand for B's row k, row k+1
@@ -285,14 +334,16 @@ static const char src_tile[] =
     " * 0-15 at b, 16-31 at b1, bks and bks1 along k, or row k at ko[k] from\n"
     " * them when ko is not NULL; nr valid columns; y's columns n.. for the\n"
     " * first 16, n1.. for the rest: n + 16 unless a strip spans two rows), added\n"
-    " * to y unless FIRST, through the epilogue (but the activation) when LAST.\n"
+    " * to y unless FIRST, through the epilogue (but the activation) when LAST;\n"
+    " * a tile of whole vectors applies a clamp activation (g->clamp: Relu,\n"
+    " * Clip) in registers too, and returns 1 (the caller then does not).\n"
     " * The accumulators stay in registers; tiles of whole vectors (any mr) are\n"
     " * finished from them, only a strip's last, partial vector through t (a\n"
     " * tile of 4 rows through t and its copy loop took most of a 64-channel\n"
     " * convolution's time). */\n"
-    "static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,\n"
-    "                    const float *b, int64_t bks, const float *b1, int64_t bks1, int nr, int64_t m, int64_t n,\n"
-    "                    int64_t n1, int flags, const int32_t *ko) {\n"
+    "static int mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,\n"
+    "                   const float *b, int64_t bks, const float *b1, int64_t bks1, int nr, int64_t m, int64_t n,\n"
+    "                   int64_t n1, int flags, const int32_t *ko) {\n"
     "  float t[MC_MR * MC_NT];\n"
     "  int64_t k;\n"
     "  int i, j, h;\n"
@@ -314,6 +365,7 @@ static const char src_tile[] =
     "   * n with mr < MR takes the path below (GCC cannot see that such a tile of\n"
     "   * 16 columns never comes with a bias shorter than 16 and warns) */\n"
     "  if ((nr == 16 || nr == 32) && (mr == MC_MR || g->bias_mode != 2)) {\n"
+    "    const int clamp = g->clamp && (flags & MC_LAST);   /* the activation too, here */\n"
     "    mc_v16 acc[2 * MC_MR];\n"
     "    acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;\n"
     "    acc[6] = d0; acc[7] = d1; acc[8] = d2; acc[9] = d3; acc[10] = d4; acc[11] = d5;\n"
@@ -338,9 +390,10 @@ static const char src_tile[] =
     "            v += g->rscale * w;\n"
     "          }\n"
     "        }\n"
+    "        if (clamp) v = mc_clamp16(g, v);\n"
     "        memcpy(yp, &v, sizeof v);\n"
     "      }\n"
-    "    return;\n"
+    "    return clamp;\n"
     "  }\n"
     "  memcpy(t + 0, &c0, 64); memcpy(t + 16, &d0, 64); memcpy(t + 32, &c1, 64); memcpy(t + 48, &d1, 64);\n"
     "  memcpy(t + 64, &c2, 64); memcpy(t + 80, &d2, 64); memcpy(t + 96, &c3, 64); memcpy(t + 112, &d3, 64);\n"
@@ -355,6 +408,7 @@ static const char src_tile[] =
     "@ST8"
     "  }\n"
     "  if (nr == MC_NT && (mr == MC_MR || g->bias_mode != 2)) {   /* as above */\n"
+    "    const int clamp = g->clamp && (flags & MC_LAST);   /* the activation too, here */\n"
     "    mc_v8 acc[2 * MC_MR];\n"
     "    acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;\n"
     "    acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;\n"
@@ -378,9 +432,10 @@ static const char src_tile[] =
     "            v += mc_splat8(g->rscale) * w;\n"
     "          }\n"
     "        }\n"
+    "        if (clamp) v = mc_clamp8(g, v);\n"
     "        memcpy(yp, &v, sizeof v);\n"
     "      }\n"
-    "    return;\n"
+    "    return clamp;\n"
     "  }\n"
     "  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);\n"
     "  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);\n"
@@ -413,6 +468,7 @@ static const char src_tile[] =
     "      mc_epi(g, tr, flags & MC_FIRST ? NULL : yr, m + i, col, cnt);\n"
     "      for (j = 0; j < cnt; j++) yr[j] = tr[j];\n"
     "    }\n"
+    "  return 0;\n"
     "}\n";
 
 /* The panel layout at run time: pack_panels writes it at compile time. */
@@ -674,8 +730,8 @@ static const char src_gemm[] =
     "                ars = 1;\n"
     "                aks = MC_MR;\n"
     "              }\n"
-    "              mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, n1, flags, ko ? ko + pc : NULL);\n"
-    "              if ((flags & MC_LAST) && g->act) {\n"
+    "              if (!mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, n1, flags, ko ? ko + pc : NULL) &&\n"
+    "                  (flags & MC_LAST) && g->act) {\n"
     "                if (nr > MC_NR && n1 != n + MC_NR) {\n"
     "                  g->act(g->y + m * g->ldy + n, g->ldy, mr, MC_NR);\n"
     "                  g->act(g->y + m * g->ldy + n1, g->ldy, mr, nr - MC_NR);\n"
@@ -916,7 +972,7 @@ static const char src_convr[] =
     "  for (ob = oh0; ob < oh1; ob = oe) {\n"
     "    oe = oh1 - ob < band ? oh1 : ob + band;\n"
     "    for (m = 0; m < g->M; m += MC_MR) {\n"
-    "      int mr = g->M - m < MC_MR ? (int)(g->M - m) : MC_MR;\n"
+    "      int mr = g->M - m < MC_MR ? (int)(g->M - m) : MC_MR, done = 1;   /* done: every tile applied the activation */\n"
     "      for (oh = ob; oh < oe; oh++) {\n"
     "        const float *xr = xp + oh * g->vw;\n"
     "        for (h = 0; h < g->OW; h += MC_NT) {\n"
@@ -926,11 +982,11 @@ static const char src_convr[] =
     "            nr = MC_NT;\n"
     "            c1 = h + 2 * MC_NR <= g->OW ? h + MC_NR : g->OW - MC_NR;\n"
     "          }\n"
-    "          mc_tile(g, g->K, g->apk + m * g->K, 1, MC_MR, mr, xr + c0, 0, xr + c1, 0, nr, m, oh * g->OW + c0,\n"
-    "                  oh * g->OW + c1, MC_FIRST | MC_LAST, ko);\n"
+    "          done &= mc_tile(g, g->K, g->apk + m * g->K, 1, MC_MR, mr, xr + c0, 0, xr + c1, 0, nr, m,\n"
+    "                          oh * g->OW + c0, oh * g->OW + c1, MC_FIRST | MC_LAST, ko);\n"
     "        }\n"
     "      }\n"
-    "      if (g->act) g->act(g->y + m * g->ldy + ob * g->OW, g->ldy, mr, (oe - ob) * g->OW);\n"
+    "      if (g->act && !done) g->act(g->y + m * g->ldy + ob * g->OW, g->ldy, mr, (oe - ob) * g->OW);\n"
     "    }\n"
     "  }\n"
     "}\n";
@@ -1376,6 +1432,7 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
   if (d->kind == KL_MM_GEMM) {
     char *t = d->tposed ? tilet_src() : tile_src();
     emit_helper(e, "mc_splat8", src_splat);
+    if (!d->tposed) emit_helper(e, "mc_clamp", src_clamp);
     if (!d->tposed || d->a_pack == KL_MM_A_RUN) emit_helper(e, "mc_panels", src_panels);
     if (!d->tposed) emit_helper(e, "mc_packb", src_packb);
     emit_helper(e, "mc_band", src_pad);
@@ -2090,6 +2147,19 @@ static void set_f(emit_ctx *e, const char *g, const char *field, double v) {
   emit_line(e, "%s.%s = %s;", g, field, emit_literal(lit, sizeof lit, IR_F32, v));
 }
 
+/* A Relu or Clip (its bounds in order) after the standard tile is also
+ * described as a clamp, which the vector tile applies in registers;
+ * the act helper stays for the tiles and kernels that do not. */
+static void clamp_fields(emit_ctx *e, const char *g, const kl_mm *d, const kl_epilogue *ep) {
+  double lo = ep->act == OP_ACT_RELU ? 0.0 : ep->alpha, hi = ep->act == OP_ACT_RELU ? INFINITY : ep->beta;
+  int bits = (isinf(lo) ? 0 : 1) | (isinf(hi) ? 0 : 2);
+  if (d->kind != KL_MM_GEMM || d->tposed || (ep->act != OP_ACT_RELU && ep->act != OP_ACT_CLIP)) return;
+  if (!(lo <= hi) || bits == 0) return;   /* Clip's min above its max: the scalar text's order decides */
+  emit_line(e, "%s.clamp = %d;", g, bits);
+  if (bits & 1) set_f(e, g, "lo", lo);
+  if (bits & 2) set_f(e, g, "hi", hi);
+}
+
 /* What --profile's table calls the kernel: "gemm 6x32 implicit", "gemm
  * 32x8t direct", "gemv", "depthwise 3x3".  The tile is 6x32 with AVX-512,
  * 6x16 otherwise, the transposed one (t) 32x8, else 16x6 (the C compiler
@@ -2232,6 +2302,7 @@ int kl_mm_render(emit_ctx *e, const ir_node *n, const kl_mm *d) {
     set_f(e, g, "beta", d->beta);
   }
   if (act_fn[0]) emit_line(e, "%s.act = %s;", g, act_fn);
+  clamp_fields(e, g, d, &ep);
   if (res) {
     set_i(e, g, "ldr", d->ldr);
     set_f(e, g, "rscale", d->rscale);

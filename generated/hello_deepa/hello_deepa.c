@@ -100,6 +100,8 @@ typedef struct mc_gemm_args {
   int64_t ldr;
   float rscale;
   mc_act_fn act;                 /* NULL: none */
+  int clamp;                     /* the activation is a clamp: 1 below lo, 2 above hi, both (act as well) */
+  float lo, hi;
   float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */
   float *ascratch;               /* KC * MR floats, when A is not packed */
   int padded;                    /* the whole padded copy is in scratch already (mc_pad_whole, once for all parts) */

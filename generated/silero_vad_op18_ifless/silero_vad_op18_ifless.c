@@ -113,6 +113,8 @@ typedef struct mc_gemm_args {
   int64_t ldr;
   float rscale;
   mc_act_fn act;                 /* NULL: none */
+  int clamp;                     /* the activation is a clamp: 1 below lo, 2 above hi, both (act as well) */
+  float lo, hi;
   float *scratch;                /* KC * NC floats (MC_B_ROWS: KC * NR; MC_B_PADDED: a band, xps, + K) */
   float *ascratch;               /* KC * MR floats, when A is not packed */
   int padded;                    /* the whole padded copy is in scratch already (mc_pad_whole, once for all parts) */
@@ -428,6 +430,50 @@ static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, i
     for (j = 0; j < cnt; j++) t[j] += g->rscale * g->res[m * g->ldr + n + j];
 }
 
+#if MC_VEC == 8
+/* g->clamp's activation on a vector: hi above hi, then lo below lo, each
+ * lane chosen by a mask (vector extensions have no ?: in C), as the
+ * activation's scalar text does: a NaN stays. */
+__extension__ typedef int32_t mc_i8 __attribute__((vector_size(32)));
+static mc_v8 mc_clamp8(const mc_gemm_args *g, mc_v8 v) {
+  mc_v8 lo = mc_splat8(g->lo), hi = mc_splat8(g->hi);
+  mc_i8 r, m, c;
+  memcpy(&r, &v, sizeof r);
+  if (g->clamp & 2) {
+    m = v > hi;
+    memcpy(&c, &hi, sizeof c);
+    r = (r & ~m) | (c & m);
+  }
+  if (g->clamp & 1) {
+    m = v < lo;
+    memcpy(&c, &lo, sizeof c);
+    r = (r & ~m) | (c & m);
+  }
+  memcpy(&v, &r, sizeof v);
+  return v;
+}
+#elif MC_VEC == 16
+__extension__ typedef int32_t mc_i16 __attribute__((vector_size(64)));
+static mc_v16 mc_clamp16(const mc_gemm_args *g, mc_v16 v) {   /* as mc_clamp8 */
+  const float l = g->lo, u = g->hi;
+  mc_v16 lo = {l, l, l, l, l, l, l, l, l, l, l, l, l, l, l, l}, hi = {u, u, u, u, u, u, u, u, u, u, u, u, u, u, u, u};
+  mc_i16 r, m, c;
+  memcpy(&r, &v, sizeof r);
+  if (g->clamp & 2) {
+    m = v > hi;
+    memcpy(&c, &hi, sizeof c);
+    r = (r & ~m) | (c & m);
+  }
+  if (g->clamp & 1) {
+    m = v < lo;
+    memcpy(&c, &lo, sizeof c);
+    r = (r & ~m) | (c & m);
+  }
+  memcpy(&v, &r, sizeof v);
+  return v;
+}
+#endif
+
 /* Rows 0..rows-1 of a matrix, row i, column k at src[i*rs + k*cs], as
  * panels [rows/P][K][P] at dst, the rows past `rows` zero: the layout
  * the tiles read (B and A's transpose: P = NR; A: P = MR), as modelc
@@ -521,14 +567,16 @@ static void mc_packb(const mc_gemm_args *g, int64_t k0, int64_t kc, int64_t n0, 
  * 0-15 at b, 16-31 at b1, bks and bks1 along k, or row k at ko[k] from
  * them when ko is not NULL; nr valid columns; y's columns n.. for the
  * first 16, n1.. for the rest: n + 16 unless a strip spans two rows), added
- * to y unless FIRST, through the epilogue (but the activation) when LAST.
+ * to y unless FIRST, through the epilogue (but the activation) when LAST;
+ * a tile of whole vectors applies a clamp activation (g->clamp: Relu,
+ * Clip) in registers too, and returns 1 (the caller then does not).
  * The accumulators stay in registers; tiles of whole vectors (any mr) are
  * finished from them, only a strip's last, partial vector through t (a
  * tile of 4 rows through t and its copy loop took most of a 64-channel
  * convolution's time). */
-static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
-                    const float *b, int64_t bks, const float *b1, int64_t bks1, int nr, int64_t m, int64_t n,
-                    int64_t n1, int flags, const int32_t *ko) {
+static int mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t ars, int64_t aks, int mr,
+                   const float *b, int64_t bks, const float *b1, int64_t bks1, int nr, int64_t m, int64_t n,
+                   int64_t n1, int flags, const int32_t *ko) {
   float t[MC_MR * MC_NT];
   int64_t k;
   int i, j, h;
@@ -628,6 +676,7 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
    * n with mr < MR takes the path below (GCC cannot see that such a tile of
    * 16 columns never comes with a bias shorter than 16 and warns) */
   if ((nr == 16 || nr == 32) && (mr == MC_MR || g->bias_mode != 2)) {
+    const int clamp = g->clamp && (flags & MC_LAST);   /* the activation too, here */
     mc_v16 acc[2 * MC_MR];
     acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
     acc[6] = d0; acc[7] = d1; acc[8] = d2; acc[9] = d3; acc[10] = d4; acc[11] = d5;
@@ -652,9 +701,10 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
             v += g->rscale * w;
           }
         }
+        if (clamp) v = mc_clamp16(g, v);
         memcpy(yp, &v, sizeof v);
       }
-    return;
+    return clamp;
   }
   memcpy(t + 0, &c0, 64); memcpy(t + 16, &d0, 64); memcpy(t + 32, &c1, 64); memcpy(t + 48, &d1, 64);
   memcpy(t + 64, &c2, 64); memcpy(t + 80, &d2, 64); memcpy(t + 96, &c3, 64); memcpy(t + 112, &d3, 64);
@@ -693,6 +743,7 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
     }
   }
   if (nr == MC_NT && (mr == MC_MR || g->bias_mode != 2)) {   /* as above */
+    const int clamp = g->clamp && (flags & MC_LAST);   /* the activation too, here */
     mc_v8 acc[2 * MC_MR];
     acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21;
     acc[6] = c30; acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51;
@@ -716,9 +767,10 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
             v += mc_splat8(g->rscale) * w;
           }
         }
+        if (clamp) v = mc_clamp8(g, v);
         memcpy(yp, &v, sizeof v);
       }
-    return;
+    return clamp;
   }
   memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);
   memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);
@@ -751,6 +803,7 @@ static void mc_tile(const mc_gemm_args *g, int64_t kc, const float *a, int64_t a
       mc_epi(g, tr, flags & MC_FIRST ? NULL : yr, m + i, col, cnt);
       for (j = 0; j < cnt; j++) yr[j] = tr[j];
     }
+  return 0;
 }
 
 /* Rows m0..m1-1, columns n0..n1-1 (on tile boundaries; MC_B_PADDED: grid
@@ -854,8 +907,8 @@ static void mc_gemm(const mc_gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
                 ars = 1;
                 aks = MC_MR;
               }
-              mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, n1, flags, ko ? ko + pc : NULL);
-              if ((flags & MC_LAST) && g->act) {
+              if (!mc_tile(g, kc, a, ars, aks, mr, b, bk, b1, bk1, nr, m, n, n1, flags, ko ? ko + pc : NULL) &&
+                  (flags & MC_LAST) && g->act) {
                 if (nr > MC_NR && n1 != n + MC_NR) {
                   g->act(g->y + m * g->ldy + n, g->ldy, mr, MC_NR);
                   g->act(g->y + m * g->ldy + n1, g->ldy, mr, nr - MC_NR);
@@ -1161,6 +1214,8 @@ static void node_9_Conv(const float *restrict x0, const float *restrict x2, floa
     g7.bias_mode = 1;
     g7.beta = 0x1p+0f;
     g7.act = mc_act_rows_76fde5dd;
+    g7.clamp = 1;
+    g7.lo = 0x0p+0f;
     g7.scratch = (float *)(void *)(scratch + 0);
     g7.bias = x2;
     g7.apk = silero_vad_op18_ifless_p1.v;

@@ -271,11 +271,12 @@ static void test_gemm_small_n(void **state) {
   want_in_c[0] = want_in_c[1] = NULL;
 }
 
-/* bias + Relu + residual, on full tiles and edge tiles, GEMM and GEMV */
+/* bias + Relu + residual, on full tiles and edge tiles, GEMM and GEMV; the
+ * other activations (Relu and Clip also as the vector tile's clamp) */
 static void test_gemm_epilogue(void **state) {
   (void)state;
   const int64_t mnk[][3] = {{12, 32, 10}, {13, 35, 270}, {1, 40, 9}};
-  const char *acts[] = {"Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSwish"};
+  const char *acts[] = {"Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSwish", "Clip"};   /* the last: a max only */
   for (size_t i = 0; i < sizeof mnk / sizeof mnk[0]; i++)
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
       if (a > 0 && i != 1) continue;   /* every activation once, on edge tiles and K blocks */
@@ -287,10 +288,8 @@ static void test_gemm_epilogue(void **state) {
                          operand(g, "c", 1, 1, cd, &vals[2]), operand(g, "r", 0, 2, yd, &vals[3])};
       ir_node *n = ot_node(g, "Gemm", 13, 4, in, 1);
       ir_attr_set_string(n, "_act", acts[a]);
-      if (a == 2) {
-        ir_attr_set_float(n, "_act_alpha", -0.5);
-        ir_attr_set_float(n, "_act_beta", 1.5);
-      }
+      if (a == 2) ir_attr_set_float(n, "_act_alpha", -0.5);
+      if (a == 2 || a == 5) ir_attr_set_float(n, "_act_beta", 1.5);
       ir_attr_set_int(n, "_residual", 3);
       compare(g, n, vals);
       free_vals(vals, 4);
