@@ -214,16 +214,18 @@ static const char src_splat[] =
     "static mc_v8 mc_splat8(float x) { mc_v8 v = {x, x, x, x, x, x, x, x}; return v; }\n"
     "#endif\n";
 
-/* The standard tile's clamp activation (g->clamp), in registers. */
+/* The standard tile's clamp activation (g->clamp) on a vector of @W floats,
+ * written for both widths by clamp_src. */
 static const char src_clamp[] =
-    "#if MC_VEC == 8\n"
     "/* g->clamp's activation on a vector: hi above hi, then lo below lo, each\n"
     " * lane chosen by a mask (vector extensions have no ?: in C), as the\n"
     " * activation's scalar text does: a NaN stays. */\n"
-    "__extension__ typedef int32_t mc_i8 __attribute__((vector_size(32)));\n"
-    "static mc_v8 mc_clamp8(const mc_gemm_args *g, mc_v8 v) {\n"
-    "  mc_v8 lo = mc_splat8(g->lo), hi = mc_splat8(g->hi);\n"
-    "  mc_i8 r, m, c;\n"
+    "__extension__ typedef int32_t mc_i@W __attribute__((vector_size(@W * 4)));\n"
+    "static mc_v@W mc_clamp@W(const mc_gemm_args *g, mc_v@W v) {\n"
+    "  mc_v@W lo, hi;\n"
+    "  mc_i@W r, m, c;\n"
+    "  int i;\n"
+    "  for (i = 0; i < @W; i++) lo[i] = g->lo, hi[i] = g->hi;\n"
     "  memcpy(&r, &v, sizeof r);\n"
     "  if (g->clamp & 2) {\n"
     "    m = v > hi;\n"
@@ -237,28 +239,7 @@ static const char src_clamp[] =
     "  }\n"
     "  memcpy(&v, &r, sizeof v);\n"
     "  return v;\n"
-    "}\n"
-    "#elif MC_VEC == 16\n"
-    "__extension__ typedef int32_t mc_i16 __attribute__((vector_size(64)));\n"
-    "static mc_v16 mc_clamp16(const mc_gemm_args *g, mc_v16 v) {   /* as mc_clamp8 */\n"
-    "  const float l = g->lo, u = g->hi;\n"
-    "  mc_v16 lo = {l, l, l, l, l, l, l, l, l, l, l, l, l, l, l, l}, hi = {u, u, u, u, u, u, u, u, u, u, u, u, u, u, u, u};\n"
-    "  mc_i16 r, m, c;\n"
-    "  memcpy(&r, &v, sizeof r);\n"
-    "  if (g->clamp & 2) {\n"
-    "    m = v > hi;\n"
-    "    memcpy(&c, &hi, sizeof c);\n"
-    "    r = (r & ~m) | (c & m);\n"
-    "  }\n"
-    "  if (g->clamp & 1) {\n"
-    "    m = v < lo;\n"
-    "    memcpy(&c, &lo, sizeof c);\n"
-    "    r = (r & ~m) | (c & m);\n"
-    "  }\n"
-    "  memcpy(&v, &r, sizeof v);\n"
-    "  return v;\n"
-    "}\n"
-    "#endif\n";
+    "}\n";
 
 /* The k loops of the AVX-512 tile; @K, @J, @L stand for B's row k, row k+1
  * and b1's row k, written twice by tile_src: through the tap table ko and
@@ -1419,6 +1400,16 @@ static char *tilet_src(void) {
   return t;
 }
 
+/* The clamp's text for AVX (mc_clamp8) and AVX-512 (mc_clamp16). */
+static char *clamp_src(void) {
+  char *c8 = subst(src_clamp, "@W", "8"), *c16 = subst(src_clamp, "@W", "16");
+  size_t n = strlen(c8) + strlen(c16) + 64;
+  char *t = ir_alloc(n);
+  snprintf(t, n, "#if MC_VEC == 8\n%s#elif MC_VEC == 16\n%s#endif\n", c8, c16);
+  free(c8), free(c16);
+  return t;
+}
+
 /* The helpers kind d needs for activation ep: one kernel of each kind per
  * file, and per distinct activation a small mc_act_rows helper whose name
  * (derived from the helper's C text) goes to act; "" without one. */
@@ -1432,7 +1423,11 @@ static void use_helpers(emit_ctx *e, const kl_mm *d, const kl_epilogue *ep, char
   if (d->kind == KL_MM_GEMM) {
     char *t = d->tposed ? tilet_src() : tile_src();
     emit_helper(e, "mc_splat8", src_splat);
-    if (!d->tposed) emit_helper(e, "mc_clamp", src_clamp);
+    if (!d->tposed) {
+      char *c = clamp_src();
+      emit_helper(e, "mc_clamp", c);
+      free(c);
+    }
     if (!d->tposed || d->a_pack == KL_MM_A_RUN) emit_helper(e, "mc_panels", src_panels);
     if (!d->tposed) emit_helper(e, "mc_packb", src_packb);
     emit_helper(e, "mc_band", src_pad);

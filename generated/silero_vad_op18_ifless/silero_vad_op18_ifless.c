@@ -434,10 +434,12 @@ static void mc_epi(const mc_gemm_args *g, float *t, const float *y, int64_t m, i
 /* g->clamp's activation on a vector: hi above hi, then lo below lo, each
  * lane chosen by a mask (vector extensions have no ?: in C), as the
  * activation's scalar text does: a NaN stays. */
-__extension__ typedef int32_t mc_i8 __attribute__((vector_size(32)));
+__extension__ typedef int32_t mc_i8 __attribute__((vector_size(8 * 4)));
 static mc_v8 mc_clamp8(const mc_gemm_args *g, mc_v8 v) {
-  mc_v8 lo = mc_splat8(g->lo), hi = mc_splat8(g->hi);
+  mc_v8 lo, hi;
   mc_i8 r, m, c;
+  int i;
+  for (i = 0; i < 8; i++) lo[i] = g->lo, hi[i] = g->hi;
   memcpy(&r, &v, sizeof r);
   if (g->clamp & 2) {
     m = v > hi;
@@ -453,11 +455,15 @@ static mc_v8 mc_clamp8(const mc_gemm_args *g, mc_v8 v) {
   return v;
 }
 #elif MC_VEC == 16
-__extension__ typedef int32_t mc_i16 __attribute__((vector_size(64)));
-static mc_v16 mc_clamp16(const mc_gemm_args *g, mc_v16 v) {   /* as mc_clamp8 */
-  const float l = g->lo, u = g->hi;
-  mc_v16 lo = {l, l, l, l, l, l, l, l, l, l, l, l, l, l, l, l}, hi = {u, u, u, u, u, u, u, u, u, u, u, u, u, u, u, u};
+/* g->clamp's activation on a vector: hi above hi, then lo below lo, each
+ * lane chosen by a mask (vector extensions have no ?: in C), as the
+ * activation's scalar text does: a NaN stays. */
+__extension__ typedef int32_t mc_i16 __attribute__((vector_size(16 * 4)));
+static mc_v16 mc_clamp16(const mc_gemm_args *g, mc_v16 v) {
+  mc_v16 lo, hi;
   mc_i16 r, m, c;
+  int i;
+  for (i = 0; i < 16; i++) lo[i] = g->lo, hi[i] = g->hi;
   memcpy(&r, &v, sizeof r);
   if (g->clamp & 2) {
     m = v > hi;
