@@ -55,11 +55,22 @@ static const char *const builds[] = {
 static int counter;
 /* Text the emitted C must hold where not NULL: which kernel, which B, a shape selects. */
 static const char *want_in_c[2];
+
 /* When not 0, the floats of an activation beside the node, dead at its
  * step: a graph of one node has an empty arena, so the planner caps the
  * node's scratch at 0 (PLAN_SCRATCH_CAP_ATTR) and a convolution gives up its
  * padded copy; this leaves it room. */
 static int64_t ballast;
+
+/* Each test starts with no text wanted and no ballast: a case that fails
+ * jumps out of its test before the test could clear what it set, and the
+ * next test would look for it (cmocka's per-test setup). */
+static int clear_wants(void **state) {
+  (void)state;
+  want_in_c[0] = want_in_c[1] = NULL;
+  ballast = 0;
+  return 0;
+}
 
 /* A constant (const_w) or graph-input tensor of random values. */
 static ir_tensor *operand(ir_graph *g, const char *name, int is_const, int rank, const int64_t *dims, double **vals) {
@@ -268,7 +279,6 @@ static void test_gemm_small_n(void **state) {
     free_vals(vals, 2);
     ir_graph_free(g);
   }
-  want_in_c[0] = want_in_c[1] = NULL;
 }
 
 /* bias + Relu + residual, on full tiles and edge tiles, GEMM and GEMV; the
@@ -498,8 +508,6 @@ static void test_conv_small_n(void **state) {
     want_in_c[1] = cases[i].bkind;
     conv_run(&cases[i].c);
   }
-  want_in_c[0] = want_in_c[1] = NULL;
-  ballast = 0;
 }
 
 /* The transposed tile over the padded copy in parts over N (--threads):
@@ -519,8 +527,6 @@ static void test_conv_small_n_parts(void **state) {
   want_in_c[1] = "scratch += ";   /* a slice of scratch per part: no shared copy */
   ballast = 1 << 14;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_capped(&cases[i].c, cases[i].threads, 0, NULL);
-  want_in_c[0] = want_in_c[1] = NULL;
-  ballast = 0;
 }
 
 /* Convolutions whose weight is not a constant, a graph input or a trained
@@ -549,8 +555,6 @@ static void test_conv_run_pack(void **state) {
     want_in_c[1] = cases[i].call;
     conv_capped(&cases[i].c, cases[i].threads, 0, NULL);
   }
-  want_in_c[0] = want_in_c[1] = NULL;
-  ballast = 0;
 }
 
 /* ConvWeightGrad (kl_wgrad.c) with under 16 output channels a group:
@@ -599,8 +603,6 @@ static void test_wgrad_few_channels(void **state) {
     ballast = room ? 1 << 16 : 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) wgrad_run(&cases[i]);
   }
-  want_in_c[0] = NULL;
-  ballast = 0;
 }
 
 /* A constant of random values in [-scale, scale). */
@@ -719,14 +721,14 @@ static void test_rnn_core(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_gemm_edges),     cmocka_unit_test(test_gemm_transposed),
-      cmocka_unit_test(test_gemm_epilogue),  cmocka_unit_test(test_matmul_batched),
-      cmocka_unit_test(test_conv),           cmocka_unit_test(test_conv_bands),
-      cmocka_unit_test(test_rnn_core),       cmocka_unit_test(test_gemm_small_n),
-      cmocka_unit_test(test_conv_small_n),   cmocka_unit_test(test_conv_small_n_parts),
-      cmocka_unit_test(test_conv_run_pack),
-      cmocka_unit_test(test_wgrad_few_channels),
-      cmocka_unit_test(test_strided),
+      cmocka_unit_test_setup(test_gemm_edges, clear_wants),     cmocka_unit_test_setup(test_gemm_transposed, clear_wants),
+      cmocka_unit_test_setup(test_gemm_epilogue, clear_wants),  cmocka_unit_test_setup(test_matmul_batched, clear_wants),
+      cmocka_unit_test_setup(test_conv, clear_wants),           cmocka_unit_test_setup(test_conv_bands, clear_wants),
+      cmocka_unit_test_setup(test_rnn_core, clear_wants),       cmocka_unit_test_setup(test_gemm_small_n, clear_wants),
+      cmocka_unit_test_setup(test_conv_small_n, clear_wants),   cmocka_unit_test_setup(test_conv_small_n_parts, clear_wants),
+      cmocka_unit_test_setup(test_conv_run_pack, clear_wants),
+      cmocka_unit_test_setup(test_wgrad_few_channels, clear_wants),
+      cmocka_unit_test_setup(test_strided, clear_wants),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   printf("%d graphs built %d ways each\n", counter, (int)(sizeof builds / sizeof builds[0]));
