@@ -57,8 +57,8 @@
  * one KC x NC block at a time (about 3x slower on ResNet-8's 3x3s, see
  * block()).  Depthwise 3x3 copies each output row's three
  * input rows with their padding to the stack and runs one nine-tap loop
- * along the row; other windows (5x5, dilated) copy the rows an output
- * row reads with their padding and add tap by tap along it (mc_dwk).
+ * along the row; other windows (5x5, dilated) copy each row an output
+ * row reads with its padding and add tap by tap along it (mc_dwk).
  *
  * Packing.  A constant operand (not a parameter a training step changes:
  * is_state) is packed at compile time into the layout
@@ -384,9 +384,9 @@ static const char src_tile[] =
     "  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};\n"
     "  (void)b1, (void)bks1, (void)n1;\n"
     "  if (ko) {\n"
-    "@KO8"
+    "@V8KO"
     "  } else {\n"
-    "@ST8"
+    "@V8ST"
     "  }\n"
     "  if (nr == MC_NT && (mr == MC_MR || g->bias_mode != 2)) {   /* as above */\n"
     "    const int clamp = g->clamp && (flags & MC_LAST);   /* the activation too, here */\n"
@@ -827,9 +827,9 @@ static const char src_tilet[] =
     "  mc_v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};\n"
     "  (void)a1;\n"
     "  if (ko) {\n"
-    "@KO8"
+    "@V8KO"
     "  } else {\n"
-    "@ST8"
+    "@V8ST"
     "  }\n"
     "  memcpy(t + 0, &c00, 32); memcpy(t + 8, &c01, 32); memcpy(t + 16, &c10, 32); memcpy(t + 24, &c11, 32);\n"
     "  memcpy(t + 32, &c20, 32); memcpy(t + 40, &c21, 32); memcpy(t + 48, &c30, 32); memcpy(t + 56, &c31, 32);\n"
@@ -1188,36 +1188,31 @@ static const char src_dw[] =
     "}\n"
     "\n"
     "/* Depthwise, any other window (5x5, dilated, strides apart), one plane:\n"
-    " * for each output row, the input rows it reads are copied with their\n"
-    " * padding (zeros) into a stack buffer of MC_DW_ROWS floats (rows above or\n"
-    " * below the input are skipped), then each tap adds its weight times a run\n"
-    " * of one of them to the whole output row: a loop with no test of the\n"
-    " * window's bounds, that compilers vectorize.\n"
-    " * mc_dw takes it when the rows fit; ch_ppocr's 5x5 on 2x96 planes ran\n"
-    " * tap by tap with the bounds of each, at 14 GFLOP/s. */\n"
+    " * for each output row, each input row it reads is copied with its padding\n"
+    " * (zeros) to a stack buffer of MC_DW_ROWS floats (rows above or below the\n"
+    " * input are skipped: their taps add nothing), then each of its taps adds\n"
+    " * its weight times a run of it to the whole output row: a loop with no\n"
+    " * test of the window's bounds, that compilers vectorize.  mc_dw takes it\n"
+    " * when a row fits; ch_ppocr's 5x5 on 2x96 planes ran tap by tap with the\n"
+    " * bounds of each, at 14 GFLOP/s. */\n"
     "enum { MC_DW_ROWS = 3 * MC_DW_ROW };\n"
     "static int64_t mc_dwk_row(const mc_gemm_args *g) { return (g->OW - 1) * g->SW + (g->KW - 1) * g->DW + 1; }\n"
     "static void mc_dwk(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t oh0, int64_t oh1) {\n"
     "  float r[MC_DW_ROWS];\n"
-    "  const int64_t rs = mc_dwk_row(g), OW = g->OW, SW = g->SW, KH = g->KH, KW = g->KW;   /* rs: every column read */\n"
+    "  const int64_t rs = mc_dwk_row(g), OW = g->OW, SW = g->SW, KW = g->KW;   /* rs: every column read */\n"
     "  const int64_t c0 = g->PW < rs ? g->PW : rs, c1 = g->PW + g->W < rs ? g->PW + g->W : rs;\n"
     "  int64_t oh, ki, kj, ow, c;\n"
+    "  for (c = 0; c < c0; c++) r[c] = 0.0f;   /* column c: x[ih][c - PW], zero outside */\n"
+    "  for (c = c1; c < rs; c++) r[c] = 0.0f;\n"
     "  for (oh = oh0; oh < oh1; oh++) {\n"
     "    float *yr = y + oh * OW;\n"
-    "    for (ki = 0; ki < KH; ki++) {   /* column c of row ki: x[ih][c - PW], zero outside */\n"
-    "      float *d = r + ki * rs;\n"
-    "      int64_t ih = oh * g->SH - g->PH + ki * g->DH;\n"
-    "      if (ih < 0 || ih >= g->H || c1 <= c0) continue;   /* a row of zeros: its taps add nothing */\n"
-    "      for (c = 0; c < c0; c++) d[c] = 0.0f;\n"
-    "      memcpy(d + c0, x + ih * g->W + (c0 - g->PW), sizeof(float) * (size_t)(c1 - c0));\n"
-    "      for (c = c1; c < rs; c++) d[c] = 0.0f;\n"
-    "    }\n"
     "    for (ow = 0; ow < OW; ow++) yr[ow] = 0.0f;\n"
-    "    for (ki = 0; ki < KH; ki++) {\n"
+    "    for (ki = 0; ki < g->KH; ki++) {\n"
     "      int64_t ih = oh * g->SH - g->PH + ki * g->DH;\n"
     "      if (ih < 0 || ih >= g->H || c1 <= c0) continue;\n"
+    "      memcpy(r + c0, x + ih * g->W + (c0 - g->PW), sizeof(float) * (size_t)(c1 - c0));\n"
     "      for (kj = 0; kj < KW; kj++) {\n"
-    "        const float wv = w[ki * KW + kj], *s = r + ki * rs + kj * g->DW;\n"
+    "        const float wv = w[ki * KW + kj], *s = r + kj * g->DW;\n"
     "        if (SW == 1)\n"
     "          for (ow = 0; ow < OW; ow++) yr[ow] += wv * s[ow];\n"
     "        else\n"
@@ -1228,8 +1223,8 @@ static const char src_dw[] =
     "}\n"
     "\n"
     "/* Depthwise convolution of one channel plane (group == C == M).  3x3 with\n"
-    " * dilation 1 by mc_dw3 when its rows fit, other windows by mc_dwk when\n"
-    " * theirs do; otherwise each output row accumulates kernel-row\n"
+    " * dilation 1 by mc_dw3 when its rows fit, other windows by mc_dwk when a\n"
+    " * row does; otherwise each output row accumulates kernel-row\n"
     " * by kernel-row over the output columns whose window position lies inside\n"
     " * the input, so the inner loop has no test and runs along contiguous\n"
     " * memory when the stride is 1.  Then the epilogue on the rows.  Output rows\n"
@@ -1243,7 +1238,7 @@ static const char src_dw[] =
     "  }\n"
     "  if (g->KH == 3 && g->KW == 3 && g->DH == 1 && g->DW == 1 && (g->OW - 1) * g->SW + 3 <= MC_DW_ROW) {\n"
     "    mc_dw3(g, x, w, y, oh0, oh1);\n"
-    "  } else if (g->KH * mc_dwk_row(g) <= MC_DW_ROWS) {\n"
+    "  } else if (mc_dwk_row(g) <= MC_DW_ROWS) {\n"
     "    mc_dwk(g, x, w, y, oh0, oh1);\n"
     "  } else {\n"
     "    for (oh = oh0; oh < oh1; oh++) {\n"
@@ -1366,16 +1361,16 @@ static char *subst(const char *s, const char *from, const char *to) {
   return out;
 }
 
-/* The tile's text: src_tile with its k loops written through ko (@KO) and
- * by strides (@ST). */
+/* The tile's text: src_tile with its k loops written through ko (@KO, and
+ * @V8KO for AVX) and by strides (@ST, @V8ST). */
 static char *tile_src(void) {
   static const char *const forms[2][3] = {{"b + ko[k]", "b + ko[k + 1]", "b1 + ko[k]"},
                                           {"b + k * bks", "b + (k + 1) * bks", "b1 + k * bks1"}};
   static const char *const marks[2] = {"@KO", "@ST"};
-  static const char *const marks8[2] = {"@KO8", "@ST8"};
+  static const char *const marks8[2] = {"@V8KO", "@V8ST"};
   char *t = ir_strdup(src_tile);
   int f;
-  for (f = 0; f < 2; f++) {   /* the AVX loops first: "@KO" begins "@KO8" */
+  for (f = 0; f < 2; f++) {   /* the AVX loops */
     char *a = subst(src_tile_loops8, "@K", forms[f][0]), *u = subst(t, marks8[f], a);
     free(a), free(t);
     t = u;
@@ -1390,11 +1385,11 @@ static char *tile_src(void) {
 }
 
 /* The transposed tile's text: src_tilet with its k loops written through
- * ko (@KO) and by strides (@ST). */
+ * ko (@KO, @V8KO for AVX) and by strides (@ST, @V8ST). */
 static char *tilet_src(void) {
   char *ko8 = subst(src_tilet_loops8, "@B", "b + ko[k]"), *st8 = subst(src_tilet_loops8, "@B", "b + k * bks");
   char *ko = subst(src_tilet_loops, "@B", "b + ko[k]"), *st = subst(src_tilet_loops, "@B", "b + k * bks");
-  char *a8 = subst(src_tilet, "@KO8", ko8), *t8 = subst(a8, "@ST8", st8);   /* first: "@KO" begins "@KO8" */
+  char *a8 = subst(src_tilet, "@V8KO", ko8), *t8 = subst(a8, "@V8ST", st8);
   char *a = subst(t8, "@KO", ko), *t = subst(a, "@ST", st);
   free(ko8), free(st8), free(a8), free(t8), free(ko), free(st), free(a);
   return t;
@@ -2146,9 +2141,12 @@ static void set_f(emit_ctx *e, const char *g, const char *field, double v) {
  * described as a clamp, which the vector tile applies in registers;
  * the act helper stays for the tiles and kernels that do not. */
 static void clamp_fields(emit_ctx *e, const char *g, const kl_mm *d, const kl_epilogue *ep) {
-  double lo = ep->act == OP_ACT_RELU ? 0.0 : ep->alpha, hi = ep->act == OP_ACT_RELU ? INFINITY : ep->beta;
-  int bits = (isinf(lo) ? 0 : 1) | (isinf(hi) ? 0 : 2);
+  double lo, hi;
+  int bits;
   if (d->kind != KL_MM_GEMM || d->tposed || (ep->act != OP_ACT_RELU && ep->act != OP_ACT_CLIP)) return;
+  lo = ep->act == OP_ACT_RELU ? 0.0 : ep->alpha;
+  hi = ep->act == OP_ACT_RELU ? INFINITY : ep->beta;
+  bits = (isinf(lo) ? 0 : 1) | (isinf(hi) ? 0 : 2);
   if (!(lo <= hi) || bits == 0) return;   /* Clip's min above its max: the scalar text's order decides */
   emit_line(e, "%s.clamp = %d;", g, bits);
   if (bits & 1) set_f(e, g, "lo", lo);

@@ -848,36 +848,31 @@ static void mc_dw3(const mc_gemm_args *g, const float *x, const float *w, float 
 }
 
 /* Depthwise, any other window (5x5, dilated, strides apart), one plane:
- * for each output row, the input rows it reads are copied with their
- * padding (zeros) into a stack buffer of MC_DW_ROWS floats (rows above or
- * below the input are skipped), then each tap adds its weight times a run
- * of one of them to the whole output row: a loop with no test of the
- * window's bounds, that compilers vectorize.
- * mc_dw takes it when the rows fit; ch_ppocr's 5x5 on 2x96 planes ran
- * tap by tap with the bounds of each, at 14 GFLOP/s. */
+ * for each output row, each input row it reads is copied with its padding
+ * (zeros) to a stack buffer of MC_DW_ROWS floats (rows above or below the
+ * input are skipped: their taps add nothing), then each of its taps adds
+ * its weight times a run of it to the whole output row: a loop with no
+ * test of the window's bounds, that compilers vectorize.  mc_dw takes it
+ * when a row fits; ch_ppocr's 5x5 on 2x96 planes ran tap by tap with the
+ * bounds of each, at 14 GFLOP/s. */
 enum { MC_DW_ROWS = 3 * MC_DW_ROW };
 static int64_t mc_dwk_row(const mc_gemm_args *g) { return (g->OW - 1) * g->SW + (g->KW - 1) * g->DW + 1; }
 static void mc_dwk(const mc_gemm_args *g, const float *x, const float *w, float *y, int64_t oh0, int64_t oh1) {
   float r[MC_DW_ROWS];
-  const int64_t rs = mc_dwk_row(g), OW = g->OW, SW = g->SW, KH = g->KH, KW = g->KW;   /* rs: every column read */
+  const int64_t rs = mc_dwk_row(g), OW = g->OW, SW = g->SW, KW = g->KW;   /* rs: every column read */
   const int64_t c0 = g->PW < rs ? g->PW : rs, c1 = g->PW + g->W < rs ? g->PW + g->W : rs;
   int64_t oh, ki, kj, ow, c;
+  for (c = 0; c < c0; c++) r[c] = 0.0f;   /* column c: x[ih][c - PW], zero outside */
+  for (c = c1; c < rs; c++) r[c] = 0.0f;
   for (oh = oh0; oh < oh1; oh++) {
     float *yr = y + oh * OW;
-    for (ki = 0; ki < KH; ki++) {   /* column c of row ki: x[ih][c - PW], zero outside */
-      float *d = r + ki * rs;
-      int64_t ih = oh * g->SH - g->PH + ki * g->DH;
-      if (ih < 0 || ih >= g->H || c1 <= c0) continue;   /* a row of zeros: its taps add nothing */
-      for (c = 0; c < c0; c++) d[c] = 0.0f;
-      memcpy(d + c0, x + ih * g->W + (c0 - g->PW), sizeof(float) * (size_t)(c1 - c0));
-      for (c = c1; c < rs; c++) d[c] = 0.0f;
-    }
     for (ow = 0; ow < OW; ow++) yr[ow] = 0.0f;
-    for (ki = 0; ki < KH; ki++) {
+    for (ki = 0; ki < g->KH; ki++) {
       int64_t ih = oh * g->SH - g->PH + ki * g->DH;
       if (ih < 0 || ih >= g->H || c1 <= c0) continue;
+      memcpy(r + c0, x + ih * g->W + (c0 - g->PW), sizeof(float) * (size_t)(c1 - c0));
       for (kj = 0; kj < KW; kj++) {
-        const float wv = w[ki * KW + kj], *s = r + ki * rs + kj * g->DW;
+        const float wv = w[ki * KW + kj], *s = r + kj * g->DW;
         if (SW == 1)
           for (ow = 0; ow < OW; ow++) yr[ow] += wv * s[ow];
         else
@@ -888,8 +883,8 @@ static void mc_dwk(const mc_gemm_args *g, const float *x, const float *w, float 
 }
 
 /* Depthwise convolution of one channel plane (group == C == M).  3x3 with
- * dilation 1 by mc_dw3 when its rows fit, other windows by mc_dwk when
- * theirs do; otherwise each output row accumulates kernel-row
+ * dilation 1 by mc_dw3 when its rows fit, other windows by mc_dwk when a
+ * row does; otherwise each output row accumulates kernel-row
  * by kernel-row over the output columns whose window position lies inside
  * the input, so the inner loop has no test and runs along contiguous
  * memory when the stride is 1.  Then the epilogue on the rows.  Output rows
@@ -903,7 +898,7 @@ static void mc_dw(const mc_gemm_args *g, const float *x, const float *w, float *
   }
   if (g->KH == 3 && g->KW == 3 && g->DH == 1 && g->DW == 1 && (g->OW - 1) * g->SW + 3 <= MC_DW_ROW) {
     mc_dw3(g, x, w, y, oh0, oh1);
-  } else if (g->KH * mc_dwk_row(g) <= MC_DW_ROWS) {
+  } else if (mc_dwk_row(g) <= MC_DW_ROWS) {
     mc_dwk(g, x, w, y, oh0, oh1);
   } else {
     for (oh = oh0; oh < oh1; oh++) {

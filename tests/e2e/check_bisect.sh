@@ -6,11 +6,12 @@
 # --rtol 0 --atol 2.3e-7 the compiled C with every pass on differs from the
 # interpreter (2.8 to 3e-7 on the softmax), and with --no-bnfold it is
 # within 1.8e-7 (the margins move with any change of a kernel's rounding:
-# summing the global pools in lanes took them from 3e-7 and 6e-8).  The script asserts that verdict against separate plain
-# `check` runs with each switch (the bisect must agree with them: the
-# passes before bnfold in --help's order still fail, --no-bnfold passes),
-# and that a mismatch no pass explains (resnet_small at atol 0: the GEMM
-# core sums in another order than the interpreter) says so.
+# summing the global pools in lanes took them from 3e-7 and 6e-8).  The
+# script asserts that verdict against separate plain `check` runs with each
+# switch (the bisect must agree with them: the passes before bnfold in
+# --help's order still fail, --no-bnfold passes), and that a mismatch no
+# pass explains (resnet_small at atol 0: the GEMM core sums in another order
+# than the interpreter) says so.
 set -u
 modelc=$1
 fails=0
